@@ -1,0 +1,37 @@
+# Two entry points (see README): `make demo` runs the main job end to end, `make test` the test suite.
+# Both build the virtual environment first; it is rebuilt when pyproject.toml changes.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+# LEAN's sample data: ../shared/lean-data beside the workspace, else data/ when it holds SPY.
+LEAN_DATA_FOLDER ?= $(shell if [ -d ../shared/lean-data/equity ]; then cd ../shared/lean-data && pwd; \
+	elif [ -f data/equity/usa/daily/spy.zip ]; then cd data && pwd; fi)
+export LEAN_DATA_FOLDER
+
+.PHONY: demo test lint typecheck bench clean
+
+$(BIN)/.installed: pyproject.toml
+	@$(PYTHON) -c 'import sys; assert sys.version_info[:2] == (3, 11), "Python 3.11 is required (LEAN runs 3.11), found " + sys.version.split()[0]'
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e ".[dev]"
+	touch $@
+
+demo: $(BIN)/.installed
+	$(BIN)/lean-local demo
+
+lint: $(BIN)/.installed
+	$(BIN)/ruff check .
+
+typecheck: $(BIN)/.installed
+	$(BIN)/mypy algorithms
+
+test: lint typecheck
+	$(BIN)/python -m pytest -n 2 --dist loadfile
+
+bench: $(BIN)/.installed
+	$(BIN)/pip install --quiet -e ".[dev,bench]"
+	$(BIN)/python benchmarks/run_all.py
+
+clean:
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache
