@@ -1,0 +1,69 @@
+"""The ``lean-local`` command: LEAN CLI's verbs for a workspace, run locally.
+
+Each command group registers itself (``register(subparsers)``) from the layer that implements it;
+this module only dispatches and turns known errors into a message and a non-zero exit.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+
+EXAMPLES = """examples:
+  lean-local demo                                      build data, train, backtest, report
+  lean-local data synthetic --stocks 500 --years 12    a synthetic US market in data/
+  lean-local data ecb-fx                               ECB FX rates as LEAN forex files
+  lean-local backtest algorithms/fx_momentum_reversion run a project like `lean backtest`
+"""
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser with every command group registered."""
+    from lean_local.data import cli as data_cli
+    from lean_local.engine import cli as engine_cli
+
+    parser = argparse.ArgumentParser(
+        prog="lean-local",
+        description="Run QuantConnect LEAN algorithms of this workspace locally (daily data, no Docker).",
+        epilog=EXAMPLES,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    subparsers = parser.add_subparsers(dest="command", metavar="COMMAND")
+    subparsers.required = True
+    for group in (data_cli, engine_cli):
+        group.register(subparsers)
+    for module_name in ("lean_local.demo", "lean_local.training_cli", "lean_local.report", "lean_local.optimize"):
+        module = _optional_module(module_name)
+        if module is not None:
+            module.register(subparsers)
+    return parser
+
+
+def _optional_module(name: str):
+    """Command groups that land with later issues register themselves once their module exists."""
+    import importlib
+    import importlib.util
+
+    if importlib.util.find_spec(name) is None:
+        return None
+    return importlib.import_module(name)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of ``lean-local``; returns the process exit code."""
+    from lean_local.data.formats import DataFormatError
+
+    args = build_parser().parse_args(argv)
+    try:
+        return int(args.func(args) or 0)
+    except DataFormatError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())
