@@ -1,0 +1,1 @@
+"""LEAN data folders: file formats, calendars, symbol properties and the ``lean-local data`` commands."""
