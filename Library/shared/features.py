@@ -1,0 +1,330 @@
+"""The 8 features of the ML mean-reversion models, their incremental state, and the research label.
+
+Features on bar ``t`` (daily bars; every window ends at and includes ``t``; ``r[i] = close[i] /
+close[i-1] - 1``), in the fixed order of :data:`FEATURE_NAMES`:
+
+``qpi``
+    The 3-day pressure index, 0..100 (:mod:`shared.pressure`).
+``rsi_14``
+    Wilder's RSI over 14 close-to-close changes, 0..100, as LEAN's ``RelativeStrengthIndex`` with its
+    default ``MovingAverageType.WILDERS``: gains ``max(change, 0)`` and losses ``max(-change, 0)`` are
+    each smoothed by Wilder's moving average, seeded with the simple mean of the first 14 changes, then
+    ``avg = (avg * 13 + x) / 14``; ``rsi = 100 - 100 / (1 + avg_gain / avg_loss)``, and 100 when
+    ``avg_loss`` is 0 (LEAN's rule, flat prices included). Recursive: it reads every bar since the
+    last missing one, and is NaN until that run holds 15 closes.
+``bb_position_20``
+    Position within 20-day Bollinger bands of width 2 standard deviations:
+    ``(close - SMA20) / (2 * std20)`` with ``std20`` the *population* standard deviation (ddof=0) of the
+    last 20 closes, as LEAN's ``BollingerBands``. -1 at the lower band, 0 at the middle, +1 at the upper
+    band (it can lie outside -1..1); NaN when the 20 closes are all equal.
+``ret_5d``
+    Short momentum: ``close[t] / close[t-5] - 1``.
+``ret_20d``
+    Medium momentum: ``close[t] / close[t-20] - 1``.
+``vol_ratio_20``
+    ``volume[t] / SMA(volume, 20)[t]`` (the QPI's volume ratio); NaN when the SMA is 0.
+``volatility_20``
+    Sample standard deviation (ddof=1) of the last 20 daily returns (the QPI's volatility), a fraction
+    per day (not annualised).
+``dist_sma_50``
+    Trend context: ``close[t] / SMA(close, 50)[t] - 1``; needs 50 closes.
+
+NaN behaviour: a close that is not finite or not > 0, or a volume that is not finite or < 0, is a
+missing bar. A feature on bar ``t`` is NaN when any bar it reads is missing: a missing close on bar
+``m`` blanks ``ret_5d`` on ``m`` and ``m+5`` only (momentum reads two closes), ``ret_20d`` on ``m`` and
+``m+20``, ``bb_position_20`` on ``m..m+19``, ``volatility_20`` and ``qpi`` on ``m..m+20``, ``dist_sma_50``
+on ``m..m+49``, and ``rsi_14`` on ``m..m+14`` (the recursion restarts after the gap). Flat prices give
+NaN ``bb_position_20``, ``volatility_20`` and ``qpi``. Outputs are never infinite. No feature reads data
+after bar ``t``.
+
+The only functions here that look forward are :func:`forward_return` and :func:`forward_labels`: they
+build research labels and must never feed a trading decision.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Hashable, Iterable
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from shared.pressure import (
+    RET_WINDOW,
+    VOLATILITY_WINDOW,
+    VOLUME_WINDOW,
+    ColumnarState,
+    as_panel,
+    clean_prices,
+    clean_volume,
+    daily_returns,
+    lagged,
+    push,
+    qpi_from_components,
+    rolling,
+    safe_ratio,
+    simple_return,
+    window_mean,
+    window_std,
+)
+
+FEATURE_NAMES: tuple[str, ...] = (
+    "qpi",
+    "rsi_14",
+    "bb_position_20",
+    "ret_5d",
+    "ret_20d",
+    "vol_ratio_20",
+    "volatility_20",
+    "dist_sma_50",
+)
+N_FEATURES = len(FEATURE_NAMES)
+
+RSI_PERIOD = 14
+BB_WINDOW = 20
+BB_WIDTH = 2.0
+SHORT_MOMENTUM = 5
+MEDIUM_MOMENTUM = 20
+SMA_TREND = 50
+LABEL_HORIZON = 6
+
+# Closes an incremental state must remember: the longest close window (SMA50 reads 50 closes; ret_20d
+# reads 21, the return-volatility 21, ret_5d 6).
+_CLOSE_MEMORY = max(SMA_TREND, MEDIUM_MOMENTUM + 1, SHORT_MOMENTUM + 1, RET_WINDOW + 1, BB_WINDOW)
+
+
+# ---------------------------------------------------------------------------------------------------
+# RSI: Wilder's recursion, one step for all symbols. Both forms run this same step bar by bar.
+# ---------------------------------------------------------------------------------------------------
+
+
+def _rsi_new(n: int) -> dict[str, np.ndarray]:
+    return {
+        "prev": np.full(n, np.nan),  # last close of the current run
+        "count": np.zeros(n, dtype=np.int64),  # changes seen in the current run, capped at the period
+        "gain": np.zeros(n),  # sum while seeding, Wilder average once count == period
+        "loss": np.zeros(n),
+    }
+
+
+def _rsi_step(s: dict[str, np.ndarray], close: np.ndarray, period: int = RSI_PERIOD) -> np.ndarray:
+    change = close - s["prev"]
+    has = np.isfinite(change)
+    up = np.where(has, np.maximum(change, 0.0), 0.0)
+    down = np.where(has, np.maximum(-change, 0.0), 0.0)
+    count = np.where(has, np.minimum(s["count"] + 1, period + 1), 0)
+    seeding = has & (count < period)
+    seeded_now = has & (count == period)
+    smoothing = has & (count > period)
+    for key, x in (("gain", up), ("loss", down)):
+        acc = s[key]
+        acc[:] = np.where(
+            seeding,
+            acc + x,
+            np.where(seeded_now, (acc + x) / period, np.where(smoothing, (acc * (period - 1) + x) / period, 0.0)),
+        )
+    # A missing close ends the run: the recursion restarts from the next valid close.
+    s["count"][:] = np.minimum(count, period)
+    s["prev"][:] = close
+    ready = has & (count >= period)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        rsi = np.where(s["loss"] == 0.0, 100.0, 100.0 - 100.0 / (1.0 + s["gain"] / s["loss"]))
+    return np.where(ready, rsi, np.nan)
+
+
+def rsi(close: Any, period: int = RSI_PERIOD) -> Any:
+    """Wilder's RSI (module docstring), 0..100, for every date and symbol.
+
+    Parameters
+    ----------
+    close : pd.DataFrame, pd.Series or array-like
+        Daily closes, dates x symbols.
+    period : int
+        Number of changes smoothed (14).
+
+    Returns
+    -------
+    same type as ``close``
+        NaN until an unbroken run of valid closes holds ``period + 1`` closes.
+    """
+    c, wrap = as_panel(close)
+    c = clean_prices(c)
+    state = _rsi_new(c.shape[1])
+    out = np.empty_like(c)
+    for t in range(c.shape[0]):
+        out[t] = _rsi_step(state, c[t], period)
+    return wrap(out)
+
+
+# ---------------------------------------------------------------------------------------------------
+# Batch form
+# ---------------------------------------------------------------------------------------------------
+
+
+def _bb_position(close: np.ndarray, mean: np.ndarray, std: np.ndarray) -> np.ndarray:
+    return safe_ratio(close - mean, BB_WIDTH * std)
+
+
+def feature_array(close: Any, volume: Any) -> np.ndarray:
+    """All 8 features as a 3-D array.
+
+    Parameters
+    ----------
+    close, volume : pd.DataFrame or array-like
+        Daily closes (dollars) and volumes (shares), same shape, dates x symbols.
+
+    Returns
+    -------
+    np.ndarray
+        Shape (dates, symbols, 8), last axis in :data:`FEATURE_NAMES` order, NaN per the module docstring.
+    """
+    c, _ = as_panel(close)
+    v, _ = as_panel(volume)
+    if c.shape != v.shape:
+        raise ValueError(f"close and volume shapes differ: {c.shape} vs {v.shape}")
+    c, v = clean_prices(c), clean_volume(v)
+    vol_ratio = safe_ratio(v, rolling(v, VOLUME_WINDOW, window_mean))
+    volatility = rolling(daily_returns(c), VOLATILITY_WINDOW, lambda w: window_std(w, 1))
+    qpi = qpi_from_components(simple_return(c, lagged(c, RET_WINDOW)), vol_ratio, volatility)
+    bb = _bb_position(c, rolling(c, BB_WINDOW, window_mean), rolling(c, BB_WINDOW, lambda w: window_std(w, 0)))
+    columns = {
+        "qpi": qpi,
+        "rsi_14": rsi(c),
+        "bb_position_20": bb,
+        "ret_5d": simple_return(c, lagged(c, SHORT_MOMENTUM)),
+        "ret_20d": simple_return(c, lagged(c, MEDIUM_MOMENTUM)),
+        "vol_ratio_20": vol_ratio,
+        "volatility_20": volatility,
+        "dist_sma_50": simple_return(c, rolling(c, SMA_TREND, window_mean)),
+    }
+    return np.stack([columns[name] for name in FEATURE_NAMES], axis=-1)
+
+
+def feature_panel(close: pd.DataFrame, volume: pd.DataFrame, dropna: bool = False) -> pd.DataFrame:
+    """The 8 features in long format for training.
+
+    Parameters
+    ----------
+    close, volume : pd.DataFrame
+        Daily closes and volumes, index: dates, one column per symbol, same labels.
+    dropna : bool
+        Drop rows where any feature is NaN.
+
+    Returns
+    -------
+    pd.DataFrame
+        MultiIndex (date, symbol) sorted by date then column order, columns :data:`FEATURE_NAMES`.
+    """
+    if not close.index.equals(volume.index) or not close.columns.equals(volume.columns):
+        raise ValueError("close and volume must share index and columns")
+    values = feature_array(close, volume)
+    n_dates, n_symbols, _ = values.shape
+    index = pd.MultiIndex.from_product([close.index, close.columns], names=["date", "symbol"])
+    panel = pd.DataFrame(values.reshape(n_dates * n_symbols, N_FEATURES), index=index, columns=list(FEATURE_NAMES))
+    return panel.dropna() if dropna else panel
+
+
+# ---------------------------------------------------------------------------------------------------
+# Incremental form
+# ---------------------------------------------------------------------------------------------------
+
+
+class FeatureState(ColumnarState):
+    """Incremental 8 features for a changing set of symbols, the same numbers as :func:`feature_array`.
+
+    Parameters
+    ----------
+    symbols : iterable of hashable, optional
+        Initial symbols (cold). Add symbols that join the universe with :meth:`add` (with their history
+        to warm them: 50 bars give every feature), drop leavers with :meth:`remove`.
+
+    Examples
+    --------
+    >>> state = FeatureState(["AAA", "BBB"])
+    >>> x = state.update([10.0, 20.0], [1e5, 2e5])   # shape (2, 8), NaN until warmed up
+    >>> x.shape
+    (2, 8)
+    """
+
+    def __init__(self, symbols: Iterable[Hashable] = ()) -> None:
+        super().__init__(symbols)
+
+    def _new_arrays(self, n: int) -> dict[str, np.ndarray]:
+        arrays = {
+            "close": np.full((n, _CLOSE_MEMORY), np.nan),
+            "ret": np.full((n, VOLATILITY_WINDOW), np.nan),
+            "volume": np.full((n, VOLUME_WINDOW), np.nan),
+        }
+        arrays.update({f"rsi_{k}": a for k, a in _rsi_new(n).items()})
+        return arrays
+
+    def _step(self, arrays: dict[str, np.ndarray], close: np.ndarray, volume: np.ndarray) -> np.ndarray:
+        closes = arrays["close"]
+        push(closes, close)
+        push(arrays["ret"], simple_return(close, closes[:, -2]))
+        push(arrays["volume"], volume)
+        vol_ratio = safe_ratio(volume, window_mean(arrays["volume"]))
+        volatility = window_std(arrays["ret"], 1)
+        last_bb = closes[:, -BB_WINDOW:]
+        rsi_state = {k: arrays[f"rsi_{k}"] for k in ("prev", "count", "gain", "loss")}
+        columns = {
+            "qpi": qpi_from_components(simple_return(close, closes[:, -1 - RET_WINDOW]), vol_ratio, volatility),
+            "rsi_14": _rsi_step(rsi_state, close),
+            "bb_position_20": _bb_position(close, window_mean(last_bb), window_std(last_bb, 0)),
+            "ret_5d": simple_return(close, closes[:, -1 - SHORT_MOMENTUM]),
+            "ret_20d": simple_return(close, closes[:, -1 - MEDIUM_MOMENTUM]),
+            "vol_ratio_20": vol_ratio,
+            "volatility_20": volatility,
+            "dist_sma_50": simple_return(close, window_mean(closes[:, -SMA_TREND:])),
+        }
+        return np.stack([columns[name] for name in FEATURE_NAMES], axis=-1)
+
+
+# ---------------------------------------------------------------------------------------------------
+# Research labels: the ONLY forward-looking functions in the library.
+# ---------------------------------------------------------------------------------------------------
+
+
+def forward_return(close: Any, horizon: int = LABEL_HORIZON) -> Any:
+    """Research label: ``close[t + horizon] / close[t] - 1``. LOOKS FORWARD: never use it to trade.
+
+    Parameters
+    ----------
+    close : pd.DataFrame, pd.Series or array-like
+        Daily closes, dates x symbols.
+    horizon : int
+        Bars ahead (6 trading days).
+
+    Returns
+    -------
+    same type as ``close``
+        NaN for the last ``horizon`` bars (future unknown) and where either close is missing.
+    """
+    c, wrap = as_panel(close)
+    c = clean_prices(c)
+    if horizon < 1:
+        raise ValueError(f"horizon must be >= 1, got {horizon}")
+    return wrap(simple_return(_lead(c, horizon), c))
+
+
+def _lead(x: np.ndarray, lead: int) -> np.ndarray:
+    out = np.full_like(x, np.nan)
+    if lead < x.shape[0]:
+        out[: x.shape[0] - lead] = x[lead:]
+    return out
+
+
+def forward_labels(close: Any, horizon: int = LABEL_HORIZON) -> tuple[Any, Any]:
+    """Research labels ``label_long = fwd > 0`` and ``label_short = fwd < 0``. LOOKS FORWARD.
+
+    Returns
+    -------
+    (label_long, label_short) : same type as ``close``, float
+        1.0 / 0.0, NaN where :func:`forward_return` is NaN.
+    """
+    fwd, wrap = as_panel(forward_return(close, horizon))
+    known = ~np.isnan(fwd)
+    with np.errstate(invalid="ignore"):
+        long_ = np.where(known, (fwd > 0).astype(np.float64), np.nan)
+        short = np.where(known, (fwd < 0).astype(np.float64), np.nan)
+    return wrap(long_), wrap(short)

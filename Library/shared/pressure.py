@@ -1,0 +1,356 @@
+"""The 3-day pressure index (QPI) and the rolling-window machinery the equity signals share.
+
+Definition, for one symbol on bar ``t`` (daily bars, all windows end at and include ``t``)::
+
+    ret_3d     = close[t] / close[t-3] - 1
+    vol_ratio  = volume[t] / SMA(volume, 20)[t]          # SMA over volume[t-19..t]
+    volatility = std(r[t-19..t], ddof=1)                 # r[i] = close[i] / close[i-1] - 1
+    raw        = 50 + (ret_3d / volatility) * 10 - (vol_ratio - 1) * 5
+    qpi        = clip(raw, 0, 100)
+
+Low values mean a sharp fall on heavy volume (oversold), high values a sharp rise on light volume.
+The volatility is the *sample* standard deviation (ddof=1) of the last 20 daily simple returns, so it
+needs 21 closes; QPI is therefore first defined on the 21st bar of an unbroken run of valid bars.
+
+NaN behaviour (shared by every signal in ``features.py``): a missing bar is NaN. A close that is not
+finite or not > 0, and a volume that is not finite or < 0, are treated as missing. An output on bar
+``t`` is NaN when any bar its windows read is missing, when the volatility is 0 (flat prices) or when
+the SMA volume is 0 (no trading for 20 bars). Outputs are never infinite.
+
+Batch forms take a ``pd.DataFrame`` (index: dates, one column per symbol) and return one of the same
+shape, or a 2-D ``np.ndarray`` (dates x symbols) and return an array. The incremental form
+(:class:`PressureState`) takes one 1-D array per day (one value per symbol) and returns the same
+numbers as the batch form on the same history.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Hashable, Iterable, Sequence
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+RET_WINDOW = 3
+VOLUME_WINDOW = 20
+VOLATILITY_WINDOW = 20
+
+# Bytes of float64 a batch window computation may materialise at once: bounds memory on large panels.
+_CHUNK_BYTES = 64 * 2**20
+
+
+# ---------------------------------------------------------------------------------------------------
+# Input handling
+# ---------------------------------------------------------------------------------------------------
+
+
+def as_panel(x: Any) -> tuple[np.ndarray, Callable[[np.ndarray], Any]]:
+    """Return ``x`` as a float64 2-D array (dates x symbols) and a function restoring ``x``'s type.
+
+    Parameters
+    ----------
+    x : pd.DataFrame, pd.Series or array-like
+        A DataFrame (dates x symbols), a Series (one symbol) or a 1-D/2-D array.
+
+    Returns
+    -------
+    values : np.ndarray
+        Float64 copy, shape (dates, symbols).
+    wrap : callable
+        Turns a result array of the same shape back into a DataFrame/Series/array like ``x``.
+    """
+    if isinstance(x, pd.DataFrame):
+        index, columns = x.index, x.columns
+        return x.to_numpy(dtype=np.float64, copy=True), lambda a: pd.DataFrame(a, index=index, columns=columns)
+    if isinstance(x, pd.Series):
+        index, name = x.index, x.name
+        values = x.to_numpy(dtype=np.float64, copy=True)[:, None]
+        return values, lambda a: pd.Series(a[:, 0], index=index, name=name)
+    arr = np.array(x, dtype=np.float64)
+    if arr.ndim == 1:
+        return arr[:, None], lambda a: a[:, 0]
+    if arr.ndim != 2:
+        raise ValueError(f"expected a 1-D or 2-D array (dates x symbols), got shape {arr.shape}")
+    return arr, lambda a: a
+
+
+def clean_prices(close: np.ndarray) -> np.ndarray:
+    """Float64 copy of ``close`` with non-finite and non-positive prices replaced by NaN (missing)."""
+    out = np.array(close, dtype=np.float64)
+    with np.errstate(invalid="ignore"):
+        out[~(np.isfinite(out) & (out > 0))] = np.nan
+    return out
+
+
+def clean_volume(volume: np.ndarray) -> np.ndarray:
+    """Float64 copy of ``volume`` with non-finite and negative volumes replaced by NaN (missing)."""
+    out = np.array(volume, dtype=np.float64)
+    with np.errstate(invalid="ignore"):
+        out[~(np.isfinite(out) & (out >= 0))] = np.nan
+    return out
+
+
+# ---------------------------------------------------------------------------------------------------
+# Kernels: the one place each formula is written. Batch and incremental forms call the same kernels on
+# arrays with the window on the last, contiguous axis, so both give the same floating-point numbers.
+# ---------------------------------------------------------------------------------------------------
+
+
+def window_mean(windows: np.ndarray) -> np.ndarray:
+    """Mean over the last axis; NaN if the window holds a NaN."""
+    return windows.mean(axis=-1)
+
+
+def window_std(windows: np.ndarray, ddof: int) -> np.ndarray:
+    """Standard deviation over the last axis with ``ddof``; NaN if the window holds a NaN."""
+    return windows.std(axis=-1, ddof=ddof)
+
+
+def safe_ratio(num: np.ndarray, den: np.ndarray) -> np.ndarray:
+    """``num / den`` with NaN where ``den`` is 0 or NaN, never inf."""
+    with np.errstate(divide="ignore", invalid="ignore"):
+        out = np.divide(num, den)
+    out[~np.isfinite(out)] = np.nan
+    return out
+
+
+def simple_return(close_now: np.ndarray, close_then: np.ndarray) -> np.ndarray:
+    """``close_now / close_then - 1`` (prices already cleaned, so ``close_then`` > 0 or NaN)."""
+    return close_now / close_then - 1.0
+
+
+def qpi_from_components(ret_3d: np.ndarray, vol_ratio: np.ndarray, volatility: np.ndarray) -> np.ndarray:
+    """The pressure index from its three components (module docstring); NaN where volatility is 0."""
+    raw = 50.0 + safe_ratio(ret_3d, volatility) * 10.0 - (vol_ratio - 1.0) * 5.0
+    return np.clip(raw, 0.0, 100.0)
+
+
+def rolling(x: np.ndarray, window: int, kernel: Callable[[np.ndarray], np.ndarray]) -> np.ndarray:
+    """Apply ``kernel`` to every trailing window of ``window`` rows of ``x`` (dates x symbols).
+
+    Row ``t`` of the result is ``kernel`` over rows ``t-window+1 .. t``; the first ``window-1`` rows are
+    NaN. Windows are processed in chunks of dates to bound memory.
+    """
+    n_dates, n_symbols = x.shape
+    out = np.full((n_dates, n_symbols), np.nan)
+    if n_dates < window:
+        return out
+    view = np.lib.stride_tricks.sliding_window_view(x, window, axis=0)  # (dates-window+1, symbols, window)
+    rows = max(1, _CHUNK_BYTES // (8 * window * max(n_symbols, 1)))
+    for start in range(0, view.shape[0], rows):
+        chunk = np.ascontiguousarray(view[start : start + rows])
+        out[window - 1 + start : window - 1 + start + chunk.shape[0]] = kernel(chunk)
+    return out
+
+
+def lagged(x: np.ndarray, lag: int) -> np.ndarray:
+    """``x`` shifted down by ``lag`` rows (row ``t`` holds row ``t-lag``), NaN-filled at the top."""
+    out = np.full_like(x, np.nan)
+    if lag < x.shape[0]:
+        out[lag:] = x[: x.shape[0] - lag]
+    return out
+
+
+def daily_returns(close: np.ndarray) -> np.ndarray:
+    """Daily simple returns of cleaned closes (dates x symbols); row 0 is NaN."""
+    return simple_return(close, lagged(close, 1))
+
+
+# ---------------------------------------------------------------------------------------------------
+# Batch form
+# ---------------------------------------------------------------------------------------------------
+
+
+def pressure_components(close: Any, volume: Any) -> dict[str, np.ndarray]:
+    """The QPI's components as 2-D arrays (dates x symbols): ``ret_3d``, ``vol_ratio``, ``volatility``.
+
+    Parameters
+    ----------
+    close, volume : pd.DataFrame or array-like
+        Daily closes (dollars) and volumes (shares), same shape, dates x symbols.
+
+    Returns
+    -------
+    dict of str to np.ndarray
+        Each float64, shape (dates, symbols), NaN as described in the module docstring.
+    """
+    c, _ = as_panel(close)
+    v, _ = as_panel(volume)
+    if c.shape != v.shape:
+        raise ValueError(f"close and volume shapes differ: {c.shape} vs {v.shape}")
+    c, v = clean_prices(c), clean_volume(v)
+    return {
+        "ret_3d": simple_return(c, lagged(c, RET_WINDOW)),
+        "vol_ratio": safe_ratio(v, rolling(v, VOLUME_WINDOW, window_mean)),
+        "volatility": rolling(daily_returns(c), VOLATILITY_WINDOW, lambda w: window_std(w, 1)),
+    }
+
+
+def pressure_index(close: Any, volume: Any) -> Any:
+    """The 3-day pressure index (QPI), 0..100, for every date and symbol.
+
+    Parameters
+    ----------
+    close : pd.DataFrame, pd.Series or array-like
+        Daily closes in dollars, dates x symbols (a Series or 1-D array is one symbol).
+    volume : same type and shape as ``close``
+        Daily volumes in shares.
+
+    Returns
+    -------
+    same type as ``close``
+        QPI per the module docstring: NaN for the first 20 bars of every unbroken run of valid bars,
+        where any bar in the 21-close / 20-volume windows is missing, and where the 20-day volatility or
+        the 20-day SMA volume is 0. Uses no data after the bar it computes for.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> close = 100 * 1.01 ** np.arange(25.0) * (1 + 0.01 * (np.arange(25) % 2))
+    >>> q = pressure_index(close, np.full(25, 1e6))
+    >>> bool(np.isnan(q[19])), bool(0 <= q[24] <= 100)
+    (True, True)
+    """
+    _, wrap = as_panel(close)
+    parts = pressure_components(close, volume)
+    return wrap(qpi_from_components(parts["ret_3d"], parts["vol_ratio"], parts["volatility"]))
+
+
+# ---------------------------------------------------------------------------------------------------
+# Incremental form
+# ---------------------------------------------------------------------------------------------------
+
+
+def push(buffer: np.ndarray, values: np.ndarray) -> None:
+    """Shift a (symbols x window) buffer one step left in place and append ``values`` as the newest column."""
+    buffer[:, :-1] = buffer[:, 1:]
+    buffer[:, -1] = values
+
+
+class ColumnarState:
+    """Base class for per-symbol incremental state held as arrays with one row per symbol.
+
+    Subclasses define ``_new_arrays(n)`` (the state of ``n`` symbols that have seen no bar) and
+    ``_step(arrays, close, volume)`` (advance every symbol by one bar and return the outputs). This
+    class keeps the symbol list and adds or removes symbols; a symbol added with history is warmed by
+    running the same ``_step`` over that history, so its state is exactly what it would be had it been
+    updated every day.
+
+    Parameters
+    ----------
+    symbols : iterable of hashable, optional
+        Initial symbols (cold: they have seen no bar). Order defines the column order of ``update``.
+    """
+
+    def __init__(self, symbols: Iterable[Hashable] = ()) -> None:
+        self._symbols: list[Hashable] = list(symbols)
+        if len(set(self._symbols)) != len(self._symbols):
+            raise ValueError("duplicate symbols")
+        self._arrays = self._new_arrays(len(self._symbols))
+
+    def _new_arrays(self, n: int) -> dict[str, np.ndarray]:
+        raise NotImplementedError
+
+    def _step(self, arrays: dict[str, np.ndarray], close: np.ndarray, volume: np.ndarray) -> np.ndarray:
+        raise NotImplementedError
+
+    @property
+    def symbols(self) -> list[Hashable]:
+        """The tracked symbols, in the order ``update`` expects its arrays."""
+        return list(self._symbols)
+
+    @property
+    def n_symbols(self) -> int:
+        """Number of tracked symbols."""
+        return len(self._symbols)
+
+    def update(self, close: Any, volume: Any) -> np.ndarray:
+        """Advance every symbol by one daily bar.
+
+        Parameters
+        ----------
+        close, volume : array-like, shape (n_symbols,)
+            Today's close (dollars) and volume (shares) in ``symbols`` order; NaN for a missing bar.
+
+        Returns
+        -------
+        np.ndarray
+            Today's outputs for every symbol, equal to the batch form's row for today.
+        """
+        c = clean_prices(np.atleast_1d(np.asarray(close, dtype=np.float64)))
+        v = clean_volume(np.atleast_1d(np.asarray(volume, dtype=np.float64)))
+        if c.shape != (self.n_symbols,) or v.shape != (self.n_symbols,):
+            raise ValueError(f"expected arrays of shape ({self.n_symbols},), got {c.shape} and {v.shape}")
+        return self._step(self._arrays, c, v)
+
+    def add(
+        self, symbols: Sequence[Hashable], close_history: Any = None, volume_history: Any = None
+    ) -> np.ndarray | None:
+        """Start tracking ``symbols``, optionally warmed from their history.
+
+        Parameters
+        ----------
+        symbols : sequence of hashable
+            New symbols (not already tracked); appended at the end of ``symbols``.
+        close_history, volume_history : array-like or pd.DataFrame, shape (dates, len(symbols)), optional
+            Daily bars up to and including the last bar the other symbols have seen (NaN for missing
+            bars), oldest first, columns in ``symbols`` order. Without history the symbols start cold.
+
+        Returns
+        -------
+        np.ndarray or None
+            The outputs for the last history bar (what ``update`` returned for it), or None without
+            history.
+        """
+        new = list(symbols)
+        if set(new) & set(self._symbols) or len(set(new)) != len(new):
+            raise ValueError("symbols already tracked or duplicated")
+        arrays = self._new_arrays(len(new))
+        last = None
+        if close_history is not None:
+            c, _ = as_panel(close_history)
+            v, _ = as_panel(volume_history)
+            if c.shape != v.shape or c.shape[1] != len(new):
+                raise ValueError(f"history shapes {c.shape}, {v.shape} do not match {len(new)} symbols")
+            c, v = clean_prices(c), clean_volume(v)
+            for row in range(c.shape[0]):
+                last = self._step(arrays, c[row], v[row])
+        self._arrays = {k: np.concatenate([self._arrays[k], arrays[k]]) for k in self._arrays}
+        self._symbols.extend(new)
+        return last
+
+    def remove(self, symbols: Iterable[Hashable]) -> None:
+        """Stop tracking ``symbols`` (unknown symbols raise ``KeyError``)."""
+        gone = set(symbols)
+        missing = gone - set(self._symbols)
+        if missing:
+            raise KeyError(f"not tracked: {sorted(map(str, missing))}")
+        keep = np.array([s not in gone for s in self._symbols], dtype=bool)
+        self._arrays = {k: a[keep] for k, a in self._arrays.items()}
+        self._symbols = [s for s in self._symbols if s not in gone]
+
+
+class PressureState(ColumnarState):
+    """Incremental pressure index for a changing set of symbols (same numbers as :func:`pressure_index`).
+
+    Examples
+    --------
+    >>> state = PressureState(["AAA", "BBB"])
+    >>> qpi = state.update([10.0, 20.0], [1e5, 2e5])   # array of 2 values, NaN until warmed up
+    """
+
+    def _new_arrays(self, n: int) -> dict[str, np.ndarray]:
+        return {
+            "close": np.full((n, RET_WINDOW + 1), np.nan),
+            "ret": np.full((n, VOLATILITY_WINDOW), np.nan),
+            "volume": np.full((n, VOLUME_WINDOW), np.nan),
+        }
+
+    def _step(self, arrays: dict[str, np.ndarray], close: np.ndarray, volume: np.ndarray) -> np.ndarray:
+        closes = arrays["close"]
+        push(closes, close)
+        push(arrays["ret"], simple_return(close, closes[:, -2]))
+        push(arrays["volume"], volume)
+        ret_3d = simple_return(close, closes[:, -1 - RET_WINDOW])
+        vol_ratio = safe_ratio(volume, window_mean(arrays["volume"]))
+        return qpi_from_components(ret_3d, vol_ratio, window_std(arrays["ret"], 1))

@@ -1,0 +1,197 @@
+"""Tests of the 8 ML features and the research labels: hand-computed values, pandas oracles, NaN
+rules, no look-ahead, batch == incremental."""
+
+import math
+
+import numpy as np
+import pandas as pd
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from hypothesis.extra.numpy import arrays
+
+from shared.features import (
+    FEATURE_NAMES,
+    FeatureState,
+    feature_array,
+    feature_panel,
+    forward_labels,
+    forward_return,
+    rsi,
+)
+from shared.pressure import pressure_index
+
+COL = {name: i for i, name in enumerate(FEATURE_NAMES)}
+
+
+def _random_panel(seed, n_dates=130, n_symbols=3):
+    rng = np.random.default_rng(seed)
+    close = 30 * np.exp(np.cumsum(rng.normal(0, 0.02, (n_dates, n_symbols)), axis=0))
+    volume = rng.uniform(1e5, 3e5, (n_dates, n_symbols))
+    return close, volume
+
+
+def _wilder_rsi_oracle(close, period=14):
+    """Textbook Wilder RSI written independently: SMA seed, then (avg * 13 + x) / 14."""
+    out = np.full(len(close), np.nan)
+    changes = np.diff(close)
+    gains, losses = np.maximum(changes, 0), np.maximum(-changes, 0)
+    avg_gain, avg_loss = gains[:period].mean(), losses[:period].mean()
+    for i in range(period, len(close)):
+        if i > period:
+            avg_gain = (avg_gain * (period - 1) + gains[i - 1]) / period
+            avg_loss = (avg_loss * (period - 1) + losses[i - 1]) / period
+        out[i] = 100.0 if avg_loss == 0 else 100 - 100 / (1 + avg_gain / avg_loss)
+    return out
+
+
+def test_feature_names_fixed_order():
+    assert FEATURE_NAMES == (
+        "qpi",
+        "rsi_14",
+        "bb_position_20",
+        "ret_5d",
+        "ret_20d",
+        "vol_ratio_20",
+        "volatility_20",
+        "dist_sma_50",
+    )
+
+
+def test_rsi_hand_computed():
+    # 7 changes of +1 then 7 of -1: average gain = average loss = 0.5, RSI 50.
+    close = 100.0 + np.concatenate([[0], np.cumsum([1.0] * 7 + [-1.0] * 7 + [2.0])])
+    out = rsi(close)
+    assert np.isnan(out[:14]).all()
+    assert out[14] == pytest.approx(50.0, abs=1e-12)
+    # Next change +2: gain (0.5 * 13 + 2) / 14 = 8.5 / 14, loss 0.5 * 13 / 14 = 6.5 / 14.
+    assert out[15] == pytest.approx(100 * 8.5 / 15, abs=1e-12)
+
+
+def test_rsi_all_up_and_flat_is_100():
+    assert rsi(np.arange(1.0, 21.0))[14:] == pytest.approx(np.full(6, 100.0))
+    assert rsi(np.full(20, 5.0))[14:] == pytest.approx(np.full(6, 100.0))
+
+
+def test_rsi_matches_independent_oracle():
+    close, _ = _random_panel(7, n_dates=200, n_symbols=1)
+    np.testing.assert_allclose(rsi(close[:, 0]), _wilder_rsi_oracle(close[:, 0]), rtol=1e-10, atol=1e-10)
+
+
+def test_bb_position_and_dist_sma_hand_computed():
+    close = np.concatenate([np.full(30, 10.0), np.arange(1.0, 21.0)])  # the last 20 closes are 1..20
+    close[:30] = 10.0
+    features = feature_array(close, np.full(50, 1000.0))
+    # Mean of 1..20 is 10.5; population std is sqrt((20**2 - 1) / 12).
+    assert features[49, 0, COL["bb_position_20"]] == pytest.approx((20 - 10.5) / (2 * math.sqrt(399 / 12)))
+    # SMA50 = (30 * 10 + 210) / 50 = 10.2
+    assert features[49, 0, COL["dist_sma_50"]] == pytest.approx(20 / 10.2 - 1)
+    assert np.isnan(features[48, 0, COL["dist_sma_50"]])
+    assert features[49, 0, COL["ret_5d"]] == pytest.approx(20 / 15 - 1)
+    assert features[49, 0, COL["ret_20d"]] == pytest.approx(20 / 10 - 1)
+
+
+def test_matches_pandas_oracles():
+    close, volume = _random_panel(8)
+    c, v = pd.DataFrame(close), pd.DataFrame(volume)
+    got = feature_array(close, volume)
+    oracle = {
+        "qpi": pressure_index(c, v).to_numpy(),
+        "rsi_14": np.column_stack([_wilder_rsi_oracle(close[:, j]) for j in range(3)]),
+        "bb_position_20": ((c - c.rolling(20).mean()) / (2 * c.rolling(20).std(ddof=0))).to_numpy(),
+        "ret_5d": (c / c.shift(5) - 1).to_numpy(),
+        "ret_20d": (c / c.shift(20) - 1).to_numpy(),
+        "vol_ratio_20": (v / v.rolling(20).mean()).to_numpy(),
+        "volatility_20": c.pct_change().rolling(20).std(ddof=1).to_numpy(),
+        "dist_sma_50": (c / c.rolling(50).mean() - 1).to_numpy(),
+    }
+    assert got.shape == (130, 3, 8)
+    for name, expected in oracle.items():
+        np.testing.assert_allclose(got[..., COL[name]], expected, rtol=1e-9, atol=1e-10, err_msg=name)
+    assert not np.isnan(got[49:]).any()
+
+
+def test_missing_close_blanks_each_window():
+    close, volume = _random_panel(9, n_dates=130, n_symbols=1)
+    close[60, 0] = np.nan
+    got = feature_array(close, volume)[:, 0, :]
+
+    def nan_rows(name):
+        return set(np.flatnonzero(np.isnan(got[:, COL[name]])))
+
+    # Momentum reads only the two closes it compares.
+    assert nan_rows("ret_5d") == set(range(5)) | {60, 65}
+    assert nan_rows("ret_20d") == set(range(20)) | {60, 80}
+    assert nan_rows("dist_sma_50") == set(range(49)) | set(range(60, 110))
+    assert nan_rows("bb_position_20") == set(range(19)) | set(range(60, 80))
+    assert nan_rows("rsi_14") == set(range(14)) | set(range(60, 75))  # restarts: 15 closes 61..75
+    assert nan_rows("vol_ratio_20") == set(range(19))
+    assert nan_rows("volatility_20") == set(range(20)) | set(range(60, 81))
+    assert not np.isinf(got).any()
+
+
+def test_feature_panel_long_format():
+    close, volume = _random_panel(10, n_dates=60, n_symbols=2)
+    dates = pd.bdate_range("2021-01-04", periods=60)
+    c = pd.DataFrame(close, index=dates, columns=["AAA", "BBB"])
+    v = pd.DataFrame(volume, index=dates, columns=["AAA", "BBB"])
+    panel = feature_panel(c, v)
+    assert list(panel.columns) == list(FEATURE_NAMES)
+    assert panel.index.names == ["date", "symbol"]
+    assert len(panel) == 120
+    np.testing.assert_array_equal(panel.xs("BBB", level="symbol").to_numpy(), feature_array(close, volume)[:, 1, :])
+    dense = feature_panel(c, v, dropna=True)
+    assert len(dense) == 2 * (60 - 49) and not dense.isna().any().any()
+
+
+def test_forward_return_and_labels():
+    close = pd.Series([10.0, 11, 9, 10, 12, 8, 10, 13, 9, 10], index=pd.bdate_range("2022-01-03", periods=10))
+    fwd = forward_return(close, horizon=6)
+    expected = [10 / 10 - 1, 13 / 11 - 1, 9 / 9 - 1, 10 / 10 - 1] + [np.nan] * 6
+    np.testing.assert_allclose(fwd.to_numpy(), expected)
+    long_, short = forward_labels(close, horizon=6)
+    np.testing.assert_array_equal(long_.to_numpy(), [0, 1, 0, 0] + [np.nan] * 6)
+    np.testing.assert_array_equal(short.to_numpy(), [0, 0, 0, 0] + [np.nan] * 6)
+    close.iloc[7] = np.nan
+    assert np.isnan(forward_return(close, 6).iloc[1])
+    with pytest.raises(ValueError):
+        forward_return(close, 0)
+
+
+def test_incremental_with_joins_and_leaves_equals_batch():
+    close, volume = _random_panel(11, n_dates=140, n_symbols=4)
+    close[70, 1] = np.nan
+    volume[90, 3] = np.nan
+    batch = feature_array(close, volume)
+    state = FeatureState([0, 1])
+    for t in range(140):
+        if t == 55:
+            last = state.add([2, 3], close[:55, 2:], volume[:55, 2:])
+            np.testing.assert_array_equal(last, batch[54, 2:])
+        if t == 100:
+            state.remove([1])
+        cols = state.symbols
+        out = state.update(close[t, cols], volume[t, cols])
+        assert out.shape == (len(cols), 8)
+        np.testing.assert_allclose(out, batch[t, cols], rtol=0, atol=1e-12)
+        assert np.array_equal(np.isnan(out), np.isnan(batch[t, cols]))
+
+
+@settings(max_examples=30, deadline=None)
+@given(
+    close=arrays(np.float64, (60, 2), elements=st.floats(1.0, 300.0) | st.just(np.nan)),
+    volume=arrays(np.float64, (60, 2), elements=st.floats(0.0, 1e6) | st.just(np.nan)),
+    cut=st.integers(0, 59),
+    seed=st.integers(0, 2**16),
+)
+def test_no_look_ahead_and_incremental_equal(close, volume, cut, seed):
+    before = feature_array(close, volume)
+    rng = np.random.default_rng(seed)
+    close2, volume2 = close.copy(), volume.copy()
+    close2[cut + 1 :] = rng.uniform(1, 300, close2[cut + 1 :].shape)
+    volume2[cut + 1 :] = rng.uniform(0, 1e6, volume2[cut + 1 :].shape)
+    np.testing.assert_array_equal(before[: cut + 1], feature_array(close2, volume2)[: cut + 1])
+    assert not np.isinf(before).any()
+    state = FeatureState(["x", "y"])
+    incremental = np.stack([state.update(close[t], volume[t]) for t in range(60)])
+    np.testing.assert_allclose(incremental, before, rtol=0, atol=1e-12)
