@@ -1,0 +1,308 @@
+"""LEAN's statistics: the BasicTemplateDailyAlgorithm acceptance case and hand-computed formulas."""
+
+from __future__ import annotations
+
+import math
+from datetime import datetime
+
+import numpy as np
+import pandas as pd
+import pytest
+from scipy import stats as sps
+
+from lean_local import statistics as st
+from lean_local.data import formats
+
+
+def _empty_orders() -> pd.DataFrame:
+    return pd.DataFrame(
+        columns=["id", "symbol", "type", "status", "direction", "quantity", "price", "time",
+                 "last_fill_time", "value", "fee", "tag"]
+    )
+
+
+def _fills(rows: list[dict]) -> pd.DataFrame:
+    columns = ["time", "order_id", "symbol", "quantity", "fill_price", "fill_value", "fee",
+               "conversion_rate", "dollar_volume", "is_long_before", "realized_pnl"]
+    return pd.DataFrame(rows, columns=columns)
+
+
+def _record(equity: pd.Series, benchmark: pd.Series, start: datetime, **kw) -> st.BacktestRecord:
+    base = dict(
+        algorithm_name="Test",
+        parameters={},
+        start=start,
+        end=equity.index[-1].to_pydatetime(),
+        start_equity=100_000.0,
+        equity=equity,
+        benchmark=benchmark,
+        risk_free_rate=pd.Series([0.0], index=pd.DatetimeIndex(["2000-01-01"])),
+        orders=_empty_orders(),
+        fills=_fills([]),
+        profit_loss={},
+        total_fees=0.0,
+        charts={},
+        holdings_value_long=None,
+        holdings_value_short=None,
+    )
+    base.update(kw)
+    return st.BacktestRecord(**base)
+
+
+# ------------------------------------------------------------------------------------------
+# Acceptance: LEAN's BasicTemplateDailyAlgorithm regression statistics
+# ------------------------------------------------------------------------------------------
+
+
+def _basic_template_daily_record(folder) -> st.BacktestRecord:
+    bars = formats.read_equity_daily(formats.equity_daily_path(folder, "spy"))
+    factors = formats.read_factor_file(formats.factor_file_path(folder, "spy"))
+    rates = formats.read_interest_rate(formats.interest_rate_path(folder)) / 100.0
+    bars = bars.loc["2013-10-08":"2013-10-17"]
+    # A bar on date d is adjusted by the factor row with the earliest date >= d.
+    row = factors.index.searchsorted(bars.index, side="left")
+    factor = (factors["price_factor"] * factors["split_factor"]).to_numpy()[row]
+    open_, close = bars["open"].to_numpy() * factor, bars["close"].to_numpy() * factor
+    # Daily bars end at 16:00 (LEAN's daily precise end time).
+    steps = bars.index + pd.Timedelta(hours=16)
+
+    quantity = 697
+    fill_price = open_[1]  # market-on-open fill at the Oct 9 open
+    fee = 0.005 * quantity  # IB: $0.005 a share, 3.485 printed as $3.49
+    cash = 100_000.0 - quantity * fill_price - fee
+    equity = np.where(steps >= pd.Timestamp("2013-10-09 16:00"), cash + quantity * close, 100_000.0)
+    fill_time = steps[1]
+    fills = _fills([dict(time=fill_time, order_id=1, symbol="SPY", quantity=quantity, fill_price=fill_price,
+                         fill_value=quantity * fill_price, fee=fee, conversion_rate=1.0,
+                         dollar_volume=close[1] * bars["volume"].iloc[1], is_long_before=False,
+                         realized_pnl=0.0)])
+    orders = pd.DataFrame([dict(id=1, symbol="SPY", type="MarketOnOpen", status="Filled", direction="Buy",
+                                quantity=quantity, price=fill_price, time=steps[0], last_fill_time=fill_time,
+                                value=quantity * fill_price, fee=fee, tag="")])
+    return _record(
+        pd.Series(equity, index=steps),
+        pd.Series(close, index=steps),
+        datetime(2013, 10, 8),
+        risk_free_rate=rates,
+        orders=orders,
+        fills=fills,
+        total_fees=fee,
+        symbol_ids={"SPY": "SPY R735QTJ8XC9X"},
+        end_date=datetime(2013, 10, 17, 23, 59, 59),
+    )
+
+
+def test_basic_template_daily_matches_lean(lean_data_folder):
+    record = _basic_template_daily_record(lean_data_folder)
+    result = st.compute_statistics(record)
+    expected = {
+        "Total Orders": "1",
+        "Average Win": "0%",
+        "Average Loss": "0%",
+        "Compounding Annual Return": "424.375%",
+        "Drawdown": "0.800%",
+        "Expectancy": "0",
+        "Start Equity": "100000",
+        "End Equity": "104486.22",
+        "Net Profit": "4.486%",
+        "Sharpe Ratio": "17.304",
+        "Sortino Ratio": "35.217",
+        "Probabilistic Sharpe Ratio": "96.710%",
+        "Loss Rate": "0%",
+        "Win Rate": "0%",
+        "Profit-Loss Ratio": "0",
+        "Alpha": "-0.249",
+        "Beta": "1.015",
+        "Annual Standard Deviation": "0.141",
+        "Annual Variance": "0.02",
+        "Information Ratio": "-19",
+        "Tracking Error": "0.011",
+        "Treynor Ratio": "2.403",
+        "Total Fees": "$3.49",
+        "Lowest Capacity Asset": "SPY R735QTJ8XC9X",
+        "Portfolio Turnover": "10.01%",
+        "Drawdown Recovery": "1",
+    }
+    assert {k: result[k] for k in expected} == expected
+    assert list(result)[0] == "Total Orders" and len(result) == 27
+
+
+def test_basic_template_daily_total_performance(lean_data_folder):
+    record = _basic_template_daily_record(lean_data_folder)
+    perf = st.compute_total_performance(record)
+    assert perf["closedTrades"] == []  # the position is never closed
+    assert perf["tradeStatistics"]["totalNumberOfTrades"] == 0
+    assert perf["portfolioStatistics"]["sharpeRatio"] == "17.3044"
+    assert perf["portfolioStatistics"]["startEquity"] == "100000"
+    assert perf["portfolioStatistics"]["drawdownRecovery"] == 1
+
+
+# ------------------------------------------------------------------------------------------
+# Sampling
+# ------------------------------------------------------------------------------------------
+
+
+def test_sample_times_cover_every_calendar_day_and_the_last_data_time():
+    times = st.sample_times(datetime(2024, 1, 5), datetime(2024, 1, 8, 16))
+    assert list(times) == [pd.Timestamp(x) for x in
+                           ["2024-01-05", "2024-01-06", "2024-01-07", "2024-01-08", "2024-01-08 16:00"]]
+    # A last data time at midnight is not sampled twice.
+    assert len(st.sample_times(datetime(2024, 1, 5), datetime(2024, 1, 7))) == 3
+
+
+def test_take_samples_weekend_zero_returns_and_turnover():
+    idx = pd.DatetimeIndex(["2024-01-05 16:00", "2024-01-08 16:00"])  # Friday, Monday
+    equity = pd.Series([101_000.0, 99_990.0], index=idx)
+    fills = _fills([dict(time=idx[0], order_id=1, symbol="X", quantity=10, fill_price=5000.0, fill_value=50_000.0,
+                         fee=1.0, conversion_rate=1.0, dollar_volume=1e9, is_long_before=False, realized_pnl=0.0)])
+    record = _record(equity, pd.Series([10.0, 11.0], index=idx), datetime(2024, 1, 5), fills=fills)
+    s = st.take_samples(record)
+    # samples: Fri 00:00, Sat, Sun, Mon 00:00, Mon 16:00
+    np.testing.assert_allclose(s.value, [100_000, 101_000, 101_000, 101_000, 99_990])
+    np.testing.assert_allclose(s.performance, [0, 1.0, 0, 0, -1.0])
+    # turnover skips the start sample; the 50,000 traded Friday shows on Saturday's sample only
+    np.testing.assert_allclose(s.turnover.to_numpy(), [50_000 / 101_000, 0, 0, 0])
+    perf, bench = st.daily_returns(s)
+    np.testing.assert_allclose(perf, [0, 0, -0.01])
+    np.testing.assert_allclose(bench, [0, 0, 0.1])  # Sat/Sun flat, Monday's close 11 over Friday's 10
+    # Strategy Equity: the samples plus the steps (Friday 16:00)
+    assert len(s.equity) == 6 and s.equity.iloc[-1] == 99_990.0
+
+
+def test_smart_rounding():
+    np.testing.assert_allclose(st.smart_rounding(np.array([143.07841, 1234.567891, 1.234567891, 0.0])),
+                               [143.0784, 1234.5679, 1.234568, 0.0])
+
+
+# ------------------------------------------------------------------------------------------
+# Formulas on tiny series
+# ------------------------------------------------------------------------------------------
+
+
+def test_annual_performance_and_variance():
+    r = np.array([0.01, -0.02, 0.03])
+    assert st.annual_performance(r, 252) == pytest.approx((1 + 0.02 / 3) ** 252 - 1)
+    # sample variance of (0.01, -0.02, 0.03): mean 1/150, deviations sum of squares 0.00126667, /2
+    assert st.annual_variance(r, 252) == pytest.approx(0.0012666666666 / 2 * 252)
+    assert st.annual_variance(np.array([0.01]), 252) == 0.0
+
+
+def test_compounding_annual_return():
+    assert st.compounding_annual_return(100, 121, 2.0) == pytest.approx(0.1)
+    assert st.compounding_annual_return(100, 121, 0.0) == 0.0
+
+
+def test_drawdown_and_recovery():
+    idx = pd.to_datetime(["2024-01-01", "2024-01-02", "2024-01-04", "2024-01-07", "2024-01-08"])
+    eq = pd.Series([100.0, 110.0, 99.0, 111.0, 105.0], index=idx)
+    dd, recovery = st.drawdown_metrics(eq)
+    assert dd == 0.1  # 110 -> 99
+    assert recovery == 5  # from the peak on Jan 2 back above it on Jan 7
+    assert st.drawdown_metrics(eq.iloc[:1]) == (0.0, 0)
+
+
+def test_probabilistic_sharpe_ratio_against_scipy():
+    r = np.array([0.01, -0.005, 0.02, 0.003, -0.01, 0.007])
+    sr = r.mean() / r.std(ddof=1)
+    skew = sps.skew(r, bias=False)
+    kurt = sps.kurtosis(r, bias=False)
+    sd = math.sqrt((1 - skew * sr + (kurt - 1) / 4 * sr**2) / (len(r) - 1))
+    expected = sps.norm.cdf((sr - 0.1) / sd)
+    assert st.probabilistic_sharpe_ratio(r, 0.1) == pytest.approx(expected)
+
+
+def test_portfolio_statistics_hand_computed():
+    perf = np.array([0.01, -0.01, 0.02, 0.0])
+    bench = np.array([0.005, -0.005, 0.01, 0.0])  # exactly half of perf
+    idx = pd.to_datetime(["2024-01-01", "2024-01-02", "2024-01-03", "2024-01-04", "2024-12-31"])
+    equity = pd.Series([100.0, 101.0, 99.99, 101.9898, 110.0], index=idx)
+    pl = {pd.Timestamp("2024-01-02"): 10.0, pd.Timestamp("2024-01-03"): -5.0, pd.Timestamp("2024-01-04"): 20.0}
+    s = st.portfolio_statistics(pl, equity, pd.Series([0.1, 0.3]), perf, bench, 100.0, 0.02, 252)
+    annual = (1 + 0.005) ** 252 - 1
+    bench_annual = (1 + 0.0025) ** 252 - 1
+    sd = math.sqrt(np.var(perf, ddof=1) * 252)
+    assert s.beta == pytest.approx(2.0)
+    assert s.sharpe_ratio == pytest.approx((annual - 0.02) / sd)
+    assert s.sortino_ratio == 0.0  # a single negative return has no sample deviation
+    assert s.alpha == pytest.approx(annual - (0.02 + 2 * (bench_annual - 0.02)))
+    assert s.tracking_error == pytest.approx(math.sqrt(np.var(perf - bench, ddof=1) * 252))
+    assert s.information_ratio == pytest.approx((annual - bench_annual) / s.tracking_error)
+    assert s.treynor_ratio == pytest.approx((annual - 0.02) / 2)
+    assert s.portfolio_turnover == pytest.approx(0.2)
+    assert s.total_net_profit == pytest.approx(0.1)
+    assert s.compounding_annual_return == pytest.approx(1.1 ** (365 / 365) - 1)
+    # trades as fractions of running capital: +10/100, -5/110, +20/105
+    assert s.average_win_rate == pytest.approx((0.1 + 20 / 105) / 2)
+    assert s.average_loss_rate == pytest.approx(-5 / 110)
+    assert s.win_rate == pytest.approx(2 / 3) and s.loss_rate == pytest.approx(1 / 3)
+    assert s.expectancy == pytest.approx(2 / 3 * s.profit_loss_ratio - 1 / 3)
+
+
+def test_average_risk_free_rate_forward_fills_and_defaults():
+    rates = pd.Series([0.02, 0.04], index=pd.to_datetime(["2020-01-01", "2020-01-03"]))
+    times = pd.DatetimeIndex([pd.Timestamp(x) for x in ["2019-12-31", "2020-01-02 16:00", "2020-01-03", "2020-01-05"]])
+    assert st.average_risk_free_rate(rates, times) == pytest.approx((0.02 + 0.02 + 0.04 + 0.04) / 4)
+    assert st.average_risk_free_rate(pd.Series(dtype=float), times) == st.DEFAULT_RISK_FREE_RATE
+
+
+def test_formatting_like_csharp():
+    assert st.format_double(-18.9995) == "-19"
+    assert st.format_double(0.0199) == "0.02"
+    assert st.format_double(17.30438) == "17.304"
+    assert st.format_decimal(0.8, 3) == "0.800"
+    assert st.format_decimal(0.0, 3) == "0"
+    assert st.format_decimal(2.5, 0) == "2"  # banker's rounding
+    assert st.format_money(3.485) == "3.49"  # "0.00" rounds midpoints away from zero
+    assert st.json_decimal(17.30438263) == "17.3044"
+    assert st.json_decimal(100000.0) == "100000"
+
+
+# ------------------------------------------------------------------------------------------
+# Closed trades and trade statistics
+# ------------------------------------------------------------------------------------------
+
+
+def _fill(t, oid, qty, price, fee=1.0):
+    return dict(time=pd.Timestamp(t), order_id=oid, symbol="X", quantity=qty, fill_price=price,
+                fill_value=qty * price, fee=fee, conversion_rate=1.0, dollar_volume=1e8,
+                is_long_before=False, realized_pnl=0.0)
+
+
+def test_fill_to_fill_fifo_partial_close_and_reversal():
+    fills = _fills([
+        _fill("2024-01-02 16:00", 1, 10, 100.0),
+        _fill("2024-01-03 16:00", 2, 5, 110.0),
+        _fill("2024-01-04 16:00", 3, -12, 120.0),  # closes the first 10 and 2 of the second
+        _fill("2024-01-05 16:00", 4, -10, 90.0),  # closes the last 3, opens a 7 short
+        _fill("2024-01-08 16:00", 5, 7, 95.0),  # covers the short at a loss
+    ])
+    trades = st.build_trades(fills)
+    assert [(t.quantity, t.entry_price, t.exit_price, t.profit_loss) for t in trades] == [
+        (10, 100.0, 120.0, 200.0),
+        (2, 110.0, 120.0, 20.0),
+        (3, 110.0, 90.0, -60.0),
+        (7, 90.0, 95.0, -35.0),
+    ]
+    assert [t.direction for t in trades] == ["Long", "Long", "Long", "Short"]
+    # order fees: the entry fee goes to its trade, each closing order's fee only once (to the first
+    # trade it closes); the partly closed trade's entry fee goes to its first closed part
+    assert [t.total_fees for t in trades] == [2.0, 1.0, 1.0, 1.0]
+    assert trades[0].entry_time == pd.Timestamp("2024-01-02 21:00", tz="UTC")
+    # MFE/MAE from the prices seen while open (fills only here): high 120, low 90
+    assert trades[0].mfe == 200.0 and trades[0].mae == 0.0
+    assert trades[2].mae == pytest.approx(-60.0)
+
+    ts = st.trade_statistics(trades)
+    assert ts["totalNumberOfTrades"] == 4
+    assert ts["numberOfWinningTrades"] == 2 and ts["numberOfLosingTrades"] == 2
+    assert ts["totalProfitLoss"] == "125"
+    assert ts["largestLoss"] == "-60"
+    assert ts["maxConsecutiveLosingTrades"] == 2
+    assert ts["maximumClosedTradeDrawdown"] == "-95"
+    assert ts["profitFactor"] == format(220 / 95, ".4f")
+    assert ts["averageTradeDuration"] == "2.00:00:00"  # (2d + 1d + 2d + 3d) / 4
+
+
+def test_timespan_format():
+    assert st._timespan(0) == "00:00:00"
+    assert st._timespan(86400 * 3 + 3661.5) == "3.01:01:01.5000000"
