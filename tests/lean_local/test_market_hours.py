@@ -1,0 +1,145 @@
+"""Exchange calendars: LEAN's database, our NYSE rule calendar, the generated database."""
+
+import datetime as dt
+import json
+
+import pandas as pd
+import pytest
+
+from lean_local.data import market_hours as M
+
+
+@pytest.fixture(scope="module")
+def lean_db(lean_data_folder):
+    return M.MarketHoursDatabase.from_file(lean_data_folder / "market-hours" / "market-hours-database.json")
+
+
+def test_us_holidays_by_rule_for_known_years():
+    holidays = M.us_equity_holidays(2021, 2023)
+    expected = [
+        # 2021: Christmas on Saturday -> Friday Dec 24; New Year 2022 on Saturday is not moved back.
+        "2021-01-01", "2021-01-18", "2021-02-15", "2021-04-02", "2021-05-31", "2021-07-05",
+        "2021-09-06", "2021-11-25", "2021-12-24",
+        # 2022: Juneteenth starts (Sunday -> Monday June 20); Christmas Sunday -> Monday.
+        "2022-01-17", "2022-02-21", "2022-04-15", "2022-05-30", "2022-06-20", "2022-07-04",
+        "2022-09-05", "2022-11-24", "2022-12-26",
+        # 2023: New Year on Sunday -> Monday Jan 2.
+        "2023-01-02", "2023-01-16", "2023-02-20", "2023-04-07", "2023-05-29", "2023-06-19",
+        "2023-07-04", "2023-09-04", "2023-11-23", "2023-12-25",
+    ]  # fmt: skip
+    assert list(holidays) == [pd.Timestamp(d) for d in expected]
+
+
+def test_special_closures_are_holidays():
+    holidays = set(M.us_equity_holidays(2001, 2025))
+    for day in [
+        "2001-09-11",
+        "2001-09-14",
+        "2004-06-11",
+        "2007-01-02",
+        "2012-10-29",
+        "2012-10-30",
+        "2018-12-05",
+    ]:
+        assert pd.Timestamp(day) in holidays
+    assert pd.Timestamp("2025-01-09") in holidays
+
+
+def test_generated_holidays_equal_lean_database(lean_db):
+    lean = lean_db.get_entry("Equity", "usa", "SPY").holidays
+    # LEAN lists two Saturday New Year's Days (2011, 2022); markets are shut on weekends anyway.
+    lean_weekdays = lean[lean.weekday < 5]
+    first, last = lean.min().year, lean.max().year
+    ours = M.us_equity_holidays(first, last)
+    assert list(ours) == list(lean_weekdays)
+    assert len(ours) > 250
+
+
+def test_generated_early_closes_equal_lean_database(lean_db):
+    lean = lean_db.get_entry("Equity", "usa", "[*]").early_closes
+    lean_weekdays = {d: t for d, t in lean.items() if d.weekday() < 5}
+    ours = M.us_equity_early_closes(1999, max(d.year for d in lean))
+    assert ours == lean_weekdays
+
+
+def test_lean_entry_lookup_and_fallback(lean_db):
+    equity = lean_db.get_entry("equity", "USA", "AAPL")  # falls back to Equity-usa-[*]
+    assert equity.exchange_time_zone == "America/New_York"
+    assert equity.regular_open(0) == dt.timedelta(hours=9, minutes=30)
+    assert equity.regular_close(4) == dt.timedelta(hours=16)
+    assert equity.regular_open(5) is None
+    vix = lean_db.get_entry("Index", "usa", "VIX")
+    assert vix.exchange_time_zone == "America/Chicago"
+    assert vix.regular_close(2) == dt.timedelta(hours=15, minutes=15)
+    forex = lean_db.get_entry("Forex", "oanda", "EURUSD")
+    assert forex.data_time_zone == "UTC"
+    assert forex.regular_close(0) == dt.timedelta(days=1)
+    with pytest.raises(KeyError):
+        lean_db.get_entry("Equity", "nowhere", "SPY")
+
+
+def test_trading_days_skip_weekends_and_holidays():
+    entry = M.us_equity_entry()
+    days = entry.trading_days("2024-12-20", "2025-01-10")
+    assert pd.Timestamp("2024-12-25") not in days
+    assert pd.Timestamp("2025-01-01") not in days
+    assert pd.Timestamp("2025-01-09") not in days  # Carter's national day of mourning
+    assert pd.Timestamp("2024-12-21") not in days
+    assert len(days) == 13
+    assert days.name == "date"
+
+
+def test_is_open_next_open_previous_close_with_early_close():
+    entry = M.us_equity_entry()
+    assert entry.is_open("2024-11-29 12:59")
+    assert not entry.is_open("2024-11-29 13:00")  # day after Thanksgiving closes at 13:00
+    assert not entry.is_open("2024-11-28 10:00")  # Thanksgiving
+    assert entry.is_open("2024-11-29 17:00", extended=True)
+    assert entry.next_open("2024-11-29 13:00") == pd.Timestamp("2024-12-02 09:30")
+    assert entry.previous_close("2024-12-02 09:00") == pd.Timestamp("2024-11-29 13:00")
+    opens, closes = entry.session_bounds(["2024-11-29", "2024-12-02", "2024-12-07"])
+    assert list(opens[:2]) == [pd.Timestamp("2024-11-29 09:30"), pd.Timestamp("2024-12-02 09:30")]
+    assert list(closes[:2]) == [pd.Timestamp("2024-11-29 13:00"), pd.Timestamp("2024-12-02 16:00")]
+    assert pd.isna(opens[2]) and pd.isna(closes[2])
+
+
+def test_forex_week_is_one_session():
+    entry = M.forex_entry()
+    sessions = entry.sessions("2024-01-07", "2024-01-13")
+    assert list(sessions["open"]) == [pd.Timestamp("2024-01-07 17:00")]
+    assert list(sessions["close"]) == [pd.Timestamp("2024-01-12 17:00")]
+    assert entry.next_open("2024-01-08 12:00") == pd.Timestamp("2024-01-14 17:00")
+    assert entry.is_open("2024-01-10 03:00")
+    assert not entry.is_open("2024-01-13 03:00")
+    assert list(entry.trading_days("2024-01-07", "2024-01-13").weekday) == [6, 0, 1, 2, 3, 4]
+
+
+def test_written_database_reads_back(tmp_path):
+    path = tmp_path / "market-hours" / "market-hours-database.json"
+    M.write_market_hours_database(path)
+    raw = json.loads(path.read_text())
+    assert set(raw["entries"]) == {"Equity-usa-[*]", "Index-usa-[*]", "Forex-oanda-[*]"}
+    equity_raw = raw["entries"]["Equity-usa-[*]"]
+    assert equity_raw["monday"][1] == {"start": "09:30:00", "end": "16:00:00", "state": "market"}
+    assert "7/3/2024" in equity_raw["earlyCloses"]
+    assert raw["entries"]["Forex-oanda-[*]"]["sunday"] == [
+        {"start": "17:00:00", "end": "1.00:00:00", "state": "market"}
+    ]
+    db = M.MarketHoursDatabase.from_data_folder(tmp_path)
+    equity = db.get_entry("Equity", "usa", "SPY")
+    assert list(equity.holidays) == list(M.us_equity_holidays())
+    index = db.get_entry("Index", "usa", "VIX")
+    assert index.early_closes[pd.Timestamp("2024-07-03")] == dt.timedelta(hours=12)
+    assert index.regular_close(0) == dt.timedelta(hours=15, minutes=15)
+
+
+def test_from_data_folder_without_file_uses_generated(tmp_path):
+    db = M.MarketHoursDatabase.from_data_folder(tmp_path)
+    assert db.get_entry("Forex", "oanda", "USDJPY").data_time_zone == "UTC"
+
+
+def test_easter_dates():
+    # Good Friday: 2019-04-19, 2024-03-29, 2000-04-21.
+    holidays = set(M.us_equity_holidays(2000, 2024))
+    for day in ["2000-04-21", "2019-04-19", "2024-03-29"]:
+        assert pd.Timestamp(day) in holidays
