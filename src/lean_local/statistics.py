@@ -216,7 +216,7 @@ class Samples:
     equity: pd.Series  # Strategy Equity points: steps (rounded 4) and samples
 
 
-def _asof(series: pd.Series, times: pd.DatetimeIndex, default: float) -> np.ndarray:
+def asof_values(series: pd.Series, times: pd.DatetimeIndex, default: float) -> np.ndarray:
     """Last value at or before each time; ``default`` before the first."""
     if series is None or len(series) == 0:
         return np.full(len(times), default, dtype=float)
@@ -240,8 +240,8 @@ def take_samples(record: BacktestRecord) -> Samples:
     """Reproduce LEAN's daily sampling from the per-step series of ``record``."""
     times = sample_times(record.start, record.end)
     equity = record.equity.astype(float).sort_index()
-    value = _asof(equity, times, record.start_equity)
-    bench = smart_rounding(_asof(record.benchmark.sort_index(), times, 0.0))
+    value = asof_values(equity, times, record.start_equity)
+    bench = smart_rounding(asof_values(record.benchmark.sort_index(), times, 0.0))
     previous = np.r_[record.start_equity, value[:-1]]
     with np.errstate(divide="ignore", invalid="ignore"):
         perf = np.where(previous != 0, np.round((value - previous) * 100 / previous, 10), 0.0)
@@ -818,7 +818,7 @@ def estimate_capacity(record: BacktestRecord) -> tuple[float, str]:
         nonlocal capacity, lowest
         if not market:
             return
-        tpv = float(_asof(equity, pd.DatetimeIndex([at]), record.start_equity)[0])
+        tpv = float(asof_values(equity, pd.DatetimeIndex([at]), record.start_equity)[0])
         if tpv == 0:
             return
         symbol = min(market, key=lambda s: market[s] * DAILY_VOLUME_SCALE)
@@ -827,7 +827,7 @@ def estimate_capacity(record: BacktestRecord) -> tuple[float, str]:
         share_sale = sale[symbol] / total_sale if total_sale else 0.0
         share_holdings = 0.0
         if record.prices is not None and symbol in record.prices:
-            price = float(_asof(record.prices[symbol].dropna(), pd.DatetimeIndex([at]), 0.0)[0])
+            price = float(asof_values(record.prices[symbol].dropna(), pd.DatetimeIndex([at]), 0.0)[0])
             share_holdings = abs(holdings_qty.get(symbol, 0.0) * price) / tpv
         scaling = max(share_sale, share_holdings)
         daily = market[symbol] * DAILY_VOLUME_SCALE / max(trades[symbol], 1)
