@@ -194,7 +194,8 @@ class RulesResult:
     Attributes
     ----------
     position : np.ndarray or pd.DataFrame of int8, shape (steps, assets)
-        Position held after each bar's close (+1, -1, 0); it earns the next bar's return.
+        Position held after each bar's close (+1, -1, 0); it earns the next bar's return. A
+        ``RulesResult`` built by hand from one column (1-D array or Series) works as well.
     exit_reason : same shape
         ``STOP``, ``TIME``, ``REVERSION`` on the bar a position was closed, else ``NONE``.
     """
@@ -206,7 +207,8 @@ class RulesResult:
     def entries(self) -> Any:
         """True on the bars a position was opened (from flat)."""
         p = np.asarray(self.position)
-        prev = np.vstack([np.zeros((1, p.shape[1]), dtype=p.dtype), p[:-1]])
+        prev = np.zeros_like(p)
+        prev[1:] = p[:-1]
         return self._wrap((p != 0) & (prev == 0))
 
     @property
@@ -215,8 +217,8 @@ class RulesResult:
         return self._wrap(np.asarray(self.exit_reason) != NONE)
 
     def _wrap(self, values: np.ndarray) -> Any:
-        if isinstance(self.position, pd.DataFrame):
-            return pd.DataFrame(values, index=self.position.index, columns=self.position.columns)
+        if isinstance(self.position, pd.DataFrame | pd.Series):
+            return self.position.__class__(values, index=self.position.index, **_labels(self.position))
         return values
 
 
