@@ -596,16 +596,9 @@ def read_cboe_csv(path: str | os.PathLike[str]) -> pd.DataFrame:
     skipped. Returns columns ``open, high, low, close`` in index points, indexed by ``date``.
     """
     text = _read_text(path)
-    keep = []
-    lines = text.split("\n")
-    numbers = []
-    for i, line in enumerate(lines):
-        if line[:1].isdigit():
-            keep.append(line)
-            numbers.append(i)
-    body = "\n".join(keep)
-    fields, rel = _split_fields(path, body, 5)
-    line_numbers = np.asarray(numbers, dtype=np.int64)[rel - 1] + 1 if len(rel) else rel
+    # Blank out the skipped lines instead of removing them, so line numbers stay the file's.
+    body = "\n".join(line if line[:1].isdigit() else "" for line in text.split("\n"))
+    fields, line_numbers = _split_fields(path, body, 5)
     index = _dates(path, fields[:, 0], line_numbers, "%m/%d/%Y")
     frame = pd.DataFrame(
         {
