@@ -1,0 +1,773 @@
+"""``QCAlgorithm``: LEAN's algorithm API in snake_case, backed by the local engine.
+
+Members of LEAN's API that the runtime does not implement raise :class:`NotSupportedError`
+naming the member (``__getattr__``), never a silent no-op.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+from datetime import date, datetime, time, timedelta
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from lean_local.data.market_hours import MarketHoursDatabase
+from lean_local.engine import feed as feeds
+from lean_local.engine.common import (
+    DataNormalizationMode,
+    Market,
+    Resolution,
+    SecurityType,
+    Symbol,
+    not_supported,
+)
+from lean_local.engine.fees import ConstantFeeModel, InteractiveBrokersFeeModel
+from lean_local.engine.orders import OrderEvent, OrderTicket, OrderType
+from lean_local.engine.portfolio import (
+    SecurityPortfolioManager,
+    TransactionManager,
+    target_order_quantity,
+    within_moc_buffer,
+)
+from lean_local.engine.scheduling import DateRules, ScheduleManager, TimeRules
+from lean_local.engine.securities import (
+    Exchange,
+    ExchangeHours,
+    Security,
+    SecurityManager,
+    SymbolProperties,
+    always_open_hours,
+    hours_from_entry,
+)
+from lean_local.engine.universe import CoarseUniverse, SecurityChanges, UniverseSettings
+
+END_OF_DAY = timedelta(hours=23, minutes=59, seconds=59)
+
+
+class AlgorithmSettings:
+    """``self.settings`` (LEAN's defaults)."""
+
+    def __init__(self) -> None:
+        self.free_portfolio_value_percentage = 0.0025
+        self.free_portfolio_value: float | None = None
+        self.minimum_order_margin_portfolio_percentage = 0.001
+        self.daily_precise_end_time = True
+        self.liquidate_enabled = True
+        self.seed_initial_prices = False
+        self.warmup_resolution: Resolution | None = None
+
+
+class BrokerageName:
+    """The brokerage models the runtime knows (LEAN ``BrokerageName``)."""
+
+    DEFAULT = 0
+    QUANTCONNECT_BROKERAGE = 0
+    INTERACTIVE_BROKERS_BROKERAGE = 1
+
+
+class AccountType:
+    MARGIN = 0
+    CASH = 1
+
+
+class PortfolioTarget:
+    """A target quantity (or, in ``set_holdings``, a target weight) for one symbol."""
+
+    def __init__(self, symbol: str, quantity: float, tag: str = "") -> None:
+        self.symbol = symbol
+        self.quantity = float(quantity)
+        self.tag = tag
+
+    @staticmethod
+    def percent(algorithm: QCAlgorithm, symbol: str, percent: float, return_delta_quantity: bool = False,
+                tag: str = "") -> PortfolioTarget | None:
+        security = algorithm.securities[symbol]
+        quantity, reason = algorithm._order_quantity(security, percent)
+        if not return_delta_quantity:
+            quantity += security.holdings.quantity
+        return PortfolioTarget(security.symbol, quantity, tag)
+
+    def __repr__(self) -> str:
+        return f"{self.symbol}: {self.quantity:g}"
+
+
+class Chart:
+    """A user chart (LEAN ``Chart``): a name and its series."""
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+        self.series: dict[str, Series] = {}
+
+    def add_series(self, series: Series) -> None:
+        self.series[series.name] = series
+
+
+class SeriesType:
+    LINE = 0
+    SCATTER = 1
+    CANDLE = 2
+    BAR = 3
+    FLAG = 4
+    STACKED_AREA = 5
+    PIE = 6
+    TREEMAP = 7
+
+
+class Series:
+    """A chart series (LEAN ``Series``)."""
+
+    def __init__(self, name: str, series_type: int = SeriesType.LINE, index: int = 0, unit: str = "$") -> None:
+        self.name = name
+        self.series_type = series_type
+        self.index = index
+        self.unit = unit
+
+
+class QCAlgorithm:
+    """Base class of a LEAN algorithm."""
+
+    def __init__(self) -> None:
+        self._data_folder = Path(os.environ.get("LEAN_DATA_FOLDER", "data"))
+        self._mhdb: MarketHoursDatabase | None = None
+        self._feed = feeds.DataFeed()
+        self.securities = SecurityManager()
+        self.settings = AlgorithmSettings()
+        self.portfolio = SecurityPortfolioManager(self.securities, self._feed, self.settings)
+        self.transactions = TransactionManager(self)
+        self.universe_settings = UniverseSettings()
+        self.schedule = ScheduleManager(self)
+        self.date_rules = DateRules(self._hours_for)
+        self.time_rules = TimeRules(self._hours_for)
+        self.object_store: Any = None
+        self.live_mode = False
+        self.start_date = datetime(1998, 1, 1)
+        self.end_date = datetime.combine(date.today() - timedelta(days=1), time()) + END_OF_DAY
+        self._cash_set = False
+        self.portfolio.set_cash(100_000.0)
+        self._parameters: dict[str, str] = {}
+        self._warmup: tuple[Any, Resolution | None] | None = None
+        self._run_start = self.start_date
+        self._running = False
+        self._initializing = False
+        self._warming_up = False
+        self._benchmark: str = "SPY"
+        self._brokerage = BrokerageName.DEFAULT
+        self._account_type = AccountType.MARGIN
+        self._pending: list[tuple[Security, Callable[[], feeds.SubscriptionData]]] = []
+        self._universes: list[CoarseUniverse] = []
+        self._pending_changes: tuple[list[Security], list[Security]] = ([], [])
+        self._history_cache: dict[tuple[str, int], feeds.SubscriptionData] = {}
+        self.logs: list[str] = []
+        self.charts: dict[str, dict[str, list[tuple[datetime, float]]]] = {}
+        self.name = type(self).__name__
+        self._mod_warning = False
+        self.runtime_statistics: dict[str, str] = {}
+        self._moo_warned = False
+        self._moc_warned = False
+
+    # ------------------------------------------------------------------------------------------
+    # engine plumbing
+    def _attach_engine(self, data_folder: Path, parameters: dict[str, str], object_store: Any) -> None:
+        self._data_folder = Path(data_folder)
+        self._parameters = {k: str(v) for k, v in parameters.items()}
+        self.object_store = object_store
+
+    @property
+    def _hours_db(self) -> MarketHoursDatabase:
+        if self._mhdb is None:
+            self._mhdb = MarketHoursDatabase.from_data_folder(self._data_folder)
+        return self._mhdb
+
+    def _exchange_hours(self, symbol: Symbol) -> ExchangeHours:
+        if symbol.security_type == SecurityType.BASE:
+            return always_open_hours()
+        kind = {SecurityType.EQUITY: "Equity", SecurityType.FOREX: "Forex", SecurityType.INDEX: "Index"}[
+            symbol.security_type]
+        return hours_from_entry(self._hours_db.get_entry(kind, symbol.market, symbol.value))
+
+    def _hours_for(self, symbol: Any) -> ExchangeHours:
+        if symbol in self.securities:
+            return self.securities[symbol].exchange.hours
+        return self._exchange_hours(Symbol(str(symbol)))
+
+    @property
+    def time(self) -> datetime:
+        """The algorithm's current time (New York)."""
+        return self._feed.clock.time
+
+    @property
+    def utc_time(self) -> datetime:
+        stamp = pd.Timestamp(self.time).tz_localize(feeds.NEW_YORK).tz_convert("UTC").tz_localize(None)
+        return stamp.to_pydatetime()
+
+    @property
+    def is_warming_up(self) -> bool:
+        return self._warming_up
+
+    @property
+    def current_slice(self) -> Any:
+        return getattr(self, "_current_slice", None)
+
+    @property
+    def benchmark(self) -> str:
+        return self._benchmark
+
+    # ------------------------------------------------------------------------------------------
+    # user hooks (overridden by algorithms)
+    def initialize(self) -> None:
+        pass
+
+    def on_data(self, data: Any) -> None:
+        pass
+
+    def on_order_event(self, order_event: OrderEvent) -> None:
+        pass
+
+    def on_securities_changed(self, changes: SecurityChanges) -> None:
+        pass
+
+    def on_warmup_finished(self) -> None:
+        pass
+
+    def on_end_of_algorithm(self) -> None:
+        pass
+
+    def on_end_of_day(self, symbol: Any = None) -> None:
+        pass
+
+    def _dispatch_order_event(self, event: OrderEvent) -> None:
+        self.on_order_event(event)
+
+    # ------------------------------------------------------------------------------------------
+    # set-up
+    @staticmethod
+    def _to_datetime(args: tuple) -> datetime:
+        if len(args) == 1:
+            value = args[0]
+            if isinstance(value, datetime):
+                return value
+            if isinstance(value, date):
+                return datetime.combine(value, time())
+            return pd.Timestamp(value).to_pydatetime()
+        return datetime(int(args[0]), int(args[1]), int(args[2]))
+
+    def set_start_date(self, *args: Any) -> None:
+        self._require_initializing("set_start_date")
+        self.start_date = datetime.combine(self._to_datetime(args).date(), time())
+        self._feed.clock.time = self.start_date
+
+    def set_end_date(self, *args: Any) -> None:
+        self._require_initializing("set_end_date")
+        self.end_date = datetime.combine(self._to_datetime(args).date(), time()) + END_OF_DAY
+
+    def set_cash(self, *args: Any) -> None:
+        """``set_cash(amount)`` or ``set_cash(currency, amount, conversion_rate=0)``."""
+        if len(args) == 1:
+            self.portfolio.set_cash(float(args[0]))
+        else:
+            currency = str(args[0]).upper()
+            rate = float(args[2]) if len(args) > 2 else (1.0 if currency == "USD" else 0.0)
+            self.portfolio.set_cash(float(args[1]), currency, rate)
+        self._cash_set = True
+
+    def set_account_currency(self, currency: str, starting_cash: float | None = None) -> None:
+        if currency.upper() != "USD":
+            raise not_supported("QCAlgorithm", "set_account_currency (only USD accounts)")
+
+    def set_time_zone(self, time_zone: Any) -> None:
+        if str(time_zone) not in ("America/New_York", "TimeZones.NEW_YORK"):
+            raise not_supported("QCAlgorithm", "set_time_zone (the runtime runs in New York time)")
+
+    def set_warm_up(self, period: Any, resolution: Resolution | None = None) -> None:
+        """``set_warm_up(bar_count, resolution)`` or ``set_warm_up(timedelta)``."""
+        self._require_initializing("set_warm_up")
+        self._warmup = (period, resolution)
+
+    set_warmup = set_warm_up
+
+    def set_benchmark(self, symbol: Any) -> None:
+        if callable(symbol) and not isinstance(symbol, str):
+            raise not_supported("QCAlgorithm", "set_benchmark(callable)")
+        self._benchmark = str(symbol).upper()
+
+    def set_brokerage_model(self, brokerage: Any, account_type: Any = AccountType.MARGIN) -> None:
+        name = getattr(brokerage, "name", brokerage)
+        known = {BrokerageName.DEFAULT, BrokerageName.INTERACTIVE_BROKERS_BROKERAGE}
+        if name not in known and str(name).upper() not in ("DEFAULT", "QUANTCONNECT_BROKERAGE",
+                                                            "INTERACTIVE_BROKERS_BROKERAGE"):
+            raise not_supported("QCAlgorithm", f"set_brokerage_model({brokerage})")
+        if name == BrokerageName.INTERACTIVE_BROKERS_BROKERAGE or str(name).upper() == "INTERACTIVE_BROKERS_BROKERAGE":
+            self._brokerage = BrokerageName.INTERACTIVE_BROKERS_BROKERAGE
+        self._account_type = account_type
+        for security in self.securities.values():
+            self._apply_brokerage(security)
+
+    def _apply_brokerage(self, security: Security) -> None:
+        if self._account_type == AccountType.CASH:
+            security.set_leverage(1.0)
+        if self._brokerage == BrokerageName.INTERACTIVE_BROKERS_BROKERAGE and security.type == SecurityType.FOREX:
+            raise not_supported("InteractiveBrokersBrokerageModel", "forex fees")
+
+    def get_parameter(self, name: str, default_value: Any = None) -> Any:
+        """A ``config.json`` parameter as a string, or ``default_value`` converted to its type."""
+        value = self._parameters.get(name)
+        if value is None:
+            return default_value
+        if default_value is None or isinstance(default_value, str):
+            return value
+        if isinstance(default_value, bool):
+            return value.strip().lower() in ("1", "true", "yes")
+        if isinstance(default_value, int):
+            return int(float(value))
+        if isinstance(default_value, float):
+            return float(value)
+        return value
+
+    def _require_initializing(self, name: str) -> None:
+        if self._running:
+            raise RuntimeError(f"{name} can only be called in initialize()")
+
+    # ------------------------------------------------------------------------------------------
+    # securities
+    def _check_resolution(self, resolution: Resolution | None, what: str) -> Resolution:
+        if resolution is None or resolution != Resolution.DAILY:
+            raise not_supported("QCAlgorithm", f"{what} with resolution {getattr(resolution, 'name', 'MINUTE')} "
+                                               "(lean_local runs daily data only: pass Resolution.DAILY)")
+        return resolution
+
+    def add_equity(self, ticker: str, resolution: Resolution | None = None, market: str = Market.USA,
+                   fill_forward: bool = True, leverage: float = 0, extended_market_hours: bool = False,
+                   data_normalization_mode: DataNormalizationMode | None = None) -> Security:
+        resolution = self._check_resolution(resolution, "add_equity")
+        symbol = Symbol(ticker, SecurityType.EQUITY, market)
+        if symbol in self.securities:
+            return self.securities[symbol]
+        mode = DataNormalizationMode.ADJUSTED if data_normalization_mode is None else data_normalization_mode
+        if mode not in (DataNormalizationMode.ADJUSTED, DataNormalizationMode.RAW):
+            raise not_supported("add_equity", f"data_normalization_mode={mode.name}")
+        hours = self._exchange_hours(symbol)
+        security = self._new_security(symbol, hours, SymbolProperties(), resolution, mode, leverage)
+
+        def load() -> feeds.SubscriptionData:
+            return feeds.load_equity(self._data_folder, symbol, security.data_normalization_mode, hours.session_times)
+
+        security._fill_forward = fill_forward
+        self._subscribe(security, load)
+        return security
+
+    def add_forex(self, ticker: str, resolution: Resolution | None = None, market: str = Market.OANDA,
+                  fill_forward: bool = True, leverage: float = 0) -> Security:
+        resolution = self._check_resolution(resolution, "add_forex")
+        symbol = Symbol(ticker, SecurityType.FOREX, market)
+        if symbol in self.securities:
+            return self.securities[symbol]
+        pair = symbol.value
+        if len(pair) != 6:
+            raise ValueError(f"add_forex: {ticker} is not a 6-letter currency pair")
+        base, quote = pair[:3], pair[3:]
+        properties = SymbolProperties(lot_size=1.0, minimum_price_variation=0.001 if quote == "JPY" else 0.00001,
+                                      quote_currency=quote)
+        security = self._new_security(symbol, self._exchange_hours(symbol), properties, resolution,
+                                      DataNormalizationMode.RAW, leverage)
+        security.base_currency = self.portfolio.cash_book.ensure(base)
+        security._fill_forward = False
+        self._subscribe(security, lambda: feeds.load_forex(self._data_folder, symbol))
+        return security
+
+    def add_index(self, ticker: str, resolution: Resolution | None = None, market: str = Market.USA,
+                  fill_forward: bool = True) -> Security:
+        resolution = self._check_resolution(resolution, "add_index")
+        symbol = Symbol(ticker, SecurityType.INDEX, market)
+        if symbol in self.securities:
+            return self.securities[symbol]
+        hours = self._exchange_hours(symbol)
+        security = self._new_security(symbol, hours, SymbolProperties(), resolution, DataNormalizationMode.RAW, 0)
+        security._fill_forward = False
+        self._subscribe(security, lambda: feeds.load_index(self._data_folder, symbol, hours.session_times))
+        return security
+
+    def add_data(self, data_type: Any, ticker: str, resolution: Resolution | None = None, *args: Any,
+                 **kwargs: Any) -> Security:
+        if getattr(data_type, "__name__", "") != "CBOE":
+            raise not_supported("QCAlgorithm", f"add_data({getattr(data_type, '__name__', data_type)}) "
+                                               "(custom data: only CBOE is provided)")
+        symbol = Symbol(ticker, SecurityType.BASE, Market.USA)
+        if symbol in self.securities:
+            return self.securities[symbol]
+        security = self._new_security(symbol, always_open_hours(), SymbolProperties(), Resolution.DAILY,
+                                      DataNormalizationMode.RAW, 1)
+        security._fill_forward = False
+        self._subscribe(security, lambda: feeds.load_cboe(self._data_folder, symbol))
+        return security
+
+    def _new_security(self, symbol: Symbol, hours: ExchangeHours, properties: SymbolProperties,
+                      resolution: Resolution, mode: DataNormalizationMode, leverage: float) -> Security:
+        column = len(self._feed.subs) + len(self._pending)
+        quote = self.portfolio.cash_book.ensure(properties.quote_currency)
+        security = Security(symbol, column, self._feed, Exchange(hours, self._feed.clock), properties, quote,
+                            self.portfolio, resolution, mode, leverage if leverage and leverage > 0 else None)
+        self._apply_brokerage(security)
+        self.securities._add(security)
+        self.portfolio._register(security)
+        return security
+
+    def _subscribe(self, security: Security, loader: Callable[[], feeds.SubscriptionData]) -> None:
+        security._loader = loader
+        if self._running:
+            self._activate(security, loader(), int(pd.Timestamp(self.time).value))
+        else:
+            self._pending.append((security, loader))
+
+    def _activate(self, security: Security, data: feeds.SubscriptionData, visible_from: int) -> None:
+        closes = None
+        if getattr(security, "_fill_forward", False):
+            hours = security.exchange.hours
+            days = hours.trading_days(self._run_start.date(), self.end_date.date())
+            closes = hours.session_times(days)[1] if len(days) else np.empty(0, dtype=np.int64)
+        data.emit_times = feeds.emission_times(data, closes, int(pd.Timestamp(self.end_date).value))
+        column = self._feed.add(data, visible_from)
+        if column != security._column:
+            raise RuntimeError(f"feed column mismatch for {security.symbol}: {column} != {security._column}")
+
+    def remove_security(self, symbol: str) -> bool:
+        security = self.securities.get(symbol)
+        if security is None:
+            return False
+        if security.invested:
+            self.liquidate(symbol, tag="Removed security")
+        self.transactions.cancel_open_orders(symbol)
+        self._feed.delisted.add(security._column)
+        return True
+
+    def add_universe(self, *selectors: Any) -> Any:
+        if len(selectors) != 1 or not callable(selectors[0]):
+            raise not_supported("QCAlgorithm", "add_universe with this signature (pass one selection function)")
+        universe = CoarseUniverse(self._data_folder, selectors[0])
+        self._universes.append(universe)
+        return universe
+
+    def _apply_selection(self, universe: CoarseUniverse, selected: list[Symbol]) -> None:
+        settings = self.universe_settings
+        wanted = set(selected)
+        added, removed = [], []
+        for symbol in selected:
+            if symbol in universe.members:
+                continue
+            existing = symbol in self.securities
+            security = self.add_equity(symbol.value, self._check_resolution(settings.resolution, "universe_settings"),
+                                       leverage=0 if np.isnan(settings.leverage) else settings.leverage,
+                                       data_normalization_mode=settings.data_normalization_mode)
+            if existing:
+                self._feed.delisted.discard(security._column)
+            universe.members.add(symbol)
+            added.append(security)
+        for symbol in list(universe.members):
+            if symbol in wanted:
+                continue
+            security = self.securities[symbol]
+            if security.invested or self.transactions.get_open_orders(symbol):
+                continue
+            universe.members.discard(symbol)
+            removed.append(security)
+        self._pending_changes = (self._pending_changes[0] + added, self._pending_changes[1] + removed)
+
+    def symbol(self, ticker: str) -> Symbol:
+        for symbol in self.securities.keys():
+            if symbol.value == ticker.upper():
+                return symbol
+        return Symbol(ticker)
+
+    def is_market_open(self, symbol: str) -> bool:
+        return self.securities[symbol].exchange.exchange_open
+
+    # ------------------------------------------------------------------------------------------
+    # logging and charts
+    def _log(self, level: str, message: Any) -> None:
+        self.logs.append(f"{self.time:%Y-%m-%d %H:%M:%S} {level}{message}")
+
+    def debug(self, message: Any) -> None:
+        self._log("", message)
+
+    def log(self, message: Any) -> None:
+        self._log("", message)
+
+    def error(self, message: Any) -> None:
+        self._log("ERROR:: ", message)
+
+    def quit(self, message: str = "") -> None:
+        self._log("", f"Quit: {message}")
+        self._quit = True
+
+    def plot(self, chart: str, series: Any, value: Any = None) -> None:
+        if value is None:
+            chart, series, value = chart, chart, series
+        name = series.name if isinstance(series, Series) else str(series)
+        self.charts.setdefault(str(chart), {}).setdefault(name, []).append((self.time, float(value)))
+
+    def add_chart(self, chart: Chart) -> None:
+        self.charts.setdefault(chart.name, {})
+        for name in chart.series:
+            self.charts[chart.name].setdefault(name, [])
+
+    def set_runtime_statistic(self, name: str, value: Any) -> None:
+        self.runtime_statistics[str(name)] = str(value)
+
+    # ------------------------------------------------------------------------------------------
+    # orders
+    def _security_for_order(self, symbol: Any) -> Security:
+        if symbol not in self.securities:
+            raise KeyError(f"{symbol} not found in the securities: add it with add_equity/add_forex first")
+        return self.securities[symbol]
+
+    def _daily_only(self, security: Security) -> bool:
+        return security.resolution == Resolution.DAILY
+
+    def market_order(self, symbol: Any, quantity: float, asynchronous: bool = False, tag: str = "",
+                     order_properties: Any = None) -> OrderTicket:
+        """A market order, converted as LEAN (PR #9534) does for daily data.
+
+        Exchange closed: market-on-open. Exchange open and the security has only daily data:
+        market-on-close (today's close), or market-on-open within the 15.5-minute MOC buffer.
+        """
+        security = self._security_for_order(symbol)
+        hours = security.exchange.hours
+        if not hours.always_open:
+            if not security.exchange.exchange_open:
+                if not self._moo_warned:
+                    self.debug("Warning: market orders submitted while the market is closed are automatically "
+                               "converted into MarketOnOpen orders to fill at the next market open.")
+                    self._moo_warned = True
+                return self.market_on_open_order(symbol, quantity, asynchronous, tag, order_properties)
+            if not self.live_mode and self._daily_only(security):
+                if not self._moc_warned:
+                    self.debug("Warning: market orders on daily resolution data sent during market hours are "
+                               "automatically converted into MarketOnClose orders (or MarketOnOpen near the close)"
+                               " to avoid filling at the stale previous close.")
+                    self._moc_warned = True
+                if within_moc_buffer(security, self.time):
+                    return self.market_on_open_order(symbol, quantity, asynchronous, tag, order_properties)
+                return self.market_on_close_order(symbol, quantity, asynchronous, tag, order_properties)
+        return self.transactions.submit(security, OrderType.MARKET, float(quantity), tag or "")
+
+    def order(self, symbol: Any, quantity: float, asynchronous: bool = False, tag: str = "",
+              order_properties: Any = None) -> OrderTicket:
+        return self.market_order(symbol, quantity, asynchronous, tag, order_properties)
+
+    def market_on_open_order(self, symbol: Any, quantity: float, asynchronous: bool = False, tag: str = "",
+                             order_properties: Any = None) -> OrderTicket:
+        return self.transactions.submit(self._security_for_order(symbol), OrderType.MARKET_ON_OPEN, float(quantity),
+                                        tag or "")
+
+    def market_on_close_order(self, symbol: Any, quantity: float, asynchronous: bool = False, tag: str = "",
+                              order_properties: Any = None) -> OrderTicket:
+        return self.transactions.submit(self._security_for_order(symbol), OrderType.MARKET_ON_CLOSE,
+                                        float(quantity), tag or "")
+
+    def limit_order(self, symbol: Any, quantity: float, limit_price: float, asynchronous: bool = False,
+                    tag: str = "", order_properties: Any = None) -> OrderTicket:
+        return self.transactions.submit(self._security_for_order(symbol), OrderType.LIMIT, float(quantity),
+                                        tag or "", limit_price=float(limit_price))
+
+    def stop_market_order(self, symbol: Any, quantity: float, stop_price: float, asynchronous: bool = False,
+                          tag: str = "", order_properties: Any = None) -> OrderTicket:
+        return self.transactions.submit(self._security_for_order(symbol), OrderType.STOP_MARKET, float(quantity),
+                                        tag or "", stop_price=float(stop_price))
+
+    def stop_limit_order(self, symbol: Any, quantity: float, stop_price: float, limit_price: float,
+                         asynchronous: bool = False, tag: str = "", order_properties: Any = None) -> OrderTicket:
+        return self.transactions.submit(self._security_for_order(symbol), OrderType.STOP_LIMIT, float(quantity),
+                                        tag or "", limit_price=float(limit_price), stop_price=float(stop_price))
+
+    def _order_quantity(self, security: Security, percent: float) -> tuple[float, str]:
+        settings = self.settings
+        free = settings.free_portfolio_value_percentage
+        if settings.free_portfolio_value is not None:
+            tpv = self.portfolio.total_portfolio_value
+            free = settings.free_portfolio_value / tpv if tpv else 0.0
+        return target_order_quantity(self.portfolio, security, float(percent), free,
+                                     settings.minimum_order_margin_portfolio_percentage)
+
+    def calculate_order_quantity(self, symbol: Any, target: float) -> float:
+        security = self._security_for_order(symbol)
+        quantity, reason = self._order_quantity(security, target)
+        if reason and quantity == 0:
+            self.debug(reason)
+        return quantity
+
+    def set_holdings(self, symbol: Any, percentage: float | None = None, liquidate_existing_holdings: bool = False,
+                     asynchronous: bool = False, tag: str = "", order_properties: Any = None) -> list[OrderTicket]:
+        """Target ``percentage`` of the portfolio value in ``symbol``, or a list of ``PortfolioTarget``
+        weights (ordered so that position-reducing orders go first, as LEAN)."""
+        if isinstance(symbol, list | tuple):
+            targets = list(symbol)
+            tickets: list[OrderTicket] = []
+            if liquidate_existing_holdings:
+                keep = {str(t.symbol) for t in targets}
+                tickets += self.liquidate([s for s in sorted(self.portfolio.keys()) if s not in keep], tag=tag)
+            if self.is_warming_up:
+                return tickets
+            sized = []
+            for target in targets:
+                security = self._security_for_order(target.symbol)
+                quantity = self.calculate_order_quantity(security.symbol, target.quantity)
+                lot = security.symbol_properties.lot_size
+                if not security.has_data or not security.is_tradable or abs(quantity) < lot:
+                    continue
+                existing = security.holdings.quantity + self.transactions.get_open_orders_remaining_quantity(
+                    security.symbol)
+                reducing = existing != 0 and abs(quantity + existing) < abs(existing)
+                sized.append((not reducing, -abs(quantity * security.price), security.symbol, quantity))
+            sized.sort(key=lambda x: (x[0], x[1]))
+            for _, _, sym, quantity in sized:
+                tickets += self._set_holdings_impl(sym, quantity, tag)
+            return tickets
+        if percentage is None:
+            raise TypeError("set_holdings(symbol, percentage) needs a percentage")
+        security = self._security_for_order(symbol)
+        quantity = self.calculate_order_quantity(security.symbol, float(percentage))
+        tickets = []
+        if liquidate_existing_holdings:
+            tickets += self.liquidate([s for s in sorted(self.portfolio.keys()) if s != security.symbol], tag=tag)
+        return tickets + self._set_holdings_impl(security.symbol, quantity, tag)
+
+    def _set_holdings_impl(self, symbol: Symbol, order_quantity: float, tag: str) -> list[OrderTicket]:
+        pending = sum(t.quantity_remaining for t in self.transactions.get_open_order_tickets(symbol)
+                      if t.order_type in (OrderType.MARKET, OrderType.MARKET_ON_OPEN))
+        quantity = order_quantity - pending
+        if abs(quantity) <= 0:
+            return []
+        security = self.securities[symbol]
+        if security.exchange.exchange_open:
+            return [self.market_order(symbol, quantity, tag=tag)]
+        return [self.market_on_open_order(symbol, quantity, tag=tag)]
+
+    def liquidate(self, symbol: Any = None, asynchronous: bool = False, tag: str = "Liquidated",
+                  order_properties: Any = None) -> list[OrderTicket]:
+        """Close positions (all, one symbol, or a list) and cancel their non-market open orders."""
+        if not self.settings.liquidate_enabled:
+            self.debug("Liquidate() is currently disabled by settings.")
+            return []
+        if symbol is None:
+            symbols = sorted(self.portfolio.keys())
+        elif isinstance(symbol, list | tuple | set):
+            symbols = list(symbol)
+        else:
+            symbols = [symbol]
+        tag = tag or "Liquidated"
+        tickets = []
+        for sym in symbols:
+            if sym not in self.securities:
+                continue
+            orders = self.transactions.get_open_orders(sym)
+            quantity = self.portfolio[sym].quantity
+            if len(orders) == 1 and quantity != 0 and orders[0].quantity == -quantity \
+                    and orders[0].type == OrderType.MARKET:
+                continue
+            market_quantity = 0.0
+            for order in orders:
+                if order.type == OrderType.MARKET:
+                    market_quantity += self.transactions.get_order_ticket(order.id).quantity_remaining
+                else:
+                    self.transactions.cancel_order(order, tag)
+            if quantity != 0:
+                tickets.append(self.market_order(sym, -quantity - market_quantity, tag=tag))
+        return tickets
+
+    # ------------------------------------------------------------------------------------------
+    # history
+    def _history_data(self, symbol: Symbol) -> tuple[feeds.SubscriptionData, Security | None]:
+        security = self.securities.get(symbol)
+        if security is not None and self._running:
+            return self._feed.subs[security._column], security
+        if security is not None:
+            key = (str(symbol), int(security.data_normalization_mode))
+            if key not in self._history_cache:
+                self._history_cache[key] = security._loader()
+            return self._history_cache[key], security
+        key = (str(symbol), int(DataNormalizationMode.ADJUSTED))
+        if key not in self._history_cache:
+            hours = self._exchange_hours(Symbol(str(symbol)))
+            self._history_cache[key] = feeds.load_equity(self._data_folder, Symbol(str(symbol)),
+                                                         DataNormalizationMode.ADJUSTED, hours.session_times)
+        return self._history_cache[key], None
+
+    def history(self, *args: Any, **kwargs: Any) -> pd.DataFrame:
+        """``history(symbols, periods | timedelta | start, [end], resolution)`` as LEAN's DataFrame.
+
+        Index ``(symbol, time)`` with ``time`` the bar's end time; only bars that ended at or before
+        the current time. Trade bars: ``open, high, low, close, volume``; forex quote bars: LEAN's
+        ``askclose .. bidsize`` columns and the bid/ask midpoints ``close, high, low, open``.
+        """
+        if args and isinstance(args[0], type):
+            args = args[1:]
+        if not args:
+            raise TypeError("history needs symbols")
+        symbols_arg = args[0]
+        rest = list(args[1:])
+        resolution = kwargs.get("resolution")
+        if rest and isinstance(rest[-1], Resolution):
+            resolution = rest.pop()
+        if resolution not in (None, Resolution.DAILY):
+            raise not_supported("QCAlgorithm.history", f"resolution {resolution.name} (daily data only)")
+        if isinstance(symbols_arg, str):
+            symbols = [symbols_arg]
+        else:
+            symbols = list(symbols_arg)
+        now_ns = int(pd.Timestamp(self.time).value)
+        periods = start_ns = None
+        end_ns = now_ns
+        if rest and isinstance(rest[0], int | np.integer):
+            periods = int(rest[0])
+        elif rest and isinstance(rest[0], timedelta):
+            start_ns = int(pd.Timestamp(self.time - rest[0]).value)
+        elif rest:
+            start_ns = int(pd.Timestamp(rest[0]).value)
+            if len(rest) > 1 and rest[1] is not None:
+                end_ns = min(now_ns, int(pd.Timestamp(rest[1]).value))
+        frames = []
+        for sym in symbols:
+            data, security = self._history_data(sym if isinstance(sym, Symbol) else self.symbol(str(sym)))
+            if len(data) == 0:
+                continue
+            hi = np.searchsorted(data.end_time, end_ns, side="right")
+            lo = max(0, hi - periods) if periods is not None else np.searchsorted(data.end_time, start_ns,
+                                                                                    side="left")
+            if hi <= lo:
+                continue
+            times = pd.DatetimeIndex(data.end_time[lo:hi])
+            symbol_obj = security.symbol if security is not None else Symbol(str(sym))
+            if data.kind == "quote":
+                f = data.fields
+                columns = {}
+                for side in ("ask", "bid"):
+                    for part in ("close", "high", "low", "open"):
+                        columns[f"{side}{part}"] = f[f"{side}_{part}"][lo:hi]
+                    columns[f"{side}size"] = f[f"{side}_size"][lo:hi]
+                for part in ("close", "high", "low", "open"):
+                    columns[part] = f[part][lo:hi]
+            else:
+                columns = {name: data.fields[name][lo:hi] for name in ("open", "high", "low", "close", "volume")}
+                if data.kind == "custom":
+                    columns = {name: data.fields[name][lo:hi] for name in ("open", "high", "low", "close", "value")}
+            index = pd.MultiIndex.from_arrays([[symbol_obj] * (hi - lo), times], names=["symbol", "time"])
+            frames.append(pd.DataFrame(columns, index=index))
+        if not frames:
+            return pd.DataFrame()
+        return pd.concat(frames)
+
+    # ------------------------------------------------------------------------------------------
+    def __getattr__(self, name: str) -> Any:
+        if name.startswith("__") or name.startswith("_"):
+            raise AttributeError(name)
+        raise not_supported("QCAlgorithm", name)
+
+
+__all__ = [
+    "AccountType", "AlgorithmSettings", "BrokerageName", "Chart", "ConstantFeeModel", "InteractiveBrokersFeeModel",
+    "PortfolioTarget", "QCAlgorithm", "Series", "SeriesType",
+]
+

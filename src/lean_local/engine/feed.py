@@ -1,0 +1,444 @@
+"""Subscriptions read once into columnar numpy arrays, and the clock that steps across them.
+
+Every subscription's bars live in a few float64 arrays (no Python object per bar); the
+:class:`FeedPanel` aligns all subscriptions on one sorted time grid (naive New York datetimes, the
+algorithm's time zone) and answers, per time step and subscription, which bar is current and
+whether the subscription emits data at that step (a real bar or a fill-forward copy).
+
+Bar times (reference section 5, LEAN's ``daily_precise_end_time``):
+
+* equity day D: ``time`` = D's market open, ``end_time`` = D's market close (New York);
+* forex (Oanda) bar labelled D, a UTC day: ``time`` = D 00:00 UTC, ``end_time`` = D+1 00:00 UTC,
+  converted to New York;
+* index day D: 09:30 to 16:15 New York (CBOE hours, America/Chicago 08:30-15:15);
+* CBOE custom data for day D: ``time`` = D 00:00, ``end_time`` = D+1 00:00 New York.
+
+A bar is only visible to the algorithm once the clock reaches its ``end_time``.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from lean_local.data import formats
+from lean_local.engine.common import DataNormalizationMode, Symbol
+
+log = logging.getLogger("lean_local.engine")
+
+NS_PER_DAY = 86_400 * 10**9
+NEW_YORK = "America/New_York"
+
+TRADE_FIELDS = ("open", "high", "low", "close", "volume")
+QUOTE_FIELDS = ("bid_open", "bid_high", "bid_low", "bid_close", "bid_size",
+                "ask_open", "ask_high", "ask_low", "ask_close", "ask_size")
+
+
+@dataclass
+class SubscriptionData:
+    """One subscription's bars as columns.
+
+    ``time`` and ``end_time`` are int64 nanoseconds of naive New York datetimes. ``fields`` holds
+    float64 columns: ``open, high, low, close, volume`` for every kind (for quote bars they are the
+    bid/ask midpoints and volume 0, as LEAN's ``QuoteBar``), plus the ten bid/ask columns for quote
+    bars and ``value`` for custom data. Equity prices are already adjusted per ``normalization``.
+    ``factor`` keeps the adjustment factor of each bar (1 in RAW mode), ``delisted`` the delisting
+    date from the map file (None while listed).
+    """
+
+    symbol: Symbol
+    kind: str  # "trade", "quote" or "custom"
+    time: np.ndarray
+    end_time: np.ndarray
+    fields: dict[str, np.ndarray]
+    factor: np.ndarray
+    delisted: pd.Timestamp | None = None
+    fill_forward: bool = True
+    emit_times: np.ndarray = field(default_factory=lambda: np.empty(0, dtype=np.int64))
+
+    def __len__(self) -> int:
+        return len(self.end_time)
+
+
+def _empty(symbol: Symbol, kind: str) -> SubscriptionData:
+    names = TRADE_FIELDS + (QUOTE_FIELDS if kind == "quote" else ()) + (("value",) if kind == "custom" else ())
+    empty = np.empty(0, dtype=np.int64)
+    return SubscriptionData(symbol, kind, empty, empty, {n: np.empty(0) for n in names}, np.empty(0))
+
+
+def _local_ns(utc_index: pd.DatetimeIndex) -> np.ndarray:
+    """UTC wall times -> naive New York wall times, as int64 nanoseconds."""
+    return utc_index.tz_localize("UTC").tz_convert(NEW_YORK).tz_localize(None).asi8
+
+
+def _map_segments(data_folder: Path, ticker: str) -> tuple[list[tuple[pd.Timestamp | None, pd.Timestamp, str]],
+                                                           pd.Timestamp | None]:
+    """Ticker segments ``(first_date, last_date, ticker)`` from the map file, and the delisting date.
+
+    Each map row's ticker applies up to and including the row's date; dates before the first row
+    belong to no one (an older company that used the ticker), as LEAN starts the security there.
+    A missing map file means one segment covering everything.
+    """
+    path = formats.map_file_path(data_folder, ticker)
+    if not path.exists():
+        return [(None, pd.Timestamp.max, ticker.lower())], None
+    rows = formats.read_map_file(path)
+    dates = list(rows.index)
+    segments = []
+    for i, (date, mapped) in enumerate(zip(dates, rows["ticker"], strict=True)):
+        first = dates[0] if i == 0 else dates[i - 1] + pd.Timedelta(days=1)
+        segments.append((first, date, mapped))
+    last = dates[-1]
+    delisted = None if last.year >= 2050 else last
+    return segments, delisted
+
+
+def load_equity(data_folder: Path, symbol: Symbol, normalization: DataNormalizationMode,
+                session_times: Callable[[pd.DatetimeIndex], tuple[np.ndarray, np.ndarray]]) -> SubscriptionData:
+    """Read a US equity's daily bars through its map file, adjust them, and time-stamp them.
+
+    ``session_times(dates)`` gives the market open and close (int64 ns, New York) of each date.
+    A missing data file logs a warning and yields no data, as LEAN.
+    """
+    data_folder = Path(data_folder)
+    segments, delisted = _map_segments(data_folder, symbol.value)
+    frames = []
+    for first, last, ticker in segments:
+        path = formats.equity_daily_path(data_folder, ticker)
+        if not path.exists():
+            continue
+        frame = formats.read_equity_daily(path)
+        lo = first if first is not None else frame.index[0] if len(frame) else None
+        if lo is None:
+            continue
+        frames.append(frame.loc[(frame.index >= lo) & (frame.index <= last)])
+    if not frames:
+        log.warning("no data file for %s in %s (equity/usa/daily): the subscription gets no data",
+                    symbol.value, data_folder)
+        return _empty(symbol, "trade")
+    frame = pd.concat(frames)
+    frame = frame[~frame.index.duplicated(keep="last")].sort_index()
+    factor_path = formats.factor_file_path(data_folder, symbol.value)
+    factors = np.ones(len(frame))
+    if normalization != DataNormalizationMode.RAW and factor_path.exists():
+        factors = formats.adjustment_factors(formats.read_factor_file(factor_path), frame.index)
+    fields = {name: frame[name].to_numpy(dtype=np.float64) * (factors if name != "volume" else 1.0)
+              for name in TRADE_FIELDS}
+    opens, closes = session_times(pd.DatetimeIndex(frame.index))
+    data = SubscriptionData(symbol, "trade", opens, closes, fields, factors, delisted)
+    return data
+
+
+def load_index(data_folder: Path, symbol: Symbol,
+               session_times: Callable[[pd.DatetimeIndex], tuple[np.ndarray, np.ndarray]]) -> SubscriptionData:
+    """Read an index's daily bars (real prices), timed by the index's own session (VIX: 09:30-16:15
+    New York, from CBOE's Chicago hours)."""
+    path = formats.index_daily_path(data_folder, symbol.value)
+    if not path.exists():
+        log.warning("no data file %s: the subscription gets no data", path)
+        return _empty(symbol, "trade")
+    frame = formats.read_index_daily(path)
+    fields = {name: frame[name].to_numpy(dtype=np.float64) for name in TRADE_FIELDS}
+    opens, closes = session_times(pd.DatetimeIndex(frame.index))
+    return SubscriptionData(symbol, "trade", opens, closes, fields, np.ones(len(frame)), fill_forward=False)
+
+
+def load_forex(data_folder: Path, symbol: Symbol) -> SubscriptionData:
+    """Read a forex pair's daily quote bars (UTC days) and convert their times to New York."""
+    path = formats.forex_daily_path(data_folder, symbol.value, symbol.market)
+    if not path.exists():
+        log.warning("no data file %s: the subscription gets no data", path)
+        return _empty(symbol, "quote")
+    frame = formats.read_forex_daily(path)
+    days = pd.DatetimeIndex(frame.index).normalize()
+    fields = {name: frame[name].to_numpy(dtype=np.float64) for name in QUOTE_FIELDS}
+    for part in ("open", "high", "low", "close"):
+        fields[part] = (fields[f"bid_{part}"] + fields[f"ask_{part}"]) / 2.0
+    fields["volume"] = np.zeros(len(frame))
+    return SubscriptionData(symbol, "quote", _local_ns(days), _local_ns(days + pd.Timedelta(days=1)), fields,
+                            np.ones(len(frame)), fill_forward=False)
+
+
+def load_cboe(data_folder: Path, symbol: Symbol) -> SubscriptionData:
+    """Read CBOE's VIX history as custom data: day D's values arrive at D+1 00:00 New York."""
+    path = formats.cboe_path(data_folder, symbol.value)
+    if not path.exists():
+        log.warning("no data file %s: the subscription gets no data", path)
+        return _empty(symbol, "custom")
+    frame = formats.read_cboe_csv(path)
+    days = pd.DatetimeIndex(frame.index).normalize()
+    fields = {name: frame[name].to_numpy(dtype=np.float64) for name in ("open", "high", "low", "close")}
+    fields["volume"] = np.zeros(len(frame))
+    fields["value"] = fields["close"]
+    return SubscriptionData(symbol, "custom", days.asi8, (days + pd.Timedelta(days=1)).asi8, fields,
+                            np.ones(len(frame)), fill_forward=False)
+
+
+class BarView:
+    """One bar read from a subscription's columns on access."""
+
+    __slots__ = ("_sub", "_i", "is_fill_forward", "_end")
+
+    def __init__(self, sub: SubscriptionData, i: int, is_fill_forward: bool = False, end_ns: int | None = None) -> None:
+        self._sub = sub
+        self._i = i
+        self.is_fill_forward = is_fill_forward
+        self._end = end_ns
+
+    def _f(self, name: str) -> float:
+        return float(self._sub.fields[name][self._i])
+
+    open = property(lambda self: self._f("open"))
+    high = property(lambda self: self._f("high"))
+    low = property(lambda self: self._f("low"))
+    close = property(lambda self: self._f("close"))
+    volume = property(lambda self: self._f("volume"))
+
+    @property
+    def time(self) -> datetime:
+        start = int(self._sub.time[self._i])
+        if self._end is not None:  # fill-forward copies move in time, as LEAN's cloned bars
+            start += self._end - int(self._sub.end_time[self._i])
+        return pd.Timestamp(start).to_pydatetime()
+
+    @property
+    def end_time(self) -> datetime:
+        return pd.Timestamp(self._end if self._end is not None else int(self._sub.end_time[self._i])).to_pydatetime()
+
+    @property
+    def bid(self) -> _Side:
+        return _Side(self._sub, self._i, "bid")
+
+    @property
+    def ask(self) -> _Side:
+        return _Side(self._sub, self._i, "ask")
+
+
+class _Side:
+    __slots__ = ("_sub", "_i", "_p")
+
+    def __init__(self, sub: SubscriptionData, i: int, prefix: str) -> None:
+        self._sub, self._i, self._p = sub, i, prefix
+
+    open = property(lambda self: float(self._sub.fields[f"{self._p}_open"][self._i]))
+    high = property(lambda self: float(self._sub.fields[f"{self._p}_high"][self._i]))
+    low = property(lambda self: float(self._sub.fields[f"{self._p}_low"][self._i]))
+    close = property(lambda self: float(self._sub.fields[f"{self._p}_close"][self._i]))
+
+
+class FeedPanel:
+    """All subscriptions aligned on one time grid.
+
+    Attributes
+    ----------
+    grid : np.ndarray
+        int64 ns, the sorted time steps (naive New York).
+    current : np.ndarray
+        int32 (steps x columns): index of the latest visible bar with ``end_time <= grid[step]``,
+        -1 before the first one. A bar is visible when it ends at or after the moment the
+        subscription joined the run (``visible_from``): data from before a subscription existed is
+        never delivered, so prices start at 0 as in LEAN.
+    emit : np.ndarray
+        int8 (steps x columns): 2 a real bar ends at this step, 1 a fill-forward copy of the current
+        bar is emitted, 0 nothing.
+    close : np.ndarray
+        float64 (steps x columns): the current bar's close (0 before the first bar), for vectorized
+        prices and portfolio values.
+    """
+
+    def __init__(self) -> None:
+        self.subs: list[SubscriptionData] = []
+        self.visible_from: list[int] = []
+        self.extra_times = np.empty(0, dtype=np.int64)
+        self.grid = np.empty(0, dtype=np.int64)
+        self.current = np.empty((0, 0), dtype=np.int32)
+        self.emit = np.empty((0, 0), dtype=np.int8)
+        self.close = np.empty((0, 0), dtype=np.float64)
+        self._capacity = 0
+
+    def add_times(self, times: np.ndarray) -> None:
+        """Extra clock steps that carry no data (universe selection times)."""
+        self.extra_times = np.union1d(self.extra_times, np.asarray(times, dtype=np.int64))
+
+    def add(self, sub: SubscriptionData, visible_from: int) -> int:
+        """Register a subscription; returns its column (aligned by :meth:`build` or :meth:`attach`)."""
+        self.subs.append(sub)
+        self.visible_from.append(int(visible_from))
+        return len(self.subs) - 1
+
+    def build(self, start_ns: int, end_ns: int, keep_until: int = -1) -> None:
+        """(Re)build the grid over ``[start_ns, end_ns]`` and align every subscription on it.
+
+        ``keep_until`` keeps the grid's first steps (those already run) unchanged.
+        """
+        parts = [self.extra_times] + [s.emit_times for s in self.subs]
+        grid = np.unique(np.concatenate(parts)) if parts else np.empty(0, dtype=np.int64)
+        grid = grid[(grid >= start_ns) & (grid <= end_ns)]
+        if keep_until >= 0:
+            past = self.grid[: keep_until + 1]
+            grid = np.concatenate([past, grid[grid > past[-1]]]) if len(past) else grid
+        self.grid = grid
+        self._capacity = max(8, 2 * len(self.subs))
+        n = len(self.grid)
+        self.current = np.full((n, self._capacity), -1, dtype=np.int32)
+        self.emit = np.zeros((n, self._capacity), dtype=np.int8)
+        self.close = np.zeros((n, self._capacity), dtype=np.float64)
+        for column, sub in enumerate(self.subs):
+            self._align(column, sub, 0)
+
+    def attach(self, column: int, from_step: int) -> bool:
+        """Align a subscription added during the run from ``from_step`` on.
+
+        Returns False when its future emission times are not all on the grid (rebuild instead).
+        """
+        sub = self.subs[column]
+        if from_step < len(self.grid):
+            future = sub.emit_times[(sub.emit_times >= self.grid[from_step]) & (sub.emit_times <= self.grid[-1])]
+            if len(future) and not np.isin(future, self.grid[from_step:]).all():
+                return False
+        if column >= self._capacity:
+            grow = max(self._capacity * 2, column + 1)
+            for name, fill in (("current", -1), ("emit", 0), ("close", 0.0)):
+                old = getattr(self, name)
+                new = np.full((old.shape[0], grow), fill, dtype=old.dtype)
+                new[:, : old.shape[1]] = old
+                setattr(self, name, new)
+            self._capacity = grow
+        self._align(column, sub, from_step)
+        return True
+
+    def _align(self, column: int, sub: SubscriptionData, from_step: int) -> None:
+        grid = self.grid[from_step:]
+        if len(sub) == 0 or len(grid) == 0:
+            return
+        first_visible = np.searchsorted(sub.end_time, self.visible_from[column], side="left")
+        current = np.searchsorted(sub.end_time, grid, side="right") - 1
+        current[current < first_visible] = -1
+        self.current[from_step:, column] = current
+        valid = current >= 0
+        closes = np.zeros(len(grid))
+        closes[valid] = sub.fields["close"][current[valid]]
+        self.close[from_step:, column] = closes
+        real = np.zeros(len(grid), dtype=bool)
+        real[valid] = sub.end_time[current[valid]] == grid[valid]
+        emits = np.isin(grid, sub.emit_times) & valid
+        self.emit[from_step:, column] = np.where(real, 2, np.where(emits, 1, 0))
+
+
+class Clock:
+    """The algorithm's current time (naive New York)."""
+
+    def __init__(self) -> None:
+        self.time = datetime(1900, 1, 1)
+
+
+class DataFeed:
+    """The running feed: the panel, the current step, and the bar each security last received."""
+
+    def __init__(self) -> None:
+        self.clock = Clock()
+        self.panel = FeedPanel()
+        self.step = -1
+        self.started = False
+        self._last_end = np.zeros(0, dtype=np.int64)
+        self._end_ns = 0
+        self.delisted: set[int] = set()
+
+    @property
+    def subs(self) -> list[SubscriptionData]:
+        return self.panel.subs
+
+    def add(self, sub: SubscriptionData, visible_from: int) -> int:
+        column = self.panel.add(sub, visible_from)
+        if self.started and not self.panel.attach(column, self.step + 1):
+            self.panel.build(int(self.panel.grid[0]), self._end_ns, keep_until=self.step)
+        self._grow_last_end()
+        return column
+
+    def _grow_last_end(self) -> None:
+        if len(self._last_end) < len(self.panel.subs):
+            grown = np.zeros(max(16, 2 * len(self.panel.subs)), dtype=np.int64)
+            grown[: len(self._last_end)] = self._last_end
+            self._last_end = grown
+
+    def start(self, start_ns: int, end_ns: int) -> None:
+        self._end_ns = end_ns
+        self.panel.build(start_ns, end_ns)
+        self.started = True
+        self._grow_last_end()
+
+    def advance(self) -> bool:
+        """Move to the next time step; False at the end of the grid."""
+        if self.step + 1 >= len(self.panel.grid):
+            return False
+        self.step += 1
+        now = int(self.panel.grid[self.step])
+        self.clock.time = pd.Timestamp(now).to_pydatetime()
+        n = len(self.panel.subs)
+        emitted = self.panel.emit[self.step, :n] > 0
+        self._last_end[:n][emitted] = now
+        return True
+
+    @property
+    def now_ns(self) -> int:
+        return int(self.panel.grid[self.step])
+
+    def emitted_columns(self) -> np.ndarray:
+        """Columns with data (real or fill-forward) at the current step."""
+        n = len(self.panel.subs)
+        return np.flatnonzero(self.panel.emit[self.step, :n] > 0)
+
+    def current_bar(self, column: int) -> BarView | None:
+        if self.step < 0 or column >= len(self.panel.subs):
+            return None
+        i = int(self.panel.current[self.step, column])
+        if i < 0:
+            return None
+        sub = self.panel.subs[column]
+        last = int(self._last_end[column])
+        real_end = int(sub.end_time[i])
+        if last > real_end:
+            return BarView(sub, i, True, last)
+        return BarView(sub, i)
+
+    def current_close(self, column: int) -> float:
+        if self.step < 0 or column >= len(self.panel.subs):
+            return 0.0
+        return float(self.panel.close[self.step, column])
+
+    def current_closes(self, n: int) -> np.ndarray:
+        if self.step < 0:
+            return np.zeros(n)
+        return self.panel.close[self.step, :n]
+
+    def is_delisted(self, column: int) -> bool:
+        return column in self.delisted
+
+
+def emission_times(sub: SubscriptionData, session_closes: np.ndarray | None, end_ns: int) -> np.ndarray:
+    """The clock times at which a subscription shows up in a slice.
+
+    Real bar end times, plus (when the subscription fills forward and exchange session closes are
+    given) every session close from the first bar until the delisting date or ``end_ns``: LEAN fills
+    daily data forward over missing trading days, but never before the first bar.
+    """
+    if len(sub) == 0:
+        return np.empty(0, dtype=np.int64)
+    if not sub.fill_forward or session_closes is None:
+        return sub.end_time
+    last = end_ns
+    if sub.delisted is not None:
+        last = min(last, int((sub.delisted + pd.Timedelta(days=1)).value) - 1)
+    sessions = session_closes[(session_closes >= sub.end_time[0]) & (session_closes <= last)]
+    return np.union1d(sub.end_time, sessions)
+
+
+def load_coarse_range(data_folder: Path, start: pd.Timestamp, end: pd.Timestamp) -> pd.DataFrame:
+    """All coarse universe rows with file dates in ``[start, end]`` (long format, ``date`` column)."""
+    return formats.read_coarse_range(data_folder, start, end)

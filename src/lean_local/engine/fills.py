@@ -1,0 +1,191 @@
+"""Fill models on daily bars.
+
+Equities follow LEAN's ``EquityFillModel`` (``Common/Orders/Fills/EquityFillModel.cs``): stop orders
+gapped through fill at the open, limit orders with a favourable gap fill at the open, market-on-open
+at the open of the first bar that starts after the order, market-on-close at the close of the
+session the order was placed in. Forex follows LEAN's base ``FillModel`` (``FillModel.cs``) on quote
+bars: buys on the ask bar, sells on the bid bar.
+
+Every function takes the security, the order and the current local time (New York, naive) and
+returns ``(fill_price, message)`` when the order fills now, ``None`` when it keeps waiting. A fill
+model never looks at a bar that ends after ``now``: the security's cache holds only delivered bars.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import Any
+
+from lean_local.engine.common import SecurityType
+from lean_local.engine.orders import Order, OrderDirection, OrderType
+
+# LEAN's FillModelParameters.StalePriceTimeSpan default: a price older than this is stale.
+STALE_PRICE_TIMESPAN = timedelta(hours=1)
+
+Fill = tuple[float, str] | None
+
+
+def _is_exchange_open(security: Any, now: datetime) -> bool:
+    """LEAN's ``FillModel.IsExchangeOpen``: open now, or (for daily bars) on the current bar's date."""
+    if security.exchange.date_time_is_open(now):
+        return True
+    bar = security.last_bar()
+    if bar is None:
+        return False
+    if bar.end_time - bar.time > timedelta(hours=1):
+        return now.date() == bar.end_time.date()
+    return now <= bar.end_time
+
+
+def _side(bar: Any, security: Any, direction: OrderDirection) -> Any:
+    """The OHLC a fill reads: the trade bar, or for quote data the ask bar (buys) / bid bar (sells)."""
+    if security.type == SecurityType.FOREX:
+        return bar.ask if direction == OrderDirection.BUY else bar.bid
+    return bar
+
+
+def _slip(security: Any, order: Order) -> float:
+    return float(security.slippage_model.get_slippage_approximation(security, order))
+
+
+def market_fill(security: Any, order: Order, now: datetime) -> Fill:
+    """Market order: the current close (ask close for forex buys, bid close for sells) +/- slippage.
+
+    A bar that ended more than ``STALE_PRICE_TIMESPAN`` before the order is stale; with daily bars
+    LEAN then waits for the next bar (``ShouldWaitForFreshDataOnStale``).
+    """
+    if not _is_exchange_open(security, now):
+        return None
+    bar = security.last_bar()
+    if bar is None or bar.end_time < order.time - STALE_PRICE_TIMESPAN:
+        return None
+    prices = _side(bar, security, order.direction)
+    slip = _slip(security, order)
+    price = prices.close + slip if order.direction == OrderDirection.BUY else prices.close - slip
+    return price, ""
+
+
+def market_on_open_fill(security: Any, order: Order, now: datetime) -> Fill:
+    """Market-on-open: the open of the first bar that starts at or after the order time."""
+    bar = security.last_bar()
+    if bar is None or bar.time < order.time or order.time >= bar.end_time:
+        return None
+    # placed during the session of the bar's own day: wait for the day to turn over
+    if security.exchange.date_time_is_open(order.time) and order.time.date() == bar.end_time.date():
+        return None
+    if not _is_exchange_open(security, now):
+        return None
+    prices = _side(bar, security, order.direction)
+    slip = _slip(security, order)
+    price = prices.open + slip if order.direction == OrderDirection.BUY else prices.open - slip
+    return price, ""
+
+
+def market_on_close_fill(security: Any, order: Order, now: datetime) -> Fill:
+    """Market-on-close: once the local time reaches the first market close after the order time."""
+    next_close = security.exchange.next_market_close(order.time)
+    if now < next_close:
+        return None
+    bar = security.last_bar()
+    if bar is None:
+        return None
+    prices = _side(bar, security, order.direction)
+    slip = _slip(security, order)
+    price = prices.close + slip if order.direction == OrderDirection.BUY else prices.close - slip
+    return price, ""
+
+
+def _fresh_bar(security: Any, order: Order, now: datetime) -> Any:
+    """The current bar if it ends after the order time and the exchange counts as open, else None."""
+    if not _is_exchange_open(security, now):
+        return None
+    bar = security.last_bar()
+    if bar is None or bar.end_time <= order.time:
+        return None
+    return bar
+
+
+def stop_market_fill(security: Any, order: Order, now: datetime) -> Fill:
+    """Stop-market. Equity: fill at the stop, or at the open when the bar gaps through it."""
+    bar = _fresh_bar(security, order, now)
+    if bar is None:
+        return None
+    slip = _slip(security, order)
+    stop = order.stop_price
+    if security.type == SecurityType.FOREX:
+        prices = _side(bar, security, order.direction)
+        if order.direction == OrderDirection.SELL and prices.low < stop:
+            return min(stop, prices.close - slip), ""
+        if order.direction == OrderDirection.BUY and prices.high > stop:
+            return max(stop, prices.close + slip), ""
+        return None
+    if order.direction == OrderDirection.SELL and bar.low <= stop:
+        if bar.open <= stop:
+            return bar.open - slip, "Filled at the open price due to an unfavorable gap"
+        return stop - slip, ""
+    if order.direction == OrderDirection.BUY and bar.high >= stop:
+        if bar.open >= stop:
+            return bar.open + slip, "Filled at the open price due to an unfavorable gap"
+        return stop + slip, ""
+    return None
+
+
+def limit_fill(security: Any, order: Order, now: datetime) -> Fill:
+    """Limit. Equity: fill at the limit when penetrated (not merely touched), at the open on a favourable gap."""
+    bar = _fresh_bar(security, order, now)
+    if bar is None:
+        return None
+    limit = order.limit_price
+    if security.type == SecurityType.FOREX:
+        prices = _side(bar, security, order.direction)
+        if order.direction == OrderDirection.BUY and prices.low < limit:
+            return min(prices.high, limit), ""
+        if order.direction == OrderDirection.SELL and prices.high > limit:
+            return max(prices.low, limit), ""
+        return None
+    if order.direction == OrderDirection.BUY and bar.low < limit:
+        if bar.open < limit:
+            return bar.open, "Filled at the open price due to a favorable gap"
+        return limit, ""
+    if order.direction == OrderDirection.SELL and bar.high > limit:
+        if bar.open > limit:
+            return bar.open, "Filled at the open price due to a favorable gap"
+        return limit, ""
+    return None
+
+
+def stop_limit_fill(security: Any, order: Order, now: datetime) -> Fill:
+    """Stop-limit: the stop triggers on the bar's range; the limit part then fills on the bar's close.
+
+    Once triggered the order stays triggered (``order.stop_triggered``), as in LEAN.
+    """
+    bar = _fresh_bar(security, order, now)
+    if bar is None:
+        return None
+    prices = _side(bar, security, order.direction)
+    if order.direction == OrderDirection.BUY:
+        if prices.high > order.stop_price or order.stop_triggered:
+            order.stop_triggered = True
+            if prices.close < order.limit_price:
+                return min(prices.high, order.limit_price), ""
+        return None
+    if prices.low < order.stop_price or order.stop_triggered:
+        order.stop_triggered = True
+        if prices.close > order.limit_price:
+            return max(prices.low, order.limit_price), ""
+    return None
+
+
+FILL_FUNCTIONS = {
+    OrderType.MARKET: market_fill,
+    OrderType.MARKET_ON_OPEN: market_on_open_fill,
+    OrderType.MARKET_ON_CLOSE: market_on_close_fill,
+    OrderType.STOP_MARKET: stop_market_fill,
+    OrderType.LIMIT: limit_fill,
+    OrderType.STOP_LIMIT: stop_limit_fill,
+}
+
+
+def fill(security: Any, order: Order, now: datetime) -> Fill:
+    """Dispatch on the order type; a custom ``security.fill_model`` is not supported (see runtime.md)."""
+    return FILL_FUNCTIONS[order.type](security, order, now)

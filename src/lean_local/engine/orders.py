@@ -1,0 +1,247 @@
+"""Orders, order tickets, order events and their enums (LEAN ``QuantConnect.Orders``)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from enum import IntEnum
+from typing import TYPE_CHECKING, Any
+
+from lean_local.engine.common import Symbol, not_supported
+
+if TYPE_CHECKING:
+    from lean_local.engine.portfolio import TransactionManager
+
+
+class OrderType(IntEnum):
+    """LEAN ``OrderType``."""
+
+    MARKET = 0
+    LIMIT = 1
+    STOP_MARKET = 2
+    STOP_LIMIT = 3
+    MARKET_ON_OPEN = 4
+    MARKET_ON_CLOSE = 5
+    OPTION_EXERCISE = 6
+    LIMIT_IF_TOUCHED = 7
+    COMBO_MARKET = 8
+    COMBO_LIMIT = 9
+    COMBO_LEG_LIMIT = 10
+    TRAILING_STOP = 11
+
+
+class OrderStatus(IntEnum):
+    """LEAN ``OrderStatus``."""
+
+    NEW = 0
+    SUBMITTED = 1
+    PARTIALLY_FILLED = 2
+    FILLED = 3
+    CANCELED = 5
+    NONE = 6
+    INVALID = 7
+    CANCEL_PENDING = 8
+    UPDATE_SUBMITTED = 9
+
+
+class OrderDirection(IntEnum):
+    """LEAN ``OrderDirection``."""
+
+    BUY = 0
+    SELL = 1
+    HOLD = 2
+
+
+OPEN_STATUSES = frozenset({OrderStatus.NEW, OrderStatus.SUBMITTED, OrderStatus.PARTIALLY_FILLED,
+                           OrderStatus.UPDATE_SUBMITTED, OrderStatus.CANCEL_PENDING})
+
+
+class CashAmount:
+    """An amount of money in one currency (LEAN ``CashAmount``)."""
+
+    def __init__(self, amount: float, currency: str = "USD") -> None:
+        self.amount = float(amount)
+        self.currency = currency
+
+    def __repr__(self) -> str:
+        return f"{self.amount} {self.currency}"
+
+
+class OrderFee:
+    """The fee of an order: ``value`` is a :class:`CashAmount` (LEAN ``OrderFee``)."""
+
+    def __init__(self, value: CashAmount) -> None:
+        self.value = value
+
+    ZERO: OrderFee
+
+    def __repr__(self) -> str:
+        return f"OrderFee({self.value!r})"
+
+
+OrderFee.ZERO = OrderFee(CashAmount(0.0, "USD"))
+
+
+class Order:
+    """One order. Prices are in the security's quote currency; ``time`` is the submission time.
+
+    Times are naive New York datetimes (the algorithm's time zone).
+    """
+
+    def __init__(self, order_id: int, symbol: Symbol, order_type: OrderType, quantity: float, time: datetime,
+                 tag: str = "", limit_price: float = 0.0, stop_price: float = 0.0) -> None:
+        self.id = order_id
+        self.symbol = symbol
+        self.type = order_type
+        self.quantity = float(quantity)
+        self.time = time
+        self.tag = tag or ""
+        self.limit_price = float(limit_price)
+        self.stop_price = float(stop_price)
+        self.stop_triggered = False
+        self.status = OrderStatus.NEW
+        self.price = 0.0  # average fill price
+        self.last_fill_time: datetime | None = None
+        self.canceled_time: datetime | None = None
+        self.fee = 0.0  # account currency
+        self.value = 0.0  # filled value, account currency
+
+    @property
+    def direction(self) -> OrderDirection:
+        return OrderDirection.BUY if self.quantity > 0 else OrderDirection.SELL if self.quantity < 0 else OrderDirection.HOLD
+
+    @property
+    def absolute_quantity(self) -> float:
+        return abs(self.quantity)
+
+    def __getattr__(self, name: str) -> Any:
+        raise not_supported("Order", name)
+
+    def __repr__(self) -> str:
+        return f"Order({self.id} {self.type.name} {self.symbol} {self.quantity:g} {self.status.name})"
+
+
+class OrderEvent:
+    """A change in an order's state (LEAN ``OrderEvent``). ``utc_time`` holds New York local time."""
+
+    def __init__(self, order: Order, time: datetime, status: OrderStatus, fill_price: float = 0.0,
+                 fill_quantity: float = 0.0, fee: OrderFee | None = None, message: str = "") -> None:
+        self.order_id = order.id
+        self.id = 0
+        self.symbol = order.symbol
+        self.utc_time = time
+        self.status = status
+        self.fill_price = float(fill_price)
+        self.fill_price_currency = "USD"
+        self.fill_quantity = float(fill_quantity)
+        self.quantity = order.quantity
+        self.direction = order.direction
+        self.order_fee = fee or OrderFee.ZERO
+        self.message = message
+        self.is_assignment = False
+        self.is_in_the_money = False
+        self.limit_price = order.limit_price or None
+        self.stop_price = order.stop_price or None
+        self.ticket: OrderTicket | None = None
+
+    @property
+    def absolute_fill_quantity(self) -> float:
+        return abs(self.fill_quantity)
+
+    def __getattr__(self, name: str) -> Any:
+        raise not_supported("OrderEvent", name)
+
+    def __repr__(self) -> str:
+        return (f"{self.utc_time} OrderID: {self.order_id} Symbol: {self.symbol} Status: {self.status.name}"
+                + (f" Quantity: {self.fill_quantity:g} FillPrice: {self.fill_price:g}" if self.fill_quantity else ""))
+
+
+class UpdateOrderFields:
+    """Fields to change on an open order (LEAN ``UpdateOrderFields``); ``None`` leaves a field as is."""
+
+    def __init__(self, quantity: float | None = None, limit_price: float | None = None,
+                 stop_price: float | None = None, tag: str | None = None) -> None:
+        self.quantity = quantity
+        self.limit_price = limit_price
+        self.stop_price = stop_price
+        self.tag = tag
+        self.trigger_price = None
+        self.trailing_amount = None
+
+
+class OrderResponse:
+    """Whether a submit, update or cancel request succeeded (LEAN ``OrderResponse``)."""
+
+    def __init__(self, is_success: bool, error_message: str = "") -> None:
+        self.is_success = is_success
+        self.is_error = not is_success
+        self.error_message = error_message
+
+
+class OrderTicket:
+    """A handle on a submitted order: its state, fills, and ``update``/``cancel`` (LEAN ``OrderTicket``)."""
+
+    def __init__(self, order: Order, transactions: TransactionManager, response: OrderResponse) -> None:
+        self._order = order
+        self._transactions = transactions
+        self.submit_response = response
+        self.order_events: list[OrderEvent] = []
+
+    order_id = property(lambda self: self._order.id)
+    symbol = property(lambda self: self._order.symbol)
+    quantity = property(lambda self: self._order.quantity)
+    order_type = property(lambda self: self._order.type)
+    status = property(lambda self: self._order.status)
+    time = property(lambda self: self._order.time)
+    tag = property(lambda self: self._order.tag)
+
+    @property
+    def quantity_filled(self) -> float:
+        return float(sum(e.fill_quantity for e in self.order_events))
+
+    @property
+    def quantity_remaining(self) -> float:
+        return self._order.quantity - self.quantity_filled
+
+    @property
+    def average_fill_price(self) -> float:
+        return self._order.price
+
+    def get(self, field: Any) -> float:
+        """``OrderField`` lookup: LIMIT_PRICE or STOP_PRICE."""
+        name = getattr(field, "name", str(field)).upper()
+        if name == "LIMIT_PRICE":
+            return self._order.limit_price
+        if name == "STOP_PRICE":
+            return self._order.stop_price
+        raise not_supported("OrderTicket.get", name)
+
+    def update(self, fields: UpdateOrderFields) -> OrderResponse:
+        return self._transactions.update_order(self._order, fields)
+
+    def update_quantity(self, quantity: float, tag: str | None = None) -> OrderResponse:
+        return self.update(UpdateOrderFields(quantity=quantity, tag=tag))
+
+    def update_limit_price(self, limit_price: float, tag: str | None = None) -> OrderResponse:
+        return self.update(UpdateOrderFields(limit_price=limit_price, tag=tag))
+
+    def update_stop_price(self, stop_price: float, tag: str | None = None) -> OrderResponse:
+        return self.update(UpdateOrderFields(stop_price=stop_price, tag=tag))
+
+    def update_tag(self, tag: str) -> OrderResponse:
+        return self.update(UpdateOrderFields(tag=tag))
+
+    def cancel(self, tag: str | None = None) -> OrderResponse:
+        return self._transactions.cancel_order(self._order, tag)
+
+    def __getattr__(self, name: str) -> Any:
+        raise not_supported("OrderTicket", name)
+
+    def __repr__(self) -> str:
+        return f"OrderTicket({self._order!r})"
+
+
+class OrderField(IntEnum):
+    """LEAN ``OrderField`` (the members :meth:`OrderTicket.get` reads)."""
+
+    LIMIT_PRICE = 0
+    STOP_PRICE = 1

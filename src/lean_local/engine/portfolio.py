@@ -1,0 +1,567 @@
+"""The cash book, holdings, margin, ``set_holdings`` sizing and the transaction manager.
+
+Holdings live in numpy arrays indexed by the security's feed column, so the total portfolio
+value is one dot product per time step. Formulas follow LEAN:
+
+* fills: ``SecurityPortfolioModel.ProcessFill`` (cash, average price, realized profit, the
+  transaction record ``profit - 2 x fee``);
+* margin: ``SecurityMarginModel`` with initial = maintenance = 1 / leverage;
+* sizing: ``PortfolioTarget.Percent`` then ``BuyingPowerModel.GetMaximumOrderQuantityForTargetBuyingPower``
+  (free-portfolio buffer, minimum order margin, the fee loop, lot-size rounding);
+* buying power check: ``BuyingPowerModel.HasSufficientBuyingPowerForOrder``.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import defaultdict
+from collections.abc import Callable, Iterator
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from lean_local.engine import fills as fill_models
+from lean_local.engine.common import SecurityType, Symbol, not_supported
+from lean_local.engine.fees import OrderFeeParameters
+from lean_local.engine.orders import (
+    Order,
+    OrderEvent,
+    OrderFee,
+    OrderResponse,
+    OrderStatus,
+    OrderTicket,
+    OrderType,
+    UpdateOrderFields,
+)
+
+if TYPE_CHECKING:
+    from lean_local.engine.securities import Security
+
+
+class Cash:
+    """One currency in the cash book: ``amount`` and ``conversion_rate`` to the account currency."""
+
+    def __init__(self, symbol: str, amount: float = 0.0, conversion_rate: float = 1.0) -> None:
+        self.symbol = symbol
+        self.amount = float(amount)
+        self.conversion_rate = float(conversion_rate)
+        # (security, invert): the rate is the security's price, or 1 / price
+        self.currency_conversion: tuple[Security, bool] | None = None
+
+    @property
+    def value_in_account_currency(self) -> float:
+        return self.amount * self.conversion_rate
+
+    def add_amount(self, amount: float) -> float:
+        self.amount += float(amount)
+        return self.amount
+
+    def set_amount(self, amount: float) -> None:
+        self.amount = float(amount)
+
+    def update(self) -> None:
+        if self.currency_conversion is None:
+            return
+        security, invert = self.currency_conversion
+        price = security.price
+        if price > 0:
+            self.conversion_rate = 1.0 / price if invert else price
+
+    def __repr__(self) -> str:
+        return f"{self.symbol}: {self.amount:.2f} @ {self.conversion_rate:g}"
+
+
+class CashBook(dict):
+    """``portfolio.cash_book``: currency -> :class:`Cash` (account currency USD)."""
+
+    account_currency = "USD"
+
+    def __init__(self) -> None:
+        super().__init__()
+        self["USD"] = Cash("USD", 0.0, 1.0)
+
+    def ensure(self, currency: str) -> Cash:
+        if currency not in self:
+            self[currency] = Cash(currency, 0.0, 0.0)
+        return self[currency]
+
+    @property
+    def total_value_in_account_currency(self) -> float:
+        return float(sum(c.amount * c.conversion_rate for c in self.values()))
+
+    def convert_to_account_currency(self, amount: float, currency: str) -> float:
+        return amount * self[currency].conversion_rate
+
+
+class SecurityPortfolioManager:
+    """``self.portfolio``: holdings arrays, cash book, margin and portfolio value."""
+
+    def __init__(self, securities: Any, feed: Any, settings: Any) -> None:
+        self._securities = securities
+        self._feed = feed
+        self._settings = settings
+        self.cash_book = CashBook()
+        self._cap = 0
+        self.quantity = np.zeros(0)
+        self.average_price = np.zeros(0)
+        self.realized_profit = np.zeros(0)
+        self.fees_paid = np.zeros(0)
+        self._multiplier = np.zeros(0)
+        self._cash_based = np.zeros(0, dtype=bool)  # forex: value is carried in the cash book
+        self._quote: list[Cash] = []
+        self._by_column: list[Security] = []
+        self.total_fees = 0.0
+        self.transaction_record: dict[datetime, float] = defaultdict(float)
+        self.total_sale_volume = 0.0
+
+    # --- registration -------------------------------------------------------------------------
+    def _register(self, security: Security) -> None:
+        j = security._column
+        if j >= self._cap:
+            new_cap = max(16, 2 * self._cap, j + 1)
+            for name in ("quantity", "average_price", "realized_profit", "fees_paid", "_multiplier"):
+                arr = np.zeros(new_cap)
+                arr[: self._cap] = getattr(self, name)
+                setattr(self, name, arr)
+            cb = np.zeros(new_cap, dtype=bool)
+            cb[: self._cap] = self._cash_based
+            self._cash_based = cb
+            self._cap = new_cap
+        self._multiplier[j] = security.symbol_properties.contract_multiplier
+        self._cash_based[j] = security.type == SecurityType.FOREX
+        while len(self._quote) <= j:
+            self._quote.append(self.cash_book["USD"])
+            self._by_column.append(security)
+        self._quote[j] = security.quote_currency
+        self._by_column[j] = security
+
+    # --- mapping interface --------------------------------------------------------------------
+    def __getitem__(self, symbol: str) -> Any:
+        return self._securities[symbol].holdings
+
+    def __contains__(self, symbol: object) -> bool:
+        return symbol in self._securities
+
+    def __iter__(self) -> Iterator[Symbol]:
+        return iter(self._securities)
+
+    def keys(self) -> list[Symbol]:
+        return self._securities.keys()
+
+    def values(self) -> list[Any]:
+        return [s.holdings for s in self._securities.values()]
+
+    def items(self) -> list[tuple[Symbol, Any]]:
+        return [(s.symbol, s.holdings) for s in self._securities.values()]
+
+    def __getattr__(self, name: str) -> Any:
+        raise not_supported("SecurityPortfolioManager", name)
+
+    # --- values -------------------------------------------------------------------------------
+    def _values(self) -> np.ndarray:
+        """Signed holdings value per column in account currency."""
+        n = len(self._by_column)
+        prices = self._feed.current_closes(n)
+        conv = np.fromiter((c.conversion_rate for c in self._quote), dtype=np.float64, count=n)
+        return self.quantity[:n] * prices * conv * self._multiplier[:n]
+
+    @property
+    def cash(self) -> float:
+        """Account-currency cash (USD)."""
+        return self.cash_book["USD"].amount
+
+    @property
+    def total_portfolio_value(self) -> float:
+        """Cash book value plus the value of non-forex holdings (forex value sits in the cash book)."""
+        n = len(self._by_column)
+        values = self._values()
+        return self.cash_book.total_value_in_account_currency + float(values[~self._cash_based[:n]].sum())
+
+    @property
+    def total_holdings_value(self) -> float:
+        return float(self._values().sum())
+
+    @property
+    def total_absolute_holdings_cost(self) -> float:
+        n = len(self._by_column)
+        conv = np.array([c.conversion_rate for c in self._quote])
+        return float(np.abs(self.quantity[:n] * self.average_price[:n] * conv * self._multiplier[:n]).sum())
+
+    @property
+    def total_unrealized_profit(self) -> float:
+        return float(sum(s.holdings.unrealized_profit for s in self._by_column if s.holdings.invested))
+
+    total_unrealised_profit = total_unrealized_profit
+
+    @property
+    def total_profit(self) -> float:
+        return float(self.realized_profit.sum())
+
+    @property
+    def total_net_profit(self) -> float:
+        return self.total_profit - self.total_fees
+
+    @property
+    def invested(self) -> bool:
+        return bool((self.quantity != 0).any())
+
+    @property
+    def total_margin_used(self) -> float:
+        n = len(self._by_column)
+        leverage = np.array([s.leverage for s in self._by_column])
+        return float((np.abs(self._values()) / leverage).sum()) if n else 0.0
+
+    @property
+    def margin_remaining(self) -> float:
+        return self.total_portfolio_value - self.total_margin_used
+
+    def get_margin_remaining_for(self, security: Security, buying: bool, tpv: float | None = None) -> float:
+        """LEAN ``SecurityMarginModel.GetMarginRemaining`` for an order direction."""
+        tpv = self.total_portfolio_value if tpv is None else tpv
+        remaining = tpv - self.total_margin_used
+        q = security.holdings.quantity
+        if (q > 0 and not buying) or (q < 0 and buying):
+            value = abs(security.holdings.holdings_value)
+            remaining += value / security.leverage + value / security.leverage
+        return remaining
+
+    def set_cash(self, amount: float, currency: str = "USD", conversion_rate: float | None = None) -> None:
+        cash = self.cash_book.ensure(currency)
+        cash.amount = float(amount)
+        if conversion_rate is not None:
+            cash.conversion_rate = float(conversion_rate)
+
+    # --- fills --------------------------------------------------------------------------------
+    def process_fill(self, security: Security, fill_price: float, fill_quantity: float, fee: OrderFee,
+                     time: datetime) -> float:
+        """Apply a fill; returns the fee in account currency."""
+        j = security._column
+        mult = security.symbol_properties.contract_multiplier
+        conv = security.quote_currency.conversion_rate
+        q0 = float(self.quantity[j])
+        avg = float(self.average_price[j])
+        self.total_sale_volume += abs(fill_quantity) * fill_price * conv * mult
+        fee_currency = self.cash_book.ensure(fee.value.currency)
+        fee_account = fee.value.amount * fee_currency.conversion_rate
+        if fee.value.amount:
+            fee_currency.add_amount(-fee.value.amount)
+            self.fees_paid[j] += fee_account
+            self.total_fees += fee_account
+        security.quote_currency.add_amount(-fill_quantity * fill_price * mult)
+        if security.type == SecurityType.FOREX and security.base_currency is not None:
+            security.base_currency.add_amount(fill_quantity)
+        if q0 != 0 and (q0 > 0) != (fill_quantity > 0):
+            closed = min(abs(fill_quantity), abs(q0))
+            profit = (fill_price - avg) * closed * (1 if q0 > 0 else -1) * conv * mult
+            self.realized_profit[j] += profit
+            self.transaction_record[time] += profit - 2 * fee_account
+        q1 = q0 + fill_quantity
+        if q0 == 0:
+            avg = fill_price
+        elif (q0 > 0) == (fill_quantity > 0):
+            avg = (avg * q0 + fill_quantity * fill_price) / q1
+        elif q1 == 0:
+            avg = 0.0
+        elif (q1 > 0) != (q0 > 0):
+            avg = fill_price
+        self.quantity[j] = q1
+        self.average_price[j] = avg
+        return fee_account
+
+
+def order_fee(security: Security, order: Order) -> OrderFee:
+    """Ask the security's fee model, as LEAN does, with an :class:`OrderFeeParameters`."""
+    fee = security.fee_model.get_order_fee(OrderFeeParameters(security, order))
+    if not isinstance(fee, OrderFee):
+        raise TypeError(f"{type(security.fee_model).__name__}.get_order_fee must return an OrderFee, got {fee!r}")
+    return fee
+
+
+def initial_margin(security: Security, quantity: float) -> float:
+    """``quantity x price x quote rate x multiplier / leverage`` (signed), in account currency."""
+    return (quantity * security.price * security.quote_currency.conversion_rate
+            * security.symbol_properties.contract_multiplier / security.leverage)
+
+
+def target_order_quantity(portfolio: SecurityPortfolioManager, security: Security, percent: float,
+                          free_percentage: float, minimum_order_margin_percentage: float) -> tuple[float, str]:
+    """The order quantity that moves ``security`` to ``percent`` of the portfolio value.
+
+    ``PortfolioTarget.Percent`` and ``BuyingPowerModel.GetMaximumOrderQuantityForTargetBuyingPower``:
+    the target margin is ``percent x (TPV - free buffer) / leverage``; no order when the margin
+    change is below ``minimum_order_margin_percentage x TPV``; the quantity is rounded toward
+    zero to the lot size and reduced until target holdings plus the estimated fee fit.
+
+    Returns
+    -------
+    (quantity, reason)
+        The signed order quantity (0 with a reason when no order is due).
+    """
+    tpv = portfolio.total_portfolio_value
+    if security.price == 0:
+        return 0.0, f"The security {security.symbol} does not have a price yet"
+    if tpv == 0:
+        return 0.0, "total portfolio value is zero"
+    adjusted = percent * (tpv - tpv * free_percentage) / tpv
+    target_buying_power = adjusted / security.leverage
+    target_margin = target_buying_power * tpv
+    holdings = security.holdings.quantity
+    if target_margin == 0:
+        return -holdings, ""
+    current_margin = initial_margin(security, holdings)
+    unit_margin = abs(initial_margin(security, 1.0))
+    if unit_margin == 0:
+        return 0.0, "zero price"
+    if abs(target_margin - current_margin) < tpv * minimum_order_margin_percentage \
+            and portfolio.margin_remaining > 0:
+        return 0.0, "order margin below the minimum order margin portfolio percentage"
+    lot = security.symbol_properties.lot_size
+    last = None
+    while True:
+        size = -holdings + target_margin / unit_margin
+        size = (math.floor if target_margin > 0 else math.ceil)(round(size / lot, 10)) * lot
+        final = initial_margin(security, size + holdings)
+        while (target_margin < 0 and final < target_margin) or (target_margin > 0 and final > target_margin):
+            size += lot if target_margin < 0 else -lot
+            final = initial_margin(security, size + holdings)
+        if size == 0:
+            return 0.0, "order quantity below the lot size"
+        probe = Order(0, security.symbol, OrderType.MARKET, size, security.local_time)
+        fee = order_fee(security, probe)
+        fee_account = portfolio.cash_book.convert_to_account_currency(fee.value.amount, fee.value.currency)
+        target_margin = (tpv - fee_account) * target_buying_power
+        if last == size:
+            raise ArgumentError(f"GetMaximumOrderQuantityForTargetBuyingPower failed to converge for {security.symbol}")
+        last = size
+        if abs(final) <= abs(target_margin):
+            return float(size), ""
+
+
+class ArgumentError(ValueError):
+    """LEAN's ``ArgumentException`` from the sizing loop."""
+
+
+class TransactionManager:
+    """``self.transactions``: orders, tickets, fills (LEAN ``SecurityTransactionManager`` plus the
+    backtesting brokerage)."""
+
+    def __init__(self, algorithm: Any) -> None:
+        self._algorithm = algorithm
+        self._orders: dict[int, Order] = {}
+        self._tickets: dict[int, OrderTicket] = {}
+        self._open: dict[int, Order] = {}
+        self.fills: list[dict] = []
+        self.events: list[OrderEvent] = []
+        self._next_id = 1
+
+    # --- queries ------------------------------------------------------------------------------
+    @property
+    def orders_count(self) -> int:
+        return len(self._orders)
+
+    def get_order_by_id(self, order_id: int) -> Order | None:
+        return self._orders.get(order_id)
+
+    def get_order_ticket(self, order_id: int) -> OrderTicket | None:
+        return self._tickets.get(order_id)
+
+    def get_orders(self, filter: Callable[[Order], bool] | None = None) -> list[Order]:
+        return [o for o in self._orders.values() if filter is None or filter(o)]
+
+    def get_open_orders(self, symbol: str | None = None) -> list[Order]:
+        return [o for o in self._open.values() if symbol is None or o.symbol == symbol]
+
+    def get_open_order_tickets(self, symbol: Any = None) -> list[OrderTicket]:
+        if callable(symbol):
+            return [self._tickets[i] for i in self._open if symbol(self._tickets[i])]
+        return [self._tickets[i] for i, o in self._open.items() if symbol is None or o.symbol == symbol]
+
+    def get_order_tickets(self, filter: Callable[[OrderTicket], bool] | None = None) -> list[OrderTicket]:
+        return [t for t in self._tickets.values() if filter is None or filter(t)]
+
+    def get_open_orders_remaining_quantity(self, symbol: str) -> float:
+        return float(sum(self._tickets[i].quantity_remaining for i, o in self._open.items() if o.symbol == symbol))
+
+    def cancel_open_orders(self, symbol: str | None = None, tag: str | None = None) -> list[OrderTicket]:
+        tickets = self.get_open_order_tickets(symbol)
+        for ticket in tickets:
+            ticket.cancel(tag)
+        return tickets
+
+    def __getattr__(self, name: str) -> Any:
+        raise not_supported("SecurityTransactionManager", name)
+
+    # --- submission ---------------------------------------------------------------------------
+    def submit(self, security: Security, order_type: OrderType, quantity: float, tag: str = "",
+               limit_price: float = 0.0, stop_price: float = 0.0) -> OrderTicket:
+        algo = self._algorithm
+        order = Order(self._next_id, security.symbol, order_type, quantity, algo.time, tag, limit_price, stop_price)
+        error = self._pre_order_checks(security, order)
+        if error is not None and error.startswith("!"):
+            # zero quantity and warm-up: LEAN answers with an error response and no order id
+            order.id = -1
+            order.status = OrderStatus.INVALID
+            algo.error(error[1:])
+            return OrderTicket(order, self, OrderResponse(False, error[1:]))
+        self._next_id += 1
+        self._orders[order.id] = order
+        ticket = OrderTicket(order, self, OrderResponse(error is None, error or ""))
+        self._tickets[order.id] = ticket
+        if error is not None:
+            order.status = OrderStatus.INVALID
+            self._event(order, OrderStatus.INVALID, message=error)
+            algo.error(f"Order Error: id: {order.id}, Error executing margin models: {error}")
+            return ticket
+        order.status = OrderStatus.SUBMITTED
+        self._open[order.id] = order
+        self._event(order, OrderStatus.SUBMITTED)
+        self._try_fill(order)
+        return ticket
+
+    def _pre_order_checks(self, security: Security, order: Order) -> str | None:
+        algo = self._algorithm
+        if algo.is_warming_up:
+            return "!This operation is not allowed in Initialize or during warm up: OrderRequest.Submit. " \
+                   "Please move this code to the OnWarmupFinished() method."
+        if order.quantity == 0:
+            return "!Unable to submit order with id -1 that has zero quantity."
+        if abs(order.quantity) < security.symbol_properties.lot_size:
+            return f"Unable to submit order which quantity ({abs(order.quantity)}) is less than lot size"
+        if not security.is_tradable:
+            return f"The security with symbol '{security.symbol}' is marked as non-tradable."
+        if security.price == 0:
+            return f"The security {security.symbol} does not have a price: there is no data yet"
+        if security.quote_currency.conversion_rate == 0:
+            return f"{security.symbol}: requires {security.quote_currency.symbol} to have a non-zero conversion rate"
+        if order.type == OrderType.MARKET_ON_OPEN and security.exchange.hours.always_open:
+            raise ValueError(f"Market never closes for this symbol {security.symbol}, can no submit a MarketOnOpen order.")
+        if order.type == OrderType.MARKET_ON_CLOSE:
+            if security.exchange.hours.always_open:
+                raise ValueError(f"Market never closes for this symbol {security.symbol}, can no submit a "
+                                 "MarketOnClose order.")
+            if within_moc_buffer(security, order.time):
+                return "MarketOnClose orders must be placed within 15.5 minutes before market close."
+        return self._buying_power_error(security, order)
+
+    def _buying_power_error(self, security: Security, order: Order) -> str | None:
+        portfolio = self._algorithm.portfolio
+        held = security.holdings.quantity
+        if held * order.quantity < 0 and abs(held) >= abs(order.quantity):
+            return None
+        fee = order_fee(security, order)
+        fee_account = portfolio.cash_book.convert_to_account_currency(fee.value.amount, fee.value.currency)
+        required = abs(initial_margin(security, order.quantity)) + fee_account
+        free = portfolio.get_margin_remaining_for(security, order.quantity > 0)
+        if required > free:
+            return (f"Insufficient buying power to complete orders (Value:{abs(order.quantity * security.price):.2f}), "
+                    f"Reason: Id: {order.id}, Initial Margin: {required:.2f}, Free Margin: {free:.2f}.")
+        return None
+
+    def submit_delisting(self, security: Security, quantity: float) -> Order:
+        """Close a delisted position at the security's last price (LEAN liquidates delisted holdings)."""
+        algo = self._algorithm
+        order = Order(self._next_id, security.symbol, OrderType.MARKET, quantity, algo.time, "Delisted")
+        self._next_id += 1
+        self._orders[order.id] = order
+        self._tickets[order.id] = OrderTicket(order, self, OrderResponse(True))
+        order.status = OrderStatus.SUBMITTED
+        self._event(order, OrderStatus.SUBMITTED)
+        self._complete_fill(security, order, security.price, "Delisted")
+        return order
+
+    def update_order(self, order: Order, fields: UpdateOrderFields) -> OrderResponse:
+        if order.id not in self._open:
+            return OrderResponse(False, f"Unable to update order with id {order.id}: it is not open")
+        if fields.quantity is not None:
+            order.quantity = float(fields.quantity)
+        if fields.limit_price is not None:
+            order.limit_price = float(fields.limit_price)
+        if fields.stop_price is not None:
+            order.stop_price = float(fields.stop_price)
+        if fields.tag is not None:
+            order.tag = fields.tag
+        self._event(order, OrderStatus.UPDATE_SUBMITTED)
+        self._try_fill(order)
+        return OrderResponse(True)
+
+    def cancel_order(self, order: Order, tag: str | None = None) -> OrderResponse:
+        if order.id not in self._open:
+            return OrderResponse(False, f"Unable to cancel order with id {order.id}: it is not open")
+        del self._open[order.id]
+        order.status = OrderStatus.CANCELED
+        order.canceled_time = self._algorithm.time
+        if tag is not None:
+            order.tag = tag
+        self._event(order, OrderStatus.CANCELED)
+        return OrderResponse(True)
+
+    # --- processing ---------------------------------------------------------------------------
+    def process(self) -> None:
+        """Try to fill every open order against the current data (``ProcessSynchronousEvents``)."""
+        for order in list(self._open.values()):
+            if order.id in self._open:
+                self._try_fill(order)
+
+    def _try_fill(self, order: Order) -> None:
+        algo = self._algorithm
+        security = algo.securities[order.symbol]
+        now = algo.time
+        result = fill_models.fill(security, order, now)
+        if result is None:
+            return
+        price, message = result
+        error = self._buying_power_error(security, order)
+        if error is not None:
+            del self._open[order.id]
+            order.status = OrderStatus.INVALID
+            self._event(order, OrderStatus.INVALID, message=error)
+            algo.error(f"Order Error: id: {order.id}, {error}")
+            return
+        del self._open[order.id]
+        self._complete_fill(security, order, price, message)
+
+    def _complete_fill(self, security: Security, order: Order, price: float, message: str) -> None:
+        algo = self._algorithm
+        now = algo.time
+        quantity = order.quantity
+        fee = order_fee(security, order)
+        realized_before = float(algo.portfolio.realized_profit[security._column])
+        fee_account = algo.portfolio.process_fill(security, price, quantity, fee, now)
+        realized = float(algo.portfolio.realized_profit[security._column]) - realized_before
+        order.status = OrderStatus.FILLED
+        order.price = price
+        order.last_fill_time = now
+        order.fee = fee_account
+        conv = security.quote_currency.conversion_rate
+        order.value = quantity * price * conv * security.symbol_properties.contract_multiplier
+        bar = security.last_bar()
+        self.fills.append({
+            "time": now, "order_id": order.id, "symbol": str(order.symbol), "quantity": quantity,
+            "fill_price": price, "fill_value": order.value, "fee": fee_account, "conversion_rate": conv,
+            "dollar_volume": (bar.close * bar.volume * conv) if bar is not None else 0.0,
+            "is_long_before": security.holdings.quantity - quantity > 0,
+            "realized_pnl": realized,
+        })
+        self._event(order, OrderStatus.FILLED, price, quantity, fee, message)
+
+    def _event(self, order: Order, status: OrderStatus, fill_price: float = 0.0, fill_quantity: float = 0.0,
+               fee: OrderFee | None = None, message: str = "") -> None:
+        event = OrderEvent(order, self._algorithm.time, status, fill_price, fill_quantity, fee, message)
+        event.id = len(self.events) + 1
+        ticket = self._tickets.get(order.id)
+        event.ticket = ticket
+        if ticket is not None:
+            ticket.order_events.append(event)
+        self.events.append(event)
+        self._algorithm._dispatch_order_event(event)
+
+
+def within_moc_buffer(security: Security, moment: datetime) -> bool:
+    """Is ``moment`` within LEAN's 15.5-minute market-on-close submission buffer before the next close?"""
+    from datetime import timedelta
+
+    if security.exchange.hours.always_open:
+        return False
+    close = security.exchange.next_market_close(moment)
+    return moment > close - timedelta(minutes=15, seconds=30)

@@ -1,0 +1,366 @@
+"""LEAN's event loop for a whole backtest, and ``run_backtest`` for a project folder.
+
+The loop follows ``Engine/AlgorithmManager.cs`` for each time step ``t`` of the feed's grid:
+
+1. scheduled events whose time is before ``t`` fire at their own time, with the previous prices
+   (``ScanPastEvents``);
+2. the clock moves to ``t``; universe selection runs (coarse file of the previous day at 00:00),
+   securities it adds are subscribed;
+3. prices update (the feed's current bars), forex conversion rates follow;
+   the warm-up ends when ``t`` reaches the start date (``on_warmup_finished``);
+4. delisted securities' positions are closed at their last price;
+5. open orders try to fill against the new bars (``ProcessSynchronousEvents``);
+6. scheduled events at ``t`` fire;
+7. ``on_securities_changed`` for universe changes;
+8. ``on_data(slice)`` when the slice has data;
+9. the portfolio value is sampled (after the warm-up).
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import inspect
+import json
+import logging
+import sys
+import traceback
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from lean_local.data import formats
+from lean_local.engine import feed as feeds
+from lean_local.engine.algorithm import QCAlgorithm
+from lean_local.engine.common import DataNormalizationMode, SecurityType, Symbol
+from lean_local.engine.slice import Slice
+from lean_local.engine.universe import SecurityChanges, Universe
+from lean_local.statistics import BacktestRecord
+
+log = logging.getLogger("lean_local.engine")
+
+SHIM = Path(__file__).resolve().parents[1] / "shim"
+
+
+class AlgorithmRuntimeError(RuntimeError):
+    """An exception raised by the algorithm's own code; ``record`` holds the partial results."""
+
+    def __init__(self, message: str, record: BacktestRecord) -> None:
+        super().__init__(message)
+        self.record = record
+
+
+@dataclass
+class RunResult:
+    """What a finished run hands back."""
+
+    algorithm: QCAlgorithm
+    record: BacktestRecord
+    statistics: dict[str, str]
+    output_dir: Path | None
+    data_points: int
+    seconds: float
+
+
+def _warmup_start(algo: QCAlgorithm) -> datetime:
+    if algo._warmup is None:
+        return algo.start_date
+    period, _resolution = algo._warmup
+    if isinstance(period, timedelta):
+        return algo.start_date - period
+    bars = int(period)
+    hours = None
+    for security in algo.securities.values():
+        if security.type == SecurityType.EQUITY:
+            hours = security.exchange.hours
+            break
+    if hours is None and len(algo.securities):
+        hours = algo.securities.values()[0].exchange.hours
+    if hours is None:
+        return algo.start_date - timedelta(days=bars)
+    days = hours.trading_days((algo.start_date - timedelta(days=bars * 2 + 30)).date(),
+                              (algo.start_date - timedelta(days=1)).date())
+    if len(days) < bars:
+        return algo.start_date - timedelta(days=bars * 2 + 30)
+    return days[-bars].to_pydatetime()
+
+
+def _setup_conversions(algo: QCAlgorithm) -> None:
+    """Point each non-USD currency at a subscribed pair that prices it in USD (LEAN adds internal
+    subscriptions for missing ones; the runtime asks for them instead)."""
+    by_pair = {s.symbol.value: s for s in algo.securities.values() if s.type == SecurityType.FOREX}
+    for currency, cash in algo.portfolio.cash_book.items():
+        if currency == "USD":
+            continue
+        if currency + "USD" in by_pair:
+            cash.currency_conversion = (by_pair[currency + "USD"], False)
+        elif "USD" + currency in by_pair:
+            cash.currency_conversion = (by_pair["USD" + currency], True)
+        else:
+            raise ValueError(f"no conversion for {currency}: add_forex('{currency}USD') or add_forex('USD{currency}') "
+                             "(lean_local does not add LEAN's internal conversion subscriptions)")
+
+
+class BacktestLoop:
+    """Runs one initialized algorithm over its data."""
+
+    def __init__(self, algo: QCAlgorithm) -> None:
+        self.algo = algo
+        self.feed = algo._feed
+        self.times: list[int] = []
+        self.equity: list[float] = []
+        self.long_values: list[float] = []
+        self.short_values: list[float] = []
+        self.sample_steps: list[int] = []
+        self.data_points = 0
+        self.start_equity = 0.0
+        self._selection_times: dict[int, list] = {}
+        self._delist_columns: list[tuple[int, int]] = []
+
+    def prepare(self) -> None:
+        algo = self.algo
+        run_start = _warmup_start(algo)
+        algo._run_start = run_start
+        start_ns = int(pd.Timestamp(run_start).value)
+        for security, loader in algo._pending:
+            algo._activate(security, loader(), start_ns)
+        algo._pending = []
+        for universe in algo._universes:
+            times = universe.selection_times(run_start, algo.end_date)
+            self.feed.panel.add_times(times)
+            for t in times.tolist():
+                self._selection_times.setdefault(t, []).append(universe)
+        self.feed.start(start_ns, int(pd.Timestamp(algo.end_date).value))
+        _setup_conversions(algo)
+        algo.schedule.expand_all(run_start)
+        algo._running = True
+        algo._warming_up = run_start < algo.start_date
+        algo._feed.clock.time = run_start
+
+    def _fire_events(self, until: datetime, inclusive: bool) -> None:
+        algo = self.algo
+        for when, _order, event in algo.schedule.due(until, inclusive):
+            if not event.enabled:
+                continue
+            algo._feed.clock.time = when
+            algo._warming_up = when < algo.start_date
+            event.callback()
+        algo._feed.clock.time = until
+
+    def _close_delisted(self, now_ns: int) -> None:
+        algo = self.algo
+        for column, last_ns in list(self._delist_columns):
+            if now_ns <= last_ns:
+                continue
+            security = algo.portfolio._by_column[column]
+            self._delist_columns.remove((column, last_ns))
+            self.feed.delisted.add(column)
+            for ticket in algo.transactions.get_open_order_tickets(security.symbol):
+                ticket.cancel("Canceled: the security was delisted")
+            quantity = security.holdings.quantity
+            if quantity != 0 and security.price > 0:
+                # LEAN liquidates a delisted position at its last price; the fee model still applies
+                order = algo.transactions.submit_delisting(security, -quantity)
+                if order is not None:
+                    algo.debug(f"{security.symbol} delisted: position of {quantity:g} closed at {security.price:g}")
+
+    def _refresh_delistings(self) -> None:
+        tracked = {c for c, _ in self._delist_columns}
+        for column, sub in enumerate(self.feed.subs):
+            if sub.delisted is not None and column not in tracked and column not in self.feed.delisted:
+                last = int((sub.delisted + pd.Timedelta(days=1)).value) - 1
+                self._delist_columns.append((column, last))
+
+    def run(self) -> None:
+        algo = self.algo
+        feed = self.feed
+        grid = feed.panel.grid
+        self._refresh_delistings()
+        warm = algo._warming_up
+        cashes = [c for c in algo.portfolio.cash_book.values() if c.currency_conversion is not None]
+        for cash in cashes:
+            cash.update()
+        while feed.step + 1 < len(feed.panel.grid):
+            grid = feed.panel.grid
+            next_ns = int(grid[feed.step + 1])
+            next_time = pd.Timestamp(next_ns).to_pydatetime()
+            if algo.portfolio.total_portfolio_value <= 0 and not warm and feed.step >= 0:
+                algo.error("Portfolio value is less than or equal to zero, stopping algorithm.")
+                break
+            self._fire_events(next_time, inclusive=False)
+            feed.advance()
+            now = algo.time
+            algo._warming_up = now < algo.start_date
+            universes = self._selection_times.get(next_ns)
+            if universes:
+                for universe in universes:
+                    selected = universe.select(now)
+                    if selected is not Universe.UNCHANGED:
+                        algo._apply_selection(universe, selected)
+                self._refresh_delistings()
+            for cash in cashes:
+                cash.update()
+            if warm and not algo._warming_up:
+                warm = False
+                self.start_equity = algo.portfolio.total_portfolio_value
+                algo.on_warmup_finished()
+            self._close_delisted(next_ns)
+            algo.transactions.process()
+            self._fire_events(now, inclusive=True)
+            added, removed = algo._pending_changes
+            if added or removed:
+                algo._pending_changes = ([], [])
+                algo.on_securities_changed(SecurityChanges(added, removed))
+            columns = feed.emitted_columns()
+            if len(columns):
+                self.data_points += len(columns)
+                current = Slice(now, columns, algo.portfolio._by_column)
+                algo._current_slice = current
+                algo.on_data(current)
+            if getattr(algo, "_quit", False):
+                break
+            if not algo._warming_up:
+                self._sample(next_ns)
+        if not self.sample_steps and not algo._warming_up:
+            self._sample(int(pd.Timestamp(algo.time).value))
+
+    def _sample(self, now_ns: int) -> None:
+        algo = self.algo
+        values = algo.portfolio._values()
+        if not self.times:
+            self.start_equity = self.start_equity or algo.portfolio.total_portfolio_value
+        self.times.append(now_ns)
+        self.equity.append(algo.portfolio.total_portfolio_value)
+        self.long_values.append(float(values[values > 0].sum()))
+        self.short_values.append(float(values[values < 0].sum()))
+        self.sample_steps.append(self.feed.step)
+
+
+def _benchmark_series(algo: QCAlgorithm, index: pd.DatetimeIndex) -> pd.Series:
+    symbol = Symbol(algo.benchmark)
+    security = algo.securities.get(symbol)
+    if security is not None and security.type == SecurityType.EQUITY \
+            and security.data_normalization_mode == DataNormalizationMode.ADJUSTED:
+        data = algo._feed.subs[security._column]
+    else:
+        hours = algo._exchange_hours(symbol)
+        data = feeds.load_equity(algo._data_folder, symbol, DataNormalizationMode.ADJUSTED, hours.session_times)
+    if len(data) == 0 or len(index) == 0:
+        return pd.Series(np.zeros(len(index)), index=index, dtype=float)
+    position = np.searchsorted(data.end_time, index.asi8, side="right") - 1
+    values = np.where(position >= 0, data.fields["close"][np.maximum(position, 0)], 0.0)
+    return pd.Series(values, index=index, dtype=float)
+
+
+def build_record(algo: QCAlgorithm, loop: BacktestLoop, state: str = "Completed",
+                 error: str | None = None) -> BacktestRecord:
+    """The :class:`BacktestRecord` of a finished (or failed) run."""
+    index = pd.DatetimeIndex(np.asarray(loop.times, dtype="datetime64[ns]"))
+    equity = pd.Series(loop.equity, index=index, dtype=float)
+    rate_path = formats.interest_rate_path(algo._data_folder)
+    # the file holds percent; the statistics take fractions
+    rates = formats.read_interest_rate(rate_path) / 100.0 if rate_path.exists() else pd.Series(dtype=float)
+    order_rows = [{
+        "id": o.id, "symbol": str(o.symbol), "type": o.type.name, "status": o.status.name,
+        "direction": o.direction.name, "quantity": o.quantity, "price": o.price, "time": o.time,
+        "last_fill_time": o.last_fill_time, "value": o.value, "fee": o.fee, "tag": o.tag,
+    } for o in algo.transactions.get_orders()]
+    orders = pd.DataFrame(order_rows, columns=["id", "symbol", "type", "status", "direction", "quantity", "price",
+                                               "time", "last_fill_time", "value", "fee", "tag"])
+    fills = pd.DataFrame(algo.transactions.fills, columns=[
+        "time", "order_id", "symbol", "quantity", "fill_price", "fill_value", "fee", "conversion_rate",
+        "dollar_volume", "is_long_before", "realized_pnl"])
+    n = len(algo.portfolio._by_column)
+    prices = None
+    if n and loop.sample_steps:
+        panel = algo._feed.panel.close[np.asarray(loop.sample_steps), :n]
+        prices = pd.DataFrame(panel, index=index, columns=[str(s.symbol) for s in algo.portfolio._by_column])
+    return BacktestRecord(
+        algorithm_name=algo.name,
+        parameters=dict(algo._parameters),
+        start=algo.start_date,
+        end=algo.time,
+        start_equity=loop.start_equity,
+        equity=equity,
+        benchmark=_benchmark_series(algo, index),
+        risk_free_rate=rates,
+        orders=orders,
+        fills=fills,
+        profit_loss=dict(algo.portfolio.transaction_record),
+        total_fees=algo.portfolio.total_fees,
+        charts=algo.charts,
+        holdings_value_long=pd.Series(loop.long_values, index=index, dtype=float),
+        holdings_value_short=pd.Series(loop.short_values, index=index, dtype=float),
+        logs=list(algo.logs),
+        state=state,
+        error=error,
+        prices=prices,
+        end_date=algo.end_date,
+    )
+
+
+def run_algorithm(algorithm_class: type[QCAlgorithm], data_folder: Path, parameters: dict[str, str] | None = None,
+                  object_store: Any = None) -> tuple[QCAlgorithm, BacktestRecord, BacktestLoop]:
+    """Initialize and run ``algorithm_class``; returns the algorithm, its record and the loop.
+
+    Raises
+    ------
+    AlgorithmRuntimeError
+        The algorithm's code raised; the exception's ``record`` holds the partial results
+        (state ``RuntimeError``) and its message the traceback.
+    """
+    algo = algorithm_class()
+    algo._attach_engine(Path(data_folder), parameters or {}, object_store)
+    loop = BacktestLoop(algo)
+    try:
+        algo._initializing = True
+        algo._feed.clock.time = algo.start_date
+        algo.initialize()
+        algo._initializing = False
+        loop.prepare()
+        loop.run()
+        algo.on_end_of_algorithm()
+    except formats.DataFormatError:
+        raise
+    except Exception as exc:  # the algorithm's own error: keep what ran so far
+        trace = traceback.format_exc()
+        algo.error(f"Runtime Error: {exc}")
+        record = build_record(algo, loop, "RuntimeError", f"{exc}\n{trace}")
+        raise AlgorithmRuntimeError(trace, record) from exc
+    return algo, build_record(algo, loop), loop
+
+
+def load_algorithm_class(project_dir: Path, workspace: Path) -> type[QCAlgorithm]:
+    """Import ``main.py`` with the shim and ``Library`` first on ``sys.path`` and find the algorithm."""
+    project_dir = Path(project_dir).resolve()
+    library = workspace / "Library"
+    config_path = project_dir / "config.json"
+    extra = [str(SHIM), str(library)]
+    if config_path.exists():
+        config = json.loads(config_path.read_text())
+        for lib in config.get("libraries", []):
+            extra.append(str(workspace / lib.get("path", f"Library/{lib.get('name', '')}")))
+    for path in reversed(extra):
+        if path in sys.path:
+            sys.path.remove(path)
+        sys.path.insert(0, path)
+    sys.modules.pop("AlgorithmImports", None)
+    module_name = f"lean_local_project_{abs(hash(str(project_dir)))}"
+    spec = importlib.util.spec_from_file_location(module_name, project_dir / "main.py")
+    if spec is None or spec.loader is None:
+        raise FileNotFoundError(f"no main.py in {project_dir}")
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[module_name] = module
+    spec.loader.exec_module(module)
+    import AlgorithmImports  # noqa: F401  (the shim: the class the algorithm subclasses)
+
+    base = sys.modules["AlgorithmImports"].QCAlgorithm
+    found = [obj for obj in vars(module).values()
+             if inspect.isclass(obj) and issubclass(obj, base) and obj is not base and obj.__module__ == module_name]
+    if not found:
+        raise ValueError(f"{project_dir / 'main.py'} defines no QCAlgorithm subclass")
+    return found[0]
+

@@ -1,0 +1,238 @@
+"""``Slice`` and the bar types handed to ``on_data``, built lazily from the feed's columns.
+
+A slice only records which feed columns have data at its time; a ``TradeBar``/``QuoteBar`` object
+is created when the algorithm asks for that symbol, so an algorithm that reads a few symbols out
+of hundreds pays for a few objects.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import datetime, timedelta
+from typing import Any
+
+import numpy as np
+
+from lean_local.engine.common import Symbol, not_supported
+from lean_local.engine.feed import BarView
+
+
+class TradeBar:
+    """OHLCV bar (LEAN ``TradeBar``); ``time`` is the bar start, ``end_time`` its end."""
+
+    def __init__(self, time: datetime | None = None, symbol: Symbol | str = "", open: float = 0.0,
+                 high: float = 0.0, low: float = 0.0, close: float = 0.0, volume: float = 0.0,
+                 period: timedelta = timedelta(days=1)) -> None:
+        self.time = time
+        self.symbol = symbol
+        self.open = float(open)
+        self.high = float(high)
+        self.low = float(low)
+        self.close = float(close)
+        self.volume = float(volume)
+        self.period = period
+        self.is_fill_forward = False
+
+    @classmethod
+    def _from_view(cls, symbol: Symbol, view: BarView) -> TradeBar:
+        bar = cls(view.time, symbol, view.open, view.high, view.low, view.close, view.volume)
+        bar.end_time = view.end_time
+        bar.is_fill_forward = view.is_fill_forward
+        return bar
+
+    @property
+    def end_time(self) -> datetime:
+        return self.__dict__.get("_end") or (self.time + self.period)
+
+    @end_time.setter
+    def end_time(self, value: datetime) -> None:
+        self.__dict__["_end"] = value
+
+    @property
+    def value(self) -> float:
+        return self.close
+
+    @property
+    def price(self) -> float:
+        return self.close
+
+    def __repr__(self) -> str:
+        return f"{self.symbol}: O: {self.open:g} H: {self.high:g} L: {self.low:g} C: {self.close:g} V: {self.volume:g}"
+
+
+class Bar:
+    """Open, high, low, close of one side of a quote bar (LEAN ``Bar``)."""
+
+    def __init__(self, open: float = 0.0, high: float = 0.0, low: float = 0.0, close: float = 0.0) -> None:
+        self.open, self.high, self.low, self.close = float(open), float(high), float(low), float(close)
+
+    def __repr__(self) -> str:
+        return f"O: {self.open:g} H: {self.high:g} L: {self.low:g} C: {self.close:g}"
+
+
+class QuoteBar:
+    """Bid and ask bars (LEAN ``QuoteBar``); ``open/high/low/close`` are the bid/ask midpoints."""
+
+    def __init__(self, time: datetime | None = None, symbol: Symbol | str = "", bid: Bar | None = None,
+                 last_bid_size: float = 0.0, ask: Bar | None = None, last_ask_size: float = 0.0,
+                 period: timedelta = timedelta(days=1)) -> None:
+        self.time = time
+        self.symbol = symbol
+        self.bid = bid
+        self.ask = ask
+        self.last_bid_size = float(last_bid_size)
+        self.last_ask_size = float(last_ask_size)
+        self.period = period
+        self.end_time = time + period if time is not None else None
+        self.is_fill_forward = False
+
+    @classmethod
+    def _from_view(cls, symbol: Symbol, view: BarView) -> QuoteBar:
+        f = view._sub.fields
+        i = view._i
+        bid = Bar(f["bid_open"][i], f["bid_high"][i], f["bid_low"][i], f["bid_close"][i])
+        ask = Bar(f["ask_open"][i], f["ask_high"][i], f["ask_low"][i], f["ask_close"][i])
+        bar = cls(view.time, symbol, bid, float(f["bid_size"][i]), ask, float(f["ask_size"][i]))
+        bar.end_time = view.end_time
+        bar.is_fill_forward = view.is_fill_forward
+        return bar
+
+    def _mid(self, name: str) -> float:
+        b, a = self.bid, self.ask
+        if b is not None and a is not None:
+            return (getattr(b, name) + getattr(a, name)) / 2.0
+        return getattr(b or a, name)
+
+    open = property(lambda self: self._mid("open"))
+    high = property(lambda self: self._mid("high"))
+    low = property(lambda self: self._mid("low"))
+    close = property(lambda self: self._mid("close"))
+    value = property(lambda self: self._mid("close"))
+    price = property(lambda self: self._mid("close"))
+
+
+class CustomData:
+    """A custom data point (CBOE VIX): ``value``/``close`` and the day's OHLC."""
+
+    def __init__(self, symbol: Symbol, view: BarView) -> None:
+        self.symbol = symbol
+        self.time = view.time
+        self.end_time = view.end_time
+        self.open = view.open
+        self.high = view.high
+        self.low = view.low
+        self.close = view.close
+        self.value = view.close
+        self.price = view.close
+        self.is_fill_forward = view.is_fill_forward
+
+    def __repr__(self) -> str:
+        return f"{self.symbol}: {self.value:g}"
+
+
+class DataDictionary(dict):
+    """A dict keyed by symbol with LEAN's ``contains_key`` / ``get`` spelling."""
+
+    def contains_key(self, key: str) -> bool:
+        return key in self
+
+    def __missing__(self, key: str) -> Any:
+        raise KeyError(f"'{key}' wasn't found in the Slice object, likely because there was no data for this "
+                       "symbol at this time: check data.contains_key(symbol) first")
+
+
+class Slice:
+    """The data of one time step (LEAN ``Slice``): materialized on access."""
+
+    def __init__(self, time: datetime, columns: np.ndarray, securities_by_column: list[Any],
+                 delistings: dict | None = None) -> None:
+        self.time = time
+        self._columns = columns
+        self._by_column = securities_by_column
+        self._all: DataDictionary | None = None
+        self._bars: DataDictionary | None = None
+        self._quotes: DataDictionary | None = None
+        self._custom: DataDictionary | None = None
+        self.delistings = DataDictionary(delistings or {})
+        self.splits = DataDictionary()
+        self.dividends = DataDictionary()
+        self.symbol_changed_events = DataDictionary()
+
+    def _build(self) -> None:
+        all_, bars, quotes, custom = DataDictionary(), DataDictionary(), DataDictionary(), DataDictionary()
+        for column in self._columns.tolist():
+            security = self._by_column[column]
+            view = security.last_bar()
+            if view is None:
+                continue
+            kind = security._feed.subs[column].kind
+            if kind == "trade":
+                obj = bars[security.symbol] = TradeBar._from_view(security.symbol, view)
+            elif kind == "quote":
+                obj = quotes[security.symbol] = QuoteBar._from_view(security.symbol, view)
+            else:
+                obj = custom[security.symbol] = CustomData(security.symbol, view)
+            all_[security.symbol] = obj
+        self._all, self._bars, self._quotes, self._custom = all_, bars, quotes, custom
+
+    @property
+    def _data(self) -> DataDictionary:
+        if self._all is None:
+            self._build()
+        return self._all  # type: ignore[return-value]
+
+    @property
+    def bars(self) -> DataDictionary:
+        if self._all is None:
+            self._build()
+        return self._bars  # type: ignore[return-value]
+
+    @property
+    def quote_bars(self) -> DataDictionary:
+        if self._all is None:
+            self._build()
+        return self._quotes  # type: ignore[return-value]
+
+    @property
+    def has_data(self) -> bool:
+        return len(self._columns) > 0 or bool(self.delistings)
+
+    def __getitem__(self, key: Any) -> Any:
+        if isinstance(key, type):
+            if self._all is None:
+                self._build()
+            return DataDictionary({s: v for s, v in self._custom.items() if isinstance(v, CustomData)})
+        return self._data[key]
+
+    def get(self, key: Any, default: Any = None) -> Any:
+        if isinstance(key, type):
+            return self[key]
+        return self._data.get(key, default)
+
+    def contains_key(self, key: str) -> bool:
+        return key in self._data
+
+    def __contains__(self, key: object) -> bool:
+        return key in self._data
+
+    def keys(self) -> list[Symbol]:
+        return list(self._data.keys())
+
+    def values(self) -> list[Any]:
+        return list(self._data.values())
+
+    def items(self) -> list[tuple[Symbol, Any]]:
+        return list(self._data.items())
+
+    def __iter__(self) -> Iterator[Symbol]:
+        return iter(self._data)
+
+    def __len__(self) -> int:
+        return len(self._data)
+
+    @property
+    def count(self) -> int:
+        return len(self._data)
+
+    def __getattr__(self, name: str) -> Any:
+        raise not_supported("Slice", name)

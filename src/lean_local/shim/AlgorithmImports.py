@@ -1,0 +1,68 @@
+"""``from AlgorithmImports import *`` for the lean_local runtime.
+
+Gives an algorithm the names LEAN's ``AlgorithmImports`` provides (reference section 3), backed by
+``lean_local.engine``. A LEAN name the runtime does not provide raises an error naming it.
+"""
+
+import json
+import math
+from datetime import date, datetime, time, timedelta
+from typing import *  # noqa: F403  (LEAN's AlgorithmImports re-exports typing's names)
+
+import numpy as np
+import pandas as pd
+
+from lean_local.engine.algorithm import (
+    AccountType,
+    AlgorithmSettings,
+    BrokerageName,
+    Chart,
+    PortfolioTarget,
+    QCAlgorithm,
+    Series,
+    SeriesType,
+)
+from lean_local.engine.common import (
+    DataNormalizationMode,
+    Market,
+    Resolution,
+    SecurityType,
+    Symbol,
+    not_supported,
+)
+from lean_local.engine.fees import ConstantFeeModel, FeeModel, InteractiveBrokersFeeModel, OrderFeeParameters
+from lean_local.engine.orders import (
+    CashAmount,
+    Order,
+    OrderDirection,
+    OrderEvent,
+    OrderFee,
+    OrderField,
+    OrderStatus,
+    OrderTicket,
+    OrderType,
+    UpdateOrderFields,
+)
+from lean_local.engine.portfolio import Cash
+from lean_local.engine.securities import Security, SecurityHolding
+from lean_local.engine.slice import Bar, QuoteBar, Slice, TradeBar
+from lean_local.engine.slippage import ConstantSlippageModel, NullSlippageModel
+from lean_local.engine.universe import (
+    CoarseFundamental,
+    Fundamental,
+    SecurityChanges,
+    Universe,
+    UniverseSettings,
+)
+
+
+class CBOE:
+    """CBOE's VIX history as custom data: ``self.add_data(CBOE, "VIX", Resolution.DAILY)``."""
+
+
+def __getattr__(name: str):
+    if name == "QuantBook":  # imported on use: research pulls in the object store and data paths
+        from lean_local.research import QuantBook
+
+        return QuantBook
+    raise not_supported("AlgorithmImports", name)
