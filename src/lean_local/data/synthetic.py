@@ -23,6 +23,7 @@ See ``docs/synthetic.md`` for the model equations and what the defaults imply.
 
 from __future__ import annotations
 
+import argparse
 import dataclasses
 import json
 import os
@@ -894,11 +895,12 @@ def generate_market(config: SyntheticMarketConfig | None = None) -> SyntheticMar
     spy = _spy(cfg, st, ret, raw_close, split_factor, dates, rngs["spy"])
     vix, market_vol = _vix(cfg, ret, spy, dates, rngs["vix"])
 
-    # Renamed stocks change ticker on a day strictly inside their listed life.
+    # A rename falls strictly inside the listed life, leaving the map file's rows (listing, last day
+    # of the old ticker, delisting) on three distinct dates.
     life = px["delist_index"] - st["list_index"]
-    can_rename = st["renamed"] & (life >= 2)
+    can_rename = st["renamed"] & (life >= 3)
     rename_index = np.where(
-        can_rename, st["list_index"] + 1 + (st["rename_u"] * (life - 1)).astype(np.int64), -1
+        can_rename, st["list_index"] + 2 + (st["rename_u"] * (life - 2)).astype(np.int64), -1
     )
     tickers = st["tickers"].copy()
     new_names = st["new_tickers"][: int(st["renamed"].sum())]
@@ -1177,3 +1179,91 @@ def _write_spy(folder: Path, market: SyntheticMarket) -> None:
         index=pd.DatetimeIndex([market.dates[0], NEVER], name="date"),
     )
     formats.write_map_file(formats.map_file_path(folder, "SPY"), spy_map)
+
+
+# ---------------------------------------------------------------------------------------------------
+# Command line: ``lean-local data synthetic``
+# ---------------------------------------------------------------------------------------------------
+
+CLI_EXAMPLE = """\
+examples:
+  lean-local data synthetic --stocks 500 --years 12 --seed 7 --data-folder data-synthetic
+  lean-local data synthetic --stocks 30 --years 2 --reversal-strength 0 --data-folder /tmp/nulldata
+
+The folder must be empty, missing, or an earlier synthetic market (it has synthetic.json); its
+generated sub-folders are then replaced. See docs/synthetic.md for the model and every knob.
+"""
+
+
+def _workspace_data_folder() -> Path:
+    """``data-folder`` of ``lean.json`` in the current directory, else ``data`` (LEAN CLI's default)."""
+    config = Path("lean.json")
+    if config.exists():
+        folder = json.loads(config.read_text(encoding="utf-8")).get("data-folder")
+        if folder:
+            return Path(folder)
+    return Path("data")
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    """Add the ``synthetic`` command's options to ``parser``."""
+    defaults = SyntheticMarketConfig()
+    parser.add_argument("--stocks", type=int, default=defaults.n_stocks, help="number of stocks (default %(default)s)")
+    parser.add_argument("--years", type=float, default=defaults.years, help="calendar years (default %(default)s)")
+    parser.add_argument("--start", default=defaults.start, help="first date, YYYY-MM-DD (default %(default)s)")
+    parser.add_argument("--seed", type=int, default=defaults.seed, help="random seed (default %(default)s)")
+    parser.add_argument(
+        "--reversal-strength", type=float, default=defaults.reversal_strength,
+        help="fraction of 3-day idiosyncratic moves reversed over 6 days, 0 = none (default %(default)s)",
+    )
+    parser.add_argument(
+        "--fx-momentum", type=float, default=defaults.fx_momentum,
+        help="FX monthly momentum coefficient on the last 3 months' return (default %(default)s)",
+    )
+    parser.add_argument(
+        "--fx-reversion", type=float, default=defaults.fx_reversion,
+        help="FX monthly fraction of the deviation from fair value closed (default %(default)s)",
+    )
+    parser.add_argument("--jobs", type=int, default=defaults.jobs, help="writer processes (default %(default)s)")
+    parser.add_argument(
+        "--data-folder", type=Path, default=None,
+        help="target folder (default: data-folder of ./lean.json, else ./data)",
+    )
+    parser.add_argument("--quiet", action="store_true", help="no progress bar (also off when CI is set)")
+
+
+def run(args: argparse.Namespace) -> int:
+    """Run ``lean-local data synthetic`` from parsed arguments; returns the exit code."""
+    import sys
+
+    try:
+        config = SyntheticMarketConfig(
+            n_stocks=args.stocks, years=args.years, start=args.start, seed=args.seed,
+            reversal_strength=args.reversal_strength, fx_momentum=args.fx_momentum,
+            fx_reversion=args.fx_reversion, jobs=args.jobs,
+        )
+        folder = args.data_folder if args.data_folder is not None else _workspace_data_folder()
+        market = write_market(folder, config, quiet=args.quiet)
+    except (ValueError, FileExistsError) as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 1
+    print(
+        f"synthetic market written to {folder}: {config.n_stocks} stocks ({int(market.delisted.sum())} delisted), "
+        f"{len(market.dates)} trading days {market.dates[0]:%Y-%m-%d}..{market.dates[-1]:%Y-%m-%d}, seed {config.seed}"
+    )
+    return 0
+
+
+def register(data_subparsers: Any) -> argparse.ArgumentParser:
+    """Add the ``synthetic`` sub-command to the ``data`` command group's subparsers."""
+    parser = data_subparsers.add_parser(
+        "synthetic",
+        help="generate a synthetic US market as a LEAN data folder",
+        description="Generate a seeded synthetic US market (stocks, SPY, VIX, FX, coarse universe) "
+        "as a self-contained LEAN data folder.",
+        epilog=CLI_EXAMPLE,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    add_arguments(parser)
+    parser.set_defaults(func=run)
+    return parser
