@@ -24,6 +24,7 @@ already there). Everything is parsed and validated before the first file is writ
 
 from __future__ import annotations
 
+import csv
 import os
 import re
 from collections.abc import Iterable, Sequence
@@ -139,6 +140,28 @@ def _parse_dates(path, texts: pd.Series, lines: np.ndarray) -> pd.DatetimeIndex:
     )
 
 
+def _check_field_counts(path: Path) -> None:
+    """Every non-blank row has the header's number of fields (pandas pads short rows silently)."""
+    try:
+        with open(path, newline="", encoding="utf-8-sig") as handle:
+            rows = csv.reader(handle)
+            width = None
+            for row in rows:
+                if not any(field.strip() for field in row):
+                    continue
+                if width is None:
+                    width = len(row)
+                elif len(row) != width:
+                    what = "too few" if len(row) < width else "too many"
+                    raise DataFormatError(
+                        path,
+                        rows.line_num,
+                        f"malformed csv: {what} fields ({len(row)}, the header has {width})",
+                    )
+    except (UnicodeDecodeError, csv.Error) as exc:
+        raise DataFormatError(path, 0, f"unreadable csv: {exc}") from None
+
+
 def read_user_csv(path: str | os.PathLike[str], ticker: str | None = None) -> list[ImportedSeries]:
     """Read and validate one user csv; one :class:`ImportedSeries` per ticker in it.
 
@@ -159,6 +182,7 @@ def read_user_csv(path: str | os.PathLike[str], ticker: str | None = None) -> li
     path = Path(path)
     if not path.exists():
         raise DataFormatError(path, 0, "file not found")
+    _check_field_counts(path)
     try:
         raw = pd.read_csv(
             path, dtype=str, keep_default_na=False, skip_blank_lines=False, encoding="utf-8-sig"
@@ -292,7 +316,9 @@ def map_rows(ticker: str, first, last, data_end, exchange: str = "Q") -> pd.Data
     # A one-day series delisted the day it listed has a single row.
     days = [pd.Timestamp(first), end] if pd.Timestamp(first) < end else [end]
     index = pd.DatetimeIndex(days, name="date")
-    return pd.DataFrame({"ticker": [ticker.lower()] * len(days), "exchange": [exchange] * len(days)}, index=index)
+    return pd.DataFrame(
+        {"ticker": [ticker.lower()] * len(days), "exchange": [exchange] * len(days)}, index=index
+    )
 
 
 def import_csv_files(
