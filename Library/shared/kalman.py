@@ -246,12 +246,12 @@ def local_level_filter(
     steps, n = y.shape
     q_, r_ = _per_series(q, n, "q", True), _per_series(r, n, "r", True)
     pred_mean, pred_var = _local_level_prior(n, r_, initial_mean, initial_var)
-    out = [np.empty((steps, n)) for _ in range(4)]
+    mean, var, innovation, innovation_var = (np.empty((steps, n)) for _ in range(4))
     for t in range(steps):
-        step = _local_level_step(pred_mean, pred_var, y[t], q_, r_)
-        for dest, value in zip(out, step, strict=True):
-            dest[t] = value
-    return LocalLevelResult(*out, index=index, columns=columns)
+        mean[t], var[t], innovation[t], innovation_var[t] = _local_level_step(
+            pred_mean, pred_var, y[t], q_, r_
+        )
+    return LocalLevelResult(mean, var, innovation, innovation_var, index=index, columns=columns)
 
 
 # --------------------------------------------------------------------------------------------
