@@ -28,7 +28,7 @@ import numpy as np
 import pandas as pd
 
 from lean_local.data import formats
-from lean_local.engine.common import DataNormalizationMode, Symbol
+from lean_local.engine.common import DataNormalizationMode, SecurityType, Symbol
 
 log = logging.getLogger("lean_local.engine")
 
@@ -442,3 +442,35 @@ def emission_times(sub: SubscriptionData, session_closes: np.ndarray | None, end
 def load_coarse_range(data_folder: Path, start: pd.Timestamp, end: pd.Timestamp) -> pd.DataFrame:
     """All coarse universe rows with file dates in ``[start, end]`` (long format, ``date`` column)."""
     return formats.read_coarse_range(data_folder, start, end)
+
+
+_MARKET_CODES = {"usa": 1, "fxcm": 2, "oanda": 3}
+_OA_EPOCH = pd.Timestamp("1899-12-30")
+_DAYS_OFFSET = 10**14  # LEAN SecurityIdentifier: days field offset
+_MARKET_OFFSET = 100
+
+
+def _base36(value: int) -> str:
+    digits = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+    out = ""
+    while value:
+        value, rest = divmod(value, 36)
+        out = digits[rest] + out
+    return out or "0"
+
+
+def security_identifier(data_folder: Path, symbol: Symbol) -> str:
+    """LEAN's ``SecurityIdentifier`` string (``"SPY R735QTJ8XC9X"``) for an equity, forex or index.
+
+    Equities take the first ticker and date of their map file (LEAN's ``GenerateEquity``); other
+    types, and equities without a map file, use LEAN's default date (OLE automation day 0).
+    """
+    ticker, first = symbol.value, None
+    if symbol.security_type == SecurityType.EQUITY:
+        path = formats.map_file_path(data_folder, symbol.value)
+        if path.exists():
+            rows = formats.read_map_file(path)
+            ticker, first = str(rows["ticker"].iloc[0]).upper(), rows.index[0]
+    days = (first - _OA_EPOCH).days if first is not None else 0
+    properties = days * _DAYS_OFFSET + _MARKET_CODES.get(symbol.market, 0) * _MARKET_OFFSET + int(symbol.security_type)
+    return f"{ticker} {_base36(properties)}"

@@ -22,7 +22,9 @@ import importlib.util
 import inspect
 import json
 import logging
+import os
 import sys
+import time as time_module
 import traceback
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -107,8 +109,9 @@ def _setup_conversions(algo: QCAlgorithm) -> None:
 class BacktestLoop:
     """Runs one initialized algorithm over its data."""
 
-    def __init__(self, algo: QCAlgorithm) -> None:
+    def __init__(self, algo: QCAlgorithm, progress: Any = None) -> None:
         self.algo = algo
+        self.progress = progress  # a tqdm bar (total and update), or None
         self.feed = algo._feed
         self.times: list[int] = []
         self.equity: list[float] = []
@@ -183,8 +186,13 @@ class BacktestLoop:
         cashes = [c for c in algo.portfolio.cash_book.values() if c.currency_conversion is not None]
         for cash in cashes:
             cash.update()
+        if self.progress is not None:
+            self.progress.total = len(feed.panel.grid)
         while feed.step + 1 < len(feed.panel.grid):
             grid = feed.panel.grid
+            if self.progress is not None and feed.step % 64 == 0:
+                self.progress.n = feed.step + 1
+                self.progress.refresh()
             next_ns = int(grid[feed.step + 1])
             next_time = pd.Timestamp(next_ns).to_pydatetime()
             if algo.portfolio.total_portfolio_value <= 0 and not warm and feed.step >= 0:
@@ -255,6 +263,11 @@ def _benchmark_series(algo: QCAlgorithm, index: pd.DatetimeIndex) -> pd.Series:
     return pd.Series(values, index=index, dtype=float)
 
 
+def _pascal(name: str) -> str:
+    """``MARKET_ON_OPEN`` -> ``MarketOnOpen`` (LEAN's enum names in result files)."""
+    return "".join(part.capitalize() for part in name.split("_"))
+
+
 def build_record(algo: QCAlgorithm, loop: BacktestLoop, state: str = "Completed",
                  error: str | None = None) -> BacktestRecord:
     """The :class:`BacktestRecord` of a finished (or failed) run."""
@@ -264,8 +277,8 @@ def build_record(algo: QCAlgorithm, loop: BacktestLoop, state: str = "Completed"
     # the file holds percent; the statistics take fractions
     rates = formats.read_interest_rate(rate_path) / 100.0 if rate_path.exists() else pd.Series(dtype=float)
     order_rows = [{
-        "id": o.id, "symbol": str(o.symbol), "type": o.type.name, "status": o.status.name,
-        "direction": o.direction.name, "quantity": o.quantity, "price": o.price, "time": o.time,
+        "id": o.id, "symbol": str(o.symbol), "type": _pascal(o.type.name), "status": _pascal(o.status.name),
+        "direction": _pascal(o.direction.name), "quantity": o.quantity, "price": o.price, "time": o.time,
         "last_fill_time": o.last_fill_time, "value": o.value, "fee": o.fee, "tag": o.tag,
     } for o in algo.transactions.get_orders()]
     orders = pd.DataFrame(order_rows, columns=["id", "symbol", "type", "status", "direction", "quantity", "price",
@@ -298,12 +311,14 @@ def build_record(algo: QCAlgorithm, loop: BacktestLoop, state: str = "Completed"
         state=state,
         error=error,
         prices=prices,
+        symbol_ids={str(s.symbol): feeds.security_identifier(algo._data_folder, s.symbol)
+                    for s in algo.portfolio._by_column if s.type != SecurityType.BASE},
         end_date=algo.end_date,
     )
 
 
 def run_algorithm(algorithm_class: type[QCAlgorithm], data_folder: Path, parameters: dict[str, str] | None = None,
-                  object_store: Any = None) -> tuple[QCAlgorithm, BacktestRecord, BacktestLoop]:
+                  object_store: Any = None, on_step: Any = None) -> tuple[QCAlgorithm, BacktestRecord, BacktestLoop]:
     """Initialize and run ``algorithm_class``; returns the algorithm, its record and the loop.
 
     Raises
@@ -314,7 +329,7 @@ def run_algorithm(algorithm_class: type[QCAlgorithm], data_folder: Path, paramet
     """
     algo = algorithm_class()
     algo._attach_engine(Path(data_folder), parameters or {}, object_store)
-    loop = BacktestLoop(algo)
+    loop = BacktestLoop(algo, on_step)
     try:
         algo._initializing = True
         algo._feed.clock.time = algo.start_date
@@ -364,3 +379,95 @@ def load_algorithm_class(project_dir: Path, workspace: Path) -> type[QCAlgorithm
         raise ValueError(f"{project_dir / 'main.py'} defines no QCAlgorithm subclass")
     return found[0]
 
+
+
+def find_workspace(start: Path) -> Path | None:
+    """The nearest folder at or above ``start`` holding ``lean.json``."""
+    start = Path(start).resolve()
+    for folder in (start, *start.parents):
+        if (folder / "lean.json").is_file():
+            return folder
+    return None
+
+
+def workspace_settings(workspace: Path | None) -> dict:
+    """``lean.json`` of the workspace ({} without one)."""
+    if workspace is None:
+        return {}
+    return json.loads((workspace / "lean.json").read_text())
+
+
+def resolve_data_folder(workspace: Path | None, explicit: str | Path | None = None) -> Path:
+    """``--data-folder``, else ``lean.json``'s ``data-folder`` (relative to the workspace), else
+    ``LEAN_DATA_FOLDER``, else ``data``."""
+    if explicit:
+        return Path(explicit).resolve()
+    settings = workspace_settings(workspace)
+    if "data-folder" in settings and workspace is not None:
+        return (workspace / settings["data-folder"]).resolve()
+    env = os.environ.get("LEAN_DATA_FOLDER")
+    if env:
+        return Path(env).resolve()
+    return Path("data").resolve()
+
+
+def run_backtest(project_dir: str | Path, *, parameters: dict[str, str] | None = None,
+                 data_folder: str | Path | None = None, output_dir: str | Path | None = None,
+                 progress: bool = True) -> RunResult:
+    """Run a project folder like ``lean backtest``: load ``main.py``, run it, write LEAN's result
+    files into ``<project>/backtests/<YYYY-MM-DD_HH-MM-SS>/`` (or ``output_dir``), print the
+    statistics table.
+
+    Raises
+    ------
+    AlgorithmRuntimeError
+        The algorithm raised; the partial results were written first (state ``RuntimeError``).
+    lean_local.data.formats.DataFormatError
+        A data file is corrupt; nothing is written.
+    """
+    from lean_local.object_store import ObjectStore
+    from lean_local.results import format_statistics_table, write_results
+    from lean_local.statistics import compute_statistics, compute_total_performance
+
+    project = Path(project_dir).resolve()
+    if not (project / "main.py").is_file():
+        raise FileNotFoundError(f"{project} has no main.py")
+    workspace = find_workspace(project) or project.parent
+    settings = workspace_settings(find_workspace(project))
+    folder = resolve_data_folder(find_workspace(project), data_folder)
+    config_path = project / "config.json"
+    config = json.loads(config_path.read_text()) if config_path.exists() else {}
+    merged = {k: str(v) for k, v in config.get("parameters", {}).items()}
+    merged.update({k: str(v) for k, v in (parameters or {}).items()})
+    store = ObjectStore(workspace / settings.get("object-store-root", "storage"))
+    out = Path(output_dir) if output_dir else project / "backtests" / datetime.now().strftime("%Y-%m-%d_%H-%M-%S")
+    algorithm_class = load_algorithm_class(project, workspace)
+    started = time_module.perf_counter()
+    bar = _progress_bar(progress)
+    try:
+        algo, record, loop = run_algorithm(algorithm_class, folder, merged, store, on_step=bar)
+    except AlgorithmRuntimeError as error:
+        _close(bar)
+        statistics = compute_statistics(error.record)
+        write_results(error.record, statistics, compute_total_performance(error.record), out)
+        raise
+    _close(bar)
+    seconds = time_module.perf_counter() - started
+    statistics = compute_statistics(record)
+    write_results(record, statistics, compute_total_performance(record), out)
+    print(format_statistics_table(statistics))
+    print(f"Backtest results written to {out} ({loop.data_points} data points in {seconds:.2f} s)")
+    return RunResult(algo, record, statistics, out, loop.data_points, seconds)
+
+
+def _progress_bar(enabled: bool):
+    if not enabled or os.environ.get("CI") or not sys.stderr.isatty():
+        return None
+    from tqdm import tqdm
+
+    return tqdm(total=0, unit="step", desc="backtest", leave=False)
+
+
+def _close(bar: Any) -> None:
+    if bar is not None:
+        bar.close()

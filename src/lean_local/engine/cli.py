@@ -1,0 +1,64 @@
+"""``lean-local backtest`` and ``lean-local research``."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+from lean_local.engine import runner
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    """Add the ``backtest`` and ``research`` commands."""
+    backtest = subparsers.add_parser(
+        "backtest",
+        help="run a project's main.py like `lean backtest` (daily data)",
+        description="Run algorithms/<project>/main.py on the workspace's LEAN data folder and write LEAN's "
+                    "result files into <project>/backtests/<timestamp>/.",
+        epilog="example: lean-local backtest algorithms/ml_mean_reversion --parameter lookback 20",
+    )
+    backtest.add_argument("project", help="project folder holding main.py and config.json")
+    backtest.add_argument("--parameter", nargs=2, action="append", metavar=("NAME", "VALUE"), default=[],
+                          help="override a config.json parameter (repeatable)")
+    backtest.add_argument("--data-folder", help="LEAN data folder (default: lean.json's data-folder)")
+    backtest.add_argument("--output", help="result folder (default: <project>/backtests/<timestamp>)")
+    backtest.set_defaults(func=_backtest)
+
+    research = subparsers.add_parser(
+        "research", help="start Jupyter with the AlgorithmImports shim and Library on the path",
+        description="Launch Jupyter Lab/Notebook in the workspace's research/ folder; notebooks can then use "
+                    "`from AlgorithmImports import *` and `qb = QuantBook()`.",
+    )
+    research.add_argument("--notebook-dir", default="research", help="folder to open (default: research)")
+    research.set_defaults(func=_research)
+
+
+def _backtest(args: argparse.Namespace) -> int:
+    try:
+        runner.run_backtest(args.project, parameters=dict(args.parameter), data_folder=args.data_folder,
+                            output_dir=args.output)
+    except runner.AlgorithmRuntimeError as error:
+        print(f"Runtime Error: the algorithm raised an exception; partial results were written.\n{error}",
+              file=sys.stderr)
+        return 1
+    except FileNotFoundError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+    return 0
+
+
+def _research(args: argparse.Namespace) -> int:
+    workspace = runner.find_workspace(Path.cwd()) or Path.cwd()
+    paths = [str(runner.SHIM), str(workspace / "Library")]
+    env = dict(os.environ)
+    env["PYTHONPATH"] = os.pathsep.join(paths + [env.get("PYTHONPATH", "")]).rstrip(os.pathsep)
+    for tool in (["jupyter", "lab"], ["jupyter", "notebook"]):
+        try:
+            return subprocess.call([*tool, f"--notebook-dir={args.notebook_dir}"], env=env, cwd=workspace)
+        except FileNotFoundError:
+            continue
+    print("error: Jupyter is not installed (pip install jupyterlab)", file=sys.stderr)
+    return 1
