@@ -286,8 +286,6 @@ class SyntheticMarket:
     log_return : np.ndarray
         Total (dividend-inclusive) log return of each bar, the model's ``x``; NaN on a stock's
         listing day and where unlisted.
-    idio_shock : np.ndarray
-        The fresh idiosyncratic log-return shock ``u`` before the planted reversal.
     price_factor, split_factor : np.ndarray
         LEAN's per-bar adjustment factors, rounded as the factor files store them.
     split_events : pd.DataFrame
@@ -325,7 +323,6 @@ class SyntheticMarket:
     close: np.ndarray
     volume: np.ndarray
     log_return: np.ndarray
-    idio_shock: np.ndarray
     price_factor: np.ndarray
     split_factor: np.ndarray
     split_events: pd.DataFrame
@@ -390,7 +387,9 @@ def garch_variance(z: np.ndarray, long_run: np.ndarray, alpha: np.ndarray, beta:
     np.ndarray
         Shape (T, P): ``var[t]`` is known at the close of ``t - 1`` (no look-ahead).
     """
-    coef = alpha * np.square(z) + beta
+    coef = np.square(z)
+    coef *= alpha
+    coef += beta
     omega = long_run * (1.0 - alpha - beta)
     var = np.empty_like(z)
     var[0] = long_run
@@ -456,23 +455,34 @@ def ohlc_from_close(
     The previous close carried through the day's dividend and split is ``close * exp(-x)``; the
     open gaps from it by 30% of the day's return plus noise, and the range extends beyond the
     open/close by half-normal amounts scaled with the day's volatility ``sigma`` (so
-    ``low <= min(open, close) <= max(open, close) <= high`` always).
+    ``low <= min(open, close) <= max(open, close) <= high`` always). A NaN return (listing day)
+    counts as 0. ``sigma`` is consumed (overwritten).
     """
     shape = close.shape
-    gap = 0.3 * log_return + 0.25 * sigma * rng.standard_normal(shape)
-    gap = np.where(np.isfinite(gap), gap, 0.0)
-    x = np.where(np.isfinite(log_return), log_return, 0.0)
-    open_ = close * np.exp(gap - x)
-    top = np.maximum(open_, close)
-    bottom = np.minimum(open_, close)
-    high = top * np.exp(0.4 * sigma * np.abs(rng.standard_normal(shape)))
-    low = bottom * np.exp(-0.4 * sigma * np.abs(rng.standard_normal(shape)))
+    x = np.nan_to_num(log_return)
+    open_ = rng.standard_normal(shape)
+    open_ *= sigma
+    open_ *= 0.25
+    open_ -= 0.7 * x
+    del x
+    np.exp(open_, out=open_)
+    open_ *= close
+    sigma *= 0.4
+    high = np.abs(rng.standard_normal(shape))
+    high *= sigma
+    np.exp(high, out=high)
+    high *= np.fmax(open_, close)
+    low = np.abs(rng.standard_normal(shape))
+    low *= sigma
+    np.negative(low, out=low)
+    np.exp(low, out=low)
+    low *= np.fmin(open_, close)
     return open_, high, low
 
 
 def round_price(x: np.ndarray) -> np.ndarray:
-    """Round to LEAN's equity price unit (1/10,000 dollar) so arrays equal what the zips hold."""
-    return np.round(x, 4)
+    """Round (in place) to LEAN's equity price unit, 1/10,000 dollar, so arrays equal what the zips hold."""
+    return np.round(x, 4, out=x)
 
 
 # ---------------------------------------------------------------------------------------------------
@@ -527,7 +537,10 @@ def _returns(
     cfg: SyntheticMarketConfig, st: dict[str, np.ndarray], rng: np.random.Generator, rng_vol: np.random.Generator,
     n_days: int,
 ) -> dict[str, np.ndarray]:
-    """Log total returns ``x`` (T, N), the idiosyncratic shocks, volatilities and volume shocks."""
+    """Log total returns ``x`` (T, N), volatilities and the log-volume shocks.
+
+    Large (T, N) intermediates are updated in place: at 3,000 stocks x 20 years each is ~120 MB.
+    """
     n, s = cfg.n_stocks, cfg.n_sectors
     # Processes in one GARCH pass: column 0 market, 1..s sectors, then the stocks.
     z = student_t(rng, cfg.student_t_df, (n_days, 1 + s + n))
@@ -539,33 +552,47 @@ def _returns(
     beta = np.concatenate([[cfg.market_garch[1]], np.full(s, cfg.sector_garch[1]), np.full(n, cfg.idio_garch[1])])
     var = garch_variance(z, long_run, alpha, beta)
     market_z, market_var = z[:, 0].copy(), var[:, 0].copy()
+
+    # Log volume rises with the day's absolute standardized idiosyncratic and market shocks, plus an
+    # AR(1) noise driven by nu; nu also sets how much of the day's shock later reverses.
+    mean_abs = mean_abs_student_t(cfg.student_t_df)
+    a = cfg.volume_return_sensitivity
+    log_volume = np.abs(z[:, 1 + s :])
+    log_volume -= mean_abs
+    log_volume += 0.5 * (np.abs(market_z) - mean_abs)[:, None]
+    log_volume *= a
+    nu = rng_vol.standard_normal((n_days, n))
+    log_volume += lfilter([cfg.volume_noise], [1.0, -cfg.volume_persistence], nu, axis=0)
+    log_volume -= 0.5 * cfg.volume_noise**2 / (1.0 - cfg.volume_persistence**2)
+
     sigma = np.sqrt(var, out=var)
     eps = np.multiply(sigma, z, out=z)
     market = eps[:, 0] + cfg.market_drift / TRADING_DAYS_PER_YEAR
-    sector = eps[:, 1 : 1 + s]
     idio = eps[:, 1 + s :]
-    idio_sigma = sigma[:, 1 + s :]
-
-    # Volume shocks: nu drives both abnormal volume and how much of a shock later reverses.
-    nu = rng_vol.standard_normal((n_days, n))
-    x = st["beta"] * market[:, None] + sector[:, st["sector"]] + idio
+    x = st["beta"] * market[:, None]
+    x += eps[:, 1 + st["sector"]]
+    x += idio
     x += st["drift"] / TRADING_DAYS_PER_YEAR
     if cfg.reversal_strength > 0:
         k = cfg.reversal_volume_sensitivity
-        weighted = idio * np.exp(k * nu - 0.5 * k * k)
-        kernel = reversal_kernel(cfg.reversal_lookback, cfg.reversal_horizon)
-        x -= cfg.reversal_strength * lfilter(kernel, [1.0], weighted, axis=0)
-        del weighted
+        weighted = nu  # reuse: nu is not needed after this
+        weighted *= k
+        weighted -= 0.5 * k * k
+        np.exp(weighted, out=weighted)
+        weighted *= idio
+        reversal = lfilter(reversal_kernel(cfg.reversal_lookback, cfg.reversal_horizon), [1.0], weighted, axis=0)
+        del weighted, nu
+        reversal *= cfg.reversal_strength
+        x -= reversal
+        del reversal
     return {
         "x": x,
-        "idio": np.ascontiguousarray(idio),
-        "idio_sigma": np.ascontiguousarray(idio_sigma),
-        "idio_z": np.ascontiguousarray(idio / idio_sigma),
+        "idio_var": np.square(sigma[:, 1 + s :]),
+        "log_volume": log_volume,
         "market": market,
         "market_z": market_z,
         "market_var": market_var,
         "sector_var": np.square(sigma[:, 1 : 1 + s]),
-        "nu": nu,
     }
 
 
@@ -579,7 +606,6 @@ def _prices(
     """
     n_days, n = x.shape
     close = np.full((n_days, n), np.nan)
-    gross = np.exp(x)
     raw = np.full(n, np.nan)
     log_total = np.zeros(n)
     peak = np.zeros(n)
@@ -597,7 +623,7 @@ def _prices(
         live = alive
         on_ex = live & st["payer"] & ((t - list_index) % 63 == phase)
         dividend = np.where(on_ex, st["quarterly_yield"] * raw, 0.0)
-        moved = (raw - dividend) * gross[t]
+        moved = (raw - dividend) * np.exp(x[t])
         split = live & (moved > cfg.split_price) & (u_split < cfg.split_daily_probability)
         reverse = live & (moved < cfg.reverse_split_price) & (u_split < cfg.reverse_split_daily_probability)
         ratio = np.ones(n)
@@ -670,30 +696,27 @@ def _factors(
 
 
 def _volume(
-    cfg: SyntheticMarketConfig, st: dict[str, np.ndarray], ret: dict[str, np.ndarray], split_factor: np.ndarray
+    cfg: SyntheticMarketConfig, st: dict[str, np.ndarray], log_volume: np.ndarray, split_factor: np.ndarray
 ) -> np.ndarray:
-    """Daily share volume: base turnover x shares outstanding, rising with |return|, AR(1) noise.
+    """Daily share volume: base turnover x shares outstanding x ``exp(log_volume)``, whole shares.
 
     Shares outstanding scale with the splits to date (``split_factor`` rises by the ratio at each
-    split), so the share volume jumps with a split while the dollar volume does not.
+    split), so the share volume jumps with a split while the dollar volume does not. ``log_volume``
+    is consumed (overwritten).
     """
-    mean_abs = mean_abs_student_t(cfg.student_t_df)
-    a = cfg.volume_return_sensitivity
-    noise = lfilter([cfg.volume_noise], [1.0, -cfg.volume_persistence], ret["nu"], axis=0)
-    noise_var = cfg.volume_noise**2 / (1.0 - cfg.volume_persistence**2)
-    log_v = a * (np.abs(ret["idio_z"]) - mean_abs) + 0.5 * a * (np.abs(ret["market_z"]) - mean_abs)[:, None]
-    log_v += noise - 0.5 * noise_var
     first_split = split_factor[st["list_index"], np.arange(cfg.n_stocks)]
-    base = st["shares0"] * st["turnover"] / first_split
-    volume = np.exp(log_v, out=log_v)
-    volume *= base * split_factor
-    return np.maximum(np.rint(volume), 1.0)
+    volume = np.exp(log_volume, out=log_volume)
+    volume *= st["shares0"] * st["turnover"] / first_split
+    volume *= split_factor
+    np.rint(volume, out=volume)
+    return np.maximum(volume, 1.0, out=volume)
 
 
 def _spy(
     cfg: SyntheticMarketConfig,
     st: dict[str, np.ndarray],
     ret: dict[str, np.ndarray],
+    x: np.ndarray,
     close: np.ndarray,
     split_factor: np.ndarray,
     dates: pd.DatetimeIndex,
@@ -701,22 +724,24 @@ def _spy(
 ) -> dict[str, Any]:
     """The cap-weighted market as an ETF: total return, quarterly dividends, bars and factor rows."""
     first_split = split_factor[st["list_index"], np.arange(cfg.n_stocks)]
-    cap = close * (st["shares0"] / first_split) * split_factor
-    weights = cap[:-1]
-    gross = np.exp(ret["x"][1:])
-    valid = np.isfinite(weights) & np.isfinite(close[1:])
-    num = np.where(valid, weights * (gross - 1.0), 0.0).sum(axis=1)
-    den = np.where(valid, weights, 0.0).sum(axis=1)
+    cap = close * (st["shares0"] / first_split)
+    cap *= split_factor
+    # x is NaN on a listing day and when unlisted, so a finite contribution means held over the day.
+    contribution = np.expm1(x[1:])
+    contribution *= cap[:-1]
+    num = np.nansum(contribution, axis=1)
+    den = np.where(np.isfinite(contribution), cap[:-1], 0.0).sum(axis=1)
+    del contribution
     spy_return = np.concatenate([[0.0], np.divide(num, den, out=np.zeros_like(num), where=den > 0)])
-    x = np.log1p(spy_return)
+    spy_x = np.log1p(spy_return)
 
     n_days = len(dates)
     q = cfg.spy_dividend_yield / 4.0
     ex_day = (np.arange(n_days) % 63 == 40) & (np.arange(n_days) > 0)
-    log_close = np.log(cfg.spy_price) + np.cumsum(x + np.where(ex_day, np.log1p(-q), 0.0))
+    log_close = np.log(cfg.spy_price) + np.cumsum(spy_x + np.where(ex_day, np.log1p(-q), 0.0))
     spy_close = np.exp(log_close)
     sigma = np.sqrt(ret["market_var"])
-    o, h, lo = ohlc_from_close(rng, spy_close, x, sigma)
+    o, h, lo = ohlc_from_close(rng, spy_close, spy_x, sigma)
     mean_abs = mean_abs_student_t(cfg.student_t_df)
     volume = 8e7 * np.exp(0.35 * (np.abs(ret["market_z"]) - mean_abs) + 0.3 * rng.standard_normal(n_days))
     bars = pd.DataFrame(
@@ -732,7 +757,7 @@ def _spy(
         index=dates[ex_positions - 1],
     )
     sector_share = np.zeros((n_days, cfg.n_sectors))
-    cap0 = np.nan_to_num(cap)
+    cap0 = np.nan_to_num(cap, copy=False)
     for k in range(cfg.n_sectors):
         sector_share[:, k] = cap0[:, st["sector"] == k].sum(axis=1)
     total_cap = sector_share.sum(axis=1)
@@ -742,25 +767,26 @@ def _spy(
     return {
         "bars": bars,
         "factors": _factor_table(factors, dates[0], 1.0),
-        "log_return": x,
+        "log_return": spy_x,
         "cap_beta": cap_beta,
         "sector_share": sector_share,
     }
 
 
 def _factor_table(rows: pd.DataFrame, first_date: pd.Timestamp, last_price_factor: float) -> pd.DataFrame:
-    """A complete factor file: a first row at the listing (LEAN's reference price 1), the event rows,
-    and the closing ``2050-12-31,1,1,0`` row."""
-    first_pf = rows["price_factor"].iloc[0] if len(rows) else last_price_factor
-    first_sf = rows["split_factor"].iloc[0] if len(rows) else 1.0
-    head = pd.DataFrame(
-        {"price_factor": [first_pf], "split_factor": [first_sf], "reference_price": [1.0]}, index=[first_date]
+    """A complete factor file: a first row at the listing (LEAN's reference price 1), the event rows
+    after it, and the closing ``2050-12-31,1,1,0`` row."""
+    pf, sf, ref = (rows[c].to_numpy(dtype=np.float64) for c in ("price_factor", "split_factor", "reference_price"))
+    keep = np.asarray(rows.index > first_date, dtype=bool)
+    first = (pf[0], sf[0]) if len(rows) else (last_price_factor, 1.0)
+    return pd.DataFrame(
+        {
+            "price_factor": np.concatenate([[first[0]], pf[keep], [1.0]]),
+            "split_factor": np.concatenate([[first[1]], sf[keep], [1.0]]),
+            "reference_price": np.concatenate([[1.0], ref[keep], [0.0]]),
+        },
+        index=pd.DatetimeIndex(np.concatenate([[first_date], rows.index[keep], [NEVER]]), name="date"),
     )
-    tail = pd.DataFrame({"price_factor": [1.0], "split_factor": [1.0], "reference_price": [0.0]}, index=[NEVER])
-    body = rows[rows.index > first_date] if len(rows) else rows
-    table = pd.concat([frame for frame in (head, body, tail) if len(frame)])
-    table.index = pd.DatetimeIndex(table.index, name="date")
-    return table
 
 
 def _vix(
@@ -883,16 +909,18 @@ def generate_market(config: SyntheticMarketConfig | None = None) -> SyntheticMar
     raw_close = px["close"]
     price_factor, split_factor = _factors(raw_close, px["splits"], px["dividends"])
     listed = np.isfinite(raw_close)
-    x = np.where(listed, ret["x"], np.nan)
+    x = ret.pop("x")
+    x[~listed] = np.nan
     x[st["list_index"], np.arange(n)] = np.nan
-    sigma_total = np.sqrt(
-        np.square(ret["idio_sigma"]) + np.square(st["beta"]) * ret["market_var"][:, None]
-    )
+    sigma_total = ret.pop("idio_var")
+    sigma_total += np.square(st["beta"]) * ret["market_var"][:, None]
+    np.sqrt(sigma_total, out=sigma_total)
     open_, high, low = ohlc_from_close(rngs["ohlc"], raw_close, x, sigma_total)
     del sigma_total
-    volume = _volume(cfg, st, ret, split_factor)
+    volume = _volume(cfg, st, ret.pop("log_volume"), split_factor)
     volume[~listed] = np.nan
-    spy = _spy(cfg, st, ret, raw_close, split_factor, dates, rngs["spy"])
+    del listed
+    spy = _spy(cfg, st, ret, x, raw_close, split_factor, dates, rngs["spy"])
     vix, market_vol = _vix(cfg, ret, spy, dates, rngs["vix"])
 
     # A rename falls strictly inside the listed life, leaving the map file's rows (listing, last day
@@ -925,7 +953,6 @@ def generate_market(config: SyntheticMarketConfig | None = None) -> SyntheticMar
         close=round_price(raw_close),
         volume=volume,
         log_return=x,
-        idio_shock=np.where(listed, ret["idio"], np.nan),
         price_factor=price_factor,
         split_factor=split_factor,
         split_events=px["splits"],
@@ -1046,7 +1073,7 @@ def _write_coarse(
 def _subset(market: SyntheticMarket, stocks: np.ndarray | None = None, days: np.ndarray | None = None) -> SyntheticMarket:
     """A copy holding only some stock columns or day rows of the panels (what one worker needs),
     so a worker process receives a slice instead of the whole panel."""
-    panels = ("open", "high", "low", "close", "volume", "log_return", "idio_shock", "price_factor", "split_factor")
+    panels = ("open", "high", "low", "close", "volume", "log_return", "price_factor", "split_factor")
     changes: dict[str, Any] = {}
     if stocks is not None:
         for name in panels:
