@@ -1,0 +1,455 @@
+"""``lean-local train ml_mean_reversion``: the research notebook's training pipeline as a command.
+
+The pipeline is the notebook's, step for step, with every computation in ``Library/shared``:
+
+1. point-in-time universe: on each coarse date, the top ``top_n`` stocks by dollar volume with a close
+   >= ``min_price`` (:func:`shared.universe.top_dollar_volume`), tradable from the next trading day
+   (:func:`shared.universe.membership_panel`); delisted stocks stay in (no survivorship bias);
+2. events, features and labels (:func:`shared.ml_training.build_events`);
+3. walk-forward validation with purging and embargo of both model kinds
+   (:func:`shared.ml_training.compare_models`), and the choice between them (:func:`choose_kind`);
+4. the final fit on every event (:func:`shared.ml_training.fit_final`) and the export
+   (:func:`shared.ml_training.export_models`): into the workspace object store under
+   ``ml_mean_reversion/long_model.pkl``, ``short_model.pkl`` and ``manifest.json``, and as a versioned
+   copy with a model card in ``models/ml_mean_reversion/<UTC timestamp>/``.
+
+Only this module reads the data folder directly (columnar, through :mod:`lean_local.data.formats`);
+the notebook reads the same data through ``QuantBook.history`` so it also runs in LEAN.
+
+Prices are LEAN's default ``ADJUSTED`` normalisation (raw close x price factor x split factor, the
+factor-file row with the earliest date >= the bar), volumes are raw shares: the algorithm's history
+and data have the same convention, so the model sees in training the numbers it sees when it trades.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+PROJECT = "ml_mean_reversion"
+STORE_PREFIX = "ml_mean_reversion"
+MANIFEST_NAME = "manifest.json"
+# AUCs closer than this count as a tie, and the faster model wins: the difference is noise.
+AUC_TIE = 0.005
+
+
+def _shared():
+    """Import the signals library (``Library/`` is on ``sys.path`` in LEAN; add it when run from here)."""
+    try:
+        from shared import ml_training, universe
+    except ImportError:
+        library = Path(__file__).resolve().parents[2] / "Library"
+        sys.path.insert(0, str(library))
+        from shared import ml_training, universe
+    return ml_training, universe
+
+
+def store_key(name: str) -> str:
+    """Object store key of an exported file: ``ml_mean_reversion/<side>_model.pkl`` or ``.../manifest.json``.
+
+    The library names model files by content (``long_model_<sha12>.joblib``); the issue fixes the
+    object store keys, so the side is kept and the digest dropped. The manifest's sha256 still binds
+    each key to the model it describes: a half-finished export fails the check at load time.
+    """
+    if name == MANIFEST_NAME:
+        return f"{STORE_PREFIX}/{MANIFEST_NAME}"
+    side, sep, _ = name.partition("_model_")
+    if not sep or side not in ("long", "short"):
+        raise ValueError(f"not an exported model file name: {name!r}")
+    return f"{STORE_PREFIX}/{side}_model.pkl"
+
+
+@dataclass
+class TrainingPanel:
+    """Daily adjusted closes, raw volumes and point-in-time membership, one column per stock.
+
+    Attributes
+    ----------
+    close, volume : pd.DataFrame
+        Index: trading days (the coarse dates); columns: the data file's ticker of every stock that was
+        ever in the universe in the window.
+    membership : pd.DataFrame of bool
+        Same shape: True when the stock was tradable in the universe that day (selected from the
+        previous trading day's coarse file).
+    n_candidates : int
+        Distinct stocks in the coarse files of the window.
+    """
+
+    close: pd.DataFrame
+    volume: pd.DataFrame
+    membership: pd.DataFrame
+    n_candidates: int
+
+
+def _sid_to_file(data_folder: Path) -> dict[str, str]:
+    """Security identifier (coarse files' first column) -> daily data file ticker, from the map files."""
+    from lean_local.data import formats
+
+    mapping: dict[str, str] = {}
+    folder = Path(data_folder) / "equity" / "usa" / "map_files"
+    if not folder.is_dir():
+        return mapping
+    for entry in sorted(folder.glob("*.csv")):
+        rows = formats.read_map_file(entry)
+        sid = formats.equity_sid(str(rows["ticker"].iloc[0]), rows.index[0])
+        mapping[sid] = entry.stem.lower()
+    return mapping
+
+
+def load_panel(
+    data_folder: str | os.PathLike[str],
+    start: Any = None,
+    end: Any = None,
+    top_n: int = 500,
+    min_price: float = 1.0,
+    require_fundamental: bool = False,
+) -> TrainingPanel:
+    """Read the point-in-time universe and the prices of its members from a LEAN data folder.
+
+    Parameters
+    ----------
+    data_folder : path
+        A LEAN data folder with coarse files and US equity daily files.
+    start, end : date-like, optional
+        First and last coarse date (inclusive); all coarse files when omitted.
+    top_n, min_price, require_fundamental
+        The universe rule (:func:`shared.universe.top_dollar_volume`).
+
+    Returns
+    -------
+    TrainingPanel
+
+    Raises
+    ------
+    FileNotFoundError
+        No coarse file in the window.
+    """
+    from lean_local.data import formats
+
+    _, universe = _shared()
+    folder = Path(data_folder)
+    coarse = formats.read_coarse_range(folder, start or "1900-01-01", end or "2100-12-31")
+    if coarse.empty:
+        raise FileNotFoundError(
+            f"no coarse universe files in {folder / 'equity/usa/fundamental/coarse'} for {start}..{end}; "
+            "build data first (lean-local data synthetic ...)"
+        )
+    sid_file = _sid_to_file(folder)
+    # Identify stocks by their data file: the sid's file from the map files, else the day's ticker.
+    day_ticker = coarse["symbol"].astype(str).str.lower()
+    coarse["symbol"] = coarse["sid"].map(sid_file).fillna(day_ticker)
+    dates = pd.DatetimeIndex(np.sort(coarse["date"].unique()))
+    selection = universe.top_dollar_volume(coarse, top_n, min_price, require_fundamental)
+    membership = universe.membership_panel(selection, dates)
+    closes, volumes = {}, {}
+    for ticker in membership.columns:
+        path = formats.equity_daily_path(folder, ticker)
+        if not path.exists():
+            continue
+        bars = formats.read_equity_daily(path)
+        factor_path = formats.factor_file_path(folder, ticker)
+        factors = formats.adjustment_factors(
+            formats.read_factor_file(factor_path) if factor_path.exists() else None, bars.index
+        )
+        closes[ticker] = pd.Series(bars["close"].to_numpy() * factors, index=bars.index)
+        volumes[ticker] = bars["volume"]
+    close = pd.DataFrame(closes).reindex(dates)
+    volume = pd.DataFrame(volumes).reindex(dates)
+    membership = membership.reindex(columns=close.columns, fill_value=False)
+    return TrainingPanel(close, volume, membership, int(coarse["symbol"].nunique()))
+
+
+def choose_kind(comparison: dict[str, dict[str, dict[str, Any]]]) -> tuple[str, str]:
+    """Pick the model kind from the walk-forward comparison of both sides.
+
+    Parameters
+    ----------
+    comparison : dict
+        ``{side: {kind: validate-report}}`` (:func:`shared.ml_training.compare_models` per side).
+
+    Returns
+    -------
+    (kind, reason)
+        The kind with the higher out-of-sample AUC averaged over the sides; within :data:`AUC_TIE`, the
+        one with the smaller total fit time. ``reason`` says which rule decided, with the numbers.
+    """
+    kinds = sorted({k for reports in comparison.values() for k in reports})
+    auc, fit = {}, {}
+    for kind in kinds:
+        values = [reports[kind]["auc"] for reports in comparison.values() if reports[kind]["auc"] is not None]
+        auc[kind] = float(np.mean(values)) if values else float("nan")
+        fit[kind] = float(sum(reports[kind]["fit_seconds"] for reports in comparison.values()))
+    ranked = sorted(kinds, key=lambda k: (-np.nan_to_num(auc[k], nan=-1.0), fit[k]))
+    best = ranked[0]
+    summary = ", ".join(f"{k}: mean AUC {auc[k]:.4f}, fit {fit[k]:.2f} s" for k in kinds)
+    if len(ranked) > 1 and abs(np.nan_to_num(auc[best]) - np.nan_to_num(auc[ranked[1]])) < AUC_TIE:
+        best = min(ranked[:2], key=lambda k: fit[k])
+        return best, f"AUCs within {AUC_TIE} (a tie), the faster fit wins: {summary}"
+    return best, f"higher mean out-of-sample AUC: {summary}"
+
+
+def _model_card(manifest: dict[str, Any], report: dict[str, Any]) -> str:
+    lines = [
+        "# ml_mean_reversion models",
+        "",
+        f"Trained {report['trained_at']} by `lean-local train ml_mean_reversion` on `{report['data_folder']}`"
+        f" ({'SYNTHETIC market' if report['synthetic'] else 'market data'}).",
+        "",
+        f"- model kind: `{report['kind']}` ({report['kind_reason']})",
+        f"- training window: {manifest['training_window']}",
+        f"- thresholds: {manifest['thresholds']}",
+        f"- universe: top {report['top_n']} by dollar volume, price >= ${report['min_price']}, "
+        f"{report['n_candidates']} candidate stocks, {report['n_members']} ever members",
+        f"- packages: {manifest['packages']}",
+        "",
+        "| side | events | OOS AUC | base rate | hit rate p > threshold | count | QPI-rule AUC |",
+        "|---|---|---|---|---|---|---|",
+    ]
+    for side, v in manifest["validation"].items():
+        if not isinstance(v, dict) or "auc" not in v:
+            continue
+        lines.append(
+            f"| {side} | {v['n_samples']} | {_fmt(v['auc'])} | {_fmt(v['base_rate'])} | "
+            f"{_fmt(v['hit_rate_at_threshold'])} | {v['count_at_threshold']} | "
+            f"{_fmt(v['baseline_qpi_rule']['qpi_auc'])} |"
+        )
+    lines += ["", "Files (sha256):", ""]
+    lines += [f"- `{e['file']}` {e['sha256']}" for e in manifest["models"].values()]
+    lines += ["", "Out-of-sample figures come from walk-forward folds with purging and an embargo; "
+              "they are estimates on this data, not promises."]
+    return "\n".join(lines) + "\n"
+
+
+def _fmt(x: Any) -> str:
+    return "n/a" if x is None else f"{x:.4f}"
+
+
+def train(
+    data_folder: str | os.PathLike[str],
+    storage: str | os.PathLike[str],
+    models_dir: str | os.PathLike[str] | None,
+    start: Any = None,
+    end: Any = None,
+    kinds: Sequence[str] = ("hist", "gbc"),
+    top_n: int = 500,
+    min_price: float = 1.0,
+    require_fundamental: bool = False,
+    long_threshold: float = 15.0,
+    short_threshold: float = 85.0,
+    probability: float = 0.60,
+    horizon: int = 6,
+    n_folds: int = 5,
+    embargo: int = 6,
+    seed: int = 0,
+    permutation_repeats: int = 5,
+) -> dict[str, Any]:
+    """Run the whole pipeline and export the models.
+
+    Parameters
+    ----------
+    data_folder : path
+        LEAN data folder.
+    storage : path
+        Object store root (the workspace's ``storage/``).
+    models_dir : path or None
+        Where the versioned copies go (``models/ml_mean_reversion``); None skips the copy.
+    start, end : date-like, optional
+        Coarse dates of the training window.
+    kinds : sequence of {"hist", "gbc"}
+        Model kinds compared; the better one is exported.
+    Other parameters: the universe rule, the event thresholds, the probability the strategy trades
+    above, the label horizon (trading days), walk-forward folds, embargo (trading days, >= horizon),
+    the random seed and permutation-importance repeats.
+
+    Returns
+    -------
+    dict
+        The report: sample counts, the comparison (``{side: {kind: validate-report}}``), the chosen kind
+        and why, the manifest, the versioned folder, and timings (seconds).
+    """
+    from lean_local.object_store import ObjectStore
+
+    ml, _ = _shared()
+    timings: dict[str, float] = {}
+    started = time.perf_counter()
+    panel = load_panel(data_folder, start, end, top_n, min_price, require_fundamental)
+    timings["load"] = time.perf_counter() - started
+    config = ml.EventConfig(long_threshold, short_threshold, horizon, probability)
+    validation = ml.ValidationConfig(n_folds=n_folds, embargo=embargo, random_state=seed,
+                                     permutation_repeats=permutation_repeats)
+    started = time.perf_counter()
+    events = ml.build_events(panel.close, panel.volume, panel.membership, config)
+    timings["events"] = time.perf_counter() - started
+    counts = {side: int((events["side"] == side).sum()) for side in ml.SIDES}
+    if min(counts.values(), default=0) == 0:
+        raise ValueError(f"too few events to train both sides: {counts}; widen the window or the thresholds")
+    started = time.perf_counter()
+    comparison = {side: ml.compare_models(events, side, tuple(kinds), config, validation) for side in ml.SIDES}
+    timings["validation"] = time.perf_counter() - started
+    kind, reason = choose_kind(comparison)
+    started = time.perf_counter()
+    models = {side: ml.fit_final(events, side, kind, seed) for side in ml.SIDES}
+    timings["final_fit"] = time.perf_counter() - started
+    window = {
+        "start": str(events["date"].min().date()),
+        "end": str(events["date"].max().date()),
+        "last_label_date": str(panel.close.index[int(events["date_pos"].max()) + horizon].date()),
+        "n_events_long": str(counts["long"]),
+        "n_events_short": str(counts["short"]),
+    }
+    chosen = {side: comparison[side][kind] for side in ml.SIDES}
+    store = ObjectStore(storage)
+    manifest = ml.export_models(
+        models, lambda name, data: store.save_bytes(store_key(name), data), config, window, chosen, kind
+    )
+    synthetic_marker = Path(data_folder) / "synthetic.json"
+    report: dict[str, Any] = {
+        "data_folder": str(data_folder),
+        "synthetic": synthetic_marker.exists(),
+        "trained_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+        "top_n": top_n,
+        "min_price": min_price,
+        "n_candidates": panel.n_candidates,
+        "n_members": int(panel.membership.any().sum()),
+        "n_days": int(len(panel.close.index)),
+        "events": counts,
+        "comparison": comparison,
+        "kind": kind,
+        "kind_reason": reason,
+        "manifest": manifest,
+        "store_keys": [store_key(MANIFEST_NAME)] + [store_key(e["file"]) for e in manifest["models"].values()],
+        "versioned": None,
+    }
+    if models_dir is not None:
+        stamp = time.strftime("%Y%m%dT%H%M%SZ", time.gmtime())
+        folder = Path(models_dir) / stamp
+        ml.export_models(models, folder, config, window, chosen, kind)
+        from lean_local.data.formats import atomic_write
+
+        with atomic_write(folder / "MODEL_CARD.md") as tmp:
+            tmp.write_text(_model_card(manifest, report), encoding="utf-8")
+        with atomic_write(folder / "training_report.json") as tmp:
+            tmp.write_text(json.dumps(_jsonable(report), indent=2, sort_keys=True, default=str), encoding="utf-8")
+        report["versioned"] = str(folder)
+    timings["total"] = sum(timings.values())
+    report["timings"] = timings
+    return report
+
+
+def _jsonable(report: dict[str, Any]) -> dict[str, Any]:
+    return {k: v for k, v in report.items() if k != "manifest"}
+
+
+def summary_text(report: dict[str, Any]) -> str:
+    """The report as the human-readable lines the command prints."""
+    out = [
+        f"data: {report['data_folder']}{' (SYNTHETIC)' if report['synthetic'] else ''}, {report['n_days']} days, "
+        f"{report['n_candidates']} candidates, {report['n_members']} ever in the top {report['top_n']}",
+        f"events: long {report['events']['long']}, short {report['events']['short']}",
+    ]
+    for side, by_kind in report["comparison"].items():
+        for kind, v in by_kind.items():
+            out.append(
+                f"  {side:5s} {kind:4s} OOS AUC {_fmt(v['auc'])}  base rate {_fmt(v['base_rate'])}  "
+                f"hit rate p>{v['probability_threshold']:.2f} {_fmt(v['hit_rate_at_threshold'])} "
+                f"(n={v['count_at_threshold']})  QPI-rule AUC {_fmt(v['baseline_qpi_rule']['qpi_auc'])}  "
+                f"fit {v['fit_seconds']:.2f} s"
+            )
+    out.append(f"chosen: {report['kind']} ({report['kind_reason']})")
+    out.append(f"object store: {', '.join(report['store_keys'])}")
+    if report["versioned"]:
+        out.append(f"versioned copy: {report['versioned']}")
+    out.append("timings (s): " + ", ".join(f"{k} {v:.1f}" for k, v in report["timings"].items()))
+    return "\n".join(out)
+
+
+def _workspace_root(start: Path) -> Path:
+    for folder in (start, *start.parents):
+        if (folder / "lean.json").is_file():
+            return folder
+    return start
+
+
+def run(args: argparse.Namespace) -> int:
+    """Run ``lean-local train`` from parsed arguments; returns the exit code."""
+    from lean_local.data.cli import default_data_folder
+
+    if args.project != PROJECT:
+        print(f"error: no training pipeline for {args.project!r}; available: {PROJECT}", file=sys.stderr)
+        return 2
+    root = _workspace_root(Path.cwd())
+    data_folder = Path(args.data_folder) if args.data_folder else default_data_folder()
+    storage = Path(args.storage) if args.storage else root / "storage"
+    models_dir = None if args.no_copy else (Path(args.models_dir) if args.models_dir else root / "models" / PROJECT)
+    try:
+        report = train(
+            data_folder, storage, models_dir, args.start, args.end, tuple(args.kinds.split(",")),
+            args.top_n, args.min_price, args.require_fundamental, args.long_threshold, args.short_threshold,
+            args.probability, args.horizon, args.folds, args.embargo, args.seed, args.permutation_repeats,
+        )
+    except (FileNotFoundError, ValueError) as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 1
+    print(summary_text(report))
+    if args.report:
+        Path(args.report).write_text(json.dumps(_jsonable(report), indent=2, sort_keys=True, default=str))
+    return 0
+
+
+def register(subparsers: Any) -> argparse.ArgumentParser:
+    """Add ``train`` to the ``lean-local`` command's subparsers."""
+    parser = subparsers.add_parser(
+        "train",
+        help="train, validate and export a project's ML models",
+        description="Train the ml_mean_reversion long and short models on the point-in-time universe of a "
+        "LEAN data folder: walk-forward validation with purging and embargo, GradientBoosting vs "
+        "HistGradientBoosting, export to the object store with a checked manifest.",
+        epilog="example:\n  lean-local train ml_mean_reversion --data-folder data --end 2015-12-31",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument("project", help="project whose models to train (ml_mean_reversion)")
+    parser.add_argument("--data-folder", help="LEAN data folder (default: data-folder of lean.json)")
+    parser.add_argument("--start", help="first coarse date of the training window, YYYY-MM-DD")
+    parser.add_argument("--end", help="last coarse date of the training window, YYYY-MM-DD")
+    parser.add_argument("--kinds", default="hist,gbc", help="model kinds to compare (default %(default)s)")
+    parser.add_argument("--top-n", type=int, default=500, help="universe size (default %(default)s)")
+    parser.add_argument("--min-price", type=float, default=1.0, help="minimum price, dollars (default %(default)s)")
+    parser.add_argument("--require-fundamental", action="store_true",
+                        help="keep only coarse rows with fundamental data (QuantConnect Cloud data)")
+    parser.add_argument("--long-threshold", type=float, default=15.0, help="long event: QPI below (default 15)")
+    parser.add_argument("--short-threshold", type=float, default=85.0, help="short event: QPI above (default 85)")
+    parser.add_argument("--probability", type=float, default=0.60, help="trade above this probability (0.60)")
+    parser.add_argument("--horizon", type=int, default=6, help="label horizon, trading days (default 6)")
+    parser.add_argument("--folds", type=int, default=5, help="walk-forward folds (default 5)")
+    parser.add_argument("--embargo", type=int, default=6, help="embargo, trading days, >= horizon (default 6)")
+    parser.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
+    parser.add_argument("--permutation-repeats", type=int, default=5, help="permutation importance repeats")
+    parser.add_argument("--storage", help="object store root (default: <workspace>/storage)")
+    parser.add_argument("--models-dir", help="versioned copies (default: <workspace>/models/ml_mean_reversion)")
+    parser.add_argument("--no-copy", action="store_true", help="skip the versioned copy in models/")
+    parser.add_argument("--report", help="also write the full validation report as JSON here")
+    parser.set_defaults(func=run)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """``python -m lean_local.training ...`` without the ``lean-local`` dispatcher."""
+    parser = argparse.ArgumentParser(prog="lean-local")
+    sub = parser.add_subparsers(dest="command", required=True)
+    register(sub)
+    args = parser.parse_args(argv)
+    return int(args.func(args))
+
+
+if __name__ == "__main__":
+    sys.exit(main())
