@@ -397,3 +397,23 @@ def test_interest_rate_reader_and_writer(lean_data_folder, tmp_path):
     F.write_interest_rate(tmp_path / "r.csv", rates)
     assert (tmp_path / "r.csv").read_text().split("\n")[:2] == ["DATE,PCREDIT8", "2003-01-09,2.25"]
     pd.testing.assert_series_equal(F.read_interest_rate(tmp_path / "r.csv"), rates)
+
+
+def test_equity_sid_matches_lean_coarse_files():
+    # From LEAN's coarse files: SPY and AAPL date from 1998-01-02, QQQ listed 1999-03-10.
+    assert F.equity_sid("SPY", "1998-01-02") == "SPY R735QTJ8XC9X"
+    assert F.equity_sid("aapl", pd.Timestamp("1998-01-02")) == "AAPL R735QTJ8XC9X"
+    assert F.equity_sid("QQQ", "1999-03-10") == "QQQ RIWIV7K5Z9LX"
+
+
+def test_decimal_strings_normalize_like_lean():
+    assert F._decimal_strings([1.0, 10.0, 100.5, 0.0, -0.0, 1.23456789, 2.675], 4) == [
+        "1",
+        "10",
+        "100.5",
+        "0",
+        "0",
+        "1.2346",
+        "2.675",
+    ]
+    assert F._decimal_strings([100.0, 5.4], 0) == ["100", "5"]

@@ -18,7 +18,9 @@ from __future__ import annotations
 
 import contextlib
 import io
+import itertools
 import os
+import re
 import tempfile
 import zipfile
 from collections.abc import Iterator, Sequence
@@ -644,14 +646,30 @@ def date_to_yyyymmdd(index) -> np.ndarray:
     return (idx.year.to_numpy() * 10000 + idx.month.to_numpy() * 100 + idx.day.to_numpy()).astype(np.int64)
 
 
+# Every value has ``decimals`` digits after its point, so zeros just before a newline are fractional.
+_TRAILING_ZEROS = re.compile(r"0+(?=\n)")
+
+
 def _decimal_strings(values, decimals: int) -> list[str]:
-    """Values rounded to ``decimals`` places, written without trailing zeros (C#'s Normalize())."""
-    fmt = f"%.{decimals}f"
-    out = []
-    for x in np.asarray(values, dtype=np.float64).tolist():
-        s = (fmt % x).rstrip("0").rstrip(".")
-        out.append("0" if s in ("-0", "") else s)
-    return out
+    """Values rounded to ``decimals`` places, written without trailing zeros (C#'s Normalize()).
+
+    One %-format over the whole column and one regex pass (no per-value Python work).
+    """
+    numbers = np.asarray(values, dtype=np.float64) + 0.0  # + 0.0 turns -0.0 into 0.0
+    if numbers.size == 0:
+        return []
+    text = (f"%.{decimals}f\n" * numbers.size) % tuple(numbers.tolist())
+    if decimals > 0:
+        text = _TRAILING_ZEROS.sub("", text).replace(".\n", "\n")
+    return text[:-1].split("\n")
+
+
+def _int_strings(values) -> list[str]:
+    """Integers as decimal strings (one %-format over the column)."""
+    numbers = np.asarray(values, dtype=np.int64)
+    if numbers.size == 0:
+        return []
+    return (("%d\n" * numbers.size) % tuple(numbers.tolist()))[:-1].split("\n")
 
 
 def _require_columns(frame: pd.DataFrame, columns: Sequence[str], what: str) -> None:
@@ -683,9 +701,12 @@ def _bar_text(frame: pd.DataFrame, columns: Sequence[str], scale: float | None, 
         # Prices as integers of 1/scale dollars; volume as an integer number of shares.
         prices = np.rint(frame[list(columns[:-1])].to_numpy(dtype=np.float64) * scale).astype(np.int64)
         volume = np.rint(frame[columns[-1]].to_numpy(dtype=np.float64)).astype(np.int64)
+        fields = ",".join(["%d"] * len(columns))
+        if not hhmm.any():  # daily bars: every time is 00:00, so write it literally (fewer fields)
+            flat = np.column_stack([days, prices, volume]).ravel().tolist()
+            return "\n".join([f"%d 00:00,{fields}"] * n) % tuple(flat)
         flat = np.column_stack([days, hhmm // 100, hhmm % 100, prices, volume]).ravel().tolist()
-        line = "%d %02d:%02d," + ",".join(["%d"] * len(columns))
-        return "\n".join([line] * n) % tuple(flat)
+        return "\n".join([f"%d %02d:%02d,{fields}"] * n) % tuple(flat)
     cols = [days.astype(str)]
     times = [f"{h // 100:02d}:{h % 100:02d}" for h in hhmm.tolist()]
     rows = [
@@ -806,13 +827,14 @@ def write_coarse(path: str | os.PathLike[str], df: pd.DataFrame) -> None:
         [str(s) for s in df["sid"].tolist()],
         [str(s) for s in df["symbol"].tolist()],
         _decimal_strings(close, 4),
-        [str(v) for v in np.rint(volume).astype(np.int64).tolist()],
-        [str(v) for v in np.floor(dollar).astype(np.int64).tolist()],
-        ["True" if bool(f) else "False" for f in flags.tolist()],
+        _int_strings(np.rint(volume)),
+        _int_strings(np.floor(dollar)),
+        ["True" if f else "False" for f in np.asarray(flags, dtype=bool).tolist()],
         _decimal_strings(price_factor, 7),
         _decimal_strings(split_factor, 8),
     ]
-    text = "".join(",".join(row) + "\n" for row in zip(*columns, strict=True)) if n else ""
+    flat = tuple(itertools.chain.from_iterable(zip(*columns, strict=True)))
+    text = ("%s,%s,%s,%s,%s,%s,%s,%s\n" * n) % flat
     _write_bytes(path, text.encode("ascii"))
 
 
