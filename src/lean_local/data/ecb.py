@@ -12,8 +12,9 @@ How this differs from Oanda's own daily bars (``docs/data.md``):
 * only TARGET business days (no Sunday bar, no bar on TARGET holidays such as Christmas,
   Good Friday, Easter Monday, May 1), whereas Oanda writes a bar for every UTC day Sunday to
   Friday;
-* the value is the 14:15 CET fixing, not Oanda's 17:00 New York close; a bar labelled D is still
-  read by LEAN as ending at D+1 00:00 UTC, after the fixing was public, so no look-ahead.
+* the value is the 14:15 CET fixing, not the last quote of the UTC day as in LEAN's Oanda bars
+  (nor Oanda's own 17:00 New York daily close); a bar labelled D is still read by LEAN as ending
+  at D+1 00:00 UTC, after the fixing was public, so no look-ahead.
 """
 
 from __future__ import annotations
