@@ -9,27 +9,27 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from lean_local.data.market_hours import forex_entry, us_equity_entry
 from lean_local.engine import fills
 from lean_local.engine.common import Market, SecurityType, Symbol
-from lean_local.engine.fees import ConstantFeeModel, InteractiveBrokersFeeModel, OrderFeeParameters
 from lean_local.engine.feed import BarView, SubscriptionData
+from lean_local.engine.fees import ConstantFeeModel, InteractiveBrokersFeeModel, OrderFeeParameters
 from lean_local.engine.orders import Order, OrderType
 from lean_local.engine.securities import ExchangeHours, hours_from_entry
 from lean_local.engine.slippage import ConstantSlippageModel, NullSlippageModel
-from lean_local.data.market_hours import forex_entry, us_equity_entry
 
 EQUITY_HOURS = hours_from_entry(us_equity_entry(2019, 2021))
 DAY2 = datetime(2020, 1, 3, 16, 0)
 
 
-def _security(o: float, h: float, l: float, c: float, *, day: str = "2020-01-03", slippage=None,
+def _security(o: float, h: float, lo: float, c: float, *, day: str = "2020-01-03", slippage=None,
               kind: SecurityType = SecurityType.EQUITY, spread: float = 0.0, hours: ExchangeHours = EQUITY_HOURS):
     start = pd.Timestamp(f"{day} 09:30").value
     end = pd.Timestamp(f"{day} 16:00").value
-    fields = {"open": np.array([o]), "high": np.array([h]), "low": np.array([l]), "close": np.array([c]),
+    fields = {"open": np.array([o]), "high": np.array([h]), "low": np.array([lo]), "close": np.array([c]),
               "volume": np.array([1e6])}
     for side, sign in (("bid", -1), ("ask", 1)):
-        for part, value in (("open", o), ("high", h), ("low", l), ("close", c)):
+        for part, value in (("open", o), ("high", h), ("low", lo), ("close", c)):
             fields[f"{side}_{part}"] = np.array([value + sign * spread / 2])
     sub = SubscriptionData(Symbol("X", kind), "quote" if kind == SecurityType.FOREX else "trade",
                            np.array([start]), np.array([end]), fields, np.ones(1))

@@ -159,6 +159,8 @@ class QCAlgorithm:
         self._account_type = AccountType.MARGIN
         self._pending: list[tuple[Security, Callable[[], feeds.SubscriptionData]]] = []
         self._universes: list[CoarseUniverse] = []
+        self._removed: set[int] = set()
+        self._pending_removal: set[int] = set()
         self._pending_changes: tuple[list[Security], list[Security]] = ([], [])
         self._history_cache: dict[tuple[str, int], feeds.SubscriptionData] = {}
         self.logs: list[str] = []
@@ -437,11 +439,25 @@ class QCAlgorithm:
         security = self.securities.get(symbol)
         if security is None:
             return False
+        self.transactions.cancel_open_orders(symbol)
         if security.invested:
             self.liquidate(symbol, tag="Removed security")
-        self.transactions.cancel_open_orders(symbol)
-        self._feed.delisted.add(security._column)
+        self._pending_removal.add(security._column)
+        self._remove_flat()
         return True
+
+    def _remove_flat(self) -> None:
+        """Drop the data of securities pending removal once they hold nothing and have no open order."""
+        for column in list(self._pending_removal):
+            security = self.portfolio._by_column[column]
+            if security.invested or self.transactions.get_open_orders(security.symbol):
+                continue
+            self._pending_removal.discard(column)
+            if self._running:
+                self._feed.remove(column)
+                self._removed.add(column)
+            else:
+                self._feed.panel.visible_from[column] = int(pd.Timestamp.max.value)
 
     def add_universe(self, *selectors: Any) -> Any:
         if len(selectors) != 1 or not callable(selectors[0]):
@@ -461,8 +477,9 @@ class QCAlgorithm:
             security = self.add_equity(symbol.value, self._check_resolution(settings.resolution, "universe_settings"),
                                        leverage=0 if np.isnan(settings.leverage) else settings.leverage,
                                        data_normalization_mode=settings.data_normalization_mode)
-            if existing:
-                self._feed.delisted.discard(security._column)
+            if existing and security._column in self._removed:
+                self._removed.discard(security._column)
+                self._feed.reattach(security._column)
             universe.members.add(symbol)
             added.append(security)
         for symbol in list(universe.members):
@@ -472,6 +489,8 @@ class QCAlgorithm:
             if security.invested or self.transactions.get_open_orders(symbol):
                 continue
             universe.members.discard(symbol)
+            self._feed.remove(security._column)
+            self._removed.add(security._column)
             removed.append(security)
         self._pending_changes = (self._pending_changes[0] + added, self._pending_changes[1] + removed)
 

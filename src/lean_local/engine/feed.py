@@ -261,6 +261,7 @@ class FeedPanel:
         self.emit = np.empty((0, 0), dtype=np.int8)
         self.close = np.empty((0, 0), dtype=np.float64)
         self._capacity = 0
+        self.end_ns = 0
 
     def add_times(self, times: np.ndarray) -> None:
         """Extra clock steps that carry no data (universe selection times)."""
@@ -280,6 +281,7 @@ class FeedPanel:
         parts = [self.extra_times] + [s.emit_times for s in self.subs]
         grid = np.unique(np.concatenate(parts)) if parts else np.empty(0, dtype=np.int64)
         grid = grid[(grid >= start_ns) & (grid <= end_ns)]
+        self.end_ns = end_ns
         if keep_until >= 0:
             past = self.grid[: keep_until + 1]
             grid = np.concatenate([past, grid[grid > past[-1]]]) if len(past) else grid
@@ -298,10 +300,10 @@ class FeedPanel:
         Returns False when its future emission times are not all on the grid (rebuild instead).
         """
         sub = self.subs[column]
-        if from_step < len(self.grid):
-            future = sub.emit_times[(sub.emit_times >= self.grid[from_step]) & (sub.emit_times <= self.grid[-1])]
-            if len(future) and not np.isin(future, self.grid[from_step:]).all():
-                return False
+        lo = self.grid[from_step] if from_step < len(self.grid) else (self.grid[-1] + 1 if len(self.grid) else 0)
+        future = sub.emit_times[(sub.emit_times >= lo) & (sub.emit_times <= self.end_ns)]
+        if len(future) and not np.isin(future, self.grid[from_step:]).all():
+            return False
         if column >= self._capacity:
             grow = max(self._capacity * 2, column + 1)
             for name, fill in (("current", -1), ("emit", 0), ("close", 0.0)):
@@ -360,6 +362,20 @@ class DataFeed:
             self.panel.build(int(self.panel.grid[0]), self._end_ns, keep_until=self.step)
         self._grow_last_end()
         return column
+
+    def remove(self, column: int) -> None:
+        """Stop a subscription after the current step; the security keeps its last price."""
+        later = slice(self.step + 1, None)
+        here = max(self.step, 0)
+        self.panel.emit[later, column] = 0
+        self.panel.current[later, column] = self.panel.current[here, column]
+        self.panel.close[later, column] = self.panel.close[here, column]
+
+    def reattach(self, column: int) -> None:
+        """Resume a removed subscription from the next step (bars ending after now)."""
+        self.panel.visible_from[column] = self.now_ns + 1
+        if not self.panel.attach(column, self.step + 1):
+            self.panel.build(int(self.panel.grid[0]), self._end_ns, keep_until=self.step)
 
     def _grow_last_end(self) -> None:
         if len(self._last_end) < len(self.panel.subs):

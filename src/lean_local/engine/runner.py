@@ -217,6 +217,8 @@ class BacktestLoop:
                 algo.on_warmup_finished()
             self._close_delisted(next_ns)
             algo.transactions.process()
+            if algo._pending_removal:
+                algo._remove_flat()
             self._fire_events(now, inclusive=True)
             added, removed = algo._pending_changes
             if added or removed:

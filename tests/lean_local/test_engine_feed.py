@@ -1,0 +1,190 @@
+"""Data feed semantics: adjustment, map files, delistings, fill-forward, scheduling, universe timing."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from lean_local.engine import fixtures
+from lean_local.engine.algorithm import QCAlgorithm
+from lean_local.engine.common import DataNormalizationMode, Resolution
+from lean_local.engine.runner import run_algorithm
+
+DAYS = ["2020-01-02", "2020-01-03", "2020-01-06", "2020-01-07", "2020-01-08"]
+
+
+class Recorder(QCAlgorithm):
+    tickers = ("AAA",)
+    mode = DataNormalizationMode.ADJUSTED
+    start, end = (2020, 1, 2), (2020, 1, 8)
+
+    def initialize(self):
+        self.set_start_date(*self.start)
+        self.set_end_date(*self.end)
+        self.set_cash(100_000)
+        self.subs = [self.add_equity(t, Resolution.DAILY, data_normalization_mode=self.mode).symbol
+                     for t in self.tickers]
+        self.seen = []
+
+    def on_data(self, data):
+        for symbol in self.subs:
+            if data.contains_key(symbol):
+                bar = data[symbol]
+                self.seen.append((self.time, str(symbol), bar.close, bar.is_fill_forward))
+
+
+def test_adjusted_and_raw_prices_from_the_factor_file(tmp_path):
+    root = fixtures.data_folder(tmp_path / "data")
+    factors = pd.DataFrame({"price_factor": [0.9, 1.0], "split_factor": [0.5, 1.0]},
+                           index=pd.to_datetime(["2020-01-03", "2050-12-31"]))
+    fixtures.write_equity(root, "AAA", fixtures.bars(DAYS, [200, 200, 100, 101, 102]), factors=factors)
+
+    algo, _, _ = run_algorithm(Recorder, root)
+    # bars on or before the row date take its factor 0.45; later bars the next row's 1
+    assert [c for _, _, c, _ in algo.seen] == pytest.approx([90, 90, 100, 101, 102])
+
+    class Raw(Recorder):
+        mode = DataNormalizationMode.RAW
+
+    algo, _, _ = run_algorithm(Raw, root)
+    assert [c for _, _, c, _ in algo.seen] == [200, 200, 100, 101, 102]
+
+
+def test_bars_arrive_at_the_close_and_missing_days_fill_forward(tmp_path):
+    root = fixtures.data_folder(tmp_path / "data")
+    fixtures.write_equity(root, "AAA", fixtures.bars(DAYS, [10, 11, 12, 13, 14]))
+    fixtures.write_equity(root, "BBB", fixtures.bars(["2020-01-03", "2020-01-07"], [5, 6]))
+
+    class Algo(Recorder):
+        tickers = ("AAA", "BBB")
+
+    algo, _, _ = run_algorithm(Algo, root)
+    bbb = [(t, c, ff) for t, s, c, ff in algo.seen if s == "BBB"]
+    # late listing: nothing before its first bar; then forward-filled on trading days without a bar
+    assert bbb == [(datetime(2020, 1, 3, 16), 5, False), (datetime(2020, 1, 6, 16), 5, True),
+                   (datetime(2020, 1, 7, 16), 6, False), (datetime(2020, 1, 8, 16), 6, True)]
+    assert {t.hour for t, _, _, _ in algo.seen} == {16}
+
+
+def test_map_file_renames_read_each_period_from_its_ticker_file(tmp_path):
+    root = fixtures.data_folder(tmp_path / "data")
+    fixtures.write_equity(root, "OLD", fixtures.bars(DAYS[:3], [1, 2, 3]))
+    fixtures.write_equity(root, "NEW", fixtures.bars(DAYS, [90, 91, 92, 4, 5]),
+                          map_rows=[("2020-01-02", "old"), ("2020-01-06", "old"), ("2050-12-31", "new")])
+
+    class Algo(Recorder):
+        tickers = ("NEW",)
+
+    algo, _, _ = run_algorithm(Algo, root)
+    assert [c for _, _, c, _ in algo.seen] == [1, 2, 3, 4, 5]
+
+
+def test_delisting_closes_the_position_at_the_last_price(tmp_path):
+    root = fixtures.data_folder(tmp_path / "data")
+    fixtures.write_equity(root, "AAA", fixtures.bars(DAYS, [10, 10, 10, 10, 10]))
+    fixtures.write_equity(root, "DEAD", fixtures.bars(DAYS[:3], [20, 21, 22]),
+                          map_rows=[("2020-01-02", "dead"), ("2020-01-06", "dead")])
+
+    class Algo(Recorder):
+        tickers = ("AAA", "DEAD")
+
+        def on_data(self, data):
+            super().on_data(data)
+            if self.time.day == 2:
+                self.market_order("DEAD", 100)
+
+    algo, _, _ = run_algorithm(Algo, root)
+    buy, close = algo.transactions.get_orders()
+    assert buy.price == 21  # market-on-open, Jan 3 open (= close in this fixture)
+    assert close.quantity == -100 and close.price == 22 and close.tag == "Delisted"
+    assert close.last_fill_time == datetime(2020, 1, 7, 16)
+    assert algo.portfolio["DEAD"].quantity == 0
+    assert all(s != "DEAD" or t.day <= 6 for t, s, _, _ in algo.seen)
+
+
+def test_month_start_skips_a_holiday_and_events_fire_before_the_days_bar(tmp_path):
+    root = fixtures.data_folder(tmp_path / "data")
+    days = pd.bdate_range("2020-12-28", "2021-01-08")
+    days = days[days != pd.Timestamp("2021-01-01")]  # New Year's Day
+    fixtures.write_equity(root, "AAA", fixtures.bars(days, np.arange(len(days)) + 10.0))
+
+    class Algo(Recorder):
+        start, end = (2020, 12, 28), (2021, 1, 8)
+
+        def initialize(self):
+            super().initialize()
+            self.fired = []
+            self.schedule.on(self.date_rules.month_start("AAA"), self.time_rules.after_market_open("AAA", 1),
+                             lambda: self.fired.append((self.time, self.securities["AAA"].price)))
+            self.schedule.on(self.date_rules.month_start(), self.time_rules.at(9, 0),
+                             lambda: self.fired.append((self.time, None)))
+            self.schedule.on(self.date_rules.week_start("AAA"), self.time_rules.before_market_close("AAA", 0),
+                             lambda: self.fired.append((self.time, self.securities["AAA"].price)))
+
+    algo, _, _ = run_algorithm(Algo, root)
+    assert algo.fired == [
+        (datetime(2020, 12, 28, 16, 0), 10.0),  # week start at the close: after that day's bar
+        (datetime(2021, 1, 1, 9, 0), None),  # month_start() without a symbol: the calendar 1st
+        (datetime(2021, 1, 4, 9, 31), 13.0),  # first trading day of January, previous close (Dec 31)
+        (datetime(2021, 1, 4, 16, 0), 14.0),
+    ]
+
+
+def test_universe_file_of_day_t_is_selected_at_t_plus_one_midnight(tmp_path):
+    root = fixtures.data_folder(tmp_path / "data")
+    for ticker, closes in (("AAA", [10, 11, 12, 13, 14]), ("BBB", [20, 21, 22, 23, 24])):
+        fixtures.write_equity(root, ticker, fixtures.bars(DAYS, closes))
+    fixtures.write_coarse_day(root, "2020-01-02", [("AAA", 10, 1000), ("BBB", 20, 10)])
+    fixtures.write_coarse_day(root, "2020-01-03", [("AAA", 11, 10), ("BBB", 21, 1000)])
+
+    class Algo(QCAlgorithm):
+        def initialize(self):
+            self.set_start_date(2020, 1, 2)
+            self.set_end_date(2020, 1, 8)
+            self.universe_settings.resolution = Resolution.DAILY
+            self.log_lines = []
+            self.add_universe(self.select)
+
+        def select(self, fundamental):
+            self.log_lines.append(("select", self.time, sorted(f.symbol.value for f in fundamental)))
+            top = max(fundamental, key=lambda f: f.dollar_volume)
+            return [top.symbol]
+
+        def on_securities_changed(self, changes):
+            self.log_lines.append(("changes", self.time, [str(s.symbol) for s in changes.added_securities],
+                                   [str(s.symbol) for s in changes.removed_securities]))
+
+        def on_data(self, data):
+            self.log_lines.append(("data", self.time, sorted(str(k) for k in data.keys())))
+
+    algo, _, _ = run_algorithm(Algo, root)
+    assert algo.log_lines[:6] == [
+        ("select", datetime(2020, 1, 3), ["AAA", "BBB"]),
+        ("changes", datetime(2020, 1, 3), ["AAA"], []),
+        ("data", datetime(2020, 1, 3, 16), ["AAA"]),  # first bar of the selected security: T+1's close
+        ("select", datetime(2020, 1, 4), ["AAA", "BBB"]),
+        ("changes", datetime(2020, 1, 4), ["BBB"], ["AAA"]),
+        ("data", datetime(2020, 1, 6, 16), ["BBB"]),
+    ]
+    assert algo.securities["BBB"].price == 24
+
+
+def test_remove_security_liquidates_then_stops_its_data(tmp_path):
+    root = fixtures.data_folder(tmp_path / "data")
+    fixtures.write_equity(root, "AAA", fixtures.bars(DAYS, [10, 11, 12, 13, 14]))
+
+    class Algo(Recorder):
+        def on_data(self, data):
+            super().on_data(data)
+            if self.time.day == 2:
+                self.market_order("AAA", 10)
+            if self.time.day == 3:
+                self.remove_security("AAA")
+
+    algo, _, _ = run_algorithm(Algo, root)
+    buy, sell = algo.transactions.get_orders()
+    assert sell.quantity == -10 and sell.price == 12 and sell.last_fill_time.day == 6
+    assert [t.day for t, _, _, _ in algo.seen] == [2, 3, 6]  # data stops once the position is flat
