@@ -328,7 +328,9 @@ def test_coarse_round_trip_and_format(tmp_path):
     pd.testing.assert_frame_equal(F.read_coarse(path), _coarse([55.26, 1.2]))
 
 
-def test_coarse_range_reads_only_the_range(tmp_path):
+@pytest.mark.parametrize("batch_chars", [1, 32 * 2**20])
+def test_coarse_range_reads_only_the_range(tmp_path, monkeypatch, batch_chars):
+    monkeypatch.setattr(F, "_COARSE_BATCH_CHARS", batch_chars)
     for day, close in [("2014-03-21", 1.0), ("2014-03-24", 2.0), ("2014-03-25", 3.0), ("2014-03-26", 4.0)]:
         F.write_coarse(F.coarse_path(tmp_path, day), _coarse([close, close * 10]))
     frame = F.read_coarse_range(tmp_path, "2014-03-22", "2014-03-25")
@@ -338,7 +340,9 @@ def test_coarse_range_reads_only_the_range(tmp_path):
     assert F.read_coarse_range(tmp_path, "2015-01-01", "2015-12-31").empty
 
 
-def test_coarse_range_names_bad_file_and_line(tmp_path):
+@pytest.mark.parametrize("batch_chars", [1, 32 * 2**20])
+def test_coarse_range_names_bad_file_and_line(tmp_path, monkeypatch, batch_chars):
+    monkeypatch.setattr(F, "_COARSE_BATCH_CHARS", batch_chars)
     F.write_coarse(F.coarse_path(tmp_path, "2014-03-24"), _coarse([2.0, 3.0]))
     bad = F.coarse_path(tmp_path, "2014-03-25")
     bad.write_text("AAA R735QTJ8XC9X,AAA,1,1,1,False,1,1\nBBB R735QTJ8XC9Y,BBB,abc,1,1,False,1,1\n")

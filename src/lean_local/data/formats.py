@@ -550,7 +550,8 @@ def read_coarse(path: str | os.PathLike[str]) -> pd.DataFrame:
 def read_coarse_range(data_folder: str | os.PathLike[str], start, end) -> pd.DataFrame:
     """All coarse files with dates in ``[start, end]`` in one long frame.
 
-    The files' text is joined and parsed in one pass (fast for thousands of files).
+    The files' text is joined and parsed in batches by pandas' C parser (fast for thousands of
+    files); a problem is then located by re-reading the batch's files one by one.
 
     Returns
     -------
@@ -572,21 +573,34 @@ def read_coarse_range(data_folder: str | os.PathLike[str], start, end) -> pd.Dat
         frame, _ = _coarse_frame(folder, "")
         frame.insert(0, "date", pd.DatetimeIndex([], name="date"))
         return frame
-    texts, counts = [], []
-    for _, path in files:
+    # Parse in batches of ~32 MB of text: one C-parser pass per batch keeps it fast without holding
+    # the text of thousands of files at once.
+    frames, batch, size = [], [], 0
+    for position, (stem, path) in enumerate(files):
         text = _read_text(path)
         if text and not text.endswith("\n"):
             text += "\n"
-        texts.append(text)
-        counts.append(text.count("\n"))
-    frame = _coarse_fast("".join(texts))
+        batch.append((stem, path, text))
+        size += len(text)
+        if size >= _COARSE_BATCH_CHARS or position == len(files) - 1:
+            frames.append(_coarse_batch(batch))
+            batch, size = [], 0
+    return pd.concat(frames, ignore_index=True) if len(frames) > 1 else frames[0]
+
+
+_COARSE_BATCH_CHARS = 32 * 2**20
+
+
+def _coarse_batch(batch: list[tuple[str, str, str]]) -> pd.DataFrame:
+    counts = [text.count("\n") for _, _, text in batch]
+    frame = _coarse_fast("".join(text for _, _, text in batch))
     if frame is None or len(frame) != sum(counts):
         # Something is off (a bad value, a blank line): parse file by file, which names the
         # file and line of a real problem, and rebuild the counts from what each file holds.
-        parts = [read_coarse(path) for _, path in files]
-        counts = [len(p) for p in parts]
+        parts = [read_coarse(path) for _, path, _ in batch]
+        counts = [len(part) for part in parts]
         frame = pd.concat(parts, ignore_index=True)
-    day = pd.to_datetime(np.repeat(np.asarray([stem for stem, _ in files]), counts), format="%Y%m%d")
+    day = pd.to_datetime(np.repeat(np.asarray([stem for stem, _, _ in batch]), counts), format="%Y%m%d")
     frame.insert(0, "date", day)
     return frame
 
