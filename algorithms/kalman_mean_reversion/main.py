@@ -15,7 +15,7 @@ PARAMS_KEY = "kalman_mean_reversion/params.json"
 DEFAULT_LEVEL_Q = 1.0e-4  # level variance per day (log price squared)
 DEFAULT_LEVEL_R = 1.0e-5  # observation noise variance (log price squared)
 DEFAULT_PAIR_R = 1.0e-6  # spread noise variance (log price squared)
-DEFAULT_PAIR_DELTA = 1.0e-4  # Chan's delta: (beta, alpha) random-walk variance delta / (1 - delta)
+DEFAULT_PAIR_DELTA = 1.0e-7  # Chan's delta: (beta, alpha) random-walk variance delta / (1 - delta)
 
 
 class KalmanMeanReversion(QCAlgorithm):
