@@ -20,6 +20,7 @@ EXAMPLES = """examples:
 
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser with every command group registered."""
+    from lean_local import demo, training
     from lean_local.data import cli as data_cli
     from lean_local.engine import cli as engine_cli
 
@@ -31,23 +32,9 @@ def build_parser() -> argparse.ArgumentParser:
     )
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND")
     subparsers.required = True
-    for group in (data_cli, engine_cli):
+    for group in (demo, data_cli, training, engine_cli):
         group.register(subparsers)
-    for module_name in ("lean_local.demo", "lean_local.training_cli", "lean_local.report", "lean_local.optimize"):
-        module = _optional_module(module_name)
-        if module is not None:
-            module.register(subparsers)
     return parser
-
-
-def _optional_module(name: str):
-    """Command groups that land with later issues register themselves once their module exists."""
-    import importlib
-    import importlib.util
-
-    if importlib.util.find_spec(name) is None:
-        return None
-    return importlib.import_module(name)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
