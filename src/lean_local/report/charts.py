@@ -1,0 +1,193 @@
+"""The report's charts, drawn with matplotlib into inline SVG (no JavaScript library, no network).
+
+``matplotlib.figure.Figure`` is used directly (not pyplot), so no GUI backend or global figure
+state is involved. Text stays text in the SVG (``svg.fonttype = none``): smaller files, and the
+browser's fonts. A fixed hash salt and no date metadata make the same data give the same bytes.
+"""
+
+from __future__ import annotations
+
+import io
+
+import matplotlib
+import numpy as np
+import pandas as pd
+from matplotlib.figure import Figure
+from matplotlib.ticker import FuncFormatter
+
+from lean_local.report.model import ReportData
+
+BLUE, GREY, RED, GREEN, ORANGE = "#1f5fbf", "#8a8f98", "#c0392b", "#1e8449", "#d68910"
+PALETTE = [BLUE, ORANGE, GREEN, RED, "#7d3c98", "#17a589", "#5d6d7e", "#a04000"]
+WIDTH = 10.0
+STYLE = {
+    "svg.fonttype": "none",
+    "svg.hashsalt": "lean-local-report",
+    "font.family": "sans-serif",
+    "font.size": 9.0,
+    "axes.spines.top": False,
+    "axes.spines.right": False,
+    "axes.grid": True,
+    "grid.color": "#e3e6ea",
+    "grid.linewidth": 0.6,
+    "axes.edgecolor": "#9aa0a8",
+    "legend.frameon": False,
+}
+
+_PERCENT = FuncFormatter(lambda v, _: f"{v:.0f}%" if abs(v) >= 10 or v == 0 else f"{v:.1f}%")
+
+
+def to_svg(fig: Figure) -> str:
+    """The figure as an ``<svg>`` element (XML prolog and doctype removed) for inlining in HTML."""
+    buffer = io.StringIO()
+    with matplotlib.rc_context(STYLE):
+        fig.savefig(buffer, format="svg", bbox_inches="tight", metadata={"Date": None})
+    text = buffer.getvalue()
+    return text[text.index("<svg"):]
+
+
+def _figure(height: float, rows: int = 1) -> tuple[Figure, list]:
+    with matplotlib.rc_context(STYLE):
+        fig = Figure(figsize=(WIDTH, height))
+        axes = fig.subplots(rows, 1, sharex=True, squeeze=False)[:, 0].tolist()
+    return fig, axes
+
+
+def _empty(ax, message: str) -> None:
+    ax.text(0.5, 0.5, message, ha="center", va="center", transform=ax.transAxes, color=GREY)
+    ax.set_xticks([])
+    ax.set_yticks([])
+
+
+def equity_chart(data: ReportData, log_scale: bool) -> str:
+    """Equity against the benchmark, the benchmark rescaled to the equity on its first date."""
+    with matplotlib.rc_context(STYLE):
+        fig, (ax,) = _figure(3.6)
+        if data.equity.empty:
+            _empty(ax, "no equity samples")
+            return to_svg(fig)
+        ax.plot(data.equity.index, data.equity.to_numpy(), color=BLUE, lw=1.3, label="Strategy equity")
+        if not data.benchmark.empty:
+            first = data.benchmark.index[0]
+            anchor = data.equity.asof(first)
+            if np.isnan(anchor):
+                anchor = data.equity.iloc[0]
+            scaled = data.benchmark / data.benchmark.iloc[0] * anchor
+            ax.plot(scaled.index, scaled.to_numpy(), color=GREY, lw=1.0, label="Benchmark (rescaled)")
+        if log_scale and (data.equity > 0).all():
+            ax.set_yscale("log")
+        ax.set_ylabel(f"portfolio value ({data.currency}){', log scale' if log_scale else ''}")
+        ax.legend(loc="upper left")
+        return to_svg(fig)
+
+
+def drawdown_chart(data: ReportData) -> str:
+    """LEAN's equity drawdown series, percent below the running peak."""
+    with matplotlib.rc_context(STYLE):
+        fig, (ax,) = _figure(2.2)
+        if data.drawdown.empty:
+            _empty(ax, "no drawdown series")
+            return to_svg(fig)
+        ax.fill_between(data.drawdown.index, data.drawdown.to_numpy(), 0.0, color=RED, alpha=0.35, lw=0)
+        ax.plot(data.drawdown.index, data.drawdown.to_numpy(), color=RED, lw=0.8)
+        ax.yaxis.set_major_formatter(_PERCENT)
+        ax.set_ylabel("drawdown")
+        return to_svg(fig)
+
+
+def rolling_chart(data: ReportData) -> str:
+    """Rolling 6-month Sharpe ratio (top) and annualized volatility (bottom)."""
+    with matplotlib.rc_context(STYLE):
+        fig, (top, bottom) = _figure(3.6, rows=2)
+        if data.rolling_sharpe.dropna().empty and data.rolling_volatility.dropna().empty:
+            _empty(top, "fewer than 6 months of returns")
+            _empty(bottom, "fewer than 6 months of returns")
+            return to_svg(fig)
+        top.plot(data.rolling_sharpe.index, data.rolling_sharpe.to_numpy(), color=BLUE, lw=1.0)
+        top.axhline(0.0, color=GREY, lw=0.6)
+        top.set_ylabel("Sharpe (6 months)")
+        bottom.plot(data.rolling_volatility.index, data.rolling_volatility.to_numpy() * 100, color=ORANGE, lw=1.0)
+        bottom.yaxis.set_major_formatter(_PERCENT)
+        bottom.set_ylabel("volatility (6 months)")
+        return to_svg(fig)
+
+
+def exposure_chart(data: ReportData) -> str:
+    """Gross long, gross short and net exposure, percent of portfolio value."""
+    with matplotlib.rc_context(STYLE):
+        fig, (ax,) = _figure(2.6)
+        if data.exposure.empty:
+            _empty(ax, "the result has no Exposure chart")
+            return to_svg(fig)
+        frame = data.exposure * 100
+        ax.fill_between(frame.index, frame["long"].to_numpy(), 0.0, color=GREEN, alpha=0.25, lw=0,
+                        label="gross long")
+        ax.fill_between(frame.index, frame["short"].to_numpy(), 0.0, color=RED, alpha=0.25, lw=0,
+                        label="gross short")
+        ax.plot(frame.index, frame["net"].to_numpy(), color=BLUE, lw=1.0, label="net")
+        ax.axhline(0.0, color=GREY, lw=0.6)
+        ax.yaxis.set_major_formatter(_PERCENT)
+        ax.set_ylabel("exposure")
+        ax.legend(loc="upper left", ncol=3)
+        return to_svg(fig)
+
+
+def positions_chart(data: ReportData) -> str:
+    """Number of open positions after each fill (a step line)."""
+    with matplotlib.rc_context(STYLE):
+        fig, (ax,) = _figure(2.2)
+        if data.positions.empty:
+            _empty(ax, "no filled orders")
+            return to_svg(fig)
+        end = data.equity.index[-1] if not data.equity.empty else data.positions.index[-1]
+        series = data.positions
+        if end > series.index[-1]:
+            series = pd.concat([series, pd.Series([series.iloc[-1]], index=[end])])
+        ax.step(series.index, series.to_numpy(), where="post", color=BLUE, lw=1.0)
+        ax.set_ylim(bottom=0)
+        ax.set_ylabel("positions")
+        return to_svg(fig)
+
+
+def pnl_distribution_chart(data: ReportData) -> str:
+    """Histogram of the closed trades' profit and loss."""
+    with matplotlib.rc_context(STYLE):
+        fig, (ax,) = _figure(2.6)
+        pnl = data.trades["profit_loss"].to_numpy(dtype=float) if len(data.trades) else np.array([])
+        if pnl.size == 0:
+            _empty(ax, "no closed trades")
+            return to_svg(fig)
+        bins = int(np.clip(np.sqrt(pnl.size) * 2, 10, 80))
+        edges = np.histogram_bin_edges(pnl, bins=bins)
+        ax.hist(pnl[pnl <= 0], bins=edges, color=RED, alpha=0.75, label="losing trades")
+        ax.hist(pnl[pnl > 0], bins=edges, color=GREEN, alpha=0.75, label="winning trades")
+        ax.axvline(0.0, color=GREY, lw=0.8)
+        ax.set_xlabel(f"profit and loss per trade ({data.currency})")
+        ax.set_ylabel("trades")
+        ax.legend(loc="upper right")
+        return to_svg(fig)
+
+
+def user_chart(data: ReportData, chart_name: str) -> str:
+    """One of the algorithm's ``plot()`` charts: every series on one axis, in LEAN's series types."""
+    with matplotlib.rc_context(STYLE):
+        fig, (ax,) = _figure(2.6)
+        series_map = data.user_charts.get(chart_name, {})
+        drawn = 0
+        for i, (series_name, series) in enumerate(sorted(series_map.items())):
+            if series.empty:
+                continue
+            color = PALETTE[i % len(PALETTE)]
+            kind = data.user_series_types.get((chart_name, series_name), 0)
+            if kind == 1:
+                ax.scatter(series.index, series.to_numpy(), s=8, color=color, label=series_name)
+            elif kind == 3:
+                ax.bar(series.index, series.to_numpy(), color=color, label=series_name)
+            else:
+                ax.plot(series.index, series.to_numpy(), color=color, lw=1.0, label=series_name)
+            drawn += 1
+        if not drawn:
+            _empty(ax, "no points plotted")
+            return to_svg(fig)
+        ax.legend(loc="upper left", ncol=min(drawn, 4))
+        return to_svg(fig)
