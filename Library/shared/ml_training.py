@@ -1,0 +1,650 @@
+"""Training pipeline of the ML mean-reversion long/short equity models: events, walk-forward
+validation with purging and embargo, model comparison, and atomic export/verified load.
+
+Events (point in time): on day ``t`` a symbol in the universe with every feature defined is a *long
+event* when ``qpi < long_threshold`` (oversold, 15) and a *short event* when ``qpi > short_threshold``
+(overbought, 85). Its features are those of :mod:`shared.features` at the close of ``t``; its label
+reads closes ``t .. t + horizon`` (6 trading days): for a long event ``close[t+6] / close[t] > 1``, for a
+short event ``< 1``. Events whose label is unknown (the last 6 days, missing closes) are dropped.
+
+Walk-forward validation: the trading days spanned by the events are cut into ``n_folds + 1`` equal
+blocks; fold ``k`` tests on block ``k + 1`` and trains on every earlier event whose label ends at least
+``embargo + 1`` trading days before the test block starts (``t + horizon + embargo < test_start``):
+purging removes the training labels that overlap the test period, the embargo leaves a further gap of
+``embargo`` (>= 6) trading days. The models are refitted from scratch in every fold.
+
+Export writes each model as a content-addressed joblib file (``<side>_model_<sha12>.joblib``) and then
+``manifest.json`` (the commit point) atomically; an interrupted export leaves the previous manifest
+and the files it names intact. :func:`load_models` checks each file's sha256, the feature list and the
+package versions before it returns the models.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import json
+import os
+import platform
+import re
+import tempfile
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import joblib
+import numpy as np
+import pandas as pd
+import scipy
+import sklearn
+from sklearn.ensemble import GradientBoostingClassifier, HistGradientBoostingClassifier
+from sklearn.inspection import permutation_importance
+from sklearn.metrics import roc_auc_score
+
+from shared.features import FEATURE_NAMES, FeatureState, feature_array, forward_return
+
+LONG = "long"
+SHORT = "short"
+SIDES = (LONG, SHORT)
+MODEL_KINDS = ("gbc", "hist")
+MANIFEST = "manifest.json"
+MANIFEST_FORMAT = 1
+# Versions a pickled model depends on: loading under other versions is refused.
+PINNED_PACKAGES = ("numpy", "scipy", "scikit-learn", "joblib")
+TRAINING_HINT = (
+    "train and export the models with shared.ml_training.train_and_export(close, volume, membership, "
+    "destination) (the ml_mean_reversion research notebook does this) using the packages LEAN runs"
+)
+
+
+@dataclass(frozen=True)
+class EventConfig:
+    """Event and label definition.
+
+    Attributes
+    ----------
+    long_threshold : float
+        Long event when the QPI is strictly below it (15).
+    short_threshold : float
+        Short event when the QPI is strictly above it (85).
+    horizon : int
+        Trading days the label looks ahead (6).
+    probability : float
+        Probability above which the strategy trades an event (0.60); used by the reports.
+    """
+
+    long_threshold: float = 15.0
+    short_threshold: float = 85.0
+    horizon: int = 6
+    probability: float = 0.60
+
+
+@dataclass(frozen=True)
+class ValidationConfig:
+    """Walk-forward settings: folds, embargo (trading days, >= the label horizon), seeds."""
+
+    n_folds: int = 5
+    embargo: int = 6
+    random_state: int = 0
+    permutation_repeats: int = 5
+    calibration_bins: tuple[float, ...] = (0.0, 0.3, 0.4, 0.45, 0.5, 0.55, 0.6, 0.7, 1.0)
+
+
+DEFAULT_EVENTS = EventConfig()
+DEFAULT_VALIDATION = ValidationConfig()
+
+
+# ---------------------------------------------------------------------------------------------------
+# Events
+# ---------------------------------------------------------------------------------------------------
+
+
+def build_events(
+    close: pd.DataFrame,
+    volume: pd.DataFrame,
+    membership: pd.DataFrame | None = None,
+    config: EventConfig = DEFAULT_EVENTS,
+) -> pd.DataFrame:
+    """Long and short events with their features at ``t`` and labels from ``t+1 .. t+horizon``.
+
+    Parameters
+    ----------
+    close, volume : pd.DataFrame
+        Daily closes (dollars) and volumes (shares), index: trading days, one column per symbol.
+    membership : pd.DataFrame of bool, optional
+        Point-in-time universe membership on each day (e.g. :func:`shared.universe.membership_panel`),
+        same index; missing symbols count as non-members. All symbols are members when omitted.
+    config : EventConfig
+        Thresholds and horizon.
+
+    Returns
+    -------
+    pd.DataFrame
+        One row per event sorted by date then symbol: ``date``, ``symbol``, ``date_pos`` (position of
+        ``date`` in ``close.index``), ``side`` (``"long"``/``"short"``), the :data:`FEATURE_NAMES`
+        columns, ``fwd_return`` and ``label`` (1 when the move over the horizon favours the side).
+    """
+    if not close.index.equals(volume.index) or not close.columns.equals(volume.columns):
+        raise ValueError("close and volume must share index and columns")
+    features = feature_array(close, volume)
+    fwd = forward_return(close.to_numpy(dtype=np.float64), config.horizon)
+    usable = np.isfinite(features).all(axis=-1) & np.isfinite(fwd)
+    if membership is not None:
+        member = membership.reindex(index=close.index, columns=close.columns, fill_value=False)
+        usable &= member.fillna(False).to_numpy(dtype=bool)
+    qpi = features[..., FEATURE_NAMES.index("qpi")]
+    frames = []
+    for side, mask in ((LONG, usable & (qpi < config.long_threshold)), (SHORT, usable & (qpi > config.short_threshold))):
+        rows, cols = np.nonzero(mask)
+        frame = pd.DataFrame(features[rows, cols], columns=list(FEATURE_NAMES))
+        frame.insert(0, "side", side)
+        frame.insert(0, "date_pos", rows)
+        frame.insert(0, "symbol", close.columns[cols])
+        frame.insert(0, "date", close.index[rows])
+        frame["fwd_return"] = fwd[rows, cols]
+        frame["label"] = (fwd[rows, cols] > 0 if side == LONG else fwd[rows, cols] < 0).astype(np.int64)
+        frames.append(frame)
+    events = pd.concat(frames, ignore_index=True)
+    return events.sort_values(["date_pos", "symbol", "side"], kind="mergesort").reset_index(drop=True)
+
+
+# ---------------------------------------------------------------------------------------------------
+# Walk-forward validation
+# ---------------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Fold:
+    """One walk-forward fold: row positions into the events and the test block (trading-day positions)."""
+
+    train: np.ndarray
+    test: np.ndarray
+    test_start: int
+    test_end: int
+
+
+def walk_forward_splits(date_pos: Any, horizon: int, n_folds: int = 5, embargo: int = 6) -> Iterator[Fold]:
+    """Expanding-window walk-forward folds with purging and embargo (module docstring).
+
+    Parameters
+    ----------
+    date_pos : array-like of int
+        Trading-day position of each event.
+    horizon : int
+        Trading days each label reads after its event.
+    n_folds : int
+        Number of test blocks.
+    embargo : int
+        Trading days kept free between the end of the last training label and the test block; at
+        least ``horizon``.
+
+    Yields
+    ------
+    Fold
+        Folds with a non-empty training and test set, oldest first.
+    """
+    if embargo < horizon:
+        raise ValueError(f"embargo ({embargo}) must be at least the label horizon ({horizon})")
+    pos = np.asarray(date_pos, dtype=np.int64)
+    if pos.size == 0:
+        return
+    first, last = int(pos.min()), int(pos.max())
+    edges = np.linspace(first, last + 1, n_folds + 2).round().astype(np.int64)
+    for k in range(1, n_folds + 1):
+        start, end = int(edges[k]), int(edges[k + 1]) - 1
+        test = np.flatnonzero((pos >= start) & (pos <= end))
+        train = np.flatnonzero(pos + horizon + embargo < start)
+        if train.size and test.size:
+            yield Fold(train=train, test=test, test_start=start, test_end=end)
+
+
+def make_model(kind: str, random_state: int = 0) -> Any:
+    """A fresh classifier: ``"hist"`` (HistGradientBoostingClassifier) or ``"gbc"`` (GradientBoosting).
+
+    Hyper-parameters are fixed and deliberately modest (shallow trees, strong leaf minimums): the
+    signal is weak and the samples overlap in time. Early stopping is off so a fit does not depend on
+    a random validation split.
+    """
+    if kind == "hist":
+        return HistGradientBoostingClassifier(
+            learning_rate=0.05,
+            max_iter=200,
+            max_leaf_nodes=15,
+            min_samples_leaf=100,
+            l2_regularization=1.0,
+            early_stopping=False,
+            random_state=random_state,
+        )
+    if kind == "gbc":
+        return GradientBoostingClassifier(
+            learning_rate=0.05,
+            n_estimators=200,
+            max_depth=3,
+            min_samples_leaf=100,
+            subsample=0.8,
+            random_state=random_state,
+        )
+    raise ValueError(f"unknown model kind {kind!r}; expected one of {MODEL_KINDS}")
+
+
+def _safe_auc(y: np.ndarray, score: np.ndarray) -> float | None:
+    return float(roc_auc_score(y, score)) if 0 < y.sum() < y.size else None
+
+
+def calibration_table(y: np.ndarray, prob: np.ndarray, bins: tuple[float, ...]) -> list[dict[str, Any]]:
+    """Observed rate of positives per bin of predicted probability.
+
+    Returns
+    -------
+    list of dict
+        One per bin ``[low, high)`` (the last bin includes 1.0): ``low``, ``high``, ``count``,
+        ``mean_probability`` and ``observed_rate`` (None for an empty bin).
+    """
+    edges = np.asarray(bins, dtype=np.float64)
+    which = np.clip(np.searchsorted(edges, prob, side="right") - 1, 0, edges.size - 2)
+    table = []
+    for b in range(edges.size - 1):
+        in_bin = which == b
+        n = int(in_bin.sum())
+        table.append(
+            {
+                "low": float(edges[b]),
+                "high": float(edges[b + 1]),
+                "count": n,
+                "mean_probability": float(prob[in_bin].mean()) if n else None,
+                "observed_rate": float(y[in_bin].mean()) if n else None,
+            }
+        )
+    return table
+
+
+def validate(
+    events: pd.DataFrame,
+    side: str,
+    kind: str = "hist",
+    config: EventConfig = DEFAULT_EVENTS,
+    validation: ValidationConfig = DEFAULT_VALIDATION,
+) -> dict[str, Any]:
+    """Walk-forward out-of-sample report of one side's model (JSON-serialisable).
+
+    Parameters
+    ----------
+    events : pd.DataFrame
+        Output of :func:`build_events` (both sides; this side is selected).
+    side : {"long", "short"}
+    kind : {"hist", "gbc"}
+        Model, see :func:`make_model`.
+    config, validation : EventConfig, ValidationConfig
+
+    Returns
+    -------
+    dict
+        ``auc`` (pooled out-of-sample), ``base_rate`` (share of positive labels out of sample),
+        ``hit_rate_at_threshold`` and ``count_at_threshold`` (events with probability >
+        ``config.probability``), ``calibration``, ``permutation_importance`` (mean drop in AUC per feature,
+        averaged over folds), ``baseline_qpi_rule`` (the plain rule trades every event: its hit rate is
+        the base rate; ``qpi_auc`` ranks by QPI extremeness alone), ``folds``, ``n_samples``, ``n_oos``,
+        ``fit_seconds`` (total over folds).
+    """
+    data = events[events["side"] == side].reset_index(drop=True)
+    x = data[list(FEATURE_NAMES)].to_numpy(dtype=np.float64)
+    y = data["label"].to_numpy(dtype=np.int64)
+    qpi = data["qpi"].to_numpy(dtype=np.float64)
+    oos_prob = np.full(len(data), np.nan)
+    folds, importances, fit_seconds = [], [], 0.0
+    for fold in walk_forward_splits(data["date_pos"], config.horizon, validation.n_folds, validation.embargo):
+        if np.unique(y[fold.train]).size < 2:
+            continue
+        model = make_model(kind, validation.random_state)
+        started = time.perf_counter()
+        model.fit(x[fold.train], y[fold.train])
+        fit_seconds += time.perf_counter() - started
+        prob = model.predict_proba(x[fold.test])[:, 1]
+        oos_prob[fold.test] = prob
+        folds.append(
+            {
+                "train": int(fold.train.size),
+                "test": int(fold.test.size),
+                "train_last_label_pos": int(data["date_pos"].to_numpy()[fold.train].max() + config.horizon),
+                "test_start_pos": fold.test_start,
+                "test_end_pos": fold.test_end,
+                "auc": _safe_auc(y[fold.test], prob),
+            }
+        )
+        if 0 < y[fold.test].sum() < fold.test.size:
+            result = permutation_importance(
+                model,
+                x[fold.test],
+                y[fold.test],
+                scoring="roc_auc",
+                n_repeats=validation.permutation_repeats,
+                random_state=validation.random_state,
+            )
+            importances.append(result.importances_mean)
+    oos = ~np.isnan(oos_prob)
+    mean_importance = np.mean(importances, axis=0).tolist() if importances else [None] * len(FEATURE_NAMES)
+    y_oos, p_oos = y[oos], oos_prob[oos]
+    picked = p_oos > config.probability
+    # The rule's own score: more extreme QPI = stronger signal (low for longs, high for shorts).
+    rule_score = -qpi[oos] if side == LONG else qpi[oos]
+    return {
+        "side": side,
+        "kind": kind,
+        "n_samples": int(len(data)),
+        "n_oos": int(oos.sum()),
+        "auc": _safe_auc(y_oos, p_oos) if oos.any() else None,
+        "base_rate": float(y_oos.mean()) if oos.any() else None,
+        "hit_rate_at_threshold": float(y_oos[picked].mean()) if picked.any() else None,
+        "count_at_threshold": int(picked.sum()),
+        "probability_threshold": config.probability,
+        "calibration": calibration_table(y_oos, p_oos, validation.calibration_bins),
+        "permutation_importance": dict(zip(FEATURE_NAMES, mean_importance, strict=True)),
+        "baseline_qpi_rule": {
+            "hit_rate": float(y_oos.mean()) if oos.any() else None,
+            "count": int(oos.sum()),
+            "qpi_auc": _safe_auc(y_oos, rule_score) if oos.any() else None,
+        },
+        "folds": folds,
+        "fit_seconds": fit_seconds,
+    }
+
+
+def compare_models(
+    events: pd.DataFrame,
+    side: str,
+    kinds: tuple[str, ...] = MODEL_KINDS,
+    config: EventConfig = DEFAULT_EVENTS,
+    validation: ValidationConfig = DEFAULT_VALIDATION,
+) -> dict[str, dict[str, Any]]:
+    """:func:`validate` for each model kind on the same folds: quality (AUC, hit rate) and fit time."""
+    return {kind: validate(events, side, kind, config, validation) for kind in kinds}
+
+
+def fit_final(events: pd.DataFrame, side: str, kind: str = "hist", random_state: int = 0) -> Any:
+    """Fit one side's model on all its events (after validation), for export."""
+    data = events[events["side"] == side]
+    model = make_model(kind, random_state)
+    model.fit(data[list(FEATURE_NAMES)].to_numpy(dtype=np.float64), data["label"].to_numpy(dtype=np.int64))
+    return model
+
+
+# ---------------------------------------------------------------------------------------------------
+# Export and load
+# ---------------------------------------------------------------------------------------------------
+
+
+def package_versions() -> dict[str, str]:
+    """Versions of Python and of the packages the pickled models depend on."""
+    return {
+        "python": platform.python_version(),
+        "numpy": np.__version__,
+        "scipy": scipy.__version__,
+        "scikit-learn": sklearn.__version__,
+        "joblib": joblib.__version__,
+        "pandas": pd.__version__,
+    }
+
+
+def _write_atomic(directory: Path, name: str, data: bytes) -> None:
+    fd, tmp = tempfile.mkstemp(prefix=f".{name}.", suffix=".tmp", dir=directory)
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(tmp, directory / name)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+_MODEL_FILE = re.compile(r"^(long|short)_model_[0-9a-f]{12}\.joblib$")
+
+
+def export_models(
+    models: dict[str, Any],
+    destination: str | os.PathLike[str] | Callable[[str, bytes], None],
+    config: EventConfig,
+    training_window: dict[str, str],
+    validation: dict[str, Any],
+    kind: str,
+) -> dict[str, Any]:
+    """Write the models and ``manifest.json``; the manifest goes last so an interrupted export is harmless.
+
+    Parameters
+    ----------
+    models : dict
+        ``{"long": estimator, "short": estimator}`` (either may be absent).
+    destination : path or callable
+        A directory (created if needed; files written atomically, then model files no longer named in
+        the manifest are removed), or ``writer(name, data)`` saving bytes under a name (e.g. a wrapper
+        around LEAN's ``object_store.save_bytes(prefix + name, data)``).
+    config : EventConfig
+        Thresholds and horizon recorded in the manifest.
+    training_window : dict
+        ``{"start": ..., "end": ...}`` ISO dates of the first and last training event (and anything else
+        worth recording).
+    validation : dict
+        Validation reports to record (e.g. ``{"long": validate(...), "short": validate(...)}``).
+    kind : str
+        Model kind.
+
+    Returns
+    -------
+    dict
+        The manifest written.
+    """
+    blobs: dict[str, bytes] = {}
+    entries: dict[str, dict[str, Any]] = {}
+    for side, model in models.items():
+        if side not in SIDES:
+            raise ValueError(f"unknown side {side!r}")
+        buffer = io.BytesIO()
+        joblib.dump(model, buffer)
+        data = buffer.getvalue()
+        digest = hashlib.sha256(data).hexdigest()
+        name = f"{side}_model_{digest[:12]}.joblib"
+        blobs[name] = data
+        entries[side] = {"file": name, "sha256": digest, "kind": kind}
+    manifest = {
+        "format": MANIFEST_FORMAT,
+        "feature_names": list(FEATURE_NAMES),
+        "thresholds": {
+            "long_qpi_below": config.long_threshold,
+            "short_qpi_above": config.short_threshold,
+            "probability": config.probability,
+            "horizon": config.horizon,
+        },
+        "training_window": training_window,
+        "models": entries,
+        "validation": validation,
+        "packages": package_versions(),
+    }
+    manifest_bytes = json.dumps(manifest, indent=2, sort_keys=True, default=str).encode()
+    if callable(destination):
+        for name, data in blobs.items():
+            destination(name, data)
+        destination(MANIFEST, manifest_bytes)
+        return manifest
+    directory = Path(destination)
+    directory.mkdir(parents=True, exist_ok=True)
+    for name, data in blobs.items():
+        _write_atomic(directory, name, data)
+    _write_atomic(directory, MANIFEST, manifest_bytes)
+    for stale in directory.iterdir():
+        if _MODEL_FILE.match(stale.name) and stale.name not in blobs:
+            stale.unlink()
+    return manifest
+
+
+class ModelLoadError(RuntimeError):
+    """The exported models are missing, corrupt, or were trained for another feature list or packages."""
+
+
+@dataclass
+class LoadedModels:
+    """Verified models and their manifest."""
+
+    models: dict[str, Any]
+    manifest: dict[str, Any]
+    thresholds: dict[str, float] = field(default_factory=dict)
+
+    def probability(self, side: str, features: Any) -> np.ndarray:
+        """Probability that an event's move favours ``side``, for rows of :data:`FEATURE_NAMES` features.
+
+        Rows with a NaN feature get NaN.
+        """
+        x = np.atleast_2d(np.asarray(features, dtype=np.float64))
+        out = np.full(x.shape[0], np.nan)
+        ok = np.isfinite(x).all(axis=1)
+        if ok.any():
+            out[ok] = self.models[side].predict_proba(x[ok])[:, 1]
+        return out
+
+
+def load_models(source: str | os.PathLike[str] | Callable[[str], bytes]) -> LoadedModels:
+    """Load and verify exported models.
+
+    Parameters
+    ----------
+    source : path or callable
+        The export directory, or ``reader(name) -> bytes`` (e.g. around ``object_store.read_bytes``);
+        a reader signals a missing name by raising any exception.
+
+    Returns
+    -------
+    LoadedModels
+
+    Raises
+    ------
+    ModelLoadError
+        Manifest missing or unreadable, a file missing or with a wrong sha256, a feature list other than
+        :data:`FEATURE_NAMES`, or package versions other than this environment's; the message says how
+        to train.
+    """
+    if callable(source):
+        reader = source
+        where = "the reader"
+    else:
+        folder = Path(source)
+        where = str(folder)
+
+        def reader(name: str) -> bytes:
+            return (folder / name).read_bytes()
+
+    try:
+        manifest = json.loads(reader(MANIFEST))
+    except Exception as exc:
+        raise ModelLoadError(f"no readable {MANIFEST} in {where} ({exc}); {TRAINING_HINT}") from exc
+    if manifest.get("format") != MANIFEST_FORMAT:
+        raise ModelLoadError(f"manifest format {manifest.get('format')!r} is not {MANIFEST_FORMAT}; {TRAINING_HINT}")
+    if manifest.get("feature_names") != list(FEATURE_NAMES):
+        raise ModelLoadError(
+            f"models were trained on features {manifest.get('feature_names')}, the library computes "
+            f"{list(FEATURE_NAMES)}; {TRAINING_HINT}"
+        )
+    here = package_versions()
+    trained = manifest.get("packages", {})
+    drift = {p: (trained.get(p), here[p]) for p in PINNED_PACKAGES if trained.get(p) != here[p]}
+    if drift:
+        detail = ", ".join(f"{p} {a} (trained) vs {b} (here)" for p, (a, b) in drift.items())
+        raise ModelLoadError(f"package versions differ: {detail}; {TRAINING_HINT}")
+    models = {}
+    for side, entry in manifest.get("models", {}).items():
+        try:
+            data = reader(entry["file"])
+        except Exception as exc:
+            raise ModelLoadError(f"model file {entry['file']} missing in {where} ({exc}); {TRAINING_HINT}") from exc
+        if hashlib.sha256(data).hexdigest() != entry["sha256"]:
+            raise ModelLoadError(f"model file {entry['file']} fails its sha256 check; {TRAINING_HINT}")
+        models[side] = joblib.load(io.BytesIO(data))
+    return LoadedModels(models=models, manifest=manifest, thresholds=manifest["thresholds"])
+
+
+def train_and_export(
+    close: pd.DataFrame,
+    volume: pd.DataFrame,
+    membership: pd.DataFrame | None,
+    destination: str | os.PathLike[str] | Callable[[str, bytes], None],
+    kind: str = "hist",
+    config: EventConfig = DEFAULT_EVENTS,
+    validation: ValidationConfig = DEFAULT_VALIDATION,
+) -> dict[str, Any]:
+    """Build events, validate both sides walk-forward, fit on all events, export. Returns the manifest."""
+    events = build_events(close, volume, membership, config)
+    if events.empty:
+        raise ValueError("no events: the panel is too short or the thresholds never trigger")
+    reports = {side: validate(events, side, kind, config, validation) for side in SIDES}
+    models = {
+        side: fit_final(events, side, kind, validation.random_state)
+        for side in SIDES
+        if events.loc[events["side"] == side, "label"].nunique() == 2
+    }
+    window = {
+        "start": str(events["date"].min().date()),
+        "end": str(events["date"].max().date()),
+        "last_label_date": str(close.index[int(events["date_pos"].max()) + config.horizon].date()),
+        "n_events_long": str(int((events["side"] == LONG).sum())),
+        "n_events_short": str(int((events["side"] == SHORT).sum())),
+    }
+    return export_models(models, destination, config, window, reports, kind)
+
+
+# ---------------------------------------------------------------------------------------------------
+# Synthetic data with a planted effect: checks the pipeline finds an effect that exists and none where
+# there is none (tests, benchmarks, notebooks).
+# ---------------------------------------------------------------------------------------------------
+
+
+def simulate_panel(
+    n_dates: int,
+    n_symbols: int,
+    effect: float,
+    seed: int,
+    config: EventConfig = DEFAULT_EVENTS,
+    daily_vol: float = 0.02,
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Random-walk prices with a planted, volume-conditioned reversal after QPI events.
+
+    After a long event (``qpi < long_threshold``) on heavy volume (``vol_ratio_20 > 1.3``, capitulation)
+    the next ``horizon`` daily returns get a drift of ``+effect``; on light volume ``-effect / 2``
+    (continuation). Short events mirror this (``vol_ratio_20 < 0.8``: ``-effect``, else ``+effect / 2``).
+    ``effect = 0`` gives a pure random walk. Volumes are i.i.d. log-normal.
+
+    Returns
+    -------
+    close, volume : pd.DataFrame
+        Index: business days from 2000-01-03, columns ``S0000``, ``S0001``, ...
+    """
+    rng = np.random.default_rng(seed)
+    noise = rng.normal(0.0, daily_vol, (n_dates, n_symbols))
+    volume = np.exp(rng.normal(13.8, 0.5, (n_dates, n_symbols)))
+    close = np.empty((n_dates, n_symbols))
+    state = FeatureState(range(n_symbols))
+    drift = np.zeros(n_symbols)
+    left = np.zeros(n_symbols, dtype=np.int64)
+    qpi_col, ratio_col = FEATURE_NAMES.index("qpi"), FEATURE_NAMES.index("vol_ratio_20")
+    price = np.full(n_symbols, 50.0)
+    for t in range(n_dates):
+        price = price * (1.0 + noise[t] + np.where(left > 0, drift, 0.0))
+        left = np.maximum(left - 1, 0)
+        close[t] = price
+        feats = state.update(price, volume[t])
+        qpi, ratio = feats[:, qpi_col], feats[:, ratio_col]
+        with np.errstate(invalid="ignore"):
+            long_event = (qpi < config.long_threshold) & (left == 0)
+            short_event = (qpi > config.short_threshold) & (left == 0)
+            new_drift = np.where(
+                long_event,
+                np.where(ratio > 1.3, effect, -effect / 2),
+                np.where(short_event, np.where(ratio < 0.8, -effect, effect / 2), 0.0),
+            )
+        starts = long_event | short_event
+        drift = np.where(starts, new_drift, drift)
+        left = np.where(starts, config.horizon, left)
+    dates = pd.bdate_range("2000-01-03", periods=n_dates)
+    columns = [f"S{j:04d}" for j in range(n_symbols)]
+    return pd.DataFrame(close, index=dates, columns=columns), pd.DataFrame(volume, index=dates, columns=columns)
+

@@ -1,0 +1,248 @@
+"""Tests of the ML training pipeline: events, purged walk-forward folds, detection of a planted effect
+(and of none), reports, and the atomic export / verified load."""
+
+import hashlib
+import json
+
+import numpy as np
+import pandas as pd
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from threadpoolctl import threadpool_limits
+
+from shared import ml_training
+from shared.features import FEATURE_NAMES, feature_array, forward_return
+from shared.ml_training import (
+    EventConfig,
+    ModelLoadError,
+    ValidationConfig,
+    build_events,
+    compare_models,
+    export_models,
+    fit_final,
+    load_models,
+    simulate_panel,
+    train_and_export,
+    validate,
+    walk_forward_splits,
+)
+
+FAST = ValidationConfig(n_folds=4, permutation_repeats=2)
+
+
+@pytest.fixture(autouse=True)
+def _one_thread():
+    # The machine is shared: OpenMP spinning across busy cores makes boosting fits erratic and slow.
+    with threadpool_limits(1):
+        yield
+
+
+@pytest.fixture(scope="module")
+def planted():
+    close, volume = simulate_panel(1500, 120, effect=0.008, seed=11)
+    return close, volume, build_events(close, volume)
+
+
+@pytest.fixture(scope="module")
+def null():
+    close, volume = simulate_panel(1800, 150, effect=0.0, seed=12)
+    return close, volume, build_events(close, volume)
+
+
+def test_build_events_matches_features_and_labels():
+    close, volume = simulate_panel(200, 6, effect=0.0, seed=3)
+    membership = pd.DataFrame(True, index=close.index, columns=close.columns)
+    membership.iloc[:120, 0] = False
+    events = build_events(close, volume, membership)
+    features = feature_array(close, volume)
+    fwd = forward_return(close.to_numpy(), 6)
+    qpi = features[..., 0]
+    usable = np.isfinite(features).all(axis=-1) & np.isfinite(fwd) & membership.to_numpy()
+    with np.errstate(invalid="ignore"):
+        assert (events["side"] == "long").sum() == (usable & (qpi < 15)).sum()
+        assert (events["side"] == "short").sum() == (usable & (qpi > 85)).sum()
+    assert len(events) > 0
+    assert events["date_pos"].max() <= 200 - 1 - 6
+    assert not ((events["symbol"] == "S0000") & (events["date_pos"] < 120)).any()
+    for row in events.itertuples():
+        col = close.columns.get_loc(row.symbol)
+        assert row.date == close.index[row.date_pos]
+        np.testing.assert_array_equal([getattr(row, n) for n in FEATURE_NAMES], features[row.date_pos, col])
+        expected_fwd = close.iloc[row.date_pos + 6, col] / close.iloc[row.date_pos, col] - 1
+        assert row.fwd_return == pytest.approx(expected_fwd, rel=1e-12)
+        assert row.label == int(expected_fwd > 0 if row.side == "long" else expected_fwd < 0)
+        assert (row.qpi < 15) if row.side == "long" else (row.qpi > 85)
+    custom = build_events(close, volume, config=EventConfig(long_threshold=30, short_threshold=70))
+    assert len(custom) > len(build_events(close, volume))
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    positions=st.lists(st.integers(0, 600), min_size=1, max_size=300),
+    n_folds=st.integers(1, 6),
+    horizon=st.integers(1, 10),
+    extra=st.integers(0, 5),
+)
+def test_folds_purge_and_embargo(positions, n_folds, horizon, extra):
+    pos = np.array(positions)
+    embargo = horizon + extra
+    previous_end = -1
+    for fold in walk_forward_splits(pos, horizon, n_folds, embargo):
+        train_pos, test_pos = pos[fold.train], pos[fold.test]
+        # No training label (t .. t + horizon) reaches the test block, and a gap of `embargo` days remains.
+        assert (train_pos + horizon).max() < fold.test_start
+        assert fold.test_start - (train_pos + horizon).max() > embargo
+        assert test_pos.min() >= fold.test_start and test_pos.max() <= fold.test_end
+        assert fold.test_start > previous_end
+        previous_end = fold.test_end
+        assert set(fold.train).isdisjoint(fold.test)
+
+
+def test_embargo_shorter_than_horizon_refused():
+    with pytest.raises(ValueError):
+        list(walk_forward_splits([1, 2, 3], horizon=6, embargo=5))
+
+
+def test_planted_effect_found(planted):
+    _, _, events = planted
+    report = validate(events, "long", "hist", validation=FAST)
+    assert report["auc"] > 0.55
+    assert report["n_oos"] > 2000
+    assert all(f["auc"] > 0.52 for f in report["folds"])
+    # The plant depends on volume: vol_ratio_20 must be the most important feature.
+    importance = report["permutation_importance"]
+    assert max(importance, key=importance.get) == "vol_ratio_20"
+    assert report["hit_rate_at_threshold"] > report["base_rate"] + 0.05
+    # The plain QPI rule trades every event: its hit rate is the base rate.
+    assert report["baseline_qpi_rule"]["hit_rate"] == report["base_rate"]
+    assert report["baseline_qpi_rule"]["count"] == report["n_oos"]
+    table = report["calibration"]
+    assert sum(row["count"] for row in table) == report["n_oos"]
+    above = [row for row in table if row["low"] >= 0.6 and row["count"]]
+    assert sum(row["count"] for row in above) == report["count_at_threshold"]
+    json.dumps(report)
+
+
+def test_both_models_compared_on_planted_short_side(planted):
+    _, _, events = planted
+    reports = compare_models(events, "short", validation=FAST)
+    assert set(reports) == {"gbc", "hist"}
+    for report in reports.values():
+        assert report["auc"] > 0.55
+        assert report["fit_seconds"] > 0
+    assert reports["gbc"]["n_oos"] == reports["hist"]["n_oos"]
+
+
+@pytest.mark.parametrize("side", ["long", "short"])
+def test_no_effect_gives_chance_auc(null, side):
+    _, _, events = null
+    report = validate(events, side, "hist", validation=FAST)
+    assert report["n_oos"] > 3000
+    assert abs(report["auc"] - 0.5) < 0.03
+
+
+def _export(events, directory, kind="hist"):
+    models = {side: fit_final(events, side, kind) for side in ("long", "short")}
+    manifest = export_models(models, directory, EventConfig(), {"start": "a", "end": "b"}, {}, kind)
+    return models, manifest
+
+
+def _sample(events):
+    return events[list(FEATURE_NAMES)].to_numpy()[:200]
+
+
+def test_export_and_load_round_trip(planted, tmp_path):
+    _, _, events = planted
+    models, manifest = _export(events, tmp_path)
+    files = sorted(p.name for p in tmp_path.iterdir())
+    assert files == sorted(["manifest.json", manifest["models"]["long"]["file"], manifest["models"]["short"]["file"]])
+    on_disk = json.loads((tmp_path / "manifest.json").read_text())
+    assert on_disk["feature_names"] == list(FEATURE_NAMES)
+    assert on_disk["thresholds"] == {"long_qpi_below": 15.0, "short_qpi_above": 85.0, "probability": 0.6, "horizon": 6}
+    assert on_disk["packages"]["scikit-learn"] == ml_training.sklearn.__version__
+    for entry in on_disk["models"].values():
+        assert hashlib.sha256((tmp_path / entry["file"]).read_bytes()).hexdigest() == entry["sha256"]
+    loaded = load_models(tmp_path)
+    x = _sample(events)
+    for side in ("long", "short"):
+        np.testing.assert_array_equal(loaded.probability(side, x), models[side].predict_proba(x)[:, 1])
+    x[0, 3] = np.nan
+    assert np.isnan(loaded.probability("long", x)[0])
+
+
+def test_interrupted_export_keeps_previous_models(planted, tmp_path, monkeypatch):
+    _, _, events = planted
+    old_models, old_manifest = _export(events, tmp_path, "hist")
+    real_write = ml_training._write_atomic
+
+    def crash_on_manifest(directory, name, data):
+        if name == "manifest.json":
+            raise KeyboardInterrupt("killed during export")
+        real_write(directory, name, data)
+
+    monkeypatch.setattr(ml_training, "_write_atomic", crash_on_manifest)
+    small = events.groupby("side").head(3000)
+    with pytest.raises(KeyboardInterrupt):
+        _export(small, tmp_path, "gbc")
+    monkeypatch.setattr(ml_training, "_write_atomic", real_write)
+    loaded = load_models(tmp_path)
+    assert loaded.manifest["models"] == old_manifest["models"]
+    x = _sample(events)
+    np.testing.assert_array_equal(loaded.probability("long", x), old_models["long"].predict_proba(x)[:, 1])
+    assert not [p for p in tmp_path.iterdir() if p.name.endswith(".tmp")]
+    # A later successful export replaces everything and removes the orphaned files.
+    _, manifest = _export(small, tmp_path, "gbc")
+    names = {p.name for p in tmp_path.iterdir()}
+    assert names == {"manifest.json", manifest["models"]["long"]["file"], manifest["models"]["short"]["file"]}
+
+
+def test_load_refuses_bad_exports(planted, tmp_path):
+    _, _, events = planted
+    with pytest.raises(ModelLoadError, match="train_and_export"):
+        load_models(tmp_path / "nothing")
+    _, manifest = _export(events.groupby("side").head(2000), tmp_path)
+    path = tmp_path / "manifest.json"
+    good = path.read_text()
+
+    edited = json.loads(good)
+    edited["feature_names"] = list(FEATURE_NAMES[:-1])
+    path.write_text(json.dumps(edited))
+    with pytest.raises(ModelLoadError, match="features"):
+        load_models(tmp_path)
+
+    edited = json.loads(good)
+    edited["packages"]["scikit-learn"] = "0.24.2"
+    path.write_text(json.dumps(edited))
+    with pytest.raises(ModelLoadError, match="scikit-learn 0.24.2"):
+        load_models(tmp_path)
+
+    path.write_text(good)
+    model_file = tmp_path / manifest["models"]["long"]["file"]
+    model_file.write_bytes(model_file.read_bytes()[:-1] + b"\x00")
+    with pytest.raises(ModelLoadError, match="sha256"):
+        load_models(tmp_path)
+    model_file.unlink()
+    with pytest.raises(ModelLoadError, match="missing"):
+        load_models(tmp_path)
+
+
+def test_writer_and_reader_callables(planted):
+    _, _, events = planted
+    store: dict[str, bytes] = {}
+    models = {"long": fit_final(events.groupby("side").head(2000), "long")}
+    export_models(models, lambda key, data: store.__setitem__(f"ml/{key}", data), EventConfig(), {}, {}, "hist")
+    assert "ml/manifest.json" in store
+    loaded = load_models(lambda key: store[f"ml/{key}"])
+    x = _sample(events)
+    np.testing.assert_array_equal(loaded.probability("long", x), models["long"].predict_proba(x)[:, 1])
+
+
+def test_train_and_export_end_to_end(tmp_path):
+    close, volume = simulate_panel(700, 40, effect=0.008, seed=5)
+    manifest = train_and_export(close, volume, None, tmp_path, validation=ValidationConfig(n_folds=3, permutation_repeats=1))
+    assert set(manifest["models"]) == {"long", "short"}
+    assert manifest["validation"]["long"]["n_oos"] > 0
+    assert manifest["training_window"]["start"] >= str(close.index[49].date())
+    assert manifest["training_window"]["last_label_date"] <= str(close.index[-1].date())
+    assert load_models(tmp_path).models.keys() == {"long", "short"}
