@@ -138,7 +138,9 @@ class BacktestLoop:
                 self._selection_times.setdefault(t, []).append(universe)
         self.feed.start(start_ns, int(pd.Timestamp(algo.end_date).value))
         _setup_conversions(algo)
-        algo.schedule.expand_all(run_start)
+        # LEAN's ScheduleManager enumerates dates from the algorithm's date (the start date during
+        # initialize) minus one day: warm-up days before that have no events
+        algo.schedule.expand_all(max(run_start, algo.start_date - timedelta(days=1)))
         algo._running = True
         algo._warming_up = run_start < algo.start_date
         algo._feed.clock.time = run_start
