@@ -672,10 +672,19 @@ def _decimal_strings(values, decimals: int) -> list[str]:
     numbers = np.asarray(values, dtype=np.float64) + 0.0  # + 0.0 turns -0.0 into 0.0
     if numbers.size == 0:
         return []
+    if (numbers == numbers[0]).all():  # constant columns (split factor 1) are common: format once
+        return _one(float(numbers[0]), decimals) * numbers.size
     text = (f"%.{decimals}f\n" * numbers.size) % tuple(numbers.tolist())
     if decimals > 0:
         text = _TRAILING_ZEROS.sub("", text).replace(".\n", "\n")
     return text[:-1].split("\n")
+
+
+def _one(value: float, decimals: int) -> list[str]:
+    text = f"{value:.{decimals}f}"
+    if decimals > 0:
+        text = text.rstrip("0").rstrip(".")
+    return [text]
 
 
 def _int_strings(values) -> list[str]:
