@@ -143,3 +143,15 @@ def test_easter_dates():
     holidays = set(M.us_equity_holidays(2000, 2024))
     for day in ["2000-04-21", "2019-04-19", "2024-03-29"]:
         assert pd.Timestamp(day) in holidays
+
+
+def test_lean_forex_late_open_and_early_close(lean_db):
+    forex = lean_db.get_entry("Forex", "oanda", "EURUSD")
+    # LEAN's Oanda entry: late open 17:00 on 2018-12-25, early close 17:00 on 2018-12-24.
+    assert not forex.is_open("2018-12-25 16:00")
+    assert forex.is_open("2018-12-25 17:30")
+    assert forex.is_open("2018-12-24 16:00")
+    assert not forex.is_open("2018-12-24 17:30")
+    # The late open removes the 00:00-16:58 segment; the regular 17:03 segment then opens as usual.
+    assert forex.next_open("2018-12-24 18:00") == pd.Timestamp("2018-12-25 17:03")
+    assert forex.previous_close("2018-12-25 12:00") == pd.Timestamp("2018-12-24 16:58")
