@@ -13,6 +13,7 @@ from shared.kalman_rules import (
     STOP,
     TIME,
     MeanReversionRules,
+    RulesResult,
     mean_reversion_positions,
     spread_mark,
 )
@@ -183,3 +184,11 @@ def test_invalid_parameters_are_rejected(kw):
 def test_shape_mismatch_is_rejected():
     with pytest.raises(ValueError):
         MeanReversionRules(2, 1.5, 0.0).step([0.0], [0.0, 0.0])
+
+
+def test_entry_exit_marks_of_one_column_built_by_hand():
+    index = pd.date_range("2020-01-01", periods=4)
+    res = RulesResult(pd.Series([0, -1, -1, 0], index=index, name="A"), pd.Series([0, 0, 0, REVERSION], index=index))
+    assert list(res.entries) == [False, True, False, False]
+    assert list(res.exits) == [False, False, False, True]
+    assert res.entries.name == "A"
