@@ -10,6 +10,7 @@ Not part of the test run::
 from __future__ import annotations
 
 import argparse
+import os
 import resource
 import shutil
 import tempfile
@@ -35,9 +36,10 @@ def main() -> None:
     args = parser.parse_args()
     config = SyntheticMarketConfig(n_stocks=args.stocks, years=args.years, start="2004-01-02", jobs=args.jobs)
 
-    start = time.perf_counter()
+    load_before = os.getloadavg()[0]
+    start, cpu_start = time.perf_counter(), time.process_time()
     market = generate_market(config)
-    generate_seconds = time.perf_counter() - start
+    generate_seconds, generate_cpu = time.perf_counter() - start, time.process_time() - cpu_start
     del market
 
     folder = args.folder or Path(tempfile.mkdtemp(prefix="bench_synthetic_"))
@@ -51,9 +53,11 @@ def main() -> None:
             shutil.rmtree(folder, ignore_errors=True)
     own, children = peak_rss_mb()
     print(f"synthetic market: {args.stocks} stocks x {args.years:g} years = {len(market.dates)} trading days, jobs={args.jobs}")
-    print(f"generate (model only):  {generate_seconds:7.1f} s")
+    print(f"generate (model only):  {generate_seconds:7.1f} s wall, {generate_cpu:.1f} s CPU")
     print(f"write_market (total):   {total_seconds:7.1f} s  ({n_files} files)")
-    print(f"peak RSS: main {own:,.0f} MB, largest worker {children:,.0f} MB")
+    print(f"peak RSS: main {own:,.0f} MB, largest finished worker {children:,.0f} MB")
+    # Wall times on a shared machine mean little without the load: two cores, load 2 = fully used.
+    print(f"1-minute load average: {load_before:.1f} before, {os.getloadavg()[0]:.1f} after ({os.cpu_count()} CPUs)")
 
 
 if __name__ == "__main__":

@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
+import itertools
 import json
 import os
 import string
@@ -1070,7 +1071,7 @@ def _write_coarse(
     return len(days)
 
 
-def _subset(market: SyntheticMarket, stocks: np.ndarray | None = None, days: np.ndarray | None = None) -> SyntheticMarket:
+def _subset(market: SyntheticMarket, stocks: np.ndarray | None = None, days: slice | None = None) -> SyntheticMarket:
     """A copy holding only some stock columns or day rows of the panels (what one worker needs),
     so a worker process receives a slice instead of the whole panel."""
     panels = ("open", "high", "low", "close", "volume", "log_return", "price_factor", "split_factor")
@@ -1154,17 +1155,20 @@ def write_market(
     n_chunks = max(1, cfg.jobs) * 8
     stock_chunks = [c for c in np.array_split(np.arange(n), n_chunks) if len(c)]
     day_chunks = [c for c in np.array_split(np.arange(len(market.dates)), n_chunks) if len(c)]
-    tasks = [
+    # A generator: Parallel pre-dispatches a few tasks at a time, so only those subsets exist at once.
+    stock_tasks = (
         delayed(_write_stocks)(folder, _subset(market, stocks=chunk), np.arange(len(chunk)),
                                {j: by_stock[s] for j, s in enumerate(chunk.tolist()) if s in by_stock})
         for chunk in stock_chunks
-    ] + [
-        delayed(_write_coarse)(folder, _subset(market, days=chunk), np.arange(len(chunk)), int(chunk[0]), sids, order)
+    )
+    coarse_tasks = (
+        delayed(_write_coarse)(folder, _subset(market, days=slice(int(chunk[0]), int(chunk[-1]) + 1)),
+                               np.arange(len(chunk)), int(chunk[0]), sids, order)
         for chunk in day_chunks
-    ]
+    )
     with _progress(n + len(market.dates), "synthetic market", quiet) as bar:
         runner = Parallel(n_jobs=max(1, cfg.jobs), return_as="generator_unordered")
-        for written in runner(tasks):
+        for written in runner(itertools.chain(stock_tasks, coarse_tasks)):
             bar.update(written)
 
     _write_spy(folder, market)
