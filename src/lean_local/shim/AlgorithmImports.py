@@ -54,6 +54,7 @@ from lean_local.engine.universe import (
     Universe,
     UniverseSettings,
 )
+from lean_local.research import QuantBook
 
 
 class CBOE:
@@ -61,8 +62,4 @@ class CBOE:
 
 
 def __getattr__(name: str):
-    if name == "QuantBook":  # imported on use: research pulls in the object store and data paths
-        from lean_local.research import QuantBook
-
-        return QuantBook
     raise not_supported("AlgorithmImports", name)
