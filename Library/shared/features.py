@@ -43,7 +43,6 @@ build research labels and must never feed a trading decision.
 
 from __future__ import annotations
 
-from collections.abc import Hashable, Iterable
 from typing import Any
 
 import numpy as np
@@ -245,9 +244,6 @@ class FeatureState(ColumnarState):
     >>> x.shape
     (2, 8)
     """
-
-    def __init__(self, symbols: Iterable[Hashable] = ()) -> None:
-        super().__init__(symbols)
 
     def _new_arrays(self, n: int) -> dict[str, np.ndarray]:
         arrays = {

@@ -25,6 +25,7 @@ numbers as the batch form on the same history.
 
 from __future__ import annotations
 
+from abc import ABC, abstractmethod
 from collections.abc import Callable, Hashable, Iterable, Sequence
 from typing import Any
 
@@ -227,7 +228,7 @@ def push(buffer: np.ndarray, values: np.ndarray) -> None:
     buffer[:, -1] = values
 
 
-class ColumnarState:
+class ColumnarState(ABC):
     """Base class for per-symbol incremental state held as arrays with one row per symbol.
 
     Subclasses define ``_new_arrays(n)`` (the state of ``n`` symbols that have seen no bar) and
@@ -248,11 +249,13 @@ class ColumnarState:
             raise ValueError("duplicate symbols")
         self._arrays = self._new_arrays(len(self._symbols))
 
+    @abstractmethod
     def _new_arrays(self, n: int) -> dict[str, np.ndarray]:
-        raise NotImplementedError
+        """Fresh state arrays (first axis: symbol) for ``n`` symbols that have seen no bar."""
 
+    @abstractmethod
     def _step(self, arrays: dict[str, np.ndarray], close: np.ndarray, volume: np.ndarray) -> np.ndarray:
-        raise NotImplementedError
+        """Advance the state in ``arrays`` by one bar of cleaned ``close`` and ``volume``; return outputs."""
 
     @property
     def symbols(self) -> list[Hashable]:

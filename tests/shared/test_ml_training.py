@@ -172,7 +172,7 @@ def test_export_and_load_round_trip(planted, tmp_path):
 
 
 def test_interrupted_export_keeps_previous_models(planted, tmp_path, monkeypatch):
-    _, _, events = planted
+    events = planted[2].groupby("side").head(1500)
     old_models, old_manifest = _export(events, tmp_path, "hist")
     real_write = ml_training._write_atomic
 
@@ -182,9 +182,9 @@ def test_interrupted_export_keeps_previous_models(planted, tmp_path, monkeypatch
         real_write(directory, name, data)
 
     monkeypatch.setattr(ml_training, "_write_atomic", crash_on_manifest)
-    small = events.groupby("side").head(3000)
+    small = events.groupby("side").head(800)
     with pytest.raises(KeyboardInterrupt):
-        _export(small, tmp_path, "gbc")
+        _export(small, tmp_path, "hist")
     monkeypatch.setattr(ml_training, "_write_atomic", real_write)
     loaded = load_models(tmp_path)
     assert loaded.manifest["models"] == old_manifest["models"]
@@ -192,7 +192,7 @@ def test_interrupted_export_keeps_previous_models(planted, tmp_path, monkeypatch
     np.testing.assert_array_equal(loaded.probability("long", x), old_models["long"].predict_proba(x)[:, 1])
     assert not [p for p in tmp_path.iterdir() if p.name.endswith(".tmp")]
     # A later successful export replaces everything and removes the orphaned files.
-    _, manifest = _export(small, tmp_path, "gbc")
+    _, manifest = _export(small, tmp_path, "hist")
     names = {p.name for p in tmp_path.iterdir()}
     assert names == {"manifest.json", manifest["models"]["long"]["file"], manifest["models"]["short"]["file"]}
 
