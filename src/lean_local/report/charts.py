@@ -13,7 +13,7 @@ import matplotlib
 import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
-from matplotlib.ticker import FuncFormatter
+from matplotlib.ticker import FuncFormatter, MaxNLocator, NullFormatter
 
 from lean_local.report.model import ReportData
 
@@ -34,6 +34,7 @@ STYLE = {
     "legend.frameon": False,
 }
 
+_THOUSANDS = FuncFormatter(lambda v, _: f"{v:,.0f}")
 _PERCENT = FuncFormatter(lambda v, _: f"{v:.0f}%" if abs(v) >= 10 or v == 0 else f"{v:.1f}%")
 
 
@@ -41,14 +42,19 @@ def to_svg(fig: Figure) -> str:
     """The figure as an ``<svg>`` element (XML prolog and doctype removed) for inlining in HTML."""
     buffer = io.StringIO()
     with matplotlib.rc_context(STYLE):
-        fig.savefig(buffer, format="svg", bbox_inches="tight", metadata={"Date": None})
+        # Fixed margins instead of bbox_inches="tight", which draws every figure twice.
+        fig.savefig(buffer, format="svg", metadata={"Date": None})
     text = buffer.getvalue()
-    return text[text.index("<svg"):]
+    text = text[text.index("<svg"):]
+    # The RDF metadata block only names the creator; dropping it keeps the page free of links.
+    start, end = text.find("<metadata>"), text.find("</metadata>")
+    return text[:start] + text[end + len("</metadata>"):] if start >= 0 and end > start else text
 
 
 def _figure(height: float, rows: int = 1) -> tuple[Figure, list]:
     with matplotlib.rc_context(STYLE):
         fig = Figure(figsize=(WIDTH, height))
+        fig.subplots_adjust(left=0.1, right=0.985, top=0.96, bottom=0.3 / height + 0.06, hspace=0.12)
         axes = fig.subplots(rows, 1, sharex=True, squeeze=False)[:, 0].tolist()
     return fig, axes
 
@@ -76,6 +82,12 @@ def equity_chart(data: ReportData, log_scale: bool) -> str:
             ax.plot(scaled.index, scaled.to_numpy(), color=GREY, lw=1.0, label="Benchmark (rescaled)")
         if log_scale and (data.equity > 0).all():
             ax.set_yscale("log")
+            ax.yaxis.set_minor_formatter(NullFormatter())
+            low, high = ax.get_ylim()
+            # Within one decade a log axis has a single major tick; evenly spaced values read better.
+            if high / low < 10:
+                ax.yaxis.set_major_locator(MaxNLocator(6))
+        ax.yaxis.set_major_formatter(_THOUSANDS)
         ax.set_ylabel(f"portfolio value ({data.currency}){', log scale' if log_scale else ''}")
         ax.legend(loc="upper left")
         return to_svg(fig)
@@ -124,6 +136,8 @@ def exposure_chart(data: ReportData) -> str:
                         label="gross long")
         ax.fill_between(frame.index, frame["short"].to_numpy(), 0.0, color=RED, alpha=0.25, lw=0,
                         label="gross short")
+        ax.plot(frame.index, frame["long"].to_numpy(), color=GREEN, lw=0.6)
+        ax.plot(frame.index, frame["short"].to_numpy(), color=RED, lw=0.6)
         ax.plot(frame.index, frame["net"].to_numpy(), color=BLUE, lw=1.0, label="net")
         ax.axhline(0.0, color=GREY, lw=0.6)
         ax.yaxis.set_major_formatter(_PERCENT)

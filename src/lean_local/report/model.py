@@ -119,7 +119,7 @@ def _chart_series(charts: dict, chart: str, series: str) -> pd.Series:
     return series_from_chart(found) if found else pd.Series([], index=pd.DatetimeIndex([]), dtype=float)
 
 
-def period_returns(daily_equity: pd.Series, freq: str) -> pd.Series:
+def period_returns(daily_equity: pd.Series, freq: str, start_value: float | None = None) -> pd.Series:
     """Compounded return of each calendar period.
 
     Parameters
@@ -128,18 +128,22 @@ def period_returns(daily_equity: pd.Series, freq: str) -> pd.Series:
         Equity per calendar date, sorted.
     freq : str
         ``"ME"`` (months) or ``"YE"`` (years).
+    start_value : float, optional
+        The equity the first period is measured from (the first raw sample, before the first
+        day's trading); default the first value of ``daily_equity``.
 
     Returns
     -------
     pd.Series
         ``last equity of the period / last equity of the period before - 1``, the first period
-        measured from the first equity value. Periods without samples are dropped.
+        measured from ``start_value``. Periods without samples are dropped; a zero base gives inf
+        or NaN.
     """
     if daily_equity.empty:
         return pd.Series([], index=pd.DatetimeIndex([]), dtype=float)
     ends = daily_equity.resample(freq).last().dropna()
     before = ends.shift(1)
-    before.iloc[0] = daily_equity.iloc[0]
+    before.iloc[0] = daily_equity.iloc[0] if start_value is None else start_value
     with np.errstate(divide="ignore", invalid="ignore"):
         return ends / before - 1.0
 
@@ -267,6 +271,7 @@ def build_report_data(result: dict) -> ReportData:
     benchmark = _chart_series(charts, "Benchmark", "Benchmark")
     benchmark = benchmark[benchmark > 0]
     daily = equity.groupby(equity.index.normalize()).last() if not equity.empty else equity
+    first = float(equity.iloc[0]) if not equity.empty else None
     periods = int(config.get("tradingDaysPerYear") or 252)
     sharpe, vol = rolling_stats(daily, ROLLING_MONTHS, periods)
     user_charts: dict[str, dict[str, pd.Series]] = {}
@@ -291,8 +296,8 @@ def build_report_data(result: dict) -> ReportData:
         benchmark=benchmark,
         drawdown=_chart_series(charts, "Drawdown", "Equity Drawdown"),
         daily_equity=daily,
-        monthly_returns=period_returns(daily, "ME"),
-        yearly_returns=period_returns(daily, "YE"),
+        monthly_returns=period_returns(daily, "ME", first),
+        yearly_returns=period_returns(daily, "YE", first),
         rolling_sharpe=sharpe,
         rolling_volatility=vol,
         exposure=exposure_frame(charts),

@@ -39,7 +39,7 @@ def _key_value_table(items: Iterable[tuple[str, str]], css: str = "stats") -> st
     rows = []
     for i in range(half):
         cells = []
-        for name, value in (pairs[i], pairs[i + half] if i + half < len(pairs) else ("", "")):
+        for name, value in (pairs[i], pairs[i + half]) if i + half < len(pairs) else (pairs[i],):
             cells.append(f'<td class="name">{_e(name)}</td><td class="value" data-stat="{_e(name)}">{_e(value)}</td>')
         rows.append("<tr>" + "".join(cells) + "</tr>")
     return f'<table class="{css}">\n' + "\n".join(rows) + "\n</table>"
@@ -85,7 +85,7 @@ def statistics_section(data: ReportData) -> str:
     """LEAN's statistics in LEAN's names and formatting, then the runtime statistics."""
     body = _key_value_table(data.statistics.items())
     if data.runtime_statistics:
-        body += '\n<h2 style="margin-top:14px">Runtime statistics</h2>\n'
+        body += "\n<h3>Runtime statistics</h3>\n"
         body += _key_value_table(data.runtime_statistics.items(), "stats runtime")
     return _section("statistics", "Statistics", body)
 
@@ -225,8 +225,7 @@ def parameters_section(data: ReportData, source: DataSource) -> str:
         period.append(("Data folder", str(source.folder) + (" (from lean.json)" if source.how == "inferred" else "")))
     period.append(("Synthetic data", "yes" if source.synthetic is not None else
                    "unknown" if source.how == "unknown" else "no"))
-    body = ('<div class="grid2"><div><h3>Parameters</h3>\n' + params + "</div>\n<div><h3>Data and period</h3>\n"
-            + _key_value_table(period, "stats period") + "</div></div>")
+    body = "<h3>Parameters</h3>\n" + params + "\n<h3>Data and period</h3>\n" + _key_value_table(period, "stats period")
     return _section("parameters", "Parameters and data", body)
 
 
