@@ -223,6 +223,16 @@ def feature_panel(close: pd.DataFrame, volume: pd.DataFrame, dropna: bool = Fals
     return panel.dropna() if dropna else panel
 
 
+def avg_dollar_volume(close: Any, volume: Any, window: int = VOLUME_WINDOW) -> Any:
+    """Average daily dollar volume ``SMA(close * volume, window)`` (dollars), for the liquidity cap.
+
+    Same type and shape as ``close``; NaN when a bar in the window is missing.
+    """
+    c, wrap = as_panel(close)
+    v, _ = as_panel(volume)
+    return wrap(rolling(clean_prices(c) * clean_volume(v), window, window_mean))
+
+
 # ---------------------------------------------------------------------------------------------------
 # Incremental form
 # ---------------------------------------------------------------------------------------------------
@@ -244,6 +254,11 @@ class FeatureState(ColumnarState):
     >>> x.shape
     (2, 8)
     """
+
+    def avg_dollar_volume(self) -> np.ndarray:
+        """Today's :func:`avg_dollar_volume` (20 days) for every symbol, in ``symbols`` order."""
+        a = self._arrays
+        return window_mean(a["close"][:, -VOLUME_WINDOW:] * a["volume"])
 
     def _new_arrays(self, n: int) -> dict[str, np.ndarray]:
         arrays = {

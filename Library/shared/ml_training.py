@@ -122,9 +122,10 @@ def build_events(
     Returns
     -------
     pd.DataFrame
-        One row per event sorted by date then symbol: ``date``, ``symbol``, ``date_pos`` (position of
-        ``date`` in ``close.index``), ``side`` (``"long"``/``"short"``), the :data:`FEATURE_NAMES`
-        columns, ``fwd_return`` and ``label`` (1 when the move over the horizon favours the side).
+        One row per event sorted by date, then column order, then side (long first): ``date``,
+        ``symbol``, ``date_pos`` (position of ``date`` in ``close.index``), ``side`` (``"long"`` or
+        ``"short"``), the :data:`FEATURE_NAMES` columns, ``fwd_return`` and ``label`` (1 when the move
+        over the horizon favours the side).
     """
     if not close.index.equals(volume.index) or not close.columns.equals(volume.columns):
         raise ValueError("close and volume must share index and columns")
@@ -135,19 +136,26 @@ def build_events(
         member = membership.reindex(index=close.index, columns=close.columns, fill_value=False)
         usable &= member.fillna(False).to_numpy(dtype=bool)
     qpi = features[..., FEATURE_NAMES.index("qpi")]
-    frames = []
-    for side, mask in ((LONG, usable & (qpi < config.long_threshold)), (SHORT, usable & (qpi > config.short_threshold))):
-        rows, cols = np.nonzero(mask)
-        frame = pd.DataFrame(features[rows, cols], columns=list(FEATURE_NAMES))
-        frame.insert(0, "side", side)
-        frame.insert(0, "date_pos", rows)
-        frame.insert(0, "symbol", close.columns[cols])
-        frame.insert(0, "date", close.index[rows])
-        frame["fwd_return"] = fwd[rows, cols]
-        frame["label"] = (fwd[rows, cols] > 0 if side == LONG else fwd[rows, cols] < 0).astype(np.int64)
-        frames.append(frame)
-    events = pd.concat(frames, ignore_index=True)
-    return events.sort_values(["date_pos", "symbol", "side"], kind="mergesort").reset_index(drop=True)
+    with np.errstate(invalid="ignore"):
+        long_rows, long_cols = np.nonzero(usable & (qpi < config.long_threshold))
+        short_rows, short_cols = np.nonzero(usable & (qpi > config.short_threshold))
+    rows = np.concatenate([long_rows, short_rows])
+    cols = np.concatenate([long_cols, short_cols])
+    is_short = np.concatenate([np.zeros(long_rows.size, bool), np.ones(short_rows.size, bool)])
+    order = np.lexsort((is_short, cols, rows))
+    rows, cols, is_short = rows[order], cols[order], is_short[order]
+    fwd_events = fwd[rows, cols]
+    columns: dict[str, Any] = {
+        "date": close.index[rows],
+        "symbol": close.columns[cols],
+        "date_pos": rows,
+        "side": np.where(is_short, SHORT, LONG).astype(object),
+    }
+    picked = features[rows, cols]
+    columns.update({name: picked[:, k] for k, name in enumerate(FEATURE_NAMES)})
+    columns["fwd_return"] = fwd_events
+    columns["label"] = np.where(is_short, fwd_events < 0, fwd_events > 0).astype(np.int64)
+    return pd.DataFrame(columns)
 
 
 # ---------------------------------------------------------------------------------------------------
@@ -510,8 +518,9 @@ def load_models(source: str | os.PathLike[str] | Callable[[str], bytes]) -> Load
     Parameters
     ----------
     source : path or callable
-        The export directory, or ``reader(name) -> bytes`` (e.g. around ``object_store.read_bytes``);
-        a reader signals a missing name by raising any exception.
+        The export directory, or ``reader(name) -> bytes``; a reader signals a missing name by raising
+        any exception. In LEAN: ``lambda name: bytes(self.object_store.read_bytes(prefix + name))``
+        (``read_bytes`` returns a .NET byte array).
 
     Returns
     -------

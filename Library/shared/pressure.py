@@ -239,12 +239,13 @@ class ColumnarState(ABC):
 
     Parameters
     ----------
-    symbols : iterable of hashable, optional
+    symbols : iterable of hashable or int, optional
         Initial symbols (cold: they have seen no bar). Order defines the column order of ``update``.
+        An int ``n`` stands for the symbols ``0 .. n-1``.
     """
 
-    def __init__(self, symbols: Iterable[Hashable] = ()) -> None:
-        self._symbols: list[Hashable] = list(symbols)
+    def __init__(self, symbols: Iterable[Hashable] | int = ()) -> None:
+        self._symbols: list[Hashable] = list(range(symbols) if isinstance(symbols, int) else symbols)
         if len(set(self._symbols)) != len(self._symbols):
             raise ValueError("duplicate symbols")
         self._arrays = self._new_arrays(len(self._symbols))

@@ -13,6 +13,7 @@ from hypothesis.extra.numpy import arrays
 from shared.features import (
     FEATURE_NAMES,
     FeatureState,
+    avg_dollar_volume,
     feature_array,
     feature_panel,
     forward_labels,
@@ -144,6 +145,12 @@ def test_feature_panel_long_format():
     assert len(dense) == 2 * (60 - 49) and not dense.isna().any().any()
 
 
+def test_avg_dollar_volume_matches_pandas():
+    close, volume = _random_panel(12, n_dates=40, n_symbols=2)
+    expected = (pd.DataFrame(close) * pd.DataFrame(volume)).rolling(20).mean()
+    np.testing.assert_allclose(avg_dollar_volume(close, volume), expected.to_numpy(), rtol=1e-12)
+
+
 def test_forward_return_and_labels():
     close = pd.Series([10.0, 11, 9, 10, 12, 8, 10, 13, 9, 10], index=pd.bdate_range("2022-01-03", periods=10))
     fwd = forward_return(close, horizon=6)
@@ -163,7 +170,8 @@ def test_incremental_with_joins_and_leaves_equals_batch():
     close[70, 1] = np.nan
     volume[90, 3] = np.nan
     batch = feature_array(close, volume)
-    state = FeatureState([0, 1])
+    adv = avg_dollar_volume(close, volume)
+    state = FeatureState(2)
     for t in range(140):
         if t == 55:
             last = state.add([2, 3], close[:55, 2:], volume[:55, 2:])
@@ -175,6 +183,7 @@ def test_incremental_with_joins_and_leaves_equals_batch():
         assert out.shape == (len(cols), 8)
         np.testing.assert_allclose(out, batch[t, cols], rtol=0, atol=1e-12)
         assert np.array_equal(np.isnan(out), np.isnan(batch[t, cols]))
+        np.testing.assert_allclose(state.avg_dollar_volume(), adv[t, cols], rtol=1e-12)
 
 
 @settings(max_examples=30, deadline=None)
