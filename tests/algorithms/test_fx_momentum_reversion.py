@@ -77,17 +77,20 @@ def test_tutorial_window_backtest_trades_the_model_on_ecb_data(ecb_data_folder, 
     assert not any("Loaded model" in line for line in record.logs)
 
     # Oracle for the positions: the library on month ends read straight from the files, decided at
-    # each rebalance time (every submission time in the order log).
+    # each rebalance time (from the log; the book after it is every order submitted until then).
     mids = _file_mids(ecb_data_folder)
     model = fit_fx_factor_model(month_end_log_prices(mids, as_of="2013-06-01").loc["2004-01-01":])
-    positions = _positions_after_each_rebalance(record.orders)
-    assert len(positions) == 17  # rebalances that changed the book (the others kept the same pairs)
+    rebalances = pd.DatetimeIndex([line[:19] for line in record.logs if " predictions " in line])
+    assert len(rebalances) == 37  # June 2013 .. June 2016
+    traded = _positions_after_each_rebalance(record.orders)
+    # Rebalances that changed the book (17; the others kept the same pairs, size changes below LEAN's
+    # minimum order margin). 16 with LEAN's own market hours, whose earlier fills change sizes.
+    assert 15 <= len(traded) <= 18
+    assert traded.index.isin(rebalances).all()
+    positions = traded.reindex(rebalances, method="ffill").fillna(0.0)
     for when, held in positions.iterrows():
-        x = month_end_log_prices(mids, as_of=when)
-        weights = select_positions(model.predict_next(x))
+        weights = select_positions(model.predict_next(month_end_log_prices(mids, as_of=when)))
         np.testing.assert_array_equal(np.sign(held.to_numpy()), np.sign(weights[PAIRS].to_numpy()), err_msg=str(when))
-        # At most one long and one short, each about half the book (leverage 1 split over two).
-        assert (held != 0).sum() <= 2
 
     # Measured on the ECB data (docs/fx_momentum_reversion.md); ranges leave room for small
     # changes in the runtime's fills, none for a broken strategy or runtime.
