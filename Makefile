@@ -27,7 +27,9 @@ lint: $(BIN)/.installed
 typecheck: $(BIN)/.installed
 	@for project in algorithms/*/; do echo "mypy $${project}main.py"; $(BIN)/mypy "$${project}main.py" || exit 1; done
 
+# The report's browser test needs Debian's chromium; the script installs it when missing (as root).
 test: lint typecheck
+	@tools/install-chromium.sh
 	$(BIN)/python -m pytest -n 2 --dist loadfile
 
 bench: $(BIN)/.installed

@@ -20,7 +20,7 @@ EXAMPLES = """examples:
 
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser with every command group registered."""
-    from lean_local import demo, training
+    from lean_local import demo, report, training
     from lean_local.data import cli as data_cli
     from lean_local.engine import cli as engine_cli
 
@@ -32,7 +32,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND")
     subparsers.required = True
-    for group in (demo, data_cli, training, engine_cli):
+    for group in (demo, data_cli, training, engine_cli, report):
         group.register(subparsers)
     return parser
 
