@@ -29,6 +29,7 @@ import itertools
 import json
 import os
 import string
+import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -514,7 +515,6 @@ def _static(rng: np.random.Generator, cfg: SyntheticMarketConfig, n_days: int) -
     renamed = rng.random(n) < cfg.rename_fraction
     names = make_tickers(rng, n + int(renamed.sum()))
     return {
-        "penny": penny,
         "price0": price0,
         "shares0": cap0 / price0,
         "turnover": cfg.turnover_median * np.exp(0.5 * rng.standard_normal(n)),
@@ -590,7 +590,6 @@ def _returns(
         "x": x,
         "idio_var": np.square(sigma[:, 1 + s :]),
         "log_volume": log_volume,
-        "market": market,
         "market_z": market_z,
         "market_var": market_var,
         "sector_var": np.square(sigma[:, 1 : 1 + s]),
@@ -1092,7 +1091,8 @@ def _subset(market: SyntheticMarket, stocks: np.ndarray | None = None, days: sli
 def _progress(total: int, description: str, quiet: bool):
     from tqdm import tqdm
 
-    return tqdm(total=total, desc=description, unit="file", disable=quiet or bool(os.environ.get("CI")))
+    quiet = quiet or bool(os.environ.get("CI")) or not sys.stderr.isatty()
+    return tqdm(total=total, desc=description, unit="file", disable=quiet)
 
 
 def write_market(
@@ -1226,16 +1226,6 @@ generated sub-folders are then replaced. See docs/synthetic.md for the model and
 """
 
 
-def _workspace_data_folder() -> Path:
-    """``data-folder`` of ``lean.json`` in the current directory, else ``data`` (LEAN CLI's default)."""
-    config = Path("lean.json")
-    if config.exists():
-        folder = json.loads(config.read_text(encoding="utf-8")).get("data-folder")
-        if folder:
-            return Path(folder)
-    return Path("data")
-
-
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     """Add the ``synthetic`` command's options to ``parser``."""
     defaults = SyntheticMarketConfig()
@@ -1258,22 +1248,25 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--jobs", type=int, default=defaults.jobs, help="writer processes (default %(default)s)")
     parser.add_argument(
         "--data-folder", type=Path, default=None,
-        help="target folder (default: data-folder of ./lean.json, else ./data)",
+        help="target folder (default: data-folder of the nearest lean.json, else ./data)",
     )
     parser.add_argument("--quiet", action="store_true", help="no progress bar (also off when CI is set)")
 
 
 def run(args: argparse.Namespace) -> int:
     """Run ``lean-local data synthetic`` from parsed arguments; returns the exit code."""
-    import sys
-
     try:
         config = SyntheticMarketConfig(
             n_stocks=args.stocks, years=args.years, start=args.start, seed=args.seed,
             reversal_strength=args.reversal_strength, fx_momentum=args.fx_momentum,
             fx_reversion=args.fx_reversion, jobs=args.jobs,
         )
-        folder = args.data_folder if args.data_folder is not None else _workspace_data_folder()
+        if args.data_folder is not None:
+            folder = args.data_folder
+        else:
+            from lean_local.data.cli import default_data_folder
+
+            folder = default_data_folder()
         market = write_market(folder, config, quiet=args.quiet)
     except (ValueError, FileExistsError) as error:
         print(f"error: {error}", file=sys.stderr)
