@@ -14,11 +14,11 @@ import pytest
 import statsmodels.api as sm
 
 from lean_local.data import formats
+from lean_local.data.formats import equity_sid
 from lean_local.data.synthetic import (
     FX_PAIRS,
     MARKER_FILE,
     SyntheticMarketConfig,
-    equity_sid,
     garch_variance,
     generate_market,
     register,
@@ -110,10 +110,6 @@ def test_same_seed_same_bytes_and_different_seed_differs(small_folder, tmp_path)
     assert set(third) != set(first)  # other tickers
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="formats._write_zip stamps the zip entry with the current time; needs a fixed ZipInfo date_time",
-)
 def test_zip_files_are_byte_identical_across_runs(tmp_path):
     config = SyntheticMarketConfig(n_stocks=3, years=0.1, seed=5, jobs=1)
     write_market(tmp_path / "a", config, quiet=True)

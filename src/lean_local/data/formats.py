@@ -144,10 +144,16 @@ def _write_bytes(path: str | os.PathLike[str], payload: bytes) -> None:
         tmp.write_bytes(payload)
 
 
+# A fixed entry timestamp: the same data must give the same bytes, whenever it is written.
+_ZIP_ENTRY_TIME = (1980, 1, 1, 0, 0, 0)
+
+
 def _write_zip(path: str | os.PathLike[str], entry_name: str, text: str, compresslevel: int) -> None:
     buffer = io.BytesIO()
+    entry = zipfile.ZipInfo(entry_name, date_time=_ZIP_ENTRY_TIME)
+    entry.compress_type = zipfile.ZIP_DEFLATED
     with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED, compresslevel=compresslevel) as archive:
-        archive.writestr(entry_name, text.encode("ascii"))
+        archive.writestr(entry, text.encode("ascii"), compresslevel=compresslevel)
     _write_bytes(path, buffer.getvalue())
 
 

@@ -433,22 +433,6 @@ def make_tickers(rng: np.random.Generator, count: int) -> np.ndarray:
     return tickers[rng.permutation(count)]
 
 
-def equity_sid(ticker: str, first_date: pd.Timestamp) -> str:
-    """LEAN's SecurityIdentifier string of a US equity, e.g. ``"SPY R735QTJ8XC9X"``.
-
-    The properties number packs (OLE automation date of the first listing) x 10^14 + market code
-    (USA = 1) x 100 + security type (Equity = 1), written in base 36 (0-9, A-Z).
-    """
-    oa_days = (pd.Timestamp(first_date).normalize() - pd.Timestamp("1899-12-30")).days
-    value = oa_days * 10**14 + 1 * 100 + 1
-    digits = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ"
-    encoded = ""
-    while value:
-        value, rest = divmod(value, 36)
-        encoded = digits[rest] + encoded
-    return f"{ticker.upper()} {encoded}"
-
-
 def ohlc_from_close(
     rng: np.random.Generator, close: np.ndarray, log_return: np.ndarray, sigma: np.ndarray
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -1147,7 +1131,7 @@ def write_market(
         int(stock): group["date_index"].to_numpy() for stock, group in events.groupby("stock", sort=True)
     }
     sids = np.array(
-        [equity_sid(market.first_tickers[i], market.dates[market.list_index[i]]) for i in range(n)], dtype=object
+        [formats.equity_sid(market.first_tickers[i], market.dates[market.list_index[i]]) for i in range(n)], dtype=object
     )
     order = np.argsort(sids, kind="stable")
 
