@@ -103,15 +103,23 @@ def test_is_open_next_open_previous_close_with_early_close():
     assert pd.isna(opens[2]) and pd.isna(closes[2])
 
 
-def test_forex_week_is_one_session():
+def test_forex_days_are_sessions_with_lean_daily_break():
     entry = M.forex_entry()
     sessions = entry.sessions("2024-01-07", "2024-01-13")
-    assert list(sessions["open"]) == [pd.Timestamp("2024-01-07 17:00")]
-    assert list(sessions["close"]) == [pd.Timestamp("2024-01-12 17:00")]
-    assert entry.next_open("2024-01-08 12:00") == pd.Timestamp("2024-01-14 17:00")
+    assert sessions["open"].iloc[0] == pd.Timestamp("2024-01-07 17:03")
+    assert sessions["close"].iloc[-1] == pd.Timestamp("2024-01-12 16:58")
+    assert entry.next_open("2024-01-08 16:59") == pd.Timestamp("2024-01-08 17:03")
     assert entry.is_open("2024-01-10 03:00")
+    assert not entry.is_open("2024-01-10 17:00")
     assert not entry.is_open("2024-01-13 03:00")
     assert list(entry.trading_days("2024-01-07", "2024-01-13").weekday) == [6, 0, 1, 2, 3, 4]
+
+
+def test_generated_forex_hours_equal_lean_database(lean_data_folder):
+    lean = M.MarketHoursDatabase.from_data_folder(lean_data_folder).get_entry("Forex", "oanda", "EURUSD")
+    ours = M.forex_entry()
+    for weekday in range(7):
+        assert ours.segments[weekday] == lean.segments[weekday]
 
 
 def test_written_database_reads_back(tmp_path):
@@ -123,7 +131,7 @@ def test_written_database_reads_back(tmp_path):
     assert equity_raw["monday"][1] == {"start": "09:30:00", "end": "16:00:00", "state": "market"}
     assert "7/3/2024" in equity_raw["earlyCloses"]
     assert raw["entries"]["Forex-oanda-[*]"]["sunday"] == [
-        {"start": "17:00:00", "end": "1.00:00:00", "state": "market"}
+        {"start": "17:03:00", "end": "1.00:00:00", "state": "market"}
     ]
     db = M.MarketHoursDatabase.from_data_folder(tmp_path)
     equity = db.get_entry("Equity", "usa", "SPY")

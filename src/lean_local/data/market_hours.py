@@ -481,13 +481,19 @@ def us_index_entry(start_year: int = 1998, end_year: int = 2030) -> MarketHoursE
 
 
 def forex_entry() -> MarketHoursEntry:
-    """``Forex-oanda-[*]``: open Sunday 17:00 to Friday 17:00 New York, data in UTC, no holidays."""
-    hour = dt.timedelta(hours=1)
+    """``Forex-oanda-[*]``: LEAN's Oanda hours, data in UTC, no holidays.
+
+    Open Sunday 17:03 to Friday 16:58 New York with a daily break 16:58-17:03: each weekday is its
+    own session, so a market-on-close order fills at that day's close, not Friday's.
+    """
     day = dt.timedelta(days=1)
-    segments: dict[int, list[Segment]] = {i: [Segment(dt.timedelta(0), day, "market")] for i in range(4)}
-    segments[4] = [Segment(dt.timedelta(0), 17 * hour, "market")]
+    close = dt.timedelta(hours=16, minutes=58)
+    reopen = dt.timedelta(hours=17, minutes=3)
+    weekday = [Segment(dt.timedelta(0), close, "market"), Segment(reopen, day, "market")]
+    segments: dict[int, list[Segment]] = {i: list(weekday) for i in range(4)}
+    segments[4] = [Segment(dt.timedelta(0), close, "market")]
     segments[5] = []
-    segments[6] = [Segment(17 * hour, day, "market")]
+    segments[6] = [Segment(reopen, day, "market")]
     return MarketHoursEntry(exchange_time_zone="America/New_York", data_time_zone="UTC", segments=segments)
 
 
