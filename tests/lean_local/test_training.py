@@ -1,0 +1,154 @@
+"""`lean-local train ml_mean_reversion`: point-in-time panel, model choice, export and verified load."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from lean_local.data import formats
+from lean_local.data.synthetic import SyntheticMarketConfig, write_market
+from lean_local.object_store import ObjectStore
+from lean_local.training import AUC_TIE, choose_kind, load_panel, main, store_key
+from shared.ml_training import ModelLoadError, load_models
+
+
+@pytest.fixture(scope="module")
+def market(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("market")
+    write_market(folder, SyntheticMarketConfig(n_stocks=30, years=3, seed=11, jobs=1), quiet=True)
+    return folder
+
+
+def test_store_key_fixed_names():
+    assert store_key("manifest.json") == "ml_mean_reversion/manifest.json"
+    assert store_key("long_model_0123456789ab.joblib") == "ml_mean_reversion/long_model.pkl"
+    assert store_key("short_model_0123456789ab.joblib") == "ml_mean_reversion/short_model.pkl"
+    with pytest.raises(ValueError):
+        store_key("other.bin")
+
+
+def _report(auc_long, auc_short, fit):
+    return {"auc": auc_long, "fit_seconds": fit}, {"auc": auc_short, "fit_seconds": fit}
+
+
+def test_choose_kind_higher_auc_wins_even_if_slower():
+    hist_long, hist_short = _report(0.60, 0.58, 10.0)
+    gbc_long, gbc_short = _report(0.57, 0.56, 1.0)
+    comparison = {"long": {"hist": hist_long, "gbc": gbc_long}, "short": {"hist": hist_short, "gbc": gbc_short}}
+    kind, reason = choose_kind(comparison)
+    assert kind == "hist"
+    assert "higher mean out-of-sample AUC" in reason
+
+
+def test_choose_kind_tie_goes_to_faster():
+    delta = AUC_TIE / 2
+    comparison = {
+        "long": {"hist": {"auc": 0.60, "fit_seconds": 5.0}, "gbc": {"auc": 0.60 + delta, "fit_seconds": 9.0}},
+        "short": {"hist": {"auc": 0.55, "fit_seconds": 5.0}, "gbc": {"auc": 0.55 + delta, "fit_seconds": 9.0}},
+    }
+    kind, reason = choose_kind(comparison)
+    assert kind == "hist"
+    assert "tie" in reason
+
+
+def test_panel_is_point_in_time(market):
+    top_n = 10
+    panel = load_panel(market, top_n=top_n)
+    coarse = formats.read_coarse_range(market, "1900-01-01", "2100-01-01")
+    dates = panel.close.index
+    # Membership on day d is the top 10 (price >= $1) of the coarse file of the previous trading day.
+    for k in (1, 100, len(dates) - 1):
+        previous = coarse[coarse["date"] == dates[k - 1]]
+        previous = previous[previous["close"] >= 1.0].nlargest(top_n, "dollar_volume")
+        expected = {_file_of(market, row.symbol, dates[k - 1]) for row in previous.itertuples()}
+        assert set(panel.membership.columns[panel.membership.iloc[k].to_numpy()]) == expected
+    assert not panel.membership.iloc[0].any()
+    # A stock that delisted inside the window is part of it (no survivorship bias).
+    wide = load_panel(market, top_n=30)
+    delisted = [
+        p.stem for p in (market / "equity" / "usa" / "map_files").glob("*.csv")
+        if formats.read_map_file(p).index[-1] < wide.close.index[-1]
+    ]
+    assert delisted, "the fixture market should hold a delisting"
+    for ticker in delisted:
+        assert wide.membership[ticker].any()
+        last = formats.read_map_file(formats.map_file_path(market, ticker)).index[-1]
+        assert wide.close.loc[wide.close.index > last, ticker].isna().all()
+
+
+def _file_of(folder, ticker, day):
+    """The data file (map file name) whose ticker on ``day`` is ``ticker``: the map-file row in force is
+    the one with the earliest date >= day."""
+    for path in (folder / "equity" / "usa" / "map_files").glob("*.csv"):
+        rows = formats.read_map_file(path)
+        current = rows[rows.index >= day]
+        if len(current) and rows.index[0] <= day and current["ticker"].iloc[0] == ticker.lower():
+            return path.stem
+    raise AssertionError(f"no map file has {ticker} on {day}")
+
+
+def test_panel_prices_are_lean_adjusted(market):
+    panel = load_panel(market, top_n=30)
+    for ticker in panel.close.columns:
+        factor_path = formats.factor_file_path(market, ticker)
+        factors = formats.read_factor_file(factor_path)
+        if (factors["split_factor"] != 1).any():
+            break
+    else:
+        pytest.skip("no split in this synthetic market")
+    bars = formats.read_equity_daily(formats.equity_daily_path(market, ticker))
+    expected = bars["close"] * formats.adjustment_factors(factors, bars.index)
+    got = panel.close[ticker].reindex(bars.index)
+    np.testing.assert_allclose(got.to_numpy(), expected.to_numpy(), rtol=1e-12)
+    np.testing.assert_array_equal(panel.volume[ticker].reindex(bars.index).to_numpy(), bars["volume"].to_numpy())
+
+
+def test_train_command_exports_verified_models(market, tmp_path, capsys):
+    storage, models = tmp_path / "storage", tmp_path / "models"
+    code = main([
+        "train", "ml_mean_reversion", "--data-folder", str(market), "--end", "2011-12-31", "--top-n", "30",
+        "--kinds", "gbc", "--folds", "3", "--permutation-repeats", "1", "--storage", str(storage),
+        "--models-dir", str(models), "--report", str(tmp_path / "report.json"),
+    ])
+    out = capsys.readouterr().out
+    assert code == 0, out
+    assert "chosen: gbc" in out and "(SYNTHETIC)" in out
+    store = ObjectStore(storage)
+    assert sorted(store.keys) == [
+        "ml_mean_reversion/long_model.pkl", "ml_mean_reversion/manifest.json", "ml_mean_reversion/short_model.pkl",
+    ]
+    loaded = load_models(lambda name: store.read_bytes(store_key(name)))
+    assert set(loaded.models) == {"long", "short"}
+    window = loaded.manifest["training_window"]
+    assert window["last_label_date"] <= "2011-12-31"
+    assert loaded.manifest["thresholds"]["long_qpi_below"] == 15.0
+    report = json.loads((tmp_path / "report.json").read_text())
+    for side in ("long", "short"):
+        assert report["events"][side] == int(window[f"n_events_{side}"]) > 0
+        assert 0.0 <= report["comparison"][side]["gbc"]["auc"] <= 1.0
+    # The versioned copy holds the same models, its manifest and a model card.
+    (copy,) = list(models.iterdir())
+    assert (copy / "MODEL_CARD.md").read_text().startswith("# ml_mean_reversion models")
+    copied = load_models(copy)
+    x = pd.DataFrame(np.random.default_rng(0).normal(size=(5, 8)))
+    np.testing.assert_array_equal(copied.probability("long", x), loaded.probability("long", x))
+    # A corrupted model in the store is refused.
+    store.save_bytes("ml_mean_reversion/long_model.pkl", b"not a model")
+    with pytest.raises(ModelLoadError, match="sha256"):
+        load_models(lambda name: store.read_bytes(store_key(name)))
+
+
+def test_train_without_coarse_files_fails_cleanly(tmp_path, capsys):
+    code = main(["train", "ml_mean_reversion", "--data-folder", str(tmp_path), "--storage", str(tmp_path / "s"),
+                 "--no-copy"])
+    assert code == 1
+    assert "no coarse universe files" in capsys.readouterr().err
+    assert not (tmp_path / "s").exists()
+
+
+def test_unknown_project_is_refused(capsys):
+    assert main(["train", "kalman_mean_reversion"]) == 2
+    assert "no training pipeline" in capsys.readouterr().err
