@@ -2,6 +2,8 @@
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from shared.risk import (
     liquidity_cap,
@@ -61,3 +63,33 @@ def test_position_targets_equal_split_with_cap():
         position_targets(1.0, 1e5, [1e8], 0)
     with pytest.raises(ValueError):
         position_targets(1.0, 0.0, [1e8], 1)
+
+
+@settings(max_examples=100, deadline=None)
+@given(
+    scores=st.lists(st.floats(0, 1) | st.just(np.nan), min_size=0, max_size=40),
+    data=st.data(),
+    max_positions=st.integers(0, 10),
+)
+def test_select_entries_equals_sorted_oracle(scores, data, max_positions):
+    eligible = data.draw(st.lists(st.booleans(), min_size=len(scores), max_size=len(scores)))
+    got = select_entries(np.array(scores, dtype=float), np.array(eligible, dtype=bool), max_positions)
+    candidates = [i for i, (s, ok) in enumerate(zip(scores, eligible, strict=True)) if ok and not np.isnan(s)]
+    expected = sorted(candidates, key=lambda i: (-scores[i], i))[:max_positions]
+    assert got.tolist() == expected
+
+
+@settings(max_examples=100, deadline=None)
+@given(
+    target=st.floats(-1e7, 1e7),
+    adv=st.floats(0, 1e9) | st.just(np.nan),
+)
+def test_liquidity_cap_bounds(target, adv):
+    got = float(liquidity_cap([target], [adv])[0])
+    assert abs(got) <= abs(target)
+    assert got == 0.0 or np.sign(got) == np.sign(target)
+    if np.isfinite(adv) and adv > 0:
+        assert abs(got) <= 0.05 * adv * (1 + 1e-15)
+        assert got == pytest.approx(np.sign(target) * min(abs(target), 0.05 * adv))
+    else:
+        assert got == 0.0
