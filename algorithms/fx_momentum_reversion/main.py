@@ -6,6 +6,7 @@ from AlgorithmImports import *
 from shared.fx_factors import (
     MODEL_KEY,
     FxFactorModel,
+    daily_closes_from_history,
     fit_fx_factor_model,
     month_end_log_prices,
     select_positions,
@@ -76,11 +77,7 @@ class FxMomentumReversion(QCAlgorithm):
     def _month_end_log_prices(self, start: datetime, end: datetime) -> pd.DataFrame:
         """Month-end log prices of every completed month between ``start`` and ``end``."""
         history = self.history(list(self._symbols.values()), start, end, Resolution.DAILY)
-        closes = history["close"].unstack(level=0).rename(columns=self._tickers)[PAIRS]
-        # A forex daily bar ends at 00:00 UTC after its day, the evening of that day in New York:
-        # half a day earlier is the bar's own date in either clock.
-        closes.index = (pd.DatetimeIndex(closes.index) - pd.Timedelta(hours=12)).normalize()
-        return month_end_log_prices(closes, as_of=pd.Timestamp(end))
+        return month_end_log_prices(daily_closes_from_history(history, self._tickers), as_of=pd.Timestamp(end))
 
     def _fit(self, end: datetime) -> FxFactorModel:
         """Pooled OLS on every completed month from ``fit_start`` to ``end`` (nothing later)."""

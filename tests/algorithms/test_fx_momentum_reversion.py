@@ -13,7 +13,6 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from lean_local.data import ecb
 from lean_local.data.formats import QUOTE_COLUMNS, forex_daily_path, read_forex_daily, write_forex_daily
 from lean_local.engine.runner import run_backtest
 from shared.fx_factors import MODEL_KEY, fit_fx_factor_model, month_end_log_prices, select_positions
@@ -21,15 +20,6 @@ from shared.fx_factors import MODEL_KEY, fit_fx_factor_model, month_end_log_pric
 ROOT = Path(__file__).resolve().parents[2]
 PROJECT = ROOT / "algorithms" / "fx_momentum_reversion"
 PAIRS = ["EURUSD", "GBPUSD", "USDCAD", "USDJPY"]
-
-
-@pytest.fixture(scope="module")
-def ecb_data_folder(tmp_path_factory) -> Path:
-    """A LEAN data folder holding the four pairs from the ECB history, as ``lean-local data ecb-fx`` writes it."""
-    folder = tmp_path_factory.mktemp("ecb_data")
-    ecb.write_ecb_pairs(folder, PAIRS)
-    ecb.ensure_forex_metadata(folder, PAIRS)
-    return folder
 
 
 def _workspace(folder: Path, data_folder: Path) -> Path:

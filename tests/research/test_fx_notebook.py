@@ -6,22 +6,12 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from lean_local.data import ecb
 from lean_local.data.formats import forex_daily_path, read_forex_daily
 from shared.fx_factors import MODEL_KEY, FxFactorModel, fit_fx_factor_model, month_end_log_prices
 from tests.notebook_runner import ROOT, execute_notebook, make_workspace
 
 NOTEBOOK = ROOT / "research" / "fx_momentum_reversion.ipynb"
 PAIRS = ["EURUSD", "GBPUSD", "USDCAD", "USDJPY"]
-
-
-@pytest.fixture(scope="module")
-def ecb_data_folder(tmp_path_factory) -> Path:
-    """A LEAN data folder holding the four pairs from the ECB history, as ``lean-local data ecb-fx`` writes it."""
-    folder = tmp_path_factory.mktemp("ecb_data")
-    ecb.write_ecb_pairs(folder, PAIRS)
-    ecb.ensure_forex_metadata(folder, PAIRS)
-    return folder
 
 
 def _file_month_ends(data_folder: Path) -> pd.DataFrame:

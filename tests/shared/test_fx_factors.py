@@ -10,6 +10,7 @@ from hypothesis import strategies as st
 from shared.fx_factors import (
     MODEL_KEY,
     FxFactorModel,
+    daily_closes_from_history,
     factor_table,
     fit_fx_factor_model,
     month_end_log_prices,
@@ -240,3 +241,18 @@ def test_on_lean_sample_forex_data(lean_data_folder):
     assert pred.notna().all()
     weights = select_positions(pred)
     assert weights.abs().sum() == pytest.approx(1.0) and (weights != 0).sum() in (1, 2)
+
+
+def test_daily_closes_from_history_labels_bars_by_their_own_date():
+    # LEAN's forex daily bar for UTC day D ends at D+1 00:00 UTC, 19:00 (20:00 in summer) New York on D.
+    ends = pd.to_datetime(["2024-01-01 19:00", "2024-01-02 19:00", "2024-01-02 19:00"])
+    history = pd.DataFrame(
+        {"close": [1.10, 1.11, 150.0]},
+        index=pd.MultiIndex.from_arrays([["eur", "eur", "jpy"], ends], names=["symbol", "time"]),
+    )
+    closes = daily_closes_from_history(history, {"jpy": "USDJPY", "eur": "EURUSD"})
+    assert list(closes.columns) == ["USDJPY", "EURUSD"]
+    assert list(closes.index) == [pd.Timestamp("2024-01-01"), pd.Timestamp("2024-01-02")]
+    assert closes.loc["2024-01-01", "EURUSD"] == 1.10
+    assert closes.loc["2024-01-02", "USDJPY"] == 150.0
+    assert np.isnan(closes.loc["2024-01-01", "USDJPY"])
