@@ -39,6 +39,8 @@ import scipy.stats as sps
 EULER_GAMMA = 0.5772156649015329
 #: Annualization of the daily Sharpe ratios reported beside LEAN's statistics (LEAN's 252 days).
 TRADING_DAYS = 252
+#: How long ``--dask-scheduler`` waits for the scheduler before giving up (a Dask time string).
+SCHEDULER_TIMEOUT = "10s"
 
 EXAMPLES = """examples:
   lean-local optimize algorithms/kalman_mean_reversion \\
@@ -292,7 +294,7 @@ def dask_backend(address: str | None) -> Iterator[None]:
         raise OptimizationError("--dask-scheduler needs dask and distributed: "
                                 "pip install dask==2024.12.1 distributed==2024.12.1") from exc
     try:
-        client = Client(address, timeout="10s")
+        client = Client(address, timeout=SCHEDULER_TIMEOUT)
     except (OSError, TimeoutError) as exc:
         raise OptimizationError(
             f"could not reach the Dask scheduler at {address} ({exc}); start one with `dask scheduler` and "
@@ -384,7 +386,7 @@ def results_table(runs: Sequence[RunSummary], objective: Objective) -> pd.DataFr
                                "feasible": objective.feasible(run)}
         for name, text in run.statistics.items():
             value = parse_statistic(text)
-            row[name] = text if math.isnan(value) and name == "Lowest Capacity Asset" else value
+            row[name] = text if math.isnan(value) else value
         rows.append(row)
     return pd.DataFrame(rows)
 
@@ -887,8 +889,8 @@ def _main(args: argparse.Namespace) -> int:
 
 def format_grid(result: OptimizationResult, objective: Objective, rows: int = 20) -> str:
     """The ranked table (top ``rows``), the best run and the files written."""
-    names = [c for c in result.table.columns if c not in ("state",)]
-    shown = [c for c in names[: names.index("feasible") + 1]]
+    columns = list(result.table.columns)
+    shown = [c for c in columns[: columns.index("feasible") + 1] if c != "state"]
     stats = [objective.target] + [c.statistic for c in objective.constraints if c.statistic != objective.target]
     lines = [result.table[shown + list(dict.fromkeys(stats))].head(rows).to_string(index=False)]
     if result.best is None:
