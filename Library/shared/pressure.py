@@ -37,7 +37,7 @@ VOLUME_WINDOW = 20
 VOLATILITY_WINDOW = 20
 
 # Bytes of float64 a batch window computation may materialise at once: bounds memory on large panels.
-_CHUNK_BYTES = 64 * 2**20
+_CHUNK_BYTES = 16 * 2**20
 
 
 # ---------------------------------------------------------------------------------------------------
