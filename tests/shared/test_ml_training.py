@@ -77,6 +77,26 @@ def test_build_events_matches_features_and_labels():
     assert len(custom) > len(build_events(close, volume))
 
 
+@pytest.mark.parametrize("cut", [60, 100, 150])
+def test_events_read_nothing_after_the_label_horizon(cut):
+    close, volume = simulate_panel(200, 8, effect=0.0, seed=4)
+    before = build_events(close, volume)
+    rng = np.random.default_rng(cut)
+    changed_close, changed_volume = close.copy(), volume.copy()
+    changed_close.iloc[cut + 7 :] *= rng.uniform(0.5, 1.5, changed_close.iloc[cut + 7 :].shape)
+    changed_volume.iloc[cut + 7 :] *= rng.uniform(0.5, 1.5, changed_volume.iloc[cut + 7 :].shape)
+    after = build_events(changed_close, changed_volume)
+    # Events up to `cut` read features up to `cut` and labels up to `cut + 6`: all unchanged.
+    pd.testing.assert_frame_equal(before[before["date_pos"] <= cut], after[after["date_pos"] <= cut])
+    # Sanity (the comparison can fail): the label of the last event by `cut` reads the close 6 days on.
+    last = before[before["date_pos"] <= cut].iloc[-1]
+    moved_close = close.copy()
+    moved_close.iloc[last["date_pos"] + 6] *= 3.0
+    moved = build_events(moved_close, volume)
+    same = (moved["date_pos"] == last["date_pos"]) & (moved["symbol"] == last["symbol"])
+    assert moved.loc[same, "fwd_return"].iloc[0] == pytest.approx(3 * (1 + last["fwd_return"]) - 1)
+
+
 @settings(max_examples=60, deadline=None)
 @given(
     positions=st.lists(st.integers(0, 600), min_size=1, max_size=300),
