@@ -518,7 +518,8 @@ def optimize(project_dir: str | Path, parameters: Sequence[GridParameter], objec
     project, _ = _project(project_dir)
     points = grid_points(parameters)
     width = len(str(len(points)))
-    named = [(f"run-{i + 1:0{width}d}", values, {}) for i, values in enumerate(points)]
+    named: list[tuple[str, dict[str, str], dict[str, str]]] = [
+        (f"run-{i + 1:0{width}d}", values, {}) for i, values in enumerate(points)]
     folder = _new_folder(project, output)
     runs = run_points(project, named, folder, data_folder=data_folder, jobs=jobs)
     table, best, dsr = _evaluate(runs, objective)
@@ -541,7 +542,8 @@ def _write_grid(result: OptimizationResult, parameters: Sequence[GridParameter],
                                                   "statistics": result.best.statistics},
         "deflatedSharpeRatio": _json_number(result.deflated_sharpe),
         "runs": [{"runId": r.run_id, "parameters": r.parameters, "state": r.state,
-                  "feasible": objective.feasible(r), "statistics": r.statistics, "outputDir": r.output_dir}
+                  "feasible": objective.feasible(r), "statistics": r.statistics, "outputDir": r.output_dir,
+                  "seconds": _json_number(r.seconds), "error": r.error}
                  for r in objective.rank(result.runs)],
     }
     json_path.write_text(json.dumps(document, indent=2))
@@ -553,6 +555,13 @@ def _write_grid(result: OptimizationResult, parameters: Sequence[GridParameter],
 
 def _json_number(value: float) -> float | None:
     return None if not math.isfinite(value) else round(value, 6)
+
+
+def _json_clean(value: Any) -> Any:
+    """Floats rounded and NaN as null (JSON has no NaN), through nested dicts."""
+    if isinstance(value, dict):
+        return {k: _json_clean(v) for k, v in value.items()}
+    return _json_number(value) if isinstance(value, float) else value
 
 
 def write_heatmap(table: pd.DataFrame, parameters: Sequence[GridParameter], objective: Objective,
@@ -795,10 +804,7 @@ def _write_walk_forward(result: WalkForwardResult, objective: Objective, folder:
     csv_path, json_path = folder / "walk-forward.csv", folder / "walk-forward.json"
     equity_path, png_path = folder / "walk-forward-equity.csv", folder / "walk-forward.png"
     table.to_csv(csv_path, index=False)
-    clean = {k: (_json_number(v) if isinstance(v, float) else v) for k, v in result.summary.items()}
-    if isinstance(clean.get("inSampleBest"), dict):
-        clean["inSampleBest"] = {k: (_json_number(v) if isinstance(v, float) else v)
-                                 for k, v in clean["inSampleBest"].items()}
+    clean = _json_clean(result.summary)
     json_path.write_text(json.dumps({"summary": clean, "windows": json.loads(table.to_json(orient="records"))},
                                     indent=2))
     result.oos_equity.rename("out_of_sample_growth").to_csv(equity_path, index_label="time")
