@@ -309,8 +309,11 @@ def dask_backend(address: str | None) -> Iterator[None]:
 
 def run_points(project_dir: Path, points: Sequence[tuple[str, dict[str, str], dict[str, str]]],
                output_root: Path, *, data_folder: str | None = None, jobs: int = -1,
-               description: str = "optimize") -> list[RunSummary]:
+               description: str = "optimize", objective: Objective | None = None) -> list[RunSummary]:
     """Run every ``(run_id, grid_values, overrides)`` point in parallel; results in the order of ``points``.
+
+    With ``objective``, its statistic names are checked on the first completed run, so a misspelt
+    ``--target`` stops the optimization after one backtest rather than after all of them.
 
     The backend is joblib's current one: loky processes (``jobs`` of them, -1 = every core), or
     the Dask cluster inside :func:`dask_backend`. Results arrive in completion order and are put
@@ -329,6 +332,9 @@ def run_points(project_dir: Path, points: Sequence[tuple[str, dict[str, str], di
     try:
         for summary in joblib.Parallel(n_jobs=jobs, return_as="generator_unordered")(tasks):
             done[summary.run_id] = summary
+            if objective is not None and summary.completed:
+                objective.validate(summary.statistics)
+                objective = None
             if bar is not None:
                 bar.update()
     finally:
@@ -521,7 +527,7 @@ def optimize(project_dir: str | Path, parameters: Sequence[GridParameter], objec
     named: list[tuple[str, dict[str, str], dict[str, str]]] = [
         (f"run-{i + 1:0{width}d}", values, {}) for i, values in enumerate(points)]
     folder = _new_folder(project, output)
-    runs = run_points(project, named, folder, data_folder=data_folder, jobs=jobs)
+    runs = run_points(project, named, folder, data_folder=data_folder, jobs=jobs, objective=objective)
     table, best, dsr = _evaluate(runs, objective)
     result = OptimizationResult(runs, table, best, dsr, folder)
     result.files = _write_grid(result, parameters, objective, folder, "optimization")
@@ -726,7 +732,7 @@ def walk_forward(project_dir: str | Path, parameters: Sequence[GridParameter], o
     full_dates = {"start_date": params["start_date"], "end_date": params["end_date"]}
     all_points += [(f"full-{i + 1:0{width}d}", v, full_dates) for i, v in enumerate(points)]
     runs = run_points(project, all_points, folder, data_folder=data_folder, jobs=jobs,
-                      description="walk-forward (train)")
+                      description="walk-forward (train)", objective=objective)
     by_id = {r.run_id: r for r in runs}
 
     in_sample_runs = [by_id[f"full-{i + 1:0{width}d}"] for i in range(len(points))]

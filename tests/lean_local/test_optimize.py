@@ -248,7 +248,9 @@ def test_unknown_target_lists_the_statistics(tmp_path):
     project = _workspace(tmp_path)
     small = [opt.GridParameter.parse("lookback", "5", "5", "1")]
     with pytest.raises(opt.OptimizationError, match=r'"Sharp Ratio" is not a LEAN statistic.*Sharpe Ratio'):
-        opt.optimize(project, small, opt.Objective("Sharp Ratio"), output=tmp_path / "o1", jobs=1)
+        opt.optimize(project, GRID, opt.Objective("Sharp Ratio"), output=tmp_path / "o1", jobs=1)
+    # checked on the first finished run: the other five never start
+    assert [p.name for p in (tmp_path / "o1").iterdir()] == ["run-1"]
     with pytest.raises(opt.OptimizationError, match="not numeric"):
         opt.optimize(project, small, opt.Objective("Lowest Capacity Asset"), output=tmp_path / "o2", jobs=1)
 
