@@ -15,12 +15,14 @@ EXAMPLES = """examples:
   lean-local data synthetic --stocks 500 --years 12    a synthetic US market in data/
   lean-local data ecb-fx                               ECB FX rates as LEAN forex files
   lean-local backtest algorithms/fx_momentum_reversion run a project like `lean backtest`
+  lean-local report --project algorithms/fx_momentum_reversion   HTML report of the latest backtest
+  lean-local optimize algorithms/kalman_mean_reversion --parameter entry_z 1 2 0.5
 """
 
 
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser with every command group registered."""
-    from lean_local import demo, report, training
+    from lean_local import demo, optimize, report, training
     from lean_local.data import cli as data_cli
     from lean_local.engine import cli as engine_cli
 
@@ -32,7 +34,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND")
     subparsers.required = True
-    for group in (demo, data_cli, training, engine_cli, report):
+    for group in (demo, data_cli, training, engine_cli, report, optimize):
         group.register(subparsers)
     return parser
 
