@@ -133,6 +133,8 @@ class QCAlgorithm:
     def __init__(self) -> None:
         self._data_folder = Path(os.environ.get("LEAN_DATA_FOLDER", "data"))
         self._mhdb: MarketHoursDatabase | None = None
+        self._hours_cache: dict[int, ExchangeHours] = {}
+        self._session_closes: dict[tuple[int, datetime, datetime], np.ndarray] = {}
         self._feed = feeds.DataFeed()
         self.securities = SecurityManager()
         self.settings = AlgorithmSettings()
@@ -169,6 +171,7 @@ class QCAlgorithm:
         self._mod_warning = False
         self.runtime_statistics: dict[str, str] = {}
         self._moo_warned = False
+        self._sizing_warned = False
         self._moc_warned = False
 
     # ------------------------------------------------------------------------------------------
@@ -189,7 +192,12 @@ class QCAlgorithm:
             return always_open_hours()
         kind = {SecurityType.EQUITY: "Equity", SecurityType.FOREX: "Forex", SecurityType.INDEX: "Index"}[
             symbol.security_type]
-        return hours_from_entry(self._hours_db.get_entry(kind, symbol.market, symbol.value))
+        entry = self._hours_db.get_entry(kind, symbol.market, symbol.value)
+        # securities sharing a database entry (every [*] equity) share one hours object
+        hours = self._hours_cache.get(id(entry))
+        if hours is None:
+            hours = self._hours_cache[id(entry)] = hours_from_entry(entry)
+        return hours
 
     def _hours_for(self, symbol: Any) -> ExchangeHours:
         if symbol in self.securities:
@@ -355,7 +363,8 @@ class QCAlgorithm:
         security = self._new_security(symbol, hours, SymbolProperties(), resolution, mode, leverage)
 
         def load() -> feeds.SubscriptionData:
-            return feeds.load_equity(self._data_folder, symbol, security.data_normalization_mode, hours.session_times)
+            return feeds.load_equity(self._data_folder, symbol, security.data_normalization_mode, hours.session_times,
+                                     hours.key)
 
         security._fill_forward = fill_forward
         self._subscribe(security, load)
@@ -412,9 +421,9 @@ class QCAlgorithm:
         quote = self.portfolio.cash_book.ensure(properties.quote_currency)
         security = Security(symbol, column, self._feed, Exchange(hours, self._feed.clock), properties, quote,
                             self.portfolio, resolution, mode, leverage if leverage and leverage > 0 else None)
-        self._apply_brokerage(security)
         self.securities._add(security)
         self.portfolio._register(security)
+        self._apply_brokerage(security)
         return security
 
     def _subscribe(self, security: Security, loader: Callable[[], feeds.SubscriptionData]) -> None:
@@ -428,8 +437,12 @@ class QCAlgorithm:
         closes = None
         if getattr(security, "_fill_forward", False):
             hours = security.exchange.hours
-            days = hours.trading_days(self._run_start.date(), self.end_date.date())
-            closes = hours.session_times(days)[1] if len(days) else np.empty(0, dtype=np.int64)
+            key = (id(hours), self._run_start, self.end_date)
+            closes = self._session_closes.get(key)
+            if closes is None:
+                days = hours.trading_days(self._run_start.date(), self.end_date.date())
+                closes = hours.session_times(days)[1] if len(days) else np.empty(0, dtype=np.int64)
+                self._session_closes[key] = closes
         data.emit_times = feeds.emission_times(data, closes, int(pd.Timestamp(self.end_date).value))
         column = self._feed.add(data, visible_from)
         if column != security._column:
@@ -613,8 +626,10 @@ class QCAlgorithm:
     def calculate_order_quantity(self, symbol: Any, target: float) -> float:
         security = self._security_for_order(symbol)
         quantity, reason = self._order_quantity(security, target)
-        if reason and quantity == 0:
-            self.debug(reason)
+        if reason and quantity == 0 and not self._sizing_warned:
+            # LEAN sends this warning once (PortfolioTarget.MinimumOrderMarginPercentageWarningSent)
+            self._sizing_warned = True
+            self.debug(f"{reason}. This warning is shown once.")
         return quantity
 
     def set_holdings(self, symbol: Any, percentage: float | None = None, liquidate_existing_holdings: bool = False,

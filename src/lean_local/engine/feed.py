@@ -18,10 +18,13 @@ A bar is only visible to the algorithm once the clock reaches its ``end_time``.
 
 from __future__ import annotations
 
+import functools
+import hashlib
 import logging
+import os
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 
 import numpy as np
@@ -66,6 +69,66 @@ class SubscriptionData:
         return len(self.end_time)
 
 
+def _cache_dir() -> Path | None:
+    """Where parsed data files are kept between runs: ``LEAN_LOCAL_CACHE`` (empty or ``0``
+    disables), else ``~/.cache/lean_local/parsed``."""
+    value = os.environ.get("LEAN_LOCAL_CACHE")
+    if value is not None and value.strip() in ("", "0"):
+        return None
+    return Path(value) if value else Path.home() / ".cache" / "lean_local" / "parsed"
+
+
+def cached_read(reader: Callable[[Path], pd.DataFrame], path: Path) -> pd.DataFrame:
+    """``reader(path)``, memoized on disk by the file's path, size and modification time.
+
+    Parsing LEAN's zips and csv files costs tens of milliseconds a file; a run over hundreds of
+    symbols reads the parsed columns back from one ``.npy`` record array per file instead (no
+    pickle). Only files that parsed without error are cached, so validation
+    (``DataFormatError``) still happens on every change of a file.
+    """
+    folder = _cache_dir()
+    if folder is None:
+        return reader(path)
+    stat = os.stat(path)
+    key = f"{reader.__name__}|{os.path.abspath(path)}|{stat.st_size}|{stat.st_mtime_ns}"
+    target = folder / f"{hashlib.sha1(key.encode()).hexdigest()}.npy"
+    if target.exists():
+        try:
+            stored = np.load(target, allow_pickle=False)
+            names = [n for n in stored.dtype.names if n != "__index__"]
+            return pd.DataFrame({n: stored[n] for n in names},
+                                index=pd.DatetimeIndex(stored["__index__"].view("datetime64[ns]"), name="date"))
+        except (OSError, ValueError, KeyError, TypeError):
+            pass  # unreadable cache entry: parse again and overwrite it
+    frame = reader(path)
+    try:
+        fields = [("__index__", "i8")]
+        for name in frame.columns:
+            column = frame[name]
+            if column.dtype == object:
+                width = max(1, int(column.astype(str).str.len().max() or 1))
+                fields.append((str(name), f"U{width}"))
+            else:
+                fields.append((str(name), column.dtype.str))
+        record = np.empty(len(frame), dtype=fields)
+        record["__index__"] = pd.DatetimeIndex(frame.index).asi8
+        for name in frame.columns:
+            record[str(name)] = frame[name].to_numpy()
+    except (ValueError, TypeError) as error:
+        log.debug("parsed-data cache not written (%s)", error)
+        return frame
+    _save(target, record)
+    return frame
+
+
+_EPOCH = datetime(1970, 1, 1)
+
+
+def ns_to_datetime(ns: int) -> datetime:
+    """int64 nanoseconds since the epoch -> naive datetime (microsecond precision)."""
+    return _EPOCH + timedelta(microseconds=ns // 1000)
+
+
 def _empty(symbol: Symbol, kind: str) -> SubscriptionData:
     names = TRADE_FIELDS + (QUOTE_FIELDS if kind == "quote" else ()) + (("value",) if kind == "custom" else ())
     empty = np.empty(0, dtype=np.int64)
@@ -77,6 +140,17 @@ def _local_ns(utc_index: pd.DatetimeIndex) -> np.ndarray:
     return utc_index.tz_localize("UTC").tz_convert(NEW_YORK).tz_localize(None).asi8
 
 
+@functools.lru_cache(maxsize=8192)
+def _map_rows_cached(path: Path, size: int, mtime_ns: int) -> pd.DataFrame:
+    return cached_read(formats.read_map_file, path)
+
+
+def _map_rows(path: Path) -> pd.DataFrame | None:
+    """A map file's rows (memoized per process by path, size and mtime); None without a file."""
+    st = _stat(path)
+    return None if st is None else _map_rows_cached(path, st.st_size, st.st_mtime_ns)
+
+
 def _map_segments(data_folder: Path, ticker: str) -> tuple[list[tuple[pd.Timestamp | None, pd.Timestamp, str]],
                                                            pd.Timestamp | None]:
     """Ticker segments ``(first_date, last_date, ticker)`` from the map file, and the delisting date.
@@ -85,10 +159,9 @@ def _map_segments(data_folder: Path, ticker: str) -> tuple[list[tuple[pd.Timesta
     belong to no one (an older company that used the ticker), as LEAN starts the security there.
     A missing map file means one segment covering everything.
     """
-    path = formats.map_file_path(data_folder, ticker)
-    if not path.exists():
+    rows = _map_rows(formats.map_file_path(data_folder, ticker))
+    if rows is None:
         return [(None, pd.Timestamp.max, ticker.lower())], None
-    rows = formats.read_map_file(path)
     dates = list(rows.index)
     segments = []
     for i, (date, mapped) in enumerate(zip(dates, rows["ticker"], strict=True)):
@@ -100,20 +173,46 @@ def _map_segments(data_folder: Path, ticker: str) -> tuple[list[tuple[pd.Timesta
 
 
 def load_equity(data_folder: Path, symbol: Symbol, normalization: DataNormalizationMode,
-                session_times: Callable[[pd.DatetimeIndex], tuple[np.ndarray, np.ndarray]]) -> SubscriptionData:
+                session_times: Callable[[pd.DatetimeIndex], tuple[np.ndarray, np.ndarray]],
+                calendar_key: str = "") -> SubscriptionData:
     """Read a US equity's daily bars through its map file, adjust them, and time-stamp them.
 
-    ``session_times(dates)`` gives the market open and close (int64 ns, New York) of each date.
+    ``session_times(dates)`` gives the market open and close (int64 ns, New York) of each date;
+    ``calendar_key`` identifies that calendar for the on-disk cache of the finished columns.
     A missing data file logs a warning and yields no data, as LEAN.
     """
     data_folder = Path(data_folder)
     segments, delisted = _map_segments(data_folder, symbol.value)
+    factor_path = formats.factor_file_path(data_folder, symbol.value)
+    use_factors = normalization != DataNormalizationMode.RAW and factor_path.exists()
+    sources = [formats.map_file_path(data_folder, symbol.value)] + [
+        formats.equity_daily_path(data_folder, t) for t in dict.fromkeys(t for _, _, t in segments)]
+    if use_factors:
+        sources.append(factor_path)
+    folder = _cache_dir()
+    target = None
+    if folder is not None and calendar_key:
+        stats = [f"{p}:{st.st_size}:{st.st_mtime_ns}" for p in sources if (st := _stat(p)) is not None]
+        key = f"equity-v1|{symbol.value}|{int(normalization)}|{calendar_key}|" + "|".join(stats)
+        target = folder / f"{hashlib.sha1(key.encode()).hexdigest()}.npy"
+        if target.exists():
+            try:
+                stored = np.load(target, allow_pickle=False)
+                fields = {n: np.ascontiguousarray(stored[n]) for n in TRADE_FIELDS}
+                return SubscriptionData(symbol, "trade", np.ascontiguousarray(stored["time"]),
+                                        np.ascontiguousarray(stored["end_time"]), fields,
+                                        np.ascontiguousarray(stored["factor"]), delisted)
+            except (OSError, ValueError, KeyError, TypeError):
+                pass
     frames = []
+    files: dict[str, pd.DataFrame] = {}
     for first, last, ticker in segments:
         path = formats.equity_daily_path(data_folder, ticker)
-        if not path.exists():
-            continue
-        frame = formats.read_equity_daily(path)
+        if ticker not in files:
+            if not path.exists():
+                continue
+            files[ticker] = cached_read(formats.read_equity_daily, path)
+        frame = files[ticker]
         lo = first if first is not None else frame.index[0] if len(frame) else None
         if lo is None:
             continue
@@ -122,17 +221,41 @@ def load_equity(data_folder: Path, symbol: Symbol, normalization: DataNormalizat
         log.warning("no data file for %s in %s (equity/usa/daily): the subscription gets no data",
                     symbol.value, data_folder)
         return _empty(symbol, "trade")
-    frame = pd.concat(frames)
-    frame = frame[~frame.index.duplicated(keep="last")].sort_index()
-    factor_path = formats.factor_file_path(data_folder, symbol.value)
+    frame = frames[0] if len(frames) == 1 else pd.concat(frames)
+    if len(frames) > 1:
+        frame = frame[~frame.index.duplicated(keep="last")].sort_index()
     factors = np.ones(len(frame))
-    if normalization != DataNormalizationMode.RAW and factor_path.exists():
-        factors = formats.adjustment_factors(formats.read_factor_file(factor_path), frame.index)
+    if use_factors:
+        factors = formats.adjustment_factors(cached_read(formats.read_factor_file, factor_path), frame.index)
     fields = {name: frame[name].to_numpy(dtype=np.float64) * (factors if name != "volume" else 1.0)
               for name in TRADE_FIELDS}
     opens, closes = session_times(pd.DatetimeIndex(frame.index))
     data = SubscriptionData(symbol, "trade", opens, closes, fields, factors, delisted)
+    if target is not None:
+        record = np.empty(len(frame), dtype=[("time", "i8"), ("end_time", "i8"), ("factor", "f8")]
+                          + [(n, "f8") for n in TRADE_FIELDS])
+        record["time"], record["end_time"], record["factor"] = opens, closes, factors
+        for name in TRADE_FIELDS:
+            record[name] = fields[name]
+        _save(target, record)
     return data
+
+
+def _stat(path: Path) -> os.stat_result | None:
+    try:
+        return os.stat(path)
+    except OSError:
+        return None
+
+
+def _save(target: Path, record: np.ndarray) -> None:
+    try:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        tmp = target.parent / f"{target.stem}.{os.getpid()}.tmp.npy"
+        np.save(tmp, record, allow_pickle=False)
+        os.replace(tmp, target)
+    except OSError as error:
+        log.debug("parsed-data cache not written (%s)", error)
 
 
 def load_index(data_folder: Path, symbol: Symbol,
@@ -143,7 +266,7 @@ def load_index(data_folder: Path, symbol: Symbol,
     if not path.exists():
         log.warning("no data file %s: the subscription gets no data", path)
         return _empty(symbol, "trade")
-    frame = formats.read_index_daily(path)
+    frame = cached_read(formats.read_index_daily, path)
     fields = {name: frame[name].to_numpy(dtype=np.float64) for name in TRADE_FIELDS}
     opens, closes = session_times(pd.DatetimeIndex(frame.index))
     return SubscriptionData(symbol, "trade", opens, closes, fields, np.ones(len(frame)), fill_forward=False)
@@ -155,7 +278,7 @@ def load_forex(data_folder: Path, symbol: Symbol) -> SubscriptionData:
     if not path.exists():
         log.warning("no data file %s: the subscription gets no data", path)
         return _empty(symbol, "quote")
-    frame = formats.read_forex_daily(path)
+    frame = cached_read(formats.read_forex_daily, path)
     days = pd.DatetimeIndex(frame.index).normalize()
     fields = {name: frame[name].to_numpy(dtype=np.float64) for name in QUOTE_FIELDS}
     for part in ("open", "high", "low", "close"):
@@ -205,11 +328,11 @@ class BarView:
         start = int(self._sub.time[self._i])
         if self._end is not None:  # fill-forward copies move in time, as LEAN's cloned bars
             start += self._end - int(self._sub.end_time[self._i])
-        return pd.Timestamp(start).to_pydatetime()
+        return ns_to_datetime(start)
 
     @property
     def end_time(self) -> datetime:
-        return pd.Timestamp(self._end if self._end is not None else int(self._sub.end_time[self._i])).to_pydatetime()
+        return ns_to_datetime(self._end if self._end is not None else int(self._sub.end_time[self._i]))
 
     @property
     def bid(self) -> _Side:
@@ -395,7 +518,7 @@ class DataFeed:
             return False
         self.step += 1
         now = int(self.panel.grid[self.step])
-        self.clock.time = pd.Timestamp(now).to_pydatetime()
+        self.clock.time = ns_to_datetime(now)
         n = len(self.panel.subs)
         emitted = self.panel.emit[self.step, :n] > 0
         self._last_end[:n][emitted] = now
@@ -483,9 +606,8 @@ def security_identifier(data_folder: Path, symbol: Symbol) -> str:
     """
     ticker, first = symbol.value, None
     if symbol.security_type == SecurityType.EQUITY:
-        path = formats.map_file_path(data_folder, symbol.value)
-        if path.exists():
-            rows = formats.read_map_file(path)
+        rows = _map_rows(formats.map_file_path(data_folder, symbol.value))
+        if rows is not None:
             ticker, first = str(rows["ticker"].iloc[0]).upper(), rows.index[0]
     days = (first - _OA_EPOCH).days if first is not None else 0
     properties = days * _DAYS_OFFSET + _MARKET_CODES.get(symbol.market, 0) * _MARKET_OFFSET + int(symbol.security_type)

@@ -108,19 +108,27 @@ class SecurityPortfolioManager:
         self.realized_profit = np.zeros(0)
         self.fees_paid = np.zeros(0)
         self._multiplier = np.zeros(0)
+        self._leverage = np.zeros(0)
         self._cash_based = np.zeros(0, dtype=bool)  # forex: value is carried in the cash book
         self._quote: list[Cash] = []
         self._by_column: list[Security] = []
         self.total_fees = 0.0
         self.transaction_record: dict[datetime, float] = defaultdict(float)
         self.total_sale_volume = 0.0
+        # the portfolio value is asked for many times per step (sizing every target of a rebalance):
+        # cache it per (step, book version); fills, cash changes and rate updates bump the version
+        self._version = 0
+        self._tpv_key: tuple[int, int] | None = None
+        self._tpv = 0.0
+        self._margin_key: tuple[int, int] | None = None
+        self._margin = 0.0
 
     # --- registration -------------------------------------------------------------------------
     def _register(self, security: Security) -> None:
         j = security._column
         if j >= self._cap:
             new_cap = max(16, 2 * self._cap, j + 1)
-            for name in ("quantity", "average_price", "realized_profit", "fees_paid", "_multiplier"):
+            for name in ("quantity", "average_price", "realized_profit", "fees_paid", "_multiplier", "_leverage"):
                 arr = np.zeros(new_cap)
                 arr[: self._cap] = getattr(self, name)
                 setattr(self, name, arr)
@@ -129,6 +137,7 @@ class SecurityPortfolioManager:
             self._cash_based = cb
             self._cap = new_cap
         self._multiplier[j] = security.symbol_properties.contract_multiplier
+        self._leverage[j] = security.leverage
         self._cash_based[j] = security.type == SecurityType.FOREX
         while len(self._quote) <= j:
             self._quote.append(self.cash_book["USD"])
@@ -163,8 +172,14 @@ class SecurityPortfolioManager:
         """Signed holdings value per column in account currency."""
         n = len(self._by_column)
         prices = self._feed.current_closes(n)
+        if all(c.symbol == "USD" for c in self.cash_book.values()):
+            return self.quantity[:n] * prices * self._multiplier[:n]
         conv = np.fromiter((c.conversion_rate for c in self._quote), dtype=np.float64, count=n)
         return self.quantity[:n] * prices * conv * self._multiplier[:n]
+
+    def invalidate(self) -> None:
+        """Forget the cached portfolio value (cash, holdings or rates changed)."""
+        self._version += 1
 
     @property
     def cash(self) -> float:
@@ -174,9 +189,13 @@ class SecurityPortfolioManager:
     @property
     def total_portfolio_value(self) -> float:
         """Cash book value plus the value of non-forex holdings (forex value sits in the cash book)."""
-        n = len(self._by_column)
-        values = self._values()
-        return self.cash_book.total_value_in_account_currency + float(values[~self._cash_based[:n]].sum())
+        key = (self._feed.step, self._version)
+        if key != self._tpv_key:
+            n = len(self._by_column)
+            values = self._values()
+            self._tpv = self.cash_book.total_value_in_account_currency + float(values[~self._cash_based[:n]].sum())
+            self._tpv_key = key
+        return self._tpv
 
     @property
     def total_holdings_value(self) -> float:
@@ -208,9 +227,12 @@ class SecurityPortfolioManager:
 
     @property
     def total_margin_used(self) -> float:
-        n = len(self._by_column)
-        leverage = np.array([s.leverage for s in self._by_column])
-        return float((np.abs(self._values()) / leverage).sum()) if n else 0.0
+        key = (self._feed.step, self._version)
+        if key != self._margin_key:
+            n = len(self._by_column)
+            self._margin = float((np.abs(self._values()) / self._leverage[:n]).sum()) if n else 0.0
+            self._margin_key = key
+        return self._margin
 
     @property
     def margin_remaining(self) -> float:
@@ -227,6 +249,7 @@ class SecurityPortfolioManager:
         return remaining
 
     def set_cash(self, amount: float, currency: str = "USD", conversion_rate: float | None = None) -> None:
+        self.invalidate()
         cash = self.cash_book.ensure(currency)
         cash.amount = float(amount)
         if conversion_rate is not None:
@@ -236,6 +259,7 @@ class SecurityPortfolioManager:
     def process_fill(self, security: Security, fill_price: float, fill_quantity: float, fee: OrderFee,
                      time: datetime) -> float:
         """Apply a fill; returns the fee in account currency."""
+        self.invalidate()
         j = security._column
         mult = security.symbol_properties.contract_multiplier
         conv = security.quote_currency.conversion_rate
@@ -351,6 +375,7 @@ class TransactionManager:
         self._orders: dict[int, Order] = {}
         self._tickets: dict[int, OrderTicket] = {}
         self._open: dict[int, Order] = {}
+        self._open_by_symbol: dict[str, dict[int, Order]] = defaultdict(dict)
         self.fills: list[dict] = []
         self.events: list[OrderEvent] = []
         self._next_id = 1
@@ -370,18 +395,30 @@ class TransactionManager:
         return [o for o in self._orders.values() if filter is None or filter(o)]
 
     def get_open_orders(self, symbol: str | None = None) -> list[Order]:
-        return [o for o in self._open.values() if symbol is None or o.symbol == symbol]
+        if symbol is None:
+            return list(self._open.values())
+        return list(self._open_by_symbol.get(symbol, {}).values())
 
     def get_open_order_tickets(self, symbol: Any = None) -> list[OrderTicket]:
         if callable(symbol):
             return [self._tickets[i] for i in self._open if symbol(self._tickets[i])]
-        return [self._tickets[i] for i, o in self._open.items() if symbol is None or o.symbol == symbol]
+        if symbol is None:
+            return [self._tickets[i] for i in self._open]
+        return [self._tickets[i] for i in self._open_by_symbol.get(symbol, {})]
 
     def get_order_tickets(self, filter: Callable[[OrderTicket], bool] | None = None) -> list[OrderTicket]:
         return [t for t in self._tickets.values() if filter is None or filter(t)]
 
     def get_open_orders_remaining_quantity(self, symbol: str) -> float:
-        return float(sum(self._tickets[i].quantity_remaining for i, o in self._open.items() if o.symbol == symbol))
+        return float(sum(self._tickets[i].quantity_remaining for i in self._open_by_symbol.get(symbol, {})))
+
+    def _set_open(self, order: Order) -> None:
+        self._open[order.id] = order
+        self._open_by_symbol[order.symbol][order.id] = order
+
+    def _close(self, order: Order) -> None:
+        del self._open[order.id]
+        del self._open_by_symbol[order.symbol][order.id]
 
     def cancel_open_orders(self, symbol: str | None = None, tag: str | None = None) -> list[OrderTicket]:
         tickets = self.get_open_order_tickets(symbol)
@@ -414,9 +451,12 @@ class TransactionManager:
             algo.error(f"Order Error: id: {order.id}, Error executing margin models: {error}")
             return ticket
         order.status = OrderStatus.SUBMITTED
-        self._open[order.id] = order
+        self._set_open(order)
         self._event(order, OrderStatus.SUBMITTED)
-        self._try_fill(order)
+        # only a market order can fill at its own submission time: every other type needs a bar that
+        # ends (or a close that comes) after the order time, which the current bar cannot be
+        if order.type == OrderType.MARKET:
+            self._try_fill(order)
         return ticket
 
     def _pre_order_checks(self, security: Security, order: Order) -> str | None:
@@ -488,7 +528,7 @@ class TransactionManager:
     def cancel_order(self, order: Order, tag: str | None = None) -> OrderResponse:
         if order.id not in self._open:
             return OrderResponse(False, f"Unable to cancel order with id {order.id}: it is not open")
-        del self._open[order.id]
+        self._close(order)
         order.status = OrderStatus.CANCELED
         order.canceled_time = self._algorithm.time
         if tag is not None:
@@ -513,12 +553,12 @@ class TransactionManager:
         price, message = result
         error = self._buying_power_error(security, order)
         if error is not None:
-            del self._open[order.id]
+            self._close(order)
             order.status = OrderStatus.INVALID
             self._event(order, OrderStatus.INVALID, message=error)
             algo.error(f"Order Error: id: {order.id}, {error}")
             return
-        del self._open[order.id]
+        self._close(order)
         self._complete_fill(security, order, price, message)
 
     def _complete_fill(self, security: Security, order: Order, price: float, message: str) -> None:

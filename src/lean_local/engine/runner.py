@@ -213,6 +213,8 @@ class BacktestLoop:
                 self._refresh_delistings()
             for cash in cashes:
                 cash.update()
+            if cashes:
+                algo.portfolio.invalidate()
             if warm and not algo._warming_up:
                 warm = False
                 self.start_equity = algo.portfolio.total_portfolio_value
@@ -229,7 +231,9 @@ class BacktestLoop:
             columns = feed.emitted_columns()
             if len(columns):
                 self.data_points += len(columns)
-                current = Slice(now, columns, algo.portfolio._by_column)
+                n = len(feed.subs)
+                current = Slice(now, columns, algo.portfolio._by_column, algo.securities,
+                                feed.panel.emit[feed.step, :n] > 0)
                 algo._current_slice = current
                 algo.on_data(current)
             if getattr(algo, "_quit", False):

@@ -7,6 +7,7 @@ account: equity 2, forex 50, index and custom data 1.
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
@@ -45,6 +46,13 @@ class ExchangeHours:
 
     def day_segments(self, day: date) -> list[tuple[timedelta, timedelta]]:
         """The regular-market segments of ``day`` with early closes and late opens applied."""
+        memo = self.__dict__.setdefault("_segments_memo", {})
+        found = memo.get(day)
+        if found is None:
+            found = memo[day] = self._day_segments(day)
+        return found
+
+    def _day_segments(self, day: date) -> list[tuple[timedelta, timedelta]]:
         if self.always_open:
             return [(timedelta(0), timedelta(days=1))]
         if day in self.holidays:
@@ -95,26 +103,70 @@ class ExchangeHours:
             day += timedelta(days=1)
         raise ValueError(f"no market close within 30 days after {moment}")
 
+    @property
+    def key(self) -> str:
+        """A fingerprint of these hours (for caches of data timed by them)."""
+        cached = self.__dict__.get("_key")
+        if cached is None:
+            text = repr((sorted(self.segments.items()), sorted(self.holidays), sorted(self.early_closes.items()),
+                         sorted(self.late_opens.items()), self.always_open))
+            cached = self.__dict__["_key"] = hashlib.sha1(text.encode()).hexdigest()
+        return cached
+
+    def _calendar(self, days: pd.DatetimeIndex) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Vectorized sessions of ``days`` (midnights): (has session, open offset ns, close offset ns).
+
+        Regular hours by weekday, holidays removed, early closes and late opens applied.
+        """
+        weekday = days.weekday.to_numpy()
+        reg = [self.segments.get(w, []) for w in range(7)]
+        has_week = np.array([bool(segs) for segs in reg])
+        reg_open = np.array([segs[0][0] // timedelta(microseconds=1) * 1000 if segs else 0 for segs in reg],
+                            dtype=np.int64)
+        reg_close = np.array([segs[-1][1] // timedelta(microseconds=1) * 1000 if segs else 0 for segs in reg],
+                             dtype=np.int64)
+        if self.always_open:
+            n = len(days)
+            return np.ones(n, dtype=bool), np.zeros(n, dtype=np.int64), np.full(n, 86_400 * 10**9, dtype=np.int64)
+        has = has_week[weekday]
+        if self.holidays:
+            holidays = pd.DatetimeIndex(sorted(self.holidays)).asi8
+            has &= ~np.isin(days.asi8, holidays)
+        opens = reg_open[weekday].copy()
+        closes = reg_close[weekday].copy()
+        positions = {d: i for i, d in enumerate(days.asi8.tolist())} if (self.early_closes or self.late_opens) else {}
+        for day, offset in self.early_closes.items():
+            i = positions.get(pd.Timestamp(day).value)
+            if i is not None:
+                closes[i] = min(closes[i], offset // timedelta(microseconds=1) * 1000)
+        for day, offset in self.late_opens.items():
+            i = positions.get(pd.Timestamp(day).value)
+            if i is not None:
+                opens[i] = max(opens[i], offset // timedelta(microseconds=1) * 1000)
+        return has, opens, closes
+
     def trading_days(self, start: date, end: date) -> pd.DatetimeIndex:
         """Trading days in ``[start, end]``."""
         days = pd.date_range(pd.Timestamp(start).normalize(), pd.Timestamp(end).normalize(), freq="D")
-        keep = np.fromiter((self.is_trading_day(d.date()) for d in days), dtype=bool, count=len(days))
-        return days[keep]
+        has, _, _ = self._calendar(days)
+        return days[has]
 
     def session_times(self, dates: pd.DatetimeIndex) -> tuple[np.ndarray, np.ndarray]:
         """Open and close (int64 ns, New York) of each date's session. A date without a session (a
         bar on a holiday) gets its weekday's regular hours, or the first weekday's."""
-        days = pd.DatetimeIndex(dates).normalize()
-        opens = np.empty(len(days), dtype=np.int64)
-        closes = np.empty(len(days), dtype=np.int64)
-        regular = {w: (segs[0][0], segs[-1][1]) for w, segs in self.segments.items() if segs}
-        fallback = next(iter(regular.values()), (timedelta(0), timedelta(days=1)))
-        for i, d in enumerate(days):
-            key = d.date()
-            s = self.session(key) or regular.get(key.weekday(), fallback)
-            opens[i] = (d + s[0]).value
-            closes[i] = (d + s[1]).value
-        return opens, closes
+        raw = pd.DatetimeIndex(dates).asi8
+        days = pd.DatetimeIndex(raw - raw % (86_400 * 10**9))
+        has, opens, closes = self._calendar(days)
+        if not has.all():
+            regular = [(segs[0][0], segs[-1][1]) for w, segs in sorted(self.segments.items()) if segs]
+            fallback = regular[0] if regular else (timedelta(0), timedelta(days=1))
+            weekday = days.weekday.to_numpy()
+            for i in np.flatnonzero(~has):
+                segs = self.segments.get(int(weekday[i]))
+                o, c = (segs[0][0], segs[-1][1]) if segs else fallback
+                opens[i] = o // timedelta(microseconds=1) * 1000
+                closes[i] = c // timedelta(microseconds=1) * 1000
+        return days.asi8 + opens, days.asi8 + closes
 
 
 def hours_from_entry(entry: Any) -> ExchangeHours:
@@ -342,6 +394,8 @@ class Security:
 
     def set_leverage(self, leverage: float) -> None:
         self.leverage = float(leverage)
+        self._portfolio._leverage[self._column] = self.leverage
+        self._portfolio.invalidate()
 
     def set_data_normalization_mode(self, mode: DataNormalizationMode) -> None:
         self._feed.set_normalization(self, mode)

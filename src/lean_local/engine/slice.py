@@ -142,13 +142,21 @@ class DataDictionary(dict):
 
 
 class Slice:
-    """The data of one time step (LEAN ``Slice``): materialized on access."""
+    """The data of one time step (LEAN ``Slice``): bars are materialized on access.
+
+    ``contains_key`` and ``slice[symbol]`` touch only that symbol; ``keys()``, ``values()``,
+    ``bars`` and iteration build every bar of the step.
+    """
 
     def __init__(self, time: datetime, columns: np.ndarray, securities_by_column: list[Any],
+                 securities: Any = None, emitted: np.ndarray | None = None,
                  delistings: dict | None = None) -> None:
         self.time = time
         self._columns = columns
         self._by_column = securities_by_column
+        self._securities = securities
+        self._emitted = emitted
+        self._one: dict[str, Any] = {}
         self._all: DataDictionary | None = None
         self._bars: DataDictionary | None = None
         self._quotes: DataDictionary | None = None
@@ -158,22 +166,48 @@ class Slice:
         self.dividends = DataDictionary()
         self.symbol_changed_events = DataDictionary()
 
+    @staticmethod
+    def _make(security: Any) -> tuple[str, Any] | None:
+        view = security.last_bar()
+        if view is None:
+            return None
+        kind = security._feed.subs[security._column].kind
+        if kind == "trade":
+            return kind, TradeBar._from_view(security.symbol, view)
+        if kind == "quote":
+            return kind, QuoteBar._from_view(security.symbol, view)
+        return kind, CustomData(security.symbol, view)
+
     def _build(self) -> None:
         all_, bars, quotes, custom = DataDictionary(), DataDictionary(), DataDictionary(), DataDictionary()
+        targets = {"trade": bars, "quote": quotes, "custom": custom}
         for column in self._columns.tolist():
             security = self._by_column[column]
-            view = security.last_bar()
-            if view is None:
+            made = self._make(security)
+            if made is None:
                 continue
-            kind = security._feed.subs[column].kind
-            if kind == "trade":
-                obj = bars[security.symbol] = TradeBar._from_view(security.symbol, view)
-            elif kind == "quote":
-                obj = quotes[security.symbol] = QuoteBar._from_view(security.symbol, view)
-            else:
-                obj = custom[security.symbol] = CustomData(security.symbol, view)
+            kind, obj = made
+            obj = self._one.get(security.symbol, obj)
+            targets[kind][security.symbol] = obj
             all_[security.symbol] = obj
         self._all, self._bars, self._quotes, self._custom = all_, bars, quotes, custom
+
+    def _lookup(self, key: Any) -> Any:
+        """The bar of one symbol without building the others; None when it has no data now."""
+        if self._all is not None:
+            return self._all.get(key)
+        if key in self._one:
+            return self._one[key]
+        if self._securities is None or self._emitted is None:
+            return self._data.get(key)
+        security = self._securities.get(key)
+        if security is None or security._column >= len(self._emitted) or not self._emitted[security._column]:
+            return None
+        made = self._make(security)
+        if made is None:
+            return None
+        self._one[security.symbol] = made[1]
+        return made[1]
 
     @property
     def _data(self) -> DataDictionary:
@@ -202,18 +236,29 @@ class Slice:
             if self._all is None:
                 self._build()
             return DataDictionary({s: v for s, v in self._custom.items() if isinstance(v, CustomData)})
-        return self._data[key]
+        value = self._lookup(key)
+        if value is None:
+            return self._data[key]  # DataDictionary.__missing__ explains the KeyError
+        return value
 
     def get(self, key: Any, default: Any = None) -> Any:
         if isinstance(key, type):
             return self[key]
-        return self._data.get(key, default)
+        value = self._lookup(key)
+        return default if value is None else value
 
-    def contains_key(self, key: str) -> bool:
-        return key in self._data
+    def _has(self, key: Any) -> bool:
+        if self._all is None and self._securities is not None and self._emitted is not None:
+            security = self._securities.get(key)
+            return (security is not None and security._column < len(self._emitted)
+                    and bool(self._emitted[security._column]) and security.last_bar() is not None)
+        return self._lookup(key) is not None
+
+    def contains_key(self, key: Any) -> bool:
+        return self._has(key)
 
     def __contains__(self, key: object) -> bool:
-        return key in self._data
+        return self._has(key)
 
     def keys(self) -> list[Symbol]:
         return list(self._data.keys())
