@@ -240,7 +240,7 @@ class BacktestLoop:
                 break
             if not algo._warming_up:
                 self._sample(next_ns)
-        if not self.sample_steps and not algo._warming_up:
+        if not self.sample_steps and not algo._warming_up and feed.step >= 0:
             self._sample(int(pd.Timestamp(algo.time).value))
 
     def _sample(self, now_ns: int) -> None:
@@ -296,7 +296,7 @@ def build_record(algo: QCAlgorithm, loop: BacktestLoop, state: str = "Completed"
         "dollar_volume", "is_long_before", "realized_pnl"])
     n = len(algo.portfolio._by_column)
     prices = None
-    if n and loop.sample_steps:
+    if n and loop.sample_steps and min(loop.sample_steps) >= 0:
         panel = algo._feed.panel.close[np.asarray(loop.sample_steps), :n]
         prices = pd.DataFrame(panel, index=index, columns=[str(s.symbol) for s in algo.portfolio._by_column])
     return BacktestRecord(
