@@ -188,3 +188,56 @@ def test_remove_security_liquidates_then_stops_its_data(tmp_path):
     buy, sell = algo.transactions.get_orders()
     assert sell.quantity == -10 and sell.price == 12 and sell.last_fill_time.day == 6
     assert [t.day for t, _, _, _ in algo.seen] == [2, 3, 6]  # data stops once the position is flat
+
+
+def test_index_and_cboe_custom_data_times(tmp_path):
+    from lean_local.data import formats
+    from lean_local.engine.algorithm import QCAlgorithm as Base
+    from lean_local.engine.slice import CustomData
+
+    root = fixtures.data_folder(tmp_path / "data")
+    index_path = formats.index_daily_path(root, "VIX")
+    index_path.parent.mkdir(parents=True, exist_ok=True)
+    formats.write_index_daily(index_path, fixtures.bars(DAYS[:3], [20.5, 21.5, 22.5]))
+    cboe = formats.cboe_path(root, "vixc")
+    cboe.parent.mkdir(parents=True, exist_ok=True)
+    cboe.write_text("DATE,OPEN,HIGH,LOW,CLOSE\n01/02/2020,1,2,0.5,1.5\n01/03/2020,2,3,1.5,2.5\n")
+
+    class CBOE:
+        pass
+
+    class Algo(Base):
+        def initialize(self):
+            self.set_start_date(2020, 1, 2)
+            self.set_end_date(2020, 1, 6)
+            self.vix = self.add_index("VIX", Resolution.DAILY).symbol
+            self.cboe = self.add_data(CBOE, "VIXC", Resolution.DAILY).symbol
+            self.seen = []
+
+        def on_data(self, data):
+            for _key, value in data.items():
+                self.seen.append((self.time, type(value).__name__, value.close))
+            custom = data.get(CBOE)
+            assert all(isinstance(v, CustomData) for v in custom.values())
+
+    algo, _, _ = run_algorithm(Algo, root)
+    assert algo.seen == [
+        (datetime(2020, 1, 2, 16, 15), "TradeBar", 20.5),  # CBOE hours: 08:30-15:15 Chicago
+        (datetime(2020, 1, 3, 0, 0), "CustomData", 1.5),  # day D's CBOE row arrives at D+1 00:00
+        (datetime(2020, 1, 3, 16, 15), "TradeBar", 21.5),
+        (datetime(2020, 1, 4, 0, 0), "CustomData", 2.5),
+        (datetime(2020, 1, 6, 16, 15), "TradeBar", 22.5),
+    ]
+
+
+def test_the_same_ticker_in_two_security_types_is_refused():
+    from lean_local.engine.algorithm import QCAlgorithm as Base
+    from lean_local.engine.common import NotSupportedError
+
+    class CBOE:
+        pass
+
+    algo = Base()
+    algo.add_index("VIX", Resolution.DAILY)
+    with pytest.raises(NotSupportedError, match="two securities with the ticker VIX"):
+        algo.add_data(CBOE, "VIX", Resolution.DAILY)

@@ -355,7 +355,7 @@ class QCAlgorithm:
         resolution = self._check_resolution(resolution, "add_equity")
         symbol = Symbol(ticker, SecurityType.EQUITY, market)
         if symbol in self.securities:
-            return self.securities[symbol]
+            return self._existing(symbol)
         mode = DataNormalizationMode.ADJUSTED if data_normalization_mode is None else data_normalization_mode
         if mode not in (DataNormalizationMode.ADJUSTED, DataNormalizationMode.RAW):
             raise not_supported("add_equity", f"data_normalization_mode={mode.name}")
@@ -375,7 +375,7 @@ class QCAlgorithm:
         resolution = self._check_resolution(resolution, "add_forex")
         symbol = Symbol(ticker, SecurityType.FOREX, market)
         if symbol in self.securities:
-            return self.securities[symbol]
+            return self._existing(symbol)
         pair = symbol.value
         if len(pair) != 6:
             raise ValueError(f"add_forex: {ticker} is not a 6-letter currency pair")
@@ -394,7 +394,7 @@ class QCAlgorithm:
         resolution = self._check_resolution(resolution, "add_index")
         symbol = Symbol(ticker, SecurityType.INDEX, market)
         if symbol in self.securities:
-            return self.securities[symbol]
+            return self._existing(symbol)
         hours = self._exchange_hours(symbol)
         security = self._new_security(symbol, hours, SymbolProperties(), resolution, DataNormalizationMode.RAW, 0)
         security._fill_forward = False
@@ -408,11 +408,19 @@ class QCAlgorithm:
                                                "(custom data: only CBOE is provided)")
         symbol = Symbol(ticker, SecurityType.BASE, Market.USA)
         if symbol in self.securities:
-            return self.securities[symbol]
+            return self._existing(symbol)
         security = self._new_security(symbol, always_open_hours(), SymbolProperties(), Resolution.DAILY,
                                       DataNormalizationMode.RAW, 1)
         security._fill_forward = False
         self._subscribe(security, lambda: feeds.load_cboe(self._data_folder, symbol))
+        return security
+
+    def _existing(self, symbol: Symbol) -> Security:
+        security = self.securities[symbol]
+        if security.type != symbol.security_type:
+            raise not_supported("QCAlgorithm", f"two securities with the ticker {symbol.value} "
+                                               f"({security.type.name} and {symbol.security_type.name}): "
+                                               "the runtime keys securities by ticker")
         return security
 
     def _new_security(self, symbol: Symbol, hours: ExchangeHours, properties: SymbolProperties,

@@ -44,17 +44,28 @@ class Cash:
 
     def __init__(self, symbol: str, amount: float = 0.0, conversion_rate: float = 1.0) -> None:
         self.symbol = symbol
-        self.amount = float(amount)
+        self._amount = float(amount)
         self.conversion_rate = float(conversion_rate)
+        self._listener: Callable[[], None] | None = None  # the portfolio's cache invalidation
         # (security, invert): the rate is the security's price, or 1 / price
         self.currency_conversion: tuple[Security, bool] | None = None
+
+    @property
+    def amount(self) -> float:
+        return self._amount
+
+    @amount.setter
+    def amount(self, value: float) -> None:
+        self._amount = float(value)
+        if self._listener is not None:
+            self._listener()
 
     @property
     def value_in_account_currency(self) -> float:
         return self.amount * self.conversion_rate
 
     def add_amount(self, amount: float) -> float:
-        self.amount += float(amount)
+        self.amount = self._amount + float(amount)
         return self.amount
 
     def set_amount(self, amount: float) -> None:
@@ -67,6 +78,8 @@ class Cash:
         price = security.price
         if price > 0:
             self.conversion_rate = 1.0 / price if invert else price
+            if self._listener is not None:
+                self._listener()
 
     def __repr__(self) -> str:
         return f"{self.symbol}: {self.amount:.2f} @ {self.conversion_rate:g}"
@@ -77,13 +90,16 @@ class CashBook(dict):
 
     account_currency = "USD"
 
-    def __init__(self) -> None:
+    def __init__(self, listener: Callable[[], None] | None = None) -> None:
         super().__init__()
-        self["USD"] = Cash("USD", 0.0, 1.0)
+        self._listener = listener
+        self.ensure("USD").conversion_rate = 1.0
 
     def ensure(self, currency: str) -> Cash:
         if currency not in self:
-            self[currency] = Cash(currency, 0.0, 0.0)
+            cash = Cash(currency, 0.0, 0.0)
+            cash._listener = self._listener
+            self[currency] = cash
         return self[currency]
 
     @property
@@ -101,7 +117,8 @@ class SecurityPortfolioManager:
         self._securities = securities
         self._feed = feed
         self._settings = settings
-        self.cash_book = CashBook()
+        self._version = 0
+        self.cash_book = CashBook(self.invalidate)
         self._cap = 0
         self.quantity = np.zeros(0)
         self.average_price = np.zeros(0)
@@ -117,7 +134,6 @@ class SecurityPortfolioManager:
         self.total_sale_volume = 0.0
         # the portfolio value is asked for many times per step (sizing every target of a rebalance):
         # cache it per (step, book version); fills, cash changes and rate updates bump the version
-        self._version = 0
         self._tpv_key: tuple[int, int] | None = None
         self._tpv = 0.0
         self._margin_key: tuple[int, int] | None = None

@@ -213,8 +213,6 @@ class BacktestLoop:
                 self._refresh_delistings()
             for cash in cashes:
                 cash.update()
-            if cashes:
-                algo.portfolio.invalidate()
             if warm and not algo._warming_up:
                 warm = False
                 self.start_equity = algo.portfolio.total_portfolio_value
