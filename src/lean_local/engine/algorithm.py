@@ -246,9 +246,6 @@ class QCAlgorithm:
     def on_end_of_algorithm(self) -> None:
         pass
 
-    def on_end_of_day(self, symbol: Any = None) -> None:
-        pass
-
     def _dispatch_order_event(self, event: OrderEvent) -> None:
         self.on_order_event(event)
 

@@ -37,7 +37,7 @@ import pandas as pd
 from lean_local.data import formats
 from lean_local.engine import feed as feeds
 from lean_local.engine.algorithm import QCAlgorithm
-from lean_local.engine.common import DataNormalizationMode, SecurityType, Symbol
+from lean_local.engine.common import DataNormalizationMode, SecurityType, Symbol, not_supported
 from lean_local.engine.slice import Slice
 from lean_local.engine.universe import SecurityChanges, Universe
 from lean_local.statistics import BacktestRecord
@@ -125,6 +125,10 @@ class BacktestLoop:
 
     def prepare(self) -> None:
         algo = self.algo
+        for hook in ("on_end_of_day", "on_splits", "on_dividends", "on_delistings", "on_symbol_changed_events",
+                     "on_margin_call", "on_margin_call_warning"):
+            if getattr(type(algo), hook, None) is not getattr(QCAlgorithm, hook, None):
+                raise not_supported("QCAlgorithm", f"{hook} (the runtime never calls it)")
         run_start = _warmup_start(algo)
         algo._run_start = run_start
         start_ns = int(pd.Timestamp(run_start).value)
