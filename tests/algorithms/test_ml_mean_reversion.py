@@ -167,3 +167,17 @@ def test_null_market_auc_near_half_and_no_profit_beyond_chance(null_market):
     returns = _daily_returns(null_market["result"])
     t_stat = returns.mean() / returns.std(ddof=1) * np.sqrt(len(returns))
     assert t_stat < 2.0
+
+
+def test_no_look_ahead_decisions_do_not_change_when_the_backtest_ends_earlier(reversal_market, tmp_path):
+    """Every order placed up to a date is the same whether the backtest ends there or 18 months later."""
+    cut = "2013-06-28"
+    short = run_backtest(reversal_market["project"], parameters={**BACKTEST, "end_date": cut},
+                         data_folder=reversal_market["data"], output_dir=tmp_path / "short", progress=False)
+    columns = ["symbol", "type", "quantity", "tag", "time"]
+    full = reversal_market["result"].record.orders
+    full = full[pd.to_datetime(full["time"]) < pd.Timestamp(cut)][columns].reset_index(drop=True)
+    early = short.record.orders
+    early = early[pd.to_datetime(early["time"]) < pd.Timestamp(cut)][columns].reset_index(drop=True)
+    assert len(early) > 20
+    pd.testing.assert_frame_equal(early, full)
