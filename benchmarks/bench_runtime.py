@@ -69,17 +69,16 @@ def run_lean_local(folder: Path, tickers: list[str], start: pd.Timestamp, end: p
 def run_backtrader(folder: Path, tickers: list[str], start: pd.Timestamp, end: pd.Timestamp) -> tuple[int, float]:
     import backtrader as bt
 
-    class Rebalance(bt.Strategy):
-        def __init__(self):
-            self.month = None
-            self.points = 0
+    # kept outside the strategy: backtrader's line objects intercept attribute access
+    state = {"points": 0, "month": None}
 
+    class Rebalance(bt.Strategy):
         def next(self):
-            self.points += len(self.datas)
+            state["points"] += len(self.datas)
             today = self.datas[0].datetime.date(0)
-            if today.month == self.month:
+            if today.month == state["month"]:
                 return
-            self.month = today.month
+            state["month"] = today.month
             weight = 0.99 / len(self.datas)
             for data in self.datas:
                 self.order_target_percent(data, weight)
@@ -96,8 +95,8 @@ def run_backtrader(folder: Path, tickers: list[str], start: pd.Timestamp, end: p
             bars[["open", "high", "low", "close"]] = bars[["open", "high", "low", "close"]].mul(factor, axis=0)
         bars = bars.loc[start:end]
         cerebro.adddata(bt.feeds.PandasData(dataname=bars, openinterest=None), name=ticker)
-    strategy = cerebro.run(runonce=False)[0]
-    return strategy.points, time.perf_counter() - began
+    cerebro.run(runonce=False)
+    return state["points"], time.perf_counter() - began
 
 
 def full_period_tickers(folder: Path, count: int) -> list[str]:
@@ -123,6 +122,7 @@ def main() -> None:
     parser.add_argument("--years", type=float, default=10.0)
     parser.add_argument("--folder", type=Path, default=None, help="reuse/keep a data folder (default: temporary)")
     parser.add_argument("--skip-backtrader", action="store_true")
+    parser.add_argument("--skip-lean-local", action="store_true", help="time backtrader only")
     args = parser.parse_args()
 
     with tempfile.TemporaryDirectory() as tmp:
@@ -140,21 +140,32 @@ def main() -> None:
         half_end = spy.index[len(spy) // 2]
         print(f"{len(tickers)} stocks, {start.date()} .. {end.date()} ({len(spy)} trading days)")
 
-        # half the days first: the process's peak RSS only grows, so the second figure is the full run's
-        run_lean_local(folder, tickers, start, half_end)  # warms the parsed-data cache
-        half_points, half_seconds, half_peak = run_lean_local(folder, tickers, start, half_end)
-        print(f"lean_local, half the days: {half_points:,} points in {half_seconds:.2f} s "
-              f"= {half_points / half_seconds:,.0f} points/s, peak RSS {half_peak:.0f} MB")
-        points, seconds, peak = run_lean_local(folder, tickers, start, end)
-        rate = points / seconds
-        print(f"lean_local: {points:,} data points in {seconds:.2f} s = {rate:,.0f} points/s, peak RSS {peak:.0f} MB")
+        rate = 0.0
+        if args.skip_lean_local:
+            print("lean_local: skipped")
+        else:
+            rate = _lean_local_figures(folder, tickers, start, half_end, end)
         if not args.skip_backtrader:
             bt_points, bt_seconds = run_backtrader(folder, tickers, start, end)
             bt_rate = bt_points / bt_seconds
             print(f"backtrader: {bt_points:,} data points in {bt_seconds:.2f} s = {bt_rate:,.0f} points/s")
-            print(f"lean_local / backtrader: {rate / bt_rate:.1f}x")
+            if rate:
+                print(f"lean_local / backtrader: {rate / bt_rate:.1f}x")
         print(f"max RSS of this process: {max_rss_mb():.0f} MB")
 
+
+def _lean_local_figures(folder: Path, tickers: list[str], start: pd.Timestamp, half_end: pd.Timestamp,
+                        end: pd.Timestamp) -> float:
+    """Run over half and all of the days (cache warm); print both; return the full run's rate."""
+    # half the days first: the process's peak RSS only grows, so the second figure is the full run's
+    run_lean_local(folder, tickers, start, half_end)  # warms the parsed-data cache
+    half_points, half_seconds, half_peak = run_lean_local(folder, tickers, start, half_end)
+    print(f"lean_local, half the days: {half_points:,} points in {half_seconds:.2f} s "
+          f"= {half_points / half_seconds:,.0f} points/s, peak RSS {half_peak:.0f} MB")
+    points, seconds, peak = run_lean_local(folder, tickers, start, end)
+    rate = points / seconds
+    print(f"lean_local: {points:,} data points in {seconds:.2f} s = {rate:,.0f} points/s, peak RSS {peak:.0f} MB")
+    return rate
 
 if __name__ == "__main__":
     main()
