@@ -87,6 +87,7 @@ def run_backtrader(folder: Path, tickers: list[str], start: pd.Timestamp, end: p
     cerebro = bt.Cerebro(stdstats=False)
     cerebro.broker.setcash(10_000_000)
     cerebro.broker.setcommission(commission=0.0)
+    cerebro.addstrategy(Rebalance)
     for ticker in tickers:
         bars = formats.read_equity_daily(formats.equity_daily_path(folder, ticker))
         factor_path = formats.factor_file_path(folder, ticker)
@@ -147,9 +148,9 @@ def main() -> None:
             rate = _lean_local_figures(folder, tickers, start, half_end, end)
         if not args.skip_backtrader:
             bt_points, bt_seconds = run_backtrader(folder, tickers, start, end)
-            bt_rate = bt_points / bt_seconds
+            bt_rate = bt_points / bt_seconds if bt_points else 0.0
             print(f"backtrader: {bt_points:,} data points in {bt_seconds:.2f} s = {bt_rate:,.0f} points/s")
-            if rate:
+            if rate and bt_rate:
                 print(f"lean_local / backtrader: {rate / bt_rate:.1f}x")
         print(f"max RSS of this process: {max_rss_mb():.0f} MB")
 
