@@ -51,6 +51,10 @@ SIDES = (LONG, SHORT)
 MODEL_KINDS = ("gbc", "hist")
 MANIFEST = "manifest.json"
 MANIFEST_FORMAT = 1
+# Object store folder of the exported files (research, training command and algorithm share one store).
+OBJECT_STORE_PREFIX = "ml_mean_reversion"
+# Mean out-of-sample AUCs closer than this count as a tie, and the faster fit wins: the difference is noise.
+AUC_TIE = 0.005
 # Versions a pickled model depends on: loading under other versions is refused.
 PINNED_PACKAGES = ("numpy", "scipy", "scikit-learn", "joblib")
 TRAINING_HINT = (
@@ -370,6 +374,37 @@ def compare_models(
     return {kind: validate(events, side, kind, config, validation) for kind in kinds}
 
 
+def choose_kind(comparison: dict[str, dict[str, dict[str, Any]]]) -> tuple[str, str]:
+    """Pick the model kind from the walk-forward comparison of both sides.
+
+    Parameters
+    ----------
+    comparison : dict
+        ``{side: {kind: validate-report}}`` (:func:`compare_models` per side); each report needs ``auc``
+        (None when undefined) and ``fit_seconds``.
+
+    Returns
+    -------
+    (kind, reason)
+        The kind with the higher out-of-sample AUC averaged over the sides (None AUCs skipped; a kind
+        without any AUC ranks last); within :data:`AUC_TIE`, the one with the smaller total fit time.
+        ``reason`` says which rule decided, with the numbers.
+    """
+    kinds = sorted({k for reports in comparison.values() for k in reports})
+    auc, fit = {}, {}
+    for kind in kinds:
+        values = [reports[kind]["auc"] for reports in comparison.values() if reports[kind]["auc"] is not None]
+        auc[kind] = float(np.mean(values)) if values else float("nan")
+        fit[kind] = float(sum(reports[kind]["fit_seconds"] for reports in comparison.values()))
+    ranked = sorted(kinds, key=lambda k: (-np.nan_to_num(auc[k], nan=-1.0), fit[k]))
+    best = ranked[0]
+    summary = ", ".join(f"{k}: mean AUC {auc[k]:.4f}, fit {fit[k]:.2f} s" for k in kinds)
+    if len(ranked) > 1 and abs(np.nan_to_num(auc[best]) - np.nan_to_num(auc[ranked[1]])) < AUC_TIE:
+        best = min(ranked[:2], key=lambda k: fit[k])
+        return best, f"AUCs within {AUC_TIE} (a tie), the faster fit wins: {summary}"
+    return best, f"higher mean out-of-sample AUC: {summary}"
+
+
 def fit_final(events: pd.DataFrame, side: str, kind: str = "hist", random_state: int = 0) -> Any:
     """Fit one side's model on all its events (after validation), for export."""
     data = events[events["side"] == side]
@@ -428,7 +463,7 @@ def export_models(
     destination : path or callable
         A directory (created if needed; files written atomically, then model files no longer named in
         the manifest are removed), or ``writer(name, data)`` saving bytes under a name (e.g. a wrapper
-        around LEAN's ``object_store.save_bytes(prefix + name, data)``).
+        around LEAN's ``object_store.save_bytes(object_store_key(name), data)``).
     config : EventConfig
         Thresholds and horizon recorded in the manifest.
     training_window : dict
@@ -487,6 +522,28 @@ def export_models(
     return manifest
 
 
+def object_store_key(file_name: str) -> str:
+    """Object store key of an exported file: ``ml_mean_reversion/<side>_model.pkl`` or ``.../manifest.json``.
+
+    Exports name model files by content (``long_model_<sha12>.joblib``); the object store keeps one fixed
+    key per side (the issue's), so the side is kept and the digest dropped. The manifest's sha256 still
+    binds each key to the model it describes: a half-finished export fails the check at load time. Use it
+    on both ends: ``export_models(models, lambda name, data: store.save_bytes(object_store_key(name),
+    data), ...)`` and ``load_models(lambda name: bytes(store.read_bytes(object_store_key(name))))``.
+
+    Raises
+    ------
+    ValueError
+        ``file_name`` is neither the manifest nor an exported model file name.
+    """
+    if file_name == MANIFEST:
+        return f"{OBJECT_STORE_PREFIX}/{MANIFEST}"
+    if not _MODEL_FILE.match(file_name):
+        raise ValueError(f"not an exported model file name: {file_name!r}")
+    side = file_name.partition("_model_")[0]
+    return f"{OBJECT_STORE_PREFIX}/{side}_model.pkl"
+
+
 class ModelLoadError(RuntimeError):
     """The exported models are missing, corrupt, or were trained for another feature list or packages."""
 
@@ -519,7 +576,7 @@ def load_models(source: str | os.PathLike[str] | Callable[[str], bytes]) -> Load
     ----------
     source : path or callable
         The export directory, or ``reader(name) -> bytes``; a reader signals a missing name by raising
-        any exception. In LEAN: ``lambda name: bytes(self.object_store.read_bytes(prefix + name))``
+        any exception. In LEAN: ``lambda name: bytes(self.object_store.read_bytes(object_store_key(name)))``
         (``read_bytes`` returns a .NET byte array).
 
     Returns

@@ -8,6 +8,7 @@ selector, over one); :func:`membership_panel` lags it to the day the members can
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
@@ -19,10 +20,34 @@ MIN_PRICE = 1.0
 COARSE_COLUMNS = ("date", "symbol", "close", "volume", "dollar_volume", "has_fundamental_data")
 
 
+def _eligible(
+    close: np.ndarray, dollar_volume: np.ndarray, min_price: float, has_fundamental: np.ndarray | None
+) -> np.ndarray:
+    """Rows that may be selected: close >= ``min_price``, a dollar volume, and fundamental data if asked."""
+    with np.errstate(invalid="ignore"):
+        keep = (close >= min_price) & ~np.isnan(dollar_volume)
+    if has_fundamental is not None:
+        keep &= has_fundamental
+    return keep
+
+
+def _best_first(dollar_volume: np.ndarray, keys: np.ndarray, groups: np.ndarray | None = None) -> np.ndarray:
+    """Positions ordered by group (ascending), then dollar volume (descending), then key (ascending).
+
+    The selection order of both forms: the key (a ticker) breaks dollar-volume ties deterministically, and
+    the sort is stable, so rows equal in all three keep their input order.
+    """
+    columns = [keys, -dollar_volume] if groups is None else [keys, -dollar_volume, groups]
+    return np.lexsort(columns)
+
+
 def top_dollar_volume(
     coarse: pd.DataFrame, n: int = TOP_N, min_price: float = MIN_PRICE, require_fundamental: bool = False
 ) -> pd.DataFrame:
     """The ``n`` coarse rows of highest dollar volume per date, price >= ``min_price``.
+
+    The many-dates form (research, training); :func:`top_dollar_volume_index` is the one-date form the
+    algorithm's selector uses, with the same eligibility and ordering code.
 
     Parameters
     ----------
@@ -35,7 +60,7 @@ def top_dollar_volume(
         Minimum close (dollars, inclusive).
     require_fundamental : bool
         Keep only rows with ``has_fundamental_data`` true (off by default: LEAN's local fundamental
-        provider reports False for every row).
+        provider reports False for every row); a missing flag counts as false.
 
     Returns
     -------
@@ -49,15 +74,73 @@ def top_dollar_volume(
         missing |= {"has_fundamental_data"} - set(coarse.columns)
     if missing:
         raise ValueError(f"coarse rows lack columns {sorted(missing)}")
-    rows = coarse[["date", "symbol", "close", "dollar_volume"]].copy()
-    keep = rows["close"].ge(min_price) & rows["dollar_volume"].notna()
+    dollar_volume = coarse["dollar_volume"].to_numpy(dtype=np.float64)
+    has_fundamental = None
     if require_fundamental:
-        keep &= coarse["has_fundamental_data"].fillna(False).astype(bool)
-    rows = rows[keep.to_numpy()]
-    rows = rows.sort_values(["date", "dollar_volume", "symbol"], ascending=[True, False, True], kind="mergesort")
-    rows["rank"] = rows.groupby("date", sort=False).cumcount() + 1
-    rows = rows[rows["rank"] <= n]
-    return rows[["date", "symbol", "dollar_volume", "rank"]].reset_index(drop=True)
+        flag = coarse["has_fundamental_data"]
+        has_fundamental = flag.notna().to_numpy() & flag.to_numpy(dtype=object).astype(bool)
+    keep = np.flatnonzero(
+        _eligible(coarse["close"].to_numpy(dtype=np.float64), dollar_volume, min_price, has_fundamental)
+    )
+    dates = coarse["date"].to_numpy()[keep]
+    day_code = pd.factorize(dates, sort=True)[0]
+    order = _best_first(dollar_volume[keep], coarse["symbol"].to_numpy()[keep], day_code)
+    day_code = day_code[order]
+    # Rank within the date: sorted by date, a row's rank is its distance from its date's first row, plus one.
+    rank = np.arange(order.size) - np.searchsorted(day_code, day_code) + 1
+    chosen = keep[order[rank <= n]]
+    rows = coarse.iloc[chosen][["date", "symbol", "dollar_volume"]].reset_index(drop=True)
+    rows["rank"] = rank[rank <= n]
+    return rows
+
+
+def top_dollar_volume_index(
+    close: Any,
+    dollar_volume: Any,
+    keys: Sequence[str],
+    n: int = TOP_N,
+    min_price: float = MIN_PRICE,
+    has_fundamental: Any = None,
+) -> np.ndarray:
+    """One date's selection of :func:`top_dollar_volume` from plain arrays, for a live selector.
+
+    Parameters
+    ----------
+    close : array-like of float, shape (m,)
+        Each coarse row's close (dollars, raw); NaN is never selected.
+    dollar_volume : array-like of float, shape (m,)
+        Each row's dollar volume (dollars); NaN is never selected.
+    keys : sequence of str, length m
+        Each row's ticker (e.g. ``Fundamental.symbol.value``): breaks dollar-volume ties, smaller first.
+    n : int
+        Universe size (500).
+    min_price : float
+        Minimum close (dollars, inclusive).
+    has_fundamental : array-like of bool, shape (m,), optional
+        When given, only rows with True are eligible (``require_fundamental``).
+
+    Returns
+    -------
+    np.ndarray of int
+        Row positions of the selected rows, largest dollar volume first: at most ``n``. Equal to the
+        rows :func:`top_dollar_volume` selects for a date holding these rows, in its rank order.
+    """
+    close = np.asarray(close, dtype=np.float64)
+    dollar_volume = np.asarray(dollar_volume, dtype=np.float64)
+    if close.shape != dollar_volume.shape or close.ndim != 1 or len(keys) != close.size:
+        raise ValueError("close, dollar_volume and keys must be one value per row")
+    flags = None if has_fundamental is None else np.asarray(has_fundamental, dtype=bool)
+    candidates = np.flatnonzero(_eligible(close, dollar_volume, min_price, flags))
+    if n <= 0:
+        return candidates[:0]
+    if candidates.size > n:
+        # A row below the n-th largest dollar volume has n rows strictly ahead of it and is never selected:
+        # dropping those first leaves the result unchanged and sorts a few hundred keys instead of thousands.
+        volumes = dollar_volume[candidates]
+        cut = np.partition(volumes, candidates.size - n)[candidates.size - n]
+        candidates = candidates[volumes >= cut]
+    key_array = np.asarray(keys, dtype=object)[candidates]
+    return candidates[_best_first(dollar_volume[candidates], key_array)[:n]]
 
 
 def membership_panel(selection: pd.DataFrame, dates: Any, lag: int = 1) -> pd.DataFrame:

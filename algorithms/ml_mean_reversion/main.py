@@ -2,26 +2,22 @@ from datetime import datetime
 from typing import cast
 
 import numpy as np
-import pandas as pd
 from AlgorithmImports import *
 from threadpoolctl import threadpool_limits  # type: ignore[import-untyped]
 
 from shared.features import FEATURE_NAMES, FeatureState
-from shared.ml_training import LONG, SHORT, LoadedModels, ModelLoadError, load_models
-from shared.pressure import ColumnarState, push, window_mean
+from shared.ml_training import LONG, SHORT, LoadedModels, ModelLoadError, load_models, object_store_key
 from shared.regime import BEAR, BULL, UNKNOWN, VixRegimeState, book_allocation
 from shared.risk import min_price_ok, position_targets, select_entries, time_stop_hit
-from shared.universe import top_dollar_volume
+from shared.universe import top_dollar_volume_index
 
-# Written by `lean-local train ml_mean_reversion` or research/ml_mean_reversion.ipynb.
-MODEL_PREFIX = "ml_mean_reversion"
+# The models are written by `lean-local train ml_mean_reversion` or research/ml_mean_reversion.ipynb.
 TRAIN_HINT = (
     "Train and export the models first: `lean-local train ml_mean_reversion --data-folder <data> "
     "--end <a date before the backtest>` (or run research/ml_mean_reversion.ipynb in LEAN's research "
     "environment), with the package versions this algorithm runs."
 )
 QPI = FEATURE_NAMES.index("qpi")
-ADV_WINDOW = 20
 REGIME_CODE = {BULL: 0, BEAR: 1, UNKNOWN: -1}
 
 
@@ -36,17 +32,6 @@ class BpsFeeModel(FeeModel):
         security = parameters.security
         value = abs(parameters.order.quantity) * security.price
         return OrderFee(CashAmount(value * self.rate, "USD"))
-
-
-class DollarVolumeState(ColumnarState):
-    """Incremental 20-day average dollar volume (close x volume), NaN until 20 valid bars."""
-
-    def _new_arrays(self, n: int) -> dict[str, np.ndarray]:
-        return {"dollar_volume": np.full((n, ADV_WINDOW), np.nan)}
-
-    def _step(self, arrays: dict[str, np.ndarray], close: np.ndarray, volume: np.ndarray) -> np.ndarray:
-        push(arrays["dollar_volume"], close * volume)
-        return window_mean(arrays["dollar_volume"])
 
 
 class OpenTrade:
@@ -122,7 +107,6 @@ class MlMeanReversion(QCAlgorithm):
                 self.regime = self.regime_state.update(vix_close)
 
         self.features = FeatureState()
-        self.dollar_volume = DollarVolumeState()
         self.members: set[Symbol] = set()
         self.positions: dict[Symbol, OpenTrade] = {}
 
@@ -131,7 +115,7 @@ class MlMeanReversion(QCAlgorithm):
 
     def _load_models(self) -> LoadedModels:
         def read(name: str) -> bytes:
-            return bytes(self.object_store.read_bytes(model_key(name)))
+            return bytes(self.object_store.read_bytes(object_store_key(name)))
 
         try:
             models = load_models(read)
@@ -155,17 +139,18 @@ class MlMeanReversion(QCAlgorithm):
         return models
 
     def _select(self, fundamental: list[Fundamental]) -> list[Symbol]:
-        rows = pd.DataFrame(
-            {
-                "date": 0,
-                "symbol": [f.symbol for f in fundamental],
-                "close": [f.price for f in fundamental],
-                "dollar_volume": [f.dollar_volume for f in fundamental],
-                "has_fundamental_data": [f.has_fundamental_data for f in fundamental],
-            }
+        # LEAN hands over a .NET enumerable: one pass into a list gives len() and indexing.
+        rows = list(fundamental)
+        # Tickers, not Symbol objects, break dollar-volume ties: plain strings order the same in LEAN and here.
+        chosen = top_dollar_volume_index(
+            np.fromiter((f.price for f in rows), np.float64, len(rows)),
+            np.fromiter((f.dollar_volume for f in rows), np.float64, len(rows)),
+            [f.symbol.value for f in rows],
+            self.top_n,
+            self.min_price,
+            [f.has_fundamental_data for f in rows] if self.require_fundamental else None,
         )
-        chosen = top_dollar_volume(rows, self.top_n, self.min_price, self.require_fundamental)
-        return list(chosen["symbol"])
+        return [rows[i].symbol for i in chosen]
 
     def on_securities_changed(self, changes: SecurityChanges) -> None:
         removed = [s.symbol for s in changes.removed_securities if s.symbol in self.members]
@@ -173,7 +158,6 @@ class MlMeanReversion(QCAlgorithm):
         tracked = set(self.features.symbols)
         gone = [s for s in removed if s in tracked]
         self.features.remove(gone)
-        self.dollar_volume.remove(gone)
 
         added = []
         for security in changes.added_securities:
@@ -193,7 +177,6 @@ class MlMeanReversion(QCAlgorithm):
             close = history["close"].unstack(level=0).reindex(columns=added)
             volume = history["volume"].unstack(level=0).reindex(columns=added)
         self.features.add(added, close, volume)
-        self.dollar_volume.add(added, close, volume)
 
     def on_data(self, data: Slice) -> None:
         if data.contains_key(self.vix):
@@ -205,7 +188,7 @@ class MlMeanReversion(QCAlgorithm):
         close = np.array([bars[s].close if bars.contains_key(s) else np.nan for s in symbols], dtype=np.float64)
         volume = np.array([bars[s].volume if bars.contains_key(s) else np.nan for s in symbols], dtype=np.float64)
         features = self.features.update(close, volume)
-        adv = self.dollar_volume.update(close, volume)
+        adv = self.features.avg_dollar_volume()
 
         self._exit_positions(data)
         self._enter_positions(symbols, close, features, adv)
@@ -276,15 +259,3 @@ class MlMeanReversion(QCAlgorithm):
         self.plot("Positions", "Long", sum(1 for p in self.positions.values() if p.direction > 0))
         self.plot("Positions", "Short", sum(1 for p in self.positions.values() if p.direction < 0))
 
-
-def model_key(name: str) -> str:
-    """Object store key of an exported file (the training command's ``store_key``).
-
-    The manifest names model files by content (``long_model_<sha12>.joblib``); they are stored under
-    the fixed keys ``ml_mean_reversion/long_model.pkl`` and ``.../short_model.pkl``, the manifest under
-    ``ml_mean_reversion/manifest.json``.
-    """
-    if name == "manifest.json":
-        return f"{MODEL_PREFIX}/manifest.json"
-    side = name.partition("_model_")[0]
-    return f"{MODEL_PREFIX}/{side}_model.pkl"

@@ -7,11 +7,13 @@ The pipeline is the notebook's, step for step, with every computation in ``Libra
    (:func:`shared.universe.membership_panel`); delisted stocks stay in (no survivorship bias);
 2. events, features and labels (:func:`shared.ml_training.build_events`);
 3. walk-forward validation with purging and embargo of both model kinds
-   (:func:`shared.ml_training.compare_models`), and the choice between them (:func:`choose_kind`);
+   (:func:`shared.ml_training.compare_models`), and the choice between them
+   (:func:`shared.ml_training.choose_kind`);
 4. the final fit on every event (:func:`shared.ml_training.fit_final`) and the export
-   (:func:`shared.ml_training.export_models`): into the workspace object store under
-   ``ml_mean_reversion/long_model.pkl``, ``short_model.pkl`` and ``manifest.json``, and as a versioned
-   copy with a model card in ``models/ml_mean_reversion/<UTC timestamp>/``.
+   (:func:`shared.ml_training.export_models`): into the workspace object store under the keys of
+   :func:`shared.ml_training.object_store_key` (``ml_mean_reversion/long_model.pkl``, ``short_model.pkl``
+   and ``manifest.json``), and as a versioned copy with a model card in
+   ``models/ml_mean_reversion/<UTC timestamp>/``.
 
 Only this module reads the data folder directly (columnar, through :mod:`lean_local.data.formats`);
 the notebook reads the same data through ``QuantBook.history`` so it also runs in LEAN.
@@ -37,10 +39,6 @@ import numpy as np
 import pandas as pd
 
 PROJECT = "ml_mean_reversion"
-STORE_PREFIX = "ml_mean_reversion"
-MANIFEST_NAME = "manifest.json"
-# AUCs closer than this count as a tie, and the faster model wins: the difference is noise.
-AUC_TIE = 0.005
 
 
 def _shared():
@@ -52,21 +50,6 @@ def _shared():
         sys.path.insert(0, str(library))
         from shared import ml_training, universe
     return ml_training, universe
-
-
-def store_key(name: str) -> str:
-    """Object store key of an exported file: ``ml_mean_reversion/<side>_model.pkl`` or ``.../manifest.json``.
-
-    The library names model files by content (``long_model_<sha12>.joblib``); the issue fixes the
-    object store keys, so the side is kept and the digest dropped. The manifest's sha256 still binds
-    each key to the model it describes: a half-finished export fails the check at load time.
-    """
-    if name == MANIFEST_NAME:
-        return f"{STORE_PREFIX}/{MANIFEST_NAME}"
-    side, sep, _ = name.partition("_model_")
-    if not sep or side not in ("long", "short"):
-        raise ValueError(f"not an exported model file name: {name!r}")
-    return f"{STORE_PREFIX}/{side}_model.pkl"
 
 
 @dataclass
@@ -169,35 +152,6 @@ def load_panel(
     return TrainingPanel(close, volume, membership, int(coarse["symbol"].nunique()))
 
 
-def choose_kind(comparison: dict[str, dict[str, dict[str, Any]]]) -> tuple[str, str]:
-    """Pick the model kind from the walk-forward comparison of both sides.
-
-    Parameters
-    ----------
-    comparison : dict
-        ``{side: {kind: validate-report}}`` (:func:`shared.ml_training.compare_models` per side).
-
-    Returns
-    -------
-    (kind, reason)
-        The kind with the higher out-of-sample AUC averaged over the sides; within :data:`AUC_TIE`, the
-        one with the smaller total fit time. ``reason`` says which rule decided, with the numbers.
-    """
-    kinds = sorted({k for reports in comparison.values() for k in reports})
-    auc, fit = {}, {}
-    for kind in kinds:
-        values = [reports[kind]["auc"] for reports in comparison.values() if reports[kind]["auc"] is not None]
-        auc[kind] = float(np.mean(values)) if values else float("nan")
-        fit[kind] = float(sum(reports[kind]["fit_seconds"] for reports in comparison.values()))
-    ranked = sorted(kinds, key=lambda k: (-np.nan_to_num(auc[k], nan=-1.0), fit[k]))
-    best = ranked[0]
-    summary = ", ".join(f"{k}: mean AUC {auc[k]:.4f}, fit {fit[k]:.2f} s" for k in kinds)
-    if len(ranked) > 1 and abs(np.nan_to_num(auc[best]) - np.nan_to_num(auc[ranked[1]])) < AUC_TIE:
-        best = min(ranked[:2], key=lambda k: fit[k])
-        return best, f"AUCs within {AUC_TIE} (a tie), the faster fit wins: {summary}"
-    return best, f"higher mean out-of-sample AUC: {summary}"
-
-
 def _model_card(manifest: dict[str, Any], report: dict[str, Any]) -> str:
     lines = [
         "# ml_mean_reversion models",
@@ -296,7 +250,7 @@ def train(
     started = time.perf_counter()
     comparison = {side: ml.compare_models(events, side, tuple(kinds), config, validation) for side in ml.SIDES}
     timings["validation"] = time.perf_counter() - started
-    kind, reason = choose_kind(comparison)
+    kind, reason = ml.choose_kind(comparison)
     started = time.perf_counter()
     models = {side: ml.fit_final(events, side, kind, seed) for side in ml.SIDES}
     timings["final_fit"] = time.perf_counter() - started
@@ -310,8 +264,10 @@ def train(
     chosen = {side: comparison[side][kind] for side in ml.SIDES}
     store = ObjectStore(storage)
     manifest = ml.export_models(
-        models, lambda name, data: store.save_bytes(store_key(name), data), config, window, chosen, kind
+        models, lambda name, data: store.save_bytes(ml.object_store_key(name), data), config, window, chosen,
+        kind,
     )
+    exported = [entry["file"] for entry in manifest["models"].values()]
     synthetic_marker = Path(data_folder) / "synthetic.json"
     report: dict[str, Any] = {
         "data_folder": str(data_folder),
@@ -327,7 +283,7 @@ def train(
         "kind": kind,
         "kind_reason": reason,
         "manifest": manifest,
-        "store_keys": [store_key(MANIFEST_NAME)] + [store_key(e["file"]) for e in manifest["models"].values()],
+        "store_keys": [ml.object_store_key(name) for name in (ml.MANIFEST, *exported)],
         "versioned": None,
     }
     if models_dir is not None:

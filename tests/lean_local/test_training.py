@@ -11,8 +11,8 @@ import pytest
 from lean_local.data import formats
 from lean_local.data.synthetic import SyntheticMarketConfig, write_market
 from lean_local.object_store import ObjectStore
-from lean_local.training import AUC_TIE, choose_kind, load_panel, main, store_key
-from shared.ml_training import ModelLoadError, load_models
+from lean_local.training import load_panel, main
+from shared.ml_training import ModelLoadError, load_models, object_store_key
 
 
 @pytest.fixture(scope="module")
@@ -20,38 +20,6 @@ def market(tmp_path_factory):
     folder = tmp_path_factory.mktemp("market")
     write_market(folder, SyntheticMarketConfig(n_stocks=30, years=3, seed=11, jobs=1), quiet=True)
     return folder
-
-
-def test_store_key_fixed_names():
-    assert store_key("manifest.json") == "ml_mean_reversion/manifest.json"
-    assert store_key("long_model_0123456789ab.joblib") == "ml_mean_reversion/long_model.pkl"
-    assert store_key("short_model_0123456789ab.joblib") == "ml_mean_reversion/short_model.pkl"
-    with pytest.raises(ValueError):
-        store_key("other.bin")
-
-
-def _report(auc_long, auc_short, fit):
-    return {"auc": auc_long, "fit_seconds": fit}, {"auc": auc_short, "fit_seconds": fit}
-
-
-def test_choose_kind_higher_auc_wins_even_if_slower():
-    hist_long, hist_short = _report(0.60, 0.58, 10.0)
-    gbc_long, gbc_short = _report(0.57, 0.56, 1.0)
-    comparison = {"long": {"hist": hist_long, "gbc": gbc_long}, "short": {"hist": hist_short, "gbc": gbc_short}}
-    kind, reason = choose_kind(comparison)
-    assert kind == "hist"
-    assert "higher mean out-of-sample AUC" in reason
-
-
-def test_choose_kind_tie_goes_to_faster():
-    delta = AUC_TIE / 2
-    comparison = {
-        "long": {"hist": {"auc": 0.60, "fit_seconds": 5.0}, "gbc": {"auc": 0.60 + delta, "fit_seconds": 9.0}},
-        "short": {"hist": {"auc": 0.55, "fit_seconds": 5.0}, "gbc": {"auc": 0.55 + delta, "fit_seconds": 9.0}},
-    }
-    kind, reason = choose_kind(comparison)
-    assert kind == "hist"
-    assert "tie" in reason
 
 
 def test_panel_is_point_in_time(market):
@@ -120,7 +88,7 @@ def test_train_command_exports_verified_models(market, tmp_path, capsys):
     assert sorted(store.keys) == [
         "ml_mean_reversion/long_model.pkl", "ml_mean_reversion/manifest.json", "ml_mean_reversion/short_model.pkl",
     ]
-    loaded = load_models(lambda name: store.read_bytes(store_key(name)))
+    loaded = load_models(lambda name: store.read_bytes(object_store_key(name)))
     assert set(loaded.models) == {"long", "short"}
     window = loaded.manifest["training_window"]
     assert window["last_label_date"] <= "2011-12-31"
@@ -138,7 +106,7 @@ def test_train_command_exports_verified_models(market, tmp_path, capsys):
     # A corrupted model in the store is refused.
     store.save_bytes("ml_mean_reversion/long_model.pkl", b"not a model")
     with pytest.raises(ModelLoadError, match="sha256"):
-        load_models(lambda name: store.read_bytes(store_key(name)))
+        load_models(lambda name: store.read_bytes(object_store_key(name)))
 
 
 def test_train_without_coarse_files_fails_cleanly(tmp_path, capsys):

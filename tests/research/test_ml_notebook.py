@@ -5,8 +5,7 @@ import json
 import pytest
 
 from lean_local.data.synthetic import SyntheticMarketConfig, write_market
-from lean_local.training import store_key
-from shared.ml_training import load_models
+from shared.ml_training import load_models, object_store_key
 from tests.notebook_runner import ROOT, execute_notebook, make_workspace
 
 NOTEBOOK = ROOT / "research" / "ml_mean_reversion.ipynb"
@@ -24,7 +23,7 @@ def test_notebook_trains_validates_and_exports(tmp_path, monkeypatch):
     nb = execute_notebook(NOTEBOOK, workspace)
 
     storage = workspace / "storage"
-    loaded = load_models(lambda name: (storage / store_key(name)).read_bytes())
+    loaded = load_models(lambda name: (storage / object_store_key(name)).read_bytes())
     assert set(loaded.models) == {"long", "short"}
     manifest = loaded.manifest
     assert manifest["training_window"]["last_label_date"] <= "2012-12-31"

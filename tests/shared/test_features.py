@@ -151,6 +151,30 @@ def test_avg_dollar_volume_matches_pandas():
     np.testing.assert_allclose(avg_dollar_volume(close, volume), expected.to_numpy(), rtol=1e-12)
 
 
+def test_state_avg_dollar_volume_is_the_batch_number_exactly():
+    # The algorithm sizes positions with FeatureState.avg_dollar_volume: it must be the batch number to the
+    # bit, for symbols warmed from history, joined later, and through missing bars.
+    close, volume = _random_panel(13, n_dates=90, n_symbols=3)
+    close[40, 0] = np.nan
+    volume[65, 2] = np.nan
+    adv = avg_dollar_volume(close, volume)
+    state = FeatureState()
+    state.add([0, 1], close[:30, :2], volume[:30, :2])
+    np.testing.assert_array_equal(state.avg_dollar_volume(), adv[29, :2])
+    for t in range(30, 90):
+        if t == 50:
+            state.add([2], close[:50, 2:], volume[:50, 2:])
+        cols = state.symbols
+        state.update(close[t, cols], volume[t, cols])
+        np.testing.assert_array_equal(state.avg_dollar_volume(), adv[t, cols])
+    # Hand-computed: closes 1..20 at 100 shares a day average (1 + ... + 20) * 100 / 20 = 1050 dollars a day.
+    ramp = FeatureState(["X"])
+    for k in range(1, 21):
+        ramp.update([float(k)], [100.0])
+        assert np.isnan(ramp.avg_dollar_volume()[0]) == (k < 20)
+    assert ramp.avg_dollar_volume()[0] == 1050.0
+
+
 def test_forward_return_and_labels():
     close = pd.Series([10.0, 11, 9, 10, 12, 8, 10, 13, 9, 10], index=pd.bdate_range("2022-01-03", periods=10))
     fwd = forward_return(close, horizon=6)

@@ -14,14 +14,17 @@ from threadpoolctl import threadpool_limits
 from shared import ml_training
 from shared.features import FEATURE_NAMES, feature_array, forward_return
 from shared.ml_training import (
+    AUC_TIE,
     EventConfig,
     ModelLoadError,
     ValidationConfig,
     build_events,
+    choose_kind,
     compare_models,
     export_models,
     fit_final,
     load_models,
+    object_store_key,
     simulate_panel,
     train_and_export,
     validate,
@@ -266,3 +269,70 @@ def test_train_and_export_end_to_end(tmp_path):
     assert manifest["training_window"]["start"] >= str(close.index[49].date())
     assert manifest["training_window"]["last_label_date"] <= str(close.index[-1].date())
     assert load_models(tmp_path).models.keys() == {"long", "short"}
+
+
+def test_object_store_key_fixed_names():
+    assert object_store_key("manifest.json") == "ml_mean_reversion/manifest.json"
+    assert object_store_key("long_model_0123456789ab.joblib") == "ml_mean_reversion/long_model.pkl"
+    assert object_store_key("short_model_0123456789ab.joblib") == "ml_mean_reversion/short_model.pkl"
+    for name in ("other.bin", "long_model_xyz.joblib", "middle_model_0123456789ab.joblib"):
+        with pytest.raises(ValueError):
+            object_store_key(name)
+
+
+def test_object_store_keys_round_trip_an_export(planted):
+    events = planted[2].groupby("side").head(1500)
+    models = {side: fit_final(events, side) for side in ("long", "short")}
+    store: dict[str, bytes] = {}
+    manifest = export_models(
+        models, lambda name, data: store.__setitem__(object_store_key(name), data), EventConfig(), {}, {}, "hist"
+    )
+    assert sorted(store) == [
+        "ml_mean_reversion/long_model.pkl", "ml_mean_reversion/manifest.json", "ml_mean_reversion/short_model.pkl",
+    ]
+    for side in ("long", "short"):
+        data = store[f"ml_mean_reversion/{side}_model.pkl"]
+        assert hashlib.sha256(data).hexdigest() == manifest["models"][side]["sha256"]
+    loaded = load_models(lambda name: store[object_store_key(name)])
+    x = _sample(events)
+    np.testing.assert_array_equal(loaded.probability("short", x), models["short"].predict_proba(x)[:, 1])
+
+
+def _report(auc_long, auc_short, fit):
+    return {"auc": auc_long, "fit_seconds": fit}, {"auc": auc_short, "fit_seconds": fit}
+
+
+def test_choose_kind_higher_auc_wins_even_if_slower():
+    hist_long, hist_short = _report(0.60, 0.58, 10.0)
+    gbc_long, gbc_short = _report(0.57, 0.56, 1.0)
+    comparison = {"long": {"hist": hist_long, "gbc": gbc_long}, "short": {"hist": hist_short, "gbc": gbc_short}}
+    kind, reason = choose_kind(comparison)
+    assert kind == "hist"
+    assert "higher mean out-of-sample AUC" in reason
+    assert "hist: mean AUC 0.5900, fit 20.00 s" in reason and "gbc: mean AUC 0.5650, fit 2.00 s" in reason
+
+
+def test_choose_kind_tie_goes_to_faster():
+    delta = AUC_TIE / 2
+    comparison = {
+        "long": {"hist": {"auc": 0.60, "fit_seconds": 5.0}, "gbc": {"auc": 0.60 + delta, "fit_seconds": 9.0}},
+        "short": {"hist": {"auc": 0.55, "fit_seconds": 5.0}, "gbc": {"auc": 0.55 + delta, "fit_seconds": 9.0}},
+    }
+    kind, reason = choose_kind(comparison)
+    assert kind == "hist"
+    assert "tie" in reason
+    # Just outside the tie, the higher AUC wins although it is slower.
+    for side, base in (("long", 0.60), ("short", 0.55)):
+        comparison[side]["gbc"]["auc"] = base + 2 * AUC_TIE
+    assert choose_kind(comparison)[0] == "gbc"
+
+
+def test_choose_kind_skips_undefined_auc():
+    comparison = {
+        "long": {"hist": {"auc": None, "fit_seconds": 1.0}, "gbc": {"auc": 0.55, "fit_seconds": 3.0}},
+        "short": {"hist": {"auc": 0.60, "fit_seconds": 1.0}, "gbc": {"auc": 0.56, "fit_seconds": 3.0}},
+    }
+    # hist's mean is over its one defined AUC (0.60), above gbc's 0.555.
+    assert choose_kind(comparison)[0] == "hist"
+    comparison["short"]["hist"]["auc"] = None
+    assert choose_kind(comparison)[0] == "gbc"  # a kind without any AUC ranks last

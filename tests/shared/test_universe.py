@@ -3,8 +3,10 @@
 import numpy as np
 import pandas as pd
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
-from shared.universe import membership_panel, top_dollar_volume
+from shared.universe import membership_panel, top_dollar_volume, top_dollar_volume_index
 
 
 def _coarse():
@@ -84,3 +86,48 @@ def test_reads_lean_sample_coarse_files(lean_data_folder):
     eligible = first[first["close"] >= 1.0].sort_values(["dollar_volume", "symbol"], ascending=[False, True])
     assert list(got["symbol"].iloc[:10]) == list(eligible["symbol"].iloc[:10])
     assert got["symbol"].iloc[0] == "SPY"
+
+
+def test_single_date_index_hand_computed():
+    day = _coarse()[lambda c: c["date"] == "2014-03-24"].reset_index(drop=True)
+    args = (day["close"], day["dollar_volume"], list(day["symbol"]))
+    # Eligible: AAA 1e7, CCC 2e7, DDD 1e7 (BBB below $1, EEE NaN close); AAA wins its tie with DDD.
+    np.testing.assert_array_equal(top_dollar_volume_index(*args, n=2), [2, 0])
+    np.testing.assert_array_equal(top_dollar_volume_index(*args, n=10), [2, 0, 3])
+    np.testing.assert_array_equal(top_dollar_volume_index(*args, n=0), [])
+    np.testing.assert_array_equal(top_dollar_volume_index(*args, n=10, min_price=0.5), [1, 2, 0, 3])
+    np.testing.assert_array_equal(
+        top_dollar_volume_index(*args, n=10, has_fundamental=day["has_fundamental_data"]), [0, 3]
+    )
+    with pytest.raises(ValueError):
+        top_dollar_volume_index(day["close"], day["dollar_volume"][:3], list(day["symbol"]))
+
+
+@st.composite
+def _random_coarse(draw):
+    """Coarse rows over a few dates with many dollar-volume ties, NaNs and closes at the price floor."""
+    n_dates = draw(st.integers(1, 3))
+    rows = []
+    for d in range(n_dates):
+        tickers = draw(st.lists(st.sampled_from([f"T{i:02d}" for i in range(40)]), unique=True, max_size=40))
+        for ticker in tickers:
+            close = draw(st.sampled_from([np.nan, 0.5, 1.0, 1.5, 30.0]))
+            dollar_volume = draw(st.sampled_from([np.nan, 0.0, 1e6, 2e6, 3e6]) | st.floats(0.0, 1e9))
+            flag = draw(st.booleans())
+            rows.append((pd.Timestamp("2014-03-24") + pd.Timedelta(days=d), ticker, close, dollar_volume, flag))
+    order = draw(st.permutations(range(len(rows))))
+    columns = ["date", "symbol", "close", "dollar_volume", "has_fundamental_data"]
+    return pd.DataFrame([rows[i] for i in order], columns=columns)
+
+
+@settings(max_examples=200, deadline=None)
+@given(coarse=_random_coarse(), n=st.integers(0, 45), min_price=st.sampled_from([1.0, 0.0]),
+       require_fundamental=st.booleans())
+def test_single_date_index_agrees_with_many_dates_form(coarse, n, min_price, require_fundamental):
+    selection = top_dollar_volume(coarse, n, min_price, require_fundamental)
+    for date, day in coarse.groupby("date"):
+        flags = day["has_fundamental_data"].to_numpy() if require_fundamental else None
+        index = top_dollar_volume_index(day["close"], day["dollar_volume"], list(day["symbol"]), n, min_price, flags)
+        expected = selection.loc[selection["date"] == date, "symbol"].tolist()
+        assert day["symbol"].to_numpy()[index].tolist() == expected
+    assert set(selection["date"]) <= set(coarse["date"])
