@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-import io
 import json
 import math
 import operator
@@ -249,15 +248,14 @@ def run_point(project_dir: str, run_id: str, grid_values: dict[str, str], overri
 
     parameters = {**grid_values, **overrides}
     error = None
-    # run_backtest prints LEAN's statistics table; hundreds of those would bury the progress bar
-    with contextlib.redirect_stdout(io.StringIO()):
-        try:
-            result = run_backtest(project_dir, parameters=parameters, data_folder=data_folder,
-                                  output_dir=output_dir, progress=False)
-            record, statistics, seconds = result.record, result.statistics, result.seconds
-        except AlgorithmRuntimeError as exc:
-            record, error, seconds = exc.record, str(exc), float("nan")
-            statistics = compute_statistics(record)
+    # Hundreds of statistics tables and HTML reports would bury the progress bar and the time.
+    try:
+        result = run_backtest(project_dir, parameters=parameters, data_folder=data_folder,
+                              output_dir=output_dir, progress=False, report=False, quiet=True)
+        record, statistics, seconds = result.record, result.statistics, result.seconds
+    except AlgorithmRuntimeError as exc:
+        record, error, seconds = exc.record, str(exc), float("nan")
+        statistics = compute_statistics(record)
     samples = take_samples(record)
     returns, _ = daily_returns(samples)
     if overrides.get("start_date") and pd.Timestamp(record.start) != pd.Timestamp(overrides["start_date"]):

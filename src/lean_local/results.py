@@ -247,6 +247,7 @@ def algorithm_configuration(record: BacktestRecord) -> dict:
         "startDate": pd.Timestamp(record.start).strftime("%Y-%m-%d %H:%M:%S"),
         "endDate": pd.Timestamp(record.end_date or record.end).strftime("%Y-%m-%d %H:%M:%S"),
         "tradingDaysPerYear": record.trading_days_per_year,
+        "dataFolder": record.data_folder,
     }
 
 

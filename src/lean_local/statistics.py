@@ -94,6 +94,8 @@ class BacktestRecord:
         ``Lowest Capacity Asset``; the symbol itself is used when absent.
     end_date : datetime or None
         The algorithm's ``set_end_date`` (for the capacity snapshot period); ``end`` when None.
+    data_folder : str or None
+        The LEAN data folder the run read (absolute), so a report can say whether it was synthetic.
     """
 
     algorithm_name: str
@@ -120,6 +122,7 @@ class BacktestRecord:
     prices: pd.DataFrame | None = None
     symbol_ids: dict[str, str] = field(default_factory=dict)
     end_date: datetime | None = None
+    data_folder: str | None = None
 
 
 CURRENCY_SYMBOLS = {"USD": "$", "EUR": "€", "GBP": "₤", "JPY": "¥", "CAD": "$", "AUD": "$", "CHF": "CHF "}

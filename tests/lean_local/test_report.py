@@ -339,3 +339,19 @@ def test_help_has_examples(capsys):
         _cli(["report", "--help"])
     out = capsys.readouterr().out
     assert "lean-local report --project algorithms/" in out and "--output" in out and "BACKTEST_JSON" in out
+
+
+def test_every_backtest_writes_its_report_and_records_its_data_folder(tmp_path, lean_data_folder, monkeypatch):
+    from lean_local.cli import main as lean_local_main
+    from lean_local.engine import fixtures
+    from tests.lean_local.test_backtest_e2e import BASIC_TEMPLATE_DAILY
+
+    monkeypatch.setenv("CI", "1")
+    project = fixtures.write_workspace(tmp_path, lean_data_folder, BASIC_TEMPLATE_DAILY, project="basic")
+    output = tmp_path / "out"
+    assert lean_local_main(["backtest", str(project), "--output", str(output)]) == 0
+    [result_json] = [p for p in output.glob("1*.json") if "-" not in p.stem]
+    result = json.loads(result_json.read_text())
+    assert result["algorithmConfiguration"]["dataFolder"] == str(Path(lean_data_folder).resolve())
+    html = (output / "report.html").read_text()
+    assert "104486.22" in html

@@ -324,6 +324,7 @@ def build_record(algo: QCAlgorithm, loop: BacktestLoop, state: str = "Completed"
         symbol_ids={str(s.symbol): feeds.security_identifier(algo._data_folder, s.symbol)
                     for s in algo.portfolio._by_column if s.type != SecurityType.BASE},
         end_date=algo.end_date,
+        data_folder=str(algo._data_folder),
     )
 
 
@@ -423,10 +424,10 @@ def resolve_data_folder(workspace: Path | None, explicit: str | Path | None = No
 
 def run_backtest(project_dir: str | Path, *, parameters: dict[str, str] | None = None,
                  data_folder: str | Path | None = None, output_dir: str | Path | None = None,
-                 progress: bool = True) -> RunResult:
+                 progress: bool = True, report: bool = True, quiet: bool = False) -> RunResult:
     """Run a project folder like ``lean backtest``: load ``main.py``, run it, write LEAN's result
-    files into ``<project>/backtests/<YYYY-MM-DD_HH-MM-SS>/`` (or ``output_dir``), print the
-    statistics table.
+    files into ``<project>/backtests/<YYYY-MM-DD_HH-MM-SS>/`` (or ``output_dir``) and, unless
+    ``report`` is False, the HTML report beside them; print the statistics table unless ``quiet``.
 
     Raises
     ------
@@ -459,15 +460,32 @@ def run_backtest(project_dir: str | Path, *, parameters: dict[str, str] | None =
     except AlgorithmRuntimeError as error:
         _close(bar)
         statistics = compute_statistics(error.record)
-        write_results(error.record, statistics, compute_total_performance(error.record), out)
+        result_json = write_results(error.record, statistics, compute_total_performance(error.record), out)
+        if report:
+            _write_report(result_json, folder)
         raise
     _close(bar)
     seconds = time_module.perf_counter() - started
     statistics = compute_statistics(record)
-    write_results(record, statistics, compute_total_performance(record), out)
-    print(format_statistics_table(statistics))
-    print(f"Backtest results written to {out} ({loop.data_points} data points in {seconds:.2f} s)")
+    result_json = write_results(record, statistics, compute_total_performance(record), out)
+    report_path = _write_report(result_json, folder) if report else None
+    if not quiet:
+        print(format_statistics_table(statistics))
+        print(f"Backtest results written to {out} ({loop.data_points} data points in {seconds:.2f} s)")
+        if report_path is not None:
+            print(f"Report: {report_path}")
     return RunResult(algo, record, statistics, out, loop.data_points, seconds)
+
+
+def _write_report(result_json: Path, data_folder: Path) -> Path | None:
+    """The HTML report beside the result files; a report that fails warns and never fails the run."""
+    from lean_local.report import write_report
+
+    try:
+        return write_report(result_json, data_folder=data_folder)
+    except Exception as error:  # noqa: BLE001 - the backtest's results stand without their report
+        print(f"warning: the HTML report could not be written: {error}", file=sys.stderr)
+        return None
 
 
 def _progress_bar(enabled: bool):
