@@ -32,9 +32,10 @@ test: lint typecheck
 	@tools/install-chromium.sh
 	$(BIN)/python -m pytest -n 2 --dist loadfile
 
+# Speed and memory against the named peers (pykalman, backtrader) and budgets; not part of `make test`.
 bench: $(BIN)/.installed
 	$(BIN)/pip install --quiet -e ".[dev,bench]"
-	$(BIN)/python benchmarks/run_all.py
+	@for script in benchmarks/bench_*.py; do echo "== $$script"; $(BIN)/python "$$script" || exit 1; done
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache
