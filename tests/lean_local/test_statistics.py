@@ -12,6 +12,7 @@ from scipy import stats as sps
 
 from lean_local import statistics as st
 from lean_local.data import formats
+from tests.lean_local.basic_template_daily import LEAN_STATISTICS
 
 
 def _empty_orders() -> pd.DataFrame:
@@ -95,34 +96,7 @@ def _basic_template_daily_record(folder) -> st.BacktestRecord:
 def test_basic_template_daily_matches_lean(lean_data_folder):
     record = _basic_template_daily_record(lean_data_folder)
     result = st.compute_statistics(record)
-    expected = {
-        "Total Orders": "1",
-        "Average Win": "0%",
-        "Average Loss": "0%",
-        "Compounding Annual Return": "424.375%",
-        "Drawdown": "0.800%",
-        "Expectancy": "0",
-        "Start Equity": "100000",
-        "End Equity": "104486.22",
-        "Net Profit": "4.486%",
-        "Sharpe Ratio": "17.304",
-        "Sortino Ratio": "35.217",
-        "Probabilistic Sharpe Ratio": "96.710%",
-        "Loss Rate": "0%",
-        "Win Rate": "0%",
-        "Profit-Loss Ratio": "0",
-        "Alpha": "-0.249",
-        "Beta": "1.015",
-        "Annual Standard Deviation": "0.141",
-        "Annual Variance": "0.02",
-        "Information Ratio": "-19",
-        "Tracking Error": "0.011",
-        "Treynor Ratio": "2.403",
-        "Total Fees": "$3.49",
-        "Lowest Capacity Asset": "SPY R735QTJ8XC9X",
-        "Portfolio Turnover": "10.01%",
-        "Drawdown Recovery": "1",
-    }
+    expected = {**LEAN_STATISTICS, "Drawdown Recovery": "1"}
     assert {k: result[k] for k in expected} == expected
     assert list(result)[0] == "Total Orders" and len(result) == 27
 
