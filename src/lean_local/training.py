@@ -231,6 +231,7 @@ def train(
         The report: sample counts, the comparison (``{side: {kind: validate-report}}``), the chosen kind
         and why, the manifest, the versioned folder, and timings (seconds).
     """
+    from lean_local.data.cli import progress_bar
     from lean_local.object_store import ObjectStore
 
     ml, _ = _shared()
@@ -248,7 +249,10 @@ def train(
     if min(counts.values(), default=0) == 0:
         raise ValueError(f"too few events to train both sides: {counts}; widen the window or the thresholds")
     started = time.perf_counter()
-    comparison = {side: ml.compare_models(events, side, tuple(kinds), config, validation) for side in ml.SIDES}
+    comparison: dict[str, dict[str, Any]] = {side: {} for side in ml.SIDES}
+    steps = [(side, kind) for side in ml.SIDES for kind in kinds]
+    for side, kind in progress_bar(steps, desc="walk-forward validation", total=len(steps)):
+        comparison[side].update(ml.compare_models(events, side, (kind,), config, validation))
     timings["validation"] = time.perf_counter() - started
     kind, reason = ml.choose_kind(comparison)
     started = time.perf_counter()
