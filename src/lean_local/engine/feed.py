@@ -306,13 +306,15 @@ def load_cboe(data_folder: Path, symbol: Symbol) -> SubscriptionData:
 class BarView:
     """One bar read from a subscription's columns on access."""
 
-    __slots__ = ("_sub", "_i", "is_fill_forward", "_end")
+    __slots__ = ("_sub", "_i", "is_fill_forward", "_end", "_time", "_end_time")
 
     def __init__(self, sub: SubscriptionData, i: int, is_fill_forward: bool = False, end_ns: int | None = None) -> None:
         self._sub = sub
         self._i = i
         self.is_fill_forward = is_fill_forward
         self._end = end_ns
+        self._time: datetime | None = None
+        self._end_time: datetime | None = None
 
     def _f(self, name: str) -> float:
         return float(self._sub.fields[name][self._i])
@@ -325,14 +327,18 @@ class BarView:
 
     @property
     def time(self) -> datetime:
-        start = int(self._sub.time[self._i])
-        if self._end is not None:  # fill-forward copies move in time, as LEAN's cloned bars
-            start += self._end - int(self._sub.end_time[self._i])
-        return ns_to_datetime(start)
+        if self._time is None:
+            start = int(self._sub.time[self._i])
+            if self._end is not None:  # fill-forward copies move in time, as LEAN's cloned bars
+                start += self._end - int(self._sub.end_time[self._i])
+            self._time = ns_to_datetime(start)
+        return self._time
 
     @property
     def end_time(self) -> datetime:
-        return ns_to_datetime(self._end if self._end is not None else int(self._sub.end_time[self._i]))
+        if self._end_time is None:
+            self._end_time = ns_to_datetime(self._end if self._end is not None else int(self._sub.end_time[self._i]))
+        return self._end_time
 
     @property
     def bid(self) -> _Side:
@@ -452,7 +458,9 @@ class FeedPanel:
         self.close[from_step:, column] = closes
         real = np.zeros(len(grid), dtype=bool)
         real[valid] = sub.end_time[current[valid]] == grid[valid]
-        emits = np.isin(grid, sub.emit_times) & valid
+        # emit_times is sorted: a binary search gives np.isin's answer without its sort
+        where = np.minimum(np.searchsorted(sub.emit_times, grid), max(len(sub.emit_times) - 1, 0))
+        emits = (sub.emit_times[where] == grid if len(sub.emit_times) else np.zeros(len(grid), dtype=bool)) & valid
         self.emit[from_step:, column] = np.where(real, 2, np.where(emits, 1, 0))
 
 
@@ -474,6 +482,14 @@ class DataFeed:
         self._last_end = np.zeros(0, dtype=np.int64)
         self._end_ns = 0
         self.delisted: set[int] = set()
+        # the current step's closes (Python floats) and bars, read several times per order; reset by
+        # _forget_current whenever the step or the panel changes
+        self._close_row: list[float] | None = None
+        self._bars: dict[int, BarView | None] = {}
+
+    def _forget_current(self) -> None:
+        self._close_row = None
+        self._bars = {}
 
     @property
     def subs(self) -> list[SubscriptionData]:
@@ -481,6 +497,7 @@ class DataFeed:
 
     def add(self, sub: SubscriptionData, visible_from: int) -> int:
         column = self.panel.add(sub, visible_from)
+        self._forget_current()
         if self.started and not self.panel.attach(column, self.step + 1):
             self.panel.build(int(self.panel.grid[0]), self._end_ns, keep_until=self.step)
         self._grow_last_end()
@@ -490,6 +507,7 @@ class DataFeed:
         """Stop a subscription after the current step; the security keeps its last price."""
         later = slice(self.step + 1, None)
         here = max(self.step, 0)
+        self._forget_current()
         self.panel.emit[later, column] = 0
         self.panel.current[later, column] = self.panel.current[here, column]
         self.panel.close[later, column] = self.panel.close[here, column]
@@ -497,6 +515,7 @@ class DataFeed:
     def reattach(self, column: int) -> None:
         """Resume a removed subscription from the next step (bars ending after now)."""
         self.panel.visible_from[column] = self.now_ns + 1
+        self._forget_current()
         if not self.panel.attach(column, self.step + 1):
             self.panel.build(int(self.panel.grid[0]), self._end_ns, keep_until=self.step)
 
@@ -509,6 +528,7 @@ class DataFeed:
     def start(self, start_ns: int, end_ns: int) -> None:
         self._end_ns = end_ns
         self.panel.build(start_ns, end_ns)
+        self._forget_current()
         self.started = True
         self._grow_last_end()
 
@@ -517,6 +537,7 @@ class DataFeed:
         if self.step + 1 >= len(self.panel.grid):
             return False
         self.step += 1
+        self._forget_current()
         now = int(self.panel.grid[self.step])
         self.clock.time = ns_to_datetime(now)
         n = len(self.panel.subs)
@@ -534,6 +555,13 @@ class DataFeed:
         return np.flatnonzero(self.panel.emit[self.step, :n] > 0)
 
     def current_bar(self, column: int) -> BarView | None:
+        bars = self._bars
+        if column in bars:
+            return bars[column]
+        bar = bars[column] = self._current_bar(column)
+        return bar
+
+    def _current_bar(self, column: int) -> BarView | None:
         if self.step < 0 or column >= len(self.panel.subs):
             return None
         i = int(self.panel.current[self.step, column])
@@ -547,9 +575,12 @@ class DataFeed:
         return BarView(sub, i)
 
     def current_close(self, column: int) -> float:
-        if self.step < 0 or column >= len(self.panel.subs):
-            return 0.0
-        return float(self.panel.close[self.step, column])
+        row = self._close_row
+        if row is None:
+            if self.step < 0:
+                return 0.0
+            row = self._close_row = self.panel.close[self.step, : len(self.panel.subs)].tolist()
+        return row[column] if column < len(row) else 0.0
 
     def current_closes(self, n: int) -> np.ndarray:
         if self.step < 0:

@@ -23,7 +23,7 @@ import numpy as np
 
 from lean_local.engine import fills as fill_models
 from lean_local.engine.common import SecurityType, Symbol, not_supported
-from lean_local.engine.fees import OrderFeeParameters
+from lean_local.engine.fees import ConstantFeeModel, FeeModel, InteractiveBrokersFeeModel, OrderFeeParameters
 from lean_local.engine.orders import (
     Order,
     OrderEvent,
@@ -188,7 +188,7 @@ class SecurityPortfolioManager:
         """Signed holdings value per column in account currency."""
         n = len(self._by_column)
         prices = self._feed.current_closes(n)
-        if all(c.symbol == "USD" for c in self.cash_book.values()):
+        if len(self.cash_book) == 1:  # USD only (the book always holds the account currency)
             return self.quantity[:n] * prices * self._multiplier[:n]
         conv = np.fromiter((c.conversion_rate for c in self._quote), dtype=np.float64, count=n)
         return self.quantity[:n] * prices * conv * self._multiplier[:n]
@@ -308,6 +308,11 @@ class SecurityPortfolioManager:
         self.quantity[j] = q1
         self.average_price[j] = avg
         return fee_account
+
+
+# the runtime's own fee models depend only on the order and the current price, so a fill can reuse the
+# fee of its buying-power check; a user's model is asked each time, as LEAN does
+_PURE_FEE_MODELS = (FeeModel, ConstantFeeModel, InteractiveBrokersFeeModel)
 
 
 def order_fee(security: Security, order: Order) -> OrderFee:
@@ -500,12 +505,13 @@ class TransactionManager:
                 return "MarketOnClose orders must be placed within 15.5 minutes before market close."
         return self._buying_power_error(security, order)
 
-    def _buying_power_error(self, security: Security, order: Order) -> str | None:
+    def _buying_power_error(self, security: Security, order: Order, fee: OrderFee | None = None) -> str | None:
         portfolio = self._algorithm.portfolio
         held = security.holdings.quantity
         if held * order.quantity < 0 and abs(held) >= abs(order.quantity):
             return None
-        fee = order_fee(security, order)
+        if fee is None:
+            fee = order_fee(security, order)
         fee_account = portfolio.cash_book.convert_to_account_currency(fee.value.amount, fee.value.currency)
         required = abs(initial_margin(security, order.quantity)) + fee_account
         free = portfolio.get_margin_remaining_for(security, order.quantity > 0)
@@ -567,7 +573,8 @@ class TransactionManager:
         if result is None:
             return
         price, message = result
-        error = self._buying_power_error(security, order)
+        fee = order_fee(security, order) if type(security.fee_model) in _PURE_FEE_MODELS else None
+        error = self._buying_power_error(security, order, fee)
         if error is not None:
             self._close(order)
             order.status = OrderStatus.INVALID
@@ -575,13 +582,15 @@ class TransactionManager:
             algo.error(f"Order Error: id: {order.id}, {error}")
             return
         self._close(order)
-        self._complete_fill(security, order, price, message)
+        self._complete_fill(security, order, price, message, fee)
 
-    def _complete_fill(self, security: Security, order: Order, price: float, message: str) -> None:
+    def _complete_fill(self, security: Security, order: Order, price: float, message: str,
+                       fee: OrderFee | None = None) -> None:
         algo = self._algorithm
         now = algo.time
         quantity = order.quantity
-        fee = order_fee(security, order)
+        if fee is None:
+            fee = order_fee(security, order)
         realized_before = float(algo.portfolio.realized_profit[security._column])
         fee_account = algo.portfolio.process_fill(security, price, quantity, fee, now)
         realized = float(algo.portfolio.realized_profit[security._column]) - realized_before

@@ -18,6 +18,7 @@ The loop follows ``Engine/AlgorithmManager.cs`` for each time step ``t`` of the 
 
 from __future__ import annotations
 
+import functools
 import importlib.util
 import inspect
 import json
@@ -273,6 +274,7 @@ def _benchmark_series(algo: QCAlgorithm, index: pd.DatetimeIndex) -> pd.Series:
     return pd.Series(values, index=index, dtype=float)
 
 
+@functools.cache
 def _pascal(name: str) -> str:
     """``MARKET_ON_OPEN`` -> ``MarketOnOpen`` (LEAN's enum names in result files)."""
     return "".join(part.capitalize() for part in name.split("_"))

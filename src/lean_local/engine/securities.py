@@ -78,6 +78,14 @@ class ExchangeHours:
 
     def date_time_is_open(self, moment: datetime) -> bool:
         """Is the regular market open at ``moment`` (open inclusive, close exclusive)?"""
+        # memoized per moment: the hours never change, and each order asks about the same few clock times
+        memo = self.__dict__.setdefault("_open_memo", {})
+        found = memo.get(moment)
+        if found is None:
+            found = memo[moment] = self._date_time_is_open(moment)
+        return found
+
+    def _date_time_is_open(self, moment: datetime) -> bool:
         if self.always_open:
             return True
         offset = moment - datetime.combine(moment.date(), time())
@@ -88,6 +96,13 @@ class ExchangeHours:
 
         A segment ending at midnight that the next day's first segment continues is not a close.
         """
+        memo = self.__dict__.setdefault("_close_memo", {})
+        found = memo.get(moment)
+        if found is None:
+            found = memo[moment] = self._next_market_close(moment)
+        return found
+
+    def _next_market_close(self, moment: datetime) -> datetime:
         day = moment.date()
         for _ in range(30):
             segs = self.day_segments(day)
@@ -232,7 +247,8 @@ class SecurityHolding:
 
     @property
     def quantity(self) -> float:
-        return float(self._book.quantity[self._security._column])
+        security = self._security
+        return float(security._portfolio.quantity[security._column])
 
     @property
     def absolute_quantity(self) -> float:
@@ -350,7 +366,7 @@ class Security:
 
     @property
     def price(self) -> float:
-        return float(self._feed.current_close(self._column))
+        return self._feed.current_close(self._column)
 
     close = property(lambda self: self.price)
 
