@@ -73,9 +73,9 @@ def test_tutorial_window_backtest_trades_the_model_on_ecb_data(ecb_data_folder, 
     rebalances = pd.DatetimeIndex([line[:19] for line in record.logs if " predictions " in line])
     assert len(rebalances) == 37  # June 2013 .. June 2016
     traded = _positions_after_each_rebalance(record.orders)
-    # Rebalances that changed the book (17; the others kept the same pairs, size changes below LEAN's
-    # minimum order margin). 16 with LEAN's own market hours, whose earlier fills change sizes.
-    assert 15 <= len(traded) <= 18
+    # Rebalances that changed the book; the others kept the same pairs, with size changes below LEAN's
+    # minimum order margin.
+    assert len(traded) == 16
     assert traded.index.isin(rebalances).all()
     positions = traded.reindex(rebalances, method="ffill").fillna(0.0)
     for when, held in positions.iterrows():
