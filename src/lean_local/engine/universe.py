@@ -126,6 +126,8 @@ class CoarseUniverse:
         names = sorted(p.stem for p in folder.glob("*.csv")) if folder.exists() else []
         self.file_dates = pd.DatetimeIndex([pd.Timestamp(n) for n in names if n.isdigit() and len(n) == 8])
         self.members: set[Symbol] = set()
+        # one Symbol per ticker for the whole run: each day's file names the same few thousand tickers
+        self._symbols: dict[str, Symbol] = {}
 
     def selection_times(self, start: datetime, end: datetime) -> np.ndarray:
         """int64 ns of T+1 00:00 for each coarse file day T, within ``[start, end]``."""
@@ -139,11 +141,15 @@ class CoarseUniverse:
         frame = formats.read_coarse(formats.coarse_path(self.data_folder, day))
         end = day.to_pydatetime() + timedelta(days=1)
         out = []
+        symbols = self._symbols
         for ticker, close, volume, dv, pf, sf in zip(
-                frame["symbol"].to_numpy(), frame["close"].to_numpy(), frame["volume"].to_numpy(),
-                frame["dollar_volume"].to_numpy(), frame["price_factor"].to_numpy(),
-                frame["split_factor"].to_numpy(), strict=True):
-            out.append(Fundamental(Symbol(str(ticker), SecurityType.EQUITY, Market.USA), float(close),
+                *(frame[name].to_numpy().tolist()
+                  for name in ("symbol", "close", "volume", "dollar_volume", "price_factor", "split_factor")),
+                strict=True):
+            symbol = symbols.get(ticker)
+            if symbol is None:
+                symbol = symbols[ticker] = Symbol(str(ticker), SecurityType.EQUITY, Market.USA)
+            out.append(Fundamental(symbol, float(close),
                                    float(volume), float(dv), float(pf), float(sf), end))
         return out
 
