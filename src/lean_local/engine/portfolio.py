@@ -138,6 +138,9 @@ class SecurityPortfolioManager:
         self._tpv = 0.0
         self._margin_key: tuple[int, int] | None = None
         self._margin = 0.0
+        # the holdings values both of them sum (one computation per fill instead of two)
+        self._values_key: tuple[int, int, int] | None = None
+        self._values_cache = np.zeros(0)
 
     # --- registration -------------------------------------------------------------------------
     def _register(self, security: Security) -> None:
@@ -193,6 +196,14 @@ class SecurityPortfolioManager:
         conv = np.fromiter((c.conversion_rate for c in self._quote), dtype=np.float64, count=n)
         return self.quantity[:n] * prices * conv * self._multiplier[:n]
 
+    def _shared_values(self) -> np.ndarray:
+        """:meth:`_values`, computed once per (step, book version, column count); do not modify."""
+        key = (self._feed.step, self._version, len(self._by_column))
+        if key != self._values_key:
+            self._values_cache = self._values()
+            self._values_key = key
+        return self._values_cache
+
     def invalidate(self) -> None:
         """Forget the cached portfolio value (cash, holdings or rates changed)."""
         self._version += 1
@@ -208,7 +219,7 @@ class SecurityPortfolioManager:
         key = (self._feed.step, self._version)
         if key != self._tpv_key:
             n = len(self._by_column)
-            values = self._values()
+            values = self._shared_values()
             self._tpv = self.cash_book.total_value_in_account_currency + float(values[~self._cash_based[:n]].sum())
             self._tpv_key = key
         return self._tpv
@@ -246,7 +257,7 @@ class SecurityPortfolioManager:
         key = (self._feed.step, self._version)
         if key != self._margin_key:
             n = len(self._by_column)
-            self._margin = float((np.abs(self._values()) / self._leverage[:n]).sum()) if n else 0.0
+            self._margin = float((np.abs(self._shared_values()) / self._leverage[:n]).sum()) if n else 0.0
             self._margin_key = key
         return self._margin
 
