@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import importlib.util
 import os
 import subprocess
 import sys
@@ -55,10 +56,11 @@ def _research(args: argparse.Namespace) -> int:
     paths = [str(runner.SHIM), str(workspace / "Library")]
     env = dict(os.environ)
     env["PYTHONPATH"] = os.pathsep.join(paths + [env.get("PYTHONPATH", "")]).rstrip(os.pathsep)
-    for tool in (["jupyter", "lab"], ["jupyter", "notebook"]):
-        try:
-            return subprocess.call([*tool, f"--notebook-dir={args.notebook_dir}"], env=env, cwd=workspace)
-        except FileNotFoundError:
-            continue
-    print("error: Jupyter is not installed (pip install jupyterlab)", file=sys.stderr)
+    # The environment's own Jupyter, whatever is on PATH: the kernel must see the pinned packages.
+    for app in ("jupyterlab", "notebook"):
+        if importlib.util.find_spec(app) is not None:
+            command = [sys.executable, "-m", app, f"--notebook-dir={args.notebook_dir}"]
+            return subprocess.call(command, env=env, cwd=workspace)
+    print('error: Jupyter is not installed in this environment: .venv/bin/pip install -e ".[research]"',
+          file=sys.stderr)
     return 1
