@@ -48,6 +48,12 @@ def _slip(security: Any, order: Order) -> float:
     return float(security.slippage_model.get_slippage_approximation(security, order))
 
 
+def _against_order(price: float, security: Any, order: Order) -> float:
+    """``price`` moved against the order by its slippage: up for buys, down for sells."""
+    slip = _slip(security, order)
+    return price + slip if order.direction == OrderDirection.BUY else price - slip
+
+
 def market_fill(security: Any, order: Order, now: datetime) -> Fill:
     """Market order: the current close (ask close for forex buys, bid close for sells) +/- slippage.
 
@@ -60,8 +66,7 @@ def market_fill(security: Any, order: Order, now: datetime) -> Fill:
     if bar is None or bar.end_time < order.time - STALE_PRICE_TIMESPAN:
         return None
     prices = _side(bar, security, order.direction)
-    slip = _slip(security, order)
-    price = prices.close + slip if order.direction == OrderDirection.BUY else prices.close - slip
+    price = _against_order(prices.close, security, order)
     return price, ""
 
 
@@ -76,8 +81,7 @@ def market_on_open_fill(security: Any, order: Order, now: datetime) -> Fill:
     if not _is_exchange_open(security, now):
         return None
     prices = _side(bar, security, order.direction)
-    slip = _slip(security, order)
-    price = prices.open + slip if order.direction == OrderDirection.BUY else prices.open - slip
+    price = _against_order(prices.open, security, order)
     return price, ""
 
 
@@ -90,8 +94,7 @@ def market_on_close_fill(security: Any, order: Order, now: datetime) -> Fill:
     if bar is None:
         return None
     prices = _side(bar, security, order.direction)
-    slip = _slip(security, order)
-    price = prices.close + slip if order.direction == OrderDirection.BUY else prices.close - slip
+    price = _against_order(prices.close, security, order)
     return price, ""
 
 
