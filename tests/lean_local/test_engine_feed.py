@@ -69,6 +69,30 @@ def test_bars_arrive_at_the_close_and_missing_days_fill_forward(tmp_path):
     assert {t.hour for t, _, _, _ in algo.seen} == {16}
 
 
+def test_all_bars_of_a_slice_equal_the_bars_read_one_by_one(tmp_path):
+    root = fixtures.data_folder(tmp_path / "data")
+    fixtures.write_equity(root, "AAA", fixtures.bars(DAYS, [10, 11, 12, 13, 14]))
+    fixtures.write_equity(root, "BBB", fixtures.bars(["2020-01-03", "2020-01-07"], [5, 6]))
+
+    def fields(bar):
+        return (str(bar.symbol), bar.time, bar.end_time, bar.period, bar.open, bar.high, bar.low, bar.close,
+                bar.volume, bar.is_fill_forward)
+
+    class Algo(Recorder):
+        tickers = ("AAA", "BBB")
+
+        def on_data(self, data):
+            one_by_one = [fields(data[s]) for s in self.subs if data.contains_key(s)]
+            self.seen.append((one_by_one, [fields(bar) for bar in data.bars.values()]))
+
+    algo, _, _ = run_algorithm(Algo, root)
+    assert all(single == whole for single, whole in algo.seen)
+    # Jan 6: BBB is a fill-forward copy of Jan 3's bar, moved to Jan 6's session
+    _, whole = algo.seen[2]
+    assert whole[1] == ("BBB", datetime(2020, 1, 6, 9, 30), datetime(2020, 1, 6, 16), pd.Timedelta(hours=6.5),
+                        5, 5, 5, 5, 1_000_000, True)
+
+
 def test_map_file_renames_read_each_period_from_its_ticker_file(tmp_path):
     root = fixtures.data_folder(tmp_path / "data")
     fixtures.write_equity(root, "OLD", fixtures.bars(DAYS[:3], [1, 2, 3]))

@@ -65,6 +65,14 @@ class SubscriptionData:
     fill_forward: bool = True
     emit_times: np.ndarray = field(default_factory=lambda: np.empty(0, dtype=np.int64))
 
+    def __post_init__(self) -> None:
+        # open..volume as the columns of one (bars x 5) array: a slice reads a bar's five values with
+        # one ``ohlcv[i].tolist()``; the fields become views of it, so nothing is stored twice
+        self.ohlcv = np.column_stack([np.asarray(self.fields[name], dtype=np.float64) for name in TRADE_FIELDS]) \
+            if len(self.end_time) else np.empty((0, 5))
+        for k, name in enumerate(TRADE_FIELDS):
+            self.fields[name] = self.ohlcv[:, k]
+
     def __len__(self) -> int:
         return len(self.end_time)
 
@@ -553,6 +561,12 @@ class DataFeed:
         """Columns with data (real or fill-forward) at the current step."""
         n = len(self.panel.subs)
         return np.flatnonzero(self.panel.emit[self.step, :n] > 0)
+
+    def current_indices(self, columns: np.ndarray) -> list[int]:
+        """Index of each column's current bar in its subscription (-1 before the first bar)."""
+        if self.step < 0:
+            return [-1] * len(columns)
+        return self.panel.current[self.step, columns].tolist()
 
     def current_bar(self, column: int) -> BarView | None:
         bars = self._bars

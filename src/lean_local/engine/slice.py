@@ -14,39 +14,48 @@ from typing import Any
 import numpy as np
 
 from lean_local.engine.common import Symbol, not_supported
-from lean_local.engine.feed import BarView
+from lean_local.engine.feed import BarView, ns_to_datetime
 
 
 class TradeBar:
     """OHLCV bar (LEAN ``TradeBar``); ``time`` is the bar start, ``end_time`` its end."""
 
+    __slots__ = ("time", "end_time", "symbol", "open", "high", "low", "close", "volume", "is_fill_forward")
+
     def __init__(self, time: datetime | None = None, symbol: Symbol | str = "", open: float = 0.0,
                  high: float = 0.0, low: float = 0.0, close: float = 0.0, volume: float = 0.0,
                  period: timedelta = timedelta(days=1)) -> None:
         self.time = time
+        self.end_time = time + period if time is not None else None
         self.symbol = symbol
         self.open = float(open)
         self.high = float(high)
         self.low = float(low)
         self.close = float(close)
         self.volume = float(volume)
-        self.period = period
         self.is_fill_forward = False
 
     @classmethod
-    def _from_view(cls, symbol: Symbol, view: BarView) -> TradeBar:
-        bar = cls(view.time, symbol, view.open, view.high, view.low, view.close, view.volume)
-        bar.end_time = view.end_time
-        bar.is_fill_forward = view.is_fill_forward
+    def _from_values(cls, symbol: Symbol, time: datetime, end_time: datetime, values: list[float],
+                     is_fill_forward: bool) -> TradeBar:
+        """A bar from its five ``open, high, low, close, volume`` floats (the slice's hot path)."""
+        bar = cls.__new__(cls)
+        bar.time, bar.end_time, bar.symbol, bar.is_fill_forward = time, end_time, symbol, is_fill_forward
+        bar.open, bar.high, bar.low, bar.close, bar.volume = values
         return bar
 
-    @property
-    def end_time(self) -> datetime:
-        return self.__dict__.get("_end") or (self.time + self.period)
+    @classmethod
+    def _from_view(cls, symbol: Symbol, view: BarView) -> TradeBar:
+        return cls._from_values(symbol, view.time, view.end_time,
+                                [view.open, view.high, view.low, view.close, view.volume], view.is_fill_forward)
 
-    @end_time.setter
-    def end_time(self, value: datetime) -> None:
-        self.__dict__["_end"] = value
+    @property
+    def period(self) -> timedelta:
+        return self.end_time - self.time
+
+    @period.setter
+    def period(self, value: timedelta) -> None:
+        self.end_time = self.time + value
 
     @property
     def value(self) -> float:
@@ -181,15 +190,32 @@ class Slice:
     def _build(self) -> None:
         all_, bars, quotes, custom = DataDictionary(), DataDictionary(), DataDictionary(), DataDictionary()
         targets = {"trade": bars, "quote": quotes, "custom": custom}
-        for column in self._columns.tolist():
-            security = self._by_column[column]
-            made = self._make(security)
-            if made is None:
-                continue
-            kind, obj = made
-            obj = self._one.get(security.symbol, obj)
-            targets[kind][security.symbol] = obj
-            all_[security.symbol] = obj
+        columns = self._columns.tolist()
+        if columns:
+            feed = self._by_column[columns[0]]._feed
+            now_ns, end_time = feed.now_ns, feed.clock.time
+            subs = feed.subs
+            starts: dict[int, datetime] = {}  # the step's bars share one or two start times
+            for column, i in zip(columns, feed.current_indices(self._columns), strict=True):
+                security = self._by_column[column]
+                symbol = security.symbol
+                sub = subs[column]
+                obj = self._one.get(symbol)
+                if obj is None and sub.kind == "trade" and i >= 0:
+                    # an emitted bar ends now: a fill-forward copy is the current bar moved in time
+                    bar_end = sub.end_time.item(i)
+                    start_ns = sub.time.item(i) + now_ns - bar_end
+                    start = starts.get(start_ns)
+                    if start is None:
+                        start = starts[start_ns] = ns_to_datetime(start_ns)
+                    obj = TradeBar._from_values(symbol, start, end_time, sub.ohlcv[i].tolist(), now_ns > bar_end)
+                elif obj is None:
+                    made = self._make(security)
+                    if made is None:
+                        continue
+                    obj = made[1]
+                targets[sub.kind][symbol] = obj
+                all_[symbol] = obj
         self._all, self._bars, self._quotes, self._custom = all_, bars, quotes, custom
 
     def _lookup(self, key: Any) -> Any:
