@@ -394,6 +394,11 @@ def target_order_quantity(portfolio: SecurityPortfolioManager, security: Securit
             return float(size), ""
 
 
+# order types whose fill model waits for a bar ending after the order time (see fills.py)
+_NEED_A_LATER_BAR = frozenset({OrderType.MARKET_ON_OPEN, OrderType.STOP_MARKET, OrderType.LIMIT,
+                               OrderType.STOP_LIMIT})
+
+
 class ArgumentError(ValueError):
     """LEAN's ``ArgumentException`` from the sizing loop."""
 
@@ -571,10 +576,20 @@ class TransactionManager:
 
     # --- processing ---------------------------------------------------------------------------
     def process(self) -> None:
-        """Try to fill every open order against the current data (``ProcessSynchronousEvents``)."""
+        """Try to fill every open order against the current data (``ProcessSynchronousEvents``).
+
+        Market-on-open, stop and limit orders need a bar that ends after the order time: without one
+        their fill model answers "wait", so they are not asked (most open stops on most steps).
+        """
+        securities = self._algorithm.securities
         for order in list(self._open.values()):
-            if order.id in self._open:
-                self._try_fill(order)
+            if order.id not in self._open:
+                continue
+            if order.type in _NEED_A_LATER_BAR:
+                bar = securities[order.symbol].last_bar()
+                if bar is None or bar.end_time <= order.time:
+                    continue
+            self._try_fill(order)
 
     def _try_fill(self, order: Order) -> None:
         algo = self._algorithm
