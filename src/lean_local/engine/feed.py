@@ -370,30 +370,40 @@ class _Side:
 
 
 class FeedPanel:
-    """All subscriptions aligned on one time grid.
+    """All subscriptions aligned on one time grid, one window of steps at a time.
 
     Attributes
     ----------
     grid : np.ndarray
-        int64 ns, the sorted time steps (naive New York).
+        int64 ns, all time steps (sorted, naive New York).
+    base : int
+        The first step of the window the arrays below hold (``WINDOW`` steps): they are aligned
+        again when the clock leaves the window, so memory does not grow with the number of days.
     current : np.ndarray
-        int32 (steps x columns): index of the latest visible bar with ``end_time <= grid[step]``,
-        -1 before the first one. A bar is visible when it ends at or after the moment the
-        subscription joined the run (``visible_from``): data from before a subscription existed is
-        never delivered, so prices start at 0 as in LEAN.
+        int32 (window steps x columns): index of the latest visible bar with
+        ``end_time <= grid[step]``, -1 before the first one. A bar is visible when it ends at or
+        after the moment the subscription joined the run (``visible_from``): data from before a
+        subscription existed is never delivered, so prices start at 0 as in LEAN.
     emit : np.ndarray
-        int8 (steps x columns): 2 a real bar ends at this step, 1 a fill-forward copy of the current
-        bar is emitted, 0 nothing.
+        int8 (window steps x columns): 2 a real bar ends at this step, 1 a fill-forward copy of the
+        current bar is emitted, 0 nothing.
     close : np.ndarray
-        float64 (steps x columns): the current bar's close (0 before the first bar), for vectorized
-        prices and portfolio values.
+        float64 (window steps x columns): the current bar's close (0 before the first bar), for
+        vectorized prices and portfolio values.
+    frozen : dict
+        column -> ``(first_step, end_step, bar_index)``: a removed subscription keeps the bar it had
+        and emits nothing over steps ``first_step <= step < end_step``.
     """
+
+    WINDOW = 512
 
     def __init__(self) -> None:
         self.subs: list[SubscriptionData] = []
         self.visible_from: list[int] = []
+        self.frozen: dict[int, tuple[int, int, int]] = {}
         self.extra_times = np.empty(0, dtype=np.int64)
         self.grid = np.empty(0, dtype=np.int64)
+        self.base = 0
         self.current = np.empty((0, 0), dtype=np.int32)
         self.emit = np.empty((0, 0), dtype=np.int8)
         self.close = np.empty((0, 0), dtype=np.float64)
@@ -413,7 +423,8 @@ class FeedPanel:
     def build(self, start_ns: int, end_ns: int, keep_until: int = -1) -> None:
         """(Re)build the grid over ``[start_ns, end_ns]`` and align every subscription on it.
 
-        ``keep_until`` keeps the grid's first steps (those already run) unchanged.
+        ``keep_until`` keeps the grid's first steps (those already run) unchanged; the window then
+        starts at that step.
         """
         parts = [self.extra_times] + [s.emit_times for s in self.subs]
         grid = np.unique(np.concatenate(parts)) if parts else np.empty(0, dtype=np.int64)
@@ -424,15 +435,26 @@ class FeedPanel:
             grid = np.concatenate([past, grid[grid > past[-1]]]) if len(past) else grid
         self.grid = grid
         self._capacity = max(8, 2 * len(self.subs))
-        n = len(self.grid)
-        self.current = np.full((n, self._capacity), -1, dtype=np.int32)
-        self.emit = np.zeros((n, self._capacity), dtype=np.int8)
-        self.close = np.zeros((n, self._capacity), dtype=np.float64)
-        for column, sub in enumerate(self.subs):
-            self._align(column, sub, 0)
+        self._realign(max(keep_until, 0))
+
+    def _realign(self, base: int) -> None:
+        """Align every subscription over the window that starts at step ``base``."""
+        self.base = base
+        rows = max(0, min(self.WINDOW, len(self.grid) - base))
+        self.current = np.full((rows, self._capacity), -1, dtype=np.int32)
+        self.emit = np.zeros((rows, self._capacity), dtype=np.int8)
+        self.close = np.zeros((rows, self._capacity), dtype=np.float64)
+        for column in range(len(self.subs)):
+            self._align(column, base)
+
+    def row(self, step: int) -> int:
+        """The window row of ``step``, moving the window there when the step lies outside it."""
+        if not self.base <= step < self.base + len(self.current):
+            self._realign(step)
+        return step - self.base
 
     def attach(self, column: int, from_step: int) -> bool:
-        """Align a subscription added during the run from ``from_step`` on.
+        """Align a subscription added (or resumed) during the run from ``from_step`` on.
 
         Returns False when its future emission times are not all on the grid (rebuild instead).
         """
@@ -449,27 +471,51 @@ class FeedPanel:
                 new[:, : old.shape[1]] = old
                 setattr(self, name, new)
             self._capacity = grow
-        self._align(column, sub, from_step)
+        self._align(column, from_step)
         return True
 
-    def _align(self, column: int, sub: SubscriptionData, from_step: int) -> None:
-        grid = self.grid[from_step:]
-        if len(sub) == 0 or len(grid) == 0:
+    def freeze(self, column: int, step: int) -> None:
+        """Stop a subscription after ``step``: it keeps its current bar and emits nothing."""
+        here = self.row(max(step, 0))
+        self.frozen[column] = (step + 1, len(self.grid), int(self.current[here, column]))
+        self._align(column, step + 1)
+
+    def thaw(self, column: int, step: int) -> None:
+        """End a freeze after ``step`` (the subscription resumes from the next step)."""
+        if column in self.frozen:
+            first, _, index = self.frozen[column]
+            self.frozen[column] = (first, step + 1, index)
+
+    def _align(self, column: int, from_step: int) -> None:
+        lo = max(from_step, self.base)
+        hi = self.base + len(self.current)
+        sub = self.subs[column]
+        if lo >= hi:
             return
-        first_visible = np.searchsorted(sub.end_time, self.visible_from[column], side="left")
-        current = np.searchsorted(sub.end_time, grid, side="right") - 1
-        current[current < first_visible] = -1
-        self.current[from_step:, column] = current
+        rows = slice(lo - self.base, hi - self.base)
+        grid = self.grid[lo:hi]
+        current = np.full(len(grid), -1, dtype=np.int64)
+        if len(sub):
+            first_visible = np.searchsorted(sub.end_time, self.visible_from[column], side="left")
+            current = np.searchsorted(sub.end_time, grid, side="right") - 1
+            current[current < first_visible] = -1
+        held = np.zeros(len(grid), dtype=bool)
+        if column in self.frozen:
+            first, end, index = self.frozen[column]
+            steps = np.arange(lo, hi)
+            held = (steps >= first) & (steps < end)
+            current[held] = index
         valid = current >= 0
         closes = np.zeros(len(grid))
         closes[valid] = sub.fields["close"][current[valid]]
-        self.close[from_step:, column] = closes
         real = np.zeros(len(grid), dtype=bool)
         real[valid] = sub.end_time[current[valid]] == grid[valid]
         # emit_times is sorted: a binary search gives np.isin's answer without its sort
         where = np.minimum(np.searchsorted(sub.emit_times, grid), max(len(sub.emit_times) - 1, 0))
         emits = (sub.emit_times[where] == grid if len(sub.emit_times) else np.zeros(len(grid), dtype=bool)) & valid
-        self.emit[from_step:, column] = np.where(real, 2, np.where(emits, 1, 0))
+        self.current[rows, column] = current
+        self.close[rows, column] = closes
+        self.emit[rows, column] = np.where(held, 0, np.where(real, 2, np.where(emits, 1, 0)))
 
 
 class Clock:
@@ -513,17 +559,14 @@ class DataFeed:
 
     def remove(self, column: int) -> None:
         """Stop a subscription after the current step; the security keeps its last price."""
-        later = slice(self.step + 1, None)
-        here = max(self.step, 0)
         self._forget_current()
-        self.panel.emit[later, column] = 0
-        self.panel.current[later, column] = self.panel.current[here, column]
-        self.panel.close[later, column] = self.panel.close[here, column]
+        self.panel.freeze(column, self.step)
 
     def reattach(self, column: int) -> None:
         """Resume a removed subscription from the next step (bars ending after now)."""
         self.panel.visible_from[column] = self.now_ns + 1
         self._forget_current()
+        self.panel.thaw(column, self.step)
         if not self.panel.attach(column, self.step + 1):
             self.panel.build(int(self.panel.grid[0]), self._end_ns, keep_until=self.step)
 
@@ -548,25 +591,28 @@ class DataFeed:
         self._forget_current()
         now = int(self.panel.grid[self.step])
         self.clock.time = ns_to_datetime(now)
-        n = len(self.panel.subs)
-        emitted = self.panel.emit[self.step, :n] > 0
-        self._last_end[:n][emitted] = now
+        self._last_end[: len(self.panel.subs)][self.emitted_mask()] = now
         return True
 
     @property
     def now_ns(self) -> int:
         return int(self.panel.grid[self.step])
 
+    def emitted_mask(self) -> np.ndarray:
+        """Per column: does it have data (a real bar or a fill-forward copy) at the current step?"""
+        row = self.panel.row(self.step)  # first: moving the window replaces the arrays
+        return self.panel.emit[row, : len(self.panel.subs)] > 0
+
     def emitted_columns(self) -> np.ndarray:
         """Columns with data (real or fill-forward) at the current step."""
-        n = len(self.panel.subs)
-        return np.flatnonzero(self.panel.emit[self.step, :n] > 0)
+        return np.flatnonzero(self.emitted_mask())
 
     def current_indices(self, columns: np.ndarray) -> list[int]:
         """Index of each column's current bar in its subscription (-1 before the first bar)."""
         if self.step < 0:
             return [-1] * len(columns)
-        return self.panel.current[self.step, columns].tolist()
+        row = self.panel.row(self.step)
+        return self.panel.current[row, columns].tolist()
 
     def current_bar(self, column: int) -> BarView | None:
         bars = self._bars
@@ -578,7 +624,8 @@ class DataFeed:
     def _current_bar(self, column: int) -> BarView | None:
         if self.step < 0 or column >= len(self.panel.subs):
             return None
-        i = int(self.panel.current[self.step, column])
+        row = self.panel.row(self.step)
+        i = int(self.panel.current[row, column])
         if i < 0:
             return None
         sub = self.panel.subs[column]
@@ -593,13 +640,15 @@ class DataFeed:
         if row is None:
             if self.step < 0:
                 return 0.0
-            row = self._close_row = self.panel.close[self.step, : len(self.panel.subs)].tolist()
+            step_row = self.panel.row(self.step)
+            row = self._close_row = self.panel.close[step_row, : len(self.panel.subs)].tolist()
         return row[column] if column < len(row) else 0.0
 
     def current_closes(self, n: int) -> np.ndarray:
         if self.step < 0:
             return np.zeros(n)
-        return self.panel.close[self.step, :n]
+        row = self.panel.row(self.step)
+        return self.panel.close[row, :n]
 
     def is_delisted(self, column: int) -> bool:
         return column in self.delisted
