@@ -265,3 +265,54 @@ def test_the_same_ticker_in_two_security_types_is_refused():
     algo.add_index("VIX", Resolution.DAILY)
     with pytest.raises(NotSupportedError, match="two securities with the ticker VIX"):
         algo.add_data(CBOE, "VIX", Resolution.DAILY)
+
+
+def test_the_step_window_changes_nothing(tmp_path, monkeypatch):
+    """The panel aligns a window of steps at a time: any window size gives the same run."""
+    from lean_local.engine.feed import FeedPanel
+
+    days = pd.bdate_range("2020-01-02", "2020-02-28")
+    days = days[~days.isin(pd.to_datetime(["2020-01-20", "2020-02-17"]))]  # NYSE holidays
+    root = fixtures.data_folder(tmp_path / "data")
+    rng = np.random.default_rng(3)
+    tickers = ("AAA", "BBB", "CCC")
+    for k, ticker in enumerate(tickers):
+        keep = rng.random(len(days)) > 0.1  # missing days: fill-forward copies
+        closes = 20 + k + np.cumsum(rng.normal(0, 0.5, len(days)))
+        fixtures.write_equity(root, ticker, fixtures.bars(days[keep], closes[keep]))
+    for day in days:
+        volumes = rng.integers(1, 1000, len(tickers))
+        fixtures.write_coarse_day(root, day, [(t, 20.0, int(v)) for t, v in zip(tickers, volumes, strict=True)])
+
+    class Rotation(QCAlgorithm):
+        """Holds the day's top dollar-volume stock: members leave, come back, and trade."""
+
+        def initialize(self):
+            self.set_start_date(2020, 1, 2)
+            self.set_end_date(2020, 2, 28)
+            self.set_cash(100_000)
+            self.universe_settings.resolution = Resolution.DAILY
+            self.add_universe(self.select)
+            self.log_lines = []
+            self.chosen = None
+
+        def select(self, rows):
+            self.chosen = max(rows, key=lambda f: f.dollar_volume).symbol
+            return [self.chosen]
+
+        def on_data(self, data):
+            self.log_lines.append((self.time, sorted((str(s), b.close, b.is_fill_forward, b.time)
+                                                     for s, b in data.bars.items())))
+            for symbol in data.keys():
+                if symbol != self.chosen and self.portfolio[symbol].invested:
+                    self.liquidate(symbol)
+                elif symbol == self.chosen and not self.portfolio[symbol].invested:
+                    self.set_holdings(symbol, 0.5)
+
+    runs = []
+    for window in (1, 3, 512):
+        monkeypatch.setattr(FeedPanel, "WINDOW", window)
+        algo, record, _ = run_algorithm(Rotation, root)
+        runs.append((algo.log_lines, record.fills.to_dict("list"), list(record.equity)))
+    assert len(runs[0][1]["order_id"]) > 10  # the rotation trades
+    assert runs[0] == runs[1] == runs[2]

@@ -119,6 +119,7 @@ class BacktestLoop:
         self.long_values: list[float] = []
         self.short_values: list[float] = []
         self.sample_steps: list[int] = []
+        self.sample_closes: list[np.ndarray] = []  # each sample's closes per column (columns present then)
         self.data_points = 0
         self.start_equity = 0.0
         self._selection_times: dict[int, list] = {}
@@ -234,9 +235,7 @@ class BacktestLoop:
             columns = feed.emitted_columns()
             if len(columns):
                 self.data_points += len(columns)
-                n = len(feed.subs)
-                current = Slice(now, columns, algo.portfolio._by_column, algo.securities,
-                                feed.panel.emit[feed.step, :n] > 0)
+                current = Slice(now, columns, algo.portfolio._by_column, algo.securities, feed.emitted_mask())
                 algo._current_slice = current
                 algo.on_data(current)
             if getattr(algo, "_quit", False):
@@ -256,6 +255,7 @@ class BacktestLoop:
         self.long_values.append(float(values[values > 0].sum()))
         self.short_values.append(float(values[values < 0].sum()))
         self.sample_steps.append(self.feed.step)
+        self.sample_closes.append(self.feed.current_closes(len(self.feed.subs)).copy())
 
 
 def _benchmark_series(algo: QCAlgorithm, index: pd.DatetimeIndex) -> pd.Series:
@@ -301,7 +301,10 @@ def build_record(algo: QCAlgorithm, loop: BacktestLoop, state: str = "Completed"
     n = len(algo.portfolio._by_column)
     prices = None
     if n and loop.sample_steps and min(loop.sample_steps) >= 0:
-        panel = algo._feed.panel.close[np.asarray(loop.sample_steps), :n]
+        # a column added after a sample had no price then
+        panel = np.zeros((len(loop.sample_closes), n))
+        for k, closes in enumerate(loop.sample_closes):
+            panel[k, : len(closes)] = closes
         prices = pd.DataFrame(panel, index=index, columns=[str(s.symbol) for s in algo.portfolio._by_column])
     return BacktestRecord(
         algorithm_name=algo.name,
