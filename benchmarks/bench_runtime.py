@@ -1,14 +1,20 @@
-"""Benchmark: lean_local's backtest speed against backtrader on the same data and strategy.
+"""Benchmark: lean_local's backtest speed and memory against backtrader, same data, same strategies.
 
-A buy-and-rebalance strategy (equal weights over every stock, rebalanced on the first trading day of
-each month) runs over a synthetic market (default 500 stocks x 10 years of daily bars, written with
-``lean_local.data.synthetic``) in lean_local and in backtrader, one after the other in this process.
-Prints data points per second for both and the ratio, and the process's peak memory after
-lean_local runs over half and all of the days. lean_local's timings are with its parsed-data cache
-warm (the first run parses LEAN's files; later runs read ``~/.cache/lean_local``). Not part of the
-test run::
+Two strategies over a synthetic market (default 500 stocks x 10 years of daily bars, written with
+``lean_local.data.synthetic``), each in lean_local and in backtrader, one after the other in this
+process:
 
-    .venv/bin/python benchmarks/bench_runtime.py [--stocks 500] [--years 10] [--skip-backtrader]
+* **rebalance** (order-bound): equal weights over every stock, every position re-sized on the first
+  trading day of each month (about 59,000 orders);
+* **buy-and-hold** (data-bound): the same equal weights bought on the first day and held (500 orders).
+
+Prints data points per second for both engines and the ratios. Memory: each lean_local run is
+repeated in a child process over a quarter, half and all of the days and reports the peak RSS of the run,
+next to the bytes of bar data it loaded and the orders it holds, so the growth per day of what is
+neither data nor results shows. lean_local's timings are with its parsed-data cache warm (the first
+run parses LEAN's files; later runs read ``~/.cache/lean_local``). Not part of the test run::
+
+    .venv/bin/python benchmarks/bench_runtime.py [--stocks 500] [--years 10] [--folder DIR] [--skip-backtrader]
 
 Data points: bars delivered to the algorithm (lean_local: the slices' entries, fill-forward copies
 included; backtrader: bars of every feed).
@@ -17,7 +23,10 @@ included; backtrader: bars of every feed).
 from __future__ import annotations
 
 import argparse
+import json
 import resource
+import subprocess
+import sys
 import tempfile
 import time
 from pathlib import Path
@@ -30,9 +39,12 @@ from lean_local.engine.algorithm import PortfolioTarget, QCAlgorithm
 from lean_local.engine.common import Resolution
 from lean_local.engine.runner import run_algorithm
 
+STRATEGIES = ("rebalance", "buy-and-hold")
 
-def make_algorithm(tickers: list[str], start: pd.Timestamp, end: pd.Timestamp) -> type[QCAlgorithm]:
-    class Rebalance(QCAlgorithm):
+
+def make_algorithm(tickers: list[str], start: pd.Timestamp, end: pd.Timestamp,
+                   strategy: str = "rebalance") -> type[QCAlgorithm]:
+    class EqualWeight(QCAlgorithm):
         def initialize(self):
             self.set_start_date(start.year, start.month, start.day)
             self.set_end_date(end.year, end.month, end.day)
@@ -43,40 +55,58 @@ def make_algorithm(tickers: list[str], start: pd.Timestamp, end: pd.Timestamp) -
             self.month = None
 
         def on_data(self, data):
-            if self.time.month == self.month:
+            if self.time.month == self.month or (strategy == "buy-and-hold" and self.month is not None):
                 return
             self.month = self.time.month
             present = [s for s in self.symbols if data.contains_key(s)]
             weight = 0.99 / len(present)
             self.set_holdings([PortfolioTarget(s, weight) for s in present])
 
-    return Rebalance
+    return EqualWeight
 
 
 def max_rss_mb() -> float:
+    """This process's peak resident memory (MB) since the last :func:`reset_peak_rss`."""
+    status = Path("/proc/self/status")
+    if status.exists():
+        for line in status.read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
-def run_lean_local(folder: Path, tickers: list[str], start: pd.Timestamp, end: pd.Timestamp) -> tuple[int, float, float]:
-    """Data points, seconds, and this process's peak RSS (MB) after the run."""
-    algorithm = make_algorithm(tickers, start, end)
+def reset_peak_rss() -> None:
+    """Start the peak-RSS measurement afresh (Linux: ``clear_refs`` 5 resets VmHWM)."""
+    clear = Path("/proc/self/clear_refs")
+    if clear.exists():
+        clear.write_text("5")
+
+
+def run_lean_local(folder: Path, tickers: list[str], start: pd.Timestamp, end: pd.Timestamp,
+                   strategy: str) -> dict:
+    """One run: data points, seconds, peak RSS (MB), bar data loaded (MB) and orders."""
+    algorithm = make_algorithm(tickers, start, end, strategy)
     began = time.perf_counter()
     algo, record, loop = run_algorithm(algorithm, folder)
     seconds = time.perf_counter() - began
-    return loop.data_points, seconds, max_rss_mb()
+    data_mb = sum(sub.ohlcv.nbytes + sub.time.nbytes + sub.end_time.nbytes + sub.factor.nbytes
+                  for sub in algo._feed.subs) / 2**20
+    return {"points": loop.data_points, "seconds": seconds, "peak_mb": max_rss_mb(), "data_mb": data_mb,
+            "orders": algo.transactions.orders_count, "days": len(record.equity)}
 
 
-def run_backtrader(folder: Path, tickers: list[str], start: pd.Timestamp, end: pd.Timestamp) -> tuple[int, float]:
+def run_backtrader(folder: Path, tickers: list[str], start: pd.Timestamp, end: pd.Timestamp,
+                   strategy: str) -> tuple[int, float]:
     import backtrader as bt
 
     # kept outside the strategy: backtrader's line objects intercept attribute access
     state = {"points": 0, "month": None}
 
-    class Rebalance(bt.Strategy):
+    class EqualWeight(bt.Strategy):
         def next(self):
             state["points"] += len(self.datas)
             today = self.datas[0].datetime.date(0)
-            if today.month == state["month"]:
+            if today.month == state["month"] or (strategy == "buy-and-hold" and state["month"] is not None):
                 return
             state["month"] = today.month
             weight = 0.99 / len(self.datas)
@@ -87,7 +117,7 @@ def run_backtrader(folder: Path, tickers: list[str], start: pd.Timestamp, end: p
     cerebro = bt.Cerebro(stdstats=False)
     cerebro.broker.setcash(10_000_000)
     cerebro.broker.setcommission(commission=0.0)
-    cerebro.addstrategy(Rebalance)
+    cerebro.addstrategy(EqualWeight)
     for ticker in tickers:
         bars = formats.read_equity_daily(formats.equity_daily_path(folder, ticker))
         factor_path = formats.factor_file_path(folder, ticker)
@@ -123,7 +153,7 @@ def main() -> None:
     parser.add_argument("--years", type=float, default=10.0)
     parser.add_argument("--folder", type=Path, default=None, help="reuse/keep a data folder (default: temporary)")
     parser.add_argument("--skip-backtrader", action="store_true")
-    parser.add_argument("--skip-lean-local", action="store_true", help="time backtrader only")
+    parser.add_argument("--child", nargs=2, metavar=("STRATEGY", "DAYS"), help=argparse.SUPPRESS)
     args = parser.parse_args()
 
     with tempfile.TemporaryDirectory() as tmp:
@@ -136,37 +166,42 @@ def main() -> None:
             write_market(folder, config, quiet=True)
             print(f"data: {time.perf_counter() - began:.1f} s to write {config.n_stocks} stocks x {args.years} years")
         tickers = full_period_tickers(folder, args.stocks)
-        spy = formats.read_equity_daily(formats.equity_daily_path(folder, "spy"))
-        start, end = spy.index[0], spy.index[-1]
-        half_end = spy.index[len(spy) // 2]
-        print(f"{len(tickers)} stocks, {start.date()} .. {end.date()} ({len(spy)} trading days)")
+        days = formats.read_equity_daily(formats.equity_daily_path(folder, "spy")).index
+        if args.child:
+            strategy, count = args.child[0], int(args.child[1])
+            reset_peak_rss()  # finding the tickers read every file: measure the run alone
+            print(json.dumps(run_lean_local(folder, tickers, days[0], days[count - 1], strategy)))
+            return
+        print(f"{len(tickers)} stocks, {days[0].date()} .. {days[-1].date()} ({len(days)} trading days)")
+        run_lean_local(folder, tickers, days[0], days[-1], "buy-and-hold")  # warms the parsed-data cache
+        for strategy in STRATEGIES:
+            _compare(folder, tickers, days, strategy, args.skip_backtrader)
+        print("memory, one child process per run (RSS = data + results + the rest):")
+        for strategy in STRATEGIES:
+            for count in (len(days) // 4, len(days) // 2, len(days)):
+                child = _child(args.folder or folder, strategy, count)
+                print(f"  {strategy:>12}, {child['days']:>5} days: peak RSS {child['peak_mb']:6.0f} MB, "
+                      f"bar data {child['data_mb']:5.0f} MB, {child['orders']:>6,} orders")
 
-        rate = 0.0
-        if args.skip_lean_local:
-            print("lean_local: skipped")
-        else:
-            rate = _lean_local_figures(folder, tickers, start, half_end, end)
-        if not args.skip_backtrader:
-            bt_points, bt_seconds = run_backtrader(folder, tickers, start, end)
-            bt_rate = bt_points / bt_seconds if bt_points else 0.0
-            print(f"backtrader: {bt_points:,} data points in {bt_seconds:.2f} s = {bt_rate:,.0f} points/s")
-            if rate and bt_rate:
-                print(f"lean_local / backtrader: {rate / bt_rate:.1f}x")
-        print(f"max RSS of this process: {max_rss_mb():.0f} MB")
+
+def _compare(folder: Path, tickers: list[str], days: pd.DatetimeIndex, strategy: str, skip_backtrader: bool) -> None:
+    run = run_lean_local(folder, tickers, days[0], days[-1], strategy)
+    rate = run["points"] / run["seconds"]
+    print(f"{strategy}: lean_local {run['points']:,} data points, {run['orders']:,} orders in "
+          f"{run['seconds']:.2f} s = {rate:,.0f} points/s")
+    if skip_backtrader:
+        return
+    bt_points, bt_seconds = run_backtrader(folder, tickers, days[0], days[-1], strategy)
+    bt_rate = bt_points / bt_seconds if bt_points else 0.0
+    print(f"{strategy}: backtrader {bt_points:,} data points in {bt_seconds:.2f} s = {bt_rate:,.0f} points/s; "
+          f"lean_local / backtrader: {rate / bt_rate:.1f}x")
 
 
-def _lean_local_figures(folder: Path, tickers: list[str], start: pd.Timestamp, half_end: pd.Timestamp,
-                        end: pd.Timestamp) -> float:
-    """Run over half and all of the days (cache warm); print both; return the full run's rate."""
-    # half the days first: the process's peak RSS only grows, so the second figure is the full run's
-    run_lean_local(folder, tickers, start, half_end)  # warms the parsed-data cache
-    half_points, half_seconds, half_peak = run_lean_local(folder, tickers, start, half_end)
-    print(f"lean_local, half the days: {half_points:,} points in {half_seconds:.2f} s "
-          f"= {half_points / half_seconds:,.0f} points/s, peak RSS {half_peak:.0f} MB")
-    points, seconds, peak = run_lean_local(folder, tickers, start, end)
-    rate = points / seconds
-    print(f"lean_local: {points:,} data points in {seconds:.2f} s = {rate:,.0f} points/s, peak RSS {peak:.0f} MB")
-    return rate
+def _child(folder: Path, strategy: str, days: int) -> dict:
+    output = subprocess.run([sys.executable, __file__, "--folder", str(folder), "--child", strategy, str(days)],
+                            check=True, capture_output=True, text=True).stdout
+    return json.loads(output.strip().splitlines()[-1])
+
 
 if __name__ == "__main__":
     main()
