@@ -58,6 +58,8 @@ OPEN_STATUSES = frozenset({OrderStatus.NEW, OrderStatus.SUBMITTED, OrderStatus.P
 class CashAmount:
     """An amount of money in one currency (LEAN ``CashAmount``)."""
 
+    __slots__ = ("amount", "currency")
+
     def __init__(self, amount: float, currency: str = "USD") -> None:
         self.amount = float(amount)
         self.currency = currency
@@ -68,6 +70,8 @@ class CashAmount:
 
 class OrderFee:
     """The fee of an order: ``value`` is a :class:`CashAmount` (LEAN ``OrderFee``)."""
+
+    __slots__ = ("value",)
 
     def __init__(self, value: CashAmount) -> None:
         self.value = value
@@ -86,6 +90,10 @@ class Order:
 
     Times are naive New York datetimes (the algorithm's time zone).
     """
+
+    # slots: an order is created per trade (tens of thousands a run), and LEAN's orders take no new attributes
+    __slots__ = ("id", "symbol", "type", "quantity", "time", "tag", "limit_price", "stop_price", "stop_triggered",
+                 "status", "price", "last_fill_time", "canceled_time", "fee", "value")
 
     def __init__(self, order_id: int, symbol: Symbol, order_type: OrderType, quantity: float, time: datetime,
                  tag: str = "", limit_price: float = 0.0, stop_price: float = 0.0) -> None:
@@ -122,6 +130,10 @@ class Order:
 
 class OrderEvent:
     """A change in an order's state (LEAN ``OrderEvent``). ``utc_time`` holds New York local time."""
+
+    __slots__ = ("order_id", "id", "symbol", "utc_time", "status", "fill_price", "fill_price_currency",
+                 "fill_quantity", "quantity", "direction", "order_fee", "message", "is_assignment", "is_in_the_money",
+                 "limit_price", "stop_price", "ticket")
 
     def __init__(self, order: Order, time: datetime, status: OrderStatus, fill_price: float = 0.0,
                  fill_quantity: float = 0.0, fee: OrderFee | None = None, message: str = "") -> None:
