@@ -334,10 +334,20 @@ def order_fee(security: Security, order: Order) -> OrderFee:
     return fee
 
 
-def initial_margin(security: Security, quantity: float) -> float:
-    """``quantity x price x quote rate x multiplier / leverage`` (signed), in account currency."""
-    return (quantity * security.price * security.quote_currency.conversion_rate
-            * security.symbol_properties.contract_multiplier / security.leverage)
+def initial_margin(quantity: float, price: float, conversion_rate: float, multiplier: float,
+                   leverage: float) -> float:
+    """LEAN's initial margin: ``quantity x price x quote rate x multiplier / leverage`` (signed), account currency.
+
+    Takes the security's values rather than the security, so a caller that needs several margins reads
+    them once.
+    """
+    return quantity * price * conversion_rate * multiplier / leverage
+
+
+def margin_terms(security: Security) -> tuple[float, float, float, float]:
+    """``(price, quote rate, multiplier, leverage)`` of ``security`` for :func:`initial_margin`."""
+    return (security.price, security.quote_currency.conversion_rate,
+            security.symbol_properties.contract_multiplier, security.leverage)
 
 
 def target_order_quantity(portfolio: SecurityPortfolioManager, security: Security, percent: float,
@@ -355,7 +365,8 @@ def target_order_quantity(portfolio: SecurityPortfolioManager, security: Securit
         The signed order quantity (0 with a reason when no order is due).
     """
     tpv = portfolio.total_portfolio_value
-    if security.price == 0:
+    terms = margin_terms(security)
+    if terms[0] == 0:
         return 0.0, f"The security {security.symbol} does not have a price yet"
     if tpv == 0:
         return 0.0, "total portfolio value is zero"
@@ -365,27 +376,28 @@ def target_order_quantity(portfolio: SecurityPortfolioManager, security: Securit
     holdings = security.holdings.quantity
     if target_margin == 0:
         return -holdings, ""
-    current_margin = initial_margin(security, holdings)
-    unit_margin = abs(initial_margin(security, 1.0))
+    current_margin = initial_margin(holdings, *terms)
+    unit_margin = abs(initial_margin(1.0, *terms))
     if unit_margin == 0:
         return 0.0, "zero price"
     if abs(target_margin - current_margin) < tpv * minimum_order_margin_percentage \
             and portfolio.margin_remaining > 0:
         return 0.0, "order margin below the minimum order margin portfolio percentage"
     lot = security.symbol_properties.lot_size
+    cash_book = portfolio.cash_book
     last = None
     while True:
         size = -holdings + target_margin / unit_margin
         size = (math.floor if target_margin > 0 else math.ceil)(round(size / lot, 10)) * lot
-        final = initial_margin(security, size + holdings)
+        final = initial_margin(size + holdings, *terms)
         while (target_margin < 0 and final < target_margin) or (target_margin > 0 and final > target_margin):
             size += lot if target_margin < 0 else -lot
-            final = initial_margin(security, size + holdings)
+            final = initial_margin(size + holdings, *terms)
         if size == 0:
             return 0.0, "order quantity below the lot size"
         probe = Order(0, security.symbol, OrderType.MARKET, size, security.local_time)
         fee = order_fee(security, probe)
-        fee_account = portfolio.cash_book.convert_to_account_currency(fee.value.amount, fee.value.currency)
+        fee_account = cash_book.convert_to_account_currency(fee.value.amount, fee.value.currency)
         target_margin = (tpv - fee_account) * target_buying_power
         if last == size:
             raise ArgumentError(f"GetMaximumOrderQuantityForTargetBuyingPower failed to converge for {security.symbol}")
@@ -524,15 +536,17 @@ class TransactionManager:
     def _buying_power_error(self, security: Security, order: Order, fee: OrderFee | None = None) -> str | None:
         portfolio = self._algorithm.portfolio
         held = security.holdings.quantity
-        if held * order.quantity < 0 and abs(held) >= abs(order.quantity):
+        quantity = order.quantity
+        if held * quantity < 0 and abs(held) >= abs(quantity):
             return None
         if fee is None:
             fee = order_fee(security, order)
         fee_account = portfolio.cash_book.convert_to_account_currency(fee.value.amount, fee.value.currency)
-        required = abs(initial_margin(security, order.quantity)) + fee_account
-        free = portfolio.get_margin_remaining_for(security, order.quantity > 0)
+        terms = margin_terms(security)
+        required = abs(initial_margin(quantity, *terms)) + fee_account
+        free = portfolio.get_margin_remaining_for(security, quantity > 0)
         if required > free:
-            return (f"Insufficient buying power to complete orders (Value:{abs(order.quantity * security.price):.2f}), "
+            return (f"Insufficient buying power to complete orders (Value:{abs(quantity * terms[0]):.2f}), "
                     f"Reason: Id: {order.id}, Initial Margin: {required:.2f}, Free Margin: {free:.2f}.")
         return None
 
