@@ -74,21 +74,6 @@ class TrainingPanel:
     n_candidates: int
 
 
-def _sid_to_file(data_folder: Path) -> dict[str, str]:
-    """Security identifier (coarse files' first column) -> daily data file ticker, from the map files."""
-    from lean_local.data import formats
-
-    mapping: dict[str, str] = {}
-    folder = Path(data_folder) / "equity" / "usa" / "map_files"
-    if not folder.is_dir():
-        return mapping
-    for entry in sorted(folder.glob("*.csv")):
-        rows = formats.read_map_file(entry)
-        sid = formats.equity_sid(str(rows["ticker"].iloc[0]), rows.index[0])
-        mapping[sid] = entry.stem.lower()
-    return mapping
-
-
 def load_panel(
     data_folder: str | os.PathLike[str],
     start: Any = None,
@@ -117,7 +102,7 @@ def load_panel(
     FileNotFoundError
         No coarse file in the window.
     """
-    from lean_local.data import formats
+    from lean_local.data import formats, map_files
 
     _, universe = _shared()
     folder = Path(data_folder)
@@ -127,19 +112,22 @@ def load_panel(
             f"no coarse universe files in {folder / 'equity/usa/fundamental/coarse'} for {start}..{end}; "
             "build data first (lean-local data synthetic ...)"
         )
-    sid_file = _sid_to_file(folder)
-    # Identify stocks by their data file: the sid's file from the map files, else the day's ticker.
-    day_ticker = coarse["symbol"].astype(str).str.lower()
-    coarse["symbol"] = coarse["sid"].map(sid_file).fillna(day_ticker)
+    resolver = map_files.load_resolver(folder)
+    # Identify stocks by their map file (named by the latest ticker; LEAN resolves the sid so), else
+    # by the day's ticker.
+    sids = coarse["sid"].astype(str)
+    permticks = {sid: m.permtick.lower() for sid in sids.unique() if (m := resolver.resolve_sid(sid)) is not None}
+    coarse["symbol"] = sids.map(permticks).fillna(coarse["symbol"].astype(str).str.lower())
     dates = pd.DatetimeIndex(np.sort(coarse["date"].unique()))
     selection = universe.top_dollar_volume(coarse, top_n, min_price, require_fundamental)
     membership = universe.membership_panel(selection, dates)
     closes, volumes = {}, {}
     for ticker in membership.columns:
-        path = formats.equity_daily_path(folder, ticker)
-        if not path.exists():
+        # a renamed stock's bars are in one zip per ticker: read every period through the map file
+        map_file = resolver.get(ticker) or map_files.MapFile.unmapped(ticker)
+        bars = map_files.read_bars(folder, map_file.segments())
+        if bars is None:
             continue
-        bars = formats.read_equity_daily(path)
         factor_path = formats.factor_file_path(folder, ticker)
         factors = formats.adjustment_factors(
             formats.read_factor_file(factor_path) if factor_path.exists() else None, bars.index

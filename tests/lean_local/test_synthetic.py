@@ -13,7 +13,7 @@ import pandas as pd
 import pytest
 import statsmodels.api as sm
 
-from lean_local.data import formats
+from lean_local.data import formats, map_files
 from lean_local.data.formats import equity_sid
 from lean_local.data.synthetic import (
     FX_PAIRS,
@@ -47,8 +47,13 @@ def zip_entries(payload: bytes) -> list[tuple[str, bytes]]:
         return [(info.filename, archive.read(info)) for info in archive.infolist()]
 
 
+def stock_bars(folder: Path, ticker: str) -> pd.DataFrame:
+    """A stock's bars over its whole life, read through its map file (a renamed stock has two zips)."""
+    return map_files.read_bars(folder, map_files.load_resolver(folder).get(ticker).segments())
+
+
 def adjusted_close(folder: Path, ticker: str) -> pd.Series:
-    bars = formats.read_equity_daily(formats.equity_daily_path(folder, ticker))
+    bars = stock_bars(folder, ticker)
     factors = formats.read_factor_file(formats.factor_file_path(folder, ticker))
     return bars["close"] * formats.adjustment_factors(factors, bars.index)
 
@@ -134,7 +139,7 @@ def test_generate_market_is_deterministic_in_memory():
 def test_every_file_reads_back_and_bars_are_consistent(small_folder):
     folder, market = small_folder
     for i, ticker in enumerate(market.tickers):
-        bars = formats.read_equity_daily(formats.equity_daily_path(folder, ticker))
+        bars = stock_bars(folder, ticker)
         first, last = market.list_index[i], market.delist_index[i]
         assert bars.index[0] == market.dates[first] and bars.index[-1] == market.dates[last]
         np.testing.assert_allclose(bars["close"].to_numpy(), market.close[first : last + 1, i])
@@ -204,7 +209,7 @@ def test_delisted_stocks_end_their_map_files_and_data(eventful):
     assert len(delisted) >= 3
     for i in delisted:
         mapping = formats.read_map_file(formats.map_file_path(folder, market.tickers[i]))
-        bars = formats.read_equity_daily(formats.equity_daily_path(folder, market.tickers[i]))
+        bars = stock_bars(folder, market.tickers[i])
         assert mapping.index[-1] == bars.index[-1] < market.dates[-1]
         assert mapping.index[0] == bars.index[0]
     survivors = np.flatnonzero(~market.delisted)
@@ -242,6 +247,29 @@ def test_renamed_stocks_have_a_ticker_history(eventful):
         sid = equity_sid(market.first_tickers[i], market.dates[market.list_index[i]])
         assert day_before.loc[day_before["sid"] == sid, "symbol"].item() == market.first_tickers[i]
         assert day_of.loc[day_of["sid"] == sid, "symbol"].item() == market.tickers[i]
+
+
+def test_a_renamed_stock_has_one_zip_per_ticker_and_reads_whole_through_its_map_file(eventful):
+    folder, market = eventful
+    renamed = np.flatnonzero(market.rename_index >= 0)
+    for i in renamed:
+        first, rename, last = market.list_index[i], market.rename_index[i], market.delist_index[i]
+        old = formats.read_equity_daily(formats.equity_daily_path(folder, market.first_tickers[i]))
+        new = formats.read_equity_daily(formats.equity_daily_path(folder, market.tickers[i]))
+        # LEAN's layout: each ticker's zip holds the days it was in effect
+        assert old.index[0] == market.dates[first] and old.index[-1] == market.dates[rename - 1]
+        assert new.index[0] == market.dates[rename] and new.index[-1] == market.dates[last]
+        # the map file joins them back into the bars the single zip held before the split
+        bars = stock_bars(folder, market.tickers[i])
+        assert bars.index.equals(market.dates[first : last + 1])
+        for column in ("open", "high", "low", "close", "volume"):
+            np.testing.assert_allclose(bars[column].to_numpy(), getattr(market, column)[first : last + 1, i])
+    # the sid in the coarse files finds the same map file (LEAN's MapFileResolver)
+    resolver = map_files.load_resolver(folder)
+    i = renamed[0]
+    sid = equity_sid(market.first_tickers[i], market.dates[market.list_index[i]])
+    assert resolver.resolve_sid(sid).permtick == market.tickers[i]
+    assert resolver.resolve(market.first_tickers[i]).permtick == market.tickers[i]
 
 
 # --- splits and dividends ----------------------------------------------------------------------------

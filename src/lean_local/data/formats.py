@@ -36,6 +36,7 @@ __all__ = [
     "equity_daily_path",
     "factor_file_path",
     "map_file_path",
+    "map_files_folder",
     "coarse_path",
     "coarse_folder",
     "forex_daily_path",
@@ -49,6 +50,7 @@ __all__ = [
     "read_forex_daily",
     "read_factor_file",
     "read_map_file",
+    "read_map_files",
     "read_coarse",
     "read_coarse_range",
     "read_cboe_csv",
@@ -64,6 +66,7 @@ __all__ = [
     "adjustment_factors",
     "date_to_yyyymmdd",
     "equity_sid",
+    "parse_equity_sid",
     "FAR_FUTURE",
 ]
 
@@ -175,9 +178,14 @@ def factor_file_path(data_folder: str | os.PathLike[str], ticker: str) -> Path:
     return _folder(data_folder) / "equity" / "usa" / "factor_files" / f"{ticker.lower()}.csv"
 
 
+def map_files_folder(data_folder: str | os.PathLike[str]) -> Path:
+    """``equity/usa/map_files``."""
+    return _folder(data_folder) / "equity" / "usa" / "map_files"
+
+
 def map_file_path(data_folder: str | os.PathLike[str], ticker: str) -> Path:
     """``equity/usa/map_files/<ticker lower>.csv``."""
-    return _folder(data_folder) / "equity" / "usa" / "map_files" / f"{ticker.lower()}.csv"
+    return map_files_folder(data_folder) / f"{ticker.lower()}.csv"
 
 
 def coarse_folder(data_folder: str | os.PathLike[str]) -> Path:
@@ -483,6 +491,62 @@ def read_map_file(path: str | os.PathLike[str]) -> pd.DataFrame:
     )
     _check_sorted(path, index, lines)
     return frame
+
+
+# A clean map-file line: ``YYYYMMDD,ticker`` with an optional exchange code.
+_MAP_LINE = re.compile(r"^(\d{8}),([^,\s]+)(?:,([^,\s]*))?\r?$", re.MULTILINE)
+
+
+def read_map_files(folder: str | os.PathLike[str]) -> pd.DataFrame:
+    """Read every map file of a folder (``equity/usa/map_files``) into one long frame.
+
+    LEAN's ``MapFileResolver`` indexes all map files at once, and a data folder holds thousands of
+    them: each file is matched with one regular expression and all dates are converted in one
+    vectorized pass. A file that does not match cleanly is re-read by :func:`read_map_file`, which
+    raises naming its line (or accepts it, e.g. with blank lines).
+
+    Returns
+    -------
+    pd.DataFrame
+        Index ``date``; columns ``permtick`` (the file name without ``.csv``, lower case: the ticker
+        LEAN names the file by), ``ticker`` and ``exchange`` as :func:`read_map_file`. Files in name
+        order, each file's rows in date order. Empty when the folder is missing.
+    """
+    folder = os.fspath(folder)
+    names = sorted(e.name for e in os.scandir(folder) if e.name.endswith(".csv")) if os.path.isdir(folder) else []
+    permticks: list[str] = []
+    counts: list[int] = []
+    rows: list[tuple[str, str, str]] = []
+    for name in names:
+        # plain open(): pathlib's parsing would cost more than reading these few-line files
+        path = os.path.join(folder, name)
+        try:
+            with open(path, "rb") as file:
+                text = file.read().decode("utf-8-sig")
+        except (OSError, UnicodeDecodeError):
+            text = ""  # matches nothing: read_map_file reports the problem
+        found = _MAP_LINE.findall(text)
+        if not found or len(found) != text.count("\n") + (not text.endswith("\n")):
+            frame = read_map_file(path)
+            found = list(zip(date_to_yyyymmdd(frame.index).astype(str).tolist(), frame["ticker"], frame["exchange"],
+                             strict=True))
+        permticks.append(name[: -len(".csv")].lower())
+        counts.append(len(found))
+        rows.extend(found)
+    days, tickers, exchanges = zip(*rows, strict=True) if rows else ((), (), ())
+    ymd = np.asarray(days, dtype=np.int64)
+    dates = _days_from_yyyymmdd(ymd) if len(ymd) else np.empty(0, dtype="M8[D]")
+    owner = np.repeat(np.arange(len(counts)), counts)
+    if dates is None or ((np.diff(ymd) <= 0) & (owner[1:] == owner[:-1])).any():
+        # an impossible or unsorted date: each file's own reader names the file and the line
+        for name in names:
+            read_map_file(os.path.join(folder, name))
+        raise DataFormatError(folder, 0, "a map file holds a date outside 1900..2200")
+    return pd.DataFrame(
+        {"permtick": np.repeat(np.asarray(permticks, dtype=object), counts),
+         "ticker": np.asarray(tickers, dtype=object), "exchange": np.asarray(exchanges, dtype=object)},
+        index=pd.DatetimeIndex(dates.astype("M8[ns]"), name="date"),
+    )
 
 
 def _coarse_fast(text: str) -> pd.DataFrame | None:
@@ -937,6 +1001,7 @@ _BASE36 = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ"
 _SID_DAYS_OFFSET = 10**14
 _SID_MARKET_USA = 1
 _SID_TYPE_EQUITY = 1
+_OLE_EPOCH = pd.Timestamp("1899-12-30")
 
 
 def equity_sid(ticker: str, first_date) -> str:
@@ -954,10 +1019,26 @@ def equity_sid(ticker: str, first_date) -> str:
     str
         ``"<TICKER> <base36>"``, e.g. ``equity_sid("SPY", "1998-01-02") == "SPY R735QTJ8XC9X"``.
     """
-    days = (pd.Timestamp(first_date).normalize() - pd.Timestamp("1899-12-30")).days
+    days = (pd.Timestamp(first_date).normalize() - _OLE_EPOCH).days
     value = days * _SID_DAYS_OFFSET + _SID_MARKET_USA * 100 + _SID_TYPE_EQUITY
     digits = []
     while value:
         value, rest = divmod(value, 36)
         digits.append(_BASE36[rest])
     return f"{ticker.upper()} {''.join(reversed(digits))}"
+
+
+def parse_equity_sid(sid: str) -> tuple[str, pd.Timestamp] | None:
+    """The first ticker and listing date packed in an equity's security identifier string.
+
+    The inverse of :func:`equity_sid` (LEAN's ``SecurityIdentifier.Parse``: the date field is the
+    OLE automation day number). None for a string that is not ``"<TICKER> <base36>"``.
+    """
+    ticker, _, code = sid.strip().partition(" ")
+    try:
+        days = int(code, 36) // _SID_DAYS_OFFSET % 100_000
+    except ValueError:
+        return None
+    if not ticker:
+        return None
+    return ticker.upper(), _OLE_EPOCH + pd.Timedelta(days=days)

@@ -1006,18 +1006,26 @@ def factor_table(market: SyntheticMarket, stock: int, ex_dates: np.ndarray) -> p
 
 
 def _write_stocks(folder: Path, market: SyntheticMarket, stocks: np.ndarray, events: dict[int, np.ndarray]) -> int:
-    """Equity zip, factor file and map file of each of ``stocks``."""
+    """Equity zips, factor file and map file of each of ``stocks``.
+
+    As in LEAN's data, a renamed stock's bars up to the rename are in its old ticker's zip and the
+    later ones in the new ticker's; the map and factor files are named by the new ticker.
+    """
     from lean_local.data import formats
 
     no_events = np.zeros(0, dtype=np.int64)
     for stock in stocks.tolist():
         first, last = market.list_index[stock], market.delist_index[stock] + 1
-        bars = pd.DataFrame(
-            {name: getattr(market, name)[first:last, stock] for name in ("open", "high", "low", "close", "volume")},
-            index=market.dates[first:last],
-        )
-        ticker = market.tickers[stock]
-        formats.write_equity_daily(formats.equity_daily_path(folder, ticker), bars)
+        ticker, rename = market.tickers[stock], market.rename_index[stock]
+        periods = [(first, last, ticker)]
+        if rename >= 0:
+            periods = [(first, rename, market.first_tickers[stock]), (rename, last, ticker)]
+        for lo, hi, name in periods:
+            bars = pd.DataFrame(
+                {column: getattr(market, column)[lo:hi, stock] for column in ("open", "high", "low", "close", "volume")},
+                index=market.dates[lo:hi],
+            )
+            formats.write_equity_daily(formats.equity_daily_path(folder, name), bars)
         formats.write_factor_file(
             formats.factor_file_path(folder, ticker), factor_table(market, stock, events.get(stock, no_events))
         )

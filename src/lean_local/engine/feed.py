@@ -31,6 +31,7 @@ import numpy as np
 import pandas as pd
 
 from lean_local.data import formats
+from lean_local.data.map_files import MapFile, MapFileResolver, load_resolver, read_bars
 from lean_local.engine.common import DataNormalizationMode, SecurityType, Symbol
 
 log = logging.getLogger("lean_local.engine")
@@ -148,36 +149,9 @@ def _local_ns(utc_index: pd.DatetimeIndex) -> np.ndarray:
     return utc_index.tz_localize("UTC").tz_convert(NEW_YORK).tz_localize(None).asi8
 
 
-@functools.lru_cache(maxsize=8192)
-def _map_rows_cached(path: Path, size: int, mtime_ns: int) -> pd.DataFrame:
-    return cached_read(formats.read_map_file, path)
-
-
-def _map_rows(path: Path) -> pd.DataFrame | None:
-    """A map file's rows (memoized per process by path, size and mtime); None without a file."""
-    st = _stat(path)
-    return None if st is None else _map_rows_cached(path, st.st_size, st.st_mtime_ns)
-
-
-def _map_segments(data_folder: Path, ticker: str) -> tuple[list[tuple[pd.Timestamp | None, pd.Timestamp, str]],
-                                                           pd.Timestamp | None]:
-    """Ticker segments ``(first_date, last_date, ticker)`` from the map file, and the delisting date.
-
-    Each map row's ticker applies up to and including the row's date; dates before the first row
-    belong to no one (an older company that used the ticker), as LEAN starts the security there.
-    A missing map file means one segment covering everything.
-    """
-    rows = _map_rows(formats.map_file_path(data_folder, ticker))
-    if rows is None:
-        return [(None, pd.Timestamp.max, ticker.lower())], None
-    dates = list(rows.index)
-    segments = []
-    for i, (date, mapped) in enumerate(zip(dates, rows["ticker"], strict=True)):
-        first = dates[0] if i == 0 else dates[i - 1] + pd.Timedelta(days=1)
-        segments.append((first, date, mapped))
-    last = dates[-1]
-    delisted = None if last.year >= 2050 else last
-    return segments, delisted
+def map_file_resolver(data_folder: Path) -> MapFileResolver:
+    """The data folder's map-file index: built once per process, its rows cached on disk."""
+    return load_resolver(data_folder, _cache_dir())
 
 
 def load_equity(data_folder: Path, symbol: Symbol, normalization: DataNormalizationMode,
@@ -190,10 +164,13 @@ def load_equity(data_folder: Path, symbol: Symbol, normalization: DataNormalizat
     A missing data file logs a warning and yields no data, as LEAN.
     """
     data_folder = Path(data_folder)
-    segments, delisted = _map_segments(data_folder, symbol.value)
-    factor_path = formats.factor_file_path(data_folder, symbol.value)
+    # LEAN's Symbol.Create resolves the ticker through all map files; each row's bars come from the
+    # zip of the ticker of its day, the factors from the file named as the map file
+    map_file = map_file_resolver(data_folder).resolve(symbol.value) or MapFile.unmapped(symbol.value)
+    segments, delisted = map_file.segments(), map_file.delisted
+    factor_path = formats.factor_file_path(data_folder, map_file.permtick)
     use_factors = normalization != DataNormalizationMode.RAW and factor_path.exists()
-    sources = [formats.map_file_path(data_folder, symbol.value)] + [
+    sources = [formats.map_file_path(data_folder, map_file.permtick)] + [
         formats.equity_daily_path(data_folder, t) for t in dict.fromkeys(t for _, _, t in segments)]
     if use_factors:
         sources.append(factor_path)
@@ -212,26 +189,11 @@ def load_equity(data_folder: Path, symbol: Symbol, normalization: DataNormalizat
                                         np.ascontiguousarray(stored["factor"]), delisted)
             except (OSError, ValueError, KeyError, TypeError):
                 pass
-    frames = []
-    files: dict[str, pd.DataFrame] = {}
-    for first, last, ticker in segments:
-        path = formats.equity_daily_path(data_folder, ticker)
-        if ticker not in files:
-            if not path.exists():
-                continue
-            files[ticker] = cached_read(formats.read_equity_daily, path)
-        frame = files[ticker]
-        lo = first if first is not None else frame.index[0] if len(frame) else None
-        if lo is None:
-            continue
-        frames.append(frame.loc[(frame.index >= lo) & (frame.index <= last)])
-    if not frames:
+    frame = read_bars(data_folder, segments, functools.partial(cached_read, formats.read_equity_daily))
+    if frame is None:
         log.warning("no data file for %s in %s (equity/usa/daily): the subscription gets no data",
                     symbol.value, data_folder)
         return _empty(symbol, "trade")
-    frame = frames[0] if len(frames) == 1 else pd.concat(frames)
-    if len(frames) > 1:
-        frame = frame[~frame.index.duplicated(keep="last")].sort_index()
     factors = np.ones(len(frame))
     if use_factors:
         factors = formats.adjustment_factors(cached_read(formats.read_factor_file, factor_path), frame.index)
@@ -700,9 +662,9 @@ def security_identifier(data_folder: Path, symbol: Symbol) -> str:
     """
     ticker, first = symbol.value, None
     if symbol.security_type == SecurityType.EQUITY:
-        rows = _map_rows(formats.map_file_path(data_folder, symbol.value))
-        if rows is not None:
-            ticker, first = str(rows["ticker"].iloc[0]).upper(), rows.index[0]
+        map_file = map_file_resolver(data_folder).resolve(symbol.value)
+        if map_file is not None:
+            ticker, first = map_file.first_ticker, map_file.first_date
     days = (first - _OA_EPOCH).days if first is not None else 0
     properties = days * _DAYS_OFFSET + _MARKET_CODES.get(symbol.market, 0) * _MARKET_OFFSET + int(symbol.security_type)
     return f"{ticker} {_base36(properties)}"

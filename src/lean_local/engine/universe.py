@@ -8,6 +8,7 @@ the universe only when it holds no position and no open order (LEAN's ``Universe
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Callable
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -17,6 +18,7 @@ import numpy as np
 import pandas as pd
 
 from lean_local.data import formats
+from lean_local.engine import feed as feeds
 from lean_local.engine.common import (
     DataNormalizationMode,
     Market,
@@ -35,8 +37,9 @@ class Fundamental:
     no fundamental data, so local LEAN runs see False whatever the file says (reference section 4).
     """
 
-    __slots__ = ("symbol", "value", "volume", "dollar_volume", "price_factor", "split_factor", "end_time",
-                 "has_fundamental_data")
+    __slots__ = ("symbol", "value", "volume", "dollar_volume", "price_factor", "split_factor", "end_time")
+
+    has_fundamental_data = False
 
     def __init__(self, symbol: Symbol, close: float, volume: float, dollar_volume: float,
                  price_factor: float, split_factor: float, end_time: datetime) -> None:
@@ -47,7 +50,6 @@ class Fundamental:
         self.price_factor = price_factor
         self.split_factor = split_factor
         self.end_time = end_time
-        self.has_fundamental_data = False
 
     @property
     def price(self) -> float:
@@ -117,7 +119,18 @@ class Universe:
 
 
 class CoarseUniverse:
-    """A coarse/fundamental selector over the data folder's coarse files."""
+    """A coarse/fundamental selector over the data folder's coarse files.
+
+    Each row's security is its ``sid`` (LEAN's ``SecurityIdentifier``), resolved through the map
+    files: a security keeps one :class:`Symbol` for the whole run, so a member renamed while
+    selected (or held) stays one security, and its subscription reads every period's bars from the
+    zip of the ticker of that period. What is modelled of LEAN's ``Symbol.value``: it is the ticker
+    of the row where the run first meets the security, and stays so after a rename (LEAN updates it
+    on the rename day; the runtime keys securities by that string). When that ticker has since
+    passed to another company (GOOG, Google's class A until 2014, class C after), the symbol takes
+    its map file's name (GOOGL) instead, so ``add_equity`` of it finds this security's data. A row
+    whose ``sid`` no map file knows is its ticker, as before map files.
+    """
 
     def __init__(self, data_folder: Path, selector: Callable[[list[Fundamental]], Any]) -> None:
         self.data_folder = Path(data_folder)
@@ -126,8 +139,9 @@ class CoarseUniverse:
         names = sorted(p.stem for p in folder.glob("*.csv")) if folder.exists() else []
         self.file_dates = pd.DatetimeIndex([pd.Timestamp(n) for n in names if n.isdigit() and len(n) == 8])
         self.members: set[Symbol] = set()
-        # one Symbol per ticker for the whole run: each day's file names the same few thousand tickers
+        # one Symbol per security identifier for the whole run
         self._symbols: dict[str, Symbol] = {}
+        self._map_files = feeds.map_file_resolver(self.data_folder)
 
     def selection_times(self, start: datetime, end: datetime) -> np.ndarray:
         """int64 ns of T+1 00:00 for each coarse file day T, within ``[start, end]``."""
@@ -138,20 +152,30 @@ class CoarseUniverse:
     def rows_for(self, selection_time: datetime) -> list[Fundamental]:
         """The coarse rows handed over at ``selection_time`` (the file of the day before)."""
         day = pd.Timestamp(selection_time).normalize() - pd.Timedelta(days=1)
-        frame = formats.read_coarse(formats.coarse_path(self.data_folder, day))
-        end = day.to_pydatetime() + timedelta(days=1)
-        out = []
+        # parsed once, then read back as columns (the ML demo reads 2,500 files of 500 rows)
+        frame = feeds.cached_read(formats.read_coarse, formats.coarse_path(self.data_folder, day))
+        sids, tickers, closes, volumes, dollar_volumes, price_factors, split_factors = (
+            frame[name].to_numpy().tolist()
+            for name in ("sid", "symbol", "close", "volume", "dollar_volume", "price_factor", "split_factor"))
         symbols = self._symbols
-        for ticker, close, volume, dv, pf, sf in zip(
-                *(frame[name].to_numpy().tolist()
-                  for name in ("symbol", "close", "volume", "dollar_volume", "price_factor", "split_factor")),
-                strict=True):
-            symbol = symbols.get(ticker)
-            if symbol is None:
-                symbol = symbols[ticker] = Symbol(str(ticker), SecurityType.EQUITY, Market.USA)
-            out.append(Fundamental(symbol, float(close),
-                                   float(volume), float(dv), float(pf), float(sf), end))
-        return out
+        known = [symbols.get(sid) for sid in sids]
+        if None in known:
+            known = [self._symbol(sid, ticker) for sid, ticker in zip(sids, tickers, strict=True)]
+        end = day.to_pydatetime() + timedelta(days=1)
+        return list(map(Fundamental, known, closes, volumes, dollar_volumes, price_factors, split_factors,
+                        itertools.repeat(end)))
+
+    def _symbol(self, sid: str, ticker: str) -> Symbol:
+        """The run's Symbol of a security identifier, named when first met under ``ticker`` (see the class)."""
+        known = self._symbols.get(sid)
+        if known is not None:
+            return known
+        name = ticker
+        map_file = self._map_files.resolve_sid(sid)
+        if map_file is not None and self._map_files.resolve(ticker) is not map_file:
+            name = map_file.permtick
+        symbol = self._symbols[sid] = Symbol(name, SecurityType.EQUITY, Market.USA)
+        return symbol
 
     def select(self, selection_time: datetime) -> Any:
         """Run the selector; returns the selected symbols or ``Universe.UNCHANGED``."""
