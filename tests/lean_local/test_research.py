@@ -9,7 +9,7 @@ import pandas as pd
 import pytest
 
 from lean_local.engine import fixtures
-from lean_local.engine.common import Resolution
+from lean_local.engine.common import NotSupportedError, Resolution
 from lean_local.research import QuantBook
 
 DAYS = ["2020-01-02", "2020-01-03", "2020-01-06", "2020-01-07", "2020-01-08"]
@@ -45,3 +45,23 @@ def test_quantbook_object_store_is_the_workspace_storage(workspace):
     qb = QuantBook()
     qb.object_store.save("models/x", "hello")
     assert (workspace / "storage" / "models" / "x").read_text() == "hello"
+
+
+def test_quantbook_universe_history_is_lean_flattened_frame(workspace):
+    root = workspace / "data"
+    fixtures.write_coarse_day(root, "2020-01-02", [("AAA", 10, 1000), ("BBB", 20, 10)])
+    fixtures.write_coarse_day(root, "2020-01-03", [("AAA", 11, 10)])
+    fixtures.write_coarse_day(root, "2020-01-06", [("BBB", 22, 5)])
+    qb = QuantBook()
+    universe = qb.add_universe(lambda fundamental: [f.symbol for f in fundamental])
+    frame = qb.universe_history(universe, datetime(2020, 1, 3), datetime(2020, 1, 4), flatten=True)
+    # rows of the 2nd and 3rd: handed over at 00:00 the next day; the 6th's file is after the end
+    assert [(t, str(s)) for t, s in frame.index] == [(pd.Timestamp("2020-01-03"), "AAA"),
+                                                     (pd.Timestamp("2020-01-03"), "BBB"),
+                                                     (pd.Timestamp("2020-01-04"), "AAA")]
+    assert frame["value"].tolist() == [10, 20, 11]
+    assert frame["dollarvolume"].tolist() == [10_000, 200, 110]
+    assert frame["volume"].tolist() == [1000, 10, 10]
+    assert not frame["hasfundamentaldata"].any()  # LEAN's local fundamental provider: always False
+    with pytest.raises(NotSupportedError, match="flatten=False"):
+        qb.universe_history(universe, datetime(2020, 1, 3))

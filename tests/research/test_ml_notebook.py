@@ -35,3 +35,7 @@ def test_notebook_trains_validates_and_exports(tmp_path, monkeypatch):
         assert all(fold["train_last_label_pos"] + 6 < fold["test_start_pos"] for fold in report["folds"])
     text = json.dumps([cell.get("outputs", []) for cell in nb.cells])
     assert "chosen:" in text and "exported and verified" in text
+    # the universe came from qb.universe_history: one date per coarse file of the training window
+    files = sorted(p.stem for p in (data / "equity" / "usa" / "fundamental" / "coarse").glob("*.csv"))
+    in_window = [f for f in files if "20100101" <= f <= "20121231"]
+    assert f"{len(in_window)} coarse dates {in_window[0][:4]}-{in_window[0][4:6]}-{in_window[0][6:]}" in text
