@@ -55,7 +55,6 @@ def test_read_map_files_names_the_bad_file_and_line(folder, text, line, message)
 
 def test_resolve_a_ticker_on_a_date_as_lean(folder):
     resolver = MapFileResolver(formats.read_map_files(formats.map_files_folder(folder)))
-    assert len(resolver) == 4
     # GOOG before and on 2014-04-02 is class A (googl.csv), after it class C (goog.csv)
     assert resolver.resolve("GOOG", "2010-01-04").permtick == "GOOGL"
     assert resolver.resolve("goog", "2014-04-02").permtick == "GOOGL"
@@ -77,20 +76,19 @@ def test_resolve_a_ticker_on_a_date_as_lean(folder):
     assert resolver.resolve_sid("not a sid") is None
 
 
-def test_a_map_file_tells_tickers_segments_and_identity(folder):
+def test_a_map_file_tells_segments_and_identity(folder):
     resolver = MapFileResolver(formats.read_map_files(formats.map_files_folder(folder)))
     googl = resolver.get("googl")
     assert googl.first_date == pd.Timestamp("2004-08-19") and googl.first_ticker == "GOOG"
     assert googl.sid == "GOOG T1AZ164W5VTX"  # as in LEAN's coarse files
     assert googl.delisted is None and resolver.get("FB.1").delisted == pd.Timestamp("2003-03-28")
-    assert [googl.ticker_on(d) for d in ("2014-04-02", "2014-04-03")] == ["GOOG", "GOOGL"]
     assert googl.segments() == [
         (pd.Timestamp("2004-08-19"), pd.Timestamp("2004-08-19"), "GOOG"),
         (pd.Timestamp("2004-08-20"), pd.Timestamp("2014-04-02"), "GOOG"),
         (pd.Timestamp("2014-04-03"), pd.Timestamp("2050-12-31"), "GOOGL"),
     ]
     assert MapFile.unmapped("abc").segments() == [(pd.Timestamp.min, pd.Timestamp.max, "ABC")]
-    assert sorted(m.permtick for m in resolver) == ["FB", "FB.1", "GOOG", "GOOGL"]
+    assert resolver.get("fb.1").permtick == "FB.1" and resolver.get("FB.2") is None
 
 
 def test_the_first_file_keeps_a_row_two_files_share():

@@ -13,8 +13,8 @@ indexes all map files of the data folder once (``LocalDiskMapFileProvider``) and
   whatever it is called later.
 
 :func:`load_resolver` builds the index once per process and data folder from
-:func:`lean_local.data.formats.read_map_files`, and keeps it on disk keyed by the name, size and
-modification time of every map file.
+:func:`lean_local.data.formats.read_map_files` and, given a cache folder, keeps the parsed rows
+there keyed by the name, size and modification time of every map file.
 """
 
 from __future__ import annotations
@@ -24,7 +24,7 @@ import functools
 import hashlib
 import os
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
@@ -93,11 +93,6 @@ class MapFile:
         """LEAN's security identifier string (first ticker and listing date)."""
         return formats.equity_sid(self.first_ticker, self.first_date)
 
-    def ticker_on(self, date) -> str:
-        """The ticker in effect on ``date`` (LEAN's ``GetMappedSymbol``); the permtick after the last row."""
-        i = self.dates.searchsorted(pd.Timestamp(date), side="left")
-        return self.tickers[i] if i < len(self.tickers) else self.permtick
-
     def segments(self) -> list[tuple[pd.Timestamp, pd.Timestamp, str]]:
         """``(first_date, last_date, ticker)`` of each row, both ends inclusive.
 
@@ -142,12 +137,6 @@ class MapFileResolver:
         self._entry_days: list[int] = days.tolist()
         self._entry_files: list[str] = owners.tolist()
         self._by_ticker = _runs(tickers)
-
-    def __len__(self) -> int:
-        return len(self._spans)
-
-    def __iter__(self) -> Iterator[MapFile]:
-        return (self.get(permtick) for permtick in self._spans)
 
     def get(self, permtick: str) -> MapFile | None:
         """The map file named ``permtick`` (LEAN's ``GetByPermtick``), or None."""
