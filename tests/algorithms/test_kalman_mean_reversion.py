@@ -15,7 +15,6 @@ import pandas as pd
 import pytest
 
 from lean_local.data import market_hours
-from lean_local.engine import fixtures
 from lean_local.engine.runner import run_backtest
 from shared.kalman import (
     fit_hedge_ratio_em,
@@ -25,6 +24,7 @@ from shared.kalman import (
     zscore,
 )
 from shared.kalman_rules import mean_reversion_positions, spread_mark
+from tests import fixtures
 
 ROOT = Path(__file__).resolve().parents[2]
 PROJECT = ROOT / "algorithms" / "kalman_mean_reversion"

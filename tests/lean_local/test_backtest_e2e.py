@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from lean_local.cli import main
-from lean_local.engine import fixtures
+from tests import fixtures
 from tests.lean_local.basic_template_daily import BASIC_TEMPLATE_DAILY, LEAN_STATISTICS
 
 

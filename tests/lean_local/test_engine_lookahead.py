@@ -7,10 +7,10 @@ import pandas as pd
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from lean_local.engine import fixtures
 from lean_local.engine.algorithm import QCAlgorithm
 from lean_local.engine.common import Resolution
 from lean_local.engine.runner import run_algorithm
+from tests import fixtures
 
 DAYS = pd.bdate_range("2021-03-01", "2021-04-30")
 TICKERS = ("AAA", "BBB", "CCC")

@@ -100,7 +100,7 @@ def test_the_first_file_keeps_a_row_two_files_share():
 
 
 def test_read_bars_takes_each_period_from_its_tickers_zip(tmp_path):
-    from lean_local.engine import fixtures
+    from tests import fixtures
 
     root = fixtures.data_folder(tmp_path / "data")
     fixtures.write_equity(root, "OLDC", fixtures.bars(["2019-12-31", "2020-01-02", "2020-01-03"], [9, 10, 11]))

@@ -13,8 +13,8 @@ import pytest
 
 from lean_local import optimize as opt
 from lean_local.data import market_hours
-from lean_local.engine import fixtures
 from lean_local.engine.runner import run_backtest
+from tests import fixtures
 
 MOMENTUM = '''
 from AlgorithmImports import *

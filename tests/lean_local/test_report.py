@@ -343,7 +343,7 @@ def test_help_has_examples(capsys):
 
 def test_every_backtest_writes_its_report_and_records_its_data_folder(tmp_path, lean_data_folder, monkeypatch):
     from lean_local.cli import main as lean_local_main
-    from lean_local.engine import fixtures
+    from tests import fixtures
     from tests.lean_local.basic_template_daily import BASIC_TEMPLATE_DAILY
 
     monkeypatch.setenv("CI", "1")

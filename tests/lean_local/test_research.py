@@ -8,9 +8,9 @@ from datetime import datetime
 import pandas as pd
 import pytest
 
-from lean_local.engine import fixtures
 from lean_local.engine.common import NotSupportedError, Resolution
 from lean_local.research import QuantBook
+from tests import fixtures
 
 DAYS = ["2020-01-02", "2020-01-03", "2020-01-06", "2020-01-07", "2020-01-08"]
 

@@ -1,4 +1,4 @@
-"""Small LEAN data folders written with ``lean_local.data.formats``, for tests and the benchmark.
+"""Small LEAN data folders written with ``lean_local.data.formats``, for the tests.
 
 Every writer takes raw bars in dollars and writes the file LEAN would read; the market-hours
 database is our generated one (never a copy of LEAN's).
