@@ -33,6 +33,7 @@ from threadpoolctl import threadpool_limits
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "Library"))
 
+from lean_local.data.planted import simulate_panel  # noqa: E402
 from shared.features import FEATURE_NAMES  # noqa: E402
 from shared.ml_training import (  # noqa: E402
     SIDES,
@@ -41,7 +42,6 @@ from shared.ml_training import (  # noqa: E402
     build_events,
     compare_models,
     make_model,
-    simulate_panel,
 )
 
 SYMBOLS, DAYS = 400, 2560

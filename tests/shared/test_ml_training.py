@@ -11,6 +11,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from threadpoolctl import threadpool_limits
 
+from lean_local.data.planted import simulate_panel
 from shared import ml_training
 from shared.features import FEATURE_NAMES, feature_array, forward_return
 from shared.ml_training import (
@@ -25,7 +26,6 @@ from shared.ml_training import (
     fit_final,
     load_models,
     object_store_key,
-    simulate_panel,
     train_and_export,
     validate,
     walk_forward_splits,
