@@ -30,6 +30,7 @@ from lean_local.statistics import (
     compute_total_performance,
     currency_symbol,
     symbol_json,
+    utc_iso,
 )
 
 # LEAN's enums as serialized numbers.
@@ -55,12 +56,6 @@ def _unix(times, tz: str) -> np.ndarray:
     return (idx.tz_convert("UTC").asi8 // 10**9).astype(np.int64)
 
 
-def _iso_utc(t, tz: str) -> str:
-    ts = pd.Timestamp(t)
-    ts = ts.tz_localize(tz) if ts.tzinfo is None else ts
-    return ts.tz_convert("UTC").strftime("%Y-%m-%dT%H:%M:%SZ")
-
-
 def _series(name: str, unit: str, index: int, kind: int, values: list) -> dict:
     out = {"name": name, "unit": unit, "index": index, "seriesType": kind, "values": values}
     if kind != SERIES_CANDLE:
@@ -69,7 +64,7 @@ def _series(name: str, unit: str, index: int, kind: int, values: list) -> dict:
 
 
 def _points(times, values, tz: str) -> list:
-    return [[int(t), float(v)] for t, v in zip(_unix(times, tz), values, strict=True)]
+    return [[t, float(v)] for t, v in zip(_unix(times, tz).tolist(), values, strict=True)]
 
 
 def build_charts(record: BacktestRecord) -> dict:
@@ -79,7 +74,7 @@ def build_charts(record: BacktestRecord) -> dict:
     tz = record.time_zone
     cur = currency_symbol(record.account_currency)
     eq_t = _unix(s.equity.index, tz)
-    candles = [[int(t), v, v, v, v] for t, v in zip(eq_t, s.equity.to_numpy(dtype=float).tolist(), strict=True)]
+    candles = [[t, v, v, v, v] for t, v in zip(eq_t.tolist(), s.equity.to_numpy(dtype=float).tolist(), strict=True)]
     charts: dict = {
         "Strategy Equity": {"name": "Strategy Equity", "chartType": 0, "series": {
             "Equity": _series("Equity", cur, 0, SERIES_CANDLE, candles),
@@ -126,29 +121,34 @@ def _enum(value, table: dict) -> int:
 
 def build_orders(record: BacktestRecord) -> dict:
     """LEAN's ``orders`` object: order id -> order JSON."""
-    tz = record.time_zone
-    out = {}
+    out: dict = {}
     if record.orders is None:
         return out
-    for row in record.orders.sort_values("id").itertuples(index=False):
-        last_fill = getattr(row, "last_fill_time", None)
-        out[str(int(row.id))] = {
-            "type": _enum(row.type, ORDER_TYPES),
-            "id": int(row.id),
+    orders = record.orders.sort_values("id")
+    tz, currency = record.time_zone, record.account_currency
+    created = utc_iso(orders["time"], tz)
+    last_fill = utc_iso(orders["last_fill_time"], tz) if "last_fill_time" in orders else [None] * len(orders)
+    columns = [orders[c].tolist() for c in
+               ("id", "type", "symbol", "price", "quantity", "status", "tag", "direction", "value", "fee")]
+    for (oid, kind, symbol, price, quantity, status, tag, direction, value, fee), time, last in zip(
+            zip(*columns, strict=True), created, last_fill, strict=True):
+        out[str(int(oid))] = {
+            "type": _enum(kind, ORDER_TYPES),
+            "id": int(oid),
             "contingentId": 0,
             "brokerId": [],
-            "symbol": symbol_json(str(row.symbol), record.symbol_ids),
-            "price": float(row.price),
-            "priceCurrency": record.account_currency,
-            "time": _iso_utc(row.time, tz),
-            "createdTime": _iso_utc(row.time, tz),
-            "lastFillTime": _iso_utc(last_fill, tz) if last_fill is not None and not pd.isna(last_fill) else None,
-            "quantity": float(row.quantity),
-            "status": _enum(row.status, ORDER_STATUS),
-            "tag": str(row.tag or ""),
-            "direction": _enum(row.direction, ORDER_DIRECTION),
-            "value": float(row.value),
-            "orderFee": {"value": {"amount": float(row.fee), "currency": record.account_currency}},
+            "symbol": symbol_json(str(symbol), record.symbol_ids),
+            "price": float(price),
+            "priceCurrency": currency,
+            "time": time,
+            "createdTime": time,
+            "lastFillTime": last,
+            "quantity": float(quantity),
+            "status": _enum(status, ORDER_STATUS),
+            "tag": str(tag or ""),
+            "direction": _enum(direction, ORDER_DIRECTION),
+            "value": float(value),
+            "orderFee": {"value": {"amount": float(fee), "currency": currency}},
             "isMarketable": False,
         }
     return out
@@ -156,32 +156,35 @@ def build_orders(record: BacktestRecord) -> dict:
 
 def build_order_events(record: BacktestRecord, algorithm_id: str) -> list:
     """One event per fill, as LEAN's ``<id>-order-events.json`` writes a fill."""
-    events = []
+    events: list = []
     if record.fills is None or len(record.fills) == 0:
         return events
     fills = record.fills.sort_values("time", kind="stable")
+    currency = record.account_currency
     counter: dict[int, int] = {}
-    for row in fills.itertuples(index=False):
-        oid = int(row.order_id)
+    for oid, symbol, qty, price, fee, utc_time in zip(
+            fills["order_id"].tolist(), fills["symbol"].tolist(), fills["quantity"].tolist(),
+            fills["fill_price"].tolist(), fills["fee"].tolist(), _unix(fills["time"], record.time_zone).tolist(),
+            strict=True):
+        oid, symbol, qty = int(oid), str(symbol), float(qty)
         counter[oid] = counter.get(oid, 0) + 1
-        qty = float(row.quantity)
         events.append({
             "algorithmId": algorithm_id,
             "orderId": oid,
             "orderEventId": counter[oid],
-            "symbol": record.symbol_ids.get(str(row.symbol), str(row.symbol)),
-            "symbolValue": str(row.symbol),
-            "symbolPermtick": str(row.symbol),
-            "utcTime": float(_unix([row.time], record.time_zone)[0]),
+            "symbol": record.symbol_ids.get(symbol, symbol),
+            "symbolValue": symbol,
+            "symbolPermtick": symbol,
+            "utcTime": float(utc_time),
             "status": "filled",
-            "fillPrice": float(row.fill_price),
-            "fillPriceCurrency": record.account_currency,
+            "fillPrice": float(price),
+            "fillPriceCurrency": currency,
             "fillQuantity": qty,
             "direction": "buy" if qty > 0 else "sell",
             "isAssignment": False,
             "quantity": qty,
-            "orderFeeAmount": float(row.fee),
-            "orderFeeCurrency": record.account_currency,
+            "orderFeeAmount": float(fee),
+            "orderFeeCurrency": currency,
             "id": f"{algorithm_id}-{oid}-{counter[oid]}",
         })
     return events
@@ -251,11 +254,11 @@ def algorithm_configuration(record: BacktestRecord) -> dict:
     }
 
 
-def _write_atomic(path: Path, text: str) -> None:
+def _write_atomic(path: Path, data: bytes) -> None:
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
     try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as handle:
-            handle.write(text)
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data)
         os.replace(tmp, path)
     except BaseException:
         if os.path.exists(tmp):
@@ -263,8 +266,64 @@ def _write_atomic(path: Path, text: str) -> None:
         raise
 
 
-def _dump(obj) -> str:
-    return json.dumps(obj, indent=2, ensure_ascii=False, allow_nan=False)
+#: Bytes of compact JSON where indentation may go (structural characters), plus the string syntax.
+_JSON_SYNTAX = np.zeros(256, dtype=bool)
+_JSON_SYNTAX[list(b'{}[],:"\\')] = True
+
+
+def _dump(obj) -> bytes:
+    """``json.dumps(obj, indent=2, ensure_ascii=False, allow_nan=False)`` as UTF-8, the same bytes, fast.
+
+    With ``indent`` the standard library encodes in pure Python (seconds for the tens of megabytes
+    of a backtest with many orders); compact, it encodes in C. So the compact text is indented
+    here with array operations: outside strings, a non-empty ``[``/``{`` and each ``,`` are
+    followed by a newline and two spaces per open level, a non-empty ``]``/``}`` is preceded by
+    one, and ``:`` becomes ``": "``, which is exactly what ``indent=2`` writes.
+    """
+    compact = json.dumps(obj, ensure_ascii=False, allow_nan=False, separators=(",", ":")).encode("utf-8")
+    data = np.frombuffer(compact, dtype=np.uint8)
+    pos = np.flatnonzero(_JSON_SYNTAX[data])
+    chars = data[pos]
+    backslash = chars == ord("\\")
+    if backslash.any():
+        # An escape is a backslash and the byte after it, so a quote after an odd run of
+        # backslashes belongs to the string; the backslashes themselves are never structure.
+        slashes = pos[backslash]
+        run_starts = np.flatnonzero(np.r_[True, np.diff(slashes) != 1])
+        run_lengths = np.diff(np.r_[run_starts, len(slashes)])
+        escaped = (slashes[run_starts] + run_lengths)[run_lengths % 2 == 1]
+        escaped = escaped[data[escaped] == ord('"')]
+        keep = ~backslash
+        keep[np.searchsorted(pos, escaped)] = False
+        pos, chars = pos[keep], chars[keep]
+    quote = chars == ord('"')
+    outside = (np.cumsum(quote) % 2 == 0) & ~quote
+    pos, chars = pos[outside], chars[outside]
+
+    opening = (chars == ord("[")) | (chars == ord("{"))
+    closing = (chars == ord("]")) | (chars == ord("}"))
+    depth = np.cumsum(opening.astype(np.int64) - closing)  # open levels after each character
+    empty = np.zeros(len(chars) + 1, dtype=bool)  # empty[i + 1]: chars i, i + 1 are "[]" or "{}"
+    empty[1:-1] = opening[:-1] & closing[1:] & (pos[1:] == pos[:-1] + 1)
+    newline_after = (opening & ~empty[1:]) | (chars == ord(","))
+    newline_before = closing & ~empty[:-1]
+    colon = chars == ord(":")
+    width = np.where(newline_after | newline_before, 1 + 2 * depth, colon)
+    inserted = width > 0
+    at = (pos + ~newline_before)[inserted]  # input offset each insertion goes before
+    width, newline = width[inserted], ~colon[inserted]
+
+    # The output alternates runs of input bytes and insertions (spaces, the first a newline).
+    runs = np.empty(2 * len(at) + 1, dtype=np.int64)
+    runs[0:-1:2] = np.diff(at, prepend=0)
+    runs[1::2] = width
+    runs[-1] = len(data) - (at[-1] if len(at) else 0)
+    is_input = np.zeros(len(runs), dtype=bool)
+    is_input[0::2] = True
+    out = np.full(len(data) + int(width.sum()), ord(" "), dtype=np.uint8)
+    out[np.repeat(is_input, runs)] = data
+    out[(at + np.cumsum(width) - width)[newline]] = ord("\n")
+    return out.tobytes()
 
 
 def write_results(
@@ -302,7 +361,9 @@ def write_results(
     runtime = runtime_statistics(record, statistics)
     state = algorithm_state(record)
     config = algorithm_configuration(record)
-    profit_loss = {_iso_utc(t, record.time_zone): float(v) for t, v in sorted(record.profit_loss.items())}
+    pl_items = sorted(record.profit_loss.items())
+    profit_loss = dict(zip(utc_iso([t for t, _ in pl_items], record.time_zone), (float(v) for _, v in pl_items),
+                           strict=True))
     result = {
         "rollingWindow": {},
         "totalPerformance": total,
@@ -325,7 +386,7 @@ def write_results(
             "portfolioStatistics": total["portfolioStatistics"],
         },
     }
-    logs = "".join(line + "\n" for line in record.logs)
+    logs = "".join(line + "\n" for line in record.logs).encode("utf-8")
     path = out / f"{bid}.json"
     _write_atomic(path, _dump(result))
     _write_atomic(out / f"{bid}-summary.json", _dump(summary))

@@ -20,8 +20,9 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import datetime
 from decimal import ROUND_HALF_EVEN, ROUND_HALF_UP, Decimal
+from typing import overload
 
 import numpy as np
 import pandas as pd
@@ -96,6 +97,11 @@ class BacktestRecord:
         The algorithm's ``set_end_date`` (for the capacity snapshot period); ``end`` when None.
     data_folder : str or None
         The LEAN data folder the run read (absolute), so a report can say whether it was synthetic.
+
+    Notes
+    -----
+    A record is final once the run has built it: :func:`analyze` keeps its result on the record, so
+    the statistics, ``totalPerformance`` and the charts of the result files share one analysis.
     """
 
     algorithm_name: str
@@ -123,6 +129,7 @@ class BacktestRecord:
     symbol_ids: dict[str, str] = field(default_factory=dict)
     end_date: datetime | None = None
     data_folder: str | None = None
+    _analysis: StatisticsResult | None = field(default=None, init=False, repr=False, compare=False)
 
 
 CURRENCY_SYMBOLS = {"USD": "$", "EUR": "€", "GBP": "₤", "JPY": "¥", "CAD": "$", "AUD": "$", "CHF": "CHF "}
@@ -492,31 +499,95 @@ class Trade:
     end_trade_drawdown: float = 0.0
     is_win: bool = False
     order_ids: list[int] = field(default_factory=list)
-    # running state while the trade is open
-    max_profit: float = 0.0
-    max_drawdown: float = 0.0
-
-    @property
-    def duration(self) -> timedelta:
-        return self.exit_time - self.entry_time
-
-    def update_drawdown(self, price: float) -> None:
-        profit = price - self.entry_price if self.direction == "Long" else self.entry_price - price
-        if profit < self.max_profit:
-            self.max_drawdown = max(self.max_drawdown, self.max_profit - profit)
-        else:
-            self.max_profit = profit
 
 
 @dataclass
 class _Position:
-    pending: list[Trade]
-    min_price: float
-    max_price: float
+    """A symbol's open trades, FIFO, each with the index of its entry fill in the symbol's price stream.
+
+    ``start`` is the stream index of the fill that opened the position: LEAN's position minimum and
+    maximum price (for MAE and MFE) run from there.
+    """
+
+    start: int
+    pending: list[tuple[Trade, int]]
 
 
 def _open_trade(symbol: str, time: pd.Timestamp, price: float, qty: float, fee: float, order_id: int) -> Trade:
     return Trade(symbol, time, price, "Long" if qty > 0 else "Short", abs(qty), total_fees=fee, order_ids=[order_id])
+
+
+def _nanoseconds(times) -> np.ndarray:
+    """Times as int64 nanoseconds since the epoch (wall-clock values for naive times)."""
+    return pd.DatetimeIndex(times).as_unit("ns").asi8
+
+
+@overload
+def _total_seconds(ns: int) -> float: ...
+
+
+@overload
+def _total_seconds(ns: np.ndarray) -> np.ndarray: ...
+
+
+def _total_seconds(ns):
+    """``Timedelta.total_seconds`` of spans in nanoseconds, an int or an array (pandas drops the
+    sub-microsecond part)."""
+    return (ns // 1000) / 1e6
+
+
+def _price_streams(
+    symbols: list[str], fill_ns: np.ndarray, fill_prices: np.ndarray, prices: pd.DataFrame | None
+) -> tuple[dict[str, np.ndarray], np.ndarray]:
+    """Every price ``TradeBuilder.SetMarketPrice`` feeds to each symbol's open position, in event order.
+
+    LEAN updates an open position with each step's price (a missing price is skipped) and with each
+    of its fills, a step's prices before that step's fills. A position, and each of its trades, sees
+    the part of its symbol's stream after the fill that opened it; so one stream per symbol (the
+    prices of the steps from its first fill to its last, the fills inserted) replaces the per-step
+    updates of every open position.
+
+    Returns
+    -------
+    streams : dict[str, np.ndarray]
+        Symbol -> its prices in event order.
+    positions : np.ndarray
+        Each fill's index in its symbol's stream.
+    """
+    step_ns = _nanoseconds(prices.index) if prices is not None else np.empty(0, dtype=np.int64)
+    rows_of: dict[str, list[int]] = {}
+    for i, symbol in enumerate(symbols):
+        rows_of.setdefault(symbol, []).append(i)
+    streams: dict[str, np.ndarray] = {}
+    positions = np.empty(len(symbols), dtype=np.int64)
+    for symbol, row_list in rows_of.items():
+        rows = np.asarray(row_list)
+        if prices is not None and symbol in prices.columns:
+            after = np.searchsorted(step_ns, fill_ns[rows], side="right")  # steps at or before each fill
+            steps = prices[symbol].to_numpy(dtype=float)[after[0]:after[-1]]
+            after -= after[0]
+        else:
+            after, steps = np.zeros(len(rows), dtype=np.int64), np.empty(0)
+        slots = after + np.arange(len(rows))
+        stream = np.empty(len(steps) + len(rows))
+        is_fill = np.zeros(len(stream), dtype=bool)
+        is_fill[slots] = True
+        stream[slots] = fill_prices[rows]
+        stream[~is_fill] = steps
+        keep = is_fill | np.isfinite(stream)
+        positions[rows] = (np.cumsum(keep) - 1)[slots]
+        streams[symbol] = stream[keep]
+    return streams, positions
+
+
+def _max_drawdown(prices: np.ndarray, entry_price: float, sign: int) -> float:
+    """A trade's largest fall of profit per unit from its running peak (``Trade.UpdateDrawdown``).
+
+    The running peak starts at 0 (the entry), as LEAN's ``MaxProfit``.
+    """
+    profit = prices - entry_price if sign > 0 else entry_price - prices
+    peak = np.maximum(np.maximum.accumulate(profit), 0.0)
+    return float((peak - profit).max())
 
 
 def build_trades(
@@ -531,68 +602,52 @@ def build_trades(
     time_zone : str
         Zone of the naive fill and price times (trades are reported in UTC).
     prices : pd.DataFrame, optional
-        Security prices per step (columns symbols) fed to ``SetMarketPrice`` for MAE/MFE.
+        Security prices per step (columns symbols, index sorted like the record's ``equity``) fed
+        to ``SetMarketPrice`` for MAE/MFE.
     """
     if fills is None or len(fills) == 0:
         return []
-    events: list[tuple[pd.Timestamp, int, object]] = []
-    f = fills.sort_values("time", kind="stable").reset_index(drop=True)
-    for row in f.itertuples(index=False):
-        events.append((pd.Timestamp(row.time), 1, row))
-    if prices is not None and len(prices):
-        for t, row in prices.iterrows():
-            events.append((pd.Timestamp(t), 0, row))
-    # Prices of a step update open trades before that step's fills are processed.
-    events.sort(key=lambda e: (e[0], e[1]))
+    f = fills.sort_values("time", kind="stable")
+    times = pd.DatetimeIndex(f["time"])
+    utc_times = list((times.tz_localize(time_zone) if times.tz is None else times).tz_convert("UTC"))
+    symbols = [str(s) for s in f["symbol"].tolist()]
+    quantities = [float(q) for q in f["quantity"].tolist()]
+    fill_prices = [float(p) for p in f["fill_price"].tolist()]
+    fees = f["fee"].tolist()
+    order_ids = [int(o) for o in f["order_id"].tolist()]
+    rates = [float(r or 1.0) for r in f["conversion_rate"].tolist()] if "conversion_rate" in f else [1.0] * len(f)
+    streams, stream_index = _price_streams(symbols, _nanoseconds(times), np.array(fill_prices), prices)
 
     positions: dict[str, _Position] = {}
     closed: list[Trade] = []
     fee_assigned: set[int] = set()
-
-    def set_market_price(symbol: str, price: float) -> None:
-        pos = positions.get(symbol)
-        if pos is None or not math.isfinite(price):
-            return
-        if price > pos.max_price:
-            pos.max_price = price
-        elif price < pos.min_price:
-            pos.min_price = price
-        for tr in pos.pending:
-            tr.update_drawdown(price)
-
-    for t, kind, row in events:
-        if kind == 0:
-            for symbol in list(positions):
-                if symbol in row.index:
-                    set_market_price(symbol, float(row[symbol]))
-            continue
-        symbol = str(row.symbol)
-        qty, price = float(row.quantity), float(row.fill_price)
-        rate = float(getattr(row, "conversion_rate", 1.0) or 1.0)
-        order_id = int(row.order_id)
+    for i, symbol in enumerate(symbols):
+        qty, price, rate, order_id, utc = quantities[i], fill_prices[i], rates[i], order_ids[i], utc_times[i]
+        at = int(stream_index[i])
         fee = 0.0
         if order_id not in fee_assigned:
-            fee = float(row.fee)
+            fee = float(fees[i])
             fee_assigned.add(order_id)
-        utc = t.tz_localize(time_zone).tz_convert("UTC") if t.tzinfo is None else t.tz_convert("UTC")
         pos = positions.get(symbol)
-        if pos is None or not pos.pending:
-            positions[symbol] = _Position([_open_trade(symbol, utc, price, qty, fee, order_id)], price, price)
+        if pos is None:
+            positions[symbol] = _Position(at, [(_open_trade(symbol, utc, price, qty, fee, order_id), at)])
             continue
-        set_market_price(symbol, price)
-        head = pos.pending[0]
-        if np.sign(qty) == (1 if head.direction == "Long" else -1):
-            pos.pending.append(_open_trade(symbol, utc, price, qty, fee, order_id))
+        if (qty > 0) - (qty < 0) == (1 if pos.pending[0][0].direction == "Long" else -1):
+            pos.pending.append((_open_trade(symbol, utc, price, qty, fee, order_id), at))
             continue
+        stream = streams[symbol]
+        seen = stream[pos.start:at + 1]  # this fill's price included: LEAN updates before matching
+        low, high = float(seen.min()), float(seen.max())
         executed = 0.0
         fee_used = False
         abs_qty = abs(qty)
         while pos.pending and abs(executed) < abs_qty:
-            tr = pos.pending[0]
+            tr, entry = pos.pending[0]
             sign = 1 if tr.direction == "Long" else -1
             remaining = abs_qty - abs(executed)
-            adverse = pos.min_price - tr.entry_price if sign > 0 else tr.entry_price - pos.max_price
-            favorable = pos.max_price - tr.entry_price if sign > 0 else tr.entry_price - pos.min_price
+            adverse = low - tr.entry_price if sign > 0 else tr.entry_price - high
+            favorable = high - tr.entry_price if sign > 0 else tr.entry_price - low
+            drawdown = _max_drawdown(stream[entry + 1:at + 1], tr.entry_price, sign)
             if remaining >= tr.quantity:
                 executed -= tr.quantity * sign
                 pos.pending.pop(0)
@@ -602,7 +657,7 @@ def build_trades(
                 tr.total_fees += 0.0 if fee_used else fee
                 tr.mae = round(adverse * tr.quantity * rate, 2)
                 tr.mfe = round(favorable * tr.quantity * rate, 2)
-                tr.end_trade_drawdown = round(tr.max_drawdown * tr.quantity * rate, 2)
+                tr.end_trade_drawdown = round(drawdown * tr.quantity * rate, 2)
                 tr.is_win = tr.profit_loss > 0
                 closed.append(tr)
             else:
@@ -613,7 +668,7 @@ def build_trades(
                     round((price - tr.entry_price) * remaining * sign * rate, 2),
                     tr.total_fees + (0.0 if fee_used else fee),
                     round(adverse * remaining * rate, 2), round(favorable * remaining * rate, 2),
-                    round(tr.max_drawdown * remaining * rate, 2),
+                    round(drawdown * remaining * rate, 2),
                     order_ids=sorted({*tr.order_ids, order_id}),
                 )
                 part.is_win = part.profit_loss > 0
@@ -624,8 +679,16 @@ def build_trades(
             del positions[symbol]
         elif abs(executed) < abs_qty:
             rest = qty - executed
-            positions[symbol] = _Position([_open_trade(symbol, utc, price, rest, 0.0, order_id)], price, price)
+            positions[symbol] = _Position(at, [(_open_trade(symbol, utc, price, rest, 0.0, order_id), at)])
     return closed
+
+
+def _durations(trades: list[Trade]) -> np.ndarray:
+    """Each trade's ``Duration`` in seconds, computed on the whole list (a ``Timestamp`` difference
+    per trade costs microseconds)."""
+    entry = np.array([t.entry_time.value for t in trades], dtype=np.int64)
+    exit_ = np.array([t.exit_time.value for t in trades], dtype=np.int64)
+    return _total_seconds(exit_ - entry)
 
 
 def _timespan(seconds: float) -> str:
@@ -641,17 +704,33 @@ def _timespan(seconds: float) -> str:
     return text + (f".{frac:07d}" if frac else "")
 
 
-def _utc_iso(t: pd.Timestamp | None) -> str | None:
-    if t is None:
-        return None
-    return t.tz_convert("UTC").strftime("%Y-%m-%dT%H:%M:%S") + "Z"
+def utc_iso(times, time_zone: str) -> list[str | None]:
+    """Times as LEAN's JSON writes a UTC ``DateTime`` (``"2013-10-09T20:00:00Z"``), a column at once.
+
+    Parameters
+    ----------
+    times : array-like of datetime
+        Naive times in ``time_zone`` (a non-existent or ambiguous local time raises) or aware times.
+    time_zone : str
+        Zone of the naive times.
+
+    Returns
+    -------
+    list of str or None
+        Whole seconds (a fraction is dropped); None for a missing time.
+    """
+    index = pd.DatetimeIndex(times)
+    if index.tz is None:
+        index = index.tz_localize(time_zone)
+    text = np.datetime_as_string(index.tz_convert("UTC").tz_localize(None).to_numpy(), unit="s")
+    return [None if t == "NaT" else t + "Z" for t in text.tolist()]
 
 
 def trade_statistics(trades: list[Trade]) -> dict:
     """LEAN's ``TradeStatistics`` as its JSON (camelCase; decimals as 4-decimal strings)."""
     n = len(trades)
     pnl = np.array([t.profit_loss for t in trades], dtype=float)
-    durations = np.array([t.duration.total_seconds() for t in trades], dtype=float)
+    durations = _durations(trades)
     wins = pnl > 0
     total = float(pnl.sum()) if n else 0.0
     mae = np.array([t.mae for t in trades], dtype=float)
@@ -705,8 +784,8 @@ def trade_statistics(trades: list[Trade]) -> dict:
         return _timespan(float(x.mean())) if len(x) else _timespan(0)
 
     return {
-        "startDateTime": _utc_iso(min(t.entry_time for t in trades)) if n else None,
-        "endDateTime": _utc_iso(max(t.exit_time for t in trades)) if n else None,
+        "startDateTime": utc_iso([min(t.entry_time for t in trades)], "UTC")[0] if n else None,
+        "endDateTime": utc_iso([max(t.exit_time for t in trades)], "UTC")[0] if n else None,
         "totalNumberOfTrades": n,
         "numberOfWinningTrades": n_win,
         "numberOfLosingTrades": n_loss,
@@ -754,30 +833,34 @@ def symbol_json(symbol: str, symbol_ids: dict[str, str]) -> dict:
     return {"value": symbol, "id": symbol_ids.get(symbol, symbol), "permtick": symbol}
 
 
-def trade_json(trade: Trade, number: int, symbol_ids: dict[str, str]) -> dict:
-    """One entry of ``closedTrades`` as LEAN serializes a ``Trade``.
+def closed_trades_json(trades: list[Trade], symbol_ids: dict[str, str]) -> list[dict]:
+    """``closedTrades``: each ``Trade`` as LEAN serializes it.
 
     LEAN's trade id is a random GUID; here it is the trade's 1-based position so that results
     are reproducible.
     """
-    return {
+    entry_times = utc_iso([t.entry_time for t in trades], "UTC")
+    exit_times = utc_iso([t.exit_time for t in trades], "UTC")
+    durations = [_timespan(d) for d in _durations(trades).tolist()]
+    return [{
         "id": str(number),
         "symbols": [symbol_json(trade.symbol, symbol_ids)],
-        "entryTime": _utc_iso(trade.entry_time),
+        "entryTime": entry_time,
         "entryPrice": trade.entry_price,
         "direction": 0 if trade.direction == "Long" else 1,
         "quantity": trade.quantity,
-        "exitTime": _utc_iso(trade.exit_time),
+        "exitTime": exit_time,
         "exitPrice": trade.exit_price,
         "profitLoss": trade.profit_loss,
         "totalFees": trade.total_fees,
         "mae": trade.mae,
         "mfe": trade.mfe,
-        "duration": _timespan(trade.duration.total_seconds()),
+        "duration": duration,
         "endTradeDrawdown": trade.end_trade_drawdown,
         "isWin": trade.is_win,
         "orderIds": sorted(trade.order_ids),
-    }
+    } for number, (trade, entry_time, exit_time, duration) in enumerate(
+        zip(trades, entry_times, exit_times, durations, strict=True), 1)]
 
 
 # --------------------------------------------------------------------------------------------
@@ -786,6 +869,19 @@ def trade_json(trade: Trade, number: int, symbol_ids: dict[str, str]) -> dict:
 
 #: ``SymbolCapacity.ResolutionScaleFactor`` for daily bars.
 DAILY_VOLUME_SCALE = 0.02
+_DAY_NS = 86_400 * 10**9
+
+
+def _midnight(ns: int) -> int:
+    """``Timestamp.normalize`` of a naive time in nanoseconds."""
+    return ns - ns % _DAY_NS
+
+
+def _asof(times: np.ndarray, values: np.ndarray, at: int, default: float) -> float:
+    """:func:`asof_values` of one time, on a series already split into nanoseconds and values."""
+    pos = int(np.searchsorted(times, at, side="right")) - 1
+    value = float(values[pos]) if pos >= 0 else default
+    return value if math.isfinite(value) else default
 
 
 def estimate_capacity(record: BacktestRecord) -> tuple[float, str]:
@@ -805,23 +901,32 @@ def estimate_capacity(record: BacktestRecord) -> tuple[float, str]:
     f = fills.sort_values("time", kind="stable")
     end_date = pd.Timestamp(record.end_date or record.end)
     span_days = (end_date - pd.Timestamp(record.start)).total_seconds() / 86400.0
-    period = pd.Timedelta(days=max(min(span_days - 1, 7), 1))
-    next_snapshot = pd.Timestamp(record.start) + period
+    # Times are naive nanoseconds from here on: pandas scalars per fill and per snapshot cost seconds.
+    period = pd.Timedelta(days=max(min(span_days - 1, 7), 1)).value
+    next_snapshot = pd.Timestamp(record.start).value + period
     sale: dict[str, float] = {}
     market: dict[str, float] = {}
     trades: dict[str, int] = {}
-    last_fill: dict[str, pd.Timestamp] = {}
+    last_fill: dict[str, int] = {}
     reset: set[str] = set()
     capacity = 0.0
     lowest = ""
-    equity = record.equity.astype(float)
+    equity_times = _nanoseconds(record.equity.index)
+    equity_values = record.equity.to_numpy(dtype=float)
     holdings_qty: dict[str, float] = {}
+    price_columns: dict[str, tuple[np.ndarray, np.ndarray]] = {}
 
-    def snapshot(at: pd.Timestamp) -> None:
+    def price_at(symbol: str, at: int) -> float:
+        if symbol not in price_columns:
+            column = record.prices[symbol].dropna()
+            price_columns[symbol] = (_nanoseconds(column.index), column.to_numpy(dtype=float))
+        return _asof(*price_columns[symbol], at, 0.0)
+
+    def snapshot(at: int) -> None:
         nonlocal capacity, lowest
         if not market:
             return
-        tpv = float(asof_values(equity, pd.DatetimeIndex([at]), record.start_equity)[0])
+        tpv = _asof(equity_times, equity_values, at, record.start_equity)
         if tpv == 0:
             return
         symbol = min(market, key=lambda s: market[s] * DAILY_VOLUME_SCALE)
@@ -830,8 +935,7 @@ def estimate_capacity(record: BacktestRecord) -> tuple[float, str]:
         share_sale = sale[symbol] / total_sale if total_sale else 0.0
         share_holdings = 0.0
         if record.prices is not None and symbol in record.prices:
-            price = float(asof_values(record.prices[symbol].dropna(), pd.DatetimeIndex([at]), 0.0)[0])
-            share_holdings = abs(holdings_qty.get(symbol, 0.0) * price) / tpv
+            share_holdings = abs(holdings_qty.get(symbol, 0.0) * price_at(symbol, at)) / tpv
         scaling = max(share_sale, share_holdings)
         daily = market[symbol] * DAILY_VOLUME_SCALE / max(trades[symbol], 1)
         new = capacity if scaling == 0 else daily / scaling
@@ -840,26 +944,28 @@ def estimate_capacity(record: BacktestRecord) -> tuple[float, str]:
             sale[s] = 0.0
             reset.add(s)
 
-    for row in f.itertuples(index=False):
-        t = pd.Timestamp(row.time)
-        while t.normalize() >= next_snapshot.normalize():
+    volumes = [float(v or 0.0) for v in f["dollar_volume"].tolist()] if "dollar_volume" in f else [0.0] * len(f)
+    for t, s, value, volume, qty in zip(
+        _nanoseconds(f["time"]).tolist(), [str(s) for s in f["symbol"].tolist()], f["fill_value"].tolist(), volumes,
+        f["quantity"].tolist(), strict=True,
+    ):
+        while _midnight(t) >= _midnight(next_snapshot):
             snapshot(next_snapshot)
-            next_snapshot = next_snapshot + period
-        s = str(row.symbol)
-        previous = last_fill.get(s, t - pd.Timedelta(days=1))
-        discount = min(1.0, max(0.2, 2.0 * (t - previous).total_seconds() / 60.0 / 390.0))
+            next_snapshot += period
+        previous = last_fill.get(s, t - _DAY_NS)
+        discount = min(1.0, max(0.2, 2.0 * _total_seconds(t - previous) / 60.0 / 390.0))
         if s in reset:
             market[s], trades[s] = 0.0, 0
             reset.discard(s)
-        sale[s] = sale.get(s, 0.0) + abs(float(row.fill_value))
+        sale[s] = sale.get(s, 0.0) + abs(float(value))
         trades[s] = trades.get(s, 0) + 1
-        market[s] = market.get(s, 0.0) + float(getattr(row, "dollar_volume", 0.0) or 0.0) * discount
+        market[s] = market.get(s, 0.0) + volume * discount
         last_fill[s] = t
-        holdings_qty[s] = holdings_qty.get(s, 0.0) + float(row.quantity)
-    end = pd.Timestamp(record.end)
-    while end.normalize() >= next_snapshot.normalize():
+        holdings_qty[s] = holdings_qty.get(s, 0.0) + float(qty)
+    end = pd.Timestamp(record.end).value
+    while _midnight(end) >= _midnight(next_snapshot):
         snapshot(next_snapshot)
-        next_snapshot = next_snapshot + period
+        next_snapshot += period
     snapshot(end)
     rounded = round(capacity / 1000.0) * 1000.0
     return rounded, record.symbol_ids.get(lowest, lowest)
@@ -882,7 +988,17 @@ class StatisticsResult:
 
 
 def analyze(record: BacktestRecord) -> StatisticsResult:
-    """Sample ``record`` and compute portfolio statistics, closed trades and capacity."""
+    """Sample ``record`` and compute portfolio statistics, closed trades and capacity.
+
+    Computed once per record and kept on it: :func:`compute_statistics`,
+    :func:`compute_total_performance` and the result files' charts all start from this analysis.
+    """
+    if record._analysis is None:
+        record._analysis = _analyze(record)
+    return record._analysis
+
+
+def _analyze(record: BacktestRecord) -> StatisticsResult:
     samples = take_samples(record)
     perf, bench = daily_returns(samples)
     rf = average_risk_free_rate(record.risk_free_rate, samples.equity.index)
@@ -999,5 +1115,5 @@ def compute_total_performance(record: BacktestRecord) -> dict:
     return {
         "tradeStatistics": trade_statistics(res.trades),
         "portfolioStatistics": portfolio_statistics_json(res.portfolio),
-        "closedTrades": [trade_json(t, i + 1, record.symbol_ids) for i, t in enumerate(res.trades)],
+        "closedTrades": closed_trades_json(res.trades, record.symbol_ids),
     }

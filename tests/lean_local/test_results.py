@@ -6,6 +6,8 @@ import json
 from datetime import datetime
 
 import pandas as pd
+from hypothesis import given, settings
+from hypothesis import strategies as hs
 
 from lean_local import results
 from lean_local.statistics import BacktestRecord, compute_statistics, compute_total_performance
@@ -111,3 +113,55 @@ def test_format_statistics_table():
     assert lines[0] == lines[-1] and lines[0].startswith("+")
     assert lines[1] == "| Total Orders |      1 | Drawdown | 0.800% |"
     assert lines[2] == "| Sharpe Ratio | 17.304 |          |        |"
+
+
+def _indent2(obj) -> bytes:
+    return json.dumps(obj, indent=2, ensure_ascii=False, allow_nan=False).encode("utf-8")
+
+
+# Strings mostly of JSON's own syntax and escapes, which the indentation must leave alone.
+_TEXT = hs.text(alphabet='"\\[]{}:, \n\x1fé𝄞a', max_size=8)
+_JSON = hs.recursive(
+    hs.none() | hs.booleans() | hs.integers() | hs.floats(allow_nan=False, allow_infinity=False) | _TEXT,
+    lambda inner: hs.lists(inner, max_size=4) | hs.dictionaries(_TEXT, inner, max_size=4),
+    max_leaves=20,
+)
+
+
+@settings(max_examples=200, deadline=None)
+@given(_JSON)
+def test_dump_writes_the_bytes_of_json_dumps_indent_2(obj):
+    assert results._dump(obj) == _indent2(obj)
+
+
+def test_dump_keeps_string_syntax_inside_strings():
+    for obj in ['a\\"b', {'k\\': ['\\\\"', "[]{}:,", "\u00e9\x1f", [], {}]}, [[[]], {"": {}}], 1.5, "\\"]:
+        assert results._dump(obj) == _indent2(obj)
+
+
+def test_result_files_of_several_orders(tmp_path):
+    idx = pd.DatetimeIndex(["2024-01-05 16:00", "2024-01-08 16:00", "2024-01-09 16:00"])
+    orders = pd.DataFrame([
+        dict(id=2, symbol="SPY", type="Limit", status="Canceled", direction="Sell", quantity=-50, price=0.0,
+             time=idx[1], last_fill_time=None, value=0.0, fee=0.0, tag=None),
+        dict(id=1, symbol="SPY", type="Market", status="Filled", direction="Buy", quantity=100, price=400.0,
+             time=idx[0], last_fill_time=idx[1], value=40_000.0, fee=1.0, tag='say "é\\"'),
+    ])
+    fills = pd.DataFrame([dict(time=t, order_id=1, symbol="SPY", quantity=50, fill_price=400.0, fill_value=20_000.0,
+                               fee=fee, conversion_rate=1.0, dollar_volume=3e10, is_long_before=False,
+                               realized_pnl=0.0) for t, fee in ((idx[1], 0.0), (idx[0], 1.0))])
+    path = _write(_record(orders=orders, fills=fills, account_currency="EUR"), tmp_path)
+    for file in tmp_path.glob("*.json"):
+        assert file.read_bytes() == _indent2(json.loads(file.read_text(encoding="utf-8")))
+    data = json.loads(path.read_text(encoding="utf-8"))
+    assert list(data["orders"]) == ["1", "2"]
+    assert data["orders"]["1"]["lastFillTime"] == "2024-01-08T21:00:00Z" and data["orders"]["1"]["tag"] == 'say "é\\"'
+    assert data["orders"]["2"]["lastFillTime"] is None and data["orders"]["2"]["tag"] == ""
+    assert data["orders"]["2"]["time"] == data["orders"]["2"]["createdTime"] == "2024-01-08T21:00:00Z"
+    events = json.loads(next(tmp_path.glob("*-order-events.json")).read_text())
+    # events in fill-time order, numbered per order
+    assert [(e["orderEventId"], e["utcTime"], e["orderFeeAmount"]) for e in events] == [
+        (1, pd.Timestamp("2024-01-05 21:00", tz="UTC").timestamp(), 1.0),
+        (2, pd.Timestamp("2024-01-08 21:00", tz="UTC").timestamp(), 0.0),
+    ]
+    assert data["runtimeStatistics"]["Equity"].startswith("€")

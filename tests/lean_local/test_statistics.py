@@ -280,3 +280,49 @@ def test_fill_to_fill_fifo_partial_close_and_reversal():
 def test_timespan_format():
     assert st._timespan(0) == "00:00:00"
     assert st._timespan(86400 * 3 + 3661.5) == "3.01:01:01.5000000"
+
+
+def test_trades_mae_mfe_and_drawdown_from_step_prices():
+    """``SetMarketPrice`` order: a step's price before that step's fills, missing prices skipped,
+    the position's low and high shared by its trades, a reversal starting a fresh position."""
+    steps = pd.date_range("2024-01-01 16:00", periods=7, freq="D")
+    prices = pd.DataFrame({"X": [80.0, 90.0, np.nan, 120.0, 105.0, 100.0, 115.0]}, index=steps)
+    fills = _fills([
+        _fill(steps[0], 1, 10, 100.0),  # the 80 of this step comes before the position opens
+        _fill(steps[2], 2, 5, 95.0),  # adds a trade; its own step has no price
+        _fill(steps[4], 3, -20, 110.0),  # after the step's 105: closes both, opens 5 short at 110
+        _fill(steps[6], 4, 5, 112.0),  # covers after the step's 115
+    ])
+    trades = st.build_trades(fills, prices=prices)
+    assert [(t.direction, t.quantity, t.entry_price, t.exit_price, t.profit_loss, t.total_fees) for t in trades] == [
+        ("Long", 10, 100.0, 110.0, 100.0, 2.0),
+        ("Long", 5, 95.0, 110.0, 75.0, 1.0),
+        ("Short", 5, 110.0, 112.0, -10.0, 1.0),
+    ]
+    # position low 90 and high 120; the second trade's MAE uses the low seen before its entry
+    assert [(t.mae, t.mfe) for t in trades[:2]] == [(-100.0, 200.0), (-25.0, 125.0)]
+    # the short sees only its own position's prices: low 100, high 115
+    assert (trades[2].mae, trades[2].mfe) == (-25.0, 50.0)
+    # profit per unit falls from its peak (20 at 120) to 5 at 105, (25 to 10), (10 at 100 to -5 at 115)
+    assert [t.end_trade_drawdown for t in trades] == [150.0, 75.0, 75.0]
+    assert st.build_trades(fills) != trades  # fill prices alone see neither the 90 nor the 120
+
+
+def test_utc_iso_formats_a_column():
+    times = pd.Series([pd.Timestamp("2024-01-05 16:00"), pd.Timestamp("2024-07-05 16:00:00.9"), pd.NaT])
+    assert st.utc_iso(times, "America/New_York") == ["2024-01-05T21:00:00Z", "2024-07-05T20:00:00Z", None]
+    assert st.utc_iso([pd.Timestamp("2024-01-05 21:00", tz="UTC")], "America/New_York") == ["2024-01-05T21:00:00Z"]
+    assert st.utc_iso([], "UTC") == []
+
+
+def test_analysis_is_computed_once_per_record(monkeypatch):
+    idx = pd.DatetimeIndex(["2024-01-05 16:00", "2024-01-08 16:00"])
+    record = _record(pd.Series([100_000.0, 101_000.0], index=idx), pd.Series([10.0, 11.0], index=idx),
+                     datetime(2024, 1, 5))
+    calls = []
+    analyze = st._analyze
+    monkeypatch.setattr(st, "_analyze", lambda r: calls.append(r) or analyze(r))
+    st.compute_statistics(record)
+    st.compute_total_performance(record)
+    assert st.analyze(record) is st.analyze(record)
+    assert calls == [record]
