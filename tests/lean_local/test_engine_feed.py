@@ -214,6 +214,30 @@ def test_remove_security_liquidates_then_stops_its_data(tmp_path):
     assert [t.day for t, _, _, _ in algo.seen] == [2, 3, 6]  # data stops once the position is flat
 
 
+def test_a_removed_security_stays_stopped_when_a_new_subscription_rebuilds_the_clock(tmp_path):
+    root = fixtures.data_folder(tmp_path / "data")
+    fixtures.write_equity(root, "AAA", fixtures.bars(DAYS, [10, 11, 12, 13, 14]))
+    fixtures.write_equity(root, "BBB", fixtures.bars(DAYS, [20, 21, 22, 23, 24]))
+    fixtures.write_forex(root, "EURUSD", DAYS, [1.1, 1.2, 1.3, 1.4, 1.5])
+
+    class Algo(Recorder):
+        tickers = ("AAA", "BBB")
+
+        def on_data(self, data):
+            super().on_data(data)
+            if self.time.day == 3:
+                self.remove_security("AAA")
+            if self.time.day == 6 and self.time.hour == 16:
+                # forex bars end at 19:00 New York, times the clock does not have yet
+                self.add_forex("EURUSD", Resolution.DAILY)
+
+    algo, _, _ = run_algorithm(Algo, root)
+    assert [t.day for t, s, _, _ in algo.seen if s == "AAA"] == [2, 3]
+    assert [t.day for t, s, _, _ in algo.seen if s == "BBB"] == [2, 3, 6, 7, 8]
+    assert algo.securities["AAA"].price == 11  # the last bar it received
+    assert algo.securities["EURUSD"].price == pytest.approx(1.5)
+
+
 def test_index_and_cboe_custom_data_times(tmp_path):
     from lean_local.data import formats
     from lean_local.engine.algorithm import QCAlgorithm as Base

@@ -439,7 +439,8 @@ class FeedPanel:
     def freeze(self, column: int, step: int) -> None:
         """Stop a subscription after ``step``: it keeps its current bar and emits nothing."""
         here = self.row(max(step, 0))
-        self.frozen[column] = (step + 1, len(self.grid), int(self.current[here, column]))
+        # no end step until thawed: a rebuild may add steps to the grid
+        self.frozen[column] = (step + 1, 2**62, int(self.current[here, column]))
         self._align(column, step + 1)
 
     def thaw(self, column: int, step: int) -> None:
