@@ -17,12 +17,13 @@ EXAMPLES = """examples:
   lean-local backtest algorithms/fx_momentum_reversion run a project like `lean backtest`
   lean-local report --project algorithms/fx_momentum_reversion   HTML report of the latest backtest
   lean-local optimize algorithms/kalman_mean_reversion --parameter entry_z 1 2 0.5
+  lean-local conformance                               LEAN's regression algorithms vs LEAN's statistics
 """
 
 
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser with every command group registered."""
-    from lean_local import demo, optimize, report, training
+    from lean_local import conformance, demo, optimize, report, training
     from lean_local.data import cli as data_cli
     from lean_local.engine import cli as engine_cli
 
@@ -34,7 +35,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND")
     subparsers.required = True
-    for group in (demo, data_cli, training, engine_cli, report, optimize):
+    for group in (demo, data_cli, training, engine_cli, report, optimize, conformance):
         group.register(subparsers)
     return parser
 

@@ -259,10 +259,13 @@ class BacktestLoop:
 
 
 def _benchmark_series(algo: QCAlgorithm, index: pd.DatetimeIndex) -> pd.Series:
+    if len(index) == 0:  # nothing sampled (the run failed before its first step): no benchmark to read
+        return pd.Series(np.zeros(0), index=index, dtype=float)
     symbol = Symbol(algo.benchmark)
     security = algo.securities.get(symbol)
     if security is not None and security.type == SecurityType.EQUITY \
-            and security.data_normalization_mode == DataNormalizationMode.ADJUSTED:
+            and security.data_normalization_mode == DataNormalizationMode.ADJUSTED \
+            and security._column < len(algo._feed.subs):
         data = algo._feed.subs[security._column]
     else:
         hours = algo._exchange_hours(symbol)

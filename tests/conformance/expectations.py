@@ -1,0 +1,70 @@
+"""Which of LEAN's regression algorithms reproduce LEAN's statistics, and why the others do not.
+
+One line per algorithm of ``../shared/lean-regression/algorithms/``. An algorithm in
+:data:`REPRODUCES` must reproduce every statistic (the test fails otherwise); one in :data:`CAUSES`
+is a strict ``xfail`` whose reason is the exact cause, so an algorithm that starts reproducing
+fails the run until it moves to :data:`REPRODUCES`. ``lean-local conformance NAME`` shows the
+current outcome of one.
+"""
+
+REPRODUCES: frozenset[str] = frozenset({
+})
+
+CAUSES: dict[str, str] = {
+    "AddAlphaModelAlgorithm": "NameError: name 'AlphaModel' is not defined (LEAN's algorithm framework)",
+    "AddUniverseSelectionModelAlgorithm": "NotSupportedError: QCAlgorithm.set_alpha (LEAN's algorithm framework)",
+    "AllShortableSymbolsCoarseSelectionRegressionAlgorithm": "NameError: name 'DefaultBrokerageModel' is not defined",
+    "AuxiliaryDataHandlersRegressionAlgorithm": "NameError: name 'Delistings' is not defined",
+    "BasicTemplateIndexDailyAlgorithm": "AttributeError: type object 'Symbol' has no attribute 'create_option'",
+    "CoarseFineFundamentalRegressionAlgorithm":
+        "NotSupportedError: QCAlgorithm.add_universe with two selection functions (coarse and fine)",
+    "CoarseFundamentalTop3Algorithm":
+        "mismatch: Total Orders 5 (LEAN 12), DataPoints 47 (LEAN 78088, coarse rows count as data points)",
+    "ConstituentsUniverseRegressionAlgorithm": "NameError: name 'SecurityIdentifier' is not defined",
+    "ConvertToFrameworkAlgorithm": "NotSupportedError: QCAlgorithm.add_security",
+    "CustomBenchmarkRegressionAlgorithm": "NameError: name 'DefaultBrokerageModel' is not defined",
+    "CustomDataUniverseRegressionAlgorithm": "NameError: name 'PythonData' is not defined",
+    "CustomDataUniverseScheduledRegressionAlgorithm": "NameError: name 'PythonData' is not defined",
+    "CustomPortfolioOptimizerRegressionAlgorithm": "ModuleNotFoundError: No module named 'Portfolio'",
+    "CustomShortableProviderRegressionAlgorithm": "NameError: name 'NullShortableProvider' is not defined",
+    "CustomUniverseSelectionModelRegressionAlgorithm": "ModuleNotFoundError: No module named 'Selection'",
+    "ETFConstituentsFrameworkAlgorithm": "ModuleNotFoundError: No module named 'Selection'",
+    "FineFundamentalFilteredUniverseRegressionAlgorithm": "NameError: name 'SecurityIdentifier' is not defined",
+    "FractionalQuantityRegressionAlgorithm": "AttributeError: type object 'BrokerageName' has no attribute 'GDAX'",
+    "FuncRiskFreeRateInterestRateModelWithPythonLambda":
+        "NameError: name 'FuncRiskFreeRateInterestRateModel' is not defined",
+    "FundamentalCustomSelectionTimeRegressionAlgorithm":
+        "NotSupportedError: QCAlgorithm.add_universe with a date rule and a selection function",
+    "FundamentalRegressionAlgorithm": "AttributeError: 'CoarseUniverse' object has no attribute 'data_type'",
+    "IndiaDataRegressionAlgorithm": "NameError: name 'Dividends' is not defined",
+    "IndicatorHistoryAlgorithm": "NotSupportedError: QCAlgorithm.bb",
+    "IndicatorHistoryRegressionAlgorithm": "NameError: name 'BollingerBands' is not defined",
+    "IndicatorVolatilityModelAlgorithm": "NameError: name 'StandardDeviation' is not defined",
+    "InsightScoringRegressionAlgorithm":
+        "NotSupportedError: QCAlgorithm.set_universe_selection (LEAN's algorithm framework)",
+    "InsightTagAlphaRegressionAlgorithm": "ModuleNotFoundError: No module named 'Selection'",
+    "LongOnlyAlphaStreamAlgorithm": "ModuleNotFoundError: No module named 'Portfolio'",
+    "MarketImpactSlippageModelRegressionAlgorithm": "NameError: name 'MarketImpactSlippageModel' is not defined",
+    "MeanReversionPortfolioAlgorithm": "ModuleNotFoundError: No module named 'Portfolio'",
+    "NoUniverseSelectorRegressionAlgorithm":
+        "TypeError: Fundamental.__init__() missing 6 required positional arguments (Fundamental(time, symbol))",
+    "PearsonCorrelationPairsTradingAlphaModelFrameworkAlgorithm": "ModuleNotFoundError: No module named 'Alphas'",
+    "PersistentCustomDataUniverseRegressionAlgorithm": "NameError: name 'PythonData' is not defined",
+    "PortfolioRebalanceOnCustomFuncRegressionAlgorithm":
+        "NotSupportedError: QCAlgorithm.set_universe_selection (LEAN's algorithm framework)",
+    "PortfolioRebalanceOnDateRulesRegressionAlgorithm":
+        "NotSupportedError: QCAlgorithm.set_universe_selection (LEAN's algorithm framework)",
+    "RangeConsolidatorAlgorithm": "NameError: name 'RangeConsolidator' is not defined",
+    "RawPricesUniverseRegressionAlgorithm": "NameError: name 'FuncSecuritySeeder' is not defined",
+    "SectorExposureRiskFrameworkAlgorithm": "ModuleNotFoundError: No module named 'Portfolio'",
+    "SectorWeightingFrameworkAlgorithm":
+        "NotSupportedError: QCAlgorithm.set_universe_selection (LEAN's algorithm framework)",
+    "TrainingExampleAlgorithm": "NotSupportedError: QCAlgorithm.train",
+    "UniverseOnlyRegressionAlgorithm": "NameError: name 'ETFConstituentData' is not defined",
+    "UniverseSelectedRegressionAlgorithm": "AttributeError: 'CoarseUniverse' object has no attribute 'selected'",
+    "UniverseSelectionDefinitionsAlgorithm": "NotSupportedError: QCAlgorithm.universe",
+    "UniverseSelectionRegressionAlgorithm":
+        "mismatch: Alpha -0.721 (LEAN -0.306), DataPoints 40 (LEAN 78092, coarse rows count as data points)",
+    "UniverseUnchangedRegressionAlgorithm": "NotSupportedError: QCAlgorithm.set_alpha (LEAN's algorithm framework)",
+    "VolumeShareSlippageModelAlgorithm": "ModuleNotFoundError: No module named 'Orders'",
+}
