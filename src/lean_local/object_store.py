@@ -57,9 +57,16 @@ class ObjectStore:
         self.root = Path(root).resolve()
 
     def _path(self, key: str) -> Path:
+        """The file of ``key``; a key that resolves outside the root (``../``, an absolute path
+        after normalisation, a symlink out) is refused for every operation, not only saves: LEAN
+        confines each algorithm to its storage folder by its container, the runtime by this check."""
         if key is None:
             raise TypeError("object store key must not be None")
-        return self.root / normalize_key(key)
+        path = self.root / normalize_key(key)
+        if not path.resolve().is_relative_to(self.root):
+            raise ObjectStoreKeyError(f"LocalObjectStore: path is not supported: '{key}' "
+                                      f"(it resolves outside the object store {self.root})")
+        return path
 
     @property
     def keys(self) -> list[str]:

@@ -25,7 +25,6 @@ import re
 import sys
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Any
@@ -33,6 +32,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 import scipy.stats as sps
+
+from lean_local.run_folders import claim_run_folder
 
 #: Euler-Mascheroni constant, in the expected maximum of N standard normal Sharpe ratios.
 EULER_GAMMA = 0.5772156649015329
@@ -493,7 +494,9 @@ def _project(project_dir: str | Path) -> tuple[Path, dict]:
 
 
 def _new_folder(project: Path, output: str | Path | None) -> Path:
-    folder = Path(output) if output else project / "optimizations" / datetime.now().strftime("%Y-%m-%d_%H-%M-%S")
+    if not output:
+        return claim_run_folder(project / "optimizations")
+    folder = Path(output)
     folder.mkdir(parents=True, exist_ok=True)
     return folder
 

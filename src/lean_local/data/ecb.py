@@ -22,6 +22,7 @@ from __future__ import annotations
 import os
 import re
 import zipfile
+import zlib
 from collections.abc import Iterable
 from pathlib import Path
 
@@ -87,7 +88,7 @@ def read_ecb_rates(path: str | os.PathLike[str] | None = None) -> pd.DataFrame:
             if name is None:
                 raise DataFormatError(path, 0, "no csv inside the zip")
             text = archive.read(name).decode("utf-8-sig")
-    except (zipfile.BadZipFile, OSError) as exc:
+    except (zipfile.BadZipFile, zlib.error, OSError) as exc:
         raise DataFormatError(path, 0, f"unreadable ECB file: {exc}") from exc
     lines = text.splitlines()
     if not lines or not lines[0].startswith("Date,"):

@@ -23,6 +23,7 @@ import os
 import re
 import tempfile
 import zipfile
+import zlib
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 
@@ -232,6 +233,35 @@ def symbol_properties_path(data_folder: str | os.PathLike[str]) -> Path:
 # parsing helpers
 
 
+#: The largest file or zip entry a reader accepts, in bytes: LEAN's daily files are under a few MB,
+#: so a bigger one is damage or a decompression bomb (a 5 GB entry of zeros compresses to 5 MB).
+DEFAULT_MAX_ENTRY_BYTES = 1 << 30
+
+
+def max_entry_bytes() -> int:
+    """The size limit of one data file or zip entry: ``LEAN_LOCAL_MAX_ENTRY_BYTES`` or 1 GiB."""
+    return int(os.environ.get("LEAN_LOCAL_MAX_ENTRY_BYTES", DEFAULT_MAX_ENTRY_BYTES))
+
+
+def _read_first_entry(path: Path) -> bytes:
+    """The bytes of a zip's first entry (LEAN reads the first entry), read in chunks and refused
+    past :func:`max_entry_bytes` whatever the entry's header claims."""
+    limit = max_entry_bytes()
+    with zipfile.ZipFile(path) as archive:
+        infos = archive.infolist()
+        if not infos:
+            raise DataFormatError(path, 0, "zip archive is empty")
+        chunks, total = [], 0
+        with archive.open(infos[0]) as entry:
+            while chunk := entry.read(1 << 20):
+                total += len(chunk)
+                if total > limit:
+                    raise DataFormatError(path, 0, f"zip entry {infos[0].filename} is larger than {limit:,} "
+                                                   "bytes uncompressed (LEAN_LOCAL_MAX_ENTRY_BYTES)")
+                chunks.append(chunk)
+        return b"".join(chunks)
+
+
 def _read_text(path: str | os.PathLike[str]) -> str:
     """The text of a csv, or of the first entry of a zip (LEAN reads the first entry)."""
     path = Path(path)
@@ -239,16 +269,15 @@ def _read_text(path: str | os.PathLike[str]) -> str:
         raise DataFormatError(path, 0, "file not found")
     try:
         if path.suffix.lower() == ".zip":
-            with zipfile.ZipFile(path) as archive:
-                names = archive.namelist()
-                if not names:
-                    raise DataFormatError(path, 0, "zip archive is empty")
-                raw = archive.read(names[0])
+            raw = _read_first_entry(path)
         else:
+            if path.stat().st_size > max_entry_bytes():
+                raise DataFormatError(path, 0, f"file is larger than {max_entry_bytes():,} bytes "
+                                               f"(LEAN_LOCAL_MAX_ENTRY_BYTES)")
             raw = path.read_bytes()
     except DataFormatError:
         raise
-    except (zipfile.BadZipFile, zipfile.LargeZipFile, EOFError, OSError, ValueError) as exc:
+    except (zipfile.BadZipFile, zipfile.LargeZipFile, zlib.error, EOFError, OSError, ValueError) as exc:
         raise DataFormatError(path, 0, f"unreadable file: {exc}") from exc
     try:
         return raw.decode("utf-8-sig")

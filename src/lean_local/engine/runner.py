@@ -41,6 +41,7 @@ from lean_local.engine.algorithm import QCAlgorithm
 from lean_local.engine.common import DataNormalizationMode, SecurityType, Symbol, not_supported
 from lean_local.engine.slice import Slice
 from lean_local.engine.universe import SecurityChanges, Universe
+from lean_local.run_folders import claim_run_folder
 from lean_local.statistics import BacktestRecord
 
 log = logging.getLogger("lean_local.engine")
@@ -459,8 +460,8 @@ def run_backtest(project_dir: str | Path, *, parameters: dict[str, str] | None =
     merged = {k: str(v) for k, v in config.get("parameters", {}).items()}
     merged.update({k: str(v) for k, v in (parameters or {}).items()})
     store = ObjectStore(workspace / settings.get("object-store-root", "storage"))
-    out = Path(output_dir) if output_dir else project / "backtests" / datetime.now().strftime("%Y-%m-%d_%H-%M-%S")
     algorithm_class = load_algorithm_class(project, workspace)
+    out = Path(output_dir) if output_dir else claim_run_folder(project / "backtests")
     started = time_module.perf_counter()
     bar = _progress_bar(progress)
     try:

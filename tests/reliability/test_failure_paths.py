@@ -1,0 +1,97 @@
+"""Issue 17's defects, one test each, named after the item: what a careless or hostile input does."""
+
+from __future__ import annotations
+
+import io
+import threading
+import zipfile
+import zlib
+from datetime import datetime
+
+import pytest
+
+from lean_local.data import formats
+from lean_local.data.formats import DataFormatError
+from lean_local.object_store import ObjectStore, ObjectStoreKeyError
+from lean_local.run_folders import claim_run_folder
+
+DAILY_ROW = "20140101 00:00,1000000,1010000,990000,1005000,100\n"
+
+
+@pytest.mark.parametrize("operation", ["read", "read_bytes", "contains_key", "delete", "get_file_path", "save"])
+def test_object_store_keys_cannot_escape_the_store(tmp_path, operation):
+    """Item 2: every operation refuses a key that resolves outside ``storage/``."""
+    victim = tmp_path / "victim.txt"
+    victim.write_text("keep me")
+    store = ObjectStore(tmp_path / "storage")
+    (tmp_path / "storage").mkdir()
+    args = ("/../victim.txt", "x") if operation == "save" else ("/../victim.txt",)
+    with pytest.raises(ObjectStoreKeyError, match="path is not supported"):
+        getattr(store, operation)(*args)
+    assert victim.read_text() == "keep me"
+
+
+def test_object_store_refuses_a_symlink_out(tmp_path):
+    (tmp_path / "storage").mkdir()
+    (tmp_path / "outside").mkdir()
+    (tmp_path / "outside" / "secret.txt").write_text("secret")
+    (tmp_path / "storage" / "link").symlink_to(tmp_path / "outside")
+    with pytest.raises(ObjectStoreKeyError):
+        ObjectStore(tmp_path / "storage").read("link/secret.txt")
+
+
+def test_runs_started_in_the_same_second_get_their_own_folders(tmp_path):
+    """Item 3: concurrent runs never share a ``<timestamp>`` folder."""
+    now = datetime(2026, 12, 1, 12, 0, 0)
+    claimed: list = []
+    threads = [threading.Thread(target=lambda: claimed.append(claim_run_folder(tmp_path / "backtests", now)))
+               for _ in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    names = sorted(p.name for p in claimed)
+    assert len(set(names)) == 8
+    assert names[0] == "2026-12-01_12-00-00"
+    assert {f"2026-12-01_12-00-00-{k}" for k in range(2, 9)} == set(names[1:])
+
+
+def _zip_with(path, entry: bytes) -> None:
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr("spy.csv", entry)
+
+
+def test_zip_entry_size_is_bounded(tmp_path, monkeypatch):
+    """Item 4: an entry bigger than the limit is refused while streaming, not read whole."""
+    monkeypatch.setenv("LEAN_LOCAL_MAX_ENTRY_BYTES", str(1 << 20))
+    path = tmp_path / "spy.zip"
+    _zip_with(path, DAILY_ROW.encode() + b"0" * (4 << 20))  # 4 MB of zeros: a 4 kB zip
+    assert path.stat().st_size < 50_000
+    with pytest.raises(DataFormatError, match="larger than 1,048,576 bytes") as error:
+        formats.read_equity_daily(path)
+    assert error.value.path == str(path)
+
+
+def test_plain_file_size_is_bounded(tmp_path, monkeypatch):
+    monkeypatch.setenv("LEAN_LOCAL_MAX_ENTRY_BYTES", "100")
+    path = tmp_path / "vix.csv"
+    path.write_text("DATE,OPEN,HIGH,LOW,CLOSE\n" + "01/02/2014,1,2,0.5,1.5\n" * 10)
+    with pytest.raises(DataFormatError, match="larger than 100 bytes"):
+        formats.read_cboe_csv(path)
+
+
+def test_corrupted_deflate_stream_is_a_data_format_error(tmp_path):
+    """Item 6: damaged compressed bytes name the file instead of a raw ``zlib.error``."""
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr("spy.csv", DAILY_ROW * 2000)
+    raw = bytearray(buffer.getvalue())
+    start = raw.index(b"spy.csv") + len("spy.csv")  # the local header's name ends, data follows
+    for k in range(start + 20, start + 60):
+        raw[k] ^= 0xFF
+    path = tmp_path / "spy.zip"
+    path.write_bytes(bytes(raw))
+    with pytest.raises(DataFormatError) as error:
+        formats.read_equity_daily(path)
+    assert error.value.path == str(path) and error.value.line == 0
+    assert isinstance(error.value.__cause__, (zlib.error, zipfile.BadZipFile, EOFError))
