@@ -94,4 +94,30 @@ def test_corrupted_deflate_stream_is_a_data_format_error(tmp_path):
     with pytest.raises(DataFormatError) as error:
         formats.read_equity_daily(path)
     assert error.value.path == str(path) and error.value.line == 0
-    assert isinstance(error.value.__cause__, (zlib.error, zipfile.BadZipFile, EOFError))
+    assert isinstance(error.value.__cause__, zlib.error | zipfile.BadZipFile | EOFError)
+
+
+def test_plot_series_names_with_dollar_signs_render(tmp_path):
+    """Item 10: a series named like mathtext (``$...$``, an unbalanced ``$``) is drawn as text."""
+    from lean_local.report import write_report
+    from lean_local.results import write_results
+    from lean_local.statistics import compute_statistics, compute_total_performance
+    from tests.lean_local.test_report import make_record
+
+    record = make_record()
+    days = record.equity.index[::10]
+    record.charts = {"P&L $": {"$\\qpi_{3d}$": [(d, 1.0) for d in days], "cost $5 $": [(d, 2.0) for d in days]}}
+    folder = tmp_path / "backtests" / "run"
+    result = write_results(record, compute_statistics(record), compute_total_performance(record), folder)
+    page = write_report(result).read_text(encoding="utf-8")
+    assert "$\\qpi_{3d}$" in page and "cost $5 $" in page
+
+
+def test_ecb_fx_refuses_a_pair_of_one_currency(tmp_path):
+    """Item 10: ``--pairs EUREUR`` quotes a currency in itself; nothing is written."""
+    from lean_local.data import ecb
+
+    folder = tmp_path / "data"
+    with pytest.raises(DataFormatError, match="quotes a currency in itself"):
+        ecb.write_ecb_pairs(folder, ["EURUSD", "EUREUR"])
+    assert not folder.exists()

@@ -126,6 +126,8 @@ def _check_pair(pair: str, rates: pd.DataFrame, source) -> str:
     pair = pair.upper()
     if not _PAIR.match(pair):
         raise DataFormatError(source, 0, f"{pair!r} is not a currency pair (six letters, e.g. EURUSD)")
+    if pair[:3] == pair[3:]:
+        raise DataFormatError(source, 0, f"{pair!r} quotes a currency in itself (base and quote must differ)")
     for currency in (pair[:3], pair[3:]):
         if currency not in rates.columns:
             known = ", ".join(sorted(rates.columns))

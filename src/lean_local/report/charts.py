@@ -32,6 +32,8 @@ STYLE = {
     "grid.linewidth": 0.6,
     "axes.edgecolor": "#9aa0a8",
     "legend.frameon": False,
+    # user series names are plain text: "$" in a name must not start matplotlib's mathtext
+    "text.parse_math": False,
 }
 
 _THOUSANDS = FuncFormatter(lambda v, _: f"{v:,.0f}")
