@@ -121,3 +121,54 @@ def test_ecb_fx_refuses_a_pair_of_one_currency(tmp_path):
     with pytest.raises(DataFormatError, match="quotes a currency in itself"):
         ecb.write_ecb_pairs(folder, ["EURUSD", "EUREUR"])
     assert not folder.exists()
+
+
+@pytest.mark.parametrize(("rows", "line", "fragment"), [
+    ("2024-01-02,0.00004,0.00004,0.00004,0.00004,10\n", 2, "below LEAN's resolution"),
+    ("2024-01-02,1,2,1,2,1e20\n", 2, "too large for LEAN's 64-bit"),
+    ("2051-01-03,1,2,1,2,10\n", 2, "LEAN's map files end at 20501231"),
+])
+def test_data_csv_refuses_values_lean_files_cannot_hold(tmp_path, rows, line, fragment):
+    """Item 7: tiny prices, huge volumes and dates past 2050 are refused before any write."""
+    from lean_local.data import csv_import
+
+    source = tmp_path / "XYZ.csv"
+    source.write_text("Date,Open,High,Low,Close,Volume\n" + rows)
+    with pytest.raises(DataFormatError) as error:
+        csv_import.import_csv_files(tmp_path / "data", [source])
+    assert (error.value.path, error.value.line) == (str(source), line)
+    assert fragment in error.value.message
+    assert not (tmp_path / "data").exists()
+
+
+def test_data_csv_refuses_day_month_ambiguity(tmp_path):
+    """Item 7: a DD/MM/YYYY file whose days are all <= 12 is refused, not read as MM/DD."""
+    from lean_local.data import csv_import
+
+    source = tmp_path / "XYZ.csv"
+    source.write_text("Date,Open,High,Low,Close,Volume\n" + "".join(
+        f"{day:02d}/02/2024,1,2,1,2,10\n" for day in range(1, 10)) + "01/03/2024,1,2,1,2,10\n")
+    with pytest.raises(DataFormatError, match="ambiguous"):
+        csv_import.import_csv_files(tmp_path / "data", [source])
+
+
+def test_data_csv_reimport_of_a_shorter_history_leaves_no_stale_rows(tmp_path):
+    """Item 7: the days the new history no longer covers lose the ticker's coarse rows."""
+    from lean_local.data import csv_import
+
+    folder = tmp_path / "data"
+    long_history = tmp_path / "long" / "XYZ.csv"
+    long_history.parent.mkdir()
+    long_history.write_text("Date,Open,High,Low,Close,Volume\n" + "".join(
+        f"2024-01-{day:02d},1,2,1,2,10\n" for day in (2, 3, 4, 5)))
+    other = tmp_path / "ABC.csv"
+    other.write_text("Date,Open,High,Low,Close,Volume\n2024-01-04,5,6,5,6,10\n")
+    csv_import.import_csv_files(folder, [long_history])
+    csv_import.import_csv_files(folder, [other])
+    short_history = tmp_path / "short" / "XYZ.csv"
+    short_history.parent.mkdir()
+    short_history.write_text("Date,Open,High,Low,Close,Volume\n2024-01-02,1,2,1,2,10\n2024-01-03,1,2,1,2,10\n")
+    csv_import.import_csv_files(folder, [short_history])
+    days = sorted(p.stem for p in formats.coarse_folder(folder).glob("*.csv"))
+    assert days == ["20240102", "20240103", "20240104"]
+    assert list(formats.read_coarse(formats.coarse_path(folder, "2024-01-04"))["symbol"]) == ["ABC"]

@@ -35,7 +35,9 @@ import numpy as np
 import pandas as pd
 
 from lean_local.data.formats import (
+    EQUITY_PRICE_SCALE,
     FAR_FUTURE,
+    INT64_LIMIT,
     DataFormatError,
     adjustment_factors,
     coarse_path,
@@ -87,6 +89,8 @@ _TICKER = re.compile(r"^[A-Za-z0-9][A-Za-z0-9.\-]*$")
 #: Factor runs: consecutive days whose adjusted/close ratios differ by less than this (relative)
 #: belong to one factor-file row; vendors round the adjusted close, which adds this much noise.
 DEFAULT_FACTOR_TOLERANCE = 1e-4
+#: The last day a bar can have: LEAN's map files mark "still listed" with 20501231.
+LAST_DATA_DAY = FAR_FUTURE - pd.Timedelta(days=1)
 
 
 @dataclass
@@ -130,6 +134,8 @@ def _parse_dates(path, texts: pd.Series, lines: np.ndarray) -> pd.DatetimeIndex:
     for fmt in DATE_FORMATS:
         parsed = pd.to_datetime(day_text, format=fmt, errors="coerce")
         if parsed.notna().all():
+            if fmt == "%m/%d/%Y":
+                _refuse_ambiguous_day_month(path, day_text, lines)
             return pd.DatetimeIndex(parsed)
         if best is None or parsed.notna().sum() > best[1].notna().sum():
             best = (fmt, parsed)
@@ -138,6 +144,19 @@ def _parse_dates(path, texts: pd.Series, lines: np.ndarray) -> pd.DatetimeIndex:
     raise DataFormatError(
         path, int(lines[i]), f"date: cannot read {texts.iloc[i]!r} (formats tried: {', '.join(DATE_FORMATS)})"
     )
+
+
+def _refuse_ambiguous_day_month(path, day_text: pd.Series, lines: np.ndarray) -> None:
+    """``a/b/YYYY`` with both ``a`` and ``b`` at most 12 on every row, each taking several values,
+    reads as MM/DD and as DD/MM alike: refuse rather than guess (a DD/MM file would silently become
+    other dates)."""
+    parts = day_text.str.split("/", expand=True).astype(int)
+    first, second = parts[0], parts[1]
+    if (first <= 12).all() and (second <= 12).all() and first.nunique() > 1 and second.nunique() > 1:
+        raise DataFormatError(
+            path, int(lines[0]),
+            f"date: {day_text.iloc[0]!r} is ambiguous: every date of the file reads as MM/DD/YYYY and as "
+            "DD/MM/YYYY; write the dates as YYYY-MM-DD")
 
 
 def _check_field_counts(path: Path) -> None:
@@ -255,9 +274,15 @@ def _validated(path, part: pd.DataFrame) -> pd.DataFrame:
         raise DataFormatError(path, int(lines[i]), f"date {part.index[i]:%Y-%m-%d} is {what}")
     prices = part[list(PRICE_COLUMNS)].to_numpy()
     o, h, lo, c = prices.T
+    volume = part["volume"].to_numpy()
     checks = [
         ((prices <= 0).any(axis=1), "prices must be positive"),
-        (part["volume"].to_numpy() < 0, "volume is negative"),
+        ((prices < 0.5 / EQUITY_PRICE_SCALE).any(axis=1),
+         f"a price below LEAN's resolution of ${1 / EQUITY_PRICE_SCALE:g} would be written as 0"),
+        ((prices >= INT64_LIMIT / EQUITY_PRICE_SCALE).any(axis=1), "a price is too large for LEAN's files"),
+        (volume < 0, "volume is negative"),
+        (volume >= INT64_LIMIT, "volume is too large for LEAN's 64-bit integers"),
+        (part.index > LAST_DATA_DAY, f"date after {LAST_DATA_DAY:%Y-%m-%d}: LEAN's map files end at 20501231"),
         (h < np.maximum.reduce([o, c, lo]), "high is below open, close or low"),
         (lo > np.minimum(o, c), "low is above open or close"),
     ]
@@ -319,6 +344,22 @@ def map_rows(ticker: str, first, last, data_end, exchange: str = "Q") -> pd.Data
     return pd.DataFrame(
         {"ticker": [ticker.lower()] * len(days), "exchange": [exchange] * len(days)}, index=index
     )
+
+
+def _stale_coarse_rows(data_folder, tickers: set[str], rewritten: set[Path]) -> list[tuple[Path, pd.DataFrame]]:
+    """Coarse files outside the new import's days that still hold rows of re-imported tickers
+    (a shorter history than before): each file with those rows removed."""
+    some_day = coarse_path(data_folder, pd.Timestamp("2000-01-03")).parent
+    if not some_day.is_dir():
+        return []
+    marks = [f",{t.upper()}," for t in tickers]
+    out = []
+    for path in sorted(some_day.glob("*.csv")):
+        if path in rewritten or not any(mark in path.read_text().upper() for mark in marks):
+            continue
+        rows = read_coarse(path)
+        out.append((path, rows.loc[~rows["symbol"].str.upper().isin(tickers)]))
+    return out
 
 
 def import_csv_files(
@@ -400,6 +441,9 @@ def import_csv_files(
             existing = existing.loc[~existing["symbol"].str.upper().isin(imported)]
             new = pd.concat([existing, new], ignore_index=True)
         coarse_files.append((path, new.sort_values("sid", kind="stable")))
+    stale = _stale_coarse_rows(data_folder, imported, {path for path, _ in coarse_files})
+    coarse_files += [(path, rows) for path, rows in stale if len(rows)]
+    emptied = [path for path, rows in stale if not len(rows)]
 
     summary = ImportSummary()
     for name, bars, factors, mapping in wrap(outputs, desc="tickers", total=len(outputs)):
@@ -416,5 +460,7 @@ def import_csv_files(
         summary.bars += len(bars)
     for path, rows in wrap(coarse_files, desc="write coarse", total=len(coarse_files)):
         write_coarse(path, rows)
+    for path in emptied:
+        path.unlink()
     summary.coarse_files = len(coarse_files)
     return summary

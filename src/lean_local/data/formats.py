@@ -33,6 +33,7 @@ import pandas as pd
 __all__ = [
     "DataFormatError",
     "EQUITY_PRICE_SCALE",
+    "INT64_LIMIT",
     "atomic_write",
     "equity_daily_path",
     "factor_file_path",
@@ -811,6 +812,10 @@ def _check_writable(frame: pd.DataFrame, columns: Sequence[str], what: str) -> N
         raise ValueError(f"{what}: dates must be strictly increasing")
 
 
+#: LEAN reads prices and volumes into 64-bit integers; a value at or above this cannot be written.
+INT64_LIMIT = float(2**63)
+
+
 def _bar_text(frame: pd.DataFrame, columns: Sequence[str], scale: float | None, decimals: int) -> str:
     """``YYYYMMDD HH:MM,v1,...`` lines joined by newlines, no trailing newline (LEAN's zips)."""
     index = pd.DatetimeIndex(frame.index)
@@ -821,8 +826,13 @@ def _bar_text(frame: pd.DataFrame, columns: Sequence[str], scale: float | None, 
     hhmm = index.hour.to_numpy() * 100 + index.minute.to_numpy()
     if scale is not None:
         # Prices as integers of 1/scale dollars; volume as an integer number of shares.
-        prices = np.rint(frame[list(columns[:-1])].to_numpy(dtype=np.float64) * scale).astype(np.int64)
-        volume = np.rint(frame[columns[-1]].to_numpy(dtype=np.float64)).astype(np.int64)
+        scaled = np.rint(frame[list(columns[:-1])].to_numpy(dtype=np.float64) * scale)
+        shares = np.rint(frame[columns[-1]].to_numpy(dtype=np.float64))
+        if ((scaled == 0) & (frame[list(columns[:-1])].to_numpy(dtype=np.float64) > 0)).any():
+            raise ValueError(f"a positive price below LEAN's resolution of {1 / scale:g} would be written as 0")
+        if (scaled >= INT64_LIMIT).any() or (shares >= INT64_LIMIT).any():
+            raise ValueError("a price or volume is too large for LEAN's 64-bit integers")
+        prices, volume = scaled.astype(np.int64), shares.astype(np.int64)
         fields = ",".join(["%d"] * len(columns))
         if not hhmm.any():  # daily bars: every time is 00:00, so write it literally (fewer fields)
             flat = np.column_stack([days, prices, volume]).ravel().tolist()
