@@ -33,8 +33,11 @@ import numpy as np
 import pandas as pd
 import scipy.stats as sps
 
+from lean_local.parameters import UnknownParameterError, check_parameter_names
 from lean_local.run_folders import claim_run_folder
 
+#: The largest grid ``optimize`` runs unless told otherwise (``--max-points``).
+MAX_GRID_POINTS = 10_000
 #: Euler-Mascheroni constant, in the expected maximum of N standard normal Sharpe ratios.
 EULER_GAMMA = 0.5772156649015329
 #: Annualization of the daily Sharpe ratios reported beside LEAN's statistics (LEAN's 252 days).
@@ -81,15 +84,22 @@ class GridParameter:
         except InvalidOperation as exc:
             raise OptimizationError(f"--parameter {name} {minimum} {maximum} {step}: MIN, MAX and STEP must be "
                                     "numbers (e.g. --parameter lookback 10 50 10)") from exc
+        if not (lo.is_finite() and hi.is_finite() and st.is_finite()):
+            raise OptimizationError(f"--parameter {name} {minimum} {maximum} {step}: MIN, MAX and STEP must be "
+                                    "finite numbers")
         if st <= 0 or hi < lo:
             raise OptimizationError(f"--parameter {name}: need MIN <= MAX and STEP > 0 "
                                     f"(got {minimum} {maximum} {step})")
         return cls(name, lo, hi, st)
 
+    @property
+    def count(self) -> int:
+        """The number of grid values."""
+        return int((self.maximum - self.minimum) / self.step) + 1
+
     def values(self) -> list[str]:
         """The grid values as ``config.json`` strings (decimal arithmetic: 0.1 steps do not drift)."""
-        count = int((self.maximum - self.minimum) / self.step) + 1
-        return [_decimal_text(self.minimum + i * self.step) for i in range(count)]
+        return [_decimal_text(self.minimum + i * self.step) for i in range(self.count)]
 
 
 def _decimal_text(value: Decimal) -> str:
@@ -97,11 +107,19 @@ def _decimal_text(value: Decimal) -> str:
     return "0" if text in ("-0", "") else text
 
 
-def grid_points(parameters: Sequence[GridParameter]) -> list[dict[str, str]]:
-    """Every combination of the parameters' values; the last parameter varies fastest."""
+def grid_points(parameters: Sequence[GridParameter], max_points: int = MAX_GRID_POINTS) -> list[dict[str, str]]:
+    """Every combination of the parameters' values; the last parameter varies fastest.
+
+    A grid of more than ``max_points`` is refused before any value is built (each point is a
+    whole backtest; ``--max-points`` raises the limit).
+    """
     names = [p.name for p in parameters]
     if len(set(names)) != len(names):
         raise OptimizationError(f"a parameter is given twice: {names}")
+    size = math.prod(p.count for p in parameters)
+    if size > max_points:
+        raise OptimizationError(f"the grid has {size:,} points (one backtest each), more than --max-points "
+                                f"{max_points:,}: widen the steps or raise --max-points")
     axes = [p.values() for p in parameters]
     mesh = np.array(np.meshgrid(*[np.arange(len(a)) for a in axes], indexing="ij")).reshape(len(axes), -1).T
     return [{name: axes[j][i] for j, (name, i) in enumerate(zip(names, row, strict=True))} for row in mesh]
@@ -493,6 +511,13 @@ def _project(project_dir: str | Path) -> tuple[Path, dict]:
     return project, config
 
 
+def _check_names(parameters: Sequence[GridParameter], project: Path, config: dict) -> None:
+    try:
+        check_parameter_names([p.name for p in parameters], config.get("parameters", {}), project / "config.json")
+    except UnknownParameterError as error:
+        raise OptimizationError(str(error)) from None
+
+
 def _new_folder(project: Path, output: str | Path | None) -> Path:
     if not output:
         return claim_run_folder(project / "optimizations")
@@ -515,15 +540,17 @@ def _evaluate(runs: list[RunSummary], objective: Objective) -> tuple[pd.DataFram
 
 
 def optimize(project_dir: str | Path, parameters: Sequence[GridParameter], objective: Objective, *,
-             data_folder: str | None = None, output: str | Path | None = None, jobs: int = -1) -> OptimizationResult:
+             data_folder: str | None = None, output: str | Path | None = None, jobs: int = -1,
+             max_points: int = MAX_GRID_POINTS) -> OptimizationResult:
     """Backtest every grid point and rank them: ``lean optimize`` with the grid strategy.
 
     Writes ``optimization.csv``/``.json`` (the ranked table), ``heatmap.png`` for two
     parameters, and each run's result files in ``<run-id>/``, under ``output`` or
     ``<project>/optimizations/<timestamp>/``.
     """
-    project, _ = _project(project_dir)
-    points = grid_points(parameters)
+    project, config = _project(project_dir)
+    _check_names(parameters, project, config)
+    points = grid_points(parameters, max_points)
     width = len(str(len(points)))
     named: list[tuple[str, dict[str, str], dict[str, str]]] = [
         (f"run-{i + 1:0{width}d}", values, {}) for i, values in enumerate(points)]
@@ -711,6 +738,7 @@ def walk_forward(project_dir: str | Path, parameters: Sequence[GridParameter], o
     point on every test window, and the grid on the whole span (the in-sample optimization).
     """
     project, config = _project(project_dir)
+    _check_names(parameters, project, config)
     params = config.get("parameters", {})
     missing = [name for name in ("start_date", "end_date") if name not in params]
     if missing:
@@ -877,6 +905,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                         help="run the backtests on a Dask cluster (e.g. tcp://10.0.0.5:8786)")
     parser.add_argument("--data-folder", help="LEAN data folder (default: lean.json's data-folder)")
     parser.add_argument("--output", help="result folder (default: <project>/optimizations/<timestamp>)")
+    parser.add_argument("--max-points", type=int, default=MAX_GRID_POINTS,
+                        help=f"refuse a grid of more points than this (default {MAX_GRID_POINTS:,})")
     parser.set_defaults(func=_main)
 
 
@@ -892,7 +922,7 @@ def _main(args: argparse.Namespace) -> int:
                 print(format_walk_forward(result, objective))
             else:
                 grid = optimize(args.project, parameters, objective, data_folder=args.data_folder,
-                                output=args.output, jobs=args.jobs)
+                                output=args.output, jobs=args.jobs, max_points=args.max_points)
                 print(format_grid(grid, objective))
     except OptimizationError as error:
         print(f"error: {error}", file=sys.stderr)

@@ -172,3 +172,41 @@ def test_data_csv_reimport_of_a_shorter_history_leaves_no_stale_rows(tmp_path):
     days = sorted(p.stem for p in formats.coarse_folder(folder).glob("*.csv"))
     assert days == ["20240102", "20240103", "20240104"]
     assert list(formats.read_coarse(formats.coarse_path(folder, "2024-01-04"))["symbol"]) == ["ABC"]
+
+
+def _project(tmp_path):
+    from tests.fixtures import write_workspace
+
+    return write_workspace(tmp_path, tmp_path / "data", "from AlgorithmImports import *\n",
+                           parameters={"entry_z": "1.5", "exit_z": "0.5"})
+
+
+def test_unknown_parameter_names_are_refused_with_the_nearest(tmp_path, capsys):
+    """Risk: a misspelt ``--parameter`` changed nothing; now backtest and optimize refuse it."""
+    from lean_local.cli import main
+    from lean_local.engine.runner import run_backtest
+    from lean_local.optimize import GridParameter, Objective, OptimizationError, optimize
+    from lean_local.parameters import UnknownParameterError
+
+    project = _project(tmp_path)
+    with pytest.raises(UnknownParameterError, match="did you mean 'entry_z'"):
+        run_backtest(project, parameters={"entryz": "2"}, progress=False, report=False, quiet=True)
+    assert main(["backtest", str(project), "--parameter", "entry_zz", "2"]) == 2
+    assert "declares no parameter 'entry_zz'; did you mean 'entry_z'?" in capsys.readouterr().err
+    with pytest.raises(OptimizationError, match="did you mean 'exit_z'"):
+        optimize(project, [GridParameter.parse("exitz", "0", "1", "0.5")], Objective("Sharpe Ratio", "max", ()))
+    assert not (project / "backtests").exists() and not (project / "optimizations").exists()
+
+
+def test_optimize_refuses_nan_and_oversized_grids(tmp_path):
+    """Item 9 and risk: ``nan`` bounds and a 1e9-point grid are refused before anything runs."""
+    from lean_local.optimize import GridParameter, Objective, OptimizationError, grid_points, optimize
+
+    with pytest.raises(OptimizationError, match="finite numbers"):
+        GridParameter.parse("entry_z", "0", "1", "nan")
+    huge = [GridParameter.parse("entry_z", "0", "999", "0.001"), GridParameter.parse("exit_z", "0", "999", "1")]
+    with pytest.raises(OptimizationError, match="999,001,000 points"):
+        grid_points(huge)
+    assert len(grid_points(huge[1:], max_points=1000)) == 1000
+    with pytest.raises(OptimizationError, match="more than --max-points"):
+        optimize(_project(tmp_path), huge, Objective("Sharpe Ratio", "max", ()))

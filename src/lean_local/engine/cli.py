@@ -10,6 +10,7 @@ import sys
 from pathlib import Path
 
 from lean_local.engine import runner
+from lean_local.parameters import UnknownParameterError
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -45,7 +46,7 @@ def _backtest(args: argparse.Namespace) -> int:
         print(f"Runtime Error: the algorithm raised an exception; partial results were written.\n{error}",
               file=sys.stderr)
         return 1
-    except FileNotFoundError as error:
+    except (FileNotFoundError, UnknownParameterError) as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
     return 0

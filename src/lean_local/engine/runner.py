@@ -41,6 +41,7 @@ from lean_local.engine.algorithm import QCAlgorithm
 from lean_local.engine.common import DataNormalizationMode, SecurityType, Symbol, not_supported
 from lean_local.engine.slice import Slice
 from lean_local.engine.universe import SecurityChanges, Universe
+from lean_local.parameters import check_parameter_names
 from lean_local.run_folders import claim_run_folder
 from lean_local.statistics import BacktestRecord
 
@@ -457,6 +458,7 @@ def run_backtest(project_dir: str | Path, *, parameters: dict[str, str] | None =
     folder = resolve_data_folder(find_workspace(project), data_folder)
     config_path = project / "config.json"
     config = json.loads(config_path.read_text()) if config_path.exists() else {}
+    check_parameter_names(parameters or {}, config.get("parameters", {}), config_path)
     merged = {k: str(v) for k, v in config.get("parameters", {}).items()}
     merged.update({k: str(v) for k, v in (parameters or {}).items()})
     store = ObjectStore(workspace / settings.get("object-store-root", "storage"))
