@@ -66,7 +66,7 @@ def _mutate(data: bytes, mutations: list[tuple[str, int, int]]) -> bytes:
     return bytes(out)
 
 
-@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(max_examples=500, derandomize=True, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(name=st.sampled_from(sorted(SEEDS)), mutations=st.lists(mutation, min_size=1, max_size=4))
 def test_every_reader_reads_or_names_the_file(tmp_path, name, mutations):
     data, reader = SEEDS[name]
@@ -86,7 +86,7 @@ def test_every_reader_reads_or_names_the_file(tmp_path, name, mutations):
             os.environ["LEAN_LOCAL_MAX_ENTRY_BYTES"] = previous
 
 
-@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(max_examples=100, derandomize=True, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(name=st.sampled_from(sorted(SEEDS)), mutations=st.lists(mutation, min_size=1, max_size=4))
 def test_data_check_reports_damage_without_aborting(tmp_path, name, mutations):
     folder = tmp_path / f"data-{abs(hash((name, tuple(mutations))))}"

@@ -88,7 +88,7 @@ def read_ecb_rates(path: str | os.PathLike[str] | None = None) -> pd.DataFrame:
             if name is None:
                 raise DataFormatError(path, 0, "no csv inside the zip")
             text = archive.read(name).decode("utf-8-sig")
-    except (zipfile.BadZipFile, zlib.error, OSError) as exc:
+    except (zipfile.BadZipFile, zlib.error, OSError, NotImplementedError) as exc:
         raise DataFormatError(path, 0, f"unreadable ECB file: {exc}") from exc
     lines = text.splitlines()
     if not lines or not lines[0].startswith("Date,"):

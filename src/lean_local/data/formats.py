@@ -278,7 +278,8 @@ def _read_text(path: str | os.PathLike[str]) -> str:
             raw = path.read_bytes()
     except DataFormatError:
         raise
-    except (zipfile.BadZipFile, zipfile.LargeZipFile, zlib.error, EOFError, OSError, ValueError) as exc:
+    except (zipfile.BadZipFile, zipfile.LargeZipFile, zlib.error, EOFError, OSError, ValueError,
+            NotImplementedError) as exc:  # NotImplementedError: a compression method zipfile lacks
         raise DataFormatError(path, 0, f"unreadable file: {exc}") from exc
     try:
         return raw.decode("utf-8-sig")
