@@ -241,7 +241,7 @@ def test_a_removed_security_stays_stopped_when_a_new_subscription_rebuilds_the_c
 def test_index_and_cboe_custom_data_times(tmp_path):
     from lean_local.data import formats
     from lean_local.engine.algorithm import QCAlgorithm as Base
-    from lean_local.engine.slice import CustomData
+    from lean_local.engine.custom_data import CBOE
 
     root = fixtures.data_folder(tmp_path / "data")
     index_path = formats.index_daily_path(root, "VIX")
@@ -250,9 +250,6 @@ def test_index_and_cboe_custom_data_times(tmp_path):
     cboe = formats.cboe_path(root, "vixc")
     cboe.parent.mkdir(parents=True, exist_ok=True)
     cboe.write_text("DATE,OPEN,HIGH,LOW,CLOSE\n01/02/2020,1,2,0.5,1.5\n01/03/2020,2,3,1.5,2.5\n")
-
-    class CBOE:
-        pass
 
     class Algo(Base):
         def initialize(self):
@@ -266,14 +263,14 @@ def test_index_and_cboe_custom_data_times(tmp_path):
             for _key, value in data.items():
                 self.seen.append((self.time, type(value).__name__, value.close))
             custom = data.get(CBOE)
-            assert all(isinstance(v, CustomData) for v in custom.values())
+            assert all(isinstance(v, CBOE) for v in custom.values())
 
     algo, _, _ = run_algorithm(Algo, root)
     assert algo.seen == [
         (datetime(2020, 1, 2, 16, 15), "TradeBar", 20.5),  # CBOE hours: 08:30-15:15 Chicago
-        (datetime(2020, 1, 3, 0, 0), "CustomData", 1.5),  # day D's CBOE row arrives at D+1 00:00
+        (datetime(2020, 1, 3, 0, 0), "CBOE", 1.5),  # day D's CBOE row arrives at D+1 00:00
         (datetime(2020, 1, 3, 16, 15), "TradeBar", 21.5),
-        (datetime(2020, 1, 4, 0, 0), "CustomData", 2.5),
+        (datetime(2020, 1, 4, 0, 0), "CBOE", 2.5),
         (datetime(2020, 1, 6, 16, 15), "TradeBar", 22.5),
     ]
 
@@ -281,9 +278,7 @@ def test_index_and_cboe_custom_data_times(tmp_path):
 def test_the_same_ticker_in_two_security_types_is_refused():
     from lean_local.engine.algorithm import QCAlgorithm as Base
     from lean_local.engine.common import NotSupportedError
-
-    class CBOE:
-        pass
+    from lean_local.engine.custom_data import CBOE
 
     algo = Base()
     algo.add_index("VIX", Resolution.DAILY)

@@ -56,6 +56,7 @@ __all__ = [
     "read_coarse",
     "read_coarse_range",
     "read_cboe_csv",
+    "read_text_lines",
     "read_interest_rate",
     "write_equity_daily",
     "write_index_daily",
@@ -283,6 +284,31 @@ def _read_text(path: str | os.PathLike[str]) -> str:
         raise DataFormatError(path, 0, f"unreadable file: {exc}") from exc
     try:
         return raw.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise DataFormatError(path, 0, f"not a text file: {exc}") from exc
+
+
+def read_text_lines(path: str | os.PathLike[str], entry: str | None = None) -> list[str]:
+    """The lines of a text file, or of a zip's entry (``entry``, else the first one, as LEAN reads
+    ``file.zip`` and ``file.zip#entry.csv`` sources), without line terminators.
+
+    Raises
+    ------
+    DataFormatError
+        The file is missing, unreadable, not text, or the zip has no such entry.
+    """
+    path = Path(path)
+    if entry is None or path.suffix.lower() != ".zip":
+        return _read_text(path).splitlines()
+    try:
+        with zipfile.ZipFile(path) as archive:
+            raw = archive.read(entry)
+    except KeyError as exc:
+        raise DataFormatError(path, 0, f"zip archive has no entry {entry!r}") from exc
+    except (zipfile.BadZipFile, zipfile.LargeZipFile, EOFError, OSError, ValueError) as exc:
+        raise DataFormatError(path, 0, f"unreadable file: {exc}") from exc
+    try:
+        return raw.decode("utf-8-sig").splitlines()
     except UnicodeDecodeError as exc:
         raise DataFormatError(path, 0, f"not a text file: {exc}") from exc
 

@@ -16,6 +16,7 @@ import numpy as np
 import pandas as pd
 
 from lean_local.data.market_hours import MarketHoursDatabase
+from lean_local.engine import custom_data
 from lean_local.engine import feed as feeds
 from lean_local.engine.common import (
     DataNormalizationMode,
@@ -398,18 +399,19 @@ class QCAlgorithm:
         self._subscribe(security, lambda: feeds.load_index(self._data_folder, symbol, hours.session_times))
         return security
 
-    def add_data(self, data_type: Any, ticker: str, resolution: Resolution | None = None, *args: Any,
-                 **kwargs: Any) -> Security:
-        if getattr(data_type, "__name__", "") != "CBOE":
-            raise not_supported("QCAlgorithm", f"add_data({getattr(data_type, '__name__', data_type)}) "
-                                               "(custom data: only CBOE is provided)")
-        symbol = Symbol(ticker, SecurityType.BASE, Market.USA)
+    def add_data(self, data_type: Any, ticker: Any, resolution: Resolution | None = None,
+                 time_zone: Any = None, fill_forward: bool = False, leverage: float = 1.0) -> Security:
+        """Subscribe a custom data type (a ``PythonData`` subclass, or ``CBOE``) as a BASE security
+        named ``ticker``, read through its ``get_source``/``reader`` (``engine/custom_data.py``)."""
+        symbol = ticker if isinstance(ticker, Symbol) else custom_data.custom_symbol(data_type, str(ticker))
         if symbol in self.securities:
             return self._existing(symbol)
         security = self._new_security(symbol, always_open_hours(), SymbolProperties(), Resolution.DAILY,
-                                      DataNormalizationMode.RAW, 1)
-        security._fill_forward = False
-        self._subscribe(security, lambda: feeds.load_cboe(self._data_folder, symbol))
+                                      DataNormalizationMode.RAW, leverage)
+        security._fill_forward = fill_forward
+        self._subscribe(security, custom_data.subscription_loader(
+            self._data_folder, data_type, symbol, resolution, fill_forward,
+            lambda: (self.time if self._running else self._run_start, self.end_date)))
         return security
 
     def _existing(self, symbol: Symbol) -> Security:

@@ -7,6 +7,7 @@ project's algorithms use, the others exist so user code comparing against them k
 from __future__ import annotations
 
 from enum import IntEnum
+from typing import Any
 
 
 class Resolution(IntEnum):
@@ -64,18 +65,31 @@ class Symbol(str):
     LEAN's ``Symbol`` converts implicitly to and from its ticker; subclassing ``str`` gives the same
     ergonomics in Python: ``data["SPY"]`` and ``data[spy_symbol]`` look up the same key, and a
     history DataFrame's ``symbol`` level can be indexed with either.
+
+    ``Symbol(security_identifier, ticker)`` builds one from a :class:`SecurityIdentifier` (LEAN's
+    constructor); ``Symbol.create_base(DataType, underlying)`` makes a custom data symbol linked to
+    ``underlying``, whose string is its identifier's symbol (``"AAPL.MYDATA"``) so that it never
+    collides with the underlying's key, while its ``value`` is the underlying's ticker.
     """
 
-    __slots__ = ("security_type", "market", "_id")
+    __slots__ = ("security_type", "market", "_sid", "underlying", "_value")
 
     security_type: SecurityType
     market: str
 
-    def __new__(cls, ticker: str, security_type: SecurityType = SecurityType.EQUITY, market: str = Market.USA):
+    def __new__(cls, ticker: Any, security_type: Any = SecurityType.EQUITY, market: str = Market.USA):
+        if not isinstance(ticker, str) and hasattr(ticker, "security_type"):
+            sid, value = ticker, str(security_type)  # Symbol(SecurityIdentifier, ticker)
+            obj = super().__new__(cls, value.upper() if sid.security_type != SecurityType.BASE else value)
+            obj.security_type, obj.market, obj._sid = sid.security_type, sid.market, sid
+            obj.underlying, obj._value = None, None
+            return obj
         obj = super().__new__(cls, ticker.upper())
         obj.security_type = security_type
         obj.market = market
-        obj._id = f"{ticker.upper()} {security_type.name} {market}"
+        obj._sid = None
+        obj.underlying = None
+        obj._value = None
         return obj
 
     @staticmethod
@@ -83,21 +97,50 @@ class Symbol(str):
         """LEAN's ``Symbol.create`` for the security types the runtime supports."""
         return Symbol(ticker, security_type, market)
 
+    @staticmethod
+    def create_base(data_type: type, underlying: Symbol, market: str | None = None) -> Symbol:
+        """LEAN's ``Symbol.CreateBase``: a custom data symbol of ``data_type`` on ``underlying``."""
+        from lean_local.engine.identifiers import SecurityIdentifier
+
+        date = underlying.id.date if underlying.security_type in (SecurityType.EQUITY, SecurityType.BASE) else None
+        sid = SecurityIdentifier.generate_base(data_type, underlying.id.symbol, market or Market.USA, date=date)
+        obj = Symbol(sid, sid.symbol)
+        obj.underlying = underlying
+        obj._value = underlying.value
+        return obj
+
     @property
     def value(self) -> str:
         """The ticker, as LEAN's ``Symbol.value``."""
-        return str.__str__(self)
+        return self._value if self._value is not None else str.__str__(self)
 
     @property
-    def id(self) -> str:
-        """A readable security identifier (ticker, type, market); not LEAN's encoded SID string."""
-        return self._id
+    def id(self) -> Any:
+        """The :class:`SecurityIdentifier`: the one the symbol was read with (coarse, constituents and
+        ETF files, ``create_base``), else one from the ticker with LEAN's default first date."""
+        if self._sid is None:
+            from lean_local.engine.identifiers import SecurityIdentifier
+
+            return SecurityIdentifier(str.__str__(self), self.security_type, self.market)
+        return self._sid
+
+    @property
+    def has_underlying(self) -> bool:
+        return self.underlying is not None
 
     def __repr__(self) -> str:
         return str.__str__(self)
 
     def __reduce__(self):
-        return (Symbol, (str.__str__(self), self.security_type, self.market))
+        return (_restore_symbol, (str.__str__(self), self.security_type, self.market, self._sid, self.underlying,
+                                  self._value))
+
+
+def _restore_symbol(text: str, security_type: SecurityType, market: str, sid: Any, underlying: Any,
+                    value: Any) -> Symbol:
+    obj = Symbol(text, security_type, market) if sid is None else Symbol(sid, text)
+    obj.underlying, obj._value = underlying, value
+    return obj
 
 
 class NotSupportedError(AttributeError):

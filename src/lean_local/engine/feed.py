@@ -11,7 +11,8 @@ Bar times (reference section 5, LEAN's ``daily_precise_end_time``):
 * forex (Oanda) bar labelled D, a UTC day: ``time`` = D 00:00 UTC, ``end_time`` = D+1 00:00 UTC,
   converted to New York;
 * index day D: 09:30 to 16:15 New York (CBOE hours, America/Chicago 08:30-15:15);
-* CBOE custom data for day D: ``time`` = D 00:00, ``end_time`` = D+1 00:00 New York.
+* custom data: the ``time`` and ``end_time`` its reader gives (New York), e.g. CBOE's day D:
+  D 00:00 to D+1 00:00.
 
 A bar is only visible to the algorithm once the clock reaches its ``end_time``.
 """
@@ -65,6 +66,7 @@ class SubscriptionData:
     delisted: pd.Timestamp | None = None
     fill_forward: bool = True
     emit_times: np.ndarray = field(default_factory=lambda: np.empty(0, dtype=np.int64))
+    points: list | None = None  # custom data: the reader's objects, one per bar
 
     def __post_init__(self) -> None:
         # open..volume as the columns of one (bars x 5) array: a slice reads a bar's five values with
@@ -258,19 +260,17 @@ def load_forex(data_folder: Path, symbol: Symbol) -> SubscriptionData:
                             np.ones(len(frame)), fill_forward=False)
 
 
-def load_cboe(data_folder: Path, symbol: Symbol) -> SubscriptionData:
-    """Read CBOE's VIX history as custom data: day D's values arrive at D+1 00:00 New York."""
-    path = formats.cboe_path(data_folder, symbol.value)
-    if not path.exists():
-        log.warning("no data file %s: the subscription gets no data", path)
-        return _empty(symbol, "custom")
-    frame = formats.read_cboe_csv(path)
-    days = pd.DatetimeIndex(frame.index).normalize()
-    fields = {name: frame[name].to_numpy(dtype=np.float64) for name in ("open", "high", "low", "close")}
-    fields["volume"] = np.zeros(len(frame))
+def custom_subscription(symbol: Symbol, points: list, time: np.ndarray, end_time: np.ndarray,
+                        prices: tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray],
+                        fill_forward: bool) -> SubscriptionData:
+    """A custom data subscription from its reader's points: ``prices`` are the open, high, low and
+    close the security sees (a bar's own, else the point's price four times); ``value`` is the close."""
+    fields = {name: np.asarray(column, dtype=np.float64) for name, column in zip(("open", "high", "low", "close"),
+                                                                                 prices, strict=True)}
+    fields["volume"] = np.zeros(len(points))
     fields["value"] = fields["close"]
-    return SubscriptionData(symbol, "custom", days.asi8, (days + pd.Timedelta(days=1)).asi8, fields,
-                            np.ones(len(frame)), fill_forward=False)
+    return SubscriptionData(symbol, "custom", time, end_time, fields, np.ones(len(points)), fill_forward=fill_forward,
+                            points=points)
 
 
 class BarView:

@@ -14,6 +14,7 @@ from typing import Any
 import numpy as np
 
 from lean_local.engine.common import Symbol, not_supported
+from lean_local.engine.custom_data import point_at
 from lean_local.engine.feed import BarView, ns_to_datetime
 
 
@@ -120,25 +121,6 @@ class QuoteBar:
     price = property(lambda self: self._mid("close"))
 
 
-class CustomData:
-    """A custom data point (CBOE VIX): ``value``/``close`` and the day's OHLC."""
-
-    def __init__(self, symbol: Symbol, view: BarView) -> None:
-        self.symbol = symbol
-        self.time = view.time
-        self.end_time = view.end_time
-        self.open = view.open
-        self.high = view.high
-        self.low = view.low
-        self.close = view.close
-        self.value = view.close
-        self.price = view.close
-        self.is_fill_forward = view.is_fill_forward
-
-    def __repr__(self) -> str:
-        return f"{self.symbol}: {self.value:g}"
-
-
 class DataDictionary(dict):
     """A dict keyed by symbol with LEAN's ``contains_key`` / ``get`` spelling."""
 
@@ -185,7 +167,8 @@ class Slice:
             return kind, TradeBar._from_view(security.symbol, view)
         if kind == "quote":
             return kind, QuoteBar._from_view(security.symbol, view)
-        return kind, CustomData(security.symbol, view)
+        end_ns = view._end if view._end is not None else int(view._sub.end_time[view._i])
+        return kind, point_at(view._sub, view._i, end_ns)
 
     def _build(self) -> None:
         all_, bars, quotes, custom = DataDictionary(), DataDictionary(), DataDictionary(), DataDictionary()
@@ -261,7 +244,7 @@ class Slice:
         if isinstance(key, type):
             if self._all is None:
                 self._build()
-            return DataDictionary({s: v for s, v in self._custom.items() if isinstance(v, CustomData)})
+            return DataDictionary({s: v for s, v in self._custom.items() if isinstance(v, key)})
         value = self._lookup(key)
         if value is None:
             return self._data[key]  # DataDictionary.__missing__ explains the KeyError

@@ -30,7 +30,21 @@ from lean_local.engine.common import (
     Symbol,
     not_supported,
 )
+from lean_local.engine.custom_data import (
+    CBOE,
+    BaseData,
+    FileFormat,
+    Globals,
+    LeanData,
+    PythonData,
+    SubscriptionDataConfig,
+    SubscriptionDataSource,
+    SubscriptionTransportMedium,
+    TickType,
+    Time,
+)
 from lean_local.engine.fees import ConstantFeeModel, FeeModel, InteractiveBrokersFeeModel, OrderFeeParameters
+from lean_local.engine.identifiers import SecurityIdentifier
 from lean_local.engine.orders import (
     CashAmount,
     Order,
@@ -55,10 +69,6 @@ from lean_local.engine.universe import (
     UniverseSettings,
 )
 from lean_local.research import QuantBook
-
-
-class CBOE:
-    """CBOE's VIX history as custom data: ``self.add_data(CBOE, "VIX", Resolution.DAILY)``."""
 
 
 def __getattr__(name: str):
