@@ -177,6 +177,7 @@ def test_data_csv_reimport_of_a_shorter_history_leaves_no_stale_rows(tmp_path):
 def _project(tmp_path):
     from tests.fixtures import write_workspace
 
+    (tmp_path / "data").mkdir()
     return write_workspace(tmp_path, tmp_path / "data", "from AlgorithmImports import *\n",
                            parameters={"entry_z": "1.5", "exit_z": "0.5"})
 
@@ -210,3 +211,53 @@ def test_optimize_refuses_nan_and_oversized_grids(tmp_path):
     assert len(grid_points(huge[1:], max_points=1000)) == 1000
     with pytest.raises(OptimizationError, match="more than --max-points"):
         optimize(_project(tmp_path), huge, Objective("Sharpe Ratio", "max", ()))
+
+
+@pytest.mark.parametrize("order", ["limit_order(self.aaa, 10, float('nan'))", "market_order(self.aaa, float('nan'))",
+                                   "stop_market_order(self.aaa, -5, float('inf'))"])
+def test_orders_with_nan_prices_or_quantities_fail_the_run(tmp_path, order):
+    """Risk: a NaN limit price was accepted; LEAN's System.Decimal has no NaN, so the call fails."""
+    from lean_local.engine.algorithm import QCAlgorithm
+    from lean_local.engine.common import Resolution
+    from lean_local.engine.runner import AlgorithmRuntimeError, run_algorithm
+    from tests import fixtures
+
+    root = fixtures.data_folder(tmp_path / "data")
+    fixtures.write_equity(root, "AAA", fixtures.bars(["2020-01-02", "2020-01-03", "2020-01-06"], [10, 11, 12]))
+
+    class Algo(QCAlgorithm):
+        def initialize(self):
+            self.set_start_date(2020, 1, 2)
+            self.set_end_date(2020, 1, 6)
+            self.aaa = self.add_equity("AAA", Resolution.DAILY).symbol
+
+        def on_data(self, data):
+            eval("self." + order)
+
+    with pytest.raises(AlgorithmRuntimeError, match="must be finite numbers") as error:
+        run_algorithm(Algo, root)
+    assert error.value.record.state == "RuntimeError" and len(error.value.record.orders) == 0
+
+
+def test_a_missing_data_folder_is_refused(tmp_path, capsys):
+    """Risk: ``--data-folder /nonexistent`` ran to a table of zeros with exit 0."""
+    from lean_local.cli import main
+
+    project = _project(tmp_path)
+    assert main(["backtest", str(project), "--data-folder", str(tmp_path / "nonexistent")]) == 2
+    assert f"--data-folder {tmp_path / 'nonexistent'} does not exist" in capsys.readouterr().err
+    assert not (project / "backtests").exists()
+
+
+def test_an_end_date_before_the_start_date_fails_with_leans_message(tmp_path):
+    from lean_local.engine.algorithm import QCAlgorithm
+    from lean_local.engine.runner import AlgorithmRuntimeError, run_algorithm
+    from tests import fixtures
+
+    class Algo(QCAlgorithm):
+        def initialize(self):
+            self.set_start_date(2020, 1, 6)
+            self.set_end_date(2020, 1, 2)
+
+    with pytest.raises(AlgorithmRuntimeError, match="Please select an algorithm end date greater than start date"):
+        run_algorithm(Algo, fixtures.data_folder(tmp_path / "data"))

@@ -481,6 +481,10 @@ class TransactionManager:
     # --- submission ---------------------------------------------------------------------------
     def submit(self, security: Security, order_type: OrderType, quantity: float, tag: str = "",
                limit_price: float = 0.0, stop_price: float = 0.0) -> OrderTicket:
+        if not (math.isfinite(quantity) and math.isfinite(limit_price) and math.isfinite(stop_price)):
+            # LEAN holds these as System.Decimal, which has no NaN or infinity: the call fails there too
+            raise ValueError(f"{security.symbol}: order quantity {quantity}, limit price {limit_price} and stop "
+                             f"price {stop_price} must be finite numbers")
         algo = self._algorithm
         order = Order(self._next_id, security.symbol, order_type, quantity, algo.time, tag, limit_price, stop_price)
         error = self._pre_order_checks(security, order)

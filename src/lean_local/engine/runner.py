@@ -129,6 +129,8 @@ class BacktestLoop:
 
     def prepare(self) -> None:
         algo = self.algo
+        if algo.end_date < algo.start_date:  # LEAN's QCAlgorithm.PostInitialize
+            raise ValueError("Please select an algorithm end date greater than start date.")
         for hook in ("on_end_of_day", "on_splits", "on_dividends", "on_delistings", "on_symbol_changed_events",
                      "on_margin_call", "on_margin_call_warning"):
             if getattr(type(algo), hook, None) is not getattr(QCAlgorithm, hook, None):
@@ -456,6 +458,9 @@ def run_backtest(project_dir: str | Path, *, parameters: dict[str, str] | None =
     workspace = find_workspace(project) or project.parent
     settings = workspace_settings(find_workspace(project))
     folder = resolve_data_folder(find_workspace(project), data_folder)
+    if not folder.is_dir():
+        source = "--data-folder" if data_folder else "the workspace's data folder (lean.json, LEAN_DATA_FOLDER)"
+        raise FileNotFoundError(f"{source} {folder} does not exist")
     config_path = project / "config.json"
     config = json.loads(config_path.read_text()) if config_path.exists() else {}
     check_parameter_names(parameters or {}, config.get("parameters", {}), config_path)
