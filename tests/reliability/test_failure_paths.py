@@ -8,6 +8,7 @@ import zipfile
 import zlib
 from datetime import datetime
 
+import pandas as pd
 import pytest
 
 from lean_local.data import formats
@@ -261,3 +262,24 @@ def test_an_end_date_before_the_start_date_fails_with_leans_message(tmp_path):
 
     with pytest.raises(AlgorithmRuntimeError, match="Please select an algorithm end date greater than start date"):
         run_algorithm(Algo, fixtures.data_folder(tmp_path / "data"))
+
+
+def test_negative_cash_stops_the_run_as_lean_does(tmp_path):
+    from lean_local.engine.algorithm import QCAlgorithm
+    from lean_local.engine.common import Resolution
+    from lean_local.engine.runner import run_algorithm
+    from tests import fixtures
+
+    root = fixtures.data_folder(tmp_path / "data")
+    fixtures.write_equity(root, "AAA", fixtures.bars(["2020-01-02", "2020-01-03", "2020-01-06"], [10, 11, 12]))
+
+    class Algo(QCAlgorithm):
+        def initialize(self):
+            self.set_start_date(2020, 1, 2)
+            self.set_end_date(2020, 1, 6)
+            self.set_cash(-1000)
+            self.add_equity("AAA", Resolution.DAILY)
+
+    algo, record, _ = run_algorithm(Algo, root)
+    assert any("Portfolio value is less than or equal to zero, stopping algorithm." in line for line in record.logs)
+    assert algo.time < pd.Timestamp("2020-01-06 16:00")
