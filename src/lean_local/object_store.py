@@ -11,10 +11,11 @@ from __future__ import annotations
 import json
 import os
 import re
-import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
+
+from lean_local.atomic import write_atomic
 
 #: LocalObjectStore's key rule: letters, digits, ``\ / _ # - $ =`` and space, an optional leading
 #: dot and at most one more dot that starts a trailing alphanumeric extension.
@@ -76,7 +77,7 @@ class ObjectStore:
         return sorted(
             p.relative_to(self.root).as_posix()
             for p in self.root.rglob("*")
-            if p.is_file() and not p.name.startswith(".tmp-")
+            if p.is_file() and not (p.name.startswith(".") and p.name.endswith(".tmp"))  # a write in flight
         )
 
     def __iter__(self) -> Iterator[tuple[str, bytes]]:
@@ -109,17 +110,7 @@ class ObjectStore:
     def save_bytes(self, key: str, data: bytes) -> bool:
         """Store ``data`` under ``key`` (atomically); returns True as LEAN does."""
         validate_key(key)
-        path = self._path(key)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(prefix=".tmp-", dir=path.parent)
-        try:
-            with os.fdopen(fd, "wb") as handle:
-                handle.write(bytes(data))
-            os.replace(tmp, path)
-        except BaseException:
-            if os.path.exists(tmp):
-                os.unlink(tmp)
-            raise
+        write_atomic(self._path(key), bytes(data))
         return True
 
     def save(self, key: str, text: str = "", encoding: str = "utf-8") -> bool:

@@ -17,12 +17,12 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-import tempfile
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
+from lean_local.atomic import write_atomic
 from lean_local.statistics import (
     BacktestRecord,
     analyze,
@@ -254,18 +254,6 @@ def algorithm_configuration(record: BacktestRecord) -> dict:
     }
 
 
-def _write_atomic(path: Path, data: bytes) -> None:
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
-
-
 #: Bytes of compact JSON where indentation may go (structural characters), plus the string syntax.
 _JSON_SYNTAX = np.zeros(256, dtype=bool)
 _JSON_SYNTAX[list(b'{}[],:"\\')] = True
@@ -388,11 +376,11 @@ def write_results(
     }
     logs = "".join(line + "\n" for line in record.logs).encode("utf-8")
     path = out / f"{bid}.json"
-    _write_atomic(path, _dump(result))
-    _write_atomic(out / f"{bid}-summary.json", _dump(summary))
-    _write_atomic(out / f"{bid}-order-events.json", _dump(build_order_events(record, bid)))
-    _write_atomic(out / f"{bid}-log.txt", logs)
-    _write_atomic(out / "log.txt", logs)
+    write_atomic(path, _dump(result))
+    write_atomic(out / f"{bid}-summary.json", _dump(summary))
+    write_atomic(out / f"{bid}-order-events.json", _dump(build_order_events(record, bid)))
+    write_atomic(out / f"{bid}-log.txt", logs)
+    write_atomic(out / "log.txt", logs)
     return path
 
 

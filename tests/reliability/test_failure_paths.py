@@ -283,3 +283,24 @@ def test_negative_cash_stops_the_run_as_lean_does(tmp_path):
     algo, record, _ = run_algorithm(Algo, root)
     assert any("Portfolio value is less than or equal to zero, stopping algorithm." in line for line in record.logs)
     assert algo.time < pd.Timestamp("2020-01-06 16:00")
+
+
+def test_atomic_writes_honour_the_umask(tmp_path):
+    """Risk: every atomically written file was 0600 whatever the umask (``mkstemp``'s mode)."""
+    import os
+
+    from lean_local.atomic import file_mode, write_atomic
+
+    store = ObjectStore(tmp_path / "storage")
+    store.save("a/b.txt", "x")
+    write_atomic(tmp_path / "plain.txt", b"y")
+    formats.write_cboe_csv(tmp_path / "vix.csv", pd.DataFrame(
+        {"open": [1.0], "high": [1.0], "low": [1.0], "close": [1.0]}, index=pd.DatetimeIndex(["2020-01-02"])))
+    mask = os.umask(0)
+    os.umask(mask)
+    expected = 0o666 & ~mask
+    assert file_mode() == expected
+    for path in (tmp_path / "storage" / "a" / "b.txt", tmp_path / "plain.txt", tmp_path / "vix.csv"):
+        assert os.stat(path).st_mode & 0o777 == expected
+    assert expected != 0o600  # the test process' umask is the usual 022 or 002
+    assert store.keys == ["a/b.txt"]

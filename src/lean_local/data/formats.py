@@ -16,19 +16,19 @@ trailing newline, factor files have no trailing newline, map and coarse files en
 
 from __future__ import annotations
 
-import contextlib
 import io
 import itertools
 import os
 import re
-import tempfile
 import zipfile
 import zlib
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
+
+from lean_local.atomic import atomic_write, write_atomic
 
 __all__ = [
     "DataFormatError",
@@ -121,35 +121,6 @@ class DataFormatError(ValueError):
         return (type(self), (self.path, self.line, self.message))
 
 
-# ---------------------------------------------------------------------------------------------
-# atomic writes
-
-
-@contextlib.contextmanager
-def atomic_write(path: str | os.PathLike[str]) -> Iterator[Path]:
-    """Yield a temporary path beside ``path``; move it onto ``path`` only if the block succeeds.
-
-    The parent folder is created. On an exception the temporary file is removed and ``path`` is
-    left as it was, so a reader never sees a half-written file.
-    """
-    target = Path(path)
-    target.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp_name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
-    os.close(fd)
-    tmp = Path(tmp_name)
-    try:
-        yield tmp
-        os.replace(tmp, target)
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
-
-
-def _write_bytes(path: str | os.PathLike[str], payload: bytes) -> None:
-    with atomic_write(path) as tmp:
-        tmp.write_bytes(payload)
-
-
 # A fixed entry timestamp: the same data must give the same bytes, whenever it is written.
 _ZIP_ENTRY_TIME = (1980, 1, 1, 0, 0, 0)
 
@@ -160,7 +131,7 @@ def _write_zip(path: str | os.PathLike[str], entry_name: str, text: str, compres
     entry.compress_type = zipfile.ZIP_DEFLATED
     with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED, compresslevel=compresslevel) as archive:
         archive.writestr(entry, text.encode("ascii"), compresslevel=compresslevel)
-    _write_bytes(path, buffer.getvalue())
+    write_atomic(path, buffer.getvalue())
 
 
 # ---------------------------------------------------------------------------------------------
@@ -937,7 +908,7 @@ def write_factor_file(path: str | os.PathLike[str], df: pd.DataFrame) -> None:
     split_text = _decimal_strings(frame["split_factor"], 8)
     ref_text = _decimal_strings(frame["reference_price"], 4)
     lines = [f"{d},{p},{s},{r}" for d, p, s, r in zip(days, price_text, split_text, ref_text, strict=True)]
-    _write_bytes(path, "\n".join(lines).encode("ascii"))
+    write_atomic(path, "\n".join(lines).encode("ascii"))
 
 
 def write_map_file(path: str | os.PathLike[str], df: pd.DataFrame) -> None:
@@ -955,7 +926,7 @@ def write_map_file(path: str | os.PathLike[str], df: pd.DataFrame) -> None:
         f"{d},{str(t).lower()},{e}" if e else f"{d},{str(t).lower()}"
         for d, t, e in zip(days, df["ticker"].tolist(), exchange.fillna("").astype(str).tolist(), strict=True)
     ]
-    _write_bytes(path, ("\n".join(lines) + "\n").encode("ascii"))
+    write_atomic(path, ("\n".join(lines) + "\n").encode("ascii"))
 
 
 def write_coarse(path: str | os.PathLike[str], df: pd.DataFrame) -> None:
@@ -994,7 +965,7 @@ def write_coarse(path: str | os.PathLike[str], df: pd.DataFrame) -> None:
     ]
     flat = tuple(itertools.chain.from_iterable(zip(*columns, strict=True)))
     text = ("%s,%s,%s,%s,%s,%s,%s,%s\n" * n) % flat
-    _write_bytes(path, text.encode("ascii"))
+    write_atomic(path, text.encode("ascii"))
 
 
 def write_cboe_csv(path: str | os.PathLike[str], df: pd.DataFrame) -> None:
@@ -1008,7 +979,7 @@ def write_cboe_csv(path: str | os.PathLike[str], df: pd.DataFrame) -> None:
         f"{d:%m/%d/%Y},{o:.6f},{h:.6f},{lo:.6f},{c:.6f}\n"
         for d, (o, h, lo, c) in zip(index, values.tolist(), strict=True)
     )
-    _write_bytes(path, ("DATE,OPEN,HIGH,LOW,CLOSE\n" + body).encode("ascii"))
+    write_atomic(path, ("DATE,OPEN,HIGH,LOW,CLOSE\n" + body).encode("ascii"))
 
 
 def write_interest_rate(path: str | os.PathLike[str], series: pd.Series) -> None:
@@ -1020,7 +991,7 @@ def write_interest_rate(path: str | os.PathLike[str], series: pd.Series) -> None
     if len(index) > 1 and (np.diff(index.asi8) <= 0).any():
         raise ValueError(f"{path}: dates must be strictly increasing")
     lines = [f"{d:%Y-%m-%d},{v:.2f}" for d, v in zip(index, values.tolist(), strict=True)]
-    _write_bytes(path, ("DATE,PCREDIT8\n" + "\n".join(lines)).encode("ascii"))
+    write_atomic(path, ("DATE,PCREDIT8\n" + "\n".join(lines)).encode("ascii"))
 
 
 # ---------------------------------------------------------------------------------------------

@@ -13,6 +13,8 @@ import re
 import sys
 from pathlib import Path
 
+from lean_local.atomic import write_atomic
+
 REPORT_NAME = "report.html"
 # LEAN's result file name: the backtest id, "1" and nine digits.
 RESULT_NAME = re.compile(r"^\d{10}\.json$")
@@ -76,10 +78,7 @@ def write_report(result_json_path: str | os.PathLike[str], output_path: str | os
         if bar is not None:
             bar.close()
     out = Path(output_path) if output_path else source_path.parent / REPORT_NAME
-    out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = out.with_name(f".{out.name}.tmp")
-    tmp.write_text(text, encoding="utf-8")
-    os.replace(tmp, out)
+    write_atomic(out, text.encode("utf-8"))
     return out
 
 
