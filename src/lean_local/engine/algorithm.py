@@ -45,6 +45,7 @@ from lean_local.engine.securities import (
     hours_from_entry,
 )
 from lean_local.engine.universe import CoarseUniverse, SecurityChanges, UniverseSettings
+from lean_local.indicators.helpers import IndicatorHelpers
 
 END_OF_DAY = timedelta(hours=23, minutes=59, seconds=59)
 
@@ -128,8 +129,8 @@ class Series:
         self.unit = unit
 
 
-class QCAlgorithm:
-    """Base class of a LEAN algorithm."""
+class QCAlgorithm(IndicatorHelpers):
+    """Base class of a LEAN algorithm (indicator and consolidator API: ``IndicatorHelpers``)."""
 
     def __init__(self) -> None:
         self._data_folder = Path(os.environ.get("LEAN_DATA_FOLDER", "data"))

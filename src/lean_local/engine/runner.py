@@ -241,6 +241,7 @@ class BacktestLoop:
                 self.data_points += len(columns)
                 current = Slice(now, columns, algo.portfolio._by_column, algo.securities, feed.emitted_mask())
                 algo._current_slice = current
+                algo._update_consolidators(current)
                 algo.on_data(current)
             if getattr(algo, "_quit", False):
                 break

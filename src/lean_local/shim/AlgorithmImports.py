@@ -12,6 +12,19 @@ from typing import *  # noqa: F403  (LEAN's AlgorithmImports re-exports typing's
 import numpy as np
 import pandas as pd
 
+from lean_local.consolidators import (
+    BarDirection,
+    Calendar,
+    CalendarInfo,
+    IdentityDataConsolidator,
+    RangeBar,
+    RangeConsolidator,
+    RenkoBar,
+    RenkoConsolidator,
+    RenkoType,
+    TradeBarConsolidator,
+    WickedRenkoConsolidator,
+)
 from lean_local.engine.algorithm import (
     AccountType,
     AlgorithmSettings,
@@ -67,6 +80,45 @@ from lean_local.engine.universe import (
     SecurityChanges,
     Universe,
     UniverseSettings,
+)
+from lean_local.indicators import (
+    AverageTrueRange,
+    BarIndicator,
+    BollingerBands,
+    CompositeIndicator,
+    ConstantIndicator,
+    ExponentialMovingAverage,
+    Identity,
+    Indicator,
+    IndicatorBase,
+    IndicatorDataPoint,
+    IndicatorDataPoints,
+    IndicatorExtensions,
+    IndicatorHistory,
+    IndicatorResult,
+    IndicatorStatus,
+    LinearWeightedMovingAverage,
+    LogReturn,
+    Maximum,
+    Minimum,
+    Momentum,
+    MomentumPercent,
+    MovingAverageConvergenceDivergence,
+    MovingAverageType,
+    RateOfChange,
+    RateOfChangePercent,
+    RateOfChangeRatio,
+    RelativeStrengthIndex,
+    RollingWindow,
+    SimpleMovingAverage,
+    StandardDeviation,
+    Sum,
+    TradeBarIndicator,
+    TrueRange,
+    Variance,
+    WilderMovingAverage,
+    WindowIdentity,
+    WindowIndicator,
 )
 from lean_local.research import QuantBook
 
