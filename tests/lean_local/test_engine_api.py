@@ -39,8 +39,8 @@ def test_shim_exports_leans_names(shim):
 
 
 def test_unsupported_names_raise_naming_the_member(shim):
-    with pytest.raises(NotSupportedError, match="AlgorithmImports.RollingWindow.*lean_local"):
-        shim.RollingWindow  # noqa: B018
+    with pytest.raises(NotSupportedError, match="AlgorithmImports.OptionContract.*lean_local"):
+        shim.OptionContract  # noqa: B018
     algo = QCAlgorithm()
     with pytest.raises(NotSupportedError, match="QCAlgorithm.add_option"):
         algo.add_option("SPY")
@@ -100,10 +100,10 @@ def test_an_event_handler_the_runtime_never_calls_is_refused(tmp_path):
             self.set_end_date(2020, 1, 8)
             self.add_equity("AAA", Resolution.DAILY)
 
-        def on_end_of_day(self, symbol):
+        def on_margin_call(self, requests):
             pass
 
     from lean_local.engine.runner import AlgorithmRuntimeError
 
-    with pytest.raises(AlgorithmRuntimeError, match="on_end_of_day"):
+    with pytest.raises(AlgorithmRuntimeError, match="on_margin_call"):
         run_algorithm(Algo, root)

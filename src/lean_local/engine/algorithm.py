@@ -45,6 +45,7 @@ from lean_local.engine.securities import (
     hours_from_entry,
 )
 from lean_local.engine.universe import CoarseUniverse, SecurityChanges, UniverseSettings
+from lean_local.indicators.base import IndicatorBase
 from lean_local.indicators.helpers import IndicatorHelpers
 
 END_OF_DAY = timedelta(hours=23, minutes=59, seconds=59)
@@ -542,7 +543,12 @@ class QCAlgorithm(IndicatorHelpers):
         self._log("", f"Quit: {message}")
         self._quit = True
 
-    def plot(self, chart: str, series: Any, value: Any = None) -> None:
+    def plot(self, chart: str, series: Any, value: Any = None, *indicators: Any) -> None:
+        if isinstance(series, IndicatorBase):  # plot(chart, *indicators): one series per indicator name
+            for indicator in (series, value, *indicators):
+                if indicator is not None:
+                    self.plot(chart, indicator.name, indicator.current.value)
+            return
         if value is None:
             chart, series, value = chart, chart, series
         name = series.name if isinstance(series, Series) else str(series)

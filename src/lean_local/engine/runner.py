@@ -93,6 +93,22 @@ def _warmup_start(algo: QCAlgorithm) -> datetime:
     return days[-bars].to_pydatetime()
 
 
+def _schedule_end_of_day(algo: QCAlgorithm) -> None:
+    """LEAN's ``on_end_of_day(symbol)``: for each security, every trading day 10 minutes before its
+    market close (``ScheduledEventFactory.EverySecurityEndOfDay``)."""
+    handler = getattr(type(algo), "on_end_of_day", None)
+    if handler is None:
+        return
+    if len(inspect.signature(handler).parameters) < 2:
+        raise not_supported("QCAlgorithm", "on_end_of_day() without a symbol (LEAN's deprecated form)")
+    if algo._universes:
+        raise not_supported("QCAlgorithm", "on_end_of_day with universe-selected securities")
+    for security in list(algo.securities.values()):
+        symbol = security.symbol
+        algo.schedule.on(algo.date_rules.every_day(symbol), algo.time_rules.before_market_close(symbol, 10),
+                         functools.partial(algo.on_end_of_day, symbol))
+
+
 def _setup_conversions(algo: QCAlgorithm) -> None:
     """Point each non-USD currency at a subscribed pair that prices it in USD (LEAN adds internal
     subscriptions for missing ones; the runtime asks for them instead)."""
@@ -131,7 +147,7 @@ class BacktestLoop:
         algo = self.algo
         if algo.end_date < algo.start_date:  # LEAN's QCAlgorithm.PostInitialize
             raise ValueError("Please select an algorithm end date greater than start date.")
-        for hook in ("on_end_of_day", "on_splits", "on_dividends", "on_delistings", "on_symbol_changed_events",
+        for hook in ("on_splits", "on_dividends", "on_delistings", "on_symbol_changed_events",
                      "on_margin_call", "on_margin_call_warning"):
             if getattr(type(algo), hook, None) is not getattr(QCAlgorithm, hook, None):
                 raise not_supported("QCAlgorithm", f"{hook} (the runtime never calls it)")
@@ -148,6 +164,7 @@ class BacktestLoop:
                 self._selection_times.setdefault(t, []).append(universe)
         self.feed.start(start_ns, int(pd.Timestamp(algo.end_date).value))
         _setup_conversions(algo)
+        _schedule_end_of_day(algo)
         # LEAN's ScheduleManager enumerates dates from the algorithm's date (the start date during
         # initialize) minus one day: warm-up days before that have no events
         algo.schedule.expand_all(max(run_start, algo.start_date - timedelta(days=1)))

@@ -20,6 +20,7 @@ from lean_local.engine.common import DataNormalizationMode, Resolution, Security
 from lean_local.engine.feed import NEW_YORK, BarView
 from lean_local.engine.fees import FeeModel, default_fee_model
 from lean_local.engine.slippage import NullSlippageModel
+from lean_local.engine.volatility import NULL_VOLATILITY_MODEL
 
 if TYPE_CHECKING:
     from lean_local.engine.portfolio import Cash, SecurityPortfolioManager
@@ -333,6 +334,8 @@ class SecurityHolding:
 class Security:
     """One security: its symbol, models, exchange, current bar and holdings."""
 
+    volatility_models_set = 0  # counts set_volatility_model calls: nothing to update while 0
+
     def __init__(self, symbol: Symbol, column: int, feed: Any, exchange: Exchange,
                  properties: SymbolProperties, quote_currency: Cash, portfolio: SecurityPortfolioManager,
                  resolution: Resolution = Resolution.DAILY,
@@ -354,6 +357,7 @@ class Security:
         self.slippage_model: Any = NullSlippageModel()
         self.is_tradable = self.type != SecurityType.INDEX
         self.holdings = SecurityHolding(self)
+        self.volatility_model: Any = NULL_VOLATILITY_MODEL
 
     # --- current data -------------------------------------------------------------------------
     def last_bar(self) -> BarView | None:
@@ -415,6 +419,11 @@ class Security:
 
     def set_data_normalization_mode(self, mode: DataNormalizationMode) -> None:
         self._feed.set_normalization(self, mode)
+
+    def set_volatility_model(self, model: Any) -> None:
+        """Use ``model`` (updated with each bar before ``on_data``) as ``volatility_model``."""
+        self.volatility_model = model
+        Security.volatility_models_set += 1
 
     def set_fill_model(self, model: Any) -> None:
         raise not_supported("Security", "set_fill_model")

@@ -21,8 +21,11 @@ import pandas as pd
 from lean_local.consolidators.base import IdentityDataConsolidator
 from lean_local.consolidators.manager import SubscriptionManager
 from lean_local.consolidators.trade_bar import RESOLUTION_SPANS, TradeBarConsolidator
-from lean_local.engine.common import Resolution, SecurityType, Symbol, not_supported
+from lean_local.engine import feed as feeds
+from lean_local.engine.common import DataNormalizationMode, Resolution, SecurityType, Symbol, not_supported
+from lean_local.engine.securities import Security
 from lean_local.engine.slice import QuoteBar, TradeBar
+from lean_local.engine.volatility import NULL_VOLATILITY_MODEL, scaled_raw_bars
 from lean_local.indicators.averages import (
     ExponentialMovingAverage,
     LinearWeightedMovingAverage,
@@ -97,11 +100,34 @@ class IndicatorHelpers:
         return security
 
     def _update_consolidators(self, data: Any) -> None:
-        """Feed this time step's slice to the registered consolidators (before ``on_data``)."""
+        """Feed this time step's slice to the securities' volatility models and the registered
+        consolidators (before ``on_data``); nothing to do costs two checks."""
+        if Security.volatility_models_set:
+            self._update_volatility_models(data)
         manager = self._subscription_manager
         if manager is None or not manager.has_consolidators:
             return
         manager._update(data, self.time)  # type: ignore[attr-defined]
+
+    def _update_volatility_models(self, data: Any) -> None:
+        for security in self.securities.values():  # type: ignore[attr-defined]
+            if security.volatility_model is not NULL_VOLATILITY_MODEL:
+                bar = data.get(security.symbol)
+                if bar is not None:
+                    security.volatility_model.update(security, bar)
+
+    def _scaled_history_bars(self, security: Any, count: int, mode: Any) -> list[Any]:
+        """The last ``count`` bars of ``security`` ending by now, for a volatility model's warm-up:
+        LEAN's scaled-raw prices when ``mode`` is RAW, else the subscription's own bars."""
+        if mode == DataNormalizationMode.RAW and security.type == SecurityType.EQUITY:
+            key = (str(security.symbol), int(DataNormalizationMode.ADJUSTED))
+            cache = self._history_cache  # type: ignore[attr-defined]
+            if key not in cache:
+                hours = security.exchange.hours
+                cache[key] = feeds.load_equity(self._data_folder, security.symbol,  # type: ignore[attr-defined]
+                                               DataNormalizationMode.ADJUSTED, hours.session_times)
+            return scaled_raw_bars(cache[key], security.symbol, int(pd.Timestamp(self.time).value), count)  # type: ignore[attr-defined]
+        return self._history_bars([security.symbol], count=count)
 
     # ------------------------------------------------------------------------------------------
     # names and consolidators

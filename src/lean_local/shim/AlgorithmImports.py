@@ -81,6 +81,12 @@ from lean_local.engine.universe import (
     Universe,
     UniverseSettings,
 )
+from lean_local.engine.volatility import (
+    BaseVolatilityModel,
+    IndicatorVolatilityModel,
+    NullVolatilityModel,
+    VolatilityModelExtensions,
+)
 from lean_local.indicators import (
     AverageTrueRange,
     BarIndicator,
@@ -121,6 +127,10 @@ from lean_local.indicators import (
     WindowIndicator,
 )
 from lean_local.research import QuantBook
+
+
+class RegressionTestException(Exception):
+    """LEAN's ``QuantConnect.RegressionTestException`` (raised by regression algorithms)."""
 
 
 def __getattr__(name: str):
