@@ -52,7 +52,9 @@ class SubscriptionManager:
         if isinstance(consolidator, TradeBarConsolidator) and security.type == SecurityType.FOREX:
             raise ValueError(f"Type mismatch found between consolidator and symbol. Symbol: {security.symbol} does not "
                              "support input type: TradeBar. Supported types: QuoteBar.")
-        self._by_symbol.setdefault(security.symbol, []).append(consolidator)
+        registered = self._by_symbol.setdefault(security.symbol, [])
+        if consolidator not in registered:  # LEAN keeps a set per subscription
+            registered.append(consolidator)
 
     def remove_consolidator(self, symbol: Any, consolidator: Any) -> None:
         """Stop feeding ``consolidator`` and drop its event handlers (LEAN disposes it)."""

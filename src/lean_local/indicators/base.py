@@ -51,6 +51,10 @@ class IndicatorBase:
     _input_kind = "point"
     DEFAULT_WINDOW_SIZE = 2
 
+    def __class_getitem__(cls, item: Any) -> type:
+        """``ConstantIndicator[IndicatorDataPoint](...)``: LEAN's generic form is the same class."""
+        return cls
+
     def __init__(self, name: str = "") -> None:
         self.name = name
         self.samples = 0

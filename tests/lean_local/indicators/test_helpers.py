@@ -109,6 +109,7 @@ def test_consolidate_and_add_consolidator(folder):
             three = TradeBarConsolidator(3)
             three.data_consolidated += lambda sender, bar: self.threes.append((self.time, bar))
             self.subscription_manager.add_consolidator("AAA", three)
+            self.subscription_manager.add_consolidator("AAA", three)  # a set per subscription, as LEAN
 
     algo, _, _ = run_algorithm(Algo, folder)
     assert len(algo.threes) == 10

@@ -13,6 +13,7 @@ from lean_local.engine.slice import TradeBar
 from lean_local.indicators import (
     AverageTrueRange,
     BollingerBands,
+    ConstantIndicator,
     ExponentialMovingAverage,
     Identity,
     IndicatorDataPoint,
@@ -204,11 +205,14 @@ def test_composition_and_events():
         mean.update(T0 + timedelta(days=k), value)
     assert ratio.current.value == pytest.approx(np.std(PRICES[2:5]) / np.mean(PRICES[2:5]))
     assert len(seen) == 5 and ratio.is_ready
+    upper = IndicatorExtensions.times(mean, ConstantIndicator[IndicatorDataPoint]("ct", 2.0))
+    assert upper.current.value == 0.0  # a composite waits for a new value of its non-constant side
     sma_of = IndicatorExtensions.sma(Identity("x"), 2)
     assert sma_of.name == "SMA2_Of_x"
     plus = IndicatorExtensions.plus(mean, 1.5)
     mean.update(T0 + timedelta(days=9), 100.0)
     assert plus.current.value == pytest.approx(mean.current.value + 1.5)
+    assert upper.current.value == pytest.approx(2 * mean.current.value)
 
 
 def test_indicator_base_state_window_and_reset():
