@@ -16,6 +16,7 @@ from lean_local.indicators.base import (
     IndicatorBase,
     IndicatorResult,
     IndicatorStatus,
+    PythonIndicator,
     TradeBarIndicator,
     WindowIndicator,
 )
@@ -52,7 +53,7 @@ __all__ = [
     "ExponentialMovingAverage", "Identity", "Indicator", "IndicatorBase", "IndicatorDataPoint", "IndicatorDataPoints",
     "IndicatorExtensions", "IndicatorHistory", "IndicatorResult", "IndicatorStatus", "LinearWeightedMovingAverage",
     "LogReturn", "Maximum", "Minimum", "Momentum", "MomentumPercent", "MovingAverageConvergenceDivergence",
-    "MovingAverageType", "RateOfChange", "RateOfChangePercent", "RateOfChangeRatio", "RelativeStrengthIndex",
+    "MovingAverageType", "PythonIndicator", "RateOfChange", "RateOfChangePercent", "RateOfChangeRatio", "RelativeStrengthIndex",
     "RollingWindow", "SimpleMovingAverage", "StandardDeviation", "Sum", "TradeBarIndicator", "TrueRange", "Variance",
     "WilderMovingAverage", "WindowIdentity", "WindowIndicator",
 ]

@@ -271,3 +271,57 @@ class WindowIndicator(IndicatorBase):
     def reset(self) -> None:
         super().reset()
         self._inputs.reset()
+
+
+class PythonIndicator(IndicatorBase):
+    """A user-written indicator (LEAN ``PythonIndicator``): the subclass defines ``update(input)``,
+    sets ``self.value`` and returns whether it is ready (or leaves ``is_ready`` set). The runtime
+    wraps that ``update`` so the indicator also counts ``samples``, keeps ``current``/``window``
+    and fires ``updated``, as LEAN's wrapper does. Registered, it receives the bars themselves."""
+
+    _input_kind = "any"
+
+    def __init__(self, *args: Any) -> None:
+        super().__init__(args[0] if args and isinstance(args[0], str) else "")
+        self.value = 0.0
+        self._python_ready = False
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        user_update = cls.__dict__.get("update")
+        if user_update is None or getattr(user_update, "_lean_wrapped", False):
+            return
+
+        def update(self: PythonIndicator, *args: Any) -> bool:
+            return self._python_update(user_update, args)
+
+        update._lean_wrapped = True  # type: ignore[attr-defined]
+        update.__doc__ = user_update.__doc__
+        cls.update = update  # type: ignore[method-assign]
+
+    @property
+    def is_ready(self) -> bool:
+        return self.__dict__.get("_python_ready", False)
+
+    @is_ready.setter
+    def is_ready(self, value: bool) -> None:
+        self._python_ready = bool(value)
+
+    def _python_update(self, user_update: Any, args: tuple) -> bool:
+        if "_window" not in self.__dict__:  # the subclass did not call super().__init__()
+            name, value = self.__dict__.get("name", ""), self.__dict__.get("value", 0.0)
+            ready = self.__dict__.get("_python_ready", False)
+            IndicatorBase.__init__(self, name)
+            self.value, self._python_ready = value, ready
+        data = IndicatorDataPoint(args[0], args[1]) if len(args) == 2 else args[0]
+        key = getattr(data, "symbol", None)
+        previous = self._previous_input.get(key)
+        if previous is not None and data.end_time < previous.end_time:
+            return self.is_ready
+        self.samples += 1
+        self._previous_input[key] = data
+        result = user_update(self, data)
+        self._python_ready = bool(result) if result is not None else bool(self.is_ready)
+        self.current = IndicatorDataPoint(key, data.end_time, float(self.value))
+        self.updated(self, self.current)
+        return self._python_ready

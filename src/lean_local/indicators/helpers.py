@@ -208,7 +208,7 @@ class IndicatorHelpers:
         security = self._security_or_raise(symbol)
         indicator.consolidators.add(consolidator)
         self.subscription_manager.add_consolidator(security.symbol, consolidator)
-        if indicator._input_kind == "bar":
+        if indicator._input_kind == "bar" or (indicator._input_kind == "any" and selector is None):
             pick = selector or (lambda bar: bar)
             consolidator.data_consolidated += lambda sender, bar: indicator.update(pick(bar))
         else:
@@ -272,7 +272,7 @@ class IndicatorHelpers:
 
     def _indicator_inputs(self, indicator: IndicatorBase, selector: Callable[[Any], Any] | None
                           ) -> Callable[[Any], Any]:
-        if indicator._input_kind == "bar":
+        if indicator._input_kind == "bar" or (indicator._input_kind == "any" and selector is None):
             pick = selector or (lambda bar: bar)
             return lambda bar: indicator.update(pick(bar))
         value = selector or (lambda data: data.value)

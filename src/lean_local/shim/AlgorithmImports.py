@@ -111,6 +111,7 @@ from lean_local.indicators import (
     MomentumPercent,
     MovingAverageConvergenceDivergence,
     MovingAverageType,
+    PythonIndicator,
     RateOfChange,
     RateOfChangePercent,
     RateOfChangeRatio,

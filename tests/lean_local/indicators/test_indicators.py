@@ -242,3 +242,26 @@ def test_indicator_history_records_ready_values():
     frame = history.data_frame
     assert list(frame.columns) == sorted(frame.columns) and "middleband" in frame.columns
     assert len(frame) == history.count
+
+
+def test_python_indicator_subclass_gets_leans_wrapper():
+    from lean_local.indicators import PythonIndicator
+
+    class LastCloseOverOpen(PythonIndicator):
+        def __init__(self, name):  # no super().__init__(), as many user indicators
+            self.name = name
+            self.value = 0
+
+        def update(self, input):
+            self.value = input.close / input.open
+            return True
+
+    indicator = LastCloseOverOpen("ratio")
+    seen = []
+    assert not indicator.is_ready
+    for bar in bars([(10, 12, 9, 11, 1), (11, 13, 10, 12.1, 1)]):
+        assert indicator.update(bar) is True
+        if not seen:
+            indicator.updated += lambda sender, point: seen.append(point.value)
+    assert indicator.current.value == pytest.approx(12.1 / 11) and indicator.samples == 2
+    assert seen == [pytest.approx(12.1 / 11)] and indicator.is_ready and indicator.name == "ratio"
