@@ -334,7 +334,7 @@ class SecurityHolding:
 class Security:
     """One security: its symbol, models, exchange, current bar and holdings."""
 
-    volatility_models_set = 0  # counts set_volatility_model calls: nothing to update while 0
+    volatility_models_set = 0  # counts set_volatility_model calls (algorithms refresh their list on change)
 
     def __init__(self, symbol: Symbol, column: int, feed: Any, exchange: Exchange,
                  properties: SymbolProperties, quote_currency: Cash, portfolio: SecurityPortfolioManager,

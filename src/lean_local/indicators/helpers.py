@@ -73,6 +73,8 @@ class IndicatorHelpers:
 
     _subscription_manager: SubscriptionManager | None = None
     _warm_up_warning_sent = False
+    _volatility_models_seen = 0
+    _volatility_securities: tuple[Any, ...] | list[Any] = ()
 
     # ------------------------------------------------------------------------------------------
     # plumbing
@@ -102,7 +104,12 @@ class IndicatorHelpers:
     def _update_consolidators(self, data: Any) -> None:
         """Feed this time step's slice to the securities' volatility models and the registered
         consolidators (before ``on_data``); nothing to do costs two checks."""
-        if Security.volatility_models_set:
+        if Security.volatility_models_set != self._volatility_models_seen:
+            # a model was set somewhere: list this algorithm's securities that have one
+            self._volatility_models_seen = Security.volatility_models_set
+            self._volatility_securities = [s for s in self.securities.values()  # type: ignore[attr-defined]
+                                           if s.volatility_model is not NULL_VOLATILITY_MODEL]
+        if self._volatility_securities:
             self._update_volatility_models(data)
         manager = self._subscription_manager
         if manager is None or not manager.has_consolidators:
@@ -110,11 +117,10 @@ class IndicatorHelpers:
         manager._update(data, self.time)  # type: ignore[attr-defined]
 
     def _update_volatility_models(self, data: Any) -> None:
-        for security in self.securities.values():  # type: ignore[attr-defined]
-            if security.volatility_model is not NULL_VOLATILITY_MODEL:
-                bar = data.get(security.symbol)
-                if bar is not None:
-                    security.volatility_model.update(security, bar)
+        for security in self._volatility_securities:
+            bar = data.get(security.symbol)
+            if bar is not None:
+                security.volatility_model.update(security, bar)
 
     def _scaled_history_bars(self, security: Any, count: int, mode: Any) -> list[Any]:
         """The last ``count`` bars of ``security`` ending by now, for a volatility model's warm-up:
