@@ -6,6 +6,7 @@ naming the member (``__getattr__``), never a silent no-op.
 
 from __future__ import annotations
 
+import math
 import os
 from collections.abc import Callable
 from datetime import date, datetime, time, timedelta
@@ -552,7 +553,12 @@ class QCAlgorithm(IndicatorHelpers):
         if value is None:
             chart, series, value = chart, chart, series
         name = series.name if isinstance(series, Series) else str(series)
-        self.charts.setdefault(str(chart), {}).setdefault(name, []).append((self.time, float(value)))
+        number = float(value)
+        if not math.isfinite(number):  # LEAN's SafeDecimalCast (chart values are decimals)
+            shown = "NaN" if math.isnan(number) else ("Infinity" if number > 0 else "-Infinity")
+            raise ValueError(f"It is not possible to cast a non-finite floating-point value ({shown}) as decimal. "
+                             "Please review math operations and verify the result is valid.")
+        self.charts.setdefault(str(chart), {}).setdefault(name, []).append((self.time, number))
 
     def add_chart(self, chart: Chart) -> None:
         self.charts.setdefault(chart.name, {})

@@ -305,6 +305,12 @@ def _pascal(name: str) -> str:
     return "".join(part.capitalize() for part in name.split("_"))
 
 
+ORDER_COLUMNS = ["id", "symbol", "type", "status", "direction", "quantity", "price", "time", "last_fill_time",
+                 "value", "fee", "tag"]
+FILL_COLUMNS = ["time", "order_id", "symbol", "quantity", "fill_price", "fill_value", "fee", "conversion_rate",
+                "dollar_volume", "is_long_before", "realized_pnl"]
+
+
 def build_record(algo: QCAlgorithm, loop: BacktestLoop, state: str = "Completed",
                  error: str | None = None) -> BacktestRecord:
     """The :class:`BacktestRecord` of a finished (or failed) run."""
@@ -318,11 +324,8 @@ def build_record(algo: QCAlgorithm, loop: BacktestLoop, state: str = "Completed"
         "direction": _pascal(o.direction.name), "quantity": o.quantity, "price": o.price, "time": o.time,
         "last_fill_time": o.last_fill_time, "value": o.value, "fee": o.fee, "tag": o.tag,
     } for o in algo.transactions.get_orders()]
-    orders = pd.DataFrame(order_rows, columns=["id", "symbol", "type", "status", "direction", "quantity", "price",
-                                               "time", "last_fill_time", "value", "fee", "tag"])
-    fills = pd.DataFrame(algo.transactions.fills, columns=[
-        "time", "order_id", "symbol", "quantity", "fill_price", "fill_value", "fee", "conversion_rate",
-        "dollar_volume", "is_long_before", "realized_pnl"])
+    orders = pd.DataFrame(order_rows, columns=ORDER_COLUMNS)
+    fills = pd.DataFrame(algo.transactions.fills, columns=FILL_COLUMNS)
     n = len(algo.portfolio._by_column)
     prices = None
     if n and loop.sample_steps and min(loop.sample_steps) >= 0:
@@ -382,11 +385,47 @@ def run_algorithm(algorithm_class: type[QCAlgorithm], data_folder: Path, paramet
     except formats.DataFormatError:
         raise
     except Exception as exc:  # the algorithm's own error: keep what ran so far
-        trace = traceback.format_exc()
+        trace = algorithm_traceback(exc)
         algo.error(f"Runtime Error: {exc}")
-        record = build_record(algo, loop, "RuntimeError", f"{exc}\n{trace}")
+        record = _partial_record(algo, loop, f"{exc}\n{trace}")
         raise AlgorithmRuntimeError(trace, record) from exc
     return algo, build_record(algo, loop), loop
+
+
+RUNTIME_PACKAGE = str(Path(__file__).resolve().parents[1])
+
+
+def algorithm_traceback(exc: BaseException) -> str:
+    """``exc``'s traceback from the first frame outside ``lean_local`` (the algorithm's
+    ``main.py``), as LEAN shows a Python algorithm's stack; the whole traceback when every frame
+    is the runtime's."""
+    frames = traceback.extract_tb(exc.__traceback__)
+    first = next((i for i, frame in enumerate(frames) if not frame.filename.startswith(RUNTIME_PACKAGE)), 0)
+    return "".join(["Traceback (most recent call last):\n", *traceback.format_list(frames[first:]),
+                    *traceback.format_exception_only(type(exc), exc)])
+
+
+def _partial_record(algo: QCAlgorithm, loop: BacktestLoop, error: str) -> BacktestRecord:
+    """The failed run's record; when even that cannot be built, a record of its name, dates, logs
+    and error alone (the results of a failed run are written whatever state it stopped in)."""
+    try:
+        return build_record(algo, loop, "RuntimeError", error)
+    except Exception as exc:  # noqa: BLE001 - the first error is the one to report
+        return bare_record(algo.name, dict(algo._parameters), algo.start_date, algo.time, list(algo.logs),
+                           f"{error}\nThe partial results could not be built: {exc!r}", str(algo._data_folder))
+
+
+def bare_record(name: str, parameters: dict[str, str], start: datetime, end: datetime, logs: list[str],
+                error: str, data_folder: str | None = None) -> BacktestRecord:
+    """A failed run's record without samples, orders or charts (state ``RuntimeError``)."""
+    index = pd.DatetimeIndex([])
+    empty = pd.Series(dtype=float, index=index)
+    return BacktestRecord(
+        algorithm_name=name, parameters=parameters, start=start, end=end, start_equity=0.0, equity=empty,
+        benchmark=empty, risk_free_rate=pd.Series(dtype=float), orders=pd.DataFrame(columns=ORDER_COLUMNS),
+        fills=pd.DataFrame(columns=FILL_COLUMNS), profit_loss={}, total_fees=0.0, charts={},
+        holdings_value_long=empty, holdings_value_short=empty, logs=logs, state="RuntimeError", error=error,
+        data_folder=data_folder)
 
 
 def load_algorithm_class(project_dir: Path, workspace: Path) -> type[QCAlgorithm]:
@@ -467,8 +506,7 @@ def run_backtest(project_dir: str | Path, *, parameters: dict[str, str] | None =
         A data file is corrupt; nothing is written.
     """
     from lean_local.object_store import ObjectStore
-    from lean_local.results import format_statistics_table, write_results
-    from lean_local.statistics import compute_statistics, compute_total_performance
+    from lean_local.results import format_statistics_table
 
     project = Path(project_dir).resolve()
     if not (project / "main.py").is_file():
@@ -493,15 +531,13 @@ def run_backtest(project_dir: str | Path, *, parameters: dict[str, str] | None =
         algo, record, loop = run_algorithm(algorithm_class, folder, merged, store, on_step=bar)
     except AlgorithmRuntimeError as error:
         _close(bar)
-        statistics = compute_statistics(error.record)
-        result_json = write_results(error.record, statistics, compute_total_performance(error.record), out)
+        _, result_json = _write_outputs(error.record, out)
         if report:
             _write_report(result_json, folder)
         raise
     _close(bar)
     seconds = time_module.perf_counter() - started
-    statistics = compute_statistics(record)
-    result_json = write_results(record, statistics, compute_total_performance(record), out)
+    statistics, result_json = _write_outputs(record, out)
     report_path = _write_report(result_json, folder) if report else None
     if not quiet:
         print(format_statistics_table(statistics))
@@ -509,6 +545,32 @@ def run_backtest(project_dir: str | Path, *, parameters: dict[str, str] | None =
         if report_path is not None:
             print(f"Report: {report_path}")
     return RunResult(algo, record, statistics, out, loop.data_points, seconds)
+
+
+def _write_outputs(record: BacktestRecord, out: Path) -> tuple[dict[str, str], Path]:
+    """Statistics and LEAN's result files of ``record``; returns the statistics and ``<id>.json``.
+
+    Raises
+    ------
+    AlgorithmRuntimeError
+        Computing or writing them raised: the run is marked failed and its name, dates, logs and
+        error are written instead (a run that had already failed keeps its own error first).
+    """
+    from lean_local.results import write_results
+    from lean_local.statistics import compute_statistics, compute_total_performance
+
+    try:
+        statistics = compute_statistics(record)
+        return statistics, write_results(record, statistics, compute_total_performance(record), out)
+    except Exception as exc:  # noqa: BLE001 - a failure here still leaves results, marked failed
+        trace = traceback.format_exc()
+        error = f"{record.error}\n" if record.error else ""
+        error += f"Runtime Error: the result files could not be written: {exc}\n{trace}"
+        failed = bare_record(record.algorithm_name, record.parameters, record.start, record.end,
+                             [*record.logs, f"{record.end:%Y-%m-%d %H:%M:%S} ERROR:: the result files could not be written: {exc}"],
+                             error, record.data_folder)
+        write_results(failed, {}, compute_total_performance(failed), out)
+        raise AlgorithmRuntimeError(error, failed) from exc
 
 
 def _write_report(result_json: Path, data_folder: Path) -> Path | None:
