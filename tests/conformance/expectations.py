@@ -8,20 +8,22 @@ current outcome of one.
 """
 
 REPRODUCES: frozenset[str] = frozenset({
+    "TrainingExampleAlgorithm",
 })
 
 CAUSES: dict[str, str] = {
     "AddAlphaModelAlgorithm": "NameError: name 'AlphaModel' is not defined (LEAN's algorithm framework)",
     "AddUniverseSelectionModelAlgorithm": "NotSupportedError: QCAlgorithm.set_alpha (LEAN's algorithm framework)",
     "AllShortableSymbolsCoarseSelectionRegressionAlgorithm": "NameError: name 'DefaultBrokerageModel' is not defined",
-    "AuxiliaryDataHandlersRegressionAlgorithm": "NameError: name 'Delistings' is not defined",
+    "AuxiliaryDataHandlersRegressionAlgorithm":
+        "DataPoints 15354, LEAN 15347 (every statistic reproduces; the 7 extra points are not yet explained)",
     "BasicTemplateIndexDailyAlgorithm": "AttributeError: type object 'Symbol' has no attribute 'create_option'",
     "CoarseFineFundamentalRegressionAlgorithm":
         "NotSupportedError: QCAlgorithm.add_universe with two selection functions (coarse and fine)",
     "CoarseFundamentalTop3Algorithm":
         "mismatch: Total Orders 5 (LEAN 12), DataPoints 47 (LEAN 78088, coarse rows count as data points)",
     "ConstituentsUniverseRegressionAlgorithm": "NameError: name 'SecurityIdentifier' is not defined",
-    "ConvertToFrameworkAlgorithm": "NotSupportedError: QCAlgorithm.add_security",
+    "ConvertToFrameworkAlgorithm": "NotSupportedError: QCAlgorithm.macd",
     "CustomBenchmarkRegressionAlgorithm": "NameError: name 'DefaultBrokerageModel' is not defined",
     "CustomDataUniverseRegressionAlgorithm": "NameError: name 'PythonData' is not defined",
     "CustomDataUniverseScheduledRegressionAlgorithm": "NameError: name 'PythonData' is not defined",
@@ -36,7 +38,7 @@ CAUSES: dict[str, str] = {
     "FundamentalCustomSelectionTimeRegressionAlgorithm":
         "NotSupportedError: QCAlgorithm.add_universe with a date rule and a selection function",
     "FundamentalRegressionAlgorithm": "AttributeError: 'CoarseUniverse' object has no attribute 'data_type'",
-    "IndiaDataRegressionAlgorithm": "NameError: name 'Dividends' is not defined",
+    "IndiaDataRegressionAlgorithm": "NotSupportedError: QCAlgorithm.set_account_currency (only USD accounts)",
     "IndicatorHistoryAlgorithm":
         "mismatch: Information Ratio -6.233 (LEAN -7.674), Tracking Error 0.043 (LEAN 0.085) of a backtest that "
         "quits on its 19th day, as LEAN's; DataPoints 19 (LEAN 160)",
@@ -65,7 +67,6 @@ CAUSES: dict[str, str] = {
     "SectorExposureRiskFrameworkAlgorithm": "ModuleNotFoundError: No module named 'Portfolio'",
     "SectorWeightingFrameworkAlgorithm":
         "NotSupportedError: QCAlgorithm.set_universe_selection (LEAN's algorithm framework)",
-    "TrainingExampleAlgorithm": "NotSupportedError: QCAlgorithm.train",
     "UniverseOnlyRegressionAlgorithm": "NameError: name 'ETFConstituentData' is not defined",
     "UniverseSelectedRegressionAlgorithm": "AttributeError: 'CoarseUniverse' object has no attribute 'selected'",
     "UniverseSelectionDefinitionsAlgorithm": "NotSupportedError: QCAlgorithm.universe",

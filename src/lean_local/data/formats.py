@@ -142,6 +142,11 @@ def _folder(data_folder: str | os.PathLike[str]) -> Path:
     return Path(data_folder)
 
 
+def equity_hour_path(data_folder: str | os.PathLike[str], ticker: str) -> Path:
+    """``equity/usa/hour/<ticker lower>.zip`` (same row layout as the daily zips)."""
+    return _folder(data_folder) / "equity" / "usa" / "hour" / f"{ticker.lower()}.zip"
+
+
 def equity_daily_path(data_folder: str | os.PathLike[str], ticker: str) -> Path:
     """``equity/usa/daily/<ticker lower>.zip``."""
     return _folder(data_folder) / "equity" / "usa" / "daily" / f"{ticker.lower()}.zip"

@@ -6,6 +6,7 @@ naming the member (``__getattr__``), never a silent no-op.
 
 from __future__ import annotations
 
+import inspect
 import math
 import os
 from collections.abc import Callable
@@ -17,7 +18,7 @@ import numpy as np
 import pandas as pd
 
 from lean_local.data.market_hours import MarketHoursDatabase
-from lean_local.engine import custom_data
+from lean_local.engine import add_security, custom_data, train
 from lean_local.engine import feed as feeds
 from lean_local.engine.common import (
     DataNormalizationMode,
@@ -29,13 +30,14 @@ from lean_local.engine.common import (
 )
 from lean_local.engine.fees import ConstantFeeModel, InteractiveBrokersFeeModel
 from lean_local.engine.orders import OrderEvent, OrderTicket, OrderType
+from lean_local.engine.overloads import bind_overload
 from lean_local.engine.portfolio import (
     SecurityPortfolioManager,
     TransactionManager,
     target_order_quantity,
     within_moc_buffer,
 )
-from lean_local.engine.scheduling import DateRules, ScheduleManager, TimeRules
+from lean_local.engine.scheduling import DateRules, ScheduledEvent, ScheduleManager, TimeRules
 from lean_local.engine.securities import (
     Exchange,
     ExchangeHours,
@@ -247,6 +249,18 @@ class QCAlgorithm(IndicatorHelpers):
     def on_warmup_finished(self) -> None:
         pass
 
+    def on_splits(self, splits: Any) -> None:
+        pass
+
+    def on_dividends(self, dividends: Any) -> None:
+        pass
+
+    def on_delistings(self, delistings: Any) -> None:
+        pass
+
+    def on_symbol_changed_events(self, symbols_changed: Any) -> None:
+        pass
+
     def on_end_of_algorithm(self) -> None:
         pass
 
@@ -266,37 +280,59 @@ class QCAlgorithm(IndicatorHelpers):
             return pd.Timestamp(value).to_pydatetime()
         return datetime(int(args[0]), int(args[1]), int(args[2]))
 
-    def set_start_date(self, *args: Any) -> None:
+    @staticmethod
+    def _date_argument(method: str, args: tuple, kwargs: dict[str, Any], name: str) -> datetime:
+        """``(year, month, day)`` or one date (``start``/``end``), positional or by keyword."""
+        def by_parts(year: int, month: int, day: int) -> None: ...
+        def by_date(**_: Any) -> None: ...
+        by_date.__signature__ = inspect.Signature(  # type: ignore[attr-defined]
+            [inspect.Parameter(name, inspect.Parameter.POSITIONAL_OR_KEYWORD)])
+        _, values = bind_overload(method, args, kwargs, by_parts, by_date)
+        if name in values:
+            return QCAlgorithm._to_datetime((values[name],))
+        return datetime(int(values["year"]), int(values["month"]), int(values["day"]))
+
+    def set_start_date(self, *args: Any, **kwargs: Any) -> None:
+        """``set_start_date(year, month, day)`` or ``set_start_date(start)``."""
         self._require_initializing("set_start_date")
-        self.start_date = datetime.combine(self._to_datetime(args).date(), time())
+        start = self._date_argument("set_start_date", args, kwargs, "start")
+        self.start_date = datetime.combine(start.date(), time())
         self._feed.clock.time = self.start_date
 
-    def set_end_date(self, *args: Any) -> None:
+    def set_end_date(self, *args: Any, **kwargs: Any) -> None:
+        """``set_end_date(year, month, day)`` or ``set_end_date(end)``."""
         self._require_initializing("set_end_date")
-        self.end_date = datetime.combine(self._to_datetime(args).date(), time()) + END_OF_DAY
+        end = self._date_argument("set_end_date", args, kwargs, "end")
+        self.end_date = datetime.combine(end.date(), time()) + END_OF_DAY
 
-    def set_cash(self, *args: Any) -> None:
-        """``set_cash(amount)`` or ``set_cash(currency, amount, conversion_rate=0)``."""
-        if len(args) == 1:
-            self.portfolio.set_cash(float(args[0]))
+    def set_cash(self, *args: Any, **kwargs: Any) -> None:
+        """``set_cash(starting_cash)`` or ``set_cash(symbol, starting_cash, conversion_rate=0)``."""
+        def account(starting_cash: float) -> None: ...
+        def currency(symbol: str, starting_cash: float, conversion_rate: float = 0) -> None: ...
+        overload, values = bind_overload("set_cash", args, kwargs, account, currency)
+        if overload is account:
+            self.portfolio.set_cash(float(values["starting_cash"]))
         else:
-            currency = str(args[0]).upper()
-            rate = float(args[2]) if len(args) > 2 else (1.0 if currency == "USD" else 0.0)
-            self.portfolio.set_cash(float(args[1]), currency, rate)
+            code = str(values["symbol"]).upper()
+            rate = float(values["conversion_rate"]) or (1.0 if code == "USD" else 0.0)
+            self.portfolio.set_cash(float(values["starting_cash"]), code, rate)
         self._cash_set = True
 
-    def set_account_currency(self, currency: str, starting_cash: float | None = None) -> None:
-        if currency.upper() != "USD":
+    def set_account_currency(self, account_currency: str, starting_cash: float | None = None) -> None:
+        if account_currency.upper() != "USD":
             raise not_supported("QCAlgorithm", "set_account_currency (only USD accounts)")
 
     def set_time_zone(self, time_zone: Any) -> None:
         if str(time_zone) not in ("America/New_York", "TimeZones.NEW_YORK"):
             raise not_supported("QCAlgorithm", "set_time_zone (the runtime runs in New York time)")
 
-    def set_warm_up(self, period: Any, resolution: Resolution | None = None) -> None:
-        """``set_warm_up(bar_count, resolution)`` or ``set_warm_up(timedelta)``."""
+    def set_warm_up(self, *args: Any, **kwargs: Any) -> None:
+        """``set_warm_up(time_span, resolution=None)`` or ``set_warm_up(bar_count, resolution=None)``."""
+        def span(time_span: timedelta, resolution: Resolution | None = None) -> None: ...
+        def count(bar_count: int, resolution: Resolution | None = None) -> None: ...
+        _, values = bind_overload("set_warm_up", args, kwargs, span, count)
         self._require_initializing("set_warm_up")
-        self._warmup = (period, resolution)
+        self._warmup = (values.get("time_span", values.get("bar_count")), values["resolution"])
 
     set_warmup = set_warm_up
 
@@ -345,7 +381,9 @@ class QCAlgorithm(IndicatorHelpers):
     # ------------------------------------------------------------------------------------------
     # securities
     def _check_resolution(self, resolution: Resolution | None, what: str) -> Resolution:
-        if resolution is None or resolution != Resolution.DAILY:
+        if resolution is None:  # LEAN's DataManager.Add: the universe settings' resolution
+            resolution = self.universe_settings.resolution
+        if resolution != Resolution.DAILY:
             raise not_supported("QCAlgorithm", f"{what} with resolution {getattr(resolution, 'name', 'MINUTE')} "
                                                "(lean_local runs daily data only: pass Resolution.DAILY)")
         return resolution
@@ -370,6 +408,14 @@ class QCAlgorithm(IndicatorHelpers):
         security._fill_forward = fill_forward
         self._subscribe(security, load)
         return security
+
+    def add_security(self, *args: Any, **kwargs: Any) -> Security:
+        """LEAN's ``add_security`` overloads (:mod:`lean_local.engine.add_security`)."""
+        return add_security.add_security(self, *args, **kwargs)
+
+    def train(self, *args: Any, **kwargs: Any) -> ScheduledEvent:
+        """LEAN's training events (:mod:`lean_local.engine.train`)."""
+        return train.train(self, *args, **kwargs)
 
     def add_forex(self, ticker: str, resolution: Resolution | None = None, market: str = Market.OANDA,
                   fill_forward: bool = True, leverage: float = 0) -> Security:

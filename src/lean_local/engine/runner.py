@@ -36,10 +36,13 @@ import numpy as np
 import pandas as pd
 
 from lean_local.data import formats
+from lean_local.data.map_files import MapFile
 from lean_local.engine import feed as feeds
 from lean_local.engine.algorithm import QCAlgorithm
 from lean_local.engine.common import DataNormalizationMode, SecurityType, Symbol, not_supported
-from lean_local.engine.slice import Slice
+from lean_local.engine.corporate_events import EventSchedule, load_equity_events
+from lean_local.engine.data_points import benchmark_hour_bars, user_defined_universes
+from lean_local.engine.slice import Delistings, Dividends, Slice, Splits, SymbolChangedEvents
 from lean_local.engine.universe import SecurityChanges, Universe
 from lean_local.parameters import check_parameter_names
 from lean_local.run_folders import claim_run_folder
@@ -142,21 +145,45 @@ class BacktestLoop:
         self.start_equity = 0.0
         self._selection_times: dict[int, list] = {}
         self._delist_columns: list[tuple[int, int]] = []
+        self.events = EventSchedule()
+        self._event_columns = 0  # subscriptions whose corporate events are scheduled
+
+    def _schedule_events(self, first_column: int, from_ns: int) -> None:
+        """Schedule the splits, dividends, delistings and ticker changes of the equity
+        subscriptions from ``first_column`` on, from ``from_ns`` (LEAN's auxiliary data)."""
+        algo = self.algo
+        subs = self.feed.subs
+        for column in range(first_column, len(subs)):
+            security = algo.portfolio._by_column[column]
+            sub = subs[column]
+            if security.type != SecurityType.EQUITY or sub.kind != "trade":
+                continue
+            map_file = feeds.map_file_resolver(algo._data_folder).resolve(security.symbol.value) \
+                or MapFile.unmapped(security.symbol.value)
+            days = security.exchange.hours.trading_days(pd.Timestamp(from_ns).normalize(), algo.end_date)
+            dates = pd.DatetimeIndex(sub.end_time).normalize()
+            closes = pd.Series(sub.fields["close"], index=dates)
+            raw = pd.Series(sub.fields["close"] / np.where(sub.factor > 0, sub.factor, 1.0), index=dates)
+            self.events.add(load_equity_events(algo._data_folder, security.symbol, map_file, days, raw, closes),
+                            from_ns)
+        self._event_columns = len(subs)
 
     def prepare(self) -> None:
         algo = self.algo
         if algo.end_date < algo.start_date:  # LEAN's QCAlgorithm.PostInitialize
             raise ValueError("Please select an algorithm end date greater than start date.")
-        for hook in ("on_splits", "on_dividends", "on_delistings", "on_symbol_changed_events",
-                     "on_margin_call", "on_margin_call_warning"):
+        for hook in ("on_margin_call", "on_margin_call_warning"):
             if getattr(type(algo), hook, None) is not getattr(QCAlgorithm, hook, None):
                 raise not_supported("QCAlgorithm", f"{hook} (the runtime never calls it)")
         run_start = _warmup_start(algo)
         algo._run_start = run_start
         start_ns = int(pd.Timestamp(run_start).value)
+        self.data_points = user_defined_universes([security for security, _ in algo._pending])
         for security, loader in algo._pending:
             algo._activate(security, loader(), start_ns)
         algo._pending = []
+        self._schedule_events(0, start_ns)
+        self.feed.panel.add_times(self.events.times())
         for universe in algo._universes:
             times = universe.selection_times(run_start, algo.end_date)
             self.feed.panel.add_times(times)
@@ -238,12 +265,25 @@ class BacktestLoop:
                     if selected is not Universe.UNCHANGED:
                         algo._apply_selection(universe, selected)
                 self._refresh_delistings()
+                if len(feed.subs) > self._event_columns:
+                    self._schedule_events(self._event_columns, next_ns)
+            events = self.events.due(next_ns)
+            if events is not None and algo._removed:
+                # a removed security's subscription has ended: LEAN reads no more events for it
+                events.drop({s.symbol for s in (algo.portfolio._by_column[c] for c in algo._removed)})
+                if not len(events):
+                    events = None
             for cash in cashes:
                 cash.update()
             if warm and not algo._warming_up:
                 warm = False
                 self.start_equity = algo.portfolio.total_portfolio_value
                 algo.on_warmup_finished()
+            if events is not None and events.symbol_changed_events:
+                algo.on_symbol_changed_events(SymbolChangedEvents(events.symbol_changed_events))
+                for symbol in events.symbol_changed_events:
+                    for ticket in algo.transactions.get_open_order_tickets(symbol):
+                        ticket.cancel("Open order cancelled on symbol changed event")
             self._close_delisted(next_ns)
             algo.transactions.process()
             if algo._pending_removal:
@@ -254,11 +294,19 @@ class BacktestLoop:
                 algo._pending_changes = ([], [])
                 algo.on_securities_changed(SecurityChanges(added, removed))
             columns = feed.emitted_columns()
-            if len(columns):
-                self.data_points += len(columns)
-                current = Slice(now, columns, algo.portfolio._by_column, algo.securities, feed.emitted_mask())
+            if len(columns) or events is not None:
+                self.data_points += len(columns) + (len(events) if events is not None else 0)
+                current = Slice(now, columns, algo.portfolio._by_column, algo.securities, feed.emitted_mask(), events)
                 algo._current_slice = current
                 algo._update_consolidators(current)
+                if events is not None:
+                    # LEAN's order: consolidators, splits, dividends, delistings, then on_data
+                    if events.splits:
+                        algo.on_splits(Splits(events.splits))
+                    if events.dividends:
+                        algo.on_dividends(Dividends(events.dividends))
+                    if events.delistings:
+                        algo.on_delistings(Delistings(events.delistings))
                 algo.on_data(current)
             if getattr(algo, "_quit", False):
                 break
@@ -266,6 +314,9 @@ class BacktestLoop:
                 self._sample(next_ns)
         if not self.sample_steps and not algo._warming_up and feed.step >= 0:
             self._sample(int(pd.Timestamp(algo.time).value))
+        benchmark = Symbol(algo.benchmark)
+        self.data_points += benchmark_hour_bars(algo._data_folder, benchmark, algo._exchange_hours(benchmark),
+                                                algo._run_start, min(algo.time, algo.end_date))
 
     def _sample(self, now_ns: int) -> None:
         algo = self.algo

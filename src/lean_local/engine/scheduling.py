@@ -11,12 +11,25 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
+from enum import IntEnum
 from typing import Any
 
 import pandas as pd
 
 from lean_local.engine.common import not_supported
 from lean_local.engine.securities import ExchangeHours
+
+
+class DayOfWeek(IntEnum):
+    """.NET's ``System.DayOfWeek`` (Sunday is 0), as ``date_rules.every`` takes it."""
+
+    SUNDAY = 0
+    MONDAY = 1
+    TUESDAY = 2
+    WEDNESDAY = 3
+    THURSDAY = 4
+    FRIDAY = 5
+    SATURDAY = 6
 
 
 @dataclass

@@ -14,6 +14,7 @@ from typing import Any
 import numpy as np
 
 from lean_local.engine.common import Symbol, not_supported
+from lean_local.engine.corporate_events import StepEvents
 from lean_local.engine.custom_data import point_at
 from lean_local.engine.feed import BarView, ns_to_datetime
 
@@ -121,15 +122,67 @@ class QuoteBar:
     price = property(lambda self: self._mid("close"))
 
 
-class DataDictionary(dict):
-    """A dict keyed by symbol with LEAN's ``contains_key`` / ``get`` spelling."""
+class KeyValuePair:
+    """One entry of a LEAN dictionary as Python sees it through pythonnet: ``.key`` and ``.value``
+    (not a tuple: ``for k, v in data.bars`` fails in LEAN too; use ``data.bars.items()``)."""
 
-    def contains_key(self, key: str) -> bool:
+    __slots__ = ("key", "value")
+
+    def __init__(self, key: Any, value: Any) -> None:
+        self.key = key
+        self.value = value
+
+    def __repr__(self) -> str:
+        return f"[{self.key}, {self.value}]"
+
+
+class DataDictionary(dict):
+    """A dict keyed by symbol with LEAN's ``DataDictionary`` semantics in Python: ``contains_key``,
+    ``get``, ``[]``, ``in``, ``len``, ``count``, ``keys()``, ``values()``, ``items()``; iterating it
+    yields :class:`KeyValuePair` objects, as pythonnet iterates a .NET dictionary."""
+
+    def contains_key(self, key: Any) -> bool:
         return key in self
 
-    def __missing__(self, key: str) -> Any:
-        raise KeyError(f"'{key}' wasn't found in the Slice object, likely because there was no data for this "
-                       "symbol at this time: check data.contains_key(symbol) first")
+    @property
+    def count(self) -> int:
+        return len(self)
+
+    def __iter__(self) -> Iterator[KeyValuePair]:  # type: ignore[override]
+        return (KeyValuePair(k, v) for k, v in dict.items(self))
+
+    def __missing__(self, key: Any) -> Any:
+        raise KeyError(f"'{key}' wasn't found in the {type(self).__name__} object, likely because there was no data "
+                       "for this symbol at this time: check data.contains_key(symbol) first")
+
+
+class TradeBars(DataDictionary):
+    """The trade bars of a time step (LEAN ``TradeBars``)."""
+
+
+class QuoteBars(DataDictionary):
+    """The quote bars of a time step (LEAN ``QuoteBars``)."""
+
+
+class Splits(DataDictionary):
+    """The splits of a time step (LEAN ``Splits``)."""
+
+
+class Dividends(DataDictionary):
+    """The dividends of a time step (LEAN ``Dividends``)."""
+
+
+class Delistings(DataDictionary):
+    """The delisting warnings and delistings of a time step (LEAN ``Delistings``)."""
+
+
+class SymbolChangedEvents(DataDictionary):
+    """The ticker changes of a time step (LEAN ``SymbolChangedEvents``), keyed by the subscribed
+    symbol."""
+
+
+_NO_SPLITS, _NO_DIVIDENDS = Splits(), Dividends()
+_NO_DELISTINGS, _NO_SYMBOL_CHANGES = Delistings(), SymbolChangedEvents()
 
 
 class Slice:
@@ -141,7 +194,7 @@ class Slice:
 
     def __init__(self, time: datetime, columns: np.ndarray, securities_by_column: list[Any],
                  securities: Any = None, emitted: np.ndarray | None = None,
-                 delistings: dict | None = None) -> None:
+                 events: StepEvents | None = None) -> None:
         self.time = time
         self._columns = columns
         self._by_column = securities_by_column
@@ -152,10 +205,14 @@ class Slice:
         self._bars: DataDictionary | None = None
         self._quotes: DataDictionary | None = None
         self._custom: DataDictionary | None = None
-        self.delistings = DataDictionary(delistings or {})
-        self.splits = DataDictionary()
-        self.dividends = DataDictionary()
-        self.symbol_changed_events = DataDictionary()
+        self._events = events
+        if events is None:
+            self.splits, self.dividends = _NO_SPLITS, _NO_DIVIDENDS
+            self.delistings, self.symbol_changed_events = _NO_DELISTINGS, _NO_SYMBOL_CHANGES
+        else:
+            self.splits, self.dividends = Splits(events.splits), Dividends(events.dividends)
+            self.delistings = Delistings(events.delistings)
+            self.symbol_changed_events = SymbolChangedEvents(events.symbol_changed_events)
 
     @staticmethod
     def _make(security: Any) -> tuple[str, Any] | None:
@@ -171,7 +228,7 @@ class Slice:
         return kind, point_at(view._sub, view._i, end_ns)
 
     def _build(self) -> None:
-        all_, bars, quotes, custom = DataDictionary(), DataDictionary(), DataDictionary(), DataDictionary()
+        all_, bars, quotes, custom = DataDictionary(), TradeBars(), QuoteBars(), DataDictionary()
         targets = {"trade": bars, "quote": quotes, "custom": custom}
         columns = self._columns.tolist()
         if columns:
@@ -199,10 +256,16 @@ class Slice:
                     obj = made[1]
                 targets[sub.kind][symbol] = obj
                 all_[symbol] = obj
+        if self._events is not None:
+            # LEAN's slice keys a symbol with only auxiliary data too; its value is None
+            for symbol in self._events.symbols():
+                all_.setdefault(symbol, None)
         self._all, self._bars, self._quotes, self._custom = all_, bars, quotes, custom
 
     def _lookup(self, key: Any) -> Any:
         """The bar of one symbol without building the others; None when it has no data now."""
+        if self._all is None and self._events is not None:
+            self._build()
         if self._all is not None:
             return self._all.get(key)
         if key in self._one:
@@ -238,7 +301,7 @@ class Slice:
 
     @property
     def has_data(self) -> bool:
-        return len(self._columns) > 0 or bool(self.delistings)
+        return len(self._columns) > 0 or bool(self._events)
 
     def __getitem__(self, key: Any) -> Any:
         if isinstance(key, type):
@@ -247,7 +310,7 @@ class Slice:
             return DataDictionary({s: v for s, v in self._custom.items() if isinstance(v, key)})
         value = self._lookup(key)
         if value is None:
-            return self._data[key]  # DataDictionary.__missing__ explains the KeyError
+            return self._data[key]  # None for a symbol with only auxiliary data; else __missing__'s KeyError
         return value
 
     def get(self, key: Any, default: Any = None) -> Any:
@@ -257,6 +320,8 @@ class Slice:
         return default if value is None else value
 
     def _has(self, key: Any) -> bool:
+        if self._events is not None:
+            return key in self._data
         if self._all is None and self._securities is not None and self._emitted is not None:
             security = self._securities.get(key)
             return (security is not None and security._column < len(self._emitted)
@@ -273,13 +338,14 @@ class Slice:
         return list(self._data.keys())
 
     def values(self) -> list[Any]:
-        return list(self._data.values())
+        return [v for v in dict.values(self._data) if v is not None]
 
     def items(self) -> list[tuple[Symbol, Any]]:
-        return list(self._data.items())
+        return [(k, v) for k, v in dict.items(self._data) if v is not None]
 
-    def __iter__(self) -> Iterator[Symbol]:
-        return iter(self._data)
+    def __iter__(self) -> Iterator[KeyValuePair]:
+        """Key/value pairs of the symbols with data (LEAN's enumerator skips auxiliary-only ones)."""
+        return (KeyValuePair(k, v) for k, v in dict.items(self._data) if v is not None)
 
     def __len__(self) -> int:
         return len(self._data)

@@ -43,6 +43,14 @@ from lean_local.engine.common import (
     Symbol,
     not_supported,
 )
+from lean_local.engine.corporate_events import (
+    Delisting,
+    DelistingType,
+    Dividend,
+    Split,
+    SplitType,
+    SymbolChangedEvent,
+)
 from lean_local.engine.custom_data import (
     CBOE,
     BaseData,
@@ -71,8 +79,20 @@ from lean_local.engine.orders import (
     UpdateOrderFields,
 )
 from lean_local.engine.portfolio import Cash
+from lean_local.engine.scheduling import DayOfWeek
 from lean_local.engine.securities import Security, SecurityHolding
-from lean_local.engine.slice import Bar, QuoteBar, Slice, TradeBar
+from lean_local.engine.slice import (
+    Bar,
+    Delistings,
+    Dividends,
+    QuoteBar,
+    QuoteBars,
+    Slice,
+    Splits,
+    SymbolChangedEvents,
+    TradeBar,
+    TradeBars,
+)
 from lean_local.engine.slippage import ConstantSlippageModel, NullSlippageModel
 from lean_local.engine.universe import (
     CoarseFundamental,

@@ -1,0 +1,311 @@
+"""Splits, dividends, delistings and ticker changes of equities (LEAN's auxiliary data).
+
+LEAN derives these events from the data folder's factor and map files as a subscription's reader
+enters each trading day D (``Engine/DataFeeds/Enumerators``: ``SplitEventProvider``,
+``DividendEventProvider``, ``DelistingEventProvider``, ``MappingEventProvider``). Each event is
+time-stamped at 00:00 of its day and, like any data, reaches the algorithm in the first time step
+at or after that time (with daily bars ending at the close, a step of its own at midnight):
+
+- a factor-file row dated D (a trading day the map file covers) whose split factor differs from
+  the next row's: ``Split`` warning at D (price: the last raw close before D), then
+  ``SplitOccurred`` on the next trading day (the row's reference price, factor = this row's split
+  factor / the next row's);
+- the same with the price factor: ``Dividend`` on the next trading day, distribution =
+  ``round(reference - reference * ratio, 2)`` with ratio = this row's price factor / the next
+  row's (C#'s banker's rounding of decimals);
+- the map file's last date L (before 2050): ``Delisting`` warning at L once a trading day >= L is
+  reached, ``Delisted`` at L + 1 day once a trading day after L is (price: the last close before);
+- the ticker the map file gives for a trading day differs from the previous one:
+  ``SymbolChangedEvent(symbol, D, old, new)``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from decimal import ROUND_HALF_EVEN, Decimal
+from enum import IntEnum
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from lean_local.data import formats
+from lean_local.data.map_files import MapFile
+from lean_local.engine.common import Symbol
+
+
+class SplitType(IntEnum):
+    """LEAN ``SplitType``: the warning the trading day before, then the split itself."""
+
+    WARNING = 0
+    SPLIT_OCCURRED = 1
+
+
+class DelistingType(IntEnum):
+    """LEAN ``DelistingType``: the warning on the delisting date, then the delisting."""
+
+    WARNING = 0
+    DELISTED = 1
+
+
+class _Event:
+    """What LEAN's auxiliary ``BaseData`` share: ``symbol``, ``time`` = ``end_time``, ``value``."""
+
+    __slots__ = ("symbol", "time", "value")
+
+    def __init__(self, symbol: Symbol, time: datetime, value: float) -> None:
+        self.symbol = symbol
+        self.time = time
+        self.value = float(value)
+
+    @property
+    def end_time(self) -> datetime:
+        return self.time
+
+    @property
+    def price(self) -> float:
+        return self.value
+
+
+class Split(_Event):
+    """LEAN ``Split``: ``split_factor`` (0.25 for a 4-for-1 split), ``reference_price`` (the raw
+    close the factor applies to), ``type`` (:class:`SplitType`)."""
+
+    __slots__ = ("split_factor", "type")
+
+    def __init__(self, symbol: Symbol, date: datetime, price: float, split_factor: float,
+                 type: SplitType) -> None:  # noqa: A002 - LEAN's parameter name
+        super().__init__(symbol, date, price)
+        self.split_factor = float(split_factor)
+        self.type = type
+
+    @property
+    def reference_price(self) -> float:
+        return self.value
+
+    def __repr__(self) -> str:
+        kind = "Split" if self.type == SplitType.SPLIT_OCCURRED else "SplitWarning"
+        return f"{kind}: {self.symbol}: {self.split_factor:g} | {self.reference_price:g}"
+
+
+class Dividend(_Event):
+    """LEAN ``Dividend``: ``distribution`` per share (account currency) and the
+    ``reference_price`` it was computed from."""
+
+    __slots__ = ("reference_price",)
+
+    def __init__(self, symbol: Symbol, date: datetime, distribution: float, reference_price: float) -> None:
+        super().__init__(symbol, date, distribution)
+        self.reference_price = float(reference_price)
+
+    @property
+    def distribution(self) -> float:
+        return self.value
+
+    def __repr__(self) -> str:
+        return f"Dividend: {self.symbol}: {self.distribution:g} | {self.reference_price:g}"
+
+
+class Delisting(_Event):
+    """LEAN ``Delisting``: ``type`` (:class:`DelistingType`), ``price`` (the last close)."""
+
+    __slots__ = ("type", "ticket")
+
+    def __init__(self, symbol: Symbol, date: datetime, price: float,
+                 type: DelistingType) -> None:  # noqa: A002 - LEAN's parameter name
+        super().__init__(symbol, date, price)
+        self.type = type
+        self.ticket: Any = None
+
+    def __repr__(self) -> str:
+        kind = "Delisting warning" if self.type == DelistingType.WARNING else "Delisted"
+        return f"{kind}: {self.symbol} {self.time}"
+
+
+class SymbolChangedEvent(_Event):
+    """LEAN ``SymbolChangedEvent``: the ticker ``old_symbol`` became ``new_symbol``."""
+
+    __slots__ = ("old_symbol", "new_symbol")
+
+    def __init__(self, symbol: Symbol, date: datetime, old_symbol: str, new_symbol: str) -> None:
+        super().__init__(symbol, date, 0.0)
+        self.old_symbol = old_symbol
+        self.new_symbol = new_symbol
+
+    def __repr__(self) -> str:
+        return f"{self.time} {self.old_symbol}->{self.new_symbol}"
+
+
+def _distribution(reference: float, ratio: float) -> float:
+    """``Math.Round(reference - reference * ratio, 2)`` in C# decimals (half to even)."""
+    ref = Decimal(repr(reference))
+    return float((ref - ref * Decimal(repr(ratio))).quantize(Decimal("0.01"), rounding=ROUND_HALF_EVEN))
+
+
+def equity_events(symbol: Symbol, map_file: MapFile, factors: pd.DataFrame | None, trading_days: pd.DatetimeIndex,
+                  raw_closes: pd.Series, closes: pd.Series) -> list[_Event]:
+    """Every event of one equity subscription over ``trading_days``, in time order.
+
+    Parameters
+    ----------
+    symbol : Symbol
+        The subscribed symbol (events are keyed by it).
+    map_file : MapFile
+        Its map file (:meth:`MapFile.unmapped` when none: no ticker changes, no delisting).
+    factors : pd.DataFrame or None
+        Its factor file as read by :func:`lean_local.data.formats.read_factor_file`, or None.
+    trading_days : pd.DatetimeIndex
+        The exchange's trading days the subscription covers (midnights, ascending).
+    raw_closes, closes : pd.Series
+        Daily raw and algorithm-facing (normalized) closes indexed by date: the prices the
+        warnings carry (the last close before the event's day; 0 before any).
+    """
+    days = pd.DatetimeIndex(trading_days).normalize()
+    if not len(days):
+        return []
+    covered = np.ones(len(days), dtype=bool)
+    if len(map_file):
+        covered = (days >= map_file.first_date) & (days <= map_file.dates[-1])
+    events: list[tuple[int, int, _Event]] = []  # (ns, provider order, event): LEAN's provider order per day
+
+    def last_close(series: pd.Series, day: pd.Timestamp) -> float:
+        if series is None or not len(series):
+            return 0.0
+        i = int(series.index.searchsorted(day, side="left")) - 1
+        return float(series.iloc[i]) if i >= 0 else 0.0
+
+    if factors is not None and len(factors) > 1:
+        rows = pd.DatetimeIndex(factors.index).normalize()
+        price_factor = factors["price_factor"].to_numpy(dtype=float)
+        split_factor = factors["split_factor"].to_numpy(dtype=float)
+        reference = factors["reference_price"].to_numpy(dtype=float)
+        position = {day: k for k, day in enumerate(days[covered])}
+        covered_days = days[covered]
+        for i in range(len(rows) - 1):
+            k = position.get(rows[i])
+            if k is None:
+                continue
+            day = covered_days[k]
+            following = covered_days[k + 1] if k + 1 < len(covered_days) else None
+            if split_factor[i] != split_factor[i + 1]:
+                factor = split_factor[i] / split_factor[i + 1]
+                events.append((day.value, 0, Split(symbol, day.to_pydatetime(), last_close(raw_closes, day), factor,
+                                                   SplitType.WARNING)))
+                if following is not None:
+                    events.append((following.value, 0, Split(symbol, following.to_pydatetime(), reference[i], factor,
+                                                             SplitType.SPLIT_OCCURRED)))
+            if price_factor[i] != price_factor[i + 1] and following is not None:
+                ratio = price_factor[i] / price_factor[i + 1]
+                events.append((following.value, 1, Dividend(symbol, following.to_pydatetime(),
+                                                            _distribution(reference[i], ratio), reference[i])))
+
+    if len(map_file) > 1:
+        tickers = np.asarray(map_file.tickers, dtype=object)
+        at = np.minimum(np.searchsorted(map_file.dates.asi8, days.asi8, side="left"), len(tickers) - 1)
+        mapped = tickers[at]
+        first = int(np.argmax(covered)) if covered.any() else len(days)
+        previous = mapped[first] if first < len(days) else None
+        for k in range(first + 1, len(days)):
+            if covered[k] and mapped[k] != previous:
+                day = days[k]
+                events.append((day.value, 2, SymbolChangedEvent(symbol, day.to_pydatetime(), previous, mapped[k])))
+                previous = mapped[k]
+
+    delisted = map_file.delisted if len(map_file) else None
+    if delisted is not None:
+        after = days[days >= delisted]
+        if len(after):
+            events.append((delisted.value, 3, Delisting(symbol, delisted.to_pydatetime(),
+                                                         last_close(closes, delisted), DelistingType.WARNING)))
+        if len(days[days > delisted]):
+            gone = delisted + pd.Timedelta(days=1)
+            events.append((gone.value, 3, Delisting(symbol, gone.to_pydatetime(),
+                                                     last_close(closes, gone), DelistingType.DELISTED)))
+    events.sort(key=lambda item: (item[0], item[1]))
+    return [event for _, _, event in events]
+
+
+@dataclass
+class StepEvents:
+    """The events one time step hands to the algorithm, by kind, keyed by symbol."""
+
+    splits: dict[Symbol, Split] = field(default_factory=dict)
+    dividends: dict[Symbol, Dividend] = field(default_factory=dict)
+    delistings: dict[Symbol, Delisting] = field(default_factory=dict)
+    symbol_changed_events: dict[Symbol, SymbolChangedEvent] = field(default_factory=dict)
+
+    def __len__(self) -> int:
+        return len(self.splits) + len(self.dividends) + len(self.delistings) + len(self.symbol_changed_events)
+
+    def drop(self, symbols: set[Symbol]) -> None:
+        """Forget the events of ``symbols`` (securities whose subscription ended)."""
+        for events in (self.splits, self.dividends, self.delistings, self.symbol_changed_events):
+            for symbol in symbols.intersection(events):
+                del events[symbol]
+
+    def symbols(self) -> list[Symbol]:
+        """Symbols with any event, in first-seen order."""
+        return list(dict.fromkeys([*self.splits, *self.dividends, *self.delistings, *self.symbol_changed_events]))
+
+
+class EventSchedule:
+    """Pending events of every subscribed equity, handed out by time step.
+
+    ``due(now_ns)`` is one comparison when nothing is due, so a run without corporate events pays
+    nothing per step.
+    """
+
+    def __init__(self) -> None:
+        self._times = np.empty(0, dtype=np.int64)
+        self._events: list[_Event] = []
+        self._next = 0
+        self.next_ns = np.iinfo(np.int64).max
+
+    def add(self, events: list[_Event], from_ns: int) -> None:
+        """Schedule ``events`` at or after ``from_ns`` (earlier ones are dropped)."""
+        kept = [e for e in events if int(pd.Timestamp(e.time).value) >= from_ns]
+        if not kept:
+            return
+        pending = self._events[self._next:] + kept
+        times = np.array([int(pd.Timestamp(e.time).value) for e in pending], dtype=np.int64)
+        order = np.argsort(times, kind="stable")
+        self._events = [pending[i] for i in order]
+        self._times = times[order]
+        self._next = 0
+        self.next_ns = int(self._times[0])
+
+    def times(self) -> np.ndarray:
+        """The distinct times still pending (int64 ns), for the clock's grid."""
+        return np.unique(self._times[self._next:])
+
+    def due(self, now_ns: int) -> StepEvents | None:
+        """The events with a time at or before ``now_ns`` not handed out yet; None when none."""
+        if now_ns < self.next_ns:
+            return None
+        stop = int(np.searchsorted(self._times, now_ns, side="right"))
+        step = StepEvents()
+        for event in self._events[self._next:stop]:
+            if isinstance(event, Split):
+                step.splits[event.symbol] = event
+            elif isinstance(event, Dividend):
+                step.dividends[event.symbol] = event
+            elif isinstance(event, Delisting):
+                step.delistings[event.symbol] = event
+            else:
+                step.symbol_changed_events[event.symbol] = event  # type: ignore[index]
+        self._next = stop
+        self.next_ns = int(self._times[stop]) if stop < len(self._times) else np.iinfo(np.int64).max
+        return step
+
+
+def load_equity_events(data_folder: Path, symbol: Symbol, map_file: MapFile, trading_days: pd.DatetimeIndex,
+                       raw_closes: pd.Series, closes: pd.Series) -> list[_Event]:
+    """:func:`equity_events` with the factor file read from ``data_folder`` (none: no splits or
+    dividends)."""
+    from lean_local.engine.feed import cached_read
+
+    path = formats.factor_file_path(data_folder, map_file.permtick)
+    factors = cached_read(formats.read_factor_file, path) if path.exists() else None
+    return equity_events(symbol, map_file, factors, trading_days, raw_closes, closes)

@@ -1,0 +1,62 @@
+"""LEAN's ``DataPoints`` count beyond the bars and events the algorithm receives.
+
+LEAN counts every data point of every time slice (``TimeSliceFactory``), including two feeds the
+algorithm never sees:
+
+- the internal hourly subscription of a security benchmark (``UniverseSelection.
+  AddPendingInternalDataFeeds``: hour trade bars, no fill-forward, regular hours, from the start of
+  the trading day before the first time step to the end date), so SPY's hour bars count in every
+  algorithm with LEAN's default benchmark;
+- one trigger of each user-defined universe at its start (``UserDefinedUniverse.GetTriggerTimes``:
+  the first trigger only, its interval being ``Time.MaxTimeSpan``); ``add_equity``, ``add_forex``
+  and the like create one per security type and market.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from lean_local.data import formats
+from lean_local.engine.common import SecurityType, Symbol
+
+
+def benchmark_hour_bars(data_folder: Path, symbol: Symbol, hours: Any, first_step: datetime, end: datetime) -> int:
+    """Hour bars of the benchmark's internal subscription LEAN counts between ``first_step`` and
+    ``end`` (0 for a benchmark that is not a US equity or has no hour file).
+
+    ``hours`` is the benchmark's :class:`~lean_local.engine.securities.ExchangeHours`: a bar counts
+    when it overlaps its day's regular session (LEAN's market-hours filter) and ends at or after the
+    open of the trading day before ``first_step``.
+    """
+    if symbol.security_type != SecurityType.EQUITY:
+        return 0
+    path = formats.equity_hour_path(data_folder, symbol.value)
+    if not path.exists():
+        return 0
+    from lean_local.engine.feed import cached_read
+
+    starts = pd.DatetimeIndex(cached_read(formats.read_equity_daily, path).index).asi8
+    previous = hours.trading_days(pd.Timestamp(first_step).normalize() - pd.Timedelta(days=10),
+                                  pd.Timestamp(first_step).normalize() - pd.Timedelta(days=1))
+    if not len(previous):
+        return 0
+    since, _ = hours.session_times(previous[-1:])
+    hour = 3_600 * 10**9
+    ends = starts + hour
+    window = (ends >= since[0]) & (starts <= pd.Timestamp(end).value)
+    starts, ends = starts[window], ends[window]
+    opens, closes = hours.session_times(pd.DatetimeIndex(starts))
+    has_session = np.isin(pd.DatetimeIndex(starts).normalize().asi8, hours.trading_days(
+        pd.Timestamp(first_step).normalize() - pd.Timedelta(days=10), pd.Timestamp(end).normalize()).asi8)
+    return int(np.count_nonzero(has_session & (starts < closes) & (ends > opens)))
+
+
+def user_defined_universes(securities: list[Any]) -> int:
+    """User-defined universes the manually added ``securities`` create: one per security type and
+    market."""
+    return len({(security.type, security.symbol.market) for security in securities})

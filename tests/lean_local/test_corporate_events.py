@@ -1,0 +1,179 @@
+"""Splits, dividends, delistings and ticker changes from factor and map files (LEAN's
+auxiliary data), their timing, the ``on_*`` handlers and the slice's collections."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import pandas as pd
+import pytest
+
+from lean_local.data.map_files import MapFile
+from lean_local.engine.common import Symbol
+from lean_local.engine.corporate_events import (
+    Delisting,
+    DelistingType,
+    Dividend,
+    EventSchedule,
+    Split,
+    SplitType,
+    SymbolChangedEvent,
+    equity_events,
+)
+from lean_local.engine.runner import run_backtest
+from lean_local.engine.slice import DataDictionary, KeyValuePair
+from tests import fixtures
+
+DAYS = pd.DatetimeIndex(["2020-01-02", "2020-01-03", "2020-01-06", "2020-01-07", "2020-01-08", "2020-01-09",
+                         "2020-01-10"])
+RAW = [10.0, 11.0, 12.0, 13.0, 14.0, 15.0, 16.0]
+# 2020-01-03 -> 2020-01-07: the price factor changes (a dividend); 2020-01-07 -> 2050: the price factor
+# and the split factor change (a dividend and a 2-for-1 split)
+FACTORS = pd.DataFrame({"price_factor": [0.98, 0.99, 1.0], "split_factor": [0.5, 0.5, 1.0],
+                        "reference_price": [20.0, 22.0, 0.0]},
+                       index=pd.DatetimeIndex(["2020-01-03", "2020-01-07", "2050-12-31"]))
+# OLD until 2020-01-06, NEW from 2020-01-07, delisted after 2020-01-09
+MAP = [("2020-01-02", "OLD"), ("2020-01-06", "OLD"), ("2020-01-09", "NEW")]
+
+
+def _map_file() -> MapFile:
+    return MapFile("NEW", pd.DatetimeIndex([d for d, _ in MAP]), [t for _, t in MAP])
+
+
+def _describe(event) -> tuple:
+    kind = type(event).__name__
+    extra: tuple = ()
+    if isinstance(event, Split):
+        extra = (event.type, round(event.split_factor, 10), event.reference_price)
+    elif isinstance(event, Dividend):
+        extra = (event.distribution, event.reference_price)
+    elif isinstance(event, Delisting):
+        extra = (event.type, event.price)
+    elif isinstance(event, SymbolChangedEvent):
+        extra = (event.old_symbol, event.new_symbol)
+    return (event.time, kind, *extra)
+
+
+def test_events_follow_leans_providers():
+    symbol = Symbol("NEW")
+    raw = pd.Series(RAW, index=DAYS)
+    adjusted = raw * 0.5
+    events = equity_events(symbol, _map_file(), FACTORS, DAYS, raw, adjusted)
+    assert [_describe(e) for e in events] == [
+        # the dividend of the 01-03 row, on the next trading day: round(20 - 20 * 0.98 / 0.99, 2)
+        (datetime(2020, 1, 6), "Dividend", 0.20, 20.0),
+        # the split warning on the row's day with the last raw close before it (01-06: 12)
+        (datetime(2020, 1, 7), "Split", SplitType.WARNING, 0.5, 12.0),
+        (datetime(2020, 1, 7), "SymbolChangedEvent", "OLD", "NEW"),
+        # the split and the dividend of the 01-07 row on the next trading day: round(22 - 22 * 0.99, 2)
+        (datetime(2020, 1, 8), "Split", SplitType.SPLIT_OCCURRED, 0.5, 22.0),
+        (datetime(2020, 1, 8), "Dividend", 0.22, 22.0),
+        # the map file's last date: the warning that day, the delisting the day after, each with the
+        # last (normalized) close before its time
+        (datetime(2020, 1, 9), "Delisting", DelistingType.WARNING, 7.0),
+        (datetime(2020, 1, 10), "Delisting", DelistingType.DELISTED, 7.5),
+    ]
+    assert all(e.symbol == symbol and e.end_time == e.time for e in events)
+
+
+def test_events_need_the_day_before_in_the_subscription():
+    """A split occurring on the first day seen has no warning day, so LEAN emits neither."""
+    raw = pd.Series(RAW, index=DAYS)
+    events = equity_events(Symbol("NEW"), _map_file(), FACTORS, DAYS[4:], raw, raw)
+    assert [_describe(e)[:2] for e in events] == [(datetime(2020, 1, 9), "Delisting"),
+                                                   (datetime(2020, 1, 10), "Delisting")]
+
+
+def test_schedule_hands_out_events_at_the_first_step_at_or_after_their_time():
+    raw = pd.Series(RAW, index=DAYS)
+    schedule = EventSchedule()
+    assert schedule.due(pd.Timestamp("2030-01-01").value) is None
+    schedule.add(equity_events(Symbol("NEW"), _map_file(), FACTORS, DAYS, raw, raw), pd.Timestamp("2020-01-07").value)
+    assert list(pd.DatetimeIndex(schedule.times())) == [pd.Timestamp(d) for d in
+                                                         ("2020-01-07", "2020-01-08", "2020-01-09", "2020-01-10")]
+    assert schedule.due(pd.Timestamp("2020-01-06 16:00").value) is None
+    step = schedule.due(pd.Timestamp("2020-01-08 16:00").value)  # 01-07 and 01-08 both due
+    assert list(step.splits) == ["NEW"] and step.splits["NEW"].type == SplitType.SPLIT_OCCURRED
+    assert step.dividends["NEW"].distribution == 0.22
+    assert step.symbol_changed_events["NEW"].new_symbol == "NEW"
+    assert len(step) == 3
+    assert schedule.due(pd.Timestamp("2020-01-08 16:00").value) is None
+
+
+def test_data_dictionary_has_leans_collection_semantics():
+    bars = DataDictionary({Symbol("AAA"): 1.5, Symbol("BBB"): 2.5})
+    pairs = list(bars)
+    assert all(isinstance(p, KeyValuePair) for p in pairs)
+    assert [(p.key, p.value) for p in pairs] == [("AAA", 1.5), ("BBB", 2.5)]
+    with pytest.raises(TypeError):
+        [(k, v) for k, v in bars]  # a KeyValuePair does not unpack, as in LEAN
+    assert bars.contains_key("AAA") and "BBB" in bars and not bars.contains_key("CCC")
+    assert len(bars) == bars.count == 2
+    assert list(bars.keys()) == ["AAA", "BBB"] and list(bars.values()) == [1.5, 2.5]
+    assert list(bars.items()) == [("AAA", 1.5), ("BBB", 2.5)]
+    assert bars.get("CCC") is None and bars["AAA"] == 1.5
+    with pytest.raises(KeyError, match="contains_key"):
+        bars["CCC"]
+
+
+HANDLERS = '''
+from AlgorithmImports import *
+
+
+class Events(QCAlgorithm):
+    def initialize(self):
+        self.set_start_date(2020, 1, 2)
+        self.set_end_date(2020, 1, 10)
+        self.universe_settings.resolution = Resolution.DAILY
+        self.symbol = self.add_equity("NEW").symbol
+
+    def on_splits(self, splits: Splits):
+        for kvp in splits:
+            self.log(f"on_splits {kvp.key} {kvp.value.type} {kvp.value.split_factor:g}")
+
+    def on_dividends(self, dividends: Dividends):
+        self.log(f"on_dividends {dividends[self.symbol].distribution:g}")
+
+    def on_delistings(self, delistings: Delistings):
+        for kvp in delistings:
+            self.log(f"on_delistings {kvp.key} {kvp.value.type}")
+
+    def on_symbol_changed_events(self, symbols_changed: SymbolChangedEvents):
+        event = symbols_changed[self.symbol]
+        self.log(f"on_symbol_changed_events {event.old_symbol} {event.new_symbol}")
+
+    def on_data(self, data: Slice):
+        self.log(f"on_data bars={len(data.bars)} splits={len(data.splits)} dividends={len(data.dividends)} "
+                 f"delistings={len(data.delistings)} changes={len(data.symbol_changed_events)} "
+                 f"contains={data.contains_key(self.symbol)} value={data.get(self.symbol) is not None}")
+'''
+
+
+def test_handlers_and_slices_follow_leans_timing(tmp_path):
+    folder = fixtures.data_folder(tmp_path / "data")
+    fixtures.write_equity(folder, "NEW", fixtures.bars(DAYS, RAW), factors=FACTORS, map_rows=MAP)
+    fixtures.write_equity(folder, "OLD", fixtures.bars(DAYS[:3], RAW[:3]))  # the bars of the OLD period
+    project = fixtures.write_workspace(tmp_path, folder, HANDLERS)
+    result = run_backtest(project, output_dir=tmp_path / "out", progress=False, report=False, quiet=True)
+    lines = [line for line in result.record.logs if " on_" in line]
+    day = "on_data bars=1 splits=0 dividends=0 delistings=0 changes=0 contains=True value=True"
+    assert lines == [
+        f"2020-01-02 16:00:00 {day}",
+        f"2020-01-03 16:00:00 {day}",
+        "2020-01-06 00:00:00 on_dividends 0.2",
+        "2020-01-06 00:00:00 on_data bars=0 splits=0 dividends=1 delistings=0 changes=0 contains=True value=False",
+        f"2020-01-06 16:00:00 {day}",
+        "2020-01-07 00:00:00 on_symbol_changed_events OLD NEW",
+        "2020-01-07 00:00:00 on_splits NEW 0 0.5",
+        "2020-01-07 00:00:00 on_data bars=0 splits=1 dividends=0 delistings=0 changes=1 contains=True value=False",
+        f"2020-01-07 16:00:00 {day}",
+        "2020-01-08 00:00:00 on_splits NEW 1 0.5",
+        "2020-01-08 00:00:00 on_dividends 0.22",
+        "2020-01-08 00:00:00 on_data bars=0 splits=1 dividends=1 delistings=0 changes=0 contains=True value=False",
+        f"2020-01-08 16:00:00 {day}",
+        "2020-01-09 00:00:00 on_delistings NEW 0",
+        "2020-01-09 00:00:00 on_data bars=0 splits=0 dividends=0 delistings=1 changes=0 contains=True value=False",
+        f"2020-01-09 16:00:00 {day}",
+        "2020-01-10 00:00:00 on_delistings NEW 1",
+        "2020-01-10 00:00:00 on_data bars=0 splits=0 dividends=0 delistings=1 changes=0 contains=True value=False",
+    ]  # no bar on 01-10: the map file ends on 01-09
