@@ -16,7 +16,7 @@ CAUSES: dict[str, str] = {
     "AddUniverseSelectionModelAlgorithm": "NotSupportedError: QCAlgorithm.set_alpha (LEAN's algorithm framework)",
     "AllShortableSymbolsCoarseSelectionRegressionAlgorithm": "NameError: name 'DefaultBrokerageModel' is not defined",
     "AuxiliaryDataHandlersRegressionAlgorithm":
-        "DataPoints 15354, LEAN 15347 (every statistic reproduces; the 7 extra points are not yet explained)",
+        "DataPoints 15346, LEAN 15347 (every statistic reproduces; the one missing point is not yet explained)",
     "BasicTemplateIndexDailyAlgorithm": "AttributeError: type object 'Symbol' has no attribute 'create_option'",
     "CoarseFineFundamentalRegressionAlgorithm":
         "NotSupportedError: QCAlgorithm.add_universe with two selection functions (coarse and fine)",
