@@ -50,8 +50,7 @@ def benchmark_hour_bars(data_folder: Path, symbol: Symbol, hours: Any, first_ste
     ends = starts + hour
     window = (ends >= since[0]) & (starts <= pd.Timestamp(end).value)
     starts, ends = starts[window], ends[window]
-    days, which = np.unique(pd.DatetimeIndex(starts).normalize().asi8, return_inverse=True)
-    opens, closes = (times[which] for times in hours.session_times(pd.DatetimeIndex(days)))  # one row per day
+    opens, closes = hours.session_times(pd.DatetimeIndex(starts))
     has_session = np.isin(pd.DatetimeIndex(starts).normalize().asi8, hours.trading_days(
         pd.Timestamp(first_step).normalize() - pd.Timedelta(days=10), pd.Timestamp(end).normalize()).asi8)
     return int(np.count_nonzero(has_session & (starts < closes) & (ends > opens)))

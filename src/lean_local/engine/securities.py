@@ -150,15 +150,17 @@ class ExchangeHours:
             has &= ~np.isin(days.asi8, holidays)
         opens = reg_open[weekday].copy()
         closes = reg_close[weekday].copy()
-        positions = {d: i for i, d in enumerate(days.asi8.tolist())} if (self.early_closes or self.late_opens) else {}
-        for day, offset in self.early_closes.items():
-            i = positions.get(pd.Timestamp(day).value)
-            if i is not None:
-                closes[i] = min(closes[i], offset // timedelta(microseconds=1) * 1000)
-        for day, offset in self.late_opens.items():
-            i = positions.get(pd.Timestamp(day).value)
-            if i is not None:
-                opens[i] = max(opens[i], offset // timedelta(microseconds=1) * 1000)
+        # every position of a day gets its early close or late open (``days`` may repeat a day)
+        for table, target, pick in ((self.early_closes, closes, np.minimum), (self.late_opens, opens, np.maximum)):
+            if not table:
+                continue
+            special = pd.DatetimeIndex([pd.Timestamp(d) for d in table]).asi8
+            offsets = np.array([t // timedelta(microseconds=1) * 1000 for t in table.values()], dtype=np.int64)
+            order = np.argsort(special)
+            special, offsets = special[order], offsets[order]
+            at = np.minimum(np.searchsorted(special, days.asi8), len(special) - 1)
+            hit = special[at] == days.asi8
+            target[hit] = pick(target[hit], offsets[at[hit]])
         return has, opens, closes
 
     def trading_days(self, start: date, end: date) -> pd.DatetimeIndex:
