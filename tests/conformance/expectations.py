@@ -8,6 +8,8 @@ current outcome of one.
 """
 
 REPRODUCES: frozenset[str] = frozenset({
+    "IndicatorHistoryRegressionAlgorithm",
+    "RangeConsolidatorAlgorithm",
     "TrainingExampleAlgorithm",
 })
 
@@ -41,9 +43,7 @@ CAUSES: dict[str, str] = {
     "IndiaDataRegressionAlgorithm": "NotSupportedError: QCAlgorithm.set_account_currency (only USD accounts)",
     "IndicatorHistoryAlgorithm":
         "mismatch: Information Ratio -6.233 (LEAN -7.674), Tracking Error 0.043 (LEAN 0.085) of a backtest that "
-        "quits on its 19th day, as LEAN's; DataPoints 19 (LEAN 160)",
-    "IndicatorHistoryRegressionAlgorithm":
-        "mismatch: DataPoints 1 (LEAN 16); every statistic reproduces",
+        "quits on its 19th day, as LEAN's",
     "IndicatorVolatilityModelAlgorithm":
         "RegressionTestException: volatility 0.34 after AAPL's 2014-06-09 split: slice.splits and "
         "slice.dividends are empty, so the algorithm never resets and re-warms its indicator",
@@ -61,8 +61,6 @@ CAUSES: dict[str, str] = {
         "NotSupportedError: QCAlgorithm.set_universe_selection (LEAN's algorithm framework)",
     "PortfolioRebalanceOnDateRulesRegressionAlgorithm":
         "NotSupportedError: QCAlgorithm.set_universe_selection (LEAN's algorithm framework)",
-    "RangeConsolidatorAlgorithm":
-        "mismatch: DataPoints 5 (LEAN 48); every statistic reproduces",
     "RawPricesUniverseRegressionAlgorithm": "NameError: name 'FuncSecuritySeeder' is not defined",
     "SectorExposureRiskFrameworkAlgorithm": "ModuleNotFoundError: No module named 'Portfolio'",
     "SectorWeightingFrameworkAlgorithm":
