@@ -175,6 +175,8 @@ def format_decimal(value: float, digits: int, *, keep_zeros: bool = True) -> str
     if value == 0 or not math.isfinite(value):
         return "0"
     q = _dec(value).quantize(Decimal(1).scaleb(-digits), rounding=ROUND_HALF_EVEN)
+    if q == 0:
+        q = abs(q)  # a decimal rounded to zero prints without its sign ("0.00", not "-0.00")
     text = format(q, "f")
     if not keep_zeros and "." in text:
         text = text.rstrip("0").rstrip(".")

@@ -48,6 +48,8 @@ from lean_local.engine.securities import (
     hours_from_entry,
 )
 from lean_local.engine.universe import CoarseUniverse, SecurityChanges, UniverseSettings
+from lean_local.framework.api import FrameworkAlgorithm
+from lean_local.framework.targets import PortfolioTarget
 from lean_local.indicators.base import IndicatorBase
 from lean_local.indicators.helpers import IndicatorHelpers
 
@@ -65,6 +67,11 @@ class AlgorithmSettings:
         self.liquidate_enabled = True
         self.seed_initial_prices = False
         self.warmup_resolution: Resolution | None = None
+        # the algorithm framework (None: the portfolio construction model keeps its own setting)
+        self.rebalance_portfolio_on_insight_changes: bool | None = None
+        self.rebalance_portfolio_on_security_changes: bool | None = None
+        self.max_absolute_portfolio_target_percentage = 1_000_000_000.0
+        self.min_absolute_portfolio_target_percentage = 0.000_000_000_1
 
 
 class BrokerageName:
@@ -78,27 +85,6 @@ class BrokerageName:
 class AccountType:
     MARGIN = 0
     CASH = 1
-
-
-class PortfolioTarget:
-    """A target quantity (or, in ``set_holdings``, a target weight) for one symbol."""
-
-    def __init__(self, symbol: str, quantity: float, tag: str = "") -> None:
-        self.symbol = symbol
-        self.quantity = float(quantity)
-        self.tag = tag
-
-    @staticmethod
-    def percent(algorithm: QCAlgorithm, symbol: str, percent: float, return_delta_quantity: bool = False,
-                tag: str = "") -> PortfolioTarget | None:
-        security = algorithm.securities[symbol]
-        quantity, reason = algorithm._order_quantity(security, percent)
-        if not return_delta_quantity:
-            quantity += security.holdings.quantity
-        return PortfolioTarget(security.symbol, quantity, tag)
-
-    def __repr__(self) -> str:
-        return f"{self.symbol}: {self.quantity:g}"
 
 
 class Chart:
@@ -133,8 +119,9 @@ class Series:
         self.unit = unit
 
 
-class QCAlgorithm(IndicatorHelpers):
-    """Base class of a LEAN algorithm (indicator and consolidator API: ``IndicatorHelpers``)."""
+class QCAlgorithm(IndicatorHelpers, FrameworkAlgorithm):
+    """Base class of a LEAN algorithm (indicator and consolidator API: ``IndicatorHelpers``; the
+    algorithm framework: ``FrameworkAlgorithm``)."""
 
     def __init__(self) -> None:
         self._data_folder = Path(os.environ.get("LEAN_DATA_FOLDER", "data"))

@@ -13,7 +13,9 @@ The loop follows ``Engine/AlgorithmManager.cs`` for each time step ``t`` of the 
 6. scheduled events at ``t`` fire;
 7. ``on_securities_changed`` for universe changes;
 8. ``on_data(slice)`` when the slice has data;
-9. the portfolio value is sampled (after the warm-up).
+9. the framework's step when the algorithm uses LEAN's algorithm framework (``OnFrameworkData``:
+   insight scoring, alpha, portfolio construction, risk, execution; see ``lean_local/framework``);
+10. the portfolio value is sampled (after the warm-up).
 """
 
 from __future__ import annotations
@@ -147,6 +149,7 @@ class BacktestLoop:
         self._delist_columns: list[tuple[int, int]] = []
         self.events = EventSchedule()
         self._event_columns = 0  # subscriptions whose corporate events are scheduled
+        self.framework: Any = None  # lean_local.framework.driver.Framework when the algorithm uses it
 
     def _schedule_events(self, first_column: int, from_ns: int) -> None:
         """Schedule the splits, dividends, delistings and ticker changes of the equity
@@ -175,12 +178,18 @@ class BacktestLoop:
         for hook in ("on_margin_call", "on_margin_call_warning"):
             if getattr(type(algo), hook, None) is not getattr(QCAlgorithm, hook, None):
                 raise not_supported("QCAlgorithm", f"{hook} (the runtime never calls it)")
+        # the framework's universes join the algorithm's before their selection times are laid out
+        self.framework = algo._framework_for_run()
         run_start = _warmup_start(algo)
         algo._run_start = run_start
         start_ns = int(pd.Timestamp(run_start).value)
         self.data_points = user_defined_universes([security for security, _ in algo._pending])
         for security, loader in algo._pending:
             algo._activate(security, loader(), start_ns)
+        # securities added in initialize reach on_securities_changed at the first time step, custom
+        # data excluded (LEAN's user-defined universes; SecurityChanges.FilterCustomSecurities)
+        initial = [security for security, _ in algo._pending if security.type != SecurityType.BASE]
+        algo._pending_changes = (initial + algo._pending_changes[0], algo._pending_changes[1])
         algo._pending = []
         self._schedule_events(0, start_ns)
         self.feed.panel.add_times(self.events.times())
@@ -239,6 +248,7 @@ class BacktestLoop:
         grid = feed.panel.grid
         self._refresh_delistings()
         warm = algo._warming_up
+        framework = self.framework
         cashes = [c for c in algo.portfolio.cash_book.values() if c.currency_conversion is not None]
         for cash in cashes:
             cash.update()
@@ -292,8 +302,12 @@ class BacktestLoop:
             added, removed = algo._pending_changes
             if added or removed:
                 algo._pending_changes = ([], [])
-                algo.on_securities_changed(SecurityChanges(added, removed))
+                changes = SecurityChanges(added, removed)
+                algo.on_securities_changed(changes)
+                if framework is not None:
+                    framework.on_securities_changed(changes)
             columns = feed.emitted_columns()
+            current = None
             if len(columns) or events is not None:
                 self.data_points += len(columns) + (len(events) if events is not None else 0)
                 current = Slice(now, columns, algo.portfolio._by_column, algo.securities, feed.emitted_mask(), events)
@@ -308,6 +322,8 @@ class BacktestLoop:
                     if events.delistings:
                         algo.on_delistings(Delistings(events.delistings))
                 algo.on_data(current)
+            if framework is not None:
+                framework.on_data(current)
             if getattr(algo, "_quit", False):
                 break
             if not algo._warming_up:

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
+from lean_local.engine.buying_power import SecurityMarginModel
 from lean_local.engine.common import DataNormalizationMode, Resolution, SecurityType, Symbol, not_supported
 from lean_local.engine.feed import NEW_YORK, BarView
 from lean_local.engine.fees import FeeModel, default_fee_model
@@ -432,6 +433,12 @@ class Security:
 
     def set_buying_power_model(self, model: Any) -> None:
         raise not_supported("Security", "set_buying_power_model")
+
+    @property
+    def buying_power_model(self) -> SecurityMarginModel:
+        return SecurityMarginModel(self)
+
+    margin_model = buying_power_model
 
     def __getattr__(self, name: str) -> Any:
         raise not_supported("Security", name)

@@ -30,11 +30,11 @@ from lean_local.engine.algorithm import (
     AlgorithmSettings,
     BrokerageName,
     Chart,
-    PortfolioTarget,
     QCAlgorithm,
     Series,
     SeriesType,
 )
+from lean_local.engine.buying_power import ReservedBuyingPowerForPositionParameters, SecurityMarginModel
 from lean_local.engine.common import (
     DataNormalizationMode,
     Market,
@@ -64,6 +64,7 @@ from lean_local.engine.custom_data import (
     TickType,
     Time,
 )
+from lean_local.engine.dotnet import DayOfWeek, TimeSpan
 from lean_local.engine.fees import ConstantFeeModel, FeeModel, InteractiveBrokersFeeModel, OrderFeeParameters
 from lean_local.engine.identifiers import SecurityIdentifier
 from lean_local.engine.orders import (
@@ -107,6 +108,7 @@ from lean_local.engine.volatility import (
     NullVolatilityModel,
     VolatilityModelExtensions,
 )
+from lean_local.framework import *  # noqa: F403  (LEAN's algorithm framework types)
 from lean_local.indicators import (
     AverageTrueRange,
     BarIndicator,
@@ -148,6 +150,9 @@ from lean_local.indicators import (
     WindowIndicator,
 )
 from lean_local.research import QuantBook
+
+# LEAN's interface of QCAlgorithm (annotations such as ``algorithm: IAlgorithm``)
+IAlgorithm = QCAlgorithm
 
 
 class RegressionTestException(Exception):

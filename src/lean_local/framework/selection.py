@@ -1,0 +1,187 @@
+"""Universe selection models (``Algorithm/Selection/*.cs``, ``Algorithm.Framework/Selection/*.cs``).
+
+A model's ``create_universes(algorithm)`` runs once after ``initialize`` and returns universes the
+engine runs like ``add_universe``'s: each has selection times and a ``select(time)`` that returns
+symbols (or ``Universe.UNCHANGED``); members join with the algorithm's ``universe_settings``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from datetime import datetime
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from lean_local.engine.common import Market, SecurityType, Symbol
+from lean_local.engine.universe import CoarseUniverse, Universe
+
+
+class SymbolUniverse:
+    """A universe whose members come from a function of the selection time.
+
+    Parameters
+    ----------
+    name
+        The universe's name (its key in ``universe_manager``).
+    times
+        ``(start, end) -> int64 ns`` array of selection times (New York).
+    select
+        ``selection_time -> list of symbols | Universe.UNCHANGED``.
+    """
+
+    def __init__(self, name: str, times: Callable[[datetime, datetime], np.ndarray],
+                 select: Callable[[datetime], Any]) -> None:
+        self.name = name
+        self._times = times
+        self._select = select
+        self.members: set[Symbol] = set()
+
+    def selection_times(self, start: datetime, end: datetime) -> np.ndarray:
+        return self._times(start, end)
+
+    def select(self, selection_time: datetime) -> Any:
+        result = self._select(selection_time)
+        if result is Universe.UNCHANGED:
+            return result
+        return [as_symbol(s) for s in result]
+
+
+def as_symbol(value: Any) -> Symbol:
+    """A ticker or Symbol as an equity :class:`Symbol` (LEAN's implicit string conversion)."""
+    return value if isinstance(value, Symbol) else Symbol(str(value), SecurityType.EQUITY, Market.USA)
+
+
+def _once(start: datetime, end: datetime) -> np.ndarray:
+    return np.array([pd.Timestamp(start).value], dtype=np.int64)
+
+
+def _trading_days(algorithm: Any) -> Callable[[datetime, datetime], np.ndarray]:
+    """00:00 of each US equity trading day (a daily universe's trigger times)."""
+    hours = algorithm._exchange_hours(Symbol("SPY", SecurityType.EQUITY, Market.USA))
+
+    def times(start: datetime, end: datetime) -> np.ndarray:
+        days = hours.trading_days(start.date(), end.date())
+        return days[days >= pd.Timestamp(start)].asi8
+    return times
+
+
+class UniverseSelectionModel:
+    """Base class: ``create_universes(algorithm) -> list of universes``."""
+
+    def get_next_refresh_time_utc(self) -> datetime:
+        return datetime(2050, 12, 31)
+
+    def create_universes(self, algorithm: Any) -> list[Any]:
+        raise NotImplementedError("Types deriving from 'UniverseSelectionModel' must implement the "
+                                  "'IEnumerable<Universe> CreateUniverses(QCAlgorithm) method.")
+
+
+class NullUniverseSelectionModel(UniverseSelectionModel):
+    """No universe (the algorithm's default)."""
+
+    def create_universes(self, algorithm: Any) -> list[Any]:
+        return []
+
+
+class CompositeUniverseSelectionModel(UniverseSelectionModel):
+    """The universes of several models."""
+
+    def __init__(self, *models: Any) -> None:
+        if not models:
+            raise ValueError("Must specify at least 1 universe selection model for the "
+                             "CompositeUniverseSelectionModel")
+        self._models = list(models)
+
+    def add_universe_selection(self, model: Any) -> None:
+        self._models.append(model)
+
+    def get_next_refresh_time_utc(self) -> datetime:
+        return min(model.get_next_refresh_time_utc() for model in self._models)
+
+    def create_universes(self, algorithm: Any) -> list[Any]:
+        return [universe for model in self._models for universe in model.create_universes(algorithm)]
+
+
+class ManualUniverseSelectionModel(UniverseSelectionModel):
+    """A fixed list of symbols, selected when the run starts."""
+
+    def __init__(self, *symbols: Any) -> None:
+        if len(symbols) == 1 and isinstance(symbols[0], Iterable) and not isinstance(symbols[0], str):
+            symbols = tuple(symbols[0])
+        self._symbols = [as_symbol(s) for s in symbols]
+
+    def create_universes(self, algorithm: Any) -> list[Any]:
+        symbols = list(dict.fromkeys(self._symbols))
+        return [SymbolUniverse(f"ManualUniverse-{id(self)}", _once, lambda _t: symbols)]
+
+
+class CustomUniverseSelectionModel(UniverseSelectionModel):
+    """``CustomUniverseSelectionModel(name, selector)``: ``selector(time) -> tickers`` each day
+    (a subclass may override ``select(algorithm, date)`` instead)."""
+
+    def __init__(self, name: str, selector: Callable[[datetime], Iterable[Any]] | None = None) -> None:
+        self.name = name
+        self._selector = selector
+
+    def select(self, algorithm: Any, date: datetime) -> Iterable[Any]:
+        if self._selector is None:
+            raise NotImplementedError("Please overwrite this method")
+        return self._selector(date)
+
+    def create_universes(self, algorithm: Any) -> list[Any]:
+        return [SymbolUniverse(f"{self.name}", _trading_days(algorithm), lambda t: list(self.select(algorithm, t)))]
+
+
+class ScheduledUniverseSelectionModel(UniverseSelectionModel):
+    """``ScheduledUniverseSelectionModel(date_rule, time_rule, selector)``: ``selector(time)`` at
+    each scheduled time."""
+
+    def __init__(self, date_rule: Any, time_rule: Any, selector: Callable[[datetime], Iterable[Any]],
+                 settings: Any = None) -> None:
+        self._date_rule = date_rule
+        self._time_rule = time_rule
+        self._selector = selector
+
+    def _times(self, start: datetime, end: datetime) -> np.ndarray:
+        days = self._date_rule.dates(start.date(), end.date())
+        moments = sorted(t for d in days for t in self._time_rule.times(d) if start <= t <= end)
+        return np.array([pd.Timestamp(t).value for t in moments], dtype=np.int64)
+
+    def create_universes(self, algorithm: Any) -> list[Any]:
+        return [SymbolUniverse(f"ScheduledUniverse-{id(self)}", self._times, lambda t: list(self._selector(t)))]
+
+
+class FundamentalUniverseSelectionModel(UniverseSelectionModel):
+    """Fundamental (coarse) selection: override ``select(algorithm, fundamental)`` or pass a
+    selector ``fundamental -> symbols``; runs each day on the previous day's coarse file."""
+
+    def __init__(self, selector: Any = None, universe_settings: Any = None) -> None:
+        if selector is not None and not callable(selector):
+            universe_settings, selector = selector, None
+        self._selector = selector
+        self.universe_settings = universe_settings
+
+    def select(self, algorithm: Any, fundamental: list[Any]) -> Any:
+        if self._selector is None:
+            raise NotImplementedError("Please overwrite this method")
+        return self._selector(fundamental)
+
+    def create_universes(self, algorithm: Any) -> list[Any]:
+        return [CoarseUniverse(algorithm._data_folder, lambda rows: self.select(algorithm, rows))]
+
+
+class CoarseFundamentalUniverseSelectionModel(FundamentalUniverseSelectionModel):
+    """``CoarseFundamentalUniverseSelectionModel(coarse_selector)``."""
+
+    def __init__(self, coarse_selector: Callable[[list[Any]], Any], universe_settings: Any = None) -> None:
+        super().__init__(coarse_selector, universe_settings)
+
+    def select_coarse(self, algorithm: Any, coarse: list[Any]) -> Any:
+        return self._selector(coarse)
+
+    def select(self, algorithm: Any, fundamental: list[Any]) -> Any:
+        return self.select_coarse(algorithm, fundamental)
+
+

@@ -1,0 +1,5 @@
+"""``from Alphas.ConstantAlphaModel import ConstantAlphaModel`` as in LEAN."""
+
+from lean_local.framework import ConstantAlphaModel
+
+__all__ = ["ConstantAlphaModel"]

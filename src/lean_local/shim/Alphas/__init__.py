@@ -1,0 +1,1 @@
+"""LEAN's ``Alphas`` framework modules, re-exported from ``lean_local.framework``."""

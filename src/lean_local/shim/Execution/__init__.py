@@ -1,0 +1,1 @@
+"""LEAN's ``Execution`` framework modules, re-exported from ``lean_local.framework``."""

@@ -1,0 +1,5 @@
+"""``from Portfolio.EqualWeightingPortfolioConstructionModel import EqualWeightingPortfolioConstructionModel`` as in LEAN."""
+
+from lean_local.framework import EqualWeightingPortfolioConstructionModel
+
+__all__ = ["EqualWeightingPortfolioConstructionModel"]

@@ -1,0 +1,5 @@
+"""``from Portfolio.MinimumVariancePortfolioOptimizer import MinimumVariancePortfolioOptimizer`` as in LEAN."""
+
+from lean_local.framework import MinimumVariancePortfolioOptimizer
+
+__all__ = ["MinimumVariancePortfolioOptimizer"]

@@ -1,0 +1,5 @@
+"""``from Portfolio.RiskParityPortfolioConstructionModel import RiskParityPortfolioConstructionModel`` as in LEAN."""
+
+from lean_local.framework import RiskParityPortfolioConstructionModel
+
+__all__ = ["RiskParityPortfolioConstructionModel"]

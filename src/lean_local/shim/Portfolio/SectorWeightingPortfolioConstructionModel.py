@@ -1,0 +1,5 @@
+"""``from Portfolio.SectorWeightingPortfolioConstructionModel import SectorWeightingPortfolioConstructionModel`` as in LEAN."""
+
+from lean_local.framework import SectorWeightingPortfolioConstructionModel
+
+__all__ = ["SectorWeightingPortfolioConstructionModel"]
