@@ -97,6 +97,10 @@ class BacktestRecord:
         The algorithm's ``set_end_date`` (for the capacity snapshot period); ``end`` when None.
     data_folder : str or None
         The LEAN data folder the run read (absolute), so a report can say whether it was synthetic.
+    capacity : tuple of (float, str) or None
+        LEAN's running capacity estimate (``lean_local.engine.capacity``): the capacity rounded to
+        1,000 and the lowest-capacity symbol; None (a record not built by the runner) estimates it
+        from the fills afterwards (:func:`estimate_capacity`).
 
     Notes
     -----
@@ -129,6 +133,7 @@ class BacktestRecord:
     symbol_ids: dict[str, str] = field(default_factory=dict)
     end_date: datetime | None = None
     data_folder: str | None = None
+    capacity: tuple[float, str] | None = None
     _analysis: StatisticsResult | None = field(default=None, init=False, repr=False, compare=False)
 
 
@@ -1014,7 +1019,11 @@ def _analyze(record: BacktestRecord) -> StatisticsResult:
         pl, samples.equity, samples.turnover, perf, bench, record.start_equity, rf, record.trading_days_per_year
     )
     trades = build_trades(record.fills, record.time_zone, record.prices)
-    capacity, lowest = estimate_capacity(record)
+    if record.capacity is not None:
+        capacity, symbol = record.capacity
+        lowest = record.symbol_ids.get(symbol, symbol)
+    else:
+        capacity, lowest = estimate_capacity(record)
     return StatisticsResult(portfolio, trades, samples, capacity, lowest)
 
 

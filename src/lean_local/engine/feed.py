@@ -294,6 +294,8 @@ class BarView:
     low = property(lambda self: self._f("low"))
     close = property(lambda self: self._f("close"))
     volume = property(lambda self: self._f("volume"))
+    # the price adjustment factor of this bar (1 in RAW mode)
+    factor = property(lambda self: float(self._sub.factor[self._i]))
 
     @property
     def time(self) -> datetime:

@@ -41,6 +41,7 @@ from lean_local.data import formats
 from lean_local.data.map_files import MapFile
 from lean_local.engine import feed as feeds
 from lean_local.engine.algorithm import QCAlgorithm
+from lean_local.engine.capacity import CapacityEstimate, slice_bar
 from lean_local.engine.common import DataNormalizationMode, SecurityType, Symbol, not_supported
 from lean_local.engine.corporate_events import EventSchedule, load_equity_events
 from lean_local.engine.data_points import benchmark_hour_bars, user_defined_universes
@@ -150,6 +151,8 @@ class BacktestLoop:
         self.events = EventSchedule()
         self._event_columns = 0  # subscriptions whose corporate events are scheduled
         self.framework: Any = None  # lean_local.framework.driver.Framework when the algorithm uses it
+        self.capacity: CapacityEstimate | None = None
+        self._fills_seen = 0
 
     def _schedule_events(self, first_column: int, from_ns: int) -> None:
         """Schedule the splits, dividends, delistings and ticker changes of the equity
@@ -204,6 +207,7 @@ class BacktestLoop:
         # LEAN's ScheduleManager enumerates dates from the algorithm's date (the start date during
         # initialize) minus one day: warm-up days before that have no events
         algo.schedule.expand_all(max(run_start, algo.start_date - timedelta(days=1)))
+        self.capacity = CapacityEstimate(algo.start_date, algo.end_date)
         algo._running = True
         algo._warming_up = run_start < algo.start_date
         algo._feed.clock.time = run_start
@@ -324,6 +328,8 @@ class BacktestLoop:
                 algo.on_data(current)
             if framework is not None:
                 framework.on_data(current)
+            if len(algo.transactions.fills) != self._fills_seen or not self.capacity.idle:
+                self._update_capacity()
             if getattr(algo, "_quit", False):
                 break
             if not algo._warming_up:
@@ -333,6 +339,26 @@ class BacktestLoop:
         benchmark = Symbol(algo.benchmark)
         self.data_points += benchmark_hour_bars(algo._data_folder, benchmark, algo._exchange_hours(benchmark),
                                                 algo._run_start, min(algo.time, algo.end_date))
+
+    def _update_capacity(self, force: bool = False) -> None:
+        """LEAN's results handler at the end of a time step: new fills, then the capacity estimate."""
+        algo = self.algo
+        fills = algo.transactions.fills
+        for row in fills[self._fills_seen:]:
+            security = algo.securities[row["symbol"]]
+            self.capacity.on_fill(security, _utc(row["time"]), row["fill_value"])
+        self._fills_seen = len(fills)
+        if self.feed.step < 0:
+            return
+        emitted = self.feed.emitted_mask()
+        self.capacity.update(algo.utc_time, lambda s: slice_bar(s, bool(emitted[s._column])),
+                             algo.portfolio.total_portfolio_value, force)
+
+    def finish(self) -> None:
+        """After ``on_end_of_algorithm``: LEAN's two forced result updates (end of run, exit)."""
+        if self.capacity is not None:
+            self._update_capacity(force=True)
+            self._update_capacity(force=True)
 
     def _sample(self, now_ns: int) -> None:
         algo = self.algo
@@ -345,6 +371,10 @@ class BacktestLoop:
         self.short_values.append(float(values[values < 0].sum()))
         self.sample_steps.append(self.feed.step)
         self.sample_closes.append(self.feed.current_closes(len(self.feed.subs)).copy())
+
+
+def _utc(local: datetime) -> datetime:
+    return pd.Timestamp(local).tz_localize(feeds.NEW_YORK).tz_convert("UTC").tz_localize(None).to_pydatetime()
 
 
 def _benchmark_series(algo: QCAlgorithm, index: pd.DatetimeIndex) -> pd.Series:
@@ -425,6 +455,8 @@ def build_record(algo: QCAlgorithm, loop: BacktestLoop, state: str = "Completed"
                     for s in algo.portfolio._by_column if s.type != SecurityType.BASE},
         end_date=algo.end_date,
         data_folder=str(algo._data_folder),
+        capacity=None if loop.capacity is None else (loop.capacity.rounded_capacity,
+                                                      str(loop.capacity.lowest_capacity_symbol or "")),
     )
 
 
@@ -449,6 +481,7 @@ def run_algorithm(algorithm_class: type[QCAlgorithm], data_folder: Path, paramet
         loop.prepare()
         loop.run()
         algo.on_end_of_algorithm()
+        loop.finish()
     except formats.DataFormatError:
         raise
     except Exception as exc:  # the algorithm's own error: keep what ran so far
