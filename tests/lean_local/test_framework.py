@@ -264,3 +264,49 @@ def test_insight_price_argument_forms():
     assert (by_span.magnitude, by_span.confidence, by_span.period) == (0.1, 0.9, timedelta(days=1))
     with pytest.raises(ValueError):
         Insight.price("SPY", timedelta(milliseconds=10), InsightDirection.UP)
+
+
+# --- price-history alpha models ---------------------------------------------------------------
+def _history(closes: dict[str, list[float]]):
+    import pandas as pd
+
+    times = pd.date_range("2013-10-01 16:00", periods=len(next(iter(closes.values()))), freq="D")
+    frames = [pd.DataFrame({"close": values}, index=pd.MultiIndex.from_arrays([[Symbol(s)] * len(values), times],
+                                                                                names=["symbol", "time"]))
+              for s, values in closes.items()]
+    return pd.concat(frames)
+
+
+def test_pearson_picks_the_most_correlated_pair():
+    from lean_local.framework import PearsonCorrelationPairsTradingAlphaModel
+
+    rng = np.random.default_rng(3)
+    base = np.cumsum(rng.normal(0, 0.01, 30))
+    closes = {"AAA": list(100 * np.exp(base)), "BBB": list(50 * np.exp(base + rng.normal(0, 0.001, 30))),
+              "CCC": list(80 * np.exp(np.cumsum(rng.normal(0, 0.01, 30))))}
+    algorithm = SimpleNamespace(history=lambda symbols, n, resolution: _history({str(s): closes[str(s)] for s in symbols}),
+                                debug=lambda message: None)
+    model = PearsonCorrelationPairsTradingAlphaModel(30, Resolution.DAILY)
+    securities = [SimpleNamespace(symbol=Symbol(t)) for t in closes]
+    model.on_securities_changed(algorithm, SimpleNamespace(added_securities=securities, removed_securities=[]))
+    assert model.best_pair == (Symbol("AAA"), Symbol("BBB"))
+    assert list(model.pairs) == [(Symbol("AAA"), Symbol("BBB"))]
+
+
+def test_historical_returns_emit_the_rate_of_change_once_per_bar():
+    from lean_local.framework import HistoricalReturnsAlphaModel
+
+    algorithm = SimpleNamespace(history=lambda symbols, n, resolution: _history({"SPY": [100.0]}),
+                                insights=SimpleNamespace(cancel=lambda insights: None))
+    model = HistoricalReturnsAlphaModel(1, Resolution.DAILY)
+    model.on_securities_changed(algorithm, SimpleNamespace(added_securities=[SimpleNamespace(symbol=Symbol("SPY"))],
+                                                           removed_securities=[]))
+    class Bars(dict):
+        def contains_key(self, symbol):
+            return symbol in self
+
+    # the history bar (100) warms the rate of change; the first live bar (102) makes it ready
+    (insight,) = model.update(algorithm, SimpleNamespace(bars=Bars({Symbol("SPY"): SimpleNamespace(close=102.0)})))
+    assert insight.direction == InsightDirection.UP and insight.magnitude == pytest.approx(0.02)
+    assert insight.period == timedelta(days=1)
+    assert model.update(algorithm, SimpleNamespace(bars=Bars())) == []  # no new bar, no new insight

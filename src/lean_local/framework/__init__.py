@@ -33,6 +33,11 @@ from lean_local.framework.portfolio_construction import (
     PortfolioConstructionModel,
     SectorWeightingPortfolioConstructionModel,
 )
+from lean_local.framework.return_alphas import (
+    BasePairsTradingAlphaModel,
+    HistoricalReturnsAlphaModel,
+    PearsonCorrelationPairsTradingAlphaModel,
+)
 from lean_local.framework.risk import (
     CompositeRiskManagementModel,
     MaximumDrawdownPercentPerSecurity,
@@ -55,7 +60,7 @@ from lean_local.framework.selection import (
 from lean_local.framework.targets import PortfolioTarget, PortfolioTargetCollection
 
 __all__ = [
-    "AlphaModel", "CoarseFundamentalUniverseSelectionModel", "CompositeAlphaModel", "CompositeRiskManagementModel",
+    "AlphaModel", "BasePairsTradingAlphaModel", "HistoricalReturnsAlphaModel", "PearsonCorrelationPairsTradingAlphaModel", "CoarseFundamentalUniverseSelectionModel", "CompositeAlphaModel", "CompositeRiskManagementModel",
     "CompositeUniverseSelectionModel", "ConfidenceWeightedPortfolioConstructionModel", "ConstantAlphaModel",
     "CustomUniverseSelectionModel", "EqualWeightingPortfolioConstructionModel", "ExecutionModel",
     "FundamentalUniverseSelectionModel", "GeneratedInsightsCollection", "ImmediateExecutionModel", "Insight",
