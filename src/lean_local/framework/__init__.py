@@ -51,6 +51,8 @@ from lean_local.framework.selection import (
     CoarseFundamentalUniverseSelectionModel,
     CompositeUniverseSelectionModel,
     CustomUniverseSelectionModel,
+    ETFConstituentsUniverseSelectionModel,
+    FineFundamentalUniverseSelectionModel,
     FundamentalUniverseSelectionModel,
     ManualUniverseSelectionModel,
     NullUniverseSelectionModel,
@@ -62,7 +64,8 @@ from lean_local.framework.targets import PortfolioTarget, PortfolioTargetCollect
 __all__ = [
     "AlphaModel", "BasePairsTradingAlphaModel", "HistoricalReturnsAlphaModel", "PearsonCorrelationPairsTradingAlphaModel", "CoarseFundamentalUniverseSelectionModel", "CompositeAlphaModel", "CompositeRiskManagementModel",
     "CompositeUniverseSelectionModel", "ConfidenceWeightedPortfolioConstructionModel", "ConstantAlphaModel",
-    "CustomUniverseSelectionModel", "EqualWeightingPortfolioConstructionModel", "ExecutionModel",
+    "CustomUniverseSelectionModel", "ETFConstituentsUniverseSelectionModel", "EqualWeightingPortfolioConstructionModel",
+    "FineFundamentalUniverseSelectionModel", "ExecutionModel",
     "FundamentalUniverseSelectionModel", "GeneratedInsightsCollection", "ImmediateExecutionModel", "Insight",
     "InsightCollection", "InsightDirection", "InsightManager", "InsightScore", "InsightScoreType", "InsightType",
     "InsightWeightingPortfolioConstructionModel", "ManualUniverseSelectionModel",

@@ -106,8 +106,10 @@ class FrameworkAlgorithm:
         self._framework_activate().emit_insights(members)
 
     def _add_framework_universe(self, universe: Any) -> None:
-        """Run a selection model's universe as ``add_universe`` runs its own."""
-        self._universes.append(universe)
+        """Run a selection model's universe as ``add_universe`` runs its own (a universe the model
+        made through ``add_universe`` is there already)."""
+        if universe not in self._universes:
+            self._universes.append(universe)
 
     # --- the universes' view (what the framework's regression algorithms ask of it) ------------
     @property

@@ -15,7 +15,7 @@ import numpy as np
 import pandas as pd
 
 from lean_local.engine.common import Market, SecurityType, Symbol
-from lean_local.engine.universe import CoarseUniverse, Universe
+from lean_local.engine.universe import Universe
 
 
 class SymbolUniverse:
@@ -154,8 +154,9 @@ class ScheduledUniverseSelectionModel(UniverseSelectionModel):
 
 
 class FundamentalUniverseSelectionModel(UniverseSelectionModel):
-    """Fundamental (coarse) selection: override ``select(algorithm, fundamental)`` or pass a
-    selector ``fundamental -> symbols``; runs each day on the previous day's coarse file."""
+    """Fundamental selection: override ``select(algorithm, fundamental)`` or pass a selector
+    ``fundamental -> symbols``; the universe is the algorithm's ``add_universe`` of that selector
+    (each day, on the previous day's coarse file)."""
 
     def __init__(self, selector: Any = None, universe_settings: Any = None) -> None:
         if selector is not None and not callable(selector):
@@ -169,7 +170,7 @@ class FundamentalUniverseSelectionModel(UniverseSelectionModel):
         return self._selector(fundamental)
 
     def create_universes(self, algorithm: Any) -> list[Any]:
-        return [CoarseUniverse(algorithm._data_folder, lambda rows: self.select(algorithm, rows))]
+        return [algorithm.add_universe(lambda rows: self.select(algorithm, rows))]
 
 
 class CoarseFundamentalUniverseSelectionModel(FundamentalUniverseSelectionModel):
@@ -185,3 +186,39 @@ class CoarseFundamentalUniverseSelectionModel(FundamentalUniverseSelectionModel)
         return self.select_coarse(algorithm, fundamental)
 
 
+class FineFundamentalUniverseSelectionModel(UniverseSelectionModel):
+    """``FineFundamentalUniverseSelectionModel(coarse_selector, fine_selector)``: the algorithm's
+    ``add_universe(coarse, fine)``."""
+
+    def __init__(self, coarse_selector: Callable[[list[Any]], Any], fine_selector: Callable[[list[Any]], Any],
+                 universe_settings: Any = None) -> None:
+        self._coarse = coarse_selector
+        self._fine = fine_selector
+        self.universe_settings = universe_settings
+
+    def select_coarse(self, algorithm: Any, coarse: list[Any]) -> Any:
+        return self._coarse(coarse)
+
+    def select_fine(self, algorithm: Any, fine: list[Any]) -> Any:
+        return self._fine(fine)
+
+    def create_universes(self, algorithm: Any) -> list[Any]:
+        return [algorithm.add_universe(lambda rows: self.select_coarse(algorithm, rows),
+                                       lambda rows: self.select_fine(algorithm, rows))]
+
+
+class ETFConstituentsUniverseSelectionModel(UniverseSelectionModel):
+    """``ETFConstituentsUniverseSelectionModel(etf_symbol, universe_settings=None, filter=None)``:
+    the algorithm's ``add_universe(universe.etf(...))`` (every constituent when no filter)."""
+
+    def __init__(self, etf_symbol: Any, universe_settings: Any = None, universe_filter_func: Any = None) -> None:
+        if callable(universe_settings) and universe_filter_func is None:
+            universe_settings, universe_filter_func = None, universe_settings
+        self._etf = etf_symbol
+        self.universe_settings = universe_settings
+        self._filter = universe_filter_func
+
+    def create_universes(self, algorithm: Any) -> list[Any]:
+        settings = self.universe_settings or algorithm.universe_settings
+        etf = self._etf if isinstance(self._etf, Symbol) else Symbol(str(self._etf), SecurityType.EQUITY, Market.USA)
+        return [algorithm.add_universe(algorithm.universe.etf(etf, settings, self._filter))]
