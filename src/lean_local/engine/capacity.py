@@ -15,7 +15,7 @@ updates-and-snapshots (after ``on_end_of_algorithm`` and at exit), as LEAN does.
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from lean_local.engine.common import SecurityType
@@ -42,6 +42,8 @@ class SymbolCapacity:
         self._reset_pending = False
         self._discount = 1.0
         self._last_fill_utc: datetime | None = None
+        self._capture_day: date | None = None  # the UTC day after the last fill, also captured
+        self._effect_until: datetime | None = None  # the last fill + 30 days
 
     @property
     def market_capacity_dollar_volume(self) -> float:
@@ -58,13 +60,15 @@ class SymbolCapacity:
             self._reset_pending = False
         self.trades += 1
         self._last_fill_utc = utc_time
+        self._capture_day = _round_up_to_day(utc_time).date()
+        self._effect_until = utc_time + EFFECT_PERIOD
 
     def capture(self, utc_time: datetime, bar: tuple[float, float] | None) -> bool:
         """Capture this step's bar ``(close, volume)``; True once the capture window has passed."""
         if bar is None or bar[1] == 0:
             return False
         last = self._last_fill_utc
-        include = last is not None and (utc_time == last or utc_time.date() == _round_up_to_day(last).date())
+        include = last is not None and (utc_time == last or utc_time.date() == self._capture_day)
         if include:
             security = self.security
             self._scale = DAILY_SCALE
@@ -77,7 +81,7 @@ class SymbolCapacity:
         self.sale_volume = 0.0
 
     def should_remove(self, utc_time: datetime) -> bool:
-        return not (self.security.invested or utc_time < self._last_fill_utc + EFFECT_PERIOD)
+        return not (utc_time < self._effect_until or self.security.invested)
 
 
 class CapacityEstimate:
@@ -89,6 +93,7 @@ class CapacityEstimate:
         self._next_snapshot = start_date + self._period
         self._by_symbol: dict[Any, SymbolCapacity] = {}
         self._watched: list[SymbolCapacity] = []
+        self._watched_set: set[int] = set()  # ids of the watched entries (a rebalance fills hundreds at once)
         self.capacity = 0.0
         self.lowest_capacity_symbol: Any = None
 
@@ -102,13 +107,13 @@ class CapacityEstimate:
         if entry is None:
             entry = self._by_symbol[security.symbol] = SymbolCapacity(security)
         entry.on_fill(utc_time, fill_value)
-        if entry not in self._watched:
+        if id(entry) not in self._watched_set:
             self._watched.append(entry)
+            self._watched_set.add(id(entry))
 
-    @property
-    def idle(self) -> bool:
-        """Nothing traded yet: a step has nothing to do."""
-        return not self._by_symbol
+    def due(self, utc_time: datetime) -> bool:
+        """Does a step at ``utc_time`` have anything to do (a bar to capture or a snapshot to take)?"""
+        return bool(self._watched) or (bool(self._by_symbol) and utc_time >= self._next_snapshot)
 
     def update(self, utc_time: datetime, bar_of: Any, total_portfolio_value: float, force: bool = False) -> None:
         """``UpdateMarketCapacity``: ``bar_of(security)`` is the security's ``(close, volume)`` in this
@@ -117,6 +122,7 @@ class CapacityEstimate:
             entry = self._watched[k]
             if entry.capture(utc_time, bar_of(entry.security)):
                 del self._watched[k]
+                self._watched_set.discard(id(entry))
         utc_date = datetime.combine(utc_time.date(), datetime.min.time())
         if not (force or (utc_date >= self._next_snapshot and self._by_symbol)):
             return
@@ -138,22 +144,24 @@ class CapacityEstimate:
                 entry.reset()
                 continue
             del self._by_symbol[symbol]
-            if entry in self._watched:
+            if id(entry) in self._watched_set:
                 self._watched.remove(entry)
+                self._watched_set.discard(id(entry))
         self._next_snapshot = utc_date + self._period
 
 
-def slice_bar(security: Any, emitted: bool) -> tuple[float, float] | None:
+def slice_bar(feed: Any, security: Any, emitted: bool) -> tuple[float, float] | None:
     """The security's bar in this step's slice as ``(close, volume)`` (LEAN's ``SymbolCapacity.GetBar``):
-    forex quote bars count ``FOREX_VOLUME``; None when the slice has no bar for it (custom data is not in
-    ``Slice.bars``)."""
+    forex quote bars count ``FOREX_VOLUME``; a fill-forward copy has no volume; None when the slice has
+    no bar for it (custom data is not in ``Slice.bars``)."""
     if not emitted or security.type == SecurityType.BASE:
         return None
-    bar = security.last_bar()
-    if bar is None:
+    values = feed.current_close_volume(security._column)
+    if values is None:
         return None
+    close, volume, factor = values
     if security.type == SecurityType.FOREX:
-        return bar.close, FOREX_VOLUME
+        return close, FOREX_VOLUME
     # LEAN's adjusted bars carry volume / price factor (Extensions.Scale, rounded to even); the
     # runtime's bars keep the file's volume, so the capacity adjusts it here
-    return bar.close, float(round(bar.volume / bar.factor)) if bar.factor else bar.volume
+    return close, float(round(volume / factor)) if factor else volume

@@ -294,8 +294,6 @@ class BarView:
     low = property(lambda self: self._f("low"))
     close = property(lambda self: self._f("close"))
     volume = property(lambda self: self._f("volume"))
-    # the price adjustment factor of this bar (1 in RAW mode)
-    factor = property(lambda self: float(self._sub.factor[self._i]))
 
     @property
     def time(self) -> datetime:
@@ -599,6 +597,20 @@ class DataFeed:
         if last > real_end:
             return BarView(sub, i, True, last)
         return BarView(sub, i)
+
+    def current_close_volume(self, column: int) -> tuple[float, float, float] | None:
+        """``(close, volume, adjustment factor)`` of the column's current bar without building it
+        (volume 0 for a fill-forward copy, as LEAN's fill-forward bars carry none); None before its first bar."""
+        if self.step < 0 or column >= len(self.panel.subs):
+            return None
+        i = int(self.panel.current[self.panel.row(self.step), column])
+        if i < 0:
+            return None
+        sub = self.panel.subs[column]
+        fields = sub.fields
+        forward = int(self._last_end[column]) > int(sub.end_time[i])
+        volume = 0.0 if forward or "volume" not in fields else float(fields["volume"][i])
+        return float(fields["close"][i]), volume, float(sub.factor[i])
 
     def current_close(self, column: int) -> float:
         row = self._close_row

@@ -33,6 +33,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import numpy as np
 import pandas as pd
@@ -328,7 +329,7 @@ class BacktestLoop:
                 algo.on_data(current)
             if framework is not None:
                 framework.on_data(current)
-            if len(algo.transactions.fills) != self._fills_seen or not self.capacity.idle:
+            if len(algo.transactions.fills) != self._fills_seen or self.capacity.due(_utc(now)):
                 self._update_capacity()
             if getattr(algo, "_quit", False):
                 break
@@ -351,7 +352,8 @@ class BacktestLoop:
         if self.feed.step < 0:
             return
         emitted = self.feed.emitted_mask()
-        self.capacity.update(algo.utc_time, lambda s: slice_bar(s, bool(emitted[s._column])),
+        feed = self.feed
+        self.capacity.update(_utc(algo.time), lambda s: slice_bar(feed, s, bool(emitted[s._column])),
                              algo.portfolio.total_portfolio_value, force)
 
     def finish(self) -> None:
@@ -373,8 +375,13 @@ class BacktestLoop:
         self.sample_closes.append(self.feed.current_closes(len(self.feed.subs)).copy())
 
 
+_NEW_YORK = ZoneInfo(feeds.NEW_YORK)
+_UTC = ZoneInfo("UTC")
+
+
 def _utc(local: datetime) -> datetime:
-    return pd.Timestamp(local).tz_localize(feeds.NEW_YORK).tz_convert("UTC").tz_localize(None).to_pydatetime()
+    """New York -> naive UTC."""
+    return local.replace(tzinfo=_NEW_YORK).astimezone(_UTC).replace(tzinfo=None)
 
 
 def _benchmark_series(algo: QCAlgorithm, index: pd.DatetimeIndex) -> pd.Series:
