@@ -1,10 +1,9 @@
-"""The .NET ``System`` types LEAN's Python API hands to algorithms: ``TimeSpan`` (as pythonnet
-converts it, a ``datetime.timedelta``) and ``DayOfWeek`` (Sunday = 0, as .NET counts)."""
+"""The .NET ``TimeSpan`` LEAN's Python API hands to algorithms (as pythonnet converts it, a
+``datetime.timedelta``)."""
 
 from __future__ import annotations
 
 from datetime import timedelta
-from enum import IntEnum
 
 
 class TimeSpan:
@@ -32,14 +31,3 @@ class TimeSpan:
     def from_milliseconds(value: float) -> timedelta:
         return timedelta(milliseconds=value)
 
-
-class DayOfWeek(IntEnum):
-    """.NET ``System.DayOfWeek``."""
-
-    SUNDAY = 0
-    MONDAY = 1
-    TUESDAY = 2
-    WEDNESDAY = 3
-    THURSDAY = 4
-    FRIDAY = 5
-    SATURDAY = 6

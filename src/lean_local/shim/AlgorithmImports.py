@@ -64,7 +64,7 @@ from lean_local.engine.custom_data import (
     TickType,
     Time,
 )
-from lean_local.engine.dotnet import DayOfWeek, TimeSpan
+from lean_local.engine.dotnet import TimeSpan
 from lean_local.engine.fees import ConstantFeeModel, FeeModel, InteractiveBrokersFeeModel, OrderFeeParameters
 from lean_local.engine.identifiers import SecurityIdentifier
 from lean_local.engine.orders import (
