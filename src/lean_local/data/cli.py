@@ -253,6 +253,9 @@ def register(subparsers: Any) -> argparse.ArgumentParser:
     _add_folder(check)
     check.set_defaults(func=_run_check)
 
+    from lean_local.data import facts
+
+    facts.register(commands)
     try:
         from lean_local.data import synthetic
     except ImportError:
