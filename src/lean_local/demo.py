@@ -42,10 +42,15 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         help="build data, train, backtest every strategy, write reports (the README's main job)",
         description=__doc__,
         formatter_class=argparse.RawDescriptionHelpFormatter,
-        epilog="example: lean-local demo --stocks 100   (a smaller synthetic market, for a quick look)",
+        epilog="example: lean-local demo --stocks 600   (a smaller synthetic market, for a quick look)",
     )
-    parser.add_argument("--stocks", type=int, default=500, help="synthetic market size (default %(default)s)")
-    parser.add_argument("--years", type=float, default=12.0, help="synthetic market years (default %(default)s)")
+    from lean_local.data.synthetic import SyntheticMarketConfig
+
+    calibrated = SyntheticMarketConfig()
+    parser.add_argument("--stocks", type=int, default=calibrated.n_stocks,
+                        help="synthetic market size (default %(default)s: the calibrated market)")
+    parser.add_argument("--years", type=float, default=calibrated.years,
+                        help="synthetic market years (default %(default)s)")
     parser.set_defaults(func=run_demo)
 
 
@@ -100,7 +105,7 @@ def _backtests(data: Path, synthetic: Path, sample: Path | None) -> list[Backtes
                  (("mode", "single"),), equities_note),
         Backtest("Kalman mean reversion, pair", "kalman_mean_reversion", equities, (("mode", "pair"),),
                  equities_note),
-        Backtest("ML mean reversion, 500 stocks", "ml_mean_reversion", synthetic,
+        Backtest("ML mean reversion, top 500 of the calibrated market", "ml_mean_reversion", synthetic,
                  (("start_date", ML_BACKTEST[0]), ("end_date", ML_BACKTEST[1])), "SYNTHETIC market"),
     ]
 

@@ -22,13 +22,17 @@ from lean_local.training import train
 
 ROOT = Path(__file__).resolve().parents[2]
 PROJECT = ROOT / "algorithms" / "ml_mean_reversion"
-# The reversal market plants a strong effect (90% of 3-day idiosyncratic moves reverse over 6 days): at the
-# generator's default 60%, 80 stocks x 2 training years give an out-of-sample AUC of only 0.50-0.52 for the
-# sign of the total 6-day return (docs/ml_mean_reversion.md). The null market is larger so that its AUC is
-# measured to about +/- 0.015.
+# The reversal market is built to show the pipeline an effect with 80 stocks x 2 training years: 90% of 3-day
+# idiosyncratic moves reverse over 6 days (25 times the calibrated default), on a quiet market (10% market
+# volatility, no volatility regimes, no slow volume level, t tails with 5 degrees of freedom). On the calibrated
+# market the same strength gives an out-of-sample AUC of about 0.49 with 80 stocks: its fat tails and market
+# moves drown the effect at this size. The null market (SyntheticMarketConfig.null_market: the calibrated
+# market without the planted effect) is larger so that its AUC is measured to about +/- 0.015.
 SCENARIOS = {
-    "reversal": {"stocks": 80, "reversal": 0.9, "train_end": "2012-12-31", "start": "2013-01-02"},
-    "null": {"stocks": 150, "reversal": 0.0, "train_end": "2013-12-31", "start": "2014-01-02"},
+    "reversal": {"stocks": 80, "train_end": "2012-12-31", "start": "2013-01-02",
+                 "config": {"reversal_strength": 0.9, "market_vol": 0.1, "market_regime_std": 0.0,
+                            "idio_regime_std": 0.0, "student_t_df": 5.0, "volume_slow_std": 0.0}},
+    "null": {"stocks": 150, "train_end": "2013-12-31", "start": "2014-01-02", "config": {"reversal_strength": 0.0}},
 }
 BACKTEST = {"start_date": "2013-01-02", "end_date": "2014-12-31", "top_n": "80"}
 
@@ -47,7 +51,7 @@ def _scenario(tmp_path_factory, name: str) -> dict:
     spec = SCENARIOS[name]
     base = tmp_path_factory.mktemp(name)
     data = base / "data"
-    config = SyntheticMarketConfig(n_stocks=spec["stocks"], years=5, seed=21, reversal_strength=spec["reversal"], jobs=1)
+    config = SyntheticMarketConfig(n_stocks=spec["stocks"], years=5, seed=21, jobs=1, **spec["config"])
     write_market(data, config, quiet=True)
     project = make_workspace(base / "ws", data)
     report = train(data, base / "ws" / "storage", None, end=spec["train_end"], kinds=("gbc",), top_n=spec["stocks"],
@@ -160,13 +164,14 @@ def test_reversal_market_auc_and_profit_after_costs(reversal_market):
     assert float(statistics["Total Fees"].lstrip("$").replace(",", "")) > 0
 
 
-def test_null_market_auc_near_half_and_no_profit_beyond_chance(null_market):
+def test_null_market_auc_near_half_and_no_profit_after_costs(null_market):
     comparison = null_market["report"]["comparison"]
     for side in ("long", "short"):
-        assert abs(comparison[side]["gbc"]["auc"] - 0.5) <= 0.03
+        assert abs(comparison[side]["gbc"]["auc"] - 0.5) <= 0.02
     returns = _daily_returns(null_market["result"])
     t_stat = returns.mean() / returns.std(ddof=1) * np.sqrt(len(returns))
     assert t_stat < 2.0
+    assert _pct(null_market["result"].statistics["Net Profit"]) < 0
 
 
 def test_no_look_ahead_decisions_do_not_change_when_the_backtest_ends_earlier(reversal_market, tmp_path):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import time
 import zipfile
@@ -13,7 +14,7 @@ import pandas as pd
 import pytest
 import statsmodels.api as sm
 
-from lean_local.data import formats, map_files
+from lean_local.data import facts, formats, map_files
 from lean_local.data.formats import equity_sid
 from lean_local.data.synthetic import (
     FX_PAIRS,
@@ -23,6 +24,7 @@ from lean_local.data.synthetic import (
     generate_market,
     register,
     reversal_kernel,
+    stationary_ar1,
     write_market,
 )
 
@@ -72,6 +74,14 @@ def test_reversal_kernel_spreads_each_3_day_window_over_6_days():
     expected = np.array([0, 1, 2, 3, 3, 3, 3, 2, 1]) / 18.0
     np.testing.assert_allclose(kernel, expected)
     assert kernel.sum() == pytest.approx(1.0)
+
+
+def test_stationary_ar1_starts_in_its_stationary_law():
+    h = stationary_ar1(np.random.default_rng(0), (400, 2000), 0.9, 0.5)
+    assert np.std(h[0]) == pytest.approx(0.5, rel=0.05)
+    assert np.std(h[-1]) == pytest.approx(0.5, rel=0.05)
+    lag1 = np.mean(h[1:] * h[:-1]) / np.mean(h * h)
+    assert lag1 == pytest.approx(0.9, abs=0.01)
 
 
 def test_garch_variance_recursion_by_hand():
@@ -339,18 +349,58 @@ def test_spy_is_the_cap_weighted_market():
     assert (np.diff(market.spy_factors["price_factor"].to_numpy()) >= 0).all()
 
 
-def reversal_correlation(strength: float) -> float:
+def reversal_ic(strength: float) -> tuple[float, float]:
+    """Rank IC of the 3-day return with the traded 6-day return, and its t (``lean_local.data.facts``)."""
     market = generate_market(SyntheticMarketConfig(n_stocks=150, years=6, seed=9, reversal_strength=strength))
-    log_adj = np.log(market.close * market.price_factor * market.split_factor)
-    past = log_adj[3:-6] - log_adj[:-9]
-    future = log_adj[9:] - log_adj[3:-6]
-    ok = np.isfinite(past) & np.isfinite(future)
-    return float(np.corrcoef(past[ok], future[ok])[0, 1])
+    got = facts.stylized_facts(facts.market_panel(market))
+    return got["reversal_ic"], got["reversal_ic_t"]
 
 
-def test_reversal_strength_zero_has_no_short_horizon_structure_and_default_reverses():
-    assert abs(reversal_correlation(0.0)) < 0.025
-    assert reversal_correlation(SyntheticMarketConfig().reversal_strength) < -0.06
+def test_reversal_strength_zero_has_no_short_horizon_structure_and_a_strong_one_reverses():
+    ic, t = reversal_ic(0.0)
+    assert abs(t) < 2.0
+    ic, t = reversal_ic(0.6)
+    assert ic < -0.06 and t < -5
+
+
+# --- calibration against real US equities (issue 15; bands in lean_local.data.facts) --------------------
+
+# Facts that do not depend on the number of stocks, measured on a smaller market of the default's length.
+SIZE_FREE_FACTS = (
+    "excess_kurtosis", "return_autocorrelation_1", "abs_return_autocorrelation_1", "abs_return_autocorrelation_20",
+    "market_r_squared", "mean_pairwise_correlation", "log_volume_autocorrelation_1", "log_volume_autocorrelation_20",
+    "reversal_ic", "decile_spread",
+)
+
+
+@pytest.mark.parametrize("seed", [7, 3])
+def test_calibrated_default_is_inside_every_real_equity_band(seed):
+    market = generate_market(dataclasses.replace(SyntheticMarketConfig(), n_stocks=600, seed=seed))
+    got = facts.stylized_facts(facts.market_panel(market))
+    outside = {name: round(got[name], 4) for name in SIZE_FREE_FACTS if facts.band_verdict(name, got[name]) != "in"}
+    assert outside == {}
+
+
+def test_default_market_lists_3000_names_with_real_dollar_volumes():
+    """The full default: at least 3,000 names every day; dollar volume at ranks 100 and 250 within 50% of
+    the 2014-03-24 coarse file's ($427 M, $208 M)."""
+    market = generate_market(SyntheticMarketConfig())
+    listed = np.isfinite(market.close).sum(axis=1)
+    assert listed.min() >= 3000
+    ranks = facts.values_at_ranks(market.close * market.volume, (100, 250))
+    for k, column in zip((100, 250), ranks.T, strict=True):
+        assert facts.band_verdict(f"dollar_volume_rank_{k}", float(np.median(column))) == "in"
+
+
+def test_null_market_has_no_traded_reversal():
+    """Without the planted effect the 3-day return does not rank the traded 6-day return (an IC that is not
+    significant, and small), although close-to-close returns keep their small negative lag-1 autocorrelation
+    (the closes' transient noise, which the next open does not carry)."""
+    market = generate_market(SyntheticMarketConfig.null_market(n_stocks=600))
+    got = facts.stylized_facts(facts.market_panel(market))
+    assert abs(got["reversal_ic_t"]) < 2.0
+    assert abs(got["reversal_ic"]) < 0.01
+    assert facts.band_verdict("return_autocorrelation_1", got["return_autocorrelation_1"]) == "in"
 
 
 def monthly_momentum_t(momentum: float) -> float:

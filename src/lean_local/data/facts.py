@@ -48,7 +48,7 @@ REAL_EQUITY_BANDS: dict[str, tuple[float | None, float | None]] = {
     "abs_return_autocorrelation_20": (0.1, None),
     "market_r_squared": (0.25, 0.45),
     "mean_pairwise_correlation": (0.25, 0.40),
-    "log_volume_autocorrelation_1": (0.4, 0.65),
+    "log_volume_autocorrelation_1": (0.4, 0.8),
     "log_volume_autocorrelation_20": (0.4, None),
     "reversal_ic": (-0.02, -0.005),
     "decile_spread": (None, 0.004),

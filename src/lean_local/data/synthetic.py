@@ -84,6 +84,22 @@ class SyntheticMarketConfig:
         GARCH(1, 1) ``(alpha, beta)`` of the idiosyncratic volatility.
     student_t_df : float
         Degrees of freedom of the Student-t innovations (scaled to unit variance; > 2).
+    regime_persistence : float
+        Daily AR(1) coefficient of the slow log-volatility regimes (0.99: a half-life of ~70 days).
+    market_regime_std : float
+        Stationary standard deviation of the market-wide log-volatility regime, which scales every
+        component (market, sectors, stocks) as volatility rises and falls together across a market.
+    idio_regime_std : float
+        Stationary standard deviation of each stock's own log-volatility regime (its idiosyncratic part).
+    max_vol_multiple : float
+        Ceiling of every process's conditional volatility (GARCH times regime) as a multiple of its long-run
+        level: without it, a run of large Student-t shocks in a high regime compounds into daily moves of
+        100% and one stock's market capitalisation comes to dominate the index.
+    close_noise : float
+        Standard deviation of the transient noise in each close (bid/ask bounce, closing-auction
+        imbalance) as a fraction of the day's return volatility. It reverses the next day, so close-to-close
+        returns have a slightly negative lag-1 autocorrelation; opens are set from the efficient price, so
+        a trade from one open to another does not see it.
     beta_mean, beta_std : float
         Cross-sectional mean and standard deviation of market betas (clipped to [0.2, 2.5]).
     alpha_std : float
@@ -106,6 +122,11 @@ class SyntheticMarketConfig:
         Standard deviation of the daily log-volume shock ``nu`` (before its AR(1) persistence).
     volume_persistence : float
         AR(1) coefficient of log-volume shocks.
+    volume_slow_std : float
+        Stationary standard deviation of a slow stock-specific log-volume level (interest in a stock waxes
+        and wanes over months).
+    volume_slow_persistence : float
+        Daily AR(1) coefficient of that slow level.
     market_cap_median : float
         Median market capitalisation at listing, dollars.
     market_cap_dispersion : float
@@ -173,39 +194,46 @@ class SyntheticMarketConfig:
         Worker processes used to write files (the model itself runs in one process).
     """
 
-    n_stocks: int = 500
+    n_stocks: int = 4200
     years: float = 12.0
     start: str = "2010-01-04"
     seed: int = 7
     n_sectors: int = 11
     market_drift: float = 0.06
-    market_vol: float = 0.16
+    market_vol: float = 0.18
     market_garch: tuple[float, float] = (0.09, 0.89)
     sector_vol: float = 0.08
     sector_garch: tuple[float, float] = (0.05, 0.93)
-    idio_vol_median: float = 0.28
+    idio_vol_median: float = 0.22
     idio_vol_dispersion: float = 0.35
-    idio_garch: tuple[float, float] = (0.05, 0.92)
-    student_t_df: float = 5.0
+    idio_garch: tuple[float, float] = (0.12, 0.86)
+    student_t_df: float = 4.0
+    regime_persistence: float = 0.99
+    market_regime_std: float = 0.3
+    idio_regime_std: float = 0.5
+    max_vol_multiple: float = 4.0
+    close_noise: float = 0.15
     beta_mean: float = 1.0
     beta_std: float = 0.3
     alpha_std: float = 0.02
-    reversal_strength: float = 0.6
+    reversal_strength: float = 0.035
     reversal_lookback: int = 3
     reversal_horizon: int = 6
     reversal_volume_sensitivity: float = 1.0
     volume_return_sensitivity: float = 0.35
     volume_noise: float = 0.3
     volume_persistence: float = 0.5
-    market_cap_median: float = 3e9
+    volume_slow_std: float = 0.55
+    volume_slow_persistence: float = 0.997
+    market_cap_median: float = 2.2e9
     market_cap_dispersion: float = 1.4
     turnover_median: float = 0.006
     price_median: float = 30.0
     price_dispersion: float = 0.8
     penny_fraction: float = 0.04
-    listed_at_start_fraction: float = 0.7
+    listed_at_start_fraction: float = 0.78
     merger_rate: float = 0.015
-    bankruptcy_drawdown: float = 0.92
+    bankruptcy_drawdown: float = 0.85
     delist_price: float = 0.1
     rename_fraction: float = 0.03
     split_price: float = 150.0
@@ -239,12 +267,22 @@ class SyntheticMarketConfig:
             raise ValueError("reversal_lookback and reversal_horizon must be at least 1")
         if self.student_t_df <= 2:
             raise ValueError("student_t_df must be > 2 (finite variance)")
+        for name in ("regime_persistence", "volume_slow_persistence", "volume_persistence"):
+            if not 0.0 <= getattr(self, name) < 1.0:
+                raise ValueError(f"{name} must be in [0, 1)")
         for name in ("market_garch", "sector_garch", "idio_garch"):
             a, b = getattr(self, name)
             if a < 0 or b < 0 or a + b >= 1:
                 raise ValueError(f"{name}: need alpha, beta >= 0 and alpha + beta < 1")
         if len(self.fx_spread_pips) != len(FX_PAIRS):
             raise ValueError(f"fx_spread_pips needs one value per pair {FX_PAIRS}")
+
+    @classmethod
+    def null_market(cls, **changes: Any) -> SyntheticMarketConfig:
+        """The calibrated market without the planted reversal (``reversal_strength = 0``): prices keep
+        their tails, volatility clustering, market factor and volume, but nothing predicts the sign of a
+        trade from one open to a later one. ``changes`` override other knobs (size, seed, ...)."""
+        return cls(**{**changes, "reversal_strength": 0.0})
 
     def to_json(self) -> dict[str, Any]:
         """The config as a JSON-ready dict (tuples become lists)."""
@@ -402,6 +440,18 @@ def garch_variance(z: np.ndarray, long_run: np.ndarray, alpha: np.ndarray, beta:
     return var
 
 
+def stationary_ar1(rng: np.random.Generator, shape: tuple[int, ...], persistence: float, std: float) -> np.ndarray:
+    """AR(1) paths ``h[t] = persistence * h[t-1] + e[t]`` along axis 0, started in their stationary law.
+
+    The innovations are normal with variance ``std**2 * (1 - persistence**2)``, so every ``h[t]`` is
+    ``N(0, std**2)``; ``h[0]`` is drawn from that law (no burn-in from 0).
+    """
+    e = rng.standard_normal(shape)
+    e *= std * np.sqrt(1.0 - persistence**2)
+    e[0] = std * rng.standard_normal(shape[1:])
+    return lfilter([1.0], [1.0, -persistence], e, axis=0)
+
+
 def reversal_kernel(lookback: int, horizon: int) -> np.ndarray:
     """FIR weights of the planted reversal; index = lag in days (weight 0 at lag 0).
 
@@ -434,7 +484,8 @@ def make_tickers(rng: np.random.Generator, count: int) -> np.ndarray:
 
 
 def ohlc_from_close(
-    rng: np.random.Generator, close: np.ndarray, log_return: np.ndarray, sigma: np.ndarray
+    rng: np.random.Generator, close: np.ndarray, log_return: np.ndarray, sigma: np.ndarray,
+    close_noise: np.ndarray | None = None,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Open, high and low consistent with the closes and the day's return.
 
@@ -443,6 +494,11 @@ def ohlc_from_close(
     open/close by half-normal amounts scaled with the day's volatility ``sigma`` (so
     ``low <= min(open, close) <= max(open, close) <= high`` always). A NaN return (listing day)
     counts as 0. ``sigma`` is consumed (overwritten).
+
+    With ``close_noise`` ``e`` (each close is the efficient price times ``exp(e)``, so
+    ``x[t] = dp[t] + e[t] - e[t-1]``), the open gaps by 30% of the efficient move ``dp`` from the previous
+    efficient price: ``log open = log close - 0.7 x - 0.3 e[t] - 0.7 e[t-1] + noise``, so no part of a
+    close's transient noise is left in the next open.
     """
     shape = close.shape
     x = np.nan_to_num(log_return)
@@ -451,6 +507,9 @@ def ohlc_from_close(
     open_ *= 0.25
     open_ -= 0.7 * x
     del x
+    if close_noise is not None:
+        open_ -= 0.3 * close_noise
+        open_[1:] -= 0.7 * close_noise[:-1]
     np.exp(open_, out=open_)
     open_ *= close
     sigma *= 0.4
@@ -478,7 +537,8 @@ def round_price(x: np.ndarray) -> np.ndarray:
 
 def _streams(seed: int) -> dict[str, np.random.Generator]:
     """One independent generator per model component (children of the seed's SeedSequence)."""
-    names = ("static", "shocks", "volume", "events", "ohlc", "spy", "vix", "fx")
+    # New components go at the end: earlier children (and so their draws) stay the same.
+    names = ("static", "shocks", "volume", "events", "ohlc", "spy", "vix", "fx", "regimes", "close_noise")
     children = np.random.SeedSequence(seed).spawn(len(names))
     return {name: np.random.default_rng(child) for name, child in zip(names, children, strict=True)}
 
@@ -519,16 +579,15 @@ def _static(rng: np.random.Generator, cfg: SyntheticMarketConfig, n_days: int) -
 
 
 def _returns(
-    cfg: SyntheticMarketConfig, st: dict[str, np.ndarray], rng: np.random.Generator, rng_vol: np.random.Generator,
-    n_days: int,
+    cfg: SyntheticMarketConfig, st: dict[str, np.ndarray], rngs: dict[str, np.random.Generator], n_days: int,
 ) -> dict[str, np.ndarray]:
-    """Log total returns ``x`` (T, N), volatilities and the log-volume shocks.
+    """Log total returns ``x`` (T, N), volatilities, the log volume and the closes' transient noise.
 
     Large (T, N) intermediates are updated in place: at 3,000 stocks x 20 years each is ~120 MB.
     """
     n, s = cfg.n_stocks, cfg.n_sectors
     # Processes in one GARCH pass: column 0 market, 1..s sectors, then the stocks.
-    z = student_t(rng, cfg.student_t_df, (n_days, 1 + s + n))
+    z = student_t(rngs["shocks"], cfg.student_t_df, (n_days, 1 + s + n))
     long_run = np.concatenate(
         [[cfg.market_vol**2 / TRADING_DAYS_PER_YEAR], np.full(s, cfg.sector_vol**2 / TRADING_DAYS_PER_YEAR),
          st["idio_var"]]
@@ -536,19 +595,35 @@ def _returns(
     alpha = np.concatenate([[cfg.market_garch[0]], np.full(s, cfg.sector_garch[0]), np.full(n, cfg.idio_garch[0])])
     beta = np.concatenate([[cfg.market_garch[1]], np.full(s, cfg.sector_garch[1]), np.full(n, cfg.idio_garch[1])])
     var = garch_variance(z, long_run, alpha, beta)
+    # Slow volatility regimes multiply the GARCH variances by exp(2 h - 2 std**2) (mean 1): one market-wide
+    # regime for every process, plus each stock's own for its idiosyncratic part.
+    regimes = stationary_ar1(rngs["regimes"], (n_days, 1 + n), cfg.regime_persistence, 1.0)
+    regimes[:, 0] *= cfg.market_regime_std
+    regimes[:, 1:] *= cfg.idio_regime_std
+    regimes[:, 1:] += regimes[:, :1]
+    log_scale = regimes[:, 0] - cfg.market_regime_std**2
+    var[:, : 1 + s] *= np.exp(2.0 * log_scale)[:, None]
+    regimes[:, 1:] -= cfg.market_regime_std**2 + cfg.idio_regime_std**2
+    np.multiply(regimes[:, 1:], 2.0, out=regimes[:, 1:])
+    var[:, 1 + s :] *= np.exp(regimes[:, 1:], out=regimes[:, 1:])
+    del regimes
+    np.minimum(var, long_run * cfg.max_vol_multiple**2, out=var)
     market_z, market_var = z[:, 0].copy(), var[:, 0].copy()
 
     # Log volume rises with the day's absolute standardized idiosyncratic and market shocks, plus an
-    # AR(1) noise driven by nu; nu also sets how much of the day's shock later reverses.
+    # AR(1) noise driven by nu (nu also sets how much of the day's shock later reverses) and a slow
+    # stock-specific level.
     mean_abs = mean_abs_student_t(cfg.student_t_df)
     a = cfg.volume_return_sensitivity
     log_volume = np.abs(z[:, 1 + s :])
     log_volume -= mean_abs
     log_volume += 0.5 * (np.abs(market_z) - mean_abs)[:, None]
     log_volume *= a
-    nu = rng_vol.standard_normal((n_days, n))
+    nu = rngs["volume"].standard_normal((n_days, n))
     log_volume += lfilter([cfg.volume_noise], [1.0, -cfg.volume_persistence], nu, axis=0)
     log_volume -= 0.5 * cfg.volume_noise**2 / (1.0 - cfg.volume_persistence**2)
+    log_volume += stationary_ar1(rngs["volume"], (n_days, n), cfg.volume_slow_persistence, cfg.volume_slow_std)
+    log_volume -= 0.5 * cfg.volume_slow_std**2
 
     sigma = np.sqrt(var, out=var)
     eps = np.multiply(sigma, z, out=z)
@@ -570,13 +645,27 @@ def _returns(
         reversal *= cfg.reversal_strength
         x -= reversal
         del reversal
+    idio_var = np.square(sigma[:, 1 + s :])
+    # The close's transient noise e (a fraction of the day's total volatility) enters the close-to-close
+    # return as e[t] - e[t-1].
+    total_sigma = np.square(st["beta"]) * np.square(sigma[:, :1])
+    total_sigma += np.square(sigma[:, 1 + st["sector"]])
+    total_sigma += idio_var
+    np.sqrt(total_sigma, out=total_sigma)
+    noise = rngs["close_noise"].standard_normal((n_days, n))
+    noise *= total_sigma
+    noise *= cfg.close_noise
+    del total_sigma
+    x += noise
+    x[1:] -= noise[:-1]
     return {
         "x": x,
-        "idio_var": np.square(sigma[:, 1 + s :]),
+        "idio_var": idio_var,
         "log_volume": log_volume,
         "market_z": market_z,
         "market_var": market_var,
         "sector_var": np.square(sigma[:, 1 : 1 + s]),
+        "close_noise": noise,
     }
 
 
@@ -888,7 +977,7 @@ def generate_market(config: SyntheticMarketConfig | None = None) -> SyntheticMar
     dates = trading_days(cfg)
     n_days, n = len(dates), cfg.n_stocks
     st = _static(rngs["static"], cfg, n_days)
-    ret = _returns(cfg, st, rngs["shocks"], rngs["volume"], n_days)
+    ret = _returns(cfg, st, rngs, n_days)
     px = _prices(cfg, st, ret["x"], rngs["events"])
     raw_close = px["close"]
     price_factor, split_factor = _factors(raw_close, px["splits"], px["dividends"])
@@ -899,7 +988,7 @@ def generate_market(config: SyntheticMarketConfig | None = None) -> SyntheticMar
     sigma_total = ret.pop("idio_var")
     sigma_total += np.square(st["beta"]) * ret["market_var"][:, None]
     np.sqrt(sigma_total, out=sigma_total)
-    open_, high, low = ohlc_from_close(rngs["ohlc"], raw_close, x, sigma_total)
+    open_, high, low = ohlc_from_close(rngs["ohlc"], raw_close, x, sigma_total, ret.pop("close_noise"))
     del sigma_total
     volume = _volume(cfg, st, ret.pop("log_volume"), split_factor)
     volume[~listed] = np.nan
