@@ -41,7 +41,10 @@ import scipy
 import sklearn
 from sklearn.ensemble import GradientBoostingClassifier, HistGradientBoostingClassifier
 from sklearn.inspection import permutation_importance
+from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import roc_auc_score
+from sklearn.pipeline import make_pipeline
+from sklearn.preprocessing import StandardScaler
 
 from shared.features import FEATURE_NAMES, feature_array, forward_return
 
@@ -94,6 +97,10 @@ class ValidationConfig:
     random_state: int = 0
     permutation_repeats: int = 5
     calibration_bins: tuple[float, ...] = (0.0, 0.3, 0.4, 0.45, 0.5, 0.55, 0.6, 0.7, 1.0)
+    # The last ``test_folds`` folds' out-of-sample blocks are the reported test period; the earlier ones
+    # are the validation period on which the model kind is chosen.
+    test_folds: int = 2
+    bootstrap_samples: int = 200
 
 
 DEFAULT_EVENTS = EventConfig()
@@ -245,6 +252,69 @@ def _safe_auc(y: np.ndarray, score: np.ndarray) -> float | None:
     return float(roc_auc_score(y, score)) if 0 < y.sum() < y.size else None
 
 
+#: The baselines every model is reported beside: the QPI rule's own score, ``vol_ratio_20`` alone (its sign
+#: set on each fold's training events) and a logistic regression on the 8 standardised features.
+BASELINES = ("qpi_rule", "vol_ratio_20", "logistic")
+
+
+def baseline_scores(x_train: np.ndarray, y_train: np.ndarray, x_test: np.ndarray, side: str) -> dict[str, np.ndarray]:
+    """Out-of-sample scores of the :data:`BASELINES` on one fold (higher = more likely a positive label).
+
+    Parameters
+    ----------
+    x_train, x_test : np.ndarray
+        Features in :data:`FEATURE_NAMES` order.
+    y_train : np.ndarray
+        Training labels (both classes present).
+    side : {"long", "short"}
+        The QPI rule's direction: a lower QPI is a stronger long signal, a higher one a stronger short.
+    """
+    qpi = x_test[:, FEATURE_NAMES.index("qpi")]
+    vol_train = x_train[:, FEATURE_NAMES.index("vol_ratio_20")]
+    vol_test = x_test[:, FEATURE_NAMES.index("vol_ratio_20")]
+    sign = 1.0 if roc_auc_score(y_train, vol_train) >= 0.5 else -1.0
+    logistic = make_pipeline(StandardScaler(), LogisticRegression(max_iter=1000))
+    logistic.fit(x_train, y_train)
+    return {
+        "qpi_rule": -qpi if side == LONG else qpi,
+        "vol_ratio_20": sign * vol_test,
+        "logistic": logistic.predict_proba(x_test)[:, 1],
+    }
+
+
+def paired_bootstrap_auc_difference(
+    y: np.ndarray, score: np.ndarray, other: np.ndarray, dates: np.ndarray, samples: int = 200, seed: int = 0,
+) -> dict[str, float | int | None]:
+    """``AUC(score) - AUC(other)`` on the same events, with a 95% interval from resampling dates.
+
+    Each bootstrap sample draws the event dates with replacement (all events of a drawn date come along,
+    so events of one day, which share the market's move, stay together) and weighs every event by the
+    number of times its date was drawn; both AUCs are computed on that same sample (paired). The interval
+    is the 2.5% and 97.5% percentiles of the differences.
+
+    Returns
+    -------
+    dict
+        ``difference`` (on all events), ``low``, ``high``, ``samples`` (samples with both classes).
+        None values when an AUC is undefined.
+    """
+    difference = None
+    if 0 < y.sum() < y.size:
+        difference = float(roc_auc_score(y, score) - roc_auc_score(y, other))
+    codes, unique = pd.factorize(np.asarray(dates))
+    rng = np.random.default_rng(seed)
+    diffs = []
+    for _ in range(samples):
+        weight = np.bincount(rng.integers(0, len(unique), len(unique)), minlength=len(unique))[codes]
+        positives = float(weight @ y)
+        if 0 < positives < weight.sum():
+            diffs.append(roc_auc_score(y, score, sample_weight=weight) - roc_auc_score(y, other, sample_weight=weight))
+    if difference is None or not diffs:
+        return {"difference": difference, "low": None, "high": None, "samples": len(diffs)}
+    low, high = np.percentile(diffs, [2.5, 97.5])
+    return {"difference": difference, "low": float(low), "high": float(high), "samples": len(diffs)}
+
+
 def calibration_table(y: np.ndarray, prob: np.ndarray, bins: tuple[float, ...]) -> list[dict[str, Any]]:
     """Observed rate of positives per bin of predicted probability.
 
@@ -298,13 +368,19 @@ def validate(
         ``config.probability``), ``calibration``, ``permutation_importance`` (mean drop in AUC per feature,
         averaged over folds), ``baseline_qpi_rule`` (the plain rule trades every event: its hit rate is
         the base rate; ``qpi_auc`` ranks by QPI extremeness alone), ``folds``, ``n_samples``, ``n_oos``,
-        ``fit_seconds`` (total over folds).
+        ``fit_seconds`` (total over folds); ``validation_auc`` (the folds before the last
+        ``validation.test_folds``: where :func:`choose_kind` chooses) and ``test`` (the last folds, the
+        reported period: ``auc``, ``base_rate``, ``hit_rate_at_threshold``, ``lift_at_threshold`` = hit rate
+        / base rate, and per :data:`BASELINES` entry its ``auc`` and ``model_minus_baseline``, the paired
+        date-bootstrap interval of :func:`paired_bootstrap_auc_difference`).
     """
     data = events[events["side"] == side].reset_index(drop=True)
     x = data[list(FEATURE_NAMES)].to_numpy(dtype=np.float64)
     y = data["label"].to_numpy(dtype=np.int64)
     qpi = data["qpi"].to_numpy(dtype=np.float64)
     oos_prob = np.full(len(data), np.nan)
+    oos_baselines = {name: np.full(len(data), np.nan) for name in BASELINES}
+    fold_of = np.full(len(data), -1)
     folds, importances, fit_seconds = [], [], 0.0
     for fold in walk_forward_splits(data["date_pos"], config.horizon, validation.n_folds, validation.embargo):
         if np.unique(y[fold.train]).size < 2:
@@ -315,6 +391,9 @@ def validate(
         fit_seconds += time.perf_counter() - started
         prob = model.predict_proba(x[fold.test])[:, 1]
         oos_prob[fold.test] = prob
+        fold_of[fold.test] = len(folds)
+        for name, values in baseline_scores(x[fold.train], y[fold.train], x[fold.test], side).items():
+            oos_baselines[name][fold.test] = values
         folds.append(
             {
                 "train": int(fold.train.size),
@@ -341,6 +420,35 @@ def validate(
     picked = p_oos > config.probability
     # The rule's own score: more extreme QPI = stronger signal (low for longs, high for shorts).
     rule_score = -qpi[oos] if side == LONG else qpi[oos]
+    # Validation period (earlier folds: the model kind is chosen here) and test period (the last folds:
+    # reported, with the baselines and paired intervals).
+    first_test_fold = max(len(folds) - validation.test_folds, 0)
+    test = oos & (fold_of >= first_test_fold)
+    valid = oos & (fold_of < first_test_fold)
+    y_test, p_test = y[test], oos_prob[test]
+    base_test = float(y_test.mean()) if test.any() else None
+    picked_test = p_test > config.probability
+    hit_test = float(y_test[picked_test].mean()) if picked_test.any() else None
+    test_dates = data["date_pos"].to_numpy()[test]
+    test_period = {
+        "n": int(test.sum()),
+        "first_date_pos": int(test_dates.min()) if test.any() else None,
+        "auc": _safe_auc(y_test, p_test) if test.any() else None,
+        "base_rate": base_test,
+        "hit_rate_at_threshold": hit_test,
+        "count_at_threshold": int(picked_test.sum()),
+        "lift_at_threshold": hit_test / base_test if hit_test is not None and base_test else None,
+        "baselines": {
+            name: {
+                "auc": _safe_auc(y_test, oos_baselines[name][test]) if test.any() else None,
+                "model_minus_baseline": paired_bootstrap_auc_difference(
+                    y_test, p_test, oos_baselines[name][test], test_dates, validation.bootstrap_samples,
+                    validation.random_state,
+                ),
+            }
+            for name in BASELINES
+        },
+    }
     return {
         "side": side,
         "kind": kind,
@@ -358,6 +466,8 @@ def validate(
             "count": int(oos.sum()),
             "qpi_auc": _safe_auc(y_oos, rule_score) if oos.any() else None,
         },
+        "validation_auc": _safe_auc(y[valid], oos_prob[valid]) if valid.any() else None,
+        "test": test_period,
         "folds": folds,
         "fit_seconds": fit_seconds,
     }
@@ -386,14 +496,18 @@ def choose_kind(comparison: dict[str, dict[str, dict[str, Any]]]) -> tuple[str, 
     Returns
     -------
     (kind, reason)
-        The kind with the higher out-of-sample AUC averaged over the sides (None AUCs skipped; a kind
+        The kind with the higher out-of-sample AUC averaged over the sides, on the validation period
+        (``validation_auc``) when the reports have one, so the reported test period plays no part in the
+        choice (None AUCs skipped; a kind
         without any AUC ranks last); within :data:`AUC_TIE`, the one with the smaller total fit time.
         ``reason`` says which rule decided, with the numbers.
     """
     kinds = sorted({k for reports in comparison.values() for k in reports})
     auc, fit = {}, {}
     for kind in kinds:
-        values = [reports[kind]["auc"] for reports in comparison.values() if reports[kind]["auc"] is not None]
+        # The validation period's AUC when the report has one: the test period stays untouched by the choice.
+        values = [a for reports in comparison.values()
+                  if (a := reports[kind].get("validation_auc", reports[kind]["auc"])) is not None]
         auc[kind] = float(np.mean(values)) if values else float("nan")
         fit[kind] = float(sum(reports[kind]["fit_seconds"] for reports in comparison.values()))
     ranked = sorted(kinds, key=lambda k: (-np.nan_to_num(auc[k], nan=-1.0), fit[k]))
@@ -402,7 +516,7 @@ def choose_kind(comparison: dict[str, dict[str, dict[str, Any]]]) -> tuple[str, 
     if len(ranked) > 1 and abs(np.nan_to_num(auc[best]) - np.nan_to_num(auc[ranked[1]])) < AUC_TIE:
         best = min(ranked[:2], key=lambda k: fit[k])
         return best, f"AUCs within {AUC_TIE} (a tie), the faster fit wins: {summary}"
-    return best, f"higher mean out-of-sample AUC: {summary}"
+    return best, f"higher mean out-of-sample AUC (validation period when reported): {summary}"
 
 
 def fit_final(events: pd.DataFrame, side: str, kind: str = "hist", random_state: int = 0) -> Any:

@@ -19,8 +19,10 @@ Only this module reads the data folder directly (columnar, through :mod:`lean_lo
 the notebook reads the same data through ``QuantBook.history`` so it also runs in LEAN.
 
 Prices are LEAN's default ``ADJUSTED`` normalisation (raw close x price factor x split factor, the
-factor-file row with the earliest date >= the bar), volumes are raw shares: the algorithm's history
-and data have the same convention, so the model sees in training the numbers it sees when it trades.
+factor-file row with the earliest date >= the bar); volumes are split-adjusted shares (raw / split
+factor). LEAN's ``ADJUSTED`` data divides volume by the whole factor (``Extensions.Normalize``: volume x
+1 / factor), which differs from this by the dividend part only (a fraction of a percent, constant within
+the 20-day window of ``vol_ratio_20`` between ex-dates).
 """
 
 from __future__ import annotations
@@ -54,12 +56,12 @@ def _shared():
 
 @dataclass
 class TrainingPanel:
-    """Daily adjusted closes, raw volumes and point-in-time membership, one column per stock.
+    """Daily adjusted closes, split-adjusted volumes and point-in-time membership, one column per stock.
 
     Attributes
     ----------
     close, volume : pd.DataFrame
-        Index: trading days (the coarse dates); columns: the data file's ticker of every stock that was
+        Adjusted closes and split-adjusted volumes (shares). Index: trading days (the coarse dates); columns: the data file's ticker of every stock that was
         ever in the universe in the window.
     membership : pd.DataFrame of bool
         Same shape: True when the stock was tradable in the universe that day (selected from the
@@ -103,6 +105,7 @@ def load_panel(
         No coarse file in the window.
     """
     from lean_local.data import formats, map_files
+    from lean_local.data.facts import factor_columns
 
     _, universe = _shared()
     folder = Path(data_folder)
@@ -129,11 +132,13 @@ def load_panel(
         if bars is None:
             continue
         factor_path = formats.factor_file_path(folder, ticker)
-        factors = formats.adjustment_factors(
+        price_factor, split_factor = factor_columns(
             formats.read_factor_file(factor_path) if factor_path.exists() else None, bars.index
         )
-        closes[ticker] = pd.Series(bars["close"].to_numpy() * factors, index=bars.index)
-        volumes[ticker] = bars["volume"]
+        closes[ticker] = pd.Series(bars["close"].to_numpy() * price_factor * split_factor, index=bars.index)
+        # Split-adjusted shares: raw volume jumps by the split ratio at every split, which would read as a
+        # volume shock in vol_ratio_20 for 20 days.
+        volumes[ticker] = pd.Series(bars["volume"].to_numpy() / split_factor, index=bars.index)
     close = pd.DataFrame(closes).reindex(dates)
     volume = pd.DataFrame(volumes).reindex(dates)
     membership = membership.reindex(columns=close.columns, fill_value=False)
@@ -165,7 +170,11 @@ def _model_card(manifest: dict[str, Any], report: dict[str, Any]) -> str:
             f"{_fmt(v['hit_rate_at_threshold'])} | {v['count_at_threshold']} | "
             f"{_fmt(v['baseline_qpi_rule']['qpi_auc'])} |"
         )
-    lines += ["", "Files (sha256):", ""]
+    lines += ["", "Test period (the last walk-forward folds; the kind is chosen on the earlier ones):", "", "```"]
+    for side, v in manifest["validation"].items():
+        if isinstance(v, dict) and "auc" in v:
+            lines += [side, *test_period_lines(v)]
+    lines += ["```", "", "Files (sha256):", ""]
     lines += [f"- `{e['file']}` {e['sha256']}" for e in manifest["models"].values()]
     lines += ["", "Out-of-sample figures come from walk-forward folds with purging and an embargo; "
               "they are estimates on this data, not promises."]
@@ -313,12 +322,30 @@ def summary_text(report: dict[str, Any]) -> str:
                 f"(n={v['count_at_threshold']})  QPI-rule AUC {_fmt(v['baseline_qpi_rule']['qpi_auc'])}  "
                 f"fit {v['fit_seconds']:.2f} s"
             )
+            out.extend(test_period_lines(v))
     out.append(f"chosen: {report['kind']} ({report['kind_reason']})")
     out.append(f"object store: {', '.join(report['store_keys'])}")
     if report["versioned"]:
         out.append(f"versioned copy: {report['versioned']}")
     out.append("timings (s): " + ", ".join(f"{k} {v:.1f}" for k, v in report["timings"].items()))
     return "\n".join(out)
+
+
+def test_period_lines(report: dict[str, Any]) -> list[str]:
+    """The test period of one :func:`shared.ml_training.validate` report: the model's AUC and lift over the
+    base rate, then each baseline's AUC and the paired date-bootstrap 95% interval of the model's AUC minus
+    the baseline's. Empty for a report without a test period."""
+    test = report.get("test")
+    if not test:
+        return []
+    lines = [f"        test period ({test['n']} events): AUC {_fmt(test['auc'])}, base rate {_fmt(test['base_rate'])}, "
+             f"lift at p>{report['probability_threshold']:.2f} {_fmt(test['lift_at_threshold'])} "
+             f"(n={test['count_at_threshold']}); validation-period AUC {_fmt(report.get('validation_auc'))}"]
+    for name, baseline in test["baselines"].items():
+        d = baseline["model_minus_baseline"]
+        lines.append(f"          vs {name:12s} AUC {_fmt(baseline['auc'])}: model - baseline {_fmt(d['difference'])} "
+                     f"[{_fmt(d['low'])}, {_fmt(d['high'])}]")
+    return lines
 
 
 def _workspace_root(start: Path) -> Path:

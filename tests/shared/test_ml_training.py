@@ -336,3 +336,51 @@ def test_choose_kind_skips_undefined_auc():
     assert choose_kind(comparison)[0] == "hist"
     comparison["short"]["hist"]["auc"] = None
     assert choose_kind(comparison)[0] == "gbc"  # a kind without any AUC ranks last
+
+
+# --- fair evaluation: baselines, validation before test, paired intervals, lift ------------------------
+
+
+def test_paired_bootstrap_interval_by_hand_and_on_identical_scores():
+    from sklearn.metrics import roc_auc_score
+
+    y = np.array([0, 1, 0, 1, 1, 0, 1, 0])
+    good = np.array([0.1, 0.9, 0.2, 0.8, 0.7, 0.3, 0.6, 0.4])  # ranks every positive above every negative
+    noisy = np.array([0.5, 0.4, 0.3, 0.9, 0.2, 0.1, 0.8, 0.6])
+    dates = np.repeat(np.arange(4), 2)
+    got = ml_training.paired_bootstrap_auc_difference(y, good, noisy, dates, samples=300)
+    assert got["difference"] == pytest.approx(1.0 - roc_auc_score(y, noisy))
+    assert got["low"] <= got["difference"] <= got["high"]
+    same = ml_training.paired_bootstrap_auc_difference(y, good, good, dates, samples=50)
+    assert same["difference"] == same["low"] == same["high"] == 0.0
+    # one-class labels: no AUC, no interval
+    assert ml_training.paired_bootstrap_auc_difference(np.ones(8, int), good, noisy, dates)["low"] is None
+
+
+def test_baselines_and_test_period_reported_beside_the_model(planted):
+    _, _, events = planted
+    report = validate(events, "long", "gbc", validation=FAST)
+    test = report["test"]
+    assert set(test["baselines"]) == {"qpi_rule", "vol_ratio_20", "logistic"}
+    # the planted effect is conditioned on volume: vol_ratio_20 alone finds it
+    assert test["baselines"]["vol_ratio_20"]["auc"] > 0.55
+    for baseline in test["baselines"].values():
+        interval = baseline["model_minus_baseline"]
+        assert interval["low"] <= interval["difference"] <= interval["high"]
+        assert interval["difference"] == pytest.approx(test["auc"] - baseline["auc"])
+    assert test["lift_at_threshold"] == pytest.approx(test["hit_rate_at_threshold"] / test["base_rate"])
+    # the test period is the last two folds' blocks; the validation period comes before it
+    first_test = report["folds"][-2]["test_start_pos"]
+    assert test["first_date_pos"] >= first_test
+    assert report["validation_auc"] is not None and test["n"] < report["n_oos"]
+    json.dumps(report)
+
+
+def test_choose_kind_decides_on_the_validation_period_not_the_test_period():
+    comparison = {
+        side: {"hist": {"auc": 0.60, "validation_auc": 0.52, "fit_seconds": 1.0},
+               "gbc": {"auc": 0.55, "validation_auc": 0.58, "fit_seconds": 1.0}}
+        for side in ("long", "short")
+    }
+    kind, reason = choose_kind(comparison)
+    assert kind == "gbc" and "validation period" in reason
