@@ -58,7 +58,7 @@ def _file_of(folder, ticker, day):
     raise AssertionError(f"no map file has {ticker} on {day}")
 
 
-def test_panel_prices_are_lean_adjusted(market):
+def test_panel_prices_are_lean_adjusted_and_volume_split_adjusted(market):
     panel = load_panel(market, top_n=30)
     for ticker in panel.close.columns:
         factor_path = formats.factor_file_path(market, ticker)
@@ -71,7 +71,12 @@ def test_panel_prices_are_lean_adjusted(market):
     expected = bars["close"] * formats.adjustment_factors(factors, bars.index)
     got = panel.close[ticker].reindex(bars.index)
     np.testing.assert_allclose(got.to_numpy(), expected.to_numpy(), rtol=1e-12)
-    np.testing.assert_array_equal(panel.volume[ticker].reindex(bars.index).to_numpy(), bars["volume"].to_numpy())
+    # volume is split-adjusted: raw shares / the split factor of the bar's factor row (LEAN's rule)
+    rows = np.searchsorted(factors.index.asi8, bars.index.asi8, side="left")
+    split = factors["split_factor"].to_numpy()[rows]
+    assert (split != 1).any()
+    np.testing.assert_allclose(panel.volume[ticker].reindex(bars.index).to_numpy(), bars["volume"].to_numpy() / split,
+                               rtol=1e-12)
 
 
 def test_train_command_exports_verified_models(market, tmp_path, capsys):
