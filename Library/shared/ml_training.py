@@ -58,8 +58,12 @@ MANIFEST_FORMAT = 1
 OBJECT_STORE_PREFIX = "ml_mean_reversion"
 # Mean out-of-sample AUCs closer than this count as a tie, and the faster fit wins: the difference is noise.
 AUC_TIE = 0.005
-# Versions a pickled model depends on: loading under other versions is refused.
-PINNED_PACKAGES = ("numpy", "scipy", "scikit-learn", "joblib")
+# A pickled model depends on these packages' versions. LEAN's foundation image pins numpy, scipy and
+# scikit-learn (DockerfileLeanFoundation: numpy==1.26.4, scipy==1.13.1, scikit-learn==1.6.1): another
+# version of those is refused. joblib and Python's patch release are not pinned there (joblib comes in
+# as a dependency, at whatever version pip resolves): a difference only warns.
+PINNED_PACKAGES = ("numpy", "scipy", "scikit-learn")
+UNPINNED_PACKAGES = ("joblib", "python")
 TRAINING_HINT = (
     "train and export the models with shared.ml_training.train_and_export(close, volume, membership, "
     "destination) (the ml_mean_reversion research notebook does this) using the packages LEAN runs"
@@ -669,6 +673,8 @@ class LoadedModels:
     models: dict[str, Any]
     manifest: dict[str, Any]
     thresholds: dict[str, float] = field(default_factory=dict)
+    # versions of unpinned packages that differ from training (one sentence each, for the log)
+    warnings: list[str] = field(default_factory=list)
 
     def probability(self, side: str, features: Any) -> np.ndarray:
         """Probability that an event's move favours ``side``, for rows of :data:`FEATURE_NAMES` features.
@@ -701,8 +707,8 @@ def load_models(source: str | os.PathLike[str] | Callable[[str], bytes]) -> Load
     ------
     ModelLoadError
         Manifest missing or unreadable, a file missing or with a wrong sha256, a feature list other than
-        :data:`FEATURE_NAMES`, or package versions other than this environment's; the message says how
-        to train.
+        :data:`FEATURE_NAMES`, or versions of :data:`PINNED_PACKAGES` other than this environment's; the
+        message says how to train. Other versions of :data:`UNPINNED_PACKAGES` go to ``warnings``.
     """
     if callable(source):
         reader = source
@@ -731,6 +737,10 @@ def load_models(source: str | os.PathLike[str] | Callable[[str], bytes]) -> Load
     if drift:
         detail = ", ".join(f"{p} {a} (trained) vs {b} (here)" for p, (a, b) in drift.items())
         raise ModelLoadError(f"package versions differ: {detail}; {TRAINING_HINT}")
+    warnings = [
+        f"warning: {p} {trained.get(p)} (trained) vs {here[p]} (here): not pinned in LEAN's image, loading anyway"
+        for p in UNPINNED_PACKAGES if trained.get(p) != here[p]
+    ]
     models = {}
     for side, entry in manifest.get("models", {}).items():
         try:
@@ -740,7 +750,7 @@ def load_models(source: str | os.PathLike[str] | Callable[[str], bytes]) -> Load
         if hashlib.sha256(data).hexdigest() != entry["sha256"]:
             raise ModelLoadError(f"model file {entry['file']} fails its sha256 check; {TRAINING_HINT}")
         models[side] = joblib.load(io.BytesIO(data))
-    return LoadedModels(models=models, manifest=manifest, thresholds=manifest["thresholds"])
+    return LoadedModels(models=models, manifest=manifest, thresholds=manifest["thresholds"], warnings=warnings)
 
 
 def train_and_export(

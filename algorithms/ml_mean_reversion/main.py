@@ -127,6 +127,8 @@ class MlMeanReversion(QCAlgorithm):
             message = f"ml_mean_reversion cannot start: the manifest has models {sorted(models.models)}. {TRAIN_HINT}"
             self.error(message)
             raise RuntimeError(message)
+        for warning in models.warnings:
+            self.debug(warning)
         trained = models.thresholds
         if (trained["long_qpi_below"], trained["short_qpi_above"]) != (self.long_qpi, self.short_qpi):
             self.debug(
@@ -234,6 +236,10 @@ class MlMeanReversion(QCAlgorithm):
                 ticket = self.market_on_open_order(
                     symbol, quantity, tag=f"{side} entry p={probability[index]:.3f} qpi={qpi[index]:.1f}"
                 )
+                # An order LEAN rejects at submission (buying power) is already Invalid here: its
+                # event fired before the ticket came back, so the slot must not be taken.
+                if ticket.status in (OrderStatus.INVALID, OrderStatus.CANCELED):
+                    continue
                 self.positions[symbol] = OpenTrade(direction, ticket.order_id)
 
     def on_order_event(self, order_event: OrderEvent) -> None:
@@ -254,8 +260,9 @@ class MlMeanReversion(QCAlgorithm):
         value = self.portfolio.total_portfolio_value
         holdings = [self.portfolio[s].holdings_value for s in self.positions]
         self.plot("Regime", "VIX regime (1 bear, 0 bull, -1 unknown)", REGIME_CODE[self.regime])
-        self.plot("Exposure", "Long gross", sum(h for h in holdings if h > 0) / value)
-        self.plot("Exposure", "Short gross", -sum(h for h in holdings if h < 0) / value)
+        # "Exposure" is one of LEAN's own charts: plotting to it raises
+        self.plot("Book exposure", "Long gross", sum(h for h in holdings if h > 0) / value)
+        self.plot("Book exposure", "Short gross", -sum(h for h in holdings if h < 0) / value)
         self.plot("Positions", "Long", sum(1 for p in self.positions.values() if p.direction > 0))
         self.plot("Positions", "Short", sum(1 for p in self.positions.values() if p.direction < 0))
 

@@ -382,7 +382,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def _command(args: argparse.Namespace) -> int:
-    from lean_local.engine.runner import find_workspace, resolve_data_folder
+    from lean_local.workspace import data_folder as workspace_data_folder
 
     algorithms = Path(args.algorithms).resolve() if args.algorithms else default_regression_folder() / "algorithms"
     expected = Path(args.expected).resolve() if args.expected else algorithms.parent / "expected.json"
@@ -391,7 +391,7 @@ def _command(args: argparse.Namespace) -> int:
     elif os.environ.get("LEAN_DATA_FOLDER"):
         data_folder = Path(os.environ["LEAN_DATA_FOLDER"]).resolve()
     else:
-        data_folder = resolve_data_folder(find_workspace(Path.cwd()))
+        data_folder = workspace_data_folder(reading=True)
     for path, what in ((algorithms, "algorithms folder"), (expected, "expected statistics file"),
                        (data_folder, "data folder")):
         if not path.exists():

@@ -56,10 +56,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 def run_demo(args: argparse.Namespace) -> int:
     """Run every step; stop at the first failing one with its exit code."""
-    from lean_local.data.cli import default_data_folder
     from lean_local.engine.runner import run_backtest
+    from lean_local.workspace import data_folder
 
-    data = default_data_folder()
+    data = data_folder()
     synthetic = data / "synthetic"
     sample = _lean_sample_data()
     steps: list[list[str]] = [

@@ -10,15 +10,15 @@ from __future__ import annotations
 
 import os
 from datetime import date, datetime
-from pathlib import Path
 from typing import Any
 
 import pandas as pd
 
 from lean_local.engine.algorithm import QCAlgorithm
 from lean_local.engine.common import Market, Resolution, not_supported
-from lean_local.engine.runner import find_workspace, resolve_data_folder, workspace_settings
 from lean_local.object_store import ObjectStore
+from lean_local.workspace import data_folder as workspace_data_folder
+from lean_local.workspace import find_workspace, object_store_root
 
 
 class QuantBook(QCAlgorithm):
@@ -32,11 +32,9 @@ class QuantBook(QCAlgorithm):
 
     def __init__(self, data_folder: str | os.PathLike[str] | None = None) -> None:
         super().__init__()
-        workspace = find_workspace(Path.cwd())
-        if data_folder is None and workspace is None and os.environ.get("LEAN_DATA_FOLDER"):
-            data_folder = os.environ["LEAN_DATA_FOLDER"]
-        folder = resolve_data_folder(workspace, data_folder)
-        storage = (workspace or Path.cwd()) / workspace_settings(workspace).get("object-store-root", "storage")
+        workspace = find_workspace()
+        folder = workspace_data_folder(explicit=data_folder, reading=True)
+        storage = object_store_root(workspace)
         self._attach_engine(folder, {}, ObjectStore(storage))
         self._feed.clock.time = datetime.now().replace(microsecond=0)
 

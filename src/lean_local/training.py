@@ -348,23 +348,17 @@ def test_period_lines(report: dict[str, Any]) -> list[str]:
     return lines
 
 
-def _workspace_root(start: Path) -> Path:
-    for folder in (start, *start.parents):
-        if (folder / "lean.json").is_file():
-            return folder
-    return start
-
-
 def run(args: argparse.Namespace) -> int:
     """Run ``lean-local train`` from parsed arguments; returns the exit code."""
-    from lean_local.data.cli import default_data_folder
+    from lean_local import workspace
 
     if args.project != PROJECT:
         print(f"error: no training pipeline for {args.project!r}; available: {PROJECT}", file=sys.stderr)
         return 2
-    root = _workspace_root(Path.cwd())
-    data_folder = Path(args.data_folder) if args.data_folder else default_data_folder()
-    storage = Path(args.storage) if args.storage else root / "storage"
+    found = workspace.find_workspace()
+    root = found or Path.cwd()
+    data_folder = workspace.data_folder(explicit=args.data_folder)
+    storage = Path(args.storage) if args.storage else workspace.object_store_root(found)
     models_dir = None if args.no_copy else (Path(args.models_dir) if args.models_dir else root / "models" / PROJECT)
     try:
         report = train(

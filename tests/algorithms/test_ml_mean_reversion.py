@@ -150,7 +150,7 @@ def test_charts_are_plotted(reversal_market):
     out = reversal_market["out"]
     (result_file,) = [p for p in out.glob("*.json") if p.stem.isdigit()]
     charts = json.loads(result_file.read_text())["charts"]
-    for chart in ("Regime", "Exposure", "Positions"):
+    for chart in ("Regime", "Book exposure", "Positions"):
         assert chart in charts
 
 
@@ -186,3 +186,21 @@ def test_no_look_ahead_decisions_do_not_change_when_the_backtest_ends_earlier(re
     early = early[pd.to_datetime(early["time"]) < pd.Timestamp(cut)][columns].reset_index(drop=True)
     assert len(early) > 20
     pd.testing.assert_frame_equal(early, full)
+
+
+def test_an_entry_rejected_at_submission_frees_its_slot(reversal_market, tmp_path):
+    """Issue 14.9: a market-on-open entry LEAN rejects for buying power is Invalid before the call
+    returns (its event fired inside the call); the algorithm must not keep a slot for it."""
+    parameters = {**BACKTEST, "start_date": "2013-01-02", "end_date": "2013-06-28", "bull_long": "8",
+                  "bear_long": "8", "bull_short": "4", "bear_short": "4"}
+    result = run_backtest(reversal_market["project"], parameters=parameters, data_folder=reversal_market["data"],
+                          output_dir=tmp_path / "out", progress=False, report=False, quiet=True)
+    algo = result.algorithm
+    orders = result.record.orders
+    entries = orders[orders["tag"].str.contains("entry")]
+    rejected = entries[entries["status"] == "Invalid"]
+    assert len(rejected) > 0  # the oversized books run out of buying power
+    for position in algo.positions.values():
+        assert algo.transactions.get_order_by_id(position.entry_id).status.name != "INVALID"
+    # slots came free: entries keep being placed after the first rejection
+    assert (entries["id"] > rejected["id"].min()).sum() > 0

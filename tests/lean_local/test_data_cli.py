@@ -39,20 +39,6 @@ def test_each_command_has_help_with_examples(command, capsys):
     assert "--data-folder" in out
 
 
-def test_default_data_folder_from_lean_json(tmp_path, monkeypatch):
-    (tmp_path / "lean.json").write_text(json.dumps({"data-folder": "market-data"}))
-    nested = tmp_path / "algorithms" / "x"
-    nested.mkdir(parents=True)
-    assert cli.default_data_folder(nested) == tmp_path / "market-data"
-    (tmp_path / "lean.json").write_text('{\n  // LEAN template comment\n  "data-folder": "d2"\n}')
-    assert cli.default_data_folder(tmp_path) == tmp_path / "d2"
-    (tmp_path / "lean.json").write_text("{}")
-    assert cli.default_data_folder(tmp_path) == tmp_path / "data"
-    elsewhere = tmp_path.parent / f"{tmp_path.name}-no-workspace"
-    elsewhere.mkdir()
-    assert cli.default_data_folder(elsewhere) == elsewhere / "data"
-
-
 def test_ecb_fx_writes_into_workspace_data_folder(tmp_path, monkeypatch, ecb_source, capsys):
     (tmp_path / "lean.json").write_text(json.dumps({"data-folder": "data"}))
     monkeypatch.chdir(tmp_path)

@@ -108,6 +108,9 @@ def test_map_file_renames_read_each_period_from_its_ticker_file(tmp_path):
 
 
 def test_delisting_closes_the_position_at_the_last_price(tmp_path):
+    """LEAN's HandleDelistingNotification: a market order tagged "Liquidate from delisting", filled at
+    the last price with no fee and one Filled event, after the delisting date; then the open orders
+    of the symbol are canceled (BacktestingBrokerage.ProcessDelistings)."""
     root = fixtures.data_folder(tmp_path / "data")
     fixtures.write_equity(root, "AAA", fixtures.bars(DAYS, [10, 10, 10, 10, 10]))
     fixtures.write_equity(root, "DEAD", fixtures.bars(DAYS[:3], [20, 21, 22]),
@@ -120,14 +123,20 @@ def test_delisting_closes_the_position_at_the_last_price(tmp_path):
             super().on_data(data)
             if self.time.day == 2:
                 self.market_order("DEAD", 100)
+            if self.time.day == 6:
+                self.limit_order("DEAD", -100, 30)
 
     algo, _, _ = run_algorithm(Algo, root)
-    buy, close = algo.transactions.get_orders()
-    assert buy.price == 21  # market-on-open, Jan 3 open (= close in this fixture)
-    assert close.quantity == -100 and close.price == 22 and close.tag == "Delisted"
+    buy, limit, close = algo.transactions.get_orders()
+    assert buy.price == 21 and buy.fee == 1.0  # market-on-open, Jan 3 open (= close in this fixture)
+    assert close.quantity == -100 and close.price == 22 and close.tag == "Liquidate from delisting"
+    assert close.fee == 0.0
     # LEAN's Delisted event arrives at the delisting date + 1 day, 00:00, in a slice of its own; the
     # backtesting brokerage processes the slice's delistings then (BacktestingTransactionHandler)
     assert close.last_fill_time == datetime(2020, 1, 7)
+    events = [(e.order_id, e.status.name, e.message) for e in algo.transactions.events if e.order_id >= limit.id]
+    assert events == [(limit.id, "SUBMITTED", ""), (close.id, "FILLED", "Liquidate from delisting"),
+                      (limit.id, "CANCELED", "")]
     assert algo.portfolio["DEAD"].quantity == 0
     assert all(s != "DEAD" or t.day <= 6 for t, s, _, _ in algo.seen)
 

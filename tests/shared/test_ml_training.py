@@ -4,6 +4,7 @@
 import hashlib
 import json
 
+import joblib
 import numpy as np
 import pandas as pd
 import pytest
@@ -240,7 +241,23 @@ def test_load_refuses_bad_exports(planted, tmp_path):
     with pytest.raises(ModelLoadError, match="scikit-learn 0.24.2"):
         load_models(tmp_path)
 
+    # joblib is not pinned in LEAN's foundation image: another version loads, with a warning
+    edited = json.loads(good)
+    edited["packages"]["joblib"] = "1.0.0"
+    path.write_text(json.dumps(edited))
+    loaded = load_models(tmp_path)
+    assert set(loaded.models) == set(manifest["models"])
+    assert [w.split(" (here)")[0] for w in loaded.warnings] == ["warning: joblib 1.0.0 (trained) vs "
+                                                                f"{joblib.__version__}"]
+    for package, version in (("numpy", "1.25.0"), ("scipy", "1.11.0")):
+        edited = json.loads(good)
+        edited["packages"][package] = version
+        path.write_text(json.dumps(edited))
+        with pytest.raises(ModelLoadError, match=f"{package} {version}"):
+            load_models(tmp_path)
+
     path.write_text(good)
+    assert load_models(tmp_path).warnings == []
     model_file = tmp_path / manifest["models"]["long"]["file"]
     model_file.write_bytes(model_file.read_bytes()[:-1] + b"\x00")
     with pytest.raises(ModelLoadError, match="sha256"):

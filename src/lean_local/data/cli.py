@@ -10,34 +10,15 @@ code; a :class:`~lean_local.data.formats.DataFormatError` or invalid option prin
 from __future__ import annotations
 
 import argparse
-import json
 import os
-import re
 import sys
 from pathlib import Path
 from typing import Any
 
+from lean_local import workspace
 from lean_local.data.formats import DataFormatError
 
-__all__ = ["register", "default_data_folder", "progress_bar"]
-
-
-def default_data_folder(start: str | os.PathLike[str] | None = None) -> Path:
-    """The workspace's data folder: ``data-folder`` of the nearest ``lean.json`` at or above ``start``
-    (default: the current directory), relative to that file; else ``./data``."""
-    here = Path(start) if start is not None else Path.cwd()
-    for folder in (here, *here.parents):
-        config = folder / "lean.json"
-        if config.is_file():
-            text = config.read_text(encoding="utf-8")
-            try:
-                settings = json.loads(text)
-            except json.JSONDecodeError:
-                # LEAN's template lean.json carries // comments; drop whole-line ones and retry.
-                settings = json.loads(re.sub(r"^\s*//.*$", "", text, flags=re.MULTILINE))
-            value = settings.get("data-folder")
-            return (folder / value) if value else folder / "data"
-    return here / "data"
+__all__ = ["register", "progress_bar"]
 
 
 def progress_bar(iterable, desc: str = "", total: int | None = None):
@@ -50,7 +31,7 @@ def progress_bar(iterable, desc: str = "", total: int | None = None):
 
 
 def _folder(args: argparse.Namespace) -> Path:
-    return Path(args.data_folder) if args.data_folder is not None else default_data_folder()
+    return Path(args.data_folder) if args.data_folder is not None else workspace.data_folder()
 
 
 def _fail(error: Exception) -> int:

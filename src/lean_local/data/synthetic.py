@@ -1345,9 +1345,9 @@ def run(args: argparse.Namespace) -> int:
         if args.data_folder is not None:
             folder = args.data_folder
         else:
-            from lean_local.data.cli import default_data_folder
+            from lean_local.workspace import data_folder
 
-            folder = default_data_folder()
+            folder = data_folder()
         market = write_market(folder, config, quiet=args.quiet)
     except (ValueError, FileExistsError) as error:
         print(f"error: {error}", file=sys.stderr)

@@ -18,7 +18,7 @@ import numpy as np
 import pandas as pd
 
 from lean_local.data.market_hours import MarketHoursDatabase
-from lean_local.engine import add_security, custom_data, train
+from lean_local.engine import add_security, charting, custom_data, train
 from lean_local.engine import feed as feeds
 from lean_local.engine.common import (
     DataNormalizationMode,
@@ -159,7 +159,8 @@ class QCAlgorithm(IndicatorHelpers, FrameworkAlgorithm):
         self._pending_changes: tuple[list[Security], list[Security]] = ([], [])
         self._history_cache: dict[tuple[str, int], feeds.SubscriptionData] = {}
         self.logs: list[str] = []
-        self.charts: dict[str, dict[str, list[tuple[datetime, float]]]] = {}
+        self._user_charts = charting.UserCharts(self.debug)
+        self.charts = self._user_charts.charts
         self.name = type(self).__name__
         self._mod_warning = False
         self.runtime_statistics: dict[str, str] = {}
@@ -578,25 +579,26 @@ class QCAlgorithm(IndicatorHelpers, FrameworkAlgorithm):
         self._quit = True
 
     def plot(self, chart: str, series: Any, value: Any = None, *indicators: Any) -> None:
+        """``plot(chart, series, value)``, ``plot(series, value)`` to "Strategy Equity", or
+        ``plot(chart, *indicators)``; LEAN's reserved names raise and its chart limits apply
+        (:mod:`lean_local.engine.charting`)."""
         if isinstance(series, IndicatorBase):  # plot(chart, *indicators): one series per indicator name
             for indicator in (series, value, *indicators):
                 if indicator is not None:
                     self.plot(chart, indicator.name, indicator.current.value)
             return
         if value is None:
-            chart, series, value = chart, chart, series
+            chart, series, value = charting.STRATEGY_EQUITY, chart, series
         name = series.name if isinstance(series, Series) else str(series)
         number = float(value)
         if not math.isfinite(number):  # LEAN's SafeDecimalCast (chart values are decimals)
             shown = "NaN" if math.isnan(number) else ("Infinity" if number > 0 else "-Infinity")
             raise ValueError(f"It is not possible to cast a non-finite floating-point value ({shown}) as decimal. "
                              "Please review math operations and verify the result is valid.")
-        self.charts.setdefault(str(chart), {}).setdefault(name, []).append((self.time, number))
+        self._user_charts.plot(str(chart), name, self.time, number)
 
     def add_chart(self, chart: Chart) -> None:
-        self.charts.setdefault(chart.name, {})
-        for name in chart.series:
-            self.charts[chart.name].setdefault(name, [])
+        self._user_charts.add_chart(chart.name, list(chart.series))
 
     def set_runtime_statistic(self, name: str, value: Any) -> None:
         self.runtime_statistics[str(name)] = str(value)

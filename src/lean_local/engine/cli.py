@@ -11,6 +11,7 @@ from pathlib import Path
 
 from lean_local.engine import runner
 from lean_local.parameters import UnknownParameterError
+from lean_local.workspace import find_workspace
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -53,7 +54,7 @@ def _backtest(args: argparse.Namespace) -> int:
 
 
 def _research(args: argparse.Namespace) -> int:
-    workspace = runner.find_workspace(Path.cwd()) or Path.cwd()
+    workspace = find_workspace() or Path.cwd()
     paths = [str(runner.SHIM), str(workspace / "Library")]
     env = dict(os.environ)
     env["PYTHONPATH"] = os.pathsep.join(paths + [env.get("PYTHONPATH", "")]).rstrip(os.pathsep)

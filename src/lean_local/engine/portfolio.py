@@ -415,6 +415,10 @@ class ArgumentError(ValueError):
     """LEAN's ``ArgumentException`` from the sizing loop."""
 
 
+# BrokerageTransactionHandler.LiquidateFromDelistingTag
+LIQUIDATE_FROM_DELISTING = "Liquidate from delisting"
+
+
 class TransactionManager:
     """``self.transactions``: orders, tickets, fills (LEAN ``SecurityTransactionManager`` plus the
     backtesting brokerage)."""
@@ -555,15 +559,16 @@ class TransactionManager:
         return None
 
     def submit_delisting(self, security: Security, quantity: float) -> Order:
-        """Close a delisted position at the security's last price (LEAN liquidates delisted holdings)."""
+        """Close a delisted position at the security's last price, as LEAN's
+        ``BrokerageTransactionHandler.HandleDelistingNotification``: a market order tagged
+        "Liquidate from delisting", no fee, one Filled event (no Submitted event)."""
         algo = self._algorithm
-        order = Order(self._next_id, security.symbol, OrderType.MARKET, quantity, algo.time, "Delisted")
+        order = Order(self._next_id, security.symbol, OrderType.MARKET, quantity, algo.time, LIQUIDATE_FROM_DELISTING)
         self._next_id += 1
         self._orders[order.id] = order
         self._tickets[order.id] = OrderTicket(order, self, OrderResponse(True))
         order.status = OrderStatus.SUBMITTED
-        self._event(order, OrderStatus.SUBMITTED)
-        self._complete_fill(security, order, security.price, "Delisted")
+        self._complete_fill(security, order, security.price, LIQUIDATE_FROM_DELISTING, OrderFee.ZERO)
         return order
 
     def update_order(self, order: Order, fields: UpdateOrderFields) -> OrderResponse:

@@ -38,6 +38,7 @@ from zoneinfo import ZoneInfo
 import numpy as np
 import pandas as pd
 
+from lean_local import workspace as workspaces
 from lean_local.data import formats
 from lean_local.data.map_files import MapFile
 from lean_local.engine import feed as feeds
@@ -231,14 +232,13 @@ class BacktestLoop:
             security = algo.portfolio._by_column[column]
             self._delist_columns.remove((column, last_ns))
             self.feed.delisted.add(column)
-            for ticket in algo.transactions.get_open_order_tickets(security.symbol):
-                ticket.cancel("Canceled: the security was delisted")
+            # BacktestingBrokerage.ProcessDelistings: liquidate at the last price without a fee
+            # (BrokerageTransactionHandler.HandleDelistingNotification), then cancel the open orders
             quantity = security.holdings.quantity
             if quantity != 0 and security.price > 0:
-                # LEAN liquidates a delisted position at its last price; the fee model still applies
-                order = algo.transactions.submit_delisting(security, -quantity)
-                if order is not None:
-                    algo.debug(f"{security.symbol} delisted: position of {quantity:g} closed at {security.price:g}")
+                algo.transactions.submit_delisting(security, -quantity)
+            if not algo.is_warming_up:
+                algo.transactions.cancel_open_orders(security.symbol)
 
     def _refresh_delistings(self) -> None:
         tracked = {c for c, _ in self._delist_columns}
@@ -299,8 +299,8 @@ class BacktestLoop:
                 for symbol in events.symbol_changed_events:
                     for ticket in algo.transactions.get_open_order_tickets(symbol):
                         ticket.cancel("Open order cancelled on symbol changed event")
-            self._close_delisted(next_ns)
             algo.transactions.process()
+            self._close_delisted(next_ns)
             if algo._pending_removal:
                 algo._remove_flat()
             self._fire_events(now, inclusive=True)
@@ -568,36 +568,6 @@ def load_algorithm_class(project_dir: Path, workspace: Path) -> type[QCAlgorithm
 
 
 
-def find_workspace(start: Path) -> Path | None:
-    """The nearest folder at or above ``start`` holding ``lean.json``."""
-    start = Path(start).resolve()
-    for folder in (start, *start.parents):
-        if (folder / "lean.json").is_file():
-            return folder
-    return None
-
-
-def workspace_settings(workspace: Path | None) -> dict:
-    """``lean.json`` of the workspace ({} without one)."""
-    if workspace is None:
-        return {}
-    return json.loads((workspace / "lean.json").read_text())
-
-
-def resolve_data_folder(workspace: Path | None, explicit: str | Path | None = None) -> Path:
-    """``--data-folder``, else ``lean.json``'s ``data-folder`` (relative to the workspace), else
-    ``LEAN_DATA_FOLDER``, else ``data``."""
-    if explicit:
-        return Path(explicit).resolve()
-    settings = workspace_settings(workspace)
-    if "data-folder" in settings and workspace is not None:
-        return (workspace / settings["data-folder"]).resolve()
-    env = os.environ.get("LEAN_DATA_FOLDER")
-    if env:
-        return Path(env).resolve()
-    return Path("data").resolve()
-
-
 def run_backtest(project_dir: str | Path, *, parameters: dict[str, str] | None = None,
                  data_folder: str | Path | None = None, output_dir: str | Path | None = None,
                  progress: bool = True, report: bool = True, quiet: bool = False) -> RunResult:
@@ -618,9 +588,9 @@ def run_backtest(project_dir: str | Path, *, parameters: dict[str, str] | None =
     project = Path(project_dir).resolve()
     if not (project / "main.py").is_file():
         raise FileNotFoundError(f"{project} has no main.py")
-    workspace = find_workspace(project) or project.parent
-    settings = workspace_settings(find_workspace(project))
-    folder = resolve_data_folder(find_workspace(project), data_folder)
+    found = workspaces.find_workspace(project)
+    workspace = found or project.parent
+    folder = workspaces.data_folder(project, data_folder, reading=True)
     if not folder.is_dir():
         source = "--data-folder" if data_folder else "the workspace's data folder (lean.json, LEAN_DATA_FOLDER)"
         raise FileNotFoundError(f"{source} {folder} does not exist")
@@ -629,7 +599,7 @@ def run_backtest(project_dir: str | Path, *, parameters: dict[str, str] | None =
     check_parameter_names(parameters or {}, config.get("parameters", {}), config_path)
     merged = {k: str(v) for k, v in config.get("parameters", {}).items()}
     merged.update({k: str(v) for k, v in (parameters or {}).items()})
-    store = ObjectStore(workspace / settings.get("object-store-root", "storage"))
+    store = ObjectStore(workspaces.object_store_root(found, project.parent))
     algorithm_class = load_algorithm_class(project, workspace)
     out = Path(output_dir) if output_dir else claim_run_folder(project / "backtests")
     started = time_module.perf_counter()

@@ -15,6 +15,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from lean_local import workspace
+
 # Charts LEAN draws for every algorithm; any other chart in the file came from ``self.plot``.
 DEFAULT_CHARTS = frozenset({"Strategy Equity", "Benchmark", "Drawdown", "Portfolio Turnover", "Exposure",
                             "Capacity", "Assets Sales Volume", "Strategy Capacity", "Alpha", "Insights"})
@@ -348,14 +350,12 @@ def data_source(result: dict, result_path: Path, data_folder: str | Path | None 
 
 
 def _workspace_data_folder(result_path: Path) -> Path | None:
-    for parent in Path(result_path).resolve().parents:
-        settings_path = parent / "lean.json"
-        if settings_path.is_file():
-            try:
-                settings = json.loads(settings_path.read_text(encoding="utf-8"))
-            except (OSError, json.JSONDecodeError):
-                return None
-            if "data-folder" in settings:
-                return (parent / settings["data-folder"]).resolve()
-            return None
-    return None
+    """The data folder of the workspace the result file lies in (None outside a workspace or when its
+    ``lean.json`` does not parse: the report then says the folder is unknown)."""
+    found = workspace.find_workspace(Path(result_path).resolve().parent)
+    if found is None:
+        return None
+    try:
+        return workspace.data_folder(found, reading=True)
+    except (OSError, workspace.WorkspaceConfigError):
+        return None
