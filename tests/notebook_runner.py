@@ -1,8 +1,9 @@
 """Execute research notebooks as LEAN's research environment would, but on lean_local.
 
-The kernel gets ``lean_local``'s ``AlgorithmImports`` shim and ``Library/`` on its path (LEAN's
-research image has both), and runs inside a workspace folder whose ``lean.json`` names the data
-folder, so ``QuantBook()`` finds the data and the object store as it does in LEAN.
+The kernel gets ``lean_local``'s ``AlgorithmImports`` shim and the libraries that ``research/config.json``
+names (what ``lean research research`` puts on the path: ``Library/shared`` and ``Library``), and runs
+inside a workspace folder whose ``lean.json`` names the data folder, so ``QuantBook()`` finds the data
+and the object store as it does in LEAN.
 """
 
 from __future__ import annotations
@@ -14,9 +15,10 @@ from pathlib import Path
 import nbformat
 from nbclient import NotebookClient
 
+from lean_local.workspace import python_paths
+
 ROOT = Path(__file__).resolve().parents[1]
 SHIM = ROOT / "src" / "lean_local" / "shim"
-LIBRARY = ROOT / "Library"
 
 
 def make_workspace(folder: Path, data_folder: Path) -> Path:
@@ -34,7 +36,8 @@ def execute_notebook(notebook: Path, workspace: Path, timeout: int = 900) -> nbf
     cell fails. Returns the executed notebook, outputs included.
     """
     nb = nbformat.read(notebook, as_version=4)
-    path = os.pathsep.join([str(SHIM), str(LIBRARY), os.environ.get("PYTHONPATH", "")])
+    libraries = python_paths(ROOT, notebook.parent)
+    path = os.pathsep.join([str(SHIM), *map(str, libraries), os.environ.get("PYTHONPATH", "")])
     env = {**os.environ, "PYTHONPATH": path, "MPLBACKEND": "Agg"}
     client = NotebookClient(
         nb, timeout=timeout, kernel_name="python3", resources={"metadata": {"path": str(workspace)}}

@@ -48,3 +48,17 @@ def test_library_imports_only_scientific_stack(module):
             imported.add(node.module.split(".")[0])
     foreign = imported - LIBRARY_ALLOWED - set(sys.stdlib_module_names)
     assert not foreign, f"{module.name} imports {sorted(foreign)}"
+
+
+def test_research_folder_is_a_lean_project_naming_the_library():
+    """Issue 14.2: `lean research research` builds its Python path from research/config.json's libraries
+    (lean-cli's python-additional-paths), and `lean cloud push` uploads every folder holding a config.json
+    with its .ipynb files and the libraries it names: the notebooks reach Cloud with Library/shared."""
+    from lean_local.workspace import python_paths
+
+    config = json.loads((ROOT / "research" / "config.json").read_text())
+    assert config["algorithm-language"] == "Python"
+    assert {"name": "shared", "path": "Library/shared"} in config["libraries"]
+    assert python_paths(ROOT, ROOT / "research") == [ROOT / "Library" / "shared", ROOT / "Library"]
+    notebooks = sorted(p.name for p in (ROOT / "research").glob("*.ipynb"))
+    assert notebooks == [f"{project}.ipynb" for project in sorted(PROJECTS)]

@@ -8,6 +8,7 @@ dollar volume allows no position.
 
 from __future__ import annotations
 
+from decimal import ROUND_HALF_EVEN, Decimal
 from typing import Any
 
 import numpy as np
@@ -44,6 +45,38 @@ def stop_hit(entry_price: Any, price: Any, direction: Any, stop_pct: float = STO
         long_hit = (d == 1) & (px <= entry * (1.0 - stop_pct))
         short_hit = (d == -1) & (px >= entry * (1.0 + stop_pct))
     return np.asarray(long_hit | short_hit)
+
+
+def stop_price_on_tick(fill_price: float, direction: int, stop_pct: float = STOP_PCT, tick: float = 0.01) -> float:
+    """The stop price ``stop_pct`` away from ``fill_price``, on the exchange's price grid.
+
+    Parameters
+    ----------
+    fill_price : float
+        Entry fill price (dollars).
+    direction : int
+        +1 long (stop below), -1 short (stop above).
+    stop_pct : float
+        Distance as a fraction of the fill price.
+    tick : float
+        The security's minimum price variation (US equities $0.01); below $1 the SEC's $0.0001 applies,
+        as LEAN's ``EquityPriceVariationModel``.
+
+    Returns
+    -------
+    float
+        ``fill_price * (1 - direction * stop_pct)`` rounded to the nearest tick, half to even (LEAN's
+        ``Math.Round``). LEAN rounds stop prices at submission the same way where the price grid
+        applies (raw prices, live trading), so the stop is the same in the backtest and live. NaN stays
+        NaN.
+    """
+    raw = fill_price * (1.0 - direction * stop_pct)
+    if not np.isfinite(raw):
+        return raw
+    step = Decimal("0.0001") if raw < 1.0 else Decimal(f"{tick:.15g}")
+    # in decimal, as LEAN sees a Python float (15 significant digits): 0.73815 is a midpoint there
+    ticks = (Decimal(f"{raw:.15g}") / step).quantize(Decimal(1), rounding=ROUND_HALF_EVEN)
+    return float(ticks * step)
 
 
 def time_stop_hit(bars_held: Any, max_bars: int = MAX_BARS) -> np.ndarray:

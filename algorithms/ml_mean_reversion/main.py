@@ -8,7 +8,7 @@ from threadpoolctl import threadpool_limits  # type: ignore[import-untyped]
 from shared.features import FEATURE_NAMES, FeatureState
 from shared.ml_training import LONG, SHORT, LoadedModels, ModelLoadError, load_models, object_store_key
 from shared.regime import BEAR, BULL, UNKNOWN, VixRegimeState, book_allocation
-from shared.risk import min_price_ok, position_targets, select_entries, time_stop_hit
+from shared.risk import min_price_ok, position_targets, select_entries, stop_price_on_tick, time_stop_hit
 from shared.universe import top_dollar_volume_index
 
 # The models are written by `lean-local train ml_mean_reversion` or research/ml_mean_reversion.ipynb.
@@ -178,6 +178,10 @@ class MlMeanReversion(QCAlgorithm):
         if not history.empty:
             close = history["close"].unstack(level=0).reindex(columns=added)
             volume = history["volume"].unstack(level=0).reindex(columns=added)
+            # LEAN's history fills days without a bar forward with volume 0: no trade that day, so a
+            # missing bar for the features (as on_data treats fill-forward bars)
+            traded = volume > 0
+            close, volume = close.where(traded), volume.where(traded)
         self.features.add(added, close, volume)
 
     def on_data(self, data: Slice) -> None:
@@ -187,8 +191,13 @@ class MlMeanReversion(QCAlgorithm):
         bars = data.bars
         if not any(bars.contains_key(s) for s in symbols):
             return
-        close = np.array([bars[s].close if bars.contains_key(s) else np.nan for s in symbols], dtype=np.float64)
-        volume = np.array([bars[s].volume if bars.contains_key(s) else np.nan for s in symbols], dtype=np.float64)
+        # A fill-forward bar (LEAN repeats the last bar with volume 0 on a day without one) is no trade:
+        # the features see a missing bar, which keeps the QPI volume ratio and the average dollar
+        # volume free of invented zero-volume days.
+        traded = [b if b is not None and not b.is_fill_forward else None
+                  for b in (bars[s] if bars.contains_key(s) else None for s in symbols)]
+        close = np.array([np.nan if b is None else b.close for b in traded], dtype=np.float64)
+        volume = np.array([np.nan if b is None else b.volume for b in traded], dtype=np.float64)
         features = self.features.update(close, volume)
         adv = self.features.avg_dollar_volume()
 
@@ -250,7 +259,8 @@ class MlMeanReversion(QCAlgorithm):
             del self.positions[order_event.symbol]
         elif order_event.status == OrderStatus.FILLED:
             position.filled = True
-            stop_price = order_event.fill_price * (1.0 - position.direction * self.stop_pct)
+            tick = self.securities[order_event.symbol].symbol_properties.minimum_price_variation
+            stop_price = stop_price_on_tick(order_event.fill_price, position.direction, self.stop_pct, float(tick))
             position.stop_ticket = self.stop_market_order(
                 order_event.symbol, -self.portfolio[order_event.symbol].quantity, stop_price,
                 tag=f"stop {self.stop_pct:.0%}",

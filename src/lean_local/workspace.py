@@ -5,7 +5,10 @@ LEAN's CLI finds ``lean.json`` in the current folder or the nearest one above it
 ``/* */`` comments (``LeanConfigManager.parse_json``): the file ``lean init`` writes is LEAN's
 ``Launcher/config.json``, which carries such comments. The data folder is ``data-folder``
 relative to the folder holding ``lean.json`` (``get_data_directory``); the object store is
-``<workspace>/storage``.
+``<workspace>/storage``. A Python project's ``config.json`` ``libraries`` put
+``/Library/<name>`` and ``/Library`` on the engine's Python path, for ``lean backtest`` and
+``lean research <project>`` alike (``LeanConfigManager.get_complete_lean_config``:
+``python-additional-paths``); a project without libraries gets neither.
 """
 
 from __future__ import annotations
@@ -120,3 +123,27 @@ def object_store_root(workspace: Path | None, start: str | os.PathLike[str] | No
     ``<start>/storage`` outside a workspace."""
     root = workspace if workspace is not None else Path(start if start is not None else Path.cwd())
     return root / lean_config(workspace).get("object-store-root", "storage")
+
+
+def python_paths(workspace: Path, project_dir: Path) -> list[Path]:
+    """The folders lean-cli adds to Python's path for ``project_dir`` (a project or research folder).
+
+    Each library of the project's ``config.json`` (``{"name": ..., "path": "Library/<name>"}``),
+    then ``<workspace>/Library``, when the project is a Python project with libraries; else none.
+
+    Raises
+    ------
+    WorkspaceConfigError
+        The project's ``config.json`` is not JSON.
+    """
+    path = Path(project_dir) / "config.json"
+    if not path.is_file():
+        return []
+    try:
+        config = json.loads(path.read_text(encoding="utf-8"))
+    except json.JSONDecodeError as error:
+        raise WorkspaceConfigError(f"{path}:{error.lineno}: {error.msg} (column {error.colno})") from error
+    libraries = config.get("libraries", []) if config.get("algorithm-language") == "Python" else []
+    if not libraries:
+        return []
+    return [workspace / library["path"] for library in libraries] + [workspace / "Library"]

@@ -129,3 +129,28 @@ def test_ensure_metadata_writes_only_missing(tmp_path):
     assert [p.name for p in written] == ["market-hours-database.json", "symbol-properties-database.csv"]
     assert "oanda,USDJPY,forex,USD/JPY,JPY,1,0.001,1" in F.symbol_properties_path(tmp_path).read_text()
     assert ecb.ensure_forex_metadata(tmp_path) == []
+
+
+def test_ensure_metadata_brings_an_older_generated_forex_calendar_up_to_date(tmp_path):
+    """A database we generated before the Oanda calendar was added gets LEAN's Oanda entry; its other
+    entries stay as they were; LEAN's own (or any other) database is never touched."""
+    import json
+
+    from lean_local.data import market_hours as M
+
+    entries = M.generated_market_hours(2000, 2040)
+    entries["Forex-oanda-[*]"] = M.MarketHoursEntry(
+        exchange_time_zone="America/New_York", data_time_zone="UTC", segments=M.forex_entry().segments)
+    path = F.market_hours_path(tmp_path)
+    M.write_market_hours_database(path, entries)
+    equity_before = json.loads(path.read_text())["entries"]["Equity-usa-[*]"]
+    assert ecb.ensure_forex_metadata(tmp_path, ["EURUSD"])[0] == path
+    after = json.loads(path.read_text())["entries"]
+    assert after["Equity-usa-[*]"] == equity_before
+    assert "1/1/2021" in after["Forex-oanda-[*]"]["holidays"]
+    assert ecb.ensure_forex_metadata(tmp_path, ["EURUSD"]) == []
+    # not ours (an extra entry): left alone
+    raw = json.loads(path.read_text())
+    raw["entries"]["Forex-fxcm-[*]"] = raw["entries"].pop("Forex-oanda-[*]")
+    path.write_text(json.dumps(raw))
+    assert ecb.ensure_forex_metadata(tmp_path, ["EURUSD"]) == []

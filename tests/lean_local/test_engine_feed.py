@@ -88,10 +88,38 @@ def test_all_bars_of_a_slice_equal_the_bars_read_one_by_one(tmp_path):
 
     algo, _, _ = run_algorithm(Algo, root)
     assert all(single == whole for single, whole in algo.seen)
-    # Jan 6: BBB is a fill-forward copy of Jan 3's bar, moved to Jan 6's session
+    # Jan 6: BBB is a fill-forward copy of Jan 3's bar, moved to Jan 6's session, with volume 0 (LEAN's
+    # TradeBar.Clone(fillForward: true)); the security's volume is the copy's
     _, whole = algo.seen[2]
     assert whole[1] == ("BBB", datetime(2020, 1, 6, 9, 30), datetime(2020, 1, 6, 16), pd.Timedelta(hours=6.5),
-                        5, 5, 5, 5, 1_000_000, True)
+                        5, 5, 5, 5, 0, True)
+
+
+def test_history_fills_forward_with_volume_zero_as_leans(tmp_path):
+    """Issue 14.5: LEAN's history fills forward like its feed: a session without a bar is a row repeating
+    the last bar with volume 0; ``periods`` counts sessions; nothing before the first bar in the window."""
+    root = fixtures.data_folder(tmp_path / "data")
+    fixtures.write_equity(root, "AAA", fixtures.bars(DAYS, [10, 11, 12, 13, 14]))
+    fixtures.write_equity(root, "BBB", fixtures.bars(["2020-01-03", "2020-01-07"], [5, 6]))
+
+    class Algo(Recorder):
+        tickers = ("AAA", "BBB")
+        start, end = (2020, 1, 9), (2020, 1, 10)
+
+        def on_data(self, data):
+            pass
+
+    algo, _, _ = run_algorithm(Algo, root)
+    # the clock is at the end (Jan 10 16:00): Jan 8..10 exist as sessions, BBB's last bar is Jan 7
+    history = algo.history(["BBB"], 4, Resolution.DAILY).loc["BBB"]
+    assert list(history.index) == [datetime(2020, 1, 7, 16), datetime(2020, 1, 8, 16), datetime(2020, 1, 9, 16),
+                                   datetime(2020, 1, 10, 16)]
+    assert list(history["close"]) == [6, 6, 6, 6] and list(history["volume"]) == [1_000_000, 0, 0, 0]
+    ranged = algo.history(["BBB"], datetime(2020, 1, 2), datetime(2020, 1, 7, 16), Resolution.DAILY).loc["BBB"]
+    assert list(ranged.index.day) == [3, 6, 7] and list(ranged["volume"]) == [1_000_000, 0, 1_000_000]
+    # a window that starts between bars begins at its first real bar
+    late = algo.history(["BBB"], datetime(2020, 1, 6), datetime(2020, 1, 8, 16), Resolution.DAILY).loc["BBB"]
+    assert list(late.index.day) == [7, 8]
 
 
 def test_map_file_renames_read_each_period_from_its_ticker_file(tmp_path):

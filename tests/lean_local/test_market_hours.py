@@ -116,10 +116,27 @@ def test_forex_days_are_sessions_with_lean_daily_break():
 
 
 def test_generated_forex_hours_equal_lean_database(lean_data_folder):
+    """Issue 14.8: the generated Oanda entry is LEAN's, calendar included."""
     lean = M.MarketHoursDatabase.from_data_folder(lean_data_folder).get_entry("Forex", "oanda", "EURUSD")
     ours = M.forex_entry()
     for weekday in range(7):
         assert ours.segments[weekday] == lean.segments[weekday]
+    assert list(ours.holidays) == list(lean.holidays)
+    assert ours.early_closes == lean.early_closes and ours.late_opens == lean.late_opens
+    assert ours.to_json() == M.MarketHoursEntry.from_json(ours.to_json()).to_json()
+
+
+def test_oanda_calendar_closes_new_year_and_shortens_new_years_eve():
+    entry = M.forex_entry()
+    # 2021-01-01 (a Friday) is an Oanda holiday: the week's last session is Thursday's
+    days = entry.trading_days("2020-12-27", "2021-01-03")
+    assert pd.Timestamp("2021-01-01") not in days and pd.Timestamp("2020-12-31") in days
+    assert entry.is_holiday("2020-12-25") and not entry.is_holiday("2019-12-25")
+    _, closes = entry.session_bounds(["2015-12-31", "2020-12-31", "2016-01-04"])
+    assert list(closes) == [pd.Timestamp("2015-12-31 14:00"), pd.Timestamp("2020-12-31 17:00"),
+                            pd.Timestamp("2016-01-05 00:00")]  # a regular Monday runs to midnight
+    assert not entry.is_open("2015-12-31 15:00") and entry.is_open("2015-12-31 13:00")
+    assert not entry.is_open("2019-01-01 12:00")  # late open at 17:00
 
 
 def test_written_database_reads_back(tmp_path):

@@ -8,8 +8,8 @@ from datetime import datetime
 import pandas as pd
 import pytest
 
-from lean_local.engine.common import NotSupportedError, Resolution
-from lean_local.research import QuantBook
+from lean_local.engine.common import Resolution
+from lean_local.research import UNIVERSE_COLUMNS, QuantBook
 from tests import fixtures
 
 DAYS = ["2020-01-02", "2020-01-03", "2020-01-06", "2020-01-07", "2020-01-08"]
@@ -30,7 +30,9 @@ def workspace(tmp_path, monkeypatch):
 def test_quantbook_history_by_periods_and_dates(workspace):
     qb = QuantBook()
     aaa = qb.add_equity("AAA").symbol
-    frame = qb.history(aaa, 2, Resolution.DAILY)
+    # the research clock is now: the last 2 sessions hold no AAA bar, and LEAN returns nothing then
+    assert qb.history(aaa, 2, Resolution.DAILY).empty
+    frame = qb.history(aaa, datetime(2020, 1, 7), datetime(2020, 1, 9), Resolution.DAILY)
     assert frame.loc["AAA"]["close"].tolist() == [13, 14]
     frame = qb.history([aaa], datetime(2020, 1, 3), datetime(2020, 1, 7), Resolution.DAILY)
     assert frame.index.get_level_values("time").tolist() == [pd.Timestamp("2020-01-03 16:00"),
@@ -59,9 +61,30 @@ def test_quantbook_universe_history_is_lean_flattened_frame(workspace):
     assert [(t, str(s)) for t, s in frame.index] == [(pd.Timestamp("2020-01-03"), "AAA"),
                                                      (pd.Timestamp("2020-01-03"), "BBB"),
                                                      (pd.Timestamp("2020-01-04"), "AAA")]
+    assert list(frame.columns) == list(UNIVERSE_COLUMNS)  # LEAN's Fundamental members
     assert frame["value"].tolist() == [10, 20, 11]
     assert frame["dollarvolume"].tolist() == [10_000, 200, 110]
     assert frame["volume"].tolist() == [1000, 10, 10]
     assert not frame["hasfundamentaldata"].any()  # LEAN's local fundamental provider: always False
-    with pytest.raises(NotSupportedError, match="flatten=False"):
-        qb.universe_history(universe, datetime(2020, 1, 3))
+    assert frame["valuationratios"].isna().all() and (frame["marketcap"] == 0).all()
+
+
+def test_quantbook_universe_history_runs_the_selector_and_defaults_to_a_series(workspace):
+    """Issue 14.3: as LEAN's QuantBook.UniverseHistory, the universe's selector filters each day's rows;
+    without flatten the result is a Series of per-day lists indexed by (universe symbol, time)."""
+    root = workspace / "data"
+    fixtures.write_coarse_day(root, "2020-01-02", [("AAA", 10, 1000), ("BBB", 20, 10), ("CCC", 0.5, 10**6)])
+    fixtures.write_coarse_day(root, "2020-01-03", [("AAA", 11, 10), ("BBB", 21, 1000)])
+    qb = QuantBook()
+
+    def top_one(fundamental):
+        liquid = [f for f in fundamental if f.price >= 1]
+        return [max(liquid, key=lambda f: f.dollar_volume).symbol]
+
+    universe = qb.add_universe(top_one)
+    series = qb.universe_history(universe, datetime(2020, 1, 1), datetime(2020, 1, 5))
+    assert isinstance(series, pd.Series) and series.index.names == ["symbol", "time"]
+    assert list(series.index.get_level_values("time")) == [pd.Timestamp("2020-01-03"), pd.Timestamp("2020-01-04")]
+    assert [[str(f.symbol) for f in day] for day in series] == [["AAA"], ["BBB"]]
+    flat = qb.universe_history(universe, datetime(2020, 1, 1), datetime(2020, 1, 5), flatten=True)
+    assert [str(s) for _, s in flat.index] == ["AAA", "BBB"]

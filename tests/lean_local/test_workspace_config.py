@@ -98,3 +98,30 @@ def test_backtest_runs_in_a_workspace_whose_lean_json_has_comments(tmp_path, lea
     result = run_backtest(project, output_dir=tmp_path / "out", progress=False, report=False, quiet=True)
     assert result.statistics["Total Orders"] == "1"
     assert (tmp_path / "out").is_dir()
+
+
+def test_python_paths_are_the_project_libraries_only(tmp_path, lean_data_folder):
+    """lean-cli puts /Library/<name> and /Library on the path only for a Python project with libraries:
+    a project without them cannot import the library, in LEAN and here."""
+    (tmp_path / "lean.json").write_text(json.dumps({"data-folder": os.fspath(lean_data_folder)}))
+    library = tmp_path / "Library" / "helpers"
+    library.mkdir(parents=True)
+    (library / "__init__.py").write_text("")
+    (library / "sizes.py").write_text("WEIGHT = 1\n")
+    project = tmp_path / "algorithms" / "uses_library"
+    project.mkdir(parents=True)
+    (project / "main.py").write_text("from helpers.sizes import WEIGHT\n" + ALGORITHM)
+    config = {"algorithm-language": "Python", "parameters": {}}
+    (project / "config.json").write_text(json.dumps(config))
+    assert workspace.python_paths(tmp_path, project) == []
+    import sys
+
+    sys.modules.pop("helpers", None)
+    sys.modules.pop("helpers.sizes", None)
+    with pytest.raises(ModuleNotFoundError, match="helpers"):
+        run_backtest(project, output_dir=tmp_path / "out0", progress=False, report=False, quiet=True)
+    config["libraries"] = [{"name": "helpers", "path": "Library/helpers"}]
+    (project / "config.json").write_text(json.dumps(config))
+    assert workspace.python_paths(tmp_path, project) == [library, tmp_path / "Library"]
+    result = run_backtest(project, output_dir=tmp_path / "out1", progress=False, report=False, quiet=True)
+    assert result.statistics["Total Orders"] == "1"

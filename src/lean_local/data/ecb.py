@@ -19,6 +19,7 @@ How this differs from Oanda's own daily bars (``docs/data.md``):
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import zipfile
@@ -37,7 +38,12 @@ from lean_local.data.formats import (
     symbol_properties_path,
     write_forex_daily,
 )
-from lean_local.data.market_hours import write_market_hours_database
+from lean_local.data.market_hours import (
+    MarketHoursEntry,
+    forex_entry,
+    generated_market_hours,
+    write_market_hours_database,
+)
 from lean_local.data.symbol_properties import generated_symbol_properties, write_symbol_properties_database
 
 __all__ = [
@@ -215,12 +221,16 @@ def ensure_forex_metadata(
 ) -> list[Path]:
     """Write our market-hours and symbol-properties databases where the folder has none.
 
-    Existing files (for example LEAN's own) are left untouched. Returns the paths written.
+    A market-hours database we generated earlier is brought up to date (its entries are exactly
+    ours but differ, e.g. an older one without LEAN's Oanda holidays); any other existing file (for
+    example LEAN's own) is left untouched. Returns the paths written.
     """
     written = []
     hours = market_hours_path(data_folder)
     if not hours.exists():
         write_market_hours_database(hours)
+        written.append(hours)
+    elif _refresh_generated_forex_hours(hours):
         written.append(hours)
     properties = symbol_properties_path(data_folder)
     if not properties.exists():
@@ -229,3 +239,20 @@ def ensure_forex_metadata(
         )
         written.append(properties)
     return written
+
+
+def _refresh_generated_forex_hours(path: Path) -> bool:
+    """Bring the ``Forex-oanda-[*]`` entry of a market-hours database we generated (its keys are
+    exactly ours) up to date, keeping its other entries; True when it was rewritten."""
+    try:
+        entries = json.loads(path.read_text(encoding="utf-8"))["entries"]
+    except (OSError, ValueError, KeyError, TypeError):
+        return False
+    key = "Forex-oanda-[*]"
+    current = forex_entry().to_json()
+    if set(entries) != set(generated_market_hours(1998, 1998)) or entries[key] == current:
+        return False
+    parsed = {name: MarketHoursEntry.from_json(raw) for name, raw in entries.items()}
+    parsed[key] = forex_entry()
+    write_market_hours_database(path, parsed)
+    return True

@@ -480,11 +480,35 @@ def us_index_entry(start_year: int = 1998, end_year: int = 2030) -> MarketHoursE
     )
 
 
+#: LEAN's ``Forex-oanda-[*]`` calendar (its ``market-hours-database.json``, the file ``lean init``
+#: installs): days Oanda is closed, days it closes early and days it reopens late (New York times).
+#: Irregular (a holiday is listed only where Oanda closed), so kept as dates, not rules.
+OANDA_HOLIDAYS = (
+    "2005-01-01", "2010-01-01", "2011-01-01", "2013-01-01", "2016-01-01", "2017-01-01", "2021-01-01",
+    "2023-01-01", "2023-01-02", "2010-12-25", "2012-12-25", "2015-12-25", "2016-12-25", "2020-12-25",
+    "2022-12-25", "2022-12-26", "2023-12-24", "2023-12-31",
+)
+OANDA_EARLY_CLOSES = {
+    **dict.fromkeys(("2005-12-29", "2005-12-30", "2007-12-31", "2008-12-31", "2009-12-31", "2010-12-31",
+                     "2011-12-30", "2017-12-29", "2018-12-24", "2018-12-31", "2019-12-24", "2019-12-31",
+                     "2020-12-24", "2020-12-31", "2021-12-31", "2024-12-24", "2024-12-31", "2025-12-24",
+                     "2025-12-31"), "17:00:00"),
+    **dict.fromkeys(("2012-12-31", "2013-12-31", "2014-12-31", "2015-12-31", "2016-12-30"), "14:00:00"),
+}
+OANDA_LATE_OPENS = {
+    **dict.fromkeys(("2018-12-25", "2019-01-01", "2019-12-25", "2020-01-01", "2023-12-25", "2024-01-01"),
+                    "17:00:00"),
+    **dict.fromkeys(("2024-12-25", "2025-01-01", "2025-12-25", "2026-01-01"), "17:05:00"),
+}
+
+
 def forex_entry() -> MarketHoursEntry:
-    """``Forex-oanda-[*]``: LEAN's Oanda hours, data in UTC, no holidays.
+    """``Forex-oanda-[*]``: LEAN's Oanda hours and calendar, data in UTC.
 
     Open Sunday 17:03 to Friday 16:58 New York with a daily break 16:58-17:03: each weekday is its
-    own session, so a market-on-close order fills at that day's close, not Friday's.
+    own session, so a market-on-close order fills at that day's close, not Friday's. Holidays,
+    early closes and late opens are LEAN's (:data:`OANDA_HOLIDAYS`, :data:`OANDA_EARLY_CLOSES`,
+    :data:`OANDA_LATE_OPENS`).
     """
     day = dt.timedelta(days=1)
     close = dt.timedelta(hours=16, minutes=58)
@@ -494,7 +518,12 @@ def forex_entry() -> MarketHoursEntry:
     segments[4] = [Segment(dt.timedelta(0), close, "market")]
     segments[5] = []
     segments[6] = [Segment(reopen, day, "market")]
-    return MarketHoursEntry(exchange_time_zone="America/New_York", data_time_zone="UTC", segments=segments)
+    return MarketHoursEntry(
+        exchange_time_zone="America/New_York", data_time_zone="UTC", segments=segments,
+        holidays=pd.DatetimeIndex(sorted(pd.Timestamp(d) for d in OANDA_HOLIDAYS)),
+        early_closes={pd.Timestamp(d): _parse_timespan(t) for d, t in OANDA_EARLY_CLOSES.items()},
+        late_opens={pd.Timestamp(d): _parse_timespan(t) for d, t in OANDA_LATE_OPENS.items()},
+    )
 
 
 def generated_market_hours(start_year: int = 1998, end_year: int = 2030) -> dict[str, MarketHoursEntry]:

@@ -128,6 +128,7 @@ class QCAlgorithm(IndicatorHelpers, FrameworkAlgorithm):
         self._mhdb: MarketHoursDatabase | None = None
         self._hours_cache: dict[int, ExchangeHours] = {}
         self._session_closes: dict[tuple[int, datetime, datetime], np.ndarray] = {}
+        self._history_session_closes: dict[int, tuple[date, date, np.ndarray]] = {}
         self._feed = feeds.DataFeed()
         self.securities = SecurityManager()
         self.settings = AlgorithmSettings()
@@ -784,11 +785,30 @@ class QCAlgorithm(IndicatorHelpers, FrameworkAlgorithm):
                                                          DataNormalizationMode.ADJUSTED, hours.session_times)
         return self._history_cache[key], None
 
+    def _history_sessions(self, symbol: Symbol, security: Security | None,
+                          data: feeds.SubscriptionData) -> np.ndarray | None:
+        """Session closes (int64 ns) a history of ``data`` fills forward over; None when it does not
+        fill forward (LEAN fills history forward like the subscription: trade bars here)."""
+        if data.kind != "trade" or not data.fill_forward or (security is not None and not security._fill_forward):
+            return None
+        hours = security.exchange.hours if security is not None else self._exchange_hours(symbol)
+        first = pd.Timestamp(int(data.end_time[0])).date()
+        last = max(self.end_date, self.time).date()
+        cached = self._history_session_closes.get(id(hours))
+        if cached is None or first < cached[0] or last > cached[1]:
+            if cached is not None:
+                first, last = min(first, cached[0]), max(last, cached[1])
+            days = hours.trading_days(first, last)
+            closes = hours.session_times(days)[1] if len(days) else np.empty(0, dtype=np.int64)
+            cached = self._history_session_closes[id(hours)] = (first, last, closes)
+        return cached[2]
+
     def history(self, *args: Any, **kwargs: Any) -> pd.DataFrame:
         """``history(symbols, periods | timedelta | start, [end], resolution)`` as LEAN's DataFrame.
 
         Index ``(symbol, time)`` with ``time`` the bar's end time; only bars that ended at or before
-        the current time. Trade bars: ``open, high, low, close, volume``; forex quote bars: LEAN's
+        the current time. Trade bars fill forward over sessions without a bar (volume 0), as LEAN's
+        history does (:func:`lean_local.engine.feed.history_rows`). Trade bars: ``open, high, low, close, volume``; forex quote bars: LEAN's
         ``askclose .. bidsize`` columns and the bid/ask midpoints ``close, high, low, open``.
         """
         if args and isinstance(args[0], type):
@@ -822,27 +842,28 @@ class QCAlgorithm(IndicatorHelpers, FrameworkAlgorithm):
             data, security = self._history_data(sym if isinstance(sym, Symbol) else self.symbol(str(sym)))
             if len(data) == 0:
                 continue
-            hi = np.searchsorted(data.end_time, end_ns, side="right")
-            lo = max(0, hi - periods) if periods is not None else np.searchsorted(data.end_time, start_ns,
-                                                                                    side="left")
-            if hi <= lo:
-                continue
-            times = pd.DatetimeIndex(data.end_time[lo:hi])
             symbol_obj = security.symbol if security is not None else Symbol(str(sym))
+            rows, end_times = feeds.history_rows(data, self._history_sessions(symbol_obj, security, data), end_ns,
+                                                 periods, start_ns)
+            if not len(rows):
+                continue
+            times = pd.DatetimeIndex(end_times)
             if data.kind == "quote":
                 f = data.fields
                 columns = {}
                 for side in ("ask", "bid"):
                     for part in ("close", "high", "low", "open"):
-                        columns[f"{side}{part}"] = f[f"{side}_{part}"][lo:hi]
-                    columns[f"{side}size"] = f[f"{side}_size"][lo:hi]
+                        columns[f"{side}{part}"] = f[f"{side}_{part}"][rows]
+                    columns[f"{side}size"] = f[f"{side}_size"][rows]
                 for part in ("close", "high", "low", "open"):
-                    columns[part] = f[part][lo:hi]
+                    columns[part] = f[part][rows]
             else:
-                columns = {name: data.fields[name][lo:hi] for name in ("open", "high", "low", "close", "volume")}
+                columns = {name: data.fields[name][rows] for name in ("open", "high", "low", "close", "volume")}
+                # fill-forward rows have no volume, as LEAN's fill-forward bars
+                columns["volume"] = np.where(data.end_time[rows] == end_times, columns["volume"], 0.0)
                 if data.kind == "custom":
-                    columns = {name: data.fields[name][lo:hi] for name in ("open", "high", "low", "close", "value")}
-            index = pd.MultiIndex.from_arrays([[symbol_obj] * (hi - lo), times], names=["symbol", "time"])
+                    columns = {name: data.fields[name][rows] for name in ("open", "high", "low", "close", "value")}
+            index = pd.MultiIndex.from_arrays([[symbol_obj] * len(rows), times], names=["symbol", "time"])
             frames.append(pd.DataFrame(columns, index=index))
         if not frames:
             return pd.DataFrame()

@@ -11,7 +11,7 @@ from pathlib import Path
 
 from lean_local.engine import runner
 from lean_local.parameters import UnknownParameterError
-from lean_local.workspace import find_workspace
+from lean_local.workspace import find_workspace, python_paths
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -55,7 +55,9 @@ def _backtest(args: argparse.Namespace) -> int:
 
 def _research(args: argparse.Namespace) -> int:
     workspace = find_workspace() or Path.cwd()
-    paths = [str(runner.SHIM), str(workspace / "Library")]
+    # the notebook folder is a LEAN project: its config.json libraries go on the path, as `lean research`
+    notebooks = (workspace / args.notebook_dir).resolve()
+    paths = [str(runner.SHIM)] + [str(p) for p in python_paths(workspace, notebooks)]
     env = dict(os.environ)
     env["PYTHONPATH"] = os.pathsep.join(paths + [env.get("PYTHONPATH", "")]).rstrip(os.pathsep)
     # The environment's own Jupyter, whatever is on PATH: the kernel must see the pinned packages.

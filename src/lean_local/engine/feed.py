@@ -293,7 +293,8 @@ class BarView:
     high = property(lambda self: self._f("high"))
     low = property(lambda self: self._f("low"))
     close = property(lambda self: self._f("close"))
-    volume = property(lambda self: self._f("volume"))
+    # LEAN's TradeBar.Clone(fillForward: true) zeroes the volume of a fill-forward copy
+    volume = property(lambda self: 0.0 if self.is_fill_forward else self._f("volume"))
 
     @property
     def time(self) -> datetime:
@@ -647,6 +648,42 @@ def emission_times(sub: SubscriptionData, session_closes: np.ndarray | None, end
         last = min(last, int((sub.delisted + pd.Timedelta(days=1)).value) - 1)
     sessions = session_closes[(session_closes >= sub.end_time[0]) & (session_closes <= last)]
     return np.union1d(sub.end_time, sessions)
+
+
+def history_rows(sub: SubscriptionData, session_closes: np.ndarray | None, end_ns: int, periods: int | None = None,
+                 start_ns: int | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """The rows of a daily history request as LEAN returns them: each row's bar index and end time.
+
+    Without ``session_closes`` (a subscription that does not fill forward) the rows are the real
+    bars ending in the window. With them, LEAN's history fills forward as its feed does
+    (``HistoryRequest.FillForwardResolution``): every session close in the window from the first
+    real bar in it on (to the delisting date at most) is a row, a copy of the latest bar where the
+    day has none. The window is the last ``periods`` sessions up to ``end_ns``
+    (``Time.GetStartTimeForTradeBars``), or ``[start_ns, end_ns]``.
+    """
+    if session_closes is None or not sub.fill_forward:
+        hi = int(np.searchsorted(sub.end_time, end_ns, side="right"))
+        lo = max(0, hi - periods) if periods is not None else int(np.searchsorted(sub.end_time, start_ns, side="left"))
+        rows = np.arange(lo, max(lo, hi))
+        return rows, sub.end_time[rows]
+    last = end_ns
+    if sub.delisted is not None:
+        last = min(last, int((sub.delisted + pd.Timedelta(days=1)).value) - 1)
+    sessions = session_closes[: np.searchsorted(session_closes, last, side="right")]
+    if periods is not None:
+        sessions = sessions[max(0, len(sessions) - periods):]
+        # the window opens after the session before the first one counted
+        start_ns = int(sessions[0]) - NS_PER_DAY + 1 if len(sessions) else end_ns + 1
+    else:
+        sessions = sessions[np.searchsorted(sessions, start_ns, side="left"):]
+    assert start_ns is not None
+    lo = int(np.searchsorted(sub.end_time, start_ns, side="left"))
+    hi = int(np.searchsorted(sub.end_time, end_ns, side="right"))
+    if hi <= lo:
+        return np.empty(0, dtype=np.int64), np.empty(0, dtype=np.int64)
+    real = sub.end_time[lo:hi]
+    times = np.union1d(real, sessions[sessions >= real[0]])
+    return np.searchsorted(sub.end_time, times, side="right") - 1, times
 
 
 def load_coarse_range(data_folder: Path, start: pd.Timestamp, end: pd.Timestamp) -> pd.DataFrame:

@@ -34,6 +34,7 @@ from lean_local.engine.orders import (
     OrderType,
     UpdateOrderFields,
 )
+from lean_local.engine.price_variation import round_order_prices
 
 if TYPE_CHECKING:
     from lean_local.engine.securities import Security
@@ -432,6 +433,7 @@ class TransactionManager:
         self.fills: list[dict] = []
         self.events: list[OrderEvent] = []
         self._next_id = 1
+        self._price_rounding_warned = False
 
     # --- queries ------------------------------------------------------------------------------
     @property
@@ -491,6 +493,7 @@ class TransactionManager:
                              f"price {stop_price} must be finite numbers")
         algo = self._algorithm
         order = Order(self._next_id, security.symbol, order_type, quantity, algo.time, tag, limit_price, stop_price)
+        round_order_prices(order, security, self._price_rounding_warning, algo.live_mode)
         error = self._pre_order_checks(security, order)
         if error is not None and error.startswith("!"):
             # zero quantity and warm-up: LEAN answers with an error response and no order id
@@ -571,6 +574,12 @@ class TransactionManager:
         self._complete_fill(security, order, security.price, LIQUIDATE_FROM_DELISTING, OrderFee.ZERO)
         return order
 
+    def _price_rounding_warning(self, message: str) -> None:
+        # LEAN reports the first rounded price of a run only (_hasLoggedPriceRoundingWarning)
+        if not self._price_rounding_warned:
+            self._price_rounding_warned = True
+            self._algorithm.error(message)
+
     def update_order(self, order: Order, fields: UpdateOrderFields) -> OrderResponse:
         if order.id not in self._open:
             return OrderResponse(False, f"Unable to update order with id {order.id}: it is not open")
@@ -582,6 +591,8 @@ class TransactionManager:
             order.stop_price = float(fields.stop_price)
         if fields.tag is not None:
             order.tag = fields.tag
+        round_order_prices(order, self._algorithm.securities[order.symbol], self._price_rounding_warning,
+                           self._algorithm.live_mode)
         self._event(order, OrderStatus.UPDATE_SUBMITTED)
         self._try_fill(order)
         return OrderResponse(True)

@@ -8,14 +8,14 @@ The loop follows ``Engine/AlgorithmManager.cs`` for each time step ``t`` of the 
    securities it adds are subscribed;
 3. prices update (the feed's current bars), forex conversion rates follow;
    the warm-up ends when ``t`` reaches the start date (``on_warmup_finished``);
-4. delisted securities' positions are closed at their last price;
-5. open orders try to fill against the new bars (``ProcessSynchronousEvents``);
-6. scheduled events at ``t`` fire;
-7. ``on_securities_changed`` for universe changes;
-8. ``on_data(slice)`` when the slice has data;
-9. the framework's step when the algorithm uses LEAN's algorithm framework (``OnFrameworkData``:
+4. open orders try to fill against the new bars, then delisted securities' positions are closed at
+   their last price (``ProcessSynchronousEvents``);
+5. scheduled events at ``t`` fire;
+6. ``on_securities_changed`` for universe changes;
+7. ``on_data(slice)`` when the slice has data;
+8. the framework's step when the algorithm uses LEAN's algorithm framework (``OnFrameworkData``:
    insight scoring, alpha, portfolio construction, risk, execution; see ``lean_local/framework``);
-10. the portfolio value is sampled (after the warm-up).
+9. the portfolio value is sampled (after the warm-up).
 """
 
 from __future__ import annotations
@@ -536,15 +536,10 @@ def bare_record(name: str, parameters: dict[str, str], start: datetime, end: dat
 
 
 def load_algorithm_class(project_dir: Path, workspace: Path) -> type[QCAlgorithm]:
-    """Import ``main.py`` with the shim and ``Library`` first on ``sys.path`` and find the algorithm."""
+    """Import ``main.py`` with the shim and the project's libraries first on ``sys.path`` and find the algorithm."""
     project_dir = Path(project_dir).resolve()
-    library = workspace / "Library"
-    config_path = project_dir / "config.json"
-    extra = [str(SHIM), str(library)]
-    if config_path.exists():
-        config = json.loads(config_path.read_text())
-        for lib in config.get("libraries", []):
-            extra.append(str(workspace / lib.get("path", f"Library/{lib.get('name', '')}")))
+    # the libraries of config.json, as lean-cli's python-additional-paths (nothing else of Library/)
+    extra = [str(SHIM)] + [str(path) for path in workspaces.python_paths(workspace, project_dir)]
     for path in reversed(extra):
         if path in sys.path:
             sys.path.remove(path)

@@ -248,7 +248,10 @@ class Slice:
                     start = starts.get(start_ns)
                     if start is None:
                         start = starts[start_ns] = ns_to_datetime(start_ns)
-                    obj = TradeBar._from_values(symbol, start, end_time, sub.ohlcv[i].tolist(), now_ns > bar_end)
+                    values = sub.ohlcv[i].tolist()
+                    if now_ns > bar_end:
+                        values[4] = 0.0  # a fill-forward copy has no volume (LEAN's TradeBar.Clone)
+                    obj = TradeBar._from_values(symbol, start, end_time, values, now_ns > bar_end)
                 elif obj is None:
                     made = self._make(security)
                     if made is None:
