@@ -151,7 +151,7 @@ def test_delisting_closes_the_position_at_the_last_price(tmp_path):
             super().on_data(data)
             if self.time.day == 2:
                 self.market_order("DEAD", 100)
-            if self.time.day == 6:
+            if self.time.day == 6 and self.time.hour == 16:  # not at the delisting warning (00:00)
                 self.limit_order("DEAD", -100, 30)
 
     algo, _, _ = run_algorithm(Algo, root)
