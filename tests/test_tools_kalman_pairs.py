@@ -1,11 +1,11 @@
-"""research/kalman_pairs.py on LEAN's sample ETFs: every ordered pair reported, none selected."""
+"""tools/kalman_pairs.py on LEAN's sample ETFs: every ordered pair reported, none selected."""
 
 import importlib.util
 from pathlib import Path
 
 import pytest
 
-SCRIPT = Path(__file__).resolve().parents[2] / "research" / "kalman_pairs.py"
+SCRIPT = Path(__file__).resolve().parents[1] / "tools" / "kalman_pairs.py"
 
 
 def test_every_candidate_pair_is_reported(lean_data_folder, capsys):

@@ -2,7 +2,7 @@
 
 Usage (after ``lean-local data ecb-fx``)::
 
-    .venv/bin/python research/fx_evidence.py --data-folder data [--boot 999] [--seed 0] [--output FILE.json]
+    .venv/bin/python tools/fx_evidence.py --data-folder data [--boot 999] [--seed 0] [--output FILE.json]
 
 Fits the pooled reversal/momentum regression on the tutorial's window (month ends January 2004 to
 May 2013) under both outlier screens and both standardisations (``shared.fx_evidence``) and

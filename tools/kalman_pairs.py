@@ -2,7 +2,7 @@
 
 Usage::
 
-    .venv/bin/python research/kalman_pairs.py --data-folder ../shared/lean-data \\
+    .venv/bin/python tools/kalman_pairs.py --data-folder ../shared/lean-data \\
         [--tickers SPY,QQQ,IWM,EEM,BNO,USO] [--formation-end 2015-12-31] [--start 2010-06-01]
 
 Adjusted daily closes (factor files applied), the Engle-Granger test on the formation window and

@@ -1,4 +1,4 @@
-"""research/fx_evidence.py on the real ECB rates: the tutorial window's figures the docs quote."""
+"""tools/fx_evidence.py on the real ECB rates: the tutorial window's figures the docs quote."""
 
 import importlib.util
 import json
@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-SCRIPT = Path(__file__).resolve().parents[2] / "research" / "fx_evidence.py"
+SCRIPT = Path(__file__).resolve().parents[1] / "tools" / "fx_evidence.py"
 
 
 def _script():
