@@ -20,6 +20,14 @@ import pandas as pd
 from lean_local.data.market_hours import MarketHoursDatabase
 from lean_local.engine import add_security, charting, custom_data, train
 from lean_local.engine import feed as feeds
+from lean_local.engine import shortable as shorting
+from lean_local.engine.benchmarks import FuncBenchmark, SecurityBenchmark
+from lean_local.engine.brokerages import (
+    AccountType,
+    BrokerageName,
+    DefaultBrokerageModel,
+    brokerage_model_for,
+)
 from lean_local.engine.common import (
     DataNormalizationMode,
     Market,
@@ -29,6 +37,8 @@ from lean_local.engine.common import (
     not_supported,
 )
 from lean_local.engine.fees import ConstantFeeModel, InteractiveBrokersFeeModel
+from lean_local.engine.globals import Globals
+from lean_local.engine.interest_rates import InterestRateProvider
 from lean_local.engine.orders import OrderEvent, OrderTicket, OrderType
 from lean_local.engine.overloads import bind_overload
 from lean_local.engine.portfolio import (
@@ -72,19 +82,6 @@ class AlgorithmSettings:
         self.rebalance_portfolio_on_security_changes: bool | None = None
         self.max_absolute_portfolio_target_percentage = 1_000_000_000.0
         self.min_absolute_portfolio_target_percentage = 0.000_000_000_1
-
-
-class BrokerageName:
-    """The brokerage models the runtime knows (LEAN ``BrokerageName``)."""
-
-    DEFAULT = 0
-    QUANTCONNECT_BROKERAGE = 0
-    INTERACTIVE_BROKERS_BROKERAGE = 1
-
-
-class AccountType:
-    MARGIN = 0
-    CASH = 1
 
 
 class Chart:
@@ -150,9 +147,9 @@ class QCAlgorithm(IndicatorHelpers, FrameworkAlgorithm):
         self._running = False
         self._initializing = False
         self._warming_up = False
-        self._benchmark: str = "SPY"
-        self._brokerage = BrokerageName.DEFAULT
-        self._account_type = AccountType.MARGIN
+        self._benchmark: Any = None  # set_benchmark's, else the brokerage model's once running
+        self.brokerage_model: Any = DefaultBrokerageModel()
+        self.risk_free_interest_rate_model: Any = InterestRateProvider()
         self._pending: list[tuple[Security, Callable[[], feeds.SubscriptionData]]] = []
         self._universes: list[CoarseUniverse] = []
         self._removed: set[int] = set()
@@ -173,6 +170,7 @@ class QCAlgorithm(IndicatorHelpers, FrameworkAlgorithm):
     # engine plumbing
     def _attach_engine(self, data_folder: Path, parameters: dict[str, str], object_store: Any) -> None:
         self._data_folder = Path(data_folder)
+        Globals.data_folder = str(self._data_folder)
         self._parameters = {k: str(v) for k, v in parameters.items()}
         self.object_store = object_store
 
@@ -218,8 +216,20 @@ class QCAlgorithm(IndicatorHelpers, FrameworkAlgorithm):
         return getattr(self, "_current_slice", None)
 
     @property
-    def benchmark(self) -> str:
+    def benchmark(self) -> Any:
+        """The benchmark (an object with ``evaluate(time)``): ``set_benchmark``'s, else the brokerage
+        model's ``get_benchmark`` (SPY by default), adopted once the algorithm runs as LEAN's
+        ``PostInitialize`` does."""
+        if self._benchmark is None and self._running:
+            self._benchmark = self.brokerage_model.get_benchmark(self.securities)
+        if isinstance(self._benchmark, SecurityBenchmark) and self._benchmark._prices is None:
+            self._benchmark._prices = self._benchmark_prices
         return self._benchmark
+
+    def _benchmark_prices(self, symbol: Symbol) -> tuple[np.ndarray, np.ndarray]:
+        """End times and closes of a security benchmark's daily bars (adjusted, as LEAN's benchmark)."""
+        data, _ = self._history_data(symbol)
+        return data.end_time, data.fields["close"]
 
     # ------------------------------------------------------------------------------------------
     # user hooks (overridden by algorithms)
@@ -325,28 +335,51 @@ class QCAlgorithm(IndicatorHelpers, FrameworkAlgorithm):
 
     set_warmup = set_warm_up
 
-    def set_benchmark(self, symbol: Any) -> None:
-        if callable(symbol) and not isinstance(symbol, str):
-            raise not_supported("QCAlgorithm", "set_benchmark(callable)")
-        self._benchmark = str(symbol).upper()
+    def set_benchmark(self, benchmark: Any) -> None:
+        """``set_benchmark(ticker | symbol)`` or ``set_benchmark(function of the time)``."""
+        if self._running:
+            raise RuntimeError("Benchmark can't be changed after algorithm initialized.")
+        if callable(benchmark) and not isinstance(benchmark, str):
+            self._benchmark = FuncBenchmark(benchmark)
+            return
+        symbol = benchmark if isinstance(benchmark, Symbol) else self.symbol(str(benchmark))
+        self._benchmark = SecurityBenchmark(symbol)
 
     def set_brokerage_model(self, brokerage: Any, account_type: Any = AccountType.MARGIN) -> None:
-        name = getattr(brokerage, "name", brokerage)
-        known = {BrokerageName.DEFAULT, BrokerageName.INTERACTIVE_BROKERS_BROKERAGE}
-        if name not in known and str(name).upper() not in ("DEFAULT", "QUANTCONNECT_BROKERAGE",
-                                                            "INTERACTIVE_BROKERS_BROKERAGE"):
-            raise not_supported("QCAlgorithm", f"set_brokerage_model({brokerage})")
-        if name == BrokerageName.INTERACTIVE_BROKERS_BROKERAGE or str(name).upper() == "INTERACTIVE_BROKERS_BROKERAGE":
-            self._brokerage = BrokerageName.INTERACTIVE_BROKERS_BROKERAGE
-        self._account_type = account_type
-        for security in self.securities.values():
-            self._apply_brokerage(security)
+        """A brokerage model object (``DefaultBrokerageModel`` or a subclass), or a ``BrokerageName``.
 
-    def _apply_brokerage(self, security: Security) -> None:
-        if self._account_type == AccountType.CASH:
-            security.set_leverage(1.0)
-        if self._brokerage == BrokerageName.INTERACTIVE_BROKERS_BROKERAGE and security.type == SecurityType.FOREX:
-            raise not_supported("InteractiveBrokersBrokerageModel", "forex fees")
+        Securities added before keep their leverage and take the model's other models, as in LEAN.
+        """
+        if hasattr(brokerage, "can_submit_order"):
+            self.brokerage_model = brokerage
+        else:
+            self.brokerage_model = brokerage_model_for(brokerage, account_type)
+        for security in self.securities.values():
+            self._apply_brokerage(security, keep_leverage=True)
+
+    def _apply_brokerage(self, security: Security, keep_leverage: bool = False) -> None:
+        """LEAN's ``BrokerageModelSecurityInitializer``: the model's fee, slippage and shortable models
+        and leverage (``keep_leverage``: the security's own, set by ``add_*(leverage=...)``)."""
+        model = self.brokerage_model
+        leverage = security.leverage
+        security.set_fee_model(model.get_fee_model(security))
+        security.set_slippage_model(model.get_slippage_model(security))
+        security.set_shortable_provider(model.get_shortable_provider(security))
+        security.set_leverage(leverage if keep_leverage else model.get_leverage(security))
+
+    def set_risk_free_interest_rate_model(self, model: Any) -> None:
+        """The model the statistics take the risk-free rate from (any object with ``get_interest_rate(date)``)."""
+        self.risk_free_interest_rate_model = model
+
+    def shortable(self, symbol: Any, short_quantity: float | None = None, update_order_id: int | None = None) -> bool:
+        """``QCAlgorithm.Shortable``: can ``short_quantity`` (0 when omitted) more shares be shorted?"""
+        security = self.securities[symbol]
+        return shorting.is_shortable(security, short_quantity or 0.0,
+                                     lambda: self.transactions.open_quantity(security.symbol, update_order_id))
+
+    def shortable_quantity(self, symbol: Any) -> int:
+        """``QCAlgorithm.ShortableQuantity``: the provider's quantity now, 0 when it sets no limit."""
+        return shorting.shortable_quantity(self.securities[symbol])
 
     def get_parameter(self, name: str, default_value: Any = None) -> Any:
         """A ``config.json`` parameter as a string, or ``default_value`` converted to its type."""
@@ -468,7 +501,7 @@ class QCAlgorithm(IndicatorHelpers, FrameworkAlgorithm):
                             self.portfolio, resolution, mode, leverage if leverage and leverage > 0 else None)
         self.securities._add(security)
         self.portfolio._register(security)
-        self._apply_brokerage(security)
+        self._apply_brokerage(security, keep_leverage=bool(leverage and leverage > 0))
         return security
 
     def _subscribe(self, security: Security, loader: Callable[[], feeds.SubscriptionData]) -> None:

@@ -57,6 +57,10 @@ class Market:
     OANDA = "oanda"
     FXCM = "fxcm"
     CBOE = "cboe"
+    INDIA = "india"
+    CME = "cme"
+    COINBASE = "coinbase"
+    BINANCE = "binance"
 
 
 class Symbol(str):

@@ -180,7 +180,7 @@ def load_equity(data_folder: Path, symbol: Symbol, normalization: DataNormalizat
     target = None
     if folder is not None and calendar_key:
         stats = [f"{p}:{st.st_size}:{st.st_mtime_ns}" for p in sources if (st := _stat(p)) is not None]
-        key = f"equity-v1|{symbol.value}|{int(normalization)}|{calendar_key}|" + "|".join(stats)
+        key = f"equity-v2|{symbol.value}|{int(normalization)}|{calendar_key}|" + "|".join(stats)
         target = folder / f"{hashlib.sha1(key.encode()).hexdigest()}.npy"
         if target.exists():
             try:
@@ -199,8 +199,9 @@ def load_equity(data_folder: Path, symbol: Symbol, normalization: DataNormalizat
     factors = np.ones(len(frame))
     if use_factors:
         factors = formats.adjustment_factors(cached_read(formats.read_factor_file, factor_path), frame.index)
-    fields = {name: frame[name].to_numpy(dtype=np.float64) * (factors if name != "volume" else 1.0)
-              for name in TRADE_FIELDS}
+    fields = {name: frame[name].to_numpy(dtype=np.float64) * factors for name in TRADE_FIELDS if name != "volume"}
+    # LEAN scales an adjusted bar's volume by the inverse factor, rounded half to even (``Extensions.Scale``)
+    fields["volume"] = np.round(frame["volume"].to_numpy(dtype=np.float64) / factors)
     opens, closes = session_times(pd.DatetimeIndex(frame.index))
     data = SubscriptionData(symbol, "trade", opens, closes, fields, factors, delisted)
     if target is not None:

@@ -189,6 +189,28 @@ class OrderResponse:
         self.error_message = error_message
 
 
+class OrderRequest:
+    """A submit or update request and the response it got (LEAN ``SubmitOrderRequest`` /
+    ``UpdateOrderRequest``); an update request carries the fields it asked to change."""
+
+    def __init__(self, order_id: int, response: OrderResponse | None = None,
+                 fields: UpdateOrderFields | None = None) -> None:
+        self.order_id = order_id
+        self.response = response
+        self.quantity = fields.quantity if fields is not None else None
+        self.limit_price = fields.limit_price if fields is not None else None
+        self.stop_price = fields.stop_price if fields is not None else None
+        self.tag = fields.tag if fields is not None else None
+
+
+class SubmitOrderRequest(OrderRequest):
+    """The request that submitted an order."""
+
+
+class UpdateOrderRequest(OrderRequest):
+    """A request to update an open order."""
+
+
 class OrderTicket:
     """A handle on a submitted order: its state, fills, and ``update``/``cancel`` (LEAN ``OrderTicket``)."""
 
@@ -197,6 +219,11 @@ class OrderTicket:
         self._transactions = transactions
         self.submit_response = response
         self.order_events: list[OrderEvent] = []
+        self.update_requests: list[OrderRequest] = []
+
+    @property
+    def submit_request(self) -> OrderRequest:
+        return SubmitOrderRequest(self._order.id, self.submit_response)
 
     order_id = property(lambda self: self._order.id)
     symbol = property(lambda self: self._order.symbol)
@@ -228,7 +255,10 @@ class OrderTicket:
         raise not_supported("OrderTicket.get", name)
 
     def update(self, fields: UpdateOrderFields) -> OrderResponse:
-        return self._transactions.update_order(self._order, fields)
+        request = UpdateOrderRequest(self._order.id, fields=fields)
+        self.update_requests.append(request)
+        request.response = self._transactions.update_order(self._order, fields, request)
+        return request.response
 
     def update_quantity(self, quantity: float, tag: str | None = None) -> OrderResponse:
         return self.update(UpdateOrderFields(quantity=quantity, tag=tag))

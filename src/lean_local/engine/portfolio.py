@@ -22,10 +22,18 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from lean_local.engine import fills as fill_models
+from lean_local.engine import shortable as shorting
+from lean_local.engine.brokerages import (
+    BrokerageMessageEvent,
+    BrokerageMessageType,
+    DefaultBrokerageModel,
+    ask_brokerage,
+)
 from lean_local.engine.common import SecurityType, Symbol, not_supported
 from lean_local.engine.fees import ConstantFeeModel, FeeModel, InteractiveBrokersFeeModel, OrderFeeParameters
 from lean_local.engine.orders import (
     Order,
+    OrderDirection,
     OrderEvent,
     OrderFee,
     OrderResponse,
@@ -434,6 +442,10 @@ class TransactionManager:
         self.events: list[OrderEvent] = []
         self._next_id = 1
         self._price_rounding_warned = False
+        # order events of update requests made inside on_order_event: LEAN answers update requests
+        # asynchronously, so their events reach the algorithm after the handler that made them returns
+        self._dispatching = False
+        self._deferred: list[OrderEvent] = []
 
     # --- queries ------------------------------------------------------------------------------
     @property
@@ -503,12 +515,25 @@ class TransactionManager:
             return OrderTicket(order, self, OrderResponse(False, error[1:]))
         self._next_id += 1
         self._orders[order.id] = order
+        log: str | None = None
+        if error is not None:
+            log = f"Order Error: id: {order.id}, Error executing margin models: {error}"
+        elif order.quantity < 0 and not algo.shortable(security.symbol, order.quantity):
+            # LEAN's AddOrder: the order is recorded, invalid, tagged with the reason; nothing is logged
+            error = order.tag = shorting.shortable_error(security, order.quantity)
+        else:
+            error = self._buying_power_error(security, order)
+            if error is not None:
+                log = f"Order Error: id: {order.id}, Error executing margin models: {error}"
+            else:
+                error = log = self._brokerage_refusal(security, order)
         ticket = OrderTicket(order, self, OrderResponse(error is None, error or ""))
         self._tickets[order.id] = ticket
         if error is not None:
             order.status = OrderStatus.INVALID
             self._event(order, OrderStatus.INVALID, message=error)
-            algo.error(f"Order Error: id: {order.id}, Error executing margin models: {error}")
+            if log is not None:
+                algo.error(log)
             return ticket
         order.status = OrderStatus.SUBMITTED
         self._set_open(order)
@@ -542,7 +567,24 @@ class TransactionManager:
                                  "MarketOnClose order.")
             if within_moc_buffer(security, order.time):
                 return "MarketOnClose orders must be placed within 15.5 minutes before market close."
-        return self._buying_power_error(security, order)
+        return None
+
+    def _brokerage_refusal(self, security: Security, order: Order) -> str | None:
+        """The brokerage model's ``can_submit_order`` refusal as LEAN words it, or None."""
+        model = self._algorithm.brokerage_model
+        if type(model).can_submit_order is DefaultBrokerageModel.can_submit_order:
+            return None
+        accepted, message = ask_brokerage(model.can_submit_order(security, order, None), "can_submit_order")
+        if accepted:
+            return None
+        if message is None:
+            message = BrokerageMessageEvent(BrokerageMessageType.WARNING, "InvalidOrder", "")
+        return f"BrokerageModel declared unable to submit order: [{order.id}] {message}"
+
+    def open_quantity(self, symbol: Any, exclude_order_id: int | None = None) -> float:
+        """Remaining quantity (signed) of ``symbol``'s open orders, without order ``exclude_order_id``."""
+        return float(sum(self._tickets[i].quantity_remaining for i in self._open_by_symbol.get(symbol, {})
+                         if i != exclude_order_id))
 
     def _buying_power_error(self, security: Security, order: Order, fee: OrderFee | None = None) -> str | None:
         portfolio = self._algorithm.portfolio
@@ -580,9 +622,27 @@ class TransactionManager:
             self._price_rounding_warned = True
             self._algorithm.error(message)
 
-    def update_order(self, order: Order, fields: UpdateOrderFields) -> OrderResponse:
+    def update_order(self, order: Order, fields: UpdateOrderFields, request: Any = None) -> OrderResponse:
+        algo = self._algorithm
         if order.id not in self._open:
             return OrderResponse(False, f"Unable to update order with id {order.id}: it is not open")
+        security = algo.securities[order.symbol]
+        quantity = order.quantity if fields.quantity is None else float(fields.quantity)
+        if (order.direction == OrderDirection.SELL or quantity < 0) \
+                and not algo.shortable(order.symbol, quantity, order.id):
+            return OrderResponse(False, shorting.shortable_error(security, order.quantity))
+        if not algo.live_mode:
+            accepted, message = ask_brokerage(algo.brokerage_model.can_update_order(security, order, request, None),
+                                              "can_update_order")
+            if not accepted:
+                if message is None:
+                    message = BrokerageMessageEvent(BrokerageMessageType.WARNING, "InvalidRequest",
+                                                    f"BrokerageModel declared unable to update order: {order.id}")
+                text = f"OrderID: {order.id} {message}"
+                algo.error(text)
+                self._event(order, order.status, message="BrokerageModel declared unable to update order",
+                            deferred=True)
+                return OrderResponse(False, text)
         if fields.quantity is not None:
             order.quantity = float(fields.quantity)
         if fields.limit_price is not None:
@@ -671,7 +731,7 @@ class TransactionManager:
         self._event(order, OrderStatus.FILLED, price, quantity, fee, message)
 
     def _event(self, order: Order, status: OrderStatus, fill_price: float = 0.0, fill_quantity: float = 0.0,
-               fee: OrderFee | None = None, message: str = "") -> None:
+               fee: OrderFee | None = None, message: str = "", deferred: bool = False) -> None:
         event = OrderEvent(order, self._algorithm.time, status, fill_price, fill_quantity, fee, message)
         event.id = len(self.events) + 1
         ticket = self._tickets.get(order.id)
@@ -679,7 +739,18 @@ class TransactionManager:
         if ticket is not None:
             ticket.order_events.append(event)
         self.events.append(event)
-        self._algorithm._dispatch_order_event(event)
+        if deferred and self._dispatching:
+            self._deferred.append(event)
+            return
+        outer = not self._dispatching
+        self._dispatching = True
+        try:
+            self._algorithm._dispatch_order_event(event)
+            while outer and self._deferred:
+                self._algorithm._dispatch_order_event(self._deferred.pop(0))
+        finally:
+            if outer:
+                self._dispatching = False
 
 
 def within_moc_buffer(security: Security, moment: datetime) -> bool:

@@ -43,15 +43,17 @@ from lean_local.data import formats
 from lean_local.data.map_files import MapFile
 from lean_local.engine import feed as feeds
 from lean_local.engine.algorithm import QCAlgorithm
+from lean_local.engine.benchmarks import SecurityBenchmark, benchmark_values
 from lean_local.engine.capacity import CapacityEstimate, slice_bar
 from lean_local.engine.common import DataNormalizationMode, SecurityType, Symbol, not_supported
 from lean_local.engine.corporate_events import EventSchedule, load_equity_events
 from lean_local.engine.data_points import benchmark_hour_bars, user_defined_universes
+from lean_local.engine.interest_rates import InterestRateProvider, rate_series
 from lean_local.engine.slice import Delistings, Dividends, Slice, Splits, SymbolChangedEvents
 from lean_local.engine.universe import SecurityChanges, Universe
 from lean_local.parameters import check_parameter_names
 from lean_local.run_folders import claim_run_folder
-from lean_local.statistics import BacktestRecord
+from lean_local.statistics import BacktestRecord, sample_times
 
 log = logging.getLogger("lean_local.engine")
 
@@ -387,7 +389,10 @@ def _utc(local: datetime) -> datetime:
 def _benchmark_series(algo: QCAlgorithm, index: pd.DatetimeIndex) -> pd.Series:
     if len(index) == 0:  # nothing sampled (the run failed before its first step): no benchmark to read
         return pd.Series(np.zeros(0), index=index, dtype=float)
-    symbol = Symbol(algo.benchmark)
+    benchmark = algo.benchmark
+    if not isinstance(benchmark, SecurityBenchmark):
+        return benchmark_values(benchmark, index)
+    symbol = benchmark.symbol
     security = algo.securities.get(symbol)
     if security is not None and security.type == SecurityType.EQUITY \
             and security.data_normalization_mode == DataNormalizationMode.ADJUSTED \
@@ -420,9 +425,12 @@ def build_record(algo: QCAlgorithm, loop: BacktestLoop, state: str = "Completed"
     """The :class:`BacktestRecord` of a finished (or failed) run."""
     index = pd.DatetimeIndex(np.asarray(loop.times, dtype="datetime64[ns]"))
     equity = pd.Series(loop.equity, index=index, dtype=float)
-    rate_path = formats.interest_rate_path(algo._data_folder)
-    # the file holds percent; the statistics take fractions
-    rates = formats.read_interest_rate(rate_path) / 100.0 if rate_path.exists() else pd.Series(dtype=float)
+    if isinstance(algo.risk_free_interest_rate_model, InterestRateProvider):
+        rate_path = formats.interest_rate_path(algo._data_folder)
+        # the file holds percent; the statistics take fractions
+        rates = formats.read_interest_rate(rate_path) / 100.0 if rate_path.exists() else pd.Series(dtype=float)
+    else:
+        rates = rate_series(algo.risk_free_interest_rate_model, sample_times(algo.start_date, algo.time))
     order_rows = [{
         "id": o.id, "symbol": str(o.symbol), "type": _pascal(o.type.name), "status": _pascal(o.status.name),
         "direction": _pascal(o.direction.name), "quantity": o.quantity, "price": o.price, "time": o.time,

@@ -20,6 +20,7 @@ from lean_local.engine.buying_power import SecurityMarginModel
 from lean_local.engine.common import DataNormalizationMode, Resolution, SecurityType, Symbol, not_supported
 from lean_local.engine.feed import NEW_YORK, BarView
 from lean_local.engine.fees import FeeModel, default_fee_model
+from lean_local.engine.shortable import NullShortableProvider
 from lean_local.engine.slippage import NullSlippageModel
 from lean_local.engine.volatility import NULL_VOLATILITY_MODEL
 
@@ -358,6 +359,7 @@ class Security:
         self.leverage = float(leverage if leverage is not None else DEFAULT_LEVERAGE.get(self.type, 1.0))
         self.fee_model: FeeModel = default_fee_model(self.type)
         self.slippage_model: Any = NullSlippageModel()
+        self.shortable_provider: Any = NullShortableProvider()
         self.is_tradable = self.type != SecurityType.INDEX
         self.holdings = SecurityHolding(self)
         self.volatility_model: Any = NULL_VOLATILITY_MODEL
@@ -414,6 +416,9 @@ class Security:
 
     def set_slippage_model(self, model: Any) -> None:
         self.slippage_model = model
+
+    def set_shortable_provider(self, provider: Any) -> None:
+        self.shortable_provider = provider
 
     def set_leverage(self, leverage: float) -> None:
         self.leverage = float(leverage)

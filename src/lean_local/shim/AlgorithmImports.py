@@ -26,13 +26,20 @@ from lean_local.consolidators import (
     WickedRenkoConsolidator,
 )
 from lean_local.engine.algorithm import (
-    AccountType,
     AlgorithmSettings,
-    BrokerageName,
     Chart,
     QCAlgorithm,
     Series,
     SeriesType,
+)
+from lean_local.engine.benchmarks import FuncBenchmark, SecurityBenchmark
+from lean_local.engine.brokerages import (
+    AccountType,
+    BrokerageMessageEvent,
+    BrokerageMessageType,
+    BrokerageName,
+    DefaultBrokerageModel,
+    InteractiveBrokersBrokerageModel,
 )
 from lean_local.engine.buying_power import ReservedBuyingPowerForPositionParameters, SecurityMarginModel
 from lean_local.engine.common import (
@@ -66,7 +73,13 @@ from lean_local.engine.custom_data import (
 )
 from lean_local.engine.dotnet import TimeSpan
 from lean_local.engine.fees import ConstantFeeModel, FeeModel, InteractiveBrokersFeeModel, OrderFeeParameters
+from lean_local.engine.globals import DefaultDataProvider, Extensions, Globals
 from lean_local.engine.identifiers import SecurityIdentifier
+from lean_local.engine.interest_rates import (
+    ConstantRiskFreeRateInterestRateModel,
+    FuncRiskFreeRateInterestRateModel,
+    InterestRateProvider,
+)
 from lean_local.engine.orders import (
     CashAmount,
     Order,
@@ -77,11 +90,14 @@ from lean_local.engine.orders import (
     OrderStatus,
     OrderTicket,
     OrderType,
+    SubmitOrderRequest,
     UpdateOrderFields,
+    UpdateOrderRequest,
 )
 from lean_local.engine.portfolio import Cash
 from lean_local.engine.scheduling import DayOfWeek
 from lean_local.engine.securities import Security, SecurityHolding
+from lean_local.engine.shortable import LocalDiskShortableProvider, NullShortableProvider
 from lean_local.engine.slice import (
     Bar,
     Delistings,
@@ -94,7 +110,12 @@ from lean_local.engine.slice import (
     TradeBar,
     TradeBars,
 )
-from lean_local.engine.slippage import ConstantSlippageModel, NullSlippageModel
+from lean_local.engine.slippage import (
+    ConstantSlippageModel,
+    MarketImpactSlippageModel,
+    NullSlippageModel,
+    VolumeShareSlippageModel,
+)
 from lean_local.engine.universe import (
     CoarseFundamental,
     Fundamental,

@@ -1,0 +1,1 @@
+"""LEAN's Python slippage modules."""

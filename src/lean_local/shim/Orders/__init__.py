@@ -1,0 +1,1 @@
+"""LEAN's ``Orders`` framework modules (``from Orders.Slippage.X import X``)."""
