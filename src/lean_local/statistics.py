@@ -22,6 +22,7 @@ import math
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import ROUND_HALF_EVEN, ROUND_HALF_UP, Decimal
+from fractions import Fraction
 from typing import overload
 
 import numpy as np
@@ -186,6 +187,21 @@ def format_decimal(value: float, digits: int, *, keep_zeros: bool = True) -> str
     if not keep_zeros and "." in text:
         text = text.rstrip("0").rstrip(".")
     return "0" if text in ("-0", "") else text
+
+
+def format_expectancy(expectancy: float, win_rate: float, loss_rate: float) -> str:
+    """LEAN's ``Math.Round(Expectancy, 3)`` with the decimal's own scale.
+
+    Without a win, LEAN's expectancy is ``0 x 0 - losses / trades``, a decimal quotient with the smallest
+    exact scale: all trades lost prints ``"-1"``, half of them ``"-0.5"``. Otherwise three decimals.
+    """
+    if win_rate == 0 and loss_rate != 0:
+        ratio = Fraction(loss_rate).limit_denominator(10**9)
+        exact = -(Decimal(ratio.numerator) / Decimal(ratio.denominator))
+        if exact.as_tuple().exponent < -3:
+            exact = exact.quantize(Decimal("0.001"), rounding=ROUND_HALF_EVEN)
+        return format(exact, "f")
+    return format_decimal(expectancy, 3)
 
 
 def format_double(value: float, digits: int = 3) -> str:
@@ -1055,7 +1071,7 @@ def compute_statistics(record: BacktestRecord) -> dict[str, str]:
         "Average Loss": format_decimal(p.average_loss_rate * 100, 2) + "%",
         "Compounding Annual Return": format_decimal(p.compounding_annual_return * 100, 3) + "%",
         "Drawdown": format_decimal(p.drawdown * 100, 3) + "%",
-        "Expectancy": format_decimal(p.expectancy, 3),
+        "Expectancy": format_expectancy(p.expectancy, p.win_rate, p.loss_rate),
         "Start Equity": start_equity,
         "End Equity": end_equity,
         "Net Profit": format_decimal(p.total_net_profit * 100, 3) + "%",

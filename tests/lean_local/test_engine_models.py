@@ -276,3 +276,20 @@ def test_market_impact_slippage_by_hand():
     expected = max(0.0, min((temporary + permanent / 2) * draws[4], 1.0)) * 101.0
     assert slip == pytest.approx(expected, rel=1e-12)
     assert slip > 0
+
+
+def test_buy_and_sell_take_the_size_of_the_quantity(folder):
+    class Algo(QCAlgorithm):
+        def initialize(self):
+            self.set_start_date(2013, 10, 7)
+            self.set_end_date(2013, 10, 11)
+            self.add_equity("SPY", Resolution.DAILY)
+            self.tickets = []
+
+        def on_data(self, data):
+            if not self.tickets:
+                self.tickets = [self.buy("SPY", -5), self.sell("SPY", 2)]
+
+    algo, _, _ = run_algorithm(Algo, folder)
+    assert [t.quantity for t in algo.tickets] == [5, -2]
+    assert algo.portfolio["SPY"].quantity == 3

@@ -678,6 +678,14 @@ class QCAlgorithm(IndicatorHelpers, FrameworkAlgorithm):
               order_properties: Any = None) -> OrderTicket:
         return self.market_order(symbol, quantity, asynchronous, tag, order_properties)
 
+    def buy(self, symbol: Any, quantity: float) -> OrderTicket:
+        """``order(symbol, |quantity|)`` (LEAN ``QCAlgorithm.Buy``)."""
+        return self.order(symbol, abs(float(quantity)))
+
+    def sell(self, symbol: Any, quantity: float) -> OrderTicket:
+        """``order(symbol, -|quantity|)`` (LEAN ``QCAlgorithm.Sell``)."""
+        return self.order(symbol, -abs(float(quantity)))
+
     def market_on_open_order(self, symbol: Any, quantity: float, asynchronous: bool = False, tag: str = "",
                              order_properties: Any = None) -> OrderTicket:
         return self.transactions.submit(self._security_for_order(symbol), OrderType.MARKET_ON_OPEN, float(quantity),

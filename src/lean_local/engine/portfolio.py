@@ -16,7 +16,7 @@ from __future__ import annotations
 import math
 from collections import defaultdict
 from collections.abc import Callable, Iterator
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -139,7 +139,7 @@ class SecurityPortfolioManager:
         self._quote: list[Cash] = []
         self._by_column: list[Security] = []
         self.total_fees = 0.0
-        self.transaction_record: dict[datetime, float] = defaultdict(float)
+        self.transaction_record: dict[datetime, float] = {}
         self.total_sale_volume = 0.0
         # the portfolio value is asked for many times per step (sizing every target of a rebalance):
         # cache it per (step, book version); fills, cash changes and rate updates bump the version
@@ -315,7 +315,11 @@ class SecurityPortfolioManager:
             closed = min(abs(fill_quantity), abs(q0))
             profit = (fill_price - avg) * closed * (1 if q0 > 0 else -1) * conv * mult
             self.realized_profit[j] += profit
-            self.transaction_record[time] += profit - 2 * fee_account
+            # LEAN's AddTransactionRecord: one entry per closing fill, a later one at the same time 1 ms later
+            key = time
+            while key in self.transaction_record:
+                key += timedelta(milliseconds=1)
+            self.transaction_record[key] = profit - 2 * fee_account
         q1 = q0 + fill_quantity
         if q0 == 0:
             avg = fill_price
