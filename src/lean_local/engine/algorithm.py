@@ -218,9 +218,9 @@ class QCAlgorithm(IndicatorHelpers, FrameworkAlgorithm):
     @property
     def benchmark(self) -> Any:
         """The benchmark (an object with ``evaluate(time)``): ``set_benchmark``'s, else the brokerage
-        model's ``get_benchmark`` (SPY by default), adopted once the algorithm runs as LEAN's
+        model's ``get_benchmark`` (SPY by default), adopted after ``initialize`` as LEAN's
         ``PostInitialize`` does."""
-        if self._benchmark is None and self._running:
+        if self._benchmark is None and not self._initializing:
             self._benchmark = self.brokerage_model.get_benchmark(self.securities)
         if isinstance(self._benchmark, SecurityBenchmark) and self._benchmark._prices is None:
             self._benchmark._prices = self._benchmark_prices

@@ -390,6 +390,8 @@ def _benchmark_series(algo: QCAlgorithm, index: pd.DatetimeIndex) -> pd.Series:
     if len(index) == 0:  # nothing sampled (the run failed before its first step): no benchmark to read
         return pd.Series(np.zeros(0), index=index, dtype=float)
     benchmark = algo.benchmark
+    if benchmark is None:  # initialize failed before LEAN's PostInitialize would have set it
+        benchmark = algo.brokerage_model.get_benchmark(algo.securities)
     if not isinstance(benchmark, SecurityBenchmark):
         return benchmark_values(benchmark, index)
     symbol = benchmark.symbol
