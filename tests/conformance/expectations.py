@@ -34,14 +34,15 @@ CAUSES: dict[str, str] = {
     "CustomDataUniverseScheduledRegressionAlgorithm":
         "AttributeError: 'NoneType' object has no attribute 'on'",
     "CustomPortfolioOptimizerRegressionAlgorithm": "ModuleNotFoundError: No module named 'Portfolio'",
-    "CustomShortableProviderRegressionAlgorithm": "NameError: name 'NullShortableProvider' is not defined",
+    "CustomShortableProviderRegressionAlgorithm":
+        "NotSupportedError: QCAlgorithm.add_security (with it every statistic matches; DataPoints 1, LEAN 16)",
     "CustomUniverseSelectionModelRegressionAlgorithm": "ModuleNotFoundError: No module named 'Selection'",
     "ETFConstituentsFrameworkAlgorithm": "ModuleNotFoundError: No module named 'Selection'",
     "FineFundamentalFilteredUniverseRegressionAlgorithm":
         "NameError: name 'ConstituentsUniverse' is not defined",
     "FractionalQuantityRegressionAlgorithm": "AttributeError: type object 'BrokerageName' has no attribute 'GDAX'",
     "FuncRiskFreeRateInterestRateModelWithPythonLambda":
-        "NameError: name 'FuncRiskFreeRateInterestRateModel' is not defined",
+        "mismatch: DataPoints 22 (LEAN 185); every statistic matches",
     "FundamentalCustomSelectionTimeRegressionAlgorithm":
         "NotSupportedError: QCAlgorithm.add_universe with a date rule and a selection function",
     "FundamentalRegressionAlgorithm": "AttributeError: 'CoarseUniverse' object has no attribute 'data_type'",
@@ -55,7 +56,9 @@ CAUSES: dict[str, str] = {
         "NotSupportedError: QCAlgorithm.set_universe_selection (LEAN's algorithm framework)",
     "InsightTagAlphaRegressionAlgorithm": "ModuleNotFoundError: No module named 'Selection'",
     "LongOnlyAlphaStreamAlgorithm": "ModuleNotFoundError: No module named 'Portfolio'",
-    "MarketImpactSlippageModelRegressionAlgorithm": "NameError: name 'MarketImpactSlippageModel' is not defined",
+    "MarketImpactSlippageModelRegressionAlgorithm":
+        "mismatch: End Equity 9649982.96 (LEAN 9649801.20), Estimated Strategy Capacity $190M (LEAN $470M), "
+        "DataPoints 10 (LEAN 53)",
     "MeanReversionPortfolioAlgorithm": "ModuleNotFoundError: No module named 'Portfolio'",
     "NoUniverseSelectorRegressionAlgorithm":
         "TypeError: Fundamental.__init__() missing 6 required positional arguments (Fundamental(time, symbol))",
@@ -76,5 +79,6 @@ CAUSES: dict[str, str] = {
     "UniverseSelectionRegressionAlgorithm":
         "mismatch: Alpha -0.721 (LEAN -0.306), DataPoints 40 (LEAN 78092, coarse rows count as data points)",
     "UniverseUnchangedRegressionAlgorithm": "NotSupportedError: QCAlgorithm.set_alpha (LEAN's algorithm framework)",
-    "VolumeShareSlippageModelAlgorithm": "ModuleNotFoundError: No module named 'Orders'",
+    "VolumeShareSlippageModelAlgorithm":
+        "NameError: name 'ETFConstituentUniverse' is not defined (ETF universe)",
 }
