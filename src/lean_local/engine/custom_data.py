@@ -40,6 +40,7 @@ import numpy as np
 from lean_local.data import formats
 from lean_local.engine import feed as feeds
 from lean_local.engine.common import Market, Resolution, SecurityType, Symbol, not_supported
+from lean_local.engine.globals import Globals
 
 log = logging.getLogger("lean_local.engine")
 
@@ -100,12 +101,6 @@ class SubscriptionDataSource:
 
     def __repr__(self) -> str:
         return f"{self.transport_medium.name}: {self.format.name} {self.source}"
-
-
-class Globals:
-    """LEAN ``Globals``: the data folder of the running algorithm (set by the engine)."""
-
-    data_folder = "data"
 
 
 class Time:

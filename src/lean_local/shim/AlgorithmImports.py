@@ -73,7 +73,7 @@ from lean_local.engine.custom_data import (
 )
 from lean_local.engine.dotnet import TimeSpan
 from lean_local.engine.fees import ConstantFeeModel, FeeModel, InteractiveBrokersFeeModel, OrderFeeParameters
-from lean_local.engine.globals import DefaultDataProvider, Extensions, Globals
+from lean_local.engine.globals import DefaultDataProvider, Extensions
 from lean_local.engine.identifiers import SecurityIdentifier
 from lean_local.engine.interest_rates import (
     ConstantRiskFreeRateInterestRateModel,
