@@ -159,9 +159,7 @@ def slice_bar(feed: Any, security: Any, emitted: bool) -> tuple[float, float] | 
     values = feed.current_close_volume(security._column)
     if values is None:
         return None
-    close, volume, factor = values
+    close, volume = values
     if security.type == SecurityType.FOREX:
         return close, FOREX_VOLUME
-    # LEAN's adjusted bars carry volume / price factor (Extensions.Scale, rounded to even); the
-    # runtime's bars keep the file's volume, so the capacity adjusts it here
-    return close, float(round(volume / factor)) if factor else volume
+    return close, volume

@@ -600,9 +600,9 @@ class DataFeed:
             return BarView(sub, i, True, last)
         return BarView(sub, i)
 
-    def current_close_volume(self, column: int) -> tuple[float, float, float] | None:
-        """``(close, volume, adjustment factor)`` of the column's current bar without building it
-        (volume 0 for a fill-forward copy, as LEAN's fill-forward bars carry none); None before its first bar."""
+    def current_close_volume(self, column: int) -> tuple[float, float] | None:
+        """``(close, volume)`` of the column's current bar without building it (volume 0 for a
+        fill-forward copy, as LEAN's fill-forward bars carry none); None before its first bar."""
         if self.step < 0 or column >= len(self.panel.subs):
             return None
         i = int(self.panel.current[self.panel.row(self.step), column])
@@ -612,7 +612,7 @@ class DataFeed:
         fields = sub.fields
         forward = int(self._last_end[column]) > int(sub.end_time[i])
         volume = 0.0 if forward or "volume" not in fields else float(fields["volume"][i])
-        return float(fields["close"][i]), volume, float(sub.factor[i])
+        return float(fields["close"][i]), volume
 
     def current_close(self, column: int) -> float:
         row = self._close_row

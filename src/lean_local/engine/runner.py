@@ -45,7 +45,7 @@ from lean_local.engine import feed as feeds
 from lean_local.engine.algorithm import QCAlgorithm
 from lean_local.engine.benchmarks import SecurityBenchmark, benchmark_values
 from lean_local.engine.capacity import CapacityEstimate, slice_bar
-from lean_local.engine.common import DataNormalizationMode, SecurityType, Symbol, not_supported
+from lean_local.engine.common import DataNormalizationMode, SecurityType, not_supported
 from lean_local.engine.corporate_events import EventSchedule, load_equity_events
 from lean_local.engine.data_points import benchmark_hour_bars, user_defined_universes
 from lean_local.engine.interest_rates import InterestRateProvider, rate_series
@@ -339,9 +339,10 @@ class BacktestLoop:
                 self._sample(next_ns)
         if not self.sample_steps and not algo._warming_up and feed.step >= 0:
             self._sample(int(pd.Timestamp(algo.time).value))
-        benchmark = Symbol(algo.benchmark)
-        self.data_points += benchmark_hour_bars(algo._data_folder, benchmark, algo._exchange_hours(benchmark),
-                                                algo._run_start, min(algo.time, algo.end_date))
+        if isinstance(algo.benchmark, SecurityBenchmark):  # a function benchmark has no internal feed
+            benchmark = algo.benchmark.symbol
+            self.data_points += benchmark_hour_bars(algo._data_folder, benchmark, algo._exchange_hours(benchmark),
+                                                    algo._run_start, min(algo.time, algo.end_date))
 
     def _update_capacity(self, force: bool = False) -> None:
         """LEAN's results handler at the end of a time step: new fills, then the capacity estimate."""
