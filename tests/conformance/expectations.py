@@ -22,7 +22,9 @@ CAUSES: dict[str, str] = {
         "NotSupportedError: add_equity(symbol) at LEAN's default minute resolution (lean_local runs daily data)",
     "AuxiliaryDataHandlersRegressionAlgorithm":
         "DataPoints 15346, LEAN 15347 (every statistic reproduces; the one missing point is not yet explained)",
-    "BasicTemplateIndexDailyAlgorithm": "AttributeError: type object 'Symbol' has no attribute 'create_option'",
+    "BasicTemplateIndexDailyAlgorithm":
+        "data the sample folder lacks: indexoption/usa/daily/spx_2021_{trade,quote,openinterest}_european.zip "
+        "(it trades an SPX index option contract)",
     "CoarseFineFundamentalRegressionAlgorithm":
         "NotSupportedError: QCAlgorithm.add_universe with two selection functions (coarse and fine)",
     "CoarseFundamentalTop3Algorithm":
@@ -48,7 +50,10 @@ CAUSES: dict[str, str] = {
     "FundamentalCustomSelectionTimeRegressionAlgorithm":
         "NotSupportedError: QCAlgorithm.add_universe with a date rule and a selection function",
     "FundamentalRegressionAlgorithm": "AttributeError: 'CoarseUniverse' object has no attribute 'data_type'",
-    "IndiaDataRegressionAlgorithm": "NotSupportedError: QCAlgorithm.set_account_currency (only USD accounts)",
+    "IndiaDataRegressionAlgorithm":
+        "NotSupportedError: set_account_currency('INR'); it also needs Market.INDIA equities (equity/india data, "
+        "map and factor files) on the Asia/Kolkata exchange, whose session (09:15-15:30 IST) spans two New York "
+        "dates while the runtime's calendars are New York days, and the USD benchmark converted to INR",
     "IndicatorHistoryAlgorithm":
         "mismatch: Information Ratio -6.233 (LEAN -7.674), Tracking Error 0.043 (LEAN 0.085) of a backtest that "
         "quits on its 19th day, as LEAN's",
@@ -57,7 +62,9 @@ CAUSES: dict[str, str] = {
     "InsightScoringRegressionAlgorithm":
         "NotSupportedError: QCAlgorithm.set_universe_selection (LEAN's algorithm framework)",
     "InsightTagAlphaRegressionAlgorithm": "ModuleNotFoundError: No module named 'Selection'",
-    "LongOnlyAlphaStreamAlgorithm": "ModuleNotFoundError: No module named 'Portfolio'",
+    "LongOnlyAlphaStreamAlgorithm":
+        "NotSupportedError: BrokerageName.ALPHA_STREAMS; its ManualUniverseSelectionModel subscribes SPY and IBM at "
+        "the universe settings' minute resolution (LEAN's DataPoints 7843 are minute bars)",
     "MarketImpactSlippageModelRegressionAlgorithm":
         "mismatch: End Equity 9649982.96 (LEAN 9649801.20), Estimated Strategy Capacity $330M (LEAN $470M)",
     "MeanReversionPortfolioAlgorithm": "ModuleNotFoundError: No module named 'Portfolio'",

@@ -181,21 +181,33 @@ class MarketImpactSlippageModel:
         return math.sqrt(-2.0 * math.log(first)) * math.cos(2.0 * math.pi * second)
 
     def _windows(self, asset: Any) -> tuple[float, float]:
-        """``(sigma, average volume)`` from the daily bars of the days before the current one."""
+        """``(sigma, average volume)`` from the daily bars LEAN's one-day consolidator has emitted."""
         now = self._algorithm.time
         if self._first_call is None:
             self._first_call = now
-        start = self._first_call - timedelta(days=self.HISTORY_DAYS)
+        first_call = self._first_call
+        start = first_call - timedelta(days=self.HISTORY_DAYS)
         frame = self._algorithm.history([asset.symbol], start, now, Resolution.DAILY)
         if len(frame) == 0:
             return 0.0, 0.0
         ends = frame.index.get_level_values("time")
-        # LEAN's history is (start, end]; the consolidator has emitted every bar of an earlier day
-        emitted = (ends > start) & (ends.normalize() < pd.Timestamp(now.date()))
-        closes = frame["close"].to_numpy(dtype=float)[emitted]
-        volumes = frame["volume"].to_numpy(dtype=float)[emitted].copy()
-        first_day = (ends[emitted].normalize() == pd.Timestamp(self._first_call.date()))
-        volumes[first_day] *= 2.0
+        inside = ends > start  # LEAN's history is (start, end]
+        ends = ends[inside]
+        from_history = ends <= first_call
+        if not from_history.any():
+            return 0.0, 0.0
+        # the history's last bar stays the consolidator's working bar at the first call; from the next
+        # time step on, the scan before the fills emits each bar once the day after it has begun
+        last_history = ends[from_history].max()
+        days = ends.normalize()
+        emitted = (ends < last_history) | ((now > first_call) & (days + pd.Timedelta(days=1) < pd.Timestamp(now)))
+        closes = frame["close"].to_numpy(dtype=float)[inside][emitted]
+        volumes = frame["volume"].to_numpy(dtype=float)[inside].copy()
+        if last_history == pd.Timestamp(first_call):
+            # the bar of the first call's step reaches the consolidator twice: from the history and
+            # from the live slice of that step (the consolidator is added before the slice's updates)
+            volumes[ends == last_history] *= 2.0
+        volumes = volumes[emitted]
         if len(closes) < 2:
             return 0.0, 0.0
         prices = closes[-self.PRICE_WINDOW:][::-1]  # most recent first, as LEAN's rolling window
