@@ -22,7 +22,6 @@ import math
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import ROUND_HALF_EVEN, ROUND_HALF_UP, Decimal
-from fractions import Fraction
 from typing import overload
 
 import numpy as np
@@ -128,6 +127,9 @@ class BacktestRecord:
     state: str = "Completed"
     error: str | None = None
     trading_days_per_year: int = 252
+    #: ``(capacity, lowest-capacity symbol)`` followed step by step (:mod:`lean_local.capacity`); None
+    #: falls back to :func:`estimate_capacity` from the fills
+    capacity: tuple[float, str] | None = None
     account_currency: str = "USD"
     time_zone: str = "America/New_York"
     prices: pd.DataFrame | None = None
@@ -189,21 +191,6 @@ def format_decimal(value: float, digits: int, *, keep_zeros: bool = True) -> str
     return "0" if text in ("-0", "") else text
 
 
-def format_expectancy(expectancy: float, win_rate: float, loss_rate: float) -> str:
-    """LEAN's ``Math.Round(Expectancy, 3)`` with the decimal's own scale.
-
-    Without a win, LEAN's expectancy is ``0 x 0 - losses / trades``, a decimal quotient with the smallest
-    exact scale: all trades lost prints ``"-1"``, half of them ``"-0.5"``. Otherwise three decimals.
-    """
-    if win_rate == 0 and loss_rate != 0:
-        ratio = Fraction(loss_rate).limit_denominator(10**9)
-        exact = -(Decimal(ratio.numerator) / Decimal(ratio.denominator))
-        if exact.as_tuple().exponent < -3:
-            exact = exact.quantize(Decimal("0.001"), rounding=ROUND_HALF_EVEN)
-        return format(exact, "f")
-    return format_decimal(expectancy, 3)
-
-
 def format_double(value: float, digits: int = 3) -> str:
     """``Math.Round(double, digits).ToString()``: shortest form, no trailing zeros (``-19``, ``0.02``)."""
     if not math.isfinite(value):
@@ -215,8 +202,12 @@ def format_double(value: float, digits: int = 3) -> str:
 
 
 def format_money(value: float) -> str:
-    """``decimal.ToString("0.00")``: two decimals, midpoints away from zero."""
-    return format(_dec(value).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP), "f")
+    """``decimal.ToString("0.00")``: two decimals, midpoints away from zero.
+
+    LEAN sums money in exact decimals; a float sum of the same amounts can land just below a midpoint
+    (fees 2.195 + 1.11 + ... = 17.924999999999997), so the float is first rounded to 8 decimals.
+    """
+    return format(_dec(round(value, 8)).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP), "f")
 
 
 def json_decimal(value: float) -> str:
@@ -435,6 +426,8 @@ class PortfolioStats:
     value_at_risk_99: float = 0.0
     value_at_risk_95: float = 0.0
     drawdown_recovery: int = 0
+    #: the equity fell below a peak at some point (a drawdown rounding to zero prints ``0.000``)
+    drawdown_seen: bool = False
 
 
 def portfolio_statistics(
@@ -496,6 +489,8 @@ def portfolio_statistics(
         s.value_at_risk_99 = round(float(sps.norm.ppf(0.01, mean, sd)), 3)
         s.value_at_risk_95 = round(float(sps.norm.ppf(0.05, mean, sd)), 3)
     s.drawdown, s.drawdown_recovery = drawdown_metrics(equity, 3)
+    values = equity.to_numpy(dtype=float)
+    s.drawdown_seen = bool(len(values) and (values < np.maximum.accumulate(values)).any())
     return s
 
 
@@ -1043,6 +1038,20 @@ def _analyze(record: BacktestRecord) -> StatisticsResult:
     return StatisticsResult(portfolio, trades, samples, capacity, lowest)
 
 
+def _format_expectancy(p: PortfolioStats) -> str:
+    """``Math.Round(Expectancy, 3)`` with C#'s decimal scale.
+
+    ``WinRate * ProfitLossRatio - LossRate``: with no win (or no loss) the product is an exact zero,
+    so the result is ``-LossRate``, the exact quotient losses / trades, which keeps its own short form
+    (``-1``, ``-0.5``) when it has at most three decimals; otherwise the rounded value keeps three.
+    """
+    if p.win_rate == 0 or p.profit_loss_ratio == 0:
+        exact = -p.loss_rate
+        if abs(round(exact, 3) - exact) < 1e-12:
+            return format_decimal(exact, 3, keep_zeros=False)
+    return format_decimal(p.expectancy, 3)
+
+
 def _format_capacity(value: float) -> str:
     if value == 0:
         return "0"
@@ -1070,8 +1079,8 @@ def compute_statistics(record: BacktestRecord) -> dict[str, str]:
         "Average Win": format_decimal(p.average_win_rate * 100, 2) + "%",
         "Average Loss": format_decimal(p.average_loss_rate * 100, 2) + "%",
         "Compounding Annual Return": format_decimal(p.compounding_annual_return * 100, 3) + "%",
-        "Drawdown": format_decimal(p.drawdown * 100, 3) + "%",
-        "Expectancy": format_expectancy(p.expectancy, p.win_rate, p.loss_rate),
+        "Drawdown": ("0.000" if p.drawdown == 0 and p.drawdown_seen else format_decimal(p.drawdown * 100, 3)) + "%",
+        "Expectancy": _format_expectancy(p),
         "Start Equity": start_equity,
         "End Equity": end_equity,
         "Net Profit": format_decimal(p.total_net_profit * 100, 3) + "%",

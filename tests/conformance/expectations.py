@@ -7,86 +7,96 @@ fails the run until it moves to :data:`REPRODUCES`. ``lean-local conformance NAM
 current outcome of one.
 """
 
+_MINUTE = (
+    'universe_settings.resolution MINUTE: lean_local runs daily data only and refuses finer resolutions ('
+    "the algorithm needs LEAN's minute data)"
+)
+_NO_FINE_DATA = (
+    "data LEAN's sample lacks: its fine fundamental files (equity/usa/fundamental/fine), so the fine sele"
+    'ction selects nothing and the run makes no trade'
+)
+
 REPRODUCES: frozenset[str] = frozenset({
+    "CoarseFundamentalTop3Algorithm",
+    "ConstituentsUniverseRegressionAlgorithm",
+    "ConvertToFrameworkAlgorithm",
+    "CustomDataUniverseRegressionAlgorithm",
+    "CustomDataUniverseScheduledRegressionAlgorithm",
     "CustomShortableProviderRegressionAlgorithm",
+    "CustomUniverseSelectionModelRegressionAlgorithm",
+    "ETFConstituentsFrameworkAlgorithm",
     "FuncRiskFreeRateInterestRateModelWithPythonLambda",
+    "FundamentalCustomSelectionTimeRegressionAlgorithm",
     "IndicatorHistoryRegressionAlgorithm",
+    "NoUniverseSelectorRegressionAlgorithm",
     "RangeConsolidatorAlgorithm",
     "TrainingExampleAlgorithm",
+    "UniverseOnlyRegressionAlgorithm",
+    "UniverseSelectedRegressionAlgorithm",
+    "UniverseSelectionDefinitionsAlgorithm",
+    "VolumeShareSlippageModelAlgorithm",
 })
 
 CAUSES: dict[str, str] = {
-    "AddAlphaModelAlgorithm": "NameError: name 'AlphaModel' is not defined (LEAN's algorithm framework)",
-    "AddUniverseSelectionModelAlgorithm": "NotSupportedError: QCAlgorithm.set_alpha (LEAN's algorithm framework)",
+    "AddAlphaModelAlgorithm": _MINUTE,
+    "AddUniverseSelectionModelAlgorithm": _MINUTE,
     "AllShortableSymbolsCoarseSelectionRegressionAlgorithm":
-        "NotSupportedError: add_equity(symbol) at LEAN's default minute resolution (lean_local runs daily data)",
+        "NotSupportedError: add_equity(symbol) at LEAN's default minute resolution (lean_local runs "
+        'daily data)',
     "AuxiliaryDataHandlersRegressionAlgorithm":
-        "DataPoints 15346, LEAN 15347 (every statistic reproduces; the one missing point is not yet explained)",
+        'DataPoints 15346, LEAN 15347 (every statistic reproduces; the one missing point is not yet '
+        'explained)',
     "BasicTemplateIndexDailyAlgorithm":
-        "data the sample folder lacks: indexoption/usa/daily/spx_2021_{trade,quote,openinterest}_european.zip "
-        "(it trades an SPX index option contract)",
-    "CoarseFineFundamentalRegressionAlgorithm":
-        "NotSupportedError: QCAlgorithm.add_universe with two selection functions (coarse and fine)",
-    "CoarseFundamentalTop3Algorithm":
-        "mismatch: Total Orders 5 (LEAN 12), DataPoints 47 (LEAN 78088, coarse rows count as data points)",
-    "ConstituentsUniverseRegressionAlgorithm":
-        "NameError: name 'ConstituentsUniverse' is not defined",
-    "ConvertToFrameworkAlgorithm":
-        'NotSupportedError: QCAlgorithm.emit_insights',
+        'data the sample folder lacks: '
+        'indexoption/usa/daily/spx_2021_{trade,quote,openinterest}_european.zip (it trades an SPX index '
+        'option contract)',
+    "CoarseFineFundamentalRegressionAlgorithm": _NO_FINE_DATA,
     "CustomBenchmarkRegressionAlgorithm":
         "expected.json holds the C#-only twin's statistics (AAPL hour bars and SetHoldings); this Python "
-        "algorithm places no order: Annual Standard Deviation 0 (LEAN 0.179)",
-    "CustomDataUniverseRegressionAlgorithm":
-        'NotSupportedError: QCAlgorithm.add_universe with this signature (pass one selection function)',
-    "CustomDataUniverseScheduledRegressionAlgorithm":
-        "AttributeError: 'NoneType' object has no attribute 'on'",
-    "CustomPortfolioOptimizerRegressionAlgorithm": "ModuleNotFoundError: No module named 'Portfolio'",
-    "CustomUniverseSelectionModelRegressionAlgorithm": "ModuleNotFoundError: No module named 'Selection'",
-    "ETFConstituentsFrameworkAlgorithm": "ModuleNotFoundError: No module named 'Selection'",
+        'algorithm places no order: Annual Standard Deviation 0 (LEAN 0.179)',
+    "CustomPortfolioOptimizerRegressionAlgorithm": _MINUTE,
     "FineFundamentalFilteredUniverseRegressionAlgorithm":
-        "NameError: name 'ConstituentsUniverse' is not defined",
+        "NotSupportedError: add_universe(ConstituentsUniverse, fine function); beyond it, data LEAN's "
+        "sample lacks: the fine filter reads company_profile.headquarter_city, which only LEAN's "
+        'test-only TestFundamentalDataProvider supplies',
     "FractionalQuantityRegressionAlgorithm":
-        "data the sample folder lacks: crypto/coinbase (BTCUSD bars; BrokerageName.GDAX)",
-    "FundamentalCustomSelectionTimeRegressionAlgorithm":
-        "NotSupportedError: QCAlgorithm.add_universe with a date rule and a selection function",
-    "FundamentalRegressionAlgorithm": "AttributeError: 'CoarseUniverse' object has no attribute 'data_type'",
+        'data the sample folder lacks: crypto/coinbase (BTCUSD bars; BrokerageName.GDAX)',
+    "FundamentalRegressionAlgorithm":
+        "AttributeError: 'FundamentalUniverse' object has no attribute 'symbol' (history of a universe's "
+        "data); beyond it, it reads earning reports, fine fundamental data LEAN's sample lacks",
     "IndiaDataRegressionAlgorithm":
-        "NotSupportedError: set_account_currency('INR'); it also needs Market.INDIA equities (equity/india data, "
-        "map and factor files) on the Asia/Kolkata exchange, whose session (09:15-15:30 IST) spans two New York "
-        "dates while the runtime's calendars are New York days, and the USD benchmark converted to INR",
+        "NotSupportedError: set_account_currency('INR'); it also needs Market.INDIA equities "
+        '(equity/india data, map and factor files) on the Asia/Kolkata exchange, whose session '
+        "(09:15-15:30 IST) spans two New York dates while the runtime's calendars are New York days, and "
+        'the USD benchmark converted to INR',
     "IndicatorHistoryAlgorithm":
-        "mismatch: Information Ratio -6.233 (LEAN -7.674), Tracking Error 0.043 (LEAN 0.085) of a backtest that "
-        "quits on its 19th day, as LEAN's",
+        'mismatch: Information Ratio -6.233 (LEAN -7.674), Tracking Error 0.043 (LEAN 0.085) of a '
+        "backtest that quits on its 19th day, as LEAN's",
     "IndicatorVolatilityModelAlgorithm":
-        'RegressionTestException: Expected volatility to stay less than 0.05 (not big jumps due to price discontinuities on splits and dividends), but got 0.340317824...',
-    "InsightScoringRegressionAlgorithm":
-        "NotSupportedError: QCAlgorithm.set_universe_selection (LEAN's algorithm framework)",
-    "InsightTagAlphaRegressionAlgorithm": "ModuleNotFoundError: No module named 'Selection'",
+        'RegressionTestException: Expected volatility to stay less than 0.05 (not big jumps due to price '
+        'discontinuities on splits and dividends), but got 0.340317824...',
+    "InsightScoringRegressionAlgorithm": _MINUTE,
+    "InsightTagAlphaRegressionAlgorithm": _MINUTE,
     "LongOnlyAlphaStreamAlgorithm":
-        "NotSupportedError: BrokerageName.ALPHA_STREAMS; its ManualUniverseSelectionModel subscribes SPY and IBM at "
-        "the universe settings' minute resolution (LEAN's DataPoints 7843 are minute bars)",
+        'NotSupportedError: BrokerageName.ALPHA_STREAMS; its ManualUniverseSelectionModel subscribes SPY '
+        "and IBM at the universe settings' minute resolution (LEAN's DataPoints 7843 are minute bars)",
     "MarketImpactSlippageModelRegressionAlgorithm":
-        "mismatch: End Equity 9649982.96 (LEAN 9649801.20), Estimated Strategy Capacity $330M (LEAN $470M)",
-    "MeanReversionPortfolioAlgorithm": "ModuleNotFoundError: No module named 'Portfolio'",
-    "NoUniverseSelectorRegressionAlgorithm":
-        "TypeError: Fundamental.__init__() missing 6 required positional arguments (Fundamental(time, symbol))",
-    "PearsonCorrelationPairsTradingAlphaModelFrameworkAlgorithm": "ModuleNotFoundError: No module named 'Alphas'",
+        'mismatch: End Equity 9649982.96 (LEAN 9649801.20), Estimated Strategy Capacity $330M (LEAN $470M)',
+    "MeanReversionPortfolioAlgorithm": 'NotSupportedError: QCAlgorithm.get_last_known_price',
+    "PearsonCorrelationPairsTradingAlphaModelFrameworkAlgorithm": _MINUTE,
     "PersistentCustomDataUniverseRegressionAlgorithm":
-        "mismatch: Start Equity and End Equity 0 (LEAN 100000), Information Ratio 0 (LEAN -3.9)",
-    "PortfolioRebalanceOnCustomFuncRegressionAlgorithm":
-        "NotSupportedError: QCAlgorithm.set_universe_selection (LEAN's algorithm framework)",
-    "PortfolioRebalanceOnDateRulesRegressionAlgorithm":
-        "NotSupportedError: QCAlgorithm.set_universe_selection (LEAN's algorithm framework)",
-    "RawPricesUniverseRegressionAlgorithm": "NameError: name 'FuncSecuritySeeder' is not defined",
-    "SectorExposureRiskFrameworkAlgorithm": "ModuleNotFoundError: No module named 'Portfolio'",
-    "SectorWeightingFrameworkAlgorithm":
-        "NotSupportedError: QCAlgorithm.set_universe_selection (LEAN's algorithm framework)",
-    "UniverseOnlyRegressionAlgorithm": "NameError: name 'ETFConstituentData' is not defined",
-    "UniverseSelectedRegressionAlgorithm": "AttributeError: 'CoarseUniverse' object has no attribute 'selected'",
-    "UniverseSelectionDefinitionsAlgorithm": "NotSupportedError: QCAlgorithm.universe",
+        "data: reads ../../../Tests/TestData/daily-stock-picker-backtest.csv, a file of LEAN's "
+        'repository (Tests/TestData), not of its sample data folder; it also defines Initialize/OnData '
+        'in PascalCase',
+    "PortfolioRebalanceOnCustomFuncRegressionAlgorithm": _MINUTE,
+    "PortfolioRebalanceOnDateRulesRegressionAlgorithm": _MINUTE,
+    "RawPricesUniverseRegressionAlgorithm":
+        'mismatch: Compounding Annual Return -47.218% (LEAN -47.380%), Beta 0.787 (LEAN 0.815) and 11 '
+        'more: not yet located',
+    "SectorExposureRiskFrameworkAlgorithm": _NO_FINE_DATA,
+    "SectorWeightingFrameworkAlgorithm": _NO_FINE_DATA,
     "UniverseSelectionRegressionAlgorithm":
-        "mismatch: Alpha -0.721 (LEAN -0.306), DataPoints 40 (LEAN 78092, coarse rows count as data points)",
-    "UniverseUnchangedRegressionAlgorithm": "NotSupportedError: QCAlgorithm.set_alpha (LEAN's algorithm framework)",
-    "VolumeShareSlippageModelAlgorithm":
-        "NameError: name 'ETFConstituentUniverse' is not defined (ETF universe)",
+        'DataPoints 78091, LEAN 78092 (every statistic reproduces; the one missing point is not yet '
+        'explained)',
+    "UniverseUnchangedRegressionAlgorithm": _NO_FINE_DATA,
 }

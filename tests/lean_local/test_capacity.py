@@ -1,51 +1,74 @@
-"""LEAN's running capacity estimate (hand-computed)."""
+"""LEAN's capacity estimate step by step (``lean_local.engine.capacity``), with hand-computed values."""
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
-from types import SimpleNamespace
+from datetime import datetime
 
+import pandas as pd
 import pytest
 
-from lean_local.engine.capacity import CapacityEstimate
+from lean_local.engine.capacity import CapacityEstimate, SymbolCapacity
+
+HOUR = 3600 * 10**9
+DAY = 24 * HOUR
+EQUITY_DAY = int(6.5 * HOUR)  # an equity's daily bar, 09:30 to 16:00
 
 
-def _security(symbol: str = "XYZ", held: float = 0.0):
-    return SimpleNamespace(symbol=symbol, invested=held != 0, quote_currency=SimpleNamespace(conversion_rate=1.0),
-                           symbol_properties=SimpleNamespace(contract_multiplier=1.0),
-                           holdings=SimpleNamespace(absolute_holdings_value=abs(held)))
+def utc(text: str) -> int:
+    return pd.Timestamp(text).value
 
 
-MONDAY = datetime(2013, 10, 7, 20)  # a daily bar's close, UTC
+def test_an_equity_daily_bar_counts_as_an_hour_bar_only_the_fills_bar_is_captured():
+    capacity = SymbolCapacity("AAA")
+    capacity.on_fill(utc("2020-01-02 21:00"), 1_000.0)
+    assert capacity.update(utc("2020-01-02 21:00"), 10.0, 1_000.0, 1.0, EQUITY_DAY) is False  # keeps monitoring
+    assert capacity.update(utc("2020-01-03 21:00"), 11.0, 5_000.0, 1.0, EQUITY_DAY) is True  # done, not added
+    assert capacity.market_capacity_dollar_volume == pytest.approx(10.0 * 1_000.0 * 0.05)
 
 
-def test_a_fill_captures_its_bar_and_the_next_days_then_stops():
-    security = _security()
-    bars = {MONDAY: (10.0, 1e6), MONDAY + timedelta(days=1): (11.0, 2e6), MONDAY + timedelta(days=2): (12.0, 4e6)}
-    estimate = CapacityEstimate(datetime(2013, 10, 7), datetime(2013, 10, 31, 23, 59, 59))
-    estimate.on_fill(security, MONDAY, 1_000.0)
-    for t in sorted(bars):
-        estimate.update(t, lambda s, t=t: bars[t], 100_000.0)
-    assert estimate.capacity == 0  # the first snapshot is 7 days after the start
-    estimate.update(MONDAY + timedelta(days=2), lambda s: None, 100_000.0, force=True)
-    # (10 x 1e6 + 11 x 2e6) x 0.02 per trade, all of the sale volume: 640,000 (Wednesday's bar not captured)
-    assert estimate.capacity == pytest.approx(640_000.0)
-    assert estimate.lowest_capacity_symbol == "XYZ"
+def test_a_24_hour_bar_is_daily_the_fills_bar_and_the_next_calendar_days():
+    capacity = SymbolCapacity("EURUSD")
+    capacity.on_fill(utc("2020-01-02 21:00"), 1_000.0)
+    assert not capacity.update(utc("2020-01-02 21:00"), 1.0, 100.0, 1.0, DAY)
+    assert not capacity.update(utc("2020-01-03 21:00"), 2.0, 100.0, 1.0, DAY)  # UTC date = fill rounded up
+    assert capacity.update(utc("2020-01-06 21:00"), 3.0, 100.0, 1.0, DAY)
+    assert capacity.market_capacity_dollar_volume == pytest.approx((100.0 + 200.0) * 0.02)
 
 
-def test_fast_trading_discounts_the_captured_volume_and_snapshots_blend():
-    security = _security(held=50_000.0)
-    estimate = CapacityEstimate(datetime(2013, 10, 7), datetime(2013, 10, 9, 23, 59, 59))
-    estimate.on_fill(security, MONDAY, 1_000.0)
-    estimate.update(MONDAY, lambda s: (10.0, 1e6), 100_000.0)
-    estimate.on_fill(security, MONDAY + timedelta(hours=1), 1_000.0)  # 60 minutes later: 2 x 60 / 390
-    estimate.update(MONDAY + timedelta(hours=1), lambda s: (10.0, 1e6), 100_000.0, force=True)
-    discount = 2 * 60 / 390
-    # all of the sale volume (1) outweighs the holdings' half of the portfolio
-    first = (10.0 * 1e6 + 10.0 * discount * 1e6) * 0.02 / 2 / 1.0
-    assert estimate.capacity == pytest.approx(first)
-    estimate.update(MONDAY + timedelta(days=1), lambda s: (10.0, 1e6), 100_000.0, force=True)
-    # after the snapshot the sale volume restarts (so the holdings' 0.5 scales); Tuesday's bar is still
-    # captured at the last discount, and the market volume restarts only at the next fill
-    second = (10.0 * 1e6 * (1 + 2 * discount)) * 0.02 / 2 / 0.5
-    assert estimate.capacity == pytest.approx(0.33 * second + 0.66 * first)
+def test_a_fill_forward_bar_neither_counts_nor_stops_monitoring():
+    capacity = SymbolCapacity("AAA")
+    capacity.on_fill(utc("2020-01-02 21:00"), 1_000.0)
+    assert capacity.update(utc("2020-01-02 22:00"), 10.0, 0.0, 1.0, EQUITY_DAY) is False
+    assert capacity.market_capacity_dollar_volume == 0.0
+
+
+@pytest.mark.parametrize(("minutes", "discount"), [(39, 0.2), (97.5, 0.5), (195, 1.0), (300, 1.0)])
+def test_fast_trading_discount_is_twice_the_minutes_between_fills_over_390(minutes, discount):
+    capacity = SymbolCapacity("AAA")
+    first = utc("2020-01-02 14:30")
+    capacity.on_fill(first, 1.0)
+    second = first + int(minutes * 60 * 10**9)
+    capacity.on_fill(second, 1.0)
+    # an hour bar ending at the second fill rounded up to the hour is captured with that discount
+    bar_time = -(-second // HOUR) * HOUR
+    capacity.update(bar_time, 1.0, 1_000.0, 1.0, EQUITY_DAY)
+    assert capacity.market_capacity_dollar_volume == pytest.approx(1_000.0 * discount * 0.05)
+    assert capacity.trades == 2
+
+
+def test_snapshots_divide_volume_per_trade_by_the_larger_share_and_blend():
+    estimate = CapacityEstimate(datetime(2020, 1, 1), datetime(2020, 1, 31))  # snapshots every 7 days
+    estimate.on_fill("AAA", utc("2020-01-02 21:00"), -3_000.0)
+    estimate.on_fill("BBB", utc("2020-01-02 21:00"), 1_000.0)
+    bars = {"AAA": (10.0, 10_000.0, 1.0, EQUITY_DAY), "BBB": (10.0, 1_000.0, 1.0, EQUITY_DAY)}
+    holdings = {"AAA": 0.0, "BBB": 1_000.0}
+    estimate.update(utc("2020-01-02 21:00"), bars.get, 4_000.0, holdings.get)
+    assert estimate.capacity == 0.0  # Jan 2 is before the first snapshot date (Jan 8)
+    estimate.update(utc("2020-01-08 15:00"), lambda s: None, 4_000.0, holdings.get)
+    # BBB is smallest: 10 x 1,000 x 0.05 = 500 per trade; its sale share 1/4, holdings share 1/4
+    assert estimate.lowest == "BBB"
+    assert estimate.capacity == pytest.approx(500.0 / 0.25)
+    # after the snapshot sale volumes restart; a forced snapshot with BBB's holdings only (share 1/2)
+    estimate.update(utc("2020-01-09 15:00"), lambda s: None, 2_000.0, holdings.get, force=True)
+    assert estimate.capacity == pytest.approx(0.33 * 500.0 / 0.5 + 0.66 * 2_000.0)
+    assert estimate.rounded == 2_000.0  # to the nearest 1,000

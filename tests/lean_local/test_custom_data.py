@@ -181,6 +181,11 @@ def test_add_data_refuses_a_class_that_is_not_custom_data():
         fixtures_base()().add_data(NotData, "X")
 
 
+def test_add_data_refuses_a_data_time_zone_other_than_new_york():
+    with pytest.raises(NotSupportedError, match="time_zone=UTC"):
+        fixtures_base()().add_data(Weather, "NYC", Resolution.DAILY, "UTC")
+
+
 def fixtures_base():
     from lean_local.engine.algorithm import QCAlgorithm
 

@@ -54,6 +54,28 @@ def test_adjusted_and_raw_prices_from_the_factor_file(tmp_path):
     assert [c for _, _, c, _ in algo.seen] == [200, 200, 100, 101, 102]
 
 
+def test_adjusted_volume_is_divided_by_the_factor_so_dollar_volume_is_kept(tmp_path):
+    """Extensions.Normalize (ADJUSTED): volume x 1/factor, rounded half to even."""
+    root = fixtures.data_folder(tmp_path / "data")
+    factors = pd.DataFrame({"price_factor": [0.8, 1.0], "split_factor": [0.5, 1.0]},
+                           index=pd.to_datetime(["2020-01-03", "2050-12-31"]))
+    fixtures.write_equity(root, "AAA", fixtures.bars(DAYS, [200, 200, 100, 101, 102], volume=1_001), factors=factors)
+
+    class Volumes(Recorder):
+        def on_data(self, data):
+            if data.bars.contains_key("AAA"):  # a split at 00:00 is a step without a bar
+                self.seen.append(data.bars["AAA"].volume)
+
+    algo, _, _ = run_algorithm(Volumes, root)
+    assert algo.seen == [2502, 2502, 1001, 1001, 1001]  # 1,001 / 0.4 = 2,502.5 -> 2,502 (to even)
+
+    class Raw(Volumes):
+        mode = DataNormalizationMode.RAW
+
+    algo, _, _ = run_algorithm(Raw, root)
+    assert algo.seen == [1001] * 5
+
+
 def test_bars_arrive_at_the_close_and_missing_days_fill_forward(tmp_path):
     root = fixtures.data_folder(tmp_path / "data")
     fixtures.write_equity(root, "AAA", fixtures.bars(DAYS, [10, 11, 12, 13, 14]))
@@ -214,8 +236,7 @@ def test_universe_file_of_day_t_is_selected_at_t_plus_one_midnight(tmp_path):
 
         def select(self, fundamental):
             self.log_lines.append(("select", self.time, sorted(f.symbol.value for f in fundamental)))
-            top = max(fundamental, key=lambda f: f.dollar_volume)
-            return [top.symbol]
+            return [max(fundamental, key=lambda f: f.dollar_volume).symbol] if fundamental else []
 
         def on_securities_changed(self, changes):
             self.log_lines.append(("changes", self.time, [str(s.symbol) for s in changes.added_securities],
@@ -225,7 +246,9 @@ def test_universe_file_of_day_t_is_selected_at_t_plus_one_midnight(tmp_path):
             self.log_lines.append(("data", self.time, sorted(str(k) for k in data.keys())))
 
     algo, _, _ = run_algorithm(Algo, root)
-    assert algo.log_lines[:6] == [
+    # at the start, the previous trading day's file (missing here: an empty selection), as LEAN
+    assert algo.log_lines[:7] == [
+        ("select", datetime(2020, 1, 2), []),
         ("select", datetime(2020, 1, 3), ["AAA", "BBB"]),
         ("changes", datetime(2020, 1, 3), ["AAA"], []),
         ("data", datetime(2020, 1, 3, 16), ["AAA"]),  # first bar of the selected security: T+1's close
@@ -233,7 +256,10 @@ def test_universe_file_of_day_t_is_selected_at_t_plus_one_midnight(tmp_path):
         ("changes", datetime(2020, 1, 4), ["BBB"], ["AAA"]),
         ("data", datetime(2020, 1, 6, 16), ["BBB"]),
     ]
-    assert algo.securities["BBB"].price == 24
+    # no coarse file after 2020-01-03: the trading days after it select from empty collections, so
+    # BBB leaves at 2020-01-07 00:00 and keeps its last close (2020-01-06's)
+    assert ("changes", datetime(2020, 1, 7), [], ["BBB"]) in algo.log_lines
+    assert algo.securities["BBB"].price == 22
 
 
 def test_remove_security_liquidates_then_stops_its_data(tmp_path):
@@ -356,8 +382,9 @@ def test_the_step_window_changes_nothing(tmp_path, monkeypatch):
             self.chosen = None
 
         def select(self, rows):
-            self.chosen = max(rows, key=lambda f: f.dollar_volume).symbol
-            return [self.chosen]
+            if rows:  # the file of the day before the start is missing: an empty selection
+                self.chosen = max(rows, key=lambda f: f.dollar_volume).symbol
+            return [self.chosen] if self.chosen else []
 
         def on_data(self, data):
             self.log_lines.append((self.time, sorted((str(s), b.close, b.is_fill_forward, b.time)

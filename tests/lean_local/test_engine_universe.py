@@ -76,10 +76,11 @@ def test_a_member_renamed_while_held_stays_one_security_with_both_tickers_bars(r
     with caplog.at_level("WARNING", logger="lean_local.engine"):
         algo, _, _ = run_algorithm(HoldTheRenamed, renamed_folder)
     assert not [r for r in caplog.records if "no data file for OLDC" in r.getMessage()]
-    # the coarse file of day T is selected at T+1 00:00; the rows keep the Symbol of their sid,
-    # named by the ticker the run first met (LEAN would rename its value on the rename day)
-    assert algo.selected == [(datetime(2020, 1, d).date(), [("OLDC", c)])
-                             for d, c in ((3, 10), (4, 11), (7, 12), (8, 13), (9, 14))]
+    # the coarse file of day T is selected at T+1 00:00 (at the start: the previous trading day's, here
+    # missing, so an empty selection); the rows keep the Symbol of their sid, named by the ticker the
+    # run first met (LEAN would rename its value on the rename day)
+    assert algo.selected == [(datetime(2020, 1, 2).date(), [])] + [
+        (datetime(2020, 1, d).date(), [("OLDC", c)]) for d, c in ((3, 10), (4, 11), (7, 12), (8, 13), (9, 14))]
     assert algo.added == ["OLDC"] and algo.removed == []
     # OLDC's zip until the rename, NEWC's after: one subscription, one security
     assert algo.bars == [(datetime(2020, 1, d).date(), "OLDC", c)

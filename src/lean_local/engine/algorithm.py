@@ -36,8 +36,10 @@ from lean_local.engine.common import (
     Symbol,
     not_supported,
 )
+from lean_local.engine.custom_universe import universe_for_type
 from lean_local.engine.fees import ConstantFeeModel, InteractiveBrokersFeeModel
 from lean_local.engine.globals import Globals
+from lean_local.engine.initializers import run_initializer
 from lean_local.engine.interest_rates import InterestRateProvider
 from lean_local.engine.orders import OrderEvent, OrderTicket, OrderType
 from lean_local.engine.overloads import bind_overload
@@ -47,7 +49,7 @@ from lean_local.engine.portfolio import (
     target_order_quantity,
     within_moc_buffer,
 )
-from lean_local.engine.scheduling import DateRules, ScheduledEvent, ScheduleManager, TimeRules
+from lean_local.engine.scheduling import DateRule, DateRules, ScheduledEvent, ScheduleManager, TimeRules
 from lean_local.engine.securities import (
     Exchange,
     ExchangeHours,
@@ -57,7 +59,20 @@ from lean_local.engine.securities import (
     always_open_hours,
     hours_from_entry,
 )
-from lean_local.engine.universe import CoarseUniverse, SecurityChanges, UniverseSettings
+from lean_local.engine.slice import TradeBar
+from lean_local.engine.universe import (
+    ActiveSecurities,
+    CoarseFundamental,
+    Fundamental,
+    FundamentalFilteredUniverse,
+    FundamentalUniverse,
+    SecurityChanges,
+    Universe,
+    UniverseDefinitions,
+    UniverseManager,
+    UniverseSettings,
+    UserDefinedUniverse,
+)
 from lean_local.framework.api import FrameworkAlgorithm
 from lean_local.framework.targets import PortfolioTarget
 from lean_local.indicators.base import IndicatorBase
@@ -150,8 +165,14 @@ class QCAlgorithm(IndicatorHelpers, FrameworkAlgorithm):
         self._benchmark: Any = None  # set_benchmark's, else the brokerage model's once running
         self.brokerage_model: Any = DefaultBrokerageModel()
         self.risk_free_interest_rate_model: Any = InterestRateProvider()
+        self._selection_add = False
         self._pending: list[tuple[Security, Callable[[], feeds.SubscriptionData]]] = []
-        self._universes: list[CoarseUniverse] = []
+        self.universe_manager = UniverseManager(self._universe_security, self._universe_data_removed,
+                                                self._safe_to_remove, lambda: self.active_securities)
+        self.universe = UniverseDefinitions(lambda selector, settings: FundamentalUniverse(
+            self._data_folder, selector, settings or self.universe_settings))
+        self._universe_symbols: set[Symbol] = set()
+        self._security_initializer: Any = None
         self._removed: set[int] = set()
         self._pending_removal: set[int] = set()
         self._pending_changes: tuple[list[Security], list[Security]] = ([], [])
@@ -423,9 +444,13 @@ class QCAlgorithm(IndicatorHelpers, FrameworkAlgorithm):
         hours = self._exchange_hours(symbol)
         security = self._new_security(symbol, hours, SymbolProperties(), resolution, mode, leverage)
 
+        # LEAN says nothing of a universe member without data; a missing file of a security the
+        # algorithm asked for by name deserves a warning
+        by_name = not self._selection_add
+
         def load() -> feeds.SubscriptionData:
             return feeds.load_equity(self._data_folder, symbol, security.data_normalization_mode, hours.session_times,
-                                     hours.key)
+                                     hours.key, warn_missing=by_name)
 
         security._fill_forward = fill_forward
         self._subscribe(security, load)
@@ -474,6 +499,9 @@ class QCAlgorithm(IndicatorHelpers, FrameworkAlgorithm):
                  time_zone: Any = None, fill_forward: bool = False, leverage: float = 1.0) -> Security:
         """Subscribe a custom data type (a ``PythonData`` subclass, or ``CBOE``) as a BASE security
         named ``ticker``, read through its ``get_source``/``reader`` (``engine/custom_data.py``)."""
+        if time_zone is not None and str(time_zone) not in ("America/New_York", "TimeZones.NEW_YORK"):
+            raise not_supported("QCAlgorithm", f"add_data(..., time_zone={time_zone}) (custom data is read in "
+                                               "New York time)")
         symbol = ticker if isinstance(ticker, Symbol) else custom_data.custom_symbol(data_type, str(ticker))
         if symbol in self.securities:
             return self._existing(symbol)
@@ -510,6 +538,25 @@ class QCAlgorithm(IndicatorHelpers, FrameworkAlgorithm):
             self._activate(security, loader(), int(pd.Timestamp(self.time).value))
         else:
             self._pending.append((security, loader))
+        if self._security_initializer is not None:
+            run_initializer(self._security_initializer, security)
+
+    def set_security_initializer(self, initializer: Any) -> None:
+        """Run ``initializer`` (an object with ``initialize(security)`` or a function) on every
+        security added from now on, universes' included (LEAN ``SetSecurityInitializer``)."""
+        self._require_initializing("set_security_initializer")
+        self._security_initializer = initializer
+
+    def get_last_known_prices(self, security: Any) -> list[Any]:
+        """The last bar of the security's history (LEAN reads the last 5 bars, ``seed-lookback-period``,
+        and returns the newest of each data type): ``[]`` without one."""
+        symbol = security.symbol if isinstance(security, Security) else security
+        frame = self.history([symbol], 5, Resolution.DAILY)
+        if frame.empty:
+            return []
+        (_, end_time), row = frame.index[-1], frame.iloc[-1]
+        return [TradeBar(end_time - timedelta(days=1), symbol, row["open"], row["high"], row["low"], row["close"],
+                         row.get("volume", 0.0))]
 
     def _activate(self, security: Security, data: feeds.SubscriptionData, visible_from: int) -> None:
         closes = None
@@ -522,7 +569,7 @@ class QCAlgorithm(IndicatorHelpers, FrameworkAlgorithm):
                 closes = hours.session_times(days)[1] if len(days) else np.empty(0, dtype=np.int64)
                 self._session_closes[key] = closes
         data.emit_times = feeds.emission_times(data, closes, int(pd.Timestamp(self.end_date).value))
-        column = self._feed.add(data, visible_from)
+        column = self._feed.add(data, visible_from, self._selection_add)
         if column != security._column:
             raise RuntimeError(f"feed column mismatch for {security.symbol}: {column} != {security._column}")
 
@@ -550,40 +597,112 @@ class QCAlgorithm(IndicatorHelpers, FrameworkAlgorithm):
             else:
                 self._feed.panel.visible_from[column] = int(pd.Timestamp.max.value)
 
-    def add_universe(self, *selectors: Any) -> Any:
-        if len(selectors) != 1 or not callable(selectors[0]):
-            raise not_supported("QCAlgorithm", "add_universe with this signature (pass one selection function)")
-        universe = CoarseUniverse(self._data_folder, selectors[0])
-        self._universes.append(universe)
+    @property
+    def _universes(self) -> list[FundamentalUniverse | UserDefinedUniverse]:
+        return self.universe_manager.universes
+
+    def add_universe(self, *args: Any) -> FundamentalUniverse | UserDefinedUniverse:
+        """``add_universe(selector)``, ``add_universe(coarse, fine)``, ``add_universe(date_rule, selector)``,
+        ``add_universe(universe)`` (``FundamentalUniverse.usa(...)``, ``self.universe.top(n)``)
+        (``QCAlgorithm.Universe.cs``; a date rule selects on a copy of ``universe_settings`` scheduled on it)."""
+        universe: FundamentalUniverse | UserDefinedUniverse
+        if len(args) == 1 and isinstance(args[0], Universe):
+            universe = args[0]
+        elif len(args) > 1 and isinstance(args[0], type):
+            universe = universe_for_type(args, self._data_folder)  # add_universe(DataType, name, ...)
+        elif len(args) in (2, 3) and isinstance(args[0], str) and callable(args[-1]):
+            if len(args) == 3 and args[1] != Resolution.DAILY:
+                raise not_supported("QCAlgorithm", f"add_universe(name, {getattr(args[1], 'name', args[1])}, selector) "
+                                                   "(user-defined universes select daily)")
+            universe = UserDefinedUniverse(args[0], args[-1], self.universe_settings)
+        elif len(args) == 1 and args[0] in (Fundamental, CoarseFundamental):
+            # a universe of the data type without a selector selects every row (AddUniverse(Type))
+            universe = FundamentalUniverse(self._data_folder, lambda rows: [row.symbol for row in rows],
+                                           self.universe_settings)
+        elif len(args) == 1 and callable(args[0]) and not isinstance(args[0], type):
+            universe = FundamentalUniverse(self._data_folder, args[0], self.universe_settings)
+        elif len(args) == 2 and isinstance(args[0], DateRule) and callable(args[1]):
+            settings = UniverseSettings(self.universe_settings)
+            settings.schedule.on(args[0])
+            universe = FundamentalUniverse(self._data_folder, args[1], settings)
+        elif len(args) == 2 and callable(args[0]) and callable(args[1]) and not isinstance(args[0], type):
+            self.debug("Warning: AddUniverse(coarseSelector, fineSelector) is obsolete, please use "
+                       "AddUniverse(Func<IEnumerable<Fundamental>, IEnumerable<Symbol>> selector) instead.")
+            universe = FundamentalFilteredUniverse(self._data_folder, args[0], args[1], self.universe_settings)
+        else:
+            raise not_supported("QCAlgorithm", "add_universe with this signature (a selection function, coarse and "
+                                               "fine functions, a date rule and a function, or a universe)")
+        universe.data_folder = self._data_folder
+        universe.known_symbol = self._equity_of_map_file
+        if universe._default_settings:
+            universe.universe_settings = self.universe_settings
+        self.universe_manager.universes.append(universe)
         return universe
 
-    def _apply_selection(self, universe: CoarseUniverse, selected: list[Symbol]) -> None:
-        settings = self.universe_settings
-        wanted = set(selected)
-        added, removed = [], []
-        for symbol in selected:
-            if symbol in universe.members:
-                continue
-            existing = symbol in self.securities
-            security = self.add_equity(symbol.value, self._check_resolution(settings.resolution, "universe_settings"),
-                                       leverage=0 if np.isnan(settings.leverage) else settings.leverage,
-                                       data_normalization_mode=settings.data_normalization_mode)
-            if existing and security._column in self._removed:
-                self._removed.discard(security._column)
-                self._feed.reattach(security._column)
-            universe.members.add(symbol)
-            added.append(security)
-        for symbol in list(universe.members):
-            if symbol in wanted:
-                continue
-            security = self.securities[symbol]
-            if security.invested or self.transactions.get_open_orders(symbol):
-                continue
-            universe.members.discard(symbol)
-            self._feed.remove(security._column)
+    @property
+    def active_securities(self) -> ActiveSecurities:
+        """The securities with a live subscription: not removed (by a universe or ``remove_security``)
+        and not delisted."""
+        feed = self._feed
+        return ActiveSecurities((s.symbol, s) for s in self.securities.values()
+                                if s._column not in self._removed and not feed.is_delisted(s._column))
+
+    def _equity_of_map_file(self, map_file: Any) -> Symbol | None:
+        """The symbol of an equity the algorithm has whose ticker resolves to ``map_file``, if any."""
+        resolver = feeds.map_file_resolver(self._data_folder)
+        for symbol in self.securities.keys():
+            if symbol.security_type == SecurityType.EQUITY and resolver.resolve(symbol.value) is map_file:
+                return symbol
+        return None
+
+    def _universe_security(self, symbol: Symbol, settings: UniverseSettings) -> tuple[Security, bool]:
+        """The security of a selected symbol and whether its subscription is new (LEAN reports only those)."""
+        existing = symbol in self.securities
+        # LEAN subscribes during the selection: data ending at its frontier reaches this step's slice
+        self._selection_add = True
+        try:
+            if symbol.security_type == SecurityType.BASE:  # a custom data symbol (Symbol.create_base)
+                security = self.add_data(custom_data.type_of(symbol), symbol, settings.resolution,
+                                         fill_forward=settings.fill_forward)
+            else:
+                security = self.add_equity(symbol.value, self._check_resolution(settings.resolution,
+                                                                                "universe_settings"),
+                                           fill_forward=settings.fill_forward,
+                                           leverage=0 if np.isnan(settings.leverage) else settings.leverage,
+                                           data_normalization_mode=settings.data_normalization_mode)
+        finally:
+            self._selection_add = False
+        new = not existing
+        if existing and security._column in self._removed:
+            self._removed.discard(security._column)
+            self._feed.reattach(security._column, from_current=True)
+            new = True
+            if self._security_initializer is not None:  # LEAN creates the security anew
+                run_initializer(self._security_initializer, security)
+        if new:
+            self._universe_symbols.add(security.symbol)
+        return security, new
+
+    def _universe_data_removed(self, security: Security) -> None:
+        """A security left every universe: stop its data unless ``add_equity`` subscribed it."""
+        if security.symbol in self._universe_symbols:
+            self._universe_symbols.discard(security.symbol)
+            self._feed.remove(security._column, drop_current=True)
             self._removed.add(security._column)
-            removed.append(security)
-        self._pending_changes = (self._pending_changes[0] + added, self._pending_changes[1] + removed)
+
+    def _safe_to_remove(self, security: Security) -> bool:
+        return not security.invested and not self.transactions.get_open_orders(security.symbol)
+
+    def _run_selection(self, universe: FundamentalUniverse | UserDefinedUniverse, day: date) -> int:
+        """Select with the coarse file of ``day`` at the current time; returns its row count (data points)."""
+        rows = universe.rows_for_day(day)
+        if self.time > self.end_date:
+            return len(rows)  # UniverseSelection.ApplyUniverseSelection: no selection after the end
+        result = universe.perform_selection(universe.select_symbols(self.time, rows, self.debug))
+        added, removed = self.universe_manager.apply(universe, result, self.time)
+        if added or removed:
+            self._pending_changes = (self._pending_changes[0] + added, self._pending_changes[1] + removed)
+        return len(rows)
 
     def symbol(self, ticker: str) -> Symbol:
         for symbol in self.securities.keys():

@@ -1,165 +1,194 @@
-"""LEAN's estimated strategy capacity, computed as the backtest runs (``Common/CapacityEstimate.cs``,
-``Common/SymbolCapacity.cs``, called from ``BacktestingResultHandler.ProcessSynchronousEvents``).
+"""LEAN's estimated strategy capacity, followed step by step (``Common/CapacityEstimate.cs``,
+``Common/SymbolCapacity.cs``).
 
-Each fill adds its value to the symbol's sale volume and (re)starts watching the symbol's bars: the
-bar of the fill's time step and the bar of the next UTC day are captured (daily data), each as
-``close x volume`` discounted for fast trading (``2 x minutes since the symbol's previous fill / 390``,
-clipped to [0.2, 1]). At every time step, after the fills, the watched symbols capture their bar, then
-a snapshot is taken when the UTC date reaches the next snapshot date (every ``min(max(days - 1, 1), 7)``
-days of the backtest): the symbol with the least captured volume (x 0.02 for daily bars) sets the
-capacity, its volume per trade divided by its share of the sale volume (or of the portfolio, when
-larger), blended 0.33 new / 0.66 previous. Symbols neither held nor traded in 30 days are dropped;
-the others restart their capture at their next fill. The end of the run forces two more
-updates-and-snapshots (after ``on_end_of_algorithm`` and at exit), as LEAN does.
+Each fill starts (or continues) monitoring its symbol: the dollar volume of the symbol's real bars
+is captured while they belong to the fill, by the resolution the bar's length names (a 24-hour bar
+is daily: the fill's own bar and the next calendar day's, x 0.02; a US equity's 6.5-hour daily bar
+is an hour bar: the bar ending at the fill's time rounded up to the hour, x 0.05), discounted for fast
+trading (``2 x minutes since the symbol's previous fill / 390``, clipped to [0.2, 1]). Monitoring
+stops at the first real bar that no longer belongs; a fill-forward bar (volume 0 in LEAN) neither
+counts nor stops it. Forex quote bars carry no volume: LEAN counts 25,000,000 for each. Snapshots
+(every ``min(max(days - 1, 1), 7)`` days from the start, then from each snapshot's UTC date, at the
+steps of LEAN's internal benchmark feed too, and twice at the end) take the symbol of smallest
+captured volume, divide its volume per trade by the larger of its share of the sale volume and its
+holdings' share of the portfolio, and blend the result 0.33 new / 0.66 previous. After a
+snapshot each symbol starts capturing afresh at its next fill; one neither invested nor filled in
+the last 30 days is forgotten.
+
+Times are UTC nanoseconds. The engine calls :meth:`CapacityEstimate.on_fill` for each fill and
+:meth:`CapacityEstimate.update` at the end of each time step (LEAN's
+``ResultHandler.ProcessSynchronousEvents``).
 """
 
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta
-from typing import Any
+import math
+from collections.abc import Callable
+from datetime import datetime
 
-from lean_local.engine.common import SecurityType
+import pandas as pd
 
-DAILY_SCALE = 0.02  # SymbolCapacity.ResolutionScaleFactor(Resolution.Daily)
-FOREX_VOLUME = 25_000_000.0  # SymbolCapacity._forexMinuteVolume, LEAN's volume proxy for forex quote bars
-EFFECT_PERIOD = timedelta(days=30)  # SymbolCapacity.CapacityEffectPeriod
-
-
-def _round_up_to_day(moment: datetime) -> datetime:
-    midnight = datetime.combine(moment.date(), datetime.min.time())
-    return midnight if moment == midnight else midnight + timedelta(days=1)
+_DAY_NS = 86_400 * 10**9
+_MINUTE_NS = 60 * 10**9
+_HOUR_NS = 60 * _MINUTE_NS
+#: ``SymbolCapacity.CapacityEffectPeriod``.
+EFFECT_PERIOD_NS = 30 * _DAY_NS
+#: ``SymbolCapacity._forexMinuteVolume``: the volume LEAN gives a forex quote bar.
+FOREX_VOLUME = 25_000_000.0
 
 
 class SymbolCapacity:
-    """One traded security's sale volume and captured market volume."""
+    """One traded symbol's captured market volume (LEAN ``SymbolCapacity``)."""
 
-    def __init__(self, security: Any) -> None:
-        self.security = security
+    __slots__ = ("symbol", "sale_volume", "trades", "_market", "_scale", "_reset", "_discount", "_last_fill",
+                 "_previous_time", "_previous_volume", "_average_dollar_volume")
+
+    def __init__(self, symbol: str) -> None:
+        self.symbol = symbol
         self.sale_volume = 0.0
         self.trades = 0
-        self._market_volume = 0.0
+        self._market = 0.0
         self._scale = 0.0
-        self._reset_pending = False
+        self._reset = False
         self._discount = 1.0
-        self._last_fill_utc: datetime | None = None
-        self._capture_day: date | None = None  # the UTC day after the last fill, also captured
-        self._effect_until: datetime | None = None  # the last fill + 30 days
+        self._last_fill: int | None = None
+        self._previous_time: int | None = None
+        self._previous_volume = 0.0
+        self._average_dollar_volume = 0.0
 
     @property
     def market_capacity_dollar_volume(self) -> float:
-        return self._market_volume * self._scale
+        return self._market * self._scale
 
-    def on_fill(self, utc_time: datetime, fill_value: float) -> None:
-        self.sale_volume += abs(fill_value)
-        previous = self._last_fill_utc or utc_time - timedelta(days=1)
-        factor = 2.0 * ((utc_time - previous).total_seconds() / 60.0) / 390.0
-        self._discount = 1.0 if factor > 1 else max(0.2, factor)
-        if self._reset_pending:
-            self._market_volume = 0.0
+    def on_fill(self, utc_ns: int, value: float) -> None:
+        """A fill of absolute value ``value`` (account currency) at ``utc_ns``."""
+        self.sale_volume += value
+        previous = self._last_fill if self._last_fill is not None else utc_ns - _DAY_NS
+        discount = 2.0 * ((utc_ns - previous) / _MINUTE_NS) / 390.0
+        self._discount = 1.0 if discount > 1 else max(0.2, discount)
+        if self._reset:
+            self._market = 0.0
             self.trades = 0
-            self._reset_pending = False
+            self._reset = False
         self.trades += 1
-        self._last_fill_utc = utc_time
-        self._capture_day = _round_up_to_day(utc_time).date()
-        self._effect_until = utc_time + EFFECT_PERIOD
+        self._last_fill = utc_ns
 
-    def capture(self, utc_time: datetime, bar: tuple[float, float] | None) -> bool:
-        """Capture this step's bar ``(close, volume)``; True once the capture window has passed."""
-        if bar is None or bar[1] == 0:
+    def update(self, utc_ns: int, close: float, volume: float, conversion_rate: float, period_ns: int) -> bool:
+        """The symbol's bar of this step (``period_ns`` its length); True when monitoring ends.
+
+        The bar's length names its resolution as ``ToHigherResolutionEquivalent(false)`` does: a US
+        equity's daily bar (09:30 to 16:00) counts as an hour bar, a 24-hour bar as a daily one.
+        """
+        if volume == 0:
             return False
-        last = self._last_fill_utc
-        include = last is not None and (utc_time == last or utc_time.date() == self._capture_day)
+        if self._previous_time is None or utc_ns == self._previous_time:
+            self._average_dollar_volume = conversion_rate * close * volume
+        else:
+            minutes = (utc_ns - self._previous_time) / _MINUTE_NS
+            self._average_dollar_volume = close * conversion_rate * (volume + self._previous_volume) / minutes
+        self._previous_time, self._previous_volume = utc_ns, volume
+        include, scale = self._include(utc_ns, period_ns)
         if include:
-            security = self.security
-            self._scale = DAILY_SCALE
-            self._market_volume += bar[0] * self._discount * bar[1] * security.quote_currency.conversion_rate \
-                * security.symbol_properties.contract_multiplier
+            self._scale = scale
+            self._market += close * self._discount * volume * conversion_rate
         return not include
 
+    def _include(self, utc_ns: int, period_ns: int) -> tuple[bool, float]:
+        """``IncludeMarketVolume`` and ``ResolutionScaleFactor`` of the bar's resolution."""
+        last = self._last_fill
+        if last is None:
+            return False, 0.0
+        if period_ns >= _DAY_NS:
+            day = utc_ns // _DAY_NS * _DAY_NS
+            return utc_ns == last or day == -(-last // _DAY_NS) * _DAY_NS, 0.02
+        if period_ns >= _HOUR_NS:
+            return utc_ns == -(-last // _HOUR_NS) * _HOUR_NS, 0.05
+        k = 6_000_000 / self._average_dollar_volume if self._average_dollar_volume else 10.0
+        if period_ns >= _MINUTE_NS:
+            return utc_ns <= last + int(min(120, max(1, int(k)))) * _MINUTE_NS, 0.20
+        k = 100_000 / self._average_dollar_volume if self._average_dollar_volume else 10.0
+        return utc_ns <= last + int(min(120, max(5, int(k)))) * _MINUTE_NS, 0.50
+
     def reset(self) -> None:
-        self._reset_pending = True
+        self._reset = True
         self.sale_volume = 0.0
 
-    def should_remove(self, utc_time: datetime) -> bool:
-        return not (utc_time < self._effect_until or self.security.invested)
+    def should_remove(self, invested: bool, utc_ns: int) -> bool:
+        last = self._last_fill if self._last_fill is not None else utc_ns
+        return not invested and utc_ns >= last + EFFECT_PERIOD_NS
 
 
 class CapacityEstimate:
-    """The running estimate: feed it fills (``on_fill``) and call ``update`` once per time step."""
+    """The strategy's capacity and its lowest-capacity symbol (LEAN ``CapacityEstimate``).
 
-    def __init__(self, start_date: datetime, end_date: datetime) -> None:
-        days = (end_date - start_date).total_seconds() / 86400.0
-        self._period = timedelta(days=max(min(days - 1, 7), 1))
-        self._next_snapshot = start_date + self._period
-        self._by_symbol: dict[Any, SymbolCapacity] = {}
-        self._watched: list[SymbolCapacity] = []
-        self._watched_set: set[int] = set()  # ids of the watched entries (a rebalance fills hundreds at once)
+    Parameters
+    ----------
+    start, end : datetime
+        The algorithm's start and end dates (the snapshot period comes from their distance).
+    """
+
+    def __init__(self, start: datetime, end: datetime) -> None:
+        days = (pd.Timestamp(end) - pd.Timestamp(start)).total_seconds() / 86_400.0
+        self._period = int(max(min(days - 1, 7), 1) * _DAY_NS)
+        self._next_snapshot = pd.Timestamp(start).value + self._period
+        self._by_symbol: dict[str, SymbolCapacity] = {}
+        self._monitored: list[SymbolCapacity] = []
         self.capacity = 0.0
-        self.lowest_capacity_symbol: Any = None
+        self.lowest = ""
 
     @property
-    def rounded_capacity(self) -> float:
-        """Rounded to the nearest 1,000 (``DiscretelyRoundBy(1000)``)."""
-        return round(self.capacity / 1000.0) * 1000.0
+    def monitored(self) -> list[str]:
+        """Symbols whose bars are being captured (the engine reads their current bars)."""
+        return [c.symbol for c in self._monitored]
 
-    def on_fill(self, security: Any, utc_time: datetime, fill_value: float) -> None:
-        entry = self._by_symbol.get(security.symbol)
-        if entry is None:
-            entry = self._by_symbol[security.symbol] = SymbolCapacity(security)
-        entry.on_fill(utc_time, fill_value)
-        if id(entry) not in self._watched_set:
-            self._watched.append(entry)
-            self._watched_set.add(id(entry))
+    def due(self, utc_ns: int) -> bool:
+        """Whether a snapshot is due at ``utc_ns`` (when some symbol was traded)."""
+        return bool(self._by_symbol) and utc_ns // _DAY_NS * _DAY_NS >= self._next_snapshot
 
-    def due(self, utc_time: datetime) -> bool:
-        """Does a step at ``utc_time`` have anything to do (a bar to capture or a snapshot to take)?"""
-        return bool(self._watched) or (bool(self._by_symbol) and utc_time >= self._next_snapshot)
+    def on_fill(self, symbol: str, utc_ns: int, value: float) -> None:
+        capacity = self._by_symbol.get(symbol)
+        if capacity is None:
+            capacity = self._by_symbol[symbol] = SymbolCapacity(symbol)
+        capacity.on_fill(utc_ns, abs(value))
+        if capacity not in self._monitored:
+            self._monitored.append(capacity)
 
-    def update(self, utc_time: datetime, bar_of: Any, total_portfolio_value: float, force: bool = False) -> None:
-        """``UpdateMarketCapacity``: ``bar_of(security)`` is the security's ``(close, volume)`` in this
-        step's slice, or None."""
-        for k in range(len(self._watched) - 1, -1, -1):
-            entry = self._watched[k]
-            if entry.capture(utc_time, bar_of(entry.security)):
-                del self._watched[k]
-                self._watched_set.discard(id(entry))
-        utc_date = datetime.combine(utc_time.date(), datetime.min.time())
+    def update(self, utc_ns: int, bar_of: Callable[[str], tuple[float, float, float, int] | None], tpv: float,
+               holdings_value: Callable[[str], float], force: bool = False) -> None:
+        """End of a time step: capture the monitored symbols' bars, then snapshot when due.
+
+        ``bar_of(symbol)`` gives ``(close, volume, conversion_rate, period_ns)`` of the symbol's real bar of this
+        step (None without one); ``holdings_value(symbol)`` its signed holdings value (account currency).
+        """
+        for k in range(len(self._monitored) - 1, -1, -1):
+            capacity = self._monitored[k]
+            bar = bar_of(capacity.symbol)
+            if bar is not None and capacity.update(utc_ns, *bar):
+                del self._monitored[k]
+        utc_date = utc_ns // _DAY_NS * _DAY_NS
         if not (force or (utc_date >= self._next_snapshot and self._by_symbol)):
             return
-        if total_portfolio_value == 0 or not self._by_symbol:
+        if tpv == 0 or not self._by_symbol:
             return
-        total_sale = sum(entry.sale_volume for entry in self._by_symbol.values())
-        smallest = min(self._by_symbol.values(), key=lambda entry: entry.market_capacity_dollar_volume)
-        self.lowest_capacity_symbol = smallest.security.symbol
-        share_of_sales = smallest.sale_volume / total_sale if total_sale != 0 else 0.0
-        share_of_holdings = smallest.security.holdings.absolute_holdings_value / total_portfolio_value
-        scaling = max(share_of_sales, share_of_holdings)
-        daily_volume = smallest.market_capacity_dollar_volume / smallest.trades
-        new = self.capacity if scaling == 0 else daily_volume / scaling
-        if self.capacity != 0:
-            new = 0.33 * new + 0.66 * self.capacity
-        self.capacity = new
-        for symbol, entry in list(self._by_symbol.items()):
-            if not entry.should_remove(utc_time):
-                entry.reset()
+        total_sale = sum(c.sale_volume for c in self._by_symbol.values())
+        smallest = min(self._by_symbol.values(), key=lambda c: c.market_capacity_dollar_volume)
+        self.lowest = smallest.symbol
+        share_sale = smallest.sale_volume / total_sale if total_sale else 0.0
+        share_holdings = abs(holdings_value(smallest.symbol)) / tpv
+        scaling = max(share_sale, share_holdings)
+        daily = smallest.market_capacity_dollar_volume / smallest.trades if smallest.trades else 0.0
+        new = self.capacity if scaling == 0 else daily / scaling
+        self.capacity = 0.33 * new + 0.66 * self.capacity if self.capacity else new
+        for symbol, capacity in list(self._by_symbol.items()):
+            if not capacity.should_remove(holdings_value(symbol) != 0, utc_ns):
+                capacity.reset()
                 continue
             del self._by_symbol[symbol]
-            if id(entry) in self._watched_set:
-                self._watched.remove(entry)
-                self._watched_set.discard(id(entry))
+            if capacity in self._monitored:
+                self._monitored.remove(capacity)
         self._next_snapshot = utc_date + self._period
 
-
-def slice_bar(feed: Any, security: Any, emitted: bool) -> tuple[float, float] | None:
-    """The security's bar in this step's slice as ``(close, volume)`` (LEAN's ``SymbolCapacity.GetBar``):
-    forex quote bars count ``FOREX_VOLUME``; a fill-forward copy has no volume; None when the slice has
-    no bar for it (custom data is not in ``Slice.bars``)."""
-    if not emitted or security.type == SecurityType.BASE:
-        return None
-    values = feed.current_close_volume(security._column)
-    if values is None:
-        return None
-    close, volume = values
-    if security.type == SecurityType.FOREX:
-        return close, FOREX_VOLUME
-    return close, volume
+    @property
+    def rounded(self) -> float:
+        """The capacity rounded to 1,000, halves away from zero (``DiscretelyRoundBy(1000)``)."""
+        return math.floor(self.capacity / 1000.0 + 0.5) * 1000.0

@@ -162,7 +162,7 @@ def equity_events(symbol: Symbol, map_file: MapFile, factors: pd.DataFrame | Non
         Daily raw and algorithm-facing (normalized) closes indexed by date: the prices the
         warnings carry (the last close before the event's day; 0 before any).
     """
-    days = pd.DatetimeIndex(trading_days).normalize()
+    days = pd.DatetimeIndex(trading_days)
     if not len(days):
         return []
     covered = np.ones(len(days), dtype=bool)

@@ -120,15 +120,34 @@ class LeanData:
     @staticmethod
     def generate_zip_file_name(symbol: Any, date: datetime, resolution: Resolution, tick_type: Any = None) -> str:
         """``<ticker>.zip`` for daily and hour data of equities, indices, forex, CFDs and custom data;
-        ``YYYYMMDD_<ticktype>.zip`` for finer resolutions (LEAN ``GenerateZipFileName``)."""
+        ``YYYYMMDD_<ticktype>.zip`` for finer resolutions (LEAN ``GenerateZipFileName``).
+
+        The ticker is the symbol's value, as LEAN's symbol shows it on ``date``: a custom data symbol
+        on an equity read from a data file (``Symbol.create_base(MyData, coarse_row.symbol)``) takes
+        the equity's ticker of that date from its map file (Google's class A is ``GOOG`` in March
+        2014, though the run names the security ``GOOGL``).
+        """
         security_type = getattr(symbol, "security_type", SecurityType.EQUITY)
         if security_type not in (SecurityType.BASE, SecurityType.EQUITY, SecurityType.INDEX, SecurityType.FOREX,
                                  SecurityType.CFD):
             raise not_supported("LeanData.generate_zip_file_name", f"security type {security_type.name}")
         if resolution in (Resolution.DAILY, Resolution.HOUR):
-            return f"{str(getattr(symbol, 'value', symbol)).lower()}.zip"
+            return f"{_ticker_on(symbol, date).lower()}.zip"
         kind = TickType(tick_type if tick_type is not None else TickType.TRADE).name.lower()
         return f"{date:%Y%m%d}_{kind}.zip"
+
+
+def _ticker_on(symbol: Any, day: datetime) -> str:
+    """``symbol``'s ticker on ``day`` (see ``LeanData.generate_zip_file_name``)."""
+    underlying = getattr(symbol, "underlying", None)
+    sid = getattr(underlying, "_sid", None)
+    if underlying is not None and sid is not None and underlying.security_type == SecurityType.EQUITY:
+        map_file = feeds.map_file_resolver(Path(Globals.data_folder)).resolve_sid(str(sid))
+        if map_file is not None and len(map_file):
+            k = int(map_file.dates.searchsorted(np.datetime64(day, "ns")))
+            if k < len(map_file):
+                return map_file.tickers[k]
+    return str(getattr(symbol, "value", symbol))
 
 
 @dataclass
@@ -512,6 +531,15 @@ def subscription_loader(data_folder: Path, data_type: Any, symbol: Symbol, resol
                                          (series.open, series.high, series.low, series.close), fill_forward)
 
     return load
+
+
+def type_of(symbol: Symbol) -> type:
+    """The custom data type of a BASE symbol made by ``Symbol.create_base`` or a custom universe."""
+    data_type = symbol.id.custom_data_type
+    if data_type is None:
+        raise not_supported("QCAlgorithm", f"a custom data security {symbol.id} whose data type is unknown "
+                                           "(make its symbol with Symbol.create_base(MyData, underlying))")
+    return data_type
 
 
 def custom_symbol(data_type: type, ticker: str, market: str = Market.USA) -> Symbol:

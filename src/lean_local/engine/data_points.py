@@ -25,26 +25,30 @@ from lean_local.data import formats
 from lean_local.engine.common import SecurityType, Symbol
 
 
-def benchmark_hour_bars(data_folder: Path, symbol: Symbol, hours: Any, first_step: datetime, end: datetime) -> int:
-    """Hour bars of the benchmark's internal subscription LEAN counts between ``first_step`` and
-    ``end`` (0 for a benchmark that is not a US equity or has no hour file).
+def benchmark_hour_ends(data_folder: Path, symbol: Symbol, hours: Any, first_step: datetime, end: datetime) -> np.ndarray:
+    """End times (int64 ns, New York) of the hour bars of the benchmark's internal subscription
+    between ``first_step`` and ``end`` (empty for a benchmark that is not a US equity or has no hour file).
 
-    ``hours`` is the benchmark's :class:`~lean_local.engine.securities.ExchangeHours`: a bar counts
-    when it overlaps its day's regular session (LEAN's market-hours filter) and ends at or after the
-    open of the trading day before ``first_step``.
+    LEAN subscribes the benchmark at hour resolution (internal, not filled forward) from the trading
+    day before the start (``UniverseSelection.AddPendingInternalDataFeeds``): its bars reach neither
+    the slice nor the statistics, but each is a data point and a time step of its own. ``hours`` is the
+    benchmark's :class:`~lean_local.engine.securities.ExchangeHours`: a bar counts when it overlaps its
+    day's regular session (LEAN's market-hours filter) and ends at or after the open of the trading
+    day before ``first_step``.
     """
+    none = np.empty(0, dtype=np.int64)
     if symbol.security_type != SecurityType.EQUITY:
-        return 0
+        return none
     path = formats.equity_hour_path(data_folder, symbol.value)
     if not path.exists():
-        return 0
+        return none
     from lean_local.engine.feed import cached_read
 
     starts = pd.DatetimeIndex(cached_read(formats.read_equity_daily, path).index).asi8
     previous = hours.trading_days(pd.Timestamp(first_step).normalize() - pd.Timedelta(days=10),
                                   pd.Timestamp(first_step).normalize() - pd.Timedelta(days=1))
     if not len(previous):
-        return 0
+        return none
     since, _ = hours.session_times(previous[-1:])
     hour = 3_600 * 10**9
     ends = starts + hour
@@ -53,7 +57,7 @@ def benchmark_hour_bars(data_folder: Path, symbol: Symbol, hours: Any, first_ste
     opens, closes = hours.session_times(pd.DatetimeIndex(starts))
     has_session = np.isin(pd.DatetimeIndex(starts).normalize().asi8, hours.trading_days(
         pd.Timestamp(first_step).normalize() - pd.Timedelta(days=10), pd.Timestamp(end).normalize()).asi8)
-    return int(np.count_nonzero(has_session & (starts < closes) & (ends > opens)))
+    return ends[has_session & (starts < closes) & (ends > opens)]
 
 
 def user_defined_universes(securities: list[Any]) -> int:

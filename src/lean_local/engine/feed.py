@@ -158,12 +158,12 @@ def map_file_resolver(data_folder: Path) -> MapFileResolver:
 
 def load_equity(data_folder: Path, symbol: Symbol, normalization: DataNormalizationMode,
                 session_times: Callable[[pd.DatetimeIndex], tuple[np.ndarray, np.ndarray]],
-                calendar_key: str = "") -> SubscriptionData:
+                calendar_key: str = "", warn_missing: bool = True) -> SubscriptionData:
     """Read a US equity's daily bars through its map file, adjust them, and time-stamp them.
 
     ``session_times(dates)`` gives the market open and close (int64 ns, New York) of each date;
     ``calendar_key`` identifies that calendar for the on-disk cache of the finished columns.
-    A missing data file logs a warning and yields no data, as LEAN.
+    A missing data file yields no data, as LEAN, with a warning when ``warn_missing``.
     """
     data_folder = Path(data_folder)
     # LEAN's Symbol.Create resolves the ticker through all map files; each row's bars come from the
@@ -193,8 +193,8 @@ def load_equity(data_folder: Path, symbol: Symbol, normalization: DataNormalizat
                 pass
     frame = read_bars(data_folder, segments, functools.partial(cached_read, formats.read_equity_daily))
     if frame is None:
-        log.warning("no data file for %s in %s (equity/usa/daily): the subscription gets no data",
-                    symbol.value, data_folder)
+        log.log(logging.WARNING if warn_missing else logging.DEBUG,
+                "no data file for %s in %s (equity/usa/daily): the subscription gets no data", symbol.value, data_folder)
         return _empty(symbol, "trade")
     factors = np.ones(len(frame))
     if use_factors:
@@ -373,6 +373,8 @@ class FeedPanel:
         self.close = np.empty((0, 0), dtype=np.float64)
         self._capacity = 0
         self.end_ns = 0
+        #: column -> (first step, seeding time ns, price): a seeded price shown until a newer bar
+        self.seeds: dict[int, tuple[int, int, float]] = {}
 
     def add_times(self, times: np.ndarray) -> None:
         """Extra clock steps that carry no data (universe selection times)."""
@@ -473,6 +475,13 @@ class FeedPanel:
         valid = current >= 0
         closes = np.zeros(len(grid))
         closes[valid] = sub.fields["close"][current[valid]]
+        if column in self.seeds:
+            # the seed shows until a bar newer than the seeding moment (a re-added security's older
+            # bar is stale: LEAN made it a new security)
+            first, seeded_at, price = self.seeds[column]
+            stale = ~valid
+            stale[valid] = sub.end_time[current[valid]] <= seeded_at
+            closes[stale & (np.arange(lo, hi) >= first)] = price
         real = np.zeros(len(grid), dtype=bool)
         real[valid] = sub.end_time[current[valid]] == grid[valid]
         # emit_times is sorted: a binary search gives np.isin's answer without its sort
@@ -514,25 +523,40 @@ class DataFeed:
     def subs(self) -> list[SubscriptionData]:
         return self.panel.subs
 
-    def add(self, sub: SubscriptionData, visible_from: int) -> int:
+    def add(self, sub: SubscriptionData, visible_from: int, from_current: bool = False) -> int:
+        """Register a subscription; during the run it emits from the next step, or from the current
+        one when ``from_current`` (a universe's addition: LEAN delivers the data that ends at the
+        selection's frontier in the same time slice)."""
         column = self.panel.add(sub, visible_from)
         self._forget_current()
-        if self.started and not self.panel.attach(column, self.step + 1):
-            self.panel.build(int(self.panel.grid[0]), self._end_ns, keep_until=self.step)
+        if self.started:
+            last = _last_custom_end([sub])
+            if last > self._end_ns:  # custom data that ends after the end date: the clock goes on to it
+                self._end_ns = last
+                self.panel.build(int(self.panel.grid[0]), self._end_ns, keep_until=self.step)
+            elif not self.panel.attach(column, self.step if from_current else self.step + 1):
+                self.panel.build(int(self.panel.grid[0]), self._end_ns, keep_until=self.step)
         self._grow_last_end()
         return column
 
-    def remove(self, column: int) -> None:
-        """Stop a subscription after the current step; the security keeps its last price."""
+    def remove(self, column: int, drop_current: bool = False) -> None:
+        """Stop a subscription after the current step; the security keeps its last price. With
+        ``drop_current`` (a universe removed it at this step's selection) its data of this step is
+        dropped too: LEAN's time slice skips the packets of removed subscriptions."""
         self._forget_current()
-        self.panel.freeze(column, self.step)
+        if drop_current and self.step > 0:
+            self.panel.freeze(column, self.step - 1)
+        else:
+            self.panel.freeze(column, self.step)
 
-    def reattach(self, column: int) -> None:
-        """Resume a removed subscription from the next step (bars ending after now)."""
-        self.panel.visible_from[column] = self.now_ns + 1
+    def reattach(self, column: int, from_current: bool = False) -> None:
+        """Resume a removed subscription from the next step (bars ending after now), or from this
+        step (bars ending now too) when ``from_current`` (see :meth:`add`)."""
+        first = self.step if from_current else self.step + 1
+        self.panel.visible_from[column] = self.now_ns + (0 if from_current else 1)
         self._forget_current()
-        self.panel.thaw(column, self.step)
-        if not self.panel.attach(column, self.step + 1):
+        self.panel.thaw(column, first - 1)
+        if not self.panel.attach(column, first):
             self.panel.build(int(self.panel.grid[0]), self._end_ns, keep_until=self.step)
 
     def _grow_last_end(self) -> None:
@@ -542,6 +566,9 @@ class DataFeed:
             self._last_end = grown
 
     def start(self, start_ns: int, end_ns: int) -> None:
+        """Build the clock from ``start_ns`` to ``end_ns``, or to the end of a custom data point that
+        started by ``end_ns`` and ends after it (LEAN's reader emits it; the clock reaches it)."""
+        end_ns = max(end_ns, _last_custom_end(self.subs))
         self._end_ns = end_ns
         self.panel.build(start_ns, end_ns)
         self._forget_current()
@@ -631,6 +658,25 @@ class DataFeed:
 
     def is_delisted(self, column: int) -> bool:
         return column in self.delisted
+
+    def seed(self, column: int, price: float) -> None:
+        """Show ``price`` as the column's close from the current step until a bar newer than now
+        arrives (a security seeder's ``SetMarketPrice``)."""
+        step = max(self.step, 0)
+        seeded_at = int(self.panel.grid[step]) if step < len(self.panel.grid) else 0
+        self.panel.seeds[column] = (step, seeded_at, float(price))
+        if self.started and column < self.panel.close.shape[1]:
+            self.panel._align(column, step)
+        self._forget_current()
+
+    def is_seeded(self, column: int) -> bool:
+        return column in self.panel.seeds
+
+
+def _last_custom_end(subs: list[SubscriptionData]) -> int:
+    """The latest end time of the custom data subscriptions' points (0 without any)."""
+    ends = [int(sub.end_time[-1]) for sub in subs if sub.kind == "custom" and len(sub)]
+    return max(ends, default=0)
 
 
 def emission_times(sub: SubscriptionData, session_closes: np.ndarray | None, end_ns: int) -> np.ndarray:

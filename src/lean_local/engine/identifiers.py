@@ -17,6 +17,8 @@ _MARKET_CODES = {"empty": 0, "usa": 1, "fxcm": 2, "oanda": 3, "dukascopy": 4, "b
                  "nymex": 7, "cbot": 8, "ice": 9, "cboe": 10, "india": 11}
 _MARKETS = {code: name for name, code in _MARKET_CODES.items()}
 _DIGITS = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+# custom data type name -> type, filled by generate_base (LEAN's SecurityIdentifier.TypeMapping)
+_TYPES: dict[str, type] = {}
 _MARKET_OFFSET = 100
 _DAYS_OFFSET = 10**14
 
@@ -93,8 +95,18 @@ class SecurityIdentifier:
             from lean_local.engine.common import not_supported
 
             raise not_supported("SecurityIdentifier.generate_base", "map_symbol=True")
-        name = symbol if data_type is None else f"{symbol.upper()}.{data_type.__name__}"
+        name = symbol
+        if data_type is not None:
+            _TYPES[data_type.__name__] = data_type
+            name = f"{symbol.upper()}.{data_type.__name__}"
         return SecurityIdentifier(name, SecurityType.BASE, market, date)
+
+    @property
+    def custom_data_type(self) -> type | None:
+        """The custom data type named after the last ``.`` of a BASE identifier's symbol, when a
+        ``generate_base`` of this run made it (LEAN ``TryGetCustomDataTypeInstance``)."""
+        head, dot, name = self.symbol.rpartition(".")
+        return _TYPES.get(name) if dot and head else None
 
     def __str__(self) -> str:
         return f"{self.symbol} {_base36(self.properties)}"

@@ -4,8 +4,8 @@ The loop follows ``Engine/AlgorithmManager.cs`` for each time step ``t`` of the 
 
 1. scheduled events whose time is before ``t`` fire at their own time, with the previous prices
    (``ScanPastEvents``);
-2. the clock moves to ``t``; universe selection runs (coarse file of the previous day at 00:00),
-   securities it adds are subscribed;
+2. the clock moves to ``t``; universe selection runs (``UniverseManager``: the coarse file of the
+   previous trading day at 00:00, or at the universe's schedule), securities it adds are subscribed;
 3. prices update (the feed's current bars), forex conversion rates follow;
    the warm-up ends when ``t`` reaches the start date (``on_warmup_finished``);
 4. open orders try to fill against the new bars, then delisted securities' positions are closed at
@@ -30,10 +30,9 @@ import sys
 import time as time_module
 import traceback
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any
-from zoneinfo import ZoneInfo
 
 import numpy as np
 import pandas as pd
@@ -44,13 +43,13 @@ from lean_local.data.map_files import MapFile
 from lean_local.engine import feed as feeds
 from lean_local.engine.algorithm import QCAlgorithm
 from lean_local.engine.benchmarks import SecurityBenchmark, benchmark_values
-from lean_local.engine.capacity import CapacityEstimate, slice_bar
-from lean_local.engine.common import DataNormalizationMode, SecurityType, not_supported
+from lean_local.engine.capacity import FOREX_VOLUME, CapacityEstimate
+from lean_local.engine.common import DataNormalizationMode, SecurityType, Symbol, not_supported
 from lean_local.engine.corporate_events import EventSchedule, load_equity_events
-from lean_local.engine.data_points import benchmark_hour_bars, user_defined_universes
+from lean_local.engine.data_points import benchmark_hour_ends, user_defined_universes
 from lean_local.engine.interest_rates import InterestRateProvider, rate_series
 from lean_local.engine.slice import Delistings, Dividends, Slice, Splits, SymbolChangedEvents
-from lean_local.engine.universe import SecurityChanges, Universe
+from lean_local.engine.universe import SecurityChanges
 from lean_local.parameters import check_parameter_names
 from lean_local.run_folders import claim_run_folder
 from lean_local.statistics import BacktestRecord, sample_times
@@ -150,13 +149,14 @@ class BacktestLoop:
         self.sample_closes: list[np.ndarray] = []  # each sample's closes per column (columns present then)
         self.data_points = 0
         self.start_equity = 0.0
-        self._selection_times: dict[int, list] = {}
+        self._selection_times: dict[int, list[tuple[Any, date]]] = {}
         self._delist_columns: list[tuple[int, int]] = []
         self.events = EventSchedule()
         self._event_columns = 0  # subscriptions whose corporate events are scheduled
         self.framework: Any = None  # lean_local.framework.driver.Framework when the algorithm uses it
         self.capacity: CapacityEstimate | None = None
         self._fills_seen = 0
+        self._hour_ends = np.empty(0, dtype=np.int64)  # the benchmark's internal hour bars (data_points)
 
     def _schedule_events(self, first_column: int, from_ns: int) -> None:
         """Schedule the splits, dividends, delistings and ticker changes of the equity
@@ -171,7 +171,7 @@ class BacktestLoop:
             map_file = feeds.map_file_resolver(algo._data_folder).resolve(security.symbol.value) \
                 or MapFile.unmapped(security.symbol.value)
             days = security.exchange.hours.trading_days(pd.Timestamp(from_ns).normalize(), algo.end_date)
-            dates = pd.DatetimeIndex(sub.end_time).normalize()
+            dates = pd.DatetimeIndex(sub.end_time - sub.end_time % _DAY_NS)  # midnights (normalize() infers a freq)
             closes = pd.Series(sub.fields["close"], index=dates)
             raw = pd.Series(sub.fields["close"] / np.where(sub.factor > 0, sub.factor, 1.0), index=dates)
             self.events.add(load_equity_events(algo._data_folder, security.symbol, map_file, days, raw, closes),
@@ -200,18 +200,31 @@ class BacktestLoop:
         algo._pending = []
         self._schedule_events(0, start_ns)
         self.feed.panel.add_times(self.events.times())
+        if algo._universes:
+            hours = algo._exchange_hours(Symbol("SPY"))
         for universe in algo._universes:
-            times = universe.selection_times(run_start, algo.end_date)
+            plan = universe.emissions(run_start, algo.end_date, hours)
+            times = pd.DatetimeIndex([when for when, _ in plan]).asi8
             self.feed.panel.add_times(times)
-            for t in times.tolist():
-                self._selection_times.setdefault(t, []).append(universe)
-        self.feed.start(start_ns, int(pd.Timestamp(algo.end_date).value))
+            for t, (_, day) in zip(times.tolist(), plan, strict=True):
+                self._selection_times.setdefault(t, []).append((universe, day))
+        # a universe's last collection ends after the end date: LEAN's feed still delivers that step
+        last_ns = max([int(pd.Timestamp(algo.end_date).value), *self._selection_times])
+        self.feed.start(start_ns, last_ns)
         _setup_conversions(algo)
         _schedule_end_of_day(algo)
         # LEAN's ScheduleManager enumerates dates from the algorithm's date (the start date during
         # initialize) minus one day: warm-up days before that have no events
         algo.schedule.expand_all(max(run_start, algo.start_date - timedelta(days=1)))
         self.capacity = CapacityEstimate(algo.start_date, algo.end_date)
+        # LEAN adds the benchmark feed at the first time slice, the earliest data of the run: later than
+        # the start when nothing has data then (a constituents universe's first file)
+        grid = self.feed.panel.grid
+        first = pd.Timestamp(int(grid[0])).to_pydatetime() if len(grid) else run_start
+        if isinstance(algo.benchmark, SecurityBenchmark):  # a function benchmark has no internal feed
+            benchmark = algo.benchmark.symbol
+            self._hour_ends = benchmark_hour_ends(algo._data_folder, benchmark, algo._exchange_hours(benchmark),
+                                                  max(first, run_start), algo.end_date)
         algo._running = True
         algo._warming_up = run_start < algo.start_date
         algo._feed.clock.time = run_start
@@ -234,6 +247,7 @@ class BacktestLoop:
             security = algo.portfolio._by_column[column]
             self._delist_columns.remove((column, last_ns))
             self.feed.delisted.add(column)
+            algo.universe_manager.remove_delisted(security.symbol)
             # BacktestingBrokerage.ProcessDelistings: liquidate at the last price without a fee
             # (BrokerageTransactionHandler.HandleDelistingNotification), then cancel the open orders
             quantity = security.holdings.quantity
@@ -272,15 +286,15 @@ class BacktestLoop:
                 algo.error("Portfolio value is less than or equal to zero, stopping algorithm.")
                 break
             self._fire_events(next_time, inclusive=False)
+            if len(self._hour_ends):
+                self._hour_steps(next_ns)
             feed.advance()
             now = algo.time
             algo._warming_up = now < algo.start_date
             universes = self._selection_times.get(next_ns)
             if universes:
-                for universe in universes:
-                    selected = universe.select(now)
-                    if selected is not Universe.UNCHANGED:
-                        algo._apply_selection(universe, selected)
+                for universe, day in universes:
+                    self.data_points += algo._run_selection(universe, day)
                 self._refresh_delistings()
                 if len(feed.subs) > self._event_columns:
                     self._schedule_events(self._event_columns, next_ns)
@@ -331,39 +345,68 @@ class BacktestLoop:
                 algo.on_data(current)
             if framework is not None:
                 framework.on_data(current)
-            if len(algo.transactions.fills) != self._fills_seen or self.capacity.due(_utc(now)):
-                self._update_capacity()
+            self._update_capacity()
             if getattr(algo, "_quit", False):
                 break
             if not algo._warming_up:
                 self._sample(next_ns)
         if not self.sample_steps and not algo._warming_up and feed.step >= 0:
             self._sample(int(pd.Timestamp(algo.time).value))
-        if isinstance(algo.benchmark, SecurityBenchmark):  # a function benchmark has no internal feed
-            benchmark = algo.benchmark.symbol
-            self.data_points += benchmark_hour_bars(algo._data_folder, benchmark, algo._exchange_hours(benchmark),
-                                                    algo._run_start, min(algo.time, algo.end_date))
+        last = min(pd.Timestamp(algo.time).value, pd.Timestamp(algo.end_date).value)
+        self.data_points += int(np.count_nonzero(self._hour_ends - _HOUR_NS <= last))
+
+    def _hour_steps(self, next_ns: int) -> None:
+        """The internal benchmark feed's steps before ``next_ns``: no bar reaches the algorithm, but a
+        capacity snapshot falling due then is taken then (with the previous step's fills and prices)."""
+        capacity = self.capacity
+        previous = int(self.feed.panel.grid[self.feed.step]) if self.feed.step >= 0 else -1
+        lo, hi = np.searchsorted(self._hour_ends, [previous, next_ns], side="right")
+        for hour_ns in self._hour_ends[lo:hi].tolist():
+            if hour_ns >= next_ns:
+                break
+            utc = _utc_ns(pd.Timestamp(hour_ns).to_pydatetime())
+            if capacity is not None and capacity.due(utc):
+                capacity.update(utc, lambda symbol: None, self.algo.portfolio.total_portfolio_value,
+                                lambda symbol: self.algo.securities[symbol].holdings.holdings_value)
 
     def _update_capacity(self, force: bool = False) -> None:
-        """LEAN's results handler at the end of a time step: new fills, then the capacity estimate."""
-        algo = self.algo
-        fills = algo.transactions.fills
-        for row in fills[self._fills_seen:]:
-            security = algo.securities[row["symbol"]]
-            self.capacity.on_fill(security, _utc(row["time"]), row["fill_value"])
-        self._fills_seen = len(fills)
-        if self.feed.step < 0:
+        """LEAN's capacity estimate at the end of a step (``ResultHandler.ProcessSynchronousEvents``)."""
+        algo, capacity = self.algo, self.capacity
+        if capacity is None:
             return
-        emitted = self.feed.emitted_mask()
+        fills = algo.transactions.fills
+        if len(fills) > self._fills_seen:
+            for fill in fills[self._fills_seen:]:
+                capacity.on_fill(fill["symbol"], _utc_ns(fill["time"]), fill["fill_value"])
+            self._fills_seen = len(fills)
+        if not capacity.monitored and not force and not capacity.due(_utc_ns(algo.time)):
+            return
         feed = self.feed
-        self.capacity.update(_utc(algo.time), lambda s: slice_bar(feed, s, bool(emitted[s._column])),
-                             algo.portfolio.total_portfolio_value, force)
+        emitted = feed.emitted_mask() if feed.step >= 0 else None
+
+        def bar_of(symbol: str) -> tuple[float, float, float, int] | None:
+            """The symbol's bar in this step's slice (LEAN's ``SymbolCapacity.GetBar``): custom data
+            is not in ``Slice.bars``; a forex quote bar counts LEAN's forex volume."""
+            security = algo.securities[symbol]
+            column = security._column
+            if emitted is None or column >= len(emitted) or not emitted[column] \
+                    or security.type == SecurityType.BASE:
+                return None
+            bar = feed.current_bar(column)
+            if bar is None or bar.is_fill_forward:
+                return None  # LEAN's fill-forward bars have volume 0
+            period = int((bar.end_time - bar.time).total_seconds() * 10**9)
+            volume = FOREX_VOLUME if security.type == SecurityType.FOREX else bar.volume
+            return bar.close, volume, security.quote_currency.conversion_rate, period
+
+        capacity.update(_utc_ns(algo.time), bar_of, algo.portfolio.total_portfolio_value,
+                        lambda symbol: algo.securities[symbol].holdings.holdings_value, force)
 
     def finish(self) -> None:
-        """After ``on_end_of_algorithm``: LEAN's two forced result updates (end of run, exit)."""
-        if self.capacity is not None:
-            self._update_capacity(force=True)
-            self._update_capacity(force=True)
+        """After ``on_end_of_algorithm``: LEAN's two forced result-handler passes (the algorithm
+        manager's and the result handler's exit) each take a capacity snapshot."""
+        self._update_capacity(force=True)
+        self._update_capacity(force=True)
 
     def _sample(self, now_ns: int) -> None:
         algo = self.algo
@@ -378,13 +421,15 @@ class BacktestLoop:
         self.sample_closes.append(self.feed.current_closes(len(self.feed.subs)).copy())
 
 
-_NEW_YORK = ZoneInfo(feeds.NEW_YORK)
-_UTC = ZoneInfo("UTC")
 
 
-def _utc(local: datetime) -> datetime:
-    """New York -> naive UTC."""
-    return local.replace(tzinfo=_NEW_YORK).astimezone(_UTC).replace(tzinfo=None)
+_HOUR_NS = 3_600 * 10**9
+_DAY_NS = 24 * _HOUR_NS
+
+
+def _utc_ns(local: datetime) -> int:
+    """A naive New York time as UTC nanoseconds."""
+    return int(pd.Timestamp(local).tz_localize(feeds.NEW_YORK).value)
 
 
 def _benchmark_series(algo: QCAlgorithm, index: pd.DatetimeIndex) -> pd.Series:
@@ -473,8 +518,7 @@ def build_record(algo: QCAlgorithm, loop: BacktestLoop, state: str = "Completed"
                     for s in algo.portfolio._by_column if s.type != SecurityType.BASE},
         end_date=algo.end_date,
         data_folder=str(algo._data_folder),
-        capacity=None if loop.capacity is None else (loop.capacity.rounded_capacity,
-                                                      str(loop.capacity.lowest_capacity_symbol or "")),
+        capacity=None if loop.capacity is None else (loop.capacity.rounded, str(loop.capacity.lowest)),
     )
 
 

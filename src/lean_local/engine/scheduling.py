@@ -73,9 +73,17 @@ class DateRules:
         wanted = {(d - 1) % 7 for d in weekdays}
         return DateRule("Every", lambda s, e: [d for d in _calendar_days(s, e) if d.weekday() in wanted])
 
-    def on(self, year: int, month: int, day: int) -> DateRule:
-        target = date(year, month, day)
-        return DateRule(f"On {target}", lambda s, e: [target] if s <= target <= e else [])
+    def on(self, *args: Any) -> DateRule:
+        """``on(year, month, day)`` or ``on(date_or_datetime, ...)`` (LEAN's ``On(params DateTime[])``; a
+        Python list of dates is that array, as pythonnet passes it)."""
+        if len(args) == 1 and isinstance(args[0], list | tuple):
+            args = tuple(args[0])
+        if len(args) == 3 and all(isinstance(a, int) for a in args):
+            targets = [date(*args)]
+        else:
+            targets = [a.date() if isinstance(a, datetime) else a for a in args]
+        name = ",".join(str(t) for t in targets)
+        return DateRule(f"On {name}", lambda s, e: [t for t in targets if s <= t <= e])
 
     def _period(self, symbol: Any, offset: int, start_of: bool, key: Callable[[date], tuple],
                 start: date, end: date) -> list[date]:

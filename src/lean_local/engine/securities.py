@@ -131,45 +131,63 @@ class ExchangeHours:
             cached = self.__dict__["_key"] = hashlib.sha1(text.encode()).hexdigest()
         return cached
 
-    def _calendar(self, days: pd.DatetimeIndex) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """Vectorized sessions of ``days`` (midnights): (has session, open offset ns, close offset ns).
-
-        Regular hours by weekday, holidays removed, early closes and late opens applied.
-        """
-        weekday = days.weekday.to_numpy()
+    def _tables(self) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, list[tuple[np.ndarray, np.ndarray]]]:
+        """The hours as arrays, built once: by weekday (has a session, open ns, close ns), the sorted
+        holidays (ns), and the sorted (days ns, offsets ns) of the early closes and the late opens."""
+        cached = self.__dict__.get("_table_memo")
+        if cached is not None:
+            return cached
         reg = [self.segments.get(w, []) for w in range(7)]
         has_week = np.array([bool(segs) for segs in reg])
         reg_open = np.array([segs[0][0] // timedelta(microseconds=1) * 1000 if segs else 0 for segs in reg],
                             dtype=np.int64)
         reg_close = np.array([segs[-1][1] // timedelta(microseconds=1) * 1000 if segs else 0 for segs in reg],
                              dtype=np.int64)
+        holidays = np.sort(pd.DatetimeIndex(sorted(self.holidays)).asi8) if self.holidays else np.empty(0, np.int64)
+        specials = []
+        for table in (self.early_closes, self.late_opens):
+            days = pd.DatetimeIndex([pd.Timestamp(d) for d in table]).asi8
+            offsets = np.array([t // timedelta(microseconds=1) * 1000 for t in table.values()], dtype=np.int64)
+            order = np.argsort(days)
+            specials.append((days[order], offsets[order]))
+        cached = self.__dict__["_table_memo"] = (has_week, reg_open, reg_close, holidays, specials)
+        return cached
+
+    def _calendar(self, days: pd.DatetimeIndex) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Vectorized sessions of ``days`` (midnights): (has session, open offset ns, close offset ns).
+
+        Regular hours by weekday, holidays removed, early closes and late opens applied.
+        """
         if self.always_open:
             n = len(days)
             return np.ones(n, dtype=bool), np.zeros(n, dtype=np.int64), np.full(n, 86_400 * 10**9, dtype=np.int64)
+        has_week, reg_open, reg_close, holidays, specials = self._tables()
+        stamps = days.asi8
+        weekday = days.weekday.to_numpy()
         has = has_week[weekday]
-        if self.holidays:
-            holidays = pd.DatetimeIndex(sorted(self.holidays)).asi8
-            has &= ~np.isin(days.asi8, holidays)
+        if len(holidays):
+            has &= ~np.isin(stamps, holidays)
         opens = reg_open[weekday].copy()
         closes = reg_close[weekday].copy()
         # every position of a day gets its early close or late open (``days`` may repeat a day)
-        for table, target, pick in ((self.early_closes, closes, np.minimum), (self.late_opens, opens, np.maximum)):
-            if not table:
+        for (special, offsets), target, pick in ((specials[0], closes, np.minimum), (specials[1], opens, np.maximum)):
+            if not len(special):
                 continue
-            special = pd.DatetimeIndex([pd.Timestamp(d) for d in table]).asi8
-            offsets = np.array([t // timedelta(microseconds=1) * 1000 for t in table.values()], dtype=np.int64)
-            order = np.argsort(special)
-            special, offsets = special[order], offsets[order]
-            at = np.minimum(np.searchsorted(special, days.asi8), len(special) - 1)
-            hit = special[at] == days.asi8
+            at = np.minimum(np.searchsorted(special, stamps), len(special) - 1)
+            hit = special[at] == stamps
             target[hit] = pick(target[hit], offsets[at[hit]])
         return has, opens, closes
 
     def trading_days(self, start: date, end: date) -> pd.DatetimeIndex:
-        """Trading days in ``[start, end]``."""
-        days = pd.date_range(pd.Timestamp(start).normalize(), pd.Timestamp(end).normalize(), freq="D")
-        has, _, _ = self._calendar(days)
-        return days[has]
+        """Trading days in ``[start, end]`` (midnights; an immutable index shared by equal calls)."""
+        first, last = pd.Timestamp(start).normalize(), pd.Timestamp(end).normalize()
+        memo = self.__dict__.setdefault("_trading_days_memo", {})
+        found = memo.get((first, last))
+        if found is None:
+            days = pd.date_range(first, last, freq="D")
+            has, _, _ = self._calendar(days)
+            found = memo[(first, last)] = days[has]
+        return found
 
     def session_times(self, dates: pd.DatetimeIndex) -> tuple[np.ndarray, np.ndarray]:
         """Open and close (int64 ns, New York) of each date's session. A date without a session (a
@@ -371,7 +389,11 @@ class Security:
 
     @property
     def has_data(self) -> bool:
-        return self.last_bar() is not None
+        return self.last_bar() is not None or self._feed.is_seeded(self._column)
+
+    def set_market_price(self, data: Any) -> None:
+        """Seed the price with a data point's close (shown until the first bar arrives)."""
+        self._feed.seed(self._column, float(getattr(data, "close", getattr(data, "value", 0.0))))
 
     @property
     def price(self) -> float:

@@ -8,17 +8,17 @@ symbols (or ``Universe.UNCHANGED``); members join with the algorithm's ``univers
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
 from lean_local.engine.common import Market, SecurityType, Symbol
-from lean_local.engine.universe import Universe
+from lean_local.engine.universe import UserDefinedUniverse
 
 
-class SymbolUniverse:
+class SymbolUniverse(UserDefinedUniverse):
     """A universe whose members come from a function of the selection time.
 
     Parameters
@@ -33,19 +33,13 @@ class SymbolUniverse:
 
     def __init__(self, name: str, times: Callable[[datetime, datetime], np.ndarray],
                  select: Callable[[datetime], Any]) -> None:
-        self.name = name
+        super().__init__(name, select, None)
         self._times = times
-        self._select = select
-        self.members: set[Symbol] = set()
 
-    def selection_times(self, start: datetime, end: datetime) -> np.ndarray:
-        return self._times(start, end)
-
-    def select(self, selection_time: datetime) -> Any:
-        result = self._select(selection_time)
-        if result is Universe.UNCHANGED:
-            return result
-        return [as_symbol(s) for s in result]
+    def emissions(self, start: datetime, end: datetime, hours: Any) -> list[tuple[datetime, date]]:
+        """The model's selection times from ``start`` to ``end`` (no data file is read)."""
+        moments = pd.to_datetime(np.asarray(self._times(start, end), dtype=np.int64))
+        return [(moment.to_pydatetime(), moment.date()) for moment in moments]
 
 
 def as_symbol(value: Any) -> Symbol:

@@ -71,10 +71,21 @@ from lean_local.engine.custom_data import (
     TickType,
     Time,
 )
+from lean_local.engine.custom_universe import ConstituentsUniverse, ConstituentsUniverseData
 from lean_local.engine.dotnet import TimeSpan
+from lean_local.engine.etf_constituents import (
+    ETFConstituentData,
+    ETFConstituentsUniverseFactory,
+    ETFConstituentUniverse,
+)
 from lean_local.engine.fees import ConstantFeeModel, FeeModel, InteractiveBrokersFeeModel, OrderFeeParameters
 from lean_local.engine.globals import DefaultDataProvider, Extensions
 from lean_local.engine.identifiers import SecurityIdentifier
+from lean_local.engine.initializers import (
+    CompositeSecurityInitializer,
+    FuncSecurityInitializer,
+    FuncSecuritySeeder,
+)
 from lean_local.engine.interest_rates import (
     ConstantRiskFreeRateInterestRateModel,
     FuncRiskFreeRateInterestRateModel,
@@ -119,6 +130,7 @@ from lean_local.engine.slippage import (
 from lean_local.engine.universe import (
     CoarseFundamental,
     Fundamental,
+    FundamentalUniverse,
     SecurityChanges,
     Universe,
     UniverseSettings,

@@ -1,0 +1,234 @@
+"""LEAN's universe selection rules on hand-made coarse files (``lean_local.engine.universe``).
+
+Every day D of ``DAYS`` has bars for AAA, BBB and CCC and a coarse file whose AAA close is the day of
+the month, so a selection shows which file it was handed. The reference for each rule is named in
+``docs/runtime.md`` (Universes).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+import pytest
+
+from lean_local.engine.algorithm import QCAlgorithm
+from lean_local.engine.common import Resolution
+from lean_local.engine.initializers import (
+    CompositeSecurityInitializer,
+    FuncSecurityInitializer,
+    FuncSecuritySeeder,
+)
+from lean_local.engine.runner import run_algorithm
+from lean_local.engine.universe import Universe
+from tests import fixtures
+
+DAYS = ["2020-01-02", "2020-01-03", "2020-01-06", "2020-01-07", "2020-01-08", "2020-01-09", "2020-01-10"]
+
+
+def write_market(root, skip=()):
+    """AAA/BBB/CCC bars (closes 10/20/30) and one coarse file a day (but ``skip``): dollar volume
+    ranks CCC > BBB > AAA; AAA's close in the file is the day of the month."""
+    root = fixtures.data_folder(root)
+    for ticker, close in (("AAA", 10.0), ("BBB", 20.0), ("CCC", 30.0)):
+        fixtures.write_equity(root, ticker, fixtures.bars(DAYS, [close] * len(DAYS)))
+    for day in DAYS:
+        if day not in skip:
+            fixtures.write_coarse_day(root, day, [("AAA", float(day[-2:]), 100), ("BBB", 20.0, 1000),
+                                                  ("CCC", 30.0, 1000)])
+    return root
+
+
+class Recorder(QCAlgorithm):
+    """Records each selection (time, AAA's close in the file or None) and each change."""
+
+    start, end = (2020, 1, 6), (2020, 1, 8)
+
+    def initialize(self):
+        self.set_start_date(*self.start)
+        self.set_end_date(*self.end)
+        self.universe_settings.resolution = Resolution.DAILY
+        self.calls, self.changes, self.bars = [], [], []
+        self.configure()
+
+    def configure(self):
+        self.add_universe(self.select)
+
+    def record(self, rows):
+        aaa = [r.price for r in rows if r.symbol.value == "AAA"]
+        self.calls.append((self.time, aaa[0] if aaa else None))
+
+    def select(self, rows):
+        self.record(rows)
+        return []
+
+    def on_securities_changed(self, changes):
+        self.changes.append((self.time, sorted(str(s.symbol) for s in changes.added_securities),
+                             sorted(str(s.symbol) for s in changes.removed_securities)))
+
+    def on_data(self, data):
+        self.bars.append((self.time, sorted(str(s) for s in data.bars.keys())))
+
+
+def test_selection_starts_with_the_previous_trading_days_file_and_the_end_dates_file_only_counts(tmp_path):
+    """DataManager moves a universe's start one trading day back; the file of T ends T+1 00:00; the end
+    date's file is delivered after the end (counted, not selected)."""
+    algo, _, loop = run_algorithm(Recorder, write_market(tmp_path / "data"))
+    assert algo.calls == [(datetime(2020, 1, 6), 3.0), (datetime(2020, 1, 7), 6.0), (datetime(2020, 1, 8), 7.0)]
+    assert algo.time == datetime(2020, 1, 9)  # the step of the end date's file still happens
+    assert loop.data_points == 4 * 3  # files of Jan 3, 6, 7 and 8, three rows each; nothing selected
+
+
+def test_a_missing_file_is_an_empty_selection(tmp_path):
+    algo, _, _ = run_algorithm(Recorder, write_market(tmp_path / "data", skip=("2020-01-06",)))
+    assert algo.calls == [(datetime(2020, 1, 6), 3.0), (datetime(2020, 1, 7), None), (datetime(2020, 1, 8), 7.0)]
+
+
+def test_scheduled_selection_uses_the_newest_file_at_each_rule_date(tmp_path):
+    """Schedule dates from the last one at or before the start (Saturday Jan 4, selected at the start)."""
+    class Scheduled(Recorder):
+        end = (2020, 1, 10)
+
+        def configure(self):
+            self.add_universe(self.date_rules.on(datetime(2020, 1, 4), datetime(2020, 1, 9)), self.select)
+
+    algo, _, _ = run_algorithm(Scheduled, write_market(tmp_path / "data"))
+    assert algo.calls == [(datetime(2020, 1, 6), 3.0), (datetime(2020, 1, 9), 8.0)]
+
+
+def test_schedule_on_the_settings_object_applies_to_universes_using_it(tmp_path):
+    class SettingsSchedule(Recorder):
+        def configure(self):
+            self.add_universe(self.select)  # uses self.universe_settings: the schedule set below applies
+            self.universe_settings.schedule.on(self.date_rules.on(datetime(2020, 1, 7)))
+
+    algo, _, _ = run_algorithm(SettingsSchedule, write_market(tmp_path / "data"))
+    assert algo.calls == [(datetime(2020, 1, 7), 6.0)]
+
+
+def test_unchanged_and_a_repeated_set_report_no_change(tmp_path):
+    class Repeat(Recorder):
+        end = (2020, 1, 9)
+
+        def select(self, rows):
+            self.record(rows)
+            return Universe.UNCHANGED if self.time.day == 7 else ["BBB", "CCC"][: 1 + (self.time.day == 9)]
+
+    algo, _, _ = run_algorithm(Repeat, write_market(tmp_path / "data"))
+    assert algo.changes == [(datetime(2020, 1, 6), ["BBB"], []), (datetime(2020, 1, 9), ["CCC"], [])]
+    universe, = algo.universe_manager
+    assert list(universe.selected) == ["BBB", "CCC"] and universe.members.count == 2
+
+
+def test_a_removed_member_is_reported_once_and_keeps_its_data_until_flat(tmp_path):
+    """PendingRemovalsManager: the removal is reported while AAA is held; its data stops at the first
+    selection after the position is closed."""
+    class Rotate(Recorder):
+        end = (2020, 1, 10)
+
+        def select(self, rows):
+            self.record(rows)
+            return ["AAA"] if self.time.day == 6 else ["BBB"]
+
+        def on_data(self, data):
+            super().on_data(data)
+            if self.time.day == 6:
+                self.market_order("AAA", 10)  # market-on-open: filled Jan 7
+            if self.time.day == 7:
+                self.liquidate("AAA")  # filled Jan 8
+
+    algo, _, _ = run_algorithm(Rotate, write_market(tmp_path / "data"))
+    assert algo.changes == [(datetime(2020, 1, 6), ["AAA"], []), (datetime(2020, 1, 7), ["BBB"], ["AAA"])]
+    assert [(t.day, b) for t, b in algo.bars] == [
+        (6, ["AAA"]), (7, ["AAA", "BBB"]), (8, ["AAA", "BBB"]), (9, ["BBB"]), (10, ["BBB"])]
+    assert not algo.portfolio["AAA"].invested
+
+
+def test_minimum_time_in_universe_delays_the_removal(tmp_path):
+    class Minimum(Recorder):
+        end = (2020, 1, 9)
+
+        def configure(self):
+            self.universe_settings.minimum_time_in_universe = timedelta(days=2)
+            super().configure()
+
+        def select(self, rows):
+            self.record(rows)
+            return {6: ["AAA"], 7: ["BBB"]}.get(self.time.day, ["BBB", "CCC"])
+
+    algo, _, _ = run_algorithm(Minimum, write_market(tmp_path / "data"))
+    # AAA joined Jan 6 00:00: one day later it stays (1 < 2 days), two days later it leaves (a
+    # selection repeating Jan 7's set would be UNCHANGED and check no member)
+    assert algo.changes == [(datetime(2020, 1, 6), ["AAA"], []), (datetime(2020, 1, 7), ["BBB"], []),
+                            (datetime(2020, 1, 8), ["CCC"], ["AAA"])]
+
+
+@pytest.mark.parametrize(("hours", "removable"), [(35, False), (36, True), (37, True)])
+def test_minimum_time_is_compared_after_rounding_to_the_day(hours, removable):
+    """Universe.CanRemoveMember rounds the time in the universe (half to even) to a day for a minimum
+    of a day or more: 1.5 days rounds to 2."""
+    from lean_local.engine.universe import UniverseSettings
+
+    settings = UniverseSettings()
+    settings.minimum_time_in_universe = timedelta(days=2)
+    universe = Universe(settings)
+    universe.members["AAA"] = (None, datetime(2020, 1, 6))
+    assert universe.can_remove_member(datetime(2020, 1, 6) + timedelta(hours=hours), "AAA") is removable
+
+
+def test_fine_selection_receives_only_rows_with_fundamental_data(tmp_path):
+    """With LEAN's default fundamental data provider no row has fundamental data: the fine function
+    gets an empty list, nothing is selected, and LEAN's note is logged once."""
+    class CoarseFine(Recorder):
+        def configure(self):
+            self.fine_calls = []
+            self.add_universe(lambda rows: ["AAA", "BBB"], self.fine)
+
+        def fine(self, rows):
+            self.fine_calls.append(list(rows))
+            return [r.symbol for r in rows]
+
+    algo, _, _ = run_algorithm(CoarseFine, write_market(tmp_path / "data"))
+    assert algo.fine_calls == [[], [], []] and algo.changes == []
+    assert sum("exclude symbols without fine fundamental data" in line for line in algo.logs) == 1
+
+
+def test_universe_top_selects_the_largest_dollar_volumes(tmp_path):
+    class Top(Recorder):
+        def configure(self):
+            self.add_universe(self.universe.top(2))
+
+    algo, _, _ = run_algorithm(Top, write_market(tmp_path / "data"))
+    # CCC trades $30,000 and BBB $20,000 a day; AAA (at most $1,000) is never in the top two
+    assert algo.changes == [(datetime(2020, 1, 6), ["BBB", "CCC"], [])]
+
+
+def test_user_defined_universe_selects_at_the_start_and_each_trading_day_with_seeded_prices(tmp_path):
+    """UserDefinedUniverse.GetTriggerTimes: the start, then each trading day's midnight; a seeder gives
+    each added security its last close before its first bar (FuncSecuritySeeder, SetMarketPrice)."""
+    root = fixtures.data_folder(tmp_path / "data")
+    for ticker, offset in (("AAA", 0.0), ("BBB", 100.0)):
+        fixtures.write_equity(root, ticker, fixtures.bars(DAYS, [offset + int(d[-2:]) for d in DAYS]))
+
+    class ByDate(Recorder):
+        end = (2020, 1, 8)
+
+        def configure(self):
+            seeder = FuncSecuritySeeder(self.get_last_known_prices)
+            self.set_security_initializer(CompositeSecurityInitializer(
+                FuncSecurityInitializer(lambda security: seeder.seed_security(security))))
+            self.seen = []
+            self.add_universe("ByDate", Resolution.DAILY, self.pick)
+
+        def pick(self, when):
+            self.calls.append(when)
+            return ["AAA"] if when.day % 2 == 0 else ["BBB"]
+
+        def on_securities_changed(self, changes):
+            super().on_securities_changed(changes)
+            self.seen += [(self.time, str(s.symbol), s.price, s.has_data) for s in changes.added_securities]
+
+    algo, _, _ = run_algorithm(ByDate, root)
+    assert algo.calls == [datetime(2020, 1, d) for d in (6, 7, 8)]
+    # Jan 6: AAA seeded with Jan 3's close; Jan 7: BBB with Jan 6's; Jan 8: AAA again, its last close Jan 7's
+    assert algo.seen == [(datetime(2020, 1, 6), "AAA", 3.0, True), (datetime(2020, 1, 7), "BBB", 106.0, True),
+                         (datetime(2020, 1, 8), "AAA", 7.0, True)]
