@@ -2,32 +2,23 @@
 
 Commands: ``ecb-fx`` (ECB reference rates as forex daily files), ``vix`` (CBOE's VIX history or
 ``arch``'s bundled series), ``csv`` (user OHLCV files as US equities), ``check`` (validate a
-folder) and ``synthetic`` (registered by :mod:`lean_local.data.synthetic`). Each returns its exit
-code; a :class:`~lean_local.data.formats.DataFormatError` or invalid option prints
+folder), ``facts`` (:mod:`lean_local.data.facts`) and ``synthetic``
+(:mod:`lean_local.data.synthetic.cli`). Each returns its exit code; a :class:`~lean_local.data.formats.DataFormatError` or invalid option prints
 ``error: path:line: message`` on stderr and returns 1, having written nothing.
 """
 
 from __future__ import annotations
 
 import argparse
-import os
 import sys
 from pathlib import Path
 from typing import Any
 
 from lean_local import workspace
 from lean_local.data.formats import DataFormatError
+from lean_local.progress import wrap as progress_bar
 
 __all__ = ["register", "progress_bar"]
-
-
-def progress_bar(iterable, desc: str = "", total: int | None = None):
-    """tqdm on stderr when it is a terminal and ``CI`` is unset; the bare iterable otherwise."""
-    if os.environ.get("CI") or not sys.stderr.isatty():
-        return iterable
-    from tqdm import tqdm
-
-    return tqdm(iterable, desc=desc, total=total, leave=False, file=sys.stderr)
 
 
 def _folder(args: argparse.Namespace) -> Path:
@@ -237,10 +228,7 @@ def register(subparsers: Any) -> argparse.ArgumentParser:
     from lean_local.data import facts
 
     facts.register(commands)
-    try:
-        from lean_local.data import synthetic
-    except ImportError:
-        synthetic = None
-    if synthetic is not None and hasattr(synthetic, "register"):
-        synthetic.register(commands)
+    from lean_local.data.synthetic import cli as synthetic_cli
+
+    synthetic_cli.register(commands)
     return data
