@@ -355,7 +355,7 @@ def test_dask_backend_gives_the_local_results(grid_run, tmp_path):
 
 def test_unreachable_scheduler_says_what_to_do(monkeypatch):
     pytest.importorskip("distributed")
-    monkeypatch.setattr(opt, "SCHEDULER_TIMEOUT", "1s")
+    monkeypatch.setattr(opt.execution, "SCHEDULER_TIMEOUT", "1s")
     with pytest.raises(opt.OptimizationError, match="dask scheduler"):
         with opt.dask_backend("tcp://127.0.0.1:9"):
             pass
