@@ -30,6 +30,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from lean_local.atomic import atomic_write
 from lean_local.data import formats
 
 __all__ = ["MapFile", "MapFileResolver", "load_resolver", "read_bars"]
@@ -267,10 +268,8 @@ def _read_rows(folder: Path, cache_dir: Path | None) -> pd.DataFrame:
     for name in _TEXT_COLUMNS:
         record[name] = rows[name].to_numpy()
     try:
-        target.parent.mkdir(parents=True, exist_ok=True)
-        temporary = target.with_name(f"{target.stem}.{os.getpid()}.tmp.npy")
-        np.save(temporary, record, allow_pickle=False)
-        os.replace(temporary, target)
+        with atomic_write(target, suffix=".npy") as temporary:
+            np.save(temporary, record, allow_pickle=False)
     except OSError:
         pass  # a read-only cache folder only costs the next process a re-read
     return rows

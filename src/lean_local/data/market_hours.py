@@ -25,7 +25,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from lean_local.data.formats import atomic_write
+from lean_local.atomic import atomic_write
 
 __all__ = [
     "MarketHoursEntry",

@@ -12,7 +12,8 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
-from lean_local.data.formats import DataFormatError, atomic_write
+from lean_local.atomic import atomic_write
+from lean_local.data.formats import DataFormatError
 
 __all__ = [
     "SymbolProperties",

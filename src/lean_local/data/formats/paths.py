@@ -1,0 +1,77 @@
+"""Where each file lives in a LEAN data folder."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pandas as pd
+
+
+def _folder(data_folder: str | os.PathLike[str]) -> Path:
+    return Path(data_folder)
+
+
+def equity_hour_path(data_folder: str | os.PathLike[str], ticker: str) -> Path:
+    """``equity/usa/hour/<ticker lower>.zip`` (same row layout as the daily zips)."""
+    return _folder(data_folder) / "equity" / "usa" / "hour" / f"{ticker.lower()}.zip"
+
+
+def equity_daily_path(data_folder: str | os.PathLike[str], ticker: str) -> Path:
+    """``equity/usa/daily/<ticker lower>.zip``."""
+    return _folder(data_folder) / "equity" / "usa" / "daily" / f"{ticker.lower()}.zip"
+
+
+def factor_file_path(data_folder: str | os.PathLike[str], ticker: str) -> Path:
+    """``equity/usa/factor_files/<ticker lower>.csv``."""
+    return _folder(data_folder) / "equity" / "usa" / "factor_files" / f"{ticker.lower()}.csv"
+
+
+def map_files_folder(data_folder: str | os.PathLike[str]) -> Path:
+    """``equity/usa/map_files``."""
+    return _folder(data_folder) / "equity" / "usa" / "map_files"
+
+
+def map_file_path(data_folder: str | os.PathLike[str], ticker: str) -> Path:
+    """``equity/usa/map_files/<ticker lower>.csv``."""
+    return map_files_folder(data_folder) / f"{ticker.lower()}.csv"
+
+
+def coarse_folder(data_folder: str | os.PathLike[str]) -> Path:
+    """``equity/usa/fundamental/coarse``."""
+    return _folder(data_folder) / "equity" / "usa" / "fundamental" / "coarse"
+
+
+def coarse_path(data_folder: str | os.PathLike[str], date) -> Path:
+    """``equity/usa/fundamental/coarse/YYYYMMDD.csv`` for the trading day ``date``."""
+    return coarse_folder(data_folder) / f"{pd.Timestamp(date):%Y%m%d}.csv"
+
+
+def forex_daily_path(data_folder: str | os.PathLike[str], pair: str, market: str = "oanda") -> Path:
+    """``forex/<market>/daily/<pair lower>.zip``."""
+    return _folder(data_folder) / "forex" / market.lower() / "daily" / f"{pair.lower()}.zip"
+
+
+def index_daily_path(data_folder: str | os.PathLike[str], ticker: str) -> Path:
+    """``index/usa/daily/<ticker lower>.zip``."""
+    return _folder(data_folder) / "index" / "usa" / "daily" / f"{ticker.lower()}.zip"
+
+
+def cboe_path(data_folder: str | os.PathLike[str], ticker: str = "vix") -> Path:
+    """``alternative/cboe/<ticker lower>.csv`` (LEAN's ``CBOE`` custom data)."""
+    return _folder(data_folder) / "alternative" / "cboe" / f"{ticker.lower()}.csv"
+
+
+def interest_rate_path(data_folder: str | os.PathLike[str]) -> Path:
+    """``alternative/interest-rate/usa/interest-rate.csv``."""
+    return _folder(data_folder) / "alternative" / "interest-rate" / "usa" / "interest-rate.csv"
+
+
+def market_hours_path(data_folder: str | os.PathLike[str]) -> Path:
+    """``market-hours/market-hours-database.json``."""
+    return _folder(data_folder) / "market-hours" / "market-hours-database.json"
+
+
+def symbol_properties_path(data_folder: str | os.PathLike[str]) -> Path:
+    """``symbol-properties/symbol-properties-database.csv``."""
+    return _folder(data_folder) / "symbol-properties" / "symbol-properties-database.csv"
