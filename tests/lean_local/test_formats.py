@@ -330,7 +330,7 @@ def test_coarse_round_trip_and_format(tmp_path):
 
 @pytest.mark.parametrize("batch_chars", [1, 32 * 2**20])
 def test_coarse_range_reads_only_the_range(tmp_path, monkeypatch, batch_chars):
-    monkeypatch.setattr(F, "_COARSE_BATCH_CHARS", batch_chars)
+    monkeypatch.setattr(F.coarse, "_COARSE_BATCH_CHARS", batch_chars)
     for day, close in [("2014-03-21", 1.0), ("2014-03-24", 2.0), ("2014-03-25", 3.0), ("2014-03-26", 4.0)]:
         F.write_coarse(F.coarse_path(tmp_path, day), _coarse([close, close * 10]))
     frame = F.read_coarse_range(tmp_path, "2014-03-22", "2014-03-25")
@@ -342,7 +342,7 @@ def test_coarse_range_reads_only_the_range(tmp_path, monkeypatch, batch_chars):
 
 @pytest.mark.parametrize("batch_chars", [1, 32 * 2**20])
 def test_coarse_range_names_bad_file_and_line(tmp_path, monkeypatch, batch_chars):
-    monkeypatch.setattr(F, "_COARSE_BATCH_CHARS", batch_chars)
+    monkeypatch.setattr(F.coarse, "_COARSE_BATCH_CHARS", batch_chars)
     F.write_coarse(F.coarse_path(tmp_path, "2014-03-24"), _coarse([2.0, 3.0]))
     bad = F.coarse_path(tmp_path, "2014-03-25")
     bad.write_text("AAA R735QTJ8XC9X,AAA,1,1,1,False,1,1\nBBB R735QTJ8XC9Y,BBB,abc,1,1,False,1,1\n")
@@ -411,7 +411,7 @@ def test_equity_sid_matches_lean_coarse_files():
 
 
 def test_decimal_strings_normalize_like_lean():
-    assert F._decimal_strings([1.0, 10.0, 100.5, 0.0, -0.0, 1.23456789, 2.675], 4) == [
+    assert F.formatting.decimal_strings([1.0, 10.0, 100.5, 0.0, -0.0, 1.23456789, 2.675], 4) == [
         "1",
         "10",
         "100.5",
@@ -420,4 +420,4 @@ def test_decimal_strings_normalize_like_lean():
         "1.2346",
         "2.675",
     ]
-    assert F._decimal_strings([100.0, 5.4], 0) == ["100", "5"]
+    assert F.formatting.decimal_strings([100.0, 5.4], 0) == ["100", "5"]

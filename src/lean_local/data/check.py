@@ -78,7 +78,7 @@ class CheckReport:
 
 def _line_of_row(path: Path, row: int) -> int:
     """The 1-based line of the ``row``-th data row (blank lines skipped, as the readers do)."""
-    text = F._read_text(path)
+    text = F.read_text(path)
     count = -1
     for number, line in enumerate(text.split("\n"), start=1):
         if line.strip():

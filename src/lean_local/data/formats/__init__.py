@@ -86,6 +86,7 @@ from lean_local.data.formats.paths import (
 from lean_local.data.formats.raw import (
     DEFAULT_MAX_ENTRY_BYTES,
     max_entry_bytes,
+    read_text,
     read_text_lines,
 )
 
@@ -127,6 +128,7 @@ __all__ = [
     "read_interest_rate",
     "read_map_file",
     "read_map_files",
+    "read_text",
     "read_text_lines",
     "symbol_properties_path",
     "write_cboe_csv",
