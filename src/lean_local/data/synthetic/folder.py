@@ -22,7 +22,6 @@ import contextlib
 import ctypes
 import ctypes.util
 import errno
-import fcntl
 import os
 import shutil
 from collections.abc import Iterator
@@ -62,6 +61,25 @@ def lock_path(folder: Path) -> Path:
     return folder.parent / f".{folder.name}.synthetic.lock"
 
 
+def _try_lock(fd: int) -> bool:
+    """Take an exclusive lock on the open file ``fd`` without waiting; False when another process holds it."""
+    try:
+        import fcntl
+    except ImportError:  # Windows: a lock on the file's first byte, also dropped when the process ends
+        import msvcrt
+
+        try:
+            msvcrt.locking(fd, msvcrt.LK_NBLCK, 1)
+        except OSError:
+            return False
+        return True
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        return False
+    return True
+
+
 @contextlib.contextmanager
 def locked(folder: Path) -> Iterator[None]:
     """Hold the exclusive lock on ``folder`` for the block.
@@ -75,13 +93,11 @@ def locked(folder: Path) -> Iterator[None]:
     path = lock_path(folder)
     fd = os.open(path, os.O_RDWR | os.O_CREAT, file_mode())
     try:
-        try:
-            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
+        if not _try_lock(fd):
             raise FolderBusyError(
                 f"{folder} is being written by another `lean-local data synthetic` run (it holds {path}); "
                 "wait for it to finish or choose another --data-folder"
-            ) from None
+            )
         yield
     finally:
         os.close(fd)  # closing the descriptor releases the lock
