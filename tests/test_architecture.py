@@ -221,6 +221,29 @@ def test_no_module_over_the_size_limit():
     assert not set(KNOWN_LARGE_MODULES) - large, "now small enough, remove from KNOWN_LARGE_MODULES"
 
 
+#: One module per shared chore: the code that decides a progress bar, and the code that writes a file
+#: atomically, each live in one module; the copies left are in modules other work owns this session.
+CHORES = {
+    "progress bar": (("isatty(", "from tqdm", "import tqdm"), "lean_local/progress.py", {
+        "lean_local/engine/runner.py": "engine/, owned by the integrator and models2",
+        "lean_local/report/__init__.py": "report/, owned by ux",
+    }),
+    "atomic write": (("os.replace(", "mkstemp(", "NamedTemporaryFile("), "lean_local/atomic.py", {
+        "lean_local/engine/feed.py": "engine/, owned by the integrator and models2 (the parsed-data cache)",
+    }),
+}
+
+
+@pytest.mark.parametrize("chore", sorted(CHORES))
+def test_each_shared_chore_has_one_home(chore):
+    needles, home, known = CHORES[chore]
+    holders = {str(path.relative_to(SOURCE)) for path, _ in MODULES.values()
+               if any(needle in path.read_text(encoding="utf-8") for needle in needles)}
+    assert home in holders
+    assert holders - {home} - set(known) == set(), f"a {chore} written outside {home}"
+    assert set(known) <= holders, f"no longer a copy, remove from CHORES[{chore!r}]: {set(known) - holders}"
+
+
 # --- the checker itself, on made-up sources -------------------------------------------------------
 
 
