@@ -54,6 +54,9 @@ KNOWN_CYCLES: dict[frozenset[str], str] = {
         "cli dispatches `lean-local demo` to demo, and demo runs each step through cli.main",
     frozenset({"lean_local.engine.common", "lean_local.engine.identifiers"}):
         "Symbol (common) builds SecurityIdentifier (identifiers), which raises common's not_supported",
+    frozenset({"lean_local.engine.universe", "lean_local.engine.etf_constituents", "lean_local.engine.custom_universe"}):
+        "universe.etf(...) (universe) builds an ETF constituents universe (lazy import), a custom universe over "
+        "universe's base classes",
 }
 
 #: The largest module size (lines) the team's guide allows, and the modules still over it (being split
@@ -66,6 +69,8 @@ KNOWN_LARGE_MODULES: dict[str, str] = {
     "lean_local/engine/portfolio.py": "engine/, owned by the integrator and models2",
     "lean_local/engine/runner.py": "engine/, owned by the integrator and models2",
     "lean_local/engine/custom_data.py": "engine/, owned by the integrator and models2",
+    "lean_local/engine/universe.py": "engine/, owned by the integrator and models2",
+    "lean_local/engine/securities.py": "engine/, owned by the integrator and models2",
 }
 
 
