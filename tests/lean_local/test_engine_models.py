@@ -21,7 +21,7 @@ from lean_local.engine.brokerages import (
     BrokerageName,
     DefaultBrokerageModel,
 )
-from lean_local.engine.common import NotSupportedError, Resolution, SecurityType, Symbol
+from lean_local.engine.common import Market, NotSupportedError, Resolution, SecurityType, Symbol
 from lean_local.engine.interest_rates import (
     ConstantRiskFreeRateInterestRateModel,
     FuncRiskFreeRateInterestRateModel,
@@ -331,3 +331,15 @@ def test_market_impact_slippage_matches_leans_unit_test(lean_data_folder):
     expected = {("SPY", 100): 0.0, ("SPY", 10_000): 0.5075, ("AIG", 100): 0.0808, ("AIG", 10_000): 3.8421}
     for key, value in expected.items():
         assert algorithm.slippage[key] == pytest.approx(value, abs=0.005), key
+
+
+def test_equities_outside_the_us_market_are_refused_not_read_from_equity_usa(folder):
+    class Algo(QCAlgorithm):
+        def initialize(self):
+            self.set_start_date(2013, 10, 7)
+            self.set_end_date(2013, 10, 11)
+            self.add_equity("SPY", Resolution.DAILY, Market.INDIA)  # SPY exists in equity/usa: still refused
+
+    with pytest.raises(Exception) as caught:
+        run_algorithm(Algo, folder)
+    assert "add_equity in market 'india' (US equities only)" in str(caught.value)

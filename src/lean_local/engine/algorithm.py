@@ -435,6 +435,8 @@ class QCAlgorithm(IndicatorHelpers, FrameworkAlgorithm):
                    fill_forward: bool = True, leverage: float = 0, extended_market_hours: bool = False,
                    data_normalization_mode: DataNormalizationMode | None = None) -> Security:
         resolution = self._check_resolution(resolution, "add_equity")
+        if str(market).lower() != Market.USA:  # the feed reads equity/usa only
+            raise not_supported("QCAlgorithm", f"add_equity in market {market!r} (US equities only)")
         symbol = Symbol(ticker, SecurityType.EQUITY, market)
         if symbol in self.securities:
             return self._existing(symbol)
