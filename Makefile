@@ -8,7 +8,7 @@ LEAN_DATA_FOLDER ?= $(shell if [ -d ../shared/lean-data/equity ]; then cd ../sha
 	elif [ -f data/equity/usa/daily/spy.zip ]; then cd data && pwd; fi)
 export LEAN_DATA_FOLDER
 
-.PHONY: demo test lint typecheck bench clean
+.PHONY: demo test lint typecheck bench bench-peers clean
 
 $(BIN)/.installed: pyproject.toml
 	@$(PYTHON) -c 'import sys; assert sys.version_info[:2] == (3, 11), "Python 3.11 is required (LEAN runs 3.11), found " + sys.version.split()[0]'
@@ -32,10 +32,23 @@ test: lint typecheck
 	@tools/install-chromium.sh
 	$(BIN)/python -m pytest -n 2 --dist loadfile
 
-# Speed and memory against the named peers (pykalman, backtrader) and budgets; not part of `make test`.
+# Speed and memory against the named peers (pykalman, backtrader, zipline-reloaded, nautilus_trader) and
+# budgets; not part of `make test`. A peer whose environment cannot be built is skipped with a message.
 bench: $(BIN)/.installed
 	$(BIN)/pip install --quiet -e ".[dev,bench]"
+	@$(MAKE) --no-print-directory bench-peers || echo "bench-peers failed: the benchmarks skip those peers"
 	@for script in benchmarks/bench_*.py; do echo "== $$script"; $(BIN)/python "$$script" || exit 1; done
 
+# zipline-reloaded and nautilus_trader pin their own dependency trees: each gets a venv of its own from
+# benchmarks/peers/requirements-<peer>.txt, rebuilt when that file changes.
+PEERS := benchmarks/peers
+bench-peers: $(PEERS)/.venv-zipline/.installed $(PEERS)/.venv-nautilus/.installed
+
+$(PEERS)/.venv-%/.installed: $(PEERS)/requirements-%.txt
+	rm -rf $(PEERS)/.venv-$*
+	$(PYTHON) -m venv $(PEERS)/.venv-$*
+	$(PEERS)/.venv-$*/bin/pip install --quiet -r $<
+	touch $@
+
 clean:
-	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) $(PEERS)/.venv-* .pytest_cache .mypy_cache .ruff_cache

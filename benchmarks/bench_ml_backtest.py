@@ -23,16 +23,19 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 
 
-def _workspace(folder: Path, data: Path) -> Path:
+def make_workspace(folder: Path, data: Path, storage: Path | None = None) -> Path:
+    """A workspace in ``folder`` with a copy of the ml_mean_reversion project, reading ``data``; its object
+    store is ``storage`` (default ``folder/storage``). Returns the project folder."""
     folder.mkdir(parents=True, exist_ok=True)
-    (folder / "lean.json").write_text(json.dumps({"data-folder": str(data), "object-store-root": "storage"}))
+    storage = storage or folder / "storage"
+    (folder / "lean.json").write_text(json.dumps({"data-folder": str(data), "object-store-root": str(storage)}))
     if not (folder / "Library").exists():
         (folder / "Library").symlink_to(ROOT / "Library")
     project = folder / "algorithms" / "ml_mean_reversion"
     project.parent.mkdir(parents=True, exist_ok=True)
     shutil.rmtree(project, ignore_errors=True)
     shutil.copytree(ROOT / "algorithms" / "ml_mean_reversion", project, ignore=shutil.ignore_patterns("backtests"))
-    (folder / "storage").mkdir(exist_ok=True)
+    storage.mkdir(parents=True, exist_ok=True)
     return project
 
 
@@ -55,7 +58,7 @@ def main() -> int:
         started = time.perf_counter()
         write_market(args.data_folder, SyntheticMarketConfig(n_stocks=args.stocks, years=12), quiet=True)
         print(f"synthetic market: {time.perf_counter() - started:.1f} s")
-    project = _workspace(args.workspace, args.data_folder)
+    project = make_workspace(args.workspace, args.data_folder)
     storage = args.workspace / "storage"
     if not args.skip_training and not (storage / "ml_mean_reversion" / "manifest.json").exists():
         started = time.perf_counter()

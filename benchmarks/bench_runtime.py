@@ -23,6 +23,7 @@ included; backtrader: bars of every feed).
 from __future__ import annotations
 
 import argparse
+import importlib.util
 import json
 import resource
 import subprocess
@@ -31,6 +32,7 @@ import tempfile
 import time
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 from lean_local.data import formats
@@ -39,7 +41,16 @@ from lean_local.engine.algorithm import PortfolioTarget, QCAlgorithm
 from lean_local.engine.common import Resolution
 from lean_local.engine.runner import run_algorithm
 
-STRATEGIES = ("rebalance", "buy-and-hold")
+ROOT = Path(__file__).resolve().parents[1]
+PEERS_DIR = ROOT / "benchmarks" / "peers"
+sys.path.insert(0, str(PEERS_DIR))
+from panel import STRATEGIES, write_panel  # noqa: E402
+
+#: Peers run in their own virtual environments (``make bench-peers``): script suffix -> name printed.
+PEERS = {"zipline": "zipline-reloaded", "nautilus": "nautilus_trader"}
+#: Issue 20's targets: lean_local's data points per second, and the cost of one order.
+POINTS_TARGET = {"rebalance": 1_000_000, "buy-and-hold": 2_000_000}
+ORDER_TARGET_US = 15
 
 
 def make_algorithm(tickers: list[str], start: pd.Timestamp, end: pd.Timestamp,
@@ -57,8 +68,11 @@ def make_algorithm(tickers: list[str], start: pd.Timestamp, end: pd.Timestamp,
         def on_data(self, data):
             if self.time.month == self.month or (strategy == "buy-and-hold" and self.month is not None):
                 return
+            # a step with only corporate events (a dividend at 00:00, as LEAN's slices) has no bars: wait
+            present = [s for s in self.symbols if data.bars.contains_key(s)]
+            if not present:
+                return
             self.month = self.time.month
-            present = [s for s in self.symbols if data.contains_key(s)]
             weight = 0.99 / len(present)
             self.set_holdings([PortfolioTarget(s, weight) for s in present])
 
@@ -86,17 +100,28 @@ def run_lean_local(folder: Path, tickers: list[str], start: pd.Timestamp, end: p
                    strategy: str) -> dict:
     """One run: data points, seconds, peak RSS (MB), bar data loaded (MB) and orders."""
     algorithm = make_algorithm(tickers, start, end, strategy)
-    began = time.perf_counter()
+    began, cpu = time.perf_counter(), time.process_time()
     algo, record, loop = run_algorithm(algorithm, folder)
-    seconds = time.perf_counter() - began
+    seconds, cpu = time.perf_counter() - began, time.process_time() - cpu
     data_mb = sum(sub.ohlcv.nbytes + sub.time.nbytes + sub.end_time.nbytes + sub.factor.nbytes
                   for sub in algo._feed.subs) / 2**20
-    return {"points": loop.data_points, "seconds": seconds, "peak_mb": max_rss_mb(), "data_mb": data_mb,
+    return {"points": loop.data_points, "seconds": seconds, "cpu_seconds": cpu, "peak_mb": max_rss_mb(), "data_mb": data_mb,
             "orders": algo.transactions.orders_count, "days": len(record.equity)}
 
 
+def adjusted_bars(folder: Path, ticker: str, start: pd.Timestamp, end: pd.Timestamp) -> pd.DataFrame:
+    """A stock's daily bars from ``start`` to ``end``, prices adjusted by its factor file (LEAN's ADJUSTED)."""
+    bars = formats.read_equity_daily(formats.equity_daily_path(folder, ticker))
+    factor_path = formats.factor_file_path(folder, ticker)
+    if factor_path.exists():
+        factor = formats.adjustment_factors(formats.read_factor_file(factor_path), bars.index)
+        bars[["open", "high", "low", "close"]] = bars[["open", "high", "low", "close"]].mul(factor, axis=0)
+    return bars.loc[start:end]
+
+
 def run_backtrader(folder: Path, tickers: list[str], start: pd.Timestamp, end: pd.Timestamp,
-                   strategy: str) -> tuple[int, float]:
+                   strategy: str) -> tuple[int, float, float]:
+    """Data points, wall seconds and CPU seconds of the backtrader run (feeds built from the files included)."""
     import backtrader as bt
 
     # kept outside the strategy: backtrader's line objects intercept attribute access
@@ -113,21 +138,16 @@ def run_backtrader(folder: Path, tickers: list[str], start: pd.Timestamp, end: p
             for data in self.datas:
                 self.order_target_percent(data, weight)
 
-    began = time.perf_counter()
+    began, cpu = time.perf_counter(), time.process_time()
     cerebro = bt.Cerebro(stdstats=False)
     cerebro.broker.setcash(10_000_000)
     cerebro.broker.setcommission(commission=0.0)
     cerebro.addstrategy(EqualWeight)
     for ticker in tickers:
-        bars = formats.read_equity_daily(formats.equity_daily_path(folder, ticker))
-        factor_path = formats.factor_file_path(folder, ticker)
-        if factor_path.exists():
-            factor = formats.adjustment_factors(formats.read_factor_file(factor_path), bars.index)
-            bars[["open", "high", "low", "close"]] = bars[["open", "high", "low", "close"]].mul(factor, axis=0)
-        bars = bars.loc[start:end]
-        cerebro.adddata(bt.feeds.PandasData(dataname=bars, openinterest=None), name=ticker)
+        cerebro.adddata(bt.feeds.PandasData(dataname=adjusted_bars(folder, ticker, start, end), openinterest=None),
+                        name=ticker)
     cerebro.run(runonce=False)
-    return state["points"], time.perf_counter() - began
+    return state["points"], time.perf_counter() - began, time.process_time() - cpu
 
 
 def full_period_tickers(folder: Path, count: int) -> list[str]:
@@ -153,13 +173,16 @@ def main() -> None:
     parser.add_argument("--years", type=float, default=10.0)
     parser.add_argument("--folder", type=Path, default=None, help="reuse/keep a data folder (default: temporary)")
     parser.add_argument("--skip-backtrader", action="store_true")
+    parser.add_argument("--peers", nargs="*", default=list(PEERS), choices=list(PEERS),
+                        help="peers in their own environments (default: all; none with an empty list)")
+    parser.add_argument("--skip-memory", action="store_true", help="omit the memory runs")
     parser.add_argument("--child", nargs=2, metavar=("STRATEGY", "DAYS"), help=argparse.SUPPRESS)
     args = parser.parse_args()
 
     with tempfile.TemporaryDirectory() as tmp:
         folder = args.folder or Path(tmp) / "data"
         if not (folder / "equity" / "usa" / "daily" / "spy.zip").exists():
-            # everything listed for the whole period so both engines see the same rectangular panel
+            # everything listed for the whole period so every engine sees the same rectangular panel
             config = SyntheticMarketConfig(n_stocks=int(args.stocks * 1.6), years=args.years, start="2010-01-04",
                                            listed_at_start_fraction=1.0, merger_rate=0.0)
             began = time.perf_counter()
@@ -173,9 +196,15 @@ def main() -> None:
             print(json.dumps(run_lean_local(folder, tickers, days[0], days[count - 1], strategy)))
             return
         print(f"{len(tickers)} stocks, {days[0].date()} .. {days[-1].date()} ({len(days)} trading days)")
+        panel = Path(tmp) / "panel.npz"
+        if args.peers:
+            write_peer_panel(folder, tickers, days[0], days[-1], panel)
         run_lean_local(folder, tickers, days[0], days[-1], "buy-and-hold")  # warms the parsed-data cache
-        for strategy in STRATEGIES:
-            _compare(folder, tickers, days, strategy, args.skip_backtrader)
+        results = {strategy: _compare(folder, tickers, days, strategy, args.skip_backtrader, args.peers, panel)
+                   for strategy in STRATEGIES}
+        _order_cost(results)
+        if args.skip_memory:
+            return
         print("memory, one child process per run (RSS = data + results + the rest):")
         for strategy in STRATEGIES:
             for count in (len(days) // 4, len(days) // 2, len(days)):
@@ -184,17 +213,80 @@ def main() -> None:
                       f"bar data {child['data_mb']:5.0f} MB, {child['orders']:>6,} orders")
 
 
-def _compare(folder: Path, tickers: list[str], days: pd.DatetimeIndex, strategy: str, skip_backtrader: bool) -> None:
+def write_peer_panel(folder: Path, tickers: list[str], start: pd.Timestamp, end: pd.Timestamp, path: Path) -> None:
+    """The adjusted bars the peers read (``benchmarks/peers/panel.py``), the same backtrader gets."""
+    frames = [adjusted_bars(folder, ticker, start, end) for ticker in tickers]
+    dates = frames[0].index
+    columns = {name: np.column_stack([frame[name].reindex(dates).to_numpy() for frame in frames])
+               for name in ("open", "high", "low", "close", "volume")}
+    write_panel(path, tickers, dates.to_numpy().astype("datetime64[D]"), columns)
+
+
+def run_peer(name: str, panel: Path, strategy: str) -> dict | str:
+    """The peer's result (``points``, ``seconds``, ``setup_seconds``, ``orders``, ``version``), or why not."""
+    venv = PEERS_DIR / f".venv-{name}"
+    python = venv / "bin" / "python"
+    if not (venv / ".installed").exists():  # make bench-peers writes it once the install succeeded
+        return f"skipped: its environment {venv.relative_to(ROOT)} is absent (make bench-peers builds it)"
+    process = subprocess.run([str(python), str(PEERS_DIR / f"run_{name}.py"), "--panel", str(panel),
+                              "--strategy", strategy], capture_output=True, text=True)
+    if process.returncode != 0:
+        return f"failed (exit {process.returncode}): {process.stderr.strip().splitlines()[-1:] or ''}"
+    return json.loads(process.stdout.strip().splitlines()[-1])
+
+
+def _verdict(ok: bool) -> str:
+    return "met" if ok else "MISSED"
+
+
+def _line(name: str, points: int, seconds: float, cpu: float, orders: int | None, note: str) -> str:
+    orders_text = f"{orders:>7,} orders" if orders is not None else " " * 14
+    return (f"  {name:<17} {points / cpu:>11,.0f} points/CPU s ({points / seconds:>11,.0f} points/s wall, "
+            f"{seconds:7.2f} s wall, {cpu:7.2f} s CPU) {orders_text}  {note}")
+
+
+def _compare(folder: Path, tickers: list[str], days: pd.DatetimeIndex, strategy: str, skip_backtrader: bool,
+             peers: list[str], panel: Path) -> dict:
+    """Run ``strategy`` in every engine, print one line each beside its target; returns lean_local's run.
+
+    Rates and ratios are per CPU second (each engine runs on one core; on a busy shared machine the wall
+    time counts the other processes' turns too); the wall figures are printed beside them."""
     run = run_lean_local(folder, tickers, days[0], days[-1], strategy)
-    rate = run["points"] / run["seconds"]
-    print(f"{strategy}: lean_local {run['points']:,} data points, {run['orders']:,} orders in "
-          f"{run['seconds']:.2f} s = {rate:,.0f} points/s")
-    if skip_backtrader:
+    rate = run["points"] / run["cpu_seconds"]
+    target = POINTS_TARGET[strategy]
+    print(f"{strategy}:")
+    print(_line("lean_local", run["points"], run["seconds"], run["cpu_seconds"], run["orders"],
+                f"target >= {target:,}: {_verdict(rate >= target)}"))
+    if not skip_backtrader and importlib.util.find_spec("backtrader") is None:
+        print(f"  {'backtrader':<17} skipped: not installed (make bench installs the bench extra)")
+    elif not skip_backtrader:
+        bt_points, bt_seconds, bt_cpu = run_backtrader(folder, tickers, days[0], days[-1], strategy)
+        ratio = rate / (bt_points / bt_cpu)
+        print(_line("backtrader", bt_points, bt_seconds, bt_cpu, None,
+                    f"lean_local {ratio:.1f}x, target >= 100x: {_verdict(ratio >= 100)}"))
+    for name in peers:
+        peer = run_peer(name, panel, strategy)
+        label = PEERS[name]
+        if isinstance(peer, str):
+            print(f"  {label:<17} {peer}")
+            continue
+        ratio = rate / (peer["points"] / peer["cpu_seconds"])
+        goal = f"target > 1x: {_verdict(ratio > 1)}" if name == "zipline" else "reported"
+        print(_line(label, peer["points"], peer["seconds"], peer["cpu_seconds"], peer["orders"],
+                    f"lean_local {ratio:.2f}x, {goal} ({peer['version']}; its data setup "
+                    f"{peer['setup_seconds']:.1f} s wall, not counted)"))
+    return run
+
+
+def _order_cost(results: dict[str, dict]) -> None:
+    """Microseconds per order: the rebalance's extra CPU time over buy-and-hold per extra order (same data)."""
+    rebalance, hold = results["rebalance"], results["buy-and-hold"]
+    extra_orders = rebalance["orders"] - hold["orders"]
+    if extra_orders <= 0:
         return
-    bt_points, bt_seconds = run_backtrader(folder, tickers, days[0], days[-1], strategy)
-    bt_rate = bt_points / bt_seconds if bt_points else 0.0
-    print(f"{strategy}: backtrader {bt_points:,} data points in {bt_seconds:.2f} s = {bt_rate:,.0f} points/s; "
-          f"lean_local / backtrader: {rate / bt_rate:.1f}x")
+    micros = (rebalance["cpu_seconds"] - hold["cpu_seconds"]) / extra_orders * 1e6
+    print(f"order path: {micros:.1f} us per order (rebalance minus buy-and-hold CPU time / extra orders), "
+          f"target <= {ORDER_TARGET_US} us: {_verdict(micros <= ORDER_TARGET_US)}")
 
 
 def _child(folder: Path, strategy: str, days: int) -> dict:
