@@ -113,14 +113,15 @@ def main() -> None:
         print(f"conformance: skipped, no regression set at {regression_set()} (set LEAN_REGRESSION_FOLDER)")
         return
     count = len(list(algorithms.glob("*.py")))
-    began, cpu = time.perf_counter(), children_cpu()
+    began = time.perf_counter()
     process = subprocess.run([*lean_local(), "conformance", "--algorithms", str(algorithms), "--data-folder", data],
                              capture_output=True, text=True)
-    wall, cpu = time.perf_counter() - began, children_cpu() - cpu
+    wall = time.perf_counter() - began
     summary = (process.stdout.strip().splitlines() or ["no output"])[-1]
-    # the algorithms run in parallel (one per core): CPU time over the cores is the idle machine's wall time
-    print(f"conformance, {count} algorithms on {os.cpu_count()} cores ({summary}): "
-          f"{verdict(wall, cpu / (os.cpu_count() or 1), 'conformance')} (CPU: total / cores)")
+    # wall time only: the algorithms run in forkserver processes whose CPU time is not reported to us
+    print(f"conformance, {count} algorithms, {os.cpu_count()} at once ({summary}): {wall:.0f} s wall at load "
+          f"{os.getloadavg()[0]:.1f}; target < {TARGETS['conformance']:g} s: "
+          f"{'met' if wall < TARGETS['conformance'] else 'MISSED'}")
 
 
 if __name__ == "__main__":

@@ -285,6 +285,9 @@ def _order_cost(results: dict[str, dict]) -> None:
     if extra_orders <= 0:
         return
     micros = (rebalance["cpu_seconds"] - hold["cpu_seconds"]) / extra_orders * 1e6
+    if micros <= 0:
+        print(f"order path: not measurable here ({extra_orders:,} extra orders cost less than the runs' noise)")
+        return
     print(f"order path: {micros:.1f} us per order (rebalance minus buy-and-hold CPU time / extra orders), "
           f"target <= {ORDER_TARGET_US} us: {_verdict(micros <= ORDER_TARGET_US)}")
 
