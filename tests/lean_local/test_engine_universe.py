@@ -75,7 +75,7 @@ class HoldTheRenamed(QCAlgorithm):
 def test_a_member_renamed_while_held_stays_one_security_with_both_tickers_bars(renamed_folder, caplog):
     with caplog.at_level("WARNING", logger="lean_local.engine"):
         algo, _, _ = run_algorithm(HoldTheRenamed, renamed_folder)
-    assert not [r for r in caplog.records if "no data file for OLDC" in r.getMessage()]
+    assert not [r for r in caplog.records if "for OLDC (the subscription gets no data)" in r.getMessage()]
     # the coarse file of day T is selected at T+1 00:00 (at the start: the previous trading day's, here
     # missing, so an empty selection); the rows keep the Symbol of their sid, named by the ticker the
     # run first met (LEAN would rename its value on the rename day)

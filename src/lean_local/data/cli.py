@@ -103,9 +103,30 @@ def _run_csv(args: argparse.Namespace) -> int:
 def _run_check(args: argparse.Namespace) -> int:
     from lean_local.data.check import check_data_folder
 
-    report = check_data_folder(_folder(args), progress=progress_bar)
+    folder = _folder(args)
+    report = check_data_folder(folder, progress=progress_bar)
     print(report.format())
+    if not sum(report.counts.values()):
+        # an empty or misnamed folder is not a valid one
+        print(f"error: {folder} holds no LEAN data files: fill it with `lean-local data ...` "
+              "(see `lean-local data --help`)", file=sys.stderr)
+        return 1
     return report.exit_code
+
+
+def _run_lean_sample(args: argparse.Namespace) -> int:
+    from lean_local.data import lean_sample
+
+    source = Path(args.source) if args.source else lean_sample.default_sample_folder()
+    if source is None:
+        return _fail(ValueError("no LEAN sample data found (LEAN_DATA_FOLDER, ../shared/lean-data): pass --from"))
+    folder = _folder(args)
+    try:
+        report = lean_sample.link_lean_sample(source, folder)
+    except ValueError as error:
+        return _fail(error)
+    print(f"{report.linked} files of {source} linked into {folder}; {len(report.kept)} kept as built here")
+    return 0
 
 
 # ---------------------------------------------------------------------------------------------
@@ -224,6 +245,19 @@ def register(subparsers: Any) -> argparse.ArgumentParser:
     )
     _add_folder(check)
     check.set_defaults(func=_run_check)
+
+    sample = commands.add_parser(
+        "lean-sample",
+        help="link LEAN's sample data into the data folder (read in place, never copied)",
+        description="Link every file of LEAN's sample data folder (`lean init`'s) into the data folder, one "
+        "absolute symbolic link per file; files the folder already holds (built by other commands) are kept.",
+        epilog="examples:\n  lean-local data lean-sample\n  lean-local data lean-sample --from ~/lean/data",
+        formatter_class=formatter,
+    )
+    sample.add_argument("--from", dest="source", default=None,
+                        help="LEAN's sample data (default: LEAN_DATA_FOLDER, else ../shared/lean-data)")
+    _add_folder(sample)
+    sample.set_defaults(func=_run_lean_sample)
 
     from lean_local.data import facts
 

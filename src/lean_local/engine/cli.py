@@ -47,7 +47,7 @@ def _backtest(args: argparse.Namespace) -> int:
         print(f"Runtime Error: the algorithm raised an exception; partial results were written.\n{error}",
               file=sys.stderr)
         return 1
-    except (FileNotFoundError, UnknownParameterError) as error:
+    except (FileNotFoundError, UnknownParameterError, runner.NoDataError) as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
     return 0

@@ -38,6 +38,21 @@ from lean_local.engine.common import DataNormalizationMode, SecurityType, Symbol
 log = logging.getLogger("lean_local.engine")
 
 NS_PER_DAY = 86_400 * 10**9
+
+# The command that builds each kind of file a subscription may lack, named in its warning.
+BUILD_COMMANDS = {
+    "equity": "`lean-local data csv <file>` (your own bars) or `lean-local data lean-sample` (LEAN's sample)",
+    "index": "`lean-local data lean-sample` (LEAN's sample)",
+    "VIX": "`lean-local data vix`",
+    "forex": "`lean-local data ecb-fx --pairs {ticker}`",
+}
+
+
+def warn_missing_file(path: Path, ticker: str, kind: str, level: int = logging.WARNING) -> None:
+    """One line at ``level``: the missing file, the symbol it is for, and the command that builds it."""
+    command = BUILD_COMMANDS["VIX" if (kind, ticker) == ("index", "VIX") else kind]
+    log.log(level, "no data file %s for %s (the subscription gets no data): build it with %s",
+            path, ticker, command.format(ticker=ticker))
 NEW_YORK = "America/New_York"
 
 TRADE_FIELDS = ("open", "high", "low", "close", "volume")
@@ -193,8 +208,8 @@ def load_equity(data_folder: Path, symbol: Symbol, normalization: DataNormalizat
                 pass
     frame = read_bars(data_folder, segments, functools.partial(cached_read, formats.read_equity_daily))
     if frame is None:
-        log.log(logging.WARNING if warn_missing else logging.DEBUG,
-                "no data file for %s in %s (equity/usa/daily): the subscription gets no data", symbol.value, data_folder)
+        warn_missing_file(formats.equity_daily_path(data_folder, symbol.value), symbol.value, "equity",
+                          logging.WARNING if warn_missing else logging.DEBUG)
         return _empty(symbol, "trade")
     factors = np.ones(len(frame))
     if use_factors:
@@ -237,7 +252,7 @@ def load_index(data_folder: Path, symbol: Symbol,
     New York, from CBOE's Chicago hours)."""
     path = formats.index_daily_path(data_folder, symbol.value)
     if not path.exists():
-        log.warning("no data file %s: the subscription gets no data", path)
+        warn_missing_file(path, symbol.value, "index")
         return _empty(symbol, "trade")
     frame = cached_read(formats.read_index_daily, path)
     fields = {name: frame[name].to_numpy(dtype=np.float64) for name in TRADE_FIELDS}
@@ -249,7 +264,7 @@ def load_forex(data_folder: Path, symbol: Symbol) -> SubscriptionData:
     """Read a forex pair's daily quote bars (UTC days) and convert their times to New York."""
     path = formats.forex_daily_path(data_folder, symbol.value, symbol.market)
     if not path.exists():
-        log.warning("no data file %s: the subscription gets no data", path)
+        warn_missing_file(path, symbol.value, "forex")
         return _empty(symbol, "quote")
     frame = cached_read(formats.read_forex_daily, path)
     days = pd.DatetimeIndex(frame.index).normalize()

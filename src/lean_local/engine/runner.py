@@ -67,6 +67,10 @@ class AlgorithmRuntimeError(RuntimeError):
         self.record = record
 
 
+class NoDataError(RuntimeError):
+    """A run in which no subscription had data: an error, not a table of zeros."""
+
+
 @dataclass
 class RunResult:
     """What a finished run hands back."""
@@ -148,6 +152,7 @@ class BacktestLoop:
         self.sample_steps: list[int] = []
         self.sample_closes: list[np.ndarray] = []  # each sample's closes per column (columns present then)
         self.data_points = 0
+        self.data_slices = 0  # time steps that carried data (zero: the run had no data at all)
         self.start_equity = 0.0
         self._selection_times: dict[int, list[tuple[Any, date]]] = {}
         self._delist_columns: list[tuple[int, int]] = []
@@ -331,6 +336,7 @@ class BacktestLoop:
             current = None
             if len(columns) or events is not None:
                 self.data_points += len(columns) + (len(events) if events is not None else 0)
+                self.data_slices += 1
                 current = Slice(now, columns, algo.portfolio._by_column, algo.securities, feed.emitted_mask(), events)
                 algo._current_slice = current
                 algo._update_consolidators(current)
@@ -430,6 +436,15 @@ _DAY_NS = 24 * _HOUR_NS
 def _utc_ns(local: datetime) -> int:
     """A naive New York time as UTC nanoseconds."""
     return int(pd.Timestamp(local).tz_localize(feeds.NEW_YORK).value)
+
+
+def missing_benchmark_note(algo: QCAlgorithm, record: BacktestRecord) -> str | None:
+    """A line saying the benchmark had no data, so the statistics measured against it are 0; ``None``
+    when the benchmark had a price on some sample."""
+    if len(record.benchmark) == 0 or record.benchmark.to_numpy().any():
+        return None
+    return (f"Benchmark {Symbol(algo.benchmark).value}: no data in {algo._data_folder}, so Alpha, Beta, "
+            "Information Ratio, Tracking Error and Treynor Ratio are measured against a benchmark of 0")
 
 
 def _benchmark_series(algo: QCAlgorithm, index: pd.DatetimeIndex) -> pd.Series:
@@ -663,11 +678,20 @@ def run_backtest(project_dir: str | Path, *, parameters: dict[str, str] | None =
             _write_report(result_json, folder)
         raise
     _close(bar)
+    if loop.data_slices == 0:
+        if output_dir is None and out.is_dir() and not any(out.iterdir()):
+            out.rmdir()  # the run folder claimed for this run stays only when it holds results
+        raise NoDataError(
+            f"no data: no subscription of {algo.name} has data in {folder} from {algo.start_date:%Y-%m-%d} to "
+            f"{algo.end_date:%Y-%m-%d}; the warnings above name each missing file and the command that builds it")
     seconds = time_module.perf_counter() - started
     statistics, result_json = _write_outputs(record, out)
     report_path = _write_report(result_json, folder) if report else None
     if not quiet:
         print(format_statistics_table(statistics))
+        note = missing_benchmark_note(algo, record)
+        if note:
+            print(note)
         print(f"Backtest results written to {out} ({loop.data_points} data points in {seconds:.2f} s)")
         if report_path is not None:
             print(f"Report: {report_path}")

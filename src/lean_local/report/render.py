@@ -95,6 +95,7 @@ def equity_section(data: ReportData) -> str:
     toggle = '<label class="toggle"><input type="checkbox" id="log-scale"> log scale</label>'
     body = "\n".join([
         toggle,
+        benchmark_note(data),
         _figure("equity", charts.equity_chart(data, log_scale=False), "equity-linear"),
         _figure("equity-log", charts.equity_chart(data, log_scale=True), "equity-log", hidden=True),
     ])
@@ -102,6 +103,16 @@ def equity_section(data: ReportData) -> str:
     out += "\n" + _section("drawdown", "Drawdown", _figure("drawdown", charts.drawdown_chart(data)),
                            "percent below the running peak (LEAN's Equity Drawdown series)")
     return out
+
+
+def benchmark_note(data: ReportData) -> str:
+    """A note when the benchmark never had a price (its data file was missing): the statistics
+    measured against it are then against 0."""
+    if not data.benchmark.empty or data.equity.empty:
+        return ""
+    return ('<div class="note unknown" id="benchmark-note">No benchmark data: the result\'s Benchmark series is 0 '
+            "throughout (the data folder has no file for the benchmark), so Alpha, Beta, Information Ratio, "
+            "Tracking Error and Treynor Ratio are measured against a benchmark of 0.</div>")
 
 
 def _heat_color(value: float, scale: float) -> str:
