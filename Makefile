@@ -27,10 +27,12 @@ lint: $(BIN)/.installed
 typecheck: $(BIN)/.installed
 	@for project in algorithms/*/; do echo "mypy $${project}main.py"; $(BIN)/mypy "$${project}main.py" || exit 1; done
 
-# The report's browser test needs Debian's chromium; the script installs it when missing (as root).
+# The report's browser test needs Debian's chromium: when it is missing and we are root, the script says
+# so and installs it with apt-get (NO_SYSTEM_PACKAGES=1 skips that; the browser test then skips).
+# -rs lists every skipped test with its reason.
 test: lint typecheck
 	@tools/install-chromium.sh
-	$(BIN)/python -m pytest -n 2 --dist loadfile
+	$(BIN)/python -m pytest -n 2 --dist loadfile -rs
 
 # Speed and memory against the named peers (pykalman, backtrader, zipline-reloaded, nautilus_trader) and
 # budgets; not part of `make test`. A peer whose environment cannot be built is skipped with a message.

@@ -1,21 +1,45 @@
 #!/bin/sh
-# Install Debian's chromium for the report's browser test (tests/lean_local/test_report_browser.py).
-# A no-op when /usr/bin/chromium is already there, or when we are not root (the test then skips and
-# says why); never fails the caller, because the rest of the test suite does not need a browser.
+# Make Debian's chromium available for the report's browser test (tests/lean_local/test_report_browser.py).
+# `make test` runs this script; it says what it does on every path, and never fails the caller (the rest of
+# the test suite does not need a browser):
+#   - chromium already on PATH (or /usr/bin/chromium): nothing to install;
+#   - NO_SYSTEM_PACKAGES=1, not root, or no apt-get: nothing installed, the browser test skips;
+#   - else: `apt-get install chromium fonts-dejavu-core` (about 300 MB), announced before it starts.
+# The last line says whether the browser test will run, checked the way the test finds chromium.
 set -u
-if [ -x /usr/bin/chromium ]; then
+CHROMIUM_PATH=${CHROMIUM_PATH:-/usr/bin/chromium}
+APT_GET=${APT_GET:-apt-get}
+
+found() {
+    command -v chromium >/dev/null 2>&1 || [ -x "$CHROMIUM_PATH" ]
+}
+
+verdict() {
+    if found; then
+        echo "install-chromium: $1; the browser test will run"
+    else
+        echo "install-chromium: $1; the browser test will skip (install Debian's chromium package to run it)"
+    fi
     exit 0
+}
+
+if found; then
+    verdict "chromium found, nothing installed"
+fi
+if [ "${NO_SYSTEM_PACKAGES:-0}" = "1" ]; then
+    verdict "NO_SYSTEM_PACKAGES=1, nothing installed"
 fi
 if [ "$(id -u)" != "0" ]; then
-    echo "install-chromium: not root, skipping (install Debian's chromium package to run the browser test)" >&2
-    exit 0
+    verdict "not root, nothing installed"
 fi
-if ! command -v apt-get >/dev/null 2>&1; then
-    echo "install-chromium: no apt-get, skipping (install chromium to run the browser test)" >&2
-    exit 0
+if ! command -v "$APT_GET" >/dev/null 2>&1; then
+    verdict "no apt-get, nothing installed"
 fi
+echo "install-chromium: installing Debian's chromium and fonts-dejavu-core with apt-get for the report's" \
+     "browser test (NO_SYSTEM_PACKAGES=1 skips this)"
 export DEBIAN_FRONTEND=noninteractive
-if ! { apt-get update -qq && apt-get install -y -qq --no-install-recommends chromium fonts-dejavu-core; } >/dev/null; then
-    echo "install-chromium: apt-get could not install chromium; the browser test will skip" >&2
+if { "$APT_GET" update -qq && "$APT_GET" install -y -qq --no-install-recommends chromium fonts-dejavu-core; } \
+        >/dev/null 2>&1; then
+    verdict "apt-get installed chromium"
 fi
-exit 0
+verdict "apt-get could not install chromium (is another apt or dpkg running?)"

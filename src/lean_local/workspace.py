@@ -147,3 +147,33 @@ def python_paths(workspace: Path, project_dir: Path) -> list[Path]:
     if not libraries:
         return []
     return [workspace / library["path"] for library in libraries] + [workspace / "Library"]
+
+
+class ProjectNotFoundError(FileNotFoundError):
+    """A project argument names no project; the message lists the workspace's projects."""
+
+
+def resolve_project(name_or_path: str | os.PathLike[str], start: str | os.PathLike[str] | None = None) -> Path:
+    """The project folder a command argument names, as lean-cli accepts it: a path to the folder
+    (``algorithms/kalman_mean_reversion``, absolute or relative to ``start``), or a project's name
+    (``kalman_mean_reversion``), looked up under the workspace's ``algorithms/`` and then at its top.
+
+    Raises
+    ------
+    ProjectNotFoundError
+        No such folder; the message lists the workspace's projects (folders holding ``main.py``).
+    """
+    base = Path(start if start is not None else Path.cwd())
+    given = Path(name_or_path)
+    path = given if given.is_absolute() else base / given
+    if path.is_dir():
+        return path.resolve()
+    workspace = find_workspace(base)
+    if workspace is not None and len(given.parts) == 1:
+        for candidate in (workspace / "algorithms" / given, workspace / given):
+            if (candidate / "main.py").is_file():
+                return candidate.resolve()
+    known = sorted(p.parent.name for p in workspace.glob("algorithms/*/main.py")) if workspace else []
+    listing = f"; projects: {', '.join(known)}" if known else ""
+    raise ProjectNotFoundError(f"no project {str(name_or_path)!r} (a project folder or its name under algorithms/)"
+                               f"{listing}")

@@ -20,8 +20,8 @@ from lean_local.report import model, render
 from lean_local.results import write_results
 from lean_local.statistics import BacktestRecord, compute_statistics, compute_total_performance
 
-SECTIONS = ["statistics", "equity", "drawdown", "returns", "rolling", "exposure", "positions", "trades", "plots",
-            "parameters"]
+SECTIONS = ["statistics", "equity", "drawdown", "returns", "benchmark", "rolling", "exposure", "positions", "trades",
+            "plots", "parameters"]
 
 
 def make_record() -> BacktestRecord:
@@ -89,7 +89,7 @@ def page(result_path) -> str:
 
 
 class Collector(HTMLParser):
-    """Pulls the tagged values out of a report: statistics cells, figures, heat-map and trade cells."""
+    """Pulls the tagged values out of a report: statistics cells, figures and heat-map cells."""
 
     def __init__(self) -> None:
         super().__init__()
@@ -98,11 +98,9 @@ class Collector(HTMLParser):
         self.sections: list[str] = []
         self.figures: list[str] = []
         self.heat: dict[int, list[str | None]] = {}
-        self.trade_rows: list[list[str | None]] = []
         self._stat: str | None = None
         self._text: list[str] = []
         self._year: int | None = None
-        self._in_trades = False
 
     def handle_starttag(self, tag, attrs):
         a = dict(attrs)
@@ -119,12 +117,6 @@ class Collector(HTMLParser):
             self.heat[self._year] = []
         if tag == "td" and self._year is not None and a.get("class") != "name":
             self.heat[self._year].append(a.get("data-v"))
-        if tag == "table" and a.get("id") == "trade-table":
-            self._in_trades = True
-        if tag == "tr" and self._in_trades:
-            self.trade_rows.append([])
-        if tag == "td" and self._in_trades:
-            self.trade_rows[-1].append(a.get("data-v"))
 
     def handle_endtag(self, tag):
         if tag == "td" and self._stat is not None:
@@ -132,8 +124,6 @@ class Collector(HTMLParser):
             self._stat = None
         if tag == "tr":
             self._year = None
-        if tag == "table":
-            self._in_trades = False
 
     def handle_data(self, data):
         if self._stat is not None:
@@ -149,10 +139,12 @@ def parse(page: str) -> Collector:
 def test_every_section_and_chart_present(page, result):
     parsed = parse(page)
     assert parsed.sections == SECTIONS
-    assert parsed.figures == ["equity", "equity-log", "drawdown", "rolling", "exposure", "positions",
-                              "pnl-distribution", "plot:Kalman z", "plot:Regime"]
+    assert parsed.figures == ["equity", "equity-log", "drawdown", "annual-returns", "rolling-beta", "rolling",
+                              "exposure", "positions", "pnl-distribution", "plot:Kalman z", "plot:Regime"]
     assert page.count("<svg") == len(parsed.figures)
     assert 'id="log-scale"' in page and 'class="trades sortable"' in page
+    for element in ('id="kpis"', 'id="worst-drawdowns"', 'id="side-by-side"'):
+        assert element in page
     assert "<h1>ReportFixture</h1>" in page
 
 
@@ -185,16 +177,22 @@ def test_monthly_and_yearly_returns_equal_the_equity_chart(page, result):
     assert float(heat[2024][12]) == pytest.approx(year_end[2024] / year_end[2023] - 1, rel=1e-9)
 
 
+def _trade_rows(page: str) -> list[list]:
+    found = re.search(r'<script type="application/json" id="trade-data">(.*?)</script>', page, re.DOTALL)
+    assert found is not None
+    return json.loads(found.group(1))
+
+
 def test_trade_table_equals_closed_trades(page, result):
     closed = result["totalPerformance"]["closedTrades"]
-    rows = parse(page).trade_rows[1:]
+    rows = _trade_rows(page)
     assert len(closed) == 2 and len(rows) == 2
     for row, trade in zip(rows, closed, strict=True):
-        assert float(row[9]) == pytest.approx(trade["profitLoss"])
-        entry = pd.Timestamp(trade["entryTime"]).timestamp()
-        exit_ = pd.Timestamp(trade["exitTime"]).timestamp()
-        assert float(row[4]) == entry and float(row[6]) == exit_
-        assert float(row[8]) == pytest.approx((exit_ - entry) / 86_400)
+        assert row[8] == pytest.approx(trade["profitLoss"])
+        entry, exit_ = pd.Timestamp(trade["entryTime"]), pd.Timestamp(trade["exitTime"])
+        assert row[:2] == [trade["symbols"][0]["value"], "Long" if trade["direction"] == 0 else "Short"]
+        assert (row[3], row[5]) == (f"{entry:%Y-%m-%d}", f"{exit_:%Y-%m-%d}")
+        assert row[7] == pytest.approx((exit_ - entry).total_seconds() / 86_400, abs=0.005)
     # AAA long 100 from 50 to 55 (LEAN's trade P&L is before fees); BBB short 50 from 80 to 84.
     assert [t["profitLoss"] for t in closed] == pytest.approx([500.0, -200.0])
 
@@ -338,7 +336,7 @@ def test_help_has_examples(capsys):
     with pytest.raises(SystemExit):
         _cli(["report", "--help"])
     out = capsys.readouterr().out
-    assert "lean-local report --project algorithms/" in out and "--output" in out and "BACKTEST_JSON" in out
+    assert "lean-local report --project kalman_mean_reversion" in out and "--output" in out and "BACKTEST_JSON" in out
 
 
 def test_every_backtest_writes_its_report_and_records_its_data_folder(tmp_path, lean_data_folder, monkeypatch):

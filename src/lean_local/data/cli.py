@@ -15,7 +15,6 @@ from pathlib import Path
 from typing import Any
 
 from lean_local import workspace
-from lean_local.data.formats import DataFormatError
 from lean_local.progress import wrap as progress_bar
 
 __all__ = ["register", "progress_bar"]
@@ -50,7 +49,7 @@ def _run_ecb(args: argparse.Namespace) -> int:
             folder, pairs, spread_pips=args.spread_pips, start=args.start, end=args.end, source=args.source
         )
         extra = [] if args.no_metadata else ecb.ensure_forex_metadata(folder, pairs)
-    except (DataFormatError, ValueError) as error:
+    except ValueError as error:  # DataFormatError included
         return _fail(error)
     for pair, count in written.items():
         print(
@@ -70,7 +69,7 @@ def _run_vix(args: argparse.Namespace) -> int:
             count, paths = vix.import_arch_vix(folder)
         else:
             count, paths = vix.import_cboe_file(folder, args.file)
-    except (DataFormatError, ValueError) as error:
+    except ValueError as error:  # DataFormatError included
         return _fail(error)
     print(f"VIX: {count} daily bars -> {', '.join(str(p) for p in paths)}")
     return 0
@@ -91,7 +90,7 @@ def _run_csv(args: argparse.Namespace) -> int:
             tolerance=args.factor_tolerance,
             progress=progress_bar,
         )
-    except (DataFormatError, ValueError) as error:
+    except ValueError as error:  # DataFormatError included
         return _fail(error)
     print(
         f"imported {len(summary.tickers)} tickers ({', '.join(summary.tickers)}), {summary.bars} bars, "

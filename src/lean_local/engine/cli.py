@@ -9,9 +9,17 @@ import subprocess
 import sys
 from pathlib import Path
 
-from lean_local.engine import runner
-from lean_local.parameters import UnknownParameterError
 from lean_local.workspace import find_workspace, python_paths
+
+PROJECT_HELP = "the project: its name (kalman_mean_reversion) or folder (algorithms/kalman_mean_reversion)"
+BACKTEST_EXAMPLES = """examples:
+  lean-local backtest fx_momentum_reversion
+      the project's config.json parameters, on lean.json's data folder
+  lean-local backtest algorithms/kalman_mean_reversion --parameter mode pair --parameter entry_z 2
+      parameters overridden for this run (names as in config.json)
+  lean-local backtest ml_mean_reversion --data-folder data/synthetic --output /tmp/ml-run
+      another data folder and result folder
+"""
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -21,9 +29,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         help="run a project's main.py like `lean backtest` (daily data)",
         description="Run algorithms/<project>/main.py on the workspace's LEAN data folder and write LEAN's "
                     "result files into <project>/backtests/<timestamp>/.",
-        epilog="example: lean-local backtest algorithms/ml_mean_reversion --parameter lookback 20",
+        epilog=BACKTEST_EXAMPLES,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    backtest.add_argument("project", help="project folder holding main.py and config.json")
+    backtest.add_argument("project", help=PROJECT_HELP)
     backtest.add_argument("--parameter", nargs=2, action="append", metavar=("NAME", "VALUE"), default=[],
                           help="override a config.json parameter (repeatable)")
     backtest.add_argument("--data-folder", help="LEAN data folder (default: lean.json's data-folder)")
@@ -34,12 +43,17 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "research", help="start Jupyter with the AlgorithmImports shim and Library on the path",
         description="Launch Jupyter Lab/Notebook in the workspace's research/ folder; notebooks can then use "
                     "`from AlgorithmImports import *` and `qb = QuantBook()`.",
+        epilog="examples:\n  lean-local research\n  lean-local research --notebook-dir research",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     research.add_argument("--notebook-dir", default="research", help="folder to open (default: research)")
     research.set_defaults(func=_research)
 
 
 def _backtest(args: argparse.Namespace) -> int:
+    from lean_local.engine import runner
+    from lean_local.parameters import UnknownParameterError
+
     try:
         runner.run_backtest(args.project, parameters=dict(args.parameter), data_folder=args.data_folder,
                             output_dir=args.output)
@@ -54,6 +68,8 @@ def _backtest(args: argparse.Namespace) -> int:
 
 
 def _research(args: argparse.Namespace) -> int:
+    from lean_local.engine import runner
+
     workspace = find_workspace() or Path.cwd()
     # the notebook folder is a LEAN project: its config.json libraries go on the path, as `lean research`
     notebooks = (workspace / args.notebook_dir).resolve()

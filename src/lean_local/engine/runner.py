@@ -443,8 +443,10 @@ def missing_benchmark_note(algo: QCAlgorithm, record: BacktestRecord) -> str | N
     when the benchmark had a price on some sample."""
     if len(record.benchmark) == 0 or record.benchmark.to_numpy().any():
         return None
-    return (f"Benchmark {Symbol(algo.benchmark).value}: no data in {algo._data_folder}, so Alpha, Beta, "
-            "Information Ratio, Tracking Error and Treynor Ratio are measured against a benchmark of 0")
+    benchmark = algo.benchmark
+    name = f"Benchmark {benchmark.symbol.value}: no data in {algo._data_folder}" \
+        if isinstance(benchmark, SecurityBenchmark) else "Benchmark: 0 at every sample"
+    return f"{name}, so Alpha, Beta, Information Ratio, Tracking Error and Treynor Ratio are measured against 0"
 
 
 def _benchmark_series(algo: QCAlgorithm, index: pd.DatetimeIndex) -> pd.Series:

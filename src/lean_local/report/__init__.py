@@ -20,10 +20,10 @@ REPORT_NAME = "report.html"
 RESULT_NAME = re.compile(r"^\d{10}\.json$")
 
 EXAMPLES = """examples:
-  lean-local report --project algorithms/ml_mean_reversion
+  lean-local report --project kalman_mean_reversion
       report on the project's newest backtest (written to that backtest's folder)
-  lean-local report algorithms/x/backtests/2024-05-01_12-00-00/1234567890.json --output x.html
-      report on one result file, written to x.html
+  lean-local report algorithms/fx_momentum_reversion --output fx.html
+      the newest backtest of a project folder, written to fx.html
   lean-local report
       the newest backtest of any project under the current folder
 """
@@ -62,16 +62,16 @@ def write_report(result_json_path: str | os.PathLike[str], output_path: str | os
         The file is not a LEAN result JSON.
     """
     # Imported here so that building the ``lean-local`` parser does not load pandas and matplotlib.
-    from lean_local.report.model import build_report_data, data_source, load_result
-    from lean_local.report.render import render_html
+    from lean_local.report.model import build_report_data, data_source, load_result, project_description
+    from lean_local.report.render import SECTION_NAMES, render_html
 
     source_path = Path(result_json_path)
     if not source_path.is_file():
         raise FileNotFoundError(f"{source_path} does not exist")
     result = load_result(source_path)
-    data = build_report_data(result)
+    data = build_report_data(result, project_description(source_path))
     source = data_source(result, source_path, data_folder)
-    bar = _progress_bar(progress)
+    bar = _progress_bar(progress, len(SECTION_NAMES))
     try:
         text = render_html(data, source, progress=(lambda _name: bar.update(1)) if bar is not None else None)
     finally:
@@ -82,12 +82,12 @@ def write_report(result_json_path: str | os.PathLike[str], output_path: str | os
     return out
 
 
-def _progress_bar(enabled: bool):
+def _progress_bar(enabled: bool, total: int):
     if not enabled or os.environ.get("CI") or not sys.stderr.isatty():
         return None
     from tqdm import tqdm
 
-    return tqdm(total=8, unit="section", desc="report", leave=False)
+    return tqdm(total=total, unit="section", desc="report", leave=False)
 
 
 def latest_result(project_dir: str | os.PathLike[str]) -> Path:
@@ -145,7 +145,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("result", nargs="?", metavar="BACKTEST_JSON",
                         help="a result file <id>.json (default: the newest backtest of --project, or under the "
                              "current folder)")
-    parser.add_argument("--project", help="project folder whose newest backtest to report on")
+    parser.add_argument("--project", help="the project whose newest backtest to report on: its name "
+                                          "(kalman_mean_reversion) or folder (algorithms/kalman_mean_reversion)")
     parser.add_argument("--output", help=f"HTML file to write (default: {REPORT_NAME} beside the result file)")
     parser.add_argument("--data-folder", help="data folder the backtest used, for the synthetic-data note "
                                               "(default: recorded in the result, else lean.json's)")

@@ -70,6 +70,18 @@ class ReportData:
         The algorithm's own ``plot()`` charts.
     user_series_types : dict[tuple[str, str], int]
         LEAN's ``seriesType`` per (chart, series): 0 line, 1 scatter, 3 bar.
+    benchmark_daily : pd.Series
+        The benchmark's price on each date of ``daily_equity`` (NaN before its first price).
+    benchmark_yearly : pd.Series
+        The benchmark's compounded return of each calendar year (empty without a benchmark).
+    rolling_beta : pd.Series
+        Beta on the benchmark over the trailing 6 calendar months (see :func:`analysis.rolling_beta`).
+    drawdowns : pd.DataFrame
+        The five deepest drawdowns (see :func:`analysis.worst_drawdowns`).
+    comparison : list[tuple[str, str, str]]
+        Strategy and benchmark measured alike (see :func:`analysis.side_by_side`).
+    description : str
+        The project's ``config.json`` description ("" when unknown).
     """
 
     name: str
@@ -94,6 +106,12 @@ class ReportData:
     trades: pd.DataFrame
     user_charts: dict[str, dict[str, pd.Series]] = field(default_factory=dict)
     user_series_types: dict[tuple[str, str], int] = field(default_factory=dict)
+    benchmark_daily: pd.Series = field(default_factory=lambda: pd.Series(dtype=float))
+    benchmark_yearly: pd.Series = field(default_factory=lambda: pd.Series(dtype=float))
+    rolling_beta: pd.Series = field(default_factory=lambda: pd.Series(dtype=float))
+    drawdowns: pd.DataFrame = field(default_factory=pd.DataFrame)
+    comparison: list[tuple[str, str, str]] = field(default_factory=list)
+    description: str = ""
 
 
 def series_from_chart(series_json: dict) -> pd.Series:
@@ -262,8 +280,10 @@ def load_result(path: str | Path) -> dict:
     return data
 
 
-def build_report_data(result: dict) -> ReportData:
-    """Compute every report section's data from a parsed result JSON."""
+def build_report_data(result: dict, description: str = "") -> ReportData:
+    """Compute every report section's data from a parsed result JSON (and the project's description)."""
+    from lean_local.report import analysis
+
     charts = result.get("charts") or {}
     config = result.get("algorithmConfiguration") or {}
     state = result.get("state") or {}
@@ -276,6 +296,8 @@ def build_report_data(result: dict) -> ReportData:
     first = float(equity.iloc[0]) if not equity.empty else None
     periods = int(config.get("tradingDaysPerYear") or 252)
     sharpe, vol = rolling_stats(daily, ROLLING_MONTHS, periods)
+    bench_daily = analysis.daily_benchmark(benchmark, pd.DatetimeIndex(daily.index))
+    bench_known = bench_daily.dropna()
     user_charts: dict[str, dict[str, pd.Series]] = {}
     user_types: dict[tuple[str, str], int] = {}
     for chart_name, chart in charts.items():
@@ -307,7 +329,26 @@ def build_report_data(result: dict) -> ReportData:
         trades=trades_frame((result.get("totalPerformance") or {}).get("closedTrades") or []),
         user_charts=user_charts,
         user_series_types=user_types,
+        benchmark_daily=bench_daily,
+        benchmark_yearly=period_returns(bench_known, "YE") if len(bench_known) else bench_known,
+        rolling_beta=analysis.rolling_beta(daily, bench_daily, ROLLING_MONTHS),
+        drawdowns=analysis.worst_drawdowns(daily),
+        comparison=analysis.side_by_side(daily, bench_daily, periods),
+        description=description,
     )
+
+
+def project_description(result_path: Path) -> str:
+    """The description in the project's ``config.json`` when the result lies in
+    ``<project>/backtests/<run>/``; "" otherwise."""
+    run = Path(result_path).resolve().parent
+    config = run.parent.parent / "config.json"
+    if run.parent.name != "backtests" or not config.is_file():
+        return ""
+    try:
+        return str(json.loads(config.read_text(encoding="utf-8")).get("description") or "")
+    except (OSError, ValueError):
+        return ""
 
 
 @dataclass(frozen=True)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import html
+import json
 from collections.abc import Callable, Iterable
 from importlib import resources
 
@@ -12,8 +13,13 @@ import pandas as pd
 from lean_local.report import charts
 from lean_local.report.model import DataSource, ReportData
 
-# A browser stays responsive with a few thousand table rows; the full list is in the result JSON.
-MAX_TRADE_ROWS = 5000
+# The trade table is built in the browser from compact JSON (about 70 bytes a trade), so every trade
+# of the demo's runs is in the page; beyond this many the rest stays in the result JSON.
+MAX_TRADE_ROWS = 20_000
+# The KPI strip: LEAN's statistic names and the label each is shown with.
+KPIS = (("Net Profit", "Net profit"), ("Compounding Annual Return", "Annual return"),
+        ("Sharpe Ratio", "Sharpe ratio"), ("Sortino Ratio", "Sortino ratio"), ("Drawdown", "Max drawdown"),
+        ("Win Rate", "Win rate"), ("Total Orders", "Orders"), ("Beta", "Beta"))
 MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
 
 
@@ -53,7 +59,9 @@ def header(data: ReportData, source: DataSource) -> str:
     if not data.equity.empty:
         meta.append(f"<span>equity samples: {_e(data.equity.index[0].date())} to "
                     f"{_e(data.equity.index[-1].date())}</span>")
-    out = [f'<header>\n<h1>{_e(data.name)}</h1>\n<div class="meta">{"".join(meta)}</div>\n</header>', "<main>"]
+    described = f'\n<p class="description" id="description">{_e(data.description)}</p>' if data.description else ""
+    out = [f'<header>\n<h1>{_e(data.name)}</h1>{described}\n<div class="meta">{"".join(meta)}</div>\n</header>',
+           "<main>"]
     out.append(data_note(source))
     if data.error:
         out.append(f'<div class="note error" id="runtime-error"><strong>Runtime error:</strong> '
@@ -81,6 +89,14 @@ def data_note(source: DataSource) -> str:
     return ""
 
 
+def kpi_strip(data: ReportData) -> str:
+    """The headline statistics as a strip of cards, in LEAN's formatting."""
+    cards = [f'<div class="kpi" data-kpi="{_e(name)}"><span class="label">{_e(label)}</span>'
+             f'<span class="value">{_e(data.statistics[name])}</span></div>'
+             for name, label in KPIS if name in data.statistics]
+    return '<div class="kpis" id="kpis">\n' + "\n".join(cards) + "\n</div>" if cards else ""
+
+
 def statistics_section(data: ReportData) -> str:
     """LEAN's statistics in LEAN's names and formatting, then the runtime statistics."""
     body = _key_value_table(data.statistics.items())
@@ -95,14 +111,40 @@ def equity_section(data: ReportData) -> str:
     toggle = '<label class="toggle"><input type="checkbox" id="log-scale"> log scale</label>'
     body = "\n".join([
         toggle,
-        benchmark_note(data),
         _figure("equity", charts.equity_chart(data, log_scale=False), "equity-linear"),
         _figure("equity-log", charts.equity_chart(data, log_scale=True), "equity-log", hidden=True),
     ])
     out = _section("equity", "Equity and benchmark", body, "benchmark rescaled to the equity on its first date")
-    out += "\n" + _section("drawdown", "Drawdown", _figure("drawdown", charts.drawdown_chart(data)),
+    out += "\n" + _section("drawdown", "Drawdown", _figure("drawdown", charts.drawdown_chart(data))
+                           + "\n<h3>Five worst drawdowns</h3>\n" + drawdowns_table(data),
                            "percent below the running peak (LEAN's Equity Drawdown series)")
     return out
+
+
+def drawdowns_table(data: ReportData) -> str:
+    """The deepest drawdowns with their peak, trough and recovery dates."""
+    frame = data.drawdowns
+    if frame.empty:
+        return '<p id="worst-drawdowns">The equity never fell below a previous peak.</p>'
+    rows = ["<tr><th>#</th><th>Depth</th><th>Peak</th><th>Trough</th><th>Recovered</th><th>Days</th></tr>"]
+    for i, row in enumerate(frame.itertuples(index=False)):
+        recovery = f"{row.recovery:%Y-%m-%d}" if row.recovered else "not yet"
+        rows.append(f'<tr data-depth="{row.depth:.10g}"><td>{i + 1}</td><td class="neg">{row.depth * 100:.2f}%</td>'
+                    f"<td>{row.peak:%Y-%m-%d}</td><td>{row.trough:%Y-%m-%d}</td><td>{recovery}</td>"
+                    f"<td>{row.days:,}</td></tr>")
+    return '<table class="compact" id="worst-drawdowns">\n' + "\n".join(rows) + "\n</table>"
+
+
+def benchmark_section(data: ReportData) -> str:
+    """The strategy beside its benchmark, measured alike, and the rolling beta."""
+    rows = ["<tr><th class=\"name\">Measure</th><th>Strategy</th><th>Benchmark</th></tr>"]
+    rows += [f'<tr data-measure="{_e(name)}"><td class="name">{_e(name)}</td><td>{_e(ours)}</td><td>{_e(theirs)}</td></tr>'
+             for name, ours, theirs in data.comparison]
+    table = '<table class="compact" id="side-by-side">\n' + "\n".join(rows) + "\n</table>"
+    body = benchmark_note(data) + table + "\n<h3>Rolling beta</h3>\n" + _figure("rolling-beta",
+                                                                               charts.rolling_beta_chart(data))
+    return _section("benchmark", "Strategy and benchmark", body,
+                    "daily samples over the dates both have; annualized with 252 days; beta over 6 months")
 
 
 def benchmark_note(data: ReportData) -> str:
@@ -150,6 +192,7 @@ def returns_section(data: ReportData) -> str:
         rows.append(f'<tr data-year="{year}"><td class="name">{year}</td>{cells}'
                     f'{_pct_cell(float(by_year.get(year, np.nan)), year_scale, "year")}</tr>')
     body = '<table class="heat" id="returns-heatmap">\n' + "\n".join(rows) + "\n</table>"
+    body += "\n<h3>Annual returns</h3>\n" + _figure("annual-returns", charts.annual_returns_chart(data))
     return _section("returns", "Monthly and yearly returns", body,
                     "compounded; the first period from the first equity sample")
 
@@ -169,41 +212,24 @@ def exposure_section(data: ReportData) -> str:
     return out
 
 
-def _money(value: float) -> str:
-    return f"{value:,.2f}"
-
-
 def trades_section(data: ReportData) -> str:
-    """P&L distribution and the sortable trade list."""
+    """P&L distribution and the sortable trade list (rows built in the browser from compact JSON)."""
     trades = data.trades
     parts = [_figure("pnl-distribution", charts.pnl_distribution_chart(data))]
     if len(trades):
         shown = trades.iloc[:MAX_TRADE_ROWS]
-        head = ["#", "Symbol", "Direction", "Quantity", "Entry time", "Entry price", "Exit time", "Exit price",
-                "Holding (days)", "P&amp;L", "Fees", "MAE", "MFE"]
+        rows = [[row.symbol, row.direction, round(row.quantity, 8), f"{row.entry_time:%Y-%m-%d}",
+                 round(row.entry_price, 6), f"{row.exit_time:%Y-%m-%d}", round(row.exit_price, 6),
+                 round(row.holding_days, 2), round(row.profit_loss, 2), round(row.total_fees, 2),
+                 round(row.mae, 2), round(row.mfe, 2)] for row in shown.itertuples(index=False)]
+        payload = json.dumps(rows, separators=(",", ":")).replace("<", "\\u003c")
+        head = ["#", "Symbol", "Side", "Quantity", "Entry", "Entry price", "Exit", "Exit price", "Days",
+                "P&amp;L", "Fees", "MAE", "MFE"]
         left = ' class="name"'
-        lines = ["<tr>" + "".join(f"<th{left if h in ('Symbol', 'Direction') else ''}>{h}</th>" for h in head)
-                 + "</tr>"]
-        entry_s = shown["entry_time"].astype("int64") // 10**9
-        exit_s = shown["exit_time"].astype("int64") // 10**9
-        for i, row in enumerate(shown.itertuples(index=False)):
-            pnl_css = "pos" if row.profit_loss > 0 else "neg" if row.profit_loss < 0 else ""
-            lines.append(
-                f'<tr><td data-v="{i + 1}">{i + 1}</td><td class="name">{_e(row.symbol)}</td>'
-                f'<td class="name">{row.direction}</td>'
-                f'<td data-v="{row.quantity:.10g}">{row.quantity:,.10g}</td>'
-                f'<td data-v="{entry_s.iloc[i]}">{row.entry_time:%Y-%m-%d %H:%M}</td>'
-                f'<td data-v="{row.entry_price:.10g}">{row.entry_price:,.4f}</td>'
-                f'<td data-v="{exit_s.iloc[i]}">{row.exit_time:%Y-%m-%d %H:%M}</td>'
-                f'<td data-v="{row.exit_price:.10g}">{row.exit_price:,.4f}</td>'
-                f'<td data-v="{row.holding_days:.10g}">{row.holding_days:.2f}</td>'
-                f'<td class="{pnl_css}" data-v="{row.profit_loss:.10g}">{_money(row.profit_loss)}</td>'
-                f'<td data-v="{row.total_fees:.10g}">{_money(row.total_fees)}</td>'
-                f'<td data-v="{row.mae:.10g}">{_money(row.mae)}</td>'
-                f'<td data-v="{row.mfe:.10g}">{_money(row.mfe)}</td></tr>'
-            )
-        table = ('<div class="scroll"><table class="trades sortable" id="trade-table">\n<thead>' + lines[0]
-                 + "</thead>\n<tbody>\n" + "\n".join(lines[1:]) + "\n</tbody>\n</table></div>")
+        header_row = "<tr>" + "".join(f"<th{left if h in ('Symbol', 'Side') else ''}>{h}</th>" for h in head) + "</tr>"
+        table = (f'<script type="application/json" id="trade-data">{payload}</script>\n'
+                 '<div class="scroll"><table class="trades sortable" id="trade-table">\n<thead>' + header_row
+                 + "</thead>\n<tbody></tbody>\n</table></div>")
         if len(trades) > len(shown):
             table = (f'<p id="trades-truncated">Showing the first {len(shown):,} of {len(trades):,} trades; the full '
                      "list is in the result JSON (totalPerformance.closedTrades).</p>\n" + table)
@@ -240,21 +266,27 @@ def parameters_section(data: ReportData, source: DataSource) -> str:
     return _section("parameters", "Parameters and data", body)
 
 
+SECTION_NAMES = ("kpis", "statistics", "equity", "returns", "benchmark", "rolling", "exposure", "trades", "plots",
+                 "parameters")
+
+
 def render_html(data: ReportData, source: DataSource, progress: Callable[[str], None] | None = None) -> str:
     """The whole report as one HTML string."""
-    steps: list[tuple[str, Callable[[], str]]] = [
-        ("statistics", lambda: statistics_section(data)),
-        ("equity", lambda: equity_section(data)),
-        ("returns", lambda: returns_section(data)),
-        ("rolling", lambda: rolling_section(data)),
-        ("exposure", lambda: exposure_section(data)),
-        ("trades", lambda: trades_section(data)),
-        ("plots", lambda: user_plots_section(data)),
-        ("parameters", lambda: parameters_section(data, source)),
-    ]
+    builders: dict[str, Callable[[], str]] = {
+        "kpis": lambda: kpi_strip(data),
+        "statistics": lambda: statistics_section(data),
+        "equity": lambda: equity_section(data),
+        "returns": lambda: returns_section(data),
+        "benchmark": lambda: benchmark_section(data),
+        "rolling": lambda: rolling_section(data),
+        "exposure": lambda: exposure_section(data),
+        "trades": lambda: trades_section(data),
+        "plots": lambda: user_plots_section(data),
+        "parameters": lambda: parameters_section(data, source),
+    }
     body = [header(data, source)]
-    for name, build in steps:
-        body.append(build())
+    for name in SECTION_NAMES:
+        body.append(builders[name]())
         if progress is not None:
             progress(name)
     body.append("</main>\n<footer>Written by lean-local report from the backtest's result JSON.</footer>")
