@@ -181,7 +181,7 @@ def _run_backtest(backtest: Backtest, workspace: Path):
 
     data_folder = workspace / backtest.data_folder if backtest.data_folder is not None else None
     return run_backtest(workspace / "algorithms" / backtest.project, parameters=dict(backtest.parameters),
-                        data_folder=data_folder, progress=False)
+                        data_folder=data_folder)
 
 
 # ---------------------------------------------------------------------------------------------

@@ -29,7 +29,7 @@ def ecb_source(tmp_path):
     return path
 
 
-@pytest.mark.parametrize("command", ["ecb-fx", "vix", "csv", "check"])
+@pytest.mark.parametrize("command", ["ecb-fx", "vix", "csv", "check", "lean-sample"])
 def test_each_command_has_help_with_examples(command, capsys):
     with pytest.raises(SystemExit) as info:
         _run(["data", command, "--help"])

@@ -147,7 +147,7 @@ def register(subparsers: Any) -> argparse.ArgumentParser:
         "data",
         help="fill or check a LEAN data folder",
         description="Fill or check a LEAN data folder (see docs/data.md).",
-        epilog="examples:\n  lean-local data ecb-fx\n  lean-local data vix --from-arch\n"
+        epilog="examples:\n  lean-local data lean-sample\n  lean-local data ecb-fx\n  lean-local data vix --from-arch\n"
         "  lean-local data csv ~/Downloads/AAPL.csv\n  lean-local data check",
         formatter_class=formatter,
     )
