@@ -232,7 +232,7 @@ def algorithm_state(record: BacktestRecord) -> dict[str, str]:
         "OrderCount": str(0 if record.orders is None else len(record.orders)),
         "InsightCount": "0",
         "Name": record.algorithm_name,
-        "Status": "RuntimeError" if record.state == "RuntimeError" or error else record.state,
+        "Status": "RuntimeError" if error and record.state == "Completed" else record.state,
     }
 
 

@@ -78,7 +78,7 @@ class BacktestRecord:
     logs : list[str]
         Log and debug lines, already prefixed with the algorithm time.
     state : str
-        ``"Completed"`` or ``"RuntimeError"``.
+        ``"Completed"``, ``"RuntimeError"`` or ``"Stopped"`` (interrupted by the user).
     error : str or None
         The runtime error message and stack trace, if any.
     trading_days_per_year : int

@@ -61,6 +61,9 @@ def _backtest(args: argparse.Namespace) -> int:
         print(f"Runtime Error: the algorithm raised an exception; partial results were written.\n{error}",
               file=sys.stderr)
         return 1
+    except runner.AlgorithmInterrupted:
+        print("Stopped by the user: partial results were written.", file=sys.stderr)
+        return 130  # the shell's code for a run ended by SIGINT
     except (FileNotFoundError, UnknownParameterError, runner.NoDataError) as error:
         print(f"error: {error}", file=sys.stderr)
         return 2

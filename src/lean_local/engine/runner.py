@@ -49,6 +49,7 @@ from lean_local.engine.corporate_events import EventSchedule, load_equity_events
 from lean_local.engine.data_points import benchmark_hour_ends, user_defined_universes
 from lean_local.engine.interest_rates import InterestRateProvider, rate_series
 from lean_local.engine.slice import Delistings, Dividends, Slice, Splits, SymbolChangedEvents
+from lean_local.engine.time_limit import DEFAULT_MINUTES, TimeLoopLimit, time_loop_minutes
 from lean_local.engine.universe import SecurityChanges
 from lean_local.parameters import check_parameter_names
 from lean_local.run_folders import claim_run_folder
@@ -69,6 +70,17 @@ class AlgorithmRuntimeError(RuntimeError):
 
 class NoDataError(RuntimeError):
     """A run in which no subscription had data: an error, not a table of zeros."""
+
+
+class AlgorithmInterrupted(KeyboardInterrupt):
+    """The user interrupted the run (Ctrl-C); ``record`` holds the partial results (state ``Stopped``).
+
+    A ``KeyboardInterrupt``, so that a caller running many backtests (an optimization) stops too.
+    """
+
+    def __init__(self, record: BacktestRecord) -> None:
+        super().__init__("interrupted")
+        self.record = record
 
 
 @dataclass
@@ -162,6 +174,7 @@ class BacktestLoop:
         self.capacity: CapacityEstimate | None = None
         self._fills_seen = 0
         self._hour_ends = np.empty(0, dtype=np.int64)  # the benchmark's internal hour bars (data_points)
+        self.time_limit: TimeLoopLimit | None = None
 
     def _schedule_events(self, first_column: int, from_ns: int) -> None:
         """Schedule the splits, dividends, delistings and ticker changes of the equity
@@ -352,6 +365,8 @@ class BacktestLoop:
             if framework is not None:
                 framework.on_data(current)
             self._update_capacity()
+            if self.time_limit is not None:
+                self.time_limit.raise_if_exceeded()  # the step caught LEAN's error itself: stop anyway
             if getattr(algo, "_quit", False):
                 break
             if not algo._warming_up:
@@ -540,14 +555,21 @@ def build_record(algo: QCAlgorithm, loop: BacktestLoop, state: str = "Completed"
 
 
 def run_algorithm(algorithm_class: type[QCAlgorithm], data_folder: Path, parameters: dict[str, str] | None = None,
-                  object_store: Any = None, on_step: Any = None) -> tuple[QCAlgorithm, BacktestRecord, BacktestLoop]:
+                  object_store: Any = None, on_step: Any = None,
+                  time_loop_minutes: float = DEFAULT_MINUTES) -> tuple[QCAlgorithm, BacktestRecord, BacktestLoop]:
     """Initialize and run ``algorithm_class``; returns the algorithm, its record and the loop.
+
+    ``time_loop_minutes`` is LEAN's ``algorithm-manager-time-loop-maximum``: a time step running
+    longer stops the run with LEAN's error (0 or less: no limit).
 
     Raises
     ------
     AlgorithmRuntimeError
-        The algorithm's code raised; the exception's ``record`` holds the partial results
-        (state ``RuntimeError``) and its message the traceback.
+        The algorithm's code raised (``sys.exit`` and ``quit`` included) or a time step ran past the
+        limit; the exception's ``record`` holds the partial results (state ``RuntimeError``) and its
+        message the traceback.
+    AlgorithmInterrupted
+        Ctrl-C; its ``record`` holds the partial results (state ``Stopped``).
     """
     algo = algorithm_class()
     algo._attach_engine(Path(data_folder), parameters or {}, object_store)
@@ -558,15 +580,24 @@ def run_algorithm(algorithm_class: type[QCAlgorithm], data_folder: Path, paramet
         algo.initialize()
         algo._initializing = False
         loop.prepare()
-        loop.run()
+        with TimeLoopLimit(time_loop_minutes, lambda: loop.feed.step) as limit:
+            loop.time_limit = limit
+            loop.run()
         algo.on_end_of_algorithm()
         loop.finish()
     except formats.DataFormatError:
         raise
-    except Exception as exc:  # the algorithm's own error: keep what ran so far
+    except KeyboardInterrupt as exc:
+        algo.error("Algorithm stopped by the user (interrupt); partial results written")
+        raise AlgorithmInterrupted(_partial_record(algo, loop, "", "Stopped")) from exc
+    except (Exception, SystemExit) as exc:  # the algorithm's own error (sys.exit too): keep what ran so far
         trace = algorithm_traceback(exc)
-        algo.error(f"Runtime Error: {exc}")
-        record = _partial_record(algo, loop, f"{exc}\n{trace}")
+        message = str(exc)
+        if isinstance(exc, SystemExit):
+            message = f"SystemExit({exc.code!r}): the algorithm called sys.exit or quit; use self.quit() to end a run"
+            trace += message + "\n"
+        algo.error(f"Runtime Error: {message}")
+        record = _partial_record(algo, loop, f"{message}\n{trace}")
         raise AlgorithmRuntimeError(trace, record) from exc
     return algo, build_record(algo, loop), loop
 
@@ -584,11 +615,11 @@ def algorithm_traceback(exc: BaseException) -> str:
                     *traceback.format_exception_only(type(exc), exc)])
 
 
-def _partial_record(algo: QCAlgorithm, loop: BacktestLoop, error: str) -> BacktestRecord:
+def _partial_record(algo: QCAlgorithm, loop: BacktestLoop, error: str, state: str = "RuntimeError") -> BacktestRecord:
     """The failed run's record; when even that cannot be built, a record of its name, dates, logs
     and error alone (the results of a failed run are written whatever state it stopped in)."""
     try:
-        return build_record(algo, loop, "RuntimeError", error)
+        return build_record(algo, loop, state, error)
     except Exception as exc:  # noqa: BLE001 - the first error is the one to report
         return bare_record(algo.name, dict(algo._parameters), algo.start_date, algo.time, list(algo.logs),
                            f"{error}\nThe partial results could not be built: {exc!r}", str(algo._data_folder))
@@ -646,6 +677,8 @@ def run_backtest(project_dir: str | Path, *, parameters: dict[str, str] | None =
     ------
     AlgorithmRuntimeError
         The algorithm raised; the partial results were written first (state ``RuntimeError``).
+    AlgorithmInterrupted
+        Ctrl-C; the partial results were written first (state ``Stopped``).
     lean_local.data.formats.DataFormatError
         A data file is corrupt; nothing is written.
     """
@@ -667,13 +700,15 @@ def run_backtest(project_dir: str | Path, *, parameters: dict[str, str] | None =
     merged = {k: str(v) for k, v in config.get("parameters", {}).items()}
     merged.update({k: str(v) for k, v in (parameters or {}).items()})
     store = ObjectStore(workspaces.object_store_root(found, project.parent))
+    minutes = time_loop_minutes(workspaces.lean_config(found))
     algorithm_class = load_algorithm_class(project, workspace)
     out = Path(output_dir) if output_dir else claim_run_folder(project / "backtests")
     started = time_module.perf_counter()
     bar = _progress_bar(progress)
     try:
-        algo, record, loop = run_algorithm(algorithm_class, folder, merged, store, on_step=bar)
-    except AlgorithmRuntimeError as error:
+        algo, record, loop = run_algorithm(algorithm_class, folder, merged, store, on_step=bar,
+                                           time_loop_minutes=minutes)
+    except (AlgorithmRuntimeError, AlgorithmInterrupted) as error:
         _close(bar)
         _, result_json = _write_outputs(error.record, out)
         if report:
