@@ -88,22 +88,3 @@ def test_history_has_leans_shape_and_only_past_bars(tmp_path):
     # the Jan 6 UTC bar ends Jan 7 00:00 UTC = Jan 6 19:00 New York; Jan 7's is not over at 16:00
     assert eur.index.tolist() == [pd.Timestamp("2020-01-05 19:00"), pd.Timestamp("2020-01-06 19:00")]
     assert eur["close"].tolist() == pytest.approx([1.1, 1.2])
-
-
-def test_an_event_handler_the_runtime_never_calls_is_refused(tmp_path):
-    root = fixtures.data_folder(tmp_path / "data")
-    fixtures.write_equity(root, "AAA", fixtures.bars(DAYS, [10, 11, 12, 13, 14]))
-
-    class Algo(QCAlgorithm):
-        def initialize(self):
-            self.set_start_date(2020, 1, 2)
-            self.set_end_date(2020, 1, 8)
-            self.add_equity("AAA", Resolution.DAILY)
-
-        def on_margin_call(self, requests):
-            pass
-
-    from lean_local.engine.runner import AlgorithmRuntimeError
-
-    with pytest.raises(AlgorithmRuntimeError, match="on_margin_call"):
-        run_algorithm(Algo, root)

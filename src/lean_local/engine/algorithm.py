@@ -284,6 +284,14 @@ class QCAlgorithm(IndicatorHelpers, FrameworkAlgorithm):
     def on_end_of_algorithm(self) -> None:
         pass
 
+    def on_margin_call(self, requests: list[Any]) -> list[Any]:
+        """Called before margin call orders are placed (:mod:`lean_local.engine.margin_calls`); the
+        list returned (or ``requests`` changed in place) is what gets executed."""
+        return requests
+
+    def on_margin_call_warning(self) -> None:
+        """Called when the margin remaining falls to 5% of the portfolio value or less."""
+
     def _dispatch_order_event(self, event: OrderEvent) -> None:
         self.on_order_event(event)
 

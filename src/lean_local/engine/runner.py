@@ -48,6 +48,7 @@ from lean_local.engine.common import DataNormalizationMode, SecurityType, Symbol
 from lean_local.engine.corporate_events import EventSchedule, load_equity_events
 from lean_local.engine.data_points import benchmark_hour_ends, user_defined_universes
 from lean_local.engine.interest_rates import InterestRateProvider, rate_series
+from lean_local.engine.margin_calls import execute_margin_call
 from lean_local.engine.slice import Delistings, Dividends, Slice, Splits, SymbolChangedEvents
 from lean_local.engine.time_limit import DEFAULT_MINUTES, TimeLoopLimit, time_loop_minutes
 from lean_local.engine.universe import SecurityChanges
@@ -200,9 +201,6 @@ class BacktestLoop:
         algo = self.algo
         if algo.end_date < algo.start_date:  # LEAN's QCAlgorithm.PostInitialize
             raise ValueError("Please select an algorithm end date greater than start date.")
-        for hook in ("on_margin_call", "on_margin_call_warning"):
-            if getattr(type(algo), hook, None) is not getattr(QCAlgorithm, hook, None):
-                raise not_supported("QCAlgorithm", f"{hook} (the runtime never calls it)")
         # the framework's universes join the algorithm's before their selection times are laid out
         self.framework = algo._framework_for_run()
         run_start = _warmup_start(algo)
@@ -324,6 +322,8 @@ class BacktestLoop:
                     events = None
             for cash in cashes:
                 cash.update()
+            if algo.portfolio.total_margin_used > 0 and not algo._warming_up:
+                execute_margin_call(algo)
             if warm and not algo._warming_up:
                 warm = False
                 self.start_equity = algo.portfolio.total_portfolio_value
