@@ -136,13 +136,7 @@ def python_paths(workspace: Path, project_dir: Path) -> list[Path]:
     WorkspaceConfigError
         The project's ``config.json`` is not JSON.
     """
-    path = Path(project_dir) / "config.json"
-    if not path.is_file():
-        return []
-    try:
-        config = json.loads(path.read_text(encoding="utf-8"))
-    except json.JSONDecodeError as error:
-        raise WorkspaceConfigError(f"{path}:{error.lineno}: {error.msg} (column {error.colno})") from error
+    config = project_config(project_dir)
     libraries = config.get("libraries", []) if config.get("algorithm-language") == "Python" else []
     if not libraries:
         return []
@@ -177,3 +171,23 @@ def resolve_project(name_or_path: str | os.PathLike[str], start: str | os.PathLi
     listing = f"; projects: {', '.join(known)}" if known else ""
     raise ProjectNotFoundError(f"no project {str(name_or_path)!r} (a project folder or its name under algorithms/)"
                                f"{listing}")
+
+
+def project_config(project_dir: str | os.PathLike[str]) -> dict:
+    """A project's ``config.json`` (``{}`` when it has none).
+
+    Raises
+    ------
+    WorkspaceConfigError
+        The file is not a JSON object (``path:line: message``).
+    """
+    path = Path(project_dir) / "config.json"
+    if not path.is_file():
+        return {}
+    try:
+        config = json.loads(path.read_text(encoding="utf-8"))
+    except json.JSONDecodeError as error:
+        raise WorkspaceConfigError(f"{path}:{error.lineno}: {error.msg} (column {error.colno})") from error
+    if not isinstance(config, dict):
+        raise WorkspaceConfigError(f"{path}:1: a project's config.json must hold a JSON object")
+    return config

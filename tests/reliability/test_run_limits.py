@@ -132,3 +132,32 @@ def test_ctrl_c_stops_an_optimization_instead_of_counting_a_failed_point(tmp_pat
     (project / "config.json").write_text(json.dumps(config))
     with pytest.raises(AlgorithmInterrupted):
         optimize(project, [GridParameter.parse("x", "1", "3", "1")], Objective("Sharpe Ratio", "max", ()))
+
+
+def test_bad_inputs_name_the_file_and_line_instead_of_a_traceback(tmp_path, capsys):
+    """Item 9: a bad ``config.json``, a truncated market-hours database, ``--output`` naming a file and
+    ``data csv`` given a folder each print ``path:line: message`` (or the argument) and exit non-zero."""
+    from lean_local.cli import main
+
+    project = _workspace(tmp_path, "")
+    config = project / "config.json"
+    good = config.read_text()
+    config.write_text('{"parameters": {\n')
+    assert main(["backtest", str(project)]) == 2
+    assert f"{config}:2: Expecting property name enclosed in double quotes" in capsys.readouterr().err
+    config.write_text(good)
+
+    (tmp_path / "file").write_text("")
+    assert main(["backtest", str(project), "--output", str(tmp_path / "file")]) == 2
+    assert "is a file: give a folder for the results" in capsys.readouterr().err
+
+    hours = tmp_path / "data" / "market-hours" / "market-hours-database.json"
+    hours.parent.mkdir(parents=True, exist_ok=True)
+    hours.write_text('{"entries": {\n  "Equity-usa-[*]": {\n')
+    assert main(["backtest", str(project)]) == 1
+    assert f"{hours}:3: Expecting property name" in capsys.readouterr().err
+    assert not (project / "backtests").exists() or not any((project / "backtests").iterdir())  # nothing kept
+
+    (tmp_path / "csvs").mkdir()
+    assert main(["data", "csv", str(tmp_path / "csvs"), "--data-folder", str(tmp_path / "out")]) == 1
+    assert "csvs:0: is a folder: give the CSV files" in capsys.readouterr().err

@@ -390,6 +390,9 @@ def import_csv_files(
     if ticker is not None and len(paths) != 1:
         raise ValueError("--ticker names the ticker of one file; give one file or use file names")
     series: dict[str, ImportedSeries] = {}
+    for path in paths:
+        if Path(path).is_dir():
+            raise DataFormatError(path, 0, "is a folder: give the CSV files (e.g. folder/*.csv)")
     for path in wrap(paths, desc="read", total=len(paths)):
         for item in read_user_csv(path, ticker):
             if item.ticker in series:

@@ -9,7 +9,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from lean_local.workspace import find_workspace, python_paths
+from lean_local.workspace import WorkspaceConfigError, find_workspace, python_paths
 
 PROJECT_HELP = "the project: its name (kalman_mean_reversion) or folder (algorithms/kalman_mean_reversion)"
 BACKTEST_EXAMPLES = """examples:
@@ -64,7 +64,8 @@ def _backtest(args: argparse.Namespace) -> int:
     except runner.AlgorithmInterrupted:
         print("Stopped by the user: partial results were written.", file=sys.stderr)
         return 130  # the shell's code for a run ended by SIGINT
-    except (FileNotFoundError, UnknownParameterError, runner.NoDataError) as error:
+    except (FileNotFoundError, NotADirectoryError, UnknownParameterError, WorkspaceConfigError,
+            runner.NoDataError) as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
     return 0

@@ -23,7 +23,6 @@ from __future__ import annotations
 import functools
 import importlib.util
 import inspect
-import json
 import logging
 import os
 import sys
@@ -695,7 +694,9 @@ def run_backtest(project_dir: str | Path, *, parameters: dict[str, str] | None =
         source = "--data-folder" if data_folder else "the workspace's data folder (lean.json, LEAN_DATA_FOLDER)"
         raise FileNotFoundError(f"{source} {folder} does not exist")
     config_path = project / "config.json"
-    config = json.loads(config_path.read_text()) if config_path.exists() else {}
+    config = workspaces.project_config(project)
+    if output_dir is not None and Path(output_dir).exists() and not Path(output_dir).is_dir():
+        raise NotADirectoryError(f"--output {output_dir} is a file: give a folder for the results")
     check_parameter_names(parameters or {}, config.get("parameters", {}), config_path)
     merged = {k: str(v) for k, v in config.get("parameters", {}).items()}
     merged.update({k: str(v) for k, v in (parameters or {}).items()})
@@ -708,6 +709,11 @@ def run_backtest(project_dir: str | Path, *, parameters: dict[str, str] | None =
     try:
         algo, record, loop = run_algorithm(algorithm_class, folder, merged, store, on_step=bar,
                                            time_loop_minutes=minutes)
+    except formats.DataFormatError:
+        _close(bar)
+        if not output_dir and not any(out.iterdir()):
+            out.rmdir()  # a corrupt input leaves no empty run folder behind
+        raise
     except (AlgorithmRuntimeError, AlgorithmInterrupted) as error:
         _close(bar)
         _, result_json = _write_outputs(error.record, out)

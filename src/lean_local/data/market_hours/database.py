@@ -26,8 +26,15 @@ class MarketHoursDatabase:
     @classmethod
     def from_file(cls, path: str | os.PathLike[str]) -> MarketHoursDatabase:
         """Read ``market-hours-database.json``."""
+        from lean_local.data.formats import DataFormatError
+
         with open(path, encoding="utf-8") as handle:
-            raw = json.load(handle)
+            try:
+                raw = json.load(handle)
+            except json.JSONDecodeError as error:
+                raise DataFormatError(path, error.lineno, f"{error.msg} (column {error.colno})") from error
+        if not isinstance(raw, dict) or not isinstance(raw.get("entries"), dict):
+            raise DataFormatError(path, 1, "a market-hours database holds an 'entries' object")
         return cls(raw["entries"])
 
     @classmethod
