@@ -161,3 +161,17 @@ def test_bad_inputs_name_the_file_and_line_instead_of_a_traceback(tmp_path, caps
     (tmp_path / "csvs").mkdir()
     assert main(["data", "csv", str(tmp_path / "csvs"), "--data-folder", str(tmp_path / "out")]) == 1
     assert "csvs:0: is a folder: give the CSV files" in capsys.readouterr().err
+
+
+def test_the_runtime_refuses_zero_prices_as_data_check_does(tmp_path, capsys):
+    """Item 8: a zero price ran to garbage statistics; now it stops the run naming file and line."""
+    from lean_local.cli import main
+    from lean_local.data import formats
+
+    project = _workspace(tmp_path, "")
+    path = formats.equity_daily_path(tmp_path / "data", "AAA")
+    days = ["2020-01-02", "2020-01-03", "2020-01-06", "2020-01-07", "2020-01-08"]
+    fixtures.write_equity(tmp_path / "data", "AAA", fixtures.bars(days, [10, 11, 0, 13, 14]))
+    assert main(["backtest", str(project)]) == 1
+    assert f"{path}:3: 2020-01-06: prices must be positive" in capsys.readouterr().err
+    assert main(["data", "check", "--data-folder", str(tmp_path / "data")]) == 1  # data check flags the same row

@@ -88,6 +88,25 @@ def _line_of_row(path: Path, row: int) -> int:
     return 0
 
 
+def require_positive_prices(path: Path, frame: pd.DataFrame) -> pd.DataFrame:
+    """``frame`` (a bar reader's output) when every price column is positive.
+
+    The runtime reads data through this, so a zero or negative price stops a run as ``data check``
+    flags it, instead of turning the statistics into garbage.
+
+    Raises
+    ------
+    DataFormatError
+        At the first row with a price of zero or less (``path:line: YYYY-MM-DD: prices must be positive``).
+    """
+    prices = [c for c in frame.columns if c.rsplit("_", 1)[-1] in ("open", "high", "low", "close")]
+    bad = (frame[prices].to_numpy() <= 0).any(axis=1) if prices else np.zeros(len(frame), dtype=bool)
+    if bad.any():
+        row = int(np.flatnonzero(bad)[0])
+        raise F.DataFormatError(path, _line_of_row(path, row), f"{frame.index[row]:%Y-%m-%d}: prices must be positive")
+    return frame
+
+
 def _bar_problems(path: Path, frame: pd.DataFrame, prefix: str = "") -> list[Problem]:
     """Positive prices, high/low consistent with open/close, volume not negative."""
     o, h, lo, c = (frame[f"{prefix}{name}"].to_numpy() for name in ("open", "high", "low", "close"))

@@ -32,6 +32,7 @@ import numpy as np
 import pandas as pd
 
 from lean_local.data import formats
+from lean_local.data.check import require_positive_prices
 from lean_local.data.map_files import MapFile, MapFileResolver, load_resolver, read_bars
 from lean_local.engine.common import DataNormalizationMode, SecurityType, Symbol
 
@@ -166,6 +167,21 @@ def _local_ns(utc_index: pd.DatetimeIndex) -> np.ndarray:
     return utc_index.tz_localize("UTC").tz_convert(NEW_YORK).tz_localize(None).asi8
 
 
+def read_equity_bars(path: Path) -> pd.DataFrame:
+    """An equity zip's bars, refused (``DataFormatError``) when a price is zero or negative."""
+    return require_positive_prices(path, formats.read_equity_daily(path))
+
+
+def read_index_bars(path: Path) -> pd.DataFrame:
+    """An index zip's bars, refused when a price is zero or negative."""
+    return require_positive_prices(path, formats.read_index_daily(path))
+
+
+def read_forex_bars(path: Path) -> pd.DataFrame:
+    """A forex zip's bid and ask bars, refused when a price is zero or negative."""
+    return require_positive_prices(path, formats.read_forex_daily(path))
+
+
 def map_file_resolver(data_folder: Path) -> MapFileResolver:
     """The data folder's map-file index: built once per process, its rows cached on disk."""
     return load_resolver(data_folder, _cache_dir())
@@ -206,7 +222,7 @@ def load_equity(data_folder: Path, symbol: Symbol, normalization: DataNormalizat
                                         np.ascontiguousarray(stored["factor"]), delisted)
             except (OSError, ValueError, KeyError, TypeError):
                 pass
-    frame = read_bars(data_folder, segments, functools.partial(cached_read, formats.read_equity_daily))
+    frame = read_bars(data_folder, segments, functools.partial(cached_read, read_equity_bars))
     if frame is None:
         warn_missing_file(formats.equity_daily_path(data_folder, symbol.value), symbol.value, "equity",
                           logging.WARNING if warn_missing else logging.DEBUG)
@@ -254,7 +270,7 @@ def load_index(data_folder: Path, symbol: Symbol,
     if not path.exists():
         warn_missing_file(path, symbol.value, "index")
         return _empty(symbol, "trade")
-    frame = cached_read(formats.read_index_daily, path)
+    frame = cached_read(read_index_bars, path)
     fields = {name: frame[name].to_numpy(dtype=np.float64) for name in TRADE_FIELDS}
     opens, closes = session_times(pd.DatetimeIndex(frame.index))
     return SubscriptionData(symbol, "trade", opens, closes, fields, np.ones(len(frame)), fill_forward=False)
@@ -266,7 +282,7 @@ def load_forex(data_folder: Path, symbol: Symbol) -> SubscriptionData:
     if not path.exists():
         warn_missing_file(path, symbol.value, "forex")
         return _empty(symbol, "quote")
-    frame = cached_read(formats.read_forex_daily, path)
+    frame = cached_read(read_forex_bars, path)
     days = pd.DatetimeIndex(frame.index).normalize()
     fields = {name: frame[name].to_numpy(dtype=np.float64) for name in QUOTE_FIELDS}
     for part in ("open", "high", "low", "close"):
