@@ -175,3 +175,18 @@ def test_the_runtime_refuses_zero_prices_as_data_check_does(tmp_path, capsys):
     assert main(["backtest", str(project)]) == 1
     assert f"{path}:3: 2020-01-06: prices must be positive" in capsys.readouterr().err
     assert main(["data", "check", "--data-folder", str(tmp_path / "data")]) == 1  # data check flags the same row
+
+
+def test_a_zip_holding_an_empty_csv_stops_the_run(tmp_path, capsys):
+    """Risk: a zip holding an empty csv ran with no data and exit 0."""
+    import zipfile
+
+    from lean_local.cli import main
+    from lean_local.data import formats
+
+    project = _workspace(tmp_path, "")
+    path = formats.equity_daily_path(tmp_path / "data", "AAA")
+    with zipfile.ZipFile(path, "w") as archive:
+        archive.writestr("aaa.csv", "")
+    assert main(["backtest", str(project)]) == 1
+    assert f"{path}:0: empty file: no bars" in capsys.readouterr().err

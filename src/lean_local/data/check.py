@@ -88,17 +88,20 @@ def _line_of_row(path: Path, row: int) -> int:
     return 0
 
 
-def require_positive_prices(path: Path, frame: pd.DataFrame) -> pd.DataFrame:
-    """``frame`` (a bar reader's output) when every price column is positive.
+def require_usable_bars(path: Path, frame: pd.DataFrame) -> pd.DataFrame:
+    """``frame`` (a bar reader's output) when it has rows and every price column is positive.
 
-    The runtime reads data through this, so a zero or negative price stops a run as ``data check``
-    flags it, instead of turning the statistics into garbage.
+    The runtime reads data through this, so an empty file or a zero or negative price stops a run as
+    ``data check`` flags it, instead of a run without data or with garbage statistics.
 
     Raises
     ------
     DataFormatError
-        At the first row with a price of zero or less (``path:line: YYYY-MM-DD: prices must be positive``).
+        ``path:0: empty file: no bars``, or at the first row with a price of zero or less
+        (``path:line: YYYY-MM-DD: prices must be positive``).
     """
+    if frame.empty:
+        raise F.DataFormatError(path, 0, "empty file: no bars")
     prices = [c for c in frame.columns if c.rsplit("_", 1)[-1] in ("open", "high", "low", "close")]
     bad = (frame[prices].to_numpy() <= 0).any(axis=1) if prices else np.zeros(len(frame), dtype=bool)
     if bad.any():

@@ -32,7 +32,7 @@ import numpy as np
 import pandas as pd
 
 from lean_local.data import formats
-from lean_local.data.check import require_positive_prices
+from lean_local.data.check import require_usable_bars
 from lean_local.data.map_files import MapFile, MapFileResolver, load_resolver, read_bars
 from lean_local.engine.common import DataNormalizationMode, SecurityType, Symbol
 
@@ -168,18 +168,18 @@ def _local_ns(utc_index: pd.DatetimeIndex) -> np.ndarray:
 
 
 def read_equity_bars(path: Path) -> pd.DataFrame:
-    """An equity zip's bars, refused (``DataFormatError``) when a price is zero or negative."""
-    return require_positive_prices(path, formats.read_equity_daily(path))
+    """An equity zip's bars, refused (``DataFormatError``) when empty or a price is zero or negative."""
+    return require_usable_bars(path, formats.read_equity_daily(path))
 
 
 def read_index_bars(path: Path) -> pd.DataFrame:
-    """An index zip's bars, refused when a price is zero or negative."""
-    return require_positive_prices(path, formats.read_index_daily(path))
+    """An index zip's bars, refused when empty or a price is zero or negative."""
+    return require_usable_bars(path, formats.read_index_daily(path))
 
 
 def read_forex_bars(path: Path) -> pd.DataFrame:
-    """A forex zip's bid and ask bars, refused when a price is zero or negative."""
-    return require_positive_prices(path, formats.read_forex_daily(path))
+    """A forex zip's bid and ask bars, refused when empty or a price is zero or negative."""
+    return require_usable_bars(path, formats.read_forex_daily(path))
 
 
 def map_file_resolver(data_folder: Path) -> MapFileResolver:
