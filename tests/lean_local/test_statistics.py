@@ -278,8 +278,8 @@ def test_fill_to_fill_fifo_partial_close_and_reversal():
 
 
 def test_timespan_format():
-    assert st._timespan(0) == "00:00:00"
-    assert st._timespan(86400 * 3 + 3661.5) == "3.01:01:01.5000000"
+    assert st.trades._timespan(0) == "00:00:00"
+    assert st.trades._timespan(86400 * 3 + 3661.5) == "3.01:01:01.5000000"
 
 
 def test_trades_mae_mfe_and_drawdown_from_step_prices():
@@ -320,8 +320,8 @@ def test_analysis_is_computed_once_per_record(monkeypatch):
     record = _record(pd.Series([100_000.0, 101_000.0], index=idx), pd.Series([10.0, 11.0], index=idx),
                      datetime(2024, 1, 5))
     calls = []
-    analyze = st._analyze
-    monkeypatch.setattr(st, "_analyze", lambda r: calls.append(r) or analyze(r))
+    analyze = st.summary._analyze
+    monkeypatch.setattr(st.summary, "_analyze", lambda r: calls.append(r) or analyze(r))
     st.compute_statistics(record)
     st.compute_total_performance(record)
     assert st.analyze(record) is st.analyze(record)
