@@ -62,7 +62,6 @@ KNOWN_CYCLES: dict[frozenset[str], str] = {
 #: by other work this session).
 MAX_LINES = 500
 KNOWN_LARGE_MODULES: dict[str, str] = {
-    "lean_local/statistics.py": "issue 19's statistics split, owned by another helper",
     "lean_local/engine/algorithm.py": "engine/, owned by the integrator and models2",
     "lean_local/engine/feed.py": "engine/, owned by the integrator and models2",
     "lean_local/engine/portfolio.py": "engine/, owned by the integrator and models2",
