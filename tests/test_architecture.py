@@ -228,12 +228,9 @@ def test_no_module_over_the_size_limit():
 #: atomically, each live in one module; the copies left are in modules other work owns this session.
 CHORES = {
     "progress bar": (("isatty(", "from tqdm", "import tqdm"), "lean_local/progress.py", {
-        "lean_local/engine/runner.py": "engine/, owned by the integrator and models2",
         "lean_local/report/__init__.py": "report/, owned by ux",
     }),
-    "atomic write": (("os.replace(", "mkstemp(", "NamedTemporaryFile("), "lean_local/atomic.py", {
-        "lean_local/engine/feed.py": "engine/, owned by the integrator and models2 (the parsed-data cache)",
-    }),
+    "atomic write": (("os.replace(", "mkstemp(", "NamedTemporaryFile("), "lean_local/atomic.py", {}),
 }
 
 

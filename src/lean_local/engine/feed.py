@@ -31,6 +31,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from lean_local.atomic import atomic_write
 from lean_local.data import formats
 from lean_local.data.check import require_usable_bars
 from lean_local.data.map_files import MapFile, MapFileResolver, load_resolver, read_bars
@@ -254,10 +255,8 @@ def _stat(path: Path) -> os.stat_result | None:
 
 def _save(target: Path, record: np.ndarray) -> None:
     try:
-        target.parent.mkdir(parents=True, exist_ok=True)
-        tmp = target.parent / f"{target.stem}.{os.getpid()}.tmp.npy"
-        np.save(tmp, record, allow_pickle=False)
-        os.replace(tmp, target)
+        with atomic_write(target, suffix=".npy") as tmp:
+            np.save(tmp, record, allow_pickle=False)
     except OSError as error:
         log.debug("parsed-data cache not written (%s)", error)
 

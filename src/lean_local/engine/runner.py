@@ -24,7 +24,6 @@ import functools
 import importlib.util
 import inspect
 import logging
-import os
 import sys
 import time as time_module
 import traceback
@@ -36,6 +35,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from lean_local import progress
 from lean_local import workspace as workspaces
 from lean_local.data import formats
 from lean_local.data.map_files import MapFile
@@ -778,12 +778,9 @@ def _write_report(result_json: Path, data_folder: Path) -> Path | None:
         return None
 
 
-def _progress_bar(enabled: bool):
-    if not enabled or os.environ.get("CI") or not sys.stderr.isatty():
-        return None
-    from tqdm import tqdm
-
-    return tqdm(total=0, unit="step", desc="backtest", leave=False)
+def _progress_bar(enabled: bool) -> Any:
+    """The backtest's bar, or None when none shows (the loop then skips its updates)."""
+    return progress.bar(0, "backtest", "step") if progress.shown(enabled) else None
 
 
 def _close(bar: Any) -> None:
