@@ -33,7 +33,7 @@ import os
 import sys
 import time
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -68,12 +68,15 @@ class TrainingPanel:
         previous trading day's coarse file).
     n_candidates : int
         Distinct stocks in the coarse files of the window.
+    breaks : list of (str, str)
+        ``(ticker, YYYY-MM-DD)`` where a stock's series was cut (see :func:`_cut_at_breaks`).
     """
 
     close: pd.DataFrame
     volume: pd.DataFrame
     membership: pd.DataFrame
     n_candidates: int
+    breaks: list[tuple[str, str]] = field(default_factory=list)
 
 
 def load_panel(
@@ -142,7 +145,41 @@ def load_panel(
     close = pd.DataFrame(closes).reindex(dates)
     volume = pd.DataFrame(volumes).reindex(dates)
     membership = membership.reindex(columns=close.columns, fill_value=False)
-    return TrainingPanel(close, volume, membership, int(coarse["symbol"].nunique()))
+    close, volume, membership, breaks = _cut_at_breaks(close, volume, membership)
+    return TrainingPanel(close, volume, membership, int(coarse["symbol"].nunique()), breaks)
+
+
+def _cut_at_breaks(close: pd.DataFrame, volume: pd.DataFrame, membership: pd.DataFrame):
+    """Cut each stock's series where its one-day return is impossible (a split-like move without a
+    factor-file row, or a hole: :func:`lean_local.data.coarse_builder.series_breaks`).
+
+    The part from a break on becomes its own column ``<ticker>@<YYYY-MM-DD>``, so no feature, label or
+    return spans a break. Returns the three panels and the breaks as ``(ticker, date)`` pairs.
+    """
+    from lean_local.data.coarse_builder import series_breaks
+
+    cuts = {ticker: series_breaks(close[ticker].to_numpy()) for ticker in close.columns}
+    cuts = {ticker: positions for ticker, positions in cuts.items() if len(positions)}
+    if not cuts:
+        return close, volume, membership, []
+    breaks = []
+    panels = [close, volume, membership]
+    extra: list[dict[str, pd.Series]] = [{}, {}, {}]
+    for ticker, positions in cuts.items():
+        bounds = [*positions.tolist(), len(close)]
+        for lo, hi in zip(bounds[:-1], bounds[1:], strict=True):
+            name = f"{ticker}@{close.index[lo]:%Y-%m-%d}"
+            breaks.append((ticker, f"{close.index[lo]:%Y-%m-%d}"))
+            for panel, parts, blank in zip(panels, extra, (np.nan, np.nan, False), strict=True):
+                part = panel[ticker].copy()
+                part.iloc[:lo] = blank
+                part.iloc[hi:] = blank
+                parts[name] = part
+        for panel, blank in zip(panels, (np.nan, np.nan, False), strict=True):
+            panel.loc[close.index[positions[0]]:, ticker] = blank
+    close, volume, membership = (pd.concat([panel, pd.DataFrame(parts, index=panel.index)], axis=1)
+                                 for panel, parts in zip(panels, extra, strict=True))
+    return close, volume, membership.astype(bool), breaks
 
 
 def _model_card(manifest: dict[str, Any], report: dict[str, Any]) -> str:
@@ -279,6 +316,7 @@ def train(
         "n_candidates": panel.n_candidates,
         "n_members": int(panel.membership.any().sum()),
         "n_days": int(len(panel.close.index)),
+        "series_breaks": [f"{ticker} {day}" for ticker, day in panel.breaks],
         "events": counts,
         "comparison": comparison,
         "kind": kind,

@@ -125,3 +125,28 @@ def test_train_without_coarse_files_fails_cleanly(tmp_path, capsys):
 def test_unknown_project_is_refused(capsys):
     assert main(["train", "kalman_mean_reversion"]) == 2
     assert "no training pipeline" in capsys.readouterr().err
+
+
+def test_series_cut_at_an_unrecorded_split_and_a_hole() -> None:
+    """A 2:1 move without a factor-file row and a 5-day hole each start a new column, so no feature,
+    label or return spans them; other stocks are untouched."""
+    from lean_local.training import _cut_at_breaks
+
+    days = pd.bdate_range("2020-01-01", periods=14)
+    nan = np.nan
+    close = pd.DataFrame({"abc": [10, 10.1, 5.05, 5.1, nan, nan, nan, nan, nan, 5.2, 5.3, 5.2, 5.1, 5.0],
+                          "ok": np.linspace(20, 21, 14)}, index=days)
+    volume = close * 0 + 100
+    member = pd.DataFrame(True, index=days, columns=close.columns)
+    close2, volume2, member2, breaks = _cut_at_breaks(close, volume, member)
+    assert breaks == [("abc", "2020-01-03"), ("abc", "2020-01-14")]
+    assert list(close2.columns) == ["abc", "ok", "abc@2020-01-03", "abc@2020-01-14"]
+    np.testing.assert_array_equal(close2["abc"].to_numpy()[:2], [10, 10.1])
+    assert close2["abc"].iloc[2:].isna().all()
+    np.testing.assert_array_equal(close2["abc@2020-01-03"].dropna().to_numpy(), [5.05, 5.1])
+    np.testing.assert_array_equal(close2["abc@2020-01-14"].dropna().to_numpy(), [5.2, 5.3, 5.2, 5.1, 5.0])
+    assert member2["abc"].tolist() == [True, True] + [False] * 12
+    assert member2["abc@2020-01-03"].tolist() == [False, False] + [True] * 7 + [False] * 5
+    assert volume2["abc@2020-01-14"].notna().sum() == 5
+    pd.testing.assert_series_equal(close2["ok"], close["ok"])
+    assert member2.dtypes.eq(bool).all()

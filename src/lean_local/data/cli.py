@@ -258,9 +258,10 @@ def register(subparsers: Any) -> argparse.ArgumentParser:
     _add_folder(sample)
     sample.set_defaults(func=_run_lean_sample)
 
-    from lean_local.data import facts
+    from lean_local.data import coarse_builder, facts
 
     facts.register(commands)
+    coarse_builder.register(commands)
     from lean_local.data.synthetic import cli as synthetic_cli
 
     synthetic_cli.register(commands)
