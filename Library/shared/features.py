@@ -339,3 +339,68 @@ def forward_labels(close: Any, horizon: int = LABEL_HORIZON) -> tuple[Any, Any]:
         long_ = np.where(known, (fwd > 0).astype(np.float64), np.nan)
         short = np.where(known, (fwd < 0).astype(np.float64), np.nan)
     return wrap(long_), wrap(short)
+
+
+
+def traded_return(open_: Any, high: Any, low: Any, direction: Any, horizon: int = LABEL_HORIZON,
+                  stop_pct: float = 0.05, rows: Any = None, cols: Any = None) -> np.ndarray:
+    """Research label: the return of the trade the strategy makes on a signal at the close of ``t``. LOOKS FORWARD.
+
+    The algorithm's rules (``algorithms/ml_mean_reversion/main.py``): a market-on-open entry at
+    ``open[t+1]``; a stop-market order ``stop_pct`` away from the entry, placed when the entry fills and so
+    live from bar ``t+2``, filled at the bar's open when the bar opens beyond it (a gap) and at the stop
+    price when the bar's low (long) or high (short) reaches it; else the time stop, decided on the close
+    of ``t+horizon``, exits at ``open[t+horizon+1]``. Costs are not included; prices are not rounded to a tick.
+
+    Parameters
+    ----------
+    open_, high, low : array-like
+        Daily bars, dates x symbols, on one price scale (adjusted).
+    direction : int or array-like
+        1 long, -1 short; an array gives one per output value.
+    horizon : int
+        Trading days of the time stop (6).
+    stop_pct : float
+        The stop's distance from the entry, a fraction (0.05).
+    rows, cols : array-like of int, optional
+        Evaluate only at these (date position, symbol position) pairs (e.g. the events); default every cell.
+
+    Returns
+    -------
+    np.ndarray
+        dates x symbols (or one per ``rows``/``cols`` pair): ``exit / entry - 1`` for a long,
+        ``1 - exit / entry`` for a short. NaN where a bar the trade needs is missing (any of
+        ``t+1 .. t+horizon+1``), in particular for the last ``horizon + 1`` dates.
+    """
+    o, h, lo = (np.asarray(x.to_numpy() if isinstance(x, pd.DataFrame) else x, dtype=np.float64)
+                for x in (open_, high, low))
+    if rows is None:
+        def at(x: np.ndarray, d: int) -> np.ndarray:
+            return clean_prices(_lead(x, d))
+    else:
+        r, c = np.asarray(rows, dtype=np.int64), np.asarray(cols, dtype=np.int64)
+
+        def at(x: np.ndarray, d: int) -> np.ndarray:
+            inside = r + d < x.shape[0]
+            return clean_prices(np.where(inside, x[np.minimum(r + d, x.shape[0] - 1), c], np.nan))
+    side = np.asarray(direction, dtype=np.float64)
+    if not np.isin(side, (1.0, -1.0)).all():
+        raise ValueError(f"direction must be 1 or -1, got {direction}")
+    long_ = side == 1.0
+    entry = at(o, 1)
+    stop = entry * (1.0 - side * stop_pct)
+    exit_ = np.full(entry.shape, np.nan)
+    done = np.zeros(entry.shape, dtype=bool)
+    known = np.isfinite(entry)
+    with np.errstate(invalid="ignore"):
+        for d in range(2, horizon + 1):
+            day_open, day_low, day_high = at(o, d), at(lo, d), at(h, d)
+            reach = np.where(long_, day_low <= stop, day_high >= stop)
+            gap = np.where(long_, day_open <= stop, day_open >= stop)
+            known &= np.isfinite(day_open) & np.isfinite(np.where(long_, day_low, day_high))
+            exit_ = np.where(~done & gap, day_open, np.where(~done & reach, stop, exit_))
+            done |= gap | reach
+        exit_ = np.where(done, exit_, at(o, horizon + 1))
+        known &= np.isfinite(exit_)
+        ratio = exit_ / entry
+    return np.where(known, np.where(long_, ratio - 1.0, 1.0 - ratio), np.nan)

@@ -46,7 +46,7 @@ from sklearn.metrics import roc_auc_score
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
-from shared.features import FEATURE_NAMES, feature_array, forward_return
+from shared.features import FEATURE_NAMES, feature_array, forward_return, traded_return
 
 LONG = "long"
 SHORT = "short"
@@ -121,6 +121,8 @@ def build_events(
     volume: pd.DataFrame,
     membership: pd.DataFrame | None = None,
     config: EventConfig = DEFAULT_EVENTS,
+    bars: dict[str, pd.DataFrame] | None = None,
+    stop_pct: float = 0.05,
 ) -> pd.DataFrame:
     """Long and short events with their features at ``t`` and labels from ``t+1 .. t+horizon``.
 
@@ -133,14 +135,22 @@ def build_events(
         same index; missing symbols count as non-members. All symbols are members when omitted.
     config : EventConfig
         Thresholds and horizon.
+    bars : dict, optional
+        ``{"open": ..., "high": ..., "low": ...}`` on the scale of ``close`` (same index and columns):
+        adds the traded label of :func:`shared.features.traded_return` (entry at the next open, the
+        ``stop_pct`` stop, exit at the open after the time stop).
+    stop_pct : float
+        The stop of the traded label, a fraction (0.05).
 
     Returns
     -------
     pd.DataFrame
         One row per event sorted by date, then column order, then side (long first): ``date``,
         ``symbol``, ``date_pos`` (position of ``date`` in ``close.index``), ``side`` (``"long"`` or
-        ``"short"``), the :data:`FEATURE_NAMES` columns, ``fwd_return`` and ``label`` (1 when the move
-        over the horizon favours the side).
+        ``"short"``), the :data:`FEATURE_NAMES` columns, ``fwd_return`` and ``label`` (1 when the
+        close-to-close move over the horizon favours the side); with ``bars`` also ``traded_return``
+        and ``traded_label`` (1.0 when the trade made money before costs, NaN when a bar it needs is
+        missing).
     """
     if not close.index.equals(volume.index) or not close.columns.equals(volume.columns):
         raise ValueError("close and volume must share index and columns")
@@ -170,6 +180,12 @@ def build_events(
     events.insert(0, "date", close.index[rows])
     events["fwd_return"] = fwd_events
     events["label"] = np.where(is_short, fwd_events < 0, fwd_events > 0).astype(np.int64)
+    if bars is not None:
+        panels = [bars[name].reindex(index=close.index, columns=close.columns) for name in ("open", "high", "low")]
+        traded = traded_return(*panels, np.where(is_short, -1, 1), config.horizon, stop_pct, rows, cols)
+        events["traded_return"] = traded
+        with np.errstate(invalid="ignore"):
+            events["traded_label"] = np.where(np.isfinite(traded), (traded > 0).astype(np.float64), np.nan)
     return events
 
 
@@ -453,6 +469,10 @@ def validate(
             for name in BASELINES
         },
     }
+    if "traded_label" in data.columns:
+        traded_label = data["traded_label"].to_numpy(dtype=np.float64)
+        traded_ret = data["traded_return"].to_numpy(dtype=np.float64)
+        test_period["traded"] = traded_label_report(traded_label[test], traded_ret[test], p_test, config.probability)
     return {
         "side": side,
         "kind": kind,
@@ -474,6 +494,42 @@ def validate(
         "test": test_period,
         "folds": folds,
         "fit_seconds": fit_seconds,
+    }
+
+
+def traded_label_report(label: np.ndarray, traded: np.ndarray, prob: np.ndarray, threshold: float) -> dict[str, Any]:
+    """The model's probabilities scored against the traded label (open ``t+1`` to the stop or the time stop).
+
+    Parameters
+    ----------
+    label, traded : np.ndarray
+        Traded label (1.0/0.0, NaN unknown) and traded return (before costs) of each event.
+    prob : np.ndarray
+        The model's out-of-sample probability of the (close-to-close) label.
+    threshold : float
+        The probability the strategy trades above.
+
+    Returns
+    -------
+    dict
+        ``n`` (events with a known traded label), ``auc``, ``base_rate``, ``hit_rate_at_threshold``,
+        ``count_at_threshold``, ``lift_at_threshold`` (hit rate / base rate), ``mean_return`` (all events)
+        and ``mean_return_at_threshold``; None where undefined.
+    """
+    known = np.isfinite(label)
+    y, r, p = label[known].astype(np.int64), traded[known], prob[known]
+    picked = p > threshold
+    base = float(y.mean()) if y.size else None
+    hit = float(y[picked].mean()) if picked.any() else None
+    return {
+        "n": int(y.size),
+        "auc": _safe_auc(y, p) if y.size else None,
+        "base_rate": base,
+        "hit_rate_at_threshold": hit,
+        "count_at_threshold": int(picked.sum()),
+        "lift_at_threshold": hit / base if hit is not None and base else None,
+        "mean_return": float(r.mean()) if r.size else None,
+        "mean_return_at_threshold": float(r[picked].mean()) if picked.any() else None,
     }
 
 

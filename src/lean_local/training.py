@@ -70,6 +70,9 @@ class TrainingPanel:
         Distinct stocks in the coarse files of the window.
     breaks : list of (str, str)
         ``(ticker, YYYY-MM-DD)`` where a stock's series was cut (see :func:`_cut_at_breaks`).
+    bars : dict of str to pd.DataFrame
+        Adjusted ``open``, ``high`` and ``low``, same shape as ``close`` (NaN where ``close`` is), for the
+        traded label.
     """
 
     close: pd.DataFrame
@@ -77,6 +80,7 @@ class TrainingPanel:
     membership: pd.DataFrame
     n_candidates: int
     breaks: list[tuple[str, str]] = field(default_factory=list)
+    bars: dict[str, pd.DataFrame] | None = None
 
 
 def load_panel(
@@ -127,7 +131,7 @@ def load_panel(
     dates = pd.DatetimeIndex(np.sort(coarse["date"].unique()))
     selection = universe.top_dollar_volume(coarse, top_n, min_price, require_fundamental)
     membership = universe.membership_panel(selection, dates)
-    closes, volumes = {}, {}
+    closes, volumes, opens, highs, lows = {}, {}, {}, {}, {}
     for ticker in membership.columns:
         # a renamed stock's bars are in one zip per ticker: read every period through the map file
         map_file = resolver.get(ticker) or map_files.MapFile.unmapped(ticker)
@@ -138,7 +142,11 @@ def load_panel(
         price_factor, split_factor = factor_columns(
             formats.read_factor_file(factor_path) if factor_path.exists() else None, bars.index
         )
-        closes[ticker] = pd.Series(bars["close"].to_numpy() * price_factor * split_factor, index=bars.index)
+        factor = price_factor * split_factor
+        closes[ticker] = pd.Series(bars["close"].to_numpy() * factor, index=bars.index)
+        opens[ticker] = pd.Series(bars["open"].to_numpy() * factor, index=bars.index)
+        highs[ticker] = pd.Series(bars["high"].to_numpy() * factor, index=bars.index)
+        lows[ticker] = pd.Series(bars["low"].to_numpy() * factor, index=bars.index)
         # Split-adjusted shares: raw volume jumps by the split ratio at every split, which would read as a
         # volume shock in vol_ratio_20 for 20 days.
         volumes[ticker] = pd.Series(bars["volume"].to_numpy() / split_factor, index=bars.index)
@@ -146,7 +154,13 @@ def load_panel(
     volume = pd.DataFrame(volumes).reindex(dates)
     membership = membership.reindex(columns=close.columns, fill_value=False)
     close, volume, membership, breaks = _cut_at_breaks(close, volume, membership)
-    return TrainingPanel(close, volume, membership, int(coarse["symbol"].nunique()), breaks)
+    # the traded label's bars, with the same columns (a cut series' parts read the stock's bars)
+    bars_panels = {}
+    for name, series in (("open", opens), ("high", highs), ("low", lows)):
+        frame = pd.DataFrame(series).reindex(dates)
+        parts = {column: frame[column.split("@")[0]].where(close[column].notna()) for column in close.columns}
+        bars_panels[name] = pd.DataFrame(parts, index=dates)
+    return TrainingPanel(close, volume, membership, int(coarse["symbol"].nunique()), breaks, bars_panels)
 
 
 def _cut_at_breaks(close: pd.DataFrame, volume: pd.DataFrame, membership: pd.DataFrame):
@@ -222,6 +236,10 @@ def _fmt(x: Any) -> str:
     return "n/a" if x is None else f"{x:.4f}"
 
 
+def _pct(x: Any) -> str:
+    return "n/a" if x is None else f"{x:+.2%}"
+
+
 def train(
     data_folder: str | os.PathLike[str],
     storage: str | os.PathLike[str],
@@ -277,7 +295,7 @@ def train(
     validation = ml.ValidationConfig(n_folds=n_folds, embargo=embargo, random_state=seed,
                                      permutation_repeats=permutation_repeats)
     started = time.perf_counter()
-    events = ml.build_events(panel.close, panel.volume, panel.membership, config)
+    events = ml.build_events(panel.close, panel.volume, panel.membership, config, panel.bars)
     timings["events"] = time.perf_counter() - started
     counts = {side: int((events["side"] == side).sum()) for side in ml.SIDES}
     if min(counts.values(), default=0) == 0:
@@ -379,6 +397,13 @@ def test_period_lines(report: dict[str, Any]) -> list[str]:
     lines = [f"        test period ({test['n']} events): AUC {_fmt(test['auc'])}, base rate {_fmt(test['base_rate'])}, "
              f"lift at p>{report['probability_threshold']:.2f} {_fmt(test['lift_at_threshold'])} "
              f"(n={test['count_at_threshold']}); validation-period AUC {_fmt(report.get('validation_auc'))}"]
+    traded = test.get("traded")
+    if traded:
+        lines.append(f"          traded label (open t+1 to the 5% stop or open t+7, {traded['n']} events): "
+                     f"AUC {_fmt(traded['auc'])}, base rate {_fmt(traded['base_rate'])}, lift at "
+                     f"p>{report['probability_threshold']:.2f} {_fmt(traded['lift_at_threshold'])} "
+                     f"(n={traded['count_at_threshold']}), mean return {_pct(traded['mean_return'])} all, "
+                     f"{_pct(traded['mean_return_at_threshold'])} at p>{report['probability_threshold']:.2f}")
     for name, baseline in test["baselines"].items():
         d = baseline["model_minus_baseline"]
         lines.append(f"          vs {name:12s} AUC {_fmt(baseline['auc'])}: model - baseline {_fmt(d['difference'])} "

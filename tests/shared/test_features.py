@@ -19,6 +19,7 @@ from shared.features import (
     forward_labels,
     forward_return,
     rsi,
+    traded_return,
 )
 from shared.pressure import pressure_index
 
@@ -228,3 +229,34 @@ def test_no_look_ahead_and_incremental_equal(close, volume, cut, seed):
     state = FeatureState(["x", "y"])
     incremental = np.stack([state.update(close[t], volume[t]) for t in range(60)])
     np.testing.assert_allclose(incremental, before, rtol=0, atol=1e-12)
+
+
+def test_traded_return_by_hand_long_short_gap_and_missing():
+    """Entry at open t+1, the 5% stop live from bar t+2 (at the stop when the low/high reaches it, at the
+    open when the bar opens beyond it), else out at open t+7."""
+    nan = np.nan
+    o = np.array([99, 100, 99, 97, 96, 98, 99, 101, 102, 103], float)[:, None]
+    h, lo = o + 1, o - 1
+    long_ = traded_return(o, h, lo, 1)[:, 0]
+    # t=0: entry 100, stop 95; bar 4 (open 96, low 95) reaches it -> 95
+    assert long_[0] == pytest.approx(-0.05)
+    # t=1: entry 99, stop 94.05, lows 96 95 97 98 100: time stop at open[8] = 102
+    assert long_[1] == pytest.approx(102 / 99 - 1)
+    # t=2 needs open[9]; t=3.. need bars after the end
+    assert long_[2] == pytest.approx(103 / 97 - 1)
+    assert np.isnan(long_[3:]).all()
+    # short at t=0: entry 100, stop 105, highs 100 98 97 99 100, exit open[7] = 101 -> 1 - 1.01
+    assert traded_return(o, h, lo, -1)[0, 0] == pytest.approx(-0.01)
+    # a gap through the stop fills at the open: entry 100, bar 3 opens at 90
+    gap = np.array([100, 100, 99, 90, 91, 92, 93, 94, 95], float)[:, None]
+    assert traded_return(gap, gap + 1, gap - 1, 1)[0, 0] == pytest.approx(-0.10)
+    # a missing bar inside the trade gives NaN; the event form equals the panel form
+    holed = o.copy()
+    holed[5] = nan
+    assert np.isnan(traded_return(holed, h, lo, 1)[0, 0])
+    panel = np.hstack([o, gap[:1].repeat(10, axis=0) * 0 + o * 1.01])
+    both = traded_return(panel, panel + 1, panel - 1, 1)
+    rows, cols = np.array([0, 1, 2, 1]), np.array([0, 0, 1, 1])
+    events = traded_return(panel, panel + 1, panel - 1, np.array([1, 1, 1, -1]), rows=rows, cols=cols)
+    np.testing.assert_array_equal(events[:3], both[rows[:3], cols[:3]])
+    assert events[3] == traded_return(panel, panel + 1, panel - 1, -1)[1, 1]

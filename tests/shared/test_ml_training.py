@@ -14,7 +14,7 @@ from threadpoolctl import threadpool_limits
 
 from lean_local.data.planted import simulate_panel
 from shared import ml_training
-from shared.features import FEATURE_NAMES, feature_array, forward_return
+from shared.features import FEATURE_NAMES, feature_array, forward_return, traded_return
 from shared.ml_training import (
     AUC_TIE,
     EventConfig,
@@ -27,6 +27,7 @@ from shared.ml_training import (
     fit_final,
     load_models,
     object_store_key,
+    traded_label_report,
     train_and_export,
     validate,
     walk_forward_splits,
@@ -401,3 +402,40 @@ def test_choose_kind_decides_on_the_validation_period_not_the_test_period():
     }
     kind, reason = choose_kind(comparison)
     assert kind == "gbc" and "validation period" in reason
+
+
+def test_traded_label_beside_close_to_close(planted):
+    """build_events with bars adds the traded return of each event (the panel form of
+    shared.features.traded_return at its date and symbol); validate reports it in the test period."""
+    close, volume, _ = planted
+    bars = {"open": close.shift(1).bfill() * 1.001, "high": close * 1.01, "low": close * 0.99}
+    events = build_events(close, volume, None, EventConfig(), bars)
+    panel_long = traded_return(bars["open"], bars["high"], bars["low"], 1)
+    panel_short = traded_return(bars["open"], bars["high"], bars["low"], -1)
+    cols = close.columns.get_indexer(events["symbol"])
+    expected = np.where(events["side"] == "long", panel_long[events["date_pos"], cols],
+                        panel_short[events["date_pos"], cols])
+    np.testing.assert_array_equal(events["traded_return"].to_numpy(), expected)
+    known = np.isfinite(expected)
+    assert known.mean() > 0.9
+    np.testing.assert_array_equal(events["traded_label"].to_numpy()[known], (expected[known] > 0).astype(float))
+    report = validate(events, "long", "gbc", validation=FAST)
+    traded = report["test"]["traded"]
+    assert 0 < traded["n"] <= report["test"]["n"]
+    assert traded["lift_at_threshold"] == pytest.approx(traded["hit_rate_at_threshold"] / traded["base_rate"])
+    json.dumps(report)
+
+
+def test_traded_label_report_by_hand():
+    label = np.array([1.0, 0.0, 1.0, np.nan, 0.0])
+    traded = np.array([0.02, -0.05, 0.01, np.nan, -0.01])
+    prob = np.array([0.9, 0.7, 0.65, 0.99, 0.2])
+    got = traded_label_report(label, traded, prob, 0.6)
+    assert got["n"] == 4 and got["count_at_threshold"] == 3
+    assert got["base_rate"] == pytest.approx(0.5)
+    assert got["hit_rate_at_threshold"] == pytest.approx(2 / 3)
+    assert got["lift_at_threshold"] == pytest.approx(4 / 3)
+    # AUC: positives 0.9, 0.65 vs negatives 0.7, 0.2 -> 3 of 4 pairs ordered
+    assert got["auc"] == pytest.approx(0.75)
+    assert got["mean_return"] == pytest.approx(-0.0075)
+    assert got["mean_return_at_threshold"] == pytest.approx((0.02 - 0.05 + 0.01) / 3)
