@@ -1,4 +1,4 @@
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import cast
 
 import numpy as np
@@ -19,6 +19,9 @@ TRAIN_HINT = (
 )
 QPI = FEATURE_NAMES.index("qpi")
 REGIME_CODE = {BULL: 0, BEAR: 1, UNKNOWN: -1}
+# A VIX close older than this sizes the books as an unknown regime: after the VIX data ends, LEAN fills its
+# last bar forward, and a regime computed from a repeated close would be invented.
+MAX_VIX_AGE = timedelta(days=7)
 
 
 class BpsFeeModel(FeeModel):
@@ -102,9 +105,11 @@ class MlMeanReversion(QCAlgorithm):
         # Seed the regime with the VIX closes before the start so the first day has one.
         vix_history = self.history(self.vix, self.regime_state.sma_window, Resolution.DAILY)
         self.regime = UNKNOWN
+        self.vix_fresh: datetime | None = None
         if not vix_history.empty:
             for vix_close in vix_history["close"].to_numpy(dtype=float):
                 self.regime = self.regime_state.update(vix_close)
+            self.vix_fresh = self.time
 
         self.features = FeatureState()
         self.members: set[Symbol] = set()
@@ -187,6 +192,9 @@ class MlMeanReversion(QCAlgorithm):
     def on_data(self, data: Slice) -> None:
         if data.contains_key(self.vix):
             self.regime = self.regime_state.update(float(self.securities[self.vix].price))
+            vix_data = cast(BaseData, data[self.vix])
+            if not vix_data.is_fill_forward:
+                self.vix_fresh = self.time
         symbols = cast(list[Symbol], self.features.symbols)
         bars = data.bars
         if not any(bars.contains_key(s) for s in symbols):
@@ -223,7 +231,7 @@ class MlMeanReversion(QCAlgorithm):
         qpi = features[:, QPI]
         free = np.array([s in self.members and s not in self.positions for s in symbols], dtype=bool)
         tradable = free & min_price_ok(close, self.min_price) & np.isfinite(features).all(axis=1)
-        long_gross, short_gross = book_allocation(self.regime, self.bull_book, self.bear_book)
+        long_gross, short_gross = book_allocation(self._sizing_regime(), self.bull_book, self.bear_book)
         value = self.portfolio.total_portfolio_value
         books = (
             (LONG, 1, tradable & (qpi < self.long_qpi), long_gross, self.max_long),
@@ -266,10 +274,16 @@ class MlMeanReversion(QCAlgorithm):
                 tag=f"stop {self.stop_pct:.0%}",
             )
 
+    def _sizing_regime(self) -> str:
+        """The regime the books are sized by: unknown when the last VIX close is older than ``MAX_VIX_AGE``."""
+        if self.vix_fresh is None or self.time - self.vix_fresh > MAX_VIX_AGE:
+            return UNKNOWN
+        return str(self.regime)
+
     def _plot_state(self) -> None:
         value = self.portfolio.total_portfolio_value
         holdings = [self.portfolio[s].holdings_value for s in self.positions]
-        self.plot("Regime", "VIX regime (1 bear, 0 bull, -1 unknown)", REGIME_CODE[self.regime])
+        self.plot("Regime", "VIX regime (1 bear, 0 bull, -1 unknown)", REGIME_CODE[self._sizing_regime()])
         # "Exposure" is one of LEAN's own charts: plotting to it raises
         self.plot("Book exposure", "Long gross", sum(h for h in holdings if h > 0) / value)
         self.plot("Book exposure", "Short gross", -sum(h for h in holdings if h < 0) / value)

@@ -10,15 +10,18 @@ from __future__ import annotations
 
 import json
 import shutil
+from datetime import date, timedelta
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pytest
 
+from lean_local.data import formats
 from lean_local.data.synthetic import SyntheticMarketConfig, write_market
 from lean_local.engine.runner import AlgorithmRuntimeError, run_backtest
 from lean_local.training import train
+from shared.regime import UNKNOWN
 
 ROOT = Path(__file__).resolve().parents[2]
 PROJECT = ROOT / "algorithms" / "ml_mean_reversion"
@@ -204,3 +207,21 @@ def test_an_entry_rejected_at_submission_frees_its_slot(reversal_market, tmp_pat
         assert algo.transactions.get_order_by_id(position.entry_id).status.name != "INVALID"
     # slots came free: entries keep being placed after the first rejection
     assert (entries["id"] > rejected["id"].min()).sum() > 0
+
+
+def test_regime_is_unknown_once_the_vix_data_ends(reversal_market, tmp_path):
+    """LEAN fills the last VIX bar forward after its file ends: a week later the books are sized as an
+    unknown regime, not from a repeated close."""
+    data = tmp_path / "data"
+    shutil.copytree(reversal_market["data"], data)
+    vix_path = formats.index_daily_path(data, "vix")
+    vix = formats.read_index_daily(vix_path)
+    formats.write_index_daily(vix_path, vix.loc[:"2013-03-28"])
+    parameters = {**BACKTEST, "end_date": "2013-06-28"}
+    result = run_backtest(reversal_market["project"], parameters=parameters, data_folder=data,
+                          output_dir=tmp_path / "out", progress=False, report=False, quiet=True)
+    algo = result.algorithm
+    assert algo.vix_fresh.date() == date(2013, 3, 28)
+    assert algo._sizing_regime() == UNKNOWN
+    full = reversal_market["result"].algorithm
+    assert full._sizing_regime() != UNKNOWN and full.time - full.vix_fresh < timedelta(days=7)
