@@ -49,6 +49,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from lean_local.atomic import write_atomic
 from lean_local.data import formats
 from lean_local.data.map_files import MapFile
 
@@ -325,7 +326,7 @@ def build_coarse_folder(source: str | os.PathLike[str], output: str | os.PathLik
         formats.write_coarse(building / f"{day:%Y%m%d}.csv", rows.iloc[lo:hi].drop(columns="date"))
     gaps_path = coarse.parent / GAPS_FILE
     table = gaps.assign(date=pd.DatetimeIndex(gaps["date"]).strftime("%Y-%m-%d")) if len(gaps) else gaps
-    formats.write_atomic(gaps_path, table.to_csv(index=False).encode("utf-8"))
+    write_atomic(gaps_path, table.to_csv(index=False).encode("utf-8"))
     old = coarse.with_name("coarse.replaced")
     if coarse.exists():
         coarse.rename(old)
@@ -362,7 +363,7 @@ def _format_summary(build: CoarseBuild, output: Path) -> str:
 
 def run(args: argparse.Namespace) -> int:
     """Run ``lean-local data coarse``; returns the exit code."""
-    from lean_local.data.cli import progress_bar
+    from lean_local.progress import wrap as progress_bar
 
     output = Path(args.data_folder) if args.data_folder is not None else Path(args.folder)
     try:
