@@ -174,6 +174,7 @@ class BacktestLoop:
         self.capacity: CapacityEstimate | None = None
         self._fills_seen = 0
         self._hour_ends = np.empty(0, dtype=np.int64)  # the benchmark's internal hour bars (data_points)
+        self._hour_utc = self._hour_ends  # the same, as UTC nanoseconds (the capacity estimate's clock)
         self.time_limit: TimeLoopLimit | None = None
 
     def _schedule_events(self, first_column: int, from_ns: int) -> None:
@@ -240,6 +241,7 @@ class BacktestLoop:
             benchmark = algo.benchmark.symbol
             self._hour_ends = benchmark_hour_ends(algo._data_folder, benchmark, algo._exchange_hours(benchmark),
                                                   max(first, run_start), algo.end_date)
+            self._hour_utc = pd.DatetimeIndex(self._hour_ends).tz_localize(feeds.NEW_YORK).asi8
         algo._running = True
         algo._warming_up = run_start < algo.start_date
         algo._feed.clock.time = run_start
@@ -380,11 +382,9 @@ class BacktestLoop:
         capacity snapshot falling due then is taken then (with the previous step's fills and prices)."""
         capacity = self.capacity
         previous = int(self.feed.panel.grid[self.feed.step]) if self.feed.step >= 0 else -1
-        lo, hi = np.searchsorted(self._hour_ends, [previous, next_ns], side="right")
-        for hour_ns in self._hour_ends[lo:hi].tolist():
-            if hour_ns >= next_ns:
-                break
-            utc = _utc_ns(pd.Timestamp(hour_ns).to_pydatetime())
+        lo = int(np.searchsorted(self._hour_ends, previous, side="right"))
+        hi = int(np.searchsorted(self._hour_ends, next_ns, side="left"))
+        for utc in self._hour_utc[lo:hi].tolist():
             if capacity is not None and capacity.due(utc):
                 capacity.update(utc, lambda symbol: None, self.algo.portfolio.total_portfolio_value,
                                 lambda symbol: self.algo.securities[symbol].holdings.holdings_value)
