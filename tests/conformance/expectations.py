@@ -38,8 +38,10 @@ REPRODUCES: frozenset[str] = frozenset({
 })
 
 CAUSES: dict[str, str] = {
-    "AddAlphaModelAlgorithm": _MINUTE,
-    "AddUniverseSelectionModelAlgorithm": _MINUTE,
+    "AddAlphaModelAlgorithm":
+        'DataPoints 57, LEAN 58 (every statistic reproduces; the missing points are not yet explained)',
+    "AddUniverseSelectionModelAlgorithm":
+        'DataPoints 47, LEAN 50 (every statistic reproduces; the missing points are not yet explained)',
     "AllShortableSymbolsCoarseSelectionRegressionAlgorithm":
         "NotSupportedError: add_equity(symbol) at LEAN's default minute resolution (lean_local runs "
         'daily data)',
@@ -77,7 +79,8 @@ CAUSES: dict[str, str] = {
         'RegressionTestException: Expected volatility to stay less than 0.05 (not big jumps due to price '
         'discontinuities on splits and dividends), but got 0.340317824...',
     "InsightScoringRegressionAlgorithm": _MINUTE,
-    "InsightTagAlphaRegressionAlgorithm": _MINUTE,
+    "InsightTagAlphaRegressionAlgorithm":
+        'DataPoints 57, LEAN 58 (every statistic reproduces; the missing points are not yet explained)',
     "LongOnlyAlphaStreamAlgorithm":
         'NotSupportedError: BrokerageName.ALPHA_STREAMS; its ManualUniverseSelectionModel subscribes SPY '
         "and IBM at the universe settings' minute resolution (LEAN's DataPoints 7843 are minute bars)",
@@ -90,8 +93,10 @@ CAUSES: dict[str, str] = {
         "data: reads ../../../Tests/TestData/daily-stock-picker-backtest.csv, a file of LEAN's "
         'repository (Tests/TestData), not of its sample data folder; it also defines Initialize/OnData '
         'in PascalCase',
-    "PortfolioRebalanceOnCustomFuncRegressionAlgorithm": _MINUTE,
-    "PortfolioRebalanceOnDateRulesRegressionAlgorithm": _MINUTE,
+    "PortfolioRebalanceOnCustomFuncRegressionAlgorithm":
+        'DataPoints 10622, LEAN 11379 (every statistic reproduces; the missing points are not yet explained)',
+    "PortfolioRebalanceOnDateRulesRegressionAlgorithm":
+        'DataPoints 5566, LEAN 6072 (every statistic reproduces; the missing points are not yet explained)',
     "RawPricesUniverseRegressionAlgorithm":
         'mismatch: Compounding Annual Return -47.218% (LEAN -47.380%), Beta 0.787 (LEAN 0.815) and 11 '
         'more: not yet located',

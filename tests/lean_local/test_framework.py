@@ -8,7 +8,7 @@ from types import SimpleNamespace
 import numpy as np
 import pytest
 
-from lean_local.engine.common import Resolution, Symbol
+from lean_local.engine.common import Market, Resolution, SecurityType, Symbol
 from lean_local.engine.securities import ExchangeHours
 from lean_local.framework import (
     EqualWeightingPortfolioConstructionModel,
@@ -310,3 +310,28 @@ def test_historical_returns_emit_the_rate_of_change_once_per_bar():
     assert insight.direction == InsightDirection.UP and insight.magnitude == pytest.approx(0.02)
     assert insight.period == timedelta(days=1)
     assert model.update(algorithm, SimpleNamespace(bars=Bars())) == []  # no new bar, no new insight
+
+
+def test_a_selection_model_universe_takes_the_algorithms_universe_settings(tmp_path):
+    """LEAN's ``ManualUniverseSelectionModel`` uses ``algorithm.UniverseSettings`` when given none:
+    the daily resolution set in ``initialize`` reaches the securities it adds (the universe's own
+    default, minute, would be refused)."""
+    from lean_local.engine.algorithm import QCAlgorithm
+    from lean_local.engine.runner import run_algorithm
+    from lean_local.framework import ManualUniverseSelectionModel
+    from tests import fixtures
+
+    root = fixtures.data_folder(tmp_path / "data")
+    days = ["2020-01-02", "2020-01-03", "2020-01-06"]
+    for ticker in ("SPY", "AAA"):
+        fixtures.write_equity(root, ticker, fixtures.bars(days, [10.0, 11.0, 12.0]))
+
+    class Manual(QCAlgorithm):
+        def initialize(self) -> None:
+            self.set_start_date(2020, 1, 2)
+            self.set_end_date(2020, 1, 6)
+            self.universe_settings.resolution = Resolution.DAILY
+            self.set_universe_selection(ManualUniverseSelectionModel([Symbol.create("AAA", SecurityType.EQUITY, Market.USA)]))
+
+    algo, _, _ = run_algorithm(Manual, root)
+    assert [s.resolution for s in algo.securities.values() if s.symbol.value == "AAA"] == [Resolution.DAILY]

@@ -109,4 +109,6 @@ class FrameworkAlgorithm:
         """Run a selection model's universe as ``add_universe`` runs its own (a universe the model
         made through ``add_universe`` is there already)."""
         if universe not in self._universes:
+            if universe._default_settings:  # LEAN: the model's settings, else the algorithm's
+                universe.universe_settings = self.universe_settings
             self._universes.append(universe)
