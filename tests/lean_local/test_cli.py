@@ -17,9 +17,9 @@ from lean_local.workspace import ProjectNotFoundError, resolve_project
 
 ROOT = Path(__file__).resolve().parents[2]
 HEAVY = ("numpy", "pandas", "scipy", "sklearn", "matplotlib")
-# Commands whose modules (and what they import at the top) the dispatcher can load without the
-# scientific stack. `data`, `train` and `optimize` register from modules that import numpy at the top.
-LIGHT = ("backtest", "research", "report", "demo", "conformance")
+# Every command and sub-command registers without the scientific stack (its module imports it when it runs).
+LIGHT = ("backtest", "research", "report", "demo", "conformance", "data", "train", "optimize")
+DATA_COMMANDS = ("ecb-fx", "vix", "csv", "check", "lean-sample", "coarse", "facts", "synthetic")
 
 
 def _imports_after(argv: list[str]) -> tuple[int, str, list[str]]:
@@ -33,7 +33,8 @@ def _imports_after(argv: list[str]) -> tuple[int, str, list[str]]:
     return done.returncode, out + done.stderr, eval(loaded)  # noqa: S307 - our own printed list
 
 
-@pytest.mark.parametrize("argv", [["--help"], ["--version"], *([name, "--help"] for name in LIGHT)])
+@pytest.mark.parametrize("argv", [["--help"], ["--version"], *([name, "--help"] for name in LIGHT),
+                                  *(["data", name, "--help"] for name in DATA_COMMANDS)])
 def test_help_and_version_load_no_scientific_module(argv):
     code, out, loaded = _imports_after(argv)
     assert code == 0, out

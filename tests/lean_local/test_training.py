@@ -8,6 +8,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from lean_local import progress
 from lean_local.data import formats
 from lean_local.data.synthetic import SyntheticMarketConfig, write_market
 from lean_local.object_store import ObjectStore
@@ -79,8 +80,10 @@ def test_panel_prices_are_lean_adjusted_and_volume_split_adjusted(market):
                                rtol=1e-12)
 
 
-def test_train_command_exports_verified_models(market, tmp_path, capsys):
+def test_train_command_exports_verified_models(market, tmp_path, capsys, monkeypatch):
     storage, models = tmp_path / "storage", tmp_path / "models"
+    steps: list[str] = []
+    monkeypatch.setattr(progress, "wrap", lambda items, desc="", total=None: steps.append(desc) or items)
     code = main([
         "train", "ml_mean_reversion", "--data-folder", str(market), "--end", "2011-12-31", "--top-n", "30",
         "--kinds", "gbc", "--folds", "3", "--permutation-repeats", "1", "--storage", str(storage),
@@ -89,6 +92,8 @@ def test_train_command_exports_verified_models(market, tmp_path, capsys):
     out = capsys.readouterr().out
     assert code == 0, out
     assert "chosen: gbc" in out and "(SYNTHETIC)" in out
+    # every step longer than a moment shows progress on a terminal
+    assert steps == ["reading members' bars", "walk-forward validation", "final fit (gbc)"]
     store = ObjectStore(storage)
     assert sorted(store.keys) == [
         "ml_mean_reversion/long_model.pkl", "ml_mean_reversion/manifest.json", "ml_mean_reversion/short_model.pkl",
@@ -130,7 +135,7 @@ def test_unknown_project_is_refused(capsys):
 def test_series_cut_at_an_unrecorded_split_and_a_hole() -> None:
     """A 2:1 move without a factor-file row and a 5-day hole each start a new column, so no feature,
     label or return spans them; other stocks are untouched."""
-    from lean_local.training import _cut_at_breaks
+    from lean_local.training.pipeline import _cut_at_breaks
 
     days = pd.bdate_range("2020-01-01", periods=14)
     nan = np.nan

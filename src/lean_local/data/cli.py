@@ -132,6 +132,45 @@ def _run_lean_sample(args: argparse.Namespace) -> int:
 # parser
 
 
+COARSE_EXAMPLES = """examples:
+  lean-local data coarse ../shared/lean-data --data-folder data/lean-sample
+  lean-local data coarse data/my-stocks        # writes into the folder itself, as LEAN's generator
+"""
+
+
+def _coarse_summary(build: Any, output: Path) -> str:
+    from lean_local.data import formats
+    from lean_local.data.coarse_builder import GAPS_FILE
+
+    lines = [
+        f"{build.securities} securities, {build.rows} rows, {build.files} coarse files "
+        f"({build.first:%Y-%m-%d}..{build.last:%Y-%m-%d}) -> {formats.coarse_folder(output)}",
+    ]
+    if build.missing_zips:
+        lines.append(f"map files name tickers without a daily zip (skipped, as LEAN does): {', '.join(build.missing_zips)}")
+    if build.linked:
+        lines.append(f"linked {len(build.linked)} daily, factor, map and auxiliary files of the source folder")
+    lines.append(f"{len(build.gaps)} gaps (days without a one-day return) -> "
+                 f"{formats.coarse_folder(output).parent / GAPS_FILE}")
+    for row in build.gaps.itertuples(index=False):
+        lines.append(f"  {row.date:%Y-%m-%d} {row.sid:<20} {row.symbol:<6} {row.kind:<10} {row.detail}")
+    return "\n".join(lines)
+
+
+def _run_coarse(args: argparse.Namespace) -> int:
+    from lean_local.data import formats
+    from lean_local.data.coarse_builder import build_coarse_folder
+
+    output = Path(args.data_folder) if args.data_folder is not None else Path(args.folder)
+    try:
+        build = build_coarse_folder(args.folder, output, progress=progress_bar)
+    except (formats.DataFormatError, FileNotFoundError, ValueError) as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 1
+    print(_coarse_summary(build, output))
+    return 0
+
+
 def _add_folder(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--data-folder",
@@ -258,11 +297,24 @@ def register(subparsers: Any) -> argparse.ArgumentParser:
     _add_folder(sample)
     sample.set_defaults(func=_run_lean_sample)
 
-    from lean_local.data import coarse_builder, facts
+    coarse = commands.add_parser(
+        "coarse",
+        help="derive coarse universe files from a folder's daily, factor and map files",
+        description="Derive LEAN's coarse universe files (equity/usa/fundamental/coarse/YYYYMMDD.csv) from a "
+        "folder's daily, factor and map files as LEAN's CoarseUniverseGenerator does, and list the days whose "
+        "one-day return the data cannot give (duplicate rows, split-like moves without a factor-file row, holes).",
+        epilog=COARSE_EXAMPLES,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    coarse.add_argument("folder", type=Path, help="LEAN data folder with equity/usa daily, factor and map files")
+    coarse.add_argument("--data-folder", default=None,
+                        help="write here instead (default: FOLDER itself); its daily, factor and map files "
+                        "become links to FOLDER's")
+    coarse.set_defaults(func=_run_coarse)
 
-    facts.register(commands)
-    coarse_builder.register(commands)
+    from lean_local.data.facts import cli as facts_cli
     from lean_local.data.synthetic import cli as synthetic_cli
 
+    facts_cli.register(commands)
     synthetic_cli.register(commands)
     return data

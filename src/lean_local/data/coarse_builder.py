@@ -38,10 +38,8 @@ bars (:func:`series_breaks`), so no feature or label spans one.
 
 from __future__ import annotations
 
-import argparse
 import os
 import shutil
-import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -62,7 +60,6 @@ __all__ = [
     "find_gaps",
     "series_breaks",
     "build_coarse_folder",
-    "register",
 ]
 
 #: Split ratios (new shares per old share, and their inverses) that a one-day move is compared with.
@@ -337,58 +334,3 @@ def build_coarse_folder(source: str | os.PathLike[str], output: str | os.PathLik
     return CoarseBuild(securities=securities, rows=len(rows), files=len(bounds) - 1,
                        first=pd.Timestamp(dates[0]), last=pd.Timestamp(dates[-1]), missing_zips=missing,
                        gaps=gaps, linked=linked)
-
-
-CLI_EXAMPLE = """examples:
-  lean-local data coarse ../shared/lean-data --data-folder data/lean-sample
-  lean-local data coarse data/my-stocks        # writes into the folder itself, as LEAN's generator
-"""
-
-
-def _format_summary(build: CoarseBuild, output: Path) -> str:
-    lines = [
-        f"{build.securities} securities, {build.rows} rows, {build.files} coarse files "
-        f"({build.first:%Y-%m-%d}..{build.last:%Y-%m-%d}) -> {formats.coarse_folder(output)}",
-    ]
-    if build.missing_zips:
-        lines.append(f"map files name tickers without a daily zip (skipped, as LEAN does): {', '.join(build.missing_zips)}")
-    if build.linked:
-        lines.append(f"linked {len(build.linked)} daily, factor, map and auxiliary files of the source folder")
-    lines.append(f"{len(build.gaps)} gaps (days without a one-day return) -> "
-                 f"{formats.coarse_folder(output).parent / GAPS_FILE}")
-    for row in build.gaps.itertuples(index=False):
-        lines.append(f"  {row.date:%Y-%m-%d} {row.sid:<20} {row.symbol:<6} {row.kind:<10} {row.detail}")
-    return "\n".join(lines)
-
-
-def run(args: argparse.Namespace) -> int:
-    """Run ``lean-local data coarse``; returns the exit code."""
-    from lean_local.progress import wrap as progress_bar
-
-    output = Path(args.data_folder) if args.data_folder is not None else Path(args.folder)
-    try:
-        build = build_coarse_folder(args.folder, output, progress=progress_bar)
-    except (formats.DataFormatError, FileNotFoundError, ValueError) as error:
-        print(f"error: {error}", file=sys.stderr)
-        return 1
-    print(_format_summary(build, output))
-    return 0
-
-
-def register(data_subparsers: Any) -> argparse.ArgumentParser:
-    """Add the ``coarse`` sub-command to the ``data`` command group's subparsers."""
-    parser = data_subparsers.add_parser(
-        "coarse",
-        help="derive coarse universe files from a folder's daily, factor and map files",
-        description="Derive LEAN's coarse universe files (equity/usa/fundamental/coarse/YYYYMMDD.csv) from a "
-        "folder's daily, factor and map files as LEAN's CoarseUniverseGenerator does, and list the days whose "
-        "one-day return the data cannot give (duplicate rows, split-like moves without a factor-file row, holes).",
-        epilog=CLI_EXAMPLE,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
-    )
-    parser.add_argument("folder", type=Path, help="LEAN data folder with equity/usa daily, factor and map files")
-    parser.add_argument("--data-folder", default=None,
-                        help="write here instead (default: FOLDER itself); its daily, factor and map files "
-                        "become links to FOLDER's")
-    parser.set_defaults(func=run)
-    return parser

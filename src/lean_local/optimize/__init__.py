@@ -14,90 +14,25 @@ ratio of Bailey and Lopez de Prado (2014) so the cost of trying many configurati
 
 Modules: :mod:`.grid` (the parameter grid), :mod:`.objective` (statistics as numbers, target and
 constraints), :mod:`.execution` (one backtest per point; joblib or Dask), :mod:`.overfitting` (the
-deflated Sharpe ratio), :mod:`.grid_search` (:func:`optimize`), :mod:`.walk_forward`,
+deflated Sharpe ratio), :mod:`.grid_search` (:func:`optimize`), :mod:`.walkforward`,
 :mod:`.plots` (heat map, walk-forward curve) and :mod:`.cli` (``lean-local optimize``).
 """
 
-from lean_local.optimize.cli import (
-    EXAMPLES,
-    format_grid,
-    format_walk_forward,
-    register,
-)
-from lean_local.optimize.execution import (
-    SCHEDULER_TIMEOUT,
-    RunSummary,
-    dask_backend,
-    run_point,
-    run_points,
-)
-from lean_local.optimize.grid import (
-    MAX_GRID_POINTS,
-    GridParameter,
-    OptimizationError,
-    grid_points,
-)
-from lean_local.optimize.grid_search import (
-    OptimizationResult,
-    optimize,
-)
-from lean_local.optimize.objective import (
-    Constraint,
-    Objective,
-    parse_statistic,
-    results_table,
-)
-from lean_local.optimize.overfitting import (
-    EULER_GAMMA,
-    TRADING_DAYS,
-    deflated_sharpe_from_moments,
-    deflated_sharpe_ratio,
-    expected_max_sharpe,
-    sharpe_ratio,
-)
-from lean_local.optimize.plots import (
-    write_heatmap,
-)
-from lean_local.optimize.walk_forward import (
-    WalkForwardResult,
-    Window,
-    WindowResult,
-    stitch_equity,
-    walk_forward,
-    walk_forward_windows,
-)
+from lean_local.lazy import lazy_exports
 
-__all__ = [
-    "Constraint",
-    "EULER_GAMMA",
-    "EXAMPLES",
-    "GridParameter",
-    "MAX_GRID_POINTS",
-    "Objective",
-    "OptimizationError",
-    "OptimizationResult",
-    "RunSummary",
-    "SCHEDULER_TIMEOUT",
-    "TRADING_DAYS",
-    "WalkForwardResult",
-    "Window",
-    "WindowResult",
-    "dask_backend",
-    "deflated_sharpe_from_moments",
-    "deflated_sharpe_ratio",
-    "expected_max_sharpe",
-    "format_grid",
-    "format_walk_forward",
-    "grid_points",
-    "optimize",
-    "parse_statistic",
-    "register",
-    "results_table",
-    "run_point",
-    "run_points",
-    "sharpe_ratio",
-    "stitch_equity",
-    "walk_forward",
-    "walk_forward_windows",
-    "write_heatmap",
-]
+__getattr__, __dir__, __all__ = lazy_exports(__name__, {
+    "cli": ["EXAMPLES", "format_grid", "format_walk_forward", "register"],
+    "execution": ["SCHEDULER_TIMEOUT", "RunSummary", "dask_backend", "run_point", "run_points"],
+    "grid": ["MAX_GRID_POINTS", "GridParameter", "OptimizationError", "grid_points"],
+    "grid_search": ["OptimizationResult", "optimize"],
+    "objective": ["Constraint", "Objective", "parse_statistic", "results_table"],
+    "overfitting": [
+        "EULER_GAMMA", "TRADING_DAYS", "deflated_sharpe_from_moments", "deflated_sharpe_ratio",
+        "expected_max_sharpe", "sharpe_ratio",
+    ],
+    "plots": ["write_heatmap"],
+    "walkforward": [
+        "WalkForwardResult", "Window", "WindowResult", "stitch_equity", "walk_forward",
+        "walk_forward_windows",
+    ],
+})

@@ -4,14 +4,14 @@ from __future__ import annotations
 
 import argparse
 import sys
+from typing import TYPE_CHECKING
 
-import pandas as pd
-
-from lean_local.optimize.execution import dask_backend
 from lean_local.optimize.grid import MAX_GRID_POINTS, GridParameter, OptimizationError
-from lean_local.optimize.grid_search import OptimizationResult, optimize
-from lean_local.optimize.objective import Constraint, Objective
-from lean_local.optimize.walk_forward import WalkForwardResult, walk_forward
+
+if TYPE_CHECKING:  # the command's modules load only when it runs, so `--help` stays fast
+    from lean_local.optimize.grid_search import OptimizationResult
+    from lean_local.optimize.objective import Objective
+    from lean_local.optimize.walkforward import WalkForwardResult
 
 EXAMPLES = """examples:
   lean-local optimize algorithms/kalman_mean_reversion \\
@@ -60,6 +60,11 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def _main(args: argparse.Namespace) -> int:
+    from lean_local.optimize.execution import dask_backend
+    from lean_local.optimize.grid_search import optimize
+    from lean_local.optimize.objective import Constraint, Objective
+    from lean_local.optimize.walkforward import walk_forward
+
     try:
         parameters = [GridParameter.parse(*p) for p in args.parameter]
         objective = Objective(args.target, args.target_direction,
@@ -97,6 +102,8 @@ def format_grid(result: OptimizationResult, objective: Objective, rows: int = 20
 
 def format_walk_forward(result: WalkForwardResult, objective: Objective) -> str:
     """Per-window choices, the out-of-sample Sharpe and the in-sample best with its DSR."""
+    import pandas as pd
+
     lines = [pd.read_csv(result.folder / "walk-forward.csv").to_string(index=False)]
     s = result.summary
     lines.append(f"out-of-sample: Sharpe {s['outOfSampleSharpe']:.3f}, return {s['outOfSampleReturn']:.2%}")

@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
+import itertools
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
-
-import numpy as np
 
 #: The largest grid ``optimize`` runs unless told otherwise (``--max-points``).
 MAX_GRID_POINTS = 10_000
@@ -70,6 +69,5 @@ def grid_points(parameters: Sequence[GridParameter], max_points: int = MAX_GRID_
         raise OptimizationError(f"the grid has {size:,} points (one backtest each), more than --max-points "
                                 f"{max_points:,}: widen the steps or raise --max-points")
     axes = [p.values() for p in parameters]
-    mesh = np.array(np.meshgrid(*[np.arange(len(a)) for a in axes], indexing="ij")).reshape(len(axes), -1).T
-    return [{name: axes[j][i] for j, (name, i) in enumerate(zip(names, row, strict=True))} for row in mesh]
+    return [dict(zip(names, values, strict=True)) for values in itertools.product(*axes)]
 

@@ -13,7 +13,7 @@ from lean_local.optimize.grid import GridParameter
 from lean_local.optimize.objective import Objective
 
 if TYPE_CHECKING:
-    from lean_local.optimize.walk_forward import WalkForwardResult
+    from lean_local.optimize.walkforward import WalkForwardResult
 
 
 def write_heatmap(table: pd.DataFrame, parameters: Sequence[GridParameter], objective: Objective,

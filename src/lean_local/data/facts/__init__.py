@@ -24,74 +24,18 @@ statistics on NaN-padded arrays, the reversal), :mod:`.summary` (:func:`stylized
 :mod:`.cli` (``lean-local data facts``).
 """
 
-from lean_local.data.facts.bands import (
-    REAL_EQUITY_BANDS,
-    band_verdict,
-    format_table,
-    write_facts_json,
-)
-from lean_local.data.facts.cli import (
-    CLI_EXAMPLE,
-    register,
-    run,
-)
-from lean_local.data.facts.measures import (
-    ENTRY_OFFSET,
-    EXIT_OFFSET,
-    SIGNAL_DAYS,
-    autocorrelation,
-    correlation_with,
-    cross_sectional_ranks,
-    excess_kurtosis,
-    finite_median,
-    mean_pairwise_correlation,
-    newey_west_t,
-    reversal_ic_and_spread,
-    reversal_signal_and_outcome,
-    values_at_ranks,
-)
-from lean_local.data.facts.panel import (
-    MARKET_TICKER,
-    DailyPanel,
-    factor_columns,
-    load_folder_panel,
-    log_returns,
-    market_panel,
-)
-from lean_local.data.facts.summary import (
-    DOLLAR_VOLUME_RANKS,
-    coarse_facts,
-    stylized_facts,
-)
+from lean_local.lazy import lazy_exports
 
-__all__ = [
-    "CLI_EXAMPLE",
-    "DOLLAR_VOLUME_RANKS",
-    "DailyPanel",
-    "ENTRY_OFFSET",
-    "EXIT_OFFSET",
-    "MARKET_TICKER",
-    "REAL_EQUITY_BANDS",
-    "SIGNAL_DAYS",
-    "autocorrelation",
-    "band_verdict",
-    "coarse_facts",
-    "correlation_with",
-    "cross_sectional_ranks",
-    "excess_kurtosis",
-    "factor_columns",
-    "finite_median",
-    "format_table",
-    "load_folder_panel",
-    "log_returns",
-    "market_panel",
-    "mean_pairwise_correlation",
-    "newey_west_t",
-    "register",
-    "reversal_ic_and_spread",
-    "reversal_signal_and_outcome",
-    "run",
-    "stylized_facts",
-    "values_at_ranks",
-    "write_facts_json",
-]
+__getattr__, __dir__, __all__ = lazy_exports(__name__, {
+    "bands": ["REAL_EQUITY_BANDS", "band_verdict", "format_table", "write_facts_json"],
+    "cli": ["CLI_EXAMPLE", "register", "run"],
+    "measures": [
+        "ENTRY_OFFSET", "EXIT_OFFSET", "SIGNAL_DAYS", "autocorrelation", "correlation_with",
+        "cross_sectional_ranks", "excess_kurtosis", "finite_median", "mean_pairwise_correlation",
+        "newey_west_t", "reversal_ic_and_spread", "reversal_signal_and_outcome", "values_at_ranks",
+    ],
+    "panel": [
+        "MARKET_TICKER", "DailyPanel", "factor_columns", "load_folder_panel", "log_returns", "market_panel",
+    ],
+    "summary": ["DOLLAR_VOLUME_RANKS", "coarse_facts", "stylized_facts"],
+})

@@ -7,10 +7,6 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from lean_local.data.facts.bands import format_table, write_facts_json
-from lean_local.data.facts.panel import load_folder_panel
-from lean_local.data.facts.summary import coarse_facts, stylized_facts
-
 CLI_EXAMPLE = """\
 examples:
   lean-local data facts ../shared/lean-data --start 2010-01-01 --json lean-data-facts.json
@@ -40,6 +36,9 @@ def register(data_subparsers: Any) -> argparse.ArgumentParser:
 
 def run(args: argparse.Namespace) -> int:
     """Run ``lean-local data facts``; returns the exit code."""
+    from lean_local.data.facts.bands import format_table, write_facts_json
+    from lean_local.data.facts.panel import load_folder_panel
+    from lean_local.data.facts.summary import coarse_facts, stylized_facts
     from lean_local.data.formats import DataFormatError
 
     try:

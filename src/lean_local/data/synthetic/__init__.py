@@ -26,66 +26,20 @@ target folder's lock and its one-step replacement) and :mod:`.cli` (``lean-local
 See ``docs/synthetic.md`` for the model equations and what the defaults imply.
 """
 
-from lean_local.data.synthetic.blocks import (
-    garch_variance,
-    make_tickers,
-    mean_abs_student_t,
-    ohlc_from_close,
-    reversal_kernel,
-    round_price,
-    stationary_ar1,
-    student_t,
-    trading_days,
-)
-from lean_local.data.synthetic.cli import CLI_EXAMPLE, add_arguments, register, run
-from lean_local.data.synthetic.config import (
-    FX_PAIRS,
-    MARKER_FILE,
-    MARKER_VERSION,
-    NEVER,
-    RESERVED_TICKERS,
-    TRADING_DAYS_PER_YEAR,
-    SyntheticMarketConfig,
-)
-from lean_local.data.synthetic.folder import GENERATED_FOLDERS, FolderBusyError
-from lean_local.data.synthetic.fx import FX_START, pip_size
-from lean_local.data.synthetic.model import SyntheticMarket, generate_market
-from lean_local.data.synthetic.writer import (
-    factor_table,
-    map_table,
-    symbol_at,
-    write_market,
-)
+from lean_local.lazy import lazy_exports
 
-__all__ = [
-    "CLI_EXAMPLE",
-    "FX_PAIRS",
-    "FX_START",
-    "FolderBusyError",
-    "GENERATED_FOLDERS",
-    "MARKER_FILE",
-    "MARKER_VERSION",
-    "NEVER",
-    "RESERVED_TICKERS",
-    "TRADING_DAYS_PER_YEAR",
-    "SyntheticMarket",
-    "SyntheticMarketConfig",
-    "add_arguments",
-    "factor_table",
-    "garch_variance",
-    "generate_market",
-    "make_tickers",
-    "map_table",
-    "mean_abs_student_t",
-    "ohlc_from_close",
-    "pip_size",
-    "register",
-    "reversal_kernel",
-    "round_price",
-    "run",
-    "stationary_ar1",
-    "student_t",
-    "symbol_at",
-    "trading_days",
-    "write_market",
-]
+__getattr__, __dir__, __all__ = lazy_exports(__name__, {
+    "blocks": [
+        "garch_variance", "make_tickers", "mean_abs_student_t", "ohlc_from_close", "reversal_kernel",
+        "round_price", "stationary_ar1", "student_t", "trading_days",
+    ],
+    "cli": ["CLI_EXAMPLE", "add_arguments", "register", "run"],
+    "config": [
+        "FX_PAIRS", "MARKER_FILE", "MARKER_VERSION", "NEVER", "RESERVED_TICKERS", "TRADING_DAYS_PER_YEAR",
+        "SyntheticMarketConfig",
+    ],
+    "folder": ["GENERATED_FOLDERS", "FolderBusyError"],
+    "fx": ["FX_START", "pip_size"],
+    "model": ["SyntheticMarket", "generate_market"],
+    "writer": ["factor_table", "map_table", "symbol_at", "write_market"],
+})

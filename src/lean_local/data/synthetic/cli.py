@@ -9,7 +9,6 @@ from typing import Any
 
 from lean_local.data.synthetic.config import SyntheticMarketConfig
 from lean_local.data.synthetic.folder import FolderBusyError
-from lean_local.data.synthetic.writer import write_market
 
 CLI_EXAMPLE = """\
 examples:
@@ -50,6 +49,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Run ``lean-local data synthetic`` from parsed arguments; returns the exit code."""
+    from lean_local.data.synthetic.writer import write_market
+
     try:
         config = SyntheticMarketConfig(
             n_stocks=args.stocks, years=args.years, start=args.start, seed=args.seed,

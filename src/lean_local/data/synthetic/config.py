@@ -4,9 +4,8 @@ from __future__ import annotations
 
 import dataclasses
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
-
-import pandas as pd
 
 TRADING_DAYS_PER_YEAR = 252
 # Tickers the generator never hands to a synthetic stock (they name the market ETF and the index).
@@ -15,7 +14,7 @@ FX_PAIRS = ("EURUSD", "GBPUSD", "USDCAD", "USDJPY")
 MARKER_FILE = "synthetic.json"
 MARKER_VERSION = 1
 # LEAN's far-future date that ends the map file of a security still listed, and the factor file.
-NEVER = pd.Timestamp("2050-12-31")
+NEVER = datetime(2050, 12, 31)
 
 
 @dataclass(frozen=True)

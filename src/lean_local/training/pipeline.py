@@ -1,4 +1,4 @@
-"""``lean-local train ml_mean_reversion``: the research notebook's training pipeline as a command.
+"""The research notebook's training pipeline for ``ml_mean_reversion``, run by ``lean-local train``.
 
 The pipeline is the notebook's, step for step, with every computation in ``Library/shared``:
 
@@ -27,7 +27,6 @@ the 20-day window of ``vol_ratio_20`` between ex-dates).
 
 from __future__ import annotations
 
-import argparse
 import json
 import os
 import sys
@@ -39,6 +38,8 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+
+from lean_local import progress
 
 PROJECT = "ml_mean_reversion"
 
@@ -132,7 +133,7 @@ def load_panel(
     selection = universe.top_dollar_volume(coarse, top_n, min_price, require_fundamental)
     membership = universe.membership_panel(selection, dates)
     closes, volumes, opens, highs, lows = {}, {}, {}, {}, {}
-    for ticker in membership.columns:
+    for ticker in progress.wrap(membership.columns, desc="reading members' bars", total=len(membership.columns)):
         # a renamed stock's bars are in one zip per ticker: read every period through the map file
         map_file = resolver.get(ticker) or map_files.MapFile.unmapped(ticker)
         bars = map_files.read_bars(folder, map_file.segments())
@@ -283,7 +284,6 @@ def train(
         The report: sample counts, the comparison (``{side: {kind: validate-report}}``), the chosen kind
         and why, the manifest, the versioned folder, and timings (seconds).
     """
-    from lean_local.data.cli import progress_bar
     from lean_local.object_store import ObjectStore
 
     ml, _ = _shared()
@@ -303,12 +303,13 @@ def train(
     started = time.perf_counter()
     comparison: dict[str, dict[str, Any]] = {side: {} for side in ml.SIDES}
     steps = [(side, kind) for side in ml.SIDES for kind in kinds]
-    for side, kind in progress_bar(steps, desc="walk-forward validation", total=len(steps)):
+    for side, kind in progress.wrap(steps, desc="walk-forward validation", total=len(steps)):
         comparison[side].update(ml.compare_models(events, side, (kind,), config, validation))
     timings["validation"] = time.perf_counter() - started
     kind, reason = ml.choose_kind(comparison)
     started = time.perf_counter()
-    models = {side: ml.fit_final(events, side, kind, seed) for side in ml.SIDES}
+    models = {side: ml.fit_final(events, side, kind, seed)
+              for side in progress.wrap(ml.SIDES, desc=f"final fit ({kind})", total=len(ml.SIDES))}
     timings["final_fit"] = time.perf_counter() - started
     window = {
         "start": str(events["date"].min().date()),
@@ -409,79 +410,3 @@ def test_period_lines(report: dict[str, Any]) -> list[str]:
         lines.append(f"          vs {name:12s} AUC {_fmt(baseline['auc'])}: model - baseline {_fmt(d['difference'])} "
                      f"[{_fmt(d['low'])}, {_fmt(d['high'])}]")
     return lines
-
-
-def run(args: argparse.Namespace) -> int:
-    """Run ``lean-local train`` from parsed arguments; returns the exit code."""
-    from lean_local import workspace
-
-    if args.project != PROJECT:
-        print(f"error: no training pipeline for {args.project!r}; available: {PROJECT}", file=sys.stderr)
-        return 2
-    found = workspace.find_workspace()
-    root = found or Path.cwd()
-    data_folder = workspace.data_folder(explicit=args.data_folder)
-    storage = Path(args.storage) if args.storage else workspace.object_store_root(found)
-    models_dir = None if args.no_copy else (Path(args.models_dir) if args.models_dir else root / "models" / PROJECT)
-    try:
-        report = train(
-            data_folder, storage, models_dir, args.start, args.end, tuple(args.kinds.split(",")),
-            args.top_n, args.min_price, args.require_fundamental, args.long_threshold, args.short_threshold,
-            args.probability, args.horizon, args.folds, args.embargo, args.seed, args.permutation_repeats,
-        )
-    except (FileNotFoundError, ValueError) as error:
-        print(f"error: {error}", file=sys.stderr)
-        return 1
-    print(summary_text(report))
-    if args.report:
-        Path(args.report).write_text(json.dumps(_jsonable(report), indent=2, sort_keys=True, default=str))
-    return 0
-
-
-def register(subparsers: Any) -> argparse.ArgumentParser:
-    """Add ``train`` to the ``lean-local`` command's subparsers."""
-    parser = subparsers.add_parser(
-        "train",
-        help="train, validate and export a project's ML models",
-        description="Train the ml_mean_reversion long and short models on the point-in-time universe of a "
-        "LEAN data folder: walk-forward validation with purging and embargo, GradientBoosting vs "
-        "HistGradientBoosting, export to the object store with a checked manifest.",
-        epilog="example:\n  lean-local train ml_mean_reversion --data-folder data --end 2015-12-31",
-        formatter_class=argparse.RawDescriptionHelpFormatter,
-    )
-    parser.add_argument("project", help="project whose models to train (ml_mean_reversion)")
-    parser.add_argument("--data-folder", help="LEAN data folder (default: data-folder of lean.json)")
-    parser.add_argument("--start", help="first coarse date of the training window, YYYY-MM-DD")
-    parser.add_argument("--end", help="last coarse date of the training window, YYYY-MM-DD")
-    parser.add_argument("--kinds", default="hist,gbc", help="model kinds to compare (default %(default)s)")
-    parser.add_argument("--top-n", type=int, default=500, help="universe size (default %(default)s)")
-    parser.add_argument("--min-price", type=float, default=1.0, help="minimum price, dollars (default %(default)s)")
-    parser.add_argument("--require-fundamental", action="store_true",
-                        help="keep only coarse rows with fundamental data (QuantConnect Cloud data)")
-    parser.add_argument("--long-threshold", type=float, default=15.0, help="long event: QPI below (default 15)")
-    parser.add_argument("--short-threshold", type=float, default=85.0, help="short event: QPI above (default 85)")
-    parser.add_argument("--probability", type=float, default=0.60, help="trade above this probability (0.60)")
-    parser.add_argument("--horizon", type=int, default=6, help="label horizon, trading days (default 6)")
-    parser.add_argument("--folds", type=int, default=5, help="walk-forward folds (default 5)")
-    parser.add_argument("--embargo", type=int, default=6, help="embargo, trading days, >= horizon (default 6)")
-    parser.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
-    parser.add_argument("--permutation-repeats", type=int, default=5, help="permutation importance repeats")
-    parser.add_argument("--storage", help="object store root (default: <workspace>/storage)")
-    parser.add_argument("--models-dir", help="versioned copies (default: <workspace>/models/ml_mean_reversion)")
-    parser.add_argument("--no-copy", action="store_true", help="skip the versioned copy in models/")
-    parser.add_argument("--report", help="also write the full validation report as JSON here")
-    parser.set_defaults(func=run)
-    return parser
-
-
-def main(argv: Sequence[str] | None = None) -> int:
-    """``python -m lean_local.training ...`` without the ``lean-local`` dispatcher."""
-    parser = argparse.ArgumentParser(prog="lean-local")
-    sub = parser.add_subparsers(dest="command", required=True)
-    register(sub)
-    args = parser.parse_args(argv)
-    return int(args.func(args))
-
-
-if __name__ == "__main__":
-    sys.exit(main())
