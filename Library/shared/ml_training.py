@@ -1,5 +1,5 @@
 """Training pipeline of the ML mean-reversion long/short equity models: events, walk-forward
-validation with purging and embargo, model comparison, and atomic export/verified load.
+validation with purging and embargo, model comparison (export and load: :mod:`shared.model_store`).
 
 Events (point in time): on day ``t`` a symbol in the universe with every feature defined is a *long
 event* when ``qpi < long_threshold`` (oversold, 15) and a *short event* when ``qpi > short_threshold``
@@ -12,33 +12,17 @@ blocks; fold ``k`` tests on block ``k + 1`` and trains on every earlier event wh
 ``embargo + 1`` trading days before the test block starts (``t + horizon + embargo < test_start``):
 purging removes the training labels that overlap the test period, the embargo leaves a further gap of
 ``embargo`` (>= 6) trading days. The models are refitted from scratch in every fold.
-
-Export writes each model as a content-addressed joblib file (``<side>_model_<sha12>.joblib``) and then
-``manifest.json`` (the commit point) atomically; an interrupted export leaves the previous manifest
-and the files it names intact. :func:`load_models` checks each file's sha256, the feature list and the
-package versions before it returns the models.
 """
 
 from __future__ import annotations
 
-import hashlib
-import io
-import json
-import os
-import platform
-import re
-import tempfile
 import time
-from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
-from pathlib import Path
+from collections.abc import Iterator
+from dataclasses import dataclass
 from typing import Any
 
-import joblib
 import numpy as np
 import pandas as pd
-import scipy
-import sklearn
 from sklearn.ensemble import GradientBoostingClassifier, HistGradientBoostingClassifier
 from sklearn.inspection import permutation_importance
 from sklearn.linear_model import LogisticRegression
@@ -52,24 +36,8 @@ LONG = "long"
 SHORT = "short"
 SIDES = (LONG, SHORT)
 MODEL_KINDS = ("gbc", "hist")
-MANIFEST = "manifest.json"
-MANIFEST_FORMAT = 1
-# Object store folder of the exported files (research, training command and algorithm share one store).
-OBJECT_STORE_PREFIX = "ml_mean_reversion"
 # Mean out-of-sample AUCs closer than this count as a tie, and the faster fit wins: the difference is noise.
 AUC_TIE = 0.005
-# A pickled model depends on these packages' versions. LEAN's foundation image pins numpy, scipy and
-# scikit-learn (DockerfileLeanFoundation: numpy==1.26.4, scipy==1.13.1, scikit-learn==1.6.1): another
-# version of those is refused. joblib and Python's patch release are not pinned there (joblib comes in
-# as a dependency, at whatever version pip resolves): a difference only warns.
-PINNED_PACKAGES = ("numpy", "scipy", "scikit-learn")
-UNPINNED_PACKAGES = ("joblib", "python")
-TRAINING_HINT = (
-    "train and export the models with shared.ml_training.train_and_export(close, volume, membership, "
-    "destination) (the ml_mean_reversion research notebook does this) using the packages LEAN runs"
-)
-
-
 @dataclass(frozen=True)
 class EventConfig:
     """Event and label definition.
@@ -585,255 +553,3 @@ def fit_final(events: pd.DataFrame, side: str, kind: str = "hist", random_state:
     model = make_model(kind, random_state)
     model.fit(data[list(FEATURE_NAMES)].to_numpy(dtype=np.float64), data["label"].to_numpy(dtype=np.int64))
     return model
-
-
-# ---------------------------------------------------------------------------------------------------
-# Export and load
-# ---------------------------------------------------------------------------------------------------
-
-
-def package_versions() -> dict[str, str]:
-    """Versions of Python and of the packages the pickled models depend on."""
-    return {
-        "python": platform.python_version(),
-        "numpy": np.__version__,
-        "scipy": scipy.__version__,
-        "scikit-learn": sklearn.__version__,
-        "joblib": joblib.__version__,
-        "pandas": pd.__version__,
-    }
-
-
-def _write_atomic(directory: Path, name: str, data: bytes) -> None:
-    fd, tmp = tempfile.mkstemp(prefix=f".{name}.", suffix=".tmp", dir=directory)
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(tmp, directory / name)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-
-
-_MODEL_FILE = re.compile(r"^(long|short)_model_[0-9a-f]{12}\.joblib$")
-
-
-def export_models(
-    models: dict[str, Any],
-    destination: str | os.PathLike[str] | Callable[[str, bytes], None],
-    config: EventConfig,
-    training_window: dict[str, str],
-    validation: dict[str, Any],
-    kind: str,
-) -> dict[str, Any]:
-    """Write the models and ``manifest.json``; the manifest goes last so an interrupted export is harmless.
-
-    Parameters
-    ----------
-    models : dict
-        ``{"long": estimator, "short": estimator}`` (either may be absent).
-    destination : path or callable
-        A directory (created if needed; files written atomically, then model files no longer named in
-        the manifest are removed), or ``writer(name, data)`` saving bytes under a name (e.g. a wrapper
-        around LEAN's ``object_store.save_bytes(object_store_key(name), data)``).
-    config : EventConfig
-        Thresholds and horizon recorded in the manifest.
-    training_window : dict
-        ``{"start": ..., "end": ...}`` ISO dates of the first and last training event (and anything else
-        worth recording).
-    validation : dict
-        Validation reports to record (e.g. ``{"long": validate(...), "short": validate(...)}``).
-    kind : str
-        Model kind.
-
-    Returns
-    -------
-    dict
-        The manifest written.
-    """
-    blobs: dict[str, bytes] = {}
-    entries: dict[str, dict[str, Any]] = {}
-    for side, model in models.items():
-        if side not in SIDES:
-            raise ValueError(f"unknown side {side!r}")
-        buffer = io.BytesIO()
-        joblib.dump(model, buffer)
-        data = buffer.getvalue()
-        digest = hashlib.sha256(data).hexdigest()
-        name = f"{side}_model_{digest[:12]}.joblib"
-        blobs[name] = data
-        entries[side] = {"file": name, "sha256": digest, "kind": kind}
-    manifest = {
-        "format": MANIFEST_FORMAT,
-        "feature_names": list(FEATURE_NAMES),
-        "thresholds": {
-            "long_qpi_below": config.long_threshold,
-            "short_qpi_above": config.short_threshold,
-            "probability": config.probability,
-            "horizon": config.horizon,
-        },
-        "training_window": training_window,
-        "models": entries,
-        "validation": validation,
-        "packages": package_versions(),
-    }
-    manifest_bytes = json.dumps(manifest, indent=2, sort_keys=True, default=str).encode()
-    if callable(destination):
-        for name, data in blobs.items():
-            destination(name, data)
-        destination(MANIFEST, manifest_bytes)
-        return manifest
-    directory = Path(destination)
-    directory.mkdir(parents=True, exist_ok=True)
-    for name, data in blobs.items():
-        _write_atomic(directory, name, data)
-    _write_atomic(directory, MANIFEST, manifest_bytes)
-    for stale in directory.iterdir():
-        if _MODEL_FILE.match(stale.name) and stale.name not in blobs:
-            stale.unlink()
-    return manifest
-
-
-def object_store_key(file_name: str) -> str:
-    """Object store key of an exported file: ``ml_mean_reversion/<side>_model.pkl`` or ``.../manifest.json``.
-
-    Exports name model files by content (``long_model_<sha12>.joblib``); the object store keeps one fixed
-    key per side (the issue's), so the side is kept and the digest dropped. The manifest's sha256 still
-    binds each key to the model it describes: a half-finished export fails the check at load time. Use it
-    on both ends: ``export_models(models, lambda name, data: store.save_bytes(object_store_key(name),
-    data), ...)`` and ``load_models(lambda name: bytes(store.read_bytes(object_store_key(name))))``.
-
-    Raises
-    ------
-    ValueError
-        ``file_name`` is neither the manifest nor an exported model file name.
-    """
-    if file_name == MANIFEST:
-        return f"{OBJECT_STORE_PREFIX}/{MANIFEST}"
-    if not _MODEL_FILE.match(file_name):
-        raise ValueError(f"not an exported model file name: {file_name!r}")
-    side = file_name.partition("_model_")[0]
-    return f"{OBJECT_STORE_PREFIX}/{side}_model.pkl"
-
-
-class ModelLoadError(RuntimeError):
-    """The exported models are missing, corrupt, or were trained for another feature list or packages."""
-
-
-@dataclass
-class LoadedModels:
-    """Verified models and their manifest."""
-
-    models: dict[str, Any]
-    manifest: dict[str, Any]
-    thresholds: dict[str, float] = field(default_factory=dict)
-    # versions of unpinned packages that differ from training (one sentence each, for the log)
-    warnings: list[str] = field(default_factory=list)
-
-    def probability(self, side: str, features: Any) -> np.ndarray:
-        """Probability that an event's move favours ``side``, for rows of :data:`FEATURE_NAMES` features.
-
-        Rows with a NaN feature get NaN.
-        """
-        x = np.atleast_2d(np.asarray(features, dtype=np.float64))
-        out = np.full(x.shape[0], np.nan)
-        ok = np.isfinite(x).all(axis=1)
-        if ok.any():
-            out[ok] = self.models[side].predict_proba(x[ok])[:, 1]
-        return out
-
-
-def load_models(source: str | os.PathLike[str] | Callable[[str], bytes]) -> LoadedModels:
-    """Load and verify exported models.
-
-    Parameters
-    ----------
-    source : path or callable
-        The export directory, or ``reader(name) -> bytes``; a reader signals a missing name by raising
-        any exception. In LEAN: ``lambda name: bytes(self.object_store.read_bytes(object_store_key(name)))``
-        (``read_bytes`` returns a .NET byte array).
-
-    Returns
-    -------
-    LoadedModels
-
-    Raises
-    ------
-    ModelLoadError
-        Manifest missing or unreadable, a file missing or with a wrong sha256, a feature list other than
-        :data:`FEATURE_NAMES`, or versions of :data:`PINNED_PACKAGES` other than this environment's; the
-        message says how to train. Other versions of :data:`UNPINNED_PACKAGES` go to ``warnings``.
-    """
-    if callable(source):
-        reader = source
-        where = "the reader"
-    else:
-        folder = Path(source)
-        where = str(folder)
-
-        def reader(name: str) -> bytes:
-            return (folder / name).read_bytes()
-
-    try:
-        manifest = json.loads(reader(MANIFEST))
-    except Exception as exc:
-        raise ModelLoadError(f"no readable {MANIFEST} in {where} ({exc}); {TRAINING_HINT}") from exc
-    if manifest.get("format") != MANIFEST_FORMAT:
-        raise ModelLoadError(f"manifest format {manifest.get('format')!r} is not {MANIFEST_FORMAT}; {TRAINING_HINT}")
-    if manifest.get("feature_names") != list(FEATURE_NAMES):
-        raise ModelLoadError(
-            f"models were trained on features {manifest.get('feature_names')}, the library computes "
-            f"{list(FEATURE_NAMES)}; {TRAINING_HINT}"
-        )
-    here = package_versions()
-    trained = manifest.get("packages", {})
-    drift = {p: (trained.get(p), here[p]) for p in PINNED_PACKAGES if trained.get(p) != here[p]}
-    if drift:
-        detail = ", ".join(f"{p} {a} (trained) vs {b} (here)" for p, (a, b) in drift.items())
-        raise ModelLoadError(f"package versions differ: {detail}; {TRAINING_HINT}")
-    warnings = [
-        f"warning: {p} {trained.get(p)} (trained) vs {here[p]} (here): not pinned in LEAN's image, loading anyway"
-        for p in UNPINNED_PACKAGES if trained.get(p) != here[p]
-    ]
-    models = {}
-    for side, entry in manifest.get("models", {}).items():
-        try:
-            data = reader(entry["file"])
-        except Exception as exc:
-            raise ModelLoadError(f"model file {entry['file']} missing in {where} ({exc}); {TRAINING_HINT}") from exc
-        if hashlib.sha256(data).hexdigest() != entry["sha256"]:
-            raise ModelLoadError(f"model file {entry['file']} fails its sha256 check; {TRAINING_HINT}")
-        models[side] = joblib.load(io.BytesIO(data))
-    return LoadedModels(models=models, manifest=manifest, thresholds=manifest["thresholds"], warnings=warnings)
-
-
-def train_and_export(
-    close: pd.DataFrame,
-    volume: pd.DataFrame,
-    membership: pd.DataFrame | None,
-    destination: str | os.PathLike[str] | Callable[[str, bytes], None],
-    kind: str = "hist",
-    config: EventConfig = DEFAULT_EVENTS,
-    validation: ValidationConfig = DEFAULT_VALIDATION,
-) -> dict[str, Any]:
-    """Build events, validate both sides walk-forward, fit on all events, export. Returns the manifest."""
-    events = build_events(close, volume, membership, config)
-    if events.empty:
-        raise ValueError("no events: the panel is too short or the thresholds never trigger")
-    reports = {side: validate(events, side, kind, config, validation) for side in SIDES}
-    models = {
-        side: fit_final(events, side, kind, validation.random_state)
-        for side in SIDES
-        if events.loc[events["side"] == side, "label"].nunique() == 2
-    }
-    window = {
-        "start": str(events["date"].min().date()),
-        "end": str(events["date"].max().date()),
-        "last_label_date": str(close.index[int(events["date_pos"].max()) + config.horizon].date()),
-        "n_events_long": str(int((events["side"] == LONG).sum())),
-        "n_events_short": str(int((events["side"] == SHORT).sum())),
-    }
-    return export_models(models, destination, config, window, reports, kind)
-

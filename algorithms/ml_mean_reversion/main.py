@@ -6,7 +6,8 @@ from AlgorithmImports import *
 from threadpoolctl import threadpool_limits  # type: ignore[import-untyped]
 
 from shared.features import FEATURE_NAMES, FeatureState
-from shared.ml_training import LONG, SHORT, LoadedModels, ModelLoadError, load_models, object_store_key
+from shared.ml_training import LONG, SHORT
+from shared.model_store import LoadedModels, ModelLoadError, load_models, object_store_key
 from shared.regime import BEAR, BULL, UNKNOWN, VixRegimeState, book_allocation
 from shared.risk import min_price_ok, position_targets, select_entries, stop_price_on_tick, time_stop_hit
 from shared.universe import top_dollar_volume_index

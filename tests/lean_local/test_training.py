@@ -13,7 +13,7 @@ from lean_local.data import formats
 from lean_local.data.synthetic import SyntheticMarketConfig, write_market
 from lean_local.object_store import ObjectStore
 from lean_local.training import load_panel, main
-from shared.ml_training import ModelLoadError, load_models, object_store_key
+from shared.model_store import ModelLoadError, load_models, object_store_key
 
 
 @pytest.fixture(scope="module")
@@ -95,10 +95,10 @@ def test_train_command_exports_verified_models(market, tmp_path, capsys, monkeyp
     # every step longer than a moment shows progress on a terminal
     assert steps == ["reading members' bars", "walk-forward validation", "final fit (gbc)"]
     store = ObjectStore(storage)
-    assert sorted(store.keys) == [
-        "ml_mean_reversion/long_model.pkl", "ml_mean_reversion/manifest.json", "ml_mean_reversion/short_model.pkl",
-    ]
     loaded = load_models(lambda name: store.read_bytes(object_store_key(name)))
+    files = {side: entry["file"] for side, entry in loaded.manifest["models"].items()}
+    assert sorted(store.keys) == [f"ml_mean_reversion/{files['long']}", "ml_mean_reversion/manifest.json",
+                                  f"ml_mean_reversion/{files['short']}"]
     assert set(loaded.models) == {"long", "short"}
     window = loaded.manifest["training_window"]
     assert window["last_label_date"] <= "2011-12-31"
@@ -114,7 +114,7 @@ def test_train_command_exports_verified_models(market, tmp_path, capsys, monkeyp
     x = pd.DataFrame(np.random.default_rng(0).normal(size=(5, 8)))
     np.testing.assert_array_equal(copied.probability("long", x), loaded.probability("long", x))
     # A corrupted model in the store is refused.
-    store.save_bytes("ml_mean_reversion/long_model.pkl", b"not a model")
+    store.save_bytes(object_store_key(files["long"]), b"not a model")
     with pytest.raises(ModelLoadError, match="sha256"):
         load_models(lambda name: store.read_bytes(object_store_key(name)))
 

@@ -5,7 +5,7 @@ import json
 import pytest
 
 from lean_local.data.synthetic import SyntheticMarketConfig, write_market
-from shared.ml_training import load_models, object_store_key
+from shared.model_store import load_models, object_store_key
 from tests.notebook_runner import ROOT, execute_notebook, make_workspace
 
 NOTEBOOK = ROOT / "research" / "ml_mean_reversion.ipynb"

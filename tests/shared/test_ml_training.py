@@ -1,10 +1,8 @@
 """Tests of the ML training pipeline: events, purged walk-forward folds, detection of a planted effect
-(and of none), reports, and the atomic export / verified load."""
+(and of none), reports."""
 
-import hashlib
 import json
 
-import joblib
 import numpy as np
 import pandas as pd
 import pytest
@@ -18,17 +16,11 @@ from shared.features import FEATURE_NAMES, feature_array, forward_return, traded
 from shared.ml_training import (
     AUC_TIE,
     EventConfig,
-    ModelLoadError,
     ValidationConfig,
     build_events,
     choose_kind,
     compare_models,
-    export_models,
-    fit_final,
-    load_models,
-    object_store_key,
     traded_label_report,
-    train_and_export,
     validate,
     walk_forward_splits,
 )
@@ -165,155 +157,6 @@ def test_no_effect_gives_chance_auc(null, side):
     report = validate(events, side, "hist", validation=FAST)
     assert report["n_oos"] > 3000
     assert abs(report["auc"] - 0.5) < 0.03
-
-
-def _export(events, directory, kind="hist"):
-    models = {side: fit_final(events, side, kind) for side in ("long", "short")}
-    manifest = export_models(models, directory, EventConfig(), {"start": "a", "end": "b"}, {}, kind)
-    return models, manifest
-
-
-def _sample(events):
-    return events[list(FEATURE_NAMES)].to_numpy()[:200]
-
-
-def test_export_and_load_round_trip(planted, tmp_path):
-    _, _, events = planted
-    models, manifest = _export(events, tmp_path)
-    files = sorted(p.name for p in tmp_path.iterdir())
-    assert files == sorted(["manifest.json", manifest["models"]["long"]["file"], manifest["models"]["short"]["file"]])
-    on_disk = json.loads((tmp_path / "manifest.json").read_text())
-    assert on_disk["feature_names"] == list(FEATURE_NAMES)
-    assert on_disk["thresholds"] == {"long_qpi_below": 15.0, "short_qpi_above": 85.0, "probability": 0.6, "horizon": 6}
-    assert on_disk["packages"]["scikit-learn"] == ml_training.sklearn.__version__
-    for entry in on_disk["models"].values():
-        assert hashlib.sha256((tmp_path / entry["file"]).read_bytes()).hexdigest() == entry["sha256"]
-    loaded = load_models(tmp_path)
-    x = _sample(events)
-    for side in ("long", "short"):
-        np.testing.assert_array_equal(loaded.probability(side, x), models[side].predict_proba(x)[:, 1])
-    x[0, 3] = np.nan
-    assert np.isnan(loaded.probability("long", x)[0])
-
-
-def test_interrupted_export_keeps_previous_models(planted, tmp_path, monkeypatch):
-    events = planted[2].groupby("side").head(1500)
-    old_models, old_manifest = _export(events, tmp_path, "hist")
-    real_write = ml_training._write_atomic
-
-    def crash_on_manifest(directory, name, data):
-        if name == "manifest.json":
-            raise KeyboardInterrupt("killed during export")
-        real_write(directory, name, data)
-
-    monkeypatch.setattr(ml_training, "_write_atomic", crash_on_manifest)
-    small = events.groupby("side").head(800)
-    with pytest.raises(KeyboardInterrupt):
-        _export(small, tmp_path, "hist")
-    monkeypatch.setattr(ml_training, "_write_atomic", real_write)
-    loaded = load_models(tmp_path)
-    assert loaded.manifest["models"] == old_manifest["models"]
-    x = _sample(events)
-    np.testing.assert_array_equal(loaded.probability("long", x), old_models["long"].predict_proba(x)[:, 1])
-    assert not [p for p in tmp_path.iterdir() if p.name.endswith(".tmp")]
-    # A later successful export replaces everything and removes the orphaned files.
-    _, manifest = _export(small, tmp_path, "hist")
-    names = {p.name for p in tmp_path.iterdir()}
-    assert names == {"manifest.json", manifest["models"]["long"]["file"], manifest["models"]["short"]["file"]}
-
-
-def test_load_refuses_bad_exports(planted, tmp_path):
-    _, _, events = planted
-    with pytest.raises(ModelLoadError, match="train_and_export"):
-        load_models(tmp_path / "nothing")
-    _, manifest = _export(events.groupby("side").head(2000), tmp_path)
-    path = tmp_path / "manifest.json"
-    good = path.read_text()
-
-    edited = json.loads(good)
-    edited["feature_names"] = list(FEATURE_NAMES[:-1])
-    path.write_text(json.dumps(edited))
-    with pytest.raises(ModelLoadError, match="features"):
-        load_models(tmp_path)
-
-    edited = json.loads(good)
-    edited["packages"]["scikit-learn"] = "0.24.2"
-    path.write_text(json.dumps(edited))
-    with pytest.raises(ModelLoadError, match="scikit-learn 0.24.2"):
-        load_models(tmp_path)
-
-    # joblib is not pinned in LEAN's foundation image: another version loads, with a warning
-    edited = json.loads(good)
-    edited["packages"]["joblib"] = "1.0.0"
-    path.write_text(json.dumps(edited))
-    loaded = load_models(tmp_path)
-    assert set(loaded.models) == set(manifest["models"])
-    assert [w.split(" (here)")[0] for w in loaded.warnings] == ["warning: joblib 1.0.0 (trained) vs "
-                                                                f"{joblib.__version__}"]
-    for package, version in (("numpy", "1.25.0"), ("scipy", "1.11.0")):
-        edited = json.loads(good)
-        edited["packages"][package] = version
-        path.write_text(json.dumps(edited))
-        with pytest.raises(ModelLoadError, match=f"{package} {version}"):
-            load_models(tmp_path)
-
-    path.write_text(good)
-    assert load_models(tmp_path).warnings == []
-    model_file = tmp_path / manifest["models"]["long"]["file"]
-    model_file.write_bytes(model_file.read_bytes()[:-1] + b"\x00")
-    with pytest.raises(ModelLoadError, match="sha256"):
-        load_models(tmp_path)
-    model_file.unlink()
-    with pytest.raises(ModelLoadError, match="missing"):
-        load_models(tmp_path)
-
-
-def test_writer_and_reader_callables(planted):
-    _, _, events = planted
-    store: dict[str, bytes] = {}
-    models = {"long": fit_final(events.groupby("side").head(2000), "long")}
-    export_models(models, lambda key, data: store.__setitem__(f"ml/{key}", data), EventConfig(), {}, {}, "hist")
-    assert "ml/manifest.json" in store
-    loaded = load_models(lambda key: store[f"ml/{key}"])
-    x = _sample(events)
-    np.testing.assert_array_equal(loaded.probability("long", x), models["long"].predict_proba(x)[:, 1])
-
-
-def test_train_and_export_end_to_end(tmp_path):
-    close, volume = simulate_panel(700, 40, effect=0.008, seed=5)
-    manifest = train_and_export(close, volume, None, tmp_path, validation=ValidationConfig(n_folds=3, permutation_repeats=1))
-    assert set(manifest["models"]) == {"long", "short"}
-    assert manifest["validation"]["long"]["n_oos"] > 0
-    assert manifest["training_window"]["start"] >= str(close.index[49].date())
-    assert manifest["training_window"]["last_label_date"] <= str(close.index[-1].date())
-    assert load_models(tmp_path).models.keys() == {"long", "short"}
-
-
-def test_object_store_key_fixed_names():
-    assert object_store_key("manifest.json") == "ml_mean_reversion/manifest.json"
-    assert object_store_key("long_model_0123456789ab.joblib") == "ml_mean_reversion/long_model.pkl"
-    assert object_store_key("short_model_0123456789ab.joblib") == "ml_mean_reversion/short_model.pkl"
-    for name in ("other.bin", "long_model_xyz.joblib", "middle_model_0123456789ab.joblib"):
-        with pytest.raises(ValueError):
-            object_store_key(name)
-
-
-def test_object_store_keys_round_trip_an_export(planted):
-    events = planted[2].groupby("side").head(1500)
-    models = {side: fit_final(events, side) for side in ("long", "short")}
-    store: dict[str, bytes] = {}
-    manifest = export_models(
-        models, lambda name, data: store.__setitem__(object_store_key(name), data), EventConfig(), {}, {}, "hist"
-    )
-    assert sorted(store) == [
-        "ml_mean_reversion/long_model.pkl", "ml_mean_reversion/manifest.json", "ml_mean_reversion/short_model.pkl",
-    ]
-    for side in ("long", "short"):
-        data = store[f"ml_mean_reversion/{side}_model.pkl"]
-        assert hashlib.sha256(data).hexdigest() == manifest["models"][side]["sha256"]
-    loaded = load_models(lambda name: store[object_store_key(name)])
-    x = _sample(events)
-    np.testing.assert_array_equal(loaded.probability("short", x), models["short"].predict_proba(x)[:, 1])
 
 
 def _report(auc_long, auc_short, fit):

@@ -9,11 +9,10 @@ The pipeline is the notebook's, step for step, with every computation in ``Libra
 3. walk-forward validation with purging and embargo of both model kinds
    (:func:`shared.ml_training.compare_models`), and the choice between them
    (:func:`shared.ml_training.choose_kind`);
-4. the final fit on every event (:func:`shared.ml_training.fit_final`) and the export
-   (:func:`shared.ml_training.export_models`): into the workspace object store under the keys of
-   :func:`shared.ml_training.object_store_key` (``ml_mean_reversion/long_model.pkl``, ``short_model.pkl``
-   and ``manifest.json``), and as a versioned copy with a model card in
-   ``models/ml_mean_reversion/<UTC timestamp>/``.
+4. the final fit on every event (:func:`shared.ml_training.fit_final`) and the export: into the
+   workspace object store by :func:`shared.model_store.publish_models` (``ml_mean_reversion/manifest.json``
+   naming ``long_model_<sha12>.joblib`` and ``short_model_<sha12>.joblib``; the version before stays
+   loadable), and as a versioned copy with a model card in ``models/ml_mean_reversion/<UTC timestamp>/``.
 
 Only this module reads the data folder directly (columnar, through :mod:`lean_local.data.formats`);
 the notebook reads the same data through ``QuantBook.history`` so it also runs in LEAN.
@@ -287,6 +286,8 @@ def train(
     from lean_local.object_store import ObjectStore
 
     ml, _ = _shared()
+    from shared import model_store
+
     timings: dict[str, float] = {}
     started = time.perf_counter()
     panel = load_panel(data_folder, start, end, top_n, min_price, require_fundamental)
@@ -320,10 +321,7 @@ def train(
     }
     chosen = {side: comparison[side][kind] for side in ml.SIDES}
     store = ObjectStore(storage)
-    manifest = ml.export_models(
-        models, lambda name, data: store.save_bytes(ml.object_store_key(name), data), config, window, chosen,
-        kind,
-    )
+    manifest = model_store.publish_models(store, models, config, window, chosen, kind)
     exported = [entry["file"] for entry in manifest["models"].values()]
     synthetic_marker = Path(data_folder) / "synthetic.json"
     report: dict[str, Any] = {
@@ -341,13 +339,13 @@ def train(
         "kind": kind,
         "kind_reason": reason,
         "manifest": manifest,
-        "store_keys": [ml.object_store_key(name) for name in (ml.MANIFEST, *exported)],
+        "store_keys": [model_store.object_store_key(name) for name in (model_store.MANIFEST, *exported)],
         "versioned": None,
     }
     if models_dir is not None:
         stamp = time.strftime("%Y%m%dT%H%M%SZ", time.gmtime())
         folder = Path(models_dir) / stamp
-        ml.export_models(models, folder, config, window, chosen, kind)
+        model_store.export_models(models, folder, config, window, chosen, kind)
         from lean_local.data.formats import atomic_write
 
         with atomic_write(folder / "MODEL_CARD.md") as tmp:
