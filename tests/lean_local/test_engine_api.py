@@ -44,8 +44,8 @@ def test_unsupported_names_raise_naming_the_member(shim):
     algo = QCAlgorithm()
     with pytest.raises(NotSupportedError, match="QCAlgorithm.add_option"):
         algo.add_option("SPY")
-    with pytest.raises(NotSupportedError, match="resolution MINUTE"):
-        algo.add_equity("SPY", Resolution.MINUTE)
+    with pytest.raises(NotSupportedError, match="resolution SECOND"):
+        algo.add_equity("SPY", Resolution.SECOND)
 
 
 def test_get_parameter_converts_to_the_default_type():

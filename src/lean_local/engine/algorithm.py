@@ -18,7 +18,7 @@ import numpy as np
 import pandas as pd
 
 from lean_local.data.market_hours import MarketHoursDatabase
-from lean_local.engine import add_security, charting, custom_data, train
+from lean_local.engine import add_security, charting, custom_data, intraday, train
 from lean_local.engine import feed as feeds
 from lean_local.engine import shortable as shorting
 from lean_local.engine.benchmarks import FuncBenchmark, SecurityBenchmark
@@ -140,6 +140,7 @@ class QCAlgorithm(IndicatorHelpers, FrameworkAlgorithm):
         self._mhdb: MarketHoursDatabase | None = None
         self._hours_cache: dict[int, ExchangeHours] = {}
         self._session_closes: dict[tuple[int, datetime, datetime], np.ndarray] = {}
+        self._has_intraday = False  # a minute or hour subscription exists (the loop then counts its quote bars)
         self._history_session_closes: dict[int, tuple[date, date, np.ndarray]] = {}
         self._feed = feeds.DataFeed()
         self.securities = SecurityManager()
@@ -431,20 +432,23 @@ class QCAlgorithm(IndicatorHelpers, FrameworkAlgorithm):
 
     # ------------------------------------------------------------------------------------------
     # securities
-    def _check_resolution(self, resolution: Resolution | None, what: str) -> Resolution:
+    def _check_resolution(self, resolution: Resolution | None, what: str, intraday_ok: bool = False) -> Resolution:
         if resolution is None:  # LEAN's DataManager.Add: the universe settings' resolution
             resolution = self.universe_settings.resolution
-        if resolution != Resolution.DAILY:
-            raise not_supported("QCAlgorithm", f"{what} with resolution {getattr(resolution, 'name', 'MINUTE')} "
-                                               "(lean_local runs daily data only: pass Resolution.DAILY)")
+        if resolution != Resolution.DAILY and not (intraday_ok and intraday.is_intraday(resolution)):
+            supported = "daily, and minute or hour for US equities" if not intraday_ok else "daily, hour and minute"
+            raise not_supported("QCAlgorithm", f"{what} with resolution {getattr(resolution, 'name', resolution)} "
+                                               f"(lean_local runs {supported} data)")
         return resolution
 
     def add_equity(self, ticker: str, resolution: Resolution | None = None, market: str = Market.USA,
                    fill_forward: bool = True, leverage: float = 0, extended_market_hours: bool = False,
                    data_normalization_mode: DataNormalizationMode | None = None) -> Security:
-        resolution = self._check_resolution(resolution, "add_equity")
+        resolution = self._check_resolution(resolution, "add_equity", intraday_ok=True)
         if str(market).lower() != Market.USA:  # the feed reads equity/usa only
             raise not_supported("QCAlgorithm", f"add_equity in market {market!r} (US equities only)")
+        if extended_market_hours and resolution != Resolution.DAILY:
+            raise not_supported("QCAlgorithm", "add_equity(extended_market_hours=True) (regular hours only)")
         symbol = Symbol(ticker, SecurityType.EQUITY, market)
         if symbol in self.securities:
             return self._existing(symbol)
@@ -459,6 +463,9 @@ class QCAlgorithm(IndicatorHelpers, FrameworkAlgorithm):
         by_name = not self._selection_add
 
         def load() -> feeds.SubscriptionData:
+            if intraday.is_intraday(resolution):
+                return intraday.load_equity_intraday(self._data_folder, symbol, security.data_normalization_mode, hours,
+                                                     resolution, self._run_start, self.end_date, warn_missing=by_name)
             return feeds.load_equity(self._data_folder, symbol, security.data_normalization_mode, hours.session_times,
                                      hours.key, warn_missing=by_name)
 
@@ -569,6 +576,13 @@ class QCAlgorithm(IndicatorHelpers, FrameworkAlgorithm):
                          row.get("volume", 0.0))]
 
     def _activate(self, security: Security, data: feeds.SubscriptionData, visible_from: int) -> None:
+        if intraday.is_intraday(security.resolution):
+            self._has_intraday = True
+            security._quoted = data.quotes is not None
+            intraday.set_emission_times(data, security.exchange.hours, security.resolution,
+                                        getattr(security, "_fill_forward", False), self._run_start, self.end_date)
+            self._add_column(security, data, visible_from)
+            return
         closes = None
         if getattr(security, "_fill_forward", False):
             hours = security.exchange.hours
@@ -579,6 +593,9 @@ class QCAlgorithm(IndicatorHelpers, FrameworkAlgorithm):
                 closes = hours.session_times(days)[1] if len(days) else np.empty(0, dtype=np.int64)
                 self._session_closes[key] = closes
         data.emit_times = feeds.emission_times(data, closes, int(pd.Timestamp(self.end_date).value))
+        self._add_column(security, data, visible_from)
+
+    def _add_column(self, security: Security, data: feeds.SubscriptionData, visible_from: int) -> None:
         column = self._feed.add(data, visible_from, self._selection_add)
         if column != security._column:
             raise RuntimeError(f"feed column mismatch for {security.symbol}: {column} != {security._column}")
@@ -676,7 +693,7 @@ class QCAlgorithm(IndicatorHelpers, FrameworkAlgorithm):
                                          fill_forward=settings.fill_forward)
             else:
                 security = self.add_equity(symbol.value, self._check_resolution(settings.resolution,
-                                                                                "universe_settings"),
+                                                                                "universe_settings", True),
                                            fill_forward=settings.fill_forward,
                                            leverage=0 if np.isnan(settings.leverage) else settings.leverage,
                                            data_normalization_mode=settings.data_normalization_mode)
@@ -939,8 +956,19 @@ class QCAlgorithm(IndicatorHelpers, FrameworkAlgorithm):
 
     # ------------------------------------------------------------------------------------------
     # history
-    def _history_data(self, symbol: Symbol) -> tuple[feeds.SubscriptionData, Security | None]:
+    def _history_data(self, symbol: Symbol, resolution: Resolution | None = None
+                      ) -> tuple[feeds.SubscriptionData, Security | None]:
         security = self.securities.get(symbol)
+        if security is not None and intraday.is_intraday(security.resolution):
+            if resolution != Resolution.DAILY:
+                raise not_supported("QCAlgorithm.history", f"{security.resolution.name} resolution (the history of "
+                                                           "an intraday security: pass Resolution.DAILY)")
+            key = (f"{symbol}|daily", int(security.data_normalization_mode))
+            if key not in self._history_cache:
+                self._history_cache[key] = feeds.load_equity(
+                    self._data_folder, symbol, security.data_normalization_mode,
+                    security.exchange.hours.session_times)
+            return self._history_cache[key], security
         if security is not None and self._running:
             return self._feed.subs[security._column], security
         if security is not None:
@@ -1009,7 +1037,7 @@ class QCAlgorithm(IndicatorHelpers, FrameworkAlgorithm):
                 end_ns = min(now_ns, int(pd.Timestamp(rest[1]).value))
         frames = []
         for sym in symbols:
-            data, security = self._history_data(sym if isinstance(sym, Symbol) else self.symbol(str(sym)))
+            data, security = self._history_data(sym if isinstance(sym, Symbol) else self.symbol(str(sym)), resolution)
             if len(data) == 0:
                 continue
             symbol_obj = security.symbol if security is not None else Symbol(str(sym))

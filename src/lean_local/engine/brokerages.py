@@ -15,7 +15,7 @@ from typing import Any
 from lean_local.engine.common import Market, SecurityType, Symbol, not_supported
 from lean_local.engine.fees import FeeModel, default_fee_model
 from lean_local.engine.shortable import NullShortableProvider
-from lean_local.engine.slippage import NullSlippageModel
+from lean_local.engine.slippage import AlphaStreamsSlippageModel, NullSlippageModel
 
 
 class BrokerageMessageType(IntEnum):
@@ -138,6 +138,29 @@ class InteractiveBrokersBrokerageModel(DefaultBrokerageModel):
         return super().get_fee_model(security)
 
 
+class AlphaStreamsBrokerageModel(DefaultBrokerageModel):
+    """LEAN's ``AlphaStreamsBrokerageModel``: a margin account only; Interactive Brokers' US equity
+    fees (``AlphaStreamsFeeModel``), 0.01% slippage on equities (``AlphaStreamsSlippageModel``),
+    leverage 1 (10 for forex and CFDs), immediate settlement. Forex, CFD and crypto fees are not
+    modelled: such a security raises :class:`NotSupportedError`."""
+
+    def __init__(self, account_type: AccountType = AccountType.MARGIN) -> None:
+        if AccountType(account_type) == AccountType.CASH:
+            raise ValueError("The Alpha Streams brokerage does not currently support Cash trading.")
+        super().__init__(account_type)
+
+    def get_leverage(self, security: Any) -> float:
+        return 10.0 if security.type in (SecurityType.FOREX, SecurityType.CFD) else 1.0
+
+    def get_fee_model(self, security: Any) -> FeeModel:
+        if security.type != SecurityType.EQUITY:
+            raise not_supported("AlphaStreamsFeeModel", f"{security.type.name} fees")
+        return default_fee_model(security.type)
+
+    def get_slippage_model(self, security: Any) -> Any:
+        return AlphaStreamsSlippageModel()
+
+
 class _LeanNames(type):
     """Metaclass: a LEAN member the runtime lacks raises :class:`NotSupportedError` naming it."""
 
@@ -157,6 +180,7 @@ class BrokerageName(metaclass=_LeanNames):
     DEFAULT = 0
     QUANTCONNECT_BROKERAGE = 0
     INTERACTIVE_BROKERS_BROKERAGE = 1
+    ALPHA_STREAMS = 14
 
 
 def brokerage_model_for(name: Any, account_type: AccountType = AccountType.MARGIN) -> DefaultBrokerageModel:
@@ -167,6 +191,8 @@ def brokerage_model_for(name: Any, account_type: AccountType = AccountType.MARGI
         return InteractiveBrokersBrokerageModel(account_type)
     if name == BrokerageName.DEFAULT:
         return DefaultBrokerageModel(account_type)
+    if name == BrokerageName.ALPHA_STREAMS:
+        return AlphaStreamsBrokerageModel(account_type)
     raise not_supported("BrokerageName", str(name))
 
 

@@ -84,6 +84,7 @@ class SubscriptionData:
     fill_forward: bool = True
     emit_times: np.ndarray = field(default_factory=lambda: np.empty(0, dtype=np.int64))
     points: list | None = None  # custom data: the reader's objects, one per bar
+    quotes: SubscriptionData | None = None  # minute equities: the quote bars beside the trade bars
 
     def __post_init__(self) -> None:
         # open..volume as the columns of one (bars x 5) array: a slice reads a bar's five values with

@@ -17,6 +17,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from lean_local.engine.common import SecurityType
+from lean_local.engine.intraday import best_effort_price
 from lean_local.engine.orders import Order, OrderDirection, OrderType
 
 # LEAN's FillModelParameters.StalePriceTimeSpan default: a price older than this is stale.
@@ -65,8 +66,10 @@ def market_fill(security: Any, order: Order, now: datetime) -> Fill:
     bar = security.last_bar()
     if bar is None or bar.end_time < order.time - STALE_PRICE_TIMESPAN:
         return None
-    prices = _side(bar, security, order.direction)
-    price = _against_order(prices.close, security, order)
+    # minute equities: the latest quote's ask/bid (EquityFillModel.GetBestEffortAskPrice), else the trade close
+    quoted = best_effort_price(security, order.direction == OrderDirection.BUY, order.time) \
+        if security.type == SecurityType.EQUITY else None
+    price = _against_order(_side(bar, security, order.direction).close if quoted is None else quoted, security, order)
     return price, ""
 
 

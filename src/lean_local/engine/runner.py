@@ -40,6 +40,7 @@ from lean_local import workspace as workspaces
 from lean_local.data import formats
 from lean_local.data.map_files import MapFile
 from lean_local.engine import feed as feeds
+from lean_local.engine import intraday
 from lean_local.engine.algorithm import QCAlgorithm
 from lean_local.engine.benchmarks import SecurityBenchmark, benchmark_values
 from lean_local.engine.capacity import FOREX_VOLUME, CapacityEstimate
@@ -190,9 +191,9 @@ class BacktestLoop:
             map_file = feeds.map_file_resolver(algo._data_folder).resolve(security.symbol.value) \
                 or MapFile.unmapped(security.symbol.value)
             days = security.exchange.hours.trading_days(pd.Timestamp(from_ns).normalize(), algo.end_date)
-            dates = pd.DatetimeIndex(sub.end_time - sub.end_time % _DAY_NS)  # midnights (normalize() infers a freq)
-            closes = pd.Series(sub.fields["close"], index=dates)
-            raw = pd.Series(sub.fields["close"] / np.where(sub.factor > 0, sub.factor, 1.0), index=dates)
+            dates, close, factor = intraday.daily_view(sub)  # each day's last bar (midnights)
+            closes = pd.Series(close, index=dates)
+            raw = pd.Series(close / np.where(factor > 0, factor, 1.0), index=dates)
             self.events.add(load_equity_events(algo._data_folder, security.symbol, map_file, days, raw, closes),
                             from_ns)
         self._event_columns = len(subs)
@@ -350,6 +351,8 @@ class BacktestLoop:
             current = None
             if len(columns) or events is not None:
                 self.data_points += len(columns) + (len(events) if events is not None else 0)
+                if algo._has_intraday:
+                    self.data_points += intraday.quote_points(feed)
                 self.data_slices += 1
                 current = Slice(now, columns, algo.portfolio._by_column, algo.securities, feed.emitted_mask(), events)
                 algo._current_slice = current

@@ -20,6 +20,7 @@ from lean_local.engine.buying_power import SecurityMarginModel
 from lean_local.engine.common import DataNormalizationMode, Resolution, SecurityType, Symbol, not_supported
 from lean_local.engine.feed import NEW_YORK, BarView
 from lean_local.engine.fees import FeeModel, default_fee_model
+from lean_local.engine.intraday import cached_quote
 from lean_local.engine.shortable import NullShortableProvider
 from lean_local.engine.slippage import NullSlippageModel
 from lean_local.engine.volatility import NULL_VOLATILITY_MODEL
@@ -326,6 +327,8 @@ class SecurityHolding:
         bar = s.last_bar()
         if s.type == SecurityType.FOREX and bar is not None:
             price = bar.bid.close if q > 0 else bar.ask.close
+        elif s._quoted:  # LEAN's TotalCloseProfit: a long sells at the bid, a short buys at the ask
+            price = cached_quote(s._feed, s._column, bid=q > 0) or price
         return (price - self.average_price) * q * s.quote_currency.conversion_rate * s.symbol_properties.contract_multiplier
 
     @property
@@ -357,6 +360,7 @@ class Security:
     """One security: its symbol, models, exchange, current bar and holdings."""
 
     volatility_models_set = 0  # counts set_volatility_model calls (algorithms refresh their list on change)
+    _quoted = False  # has quote bars beside its trade bars (a minute equity): bid/ask come from them
 
     def __init__(self, symbol: Symbol, column: int, feed: Any, exchange: Exchange,
                  properties: SymbolProperties, quote_currency: Cash, portfolio: SecurityPortfolioManager,
@@ -412,11 +416,15 @@ class Security:
 
     @property
     def bid_price(self) -> float:
+        if self._quoted:
+            return cached_quote(self._feed, self._column, bid=True) or self.price
         bar = self.last_bar()
         return bar.bid.close if bar is not None and self.type == SecurityType.FOREX else self.price
 
     @property
     def ask_price(self) -> float:
+        if self._quoted:
+            return cached_quote(self._feed, self._column, bid=False) or self.price
         bar = self.last_bar()
         return bar.ask.close if bar is not None and self.type == SecurityType.FOREX else self.price
 

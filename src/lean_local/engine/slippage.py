@@ -32,6 +32,15 @@ class ConstantSlippageModel:
         return self.slippage_percent * asset.price
 
 
+class AlphaStreamsSlippageModel:
+    """0.01% of the last price for equities, nothing otherwise (LEAN ``AlphaStreamsSlippageModel``)."""
+
+    SLIPPAGE_PERCENT = 0.0001
+
+    def get_slippage_approximation(self, asset: Any, order: Any) -> float:
+        return self.SLIPPAGE_PERCENT * asset.price if asset.type == SecurityType.EQUITY else 0.0
+
+
 class VolumeShareSlippageModel:
     """Slippage growing with the square of the order's share of the bar's volume (LEAN ``VolumeShareSlippageModel``).
 

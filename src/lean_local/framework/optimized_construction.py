@@ -109,7 +109,8 @@ class _ReturnsModel(PortfolioConstructionModel):
     def _weights(self, active_insights: list[Insight], optimizer: Any) -> tuple[list[Any], np.ndarray]:
         symbols = [insight.symbol for insight in active_insights]
         returns = returns_matrix(self.symbol_data, symbols)
-        return symbols, np.asarray(optimizer.optimize(returns), dtype=float).ravel()
+        # LEAN's PortfolioOptimizerPythonWrapper passes all three arguments (no expected returns, no covariance)
+        return symbols, np.asarray(optimizer.optimize(returns, None, None), dtype=float).ravel()
 
 
 class MeanVarianceOptimizationPortfolioConstructionModel(_ReturnsModel):

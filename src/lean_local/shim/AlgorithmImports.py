@@ -35,6 +35,7 @@ from lean_local.engine.algorithm import (
 from lean_local.engine.benchmarks import FuncBenchmark, SecurityBenchmark
 from lean_local.engine.brokerages import (
     AccountType,
+    AlphaStreamsBrokerageModel,
     BrokerageMessageEvent,
     BrokerageMessageType,
     BrokerageName,
@@ -122,6 +123,7 @@ from lean_local.engine.slice import (
     TradeBars,
 )
 from lean_local.engine.slippage import (
+    AlphaStreamsSlippageModel,
     ConstantSlippageModel,
     MarketImpactSlippageModel,
     NullSlippageModel,

@@ -46,6 +46,33 @@ def sample_times(start: datetime, end: datetime) -> pd.DatetimeIndex:
     return times
 
 
+#: LEAN's BacktestingResultHandler: about 4000 equity chart samples per backtest, at least 4 minutes apart
+CHART_SAMPLES = 4000
+MINIMUM_SAMPLE_MINUTES = 4.0
+
+
+def chart_sample_mask(steps: pd.DatetimeIndex, start: datetime, end_date: datetime | None) -> np.ndarray:
+    """Which time steps LEAN's equity chart samples (``ProcessSynchronousEvents``): a step is
+    sampled when it is later than the previous sample plus the resample period, the backtest's
+    span (start date to the end of the end date) / 4000, at least 4 minutes. With daily steps every
+    step is sampled; with minute steps about every fifth."""
+    keep = np.ones(len(steps), dtype=bool)
+    if end_date is None or len(steps) < 2:
+        return keep
+    span = (pd.Timestamp(end_date).normalize() + pd.Timedelta(days=1) - pd.Timestamp(start)).total_seconds() / 60
+    period = int(max(MINIMUM_SAMPLE_MINUTES, span / CHART_SAMPLES) * 60 * 10**9)
+    ns = steps.asi8
+    if (np.diff(ns) > period).all():
+        return keep
+    following = ns[0] + period
+    for k in range(1, len(ns)):
+        if ns[k] > following:
+            following = ns[k] + period
+        else:
+            keep[k] = False
+    return keep
+
+
 def take_samples(record: BacktestRecord) -> Samples:
     """Reproduce LEAN's daily sampling from the per-step series of ``record``."""
     times = sample_times(record.start, record.end)
@@ -70,7 +97,8 @@ def take_samples(record: BacktestRecord) -> Samples:
     prev_volume = np.r_[0.0, sale_volume[keep][:-1]]
     turnover = pd.Series((sale_volume[keep] - prev_volume) / value[keep], index=times[keep])
 
-    steps = equity[(equity.index >= times[0]) & (equity.index <= times[-1])].round(4)
+    steps = equity[(equity.index >= times[0]) & (equity.index <= times[-1])]
+    steps = steps[chart_sample_mask(steps.index, record.start, record.end_date)].round(4)
     sampled = pd.Series(np.round(value, 4), index=times)
     eq_points = pd.concat([sampled, steps])
     eq_points = eq_points[~eq_points.index.duplicated(keep="last")].sort_index()

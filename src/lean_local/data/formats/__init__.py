@@ -14,7 +14,7 @@ byte layout of LEAN's own files: equity/index/forex zips hold one ``<name>.csv``
 trailing newline, factor files have no trailing newline, map and coarse files end with one.
 
 Modules, one per format: :mod:`.bars` (equity, index and forex daily zips), :mod:`.factor_files`,
-:mod:`.map_files`, :mod:`.coarse`, :mod:`.alternative` (CBOE's VIX csv, the interest rate) and
+:mod:`.intraday` (equity minute and hour zips), :mod:`.map_files`, :mod:`.coarse`, :mod:`.alternative` (CBOE's VIX csv, the interest rate) and
 :mod:`.identifiers` (equity security identifiers); what they share: :mod:`.base` (the error,
 constants, column names), :mod:`.paths`, :mod:`.raw` (bytes in and out), :mod:`.parsing` and
 :mod:`.formatting`.
@@ -63,6 +63,12 @@ from lean_local.data.formats.identifiers import (
     equity_sid,
     parse_equity_sid,
 )
+from lean_local.data.formats.intraday import (
+    equity_minute_path,
+    read_equity_hour,
+    read_equity_minute_quote,
+    read_equity_minute_trade,
+)
 from lean_local.data.formats.map_files import (
     read_map_file,
     read_map_files,
@@ -108,6 +114,7 @@ __all__ = [
     "date_to_yyyymmdd",
     "equity_daily_path",
     "equity_hour_path",
+    "equity_minute_path",
     "equity_sid",
     "factor_file_path",
     "forex_daily_path",
@@ -122,6 +129,9 @@ __all__ = [
     "read_coarse",
     "read_coarse_range",
     "read_equity_daily",
+    "read_equity_hour",
+    "read_equity_minute_quote",
+    "read_equity_minute_trade",
     "read_factor_file",
     "read_forex_daily",
     "read_index_daily",
