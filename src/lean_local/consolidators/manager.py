@@ -17,6 +17,33 @@ from lean_local.consolidators.trade_bar import TradeBarConsolidator
 from lean_local.engine.common import SecurityType, not_supported
 
 
+class ConsolidatorSet(list):
+    """A subscription's consolidators as pythonnet shows LEAN's ``HashSet`` (``count``)."""
+
+    @property
+    def count(self) -> int:
+        return len(self)
+
+
+class SubscriptionDataConfig:
+    """One data subscription of a security as LEAN lists it (``SubscriptionDataConfig``): its symbol,
+    data type (``TradeBar``, ``QuoteBar``), resolution and the consolidators it feeds."""
+
+    def __init__(self, symbol: Any, data_type: str, resolution: Any, consolidators: list[Any]) -> None:
+        self.symbol = symbol
+        self.type = data_type
+        self.resolution = resolution
+        self.consolidators = ConsolidatorSet(consolidators)
+
+    def __repr__(self) -> str:
+        return f"{self.symbol},#{self.type},{getattr(self.resolution, 'name', self.resolution)}"
+
+    def __getattr__(self, name: str) -> Any:
+        if name.startswith("_"):
+            raise AttributeError(name)
+        raise not_supported("SubscriptionDataConfig", name)
+
+
 class SubscriptionManager:
     """The algorithm's consolidator registry.
 
@@ -27,9 +54,25 @@ class SubscriptionManager:
         no subscription for it.
     """
 
-    def __init__(self, resolve_security: Callable[[Any], Any]) -> None:
+    def __init__(self, resolve_security: Callable[[Any], Any],
+                 subscribed: Callable[[], list[Any]] = lambda: []) -> None:
         self._resolve = resolve_security
+        self._subscribed = subscribed
         self._by_symbol: dict[Any, list[Any]] = {}
+
+    @property
+    def subscriptions(self) -> list[SubscriptionDataConfig]:
+        """The active subscriptions (LEAN ``SubscriptionManager.Subscriptions``): a trade-bar one per
+        security (a quote-bar one for forex), plus a quote-bar one for a minute equity; the
+        consolidators hang on the trade bars."""
+        configs = []
+        for security in self._subscribed():
+            consolidators = list(self._by_symbol.get(security.symbol, ()))
+            main = "QuoteBar" if security.type == SecurityType.FOREX else "TradeBar"
+            configs.append(SubscriptionDataConfig(security.symbol, main, security.resolution, consolidators))
+            if getattr(security, "_quoted", False):
+                configs.append(SubscriptionDataConfig(security.symbol, "QuoteBar", security.resolution, []))
+        return configs
 
     @property
     def has_consolidators(self) -> bool:

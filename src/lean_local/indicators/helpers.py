@@ -81,8 +81,13 @@ class IndicatorHelpers:
     @property
     def subscription_manager(self) -> SubscriptionManager:
         if self._subscription_manager is None:
-            self._subscription_manager = SubscriptionManager(self._subscribed_security)
+            self._subscription_manager = SubscriptionManager(self._subscribed_security, self._active_subscriptions)
         return self._subscription_manager
+
+    def _active_subscriptions(self) -> list[Any]:
+        """The securities whose subscription runs (not removed)."""
+        removed = getattr(self, "_removed", set())
+        return [s for s in self.securities.values() if s._column not in removed]  # type: ignore[attr-defined]
 
     def _subscribed_security(self, symbol: Any) -> Any:
         securities = self.securities  # type: ignore[attr-defined]

@@ -6,6 +6,8 @@ Gives an algorithm the names LEAN's ``AlgorithmImports`` provides (reference sec
 
 import json
 import math
+import os  # LEAN's AlgorithmImports imports os and sys: star-imports hand them on
+import sys
 from datetime import date, datetime, time, timedelta
 from typing import *  # noqa: F403  (LEAN's AlgorithmImports re-exports typing's names)
 
