@@ -6,6 +6,11 @@ Each ends the run with a clear message and non-zero exit code and keeps the part
 from __future__ import annotations
 
 import json
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
 
 import pytest
 
@@ -190,3 +195,46 @@ def test_a_zip_holding_an_empty_csv_stops_the_run(tmp_path, capsys):
         archive.writestr("aaa.csv", "")
     assert main(["backtest", str(project)]) == 1
     assert f"{path}:0: empty file: no bars" in capsys.readouterr().err
+
+
+def _children(parent: int) -> list[int]:
+    """The processes whose parent is ``parent`` (from /proc)."""
+    found = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rpartition(")")[2].split()
+        except OSError:
+            continue
+        if int(fields[1]) == parent:
+            found.append(int(stat.parent.name))
+    return found
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="PR_SET_PDEATHSIG is Linux's")
+def test_optimize_workers_end_with_a_parent_killed_by_sigkill(tmp_path):
+    """Item 26: after ``kill -9`` of ``lean-local optimize`` its loky workers lingered (busy, then idle
+    for loky's five minutes); now they die with it."""
+    project = _workspace(tmp_path, "        time.sleep(60)\n")
+    config = json.loads((project / "config.json").read_text())
+    config["parameters"] = {"x": "1"}
+    (project / "config.json").write_text(json.dumps(config))
+    root = Path(__file__).resolve().parents[2]
+    process = subprocess.Popen(
+        [sys.executable, "-m", "lean_local.cli", "optimize", str(project), "--parameter", "x", "1", "2", "1",
+         "--jobs", "2"], cwd=tmp_path, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        env={**os.environ, "PYTHONPATH": str(root / "src")})
+    try:
+        deadline = time.monotonic() + 120
+        while len(workers := [pid for pid in _children(process.pid)
+                              if b"LokyProcess" in Path(f"/proc/{pid}/cmdline").read_bytes()]) < 2:
+            assert time.monotonic() < deadline, "the optimization started no worker in 120 s"
+            assert process.poll() is None, "the optimization ended before its workers started"
+            time.sleep(0.2)
+    finally:
+        process.kill()
+        process.wait()
+    deadline = time.monotonic() + 20
+    while alive := [pid for pid in workers if Path(f"/proc/{pid}").exists()
+                    and Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()[0] != "Z"]:
+        assert time.monotonic() < deadline, f"workers {alive} outlived the killed optimization"
+        time.sleep(0.2)

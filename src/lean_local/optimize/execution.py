@@ -3,6 +3,10 @@
 from __future__ import annotations
 
 import contextlib
+import ctypes
+import os
+import signal
+import sys
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -142,6 +146,36 @@ def dask_backend(address: str | None) -> Iterator[None]:
         client.close()
 
 
+_PR_SET_PDEATHSIG = 1  # <linux/prctl.h>
+
+
+def exit_with_parent(parent: int) -> None:
+    """Worker initializer: the kernel kills this worker when the process that started it dies.
+
+    ``lean-local optimize`` killed with SIGKILL cannot stop its loky workers, which would otherwise
+    finish their backtest and idle for loky's five minutes. Linux's ``PR_SET_PDEATHSIG`` makes the
+    parent's death a SIGKILL for the worker; a worker whose parent ``parent`` died before the call
+    exits at once. Elsewhere it does nothing (the workers outlive a killed parent there).
+    """
+    if not sys.platform.startswith("linux"):
+        return
+    ctypes.CDLL(None, use_errno=True).prctl(_PR_SET_PDEATHSIG, int(signal.SIGKILL), 0, 0, 0)
+    if os.getppid() != parent:
+        os._exit(1)
+
+
+def _loky_backend() -> object:
+    """joblib's loky backend whose workers run :func:`exit_with_parent` first."""
+    from joblib._parallel_backends import LokyBackend
+
+    class LokyBackendExitingWithParent(LokyBackend):
+        def configure(self, n_jobs: int = 1, parallel: object = None, **kwargs: object) -> int:
+            return super().configure(n_jobs, parallel, initializer=exit_with_parent, initargs=(os.getpid(),),
+                                     **kwargs)
+
+    return LokyBackendExitingWithParent()
+
+
 def run_points(project_dir: Path, points: Sequence[tuple[str, dict[str, str], dict[str, str]]],
                output_root: Path, *, data_folder: str | None = None, jobs: int = -1,
                description: str = "optimize", objective: Objective | None = None) -> list[RunSummary]:
@@ -150,17 +184,21 @@ def run_points(project_dir: Path, points: Sequence[tuple[str, dict[str, str], di
     With ``objective``, its statistic names are checked on the first completed run, so a misspelt
     ``--target`` stops the optimization after one backtest rather than after all of them.
 
-    The backend is joblib's current one: loky processes (``jobs`` of them, -1 = every core), or
-    the Dask cluster inside :func:`dask_backend`. Results arrive in completion order and are put
+    The backend is joblib's current one: loky processes (``jobs`` of them, -1 = every core; each
+    ends with this process, even one killed by SIGKILL: :func:`exit_with_parent`), or the Dask
+    cluster inside :func:`dask_backend`. Results arrive in completion order and are put
     back in the points' order, so the outcome does not depend on scheduling.
     """
     import joblib
+    from joblib._parallel_backends import LokyBackend
 
+    active, _ = joblib.parallel.get_active_backend()
+    backend = _loky_backend() if type(active) is LokyBackend else None
     tasks = [joblib.delayed(run_point)(str(project_dir), run_id, values, overrides, data_folder,
                                        str(output_root / run_id)) for run_id, values, overrides in points]
     done: dict[str, RunSummary] = {}
     with progress.bar(len(tasks), description, "backtest", requested=bool(tasks)) as bar:
-        for summary in joblib.Parallel(n_jobs=jobs, return_as="generator_unordered")(tasks):
+        for summary in joblib.Parallel(n_jobs=jobs, backend=backend, return_as="generator_unordered")(tasks):
             done[summary.run_id] = summary
             if objective is not None and summary.completed:
                 objective.validate(summary.statistics)
