@@ -8,7 +8,6 @@ import pandas as pd
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from threadpoolctl import threadpool_limits
 
 from lean_local.data.planted import simulate_panel
 from shared import ml_training
@@ -28,17 +27,7 @@ from shared.ml_training import (
 FAST = ValidationConfig(n_folds=4, permutation_repeats=2)
 
 
-@pytest.fixture(autouse=True)
-def _one_thread():
-    # The machine is shared: OpenMP spinning across busy cores makes boosting fits erratic and slow.
-    with threadpool_limits(1):
-        yield
-
-
-@pytest.fixture(scope="module")
-def planted():
-    close, volume = simulate_panel(1500, 120, effect=0.008, seed=11)
-    return close, volume, build_events(close, volume)
+pytestmark = pytest.mark.usefixtures("one_thread")
 
 
 @pytest.fixture(scope="module")

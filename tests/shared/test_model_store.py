@@ -7,12 +7,11 @@ import json
 import joblib
 import numpy as np
 import pytest
-from threadpoolctl import threadpool_limits
 
 from lean_local.data.planted import simulate_panel
 from shared import model_store
 from shared.features import FEATURE_NAMES
-from shared.ml_training import EventConfig, ValidationConfig, build_events, fit_final
+from shared.ml_training import EventConfig, ValidationConfig, fit_final
 from shared.model_store import (
     PREVIOUS_MANIFEST,
     ModelLoadError,
@@ -23,18 +22,7 @@ from shared.model_store import (
     train_and_export,
 )
 
-
-@pytest.fixture(autouse=True)
-def _one_thread():
-    # The machine is shared: OpenMP spinning across busy cores makes boosting fits erratic and slow.
-    with threadpool_limits(1):
-        yield
-
-
-@pytest.fixture(scope="module")
-def planted():
-    close, volume = simulate_panel(1500, 120, effect=0.008, seed=11)
-    return close, volume, build_events(close, volume)
+pytestmark = pytest.mark.usefixtures("one_thread")
 
 
 def _export(events, directory, kind="hist"):
