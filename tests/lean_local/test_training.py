@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -125,6 +128,21 @@ def test_train_without_coarse_files_fails_cleanly(tmp_path, capsys):
     assert code == 1
     assert "no coarse universe files" in capsys.readouterr().err
     assert not (tmp_path / "s").exists()
+
+
+@pytest.mark.parametrize("inside", [True, False])
+def test_the_command_finds_the_workspaces_library(tmp_path, inside):
+    """In a fresh process (no ``Library`` on ``sys.path``), inside the workspace the signals library is
+    imported from the project's library paths; outside any workspace the command says where to run."""
+    root = Path(__file__).resolve().parents[2]
+    done = subprocess.run(
+        [sys.executable, "-m", "lean_local.cli", "train", str(root / "algorithms" / "ml_mean_reversion"),
+         "--data-folder", str(tmp_path), "--storage", str(tmp_path / "s"), "--no-copy"],
+        cwd=root if inside else tmp_path, capture_output=True, text=True,
+        env={"PYTHONPATH": str(root / "src"), "PATH": "/usr/bin:/bin"})
+    assert done.returncode == 1, done.stderr
+    expected = "no coarse universe files" if inside else "no lean.json in"
+    assert expected in done.stderr and "Traceback" not in done.stderr
 
 
 def test_unknown_project_is_refused(capsys):

@@ -44,12 +44,25 @@ PROJECT = "ml_mean_reversion"
 
 
 def _shared():
-    """Import the signals library (``Library/`` is on ``sys.path`` in LEAN; add it when run from here)."""
+    """Import the signals library: the project's library paths of the workspace around the current
+    folder, put first on ``sys.path`` as lean-cli puts them for a backtest (unless already importable).
+
+    Raises
+    ------
+    FileNotFoundError
+        The library is not importable and no workspace (``lean.json``) is found.
+    """
     try:
         from shared import ml_training, universe
     except ImportError:
-        library = Path(__file__).resolve().parents[2] / "Library"
-        sys.path.insert(0, str(library))
+        from lean_local import workspace
+
+        root = workspace.find_workspace()
+        if root is None:
+            raise FileNotFoundError(f"no lean.json in {Path.cwd()} or above: run lean-local train inside the "
+                                    "workspace, whose Library/shared holds the signals library") from None
+        for path in reversed(workspace.python_paths(root, root / "algorithms" / PROJECT)):
+            sys.path.insert(0, str(path))
         from shared import ml_training, universe
     return ml_training, universe
 
