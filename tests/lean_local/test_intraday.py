@@ -184,6 +184,7 @@ def test_hour_bars_end_on_the_hour_inside_the_session(tmp_path):
     (lambda algo: algo.add_equity("AAA", Resolution.TICK), "TICK"),
     (lambda algo: algo.add_forex("EURUSD", Resolution.MINUTE), "MINUTE"),
     (lambda algo: algo.add_equity("AAA", Resolution.MINUTE, extended_market_hours=True), "extended_market_hours"),
+    (lambda algo: (algo.add_equity("AAA", Resolution.MINUTE), algo.set_warm_up(10)), "bar count"),
 ])
 def test_what_stays_refused(tmp_path, call, message):
     class Refused(QCAlgorithm):

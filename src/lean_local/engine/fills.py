@@ -68,7 +68,7 @@ def market_fill(security: Any, order: Order, now: datetime) -> Fill:
         return None
     # minute equities: the latest quote's ask/bid (EquityFillModel.GetBestEffortAskPrice), else the trade close
     quoted = best_effort_price(security, order.direction == OrderDirection.BUY, order.time) \
-        if security.type == SecurityType.EQUITY else None
+        if getattr(security, "_quoted", False) else None
     price = _against_order(_side(bar, security, order.direction).close if quoted is None else quoted, security, order)
     return price, ""
 

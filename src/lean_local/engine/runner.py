@@ -103,6 +103,14 @@ def _warmup_start(algo: QCAlgorithm) -> datetime:
     if isinstance(period, timedelta):
         return algo.start_date - period
     bars = int(period)
+    # LEAN counts each subscription's own bars and starts at the earliest: a daily security's count decides
+    resolutions = [s.resolution for s in algo.securities.values()]
+    if algo._universes:
+        resolutions.append(algo.universe_settings.resolution)
+    if intraday.is_intraday(_resolution) or (_resolution is None and resolutions
+                                             and all(intraday.is_intraday(r) for r in resolutions)):
+        raise not_supported("QCAlgorithm.set_warm_up", "a bar count at minute or hour resolution (pass a "
+                                                       "timedelta or Resolution.DAILY)")
     hours = None
     for security in algo.securities.values():
         if security.type == SecurityType.EQUITY:
