@@ -3,6 +3,7 @@ quote bars, DataPoints), the market fill on quotes, no look-ahead, and what stay
 
 from __future__ import annotations
 
+from datetime import datetime
 from pathlib import Path
 
 import numpy as np
@@ -11,9 +12,12 @@ import pytest
 
 from lean_local.data import formats
 from lean_local.data.formats.raw import write_zip
+from lean_local.data.market_hours import MarketHoursDatabase
 from lean_local.engine.algorithm import QCAlgorithm
 from lean_local.engine.common import NotSupportedError, Resolution
+from lean_local.engine.intraday import warm_up_start
 from lean_local.engine.runner import run_algorithm
+from lean_local.engine.securities import hours_from_entry
 from tests import fixtures
 
 DAY1, DAY2 = pd.Timestamp("2021-03-01"), pd.Timestamp("2021-03-02")
@@ -184,7 +188,6 @@ def test_hour_bars_end_on_the_hour_inside_the_session(tmp_path):
     (lambda algo: algo.add_equity("AAA", Resolution.TICK), "TICK"),
     (lambda algo: algo.add_forex("EURUSD", Resolution.MINUTE), "MINUTE"),
     (lambda algo: algo.add_equity("AAA", Resolution.MINUTE, extended_market_hours=True), "extended_market_hours"),
-    (lambda algo: (algo.add_equity("AAA", Resolution.MINUTE), algo.set_warm_up(10)), "bar count"),
 ])
 def test_what_stays_refused(tmp_path, call, message):
     class Refused(QCAlgorithm):
@@ -217,3 +220,27 @@ def test_minute_history_is_refused_and_daily_history_reads_daily_files(tmp_path)
     algo, *_ = run_algorithm(Historian, folder)
     assert algo.daily == [98.0, 99.0]
     assert "MINUTE" in algo.refused
+
+
+def test_a_bar_count_warm_up_at_minute_resolution_counts_session_minutes(tmp_path):
+    hours = hours_from_entry(MarketHoursDatabase.from_data_folder(fixtures.data_folder(tmp_path / "hours"))
+                             .get_entry("Equity", "usa", "SPY"))
+    start = datetime(2021, 3, 2)
+    assert warm_up_start(hours, start, 3, Resolution.MINUTE) == datetime(2021, 3, 1, 15, 57)
+    assert warm_up_start(hours, start, 2, Resolution.HOUR) == datetime(2021, 3, 1, 14, 0)
+    assert warm_up_start(hours, start, 391, Resolution.MINUTE) == datetime(2021, 2, 26, 15, 59)
+
+    class WarmMinutes(QCAlgorithm):
+        def initialize(self):
+            self.set_start_date(2021, 3, 2)
+            self.set_end_date(2021, 3, 2)
+            self.aaa = self.add_equity("AAA", Resolution.MINUTE).symbol
+            self.set_warm_up(3)
+            self.warm = []
+
+        def on_data(self, data):
+            self.warm.append((self.time, self.is_warming_up))
+
+    algo, *_ = run_algorithm(WarmMinutes, _minute_folder(tmp_path / "data"))
+    # from 15:57 on, the subscription's first bar is the one ending at 16:00 (nothing earlier is delivered)
+    assert algo.warm[:2] == [(datetime(2021, 3, 1, 16, 0), True), (datetime(2021, 3, 2, 9, 31), False)]

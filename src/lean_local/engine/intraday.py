@@ -204,6 +204,21 @@ def _ends(first_end: int, close_ns: int, period: int) -> np.ndarray:
     return first_end + period * np.arange(count, dtype=np.int64)
 
 
+def warm_up_start(hours: Any, start: datetime, bars: int, resolution: Resolution) -> datetime:
+    """The start of the ``bars``-th regular-session bar of ``resolution`` before ``start`` (LEAN's
+    ``Time.GetStartTimeForTradeBars``, the start of a bar-count warm-up)."""
+    period = PERIOD_NS[resolution]
+    last_day = pd.Timestamp(start) - pd.Timedelta(days=1)
+    days = bars * period // (6 * 3_600 * 10**9) + 10  # a session holds at least 6 hours
+    while True:
+        ends = session_bar_ends(hours, last_day - pd.Timedelta(days=2 * days), last_day, period)
+        if len(ends) >= bars or days > 40_000:
+            break
+        days *= 2
+    first = int(ends[-bars]) if len(ends) >= bars else int(ends[0]) if len(ends) else int(pd.Timestamp(start).value)
+    return pd.Timestamp(first - period).to_pydatetime()
+
+
 def emission_times(sub: feeds.SubscriptionData, session_ends: np.ndarray, end_ns: int) -> np.ndarray:
     """The clock times an intraday subscription shows up at: its bars' ends, plus (filling forward)
     every session bar end from its first bar to ``end_ns`` or the delisting date."""
@@ -298,4 +313,4 @@ def daily_view(sub: feeds.SubscriptionData) -> tuple[pd.DatetimeIndex, np.ndarra
 
 
 __all__ = ["PERIOD_NS", "best_effort_price", "cached_quote", "daily_view", "emission_times", "is_intraday",
-           "load_equity_intraday", "quote_points", "session_bar_ends", "set_emission_times"]
+           "load_equity_intraday", "quote_points", "session_bar_ends", "set_emission_times", "warm_up_start"]

@@ -109,8 +109,8 @@ def _warmup_start(algo: QCAlgorithm) -> datetime:
         resolutions.append(algo.universe_settings.resolution)
     if intraday.is_intraday(_resolution) or (_resolution is None and resolutions
                                              and all(intraday.is_intraday(r) for r in resolutions)):
-        raise not_supported("QCAlgorithm.set_warm_up", "a bar count at minute or hour resolution (pass a "
-                                                       "timedelta or Resolution.DAILY)")
+        finest = _resolution if intraday.is_intraday(_resolution) else min(resolutions)
+        return intraday.warm_up_start(algo._exchange_hours(Symbol("SPY")), algo.start_date, bars, finest)
     hours = None
     for security in algo.securities.values():
         if security.type == SecurityType.EQUITY:
