@@ -113,10 +113,14 @@ class MinuteObserver(QCAlgorithm):
         self.set_cash(100_000)
         self.aaa = self.add_equity("AAA", Resolution.MINUTE).symbol
         self.seen = []
+        self.quotes = []
 
     def on_data(self, data):
         bar = data.bars[self.aaa] if data.contains_key(self.aaa) else None
         security = self.securities[self.aaa]
+        quote = data.quote_bars.get(self.aaa)
+        self.quotes.append(None if quote is None else (quote.end_time, quote.bid and quote.bid.close,
+                                                       quote.ask and quote.ask.close, quote.is_fill_forward))
         self.seen.append((self.time, None if bar is None else (bar.time, bar.end_time, bar.close, bar.is_fill_forward),
                           security.bid_price, security.ask_price, round(self.portfolio.total_portfolio_value, 6)))
         if len(self.seen) == 1:
@@ -137,6 +141,10 @@ def test_minute_bars_fill_forward_over_the_session_and_count_their_quotes(tmp_pa
     assert algo.seen[390][1][2:] == (100.5, True) and algo.seen[391][1][2:] == (101.0, False)
     # bid/ask: the latest quote bar with that side (the 09:31 bar has no ask)
     assert algo.seen[2][2:4] == (100.05, 100.02)
+    # data.quote_bars: the 09:30 bar, the 09:31 bar without an ask, then copies of it
+    assert algo.quotes[:3] == [(datetime(2021, 3, 1, 9, 31), 99.98, 100.02, False),
+                               (datetime(2021, 3, 1, 9, 32), 100.05, None, False),
+                               (datetime(2021, 3, 1, 9, 33), 100.05, None, True)]
     # the market order at 09:31 fills at the 09:30 quote bar's ask
     fill = algo.transactions.fills[0]
     assert (fill["time"], fill["quantity"], fill["fill_price"]) == (pd.Timestamp("2021-03-01 09:31"), 10, 100.02)

@@ -283,6 +283,23 @@ def best_effort_price(security: Any, buy: bool, order_time: datetime) -> float |
     return float(quotes.fields["close"][i] if np.isnan(side) else side)
 
 
+def current_quote_view(feed: feeds.DataFeed, column: int) -> feeds.BarView | None:
+    """The column's quote bar of the current step (a fill-forward copy when no quote bar ends now),
+    None when its quotes emit nothing now."""
+    quotes = feed.subs[column].quotes
+    if quotes is None or not len(quotes.emit_times):
+        return None
+    now = feed.now_ns
+    k = int(np.searchsorted(quotes.emit_times, now))
+    if k >= len(quotes.emit_times) or quotes.emit_times[k] != now:
+        return None
+    i = int(np.searchsorted(quotes.end_time, now, side="right")) - 1
+    if i < 0 or quotes.end_time[i] < feed.panel.visible_from[column]:
+        return None
+    forward = int(quotes.end_time[i]) < now
+    return feeds.BarView(quotes, i, forward, now if forward else None)
+
+
 def cached_quote(feed: feeds.DataFeed, column: int, bid: bool) -> float | None:
     """LEAN's ``SecurityCache.BidPrice``/``AskPrice`` of a quoted column: the side's close of the latest
     real quote bar that has that side, None before any (the caller then takes the price)."""
@@ -312,5 +329,5 @@ def daily_view(sub: feeds.SubscriptionData) -> tuple[pd.DatetimeIndex, np.ndarra
     return pd.DatetimeIndex(dates[keep]), sub.fields["close"][keep], sub.factor[keep]
 
 
-__all__ = ["PERIOD_NS", "best_effort_price", "cached_quote", "daily_view", "emission_times", "is_intraday",
+__all__ = ["PERIOD_NS", "best_effort_price", "cached_quote", "current_quote_view", "daily_view", "emission_times", "is_intraday",
            "load_equity_intraday", "quote_points", "session_bar_ends", "set_emission_times", "warm_up_start"]

@@ -17,6 +17,7 @@ from lean_local.engine.common import Symbol, not_supported
 from lean_local.engine.corporate_events import StepEvents
 from lean_local.engine.custom_data import point_at
 from lean_local.engine.feed import BarView, ns_to_datetime
+from lean_local.engine.intraday import current_quote_view
 
 
 class TradeBar:
@@ -101,10 +102,14 @@ class QuoteBar:
     def _from_view(cls, symbol: Symbol, view: BarView) -> QuoteBar:
         f = view._sub.fields
         i = view._i
-        bid = Bar(f["bid_open"][i], f["bid_high"][i], f["bid_low"][i], f["bid_close"][i])
-        ask = Bar(f["ask_open"][i], f["ask_high"][i], f["ask_low"][i], f["ask_close"][i])
+        # a side without quotes in the bar (NaN in a minute file) is None, as LEAN's
+        bid = Bar(f["bid_open"][i], f["bid_high"][i], f["bid_low"][i], f["bid_close"][i]) \
+            if f["bid_close"][i] == f["bid_close"][i] else None
+        ask = Bar(f["ask_open"][i], f["ask_high"][i], f["ask_low"][i], f["ask_close"][i]) \
+            if f["ask_close"][i] == f["ask_close"][i] else None
         bar = cls(view.time, symbol, bid, float(f["bid_size"][i]), ask, float(f["ask_size"][i]))
         bar.end_time = view.end_time
+        bar.period = bar.end_time - bar.time
         bar.is_fill_forward = view.is_fill_forward
         return bar
 
@@ -259,6 +264,10 @@ class Slice:
                     obj = made[1]
                 targets[sub.kind][symbol] = obj
                 all_[symbol] = obj
+                if security._quoted:  # a minute equity's quote bar of this step, if any
+                    quote = current_quote_view(feed, column)
+                    if quote is not None:
+                        quotes[symbol] = QuoteBar._from_view(symbol, quote)
         if self._events is not None:
             # LEAN's slice keys a symbol with only auxiliary data too; its value is None
             for symbol in self._events.symbols():
