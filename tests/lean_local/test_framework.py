@@ -294,22 +294,26 @@ def test_pearson_picks_the_most_correlated_pair():
 
 
 def test_historical_returns_emit_the_rate_of_change_once_per_bar():
+    from lean_local.consolidators import IdentityDataConsolidator
     from lean_local.framework import HistoricalReturnsAlphaModel
 
+    consolidators = []
     algorithm = SimpleNamespace(history=lambda symbols, n, resolution: _history({"SPY": [100.0]}),
-                                insights=SimpleNamespace(cancel=lambda insights: None))
+                                insights=SimpleNamespace(cancel=lambda insights: None),
+                                resolve_consolidator=lambda symbol, resolution: IdentityDataConsolidator(),
+                                subscription_manager=SimpleNamespace(
+                                    add_consolidator=lambda symbol, consolidator: consolidators.append(consolidator)))
     model = HistoricalReturnsAlphaModel(1, Resolution.DAILY)
     model.on_securities_changed(algorithm, SimpleNamespace(added_securities=[SimpleNamespace(symbol=Symbol("SPY"))],
                                                            removed_securities=[]))
-    class Bars(dict):
-        def contains_key(self, symbol):
-            return symbol in self
-
-    # the history bar (100) warms the rate of change; the first live bar (102) makes it ready
-    (insight,) = model.update(algorithm, SimpleNamespace(bars=Bars({Symbol("SPY"): SimpleNamespace(close=102.0)})))
+    # LEAN's SymbolData: a consolidator of the model's resolution feeds the rate of change; the history bar
+    # (100) warms it, the first consolidated bar (102) makes it ready
+    (consolidator,) = consolidators
+    consolidator.update(SimpleNamespace(close=102.0, end_time=datetime(2020, 1, 2, 16)))
+    (insight,) = model.update(algorithm, SimpleNamespace())
     assert insight.direction == InsightDirection.UP and insight.magnitude == pytest.approx(0.02)
     assert insight.period == timedelta(days=1)
-    assert model.update(algorithm, SimpleNamespace(bars=Bars())) == []  # no new bar, no new insight
+    assert model.update(algorithm, SimpleNamespace()) == []  # no new bar, no new insight
 
 
 def test_a_selection_model_universe_takes_the_algorithms_universe_settings(tmp_path):

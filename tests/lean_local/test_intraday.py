@@ -3,7 +3,7 @@ quote bars, DataPoints), the market fill on quotes, no look-ahead, and what stay
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 
 import numpy as np
@@ -252,3 +252,24 @@ def test_a_bar_count_warm_up_at_minute_resolution_counts_session_minutes(tmp_pat
     algo, *_ = run_algorithm(WarmMinutes, _minute_folder(tmp_path / "data"))
     # from 15:57 on, the subscription's first bar is the one ending at 16:00 (nothing earlier is delivered)
     assert algo.warm[:2] == [(datetime(2021, 3, 1, 16, 0), True), (datetime(2021, 3, 2, 9, 31), False)]
+
+
+def test_daily_consolidation_of_minute_bars_closes_with_the_session(tmp_path):
+    class DailyBars(QCAlgorithm):
+        def initialize(self):
+            self.set_start_date(2021, 3, 1)
+            self.set_end_date(2021, 3, 2)
+            self.aaa = self.add_equity("AAA", Resolution.MINUTE).symbol
+            self.daily = []
+            self.five = []
+            self.consolidate(self.aaa, Resolution.DAILY, lambda bar: self.daily.append(
+                (self.time, bar.time, bar.end_time, bar.open, bar.high, bar.low, bar.close, bar.volume)))
+            self.consolidate(self.aaa, timedelta(minutes=5), lambda bar: self.five.append((self.time, bar.close)))
+
+    algo, *_ = run_algorithm(DailyBars, _minute_folder(tmp_path))
+    # LEAN's MarketHourAwareConsolidator: the regular session's bar, emitted at the close (not at midnight)
+    assert algo.daily[0] == (datetime(2021, 3, 1, 16, 0), datetime(2021, 3, 1, 9, 30), datetime(2021, 3, 1, 16, 0),
+                             100.0, 100.55, 99.95, 100.5, 300.0)
+    assert algo.daily[1][:3] == (datetime(2021, 3, 2, 16, 0), datetime(2021, 3, 2, 9, 30), datetime(2021, 3, 2, 16, 0))
+    # a timedelta period stays a plain period consolidator: 09:30-09:35 emitted at 09:35
+    assert algo.five[0] == (datetime(2021, 3, 1, 9, 35), 100.2)

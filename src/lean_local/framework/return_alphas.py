@@ -55,6 +55,7 @@ class HistoricalReturnsAlphaModel(AlphaModel):
         self.resolution = resolution
         self.prediction_interval = RESOLUTION_SPAN[resolution] * lookback
         self._roc: dict[Any, RateOfChange] = {}
+        self._consolidators: dict[Any, Any] = {}
         self._emitted_samples: dict[Any, int] = {}
         self._insights = InsightCollection()
         self.name = f"HistoricalReturnsAlphaModel({lookback},{resolution.name.capitalize()})"
@@ -62,9 +63,6 @@ class HistoricalReturnsAlphaModel(AlphaModel):
     def update(self, algorithm: Any, data: Any) -> list[Insight]:
         insights = []
         for symbol, roc in self._roc.items():
-            close = _bar_close(data, symbol)
-            if close is not None:
-                roc.update(close)
             if self._emitted_samples.get(symbol) == roc.samples:
                 continue
             self._emitted_samples[symbol] = roc.samples
@@ -87,10 +85,18 @@ class HistoricalReturnsAlphaModel(AlphaModel):
     def on_securities_changed(self, algorithm: Any, changes: Any) -> None:
         for removed in changes.removed_securities:
             self._roc.pop(removed.symbol, None)
+            consolidator = self._consolidators.pop(removed.symbol, None)
+            if consolidator is not None:
+                algorithm.subscription_manager.remove_consolidator(removed.symbol, consolidator)
             self._cancel(algorithm, removed.symbol)
         added = [s.symbol for s in changes.added_securities if s.symbol not in self._roc]
         for symbol in added:
-            self._roc[symbol] = RateOfChange(self.lookback)
+            # LEAN's SymbolData: the rate of change is fed by a consolidator of the model's resolution (on
+            # minute data a daily bar at each session's close)
+            roc = self._roc[symbol] = RateOfChange(self.lookback)
+            consolidator = self._consolidators[symbol] = algorithm.resolve_consolidator(symbol, self.resolution)
+            consolidator.data_consolidated += lambda _sender, bar, roc=roc: roc.update(float(bar.close))
+            algorithm.subscription_manager.add_consolidator(symbol, consolidator)
         if added:
             history = algorithm.history(added, self.lookback, self.resolution)
             if history is not None and len(history):

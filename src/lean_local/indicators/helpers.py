@@ -20,6 +20,7 @@ import pandas as pd
 
 from lean_local.consolidators.base import IdentityDataConsolidator
 from lean_local.consolidators.manager import SubscriptionManager
+from lean_local.consolidators.market_hours import market_hour_aware_daily
 from lean_local.consolidators.trade_bar import RESOLUTION_SPANS, TradeBarConsolidator
 from lean_local.engine import feed as feeds
 from lean_local.engine.common import DataNormalizationMode, Resolution, SecurityType, Symbol, not_supported
@@ -180,6 +181,9 @@ class IndicatorHelpers:
             return IdentityDataConsolidator()
         if security.type == SecurityType.FOREX:
             raise not_supported("QCAlgorithm", "resolve_consolidator on quote bars (QuoteBarConsolidator)")
+        if resolution == Resolution.DAILY and security.type == SecurityType.EQUITY:
+            # intraday data: LEAN's MarketHourAwareConsolidator, one bar per regular session
+            return market_hour_aware_daily(security.exchange.hours)
         return TradeBarConsolidator(period)
 
     def consolidate(self, symbol: Any, period: Any, *args: Any) -> Any:
