@@ -18,6 +18,7 @@ REPRODUCES: frozenset[str] = frozenset({
     "ConvertToFrameworkAlgorithm",
     "CustomDataUniverseRegressionAlgorithm",
     "CustomDataUniverseScheduledRegressionAlgorithm",
+    "CustomPortfolioOptimizerRegressionAlgorithm",
     "CustomShortableProviderRegressionAlgorithm",
     "CustomUniverseSelectionModelRegressionAlgorithm",
     "ETFConstituentsFrameworkAlgorithm",
@@ -52,9 +53,6 @@ CAUSES: dict[str, str] = {
     "CustomBenchmarkRegressionAlgorithm":
         "expected.json holds the C#-only twin's statistics (AAPL hour bars and SetHoldings); this Python "
         'algorithm places no order: Annual Standard Deviation 0 (LEAN 0.179)',
-    "CustomPortfolioOptimizerRegressionAlgorithm":
-        'mismatch on minute data: Total Orders 16 (LEAN 13), Total Fees $42.59 (LEAN $39.73): its four 50% '
-        'targets use all the margin, and the small rebalancing orders placed then differ (not yet located)',
     "FineFundamentalFilteredUniverseRegressionAlgorithm":
         "NotSupportedError: add_universe(ConstituentsUniverse, fine function); beyond it, data LEAN's "
         "sample lacks: the fine filter reads company_profile.headquarter_city, which only LEAN's "
