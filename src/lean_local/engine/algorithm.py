@@ -1035,7 +1035,7 @@ class QCAlgorithm(IndicatorHelpers, FrameworkAlgorithm):
             start_ns = int(pd.Timestamp(rest[0]).value)
             if len(rest) > 1 and rest[1] is not None:
                 end_ns = min(now_ns, int(pd.Timestamp(rest[1]).value))
-        frames = []
+        parts: list[tuple[Symbol, pd.DatetimeIndex, dict[str, np.ndarray]]] = []
         for sym in symbols:
             data, security = self._history_data(sym if isinstance(sym, Symbol) else self.symbol(str(sym)), resolution)
             if len(data) == 0:
@@ -1061,17 +1061,37 @@ class QCAlgorithm(IndicatorHelpers, FrameworkAlgorithm):
                 columns["volume"] = np.where(data.end_time[rows] == end_times, columns["volume"], 0.0)
                 if data.kind == "custom":
                     columns = {name: data.fields[name][rows] for name in ("open", "high", "low", "close", "value")}
-            index = pd.MultiIndex.from_arrays([[symbol_obj] * len(rows), times], names=["symbol", "time"])
-            frames.append(pd.DataFrame(columns, index=index))
-        if not frames:
-            return pd.DataFrame()
-        return pd.concat(frames)
+            parts.append((symbol_obj, times, columns))
+        return _history_frame(parts)
 
     # ------------------------------------------------------------------------------------------
     def __getattr__(self, name: str) -> Any:
         if name.startswith("__") or name.startswith("_"):
             raise AttributeError(name)
         raise not_supported("QCAlgorithm", name)
+
+
+def _history_frame(parts: list[tuple[Symbol, pd.DatetimeIndex, dict[str, np.ndarray]]]) -> pd.DataFrame:
+    """One ``(symbol, time)``-indexed frame of every symbol's ``(symbol, times, columns)``, in order.
+
+    Symbols with the same columns are joined array by array under one index (a MultiIndex per symbol,
+    then a concat, cost most of a large universe's warm-up); mixed kinds (trade, quote, custom) are
+    concatenated as frames, their columns united.
+    """
+    if not parts:
+        return pd.DataFrame()
+    names = list(parts[0][2])
+    if any(list(columns) != names for _, _, columns in parts):
+        return pd.concat([pd.DataFrame(columns, index=pd.MultiIndex.from_arrays(
+            [[symbol] * len(times), times], names=["symbol", "time"])) for symbol, times, columns in parts])
+    symbols = np.empty(len(parts), dtype=object)
+    symbols[:] = [symbol for symbol, _, _ in parts]
+    index = pd.MultiIndex.from_arrays(
+        [np.repeat(symbols, [len(times) for _, times, _ in parts]),
+         pd.DatetimeIndex(np.concatenate([times.asi8 for _, times, _ in parts]).view("datetime64[ns]"))],
+        names=["symbol", "time"])
+    return pd.DataFrame({name: np.concatenate([columns[name] for _, _, columns in parts]) for name in names},
+                        index=index)
 
 
 __all__ = [
