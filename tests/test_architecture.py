@@ -64,7 +64,6 @@ MAX_LINES = 500
 KNOWN_LARGE_MODULES: dict[str, str] = {
     "lean_local/engine/algorithm.py": "engine/, owned by the integrator and models2",
     "lean_local/engine/feed.py": "engine/, owned by the integrator and models2",
-    "lean_local/engine/portfolio.py": "engine/, owned by the integrator and models2",
     "lean_local/engine/runner.py": "engine/, owned by the integrator and models2",
     "lean_local/engine/custom_data.py": "engine/, owned by the integrator and models2",
     "lean_local/engine/universe.py": "engine/, owned by the integrator and models2",

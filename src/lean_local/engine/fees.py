@@ -2,6 +2,10 @@
 
 An algorithm may subclass :class:`FeeModel` and override ``get_order_fee(parameters)``; the runtime
 calls it with an :class:`OrderFeeParameters` holding the security and the order, as LEAN does.
+The runtime's own models depend only on the order's quantity and the security's current price, so
+the order path asks their :meth:`FeeModel.fee_amount` directly (no parameter, order or fee objects;
+the same arithmetic as ``get_order_fee``); :data:`BUILTIN_FEE_MODELS` names them (exact types: a
+subclass may override ``get_order_fee``).
 """
 
 from __future__ import annotations
@@ -24,7 +28,11 @@ class FeeModel:
     """Base fee model: zero fees. Subclass and override :meth:`get_order_fee`."""
 
     def get_order_fee(self, parameters: OrderFeeParameters) -> OrderFee:
-        return OrderFee(CashAmount(0.0, "USD"))
+        return OrderFee(CashAmount(*self.fee_amount(parameters.security, parameters.order.quantity)))
+
+    def fee_amount(self, security: Any, quantity: float) -> tuple[float, str]:
+        """``(amount, currency)`` of an order of ``quantity`` at the security's current price."""
+        return 0.0, "USD"
 
 
 class ConstantFeeModel(FeeModel):
@@ -34,8 +42,8 @@ class ConstantFeeModel(FeeModel):
         self.fee = float(fee)
         self.currency = currency
 
-    def get_order_fee(self, parameters: OrderFeeParameters) -> OrderFee:
-        return OrderFee(CashAmount(abs(self.fee), self.currency))
+    def fee_amount(self, security: Any, quantity: float) -> tuple[float, str]:
+        return abs(self.fee), self.currency
 
 
 class InteractiveBrokersFeeModel(FeeModel):
@@ -50,14 +58,12 @@ class InteractiveBrokersFeeModel(FeeModel):
     MINIMUM_FEE = 1.0
     MAXIMUM_FEE_RATE = 0.005
 
-    def get_order_fee(self, parameters: OrderFeeParameters) -> OrderFee:
-        security = parameters.security
-        order = parameters.order
+    def fee_amount(self, security: Any, quantity: float) -> tuple[float, str]:
         if security.type != SecurityType.EQUITY:
-            return OrderFee(CashAmount(0.0, "USD"))
+            return 0.0, "USD"
         if security.symbol.market != Market.USA:
             raise ValueError(f"InteractiveBrokersFeeModel: unsupported equity market {security.symbol.market}")
-        quantity = abs(order.quantity)
+        quantity = abs(quantity)
         trade_value = quantity * security.price * security.quote_currency.conversion_rate
         fee = self.FEE_PER_SHARE * quantity
         # LEAN applies the minimum, and only otherwise the cap (an if / else-if, not both).
@@ -65,7 +71,11 @@ class InteractiveBrokersFeeModel(FeeModel):
             fee = self.MINIMUM_FEE
         elif fee > self.MAXIMUM_FEE_RATE * trade_value:
             fee = self.MAXIMUM_FEE_RATE * trade_value
-        return OrderFee(CashAmount(abs(fee), "USD"))
+        return abs(fee), "USD"
+
+
+#: The runtime's own models, whose ``get_order_fee`` is their :meth:`FeeModel.fee_amount`.
+BUILTIN_FEE_MODELS = frozenset({FeeModel, ConstantFeeModel, InteractiveBrokersFeeModel})
 
 
 def default_fee_model(security_type: SecurityType) -> FeeModel:

@@ -19,6 +19,7 @@ from typing import Any
 from lean_local.engine.common import SecurityType
 from lean_local.engine.intraday import best_effort_price
 from lean_local.engine.orders import Order, OrderDirection, OrderType
+from lean_local.engine.slippage import NullSlippageModel
 
 # LEAN's FillModelParameters.StalePriceTimeSpan default: a price older than this is stale.
 STALE_PRICE_TIMESPAN = timedelta(hours=1)
@@ -26,33 +27,41 @@ STALE_PRICE_TIMESPAN = timedelta(hours=1)
 Fill = tuple[float, str] | None
 
 
-def _is_exchange_open(security: Any, now: datetime) -> bool:
-    """LEAN's ``FillModel.IsExchangeOpen``: open now, or (for daily bars) on the current bar's date."""
-    if security.exchange.date_time_is_open(now):
+def _is_exchange_open(security: Any, now: datetime, bar: Any) -> bool:
+    """LEAN's ``FillModel.IsExchangeOpen``: open now, or (for daily bars) on the current bar's date.
+
+    ``bar`` is the security's current bar (``security.last_bar()``), which the caller has read.
+    """
+    if security.exchange.hours.date_time_is_open(now):
         return True
-    bar = security.last_bar()
     if bar is None:
         return False
-    if bar.end_time - bar.time > timedelta(hours=1):
+    if bar.end_time - bar.time > _ONE_HOUR:
         return now.date() == bar.end_time.date()
     return now <= bar.end_time
 
 
-def _side(bar: Any, security: Any, direction: OrderDirection) -> Any:
+_ONE_HOUR = timedelta(hours=1)
+
+
+def _side(bar: Any, security: Any, buy: bool) -> Any:
     """The OHLC a fill reads: the trade bar, or for quote data the ask bar (buys) / bid bar (sells)."""
     if security.type == SecurityType.FOREX:
-        return bar.ask if direction == OrderDirection.BUY else bar.bid
+        return bar.ask if buy else bar.bid
     return bar
 
 
 def _slip(security: Any, order: Order) -> float:
-    return float(security.slippage_model.get_slippage_approximation(security, order))
+    model = security.slippage_model
+    if type(model) is NullSlippageModel:  # LEAN's default: no call, the same 0
+        return 0.0
+    return float(model.get_slippage_approximation(security, order))
 
 
 def _against_order(price: float, security: Any, order: Order) -> float:
     """``price`` moved against the order by its slippage: up for buys, down for sells."""
     slip = _slip(security, order)
-    return price + slip if order.direction == OrderDirection.BUY else price - slip
+    return price + slip if order.quantity > 0 else price - slip
 
 
 def market_fill(security: Any, order: Order, now: datetime) -> Fill:
@@ -61,29 +70,32 @@ def market_fill(security: Any, order: Order, now: datetime) -> Fill:
     A bar that ended more than ``STALE_PRICE_TIMESPAN`` before the order is stale; with daily bars
     LEAN then waits for the next bar (``ShouldWaitForFreshDataOnStale``).
     """
-    if not _is_exchange_open(security, now):
-        return None
     bar = security.last_bar()
+    if not _is_exchange_open(security, now, bar):
+        return None
     if bar is None or bar.end_time < order.time - STALE_PRICE_TIMESPAN:
         return None
     # minute equities: the latest quote's ask/bid (EquityFillModel.GetBestEffortAskPrice), else the trade close
-    quoted = best_effort_price(security, order.direction == OrderDirection.BUY, order.time) \
-        if getattr(security, "_quoted", False) else None
-    price = _against_order(_side(bar, security, order.direction).close if quoted is None else quoted, security, order)
+    buy = order.quantity > 0
+    quoted = best_effort_price(security, buy, order.time) if getattr(security, "_quoted", False) else None
+    price = _against_order(_side(bar, security, buy).close if quoted is None else quoted, security, order)
     return price, ""
 
 
 def market_on_open_fill(security: Any, order: Order, now: datetime) -> Fill:
     """Market-on-open: the open of the first bar that starts at or after the order time."""
     bar = security.last_bar()
-    if bar is None or bar.time < order.time or order.time >= bar.end_time:
+    if bar is None:
+        return None
+    placed, end = order.time, bar.end_time
+    if bar.time < placed or placed >= end:
         return None
     # placed during the session of the bar's own day: wait for the day to turn over
-    if security.exchange.date_time_is_open(order.time) and order.time.date() == bar.end_time.date():
+    if security.exchange.hours.date_time_is_open(placed) and placed.date() == end.date():
         return None
-    if not _is_exchange_open(security, now):
+    if not _is_exchange_open(security, now, bar):
         return None
-    prices = _side(bar, security, order.direction)
+    prices = _side(bar, security, order.quantity > 0)
     price = _against_order(prices.open, security, order)
     return price, ""
 
@@ -96,16 +108,16 @@ def market_on_close_fill(security: Any, order: Order, now: datetime) -> Fill:
     bar = security.last_bar()
     if bar is None:
         return None
-    prices = _side(bar, security, order.direction)
+    prices = _side(bar, security, order.quantity > 0)
     price = _against_order(prices.close, security, order)
     return price, ""
 
 
 def _fresh_bar(security: Any, order: Order, now: datetime) -> Any:
     """The current bar if it ends after the order time and the exchange counts as open, else None."""
-    if not _is_exchange_open(security, now):
-        return None
     bar = security.last_bar()
+    if not _is_exchange_open(security, now, bar):
+        return None
     if bar is None or bar.end_time <= order.time:
         return None
     return bar
@@ -119,7 +131,7 @@ def stop_market_fill(security: Any, order: Order, now: datetime) -> Fill:
     slip = _slip(security, order)
     stop = order.stop_price
     if security.type == SecurityType.FOREX:
-        prices = _side(bar, security, order.direction)
+        prices = _side(bar, security, order.direction == OrderDirection.BUY)
         if order.direction == OrderDirection.SELL and prices.low < stop:
             return min(stop, prices.close - slip), ""
         if order.direction == OrderDirection.BUY and prices.high > stop:
@@ -143,7 +155,7 @@ def limit_fill(security: Any, order: Order, now: datetime) -> Fill:
         return None
     limit = order.limit_price
     if security.type == SecurityType.FOREX:
-        prices = _side(bar, security, order.direction)
+        prices = _side(bar, security, order.direction == OrderDirection.BUY)
         if order.direction == OrderDirection.BUY and prices.low < limit:
             return min(prices.high, limit), ""
         if order.direction == OrderDirection.SELL and prices.high > limit:
@@ -168,7 +180,7 @@ def stop_limit_fill(security: Any, order: Order, now: datetime) -> Fill:
     bar = _fresh_bar(security, order, now)
     if bar is None:
         return None
-    prices = _side(bar, security, order.direction)
+    prices = _side(bar, security, order.direction == OrderDirection.BUY)
     if order.direction == OrderDirection.BUY:
         if prices.high > order.stop_price or order.stop_triggered:
             order.stop_triggered = True

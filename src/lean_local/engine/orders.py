@@ -51,6 +51,8 @@ class OrderDirection(IntEnum):
     HOLD = 2
 
 
+_BUY, _SELL, _HOLD = OrderDirection.BUY, OrderDirection.SELL, OrderDirection.HOLD
+
 OPEN_STATUSES = frozenset({OrderStatus.NEW, OrderStatus.SUBMITTED, OrderStatus.PARTIALLY_FILLED,
                            OrderStatus.UPDATE_SUBMITTED, OrderStatus.CANCEL_PENDING})
 
@@ -145,8 +147,8 @@ class OrderEvent:
         self.fill_price = float(fill_price)
         self.fill_price_currency = "USD"
         self.fill_quantity = float(fill_quantity)
-        self.quantity = order.quantity
-        self.direction = order.direction
+        quantity = self.quantity = order.quantity
+        self.direction = _BUY if quantity > 0 else _SELL if quantity < 0 else _HOLD  # Order.direction
         self.order_fee = fee or OrderFee.ZERO
         self.message = message
         self.is_assignment = False

@@ -458,8 +458,9 @@ _HOUR_NS = 3_600 * 10**9
 _DAY_NS = 24 * _HOUR_NS
 
 
+@functools.lru_cache(maxsize=256)
 def _utc_ns(local: datetime) -> int:
-    """A naive New York time as UTC nanoseconds."""
+    """A naive New York time as UTC nanoseconds (cached: every fill of a step asks for the step's time)."""
     return int(pd.Timestamp(local).tz_localize(feeds.NEW_YORK).value)
 
 
@@ -510,6 +511,35 @@ FILL_COLUMNS = ["time", "order_id", "symbol", "quantity", "fill_price", "fill_va
                 "dollar_volume", "is_long_before", "realized_pnl"]
 
 
+def _order_frame(orders: list[Any]) -> pd.DataFrame:
+    """The orders as a frame of :data:`ORDER_COLUMNS`, enum members by LEAN's names, built column by
+    column (one dict per order cost more than the run's orders themselves)."""
+    if not orders:
+        return pd.DataFrame([], columns=ORDER_COLUMNS)  # object columns, as the result files expect
+    columns = {
+        "id": [o.id for o in orders], "symbol": [str(o.symbol) for o in orders],
+        "type": _enum_names([o.type for o in orders]), "status": _enum_names([o.status for o in orders]),
+        "direction": _enum_names([o.direction for o in orders]), "quantity": [o.quantity for o in orders],
+        "price": [o.price for o in orders], "time": [o.time for o in orders],
+        "last_fill_time": [o.last_fill_time for o in orders], "value": [o.value for o in orders],
+        "fee": [o.fee for o in orders], "tag": [o.tag for o in orders],
+    }
+    return pd.DataFrame(columns, columns=ORDER_COLUMNS)
+
+
+def _enum_names(members: list[Any]) -> list[str]:
+    """LEAN's names of one enum's members (``MARKET_ON_OPEN`` -> ``MarketOnOpen``), each looked up once
+    (a cache across enums would mix their members: ``IntEnum`` members of equal value compare equal)."""
+    known: dict[Any, str] = {}
+    names = []
+    for member in members:
+        name = known.get(member)
+        if name is None:
+            name = known[member] = _pascal(member.name)
+        names.append(name)
+    return names
+
+
 def build_record(algo: QCAlgorithm, loop: BacktestLoop, state: str = "Completed",
                  error: str | None = None) -> BacktestRecord:
     """The :class:`BacktestRecord` of a finished (or failed) run."""
@@ -521,12 +551,7 @@ def build_record(algo: QCAlgorithm, loop: BacktestLoop, state: str = "Completed"
         rates = formats.read_interest_rate(rate_path) / 100.0 if rate_path.exists() else pd.Series(dtype=float)
     else:
         rates = rate_series(algo.risk_free_interest_rate_model, sample_times(algo.start_date, algo.time))
-    order_rows = [{
-        "id": o.id, "symbol": str(o.symbol), "type": _pascal(o.type.name), "status": _pascal(o.status.name),
-        "direction": _pascal(o.direction.name), "quantity": o.quantity, "price": o.price, "time": o.time,
-        "last_fill_time": o.last_fill_time, "value": o.value, "fee": o.fee, "tag": o.tag,
-    } for o in algo.transactions.get_orders()]
-    orders = pd.DataFrame(order_rows, columns=ORDER_COLUMNS)
+    orders = _order_frame(algo.transactions.get_orders())
     fills = pd.DataFrame(algo.transactions.fills, columns=FILL_COLUMNS)
     n = len(algo.portfolio._by_column)
     prices = None
