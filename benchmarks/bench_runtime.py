@@ -15,6 +15,11 @@ neither data nor results shows. lean_local's timings are with its parsed-data ca
 run parses LEAN's files; later runs read ``~/.cache/lean_local``). Not part of the test run::
 
     .venv/bin/python benchmarks/bench_runtime.py [--stocks 500] [--years 10] [--folder DIR] [--skip-backtrader]
+        [--against SRC]
+
+``--against SRC`` runs lean_local's cases with another copy of the sources too (``SRC/lean_local``, e.g. an
+older commit's ``src`` from ``git archive``), in child processes, and prints its line and the ratio
+beside this tree's: before and after in one run.
 
 Data points: bars delivered to the algorithm (lean_local: the slices' entries, fill-forward copies
 included; backtrader: bars of every feed).
@@ -25,6 +30,7 @@ from __future__ import annotations
 import argparse
 import importlib.util
 import json
+import os
 import resource
 import subprocess
 import sys
@@ -176,6 +182,7 @@ def main() -> None:
     parser.add_argument("--peers", nargs="*", default=list(PEERS), choices=list(PEERS),
                         help="peers in their own environments (default: all; none with an empty list)")
     parser.add_argument("--skip-memory", action="store_true", help="omit the memory runs")
+    parser.add_argument("--against", type=Path, default=None, help="another source tree (its src folder) to compare")
     parser.add_argument("--child", nargs=2, metavar=("STRATEGY", "DAYS"), help=argparse.SUPPRESS)
     args = parser.parse_args()
 
@@ -200,7 +207,8 @@ def main() -> None:
         if args.peers:
             write_peer_panel(folder, tickers, days[0], days[-1], panel)
         run_lean_local(folder, tickers, days[0], days[-1], "buy-and-hold")  # warms the parsed-data cache
-        results = {strategy: _compare(folder, tickers, days, strategy, args.skip_backtrader, args.peers, panel)
+        results = {strategy: _compare(folder, tickers, days, strategy, args.skip_backtrader, args.peers, panel,
+                                      args.against)
                    for strategy in STRATEGIES}
         _order_cost(results)
         if args.skip_memory:
@@ -246,17 +254,24 @@ def _line(name: str, points: int, seconds: float, cpu: float, orders: int | None
 
 
 def _compare(folder: Path, tickers: list[str], days: pd.DatetimeIndex, strategy: str, skip_backtrader: bool,
-             peers: list[str], panel: Path) -> dict:
+             peers: list[str], panel: Path, against: Path | None = None) -> dict:
     """Run ``strategy`` in every engine, print one line each beside its target; returns lean_local's run.
 
     Rates and ratios are per CPU second (each engine runs on one core; on a busy shared machine the wall
     time counts the other processes' turns too); the wall figures are printed beside them."""
-    run = run_lean_local(folder, tickers, days[0], days[-1], strategy)
+    # compared with another tree, both run in child processes (each pays its process's first-run costs)
+    run = run_lean_local(folder, tickers, days[0], days[-1], strategy) if against is None \
+        else _child(folder, strategy, len(days), ROOT / "src")
     rate = run["points"] / run["cpu_seconds"]
     target = POINTS_TARGET[strategy]
     print(f"{strategy}:")
     print(_line("lean_local", run["points"], run["seconds"], run["cpu_seconds"], run["orders"],
                 f"target >= {target:,}: {_verdict(rate >= target)}"))
+    if against is not None:
+        other = _child(folder, strategy, len(days), against)
+        other_rate = other["points"] / other["cpu_seconds"]
+        print(_line(f"lean_local {str(against)[-6:]}", other["points"], other["seconds"], other["cpu_seconds"],
+                    other["orders"], f"{against}: this tree {rate / other_rate:.2f}x"))
     if not skip_backtrader and importlib.util.find_spec("backtrader") is None:
         print(f"  {'backtrader':<17} skipped: not installed (make bench installs the bench extra)")
     elif not skip_backtrader:
@@ -292,9 +307,11 @@ def _order_cost(results: dict[str, dict]) -> None:
           f"target <= {ORDER_TARGET_US} us: {_verdict(micros <= ORDER_TARGET_US)}")
 
 
-def _child(folder: Path, strategy: str, days: int) -> dict:
+def _child(folder: Path, strategy: str, days: int, source: Path | None = None) -> dict:
+    """One lean_local run in a child process (with ``source``'s lean_local when given)."""
+    env = None if source is None else {**os.environ, "PYTHONPATH": str(source)}
     output = subprocess.run([sys.executable, __file__, "--folder", str(folder), "--child", strategy, str(days)],
-                            check=True, capture_output=True, text=True).stdout
+                            check=True, capture_output=True, text=True, env=env).stdout
     return json.loads(output.strip().splitlines()[-1])
 
 

@@ -41,7 +41,7 @@ class SymbolCapacity:
     """One traded symbol's captured market volume (LEAN ``SymbolCapacity``)."""
 
     __slots__ = ("symbol", "sale_volume", "trades", "_market", "_scale", "_reset", "_discount", "_last_fill",
-                 "_previous_time", "_previous_volume", "_average_dollar_volume")
+                 "_previous_time", "_previous_volume", "_average_dollar_volume", "monitored")
 
     def __init__(self, symbol: str) -> None:
         self.symbol = symbol
@@ -55,6 +55,7 @@ class SymbolCapacity:
         self._previous_time: int | None = None
         self._previous_volume = 0.0
         self._average_dollar_volume = 0.0
+        self.monitored = False  # in CapacityEstimate's monitored list (a flag: the list can be long)
 
     @property
     def market_capacity_dollar_volume(self) -> float:
@@ -113,9 +114,13 @@ class SymbolCapacity:
         self._reset = True
         self.sale_volume = 0.0
 
-    def should_remove(self, invested: bool, utc_ns: int) -> bool:
+    def expired(self, utc_ns: int) -> bool:
+        """Has the effect period passed since the symbol's last fill?"""
         last = self._last_fill if self._last_fill is not None else utc_ns
-        return not invested and utc_ns >= last + EFFECT_PERIOD_NS
+        return utc_ns >= last + EFFECT_PERIOD_NS
+
+    def should_remove(self, invested: bool, utc_ns: int) -> bool:
+        return not invested and self.expired(utc_ns)
 
 
 class CapacityEstimate:
@@ -150,7 +155,8 @@ class CapacityEstimate:
         if capacity is None:
             capacity = self._by_symbol[symbol] = SymbolCapacity(symbol)
         capacity.on_fill(utc_ns, abs(value))
-        if capacity not in self._monitored:
+        if not capacity.monitored:
+            capacity.monitored = True
             self._monitored.append(capacity)
 
     def update(self, utc_ns: int, bar_of: Callable[[str], tuple[float, float, float, int] | None], tpv: float,
@@ -164,6 +170,7 @@ class CapacityEstimate:
             capacity = self._monitored[k]
             bar = bar_of(capacity.symbol)
             if bar is not None and capacity.update(utc_ns, *bar):
+                capacity.monitored = False
                 del self._monitored[k]
         utc_date = utc_ns // _DAY_NS * _DAY_NS
         if not (force or (utc_date >= self._next_snapshot and self._by_symbol)):
@@ -180,11 +187,13 @@ class CapacityEstimate:
         new = self.capacity if scaling == 0 else daily / scaling
         self.capacity = 0.33 * new + 0.66 * self.capacity if self.capacity else new
         for symbol, capacity in list(self._by_symbol.items()):
-            if not capacity.should_remove(holdings_value(symbol) != 0, utc_ns):
+            # the holdings are asked only of a symbol not filled within the effect period
+            if not capacity.should_remove(capacity.expired(utc_ns) and holdings_value(symbol) != 0, utc_ns):
                 capacity.reset()
                 continue
             del self._by_symbol[symbol]
-            if capacity in self._monitored:
+            if capacity.monitored:
+                capacity.monitored = False
                 self._monitored.remove(capacity)
         self._next_snapshot = utc_date + self._period
 

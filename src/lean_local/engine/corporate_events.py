@@ -181,10 +181,11 @@ def equity_events(symbol: Symbol, map_file: MapFile, factors: pd.DataFrame | Non
         price_factor = factors["price_factor"].to_numpy(dtype=float)
         split_factor = factors["split_factor"].to_numpy(dtype=float)
         reference = factors["reference_price"].to_numpy(dtype=float)
-        position = {day: k for k, day in enumerate(days[covered])}
         covered_days = days[covered]
+        position = {day: k for k, day in enumerate(covered_days.asi8.tolist())}  # ns: no Timestamp per day
+        row_ns = rows.asi8.tolist()
         for i in range(len(rows) - 1):
-            k = position.get(rows[i])
+            k = position.get(row_ns[i])
             if k is None:
                 continue
             day = covered_days[k]
@@ -265,11 +266,13 @@ class EventSchedule:
 
     def add(self, events: list[_Event], from_ns: int) -> None:
         """Schedule ``events`` at or after ``from_ns`` (earlier ones are dropped)."""
-        kept = [e for e in events if int(pd.Timestamp(e.time).value) >= from_ns]
+        event_times = [int(pd.Timestamp(e.time).value) for e in events]
+        kept = [e for e, t in zip(events, event_times, strict=True) if t >= from_ns]
         if not kept:
             return
         pending = self._events[self._next:] + kept
-        times = np.array([int(pd.Timestamp(e.time).value) for e in pending], dtype=np.int64)
+        times = np.concatenate([self._times[self._next:],
+                                np.array([t for t in event_times if t >= from_ns], dtype=np.int64)])
         order = np.argsort(times, kind="stable")
         self._events = [pending[i] for i in order]
         self._times = times[order]

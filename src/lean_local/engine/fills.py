@@ -32,7 +32,7 @@ def _is_exchange_open(security: Any, now: datetime, bar: Any) -> bool:
 
     ``bar`` is the security's current bar (``security.last_bar()``), which the caller has read.
     """
-    if security.exchange.hours.date_time_is_open(now):
+    if security.exchange.date_time_is_open(now):
         return True
     if bar is None:
         return False
@@ -91,7 +91,7 @@ def market_on_open_fill(security: Any, order: Order, now: datetime) -> Fill:
     if bar.time < placed or placed >= end:
         return None
     # placed during the session of the bar's own day: wait for the day to turn over
-    if security.exchange.hours.date_time_is_open(placed) and placed.date() == end.date():
+    if security.exchange.date_time_is_open(placed) and placed.date() == end.date():
         return None
     if not _is_exchange_open(security, now, bar):
         return None

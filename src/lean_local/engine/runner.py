@@ -458,10 +458,26 @@ _HOUR_NS = 3_600 * 10**9
 _DAY_NS = 24 * _HOUR_NS
 
 
-@functools.lru_cache(maxsize=256)
 def _utc_ns(local: datetime) -> int:
-    """A naive New York time as UTC nanoseconds (cached: every fill of a step asks for the step's time)."""
-    return int(pd.Timestamp(local).tz_localize(feeds.NEW_YORK).value)
+    """A naive New York time as UTC nanoseconds.
+
+    The offset is pandas' ``tz_localize`` of the time's whole hour (a New York offset changes only at
+    a whole hour), cached per hour: a time in a skipped or repeated hour raises as ``tz_localize`` does.
+    """
+    if type(local) is not datetime:  # a pandas Timestamp may carry nanoseconds
+        return int(pd.Timestamp(local).tz_localize(feeds.NEW_YORK).value)
+    naive = (local - _EPOCH) // _MICROSECOND * 1000
+    return naive + _utc_offset_ns(local.replace(minute=0, second=0, microsecond=0))
+
+
+_EPOCH = datetime(1970, 1, 1)
+_MICROSECOND = timedelta(microseconds=1)
+
+
+@functools.lru_cache(maxsize=4096)
+def _utc_offset_ns(hour: datetime) -> int:
+    """UTC minus New York wall time (ns) during the New York hour that starts at ``hour``."""
+    return int(pd.Timestamp(hour).tz_localize(feeds.NEW_YORK).value) - int(pd.Timestamp(hour).value)
 
 
 def missing_benchmark_note(algo: QCAlgorithm, record: BacktestRecord) -> str | None:
