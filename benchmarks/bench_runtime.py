@@ -216,7 +216,7 @@ def main() -> None:
         print("memory, one child process per run (RSS = data + results + the rest):")
         for strategy in STRATEGIES:
             for count in (len(days) // 4, len(days) // 2, len(days)):
-                child = _child(args.folder or folder, strategy, count)
+                child = _child(args.folder or folder, strategy, count, args.stocks)
                 print(f"  {strategy:>12}, {child['days']:>5} days: peak RSS {child['peak_mb']:6.0f} MB, "
                       f"bar data {child['data_mb']:5.0f} MB, {child['orders']:>6,} orders")
 
@@ -261,16 +261,16 @@ def _compare(folder: Path, tickers: list[str], days: pd.DatetimeIndex, strategy:
     time counts the other processes' turns too); the wall figures are printed beside them."""
     # compared with another tree, both run in child processes (each pays its process's first-run costs)
     run = run_lean_local(folder, tickers, days[0], days[-1], strategy) if against is None \
-        else _child(folder, strategy, len(days), ROOT / "src")
+        else _child(folder, strategy, len(days), len(tickers), ROOT / "src")
     rate = run["points"] / run["cpu_seconds"]
     target = POINTS_TARGET[strategy]
     print(f"{strategy}:")
     print(_line("lean_local", run["points"], run["seconds"], run["cpu_seconds"], run["orders"],
                 f"target >= {target:,}: {_verdict(rate >= target)}"))
     if against is not None:
-        other = _child(folder, strategy, len(days), against)
+        other = _child(folder, strategy, len(days), len(tickers), against)
         other_rate = other["points"] / other["cpu_seconds"]
-        print(_line(f"lean_local {str(against)[-6:]}", other["points"], other["seconds"], other["cpu_seconds"],
+        print(_line("lean_local --against", other["points"], other["seconds"], other["cpu_seconds"],
                     other["orders"], f"{against}: this tree {rate / other_rate:.2f}x"))
     if not skip_backtrader and importlib.util.find_spec("backtrader") is None:
         print(f"  {'backtrader':<17} skipped: not installed (make bench installs the bench extra)")
@@ -307,10 +307,11 @@ def _order_cost(results: dict[str, dict]) -> None:
           f"target <= {ORDER_TARGET_US} us: {_verdict(micros <= ORDER_TARGET_US)}")
 
 
-def _child(folder: Path, strategy: str, days: int, source: Path | None = None) -> dict:
-    """One lean_local run in a child process (with ``source``'s lean_local when given)."""
+def _child(folder: Path, strategy: str, days: int, stocks: int, source: Path | None = None) -> dict:
+    """One lean_local run of ``stocks`` stocks in a child process (with ``source``'s lean_local when given)."""
     env = None if source is None else {**os.environ, "PYTHONPATH": str(source)}
-    output = subprocess.run([sys.executable, __file__, "--folder", str(folder), "--child", strategy, str(days)],
+    output = subprocess.run([sys.executable, __file__, "--folder", str(folder), "--stocks", str(stocks),
+                             "--child", strategy, str(days)],
                             check=True, capture_output=True, text=True, env=env).stdout
     return json.loads(output.strip().splitlines()[-1])
 
