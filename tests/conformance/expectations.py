@@ -13,6 +13,8 @@ _NO_FINE_DATA = (
 )
 
 REPRODUCES: frozenset[str] = frozenset({
+    "AddAlphaModelAlgorithm",
+    "AddUniverseSelectionModelAlgorithm",
     "CoarseFundamentalTop3Algorithm",
     "ConstituentsUniverseRegressionAlgorithm",
     "ConvertToFrameworkAlgorithm",
@@ -25,20 +27,21 @@ REPRODUCES: frozenset[str] = frozenset({
     "FuncRiskFreeRateInterestRateModelWithPythonLambda",
     "FundamentalCustomSelectionTimeRegressionAlgorithm",
     "IndicatorHistoryRegressionAlgorithm",
+    "InsightScoringRegressionAlgorithm",
+    "InsightTagAlphaRegressionAlgorithm",
+    "LongOnlyAlphaStreamAlgorithm",
     "NoUniverseSelectorRegressionAlgorithm",
+    "PearsonCorrelationPairsTradingAlphaModelFrameworkAlgorithm",
     "RangeConsolidatorAlgorithm",
     "TrainingExampleAlgorithm",
     "UniverseOnlyRegressionAlgorithm",
     "UniverseSelectedRegressionAlgorithm",
     "UniverseSelectionDefinitionsAlgorithm",
+    "UniverseSelectionRegressionAlgorithm",
     "VolumeShareSlippageModelAlgorithm",
 })
 
 CAUSES: dict[str, str] = {
-    "AddAlphaModelAlgorithm":
-        'DataPoints 57, LEAN 58 (every statistic reproduces; the missing points are not yet explained)',
-    "AddUniverseSelectionModelAlgorithm":
-        'DataPoints 47, LEAN 50 (every statistic reproduces; the missing points are not yet explained)',
     "AllShortableSymbolsCoarseSelectionRegressionAlgorithm":
         "AttributeError: SecurityIdentifier.generate_equity (its shortable provider's symbols); its SPY at "
         "minute resolution has no minute file for 2014-03-25..28 in LEAN's sample",
@@ -74,36 +77,22 @@ CAUSES: dict[str, str] = {
     "IndicatorVolatilityModelAlgorithm":
         'RegressionTestException: Expected volatility to stay less than 0.05 (not big jumps due to price '
         'discontinuities on splits and dividends), but got 0.340317824...',
-    "InsightScoringRegressionAlgorithm":
-        'DataPoints 3942, LEAN 3943 (every statistic reproduces on minute data; the missing point is its '
-        'manual universe\'s trigger)',
-    "InsightTagAlphaRegressionAlgorithm":
-        'DataPoints 57, LEAN 58 (every statistic reproduces; the missing points are not yet explained)',
-    "LongOnlyAlphaStreamAlgorithm":
-        'DataPoints 7842, LEAN 7843 (every statistic reproduces on minute data; the missing point is its '
-        'manual universe\'s trigger)',
     "MarketImpactSlippageModelRegressionAlgorithm":
         "mismatch: End Equity 9649982.96 (LEAN 9649801.20), Total Fees $1858.96 (LEAN $1859.00: 8 more shares over "
         "its 7 fills); the model gives LEAN's unit-test slippages within their 0.005",
     "MeanReversionPortfolioAlgorithm": 'NotSupportedError: QCAlgorithm.get_last_known_price',
-    "PearsonCorrelationPairsTradingAlphaModelFrameworkAlgorithm":
-        'DataPoints 14082, LEAN 14088 (every statistic reproduces on minute data; the missing points are '
-        'the triggers of its manual universe and of its scheduled universe\'s five selections)',
     "PersistentCustomDataUniverseRegressionAlgorithm":
         "data: reads ../../../Tests/TestData/daily-stock-picker-backtest.csv, a file of LEAN's "
         'repository (Tests/TestData), not of its sample data folder; it also defines Initialize/OnData '
         'in PascalCase',
     "PortfolioRebalanceOnCustomFuncRegressionAlgorithm":
-        'DataPoints 10622, LEAN 11379 (every statistic reproduces; the missing points are not yet explained)',
+        'DataPoints 11378, LEAN 11379 (every statistic reproduces; the one missing point is not yet explained)',
     "PortfolioRebalanceOnDateRulesRegressionAlgorithm":
-        'DataPoints 5566, LEAN 6072 (every statistic reproduces; the missing points are not yet explained)',
+        'DataPoints 6071, LEAN 6072 (every statistic reproduces; the one missing point is not yet explained)',
     "RawPricesUniverseRegressionAlgorithm":
         'mismatch: Compounding Annual Return -47.218% (LEAN -47.380%), Beta 0.787 (LEAN 0.815) and 11 '
         'more: not yet located',
     "SectorExposureRiskFrameworkAlgorithm": _NO_FINE_DATA,
     "SectorWeightingFrameworkAlgorithm": _NO_FINE_DATA,
-    "UniverseSelectionRegressionAlgorithm":
-        'DataPoints 78091, LEAN 78092 (every statistic reproduces; the one missing point is not yet '
-        'explained)',
     "UniverseUnchangedRegressionAlgorithm": _NO_FINE_DATA,
 }

@@ -84,6 +84,19 @@ def test_events_need_the_day_before_in_the_subscription():
                                                    (datetime(2020, 1, 10), "Delisting")]
 
 
+def test_a_subscription_starting_before_its_map_file_reports_the_first_mapped_ticker():
+    """LEAN's ``MappingEventProvider``: the subscription's ticker is the symbol's own until the map file
+    covers a day; the first covered trading day reports the change when the map file's ticker differs
+    (``GOOG`` subscribed before its first date, traded as ``GOOCV``)."""
+    days = pd.DatetimeIndex(["2014-03-24", "2014-03-25", "2014-03-26", "2014-03-27", "2014-03-28"])
+    map_file = MapFile("GOOG", pd.DatetimeIndex(["2014-03-26", "2014-04-02", "2050-12-31"]), ["GOOCV", "GOOCV", "GOOG"])
+    raw = pd.Series(1.0, index=days)
+    events = equity_events(Symbol("GOOG"), map_file, None, days, raw, raw)
+    assert [_describe(e) for e in events] == [(datetime(2014, 3, 26), "SymbolChangedEvent", "GOOG", "GOOCV")]
+    # a subscription the map file covers from its start takes the mapped ticker without an event
+    assert equity_events(Symbol("GOOG"), map_file, None, days[2:], raw, raw) == []
+
+
 def test_schedule_hands_out_events_at_the_first_step_at_or_after_their_time():
     raw = pd.Series(RAW, index=DAYS)
     schedule = EventSchedule()

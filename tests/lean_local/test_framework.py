@@ -339,3 +339,55 @@ def test_a_selection_model_universe_takes_the_algorithms_universe_settings(tmp_p
 
     algo, _, _ = run_algorithm(Manual, root)
     assert [s.resolution for s in algo.securities.values() if s.symbol.value == "AAA"] == [Resolution.DAILY]
+
+
+def _universe_run(tmp_path, model_of, start: datetime):
+    """Run an algorithm whose only universe is ``model_of()`` over AAA's daily bars of 2020-01-02,
+    01-03 and 01-06 (no hour file: the benchmark adds no data point)."""
+    from lean_local.engine.algorithm import QCAlgorithm
+    from lean_local.engine.runner import run_algorithm
+    from tests import fixtures
+
+    root = fixtures.data_folder(tmp_path / "data")
+    fixtures.write_equity(root, "AAA", fixtures.bars(["2020-01-02", "2020-01-03", "2020-01-06"], [10.0, 11.0, 12.0]))
+
+    class Framework(QCAlgorithm):
+        def initialize(self) -> None:
+            self.set_start_date(start)
+            self.set_end_date(2020, 1, 6)
+            self.universe_settings.resolution = Resolution.DAILY
+            self.set_universe_selection(model_of())
+
+    return run_algorithm(Framework, root)
+
+
+def test_a_manual_universe_counts_its_one_trigger(tmp_path):
+    """LEAN's ``ManualUniverse`` is a user-defined universe with an infinite interval: it triggers
+    once, and its trigger (a ``Tick`` of ``TimeTriggeredUniverseSubscriptionEnumeratorFactory``) is a
+    data point: 1 + AAA's 3 daily bars."""
+    from lean_local.framework import ManualUniverseSelectionModel
+
+    aaa = Symbol.create("AAA", SecurityType.EQUITY, Market.USA)
+    _, _, loop = _universe_run(tmp_path, lambda: ManualUniverseSelectionModel([aaa]), datetime(2020, 1, 2))
+    assert loop.data_points == 4
+
+
+def test_a_manual_selection_model_makes_one_universe_per_security_type_and_market():
+    from lean_local.framework import ManualUniverseSelectionModel
+
+    symbols = [Symbol.create("AAA", SecurityType.EQUITY, Market.USA), Symbol.create("EURUSD", SecurityType.FOREX, Market.OANDA),
+               Symbol.create("BBB", SecurityType.EQUITY, Market.USA)]
+    universes = ManualUniverseSelectionModel(symbols).create_universes(SimpleNamespace())
+    assert [sorted(s.value for s in u.select_symbols(datetime(2020, 1, 2), [], print)) for u in universes] == \
+        [["AAA", "BBB"], ["EURUSD"]]
+
+
+def test_a_custom_selection_model_triggers_at_the_start_then_each_trading_day(tmp_path):
+    """LEAN's ``CustomUniverse`` (a user-defined universe with a one-day interval) triggers at the
+    start even on a holiday (2020-01-01), then at 00:00 of each day the exchange opens (01-02, 01-03,
+    01-06): 4 triggers + AAA's 3 daily bars."""
+    from lean_local.framework import CustomUniverseSelectionModel
+
+    _, _, loop = _universe_run(tmp_path, lambda: CustomUniverseSelectionModel("custom", lambda time: ["AAA"]),
+                               datetime(2020, 1, 1))
+    assert loop.data_points == 7

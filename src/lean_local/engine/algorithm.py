@@ -721,15 +721,15 @@ class QCAlgorithm(IndicatorHelpers, FrameworkAlgorithm):
         return not security.invested and not self.transactions.get_open_orders(security.symbol)
 
     def _run_selection(self, universe: FundamentalUniverse | UserDefinedUniverse, day: date) -> int:
-        """Select with the coarse file of ``day`` at the current time; returns its row count (data points)."""
+        """Select with the selection data of ``day`` at the current time; returns its data points."""
         rows = universe.rows_for_day(day)
         if self.time > self.end_date:
-            return len(rows)  # UniverseSelection.ApplyUniverseSelection: no selection after the end
+            return universe.data_points(rows)  # UniverseSelection.ApplyUniverseSelection: no selection after the end
         result = universe.perform_selection(universe.select_symbols(self.time, rows, self.debug))
         added, removed = self.universe_manager.apply(universe, result, self.time)
         if added or removed:
             self._pending_changes = (self._pending_changes[0] + added, self._pending_changes[1] + removed)
-        return len(rows)
+        return universe.data_points(rows)
 
     def symbol(self, ticker: str) -> Symbol:
         for symbol in self.securities.keys():

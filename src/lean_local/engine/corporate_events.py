@@ -206,9 +206,11 @@ def equity_events(symbol: Symbol, map_file: MapFile, factors: pd.DataFrame | Non
         tickers = np.asarray(map_file.tickers, dtype=object)
         at = np.minimum(np.searchsorted(map_file.dates.asi8, days.asi8, side="left"), len(tickers) - 1)
         mapped = tickers[at]
+        # LEAN's MappingEventProvider: the subscription's ticker is the map file's at the start when the
+        # file covers the start, else the symbol's own; the first covered day reports a difference
         first = int(np.argmax(covered)) if covered.any() else len(days)
-        previous = mapped[first] if first < len(days) else None
-        for k in range(first + 1, len(days)):
+        previous = mapped[0] if covered[0] else symbol.value
+        for k in range(first, len(days)):
             if covered[k] and mapped[k] != previous:
                 day = days[k]
                 events.append((day.value, 2, SymbolChangedEvent(symbol, day.to_pydatetime(), previous, mapped[k])))

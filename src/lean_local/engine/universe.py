@@ -219,6 +219,11 @@ class Universe:
         self._previous = chosen
         return symbols
 
+    def data_points(self, rows: list[Any]) -> int:
+        """The data points one selection counts (LEAN's ``TimeSliceFactory`` counts every item of a
+        universe's data collection): each row of its selection data."""
+        return len(rows)
+
     def can_remove_member(self, now: datetime, symbol: Symbol) -> bool:
         """LEAN's ``Universe.CanRemoveMember``: the member's time in the universe, rounded (half to
         even) to a day, an hour, a minute or a second by the size of ``minimum_time_in_universe``,
@@ -439,6 +444,11 @@ class UserDefinedUniverse(Universe):
 
     def rows_for_day(self, day: date) -> list[Fundamental]:
         return []
+
+    def data_points(self, rows: list[Any]) -> int:
+        """One per selection: LEAN's ``TimeTriggeredUniverseSubscriptionEnumeratorFactory`` emits a
+        ``Tick`` at each trigger time, the universe's one data point."""
+        return 1
 
     def select_symbols(self, now: datetime, rows: list[Fundamental], debug: Callable[[str], None]) -> Any:
         result = self.selector(now)

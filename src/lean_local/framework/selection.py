@@ -51,16 +51,6 @@ def _once(start: datetime, end: datetime) -> np.ndarray:
     return np.array([pd.Timestamp(start).value], dtype=np.int64)
 
 
-def _trading_days(algorithm: Any) -> Callable[[datetime, datetime], np.ndarray]:
-    """00:00 of each US equity trading day (a daily universe's trigger times)."""
-    hours = algorithm._exchange_hours(Symbol("SPY", SecurityType.EQUITY, Market.USA))
-
-    def times(start: datetime, end: datetime) -> np.ndarray:
-        days = hours.trading_days(start.date(), end.date())
-        return days[days >= pd.Timestamp(start)].asi8
-    return times
-
-
 class UniverseSelectionModel:
     """Base class: ``create_universes(algorithm) -> list of universes``."""
 
@@ -99,7 +89,9 @@ class CompositeUniverseSelectionModel(UniverseSelectionModel):
 
 
 class ManualUniverseSelectionModel(UniverseSelectionModel):
-    """A fixed list of symbols, selected when the run starts."""
+    """A fixed list of symbols, selected when the run starts: one universe per security type and
+    market (LEAN's ``ManualUniverseSelectionModel.CreateUniverses``), each a ``ManualUniverse`` that
+    triggers once (a user-defined universe with an infinite interval)."""
 
     def __init__(self, *symbols: Any) -> None:
         if len(symbols) == 1 and isinstance(symbols[0], Iterable) and not isinstance(symbols[0], str):
@@ -107,8 +99,12 @@ class ManualUniverseSelectionModel(UniverseSelectionModel):
         self._symbols = [as_symbol(s) for s in symbols]
 
     def create_universes(self, algorithm: Any) -> list[Any]:
-        symbols = list(dict.fromkeys(self._symbols))
-        return [SymbolUniverse(f"ManualUniverse-{id(self)}", _once, lambda _t: symbols)]
+        groups: dict[tuple[str, Any], list[Symbol]] = {}
+        for symbol in dict.fromkeys(self._symbols):
+            groups.setdefault((symbol.market, symbol.security_type), []).append(symbol)
+        return [SymbolUniverse(f"ManualUniverse-{id(self)}-{market}-{security_type}", _once,
+                               lambda _t, members=members: members)
+                for (market, security_type), members in groups.items()]
 
 
 class CustomUniverseSelectionModel(UniverseSelectionModel):
@@ -125,7 +121,9 @@ class CustomUniverseSelectionModel(UniverseSelectionModel):
         return self._selector(date)
 
     def create_universes(self, algorithm: Any) -> list[Any]:
-        return [SymbolUniverse(f"{self.name}", _trading_days(algorithm), lambda t: list(self.select(algorithm, t)))]
+        # LEAN's CustomUniverse: a user-defined universe with a one-day interval (the start, then each
+        # trading day's 00:00)
+        return [UserDefinedUniverse(self.name, lambda t: list(self.select(algorithm, t)), None)]
 
 
 class ScheduledUniverseSelectionModel(UniverseSelectionModel):
