@@ -190,3 +190,36 @@ def test_handlers_and_slices_follow_leans_timing(tmp_path):
         "2020-01-10 00:00:00 on_delistings NEW 1",
         "2020-01-10 00:00:00 on_data bars=0 splits=0 dividends=0 delistings=1 changes=0 contains=True value=False",
     ]  # no bar on 01-10: the map file ends on 01-09
+
+
+@pytest.mark.parametrize(("mode", "quantity", "paid"), [
+    ("RAW", 10, 2.0), ("RAW", -10, -2.0), ("ADJUSTED", 10, 0.0)])
+def test_a_dividend_pays_cash_only_to_holdings_of_unadjusted_prices(tmp_path, mode, quantity, paid):
+    """LEAN's ``SecurityPortfolioManager.ApplyDividend``: RAW and SPLIT_ADJUSTED holdings receive
+    ``quantity * distribution`` (the 01-06 dividend: 0.20 a share; shorts pay it); adjusted prices
+    already carry it. The cash moves in the dividend's step (01-06 00:00), after the fills of 01-03."""
+    from lean_local.engine.algorithm import QCAlgorithm
+    from lean_local.engine.common import DataNormalizationMode, Resolution
+    from lean_local.engine.fees import ConstantFeeModel
+    from lean_local.engine.runner import run_algorithm
+
+    folder = fixtures.data_folder(tmp_path / "data")
+    fixtures.write_equity(folder, "NEW", fixtures.bars(DAYS, RAW), factors=FACTORS,
+                          map_rows=[("2020-01-02", "NEW"), ("2050-12-31", "NEW")])
+
+    class Holder(QCAlgorithm):
+        def initialize(self):
+            self.set_start_date(2020, 1, 2)
+            self.set_end_date(2020, 1, 6)
+            self.set_security_initializer(lambda security: security.set_fee_model(ConstantFeeModel(0)))
+            self.new = self.add_equity("NEW", Resolution.DAILY, data_normalization_mode=getattr(DataNormalizationMode, mode))
+            self.cash = []
+
+        def on_data(self, data):
+            if self.time.day == 2:
+                self.market_order("NEW", quantity)  # converted to market-on-open: fills at 01-03's open
+            self.cash.append((self.time, self.portfolio.cash))
+
+    algo, _, _ = run_algorithm(Holder, folder)
+    (_, before), (when, after) = algo.cash[1], algo.cash[2]
+    assert when == datetime(2020, 1, 6) and after - before == pytest.approx(paid)

@@ -232,3 +232,28 @@ def test_user_defined_universe_selects_at_the_start_and_each_trading_day_with_se
     # Jan 6: AAA seeded with Jan 3's close; Jan 7: BBB with Jan 6's; Jan 8: AAA again, its last close Jan 7's
     assert algo.seen == [(datetime(2020, 1, 6), "AAA", 3.0, True), (datetime(2020, 1, 7), "BBB", 106.0, True),
                          (datetime(2020, 1, 8), "AAA", 7.0, True)]
+
+
+def test_get_last_known_price_seeds_the_last_close_before_the_start_or_nothing(tmp_path):
+    """``GetLastKnownPrice``: the newest of ``GetLastKnownPrices`` (the last bar of the history before
+    now), else null; ``SetMarketPrice(null)`` leaves the price unset. AAA's bars stop before the
+    start, so its seeded price (01-03's close) is what the first step shows."""
+    root = fixtures.data_folder(tmp_path / "data")
+    fixtures.write_equity(root, "AAA", fixtures.bars(DAYS[:2], [2.0, 3.0]))
+    fixtures.write_equity(root, "NEW", fixtures.bars(DAYS[2:], [50.0] * 5))  # no bar before the start
+
+    class Seeded(QCAlgorithm):
+        def initialize(self):
+            self.set_start_date(2020, 1, 6)
+            self.set_end_date(2020, 1, 7)
+            self.set_security_initializer(lambda security: security.set_market_price(self.get_last_known_price(security)))
+            self.known = {t: self.get_last_known_price(self.add_equity(t, Resolution.DAILY).symbol) for t in ("AAA", "NEW")}
+            self.prices = []
+
+        def on_data(self, data):
+            self.prices.append((self.time, self.securities["AAA"].price, self.securities["NEW"].price))
+
+    algo, _, _ = run_algorithm(Seeded, root)
+    assert algo.known["NEW"] is None
+    assert (algo.known["AAA"].close, algo.known["AAA"].end_time) == (3.0, datetime(2020, 1, 3, 16))
+    assert algo.prices == [(datetime(2020, 1, 6, 16), 3.0, 50.0), (datetime(2020, 1, 7, 16), 3.0, 50.0)]

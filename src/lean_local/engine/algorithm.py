@@ -575,6 +575,11 @@ class QCAlgorithm(IndicatorHelpers, FrameworkAlgorithm):
         return [TradeBar(end_time - timedelta(days=1), symbol, row["open"], row["high"], row["low"], row["close"],
                          row.get("volume", 0.0))]
 
+    def get_last_known_price(self, security: Any) -> Any:
+        """The newest of :meth:`get_last_known_prices` (LEAN's obsolete ``GetLastKnownPrice``), or None."""
+        prices = self.get_last_known_prices(security)
+        return prices[-1] if prices else None
+
     def _activate(self, security: Security, data: feeds.SubscriptionData, visible_from: int) -> None:
         if intraday.is_intraday(security.resolution):
             self._has_intraday = True

@@ -45,6 +45,7 @@ from lean_local.engine.algorithm import QCAlgorithm
 from lean_local.engine.benchmarks import SecurityBenchmark, benchmark_values
 from lean_local.engine.capacity import FOREX_VOLUME, CapacityEstimate
 from lean_local.engine.common import DataNormalizationMode, SecurityType, Symbol, not_supported
+from lean_local.engine.corporate_actions import apply_dividends
 from lean_local.engine.corporate_events import EventSchedule, load_equity_events
 from lean_local.engine.data_points import benchmark_hour_ends, user_defined_universes
 from lean_local.engine.interest_rates import InterestRateProvider, rate_series
@@ -355,6 +356,8 @@ class BacktestLoop:
                 algo.on_securities_changed(changes)
                 if framework is not None:
                     framework.on_securities_changed(changes)
+            if events is not None and events.dividends and not algo._warming_up:
+                apply_dividends(algo.portfolio, algo.securities, events.dividends)
             columns = feed.emitted_columns()
             current = None
             if len(columns) or events is not None:

@@ -396,7 +396,10 @@ class Security:
         return self.last_bar() is not None or self._feed.is_seeded(self._column)
 
     def set_market_price(self, data: Any) -> None:
-        """Seed the price with a data point's close (shown until the first bar arrives)."""
+        """Seed the price with a data point's close (shown until the first bar arrives); None (no
+        known price) changes nothing, as LEAN's ``SetMarketPrice``."""
+        if data is None:
+            return
         self._feed.seed(self._column, float(getattr(data, "close", getattr(data, "value", 0.0))))
 
     @property
