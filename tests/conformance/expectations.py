@@ -26,6 +26,7 @@ REPRODUCES: frozenset[str] = frozenset({
     "ETFConstituentsFrameworkAlgorithm",
     "FuncRiskFreeRateInterestRateModelWithPythonLambda",
     "FundamentalCustomSelectionTimeRegressionAlgorithm",
+    "IndicatorHistoryAlgorithm",
     "IndicatorHistoryRegressionAlgorithm",
     "InsightScoringRegressionAlgorithm",
     "InsightTagAlphaRegressionAlgorithm",
@@ -72,9 +73,6 @@ CAUSES: dict[str, str] = {
         "(09:15-15:30 IST) spans two New York dates while the runtime's calendars are New York days, and "
         'the USD benchmark converted to INR (LEAN\'s 23036 data points: 21401 SPY hour bars, 1629 CCCL daily bars '
         'with fill-forward, 5 events, 1 universe)',
-    "IndicatorHistoryAlgorithm":
-        'mismatch: Information Ratio -6.233 (LEAN -7.674), Tracking Error 0.043 (LEAN 0.085) of a '
-        "backtest that quits on its 19th day, as LEAN's",
     "IndicatorVolatilityModelAlgorithm":
         'RegressionTestException: Expected volatility to stay less than 0.05 (not big jumps due to price '
         'discontinuities on splits and dividends), but got 0.340317824...',

@@ -382,10 +382,11 @@ class BacktestLoop:
             self._update_capacity()
             if self.time_limit is not None:
                 self.time_limit.raise_if_exceeded()  # the step caught LEAN's error itself: stop anyway
-            if getattr(algo, "_quit", False):
-                break
             if not algo._warming_up:
                 self._sample(next_ns)
+            if getattr(algo, "_quit", False):
+                # LEAN stops before the next step; the final sample still sees this step's prices
+                break
         if not self.sample_steps and not algo._warming_up and feed.step >= 0:
             self._sample(int(pd.Timestamp(algo.time).value))
         last = min(pd.Timestamp(algo.time).value, pd.Timestamp(algo.end_date).value)
@@ -494,7 +495,9 @@ def missing_benchmark_note(algo: QCAlgorithm, record: BacktestRecord) -> str | N
     return f"{name}, so Alpha, Beta, Information Ratio, Tracking Error and Treynor Ratio are measured against 0"
 
 
-def _benchmark_series(algo: QCAlgorithm, index: pd.DatetimeIndex) -> pd.Series:
+def _benchmark_series(algo: QCAlgorithm, index: pd.DatetimeIndex, internal_from_ns: int | None = None) -> pd.Series:
+    """The benchmark's value at each time step of ``index``; ``internal_from_ns`` is the end of the
+    first bar of the benchmark's internal hour feed (None without one)."""
     if len(index) == 0:  # nothing sampled (the run failed before its first step): no benchmark to read
         return pd.Series(np.zeros(0), index=index, dtype=float)
     benchmark = algo.benchmark
@@ -515,7 +518,17 @@ def _benchmark_series(algo: QCAlgorithm, index: pd.DatetimeIndex) -> pd.Series:
         return pd.Series(np.zeros(len(index)), index=index, dtype=float)
     position = np.searchsorted(data.end_time, index.asi8, side="right") - 1
     values = np.where(position >= 0, data.fields["close"][np.maximum(position, 0)], 0.0)
-    return pd.Series(values, index=index, dtype=float)
+    series = pd.Series(values, index=index, dtype=float)
+    if internal_from_ns is not None and internal_from_ns < index.asi8[0]:
+        # the internal hour feed starts the trading day before the first step (UniverseSelection.
+        # AddPendingInternalDataFeeds): the samples before the first step see that day's close
+        full = feeds.load_equity(algo._data_folder, symbol, DataNormalizationMode.ADJUSTED,
+                                 algo._exchange_hours(symbol).session_times)
+        k = int(np.searchsorted(full.end_time, index.asi8[0], side="left")) - 1
+        if k >= 0 and full.end_time[k] >= internal_from_ns:
+            before = pd.Series([float(full.fields["close"][k])], index=pd.DatetimeIndex([int(full.end_time[k])]))
+            series = pd.concat([before, series])
+    return series
 
 
 @functools.cache
@@ -587,7 +600,7 @@ def build_record(algo: QCAlgorithm, loop: BacktestLoop, state: str = "Completed"
         end=algo.time,
         start_equity=loop.start_equity,
         equity=equity,
-        benchmark=_benchmark_series(algo, index),
+        benchmark=_benchmark_series(algo, index, int(loop._hour_ends[0]) if len(loop._hour_ends) else None),
         risk_free_rate=rates,
         orders=orders,
         fills=fills,
