@@ -15,6 +15,7 @@ _NO_FINE_DATA = (
 REPRODUCES: frozenset[str] = frozenset({
     "AddAlphaModelAlgorithm",
     "AddUniverseSelectionModelAlgorithm",
+    "AuxiliaryDataHandlersRegressionAlgorithm",
     "CoarseFundamentalTop3Algorithm",
     "ConstituentsUniverseRegressionAlgorithm",
     "ConvertToFrameworkAlgorithm",
@@ -47,9 +48,6 @@ CAUSES: dict[str, str] = {
     "AllShortableSymbolsCoarseSelectionRegressionAlgorithm":
         "AttributeError: SecurityIdentifier.generate_equity (its shortable provider's symbols); its SPY at "
         "minute resolution has no minute file for 2014-03-25..28 in LEAN's sample",
-    "AuxiliaryDataHandlersRegressionAlgorithm":
-        'DataPoints 15346, LEAN 15347 (every statistic reproduces; the one missing point is not yet '
-        'explained)',
     "BasicTemplateIndexDailyAlgorithm":
         'data the sample folder lacks: '
         'indexoption/usa/daily/spx_2021_{trade,quote,openinterest}_european.zip (it trades an SPX index '

@@ -223,3 +223,27 @@ def test_a_dividend_pays_cash_only_to_holdings_of_unadjusted_prices(tmp_path, mo
     algo, _, _ = run_algorithm(Holder, folder)
     (_, before), (when, after) = algo.cash[1], algo.cash[2]
     assert when == datetime(2020, 1, 6) and after - before == pytest.approx(paid)
+
+
+def test_a_delisting_retriggers_the_user_defined_universe_that_held_it(tmp_path):
+    """``BacktestingBrokerage.ProcessDelistings`` removes the delisted security from the user-defined
+    universe ``add_equity`` filled; that universe's one-trigger subscription has ended, so LEAN
+    subscribes it anew and it triggers again: one more data point. NEW's run counts 1 trigger at the
+    start, 6 daily bars (01-02 .. 01-09), the 7 events of ``test_events_follow_leans_providers`` and
+    the trigger of the delisting on 01-10 (no SPY data: the benchmark adds none)."""
+    from lean_local.engine.algorithm import QCAlgorithm
+    from lean_local.engine.common import Resolution
+    from lean_local.engine.runner import run_algorithm
+
+    folder = fixtures.data_folder(tmp_path / "data")
+    fixtures.write_equity(folder, "NEW", fixtures.bars(DAYS, RAW), factors=FACTORS, map_rows=MAP)
+    fixtures.write_equity(folder, "OLD", fixtures.bars(DAYS[:3], RAW[:3]))
+
+    class Delisted(QCAlgorithm):
+        def initialize(self):
+            self.set_start_date(2020, 1, 2)
+            self.set_end_date(2020, 1, 10)
+            self.add_equity("NEW", Resolution.DAILY)
+
+    _, _, loop = run_algorithm(Delisted, folder)
+    assert loop.data_points == 1 + 6 + 7 + 1

@@ -9,7 +9,8 @@ algorithm never sees:
   algorithm with LEAN's default benchmark;
 - one trigger of each user-defined universe at its start (``UserDefinedUniverse.GetTriggerTimes``:
   the first trigger only, its interval being ``Time.MaxTimeSpan``); ``add_equity``, ``add_forex``
-  and the like create one per security type and market.
+  and the like create one per security type and market;
+- one more trigger of such a universe each time a delisting removes one of its securities (below).
 """
 
 from __future__ import annotations
@@ -64,3 +65,21 @@ def user_defined_universes(securities: list[Any]) -> int:
     """User-defined universes the manually added ``securities`` create: one per security type and
     market."""
     return len({(security.type, security.symbol.market) for security in securities})
+
+
+def delisting_triggers(delisted: list[Any], added_by_api: set[Any], universes: list[Any]) -> int:
+    """New triggers of the user-defined universes that held the ``delisted`` securities.
+
+    ``BacktestingBrokerage.ProcessDelistings`` removes a delisted security from each user-defined
+    universe holding it (the one ``add_equity`` and the like fill, or a ``ManualUniverse``) and
+    updates the universe: its one-trigger subscription has ended, so ``DataManager.AddSubscription``
+    subscribes it anew, which triggers once more (one data point per universe and step).
+    ``added_by_api`` holds the symbols added by the algorithm's ``add_*`` calls.
+    """
+    keys: set[Any] = set()
+    for security in delisted:
+        if security.symbol in added_by_api:
+            keys.add((security.type, security.symbol.market))
+        keys.update(id(universe) for universe in universes
+                    if getattr(universe, "explicit_members", False) and security.symbol in universe.members)
+    return len(keys)

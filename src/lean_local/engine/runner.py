@@ -47,7 +47,7 @@ from lean_local.engine.capacity import FOREX_VOLUME, CapacityEstimate
 from lean_local.engine.common import DataNormalizationMode, SecurityType, Symbol, not_supported
 from lean_local.engine.corporate_actions import apply_dividends
 from lean_local.engine.corporate_events import EventSchedule, load_equity_events
-from lean_local.engine.data_points import benchmark_hour_ends, user_defined_universes
+from lean_local.engine.data_points import benchmark_hour_ends, delisting_triggers, user_defined_universes
 from lean_local.engine.interest_rates import InterestRateProvider, rate_series
 from lean_local.engine.margin_calls import execute_margin_call
 from lean_local.engine.slice import Delistings, Dividends, Slice, Splits, SymbolChangedEvents
@@ -178,6 +178,7 @@ class BacktestLoop:
         self.start_equity = 0.0
         self._selection_times: dict[int, list[tuple[Any, date]]] = {}
         self._delist_columns: list[tuple[int, int]] = []
+        self._added_by_api: set[Symbol] = set()  # the user-defined universes' securities (delisting_triggers)
         self.events = EventSchedule()
         self._event_columns = 0  # subscriptions whose corporate events are scheduled
         self.framework: Any = None  # lean_local.framework.driver.Framework when the algorithm uses it
@@ -217,6 +218,7 @@ class BacktestLoop:
         algo._run_start = run_start
         start_ns = int(pd.Timestamp(run_start).value)
         self.data_points = user_defined_universes([security for security, _ in algo._pending])
+        self._added_by_api = {security.symbol for security, _ in algo._pending}
         for security, loader in algo._pending:
             algo._activate(security, loader(), start_ns)
         # securities added in initialize reach on_securities_changed at the first time step, custom
@@ -268,9 +270,12 @@ class BacktestLoop:
 
     def _close_delisted(self, now_ns: int) -> None:
         algo = self.algo
-        for column, last_ns in list(self._delist_columns):
-            if now_ns <= last_ns:
-                continue
+        due = [(column, last_ns) for column, last_ns in self._delist_columns if now_ns > last_ns]
+        if not due:
+            return
+        self.data_points += delisting_triggers([algo.portfolio._by_column[column] for column, _ in due],
+                                               self._added_by_api, algo._universes)
+        for column, last_ns in due:
             security = algo.portfolio._by_column[column]
             self._delist_columns.remove((column, last_ns))
             self.feed.delisted.add(column)

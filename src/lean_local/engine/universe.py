@@ -436,6 +436,9 @@ class UserDefinedUniverse(Universe):
         self.selector = selector
         self.data_folder = Path()
         self.known_symbol: Callable[[Any], Symbol | None] = lambda map_file: None
+        # True when it holds the symbols it was given (LEAN's ManualUniverse): a delisting removes one,
+        # which re-subscribes the universe (see lean_local.engine.data_points.delisting_triggers)
+        self.explicit_members = False
 
     def emissions(self, start: datetime, end: datetime, hours: Any) -> list[tuple[datetime, date]]:
         """The start, then 00:00 of each trading day after it up to ``end``."""

@@ -102,9 +102,12 @@ class ManualUniverseSelectionModel(UniverseSelectionModel):
         groups: dict[tuple[str, Any], list[Symbol]] = {}
         for symbol in dict.fromkeys(self._symbols):
             groups.setdefault((symbol.market, symbol.security_type), []).append(symbol)
-        return [SymbolUniverse(f"ManualUniverse-{id(self)}-{market}-{security_type}", _once,
-                               lambda _t, members=members: members)
-                for (market, security_type), members in groups.items()]
+        universes = [SymbolUniverse(f"ManualUniverse-{id(self)}-{market}-{security_type}", _once,
+                                    lambda _t, members=members: members)
+                     for (market, security_type), members in groups.items()]
+        for universe in universes:
+            universe.explicit_members = True
+        return universes
 
 
 class CustomUniverseSelectionModel(UniverseSelectionModel):
