@@ -4,144 +4,116 @@ from datetime import datetime
 import numpy as np
 from AlgorithmImports import *
 
-from shared.kalman import HedgeRatioFilter, LocalLevelFilter, zscore
-from shared.kalman_rules import MeanReversionRules, spread_mark
+from shared.kalman import HedgeRatioFilter
+from shared.kalman_rules import MeanReversionRules
 
-# Written by research/kalman_mean_reversion.ipynb (EM fit on a training window before the backtest).
+# Written by tools/kalman_fit.py (or research/kalman_mean_reversion.ipynb) before the backtest window.
 PARAMS_KEY = "kalman_mean_reversion/params.json"
-
-# Defaults when the object store has no fitted parameters: of the order of what EM finds on LEAN's
-# sample ETFs and on GOOG/GOOGL in log prices (docs/kalman_mean_reversion.md).
-DEFAULT_LEVEL_Q = 1.0e-4  # level variance per day (log price squared)
-DEFAULT_LEVEL_R = 1.0e-5  # observation noise variance (log price squared)
-DEFAULT_PAIR_R = 1.0e-6  # spread noise variance (log price squared)
-DEFAULT_PAIR_DELTA = 1.0e-7  # Chan's delta: (beta, alpha) random-walk variance delta / (1 - delta)
 
 
 class KalmanMeanReversion(QCAlgorithm):
-    """Trade deviations from a Kalman-filtered fair value, on single assets or on pairs.
+    """Trade the spreads of the pairs the fitting step chose (Chan, *Algorithmic Trading*, 2013, ch. 3).
 
-    ``mode=single``: a local-level filter on each asset's log price; z is the innovation over its
-    predicted standard deviation. ``mode=pair``: a dynamic hedge-ratio filter
-    ``log y = beta log x + alpha + e`` per pair; z is the spread's innovation over its predicted
-    standard deviation, traded with equal-dollar legs (long y / short x when z is low). Entries,
-    exits, the stop and the time stop are ``shared.kalman_rules``. All filters advance by one
-    batched update per daily bar; decisions at the close fill at the next open.
+    Each pair ``Y/X`` runs a slow dynamic hedge-ratio Kalman filter on prices divided by their
+    formation means (``shared.kalman_spread``, stage 1). The spread is the filter's innovation with the
+    prior hedge ratio, ``e = y - (beta x + alpha)``, and ``Q`` its variance: enter when
+    ``|e| > sqrt(Q)`` (long the spread when ``e`` is low: long Y, short beta X), exit when ``e``
+    crosses 0. The parameters, the pairs and the filter's state at the end of the validation window
+    come from the object store; without them the algorithm stops. Decisions at the close fill at
+    the next open.
     """
 
     def initialize(self) -> None:
         self.set_start_date(self._date_parameter("start_date", "2016-01-04"))
         self.set_end_date(self._date_parameter("end_date", "2021-03-31"))
         self.set_cash(self.get_parameter("cash", 100000))
+        gross_exposure = self.get_parameter("gross_exposure", 1.0)
+        # Entry threshold in standard deviations of the spread (Chan: 1, |e| > sqrt(Q)).
+        entry_z = self.get_parameter("entry_z", 1.0)
 
-        self.mode = self.get_parameter("mode", "single")
-        entry_z = self.get_parameter("entry_z", 1.5)
-        exit_z = self.get_parameter("exit_z", 0.0)
-        max_holding = self.get_parameter("max_holding", 20)
-        stop_loss = self.get_parameter("stop_loss", 0.10)
-        self.gross_exposure = self.get_parameter("gross_exposure", 1.0)
-        stored = self._stored_parameters()
-
-        if self.mode == "single":
-            tickers = _split(self.get_parameter("tickers", "SPY,QQQ,IWM,EEM"), ",")
-            self.symbols = [self.add_equity(t, Resolution.DAILY).symbol for t in tickers]
-            fitted = stored.get("single", {})
-            q = np.array([fitted.get(t, {}).get("q", self.get_parameter("level_q", DEFAULT_LEVEL_Q)) for t in tickers])
-            r = np.array([fitted.get(t, {}).get("r", self.get_parameter("level_r", DEFAULT_LEVEL_R)) for t in tickers])
-            self.level_filter = LocalLevelFilter()
-            self.level_filter.add_series(tickers, q=q, r=r)
-            self.series_names = tickers
-            # Each asset's position is one slice of the book.
-            self.leg_weight = self.gross_exposure / len(tickers)
-        elif self.mode == "pair":
-            pairs = [tuple(_split(p, "/")) for p in _split(self.get_parameter("pairs", "GOOG/GOOGL"), ",")]
-            if any(len(p) != 2 for p in pairs):
-                raise ValueError("pairs must look like 'Y/X' or 'Y1/X1,Y2/X2'")
-            tickers = list(dict.fromkeys(t for p in pairs for t in p))
-            self.symbols = [self.add_equity(t, Resolution.DAILY).symbol for t in tickers]
-            self.y_index = np.array([tickers.index(p[0]) for p in pairs])
-            self.x_index = np.array([tickers.index(p[1]) for p in pairs])
-            self.series_names = [f"{y}/{x}" for y, x in pairs]
-            fitted = stored.get("pair", {})
-            r = np.array([fitted.get(n, {}).get("r", self.get_parameter("pair_r", DEFAULT_PAIR_R)) for n in self.series_names])
-            delta = self.get_parameter("pair_delta", DEFAULT_PAIR_DELTA)
-            trans_cov = np.stack(
-                [
-                    np.asarray(fitted[n]["transition_cov"]) if n in fitted else np.eye(2) * delta / (1.0 - delta)
-                    for n in self.series_names
-                ]
-            )
-            self.hedge_filter = HedgeRatioFilter()
-            self.hedge_filter.add_series(self.series_names, r=r, transition_cov=trans_cov)
-            # Two legs per pair, equal dollars each.
-            self.leg_weight = self.gross_exposure / (2 * len(pairs))
-        else:
-            raise ValueError(f"mode must be 'single' or 'pair', got {self.mode!r}")
-
-        self.rules = MeanReversionRules(len(self.series_names), entry_z, exit_z, max_holding, stop_loss)
+        if not self.object_store.contains_key(PARAMS_KEY):
+            raise RuntimeError(f"{PARAMS_KEY} is not in the object store: run tools/kalman_fit.py first")
+        stored = json.loads(self.object_store.read(PARAMS_KEY))
+        state_date = datetime.strptime(stored["state_date"], "%Y-%m-%d")
+        self.state_day = state_date.date()
+        if state_date >= self.start_date:
+            raise ValueError(f"{PARAMS_KEY} was fitted up to {stored['state_date']}, inside the backtest")
+        pairs = stored["pairs"]
+        self.names = sorted(pairs)
+        self.log(f"{len(self.names)} pair(s) from {PARAMS_KEY} (formation {stored['fit_start']} .. "
+                 f"{stored['formation_end']}, validation to {stored['validation_end']}): {', '.join(self.names)}")
+        if not self.names:
+            return
+        legs = [name.split("/") for name in self.names]
+        tickers = list(dict.fromkeys(t for leg in legs for t in leg))
+        self.symbols = [self.add_equity(t, Resolution.DAILY).symbol for t in tickers]
+        self.y_index = np.array([tickers.index(y) for y, _ in legs])
+        self.x_index = np.array([tickers.index(x) for _, x in legs])
+        self.y_scale = np.array([pairs[n]["y_scale"] for n in self.names])
+        self.x_scale = np.array([pairs[n]["x_scale"] for n in self.names])
+        self.hedge_filter = HedgeRatioFilter()
+        self.hedge_filter.add_series(
+            self.names,
+            r=np.array([pairs[n]["r"] for n in self.names]),
+            transition_cov=np.array([pairs[n]["transition_cov"] for n in self.names]),
+            initial_state_mean=np.array([pairs[n]["state_mean"] for n in self.names]),
+            initial_state_cov=np.array([pairs[n]["state_cov"] for n in self.names]),
+        )
+        # Exit when the spread crosses 0; no stop, no time stop (Chan).
+        self.rules = MeanReversionRules(len(self.names), entry_z=entry_z, exit_z=0.0)
+        self.pair_gross = gross_exposure / len(self.names)
+        self.pair_weights = np.zeros((len(self.names), len(self.symbols)))
         self.target_weight = np.zeros(len(self.symbols))
-        self.set_benchmark(self.symbols[0])
-        # The filters start diffuse; these bars let them converge before the first trade.
-        self.set_warm_up(self.get_parameter("warmup_bars", 60), Resolution.DAILY)
+        # The filter continues from its state at the end of the validation window: the bars from
+        # there to the start date update it (warm-up) before any trade.
+        self.set_warm_up(self.start_date - state_date, Resolution.DAILY)
 
     def on_data(self, data: Slice) -> None:
-        close = np.array([data.bars[s].close if s in data.bars else np.nan for s in self.symbols])
+        if not self.names:
+            return
+        # Missing for the filter (it only predicts): a fill-forward copy of an old bar, and a bar the
+        # stored state already contains (warm-up may start on its day).
+        close = np.array([
+            data.bars[s].close
+            if s in data.bars and not data.bars[s].is_fill_forward and data.bars[s].time.date() > self.state_day
+            else np.nan
+            for s in self.symbols
+        ])
         if np.all(np.isnan(close)):
             return
-        with np.errstate(divide="ignore", invalid="ignore"):
-            log_close = np.log(np.where(close > 0, close, np.nan))
-
-        if self.mode == "single":
-            level = self.level_filter.update(log_close)
-            z = zscore(level.innovation, level.innovation_var)
-            mark = log_close
-        else:
-            pair = self.hedge_filter.update(log_close[self.y_index], log_close[self.x_index])
-            z = zscore(pair.innovation, pair.innovation_var)
-            mark = spread_mark(close[self.y_index], close[self.x_index])
-
+        y = close[self.y_index] / self.y_scale
+        x = close[self.x_index] / self.x_scale
+        prior_beta = self.hedge_filter.predicted_state[:, 0]
+        step = self.hedge_filter.update(y, x)
         if self.is_warming_up:
             return
-        for name, value in zip(self.series_names, z, strict=True):
+        with np.errstate(invalid="ignore"):
+            z = step.innovation / np.sqrt(step.innovation_var)
+        for name, value in zip(self.names, z, strict=True):
             if np.isfinite(value):
-                self.plot("Kalman z", name, float(value))
-        position, _ = self.rules.step(z, mark)
-        self._trade(position.astype(np.float64))
+                self.plot("Spread z", name, float(value))
+        previous = self.rules.position.copy()
+        position, _ = self.rules.step(z, step.innovation)
+        for j in np.flatnonzero(position != previous):
+            self.pair_weights[j] = 0.0
+            if position[j] != 0:
+                # Long the spread: y normalized units long, beta of x's short; dollars y~ and beta x~.
+                y_dollars, x_dollars = y[j], prior_beta[j] * x[j]
+                size = self.pair_gross / (abs(y_dollars) + abs(x_dollars))
+                self.pair_weights[j, self.y_index[j]] += position[j] * size * y_dollars
+                self.pair_weights[j, self.x_index[j]] -= position[j] * size * x_dollars
+        self._trade(self.pair_weights.sum(axis=0))
 
-    def _trade(self, position: np.ndarray) -> None:
-        """Move holdings to the rules' positions; only symbols whose target changed are traded."""
-        if self.mode == "single":
-            target = position * self.leg_weight
-        else:
-            # Legs of several pairs may share a symbol: their weights add up.
-            target = np.zeros(len(self.symbols))
-            np.add.at(target, self.y_index, position * self.leg_weight)
-            np.add.at(target, self.x_index, -position * self.leg_weight)
+    def _trade(self, target: np.ndarray) -> None:
+        """Move holdings to the target weights; only symbols whose target changed are traded."""
         changed = np.flatnonzero(target != self.target_weight)
         # Closing and reducing orders first, so the new legs never wait for margin.
         for i in sorted(changed, key=lambda i: abs(target[i]) - abs(self.target_weight[i])):
-            symbol = self.symbols[i]
             if target[i] == 0:
-                self.liquidate(symbol)
+                self.liquidate(self.symbols[i])
             else:
-                self.set_holdings(symbol, float(target[i]))
+                self.set_holdings(self.symbols[i], float(target[i]))
         self.target_weight = target
-
-    def _stored_parameters(self) -> dict:
-        """Noise parameters fitted by the research notebook, or ``{}`` when none were saved."""
-        if not self.object_store.contains_key(PARAMS_KEY):
-            self.log(f"{PARAMS_KEY} not in the object store: noise parameters from parameters/defaults")
-            return {}
-        stored = json.loads(self.object_store.read(PARAMS_KEY))
-        train_end = stored.get("train_end", "")
-        self.log(f"noise parameters from {PARAMS_KEY} (EM on {stored.get('train_start')} .. {train_end})")
-        if train_end and train_end >= self.start_date.strftime("%Y-%m-%d"):
-            self.log("warning: the parameters were fitted on data inside the backtest period (in-sample)")
-        return stored
 
     def _date_parameter(self, name: str, default: str) -> datetime:
         return datetime.strptime(self.get_parameter(name, default), "%Y-%m-%d")
-
-
-def _split(text: str, sep: str) -> list[str]:
-    return [part.strip().upper() for part in text.split(sep) if part.strip()]

@@ -118,6 +118,10 @@ def run_demo(args: argparse.Namespace) -> int:
         if code:
             return code
         state.record(" ".join(step[:2]), key)
+    if sample is not None:  # the Kalman pairs are chosen and fitted on LEAN's sample equities before their backtest
+        code = _run_tool(["tools/kalman_fit.py", "--data-folder", str(sample)])
+        if code:
+            return code
 
     results = []
     for backtest in _backtests(synthetic_arg, sample):
@@ -160,13 +164,21 @@ def _backtests(synthetic: str, sample: Path | None) -> list[Backtest]:
         Backtest("FX momentum + reversion, longest window", "fx_momentum_reversion", None,
                  (("start_date", FX_LONGEST[0]), ("end_date", FX_LONGEST[1]), ("fit_start", FX_LONGEST[2]),
                   ("refit_months", "12")), fx_note),
-        Backtest("Kalman mean reversion, single assets", "kalman_mean_reversion", None,
-                 (("mode", "single"),), equities_note),
-        Backtest("Kalman mean reversion, pair", "kalman_mean_reversion", None, (("mode", "pair"),),
-                 equities_note),
+        Backtest("Kalman pairs, fitted by tools/kalman_fit.py", "kalman_mean_reversion", None, (), equities_note),
         Backtest("ML mean reversion, top 500 of the calibrated market", "ml_mean_reversion", synthetic,
                  (("start_date", ML_BACKTEST[0]), ("end_date", ML_BACKTEST[1])), "SYNTHETIC market"),
     ]
+
+
+def _run_tool(command: Sequence[str]) -> int:
+    """Run one of the workspace's ``tools/`` scripts with this Python, printing the command first."""
+    import subprocess
+    import sys
+
+    from lean_local.workspace import find_workspace
+
+    print("\n$ python " + " ".join(command), flush=True)
+    return subprocess.run([sys.executable, *command], cwd=find_workspace() or Path.cwd()).returncode
 
 
 def _run(command: Sequence[str]) -> int:
