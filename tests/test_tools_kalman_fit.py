@@ -5,6 +5,8 @@ import importlib.util
 import json
 from pathlib import Path
 
+import numpy as np
+import pandas as pd
 import pytest
 
 from lean_local.engine.runner import run_backtest
@@ -13,12 +15,46 @@ from tests.algorithms.test_kalman_mean_reversion import make_workspace
 SCRIPT = Path(__file__).resolve().parents[1] / "tools" / "kalman_fit.py"
 
 
-@pytest.mark.slow
-def test_every_candidate_is_reported_and_the_algorithm_runs_from_the_fitted_parameters(
-        lean_data_folder, tmp_path, capsys):
+def load_script():
     spec = importlib.util.spec_from_file_location("kalman_fit_script", SCRIPT)
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
+    return module
+
+
+def test_missing_data_is_exit_2_naming_the_files_and_nothing_is_saved(tmp_path, capsys, caplog):
+    (tmp_path / "data").mkdir()
+    storage = tmp_path / "storage"
+    assert load_script().main(["--data-folder", str(tmp_path / "data"), "--storage", str(storage)]) == 2
+    captured = capsys.readouterr()
+    assert "no data file" in caplog.text and "spy.zip" in caplog.text
+    assert "error: 0 ticker(s) with a close on 95% of the days" in captured.err
+    assert "lean-local data lean-sample" in captured.err
+    assert not storage.exists()
+    assert load_script().main(["--data-folder", str(tmp_path / "absent"), "--storage", str(storage)]) == 2
+
+
+def test_the_closes_are_the_securities_leans_map_files_name(lean_data_folder):
+    """GOOG is today's class C share (map file goog.csv: GOOCV until 2014-04-02, first bar 2014-03-27);
+    the Google of 2012 is GOOGL (goog.zip until 2014-04-02, then googl.zip), adjusted for the 2:1 split
+    of 2014-04-03. Reading goog.zip by its name would glue the two and keep the split's halving."""
+    from lean_local.engine.common import Resolution
+    from lean_local.research import QuantBook
+    from shared.kalman_pair_fit import covered, history_closes
+
+    closes = history_closes(QuantBook(data_folder=lean_data_folder), ["GOOG", "GOOGL", "SPY"], "2012-01-03",
+                            "2015-12-31", Resolution.DAILY)
+    assert closes["GOOG"].first_valid_index() == pd.Timestamp("2014-03-27")
+    assert closes["GOOGL"].first_valid_index() == pd.Timestamp("2012-01-03") and closes["GOOGL"].notna().all()
+    assert abs(np.log(closes["GOOGL"]).diff().loc["2014-04-03"]) < 0.05
+    tickers, share = covered(closes)
+    assert tickers == ["GOOGL", "SPY"] and share["GOOG"] == pytest.approx(445 / 1006, abs=0.01)
+
+
+@pytest.mark.slow
+def test_every_candidate_is_reported_and_the_algorithm_runs_from_the_fitted_parameters(
+        lean_data_folder, tmp_path, capsys):
+    module = load_script()
     project = make_workspace(tmp_path / "workspace", lean_data_folder)
     storage = tmp_path / "workspace" / "storage"
     report = tmp_path / "report.json"

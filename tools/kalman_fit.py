@@ -2,14 +2,19 @@
 
 Usage::
 
-    .venv/bin/python tools/kalman_fit.py --data-folder ../shared/lean-data
-        [--tickers SPY,QQQ,...] [--fit-start 2012-01-03] [--formation-end 2014-12-31]
-        [--validation-end 2015-12-31] [--sims 200] [--storage storage] [--json report.json]
+    .venv/bin/python tools/kalman_fit.py [--data-folder data] [--tickers SPY,QQQ,...]
+        [--fit-start 2012-01-03] [--formation-end 2014-12-31] [--validation-end 2015-12-31]
+        [--sims 200] [--storage storage] [--json report.json]
 
-Adjusted daily closes (LEAN's factor files applied) of the tickers that trade on at least 95% of
-the days of the fitting windows; every ordered pair goes through ``shared.kalman_pair_fit``
-(Engle-Granger on the formation window, the out-of-sample half-life, the spread model's EM fit beside
-the random-walk band). Prints one line per candidate, traded or not, and saves the traded pairs'
+The data folder and the object store are the workspace's (lean.json), as for ``lean-local backtest``;
+``lean-local data lean-sample`` links LEAN's sample equities into the data folder.
+
+Adjusted daily closes from a ``QuantBook``'s history (``shared.kalman_pair_fit.history_closes``, the
+same call as ``research/kalman_mean_reversion.ipynb``: each ticker resolved through LEAN's map files
+and adjusted as LEAN adjusts it) of the tickers with a close on at least 95% of the days of the
+fitting windows; every ordered pair goes through ``shared.kalman_pair_fit.fit_pairs`` (Engle-Granger
+on the formation window, the out-of-sample half-life, the spread model's EM fit beside the
+random-walk band). Prints one line per candidate, traded or not, and saves the traded pairs'
 parameters to the object store under ``kalman_mean_reversion/params.json``, where
 ``algorithms/kalman_mean_reversion`` reads them (an empty ``pairs`` when none qualifies).
 """
@@ -26,52 +31,45 @@ import pandas as pd
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "Library"))
 
-from lean_local.data import formats  # noqa: E402
+from lean_local.engine.common import Resolution  # noqa: E402
 from lean_local.object_store import ObjectStore  # noqa: E402
-from shared.kalman_pair_fit import fit_pairs  # noqa: E402
+from lean_local.research import QuantBook  # noqa: E402
+from lean_local.workspace import data_folder, find_workspace, object_store_root  # noqa: E402
+from shared.kalman_pair_fit import (  # noqa: E402
+    MIN_COVERAGE,
+    SAMPLE_TICKERS,
+    covered,
+    fit_pairs,
+    history_closes,
+)
 
 PARAMS_KEY = "kalman_mean_reversion/params.json"
-#: LEAN's sample equities with daily data over 2012..2021 (GOOGL starts in 2014; FOXA, NWSA and the
-#: GOOG share-class files hold a few days only).
-DEFAULT_TICKERS = "SPY,QQQ,IWM,EEM,BNO,USO,AAPL,AIG,BAC,IBM,WM,GOOG,FB"
-MIN_COVERAGE = 0.95
-
-
-def adjusted_closes(data_folder: str | Path, tickers: list[str], start: str, end: str) -> pd.DataFrame:
-    """Split- and dividend-adjusted closes (LEAN's factor files) of ``tickers`` from ``start`` to ``end``."""
-    closes = {}
-    for ticker in tickers:
-        bars = formats.read_equity_daily(formats.equity_daily_path(data_folder, ticker))
-        factor_path = formats.factor_file_path(data_folder, ticker)
-        factors = formats.read_factor_file(factor_path) if factor_path.exists() else None
-        closes[ticker] = bars["close"] * formats.adjustment_factors(factors, bars.index)
-    return pd.concat(closes, axis=1).loc[start:end]
-
-
-def covered(closes: pd.DataFrame) -> tuple[list[str], dict[str, float]]:
-    """Tickers with a close on at least ``MIN_COVERAGE`` of the days any ticker traded, and every share."""
-    share = closes.notna().mean()
-    return [t for t in closes if share[t] >= MIN_COVERAGE], {t: float(share[t]) for t in closes}
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--data-folder", default="../shared/lean-data")
-    parser.add_argument("--tickers", default=DEFAULT_TICKERS)
+    parser.add_argument("--data-folder", help="LEAN data folder (default: the workspace's, lean.json)")
+    parser.add_argument("--tickers", default=",".join(SAMPLE_TICKERS), help="default: %(default)s")
     parser.add_argument("--fit-start", default="2012-01-03")
     parser.add_argument("--formation-end", default="2014-12-31")
     parser.add_argument("--validation-end", default="2015-12-31", help="the backtest starts after this day")
     parser.add_argument("--sims", type=int, default=200, help="random-walk pairs simulated for the band")
-    parser.add_argument("--storage", default=str(ROOT / "storage"), help="object store folder")
+    parser.add_argument("--storage", default=str(object_store_root(find_workspace(ROOT), ROOT)),
+                        help="object store folder (default: the workspace's, %(default)s)")
     parser.add_argument("--json", help="also write the full table and band to this file")
     args = parser.parse_args(argv)
-    try:
-        closes = adjusted_closes(args.data_folder, [t.strip().upper() for t in args.tickers.split(",")],
-                                 args.fit_start, args.validation_end)
-    except (formats.DataFormatError, FileNotFoundError) as error:
-        print(f"error: {error}", file=sys.stderr)
-        return 1
+    folder = data_folder(ROOT, args.data_folder, reading=True)
+    if not folder.is_dir():
+        print(f"error: the data folder {folder} does not exist", file=sys.stderr)
+        return 2
+    closes = history_closes(QuantBook(data_folder=folder), [t.strip().upper() for t in args.tickers.split(",")],
+                            args.fit_start, args.validation_end, Resolution.DAILY)
     tickers, share = covered(closes)
+    if len(tickers) < 2:
+        print(f"error: {len(tickers)} ticker(s) with a close on {MIN_COVERAGE:.0%} of the days in {folder}, 2 needed "
+              f"(the warnings above name the missing files; lean-local data lean-sample links LEAN's sample "
+              "equities into the data folder)", file=sys.stderr)
+        return 2
     for ticker in closes:
         if ticker not in tickers:
             print(f"{ticker}: left out, a close on {share[ticker]:.0%} of the days (needs {MIN_COVERAGE:.0%})")

@@ -10,6 +10,11 @@ Three consecutive windows of daily prices:
   ``validation_end`` is where the algorithm starts;
 * the backtest, after ``validation_end``: nothing here reads it.
 
+The prices are ``qb.history``'s adjusted daily closes (:func:`history_closes`), so the fitting
+command and the research notebook fit the same series: each ticker is the security LEAN's map files
+resolve it to today (``GOOG`` is the class C share, listed 2014-03-27; the Google of 2012 is
+``GOOGL``), with its splits and dividends adjusted as LEAN adjusts them.
+
 A candidate is traded when all of these hold (``reason`` names the first that fails): the
 Engle-Granger p-value is below ``max_pvalue``; the validation half-life is inside
 ``half_life_range``; EM converged; the fitted ``phi`` is below the random-walk band's lower edge
@@ -37,7 +42,54 @@ from shared.kalman_spread import (
     random_walk_band,
 )
 
-__all__ = ["PairFitReport", "fit_pairs"]
+__all__ = ["MIN_COVERAGE", "SAMPLE_TICKERS", "PairFitReport", "covered", "fit_pairs", "history_closes"]
+
+#: LEAN's sample equities with daily data over 2012..2021 (FB is listed in 2012-05 and is left out by
+#: the coverage rule; the GOOG of 2012 is today's GOOGL).
+SAMPLE_TICKERS = ("SPY", "QQQ", "IWM", "EEM", "BNO", "USO", "AAPL", "AIG", "BAC", "IBM", "WM", "GOOGL", "FB")
+#: A ticker is a candidate when it has a close on this share of the days any ticker traded.
+MIN_COVERAGE = 0.95
+
+
+def history_closes(qb: Any, tickers: list[str] | tuple[str, ...], start: str, end: str, daily: Any) -> pd.DataFrame:
+    """Adjusted daily closes of ``tickers`` from ``start`` to ``end`` (inclusive), as ``qb.history`` gives them.
+
+    Parameters
+    ----------
+    qb : QuantBook
+        LEAN's research object (``lean_local.research.QuantBook`` outside LEAN): its equities are
+        added at daily resolution, resolved through the map files and adjusted (LEAN's default
+        normalization).
+    tickers : sequence of str
+    start, end : str
+        Dates ``YYYY-MM-DD``.
+    daily : Resolution
+        LEAN's ``Resolution.DAILY``, passed in: the library does not import LEAN.
+
+    Returns
+    -------
+    DataFrame
+        One column per ticker (in ``tickers``' order), indexed by the bars' days; NaN where a
+        ticker has no bar on a day another has one (no fill-forward: the filter must not see a copy
+        of an old close). A ticker without any bar in the window is an all-NaN column.
+    """
+    symbols = {ticker: qb.add_equity(ticker, daily, fill_forward=False).symbol for ticker in tickers}
+    first, last = pd.Timestamp(start), pd.Timestamp(end)
+    history = qb.history(list(symbols.values()), first.to_pydatetime(), (last + pd.Timedelta(days=1)).to_pydatetime(),
+                         daily)
+    ticker_of = {str(symbol): ticker for ticker, symbol in symbols.items()}
+    if len(history) == 0:
+        return pd.DataFrame(np.nan, index=pd.DatetimeIndex([]), columns=list(tickers))
+    close = history["close"].unstack(level=0).rename(columns=lambda s: ticker_of[str(s)])
+    close = close.reindex(columns=list(tickers))
+    close.index = pd.DatetimeIndex(close.index).normalize()  # a daily bar ends at 16:00 of its day
+    return close.loc[first:last]
+
+
+def covered(closes: pd.DataFrame, min_coverage: float = MIN_COVERAGE) -> tuple[list[str], dict[str, float]]:
+    """The tickers with a close on at least ``min_coverage`` of ``closes``' days, and each ticker's share."""
+    share = closes.notna().mean() if len(closes) else pd.Series(0.0, index=closes.columns)
+    return [t for t in closes if share[t] >= min_coverage], {t: float(share[t]) for t in closes}
 
 
 @dataclass(frozen=True)

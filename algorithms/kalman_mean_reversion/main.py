@@ -19,8 +19,8 @@ class KalmanMeanReversion(QCAlgorithm):
     prior hedge ratio, ``e = y - (beta x + alpha)``, and ``Q`` its variance: enter when
     ``|e| > sqrt(Q)`` (long the spread when ``e`` is low: long Y, short beta X), exit when ``e``
     crosses 0. The parameters, the pairs and the filter's state at the end of the validation window
-    come from the object store; without them the algorithm stops. Decisions at the close fill at
-    the next open.
+    come from the object store; without them, or when the fit chose no pair, the algorithm stops with
+    a runtime error saying so. Decisions at the close fill at the next open.
     """
 
     def initialize(self) -> None:
@@ -43,7 +43,8 @@ class KalmanMeanReversion(QCAlgorithm):
         self.log(f"{len(self.names)} pair(s) from {PARAMS_KEY} (formation {stored['fit_start']} .. "
                  f"{stored['formation_end']}, validation to {stored['validation_end']}): {', '.join(self.names)}")
         if not self.names:
-            return
+            raise RuntimeError(f"{PARAMS_KEY} holds no pair: tools/kalman_fit.py found none that qualifies "
+                               "(its table gives each candidate's reason), so there is nothing to trade")
         legs = [name.split("/") for name in self.names]
         tickers = list(dict.fromkeys(t for leg in legs for t in leg))
         self.symbols = [self.add_equity(t, Resolution.DAILY).symbol for t in tickers]
@@ -69,8 +70,6 @@ class KalmanMeanReversion(QCAlgorithm):
         self.set_warm_up(self.start_date - state_date, Resolution.DAILY)
 
     def on_data(self, data: Slice) -> None:
-        if not self.names:
-            return
         # Missing for the filter (it only predicts): a fill-forward copy of an old bar, and a bar the
         # stored state already contains (warm-up may start on its day).
         close = np.array([

@@ -2,7 +2,8 @@
 
 It runs the very commands a user would type (each is printed first): fill the workspace's data
 folder (LEAN's sample data linked in place, ECB FX rates, VIX), build the synthetic market, train
-the ML models, backtest every strategy, and print where the results and reports are. Real data
+the ML models, choose and fit the Kalman pairs (tools/kalman_fit.py, which saves them to the
+object store), backtest every strategy, and print where the results and reports are. Real data
 serves where it exists; the ML strategy runs on the synthetic market, and says so.
 
 The demo is incremental: each step's inputs (its command, the source code it runs and the steps it
@@ -36,6 +37,10 @@ HEADLINE_STATISTICS = ("Compounding Annual Return", "Sharpe Ratio", "Drawdown", 
 SYNTHETIC_FOLDER = "synthetic"
 # Where the demo keeps each step's input hash (inside the data folder it builds).
 STATE_FILE = ".lean-local-demo.json"
+# The workspace's fitting tools the demo runs (``python <tool>``), each with the project whose
+# backtest reads what it saves to the object store, and the object store key it saves.
+KALMAN_FIT = ("python", "tools/kalman_fit.py")
+TOOL_OUTPUTS = {"tools/kalman_fit.py": ("kalman_mean_reversion", "kalman_mean_reversion/params.json")}
 KEEP_BACKTESTS = 5
 DESCRIPTION = __doc__.replace("``", "")
 
@@ -103,9 +108,10 @@ def run_demo(args: argparse.Namespace) -> int:
     ]
     if sample is not None:
         steps.insert(0, ["data", "lean-sample"])
+        steps.append(list(KALMAN_FIT))  # on LEAN's sample equities, linked into the data folder
     else:
-        print("LEAN's sample data not found (LEAN_DATA_FOLDER, ../shared/lean-data): the Kalman backtests "
-              "will stop with a message naming the missing files")
+        print("LEAN's sample data not found (LEAN_DATA_FOLDER, ../shared/lean-data): the Kalman pairs, "
+              "which trade LEAN's sample equities, are neither fitted nor backtested")
     state = DemoState(data / STATE_FILE)
     code_root = Path(__file__).resolve().parent
     for step in steps:
@@ -118,10 +124,6 @@ def run_demo(args: argparse.Namespace) -> int:
         if code:
             return code
         state.record(" ".join(step[:2]), key)
-    if sample is not None:  # the Kalman pairs are chosen and fitted on LEAN's sample equities before their backtest
-        code = _run_tool(["tools/kalman_fit.py", "--data-folder", str(sample)])
-        if code:
-            return code
 
     results = []
     for backtest in _backtests(synthetic_arg, sample):
@@ -155,8 +157,9 @@ def _shown(path: Path, workspace: Path) -> str:
 
 
 def _backtests(synthetic: str, sample: Path | None) -> list[Backtest]:
-    equities_note = "LEAN's sample equities (real)" if sample else "LEAN's sample equities: not found"
     fx_note = "ECB reference rates (real)"
+    kalman = [Backtest("Kalman pairs, fitted by tools/kalman_fit.py", "kalman_mean_reversion", None, (),
+                       "LEAN's sample equities (real)")] if sample is not None else []
     return [
         Backtest("FX momentum + reversion, tutorial window", "fx_momentum_reversion", None,
                  (("start_date", FX_TUTORIAL[0]), ("end_date", FX_TUTORIAL[1]), ("fit_start", FX_TUTORIAL[2])),
@@ -164,24 +167,22 @@ def _backtests(synthetic: str, sample: Path | None) -> list[Backtest]:
         Backtest("FX momentum + reversion, longest window", "fx_momentum_reversion", None,
                  (("start_date", FX_LONGEST[0]), ("end_date", FX_LONGEST[1]), ("fit_start", FX_LONGEST[2]),
                   ("refit_months", "12")), fx_note),
-        Backtest("Kalman pairs, fitted by tools/kalman_fit.py", "kalman_mean_reversion", None, (), equities_note),
+        *kalman,
         Backtest("ML mean reversion, top 500 of the calibrated market", "ml_mean_reversion", synthetic,
                  (("start_date", ML_BACKTEST[0]), ("end_date", ML_BACKTEST[1])), "SYNTHETIC market"),
     ]
 
 
-def _run_tool(command: Sequence[str]) -> int:
-    """Run one of the workspace's ``tools/`` scripts with this Python, printing the command first."""
-    import subprocess
-    import sys
-
-    from lean_local.workspace import find_workspace
-
-    print("\n$ python " + " ".join(command), flush=True)
-    return subprocess.run([sys.executable, *command], cwd=find_workspace() or Path.cwd()).returncode
-
-
 def _run(command: Sequence[str]) -> int:
+    """Run one step, printing the command first: ``python <tool> ...`` runs a workspace tool with this
+    Python from the workspace; anything else is a ``lean-local`` command. Returns its exit code."""
+    if command[0] == "python":
+        import subprocess
+
+        from lean_local.workspace import find_workspace
+
+        print("\n$ " + " ".join(command), flush=True)
+        return subprocess.run([sys.executable, *command[1:]], cwd=find_workspace() or Path.cwd()).returncode
     from lean_local.cli import main
 
     print("\n$ lean-local " + " ".join(command), flush=True)
@@ -204,12 +205,15 @@ def code_inputs(command: Sequence[str], workspace: Path, code_root: Path) -> lis
     """The source files and folders whose content decides a step's result.
 
     Data commands: ``lean_local/data``; training: the training module(s), the data readers and the
-    signals library; a backtest (or any other command): all of ``lean_local``, the ``Library`` and
-    the project's folder (its backtests excluded).
+    signals library; a workspace tool (``python <tool>``): the tool, the data readers, the object
+    store and the signals library; a backtest (or any other command): all of ``lean_local``, the
+    ``Library`` and the project's folder (its backtests excluded).
     """
     verb = command[0]
     if verb == "data":
         return [code_root / "data"]
+    if verb == "python":
+        return [workspace / command[1], code_root / "data", code_root / "object_store.py", workspace / "Library"]
     if verb == "train":
         return [*sorted(code_root.glob("training*")), code_root / "data", workspace / "Library"]
     paths = [code_root, workspace / "Library"]
@@ -258,10 +262,15 @@ def step_hash(command: Sequence[str], workspace: Path, code_root: Path, state: D
 
 def _reads_from(command: Sequence[str], step: str) -> bool:
     """Whether ``command`` reads what ``step`` built: every later step reads the data steps; the
-    ML backtest reads the training step."""
+    ML backtest reads the training step; the Kalman backtest reads the Kalman fit."""
     if step.startswith("data "):
         return command[0] != "data"
-    return step.startswith("train ") and command[0] == "backtest" and step.split()[1] == command[1]
+    if command[0] != "backtest":
+        return False
+    verb, target = step.split()[:2]
+    if verb == "python":
+        return target in TOOL_OUTPUTS and TOOL_OUTPUTS[target][0] == command[1]
+    return verb == "train" and target == command[1]
 
 
 def _outputs(command: Sequence[str], workspace: Path, data: Path) -> list[Path]:
@@ -272,10 +281,14 @@ def _outputs(command: Sequence[str], workspace: Path, data: Path) -> list[Path]:
         return [data / "forex" / "oanda" / "daily" / "eurusd.zip"]
     if command[:2] == ["data", "vix"]:
         return [data / "index" / "usa" / "daily" / "vix.zip"]
-    if command[0] == "train":
+    if command[0] in ("train", "python"):
         from lean_local.workspace import find_workspace, object_store_root
 
-        return [object_store_root(find_workspace(workspace)) / command[1] / "manifest.json"]
+        store = object_store_root(find_workspace(workspace))
+        if command[0] == "train":
+            return [store / command[1] / "manifest.json"]
+        if command[1] in TOOL_OUTPUTS:
+            return [store / TOOL_OUTPUTS[command[1]][1]]
     return []
 
 

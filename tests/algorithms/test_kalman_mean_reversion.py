@@ -142,8 +142,10 @@ def test_independent_random_walks_are_rejected_and_not_traded(tmp_path):
     project = make_workspace(tmp_path / "workspace", write_pair(tmp_path / "data", close))
     report = fit_and_save(project, close)
     assert not report.table["traded"].any() and report.parameters["pairs"] == {}
-    result = run(project)
-    assert result.record.state == "Completed" and len(result.record.orders) == 0
+    # An algorithm that raises in initialize ends as LEAN's does: a runtime error, no order.
+    with pytest.raises(AlgorithmRuntimeError, match="holds no pair: tools/kalman_fit.py found none") as raised:
+        run(project)
+    assert raised.value.record.state == "RuntimeError" and len(raised.value.record.orders) == 0
 
 
 def test_no_parameters_no_backtest(tmp_path):

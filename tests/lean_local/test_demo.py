@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import sys
 from pathlib import Path
 
 import pytest
@@ -14,6 +15,7 @@ from lean_local import demo
 from lean_local.engine.runner import RunResult
 
 PROJECTS = ("fx_momentum_reversion", "kalman_mean_reversion", "ml_mean_reversion")
+KALMAN_PARAMS = Path("storage") / "kalman_mean_reversion" / "params.json"
 
 
 @pytest.fixture()
@@ -26,6 +28,8 @@ def workspace(tmp_path, monkeypatch) -> Path:
     for project in PROJECTS:
         (root / "algorithms" / project).mkdir(parents=True)
         (root / "algorithms" / project / "main.py").write_text("# algorithm\n")
+    (root / "tools").mkdir()
+    (root / "tools" / "kalman_fit.py").write_text("# fit\n")
     sample = tmp_path / "sample"
     (sample / "equity" / "usa" / "daily").mkdir(parents=True)
     (sample / "equity" / "usa" / "daily" / "spy.zip").write_bytes(b"zip")
@@ -56,6 +60,9 @@ class Recorder:
             manifest = self.root / "storage" / "ml_mean_reversion" / "manifest.json"
             manifest.parent.mkdir(parents=True, exist_ok=True)
             manifest.write_text("{}")
+        if list(command) == ["python", "tools/kalman_fit.py"]:
+            (self.root / KALMAN_PARAMS).parent.mkdir(parents=True, exist_ok=True)
+            (self.root / KALMAN_PARAMS).write_text("{}")
         return 0
 
     def backtest(self, backtest, workspace):
@@ -84,12 +91,36 @@ def test_the_demo_runs_what_a_user_types_with_no_data_flag_but_the_synthetic_mar
         ["data", "lean-sample"], ["data", "ecb-fx"], ["data", "vix", "--from-arch"],
         ["data", "synthetic", "--start", demo.SYNTHETIC_START, "--data-folder", "data/synthetic"],
         ["train", "ml_mean_reversion", "--data-folder", "data/synthetic", "--end", demo.ML_TRAIN_END],
+        ["python", "tools/kalman_fit.py"],  # the pairs and their parameters, saved to the object store
     ]
-    assert recorder.backtests[2] == ["backtest", "kalman_mean_reversion", "--parameter", "mode", "single"]
-    assert all("--data-folder" not in command for command in recorder.backtests[:4])
-    assert recorder.backtests[4][:4] == ["backtest", "ml_mean_reversion", "--data-folder", "data/synthetic"]
+    # The Kalman backtest takes no parameter: it trades what the fit saved.
+    assert recorder.backtests[2] == ["backtest", "kalman_mean_reversion"]
+    assert all("--data-folder" not in command for command in recorder.backtests[:3])
+    assert recorder.backtests[3][:4] == ["backtest", "ml_mean_reversion", "--data-folder", "data/synthetic"]
+    assert len(recorder.backtests) == 4
     out = capsys.readouterr().out
-    assert "$ lean-local backtest kalman_mean_reversion --parameter mode single" in out
+    assert "=== Kalman pairs, fitted by tools/kalman_fit.py (LEAN's sample equities (real))\n" \
+        "$ lean-local backtest kalman_mean_reversion\n" in out
+
+
+def test_without_leans_sample_the_kalman_pairs_are_neither_fitted_nor_backtested(workspace, monkeypatch, capsys):
+    monkeypatch.delenv("LEAN_DATA_FOLDER")
+    recorder = Recorder(workspace)
+    assert _demo(recorder, monkeypatch) == 0
+    assert ["python", "tools/kalman_fit.py"] not in recorder.commands and ["data", "lean-sample"] not in recorder.commands
+    assert [command[1] for command in recorder.backtests] == [
+        "fx_momentum_reversion", "fx_momentum_reversion", "ml_mean_reversion"]
+    assert "the Kalman pairs, which trade LEAN's sample equities, are neither fitted nor backtested" in \
+        capsys.readouterr().out
+
+
+def test_a_tool_step_runs_the_workspace_script_with_this_python_and_returns_its_exit_code(workspace, capsys):
+    (workspace / "tools" / "kalman_fit.py").write_text(
+        "import pathlib, sys\npathlib.Path('ran.txt').write_text(sys.executable + ' ' + ' '.join(sys.argv[1:]))\n"
+        "sys.exit(3)\n")
+    assert demo._run(["python", "tools/kalman_fit.py", "--sims", "5"]) == 3
+    assert (workspace / "ran.txt").read_text() == f"{sys.executable} --sims 5"
+    assert "$ python tools/kalman_fit.py --sims 5" in capsys.readouterr().out
 
 
 def test_a_second_run_runs_nothing_and_a_code_change_reruns_what_reads_it(workspace, monkeypatch, capsys):
@@ -104,19 +135,26 @@ def test_a_second_run_runs_nothing_and_a_code_change_reruns_what_reads_it(worksp
     assert out.count("up to date (inputs unchanged") == 10
     assert out.split("Summary")[1] == summary  # the same statistics and folders, read back
 
-    # the project's code changed: only its two backtests run again
+    # the project's code changed: only its backtest runs again (the fit does not read it)
     (workspace / "algorithms" / "kalman_mean_reversion" / "main.py").write_text("# changed\n")
     third = Recorder(workspace)
     _demo(third, monkeypatch)
     assert third.commands == []
-    assert [command[1] for command in third.backtests] == ["kalman_mean_reversion"] * 2
+    assert [command[1] for command in third.backtests] == ["kalman_mean_reversion"]
 
-    # the library changed: training and every backtest run again, the data steps do not
+    # the fitting tool changed: the fit and the backtest that reads its parameters run again
+    (workspace / "tools" / "kalman_fit.py").write_text("# changed fit\n")
+    refit = Recorder(workspace)
+    _demo(refit, monkeypatch)
+    assert refit.commands == [["python", "tools/kalman_fit.py"]]
+    assert [command[1] for command in refit.backtests] == ["kalman_mean_reversion"]
+
+    # the library changed: training, the fit and every backtest run again, the data steps do not
     (workspace / "Library" / "shared" / "signal.py").write_text("X = 2\n")
     fourth = Recorder(workspace)
     _demo(fourth, monkeypatch)
-    assert [command[0] for command in fourth.commands] == ["train"]
-    assert len(fourth.backtests) == 5
+    assert [command[0] for command in fourth.commands] == ["train", "python"]
+    assert len(fourth.backtests) == 4
 
 
 def test_a_missing_output_or_force_reruns_the_step(workspace, monkeypatch):
@@ -125,10 +163,15 @@ def test_a_missing_output_or_force_reruns_the_step(workspace, monkeypatch):
     again = Recorder(workspace)
     _demo(again, monkeypatch)
     assert [command[0] for command in again.commands] == ["train"]
-    assert len(again.backtests) == 1  # the ML backtest reads the new training
+    assert [command[1] for command in again.backtests] == ["ml_mean_reversion"]  # it reads the new training
+    (workspace / KALMAN_PARAMS).unlink()
+    refit = Recorder(workspace)
+    _demo(refit, monkeypatch)
+    assert refit.commands == [["python", "tools/kalman_fit.py"]]
+    assert [command[1] for command in refit.backtests] == ["kalman_mean_reversion"]
     forced = Recorder(workspace)
     _demo(forced, monkeypatch, force=True)
-    assert len(forced.commands) == 5 and len(forced.backtests) == 5
+    assert len(forced.commands) == 6 and len(forced.backtests) == 4
 
 
 def test_old_backtest_folders_are_pruned_beyond_the_count(tmp_path):
