@@ -1,16 +1,15 @@
 """Trading rules of the Kalman mean-reversion strategy: entry, exit, stop and time stop.
 
 One definition shared by the research notebook and the algorithm. Every rule is evaluated for all
-assets at once (an "asset" is one series in the single-asset mode, one pair's spread in the pair
-mode); only the walk over bars is a loop, because a position depends on the previous one.
+assets at once (an "asset" is one pair's spread); only the walk over bars is a loop, because a
+position depends on the previous one.
 
 Inputs per bar ``t`` (known at ``t``'s close, nothing later is read):
 
 * ``z_t``: the standardised innovation of the Kalman filter (``shared.kalman.zscore``), ~N(0, 1)
   when the model holds; negative means the price (or the spread) is below its forecast.
 * ``mark_t``: a value whose change since the entry, times the position's sign, is the open trade's
-  log return: the log price in the single mode, ``log y - log x`` (:func:`spread_mark`) for an
-  equal-dollar pair.
+  return (the algorithm passes the spread and sets no stop).
 
 Rules on bar ``t``, in this order:
 
@@ -51,34 +50,10 @@ __all__ = [
     "MeanReversionRules",
     "RulesResult",
     "mean_reversion_positions",
-    "spread_mark",
 ]
 
 #: Exit reason codes (``exit_reason`` arrays, int8).
 NONE, REVERSION, TIME, STOP = 0, 1, 2, 3
-
-
-def spread_mark(y_price: Any, x_price: Any) -> Any:
-    """Mark of an equal-dollar pair trade, long ``y`` and short ``x``: ``log y - log x``.
-
-    Parameters
-    ----------
-    y_price, x_price : float, array or pd.DataFrame / pd.Series of the same shape
-        Prices in dollars (> 0).
-
-    Returns
-    -------
-    Same type and shape as the inputs
-        Its change since the entry is, to first order in the legs' returns, the trade's return as
-        a fraction of one leg's dollar value. NaN where a price is missing or not positive.
-    """
-    with np.errstate(divide="ignore", invalid="ignore"):
-        y = np.where(np.asarray(y_price, dtype=np.float64) > 0, y_price, np.nan)
-        x = np.where(np.asarray(x_price, dtype=np.float64) > 0, x_price, np.nan)
-        mark = np.log(y) - np.log(x)
-    if isinstance(y_price, pd.DataFrame | pd.Series):
-        return y_price.__class__(mark, index=y_price.index, **_labels(y_price))
-    return mark
 
 
 def _labels(frame: pd.DataFrame | pd.Series) -> dict[str, Any]:
@@ -139,7 +114,7 @@ class MeanReversionRules:
         z : array-like of shape (n,)
             Standardised innovations of this bar.
         mark : array-like of shape (n,)
-            Marks of this bar (log price or :func:`spread_mark`).
+            Marks of this bar (``mark_t`` in the module docstring).
 
         Returns
         -------

@@ -15,7 +15,6 @@ from shared.kalman_rules import (
     MeanReversionRules,
     RulesResult,
     mean_reversion_positions,
-    spread_mark,
 )
 
 
@@ -157,14 +156,6 @@ def test_dataframe_labels_and_entry_exit_marks():
     assert list(res.entries["A"]) == [True, False, False, True, False]
     assert list(res.exits["A"]) == [False, False, True, False, True]
     assert not res.entries["B"].any()
-
-
-def test_spread_mark_is_log_ratio_and_nan_for_bad_prices():
-    np.testing.assert_allclose(spread_mark(np.array([2.0, 3.0]), np.array([1.0, 3.0])), [np.log(2.0), 0.0])
-    assert np.isnan(spread_mark(np.array([0.0]), np.array([1.0]))[0])
-    s = spread_mark(pd.Series([np.e, 1.0], name="y"), pd.Series([1.0, np.e]))
-    assert isinstance(s, pd.Series) and s.name == "y"
-    np.testing.assert_allclose(s.to_numpy(), [1.0, -1.0])
 
 
 @pytest.mark.parametrize(
