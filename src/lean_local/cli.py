@@ -31,7 +31,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
 EXAMPLES = """examples:
   lean-local demo                                     build data, train, backtest, report
   lean-local backtest fx_momentum_reversion           run a project like `lean backtest`
-  lean-local backtest algorithms/kalman_mean_reversion --parameter mode pair
+  lean-local backtest algorithms/kalman_mean_reversion --parameter entry_z 2
   lean-local report --project kalman_mean_reversion   HTML report of the newest backtest
   lean-local data ecb-fx                              ECB FX rates as LEAN forex files
   lean-local data lean-sample                         link LEAN's sample data into the data folder

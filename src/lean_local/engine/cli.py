@@ -15,7 +15,7 @@ PROJECT_HELP = "the project: its name (kalman_mean_reversion) or folder (algorit
 BACKTEST_EXAMPLES = """examples:
   lean-local backtest fx_momentum_reversion
       the project's config.json parameters, on lean.json's data folder
-  lean-local backtest algorithms/kalman_mean_reversion --parameter mode pair --parameter entry_z 2
+  lean-local backtest algorithms/kalman_mean_reversion --parameter entry_z 2 --parameter gross_exposure 0.5
       parameters overridden for this run (names as in config.json)
   lean-local backtest ml_mean_reversion --data-folder data/synthetic --output /tmp/ml-run
       another data folder and result folder

@@ -15,7 +15,7 @@ if TYPE_CHECKING:  # the command's modules load only when it runs, so `--help` s
 
 EXAMPLES = """examples:
   lean-local optimize algorithms/kalman_mean_reversion \\
-      --parameter entry_z 1.0 2.0 0.5 --parameter exit_z 0.0 0.5 0.25
+      --parameter entry_z 1.0 2.0 0.5 --parameter gross_exposure 0.5 1.0 0.25
   lean-local optimize algorithms/kalman_mean_reversion --parameter entry_z 1.0 2.0 0.5 \\
       --target "Sortino Ratio" --constraint "Drawdown < 0.25" --jobs 2
   lean-local optimize algorithms/kalman_mean_reversion --parameter entry_z 1.0 2.0 0.5 \\
