@@ -140,7 +140,7 @@ class QCAlgorithm(IndicatorHelpers, FrameworkAlgorithm):
         self._mhdb: MarketHoursDatabase | None = None
         self._hours_cache: dict[int, ExchangeHours] = {}
         self._session_closes: dict[tuple[int, datetime, datetime], np.ndarray] = {}
-        self._has_intraday = False  # a minute or hour subscription exists (the loop then counts its quote bars)
+        self._quoted_columns: list[int] = []  # minute equities' columns: the loop counts their quote bars
         self._history_session_closes: dict[int, tuple[date, date, np.ndarray]] = {}
         self._feed = feeds.DataFeed()
         self.securities = SecurityManager()
@@ -582,8 +582,9 @@ class QCAlgorithm(IndicatorHelpers, FrameworkAlgorithm):
 
     def _activate(self, security: Security, data: feeds.SubscriptionData, visible_from: int) -> None:
         if intraday.is_intraday(security.resolution):
-            self._has_intraday = True
             security._quoted = data.quotes is not None
+            if security._quoted:
+                self._quoted_columns.append(security._column)
             intraday.set_emission_times(data, security.exchange.hours, security.resolution,
                                         getattr(security, "_fill_forward", False), self._run_start, self.end_date)
             self._add_column(security, data, visible_from)

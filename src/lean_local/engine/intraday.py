@@ -245,14 +245,14 @@ def set_emission_times(sub: feeds.SubscriptionData, hours: Any, resolution: Reso
             part.emit_times = emission_times(part, ends, end_ns)
 
 
-def quote_points(feed: feeds.DataFeed) -> int:
-    """Quote bars (real or filled forward) of the current step: LEAN counts them in ``DataPoints``
-    beside the trade bars the slice carries."""
+def quote_points(feed: feeds.DataFeed, columns: list[int]) -> int:
+    """Quote bars (real or filled forward) of the current step in ``columns`` (the quoted ones): LEAN
+    counts them in ``DataPoints`` beside the trade bars the slice carries."""
     now = feed.now_ns
     panel = feed.panel
     count = 0
-    for column, sub in enumerate(panel.subs):
-        quotes = sub.quotes
+    for column in columns:
+        quotes = panel.subs[column].quotes
         if quotes is None or not len(quotes.emit_times) or now < panel.visible_from[column]:
             continue
         frozen = panel.frozen.get(column)

@@ -367,8 +367,8 @@ class BacktestLoop:
             current = None
             if len(columns) or events is not None:
                 self.data_points += len(columns) + (len(events) if events is not None else 0)
-                if algo._has_intraday:
-                    self.data_points += intraday.quote_points(feed)
+                if algo._quoted_columns:
+                    self.data_points += intraday.quote_points(feed, algo._quoted_columns)
                 self.data_slices += 1
                 current = Slice(now, columns, algo.portfolio._by_column, algo.securities, feed.emitted_mask(), events)
                 algo._current_slice = current
