@@ -14,6 +14,7 @@ import sys
 from pathlib import Path
 
 from lean_local.atomic import write_atomic
+from lean_local.progress import bar as progress_bar
 
 REPORT_NAME = "report.html"
 # LEAN's result file name: the backtest id, "1" and nine digits.
@@ -71,23 +72,11 @@ def write_report(result_json_path: str | os.PathLike[str], output_path: str | os
     result = load_result(source_path)
     data = build_report_data(result, project_description(source_path))
     source = data_source(result, source_path, data_folder)
-    bar = _progress_bar(progress, len(SECTION_NAMES))
-    try:
-        text = render_html(data, source, progress=(lambda _name: bar.update(1)) if bar is not None else None)
-    finally:
-        if bar is not None:
-            bar.close()
+    with progress_bar(len(SECTION_NAMES), "report", "section", requested=progress) as bar:
+        text = render_html(data, source, progress=lambda _name: bar.update(1))
     out = Path(output_path) if output_path else source_path.parent / REPORT_NAME
     write_atomic(out, text.encode("utf-8"))
     return out
-
-
-def _progress_bar(enabled: bool, total: int):
-    if not enabled or os.environ.get("CI") or not sys.stderr.isatty():
-        return None
-    from tqdm import tqdm
-
-    return tqdm(total=total, unit="section", desc="report", leave=False)
 
 
 def latest_result(project_dir: str | os.PathLike[str]) -> Path:
