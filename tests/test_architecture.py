@@ -50,8 +50,6 @@ KNOWN_UPWARD_IMPORTS: dict[tuple[str, str], str] = {
 #: break). `lean-local`'s dispatcher (cli.py) loads each
 #: command's module by name from its COMMANDS table, so cli -> demo -> cli is no import cycle.
 KNOWN_CYCLES: dict[frozenset[str], str] = {
-    frozenset({"lean_local.engine.common", "lean_local.engine.identifiers"}):
-        "Symbol (common) builds SecurityIdentifier (identifiers), which raises common's not_supported",
     frozenset({"lean_local.engine.universe", "lean_local.engine.etf_constituents", "lean_local.engine.custom_universe"}):
         "universe.etf(...) (universe) builds an ETF constituents universe (lazy import), a custom universe over "
         "universe's base classes",

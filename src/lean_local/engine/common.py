@@ -1,66 +1,15 @@
-"""Enumerations and the ``Symbol`` type shared by every engine layer.
-
-Enum members and values follow LEAN (``quantconnect-stubs``); the runtime only needs the members the
-project's algorithms use, the others exist so user code comparing against them keeps working.
-"""
+"""The ``Symbol`` type shared by every engine layer, with the enumerations (:mod:`.enums`) and the
+not-supported error (:mod:`.errors`) every layer imports from here."""
 
 from __future__ import annotations
 
-from enum import IntEnum
 from typing import Any
 
+from lean_local.engine.enums import DataNormalizationMode, Market, Resolution, SecurityType
+from lean_local.engine.errors import NotSupportedError, not_supported
 
-class Resolution(IntEnum):
-    """Data resolution (LEAN ``Resolution``)."""
-
-    TICK = 0
-    SECOND = 1
-    MINUTE = 2
-    HOUR = 3
-    DAILY = 4
-
-
-class SecurityType(IntEnum):
-    """Security type (LEAN ``SecurityType``)."""
-
-    BASE = 0
-    EQUITY = 1
-    OPTION = 2
-    COMMODITY = 3
-    FOREX = 4
-    FUTURE = 5
-    CFD = 6
-    CRYPTO = 7
-    FUTURE_OPTION = 8
-    INDEX = 9
-    INDEX_OPTION = 10
-    CRYPTO_FUTURE = 11
-
-
-class DataNormalizationMode(IntEnum):
-    """How equity prices are adjusted (LEAN ``DataNormalizationMode``)."""
-
-    RAW = 0
-    ADJUSTED = 1
-    SPLIT_ADJUSTED = 2
-    TOTAL_RETURN = 3
-    FORWARD_PANAMA_CANAL = 4
-    BACKWARDS_PANAMA_CANAL = 5
-    BACKWARDS_RATIO = 6
-    SCALED_RAW = 7
-
-
-class Market:
-    """Market names as LEAN spells them (lower case strings)."""
-
-    USA = "usa"
-    OANDA = "oanda"
-    FXCM = "fxcm"
-    CBOE = "cboe"
-    INDIA = "india"
-    CME = "cme"
-    COINBASE = "coinbase"
-    BINANCE = "binance"
+__all__ = ["DataNormalizationMode", "Market", "NotSupportedError", "Resolution", "SecurityType", "Symbol",
+           "not_supported"]
 
 
 class Symbol(str):
@@ -145,15 +94,3 @@ def _restore_symbol(text: str, security_type: SecurityType, market: str, sid: An
     obj = Symbol(text, security_type, market) if sid is None else Symbol(sid, text)
     obj.underlying, obj._value = underlying, value
     return obj
-
-
-class NotSupportedError(AttributeError):
-    """Raised for a LEAN API member the local runtime does not implement."""
-
-
-def not_supported(owner: str, name: str) -> NotSupportedError:
-    """The error raised when user code touches a LEAN member the local runtime lacks."""
-    return NotSupportedError(
-        f"{owner}.{name} is part of LEAN's API but the lean_local runtime does not provide it; "
-        "run this algorithm in LEAN (lean backtest) or avoid this member"
-    )

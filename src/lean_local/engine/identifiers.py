@@ -10,7 +10,8 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from lean_local.engine.common import SecurityType
+from lean_local.engine.enums import SecurityType
+from lean_local.engine.errors import not_supported
 
 _OLE_EPOCH = datetime(1899, 12, 30)
 _MARKET_CODES = {"empty": 0, "usa": 1, "fxcm": 2, "oanda": 3, "dukascopy": 4, "bitfinex": 5, "globex": 6,
@@ -92,8 +93,6 @@ class SecurityIdentifier:
         """A custom data identifier: ``"<SYMBOL>.<TypeName>"`` (LEAN ``GenerateBase``; ``map_symbol`` is
         not supported and ignored only when False)."""
         if map_symbol:
-            from lean_local.engine.common import not_supported
-
             raise not_supported("SecurityIdentifier.generate_base", "map_symbol=True")
         name = symbol
         if data_type is not None:
