@@ -4,6 +4,6 @@ line (:mod:`.cli`)."""
 from lean_local.lazy import lazy_exports
 
 __getattr__, __dir__, __all__ = lazy_exports(__name__, {
-    "pipeline": ["PROJECT", "TrainingPanel", "load_panel", "summary_text", "test_period_lines", "train"],
+    "pipeline": ["PROJECT", "TrainingPanel", "load_panel", "report_json", "summary_text", "test_period_lines", "train"],
     "cli": ["main", "register", "run"],
 })

@@ -7,7 +7,6 @@ scikit-learn; :func:`run` imports the pipeline.
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -17,7 +16,8 @@ from typing import Any
 def run(args: argparse.Namespace) -> int:
     """Run ``lean-local train`` from parsed arguments; returns the exit code."""
     from lean_local import workspace
-    from lean_local.training.pipeline import PROJECT, _jsonable, summary_text, train
+    from lean_local.atomic import write_atomic
+    from lean_local.training.pipeline import PROJECT, report_json, summary_text, train
 
     if args.project != PROJECT:
         print(f"error: no training pipeline for {args.project!r}; available: {PROJECT}", file=sys.stderr)
@@ -38,7 +38,7 @@ def run(args: argparse.Namespace) -> int:
         return 1
     print(summary_text(report))
     if args.report:
-        Path(args.report).write_text(json.dumps(_jsonable(report), indent=2, sort_keys=True, default=str))
+        write_atomic(args.report, report_json(report).encode("utf-8"))
     return 0
 
 

@@ -359,20 +359,22 @@ def train(
         stamp = time.strftime("%Y%m%dT%H%M%SZ", time.gmtime())
         folder = Path(models_dir) / stamp
         model_store.export_models(models, folder, config, window, chosen, kind)
-        from lean_local.data.formats import atomic_write
+        from lean_local.atomic import atomic_write
 
         with atomic_write(folder / "MODEL_CARD.md") as tmp:
             tmp.write_text(_model_card(manifest, report), encoding="utf-8")
         with atomic_write(folder / "training_report.json") as tmp:
-            tmp.write_text(json.dumps(_jsonable(report), indent=2, sort_keys=True, default=str), encoding="utf-8")
+            tmp.write_text(report_json(report), encoding="utf-8")
         report["versioned"] = str(folder)
     timings["total"] = sum(timings.values())
     report["timings"] = timings
     return report
 
 
-def _jsonable(report: dict[str, Any]) -> dict[str, Any]:
-    return {k: v for k, v in report.items() if k != "manifest"}
+def report_json(report: dict[str, Any]) -> str:
+    """The training report as JSON text, keys sorted; the manifest is left out (it is stored beside the
+    models)."""
+    return json.dumps({k: v for k, v in report.items() if k != "manifest"}, indent=2, sort_keys=True, default=str)
 
 
 def summary_text(report: dict[str, Any]) -> str:
