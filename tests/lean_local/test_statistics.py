@@ -185,6 +185,25 @@ def test_probabilistic_sharpe_ratio_against_scipy():
     assert st.probabilistic_sharpe_ratio(r, 0.1) == pytest.approx(expected)
 
 
+def test_sample_moments_and_value_at_risk_against_scipy():
+    from lean_local.statistics.portfolio import sample_excess_kurtosis, sample_skewness
+
+    r = np.random.default_rng(3).standard_t(4, 300) * 0.01
+    assert sample_skewness(r) == pytest.approx(sps.skew(r, bias=False), rel=1e-12)
+    assert sample_excess_kurtosis(r) == pytest.approx(sps.kurtosis(r, bias=False), rel=1e-12)
+    assert math.isnan(sample_skewness(r[:2])) and math.isnan(sample_excess_kurtosis(r[:3]))
+    assert math.isnan(sample_skewness(np.full(5, 0.01))) and math.isnan(sample_excess_kurtosis(np.zeros(5)))
+    assert st.probabilistic_sharpe_ratio(np.full(10, 0.01), 0.1) == 0.0
+    # Deep in a tail (z about -16) the CDF keeps its relative precision.
+    losing = np.random.default_rng(4).normal(-0.003, 0.01, 2000)
+    sr = losing.mean() / losing.std(ddof=1)
+    sd = math.sqrt((1 - sps.skew(losing, bias=False) * sr + (sps.kurtosis(losing, bias=False) - 1) / 4 * sr**2)
+                   / (len(losing) - 1))
+    expected = sps.norm.cdf((sr - 0.1) / sd)
+    assert 0 < expected < 1e-50
+    assert st.probabilistic_sharpe_ratio(losing, 0.1) == pytest.approx(expected, rel=1e-9)
+
+
 def test_portfolio_statistics_hand_computed():
     perf = np.array([0.01, -0.01, 0.02, 0.0])
     bench = np.array([0.005, -0.005, 0.01, 0.0])  # exactly half of perf

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from statistics import NormalDist
 
 import numpy as np
 import pandas as pd
-from scipy import stats as sps
 
 # Portfolio statistics (PortfolioStatistics.cs, Statistics.cs)
 
@@ -34,6 +34,37 @@ def compounding_annual_return(start_value: float, end_value: float, years: float
     return result if math.isfinite(result) else 0.0
 
 
+def _central_moments(returns: np.ndarray) -> tuple[float, float, float]:
+    """The second, third and fourth central moments (population, ``1 / n``)."""
+    deviation = returns - np.mean(returns)
+    squared = deviation * deviation
+    return float(np.mean(squared)), float(np.mean(squared * deviation)), float(np.mean(squared * squared))
+
+
+def sample_skewness(returns: np.ndarray) -> float:
+    """The bias-corrected sample skewness ``G1 = g1 * sqrt(n (n - 1)) / (n - 2)`` (MathNet's and scipy's
+    ``skew(bias=False)``); NaN for fewer than 3 values or no dispersion."""
+    n = len(returns)
+    if n < 3:
+        return float("nan")
+    m2, m3, _ = _central_moments(returns)
+    if m2 == 0:
+        return float("nan")
+    return m3 / m2**1.5 * math.sqrt(n * (n - 1.0)) / (n - 2.0)
+
+
+def sample_excess_kurtosis(returns: np.ndarray) -> float:
+    """The bias-corrected sample excess kurtosis ``G2`` (MathNet's and scipy's ``kurtosis(bias=False)``);
+    NaN for fewer than 4 values or no dispersion."""
+    n = len(returns)
+    if n < 4:
+        return float("nan")
+    m2, _, m4 = _central_moments(returns)
+    if m2 == 0:
+        return float("nan")
+    return ((n * n - 1.0) * m4 / m2**2 - 3.0 * (n - 1.0) ** 2) / ((n - 2.0) * (n - 3.0))
+
+
 def probabilistic_sharpe_ratio(returns: np.ndarray, benchmark_sharpe: float, risk_free: float = 0.0) -> float:
     """Bailey and Lopez de Prado's PSR as LEAN computes it (excess kurtosis in the ``(k - 1) / 4`` term).
 
@@ -49,15 +80,13 @@ def probabilistic_sharpe_ratio(returns: np.ndarray, benchmark_sharpe: float, ris
     n = len(returns)
     sd = float(np.std(returns, ddof=1)) if n > 1 else float("nan")
     observed = 0.0 if not math.isfinite(sd) or sd == 0 else (float(np.mean(returns)) - risk_free) / sd
-    with np.errstate(all="ignore"):
-        skew = float(sps.skew(returns, bias=False)) if n > 2 else float("nan")
-        kurt = float(sps.kurtosis(returns, fisher=True, bias=False)) if n > 3 else float("nan")
+    skew, kurt = sample_skewness(returns), sample_excess_kurtosis(returns)
     radicand = (1 - skew * observed + (kurt - 1) / 4 * observed**2) / (n - 1) if n > 1 else float("nan")
     if not math.isfinite(radicand) or radicand < 0:
         return 0.0
     est = math.sqrt(radicand)
     z = 0.0 if est == 0 else (observed - benchmark_sharpe) / est
-    return float(sps.norm.cdf(z))
+    return 0.5 * math.erfc(-z / math.sqrt(2.0))  # the standard normal CDF, exact in both tails
 
 
 def drawdown_metrics(equity: pd.Series, rounding: int = 3) -> tuple[float, int]:
@@ -176,8 +205,8 @@ def portfolio_statistics(
     window = perf[-days:]
     mean, sd = float(np.mean(window)), float(np.std(window, ddof=1))
     if sd > 0:
-        s.value_at_risk_99 = round(float(sps.norm.ppf(0.01, mean, sd)), 3)
-        s.value_at_risk_95 = round(float(sps.norm.ppf(0.05, mean, sd)), 3)
+        s.value_at_risk_99 = round(NormalDist(mean, sd).inv_cdf(0.01), 3)
+        s.value_at_risk_95 = round(NormalDist(mean, sd).inv_cdf(0.05), 3)
     s.drawdown, s.drawdown_recovery = drawdown_metrics(equity, 3)
     values = equity.to_numpy(dtype=float)
     s.drawdown_seen = bool(len(values) and (values < np.maximum.accumulate(values)).any())
