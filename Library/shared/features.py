@@ -269,6 +269,24 @@ class FeatureState(ColumnarState):
         arrays.update({f"rsi_{k}": a for k, a in _rsi_new(n).items()})
         return arrays
 
+    def _warm(self, arrays: dict[str, np.ndarray], close: np.ndarray, volume: np.ndarray) -> np.ndarray:
+        # The windows are the history's last rows, so only Wilder's recursion needs every bar; the
+        # last bar runs the full step for its outputs. Same state, bit for bit, as stepping each bar
+        # (tests), at a fraction of the cost: warming the symbols that join the universe was most of
+        # the feature time of the ML backtest.
+        before_c, before_v = close[:-1], volume[:-1]
+        rsi_state = {k: arrays[f"rsi_{k}"] for k in ("prev", "count", "gain", "loss")}
+        for row in before_c:
+            _rsi_step(rsi_state, row)
+        returns = np.full_like(before_c, np.nan)
+        returns[1:] = simple_return(before_c[1:], before_c[:-1])
+        for key, history in (("close", before_c), ("ret", returns), ("volume", before_v)):
+            ring = arrays[key]
+            kept = min(ring.shape[1], history.shape[0])
+            if kept:
+                ring[:, -kept:] = history[-kept:].T
+        return self._step(arrays, close[-1], volume[-1])
+
     def _step(self, arrays: dict[str, np.ndarray], close: np.ndarray, volume: np.ndarray) -> np.ndarray:
         closes = arrays["close"]
         push(closes, close)

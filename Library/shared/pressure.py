@@ -258,6 +258,14 @@ class ColumnarState(ABC):
     def _step(self, arrays: dict[str, np.ndarray], close: np.ndarray, volume: np.ndarray) -> np.ndarray:
         """Advance the state in ``arrays`` by one bar of cleaned ``close`` and ``volume``; return outputs."""
 
+    def _warm(self, arrays: dict[str, np.ndarray], close: np.ndarray, volume: np.ndarray) -> np.ndarray:
+        """Advance fresh ``arrays`` over cleaned history (dates x symbols, at least one date); return the
+        outputs of its last date. Running ``_step`` on every date defines the result; a subclass may reach
+        the same arrays, bit for bit, with fewer operations."""
+        for row in range(close.shape[0] - 1):
+            self._step(arrays, close[row], volume[row])
+        return self._step(arrays, close[-1], volume[-1])
+
     @property
     def symbols(self) -> list[Hashable]:
         """The tracked symbols, in the order ``update`` expects its arrays."""
@@ -316,9 +324,8 @@ class ColumnarState(ABC):
             v, _ = as_panel(volume_history)
             if c.shape != v.shape or c.shape[1] != len(new):
                 raise ValueError(f"history shapes {c.shape}, {v.shape} do not match {len(new)} symbols")
-            c, v = clean_prices(c), clean_volume(v)
-            for row in range(c.shape[0]):
-                last = self._step(arrays, c[row], v[row])
+            if c.shape[0]:
+                last = self._warm(arrays, clean_prices(c), clean_volume(v))
         self._arrays = {k: np.concatenate([self._arrays[k], arrays[k]]) for k in self._arrays}
         self._symbols.extend(new)
         return last

@@ -231,6 +231,27 @@ def test_no_look_ahead_and_incremental_equal(close, volume, cut, seed):
     np.testing.assert_allclose(incremental, before, rtol=0, atol=1e-12)
 
 
+@settings(max_examples=40, deadline=None)
+@given(
+    close=arrays(np.float64, st.tuples(st.integers(1, 90), st.just(3)),
+                 elements=st.floats(1.0, 300.0) | st.just(np.nan) | st.just(0.0)),
+    seed=st.integers(0, 2**16),
+)
+def test_warming_from_history_is_stepping_every_bar_bit_for_bit(close, seed):
+    volume = np.random.default_rng(seed).uniform(0, 1e6, close.shape)
+    volume[::7, 1] = np.nan
+    warmed, stepped = FeatureState(), FeatureState(["a", "b", "c"])
+    last = warmed.add(["a", "b", "c"], close, volume)
+    for t in range(len(close)):
+        expected_last = stepped.update(close[t], volume[t])
+    np.testing.assert_array_equal(last, expected_last)
+    # The states are equal: every window and the RSI recursion carry on identically for 60 more days.
+    later_close, later_volume = _random_panel(seed, n_dates=60)
+    for t in range(60):
+        np.testing.assert_array_equal(warmed.update(later_close[t], later_volume[t]),
+                                      stepped.update(later_close[t], later_volume[t]))
+
+
 def test_traded_return_by_hand_long_short_gap_and_missing():
     """Entry at open t+1, the 5% stop live from bar t+2 (at the stop when the low/high reaches it, at the
     open when the bar opens beyond it), else out at open t+7."""
