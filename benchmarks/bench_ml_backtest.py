@@ -50,8 +50,8 @@ def main() -> int:
     args = parser.parse_args()
 
     sys.path.insert(0, str(ROOT / "src"))
+    from lean_local.backtest import run_backtest
     from lean_local.data.synthetic import SyntheticMarketConfig, write_market
-    from lean_local.engine.runner import run_backtest
     from lean_local.training import train
 
     if not (args.data_folder / "synthetic.json").exists():

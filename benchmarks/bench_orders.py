@@ -40,9 +40,10 @@ import pandas as pd
 
 from lean_local.data import formats
 from lean_local.data.synthetic import SyntheticMarketConfig, write_market
-from lean_local.engine.algorithm import PortfolioTarget, QCAlgorithm
+from lean_local.engine.algorithm import QCAlgorithm
 from lean_local.engine.common import Resolution
 from lean_local.engine.runner import run_algorithm
+from lean_local.framework.targets import PortfolioTarget
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from bench_runtime import full_period_tickers  # noqa: E402

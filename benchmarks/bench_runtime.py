@@ -43,9 +43,10 @@ import pandas as pd
 
 from lean_local.data import formats
 from lean_local.data.synthetic import SyntheticMarketConfig, write_market
-from lean_local.engine.algorithm import PortfolioTarget, QCAlgorithm
+from lean_local.engine.algorithm import QCAlgorithm
 from lean_local.engine.common import Resolution
 from lean_local.engine.runner import run_algorithm
+from lean_local.framework.targets import PortfolioTarget
 
 ROOT = Path(__file__).resolve().parents[1]
 PEERS_DIR = ROOT / "benchmarks" / "peers"

@@ -91,7 +91,7 @@ def run_child(data_folder: Path, storage: Path, workspace: Path, end: pd.Timesta
 
 
 def child(data_folder: Path, storage: Path, workspace: Path, end: str, profile: bool) -> None:
-    from lean_local.engine.runner import run_backtest
+    from lean_local.backtest import run_backtest
 
     project = make_workspace(workspace, data_folder, storage)
     profiler = cProfile.Profile() if profile else None

@@ -29,43 +29,26 @@ LAYERS: list[tuple[str, tuple[str, ...]]] = [
     ("engine", ("lean_local.engine", "lean_local.indicators", "lean_local.consolidators")),
     ("framework", ("lean_local.framework",)),
     ("results", ("lean_local.results", "lean_local.report")),
-    ("front", ("lean_local.shim", "lean_local.research", "lean_local.optimize", "lean_local.conformance",
+    ("front", ("lean_local.shim", "lean_local.backtest", "lean_local.research", "lean_local.optimize", "lean_local.conformance",
                "lean_local.training", "lean_local.demo", "lean_local.cli", "lean_local")),
 ]
 
-#: Imports that go up, each with its reason (issue 19 lists them to remove).
+#: Imports that go up, each with its reason.
 KNOWN_UPWARD_IMPORTS: dict[tuple[str, str], str] = {
     ("lean_local.engine.algorithm", "lean_local.framework.api"):
         "QCAlgorithm mixes in FrameworkAlgorithm: in LEAN the framework's members (set_alpha, insights, ...) "
-        "are QCAlgorithm's own",
-    ("lean_local.engine.algorithm", "lean_local.framework.targets"):
-        "set_holdings takes a list of PortfolioTarget, LEAN's framework type",
-    ("lean_local.engine.runner", "lean_local.results"):
-        "run_backtest writes LEAN's result files itself (the write step belongs to the front, which calls it)",
-    ("lean_local.engine.runner", "lean_local.report"):
-        "run_backtest writes the HTML report itself (the same)",
+        "are QCAlgorithm's own, and QCAlgorithm is imported from lean_local.engine.algorithm by the engine "
+        "(the loop, the record) and every caller",
 }
 
-#: Import cycles (each a set of modules importing each other), each with its reason (issue 19 lists them to
-#: break). `lean-local`'s dispatcher (cli.py) loads each
-#: command's module by name from its COMMANDS table, so cli -> demo -> cli is no import cycle.
-KNOWN_CYCLES: dict[frozenset[str], str] = {
-    frozenset({"lean_local.engine.universe", "lean_local.engine.etf_constituents", "lean_local.engine.custom_universe"}):
-        "universe.etf(...) (universe) builds an ETF constituents universe (lazy import), a custom universe over "
-        "universe's base classes",
-}
+#: Import cycles (each a set of modules importing each other), each with its reason. `lean-local`'s
+#: dispatcher (cli.py) loads each command's module by name from its COMMANDS table, so cli -> demo -> cli
+#: is no import cycle.
+KNOWN_CYCLES: dict[frozenset[str], str] = {}
 
-#: The largest module size (lines) the team's guide allows, and the modules still over it (issue 19 lists
-#: them to split).
+#: The largest module size (lines) the team's guide allows, and the modules over it, each with its reason.
 MAX_LINES = 500
-KNOWN_LARGE_MODULES: dict[str, str] = {
-    "lean_local/engine/algorithm.py": "not split yet",
-    "lean_local/engine/feed.py": "not split yet",
-    "lean_local/engine/runner.py": "not split yet",
-    "lean_local/engine/custom_data.py": "not split yet",
-    "lean_local/engine/universe.py": "not split yet",
-    "lean_local/engine/securities.py": "not split yet",
-}
+KNOWN_LARGE_MODULES: dict[str, str] = {}
 
 
 def _modules() -> dict[str, tuple[Path, bool]]:

@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from lean_local.engine.runner import run_backtest
+from lean_local.backtest import run_backtest
 from tests.algorithms.test_kalman_mean_reversion import make_workspace
 
 SCRIPT = Path(__file__).resolve().parents[1] / "tools" / "kalman_fit.py"

@@ -153,7 +153,7 @@ class RegressionSet:
     def import_paths(self) -> list[str]:
         """What goes first on ``sys.path``: the runtime's shim, the algorithms' folder and its
         sibling ``support/`` (LEAN's ``Algorithm.Python/``)."""
-        from lean_local.engine.runner import SHIM
+        from lean_local.backtest.project import SHIM
 
         paths = [str(SHIM), str(self.algorithms)]
         support = self.algorithms.parent / "support"

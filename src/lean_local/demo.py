@@ -190,7 +190,7 @@ def _run(command: Sequence[str]) -> int:
 
 
 def _run_backtest(backtest: Backtest, workspace: Path):
-    from lean_local.engine.runner import run_backtest
+    from lean_local.backtest import run_backtest
 
     data_folder = workspace / backtest.data_folder if backtest.data_folder is not None else None
     return run_backtest(workspace / "algorithms" / backtest.project, parameters=dict(backtest.parameters),

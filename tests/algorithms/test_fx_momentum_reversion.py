@@ -13,8 +13,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from lean_local.backtest import run_backtest
 from lean_local.data.formats import QUOTE_COLUMNS, forex_daily_path, read_forex_daily, write_forex_daily
-from lean_local.engine.runner import run_backtest
 from shared.fx_factors import MODEL_KEY, fit_fx_factor_model, month_end_log_prices, select_positions
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -15,8 +15,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from lean_local.backtest import run_backtest
 from lean_local.data import market_hours
-from lean_local.engine.runner import AlgorithmRuntimeError, run_backtest
+from lean_local.engine.runner import AlgorithmRuntimeError
 from lean_local.object_store import ObjectStore
 from shared.kalman import hedge_ratio_filter
 from shared.kalman_pair_fit import fit_pairs

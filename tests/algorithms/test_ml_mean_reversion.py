@@ -17,9 +17,10 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from lean_local.backtest import run_backtest
 from lean_local.data import formats
 from lean_local.data.synthetic import SyntheticMarketConfig, write_market
-from lean_local.engine.runner import AlgorithmRuntimeError, run_backtest
+from lean_local.engine.runner import AlgorithmRuntimeError
 from lean_local.training import train
 from shared.regime import UNKNOWN
 

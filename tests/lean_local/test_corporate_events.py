@@ -8,6 +8,7 @@ from datetime import datetime
 import pandas as pd
 import pytest
 
+from lean_local.backtest import run_backtest
 from lean_local.data.map_files import MapFile
 from lean_local.engine.common import Symbol
 from lean_local.engine.corporate_events import (
@@ -20,7 +21,6 @@ from lean_local.engine.corporate_events import (
     SymbolChangedEvent,
     equity_events,
 )
-from lean_local.engine.runner import run_backtest
 from lean_local.engine.slice import DataDictionary, KeyValuePair
 from tests import fixtures
 

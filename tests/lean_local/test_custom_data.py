@@ -9,13 +9,13 @@ import pandas as pd
 import pytest
 
 from lean_local.data.formats import DataFormatError
+from lean_local.engine.base_data import PythonData
 from lean_local.engine.common import NotSupportedError, Resolution, SecurityType, Symbol
-from lean_local.engine.custom_data import (
-    PythonData,
+from lean_local.engine.custom_data import read_custom_data
+from lean_local.engine.data_sources import (
     SubscriptionDataConfig,
     SubscriptionDataSource,
     SubscriptionTransportMedium,
-    read_custom_data,
 )
 from lean_local.engine.runner import run_algorithm
 from tests import fixtures

@@ -7,9 +7,10 @@ from datetime import datetime, timedelta
 import pytest
 
 from lean_local.engine.algorithm import QCAlgorithm
+from lean_local.engine.base_data import PythonData
 from lean_local.engine.common import Market, Resolution, SecurityType, Symbol
-from lean_local.engine.custom_data import PythonData, SubscriptionDataSource
 from lean_local.engine.custom_universe import ConstituentsUniverse, collections, plan_selections
+from lean_local.engine.data_sources import SubscriptionDataSource
 from lean_local.engine.etf_constituents import ETFConstituentUniverse
 from lean_local.engine.identifiers import SecurityIdentifier
 from lean_local.engine.runner import run_algorithm
@@ -147,7 +148,8 @@ class Underlying(PythonData):
     """The equity's own daily zip read as custom data (LEAN's MyPyCustomData pattern)."""
 
     def get_source(self, config, date, is_live_mode):
-        from lean_local.engine.custom_data import Globals, LeanData
+        from lean_local.engine.data_sources import LeanData
+        from lean_local.engine.globals import Globals
 
         return SubscriptionDataSource(f"{Globals.data_folder}/equity/usa/daily/"
                                       f"{LeanData.generate_zip_file_name(config.symbol, date, config.resolution)}")

@@ -9,9 +9,10 @@ from datetime import datetime
 import pandas as pd
 import pytest
 
+from lean_local.backtest import SHIM
 from lean_local.engine.algorithm import QCAlgorithm
 from lean_local.engine.common import NotSupportedError, Resolution
-from lean_local.engine.runner import SHIM, run_algorithm
+from lean_local.engine.runner import run_algorithm
 from tests import fixtures
 
 DAYS = ["2020-01-02", "2020-01-03", "2020-01-06", "2020-01-07", "2020-01-08"]

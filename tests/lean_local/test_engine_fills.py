@@ -12,11 +12,11 @@ import pytest
 from lean_local.data.market_hours import forex_entry, us_equity_entry
 from lean_local.engine import fills
 from lean_local.engine.common import Market, SecurityType, Symbol
-from lean_local.engine.feed import BarView, SubscriptionData
+from lean_local.engine.exchange_hours import ExchangeHours, hours_from_entry
 from lean_local.engine.fees import ConstantFeeModel, InteractiveBrokersFeeModel, OrderFeeParameters
 from lean_local.engine.orders import Order, OrderType
-from lean_local.engine.securities import ExchangeHours, hours_from_entry
 from lean_local.engine.slippage import ConstantSlippageModel, NullSlippageModel
+from lean_local.engine.subscription_data import BarView, SubscriptionData
 
 EQUITY_HOURS = hours_from_entry(us_equity_entry(2019, 2021))
 DAY2 = datetime(2020, 1, 3, 16, 0)

@@ -8,10 +8,11 @@ from datetime import datetime
 import pandas as pd
 import pytest
 
-from lean_local.engine.algorithm import PortfolioTarget, QCAlgorithm
+from lean_local.engine.algorithm import QCAlgorithm
 from lean_local.engine.common import Resolution
 from lean_local.engine.orders import OrderStatus, OrderType
 from lean_local.engine.runner import run_algorithm
+from lean_local.framework.targets import PortfolioTarget
 from tests import fixtures
 
 DAYS = ["2020-01-02", "2020-01-03", "2020-01-06", "2020-01-07", "2020-01-08"]

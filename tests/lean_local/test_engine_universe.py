@@ -10,8 +10,8 @@ import pytest
 from lean_local.data import formats
 from lean_local.engine.algorithm import QCAlgorithm
 from lean_local.engine.common import Resolution
+from lean_local.engine.fundamental_universe import CoarseUniverse
 from lean_local.engine.runner import run_algorithm
-from lean_local.engine.universe import CoarseUniverse
 from tests import fixtures
 
 DAYS = ["2020-01-02", "2020-01-03", "2020-01-06", "2020-01-07", "2020-01-08", "2020-01-09"]

@@ -8,8 +8,9 @@ from pathlib import Path
 
 import pytest
 
+from lean_local.backtest import run_backtest
 from lean_local.cli import main
-from lean_local.engine.runner import AlgorithmRuntimeError, run_backtest
+from lean_local.engine.runner import AlgorithmRuntimeError
 from tests import fixtures
 
 HEADER = '''

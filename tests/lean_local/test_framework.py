@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from lean_local.engine.common import Market, Resolution, SecurityType, Symbol
-from lean_local.engine.securities import ExchangeHours
+from lean_local.engine.exchange_hours import ExchangeHours
 from lean_local.framework import (
     EqualWeightingPortfolioConstructionModel,
     ImmediateExecutionModel,

@@ -15,9 +15,9 @@ from lean_local.data.formats.raw import write_zip
 from lean_local.data.market_hours import MarketHoursDatabase
 from lean_local.engine.algorithm import QCAlgorithm
 from lean_local.engine.common import NotSupportedError, Resolution
+from lean_local.engine.exchange_hours import hours_from_entry
 from lean_local.engine.intraday import warm_up_start
 from lean_local.engine.runner import run_algorithm
-from lean_local.engine.securities import hours_from_entry
 from tests import fixtures
 
 DAY1, DAY2 = pd.Timestamp("2021-03-01"), pd.Timestamp("2021-03-02")

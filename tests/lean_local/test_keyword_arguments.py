@@ -7,10 +7,10 @@ from datetime import datetime, timedelta
 
 import pytest
 
+from lean_local.backtest import run_backtest
 from lean_local.engine.algorithm import QCAlgorithm
 from lean_local.engine.common import DataNormalizationMode, Resolution, SecurityType, Symbol
 from lean_local.engine.overloads import bind_overload
-from lean_local.engine.runner import run_backtest
 from tests import fixtures
 
 

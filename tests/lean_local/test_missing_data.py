@@ -8,12 +8,13 @@ from pathlib import Path
 
 import pytest
 
+from lean_local.backtest import run_backtest
 from lean_local.cli import main
 from lean_local.data import formats
 from lean_local.data.lean_sample import link_lean_sample
-from lean_local.engine import feed
+from lean_local.engine import daily_readers
 from lean_local.engine.common import DataNormalizationMode, SecurityType, Symbol
-from lean_local.engine.runner import NoDataError, run_backtest
+from lean_local.engine.runner import NoDataError
 from tests import fixtures
 
 DAYS = ["2020-01-02", "2020-01-03", "2020-01-06", "2020-01-07", "2020-01-08", "2020-01-09", "2020-01-10"]
@@ -52,14 +53,14 @@ def _sessions(index):
 def test_a_missing_file_is_one_line_naming_the_file_and_the_command(tmp_path, caplog, kind, ticker, command):
     with caplog.at_level("WARNING", logger="lean_local.engine"):
         if kind == "equity":
-            data = feed.load_equity(tmp_path, Symbol(ticker), DataNormalizationMode.ADJUSTED, _sessions)
+            data = daily_readers.load_equity(tmp_path, Symbol(ticker), DataNormalizationMode.ADJUSTED, _sessions)
             path = formats.equity_daily_path(tmp_path, ticker)
         elif kind == "index":
-            data = feed.load_index(tmp_path, Symbol(ticker), _sessions)
+            data = daily_readers.load_index(tmp_path, Symbol(ticker), _sessions)
             path = formats.index_daily_path(tmp_path, ticker)
         else:
             symbol = Symbol.create(ticker, SecurityType.FOREX, "oanda")
-            data = feed.load_forex(tmp_path, symbol)
+            data = daily_readers.load_forex(tmp_path, symbol)
             path = formats.forex_daily_path(tmp_path, ticker, "oanda")
     assert len(data) == 0
     [message] = _messages(caplog)

@@ -12,8 +12,8 @@ import pandas as pd
 import pytest
 
 from lean_local import optimize as opt
+from lean_local.backtest import run_backtest
 from lean_local.data import market_hours
-from lean_local.engine.runner import run_backtest
 from tests import fixtures
 
 MOMENTUM = '''

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from lean_local import workspace
-from lean_local.engine.runner import run_backtest
+from lean_local.backtest import run_backtest
 
 # The shape of the file `lean init` writes (LEAN's Launcher/config.json): line and block comments,
 # "//" inside string values, commented-out keys.

@@ -185,8 +185,8 @@ def _project(tmp_path):
 
 def test_unknown_parameter_names_are_refused_with_the_nearest(tmp_path, capsys):
     """Risk: a misspelt ``--parameter`` changed nothing; now backtest and optimize refuse it."""
+    from lean_local.backtest import run_backtest
     from lean_local.cli import main
-    from lean_local.engine.runner import run_backtest
     from lean_local.optimize import GridParameter, Objective, OptimizationError, optimize
     from lean_local.parameters import UnknownParameterError
 

@@ -53,7 +53,7 @@ def _result(project):
 
 
 def _backtest(project):
-    from lean_local.engine.runner import run_backtest
+    from lean_local.backtest import run_backtest
 
     return run_backtest(project, progress=False, report=False, quiet=True)
 

@@ -25,7 +25,7 @@ def daily_session_calendar(hours: Any) -> Callable[[datetime], CalendarInfo]:
     """``time -> CalendarInfo`` of the regular session that opened last at or before ``time``
     (``SecurityExchangeHours.GetFirstDailyMarketOpen`` .. ``GetLastDailyMarketClose``).
 
-    ``hours`` is the security's :class:`~lean_local.engine.securities.ExchangeHours`; sessions are
+    ``hours`` is the security's :class:`~lean_local.engine.exchange_hours.ExchangeHours`; sessions are
     looked up once per date.
     """
     sessions: dict[datetime, tuple[datetime, datetime] | None] = {}

@@ -18,63 +18,30 @@ import numpy as np
 import pandas as pd
 
 from lean_local.data.market_hours import MarketHoursDatabase
-from lean_local.engine import add_security, charting, custom_data, intraday, train
+from lean_local.engine import charting
 from lean_local.engine import feed as feeds
 from lean_local.engine import shortable as shorting
 from lean_local.engine.benchmarks import FuncBenchmark, SecurityBenchmark
-from lean_local.engine.brokerages import (
-    AccountType,
-    BrokerageName,
-    DefaultBrokerageModel,
-    brokerage_model_for,
-)
-from lean_local.engine.common import (
-    DataNormalizationMode,
-    Market,
-    Resolution,
-    SecurityType,
-    Symbol,
-    not_supported,
-)
-from lean_local.engine.custom_universe import universe_for_type
-from lean_local.engine.fees import ConstantFeeModel, InteractiveBrokersFeeModel
+from lean_local.engine.brokerages import AccountType, DefaultBrokerageModel, brokerage_model_for
+from lean_local.engine.charting import Chart, Series
+from lean_local.engine.common import Resolution, SecurityType, Symbol, not_supported
+from lean_local.engine.exchange_hours import ExchangeHours, always_open_hours, hours_from_entry
+from lean_local.engine.fundamental_universe import FundamentalUniverse
 from lean_local.engine.globals import Globals
-from lean_local.engine.initializers import run_initializer
+from lean_local.engine.history_api import HistoryApi
 from lean_local.engine.interest_rates import InterestRateProvider
-from lean_local.engine.orders import OrderEvent, OrderTicket, OrderType
+from lean_local.engine.orders import OrderEvent
+from lean_local.engine.orders_api import OrdersApi
 from lean_local.engine.overloads import bind_overload
-from lean_local.engine.portfolio import (
-    SecurityPortfolioManager,
-    TransactionManager,
-    target_order_quantity,
-    within_moc_buffer,
-)
-from lean_local.engine.scheduling import DateRule, DateRules, ScheduledEvent, ScheduleManager, TimeRules
-from lean_local.engine.securities import (
-    Exchange,
-    ExchangeHours,
-    Security,
-    SecurityManager,
-    SymbolProperties,
-    always_open_hours,
-    hours_from_entry,
-)
-from lean_local.engine.slice import TradeBar
-from lean_local.engine.universe import (
-    ActiveSecurities,
-    CoarseFundamental,
-    Fundamental,
-    FundamentalFilteredUniverse,
-    FundamentalUniverse,
-    SecurityChanges,
-    Universe,
-    UniverseDefinitions,
-    UniverseManager,
-    UniverseSettings,
-    UserDefinedUniverse,
-)
+from lean_local.engine.portfolio import SecurityPortfolioManager, TransactionManager
+from lean_local.engine.scheduling import DateRules, ScheduleManager, TimeRules
+from lean_local.engine.securities import Security, SecurityManager
+from lean_local.engine.subscription_data import NEW_YORK, SubscriptionData
+from lean_local.engine.subscriptions_api import SubscriptionsApi
+from lean_local.engine.universe import SecurityChanges, UniverseManager, UniverseSettings
+from lean_local.engine.universe_api import UniverseApi
+from lean_local.engine.universe_definitions import UniverseDefinitions
 from lean_local.framework.api import FrameworkAlgorithm
-from lean_local.framework.targets import PortfolioTarget
 from lean_local.indicators.base import IndicatorBase
 from lean_local.indicators.helpers import IndicatorHelpers
 
@@ -99,41 +66,11 @@ class AlgorithmSettings:
         self.min_absolute_portfolio_target_percentage = 0.000_000_000_1
 
 
-class Chart:
-    """A user chart (LEAN ``Chart``): a name and its series."""
-
-    def __init__(self, name: str) -> None:
-        self.name = name
-        self.series: dict[str, Series] = {}
-
-    def add_series(self, series: Series) -> None:
-        self.series[series.name] = series
-
-
-class SeriesType:
-    LINE = 0
-    SCATTER = 1
-    CANDLE = 2
-    BAR = 3
-    FLAG = 4
-    STACKED_AREA = 5
-    PIE = 6
-    TREEMAP = 7
-
-
-class Series:
-    """A chart series (LEAN ``Series``)."""
-
-    def __init__(self, name: str, series_type: int = SeriesType.LINE, index: int = 0, unit: str = "$") -> None:
-        self.name = name
-        self.series_type = series_type
-        self.index = index
-        self.unit = unit
-
-
-class QCAlgorithm(IndicatorHelpers, FrameworkAlgorithm):
-    """Base class of a LEAN algorithm (indicator and consolidator API: ``IndicatorHelpers``; the
-    algorithm framework: ``FrameworkAlgorithm``)."""
+class QCAlgorithm(SubscriptionsApi, UniverseApi, OrdersApi, HistoryApi, IndicatorHelpers, FrameworkAlgorithm):
+    """Base class of a LEAN algorithm: its state, set-up, hooks, logging and charts here; securities
+    and their subscriptions (``SubscriptionsApi``), universes (``UniverseApi``), orders
+    (``OrdersApi``), history (``HistoryApi``), indicators and consolidators (``IndicatorHelpers``) and
+    the algorithm framework (``FrameworkAlgorithm``) from the mixins."""
 
     def __init__(self) -> None:
         self._data_folder = Path(os.environ.get("LEAN_DATA_FOLDER", "data"))
@@ -167,7 +104,7 @@ class QCAlgorithm(IndicatorHelpers, FrameworkAlgorithm):
         self.brokerage_model: Any = DefaultBrokerageModel()
         self.risk_free_interest_rate_model: Any = InterestRateProvider()
         self._selection_add = False
-        self._pending: list[tuple[Security, Callable[[], feeds.SubscriptionData]]] = []
+        self._pending: list[tuple[Security, Callable[[], SubscriptionData]]] = []
         self.universe_manager = UniverseManager(self._universe_security, self._universe_data_removed,
                                                 self._safe_to_remove, lambda: self.active_securities)
         self.universe = UniverseDefinitions(lambda selector, settings: FundamentalUniverse(
@@ -177,7 +114,7 @@ class QCAlgorithm(IndicatorHelpers, FrameworkAlgorithm):
         self._removed: set[int] = set()
         self._pending_removal: set[int] = set()
         self._pending_changes: tuple[list[Security], list[Security]] = ([], [])
-        self._history_cache: dict[tuple[str, int], feeds.SubscriptionData] = {}
+        self._history_cache: dict[tuple[str, int], SubscriptionData] = {}
         self.logs: list[str] = []
         self._user_charts = charting.UserCharts(self.debug)
         self.charts = self._user_charts.charts
@@ -226,7 +163,7 @@ class QCAlgorithm(IndicatorHelpers, FrameworkAlgorithm):
 
     @property
     def utc_time(self) -> datetime:
-        stamp = pd.Timestamp(self.time).tz_localize(feeds.NEW_YORK).tz_convert("UTC").tz_localize(None)
+        stamp = pd.Timestamp(self.time).tz_localize(NEW_YORK).tz_convert("UTC").tz_localize(None)
         return stamp.to_pydatetime()
 
     @property
@@ -431,322 +368,6 @@ class QCAlgorithm(IndicatorHelpers, FrameworkAlgorithm):
             raise RuntimeError(f"{name} can only be called in initialize()")
 
     # ------------------------------------------------------------------------------------------
-    # securities
-    def _check_resolution(self, resolution: Resolution | None, what: str, intraday_ok: bool = False) -> Resolution:
-        if resolution is None:  # LEAN's DataManager.Add: the universe settings' resolution
-            resolution = self.universe_settings.resolution
-        if resolution != Resolution.DAILY and not (intraday_ok and intraday.is_intraday(resolution)):
-            supported = "daily, and minute or hour for US equities" if not intraday_ok else "daily, hour and minute"
-            raise not_supported("QCAlgorithm", f"{what} with resolution {getattr(resolution, 'name', resolution)} "
-                                               f"(lean_local runs {supported} data)")
-        return resolution
-
-    def add_equity(self, ticker: str, resolution: Resolution | None = None, market: str = Market.USA,
-                   fill_forward: bool = True, leverage: float = 0, extended_market_hours: bool = False,
-                   data_normalization_mode: DataNormalizationMode | None = None) -> Security:
-        resolution = self._check_resolution(resolution, "add_equity", intraday_ok=True)
-        if str(market).lower() != Market.USA:  # the feed reads equity/usa only
-            raise not_supported("QCAlgorithm", f"add_equity in market {market!r} (US equities only)")
-        if extended_market_hours and resolution != Resolution.DAILY:
-            raise not_supported("QCAlgorithm", "add_equity(extended_market_hours=True) (regular hours only)")
-        symbol = Symbol(ticker, SecurityType.EQUITY, market)
-        if symbol in self.securities:
-            return self._existing(symbol)
-        mode = DataNormalizationMode.ADJUSTED if data_normalization_mode is None else data_normalization_mode
-        if mode not in (DataNormalizationMode.ADJUSTED, DataNormalizationMode.RAW):
-            raise not_supported("add_equity", f"data_normalization_mode={mode.name}")
-        hours = self._exchange_hours(symbol)
-        security = self._new_security(symbol, hours, SymbolProperties(), resolution, mode, leverage)
-
-        # LEAN says nothing of a universe member without data; a missing file of a security the
-        # algorithm asked for by name deserves a warning
-        by_name = not self._selection_add
-
-        def load() -> feeds.SubscriptionData:
-            if intraday.is_intraday(resolution):
-                return intraday.load_equity_intraday(self._data_folder, symbol, security.data_normalization_mode, hours,
-                                                     resolution, self._run_start, self.end_date, warn_missing=by_name)
-            return feeds.load_equity(self._data_folder, symbol, security.data_normalization_mode, hours.session_times,
-                                     hours.key, warn_missing=by_name)
-
-        security._fill_forward = fill_forward
-        self._subscribe(security, load)
-        return security
-
-    def add_security(self, *args: Any, **kwargs: Any) -> Security:
-        """LEAN's ``add_security`` overloads (:mod:`lean_local.engine.add_security`)."""
-        return add_security.add_security(self, *args, **kwargs)
-
-    def train(self, *args: Any, **kwargs: Any) -> ScheduledEvent:
-        """LEAN's training events (:mod:`lean_local.engine.train`)."""
-        return train.train(self, *args, **kwargs)
-
-    def add_forex(self, ticker: str, resolution: Resolution | None = None, market: str = Market.OANDA,
-                  fill_forward: bool = True, leverage: float = 0) -> Security:
-        resolution = self._check_resolution(resolution, "add_forex")
-        symbol = Symbol(ticker, SecurityType.FOREX, market)
-        if symbol in self.securities:
-            return self._existing(symbol)
-        pair = symbol.value
-        if len(pair) != 6:
-            raise ValueError(f"add_forex: {ticker} is not a 6-letter currency pair")
-        base, quote = pair[:3], pair[3:]
-        properties = SymbolProperties(lot_size=1.0, minimum_price_variation=0.001 if quote == "JPY" else 0.00001,
-                                      quote_currency=quote)
-        security = self._new_security(symbol, self._exchange_hours(symbol), properties, resolution,
-                                      DataNormalizationMode.RAW, leverage)
-        security.base_currency = self.portfolio.cash_book.ensure(base)
-        security._fill_forward = False
-        self._subscribe(security, lambda: feeds.load_forex(self._data_folder, symbol))
-        return security
-
-    def add_index(self, ticker: str, resolution: Resolution | None = None, market: str = Market.USA,
-                  fill_forward: bool = True) -> Security:
-        resolution = self._check_resolution(resolution, "add_index")
-        symbol = Symbol(ticker, SecurityType.INDEX, market)
-        if symbol in self.securities:
-            return self._existing(symbol)
-        hours = self._exchange_hours(symbol)
-        security = self._new_security(symbol, hours, SymbolProperties(), resolution, DataNormalizationMode.RAW, 0)
-        security._fill_forward = False
-        self._subscribe(security, lambda: feeds.load_index(self._data_folder, symbol, hours.session_times))
-        return security
-
-    def add_data(self, data_type: Any, ticker: Any, resolution: Resolution | None = None,
-                 time_zone: Any = None, fill_forward: bool = False, leverage: float = 1.0) -> Security:
-        """Subscribe a custom data type (a ``PythonData`` subclass, or ``CBOE``) as a BASE security
-        named ``ticker``, read through its ``get_source``/``reader`` (``engine/custom_data.py``)."""
-        if time_zone is not None and str(time_zone) not in ("America/New_York", "TimeZones.NEW_YORK"):
-            raise not_supported("QCAlgorithm", f"add_data(..., time_zone={time_zone}) (custom data is read in "
-                                               "New York time)")
-        symbol = ticker if isinstance(ticker, Symbol) else custom_data.custom_symbol(data_type, str(ticker))
-        if symbol in self.securities:
-            return self._existing(symbol)
-        security = self._new_security(symbol, always_open_hours(), SymbolProperties(), Resolution.DAILY,
-                                      DataNormalizationMode.RAW, leverage)
-        security._fill_forward = fill_forward
-        self._subscribe(security, custom_data.subscription_loader(
-            self._data_folder, data_type, symbol, resolution, fill_forward,
-            lambda: (self.time if self._running else self._run_start, self.end_date)))
-        return security
-
-    def _existing(self, symbol: Symbol) -> Security:
-        security = self.securities[symbol]
-        if security.type != symbol.security_type:
-            raise not_supported("QCAlgorithm", f"two securities with the ticker {symbol.value} "
-                                               f"({security.type.name} and {symbol.security_type.name}): "
-                                               "the runtime keys securities by ticker")
-        return security
-
-    def _new_security(self, symbol: Symbol, hours: ExchangeHours, properties: SymbolProperties,
-                      resolution: Resolution, mode: DataNormalizationMode, leverage: float) -> Security:
-        column = len(self._feed.subs) + len(self._pending)
-        quote = self.portfolio.cash_book.ensure(properties.quote_currency)
-        security = Security(symbol, column, self._feed, Exchange(hours, self._feed.clock), properties, quote,
-                            self.portfolio, resolution, mode, leverage if leverage and leverage > 0 else None)
-        self.securities._add(security)
-        self.portfolio._register(security)
-        self._apply_brokerage(security, keep_leverage=bool(leverage and leverage > 0))
-        return security
-
-    def _subscribe(self, security: Security, loader: Callable[[], feeds.SubscriptionData]) -> None:
-        security._loader = loader
-        if self._running:
-            self._activate(security, loader(), int(pd.Timestamp(self.time).value))
-        else:
-            self._pending.append((security, loader))
-        if self._security_initializer is not None:
-            run_initializer(self._security_initializer, security)
-
-    def set_security_initializer(self, initializer: Any) -> None:
-        """Run ``initializer`` (an object with ``initialize(security)`` or a function) on every
-        security added from now on, universes' included (LEAN ``SetSecurityInitializer``)."""
-        self._require_initializing("set_security_initializer")
-        self._security_initializer = initializer
-
-    def get_last_known_prices(self, security: Any) -> list[Any]:
-        """The last bar of the security's history (LEAN reads the last 5 bars, ``seed-lookback-period``,
-        and returns the newest of each data type): ``[]`` without one."""
-        symbol = security.symbol if isinstance(security, Security) else security
-        frame = self.history([symbol], 5, Resolution.DAILY)
-        if frame.empty:
-            return []
-        (_, end_time), row = frame.index[-1], frame.iloc[-1]
-        return [TradeBar(end_time - timedelta(days=1), symbol, row["open"], row["high"], row["low"], row["close"],
-                         row.get("volume", 0.0))]
-
-    def get_last_known_price(self, security: Any) -> Any:
-        """The newest of :meth:`get_last_known_prices` (LEAN's obsolete ``GetLastKnownPrice``), or None."""
-        prices = self.get_last_known_prices(security)
-        return prices[-1] if prices else None
-
-    def _activate(self, security: Security, data: feeds.SubscriptionData, visible_from: int) -> None:
-        if intraday.is_intraday(security.resolution):
-            security._quoted = data.quotes is not None
-            if security._quoted:
-                self._quoted_columns.append(security._column)
-            intraday.set_emission_times(data, security.exchange.hours, security.resolution,
-                                        getattr(security, "_fill_forward", False), self._run_start, self.end_date)
-            self._add_column(security, data, visible_from)
-            return
-        closes = None
-        if getattr(security, "_fill_forward", False):
-            hours = security.exchange.hours
-            key = (id(hours), self._run_start, self.end_date)
-            closes = self._session_closes.get(key)
-            if closes is None:
-                days = hours.trading_days(self._run_start.date(), self.end_date.date())
-                closes = hours.session_times(days)[1] if len(days) else np.empty(0, dtype=np.int64)
-                self._session_closes[key] = closes
-        data.emit_times = feeds.emission_times(data, closes, int(pd.Timestamp(self.end_date).value))
-        self._add_column(security, data, visible_from)
-
-    def _add_column(self, security: Security, data: feeds.SubscriptionData, visible_from: int) -> None:
-        column = self._feed.add(data, visible_from, self._selection_add)
-        if column != security._column:
-            raise RuntimeError(f"feed column mismatch for {security.symbol}: {column} != {security._column}")
-
-    def remove_security(self, symbol: str) -> bool:
-        security = self.securities.get(symbol)
-        if security is None:
-            return False
-        self.transactions.cancel_open_orders(symbol)
-        if security.invested:
-            self.liquidate(symbol, tag="Removed security")
-        self._pending_removal.add(security._column)
-        self._remove_flat()
-        return True
-
-    def _remove_flat(self) -> None:
-        """Drop the data of securities pending removal once they hold nothing and have no open order."""
-        for column in list(self._pending_removal):
-            security = self.portfolio._by_column[column]
-            if security.invested or self.transactions.get_open_orders(security.symbol):
-                continue
-            self._pending_removal.discard(column)
-            if self._running:
-                self._feed.remove(column)
-                self._removed.add(column)
-            else:
-                self._feed.panel.visible_from[column] = int(pd.Timestamp.max.value)
-
-    @property
-    def _universes(self) -> list[FundamentalUniverse | UserDefinedUniverse]:
-        return self.universe_manager.universes
-
-    def add_universe(self, *args: Any) -> FundamentalUniverse | UserDefinedUniverse:
-        """``add_universe(selector)``, ``add_universe(coarse, fine)``, ``add_universe(date_rule, selector)``,
-        ``add_universe(universe)`` (``FundamentalUniverse.usa(...)``, ``self.universe.top(n)``)
-        (``QCAlgorithm.Universe.cs``; a date rule selects on a copy of ``universe_settings`` scheduled on it)."""
-        universe: FundamentalUniverse | UserDefinedUniverse
-        if len(args) == 1 and isinstance(args[0], Universe):
-            universe = args[0]
-        elif len(args) > 1 and isinstance(args[0], type):
-            universe = universe_for_type(args, self._data_folder)  # add_universe(DataType, name, ...)
-        elif len(args) in (2, 3) and isinstance(args[0], str) and callable(args[-1]):
-            if len(args) == 3 and args[1] != Resolution.DAILY:
-                raise not_supported("QCAlgorithm", f"add_universe(name, {getattr(args[1], 'name', args[1])}, selector) "
-                                                   "(user-defined universes select daily)")
-            universe = UserDefinedUniverse(args[0], args[-1], self.universe_settings)
-        elif len(args) == 1 and args[0] in (Fundamental, CoarseFundamental):
-            # a universe of the data type without a selector selects every row (AddUniverse(Type))
-            universe = FundamentalUniverse(self._data_folder, lambda rows: [row.symbol for row in rows],
-                                           self.universe_settings)
-        elif len(args) == 1 and callable(args[0]) and not isinstance(args[0], type):
-            universe = FundamentalUniverse(self._data_folder, args[0], self.universe_settings)
-        elif len(args) == 2 and isinstance(args[0], DateRule) and callable(args[1]):
-            settings = UniverseSettings(self.universe_settings)
-            settings.schedule.on(args[0])
-            universe = FundamentalUniverse(self._data_folder, args[1], settings)
-        elif len(args) == 2 and callable(args[0]) and callable(args[1]) and not isinstance(args[0], type):
-            self.debug("Warning: AddUniverse(coarseSelector, fineSelector) is obsolete, please use "
-                       "AddUniverse(Func<IEnumerable<Fundamental>, IEnumerable<Symbol>> selector) instead.")
-            universe = FundamentalFilteredUniverse(self._data_folder, args[0], args[1], self.universe_settings)
-        else:
-            raise not_supported("QCAlgorithm", "add_universe with this signature (a selection function, coarse and "
-                                               "fine functions, a date rule and a function, or a universe)")
-        universe.data_folder = self._data_folder
-        universe.known_symbol = self._equity_of_map_file
-        if universe._default_settings:
-            universe.universe_settings = self.universe_settings
-        self.universe_manager.universes.append(universe)
-        return universe
-
-    @property
-    def active_securities(self) -> ActiveSecurities:
-        """The securities with a live subscription: not removed (by a universe or ``remove_security``)
-        and not delisted."""
-        feed = self._feed
-        return ActiveSecurities((s.symbol, s) for s in self.securities.values()
-                                if s._column not in self._removed and not feed.is_delisted(s._column))
-
-    def _equity_of_map_file(self, map_file: Any) -> Symbol | None:
-        """The symbol of an equity the algorithm has whose ticker resolves to ``map_file``, if any."""
-        resolver = feeds.map_file_resolver(self._data_folder)
-        for symbol in self.securities.keys():
-            if symbol.security_type == SecurityType.EQUITY and resolver.resolve(symbol.value) is map_file:
-                return symbol
-        return None
-
-    def _universe_security(self, symbol: Symbol, settings: UniverseSettings) -> tuple[Security, bool]:
-        """The security of a selected symbol and whether its subscription is new (LEAN reports only those)."""
-        existing = symbol in self.securities
-        # LEAN subscribes during the selection: data ending at its frontier reaches this step's slice
-        self._selection_add = True
-        try:
-            if symbol.security_type == SecurityType.BASE:  # a custom data symbol (Symbol.create_base)
-                security = self.add_data(custom_data.type_of(symbol), symbol, settings.resolution,
-                                         fill_forward=settings.fill_forward)
-            else:
-                security = self.add_equity(symbol.value, self._check_resolution(settings.resolution,
-                                                                                "universe_settings", True),
-                                           fill_forward=settings.fill_forward,
-                                           leverage=0 if np.isnan(settings.leverage) else settings.leverage,
-                                           data_normalization_mode=settings.data_normalization_mode)
-        finally:
-            self._selection_add = False
-        new = not existing
-        if existing and security._column in self._removed:
-            self._removed.discard(security._column)
-            self._feed.reattach(security._column, from_current=True)
-            new = True
-            if self._security_initializer is not None:  # LEAN creates the security anew
-                run_initializer(self._security_initializer, security)
-        if new:
-            self._universe_symbols.add(security.symbol)
-        return security, new
-
-    def _universe_data_removed(self, security: Security) -> None:
-        """A security left every universe: stop its data unless ``add_equity`` subscribed it."""
-        if security.symbol in self._universe_symbols:
-            self._universe_symbols.discard(security.symbol)
-            self._feed.remove(security._column, drop_current=True)
-            self._removed.add(security._column)
-
-    def _safe_to_remove(self, security: Security) -> bool:
-        return not security.invested and not self.transactions.get_open_orders(security.symbol)
-
-    def _run_selection(self, universe: FundamentalUniverse | UserDefinedUniverse, day: date) -> int:
-        """Select with the selection data of ``day`` at the current time; returns its data points."""
-        rows = universe.rows_for_day(day)
-        if self.time > self.end_date:
-            return universe.data_points(rows)  # UniverseSelection.ApplyUniverseSelection: no selection after the end
-        result = universe.perform_selection(universe.select_symbols(self.time, rows, self.debug))
-        added, removed = self.universe_manager.apply(universe, result, self.time)
-        if added or removed:
-            self._pending_changes = (self._pending_changes[0] + added, self._pending_changes[1] + removed)
-        return universe.data_points(rows)
-
-    def symbol(self, ticker: str) -> Symbol:
-        for symbol in self.securities.keys():
-            if symbol.value == ticker.upper():
-                return symbol
-        return Symbol(ticker)
-
-    def is_market_open(self, symbol: str) -> bool:
-        return self.securities[symbol].exchange.exchange_open
-
-    # ------------------------------------------------------------------------------------------
     # logging and charts
     def _log(self, level: str, message: Any) -> None:
         self.logs.append(f"{self.time:%Y-%m-%d %H:%M:%S} {level}{message}")
@@ -790,318 +411,11 @@ class QCAlgorithm(IndicatorHelpers, FrameworkAlgorithm):
         self.runtime_statistics[str(name)] = str(value)
 
     # ------------------------------------------------------------------------------------------
-    # orders
-    def _security_for_order(self, symbol: Any) -> Security:
-        if symbol not in self.securities:
-            raise KeyError(f"{symbol} not found in the securities: add it with add_equity/add_forex first")
-        return self.securities[symbol]
-
-    def _daily_only(self, security: Security) -> bool:
-        return security.resolution == Resolution.DAILY
-
-    def market_order(self, symbol: Any, quantity: float, asynchronous: bool = False, tag: str = "",
-                     order_properties: Any = None) -> OrderTicket:
-        """A market order, converted as LEAN (PR #9534) does for daily data.
-
-        Exchange closed: market-on-open. Exchange open and the security has only daily data:
-        market-on-close (today's close), or market-on-open within the 15.5-minute MOC buffer.
-        """
-        security = self._security_for_order(symbol)
-        hours = security.exchange.hours
-        if not hours.always_open:
-            if not security.exchange.exchange_open:
-                if not self._moo_warned:
-                    self.debug("Warning: market orders submitted while the market is closed are automatically "
-                               "converted into MarketOnOpen orders to fill at the next market open.")
-                    self._moo_warned = True
-                return self.market_on_open_order(symbol, quantity, asynchronous, tag, order_properties)
-            if not self.live_mode and self._daily_only(security):
-                if not self._moc_warned:
-                    self.debug("Warning: market orders on daily resolution data sent during market hours are "
-                               "automatically converted into MarketOnClose orders (or MarketOnOpen near the close)"
-                               " to avoid filling at the stale previous close.")
-                    self._moc_warned = True
-                if within_moc_buffer(security, self.time):
-                    return self.market_on_open_order(symbol, quantity, asynchronous, tag, order_properties)
-                return self.market_on_close_order(symbol, quantity, asynchronous, tag, order_properties)
-        return self.transactions.submit(security, OrderType.MARKET, float(quantity), tag or "")
-
-    def order(self, symbol: Any, quantity: float, asynchronous: bool = False, tag: str = "",
-              order_properties: Any = None) -> OrderTicket:
-        return self.market_order(symbol, quantity, asynchronous, tag, order_properties)
-
-    def buy(self, symbol: Any, quantity: float) -> OrderTicket:
-        """``order(symbol, |quantity|)`` (LEAN ``QCAlgorithm.Buy``)."""
-        return self.order(symbol, abs(float(quantity)))
-
-    def sell(self, symbol: Any, quantity: float) -> OrderTicket:
-        """``order(symbol, -|quantity|)`` (LEAN ``QCAlgorithm.Sell``)."""
-        return self.order(symbol, -abs(float(quantity)))
-
-    def market_on_open_order(self, symbol: Any, quantity: float, asynchronous: bool = False, tag: str = "",
-                             order_properties: Any = None) -> OrderTicket:
-        return self.transactions.submit(self._security_for_order(symbol), OrderType.MARKET_ON_OPEN, float(quantity),
-                                        tag or "")
-
-    def market_on_close_order(self, symbol: Any, quantity: float, asynchronous: bool = False, tag: str = "",
-                              order_properties: Any = None) -> OrderTicket:
-        return self.transactions.submit(self._security_for_order(symbol), OrderType.MARKET_ON_CLOSE,
-                                        float(quantity), tag or "")
-
-    def limit_order(self, symbol: Any, quantity: float, limit_price: float, asynchronous: bool = False,
-                    tag: str = "", order_properties: Any = None) -> OrderTicket:
-        return self.transactions.submit(self._security_for_order(symbol), OrderType.LIMIT, float(quantity),
-                                        tag or "", limit_price=float(limit_price))
-
-    def stop_market_order(self, symbol: Any, quantity: float, stop_price: float, asynchronous: bool = False,
-                          tag: str = "", order_properties: Any = None) -> OrderTicket:
-        return self.transactions.submit(self._security_for_order(symbol), OrderType.STOP_MARKET, float(quantity),
-                                        tag or "", stop_price=float(stop_price))
-
-    def stop_limit_order(self, symbol: Any, quantity: float, stop_price: float, limit_price: float,
-                         asynchronous: bool = False, tag: str = "", order_properties: Any = None) -> OrderTicket:
-        return self.transactions.submit(self._security_for_order(symbol), OrderType.STOP_LIMIT, float(quantity),
-                                        tag or "", limit_price=float(limit_price), stop_price=float(stop_price))
-
-    def _order_quantity(self, security: Security, percent: float) -> tuple[float, str]:
-        settings = self.settings
-        free = settings.free_portfolio_value_percentage
-        if settings.free_portfolio_value is not None:
-            tpv = self.portfolio.total_portfolio_value
-            free = settings.free_portfolio_value / tpv if tpv else 0.0
-        return target_order_quantity(self.portfolio, security, float(percent), free,
-                                     settings.minimum_order_margin_portfolio_percentage)
-
-    def calculate_order_quantity(self, symbol: Any, target: float) -> float:
-        security = self._security_for_order(symbol)
-        quantity, reason = self._order_quantity(security, target)
-        if reason and quantity == 0 and not self._sizing_warned:
-            # LEAN sends this warning once (PortfolioTarget.MinimumOrderMarginPercentageWarningSent)
-            self._sizing_warned = True
-            self.debug(f"{reason}. This warning is shown once.")
-        return quantity
-
-    def set_holdings(self, symbol: Any, percentage: float | None = None, liquidate_existing_holdings: bool = False,
-                     asynchronous: bool = False, tag: str = "", order_properties: Any = None) -> list[OrderTicket]:
-        """Target ``percentage`` of the portfolio value in ``symbol``, or a list of ``PortfolioTarget``
-        weights (ordered so that position-reducing orders go first, as LEAN)."""
-        if isinstance(symbol, list | tuple):
-            targets = list(symbol)
-            tickets: list[OrderTicket] = []
-            if liquidate_existing_holdings:
-                keep = {str(t.symbol) for t in targets}
-                tickets += self.liquidate([s for s in sorted(self.portfolio.keys()) if s not in keep], tag=tag)
-            if self.is_warming_up:
-                return tickets
-            sized = []
-            for target in targets:
-                security = self._security_for_order(target.symbol)
-                quantity = self.calculate_order_quantity(security.symbol, target.quantity)
-                lot = security.symbol_properties.lot_size
-                if not security.has_data or not security.is_tradable or abs(quantity) < lot:
-                    continue
-                existing = security.holdings.quantity + self.transactions.get_open_orders_remaining_quantity(
-                    security.symbol)
-                reducing = existing != 0 and abs(quantity + existing) < abs(existing)
-                sized.append((not reducing, -abs(quantity * security.price), security.symbol, quantity))
-            sized.sort(key=lambda x: (x[0], x[1]))
-            for _, _, sym, quantity in sized:
-                tickets += self._set_holdings_impl(sym, quantity, tag)
-            return tickets
-        if percentage is None:
-            raise TypeError("set_holdings(symbol, percentage) needs a percentage")
-        security = self._security_for_order(symbol)
-        quantity = self.calculate_order_quantity(security.symbol, float(percentage))
-        tickets = []
-        if liquidate_existing_holdings:
-            tickets += self.liquidate([s for s in sorted(self.portfolio.keys()) if s != security.symbol], tag=tag)
-        return tickets + self._set_holdings_impl(security.symbol, quantity, tag)
-
-    def _set_holdings_impl(self, symbol: Symbol, order_quantity: float, tag: str) -> list[OrderTicket]:
-        pending = sum(t.quantity_remaining for t in self.transactions.get_open_order_tickets(symbol)
-                      if t.order_type in (OrderType.MARKET, OrderType.MARKET_ON_OPEN))
-        quantity = order_quantity - pending
-        if abs(quantity) <= 0:
-            return []
-        security = self.securities[symbol]
-        if security.exchange.exchange_open:
-            return [self.market_order(symbol, quantity, tag=tag)]
-        return [self.market_on_open_order(symbol, quantity, tag=tag)]
-
-    def liquidate(self, symbol: Any = None, asynchronous: bool = False, tag: str = "Liquidated",
-                  order_properties: Any = None) -> list[OrderTicket]:
-        """Close positions (all, one symbol, or a list) and cancel their non-market open orders."""
-        if not self.settings.liquidate_enabled:
-            self.debug("Liquidate() is currently disabled by settings.")
-            return []
-        if symbol is None:
-            symbols = sorted(self.portfolio.keys())
-        elif isinstance(symbol, list | tuple | set):
-            symbols = list(symbol)
-        else:
-            symbols = [symbol]
-        tag = tag or "Liquidated"
-        tickets = []
-        for sym in symbols:
-            if sym not in self.securities:
-                continue
-            orders = self.transactions.get_open_orders(sym)
-            quantity = self.portfolio[sym].quantity
-            if len(orders) == 1 and quantity != 0 and orders[0].quantity == -quantity \
-                    and orders[0].type == OrderType.MARKET:
-                continue
-            market_quantity = 0.0
-            for order in orders:
-                if order.type == OrderType.MARKET:
-                    market_quantity += self.transactions.get_order_ticket(order.id).quantity_remaining
-                else:
-                    self.transactions.cancel_order(order, tag)
-            if quantity != 0:
-                tickets.append(self.market_order(sym, -quantity - market_quantity, tag=tag))
-        return tickets
-
-    # ------------------------------------------------------------------------------------------
-    # history
-    def _history_data(self, symbol: Symbol, resolution: Resolution | None = None
-                      ) -> tuple[feeds.SubscriptionData, Security | None]:
-        security = self.securities.get(symbol)
-        if security is not None and intraday.is_intraday(security.resolution):
-            if resolution != Resolution.DAILY:
-                raise not_supported("QCAlgorithm.history", f"{security.resolution.name} resolution (the history of "
-                                                           "an intraday security: pass Resolution.DAILY)")
-            key = (f"{symbol}|daily", int(security.data_normalization_mode))
-            if key not in self._history_cache:
-                self._history_cache[key] = feeds.load_equity(
-                    self._data_folder, symbol, security.data_normalization_mode,
-                    security.exchange.hours.session_times)
-            return self._history_cache[key], security
-        if security is not None and self._running:
-            return self._feed.subs[security._column], security
-        if security is not None:
-            key = (str(symbol), int(security.data_normalization_mode))
-            if key not in self._history_cache:
-                self._history_cache[key] = security._loader()
-            return self._history_cache[key], security
-        key = (str(symbol), int(DataNormalizationMode.ADJUSTED))
-        if key not in self._history_cache:
-            hours = self._exchange_hours(Symbol(str(symbol)))
-            self._history_cache[key] = feeds.load_equity(self._data_folder, Symbol(str(symbol)),
-                                                         DataNormalizationMode.ADJUSTED, hours.session_times)
-        return self._history_cache[key], None
-
-    def _history_sessions(self, symbol: Symbol, security: Security | None,
-                          data: feeds.SubscriptionData) -> np.ndarray | None:
-        """Session closes (int64 ns) a history of ``data`` fills forward over; None when it does not
-        fill forward (LEAN fills history forward like the subscription: trade bars here)."""
-        if data.kind != "trade" or not data.fill_forward or (security is not None and not security._fill_forward):
-            return None
-        hours = security.exchange.hours if security is not None else self._exchange_hours(symbol)
-        first = pd.Timestamp(int(data.end_time[0])).date()
-        last = max(self.end_date, self.time).date()
-        cached = self._history_session_closes.get(id(hours))
-        if cached is None or first < cached[0] or last > cached[1]:
-            if cached is not None:
-                first, last = min(first, cached[0]), max(last, cached[1])
-            days = hours.trading_days(first, last)
-            closes = hours.session_times(days)[1] if len(days) else np.empty(0, dtype=np.int64)
-            cached = self._history_session_closes[id(hours)] = (first, last, closes)
-        return cached[2]
-
-    def history(self, *args: Any, **kwargs: Any) -> pd.DataFrame:
-        """``history(symbols, periods | timedelta | start, [end], resolution)`` as LEAN's DataFrame.
-
-        Index ``(symbol, time)`` with ``time`` the bar's end time; only bars that ended at or before
-        the current time. Trade bars fill forward over sessions without a bar (volume 0), as LEAN's
-        history does (:func:`lean_local.engine.feed.history_rows`). Trade bars: ``open, high, low, close, volume``; forex quote bars: LEAN's
-        ``askclose .. bidsize`` columns and the bid/ask midpoints ``close, high, low, open``.
-        """
-        if args and isinstance(args[0], type):
-            args = args[1:]
-        if not args:
-            raise TypeError("history needs symbols")
-        symbols_arg = args[0]
-        rest = list(args[1:])
-        resolution = kwargs.get("resolution")
-        if rest and isinstance(rest[-1], Resolution):
-            resolution = rest.pop()
-        if resolution not in (None, Resolution.DAILY):
-            raise not_supported("QCAlgorithm.history", f"resolution {resolution.name} (daily data only)")
-        if isinstance(symbols_arg, str):
-            symbols = [symbols_arg]
-        else:
-            symbols = list(symbols_arg)
-        now_ns = int(pd.Timestamp(self.time).value)
-        periods = start_ns = None
-        end_ns = now_ns
-        if rest and isinstance(rest[0], int | np.integer):
-            periods = int(rest[0])
-        elif rest and isinstance(rest[0], timedelta):
-            start_ns = int(pd.Timestamp(self.time - rest[0]).value)
-        elif rest:
-            start_ns = int(pd.Timestamp(rest[0]).value)
-            if len(rest) > 1 and rest[1] is not None:
-                end_ns = min(now_ns, int(pd.Timestamp(rest[1]).value))
-        parts: list[tuple[Symbol, pd.DatetimeIndex, dict[str, np.ndarray]]] = []
-        for sym in symbols:
-            data, security = self._history_data(sym if isinstance(sym, Symbol) else self.symbol(str(sym)), resolution)
-            if len(data) == 0:
-                continue
-            symbol_obj = security.symbol if security is not None else Symbol(str(sym))
-            rows, end_times = feeds.history_rows(data, self._history_sessions(symbol_obj, security, data), end_ns,
-                                                 periods, start_ns)
-            if not len(rows):
-                continue
-            times = pd.DatetimeIndex(end_times)
-            if data.kind == "quote":
-                f = data.fields
-                columns = {}
-                for side in ("ask", "bid"):
-                    for part in ("close", "high", "low", "open"):
-                        columns[f"{side}{part}"] = f[f"{side}_{part}"][rows]
-                    columns[f"{side}size"] = f[f"{side}_size"][rows]
-                for part in ("close", "high", "low", "open"):
-                    columns[part] = f[part][rows]
-            else:
-                columns = {name: data.fields[name][rows] for name in ("open", "high", "low", "close", "volume")}
-                # fill-forward rows have no volume, as LEAN's fill-forward bars
-                columns["volume"] = np.where(data.end_time[rows] == end_times, columns["volume"], 0.0)
-                if data.kind == "custom":
-                    columns = {name: data.fields[name][rows] for name in ("open", "high", "low", "close", "value")}
-            parts.append((symbol_obj, times, columns))
-        return _history_frame(parts)
-
-    # ------------------------------------------------------------------------------------------
     def __getattr__(self, name: str) -> Any:
         if name.startswith("__") or name.startswith("_"):
             raise AttributeError(name)
         raise not_supported("QCAlgorithm", name)
 
 
-def _history_frame(parts: list[tuple[Symbol, pd.DatetimeIndex, dict[str, np.ndarray]]]) -> pd.DataFrame:
-    """One ``(symbol, time)``-indexed frame of every symbol's ``(symbol, times, columns)``, in order.
-
-    Symbols with the same columns are joined array by array under one index (a MultiIndex per symbol,
-    then a concat, cost most of a large universe's warm-up); mixed kinds (trade, quote, custom) are
-    concatenated as frames, their columns united.
-    """
-    if not parts:
-        return pd.DataFrame()
-    names = list(parts[0][2])
-    if any(list(columns) != names for _, _, columns in parts):
-        return pd.concat([pd.DataFrame(columns, index=pd.MultiIndex.from_arrays(
-            [[symbol] * len(times), times], names=["symbol", "time"])) for symbol, times, columns in parts])
-    symbols = np.empty(len(parts), dtype=object)
-    symbols[:] = [symbol for symbol, _, _ in parts]
-    index = pd.MultiIndex.from_arrays(
-        [np.repeat(symbols, [len(times) for _, times, _ in parts]),
-         pd.DatetimeIndex(np.concatenate([times.asi8 for _, times, _ in parts]).view("datetime64[ns]"))],
-        names=["symbol", "time"])
-    return pd.DataFrame({name: np.concatenate([columns[name] for _, _, columns in parts]) for name in names},
-                        index=index)
-
-
-__all__ = [
-    "AccountType", "AlgorithmSettings", "BrokerageName", "Chart", "ConstantFeeModel", "InteractiveBrokersFeeModel",
-    "PortfolioTarget", "QCAlgorithm", "Series", "SeriesType",
-]
+__all__ = ["AlgorithmSettings", "QCAlgorithm"]
 

@@ -101,3 +101,35 @@ class UserCharts:
                             f"Limit is currently set at {self.max_points}")
             return
         points.append((time, value))
+
+
+class Chart:
+    """A user chart (LEAN ``Chart``): a name and its series."""
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+        self.series: dict[str, Series] = {}
+
+    def add_series(self, series: Series) -> None:
+        self.series[series.name] = series
+
+
+class SeriesType:
+    LINE = 0
+    SCATTER = 1
+    CANDLE = 2
+    BAR = 3
+    FLAG = 4
+    STACKED_AREA = 5
+    PIE = 6
+    TREEMAP = 7
+
+
+class Series:
+    """A chart series (LEAN ``Series``)."""
+
+    def __init__(self, name: str, series_type: int = SeriesType.LINE, index: int = 0, unit: str = "$") -> None:
+        self.name = name
+        self.series_type = series_type
+        self.index = index
+        self.unit = unit

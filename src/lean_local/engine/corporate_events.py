@@ -309,7 +309,7 @@ def load_equity_events(data_folder: Path, symbol: Symbol, map_file: MapFile, tra
                        raw_closes: pd.Series, closes: pd.Series) -> list[_Event]:
     """:func:`equity_events` with the factor file read from ``data_folder`` (none: no splits or
     dividends)."""
-    from lean_local.engine.feed import cached_read
+    from lean_local.engine.parsed_cache import cached_read
 
     path = formats.factor_file_path(data_folder, map_file.permtick)
     factors = cached_read(formats.read_factor_file, path) if path.exists() else None

@@ -1,8 +1,8 @@
-"""Custom data: LEAN's ``BaseData`` / ``PythonData`` types and the reader that runs their
-``get_source`` and ``reader`` over local files.
+"""Custom data: the reader that runs a data type's ``get_source`` and ``reader`` over local files.
 
-A custom data type subclasses :class:`PythonData` and defines ``get_source(config, date,
-is_live_mode)`` (returning a :class:`SubscriptionDataSource`) and ``reader(config, line, date,
+A custom data type subclasses :class:`lean_local.engine.base_data.PythonData` and defines
+``get_source(config, date, is_live_mode)`` (returning a
+:class:`lean_local.engine.data_sources.SubscriptionDataSource`) and ``reader(config, line, date,
 is_live_mode)`` (returning an instance, or None to skip the line). :func:`read_custom_data`
 follows LEAN's ``SubscriptionDataReader`` (``Engine/DataFeeds/SubscriptionDataReader.cs``):
 
@@ -17,334 +17,32 @@ follows LEAN's ``SubscriptionDataReader`` (``Engine/DataFeeds/SubscriptionDataRe
 Only local files are read: a ``REMOTE_FILE``, ``REST`` or ``STREAMING`` source raises
 :class:`NotSupportedError` naming the source (remote files are not available to the runtime).
 A ``reader`` that raises stops the run with ``DataFormatError`` naming the file and line.
-
-Dynamic members follow LEAN's ``DynamicData`` (``Common/Data/DynamicData.cs``): ``data["Col"] =
-x`` stores a case-insensitive property, read back as ``data["col"]``, ``data.get_property("Col")``
-or the attribute ``data.col`` (and its snake-case form, ``data["EndOfDay"]`` as
-``data.end_of_day``).
 """
 
 from __future__ import annotations
 
 import logging
-import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
-from enum import IntEnum
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 from lean_local.data import formats
-from lean_local.engine import feed as feeds
+from lean_local.engine.base_data import BaseData, PythonData
 from lean_local.engine.common import Market, Resolution, SecurityType, Symbol, not_supported
+from lean_local.engine.data_sources import (
+    SubscriptionDataConfig,
+    SubscriptionDataSource,
+    SubscriptionTransportMedium,
+    Time,
+)
 from lean_local.engine.globals import Globals
+from lean_local.engine.subscription_data import SubscriptionData, custom_subscription
 
 log = logging.getLogger("lean_local.engine")
-
-
-class SubscriptionTransportMedium(IntEnum):
-    """Where a source is read from (LEAN ``SubscriptionTransportMedium``)."""
-
-    LOCAL_FILE = 0
-    REMOTE_FILE = 1
-    REST = 2
-    STREAMING = 3
-    OBJECT_STORE = 4
-
-
-class FileFormat(IntEnum):
-    """How a source's content is laid out (LEAN ``FileFormat``)."""
-
-    CSV = 0
-    BINARY = 1
-    ZIP_ENTRY_NAME = 2
-    UNFOLDING_COLLECTION = 3
-    INDEX = 4
-    FOLDING_COLLECTION = 5
-
-
-class TickType(IntEnum):
-    """LEAN ``TickType``."""
-
-    TRADE = 0
-    QUOTE = 1
-    OPEN_INTEREST = 2
-
-
-class SubscriptionDataSource:
-    """A data source returned by ``get_source`` (LEAN ``SubscriptionDataSource``).
-
-    With only ``source`` given, the transport medium is ``REMOTE_FILE`` for ``http(s)://``
-    addresses and ``LOCAL_FILE`` otherwise, and the format ``CSV``. Two sources are equal when
-    their source string, transport medium and headers are (format is not compared, as LEAN).
-    """
-
-    def __init__(self, source: str, transport_medium: SubscriptionTransportMedium | None = None,
-                 format: FileFormat = FileFormat.CSV, headers: Any = None) -> None:
-        self.source = str(source)
-        if transport_medium is None:
-            remote = self.source.lower().startswith(("http://", "https://"))
-            transport_medium = SubscriptionTransportMedium.REMOTE_FILE if remote else SubscriptionTransportMedium.LOCAL_FILE
-        self.transport_medium = SubscriptionTransportMedium(transport_medium)
-        self.format = FileFormat(format)
-        self.headers = list(dict(headers).items()) if headers else []
-
-    def __eq__(self, other: object) -> bool:
-        return (isinstance(other, SubscriptionDataSource) and self.source == other.source
-                and self.transport_medium == other.transport_medium and self.headers == other.headers)
-
-    def __hash__(self) -> int:
-        return hash((self.source, int(self.transport_medium)))
-
-    def __repr__(self) -> str:
-        return f"{self.transport_medium.name}: {self.format.name} {self.source}"
-
-
-class Time:
-    """LEAN ``QuantConnect.Time`` constants."""
-
-    ONE_DAY = timedelta(days=1)
-    ONE_HOUR = timedelta(hours=1)
-    ONE_MINUTE = timedelta(minutes=1)
-    ONE_SECOND = timedelta(seconds=1)
-    END_OF_TIME = datetime(2050, 12, 31)
-    BEGINNING_OF_TIME = datetime(1998, 1, 2)
-
-
-class LeanData:
-    """LEAN ``LeanData`` path helpers for the daily files the runtime reads."""
-
-    @staticmethod
-    def generate_zip_file_name(symbol: Any, date: datetime, resolution: Resolution, tick_type: Any = None) -> str:
-        """``<ticker>.zip`` for daily and hour data of equities, indices, forex, CFDs and custom data;
-        ``YYYYMMDD_<ticktype>.zip`` for finer resolutions (LEAN ``GenerateZipFileName``).
-
-        The ticker is the symbol's value, as LEAN's symbol shows it on ``date``: a custom data symbol
-        on an equity read from a data file (``Symbol.create_base(MyData, coarse_row.symbol)``) takes
-        the equity's ticker of that date from its map file (Google's class A is ``GOOG`` in March
-        2014, though the run names the security ``GOOGL``).
-        """
-        security_type = getattr(symbol, "security_type", SecurityType.EQUITY)
-        if security_type not in (SecurityType.BASE, SecurityType.EQUITY, SecurityType.INDEX, SecurityType.FOREX,
-                                 SecurityType.CFD):
-            raise not_supported("LeanData.generate_zip_file_name", f"security type {security_type.name}")
-        if resolution in (Resolution.DAILY, Resolution.HOUR):
-            return f"{_ticker_on(symbol, date).lower()}.zip"
-        kind = TickType(tick_type if tick_type is not None else TickType.TRADE).name.lower()
-        return f"{date:%Y%m%d}_{kind}.zip"
-
-
-def _ticker_on(symbol: Any, day: datetime) -> str:
-    """``symbol``'s ticker on ``day`` (see ``LeanData.generate_zip_file_name``)."""
-    underlying = getattr(symbol, "underlying", None)
-    sid = getattr(underlying, "_sid", None)
-    if underlying is not None and sid is not None and underlying.security_type == SecurityType.EQUITY:
-        map_file = feeds.map_file_resolver(Path(Globals.data_folder)).resolve_sid(str(sid))
-        if map_file is not None and len(map_file):
-            k = int(map_file.dates.searchsorted(np.datetime64(day, "ns")))
-            if k < len(map_file):
-                return map_file.tickers[k]
-    return str(getattr(symbol, "value", symbol))
-
-
-@dataclass
-class SubscriptionDataConfig:
-    """What ``get_source`` and ``reader`` receive (LEAN ``SubscriptionDataConfig``)."""
-
-    type: type
-    symbol: Symbol
-    resolution: Resolution = Resolution.DAILY
-    fill_data_forward: bool = False
-    is_custom_data: bool = True
-    tick_type: TickType = TickType.TRADE
-    data_time_zone: str = "America/New_York"
-    exchange_time_zone: str = "America/New_York"
-
-    @property
-    def market(self) -> str:
-        return self.symbol.market
-
-    @property
-    def security_type(self) -> SecurityType:
-        return self.symbol.security_type
-
-    @property
-    def mapped_symbol(self) -> str:
-        return self.symbol.value
-
-    @property
-    def increment(self) -> timedelta:
-        return {Resolution.DAILY: Time.ONE_DAY, Resolution.HOUR: Time.ONE_HOUR,
-                Resolution.MINUTE: Time.ONE_MINUTE, Resolution.SECOND: Time.ONE_SECOND}.get(self.resolution,
-                                                                                         timedelta(0))
-
-
-_SNAKE = re.compile(r"(?<=[a-z0-9])([A-Z])|(?<=[A-Z])([A-Z][a-z])")
-
-
-def _snake_case(name: str) -> str:
-    """``EndOfDay`` -> ``end_of_day`` (LEAN's ``ToSnakeCase`` for dynamic property names)."""
-    return _SNAKE.sub(lambda m: "_" + (m.group(1) or m.group(2)), name).lower()
-
-
-class BaseData:
-    """LEAN ``BaseData``: a symbol, a time span and a value.
-
-    ``end_time`` defaults to ``time`` until it is set (``PythonData``'s rule); setting
-    ``end_time`` first sets ``time`` too. ``price`` is ``value``.
-    """
-
-    def __init__(self) -> None:
-        object.__setattr__(self, "_fields", {"symbol": None, "time": None, "end_time": None, "value": 0.0})
-
-    # the four reserved members live in one dict so that __getattr__ can serve dynamic ones
-    @property
-    def symbol(self) -> Any:
-        return self._fields["symbol"]
-
-    @symbol.setter
-    def symbol(self, value: Any) -> None:
-        self._fields["symbol"] = value
-
-    @property
-    def time(self) -> datetime:
-        return self._fields["time"]
-
-    @time.setter
-    def time(self, value: datetime) -> None:
-        self._fields["time"] = value
-
-    @property
-    def end_time(self) -> datetime:
-        end = self._fields["end_time"]
-        return self._fields["time"] if end is None else end
-
-    @end_time.setter
-    def end_time(self, value: datetime) -> None:
-        self._fields["end_time"] = value
-        if self._fields["time"] is None:
-            self._fields["time"] = value
-
-    @property
-    def value(self) -> float:
-        return self._fields["value"]
-
-    @value.setter
-    def value(self, value: float) -> None:
-        self._fields["value"] = float(value)
-
-    @property
-    def price(self) -> float:
-        return self.value
-
-    is_fill_forward = False
-
-    # the members a custom type may override (LEAN's defaults)
-    def get_source(self, config: SubscriptionDataConfig, date: datetime, is_live_mode: bool) -> SubscriptionDataSource:
-        raise not_supported(type(self).__name__, "get_source (a custom data type must define it)")
-
-    def reader(self, config: SubscriptionDataConfig, line: str, date: datetime, is_live_mode: bool) -> Any:
-        raise not_supported(type(self).__name__, "reader (a custom data type must define it)")
-
-    def requires_mapping(self) -> bool:
-        return False
-
-    def is_sparse_data(self) -> bool:
-        return False
-
-    def default_resolution(self) -> Resolution:
-        return Resolution.DAILY
-
-    def supported_resolutions(self) -> list[Resolution]:
-        return [Resolution.TICK, Resolution.SECOND, Resolution.MINUTE, Resolution.HOUR, Resolution.DAILY]
-
-    def data_time_zone(self) -> str:
-        return "America/New_York"
-
-    def clone(self) -> BaseData:
-        copy = object.__new__(type(self))
-        object.__setattr__(copy, "__dict__", dict(self.__dict__))
-        object.__setattr__(copy, "_fields", dict(self._fields))
-        return copy
-
-    def __repr__(self) -> str:
-        return f"{self.symbol}: {self.value:g}"
-
-
-class PythonData(BaseData):
-    """LEAN ``PythonData``: custom data with dynamic, case-insensitive properties.
-
-    ``data["Close"] = 1.5`` stores the property ``close``; ``data["close"]``, ``data.close``,
-    ``data.Close`` and ``data.get_property("CLOSE")`` read it back. ``time``, ``end_time``,
-    ``value`` and ``symbol`` set through the indexer set the members themselves. A missing
-    property raises ``KeyError`` (LEAN's ``KeyNotFoundException``) listing the stored ones.
-    """
-
-    def __init__(self) -> None:
-        super().__init__()
-        object.__setattr__(self, "_storage", {})
-        object.__setattr__(self, "_snake_storage", {})
-
-    def set_property(self, name: str, value: Any) -> Any:
-        lower = name.lower()
-        if lower == "time":
-            self.time = value
-        elif lower in ("endtime", "end_time"):
-            self.end_time = value
-        elif lower == "value":
-            self.value = value
-        elif lower == "symbol":
-            self.symbol = value
-        self._storage[lower] = value
-        snake = _snake_case(name)
-        if snake != lower:
-            self._snake_storage[snake] = value
-        return value
-
-    def get_property(self, name: str) -> Any:
-        lower = name.lower()
-        reserved = {"time": "time", "endtime": "end_time", "end_time": "end_time", "value": "value",
-                    "symbol": "symbol", "price": "price"}
-        if lower in reserved:
-            return getattr(self, reserved[lower])
-        storage = self.__dict__.get("_storage", {})
-        if lower in storage:
-            return storage[lower]
-        snake = self.__dict__.get("_snake_storage", {})
-        if lower in snake:
-            return snake[lower]
-        raise KeyError(f"Property with name '{lower}' does not exist. Properties: Time, Symbol, Value "
-                       f"{', '.join(storage)}")
-
-    def has_property(self, name: str) -> bool:
-        return name.lower() in self.__dict__.get("_storage", {})
-
-    def get_storage_dictionary(self) -> dict[str, Any]:
-        return self._storage
-
-    def __getitem__(self, name: str) -> Any:
-        return self.get_property(name)
-
-    def __setitem__(self, name: str, value: Any) -> None:
-        self.set_property(name, value)
-
-    def __getattr__(self, name: str) -> Any:
-        # only called when normal lookup fails: the dynamic properties
-        if name.startswith("__"):
-            raise AttributeError(name)
-        try:
-            return self.get_property(name)
-        except KeyError:
-            raise AttributeError(f"'{type(self).__name__}' object has no attribute '{name}'") from None
-
-    def clone(self) -> BaseData:
-        copy = super().clone()
-        object.__setattr__(copy, "_storage", dict(self._storage))
-        object.__setattr__(copy, "_snake_storage", dict(self._snake_storage))
-        return copy
 
 
 def _bar_prices(point: Any) -> tuple[float, float, float, float]:
@@ -519,7 +217,7 @@ def subscription_loader(data_folder: Path, data_type: Any, symbol: Symbol, resol
     the security was added during the run) into a feed subscription."""
     data_type = custom_data_type(data_type)
 
-    def load() -> feeds.SubscriptionData:
+    def load() -> SubscriptionData:
         factory = data_type()
         resolved = Resolution(resolution) if resolution is not None else factory.default_resolution()
         config = SubscriptionDataConfig(data_type, symbol, resolved, fill_forward)
@@ -527,8 +225,8 @@ def subscription_loader(data_folder: Path, data_type: Any, symbol: Symbol, resol
         start, end = period()
         days = [start.date() + timedelta(days=k) for k in range((end.date() - start.date()).days + 1)]
         series = read_custom_data(factory, config, days, start, end, Path(data_folder))
-        return feeds.custom_subscription(symbol, series.points, series.time, series.end_time,
-                                         (series.open, series.high, series.low, series.close), fill_forward)
+        return custom_subscription(symbol, series.points, series.time, series.end_time,
+                                   (series.open, series.high, series.low, series.close), fill_forward)
 
     return load
 
@@ -547,7 +245,7 @@ def custom_symbol(data_type: type, ticker: str, market: str = Market.USA) -> Sym
     return Symbol(ticker, SecurityType.BASE, market)
 
 
-def point_at(sub: feeds.SubscriptionData, index: int, end_ns: int) -> Any:
+def point_at(sub: SubscriptionData, index: int, end_ns: int) -> Any:
     """The custom data object of bar ``index``; at a later ``end_ns`` (a fill-forward step) a clone
     moved to end then, marked ``is_fill_forward`` (LEAN's ``Clone(fillForward: true)``)."""
     point = sub.points[index]  # type: ignore[index]

@@ -22,17 +22,18 @@ from pathlib import Path
 from typing import Any
 
 from lean_local.engine import custom_data
+from lean_local.engine.base_data import BaseData
 from lean_local.engine.common import Market, Resolution, SecurityType, Symbol, not_supported
-from lean_local.engine.custom_data import (
-    BaseData,
+from lean_local.engine.data_sources import (
     FileFormat,
-    Globals,
     SubscriptionDataConfig,
     SubscriptionDataSource,
     SubscriptionTransportMedium,
 )
+from lean_local.engine.exchange_hours import ExchangeHours, always_open_hours
+from lean_local.engine.fundamental_universe import Fundamental, FundamentalUniverse
+from lean_local.engine.globals import Globals
 from lean_local.engine.identifiers import SecurityIdentifier
-from lean_local.engine.securities import ExchangeHours, always_open_hours
 from lean_local.engine.universe import Universe, UniverseSettings
 
 Collection = tuple[datetime, list[Any]]
@@ -234,8 +235,6 @@ def universe_for_type(args: tuple, data_folder: Path) -> Universe:
     ``CoarseFundamental``/``Fundamental`` give the fundamental universe (LEAN maps both to
     ``FundamentalUniverse``; the name is not used); any other type must be custom data.
     """
-    from lean_local.engine.universe import Fundamental, FundamentalUniverse
-
     data_type, rest = args[0], list(args[1:])
     selectors = [a for a in rest if callable(a) and not isinstance(a, type | UniverseSettings)]
     if len(selectors) != 1:

@@ -33,7 +33,7 @@ def benchmark_hour_ends(data_folder: Path, symbol: Symbol, hours: Any, first_ste
     LEAN subscribes the benchmark at hour resolution (internal, not filled forward) from the trading
     day before the start (``UniverseSelection.AddPendingInternalDataFeeds``): its bars reach neither
     the slice nor the statistics, but each is a data point and a time step of its own. ``hours`` is the
-    benchmark's :class:`~lean_local.engine.securities.ExchangeHours`: a bar counts when it overlaps its
+    benchmark's :class:`~lean_local.engine.exchange_hours.ExchangeHours`: a bar counts when it overlaps its
     day's regular session (LEAN's market-hours filter) and ends at or after the open of the trading
     day before ``first_step``.
     """
@@ -43,7 +43,7 @@ def benchmark_hour_ends(data_folder: Path, symbol: Symbol, hours: Any, first_ste
     path = formats.equity_hour_path(data_folder, symbol.value)
     if not path.exists():
         return none
-    from lean_local.engine.feed import cached_read
+    from lean_local.engine.parsed_cache import cached_read
 
     starts = pd.DatetimeIndex(cached_read(formats.read_equity_daily, path).index).asi8
     previous = hours.trading_days(pd.Timestamp(first_step).normalize() - pd.Timedelta(days=10),

@@ -18,16 +18,16 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+from lean_local.engine.base_data import BaseData
 from lean_local.engine.common import Market, SecurityType, Symbol
-from lean_local.engine.custom_data import (
-    BaseData,
+from lean_local.engine.custom_universe import ConstituentsUniverse
+from lean_local.engine.data_sources import (
     FileFormat,
-    Globals,
     SubscriptionDataConfig,
     SubscriptionDataSource,
     SubscriptionTransportMedium,
 )
-from lean_local.engine.custom_universe import ConstituentsUniverse
+from lean_local.engine.globals import Globals
 from lean_local.engine.identifiers import SecurityIdentifier
 from lean_local.engine.universe import UniverseSettings
 

@@ -39,6 +39,9 @@ from lean_local.data import formats
 from lean_local.data.map_files import MapFile
 from lean_local.engine import feed as feeds
 from lean_local.engine.common import DataNormalizationMode, Resolution, Symbol
+from lean_local.engine.daily_readers import map_file_resolver, warn_missing_file
+from lean_local.engine.parsed_cache import cached_read
+from lean_local.engine.subscription_data import BarView, SubscriptionData, empty_subscription
 
 #: The bar period (ns) of each intraday resolution the runtime reads.
 PERIOD_NS = {Resolution.MINUTE: 60 * 10**9, Resolution.HOUR: 3_600 * 10**9}
@@ -91,7 +94,7 @@ def _read_hours(data_folder: Path, map_file: MapFile, days: pd.DatetimeIndex, pe
     for day, ticker in _ticker_days(map_file, days):
         if ticker not in cache:
             path = formats.equity_hour_path(data_folder, ticker)
-            cache[ticker] = feeds.cached_read(formats.read_equity_hour, path) if path.exists() else None
+            cache[ticker] = cached_read(formats.read_equity_hour, path) if path.exists() else None
         frame = cache[ticker]
         if frame is None:
             continue
@@ -113,7 +116,7 @@ def _adjusted(frame: pd.DataFrame, factors: np.ndarray, prices: list[str], sizes
 
 def load_equity_intraday(data_folder: Path, symbol: Symbol, normalization: DataNormalizationMode, hours: Any,
                          resolution: Resolution, first_day: datetime, last_day: datetime,
-                         warn_missing: bool = True) -> feeds.SubscriptionData:
+                         warn_missing: bool = True) -> SubscriptionData:
     """A US equity's minute (trade, with its quotes) or hour bars over ``[first_day, last_day]``.
 
     Parameters
@@ -142,10 +145,10 @@ def load_equity_intraday(data_folder: Path, symbol: Symbol, normalization: DataN
     """
     data_folder = Path(data_folder)
     period = PERIOD_NS[resolution]
-    map_file = feeds.map_file_resolver(data_folder).resolve(symbol.value) or MapFile.unmapped(symbol.value)
+    map_file = map_file_resolver(data_folder).resolve(symbol.value) or MapFile.unmapped(symbol.value)
     days = hours.trading_days(pd.Timestamp(first_day).date(), pd.Timestamp(last_day).date())
     factor_path = formats.factor_file_path(data_folder, map_file.permtick)
-    factor_frame = feeds.cached_read(formats.read_factor_file, factor_path) \
+    factor_frame = cached_read(formats.read_factor_file, factor_path) \
         if normalization != DataNormalizationMode.RAW and factor_path.exists() else None
     if resolution == Resolution.HOUR:
         trades = _read_hours(data_folder, map_file, days, period, hours)
@@ -154,13 +157,13 @@ def load_equity_intraday(data_folder: Path, symbol: Symbol, normalization: DataN
     if trades is None:
         where = formats.equity_hour_path(data_folder, symbol.value) if resolution == Resolution.HOUR else \
             formats.equity_minute_path(data_folder, symbol.value, pd.Timestamp(first_day), "trade").parent
-        feeds.warn_missing_file(where, symbol.value, "equity", logging.WARNING if warn_missing else logging.DEBUG)
-        data = feeds._empty(symbol, "trade")
+        warn_missing_file(where, symbol.value, "equity", logging.WARNING if warn_missing else logging.DEBUG)
+        data = empty_subscription(symbol, "trade")
     else:
         starts = trades.index.asi8
         factors = formats.adjustment_factors(factor_frame, trades.index)
         fields = _adjusted(trades, factors, ["open", "high", "low", "close"], ["volume"])
-        data = feeds.SubscriptionData(symbol, "trade", starts, starts + period, fields, factors)
+        data = SubscriptionData(symbol, "trade", starts, starts + period, fields, factors)
     data.delisted = map_file.delisted
     if resolution == Resolution.MINUTE:
         quotes = _read_days(data_folder, map_file, days, "quote", period, hours)
@@ -169,9 +172,9 @@ def load_equity_intraday(data_folder: Path, symbol: Symbol, normalization: DataN
 
 
 def _quote_subscription(symbol: Symbol, frame: pd.DataFrame | None, factor_frame: pd.DataFrame | None,
-                        period: int, delisted: pd.Timestamp | None) -> feeds.SubscriptionData:
+                        period: int, delisted: pd.Timestamp | None) -> SubscriptionData:
     if frame is None:
-        return feeds._empty(symbol, "quote")
+        return empty_subscription(symbol, "quote")
     starts = frame.index.asi8
     factors = formats.adjustment_factors(factor_frame, frame.index)
     sides = [f"{side}_{part}" for side in ("bid", "ask") for part in ("open", "high", "low", "close")]
@@ -181,7 +184,7 @@ def _quote_subscription(symbol: Symbol, frame: pd.DataFrame | None, factor_frame
         # LEAN's QuoteBar: the midpoint of both sides, else the side present
         fields[part] = np.where(np.isnan(bid), ask, np.where(np.isnan(ask), bid, (bid + ask) / 2.0))
     fields["volume"] = np.zeros(len(frame))
-    return feeds.SubscriptionData(symbol, "quote", starts, starts + period, fields, factors, delisted)
+    return SubscriptionData(symbol, "quote", starts, starts + period, fields, factors, delisted)
 
 
 def session_bar_ends(hours: Any, first_day: datetime, last_day: datetime, period: int) -> np.ndarray:
@@ -219,7 +222,7 @@ def warm_up_start(hours: Any, start: datetime, bars: int, resolution: Resolution
     return pd.Timestamp(first - period).to_pydatetime()
 
 
-def emission_times(sub: feeds.SubscriptionData, session_ends: np.ndarray, end_ns: int) -> np.ndarray:
+def emission_times(sub: SubscriptionData, session_ends: np.ndarray, end_ns: int) -> np.ndarray:
     """The clock times an intraday subscription shows up at: its bars' ends, plus (filling forward)
     every session bar end from its first bar to ``end_ns`` or the delisting date."""
     if len(sub) == 0:
@@ -233,7 +236,7 @@ def emission_times(sub: feeds.SubscriptionData, session_ends: np.ndarray, end_ns
     return np.union1d(sub.end_time[sub.end_time <= last], sessions)
 
 
-def set_emission_times(sub: feeds.SubscriptionData, hours: Any, resolution: Resolution, fill_forward: bool,
+def set_emission_times(sub: SubscriptionData, hours: Any, resolution: Resolution, fill_forward: bool,
                        first_day: datetime, end: datetime) -> None:
     """Set ``emit_times`` of an intraday subscription and of its quotes."""
     period = PERIOD_NS[resolution]
@@ -283,7 +286,7 @@ def best_effort_price(security: Any, buy: bool, order_time: datetime) -> float |
     return float(quotes.fields["close"][i] if np.isnan(side) else side)
 
 
-def current_quote_view(feed: feeds.DataFeed, column: int) -> feeds.BarView | None:
+def current_quote_view(feed: feeds.DataFeed, column: int) -> BarView | None:
     """The column's quote bar of the current step (a fill-forward copy when no quote bar ends now),
     None when its quotes emit nothing now."""
     quotes = feed.subs[column].quotes
@@ -297,7 +300,7 @@ def current_quote_view(feed: feeds.DataFeed, column: int) -> feeds.BarView | Non
     if i < 0 or quotes.end_time[i] < feed.panel.visible_from[column]:
         return None
     forward = int(quotes.end_time[i]) < now
-    return feeds.BarView(quotes, i, forward, now if forward else None)
+    return BarView(quotes, i, forward, now if forward else None)
 
 
 def cached_quote(feed: feeds.DataFeed, column: int, bid: bool) -> float | None:
@@ -319,7 +322,7 @@ def cached_quote(feed: feeds.DataFeed, column: int, bid: bool) -> float | None:
     return None
 
 
-def daily_view(sub: feeds.SubscriptionData) -> tuple[pd.DatetimeIndex, np.ndarray, np.ndarray]:
+def daily_view(sub: SubscriptionData) -> tuple[pd.DatetimeIndex, np.ndarray, np.ndarray]:
     """Each day's last bar of a subscription: ``(dates, closes, factors)`` (the corporate events'
     reference prices); for daily data the bars themselves."""
     dates = sub.end_time - sub.end_time % _DAY_NS

@@ -17,7 +17,7 @@ from typing import Any
 import pandas as pd
 
 from lean_local.engine.common import not_supported
-from lean_local.engine.securities import ExchangeHours
+from lean_local.engine.exchange_hours import ExchangeHours
 
 
 class DayOfWeek(IntEnum):

@@ -1,4 +1,4 @@
-"""Securities: exchange hours, holdings, the ``Security`` object and the ``SecurityManager``.
+"""Securities: symbol properties, holdings, the ``Security`` object and the ``SecurityManager``.
 
 A :class:`Security` is a thin view: its prices come from the feed's current bar (read on access),
 its holdings from the portfolio's arrays. Leverage per class follows LEAN's defaults for a margin
@@ -7,240 +7,25 @@ account: equity 2, forex 50, index and custom data 1.
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Iterator
-from dataclasses import dataclass, field
-from datetime import date, datetime, time, timedelta
+from datetime import datetime
 from typing import TYPE_CHECKING, Any
-
-import numpy as np
-import pandas as pd
 
 from lean_local.engine.buying_power import SecurityMarginModel
 from lean_local.engine.common import DataNormalizationMode, Resolution, SecurityType, Symbol, not_supported
-from lean_local.engine.feed import NEW_YORK, BarView
 from lean_local.engine.fees import FeeModel, default_fee_model
 from lean_local.engine.intraday import cached_quote
 from lean_local.engine.shortable import NullShortableProvider
 from lean_local.engine.slippage import NullSlippageModel
+from lean_local.engine.subscription_data import BarView
 from lean_local.engine.volatility import NULL_VOLATILITY_MODEL
 
 if TYPE_CHECKING:
+    from lean_local.engine.exchange_hours import Exchange
     from lean_local.engine.portfolio import Cash, SecurityPortfolioManager
 
 DEFAULT_LEVERAGE = {SecurityType.EQUITY: 2.0, SecurityType.FOREX: 50.0, SecurityType.INDEX: 1.0,
                     SecurityType.BASE: 1.0}
-
-
-@dataclass
-class ExchangeHours:
-    """Regular trading hours of one exchange, in New York time.
-
-    ``segments`` maps a weekday (0 = Monday) to its regular-market ``(start, end)`` offsets from
-    midnight (``end`` may be 24 h: the session continues into the next day, as forex from Sunday
-    to Friday). Holidays close the whole day; ``early_closes`` / ``late_opens`` move the day's last
-    close / first open. ``always_open`` marks exchanges that never close (custom data).
-    """
-
-    segments: dict[int, list[tuple[timedelta, timedelta]]]
-    holidays: frozenset[date] = frozenset()
-    early_closes: dict[date, timedelta] = field(default_factory=dict)
-    late_opens: dict[date, timedelta] = field(default_factory=dict)
-    always_open: bool = False
-
-    def day_segments(self, day: date) -> list[tuple[timedelta, timedelta]]:
-        """The regular-market segments of ``day`` with early closes and late opens applied."""
-        memo = self.__dict__.setdefault("_segments_memo", {})
-        found = memo.get(day)
-        if found is None:
-            found = memo[day] = self._day_segments(day)
-        return found
-
-    def _day_segments(self, day: date) -> list[tuple[timedelta, timedelta]]:
-        if self.always_open:
-            return [(timedelta(0), timedelta(days=1))]
-        if day in self.holidays:
-            return []
-        segs = list(self.segments.get(day.weekday(), []))
-        if not segs:
-            return []
-        late = self.late_opens.get(day)
-        early = self.early_closes.get(day)
-        if late is not None:
-            segs[0] = (max(segs[0][0], late), segs[0][1])
-        if early is not None:
-            segs = [(a, min(b, early)) for a, b in segs if a < early]
-        return [(a, b) for a, b in segs if b > a]
-
-    def session(self, day: date) -> tuple[timedelta, timedelta] | None:
-        """``(first open, last close)`` of ``day``, or None when closed all day."""
-        segs = self.day_segments(day)
-        return (segs[0][0], segs[-1][1]) if segs else None
-
-    def is_trading_day(self, day: date) -> bool:
-        return bool(self.day_segments(day))
-
-    def date_time_is_open(self, moment: datetime) -> bool:
-        """Is the regular market open at ``moment`` (open inclusive, close exclusive)?"""
-        # memoized per moment: the hours never change, and each order asks about the same few clock times
-        memo = self.__dict__.setdefault("_open_memo", {})
-        found = memo.get(moment)
-        if found is None:
-            found = memo[moment] = self._date_time_is_open(moment)
-        return found
-
-    def _date_time_is_open(self, moment: datetime) -> bool:
-        if self.always_open:
-            return True
-        offset = moment - datetime.combine(moment.date(), time())
-        return any(a <= offset < b for a, b in self.day_segments(moment.date()))
-
-    def next_market_close(self, moment: datetime) -> datetime:
-        """The first regular market close strictly after ``moment`` (LEAN ``GetNextMarketClose``).
-
-        A segment ending at midnight that the next day's first segment continues is not a close.
-        """
-        memo = self.__dict__.setdefault("_close_memo", {})
-        found = memo.get(moment)
-        if found is None:
-            found = memo[moment] = self._next_market_close(moment)
-        return found
-
-    def _next_market_close(self, moment: datetime) -> datetime:
-        day = moment.date()
-        for _ in range(30):
-            segs = self.day_segments(day)
-            for k, (_, end) in enumerate(segs):
-                close = datetime.combine(day, time()) + end
-                if moment >= close:
-                    continue
-                if k == len(segs) - 1 and end >= timedelta(days=1):
-                    nxt = self.day_segments(day + timedelta(days=1))
-                    if nxt and nxt[0][0] <= timedelta(0):
-                        continue
-                return close
-            day += timedelta(days=1)
-        raise ValueError(f"no market close within 30 days after {moment}")
-
-    @property
-    def key(self) -> str:
-        """A fingerprint of these hours (for caches of data timed by them)."""
-        cached = self.__dict__.get("_key")
-        if cached is None:
-            text = repr((sorted(self.segments.items()), sorted(self.holidays), sorted(self.early_closes.items()),
-                         sorted(self.late_opens.items()), self.always_open))
-            cached = self.__dict__["_key"] = hashlib.sha1(text.encode()).hexdigest()
-        return cached
-
-    def _tables(self) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, list[tuple[np.ndarray, np.ndarray]]]:
-        """The hours as arrays, built once: by weekday (has a session, open ns, close ns), the sorted
-        holidays (ns), and the sorted (days ns, offsets ns) of the early closes and the late opens."""
-        cached = self.__dict__.get("_table_memo")
-        if cached is not None:
-            return cached
-        reg = [self.segments.get(w, []) for w in range(7)]
-        has_week = np.array([bool(segs) for segs in reg])
-        reg_open = np.array([segs[0][0] // timedelta(microseconds=1) * 1000 if segs else 0 for segs in reg],
-                            dtype=np.int64)
-        reg_close = np.array([segs[-1][1] // timedelta(microseconds=1) * 1000 if segs else 0 for segs in reg],
-                             dtype=np.int64)
-        holidays = np.sort(pd.DatetimeIndex(sorted(self.holidays)).asi8) if self.holidays else np.empty(0, np.int64)
-        specials = []
-        for table in (self.early_closes, self.late_opens):
-            days = pd.DatetimeIndex([pd.Timestamp(d) for d in table]).asi8
-            offsets = np.array([t // timedelta(microseconds=1) * 1000 for t in table.values()], dtype=np.int64)
-            order = np.argsort(days)
-            specials.append((days[order], offsets[order]))
-        cached = self.__dict__["_table_memo"] = (has_week, reg_open, reg_close, holidays, specials)
-        return cached
-
-    def _calendar(self, days: pd.DatetimeIndex) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """Vectorized sessions of ``days`` (midnights): (has session, open offset ns, close offset ns).
-
-        Regular hours by weekday, holidays removed, early closes and late opens applied.
-        """
-        if self.always_open:
-            n = len(days)
-            return np.ones(n, dtype=bool), np.zeros(n, dtype=np.int64), np.full(n, 86_400 * 10**9, dtype=np.int64)
-        has_week, reg_open, reg_close, holidays, specials = self._tables()
-        stamps = days.asi8
-        weekday = days.weekday.to_numpy()
-        has = has_week[weekday]
-        if len(holidays):
-            has &= ~np.isin(stamps, holidays)
-        opens = reg_open[weekday].copy()
-        closes = reg_close[weekday].copy()
-        # every position of a day gets its early close or late open (``days`` may repeat a day)
-        for (special, offsets), target, pick in ((specials[0], closes, np.minimum), (specials[1], opens, np.maximum)):
-            if not len(special):
-                continue
-            at = np.minimum(np.searchsorted(special, stamps), len(special) - 1)
-            hit = special[at] == stamps
-            target[hit] = pick(target[hit], offsets[at[hit]])
-        return has, opens, closes
-
-    def trading_days(self, start: date, end: date) -> pd.DatetimeIndex:
-        """Trading days in ``[start, end]`` (midnights; an immutable index shared by equal calls)."""
-        first, last = pd.Timestamp(start).normalize(), pd.Timestamp(end).normalize()
-        memo = self.__dict__.setdefault("_trading_days_memo", {})
-        found = memo.get((first, last))
-        if found is None:
-            days = pd.date_range(first, last, freq="D")
-            has, _, _ = self._calendar(days)
-            found = memo[(first, last)] = days[has]
-        return found
-
-    def session_times(self, dates: pd.DatetimeIndex) -> tuple[np.ndarray, np.ndarray]:
-        """Open and close (int64 ns, New York) of each date's session. A date without a session (a
-        bar on a holiday) gets its weekday's regular hours, or the first weekday's."""
-        raw = pd.DatetimeIndex(dates).asi8
-        days = pd.DatetimeIndex(raw - raw % (86_400 * 10**9))
-        has, opens, closes = self._calendar(days)
-        if not has.all():
-            regular = [(segs[0][0], segs[-1][1]) for w, segs in sorted(self.segments.items()) if segs]
-            fallback = regular[0] if regular else (timedelta(0), timedelta(days=1))
-            weekday = days.weekday.to_numpy()
-            for i in np.flatnonzero(~has):
-                segs = self.segments.get(int(weekday[i]))
-                o, c = (segs[0][0], segs[-1][1]) if segs else fallback
-                opens[i] = o // timedelta(microseconds=1) * 1000
-                closes[i] = c // timedelta(microseconds=1) * 1000
-        return days.asi8 + opens, days.asi8 + closes
-
-
-def hours_from_entry(entry: Any) -> ExchangeHours:
-    """Convert a ``lean_local.data.market_hours.MarketHoursEntry`` to New York time."""
-    probe = pd.Timestamp("2020-01-15 12:00")
-    shift = (probe.tz_localize(entry.exchange_time_zone).tz_convert(NEW_YORK).tz_localize(None) - probe).to_pytimedelta()
-    segments = {w: [(s.start + shift, s.end + shift) for s in entry.market_segments(w)] for w in range(7)}
-    return ExchangeHours(
-        {w: segs for w, segs in segments.items() if segs},
-        frozenset(d.date() for d in pd.DatetimeIndex(entry.holidays)),
-        {pd.Timestamp(d).date(): t + shift for d, t in entry.early_closes.items()},
-        {pd.Timestamp(d).date(): t + shift for d, t in entry.late_opens.items()},
-    )
-
-
-def always_open_hours() -> ExchangeHours:
-    return ExchangeHours({}, always_open=True)
-
-
-class Exchange:
-    """LEAN's ``SecurityExchange``: the hours plus the current local time."""
-
-    def __init__(self, hours: ExchangeHours, clock: Any) -> None:
-        self.hours = hours
-        self._clock = clock
-
-    @property
-    def exchange_open(self) -> bool:
-        return self.hours.date_time_is_open(self._clock.time)
-
-    def date_time_is_open(self, moment: datetime) -> bool:
-        return self.hours.date_time_is_open(moment)
-
-    def next_market_close(self, moment: datetime) -> datetime:
-        return self.hours.next_market_close(moment)
 
 
 class SymbolProperties:

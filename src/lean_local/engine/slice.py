@@ -16,8 +16,8 @@ import numpy as np
 from lean_local.engine.common import Symbol, not_supported
 from lean_local.engine.corporate_events import StepEvents
 from lean_local.engine.custom_data import point_at
-from lean_local.engine.feed import BarView, ns_to_datetime
 from lean_local.engine.intraday import current_quote_view
+from lean_local.engine.subscription_data import BarView, ns_to_datetime
 
 
 class TradeBar:

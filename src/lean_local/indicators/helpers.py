@@ -22,8 +22,8 @@ from lean_local.consolidators.base import IdentityDataConsolidator
 from lean_local.consolidators.manager import SubscriptionManager
 from lean_local.consolidators.market_hours import market_hour_aware_daily
 from lean_local.consolidators.trade_bar import RESOLUTION_SPANS, TradeBarConsolidator
-from lean_local.engine import feed as feeds
 from lean_local.engine.common import DataNormalizationMode, Resolution, SecurityType, Symbol, not_supported
+from lean_local.engine.daily_readers import load_equity
 from lean_local.engine.securities import Security
 from lean_local.engine.slice import QuoteBar, TradeBar
 from lean_local.engine.volatility import NULL_VOLATILITY_MODEL, scaled_raw_bars
@@ -136,8 +136,8 @@ class IndicatorHelpers:
             cache = self._history_cache  # type: ignore[attr-defined]
             if key not in cache:
                 hours = security.exchange.hours
-                cache[key] = feeds.load_equity(self._data_folder, security.symbol,  # type: ignore[attr-defined]
-                                               DataNormalizationMode.ADJUSTED, hours.session_times)
+                cache[key] = load_equity(self._data_folder, security.symbol,  # type: ignore[attr-defined]
+                                         DataNormalizationMode.ADJUSTED, hours.session_times)
             return scaled_raw_bars(cache[key], security.symbol, int(pd.Timestamp(self.time).value), count)  # type: ignore[attr-defined]
         return self._history_bars([security.symbol], count=count)
 

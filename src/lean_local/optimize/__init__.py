@@ -1,6 +1,6 @@
 """``lean-local optimize``: LEAN's grid optimization, run locally in parallel or on a Dask cluster.
 
-Each grid point is one full backtest (:func:`lean_local.engine.runner.run_backtest`) with the
+Each grid point is one full backtest (:func:`lean_local.backtest.run_backtest`) with the
 point's values passed as ``config.json`` parameters, exactly as ``lean optimize`` does with its
 grid search strategy. Points run in separate processes through joblib (loky, every core by
 default); with ``--dask-scheduler`` joblib's Dask backend sends them to a ``distributed`` cluster

@@ -93,7 +93,8 @@ def run_point(project_dir: str, run_id: str, grid_values: dict[str, str], overri
     RunSummary
         State ``"RuntimeError"`` when the algorithm raised (its partial results are written too).
     """
-    from lean_local.engine.runner import AlgorithmRuntimeError, run_backtest
+    from lean_local.backtest import run_backtest
+    from lean_local.engine.runner import AlgorithmRuntimeError
     from lean_local.statistics import compute_statistics, daily_returns, take_samples
 
     parameters = {**grid_values, **overrides}

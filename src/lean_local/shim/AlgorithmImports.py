@@ -27,13 +27,8 @@ from lean_local.consolidators import (
     TradeBarConsolidator,
     WickedRenkoConsolidator,
 )
-from lean_local.engine.algorithm import (
-    AlgorithmSettings,
-    Chart,
-    QCAlgorithm,
-    Series,
-    SeriesType,
-)
+from lean_local.engine.algorithm import AlgorithmSettings, QCAlgorithm
+from lean_local.engine.base_data import BaseData, PythonData
 from lean_local.engine.benchmarks import FuncBenchmark, SecurityBenchmark
 from lean_local.engine.brokerages import (
     AccountType,
@@ -45,6 +40,7 @@ from lean_local.engine.brokerages import (
     InteractiveBrokersBrokerageModel,
 )
 from lean_local.engine.buying_power import ReservedBuyingPowerForPositionParameters, SecurityMarginModel
+from lean_local.engine.charting import Chart, Series, SeriesType
 from lean_local.engine.common import (
     DataNormalizationMode,
     Market,
@@ -61,20 +57,17 @@ from lean_local.engine.corporate_events import (
     SplitType,
     SymbolChangedEvent,
 )
-from lean_local.engine.custom_data import (
-    CBOE,
-    BaseData,
+from lean_local.engine.custom_data import CBOE
+from lean_local.engine.custom_universe import ConstituentsUniverse, ConstituentsUniverseData
+from lean_local.engine.data_sources import (
     FileFormat,
-    Globals,
     LeanData,
-    PythonData,
     SubscriptionDataConfig,
     SubscriptionDataSource,
     SubscriptionTransportMedium,
     TickType,
     Time,
 )
-from lean_local.engine.custom_universe import ConstituentsUniverse, ConstituentsUniverseData
 from lean_local.engine.dotnet import TimeSpan
 from lean_local.engine.etf_constituents import (
     ETFConstituentData,
@@ -82,7 +75,8 @@ from lean_local.engine.etf_constituents import (
     ETFConstituentUniverse,
 )
 from lean_local.engine.fees import ConstantFeeModel, FeeModel, InteractiveBrokersFeeModel, OrderFeeParameters
-from lean_local.engine.globals import DefaultDataProvider, Extensions
+from lean_local.engine.fundamental_universe import CoarseFundamental, Fundamental, FundamentalUniverse
+from lean_local.engine.globals import DefaultDataProvider, Extensions, Globals
 from lean_local.engine.identifiers import SecurityIdentifier
 from lean_local.engine.initializers import (
     CompositeSecurityInitializer,
@@ -131,14 +125,7 @@ from lean_local.engine.slippage import (
     NullSlippageModel,
     VolumeShareSlippageModel,
 )
-from lean_local.engine.universe import (
-    CoarseFundamental,
-    Fundamental,
-    FundamentalUniverse,
-    SecurityChanges,
-    Universe,
-    UniverseSettings,
-)
+from lean_local.engine.universe import SecurityChanges, Universe, UniverseSettings
 from lean_local.engine.volatility import (
     BaseVolatilityModel,
     IndicatorVolatilityModel,

@@ -51,12 +51,13 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def _backtest(args: argparse.Namespace) -> int:
+    from lean_local.backtest.run import run_backtest
     from lean_local.engine import runner
     from lean_local.parameters import UnknownParameterError
 
     try:
-        runner.run_backtest(args.project, parameters=dict(args.parameter), data_folder=args.data_folder,
-                            output_dir=args.output)
+        run_backtest(args.project, parameters=dict(args.parameter), data_folder=args.data_folder,
+                     output_dir=args.output)
     except runner.AlgorithmRuntimeError as error:
         print(f"Runtime Error: the algorithm raised an exception; partial results were written.\n{error}",
               file=sys.stderr)
@@ -72,12 +73,12 @@ def _backtest(args: argparse.Namespace) -> int:
 
 
 def _research(args: argparse.Namespace) -> int:
-    from lean_local.engine import runner
+    from lean_local.backtest.project import SHIM
 
     workspace = find_workspace() or Path.cwd()
     # the notebook folder is a LEAN project: its config.json libraries go on the path, as `lean research`
     notebooks = (workspace / args.notebook_dir).resolve()
-    paths = [str(runner.SHIM)] + [str(p) for p in python_paths(workspace, notebooks)]
+    paths = [str(SHIM)] + [str(p) for p in python_paths(workspace, notebooks)]
     env = dict(os.environ)
     env["PYTHONPATH"] = os.pathsep.join(paths + [env.get("PYTHONPATH", "")]).rstrip(os.pathsep)
     # The environment's own Jupyter, whatever is on PATH: the kernel must see the pinned packages.

@@ -1,0 +1,202 @@
+"""Daily data files read into subscriptions: US equities through their map and factor files
+(adjusted per the normalization mode), indices and forex pairs, the coarse universe rows; the
+warning that names a missing file and the command that builds it; LEAN's ``SecurityIdentifier``
+string of a subscribed symbol."""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+import logging
+import os
+from collections.abc import Callable
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from lean_local.data import formats
+from lean_local.data.check import require_usable_bars
+from lean_local.data.map_files import MapFile, MapFileResolver, load_resolver, read_bars
+from lean_local.engine.common import DataNormalizationMode, SecurityType, Symbol
+from lean_local.engine.parsed_cache import cache_dir, cached_read, save_record
+from lean_local.engine.subscription_data import (
+    NEW_YORK,
+    QUOTE_FIELDS,
+    TRADE_FIELDS,
+    SubscriptionData,
+    empty_subscription,
+)
+
+log = logging.getLogger("lean_local.engine")
+
+# The command that builds each kind of file a subscription may lack, named in its warning.
+BUILD_COMMANDS = {
+    "equity": "`lean-local data csv <file>` (your own bars) or `lean-local data lean-sample` (LEAN's sample)",
+    "index": "`lean-local data lean-sample` (LEAN's sample)",
+    "VIX": "`lean-local data vix`",
+    "forex": "`lean-local data ecb-fx --pairs {ticker}`",
+}
+
+
+def warn_missing_file(path: Path, ticker: str, kind: str, level: int = logging.WARNING) -> None:
+    """One line at ``level``: the missing file, the symbol it is for, and the command that builds it."""
+    command = BUILD_COMMANDS["VIX" if (kind, ticker) == ("index", "VIX") else kind]
+    log.log(level, "no data file %s for %s (the subscription gets no data): build it with %s",
+            path, ticker, command.format(ticker=ticker))
+
+
+def _local_ns(utc_index: pd.DatetimeIndex) -> np.ndarray:
+    """UTC wall times -> naive New York wall times, as int64 nanoseconds."""
+    return utc_index.tz_localize("UTC").tz_convert(NEW_YORK).tz_localize(None).asi8
+
+
+def read_equity_bars(path: Path) -> pd.DataFrame:
+    """An equity zip's bars, refused (``DataFormatError``) when empty or a price is zero or negative."""
+    return require_usable_bars(path, formats.read_equity_daily(path))
+
+
+def read_index_bars(path: Path) -> pd.DataFrame:
+    """An index zip's bars, refused when empty or a price is zero or negative."""
+    return require_usable_bars(path, formats.read_index_daily(path))
+
+
+def read_forex_bars(path: Path) -> pd.DataFrame:
+    """A forex zip's bid and ask bars, refused when empty or a price is zero or negative."""
+    return require_usable_bars(path, formats.read_forex_daily(path))
+
+
+def map_file_resolver(data_folder: Path) -> MapFileResolver:
+    """The data folder's map-file index: built once per process, its rows cached on disk."""
+    return load_resolver(data_folder, cache_dir())
+
+
+def load_equity(data_folder: Path, symbol: Symbol, normalization: DataNormalizationMode,
+                session_times: Callable[[pd.DatetimeIndex], tuple[np.ndarray, np.ndarray]],
+                calendar_key: str = "", warn_missing: bool = True) -> SubscriptionData:
+    """Read a US equity's daily bars through its map file, adjust them, and time-stamp them.
+
+    ``session_times(dates)`` gives the market open and close (int64 ns, New York) of each date;
+    ``calendar_key`` identifies that calendar for the on-disk cache of the finished columns.
+    A missing data file yields no data, as LEAN, with a warning when ``warn_missing``.
+    """
+    data_folder = Path(data_folder)
+    # LEAN's Symbol.Create resolves the ticker through all map files; each row's bars come from the
+    # zip of the ticker of its day, the factors from the file named as the map file
+    map_file = map_file_resolver(data_folder).resolve(symbol.value) or MapFile.unmapped(symbol.value)
+    segments, delisted = map_file.segments(), map_file.delisted
+    factor_path = formats.factor_file_path(data_folder, map_file.permtick)
+    use_factors = normalization != DataNormalizationMode.RAW and factor_path.exists()
+    sources = [formats.map_file_path(data_folder, map_file.permtick)] + [
+        formats.equity_daily_path(data_folder, t) for t in dict.fromkeys(t for _, _, t in segments)]
+    if use_factors:
+        sources.append(factor_path)
+    folder = cache_dir()
+    target = None
+    if folder is not None and calendar_key:
+        stats = [f"{p}:{st.st_size}:{st.st_mtime_ns}" for p in sources if (st := _stat(p)) is not None]
+        key = f"equity-v2|{symbol.value}|{int(normalization)}|{calendar_key}|" + "|".join(stats)
+        target = folder / f"{hashlib.sha1(key.encode()).hexdigest()}.npy"
+        if target.exists():
+            try:
+                stored = np.load(target, allow_pickle=False)
+                fields = {n: np.ascontiguousarray(stored[n]) for n in TRADE_FIELDS}
+                return SubscriptionData(symbol, "trade", np.ascontiguousarray(stored["time"]),
+                                        np.ascontiguousarray(stored["end_time"]), fields,
+                                        np.ascontiguousarray(stored["factor"]), delisted)
+            except (OSError, ValueError, KeyError, TypeError):
+                pass
+    frame = read_bars(data_folder, segments, functools.partial(cached_read, read_equity_bars))
+    if frame is None:
+        warn_missing_file(formats.equity_daily_path(data_folder, symbol.value), symbol.value, "equity",
+                          logging.WARNING if warn_missing else logging.DEBUG)
+        return empty_subscription(symbol, "trade")
+    factors = np.ones(len(frame))
+    if use_factors:
+        factors = formats.adjustment_factors(cached_read(formats.read_factor_file, factor_path), frame.index)
+    fields = {name: frame[name].to_numpy(dtype=np.float64) * factors for name in TRADE_FIELDS if name != "volume"}
+    # LEAN scales an adjusted bar's volume by the inverse factor, rounded half to even (``Extensions.Scale``)
+    fields["volume"] = np.round(frame["volume"].to_numpy(dtype=np.float64) / factors)
+    opens, closes = session_times(pd.DatetimeIndex(frame.index))
+    data = SubscriptionData(symbol, "trade", opens, closes, fields, factors, delisted)
+    if target is not None:
+        record = np.empty(len(frame), dtype=[("time", "i8"), ("end_time", "i8"), ("factor", "f8")]
+                          + [(n, "f8") for n in TRADE_FIELDS])
+        record["time"], record["end_time"], record["factor"] = opens, closes, factors
+        for name in TRADE_FIELDS:
+            record[name] = fields[name]
+        save_record(target, record)
+    return data
+
+
+def _stat(path: Path) -> os.stat_result | None:
+    try:
+        return os.stat(path)
+    except OSError:
+        return None
+
+
+def load_index(data_folder: Path, symbol: Symbol,
+               session_times: Callable[[pd.DatetimeIndex], tuple[np.ndarray, np.ndarray]]) -> SubscriptionData:
+    """Read an index's daily bars (real prices), timed by the index's own session (VIX: 09:30-16:15
+    New York, from CBOE's Chicago hours)."""
+    path = formats.index_daily_path(data_folder, symbol.value)
+    if not path.exists():
+        warn_missing_file(path, symbol.value, "index")
+        return empty_subscription(symbol, "trade")
+    frame = cached_read(read_index_bars, path)
+    fields = {name: frame[name].to_numpy(dtype=np.float64) for name in TRADE_FIELDS}
+    opens, closes = session_times(pd.DatetimeIndex(frame.index))
+    return SubscriptionData(symbol, "trade", opens, closes, fields, np.ones(len(frame)), fill_forward=False)
+
+
+def load_forex(data_folder: Path, symbol: Symbol) -> SubscriptionData:
+    """Read a forex pair's daily quote bars (UTC days) and convert their times to New York."""
+    path = formats.forex_daily_path(data_folder, symbol.value, symbol.market)
+    if not path.exists():
+        warn_missing_file(path, symbol.value, "forex")
+        return empty_subscription(symbol, "quote")
+    frame = cached_read(read_forex_bars, path)
+    days = pd.DatetimeIndex(frame.index).normalize()
+    fields = {name: frame[name].to_numpy(dtype=np.float64) for name in QUOTE_FIELDS}
+    for part in ("open", "high", "low", "close"):
+        fields[part] = (fields[f"bid_{part}"] + fields[f"ask_{part}"]) / 2.0
+    fields["volume"] = np.zeros(len(frame))
+    return SubscriptionData(symbol, "quote", _local_ns(days), _local_ns(days + pd.Timedelta(days=1)), fields,
+                            np.ones(len(frame)), fill_forward=False)
+
+
+def load_coarse_range(data_folder: Path, start: pd.Timestamp, end: pd.Timestamp) -> pd.DataFrame:
+    """All coarse universe rows with file dates in ``[start, end]`` (long format, ``date`` column)."""
+    return formats.read_coarse_range(data_folder, start, end)
+
+
+_MARKET_CODES = {"usa": 1, "fxcm": 2, "oanda": 3}
+_OA_EPOCH = pd.Timestamp("1899-12-30")
+_DAYS_OFFSET = 10**14  # LEAN SecurityIdentifier: days field offset
+_MARKET_OFFSET = 100
+
+
+def _base36(value: int) -> str:
+    digits = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+    out = ""
+    while value:
+        value, rest = divmod(value, 36)
+        out = digits[rest] + out
+    return out or "0"
+
+
+def security_identifier(data_folder: Path, symbol: Symbol) -> str:
+    """LEAN's ``SecurityIdentifier`` string (``"SPY R735QTJ8XC9X"``) for an equity, forex or index.
+
+    Equities take the first ticker and date of their map file (LEAN's ``GenerateEquity``); other
+    types, and equities without a map file, use LEAN's default date (OLE automation day 0).
+    """
+    ticker, first = symbol.value, None
+    if symbol.security_type == SecurityType.EQUITY:
+        map_file = map_file_resolver(data_folder).resolve(symbol.value)
+        if map_file is not None:
+            ticker, first = map_file.first_ticker, map_file.first_date
+    days = (first - _OA_EPOCH).days if first is not None else 0
+    properties = days * _DAYS_OFFSET + _MARKET_CODES.get(symbol.market, 0) * _MARKET_OFFSET + int(symbol.security_type)
+    return f"{ticker} {_base36(properties)}"

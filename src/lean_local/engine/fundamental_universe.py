@@ -1,0 +1,261 @@
+"""Coarse / fundamental universe selection (LEAN ``AddUniverse(selector)``) on daily files.
+
+The coarse file of trading day T is handed to the selector at T+1 00:00 New York (LEAN's
+``CoarseFundamental``/``Fundamental`` data ends at midnight after its day); securities the
+selector adds receive their first daily bar at T+1's close. A security the selector drops leaves
+the universe only when it holds no position and no open order (LEAN's ``Universe.CanRemoveMember``).
+"""
+
+from __future__ import annotations
+
+import itertools
+import os
+from collections.abc import Callable
+from datetime import date, datetime, time, timedelta
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from lean_local.data import formats
+from lean_local.engine.common import Market, SecurityType, Symbol, not_supported
+from lean_local.engine.daily_readers import map_file_resolver
+from lean_local.engine.identifiers import SecurityIdentifier
+from lean_local.engine.parsed_cache import cached_read
+from lean_local.engine.universe import Universe, UniverseSettings
+
+
+class Fundamental:
+    """One row of the coarse universe file.
+
+    ``price``/``value`` is the raw close in dollars; ``adjusted_price`` applies the file's price and
+    split factors. ``has_fundamental_data`` is False: LEAN's default local fundamental provider has
+    no fundamental data, so local LEAN runs see False whatever the file says (reference section 4).
+    """
+
+    __slots__ = ("symbol", "value", "volume", "dollar_volume", "price_factor", "split_factor", "end_time")
+
+    has_fundamental_data = False
+
+    def __init__(self, symbol: Symbol, close: float, volume: float, dollar_volume: float,
+                 price_factor: float, split_factor: float, end_time: datetime) -> None:
+        self.symbol = symbol
+        self.value = close
+        self.volume = volume
+        self.dollar_volume = dollar_volume
+        self.price_factor = price_factor
+        self.split_factor = split_factor
+        self.end_time = end_time
+
+    @property
+    def price(self) -> float:
+        return self.value
+
+    @property
+    def price_scale_factor(self) -> float:
+        return self.price_factor * self.split_factor
+
+    @property
+    def adjusted_price(self) -> float:
+        return self.value * self.price_factor * self.split_factor
+
+    @property
+    def market(self) -> str:
+        return Market.USA
+
+    @property
+    def time(self) -> datetime:
+        return self.end_time - timedelta(days=1)
+
+    def __getattr__(self, name: str) -> Any:
+        raise not_supported("Fundamental", name)
+
+    def __repr__(self) -> str:
+        return f"{self.symbol}: {self.value:g} ${self.dollar_volume:,.0f}"
+
+
+CoarseFundamental = Fundamental
+
+
+class FundamentalUniverse(Universe):
+    """A fundamental (coarse) universe over the data folder's coarse files (LEAN ``FundamentalUniverse``).
+
+    Each row's security is its ``sid`` (LEAN's ``SecurityIdentifier``), resolved through the map
+    files: a security keeps one :class:`Symbol` for the whole run, so a member renamed while
+    selected (or held) stays one security, and its subscription reads every period's bars from the
+    zip of the ticker of that period. What is modelled of LEAN's ``Symbol.value``: it is the ticker
+    of the row where the run first meets the security, and stays so after a rename (LEAN updates it
+    on the rename day; the runtime keys securities by that string). When that ticker has since
+    passed to another company (GOOG, Google's class A until 2014, class C after), the symbol takes
+    its map file's name (GOOGL) instead, so ``add_equity`` of it finds this security's data. A row
+    whose ``sid`` no map file knows is its ticker, as before map files. A row of a security the
+    algorithm already has (``add_equity`` of the ticker resolving to the same map file) gets that
+    security's symbol.
+
+    ``UNCHANGED`` is the class attribute of :class:`Universe`; ``selector`` may return it.
+    """
+
+    def __init__(self, data_folder: Path, selector: Callable[[list[Fundamental]], Any],
+                 settings: UniverseSettings | None = None) -> None:
+        super().__init__(settings)
+        self.data_folder = Path(data_folder)
+        self.selector = selector
+        folder = formats.coarse_folder(self.data_folder)
+        names = sorted(p.stem for p in folder.glob("*.csv")) if folder.exists() else []
+        self.file_dates = pd.DatetimeIndex([pd.Timestamp(n) for n in names if n.isdigit() and len(n) == 8])
+        # one Symbol per security identifier for the whole run
+        self._symbols: dict[str, Symbol] = {}
+        self._map_files = map_file_resolver(self.data_folder)
+        #: the algorithm's symbol of a security it already has, by map file (set by ``add_universe``)
+        self.known_symbol: Callable[[Any], Symbol | None] = lambda map_file: None
+
+    @property
+    def data_type(self) -> type:
+        return Fundamental
+
+    @classmethod
+    def usa(cls, selector: Callable[[list[Fundamental]], Any],
+            universe_settings: UniverseSettings | None = None) -> FundamentalUniverse:
+        """LEAN's ``FundamentalUniverse.usa(selector, universe_settings=None)``: without settings, the
+        universe uses the algorithm's ``universe_settings`` object (set when it is added)."""
+        return cls(Path(os.environ.get("LEAN_DATA_FOLDER", "data")), selector, universe_settings)
+
+    def emissions(self, start: datetime, end: datetime, hours: Any) -> list[tuple[datetime, date]]:
+        """When the universe selects, with which coarse file, from ``start`` to ``end``.
+
+        LEAN (``DataManager`` universe requests, ``BaseDataCollectionSubscriptionEnumeratorFactory``,
+        ``ScheduledEnumerator``): the universe's data starts one trading day before ``start`` (before
+        the schedule's last date at or before ``start`` when the settings have a schedule); the file
+        of each trading day T is a collection ending at T+1 00:00, empty when the file is missing.
+        Without a schedule each collection triggers a selection at its end; with one, each schedule
+        date D selects with the newest collection ending at or before D (again the last one when no
+        newer exists). A selection due before ``start`` happens at ``start``. Returns the
+        ``(time, file day)`` pairs; the last may lie after ``end`` (the file of the end date: LEAN's
+        feed delivers that step and counts its rows as data points, but selects no more).
+        """
+        schedule = self.universe_settings.schedule
+        anchor = start.date()
+        if schedule.initialized:
+            for back in range(365):
+                day = anchor - timedelta(days=back)
+                if schedule.get(day, day):
+                    anchor = day
+                    break
+        lookback = hours.trading_days(anchor - timedelta(days=30), anchor - timedelta(days=1))
+        first = lookback[-1].date() if len(lookback) else anchor
+        days = [d.date() for d in hours.trading_days(first, end.date())]
+        plan: list[tuple[datetime, date]] = []
+        if schedule.initialized:
+            ends = [datetime.combine(d, time()) + timedelta(days=1) for d in days]
+            k = -1
+            for when in schedule.get(first, end.date()):
+                at = datetime.combine(when, time())
+                while k + 1 < len(days) and ends[k + 1] <= at:
+                    k += 1
+                if k >= 0:
+                    plan.append((max(at, start), days[k]))
+        else:
+            plan = [(max(datetime.combine(d, time()) + timedelta(days=1), start), d) for d in days]
+        # several selections due before the start happen once, at the start, with the newest data
+        while len(plan) > 1 and plan[1][0] == plan[0][0]:
+            plan.pop(0)
+        return plan
+
+    def selection_times(self, start: datetime, end: datetime) -> np.ndarray:
+        """int64 ns of T+1 00:00 for each coarse file day T, within ``[start, end]`` (research's history)."""
+        times = self.file_dates + pd.Timedelta(days=1)
+        times = times[(times >= pd.Timestamp(start)) & (times <= pd.Timestamp(end))]
+        return times.asi8
+
+    def rows_for(self, selection_time: datetime) -> list[Fundamental]:
+        """The coarse rows handed over at ``selection_time`` (the file of the day before)."""
+        return self.rows_for_day((pd.Timestamp(selection_time).normalize() - pd.Timedelta(days=1)).date())
+
+    def rows_for_day(self, day: date) -> list[Fundamental]:
+        """The rows of the coarse file of ``day`` as :class:`Fundamental` objects ([] without a file)."""
+        path = formats.coarse_path(self.data_folder, pd.Timestamp(day))
+        if not path.exists():
+            return []
+        # parsed once, then read back as columns (the ML demo reads 2,500 files of 500 rows)
+        frame = cached_read(formats.read_coarse, path)
+        sids, tickers, closes, volumes, dollar_volumes, price_factors, split_factors = (
+            frame[name].to_numpy().tolist()
+            for name in ("sid", "symbol", "close", "volume", "dollar_volume", "price_factor", "split_factor"))
+        symbols = self._symbols
+        known = [symbols.get(sid) for sid in sids]
+        if None in known:
+            known = [self._symbol(sid, ticker) for sid, ticker in zip(sids, tickers, strict=True)]
+        end = datetime.combine(day, time()) + timedelta(days=1)
+        return list(map(Fundamental, known, closes, volumes, dollar_volumes, price_factors, split_factors,
+                        itertools.repeat(end)))
+
+    def _symbol(self, sid: str, ticker: str) -> Symbol:
+        """The run's Symbol of a security identifier, named when first met under ``ticker`` (see the class)."""
+        known = self._symbols.get(sid)
+        if known is not None:
+            return known
+        name = ticker
+        map_file = self._map_files.resolve_sid(sid)
+        if map_file is not None:
+            # a security the algorithm already added (add_equity("GOOG") is Google's class C, met in
+            # the coarse files as GOOCV) is that security: LEAN's symbols are equal by identifier
+            existing = self.known_symbol(map_file)
+            if existing is not None:
+                self._symbols[sid] = existing
+                return existing
+            if self._map_files.resolve(ticker) is not map_file:
+                name = map_file.permtick
+        symbol = self._symbols[sid] = Symbol(name, SecurityType.EQUITY, Market.USA)
+        try:
+            symbol._sid = SecurityIdentifier.parse(sid)
+        except ValueError:
+            pass  # not LEAN's encoding (hand-made files): the symbol's id comes from its ticker
+        return symbol
+
+    def select_symbols(self, now: datetime, rows: list[Fundamental], debug: Callable[[str], None]) -> Any:
+        """The selector's result on ``rows`` (LEAN ``SelectSymbols``), before the unchanged check."""
+        return self.selector(rows)
+
+    def select(self, selection_time: datetime, rows: list[Fundamental] | None = None,
+               debug: Callable[[str], None] = print) -> Any:
+        """Run the selection; returns the selected symbols or ``Universe.UNCHANGED``."""
+        rows = self.rows_for(selection_time) if rows is None else rows
+        return self.perform_selection(self.select_symbols(selection_time, rows, debug))
+
+
+CoarseUniverse = FundamentalUniverse
+
+
+class FundamentalFilteredUniverse(FundamentalUniverse):
+    """Coarse then fine selection (LEAN ``AddUniverse(coarse, fine)``, ``FineFundamentalFilteredUniverse``).
+
+    The fine selector receives the coarse-selected rows that have fundamental data
+    (``UniverseSelection.ApplyUniverseSelection``); with LEAN's default fundamental data provider
+    (``CoarseFundamentalDataProvider``) no row has, so the fine selector receives an empty list and
+    LEAN's note is logged once.
+    """
+
+    def __init__(self, data_folder: Path, selector: Callable[[list[Fundamental]], Any],
+                 fine_selector: Callable[[list[Fundamental]], Any], settings: UniverseSettings | None = None) -> None:
+        super().__init__(data_folder, selector, settings)
+        self.fine_selector = fine_selector
+        self._noted = False
+
+    def select_symbols(self, now: datetime, rows: list[Fundamental], debug: Callable[[str], None]) -> Any:
+        coarse = self.selector(rows)
+        if coarse is Universe.UNCHANGED:
+            return coarse
+        wanted = {s if isinstance(s, Symbol) else Symbol(str(s)) for s in coarse}
+        fine = []
+        for row in rows:
+            if row.symbol in wanted:
+                wanted.discard(row.symbol)
+                if row.has_fundamental_data:
+                    fine.append(row)
+                elif not self._noted:
+                    self._noted = True
+                    debug("Note: Your coarse selection filter was updated to exclude symbols without fine fundamental "
+                          "data. Make sure your coarse filter excludes symbols where HasFundamental is false.")
+        return self.fine_selector(fine)
+

@@ -1,0 +1,434 @@
+"""LEAN's event loop over one initialized algorithm's data (``BacktestLoop``).
+
+The loop follows ``Engine/AlgorithmManager.cs`` for each time step ``t`` of the feed's grid:
+
+1. scheduled events whose time is before ``t`` fire at their own time, with the previous prices
+   (``ScanPastEvents``);
+2. the clock moves to ``t``; universe selection runs (``UniverseManager``: the coarse file of the
+   previous trading day at 00:00, or at the universe's schedule), securities it adds are subscribed;
+3. prices update (the feed's current bars), forex conversion rates follow;
+   the warm-up ends when ``t`` reaches the start date (``on_warmup_finished``);
+4. open orders try to fill against the new bars, then delisted securities' positions are closed at
+   their last price (``ProcessSynchronousEvents``);
+5. scheduled events at ``t`` fire;
+6. ``on_securities_changed`` for universe changes;
+7. ``on_data(slice)`` when the slice has data;
+8. the framework's step when the algorithm uses LEAN's algorithm framework (``OnFrameworkData``:
+   insight scoring, alpha, portfolio construction, risk, execution; see ``lean_local/framework``);
+9. the portfolio value is sampled (after the warm-up).
+"""
+
+from __future__ import annotations
+
+import functools
+import inspect
+from datetime import date, datetime, timedelta
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from lean_local.data.map_files import MapFile
+from lean_local.engine import intraday
+from lean_local.engine.algorithm import QCAlgorithm
+from lean_local.engine.benchmarks import SecurityBenchmark
+from lean_local.engine.capacity import FOREX_VOLUME, CapacityEstimate
+from lean_local.engine.common import SecurityType, Symbol, not_supported
+from lean_local.engine.corporate_actions import apply_dividends
+from lean_local.engine.corporate_events import EventSchedule, load_equity_events
+from lean_local.engine.daily_readers import map_file_resolver
+from lean_local.engine.data_points import benchmark_hour_ends, delisting_triggers, user_defined_universes
+from lean_local.engine.margin_calls import execute_margin_call
+from lean_local.engine.slice import Delistings, Dividends, Slice, Splits, SymbolChangedEvents
+from lean_local.engine.subscription_data import NEW_YORK
+from lean_local.engine.time_limit import TimeLoopLimit
+from lean_local.engine.universe import SecurityChanges
+
+
+def _warmup_start(algo: QCAlgorithm) -> datetime:
+    if algo._warmup is None:
+        return algo.start_date
+    period, _resolution = algo._warmup
+    if isinstance(period, timedelta):
+        return algo.start_date - period
+    bars = int(period)
+    # LEAN counts each subscription's own bars and starts at the earliest: a daily security's count decides
+    resolutions = [s.resolution for s in algo.securities.values()]
+    if algo._universes:
+        resolutions.append(algo.universe_settings.resolution)
+    if intraday.is_intraday(_resolution) or (_resolution is None and resolutions
+                                             and all(intraday.is_intraday(r) for r in resolutions)):
+        finest = _resolution if intraday.is_intraday(_resolution) else min(resolutions)
+        return intraday.warm_up_start(algo._exchange_hours(Symbol("SPY")), algo.start_date, bars, finest)
+    hours = None
+    for security in algo.securities.values():
+        if security.type == SecurityType.EQUITY:
+            hours = security.exchange.hours
+            break
+    if hours is None and len(algo.securities):
+        hours = algo.securities.values()[0].exchange.hours
+    if hours is None:
+        return algo.start_date - timedelta(days=bars)
+    days = hours.trading_days((algo.start_date - timedelta(days=bars * 2 + 30)).date(),
+                              (algo.start_date - timedelta(days=1)).date())
+    if len(days) < bars:
+        return algo.start_date - timedelta(days=bars * 2 + 30)
+    return days[-bars].to_pydatetime()
+
+
+def _schedule_end_of_day(algo: QCAlgorithm) -> None:
+    """LEAN's ``on_end_of_day(symbol)``: for each security, every trading day 10 minutes before its
+    market close (``ScheduledEventFactory.EverySecurityEndOfDay``)."""
+    handler = getattr(type(algo), "on_end_of_day", None)
+    if handler is None:
+        return
+    if len(inspect.signature(handler).parameters) < 2:
+        raise not_supported("QCAlgorithm", "on_end_of_day() without a symbol (LEAN's deprecated form)")
+    if algo._universes:
+        raise not_supported("QCAlgorithm", "on_end_of_day with universe-selected securities")
+    for security in list(algo.securities.values()):
+        symbol = security.symbol
+        algo.schedule.on(algo.date_rules.every_day(symbol), algo.time_rules.before_market_close(symbol, 10),
+                         functools.partial(algo.on_end_of_day, symbol))
+
+
+def _setup_conversions(algo: QCAlgorithm) -> None:
+    """Point each non-USD currency at a subscribed pair that prices it in USD (LEAN adds internal
+    subscriptions for missing ones; the runtime asks for them instead)."""
+    by_pair = {s.symbol.value: s for s in algo.securities.values() if s.type == SecurityType.FOREX}
+    for currency, cash in algo.portfolio.cash_book.items():
+        if currency == "USD":
+            continue
+        if currency + "USD" in by_pair:
+            cash.currency_conversion = (by_pair[currency + "USD"], False)
+        elif "USD" + currency in by_pair:
+            cash.currency_conversion = (by_pair["USD" + currency], True)
+        else:
+            raise ValueError(f"no conversion for {currency}: add_forex('{currency}USD') or add_forex('USD{currency}') "
+                             "(lean_local does not add LEAN's internal conversion subscriptions)")
+
+
+class BacktestLoop:
+    """Runs one initialized algorithm over its data."""
+
+    def __init__(self, algo: QCAlgorithm, progress: Any = None) -> None:
+        self.algo = algo
+        self.progress = progress  # a tqdm bar (total and update), or None
+        self.feed = algo._feed
+        self.times: list[int] = []
+        self.equity: list[float] = []
+        self.long_values: list[float] = []
+        self.short_values: list[float] = []
+        self.sample_steps: list[int] = []
+        self.sample_closes: list[np.ndarray] = []  # each sample's closes per column (columns present then)
+        self.data_points = 0
+        self.data_slices = 0  # time steps that carried data (zero: the run had no data at all)
+        self.start_equity = 0.0
+        self._selection_times: dict[int, list[tuple[Any, date]]] = {}
+        self._delist_columns: list[tuple[int, int]] = []
+        self._added_by_api: set[Symbol] = set()  # the user-defined universes' securities (delisting_triggers)
+        self.events = EventSchedule()
+        self._event_columns = 0  # subscriptions whose corporate events are scheduled
+        self.framework: Any = None  # lean_local.framework.driver.Framework when the algorithm uses it
+        self.capacity: CapacityEstimate | None = None
+        self._fills_seen = 0
+        self._hour_ends = np.empty(0, dtype=np.int64)  # the benchmark's internal hour bars (data_points)
+        self._hour_utc = self._hour_ends  # the same, as UTC nanoseconds (the capacity estimate's clock)
+        self.time_limit: TimeLoopLimit | None = None
+
+    def _schedule_events(self, first_column: int, from_ns: int) -> None:
+        """Schedule the splits, dividends, delistings and ticker changes of the equity
+        subscriptions from ``first_column`` on, from ``from_ns`` (LEAN's auxiliary data)."""
+        algo = self.algo
+        subs = self.feed.subs
+        for column in range(first_column, len(subs)):
+            security = algo.portfolio._by_column[column]
+            sub = subs[column]
+            if security.type != SecurityType.EQUITY or sub.kind != "trade":
+                continue
+            map_file = map_file_resolver(algo._data_folder).resolve(security.symbol.value) \
+                or MapFile.unmapped(security.symbol.value)
+            days = security.exchange.hours.trading_days(pd.Timestamp(from_ns).normalize(), algo.end_date)
+            dates, close, factor = intraday.daily_view(sub)  # each day's last bar (midnights)
+            closes = pd.Series(close, index=dates)
+            raw = pd.Series(close / np.where(factor > 0, factor, 1.0), index=dates)
+            self.events.add(load_equity_events(algo._data_folder, security.symbol, map_file, days, raw, closes),
+                            from_ns)
+        self._event_columns = len(subs)
+
+    def prepare(self) -> None:
+        algo = self.algo
+        if algo.end_date < algo.start_date:  # LEAN's QCAlgorithm.PostInitialize
+            raise ValueError("Please select an algorithm end date greater than start date.")
+        # the framework's universes join the algorithm's before their selection times are laid out
+        self.framework = algo._framework_for_run()
+        run_start = _warmup_start(algo)
+        algo._run_start = run_start
+        start_ns = int(pd.Timestamp(run_start).value)
+        self.data_points = user_defined_universes([security for security, _ in algo._pending])
+        self._added_by_api = {security.symbol for security, _ in algo._pending}
+        for security, loader in algo._pending:
+            algo._activate(security, loader(), start_ns)
+        # securities added in initialize reach on_securities_changed at the first time step, custom
+        # data excluded (LEAN's user-defined universes; SecurityChanges.FilterCustomSecurities)
+        initial = [security for security, _ in algo._pending if security.type != SecurityType.BASE]
+        algo._pending_changes = (initial + algo._pending_changes[0], algo._pending_changes[1])
+        algo._pending = []
+        self._schedule_events(0, start_ns)
+        self.feed.panel.add_times(self.events.times())
+        if algo._universes:
+            hours = algo._exchange_hours(Symbol("SPY"))
+        for universe in algo._universes:
+            plan = universe.emissions(run_start, algo.end_date, hours)
+            times = pd.DatetimeIndex([when for when, _ in plan]).asi8
+            self.feed.panel.add_times(times)
+            for t, (_, day) in zip(times.tolist(), plan, strict=True):
+                self._selection_times.setdefault(t, []).append((universe, day))
+        # a universe's last collection ends after the end date: LEAN's feed still delivers that step
+        last_ns = max([int(pd.Timestamp(algo.end_date).value), *self._selection_times])
+        self.feed.start(start_ns, last_ns)
+        _setup_conversions(algo)
+        _schedule_end_of_day(algo)
+        # LEAN's ScheduleManager enumerates dates from the algorithm's date (the start date during
+        # initialize) minus one day: warm-up days before that have no events
+        algo.schedule.expand_all(max(run_start, algo.start_date - timedelta(days=1)))
+        self.capacity = CapacityEstimate(algo.start_date, algo.end_date)
+        # LEAN adds the benchmark feed at the first time slice, the earliest data of the run: later than
+        # the start when nothing has data then (a constituents universe's first file)
+        grid = self.feed.panel.grid
+        first = pd.Timestamp(int(grid[0])).to_pydatetime() if len(grid) else run_start
+        if isinstance(algo.benchmark, SecurityBenchmark):  # a function benchmark has no internal feed
+            benchmark = algo.benchmark.symbol
+            self._hour_ends = benchmark_hour_ends(algo._data_folder, benchmark, algo._exchange_hours(benchmark),
+                                                  max(first, run_start), algo.end_date)
+            self._hour_utc = pd.DatetimeIndex(self._hour_ends).tz_localize(NEW_YORK).asi8
+        algo._running = True
+        algo._warming_up = run_start < algo.start_date
+        algo._feed.clock.time = run_start
+
+    def _fire_events(self, until: datetime, inclusive: bool) -> None:
+        algo = self.algo
+        for when, _order, event in algo.schedule.due(until, inclusive):
+            if not event.enabled:
+                continue
+            algo._feed.clock.time = when
+            algo._warming_up = when < algo.start_date
+            event.callback()
+        algo._feed.clock.time = until
+
+    def _close_delisted(self, now_ns: int) -> None:
+        algo = self.algo
+        due = [(column, last_ns) for column, last_ns in self._delist_columns if now_ns > last_ns]
+        if not due:
+            return
+        self.data_points += delisting_triggers([algo.portfolio._by_column[column] for column, _ in due],
+                                               self._added_by_api, algo._universes)
+        for column, last_ns in due:
+            security = algo.portfolio._by_column[column]
+            self._delist_columns.remove((column, last_ns))
+            self.feed.delisted.add(column)
+            algo.universe_manager.remove_delisted(security.symbol)
+            # BacktestingBrokerage.ProcessDelistings: liquidate at the last price without a fee
+            # (BrokerageTransactionHandler.HandleDelistingNotification), then cancel the open orders
+            quantity = security.holdings.quantity
+            if quantity != 0 and security.price > 0:
+                algo.transactions.submit_delisting(security, -quantity)
+            if not algo.is_warming_up:
+                algo.transactions.cancel_open_orders(security.symbol)
+
+    def _refresh_delistings(self) -> None:
+        tracked = {c for c, _ in self._delist_columns}
+        for column, sub in enumerate(self.feed.subs):
+            if sub.delisted is not None and column not in tracked and column not in self.feed.delisted:
+                last = int((sub.delisted + pd.Timedelta(days=1)).value) - 1
+                self._delist_columns.append((column, last))
+
+    def run(self) -> None:
+        algo = self.algo
+        feed = self.feed
+        grid = feed.panel.grid
+        self._refresh_delistings()
+        warm = algo._warming_up
+        framework = self.framework
+        cashes = [c for c in algo.portfolio.cash_book.values() if c.currency_conversion is not None]
+        for cash in cashes:
+            cash.update()
+        if self.progress is not None:
+            self.progress.total = len(feed.panel.grid)
+        while feed.step + 1 < len(feed.panel.grid):
+            grid = feed.panel.grid
+            if self.progress is not None and feed.step % 64 == 0:
+                self.progress.n = feed.step + 1
+                self.progress.refresh()
+            next_ns = int(grid[feed.step + 1])
+            next_time = pd.Timestamp(next_ns).to_pydatetime()
+            if algo.portfolio.total_portfolio_value <= 0 and not warm and feed.step >= 0:
+                algo.error("Portfolio value is less than or equal to zero, stopping algorithm.")
+                break
+            self._fire_events(next_time, inclusive=False)
+            if len(self._hour_ends):
+                self._hour_steps(next_ns)
+            feed.advance()
+            now = algo.time
+            algo._warming_up = now < algo.start_date
+            universes = self._selection_times.get(next_ns)
+            if universes:
+                for universe, day in universes:
+                    self.data_points += algo._run_selection(universe, day)
+                self._refresh_delistings()
+                if len(feed.subs) > self._event_columns:
+                    self._schedule_events(self._event_columns, next_ns)
+            events = self.events.due(next_ns)
+            if events is not None and algo._removed:
+                # a removed security's subscription has ended: LEAN reads no more events for it
+                events.drop({s.symbol for s in (algo.portfolio._by_column[c] for c in algo._removed)})
+                if not len(events):
+                    events = None
+            for cash in cashes:
+                cash.update()
+            if algo.portfolio.total_margin_used > 0 and not algo._warming_up:
+                execute_margin_call(algo)
+            if warm and not algo._warming_up:
+                warm = False
+                self.start_equity = algo.portfolio.total_portfolio_value
+                algo.on_warmup_finished()
+            if events is not None and events.symbol_changed_events:
+                algo.on_symbol_changed_events(SymbolChangedEvents(events.symbol_changed_events))
+                for symbol in events.symbol_changed_events:
+                    for ticket in algo.transactions.get_open_order_tickets(symbol):
+                        ticket.cancel("Open order cancelled on symbol changed event")
+            algo.transactions.process()
+            self._close_delisted(next_ns)
+            if algo._pending_removal:
+                algo._remove_flat()
+            self._fire_events(now, inclusive=True)
+            added, removed = algo._pending_changes
+            if added or removed:
+                algo._pending_changes = ([], [])
+                changes = SecurityChanges(added, removed)
+                algo.on_securities_changed(changes)
+                if framework is not None:
+                    framework.on_securities_changed(changes)
+            if events is not None and events.dividends and not algo._warming_up:
+                apply_dividends(algo.portfolio, algo.securities, events.dividends)
+            columns = feed.emitted_columns()
+            current = None
+            if len(columns) or events is not None:
+                self.data_points += len(columns) + (len(events) if events is not None else 0)
+                if algo._quoted_columns:
+                    self.data_points += intraday.quote_points(feed, algo._quoted_columns)
+                self.data_slices += 1
+                current = Slice(now, columns, algo.portfolio._by_column, algo.securities, feed.emitted_mask(), events)
+                algo._current_slice = current
+                algo._update_consolidators(current)
+                if events is not None:
+                    # LEAN's order: consolidators, splits, dividends, delistings, then on_data
+                    if events.splits:
+                        algo.on_splits(Splits(events.splits))
+                    if events.dividends:
+                        algo.on_dividends(Dividends(events.dividends))
+                    if events.delistings:
+                        algo.on_delistings(Delistings(events.delistings))
+                algo.on_data(current)
+            if framework is not None:
+                framework.on_data(current)
+            self._update_capacity()
+            if self.time_limit is not None:
+                self.time_limit.raise_if_exceeded()  # the step caught LEAN's error itself: stop anyway
+            if not algo._warming_up:
+                self._sample(next_ns)
+            if getattr(algo, "_quit", False):
+                # LEAN stops before the next step; the final sample still sees this step's prices
+                break
+        if not self.sample_steps and not algo._warming_up and feed.step >= 0:
+            self._sample(int(pd.Timestamp(algo.time).value))
+        last = min(pd.Timestamp(algo.time).value, pd.Timestamp(algo.end_date).value)
+        self.data_points += int(np.count_nonzero(self._hour_ends - _HOUR_NS <= last))
+
+    def _hour_steps(self, next_ns: int) -> None:
+        """The internal benchmark feed's steps before ``next_ns``: no bar reaches the algorithm, but a
+        capacity snapshot falling due then is taken then (with the previous step's fills and prices)."""
+        capacity = self.capacity
+        previous = int(self.feed.panel.grid[self.feed.step]) if self.feed.step >= 0 else -1
+        lo = int(np.searchsorted(self._hour_ends, previous, side="right"))
+        hi = int(np.searchsorted(self._hour_ends, next_ns, side="left"))
+        for utc in self._hour_utc[lo:hi].tolist():
+            if capacity is not None and capacity.due(utc):
+                capacity.update(utc, lambda symbol: None, self.algo.portfolio.total_portfolio_value,
+                                lambda symbol: self.algo.securities[symbol].holdings.holdings_value)
+
+    def _update_capacity(self, force: bool = False) -> None:
+        """LEAN's capacity estimate at the end of a step (``ResultHandler.ProcessSynchronousEvents``)."""
+        algo, capacity = self.algo, self.capacity
+        if capacity is None:
+            return
+        fills = algo.transactions.fills
+        if len(fills) > self._fills_seen:
+            for fill in fills[self._fills_seen:]:
+                capacity.on_fill(fill["symbol"], _utc_ns(fill["time"]), fill["fill_value"])
+            self._fills_seen = len(fills)
+        if not capacity.monitored and not force and not capacity.due(_utc_ns(algo.time)):
+            return
+        feed = self.feed
+        emitted = feed.emitted_mask() if feed.step >= 0 else None
+
+        def bar_of(symbol: str) -> tuple[float, float, float, int] | None:
+            """The symbol's bar in this step's slice (LEAN's ``SymbolCapacity.GetBar``): custom data
+            is not in ``Slice.bars``; a forex quote bar counts LEAN's forex volume."""
+            security = algo.securities[symbol]
+            column = security._column
+            if emitted is None or column >= len(emitted) or not emitted[column] \
+                    or security.type == SecurityType.BASE:
+                return None
+            bar = feed.current_bar(column)
+            if bar is None or bar.is_fill_forward:
+                return None  # LEAN's fill-forward bars have volume 0
+            period = int((bar.end_time - bar.time).total_seconds() * 10**9)
+            volume = FOREX_VOLUME if security.type == SecurityType.FOREX else bar.volume
+            return bar.close, volume, security.quote_currency.conversion_rate, period
+
+        capacity.update(_utc_ns(algo.time), bar_of, algo.portfolio.total_portfolio_value,
+                        lambda symbol: algo.securities[symbol].holdings.holdings_value, force)
+
+    def finish(self) -> None:
+        """After ``on_end_of_algorithm``: LEAN's two forced result-handler passes (the algorithm
+        manager's and the result handler's exit) each take a capacity snapshot."""
+        self._update_capacity(force=True)
+        self._update_capacity(force=True)
+
+    def _sample(self, now_ns: int) -> None:
+        algo = self.algo
+        values = algo.portfolio._values()
+        if not self.times:
+            self.start_equity = self.start_equity or algo.portfolio.total_portfolio_value
+        self.times.append(now_ns)
+        self.equity.append(algo.portfolio.total_portfolio_value)
+        self.long_values.append(float(values[values > 0].sum()))
+        self.short_values.append(float(values[values < 0].sum()))
+        self.sample_steps.append(self.feed.step)
+        self.sample_closes.append(self.feed.current_closes(len(self.feed.subs)).copy())
+
+
+_HOUR_NS = 3_600 * 10**9
+
+
+def _utc_ns(local: datetime) -> int:
+    """A naive New York time as UTC nanoseconds.
+
+    The offset is pandas' ``tz_localize`` of the time's whole hour (a New York offset changes only at
+    a whole hour), cached per hour: a time in a skipped or repeated hour raises as ``tz_localize`` does.
+    """
+    if type(local) is not datetime:  # a pandas Timestamp may carry nanoseconds
+        return int(pd.Timestamp(local).tz_localize(NEW_YORK).value)
+    naive = (local - _EPOCH) // _MICROSECOND * 1000
+    return naive + _utc_offset_ns(local.replace(minute=0, second=0, microsecond=0))
+
+
+_EPOCH = datetime(1970, 1, 1)
+_MICROSECOND = timedelta(microseconds=1)
+
+
+@functools.lru_cache(maxsize=4096)
+def _utc_offset_ns(hour: datetime) -> int:
+    """UTC minus New York wall time (ns) during the New York hour that starts at ``hour``."""
+    return int(pd.Timestamp(hour).tz_localize(NEW_YORK).value) - int(pd.Timestamp(hour).value)

@@ -1,0 +1,184 @@
+"""The ``QCAlgorithm`` order members: market, market-on-open/close, limit and stop orders,
+``set_holdings`` (a weight or a list of portfolio targets), ``calculate_order_quantity``, ``liquidate``."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from lean_local.engine.common import Resolution, Symbol
+from lean_local.engine.orders import OrderTicket, OrderType
+from lean_local.engine.portfolio import target_order_quantity, within_moc_buffer
+from lean_local.engine.securities import Security
+
+
+class OrdersApi:
+    """Order placement and sizing (a mixin of :class:`lean_local.engine.algorithm.QCAlgorithm`)."""
+
+    def _security_for_order(self, symbol: Any) -> Security:
+        if symbol not in self.securities:
+            raise KeyError(f"{symbol} not found in the securities: add it with add_equity/add_forex first")
+        return self.securities[symbol]
+
+    def _daily_only(self, security: Security) -> bool:
+        return security.resolution == Resolution.DAILY
+
+    def market_order(self, symbol: Any, quantity: float, asynchronous: bool = False, tag: str = "",
+                     order_properties: Any = None) -> OrderTicket:
+        """A market order, converted as LEAN (PR #9534) does for daily data.
+
+        Exchange closed: market-on-open. Exchange open and the security has only daily data:
+        market-on-close (today's close), or market-on-open within the 15.5-minute MOC buffer.
+        """
+        security = self._security_for_order(symbol)
+        hours = security.exchange.hours
+        if not hours.always_open:
+            if not security.exchange.exchange_open:
+                if not self._moo_warned:
+                    self.debug("Warning: market orders submitted while the market is closed are automatically "
+                               "converted into MarketOnOpen orders to fill at the next market open.")
+                    self._moo_warned = True
+                return self.market_on_open_order(symbol, quantity, asynchronous, tag, order_properties)
+            if not self.live_mode and self._daily_only(security):
+                if not self._moc_warned:
+                    self.debug("Warning: market orders on daily resolution data sent during market hours are "
+                               "automatically converted into MarketOnClose orders (or MarketOnOpen near the close)"
+                               " to avoid filling at the stale previous close.")
+                    self._moc_warned = True
+                if within_moc_buffer(security, self.time):
+                    return self.market_on_open_order(symbol, quantity, asynchronous, tag, order_properties)
+                return self.market_on_close_order(symbol, quantity, asynchronous, tag, order_properties)
+        return self.transactions.submit(security, OrderType.MARKET, float(quantity), tag or "")
+
+    def order(self, symbol: Any, quantity: float, asynchronous: bool = False, tag: str = "",
+              order_properties: Any = None) -> OrderTicket:
+        return self.market_order(symbol, quantity, asynchronous, tag, order_properties)
+
+    def buy(self, symbol: Any, quantity: float) -> OrderTicket:
+        """``order(symbol, |quantity|)`` (LEAN ``QCAlgorithm.Buy``)."""
+        return self.order(symbol, abs(float(quantity)))
+
+    def sell(self, symbol: Any, quantity: float) -> OrderTicket:
+        """``order(symbol, -|quantity|)`` (LEAN ``QCAlgorithm.Sell``)."""
+        return self.order(symbol, -abs(float(quantity)))
+
+    def market_on_open_order(self, symbol: Any, quantity: float, asynchronous: bool = False, tag: str = "",
+                             order_properties: Any = None) -> OrderTicket:
+        return self.transactions.submit(self._security_for_order(symbol), OrderType.MARKET_ON_OPEN, float(quantity),
+                                        tag or "")
+
+    def market_on_close_order(self, symbol: Any, quantity: float, asynchronous: bool = False, tag: str = "",
+                              order_properties: Any = None) -> OrderTicket:
+        return self.transactions.submit(self._security_for_order(symbol), OrderType.MARKET_ON_CLOSE,
+                                        float(quantity), tag or "")
+
+    def limit_order(self, symbol: Any, quantity: float, limit_price: float, asynchronous: bool = False,
+                    tag: str = "", order_properties: Any = None) -> OrderTicket:
+        return self.transactions.submit(self._security_for_order(symbol), OrderType.LIMIT, float(quantity),
+                                        tag or "", limit_price=float(limit_price))
+
+    def stop_market_order(self, symbol: Any, quantity: float, stop_price: float, asynchronous: bool = False,
+                          tag: str = "", order_properties: Any = None) -> OrderTicket:
+        return self.transactions.submit(self._security_for_order(symbol), OrderType.STOP_MARKET, float(quantity),
+                                        tag or "", stop_price=float(stop_price))
+
+    def stop_limit_order(self, symbol: Any, quantity: float, stop_price: float, limit_price: float,
+                         asynchronous: bool = False, tag: str = "", order_properties: Any = None) -> OrderTicket:
+        return self.transactions.submit(self._security_for_order(symbol), OrderType.STOP_LIMIT, float(quantity),
+                                        tag or "", limit_price=float(limit_price), stop_price=float(stop_price))
+
+    def _order_quantity(self, security: Security, percent: float) -> tuple[float, str]:
+        settings = self.settings
+        free = settings.free_portfolio_value_percentage
+        if settings.free_portfolio_value is not None:
+            tpv = self.portfolio.total_portfolio_value
+            free = settings.free_portfolio_value / tpv if tpv else 0.0
+        return target_order_quantity(self.portfolio, security, float(percent), free,
+                                     settings.minimum_order_margin_portfolio_percentage)
+
+    def calculate_order_quantity(self, symbol: Any, target: float) -> float:
+        security = self._security_for_order(symbol)
+        quantity, reason = self._order_quantity(security, target)
+        if reason and quantity == 0 and not self._sizing_warned:
+            # LEAN sends this warning once (PortfolioTarget.MinimumOrderMarginPercentageWarningSent)
+            self._sizing_warned = True
+            self.debug(f"{reason}. This warning is shown once.")
+        return quantity
+
+    def set_holdings(self, symbol: Any, percentage: float | None = None, liquidate_existing_holdings: bool = False,
+                     asynchronous: bool = False, tag: str = "", order_properties: Any = None) -> list[OrderTicket]:
+        """Target ``percentage`` of the portfolio value in ``symbol``, or a list of ``PortfolioTarget``
+        weights (ordered so that position-reducing orders go first, as LEAN)."""
+        if isinstance(symbol, list | tuple):
+            targets = list(symbol)
+            tickets: list[OrderTicket] = []
+            if liquidate_existing_holdings:
+                keep = {str(t.symbol) for t in targets}
+                tickets += self.liquidate([s for s in sorted(self.portfolio.keys()) if s not in keep], tag=tag)
+            if self.is_warming_up:
+                return tickets
+            sized = []
+            for target in targets:
+                security = self._security_for_order(target.symbol)
+                quantity = self.calculate_order_quantity(security.symbol, target.quantity)
+                lot = security.symbol_properties.lot_size
+                if not security.has_data or not security.is_tradable or abs(quantity) < lot:
+                    continue
+                existing = security.holdings.quantity + self.transactions.get_open_orders_remaining_quantity(
+                    security.symbol)
+                reducing = existing != 0 and abs(quantity + existing) < abs(existing)
+                sized.append((not reducing, -abs(quantity * security.price), security.symbol, quantity))
+            sized.sort(key=lambda x: (x[0], x[1]))
+            for _, _, sym, quantity in sized:
+                tickets += self._set_holdings_impl(sym, quantity, tag)
+            return tickets
+        if percentage is None:
+            raise TypeError("set_holdings(symbol, percentage) needs a percentage")
+        security = self._security_for_order(symbol)
+        quantity = self.calculate_order_quantity(security.symbol, float(percentage))
+        tickets = []
+        if liquidate_existing_holdings:
+            tickets += self.liquidate([s for s in sorted(self.portfolio.keys()) if s != security.symbol], tag=tag)
+        return tickets + self._set_holdings_impl(security.symbol, quantity, tag)
+
+    def _set_holdings_impl(self, symbol: Symbol, order_quantity: float, tag: str) -> list[OrderTicket]:
+        pending = sum(t.quantity_remaining for t in self.transactions.get_open_order_tickets(symbol)
+                      if t.order_type in (OrderType.MARKET, OrderType.MARKET_ON_OPEN))
+        quantity = order_quantity - pending
+        if abs(quantity) <= 0:
+            return []
+        security = self.securities[symbol]
+        if security.exchange.exchange_open:
+            return [self.market_order(symbol, quantity, tag=tag)]
+        return [self.market_on_open_order(symbol, quantity, tag=tag)]
+
+    def liquidate(self, symbol: Any = None, asynchronous: bool = False, tag: str = "Liquidated",
+                  order_properties: Any = None) -> list[OrderTicket]:
+        """Close positions (all, one symbol, or a list) and cancel their non-market open orders."""
+        if not self.settings.liquidate_enabled:
+            self.debug("Liquidate() is currently disabled by settings.")
+            return []
+        if symbol is None:
+            symbols = sorted(self.portfolio.keys())
+        elif isinstance(symbol, list | tuple | set):
+            symbols = list(symbol)
+        else:
+            symbols = [symbol]
+        tag = tag or "Liquidated"
+        tickets = []
+        for sym in symbols:
+            if sym not in self.securities:
+                continue
+            orders = self.transactions.get_open_orders(sym)
+            quantity = self.portfolio[sym].quantity
+            if len(orders) == 1 and quantity != 0 and orders[0].quantity == -quantity \
+                    and orders[0].type == OrderType.MARKET:
+                continue
+            market_quantity = 0.0
+            for order in orders:
+                if order.type == OrderType.MARKET:
+                    market_quantity += self.transactions.get_order_ticket(order.id).quantity_remaining
+                else:
+                    self.transactions.cancel_order(order, tag)
+            if quantity != 0:
+                tickets.append(self.market_order(sym, -quantity - market_quantity, tag=tag))
+        return tickets

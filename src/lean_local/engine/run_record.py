@@ -1,0 +1,172 @@
+"""The record of a finished (or failed) run: samples, orders, fills, benchmark and charts as the
+statistics and the result files read them (:class:`lean_local.statistics.BacktestRecord`)."""
+
+from __future__ import annotations
+
+import functools
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import pandas as pd
+
+from lean_local.data import formats
+from lean_local.engine.algorithm import QCAlgorithm
+from lean_local.engine.benchmarks import SecurityBenchmark, benchmark_values
+from lean_local.engine.common import DataNormalizationMode, SecurityType
+from lean_local.engine.daily_readers import load_equity, security_identifier
+from lean_local.engine.interest_rates import InterestRateProvider, rate_series
+from lean_local.statistics import BacktestRecord, sample_times
+
+if TYPE_CHECKING:
+    from lean_local.engine.loop import BacktestLoop
+
+
+def missing_benchmark_note(algo: QCAlgorithm, record: BacktestRecord) -> str | None:
+    """A line saying the benchmark had no data, so the statistics measured against it are 0; ``None``
+    when the benchmark had a price on some sample."""
+    if len(record.benchmark) == 0 or record.benchmark.to_numpy().any():
+        return None
+    benchmark = algo.benchmark
+    name = f"Benchmark {benchmark.symbol.value}: no data in {algo._data_folder}" \
+        if isinstance(benchmark, SecurityBenchmark) else "Benchmark: 0 at every sample"
+    return f"{name}, so Alpha, Beta, Information Ratio, Tracking Error and Treynor Ratio are measured against 0"
+
+
+def _benchmark_series(algo: QCAlgorithm, index: pd.DatetimeIndex, internal_from_ns: int | None = None) -> pd.Series:
+    """The benchmark's value at each time step of ``index``; ``internal_from_ns`` is the end of the
+    first bar of the benchmark's internal hour feed (None without one)."""
+    if len(index) == 0:  # nothing sampled (the run failed before its first step): no benchmark to read
+        return pd.Series(np.zeros(0), index=index, dtype=float)
+    benchmark = algo.benchmark
+    if benchmark is None:  # initialize failed before LEAN's PostInitialize would have set it
+        benchmark = algo.brokerage_model.get_benchmark(algo.securities)
+    if not isinstance(benchmark, SecurityBenchmark):
+        return benchmark_values(benchmark, index)
+    symbol = benchmark.symbol
+    security = algo.securities.get(symbol)
+    if security is not None and security.type == SecurityType.EQUITY \
+            and security.data_normalization_mode == DataNormalizationMode.ADJUSTED \
+            and security._column < len(algo._feed.subs):
+        data = algo._feed.subs[security._column]
+    else:
+        hours = algo._exchange_hours(symbol)
+        data = load_equity(algo._data_folder, symbol, DataNormalizationMode.ADJUSTED, hours.session_times)
+    if len(data) == 0 or len(index) == 0:
+        return pd.Series(np.zeros(len(index)), index=index, dtype=float)
+    position = np.searchsorted(data.end_time, index.asi8, side="right") - 1
+    values = np.where(position >= 0, data.fields["close"][np.maximum(position, 0)], 0.0)
+    series = pd.Series(values, index=index, dtype=float)
+    if internal_from_ns is not None and internal_from_ns < index.asi8[0]:
+        # the internal hour feed starts the trading day before the first step (UniverseSelection.
+        # AddPendingInternalDataFeeds): the samples before the first step see that day's close
+        full = load_equity(algo._data_folder, symbol, DataNormalizationMode.ADJUSTED,
+                                 algo._exchange_hours(symbol).session_times)
+        k = int(np.searchsorted(full.end_time, index.asi8[0], side="left")) - 1
+        if k >= 0 and full.end_time[k] >= internal_from_ns:
+            before = pd.Series([float(full.fields["close"][k])], index=pd.DatetimeIndex([int(full.end_time[k])]))
+            series = pd.concat([before, series])
+    return series
+
+
+@functools.cache
+def _pascal(name: str) -> str:
+    """``MARKET_ON_OPEN`` -> ``MarketOnOpen`` (LEAN's enum names in result files)."""
+    return "".join(part.capitalize() for part in name.split("_"))
+
+
+ORDER_COLUMNS = ["id", "symbol", "type", "status", "direction", "quantity", "price", "time", "last_fill_time",
+                 "value", "fee", "tag"]
+FILL_COLUMNS = ["time", "order_id", "symbol", "quantity", "fill_price", "fill_value", "fee", "conversion_rate",
+                "dollar_volume", "is_long_before", "realized_pnl"]
+
+
+def _order_frame(orders: list[Any]) -> pd.DataFrame:
+    """The orders as a frame of :data:`ORDER_COLUMNS`, enum members by LEAN's names, built column by
+    column (one dict per order cost more than the run's orders themselves)."""
+    if not orders:
+        return pd.DataFrame([], columns=ORDER_COLUMNS)  # object columns, as the result files expect
+    columns = {
+        "id": [o.id for o in orders], "symbol": [str(o.symbol) for o in orders],
+        "type": _enum_names([o.type for o in orders]), "status": _enum_names([o.status for o in orders]),
+        "direction": _enum_names([o.direction for o in orders]), "quantity": [o.quantity for o in orders],
+        "price": [o.price for o in orders], "time": [o.time for o in orders],
+        "last_fill_time": [o.last_fill_time for o in orders], "value": [o.value for o in orders],
+        "fee": [o.fee for o in orders], "tag": [o.tag for o in orders],
+    }
+    return pd.DataFrame(columns, columns=ORDER_COLUMNS)
+
+
+def _enum_names(members: list[Any]) -> list[str]:
+    """LEAN's names of one enum's members (``MARKET_ON_OPEN`` -> ``MarketOnOpen``), each looked up once
+    (a cache across enums would mix their members: ``IntEnum`` members of equal value compare equal)."""
+    known: dict[Any, str] = {}
+    names = []
+    for member in members:
+        name = known.get(member)
+        if name is None:
+            name = known[member] = _pascal(member.name)
+        names.append(name)
+    return names
+
+
+def build_record(algo: QCAlgorithm, loop: BacktestLoop, state: str = "Completed",
+                 error: str | None = None) -> BacktestRecord:
+    """The :class:`BacktestRecord` of a finished (or failed) run."""
+    index = pd.DatetimeIndex(np.asarray(loop.times, dtype="datetime64[ns]"))
+    equity = pd.Series(loop.equity, index=index, dtype=float)
+    if isinstance(algo.risk_free_interest_rate_model, InterestRateProvider):
+        rate_path = formats.interest_rate_path(algo._data_folder)
+        # the file holds percent; the statistics take fractions
+        rates = formats.read_interest_rate(rate_path) / 100.0 if rate_path.exists() else pd.Series(dtype=float)
+    else:
+        rates = rate_series(algo.risk_free_interest_rate_model, sample_times(algo.start_date, algo.time))
+    orders = _order_frame(algo.transactions.get_orders())
+    fills = pd.DataFrame(algo.transactions.fills, columns=FILL_COLUMNS)
+    n = len(algo.portfolio._by_column)
+    prices = None
+    if n and loop.sample_steps and min(loop.sample_steps) >= 0:
+        # a column added after a sample had no price then
+        panel = np.zeros((len(loop.sample_closes), n))
+        for k, closes in enumerate(loop.sample_closes):
+            panel[k, : len(closes)] = closes
+        prices = pd.DataFrame(panel, index=index, columns=[str(s.symbol) for s in algo.portfolio._by_column])
+    return BacktestRecord(
+        algorithm_name=algo.name,
+        parameters=dict(algo._parameters),
+        start=algo.start_date,
+        end=algo.time,
+        start_equity=loop.start_equity,
+        equity=equity,
+        benchmark=_benchmark_series(algo, index, int(loop._hour_ends[0]) if len(loop._hour_ends) else None),
+        risk_free_rate=rates,
+        orders=orders,
+        fills=fills,
+        profit_loss=dict(algo.portfolio.transaction_record),
+        total_fees=algo.portfolio.total_fees,
+        charts=algo.charts,
+        holdings_value_long=pd.Series(loop.long_values, index=index, dtype=float),
+        holdings_value_short=pd.Series(loop.short_values, index=index, dtype=float),
+        logs=list(algo.logs),
+        state=state,
+        error=error,
+        prices=prices,
+        symbol_ids={str(s.symbol): security_identifier(algo._data_folder, s.symbol)
+                    for s in algo.portfolio._by_column if s.type != SecurityType.BASE},
+        end_date=algo.end_date,
+        data_folder=str(algo._data_folder),
+        capacity=None if loop.capacity is None else (loop.capacity.rounded, str(loop.capacity.lowest)),
+    )
+
+
+def bare_record(name: str, parameters: dict[str, str], start: datetime, end: datetime, logs: list[str],
+                error: str, data_folder: str | None = None) -> BacktestRecord:
+    """A failed run's record without samples, orders or charts (state ``RuntimeError``)."""
+    index = pd.DatetimeIndex([])
+    empty = pd.Series(dtype=float, index=index)
+    return BacktestRecord(
+        algorithm_name=name, parameters=parameters, start=start, end=end, start_equity=0.0, equity=empty,
+        benchmark=empty, risk_free_rate=pd.Series(dtype=float), orders=pd.DataFrame(columns=ORDER_COLUMNS),
+        fills=pd.DataFrame(columns=FILL_COLUMNS), profit_loss={}, total_fees=0.0, charts={},
+        holdings_value_long=empty, holdings_value_short=empty, logs=logs, state="RuntimeError", error=error,
+        data_folder=data_folder)

@@ -1,0 +1,206 @@
+"""A subscription's bars as numpy columns (``SubscriptionData``), one bar read on access
+(``BarView``), and the times a subscription emits data (fill-forward) or answers a history request.
+
+Bar times (reference section 5, LEAN's ``daily_precise_end_time``):
+
+* equity day D: ``time`` = D's market open, ``end_time`` = D's market close (New York);
+* forex (Oanda) bar labelled D, a UTC day: ``time`` = D 00:00 UTC, ``end_time`` = D+1 00:00 UTC,
+  converted to New York;
+* index day D: 09:30 to 16:15 New York (CBOE hours, America/Chicago 08:30-15:15);
+* custom data: the ``time`` and ``end_time`` its reader gives (New York), e.g. CBOE's day D:
+  D 00:00 to D+1 00:00.
+
+A bar is only visible to the algorithm once the clock reaches its ``end_time``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+import numpy as np
+import pandas as pd
+
+from lean_local.engine.common import Symbol
+
+NS_PER_DAY = 86_400 * 10**9
+NEW_YORK = "America/New_York"
+TRADE_FIELDS = ("open", "high", "low", "close", "volume")
+QUOTE_FIELDS = ("bid_open", "bid_high", "bid_low", "bid_close", "bid_size",
+                "ask_open", "ask_high", "ask_low", "ask_close", "ask_size")
+
+
+@dataclass
+class SubscriptionData:
+    """One subscription's bars as columns.
+
+    ``time`` and ``end_time`` are int64 nanoseconds of naive New York datetimes. ``fields`` holds
+    float64 columns: ``open, high, low, close, volume`` for every kind (for quote bars they are the
+    bid/ask midpoints and volume 0, as LEAN's ``QuoteBar``), plus the ten bid/ask columns for quote
+    bars and ``value`` for custom data. Equity prices are already adjusted per ``normalization``.
+    ``factor`` keeps the adjustment factor of each bar (1 in RAW mode), ``delisted`` the delisting
+    date from the map file (None while listed).
+    """
+
+    symbol: Symbol
+    kind: str  # "trade", "quote" or "custom"
+    time: np.ndarray
+    end_time: np.ndarray
+    fields: dict[str, np.ndarray]
+    factor: np.ndarray
+    delisted: pd.Timestamp | None = None
+    fill_forward: bool = True
+    emit_times: np.ndarray = field(default_factory=lambda: np.empty(0, dtype=np.int64))
+    points: list | None = None  # custom data: the reader's objects, one per bar
+    quotes: SubscriptionData | None = None  # minute equities: the quote bars beside the trade bars
+
+    def __post_init__(self) -> None:
+        # open..volume as the columns of one (bars x 5) array: a slice reads a bar's five values with
+        # one ``ohlcv[i].tolist()``; the fields become views of it, so nothing is stored twice
+        self.ohlcv = np.column_stack([np.asarray(self.fields[name], dtype=np.float64) for name in TRADE_FIELDS]) \
+            if len(self.end_time) else np.empty((0, 5))
+        for k, name in enumerate(TRADE_FIELDS):
+            self.fields[name] = self.ohlcv[:, k]
+
+    def __len__(self) -> int:
+        return len(self.end_time)
+
+
+_EPOCH = datetime(1970, 1, 1)
+
+
+def ns_to_datetime(ns: int) -> datetime:
+    """int64 nanoseconds since the epoch -> naive datetime (microsecond precision)."""
+    return _EPOCH + timedelta(microseconds=ns // 1000)
+
+
+def empty_subscription(symbol: Symbol, kind: str) -> SubscriptionData:
+    names = TRADE_FIELDS + (QUOTE_FIELDS if kind == "quote" else ()) + (("value",) if kind == "custom" else ())
+    empty = np.empty(0, dtype=np.int64)
+    return SubscriptionData(symbol, kind, empty, empty, {n: np.empty(0) for n in names}, np.empty(0))
+
+
+def custom_subscription(symbol: Symbol, points: list, time: np.ndarray, end_time: np.ndarray,
+                        prices: tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray],
+                        fill_forward: bool) -> SubscriptionData:
+    """A custom data subscription from its reader's points: ``prices`` are the open, high, low and
+    close the security sees (a bar's own, else the point's price four times); ``value`` is the close."""
+    fields = {name: np.asarray(column, dtype=np.float64) for name, column in zip(("open", "high", "low", "close"),
+                                                                                 prices, strict=True)}
+    fields["volume"] = np.zeros(len(points))
+    fields["value"] = fields["close"]
+    return SubscriptionData(symbol, "custom", time, end_time, fields, np.ones(len(points)), fill_forward=fill_forward,
+                            points=points)
+
+
+class BarView:
+    """One bar read from a subscription's columns on access."""
+
+    __slots__ = ("_sub", "_i", "is_fill_forward", "_end", "_time", "_end_time")
+
+    def __init__(self, sub: SubscriptionData, i: int, is_fill_forward: bool = False, end_ns: int | None = None) -> None:
+        self._sub = sub
+        self._i = i
+        self.is_fill_forward = is_fill_forward
+        self._end = end_ns
+        self._time: datetime | None = None
+        self._end_time: datetime | None = None
+
+    def _f(self, name: str) -> float:
+        return float(self._sub.fields[name][self._i])
+
+    open = property(lambda self: self._f("open"))
+    high = property(lambda self: self._f("high"))
+    low = property(lambda self: self._f("low"))
+    close = property(lambda self: self._f("close"))
+    # LEAN's TradeBar.Clone(fillForward: true) zeroes the volume of a fill-forward copy
+    volume = property(lambda self: 0.0 if self.is_fill_forward else self._f("volume"))
+
+    @property
+    def time(self) -> datetime:
+        if self._time is None:
+            start = int(self._sub.time[self._i])
+            if self._end is not None:  # fill-forward copies move in time, as LEAN's cloned bars
+                start += self._end - int(self._sub.end_time[self._i])
+            self._time = ns_to_datetime(start)
+        return self._time
+
+    @property
+    def end_time(self) -> datetime:
+        if self._end_time is None:
+            self._end_time = ns_to_datetime(self._end if self._end is not None else int(self._sub.end_time[self._i]))
+        return self._end_time
+
+    @property
+    def bid(self) -> _Side:
+        return _Side(self._sub, self._i, "bid")
+
+    @property
+    def ask(self) -> _Side:
+        return _Side(self._sub, self._i, "ask")
+
+
+class _Side:
+    __slots__ = ("_sub", "_i", "_p")
+
+    def __init__(self, sub: SubscriptionData, i: int, prefix: str) -> None:
+        self._sub, self._i, self._p = sub, i, prefix
+
+    open = property(lambda self: float(self._sub.fields[f"{self._p}_open"][self._i]))
+    high = property(lambda self: float(self._sub.fields[f"{self._p}_high"][self._i]))
+    low = property(lambda self: float(self._sub.fields[f"{self._p}_low"][self._i]))
+    close = property(lambda self: float(self._sub.fields[f"{self._p}_close"][self._i]))
+
+
+def emission_times(sub: SubscriptionData, session_closes: np.ndarray | None, end_ns: int) -> np.ndarray:
+    """The clock times at which a subscription shows up in a slice.
+
+    Real bar end times, plus (when the subscription fills forward and exchange session closes are
+    given) every session close from the first bar until the delisting date or ``end_ns``: LEAN fills
+    daily data forward over missing trading days, but never before the first bar.
+    """
+    if len(sub) == 0:
+        return np.empty(0, dtype=np.int64)
+    if not sub.fill_forward or session_closes is None:
+        return sub.end_time
+    last = end_ns
+    if sub.delisted is not None:
+        last = min(last, int((sub.delisted + pd.Timedelta(days=1)).value) - 1)
+    sessions = session_closes[(session_closes >= sub.end_time[0]) & (session_closes <= last)]
+    return np.union1d(sub.end_time, sessions)
+
+
+def history_rows(sub: SubscriptionData, session_closes: np.ndarray | None, end_ns: int, periods: int | None = None,
+                 start_ns: int | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """The rows of a daily history request as LEAN returns them: each row's bar index and end time.
+
+    Without ``session_closes`` (a subscription that does not fill forward) the rows are the real
+    bars ending in the window. With them, LEAN's history fills forward as its feed does
+    (``HistoryRequest.FillForwardResolution``): every session close in the window from the first
+    real bar in it on (to the delisting date at most) is a row, a copy of the latest bar where the
+    day has none. The window is the last ``periods`` sessions up to ``end_ns``
+    (``Time.GetStartTimeForTradeBars``), or ``[start_ns, end_ns]``.
+    """
+    if session_closes is None or not sub.fill_forward:
+        hi = int(np.searchsorted(sub.end_time, end_ns, side="right"))
+        lo = max(0, hi - periods) if periods is not None else int(np.searchsorted(sub.end_time, start_ns, side="left"))
+        rows = np.arange(lo, max(lo, hi))
+        return rows, sub.end_time[rows]
+    last = end_ns
+    if sub.delisted is not None:
+        last = min(last, int((sub.delisted + pd.Timedelta(days=1)).value) - 1)
+    sessions = session_closes[: np.searchsorted(session_closes, last, side="right")]
+    if periods is not None:
+        sessions = sessions[max(0, len(sessions) - periods):]
+        # the window opens after the session before the first one counted
+        start_ns = int(sessions[0]) - NS_PER_DAY + 1 if len(sessions) else end_ns + 1
+    else:
+        sessions = sessions[np.searchsorted(sessions, start_ns, side="left"):]
+    assert start_ns is not None
+    lo = int(np.searchsorted(sub.end_time, start_ns, side="left"))
+    hi = int(np.searchsorted(sub.end_time, end_ns, side="right"))
+    if hi <= lo:
+        return np.empty(0, dtype=np.int64), np.empty(0, dtype=np.int64)
+    real = sub.end_time[lo:hi]
+    times = np.union1d(real, sessions[sessions >= real[0]])
+    return np.searchsorted(sub.end_time, times, side="right") - 1, times

@@ -1,0 +1,240 @@
+"""The ``QCAlgorithm`` members that add and remove securities (LEAN's ``AddEquity``, ``AddForex``,
+``AddIndex``, ``AddData``, ``RemoveSecurity``, security initializers and seeders) and subscribe their data."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import timedelta
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from lean_local.engine import add_security, custom_data, intraday, train
+from lean_local.engine.common import (
+    DataNormalizationMode,
+    Market,
+    Resolution,
+    SecurityType,
+    Symbol,
+    not_supported,
+)
+from lean_local.engine.daily_readers import load_equity, load_forex, load_index
+from lean_local.engine.exchange_hours import Exchange, ExchangeHours, always_open_hours
+from lean_local.engine.initializers import run_initializer
+from lean_local.engine.scheduling import ScheduledEvent
+from lean_local.engine.securities import Security, SymbolProperties
+from lean_local.engine.slice import TradeBar
+from lean_local.engine.subscription_data import SubscriptionData, emission_times
+
+
+class SubscriptionsApi:
+    """``add_equity``, ``add_forex``, ``add_index``, ``add_data``, ``remove_security`` and their
+    subscriptions (a mixin of :class:`lean_local.engine.algorithm.QCAlgorithm`)."""
+
+    def _check_resolution(self, resolution: Resolution | None, what: str, intraday_ok: bool = False) -> Resolution:
+        if resolution is None:  # LEAN's DataManager.Add: the universe settings' resolution
+            resolution = self.universe_settings.resolution
+        if resolution != Resolution.DAILY and not (intraday_ok and intraday.is_intraday(resolution)):
+            supported = "daily, and minute or hour for US equities" if not intraday_ok else "daily, hour and minute"
+            raise not_supported("QCAlgorithm", f"{what} with resolution {getattr(resolution, 'name', resolution)} "
+                                               f"(lean_local runs {supported} data)")
+        return resolution
+
+    def add_equity(self, ticker: str, resolution: Resolution | None = None, market: str = Market.USA,
+                   fill_forward: bool = True, leverage: float = 0, extended_market_hours: bool = False,
+                   data_normalization_mode: DataNormalizationMode | None = None) -> Security:
+        resolution = self._check_resolution(resolution, "add_equity", intraday_ok=True)
+        if str(market).lower() != Market.USA:  # the feed reads equity/usa only
+            raise not_supported("QCAlgorithm", f"add_equity in market {market!r} (US equities only)")
+        if extended_market_hours and resolution != Resolution.DAILY:
+            raise not_supported("QCAlgorithm", "add_equity(extended_market_hours=True) (regular hours only)")
+        symbol = Symbol(ticker, SecurityType.EQUITY, market)
+        if symbol in self.securities:
+            return self._existing(symbol)
+        mode = DataNormalizationMode.ADJUSTED if data_normalization_mode is None else data_normalization_mode
+        if mode not in (DataNormalizationMode.ADJUSTED, DataNormalizationMode.RAW):
+            raise not_supported("add_equity", f"data_normalization_mode={mode.name}")
+        hours = self._exchange_hours(symbol)
+        security = self._new_security(symbol, hours, SymbolProperties(), resolution, mode, leverage)
+
+        # LEAN says nothing of a universe member without data; a missing file of a security the
+        # algorithm asked for by name deserves a warning
+        by_name = not self._selection_add
+
+        def load() -> SubscriptionData:
+            if intraday.is_intraday(resolution):
+                return intraday.load_equity_intraday(self._data_folder, symbol, security.data_normalization_mode, hours,
+                                                     resolution, self._run_start, self.end_date, warn_missing=by_name)
+            return load_equity(self._data_folder, symbol, security.data_normalization_mode, hours.session_times,
+                               hours.key, warn_missing=by_name)
+
+        security._fill_forward = fill_forward
+        self._subscribe(security, load)
+        return security
+
+    def add_security(self, *args: Any, **kwargs: Any) -> Security:
+        """LEAN's ``add_security`` overloads (:mod:`lean_local.engine.add_security`)."""
+        return add_security.add_security(self, *args, **kwargs)
+
+    def train(self, *args: Any, **kwargs: Any) -> ScheduledEvent:
+        """LEAN's training events (:mod:`lean_local.engine.train`)."""
+        return train.train(self, *args, **kwargs)
+
+    def add_forex(self, ticker: str, resolution: Resolution | None = None, market: str = Market.OANDA,
+                  fill_forward: bool = True, leverage: float = 0) -> Security:
+        resolution = self._check_resolution(resolution, "add_forex")
+        symbol = Symbol(ticker, SecurityType.FOREX, market)
+        if symbol in self.securities:
+            return self._existing(symbol)
+        pair = symbol.value
+        if len(pair) != 6:
+            raise ValueError(f"add_forex: {ticker} is not a 6-letter currency pair")
+        base, quote = pair[:3], pair[3:]
+        properties = SymbolProperties(lot_size=1.0, minimum_price_variation=0.001 if quote == "JPY" else 0.00001,
+                                      quote_currency=quote)
+        security = self._new_security(symbol, self._exchange_hours(symbol), properties, resolution,
+                                      DataNormalizationMode.RAW, leverage)
+        security.base_currency = self.portfolio.cash_book.ensure(base)
+        security._fill_forward = False
+        self._subscribe(security, lambda: load_forex(self._data_folder, symbol))
+        return security
+
+    def add_index(self, ticker: str, resolution: Resolution | None = None, market: str = Market.USA,
+                  fill_forward: bool = True) -> Security:
+        resolution = self._check_resolution(resolution, "add_index")
+        symbol = Symbol(ticker, SecurityType.INDEX, market)
+        if symbol in self.securities:
+            return self._existing(symbol)
+        hours = self._exchange_hours(symbol)
+        security = self._new_security(symbol, hours, SymbolProperties(), resolution, DataNormalizationMode.RAW, 0)
+        security._fill_forward = False
+        self._subscribe(security, lambda: load_index(self._data_folder, symbol, hours.session_times))
+        return security
+
+    def add_data(self, data_type: Any, ticker: Any, resolution: Resolution | None = None,
+                 time_zone: Any = None, fill_forward: bool = False, leverage: float = 1.0) -> Security:
+        """Subscribe a custom data type (a ``PythonData`` subclass, or ``CBOE``) as a BASE security
+        named ``ticker``, read through its ``get_source``/``reader`` (``engine/custom_data.py``)."""
+        if time_zone is not None and str(time_zone) not in ("America/New_York", "TimeZones.NEW_YORK"):
+            raise not_supported("QCAlgorithm", f"add_data(..., time_zone={time_zone}) (custom data is read in "
+                                               "New York time)")
+        symbol = ticker if isinstance(ticker, Symbol) else custom_data.custom_symbol(data_type, str(ticker))
+        if symbol in self.securities:
+            return self._existing(symbol)
+        security = self._new_security(symbol, always_open_hours(), SymbolProperties(), Resolution.DAILY,
+                                      DataNormalizationMode.RAW, leverage)
+        security._fill_forward = fill_forward
+        self._subscribe(security, custom_data.subscription_loader(
+            self._data_folder, data_type, symbol, resolution, fill_forward,
+            lambda: (self.time if self._running else self._run_start, self.end_date)))
+        return security
+
+    def _existing(self, symbol: Symbol) -> Security:
+        security = self.securities[symbol]
+        if security.type != symbol.security_type:
+            raise not_supported("QCAlgorithm", f"two securities with the ticker {symbol.value} "
+                                               f"({security.type.name} and {symbol.security_type.name}): "
+                                               "the runtime keys securities by ticker")
+        return security
+
+    def _new_security(self, symbol: Symbol, hours: ExchangeHours, properties: SymbolProperties,
+                      resolution: Resolution, mode: DataNormalizationMode, leverage: float) -> Security:
+        column = len(self._feed.subs) + len(self._pending)
+        quote = self.portfolio.cash_book.ensure(properties.quote_currency)
+        security = Security(symbol, column, self._feed, Exchange(hours, self._feed.clock), properties, quote,
+                            self.portfolio, resolution, mode, leverage if leverage and leverage > 0 else None)
+        self.securities._add(security)
+        self.portfolio._register(security)
+        self._apply_brokerage(security, keep_leverage=bool(leverage and leverage > 0))
+        return security
+
+    def _subscribe(self, security: Security, loader: Callable[[], SubscriptionData]) -> None:
+        security._loader = loader
+        if self._running:
+            self._activate(security, loader(), int(pd.Timestamp(self.time).value))
+        else:
+            self._pending.append((security, loader))
+        if self._security_initializer is not None:
+            run_initializer(self._security_initializer, security)
+
+    def set_security_initializer(self, initializer: Any) -> None:
+        """Run ``initializer`` (an object with ``initialize(security)`` or a function) on every
+        security added from now on, universes' included (LEAN ``SetSecurityInitializer``)."""
+        self._require_initializing("set_security_initializer")
+        self._security_initializer = initializer
+
+    def get_last_known_prices(self, security: Any) -> list[Any]:
+        """The last bar of the security's history (LEAN reads the last 5 bars, ``seed-lookback-period``,
+        and returns the newest of each data type): ``[]`` without one."""
+        symbol = security.symbol if isinstance(security, Security) else security
+        frame = self.history([symbol], 5, Resolution.DAILY)
+        if frame.empty:
+            return []
+        (_, end_time), row = frame.index[-1], frame.iloc[-1]
+        return [TradeBar(end_time - timedelta(days=1), symbol, row["open"], row["high"], row["low"], row["close"],
+                         row.get("volume", 0.0))]
+
+    def get_last_known_price(self, security: Any) -> Any:
+        """The newest of :meth:`get_last_known_prices` (LEAN's obsolete ``GetLastKnownPrice``), or None."""
+        prices = self.get_last_known_prices(security)
+        return prices[-1] if prices else None
+
+    def _activate(self, security: Security, data: SubscriptionData, visible_from: int) -> None:
+        if intraday.is_intraday(security.resolution):
+            security._quoted = data.quotes is not None
+            if security._quoted:
+                self._quoted_columns.append(security._column)
+            intraday.set_emission_times(data, security.exchange.hours, security.resolution,
+                                        getattr(security, "_fill_forward", False), self._run_start, self.end_date)
+            self._add_column(security, data, visible_from)
+            return
+        closes = None
+        if getattr(security, "_fill_forward", False):
+            hours = security.exchange.hours
+            key = (id(hours), self._run_start, self.end_date)
+            closes = self._session_closes.get(key)
+            if closes is None:
+                days = hours.trading_days(self._run_start.date(), self.end_date.date())
+                closes = hours.session_times(days)[1] if len(days) else np.empty(0, dtype=np.int64)
+                self._session_closes[key] = closes
+        data.emit_times = emission_times(data, closes, int(pd.Timestamp(self.end_date).value))
+        self._add_column(security, data, visible_from)
+
+    def _add_column(self, security: Security, data: SubscriptionData, visible_from: int) -> None:
+        column = self._feed.add(data, visible_from, self._selection_add)
+        if column != security._column:
+            raise RuntimeError(f"feed column mismatch for {security.symbol}: {column} != {security._column}")
+
+    def remove_security(self, symbol: str) -> bool:
+        security = self.securities.get(symbol)
+        if security is None:
+            return False
+        self.transactions.cancel_open_orders(symbol)
+        if security.invested:
+            self.liquidate(symbol, tag="Removed security")
+        self._pending_removal.add(security._column)
+        self._remove_flat()
+        return True
+
+    def _remove_flat(self) -> None:
+        """Drop the data of securities pending removal once they hold nothing and have no open order."""
+        for column in list(self._pending_removal):
+            security = self.portfolio._by_column[column]
+            if security.invested or self.transactions.get_open_orders(security.symbol):
+                continue
+            self._pending_removal.discard(column)
+            if self._running:
+                self._feed.remove(column)
+                self._removed.add(column)
+            else:
+                self._feed.panel.visible_from[column] = int(pd.Timestamp.max.value)
+
+    def symbol(self, ticker: str) -> Symbol:
+        for symbol in self.securities.keys():
+            if symbol.value == ticker.upper():
+                return symbol
+        return Symbol(ticker)
+
+    def is_market_open(self, symbol: str) -> bool:
+        return self.securities[symbol].exchange.exchange_open

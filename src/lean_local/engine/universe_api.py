@@ -1,0 +1,136 @@
+"""The ``QCAlgorithm`` members of universe selection: ``add_universe`` in LEAN's overloads, the
+securities a selection adds and removes, ``active_securities``."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+import numpy as np
+
+from lean_local.engine import custom_data
+from lean_local.engine.common import Resolution, SecurityType, Symbol, not_supported
+from lean_local.engine.custom_universe import universe_for_type
+from lean_local.engine.daily_readers import map_file_resolver
+from lean_local.engine.fundamental_universe import (
+    CoarseFundamental,
+    Fundamental,
+    FundamentalFilteredUniverse,
+    FundamentalUniverse,
+)
+from lean_local.engine.initializers import run_initializer
+from lean_local.engine.scheduling import DateRule
+from lean_local.engine.securities import Security
+from lean_local.engine.universe import ActiveSecurities, Universe, UniverseSettings, UserDefinedUniverse
+
+
+class UniverseApi:
+    """``add_universe`` and the selection callbacks of the ``UniverseManager`` (a mixin of
+    :class:`lean_local.engine.algorithm.QCAlgorithm`)."""
+
+    @property
+    def _universes(self) -> list[FundamentalUniverse | UserDefinedUniverse]:
+        return self.universe_manager.universes
+
+    def add_universe(self, *args: Any) -> FundamentalUniverse | UserDefinedUniverse:
+        """``add_universe(selector)``, ``add_universe(coarse, fine)``, ``add_universe(date_rule, selector)``,
+        ``add_universe(universe)`` (``FundamentalUniverse.usa(...)``, ``self.universe.top(n)``)
+        (``QCAlgorithm.Universe.cs``; a date rule selects on a copy of ``universe_settings`` scheduled on it)."""
+        universe: FundamentalUniverse | UserDefinedUniverse
+        if len(args) == 1 and isinstance(args[0], Universe):
+            universe = args[0]
+        elif len(args) > 1 and isinstance(args[0], type):
+            universe = universe_for_type(args, self._data_folder)  # add_universe(DataType, name, ...)
+        elif len(args) in (2, 3) and isinstance(args[0], str) and callable(args[-1]):
+            if len(args) == 3 and args[1] != Resolution.DAILY:
+                raise not_supported("QCAlgorithm", f"add_universe(name, {getattr(args[1], 'name', args[1])}, selector) "
+                                                   "(user-defined universes select daily)")
+            universe = UserDefinedUniverse(args[0], args[-1], self.universe_settings)
+        elif len(args) == 1 and args[0] in (Fundamental, CoarseFundamental):
+            # a universe of the data type without a selector selects every row (AddUniverse(Type))
+            universe = FundamentalUniverse(self._data_folder, lambda rows: [row.symbol for row in rows],
+                                           self.universe_settings)
+        elif len(args) == 1 and callable(args[0]) and not isinstance(args[0], type):
+            universe = FundamentalUniverse(self._data_folder, args[0], self.universe_settings)
+        elif len(args) == 2 and isinstance(args[0], DateRule) and callable(args[1]):
+            settings = UniverseSettings(self.universe_settings)
+            settings.schedule.on(args[0])
+            universe = FundamentalUniverse(self._data_folder, args[1], settings)
+        elif len(args) == 2 and callable(args[0]) and callable(args[1]) and not isinstance(args[0], type):
+            self.debug("Warning: AddUniverse(coarseSelector, fineSelector) is obsolete, please use "
+                       "AddUniverse(Func<IEnumerable<Fundamental>, IEnumerable<Symbol>> selector) instead.")
+            universe = FundamentalFilteredUniverse(self._data_folder, args[0], args[1], self.universe_settings)
+        else:
+            raise not_supported("QCAlgorithm", "add_universe with this signature (a selection function, coarse and "
+                                               "fine functions, a date rule and a function, or a universe)")
+        universe.data_folder = self._data_folder
+        universe.known_symbol = self._equity_of_map_file
+        if universe._default_settings:
+            universe.universe_settings = self.universe_settings
+        self.universe_manager.universes.append(universe)
+        return universe
+
+    @property
+    def active_securities(self) -> ActiveSecurities:
+        """The securities with a live subscription: not removed (by a universe or ``remove_security``)
+        and not delisted."""
+        feed = self._feed
+        return ActiveSecurities((s.symbol, s) for s in self.securities.values()
+                                if s._column not in self._removed and not feed.is_delisted(s._column))
+
+    def _equity_of_map_file(self, map_file: Any) -> Symbol | None:
+        """The symbol of an equity the algorithm has whose ticker resolves to ``map_file``, if any."""
+        resolver = map_file_resolver(self._data_folder)
+        for symbol in self.securities.keys():
+            if symbol.security_type == SecurityType.EQUITY and resolver.resolve(symbol.value) is map_file:
+                return symbol
+        return None
+
+    def _universe_security(self, symbol: Symbol, settings: UniverseSettings) -> tuple[Security, bool]:
+        """The security of a selected symbol and whether its subscription is new (LEAN reports only those)."""
+        existing = symbol in self.securities
+        # LEAN subscribes during the selection: data ending at its frontier reaches this step's slice
+        self._selection_add = True
+        try:
+            if symbol.security_type == SecurityType.BASE:  # a custom data symbol (Symbol.create_base)
+                security = self.add_data(custom_data.type_of(symbol), symbol, settings.resolution,
+                                         fill_forward=settings.fill_forward)
+            else:
+                security = self.add_equity(symbol.value, self._check_resolution(settings.resolution,
+                                                                                "universe_settings", True),
+                                           fill_forward=settings.fill_forward,
+                                           leverage=0 if np.isnan(settings.leverage) else settings.leverage,
+                                           data_normalization_mode=settings.data_normalization_mode)
+        finally:
+            self._selection_add = False
+        new = not existing
+        if existing and security._column in self._removed:
+            self._removed.discard(security._column)
+            self._feed.reattach(security._column, from_current=True)
+            new = True
+            if self._security_initializer is not None:  # LEAN creates the security anew
+                run_initializer(self._security_initializer, security)
+        if new:
+            self._universe_symbols.add(security.symbol)
+        return security, new
+
+    def _universe_data_removed(self, security: Security) -> None:
+        """A security left every universe: stop its data unless ``add_equity`` subscribed it."""
+        if security.symbol in self._universe_symbols:
+            self._universe_symbols.discard(security.symbol)
+            self._feed.remove(security._column, drop_current=True)
+            self._removed.add(security._column)
+
+    def _safe_to_remove(self, security: Security) -> bool:
+        return not security.invested and not self.transactions.get_open_orders(security.symbol)
+
+    def _run_selection(self, universe: FundamentalUniverse | UserDefinedUniverse, day: date) -> int:
+        """Select with the selection data of ``day`` at the current time; returns its data points."""
+        rows = universe.rows_for_day(day)
+        if self.time > self.end_date:
+            return universe.data_points(rows)  # UniverseSelection.ApplyUniverseSelection: no selection after the end
+        result = universe.perform_selection(universe.select_symbols(self.time, rows, self.debug))
+        added, removed = self.universe_manager.apply(universe, result, self.time)
+        if added or removed:
+            self._pending_changes = (self._pending_changes[0] + added, self._pending_changes[1] + removed)
+        return universe.data_points(rows)
