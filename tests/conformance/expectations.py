@@ -35,6 +35,8 @@ REPRODUCES: frozenset[str] = frozenset({
     "MeanReversionPortfolioAlgorithm",
     "NoUniverseSelectorRegressionAlgorithm",
     "PearsonCorrelationPairsTradingAlphaModelFrameworkAlgorithm",
+    "PortfolioRebalanceOnCustomFuncRegressionAlgorithm",
+    "PortfolioRebalanceOnDateRulesRegressionAlgorithm",
     "RangeConsolidatorAlgorithm",
     "TrainingExampleAlgorithm",
     "UniverseOnlyRegressionAlgorithm",
@@ -81,10 +83,6 @@ CAUSES: dict[str, str] = {
         "data: reads ../../../Tests/TestData/daily-stock-picker-backtest.csv, a file of LEAN's "
         'repository (Tests/TestData), not of its sample data folder; it also defines Initialize/OnData '
         'in PascalCase',
-    "PortfolioRebalanceOnCustomFuncRegressionAlgorithm":
-        'DataPoints 11378, LEAN 11379 (every statistic reproduces; the one missing point is not yet explained)',
-    "PortfolioRebalanceOnDateRulesRegressionAlgorithm":
-        'DataPoints 6071, LEAN 6072 (every statistic reproduces; the one missing point is not yet explained)',
     "RawPricesUniverseRegressionAlgorithm":
         "mismatch: End Equity 48761.40 (LEAN 48726.48), Sharpe Ratio -3.479 (LEAN -3.372) and 10 more: LEAN seeds a re-added SPY (FuncSecuritySeeder(get_last_known_prices)) from its benchmark's internal hour subscription too (GetLastKnownPrices reads internal configs), whose dividend-adjusted 16:00 bar supersedes the raw daily one, so it buys 60-61 SPY shares where the runtime buys 52-53; with that seed End Equity, Net Profit, Turnover and the other trade statistics match and Alpha, Beta, Information Ratio, PSR, Sharpe, Sortino and Treynor still differ",
     "SectorExposureRiskFrameworkAlgorithm": _NO_FINE_DATA,

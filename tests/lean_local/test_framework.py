@@ -385,9 +385,57 @@ def test_a_manual_selection_model_makes_one_universe_per_security_type_and_marke
 def test_a_custom_selection_model_triggers_at_the_start_then_each_trading_day(tmp_path):
     """LEAN's ``CustomUniverse`` (a user-defined universe with a one-day interval) triggers at the
     start even on a holiday (2020-01-01), then at 00:00 of each day the exchange opens (01-02, 01-03,
-    01-06): 4 triggers + AAA's 3 daily bars."""
+    01-06). Its subscription fills forward (the universe settings' ``fill_forward``): AAA's daily
+    subscription, the first of the feed, changes the fill-forward resolution from minute to daily, so
+    ``DataManager`` restarts the universe's subscription, which triggers once more at its new start:
+    5 triggers + AAA's 3 daily bars."""
     from lean_local.framework import CustomUniverseSelectionModel
 
-    _, _, loop = _universe_run(tmp_path, lambda: CustomUniverseSelectionModel("custom", lambda time: ["AAA"]),
-                               datetime(2020, 1, 1))
+    calls = []
+    _, _, loop = _universe_run(tmp_path, lambda: CustomUniverseSelectionModel(
+        "custom", lambda time: calls.append(time) or ["AAA"]), datetime(2020, 1, 1))
+    assert calls == [datetime(2020, 1, 1), datetime(2020, 1, 1), datetime(2020, 1, 2), datetime(2020, 1, 3),
+                     datetime(2020, 1, 6)]
+    assert loop.data_points == 8
+
+
+def test_a_custom_selection_model_that_does_not_fill_forward_is_not_restarted(tmp_path):
+    """With ``universe_settings.fill_forward = False`` the universe's subscription does not fill
+    forward, so the fill-forward resolution change leaves it alone: 4 triggers + 3 bars."""
+    from lean_local.framework import CustomUniverseSelectionModel
+
+    class NoFillForward(CustomUniverseSelectionModel):
+        def create_universes(self, algorithm):
+            algorithm.universe_settings.fill_forward = False
+            return super().create_universes(algorithm)
+
+    _, _, loop = _universe_run(tmp_path, lambda: NoFillForward("custom", lambda time: ["AAA"]), datetime(2020, 1, 1))
     assert loop.data_points == 7
+
+
+def test_a_restart_after_the_start_moves_the_custom_universes_triggers_to_its_time(tmp_path):
+    """Removing the feed's last daily subscription at 2020-01-02 16:00 changes the fill-forward
+    resolution back to minute: the universe restarts then and follows ``GetTriggerTimes`` from
+    16:00 (Jan 2; Jan 5, whose next 24 hours hold Monday's session; Jan 6), no longer at midnight."""
+    from lean_local.engine.algorithm import QCAlgorithm
+    from lean_local.engine.runner import run_algorithm
+    from lean_local.framework import CustomUniverseSelectionModel
+    from tests import fixtures
+
+    root = fixtures.data_folder(tmp_path / "data")
+    fixtures.write_equity(root, "AAA", fixtures.bars(["2020-01-02", "2020-01-03", "2020-01-06"], [10.0, 11.0, 12.0]))
+
+    class Removes(QCAlgorithm):
+        def initialize(self) -> None:
+            self.set_start_date(2020, 1, 1)
+            self.set_end_date(2020, 1, 6)
+            self.calls = []
+            self.add_equity("AAA", Resolution.DAILY)
+            self.set_universe_selection(CustomUniverseSelectionModel("custom", lambda t: self.calls.append(t) or []))
+
+        def on_data(self, data) -> None:
+            self.remove_security("AAA")
+
+    algo, _, _ = run_algorithm(Removes, root)
+    assert algo.calls == [datetime(2020, 1, 1), datetime(2020, 1, 1), datetime(2020, 1, 2),
+                          datetime(2020, 1, 2, 16), datetime(2020, 1, 5, 16), datetime(2020, 1, 6, 16)]

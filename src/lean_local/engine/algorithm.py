@@ -26,6 +26,7 @@ from lean_local.engine.brokerages import AccountType, DefaultBrokerageModel, bro
 from lean_local.engine.charting import Chart, Series
 from lean_local.engine.common import Resolution, SecurityType, Symbol, not_supported
 from lean_local.engine.exchange_hours import ExchangeHours, always_open_hours, hours_from_entry
+from lean_local.engine.fill_forward_resolution import FillForwardResolution
 from lean_local.engine.fundamental_universe import FundamentalUniverse
 from lean_local.engine.globals import Globals
 from lean_local.engine.history_api import HistoryApi
@@ -38,7 +39,7 @@ from lean_local.engine.scheduling import DateRules, ScheduleManager, TimeRules
 from lean_local.engine.securities import Security, SecurityManager
 from lean_local.engine.subscription_data import NEW_YORK, SubscriptionData
 from lean_local.engine.subscriptions_api import SubscriptionsApi
-from lean_local.engine.universe import SecurityChanges, UniverseManager, UniverseSettings
+from lean_local.engine.universe import SecurityChanges, UniverseManager, UniverseSettings, UserDefinedUniverse
 from lean_local.engine.universe_api import UniverseApi
 from lean_local.engine.universe_definitions import UniverseDefinitions
 from lean_local.framework.api import FrameworkAlgorithm
@@ -104,6 +105,9 @@ class QCAlgorithm(SubscriptionsApi, UniverseApi, OrdersApi, HistoryApi, Indicato
         self.brokerage_model: Any = DefaultBrokerageModel()
         self.risk_free_interest_rate_model: Any = InterestRateProvider()
         self._selection_add = False
+        self._fill_forward_resolution = FillForwardResolution()
+        # universes LEAN restarts when the fill-forward resolution changes (the loop triggers them)
+        self._universe_restarts: list[UserDefinedUniverse] = []
         self._pending: list[tuple[Security, Callable[[], SubscriptionData]]] = []
         self.universe_manager = UniverseManager(self._universe_security, self._universe_data_removed,
                                                 self._safe_to_remove, lambda: self.active_securities)

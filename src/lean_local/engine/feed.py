@@ -258,6 +258,14 @@ class DataFeed:
         self.started = True
         self._grow_last_end()
 
+    def add_times(self, times: np.ndarray) -> None:
+        """Clock steps without data (universe triggers) planned during the run: the grid is rebuilt
+        after the current step when some are not on it yet."""
+        self.panel.add_times(times)
+        if len(times) and not np.isin(times, self.panel.grid[self.step + 1:]).all():
+            self.panel.build(int(self.panel.grid[0]), self._end_ns, keep_until=self.step)
+            self._forget_current()
+
     def advance(self) -> bool:
         """Move to the next time step; False at the end of the grid."""
         if self.step + 1 >= len(self.panel.grid):

@@ -227,6 +227,7 @@ class BacktestLoop:
             security = algo.portfolio._by_column[column]
             self._delist_columns.remove((column, last_ns))
             self.feed.delisted.add(column)
+            algo._fill_forward_resolution.ended(security.resolution)
             algo.universe_manager.remove_delisted(security.symbol)
             # BacktestingBrokerage.ProcessDelistings: liquidate at the last price without a fee
             # (BrokerageTransactionHandler.HandleDelistingNotification), then cancel the open orders
@@ -332,6 +333,8 @@ class BacktestLoop:
                 algo.on_data(current)
             if framework is not None:
                 framework.on_data(current)
+            if algo._universe_restarts:
+                self._restart_universes(next_ns)
             self._update_capacity()
             if self.time_limit is not None:
                 self.time_limit.raise_if_exceeded()  # the step caught LEAN's error itself: stop anyway
@@ -344,6 +347,27 @@ class BacktestLoop:
             self._sample(int(pd.Timestamp(algo.time).value))
         last = min(pd.Timestamp(algo.time).value, pd.Timestamp(algo.end_date).value)
         self.data_points += int(np.count_nonzero(self._hour_ends - _HOUR_NS <= last))
+
+    def _restart_universes(self, now_ns: int) -> None:
+        """Trigger the universes LEAN restarted this step (``DataManager`` on a fill-forward resolution
+        change): the restarted subscription starts one tick after now and triggers then whatever the
+        exchange hours (one more selection and data point), then follows ``GetTriggerTimes`` from there."""
+        algo = self.algo
+        hours = algo._exchange_hours(Symbol("SPY"))
+        restarted, algo._universe_restarts = algo._universe_restarts, []
+        for universe in restarted:
+            (_, day), *later = universe.emissions(algo.time, algo.end_date, hours)
+            self.data_points += algo._run_selection(universe, day)
+            for t in [t for t in self._selection_times if t > now_ns]:
+                kept = [entry for entry in self._selection_times[t] if entry[0] is not universe]
+                if kept:
+                    self._selection_times[t] = kept
+                else:
+                    del self._selection_times[t]
+            times = pd.DatetimeIndex([when for when, _ in later]).asi8
+            for t, (_, when_day) in zip(times.tolist(), later, strict=True):
+                self._selection_times.setdefault(t, []).append((universe, when_day))
+            self.feed.add_times(times)
 
     def _hour_steps(self, next_ns: int) -> None:
         """The internal benchmark feed's steps before ``next_ns``: no bar reaches the algorithm, but a

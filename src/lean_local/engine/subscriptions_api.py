@@ -205,6 +205,16 @@ class SubscriptionsApi:
         column = self._feed.add(data, visible_from, self._selection_add)
         if column != security._column:
             raise RuntimeError(f"feed column mismatch for {security.symbol}: {column} != {security._column}")
+        # initialize's securities too: LEAN subscribes them at the first time step, the algorithm locked
+        self._subscriptions_changed(self._fill_forward_resolution.added(security.resolution))
+
+    def _subscriptions_changed(self, resolution_changed: bool) -> None:
+        """LEAN's ``DataManager`` restarts the subscriptions that fill forward when the feed's
+        fill-forward resolution changed: the loop triggers the restarted time-triggered universes."""
+        if resolution_changed:
+            self._universe_restarts.extend(universe for universe in self._universes
+                                           if getattr(universe, "fill_forward", False)
+                                           and universe not in self._universe_restarts)
 
     def remove_security(self, symbol: str) -> bool:
         security = self.securities.get(symbol)
@@ -227,6 +237,7 @@ class SubscriptionsApi:
             if self._running:
                 self._feed.remove(column)
                 self._removed.add(column)
+                self._subscriptions_changed(self._fill_forward_resolution.removed(security.resolution))
             else:
                 self._feed.panel.visible_from[column] = int(pd.Timestamp.max.value)
 

@@ -10,6 +10,7 @@ ready-made ones of ``self.universe`` in :mod:`lean_local.engine.universe_definit
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Callable
 from datetime import date, datetime, time, timedelta
 from pathlib import Path
@@ -179,6 +180,15 @@ class Universe:
 
 
 
+def _open_within_a_day(hours: Any, moment: datetime) -> bool:
+    """Whether the regular session of ``moment``'s day or of the next day overlaps
+    ``[moment, moment + 1 day)`` (LEAN's ``SecurityExchangeHours.IsOpen(start, end)``)."""
+    midnight = datetime.combine(moment.date(), time())
+    today, tomorrow = hours.session(moment.date()), hours.session(moment.date() + timedelta(days=1))
+    return (today is not None and midnight + today[1] > moment) or \
+        (tomorrow is not None and midnight + timedelta(days=1) + tomorrow[0] < moment + timedelta(days=1))
+
+
 class UserDefinedUniverse(Universe):
     """``add_universe(name, [resolution,] selector)``: ``selector(time)`` returns tickers
     (LEAN ``UserDefinedUniverse`` with a ``Func<DateTime, IEnumerable<string>>``).
@@ -196,11 +206,22 @@ class UserDefinedUniverse(Universe):
         # True when it holds the symbols it was given (LEAN's ManualUniverse): a delisting removes one,
         # which re-subscribes the universe (see lean_local.engine.data_points.delisting_triggers)
         self.explicit_members = False
+        # its subscription fills forward (a CustomUniverseSelectionModel's universe takes the universe
+        # settings' fill_forward): LEAN restarts it when the feed's fill-forward resolution changes
+        # (see lean_local.engine.fill_forward_resolution)
+        self.fill_forward = False
 
     def emissions(self, start: datetime, end: datetime, hours: Any) -> list[tuple[datetime, date]]:
-        """The start, then 00:00 of each trading day after it up to ``end``."""
-        days = hours.trading_days(start.date() + timedelta(days=1), end.date())
-        return [(start, start.date())] + [(datetime.combine(d.date(), time()), d.date()) for d in days]
+        """LEAN's ``GetTriggerTimes`` with a one-day interval: ``start``, then each ``start + k``
+        days before ``end`` at which the exchange's regular session is open some time within the
+        following day (from a midnight start: 00:00 of each trading day after it)."""
+        first = [(start, start.date())]
+        if start.time() == time():
+            days = hours.trading_days(start.date() + timedelta(days=1), end.date())
+            return first + [(datetime.combine(d.date(), time()), d.date()) for d in days]
+        later = itertools.takewhile(lambda moment: moment < end,
+                                    (start + timedelta(days=k) for k in itertools.count(1)))
+        return first + [(moment, moment.date()) for moment in later if _open_within_a_day(hours, moment)]
 
     def rows_for_day(self, day: date) -> list[Fundamental]:
         return []

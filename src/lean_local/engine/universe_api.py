@@ -107,6 +107,7 @@ class UniverseApi:
         if existing and security._column in self._removed:
             self._removed.discard(security._column)
             self._feed.reattach(security._column, from_current=True)
+            self._subscriptions_changed(self._fill_forward_resolution.added(security.resolution))
             new = True
             if self._security_initializer is not None:  # LEAN creates the security anew
                 run_initializer(self._security_initializer, security)
@@ -120,6 +121,7 @@ class UniverseApi:
             self._universe_symbols.discard(security.symbol)
             self._feed.remove(security._column, drop_current=True)
             self._removed.add(security._column)
+            self._subscriptions_changed(self._fill_forward_resolution.removed(security.resolution))
 
     def _safe_to_remove(self, security: Security) -> bool:
         return not security.invested and not self.transactions.get_open_orders(security.symbol)

@@ -125,8 +125,10 @@ class CustomUniverseSelectionModel(UniverseSelectionModel):
 
     def create_universes(self, algorithm: Any) -> list[Any]:
         # LEAN's CustomUniverse: a user-defined universe with a one-day interval (the start, then each
-        # trading day's 00:00)
-        return [UserDefinedUniverse(self.name, lambda t: list(self.select(algorithm, t)), None)]
+        # trading day's 00:00) whose subscription fills forward as the universe settings say
+        universe = UserDefinedUniverse(self.name, lambda t: list(self.select(algorithm, t)), None)
+        universe.fill_forward = bool(algorithm.universe_settings.fill_forward)
+        return [universe]
 
 
 class ScheduledUniverseSelectionModel(UniverseSelectionModel):
