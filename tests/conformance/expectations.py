@@ -38,6 +38,7 @@ REPRODUCES: frozenset[str] = frozenset({
     "PortfolioRebalanceOnCustomFuncRegressionAlgorithm",
     "PortfolioRebalanceOnDateRulesRegressionAlgorithm",
     "RangeConsolidatorAlgorithm",
+    "RawPricesUniverseRegressionAlgorithm",
     "TrainingExampleAlgorithm",
     "UniverseOnlyRegressionAlgorithm",
     "UniverseSelectedRegressionAlgorithm",
@@ -83,8 +84,6 @@ CAUSES: dict[str, str] = {
         "data: reads ../../../Tests/TestData/daily-stock-picker-backtest.csv, a file of LEAN's "
         'repository (Tests/TestData), not of its sample data folder; it also defines Initialize/OnData '
         'in PascalCase',
-    "RawPricesUniverseRegressionAlgorithm":
-        "mismatch: End Equity 48761.40 (LEAN 48726.48), Sharpe Ratio -3.479 (LEAN -3.372) and 10 more: LEAN seeds a re-added SPY (FuncSecuritySeeder(get_last_known_prices)) from its benchmark's internal hour subscription too (GetLastKnownPrices reads internal configs), whose dividend-adjusted 16:00 bar supersedes the raw daily one, so it buys 60-61 SPY shares where the runtime buys 52-53; with that seed End Equity, Net Profit, Turnover and the other trade statistics match and Alpha, Beta, Information Ratio, PSR, Sharpe, Sortino and Treynor still differ",
     "SectorExposureRiskFrameworkAlgorithm": _NO_FINE_DATA,
     "SectorWeightingFrameworkAlgorithm": _NO_FINE_DATA,
     "UniverseUnchangedRegressionAlgorithm": _NO_FINE_DATA,

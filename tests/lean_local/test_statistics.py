@@ -345,3 +345,20 @@ def test_analysis_is_computed_once_per_record(monkeypatch):
     st.compute_total_performance(record)
     assert st.analyze(record) is st.analyze(record)
     assert calls == [record]
+
+
+def test_a_midnight_sample_precedes_that_steps_dividends():
+    """LEAN samples at midnight in ``realtime.SetTime``, before ``HandleDividends`` pays the dividends
+    of that time slice: the sample (and the daily return) takes the value before the dividend, the
+    step's equity point keeps it."""
+    times = pd.DatetimeIndex(["2020-01-02 16:00", "2020-01-03 00:00", "2020-01-03 16:00"])
+    equity = pd.Series([100_000.0, 100_050.0, 100_050.0], index=times)  # a $50 dividend at 01-03 00:00
+    benchmark = pd.Series([1.0, 1.0, 1.0], index=times)
+    before = pd.Series([100_000.0], index=pd.DatetimeIndex(["2020-01-03"]))
+    samples = st.take_samples(_record(equity, benchmark, datetime(2020, 1, 2), values_before_dividends=before))
+    assert list(samples.times) == [pd.Timestamp("2020-01-02"), pd.Timestamp("2020-01-03"), times[-1]]
+    assert list(samples.value) == [100_000.0, 100_000.0, 100_050.0]
+    assert list(samples.performance) == [0.0, 0.0, 0.05]
+    assert samples.equity[pd.Timestamp("2020-01-03")] == 100_050.0
+    plain = st.take_samples(_record(equity, benchmark, datetime(2020, 1, 2)))
+    assert list(plain.value) == [100_000.0, 100_050.0, 100_050.0]

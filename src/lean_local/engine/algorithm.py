@@ -106,6 +106,7 @@ class QCAlgorithm(SubscriptionsApi, UniverseApi, OrdersApi, HistoryApi, Indicato
         self.risk_free_interest_rate_model: Any = InterestRateProvider()
         self._selection_add = False
         self._fill_forward_resolution = FillForwardResolution()
+        self._benchmark_hour_feed = False  # the loop sets it once LEAN has added the internal feed
         # universes LEAN restarts when the fill-forward resolution changes (the loop triggers them)
         self._universe_restarts: list[UserDefinedUniverse] = []
         self._pending: list[tuple[Security, Callable[[], SubscriptionData]]] = []

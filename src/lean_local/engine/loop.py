@@ -122,6 +122,7 @@ class BacktestLoop:
         self.sample_steps: list[int] = []
         self.sample_closes: list[np.ndarray] = []  # each sample's closes per column (columns present then)
         self.data_points = 0
+        self.values_before_dividends: dict[int, float] = {}  # midnight step -> value before its dividends
         self.data_slices = 0  # time steps that carried data (zero: the run had no data at all)
         self.start_equity = 0.0
         self._selection_times: dict[int, list[tuple[Any, date]]] = {}
@@ -279,6 +280,8 @@ class BacktestLoop:
                 self._refresh_delistings()
                 if len(feed.subs) > self._event_columns:
                     self._schedule_events(self._event_columns, next_ns)
+            # AddPendingInternalDataFeeds adds the benchmark's hour feed after the first step's selections
+            algo._benchmark_hour_feed = bool(len(self._hour_ends))
             events = self.events.due(next_ns)
             if events is not None and algo._removed:
                 # a removed security's subscription has ended: LEAN reads no more events for it
@@ -311,6 +314,9 @@ class BacktestLoop:
                 if framework is not None:
                     framework.on_securities_changed(changes)
             if events is not None and events.dividends and not algo._warming_up:
+                if next_ns % _DAY_NS == 0:
+                    # LEAN's daily sample at midnight (realtime.SetTime) runs before HandleDividends
+                    self.values_before_dividends[next_ns] = algo.portfolio.total_portfolio_value
                 apply_dividends(algo.portfolio, algo.securities, events.dividends)
             columns = feed.emitted_columns()
             current = None
@@ -434,6 +440,7 @@ class BacktestLoop:
 
 
 _HOUR_NS = 3_600 * 10**9
+_DAY_NS = 24 * _HOUR_NS
 
 
 def _utc_ns(local: datetime) -> int:

@@ -138,6 +138,8 @@ def build_record(algo: QCAlgorithm, loop: BacktestLoop, state: str = "Completed"
         end=algo.time,
         start_equity=loop.start_equity,
         equity=equity,
+        values_before_dividends=pd.Series(list(loop.values_before_dividends.values()), dtype=float,
+                                          index=pd.to_datetime(list(loop.values_before_dividends), unit="ns")),
         benchmark=_benchmark_series(algo, index, int(loop._hour_ends[0]) if len(loop._hour_ends) else None),
         risk_free_rate=rates,
         orders=orders,

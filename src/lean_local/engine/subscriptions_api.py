@@ -10,7 +10,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from lean_local.engine import add_security, custom_data, intraday, train
+from lean_local.engine import add_security, custom_data, intraday, seeding, train
+from lean_local.engine.benchmarks import SecurityBenchmark
 from lean_local.engine.common import (
     DataNormalizationMode,
     Market,
@@ -169,11 +170,29 @@ class SubscriptionsApi:
         and returns the newest of each data type): ``[]`` without one."""
         symbol = security.symbol if isinstance(security, Security) else security
         frame = self.history([symbol], 5, Resolution.DAILY)
-        if frame.empty:
-            return []
-        (_, end_time), row = frame.index[-1], frame.iloc[-1]
-        return [TradeBar(end_time - timedelta(days=1), symbol, row["open"], row["high"], row["low"], row["close"],
-                         row.get("volume", 0.0))]
+        daily = None
+        if not frame.empty:
+            (_, end_time), row = frame.index[-1], frame.iloc[-1]
+            daily = TradeBar(end_time - timedelta(days=1), symbol, row["open"], row["high"], row["low"], row["close"],
+                             row.get("volume", 0.0))
+        hour = self._benchmark_hour_seed(symbol) if self._benchmark_hour_feed else None
+        # the newest history slice's bar, the finer one when both end together (lean_local.engine.seeding)
+        if hour is not None and (daily is None or hour.end_time >= daily.end_time):
+            return [hour]
+        return [daily] if daily is not None else []
+
+    def _benchmark_hour_seed(self, symbol: Symbol) -> TradeBar | None:
+        """The last bar of the security benchmark's internal hour subscription when ``symbol`` is the
+        benchmark's (see :mod:`lean_local.engine.seeding`)."""
+        benchmark = self.benchmark
+        if not isinstance(benchmark, SecurityBenchmark) or benchmark.symbol != symbol:
+            return None
+        hours = self._exchange_hours(symbol)
+        key = (f"{symbol}|benchmark-hour", int(DataNormalizationMode.ADJUSTED))
+        if key not in self._history_cache:
+            self._history_cache[key] = seeding.benchmark_hour_bars(
+                self._data_folder, symbol, hours, self._run_start - timedelta(days=14), self.end_date)
+        return seeding.last_hour_bar(self._history_cache[key], hours, self.time)
 
     def get_last_known_price(self, security: Any) -> Any:
         """The newest of :meth:`get_last_known_prices` (LEAN's obsolete ``GetLastKnownPrice``), or None."""

@@ -9,7 +9,9 @@ How LEAN samples (``BaseResultsHandler.Sample``, ``StatisticsBuilder``), reprodu
 * A scheduled event samples the portfolio at every calendar midnight (weekends included) from the
   start date, and once more at the last data time. Each sample records the portfolio value, the
   benchmark value (``SmartRounding`` applied) and the return since the previous sample (percent,
-  rounded to 10 decimals). The first sample, at the start date's midnight, is always 0%.
+  rounded to 10 decimals). The first sample, at the start date's midnight, is always 0%. The
+  sample runs in ``realtime.SetTime``, before ``HandleDividends``: at a midnight step that pays
+  dividends it takes the value before them (``BacktestRecord.values_before_dividends``).
 * Daily returns drop the first two samples (day 0 and day 1, so that market-on-open orders do not
   misalign algorithm and benchmark); benchmark returns drop their first difference.
 * The ``Strategy Equity`` series holds every time step's value (rounded to 4 decimals) plus the

@@ -85,6 +85,10 @@ class BacktestRecord:
         LEAN's running capacity estimate (``lean_local.engine.capacity``): the capacity rounded to
         1,000 and the lowest-capacity symbol; None (a record not built by the runner) estimates it
         from the fills afterwards (:func:`estimate_capacity`).
+    values_before_dividends : pd.Series or None
+        Portfolio value before the dividends paid at a midnight step, index that step's time: LEAN's
+        daily sample at midnight (``realtime.SetTime``) runs before ``HandleDividends``, so that
+        midnight's sample takes this value (the step's own equity point keeps the dividend).
 
     Notes
     -----
@@ -121,4 +125,5 @@ class BacktestRecord:
     end_date: datetime | None = None
     data_folder: str | None = None
     capacity: tuple[float, str] | None = None
+    values_before_dividends: pd.Series | None = None
     _analysis: StatisticsResult | None = field(default=None, init=False, repr=False, compare=False)

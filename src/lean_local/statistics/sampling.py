@@ -78,6 +78,10 @@ def take_samples(record: BacktestRecord) -> Samples:
     times = sample_times(record.start, record.end)
     equity = record.equity.astype(float).sort_index()
     value = asof_values(equity, times, record.start_equity)
+    before = record.values_before_dividends
+    if before is not None and len(before):  # the midnight sample precedes that step's dividends
+        at = times.get_indexer(before.index)
+        value[at[at >= 0]] = before.to_numpy(dtype=float)[at >= 0]
     bench = smart_rounding(asof_values(record.benchmark.sort_index(), times, 0.0))
     previous = np.r_[record.start_equity, value[:-1]]
     with np.errstate(divide="ignore", invalid="ignore"):
