@@ -70,3 +70,19 @@ def test_a_quit_keeps_the_steps_prices_for_the_final_sample(tmp_path):
     assert record.end == datetime(2020, 1, 3, 16)
     assert record.benchmark.asof(pd.Timestamp(record.end)) == 13.0
     assert take_samples(record).benchmark[-1] == 13.0
+
+
+def test_a_benchmark_symbol_subscribed_without_data_still_has_its_prices(tmp_path):
+    """LEAN's benchmark security is its own, priced by the internal hour feed: SPY added at minute
+    resolution without minute files leaves the benchmark's adjusted closes in the samples."""
+    class MinuteSpy(QCAlgorithm):
+        def initialize(self):
+            self.set_start_date(2020, 1, 2)
+            self.set_end_date(2020, 1, 6)
+            self.add_equity("SPY", Resolution.MINUTE)
+            self.add_equity("AAA", Resolution.DAILY)
+
+    root = _spy_folder(tmp_path)
+    fixtures.write_equity(root, "AAA", fixtures.bars(DAYS, CLOSES))
+    _, record, _ = run_algorithm(MinuteSpy, root)
+    assert list(take_samples(record).benchmark[:3]) == [11.0, 12.0, 13.0]  # midnights of 01-02 .. 01-04

@@ -18,13 +18,14 @@ import numpy as np
 import pandas as pd
 
 from lean_local.data.market_hours import MarketHoursDatabase
-from lean_local.engine import charting
+from lean_local.engine import charting, identifiers
 from lean_local.engine import feed as feeds
 from lean_local.engine import shortable as shorting
 from lean_local.engine.benchmarks import FuncBenchmark, SecurityBenchmark
 from lean_local.engine.brokerages import AccountType, DefaultBrokerageModel, brokerage_model_for
 from lean_local.engine.charting import Chart, Series
 from lean_local.engine.common import Resolution, SecurityType, Symbol, not_supported
+from lean_local.engine.daily_readers import map_file_resolver
 from lean_local.engine.exchange_hours import ExchangeHours, always_open_hours, hours_from_entry
 from lean_local.engine.fill_forward_resolution import FillForwardResolution
 from lean_local.engine.fundamental_universe import FundamentalUniverse
@@ -135,6 +136,7 @@ class QCAlgorithm(SubscriptionsApi, UniverseApi, OrdersApi, HistoryApi, Indicato
     def _attach_engine(self, data_folder: Path, parameters: dict[str, str], object_store: Any) -> None:
         self._data_folder = Path(data_folder)
         Globals.data_folder = str(self._data_folder)
+        identifiers.use_map_files(lambda: map_file_resolver(self._data_folder))
         self._parameters = {k: str(v) for k, v in parameters.items()}
         self.object_store = object_store
 

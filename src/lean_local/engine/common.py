@@ -48,6 +48,10 @@ class Symbol(str):
     @staticmethod
     def create(ticker: str, security_type: SecurityType, market: str, alias: str | None = None) -> Symbol:
         """LEAN's ``Symbol.create`` for the security types the runtime supports."""
+        if security_type == SecurityType.EQUITY:
+            from lean_local.engine.identifiers import SecurityIdentifier
+
+            return Symbol(SecurityIdentifier.generate_equity(ticker, market), ticker)
         return Symbol(ticker, security_type, market)
 
     @staticmethod
@@ -83,6 +87,20 @@ class Symbol(str):
 
     def __repr__(self) -> str:
         return str.__str__(self)
+
+    def __eq__(self, other: object) -> bool:
+        # LEAN compares symbols by security identifier: two symbols read with their identifiers (a
+        # coarse row, generate_equity) differ when those do, even under one ticker (a reused ticker);
+        # otherwise a symbol equals its ticker, as LEAN's implicit string conversion makes it
+        sid = self._sid
+        if sid is not None and isinstance(other, Symbol) and other._sid is not None:
+            return sid == other._sid
+        return str.__eq__(self, other)
+
+    def __ne__(self, other: object) -> bool:
+        return not self.__eq__(other)
+
+    __hash__ = str.__hash__
 
     def __reduce__(self):
         return (_restore_symbol, (str.__str__(self), self.security_type, self.market, self._sid, self.underlying,

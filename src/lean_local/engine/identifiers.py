@@ -8,7 +8,9 @@ style fields are not modelled (the runtime has no options).
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime, timedelta
+from typing import Any
 
 from lean_local.engine.enums import SecurityType
 from lean_local.engine.errors import not_supported
@@ -22,6 +24,22 @@ _DIGITS = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ"
 _TYPES: dict[str, type] = {}
 _MARKET_OFFSET = 100
 _DAYS_OFFSET = 10**14
+
+
+def _no_map_files() -> None:
+    return None
+
+
+# LEAN's default IMapFileProvider (Composer): the run's map files, set by the engine (use_map_files)
+_map_files: Callable[[], Any] = _no_map_files
+
+
+def use_map_files(resolver: Callable[[], Any] | None) -> None:
+    """Make ``resolver()`` (a :class:`~lean_local.data.map_files.MapFileResolver`, or None) the map
+    files :meth:`SecurityIdentifier.generate_equity` resolves tickers with (LEAN's
+    ``MapFileProvider.Value``); the engine points it at the run's data folder. None: no map files."""
+    global _map_files
+    _map_files = resolver or _no_map_files
 
 
 def _base36(value: int) -> str:
@@ -81,6 +99,31 @@ class SecurityIdentifier:
         market = _MARKETS.get(properties // _MARKET_OFFSET % 1000, str(properties // _MARKET_OFFSET % 1000))
         days = properties // _DAYS_OFFSET % 100_000
         return SecurityIdentifier(symbol, security_type, market, _OLE_EPOCH + timedelta(days=days))
+
+    @staticmethod
+    def generate_equity(*args: Any, **kwargs: Any) -> SecurityIdentifier:
+        """LEAN's ``GenerateEquity``: ``generate_equity(symbol, market, map_symbol=True,
+        map_file_provider=None, mapping_resolve_date=None)`` or ``generate_equity(date, symbol, market)``.
+
+        With ``map_symbol`` the ticker is resolved through the map files as of
+        ``mapping_resolve_date`` (LEAN: today; here the ticker's last row, see
+        ``MapFileResolver.resolve``): the identifier takes the map file's first ticker and first date,
+        else the ticker with LEAN's default date. ``map_file_provider`` must be None (the run's).
+        """
+        if args and isinstance(args[0], datetime):
+            first, symbol, market = (list(args) + [kwargs.get("symbol"), kwargs.get("market")])[:3]
+            return SecurityIdentifier(str(symbol).upper(), SecurityType.EQUITY, str(market), first)
+        names = ("symbol", "market", "map_symbol", "map_file_provider", "mapping_resolve_date")
+        values = dict(zip(names, args, strict=False)) | kwargs
+        if values.get("map_file_provider") is not None:
+            raise not_supported("SecurityIdentifier.generate_equity", "map_file_provider")
+        symbol, market = str(values["symbol"]).upper(), str(values["market"])
+        first = None
+        resolver = _map_files() if values.get("map_symbol", True) else None
+        found = resolver.resolve(symbol, values.get("mapping_resolve_date")) if resolver is not None else None
+        if found is not None:
+            symbol, first = found.first_ticker.upper(), found.first_date.to_pydatetime()
+        return SecurityIdentifier(symbol, SecurityType.EQUITY, market, first)
 
     @staticmethod
     def generate_constituent_identifier(symbol: str, security_type: SecurityType, market: str) -> SecurityIdentifier:

@@ -45,9 +45,11 @@ def _benchmark_series(algo: QCAlgorithm, index: pd.DatetimeIndex, internal_from_
         return benchmark_values(benchmark, index)
     symbol = benchmark.symbol
     security = algo.securities.get(symbol)
+    # LEAN's benchmark security is its own, priced by the internal hour feed (adjusted): an adjusted
+    # subscription of the symbol shows the same closes; a minute one without data does not
     if security is not None and security.type == SecurityType.EQUITY \
             and security.data_normalization_mode == DataNormalizationMode.ADJUSTED \
-            and security._column < len(algo._feed.subs):
+            and security._column < len(algo._feed.subs) and len(algo._feed.subs[security._column]):
         data = algo._feed.subs[security._column]
     else:
         hours = algo._exchange_hours(symbol)
