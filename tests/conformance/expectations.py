@@ -56,9 +56,8 @@ CAUSES: dict[str, str] = {
         ' with a finer fill-forward resolution): 1171 more data points and minute slices on which on_data '
         'places its orders; the runtime fills daily subscriptions forward at daily resolution only',
     "BasicTemplateIndexDailyAlgorithm":
-        'data the sample folder lacks: '
-        'indexoption/usa/daily/spx_2021_{trade,quote,openinterest}_european.zip (it trades an SPX index '
-        'option contract)',
+        "AttributeError: Symbol.create_option (it trades an SPX index option contract); beyond it, data the "
+        'sample folder lacks: indexoption/usa/daily/spx_2021_{trade,quote,openinterest}_european.zip',
     "CoarseFineFundamentalRegressionAlgorithm": _NO_FINE_DATA,
     "CustomBenchmarkRegressionAlgorithm":
         "expected.json holds the C#-only twin's statistics (AAPL hour bars and SetHoldings); this Python "
