@@ -29,6 +29,7 @@ REPRODUCES: frozenset[str] = frozenset({
     "FundamentalCustomSelectionTimeRegressionAlgorithm",
     "IndicatorHistoryAlgorithm",
     "IndicatorHistoryRegressionAlgorithm",
+    "IndicatorVolatilityModelAlgorithm",
     "InsightScoringRegressionAlgorithm",
     "InsightTagAlphaRegressionAlgorithm",
     "LongOnlyAlphaStreamAlgorithm",
@@ -77,9 +78,6 @@ CAUSES: dict[str, str] = {
         "(09:15-15:30 IST) spans two New York dates while the runtime's calendars are New York days, and "
         'the USD benchmark converted to INR (LEAN\'s 23036 data points: 21401 SPY hour bars, 1629 CCCL daily bars '
         'with fill-forward, 5 events, 1 universe)',
-    "IndicatorVolatilityModelAlgorithm":
-        'RegressionTestException: Expected volatility to stay less than 0.05 (not big jumps due to price '
-        'discontinuities on splits and dividends), but got 0.340317824...',
     "MarketImpactSlippageModelRegressionAlgorithm":
         "mismatch: End Equity 9649982.96 (LEAN 9649801.20), Total Fees $1858.96 (LEAN $1859.00: 8 more shares over "
         "its 7 fills); the model gives LEAN's unit-test slippages within their 0.005",

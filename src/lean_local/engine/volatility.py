@@ -75,12 +75,17 @@ class VolatilityModelExtensions:
 
 def scaled_raw_bars(adjusted: Any, symbol: Any, now_ns: int, count: int) -> list[TradeBar]:
     """The last ``count`` bars ending by ``now_ns`` of an ADJUSTED subscription, rescaled to the
-    price level of the bar current at ``now_ns`` (LEAN's ``ScaledRaw``: adjusted / current factor)."""
+    price level of ``now_ns``'s date (LEAN's ``ScaledRaw``: the factor of each bar's date over the
+    factor of the request's end date, ``PriceScalingExtensions.GetPriceScale``): on a split's
+    ex-date the bars before it come at the new price level. The end date's factor is that of the
+    first bar of that date or later (a factor file row covers the dates up to its own)."""
     hi = int(np.searchsorted(adjusted.end_time, now_ns, side="right"))
     lo = max(0, hi - count)
     if hi == 0:
         return []
-    scale = 1.0 / float(adjusted.factor[hi - 1])
+    midnight = now_ns - now_ns % (24 * 3_600 * 10**9)
+    at_end = min(int(np.searchsorted(adjusted.time, midnight, side="left")), len(adjusted.factor) - 1)
+    scale = 1.0 / float(adjusted.factor[at_end])
     bars = []
     for i in range(lo, hi):
         o, h, low, c, v = adjusted.ohlcv[i].tolist()

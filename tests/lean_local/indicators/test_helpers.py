@@ -139,3 +139,22 @@ def test_volatility_model_and_on_end_of_day(folder):
     assert [t for t, _, _ in algo.ends] == [d.to_pydatetime().replace(hour=15, minute=50) for d in DAYS[:7]]
     # at 15:50 the day's bar has not arrived: the model holds the previous days
     assert algo.ends[3][2] == pytest.approx(np.std(CLOSES[:3]))
+
+
+def test_scaled_raw_bars_take_the_price_level_of_the_requests_end_date():
+    """LEAN's ScaledRaw (``GetPriceScale``): each bar's factor over the factor of the request's end
+    date. At the ex-date of a 2:1 split (01-06 00:00) the bars before it come at the new level."""
+    from lean_local.engine.common import Symbol
+    from lean_local.engine.feed import SubscriptionData
+    from lean_local.engine.volatility import scaled_raw_bars
+
+    starts = pd.DatetimeIndex(["2020-01-02 09:30", "2020-01-03 09:30", "2020-01-06 09:30"]).asi8
+    ends = pd.DatetimeIndex(["2020-01-02 16:00", "2020-01-03 16:00", "2020-01-06 16:00"]).asi8
+    adjusted = np.array([50.0, 51.0, 52.0])  # raw 100, 102, then 52 after the split
+    data = SubscriptionData(Symbol("AAA"), "trade", starts, ends,
+                            {name: adjusted for name in ("open", "high", "low", "close")} | {"volume": np.ones(3)},
+                            np.array([0.5, 0.5, 1.0]))
+    at_ex_date = scaled_raw_bars(data, Symbol("AAA"), int(pd.Timestamp("2020-01-06").value), 2)
+    assert [bar.close for bar in at_ex_date] == [50.0, 51.0]
+    before = scaled_raw_bars(data, Symbol("AAA"), int(pd.Timestamp("2020-01-03 16:00").value), 2)
+    assert [bar.close for bar in before] == [100.0, 102.0]  # the raw prices of those days
