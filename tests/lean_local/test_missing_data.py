@@ -99,6 +99,40 @@ def test_a_missing_benchmark_is_said_beside_the_statistics(tmp_path, capsys, mon
     assert "benchmark-note" not in (result.output_dir / "report.html").read_text()
 
 
+SELECT_TOP = '''
+from AlgorithmImports import *
+
+
+class SelectTop(QCAlgorithm):
+    def initialize(self):
+        self.set_start_date(2020, 1, 3)
+        self.set_end_date(2020, 1, 10)
+        self.add_equity("AAA", Resolution.DAILY)
+        self.add_universe(lambda rows: [row.symbol for row in rows][:1])
+'''
+
+
+def test_a_universe_without_coarse_files_says_so_in_one_line(tmp_path, capsys, caplog, monkeypatch):
+    monkeypatch.setenv("CI", "1")
+    folder = fixtures.data_folder(tmp_path / "data")
+    fixtures.write_equity(folder, "AAA", fixtures.bars(DAYS, [10, 11, 12, 13, 14, 15, 16]))
+    project = fixtures.write_workspace(tmp_path, folder, SELECT_TOP)
+    with caplog.at_level("WARNING", logger="lean_local.engine"):
+        run_backtest(project, progress=False)
+    [message] = [m for m in _messages(caplog) if m.startswith("no coarse")]
+    assert message == (
+        f"no coarse universe file in {formats.coarse_folder(folder)} from 2020-01-02 to 2020-01-10 (the universe "
+        "selects nothing): build them with `lean-local data coarse <folder with daily, factor and map files>` or "
+        "`lean-local data synthetic`")
+
+    caplog.clear()
+    formats.coarse_folder(folder).mkdir(parents=True)
+    (formats.coarse_folder(folder) / "20200106.csv").write_text("")
+    with caplog.at_level("WARNING", logger="lean_local.engine"):
+        run_backtest(project, progress=False)
+    assert not [m for m in _messages(caplog) if m.startswith("no coarse")]
+
+
 def test_data_check_of_an_empty_folder_fails(tmp_path, capsys):
     (tmp_path / "empty").mkdir()
     assert main(["data", "check", "--data-folder", str(tmp_path / "empty")]) == 1

@@ -10,6 +10,7 @@ import hashlib
 import logging
 import os
 from collections.abc import Callable
+from datetime import date
 from pathlib import Path
 
 import numpy as np
@@ -36,6 +37,7 @@ BUILD_COMMANDS = {
     "index": "`lean-local data lean-sample` (LEAN's sample)",
     "VIX": "`lean-local data vix`",
     "forex": "`lean-local data ecb-fx --pairs {ticker}`",
+    "coarse": "`lean-local data coarse <folder with daily, factor and map files>` or `lean-local data synthetic`",
 }
 
 
@@ -44,6 +46,12 @@ def warn_missing_file(path: Path, ticker: str, kind: str, level: int = logging.W
     command = BUILD_COMMANDS["VIX" if (kind, ticker) == ("index", "VIX") else kind]
     log.log(level, "no data file %s for %s (the subscription gets no data): build it with %s",
             path, ticker, command.format(ticker=ticker))
+
+
+def warn_missing_coarse(folder: Path, first: date, last: date) -> None:
+    """One line: a fundamental universe finds no coarse file of its days, so it selects nothing."""
+    log.warning("no coarse universe file in %s from %s to %s (the universe selects nothing): build them with %s",
+                folder, first, last, BUILD_COMMANDS["coarse"])
 
 
 def _local_ns(utc_index: pd.DatetimeIndex) -> np.ndarray:

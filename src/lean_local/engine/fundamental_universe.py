@@ -20,7 +20,7 @@ import pandas as pd
 
 from lean_local.data import formats
 from lean_local.engine.common import Market, SecurityType, Symbol, not_supported
-from lean_local.engine.daily_readers import map_file_resolver
+from lean_local.engine.daily_readers import map_file_resolver, warn_missing_coarse
 from lean_local.engine.identifiers import SecurityIdentifier
 from lean_local.engine.parsed_cache import cached_read
 from lean_local.engine.universe import Universe, UniverseSettings
@@ -160,6 +160,8 @@ class FundamentalUniverse(Universe):
         # several selections due before the start happen once, at the start, with the newest data
         while len(plan) > 1 and plan[1][0] == plan[0][0]:
             plan.pop(0)
+        if plan and not self.file_dates.isin(pd.DatetimeIndex([day for _, day in plan])).any():
+            warn_missing_coarse(formats.coarse_folder(self.data_folder), plan[0][1], plan[-1][1])
         return plan
 
     def selection_times(self, start: datetime, end: datetime) -> np.ndarray:

@@ -111,7 +111,9 @@ def side_by_side(daily_equity: pd.Series, benchmark_daily: pd.Series,
         for name, value in _measures(series, periods_per_year).items():
             rows.setdefault(name, []).append(value)
     returns = both.pct_change(fill_method=None).iloc[1:]
-    correlation = returns["strategy"].corr(returns["benchmark"]) if returns["benchmark"].notna().any() else np.nan
+    # a flat strategy (no trade) has no correlation: "-" rather than numpy's division warning
+    spread = returns.std()
+    correlation = returns["strategy"].corr(returns["benchmark"]) if (spread > 0).all() else np.nan
     variance = returns["benchmark"].var()
     beta = returns["strategy"].cov(returns["benchmark"]) / variance if variance and variance > 0 else np.nan
     rows["Correlation (daily returns)"] = [_number(correlation), "1.00" if np.isfinite(correlation) else "-"]
