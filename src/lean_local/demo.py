@@ -63,7 +63,7 @@ class Backtest:
             command += ["--data-folder", self.data_folder]
         for name, value in self.parameters:
             command += ["--parameter", name, value]
-        return command
+        return command + ["--report"]
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -194,7 +194,7 @@ def _run_backtest(backtest: Backtest, workspace: Path):
 
     data_folder = workspace / backtest.data_folder if backtest.data_folder is not None else None
     return run_backtest(workspace / "algorithms" / backtest.project, parameters=dict(backtest.parameters),
-                        data_folder=data_folder)
+                        data_folder=data_folder, report=True)
 
 
 # ---------------------------------------------------------------------------------------------

@@ -167,7 +167,7 @@ def test_handlers_and_slices_follow_leans_timing(tmp_path):
     fixtures.write_equity(folder, "NEW", fixtures.bars(DAYS, RAW), factors=FACTORS, map_rows=MAP)
     fixtures.write_equity(folder, "OLD", fixtures.bars(DAYS[:3], RAW[:3]))  # the bars of the OLD period
     project = fixtures.write_workspace(tmp_path, folder, HANDLERS)
-    result = run_backtest(project, output_dir=tmp_path / "out", progress=False, report=False, quiet=True)
+    result = run_backtest(project, output_dir=tmp_path / "out", progress=False, quiet=True)
     lines = [line for line in result.record.logs if " on_" in line]
     day = "on_data bars=1 splits=0 dividends=0 delistings=0 changes=0 contains=True value=True"
     assert lines == [

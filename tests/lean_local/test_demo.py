@@ -94,13 +94,13 @@ def test_the_demo_runs_what_a_user_types_with_no_data_flag_but_the_synthetic_mar
         ["python", "tools/kalman_fit.py"],  # the pairs and their parameters, saved to the object store
     ]
     # The Kalman backtest takes no parameter: it trades what the fit saved.
-    assert recorder.backtests[2] == ["backtest", "kalman_mean_reversion"]
+    assert recorder.backtests[2] == ["backtest", "kalman_mean_reversion", "--report"]
     assert all("--data-folder" not in command for command in recorder.backtests[:3])
     assert recorder.backtests[3][:4] == ["backtest", "ml_mean_reversion", "--data-folder", "data/synthetic"]
     assert len(recorder.backtests) == 4
     out = capsys.readouterr().out
     assert "=== Kalman pairs, fitted by tools/kalman_fit.py (LEAN's sample equities (real))\n" \
-        "$ lean-local backtest kalman_mean_reversion\n" in out
+        "$ lean-local backtest kalman_mean_reversion --report\n" in out
 
 
 def test_without_leans_sample_the_kalman_pairs_are_neither_fitted_nor_backtested(workspace, monkeypatch, capsys):

@@ -105,7 +105,7 @@ def test_exception_writes_partial_results_marked_failed(tmp_path, case):
     project = fixtures.write_workspace(tmp_path, _folder(tmp_path), source)
     output = tmp_path / "out"
     with pytest.raises(AlgorithmRuntimeError) as raised:
-        run_backtest(project, output_dir=output, progress=False, report=False, quiet=True)
+        run_backtest(project, output_dir=output, progress=False, quiet=True)
     message = str(raised.value)
     assert f'main.py", line {line}' in message
     assert "During handling of the above exception" not in message
@@ -136,7 +136,7 @@ def test_plotting_nan_raises_leans_message(tmp_path):
     body, _, _ = CASES["plotting a non-finite value (LEAN's SafeDecimalCast)"]
     project = fixtures.write_workspace(tmp_path, _folder(tmp_path), HEADER + body)
     with pytest.raises(AlgorithmRuntimeError):
-        run_backtest(project, output_dir=tmp_path / "out", progress=False, report=False, quiet=True)
+        run_backtest(project, output_dir=tmp_path / "out", progress=False, quiet=True)
     assert _result(tmp_path / "out")["state"]["RuntimeError"].startswith(
         "It is not possible to cast a non-finite floating-point value (NaN) as decimal. "
         "Please review math operations and verify the result is valid.")
@@ -159,7 +159,7 @@ def test_failure_while_writing_results_still_writes_them_marked_failed(tmp_path,
     project = fixtures.write_workspace(tmp_path, _folder(tmp_path), source)
     output = tmp_path / "out"
     with pytest.raises(AlgorithmRuntimeError) as raised:
-        run_backtest(project, output_dir=output, progress=False, report=False, quiet=True)
+        run_backtest(project, output_dir=output, progress=False, quiet=True)
     assert "cannot serialize the orders" in str(raised.value) and "During handling" not in str(raised.value)
     result = _result(output)
     assert result["orders"] == {}

@@ -85,7 +85,7 @@ def test_a_missing_benchmark_is_said_beside_the_statistics(tmp_path, capsys, mon
     folder = fixtures.data_folder(tmp_path / "data")
     fixtures.write_equity(folder, "AAA", fixtures.bars(DAYS, [10, 11, 12, 13, 14, 15, 16]))
     project = fixtures.write_workspace(tmp_path, folder, BUY_AAA)
-    result = run_backtest(project, progress=False)
+    result = run_backtest(project, progress=False, report=True)
     out = capsys.readouterr().out
     assert "Benchmark SPY: no data in" in out and "measured against 0" in out
     assert result.statistics["Beta"] == "0"
@@ -93,7 +93,7 @@ def test_a_missing_benchmark_is_said_beside_the_statistics(tmp_path, capsys, mon
     assert 'id="benchmark-note">No benchmark data' in report
 
     fixtures.write_equity(folder, "SPY", fixtures.bars(DAYS, [100, 101, 99, 102, 103, 101, 104]))
-    result = run_backtest(project, progress=False)
+    result = run_backtest(project, progress=False, report=True)
     assert "Benchmark SPY" not in capsys.readouterr().out
     assert result.statistics["Beta"] != "0"
     assert "benchmark-note" not in (result.output_dir / "report.html").read_text()

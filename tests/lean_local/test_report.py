@@ -339,15 +339,18 @@ def test_help_has_examples(capsys):
     assert "lean-local report --project kalman_mean_reversion" in out and "--output" in out and "BACKTEST_JSON" in out
 
 
-def test_every_backtest_writes_its_report_and_records_its_data_folder(tmp_path, lean_data_folder, monkeypatch):
+def test_backtest_report_writes_the_report_and_a_backtest_alone_does_not(tmp_path, lean_data_folder, monkeypatch):
     from lean_local.cli import main as lean_local_main
     from tests import fixtures
     from tests.lean_local.basic_template_daily import BASIC_TEMPLATE_DAILY
 
     monkeypatch.setenv("CI", "1")
     project = fixtures.write_workspace(tmp_path, lean_data_folder, BASIC_TEMPLATE_DAILY, project="basic")
+    alone = tmp_path / "alone"
+    assert lean_local_main(["backtest", str(project), "--output", str(alone)]) == 0
+    assert not (alone / "report.html").exists() and len(list(alone.glob("*.json"))) == 3
     output = tmp_path / "out"
-    assert lean_local_main(["backtest", str(project), "--output", str(output)]) == 0
+    assert lean_local_main(["backtest", str(project), "--output", str(output), "--report"]) == 0
     [result_json] = [p for p in output.glob("1*.json") if "-" not in p.stem]
     result = json.loads(result_json.read_text())
     assert result["algorithmConfiguration"]["dataFolder"] == str(Path(lean_data_folder).resolve())

@@ -95,7 +95,7 @@ def test_backtest_runs_in_a_workspace_whose_lean_json_has_comments(tmp_path, lea
     project = tmp_path / "algorithms" / "buy"
     project.mkdir(parents=True)
     (project / "main.py").write_text(ALGORITHM)
-    result = run_backtest(project, output_dir=tmp_path / "out", progress=False, report=False, quiet=True)
+    result = run_backtest(project, output_dir=tmp_path / "out", progress=False, quiet=True)
     assert result.statistics["Total Orders"] == "1"
     assert (tmp_path / "out").is_dir()
 
@@ -119,9 +119,9 @@ def test_python_paths_are_the_project_libraries_only(tmp_path, lean_data_folder)
     sys.modules.pop("helpers", None)
     sys.modules.pop("helpers.sizes", None)
     with pytest.raises(ModuleNotFoundError, match="helpers"):
-        run_backtest(project, output_dir=tmp_path / "out0", progress=False, report=False, quiet=True)
+        run_backtest(project, output_dir=tmp_path / "out0", progress=False, quiet=True)
     config["libraries"] = [{"name": "helpers", "path": "Library/helpers"}]
     (project / "config.json").write_text(json.dumps(config))
     assert workspace.python_paths(tmp_path, project) == [library, tmp_path / "Library"]
-    result = run_backtest(project, output_dir=tmp_path / "out1", progress=False, report=False, quiet=True)
+    result = run_backtest(project, output_dir=tmp_path / "out1", progress=False, quiet=True)
     assert result.statistics["Total Orders"] == "1"

@@ -192,7 +192,7 @@ def test_unknown_parameter_names_are_refused_with_the_nearest(tmp_path, capsys):
 
     project = _project(tmp_path)
     with pytest.raises(UnknownParameterError, match="did you mean 'entry_z'"):
-        run_backtest(project, parameters={"entryz": "2"}, progress=False, report=False, quiet=True)
+        run_backtest(project, parameters={"entryz": "2"}, progress=False, quiet=True)
     assert main(["backtest", str(project), "--parameter", "entry_zz", "2"]) == 2
     assert "declares no parameter 'entry_zz'; did you mean 'entry_z'?" in capsys.readouterr().err
     with pytest.raises(OptimizationError, match="did you mean 'exit_z'"):

@@ -55,7 +55,7 @@ def _result(project):
 def _backtest(project):
     from lean_local.backtest import run_backtest
 
-    return run_backtest(project, progress=False, report=False, quiet=True)
+    return run_backtest(project, progress=False, quiet=True)
 
 
 def test_sys_exit_in_on_data_exits_1_with_partial_results(tmp_path, capsys):

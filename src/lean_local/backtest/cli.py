@@ -19,6 +19,8 @@ BACKTEST_EXAMPLES = """examples:
       parameters overridden for this run (names as in config.json)
   lean-local backtest ml_mean_reversion --data-folder data/synthetic --output /tmp/ml-run
       another data folder and result folder
+  lean-local backtest kalman_mean_reversion --report
+      the HTML report too (or later: lean-local report --project kalman_mean_reversion)
 """
 
 
@@ -37,6 +39,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                           help="override a config.json parameter (repeatable)")
     backtest.add_argument("--data-folder", help="LEAN data folder (default: lean.json's data-folder)")
     backtest.add_argument("--output", help="result folder (default: <project>/backtests/<timestamp>)")
+    backtest.add_argument("--report", action="store_true",
+                          help="also write the HTML report beside the result files (what `lean-local report` "
+                               "writes; like `lean backtest`, a backtest alone writes LEAN's result files)")
     backtest.set_defaults(func=_backtest)
 
     research = subparsers.add_parser(
@@ -57,7 +62,7 @@ def _backtest(args: argparse.Namespace) -> int:
 
     try:
         run_backtest(args.project, parameters=dict(args.parameter), data_folder=args.data_folder,
-                     output_dir=args.output)
+                     output_dir=args.output, report=args.report)
     except runner.AlgorithmRuntimeError as error:
         print(f"Runtime Error: the algorithm raised an exception; partial results were written.\n{error}",
               file=sys.stderr)

@@ -36,10 +36,10 @@ class RunResult:
 
 def run_backtest(project_dir: str | Path, *, parameters: dict[str, str] | None = None,
                  data_folder: str | Path | None = None, output_dir: str | Path | None = None,
-                 progress: bool = True, report: bool = True, quiet: bool = False) -> RunResult:
+                 progress: bool = True, report: bool = False, quiet: bool = False) -> RunResult:
     """Run a project folder like ``lean backtest``: load ``main.py``, run it, write LEAN's result
-    files into ``<project>/backtests/<YYYY-MM-DD_HH-MM-SS>/`` (or ``output_dir``) and, unless
-    ``report`` is False, the HTML report beside them; print the statistics table unless ``quiet``.
+    files into ``<project>/backtests/<YYYY-MM-DD_HH-MM-SS>/`` (or ``output_dir``) and, when ``report``,
+    the HTML report beside them; print the statistics table unless ``quiet``.
 
     Raises
     ------

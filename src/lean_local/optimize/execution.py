@@ -102,7 +102,7 @@ def run_point(project_dir: str, run_id: str, grid_values: dict[str, str], overri
     # Hundreds of statistics tables and HTML reports would bury the progress bar and the time.
     try:
         result = run_backtest(project_dir, parameters=parameters, data_folder=data_folder,
-                              output_dir=output_dir, progress=False, report=False, quiet=True)
+                              output_dir=output_dir, progress=False, quiet=True)
         record, statistics, seconds = result.record, result.statistics, result.seconds
     except AlgorithmRuntimeError as exc:
         record, error, seconds = exc.record, str(exc), float("nan")
