@@ -52,7 +52,7 @@ def main() -> int:
     sys.path.insert(0, str(ROOT / "src"))
     from lean_local.backtest import run_backtest
     from lean_local.data.synthetic import SyntheticMarketConfig, write_market
-    from lean_local.training import train
+    from workspace_jobs.training import train
 
     if not (args.data_folder / "synthetic.json").exists():
         started = time.perf_counter()

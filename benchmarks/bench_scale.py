@@ -72,7 +72,7 @@ def train_once(cache: Path, data_folder: Path) -> Path:
     """The object store holding the models, trained on ``data_folder``'s 2002-2003 coarse files once."""
     storage = cache / "storage"
     if not (storage / "ml_mean_reversion" / "manifest.json").exists():
-        from lean_local.training import train
+        from workspace_jobs.training import train
 
         began = time.perf_counter()
         train(data_folder, storage, None, start=MARKET_START, end=TRAINING_END, kinds=("gbc",), permutation_repeats=1)

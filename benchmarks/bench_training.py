@@ -32,8 +32,8 @@ import numpy as np
 from threadpoolctl import threadpool_limits
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "Library"))
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # tests.planted
 
-from lean_local.data.planted import simulate_panel  # noqa: E402
 from shared.features import FEATURE_NAMES  # noqa: E402
 from shared.ml_training import (  # noqa: E402
     SIDES,
@@ -43,6 +43,7 @@ from shared.ml_training import (  # noqa: E402
     compare_models,
     make_model,
 )
+from tests.planted import simulate_panel  # noqa: E402
 
 SYMBOLS, DAYS = 400, 2560
 

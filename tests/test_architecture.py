@@ -1,6 +1,8 @@
 """``lean_local``'s layering (docs/ARCHITECTURE.md): imports only go down, no import cycle, small modules.
+The workspace's jobs (``src/workspace_jobs``: training, the demo) sit above the runtime: the runtime never
+imports them.
 
-Every ``import`` in ``src/lean_local`` counts, module-level or inside a function (a lazy import is
+Every ``import`` in ``src/lean_local`` and ``src/workspace_jobs`` counts, module-level or inside a function (a lazy import is
 still a dependency); only imports under ``if TYPE_CHECKING:`` (never executed) are left out. The
 known exceptions are listed with their reason, so a new violation fails the test and a fixed one
 must be removed from the list (the test checks the lists hold no stale entry).
@@ -30,7 +32,8 @@ LAYERS: list[tuple[str, tuple[str, ...]]] = [
     ("framework", ("lean_local.framework",)),
     ("results", ("lean_local.results", "lean_local.report")),
     ("front", ("lean_local.shim", "lean_local.backtest", "lean_local.research", "lean_local.optimize", "lean_local.conformance",
-               "lean_local.training", "lean_local.demo", "lean_local.cli", "lean_local")),
+               "lean_local.cli", "lean_local")),
+    ("workspace jobs", ("workspace_jobs",)),
 ]
 
 #: Imports that go up, each with its reason.
@@ -52,9 +55,10 @@ KNOWN_LARGE_MODULES: dict[str, str] = {}
 
 
 def _modules() -> dict[str, tuple[Path, bool]]:
-    """Every module of ``lean_local``: dotted name -> (file, is a package's ``__init__``)."""
+    """Every module of ``lean_local`` and of the workspace's jobs: dotted name -> (file, is a package's
+    ``__init__``)."""
     modules = {}
-    for path in sorted((SOURCE / "lean_local").rglob("*.py")):
+    for path in sorted([*(SOURCE / "lean_local").rglob("*.py"), *(SOURCE / "workspace_jobs").rglob("*.py")]):
         parts = list(path.relative_to(SOURCE).with_suffix("").parts)
         package = parts[-1] == "__init__"
         modules[".".join(parts[:-1] if package else parts)] = (path, package)
@@ -78,7 +82,8 @@ def _type_checking(node: ast.If) -> bool:
 
 
 def import_edges(module: str) -> set[str]:
-    """The ``lean_local`` modules ``module`` imports anywhere in its file (lazy imports included)."""
+    """The ``lean_local`` and ``workspace_jobs`` modules ``module`` imports anywhere in its file (lazy imports
+    included)."""
     path, is_package = MODULES[module]
     package = module if is_package else module.rpartition(".")[0]
     found: set[str] = set()
@@ -226,7 +231,8 @@ def test_each_shared_chore_has_one_home(chore):
 
 @pytest.fixture
 def fake_package(tmp_path, monkeypatch):
-    """A tiny ``lean_local`` tree: chores ``atomic``, engine ``engine.feed`` and front ``cli``."""
+    """A tiny ``lean_local`` tree (chores ``atomic`` and ``progress``, engine ``engine.feed``, front ``cli``)
+    and a job ``workspace_jobs.demo``."""
     package = tmp_path / "lean_local"
     (package / "engine").mkdir(parents=True)
     (package / "__init__.py").write_text("")
@@ -237,6 +243,11 @@ def fake_package(tmp_path, monkeypatch):
         "from lean_local import atomic\n"
         "if TYPE_CHECKING:\n    import lean_local\n"
         "def lazy():\n    from lean_local.cli import main\n")
+    jobs = tmp_path / "workspace_jobs"
+    jobs.mkdir()
+    (jobs / "__init__.py").write_text("")
+    (jobs / "demo.py").write_text("from lean_local import cli\n")
+    (package / "progress.py").write_text("def job():\n    import workspace_jobs.demo\n")
     this = sys.modules[__name__]
     monkeypatch.setattr(this, "SOURCE", tmp_path)
     monkeypatch.setattr(this, "MODULES", _modules())
@@ -247,5 +258,7 @@ def fake_package(tmp_path, monkeypatch):
 
 def test_checker_sees_lazy_imports_and_skips_type_checking_ones(fake_package):
     assert fake_package["lean_local.engine.feed"] == {"lean_local.atomic", "lean_local.cli"}
-    assert set(upward_imports()) == {("lean_local.engine.feed", "lean_local.cli")}
+    assert fake_package["workspace_jobs.demo"] == {"lean_local.cli"}  # the jobs use the runtime: down
+    assert set(upward_imports()) == {("lean_local.engine.feed", "lean_local.cli"),
+                                     ("lean_local.progress", "workspace_jobs.demo")}
     assert import_cycles() == [frozenset({"lean_local.cli", "lean_local.engine.feed"})]

@@ -18,9 +18,9 @@ import lean_local
 
 # Every command: the module that registers it and its one-line summary for ``lean-local --help``.
 COMMANDS: dict[str, tuple[str, str]] = {
-    "demo": ("lean_local.demo", "build data, train, backtest every strategy, write reports (the README's main job)"),
+    "demo": ("workspace_jobs.demo", "build data, train, backtest every strategy, write reports (the README's main job)"),
     "data": ("lean_local.data.cli", "fill or check a LEAN data folder"),
-    "train": ("lean_local.training", "train, validate and export a project's ML models"),
+    "train": ("workspace_jobs.training", "train, validate and export a project's ML models"),
     "backtest": ("lean_local.backtest.cli", "run a project's main.py like `lean backtest` (daily data)"),
     "research": ("lean_local.backtest.cli", "start Jupyter with the AlgorithmImports shim and Library on the path"),
     "report": ("lean_local.report", "write a backtest's HTML report (like `lean report`)"),

@@ -21,8 +21,8 @@ from lean_local.backtest import run_backtest
 from lean_local.data import formats
 from lean_local.data.synthetic import SyntheticMarketConfig, write_market
 from lean_local.engine.runner import AlgorithmRuntimeError
-from lean_local.training import train
 from shared.regime import UNKNOWN
+from workspace_jobs.training import train
 
 ROOT = Path(__file__).resolve().parents[2]
 PROJECT = ROOT / "algorithms" / "ml_mean_reversion"

@@ -11,8 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from lean_local import demo
 from lean_local.backtest import RunResult
+from workspace_jobs import demo
 
 PROJECTS = ("fx_momentum_reversion", "kalman_mean_reversion", "ml_mean_reversion")
 KALMAN_PARAMS = Path("storage") / "kalman_mean_reversion" / "params.json"

@@ -61,7 +61,7 @@ def test_ambiguous_exports_are_refused(modules, message):
 
 def test_importing_a_lazy_package_loads_none_of_its_modules():
     """``lean_local.optimize``, ``data.synthetic``, ``data.facts`` and ``training`` import no numpy."""
-    code = ("import sys, lean_local.optimize, lean_local.data.synthetic, lean_local.data.facts, lean_local.training\n"
+    code = ("import sys, lean_local.optimize, lean_local.data.synthetic, lean_local.data.facts, workspace_jobs.training\n"
             "print(sorted(m for m in ('numpy', 'pandas', 'scipy') if m in sys.modules))")
     root = Path(__file__).resolve().parents[2]
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=root,

@@ -15,8 +15,8 @@ from lean_local import progress
 from lean_local.data import formats
 from lean_local.data.synthetic import SyntheticMarketConfig, write_market
 from lean_local.object_store import ObjectStore
-from lean_local.training import load_panel, main
 from shared.model_store import ModelLoadError, load_models, object_store_key
+from workspace_jobs.training import load_panel, main
 
 
 @pytest.fixture(scope="module")
@@ -153,7 +153,7 @@ def test_unknown_project_is_refused(capsys):
 def test_series_cut_at_an_unrecorded_split_and_a_hole() -> None:
     """A 2:1 move without a factor-file row and a 5-day hole each start a new column, so no feature,
     label or return spans them; other stocks are untouched."""
-    from lean_local.training.pipeline import _cut_at_breaks
+    from workspace_jobs.training.pipeline import _cut_at_breaks
 
     days = pd.bdate_range("2020-01-01", periods=14)
     nan = np.nan

@@ -3,8 +3,8 @@
 import pytest
 from threadpoolctl import threadpool_limits
 
-from lean_local.data.planted import simulate_panel
 from shared.ml_training import build_events
+from tests.planted import simulate_panel
 
 
 @pytest.fixture

@@ -9,7 +9,6 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from lean_local.data.planted import simulate_panel
 from shared import ml_training
 from shared.features import FEATURE_NAMES, feature_array, forward_return, traded_return
 from shared.ml_training import (
@@ -23,6 +22,7 @@ from shared.ml_training import (
     validate,
     walk_forward_splits,
 )
+from tests.planted import simulate_panel
 
 FAST = ValidationConfig(n_folds=4, permutation_repeats=2)
 

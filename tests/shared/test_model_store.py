@@ -8,7 +8,6 @@ import joblib
 import numpy as np
 import pytest
 
-from lean_local.data.planted import simulate_panel
 from shared import model_store
 from shared.features import FEATURE_NAMES
 from shared.ml_training import EventConfig, ValidationConfig, fit_final
@@ -21,6 +20,7 @@ from shared.model_store import (
     publish_models,
     train_and_export,
 )
+from tests.planted import simulate_panel
 
 pytestmark = pytest.mark.usefixtures("one_thread")
 

@@ -24,6 +24,8 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+import lean_local
+
 # The ML models are trained strictly before the backtest window: every backtest figure is out of sample.
 SYNTHETIC_START = "2010-01-04"
 ML_TRAIN_END = "2015-12-31"
@@ -42,6 +44,8 @@ STATE_FILE = ".lean-local-demo.json"
 KALMAN_FIT = ("python", "tools/kalman_fit.py")
 TOOL_OUTPUTS = {"tools/kalman_fit.py": ("kalman_mean_reversion", "kalman_mean_reversion/params.json")}
 KEEP_BACKTESTS = 5
+# The training step's code (beside this module), hashed with its inputs.
+TRAINING = Path(__file__).resolve().parent / "training"
 DESCRIPTION = __doc__.replace("``", "")
 
 
@@ -113,7 +117,7 @@ def run_demo(args: argparse.Namespace) -> int:
         print("LEAN's sample data not found (LEAN_DATA_FOLDER, ../shared/lean-data): the Kalman pairs, "
               "which trade LEAN's sample equities, are neither fitted nor backtested")
     state = DemoState(data / STATE_FILE)
-    code_root = Path(__file__).resolve().parent
+    code_root = Path(lean_local.__file__).resolve().parent
     for step in steps:
         key = step_hash(step, workspace, code_root, state, sample)
         if not args.force and state.up_to_date(" ".join(step[:2]), key, _outputs(step, workspace, data)):
@@ -204,8 +208,8 @@ def _run_backtest(backtest: Backtest, workspace: Path):
 def code_inputs(command: Sequence[str], workspace: Path, code_root: Path) -> list[Path]:
     """The source files and folders whose content decides a step's result.
 
-    Data commands: ``lean_local/data``; training: the training module(s), the data readers and the
-    signals library; a workspace tool (``python <tool>``): the tool, the data readers, the object
+    ``code_root`` is the runtime's package folder (``lean_local``). Data commands: ``lean_local/data``;
+    training: this package's training modules, the data readers and the signals library; a workspace tool (``python <tool>``): the tool, the data readers, the object
     store and the signals library; a backtest (or any other command): all of ``lean_local``, the
     ``Library`` and the project's folder (its backtests excluded).
     """
@@ -215,7 +219,7 @@ def code_inputs(command: Sequence[str], workspace: Path, code_root: Path) -> lis
     if verb == "python":
         return [workspace / command[1], code_root / "data", code_root / "object_store.py", workspace / "Library"]
     if verb == "train":
-        return [*sorted(code_root.glob("training*")), code_root / "data", workspace / "Library"]
+        return [TRAINING, code_root / "data", workspace / "Library"]
     paths = [code_root, workspace / "Library"]
     project = next((arg for arg in command[1:] if not arg.startswith("-")), None)
     if project is not None:

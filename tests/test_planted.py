@@ -5,8 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from lean_local.data.planted import simulate_panel
 from shared.features import FEATURE_NAMES, feature_array
+from tests.planted import simulate_panel
 
 
 def _long_capitulations(close: pd.DataFrame, volume: pd.DataFrame) -> np.ndarray:

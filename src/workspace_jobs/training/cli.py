@@ -1,4 +1,4 @@
-"""``lean-local train PROJECT``: the command line of :mod:`lean_local.training.pipeline`.
+"""``lean-local train PROJECT``: the command line of :mod:`workspace_jobs.training.pipeline`.
 
 Only ``argparse`` is imported here, so ``lean-local train --help`` does not pay for numpy, pandas and
 scikit-learn; :func:`run` imports the pipeline.
@@ -17,7 +17,7 @@ def run(args: argparse.Namespace) -> int:
     """Run ``lean-local train`` from parsed arguments; returns the exit code."""
     from lean_local import workspace
     from lean_local.atomic import write_atomic
-    from lean_local.training.pipeline import PROJECT, report_json, summary_text, train
+    from workspace_jobs.training.pipeline import PROJECT, report_json, summary_text, train
 
     if args.project != PROJECT:
         print(f"error: no training pipeline for {args.project!r}; available: {PROJECT}", file=sys.stderr)
@@ -79,7 +79,7 @@ def register(subparsers: Any) -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """``python -m lean_local.training.cli ...`` without the ``lean-local`` dispatcher."""
+    """``python -m workspace_jobs.training.cli ...`` without the ``lean-local`` dispatcher."""
     parser = argparse.ArgumentParser(prog="lean-local")
     sub = parser.add_subparsers(dest="command", required=True)
     register(sub)
