@@ -17,7 +17,7 @@ How LEAN feeds them (``DataManager`` universe requests, ``SubscriptionDataReader
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import date, datetime, time, timedelta
+from datetime import datetime, time, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -34,7 +34,7 @@ from lean_local.engine.exchange_hours import ExchangeHours, always_open_hours
 from lean_local.engine.fundamental_universe import Fundamental, FundamentalUniverse
 from lean_local.engine.globals import Globals
 from lean_local.engine.identifiers import SecurityIdentifier
-from lean_local.engine.universe import Universe, UniverseSettings
+from lean_local.engine.universe import Universe, UniverseSettings, first_data_day
 
 Collection = tuple[datetime, list[Any]]
 
@@ -48,20 +48,6 @@ def collections(points: list[Any]) -> list[Collection]:
         else:
             grouped.append((point.end_time, [point]))
     return grouped
-
-
-def first_data_day(start: datetime, hours: ExchangeHours, schedule: Any) -> date:
-    """The day a universe's data starts: the tradable day before the start (before the schedule's
-    last date at or before the start, when there is a schedule)."""
-    anchor = start.date()
-    if schedule is not None and schedule.initialized:
-        for back in range(365):
-            day = anchor - timedelta(days=back)
-            if schedule.get(day, day):
-                anchor = day
-                break
-    before = hours.trading_days(anchor - timedelta(days=30), anchor - timedelta(days=1))
-    return before[-1].date() if len(before) else anchor - timedelta(days=1)
 
 
 def plan_selections(groups: list[Collection], start: datetime, end: datetime,

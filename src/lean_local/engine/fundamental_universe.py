@@ -23,7 +23,7 @@ from lean_local.engine.common import Market, SecurityType, Symbol, not_supported
 from lean_local.engine.daily_readers import map_file_resolver, warn_missing_coarse
 from lean_local.engine.identifiers import SecurityIdentifier
 from lean_local.engine.parsed_cache import cached_read
-from lean_local.engine.universe import Universe, UniverseSettings
+from lean_local.engine.universe import Universe, UniverseSettings, first_data_day
 
 
 class Fundamental:
@@ -135,15 +135,7 @@ class FundamentalUniverse(Universe):
         feed delivers that step and counts its rows as data points, but selects no more).
         """
         schedule = self.universe_settings.schedule
-        anchor = start.date()
-        if schedule.initialized:
-            for back in range(365):
-                day = anchor - timedelta(days=back)
-                if schedule.get(day, day):
-                    anchor = day
-                    break
-        lookback = hours.trading_days(anchor - timedelta(days=30), anchor - timedelta(days=1))
-        first = lookback[-1].date() if len(lookback) else anchor
+        first = first_data_day(start, hours, schedule)
         days = [d.date() for d in hours.trading_days(first, end.date())]
         plan: list[tuple[datetime, date]] = []
         if schedule.initialized:

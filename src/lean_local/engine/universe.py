@@ -19,7 +19,22 @@ from typing import TYPE_CHECKING, Any
 from lean_local.engine.common import DataNormalizationMode, Market, Resolution, SecurityType, Symbol
 
 if TYPE_CHECKING:
+    from lean_local.engine.exchange_hours import ExchangeHours
     from lean_local.engine.fundamental_universe import Fundamental, FundamentalUniverse
+
+
+def first_data_day(start: datetime, hours: ExchangeHours, schedule: Any) -> date:
+    """The day a universe's data starts: the tradable day before the start (before the schedule's
+    last date at or before the start, when there is a schedule)."""
+    anchor = start.date()
+    if schedule is not None and schedule.initialized:
+        for back in range(365):
+            day = anchor - timedelta(days=back)
+            if schedule.get(day, day):
+                anchor = day
+                break
+    before = hours.trading_days(anchor - timedelta(days=30), anchor - timedelta(days=1))
+    return before[-1].date() if len(before) else anchor - timedelta(days=1)
 
 
 class Schedule:
