@@ -9,6 +9,8 @@ real bar or a fill-forward copy).
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import AbstractContextManager, contextmanager
 from datetime import datetime
 
 import numpy as np
@@ -40,6 +42,12 @@ class FeedPanel:
     frozen : dict
         column -> ``(first_step, end_step, bar_index)``: a removed subscription keeps the bar it had
         and emits nothing over steps ``first_step <= step < end_step``.
+
+    Inside :meth:`deferred` (a universe selection's additions and removals), :meth:`attach` and
+    :meth:`freeze` queue their columns and the queue is aligned in one call per first step
+    (:meth:`_align_many`) when the block ends or the arrays are read (:meth:`row`), whichever comes
+    first. A queued column's state (``visible_from``, ``frozen``, ``seeds``) changes only after
+    :meth:`settle` aligns it, so the result is the one aligning each column at once gives.
     """
 
     WINDOW = 512
@@ -58,6 +66,9 @@ class FeedPanel:
         self.end_ns = 0
         #: column -> (first step, seeding time ns, price): a seeded price shown until a newer bar
         self.seeds: dict[int, tuple[int, int, float]] = {}
+        #: column -> first step of the alignment queued by attach or freeze inside ``deferred``
+        self._pending: dict[int, int] = {}
+        self._deferring = 0
 
     def add_times(self, times: np.ndarray) -> None:
         """Extra clock steps that carry no data (universe selection times)."""
@@ -93,14 +104,54 @@ class FeedPanel:
         self.current = np.full((rows, self._capacity), -1, dtype=np.int32)
         self.emit = np.zeros((rows, self._capacity), dtype=np.int8)
         self.close = np.zeros((rows, self._capacity), dtype=np.float64)
-        for column in range(len(self.subs)):
-            self._align(column, base)
+        self._pending.clear()  # every column is aligned anew with its current state
+        self._align_many(list(range(len(self.subs))), base)
 
     def row(self, step: int) -> int:
-        """The window row of ``step``, moving the window there when the step lies outside it."""
+        """The window row of ``step``, moving the window there when the step lies outside it; the
+        queued alignments are done first (the caller reads the arrays)."""
+        if self._pending:
+            self.flush()
+        return self._window_row(step)
+
+    def _window_row(self, step: int) -> int:
         if not self.base <= step < self.base + len(self.current):
             self._realign(step)
         return step - self.base
+
+    @contextmanager
+    def deferred(self) -> Iterator[None]:
+        """Queue the alignments of :meth:`attach` and :meth:`freeze` in this block and do them
+        together at its end (one vectorized call instead of one per column)."""
+        self._deferring += 1
+        try:
+            yield
+        finally:
+            self._deferring -= 1
+            if not self._deferring:
+                self.flush()
+
+    def flush(self) -> None:
+        """Align the queued columns, one call per first step."""
+        by_step: dict[int, list[int]] = {}
+        for column, from_step in self._pending.items():
+            by_step.setdefault(from_step, []).append(column)
+        self._pending.clear()
+        for from_step, columns in by_step.items():
+            self._align_many(columns, from_step)
+
+    def settle(self, column: int) -> None:
+        """Do the queued alignments before ``column``'s state changes (a queued column is aligned
+        with the state it had when it was queued)."""
+        if column in self._pending:
+            self.flush()
+
+    def _queue(self, column: int, from_step: int) -> None:
+        if not self._deferring:
+            self._align(column, from_step)
+            return
+        self.settle(column)
+        self._pending[column] = from_step
 
     def attach(self, column: int, from_step: int) -> bool:
         """Align a subscription added (or resumed) during the run from ``from_step`` on.
@@ -108,10 +159,16 @@ class FeedPanel:
         Returns False when its future emission times are not all on the grid (rebuild instead).
         """
         sub = self.subs[column]
-        lo = self.grid[from_step] if from_step < len(self.grid) else (self.grid[-1] + 1 if len(self.grid) else 0)
-        future = sub.emit_times[(sub.emit_times >= lo) & (sub.emit_times <= self.end_ns)]
-        if len(future) and not np.isin(future, self.grid[from_step:]).all():
-            return False
+        grid = self.grid
+        lo = grid[from_step] if from_step < len(grid) else (grid[-1] + 1 if len(grid) else 0)
+        times = sub.emit_times
+        future = times[np.searchsorted(times, lo, side="left"):np.searchsorted(times, self.end_ns, side="right")]
+        if len(future):
+            # the grid is sorted and unique, and every step from from_step on is >= lo: each future
+            # time is on grid[from_step:] when a binary search finds it on the grid
+            where = np.searchsorted(grid, future)
+            if where[-1] >= len(grid) or not (grid[where] == future).all():
+                return False
         if column >= self._capacity:
             grow = max(self._capacity * 2, column + 1)
             for name, fill in (("current", -1), ("emit", 0), ("close", 0.0)):
@@ -120,18 +177,20 @@ class FeedPanel:
                 new[:, : old.shape[1]] = old
                 setattr(self, name, new)
             self._capacity = grow
-        self._align(column, from_step)
+        self._queue(column, from_step)
         return True
 
     def freeze(self, column: int, step: int) -> None:
         """Stop a subscription after ``step``: it keeps its current bar and emits nothing."""
-        here = self.row(max(step, 0))
+        self.settle(column)
+        here = self._window_row(max(step, 0))
         # no end step until thawed: a rebuild may add steps to the grid
         self.frozen[column] = (step + 1, 2**62, int(self.current[here, column]))
-        self._align(column, step + 1)
+        self._queue(column, step + 1)
 
     def thaw(self, column: int, step: int) -> None:
         """End a freeze after ``step`` (the subscription resumes from the next step)."""
+        self.settle(column)
         if column in self.frozen:
             first, _, index = self.frozen[column]
             self.frozen[column] = (first, step + 1, index)
@@ -173,6 +232,63 @@ class FeedPanel:
         self.current[rows, column] = current
         self.close[rows, column] = closes
         self.emit[rows, column] = np.where(held, 0, np.where(real, 2, np.where(emits, 1, 0)))
+
+    def _align_many(self, columns: list[int], from_step: int) -> None:
+        """:meth:`_align` of every column in ``columns`` from ``from_step`` on, the same arrays: the
+        binary searches and gathers per column (none for a column frozen over the whole block: a
+        removal), the masks and the emission codes once over the (columns x steps) block."""
+        lo = max(from_step, self.base)
+        hi = self.base + len(self.current)
+        if lo >= hi or not columns:
+            return
+        grid = self.grid[lo:hi]
+        steps = np.arange(lo, hi)
+        shape = (len(columns), len(grid))  # a row per column (contiguous), transposed into the panel
+        current = np.full(shape, -1, dtype=np.int64)
+        held = np.zeros(shape, dtype=bool)
+        emits = np.zeros(shape, dtype=bool)
+        ends = np.zeros(shape, dtype=np.int64)
+        closes = np.zeros(shape)
+        for j, column in enumerate(columns):
+            sub = self.subs[column]
+            frozen = self.frozen.get(column)
+            if frozen is not None and frozen[0] <= lo and frozen[1] >= hi:
+                held[j] = True
+                current[j] = index = frozen[2]
+                if index >= 0:
+                    ends[j] = sub.end_time[index]
+                    closes[j] = sub.fields["close"][index]
+                continue
+            if len(sub):
+                row = sub.end_time.searchsorted(grid, side="right") - 1
+                row[row < sub.end_time.searchsorted(self.visible_from[column], side="left")] = -1
+                if frozen is not None:
+                    first, end, index = frozen
+                    held[j] = (steps >= first) & (steps < end)
+                    row[held[j]] = index
+                current[j] = row
+                at = np.maximum(row, 0)
+                ends[j] = sub.end_time[at]
+                closes[j] = sub.fields["close"][at]
+            elif frozen is not None:
+                held[j] = (steps >= frozen[0]) & (steps < frozen[1])
+                current[j, held[j]] = frozen[2]
+            times = sub.emit_times
+            if len(times):
+                emits[j] = times[np.minimum(times.searchsorted(grid), len(times) - 1)] == grid
+        valid = current >= 0
+        closes[~valid] = 0.0
+        for j, column in enumerate(columns):
+            if column in self.seeds:  # as in _align: the seed shows until a bar newer than the seeding
+                first, seeded_at, price = self.seeds[column]
+                stale = ~valid[j] | (ends[j] <= seeded_at)
+                closes[j, stale & (steps >= first)] = price
+        real = valid & (ends == grid)
+        emits &= valid
+        rows = slice(lo - self.base, hi - self.base)
+        self.current[rows, columns] = current.T
+        self.close[rows, columns] = closes.T
+        self.emit[rows, columns] = np.where(held, 0, np.where(real, 2, np.where(emits, 1, 0))).T
 
 
 class Clock:
@@ -232,10 +348,16 @@ class DataFeed:
         else:
             self.panel.freeze(column, self.step)
 
+    def batched_alignment(self) -> AbstractContextManager[None]:
+        """A block whose additions and removals the panel aligns together at its end (a universe
+        selection's; :meth:`FeedPanel.deferred`)."""
+        return self.panel.deferred()
+
     def reattach(self, column: int, from_current: bool = False) -> None:
         """Resume a removed subscription from the next step (bars ending after now), or from this
         step (bars ending now too) when ``from_current`` (see :meth:`add`)."""
         first = self.step if from_current else self.step + 1
+        self.panel.settle(column)
         self.panel.visible_from[column] = self.now_ns + (0 if from_current else 1)
         self._forget_current()
         self.panel.thaw(column, first - 1)
@@ -355,6 +477,7 @@ class DataFeed:
         arrives (a security seeder's ``SetMarketPrice``)."""
         step = max(self.step, 0)
         seeded_at = int(self.panel.grid[step]) if step < len(self.panel.grid) else 0
+        self.panel.settle(column)
         self.panel.seeds[column] = (step, seeded_at, float(price))
         if self.started and column < self.panel.close.shape[1]:
             self.panel._align(column, step)

@@ -132,7 +132,8 @@ class UniverseApi:
         if self.time > self.end_date:
             return universe.data_points(rows)  # UniverseSelection.ApplyUniverseSelection: no selection after the end
         result = universe.perform_selection(universe.select_symbols(self.time, rows, self.debug))
-        added, removed = self.universe_manager.apply(universe, result, self.time)
+        with self._feed.batched_alignment():  # the additions and removals aligned in one call
+            added, removed = self.universe_manager.apply(universe, result, self.time)
         if added or removed:
             self._pending_changes = (self._pending_changes[0] + added, self._pending_changes[1] + removed)
         return universe.data_points(rows)

@@ -1,0 +1,126 @@
+"""The batched alignment of a universe selection's additions and removals (``FeedPanel._align_many``,
+``FeedPanel.deferred``) gives the arrays the per-column alignment (``FeedPanel._align``) gives."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from lean_local.engine.common import Symbol
+from lean_local.engine.feed import FeedPanel
+from lean_local.engine.subscription_data import SubscriptionData
+
+DAY = 86_400 * 10**9
+
+
+def _subscription(rng: np.random.Generator, grid: np.ndarray, name: str) -> SubscriptionData:
+    """Bars ending on a random subset of the grid's steps (some ending between steps, some before the
+    grid starts), emitted at their ends and, filled forward, at random later steps."""
+    if rng.random() < 0.1:
+        empty = np.empty(0, dtype=np.int64)
+        return SubscriptionData(Symbol(name), "trade", empty, empty,
+                                {k: np.empty(0) for k in ("open", "high", "low", "close", "volume")}, np.empty(0))
+    on_grid = grid[rng.random(len(grid)) < 0.6]
+    off_grid = grid[rng.random(len(grid)) < 0.05] - DAY // 3
+    early = grid[0] - DAY * np.arange(1, rng.integers(1, 6))
+    end_time = np.unique(np.concatenate([on_grid, off_grid, early]))
+    n = len(end_time)
+    closes = rng.uniform(5, 50, n)
+    fields = {"open": closes, "high": closes, "low": closes, "close": closes, "volume": rng.uniform(0, 1e4, n)}
+    sub = SubscriptionData(Symbol(name), "trade", end_time - DAY, end_time, fields, np.ones(n))
+    forward = grid[rng.random(len(grid)) < 0.3]
+    sub.emit_times = np.unique(np.concatenate([on_grid, forward]))
+    return sub
+
+
+def _panel(seed: int, columns: int = 40, steps: int = 60) -> FeedPanel:
+    rng = np.random.default_rng(seed)
+    grid = np.cumsum(rng.integers(1, 3, steps)) * DAY + 1_600_000_000 * 10**9
+    panel = FeedPanel()
+    for c in range(columns):
+        panel.add(_subscription(rng, grid, f"S{c}"), int(rng.choice(grid)) if rng.random() < 0.5 else 0)
+    panel.extra_times = grid
+    panel.build(int(grid[0]), int(grid[-1]))
+    for c in range(columns):
+        if rng.random() < 0.4:  # frozen, some thawed later
+            first = int(rng.integers(0, steps))
+            end = int(rng.integers(first, steps + 5)) if rng.random() < 0.5 else 2**62
+            panel.frozen[c] = (first, end, int(rng.integers(-1, len(panel.subs[c]))))
+        if rng.random() < 0.3:  # seeded prices
+            step = int(rng.integers(0, steps))
+            panel.seeds[c] = (step, int(grid[step]) + int(rng.integers(-2, 2)) * DAY, float(rng.uniform(1, 9)))
+    return panel
+
+
+def _arrays(panel: FeedPanel) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    n = len(panel.subs)
+    return panel.current[:, :n].copy(), panel.emit[:, :n].copy(), panel.close[:, :n].copy()
+
+
+@pytest.mark.parametrize("seed", range(8))
+@pytest.mark.parametrize("window", [7, 512])
+def test_aligning_many_columns_at_once_equals_aligning_each(seed, window, monkeypatch):
+    monkeypatch.setattr(FeedPanel, "WINDOW", window)
+    one, many = _panel(seed), _panel(seed)
+    rng = np.random.default_rng(100 + seed)
+    for base in (0, int(rng.integers(1, 50))):
+        one.row(base)
+        many.row(base)
+        for from_step in (base, base + int(rng.integers(0, 10)), base + 70):
+            columns = sorted(rng.choice(len(one.subs), size=int(rng.integers(1, len(one.subs))), replace=False))
+            for column in columns:
+                one._align(int(column), from_step)
+            many._align_many([int(c) for c in columns], from_step)
+            for a, b in zip(_arrays(one), _arrays(many), strict=True):
+                np.testing.assert_array_equal(a, b)
+    assert (_arrays(one)[1] == 2).any() and (_arrays(one)[1] == 1).any()  # real and filled-forward bars
+    assert (_arrays(one)[0] == -1).any() and (_arrays(one)[0] >= 0).any()
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_a_deferred_selection_leaves_the_panel_as_immediate_alignment_does(seed):
+    """Freezes, thaws, re-attachments, seeds and reads in one deferred block, in random order."""
+    immediate, deferred = _panel(seed), _panel(seed)
+    rng = np.random.default_rng(200 + seed)
+    for step in (3, 17, 40):
+        immediate.row(step)
+        deferred.row(step)
+        actions = []
+        for column in rng.permutation(len(immediate.subs))[:25]:
+            actions.append((["freeze", "reattach", "seed", "read"][int(rng.integers(0, 4))], int(column)))
+        actions += actions[:5]  # the same column twice in one block
+
+        def act(panel: FeedPanel, what: str, column: int) -> float | None:
+            if what == "freeze":
+                panel.freeze(column, step)
+            elif what == "reattach":
+                panel.settle(column)
+                panel.visible_from[column] = int(panel.grid[step])
+                panel.thaw(column, step - 1)
+                assert panel.attach(column, step)
+            elif what == "seed":
+                panel.settle(column)
+                panel.seeds[column] = (step, int(panel.grid[step]), 7.5)
+                panel._align(column, step)
+            else:
+                return float(panel.close[panel.row(step), column])
+            return None
+
+        reads_now = [act(immediate, what, column) for what, column in actions]
+        with deferred.deferred():
+            reads_later = [act(deferred, what, column) for what, column in actions]
+        assert reads_now == reads_later
+        assert not deferred._pending
+        for a, b in zip(_arrays(immediate), _arrays(deferred), strict=True):
+            np.testing.assert_array_equal(a, b)
+
+
+def test_attach_refuses_emission_times_off_the_grid():
+    panel = _panel(0)
+    sub = panel.subs[1]
+    assert panel.attach(1, 5)
+    sub.emit_times = np.union1d(sub.emit_times, [panel.grid[10] + 1])  # a time between two steps
+    assert not panel.attach(1, 5)
+    assert panel.attach(1, 11)  # from a later step the time is past
+    sub.emit_times = np.union1d(sub.emit_times, [panel.grid[-1] + DAY])  # after the end: not checked
+    assert panel.attach(1, 11)
