@@ -77,6 +77,24 @@ def test_aligning_many_columns_at_once_equals_aligning_each(seed, window, monkey
     assert (_arrays(one)[0] == -1).any() and (_arrays(one)[0] >= 0).any()
 
 
+def _act(panel: FeedPanel, what: str, column: int, step: int) -> float | None:
+    """One change a selection makes at ``step`` (as ``DataFeed`` makes it), or a read of a close."""
+    if what == "freeze":
+        panel.freeze(column, step)
+    elif what == "reattach":
+        panel.settle(column)
+        panel.visible_from[column] = int(panel.grid[step])
+        panel.thaw(column, step - 1)
+        assert panel.attach(column, step)
+    elif what == "seed":
+        panel.settle(column)
+        panel.seeds[column] = (step, int(panel.grid[step]), 7.5)
+        panel._align(column, step)
+    else:
+        return float(panel.close[panel.row(step), column])
+    return None
+
+
 @pytest.mark.parametrize("seed", range(6))
 def test_a_deferred_selection_leaves_the_panel_as_immediate_alignment_does(seed):
     """Freezes, thaws, re-attachments, seeds and reads in one deferred block, in random order."""
@@ -90,25 +108,10 @@ def test_a_deferred_selection_leaves_the_panel_as_immediate_alignment_does(seed)
             actions.append((["freeze", "reattach", "seed", "read"][int(rng.integers(0, 4))], int(column)))
         actions += actions[:5]  # the same column twice in one block
 
-        def act(panel: FeedPanel, what: str, column: int) -> float | None:
-            if what == "freeze":
-                panel.freeze(column, step)
-            elif what == "reattach":
-                panel.settle(column)
-                panel.visible_from[column] = int(panel.grid[step])
-                panel.thaw(column, step - 1)
-                assert panel.attach(column, step)
-            elif what == "seed":
-                panel.settle(column)
-                panel.seeds[column] = (step, int(panel.grid[step]), 7.5)
-                panel._align(column, step)
-            else:
-                return float(panel.close[panel.row(step), column])
-            return None
 
-        reads_now = [act(immediate, what, column) for what, column in actions]
+        reads_now = [_act(immediate, what, column, step) for what, column in actions]
         with deferred.deferred():
-            reads_later = [act(deferred, what, column) for what, column in actions]
+            reads_later = [_act(deferred, what, column, step) for what, column in actions]
         assert reads_now == reads_later
         assert not deferred._pending
         for a, b in zip(_arrays(immediate), _arrays(deferred), strict=True):
