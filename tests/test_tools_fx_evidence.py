@@ -1,24 +1,15 @@
 """tools/fx_evidence.py on the real ECB rates: the tutorial window's figures the docs quote."""
 
-import importlib.util
 import json
-from pathlib import Path
 
 import pytest
 
-SCRIPT = Path(__file__).resolve().parents[1] / "tools" / "fx_evidence.py"
-
-
-def _script():
-    spec = importlib.util.spec_from_file_location("fx_evidence_script", SCRIPT)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+from tests.tools import load_tool
 
 
 def test_evidence_on_the_tutorial_window(ecb_data_folder, tmp_path, capsys):
     output = tmp_path / "evidence.json"
-    assert _script().main(["--data-folder", str(ecb_data_folder), "--boot", "99", "--output", str(output)]) == 0
+    assert load_tool("fx_evidence").main(["--data-folder", str(ecb_data_folder), "--boot", "99", "--output", str(output)]) == 0
     rows = {(r["standardisation"], r["screen"], r["factor"]): r for r in json.loads(output.read_text())}
     assert len(rows) == 8
     published = rows[("full", "target", "reversal")]
@@ -33,5 +24,5 @@ def test_evidence_on_the_tutorial_window(ecb_data_folder, tmp_path, capsys):
 
 
 def test_missing_data_says_which_command_builds_it(tmp_path, capsys):
-    assert _script().main(["--data-folder", str(tmp_path), "--boot", "5"]) == 1
+    assert load_tool("fx_evidence").main(["--data-folder", str(tmp_path), "--boot", "5"]) == 1
     assert "lean-local data ecb-fx" in capsys.readouterr().err

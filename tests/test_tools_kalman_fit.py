@@ -1,9 +1,7 @@
 """tools/kalman_fit.py on LEAN's sample equities: every candidate pair reported, the traded pairs' parameters
 written to the object store, and the algorithm backtested from them."""
 
-import importlib.util
 import json
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -11,27 +9,19 @@ import pytest
 
 from lean_local.backtest import run_backtest
 from tests.algorithms.test_kalman_mean_reversion import make_workspace
-
-SCRIPT = Path(__file__).resolve().parents[1] / "tools" / "kalman_fit.py"
-
-
-def load_script():
-    spec = importlib.util.spec_from_file_location("kalman_fit_script", SCRIPT)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+from tests.tools import load_tool
 
 
 def test_missing_data_is_exit_2_naming_the_files_and_nothing_is_saved(tmp_path, capsys, caplog):
     (tmp_path / "data").mkdir()
     storage = tmp_path / "storage"
-    assert load_script().main(["--data-folder", str(tmp_path / "data"), "--storage", str(storage)]) == 2
+    assert load_tool("kalman_fit").main(["--data-folder", str(tmp_path / "data"), "--storage", str(storage)]) == 2
     captured = capsys.readouterr()
     assert "no data file" in caplog.text and "spy.zip" in caplog.text
     assert "error: 0 ticker(s) with a close on 95% of the days" in captured.err
     assert "lean-local data lean-sample" in captured.err
     assert not storage.exists()
-    assert load_script().main(["--data-folder", str(tmp_path / "absent"), "--storage", str(storage)]) == 2
+    assert load_tool("kalman_fit").main(["--data-folder", str(tmp_path / "absent"), "--storage", str(storage)]) == 2
 
 
 def test_the_closes_are_the_securities_leans_map_files_name(lean_data_folder):
@@ -54,7 +44,7 @@ def test_the_closes_are_the_securities_leans_map_files_name(lean_data_folder):
 @pytest.mark.slow
 def test_every_candidate_is_reported_and_the_algorithm_runs_from_the_fitted_parameters(
         lean_data_folder, tmp_path, capsys):
-    module = load_script()
+    module = load_tool("kalman_fit")
     project = make_workspace(tmp_path / "workspace", lean_data_folder)
     storage = tmp_path / "workspace" / "storage"
     report = tmp_path / "report.json"

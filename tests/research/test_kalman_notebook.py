@@ -1,12 +1,12 @@
 """The Kalman research notebook runs in a fresh workspace and saves exactly what the fitting command saves."""
 
-import importlib.util
 import json
 import re
 
 import pytest
 
 from tests.notebook_runner import ROOT, execute_notebook, make_workspace
+from tests.tools import load_tool
 
 NOTEBOOK = ROOT / "research" / "kalman_mean_reversion.ipynb"
 PARAMS = "kalman_mean_reversion/params.json"
@@ -27,9 +27,7 @@ def test_notebook_reports_every_candidate_and_saves_what_the_command_saves(tmp_p
     assert set(params["pairs"]) == {"IBM/BNO", "IBM/USO"}
 
     # One definition of the fit: the command, on the same data folder, saves the same parameters.
-    spec = importlib.util.spec_from_file_location("kalman_fit_script", ROOT / "tools" / "kalman_fit.py")
-    script = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(script)
+    script = load_tool("kalman_fit")
     storage = tmp_path / "command-storage"
     assert script.main(["--data-folder", str(lean_data_folder), "--storage", str(storage)]) == 0
     assert json.loads((storage / PARAMS).read_text()) == params
