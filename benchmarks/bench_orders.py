@@ -39,7 +39,7 @@ from pathlib import Path
 import pandas as pd
 
 from lean_local.data import formats
-from lean_local.data.synthetic import SyntheticMarketConfig, write_market
+from lean_local.data.synthetic import INDEX_TICKER, SyntheticMarketConfig, write_market
 from lean_local.engine.algorithm import QCAlgorithm
 from lean_local.engine.common import Resolution
 from lean_local.engine.runner import run_algorithm
@@ -63,6 +63,7 @@ def make_algorithm(tickers: list[str], start: pd.Timestamp, end: pd.Timestamp, d
             self.set_start_date(start.year, start.month, start.day)
             self.set_end_date(end.year, end.month, end.day)
             self.set_cash(10_000_000)
+            self.set_benchmark(INDEX_TICKER)  # the synthetic market's ETF
             self.settings.minimum_order_margin_portfolio_percentage = 0
             self.symbols = [self.add_equity(t, Resolution.DAILY).symbol for t in tickers]
             self.days = 0
@@ -109,12 +110,12 @@ def main() -> None:
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         folder = args.folder or Path(tmp) / "data"
-        if not (folder / "equity" / "usa" / "daily" / "spy.zip").exists():
+        if not formats.equity_daily_path(folder, INDEX_TICKER).exists():
             years = args.days / 252 + 0.1
             config = SyntheticMarketConfig(n_stocks=int(max(args.stocks) * 1.6), years=years, start="2010-01-04",
                                            listed_at_start_fraction=1.0, merger_rate=0.0)
             write_market(folder, config, quiet=True)
-        days = formats.read_equity_daily(formats.equity_daily_path(folder, "spy")).index[: args.days]
+        days = formats.read_equity_daily(formats.equity_daily_path(folder, INDEX_TICKER)).index[: args.days]
         all_tickers = full_period_tickers(folder, max(args.stocks))
         if args.child:
             count, mode = int(args.child[0]), args.child[1]

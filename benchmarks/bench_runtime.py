@@ -42,7 +42,7 @@ import numpy as np
 import pandas as pd
 
 from lean_local.data import formats
-from lean_local.data.synthetic import SyntheticMarketConfig, write_market
+from lean_local.data.synthetic import INDEX_TICKER, SyntheticMarketConfig, write_market
 from lean_local.engine.algorithm import QCAlgorithm
 from lean_local.engine.common import Resolution
 from lean_local.engine.runner import run_algorithm
@@ -67,6 +67,7 @@ def make_algorithm(tickers: list[str], start: pd.Timestamp, end: pd.Timestamp,
             self.set_start_date(start.year, start.month, start.day)
             self.set_end_date(end.year, end.month, end.day)
             self.set_cash(10_000_000)
+            self.set_benchmark(INDEX_TICKER)  # the synthetic market's ETF
             # rebalance every month like the backtrader version (LEAN would skip changes below 0.1% of TPV)
             self.settings.minimum_order_margin_portfolio_percentage = 0
             self.symbols = [self.add_equity(t, Resolution.DAILY).symbol for t in tickers]
@@ -159,12 +160,12 @@ def run_backtrader(folder: Path, tickers: list[str], start: pd.Timestamp, end: p
 
 def full_period_tickers(folder: Path, count: int) -> list[str]:
     """Stocks with a bar on the folder's first and last trading day (listed the whole period)."""
-    daily = formats.equity_daily_path(folder, "spy").parent
-    spy = formats.read_equity_daily(daily / "spy.zip")
+    daily = formats.equity_daily_path(folder, INDEX_TICKER).parent
+    spy = formats.read_equity_daily(formats.equity_daily_path(folder, INDEX_TICKER))
     first, last = spy.index[0], spy.index[-1]
     chosen = []
     for path in sorted(daily.glob("*.zip")):
-        if path.stem == "spy":
+        if path.stem == INDEX_TICKER.lower():
             continue
         bars = formats.read_equity_daily(path)
         if bars.index[0] == first and bars.index[-1] == last and len(bars) == len(spy):
@@ -189,7 +190,7 @@ def main() -> None:
 
     with tempfile.TemporaryDirectory() as tmp:
         folder = args.folder or Path(tmp) / "data"
-        if not (folder / "equity" / "usa" / "daily" / "spy.zip").exists():
+        if not formats.equity_daily_path(folder, INDEX_TICKER).exists():
             # everything listed for the whole period so every engine sees the same rectangular panel
             config = SyntheticMarketConfig(n_stocks=int(args.stocks * 1.6), years=args.years, start="2010-01-04",
                                            listed_at_start_fraction=1.0, merger_rate=0.0)
@@ -197,7 +198,7 @@ def main() -> None:
             write_market(folder, config, quiet=True)
             print(f"data: {time.perf_counter() - began:.1f} s to write {config.n_stocks} stocks x {args.years} years")
         tickers = full_period_tickers(folder, args.stocks)
-        days = formats.read_equity_daily(formats.equity_daily_path(folder, "spy")).index
+        days = formats.read_equity_daily(formats.equity_daily_path(folder, INDEX_TICKER)).index
         if args.child:
             strategy, count = args.child[0], int(args.child[1])
             reset_peak_rss()  # finding the tickers read every file: measure the run alone

@@ -12,7 +12,7 @@ import pandas as pd
 import pytest
 
 from lean_local.data import formats
-from lean_local.data.synthetic import SyntheticMarketConfig, write_market
+from lean_local.data.synthetic import INDEX_TICKER, SyntheticMarketConfig, write_market
 from lean_local.engine.runner import run_algorithm
 
 BENCHMARKS = Path(__file__).resolve().parents[1] / "benchmarks"
@@ -33,7 +33,7 @@ def market(tmp_path_factory) -> Path:
 
 def test_rebalance_resizes_every_stock_on_each_months_first_trading_day(market):
     tickers = bench_runtime.full_period_tickers(market, 8)
-    days = formats.read_equity_daily(formats.equity_daily_path(market, "spy")).index
+    days = formats.read_equity_daily(formats.equity_daily_path(market, INDEX_TICKER)).index
     months = sorted({(day.year, day.month) for day in days})
     first_days = {month: min(day for day in days if (day.year, day.month) == month) for month in months}
     # the case at stake: a stock's ex-dividend date (the trading day after its factor row) is a month's first
@@ -51,7 +51,7 @@ def test_rebalance_resizes_every_stock_on_each_months_first_trading_day(market):
 
 def test_panel_holds_the_adjusted_bars_backtrader_reads(market, tmp_path):
     tickers = bench_runtime.full_period_tickers(market, 3)
-    days = formats.read_equity_daily(formats.equity_daily_path(market, "spy")).index
+    days = formats.read_equity_daily(formats.equity_daily_path(market, INDEX_TICKER)).index
     path = tmp_path / "panel.npz"
     bench_runtime.write_peer_panel(market, tickers, days[0], days[-1], path)
     panel = read_panel(path)

@@ -69,6 +69,9 @@ class MlMeanReversion(QCAlgorithm):
         self.set_start_date(self._date_parameter("start_date", "2016-01-04"))
         self.set_end_date(self._date_parameter("end_date", "2021-12-31"))
         self.set_cash(self.get_parameter("cash", 100000))
+        # The workspace's config names the synthetic market's ETF and volatility index (SYNSPY, SYNVIX);
+        # on QuantConnect's data, SPY and VIX.
+        self.set_benchmark(self.get_parameter("benchmark", "SPY"))
 
         self.top_n = self.get_parameter("top_n", 500)
         self.min_price = self.get_parameter("min_price", 1.0)
@@ -95,11 +98,12 @@ class MlMeanReversion(QCAlgorithm):
         self.universe_settings.resolution = Resolution.DAILY
         self.add_universe(self._select)
         vix_source = self.get_parameter("vix_source", "index")
+        vix_ticker = self.get_parameter("vix_ticker", "VIX")
         if vix_source == "index":
-            self.vix = self.add_index("VIX", Resolution.DAILY).symbol
+            self.vix = self.add_index(vix_ticker, Resolution.DAILY).symbol
         elif vix_source == "cboe":
             # CBOE ships with LEAN's data sources; quantconnect-stubs do not describe it.
-            self.vix = self.add_data(CBOE, "VIX", Resolution.DAILY).symbol  # type: ignore[name-defined]
+            self.vix = self.add_data(CBOE, vix_ticker, Resolution.DAILY).symbol  # type: ignore[name-defined]
         else:
             raise ValueError(f"vix_source must be 'index' or 'cboe', got {vix_source!r}")
         self.regime_state = VixRegimeState(self.get_parameter("vix_sma", 15), self.get_parameter("vix_threshold", 1.15))

@@ -1,10 +1,12 @@
 """``lean-local demo``: the project's main job, end to end.
 
 It runs the very commands a user would type (each is printed first): fill the workspace's data
-folder (LEAN's sample data linked in place, ECB FX rates, VIX), build the synthetic market, train
-the ML models, choose and fit the Kalman pairs (tools/kalman_fit.py, which saves them to the
-object store), backtest every strategy, and print where the results and reports are. Real data
-serves where it exists; the ML strategy runs on the synthetic market, and says so.
+folder (LEAN's sample data linked in place, ECB FX rates, VIX, the synthetic market linked in from
+its own sub-folder), train the ML models, choose and fit the Kalman pairs (tools/kalman_fit.py,
+which saves them to the object store), backtest every strategy, and print where the results and
+reports are. Every step reads lean.json's data folder, as `lean-local backtest algorithms/<project>`
+does with no flags. Real data serves where it exists; the ML strategy runs on the synthetic market
+(its config names the market's SYNSPY and SYNVIX), and says so.
 
 The demo is incremental: each step's inputs (its command, the source code it runs and the steps it
 reads from) are hashed, and a step whose hash and outputs are unchanged since its last run is
@@ -26,17 +28,14 @@ from pathlib import Path
 
 import lean_local
 
-# The ML models are trained strictly before the backtest window: every backtest figure is out of sample.
+# The ML models are trained strictly before the backtest window (the project's config.json: 2016-01-04
+# to 2021-12-31): every backtest figure is out of sample.
 SYNTHETIC_START = "2010-01-04"
 ML_TRAIN_END = "2015-12-31"
-ML_BACKTEST = ("2016-01-04", "2021-12-31")
-# The FX tutorial's window, and the longest one the ECB file allows with a 5-year first fit.
-FX_TUTORIAL = ("2013-06-01", "2016-06-01", "2004-01-01")
+# The FX project's config.json holds the tutorial's window; the demo also runs the longest one the ECB
+# file allows with a 5-year first fit.
 FX_LONGEST = ("2004-01-01", "2026-10-01", "1999-01-01")
 HEADLINE_STATISTICS = ("Compounding Annual Return", "Sharpe Ratio", "Drawdown", "Win Rate", "Total Orders")
-# The synthetic market's folder, inside the workspace's data folder (a separate LEAN data folder: its
-# SPY, VIX and FX are synthetic and would collide with the real ones).
-SYNTHETIC_FOLDER = "synthetic"
 # Where the demo keeps each step's input hash (inside the data folder it builds).
 STATE_FILE = ".lean-local-demo.json"
 # The workspace's fitting tools the demo runs (``python <tool>``), each with the project whose
@@ -51,20 +50,16 @@ DESCRIPTION = __doc__.replace("``", "")
 
 @dataclass(frozen=True)
 class Backtest:
-    """One backtest of the demo: a label, a project, its data folder (None: lean.json's), parameter
-    overrides and a note on the data."""
+    """One backtest of the demo: a label, a project, parameter overrides and a note on the data."""
 
     label: str
     project: str
-    data_folder: str | None
     parameters: tuple[tuple[str, str], ...]
     data_note: str
 
     def command(self) -> list[str]:
         """The ``lean-local`` arguments that run it."""
         command = ["backtest", self.project]
-        if self.data_folder is not None:
-            command += ["--data-folder", self.data_folder]
         for name, value in self.parameters:
             command += ["--parameter", name, value]
         return command + ["--report"]
@@ -99,16 +94,14 @@ def run_demo(args: argparse.Namespace) -> int:
 
     workspace = find_workspace() or Path.cwd()
     data = data_folder()
-    synthetic = data / SYNTHETIC_FOLDER
-    synthetic_arg = _shown(synthetic, workspace)
     sample = default_sample_folder()
     market = ["--stocks", str(args.stocks)] if args.stocks else []
     market += ["--years", str(args.years)] if args.years else []
     steps: list[list[str]] = [
         ["data", "ecb-fx"],
         ["data", "vix", "--from-arch"],
-        ["data", "synthetic", *market, "--start", SYNTHETIC_START, "--data-folder", synthetic_arg],
-        ["train", "ml_mean_reversion", "--data-folder", synthetic_arg, "--end", ML_TRAIN_END],
+        ["data", "synthetic", *market, "--start", SYNTHETIC_START],
+        ["train", "ml_mean_reversion", "--end", ML_TRAIN_END],
     ]
     if sample is not None:
         steps.insert(0, ["data", "lean-sample"])
@@ -130,7 +123,7 @@ def run_demo(args: argparse.Namespace) -> int:
         state.record(" ".join(step[:2]), key)
 
     results = []
-    for backtest in _backtests(synthetic_arg, sample):
+    for backtest in _backtests(sample):
         command = backtest.command()
         print(f"\n=== {backtest.label} ({backtest.data_note})")
         print("$ lean-local " + " ".join(command), flush=True)
@@ -152,28 +145,17 @@ def run_demo(args: argparse.Namespace) -> int:
     return 0
 
 
-def _shown(path: Path, workspace: Path) -> str:
-    """``path`` as a user types it: relative to the workspace when inside it."""
-    try:
-        return str(path.relative_to(workspace))
-    except ValueError:
-        return str(path)
-
-
-def _backtests(synthetic: str, sample: Path | None) -> list[Backtest]:
+def _backtests(sample: Path | None) -> list[Backtest]:
     fx_note = "ECB reference rates (real)"
-    kalman = [Backtest("Kalman pairs, fitted by tools/kalman_fit.py", "kalman_mean_reversion", None, (),
+    kalman = [Backtest("Kalman pairs, fitted by tools/kalman_fit.py", "kalman_mean_reversion", (),
                        "LEAN's sample equities (real)")] if sample is not None else []
     return [
-        Backtest("FX momentum + reversion, tutorial window", "fx_momentum_reversion", None,
-                 (("start_date", FX_TUTORIAL[0]), ("end_date", FX_TUTORIAL[1]), ("fit_start", FX_TUTORIAL[2])),
-                 fx_note),
-        Backtest("FX momentum + reversion, longest window", "fx_momentum_reversion", None,
+        Backtest("FX momentum + reversion, tutorial window (its config.json)", "fx_momentum_reversion", (), fx_note),
+        Backtest("FX momentum + reversion, longest window", "fx_momentum_reversion",
                  (("start_date", FX_LONGEST[0]), ("end_date", FX_LONGEST[1]), ("fit_start", FX_LONGEST[2]),
                   ("refit_months", "12")), fx_note),
         *kalman,
-        Backtest("ML mean reversion, top 500 of the calibrated market", "ml_mean_reversion", synthetic,
-                 (("start_date", ML_BACKTEST[0]), ("end_date", ML_BACKTEST[1])), "SYNTHETIC market"),
+        Backtest("ML mean reversion, top 500 of the calibrated market", "ml_mean_reversion", (), "SYNTHETIC market"),
     ]
 
 
@@ -196,9 +178,8 @@ def _run(command: Sequence[str]) -> int:
 def _run_backtest(backtest: Backtest, workspace: Path):
     from lean_local.backtest import run_backtest
 
-    data_folder = workspace / backtest.data_folder if backtest.data_folder is not None else None
     return run_backtest(workspace / "algorithms" / backtest.project, parameters=dict(backtest.parameters),
-                        data_folder=data_folder, report=True)
+                        report=True)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -280,7 +261,9 @@ def _reads_from(command: Sequence[str], step: str) -> bool:
 def _outputs(command: Sequence[str], workspace: Path, data: Path) -> list[Path]:
     """Files whose absence makes a step run again whatever its hash."""
     if command[:2] == ["data", "synthetic"]:
-        return [workspace / command[-1] / "synthetic.json"]
+        from lean_local.data.synthetic.config import MARKER_FILE, WORKSPACE_SUBFOLDER
+
+        return [data / WORKSPACE_SUBFOLDER / MARKER_FILE]
     if command[:2] == ["data", "ecb-fx"]:
         return [data / "forex" / "oanda" / "daily" / "eurusd.zip"]
     if command[:2] == ["data", "vix"]:

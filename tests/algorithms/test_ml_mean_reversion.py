@@ -19,7 +19,7 @@ import pytest
 
 from lean_local.backtest import run_backtest
 from lean_local.data import formats
-from lean_local.data.synthetic import SyntheticMarketConfig, write_market
+from lean_local.data.synthetic import VOLATILITY_TICKER, SyntheticMarketConfig, write_market
 from lean_local.engine.runner import AlgorithmRuntimeError
 from shared.regime import UNKNOWN
 from workspace_jobs.training import train
@@ -215,7 +215,7 @@ def test_regime_is_unknown_once_the_vix_data_ends(reversal_market, tmp_path):
     unknown regime, not from a repeated close."""
     data = tmp_path / "data"
     shutil.copytree(reversal_market["data"], data)
-    vix_path = formats.index_daily_path(data, "vix")
+    vix_path = formats.index_daily_path(data, VOLATILITY_TICKER)
     vix = formats.read_index_daily(vix_path)
     formats.write_index_daily(vix_path, vix.loc[:"2013-03-28"])
     parameters = {**BACKTEST, "end_date": "2013-06-28"}

@@ -84,20 +84,26 @@ def _demo(recorder: Recorder, monkeypatch, **options) -> int:
     return demo.run_demo(args)
 
 
-def test_the_demo_runs_what_a_user_types_with_no_data_flag_but_the_synthetic_market(workspace, monkeypatch, capsys):
+def test_the_demo_runs_what_a_user_types_with_no_data_flag(workspace, monkeypatch, capsys):
     recorder = Recorder(workspace)
     assert _demo(recorder, monkeypatch) == 0
     assert recorder.commands == [
         ["data", "lean-sample"], ["data", "ecb-fx"], ["data", "vix", "--from-arch"],
-        ["data", "synthetic", "--start", demo.SYNTHETIC_START, "--data-folder", "data/synthetic"],
-        ["train", "ml_mean_reversion", "--data-folder", "data/synthetic", "--end", demo.ML_TRAIN_END],
+        ["data", "synthetic", "--start", demo.SYNTHETIC_START],
+        ["train", "ml_mean_reversion", "--end", demo.ML_TRAIN_END],
         ["python", "tools/kalman_fit.py"],  # the pairs and their parameters, saved to the object store
     ]
-    # The Kalman backtest takes no parameter: it trades what the fit saved.
-    assert recorder.backtests[2] == ["backtest", "kalman_mean_reversion", "--report"]
-    assert all("--data-folder" not in command for command in recorder.backtests[:3])
-    assert recorder.backtests[3][:4] == ["backtest", "ml_mean_reversion", "--data-folder", "data/synthetic"]
-    assert len(recorder.backtests) == 4
+    # Each project's config.json holds the demo's parameters (the Kalman pairs are what the fit saved), so
+    # `lean-local backtest algorithms/<project>` with no flags gives the demo's numbers; the FX project
+    # also runs on its longest window.
+    assert recorder.backtests == [
+        ["backtest", "fx_momentum_reversion", "--report"],
+        ["backtest", "fx_momentum_reversion", "--parameter", "start_date", demo.FX_LONGEST[0], "--parameter",
+         "end_date", demo.FX_LONGEST[1], "--parameter", "fit_start", demo.FX_LONGEST[2], "--parameter",
+         "refit_months", "12", "--report"],
+        ["backtest", "kalman_mean_reversion", "--report"],
+        ["backtest", "ml_mean_reversion", "--report"],
+    ]
     out = capsys.readouterr().out
     assert "=== Kalman pairs, fitted by tools/kalman_fit.py (LEAN's sample equities (real))\n" \
         "$ lean-local backtest kalman_mean_reversion --report\n" in out

@@ -209,6 +209,16 @@ def test_cli_reports_a_folder_without_equities(tmp_path, capsys):
     assert "no daily equity files" in capsys.readouterr().err
 
 
+def test_a_synthetic_folders_market_etf_is_its_market_and_leaves_the_cross_section(tmp_path):
+    root = data_folder(tmp_path / "data")
+    market = np.array([100, 101, 100, 102, 103, 101, 104, 105, 104, 106, 107, 108], dtype=float)
+    write_equity(root, "SYNSPY", bars(DATES, market, volume=5e7))
+    write_equity(root, "AAA", bars(DATES, market[::-1] / 2))
+    panel = load_folder_panel(root)
+    assert list(panel.symbols) == ["AAA"] and panel.market_source == "SYNSPY"
+    np.testing.assert_allclose(panel.market_return[1:], np.diff(np.log(market)))
+
+
 # --- LEAN's sample data --------------------------------------------------------------------------------
 
 LEAN_DATA = Path(os.environ.get("LEAN_DATA_FOLDER", "/nonexistent"))

@@ -171,7 +171,7 @@ def test_lean_sample_links_every_file_in_place_and_keeps_built_files(tmp_path):
 
 def test_lean_sample_refuses_a_data_folder_inside_the_sample(tmp_path):
     sample = _sample(tmp_path)
-    with pytest.raises(ValueError, match="must not be LEAN's sample folder"):
+    with pytest.raises(ValueError, match="must not be the linked folder"):
         link_lean_sample(sample, sample / "data")
 
 

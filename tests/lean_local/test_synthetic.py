@@ -18,7 +18,9 @@ from lean_local.data import facts, formats, map_files
 from lean_local.data.formats import equity_sid
 from lean_local.data.synthetic import (
     FX_PAIRS,
+    INDEX_TICKER,
     MARKER_FILE,
+    VOLATILITY_TICKER,
     SyntheticMarketConfig,
     garch_variance,
     generate_market,
@@ -119,8 +121,8 @@ def test_same_seed_same_bytes_and_different_seed_differs(small_folder, tmp_path)
     other = tmp_path / "other"
     write_market(other, SyntheticMarketConfig(n_stocks=30, years=2, seed=12, jobs=1), quiet=True)
     third = all_files(other)
-    assert third[formats.equity_daily_path(other, "SPY").relative_to(other).as_posix()] != first[
-        formats.equity_daily_path(folder, "SPY").relative_to(folder).as_posix()
+    assert third[formats.equity_daily_path(other, INDEX_TICKER).relative_to(other).as_posix()] != first[
+        formats.equity_daily_path(folder, INDEX_TICKER).relative_to(folder).as_posix()
     ]
     assert set(third) != set(first)  # other tickers
 
@@ -130,8 +132,8 @@ def test_zip_files_are_byte_identical_across_runs(tmp_path):
     write_market(tmp_path / "a", config, quiet=True)
     time.sleep(2.1)  # DOS timestamps have 2-second resolution
     write_market(tmp_path / "b", config, quiet=True)
-    a = formats.equity_daily_path(tmp_path / "a", "SPY").read_bytes()
-    b = formats.equity_daily_path(tmp_path / "b", "SPY").read_bytes()
+    a = formats.equity_daily_path(tmp_path / "a", INDEX_TICKER).read_bytes()
+    b = formats.equity_daily_path(tmp_path / "b", INDEX_TICKER).read_bytes()
     assert a == b
 
 
@@ -156,10 +158,10 @@ def test_every_file_reads_back_and_bars_are_consistent(small_folder):
         assert (bars["high"] >= bars[["open", "close"]].max(axis=1)).all()
         assert (bars["low"] <= bars[["open", "close"]].min(axis=1)).all()
         assert (bars["low"] > 0).all() and (bars["volume"] > 0).all()
-    spy = formats.read_equity_daily(formats.equity_daily_path(folder, "SPY"))
+    spy = formats.read_equity_daily(formats.equity_daily_path(folder, INDEX_TICKER))
     assert spy.index.equals(market.dates)
-    vix = formats.read_index_daily(formats.index_daily_path(folder, "VIX"))
-    cboe = formats.read_cboe_csv(formats.cboe_path(folder, "vix"))
+    vix = formats.read_index_daily(formats.index_daily_path(folder, VOLATILITY_TICKER))
+    cboe = formats.read_cboe_csv(formats.cboe_path(folder, VOLATILITY_TICKER.lower()))
     np.testing.assert_allclose(vix["close"].to_numpy(), cboe["close"].to_numpy())
     assert (vix["high"] >= vix[["open", "close"]].max(axis=1)).all()
     for pair in FX_PAIRS:
@@ -190,7 +192,7 @@ def test_coarse_files_hold_every_listed_stock_with_factors(small_folder):
     counts = coarse.groupby("date").size()
     np.testing.assert_array_equal(counts.to_numpy(), np.isfinite(market.close).sum(axis=1))
     assert not coarse["has_fundamental_data"].any()
-    assert (coarse["symbol"] != "SPY").all()
+    assert (coarse["symbol"] != INDEX_TICKER).all()
     # Coarse factors are the factor files' factors for that date; dollar volume = close x volume.
     one = market.tickers[0]
     rows = coarse[coarse["sid"].str.split(" ").str[0] == market.first_tickers[0]].set_index("date")
@@ -435,7 +437,7 @@ def test_regenerating_replaces_the_previous_market(tmp_path):
     write_market(tmp_path, SyntheticMarketConfig(n_stocks=6, years=0.3, seed=1, jobs=1), quiet=True)
     market = write_market(tmp_path, SyntheticMarketConfig(n_stocks=4, years=0.3, seed=2, jobs=1), quiet=True)
     zips = {p.stem for p in (tmp_path / "equity" / "usa" / "daily").glob("*.zip")}
-    assert zips == {t.lower() for t in market.tickers} | {"spy"}
+    assert zips == {t.lower() for t in market.tickers} | {INDEX_TICKER.lower()}
 
 
 def test_cli_synthetic_command_writes_a_folder(tmp_path, monkeypatch, capsys):

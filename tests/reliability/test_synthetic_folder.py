@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from lean_local.data import synthetic
-from lean_local.data.synthetic import MARKER_FILE, SyntheticMarketConfig, folder, write_market
+from lean_local.data.synthetic import INDEX_TICKER, MARKER_FILE, SyntheticMarketConfig, folder, write_market
 
 SMALL = SyntheticMarketConfig(n_stocks=6, years=0.3, seed=1, jobs=1)
 # Big enough that a run is still writing when the test kills it (seconds on one core).
@@ -99,7 +99,7 @@ def test_a_killed_synthetic_run_leaves_the_old_market_intact(tmp_path):
     market = write_market(target, SyntheticMarketConfig(n_stocks=4, years=0.3, seed=5, jobs=1), quiet=True)
     assert json.loads((target / MARKER_FILE).read_text())["seed"] == 5
     assert {p.stem for p in (target / "equity" / "usa" / "daily").glob("*.zip")} == (
-        {t.lower() for t in market.tickers} | {"spy"})
+        {t.lower() for t in market.tickers} | {INDEX_TICKER.lower()})
     assert _leftovers(target) == []
 
 

@@ -1,30 +1,20 @@
 """``lean-local data lean-sample``: LEAN's sample data in the workspace's data folder, read in place.
 
-LEAN's CLI reads one data folder (``lean.json``'s ``data-folder``). The workspace's folder holds what
-``lean-local data ...`` builds (ECB FX rates, VIX, your csv imports) and, for LEAN's sample data
-(``lean init``'s folder, ``../shared/lean-data`` here), one symbolic link per file: nothing is copied,
-and the sample stays the single source. A file the folder already holds as a regular file (one
-a command built, such as ECB's ``forex/oanda/daily/eurusd.zip``) is kept; a link is replaced by a
-file when a command later writes that path (the writers rename a temporary file onto it). Links are
-absolute, so a LEAN Docker container that mounts the sample folder at the same path resolves them.
+LEAN's sample data (``lean init``'s folder, ``../shared/lean-data`` here) joins the workspace's data
+folder as one symbolic link per file (:mod:`lean_local.data.folder_links`): nothing is copied, and the
+sample stays the single source. The folder's regular files (what ``lean-local data ...`` built there)
+and its links into other folders (the synthetic market's universe files) are kept.
 """
 
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
 from pathlib import Path
 
+from lean_local.data.folder_links import LinkReport, link_folder
+
 # Files of LEAN's sample folder that describe the folder, not market data.
-SKIPPED = frozenset({"MANIFEST.sha256", "PROVENANCE.md"})
-
-
-@dataclass(frozen=True)
-class LinkReport:
-    """What :func:`link_lean_sample` did: links made or refreshed, regular files kept."""
-
-    linked: int
-    kept: tuple[Path, ...]
+SKIPPED = ("MANIFEST.sha256", "PROVENANCE.md")
 
 
 def default_sample_folder() -> Path | None:
@@ -49,39 +39,16 @@ def link_lean_sample(sample: str | os.PathLike[str], data_folder: str | os.PathL
     sample : path
         LEAN's sample data folder (read only; never written).
     data_folder : path
-        The workspace's data folder; its sub-folders are real folders, so commands that write
-        there never write into ``sample``.
+        The workspace's data folder.
 
     Returns
     -------
     LinkReport
-        The number of links made or refreshed and the regular files kept in their place.
+        The links made and the paths kept (regular files, links into other folders).
 
     Raises
     ------
     ValueError
         ``sample`` is not a folder, or ``data_folder`` is ``sample`` itself or inside it.
     """
-    source = Path(sample).resolve()
-    target = Path(data_folder).resolve()
-    if not source.is_dir():
-        raise ValueError(f"{source}: not a folder (LEAN's sample data, `lean init`'s data folder)")
-    if target == source or source in target.parents:
-        raise ValueError(f"{target}: the data folder must not be LEAN's sample folder {source} or inside it")
-    linked, kept = 0, []
-    for path in sorted(source.rglob("*")):
-        if not path.is_file() or path.name in SKIPPED:
-            continue
-        destination = target / path.relative_to(source)
-        if destination.is_symlink():
-            if Path(os.readlink(destination)) == path:
-                linked += 1
-                continue
-            destination.unlink()
-        elif destination.exists():
-            kept.append(destination)
-            continue
-        destination.parent.mkdir(parents=True, exist_ok=True)
-        destination.symlink_to(path)
-        linked += 1
-    return LinkReport(linked, tuple(kept))
+    return link_folder(sample, data_folder, skip=SKIPPED)

@@ -10,7 +10,11 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from lean_local.data.synthetic.config import INDEX_TICKER
+
 MARKET_TICKER = "SPY"
+# The market of a folder: SPY, else the synthetic market's ETF; neither is in the cross section.
+MARKET_TICKERS = (MARKET_TICKER, INDEX_TICKER)
 
 
 @dataclass
@@ -70,11 +74,11 @@ def factor_columns(factor_df: pd.DataFrame | None, dates) -> tuple[np.ndarray, n
     return price, split
 
 
-def _market_from(close: np.ndarray | None, returns: np.ndarray) -> tuple[np.ndarray, str]:
+def _market_from(close: np.ndarray | None, returns: np.ndarray, ticker: str = MARKET_TICKER) -> tuple[np.ndarray, str]:
     if close is not None:
         with np.errstate(invalid="ignore", divide="ignore"):
             market = np.concatenate([[np.nan], np.diff(np.log(close))])
-        return market, MARKET_TICKER
+        return market, ticker
     valid = np.isfinite(returns)
     count = valid.sum(axis=1)
     total = np.where(valid, returns, 0.0).sum(axis=1)
@@ -85,7 +89,8 @@ def load_folder_panel(data_folder: str | os.PathLike[str], start: Any = None, en
     """Read every US equity daily file of a LEAN data folder into a :class:`DailyPanel`.
 
     Securities are the map files that have bars (a renamed security's bars are read from each of its
-    tickers' zips) plus the zips no map file names; ``SPY`` becomes the market.
+    tickers' zips) plus the zips no map file names; ``SPY`` (else the synthetic market's ``SYNSPY``)
+    becomes the market.
 
     Parameters
     ----------
@@ -139,10 +144,12 @@ def load_folder_panel(data_folder: str | os.PathLike[str], start: Any = None, en
     if not frames:
         raise FileNotFoundError(f"no daily equity bars in {daily} for {start}..{end}")
     dates = pd.DatetimeIndex(sorted(set().union(*(f.index for f in frames.values()))), name="date")
-    market = frames.pop(MARKET_TICKER, None)
+    markets = {ticker: frames.pop(ticker) for ticker in MARKET_TICKERS if ticker in frames}
+    market_ticker = next(iter(markets), MARKET_TICKER)
+    market = markets.get(market_ticker)
     symbols = np.array(sorted(frames), dtype=object)
     if len(symbols) == 0:
-        raise FileNotFoundError(f"{daily} holds only {MARKET_TICKER}: no cross section")
+        raise FileNotFoundError(f"{daily} holds only {' and '.join(markets)}: no cross section")
     panels = {name: np.full((len(dates), len(symbols)), np.nan) for name in ("open", "close", "volume",
                                                                             "dollar_volume")}
     for j, symbol in enumerate(symbols):
@@ -151,7 +158,7 @@ def load_folder_panel(data_folder: str | os.PathLike[str], start: Any = None, en
         for name, panel in panels.items():
             panel[rows, j] = frame[name].to_numpy()
     market_close = None if market is None else market["close"].reindex(dates).to_numpy()
-    market_return, source = _market_from(market_close, log_returns(panels["close"]))
+    market_return, source = _market_from(market_close, log_returns(panels["close"]), market_ticker)
     return DailyPanel(dates, symbols, panels["open"], panels["close"], panels["volume"], panels["dollar_volume"],
                       market_return, source)
 
@@ -164,7 +171,7 @@ def market_panel(market) -> DailyPanel:
     factor = market.price_factor * market.split_factor
     spy_factor = formats.adjustment_factors(market.spy_factors, market.dates)
     spy_close = market.spy["close"].to_numpy() * spy_factor
-    market_return, source = _market_from(spy_close, np.empty((len(market.dates), 0)))
+    market_return, source = _market_from(spy_close, np.empty((len(market.dates), 0)), INDEX_TICKER)
     return DailyPanel(
         dates=market.dates,
         symbols=np.asarray(market.tickers, dtype=object),

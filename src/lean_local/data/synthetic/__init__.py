@@ -2,8 +2,8 @@
 
 The generator builds, from one seed, a panel of stocks (dates x stocks) with a market factor, sector
 factors, GARCH volatility clustering, Student-t tails, listings, delistings, renames, splits and
-dividends, a planted short-horizon reversal of configurable strength, a cap-weighted ``SPY``, a VIX
-consistent with the market's conditional volatility, four FX pairs with a monthly momentum /
+dividends, a planted short-horizon reversal of configurable strength, a cap-weighted market ETF
+(``SYNSPY``), a volatility index consistent with the market's conditional volatility (``SYNVIX``), four FX pairs with a monthly momentum /
 mean-reversion structure, and the auxiliary files LEAN needs (factor, map and coarse files, the
 interest rate, market hours and symbol properties). Everything is vectorized over the whole panel;
 the only Python loops run over time steps (the GARCH and price recursions are sequential by nature)
@@ -35,8 +35,8 @@ __getattr__, __dir__, __all__ = lazy_exports(__name__, {
     ],
     "cli": ["CLI_EXAMPLE", "add_arguments", "register", "run"],
     "config": [
-        "FX_PAIRS", "MARKER_FILE", "MARKER_VERSION", "NEVER", "RESERVED_TICKERS", "TRADING_DAYS_PER_YEAR",
-        "SyntheticMarketConfig",
+        "FX_PAIRS", "INDEX_TICKER", "MARKER_FILE", "MARKER_VERSION", "NEVER", "RESERVED_TICKERS",
+        "TRADING_DAYS_PER_YEAR", "VOLATILITY_TICKER", "SyntheticMarketConfig",
     ],
     "folder": ["GENERATED_FOLDERS", "FolderBusyError"],
     "fx": ["FX_START", "pip_size"],

@@ -98,19 +98,31 @@ def reversal_kernel(lookback: int, horizon: int) -> np.ndarray:
 
 
 def make_tickers(rng: np.random.Generator, count: int) -> np.ndarray:
-    """``count`` distinct upper-case tickers of 3 or 4 letters, none in ``RESERVED_TICKERS``."""
+    """``count`` distinct upper-case tickers of 3 or 4 letters, none in ``RESERVED_TICKERS``.
+
+    Three in ten have 3 letters. Each length is drawn once (plus two spare 3-letter codes); only when
+    reserved names leave too few is a second draw made, so the random stream does not depend on the
+    reserved set unless a reserved name was drawn.
+    """
     letters = np.array(list(string.ascii_uppercase))
     n3 = min(count * 3 // 10, 26**3 - len(RESERVED_TICKERS))
     n4 = count - n3
-    codes3 = rng.choice(26**3, size=n3 + len(RESERVED_TICKERS), replace=False)
-    codes4 = rng.choice(26**4, size=n4, replace=False)
 
     def spell(codes: np.ndarray, width: int) -> list[str]:
         digits = (codes[:, None] // 26 ** np.arange(width - 1, -1, -1)) % 26
         return ["".join(row) for row in letters[digits]]
 
-    three = [t for t in spell(codes3, 3) if t not in RESERVED_TICKERS][:n3]
-    tickers = np.array(three + spell(codes4, 4), dtype=object)
+    def draw(width: int, size: int, spare: int) -> list[str]:
+        codes = rng.choice(26**width, size=size + spare, replace=False)
+        names = [t for t in spell(codes, width) if t not in RESERVED_TICKERS]
+        while len(names) < size:
+            taken = set(names)
+            more = spell(rng.choice(26**width, size=size - len(names) + len(RESERVED_TICKERS), replace=False), width)
+            names += [t for t in dict.fromkeys(more) if t not in RESERVED_TICKERS and t not in taken]
+        return names[:size]
+
+    three = draw(3, n3, 2)
+    tickers = np.array(three + draw(4, n4, 0), dtype=object)
     return tickers[rng.permutation(count)]
 
 

@@ -8,10 +8,24 @@ from datetime import datetime
 from typing import Any
 
 TRADING_DAYS_PER_YEAR = 252
-# Tickers the generator never hands to a synthetic stock (they name the market ETF and the index).
-RESERVED_TICKERS = frozenset({"SPY", "VIX"})
+# The synthetic market's ETF (its cap-weighted market) and volatility index. Names no real security has,
+# so the market joins a data folder that holds real data (LEAN's sample SPY, CBOE's VIX) beside it.
+INDEX_TICKER = "SYNSPY"
+VOLATILITY_TICKER = "SYNVIX"
+# Tickers the generator never hands to a synthetic stock: the market's own index and volatility index,
+# the real ones, and every US equity and index ticker of LEAN's sample data, whose files share the
+# workspace's data folder with the synthetic market.
+RESERVED_TICKERS = frozenset({
+    INDEX_TICKER, VOLATILITY_TICKER, "SPY", "VIX", "SPX", "NDX",
+    "AAA", "AAPL", "AIG", "BAC", "BNO", "EEM", "FB", "FOXA", "GBSN", "GDVD", "GOOAV", "GOOCV", "GOOG", "GOOGL",
+    "IBM", "IWM", "NWSA", "QQQ", "SHY", "SPWR", "SPWRA", "TAPA", "TFCFA", "TWX", "USO", "UW", "VXX", "WM", "WMI",
+})
 FX_PAIRS = ("EURUSD", "GBPUSD", "USDCAD", "USDJPY")
 MARKER_FILE = "synthetic.json"
+# The market's own folder inside the workspace's data folder, and what of it does not join that folder:
+# the real market hours, symbol properties, interest rate and FX rates (ECB's) rule there.
+WORKSPACE_SUBFOLDER = "synthetic"
+NOT_LINKED = ("market-hours", "symbol-properties", "alternative/interest-rate", "forex", MARKER_FILE)
 MARKER_VERSION = 1
 # LEAN's far-future date that ends the map file of a security still listed, and the factor file.
 NEVER = datetime(2050, 12, 31)

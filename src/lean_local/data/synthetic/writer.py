@@ -15,9 +15,11 @@ import pandas as pd
 from lean_local import progress
 from lean_local.data.synthetic.config import (
     FX_PAIRS,
+    INDEX_TICKER,
     MARKER_FILE,
     MARKER_VERSION,
     NEVER,
+    VOLATILITY_TICKER,
     SyntheticMarketConfig,
 )
 from lean_local.data.synthetic.folder import locked, replacing
@@ -215,9 +217,10 @@ def _write_folder(folder: Path, cfg: SyntheticMarketConfig, quiet: bool) -> Synt
         for written in runner(itertools.chain(stock_tasks, coarse_tasks)):
             bar.update(written)
 
-    _write_spy(folder, market)
-    formats.write_index_daily(formats.index_daily_path(folder, "VIX"), market.vix)
-    formats.write_cboe_csv(formats.cboe_path(folder, "vix"), market.vix[["open", "high", "low", "close"]])
+    _write_index(folder, market)
+    formats.write_index_daily(formats.index_daily_path(folder, VOLATILITY_TICKER), market.vix)
+    formats.write_cboe_csv(formats.cboe_path(folder, VOLATILITY_TICKER.lower()),
+                           market.vix[["open", "high", "low", "close"]])
     for pair, bars in market.fx.items():
         formats.write_forex_daily(formats.forex_daily_path(folder, pair), bars)
     formats.write_interest_rate(formats.interest_rate_path(folder), market.interest_rate)
@@ -243,15 +246,17 @@ def _write_folder(folder: Path, cfg: SyntheticMarketConfig, quiet: bool) -> Synt
     return market
 
 
-def _write_spy(folder: Path, market: SyntheticMarket) -> None:
-    """``SPY``'s zip, factor file and map file (listed on the first day, never delisted)."""
+def _write_index(folder: Path, market: SyntheticMarket) -> None:
+    """The market ETF's (``INDEX_TICKER``) zip, factor file and map file (listed on the first day, never
+    delisted)."""
     from lean_local.data import formats
 
-    formats.write_equity_daily(formats.equity_daily_path(folder, "SPY"), market.spy)
-    formats.write_factor_file(formats.factor_file_path(folder, "SPY"), market.spy_factors)
+    formats.write_equity_daily(formats.equity_daily_path(folder, INDEX_TICKER), market.spy)
+    formats.write_factor_file(formats.factor_file_path(folder, INDEX_TICKER), market.spy_factors)
+    ticker = INDEX_TICKER.lower()
     spy_map = pd.DataFrame(
-        {"ticker": ["spy", "spy"], "exchange": ["P", "P"]},
+        {"ticker": [ticker, ticker], "exchange": ["P", "P"]},
         index=pd.DatetimeIndex([market.dates[0], NEVER], name="date"),
     )
-    formats.write_map_file(formats.map_file_path(folder, "SPY"), spy_map)
+    formats.write_map_file(formats.map_file_path(folder, INDEX_TICKER), spy_map)
 
