@@ -85,7 +85,13 @@ CAUSES: dict[str, str] = {
         "End Equity 9649801.20 and Total Fees $1859.00 (the lower equity resizes the 10-09 AAPL fill 7368 -> "
         "7374 and the 10-11 SPY fill -486 -> -487). LEAN's unit-test slippages at 4 decimals (SPY 0.5075, AIG "
         "0.0808 and 3.8421; ours 0.5083, 0.0807, 3.8387, inside LEAN's 0.005) fit a volatility input off by "
-        "x0.9983 (SPY) and x1.0009 (AIG), not an average-volume one",
+        "x0.9983 (SPY) and x1.0009 (AIG), not an average-volume one. Not the cause (each measured on the first "
+        "two fills or the unit test): raw instead of adjusted closes (unit test x0.9993, x1.0017), the population "
+        "variance (x0.9980, x0.9980), 251 or 253 closes or a window one day later (AIG 3.7728), factor rows "
+        "applied a day off, the history's bounds (AlgorithmHistoryDataPoints 506 = 2 x 253 bars, as ours); "
+        "LEAN's internal SPY hour feed pricing the benchmark SPY (TimeSliceFactory updates a security from its "
+        "internal feeds, so SPY's market on open would fill at 10:00 with the 10:00 hour close and a history "
+        "ending then) gives +$372, not +$180",
     "PersistentCustomDataUniverseRegressionAlgorithm":
         "data: reads ../../../Tests/TestData/daily-stock-picker-backtest.csv, a file of LEAN's "
         'repository (Tests/TestData), not of its sample data folder; it also defines Initialize/OnData '
