@@ -1,14 +1,22 @@
-"""LEAN's fill-forward resolution (``SubscriptionCollection.UpdateFillForwardResolution``) and the
-restart of the time-triggered universes that fill forward (``DataManager``'s
-``FillForwardResolutionChanged`` handler, ``UserDefinedUniverse.GetTriggerTimes``)."""
+"""LEAN's fill-forward resolution (``SubscriptionCollection.UpdateFillForwardResolution``), the times
+a coarser subscription is filled forward at (``FillForwardEnumerator``), and the restart of the
+subscriptions that fill forward (``DataManager``'s ``FillForwardResolutionChanged`` handler,
+``UserDefinedUniverse.GetTriggerTimes``)."""
 
 from __future__ import annotations
 
 from datetime import datetime
 
+import numpy as np
+
 from lean_local.engine.algorithm import QCAlgorithm
 from lean_local.engine.common import Resolution, Symbol
-from lean_local.engine.fill_forward_resolution import FillForwardResolution
+from lean_local.engine.fill_forward_resolution import (
+    FillForwardResolution,
+    forward_period_ns,
+    restarted_emission_times,
+)
+from lean_local.engine.runner import run_algorithm
 from lean_local.engine.universe import UserDefinedUniverse
 
 
@@ -59,3 +67,90 @@ def test_trigger_times_from_an_afternoon_start_keep_its_time_of_day():
     plan = universe.emissions(datetime(2020, 1, 3, 9), datetime(2020, 1, 6, 23, 59, 59), _equity_hours())
     # Friday 09:00 + 1 day is Saturday (closed); Sunday 09:00's next 24 h end before Monday's 09:30 open
     assert [when for when, _ in plan] == [datetime(2020, 1, 3, 9), datetime(2020, 1, 6, 9)]
+
+
+_MINUTE = 60 * 10**9
+_HOUR = 60 * _MINUTE
+
+
+def test_copies_are_spaced_by_the_finer_of_the_data_and_the_feed_resolution():
+    assert forward_period_ns(Resolution.DAILY, Resolution.MINUTE) == _MINUTE
+    assert forward_period_ns(Resolution.DAILY, Resolution.HOUR) == _HOUR
+    assert forward_period_ns(Resolution.HOUR, Resolution.MINUTE) == _MINUTE
+    assert forward_period_ns(Resolution.MINUTE, Resolution.HOUR) == _MINUTE
+    assert forward_period_ns(Resolution.DAILY, Resolution.DAILY) is None  # session closes
+    assert forward_period_ns(Resolution.TICK, Resolution.MINUTE) is None
+
+
+def test_a_restarted_subscription_repeats_nothing_before_its_next_bar():
+    ns = _MINUTE
+    emitted = np.array([10, 11, 12, 13, 14]) * ns  # the times so far (minute copies)
+    ends = np.array([10, 20, 30]) * ns  # its real bars
+    restarted = np.array([10, 11, 12, 13, 14, 15, 20, 21, 30]) * ns  # every time under the new resolution
+    # restarted at 12: 10..12 stay; 13..15 would repeat the bar of 10 (dropped), from the bar of 20 on all
+    assert (restarted_emission_times(emitted, ends, restarted, 12 * ns) == np.array([10, 11, 12, 20, 21, 30]) * ns).all()
+    # after the last bar: nothing more
+    assert (restarted_emission_times(emitted, ends, restarted, 30 * ns) == emitted).all()
+
+
+class _DailyOnAMinuteFeed(QCAlgorithm):
+    """SPY minute (the sample has its minute files for 2013-10-07..11) makes the feed's fill-forward
+    resolution one minute; AAPL daily is then repeated every minute of the sessions after its first bar."""
+
+    def initialize(self):
+        self.set_start_date(2013, 10, 7)
+        self.set_end_date(2013, 10, 8)
+        self.add_equity("SPY", Resolution.MINUTE)
+        self.add_equity("AAPL", Resolution.DAILY)
+        self.bars = []
+
+    def on_data(self, data):
+        bar = data.bars.get("AAPL")
+        if bar is not None:
+            self.bars.append((bar.time, bar.end_time, bar.is_fill_forward, bar.volume))
+
+
+def test_a_daily_bar_is_filled_forward_every_minute_of_the_next_session(lean_data_folder):
+    algorithm, _, _ = run_algorithm(_DailyOnAMinuteFeed, lean_data_folder)
+    bars = algorithm.bars
+    # Oct 7: the first bar at 16:00 only (nothing to repeat before it)
+    assert bars[0][:3] == (datetime(2013, 10, 7, 9, 30), datetime(2013, 10, 7, 16), False)
+    # Oct 8: copies ending 09:31 .. 15:59 (389), each starting 6.5 h earlier, volume 0; the real bar at 16:00
+    copies = bars[1:-1]
+    assert len(copies) == 389
+    assert copies[0] == (datetime(2013, 10, 8, 3, 1), datetime(2013, 10, 8, 9, 31), True, 0.0)
+    assert copies[-1] == (datetime(2013, 10, 8, 9, 29), datetime(2013, 10, 8, 15, 59), True, 0.0)
+    assert bars[-1][:3] == (datetime(2013, 10, 8, 9, 30), datetime(2013, 10, 8, 16), False)
+    assert len(bars) == 391
+
+
+class _EmptyMinuteStream(QCAlgorithm):
+    """SPY minute has no file in 2014 (its stream ends at the first step, the resolution stays minute):
+    AAPL daily is repeated every minute until BAC daily, added at 12:00 on Mar 26, makes LEAN recompute
+    the resolution without SPY (daily) and restart AAPL: no copy before its next bar, none at minutes after."""
+
+    def initialize(self):
+        self.set_start_date(2014, 3, 25)
+        self.set_end_date(2014, 3, 27)
+        self.add_equity("SPY", Resolution.MINUTE)
+        self.add_equity("AAPL", Resolution.DAILY)
+        self.ends = []
+
+    def on_data(self, data):
+        if "AAPL" in data.bars:
+            self.ends.append(data.bars["AAPL"].end_time)
+        if self.time == datetime(2014, 3, 26, 12) and "BAC" not in self.securities:
+            self.add_equity("BAC", Resolution.DAILY)
+
+
+def test_an_empty_stream_keeps_the_resolution_until_a_recomputation(lean_data_folder):
+    algorithm, _, _ = run_algorithm(_EmptyMinuteStream, lean_data_folder)
+    ends = algorithm.ends
+    assert ends[0] == datetime(2014, 3, 25, 16)
+    on_26th = [t for t in ends if t.date() == datetime(2014, 3, 26).date()]
+    # copies 09:31 .. 12:00 (150), the restart at 12:00, then the real bar at 16:00
+    assert len(on_26th) == 151
+    assert on_26th[0] == datetime(2014, 3, 26, 9, 31) and on_26th[-2] == datetime(2014, 3, 26, 12)
+    assert on_26th[-1] == datetime(2014, 3, 26, 16)
+    assert [t for t in ends if t.date() == datetime(2014, 3, 27).date()] == [datetime(2014, 3, 27, 16)]
+

@@ -78,7 +78,8 @@ class QCAlgorithm(SubscriptionsApi, UniverseApi, OrdersApi, HistoryApi, Indicato
         self._data_folder = Path(os.environ.get("LEAN_DATA_FOLDER", "data"))
         self._mhdb: MarketHoursDatabase | None = None
         self._hours_cache: dict[int, ExchangeHours] = {}
-        self._session_closes: dict[tuple[int, datetime, datetime], np.ndarray] = {}
+        # the regular sessions' closes, or bar ends of a fill-forward period, keyed by (hours, run, period)
+        self._session_closes: dict[tuple[int, datetime, datetime, int | None], np.ndarray] = {}
         self._quoted_columns: list[int] = []  # minute equities' columns: the loop counts their quote bars
         self._history_session_closes: dict[int, tuple[date, date, np.ndarray]] = {}
         self._feed = feeds.DataFeed()
@@ -110,6 +111,8 @@ class QCAlgorithm(SubscriptionsApi, UniverseApi, OrdersApi, HistoryApi, Indicato
         self._benchmark_hour_feed = False  # the loop sets it once LEAN has added the internal feed
         # universes LEAN restarts when the fill-forward resolution changes (the loop triggers them)
         self._universe_restarts: list[UserDefinedUniverse] = []
+        # subscriptions without data and whether they end before the next step's selections (the loop ends them)
+        self._empty_streams: list[tuple[Security, bool]] = []
         self._pending: list[tuple[Security, Callable[[], SubscriptionData]]] = []
         self.universe_manager = UniverseManager(self._universe_security, self._universe_data_removed,
                                                 self._safe_to_remove, lambda: self.active_securities)

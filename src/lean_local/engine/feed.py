@@ -388,6 +388,12 @@ class DataFeed:
             self.panel.build(int(self.panel.grid[0]), self._end_ns, keep_until=self.step)
             self._forget_current()
 
+    def reschedule(self) -> None:
+        """Lay the clock out again after the current step: subscriptions' emission times changed (LEAN
+        restarted them when the fill-forward resolution changed)."""
+        self.panel.build(int(self.panel.grid[0]), self._end_ns, keep_until=self.step)
+        self._forget_current()
+
     def advance(self) -> bool:
         """Move to the next time step; False at the end of the grid."""
         if self.step + 1 >= len(self.panel.grid):

@@ -12,13 +12,31 @@ Of the runtime's subscriptions, only the universe of a ``CustomUniverseSelection
 forward (its configuration takes ``UniverseSettings.FillForward``) and notices the restart: its
 restarted ``UserDefinedUniverse.GetTriggerTimes`` triggers at its new start unconditionally, one
 trigger more than the universe would have had (one more selection and one more data point).
+
+The resolution also sets the times a subscription coarser than it is filled forward at
+(``FillForwardEnumerator`` with a fill-forward resolution finer than the data's): a daily bar is
+repeated at every bar end of the fill-forward resolution inside the regular sessions after it (a
+daily bar ending 16:00 repeats at 09:31 ... 15:59 of the next session at minute resolution, then the
+next real bar ends at 16:00; a session without a bar repeats it at 16:00 too), each copy ending then
+and starting one session length earlier (09:31 - 6.5 h = 03:01). A restarted subscription has no bar
+to repeat before its first bar after the restart.
+
+A subscription that has no data at all ends the first time the feed asks it for data (after the
+selections of the step that added it, else at the next step): LEAN removes it without recomputing
+the resolution (``SubscriptionCollection.TryRemove`` skips streams that ended), so the resolution it
+set holds until the next recomputation, which no longer counts it.
 """
 
 from __future__ import annotations
 
 from collections import Counter
 
+import numpy as np
+
 from lean_local.engine.enums import Resolution
+
+#: The bar period (ns) of each resolution finer than daily: the spacing of fill-forward copies.
+PERIOD_NS = {Resolution.SECOND: 10**9, Resolution.MINUTE: 60 * 10**9, Resolution.HOUR: 3_600 * 10**9}
 
 
 class FillForwardResolution:
@@ -61,3 +79,38 @@ class FillForwardResolution:
         """A subscription's stream ended (a delisting): it leaves without a recomputation."""
         if resolution != Resolution.TICK:
             self._counts[resolution] -= 1
+
+
+def forward_period_ns(resolution: Resolution, fill_forward: Resolution) -> int | None:
+    """The spacing (ns) of the fill-forward copies of a subscription of ``resolution`` when the feed's
+    fill-forward resolution is ``fill_forward``: the finer of the two periods; None for daily (a
+    daily subscription of a daily feed repeats at session closes) and for tick data (never filled
+    forward)."""
+    return PERIOD_NS.get(min(resolution, fill_forward))
+
+
+def restarted_emission_times(emit_times: np.ndarray, end_times: np.ndarray, restarted: np.ndarray,
+                             now_ns: int) -> np.ndarray:
+    """The emission times of a subscription LEAN restarts at ``now_ns`` (plus one tick).
+
+    Parameters
+    ----------
+    emit_times : np.ndarray
+        int64 ns, the times it emitted at so far (those up to ``now_ns`` stay).
+    end_times : np.ndarray
+        int64 ns, its real bars' end times.
+    restarted : np.ndarray
+        int64 ns, every emission time it has under the new fill-forward resolution.
+    now_ns : int
+        The restart's time.
+
+    Returns
+    -------
+    np.ndarray
+        The times up to ``now_ns``, then those of ``restarted`` from its first real bar after
+        ``now_ns`` on (the restarted ``FillForwardEnumerator`` repeats nothing before it).
+    """
+    later = end_times[end_times > now_ns]
+    if not len(later):
+        return emit_times[emit_times <= now_ns]
+    return np.concatenate([emit_times[emit_times <= now_ns], restarted[restarted >= later[0]]])

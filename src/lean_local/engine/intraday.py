@@ -237,9 +237,11 @@ def emission_times(sub: SubscriptionData, session_ends: np.ndarray, end_ns: int)
 
 
 def set_emission_times(sub: SubscriptionData, hours: Any, resolution: Resolution, fill_forward: bool,
-                       first_day: datetime, end: datetime) -> None:
-    """Set ``emit_times`` of an intraday subscription and of its quotes."""
-    period = PERIOD_NS[resolution]
+                       first_day: datetime, end: datetime, forward_period: int | None = None) -> None:
+    """Set ``emit_times`` of an intraday subscription and of its quotes: filled forward every
+    ``forward_period`` (default: the resolution's period; a finer fill-forward resolution of the feed
+    repeats an hour bar every minute)."""
+    period = forward_period or PERIOD_NS[resolution]
     ends = session_bar_ends(hours, first_day, end, period)
     end_ns = int(pd.Timestamp(end).value)
     for part in (sub, sub.quotes):

@@ -228,7 +228,8 @@ class BacktestLoop:
             security = algo.portfolio._by_column[column]
             self._delist_columns.remove((column, last_ns))
             self.feed.delisted.add(column)
-            algo._fill_forward_resolution.ended(security.resolution)
+            if not getattr(security, "_stream_ended", False):
+                algo._fill_forward_resolution.ended(security.resolution)
             algo.universe_manager.remove_delisted(security.symbol)
             # BacktestingBrokerage.ProcessDelistings: liquidate at the last price without a fee
             # (BrokerageTransactionHandler.HandleDelistingNotification), then cancel the open orders
@@ -273,6 +274,8 @@ class BacktestLoop:
             feed.advance()
             now = algo.time
             algo._warming_up = now < algo.start_date
+            if algo._empty_streams:
+                algo._end_empty_streams(before_selections=True)
             universes = self._selection_times.get(next_ns)
             if universes:
                 for universe, day in universes:
@@ -280,6 +283,8 @@ class BacktestLoop:
                 self._refresh_delistings()
                 if len(feed.subs) > self._event_columns:
                     self._schedule_events(self._event_columns, next_ns)
+            if algo._empty_streams:
+                algo._end_empty_streams(before_selections=False)
             # AddPendingInternalDataFeeds adds the benchmark's hour feed after the first step's selections
             algo._benchmark_hour_feed = bool(len(self._hour_ends))
             events = self.events.due(next_ns)

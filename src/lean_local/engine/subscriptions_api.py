@@ -22,6 +22,7 @@ from lean_local.engine.common import (
 )
 from lean_local.engine.daily_readers import load_equity, load_forex, load_index
 from lean_local.engine.exchange_hours import Exchange, ExchangeHours, always_open_hours
+from lean_local.engine.fill_forward_resolution import forward_period_ns, restarted_emission_times
 from lean_local.engine.initializers import run_initializer
 from lean_local.engine.scheduling import ScheduledEvent
 from lean_local.engine.securities import Security, SymbolProperties
@@ -200,40 +201,92 @@ class SubscriptionsApi:
         return prices[-1] if prices else None
 
     def _activate(self, security: Security, data: SubscriptionData, visible_from: int) -> None:
+        # the fill-forward resolution counts the new subscription before its emission times are laid out
+        changed = self._fill_forward_resolution.added(security.resolution)
         if intraday.is_intraday(security.resolution):
             security._quoted = data.quotes is not None
             if security._quoted:
                 self._quoted_columns.append(security._column)
-            intraday.set_emission_times(data, security.exchange.hours, security.resolution,
-                                        getattr(security, "_fill_forward", False), self._run_start, self.end_date)
-            self._add_column(security, data, visible_from)
-            return
-        closes = None
-        if getattr(security, "_fill_forward", False):
-            hours = security.exchange.hours
-            key = (id(hours), self._run_start, self.end_date)
-            closes = self._session_closes.get(key)
-            if closes is None:
-                days = hours.trading_days(self._run_start.date(), self.end_date.date())
-                closes = hours.session_times(days)[1] if len(days) else np.empty(0, dtype=np.int64)
-                self._session_closes[key] = closes
-        data.emit_times = emission_times(data, closes, int(pd.Timestamp(self.end_date).value))
-        self._add_column(security, data, visible_from)
-
-    def _add_column(self, security: Security, data: SubscriptionData, visible_from: int) -> None:
+        self._set_emission_times(security, data)
         column = self._feed.add(data, visible_from, self._selection_add)
         if column != security._column:
             raise RuntimeError(f"feed column mismatch for {security.symbol}: {column} != {security._column}")
         # initialize's securities too: LEAN subscribes them at the first time step, the algorithm locked
-        self._subscriptions_changed(self._fill_forward_resolution.added(security.resolution))
+        self._track_stream(security, data)
+        self._subscriptions_changed(changed)
+
+    def _set_emission_times(self, security: Security, data: SubscriptionData) -> None:
+        """The times ``data`` shows up in a slice: its bars' ends, and when it fills forward every bar
+        end of the finer of its resolution and the feed's fill-forward resolution inside the regular
+        sessions after its first bar (session closes for daily data on a daily feed)."""
+        fill_forward = getattr(security, "_fill_forward", False)
+        hours = security.exchange.hours
+        period = forward_period_ns(security.resolution, self._fill_forward_resolution.value)
+        if intraday.is_intraday(security.resolution):
+            intraday.set_emission_times(data, hours, security.resolution, fill_forward, self._run_start,
+                                        self.end_date, period)
+            return
+        data.emit_times = emission_times(data, self._forward_ends(hours, period) if fill_forward else None,
+                                         int(pd.Timestamp(self.end_date).value))
+
+    def _forward_ends(self, hours: ExchangeHours, period: int | None) -> np.ndarray:
+        """The regular sessions' bar ends of ``period`` (their closes when None) over the run."""
+        key = (id(hours), self._run_start, self.end_date, period)
+        ends = self._session_closes.get(key)
+        if ends is None:
+            if period is not None:
+                ends = intraday.session_bar_ends(hours, self._run_start, self.end_date, period)
+            else:
+                days = hours.trading_days(self._run_start.date(), self.end_date.date())
+                ends = hours.session_times(days)[1] if len(days) else np.empty(0, dtype=np.int64)
+            self._session_closes[key] = ends
+        return ends
+
+    def _track_stream(self, security: Security, data: SubscriptionData) -> None:
+        """A subscription without any data ends when the feed first asks it for data: after this step's
+        selections when a selection or ``initialize`` added it, else at the next step (LEAN's
+        ``SubscriptionSynchronizer`` primes new subscriptions in the selection loop)."""
+        security._stream_ended = False
+        if len(data) == 0 and (data.quotes is None or len(data.quotes) == 0):
+            self._empty_streams.append((security, self._running and not self._selection_add))
+
+    def _end_empty_streams(self, before_selections: bool) -> None:
+        """End the queued streams without data (``SubscriptionCollection.TryRemove`` of an ended stream:
+        the fill-forward resolution is not recomputed); before the step's selections only those added
+        after the previous step's."""
+        keep = []
+        for security, early in self._empty_streams:
+            if before_selections and not early:
+                keep.append((security, early))
+            elif not getattr(security, "_stream_ended", False) and security._column not in self._removed:
+                security._stream_ended = True
+                self._fill_forward_resolution.ended(security.resolution)
+        self._empty_streams = keep
 
     def _subscriptions_changed(self, resolution_changed: bool) -> None:
         """LEAN's ``DataManager`` restarts the subscriptions that fill forward when the feed's
-        fill-forward resolution changed: the loop triggers the restarted time-triggered universes."""
-        if resolution_changed:
-            self._universe_restarts.extend(universe for universe in self._universes
-                                           if getattr(universe, "fill_forward", False)
-                                           and universe not in self._universe_restarts)
+        fill-forward resolution changed: the loop triggers the restarted time-triggered universes, and
+        the securities' subscriptions fill forward at the new resolution from their next bar on."""
+        if not resolution_changed:
+            return
+        self._universe_restarts.extend(universe for universe in self._universes
+                                       if getattr(universe, "fill_forward", False)
+                                       and universe not in self._universe_restarts)
+        feed = self._feed
+        now = feed.now_ns if feed.started and feed.step >= 0 else None
+        for column, data in enumerate(feed.subs):
+            security = self.portfolio._by_column[column]
+            if not getattr(security, "_fill_forward", False) or column in self._removed \
+                    or feed.is_delisted(column) or data.kind == "quote":
+                continue
+            parts = [part for part in (data, data.quotes) if part is not None]
+            before = [part.emit_times for part in parts]
+            self._set_emission_times(security, data)
+            if now is not None:
+                for part, times in zip(parts, before, strict=True):
+                    part.emit_times = restarted_emission_times(times, part.end_time, part.emit_times, now)
+        if now is not None:
+            feed.reschedule()
 
     def remove_security(self, symbol: str) -> bool:
         security = self.securities.get(symbol)
@@ -256,7 +309,8 @@ class SubscriptionsApi:
             if self._running:
                 self._feed.remove(column)
                 self._removed.add(column)
-                self._subscriptions_changed(self._fill_forward_resolution.removed(security.resolution))
+                if not getattr(security, "_stream_ended", False):
+                    self._subscriptions_changed(self._fill_forward_resolution.removed(security.resolution))
             else:
                 self._feed.panel.visible_from[column] = int(pd.Timestamp.max.value)
 

@@ -108,6 +108,7 @@ class UniverseApi:
             self._removed.discard(security._column)
             self._feed.reattach(security._column, from_current=True)
             self._subscriptions_changed(self._fill_forward_resolution.added(security.resolution))
+            self._track_stream(security, self._feed.subs[security._column])
             new = True
             if self._security_initializer is not None:  # LEAN creates the security anew
                 run_initializer(self._security_initializer, security)
@@ -121,7 +122,8 @@ class UniverseApi:
             self._universe_symbols.discard(security.symbol)
             self._feed.remove(security._column, drop_current=True)
             self._removed.add(security._column)
-            self._subscriptions_changed(self._fill_forward_resolution.removed(security.resolution))
+            if not getattr(security, "_stream_ended", False):  # an ended stream left the collection already
+                self._subscriptions_changed(self._fill_forward_resolution.removed(security.resolution))
 
     def _safe_to_remove(self, security: Security) -> bool:
         return not security.invested and not self.transactions.get_open_orders(security.symbol)
