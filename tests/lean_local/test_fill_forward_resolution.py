@@ -8,6 +8,7 @@ from __future__ import annotations
 from datetime import datetime
 
 import numpy as np
+import pytest
 
 from lean_local.engine.algorithm import QCAlgorithm
 from lean_local.engine.common import Resolution, Symbol
@@ -16,6 +17,7 @@ from lean_local.engine.fill_forward_resolution import (
     forward_period_ns,
     restarted_emission_times,
 )
+from lean_local.engine.orders import OrderStatus
 from lean_local.engine.runner import run_algorithm
 from lean_local.engine.universe import UserDefinedUniverse
 
@@ -154,3 +156,29 @@ def test_an_empty_stream_keeps_the_resolution_until_a_recomputation(lean_data_fo
     assert on_26th[-1] == datetime(2014, 3, 26, 16)
     assert [t for t in ends if t.date() == datetime(2014, 3, 27).date()] == [datetime(2014, 3, 27, 16)]
 
+
+class _OpenOrderOverCopies(QCAlgorithm):
+    """A market-on-open order for AAPL daily placed at Oct 7 16:00 on a minute feed: the copies of Oct
+    7's bar from 09:31 on do not fill it (LEAN's fill model reads the security cache, which holds real
+    bars only, and that bar started before the order); Oct 8's bar at 16:00 does, at its open."""
+
+    def initialize(self):
+        self.set_start_date(2013, 10, 7)
+        self.set_end_date(2013, 10, 8)
+        self.add_equity("SPY", Resolution.MINUTE)
+        self.add_equity("AAPL", Resolution.DAILY)
+        self.fills = []
+
+    def on_data(self, data):
+        if self.time == datetime(2013, 10, 7, 16):
+            self.market_on_open_order("AAPL", 100)
+
+    def on_order_event(self, order_event):
+        if order_event.status == OrderStatus.FILLED:
+            self.fills.append((self.time, order_event.fill_price))
+
+
+def test_a_market_on_open_order_waits_for_a_real_bar(lean_data_folder):
+    algorithm, _, _ = run_algorithm(_OpenOrderOverCopies, lean_data_folder)
+    # Oct 8's open 489.61 x the factor file's row of 2013-11-05 (price 0.8856747, split 1/28)
+    assert algorithm.fills == [(datetime(2013, 10, 8, 16), pytest.approx(489.61 * 0.8856747 * 0.0357143, rel=1e-6))]

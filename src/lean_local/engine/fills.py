@@ -83,10 +83,12 @@ def market_fill(security: Any, order: Order, now: datetime) -> Fill:
 
 
 def market_on_open_fill(security: Any, order: Order, now: datetime) -> Fill:
-    """Market-on-open: the open of the first bar that starts at or after the order time."""
+    """Market-on-open: the open of the first real bar that starts at or after the order time (LEAN's
+    ``EquityFillModel`` reads the security cache's trade bar, which fill-forward copies never update)."""
     bar = security.last_bar()
     if bar is None:
         return None
+    bar = bar.original()
     placed, end = order.time, bar.end_time
     if bar.time < placed or placed >= end:
         return None

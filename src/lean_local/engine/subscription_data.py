@@ -109,6 +109,11 @@ class BarView:
     def _f(self, name: str) -> float:
         return float(self._sub.fields[name][self._i])
 
+    def original(self) -> BarView:
+        """The real bar this view shows (itself unless it is a fill-forward copy): what LEAN's
+        ``SecurityCache`` holds, as it does not store fill-forward data."""
+        return BarView(self._sub, self._i) if self.is_fill_forward else self
+
     open = property(lambda self: self._f("open"))
     high = property(lambda self: self._f("high"))
     low = property(lambda self: self._f("low"))
