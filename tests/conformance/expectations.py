@@ -15,6 +15,7 @@ _NO_FINE_DATA = (
 REPRODUCES: frozenset[str] = frozenset({
     "AddAlphaModelAlgorithm",
     "AddUniverseSelectionModelAlgorithm",
+    "AllShortableSymbolsCoarseSelectionRegressionAlgorithm",
     "AuxiliaryDataHandlersRegressionAlgorithm",
     "CoarseFundamentalTop3Algorithm",
     "ConstituentsUniverseRegressionAlgorithm",
@@ -49,20 +50,6 @@ REPRODUCES: frozenset[str] = frozenset({
 })
 
 CAUSES: dict[str, str] = {
-    "AllShortableSymbolsCoarseSelectionRegressionAlgorithm":
-        "mismatch: DataPoints 36180 (LEAN 36573), Total Orders 10 (LEAN 8), Total Fees $277.50 (LEAN $282.50), "
-        "End Equity 10010165.04 (LEAN 10011469.88) and 11 more: SPY's second subscription. add_equity(SPY) "
-        "subscribes it at minute resolution, where the sample has no file in March 2014 (a stream that ends "
-        "at once), and the coarse universe's selection of SPY on Mar 25 adds a daily subscription to that "
-        "security (Universe.GetSubscriptionRequests with the universe settings' daily resolution); the "
-        "runtime keeps one subscription per security, so its SPY has no price: the Mar 25 market on open "
-        "-1000 is invalid (LEAN fills it, the $5.00 of fees) and SPY is ordered again each day (LEAN: its "
-        "Mar 26 09:31 order -501 refused by the shortable quantity, then none). The 393 data points missing "
-        "are that subscription's: 4 daily bars and 389 minute copies on Mar 26. As LEAN, the runtime fills "
-        "the daily bars forward every minute of Mar 26 (the minute resolution set by the ended SPY stream "
-        "holds until AAPL's daily subscription on Mar 27 recomputes it to daily and restarts them), fills "
-        "the Mar 25 market-on-open orders with Mar 26's real bars, not the 09:31 copies, and refuses the "
-        "09:31 orders BAC -400 and QQQ -499 by the shortable quantity",
     "BasicTemplateIndexDailyAlgorithm":
         "AttributeError: Symbol.create_option (it trades an SPX index option contract); beyond it, data the "
         'sample folder lacks: indexoption/usa/daily/spx_2021_{trade,quote,openinterest}_european.zip',

@@ -182,3 +182,34 @@ def test_a_market_on_open_order_waits_for_a_real_bar(lean_data_folder):
     algorithm, _, _ = run_algorithm(_OpenOrderOverCopies, lean_data_folder)
     # Oct 8's open 489.61 x the factor file's row of 2013-11-05 (price 0.8856747, split 1/28)
     assert algorithm.fills == [(datetime(2013, 10, 8, 16), pytest.approx(489.61 * 0.8856747 * 0.0357143, rel=1e-6))]
+
+
+class _UniverseOverAnEmptyStream(QCAlgorithm):
+    """add_equity(SPY) at minute resolution (no minute file in March 2014), then a coarse universe with
+    daily settings that selects SPY: LEAN adds the universe's daily subscription to the security, whose
+    price comes from it (the minute stream ends without data)."""
+
+    def initialize(self):
+        self.set_start_date(2014, 3, 25)
+        self.set_end_date(2014, 3, 26)
+        self.add_equity("SPY")  # the universe settings' default: minute
+        self.add_universe(lambda coarse: [c.symbol for c in coarse if c.symbol.value == "SPY"])
+        self.universe_settings.resolution = Resolution.DAILY
+        self.seen = []
+
+    def on_data(self, data):
+        if "SPY" in data.bars:
+            bar = data.bars["SPY"]
+            self.seen.append((bar.end_time, bar.is_fill_forward, self.securities["SPY"].price))
+
+
+def test_a_universe_subscription_gives_data_to_a_security_whose_stream_is_empty(lean_data_folder):
+    algorithm, _, _ = run_algorithm(_UniverseOverAnEmptyStream, lean_data_folder)
+    assert algorithm.securities["SPY"].resolution == Resolution.DAILY
+    seen = algorithm.seen
+    # Mar 25's bar at 16:00 (close 186.31 x the factor file's 2014-06-19 row 0.8732290), then repeated
+    # every minute of Mar 26 (the ended minute stream set the feed's resolution), then Mar 26's bar
+    assert seen[0] == (datetime(2014, 3, 25, 16), False, pytest.approx(186.31 * 0.8732290, rel=1e-9))
+    assert len(seen) == 1 + 389 + 1
+    assert seen[1][:2] == (datetime(2014, 3, 26, 9, 31), True)
+    assert seen[-1] == (datetime(2014, 3, 26, 16), False, pytest.approx(184.97 * 0.8732290, rel=1e-9))

@@ -112,7 +112,7 @@ class QCAlgorithm(SubscriptionsApi, UniverseApi, OrdersApi, HistoryApi, Indicato
         # universes LEAN restarts when the fill-forward resolution changes (the loop triggers them)
         self._universe_restarts: list[UserDefinedUniverse] = []
         # subscriptions without data and whether they end before the next step's selections (the loop ends them)
-        self._empty_streams: list[tuple[Security, bool]] = []
+        self._empty_streams: list[tuple[Security, SubscriptionData, Resolution, bool]] = []
         self._pending: list[tuple[Security, Callable[[], SubscriptionData]]] = []
         self.universe_manager = UniverseManager(self._universe_security, self._universe_data_removed,
                                                 self._safe_to_remove, lambda: self.active_securities)

@@ -332,9 +332,9 @@ class DataFeed:
             last = _last_custom_end([sub])
             if last > self._end_ns:  # custom data that ends after the end date: the clock goes on to it
                 self._end_ns = last
-                self.panel.build(int(self.panel.grid[0]), self._end_ns, keep_until=self.step)
+                self.reschedule()
             elif not self.panel.attach(column, self.step if from_current else self.step + 1):
-                self.panel.build(int(self.panel.grid[0]), self._end_ns, keep_until=self.step)
+                self.reschedule()
         self._grow_last_end()
         return column
 
@@ -353,16 +353,19 @@ class DataFeed:
         selection's; :meth:`FeedPanel.deferred`)."""
         return self.panel.deferred()
 
-    def reattach(self, column: int, from_current: bool = False) -> None:
+    def reattach(self, column: int, from_current: bool = False, sub: SubscriptionData | None = None) -> None:
         """Resume a removed subscription from the next step (bars ending after now), or from this
-        step (bars ending now too) when ``from_current`` (see :meth:`add`)."""
+        step (bars ending now too) when ``from_current`` (see :meth:`add`); with ``sub`` the column
+        takes that subscription instead (a universe's, of a security whose own stream had no data)."""
         first = self.step if from_current else self.step + 1
         self.panel.settle(column)
+        if sub is not None:
+            self.panel.subs[column] = sub
         self.panel.visible_from[column] = self.now_ns + (0 if from_current else 1)
         self._forget_current()
         self.panel.thaw(column, first - 1)
         if not self.panel.attach(column, first):
-            self.panel.build(int(self.panel.grid[0]), self._end_ns, keep_until=self.step)
+            self.reschedule()
 
     def _grow_last_end(self) -> None:
         if len(self._last_end) < len(self.panel.subs):
@@ -385,12 +388,10 @@ class DataFeed:
         after the current step when some are not on it yet."""
         self.panel.add_times(times)
         if len(times) and not np.isin(times, self.panel.grid[self.step + 1:]).all():
-            self.panel.build(int(self.panel.grid[0]), self._end_ns, keep_until=self.step)
-            self._forget_current()
+            self.reschedule()
 
     def reschedule(self) -> None:
-        """Lay the clock out again after the current step: subscriptions' emission times changed (LEAN
-        restarted them when the fill-forward resolution changed)."""
+        """Lay the clock out again after the current step (new emission times or clock steps)."""
         self.panel.build(int(self.panel.grid[0]), self._end_ns, keep_until=self.step)
         self._forget_current()
 

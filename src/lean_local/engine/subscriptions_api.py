@@ -59,7 +59,13 @@ class SubscriptionsApi:
             raise not_supported("add_equity", f"data_normalization_mode={mode.name}")
         hours = self._exchange_hours(symbol)
         security = self._new_security(symbol, hours, SymbolProperties(), resolution, mode, leverage)
+        security._fill_forward = fill_forward
+        self._subscribe(security, self._equity_loader(security, resolution))
+        return security
 
+    def _equity_loader(self, security: Security, resolution: Resolution) -> Callable[[], SubscriptionData]:
+        """The reader of an equity's bars at ``resolution`` (minute and hour with their quotes)."""
+        symbol, hours = security.symbol, security.exchange.hours
         # LEAN says nothing of a universe member without data; a missing file of a security the
         # algorithm asked for by name deserves a warning
         by_name = not self._selection_add
@@ -71,9 +77,7 @@ class SubscriptionsApi:
             return load_equity(self._data_folder, symbol, security.data_normalization_mode, hours.session_times,
                                hours.key, warn_missing=by_name)
 
-        security._fill_forward = fill_forward
-        self._subscribe(security, load)
-        return security
+        return load
 
     def add_security(self, *args: Any, **kwargs: Any) -> Security:
         """LEAN's ``add_security`` overloads (:mod:`lean_local.engine.add_security`)."""
@@ -247,21 +251,47 @@ class SubscriptionsApi:
         selections when a selection or ``initialize`` added it, else at the next step (LEAN's
         ``SubscriptionSynchronizer`` primes new subscriptions in the selection loop)."""
         security._stream_ended = False
-        if len(data) == 0 and (data.quotes is None or len(data.quotes) == 0):
-            self._empty_streams.append((security, self._running and not self._selection_add))
+        if _is_empty(data):
+            self._empty_streams.append((security, data, security.resolution, self._running and not self._selection_add))
 
     def _end_empty_streams(self, before_selections: bool) -> None:
         """End the queued streams without data (``SubscriptionCollection.TryRemove`` of an ended stream:
         the fill-forward resolution is not recomputed); before the step's selections only those added
         after the previous step's."""
         keep = []
-        for security, early in self._empty_streams:
+        for entry in self._empty_streams:
+            security, data, resolution, early = entry
             if before_selections and not early:
-                keep.append((security, early))
-            elif not getattr(security, "_stream_ended", False) and security._column not in self._removed:
+                keep.append(entry)
+            elif self._feed.subs[security._column] is not data:  # a universe's subscription replaced it
+                self._fill_forward_resolution.ended(resolution)
+            elif security._column not in self._removed:
                 security._stream_ended = True
-                self._fill_forward_resolution.ended(security.resolution)
+                self._fill_forward_resolution.ended(resolution)
         self._empty_streams = keep
+
+    def _replace_empty_subscription(self, security: Security, resolution: Resolution, fill_forward: bool) -> bool:
+        """A universe selected an equity whose only subscription, at another resolution, has no data
+        (a stream that ends at once): LEAN adds the universe's subscription to the security
+        (``Universe.GetSubscriptionRequests``) and the security's data is that subscription's from this
+        step on. Returns whether it did; with data in both the runtime keeps the first (one
+        subscription per security)."""
+        column = security._column
+        if resolution == security.resolution or column in self._removed \
+                or not _is_empty(self._feed.subs[column]) or security.type != SecurityType.EQUITY:
+            return False
+        data = self._equity_loader(security, resolution)()
+        security.resolution = resolution
+        security._fill_forward = fill_forward
+        security._quoted = data.quotes is not None
+        if security._quoted and column not in self._quoted_columns:
+            self._quoted_columns.append(column)
+        changed = self._fill_forward_resolution.added(resolution)
+        self._set_emission_times(security, data)
+        self._feed.reattach(column, from_current=True, sub=data)
+        self._track_stream(security, data)
+        self._subscriptions_changed(changed)
+        return True
 
     def _subscriptions_changed(self, resolution_changed: bool) -> None:
         """LEAN's ``DataManager`` restarts the subscriptions that fill forward when the feed's
@@ -322,3 +352,8 @@ class SubscriptionsApi:
 
     def is_market_open(self, symbol: str) -> bool:
         return self.securities[symbol].exchange.exchange_open
+
+
+def _is_empty(data: SubscriptionData) -> bool:
+    """A subscription without any bar (trade or quote) over the run: its stream ends at once."""
+    return len(data) == 0 and (data.quotes is None or len(data.quotes) == 0)

@@ -89,6 +89,7 @@ class UniverseApi:
     def _universe_security(self, symbol: Symbol, settings: UniverseSettings) -> tuple[Security, bool]:
         """The security of a selected symbol and whether its subscription is new (LEAN reports only those)."""
         existing = symbol in self.securities
+        replaced = False
         # LEAN subscribes during the selection: data ending at its frontier reaches this step's slice
         self._selection_add = True
         try:
@@ -96,14 +97,14 @@ class UniverseApi:
                 security = self.add_data(custom_data.type_of(symbol), symbol, settings.resolution,
                                          fill_forward=settings.fill_forward)
             else:
-                security = self.add_equity(symbol.value, self._check_resolution(settings.resolution,
-                                                                                "universe_settings", True),
-                                           fill_forward=settings.fill_forward,
+                resolution = self._check_resolution(settings.resolution, "universe_settings", True)
+                security = self.add_equity(symbol.value, resolution, fill_forward=settings.fill_forward,
                                            leverage=0 if np.isnan(settings.leverage) else settings.leverage,
                                            data_normalization_mode=settings.data_normalization_mode)
+                replaced = existing and self._replace_empty_subscription(security, resolution, settings.fill_forward)
         finally:
             self._selection_add = False
-        new = not existing
+        new = not existing or replaced
         if existing and security._column in self._removed:
             self._removed.discard(security._column)
             self._feed.reattach(security._column, from_current=True)
