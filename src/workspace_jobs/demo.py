@@ -114,8 +114,7 @@ def run_demo(args: argparse.Namespace) -> int:
     for step in steps:
         key = step_hash(step, workspace, code_root, state, sample)
         if not args.force and state.up_to_date(" ".join(step[:2]), key, _outputs(step, workspace, data)):
-            print("\n$ lean-local " + " ".join(step) + "\n  up to date (inputs unchanged; --force rebuilds)",
-                  flush=True)
+            print(f"\n$ {_shown(step)}\n  up to date (inputs unchanged; --force rebuilds)", flush=True)
             continue
         code = _run(step)
         if code:
@@ -159,6 +158,11 @@ def _backtests(sample: Path | None) -> list[Backtest]:
     ]
 
 
+def _shown(command: Sequence[str]) -> str:
+    """A step as the user types it: ``python <tool> ...`` as is, any other with ``lean-local`` first."""
+    return " ".join(command) if command[0] == "python" else "lean-local " + " ".join(command)
+
+
 def _run(command: Sequence[str]) -> int:
     """Run one step, printing the command first: ``python <tool> ...`` runs a workspace tool with this
     Python from the workspace; anything else is a ``lean-local`` command. Returns its exit code."""
@@ -167,11 +171,11 @@ def _run(command: Sequence[str]) -> int:
 
         from lean_local.workspace import find_workspace
 
-        print("\n$ " + " ".join(command), flush=True)
+        print(f"\n$ {_shown(command)}", flush=True)
         return subprocess.run([sys.executable, *command[1:]], cwd=find_workspace() or Path.cwd()).returncode
     from lean_local.cli import main
 
-    print("\n$ lean-local " + " ".join(command), flush=True)
+    print(f"\n$ {_shown(command)}", flush=True)
     return main(list(command))
 
 

@@ -139,6 +139,7 @@ def test_a_second_run_runs_nothing_and_a_code_change_reruns_what_reads_it(worksp
     assert second.commands == [] and second.backtests == []
     out = capsys.readouterr().out
     assert out.count("up to date (inputs unchanged") == 10
+    assert "\n$ python tools/kalman_fit.py\n  up to date" in out and "lean-local python" not in out
     assert out.split("Summary")[1] == summary  # the same statistics and folders, read back
 
     # the project's code changed: only its backtest runs again (the fit does not read it)
