@@ -180,3 +180,30 @@ def test_lean_forex_late_open_and_early_close(lean_db):
     # The late open removes the 00:00-16:58 segment; the regular 17:03 segment then opens as usual.
     assert forex.next_open("2018-12-24 18:00") == pd.Timestamp("2018-12-25 17:03")
     assert forex.previous_close("2018-12-25 12:00") == pd.Timestamp("2018-12-24 16:58")
+
+
+def test_a_symbols_entry_takes_its_markets_holidays_and_early_closes():
+    """LEAN's converter: Index-usa-SPX (no holidays of its own) adds Index-usa-[*]'s; its own early
+    closes win over the [*] ones; an IndexOption entry without holidays takes its underlying's
+    (SPXW -> the Index SPX entry)."""
+    day = {"start": "09:30:00", "end": "16:15:00", "state": "market"}
+    week = {name: [day] for name in ("monday", "tuesday", "wednesday", "thursday", "friday")}
+    zone = {"dataTimeZone": "America/New_York", "exchangeTimeZone": "America/New_York"}
+    db = M.MarketHoursDatabase({
+        "Index-usa-[*]": {**zone, **week, "holidays": ["1/18/2021"],
+                          "earlyCloses": {"11/26/2021": "13:00:00", "12/24/2021": "13:00:00"}},
+        "Index-usa-SPX": {**zone, **week, "holidays": ["1/19/2021"], "earlyCloses": {"12/24/2021": "12:00:00"}},
+        "IndexOption-usa-SPXW": {**zone, **week},
+    })
+    spx = db.get_entry("Index", "usa", "SPX")
+    assert list(spx.holidays) == [pd.Timestamp("2021-01-18"), pd.Timestamp("2021-01-19")]
+    assert spx.early_closes == {pd.Timestamp("2021-11-26"): dt.timedelta(hours=13),
+                                pd.Timestamp("2021-12-24"): dt.timedelta(hours=12)}
+    assert list(db.get_entry("Index", "usa", "NDX").holidays) == [pd.Timestamp("2021-01-18")]  # the [*] entry
+    spxw = db.get_entry("IndexOption", "usa", "SPXW")
+    assert list(spxw.holidays) == list(spx.holidays)
+    assert spxw.early_closes == spx.early_closes
+
+
+def test_lean_spx_entry_closes_on_martin_luther_king_day(lean_db):
+    assert pd.Timestamp("2021-01-18") in lean_db.get_entry("Index", "usa", "SPX").holidays
