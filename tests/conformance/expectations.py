@@ -51,8 +51,10 @@ REPRODUCES: frozenset[str] = frozenset({
 
 CAUSES: dict[str, str] = {
     "BasicTemplateIndexDailyAlgorithm":
-        "AttributeError: Symbol.create_option (it trades an SPX index option contract); beyond it, data the "
-        'sample folder lacks: indexoption/usa/daily/spx_2021_{trade,quote,openinterest}_european.zip',
+        "data the sample folder lacks (LEAN's repository has them): "
+        "indexoption/usa/daily/spx_2021_{trade,quote,openinterest}_european.zip, so the SPX 3200 call it "
+        "trades gets no data, as in LEAN: its orders are refused for want of a price and its own "
+        'OnEndOfAlgorithm raises ValueError: Unexpected history count: 0',
     "CoarseFineFundamentalRegressionAlgorithm": _NO_FINE_DATA,
     "CustomBenchmarkRegressionAlgorithm":
         "expected.json holds the C#-only twin's statistics (AAPL hour bars and SetHoldings); this Python "

@@ -402,3 +402,82 @@ def test_the_step_window_changes_nothing(tmp_path, monkeypatch):
         runs.append((algo.log_lines, record.fills.to_dict("list"), list(record.equity)))
     assert len(runs[0][1]["order_id"]) > 10  # the rotation trades
     assert runs[0] == runs[1] == runs[2]
+
+
+def test_an_index_fills_forward_and_an_index_option_without_data_gets_none(tmp_path):
+    """LEAN's AddIndex fills forward (BasicTemplateIndexDailyAlgorithm counts 10 SPX slices from
+    the sample's two January 2021 bars). An index option contract whose data file the folder lacks
+    is subscribed without data, as LEAN does: orders on it are refused for want of a price and its
+    history is empty."""
+    import json
+
+    from lean_local.data import formats
+    from lean_local.engine.algorithm import QCAlgorithm as Base
+    from lean_local.engine.common import Market, Symbol
+    from lean_local.engine.enums import OptionRight, OptionStyle
+    from lean_local.engine.orders import OrderStatus
+
+    root = fixtures.data_folder(tmp_path / "data")
+    hours_path = formats.market_hours_path(root)
+    database = json.loads(hours_path.read_text())
+    database["entries"]["IndexOption-usa-[*]"] = database["entries"]["Index-usa-[*]"]
+    hours_path.write_text(json.dumps(database))
+    index_path = formats.index_daily_path(root, "SPX")
+    index_path.parent.mkdir(parents=True, exist_ok=True)
+    formats.write_index_daily(index_path, fixtures.bars(["2021-01-04", "2021-01-14"], [3700.65, 3795.54]))
+
+    class Algo(Base):
+        def initialize(self):
+            self.set_start_date(2021, 1, 1)
+            self.set_end_date(2021, 1, 18)
+            self.spx = self.add_index("SPX", Resolution.DAILY).symbol
+            self.contract = Symbol.create_option(self.spx, Market.USA, OptionStyle.EUROPEAN, OptionRight.CALL, 3200,
+                                                 datetime(2021, 1, 15))
+            self.add_index_option_contract(self.contract, Resolution.DAILY)
+            self.seen, self.tickets = [], []
+
+        def on_data(self, data):
+            self.seen.append((self.time.day, data.bars[self.spx].close))
+            self.tickets.append(self.market_order(self.contract, 1))
+
+    algo, _, _ = run_algorithm(Algo, root)
+    # Jan 18 2021 (Martin Luther King Day) is a holiday of the index
+    assert algo.seen == [(4, 3700.65), (5, 3700.65), (6, 3700.65), (7, 3700.65), (8, 3700.65), (11, 3700.65),
+                         (12, 3700.65), (13, 3700.65), (14, 3795.54), (15, 3795.54)]
+    assert {t.status for t in algo.tickets} == {OrderStatus.INVALID}
+    assert algo.portfolio[algo.contract].quantity == 0
+    assert len(algo.history(algo.contract, 10)) == 0
+
+
+def test_index_option_data_is_refused_and_pascal_case_end_of_algorithm_runs(tmp_path):
+    """With the contract's data file present the runtime refuses (option prices are not modelled);
+    LEAN calls a Python ``OnEndOfAlgorithm`` when the class defines no ``on_end_of_algorithm``."""
+    from lean_local.data import formats
+    from lean_local.engine.algorithm import QCAlgorithm as Base
+    from lean_local.engine.common import Market, NotSupportedError, SecurityType, Symbol
+    from lean_local.engine.enums import OptionRight, OptionStyle
+
+    root = fixtures.data_folder(tmp_path / "data")
+    fixtures.write_equity(root, "AAA", fixtures.bars(DAYS, [10, 11, 12, 13, 14]))
+    option_file = formats.index_option_daily_path(root, "SPX", 2021, "quote", "EUROPEAN")
+    option_file.parent.mkdir(parents=True, exist_ok=True)
+    option_file.write_bytes(b"")
+    algo = Base()
+    algo._attach_engine(root, {}, None)
+    contract = Symbol.create_option(Symbol("SPX", SecurityType.INDEX, Market.USA), Market.USA, OptionStyle.EUROPEAN,
+                                    OptionRight.CALL, 3200, datetime(2021, 1, 15))
+    with pytest.raises(NotSupportedError, match="spx_2021_quote_european.zip"):
+        algo.add_index_option_contract(contract, Resolution.DAILY)
+
+    class Algo(Base):
+        def initialize(self):
+            self.set_start_date(2020, 1, 2)
+            self.set_end_date(2020, 1, 8)
+            self.add_equity("AAA", Resolution.DAILY)
+            self.ended = 0
+
+        def OnEndOfAlgorithm(self):  # noqa: N802  (LEAN's PascalCase name)
+            self.ended += 1
+
+    ran, _, _ = run_algorithm(Algo, root)
+    assert ran.ended == 1

@@ -55,3 +55,32 @@ def test_symbols_read_with_identifiers_compare_by_them(map_files):
     assert [s for s in [old_today, old_2014] if s in [new]] == [old_2014]
     assert {old_today: 1}.get("OLD") == 1  # dictionaries still find a symbol by its ticker
     assert pd.Series([1], index=[new])["NEW"] == 1
+
+
+def test_option_identifiers_encode_strike_style_right_and_expiry():
+    """LEAN's strings: the SPX 3200 call of 2021-01-15 (the Lowest Capacity Asset LEAN reports for
+    BasicTemplateIndexDailyAlgorithm) and an AAPL 6.6 put of 2014-06-13 (LEAN's order-json tests).
+    The SPX properties by hand: 44211 days * 10**14 + European 1 * 10**13 + strike 3200 = 32 * 10**8
+    (digits 32 * 10**7, scale 8 * 10**5) + market usa 1 * 100 + index option 10."""
+    from lean_local.engine.enums import OptionRight, OptionStyle
+
+    spx = Symbol("SPX", SecurityType.INDEX, Market.USA)
+    call = Symbol.create_option(spx, Market.USA, OptionStyle.EUROPEAN, OptionRight.CALL, 3200, datetime(2021, 1, 15))
+    assert call.id.properties == 44211 * 10**14 + 10**13 + 32 * 10**7 + 8 * 10**5 + 100 + 10
+    assert str(call.id) == "SPX XL80P3GHIA9A|SPX 31"
+    assert call.value == "SPX   210115C03200000"
+    assert call.security_type == SecurityType.INDEX_OPTION and call.underlying == spx
+    aapl = SecurityIdentifier.parse("AAPL R735QTJ8XC9X")
+    put = SecurityIdentifier.generate_option(datetime(2014, 6, 13), aapl, Market.USA, 6.6, OptionRight.PUT,
+                                             OptionStyle.AMERICAN)
+    assert str(put) == "AAPL 2ZQGWTST4Z8NA|AAPL R735QTJ8XC9X"
+    parsed = SecurityIdentifier.parse("AAPL 2ZQGWTST4Z8NA|AAPL R735QTJ8XC9X")
+    assert parsed == put and parsed.strike_price == 6.6 and parsed.option_right == OptionRight.PUT
+    # a weekly root on the index: the root names the contract, the index stays its underlying
+    weekly = Symbol.create_option(spx, "SPXW", Market.USA, OptionStyle.EUROPEAN, OptionRight.PUT, 3200.5,
+                                  datetime(2021, 1, 15))
+    assert weekly.value == "SPXW  210115P03200500"
+    assert str(weekly.id).endswith("|SPX 31") and weekly.id.symbol == "SPXW"
+    with pytest.raises(ValueError, match="No option type exists for underlying SecurityType: FOREX"):
+        Symbol.create_option(Symbol("EURUSD", SecurityType.FOREX, Market.OANDA), Market.USA, OptionStyle.EUROPEAN,
+                             OptionRight.CALL, 1, datetime(2021, 1, 15))

@@ -152,9 +152,11 @@ class QCAlgorithm(SubscriptionsApi, UniverseApi, OrdersApi, HistoryApi, Indicato
     def _exchange_hours(self, symbol: Symbol) -> ExchangeHours:
         if symbol.security_type == SecurityType.BASE:
             return always_open_hours()
-        kind = {SecurityType.EQUITY: "Equity", SecurityType.FOREX: "Forex", SecurityType.INDEX: "Index"}[
-            symbol.security_type]
-        entry = self._hours_db.get_entry(kind, symbol.market, symbol.value)
+        kind = {SecurityType.EQUITY: "Equity", SecurityType.FOREX: "Forex", SecurityType.INDEX: "Index",
+                SecurityType.INDEX_OPTION: "IndexOption"}[symbol.security_type]
+        # an option's entry is its root's (SPX), not its contract ticker's
+        ticker = symbol.id.symbol if symbol.security_type == SecurityType.INDEX_OPTION else symbol.value
+        entry = self._hours_db.get_entry(kind, symbol.market, ticker)
         # securities sharing a database entry (every [*] equity) share one hours object
         hours = self._hours_cache.get(id(entry))
         if hours is None:

@@ -3,6 +3,7 @@ not-supported error (:mod:`.errors`) every layer imports from here."""
 
 from __future__ import annotations
 
+from decimal import ROUND_HALF_UP
 from typing import Any
 
 from lean_local.engine.enums import DataNormalizationMode, Market, Resolution, SecurityType
@@ -55,6 +56,27 @@ class Symbol(str):
         return Symbol(ticker, security_type, market)
 
     @staticmethod
+    def create_option(underlying: Any, *args: Any, **kwargs: Any) -> Symbol:
+        """LEAN's ``Symbol.CreateOption``: ``create_option(underlying, market, style, right, strike,
+        expiry, alias=None)``, or ``create_option(underlying, target_option, market, style, right,
+        strike, expiry, alias=None)`` (SPXW on SPX). ``underlying`` is a :class:`Symbol` or an equity
+        ticker (resolved through the map files). The value is the contract's OSI ticker
+        (``"SPX   210115C03200000"``) unless ``alias`` is given."""
+        from lean_local.engine.identifiers import SecurityIdentifier
+
+        names = ["market", "style", "right", "strike", "expiry", "alias"]
+        if len(args) > 1 and isinstance(args[1], str):  # (underlying, target_option, market, ...)
+            names.insert(0, "target_option")
+        values = dict(zip(names, args, strict=False)) | kwargs
+        if not isinstance(underlying, Symbol):
+            underlying = Symbol.create(str(underlying), SecurityType.EQUITY, values["market"])
+        sid = SecurityIdentifier.generate_option(values["expiry"], underlying.id, values["market"], values["strike"],
+                                                 values["right"], values["style"], values.get("target_option"))
+        obj = Symbol(sid, values.get("alias") or _option_ticker(sid, underlying))
+        obj.underlying = underlying
+        return obj
+
+    @staticmethod
     def create_base(data_type: type, underlying: Symbol, market: str | None = None) -> Symbol:
         """LEAN's ``Symbol.CreateBase``: a custom data symbol of ``data_type`` on ``underlying``."""
         from lean_local.engine.identifiers import SecurityIdentifier
@@ -105,6 +127,18 @@ class Symbol(str):
     def __reduce__(self):
         return (_restore_symbol, (str.__str__(self), self.security_type, self.market, self._sid, self.underlying,
                                   self._value))
+
+
+def _option_ticker(sid: Any, underlying: Symbol) -> str:
+    """An option contract's OSI ticker (LEAN ``Symbol.GetAlias``): the root padded to six characters
+    (a longer one followed by a space), the expiry ``yyMMdd``, ``C`` or ``P``, the strike in
+    thousandths on eight digits."""
+    root = sid.symbol if sid.symbol != underlying.id.symbol else underlying.value
+    if len(root) > 5:
+        root += " "
+    strike = int((sid._strike * 1000).to_integral_value(ROUND_HALF_UP))
+    right = "C" if sid.option_right == 0 else "P"
+    return f"{root:<6}{sid.date:%y%m%d}{right}{strike:08d}"
 
 
 def _restore_symbol(text: str, security_type: SecurityType, market: str, sid: Any, underlying: Any,

@@ -145,9 +145,11 @@ def _stat(path: Path) -> os.stat_result | None:
 
 
 def load_index(data_folder: Path, symbol: Symbol,
-               session_times: Callable[[pd.DatetimeIndex], tuple[np.ndarray, np.ndarray]]) -> SubscriptionData:
+               session_times: Callable[[pd.DatetimeIndex], tuple[np.ndarray, np.ndarray]],
+               fill_forward: bool = False) -> SubscriptionData:
     """Read an index's daily bars (real prices), timed by the index's own session (VIX: 09:30-16:15
-    New York, from CBOE's Chicago hours)."""
+    New York, from CBOE's Chicago hours); ``fill_forward``: filled forward over the index's trading
+    days without a bar (LEAN's ``AddIndex`` default)."""
     path = formats.index_daily_path(data_folder, symbol.value)
     if not path.exists():
         warn_missing_file(path, symbol.value, "index")
@@ -155,7 +157,7 @@ def load_index(data_folder: Path, symbol: Symbol,
     frame = cached_read(read_index_bars, path)
     fields = {name: frame[name].to_numpy(dtype=np.float64) for name in TRADE_FIELDS}
     opens, closes = session_times(pd.DatetimeIndex(frame.index))
-    return SubscriptionData(symbol, "trade", opens, closes, fields, np.ones(len(frame)), fill_forward=False)
+    return SubscriptionData(symbol, "trade", opens, closes, fields, np.ones(len(frame)), fill_forward=fill_forward)
 
 
 def load_forex(data_folder: Path, symbol: Symbol) -> SubscriptionData:

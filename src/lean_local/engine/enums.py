@@ -36,6 +36,20 @@ class SecurityType(IntEnum):
     CRYPTO_FUTURE = 11
 
 
+class OptionRight(IntEnum):
+    """An option's right (LEAN ``OptionRight``)."""
+
+    CALL = 0
+    PUT = 1
+
+
+class OptionStyle(IntEnum):
+    """An option's exercise style (LEAN ``OptionStyle``)."""
+
+    AMERICAN = 0
+    EUROPEAN = 1
+
+
 class DataNormalizationMode(IntEnum):
     """How equity prices are adjusted (LEAN ``DataNormalizationMode``)."""
 

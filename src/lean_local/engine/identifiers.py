@@ -2,17 +2,19 @@
 type, market and first date, and its string form ``"<SYMBOL> <base36 properties>"``.
 
 The properties number packs the security type (units and tens), the market code (next three
-digits) and the first date as an OLE automation day number (times 10**14); options' strike and
-style fields are not modelled (the runtime has no options).
+digits), an option's strike (a scale exponent times 10**5 and up to six significant digits times
+10**7) and style (10**13), the first date or expiry as an OLE automation day number (10**14) and
+an option's right (10**19). An option's string form ends with ``|`` and its underlying's.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import datetime, timedelta
+from decimal import Decimal
 from typing import Any
 
-from lean_local.engine.enums import SecurityType
+from lean_local.engine.enums import OptionRight, OptionStyle, SecurityType
 from lean_local.engine.errors import not_supported
 
 _OLE_EPOCH = datetime(1899, 12, 30)
@@ -24,6 +26,15 @@ _DIGITS = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ"
 _TYPES: dict[str, type] = {}
 _MARKET_OFFSET = 100
 _DAYS_OFFSET = 10**14
+_STRIKE_SCALE_OFFSET = 10**5
+_STRIKE_OFFSET = 10**7
+_STYLE_OFFSET = 10**13
+_RIGHT_OFFSET = 10**19
+# strikes are stored in millionths of a unit, trailing zeros moved into the scale exponent
+_STRIKE_DEFAULT_SCALE = 6
+# the largest strike digits that fit the 20-bit field once LEAN reserves its top bit for the sign
+_MAX_STRIKE_DIGITS = 475_712
+_OPTION_TYPES = (SecurityType.OPTION, SecurityType.INDEX_OPTION, SecurityType.FUTURE_OPTION)
 
 
 def _no_map_files() -> None:
@@ -40,6 +51,20 @@ def use_map_files(resolver: Callable[[], Any] | None) -> None:
     ``MapFileProvider.Value``); the engine points it at the run's data folder. None: no map files."""
     global _map_files
     _map_files = resolver or _no_map_files
+
+
+def _normalize_strike(strike: Decimal) -> tuple[int, int]:
+    """``(digits, scale)`` of a strike (LEAN ``NormalizeStrike``): the strike in millionths with its
+    trailing zeros counted in ``scale``; a negative strike sets bit 19 of the digits."""
+    if strike == 0:
+        return 0, 0
+    value, scale = strike * 10**_STRIKE_DEFAULT_SCALE, 0
+    while value % 10 == 0:
+        value, scale = value / 10, scale + 1
+    if abs(value) >= _MAX_STRIKE_DIGITS:
+        raise ValueError(f"The option strike price {strike} is too large to be represented")
+    digits = int(abs(value))
+    return (digits | 1 << 19 if value < 0 else digits), scale
 
 
 def _base36(value: int) -> str:
@@ -63,7 +88,7 @@ class SecurityIdentifier:
         The first date (LEAN's default, 1899-12-30, when unknown).
     """
 
-    __slots__ = ("symbol", "security_type", "market", "date")
+    __slots__ = ("symbol", "security_type", "market", "date", "_strike", "option_right", "option_style", "underlying")
 
     DEFAULT_DATE = _OLE_EPOCH
 
@@ -73,11 +98,51 @@ class SecurityIdentifier:
         self.security_type = SecurityType(security_type)
         self.market = market
         self.date = date or _OLE_EPOCH
+        # an option's contract terms and underlying (LEAN: only options have them)
+        self._strike = Decimal(0)  # exact, as LEAN's decimal, for the encoding
+        self.option_right = OptionRight.CALL
+        self.option_style = OptionStyle.AMERICAN
+        self.underlying: SecurityIdentifier | None = None
 
     @property
     def properties(self) -> int:
         days = (self.date - _OLE_EPOCH).days
-        return days * _DAYS_OFFSET + _MARKET_CODES.get(self.market, 0) * _MARKET_OFFSET + int(self.security_type)
+        value = days * _DAYS_OFFSET + _MARKET_CODES.get(self.market, 0) * _MARKET_OFFSET + int(self.security_type)
+        if self.security_type in _OPTION_TYPES:
+            digits, scale = _normalize_strike(self._strike)
+            value += (int(self.option_right) * _RIGHT_OFFSET + int(self.option_style) * _STYLE_OFFSET
+                      + digits * _STRIKE_OFFSET + scale * _STRIKE_SCALE_OFFSET)
+        return value
+
+    @property
+    def strike_price(self) -> float:
+        """An option's strike (0 for other types)."""
+        return float(self._strike)
+
+    @property
+    def has_underlying(self) -> bool:
+        return self.underlying is not None
+
+    @staticmethod
+    def generate_option(expiry: datetime, underlying: SecurityIdentifier, market: str, strike: Any,
+                        option_right: OptionRight, option_style: OptionStyle,
+                        target_option: str | None = None) -> SecurityIdentifier:
+        """LEAN's ``GenerateOption``: an option on ``underlying`` expiring on ``expiry`` (its date
+        field), an index option when the underlying is an index; its symbol is ``target_option``
+        (SPXW on SPX), else the underlying's."""
+        kinds = {SecurityType.EQUITY: SecurityType.OPTION, SecurityType.INDEX: SecurityType.INDEX_OPTION,
+                 SecurityType.FUTURE: SecurityType.FUTURE_OPTION}
+        if underlying.security_type not in kinds:
+            raise ValueError(f"No option type exists for underlying SecurityType: {underlying.security_type.name}")
+        if int(option_right) not in (0, 1):
+            raise ValueError("option_right must be either OptionRight.CALL or OptionRight.PUT")
+        sid = SecurityIdentifier((target_option or underlying.symbol).upper(), kinds[underlying.security_type],
+                                 market, datetime(expiry.year, expiry.month, expiry.day))
+        sid._strike = Decimal(str(strike))
+        _normalize_strike(sid._strike)  # LEAN refuses a strike it cannot encode when generating
+        sid.option_right, sid.option_style = OptionRight(option_right), OptionStyle(option_style)
+        sid.underlying = underlying
+        return sid
 
     @staticmethod
     def parse(value: str) -> SecurityIdentifier:
@@ -88,7 +153,8 @@ class SecurityIdentifier:
         ValueError
             ``value`` is not ``"<SYMBOL> <base36>"``.
         """
-        symbol, _, code = str(value).strip().partition(" ")
+        own, _, underlying = str(value).strip().partition("|")
+        symbol, _, code = own.partition(" ")
         try:
             properties = int(code, 36)
         except ValueError:
@@ -98,7 +164,17 @@ class SecurityIdentifier:
         security_type = SecurityType(properties % _MARKET_OFFSET)
         market = _MARKETS.get(properties // _MARKET_OFFSET % 1000, str(properties // _MARKET_OFFSET % 1000))
         days = properties // _DAYS_OFFSET % 100_000
-        return SecurityIdentifier(symbol, security_type, market, _OLE_EPOCH + timedelta(days=days))
+        sid = SecurityIdentifier(symbol, security_type, market, _OLE_EPOCH + timedelta(days=days))
+        if security_type in _OPTION_TYPES:
+            digits = properties // _STRIKE_OFFSET % 1_000_000
+            scale = properties // _STRIKE_SCALE_OFFSET % 100
+            magnitude = Decimal(digits & ~(1 << 19)).scaleb(scale - _STRIKE_DEFAULT_SCALE)
+            sid._strike = -magnitude if digits >> 19 & 1 else magnitude
+            sid.option_style = OptionStyle(properties // _STYLE_OFFSET % 10)
+            sid.option_right = OptionRight(properties // _RIGHT_OFFSET % 10)
+        if underlying:
+            sid.underlying = SecurityIdentifier.parse(underlying)
+        return sid
 
     @staticmethod
     def generate_equity(*args: Any, **kwargs: Any) -> SecurityIdentifier:
@@ -151,16 +227,20 @@ class SecurityIdentifier:
         return _TYPES.get(name) if dot and head else None
 
     def __str__(self) -> str:
-        return f"{self.symbol} {_base36(self.properties)}"
+        text = f"{self.symbol} {_base36(self.properties)}"
+        return text if self.underlying is None else f"{text}|{self.underlying}"
 
     def __repr__(self) -> str:
         return str(self)
 
     def __eq__(self, other: object) -> bool:
         if isinstance(other, SecurityIdentifier):
-            return (self.symbol, self.security_type, self.market, self.date) == \
-                (other.symbol, other.security_type, other.market, other.date)
+            return self._key() == other._key()
         return NotImplemented
 
     def __hash__(self) -> int:
         return hash((self.symbol, int(self.security_type), self.market, self.date))
+
+    def _key(self) -> tuple:
+        return (self.symbol, self.security_type, self.market, self.date, self._strike, self.option_right,
+                self.option_style, self.underlying)

@@ -40,6 +40,14 @@ class AlgorithmInterrupted(KeyboardInterrupt):
 
 
 
+def _end_of_algorithm_handler(algo: QCAlgorithm) -> Any:
+    """The method LEAN calls at the end (``Extensions.GetMethod``): the algorithm's own
+    ``on_end_of_algorithm``, else a Python ``OnEndOfAlgorithm`` its class defines, else the base's."""
+    own = type(algo).on_end_of_algorithm is not QCAlgorithm.on_end_of_algorithm
+    pascal = getattr(type(algo), "OnEndOfAlgorithm", None)
+    return algo.on_end_of_algorithm if own or not callable(pascal) else algo.OnEndOfAlgorithm
+
+
 def run_algorithm(algorithm_class: type[QCAlgorithm], data_folder: Path, parameters: dict[str, str] | None = None,
                   object_store: Any = None, on_step: Any = None,
                   time_loop_minutes: float = DEFAULT_MINUTES) -> tuple[QCAlgorithm, BacktestRecord, BacktestLoop]:
@@ -69,7 +77,7 @@ def run_algorithm(algorithm_class: type[QCAlgorithm], data_folder: Path, paramet
         with TimeLoopLimit(time_loop_minutes, lambda: loop.feed.step) as limit:
             loop.time_limit = limit
             loop.run()
-        algo.on_end_of_algorithm()
+        _end_of_algorithm_handler(algo)()
         loop.finish()
     except formats.DataFormatError:
         raise

@@ -10,6 +10,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from lean_local.data import formats
 from lean_local.engine import add_security, custom_data, intraday, seeding, train
 from lean_local.engine.benchmarks import SecurityBenchmark
 from lean_local.engine.common import (
@@ -20,14 +21,14 @@ from lean_local.engine.common import (
     Symbol,
     not_supported,
 )
-from lean_local.engine.daily_readers import load_equity, load_forex, load_index
+from lean_local.engine.daily_readers import load_equity, load_forex, load_index, log
 from lean_local.engine.exchange_hours import Exchange, ExchangeHours, always_open_hours
 from lean_local.engine.fill_forward_resolution import forward_period_ns, restarted_emission_times
 from lean_local.engine.initializers import run_initializer
 from lean_local.engine.scheduling import ScheduledEvent
 from lean_local.engine.securities import Security, SymbolProperties
 from lean_local.engine.slice import TradeBar
-from lean_local.engine.subscription_data import SubscriptionData, emission_times
+from lean_local.engine.subscription_data import SubscriptionData, emission_times, empty_subscription
 
 
 class SubscriptionsApi:
@@ -114,8 +115,42 @@ class SubscriptionsApi:
             return self._existing(symbol)
         hours = self._exchange_hours(symbol)
         security = self._new_security(symbol, hours, SymbolProperties(), resolution, DataNormalizationMode.RAW, 0)
-        security._fill_forward = False
-        self._subscribe(security, lambda: load_index(self._data_folder, symbol, hours.session_times))
+        security._fill_forward = fill_forward
+        self._subscribe(security, lambda: load_index(self._data_folder, symbol, hours.session_times, fill_forward))
+        return security
+
+    def add_index_option_contract(self, symbol: Symbol, resolution: Resolution | None = None,
+                                  fill_forward: bool = True, extended_market_hours: bool = False) -> Security:
+        """LEAN's ``AddIndexOptionContract`` of a contract ``Symbol.create_option`` made on an index.
+
+        The underlying index is added first when the algorithm lacks it (LEAN ``AddOptionContract``).
+        Option prices, exercise and settlement are not modelled, so only a contract whose data file
+        the folder lacks is accepted: as in LEAN, its subscription then gets no data (orders on it
+        are refused for want of a price, its history is empty).
+        """
+        if getattr(symbol, "security_type", None) != SecurityType.INDEX_OPTION:
+            raise ValueError(f"Unexpected security type: {getattr(symbol, 'security_type', None)}; "
+                             "add_index_option_contract takes an index option contract (Symbol.create_option)")
+        resolution = self._check_resolution(resolution, "add_index_option_contract")
+        if extended_market_hours:
+            raise not_supported("QCAlgorithm", "add_index_option_contract(extended_market_hours=True)")
+        if symbol in self.securities:
+            return self._existing(symbol)
+        if symbol.underlying not in self.securities:
+            self.add_index(symbol.underlying.value, resolution, symbol.underlying.market, fill_forward)
+        sid = symbol.id
+        paths = [formats.index_option_daily_path(self._data_folder, sid.symbol, sid.date.year, tick_type,
+                                                 sid.option_style.name)
+                 for tick_type in ("trade", "quote", "openinterest")]
+        present = [p for p in paths if p.exists()]
+        if present:
+            raise not_supported("QCAlgorithm", f"add_index_option_contract with option data ({present[0].name}: "
+                                               "option prices, exercise and settlement are not modelled)")
+        log.warning("no data file %s for %s (the subscription gets no data, as in LEAN)", paths[0], symbol.value)
+        hours = self._exchange_hours(symbol)
+        security = self._new_security(symbol, hours, SymbolProperties(), resolution, DataNormalizationMode.RAW, 0)
+        security._fill_forward = fill_forward
+        self._subscribe(security, lambda: empty_subscription(symbol, "trade"))
         return security
 
     def add_data(self, data_type: Any, ticker: Any, resolution: Resolution | None = None,

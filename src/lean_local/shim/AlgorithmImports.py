@@ -69,6 +69,7 @@ from lean_local.engine.data_sources import (
     Time,
 )
 from lean_local.engine.dotnet import TimeSpan
+from lean_local.engine.enums import OptionRight, OptionStyle
 from lean_local.engine.etf_constituents import (
     ETFConstituentData,
     ETFConstituentsUniverseFactory,

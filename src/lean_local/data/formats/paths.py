@@ -57,6 +57,14 @@ def index_daily_path(data_folder: str | os.PathLike[str], ticker: str) -> Path:
     return _folder(data_folder) / "index" / "usa" / "daily" / f"{ticker.lower()}.zip"
 
 
+def index_option_daily_path(data_folder: str | os.PathLike[str], root: str, year: int, tick_type: str,
+                            style: str) -> Path:
+    """``indexoption/usa/daily/<root lower>_<year>_<trade|quote|openinterest>_<american|european>.zip``
+    (LEAN ``LeanData.GenerateZipFileName`` for daily and hour option data)."""
+    return (_folder(data_folder) / "indexoption" / "usa" / "daily"
+            / f"{root.lower()}_{year}_{tick_type}_{style.lower()}.zip")
+
+
 def cboe_path(data_folder: str | os.PathLike[str], ticker: str = "vix") -> Path:
     """``alternative/cboe/<ticker lower>.csv`` (LEAN's ``CBOE`` custom data)."""
     return _folder(data_folder) / "alternative" / "cboe" / f"{ticker.lower()}.csv"
