@@ -60,9 +60,11 @@ CAUSES: dict[str, str] = {
         "expected.json holds the C#-only twin's statistics (AAPL hour bars and SetHoldings); this Python "
         'algorithm places no order: Annual Standard Deviation 0 (LEAN 0.179)',
     "FineFundamentalFilteredUniverseRegressionAlgorithm":
-        "NotSupportedError: add_universe(ConstituentsUniverse, fine function); beyond it, data LEAN's "
-        "sample lacks: the fine filter reads company_profile.headquarter_city, which only LEAN's "
-        'test-only TestFundamentalDataProvider supplies',
+        "data LEAN's sample lacks: the fine filter keeps the constituents (AAPL, QQQ) whose "
+        "company_profile.headquarter_city is Cupertino, a value only LEAN's test-only "
+        "TestFundamentalDataProvider (set by Tests/AlgorithmRunner.cs) supplies; with the default "
+        "CoarseFundamentalDataProvider the city is None, so the universe selects nothing and the run "
+        'makes no trade: Total Orders 0 (LEAN 1), DataPoints 9 (LEAN 41)',
     "FractionalQuantityRegressionAlgorithm":
         'data the sample folder lacks: crypto/coinbase (BTCUSD bars; BrokerageName.GDAX)',
     "FundamentalRegressionAlgorithm":

@@ -4,14 +4,17 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
+import pandas as pd
 import pytest
 
+from lean_local.data import formats
 from lean_local.engine.algorithm import QCAlgorithm
 from lean_local.engine.base_data import PythonData
 from lean_local.engine.common import Market, Resolution, SecurityType, Symbol
 from lean_local.engine.custom_universe import ConstituentsUniverse, collections, plan_selections
 from lean_local.engine.data_sources import SubscriptionDataSource
 from lean_local.engine.etf_constituents import ETFConstituentUniverse
+from lean_local.engine.fundamental_universe import fundamentals_at
 from lean_local.engine.identifiers import SecurityIdentifier
 from lean_local.engine.runner import run_algorithm
 from lean_local.engine.scheduling import DateRules
@@ -219,3 +222,44 @@ def test_a_custom_subscription_removed_at_a_selection_drops_that_steps_point_and
         (datetime(2020, 1, 8), 13.0, False),
         (datetime(2020, 1, 9), 14.0, False),  # started by the end date, ends after it: still delivered
     ]
+
+
+class ConstituentsFine(Constituents):
+    """``add_universe(ConstituentsUniverse(...), fine)`` as FineFundamentalFilteredUniverseRegressionAlgorithm."""
+
+    def initialize(self):
+        super().initialize()
+        self.universe_manager.universes.clear()
+        symbol = Symbol(SecurityIdentifier.generate_constituent_identifier("constituents-universe-test",
+                                                                           SecurityType.EQUITY, Market.USA),
+                        "constituents-universe-test")
+        self.add_universe(ConstituentsUniverse(symbol, self.universe_settings), self.fine)
+        self.fine_rows = []
+
+    def fine(self, fine):
+        self.fine_rows.append((self.time, [(str(f.symbol), f.price, f.company_profile.headquarter_city)
+                                           for f in fine]))
+        # without fine data the city is None: keep those, as a filter on a real city would drop them
+        return [f.symbol for f in fine if f.company_profile.headquarter_city is None and f.price > 0]
+
+
+def test_a_constituents_universe_with_a_fine_selector_hands_it_each_pick_as_fundamental(tmp_path):
+    """LEAN builds ``Fundamental(time, symbol)`` of every pick: the coarse file dated the selection
+    time gives its price (AAA has a row of 2020-01-07, not 2020-01-04), the fine fields are missing
+    (``CoarseFundamentalDataProvider``: None for a string); the fine result is the selection."""
+    root = fixtures.data_folder(tmp_path / "data")
+    _equities(root, ["AAA", "BBB"])
+    aaa, bbb = "AAA R735QTJ8XC9X", "BBB R735QTJ8XC9X"
+    _constituents(root, "test", "20200102", [("AAA", aaa)])
+    _constituents(root, "test", "20200106", [("AAA", aaa), ("BBB", bbb)])
+    coarse = formats.coarse_path(root, pd.Timestamp("2020-01-07"))
+    coarse.parent.mkdir(parents=True, exist_ok=True)
+    formats.write_coarse(coarse, pd.DataFrame({"sid": [aaa], "symbol": ["AAA"], "close": [12.5], "volume": [1000]}))
+    algo, _, loop = run_algorithm(ConstituentsFine, root)
+    assert algo.fine_rows == [(datetime(2020, 1, 3), [("AAA", 0.0, None)]),
+                              (datetime(2020, 1, 7), [("AAA", 12.5, None), ("BBB", 0.0, None)])]
+    assert algo.changes == [(datetime(2020, 1, 7), ["AAA"], [])]
+    # a fine field the runtime does not know is refused, not guessed
+    with pytest.raises(AttributeError, match="Fundamental.company_profile.*sector"):
+        _ = fundamentals_at(root, datetime(2020, 1, 7), [Symbol(SecurityIdentifier.parse(aaa), "AAA")])[0] \
+            .company_profile.sector

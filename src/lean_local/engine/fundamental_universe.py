@@ -31,7 +31,8 @@ class Fundamental:
 
     ``price``/``value`` is the raw close in dollars; ``adjusted_price`` applies the file's price and
     split factors. ``has_fundamental_data`` is False: LEAN's default local fundamental provider has
-    no fundamental data, so local LEAN runs see False whatever the file says (reference section 4).
+    no fundamental data, so local LEAN runs see False whatever the file says (reference section 4),
+    and the fine fields read as missing (:class:`FineFields`).
     """
 
     __slots__ = ("symbol", "value", "volume", "dollar_volume", "price_factor", "split_factor", "end_time")
@@ -69,10 +70,43 @@ class Fundamental:
         return self.end_time - timedelta(days=1)
 
     def __getattr__(self, name: str) -> Any:
-        raise not_supported("Fundamental", name)
+        fields = _FINE_FIELDS.get(name)
+        if fields is None or name.startswith("_"):
+            raise not_supported("Fundamental", name)
+        return FineFields(name, fields)
 
     def __repr__(self) -> str:
         return f"{self.symbol}: {self.value:g} ${self.dollar_volume:,.0f}"
+
+
+class FineFields:
+    """A group of fine fundamental fields (LEAN ``CompanyProfile``, ``ValuationRatios``, ...) read
+    without fine data, as LEAN's default ``CoarseFundamentalDataProvider`` answers them: every field
+    is its type's missing value (``BaseFundamentalDataProvider.GetDefault``: NaN for a double, None
+    for a string). The fields of each group that LEAN's regression algorithms read are known; any
+    other raises :class:`NotSupportedError` naming it."""
+
+    __slots__ = ("_group", "_fields")
+
+    def __init__(self, group: str, fields: dict[str, Any]) -> None:
+        self._group = group
+        self._fields = fields
+
+    def __getattr__(self, name: str) -> Any:
+        if name.startswith("_") or name not in self._fields:
+            raise not_supported(f"Fundamental.{self._group}", name)
+        value = self._fields[name]
+        return FineFields(f"{self._group}.{name}", value) if isinstance(value, dict) else value
+
+
+_NAN = float("nan")
+# the fields LEAN's regression algorithms read, with their type's missing value (HeadquarterCity is a
+# string, PERatio a double, EquityPerShareGrowth a multi-period double)
+_FINE_FIELDS: dict[str, dict[str, Any]] = {
+    "company_profile": {"headquarter_city": None},
+    "valuation_ratios": {"pe_ratio": _NAN},
+    "earning_ratios": {"equity_per_share_growth": {"one_year": _NAN}},
+}
 
 
 CoarseFundamental = Fundamental
@@ -253,3 +287,74 @@ class FundamentalFilteredUniverse(FundamentalUniverse):
                           "data. Make sure your coarse filter excludes symbols where HasFundamental is false.")
         return self.fine_selector(fine)
 
+
+
+class FineFundamentalFilteredUniverse(Universe):
+    """``add_universe(universe, fine_selector)`` for a universe of other data (a
+    ``ConstituentsUniverse``): LEAN's ``FineFundamentalFilteredUniverse`` as
+    ``UniverseSelection.ApplyUniverseSelection`` runs it.
+
+    The wrapped universe's selector picks symbols; each becomes a ``Fundamental`` of the selection
+    time (LEAN ``new Fundamental(time, symbol)``, every pick, since its data is not fundamental),
+    whose price fields LEAN's ``CoarseFundamentalDataProvider`` reads from the coarse file of that
+    date and whose fine fields are missing (:class:`FineFields`); the fine selector's result is the
+    selection. Everything else (selection times, data, data points) is the wrapped universe's.
+    """
+
+    def __init__(self, universe: Universe, fine_selector: Callable[[list[Fundamental]], Any]) -> None:
+        self.__dict__["universe"] = universe
+        super().__init__(universe.universe_settings)
+        self._default_settings = universe._default_settings
+        self.fine_selector = fine_selector
+
+    @property
+    def universe_settings(self) -> UniverseSettings:
+        return self.universe.universe_settings
+
+    @universe_settings.setter
+    def universe_settings(self, settings: UniverseSettings) -> None:
+        self.universe.universe_settings = settings
+
+    @property
+    def data_folder(self) -> Path:
+        return self.universe.data_folder
+
+    @data_folder.setter
+    def data_folder(self, folder: Path) -> None:
+        self.universe.data_folder = folder
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.__dict__["universe"], name)
+
+    def emissions(self, start: datetime, end: datetime, hours: Any) -> list[tuple[datetime, Any]]:
+        return self.universe.emissions(start, end, hours)
+
+    def rows_for_day(self, key: Any) -> list[Any]:
+        return self.universe.rows_for_day(key)
+
+    def data_points(self, rows: list[Any]) -> int:
+        return self.universe.data_points(rows)
+
+    def select_symbols(self, now: datetime, rows: list[Any], debug: Callable[[str], None]) -> Any:
+        picked = self.universe.select_symbols(now, rows, debug)
+        if picked is Universe.UNCHANGED:
+            return picked
+        return self.fine_selector(fundamentals_at(self.data_folder, now, list(picked)))
+
+
+def fundamentals_at(data_folder: Path, now: datetime, symbols: list[Any]) -> list[Fundamental]:
+    """``Fundamental(now, symbol)`` of each symbol: its row of the coarse file dated ``now`` (matched
+    by security identifier), else LEAN's missing values (price 0, dollar volume NaN)."""
+    path = formats.coarse_path(Path(data_folder), pd.Timestamp(now.date()))
+    rows: dict[str, tuple] = {}
+    if path.exists():
+        frame = cached_read(formats.read_coarse, path)
+        columns = [frame[n].to_numpy().tolist() for n in ("sid", "close", "volume", "dollar_volume", "price_factor",
+                                                         "split_factor")]
+        rows = {sid: values for sid, *values in zip(*columns, strict=True)}
+    out = []
+    for item in symbols:
+        symbol = item if isinstance(item, Symbol) else Symbol(str(item))
+        close, volume, dollar_volume, price_factor, split_factor = rows.get(str(symbol.id), (0.0, 0, _NAN, 1.0, 1.0))
+        out.append(Fundamental(symbol, close, volume, dollar_volume, price_factor, split_factor, now))
+    return out

@@ -14,6 +14,7 @@ from lean_local.engine.custom_universe import universe_for_type
 from lean_local.engine.daily_readers import map_file_resolver
 from lean_local.engine.fundamental_universe import (
     CoarseFundamental,
+    FineFundamentalFilteredUniverse,
     Fundamental,
     FundamentalFilteredUniverse,
     FundamentalUniverse,
@@ -34,7 +35,7 @@ class UniverseApi:
 
     def add_universe(self, *args: Any) -> FundamentalUniverse | UserDefinedUniverse:
         """``add_universe(selector)``, ``add_universe(coarse, fine)``, ``add_universe(date_rule, selector)``,
-        ``add_universe(universe)`` (``FundamentalUniverse.usa(...)``, ``self.universe.top(n)``)
+        ``add_universe(universe, fine_selector)``, ``add_universe(universe)`` (``FundamentalUniverse.usa(...)``, ``self.universe.top(n)``)
         (``QCAlgorithm.Universe.cs``; a date rule selects on a copy of ``universe_settings`` scheduled on it)."""
         universe: FundamentalUniverse | UserDefinedUniverse
         if len(args) == 1 and isinstance(args[0], Universe):
@@ -56,6 +57,12 @@ class UniverseApi:
             settings = UniverseSettings(self.universe_settings)
             settings.schedule.on(args[0])
             universe = FundamentalUniverse(self._data_folder, args[1], settings)
+        elif len(args) == 2 and isinstance(args[0], FundamentalUniverse) and callable(args[1]):
+            universe = FundamentalFilteredUniverse(self._data_folder, args[0].selector, args[1],
+                                                   args[0].universe_settings)
+            universe._default_settings = args[0]._default_settings
+        elif len(args) == 2 and isinstance(args[0], Universe) and callable(args[1]):
+            universe = FineFundamentalFilteredUniverse(args[0], args[1])  # add_universe(universe, fine_selector)
         elif len(args) == 2 and callable(args[0]) and callable(args[1]) and not isinstance(args[0], type):
             self.debug("Warning: AddUniverse(coarseSelector, fineSelector) is obsolete, please use "
                        "AddUniverse(Func<IEnumerable<Fundamental>, IEnumerable<Symbol>> selector) instead.")
