@@ -207,3 +207,57 @@ def test_forex_quote_currency_is_converted_to_the_account_currency(tmp_path, pai
     # the spread is the only cost: half a spread on 1000 units, in USD
     assert algo.portfolio.total_portfolio_value == pytest.approx(100_000 - 1000 * spread / 2 / mid)
     assert record.total_fees == 0
+
+
+def test_an_inr_account_holds_the_cash_in_inr_and_prices_the_usd_benchmark_at_a_zero_rate(tmp_path):
+    """LEAN's SetAccountCurrency("INR"): the default 100,000 becomes INR at the rate 1; the USD
+    benchmark's cash (SPY's quote currency) has no USDINR data, so its rate stays 0 and the
+    benchmark is 0 throughout (IndiaDataRegressionAlgorithm: Tracking Error 0); fees print in ₹."""
+    from lean_local.engine.common import NotSupportedError
+    from lean_local.statistics import compute_statistics
+
+    root = fixtures.data_folder(tmp_path / "data")
+    days = ["2020-01-02", "2020-01-03", "2020-01-06", "2020-01-07"]
+    for ticker, closes in (("AAA", [10, 11, 12, 13]), ("SPY", [300, 303, 306, 309])):
+        fixtures.write_equity(root, ticker, fixtures.bars(days, closes))
+
+    class Algo(QCAlgorithm):
+        def initialize(self):
+            self.set_account_currency("INR")
+            self.set_start_date(2020, 1, 2)
+            self.set_end_date(2020, 1, 7)
+            self.add_equity("AAA", Resolution.DAILY)
+            self.refused = []
+
+        def on_data(self, data):
+            try:
+                self.market_order("AAA", 1)
+            except NotSupportedError as error:
+                self.refused.append(str(error))
+
+    algo, record, _ = run_algorithm(Algo, root)
+    book = algo.portfolio.cash_book
+    assert book.account_currency == "INR" and set(book) == {"INR", "USD"}
+    assert (book["INR"].amount, book["INR"].conversion_rate) == (100_000.0, 1.0)
+    assert (book["USD"].amount, book["USD"].conversion_rate) == (0.0, 0.0)
+    assert algo.portfolio.total_portfolio_value == 100_000.0
+    assert len(algo.refused) == 4 and "orders in a INR account" in algo.refused[0]
+    assert record.account_currency == "INR" and (record.benchmark == 0).all()
+    statistics = compute_statistics(record)
+    assert statistics["Total Fees"] == "₹0.00" and statistics["Start Equity"] == "100000"
+    assert statistics["Tracking Error"] == "0" and statistics["Beta"] == "0"
+    assert algo.logs[0].endswith("Changing account currency from USD to INR...")
+
+
+def test_the_account_currency_changes_only_before_a_security_is_added():
+    algo = QCAlgorithm()
+    algo.set_cash(5_000)
+    algo.set_account_currency("EUR", 2_500)
+    assert (algo.portfolio.cash_book.account_currency, algo.portfolio.cash) == ("EUR", 2_500.0)
+    assert "USD" not in algo.portfolio.cash_book
+    algo.set_account_currency("JPY")  # a second call changes nothing (LEAN logs it)
+    assert algo.portfolio.cash_book.account_currency == "EUR"
+    other = QCAlgorithm()
+    other.add_equity("AAA", Resolution.DAILY)
+    with pytest.raises(ValueError, match="Cannot change AccountCurrency after adding a Security"):
+        other.set_account_currency("INR")

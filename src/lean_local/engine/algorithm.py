@@ -96,6 +96,7 @@ class QCAlgorithm(SubscriptionsApi, UniverseApi, OrdersApi, HistoryApi, Indicato
         self.start_date = datetime(1998, 1, 1)
         self.end_date = datetime.combine(date.today() - timedelta(days=1), time()) + END_OF_DAY
         self._cash_set = False
+        self._account_currency_set = False
         self.portfolio.set_cash(100_000.0)
         self._parameters: dict[str, str] = {}
         self._warmup: tuple[Any, Resolution | None] | None = None
@@ -292,13 +293,33 @@ class QCAlgorithm(SubscriptionsApi, UniverseApi, OrdersApi, HistoryApi, Indicato
             self.portfolio.set_cash(float(values["starting_cash"]))
         else:
             code = str(values["symbol"]).upper()
-            rate = float(values["conversion_rate"]) or (1.0 if code == "USD" else 0.0)
+            rate = float(values["conversion_rate"]) or (1.0 if code == self.portfolio.cash_book.account_currency
+                                                        else 0.0)
             self.portfolio.set_cash(float(values["starting_cash"]), code, rate)
         self._cash_set = True
 
     def set_account_currency(self, account_currency: str, starting_cash: float | None = None) -> None:
-        if account_currency.upper() != "USD":
-            raise not_supported("QCAlgorithm", "set_account_currency (only USD accounts)")
+        """LEAN's ``SetAccountCurrency``: the account's cash moves to ``account_currency`` (its amount
+        kept, or ``starting_cash``), once, before any security is added. Orders are refused in an
+        account other than USD: the runtime's fee models charge USD."""
+        self._require_initializing("set_account_currency")
+        book = self.portfolio.cash_book
+        code = account_currency.upper()
+        if starting_cash is None:
+            self.debug(f"Changing account currency from {book.account_currency} to {code}...")
+        else:
+            self.debug(f"Changing account currency from {book.account_currency} to {code}, with a starting cash of "
+                       f"{starting_cash}...")
+        if self._account_currency_set:
+            return  # LEAN keeps the first (it logs the attempt)
+        if len(self.securities):
+            raise ValueError("SecurityPortfolioManager.SetAccountCurrency(): Cannot change AccountCurrency after "
+                             "adding a Security. Please move SetAccountCurrency() before AddSecurity().")
+        self._account_currency_set = True
+        book.set_account_currency(code)
+        self.portfolio.invalidate()
+        if starting_cash is not None:
+            self.portfolio.set_cash(float(starting_cash))
 
     def set_time_zone(self, time_zone: Any) -> None:
         if str(time_zone) not in ("America/New_York", "TimeZones.NEW_YORK"):

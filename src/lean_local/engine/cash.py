@@ -56,14 +56,24 @@ class Cash:
 
 
 class CashBook(dict):
-    """``portfolio.cash_book``: currency -> :class:`Cash` (account currency USD)."""
-
-    account_currency = "USD"
+    """``portfolio.cash_book``: currency -> :class:`Cash`; ``account_currency`` (USD unless
+    :meth:`set_account_currency`) has the rate 1."""
 
     def __init__(self, listener: Callable[[], None] | None = None) -> None:
         super().__init__()
         self._listener = listener
+        self.account_currency = "USD"
         self.ensure("USD").conversion_rate = 1.0
+
+    def set_account_currency(self, currency: str) -> None:
+        """LEAN's ``CashBook.AccountCurrency`` setter: the old account currency's entry leaves the
+        book and its amount becomes the new account currency's, at the rate 1."""
+        old = self.pop(self.account_currency, None)
+        self.account_currency = currency.upper()
+        cash = self.ensure(self.account_currency)
+        cash.conversion_rate = 1.0
+        cash.currency_conversion = None
+        cash.amount = old.amount if old is not None else 0.0
 
     def ensure(self, currency: str) -> Cash:
         if currency not in self:

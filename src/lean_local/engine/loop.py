@@ -28,15 +28,16 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from lean_local.data import formats
 from lean_local.data.map_files import MapFile
 from lean_local.engine import intraday
 from lean_local.engine.algorithm import QCAlgorithm
 from lean_local.engine.benchmarks import SecurityBenchmark
 from lean_local.engine.capacity import FOREX_VOLUME, CapacityEstimate
-from lean_local.engine.common import SecurityType, Symbol, not_supported
+from lean_local.engine.common import Market, SecurityType, Symbol, not_supported
 from lean_local.engine.corporate_actions import apply_dividends
 from lean_local.engine.corporate_events import EventSchedule, load_equity_events
-from lean_local.engine.daily_readers import map_file_resolver
+from lean_local.engine.daily_readers import log, map_file_resolver
 from lean_local.engine.data_points import benchmark_hour_ends, delisting_triggers, user_defined_universes
 from lean_local.engine.margin_calls import execute_margin_call
 from lean_local.engine.slice import Delistings, Dividends, Slice, Splits, SymbolChangedEvents
@@ -93,19 +94,32 @@ def _schedule_end_of_day(algo: QCAlgorithm) -> None:
 
 
 def _setup_conversions(algo: QCAlgorithm) -> None:
-    """Point each non-USD currency at a subscribed pair that prices it in USD (LEAN adds internal
-    subscriptions for missing ones; the runtime asks for them instead)."""
+    """Point each currency other than the account's at a subscribed pair that prices it in the
+    account currency. LEAN adds an internal subscription of the pair when the algorithm has none
+    (``Cash.EnsureCurrencyDataFeed``, Oanda pairs at daily resolution here); the runtime asks for it
+    instead when the data folder has the pair's file, and without a file the rate stays 0, as the
+    data-less internal subscription leaves it in LEAN."""
+    book = algo.portfolio.cash_book
+    account = book.account_currency
+    if account != "USD":
+        book.ensure("USD")  # the default benchmark's (SPY's) quote currency: LEAN adds its cash
     by_pair = {s.symbol.value: s for s in algo.securities.values() if s.type == SecurityType.FOREX}
-    for currency, cash in algo.portfolio.cash_book.items():
-        if currency == "USD":
+    for currency, cash in book.items():
+        if currency == account:
             continue
-        if currency + "USD" in by_pair:
-            cash.currency_conversion = (by_pair[currency + "USD"], False)
-        elif "USD" + currency in by_pair:
-            cash.currency_conversion = (by_pair["USD" + currency], True)
+        if currency + account in by_pair:
+            cash.currency_conversion = (by_pair[currency + account], False)
+        elif account + currency in by_pair:
+            cash.currency_conversion = (by_pair[account + currency], True)
+        elif any(formats.forex_daily_path(algo._data_folder, pair, Market.OANDA).exists()
+                 for pair in (currency + account, account + currency)):
+            raise ValueError(f"no conversion for {currency}: add_forex('{currency}{account}') or "
+                             f"add_forex('{account}{currency}') (lean_local does not add LEAN's internal conversion "
+                             "subscriptions)")
         else:
-            raise ValueError(f"no conversion for {currency}: add_forex('{currency}USD') or add_forex('USD{currency}') "
-                             "(lean_local does not add LEAN's internal conversion subscriptions)")
+            log.warning("no data prices %s in %s (no forex/oanda/daily/%s.zip nor %s.zip): its conversion rate "
+                        "stays 0, as LEAN's internal conversion subscription without data leaves it", currency,
+                        account, (currency + account).lower(), (account + currency).lower())
 
 
 class BacktestLoop:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from lean_local.engine.common import Resolution, Symbol
+from lean_local.engine.common import Resolution, Symbol, not_supported
 from lean_local.engine.orders import OrderTicket, OrderType
 from lean_local.engine.portfolio import target_order_quantity, within_moc_buffer
 from lean_local.engine.securities import Security
@@ -15,6 +15,9 @@ class OrdersApi:
     """Order placement and sizing (a mixin of :class:`lean_local.engine.algorithm.QCAlgorithm`)."""
 
     def _security_for_order(self, symbol: Any) -> Security:
+        if self.portfolio.cash_book.account_currency != "USD":
+            raise not_supported("QCAlgorithm", f"orders in a {self.portfolio.cash_book.account_currency} account "
+                                               "(the fee models charge USD)")
         if symbol not in self.securities:
             raise KeyError(f"{symbol} not found in the securities: add it with add_equity/add_forex first")
         return self.securities[symbol]

@@ -94,7 +94,7 @@ class SecurityPortfolioManager:
         self._leverage[j] = security.leverage
         self._cash_based[j] = security.type == SecurityType.FOREX
         while len(self._quote) <= j:
-            self._quote.append(self.cash_book["USD"])
+            self._quote.append(self.cash_book[self.cash_book.account_currency])
             self._by_column.append(security)
         self._quote[j] = security.quote_currency
         self._by_column[j] = security
@@ -152,8 +152,8 @@ class SecurityPortfolioManager:
 
     @property
     def cash(self) -> float:
-        """Account-currency cash (USD)."""
-        return self.cash_book["USD"].amount
+        """Account-currency cash."""
+        return self.cash_book[self.cash_book.account_currency].amount
 
     @property
     def total_portfolio_value(self) -> float:
@@ -237,9 +237,10 @@ class SecurityPortfolioManager:
         bound = 1e-8 * (abs(self._tpv_estimate) + 100.0 * abs(self._margin_estimate) + abs(remaining))
         return remaining, bound
 
-    def set_cash(self, amount: float, currency: str = "USD", conversion_rate: float | None = None) -> None:
+    def set_cash(self, amount: float, currency: str | None = None, conversion_rate: float | None = None) -> None:
+        """Set ``currency``'s amount (the account currency's by default)."""
         self.invalidate()
-        cash = self.cash_book.ensure(currency)
+        cash = self.cash_book.ensure(currency or self.cash_book.account_currency)
         cash.amount = float(amount)
         if conversion_rate is not None:
             cash.conversion_rate = float(conversion_rate)

@@ -13,7 +13,7 @@ import pandas as pd
 from lean_local.data import formats
 from lean_local.engine.algorithm import QCAlgorithm
 from lean_local.engine.benchmarks import SecurityBenchmark, benchmark_values
-from lean_local.engine.common import DataNormalizationMode, SecurityType
+from lean_local.engine.common import DataNormalizationMode, SecurityType, not_supported
 from lean_local.engine.daily_readers import load_equity, security_identifier
 from lean_local.engine.interest_rates import InterestRateProvider, rate_series
 from lean_local.statistics import BacktestRecord, sample_times
@@ -57,7 +57,8 @@ def _benchmark_series(algo: QCAlgorithm, index: pd.DatetimeIndex, internal_from_
     if len(data) == 0 or len(index) == 0:
         return pd.Series(np.zeros(len(index)), index=index, dtype=float)
     position = np.searchsorted(data.end_time, index.asi8, side="right") - 1
-    values = np.where(position >= 0, data.fields["close"][np.maximum(position, 0)], 0.0)
+    rate = _benchmark_conversion_rate(algo)
+    values = np.where(position >= 0, data.fields["close"][np.maximum(position, 0)], 0.0) * rate
     series = pd.Series(values, index=index, dtype=float)
     if internal_from_ns is not None and internal_from_ns < index.asi8[0]:
         # the internal hour feed starts the trading day before the first step (UniverseSelection.
@@ -66,9 +67,24 @@ def _benchmark_series(algo: QCAlgorithm, index: pd.DatetimeIndex, internal_from_
                                  algo._exchange_hours(symbol).session_times)
         k = int(np.searchsorted(full.end_time, index.asi8[0], side="left")) - 1
         if k >= 0 and full.end_time[k] >= internal_from_ns:
-            before = pd.Series([float(full.fields["close"][k])], index=pd.DatetimeIndex([int(full.end_time[k])]))
+            before = pd.Series([float(full.fields["close"][k]) * rate], index=pd.DatetimeIndex([int(full.end_time[k])]))
             series = pd.concat([before, series])
     return series
+
+
+def _benchmark_conversion_rate(algo: QCAlgorithm) -> float:
+    """The rate of a US equity benchmark's USD prices in the account currency (LEAN
+    ``SecurityBenchmark.Evaluate``: price times the quote currency's rate): 1 in a USD account, else
+    the USD cash's rate, which stays 0 when no data prices it (LEAN's internal conversion
+    subscription without a file)."""
+    book = algo.portfolio.cash_book
+    if book.account_currency == "USD":
+        return 1.0
+    cash = book.ensure("USD")
+    if cash.currency_conversion is not None:
+        raise not_supported("SecurityBenchmark", f"a USD benchmark in a {book.account_currency} account with "
+                                                 "conversion data (the rate changes over the run)")
+    return cash.conversion_rate
 
 
 @functools.cache
@@ -160,6 +176,7 @@ def build_record(algo: QCAlgorithm, loop: BacktestLoop, state: str = "Completed"
         end_date=algo.end_date,
         data_folder=str(algo._data_folder),
         capacity=None if loop.capacity is None else (loop.capacity.rounded, str(loop.capacity.lowest)),
+        account_currency=algo.portfolio.cash_book.account_currency,
     )
 
 

@@ -9,7 +9,7 @@ import numpy as np
 
 from lean_local.statistics.record import JSON_DIGITS
 
-CURRENCY_SYMBOLS = {"USD": "$", "EUR": "€", "GBP": "₤", "JPY": "¥", "CAD": "$", "AUD": "$", "CHF": "CHF "}
+CURRENCY_SYMBOLS = {"USD": "$", "EUR": "€", "GBP": "₤", "JPY": "¥", "CAD": "$", "AUD": "$", "CHF": "CHF ", "INR": "₹"}
 
 
 def currency_symbol(code: str) -> str:
