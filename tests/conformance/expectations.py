@@ -28,6 +28,7 @@ REPRODUCES: frozenset[str] = frozenset({
     "ETFConstituentsFrameworkAlgorithm",
     "FuncRiskFreeRateInterestRateModelWithPythonLambda",
     "FundamentalCustomSelectionTimeRegressionAlgorithm",
+    "IndiaDataRegressionAlgorithm",
     "IndicatorHistoryAlgorithm",
     "IndicatorHistoryRegressionAlgorithm",
     "IndicatorVolatilityModelAlgorithm",
@@ -70,12 +71,6 @@ CAUSES: dict[str, str] = {
     "FundamentalRegressionAlgorithm":
         "AttributeError: 'FundamentalUniverse' object has no attribute 'symbol' (history of a universe's "
         "data); beyond it, it reads earning reports, fine fundamental data LEAN's sample lacks",
-    "IndiaDataRegressionAlgorithm":
-        "NotSupportedError: set_account_currency('INR'); it also needs Market.INDIA equities "
-        '(equity/india data, map and factor files) on the Asia/Kolkata exchange, whose session '
-        "(09:15-15:30 IST) spans two New York dates while the runtime's calendars are New York days, and "
-        'the USD benchmark converted to INR (LEAN\'s 23036 data points: 21401 SPY hour bars, 1629 CCCL daily bars '
-        'with fill-forward, 5 events, 1 universe)',
     "MarketImpactSlippageModelRegressionAlgorithm":
         "mismatch: End Equity 9649982.96 (LEAN 9649801.20), Total Fees $1858.96 (LEAN $1859.00). The gap is "
         "the first two fills (2013-10-08 market on open: SPY +34453, slippage 1.6587; AAPL -323220, slippage "

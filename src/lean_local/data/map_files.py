@@ -176,7 +176,8 @@ class MapFileResolver:
 
 
 def read_bars(data_folder: str | os.PathLike[str], segments: list[tuple[pd.Timestamp, pd.Timestamp, str]],
-              read: Callable[[Path], pd.DataFrame] = formats.read_equity_daily) -> pd.DataFrame | None:
+              read: Callable[[Path], pd.DataFrame] = formats.read_equity_daily,
+              market: str = "usa") -> pd.DataFrame | None:
     """A security's daily bars across its tickers, as LEAN reads them.
 
     Parameters
@@ -187,6 +188,8 @@ def read_bars(data_folder: str | os.PathLike[str], segments: list[tuple[pd.Times
         The security's :meth:`MapFile.segments`.
     read : callable
         Reads one zip (:func:`lean_local.data.formats.read_equity_daily`, or a cached version).
+    market : str
+        The equities' market (its folder under ``equity/``).
 
     Returns
     -------
@@ -197,7 +200,7 @@ def read_bars(data_folder: str | os.PathLike[str], segments: list[tuple[pd.Times
     files: dict[str, pd.DataFrame | None] = {}
     for first, last, ticker in segments:
         if ticker not in files:
-            path = formats.equity_daily_path(data_folder, ticker)
+            path = formats.equity_daily_path(data_folder, ticker, market)
             files[ticker] = read(path) if path.exists() else None
         frame = files[ticker]
         if frame is not None:
@@ -221,8 +224,9 @@ def _runs(values: np.ndarray) -> dict[str, tuple[int, int]]:
 _RACY_NS = 2 * 10**9
 
 
-def load_resolver(data_folder: str | os.PathLike[str], cache_dir: Path | None = None) -> MapFileResolver:
-    """The :class:`MapFileResolver` of a data folder's ``equity/usa/map_files``.
+def load_resolver(data_folder: str | os.PathLike[str], cache_dir: Path | None = None,
+                  market: str = "usa") -> MapFileResolver:
+    """The :class:`MapFileResolver` of a data folder's ``equity/<market>/map_files``.
 
     Built once per process: later calls find it by the folder's modification time and size,
     which change whenever a map file is added, removed or replaced (the data writers replace
@@ -230,7 +234,7 @@ def load_resolver(data_folder: str | os.PathLike[str], cache_dir: Path | None = 
     array keyed by every map file's name, size and modification time, so a new process reads one
     file instead of thousands.
     """
-    folder = formats.map_files_folder(data_folder)
+    folder = formats.map_files_folder(data_folder, market)
     try:
         stat = os.stat(folder)
     except OSError:  # no map files: every ticker resolves to none

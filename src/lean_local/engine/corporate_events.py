@@ -34,6 +34,7 @@ import pandas as pd
 from lean_local.data import formats
 from lean_local.data.map_files import MapFile
 from lean_local.engine.common import Symbol
+from lean_local.engine.subscription_data import NEW_YORK
 
 
 class SplitType(IntEnum):
@@ -306,11 +307,18 @@ class EventSchedule:
 
 
 def load_equity_events(data_folder: Path, symbol: Symbol, map_file: MapFile, trading_days: pd.DatetimeIndex,
-                       raw_closes: pd.Series, closes: pd.Series) -> list[_Event]:
+                       raw_closes: pd.Series, closes: pd.Series, time_zone: str = NEW_YORK) -> list[_Event]:
     """:func:`equity_events` with the factor file read from ``data_folder`` (none: no splits or
-    dividends)."""
+    dividends). An exchange in another ``time_zone`` has its events at its own midnight (LEAN's
+    auxiliary data carries the exchange's tradable date): 2004-06-16 00:00 in Kolkata is
+    2004-06-15 14:30 in New York."""
     from lean_local.engine.parsed_cache import cached_read
 
-    path = formats.factor_file_path(data_folder, map_file.permtick)
+    path = formats.factor_file_path(data_folder, map_file.permtick, symbol.market)
     factors = cached_read(formats.read_factor_file, path) if path.exists() else None
-    return equity_events(symbol, map_file, factors, trading_days, raw_closes, closes)
+    events = equity_events(symbol, map_file, factors, trading_days, raw_closes, closes)
+    if time_zone != NEW_YORK and events:
+        local = pd.DatetimeIndex([event.time for event in events]).tz_localize(time_zone)
+        for event, moment in zip(events, local.tz_convert(NEW_YORK).tz_localize(None).to_pydatetime(), strict=True):
+            event.time = moment
+    return events

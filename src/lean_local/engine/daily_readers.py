@@ -74,15 +74,17 @@ def read_forex_bars(path: Path) -> pd.DataFrame:
     return require_usable_bars(path, formats.read_forex_daily(path))
 
 
-def map_file_resolver(data_folder: Path) -> MapFileResolver:
-    """The data folder's map-file index: built once per process, its rows cached on disk."""
-    return load_resolver(data_folder, cache_dir())
+def map_file_resolver(data_folder: Path, market: str = "usa") -> MapFileResolver:
+    """The data folder's map-file index of ``market``'s equities: built once per process, its rows
+    cached on disk."""
+    return load_resolver(data_folder, cache_dir(), market)
 
 
 def load_equity(data_folder: Path, symbol: Symbol, normalization: DataNormalizationMode,
                 session_times: Callable[[pd.DatetimeIndex], tuple[np.ndarray, np.ndarray]],
                 calendar_key: str = "", warn_missing: bool = True) -> SubscriptionData:
-    """Read a US equity's daily bars through its map file, adjust them, and time-stamp them.
+    """Read an equity's daily bars (of its market's folder) through its map file, adjust them, and
+    time-stamp them.
 
     ``session_times(dates)`` gives the market open and close (int64 ns, New York) of each date;
     ``calendar_key`` identifies that calendar for the on-disk cache of the finished columns.
@@ -91,19 +93,20 @@ def load_equity(data_folder: Path, symbol: Symbol, normalization: DataNormalizat
     data_folder = Path(data_folder)
     # LEAN's Symbol.Create resolves the ticker through all map files; each row's bars come from the
     # zip of the ticker of its day, the factors from the file named as the map file
-    map_file = map_file_resolver(data_folder).resolve(symbol.value) or MapFile.unmapped(symbol.value)
+    market = symbol.market
+    map_file = map_file_resolver(data_folder, market).resolve(symbol.value) or MapFile.unmapped(symbol.value)
     segments, delisted = map_file.segments(), map_file.delisted
-    factor_path = formats.factor_file_path(data_folder, map_file.permtick)
+    factor_path = formats.factor_file_path(data_folder, map_file.permtick, market)
     use_factors = normalization != DataNormalizationMode.RAW and factor_path.exists()
-    sources = [formats.map_file_path(data_folder, map_file.permtick)] + [
-        formats.equity_daily_path(data_folder, t) for t in dict.fromkeys(t for _, _, t in segments)]
+    sources = [formats.map_file_path(data_folder, map_file.permtick, market)] + [
+        formats.equity_daily_path(data_folder, t, market) for t in dict.fromkeys(t for _, _, t in segments)]
     if use_factors:
         sources.append(factor_path)
     folder = cache_dir()
     target = None
     if folder is not None and calendar_key:
         stats = [f"{p}:{st.st_size}:{st.st_mtime_ns}" for p in sources if (st := _stat(p)) is not None]
-        key = f"equity-v2|{symbol.value}|{int(normalization)}|{calendar_key}|" + "|".join(stats)
+        key = f"equity-v2|{market}|{symbol.value}|{int(normalization)}|{calendar_key}|" + "|".join(stats)
         target = folder / f"{hashlib.sha1(key.encode()).hexdigest()}.npy"
         if target.exists():
             try:
@@ -114,9 +117,9 @@ def load_equity(data_folder: Path, symbol: Symbol, normalization: DataNormalizat
                                         np.ascontiguousarray(stored["factor"]), delisted)
             except (OSError, ValueError, KeyError, TypeError):
                 pass
-    frame = read_bars(data_folder, segments, functools.partial(cached_read, read_equity_bars))
+    frame = read_bars(data_folder, segments, functools.partial(cached_read, read_equity_bars), market)
     if frame is None:
-        warn_missing_file(formats.equity_daily_path(data_folder, symbol.value), symbol.value, "equity",
+        warn_missing_file(formats.equity_daily_path(data_folder, symbol.value, market), symbol.value, "equity",
                           logging.WARNING if warn_missing else logging.DEBUG)
         return empty_subscription(symbol, "trade")
     factors = np.ones(len(frame))
@@ -181,7 +184,7 @@ def load_coarse_range(data_folder: Path, start: pd.Timestamp, end: pd.Timestamp)
     return formats.read_coarse_range(data_folder, start, end)
 
 
-_MARKET_CODES = {"usa": 1, "fxcm": 2, "oanda": 3}
+_MARKET_CODES = {"usa": 1, "fxcm": 2, "oanda": 3, "india": 11}
 _OA_EPOCH = pd.Timestamp("1899-12-30")
 _DAYS_OFFSET = 10**14  # LEAN SecurityIdentifier: days field offset
 _MARKET_OFFSET = 100
@@ -204,7 +207,7 @@ def security_identifier(data_folder: Path, symbol: Symbol) -> str:
     """
     ticker, first = symbol.value, None
     if symbol.security_type == SecurityType.EQUITY:
-        map_file = map_file_resolver(data_folder).resolve(symbol.value)
+        map_file = map_file_resolver(data_folder, symbol.market).resolve(symbol.value)
         if map_file is not None:
             ticker, first = map_file.first_ticker, map_file.first_date
     days = (first - _OA_EPOCH).days if first is not None else 0

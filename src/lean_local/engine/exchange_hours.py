@@ -23,6 +23,9 @@ class ExchangeHours:
     midnight (``end`` may be 24 h: the session continues into the next day, as forex from Sunday
     to Friday). Holidays close the whole day; ``early_closes`` / ``late_opens`` move the day's last
     close / first open. ``always_open`` marks exchanges that never close (custom data).
+    ``time_zone`` is the exchange's own: its dates are that zone's days and the offsets are New York
+    time at the zones' January difference ``shift``; :meth:`session_times` converts each date's
+    session exactly (daylight saving time included).
     """
 
     segments: dict[int, list[tuple[timedelta, timedelta]]]
@@ -30,6 +33,8 @@ class ExchangeHours:
     early_closes: dict[date, timedelta] = field(default_factory=dict)
     late_opens: dict[date, timedelta] = field(default_factory=dict)
     always_open: bool = False
+    time_zone: str = NEW_YORK
+    shift: timedelta = timedelta(0)
 
     def day_segments(self, day: date) -> list[tuple[timedelta, timedelta]]:
         """The regular-market segments of ``day`` with early closes and late opens applied."""
@@ -111,7 +116,8 @@ class ExchangeHours:
         cached = self.__dict__.get("_key")
         if cached is None:
             text = repr((sorted(self.segments.items()), sorted(self.holidays), sorted(self.early_closes.items()),
-                         sorted(self.late_opens.items()), self.always_open))
+                         sorted(self.late_opens.items()), self.always_open)
+                        + ((self.time_zone, self.shift) if self.time_zone != NEW_YORK else ()))
             cached = self.__dict__["_key"] = hashlib.sha1(text.encode()).hexdigest()
         return cached
 
@@ -188,6 +194,11 @@ class ExchangeHours:
                 o, c = (segs[0][0], segs[-1][1]) if segs else fallback
                 opens[i] = o // timedelta(microseconds=1) * 1000
                 closes[i] = c // timedelta(microseconds=1) * 1000
+        if self.time_zone != NEW_YORK:
+            # the exchange's local times of each date, converted on that date
+            back = self.shift // timedelta(microseconds=1) * 1000
+            return tuple(pd.DatetimeIndex(days.asi8 + offsets - back).tz_localize(self.time_zone)
+                         .tz_convert(NEW_YORK).tz_localize(None).asi8 for offsets in (opens, closes))
         return days.asi8 + opens, days.asi8 + closes
 
 
@@ -201,6 +212,8 @@ def hours_from_entry(entry: Any) -> ExchangeHours:
         frozenset(d.date() for d in pd.DatetimeIndex(entry.holidays)),
         {pd.Timestamp(d).date(): t + shift for d, t in entry.early_closes.items()},
         {pd.Timestamp(d).date(): t + shift for d, t in entry.late_opens.items()},
+        time_zone=entry.exchange_time_zone,
+        shift=shift,
     )
 
 

@@ -161,14 +161,14 @@ class BacktestLoop:
             sub = subs[column]
             if security.type != SecurityType.EQUITY or sub.kind != "trade":
                 continue
-            map_file = map_file_resolver(algo._data_folder).resolve(security.symbol.value) \
+            map_file = map_file_resolver(algo._data_folder, security.symbol.market).resolve(security.symbol.value) \
                 or MapFile.unmapped(security.symbol.value)
             days = security.exchange.hours.trading_days(pd.Timestamp(from_ns).normalize(), algo.end_date)
             dates, close, factor = intraday.daily_view(sub)  # each day's last bar (midnights)
             closes = pd.Series(close, index=dates)
             raw = pd.Series(close / np.where(factor > 0, factor, 1.0), index=dates)
-            self.events.add(load_equity_events(algo._data_folder, security.symbol, map_file, days, raw, closes),
-                            from_ns)
+            self.events.add(load_equity_events(algo._data_folder, security.symbol, map_file, days, raw, closes,
+                                               security.exchange.hours.time_zone), from_ns)
         self._event_columns = len(subs)
 
     def prepare(self) -> None:
@@ -209,9 +209,13 @@ class BacktestLoop:
         algo.schedule.expand_all(max(run_start, algo.start_date - timedelta(days=1)))
         self.capacity = CapacityEstimate(algo.start_date, algo.end_date)
         # LEAN adds the benchmark feed at the first time slice, the earliest data of the run: later than
-        # the start when nothing has data then (a constituents universe's first file)
+        # the start when nothing has data then (a constituents universe's first file), unless a
+        # user-defined universe (add_equity's) triggers at the start (IndiaDataRegressionAlgorithm's
+        # first bar and event come weeks later)
         grid = self.feed.panel.grid
         first = pd.Timestamp(int(grid[0])).to_pydatetime() if len(grid) else run_start
+        if self.data_points:
+            first = min(first, run_start)
         if isinstance(algo.benchmark, SecurityBenchmark):  # a function benchmark has no internal feed
             benchmark = algo.benchmark.symbol
             self._hour_ends = benchmark_hour_ends(algo._data_folder, benchmark, algo._exchange_hours(benchmark),
@@ -370,8 +374,10 @@ class BacktestLoop:
                 break
         if not self.sample_steps and not algo._warming_up and feed.step >= 0:
             self._sample(int(pd.Timestamp(algo.time).value))
-        last = min(pd.Timestamp(algo.time).value, pd.Timestamp(algo.end_date).value)
-        self.data_points += int(np.count_nonzero(self._hour_ends - _HOUR_NS <= last))
+        # the internal hour feed runs to the end date even past the last data of the algorithm's own
+        # subscriptions (an India equity's last bar ends at 05:00 New York); quit() stops it
+        last = pd.Timestamp(algo.time if getattr(algo, "_quit", False) else algo.end_date).value
+        self.data_points += int(np.count_nonzero(self._hour_ends - _HOUR_NS <= min(last, pd.Timestamp(algo.end_date).value)))
 
     def _restart_universes(self, now_ns: int) -> None:
         """Trigger the universes LEAN restarted this step (``DataManager`` on a fill-forward resolution

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from lean_local.engine.common import Resolution, Symbol, not_supported
+from lean_local.engine.common import Market, Resolution, Symbol, not_supported
 from lean_local.engine.orders import OrderTicket, OrderType
 from lean_local.engine.portfolio import target_order_quantity, within_moc_buffer
 from lean_local.engine.securities import Security
@@ -20,7 +20,11 @@ class OrdersApi:
                                                "(the fee models charge USD)")
         if symbol not in self.securities:
             raise KeyError(f"{symbol} not found in the securities: add it with add_equity/add_forex first")
-        return self.securities[symbol]
+        security = self.securities[symbol]
+        if security.symbol.market == Market.INDIA:
+            raise not_supported("QCAlgorithm", "orders on India equities (the order checks read New York days and the "
+                                               "India fee model is not modelled)")
+        return security
 
     def _daily_only(self, security: Security) -> bool:
         return security.resolution == Resolution.DAILY

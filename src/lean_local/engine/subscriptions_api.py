@@ -47,9 +47,10 @@ class SubscriptionsApi:
     def add_equity(self, ticker: str, resolution: Resolution | None = None, market: str = Market.USA,
                    fill_forward: bool = True, leverage: float = 0, extended_market_hours: bool = False,
                    data_normalization_mode: DataNormalizationMode | None = None) -> Security:
-        resolution = self._check_resolution(resolution, "add_equity", intraday_ok=True)
-        if str(market).lower() != Market.USA:  # the feed reads equity/usa only
-            raise not_supported("QCAlgorithm", f"add_equity in market {market!r} (US equities only)")
+        market = str(market).lower()
+        resolution = self._check_resolution(resolution, "add_equity", intraday_ok=market == Market.USA)
+        if market not in (Market.USA, Market.INDIA):  # the feed reads equity/usa and equity/india
+            raise not_supported("QCAlgorithm", f"add_equity in market {market!r} (US and India equities only)")
         if extended_market_hours and resolution != Resolution.DAILY:
             raise not_supported("QCAlgorithm", "add_equity(extended_market_hours=True) (regular hours only)")
         symbol = Symbol(ticker, SecurityType.EQUITY, market)

@@ -17,24 +17,24 @@ def equity_hour_path(data_folder: str | os.PathLike[str], ticker: str) -> Path:
     return _folder(data_folder) / "equity" / "usa" / "hour" / f"{ticker.lower()}.zip"
 
 
-def equity_daily_path(data_folder: str | os.PathLike[str], ticker: str) -> Path:
-    """``equity/usa/daily/<ticker lower>.zip``."""
-    return _folder(data_folder) / "equity" / "usa" / "daily" / f"{ticker.lower()}.zip"
+def equity_daily_path(data_folder: str | os.PathLike[str], ticker: str, market: str = "usa") -> Path:
+    """``equity/<market>/daily/<ticker lower>.zip``."""
+    return _folder(data_folder) / "equity" / market / "daily" / f"{ticker.lower()}.zip"
 
 
-def factor_file_path(data_folder: str | os.PathLike[str], ticker: str) -> Path:
-    """``equity/usa/factor_files/<ticker lower>.csv``."""
-    return _folder(data_folder) / "equity" / "usa" / "factor_files" / f"{ticker.lower()}.csv"
+def factor_file_path(data_folder: str | os.PathLike[str], ticker: str, market: str = "usa") -> Path:
+    """``equity/<market>/factor_files/<ticker lower>.csv``."""
+    return _folder(data_folder) / "equity" / market / "factor_files" / f"{ticker.lower()}.csv"
 
 
-def map_files_folder(data_folder: str | os.PathLike[str]) -> Path:
-    """``equity/usa/map_files``."""
-    return _folder(data_folder) / "equity" / "usa" / "map_files"
+def map_files_folder(data_folder: str | os.PathLike[str], market: str = "usa") -> Path:
+    """``equity/<market>/map_files``."""
+    return _folder(data_folder) / "equity" / market / "map_files"
 
 
-def map_file_path(data_folder: str | os.PathLike[str], ticker: str) -> Path:
-    """``equity/usa/map_files/<ticker lower>.csv``."""
-    return map_files_folder(data_folder) / f"{ticker.lower()}.csv"
+def map_file_path(data_folder: str | os.PathLike[str], ticker: str, market: str = "usa") -> Path:
+    """``equity/<market>/map_files/<ticker lower>.csv``."""
+    return map_files_folder(data_folder, market) / f"{ticker.lower()}.csv"
 
 
 def coarse_folder(data_folder: str | os.PathLike[str]) -> Path:
