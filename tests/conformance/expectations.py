@@ -69,8 +69,11 @@ CAUSES: dict[str, str] = {
     "FractionalQuantityRegressionAlgorithm":
         'data the sample folder lacks: crypto/coinbase (BTCUSD bars; BrokerageName.GDAX)',
     "FundamentalRegressionAlgorithm":
-        "AttributeError: 'FundamentalUniverse' object has no attribute 'symbol' (history of a universe's "
-        "data); beyond it, it reads earning reports, fine fundamental data LEAN's sample lacks",
+        "data LEAN's sample lacks: its selection sorts by valuation_ratios.pe_ratio, which only LEAN's "
+        'test-only TestFundamentalDataProvider supplies (AAPL 13.01, IBM 12.39; the LEAN run '
+        'trades IBM); with the default CoarseFundamentalDataProvider every pe_ratio is NaN, the dollar-volume '
+        'order stays and the run trades other names: Total Orders 10 (LEAN 3), Lowest Capacity Asset FB '
+        'V6OIPNZEM8V9 (LEAN IBM R735QTJ8XC9X), DataPoints 70957 (LEAN 70954)',
     "MarketImpactSlippageModelRegressionAlgorithm":
         "mismatch: End Equity 9649982.96 (LEAN 9649801.20), Total Fees $1858.96 (LEAN $1859.00). The gap is "
         "the first two fills (2013-10-08 market on open: SPY +34453, slippage 1.6587; AAPL -323220, slippage "

@@ -1,5 +1,5 @@
 """The .NET ``TimeSpan`` LEAN's Python API hands to algorithms (as pythonnet converts it, a
-``datetime.timedelta``)."""
+``datetime.timedelta``), and ``System.Object``'s static ``ReferenceEquals``."""
 
 from __future__ import annotations
 
@@ -31,3 +31,12 @@ class TimeSpan:
     def from_milliseconds(value: float) -> timedelta:
         return timedelta(milliseconds=value)
 
+
+
+class Object:
+    """``System.Object`` as LEAN's ``AlgorithmImports`` exposes it: ``Object.reference_equals(a, b)``
+    is True when both are the same object."""
+
+    @staticmethod
+    def reference_equals(first: object, second: object) -> bool:
+        return first is second

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import itertools
 import os
+import uuid
 from collections.abc import Callable
 from datetime import date, datetime, time, timedelta
 from pathlib import Path
@@ -20,7 +21,7 @@ import pandas as pd
 
 from lean_local.data import formats
 from lean_local.engine.common import Market, SecurityType, Symbol, not_supported
-from lean_local.engine.daily_readers import map_file_resolver, warn_missing_coarse
+from lean_local.engine.daily_readers import map_file_resolver, security_identifier, warn_missing_coarse
 from lean_local.engine.identifiers import SecurityIdentifier
 from lean_local.engine.parsed_cache import cached_read
 from lean_local.engine.universe import Universe, UniverseSettings, first_data_day
@@ -73,7 +74,7 @@ class Fundamental:
         fields = _FINE_FIELDS.get(name)
         if fields is None or name.startswith("_"):
             raise not_supported("Fundamental", name)
-        return FineFields(name, fields)
+        return FineFields(name, fields, self.end_time)
 
     def __repr__(self) -> str:
         return f"{self.symbol}: {self.value:g} ${self.dollar_volume:,.0f}"
@@ -86,17 +87,37 @@ class FineFields:
     for a string). The fields of each group that LEAN's regression algorithms read are known; any
     other raises :class:`NotSupportedError` naming it."""
 
-    __slots__ = ("_group", "_fields")
+    __slots__ = ("_group", "_fields", "_time")
 
-    def __init__(self, group: str, fields: dict[str, Any]) -> None:
+    def __init__(self, group: str, fields: dict[str, Any], time: datetime | None = None) -> None:
         self._group = group
         self._fields = fields
+        self._time = time
+
+    @property
+    def _time_provider(self) -> _FixedTime:
+        """The time the fields are read at (LEAN's ``FundamentalTimeDependentProperty._timeProvider``):
+        the row's, so two rows' groups are two objects of two times."""
+        return _FixedTime(self._time)
 
     def __getattr__(self, name: str) -> Any:
         if name.startswith("_") or name not in self._fields:
             raise not_supported(f"Fundamental.{self._group}", name)
         value = self._fields[name]
-        return FineFields(f"{self._group}.{name}", value) if isinstance(value, dict) else value
+        return FineFields(f"{self._group}.{name}", value, self._time) if isinstance(value, dict) else value
+
+
+class _FixedTime:
+    """LEAN's ``FixedTimeProvider``: ``get_utc_now()`` is one New York time in UTC."""
+
+    def __init__(self, moment: datetime | None) -> None:
+        self._moment = moment
+
+    def get_utc_now(self) -> datetime | None:
+        if self._moment is None:
+            return None
+        return pd.Timestamp(self._moment).tz_localize("America/New_York").tz_convert("UTC").tz_localize(None) \
+            .to_pydatetime()
 
 
 _NAN = float("nan")
@@ -106,7 +127,9 @@ _FINE_FIELDS: dict[str, dict[str, Any]] = {
     "company_profile": {"headquarter_city": None},
     "valuation_ratios": {"pe_ratio": _NAN},
     "earning_ratios": {"equity_per_share_growth": {"one_year": _NAN}},
+    "earning_reports": {},
 }
+FINE_GROUPS = tuple(_FINE_FIELDS)
 
 
 CoarseFundamental = Fundamental
@@ -146,7 +169,16 @@ class FundamentalUniverse(Universe):
 
     @property
     def data_type(self) -> type:
-        return Fundamental
+        """LEAN's ``Universe.DataType``: the universe's data, ``FundamentalUniverse`` collections."""
+        return FundamentalUniverse
+
+    @property
+    def symbol(self) -> Symbol:
+        """LEAN's universe symbol (``FundamentalUniverse-usa-<count>-<guid>``), made on first use."""
+        found = self.__dict__.get("_universe_symbol")
+        if found is None:
+            found = self.__dict__["_universe_symbol"] = universe_symbol()
+        return found
 
     @classmethod
     def usa(cls, selector: Callable[[list[Fundamental]], Any],
@@ -254,6 +286,17 @@ class FundamentalUniverse(Universe):
 
 CoarseUniverse = FundamentalUniverse
 
+_UNIVERSE_COUNT = itertools.count(1)
+
+
+def universe_symbol(market: str = Market.USA) -> Symbol:
+    """A fundamental universe's symbol (LEAN ``FundamentalUniverse.UniverseSymbol``:
+    ``FundamentalUniverse-<market>-<count>-<guid>``; the guid here derives from the count, so runs
+    are reproducible)."""
+    count = next(_UNIVERSE_COUNT)
+    guid = uuid.uuid5(uuid.NAMESPACE_OID, f"lean_local-universe-{count}")
+    return Symbol(f"FundamentalUniverse-{market}-{count:010d}-{guid}", SecurityType.EQUITY, market)
+
 
 class FundamentalFilteredUniverse(FundamentalUniverse):
     """Coarse then fine selection (LEAN ``AddUniverse(coarse, fine)``, ``FineFundamentalFilteredUniverse``).
@@ -342,9 +385,11 @@ class FineFundamentalFilteredUniverse(Universe):
         return self.fine_selector(fundamentals_at(self.data_folder, now, list(picked)))
 
 
-def fundamentals_at(data_folder: Path, now: datetime, symbols: list[Any]) -> list[Fundamental]:
+def fundamentals_at(data_folder: Path, now: datetime, symbols: list[Any],
+                    end_time: datetime | None = None) -> list[Fundamental]:
     """``Fundamental(now, symbol)`` of each symbol: its row of the coarse file dated ``now`` (matched
-    by security identifier), else LEAN's missing values (price 0, dollar volume NaN)."""
+    by security identifier), else LEAN's missing values (price 0, dollar volume NaN); its end time
+    ``now`` (``QCAlgorithm.Fundamentals``) or ``end_time`` (a history row)."""
     path = formats.coarse_path(Path(data_folder), pd.Timestamp(now.date()))
     rows: dict[str, tuple] = {}
     if path.exists():
@@ -355,6 +400,8 @@ def fundamentals_at(data_folder: Path, now: datetime, symbols: list[Any]) -> lis
     out = []
     for item in symbols:
         symbol = item if isinstance(item, Symbol) else Symbol(str(item))
-        close, volume, dollar_volume, price_factor, split_factor = rows.get(str(symbol.id), (0.0, 0, _NAN, 1.0, 1.0))
-        out.append(Fundamental(symbol, close, volume, dollar_volume, price_factor, split_factor, now))
+        # a symbol read with its identifier keeps it; a ticker's is LEAN's GenerateEquity through the map files
+        sid = str(symbol.id) if symbol._sid is not None else security_identifier(Path(data_folder), symbol)
+        close, volume, dollar_volume, price_factor, split_factor = rows.get(sid, (0.0, 0, _NAN, 1.0, 1.0))
+        out.append(Fundamental(symbol, close, volume, dollar_volume, price_factor, split_factor, end_time or now))
     return out

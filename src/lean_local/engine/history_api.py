@@ -10,14 +10,80 @@ import numpy as np
 import pandas as pd
 
 from lean_local.engine import intraday
-from lean_local.engine.common import DataNormalizationMode, Resolution, Symbol, not_supported
+from lean_local.engine.common import DataNormalizationMode, Resolution, SecurityType, Symbol, not_supported
 from lean_local.engine.daily_readers import load_equity
+from lean_local.engine.fundamental_universe import (
+    CoarseFundamental,
+    Fundamental,
+    FundamentalUniverse,
+    fundamentals_at,
+)
 from lean_local.engine.securities import Security
 from lean_local.engine.subscription_data import SubscriptionData, history_rows
+from lean_local.engine.universe_history import (
+    collection_days,
+    flattened_frame,
+    fundamental_frame,
+    is_universe_type,
+)
+
+
+class _History:
+    """``self.history``: called, the history request; indexed by a data type
+    (``self.history[FundamentalUniverse](symbols, periods)``), LEAN's generic ``History<T>``."""
+
+    def __init__(self, function: Any) -> None:
+        self._function = function
+
+    def __get__(self, algorithm: Any, owner: type) -> Any:
+        return self._function if algorithm is None else _BoundHistory(algorithm, self._function)
+
+
+class _BoundHistory:
+    __slots__ = ("_algorithm", "_function")
+
+    def __init__(self, algorithm: Any, function: Any) -> None:
+        self._algorithm, self._function = algorithm, function
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        return self._function(self._algorithm, *args, **kwargs)
+
+    def __getitem__(self, data_type: Any) -> Any:
+        return lambda *args, **kwargs: self._algorithm._typed_history(data_type, *args, **kwargs)
 
 
 class HistoryApi:
     """``history`` (a mixin of :class:`lean_local.engine.algorithm.QCAlgorithm`)."""
+
+    def _universe_of(self, symbol: Any) -> FundamentalUniverse:
+        for universe in self.universe_manager.universes:
+            if isinstance(universe, FundamentalUniverse) and universe.symbol == symbol:
+                return universe
+        raise not_supported("QCAlgorithm.history", f"the data of {symbol} (the universe data of the algorithm's "
+                                                   "fundamental universes only)")
+
+    def _universe_history(self, universe: FundamentalUniverse, span: Any, flatten: bool) -> pd.DataFrame:
+        if not flatten:
+            raise not_supported("QCAlgorithm.history", "a universe's history without flatten=True")
+        days = collection_days(self._data_folder, self._exchange_hours(Symbol("SPY")), self.time, span)
+        return flattened_frame([(day, universe.rows_for_day(day)) for day in days])
+
+    def _typed_history(self, data_type: Any, symbols: Any, span: Any, *args: Any, **kwargs: Any) -> list[dict]:
+        """``history[T](symbols, span)``: for a fundamental universe's data, one dictionary per
+        collection, universe symbol -> its ``Fundamental`` rows."""
+        if not is_universe_type(data_type) or args or kwargs:
+            raise not_supported("QCAlgorithm.history[T]", f"{getattr(data_type, '__name__', data_type)} (fundamental "
+                                                          "universe data only)")
+        universes = [self._universe_of(symbol) for symbol in symbols]
+        days = collection_days(self._data_folder, self._exchange_hours(Symbol("SPY")), self.time, span)
+        return [{universe.symbol: universe.rows_for_day(day) for universe in universes} for day in days]
+
+    def fundamentals(self, symbols: Any) -> Any:
+        """LEAN's ``Fundamentals``: a ``Fundamental`` of each symbol at the current time (a list for a
+        list): price fields from the coarse file of today's date, fine fields missing."""
+        if isinstance(symbols, Symbol | str):
+            return fundamentals_at(self._data_folder, self.time, [symbols])[0]
+        return fundamentals_at(self._data_folder, self.time, list(symbols))
 
     def _history_data(self, symbol: Symbol, resolution: Resolution | None = None
                       ) -> tuple[SubscriptionData, Security | None]:
@@ -64,7 +130,7 @@ class HistoryApi:
             cached = self._history_session_closes[id(hours)] = (first, last, closes)
         return cached[2]
 
-    def history(self, *args: Any, **kwargs: Any) -> pd.DataFrame:
+    def _history(self, *args: Any, **kwargs: Any) -> pd.DataFrame:
         """``history(symbols, periods | timedelta | start, [end], resolution)`` as LEAN's DataFrame.
 
         Index ``(symbol, time)`` with ``time`` the bar's end time; only bars that ended at or before
@@ -72,6 +138,20 @@ class HistoryApi:
         history does (:func:`lean_local.engine.subscription_data.history_rows`). Trade bars: ``open, high, low, close, volume``; forex quote bars: LEAN's
         ``askclose .. bidsize`` columns and the bid/ask midpoints ``close, high, low, open``.
         """
+        flatten = bool(kwargs.pop("flatten", False))
+        if args and isinstance(args[0], FundamentalUniverse):  # history(universe, span)
+            return self._universe_history(args[0], args[1], flatten)
+        if args and is_universe_type(args[0]):  # history(FundamentalUniverse, [universe symbol], span)
+            symbols = [args[1]] if isinstance(args[1], Symbol) else list(args[1])
+            frames = [self._universe_history(self._universe_of(s), args[2], flatten) for s in symbols]
+            return pd.concat(frames) if len(frames) > 1 else frames[0]
+        if args and args[0] in (Fundamental, CoarseFundamental):
+            if len(args) != 2:
+                raise not_supported("QCAlgorithm.history", "history(Fundamental, symbols, ...) (the algorithm's "
+                                                           "securities only: history(Fundamental, span))")
+            symbols = [s for s in self.securities.keys() if s.security_type == SecurityType.EQUITY]
+            return fundamental_frame(self._data_folder, self._exchange_hours(Symbol("SPY")), self.time, args[1],
+                                     symbols)
         if args and isinstance(args[0], type):
             args = args[1:]
         if not args:
@@ -126,6 +206,8 @@ class HistoryApi:
                     columns = {name: data.fields[name][rows] for name in ("open", "high", "low", "close", "value")}
             parts.append((symbol_obj, times, columns))
         return _history_frame(parts)
+
+    history = _History(_history)
 
 
 def _history_frame(parts: list[tuple[Symbol, pd.DatetimeIndex, dict[str, np.ndarray]]]) -> pd.DataFrame:

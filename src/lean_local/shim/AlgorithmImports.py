@@ -68,7 +68,7 @@ from lean_local.engine.data_sources import (
     TickType,
     Time,
 )
-from lean_local.engine.dotnet import TimeSpan
+from lean_local.engine.dotnet import Object, TimeSpan
 from lean_local.engine.enums import OptionRight, OptionStyle
 from lean_local.engine.etf_constituents import (
     ETFConstituentData,
