@@ -333,13 +333,23 @@ def test_market_impact_slippage_matches_leans_unit_test(lean_data_folder):
         assert algorithm.slippage[key] == pytest.approx(value, abs=0.005), key
 
 
-def test_equities_outside_the_us_market_are_refused_not_read_from_equity_usa(folder):
+def test_equities_outside_the_us_and_india_markets_are_refused_not_read_from_equity_usa(folder):
     class Algo(QCAlgorithm):
         def initialize(self):
             self.set_start_date(2013, 10, 7)
             self.set_end_date(2013, 10, 11)
-            self.add_equity("SPY", Resolution.DAILY, Market.INDIA)  # SPY exists in equity/usa: still refused
+            self.add_equity("SPY", Resolution.DAILY, "japan")  # SPY exists in equity/usa: still refused
 
     with pytest.raises(Exception) as caught:
         run_algorithm(Algo, folder)
-    assert "add_equity in market 'india' (US equities only)" in str(caught.value)
+    assert "add_equity in market 'japan' (US and India equities only)" in str(caught.value)
+
+    class India(QCAlgorithm):
+        def initialize(self):
+            self.add_equity("SPY", Resolution.DAILY, Market.INDIA)
+
+    # an India equity needs the India exchange's hours, which the generated database lacks (LEAN's has
+    # Equity-india-[*]; tests/lean_local/test_india_equities.py reads equity/india with it)
+    with pytest.raises(Exception) as caught:
+        run_algorithm(India, folder)
+    assert "no market hours for Equity-india-SPY or its [*] entry" in str(caught.value)
