@@ -90,8 +90,9 @@ CAUSES: dict[str, str] = {
         "ending then) gives +$372, not +$180",
     "PersistentCustomDataUniverseRegressionAlgorithm":
         "data: reads ../../../Tests/TestData/daily-stock-picker-backtest.csv, a file of LEAN's "
-        'repository (Tests/TestData), not of its sample data folder; it also defines Initialize/OnData '
-        'in PascalCase',
+        'repository (Tests/TestData), not of its sample data folder: the history of its universe data is '
+        'empty and its own check raises AssertionError: No historical data received for symbol '
+        'my-stock-data-source.',
     "SectorExposureRiskFrameworkAlgorithm": _NO_FINE_DATA,
     "SectorWeightingFrameworkAlgorithm": _NO_FINE_DATA,
     "UniverseUnchangedRegressionAlgorithm": _NO_FINE_DATA,

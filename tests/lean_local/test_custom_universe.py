@@ -263,3 +263,35 @@ def test_a_constituents_universe_with_a_fine_selector_hands_it_each_pick_as_fund
     with pytest.raises(AttributeError, match="Fundamental.company_profile.*sector"):
         _ = fundamentals_at(root, datetime(2020, 1, 7), [Symbol(SecurityIdentifier.parse(aaa), "AAA")])[0] \
             .company_profile.sector
+
+
+class PascalPicks(QCAlgorithm):
+    """PascalCase handlers (LEAN calls them when no snake_case one exists) and the typed history of
+    the custom universe's data (PersistentCustomDataUniverseRegressionAlgorithm's pattern)."""
+
+    def Initialize(self):  # noqa: N802  (LEAN's PascalCase name)
+        self.set_start_date(2020, 1, 6)
+        self.set_end_date(2020, 1, 7)
+        self.universe_settings.resolution = Resolution.DAILY
+        self.picks = self.add_universe(Signal, "my-signals", Resolution.DAILY, lambda points: [])
+        self.before = list(self.history[Signal](self.picks.symbol, datetime(2020, 1, 1), datetime(2020, 1, 6),
+                                                 Resolution.DAILY))
+        self.add_equity("AAA", Resolution.DAILY)
+        self.slices = 0
+
+    def OnData(self, data):  # noqa: N802
+        self.slices += 1
+
+
+def test_pascal_case_handlers_run_and_a_custom_universe_has_a_typed_history(tmp_path):
+    """The points ending in [Jan 1, Jan 6]: the rows of Jan 2 (ends Jan 3) and of Jan 3 (end Jan 4)."""
+    root = fixtures.data_folder(tmp_path / "data")
+    _equities(root, ["AAA"])
+    picks = root / "signals" / "picks.csv"
+    picks.parent.mkdir(parents=True)
+    picks.write_text("20200102,AAA\n20200103,AAA\n20200103,BBB\n20200106,AAA\n")
+    algo, _, _ = run_algorithm(PascalPicks, root)
+    assert [(p.end_time, p.ticker) for p in algo.before] == [
+        (datetime(2020, 1, 3), "AAA"), (datetime(2020, 1, 4), "AAA"), (datetime(2020, 1, 4), "BBB")]
+    assert all(isinstance(p, Signal) for p in algo.before)
+    assert algo.slices == 2  # OnData ran on Jan 6 and 7

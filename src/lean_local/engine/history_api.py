@@ -3,14 +3,15 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
-from lean_local.engine import intraday
+from lean_local.engine import custom_data, intraday
 from lean_local.engine.common import DataNormalizationMode, Resolution, SecurityType, Symbol, not_supported
+from lean_local.engine.custom_universe import DataUniverse
 from lean_local.engine.daily_readers import load_equity
 from lean_local.engine.fundamental_universe import (
     CoarseFundamental,
@@ -68,15 +69,33 @@ class HistoryApi:
         days = collection_days(self._data_folder, self._exchange_hours(Symbol("SPY")), self.time, span)
         return flattened_frame([(day, universe.rows_for_day(day)) for day in days])
 
-    def _typed_history(self, data_type: Any, symbols: Any, span: Any, *args: Any, **kwargs: Any) -> list[dict]:
+    def _typed_history(self, data_type: Any, symbols: Any, span: Any, *args: Any, **kwargs: Any) -> list[Any]:
         """``history[T](symbols, span)``: for a fundamental universe's data, one dictionary per
-        collection, universe symbol -> its ``Fundamental`` rows."""
+        collection, universe symbol -> its ``Fundamental`` rows; for the custom data of a universe
+        (``add_universe(T, name, ...)``) ``history[T](universe.symbol, start, end, [resolution])``, its
+        points in the window, read as its subscription reads them."""
+        if isinstance(symbols, Symbol) and isinstance(span, datetime):
+            return self._custom_universe_history(data_type, symbols, span, *args, **kwargs)
         if not is_universe_type(data_type) or args or kwargs:
             raise not_supported("QCAlgorithm.history[T]", f"{getattr(data_type, '__name__', data_type)} (fundamental "
                                                           "universe data only)")
         universes = [self._universe_of(symbol) for symbol in symbols]
         days = collection_days(self._data_folder, self._exchange_hours(Symbol("SPY")), self.time, span)
         return [{universe.symbol: universe.rows_for_day(day) for universe in universes} for day in days]
+
+    def _custom_universe_history(self, data_type: Any, symbol: Symbol, start: datetime, end: datetime | None = None,
+                                 resolution: Any = None) -> list[Any]:
+        universe = next((u for u in self.universe_manager.universes
+                         if isinstance(u, DataUniverse) and u.data_type is data_type and u.symbol == symbol), None)
+        if universe is None or resolution not in (None, Resolution.DAILY):
+            raise not_supported("QCAlgorithm.history[T]", f"{getattr(data_type, '__name__', data_type)} of {symbol} "
+                                                          "(the daily data of the algorithm's custom data universes)")
+        end = min(end or self.time, self.time)
+        hours = universe.hours or self._exchange_hours(Symbol("SPY"))
+        days = [d.date() for d in hours.trading_days(start.date(), end.date())]
+        series = custom_data.read_custom_data(data_type(), universe.configuration, days, start, end,
+                                              universe.data_folder)
+        return [point for point in series.points if start <= point.end_time <= end]
 
     def fundamentals(self, symbols: Any) -> Any:
         """LEAN's ``Fundamentals``: a ``Fundamental`` of each symbol at the current time (a list for a

@@ -40,12 +40,24 @@ class AlgorithmInterrupted(KeyboardInterrupt):
 
 
 
-def _end_of_algorithm_handler(algo: QCAlgorithm) -> Any:
-    """The method LEAN calls at the end (``Extensions.GetMethod``): the algorithm's own
-    ``on_end_of_algorithm``, else a Python ``OnEndOfAlgorithm`` its class defines, else the base's."""
-    own = type(algo).on_end_of_algorithm is not QCAlgorithm.on_end_of_algorithm
-    pascal = getattr(type(algo), "OnEndOfAlgorithm", None)
-    return algo.on_end_of_algorithm if own or not callable(pascal) else algo.OnEndOfAlgorithm
+# the handlers LEAN calls by name (AlgorithmPythonWrapper)
+_HANDLERS = ("initialize", "on_data", "on_order_event", "on_securities_changed", "on_warmup_finished", "on_splits",
+             "on_dividends", "on_delistings", "on_symbol_changed_events", "on_end_of_algorithm", "on_margin_call",
+             "on_margin_call_warning", "on_end_of_day")
+
+
+def bind_pascal_case_handlers(algo: QCAlgorithm) -> None:
+    """LEAN looks a handler up as ``Extensions.GetMethod`` does: the snake_case method the algorithm's
+    class defines, else its PascalCase one (``OnData``, ``Initialize``): such a class gets the
+    PascalCase method bound under the snake_case name the engine calls."""
+    cls = type(algo)
+    for snake in _HANDLERS:
+        base = getattr(QCAlgorithm, snake, None)
+        pascal = "".join(part.capitalize() for part in snake.split("_"))
+        own = getattr(cls, pascal, None)
+        if base is not None and getattr(cls, snake) is base and callable(own) and own is not getattr(QCAlgorithm,
+                                                                                                    pascal, None):
+            setattr(algo, snake, getattr(algo, pascal))
 
 
 def run_algorithm(algorithm_class: type[QCAlgorithm], data_folder: Path, parameters: dict[str, str] | None = None,
@@ -71,13 +83,14 @@ def run_algorithm(algorithm_class: type[QCAlgorithm], data_folder: Path, paramet
     try:
         algo._initializing = True
         algo._feed.clock.time = algo.start_date
+        bind_pascal_case_handlers(algo)
         algo.initialize()
         algo._initializing = False
         loop.prepare()
         with TimeLoopLimit(time_loop_minutes, lambda: loop.feed.step) as limit:
             loop.time_limit = limit
             loop.run()
-        _end_of_algorithm_handler(algo)()
+        algo.on_end_of_algorithm()
         loop.finish()
     except formats.DataFormatError:
         raise
