@@ -65,7 +65,7 @@ CAUSES: dict[str, str] = {
         "company_profile.headquarter_city is Cupertino, a value only LEAN's test-only "
         "TestFundamentalDataProvider (set by Tests/AlgorithmRunner.cs) supplies; with the default "
         "CoarseFundamentalDataProvider the city is None, so the universe selects nothing and the run "
-        'makes no trade: Total Orders 0 (LEAN 1), DataPoints 9 (LEAN 41)',
+        "makes no trade: Total Orders 0 (LEAN 1), DataPoints 37 (LEAN 41: the same plus AAPL's 4 daily bars)",
     "FractionalQuantityRegressionAlgorithm":
         'data the sample folder lacks: crypto/coinbase (BTCUSD bars; BrokerageName.GDAX)',
     "FundamentalRegressionAlgorithm":
