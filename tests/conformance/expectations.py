@@ -67,7 +67,9 @@ CAUSES: dict[str, str] = {
         "CoarseFundamentalDataProvider the city is None, so the universe selects nothing and the run "
         "makes no trade: Total Orders 0 (LEAN 1), DataPoints 37 (LEAN 41: the same plus AAPL's 4 daily bars)",
     "FractionalQuantityRegressionAlgorithm":
-        'data the sample folder lacks: crypto/coinbase (BTCUSD bars; BrokerageName.GDAX)',
+        "NotSupportedError: BrokerageName.GDAX (Coinbase's crypto brokerage, cash account); beyond it, data "
+        "the sample folder lacks: crypto/coinbase BTCUSD bars for its add_security(SecurityType.CRYPTO, "
+        "'BTCUSD', Market.GDAX)",
     "FundamentalRegressionAlgorithm":
         "data LEAN's sample lacks: its selection sorts by valuation_ratios.pe_ratio, which only LEAN's "
         'test-only TestFundamentalDataProvider supplies (AAPL 13.01, IBM 12.39; the LEAN run '
