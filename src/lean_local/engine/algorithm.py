@@ -246,6 +246,11 @@ class QCAlgorithm(SubscriptionsApi, UniverseApi, OrdersApi, HistoryApi, Indicato
     def _dispatch_order_event(self, event: OrderEvent) -> None:
         self.on_order_event(event)
 
+    def _handles_order_events(self) -> bool:
+        """Is ``on_order_event`` overridden (by the class or on the instance)? Without a handler the
+        transaction manager builds the order events only when they are read."""
+        return type(self).on_order_event is not QCAlgorithm.on_order_event or "on_order_event" in self.__dict__
+
     # ------------------------------------------------------------------------------------------
     # set-up
     @staticmethod

@@ -138,7 +138,10 @@ class OrderEvent:
                  "limit_price", "stop_price", "ticket")
 
     def __init__(self, order: Order, time: datetime, status: OrderStatus, fill_price: float = 0.0,
-                 fill_quantity: float = 0.0, fee: OrderFee | None = None, message: str = "") -> None:
+                 fill_quantity: float = 0.0, fee: OrderFee | None = None, message: str = "",
+                 prices: tuple[float, float, float] | None = None) -> None:
+        """``prices``: the order's ``(quantity, limit_price, stop_price)`` at the event's time when the
+        event is built later (the order may have been updated since); None reads them from ``order``."""
         self.order_id = order.id
         self.id = 0
         self.symbol = order.symbol
@@ -147,14 +150,16 @@ class OrderEvent:
         self.fill_price = float(fill_price)
         self.fill_price_currency = "USD"
         self.fill_quantity = float(fill_quantity)
-        quantity = self.quantity = order.quantity
+        quantity, limit_price, stop_price = (order.quantity, order.limit_price, order.stop_price) if prices is None \
+            else prices
+        self.quantity = quantity
         self.direction = _BUY if quantity > 0 else _SELL if quantity < 0 else _HOLD  # Order.direction
         self.order_fee = fee or OrderFee.ZERO
         self.message = message
         self.is_assignment = False
         self.is_in_the_money = False
-        self.limit_price = order.limit_price or None
-        self.stop_price = order.stop_price or None
+        self.limit_price = limit_price or None
+        self.stop_price = stop_price or None
         self.ticket: OrderTicket | None = None
 
     @property
@@ -220,7 +225,8 @@ class OrderTicket:
         self._order = order
         self._transactions = transactions
         self.submit_response = response
-        self.order_events: list[OrderEvent] = []
+        self._order_events: list[OrderEvent] = []  # built ones (the transaction manager builds them on demand)
+        self._filled = 0.0  # the sum of the events' fill quantities, in their order
         self.update_requests: list[OrderRequest] = []
 
     @property
@@ -236,8 +242,14 @@ class OrderTicket:
     tag = property(lambda self: self._order.tag)
 
     @property
+    def order_events(self) -> list[OrderEvent]:
+        """The order's events so far (LEAN ``OrderTicket.OrderEvents``)."""
+        self._transactions.build_events()
+        return self._order_events
+
+    @property
     def quantity_filled(self) -> float:
-        return float(sum(e.fill_quantity for e in self.order_events))
+        return self._filled
 
     @property
     def quantity_remaining(self) -> float:

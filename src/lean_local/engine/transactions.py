@@ -63,7 +63,10 @@ class TransactionManager:
         self._open: dict[int, Order] = {}
         self._open_by_symbol: dict[str, dict[int, Order]] = defaultdict(dict)
         self.fills: list[dict] = []
-        self.events: list[OrderEvent] = []
+        self._events: list[OrderEvent] = []
+        # the events after ``_events`` not built yet: an algorithm without ``on_order_event`` gets none, so
+        # an event becomes an object only when read (``events``, ``OrderTicket.order_events``)
+        self._unbuilt: list[tuple] = []
         self._next_id = 1
         self._price_rounding_warned = False
         # order events of update requests made inside on_order_event: LEAN answers update requests
@@ -345,16 +348,35 @@ class TransactionManager:
         })
         self._event(order, OrderStatus.FILLED, price, quantity, fee, message)
 
+    @property
+    def events(self) -> list[OrderEvent]:
+        """Every order event of the run, in order."""
+        self.build_events()
+        return self._events
+
+    def build_events(self) -> None:
+        """Build the events recorded but not built yet (ids in order, each added to its ticket)."""
+        events = self._events
+        for order, time, status, fill_price, fill_quantity, fee, message, prices, ticket in self._unbuilt:
+            event = OrderEvent(order, time, status, fill_price, fill_quantity, fee, message, prices)
+            event.id = len(events) + 1
+            event.ticket = ticket
+            if ticket is not None:
+                ticket._order_events.append(event)
+            events.append(event)
+        self._unbuilt.clear()
+
     def _event(self, order: Order, status: OrderStatus, fill_price: float = 0.0, fill_quantity: float = 0.0,
                fee: OrderFee | None = None, message: str = "", deferred: bool = False) -> None:
-        event = OrderEvent(order, self._algorithm.time, status, fill_price, fill_quantity, fee, message)
-        events = self.events
-        event.id = len(events) + 1
         ticket = self._tickets.get(order.id)
-        event.ticket = ticket
         if ticket is not None:
-            ticket.order_events.append(event)
-        events.append(event)
+            ticket._filled += fill_quantity
+        self._unbuilt.append((order, self._algorithm.time, status, fill_price, fill_quantity, fee, message,
+                              (order.quantity, order.limit_price, order.stop_price), ticket))
+        if not self._algorithm._handles_order_events():
+            return
+        self.build_events()
+        event = self._events[-1]
         if self._dispatching:
             if deferred:
                 self._deferred.append(event)
