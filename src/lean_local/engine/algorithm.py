@@ -379,6 +379,8 @@ class QCAlgorithm(SubscriptionsApi, UniverseApi, OrdersApi, HistoryApi, Indicato
     def shortable(self, symbol: Any, short_quantity: float | None = None, update_order_id: int | None = None) -> bool:
         """``QCAlgorithm.Shortable``: can ``short_quantity`` (0 when omitted) more shares be shorted?"""
         security = self.securities[symbol]
+        if type(security.shortable_provider) is shorting.NullShortableProvider:
+            return True  # no limit (is_shortable's answer, without asking the provider)
         return shorting.is_shortable(security, short_quantity or 0.0,
                                      lambda: self.transactions.open_quantity(security.symbol, update_order_id))
 

@@ -90,8 +90,9 @@ def target_order_quantity(portfolio: Any, security: Security, percent: float,
         The signed order quantity (0 with a reason when no order is due).
     """
     tpv = portfolio.total_portfolio_value
-    terms = margin_terms(security)
-    if terms[0] == 0:
+    # the terms of initial_margin, read once (the products below are initial_margin's, in its order)
+    price, rate, multiplier, leverage = margin_terms(security)
+    if price == 0:
         return 0.0, f"The security {security.symbol} does not have a price yet"
     if tpv == 0:
         return 0.0, "total portfolio value is zero"
@@ -101,8 +102,8 @@ def target_order_quantity(portfolio: Any, security: Security, percent: float,
     holdings = security.holdings.quantity
     if target_margin == 0:
         return -holdings, ""
-    current_margin = initial_margin(holdings, *terms)
-    unit_margin = abs(initial_margin(1.0, *terms))
+    current_margin = holdings * price * rate * multiplier / leverage
+    unit_margin = abs(1.0 * price * rate * multiplier / leverage)
     if unit_margin == 0:
         return 0.0, "zero price"
     if abs(target_margin - current_margin) < tpv * minimum_order_margin_percentage \
@@ -110,19 +111,24 @@ def target_order_quantity(portfolio: Any, security: Security, percent: float,
         return 0.0, "order margin below the minimum order margin portfolio percentage"
     lot = security.symbol_properties.lot_size
     cash_book = portfolio.cash_book
-    now = security.local_time
+    model = security.fee_model
+    builtin = type(model) in BUILTIN_FEE_MODELS
     last = None
     while True:
         size = -holdings + target_margin / unit_margin
         size = (math.floor if target_margin > 0 else math.ceil)(round(size / lot, 10)) * lot
-        final = initial_margin(size + holdings, *terms)
+        final = (size + holdings) * price * rate * multiplier / leverage
         while (target_margin < 0 and final < target_margin) or (target_margin > 0 and final > target_margin):
             size += lot if target_margin < 0 else -lot
-            final = initial_margin(size + holdings, *terms)
+            final = (size + holdings) * price * rate * multiplier / leverage
         if size == 0:
             return 0.0, "order quantity below the lot size"
         # LEAN's probe: a market order of ``size`` at the security's local time
-        fee_account = fee_in_account_currency(cash_book, security, size, OrderType.MARKET, now)
+        if builtin:  # fee_in_account_currency's arithmetic, without its call
+            amount, currency = model.fee_amount(security, size)
+            fee_account = amount * cash_book[currency].conversion_rate
+        else:
+            fee_account = fee_in_account_currency(cash_book, security, size, OrderType.MARKET, security.local_time)
         target_margin = (tpv - fee_account) * target_buying_power
         if last == size:
             raise ArgumentError(f"GetMaximumOrderQuantityForTargetBuyingPower failed to converge for {security.symbol}")
@@ -148,14 +154,15 @@ def buying_power_error(portfolio: Any, security: Security, order: Order, fee_acc
     elif fee_account is None:
         value = order_fee(security, order).value
         fee_account = portfolio.cash_book.convert_to_account_currency(value.amount, value.currency)
-    terms = margin_terms(security)
-    required = abs(initial_margin(quantity, *terms)) + fee_account
+    price = security.price
+    required = abs(quantity * price * security.quote_currency.conversion_rate
+                   * security.symbol_properties.contract_multiplier / security.leverage) + fee_account  # initial_margin
     estimate, bound = portfolio.margin_remaining_estimate(security, quantity > 0)
     if required <= estimate - bound:
         return None
     free = portfolio.get_margin_remaining_for(security, quantity > 0)
     if required > free:
-        return (f"Insufficient buying power to complete orders (Value:{abs(quantity * terms[0]):.2f}), "
+        return (f"Insufficient buying power to complete orders (Value:{abs(quantity * price):.2f}), "
                 f"Reason: Id: {order.id}, Initial Margin: {required:.2f}, Free Margin: {free:.2f}.")
     return None
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from lean_local.engine.common import Market, Resolution, Symbol, not_supported
+from lean_local.engine.common import Market, Resolution, not_supported
 from lean_local.engine.orders import OrderTicket, OrderType
 from lean_local.engine.portfolio import target_order_quantity, within_moc_buffer
 from lean_local.engine.securities import Security
@@ -103,7 +103,9 @@ class OrdersApi:
                                      settings.minimum_order_margin_portfolio_percentage)
 
     def calculate_order_quantity(self, symbol: Any, target: float) -> float:
-        security = self._security_for_order(symbol)
+        return self._calculate_order_quantity(self._security_for_order(symbol), target)
+
+    def _calculate_order_quantity(self, security: Security, target: float) -> float:
         quantity, reason = self._order_quantity(security, target)
         if reason and quantity == 0 and not self._sizing_warned:
             # LEAN sends this warning once (PortfolioTarget.MinimumOrderMarginPercentageWarningSent)
@@ -124,39 +126,40 @@ class OrdersApi:
             if self.is_warming_up:
                 return tickets
             sized = []
+            remaining = self.transactions.get_open_orders_remaining_quantity
             for target in targets:
                 security = self._security_for_order(target.symbol)
-                quantity = self.calculate_order_quantity(security.symbol, target.quantity)
+                quantity = self._calculate_order_quantity(security, target.quantity)
                 lot = security.symbol_properties.lot_size
                 if not security.has_data or not security.is_tradable or abs(quantity) < lot:
                     continue
-                existing = security.holdings.quantity + self.transactions.get_open_orders_remaining_quantity(
-                    security.symbol)
+                existing = security.holdings.quantity + remaining(security.symbol)
                 reducing = existing != 0 and abs(quantity + existing) < abs(existing)
-                sized.append((not reducing, -abs(quantity * security.price), security.symbol, quantity))
+                sized.append((not reducing, -abs(quantity * security.price), security, quantity))
             sized.sort(key=lambda x: (x[0], x[1]))
-            for _, _, sym, quantity in sized:
-                tickets += self._set_holdings_impl(sym, quantity, tag)
+            for _, _, security, quantity in sized:
+                tickets += self._set_holdings_impl(security, quantity, tag)
             return tickets
         if percentage is None:
             raise TypeError("set_holdings(symbol, percentage) needs a percentage")
         security = self._security_for_order(symbol)
-        quantity = self.calculate_order_quantity(security.symbol, float(percentage))
+        quantity = self._calculate_order_quantity(security, float(percentage))
         tickets = []
         if liquidate_existing_holdings:
             tickets += self.liquidate([s for s in sorted(self.portfolio.keys()) if s != security.symbol], tag=tag)
-        return tickets + self._set_holdings_impl(security.symbol, quantity, tag)
+        return tickets + self._set_holdings_impl(security, quantity, tag)
 
-    def _set_holdings_impl(self, symbol: Symbol, order_quantity: float, tag: str) -> list[OrderTicket]:
+    def _set_holdings_impl(self, security: Security, order_quantity: float, tag: str) -> list[OrderTicket]:
+        symbol = security.symbol
         pending = sum(t.quantity_remaining for t in self.transactions.get_open_order_tickets(symbol)
                       if t.order_type in (OrderType.MARKET, OrderType.MARKET_ON_OPEN))
         quantity = order_quantity - pending
         if abs(quantity) <= 0:
             return []
-        security = self.securities[symbol]
         if security.exchange.exchange_open:
             return [self.market_order(symbol, quantity, tag=tag)]
-        return [self.market_on_open_order(symbol, quantity, tag=tag)]
+        # LEAN's SetHoldings places a MarketOnOpenOrder (market_on_open_order without its security look-up)
+        return [self.transactions.submit(security, OrderType.MARKET_ON_OPEN, float(quantity), tag or "")]
 
     def liquidate(self, symbol: Any = None, asynchronous: bool = False, tag: str = "Liquidated",
                   order_properties: Any = None) -> list[OrderTicket]:

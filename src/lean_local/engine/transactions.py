@@ -37,7 +37,7 @@ from lean_local.engine.orders import (
     OrderType,
     UpdateOrderFields,
 )
-from lean_local.engine.price_variation import round_order_prices
+from lean_local.engine.price_variation import ROUNDED_PRICES, round_order_prices
 
 if TYPE_CHECKING:
     from lean_local.engine.securities import Security
@@ -132,7 +132,8 @@ class TransactionManager:
                              f"price {stop_price} must be finite numbers")
         algo = self._algorithm
         order = Order(self._next_id, security.symbol, order_type, quantity, algo.time, tag, limit_price, stop_price)
-        round_order_prices(order, security, self._price_rounding_warning, algo.live_mode)
+        if order_type in ROUNDED_PRICES:
+            round_order_prices(order, security, self._price_rounding_warning, algo.live_mode)
         error = self._pre_order_checks(security, order)
         if error is not None and error.startswith("!"):
             # zero quantity and warm-up: LEAN answers with an error response and no order id
