@@ -419,8 +419,12 @@ class BacktestLoop:
             return
         fills = algo.transactions.fills
         if len(fills) > self._fills_seen:
+            time, utc = None, 0
             for fill in fills[self._fills_seen:]:
-                capacity.on_fill(fill["symbol"], _utc_ns(fill["time"]), fill["fill_value"])
+                if fill["time"] is not time:  # a step's fills share one time
+                    time = fill["time"]
+                    utc = _utc_ns(time)
+                capacity.on_fill(fill["symbol"], utc, fill["fill_value"])
             self._fills_seen = len(fills)
         if not capacity.monitored and not force and not capacity.due(_utc_ns(algo.time)):
             return
@@ -438,7 +442,8 @@ class BacktestLoop:
             bar = feed.current_bar(column)
             if bar is None or bar.is_fill_forward:
                 return None  # LEAN's fill-forward bars have volume 0
-            period = int((bar.end_time - bar.time).total_seconds() * 10**9)
+            # int((bar.end_time - bar.time).total_seconds() * 10**9): total_seconds divides the microseconds
+            period = int(bar.period_microseconds() / 10**6 * 10**9)
             volume = FOREX_VOLUME if security.type == SecurityType.FOREX else bar.volume
             return bar.close, volume, security.quote_currency.conversion_rate, period
 

@@ -133,7 +133,7 @@ class SecurityPortfolioManager:
 
     def _value_of(self, j: int) -> float:
         """Column ``j`` of :meth:`_values` (the same products in the same order)."""
-        price = self._feed.current_closes(j + 1)[j]
+        price = self._feed.current_close(j)
         if len(self.cash_book) == 1:
             return self.quantity[j] * price * self._multiplier[j]
         return self.quantity[j] * price * self._quote[j].conversion_rate * self._multiplier[j]

@@ -130,6 +130,12 @@ class BarView:
             self._time = ns_to_datetime(start)
         return self._time
 
+    def period_microseconds(self) -> int:
+        """``end_time - time`` in whole microseconds (the datetimes' precision), without building them."""
+        real_end = int(self._sub.end_time[self._i])
+        end = self._end if self._end is not None else real_end
+        return end // 1000 - (int(self._sub.time[self._i]) + end - real_end) // 1000
+
     @property
     def end_time(self) -> datetime:
         if self._end_time is None:
