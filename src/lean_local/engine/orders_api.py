@@ -18,9 +18,9 @@ class OrdersApi:
         if self.portfolio.cash_book.account_currency != "USD":
             raise not_supported("QCAlgorithm", f"orders in a {self.portfolio.cash_book.account_currency} account "
                                                "(the fee models charge USD)")
-        if symbol not in self.securities:
+        security = self.securities.get(symbol)
+        if security is None:
             raise KeyError(f"{symbol} not found in the securities: add it with add_equity/add_forex first")
-        security = self.securities[symbol]
         if security.symbol.market == Market.INDIA:
             raise not_supported("QCAlgorithm", "orders on India equities (the order checks read New York days and the "
                                                "India fee model is not modelled)")
