@@ -104,13 +104,16 @@ def _order_frame(orders: list[Any]) -> pd.DataFrame:
     column (one dict per order cost more than the run's orders themselves)."""
     if not orders:
         return pd.DataFrame([], columns=ORDER_COLUMNS)  # object columns, as the result files expect
+    # the numeric columns as the arrays pandas would infer from the lists (ids int64, the rest float64),
+    # built directly: the inference goes through an object array per column
     columns = {
-        "id": [o.id for o in orders], "symbol": [str(o.symbol) for o in orders],
+        "id": np.array([o.id for o in orders], dtype=np.int64), "symbol": [str(o.symbol) for o in orders],
         "type": _enum_names([o.type for o in orders]), "status": _enum_names([o.status for o in orders]),
-        "direction": _enum_names([o.direction for o in orders]), "quantity": [o.quantity for o in orders],
-        "price": [o.price for o in orders], "time": [o.time for o in orders],
-        "last_fill_time": [o.last_fill_time for o in orders], "value": [o.value for o in orders],
-        "fee": [o.fee for o in orders], "tag": [o.tag for o in orders],
+        "direction": _enum_names([o.direction for o in orders]),
+        "quantity": np.array([o.quantity for o in orders], dtype=np.float64),
+        "price": np.array([o.price for o in orders], dtype=np.float64), "time": [o.time for o in orders],
+        "last_fill_time": [o.last_fill_time for o in orders], "value": np.array([o.value for o in orders], dtype=np.float64),
+        "fee": np.array([o.fee for o in orders], dtype=np.float64), "tag": [o.tag for o in orders],
     }
     return pd.DataFrame(columns, columns=ORDER_COLUMNS)
 
