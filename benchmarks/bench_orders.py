@@ -128,15 +128,21 @@ def main() -> None:
         print(f"{'sources':<20} {'stocks':>6} {'orders':>8} {'us/order':>9} {'set_holdings':>13} {'fills':>7}  "
               f"(CPU s: daily run, hold run)")
         for count in args.stocks:
-            per_order = {}
-            for name, source in trees.items():
-                def measure(mode: str, source: Path | None = source, count: int = count) -> dict:
-                    if source is None:
-                        return run(folder, all_tickers[:count], days[0], days[-1], daily=mode == "daily")
-                    return _child(source, folder, count, mode, args.days)
+            def measure(source: Path | None, mode: str, count: int = count) -> dict:
+                if source is None:
+                    return run(folder, all_tickers[:count], days[0], days[-1], daily=mode == "daily")
+                return _child(source, folder, count, mode, args.days)
 
-                hold = min((measure("hold") for _ in range(args.repeat)), key=lambda r: r["cpu"])
-                daily = min((measure("daily") for _ in range(args.repeat)), key=lambda r: r["cpu"])
+            # the trees' runs alternate, so a change in the machine's load reaches both
+            runs: dict[str, dict[str, list[dict]]] = {name: {"hold": [], "daily": []} for name in trees}
+            for _ in range(args.repeat):
+                for name, source in trees.items():
+                    for mode in ("hold", "daily"):
+                        runs[name][mode].append(measure(source, mode))
+            per_order = {}
+            for name in trees:
+                hold = min(runs[name]["hold"], key=lambda r: r["cpu"])
+                daily = min(runs[name]["daily"], key=lambda r: r["cpu"])
                 extra = daily["orders"] - hold["orders"]
                 per_order[name] = (daily["cpu"] - hold["cpu"]) / extra * 1e6
                 sizing = daily["set_holdings"] / daily["orders"] * 1e6
