@@ -36,7 +36,9 @@ LONG = "long"
 SHORT = "short"
 SIDES = (LONG, SHORT)
 MODEL_KINDS = ("gbc", "hist")
-# Mean out-of-sample AUCs closer than this count as a tie, and the faster fit wins: the difference is noise.
+# Mean out-of-sample AUCs closer than this count as a tie (the difference is noise), and the tie goes to the
+# earlier kind of MODEL_KINDS: a fixed order, so the same data always gives the same model (fit times,
+# which depend on the machine's load, are reported, never used to decide).
 AUC_TIE = 0.005
 @dataclass(frozen=True)
 class EventConfig:
@@ -527,8 +529,9 @@ def choose_kind(comparison: dict[str, dict[str, dict[str, Any]]]) -> tuple[str, 
         The kind with the higher out-of-sample AUC averaged over the sides, on the validation period
         (``validation_auc``) when the reports have one, so the reported test period plays no part in the
         choice (None AUCs skipped; a kind
-        without any AUC ranks last); within :data:`AUC_TIE`, the one with the smaller total fit time.
-        ``reason`` says which rule decided, with the numbers.
+        without any AUC ranks last); within :data:`AUC_TIE`, the one that comes first in
+        :data:`MODEL_KINDS`. ``reason`` says which rule decided, with the numbers (fit times included,
+        for information only).
     """
     kinds = sorted({k for reports in comparison.values() for k in reports})
     auc, fit = {}, {}
@@ -538,12 +541,13 @@ def choose_kind(comparison: dict[str, dict[str, dict[str, Any]]]) -> tuple[str, 
                   if (a := reports[kind].get("validation_auc", reports[kind]["auc"])) is not None]
         auc[kind] = float(np.mean(values)) if values else float("nan")
         fit[kind] = float(sum(reports[kind]["fit_seconds"] for reports in comparison.values()))
-    ranked = sorted(kinds, key=lambda k: (-np.nan_to_num(auc[k], nan=-1.0), fit[k]))
+    order = {kind: MODEL_KINDS.index(kind) if kind in MODEL_KINDS else len(MODEL_KINDS) for kind in kinds}
+    ranked = sorted(kinds, key=lambda k: (-np.nan_to_num(auc[k], nan=-1.0), order[k], k))
     best = ranked[0]
     summary = ", ".join(f"{k}: mean AUC {auc[k]:.4f}, fit {fit[k]:.2f} s" for k in kinds)
     if len(ranked) > 1 and abs(np.nan_to_num(auc[best]) - np.nan_to_num(auc[ranked[1]])) < AUC_TIE:
-        best = min(ranked[:2], key=lambda k: fit[k])
-        return best, f"AUCs within {AUC_TIE} (a tie), the faster fit wins: {summary}"
+        best = min(ranked[:2], key=lambda k: (order[k], k))
+        return best, f"AUCs within {AUC_TIE} (a tie), {best} comes first in {MODEL_KINDS}: {summary}"
     return best, f"higher mean out-of-sample AUC (validation period when reported): {summary}"
 
 

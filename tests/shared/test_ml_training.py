@@ -13,6 +13,7 @@ from shared import ml_training
 from shared.features import FEATURE_NAMES, feature_array, forward_return, traded_return
 from shared.ml_training import (
     AUC_TIE,
+    MODEL_KINDS,
     EventConfig,
     ValidationConfig,
     build_events,
@@ -162,19 +163,24 @@ def test_choose_kind_higher_auc_wins_even_if_slower():
     assert "hist: mean AUC 0.5900, fit 20.00 s" in reason and "gbc: mean AUC 0.5650, fit 2.00 s" in reason
 
 
-def test_choose_kind_tie_goes_to_faster():
+def test_choose_kind_tie_goes_to_the_first_kind_whatever_the_fit_times():
     delta = AUC_TIE / 2
     comparison = {
-        "long": {"hist": {"auc": 0.60, "fit_seconds": 5.0}, "gbc": {"auc": 0.60 + delta, "fit_seconds": 9.0}},
-        "short": {"hist": {"auc": 0.55, "fit_seconds": 5.0}, "gbc": {"auc": 0.55 + delta, "fit_seconds": 9.0}},
+        "long": {"hist": {"auc": 0.60 + delta, "fit_seconds": 5.0}, "gbc": {"auc": 0.60, "fit_seconds": 9.0}},
+        "short": {"hist": {"auc": 0.55 + delta, "fit_seconds": 5.0}, "gbc": {"auc": 0.55, "fit_seconds": 9.0}},
     }
     kind, reason = choose_kind(comparison)
-    assert kind == "hist"
-    assert "tie" in reason
-    # Just outside the tie, the higher AUC wins although it is slower.
-    for side, base in (("long", 0.60), ("short", 0.55)):
-        comparison[side]["gbc"]["auc"] = base + 2 * AUC_TIE
+    assert MODEL_KINDS[0] == "gbc" and kind == "gbc"
+    assert "a tie), gbc comes first in ('gbc', 'hist')" in reason
+    # the machine's load changes the fit times, never the choice
+    for side in comparison:
+        comparison[side]["gbc"]["fit_seconds"] = 1.0
+        comparison[side]["hist"]["fit_seconds"] = 90.0
     assert choose_kind(comparison)[0] == "gbc"
+    # Just outside the tie, the higher AUC wins.
+    for side, base in (("long", 0.60), ("short", 0.55)):
+        comparison[side]["hist"]["auc"] = base + 2 * AUC_TIE
+    assert choose_kind(comparison)[0] == "hist"
 
 
 def test_choose_kind_skips_undefined_auc():
