@@ -122,6 +122,9 @@ class QCAlgorithm(SubscriptionsApi, UniverseApi, OrdersApi, HistoryApi, Indicato
         self._universe_symbols: set[Symbol] = set()
         self._security_initializer: Any = None
         self._removed: set[int] = set()
+        # the first equity of each map file (by the map file's id), over the first N securities added
+        self._equity_by_map_file: dict[int, Symbol] = {}
+        self._equities_indexed = 0
         self._pending_removal: set[int] = set()
         self._pending_changes: tuple[list[Security], list[Security]] = ([], [])
         self._history_cache: dict[tuple[str, int], SubscriptionData] = {}

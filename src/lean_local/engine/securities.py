@@ -275,9 +275,17 @@ class SecurityManager:
 
     def __init__(self) -> None:
         self._items: dict[str, Security] = {}
+        self._added: list[Security] = []
 
     def _add(self, security: Security) -> None:
+        if security.symbol not in self._items:
+            self._added.append(security)
         self._items[security.symbol] = security
+
+    def added_since(self, count: int) -> list[Security]:
+        """The securities added after the first ``count`` (in the order they were added; LEAN never
+        removes a security from the collection)."""
+        return self._added[count:]
 
     def __getitem__(self, key: str) -> Security:
         try:

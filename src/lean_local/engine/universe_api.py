@@ -86,12 +86,20 @@ class UniverseApi:
                                 if s._column not in self._removed and not feed.is_delisted(s._column))
 
     def _equity_of_map_file(self, map_file: Any) -> Symbol | None:
-        """The symbol of an equity the algorithm has whose ticker resolves to ``map_file``, if any."""
-        resolver = map_file_resolver(self._data_folder)
-        for symbol in self.securities.keys():
-            if symbol.security_type == SecurityType.EQUITY and resolver.resolve(symbol.value) is map_file:
-                return symbol
-        return None
+        """The symbol of the first equity the algorithm added whose ticker resolves to ``map_file``, if
+        any. Each security's ticker is resolved once, when first met here: a selection that meets
+        thousands of identifiers does not scan every security of the run for each."""
+        added = self.securities.added_since(self._equities_indexed)
+        if added:
+            resolver = map_file_resolver(self._data_folder)
+            for security in added:
+                symbol = security.symbol
+                if symbol.security_type == SecurityType.EQUITY:
+                    resolved = resolver.resolve(symbol.value)
+                    if resolved is not None:
+                        self._equity_by_map_file.setdefault(id(resolved), symbol)
+            self._equities_indexed += len(added)
+        return self._equity_by_map_file.get(id(map_file))
 
     def _universe_security(self, symbol: Symbol, settings: UniverseSettings) -> tuple[Security, bool]:
         """The security of a selected symbol and whether its subscription is new (LEAN reports only those)."""
