@@ -107,10 +107,10 @@ def link_folder(
             if current == path:
                 linked += 1
                 continue
-            if origin not in current.parents and current.exists() and not take_over_links:
-                kept.append(destination)
-                continue
-            if origin not in current.parents and current.exists():
+            if origin not in current.parents and current.exists():  # a live link into another folder
+                if not take_over_links:
+                    kept.append(destination)
+                    continue
                 replaced.append(destination)
             destination.unlink()
         elif destination.exists():

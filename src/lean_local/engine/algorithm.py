@@ -129,6 +129,7 @@ class QCAlgorithm(SubscriptionsApi, UniverseApi, OrdersApi, HistoryApi, Indicato
         self._pending_changes: tuple[list[Security], list[Security]] = ([], [])
         self._history_cache: dict[tuple[str, int], SubscriptionData] = {}
         self.logs: list[str] = []
+        self._quit = False  # quit() ends the run after the current step
         self._user_charts = charting.UserCharts(self.debug)
         self.charts = self._user_charts.charts
         self.name = type(self).__name__

@@ -246,7 +246,7 @@ class BacktestLoop:
             security = algo.portfolio._by_column[column]
             self._delist_columns.remove((column, last_ns))
             self.feed.delisted.add(column)
-            if not getattr(security, "_stream_ended", False):
+            if not security._stream_ended:
                 algo._fill_forward_resolution.ended(security.resolution)
             algo.universe_manager.remove_delisted(security.symbol)
             # BacktestingBrokerage.ProcessDelistings: liquidate at the last price without a fee
@@ -369,15 +369,15 @@ class BacktestLoop:
                 self.time_limit.raise_if_exceeded()  # the step caught LEAN's error itself: stop anyway
             if not algo._warming_up:
                 self._sample(next_ns)
-            if getattr(algo, "_quit", False):
+            if algo._quit:
                 # LEAN stops before the next step; the final sample still sees this step's prices
                 break
         if not self.sample_steps and not algo._warming_up and feed.step >= 0:
             self._sample(int(pd.Timestamp(algo.time).value))
         # the internal hour feed runs to the end date even past the last data of the algorithm's own
         # subscriptions (an India equity's last bar ends at 05:00 New York); quit() stops it
-        last = pd.Timestamp(algo.time if getattr(algo, "_quit", False) else algo.end_date).value
-        self.data_points += int(np.count_nonzero(self._hour_ends - _HOUR_NS <= min(last, pd.Timestamp(algo.end_date).value)))
+        last = pd.Timestamp(min(algo.time, algo.end_date) if algo._quit else algo.end_date).value
+        self.data_points += int(np.count_nonzero(self._hour_ends - _HOUR_NS <= last))
 
     def _restart_universes(self, now_ns: int) -> None:
         """Trigger the universes LEAN restarted this step (``DataManager`` on a fill-forward resolution

@@ -146,6 +146,7 @@ class Security:
 
     volatility_models_set = 0  # counts set_volatility_model calls (algorithms refresh their list on change)
     _quoted = False  # has quote bars beside its trade bars (a minute equity): bid/ask come from them
+    _stream_ended = False  # its subscription had no data and ended (the fill-forward resolution no longer counts it)
 
     def __init__(self, symbol: Symbol, column: int, feed: Any, exchange: Exchange,
                  properties: SymbolProperties, quote_currency: Cash, portfolio: SecurityPortfolioManager,

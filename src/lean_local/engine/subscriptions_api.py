@@ -286,7 +286,7 @@ class SubscriptionsApi:
         """A subscription without any data ends when the feed first asks it for data: after this step's
         selections when a selection or ``initialize`` added it, else at the next step (LEAN's
         ``SubscriptionSynchronizer`` primes new subscriptions in the selection loop)."""
-        security._stream_ended = False
+        security._stream_ended = False  # a new subscription of a security whose earlier one ended
         if _is_empty(data):
             self._empty_streams.append((security, data, security.resolution, self._running and not self._selection_add))
 
@@ -375,7 +375,7 @@ class SubscriptionsApi:
             if self._running:
                 self._feed.remove(column)
                 self._removed.add(column)
-                if not getattr(security, "_stream_ended", False):
+                if not security._stream_ended:
                     self._subscriptions_changed(self._fill_forward_resolution.removed(security.resolution))
             else:
                 self._feed.panel.visible_from[column] = int(pd.Timestamp.max.value)

@@ -138,7 +138,7 @@ class UniverseApi:
             self._universe_symbols.discard(security.symbol)
             self._feed.remove(security._column, drop_current=True)
             self._removed.add(security._column)
-            if not getattr(security, "_stream_ended", False):  # an ended stream left the collection already
+            if not security._stream_ended:  # an ended stream left the collection already
                 self._subscriptions_changed(self._fill_forward_resolution.removed(security.resolution))
 
     def _safe_to_remove(self, security: Security) -> bool:
