@@ -136,11 +136,16 @@ class RegressionSet:
         JSON of LEAN's statistics per algorithm name.
     data_folder : Path
         The LEAN data folder to run them on.
+    fundamental_data_provider : str
+        LEAN's name of the fundamental data provider the runs read (``TestFundamentalDataProvider``, as
+        LEAN's test runner, or ``CoarseFundamentalDataProvider``, LEAN's default): see
+        :mod:`lean_local.conformance_fundamentals`.
     """
 
     algorithms: Path
     expected: Path
     data_folder: Path
+    fundamental_data_provider: str = "TestFundamentalDataProvider"
 
     def names(self) -> list[str]:
         """The algorithms of the set (``.py`` files), sorted."""
@@ -240,6 +245,8 @@ def run_here(regression: RegressionSet, name: str, expected: dict[str, Any]) -> 
         if path in sys.path:
             sys.path.remove(path)
         sys.path.insert(0, path)
+    from lean_local.conformance_fundamentals import PROVIDERS
+    from lean_local.engine import fundamental_data
     from lean_local.engine.runner import AlgorithmRuntimeError, run_algorithm
     from lean_local.statistics import compute_statistics
 
@@ -253,7 +260,8 @@ def run_here(regression: RegressionSet, name: str, expected: dict[str, Any]) -> 
         sys.modules[name] = module
         spec.loader.exec_module(module)
         algorithm_class = _algorithm_class(module, AlgorithmImports.QCAlgorithm)
-        _algo, record, loop = run_algorithm(algorithm_class, regression.data_folder)
+        with fundamental_data.using(PROVIDERS[regression.fundamental_data_provider]):
+            _algo, record, loop = run_algorithm(algorithm_class, regression.data_folder)
         statistics = compute_statistics(record)
     except AlgorithmRuntimeError as error:
         cause = error.__cause__ if error.__cause__ is not None else error
@@ -357,6 +365,8 @@ def run_isolated(regression: RegressionSet, names: Iterable[str], *, jobs: int =
 
 def register(subparsers: argparse._SubParsersAction) -> None:
     """Add the ``conformance`` command."""
+    from lean_local.conformance_fundamentals import DEFAULT_PROVIDER, PROVIDERS
+
     parser = subparsers.add_parser(
         "conformance",
         help="run LEAN's regression algorithms and compare LEAN's statistics",
@@ -375,6 +385,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--algorithms", help="folder of <Name>.py algorithms (default: <set>/algorithms)")
     parser.add_argument("--expected", help="JSON of LEAN's statistics per algorithm (default: <algorithms>/../expected.json)")
     parser.add_argument("--data-folder", help="LEAN data folder (default: $LEAN_DATA_FOLDER, else lean.json's)")
+    parser.add_argument("--fundamental-data-provider", choices=sorted(PROVIDERS), default=DEFAULT_PROVIDER,
+                        help="fundamental data the algorithms read (default: LEAN's test runner's, with which LEAN "
+                             "made its statistics)")
     parser.add_argument("--jobs", type=int, default=os.cpu_count() or 1, help="algorithms run at once (default: cores)")
     parser.add_argument("--timeout", type=float, default=DEFAULT_TIMEOUT,
                         help=f"seconds before an algorithm is stopped (default: {DEFAULT_TIMEOUT:g})")
@@ -397,7 +410,7 @@ def _command(args: argparse.Namespace) -> int:
         if not path.exists():
             print(f"error: no {what} at {path}", file=sys.stderr)
             return 2
-    regression = RegressionSet(algorithms, expected, data_folder)
+    regression = RegressionSet(algorithms, expected, data_folder, args.fundamental_data_provider)
     names = args.names or regression.names()
     outcomes = {o.name: o for o in run_isolated(regression, names, jobs=args.jobs, timeout=args.timeout)}
     for name in names:

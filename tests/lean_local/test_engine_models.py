@@ -13,6 +13,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from lean_local.conformance_fundamentals import LEAN_TEST_FUNDAMENTALS
+from lean_local.engine import fundamental_data
 from lean_local.engine.algorithm import QCAlgorithm
 from lean_local.engine.benchmarks import FuncBenchmark
 from lean_local.engine.brokerages import (
@@ -242,8 +244,10 @@ def test_dotnet_random_matches_system_random():
     assert DotNetRandom(0).next_double() == pytest.approx(0.726243269967959, abs=1e-15)
 
 
-def test_market_impact_slippage_by_hand():
-    # closes alternate 100, 101 (returns +1% and -0.990099%), volume 1e6, order 1,000 shares
+@pytest.mark.parametrize("shares_outstanding", [None, 0, 50_000_000])
+def test_market_impact_slippage_by_hand(shares_outstanding):
+    # closes alternate 100, 101 (returns +1% and -0.990099%), volume 1e6, order 1,000 shares; the
+    # permanent impact scales by (shares outstanding / volume) ** 0.267 when the security has them
     ends = pd.date_range("2013-01-01 16:00", periods=6, freq="D")
     closes = np.array([100.0, 101.0, 100.0, 101.0, 100.0, 101.0])
     frame = pd.DataFrame({"close": closes, "volume": np.full(6, 1e6)},
@@ -252,7 +256,9 @@ def test_market_impact_slippage_by_hand():
     algorithm = SimpleNamespace(time=now, history=lambda *args: frame)
     segments = {d: [(pd.Timedelta(hours=9.5).to_pytimedelta(), pd.Timedelta(hours=16).to_pytimedelta())]
                 for d in range(5)}
-    asset = SimpleNamespace(type=SecurityType.EQUITY, price=101.0, symbol="X",
+    fundamentals = SimpleNamespace(has_fundamental_data=shares_outstanding is not None,
+                                   company_profile=SimpleNamespace(shares_outstanding=shares_outstanding))
+    asset = SimpleNamespace(type=SecurityType.EQUITY, price=101.0, symbol="X", fundamentals=fundamentals,
                             exchange=SimpleNamespace(hours=SimpleNamespace(segments=segments)))
     model = MarketImpactSlippageModel(algorithm)
     slip = model.get_slippage_approximation(asset, SimpleNamespace(absolute_quantity=1000))
@@ -271,7 +277,8 @@ def test_market_impact_slippage_by_hand():
     def gauss(a, b):
         return math.sqrt(-2 * math.log(1 - a)) * math.cos(2 * math.pi * (1 - b))
 
-    permanent = sigma * t * 0.314 * nu ** 0.891 + gauss(draws[0], draws[1]) * noise
+    liquidity = (shares_outstanding / volume) ** 0.267 if shares_outstanding else 1.0
+    permanent = sigma * t * 0.314 * nu ** 0.891 * liquidity + gauss(draws[0], draws[1]) * noise
     temporary = sigma * 0.142 * nu ** 0.6 + gauss(draws[2], draws[3]) * noise
     expected = max(0.0, min((temporary + permanent / 2) * draws[4], 1.0)) * 101.0
     assert slip == pytest.approx(expected, rel=1e-12)
@@ -315,7 +322,8 @@ class _AtTime(QCAlgorithm):
 
         for ticker in ("SPY", "AIG"):
             security = self.securities[ticker]
-            asset = SimpleNamespace(type=security.type, price=100.0, symbol=security.symbol, exchange=security.exchange)
+            asset = SimpleNamespace(type=security.type, price=100.0, symbol=security.symbol, exchange=security.exchange,
+                                    fundamentals=security.fundamentals)
             for quantity in (100, 10_000):
                 model = MarketImpactSlippageModel(SimpleNamespace(time=now, history=history))
                 order = SimpleNamespace(absolute_quantity=quantity)
@@ -326,8 +334,10 @@ def test_market_impact_slippage_matches_leans_unit_test(lean_data_folder):
     # LEAN's Tests/Common/Orders/Slippage/MarketImpactSlippageModelTest.cs, SlippageExpectationTests:
     # SPY 100 -> 0.0 (floored at 0), SPY 10000 -> 0.5075, AIG 100 -> 0.0808, AIG 10000 -> 3.8421, within
     # 0.005. At 15:00 the consolidator has emitted the bars before the history's last one (June 8th):
-    # counting June 9th's bar too gives 0.5161 and 3.7728, outside that tolerance.
-    algorithm, _, _ = run_algorithm(_AtTime, lean_data_folder)
+    # counting June 9th's bar too gives 0.5161 and 3.7728, outside that tolerance. LEAN's test reads its
+    # TestFundamentalDataProvider (SPY's shares outstanding enter the permanent impact).
+    with fundamental_data.using(LEAN_TEST_FUNDAMENTALS):
+        algorithm, _, _ = run_algorithm(_AtTime, lean_data_folder)
     expected = {("SPY", 100): 0.0, ("SPY", 10_000): 0.5075, ("AIG", 100): 0.0808, ("AIG", 10_000): 3.8421}
     for key, value in expected.items():
         assert algorithm.slippage[key] == pytest.approx(value, abs=0.005), key

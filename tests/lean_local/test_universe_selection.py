@@ -11,8 +11,11 @@ from datetime import datetime, timedelta
 
 import pytest
 
+from lean_local.engine import fundamental_data
 from lean_local.engine.algorithm import QCAlgorithm
-from lean_local.engine.common import Resolution
+from lean_local.engine.common import Resolution, Symbol
+from lean_local.engine.daily_readers import security_identifier
+from lean_local.engine.fundamental_data import FixedFundamentalDataProvider
 from lean_local.engine.initializers import (
     CompositeSecurityInitializer,
     FuncSecurityInitializer,
@@ -257,3 +260,47 @@ def test_get_last_known_price_seeds_the_last_close_before_the_start_or_nothing(t
     assert algo.known["NEW"] is None
     assert (algo.known["AAA"].close, algo.known["AAA"].end_time) == (3.0, datetime(2020, 1, 3, 16))
     assert algo.prices == [(datetime(2020, 1, 6, 16), 3.0, 50.0), (datetime(2020, 1, 7, 16), 3.0, 50.0)]
+
+
+class _Fine(Recorder):
+    """Coarse picks AAA and BBB (BBB twice) until Jan 7, then UNCHANGED; fine keeps what has a P/E."""
+
+    def configure(self):
+        self.fine_calls = []
+        self.add_universe(self.coarse, self.fine)
+
+    def coarse(self, rows):
+        if self.time > datetime(2020, 1, 7):
+            return Universe.UNCHANGED
+        return ["AAA", "BBB", "BBB"]
+
+    def fine(self, rows):
+        self.fine_calls.append([(str(r.symbol), r.valuation_ratios.pe_ratio, r.price) for r in rows])
+        return [r.symbol for r in rows if r.valuation_ratios.pe_ratio > 0]
+
+
+_PE = FixedFundamentalDataProvider({"ValuationRatios_PERatio": {"AAA X": 8.0}}, {"ValuationRatios_PERatio": 0.0})
+
+
+def test_fine_selection_gets_the_picks_rows_and_its_rows_are_the_selections_data_points(tmp_path):
+    """With a provider that has fundamental data, the fine function receives each coarse pick's row once;
+    LEAN's ApplyUniverseSelection makes the fine collection the step's universe data, so such a
+    selection counts its rows, while an UNCHANGED coarse step counts the file's."""
+    with fundamental_data.using(_PE):
+        algo, _, loop = run_algorithm(_Fine, write_market(tmp_path / "data"))
+    assert algo.fine_calls == [[("AAA", 8.0, 3.0), ("BBB", 0.0, 20.0)], [("AAA", 8.0, 6.0), ("BBB", 0.0, 20.0)]]
+    assert algo.changes == [(datetime(2020, 1, 6), ["AAA"], [])]
+    # selections of Jan 6 and 7: 2 fine rows each; Jan 8 (UNCHANGED) and the end date's file: 3 rows each;
+    # AAA's daily bars of Jan 6, 7 and 8
+    assert loop.data_points == 2 + 2 + 3 + 3 + 3
+
+
+def test_a_fine_selection_without_coarse_rows_gets_a_fundamental_for_each_pick(tmp_path):
+    # no file of Jan 3: LEAN makes Fundamental(time, symbol) of each pick, with or without data; a
+    # ticker's identifier is then LEAN's GenerateEquity of it, not the hand-made file's "AAA X"
+    folder = write_market(tmp_path / "data", skip=("2020-01-03",))
+    aaa = security_identifier(folder, Symbol("AAA"))
+    provider = FixedFundamentalDataProvider({"ValuationRatios_PERatio": {aaa: 9.0}}, {"ValuationRatios_PERatio": 0.0})
+    with fundamental_data.using(provider):
+        algo, _, _ = run_algorithm(_Fine, folder)
+    assert algo.fine_calls[0] == [("AAA", 9.0, 0.0), ("BBB", 0.0, 0.0), ("BBB", 0.0, 0.0)]

@@ -20,6 +20,7 @@ import numpy as np
 import pandas as pd
 
 from lean_local.data import formats
+from lean_local.engine import fundamental_data
 from lean_local.engine.common import Market, SecurityType, Symbol, not_supported
 from lean_local.engine.daily_readers import map_file_resolver, security_identifier, warn_missing_coarse
 from lean_local.engine.identifiers import SecurityIdentifier
@@ -28,20 +29,19 @@ from lean_local.engine.universe import Universe, UniverseSettings, first_data_da
 
 
 class Fundamental:
-    """One row of the coarse universe file.
+    """One security's fundamentals on a date: a row of the coarse universe file (LEAN ``Fundamental``).
 
     ``price``/``value`` is the raw close in dollars; ``adjusted_price`` applies the file's price and
-    split factors. ``has_fundamental_data`` is False: LEAN's default local fundamental provider has
-    no fundamental data, so local LEAN runs see False whatever the file says (reference section 4),
-    and the fine fields read as missing (:class:`FineFields`).
+    split factors. ``has_fundamental_data`` and the fine fields (``company_profile.market_cap``,
+    ``valuation_ratios.pe_ratio``, ...) come from the fundamental data provider
+    (:mod:`lean_local.engine.fundamental_data`): with LEAN's default one, False and missing values.
     """
 
-    __slots__ = ("symbol", "value", "volume", "dollar_volume", "price_factor", "split_factor", "end_time")
-
-    has_fundamental_data = False
+    __slots__ = ("symbol", "value", "volume", "dollar_volume", "price_factor", "split_factor", "end_time",
+                 "_identifier")
 
     def __init__(self, symbol: Symbol, close: float, volume: float, dollar_volume: float,
-                 price_factor: float, split_factor: float, end_time: datetime) -> None:
+                 price_factor: float, split_factor: float, end_time: datetime, identifier: str | None = None) -> None:
         self.symbol = symbol
         self.value = close
         self.volume = volume
@@ -49,6 +49,7 @@ class Fundamental:
         self.price_factor = price_factor
         self.split_factor = split_factor
         self.end_time = end_time
+        self._identifier = identifier
 
     @property
     def price(self) -> float:
@@ -70,41 +71,55 @@ class Fundamental:
     def time(self) -> datetime:
         return self.end_time - timedelta(days=1)
 
+    @property
+    def has_fundamental_data(self) -> bool:
+        return bool(self._property(fundamental_data.HAS_FUNDAMENTAL_DATA, bool))
+
+    @property
+    def market_cap(self) -> int:
+        """LEAN ``Fundamental.MarketCap``: ``company_profile.market_cap``."""
+        return int(self._property("CompanyProfile_MarketCap", int) or 0)
+
+    def _property(self, name: str, kind: type) -> Any:
+        identifier = self._identifier if self._identifier is not None else str(self.symbol.id)
+        return fundamental_data.get(self.time.date(), identifier, name, kind)
+
     def __getattr__(self, name: str) -> Any:
         fields = _FINE_FIELDS.get(name)
         if fields is None or name.startswith("_"):
             raise not_supported("Fundamental", name)
-        return FineFields(name, fields, self.end_time)
+        return FineFields(name, fields, self)
 
     def __repr__(self) -> str:
         return f"{self.symbol}: {self.value:g} ${self.dollar_volume:,.0f}"
 
 
 class FineFields:
-    """A group of fine fundamental fields (LEAN ``CompanyProfile``, ``ValuationRatios``, ...) read
-    without fine data, as LEAN's default ``CoarseFundamentalDataProvider`` answers them: every field
-    is its type's missing value (``BaseFundamentalDataProvider.GetDefault``: NaN for a double, None
-    for a string). The fields of each group that LEAN's regression algorithms read are known; any
-    other raises :class:`NotSupportedError` naming it."""
+    """A group of fine fundamental fields (LEAN ``CompanyProfile``, ``ValuationRatios``, ...) of one
+    :class:`Fundamental`, each read from the fundamental data provider by its LEAN property name. The
+    fields of each group that LEAN's regression algorithms read are known; any other raises
+    :class:`NotSupportedError` naming it."""
 
-    __slots__ = ("_group", "_fields", "_time")
+    __slots__ = ("_group", "_fields", "_owner")
 
-    def __init__(self, group: str, fields: dict[str, Any], time: datetime | None = None) -> None:
+    def __init__(self, group: str, fields: dict[str, Any], owner: Fundamental) -> None:
         self._group = group
         self._fields = fields
-        self._time = time
+        self._owner = owner
 
     @property
     def _time_provider(self) -> _FixedTime:
         """The time the fields are read at (LEAN's ``FundamentalTimeDependentProperty._timeProvider``):
         the row's, so two rows' groups are two objects of two times."""
-        return _FixedTime(self._time)
+        return _FixedTime(self._owner.end_time)
 
     def __getattr__(self, name: str) -> Any:
         if name.startswith("_") or name not in self._fields:
             raise not_supported(f"Fundamental.{self._group}", name)
-        value = self._fields[name]
-        return FineFields(f"{self._group}.{name}", value, self._time) if isinstance(value, dict) else value
+        field = self._fields[name]
+        if isinstance(field, dict):
+            return FineFields(f"{self._group}.{name}", field, self._owner)
+        return self._owner._property(*field)
 
 
 class _FixedTime:
@@ -120,16 +135,18 @@ class _FixedTime:
             .to_pydatetime()
 
 
-_NAN = float("nan")
-# the fields LEAN's regression algorithms read, with their type's missing value (HeadquarterCity is a
-# string, PERatio a double, EquityPerShareGrowth a multi-period double)
+# the fields LEAN's regression algorithms read: LEAN's FundamentalProperty name and value type
 _FINE_FIELDS: dict[str, dict[str, Any]] = {
-    "company_profile": {"headquarter_city": None},
-    "valuation_ratios": {"pe_ratio": _NAN},
-    "earning_ratios": {"equity_per_share_growth": {"one_year": _NAN}},
+    "company_profile": {"headquarter_city": ("CompanyProfile_HeadquarterCity", str),
+                        "market_cap": ("CompanyProfile_MarketCap", int),
+                        "shares_outstanding": ("CompanyProfile_SharesOutstanding", int)},
+    "company_reference": {"industry_template_code": ("CompanyReference_IndustryTemplateCode", str)},
+    "valuation_ratios": {"pe_ratio": ("ValuationRatios_PERatio", float)},
+    "earning_ratios": {"equity_per_share_growth": {"one_year": ("EarningRatios_EquityPerShareGrowth_OneYear", float)}},
     "earning_reports": {},
 }
 FINE_GROUPS = tuple(_FINE_FIELDS)
+_NAN = float("nan")
 
 
 CoarseFundamental = Fundamental
@@ -248,7 +265,7 @@ class FundamentalUniverse(Universe):
             known = [self._symbol(sid, ticker) for sid, ticker in zip(sids, tickers, strict=True)]
         end = datetime.combine(day, time()) + timedelta(days=1)
         return list(map(Fundamental, known, closes, volumes, dollar_volumes, price_factors, split_factors,
-                        itertools.repeat(end)))
+                        itertools.repeat(end), sids))
 
     def _symbol(self, sid: str, ticker: str) -> Symbol:
         """The run's Symbol of a security identifier, named when first met under ``ticker`` (see the class)."""
@@ -304,7 +321,11 @@ class FundamentalFilteredUniverse(FundamentalUniverse):
     The fine selector receives the coarse-selected rows that have fundamental data
     (``UniverseSelection.ApplyUniverseSelection``); with LEAN's default fundamental data provider
     (``CoarseFundamentalDataProvider``) no row has, so the fine selector receives an empty list and
-    LEAN's note is logged once.
+    LEAN's note is logged once (:mod:`lean_local.engine.fundamental_data`). Those rows become the
+    step's universe data (LEAN assigns the fine collection to the collection's ``Data``), so a selection
+    whose coarse step did not return ``UNCHANGED`` counts them as its data points, not the file's rows.
+    On a day without coarse rows each coarse pick becomes a :class:`Fundamental` of the selection time,
+    with or without fundamental data (:func:`fundamentals_at`).
     """
 
     def __init__(self, data_folder: Path, selector: Callable[[list[Fundamental]], Any],
@@ -312,22 +333,39 @@ class FundamentalFilteredUniverse(FundamentalUniverse):
         super().__init__(data_folder, selector, settings)
         self.fine_selector = fine_selector
         self._noted = False
+        self._fine_rows: list[Fundamental] | None = None  # the last selection's fine collection
+
+    def selected_data_points(self, rows: list[Fundamental]) -> int:
+        return len(rows) if self._fine_rows is None else len(self._fine_rows)
 
     def select_symbols(self, now: datetime, rows: list[Fundamental], debug: Callable[[str], None]) -> Any:
+        self._fine_rows = None
         coarse = self.selector(rows)
         if coarse is Universe.UNCHANGED:
             return coarse
-        wanted = {s if isinstance(s, Symbol) else Symbol(str(s)) for s in coarse}
+        if not rows:
+            # no coarse rows to filter (a day without a file): LEAN makes each pick's Fundamental anew
+            fine = fundamentals_at(self.data_folder, now, list(coarse))
+            self._fine_rows = fine
+            return self.fine_selector(fine)
+        # LEAN's symbols are equal by security identifier: Symbol.create("GOOG") is the row GOOCV in March
+        # 2014; a row whose identifier is not LEAN's encoding (a hand-made file) matches by its ticker
+        wanted = set()
+        for pick in coarse:
+            symbol = pick if isinstance(pick, Symbol) else Symbol(str(pick))
+            wanted.update((identifier_of(self.data_folder, symbol), str.__str__(symbol)))
         fine = []
         for row in rows:
-            if row.symbol in wanted:
-                wanted.discard(row.symbol)
+            key = row._identifier if row.symbol._sid is not None else str.__str__(row.symbol)
+            if key in wanted:
+                wanted.discard(key)
                 if row.has_fundamental_data:
                     fine.append(row)
                 elif not self._noted:
                     self._noted = True
                     debug("Note: Your coarse selection filter was updated to exclude symbols without fine fundamental "
                           "data. Make sure your coarse filter excludes symbols where HasFundamental is false.")
+        self._fine_rows = fine
         return self.fine_selector(fine)
 
 
@@ -340,8 +378,9 @@ class FineFundamentalFilteredUniverse(Universe):
     The wrapped universe's selector picks symbols; each becomes a ``Fundamental`` of the selection
     time (LEAN ``new Fundamental(time, symbol)``, every pick, since its data is not fundamental),
     whose price fields LEAN's ``CoarseFundamentalDataProvider`` reads from the coarse file of that
-    date and whose fine fields are missing (:class:`FineFields`); the fine selector's result is the
-    selection. Everything else (selection times, data, data points) is the wrapped universe's.
+    date and whose fine fields come from the fundamental data provider; the fine selector's result is the
+    selection, and its picks are the selection's data points (LEAN makes the fine collection the step's
+    universe data). Everything else (selection times, data) is the wrapped universe's.
     """
 
     def __init__(self, universe: Universe, fine_selector: Callable[[list[Fundamental]], Any]) -> None:
@@ -349,6 +388,7 @@ class FineFundamentalFilteredUniverse(Universe):
         super().__init__(universe.universe_settings)
         self._default_settings = universe._default_settings
         self.fine_selector = fine_selector
+        self._fine_rows: list[Fundamental] | None = None  # the last selection's fine collection
 
     @property
     def universe_settings(self) -> UniverseSettings:
@@ -378,11 +418,22 @@ class FineFundamentalFilteredUniverse(Universe):
     def data_points(self, rows: list[Any]) -> int:
         return self.universe.data_points(rows)
 
+    def selected_data_points(self, rows: list[Any]) -> int:
+        return self.universe.data_points(rows) if self._fine_rows is None else len(self._fine_rows)
+
     def select_symbols(self, now: datetime, rows: list[Any], debug: Callable[[str], None]) -> Any:
+        self._fine_rows = None
         picked = self.universe.select_symbols(now, rows, debug)
         if picked is Universe.UNCHANGED:
             return picked
-        return self.fine_selector(fundamentals_at(self.data_folder, now, list(picked)))
+        fine = self._fine_rows = fundamentals_at(self.data_folder, now, list(picked))
+        return self.fine_selector(fine)
+
+
+def identifier_of(data_folder: Path, symbol: Symbol) -> str:
+    """A symbol's security identifier string: the one it was read with, else LEAN's ``GenerateEquity``
+    of its ticker through the map files (``Symbol.create``)."""
+    return str(symbol.id) if symbol._sid is not None else security_identifier(data_folder, symbol)
 
 
 def fundamentals_at(data_folder: Path, now: datetime, symbols: list[Any],
@@ -400,8 +451,7 @@ def fundamentals_at(data_folder: Path, now: datetime, symbols: list[Any],
     out = []
     for item in symbols:
         symbol = item if isinstance(item, Symbol) else Symbol(str(item))
-        # a symbol read with its identifier keeps it; a ticker's is LEAN's GenerateEquity through the map files
-        sid = str(symbol.id) if symbol._sid is not None else security_identifier(Path(data_folder), symbol)
+        sid = identifier_of(Path(data_folder), symbol)
         close, volume, dollar_volume, price_factor, split_factor = rows.get(sid, (0.0, 0, _NAN, 1.0, 1.0))
-        out.append(Fundamental(symbol, close, volume, dollar_volume, price_factor, split_factor, end_time or now))
+        out.append(Fundamental(symbol, close, volume, dollar_volume, price_factor, split_factor, end_time or now, sid))
     return out

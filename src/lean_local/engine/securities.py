@@ -9,11 +9,13 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from datetime import datetime
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from lean_local.engine.buying_power import SecurityMarginModel
 from lean_local.engine.common import DataNormalizationMode, Resolution, SecurityType, Symbol, not_supported
 from lean_local.engine.fees import FeeModel, default_fee_model
+from lean_local.engine.fundamental_universe import Fundamental, fundamentals_at
 from lean_local.engine.intraday import cached_quote
 from lean_local.engine.shortable import NullShortableProvider
 from lean_local.engine.slippage import NullSlippageModel
@@ -152,8 +154,10 @@ class Security:
                  properties: SymbolProperties, quote_currency: Cash, portfolio: SecurityPortfolioManager,
                  resolution: Resolution = Resolution.DAILY,
                  normalization: DataNormalizationMode = DataNormalizationMode.ADJUSTED,
-                 leverage: float | None = None, base_currency: Cash | None = None) -> None:
+                 leverage: float | None = None, base_currency: Cash | None = None,
+                 data_folder: Path | None = None) -> None:
         self.symbol = symbol
+        self._data_folder = data_folder
         self.type = symbol.security_type
         self._column = column
         self._feed = feed
@@ -220,6 +224,14 @@ class Security:
     @property
     def local_time(self) -> datetime:
         return self._feed.clock.time
+
+    @property
+    def fundamentals(self) -> Fundamental:
+        """LEAN ``Security.Fundamentals``: the security's fundamentals at its local time (the coarse file's
+        fields of that date, the rest from the fundamental data provider)."""
+        if self._data_folder is None:
+            raise not_supported("Security", "fundamentals of a security made outside an algorithm")
+        return fundamentals_at(self._data_folder, self.local_time, [self.symbol])[0]
 
     @property
     def invested(self) -> bool:

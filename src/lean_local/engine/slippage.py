@@ -137,7 +137,7 @@ class MarketImpactSlippageModel:
     daily bars, V the mean volume of the last 10, T the execution time (``latency`` in trading days
     of the exchange's regular session) and nu = |quantity| / T / V:
 
-    * permanent impact ``sigma x T x gamma x nu ** alpha + noise``,
+    * permanent impact ``sigma x T x gamma x nu ** alpha x L + noise`` (L the liquidity adjustment below),
     * temporary impact ``sigma x eta x nu ** beta + noise``,
     * noise: a standard normal draw times ``sigma x sqrt(T + impact_time in trading days)``,
     * slippage ``min(1, (temporary + permanent / 2) x U) x price`` with U uniform in [0, 1),
@@ -147,9 +147,10 @@ class MarketImpactSlippageModel:
     are the security's daily bars as LEAN's one-day consolidator delivers them: on the first call the
     model reads 370 days of history, and at any call the bars of days before the current one count.
     The bar of the day of the first call counts twice in the volume window: LEAN consolidates it from
-    the history and again from the live slice of that step. Companies' shares outstanding (the
-    liquidity adjustment) are not in the runtime's data, so that factor is 1, as in LEAN without
-    fundamentals.
+    the history and again from the live slice of that step. The permanent impact is multiplied by
+    ``(shares outstanding / V) ** delta`` when the fundamental data provider has the security's shares
+    outstanding (:mod:`lean_local.engine.fundamental_data`); with LEAN's default provider it has not, and
+    the factor is 1.
 
     Parameters
     ----------
@@ -225,6 +226,15 @@ class MarketImpactSlippageModel:
         sigma = math.sqrt(float(np.var(returns, ddof=1))) if len(returns) > 1 else float("nan")
         return sigma, float(np.mean(volumes[-self.VOLUME_WINDOW:]))
 
+    def _liquidity_adjustment(self, asset: Any, average_volume: float) -> float:
+        """``(shares outstanding / average volume) ** delta`` when the security has fundamental data with
+        its shares outstanding, else 1."""
+        fundamentals = asset.fundamentals
+        if not fundamentals.has_fundamental_data:
+            return 1.0
+        shares = fundamentals.company_profile.shares_outstanding
+        return float((shares / average_volume) ** self._delta) if shares else 1.0
+
     def get_slippage_approximation(self, asset: Any, order: Any) -> float:
         if asset.type in (SecurityType.FOREX, SecurityType.CFD):
             raise ValueError(f"Asset of {asset.type.name.capitalize()} is not supported as MarketImpactSlippageModel "
@@ -236,8 +246,9 @@ class MarketImpactSlippageModel:
         execution_time = self._latency / 86_400 / day_length
         impact_time = execution_time + self._impact_time / 86_400 / day_length
         nu = order.absolute_quantity / execution_time / average_volume
+        liquidity = self._liquidity_adjustment(asset, average_volume)
         noise = sigma * math.sqrt(impact_time)
-        permanent = sigma * execution_time * self._gamma * nu ** self._alpha + self._gaussian() * noise
+        permanent = sigma * execution_time * self._gamma * nu ** self._alpha * liquidity + self._gaussian() * noise
         temporary = sigma * self._eta * nu ** self._beta + self._gaussian() * noise
         realized = temporary + permanent * 0.5
         slippage = min(realized * self._random.next_double(), 1.0)

@@ -185,7 +185,8 @@ class SubscriptionsApi:
         column = len(self._feed.subs) + len(self._pending)
         quote = self.portfolio.cash_book.ensure(properties.quote_currency)
         security = Security(symbol, column, self._feed, Exchange(hours, self._feed.clock), properties, quote,
-                            self.portfolio, resolution, mode, leverage if leverage and leverage > 0 else None)
+                            self.portfolio, resolution, mode, leverage if leverage and leverage > 0 else None,
+                            data_folder=self._data_folder)
         self.securities._add(security)
         self.portfolio._register(security)
         self._apply_brokerage(security, keep_leverage=bool(leverage and leverage > 0))

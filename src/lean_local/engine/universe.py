@@ -178,6 +178,12 @@ class Universe:
         universe's data collection): each row of its selection data."""
         return len(rows)
 
+    def selected_data_points(self, rows: list[Any]) -> int:
+        """The data points of a selection that just ran on ``rows``: those of its data collection as
+        the selection leaves it (a fine-filtered universe replaces it, see
+        :class:`~lean_local.engine.fundamental_universe.FundamentalFilteredUniverse`)."""
+        return self.data_points(rows)
+
     def can_remove_member(self, now: datetime, symbol: Symbol) -> bool:
         """LEAN's ``Universe.CanRemoveMember``: the member's time in the universe, rounded (half to
         even) to a day, an hour, a minute or a second by the size of ``minimum_time_in_universe``,

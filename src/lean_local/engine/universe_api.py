@@ -154,4 +154,4 @@ class UniverseApi:
             added, removed = self.universe_manager.apply(universe, result, self.time)
         if added or removed:
             self._pending_changes = (self._pending_changes[0] + added, self._pending_changes[1] + removed)
-        return universe.data_points(rows)
+        return universe.selected_data_points(rows)

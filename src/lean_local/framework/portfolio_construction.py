@@ -284,7 +284,4 @@ class SectorWeightingPortfolioConstructionModel(EqualWeightingPortfolioConstruct
         super().on_securities_changed(algorithm, changes)
 
     def get_sector_code(self, security: Any) -> str | None:
-        fundamentals = getattr(security, "fundamentals", None)
-        if fundamentals is None:
-            return None
-        return fundamentals.company_reference.industry_template_code
+        return security.fundamentals.company_reference.industry_template_code

@@ -140,8 +140,8 @@ class MaximumSectorExposureRiskManagementModel(RiskManagementModel):
         self._targets.add_range(targets)
         by_sector: dict[str, list[Any]] = {}
         for security in algorithm.universe_manager.active_securities.values():
-            fundamentals = getattr(security, "fundamentals", None)
-            if fundamentals is None or not fundamentals.has_fundamental_data:
+            fundamentals = security.fundamentals
+            if not fundamentals.has_fundamental_data:
                 continue
             by_sector.setdefault(fundamentals.company_reference.industry_template_code, []).append(security)
         out = []
@@ -165,7 +165,6 @@ class MaximumSectorExposureRiskManagementModel(RiskManagementModel):
         return out
 
     def on_securities_changed(self, algorithm: Any, changes: Any) -> None:
-        if not any(getattr(s, "fundamentals", None) is not None and s.fundamentals.has_fundamental_data
-                   for s in algorithm.active_securities.values()):
+        if not any(s.fundamentals.has_fundamental_data for s in algorithm.active_securities.values()):
             raise RuntimeError("MaximumSectorExposureRiskManagementModel.OnSecuritiesChanged: Please select a "
                                "portfolio selection model that selects securities with fundamental data.")
