@@ -41,7 +41,7 @@ class Fundamental:
                  "_identifier")
 
     def __init__(self, symbol: Symbol, close: float, volume: float, dollar_volume: float,
-                 price_factor: float, split_factor: float, end_time: datetime, identifier: str | None = None) -> None:
+                 price_factor: float, split_factor: float, end_time: datetime, identifier: str) -> None:
         self.symbol = symbol
         self.value = close
         self.volume = volume
@@ -81,8 +81,7 @@ class Fundamental:
         return int(self._property("CompanyProfile_MarketCap", int) or 0)
 
     def _property(self, name: str, kind: type) -> Any:
-        identifier = self._identifier if self._identifier is not None else str(self.symbol.id)
-        return fundamental_data.get(self.time.date(), identifier, name, kind)
+        return fundamental_data.get(self.time.date(), self._identifier, name, kind)
 
     def __getattr__(self, name: str) -> Any:
         fields = _FINE_FIELDS.get(name)
@@ -336,18 +335,21 @@ class FundamentalFilteredUniverse(FundamentalUniverse):
         self._fine_rows: list[Fundamental] | None = None  # the last selection's fine collection
 
     def selected_data_points(self, rows: list[Fundamental]) -> int:
-        return len(rows) if self._fine_rows is None else len(self._fine_rows)
+        return self.data_points(rows) if self._fine_rows is None else len(self._fine_rows)
 
     def select_symbols(self, now: datetime, rows: list[Fundamental], debug: Callable[[str], None]) -> Any:
         self._fine_rows = None
         coarse = self.selector(rows)
         if coarse is Universe.UNCHANGED:
             return coarse
-        if not rows:
-            # no coarse rows to filter (a day without a file): LEAN makes each pick's Fundamental anew
-            fine = fundamentals_at(self.data_folder, now, list(coarse))
-            self._fine_rows = fine
-            return self.fine_selector(fine)
+        # no coarse rows to filter (a day without a file): LEAN makes each pick's Fundamental anew
+        fine = fundamentals_at(self.data_folder, now, list(coarse)) if not rows else self._with_data(rows, coarse, debug)
+        self._fine_rows = fine
+        return self.fine_selector(fine)
+
+    def _with_data(self, rows: list[Fundamental], coarse: Any, debug: Callable[[str], None]) -> list[Fundamental]:
+        """The rows of the coarse picks that have fundamental data, each once (LEAN's note logged once
+        when a pick has none)."""
         # LEAN's symbols are equal by security identifier: Symbol.create("GOOG") is the row GOOCV in March
         # 2014; a row whose identifier is not LEAN's encoding (a hand-made file) matches by its ticker
         wanted = set()
@@ -365,8 +367,7 @@ class FundamentalFilteredUniverse(FundamentalUniverse):
                     self._noted = True
                     debug("Note: Your coarse selection filter was updated to exclude symbols without fine fundamental "
                           "data. Make sure your coarse filter excludes symbols where HasFundamental is false.")
-        self._fine_rows = fine
-        return self.fine_selector(fine)
+        return fine
 
 
 
