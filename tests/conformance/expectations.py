@@ -70,8 +70,11 @@ CAUSES: dict[str, str] = {
         '1.94, AAPL 19.76 at the first fills; without them End Equity is 9649982.96); the $52.88 left is as '
         'much as a volatility input 0.012% off (the sample variance instead of the population one moves End '
         "Equity by $850). LEAN's unit test (the same provider) shows a difference of that kind: its slippages "
-        'at 4 decimals SPY 0.5075, AIG 0.0808 and 3.8421, ours 0.5083, 0.0807, 3.8387 (inside its 0.005), a '
-        'volatility off by x0.9983 and x1.0009. Not the cause: raw closes, the population variance, 251 or '
+        'at 4 decimals SPY 0.5075, AIG 0.0808 and 3.8421, ours 0.5083, 0.0807, 3.8387 (inside its 0.005). '
+        "AIG's two figures solve for both inputs (its seeded draws are known): LEAN's average volume is ours "
+        'x0.9992 to x1.0002 (the rounding), its volatility x1.0004 to x1.0010 ours; SPY, whose volume is the same '
+        'window, needs a volatility x0.9983 ours: the difference lies in the 252 closes, not in the volume '
+        'window or the formula. Not the cause: raw closes, the population variance, 251 or '
         "253 closes, a window a day later, factor rows a day off, the history's bounds "
         "(AlgorithmHistoryDataPoints 506 = 2 x 253 bars, as ours), the first call's bar counted once in the "
         "volume window (End Equity 9649756.64), LEAN's internal SPY hour feed (+$372)",
