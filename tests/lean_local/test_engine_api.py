@@ -51,7 +51,7 @@ def test_unsupported_names_raise_naming_the_member(shim):
 
 def test_get_parameter_converts_to_the_default_type():
     algo = QCAlgorithm()
-    algo._parameters = {"n": "5", "x": "0.25", "flag": "true", "name": "abc"}
+    algo._run.parameters = {"n": "5", "x": "0.25", "flag": "true", "name": "abc"}
     assert algo.get_parameter("n", 1) == 5
     assert algo.get_parameter("x", 1.0) == 0.25
     assert algo.get_parameter("flag", False) is True

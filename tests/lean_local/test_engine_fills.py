@@ -34,7 +34,7 @@ def _security(o: float, h: float, lo: float, c: float, *, day: str = "2020-01-03
     sub = SubscriptionData(Symbol("X", kind), "quote" if kind == SecurityType.FOREX else "trade",
                            np.array([start]), np.array([end]), fields, np.ones(1))
     security = SimpleNamespace(type=kind, exchange=hours, slippage_model=slippage or NullSlippageModel(),
-                               price=c)
+                               price=c, quoted=False)
     security.last_bar = lambda: BarView(sub, 0)
     return security
 

@@ -17,7 +17,7 @@ from tests import fixtures
 def _algorithm(tmp_path) -> QCAlgorithm:
     algorithm = QCAlgorithm()
     algorithm._attach_engine(fixtures.data_folder(tmp_path / "data"), {}, None)
-    algorithm._initializing = True
+    algorithm._run.initializing = True
     return algorithm
 
 
@@ -60,9 +60,9 @@ def test_set_end_date_and_cash_keywords(tmp_path):
 def test_set_warm_up_keywords(tmp_path):
     algorithm = _algorithm(tmp_path)
     algorithm.set_warm_up(bar_count=20, resolution=Resolution.DAILY)
-    assert algorithm._warmup == (20, Resolution.DAILY)
+    assert algorithm._run.warm_up == (20, Resolution.DAILY)
     algorithm.set_warm_up(time_span=timedelta(days=7))
-    assert algorithm._warmup == (timedelta(days=7), None)
+    assert algorithm._run.warm_up == (timedelta(days=7), None)
 
 
 @pytest.mark.parametrize("call", [

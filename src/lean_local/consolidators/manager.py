@@ -70,7 +70,7 @@ class SubscriptionManager:
             consolidators = list(self._by_symbol.get(security.symbol, ()))
             main = "QuoteBar" if security.type == SecurityType.FOREX else "TradeBar"
             configs.append(SubscriptionDataConfig(security.symbol, main, security.resolution, consolidators))
-            if getattr(security, "_quoted", False):
+            if security.quoted:
                 configs.append(SubscriptionDataConfig(security.symbol, "QuoteBar", security.resolution, []))
         return configs
 

@@ -9,7 +9,6 @@ from __future__ import annotations
 import inspect
 import math
 import os
-from collections.abc import Callable
 from datetime import date, datetime, time, timedelta
 from pathlib import Path
 from typing import Any
@@ -27,7 +26,6 @@ from lean_local.engine.charting import Chart, Series
 from lean_local.engine.common import Resolution, SecurityType, Symbol, not_supported
 from lean_local.engine.daily_readers import map_file_resolver
 from lean_local.engine.exchange_hours import ExchangeHours, always_open_hours, hours_from_entry
-from lean_local.engine.fill_forward_resolution import FillForwardResolution
 from lean_local.engine.fundamental_universe import FundamentalUniverse
 from lean_local.engine.globals import Globals
 from lean_local.engine.history_api import HistoryApi
@@ -36,11 +34,12 @@ from lean_local.engine.orders import OrderEvent
 from lean_local.engine.orders_api import OrdersApi
 from lean_local.engine.overloads import bind_overload
 from lean_local.engine.portfolio import SecurityPortfolioManager, TransactionManager
+from lean_local.engine.run_context import RunContext
 from lean_local.engine.scheduling import DateRules, ScheduleManager, TimeRules
 from lean_local.engine.securities import Security, SecurityManager
 from lean_local.engine.subscription_data import NEW_YORK, SubscriptionData
 from lean_local.engine.subscriptions_api import SubscriptionsApi
-from lean_local.engine.universe import SecurityChanges, UniverseManager, UniverseSettings, UserDefinedUniverse
+from lean_local.engine.universe import SecurityChanges, UniverseManager, UniverseSettings
 from lean_local.engine.universe_api import UniverseApi
 from lean_local.engine.universe_definitions import UniverseDefinitions
 from lean_local.framework.api import FrameworkAlgorithm
@@ -75,20 +74,24 @@ class QCAlgorithm(SubscriptionsApi, UniverseApi, OrdersApi, HistoryApi, Indicato
     the algorithm framework (``FrameworkAlgorithm``) from the mixins."""
 
     def __init__(self) -> None:
-        self._data_folder = Path(os.environ.get("LEAN_DATA_FOLDER", "data"))
         self._mhdb: MarketHoursDatabase | None = None
         self._hours_cache: dict[int, ExchangeHours] = {}
         # the regular sessions' closes, or bar ends of a fill-forward period, keyed by (hours, run, period)
         self._session_closes: dict[tuple[int, datetime, datetime, int | None], np.ndarray] = {}
-        self._quoted_columns: list[int] = []  # minute equities' columns: the loop counts their quote bars
         self._history_session_closes: dict[int, tuple[date, date, np.ndarray]] = {}
         self._feed = feeds.DataFeed()
+        self._run = RunContext(
+            self._feed, Path(os.environ.get("LEAN_DATA_FOLDER", "data")), exchange_hours=self._exchange_hours,
+            universes=lambda: self.universe_manager.universes, activate=self._activate,
+            run_selection=self._run_selection, end_empty_streams=self._end_empty_streams,
+            remove_flat=self._remove_flat, update_consolidators=self._update_consolidators,
+            framework_for_run=self._framework_for_run)
         self.securities = SecurityManager()
         self.settings = AlgorithmSettings()
         self.portfolio = SecurityPortfolioManager(self.securities, self._feed, self.settings)
         self.transactions = TransactionManager(self)
         self.universe_settings = UniverseSettings()
-        self.schedule = ScheduleManager(self)
+        self.schedule = ScheduleManager(self, self._run)
         self.date_rules = DateRules(self._hours_for)
         self.time_rules = TimeRules(self._hours_for)
         self.object_store: Any = None
@@ -98,38 +101,22 @@ class QCAlgorithm(SubscriptionsApi, UniverseApi, OrdersApi, HistoryApi, Indicato
         self._cash_set = False
         self._account_currency_set = False
         self.portfolio.set_cash(100_000.0)
-        self._parameters: dict[str, str] = {}
-        self._warmup: tuple[Any, Resolution | None] | None = None
-        self._run_start = self.start_date
-        self._running = False
-        self._initializing = False
-        self._warming_up = False
+        self._run.run_start = self.start_date
         self._benchmark: Any = None  # set_benchmark's, else the brokerage model's once running
         self.brokerage_model: Any = DefaultBrokerageModel()
         self.risk_free_interest_rate_model: Any = InterestRateProvider()
         self._selection_add = False
-        self._fill_forward_resolution = FillForwardResolution()
-        self._benchmark_hour_feed = False  # the loop sets it once LEAN has added the internal feed
-        # universes LEAN restarts when the fill-forward resolution changes (the loop triggers them)
-        self._universe_restarts: list[UserDefinedUniverse] = []
-        # subscriptions without data and whether they end before the next step's selections (the loop ends them)
-        self._empty_streams: list[tuple[Security, SubscriptionData, Resolution, bool]] = []
-        self._pending: list[tuple[Security, Callable[[], SubscriptionData]]] = []
         self.universe_manager = UniverseManager(self._universe_security, self._universe_data_removed,
                                                 self._safe_to_remove, lambda: self.active_securities)
         self.universe = UniverseDefinitions(lambda selector, settings: FundamentalUniverse(
-            self._data_folder, selector, settings or self.universe_settings))
+            self._run.data_folder, selector, settings or self.universe_settings))
         self._universe_symbols: set[Symbol] = set()
         self._security_initializer: Any = None
-        self._removed: set[int] = set()
         # the first equity of each map file (by the map file's id), over the first N securities added
         self._equity_by_map_file: dict[int, Symbol] = {}
         self._equities_indexed = 0
-        self._pending_removal: set[int] = set()
-        self._pending_changes: tuple[list[Security], list[Security]] = ([], [])
         self._history_cache: dict[tuple[str, int], SubscriptionData] = {}
         self.logs: list[str] = []
-        self._quit = False  # quit() ends the run after the current step
         self._user_charts = charting.UserCharts(self.debug)
         self.charts = self._user_charts.charts
         self.name = type(self).__name__
@@ -141,17 +128,21 @@ class QCAlgorithm(SubscriptionsApi, UniverseApi, OrdersApi, HistoryApi, Indicato
 
     # ------------------------------------------------------------------------------------------
     # engine plumbing
-    def _attach_engine(self, data_folder: Path, parameters: dict[str, str], object_store: Any) -> None:
-        self._data_folder = Path(data_folder)
-        Globals.data_folder = str(self._data_folder)
-        identifiers.use_map_files(lambda: map_file_resolver(self._data_folder))
-        self._parameters = {k: str(v) for k, v in parameters.items()}
+    def _attach_engine(self, data_folder: Path, parameters: dict[str, str], object_store: Any) -> RunContext:
+        """The run's start: the data folder, parameters and object store the run uses; returns the
+        algorithm's :class:`RunContext`, the engine's one way into the algorithm beside LEAN's API."""
+        run = self._run
+        run.data_folder = Path(data_folder)
+        Globals.data_folder = str(run.data_folder)
+        identifiers.use_map_files(lambda: map_file_resolver(run.data_folder))
+        run.parameters = {k: str(v) for k, v in parameters.items()}
         self.object_store = object_store
+        return run
 
     @property
     def _hours_db(self) -> MarketHoursDatabase:
         if self._mhdb is None:
-            self._mhdb = MarketHoursDatabase.from_data_folder(self._data_folder)
+            self._mhdb = MarketHoursDatabase.from_data_folder(self._run.data_folder)
         return self._mhdb
 
     def _exchange_hours(self, symbol: Symbol) -> ExchangeHours:
@@ -185,18 +176,18 @@ class QCAlgorithm(SubscriptionsApi, UniverseApi, OrdersApi, HistoryApi, Indicato
 
     @property
     def is_warming_up(self) -> bool:
-        return self._warming_up
+        return self._run.warming_up
 
     @property
     def current_slice(self) -> Any:
-        return getattr(self, "_current_slice", None)
+        return self._run.current_slice
 
     @property
     def benchmark(self) -> Any:
         """The benchmark (an object with ``evaluate(time)``): ``set_benchmark``'s, else the brokerage
         model's ``get_benchmark`` (SPY by default), adopted after ``initialize`` as LEAN's
         ``PostInitialize`` does."""
-        if self._benchmark is None and not self._initializing:
+        if self._benchmark is None and not self._run.initializing:
             self._benchmark = self.brokerage_model.get_benchmark(self.securities)
         if isinstance(self._benchmark, SecurityBenchmark) and self._benchmark._prices is None:
             self._benchmark._prices = self._benchmark_prices
@@ -340,13 +331,13 @@ class QCAlgorithm(SubscriptionsApi, UniverseApi, OrdersApi, HistoryApi, Indicato
         def count(bar_count: int, resolution: Resolution | None = None) -> None: ...
         _, values = bind_overload("set_warm_up", args, kwargs, span, count)
         self._require_initializing("set_warm_up")
-        self._warmup = (values.get("time_span", values.get("bar_count")), values["resolution"])
+        self._run.warm_up = (values.get("time_span", values.get("bar_count")), values["resolution"])
 
     set_warmup = set_warm_up
 
     def set_benchmark(self, benchmark: Any) -> None:
         """``set_benchmark(ticker | symbol)`` or ``set_benchmark(function of the time)``."""
-        if self._running:
+        if self._run.running:
             raise RuntimeError("Benchmark can't be changed after algorithm initialized.")
         if callable(benchmark) and not isinstance(benchmark, str):
             self._benchmark = FuncBenchmark(benchmark)
@@ -394,7 +385,7 @@ class QCAlgorithm(SubscriptionsApi, UniverseApi, OrdersApi, HistoryApi, Indicato
 
     def get_parameter(self, name: str, default_value: Any = None) -> Any:
         """A ``config.json`` parameter as a string, or ``default_value`` converted to its type."""
-        value = self._parameters.get(name)
+        value = self._run.parameters.get(name)
         if value is None:
             return default_value
         if default_value is None or isinstance(default_value, str):
@@ -408,7 +399,7 @@ class QCAlgorithm(SubscriptionsApi, UniverseApi, OrdersApi, HistoryApi, Indicato
         return value
 
     def _require_initializing(self, name: str) -> None:
-        if self._running:
+        if self._run.running:
             raise RuntimeError(f"{name} can only be called in initialize()")
 
     # ------------------------------------------------------------------------------------------
@@ -427,7 +418,7 @@ class QCAlgorithm(SubscriptionsApi, UniverseApi, OrdersApi, HistoryApi, Indicato
 
     def quit(self, message: str = "") -> None:
         self._log("", f"Quit: {message}")
-        self._quit = True
+        self._run.quit_requested = True
 
     def plot(self, chart: str, series: Any, value: Any = None, *indicators: Any) -> None:
         """``plot(chart, series, value)``, ``plot(series, value)`` to "Strategy Equity", or

@@ -81,5 +81,5 @@ def delisting_triggers(delisted: list[Any], added_by_api: set[Any], universes: l
         if security.symbol in added_by_api:
             keys.add((security.type, security.symbol.market))
         keys.update(id(universe) for universe in universes
-                    if getattr(universe, "explicit_members", False) and security.symbol in universe.members)
+                    if universe.explicit_members and security.symbol in universe.members)
     return len(keys)

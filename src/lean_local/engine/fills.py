@@ -77,7 +77,7 @@ def market_fill(security: Any, order: Order, now: datetime) -> Fill:
         return None
     # minute equities: the latest quote's ask/bid (EquityFillModel.GetBestEffortAskPrice), else the trade close
     buy = order.quantity > 0
-    quoted = best_effort_price(security, buy, order.time) if getattr(security, "_quoted", False) else None
+    quoted = best_effort_price(security, buy, order.time) if security.quoted else None
     price = _against_order(_side(bar, security, buy).close if quoted is None else quoted, security, order)
     return price, ""
 

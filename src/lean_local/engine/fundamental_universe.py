@@ -381,11 +381,12 @@ class FineFundamentalFilteredUniverse(Universe):
     whose price fields LEAN's ``CoarseFundamentalDataProvider`` reads from the coarse file of that
     date and whose fine fields come from the fundamental data provider; the fine selector's result is the
     selection, and its picks are the selection's data points (LEAN makes the fine collection the step's
-    universe data). Everything else (selection times, data) is the wrapped universe's.
+    universe data). The rest of what the engine reads of a universe (selection times, data, settings,
+    ``fill_forward``, ``explicit_members``) is the wrapped universe's, each member forwarded by name.
     """
 
     def __init__(self, universe: Universe, fine_selector: Callable[[list[Fundamental]], Any]) -> None:
-        self.__dict__["universe"] = universe
+        self.universe = universe
         super().__init__(universe.universe_settings)
         self._default_settings = universe._default_settings
         self.fine_selector = fine_selector
@@ -407,8 +408,13 @@ class FineFundamentalFilteredUniverse(Universe):
     def data_folder(self, folder: Path) -> None:
         self.universe.data_folder = folder
 
-    def __getattr__(self, name: str) -> Any:
-        return getattr(self.__dict__["universe"], name)
+    @property
+    def fill_forward(self) -> bool:  # type: ignore[override]
+        return self.universe.fill_forward
+
+    @property
+    def explicit_members(self) -> bool:  # type: ignore[override]
+        return self.universe.explicit_members
 
     def emissions(self, start: datetime, end: datetime, hours: Any) -> list[tuple[datetime, Any]]:
         return self.universe.emissions(start, end, hours)

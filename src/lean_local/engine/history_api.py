@@ -66,7 +66,7 @@ class HistoryApi:
     def _universe_history(self, universe: FundamentalUniverse, span: Any, flatten: bool) -> pd.DataFrame:
         if not flatten:
             raise not_supported("QCAlgorithm.history", "a universe's history without flatten=True")
-        days = collection_days(self._data_folder, self._exchange_hours(Symbol("SPY")), self.time, span)
+        days = collection_days(self._run.data_folder, self._exchange_hours(Symbol("SPY")), self.time, span)
         return flattened_frame([(day, universe.rows_for_day(day)) for day in days])
 
     def _typed_history(self, data_type: Any, symbols: Any, span: Any, *args: Any, **kwargs: Any) -> list[Any]:
@@ -80,7 +80,7 @@ class HistoryApi:
             raise not_supported("QCAlgorithm.history[T]", f"{getattr(data_type, '__name__', data_type)} (fundamental "
                                                           "universe data only)")
         universes = [self._universe_of(symbol) for symbol in symbols]
-        days = collection_days(self._data_folder, self._exchange_hours(Symbol("SPY")), self.time, span)
+        days = collection_days(self._run.data_folder, self._exchange_hours(Symbol("SPY")), self.time, span)
         return [{universe.symbol: universe.rows_for_day(day) for universe in universes} for day in days]
 
     def _custom_universe_history(self, data_type: Any, symbol: Symbol, start: datetime, end: datetime | None = None,
@@ -101,8 +101,8 @@ class HistoryApi:
         """LEAN's ``Fundamentals``: a ``Fundamental`` of each symbol at the current time (a list for a
         list): price fields from the coarse file of today's date, fine fields missing."""
         if isinstance(symbols, Symbol | str):
-            return fundamentals_at(self._data_folder, self.time, [symbols])[0]
-        return fundamentals_at(self._data_folder, self.time, list(symbols))
+            return fundamentals_at(self._run.data_folder, self.time, [symbols])[0]
+        return fundamentals_at(self._run.data_folder, self.time, list(symbols))
 
     def _history_data(self, symbol: Symbol, resolution: Resolution | None = None
                       ) -> tuple[SubscriptionData, Security | None]:
@@ -114,20 +114,20 @@ class HistoryApi:
             key = (f"{symbol}|daily", int(security.data_normalization_mode))
             if key not in self._history_cache:
                 self._history_cache[key] = load_equity(
-                    self._data_folder, symbol, security.data_normalization_mode,
+                    self._run.data_folder, symbol, security.data_normalization_mode,
                     security.exchange.hours.session_times)
             return self._history_cache[key], security
-        if security is not None and self._running:
-            return self._feed.subs[security._column], security
+        if security is not None and self._run.running:
+            return self._feed.subs[security.column], security
         if security is not None:
             key = (str(symbol), int(security.data_normalization_mode))
             if key not in self._history_cache:
-                self._history_cache[key] = security._loader()
+                self._history_cache[key] = security.loader()
             return self._history_cache[key], security
         key = (str(symbol), int(DataNormalizationMode.ADJUSTED))
         if key not in self._history_cache:
             hours = self._exchange_hours(Symbol(str(symbol)))
-            self._history_cache[key] = load_equity(self._data_folder, Symbol(str(symbol)),
+            self._history_cache[key] = load_equity(self._run.data_folder, Symbol(str(symbol)),
                                                    DataNormalizationMode.ADJUSTED, hours.session_times)
         return self._history_cache[key], None
 
@@ -135,7 +135,7 @@ class HistoryApi:
                           data: SubscriptionData) -> np.ndarray | None:
         """Session closes (int64 ns) a history of ``data`` fills forward over; None when it does not
         fill forward (LEAN fills history forward like the subscription: trade bars here)."""
-        if data.kind != "trade" or not data.fill_forward or (security is not None and not security._fill_forward):
+        if data.kind != "trade" or not data.fill_forward or (security is not None and not security.is_fill_data_forward):
             return None
         hours = security.exchange.hours if security is not None else self._exchange_hours(symbol)
         first = pd.Timestamp(int(data.end_time[0])).date()
@@ -169,7 +169,7 @@ class HistoryApi:
                 raise not_supported("QCAlgorithm.history", "history(Fundamental, symbols, ...) (the algorithm's "
                                                            "securities only: history(Fundamental, span))")
             symbols = [s for s in self.securities.keys() if s.security_type == SecurityType.EQUITY]
-            return fundamental_frame(self._data_folder, self._exchange_hours(Symbol("SPY")), self.time, args[1],
+            return fundamental_frame(self._run.data_folder, self._exchange_hours(Symbol("SPY")), self.time, args[1],
                                      symbols)
         if args and isinstance(args[0], type):
             args = args[1:]

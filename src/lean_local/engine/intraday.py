@@ -273,14 +273,14 @@ def best_effort_price(security: Any, buy: bool, order_time: datetime) -> float |
     """The price a market order of a minute equity fills at before slippage: the latest real quote
     bar's ask (buy) or bid (sell) close when it ended within an hour of the order, else None (the
     caller takes the trade bar's close); None too for a security without quote bars."""
-    feed = security._feed
-    sub = feed.subs[security._column] if security._column < len(feed.subs) else None
+    feed = security.feed
+    sub = feed.subs[security.column] if security.column < len(feed.subs) else None
     quotes = None if sub is None else sub.quotes
     if quotes is None or not len(quotes) or feed.step < 0:
         return None
     now = feed.now_ns
     i = int(np.searchsorted(quotes.end_time, now, side="right")) - 1
-    if i < 0 or quotes.end_time[i] < feed.panel.visible_from[security._column]:
+    if i < 0 or quotes.end_time[i] < feed.panel.visible_from[security.column]:
         return None
     if int(quotes.end_time[i]) < int(pd.Timestamp(order_time).value) - _STALE_NS:
         return None

@@ -21,114 +21,40 @@ The loop follows ``Engine/AlgorithmManager.cs`` for each time step ``t`` of the 
 from __future__ import annotations
 
 import functools
-import inspect
 from datetime import date, datetime, timedelta
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
-from lean_local.data import formats
 from lean_local.data.map_files import MapFile
 from lean_local.engine import intraday
 from lean_local.engine.algorithm import QCAlgorithm
 from lean_local.engine.benchmarks import SecurityBenchmark
 from lean_local.engine.capacity import FOREX_VOLUME, CapacityEstimate
-from lean_local.engine.common import Market, SecurityType, Symbol, not_supported
+from lean_local.engine.common import SecurityType, Symbol
 from lean_local.engine.corporate_actions import apply_dividends
 from lean_local.engine.corporate_events import EventSchedule, load_equity_events
-from lean_local.engine.daily_readers import log, map_file_resolver
+from lean_local.engine.daily_readers import map_file_resolver
 from lean_local.engine.data_points import benchmark_hour_ends, delisting_triggers, user_defined_universes
 from lean_local.engine.margin_calls import execute_margin_call
+from lean_local.engine.run_context import RunContext
+from lean_local.engine.run_setup import schedule_end_of_day, setup_conversions, warmup_start
 from lean_local.engine.slice import Delistings, Dividends, Slice, Splits, SymbolChangedEvents
 from lean_local.engine.subscription_data import NEW_YORK
 from lean_local.engine.time_limit import TimeLoopLimit
 from lean_local.engine.universe import SecurityChanges
 
 
-def _warmup_start(algo: QCAlgorithm) -> datetime:
-    if algo._warmup is None:
-        return algo.start_date
-    period, _resolution = algo._warmup
-    if isinstance(period, timedelta):
-        return algo.start_date - period
-    bars = int(period)
-    # LEAN counts each subscription's own bars and starts at the earliest: a daily security's count decides
-    resolutions = [s.resolution for s in algo.securities.values()]
-    if algo._universes:
-        resolutions.append(algo.universe_settings.resolution)
-    if intraday.is_intraday(_resolution) or (_resolution is None and resolutions
-                                             and all(intraday.is_intraday(r) for r in resolutions)):
-        finest = _resolution if intraday.is_intraday(_resolution) else min(resolutions)
-        return intraday.warm_up_start(algo._exchange_hours(Symbol("SPY")), algo.start_date, bars, finest)
-    hours = None
-    for security in algo.securities.values():
-        if security.type == SecurityType.EQUITY:
-            hours = security.exchange.hours
-            break
-    if hours is None and len(algo.securities):
-        hours = algo.securities.values()[0].exchange.hours
-    if hours is None:
-        return algo.start_date - timedelta(days=bars)
-    days = hours.trading_days((algo.start_date - timedelta(days=bars * 2 + 30)).date(),
-                              (algo.start_date - timedelta(days=1)).date())
-    if len(days) < bars:
-        return algo.start_date - timedelta(days=bars * 2 + 30)
-    return days[-bars].to_pydatetime()
-
-
-def _schedule_end_of_day(algo: QCAlgorithm) -> None:
-    """LEAN's ``on_end_of_day(symbol)``: for each security, every trading day 10 minutes before its
-    market close (``ScheduledEventFactory.EverySecurityEndOfDay``)."""
-    handler = getattr(type(algo), "on_end_of_day", None)
-    if handler is None:
-        return
-    if len(inspect.signature(handler).parameters) < 2:
-        raise not_supported("QCAlgorithm", "on_end_of_day() without a symbol (LEAN's deprecated form)")
-    if algo._universes:
-        raise not_supported("QCAlgorithm", "on_end_of_day with universe-selected securities")
-    for security in list(algo.securities.values()):
-        symbol = security.symbol
-        algo.schedule.on(algo.date_rules.every_day(symbol), algo.time_rules.before_market_close(symbol, 10),
-                         functools.partial(algo.on_end_of_day, symbol))
-
-
-def _setup_conversions(algo: QCAlgorithm) -> None:
-    """Point each currency other than the account's at a subscribed pair that prices it in the
-    account currency. LEAN adds an internal subscription of the pair when the algorithm has none
-    (``Cash.EnsureCurrencyDataFeed``, Oanda pairs at daily resolution here); the runtime asks for it
-    instead when the data folder has the pair's file, and without a file the rate stays 0, as the
-    data-less internal subscription leaves it in LEAN."""
-    book = algo.portfolio.cash_book
-    account = book.account_currency
-    if account != "USD":
-        book.ensure("USD")  # the default benchmark's (SPY's) quote currency: LEAN adds its cash
-    by_pair = {s.symbol.value: s for s in algo.securities.values() if s.type == SecurityType.FOREX}
-    for currency, cash in book.items():
-        if currency == account:
-            continue
-        if currency + account in by_pair:
-            cash.currency_conversion = (by_pair[currency + account], False)
-        elif account + currency in by_pair:
-            cash.currency_conversion = (by_pair[account + currency], True)
-        elif any(formats.forex_daily_path(algo._data_folder, pair, Market.OANDA).exists()
-                 for pair in (currency + account, account + currency)):
-            raise ValueError(f"no conversion for {currency}: add_forex('{currency}{account}') or "
-                             f"add_forex('{account}{currency}') (lean_local does not add LEAN's internal conversion "
-                             "subscriptions)")
-        else:
-            log.warning("no data prices %s in %s (no forex/oanda/daily/%s.zip nor %s.zip): its conversion rate "
-                        "stays 0, as LEAN's internal conversion subscription without data leaves it", currency,
-                        account, (currency + account).lower(), (account + currency).lower())
-
-
 class BacktestLoop:
     """Runs one initialized algorithm over its data."""
 
-    def __init__(self, algo: QCAlgorithm, progress: Any = None) -> None:
+    def __init__(self, algo: QCAlgorithm, run: RunContext, progress: Any = None) -> None:
         self.algo = algo
+        self.run_context = run
         self.progress = progress  # a tqdm bar (total and update), or None
-        self.feed = algo._feed
+        self.feed = run.feed
+        self.securities_by_column = algo.portfolio.by_column  # the securities by feed column (grows in place)
         self.times: list[int] = []
         self.equity: list[float] = []
         self.long_values: list[float] = []
@@ -147,53 +73,55 @@ class BacktestLoop:
         self.framework: Any = None  # lean_local.framework.driver.Framework when the algorithm uses it
         self.capacity: CapacityEstimate | None = None
         self._fills_seen = 0
-        self._hour_ends = np.empty(0, dtype=np.int64)  # the benchmark's internal hour bars (data_points)
-        self._hour_utc = self._hour_ends  # the same, as UTC nanoseconds (the capacity estimate's clock)
+        self.hour_ends = np.empty(0, dtype=np.int64)  # the benchmark's internal hour bars (data_points)
+        self._hour_utc = self.hour_ends  # the same, as UTC nanoseconds (the capacity estimate's clock)
         self.time_limit: TimeLoopLimit | None = None
 
     def _schedule_events(self, first_column: int, from_ns: int) -> None:
         """Schedule the splits, dividends, delistings and ticker changes of the equity
         subscriptions from ``first_column`` on, from ``from_ns`` (LEAN's auxiliary data)."""
         algo = self.algo
+        run = self.run_context
         subs = self.feed.subs
         for column in range(first_column, len(subs)):
-            security = algo.portfolio._by_column[column]
+            security = self.securities_by_column[column]
             sub = subs[column]
             if security.type != SecurityType.EQUITY or sub.kind != "trade":
                 continue
-            map_file = map_file_resolver(algo._data_folder, security.symbol.market).resolve(security.symbol.value) \
+            map_file = map_file_resolver(run.data_folder, security.symbol.market).resolve(security.symbol.value) \
                 or MapFile.unmapped(security.symbol.value)
             days = security.exchange.hours.trading_days(pd.Timestamp(from_ns).normalize(), algo.end_date)
             dates, close, factor = intraday.daily_view(sub)  # each day's last bar (midnights)
             closes = pd.Series(close, index=dates)
             raw = pd.Series(close / np.where(factor > 0, factor, 1.0), index=dates)
-            self.events.add(load_equity_events(algo._data_folder, security.symbol, map_file, days, raw, closes,
+            self.events.add(load_equity_events(run.data_folder, security.symbol, map_file, days, raw, closes,
                                                security.exchange.hours.time_zone), from_ns)
         self._event_columns = len(subs)
 
     def prepare(self) -> None:
         algo = self.algo
+        run = self.run_context
         if algo.end_date < algo.start_date:  # LEAN's QCAlgorithm.PostInitialize
             raise ValueError("Please select an algorithm end date greater than start date.")
         # the framework's universes join the algorithm's before their selection times are laid out
-        self.framework = algo._framework_for_run()
-        run_start = _warmup_start(algo)
-        algo._run_start = run_start
+        self.framework = run.framework_for_run()
+        run_start = warmup_start(algo, run)
+        run.run_start = run_start
         start_ns = int(pd.Timestamp(run_start).value)
-        self.data_points = user_defined_universes([security for security, _ in algo._pending])
-        self._added_by_api = {security.symbol for security, _ in algo._pending}
-        for security, loader in algo._pending:
-            algo._activate(security, loader(), start_ns)
+        self.data_points = user_defined_universes([security for security, _ in run.pending])
+        self._added_by_api = {security.symbol for security, _ in run.pending}
+        for security, loader in run.pending:
+            run.activate(security, loader(), start_ns)
         # securities added in initialize reach on_securities_changed at the first time step, custom
         # data excluded (LEAN's user-defined universes; SecurityChanges.FilterCustomSecurities)
-        initial = [security for security, _ in algo._pending if security.type != SecurityType.BASE]
-        algo._pending_changes = (initial + algo._pending_changes[0], algo._pending_changes[1])
-        algo._pending = []
+        initial = [security for security, _ in run.pending if security.type != SecurityType.BASE]
+        run.pending_changes = (initial + run.pending_changes[0], run.pending_changes[1])
+        run.pending = []
         self._schedule_events(0, start_ns)
         self.feed.panel.add_times(self.events.times())
-        if algo._universes:
-            hours = algo._exchange_hours(Symbol("SPY"))
-        for universe in algo._universes:
+        if run.universes:
+            hours = run.exchange_hours(Symbol("SPY"))
+        for universe in run.universes:
             plan = universe.emissions(run_start, algo.end_date, hours)
             times = pd.DatetimeIndex([when for when, _ in plan]).asi8
             self.feed.panel.add_times(times)
@@ -202,8 +130,8 @@ class BacktestLoop:
         # a universe's last collection ends after the end date: LEAN's feed still delivers that step
         last_ns = max([int(pd.Timestamp(algo.end_date).value), *self._selection_times])
         self.feed.start(start_ns, last_ns)
-        _setup_conversions(algo)
-        _schedule_end_of_day(algo)
+        setup_conversions(algo, run.data_folder)
+        schedule_end_of_day(algo, run)
         # LEAN's ScheduleManager enumerates dates from the algorithm's date (the start date during
         # initialize) minus one day: warm-up days before that have no events
         algo.schedule.expand_all(max(run_start, algo.start_date - timedelta(days=1)))
@@ -218,36 +146,38 @@ class BacktestLoop:
             first = min(first, run_start)
         if isinstance(algo.benchmark, SecurityBenchmark):  # a function benchmark has no internal feed
             benchmark = algo.benchmark.symbol
-            self._hour_ends = benchmark_hour_ends(algo._data_folder, benchmark, algo._exchange_hours(benchmark),
+            self.hour_ends = benchmark_hour_ends(run.data_folder, benchmark, run.exchange_hours(benchmark),
                                                   max(first, run_start), algo.end_date)
-            self._hour_utc = pd.DatetimeIndex(self._hour_ends).tz_localize(NEW_YORK).asi8
-        algo._running = True
-        algo._warming_up = run_start < algo.start_date
-        algo._feed.clock.time = run_start
+            self._hour_utc = pd.DatetimeIndex(self.hour_ends).tz_localize(NEW_YORK).asi8
+        run.running = True
+        run.warming_up = run_start < algo.start_date
+        run.feed.clock.time = run_start
 
     def _fire_events(self, until: datetime, inclusive: bool) -> None:
         algo = self.algo
+        run = self.run_context
         for when, _order, event in algo.schedule.due(until, inclusive):
             if not event.enabled:
                 continue
-            algo._feed.clock.time = when
-            algo._warming_up = when < algo.start_date
+            run.feed.clock.time = when
+            run.warming_up = when < algo.start_date
             event.callback()
-        algo._feed.clock.time = until
+        run.feed.clock.time = until
 
     def _close_delisted(self, now_ns: int) -> None:
         algo = self.algo
+        run = self.run_context
         due = [(column, last_ns) for column, last_ns in self._delist_columns if now_ns > last_ns]
         if not due:
             return
-        self.data_points += delisting_triggers([algo.portfolio._by_column[column] for column, _ in due],
-                                               self._added_by_api, algo._universes)
+        self.data_points += delisting_triggers([self.securities_by_column[column] for column, _ in due],
+                                               self._added_by_api, run.universes)
         for column, last_ns in due:
-            security = algo.portfolio._by_column[column]
+            security = self.securities_by_column[column]
             self._delist_columns.remove((column, last_ns))
             self.feed.delisted.add(column)
-            if not security._stream_ended:
-                algo._fill_forward_resolution.ended(security.resolution)
+            if not security.stream_ended:
+                run.fill_forward_resolution.ended(security.resolution)
             algo.universe_manager.remove_delisted(security.symbol)
             # BacktestingBrokerage.ProcessDelistings: liquidate at the last price without a fee
             # (BrokerageTransactionHandler.HandleDelistingNotification), then cancel the open orders
@@ -266,10 +196,11 @@ class BacktestLoop:
 
     def run(self) -> None:
         algo = self.algo
+        run = self.run_context
         feed = self.feed
         grid = feed.panel.grid
         self._refresh_delistings()
-        warm = algo._warming_up
+        warm = run.warming_up
         framework = self.framework
         cashes = [c for c in algo.portfolio.cash_book.values() if c.currency_conversion is not None]
         for cash in cashes:
@@ -287,35 +218,35 @@ class BacktestLoop:
                 algo.error("Portfolio value is less than or equal to zero, stopping algorithm.")
                 break
             self._fire_events(next_time, inclusive=False)
-            if len(self._hour_ends):
+            if len(self.hour_ends):
                 self._hour_steps(next_ns)
             feed.advance()
             now = algo.time
-            algo._warming_up = now < algo.start_date
-            if algo._empty_streams:
-                algo._end_empty_streams(before_selections=True)
+            run.warming_up = now < algo.start_date
+            if run.empty_streams:
+                run.end_empty_streams(before_selections=True)
             universes = self._selection_times.get(next_ns)
             if universes:
                 for universe, day in universes:
-                    self.data_points += algo._run_selection(universe, day)
+                    self.data_points += run.run_selection(universe, day)
                 self._refresh_delistings()
                 if len(feed.subs) > self._event_columns:
                     self._schedule_events(self._event_columns, next_ns)
-            if algo._empty_streams:
-                algo._end_empty_streams(before_selections=False)
+            if run.empty_streams:
+                run.end_empty_streams(before_selections=False)
             # AddPendingInternalDataFeeds adds the benchmark's hour feed after the first step's selections
-            algo._benchmark_hour_feed = bool(len(self._hour_ends))
+            run.benchmark_hour_feed = bool(len(self.hour_ends))
             events = self.events.due(next_ns)
-            if events is not None and algo._removed:
+            if events is not None and run.removed:
                 # a removed security's subscription has ended: LEAN reads no more events for it
-                events.drop({s.symbol for s in (algo.portfolio._by_column[c] for c in algo._removed)})
+                events.drop({s.symbol for s in (self.securities_by_column[c] for c in run.removed)})
                 if not len(events):
                     events = None
             for cash in cashes:
                 cash.update()
-            if algo.portfolio.total_margin_used > 0 and not algo._warming_up:
+            if algo.portfolio.total_margin_used > 0 and not run.warming_up:
                 execute_margin_call(algo)
-            if warm and not algo._warming_up:
+            if warm and not run.warming_up:
                 warm = False
                 self.start_equity = algo.portfolio.total_portfolio_value
                 algo.on_warmup_finished()
@@ -326,17 +257,17 @@ class BacktestLoop:
                         ticket.cancel("Open order cancelled on symbol changed event")
             algo.transactions.process()
             self._close_delisted(next_ns)
-            if algo._pending_removal:
-                algo._remove_flat()
+            if run.pending_removal:
+                run.remove_flat()
             self._fire_events(now, inclusive=True)
-            added, removed = algo._pending_changes
+            added, removed = run.pending_changes
             if added or removed:
-                algo._pending_changes = ([], [])
+                run.pending_changes = ([], [])
                 changes = SecurityChanges(added, removed)
                 algo.on_securities_changed(changes)
                 if framework is not None:
                     framework.on_securities_changed(changes)
-            if events is not None and events.dividends and not algo._warming_up:
+            if events is not None and events.dividends and not run.warming_up:
                 if next_ns % _DAY_NS == 0:
                     # LEAN's daily sample at midnight (realtime.SetTime) runs before HandleDividends
                     self.values_before_dividends[next_ns] = algo.portfolio.total_portfolio_value
@@ -345,12 +276,12 @@ class BacktestLoop:
             current = None
             if len(columns) or events is not None:
                 self.data_points += len(columns) + (len(events) if events is not None else 0)
-                if algo._quoted_columns:
-                    self.data_points += intraday.quote_points(feed, algo._quoted_columns)
+                if run.quoted_columns:
+                    self.data_points += intraday.quote_points(feed, run.quoted_columns)
                 self.data_slices += 1
-                current = Slice(now, columns, algo.portfolio._by_column, algo.securities, feed.emitted_mask(), events)
-                algo._current_slice = current
-                algo._update_consolidators(current)
+                current = Slice(now, columns, self.securities_by_column, algo.securities, feed.emitted_mask(), events)
+                run.current_slice = current
+                run.update_consolidators(current)
                 if events is not None:
                     # LEAN's order: consolidators, splits, dividends, delistings, then on_data
                     if events.splits:
@@ -362,33 +293,34 @@ class BacktestLoop:
                 algo.on_data(current)
             if framework is not None:
                 framework.on_data(current)
-            if algo._universe_restarts:
+            if run.universe_restarts:
                 self._restart_universes(next_ns)
             self._update_capacity()
             if self.time_limit is not None:
                 self.time_limit.raise_if_exceeded()  # the step caught LEAN's error itself: stop anyway
-            if not algo._warming_up:
+            if not run.warming_up:
                 self._sample(next_ns)
-            if algo._quit:
+            if run.quit_requested:
                 # LEAN stops before the next step; the final sample still sees this step's prices
                 break
-        if not self.sample_steps and not algo._warming_up and feed.step >= 0:
+        if not self.sample_steps and not run.warming_up and feed.step >= 0:
             self._sample(int(pd.Timestamp(algo.time).value))
         # the internal hour feed runs to the end date even past the last data of the algorithm's own
         # subscriptions (an India equity's last bar ends at 05:00 New York); quit() stops it
-        last = pd.Timestamp(min(algo.time, algo.end_date) if algo._quit else algo.end_date).value
-        self.data_points += int(np.count_nonzero(self._hour_ends - _HOUR_NS <= last))
+        last = pd.Timestamp(min(algo.time, algo.end_date) if run.quit_requested else algo.end_date).value
+        self.data_points += int(np.count_nonzero(self.hour_ends - _HOUR_NS <= last))
 
     def _restart_universes(self, now_ns: int) -> None:
         """Trigger the universes LEAN restarted this step (``DataManager`` on a fill-forward resolution
         change): the restarted subscription starts one tick after now and triggers then whatever the
         exchange hours (one more selection and data point), then follows ``GetTriggerTimes`` from there."""
         algo = self.algo
-        hours = algo._exchange_hours(Symbol("SPY"))
-        restarted, algo._universe_restarts = algo._universe_restarts, []
+        run = self.run_context
+        hours = run.exchange_hours(Symbol("SPY"))
+        restarted, run.universe_restarts = run.universe_restarts, []
         for universe in restarted:
             (_, day), *later = universe.emissions(algo.time, algo.end_date, hours)
-            self.data_points += algo._run_selection(universe, day)
+            self.data_points += run.run_selection(universe, day)
             for t in [t for t in self._selection_times if t > now_ns]:
                 kept = [entry for entry in self._selection_times[t] if entry[0] is not universe]
                 if kept:
@@ -405,8 +337,8 @@ class BacktestLoop:
         capacity snapshot falling due then is taken then (with the previous step's fills and prices)."""
         capacity = self.capacity
         previous = int(self.feed.panel.grid[self.feed.step]) if self.feed.step >= 0 else -1
-        lo = int(np.searchsorted(self._hour_ends, previous, side="right"))
-        hi = int(np.searchsorted(self._hour_ends, next_ns, side="left"))
+        lo = int(np.searchsorted(self.hour_ends, previous, side="right"))
+        hi = int(np.searchsorted(self.hour_ends, next_ns, side="left"))
         for utc in self._hour_utc[lo:hi].tolist():
             if capacity is not None and capacity.due(utc):
                 capacity.update(utc, lambda symbol: None, self.algo.portfolio.total_portfolio_value,
@@ -435,7 +367,7 @@ class BacktestLoop:
             """The symbol's bar in this step's slice (LEAN's ``SymbolCapacity.GetBar``): custom data
             is not in ``Slice.bars``; a forex quote bar counts LEAN's forex volume."""
             security = algo.securities[symbol]
-            column = security._column
+            column = security.column
             if emitted is None or column >= len(emitted) or not emitted[column] \
                     or security.type == SecurityType.BASE:
                 return None
@@ -458,7 +390,7 @@ class BacktestLoop:
 
     def _sample(self, now_ns: int) -> None:
         algo = self.algo
-        values = algo.portfolio._values()
+        values = algo.portfolio.holdings_values()
         if not self.times:
             self.start_equity = self.start_equity or algo.portfolio.total_portfolio_value
         self.times.append(now_ns)

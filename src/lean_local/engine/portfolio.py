@@ -57,7 +57,7 @@ class SecurityPortfolioManager:
         self._leverage = np.zeros(0)
         self._cash_based = np.zeros(0, dtype=bool)  # forex: value is carried in the cash book
         self._quote: list[Cash] = []
-        self._by_column: list[Security] = []
+        self.by_column: list[Security] = []  # the engine's: the security of each feed column
         self.total_fees = 0.0
         self.transaction_record: dict[datetime, float] = {}
         self._record_next: dict[datetime, datetime] = {}  # fill time -> the next record key to try
@@ -78,8 +78,8 @@ class SecurityPortfolioManager:
         self._margin_estimate = 0.0
 
     # --- registration -------------------------------------------------------------------------
-    def _register(self, security: Security) -> None:
-        j = security._column
+    def register(self, security: Security) -> None:
+        j = security.column
         if j >= self._cap:
             new_cap = max(16, 2 * self._cap, j + 1)
             for name in ("quantity", "average_price", "realized_profit", "fees_paid", "_multiplier", "_leverage"):
@@ -95,9 +95,14 @@ class SecurityPortfolioManager:
         self._cash_based[j] = security.type == SecurityType.FOREX
         while len(self._quote) <= j:
             self._quote.append(self.cash_book[self.cash_book.account_currency])
-            self._by_column.append(security)
+            self.by_column.append(security)
         self._quote[j] = security.quote_currency
-        self._by_column[j] = security
+        self.by_column[j] = security
+
+    def update_leverage(self, security: Security) -> None:
+        """``security``'s leverage changed (``Security.set_leverage``)."""
+        self._leverage[security.column] = security.leverage
+        self.invalidate()
 
     # --- mapping interface --------------------------------------------------------------------
     def __getitem__(self, symbol: str) -> Any:
@@ -122,9 +127,9 @@ class SecurityPortfolioManager:
         raise not_supported("SecurityPortfolioManager", name)
 
     # --- values -------------------------------------------------------------------------------
-    def _values(self) -> np.ndarray:
+    def holdings_values(self) -> np.ndarray:
         """Signed holdings value per column in account currency."""
-        n = len(self._by_column)
+        n = len(self.by_column)
         prices = self._feed.current_closes(n)
         if len(self.cash_book) == 1:  # USD only (the book always holds the account currency)
             return self.quantity[:n] * prices * self._multiplier[:n]
@@ -132,17 +137,17 @@ class SecurityPortfolioManager:
         return self.quantity[:n] * prices * conv * self._multiplier[:n]
 
     def _value_of(self, j: int) -> float:
-        """Column ``j`` of :meth:`_values` (the same products in the same order)."""
+        """Column ``j`` of :meth:`holdings_values` (the same products in the same order)."""
         price = self._feed.current_close(j)
         if len(self.cash_book) == 1:
             return self.quantity[j] * price * self._multiplier[j]
         return self.quantity[j] * price * self._quote[j].conversion_rate * self._multiplier[j]
 
     def _shared_values(self) -> np.ndarray:
-        """:meth:`_values`, computed once per (step, book version, column count); do not modify."""
-        key = (self._feed.step, self._version, len(self._by_column))
+        """:meth:`holdings_values`, computed once per (step, book version, column count); do not modify."""
+        key = (self._feed.step, self._version, len(self.by_column))
         if key != self._values_key:
-            self._values_cache = self._values()
+            self._values_cache = self.holdings_values()
             self._values_key = key
         return self._values_cache
 
@@ -160,7 +165,7 @@ class SecurityPortfolioManager:
         """Cash book value plus the value of non-forex holdings (forex value sits in the cash book)."""
         key = (self._feed.step, self._version)
         if key != self._tpv_key:
-            n = len(self._by_column)
+            n = len(self.by_column)
             values = self._shared_values()
             self._tpv = self.cash_book.total_value_in_account_currency + float(values[~self._cash_based[:n]].sum())
             self._tpv_key = key
@@ -168,17 +173,17 @@ class SecurityPortfolioManager:
 
     @property
     def total_holdings_value(self) -> float:
-        return float(self._values().sum())
+        return float(self.holdings_values().sum())
 
     @property
     def total_absolute_holdings_cost(self) -> float:
-        n = len(self._by_column)
+        n = len(self.by_column)
         conv = np.array([c.conversion_rate for c in self._quote])
         return float(np.abs(self.quantity[:n] * self.average_price[:n] * conv * self._multiplier[:n]).sum())
 
     @property
     def total_unrealized_profit(self) -> float:
-        return float(sum(s.holdings.unrealized_profit for s in self._by_column if s.holdings.invested))
+        return float(sum(s.holdings.unrealized_profit for s in self.by_column if s.holdings.invested))
 
     total_unrealised_profit = total_unrealized_profit
 
@@ -198,7 +203,7 @@ class SecurityPortfolioManager:
     def total_margin_used(self) -> float:
         key = (self._feed.step, self._version)
         if key != self._margin_key:
-            n = len(self._by_column)
+            n = len(self.by_column)
             self._margin = float((np.abs(self._shared_values()) / self._leverage[:n]).sum()) if n else 0.0
             self._margin_key = key
         return self._margin
@@ -249,7 +254,7 @@ class SecurityPortfolioManager:
     def process_fill(self, security: Security, fill_price: float, fill_quantity: float, fee: OrderFee,
                      time: datetime) -> tuple[float, float]:
         """Apply a fill; returns ``(fee, realized profit)`` in account currency."""
-        j = security._column
+        j = security.column
         mult = security.symbol_properties.contract_multiplier
         conv = security.quote_currency.conversion_rate
         quantity = self.quantity
@@ -258,7 +263,7 @@ class SecurityPortfolioManager:
         # the holdings values of this step, when known, change in this column only: kept up to date
         # with the formula of _values, so the portfolio value after the fill costs a sum, not a product
         step = self._feed.step
-        values_current = self._values_key == (step, self._version, len(self._by_column))
+        values_current = self._values_key == (step, self._version, len(self.by_column))
         estimate_current = self._estimate_key == (step, self._version)
         currencies = len(self.cash_book)
         realized_before = float(self.realized_profit[j])
@@ -292,7 +297,7 @@ class SecurityPortfolioManager:
         self.average_price[j] = avg
         if values_current and len(self.cash_book) == currencies:
             self._values_cache[j] = self._value_of(j)
-            self._values_key = (step, self._version, len(self._by_column))
+            self._values_key = (step, self._version, len(self.by_column))
         if estimate_current:
             price = self._feed.current_close(j)
             before, after = q0 * price * conv * mult, q1 * price * conv * mult

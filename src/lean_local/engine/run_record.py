@@ -20,6 +20,7 @@ from lean_local.statistics import BacktestRecord, sample_times
 
 if TYPE_CHECKING:
     from lean_local.engine.loop import BacktestLoop
+    from lean_local.engine.run_context import RunContext
 
 
 def missing_benchmark_note(algo: QCAlgorithm, record: BacktestRecord) -> str | None:
@@ -28,12 +29,13 @@ def missing_benchmark_note(algo: QCAlgorithm, record: BacktestRecord) -> str | N
     if len(record.benchmark) == 0 or record.benchmark.to_numpy().any():
         return None
     benchmark = algo.benchmark
-    name = f"Benchmark {benchmark.symbol.value}: no data in {algo._data_folder}" \
+    name = f"Benchmark {benchmark.symbol.value}: no data in {record.data_folder}" \
         if isinstance(benchmark, SecurityBenchmark) else "Benchmark: 0 at every sample"
     return f"{name}, so Alpha, Beta, Information Ratio, Tracking Error and Treynor Ratio are measured against 0"
 
 
-def _benchmark_series(algo: QCAlgorithm, index: pd.DatetimeIndex, internal_from_ns: int | None = None) -> pd.Series:
+def _benchmark_series(algo: QCAlgorithm, run: RunContext, index: pd.DatetimeIndex,
+                      internal_from_ns: int | None = None) -> pd.Series:
     """The benchmark's value at each time step of ``index``; ``internal_from_ns`` is the end of the
     first bar of the benchmark's internal hour feed (None without one)."""
     if len(index) == 0:  # nothing sampled (the run failed before its first step): no benchmark to read
@@ -49,11 +51,11 @@ def _benchmark_series(algo: QCAlgorithm, index: pd.DatetimeIndex, internal_from_
     # subscription of the symbol shows the same closes; a minute one without data does not
     if security is not None and security.type == SecurityType.EQUITY \
             and security.data_normalization_mode == DataNormalizationMode.ADJUSTED \
-            and security._column < len(algo._feed.subs) and len(algo._feed.subs[security._column]):
-        data = algo._feed.subs[security._column]
+            and security.column < len(run.feed.subs) and len(run.feed.subs[security.column]):
+        data = run.feed.subs[security.column]
     else:
-        hours = algo._exchange_hours(symbol)
-        data = load_equity(algo._data_folder, symbol, DataNormalizationMode.ADJUSTED, hours.session_times)
+        hours = run.exchange_hours(symbol)
+        data = load_equity(run.data_folder, symbol, DataNormalizationMode.ADJUSTED, hours.session_times)
     if len(data) == 0 or len(index) == 0:
         return pd.Series(np.zeros(len(index)), index=index, dtype=float)
     position = np.searchsorted(data.end_time, index.asi8, side="right") - 1
@@ -63,8 +65,8 @@ def _benchmark_series(algo: QCAlgorithm, index: pd.DatetimeIndex, internal_from_
     if internal_from_ns is not None and internal_from_ns < index.asi8[0]:
         # the internal hour feed starts the trading day before the first step (UniverseSelection.
         # AddPendingInternalDataFeeds): the samples before the first step see that day's close
-        full = load_equity(algo._data_folder, symbol, DataNormalizationMode.ADJUSTED,
-                                 algo._exchange_hours(symbol).session_times)
+        full = load_equity(run.data_folder, symbol, DataNormalizationMode.ADJUSTED,
+                          run.exchange_hours(symbol).session_times)
         k = int(np.searchsorted(full.end_time, index.asi8[0], side="left")) - 1
         if k >= 0 and full.end_time[k] >= internal_from_ns:
             before = pd.Series([float(full.fields["close"][k]) * rate], index=pd.DatetimeIndex([int(full.end_time[k])]))
@@ -134,34 +136,35 @@ def _enum_names(members: list[Any]) -> list[str]:
 def build_record(algo: QCAlgorithm, loop: BacktestLoop, state: str = "Completed",
                  error: str | None = None) -> BacktestRecord:
     """The :class:`BacktestRecord` of a finished (or failed) run."""
+    run = loop.run_context
     index = pd.DatetimeIndex(np.asarray(loop.times, dtype="datetime64[ns]"))
     equity = pd.Series(loop.equity, index=index, dtype=float)
     if isinstance(algo.risk_free_interest_rate_model, InterestRateProvider):
-        rate_path = formats.interest_rate_path(algo._data_folder)
+        rate_path = formats.interest_rate_path(run.data_folder)
         # the file holds percent; the statistics take fractions
         rates = formats.read_interest_rate(rate_path) / 100.0 if rate_path.exists() else pd.Series(dtype=float)
     else:
         rates = rate_series(algo.risk_free_interest_rate_model, sample_times(algo.start_date, algo.time))
     orders = _order_frame(algo.transactions.get_orders())
     fills = pd.DataFrame(algo.transactions.fills, columns=FILL_COLUMNS)
-    n = len(algo.portfolio._by_column)
+    n = len(algo.portfolio.by_column)
     prices = None
     if n and loop.sample_steps and min(loop.sample_steps) >= 0:
         # a column added after a sample had no price then
         panel = np.zeros((len(loop.sample_closes), n))
         for k, closes in enumerate(loop.sample_closes):
             panel[k, : len(closes)] = closes
-        prices = pd.DataFrame(panel, index=index, columns=[str(s.symbol) for s in algo.portfolio._by_column])
+        prices = pd.DataFrame(panel, index=index, columns=[str(s.symbol) for s in algo.portfolio.by_column])
     return BacktestRecord(
         algorithm_name=algo.name,
-        parameters=dict(algo._parameters),
+        parameters=dict(run.parameters),
         start=algo.start_date,
         end=algo.time,
         start_equity=loop.start_equity,
         equity=equity,
         values_before_dividends=pd.Series(list(loop.values_before_dividends.values()), dtype=float,
                                           index=pd.to_datetime(list(loop.values_before_dividends), unit="ns")),
-        benchmark=_benchmark_series(algo, index, int(loop._hour_ends[0]) if len(loop._hour_ends) else None),
+        benchmark=_benchmark_series(algo, run, index, int(loop.hour_ends[0]) if len(loop.hour_ends) else None),
         risk_free_rate=rates,
         orders=orders,
         fills=fills,
@@ -174,10 +177,10 @@ def build_record(algo: QCAlgorithm, loop: BacktestLoop, state: str = "Completed"
         state=state,
         error=error,
         prices=prices,
-        symbol_ids={str(s.symbol): security_identifier(algo._data_folder, s.symbol)
-                    for s in algo.portfolio._by_column if s.type != SecurityType.BASE},
+        symbol_ids={str(s.symbol): security_identifier(run.data_folder, s.symbol)
+                    for s in algo.portfolio.by_column if s.type != SecurityType.BASE},
         end_date=algo.end_date,
-        data_folder=str(algo._data_folder),
+        data_folder=str(run.data_folder),
         capacity=None if loop.capacity is None else (loop.capacity.rounded, str(loop.capacity.lowest)),
         account_currency=algo.portfolio.cash_book.account_currency,
     )

@@ -106,14 +106,14 @@ def _run_algorithm(algorithm_class: type[QCAlgorithm], data_folder: Path, parame
                    object_store: Any, on_step: Any, time_loop_minutes: float
                    ) -> tuple[QCAlgorithm, BacktestRecord, BacktestLoop]:
     algo = algorithm_class()
-    algo._attach_engine(Path(data_folder), parameters or {}, object_store)
-    loop = BacktestLoop(algo, on_step)
+    run = algo._attach_engine(Path(data_folder), parameters or {}, object_store)
+    loop = BacktestLoop(algo, run, on_step)
     try:
-        algo._initializing = True
-        algo._feed.clock.time = algo.start_date
+        run.initializing = True
+        run.feed.clock.time = algo.start_date
         bind_pascal_case_handlers(algo)
         algo.initialize()
-        algo._initializing = False
+        run.initializing = False
         loop.prepare()
         with TimeLoopLimit(time_loop_minutes, lambda: loop.feed.step) as limit:
             loop.time_limit = limit
@@ -157,5 +157,6 @@ def _partial_record(algo: QCAlgorithm, loop: BacktestLoop, error: str, state: st
     try:
         return build_record(algo, loop, state, error)
     except Exception as exc:  # noqa: BLE001 - the first error is the one to report
-        return bare_record(algo.name, dict(algo._parameters), algo.start_date, algo.time, list(algo.logs),
-                           f"{error}\nThe partial results could not be built: {exc!r}", str(algo._data_folder))
+        run = loop.run_context
+        return bare_record(algo.name, dict(run.parameters), algo.start_date, algo.time, list(algo.logs),
+                           f"{error}\nThe partial results could not be built: {exc!r}", str(run.data_folder))

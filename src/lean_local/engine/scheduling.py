@@ -12,12 +12,15 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from enum import IntEnum
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
 from lean_local.engine.common import not_supported
 from lean_local.engine.exchange_hours import ExchangeHours
+
+if TYPE_CHECKING:
+    from lean_local.engine.run_context import RunContext
 
 
 class DayOfWeek(IntEnum):
@@ -225,15 +228,16 @@ class ScheduledEvent:
 class ScheduleManager:
     """``self.schedule``: events are expanded over ``[start, end]`` when registered."""
 
-    def __init__(self, algorithm: Any) -> None:
+    def __init__(self, algorithm: Any, run: RunContext) -> None:
         self._algorithm = algorithm
+        self._run = run
         self.events: list[ScheduledEvent] = []
 
     def on(self, date_rule: DateRule, time_rule: TimeRule, callback: Callable[[], Any]) -> ScheduledEvent:
         event = ScheduledEvent(f"{date_rule.name}: {time_rule.name}", [], callback)
         event.rules = (date_rule, time_rule)
         self.events.append(event)
-        if self._algorithm._running:
+        if self._run.running:
             self._expand(event, self._algorithm.time)
         return event
 

@@ -7,7 +7,7 @@ account: equity 2, forex 50, index and custom data 1.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -19,7 +19,7 @@ from lean_local.engine.fundamental_universe import Fundamental, fundamentals_at
 from lean_local.engine.intraday import cached_quote
 from lean_local.engine.shortable import NullShortableProvider
 from lean_local.engine.slippage import NullSlippageModel
-from lean_local.engine.subscription_data import BarView
+from lean_local.engine.subscription_data import BarView, SubscriptionData
 from lean_local.engine.volatility import NULL_VOLATILITY_MODEL
 
 if TYPE_CHECKING:
@@ -59,7 +59,7 @@ class SecurityHolding:
     @property
     def quantity(self) -> float:
         security = self._security
-        return float(security._portfolio.quantity[security._column])
+        return float(security._portfolio.quantity[security.column])
 
     @property
     def absolute_quantity(self) -> float:
@@ -67,7 +67,7 @@ class SecurityHolding:
 
     @property
     def average_price(self) -> float:
-        return float(self._book.average_price[self._security._column])
+        return float(self._book.average_price[self._security.column])
 
     @property
     def invested(self) -> bool:
@@ -114,8 +114,8 @@ class SecurityHolding:
         bar = s.last_bar()
         if s.type == SecurityType.FOREX and bar is not None:
             price = bar.bid.close if q > 0 else bar.ask.close
-        elif s._quoted:  # LEAN's TotalCloseProfit: a long sells at the bid, a short buys at the ask
-            price = cached_quote(s._feed, s._column, bid=q > 0) or price
+        elif s.quoted:  # LEAN's TotalCloseProfit: a long sells at the bid, a short buys at the ask
+            price = cached_quote(s.feed, s.column, bid=q > 0) or price
         return (price - self.average_price) * q * s.quote_currency.conversion_rate * s.symbol_properties.contract_multiplier
 
     @property
@@ -129,11 +129,11 @@ class SecurityHolding:
 
     @property
     def profit(self) -> float:
-        return float(self._book.realized_profit[self._security._column])
+        return float(self._book.realized_profit[self._security.column])
 
     @property
     def total_fees(self) -> float:
-        return float(self._book.fees_paid[self._security._column])
+        return float(self._book.fees_paid[self._security.column])
 
     @property
     def leverage(self) -> float:
@@ -144,11 +144,18 @@ class SecurityHolding:
 
 
 class Security:
-    """One security: its symbol, models, exchange, current bar and holdings."""
+    """One security: its symbol, models, exchange, current bar and holdings.
+
+    Beside LEAN's members, the engine's (no LEAN ``Security`` member has their names): ``column`` (its
+    subscription's column in the feed and the portfolio's arrays), ``feed``, ``loader`` (reads its
+    subscription), ``quoted``, ``stream_ended``; ``is_fill_data_forward`` is LEAN's (obsolete) member.
+    """
 
     volatility_models_set = 0  # counts set_volatility_model calls (algorithms refresh their list on change)
-    _quoted = False  # has quote bars beside its trade bars (a minute equity): bid/ask come from them
-    _stream_ended = False  # its subscription had no data and ended (the fill-forward resolution no longer counts it)
+    quoted = False  # has quote bars beside its trade bars (a minute equity): bid/ask come from them
+    stream_ended = False  # its subscription had no data and ended (the fill-forward resolution no longer counts it)
+    is_fill_data_forward = False  # its subscription fills forward
+    loader: Callable[[], SubscriptionData] | None = None  # reads its subscription's data (set when subscribed)
 
     def __init__(self, symbol: Symbol, column: int, feed: Any, exchange: Exchange,
                  properties: SymbolProperties, quote_currency: Cash, portfolio: SecurityPortfolioManager,
@@ -159,8 +166,8 @@ class Security:
         self.symbol = symbol
         self._data_folder = data_folder
         self.type = symbol.security_type
-        self._column = column
-        self._feed = feed
+        self.column = column
+        self.feed = feed
         self._portfolio = portfolio
         self.exchange = exchange
         self.symbol_properties = properties
@@ -179,22 +186,22 @@ class Security:
     # --- current data -------------------------------------------------------------------------
     def last_bar(self) -> BarView | None:
         """The latest bar delivered to this security (None before its first bar)."""
-        return self._feed.current_bar(self._column)
+        return self.feed.current_bar(self.column)
 
     @property
     def has_data(self) -> bool:
-        return self.last_bar() is not None or self._feed.is_seeded(self._column)
+        return self.last_bar() is not None or self.feed.is_seeded(self.column)
 
     def set_market_price(self, data: Any) -> None:
         """Seed the price with a data point's close (shown until the first bar arrives); None (no
         known price) changes nothing, as LEAN's ``SetMarketPrice``."""
         if data is None:
             return
-        self._feed.seed(self._column, float(getattr(data, "close", getattr(data, "value", 0.0))))
+        self.feed.seed(self.column, float(getattr(data, "close", getattr(data, "value", 0.0))))
 
     @property
     def price(self) -> float:
-        return self._feed.current_close(self._column)
+        return self.feed.current_close(self.column)
 
     close = property(lambda self: self.price)
 
@@ -209,21 +216,21 @@ class Security:
 
     @property
     def bid_price(self) -> float:
-        if self._quoted:
-            return cached_quote(self._feed, self._column, bid=True) or self.price
+        if self.quoted:
+            return cached_quote(self.feed, self.column, bid=True) or self.price
         bar = self.last_bar()
         return bar.bid.close if bar is not None and self.type == SecurityType.FOREX else self.price
 
     @property
     def ask_price(self) -> float:
-        if self._quoted:
-            return cached_quote(self._feed, self._column, bid=False) or self.price
+        if self.quoted:
+            return cached_quote(self.feed, self.column, bid=False) or self.price
         bar = self.last_bar()
         return bar.ask.close if bar is not None and self.type == SecurityType.FOREX else self.price
 
     @property
     def local_time(self) -> datetime:
-        return self._feed.clock.time
+        return self.feed.clock.time
 
     @property
     def fundamentals(self) -> Fundamental:
@@ -239,7 +246,7 @@ class Security:
 
     @property
     def is_delisted(self) -> bool:
-        return self._feed.is_delisted(self._column)
+        return self.feed.is_delisted(self.column)
 
     # --- models -------------------------------------------------------------------------------
     def set_fee_model(self, model: Any) -> None:
@@ -253,11 +260,10 @@ class Security:
 
     def set_leverage(self, leverage: float) -> None:
         self.leverage = float(leverage)
-        self._portfolio._leverage[self._column] = self.leverage
-        self._portfolio.invalidate()
+        self._portfolio.update_leverage(self)
 
     def set_data_normalization_mode(self, mode: DataNormalizationMode) -> None:
-        self._feed.set_normalization(self, mode)
+        self.feed.set_normalization(self, mode)
 
     def set_volatility_model(self, model: Any) -> None:
         """Use ``model`` (updated with each bar before ``on_data``) as ``volatility_model``."""
@@ -290,7 +296,8 @@ class SecurityManager:
         self._items: dict[str, Security] = {}
         self._added: list[Security] = []
 
-    def _add(self, security: Security) -> None:
+    def register(self, security: Security) -> None:
+        """The engine adds a security (LEAN never removes one from the collection)."""
         if security.symbol not in self._items:
             self._added.append(security)
         self._items[security.symbol] = security

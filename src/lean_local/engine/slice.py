@@ -224,7 +224,7 @@ class Slice:
         view = security.last_bar()
         if view is None:
             return None
-        kind = security._feed.subs[security._column].kind
+        kind = security.feed.subs[security.column].kind
         if kind == "trade":
             return kind, TradeBar._from_view(security.symbol, view)
         if kind == "quote":
@@ -237,7 +237,7 @@ class Slice:
         targets = {"trade": bars, "quote": quotes, "custom": custom}
         columns = self._columns.tolist()
         if columns:
-            feed = self._by_column[columns[0]]._feed
+            feed = self._by_column[columns[0]].feed
             now_ns, end_time = feed.now_ns, feed.clock.time
             subs = feed.subs
             starts: dict[int, datetime] = {}  # the step's bars share one or two start times
@@ -264,7 +264,7 @@ class Slice:
                     obj = made[1]
                 targets[sub.kind][symbol] = obj
                 all_[symbol] = obj
-                if security._quoted:  # a minute equity's quote bar of this step, if any
+                if security.quoted:  # a minute equity's quote bar of this step, if any
                     quote = current_quote_view(feed, column)
                     if quote is not None:
                         quotes[symbol] = QuoteBar._from_view(symbol, quote)
@@ -285,7 +285,7 @@ class Slice:
         if self._securities is None or self._emitted is None:
             return self._data.get(key)
         security = self._securities.get(key)
-        if security is None or security._column >= len(self._emitted) or not self._emitted[security._column]:
+        if security is None or security.column >= len(self._emitted) or not self._emitted[security.column]:
             return None
         made = self._make(security)
         if made is None:
@@ -336,8 +336,8 @@ class Slice:
             return key in self._data
         if self._all is None and self._securities is not None and self._emitted is not None:
             security = self._securities.get(key)
-            return (security is not None and security._column < len(self._emitted)
-                    and bool(self._emitted[security._column]) and security.last_bar() is not None)
+            return (security is not None and security.column < len(self._emitted)
+                    and bool(self._emitted[security.column]) and security.last_bar() is not None)
         return self._lookup(key) is not None
 
     def contains_key(self, key: Any) -> bool:

@@ -61,7 +61,7 @@ class SubscriptionsApi:
             raise not_supported("add_equity", f"data_normalization_mode={mode.name}")
         hours = self._exchange_hours(symbol)
         security = self._new_security(symbol, hours, SymbolProperties(), resolution, mode, leverage)
-        security._fill_forward = fill_forward
+        security.is_fill_data_forward = fill_forward
         self._subscribe(security, self._equity_loader(security, resolution))
         return security
 
@@ -74,9 +74,9 @@ class SubscriptionsApi:
 
         def load() -> SubscriptionData:
             if intraday.is_intraday(resolution):
-                return intraday.load_equity_intraday(self._data_folder, symbol, security.data_normalization_mode, hours,
-                                                     resolution, self._run_start, self.end_date, warn_missing=by_name)
-            return load_equity(self._data_folder, symbol, security.data_normalization_mode, hours.session_times,
+                return intraday.load_equity_intraday(self._run.data_folder, symbol, security.data_normalization_mode, hours,
+                                                     resolution, self._run.run_start, self.end_date, warn_missing=by_name)
+            return load_equity(self._run.data_folder, symbol, security.data_normalization_mode, hours.session_times,
                                hours.key, warn_missing=by_name)
 
         return load
@@ -104,8 +104,8 @@ class SubscriptionsApi:
         security = self._new_security(symbol, self._exchange_hours(symbol), properties, resolution,
                                       DataNormalizationMode.RAW, leverage)
         security.base_currency = self.portfolio.cash_book.ensure(base)
-        security._fill_forward = False
-        self._subscribe(security, lambda: load_forex(self._data_folder, symbol))
+        security.is_fill_data_forward = False
+        self._subscribe(security, lambda: load_forex(self._run.data_folder, symbol))
         return security
 
     def add_index(self, ticker: str, resolution: Resolution | None = None, market: str = Market.USA,
@@ -116,8 +116,8 @@ class SubscriptionsApi:
             return self._existing(symbol)
         hours = self._exchange_hours(symbol)
         security = self._new_security(symbol, hours, SymbolProperties(), resolution, DataNormalizationMode.RAW, 0)
-        security._fill_forward = fill_forward
-        self._subscribe(security, lambda: load_index(self._data_folder, symbol, hours.session_times, fill_forward))
+        security.is_fill_data_forward = fill_forward
+        self._subscribe(security, lambda: load_index(self._run.data_folder, symbol, hours.session_times, fill_forward))
         return security
 
     def add_index_option_contract(self, symbol: Symbol, resolution: Resolution | None = None,
@@ -140,7 +140,7 @@ class SubscriptionsApi:
         if symbol.underlying not in self.securities:
             self.add_index(symbol.underlying.value, resolution, symbol.underlying.market, fill_forward)
         sid = symbol.id
-        paths = [formats.index_option_daily_path(self._data_folder, sid.symbol, sid.date.year, tick_type,
+        paths = [formats.index_option_daily_path(self._run.data_folder, sid.symbol, sid.date.year, tick_type,
                                                  sid.option_style.name)
                  for tick_type in ("trade", "quote", "openinterest")]
         present = [p for p in paths if p.exists()]
@@ -150,7 +150,7 @@ class SubscriptionsApi:
         log.warning("no data file %s for %s (the subscription gets no data, as in LEAN)", paths[0], symbol.value)
         hours = self._exchange_hours(symbol)
         security = self._new_security(symbol, hours, SymbolProperties(), resolution, DataNormalizationMode.RAW, 0)
-        security._fill_forward = fill_forward
+        security.is_fill_data_forward = fill_forward
         self._subscribe(security, lambda: empty_subscription(symbol, "trade"))
         return security
 
@@ -166,10 +166,10 @@ class SubscriptionsApi:
             return self._existing(symbol)
         security = self._new_security(symbol, always_open_hours(), SymbolProperties(), Resolution.DAILY,
                                       DataNormalizationMode.RAW, leverage)
-        security._fill_forward = fill_forward
+        security.is_fill_data_forward = fill_forward
         self._subscribe(security, custom_data.subscription_loader(
-            self._data_folder, data_type, symbol, resolution, fill_forward,
-            lambda: (self.time if self._running else self._run_start, self.end_date)))
+            self._run.data_folder, data_type, symbol, resolution, fill_forward,
+            lambda: (self.time if self._run.running else self._run.run_start, self.end_date)))
         return security
 
     def _existing(self, symbol: Symbol) -> Security:
@@ -182,22 +182,22 @@ class SubscriptionsApi:
 
     def _new_security(self, symbol: Symbol, hours: ExchangeHours, properties: SymbolProperties,
                       resolution: Resolution, mode: DataNormalizationMode, leverage: float) -> Security:
-        column = len(self._feed.subs) + len(self._pending)
+        column = len(self._feed.subs) + len(self._run.pending)
         quote = self.portfolio.cash_book.ensure(properties.quote_currency)
         security = Security(symbol, column, self._feed, Exchange(hours, self._feed.clock), properties, quote,
                             self.portfolio, resolution, mode, leverage if leverage and leverage > 0 else None,
-                            data_folder=self._data_folder)
-        self.securities._add(security)
-        self.portfolio._register(security)
+                            data_folder=self._run.data_folder)
+        self.securities.register(security)
+        self.portfolio.register(security)
         self._apply_brokerage(security, keep_leverage=bool(leverage and leverage > 0))
         return security
 
     def _subscribe(self, security: Security, loader: Callable[[], SubscriptionData]) -> None:
-        security._loader = loader
-        if self._running:
+        security.loader = loader
+        if self._run.running:
             self._activate(security, loader(), int(pd.Timestamp(self.time).value))
         else:
-            self._pending.append((security, loader))
+            self._run.pending.append((security, loader))
         if self._security_initializer is not None:
             run_initializer(self._security_initializer, security)
 
@@ -217,7 +217,7 @@ class SubscriptionsApi:
             (_, end_time), row = frame.index[-1], frame.iloc[-1]
             daily = TradeBar(end_time - timedelta(days=1), symbol, row["open"], row["high"], row["low"], row["close"],
                              row.get("volume", 0.0))
-        hour = self._benchmark_hour_seed(symbol) if self._benchmark_hour_feed else None
+        hour = self._benchmark_hour_seed(symbol) if self._run.benchmark_hour_feed else None
         # the newest history slice's bar, the finer one when both end together (lean_local.engine.seeding)
         if hour is not None and (daily is None or hour.end_time >= daily.end_time):
             return [hour]
@@ -233,7 +233,7 @@ class SubscriptionsApi:
         key = (f"{symbol}|benchmark-hour", int(DataNormalizationMode.ADJUSTED))
         if key not in self._history_cache:
             self._history_cache[key] = seeding.benchmark_hour_bars(
-                self._data_folder, symbol, hours, self._run_start - timedelta(days=14), self.end_date)
+                self._run.data_folder, symbol, hours, self._run.run_start - timedelta(days=14), self.end_date)
         return seeding.last_hour_bar(self._history_cache[key], hours, self.time)
 
     def get_last_known_price(self, security: Any) -> Any:
@@ -243,15 +243,15 @@ class SubscriptionsApi:
 
     def _activate(self, security: Security, data: SubscriptionData, visible_from: int) -> None:
         # the fill-forward resolution counts the new subscription before its emission times are laid out
-        changed = self._fill_forward_resolution.added(security.resolution)
+        changed = self._run.fill_forward_resolution.added(security.resolution)
         if intraday.is_intraday(security.resolution):
-            security._quoted = data.quotes is not None
-            if security._quoted:
-                self._quoted_columns.append(security._column)
+            security.quoted = data.quotes is not None
+            if security.quoted:
+                self._run.quoted_columns.append(security.column)
         self._set_emission_times(security, data)
         column = self._feed.add(data, visible_from, self._selection_add)
-        if column != security._column:
-            raise RuntimeError(f"feed column mismatch for {security.symbol}: {column} != {security._column}")
+        if column != security.column:
+            raise RuntimeError(f"feed column mismatch for {security.symbol}: {column} != {security.column}")
         # initialize's securities too: LEAN subscribes them at the first time step, the algorithm locked
         self._track_stream(security, data)
         self._subscriptions_changed(changed)
@@ -260,11 +260,11 @@ class SubscriptionsApi:
         """The times ``data`` shows up in a slice: its bars' ends, and when it fills forward every bar
         end of the finer of its resolution and the feed's fill-forward resolution inside the regular
         sessions after its first bar (session closes for daily data on a daily feed)."""
-        fill_forward = getattr(security, "_fill_forward", False)
+        fill_forward = security.is_fill_data_forward
         hours = security.exchange.hours
-        period = forward_period_ns(security.resolution, self._fill_forward_resolution.value)
+        period = forward_period_ns(security.resolution, self._run.fill_forward_resolution.value)
         if intraday.is_intraday(security.resolution):
-            intraday.set_emission_times(data, hours, security.resolution, fill_forward, self._run_start,
+            intraday.set_emission_times(data, hours, security.resolution, fill_forward, self._run.run_start,
                                         self.end_date, period)
             return
         data.emit_times = emission_times(data, self._forward_ends(hours, period) if fill_forward else None,
@@ -272,13 +272,13 @@ class SubscriptionsApi:
 
     def _forward_ends(self, hours: ExchangeHours, period: int | None) -> np.ndarray:
         """The regular sessions' bar ends of ``period`` (their closes when None) over the run."""
-        key = (id(hours), self._run_start, self.end_date, period)
+        key = (id(hours), self._run.run_start, self.end_date, period)
         ends = self._session_closes.get(key)
         if ends is None:
             if period is not None:
-                ends = intraday.session_bar_ends(hours, self._run_start, self.end_date, period)
+                ends = intraday.session_bar_ends(hours, self._run.run_start, self.end_date, period)
             else:
-                days = hours.trading_days(self._run_start.date(), self.end_date.date())
+                days = hours.trading_days(self._run.run_start.date(), self.end_date.date())
                 ends = hours.session_times(days)[1] if len(days) else np.empty(0, dtype=np.int64)
             self._session_closes[key] = ends
         return ends
@@ -287,25 +287,25 @@ class SubscriptionsApi:
         """A subscription without any data ends when the feed first asks it for data: after this step's
         selections when a selection or ``initialize`` added it, else at the next step (LEAN's
         ``SubscriptionSynchronizer`` primes new subscriptions in the selection loop)."""
-        security._stream_ended = False  # a new subscription of a security whose earlier one ended
+        security.stream_ended = False  # a new subscription of a security whose earlier one ended
         if _is_empty(data):
-            self._empty_streams.append((security, data, security.resolution, self._running and not self._selection_add))
+            self._run.empty_streams.append((security, data, security.resolution, self._run.running and not self._selection_add))
 
     def _end_empty_streams(self, before_selections: bool) -> None:
         """End the queued streams without data (``SubscriptionCollection.TryRemove`` of an ended stream:
         the fill-forward resolution is not recomputed); before the step's selections only those added
         after the previous step's."""
         keep = []
-        for entry in self._empty_streams:
+        for entry in self._run.empty_streams:
             security, data, resolution, early = entry
             if before_selections and not early:
                 keep.append(entry)
-            elif self._feed.subs[security._column] is not data:  # a universe's subscription replaced it
-                self._fill_forward_resolution.ended(resolution)
-            elif security._column not in self._removed:
-                security._stream_ended = True
-                self._fill_forward_resolution.ended(resolution)
-        self._empty_streams = keep
+            elif self._feed.subs[security.column] is not data:  # a universe's subscription replaced it
+                self._run.fill_forward_resolution.ended(resolution)
+            elif security.column not in self._run.removed:
+                security.stream_ended = True
+                self._run.fill_forward_resolution.ended(resolution)
+        self._run.empty_streams = keep
 
     def _replace_empty_subscription(self, security: Security, resolution: Resolution, fill_forward: bool) -> bool:
         """A universe selected an equity whose only subscription, at another resolution, has no data
@@ -313,17 +313,17 @@ class SubscriptionsApi:
         (``Universe.GetSubscriptionRequests``) and the security's data is that subscription's from this
         step on. Returns whether it did; with data in both the runtime keeps the first (one
         subscription per security)."""
-        column = security._column
-        if resolution == security.resolution or column in self._removed \
+        column = security.column
+        if resolution == security.resolution or column in self._run.removed \
                 or not _is_empty(self._feed.subs[column]) or security.type != SecurityType.EQUITY:
             return False
         data = self._equity_loader(security, resolution)()
         security.resolution = resolution
-        security._fill_forward = fill_forward
-        security._quoted = data.quotes is not None
-        if security._quoted and column not in self._quoted_columns:
-            self._quoted_columns.append(column)
-        changed = self._fill_forward_resolution.added(resolution)
+        security.is_fill_data_forward = fill_forward
+        security.quoted = data.quotes is not None
+        if security.quoted and column not in self._run.quoted_columns:
+            self._run.quoted_columns.append(column)
+        changed = self._run.fill_forward_resolution.added(resolution)
         self._set_emission_times(security, data)
         self._feed.reattach(column, from_current=True, sub=data)
         self._track_stream(security, data)
@@ -336,14 +336,14 @@ class SubscriptionsApi:
         the securities' subscriptions fill forward at the new resolution from their next bar on."""
         if not resolution_changed:
             return
-        self._universe_restarts.extend(universe for universe in self._universes
-                                       if getattr(universe, "fill_forward", False)
-                                       and universe not in self._universe_restarts)
+        self._run.universe_restarts.extend(universe for universe in self._universes
+                                       if universe.fill_forward
+                                       and universe not in self._run.universe_restarts)
         feed = self._feed
         now = feed.now_ns if feed.started and feed.step >= 0 else None
         for column, data in enumerate(feed.subs):
-            security = self.portfolio._by_column[column]
-            if not getattr(security, "_fill_forward", False) or column in self._removed \
+            security = self.portfolio.by_column[column]
+            if not security.is_fill_data_forward or column in self._run.removed \
                     or feed.is_delisted(column) or data.kind == "quote":
                 continue
             parts = [part for part in (data, data.quotes) if part is not None]
@@ -362,22 +362,22 @@ class SubscriptionsApi:
         self.transactions.cancel_open_orders(symbol)
         if security.invested:
             self.liquidate(symbol, tag="Removed security")
-        self._pending_removal.add(security._column)
+        self._run.pending_removal.add(security.column)
         self._remove_flat()
         return True
 
     def _remove_flat(self) -> None:
         """Drop the data of securities pending removal once they hold nothing and have no open order."""
-        for column in list(self._pending_removal):
-            security = self.portfolio._by_column[column]
+        for column in list(self._run.pending_removal):
+            security = self.portfolio.by_column[column]
             if security.invested or self.transactions.get_open_orders(security.symbol):
                 continue
-            self._pending_removal.discard(column)
-            if self._running:
+            self._run.pending_removal.discard(column)
+            if self._run.running:
                 self._feed.remove(column)
-                self._removed.add(column)
-                if not security._stream_ended:
-                    self._subscriptions_changed(self._fill_forward_resolution.removed(security.resolution))
+                self._run.removed.add(column)
+                if not security.stream_ended:
+                    self._subscriptions_changed(self._run.fill_forward_resolution.removed(security.resolution))
             else:
                 self._feed.panel.visible_from[column] = int(pd.Timestamp.max.value)
 

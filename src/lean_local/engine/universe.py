@@ -153,6 +153,11 @@ class Universe:
     """
 
     UNCHANGED = _Unchanged()
+    #: its subscription fills forward: LEAN restarts it when the feed's fill-forward resolution changes
+    #: (a user-defined universe's may)
+    fill_forward = False
+    #: it holds the symbols it was given (LEAN's ManualUniverse; a user-defined universe's may)
+    explicit_members = False
 
     def __init__(self, settings: UniverseSettings | None) -> None:
         self.universe_settings = settings if settings is not None else UniverseSettings()

@@ -41,7 +41,7 @@ class UniverseApi:
         if len(args) == 1 and isinstance(args[0], Universe):
             universe = args[0]
         elif len(args) > 1 and isinstance(args[0], type):
-            universe = universe_for_type(args, self._data_folder)  # add_universe(DataType, name, ...)
+            universe = universe_for_type(args, self._run.data_folder)  # add_universe(DataType, name, ...)
         elif len(args) in (2, 3) and isinstance(args[0], str) and callable(args[-1]):
             if len(args) == 3 and args[1] != Resolution.DAILY:
                 raise not_supported("QCAlgorithm", f"add_universe(name, {getattr(args[1], 'name', args[1])}, selector) "
@@ -49,16 +49,16 @@ class UniverseApi:
             universe = UserDefinedUniverse(args[0], args[-1], self.universe_settings)
         elif len(args) == 1 and args[0] in (Fundamental, CoarseFundamental):
             # a universe of the data type without a selector selects every row (AddUniverse(Type))
-            universe = FundamentalUniverse(self._data_folder, lambda rows: [row.symbol for row in rows],
+            universe = FundamentalUniverse(self._run.data_folder, lambda rows: [row.symbol for row in rows],
                                            self.universe_settings)
         elif len(args) == 1 and callable(args[0]) and not isinstance(args[0], type):
-            universe = FundamentalUniverse(self._data_folder, args[0], self.universe_settings)
+            universe = FundamentalUniverse(self._run.data_folder, args[0], self.universe_settings)
         elif len(args) == 2 and isinstance(args[0], DateRule) and callable(args[1]):
             settings = UniverseSettings(self.universe_settings)
             settings.schedule.on(args[0])
-            universe = FundamentalUniverse(self._data_folder, args[1], settings)
+            universe = FundamentalUniverse(self._run.data_folder, args[1], settings)
         elif len(args) == 2 and isinstance(args[0], FundamentalUniverse) and callable(args[1]):
-            universe = FundamentalFilteredUniverse(self._data_folder, args[0].selector, args[1],
+            universe = FundamentalFilteredUniverse(self._run.data_folder, args[0].selector, args[1],
                                                    args[0].universe_settings)
             universe._default_settings = args[0]._default_settings
         elif len(args) == 2 and isinstance(args[0], Universe) and callable(args[1]):
@@ -66,11 +66,11 @@ class UniverseApi:
         elif len(args) == 2 and callable(args[0]) and callable(args[1]) and not isinstance(args[0], type):
             self.debug("Warning: AddUniverse(coarseSelector, fineSelector) is obsolete, please use "
                        "AddUniverse(Func<IEnumerable<Fundamental>, IEnumerable<Symbol>> selector) instead.")
-            universe = FundamentalFilteredUniverse(self._data_folder, args[0], args[1], self.universe_settings)
+            universe = FundamentalFilteredUniverse(self._run.data_folder, args[0], args[1], self.universe_settings)
         else:
             raise not_supported("QCAlgorithm", "add_universe with this signature (a selection function, coarse and "
                                                "fine functions, a date rule and a function, or a universe)")
-        universe.data_folder = self._data_folder
+        universe.data_folder = self._run.data_folder
         universe.known_symbol = self._equity_of_map_file
         if universe._default_settings:
             universe.universe_settings = self.universe_settings
@@ -83,7 +83,7 @@ class UniverseApi:
         and not delisted."""
         feed = self._feed
         return ActiveSecurities((s.symbol, s) for s in self.securities.values()
-                                if s._column not in self._removed and not feed.is_delisted(s._column))
+                                if s.column not in self._run.removed and not feed.is_delisted(s.column))
 
     def _equity_of_map_file(self, map_file: Any) -> Symbol | None:
         """The symbol of the first equity the algorithm added whose ticker resolves to ``map_file``, if
@@ -91,7 +91,7 @@ class UniverseApi:
         thousands of identifiers does not scan every security of the run for each."""
         added = self.securities.added_since(self._equities_indexed)
         if added:
-            resolver = map_file_resolver(self._data_folder)
+            resolver = map_file_resolver(self._run.data_folder)
             for security in added:
                 symbol = security.symbol
                 if symbol.security_type == SecurityType.EQUITY:
@@ -120,11 +120,11 @@ class UniverseApi:
         finally:
             self._selection_add = False
         new = not existing or replaced
-        if existing and security._column in self._removed:
-            self._removed.discard(security._column)
-            self._feed.reattach(security._column, from_current=True)
-            self._subscriptions_changed(self._fill_forward_resolution.added(security.resolution))
-            self._track_stream(security, self._feed.subs[security._column])
+        if existing and security.column in self._run.removed:
+            self._run.removed.discard(security.column)
+            self._feed.reattach(security.column, from_current=True)
+            self._subscriptions_changed(self._run.fill_forward_resolution.added(security.resolution))
+            self._track_stream(security, self._feed.subs[security.column])
             new = True
             if self._security_initializer is not None:  # LEAN creates the security anew
                 run_initializer(self._security_initializer, security)
@@ -136,10 +136,10 @@ class UniverseApi:
         """A security left every universe: stop its data unless ``add_equity`` subscribed it."""
         if security.symbol in self._universe_symbols:
             self._universe_symbols.discard(security.symbol)
-            self._feed.remove(security._column, drop_current=True)
-            self._removed.add(security._column)
-            if not security._stream_ended:  # an ended stream left the collection already
-                self._subscriptions_changed(self._fill_forward_resolution.removed(security.resolution))
+            self._feed.remove(security.column, drop_current=True)
+            self._run.removed.add(security.column)
+            if not security.stream_ended:  # an ended stream left the collection already
+                self._subscriptions_changed(self._run.fill_forward_resolution.removed(security.resolution))
 
     def _safe_to_remove(self, security: Security) -> bool:
         return not security.invested and not self.transactions.get_open_orders(security.symbol)
@@ -153,5 +153,5 @@ class UniverseApi:
         with self._feed.batched_alignment():  # the additions and removals aligned in one call
             added, removed = self.universe_manager.apply(universe, result, self.time)
         if added or removed:
-            self._pending_changes = (self._pending_changes[0] + added, self._pending_changes[1] + removed)
+            self._run.pending_changes = (self._run.pending_changes[0] + added, self._run.pending_changes[1] + removed)
         return universe.selected_data_points(rows)

@@ -87,8 +87,8 @@ class IndicatorHelpers:
 
     def _active_subscriptions(self) -> list[Any]:
         """The securities whose subscription runs (not removed)."""
-        removed = getattr(self, "_removed", set())
-        return [s for s in self.securities.values() if s._column not in removed]  # type: ignore[attr-defined]
+        removed = self._run.removed  # type: ignore[attr-defined]
+        return [s for s in self.securities.values() if s.column not in removed]  # type: ignore[attr-defined]
 
     def _subscribed_security(self, symbol: Any) -> Any:
         securities = self.securities  # type: ignore[attr-defined]
@@ -136,7 +136,7 @@ class IndicatorHelpers:
             cache = self._history_cache  # type: ignore[attr-defined]
             if key not in cache:
                 hours = security.exchange.hours
-                cache[key] = load_equity(self._data_folder, security.symbol,  # type: ignore[attr-defined]
+                cache[key] = load_equity(self._run.data_folder, security.symbol,  # type: ignore[attr-defined]
                                          DataNormalizationMode.ADJUSTED, hours.session_times)
             return scaled_raw_bars(cache[key], security.symbol, int(pd.Timestamp(self.time).value), count)  # type: ignore[attr-defined]
         return self._history_bars([security.symbol], count=count)
