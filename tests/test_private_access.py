@@ -29,10 +29,6 @@ KNOWN_PRIVATE_ACCESSES: dict[tuple[str, str], str] = {
     ("engine/slice.py", "_sub"): "a slice's bars are read from a BarView's subscription row without a copy",
     ("engine/slice.py", "_i"): "a slice's bars are read from a BarView's subscription row without a copy",
     ("engine/slice.py", "_end"): "a slice's data point takes a fill-forward BarView's end time",
-    ("engine/transactions.py", "_dispatch_order_event"):
-        "the transaction manager calls the algorithm's order event handler (LEAN's internal OnOrderEvent path)",
-    ("engine/transactions.py", "_handles_order_events"):
-        "the transaction manager builds order events only for an algorithm that handles them",
     ("engine/transactions.py", "_filled"): "the transaction manager keeps its tickets' filled quantity",
     ("engine/transactions.py", "_order_events"): "the transaction manager keeps its tickets' order events",
     ("engine/universe_api.py", "_default_settings"):

@@ -89,7 +89,7 @@ class QCAlgorithm(SubscriptionsApi, UniverseApi, OrdersApi, HistoryApi, Indicato
         self.securities = SecurityManager()
         self.settings = AlgorithmSettings()
         self.portfolio = SecurityPortfolioManager(self.securities, self._feed, self.settings)
-        self.transactions = TransactionManager(self)
+        self.transactions = TransactionManager(self, self._handles_order_events)
         self.universe_settings = UniverseSettings()
         self.schedule = ScheduleManager(self, self._run)
         self.date_rules = DateRules(self._hours_for)
@@ -237,9 +237,6 @@ class QCAlgorithm(SubscriptionsApi, UniverseApi, OrdersApi, HistoryApi, Indicato
 
     def on_margin_call_warning(self) -> None:
         """Called when the margin remaining falls to 5% of the portfolio value or less."""
-
-    def _dispatch_order_event(self, event: OrderEvent) -> None:
-        self.on_order_event(event)
 
     def _handles_order_events(self) -> bool:
         """Is ``on_order_event`` overridden (by the class or on the instance)? Without a handler the

@@ -390,7 +390,7 @@ class BacktestLoop:
 
     def _sample(self, now_ns: int) -> None:
         algo = self.algo
-        values = algo.portfolio.holdings_values()
+        values = algo.portfolio.column_values()
         if not self.times:
             self.start_equity = self.start_equity or algo.portfolio.total_portfolio_value
         self.times.append(now_ns)

@@ -127,7 +127,7 @@ class SecurityPortfolioManager:
         raise not_supported("SecurityPortfolioManager", name)
 
     # --- values -------------------------------------------------------------------------------
-    def holdings_values(self) -> np.ndarray:
+    def column_values(self) -> np.ndarray:
         """Signed holdings value per column in account currency."""
         n = len(self.by_column)
         prices = self._feed.current_closes(n)
@@ -137,17 +137,17 @@ class SecurityPortfolioManager:
         return self.quantity[:n] * prices * conv * self._multiplier[:n]
 
     def _value_of(self, j: int) -> float:
-        """Column ``j`` of :meth:`holdings_values` (the same products in the same order)."""
+        """Column ``j`` of :meth:`column_values` (the same products in the same order)."""
         price = self._feed.current_close(j)
         if len(self.cash_book) == 1:
             return self.quantity[j] * price * self._multiplier[j]
         return self.quantity[j] * price * self._quote[j].conversion_rate * self._multiplier[j]
 
     def _shared_values(self) -> np.ndarray:
-        """:meth:`holdings_values`, computed once per (step, book version, column count); do not modify."""
+        """:meth:`column_values`, computed once per (step, book version, column count); do not modify."""
         key = (self._feed.step, self._version, len(self.by_column))
         if key != self._values_key:
-            self._values_cache = self.holdings_values()
+            self._values_cache = self.column_values()
             self._values_key = key
         return self._values_cache
 
@@ -173,7 +173,7 @@ class SecurityPortfolioManager:
 
     @property
     def total_holdings_value(self) -> float:
-        return float(self.holdings_values().sum())
+        return float(self.column_values().sum())
 
     @property
     def total_absolute_holdings_cost(self) -> float:

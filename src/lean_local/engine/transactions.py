@@ -56,8 +56,10 @@ class TransactionManager:
     """``self.transactions``: orders, tickets, fills (LEAN ``SecurityTransactionManager`` plus the
     backtesting brokerage)."""
 
-    def __init__(self, algorithm: Any) -> None:
+    def __init__(self, algorithm: Any, handles_order_events: Callable[[], bool]) -> None:
         self._algorithm = algorithm
+        # does the algorithm handle order events (else they are built only when read)?
+        self._handles_order_events = handles_order_events
         self._orders: dict[int, Order] = {}
         self._tickets: dict[int, OrderTicket] = {}
         self._open: dict[int, Order] = {}
@@ -374,7 +376,7 @@ class TransactionManager:
             ticket._filled += fill_quantity
         self._unbuilt.append((order, self._algorithm.time, status, fill_price, fill_quantity, fee, message,
                               (order.quantity, order.limit_price, order.stop_price), ticket))
-        if not self._algorithm._handles_order_events():
+        if not self._handles_order_events():
             return
         self.build_events()
         event = self._events[-1]
@@ -382,13 +384,13 @@ class TransactionManager:
             if deferred:
                 self._deferred.append(event)
             else:
-                self._algorithm._dispatch_order_event(event)
+                self._algorithm.on_order_event(event)
             return
         self._dispatching = True
         try:
-            self._algorithm._dispatch_order_event(event)
+            self._algorithm.on_order_event(event)
             while self._deferred:
-                self._algorithm._dispatch_order_event(self._deferred.pop(0))
+                self._algorithm.on_order_event(self._deferred.pop(0))
         finally:
             self._dispatching = False
 
