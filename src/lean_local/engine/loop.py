@@ -156,13 +156,16 @@ class BacktestLoop:
         subscriptions from ``first_column`` on, from ``from_ns`` (LEAN's auxiliary data)."""
         algo = self.algo
         subs = self.feed.subs
+        resolvers: dict[str, Any] = {}  # by market: each resolver is looked up (its folder checked) once
         for column in range(first_column, len(subs)):
             security = algo.portfolio._by_column[column]
             sub = subs[column]
             if security.type != SecurityType.EQUITY or sub.kind != "trade":
                 continue
-            map_file = map_file_resolver(algo._data_folder, security.symbol.market).resolve(security.symbol.value) \
-                or MapFile.unmapped(security.symbol.value)
+            market = security.symbol.market
+            if market not in resolvers:
+                resolvers[market] = map_file_resolver(algo._data_folder, market)
+            map_file = resolvers[market].resolve(security.symbol.value) or MapFile.unmapped(security.symbol.value)
             days = security.exchange.hours.trading_days(pd.Timestamp(from_ns).normalize(), algo.end_date)
             dates, close, factor = intraday.daily_view(sub)  # each day's last bar (midnights)
             closes = pd.Series(close, index=dates)
