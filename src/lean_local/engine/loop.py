@@ -40,6 +40,7 @@ from lean_local.engine.corporate_events import EventSchedule, load_equity_events
 from lean_local.engine.daily_readers import log, map_file_resolver
 from lean_local.engine.data_points import benchmark_hour_ends, delisting_triggers, user_defined_universes
 from lean_local.engine.margin_calls import execute_margin_call
+from lean_local.engine.securities import Security
 from lean_local.engine.slice import Delistings, Dividends, Slice, Splits, SymbolChangedEvents
 from lean_local.engine.subscription_data import NEW_YORK
 from lean_local.engine.time_limit import TimeLoopLimit
@@ -147,6 +148,7 @@ class BacktestLoop:
         self.framework: Any = None  # lean_local.framework.driver.Framework when the algorithm uses it
         self.capacity: CapacityEstimate | None = None
         self._fills_seen = 0
+        self._traded: dict[str, Security] = {}  # the capacity estimate's symbols (a fill's) -> their securities
         self._hour_ends = np.empty(0, dtype=np.int64)  # the benchmark's internal hour bars (data_points)
         self._hour_utc = self._hour_ends  # the same, as UTC nanoseconds (the capacity estimate's clock)
         self.time_limit: TimeLoopLimit | None = None
@@ -413,7 +415,11 @@ class BacktestLoop:
         for utc in self._hour_utc[lo:hi].tolist():
             if capacity is not None and capacity.due(utc):
                 capacity.update(utc, lambda symbol: None, self.algo.portfolio.total_portfolio_value,
-                                lambda symbol: self.algo.securities[symbol].holdings.holdings_value)
+                                self._holdings_values)
+
+    def _holdings_values(self, symbols: list[str]) -> list[float]:
+        """The capacity estimate's question: the signed holdings value of each of ``symbols`` (traded ones)."""
+        return self.algo.portfolio.holdings_values([self._traded[symbol] for symbol in symbols])
 
     def _update_capacity(self, force: bool = False) -> None:
         """LEAN's capacity estimate at the end of a step (``ResultHandler.ProcessSynchronousEvents``)."""
@@ -427,7 +433,10 @@ class BacktestLoop:
                 if fill["time"] is not time:  # a step's fills share one time
                     time = fill["time"]
                     utc = _utc_ns(time)
-                capacity.on_fill(fill["symbol"], utc, fill["fill_value"])
+                symbol = fill["symbol"]
+                if symbol not in self._traded:
+                    self._traded[symbol] = algo.securities[symbol]
+                capacity.on_fill(symbol, utc, fill["fill_value"])
             self._fills_seen = len(fills)
         if not capacity.monitored and not force and not capacity.due(_utc_ns(algo.time)):
             return
@@ -437,7 +446,7 @@ class BacktestLoop:
         def bar_of(symbol: str) -> tuple[float, float, float, int] | None:
             """The symbol's bar in this step's slice (LEAN's ``SymbolCapacity.GetBar``): custom data
             is not in ``Slice.bars``; a forex quote bar counts LEAN's forex volume."""
-            security = algo.securities[symbol]
+            security = self._traded[symbol]
             column = security._column
             if emitted is None or column >= len(emitted) or not emitted[column] \
                     or security.type == SecurityType.BASE:
@@ -450,8 +459,7 @@ class BacktestLoop:
             volume = FOREX_VOLUME if security.type == SecurityType.FOREX else bar.volume
             return bar.close, volume, security.quote_currency.conversion_rate, period
 
-        capacity.update(_utc_ns(algo.time), bar_of, algo.portfolio.total_portfolio_value,
-                        lambda symbol: algo.securities[symbol].holdings.holdings_value, force)
+        capacity.update(_utc_ns(algo.time), bar_of, algo.portfolio.total_portfolio_value, self._holdings_values, force)
 
     def finish(self) -> None:
         """After ``on_end_of_algorithm``: LEAN's two forced result-handler passes (the algorithm
