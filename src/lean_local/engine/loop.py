@@ -469,13 +469,13 @@ class BacktestLoop:
 
     def _sample(self, now_ns: int) -> None:
         algo = self.algo
-        values = algo.portfolio._values()
         if not self.times:
             self.start_equity = self.start_equity or algo.portfolio.total_portfolio_value
         self.times.append(now_ns)
         self.equity.append(algo.portfolio.total_portfolio_value)
-        self.long_values.append(float(values[values > 0].sum()))
-        self.short_values.append(float(values[values < 0].sum()))
+        long_value, short_value = algo.portfolio.long_short_values()
+        self.long_values.append(long_value)
+        self.short_values.append(short_value)
         self.sample_steps.append(self.feed.step)
         self.sample_closes.append(self.feed.current_closes(len(self.feed.subs)).copy())
 

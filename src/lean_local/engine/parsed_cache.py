@@ -4,10 +4,12 @@ size and modification time."""
 
 from __future__ import annotations
 
+import ast
 import functools
 import hashlib
 import logging
 import os
+import re
 from collections.abc import Callable
 from pathlib import Path
 
@@ -81,9 +83,48 @@ def _target(folder: Path, reader: Callable[[Path], pd.DataFrame], path: Path) ->
 def _load(target: Path) -> np.ndarray | None:
     """The cached record, or None when absent or unreadable (then parsed again and overwritten)."""
     try:
-        return np.load(target, allow_pickle=False)
+        return read_record(target)
     except (OSError, ValueError, KeyError, TypeError):
         return None
+
+
+_NPY_MAGIC = b"\x93NUMPY\x01\x00"  # format version 1.0, as np.save writes a cache record
+_SHAPE = re.compile(r"'shape': \((\d+),\)")
+
+
+def read_record(target: Path) -> np.ndarray:
+    """``np.load(target, allow_pickle=False)`` of a one-dimensional ``.npy`` record array.
+
+    ``np.load`` parses each file's header with ``ast.literal_eval`` (a compile per file: about a third of
+    reading a small record); the records of one kind share their header but for the row count, so the
+    dtype is parsed once per layout. Any other file goes through ``np.load``.
+    """
+    with open(target, "rb") as handle:
+        prefix = handle.read(len(_NPY_MAGIC) + 2)
+        header = handle.read(int.from_bytes(prefix[-2:], "little")).decode("latin1")
+        shape = _SHAPE.search(header)
+        if prefix[:len(_NPY_MAGIC)] == _NPY_MAGIC and shape is not None:
+            dtype = _record_dtype(header[:shape.start()] + "'shape': (0,)" + header[shape.end():])
+            if dtype is not None:
+                count = int(shape.group(1))
+                record = np.fromfile(handle, dtype=dtype, count=count)
+                if len(record) != count:
+                    raise ValueError(f"{target}: {len(record)} of {count} rows")
+                return record
+    return np.load(target, allow_pickle=False)
+
+
+@functools.lru_cache(maxsize=64)
+def _record_dtype(header: str) -> np.dtype | None:
+    """The dtype of a ``.npy`` header (its row count zeroed); None unless a C-ordered array of plain fields."""
+    try:
+        fields = ast.literal_eval(header)
+    except SyntaxError as error:  # np.load's error for a header it cannot read
+        raise ValueError(f"unreadable .npy header {header!r}") from error
+    if fields.get("fortran_order") or not isinstance(fields.get("descr"), list):
+        return None
+    dtype = np.lib.format.descr_to_dtype(fields["descr"])
+    return None if dtype.hasobject else dtype
 
 
 def _frame(stored: np.ndarray) -> pd.DataFrame:

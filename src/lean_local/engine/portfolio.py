@@ -137,7 +137,12 @@ class SecurityPortfolioManager:
         if not securities:
             return []
         columns = [security._column for security in securities]
-        return self._values()[columns].tolist()
+        return self._shared_values()[columns].tolist()
+
+    def long_short_values(self) -> tuple[float, float]:
+        """The summed holdings value of the long positions and of the short ones (account currency)."""
+        values = self._shared_values()
+        return float(values[values > 0].sum()), float(values[values < 0].sum())
 
     def _value_of(self, j: int) -> float:
         """Column ``j`` of :meth:`_values` (the same products in the same order)."""
