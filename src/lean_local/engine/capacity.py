@@ -114,11 +114,6 @@ class SymbolCapacity:
         self._reset = True
         self.sale_volume = 0.0
 
-    def expired(self, utc_ns: int) -> bool:
-        """Has the effect period passed since the symbol's last fill?"""
-        last = self._last_fill if self._last_fill is not None else utc_ns
-        return utc_ns >= last + EFFECT_PERIOD_NS
-
 
 class CapacityEstimate:
     """The strategy's capacity and its lowest-capacity symbol (LEAN ``CapacityEstimate``).
@@ -177,7 +172,7 @@ class CapacityEstimate:
             return
         capacities = list(self._by_symbol.values())
         total_sale = sum(c.sale_volume for c in capacities)
-        smallest = min(capacities, key=lambda c: c.market_capacity_dollar_volume)
+        smallest = min(capacities, key=lambda c: c._market * c._scale)  # market_capacity_dollar_volume
         self.lowest = smallest.symbol
         share_sale = smallest.sale_volume / total_sale if total_sale else 0.0
         share_holdings = abs(holdings_values([smallest.symbol])[0]) / tpv
@@ -187,7 +182,8 @@ class CapacityEstimate:
         self.capacity = 0.33 * new + 0.66 * self.capacity if self.capacity else new
         # a symbol neither filled within the effect period nor held is forgotten (the holdings are asked
         # of the expired ones only), the others start capturing afresh
-        expired = [c for c in capacities if c.expired(utc_ns)]
+        cutoff = utc_ns - EFFECT_PERIOD_NS  # expired: the last fill at least the effect period ago
+        expired = [c for c in capacities if c._last_fill is not None and c._last_fill <= cutoff]
         held = holdings_values([c.symbol for c in expired]) if expired else []
         for capacity, value in zip(expired, held, strict=True):
             if value != 0:

@@ -346,14 +346,15 @@ class BacktestLoop:
                     # LEAN's daily sample at midnight (realtime.SetTime) runs before HandleDividends
                     self.values_before_dividends[next_ns] = algo.portfolio.total_portfolio_value
                 apply_dividends(algo.portfolio, algo.securities, events.dividends)
-            columns = feed.emitted_columns()
+            emitted = feed.emitted_mask()
+            columns = np.flatnonzero(emitted)
             current = None
             if len(columns) or events is not None:
                 self.data_points += len(columns) + (len(events) if events is not None else 0)
                 if algo._quoted_columns:
                     self.data_points += intraday.quote_points(feed, algo._quoted_columns)
                 self.data_slices += 1
-                current = Slice(now, columns, algo.portfolio._by_column, algo.securities, feed.emitted_mask(), events)
+                current = Slice(now, columns, algo.portfolio._by_column, algo.securities, emitted, events)
                 algo._current_slice = current
                 algo._update_consolidators(current)
                 if events is not None:
