@@ -102,7 +102,7 @@ class MapFile:
         """
         if not len(self):
             return [(pd.Timestamp.min, pd.Timestamp.max, self.permtick)]
-        starts = [self.dates[0]] + [d + pd.Timedelta(days=1) for d in self.dates[:-1]]
+        starts = [self.dates[0], *(self.dates[:-1] + pd.Timedelta(days=1))]
         return list(zip(starts, self.dates, self.tickers, strict=True))
 
     def __repr__(self) -> str:

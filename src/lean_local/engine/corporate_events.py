@@ -26,7 +26,7 @@ from datetime import datetime
 from decimal import ROUND_HALF_EVEN, Decimal
 from enum import IntEnum
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 import pandas as pd
@@ -34,7 +34,7 @@ import pandas as pd
 from lean_local.data import formats
 from lean_local.data.map_files import MapFile
 from lean_local.engine.common import Symbol
-from lean_local.engine.subscription_data import NEW_YORK
+from lean_local.engine.subscription_data import NEW_YORK, ns_to_datetime
 
 
 class SplitType(IntEnum):
@@ -145,8 +145,17 @@ def _distribution(reference: float, ratio: float) -> float:
     return float((ref - ref * Decimal(repr(ratio))).quantize(Decimal("0.01"), rounding=ROUND_HALF_EVEN))
 
 
+class DailyCloses(NamedTuple):
+    """A subscription's daily closes: ``dates`` (int64 ns midnights, ascending), the ``raw`` closes
+    and the algorithm-facing ``normalized`` ones."""
+
+    dates: np.ndarray
+    raw: np.ndarray
+    normalized: np.ndarray
+
+
 def equity_events(symbol: Symbol, map_file: MapFile, factors: pd.DataFrame | np.ndarray | None,
-                  trading_days: pd.DatetimeIndex, raw_closes: pd.Series, closes: pd.Series) -> list[_Event]:
+                  trading_days: pd.DatetimeIndex, closes: DailyCloses) -> list[_Event]:
     """Every event of one equity subscription over ``trading_days``, in time order.
 
     Parameters
@@ -160,11 +169,11 @@ def equity_events(symbol: Symbol, map_file: MapFile, factors: pd.DataFrame | np.
         record array (:func:`lean_local.engine.parsed_cache.load_record`), or None.
     trading_days : pd.DatetimeIndex
         The exchange's trading days the subscription covers (midnights, ascending).
-    raw_closes, closes : pd.Series
-        Daily raw and algorithm-facing (normalized) closes indexed by date: the prices the
-        warnings carry (the last close before the event's day; 0 before any).
+    closes : DailyCloses
+        Daily raw and algorithm-facing (normalized) closes: the prices the warnings carry (the last
+        close before the event's day; 0 before any).
     """
-    days = pd.DatetimeIndex(trading_days).asi8  # int64 ns: a Timestamp only for each event
+    days = trading_days.asi8  # int64 ns: a datetime only for each event
     if not len(days):
         return []
     covered = np.ones(len(days), dtype=bool)
@@ -173,11 +182,9 @@ def equity_events(symbol: Symbol, map_file: MapFile, factors: pd.DataFrame | np.
         covered = (days >= map_days[0]) & (days <= map_days[-1])
     events: list[tuple[int, int, _Event]] = []  # (ns, provider order, event): LEAN's provider order per day
 
-    def last_close(series: pd.Series, day_ns: int) -> float:
-        if series is None or not len(series):
-            return 0.0
-        i = int(pd.DatetimeIndex(series.index).asi8.searchsorted(day_ns, side="left")) - 1
-        return float(series.iloc[i]) if i >= 0 else 0.0
+    def last_close(values: np.ndarray, day_ns: int) -> float:
+        i = int(np.searchsorted(closes.dates, day_ns, side="left")) - 1
+        return float(values[i]) if i >= 0 else 0.0
 
     if factors is not None and len(factors) > 1:
         row_ns, price_factor, split_factor, reference = _factor_columns(factors)
@@ -193,7 +200,7 @@ def equity_events(symbol: Symbol, map_file: MapFile, factors: pd.DataFrame | np.
             following = int(covered_days[k + 1]) if k + 1 < len(covered_days) else None
             if split_changes[i]:
                 factor = split_factor[i] / split_factor[i + 1]
-                events.append((day, 0, Split(symbol, _datetime(day), last_close(raw_closes, day), factor,
+                events.append((day, 0, Split(symbol, _datetime(day), last_close(closes.raw, day), factor,
                                              SplitType.WARNING)))
                 if following is not None:
                     events.append((following, 0, Split(symbol, _datetime(following), reference[i], factor,
@@ -227,10 +234,10 @@ def equity_events(symbol: Symbol, map_file: MapFile, factors: pd.DataFrame | np.
         delisted_ns = delisted.value
         if days[-1] >= delisted_ns:
             events.append((delisted_ns, 3, Delisting(symbol, delisted.to_pydatetime(),
-                                                     last_close(closes, delisted_ns), DelistingType.WARNING)))
+                                                     last_close(closes.normalized, delisted_ns), DelistingType.WARNING)))
         if days[-1] > delisted_ns:
             gone = delisted_ns + _DAY_NS
-            events.append((gone, 3, Delisting(symbol, _datetime(gone), last_close(closes, gone),
+            events.append((gone, 3, Delisting(symbol, _datetime(gone), last_close(closes.normalized, gone),
                                               DelistingType.DELISTED)))
     events.sort(key=lambda item: (item[0], item[1]))
     return [event for _, _, event in events]
@@ -240,7 +247,8 @@ _DAY_NS = 86_400 * 10**9
 
 
 def _datetime(ns: int) -> datetime:
-    return pd.Timestamp(ns).to_pydatetime()
+    """A day's midnight (int64 ns) as a naive datetime."""
+    return ns_to_datetime(ns)
 
 
 def _factor_columns(factors: pd.DataFrame | np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
@@ -330,7 +338,7 @@ class EventSchedule:
 
 
 def load_equity_events(data_folder: Path, symbol: Symbol, map_file: MapFile, trading_days: pd.DatetimeIndex,
-                       raw_closes: pd.Series, closes: pd.Series, time_zone: str = NEW_YORK) -> list[_Event]:
+                       closes: DailyCloses, time_zone: str = NEW_YORK) -> list[_Event]:
     """:func:`equity_events` with the factor file read from ``data_folder`` (none: no splits or
     dividends). An exchange in another ``time_zone`` has its events at its own midnight (LEAN's
     auxiliary data carries the exchange's tradable date): 2004-06-16 00:00 in Kolkata is
@@ -339,7 +347,7 @@ def load_equity_events(data_folder: Path, symbol: Symbol, map_file: MapFile, tra
 
     path = formats.factor_file_path(data_folder, map_file.permtick, symbol.market)
     factors = load_record(formats.read_factor_file, path) if path.exists() else None
-    events = equity_events(symbol, map_file, factors, trading_days, raw_closes, closes)
+    events = equity_events(symbol, map_file, factors, trading_days, closes)
     if time_zone != NEW_YORK and events:
         local = pd.DatetimeIndex([event.time for event in events]).tz_localize(time_zone)
         for event, moment in zip(events, local.tz_convert(NEW_YORK).tz_localize(None).to_pydatetime(), strict=True):

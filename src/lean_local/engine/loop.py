@@ -36,7 +36,7 @@ from lean_local.engine.benchmarks import SecurityBenchmark
 from lean_local.engine.capacity import FOREX_VOLUME, CapacityEstimate
 from lean_local.engine.common import Market, SecurityType, Symbol, not_supported
 from lean_local.engine.corporate_actions import apply_dividends
-from lean_local.engine.corporate_events import EventSchedule, load_equity_events
+from lean_local.engine.corporate_events import DailyCloses, EventSchedule, load_equity_events
 from lean_local.engine.daily_readers import log, map_file_resolver
 from lean_local.engine.data_points import benchmark_hour_ends, delisting_triggers, user_defined_universes
 from lean_local.engine.margin_calls import execute_margin_call
@@ -170,9 +170,8 @@ class BacktestLoop:
             map_file = resolvers[market].resolve(security.symbol.value) or MapFile.unmapped(security.symbol.value)
             days = security.exchange.hours.trading_days(pd.Timestamp(from_ns).normalize(), algo.end_date)
             dates, close, factor = intraday.daily_view(sub)  # each day's last bar (midnights)
-            closes = pd.Series(close, index=dates)
-            raw = pd.Series(close / np.where(factor > 0, factor, 1.0), index=dates)
-            self.events.add(load_equity_events(algo._data_folder, security.symbol, map_file, days, raw, closes,
+            closes = DailyCloses(dates, close / np.where(factor > 0, factor, 1.0), close)
+            self.events.add(load_equity_events(algo._data_folder, security.symbol, map_file, days, closes,
                                                security.exchange.hours.time_zone), from_ns)
         self._event_columns = len(subs)
 
