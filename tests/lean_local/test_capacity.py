@@ -8,7 +8,7 @@ import pandas as pd
 import pytest
 
 from lean_local.engine.capacity import CapacityEstimate, SymbolCapacity
-from lean_local.engine.loop import _utc_ns
+from lean_local.engine.utc_clock import utc_ns
 
 HOUR = 3600 * 10**9
 DAY = 24 * HOUR
@@ -79,14 +79,14 @@ def test_snapshots_divide_volume_per_trade_by_the_larger_share_and_blend():
 
 
 def test_the_capacity_clock_converts_new_york_times_as_tz_localize_does():
-    """The engine's UTC clock (``loop._utc_ns``) reads each hour's offset from a table of the year:
+    """The engine's UTC clock (``utc_clock.utc_ns``) reads each hour's offset from a table of the year:
     the same nanoseconds as ``tz_localize`` on every hour of a year with both DST changes, and its
     error on the hour that does not exist (2 a.m. on the day clocks move forward)."""
     hour = datetime(2021, 1, 1)
     while hour.year == 2021:
         if hour not in (datetime(2021, 3, 14, 2), datetime(2021, 11, 7, 1)):
             moment = hour + timedelta(minutes=30, microseconds=7)
-            assert _utc_ns(moment) == pd.Timestamp(moment).tz_localize("America/New_York").value
+            assert utc_ns(moment) == pd.Timestamp(moment).tz_localize("America/New_York").value
         hour += timedelta(hours=1)
     with pytest.raises(Exception, match="2021-03-14 02:00:00"):
-        _utc_ns(datetime(2021, 3, 14, 2, 30))
+        utc_ns(datetime(2021, 3, 14, 2, 30))

@@ -45,6 +45,7 @@ from lean_local.engine.slice import Delistings, Dividends, Slice, Splits, Symbol
 from lean_local.engine.subscription_data import NEW_YORK
 from lean_local.engine.time_limit import TimeLoopLimit
 from lean_local.engine.universe import SecurityChanges
+from lean_local.engine.utc_clock import utc_ns
 
 
 def _warmup_start(algo: QCAlgorithm) -> datetime:
@@ -432,13 +433,13 @@ class BacktestLoop:
             for fill in fills[self._fills_seen:]:
                 if fill["time"] is not time:  # a step's fills share one time
                     time = fill["time"]
-                    utc = _utc_ns(time)
+                    utc = utc_ns(time)
                 symbol = fill["symbol"]
                 if symbol not in self._traded:
                     self._traded[symbol] = algo.securities[symbol]
                 capacity.on_fill(symbol, utc, fill["fill_value"])
             self._fills_seen = len(fills)
-        if not capacity.monitored and not force and not capacity.due(_utc_ns(algo.time)):
+        if not capacity.monitored and not force and not capacity.due(utc_ns(algo.time)):
             return
         feed = self.feed
         emitted = feed.emitted_mask() if feed.step >= 0 else None
@@ -459,7 +460,7 @@ class BacktestLoop:
             volume = FOREX_VOLUME if security.type == SecurityType.FOREX else bar.volume
             return bar.close, volume, security.quote_currency.conversion_rate, period
 
-        capacity.update(_utc_ns(algo.time), bar_of, algo.portfolio.total_portfolio_value, self._holdings_values, force)
+        capacity.update(utc_ns(algo.time), bar_of, algo.portfolio.total_portfolio_value, self._holdings_values, force)
 
     def finish(self) -> None:
         """After ``on_end_of_algorithm``: LEAN's two forced result-handler passes (the algorithm
@@ -483,41 +484,3 @@ class BacktestLoop:
 _HOUR_NS = 3_600 * 10**9
 _DAY_NS = 24 * _HOUR_NS
 
-
-def _utc_ns(local: datetime) -> int:
-    """A naive New York time as UTC nanoseconds.
-
-    The offset is pandas' ``tz_localize`` of the time's whole hour (a New York offset changes only at
-    a whole hour), cached per hour: a time in a skipped or repeated hour raises as ``tz_localize`` does.
-    """
-    if type(local) is not datetime:  # a pandas Timestamp may carry nanoseconds
-        return int(pd.Timestamp(local).tz_localize(NEW_YORK).value)
-    naive = (local - _EPOCH) // _MICROSECOND * 1000
-    return naive + _utc_offset_ns(local.replace(minute=0, second=0, microsecond=0))
-
-
-_EPOCH = datetime(1970, 1, 1)
-_MICROSECOND = timedelta(microseconds=1)
-
-
-@functools.lru_cache(maxsize=4096)
-def _utc_offset_ns(hour: datetime) -> int:
-    """UTC minus New York wall time (ns) during the New York hour that starts at ``hour``."""
-    offset = _year_offsets_ns(hour.year)[(hour - datetime(hour.year, 1, 1)) // _ONE_HOUR]
-    if offset is None:  # a skipped or repeated hour: tz_localize raises
-        return int(pd.Timestamp(hour).tz_localize(NEW_YORK).value) - int(pd.Timestamp(hour).value)
-    return offset
-
-
-_ONE_HOUR = timedelta(hours=1)
-
-
-@functools.lru_cache(maxsize=64)
-def _year_offsets_ns(year: int) -> list[int | None]:
-    """:func:`_utc_offset_ns` of every hour of ``year`` from one ``tz_localize`` of the year's hours (a
-    run meets a new hour at nearly every step; one ``Timestamp.tz_localize`` each cost about 50 us);
-    None for the hours ``tz_localize`` refuses (the skipped and the repeated hour)."""
-    hours = pd.date_range(datetime(year, 1, 1), datetime(year + 1, 1, 1), freq="h", inclusive="left")
-    utc = hours.tz_localize(NEW_YORK, ambiguous="NaT", nonexistent="NaT")
-    offsets = (utc.asi8 - hours.asi8).tolist()
-    return [None if missing else offset for offset, missing in zip(offsets, utc.isna().tolist(), strict=True)]
