@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 
 import pandas as pd
 import pytest
 
 from lean_local.engine.capacity import CapacityEstimate, SymbolCapacity
+from lean_local.engine.utc_clock import utc_ns
 
 HOUR = 3600 * 10**9
 DAY = 24 * HOUR
@@ -62,13 +63,30 @@ def test_snapshots_divide_volume_per_trade_by_the_larger_share_and_blend():
     estimate.on_fill("BBB", utc("2020-01-02 21:00"), 1_000.0)
     bars = {"AAA": (10.0, 10_000.0, 1.0, EQUITY_DAY), "BBB": (10.0, 1_000.0, 1.0, EQUITY_DAY)}
     holdings = {"AAA": 0.0, "BBB": 1_000.0}
-    estimate.update(utc("2020-01-02 21:00"), bars.get, 4_000.0, holdings.get)
+
+    def holdings_values(symbols):
+        return [holdings[symbol] for symbol in symbols]
+    estimate.update(utc("2020-01-02 21:00"), bars.get, 4_000.0, holdings_values)
     assert estimate.capacity == 0.0  # Jan 2 is before the first snapshot date (Jan 8)
-    estimate.update(utc("2020-01-08 15:00"), lambda s: None, 4_000.0, holdings.get)
+    estimate.update(utc("2020-01-08 15:00"), lambda s: None, 4_000.0, holdings_values)
     # BBB is smallest: 10 x 1,000 x 0.05 = 500 per trade; its sale share 1/4, holdings share 1/4
     assert estimate.lowest == "BBB"
     assert estimate.capacity == pytest.approx(500.0 / 0.25)
     # after the snapshot sale volumes restart; a forced snapshot with BBB's holdings only (share 1/2)
-    estimate.update(utc("2020-01-09 15:00"), lambda s: None, 2_000.0, holdings.get, force=True)
+    estimate.update(utc("2020-01-09 15:00"), lambda s: None, 2_000.0, holdings_values, force=True)
     assert estimate.capacity == pytest.approx(0.33 * 500.0 / 0.5 + 0.66 * 2_000.0)
     assert estimate.rounded == 2_000.0  # to the nearest 1,000
+
+
+def test_the_capacity_clock_converts_new_york_times_as_tz_localize_does():
+    """The engine's UTC clock (``utc_clock.utc_ns``) reads each hour's offset from a table of the year:
+    the same nanoseconds as ``tz_localize`` on every hour of a year with both DST changes, and its
+    error on the hour that does not exist (2 a.m. on the day clocks move forward)."""
+    hour = datetime(2021, 1, 1)
+    while hour.year == 2021:
+        if hour not in (datetime(2021, 3, 14, 2), datetime(2021, 11, 7, 1)):
+            moment = hour + timedelta(minutes=30, microseconds=7)
+            assert utc_ns(moment) == pd.Timestamp(moment).tz_localize("America/New_York").value
+        hour += timedelta(hours=1)
+    with pytest.raises(Exception, match="2021-03-14 02:00:00"):
+        utc_ns(datetime(2021, 3, 14, 2, 30))

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
+import numpy as np
 import pandas as pd
 import pytest
 
@@ -12,6 +13,7 @@ from lean_local.backtest import run_backtest
 from lean_local.data.map_files import MapFile
 from lean_local.engine.common import Symbol
 from lean_local.engine.corporate_events import (
+    DailyCloses,
     Delisting,
     DelistingType,
     Dividend,
@@ -56,9 +58,8 @@ def _describe(event) -> tuple:
 
 def test_events_follow_leans_providers():
     symbol = Symbol("NEW")
-    raw = pd.Series(RAW, index=DAYS)
-    adjusted = raw * 0.5
-    events = equity_events(symbol, _map_file(), FACTORS, DAYS, raw, adjusted)
+    raw = np.array(RAW)
+    events = equity_events(symbol, _map_file(), FACTORS, DAYS, DailyCloses(DAYS.asi8, raw, raw * 0.5))
     assert [_describe(e) for e in events] == [
         # the dividend of the 01-03 row, on the next trading day: round(20 - 20 * 0.98 / 0.99, 2)
         (datetime(2020, 1, 6), "Dividend", 0.20, 20.0),
@@ -78,8 +79,8 @@ def test_events_follow_leans_providers():
 
 def test_events_need_the_day_before_in_the_subscription():
     """A split occurring on the first day seen has no warning day, so LEAN emits neither."""
-    raw = pd.Series(RAW, index=DAYS)
-    events = equity_events(Symbol("NEW"), _map_file(), FACTORS, DAYS[4:], raw, raw)
+    closes = DailyCloses(DAYS.asi8, np.array(RAW), np.array(RAW))
+    events = equity_events(Symbol("NEW"), _map_file(), FACTORS, DAYS[4:], closes)
     assert [_describe(e)[:2] for e in events] == [(datetime(2020, 1, 9), "Delisting"),
                                                    (datetime(2020, 1, 10), "Delisting")]
 
@@ -90,18 +91,18 @@ def test_a_subscription_starting_before_its_map_file_reports_the_first_mapped_ti
     (``GOOG`` subscribed before its first date, traded as ``GOOCV``)."""
     days = pd.DatetimeIndex(["2014-03-24", "2014-03-25", "2014-03-26", "2014-03-27", "2014-03-28"])
     map_file = MapFile("GOOG", pd.DatetimeIndex(["2014-03-26", "2014-04-02", "2050-12-31"]), ["GOOCV", "GOOCV", "GOOG"])
-    raw = pd.Series(1.0, index=days)
-    events = equity_events(Symbol("GOOG"), map_file, None, days, raw, raw)
+    closes = DailyCloses(days.asi8, np.ones(len(days)), np.ones(len(days)))
+    events = equity_events(Symbol("GOOG"), map_file, None, days, closes)
     assert [_describe(e) for e in events] == [(datetime(2014, 3, 26), "SymbolChangedEvent", "GOOG", "GOOCV")]
     # a subscription the map file covers from its start takes the mapped ticker without an event
-    assert equity_events(Symbol("GOOG"), map_file, None, days[2:], raw, raw) == []
+    assert equity_events(Symbol("GOOG"), map_file, None, days[2:], closes) == []
 
 
 def test_schedule_hands_out_events_at_the_first_step_at_or_after_their_time():
-    raw = pd.Series(RAW, index=DAYS)
+    closes = DailyCloses(DAYS.asi8, np.array(RAW), np.array(RAW))
     schedule = EventSchedule()
     assert schedule.due(pd.Timestamp("2030-01-01").value) is None
-    schedule.add(equity_events(Symbol("NEW"), _map_file(), FACTORS, DAYS, raw, raw), pd.Timestamp("2020-01-07").value)
+    schedule.add(equity_events(Symbol("NEW"), _map_file(), FACTORS, DAYS, closes), pd.Timestamp("2020-01-07").value)
     assert list(pd.DatetimeIndex(schedule.times())) == [pd.Timestamp(d) for d in
                                                          ("2020-01-07", "2020-01-08", "2020-01-09", "2020-01-10")]
     assert schedule.due(pd.Timestamp("2020-01-06 16:00").value) is None

@@ -102,8 +102,10 @@ class MapFile:
         """
         if not len(self):
             return [(pd.Timestamp.min, pd.Timestamp.max, self.permtick)]
-        starts = [self.dates[0]] + [d + pd.Timedelta(days=1) for d in self.dates[:-1]]
-        return list(zip(starts, self.dates, self.tickers, strict=True))
+        ends = self.dates.asi8.tolist()  # int64 ns: a Timestamp per row, without index arithmetic
+        starts = [ends[0], *(end + _NS_PER_DAY for end in ends[:-1])]
+        return [(pd.Timestamp(start), pd.Timestamp(end), ticker)
+                for start, end, ticker in zip(starts, ends, self.tickers, strict=True)]
 
     def __repr__(self) -> str:
         rows = ", ".join(f"{d:%Y%m%d} {t}" for d, t in zip(self.dates, self.tickers, strict=True))

@@ -23,7 +23,7 @@ Times are UTC nanoseconds. The engine calls :meth:`CapacityEstimate.on_fill` for
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import datetime
 
 import pandas as pd
@@ -114,14 +114,6 @@ class SymbolCapacity:
         self._reset = True
         self.sale_volume = 0.0
 
-    def expired(self, utc_ns: int) -> bool:
-        """Has the effect period passed since the symbol's last fill?"""
-        last = self._last_fill if self._last_fill is not None else utc_ns
-        return utc_ns >= last + EFFECT_PERIOD_NS
-
-    def should_remove(self, invested: bool, utc_ns: int) -> bool:
-        return not invested and self.expired(utc_ns)
-
 
 class CapacityEstimate:
     """The strategy's capacity and its lowest-capacity symbol (LEAN ``CapacityEstimate``).
@@ -160,11 +152,12 @@ class CapacityEstimate:
             self._monitored.append(capacity)
 
     def update(self, utc_ns: int, bar_of: Callable[[str], tuple[float, float, float, int] | None], tpv: float,
-               holdings_value: Callable[[str], float], force: bool = False) -> None:
+               holdings_values: Callable[[list[str]], Sequence[float]], force: bool = False) -> None:
         """End of a time step: capture the monitored symbols' bars, then snapshot when due.
 
         ``bar_of(symbol)`` gives ``(close, volume, conversion_rate, period_ns)`` of the symbol's real bar of this
-        step (None without one); ``holdings_value(symbol)`` its signed holdings value (account currency).
+        step (None without one); ``holdings_values(symbols)`` the signed holdings value of each (account
+        currency), asked at most twice a snapshot.
         """
         for k in range(len(self._monitored) - 1, -1, -1):
             capacity = self._monitored[k]
@@ -177,24 +170,30 @@ class CapacityEstimate:
             return
         if tpv == 0 or not self._by_symbol:
             return
-        total_sale = sum(c.sale_volume for c in self._by_symbol.values())
-        smallest = min(self._by_symbol.values(), key=lambda c: c.market_capacity_dollar_volume)
+        capacities = list(self._by_symbol.values())
+        total_sale = sum(c.sale_volume for c in capacities)
+        smallest = min(capacities, key=lambda c: c._market * c._scale)  # market_capacity_dollar_volume
         self.lowest = smallest.symbol
         share_sale = smallest.sale_volume / total_sale if total_sale else 0.0
-        share_holdings = abs(holdings_value(smallest.symbol)) / tpv
+        share_holdings = abs(holdings_values([smallest.symbol])[0]) / tpv
         scaling = max(share_sale, share_holdings)
         daily = smallest.market_capacity_dollar_volume / smallest.trades if smallest.trades else 0.0
         new = self.capacity if scaling == 0 else daily / scaling
         self.capacity = 0.33 * new + 0.66 * self.capacity if self.capacity else new
-        for symbol, capacity in list(self._by_symbol.items()):
-            # the holdings are asked only of a symbol not filled within the effect period
-            if not capacity.should_remove(capacity.expired(utc_ns) and holdings_value(symbol) != 0, utc_ns):
-                capacity.reset()
+        # a symbol neither filled within the effect period nor held is forgotten (the holdings are asked
+        # of the expired ones only), the others start capturing afresh
+        cutoff = utc_ns - EFFECT_PERIOD_NS  # expired: the last fill at least the effect period ago
+        expired = [c for c in capacities if c._last_fill is not None and c._last_fill <= cutoff]
+        held = holdings_values([c.symbol for c in expired]) if expired else []
+        for capacity, value in zip(expired, held, strict=True):
+            if value != 0:
                 continue
-            del self._by_symbol[symbol]
+            del self._by_symbol[capacity.symbol]
             if capacity.monitored:
                 capacity.monitored = False
                 self._monitored.remove(capacity)
+        for capacity in self._by_symbol.values():
+            capacity.reset()
         self._next_snapshot = utc_date + self._period
 
     @property

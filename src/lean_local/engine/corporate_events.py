@@ -26,7 +26,7 @@ from datetime import datetime
 from decimal import ROUND_HALF_EVEN, Decimal
 from enum import IntEnum
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 import pandas as pd
@@ -34,7 +34,7 @@ import pandas as pd
 from lean_local.data import formats
 from lean_local.data.map_files import MapFile
 from lean_local.engine.common import Symbol
-from lean_local.engine.subscription_data import NEW_YORK
+from lean_local.engine.subscription_data import NEW_YORK, ns_to_datetime
 
 
 class SplitType(IntEnum):
@@ -145,8 +145,17 @@ def _distribution(reference: float, ratio: float) -> float:
     return float((ref - ref * Decimal(repr(ratio))).quantize(Decimal("0.01"), rounding=ROUND_HALF_EVEN))
 
 
-def equity_events(symbol: Symbol, map_file: MapFile, factors: pd.DataFrame | None, trading_days: pd.DatetimeIndex,
-                  raw_closes: pd.Series, closes: pd.Series) -> list[_Event]:
+class DailyCloses(NamedTuple):
+    """A subscription's daily closes: ``dates`` (int64 ns midnights, ascending), the ``raw`` closes
+    and the algorithm-facing ``normalized`` ones."""
+
+    dates: np.ndarray
+    raw: np.ndarray
+    normalized: np.ndarray
+
+
+def equity_events(symbol: Symbol, map_file: MapFile, factors: pd.DataFrame | np.ndarray | None,
+                  trading_days: pd.DatetimeIndex, closes: DailyCloses) -> list[_Event]:
     """Every event of one equity subscription over ``trading_days``, in time order.
 
     Parameters
@@ -155,80 +164,102 @@ def equity_events(symbol: Symbol, map_file: MapFile, factors: pd.DataFrame | Non
         The subscribed symbol (events are keyed by it).
     map_file : MapFile
         Its map file (:meth:`MapFile.unmapped` when none: no ticker changes, no delisting).
-    factors : pd.DataFrame or None
-        Its factor file as read by :func:`lean_local.data.formats.read_factor_file`, or None.
+    factors : pd.DataFrame, np.ndarray or None
+        Its factor file as read by :func:`lean_local.data.formats.read_factor_file`, or that frame's
+        record array (:func:`lean_local.engine.parsed_cache.load_record`), or None.
     trading_days : pd.DatetimeIndex
         The exchange's trading days the subscription covers (midnights, ascending).
-    raw_closes, closes : pd.Series
-        Daily raw and algorithm-facing (normalized) closes indexed by date: the prices the
-        warnings carry (the last close before the event's day; 0 before any).
+    closes : DailyCloses
+        Daily raw and algorithm-facing (normalized) closes: the prices the warnings carry (the last
+        close before the event's day; 0 before any).
     """
-    days = pd.DatetimeIndex(trading_days)
+    days = trading_days.asi8  # int64 ns: a datetime only for each event
     if not len(days):
         return []
     covered = np.ones(len(days), dtype=bool)
     if len(map_file):
-        covered = (days >= map_file.first_date) & (days <= map_file.dates[-1])
+        map_days = map_file.dates.asi8
+        covered = (days >= map_days[0]) & (days <= map_days[-1])
     events: list[tuple[int, int, _Event]] = []  # (ns, provider order, event): LEAN's provider order per day
 
-    def last_close(series: pd.Series, day: pd.Timestamp) -> float:
-        if series is None or not len(series):
-            return 0.0
-        i = int(series.index.searchsorted(day, side="left")) - 1
-        return float(series.iloc[i]) if i >= 0 else 0.0
+    def last_close(values: np.ndarray, day_ns: int) -> float:
+        i = int(np.searchsorted(closes.dates, day_ns, side="left")) - 1
+        return float(values[i]) if i >= 0 else 0.0
 
     if factors is not None and len(factors) > 1:
-        rows = pd.DatetimeIndex(factors.index).normalize()
-        price_factor = factors["price_factor"].to_numpy(dtype=float)
-        split_factor = factors["split_factor"].to_numpy(dtype=float)
-        reference = factors["reference_price"].to_numpy(dtype=float)
+        row_ns, price_factor, split_factor, reference = _factor_columns(factors)
         covered_days = days[covered]
-        position = {day: k for k, day in enumerate(covered_days.asi8.tolist())}  # ns: no Timestamp per day
-        row_ns = rows.asi8.tolist()
-        for i in range(len(rows) - 1):
-            k = position.get(row_ns[i])
-            if k is None:
-                continue
-            day = covered_days[k]
-            following = covered_days[k + 1] if k + 1 < len(covered_days) else None
-            if split_factor[i] != split_factor[i + 1]:
+        # the rows dated on a covered trading day, each with the next covered day (None after the last)
+        at = np.minimum(np.searchsorted(covered_days, row_ns[:-1]), max(len(covered_days) - 1, 0))
+        on_day = np.flatnonzero(covered_days[at] == row_ns[:-1]) if len(covered_days) else np.empty(0, dtype=int)
+        split_changes = split_factor[:-1] != split_factor[1:]
+        price_changes = price_factor[:-1] != price_factor[1:]
+        for i in on_day[split_changes[on_day] | price_changes[on_day]].tolist():
+            k = int(at[i])
+            day = int(covered_days[k])
+            following = int(covered_days[k + 1]) if k + 1 < len(covered_days) else None
+            if split_changes[i]:
                 factor = split_factor[i] / split_factor[i + 1]
-                events.append((day.value, 0, Split(symbol, day.to_pydatetime(), last_close(raw_closes, day), factor,
-                                                   SplitType.WARNING)))
+                events.append((day, 0, Split(symbol, _datetime(day), last_close(closes.raw, day), factor,
+                                             SplitType.WARNING)))
                 if following is not None:
-                    events.append((following.value, 0, Split(symbol, following.to_pydatetime(), reference[i], factor,
-                                                             SplitType.SPLIT_OCCURRED)))
-            if price_factor[i] != price_factor[i + 1] and following is not None:
+                    events.append((following, 0, Split(symbol, _datetime(following), reference[i], factor,
+                                                       SplitType.SPLIT_OCCURRED)))
+            if price_changes[i] and following is not None:
                 ratio = price_factor[i] / price_factor[i + 1]
-                events.append((following.value, 1, Dividend(symbol, following.to_pydatetime(),
-                                                            _distribution(reference[i], ratio), reference[i])))
+                events.append((following, 1, Dividend(symbol, _datetime(following),
+                                                      _distribution(reference[i], ratio), reference[i])))
 
     if len(map_file) > 1:
         tickers = np.asarray(map_file.tickers, dtype=object)
-        at = np.minimum(np.searchsorted(map_file.dates.asi8, days.asi8, side="left"), len(tickers) - 1)
+        at = np.minimum(np.searchsorted(map_file.dates.asi8, days, side="left"), len(tickers) - 1)
         mapped = tickers[at]
         # LEAN's MappingEventProvider: the subscription's ticker is the map file's at the start when the
         # file covers the start, else the symbol's own; the first covered day reports a difference
         first = int(np.argmax(covered)) if covered.any() else len(days)
         previous = mapped[0] if covered[0] else symbol.value
-        for k in range(first, len(days)):
-            if covered[k] and mapped[k] != previous:
-                day = days[k]
-                events.append((day.value, 2, SymbolChangedEvent(symbol, day.to_pydatetime(), previous, mapped[k])))
+        # the covered days are one run, so after the first of them only a day whose mapped ticker
+        # differs from the day before's can report a change
+        candidates = np.zeros(len(days), dtype=bool)
+        candidates[1:] = mapped[1:] != mapped[:-1]
+        candidates[first:first + 1] = True
+        for k in np.flatnonzero(candidates & covered).tolist():
+            if mapped[k] != previous:
+                day = int(days[k])
+                events.append((day, 2, SymbolChangedEvent(symbol, _datetime(day), previous, mapped[k])))
                 previous = mapped[k]
 
     delisted = map_file.delisted if len(map_file) else None
     if delisted is not None:
-        after = days[days >= delisted]
-        if len(after):
-            events.append((delisted.value, 3, Delisting(symbol, delisted.to_pydatetime(),
-                                                         last_close(closes, delisted), DelistingType.WARNING)))
-        if len(days[days > delisted]):
-            gone = delisted + pd.Timedelta(days=1)
-            events.append((gone.value, 3, Delisting(symbol, gone.to_pydatetime(),
-                                                     last_close(closes, gone), DelistingType.DELISTED)))
+        delisted_ns = delisted.value
+        if days[-1] >= delisted_ns:
+            events.append((delisted_ns, 3, Delisting(symbol, delisted.to_pydatetime(),
+                                                     last_close(closes.normalized, delisted_ns), DelistingType.WARNING)))
+        if days[-1] > delisted_ns:
+            gone = delisted_ns + _DAY_NS
+            events.append((gone, 3, Delisting(symbol, _datetime(gone), last_close(closes.normalized, gone),
+                                              DelistingType.DELISTED)))
     events.sort(key=lambda item: (item[0], item[1]))
     return [event for _, _, event in events]
+
+
+_DAY_NS = 86_400 * 10**9
+
+
+def _datetime(ns: int) -> datetime:
+    """A day's midnight (int64 ns) as a naive datetime."""
+    return ns_to_datetime(ns)
+
+
+def _factor_columns(factors: pd.DataFrame | np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """A factor file's rows: the midnight of each row's date (int64 ns), the price factor, the split
+    factor and the reference price, from the frame or from its record array."""
+    if isinstance(factors, pd.DataFrame):
+        dates = pd.DatetimeIndex(factors.index).asi8
+    else:
+        dates = factors["__index__"]
+    return (dates - dates % _DAY_NS, *(np.asarray(factors[name], dtype=float)
+                                       for name in ("price_factor", "split_factor", "reference_price")))
 
 
 @dataclass
@@ -307,16 +338,16 @@ class EventSchedule:
 
 
 def load_equity_events(data_folder: Path, symbol: Symbol, map_file: MapFile, trading_days: pd.DatetimeIndex,
-                       raw_closes: pd.Series, closes: pd.Series, time_zone: str = NEW_YORK) -> list[_Event]:
+                       closes: DailyCloses, time_zone: str = NEW_YORK) -> list[_Event]:
     """:func:`equity_events` with the factor file read from ``data_folder`` (none: no splits or
     dividends). An exchange in another ``time_zone`` has its events at its own midnight (LEAN's
     auxiliary data carries the exchange's tradable date): 2004-06-16 00:00 in Kolkata is
     2004-06-15 14:30 in New York."""
-    from lean_local.engine.parsed_cache import cached_read
+    from lean_local.engine.parsed_cache import load_record
 
     path = formats.factor_file_path(data_folder, map_file.permtick, symbol.market)
-    factors = cached_read(formats.read_factor_file, path) if path.exists() else None
-    events = equity_events(symbol, map_file, factors, trading_days, raw_closes, closes)
+    factors = load_record(formats.read_factor_file, path) if path.exists() else None
+    events = equity_events(symbol, map_file, factors, trading_days, closes)
     if time_zone != NEW_YORK and events:
         local = pd.DatetimeIndex([event.time for event in events]).tz_localize(time_zone)
         for event, moment in zip(events, local.tz_convert(NEW_YORK).tz_localize(None).to_pydatetime(), strict=True):

@@ -20,7 +20,7 @@ from lean_local.data import formats
 from lean_local.data.check import require_usable_bars
 from lean_local.data.map_files import MapFile, MapFileResolver, load_resolver, read_bars
 from lean_local.engine.common import DataNormalizationMode, SecurityType, Symbol
-from lean_local.engine.parsed_cache import cache_dir, cached_read, save_record
+from lean_local.engine.parsed_cache import cache_dir, cached_read, read_record, save_record
 from lean_local.engine.subscription_data import (
     NEW_YORK,
     QUOTE_FIELDS,
@@ -110,7 +110,7 @@ def load_equity(data_folder: Path, symbol: Symbol, normalization: DataNormalizat
         target = folder / f"{hashlib.sha1(key.encode()).hexdigest()}.npy"
         if target.exists():
             try:
-                stored = np.load(target, allow_pickle=False)
+                stored = read_record(target)
                 fields = {n: np.ascontiguousarray(stored[n]) for n in TRADE_FIELDS}
                 return SubscriptionData(symbol, "trade", np.ascontiguousarray(stored["time"]),
                                         np.ascontiguousarray(stored["end_time"]), fields,

@@ -20,7 +20,6 @@ The loop follows ``Engine/AlgorithmManager.cs`` for each time step ``t`` of the 
 
 from __future__ import annotations
 
-import functools
 from datetime import date, datetime, timedelta
 from typing import Any
 
@@ -34,16 +33,18 @@ from lean_local.engine.benchmarks import SecurityBenchmark
 from lean_local.engine.capacity import FOREX_VOLUME, CapacityEstimate
 from lean_local.engine.common import SecurityType, Symbol
 from lean_local.engine.corporate_actions import apply_dividends
-from lean_local.engine.corporate_events import EventSchedule, load_equity_events
+from lean_local.engine.corporate_events import DailyCloses, EventSchedule, load_equity_events
 from lean_local.engine.daily_readers import map_file_resolver
 from lean_local.engine.data_points import benchmark_hour_ends, delisting_triggers, user_defined_universes
 from lean_local.engine.margin_calls import execute_margin_call
 from lean_local.engine.run_context import RunContext
 from lean_local.engine.run_setup import schedule_end_of_day, setup_conversions, warmup_start
+from lean_local.engine.securities import Security
 from lean_local.engine.slice import Delistings, Dividends, Slice, Splits, SymbolChangedEvents
 from lean_local.engine.subscription_data import NEW_YORK
 from lean_local.engine.time_limit import TimeLoopLimit
 from lean_local.engine.universe import SecurityChanges
+from lean_local.engine.utc_clock import utc_ns
 
 
 class BacktestLoop:
@@ -73,6 +74,7 @@ class BacktestLoop:
         self.framework: Any = None  # lean_local.framework.driver.Framework when the algorithm uses it
         self.capacity: CapacityEstimate | None = None
         self._fills_seen = 0
+        self._traded: dict[str, Security] = {}  # the capacity estimate's symbols (a fill's) -> their securities
         self.hour_ends = np.empty(0, dtype=np.int64)  # the benchmark's internal hour bars (data_points)
         self._hour_utc = self.hour_ends  # the same, as UTC nanoseconds (the capacity estimate's clock)
         self.time_limit: TimeLoopLimit | None = None
@@ -83,18 +85,20 @@ class BacktestLoop:
         algo = self.algo
         run = self.run_context
         subs = self.feed.subs
+        resolvers: dict[str, Any] = {}  # by market: each resolver is looked up (its folder checked) once
         for column in range(first_column, len(subs)):
             security = self.securities_by_column[column]
             sub = subs[column]
             if security.type != SecurityType.EQUITY or sub.kind != "trade":
                 continue
-            map_file = map_file_resolver(run.data_folder, security.symbol.market).resolve(security.symbol.value) \
-                or MapFile.unmapped(security.symbol.value)
+            market = security.symbol.market
+            if market not in resolvers:
+                resolvers[market] = map_file_resolver(run.data_folder, market)
+            map_file = resolvers[market].resolve(security.symbol.value) or MapFile.unmapped(security.symbol.value)
             days = security.exchange.hours.trading_days(pd.Timestamp(from_ns).normalize(), algo.end_date)
             dates, close, factor = intraday.daily_view(sub)  # each day's last bar (midnights)
-            closes = pd.Series(close, index=dates)
-            raw = pd.Series(close / np.where(factor > 0, factor, 1.0), index=dates)
-            self.events.add(load_equity_events(run.data_folder, security.symbol, map_file, days, raw, closes,
+            closes = DailyCloses(dates, close / np.where(factor > 0, factor, 1.0), close)
+            self.events.add(load_equity_events(run.data_folder, security.symbol, map_file, days, closes,
                                                security.exchange.hours.time_zone), from_ns)
         self._event_columns = len(subs)
 
@@ -272,14 +276,15 @@ class BacktestLoop:
                     # LEAN's daily sample at midnight (realtime.SetTime) runs before HandleDividends
                     self.values_before_dividends[next_ns] = algo.portfolio.total_portfolio_value
                 apply_dividends(algo.portfolio, algo.securities, events.dividends)
-            columns = feed.emitted_columns()
+            emitted = feed.emitted_mask()
+            columns = np.flatnonzero(emitted)
             current = None
             if len(columns) or events is not None:
                 self.data_points += len(columns) + (len(events) if events is not None else 0)
                 if run.quoted_columns:
                     self.data_points += intraday.quote_points(feed, run.quoted_columns)
                 self.data_slices += 1
-                current = Slice(now, columns, self.securities_by_column, algo.securities, feed.emitted_mask(), events)
+                current = Slice(now, columns, self.securities_by_column, algo.securities, emitted, events)
                 run.current_slice = current
                 run.update_consolidators(current)
                 if events is not None:
@@ -342,7 +347,11 @@ class BacktestLoop:
         for utc in self._hour_utc[lo:hi].tolist():
             if capacity is not None and capacity.due(utc):
                 capacity.update(utc, lambda symbol: None, self.algo.portfolio.total_portfolio_value,
-                                lambda symbol: self.algo.securities[symbol].holdings.holdings_value)
+                                self._holdings_values)
+
+    def _holdings_values(self, symbols: list[str]) -> list[float]:
+        """The capacity estimate's question: the signed holdings value of each of ``symbols`` (traded ones)."""
+        return self.algo.portfolio.holdings_values([self._traded[symbol] for symbol in symbols])
 
     def _update_capacity(self, force: bool = False) -> None:
         """LEAN's capacity estimate at the end of a step (``ResultHandler.ProcessSynchronousEvents``)."""
@@ -355,10 +364,13 @@ class BacktestLoop:
             for fill in fills[self._fills_seen:]:
                 if fill["time"] is not time:  # a step's fills share one time
                     time = fill["time"]
-                    utc = _utc_ns(time)
-                capacity.on_fill(fill["symbol"], utc, fill["fill_value"])
+                    utc = utc_ns(time)
+                symbol = fill["symbol"]
+                if symbol not in self._traded:
+                    self._traded[symbol] = algo.securities[symbol]
+                capacity.on_fill(symbol, utc, fill["fill_value"])
             self._fills_seen = len(fills)
-        if not capacity.monitored and not force and not capacity.due(_utc_ns(algo.time)):
+        if not capacity.monitored and not force and not capacity.due(utc_ns(algo.time)):
             return
         feed = self.feed
         emitted = feed.emitted_mask() if feed.step >= 0 else None
@@ -366,7 +378,7 @@ class BacktestLoop:
         def bar_of(symbol: str) -> tuple[float, float, float, int] | None:
             """The symbol's bar in this step's slice (LEAN's ``SymbolCapacity.GetBar``): custom data
             is not in ``Slice.bars``; a forex quote bar counts LEAN's forex volume."""
-            security = algo.securities[symbol]
+            security = self._traded[symbol]
             column = security.column
             if emitted is None or column >= len(emitted) or not emitted[column] \
                     or security.type == SecurityType.BASE:
@@ -379,8 +391,7 @@ class BacktestLoop:
             volume = FOREX_VOLUME if security.type == SecurityType.FOREX else bar.volume
             return bar.close, volume, security.quote_currency.conversion_rate, period
 
-        capacity.update(_utc_ns(algo.time), bar_of, algo.portfolio.total_portfolio_value,
-                        lambda symbol: algo.securities[symbol].holdings.holdings_value, force)
+        capacity.update(utc_ns(algo.time), bar_of, algo.portfolio.total_portfolio_value, self._holdings_values, force)
 
     def finish(self) -> None:
         """After ``on_end_of_algorithm``: LEAN's two forced result-handler passes (the algorithm
@@ -390,13 +401,13 @@ class BacktestLoop:
 
     def _sample(self, now_ns: int) -> None:
         algo = self.algo
-        values = algo.portfolio.column_values()
         if not self.times:
             self.start_equity = self.start_equity or algo.portfolio.total_portfolio_value
         self.times.append(now_ns)
         self.equity.append(algo.portfolio.total_portfolio_value)
-        self.long_values.append(float(values[values > 0].sum()))
-        self.short_values.append(float(values[values < 0].sum()))
+        long_value, short_value = algo.portfolio.long_short_values()
+        self.long_values.append(long_value)
+        self.short_values.append(short_value)
         self.sample_steps.append(self.feed.step)
         self.sample_closes.append(self.feed.current_closes(len(self.feed.subs)).copy())
 
@@ -404,24 +415,3 @@ class BacktestLoop:
 _HOUR_NS = 3_600 * 10**9
 _DAY_NS = 24 * _HOUR_NS
 
-
-def _utc_ns(local: datetime) -> int:
-    """A naive New York time as UTC nanoseconds.
-
-    The offset is pandas' ``tz_localize`` of the time's whole hour (a New York offset changes only at
-    a whole hour), cached per hour: a time in a skipped or repeated hour raises as ``tz_localize`` does.
-    """
-    if type(local) is not datetime:  # a pandas Timestamp may carry nanoseconds
-        return int(pd.Timestamp(local).tz_localize(NEW_YORK).value)
-    naive = (local - _EPOCH) // _MICROSECOND * 1000
-    return naive + _utc_offset_ns(local.replace(minute=0, second=0, microsecond=0))
-
-
-_EPOCH = datetime(1970, 1, 1)
-_MICROSECOND = timedelta(microseconds=1)
-
-
-@functools.lru_cache(maxsize=4096)
-def _utc_offset_ns(hour: datetime) -> int:
-    """UTC minus New York wall time (ns) during the New York hour that starts at ``hour``."""
-    return int(pd.Timestamp(hour).tz_localize(NEW_YORK).value) - int(pd.Timestamp(hour).value)

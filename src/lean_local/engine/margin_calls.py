@@ -17,7 +17,7 @@ step of daily data), after the securities' prices are updated and before ``on_da
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
 
@@ -39,15 +39,15 @@ class MarginCallRequest:
     tag: str = MARGIN_CALL_TAG
 
 
-def margin_call_orders(portfolio: Any, securities: Iterable[Any]) -> tuple[list[MarginCallRequest], bool]:
+def margin_call_orders(portfolio: Any, securities: Callable[[], Iterable[Any]]) -> tuple[list[MarginCallRequest], bool]:
     """``GetMarginCallOrders``: the orders a margin call would place, and whether to warn.
 
     Parameters
     ----------
     portfolio : SecurityPortfolioManager
         The algorithm's portfolio.
-    securities : iterable of Security
-        The algorithm's securities (read only when orders are due; those not held are skipped).
+    securities : callable
+        Gives the algorithm's securities (asked only when orders are due; those not held are skipped).
     """
     used = portfolio.total_margin_used
     if used <= 0:
@@ -58,7 +58,7 @@ def margin_call_orders(portfolio: Any, securities: Iterable[Any]) -> tuple[list[
     orders: list[MarginCallRequest] = []
     if remaining <= 0:
         if used > total * (1 + MARGIN_BUFFER):
-            for security in securities:
+            for security in securities():
                 if security.holdings.quantity == 0:
                     continue
                 request = _position_order(portfolio, security, total, used)
@@ -92,7 +92,7 @@ def execute_margin_call(algorithm: Any) -> None:
     """The algorithm manager's margin call step: orders when due and every exchange is open, else
     the warning when due."""
     portfolio = algorithm.portfolio
-    orders, warning = margin_call_orders(portfolio, algorithm.securities.values())
+    orders, warning = margin_call_orders(portfolio, algorithm.securities.values)
     executed = 0
     if orders and all(algorithm.securities[o.symbol].exchange.exchange_open for o in orders):
         replaced = algorithm.on_margin_call(orders)

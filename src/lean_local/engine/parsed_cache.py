@@ -4,9 +4,12 @@ size and modification time."""
 
 from __future__ import annotations
 
+import ast
+import functools
 import hashlib
 import logging
 import os
+import re
 from collections.abc import Callable
 from pathlib import Path
 
@@ -21,7 +24,12 @@ log = logging.getLogger("lean_local.engine")
 def cache_dir() -> Path | None:
     """Where parsed data files are kept between runs: ``LEAN_LOCAL_CACHE`` (empty or ``0``
     disables), else ``~/.cache/lean_local/parsed``."""
-    value = os.environ.get("LEAN_LOCAL_CACHE")
+    return _cache_dir(os.environ.get("LEAN_LOCAL_CACHE"), os.environ.get("HOME"))
+
+
+@functools.lru_cache(maxsize=8)
+def _cache_dir(value: str | None, home: str | None) -> Path | None:
+    """:func:`cache_dir` of the two environment variables it depends on (asked once per file read)."""
     if value is not None and value.strip() in ("", "0"):
         return None
     return Path(value) if value else Path.home() / ".cache" / "lean_local" / "parsed"
@@ -38,18 +46,95 @@ def cached_read(reader: Callable[[Path], pd.DataFrame], path: Path) -> pd.DataFr
     folder = cache_dir()
     if folder is None:
         return reader(path)
+    target = _target(folder, reader, path)
+    stored = _load(target)
+    if stored is not None:
+        return _frame(stored)
+    frame = reader(path)
+    record = _record(frame)
+    if record is not None:
+        save_record(target, record)
+    return frame
+
+
+def load_record(reader: Callable[[Path], pd.DataFrame], path: Path) -> np.ndarray:
+    """:func:`cached_read`'s columns as the cache keeps them: a record array with the frame's index as
+    int64 nanoseconds in ``__index__`` and one field per column (no frame built: a caller that reads
+    a few columns of many small files, as the factor files' events, skips pandas)."""
+    folder = cache_dir()
+    target = None if folder is None else _target(folder, reader, path)
+    stored = None if target is None else _load(target)
+    if stored is not None:
+        return stored
+    record = _record(reader(path))
+    if record is None:
+        raise ValueError(f"{path}: its parsed columns do not fit a record array")
+    if target is not None:
+        save_record(target, record)
+    return record
+
+
+def _target(folder: Path, reader: Callable[[Path], pd.DataFrame], path: Path) -> Path:
     stat = os.stat(path)
     key = f"{reader.__name__}|{os.path.abspath(path)}|{stat.st_size}|{stat.st_mtime_ns}"
-    target = folder / f"{hashlib.sha1(key.encode()).hexdigest()}.npy"
-    if target.exists():
-        try:
-            stored = np.load(target, allow_pickle=False)
-            names = [n for n in stored.dtype.names if n != "__index__"]
-            return pd.DataFrame({n: stored[n] for n in names},
-                                index=pd.DatetimeIndex(stored["__index__"].view("datetime64[ns]"), name="date"))
-        except (OSError, ValueError, KeyError, TypeError):
-            pass  # unreadable cache entry: parse again and overwrite it
-    frame = reader(path)
+    return folder / f"{hashlib.sha1(key.encode()).hexdigest()}.npy"
+
+
+def _load(target: Path) -> np.ndarray | None:
+    """The cached record, or None when absent or unreadable (then parsed again and overwritten)."""
+    try:
+        return read_record(target)
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+
+
+_NPY_MAGIC = b"\x93NUMPY\x01\x00"  # format version 1.0, as np.save writes a cache record
+_SHAPE = re.compile(r"'shape': \((\d+),\)")
+
+
+def read_record(target: Path) -> np.ndarray:
+    """``np.load(target, allow_pickle=False)`` of a one-dimensional ``.npy`` record array.
+
+    ``np.load`` parses each file's header with ``ast.literal_eval`` (a compile per file: about a third of
+    reading a small record); the records of one kind share their header but for the row count, so the
+    dtype is parsed once per layout. Any other file goes through ``np.load``.
+    """
+    with open(target, "rb") as handle:
+        prefix = handle.read(len(_NPY_MAGIC) + 2)
+        header = handle.read(int.from_bytes(prefix[-2:], "little")).decode("latin1")
+        shape = _SHAPE.search(header)
+        if prefix[:len(_NPY_MAGIC)] == _NPY_MAGIC and shape is not None:
+            dtype = _record_dtype(header[:shape.start()] + "'shape': (0,)" + header[shape.end():])
+            if dtype is not None:
+                count = int(shape.group(1))
+                record = np.fromfile(handle, dtype=dtype, count=count)
+                if len(record) != count:
+                    raise ValueError(f"{target}: {len(record)} of {count} rows")
+                return record
+    return np.load(target, allow_pickle=False)
+
+
+@functools.lru_cache(maxsize=64)
+def _record_dtype(header: str) -> np.dtype | None:
+    """The dtype of a ``.npy`` header (its row count zeroed); None unless a C-ordered array of plain fields."""
+    try:
+        fields = ast.literal_eval(header)
+    except SyntaxError as error:  # np.load's error for a header it cannot read
+        raise ValueError(f"unreadable .npy header {header!r}") from error
+    if fields.get("fortran_order") or not isinstance(fields.get("descr"), list):
+        return None
+    dtype = np.lib.format.descr_to_dtype(fields["descr"])
+    return None if dtype.hasobject else dtype
+
+
+def _frame(stored: np.ndarray) -> pd.DataFrame:
+    names = [n for n in stored.dtype.names if n != "__index__"]
+    return pd.DataFrame({n: stored[n] for n in names},
+                        index=pd.DatetimeIndex(stored["__index__"].view("datetime64[ns]"), name="date"))
+
+
+def _record(frame: pd.DataFrame) -> np.ndarray | None:
+    """``frame`` as a record array (:func:`load_record`), or None when a column does not fit one."""
     try:
         fields = [("__index__", "i8")]
         for name in frame.columns:
@@ -65,9 +150,8 @@ def cached_read(reader: Callable[[Path], pd.DataFrame], path: Path) -> pd.DataFr
             record[str(name)] = frame[name].to_numpy()
     except (ValueError, TypeError) as error:
         log.debug("parsed-data cache not written (%s)", error)
-        return frame
-    save_record(target, record)
-    return frame
+        return None
+    return record
 
 
 def save_record(target: Path, record: np.ndarray) -> None:

@@ -136,6 +136,19 @@ class SecurityPortfolioManager:
         conv = np.fromiter((c.conversion_rate for c in self._quote), dtype=np.float64, count=n)
         return self.quantity[:n] * prices * conv * self._multiplier[:n]
 
+    def holdings_values(self, securities: list[Security]) -> list[float]:
+        """Each security's signed holdings value in account currency: ``SecurityHolding.holdings_value``
+        (the same products: price x quantity x conversion rate x multiplier), from one gather."""
+        if not securities:
+            return []
+        columns = [security.column for security in securities]
+        return self._shared_values()[columns].tolist()
+
+    def long_short_values(self) -> tuple[float, float]:
+        """The summed holdings value of the long positions and of the short ones (account currency)."""
+        values = self._shared_values()
+        return float(values[values > 0].sum()), float(values[values < 0].sum())
+
     def _value_of(self, j: int) -> float:
         """Column ``j`` of :meth:`column_values` (the same products in the same order)."""
         price = self._feed.current_close(j)

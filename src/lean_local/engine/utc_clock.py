@@ -1,0 +1,50 @@
+"""New York wall-clock times as UTC nanoseconds, for the engine's UTC clocks (the capacity estimate's
+snapshots and fills count UTC days and hours, as LEAN's ``CapacityEstimate`` does)."""
+
+from __future__ import annotations
+
+import functools
+from datetime import datetime, timedelta
+
+import pandas as pd
+
+from lean_local.engine.subscription_data import NEW_YORK
+
+
+def utc_ns(local: datetime) -> int:
+    """A naive New York time as UTC nanoseconds.
+
+    The offset is pandas' ``tz_localize`` of the time's whole hour (a New York offset changes only at
+    a whole hour), cached per hour: a time in a skipped or repeated hour raises as ``tz_localize`` does.
+    """
+    if type(local) is not datetime:  # a pandas Timestamp may carry nanoseconds
+        return int(pd.Timestamp(local).tz_localize(NEW_YORK).value)
+    naive = (local - _EPOCH) // _MICROSECOND * 1000
+    return naive + _utc_offset_ns(local.replace(minute=0, second=0, microsecond=0))
+
+
+_EPOCH = datetime(1970, 1, 1)
+_MICROSECOND = timedelta(microseconds=1)
+
+
+@functools.lru_cache(maxsize=4096)
+def _utc_offset_ns(hour: datetime) -> int:
+    """UTC minus New York wall time (ns) during the New York hour that starts at ``hour``."""
+    offset = _year_offsets_ns(hour.year)[(hour - datetime(hour.year, 1, 1)) // _ONE_HOUR]
+    if offset is None:  # a skipped or repeated hour: tz_localize raises
+        return int(pd.Timestamp(hour).tz_localize(NEW_YORK).value) - int(pd.Timestamp(hour).value)
+    return offset
+
+
+_ONE_HOUR = timedelta(hours=1)
+
+
+@functools.lru_cache(maxsize=64)
+def _year_offsets_ns(year: int) -> list[int | None]:
+    """:func:`_utc_offset_ns` of every hour of ``year`` from one ``tz_localize`` of the year's hours (a
+    run meets a new hour at nearly every step; one ``Timestamp.tz_localize`` each cost about 50 us);
+    None for the hours ``tz_localize`` refuses (the skipped and the repeated hour)."""
+    hours = pd.date_range(datetime(year, 1, 1), datetime(year + 1, 1, 1), freq="h", inclusive="left")
+    utc = hours.tz_localize(NEW_YORK, ambiguous="NaT", nonexistent="NaT")
+    offsets = (utc.asi8 - hours.asi8).tolist()
+    return [None if missing else offset for offset, missing in zip(offsets, utc.isna().tolist(), strict=True)]

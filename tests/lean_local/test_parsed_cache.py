@@ -1,0 +1,59 @@
+"""The parsed-data cache's record reader (``lean_local.engine.parsed_cache``)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from lean_local.engine.parsed_cache import load_record, read_record
+
+
+def _record(rows: int) -> np.ndarray:
+    record = np.zeros(rows, dtype=[("__index__", "i8"), ("symbol", "U5"), ("close", "f8"), ("flag", "?")])
+    record["__index__"] = np.arange(rows) * 86_400 * 10**9
+    record["symbol"] = [f"S{i}" for i in range(rows)]
+    record["close"] = np.linspace(1.5, 9.25, rows)
+    record["flag"] = np.arange(rows) % 2 == 0
+    return record
+
+
+@pytest.mark.parametrize("rows", [0, 1, 7, 1000])
+def test_a_record_reads_back_as_np_load_reads_it(tmp_path, rows):
+    path = tmp_path / "record.npy"
+    np.save(path, _record(rows), allow_pickle=False)
+    read, loaded = read_record(path), np.load(path, allow_pickle=False)
+    assert read.dtype == loaded.dtype and read.shape == (rows,)
+    assert read.tobytes() == loaded.tobytes()
+
+
+def test_other_arrays_go_through_np_load(tmp_path):
+    path = tmp_path / "matrix.npy"
+    matrix = np.asfortranarray(np.arange(6.0).reshape(2, 3))
+    np.save(path, matrix)
+    assert np.array_equal(read_record(path), matrix)
+
+
+def test_a_truncated_record_is_an_error(tmp_path):
+    path = tmp_path / "record.npy"
+    np.save(path, _record(10), allow_pickle=False)
+    path.write_bytes(path.read_bytes()[:-20])
+    with pytest.raises(ValueError, match="of 10 rows"):
+        read_record(path)
+
+
+def test_load_record_keeps_the_frame_columns_and_its_index(tmp_path, monkeypatch):
+    monkeypatch.setenv("LEAN_LOCAL_CACHE", str(tmp_path / "cache"))
+    source = tmp_path / "source.csv"
+    source.write_text("x")
+    frame = pd.DataFrame({"price_factor": [0.5, 1.0], "split_factor": [1.0, 1.0]},
+                         index=pd.DatetimeIndex(["2020-01-03", "2050-12-31"]))
+
+    def read_factors(path):
+        return frame
+
+    for _ in range(2):  # parsed, then read back from the cache
+        record = load_record(read_factors, source)
+        assert record["__index__"].tolist() == frame.index.asi8.tolist()
+        assert record["price_factor"].tolist() == [0.5, 1.0]
+    assert len(list((tmp_path / "cache").glob("*.npy"))) == 1
