@@ -1,5 +1,5 @@
 """The batched alignment of a universe selection's additions and removals (``FeedPanel._align_many``,
-``FeedPanel.deferred``) gives the arrays the per-column alignment (``FeedPanel._align``) gives."""
+``FeedPanel.deferred``) gives the arrays the per-column alignment (``FeedPanel.align``) gives."""
 
 from __future__ import annotations
 
@@ -69,7 +69,7 @@ def test_aligning_many_columns_at_once_equals_aligning_each(seed, window, monkey
         for from_step in (base, base + int(rng.integers(0, 10)), base + 70):
             columns = sorted(rng.choice(len(one.subs), size=int(rng.integers(1, len(one.subs))), replace=False))
             for column in columns:
-                one._align(int(column), from_step)
+                one.align(int(column), from_step)
             many._align_many([int(c) for c in columns], from_step)
             for a, b in zip(_arrays(one), _arrays(many), strict=True):
                 np.testing.assert_array_equal(a, b)
@@ -89,7 +89,7 @@ def _act(panel: FeedPanel, what: str, column: int, step: int) -> float | None:
     elif what == "seed":
         panel.settle(column)
         panel.seeds[column] = (step, int(panel.grid[step]), 7.5)
-        panel._align(column, step)
+        panel.align(column, step)
     else:
         return float(panel.close[panel.row(step), column])
     return None

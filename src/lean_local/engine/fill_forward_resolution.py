@@ -80,6 +80,10 @@ class FillForwardResolution:
         if resolution != Resolution.TICK:
             self._counts[resolution] -= 1
 
+    def count(self, resolution: Resolution) -> int:
+        """The subscriptions of ``resolution`` the collection holds."""
+        return self._counts[resolution]
+
 
 def forward_period_ns(resolution: Resolution, fill_forward: Resolution) -> int | None:
     """The spacing (ns) of the fill-forward copies of a subscription of ``resolution`` when the feed's

@@ -180,7 +180,8 @@ class BacktestLoop:
             security = self.securities_by_column[column]
             self._delist_columns.remove((column, last_ns))
             self.feed.delisted.add(column)
-            if not security.stream_ended:
+            # a subscription removed earlier left the collection then (LEAN's TryRemove), not again here
+            if not security.stream_ended and column not in run.removed:
                 run.fill_forward_resolution.ended(security.resolution)
             algo.universe_manager.remove_delisted(security.symbol)
             # BacktestingBrokerage.ProcessDelistings: liquidate at the last price without a fee
@@ -192,8 +193,12 @@ class BacktestLoop:
                 algo.transactions.cancel_open_orders(security.symbol)
 
     def _refresh_delistings(self) -> None:
+        columns = self.feed.take_new_streams()
+        if not columns:
+            return
         tracked = {c for c, _ in self._delist_columns}
-        for column, sub in enumerate(self.feed.subs):
+        for column in sorted(set(columns)):  # column order, as a scan of every column gives
+            sub = self.feed.subs[column]
             if sub.delisted is not None and column not in tracked and column not in self.feed.delisted:
                 last = int((sub.delisted + pd.Timedelta(days=1)).value) - 1
                 self._delist_columns.append((column, last))
