@@ -27,6 +27,7 @@ from lean_local.data.synthetic import (
     register,
     reversal_kernel,
     stationary_ar1,
+    volume_shock,
     write_market,
 )
 
@@ -91,6 +92,32 @@ def test_garch_variance_recursion_by_hand():
     var = garch_variance(z, long_run=np.array([1.0]), alpha=np.array([0.1]), beta=np.array([0.8]))
     # omega = 0.1; var1 = 0.1 + (0.1*4 + 0.8)*1 = 1.3; var2 = 0.1 + 0.8*1.3 = 1.14
     np.testing.assert_allclose(var[:, 0], [1.0, 1.3, 1.14])
+
+
+def test_volume_shock_is_capped_at_volume_shock_cap():
+    shock = volume_shock(np.array([-84.0, 0.5, 13.0, -3.0]), cap=12.0, mean_abs=0.8)
+    np.testing.assert_allclose(shock, [11.2, -0.3, 11.2, 2.2])
+
+
+def test_an_extreme_student_t_shock_gives_a_bounded_volume(monkeypatch):
+    """A 3,000-name x 20-year market drew |z| near 84 (a Student-t tail): uncapped, that day's volume was
+    exp(0.35 * 84) times the usual, 1.17e18 shares. The same shock planted in a small market stays within
+    ``exp(a * volume_shock_cap)`` of the stock's median volume."""
+    from lean_local.data.synthetic import stocks
+
+    drawn = stocks.student_t
+
+    def with_an_extreme_shock(rng, df, size):
+        z = drawn(rng, df, size)
+        z[200, 1 + SMALL.n_sectors + 5] = -84.0  # stock 5's idiosyncratic shock on day 200
+        return z
+
+    monkeypatch.setattr(stocks, "student_t", with_an_extreme_shock)
+    market = generate_market(SMALL)
+    volume = market.volume[:, 5]
+    assert np.isfinite(volume[200])
+    ratio = volume[200] / np.nanmedian(volume)
+    assert 10.0 < ratio < 200.0  # exp(0.35 * (12 - 0.8)) = 50 from the shock, times the day's noise
 
 
 def test_config_rejects_impossible_values():

@@ -31,7 +31,7 @@ from lean_local.lazy import lazy_exports
 __getattr__, __dir__, __all__ = lazy_exports(__name__, {
     "blocks": [
         "garch_variance", "make_tickers", "mean_abs_student_t", "ohlc_from_close", "reversal_kernel",
-        "round_price", "stationary_ar1", "student_t", "trading_days",
+        "round_price", "stationary_ar1", "student_t", "trading_days", "volume_shock",
     ],
     "cli": ["CLI_EXAMPLE", "add_arguments", "register", "run"],
     "config": [

@@ -101,6 +101,10 @@ class SyntheticMarketConfig:
         every shock reverse by the same fraction.
     volume_return_sensitivity : float
         Log-volume added per unit of absolute standardized return (volume rises with |return|).
+    volume_shock_cap : float
+        Absolute standardized shock above which volume rises no further (12: at most about 50 times the
+        usual volume from the day's shock). A Student-t shock has no exponential moment, so without a cap
+        the volume's mean is infinite and a large market meets volumes beyond 1e18 shares.
     volume_noise : float
         Standard deviation of the daily log-volume shock ``nu`` (before its AR(1) persistence).
     volume_persistence : float
@@ -204,6 +208,7 @@ class SyntheticMarketConfig:
     reversal_horizon: int = 6
     reversal_volume_sensitivity: float = 1.0
     volume_return_sensitivity: float = 0.35
+    volume_shock_cap: float = 12.0
     volume_noise: float = 0.3
     volume_persistence: float = 0.5
     volume_slow_std: float = 0.55

@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 from scipy.signal import lfilter
 
-from lean_local.data.synthetic.blocks import mean_abs_student_t, ohlc_from_close, round_price
+from lean_local.data.synthetic.blocks import mean_abs_student_t, ohlc_from_close, round_price, volume_shock
 from lean_local.data.synthetic.config import NEVER, TRADING_DAYS_PER_YEAR, SyntheticMarketConfig
 
 
@@ -43,7 +43,8 @@ def spy_market(
     sigma = np.sqrt(ret["market_var"])
     o, h, lo = ohlc_from_close(rng, spy_close, spy_x, sigma)
     mean_abs = mean_abs_student_t(cfg.student_t_df)
-    volume = 8e7 * np.exp(0.35 * (np.abs(ret["market_z"]) - mean_abs) + 0.3 * rng.standard_normal(n_days))
+    shock = volume_shock(ret["market_z"], cfg.volume_shock_cap, mean_abs)
+    volume = 8e7 * np.exp(0.35 * shock + 0.3 * rng.standard_normal(n_days))
     bars = pd.DataFrame(
         {"open": round_price(o), "high": round_price(h), "low": round_price(lo), "close": round_price(spy_close),
          "volume": np.rint(volume)},

@@ -16,6 +16,7 @@ from lean_local.data.synthetic.blocks import (
     reversal_kernel,
     stationary_ar1,
     student_t,
+    volume_shock,
 )
 from lean_local.data.synthetic.config import TRADING_DAYS_PER_YEAR, SyntheticMarketConfig
 
@@ -100,9 +101,8 @@ def stock_returns(
     # stock-specific level.
     mean_abs = mean_abs_student_t(cfg.student_t_df)
     a = cfg.volume_return_sensitivity
-    log_volume = np.abs(z[:, 1 + s :])
-    log_volume -= mean_abs
-    log_volume += 0.5 * (np.abs(market_z) - mean_abs)[:, None]
+    log_volume = volume_shock(z[:, 1 + s :], cfg.volume_shock_cap, mean_abs)
+    log_volume += 0.5 * volume_shock(market_z, cfg.volume_shock_cap, mean_abs)[:, None]
     log_volume *= a
     nu = rngs["volume"].standard_normal((n_days, n))
     log_volume += lfilter([cfg.volume_noise], [1.0, -cfg.volume_persistence], nu, axis=0)
