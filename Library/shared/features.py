@@ -106,26 +106,33 @@ def _rsi_new(n: int) -> dict[str, np.ndarray]:
     }
 
 
-def _rsi_step(s: dict[str, np.ndarray], close: np.ndarray, period: int = RSI_PERIOD) -> np.ndarray:
+def _rsi_advance(s: dict[str, np.ndarray], close: np.ndarray, period: int = RSI_PERIOD) -> np.ndarray:
+    """Advance Wilder's state by one close; returns where the RSI is defined (a full period seen).
+
+    Values where a close is missing do not matter (the run resets there), so each array is computed
+    once and the resets written over it: a warm-up runs this step dozens of times on small arrays.
+    """
     change = close - s["prev"]
-    has = np.isfinite(change)
-    up = np.where(has, np.maximum(change, 0.0), 0.0)
-    down = np.where(has, np.maximum(-change, 0.0), 0.0)
-    count = np.where(has, np.minimum(s["count"] + 1, period + 1), 0)
-    seeding = has & (count < period)
-    seeded_now = has & (count == period)
-    smoothing = has & (count > period)
-    for key, x in (("gain", up), ("loss", down)):
+    missing = ~np.isfinite(change)
+    count = np.minimum(s["count"] + 1, period + 1)
+    count[missing] = 0
+    smoothing = count > period
+    seeded_now = count == period
+    for key, x in (("gain", np.maximum(change, 0.0)), ("loss", np.maximum(-change, 0.0))):
         acc = s[key]
-        acc[:] = np.where(
-            seeding,
-            acc + x,
-            np.where(seeded_now, (acc + x) / period, np.where(smoothing, (acc * (period - 1) + x) / period, 0.0)),
-        )
+        # seeding: the sum; seeded now: the sum's mean; then Wilder's average; 0 where the run breaks
+        updated = np.where(smoothing, (acc * (period - 1) + x) / period, acc + x)
+        updated[seeded_now] /= period
+        updated[missing] = 0.0
+        acc[:] = updated
     # A missing close ends the run: the recursion restarts from the next valid close.
     s["count"][:] = np.minimum(count, period)
     s["prev"][:] = close
-    ready = has & (count >= period)
+    return count >= period
+
+
+def _rsi_step(s: dict[str, np.ndarray], close: np.ndarray, period: int = RSI_PERIOD) -> np.ndarray:
+    ready = _rsi_advance(s, close, period)
     with np.errstate(divide="ignore", invalid="ignore"):
         rsi = np.where(s["loss"] == 0.0, 100.0, 100.0 - 100.0 / (1.0 + s["gain"] / s["loss"]))
     return np.where(ready, rsi, np.nan)
@@ -277,7 +284,7 @@ class FeatureState(ColumnarState):
         before_c, before_v = close[:-1], volume[:-1]
         rsi_state = {k: arrays[f"rsi_{k}"] for k in ("prev", "count", "gain", "loss")}
         for row in before_c:
-            _rsi_step(rsi_state, row)
+            _rsi_advance(rsi_state, row)
         returns = np.full_like(before_c, np.nan)
         returns[1:] = simple_return(before_c[1:], before_c[:-1])
         for key, history in (("close", before_c), ("ret", returns), ("volume", before_v)):

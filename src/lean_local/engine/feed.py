@@ -50,7 +50,7 @@ class FeedPanel:
     :meth:`settle` aligns it, so the result is the one aligning each column at once gives.
     """
 
-    WINDOW = 512
+    WINDOW = 128
 
     def __init__(self) -> None:
         self.subs: list[SubscriptionData] = []

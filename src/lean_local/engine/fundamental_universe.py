@@ -259,8 +259,10 @@ class FundamentalUniverse(Universe):
             frame[name].to_numpy().tolist()
             for name in ("sid", "symbol", "close", "volume", "dollar_volume", "price_factor", "split_factor"))
         symbols = self._symbols
-        known = [symbols.get(sid) for sid in sids]
-        if None in known:
+        # membership through the dict's own method: a ``None in list`` test calls Symbol.__eq__ per row
+        if all(map(symbols.__contains__, sids)):
+            known = list(map(symbols.__getitem__, sids))
+        else:
             known = [self._symbol(sid, ticker) for sid, ticker in zip(sids, tickers, strict=True)]
         end = datetime.combine(day, time()) + timedelta(days=1)
         return list(map(Fundamental, known, closes, volumes, dollar_volumes, price_factors, split_factors,

@@ -197,7 +197,7 @@ class HistoryApi:
             start_ns = int(pd.Timestamp(rest[0]).value)
             if len(rest) > 1 and rest[1] is not None:
                 end_ns = min(now_ns, int(pd.Timestamp(rest[1]).value))
-        parts: list[tuple[Symbol, pd.DatetimeIndex, dict[str, np.ndarray]]] = []
+        parts: list[tuple[Symbol, np.ndarray, dict[str, np.ndarray]]] = []
         for sym in symbols:
             data, security = self._history_data(sym if isinstance(sym, Symbol) else self.symbol(str(sym)), resolution)
             if len(data) == 0:
@@ -207,7 +207,6 @@ class HistoryApi:
                                            periods, start_ns)
             if not len(rows):
                 continue
-            times = pd.DatetimeIndex(end_times)
             if data.kind == "quote":
                 f = data.fields
                 columns = {}
@@ -223,14 +222,15 @@ class HistoryApi:
                 columns["volume"] = np.where(data.end_time[rows] == end_times, columns["volume"], 0.0)
                 if data.kind == "custom":
                     columns = {name: data.fields[name][rows] for name in ("open", "high", "low", "close", "value")}
-            parts.append((symbol_obj, times, columns))
+            parts.append((symbol_obj, end_times, columns))
         return _history_frame(parts)
 
     history = _History(_history)
 
 
-def _history_frame(parts: list[tuple[Symbol, pd.DatetimeIndex, dict[str, np.ndarray]]]) -> pd.DataFrame:
-    """One ``(symbol, time)``-indexed frame of every symbol's ``(symbol, times, columns)``, in order.
+def _history_frame(parts: list[tuple[Symbol, np.ndarray, dict[str, np.ndarray]]]) -> pd.DataFrame:
+    """One ``(symbol, time)``-indexed frame of every symbol's ``(symbol, times, columns)``, in order
+    (``times`` int64 ns: a DatetimeIndex per symbol cost a third of a large universe's warm-up).
 
     Symbols with the same columns are joined array by array under one index (a MultiIndex per symbol,
     then a concat, cost most of a large universe's warm-up); mixed kinds (trade, quote, custom) are
@@ -241,12 +241,13 @@ def _history_frame(parts: list[tuple[Symbol, pd.DatetimeIndex, dict[str, np.ndar
     names = list(parts[0][2])
     if any(list(columns) != names for _, _, columns in parts):
         return pd.concat([pd.DataFrame(columns, index=pd.MultiIndex.from_arrays(
-            [[symbol] * len(times), times], names=["symbol", "time"])) for symbol, times, columns in parts])
+            [[symbol] * len(times), pd.DatetimeIndex(times)], names=["symbol", "time"]))
+            for symbol, times, columns in parts])
     symbols = np.empty(len(parts), dtype=object)
     symbols[:] = [symbol for symbol, _, _ in parts]
     index = pd.MultiIndex.from_arrays(
         [np.repeat(symbols, [len(times) for _, times, _ in parts]),
-         pd.DatetimeIndex(np.concatenate([times.asi8 for _, times, _ in parts]).view("datetime64[ns]"))],
+         pd.DatetimeIndex(np.concatenate([times for _, times, _ in parts]).view("datetime64[ns]"))],
         names=["symbol", "time"])
     return pd.DataFrame({name: np.concatenate([columns[name] for _, _, columns in parts]) for name in names},
                         index=index)

@@ -336,11 +336,12 @@ class UniverseManager:
             return [], []
         removed = []
         pending = self._pending.setdefault(id(universe), (universe, []))[1]
+        already_pending = set(pending)  # a list scan per member compared every pending Symbol
         for symbol in sorted(universe.members, key=str):
             if symbol in universe.selected or not universe.can_remove_member(now, symbol):
                 continue
             security = universe.members[symbol][0]
-            if symbol not in pending:
+            if symbol not in already_pending:
                 removed.append(security)
                 if self._is_safe(security):
                     self._leave(universe, symbol)
