@@ -6,6 +6,7 @@ from AlgorithmImports import *
 from threadpoolctl import threadpool_limits  # type: ignore[import-untyped]
 
 from shared.features import FEATURE_NAMES, FeatureState
+from shared.history_panel import traded_bars
 from shared.ml_training import LONG, SHORT
 from shared.model_store import LoadedModels, ModelLoadError, load_models, object_store_key
 from shared.regime import BEAR, BULL, UNKNOWN, VixRegimeState, book_allocation
@@ -184,14 +185,9 @@ class MlMeanReversion(QCAlgorithm):
             return
         # One history request for every symbol added today warms their incremental state.
         history = self.history(added, self.warmup_bars, Resolution.DAILY)
-        close = volume = None
-        if not history.empty:
-            close = history["close"].unstack(level=0).reindex(columns=added)
-            volume = history["volume"].unstack(level=0).reindex(columns=added)
-            # LEAN's history fills days without a bar forward with volume 0: no trade that day, so a
-            # missing bar for the features (as on_data treats fill-forward bars)
-            traded = volume > 0
-            close, volume = close.where(traded), volume.where(traded)
+        # LEAN's history fills days without a bar forward with volume 0: no trade that day, so a
+        # missing bar for the features (as on_data treats fill-forward bars)
+        close, volume = traded_bars(history, added)
         self.features.add(added, close, volume)
 
     def on_data(self, data: Slice) -> None:

@@ -309,6 +309,8 @@ class DataFeed:
         self._last_end = np.zeros(0, dtype=np.int64)
         self._end_ns = 0
         self.delisted: set[int] = set()
+        #: columns whose subscription was added or replaced since :meth:`take_new_streams`
+        self._new_streams: list[int] = []
         # the current step's closes (Python floats) and bars, read several times per order; reset by
         # _forget_current whenever the step or the panel changes
         self._close_row: list[float] | None = None
@@ -327,6 +329,7 @@ class DataFeed:
         one when ``from_current`` (a universe's addition: LEAN delivers the data that ends at the
         selection's frontier in the same time slice)."""
         column = self.panel.add(sub, visible_from)
+        self._new_streams.append(column)
         self._forget_current()
         if self.started:
             last = _last_custom_end([sub])
@@ -361,11 +364,18 @@ class DataFeed:
         self.panel.settle(column)
         if sub is not None:
             self.panel.subs[column] = sub
+            self._new_streams.append(column)
         self.panel.visible_from[column] = self.now_ns + (0 if from_current else 1)
         self._forget_current()
         self.panel.thaw(column, first - 1)
         if not self.panel.attach(column, first):
             self.reschedule()
+
+    def take_new_streams(self) -> list[int]:
+        """The columns whose subscription was added or replaced since the last call (a delisting date
+        to schedule is read from those alone, not from every column of the run)."""
+        columns, self._new_streams = self._new_streams, []
+        return columns
 
     def _grow_last_end(self) -> None:
         if len(self._last_end) < len(self.panel.subs):

@@ -188,8 +188,13 @@ class BacktestLoop:
                 algo.transactions.cancel_open_orders(security.symbol)
 
     def _refresh_delistings(self) -> None:
+        columns = self.feed.take_new_streams()
+        if not columns:
+            return
         tracked = {c for c, _ in self._delist_columns}
-        for column, sub in enumerate(self.feed.subs):
+        subs = self.feed.subs
+        for column in sorted(set(columns)):  # column order, as a scan of every column gives
+            sub = subs[column]
             if sub.delisted is not None and column not in tracked and column not in self.feed.delisted:
                 last = int((sub.delisted + pd.Timedelta(days=1)).value) - 1
                 self._delist_columns.append((column, last))

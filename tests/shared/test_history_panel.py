@@ -1,0 +1,45 @@
+"""Tests of the history frame as (dates x symbols) arrays."""
+
+import numpy as np
+import pandas as pd
+
+from shared.history_panel import traded_bars
+
+
+def _history() -> pd.DataFrame:
+    """Two symbols over three days: BBB has no bar on the first day and a fill-forward row (volume 0)."""
+    days = pd.DatetimeIndex(["2014-03-24 16:00", "2014-03-25 16:00", "2014-03-26 16:00"])
+    rows = [("AAA", days[0], 10.0, 100.0), ("AAA", days[1], 11.0, 200.0), ("AAA", days[2], 12.0, 300.0),
+            ("BBB", days[1], 20.0, 50.0), ("BBB", days[2], 20.0, 0.0)]
+    index = pd.MultiIndex.from_arrays([[r[0] for r in rows], [r[1] for r in rows]], names=["symbol", "time"])
+    return pd.DataFrame({"close": [r[2] for r in rows], "volume": [r[3] for r in rows]}, index=index)
+
+
+def test_traded_bars_by_hand():
+    close, volume = traded_bars(_history(), ["BBB", "CCC", "AAA"])
+    nan = np.nan
+    np.testing.assert_array_equal(close, [[nan, nan, 10.0], [20.0, nan, 11.0], [nan, nan, 12.0]])
+    np.testing.assert_array_equal(volume, [[nan, nan, 100.0], [50.0, nan, 200.0], [nan, nan, 300.0]])
+
+
+def test_traded_bars_equal_the_pandas_pivot_masked_by_volume():
+    rng = np.random.default_rng(3)
+    days = pd.date_range("2020-01-01 16:00", periods=40, freq="D")
+    parts = []
+    for k in range(6):
+        present = days[rng.random(len(days)) < 0.8]
+        index = pd.MultiIndex.from_arrays([[f"S{k}"] * len(present), present], names=["symbol", "time"])
+        volume = np.where(rng.random(len(present)) < 0.1, 0.0, rng.uniform(1, 9, len(present)))
+        parts.append(pd.DataFrame({"close": rng.uniform(5, 50, len(present)), "volume": volume}, index=index))
+    history = pd.concat(parts)
+    symbols = ["S3", "S9", "S0", "S5", "S1", "S2", "S4"]
+    close, volume = traded_bars(history, symbols)
+    pivot_close = history["close"].unstack(level=0).reindex(columns=symbols)
+    pivot_volume = history["volume"].unstack(level=0).reindex(columns=symbols)
+    traded = pivot_volume > 0
+    np.testing.assert_array_equal(close, pivot_close.where(traded).to_numpy())
+    np.testing.assert_array_equal(volume, pivot_volume.where(traded).to_numpy())
+
+
+def test_an_empty_history_gives_none():
+    assert traded_bars(pd.DataFrame(), ["AAA"]) == (None, None)
