@@ -21,6 +21,9 @@ at or after that time (with daily bars ending at the close, a step of its own at
 
 from __future__ import annotations
 
+import heapq
+import itertools
+
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import ROUND_HALF_EVEN, Decimal
@@ -257,42 +260,39 @@ class StepEvents:
 class EventSchedule:
     """Pending events of every subscribed equity, handed out by time step.
 
-    ``due(now_ns)`` is one comparison when nothing is due, so a run without corporate events pays
-    nothing per step.
+    A heap ordered by time, then by the order of scheduling: each subscription's events join in
+    ``O(log n)`` each (a whole re-sort per subscription grew with the square of a long backtest's
+    securities). ``due(now_ns)`` is one comparison when nothing is due, so a run without corporate
+    events pays nothing per step.
     """
 
     def __init__(self) -> None:
-        self._times = np.empty(0, dtype=np.int64)
-        self._events: list[_Event] = []
-        self._next = 0
+        self._heap: list[tuple[int, int, _Event]] = []
+        self._scheduled = itertools.count()
         self.next_ns = np.iinfo(np.int64).max
 
     def add(self, events: list[_Event], from_ns: int) -> None:
         """Schedule ``events`` at or after ``from_ns`` (earlier ones are dropped)."""
-        event_times = [int(pd.Timestamp(e.time).value) for e in events]
-        kept = [e for e, t in zip(events, event_times, strict=True) if t >= from_ns]
-        if not kept:
-            return
-        pending = self._events[self._next:] + kept
-        times = np.concatenate([self._times[self._next:],
-                                np.array([t for t in event_times if t >= from_ns], dtype=np.int64)])
-        order = np.argsort(times, kind="stable")
-        self._events = [pending[i] for i in order]
-        self._times = times[order]
-        self._next = 0
-        self.next_ns = int(self._times[0])
+        heap = self._heap
+        for event in events:
+            at = int(pd.Timestamp(event.time).value)
+            if at >= from_ns:
+                heapq.heappush(heap, (at, next(self._scheduled), event))
+        if heap:
+            self.next_ns = heap[0][0]
 
     def times(self) -> np.ndarray:
         """The distinct times still pending (int64 ns), for the clock's grid."""
-        return np.unique(self._times[self._next:])
+        return np.unique(np.fromiter((at for at, _, _ in self._heap), np.int64, len(self._heap)))
 
     def due(self, now_ns: int) -> StepEvents | None:
         """The events with a time at or before ``now_ns`` not handed out yet; None when none."""
         if now_ns < self.next_ns:
             return None
-        stop = int(np.searchsorted(self._times, now_ns, side="right"))
+        heap = self._heap
         step = StepEvents()
-        for event in self._events[self._next:stop]:
+        while heap and heap[0][0] <= now_ns:
+            event = heapq.heappop(heap)[2]
             if isinstance(event, Split):
                 step.splits[event.symbol] = event
             elif isinstance(event, Dividend):
@@ -301,8 +301,7 @@ class EventSchedule:
                 step.delistings[event.symbol] = event
             else:
                 step.symbol_changed_events[event.symbol] = event  # type: ignore[index]
-        self._next = stop
-        self.next_ns = int(self._times[stop]) if stop < len(self._times) else np.iinfo(np.int64).max
+        self.next_ns = heap[0][0] if heap else np.iinfo(np.int64).max
         return step
 
 
