@@ -23,7 +23,6 @@ from __future__ import annotations
 
 import heapq
 import itertools
-
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import ROUND_HALF_EVEN, Decimal
