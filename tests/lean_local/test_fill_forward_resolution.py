@@ -213,3 +213,27 @@ def test_a_universe_subscription_gives_data_to_a_security_whose_stream_is_empty(
     assert len(seen) == 1 + 389 + 1
     assert seen[1][:2] == (datetime(2014, 3, 26, 9, 31), True)
     assert seen[-1] == (datetime(2014, 3, 26, 16), False, pytest.approx(184.97 * 0.8732290, rel=1e-9))
+
+
+class _RemovedThenDelisted(QCAlgorithm):
+    """GOOAV (its map file ends 2014-04-02) is removed on 2014-03-26 and delists a week later."""
+
+    def initialize(self):
+        self.set_start_date(2014, 3, 24)
+        self.set_end_date(2014, 4, 10)
+        self.add_equity("SPY", Resolution.DAILY)
+        self.gooav = self.add_equity("GOOAV", Resolution.DAILY).symbol
+        self.daily_counts = []
+
+    def on_data(self, data):
+        if self.time.date() == datetime(2014, 3, 26).date():
+            self.remove_security(self.gooav)
+        self.daily_counts.append(self._run.fill_forward_resolution._counts[Resolution.DAILY])
+
+
+def test_a_removed_subscription_that_delists_later_leaves_the_count_once(lean_data_folder):
+    """LEAN's collection no longer holds a removed subscription: its delisting does not take it out again
+    (counted twice, the daily count would reach 0 with SPY still subscribed)."""
+    algorithm, _, _ = run_algorithm(_RemovedThenDelisted, lean_data_folder)
+    assert algorithm.daily_counts[0] == 2
+    assert algorithm.daily_counts[-1] == 1

@@ -176,7 +176,8 @@ class BacktestLoop:
             security = self.securities_by_column[column]
             self._delist_columns.remove((column, last_ns))
             self.feed.delisted.add(column)
-            if not security.stream_ended:
+            # a subscription removed earlier left the collection then (LEAN's TryRemove), not again here
+            if not security.stream_ended and column not in run.removed:
                 run.fill_forward_resolution.ended(security.resolution)
             algo.universe_manager.remove_delisted(security.symbol)
             # BacktestingBrokerage.ProcessDelistings: liquidate at the last price without a fee
