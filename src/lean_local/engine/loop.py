@@ -193,9 +193,8 @@ class BacktestLoop:
         if not columns:
             return
         tracked = {c for c, _ in self._delist_columns}
-        subs = self.feed.subs
         for column in sorted(set(columns)):  # column order, as a scan of every column gives
-            sub = subs[column]
+            sub = self.feed.subs[column]
             if sub.delisted is not None and column not in tracked and column not in self.feed.delisted:
                 last = int((sub.delisted + pd.Timedelta(days=1)).value) - 1
                 self._delist_columns.append((column, last))

@@ -1,0 +1,284 @@
+"""All subscriptions aligned on one time grid (``FeedPanel``), one window of steps at a time: which bar
+is current at each step, whether the subscription emits there, its close (see :mod:`lean_local.engine.feed`)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+import numpy as np
+
+from lean_local.engine.subscription_data import SubscriptionData
+
+
+class FeedPanel:
+    """All subscriptions aligned on one time grid, one window of steps at a time.
+
+    Attributes
+    ----------
+    grid : np.ndarray
+        int64 ns, all time steps (sorted, naive New York).
+    base : int
+        The first step of the window the arrays below hold (``WINDOW`` steps): they are aligned
+        again when the clock leaves the window, so memory does not grow with the number of days.
+    current : np.ndarray
+        int32 (window steps x columns): index of the latest visible bar with
+        ``end_time <= grid[step]``, -1 before the first one. A bar is visible when it ends at or
+        after the moment the subscription joined the run (``visible_from``): data from before a
+        subscription existed is never delivered, so prices start at 0 as in LEAN.
+    emit : np.ndarray
+        int8 (window steps x columns): 2 a real bar ends at this step, 1 a fill-forward copy of the
+        current bar is emitted, 0 nothing.
+    close : np.ndarray
+        float64 (window steps x columns): the current bar's close (0 before the first bar), for
+        vectorized prices and portfolio values.
+    frozen : dict
+        column -> ``(first_step, end_step, bar_index)``: a removed subscription keeps the bar it had
+        and emits nothing over steps ``first_step <= step < end_step``.
+
+    Inside :meth:`deferred` (a universe selection's additions and removals), :meth:`attach` and
+    :meth:`freeze` queue their columns and the queue is aligned in one call per first step
+    (:meth:`_align_many`) when the block ends or the arrays are read (:meth:`row`), whichever comes
+    first. A queued column's state (``visible_from``, ``frozen``, ``seeds``) changes only after
+    :meth:`settle` aligns it, so the result is the one aligning each column at once gives.
+    """
+
+    WINDOW = 128
+
+    def __init__(self) -> None:
+        self.subs: list[SubscriptionData] = []
+        self.visible_from: list[int] = []
+        self.frozen: dict[int, tuple[int, int, int]] = {}
+        self.extra_times = np.empty(0, dtype=np.int64)
+        self.grid = np.empty(0, dtype=np.int64)
+        self.base = 0
+        self.current = np.empty((0, 0), dtype=np.int32)
+        self.emit = np.empty((0, 0), dtype=np.int8)
+        self.close = np.empty((0, 0), dtype=np.float64)
+        self._capacity = 0
+        self.end_ns = 0
+        #: column -> (first step, seeding time ns, price): a seeded price shown until a newer bar
+        self.seeds: dict[int, tuple[int, int, float]] = {}
+        #: column -> first step of the alignment queued by attach or freeze inside ``deferred``
+        self._pending: dict[int, int] = {}
+        self._deferring = 0
+
+    def add_times(self, times: np.ndarray) -> None:
+        """Extra clock steps that carry no data (universe selection times)."""
+        self.extra_times = np.union1d(self.extra_times, np.asarray(times, dtype=np.int64))
+
+    def add(self, sub: SubscriptionData, visible_from: int) -> int:
+        """Register a subscription; returns its column (aligned by :meth:`build` or :meth:`attach`)."""
+        self.subs.append(sub)
+        self.visible_from.append(int(visible_from))
+        return len(self.subs) - 1
+
+    def build(self, start_ns: int, end_ns: int, keep_until: int = -1) -> None:
+        """(Re)build the grid over ``[start_ns, end_ns]`` and align every subscription on it.
+
+        ``keep_until`` keeps the grid's first steps (those already run) unchanged; the window then
+        starts at that step.
+        """
+        parts = [self.extra_times] + [s.emit_times for s in self.subs]
+        grid = np.unique(np.concatenate(parts)) if parts else np.empty(0, dtype=np.int64)
+        grid = grid[(grid >= start_ns) & (grid <= end_ns)]
+        self.end_ns = end_ns
+        if keep_until >= 0:
+            past = self.grid[: keep_until + 1]
+            grid = np.concatenate([past, grid[grid > past[-1]]]) if len(past) else grid
+        self.grid = grid
+        self._capacity = max(8, 2 * len(self.subs))
+        self._realign(max(keep_until, 0))
+
+    def _realign(self, base: int) -> None:
+        """Align every subscription over the window that starts at step ``base``."""
+        self.base = base
+        rows = max(0, min(self.WINDOW, len(self.grid) - base))
+        self.current = np.full((rows, self._capacity), -1, dtype=np.int32)
+        self.emit = np.zeros((rows, self._capacity), dtype=np.int8)
+        self.close = np.zeros((rows, self._capacity), dtype=np.float64)
+        self._pending.clear()  # every column is aligned anew with its current state
+        self._align_many(list(range(len(self.subs))), base)
+
+    def row(self, step: int) -> int:
+        """The window row of ``step``, moving the window there when the step lies outside it; the
+        queued alignments are done first (the caller reads the arrays)."""
+        if self._pending:
+            self.flush()
+        return self._window_row(step)
+
+    def _window_row(self, step: int) -> int:
+        if not self.base <= step < self.base + len(self.current):
+            self._realign(step)
+        return step - self.base
+
+    @contextmanager
+    def deferred(self) -> Iterator[None]:
+        """Queue the alignments of :meth:`attach` and :meth:`freeze` in this block and do them
+        together at its end (one vectorized call instead of one per column)."""
+        self._deferring += 1
+        try:
+            yield
+        finally:
+            self._deferring -= 1
+            if not self._deferring:
+                self.flush()
+
+    def flush(self) -> None:
+        """Align the queued columns, one call per first step."""
+        by_step: dict[int, list[int]] = {}
+        for column, from_step in self._pending.items():
+            by_step.setdefault(from_step, []).append(column)
+        self._pending.clear()
+        for from_step, columns in by_step.items():
+            self._align_many(columns, from_step)
+
+    def settle(self, column: int) -> None:
+        """Do the queued alignments before ``column``'s state changes (a queued column is aligned
+        with the state it had when it was queued)."""
+        if column in self._pending:
+            self.flush()
+
+    def _queue(self, column: int, from_step: int) -> None:
+        if not self._deferring:
+            self._align(column, from_step)
+            return
+        self.settle(column)
+        self._pending[column] = from_step
+
+    def attach(self, column: int, from_step: int) -> bool:
+        """Align a subscription added (or resumed) during the run from ``from_step`` on.
+
+        Returns False when its future emission times are not all on the grid (rebuild instead).
+        """
+        sub = self.subs[column]
+        grid = self.grid
+        lo = grid[from_step] if from_step < len(grid) else (grid[-1] + 1 if len(grid) else 0)
+        times = sub.emit_times
+        future = times[np.searchsorted(times, lo, side="left"):np.searchsorted(times, self.end_ns, side="right")]
+        if len(future):
+            # the grid is sorted and unique, and every step from from_step on is >= lo: each future
+            # time is on grid[from_step:] when a binary search finds it on the grid
+            where = np.searchsorted(grid, future)
+            if where[-1] >= len(grid) or not (grid[where] == future).all():
+                return False
+        if column >= self._capacity:
+            grow = max(self._capacity * 2, column + 1)
+            for name, fill in (("current", -1), ("emit", 0), ("close", 0.0)):
+                old = getattr(self, name)
+                new = np.full((old.shape[0], grow), fill, dtype=old.dtype)
+                new[:, : old.shape[1]] = old
+                setattr(self, name, new)
+            self._capacity = grow
+        self._queue(column, from_step)
+        return True
+
+    def freeze(self, column: int, step: int) -> None:
+        """Stop a subscription after ``step``: it keeps its current bar and emits nothing."""
+        self.settle(column)
+        here = self._window_row(max(step, 0))
+        # no end step until thawed: a rebuild may add steps to the grid
+        self.frozen[column] = (step + 1, 2**62, int(self.current[here, column]))
+        self._queue(column, step + 1)
+
+    def thaw(self, column: int, step: int) -> None:
+        """End a freeze after ``step`` (the subscription resumes from the next step)."""
+        self.settle(column)
+        if column in self.frozen:
+            first, _, index = self.frozen[column]
+            self.frozen[column] = (first, step + 1, index)
+
+    def _align(self, column: int, from_step: int) -> None:
+        lo = max(from_step, self.base)
+        hi = self.base + len(self.current)
+        sub = self.subs[column]
+        if lo >= hi:
+            return
+        rows = slice(lo - self.base, hi - self.base)
+        grid = self.grid[lo:hi]
+        current = np.full(len(grid), -1, dtype=np.int64)
+        if len(sub):
+            first_visible = np.searchsorted(sub.end_time, self.visible_from[column], side="left")
+            current = np.searchsorted(sub.end_time, grid, side="right") - 1
+            current[current < first_visible] = -1
+        held = np.zeros(len(grid), dtype=bool)
+        if column in self.frozen:
+            first, end, index = self.frozen[column]
+            steps = np.arange(lo, hi)
+            held = (steps >= first) & (steps < end)
+            current[held] = index
+        valid = current >= 0
+        closes = np.zeros(len(grid))
+        closes[valid] = sub.fields["close"][current[valid]]
+        if column in self.seeds:
+            # the seed shows until a bar newer than the seeding moment (a re-added security's older
+            # bar is stale: LEAN made it a new security)
+            first, seeded_at, price = self.seeds[column]
+            stale = ~valid
+            stale[valid] = sub.end_time[current[valid]] <= seeded_at
+            closes[stale & (np.arange(lo, hi) >= first)] = price
+        real = np.zeros(len(grid), dtype=bool)
+        real[valid] = sub.end_time[current[valid]] == grid[valid]
+        # emit_times is sorted: a binary search gives np.isin's answer without its sort
+        where = np.minimum(np.searchsorted(sub.emit_times, grid), max(len(sub.emit_times) - 1, 0))
+        emits = (sub.emit_times[where] == grid if len(sub.emit_times) else np.zeros(len(grid), dtype=bool)) & valid
+        self.current[rows, column] = current
+        self.close[rows, column] = closes
+        self.emit[rows, column] = np.where(held, 0, np.where(real, 2, np.where(emits, 1, 0)))
+
+    def _align_many(self, columns: list[int], from_step: int) -> None:
+        """:meth:`_align` of every column in ``columns`` from ``from_step`` on, the same arrays: the
+        binary searches and gathers per column (none for a column frozen over the whole block: a
+        removal), the masks and the emission codes once over the (columns x steps) block."""
+        lo = max(from_step, self.base)
+        hi = self.base + len(self.current)
+        if lo >= hi or not columns:
+            return
+        grid = self.grid[lo:hi]
+        steps = np.arange(lo, hi)
+        shape = (len(columns), len(grid))  # a row per column (contiguous), transposed into the panel
+        current = np.full(shape, -1, dtype=np.int64)
+        held = np.zeros(shape, dtype=bool)
+        emits = np.zeros(shape, dtype=bool)
+        ends = np.zeros(shape, dtype=np.int64)
+        closes = np.zeros(shape)
+        for j, column in enumerate(columns):
+            sub = self.subs[column]
+            frozen = self.frozen.get(column)
+            if frozen is not None and frozen[0] <= lo and frozen[1] >= hi:
+                held[j] = True
+                current[j] = index = frozen[2]
+                if index >= 0:
+                    ends[j] = sub.end_time[index]
+                    closes[j] = sub.fields["close"][index]
+                continue
+            if len(sub):
+                row = sub.end_time.searchsorted(grid, side="right") - 1
+                row[row < sub.end_time.searchsorted(self.visible_from[column], side="left")] = -1
+                if frozen is not None:
+                    first, end, index = frozen
+                    held[j] = (steps >= first) & (steps < end)
+                    row[held[j]] = index
+                current[j] = row
+                at = np.maximum(row, 0)
+                ends[j] = sub.end_time[at]
+                closes[j] = sub.fields["close"][at]
+            elif frozen is not None:
+                held[j] = (steps >= frozen[0]) & (steps < frozen[1])
+                current[j, held[j]] = frozen[2]
+            times = sub.emit_times
+            if len(times):
+                emits[j] = times[np.minimum(times.searchsorted(grid), len(times) - 1)] == grid
+        valid = current >= 0
+        closes[~valid] = 0.0
+        for j, column in enumerate(columns):
+            if column in self.seeds:  # as in _align: the seed shows until a bar newer than the seeding
+                first, seeded_at, price = self.seeds[column]
+                stale = ~valid[j] | (ends[j] <= seeded_at)
+                closes[j, stale & (steps >= first)] = price
+        real = valid & (ends == grid)
+        emits &= valid
+        rows = slice(lo - self.base, hi - self.base)
+        self.current[rows, columns] = current.T
+        self.close[rows, columns] = closes.T
+        self.emit[rows, columns] = np.where(held, 0, np.where(real, 2, np.where(emits, 1, 0))).T
