@@ -16,6 +16,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.source_scan import imported_from
+
 ROOT = Path(__file__).resolve().parents[1]
 SOURCE = ROOT / "src"
 
@@ -97,10 +99,7 @@ def import_edges(module: str) -> set[str]:
             if isinstance(child, ast.Import):
                 found.update(filter(None, (_owner(alias.name) for alias in child.names)))
             elif isinstance(child, ast.ImportFrom):
-                base = child.module or ""
-                if child.level:
-                    parts = package.split(".")[: len(package.split(".")) - child.level + 1]
-                    base = ".".join([*parts, base] if base else parts)
+                base = imported_from(child, package)
                 for alias in child.names:
                     full = f"{base}.{alias.name}"
                     target = full if full in MODULES else _owner(base)

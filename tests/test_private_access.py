@@ -12,6 +12,8 @@ from __future__ import annotations
 import ast
 from pathlib import Path
 
+from tests.source_scan import imported_from
+
 ROOT = Path(__file__).resolve().parents[1]
 PACKAGE = ROOT / "src" / "lean_local"
 
@@ -70,10 +72,7 @@ def _module_names(tree: ast.Module, package: str) -> set[str]:
         if isinstance(node, ast.Import):
             names.update((alias.asname or alias.name).split(".")[0] for alias in node.names)
         elif isinstance(node, ast.ImportFrom):
-            base = node.module or ""
-            if node.level:
-                parts = package.split(".")[: len(package.split(".")) - node.level + 1]
-                base = ".".join([*parts, base] if base else parts)
+            base = imported_from(node, package)
             for alias in node.names:
                 if _is_module(f"{base}.{alias.name}"):
                     names.add(alias.asname or alias.name)
