@@ -10,6 +10,7 @@ import pytest
 
 from lean_local.engine.algorithm import QCAlgorithm
 from lean_local.engine.common import DataNormalizationMode, Resolution
+from lean_local.engine.feed_panel import FeedPanel
 from lean_local.engine.runner import run_algorithm
 from tests import fixtures
 
@@ -354,8 +355,6 @@ def test_the_same_ticker_in_two_security_types_is_refused():
 
 def test_the_step_window_changes_nothing(tmp_path, monkeypatch):
     """The panel aligns a window of steps at a time: any window size gives the same run."""
-    from lean_local.engine.feed import FeedPanel
-
     days = pd.bdate_range("2020-01-02", "2020-02-28")
     days = days[~days.isin(pd.to_datetime(["2020-01-20", "2020-02-17"]))]  # NYSE holidays
     root = fixtures.data_folder(tmp_path / "data")
@@ -396,6 +395,7 @@ def test_the_step_window_changes_nothing(tmp_path, monkeypatch):
                     self.set_holdings(symbol, 0.5)
 
     runs = []
+    monkeypatch.setattr(FeedPanel, "CELLS", 0)  # the window is WINDOW steps whatever the columns
     for window in (1, 3, 512):
         monkeypatch.setattr(FeedPanel, "WINDOW", window)
         algo, record, _ = run_algorithm(Rotation, root)
@@ -481,3 +481,19 @@ def test_index_option_data_is_refused_and_pascal_case_end_of_algorithm_runs(tmp_
 
     ran, _, _ = run_algorithm(Algo, root)
     assert ran.ended == 1
+
+
+def test_the_window_holds_more_steps_when_there_are_few_columns(monkeypatch):
+    """A window of about ``CELLS`` cells: few columns, long windows (fewer realignments); many columns,
+    ``WINDOW`` steps at least."""
+    monkeypatch.setattr(FeedPanel, "CELLS", 1_000)
+    panel = FeedPanel()
+    panel.grid = np.arange(0, 10_000, dtype=np.int64)
+    panel._capacity = 10
+    panel._realign(0)
+    assert panel.current.shape == (128, 10)  # 1,000 // 10 = 100 steps: WINDOW's 128 at least
+    panel._capacity = 4
+    panel._realign(5)
+    assert (panel.base, panel.current.shape) == (5, (250, 4))
+    panel._realign(9_900)
+    assert panel.current.shape == (100, 4)  # the grid's last steps
