@@ -90,3 +90,24 @@ def test_the_capacity_clock_converts_new_york_times_as_tz_localize_does():
         hour += timedelta(hours=1)
     with pytest.raises(Exception, match="2021-03-14 02:00:00"):
         utc_ns(datetime(2021, 3, 14, 2, 30))
+
+
+def test_a_snapshot_may_be_due_whenever_it_is_due():
+    """``may_be_due`` (New York wall time, no UTC conversion) is True at every time ``due`` is, in
+    winter and summer time, and False a day before the snapshot's date."""
+    estimate = CapacityEstimate(datetime(2021, 3, 1), datetime(2021, 12, 31))
+    estimate.on_fill("AAA", utc("2021-03-01 21:00"), 1_000.0)
+    snapshot = estimate._next_snapshot  # 2021-03-08 00:00 UTC: 2021-03-07 19:00 in New York (EST)
+    assert not estimate.may_be_due(pd.Timestamp("2021-03-06 19:00").value)
+    moment = datetime(2021, 3, 6)
+    while moment < datetime(2021, 3, 10):
+        local = pd.Timestamp(moment).value
+        if estimate.due(utc_ns(moment)):
+            assert estimate.may_be_due(local)
+        assert estimate.due(utc_ns(moment)) == (utc_ns(moment) >= snapshot)
+        moment += timedelta(minutes=20)
+    assert estimate.due(utc_ns(datetime(2021, 3, 7, 19))) and not estimate.due(utc_ns(datetime(2021, 3, 7, 18, 40)))
+    estimate._next_snapshot = utc("2021-07-01")  # summer time: 2021-06-30 20:00 in New York (EDT)
+    assert estimate.may_be_due(pd.Timestamp("2021-06-30 20:00").value)
+    assert estimate.due(utc_ns(datetime(2021, 6, 30, 20))) and not estimate.due(utc_ns(datetime(2021, 6, 30, 19, 59)))
+    assert not estimate.may_be_due(pd.Timestamp("2021-06-29 20:00").value)

@@ -33,6 +33,8 @@ _MINUTE_NS = 60 * 10**9
 _HOUR_NS = 60 * _MINUTE_NS
 #: ``SymbolCapacity.CapacityEffectPeriod``.
 EFFECT_PERIOD_NS = 30 * _DAY_NS
+#: An upper bound of UTC minus New York wall time (EST is 5 hours behind UTC, EDT 4).
+MAX_UTC_OFFSET_NS = 6 * _HOUR_NS
 #: ``SymbolCapacity._forexMinuteVolume``: the volume LEAN gives a forex quote bar.
 FOREX_VOLUME = 25_000_000.0
 
@@ -134,13 +136,20 @@ class CapacityEstimate:
         self.lowest = ""
 
     @property
-    def monitored(self) -> list[str]:
-        """Symbols whose bars are being captured (the engine reads their current bars)."""
-        return [c.symbol for c in self._monitored]
+    def monitoring(self) -> bool:
+        """Whether some symbol's bars are being captured (the engine reads their current bars)."""
+        return bool(self._monitored)
 
     def due(self, utc_ns: int) -> bool:
         """Whether a snapshot is due at ``utc_ns`` (when some symbol was traded)."""
         return bool(self._by_symbol) and utc_ns // _DAY_NS * _DAY_NS >= self._next_snapshot
+
+    def may_be_due(self, new_york_ns: int) -> bool:
+        """False when no snapshot is due at or before the New York wall time ``new_york_ns`` (naive ns),
+        without its UTC time: New York is at most ``MAX_UTC_OFFSET_NS`` behind UTC, so a time whose
+        bound is before the next snapshot's UTC date is not due (the engine's step clock asks this
+        first, and converts to UTC only when True)."""
+        return bool(self._by_symbol) and new_york_ns + MAX_UTC_OFFSET_NS >= self._next_snapshot
 
     def on_fill(self, symbol: str, utc_ns: int, value: float) -> None:
         capacity = self._by_symbol.get(symbol)
@@ -171,8 +180,9 @@ class CapacityEstimate:
         if tpv == 0 or not self._by_symbol:
             return
         capacities = list(self._by_symbol.values())
-        total_sale = sum(c.sale_volume for c in capacities)
-        smallest = min(capacities, key=lambda c: c._market * c._scale)  # market_capacity_dollar_volume
+        total_sale = sum([c.sale_volume for c in capacities])
+        dollar_volumes = [c._market * c._scale for c in capacities]  # market_capacity_dollar_volume
+        smallest = capacities[min(range(len(capacities)), key=dollar_volumes.__getitem__)]
         self.lowest = smallest.symbol
         share_sale = smallest.sale_volume / total_sale if total_sale else 0.0
         share_holdings = abs(holdings_values([smallest.symbol])[0]) / tpv

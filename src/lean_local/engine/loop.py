@@ -305,7 +305,7 @@ class BacktestLoop:
                 framework.on_data(current)
             if run.universe_restarts:
                 self._restart_universes(next_ns)
-            self._update_capacity()
+            self._update_capacity(next_ns)
             if self.time_limit is not None:
                 self.time_limit.raise_if_exceeded()  # the step caught LEAN's error itself: stop anyway
             if not run.warming_up:
@@ -346,11 +346,13 @@ class BacktestLoop:
         """The internal benchmark feed's steps before ``next_ns``: no bar reaches the algorithm, but a
         capacity snapshot falling due then is taken then (with the previous step's fills and prices)."""
         capacity = self.capacity
+        if capacity is None or not capacity.may_be_due(next_ns):  # the hours before next_ns are not due either
+            return
         previous = int(self.feed.panel.grid[self.feed.step]) if self.feed.step >= 0 else -1
         lo = int(np.searchsorted(self.hour_ends, previous, side="right"))
         hi = int(np.searchsorted(self.hour_ends, next_ns, side="left"))
         for utc in self._hour_utc[lo:hi].tolist():
-            if capacity is not None and capacity.due(utc):
+            if capacity.due(utc):
                 capacity.update(utc, lambda symbol: None, self.algo.portfolio.total_portfolio_value,
                                 self._holdings_values)
 
@@ -358,8 +360,9 @@ class BacktestLoop:
         """The capacity estimate's question: the signed holdings value of each of ``symbols`` (traded ones)."""
         return self.algo.portfolio.holdings_values([self._traded[symbol] for symbol in symbols])
 
-    def _update_capacity(self, force: bool = False) -> None:
-        """LEAN's capacity estimate at the end of a step (``ResultHandler.ProcessSynchronousEvents``)."""
+    def _update_capacity(self, now_ns: int, force: bool = False) -> None:
+        """LEAN's capacity estimate at the end of the step at ``now_ns`` (the algorithm's time, naive New
+        York ns; ``ResultHandler.ProcessSynchronousEvents``)."""
         algo, capacity = self.algo, self.capacity
         if capacity is None:
             return
@@ -375,7 +378,10 @@ class BacktestLoop:
                     self._traded[symbol] = algo.securities[symbol]
                 capacity.on_fill(symbol, utc, fill["fill_value"])
             self._fills_seen = len(fills)
-        if not capacity.monitored and not force and not capacity.due(utc_ns(algo.time)):
+        if not capacity.monitoring and not force and not capacity.may_be_due(now_ns):
+            return
+        now_utc = utc_ns(algo.time)
+        if not capacity.monitoring and not force and not capacity.due(now_utc):
             return
         feed = self.feed
         emitted = feed.emitted_mask() if feed.step >= 0 else None
@@ -396,13 +402,14 @@ class BacktestLoop:
             volume = FOREX_VOLUME if security.type == SecurityType.FOREX else bar.volume
             return bar.close, volume, security.quote_currency.conversion_rate, period
 
-        capacity.update(utc_ns(algo.time), bar_of, algo.portfolio.total_portfolio_value, self._holdings_values, force)
+        capacity.update(now_utc, bar_of, algo.portfolio.total_portfolio_value, self._holdings_values, force)
 
     def finish(self) -> None:
         """After ``on_end_of_algorithm``: LEAN's two forced result-handler passes (the algorithm
         manager's and the result handler's exit) each take a capacity snapshot."""
-        self._update_capacity(force=True)
-        self._update_capacity(force=True)
+        now_ns = int(pd.Timestamp(self.algo.time).value)
+        self._update_capacity(now_ns, force=True)
+        self._update_capacity(now_ns, force=True)
 
     def _sample(self, now_ns: int) -> None:
         algo = self.algo
