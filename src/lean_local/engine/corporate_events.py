@@ -212,7 +212,8 @@ def equity_events(symbol: Symbol, map_file: MapFile, factors: pd.DataFrame | np.
                 events.append((following, 1, Dividend(symbol, _datetime(following),
                                                       _distribution(reference[i], ratio), reference[i])))
 
-    if len(map_file) > 1:
+    # a map file of one ticker, the symbol's own, reports no change (the common case: no per-day scan)
+    if len(map_file) > 1 and set(map_file.tickers) != {symbol.value}:
         tickers = np.asarray(map_file.tickers, dtype=object)
         at = np.minimum(np.searchsorted(map_file.dates.asi8, days, side="left"), len(tickers) - 1)
         mapped = tickers[at]

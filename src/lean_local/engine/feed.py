@@ -184,6 +184,20 @@ class DataFeed:
             return BarView(sub, i, True, last)
         return BarView(sub, i)
 
+    def current_real_bar(self, column: int) -> tuple[SubscriptionData, int] | None:
+        """The subscription and index of the column's current bar when it is a real one, without building
+        it: None before its first bar or for a fill-forward copy (what :meth:`current_bar` would show
+        with ``is_fill_forward``)."""
+        if self.step < 0 or column >= len(self.panel.subs):
+            return None
+        i = int(self.panel.current[self.panel.row(self.step), column])
+        if i < 0:
+            return None
+        sub = self.panel.subs[column]
+        if int(self._last_end[column]) > int(sub.end_time[i]):
+            return None
+        return sub, i
+
     def current_close_volume(self, column: int) -> tuple[float, float] | None:
         """``(close, volume)`` of the column's current bar without building it (volume 0 for a
         fill-forward copy, as LEAN's fill-forward bars carry none); None before its first bar."""

@@ -394,13 +394,15 @@ class BacktestLoop:
             if emitted is None or column >= len(emitted) or not emitted[column] \
                     or security.type == SecurityType.BASE:
                 return None
-            bar = feed.current_bar(column)
-            if bar is None or bar.is_fill_forward:
+            real = feed.current_real_bar(column)
+            if real is None:
                 return None  # LEAN's fill-forward bars have volume 0
+            sub, i = real
             # int((bar.end_time - bar.time).total_seconds() * 10**9): total_seconds divides the microseconds
-            period = int(bar.period_microseconds() / 10**6 * 10**9)
-            volume = FOREX_VOLUME if security.type == SecurityType.FOREX else bar.volume
-            return bar.close, volume, security.quote_currency.conversion_rate, period
+            period = int((int(sub.end_time[i]) // 1000 - int(sub.time[i]) // 1000) / 10**6 * 10**9)
+            fields = sub.fields
+            volume = FOREX_VOLUME if security.type == SecurityType.FOREX else float(fields["volume"][i])
+            return float(fields["close"][i]), volume, security.quote_currency.conversion_rate, period
 
         capacity.update(now_utc, bar_of, algo.portfolio.total_portfolio_value, self._holdings_values, force)
 
