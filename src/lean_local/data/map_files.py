@@ -53,14 +53,18 @@ class MapFile:
         last date is the delisting date (2050-12-31 while listed).
     tickers : list of str
         The rows' tickers, upper case.
+    delisted : pd.Timestamp or None
+        The delisting date; None while listed (last row in 2050) or without rows.
     """
 
-    __slots__ = ("permtick", "dates", "tickers")
+    __slots__ = ("permtick", "dates", "tickers", "delisted")
 
     def __init__(self, permtick: str, dates: pd.DatetimeIndex, tickers: list[str]) -> None:
         self.permtick = permtick
         self.dates = dates
         self.tickers = tickers
+        last = dates[-1] if len(tickers) else None
+        self.delisted = None if last is None or last.year >= formats.FAR_FUTURE.year else last
 
     @classmethod
     def unmapped(cls, ticker: str) -> MapFile:
@@ -80,14 +84,6 @@ class MapFile:
         """The ticker at listing, without a ``.1``-style suffix (LEAN's ``FirstTicker``)."""
         head, dot, number = self.tickers[0].rpartition(".")
         return head if dot and head and number.isdigit() else self.tickers[0]
-
-    @property
-    def delisted(self) -> pd.Timestamp | None:
-        """The delisting date; None while listed (last row in 2050) or without rows."""
-        if not len(self):
-            return None
-        last = self.dates[-1]
-        return None if last.year >= formats.FAR_FUTURE.year else last
 
     @property
     def sid(self) -> str:

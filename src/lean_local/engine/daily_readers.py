@@ -95,11 +95,12 @@ def load_equity(data_folder: Path, symbol: Symbol, normalization: DataNormalizat
     # zip of the ticker of its day, the factors from the file named as the map file
     market = symbol.market
     map_file = map_file_resolver(data_folder, market).resolve(symbol.value) or MapFile.unmapped(symbol.value)
-    segments, delisted = map_file.segments(), map_file.delisted
+    delisted = map_file.delisted
     factor_path = formats.factor_file_path(data_folder, map_file.permtick, market)
     use_factors = normalization != DataNormalizationMode.RAW and factor_path.exists()
+    # the zips of the map file's tickers (its segments' tickers, in order; the permtick's without rows)
     sources = [formats.map_file_path(data_folder, map_file.permtick, market)] + [
-        formats.equity_daily_path(data_folder, t, market) for t in dict.fromkeys(t for _, _, t in segments)]
+        formats.equity_daily_path(data_folder, t, market) for t in dict.fromkeys(map_file.tickers or [map_file.permtick])]
     if use_factors:
         sources.append(factor_path)
     folder = cache_dir()
@@ -117,7 +118,7 @@ def load_equity(data_folder: Path, symbol: Symbol, normalization: DataNormalizat
                                         np.ascontiguousarray(stored["factor"]), delisted)
             except (OSError, ValueError, KeyError, TypeError):
                 pass
-    frame = read_bars(data_folder, segments, functools.partial(cached_read, read_equity_bars), market)
+    frame = read_bars(data_folder, map_file.segments(), functools.partial(cached_read, read_equity_bars), market)
     if frame is None:
         warn_missing_file(formats.equity_daily_path(data_folder, symbol.value, market), symbol.value, "equity",
                           logging.WARNING if warn_missing else logging.DEBUG)

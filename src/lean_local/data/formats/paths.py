@@ -9,6 +9,8 @@ import pandas as pd
 
 
 def _folder(data_folder: str | os.PathLike[str]) -> Path:
+    """The data folder as a path. The paths a run's start-up asks for every security join their parts
+    in one ``joinpath`` (each ``/`` builds and parses a new path)."""
     return Path(data_folder)
 
 
@@ -19,17 +21,17 @@ def equity_hour_path(data_folder: str | os.PathLike[str], ticker: str) -> Path:
 
 def equity_daily_path(data_folder: str | os.PathLike[str], ticker: str, market: str = "usa") -> Path:
     """``equity/<market>/daily/<ticker lower>.zip``."""
-    return _folder(data_folder) / "equity" / market / "daily" / f"{ticker.lower()}.zip"
+    return _folder(data_folder).joinpath("equity", market, "daily", f"{ticker.lower()}.zip")
 
 
 def factor_file_path(data_folder: str | os.PathLike[str], ticker: str, market: str = "usa") -> Path:
     """``equity/<market>/factor_files/<ticker lower>.csv``."""
-    return _folder(data_folder) / "equity" / market / "factor_files" / f"{ticker.lower()}.csv"
+    return _folder(data_folder).joinpath("equity", market, "factor_files", f"{ticker.lower()}.csv")
 
 
 def map_files_folder(data_folder: str | os.PathLike[str], market: str = "usa") -> Path:
     """``equity/<market>/map_files``."""
-    return _folder(data_folder) / "equity" / market / "map_files"
+    return _folder(data_folder).joinpath("equity", market, "map_files")
 
 
 def map_file_path(data_folder: str | os.PathLike[str], ticker: str, market: str = "usa") -> Path:
