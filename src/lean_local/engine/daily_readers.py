@@ -111,11 +111,7 @@ def load_equity(data_folder: Path, symbol: Symbol, normalization: DataNormalizat
         target = folder / f"{hashlib.sha1(key.encode()).hexdigest()}.npy"
         if target.exists():
             try:
-                stored = read_record(target)
-                fields = {n: np.ascontiguousarray(stored[n]) for n in TRADE_FIELDS}
-                return SubscriptionData(symbol, "trade", np.ascontiguousarray(stored["time"]),
-                                        np.ascontiguousarray(stored["end_time"]), fields,
-                                        np.ascontiguousarray(stored["factor"]), delisted)
+                return equity_from_record(symbol, target, delisted)
             except (OSError, ValueError, KeyError, TypeError):
                 pass
     frame = read_bars(data_folder, map_file.segments(), functools.partial(cached_read, read_equity_bars), market)
@@ -138,7 +134,19 @@ def load_equity(data_folder: Path, symbol: Symbol, normalization: DataNormalizat
         for name in TRADE_FIELDS:
             record[name] = fields[name]
         save_record(target, record)
+        data.record = target
     return data
+
+
+def equity_from_record(symbol: Symbol, target: Path, delisted: pd.Timestamp | None) -> SubscriptionData:
+    """An equity's subscription from the parsed-data cache's record of its finished columns
+    (:func:`load_equity` writes it); raises ``OSError``, ``ValueError``, ``KeyError`` or ``TypeError``
+    when it cannot be read."""
+    stored = read_record(target)
+    fields = {n: np.ascontiguousarray(stored[n]) for n in TRADE_FIELDS}
+    return SubscriptionData(symbol, "trade", np.ascontiguousarray(stored["time"]),
+                            np.ascontiguousarray(stored["end_time"]), fields,
+                            np.ascontiguousarray(stored["factor"]), delisted, record=target)
 
 
 def _stat(path: Path) -> os.stat_result | None:

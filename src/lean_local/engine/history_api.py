@@ -118,7 +118,7 @@ class HistoryApi:
                     security.exchange.hours.session_times)
             return self._history_cache[key], security
         if security is not None and self._run.running:
-            return self._feed.subs[security.column], security
+            return self._feed.data(security.column), security
         if security is not None:
             key = (str(symbol), int(security.data_normalization_mode))
             if key not in self._history_cache:

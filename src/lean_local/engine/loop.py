@@ -84,11 +84,10 @@ class BacktestLoop:
         subscriptions from ``first_column`` on, from ``from_ns`` (LEAN's auxiliary data)."""
         algo = self.algo
         run = self.run_context
-        subs = self.feed.subs
         resolvers: dict[str, Any] = {}  # by market: each resolver is looked up (its folder checked) once
-        for column in range(first_column, len(subs)):
+        for column in range(first_column, len(self.feed.subs)):
             security = self.securities_by_column[column]
-            sub = subs[column]
+            sub = self.feed.data(column)
             if security.type != SecurityType.EQUITY or sub.kind != "trade":
                 continue
             market = security.symbol.market
@@ -100,7 +99,7 @@ class BacktestLoop:
             closes = DailyCloses(dates, close / np.where(factor > 0, factor, 1.0), close)
             self.events.add(load_equity_events(run.data_folder, security.symbol, map_file, days, closes,
                                                security.exchange.hours.time_zone), from_ns)
-        self._event_columns = len(subs)
+        self._event_columns = len(self.feed.subs)
 
     def prepare(self) -> None:
         algo = self.algo

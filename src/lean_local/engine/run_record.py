@@ -52,7 +52,7 @@ def _benchmark_series(algo: QCAlgorithm, run: RunContext, index: pd.DatetimeInde
     if security is not None and security.type == SecurityType.EQUITY \
             and security.data_normalization_mode == DataNormalizationMode.ADJUSTED \
             and security.column < len(run.feed.subs) and len(run.feed.subs[security.column]):
-        data = run.feed.subs[security.column]
+        data = run.feed.data(security.column)
     else:
         hours = run.exchange_hours(symbol)
         data = load_equity(run.data_folder, symbol, DataNormalizationMode.ADJUSTED, hours.session_times)

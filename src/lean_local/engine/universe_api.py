@@ -136,7 +136,10 @@ class UniverseApi:
         """A security left every universe: stop its data unless ``add_equity`` subscribed it."""
         if security.symbol in self._universe_symbols:
             self._universe_symbols.discard(security.symbol)
-            self._feed.remove(security.column, drop_current=True)
+            # a daily equity's bars may be released and read again when re-added (DataFeed.KEEP_REMOVED)
+            reload = security.loader if security.type == SecurityType.EQUITY \
+                and security.resolution == Resolution.DAILY else None
+            self._feed.remove(security.column, drop_current=True, reload=reload)
             self._run.removed.add(security.column)
             if not security.stream_ended:  # an ended stream left the collection already
                 self._subscriptions_changed(self._run.fill_forward_resolution.removed(security.resolution))
