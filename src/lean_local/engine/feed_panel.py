@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
+from typing import Literal
 
 import numpy as np
 
@@ -240,6 +241,7 @@ class FeedPanel:
         if lo >= hi or not columns:
             return
         grid = self.grid[lo:hi]
+        search = _SharedSearches(grid)
         steps = np.arange(lo, hi)
         shape = (len(columns), len(grid))  # a row per column (contiguous), transposed into the panel
         current = np.full(shape, -1, dtype=np.int64)
@@ -258,7 +260,7 @@ class FeedPanel:
                     closes[j] = sub.fields["close"][index]
                 continue
             if len(sub):
-                row = sub.end_time.searchsorted(grid, side="right") - 1
+                row = search(sub.end_time, "right") - 1
                 row[row < sub.end_time.searchsorted(self.visible_from[column], side="left")] = -1
                 if frozen is not None:
                     first, end, index = frozen
@@ -273,7 +275,7 @@ class FeedPanel:
                 current[j, held[j]] = frozen[2]
             times = sub.emit_times
             if len(times):
-                emits[j] = times[np.minimum(times.searchsorted(grid), len(times) - 1)] == grid
+                emits[j] = times[np.minimum(search(times, "left"), len(times) - 1)] == grid
         valid = current >= 0
         closes[~valid] = 0.0
         for j, column in enumerate(columns):
@@ -287,3 +289,25 @@ class FeedPanel:
         self.current[rows, columns] = current.T
         self.close[rows, columns] = closes.T
         self.emit[rows, columns] = np.where(held, 0, np.where(real, 2, np.where(emits, 1, 0))).T
+
+
+class _SharedSearches:
+    """``times.searchsorted(grid, side)`` computed once per distinct ``times`` array: the columns of
+    one exchange's daily bars mostly share their bar ends and emission times, and a comparison of two
+    arrays costs a fraction of a binary search of every step. The results are shared: read, not written."""
+
+    def __init__(self, grid: np.ndarray) -> None:
+        self._grid = grid
+        self._found: dict[tuple[int, int, int, str], list[tuple[np.ndarray, np.ndarray]]] = {}
+
+    def __call__(self, times: np.ndarray, side: Literal["left", "right"]) -> np.ndarray:
+        if not len(times):
+            return times.searchsorted(self._grid, side=side)
+        key = (len(times), int(times[0]), int(times[-1]), side)
+        candidates = self._found.setdefault(key, [])
+        for known, found in candidates:
+            if known is times or np.array_equal(known, times):
+                return found
+        found = times.searchsorted(self._grid, side=side)
+        candidates.append((times, found))
+        return found

@@ -6,6 +6,7 @@ from __future__ import annotations
 import functools
 from datetime import datetime, timedelta
 
+import numpy as np
 import pandas as pd
 
 from lean_local.engine.subscription_data import NEW_YORK
@@ -30,21 +31,21 @@ _MICROSECOND = timedelta(microseconds=1)
 @functools.lru_cache(maxsize=4096)
 def _utc_offset_ns(hour: datetime) -> int:
     """UTC minus New York wall time (ns) during the New York hour that starts at ``hour``."""
-    offset = _year_offsets_ns(hour.year)[(hour - datetime(hour.year, 1, 1)) // _ONE_HOUR]
-    if offset is None:  # a skipped or repeated hour: tz_localize raises
+    offset = int(_year_offsets_ns(hour.year)[(hour - datetime(hour.year, 1, 1)) // _ONE_HOUR])
+    if offset == _REFUSED:  # a skipped or repeated hour: tz_localize raises
         return int(pd.Timestamp(hour).tz_localize(NEW_YORK).value) - int(pd.Timestamp(hour).value)
     return offset
 
 
 _ONE_HOUR = timedelta(hours=1)
+_REFUSED = np.iinfo(np.int64).min
 
 
 @functools.lru_cache(maxsize=64)
-def _year_offsets_ns(year: int) -> list[int | None]:
+def _year_offsets_ns(year: int) -> np.ndarray:
     """:func:`_utc_offset_ns` of every hour of ``year`` from one ``tz_localize`` of the year's hours (a
     run meets a new hour at nearly every step; one ``Timestamp.tz_localize`` each cost about 50 us);
-    None for the hours ``tz_localize`` refuses (the skipped and the repeated hour)."""
+    ``_REFUSED`` for the hours ``tz_localize`` refuses (the skipped and the repeated hour)."""
     hours = pd.date_range(datetime(year, 1, 1), datetime(year + 1, 1, 1), freq="h", inclusive="left")
     utc = hours.tz_localize(NEW_YORK, ambiguous="NaT", nonexistent="NaT")
-    offsets = (utc.asi8 - hours.asi8).tolist()
-    return [None if missing else offset for offset, missing in zip(offsets, utc.isna().tolist(), strict=True)]
+    return np.where(utc.isna(), _REFUSED, utc.asi8 - hours.asi8)
