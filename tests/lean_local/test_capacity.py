@@ -7,7 +7,7 @@ from datetime import datetime, timedelta
 import pandas as pd
 import pytest
 
-from lean_local.engine.capacity import CapacityEstimate, SymbolCapacity
+from lean_local.engine.capacity import CapacityEstimate
 from lean_local.engine.utc_clock import utc_ns
 
 HOUR = 3600 * 10**9
@@ -19,42 +19,67 @@ def utc(text: str) -> int:
     return pd.Timestamp(text).value
 
 
+def estimate_of_one() -> CapacityEstimate:
+    """An estimate whose first snapshot is on Jan 8 (the tests' bars come before it)."""
+    return CapacityEstimate(datetime(2020, 1, 1), datetime(2020, 12, 31))
+
+
+def capture(estimate: CapacityEstimate, at: int, bar: tuple[float, float, float, int]) -> bool:
+    """Hand every monitored symbol ``bar`` at ``at``; whether some symbol is still monitored."""
+    estimate.update(at, lambda symbol: bar, 1.0, lambda symbols: [0.0] * len(symbols))
+    return estimate.monitoring
+
+
 def test_an_equity_daily_bar_counts_as_an_hour_bar_only_the_fills_bar_is_captured():
-    capacity = SymbolCapacity("AAA")
-    capacity.on_fill(utc("2020-01-02 21:00"), 1_000.0)
-    assert capacity.update(utc("2020-01-02 21:00"), 10.0, 1_000.0, 1.0, EQUITY_DAY) is False  # keeps monitoring
-    assert capacity.update(utc("2020-01-03 21:00"), 11.0, 5_000.0, 1.0, EQUITY_DAY) is True  # done, not added
-    assert capacity.market_capacity_dollar_volume == pytest.approx(10.0 * 1_000.0 * 0.05)
+    estimate = estimate_of_one()
+    estimate.on_fill("AAA", utc("2020-01-02 21:00"), 1_000.0)
+    assert capture(estimate, utc("2020-01-02 21:00"), (10.0, 1_000.0, 1.0, EQUITY_DAY))  # keeps monitoring
+    assert not capture(estimate, utc("2020-01-03 21:00"), (11.0, 5_000.0, 1.0, EQUITY_DAY))  # done, not added
+    assert estimate.dollar_volume("AAA") == pytest.approx(10.0 * 1_000.0 * 0.05)
 
 
 def test_a_24_hour_bar_is_daily_the_fills_bar_and_the_next_calendar_days():
-    capacity = SymbolCapacity("EURUSD")
-    capacity.on_fill(utc("2020-01-02 21:00"), 1_000.0)
-    assert not capacity.update(utc("2020-01-02 21:00"), 1.0, 100.0, 1.0, DAY)
-    assert not capacity.update(utc("2020-01-03 21:00"), 2.0, 100.0, 1.0, DAY)  # UTC date = fill rounded up
-    assert capacity.update(utc("2020-01-06 21:00"), 3.0, 100.0, 1.0, DAY)
-    assert capacity.market_capacity_dollar_volume == pytest.approx((100.0 + 200.0) * 0.02)
+    estimate = estimate_of_one()
+    estimate.on_fill("EURUSD", utc("2020-01-02 21:00"), -1_000.0)
+    assert capture(estimate, utc("2020-01-02 21:00"), (1.0, 100.0, 1.0, DAY))
+    assert capture(estimate, utc("2020-01-03 21:00"), (2.0, 100.0, 1.0, DAY))  # UTC date = fill rounded up
+    assert not capture(estimate, utc("2020-01-06 21:00"), (3.0, 100.0, 1.0, DAY))
+    assert estimate.dollar_volume("EURUSD") == pytest.approx((100.0 + 200.0) * 0.02)
 
 
 def test_a_fill_forward_bar_neither_counts_nor_stops_monitoring():
-    capacity = SymbolCapacity("AAA")
-    capacity.on_fill(utc("2020-01-02 21:00"), 1_000.0)
-    assert capacity.update(utc("2020-01-02 22:00"), 10.0, 0.0, 1.0, EQUITY_DAY) is False
-    assert capacity.market_capacity_dollar_volume == 0.0
+    estimate = estimate_of_one()
+    estimate.on_fill("AAA", utc("2020-01-02 21:00"), 1_000.0)
+    assert capture(estimate, utc("2020-01-02 22:00"), (10.0, 0.0, 1.0, EQUITY_DAY))
+    assert estimate.dollar_volume("AAA") == 0.0
 
 
 @pytest.mark.parametrize(("minutes", "discount"), [(39, 0.2), (97.5, 0.5), (195, 1.0), (300, 1.0)])
 def test_fast_trading_discount_is_twice_the_minutes_between_fills_over_390(minutes, discount):
-    capacity = SymbolCapacity("AAA")
+    estimate = estimate_of_one()
     first = utc("2020-01-02 14:30")
-    capacity.on_fill(first, 1.0)
+    estimate.on_fill("AAA", first, 1.0)
     second = first + int(minutes * 60 * 10**9)
-    capacity.on_fill(second, 1.0)
+    estimate.on_fill("AAA", second, 1.0)
     # an hour bar ending at the second fill rounded up to the hour is captured with that discount
     bar_time = -(-second // HOUR) * HOUR
-    capacity.update(bar_time, 1.0, 1_000.0, 1.0, EQUITY_DAY)
-    assert capacity.market_capacity_dollar_volume == pytest.approx(1_000.0 * discount * 0.05)
-    assert capacity.trades == 2
+    capture(estimate, bar_time, (1.0, 1_000.0, 1.0, EQUITY_DAY))
+    assert estimate.dollar_volume("AAA") == pytest.approx(1_000.0 * discount * 0.05)
+    assert estimate.trades("AAA") == 2
+
+
+def test_a_symbol_neither_filled_for_30_days_nor_held_is_forgotten_and_joins_again_last():
+    estimate = CapacityEstimate(datetime(2020, 1, 1), datetime(2020, 12, 31))
+    for symbol in ("AAA", "BBB", "CCC"):
+        estimate.on_fill(symbol, utc("2020-01-02 21:00"), 1_000.0)
+    held = {"AAA": 0.0, "BBB": 5.0, "CCC": 0.0}
+    estimate.on_fill("CCC", utc("2020-02-05 21:00"), 1_000.0)  # within 30 days of the snapshot below
+    estimate.update(utc("2020-02-06 15:00"), lambda s: None, 1_000.0, lambda symbols: [held[s] for s in symbols])
+    assert estimate._symbols == ["BBB", "CCC"]  # AAA expired and flat; BBB held; CCC filled recently
+    assert estimate.trades("BBB") == 1 and not estimate._sale[0]  # the sale volumes restart
+    estimate.on_fill("AAA", utc("2020-02-07 21:00"), 500.0)
+    assert estimate._symbols == ["BBB", "CCC", "AAA"] and estimate._slots["AAA"] == 2
+    assert estimate.trades("CCC") == 2 and estimate.trades("AAA") == 1
 
 
 def test_snapshots_divide_volume_per_trade_by_the_larger_share_and_blend():

@@ -39,86 +39,13 @@ MAX_UTC_OFFSET_NS = 6 * _HOUR_NS
 FOREX_VOLUME = 25_000_000.0
 
 
-class SymbolCapacity:
-    """One traded symbol's captured market volume (LEAN ``SymbolCapacity``)."""
-
-    __slots__ = ("symbol", "sale_volume", "trades", "_market", "_scale", "_reset", "_discount", "_last_fill",
-                 "_previous_time", "_previous_volume", "_average_dollar_volume", "monitored")
-
-    def __init__(self, symbol: str) -> None:
-        self.symbol = symbol
-        self.sale_volume = 0.0
-        self.trades = 0
-        self._market = 0.0
-        self._scale = 0.0
-        self._reset = False
-        self._discount = 1.0
-        self._last_fill: int | None = None
-        self._previous_time: int | None = None
-        self._previous_volume = 0.0
-        self._average_dollar_volume = 0.0
-        self.monitored = False  # in CapacityEstimate's monitored list (a flag: the list can be long)
-
-    @property
-    def market_capacity_dollar_volume(self) -> float:
-        return self._market * self._scale
-
-    def on_fill(self, utc_ns: int, value: float) -> None:
-        """A fill of absolute value ``value`` (account currency) at ``utc_ns``."""
-        self.sale_volume += value
-        previous = self._last_fill if self._last_fill is not None else utc_ns - _DAY_NS
-        discount = 2.0 * ((utc_ns - previous) / _MINUTE_NS) / 390.0
-        self._discount = 1.0 if discount > 1 else max(0.2, discount)
-        if self._reset:
-            self._market = 0.0
-            self.trades = 0
-            self._reset = False
-        self.trades += 1
-        self._last_fill = utc_ns
-
-    def update(self, utc_ns: int, close: float, volume: float, conversion_rate: float, period_ns: int) -> bool:
-        """The symbol's bar of this step (``period_ns`` its length); True when monitoring ends.
-
-        The bar's length names its resolution as ``ToHigherResolutionEquivalent(false)`` does: a US
-        equity's daily bar (09:30 to 16:00) counts as an hour bar, a 24-hour bar as a daily one.
-        """
-        if volume == 0:
-            return False
-        if self._previous_time is None or utc_ns == self._previous_time:
-            self._average_dollar_volume = conversion_rate * close * volume
-        else:
-            minutes = (utc_ns - self._previous_time) / _MINUTE_NS
-            self._average_dollar_volume = close * conversion_rate * (volume + self._previous_volume) / minutes
-        self._previous_time, self._previous_volume = utc_ns, volume
-        include, scale = self._include(utc_ns, period_ns)
-        if include:
-            self._scale = scale
-            self._market += close * self._discount * volume * conversion_rate
-        return not include
-
-    def _include(self, utc_ns: int, period_ns: int) -> tuple[bool, float]:
-        """``IncludeMarketVolume`` and ``ResolutionScaleFactor`` of the bar's resolution."""
-        last = self._last_fill
-        if last is None:
-            return False, 0.0
-        if period_ns >= _DAY_NS:
-            day = utc_ns // _DAY_NS * _DAY_NS
-            return utc_ns == last or day == -(-last // _DAY_NS) * _DAY_NS, 0.02
-        if period_ns >= _HOUR_NS:
-            return utc_ns == -(-last // _HOUR_NS) * _HOUR_NS, 0.05
-        k = 6_000_000 / self._average_dollar_volume if self._average_dollar_volume else 10.0
-        if period_ns >= _MINUTE_NS:
-            return utc_ns <= last + int(min(120, max(1, int(k)))) * _MINUTE_NS, 0.20
-        k = 100_000 / self._average_dollar_volume if self._average_dollar_volume else 10.0
-        return utc_ns <= last + int(min(120, max(5, int(k)))) * _MINUTE_NS, 0.50
-
-    def reset(self) -> None:
-        self._reset = True
-        self.sale_volume = 0.0
-
-
 class CapacityEstimate:
-    """The strategy's capacity and its lowest-capacity symbol (LEAN ``CapacityEstimate``).
+    """The strategy's capacity and its lowest-capacity symbol (LEAN ``CapacityEstimate`` and its
+    ``SymbolCapacity`` per traded symbol).
+
+    Each symbol's state is a slot in lists (one per field, in the order LEAN's dictionary keeps the
+    symbols: first fill first, a forgotten symbol joining again at the end), so a snapshot reads and
+    resets every symbol with list operations rather than a method call per symbol and week.
 
     Parameters
     ----------
@@ -130,8 +57,20 @@ class CapacityEstimate:
         days = (pd.Timestamp(end) - pd.Timestamp(start)).total_seconds() / 86_400.0
         self._period = int(max(min(days - 1, 7), 1) * _DAY_NS)
         self._next_snapshot = pd.Timestamp(start).value + self._period
-        self._by_symbol: dict[str, SymbolCapacity] = {}
-        self._monitored: list[SymbolCapacity] = []
+        self._slots: dict[str, int] = {}
+        self._symbols: list[str] = []
+        self._sale: list[float] = []  # SaleVolume
+        self._trades: list[int] = []
+        self._market: list[float] = []  # the captured market volume (dollars)
+        self._scale: list[float] = []  # the resolution's scale factor of the last captured bar
+        self._reset: list[bool] = []  # a snapshot passed: the next fill restarts the capture
+        self._discount: list[float] = []  # the fast-trading discount of the last fill
+        self._last_fill: list[int] = []  # UTC ns
+        self._previous_time: list[int | None] = []  # the last bar with volume (UTC ns)
+        self._previous_volume: list[float] = []
+        self._average_dollar_volume: list[float] = []
+        self._monitored: list[int] = []  # the slots whose bars are being captured, in the order they started
+        self._is_monitored: list[bool] = []
         self.capacity = 0.0
         self.lowest = ""
 
@@ -142,23 +81,61 @@ class CapacityEstimate:
 
     def due(self, utc_ns: int) -> bool:
         """Whether a snapshot is due at ``utc_ns`` (when some symbol was traded)."""
-        return bool(self._by_symbol) and utc_ns // _DAY_NS * _DAY_NS >= self._next_snapshot
+        return bool(self._slots) and utc_ns // _DAY_NS * _DAY_NS >= self._next_snapshot
 
     def may_be_due(self, new_york_ns: int) -> bool:
         """False when no snapshot is due at or before the New York wall time ``new_york_ns`` (naive ns),
         without its UTC time: New York is at most ``MAX_UTC_OFFSET_NS`` behind UTC, so a time whose
         bound is before the next snapshot's UTC date is not due (the engine's step clock asks this
         first, and converts to UTC only when True)."""
-        return bool(self._by_symbol) and new_york_ns + MAX_UTC_OFFSET_NS >= self._next_snapshot
+        return bool(self._slots) and new_york_ns + MAX_UTC_OFFSET_NS >= self._next_snapshot
+
+    def dollar_volume(self, symbol: str) -> float:
+        """The symbol's captured market volume times its scale (``MarketCapacityDollarVolume``)."""
+        slot = self._slots[symbol]
+        return self._market[slot] * self._scale[slot]
+
+    def trades(self, symbol: str) -> int:
+        """The symbol's fills since its capture last restarted (``Trades``)."""
+        return self._trades[self._slots[symbol]]
 
     def on_fill(self, symbol: str, utc_ns: int, value: float) -> None:
-        capacity = self._by_symbol.get(symbol)
-        if capacity is None:
-            capacity = self._by_symbol[symbol] = SymbolCapacity(symbol)
-        capacity.on_fill(utc_ns, abs(value))
-        if not capacity.monitored:
-            capacity.monitored = True
-            self._monitored.append(capacity)
+        """A fill of ``symbol`` of value ``value`` (account currency, either sign) at ``utc_ns``
+        (``SymbolCapacity.OnOrderEvent``): it starts or continues the capture of its bars."""
+        slot = self._slots.get(symbol)
+        if slot is None:
+            slot = self._add(symbol)
+            previous = utc_ns - _DAY_NS
+        else:
+            previous = self._last_fill[slot]
+        self._sale[slot] += abs(value)
+        discount = 2.0 * ((utc_ns - previous) / _MINUTE_NS) / 390.0
+        self._discount[slot] = 1.0 if discount > 1 else max(0.2, discount)
+        if self._reset[slot]:
+            self._market[slot] = 0.0
+            self._trades[slot] = 0
+            self._reset[slot] = False
+        self._trades[slot] += 1
+        self._last_fill[slot] = utc_ns
+        if not self._is_monitored[slot]:
+            self._is_monitored[slot] = True
+            self._monitored.append(slot)
+
+    def _add(self, symbol: str) -> int:
+        slot = self._slots[symbol] = len(self._symbols)
+        self._symbols.append(symbol)
+        self._sale.append(0.0)
+        self._trades.append(0)
+        self._market.append(0.0)
+        self._scale.append(0.0)
+        self._reset.append(False)
+        self._discount.append(1.0)
+        self._last_fill.append(0)  # set by the fill that adds the symbol
+        self._previous_time.append(None)
+        self._previous_volume.append(0.0)
+        self._average_dollar_volume.append(0.0)
+        self._is_monitored.append(False)
+        return slot
 
     def update(self, utc_ns: int, bar_of: Callable[[str], tuple[float, float, float, int] | None], tpv: float,
                holdings_values: Callable[[list[str]], Sequence[float]], force: bool = False) -> None:
@@ -168,43 +145,91 @@ class CapacityEstimate:
         step (None without one); ``holdings_values(symbols)`` the signed holdings value of each (account
         currency), asked at most twice a snapshot.
         """
-        for k in range(len(self._monitored) - 1, -1, -1):
-            capacity = self._monitored[k]
-            bar = bar_of(capacity.symbol)
-            if bar is not None and capacity.update(utc_ns, *bar):
-                capacity.monitored = False
-                del self._monitored[k]
+        monitored = self._monitored
+        for k in range(len(monitored) - 1, -1, -1):
+            slot = monitored[k]
+            bar = bar_of(self._symbols[slot])
+            if bar is not None and self._capture(slot, utc_ns, *bar):
+                self._is_monitored[slot] = False
+                del monitored[k]
         utc_date = utc_ns // _DAY_NS * _DAY_NS
-        if not (force or (utc_date >= self._next_snapshot and self._by_symbol)):
+        if not (force or (utc_date >= self._next_snapshot and self._slots)):
             return
-        if tpv == 0 or not self._by_symbol:
+        if tpv == 0 or not self._slots:
             return
-        capacities = list(self._by_symbol.values())
-        total_sale = sum([c.sale_volume for c in capacities])
-        dollar_volumes = [c._market * c._scale for c in capacities]  # market_capacity_dollar_volume
-        smallest = capacities[min(range(len(capacities)), key=dollar_volumes.__getitem__)]
-        self.lowest = smallest.symbol
-        share_sale = smallest.sale_volume / total_sale if total_sale else 0.0
-        share_holdings = abs(holdings_values([smallest.symbol])[0]) / tpv
+        symbols = self._symbols
+        total_sale = sum(self._sale)
+        dollar_volumes = [market * scale for market, scale in zip(self._market, self._scale, strict=True)]
+        smallest = min(range(len(symbols)), key=dollar_volumes.__getitem__)  # the first smallest
+        self.lowest = symbols[smallest]
+        share_sale = self._sale[smallest] / total_sale if total_sale else 0.0
+        share_holdings = abs(holdings_values([symbols[smallest]])[0]) / tpv
         scaling = max(share_sale, share_holdings)
-        daily = smallest.market_capacity_dollar_volume / smallest.trades if smallest.trades else 0.0
+        trades = self._trades[smallest]
+        daily = dollar_volumes[smallest] / trades if trades else 0.0
         new = self.capacity if scaling == 0 else daily / scaling
         self.capacity = 0.33 * new + 0.66 * self.capacity if self.capacity else new
         # a symbol neither filled within the effect period nor held is forgotten (the holdings are asked
         # of the expired ones only), the others start capturing afresh
         cutoff = utc_ns - EFFECT_PERIOD_NS  # expired: the last fill at least the effect period ago
-        expired = [c for c in capacities if c._last_fill is not None and c._last_fill <= cutoff]
-        held = holdings_values([c.symbol for c in expired]) if expired else []
-        for capacity, value in zip(expired, held, strict=True):
-            if value != 0:
-                continue
-            del self._by_symbol[capacity.symbol]
-            if capacity.monitored:
-                capacity.monitored = False
-                self._monitored.remove(capacity)
-        for capacity in self._by_symbol.values():
-            capacity.reset()
+        expired = [slot for slot, last in enumerate(self._last_fill) if last <= cutoff]
+        held = holdings_values([symbols[slot] for slot in expired]) if expired else []
+        forgotten = {slot for slot, value in zip(expired, held, strict=True) if value == 0}
+        if forgotten:
+            self._forget(forgotten)
+        self._sale = [0.0] * len(self._symbols)
+        self._reset = [True] * len(self._symbols)
         self._next_snapshot = utc_date + self._period
+
+    def _capture(self, slot: int, utc_ns: int, close: float, volume: float, conversion_rate: float,
+                 period_ns: int) -> bool:
+        """The slot's bar of this step (``period_ns`` its length; ``SymbolCapacity.Update``); True when
+        the capture ends.
+
+        The bar's length names its resolution as ``ToHigherResolutionEquivalent(false)`` does: a US
+        equity's daily bar (09:30 to 16:00) counts as an hour bar, a 24-hour bar as a daily one.
+        """
+        if volume == 0:
+            return False
+        previous_time = self._previous_time[slot]
+        if previous_time is None or utc_ns == previous_time:
+            self._average_dollar_volume[slot] = conversion_rate * close * volume
+        else:
+            minutes = (utc_ns - previous_time) / _MINUTE_NS
+            self._average_dollar_volume[slot] = (close * conversion_rate * (volume + self._previous_volume[slot])
+                                                 / minutes)
+        self._previous_time[slot], self._previous_volume[slot] = utc_ns, volume
+        include, scale = self._include(slot, utc_ns, period_ns)
+        if include:
+            self._scale[slot] = scale
+            self._market[slot] += close * self._discount[slot] * volume * conversion_rate
+        return not include
+
+    def _include(self, slot: int, utc_ns: int, period_ns: int) -> tuple[bool, float]:
+        """``IncludeMarketVolume`` and ``ResolutionScaleFactor`` of the bar's resolution."""
+        last = self._last_fill[slot]
+        if period_ns >= _DAY_NS:
+            day = utc_ns // _DAY_NS * _DAY_NS
+            return utc_ns == last or day == -(-last // _DAY_NS) * _DAY_NS, 0.02
+        if period_ns >= _HOUR_NS:
+            return utc_ns == -(-last // _HOUR_NS) * _HOUR_NS, 0.05
+        average = self._average_dollar_volume[slot]
+        k = 6_000_000 / average if average else 10.0
+        if period_ns >= _MINUTE_NS:
+            return utc_ns <= last + int(min(120, max(1, int(k)))) * _MINUTE_NS, 0.20
+        k = 100_000 / average if average else 10.0
+        return utc_ns <= last + int(min(120, max(5, int(k)))) * _MINUTE_NS, 0.50
+
+    def _forget(self, slots: set[int]) -> None:
+        """Drop ``slots``' symbols (the others keep their order; a symbol filled again joins at the end)."""
+        kept = [slot for slot in range(len(self._symbols)) if slot not in slots]
+        moved = {old: new for new, old in enumerate(kept)}
+        for name in ("_symbols", "_sale", "_trades", "_market", "_scale", "_reset", "_discount", "_last_fill",
+                     "_previous_time", "_previous_volume", "_average_dollar_volume", "_is_monitored"):
+            values = getattr(self, name)
+            setattr(self, name, [values[slot] for slot in kept])
+        self._monitored = [moved[slot] for slot in self._monitored if slot in moved]
+        self._slots = {symbol: slot for slot, symbol in enumerate(self._symbols)}
 
     @property
     def rounded(self) -> float:
