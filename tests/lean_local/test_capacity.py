@@ -73,13 +73,19 @@ def test_a_symbol_neither_filled_for_30_days_nor_held_is_forgotten_and_joins_aga
     for symbol in ("AAA", "BBB", "CCC"):
         estimate.on_fill(symbol, utc("2020-01-02 21:00"), 1_000.0)
     held = {"AAA": 0.0, "BBB": 5.0, "CCC": 0.0}
+
+    def holdings_values(symbols):
+        return [held[s] for s in symbols]
     estimate.on_fill("CCC", utc("2020-02-05 21:00"), 1_000.0)  # within 30 days of the snapshot below
-    estimate.update(utc("2020-02-06 15:00"), lambda s: None, 1_000.0, lambda symbols: [held[s] for s in symbols])
-    assert estimate._symbols == ["BBB", "CCC"]  # AAA expired and flat; BBB held; CCC filled recently
-    assert estimate.trades("BBB") == 1 and not estimate._sale[0]  # the sale volumes restart
-    estimate.on_fill("AAA", utc("2020-02-07 21:00"), 500.0)
-    assert estimate._symbols == ["BBB", "CCC", "AAA"] and estimate._slots["AAA"] == 2
-    assert estimate.trades("CCC") == 2 and estimate.trades("AAA") == 1
+    estimate.update(utc("2020-02-06 15:00"), lambda s: None, 1_000.0, holdings_values)
+    assert estimate.lowest == "AAA"  # no volume captured: the first symbol is the smallest
+    with pytest.raises(KeyError):  # AAA expired and flat: forgotten; BBB held, CCC filled recently
+        estimate.trades("AAA")
+    assert (estimate.trades("BBB"), estimate.trades("CCC")) == (1, 2)
+    estimate.on_fill("AAA", utc("2020-02-07 21:00"), 500.0)  # joins again, after BBB and CCC
+    estimate.update(utc("2020-02-14 15:00"), lambda s: None, 1_000.0, holdings_values)
+    assert estimate.lowest == "BBB"
+    assert (estimate.trades("AAA"), estimate.trades("CCC")) == (1, 2)
 
 
 def test_snapshots_divide_volume_per_trade_by_the_larger_share_and_blend():
