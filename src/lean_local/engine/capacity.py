@@ -23,9 +23,11 @@ Times are UTC nanoseconds. The engine calls :meth:`CapacityEstimate.on_fill` for
 from __future__ import annotations
 
 import math
+from array import array
 from collections.abc import Callable, Sequence
 from datetime import datetime
 
+import numpy as np
 import pandas as pd
 
 _DAY_NS = 86_400 * 10**9
@@ -43,9 +45,10 @@ class CapacityEstimate:
     """The strategy's capacity and its lowest-capacity symbol (LEAN ``CapacityEstimate`` and its
     ``SymbolCapacity`` per traded symbol).
 
-    Each symbol's state is a slot in lists (one per field, in the order LEAN's dictionary keeps the
-    symbols: first fill first, a forgotten symbol joining again at the end), so a snapshot reads and
-    resets every symbol with list operations rather than a method call per symbol and week.
+    Each symbol's state is a slot in per-field arrays (in the order LEAN's dictionary keeps the
+    symbols: first fill first, a forgotten symbol joining again at the end). The fields a snapshot reads
+    of every symbol are ``array.array`` buffers: a fill or a bar reads and writes Python numbers, a
+    snapshot reads them as numpy arrays without a copy (a list's conversion costs more than the rest).
 
     Parameters
     ----------
@@ -59,13 +62,13 @@ class CapacityEstimate:
         self._next_snapshot = pd.Timestamp(start).value + self._period
         self._slots: dict[str, int] = {}
         self._symbols: list[str] = []
-        self._sale: list[float] = []  # SaleVolume
+        self._sale = array("d")  # SaleVolume
         self._trades: list[int] = []
-        self._market: list[float] = []  # the captured market volume (dollars)
-        self._scale: list[float] = []  # the resolution's scale factor of the last captured bar
+        self._market = array("d")  # the captured market volume (dollars)
+        self._scale = array("d")  # the resolution's scale factor of the last captured bar
         self._reset: list[bool] = []  # a snapshot passed: the next fill restarts the capture
         self._discount: list[float] = []  # the fast-trading discount of the last fill
-        self._last_fill: list[int] = []  # UTC ns
+        self._last_fill = array("q")  # UTC ns
         self._previous_time: list[int | None] = []  # the last bar with volume (UTC ns)
         self._previous_volume: list[float] = []
         self._average_dollar_volume: list[float] = []
@@ -158,26 +161,29 @@ class CapacityEstimate:
         if tpv == 0 or not self._slots:
             return
         symbols = self._symbols
-        total_sale = sum(self._sale)
-        dollar_volumes = [market * scale for market, scale in zip(self._market, self._scale, strict=True)]
-        smallest = min(range(len(symbols)), key=dollar_volumes.__getitem__)  # the first smallest
+        total_sale = sum(self._sale)  # in slot order, one addition after the other (LEAN's Sum)
+        # views of the buffers, released when this call returns (an array.array cannot grow while viewed)
+        dollar_volumes = np.frombuffer(self._market) * np.frombuffer(self._scale)  # MarketCapacityDollarVolume
+        smallest = int(np.argmin(dollar_volumes))  # the first smallest, as LEAN's OrderBy(...).First()
         self.lowest = symbols[smallest]
         share_sale = self._sale[smallest] / total_sale if total_sale else 0.0
         share_holdings = abs(holdings_values([symbols[smallest]])[0]) / tpv
         scaling = max(share_sale, share_holdings)
         trades = self._trades[smallest]
-        daily = dollar_volumes[smallest] / trades if trades else 0.0
+        daily = float(dollar_volumes[smallest]) / trades if trades else 0.0
         new = self.capacity if scaling == 0 else daily / scaling
         self.capacity = 0.33 * new + 0.66 * self.capacity if self.capacity else new
         # a symbol neither filled within the effect period nor held is forgotten (the holdings are asked
         # of the expired ones only), the others start capturing afresh
         cutoff = utc_ns - EFFECT_PERIOD_NS  # expired: the last fill at least the effect period ago
-        expired = [slot for slot, last in enumerate(self._last_fill) if last <= cutoff]
-        held = holdings_values([symbols[slot] for slot in expired]) if expired else []
-        forgotten = {slot for slot, value in zip(expired, held, strict=True) if value == 0}
-        if forgotten:
-            self._forget(forgotten)
-        self._sale = [0.0] * len(self._symbols)
+        expired = np.flatnonzero(np.frombuffer(self._last_fill, dtype=np.int64) <= cutoff)
+        if len(expired):
+            names = symbols if len(expired) == len(symbols) else [symbols[slot] for slot in expired.tolist()]
+            held = np.asarray(holdings_values(names), dtype=float)
+            forgotten = set(expired[held == 0].tolist())
+            if forgotten:
+                self._forget(forgotten)
+        self._sale = array("d", bytes(8 * len(self._symbols)))  # zeros
         self._reset = [True] * len(self._symbols)
         self._next_snapshot = utc_date + self._period
 
@@ -227,7 +233,8 @@ class CapacityEstimate:
         for name in ("_symbols", "_sale", "_trades", "_market", "_scale", "_reset", "_discount", "_last_fill",
                      "_previous_time", "_previous_volume", "_average_dollar_volume", "_is_monitored"):
             values = getattr(self, name)
-            setattr(self, name, [values[slot] for slot in kept])
+            kept_values = [values[slot] for slot in kept]
+            setattr(self, name, array(values.typecode, kept_values) if isinstance(values, array) else kept_values)
         self._monitored = [moved[slot] for slot in self._monitored if slot in moved]
         self._slots = {symbol: slot for slot, symbol in enumerate(self._symbols)}
 
