@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import Literal
 
 import numpy as np
 
@@ -241,7 +240,7 @@ class FeedPanel:
         if lo >= hi or not columns:
             return
         grid = self.grid[lo:hi]
-        search = _SharedSearches(grid)
+        shared = _SharedRows(grid)
         steps = np.arange(lo, hi)
         shape = (len(columns), len(grid))  # a row per column (contiguous), transposed into the panel
         current = np.full(shape, -1, dtype=np.int64)
@@ -260,22 +259,23 @@ class FeedPanel:
                     closes[j] = sub.fields["close"][index]
                 continue
             if len(sub):
-                row = search(sub.end_time, "right") - 1
-                row[row < sub.end_time.searchsorted(self.visible_from[column], side="left")] = -1
+                row, at, bar_ends = shared.bar_rows(sub.end_time, self.visible_from[column])
                 if frozen is not None:
                     first, end, index = frozen
                     held[j] = (steps >= first) & (steps < end)
+                    row = row.copy()
                     row[held[j]] = index
+                    at = np.maximum(row, 0)
+                    bar_ends = sub.end_time[at]
                 current[j] = row
-                at = np.maximum(row, 0)
-                ends[j] = sub.end_time[at]
+                ends[j] = bar_ends
                 closes[j] = sub.fields["close"][at]
             elif frozen is not None:
                 held[j] = (steps >= frozen[0]) & (steps < frozen[1])
                 current[j, held[j]] = frozen[2]
             times = sub.emit_times
             if len(times):
-                emits[j] = times[np.minimum(search(times, "left"), len(times) - 1)] == grid
+                emits[j] = shared.emitted(times)
         valid = current >= 0
         closes[~valid] = 0.0
         for j, column in enumerate(columns):
@@ -291,23 +291,44 @@ class FeedPanel:
         self.emit[rows, columns] = np.where(held, 0, np.where(real, 2, np.where(emits, 1, 0))).T
 
 
-class _SharedSearches:
-    """``times.searchsorted(grid, side)`` computed once per distinct ``times`` array: the columns of
-    one exchange's daily bars mostly share their bar ends and emission times, and a comparison of two
-    arrays costs a fraction of a binary search of every step. The results are shared: read, not written."""
+class _SharedRows:
+    """What a realignment computes from a column's bar ends and emission times, once per distinct array:
+    the columns of one exchange's daily bars mostly share them, and comparing two arrays costs a
+    fraction of a binary search of every step. The results are shared: read, not written."""
 
     def __init__(self, grid: np.ndarray) -> None:
         self._grid = grid
-        self._found: dict[tuple[int, int, int, str], list[tuple[np.ndarray, np.ndarray]]] = {}
+        self._known: dict[tuple[int, int, int], list[np.ndarray]] = {}
+        self._bar_rows: dict[tuple[int, int], tuple[np.ndarray, np.ndarray, np.ndarray]] = {}
+        self._emitted: dict[int, np.ndarray] = {}
 
-    def __call__(self, times: np.ndarray, side: Literal["left", "right"]) -> np.ndarray:
-        if not len(times):
-            return times.searchsorted(self._grid, side=side)
-        key = (len(times), int(times[0]), int(times[-1]), side)
-        candidates = self._found.setdefault(key, [])
-        for known, found in candidates:
+    def _canonical(self, times: np.ndarray) -> np.ndarray:
+        """The first array met equal to ``times`` (``times`` itself when it is the first)."""
+        candidates = self._known.setdefault((len(times), int(times[0]), int(times[-1])), [])
+        for known in candidates:
             if known is times or np.array_equal(known, times):
-                return found
-        found = times.searchsorted(self._grid, side=side)
-        candidates.append((times, found))
+                return known
+        candidates.append(times)
+        return times
+
+    def bar_rows(self, end_time: np.ndarray, visible_from: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Per step: the index of the latest bar ending at or before it (-1 before the first bar that
+        ends at or after ``visible_from``), that index clipped at 0, and that bar's end."""
+        end_time = self._canonical(end_time)
+        key = (id(end_time), visible_from)
+        found = self._bar_rows.get(key)
+        if found is None:
+            row = end_time.searchsorted(self._grid, side="right") - 1
+            row[row < end_time.searchsorted(visible_from, side="left")] = -1
+            at = np.maximum(row, 0)
+            found = self._bar_rows[key] = (row, at, end_time[at])
+        return found
+
+    def emitted(self, times: np.ndarray) -> np.ndarray:
+        """Per step: whether it is one of ``times`` (sorted emission times)."""
+        times = self._canonical(times)
+        found = self._emitted.get(id(times))
+        if found is None:
+            grid = self._grid
+            found = self._emitted[id(times)] = times[np.minimum(times.searchsorted(grid), len(times) - 1)] == grid
         return found

@@ -75,6 +75,7 @@ class BacktestLoop:
         self.capacity: CapacityEstimate | None = None
         self._fills_seen = 0
         self._traded: dict[str, Security] = {}  # the capacity estimate's symbols (a fill's) -> their securities
+        self._traded_columns: dict[str, int] = {}  # the same -> their feed columns
         self.hour_ends = np.empty(0, dtype=np.int64)  # the benchmark's internal hour bars (data_points)
         self._hour_utc = self.hour_ends  # the same, as UTC nanoseconds (the capacity estimate's clock)
         self.time_limit: TimeLoopLimit | None = None
@@ -357,7 +358,8 @@ class BacktestLoop:
 
     def _holdings_values(self, symbols: list[str]) -> list[float]:
         """The capacity estimate's question: the signed holdings value of each of ``symbols`` (traded ones)."""
-        return self.algo.portfolio.holdings_values([self._traded[symbol] for symbol in symbols])
+        columns = np.fromiter(map(self._traded_columns.__getitem__, symbols), dtype=np.intp, count=len(symbols))
+        return self.algo.portfolio.holdings_values(columns)
 
     def _update_capacity(self, now_ns: int, force: bool = False) -> None:
         """LEAN's capacity estimate at the end of the step at ``now_ns`` (the algorithm's time, naive New
@@ -374,7 +376,8 @@ class BacktestLoop:
                     utc = utc_ns(time)
                 symbol = fill["symbol"]
                 if symbol not in self._traded:
-                    self._traded[symbol] = algo.securities[symbol]
+                    security = self._traded[symbol] = algo.securities[symbol]
+                    self._traded_columns[symbol] = security.column
                 capacity.on_fill(symbol, utc, fill["fill_value"])
             self._fills_seen = len(fills)
         if not capacity.monitoring and not force and not capacity.may_be_due(now_ns):

@@ -136,12 +136,10 @@ class SecurityPortfolioManager:
         conv = np.fromiter((c.conversion_rate for c in self._quote), dtype=np.float64, count=n)
         return self.quantity[:n] * prices * conv * self._multiplier[:n]
 
-    def holdings_values(self, securities: list[Security]) -> list[float]:
-        """Each security's signed holdings value in account currency: ``SecurityHolding.holdings_value``
-        (the same products: price x quantity x conversion rate x multiplier), from one gather."""
-        if not securities:
-            return []
-        columns = [security.column for security in securities]
+    def holdings_values(self, columns: np.ndarray) -> list[float]:
+        """The signed holdings value in account currency of the securities in feed ``columns`` (int
+        array): ``SecurityHolding.holdings_value`` (the same products: price x quantity x conversion rate
+        x multiplier), from one gather."""
         return self._shared_values()[columns].tolist()
 
     def long_short_values(self) -> tuple[float, float]:
