@@ -41,7 +41,7 @@ from lean_local.engine.run_context import RunContext
 from lean_local.engine.run_setup import schedule_end_of_day, setup_conversions, warmup_start
 from lean_local.engine.securities import Security
 from lean_local.engine.slice import Delistings, Dividends, Slice, Splits, SymbolChangedEvents
-from lean_local.engine.subscription_data import NEW_YORK
+from lean_local.engine.subscription_data import NEW_YORK, ns_to_datetime
 from lean_local.engine.time_limit import TimeLoopLimit
 from lean_local.engine.universe import SecurityChanges
 from lean_local.engine.utc_clock import utc_ns
@@ -86,6 +86,7 @@ class BacktestLoop:
         algo = self.algo
         run = self.run_context
         resolvers: dict[str, Any] = {}  # by market: each resolver is looked up (its folder checked) once
+        from_day = pd.Timestamp(from_ns).normalize()
         for column in range(first_column, len(self.feed.subs)):
             security = self.securities_by_column[column]
             sub = self.feed.data(column)
@@ -95,7 +96,7 @@ class BacktestLoop:
             if market not in resolvers:
                 resolvers[market] = map_file_resolver(run.data_folder, market)
             map_file = resolvers[market].resolve(security.symbol.value) or MapFile.unmapped(security.symbol.value)
-            days = security.exchange.hours.trading_days(pd.Timestamp(from_ns).normalize(), algo.end_date)
+            days = security.exchange.hours.trading_days(from_day, algo.end_date)
             dates, close, factor = intraday.daily_view(sub)  # each day's last bar (midnights)
             closes = DailyCloses(dates, close / np.where(factor > 0, factor, 1.0), close)
             self.events.add(load_equity_events(run.data_folder, security.symbol, map_file, days, closes,
@@ -222,7 +223,7 @@ class BacktestLoop:
                 self.progress.n = feed.step + 1
                 self.progress.refresh()
             next_ns = int(grid[feed.step + 1])
-            next_time = pd.Timestamp(next_ns).to_pydatetime()
+            next_time = ns_to_datetime(next_ns)  # as the feed's clock reads the step
             if algo.portfolio.total_portfolio_value <= 0 and not warm and feed.step >= 0:
                 algo.error("Portfolio value is less than or equal to zero, stopping algorithm.")
                 break
