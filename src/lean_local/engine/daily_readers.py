@@ -109,11 +109,10 @@ def load_equity(data_folder: Path, symbol: Symbol, normalization: DataNormalizat
         stats = [f"{p}:{st.st_size}:{st.st_mtime_ns}" for p in sources if (st := _stat(p)) is not None]
         key = f"equity-v2|{market}|{symbol.value}|{int(normalization)}|{calendar_key}|" + "|".join(stats)
         target = folder / f"{hashlib.sha1(key.encode()).hexdigest()}.npy"
-        if target.exists():
-            try:
-                return equity_from_record(symbol, target, delisted)
-            except (OSError, ValueError, KeyError, TypeError):
-                pass
+        try:  # a missing record raises OSError: the bars are read and the record written below
+            return equity_from_record(symbol, target, delisted)
+        except (OSError, ValueError, KeyError, TypeError):
+            pass
     frame = read_bars(data_folder, map_file.segments(), functools.partial(cached_read, read_equity_bars), market)
     if frame is None:
         warn_missing_file(formats.equity_daily_path(data_folder, symbol.value, market), symbol.value, "equity",
@@ -143,7 +142,9 @@ def equity_from_record(symbol: Symbol, target: Path, delisted: pd.Timestamp | No
     (:func:`load_equity` writes it); raises ``OSError``, ``ValueError``, ``KeyError`` or ``TypeError``
     when it cannot be read."""
     stored = read_record(target)
-    fields = {n: np.ascontiguousarray(stored[n]) for n in TRADE_FIELDS}
+    # the price and volume columns as strided views: SubscriptionData stacks them into its one (bars x 5)
+    # array (a contiguous copy of each first was a second copy)
+    fields = {n: stored[n] for n in TRADE_FIELDS}
     return SubscriptionData(symbol, "trade", np.ascontiguousarray(stored["time"]),
                             np.ascontiguousarray(stored["end_time"]), fields,
                             np.ascontiguousarray(stored["factor"]), delisted, record=target)
