@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import os
 from pathlib import Path
 
@@ -29,8 +30,9 @@ def factor_file_path(data_folder: str | os.PathLike[str], ticker: str, market: s
     return _folder(data_folder).joinpath("equity", market, "factor_files", f"{ticker.lower()}.csv")
 
 
+@functools.lru_cache(maxsize=64)
 def map_files_folder(data_folder: str | os.PathLike[str], market: str = "usa") -> Path:
-    """``equity/<market>/map_files``."""
+    """``equity/<market>/map_files`` (asked per security: the map-file index checks the folder)."""
     return _folder(data_folder).joinpath("equity", market, "map_files")
 
 
