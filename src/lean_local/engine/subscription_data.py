@@ -225,8 +225,13 @@ def emission_times(sub: SubscriptionData, session_closes: np.ndarray | None, end
     last = end_ns
     if sub.delisted is not None:
         last = min(last, int((sub.delisted + pd.Timedelta(days=1)).value) - 1)
-    sessions = session_closes[(session_closes >= sub.end_time[0]) & (session_closes <= last)]
-    return np.union1d(sub.end_time, sessions)
+    ends = sub.end_time
+    sessions = session_closes[(session_closes >= ends[0]) & (session_closes <= last)]
+    # a stock that traded every session already ends a bar at each: np.union1d's sort is not needed
+    at = np.minimum(ends.searchsorted(sessions), len(ends) - 1)
+    if (ends[at] == sessions).all() and (ends[1:] > ends[:-1]).all():
+        return ends.copy()
+    return np.union1d(ends, sessions)
 
 
 def history_rows(sub: SubscriptionData, session_closes: np.ndarray | None, end_ns: int, periods: int | None = None,
