@@ -9,9 +9,10 @@ import pandas as pd
 import pytest
 
 from lean_local.engine.algorithm import QCAlgorithm
-from lean_local.engine.common import DataNormalizationMode, Resolution
+from lean_local.engine.common import DataNormalizationMode, Resolution, SecurityType, Symbol
 from lean_local.engine.feed_panel import FeedPanel
 from lean_local.engine.runner import run_algorithm
+from lean_local.engine.subscription_data import SubscriptionData, emission_times
 from tests import fixtures
 
 DAYS = ["2020-01-02", "2020-01-03", "2020-01-06", "2020-01-07", "2020-01-08"]
@@ -497,3 +498,17 @@ def test_the_window_holds_more_steps_when_there_are_few_columns(monkeypatch):
     assert (panel.base, panel.current.shape) == (5, (250, 4))
     panel._realign(9_900)
     assert panel.current.shape == (100, 4)  # the grid's last steps
+
+
+def test_emission_times_are_the_bar_ends_and_the_sessions_without_a_bar():
+    """A fill-forward subscription shows up at its bar ends and at every session close from its first bar
+    (a missing session's is added); one with a bar at every session shows up at its bar ends alone."""
+    def sub(ends: list[int]) -> SubscriptionData:
+        times = np.asarray(ends, dtype=np.int64)
+        fields = {name: np.ones(len(times)) for name in ("open", "high", "low", "close", "volume")}
+        return SubscriptionData(Symbol("AAA", SecurityType.EQUITY, "usa"), "trade", times - 5, times, fields,
+                                np.ones(len(times)))
+    sessions = np.array([10, 20, 30, 40, 50], dtype=np.int64)
+    assert emission_times(sub([20, 30, 40, 50]), sessions, 45).tolist() == [20, 30, 40, 50]
+    assert emission_times(sub([20, 40]), sessions, 45).tolist() == [20, 30, 40]  # 30 fills forward; 50 after the end
+    assert emission_times(sub([25, 40]), sessions, 60).tolist() == [25, 30, 40, 50]
