@@ -30,9 +30,13 @@ def factor_file_path(data_folder: str | os.PathLike[str], ticker: str, market: s
     return _folder(data_folder).joinpath("equity", market, "factor_files", f"{ticker.lower()}.csv")
 
 
-@functools.lru_cache(maxsize=64)
 def map_files_folder(data_folder: str | os.PathLike[str], market: str = "usa") -> Path:
     """``equity/<market>/map_files`` (asked per security: the map-file index checks the folder)."""
+    return _map_files_folder(os.fspath(data_folder), market)
+
+
+@functools.lru_cache(maxsize=64)
+def _map_files_folder(data_folder: str, market: str) -> Path:
     return _folder(data_folder).joinpath("equity", market, "map_files")
 
 
