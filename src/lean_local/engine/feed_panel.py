@@ -61,6 +61,9 @@ class FeedPanel:
         self.seeds: dict[int, tuple[int, int, float]] = {}
         #: column -> first step of the alignment queued by attach or freeze inside ``deferred``
         self._pending: dict[int, int] = {}
+        #: column -> the emission times known to be on the grid from the last build on (the grid only
+        #: gains steps, so a re-added subscription whose times were checked is not searched again)
+        self._on_grid: dict[int, np.ndarray] = {}
         self._deferring = 0
 
     def add_times(self, times: np.ndarray) -> None:
@@ -87,6 +90,7 @@ class FeedPanel:
             past = self.grid[: keep_until + 1]
             grid = np.concatenate([past, grid[grid > past[-1]]]) if len(past) else grid
         self.grid = grid
+        self._on_grid = {column: sub.emit_times for column, sub in enumerate(self.subs)}
         self._capacity = max(8, 2 * len(self.subs))
         self._realign(max(keep_until, 0))
 
@@ -151,17 +155,18 @@ class FeedPanel:
 
         Returns False when its future emission times are not all on the grid (rebuild instead).
         """
-        sub = self.subs[column]
-        grid = self.grid
-        lo = grid[from_step] if from_step < len(grid) else (grid[-1] + 1 if len(grid) else 0)
-        times = sub.emit_times
-        future = times[np.searchsorted(times, lo, side="left"):np.searchsorted(times, self.end_ns, side="right")]
-        if len(future):
-            # the grid is sorted and unique, and every step from from_step on is >= lo: each future
-            # time is on grid[from_step:] when a binary search finds it on the grid
-            where = np.searchsorted(grid, future)
-            if where[-1] >= len(grid) or not (grid[where] == future).all():
-                return False
+        times = self.subs[column].emit_times
+        if self._on_grid.get(column) is not times:
+            grid = self.grid
+            lo = grid[from_step] if from_step < len(grid) else (grid[-1] + 1 if len(grid) else 0)
+            future = times[np.searchsorted(times, lo, side="left"):np.searchsorted(times, self.end_ns, side="right")]
+            if len(future):
+                # the grid is sorted and unique, and every step from from_step on is >= lo: each future
+                # time is on grid[from_step:] when a binary search finds it on the grid
+                where = np.searchsorted(grid, future)
+                if where[-1] >= len(grid) or not (grid[where] == future).all():
+                    return False
+            self._on_grid[column] = times
         if column >= self._capacity:
             grow = max(self._capacity * 2, column + 1)
             for name, fill in (("current", -1), ("emit", 0), ("close", 0.0)):
