@@ -142,7 +142,7 @@ def equity_from_record(symbol: Symbol, target: Path, delisted: pd.Timestamp | No
     (:func:`load_equity` writes it); raises ``OSError``, ``ValueError``, ``KeyError`` or ``TypeError``
     when it cannot be read."""
     stored = read_record(target)
-    fields = {n: np.ascontiguousarray(stored[n]) for n in TRADE_FIELDS}
+    fields = {n: stored[n] for n in TRADE_FIELDS}  # copied into one (bars x 5) array by SubscriptionData
     return SubscriptionData(symbol, "trade", np.ascontiguousarray(stored["time"]),
                             np.ascontiguousarray(stored["end_time"]), fields,
                             np.ascontiguousarray(stored["factor"]), delisted, record=target)

@@ -193,6 +193,18 @@ class FeedPanel:
             first, _, index = self.frozen[column]
             self.frozen[column] = (first, step + 1, index)
 
+    def refreeze(self, column: int, data: SubscriptionData, index: int, from_step: int) -> None:
+        """Give a frozen column ``data``, in which its frozen bar is ``index`` (a removed subscription's
+        bars released or read again): the window's rows from ``from_step`` on, which show that bar,
+        point at it there."""
+        self.settle(column)
+        first, end, _ = self.frozen[column]
+        self.frozen[column] = (first, end, index)
+        self.subs[column] = data
+        lo, hi = max(min(first, from_step), self.base), min(end, self.base + len(self.current))
+        if lo < hi:
+            self.current[lo - self.base:hi - self.base, column] = index
+
     def align(self, column: int, from_step: int) -> None:
         lo = max(from_step, self.base)
         hi = self.base + len(self.current)

@@ -254,7 +254,10 @@ class FundamentalUniverse(Universe):
         if not path.exists():
             return []
         # parsed once, then read back as the cache's record (no frame: 2,700 rows a day for 20 years)
-        record = load_record(formats.read_coarse, path)
+        try:
+            record: Any = load_record(formats.read_coarse, path)
+        except ValueError:  # columns a record array cannot hold (a file without rows): the parsed frame
+            record = cached_read(formats.read_coarse, path)
         sids, tickers, closes, volumes, dollar_volumes, price_factors, split_factors = (
             record[name].tolist()
             for name in ("sid", "symbol", "close", "volume", "dollar_volume", "price_factor", "split_factor"))
