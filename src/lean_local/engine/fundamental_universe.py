@@ -258,16 +258,15 @@ class FundamentalUniverse(Universe):
             record: Any = load_record(formats.read_coarse, path)
         except ValueError:  # columns a record array cannot hold (a file without rows): the parsed frame
             record = cached_read(formats.read_coarse, path)
-        sids, tickers, closes, volumes, dollar_volumes, price_factors, split_factors = (
-            record[name].tolist()
-            for name in ("sid", "symbol", "close", "volume", "dollar_volume", "price_factor", "split_factor"))
+        sids, closes, volumes, dollar_volumes, price_factors, split_factors = (
+            record[name].tolist() for name in ("sid", "close", "volume", "dollar_volume", "price_factor", "split_factor"))
         symbols = self._symbols
         # membership through the dict's own method: a ``None in list`` test calls Symbol.__eq__ per row
         if all(map(symbols.__contains__, sids)):
             known = list(map(symbols.__getitem__, sids))
-        else:
+        else:  # the tickers are read only when a security is met the first time
             known = [symbols[sid] if sid in symbols else self._symbol(sid, ticker)
-                     for sid, ticker in zip(sids, tickers, strict=True)]
+                     for sid, ticker in zip(sids, record["symbol"].tolist(), strict=True)]
         end = datetime.combine(day, time()) + timedelta(days=1)
         return list(map(Fundamental, known, closes, volumes, dollar_volumes, price_factors, split_factors,
                         itertools.repeat(end), sids))
