@@ -78,7 +78,8 @@ class QCAlgorithm(SubscriptionsApi, UniverseApi, OrdersApi, HistoryApi, Indicato
         self._hours_cache: dict[int, ExchangeHours] = {}
         # the regular sessions' closes, or bar ends of a fill-forward period, keyed by (hours, run, period)
         self._session_closes: dict[tuple[int, datetime, datetime, int | None], np.ndarray] = {}
-        self._history_session_closes: dict[int, tuple[date, date, np.ndarray]] = {}
+        #: id(hours) -> (first midnight covered, int64 ns; last date covered; session closes)
+        self._history_session_closes: dict[int, tuple[int, date, np.ndarray]] = {}
         self._feed = feeds.DataFeed()
         self._run = RunContext(
             self._feed, Path(os.environ.get("LEAN_DATA_FOLDER", "data")), exchange_hours=self._exchange_hours,

@@ -43,7 +43,7 @@ class DataFeed:
 
     #: removed subscriptions whose bars stay loaded, the most recently removed (about 0.4 MB each for
     #: 22 years of daily bars)
-    KEEP_REMOVED = 500
+    KEEP_REMOVED = 1000
 
     def __init__(self) -> None:
         self.clock = Clock()
@@ -110,12 +110,11 @@ class DataFeed:
         panel = self.panel
         panel.settle(column)
         data = panel.subs[column]
-        first, end, index = panel.frozen[column]
         if isinstance(data, ReleasedSubscription) or not len(data) or data.kind != "trade" or data.quotes is not None:
             return
-        panel.subs[column] = ReleasedSubscription(data, index, reload, equity_from_record)
-        panel.frozen[column] = (first, end, min(index, 0))
-        panel.align(column, max(self.step, 0))
+        index = panel.frozen[column][2]
+        panel.refreeze(column, ReleasedSubscription(data, index, reload, equity_from_record), min(index, 0),
+                       max(self.step, 0))
         self._forget_current()
 
     def _restore(self, column: int) -> None:
@@ -123,9 +122,7 @@ class DataFeed:
         self._releasable.pop(column, None)
         released = self.panel.subs[column]
         if isinstance(released, ReleasedSubscription):
-            self.panel.subs[column] = released.whole()
-            first, end, _ = self.panel.frozen[column]
-            self.panel.frozen[column] = (first, end, released.index)
+            self.panel.refreeze(column, released.whole(), released.index, max(self.step, 0))
 
     def data(self, column: int) -> SubscriptionData:
         """A column's whole subscription: a released one's bars read again (not kept)."""

@@ -66,6 +66,9 @@ class FeedPanel:
         self.seeds: dict[int, tuple[int, int, float]] = {}
         #: column -> first step of the alignment queued by attach or freeze inside ``deferred``
         self._pending: dict[int, int] = {}
+        #: column -> the emission times known to be on the grid from the last build on (the grid only
+        #: gains steps, so a re-added subscription whose times were checked is not searched again)
+        self._on_grid: dict[int, np.ndarray] = {}
         self._deferring = 0
 
     def add_times(self, times: np.ndarray) -> None:
@@ -92,6 +95,7 @@ class FeedPanel:
             past = self.grid[: keep_until + 1]
             grid = np.concatenate([past, grid[grid > past[-1]]]) if len(past) else grid
         self.grid = grid
+        self._on_grid = {column: sub.emit_times for column, sub in enumerate(self.subs)}
         self._capacity = max(8, 2 * len(self.subs))
         self._realign(max(keep_until, 0))
 
@@ -156,17 +160,18 @@ class FeedPanel:
 
         Returns False when its future emission times are not all on the grid (rebuild instead).
         """
-        sub = self.subs[column]
-        grid = self.grid
-        lo = grid[from_step] if from_step < len(grid) else (grid[-1] + 1 if len(grid) else 0)
-        times = sub.emit_times
-        future = times[np.searchsorted(times, lo, side="left"):np.searchsorted(times, self.end_ns, side="right")]
-        if len(future):
-            # the grid is sorted and unique, and every step from from_step on is >= lo: each future
-            # time is on grid[from_step:] when a binary search finds it on the grid
-            where = np.searchsorted(grid, future)
-            if where[-1] >= len(grid) or not (grid[where] == future).all():
-                return False
+        times = self.subs[column].emit_times
+        if self._on_grid.get(column) is not times:
+            grid = self.grid
+            lo = grid[from_step] if from_step < len(grid) else (grid[-1] + 1 if len(grid) else 0)
+            future = times[np.searchsorted(times, lo, side="left"):np.searchsorted(times, self.end_ns, side="right")]
+            if len(future):
+                # the grid is sorted and unique, and every step from from_step on is >= lo: each future
+                # time is on grid[from_step:] when a binary search finds it on the grid
+                where = np.searchsorted(grid, future)
+                if where[-1] >= len(grid) or not (grid[where] == future).all():
+                    return False
+            self._on_grid[column] = times
         if column >= self._capacity:
             grow = max(self._capacity * 2, column + 1)
             for name, fill in (("current", -1), ("emit", 0), ("close", 0.0)):
@@ -192,6 +197,18 @@ class FeedPanel:
         if column in self.frozen:
             first, _, index = self.frozen[column]
             self.frozen[column] = (first, step + 1, index)
+
+    def refreeze(self, column: int, data: SubscriptionData, index: int, from_step: int) -> None:
+        """Give a frozen column ``data``, in which its frozen bar is ``index`` (a removed subscription's
+        bars released or read again): the window's rows from ``from_step`` on, which show that bar,
+        point at it there."""
+        self.settle(column)
+        first, end, _ = self.frozen[column]
+        self.frozen[column] = (first, end, index)
+        self.subs[column] = data
+        lo, hi = max(min(first, from_step), self.base), min(end, self.base + len(self.current))
+        if lo < hi:
+            self.current[lo - self.base:hi - self.base, column] = index
 
     def align(self, column: int, from_step: int) -> None:
         lo = max(from_step, self.base)

@@ -138,15 +138,16 @@ class HistoryApi:
         if data.kind != "trade" or not data.fill_forward or (security is not None and not security.is_fill_data_forward):
             return None
         hours = security.exchange.hours if security is not None else self._exchange_hours(symbol)
-        first = pd.Timestamp(int(data.end_time[0])).date()
         last = max(self.end_date, self.time).date()
         cached = self._history_session_closes.get(id(hours))
-        if cached is None or first < cached[0] or last > cached[1]:
+        # the dates compared as midnights in int64 ns (a Timestamp per request cost a fifth of a warm-up)
+        if cached is None or int(data.end_time[0]) < cached[0] or last > cached[1]:
+            first = pd.Timestamp(int(data.end_time[0])).normalize()
             if cached is not None:
-                first, last = min(first, cached[0]), max(last, cached[1])
-            days = hours.trading_days(first, last)
+                first, last = min(first, pd.Timestamp(cached[0])), max(last, cached[1])
+            days = hours.trading_days(first.date(), last)
             closes = hours.session_times(days)[1] if len(days) else np.empty(0, dtype=np.int64)
-            cached = self._history_session_closes[id(hours)] = (first, last, closes)
+            cached = self._history_session_closes[id(hours)] = (int(first.value), last, closes)
         return cached[2]
 
     def _history(self, *args: Any, **kwargs: Any) -> pd.DataFrame:

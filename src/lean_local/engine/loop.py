@@ -249,7 +249,10 @@ class BacktestLoop:
             events = self.events.due(next_ns)
             if events is not None and run.removed:
                 # a removed security's subscription has ended: LEAN reads no more events for it
-                events.drop({s.symbol for s in (self.securities_by_column[c] for c in run.removed)})
+                # (the day's few symbols looked up: the removed ones grow with the securities ever subscribed)
+                securities = algo.securities
+                events.drop({symbol for symbol in events.symbols()
+                             if (security := securities.get(symbol)) is not None and security.column in run.removed})
                 if not len(events):
                     events = None
             for cash in cashes:

@@ -266,5 +266,8 @@ def history_rows(sub: SubscriptionData, session_closes: np.ndarray | None, end_n
     if hi <= lo:
         return np.empty(0, dtype=np.int64), np.empty(0, dtype=np.int64)
     real = sub.end_time[lo:hi]
-    times = np.union1d(real, sessions[sessions >= real[0]])
+    later = sessions[sessions.searchsorted(real[0]):]  # the sessions from the first real bar on (sorted)
+    # a daily bar ends at a session's close: the union is those sessions unless a bar ends off them
+    where = later.searchsorted(real)
+    times = later if where[-1] < len(later) and (later[where] == real).all() else np.union1d(real, later)
     return np.searchsorted(sub.end_time, times, side="right") - 1, times

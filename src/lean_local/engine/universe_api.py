@@ -113,9 +113,13 @@ class UniverseApi:
                                          fill_forward=settings.fill_forward)
             else:
                 resolution = self._check_resolution(settings.resolution, "universe_settings", True)
-                security = self.add_equity(symbol.value, resolution, fill_forward=settings.fill_forward,
-                                           leverage=0 if np.isnan(settings.leverage) else settings.leverage,
-                                           data_normalization_mode=settings.data_normalization_mode)
+                known = self.securities.get(symbol) if existing else None
+                if known is not None and known.type == SecurityType.EQUITY == symbol.security_type:
+                    security = known  # add_equity of a security the algorithm has returns it
+                else:
+                    security = self.add_equity(symbol.value, resolution, fill_forward=settings.fill_forward,
+                                               leverage=0 if np.isnan(settings.leverage) else settings.leverage,
+                                               data_normalization_mode=settings.data_normalization_mode)
                 replaced = existing and self._replace_empty_subscription(security, resolution, settings.fill_forward)
         finally:
             self._selection_add = False
