@@ -5,10 +5,13 @@ from __future__ import annotations
 
 from typing import Any
 
+import numpy as np
+
 from lean_local.engine.common import Market, Resolution, not_supported
 from lean_local.engine.orders import OrderTicket, OrderType
 from lean_local.engine.portfolio import target_order_quantity, within_moc_buffer
 from lean_local.engine.securities import Security
+from lean_local.engine.target_sizing import array_sizable, target_order_quantities
 
 
 class OrdersApi:
@@ -127,9 +130,7 @@ class OrdersApi:
                 return tickets
             sized = []
             remaining = self.transactions.get_open_orders_remaining_quantity
-            for target in targets:
-                security = self._security_for_order(target.symbol)
-                quantity = self._calculate_order_quantity(security, target.quantity)
+            for security, quantity in self._target_quantities(targets):
                 lot = security.symbol_properties.lot_size
                 if not security.has_data or not security.is_tradable or abs(quantity) < lot:
                     continue
@@ -137,9 +138,8 @@ class OrdersApi:
                 reducing = existing != 0 and abs(quantity + existing) < abs(existing)
                 sized.append((not reducing, -abs(quantity * security.price), security, quantity))
             sized.sort(key=lambda x: (x[0], x[1]))
-            for _, _, security, quantity in sized:
-                tickets += self._set_holdings_impl(security, quantity, tag)
-            return tickets
+            return tickets + self._set_holdings_many([(security, quantity) for _, _, security, quantity in sized],
+                                                     tag)
         if percentage is None:
             raise TypeError("set_holdings(symbol, percentage) needs a percentage")
         security = self._security_for_order(symbol)
@@ -149,11 +149,56 @@ class OrdersApi:
             tickets += self.liquidate([s for s in sorted(self.portfolio.keys()) if s != security.symbol], tag=tag)
         return tickets + self._set_holdings_impl(security, quantity, tag)
 
+    def _target_quantities(self, targets: list[Any]) -> list[tuple[Security, float]]:
+        """Each target's security and order quantity (``_calculate_order_quantity``), sized as arrays
+        (:mod:`lean_local.engine.target_sizing`) when the securities allow it."""
+        securities = [self.securities.get(target.symbol) for target in targets]
+        sized = None
+        if self.portfolio.cash_book.account_currency == "USD" and array_sizable(self.portfolio, securities):
+            settings = self.settings
+            free = settings.free_portfolio_value_percentage
+            if settings.free_portfolio_value is not None:
+                tpv = self.portfolio.total_portfolio_value
+                free = settings.free_portfolio_value / tpv if tpv else 0.0
+            sized = target_order_quantities(self.portfolio, securities,
+                                            np.array([float(target.quantity) for target in targets]), free,
+                                            settings.minimum_order_margin_portfolio_percentage)
+        if sized is None:  # one by one (their errors are raised there)
+            one_by_one = []
+            for target in targets:
+                security = self._security_for_order(target.symbol)
+                one_by_one.append((security, self._calculate_order_quantity(security, target.quantity)))
+            return one_by_one
+        quantities, reasons = sized
+        if not self._sizing_warned:
+            for quantity, reason in zip(quantities.tolist(), reasons, strict=True):
+                if reason and quantity == 0:  # _calculate_order_quantity's warning, once
+                    self._sizing_warned = True
+                    self.debug(f"{reason}. This warning is shown once.")
+                    break
+        return list(zip(securities, quantities.tolist(), strict=True))
+
+    def _set_holdings_many(self, orders: list[tuple[Security, float]], tag: str) -> list[OrderTicket]:
+        """:meth:`_set_holdings_impl` for each of ``orders`` in order; market-on-open orders (every
+        exchange closed) are submitted together (``TransactionManager.submit_market_on_open``)."""
+        if not all(not security.exchange.exchange_open for security, _ in orders):
+            return [ticket for security, quantity in orders for ticket in self._set_holdings_impl(security, quantity,
+                                                                                                    tag)]
+        due = []
+        for security, order_quantity in orders:
+            quantity = order_quantity - self._pending_market_quantity(security)
+            if abs(quantity) > 0:
+                due.append((security, quantity))
+        return self.transactions.submit_market_on_open(due, tag or "")
+
+    def _pending_market_quantity(self, security: Security) -> float:
+        """The remaining quantity of ``security``'s open market and market-on-open orders."""
+        return sum(t.quantity_remaining for t in self.transactions.get_open_order_tickets(security.symbol)
+                   if t.order_type in (OrderType.MARKET, OrderType.MARKET_ON_OPEN))
+
     def _set_holdings_impl(self, security: Security, order_quantity: float, tag: str) -> list[OrderTicket]:
         symbol = security.symbol
-        pending = sum(t.quantity_remaining for t in self.transactions.get_open_order_tickets(symbol)
-                      if t.order_type in (OrderType.MARKET, OrderType.MARKET_ON_OPEN))
-        quantity = order_quantity - pending
+        quantity = order_quantity - self._pending_market_quantity(security)
         if abs(quantity) <= 0:
             return []
         if security.exchange.exchange_open:

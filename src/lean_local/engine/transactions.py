@@ -15,17 +15,20 @@ from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
+import numpy as np
+
 from lean_local.engine import fills as fill_models
 from lean_local.engine import shortable as shorting
+from lean_local.engine import step_fills
 from lean_local.engine.brokerages import (
     BrokerageMessageEvent,
     BrokerageMessageType,
     DefaultBrokerageModel,
     ask_brokerage,
 )
-from lean_local.engine.buying_power import buying_power_error, order_fee
+from lean_local.engine.buying_power import buying_power_error, clear_of_buying_power, order_fee
 from lean_local.engine.common import not_supported
-from lean_local.engine.fees import BUILTIN_FEE_MODELS
+from lean_local.engine.fees import BUILTIN_FEE_MODELS, interactive_brokers_fees
 from lean_local.engine.orders import (
     Order,
     OrderDirection,
@@ -38,6 +41,7 @@ from lean_local.engine.orders import (
     UpdateOrderFields,
 )
 from lean_local.engine.price_variation import ROUNDED_PRICES, round_order_prices
+from lean_local.engine.target_sizing import array_sizable
 
 if TYPE_CHECKING:
     from lean_local.engine.securities import Security
@@ -126,8 +130,35 @@ class TransactionManager:
         raise not_supported("SecurityTransactionManager", name)
 
     # --- submission ---------------------------------------------------------------------------
+    def submit_market_on_open(self, orders: list[tuple[Security, float]], tag: str) -> list[OrderTicket]:
+        """:meth:`submit` of market-on-open orders placed together (``set_holdings`` over targets while the
+        market is closed), each ``(security, quantity)``, in order.
+
+        Nothing fills between these submissions, so every buying power check reads the same portfolio:
+        without an ``on_order_event`` handler (which could change it) the checks that certainly pass are
+        found as arrays (:func:`~lean_local.engine.buying_power.clear_of_buying_power`), the others are
+        asked one by one.
+        """
+        portfolio = self._algorithm.portfolio
+        securities = [security for security, _ in orders]
+        clear = [False] * len(orders)
+        if len(orders) >= step_fills.MIN_BATCH and not self._handles_order_events() \
+                and array_sizable(portfolio, securities):
+            columns = np.array([security.column for security in securities])
+            quantities = np.array([quantity for _, quantity in orders], dtype=np.float64)
+            prices = np.array([security.price for security in securities])
+            rate = portfolio.cash_book[portfolio.cash_book.account_currency].conversion_rate
+            tpv, margin = portfolio.step_estimate()
+            clear = clear_of_buying_power(portfolio, columns, quantities, prices,
+                                          interactive_brokers_fees(quantities, prices, rate) * rate, rate, tpv,
+                                          margin).tolist()
+        return [self.submit(security, OrderType.MARKET_ON_OPEN, float(quantity), tag, buying_power_clear=passes)
+                for (security, quantity), passes in zip(orders, clear, strict=True)]
+
     def submit(self, security: Security, order_type: OrderType, quantity: float, tag: str = "",
-               limit_price: float = 0.0, stop_price: float = 0.0) -> OrderTicket:
+               limit_price: float = 0.0, stop_price: float = 0.0, buying_power_clear: bool = False) -> OrderTicket:
+        """Place an order (LEAN's ``SubmitOrderRequest`` through the transaction handler);
+        ``buying_power_clear``: the buying power check is known to pass (:meth:`submit_market_on_open`)."""
         if not (math.isfinite(quantity) and math.isfinite(limit_price) and math.isfinite(stop_price)):
             # LEAN holds these as System.Decimal, which has no NaN or infinity: the call fails there too
             raise ValueError(f"{security.symbol}: order quantity {quantity}, limit price {limit_price} and stop "
@@ -152,7 +183,7 @@ class TransactionManager:
             # LEAN's AddOrder: the order is recorded, invalid, tagged with the reason; nothing is logged
             error = order.tag = shorting.shortable_error(security, order.quantity)
         else:
-            error = self._buying_power_error(security, order)
+            error = None if buying_power_clear else self._buying_power_error(security, order)
             if error is not None:
                 log = f"Order Error: id: {order.id}, Error executing margin models: {error}"
             else:
@@ -293,7 +324,10 @@ class TransactionManager:
         """
         securities = self._algorithm.securities
         open_orders = self._open
-        for order in list(open_orders.values()):
+        pending = list(open_orders.values())
+        if len(pending) >= step_fills.MIN_BATCH and not self._handles_order_events():
+            pending = pending[step_fills.fill_market_on_open(self._algorithm, self, pending):]
+        for order in pending:
             if order.id not in open_orders:
                 continue
             security = securities[order.symbol]
@@ -350,6 +384,39 @@ class TransactionManager:
             "realized_pnl": realized,
         })
         self._event(order, OrderStatus.FILLED, price, quantity, fee, message)
+
+    def record_fills(self, filling: list[tuple[int, Order, Security]], prices: list[float], fees: list[float],
+                     realized: list[float], order_fees: list[OrderFee], rate: float) -> None:
+        """What :meth:`_complete_fill` does after the portfolio update, for fills the portfolio took
+        together (:mod:`lean_local.engine.step_fills`): each order filled, its fill record and its Filled
+        event, in the orders' order (no ``on_order_event`` handler)."""
+        now = self._algorithm.time
+        feed = self._algorithm.portfolio.feed
+        open_orders, by_symbol, tickets, unbuilt, records = self._open, self._open_by_symbol, self._tickets, \
+            self._unbuilt, self.fills
+        for (_, order, security), price, fee, profit, order_fee_ in zip(filling, prices, fees, realized, order_fees,
+                                                                       strict=True):
+            order_id, symbol, quantity = order.id, order.symbol, order.quantity
+            del open_orders[order_id]
+            del by_symbol[symbol][order_id]
+            order.status = OrderStatus.FILLED
+            order.price = price
+            order.last_fill_time = now
+            order.fee = fee
+            order.value = quantity * price * rate * security.symbol_properties.contract_multiplier
+            close, volume = feed.current_close_volume(security.column)
+            records.append({
+                "time": now, "order_id": order_id, "symbol": str(symbol), "quantity": quantity,
+                "fill_price": price, "fill_value": order.value, "fee": fee, "conversion_rate": rate,
+                "dollar_volume": close * volume * rate,
+                "is_long_before": security.holdings.quantity - quantity > 0,
+                "realized_pnl": profit,
+            })
+            ticket = tickets.get(order_id)
+            if ticket is not None:
+                ticket._filled += quantity
+            unbuilt.append((order, now, OrderStatus.FILLED, price, quantity, order_fee_, "",
+                            (quantity, order.limit_price, order.stop_price), ticket))
 
     @property
     def events(self) -> list[OrderEvent]:
