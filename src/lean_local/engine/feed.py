@@ -267,6 +267,11 @@ class DataFeed:
         volume = 0.0 if forward or "volume" not in fields else float(fields["volume"][i])
         return float(fields["close"][i]), volume
 
+    def fill_forwarded(self, columns: np.ndarray, real_ends: np.ndarray) -> np.ndarray:
+        """Per column: is its current bar, the real bar ending at ``real_ends`` (int64 ns), shown as a
+        fill-forward copy (:meth:`current_bar`'s ``is_fill_forward``)?"""
+        return self._last_end[columns] > real_ends
+
     def current_close(self, column: int) -> float:
         row = self._close_row
         if row is None:

@@ -62,10 +62,14 @@ def fill_market_on_open(algo: Any, manager: TransactionManager, orders: list[Ord
     handled = 0
     filling: list[tuple[int, Order, Any]] = []
     columns: list[int] = []
-    opens: list[float] = []
+    bars: list[tuple[float, float, float, int]] = []  # each fill's bar: open, close, volume, end (ns)
     for position, order in enumerate(orders):
         if order.type is not OrderType.MARKET_ON_OPEN:
             break
+        placed = order.time
+        if placed >= now:  # placed at this step (or later): no bar ends after it yet
+            handled = position + 1
+            continue
         security = securities[order.symbol]
         column = security.column
         if type(security.fee_model) is not InteractiveBrokersFeeModel \
@@ -80,8 +84,8 @@ def fill_market_on_open(algo: Any, manager: TransactionManager, orders: list[Ord
             continue
         subscription = subscriptions[column]
         start_us = int(subscription.time[i]) // 1000
-        end_us = int(subscription.end_time[i]) // 1000
-        placed = order.time
+        end_ns = int(subscription.end_time[i])
+        end_us = end_ns // 1000
         placed_at = placed_us.get(placed)
         if placed_at is None:
             placed_at = placed_us[placed] = _microseconds(placed)
@@ -98,11 +102,11 @@ def fill_market_on_open(algo: Any, manager: TransactionManager, orders: list[Ord
                 continue
         filling.append((position, order, security))
         columns.append(column)
-        opens.append(float(subscription.fields["open"][i]))
+        bars.append(tuple(subscription.ohlcv[i, [0, 3, 4]].tolist()) + (end_ns,))
     if not filling:
         return handled
     cols = np.array(columns)
-    prices = np.array(opens)
+    prices, bar_closes, volumes, ends = (np.array(values) for values in zip(*bars, strict=True))
     quantities = np.array([order.quantity for _, order, _ in filling])
     closes = feed.current_closes(len(portfolio.by_column))[cols]
     rate = portfolio.cash_book[portfolio.cash_book.account_currency].conversion_rate
@@ -113,10 +117,17 @@ def fill_market_on_open(algo: Any, manager: TransactionManager, orders: list[Ord
         filling = filling[:passed]
         if not filling:
             return handled
-        cols, prices, quantities, closes, fees = (a[:passed] for a in (cols, prices, quantities, closes, fees))
+        cols, prices, quantities, closes, fees, bar_closes, volumes, ends = (
+            a[:passed] for a in (cols, prices, quantities, closes, fees, bar_closes, volumes, ends))
     fee_account, realized = portfolio.process_fills(cols, prices, quantities, fees, closes, now)
-    manager.record_fills(filling, prices.tolist(), fee_account.tolist(), realized.tolist(),
-                         [OrderFee(CashAmount(fee, "USD")) for fee in fees.tolist()], rate)
+    multiplier, _ = portfolio.column_terms(cols)
+    # the fill record's dollar volume: the current bar's, none for a fill-forward copy (as LEAN's)
+    volumes = np.where(feed.fill_forwarded(cols, ends), 0.0, volumes)
+    manager.record_fills(filling, {
+        "fill_price": prices.tolist(), "fill_value": (quantities * prices * rate * multiplier).tolist(),
+        "fee": fee_account.tolist(), "dollar_volume": (bar_closes * volumes * rate).tolist(),
+        "is_long_before": (portfolio.quantity[cols] - quantities > 0).tolist(), "realized_pnl": realized.tolist(),
+    }, [OrderFee(CashAmount(fee, "USD")) for fee in fees.tolist()], rate)
     return handled
 
 

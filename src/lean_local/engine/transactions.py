@@ -134,31 +134,54 @@ class TransactionManager:
         """:meth:`submit` of market-on-open orders placed together (``set_holdings`` over targets while the
         market is closed), each ``(security, quantity)``, in order.
 
-        Nothing fills between these submissions, so every buying power check reads the same portfolio:
-        without an ``on_order_event`` handler (which could change it) the checks that certainly pass are
-        found as arrays (:func:`~lean_local.engine.buying_power.clear_of_buying_power`), the others are
-        asked one by one.
+        Nothing fills between these submissions, so every check reads the same portfolio: without an
+        ``on_order_event`` handler (which could change it) the orders that certainly pass every check
+        (:meth:`_certainly_accepted`) are accepted without asking each check; the others are submitted
+        one by one.
         """
-        portfolio = self._algorithm.portfolio
+        accepted = self._certainly_accepted(orders)
+        time = self._algorithm.time
+        tickets = []
+        for (security, quantity), accept in zip(orders, accepted, strict=True):
+            if not accept:
+                tickets.append(self.submit(security, OrderType.MARKET_ON_OPEN, float(quantity), tag))
+                continue
+            order = Order(self._next_id, security.symbol, OrderType.MARKET_ON_OPEN, quantity, time, tag)
+            self._next_id += 1
+            self._orders[order.id] = order
+            ticket = self._tickets[order.id] = OrderTicket(order, self, OrderResponse(True))
+            self._open_submitted(order)
+            tickets.append(ticket)
+        return tickets
+
+    def _certainly_accepted(self, orders: list[tuple[Security, float]]) -> list[bool]:
+        """Which market-on-open ``orders`` pass :meth:`submit`'s checks for certain: the pre-order checks,
+        no shortable provider, the buying power check as arrays
+        (:func:`~lean_local.engine.buying_power.clear_of_buying_power`), the default brokerage model."""
+        algo = self._algorithm
+        portfolio = algo.portfolio
         securities = [security for security, _ in orders]
-        clear = [False] * len(orders)
-        if len(orders) >= step_fills.MIN_BATCH and not self._handles_order_events() \
-                and array_sizable(portfolio, securities):
-            columns = np.array([security.column for security in securities])
-            quantities = np.array([quantity for _, quantity in orders], dtype=np.float64)
-            prices = np.array([security.price for security in securities])
-            rate = portfolio.cash_book[portfolio.cash_book.account_currency].conversion_rate
-            tpv, margin = portfolio.step_estimate()
-            clear = clear_of_buying_power(portfolio, columns, quantities, prices,
-                                          interactive_brokers_fees(quantities, prices, rate) * rate, rate, tpv,
-                                          margin).tolist()
-        return [self.submit(security, OrderType.MARKET_ON_OPEN, float(quantity), tag, buying_power_clear=passes)
-                for (security, quantity), passes in zip(orders, clear, strict=True)]
+        if len(orders) < step_fills.MIN_BATCH or self._handles_order_events() or algo.is_warming_up \
+                or type(algo.brokerage_model).can_submit_order is not DefaultBrokerageModel.can_submit_order \
+                or not array_sizable(portfolio, securities):
+            return [False] * len(orders)
+        columns = np.array([security.column for security in securities])
+        quantities = np.array([quantity for _, quantity in orders], dtype=np.float64)
+        prices = np.array([security.price for security in securities])
+        lots = np.array([security.symbol_properties.lot_size for security in securities])
+        plain = np.array([security.is_tradable and not security.exchange.hours.always_open
+                          and type(security.shortable_provider) is shorting.NullShortableProvider
+                          for security in securities])
+        rate = portfolio.cash_book[portfolio.cash_book.account_currency].conversion_rate
+        tpv, margin = portfolio.step_estimate()
+        clear = clear_of_buying_power(portfolio, columns, quantities, prices,
+                                      interactive_brokers_fees(quantities, prices, rate) * rate, rate, tpv, margin)
+        return (clear & plain & np.isfinite(quantities) & (quantities != 0) & (np.abs(quantities) >= lots)
+                & (prices != 0) & (rate != 0)).tolist()
 
     def submit(self, security: Security, order_type: OrderType, quantity: float, tag: str = "",
-               limit_price: float = 0.0, stop_price: float = 0.0, buying_power_clear: bool = False) -> OrderTicket:
-        """Place an order (LEAN's ``SubmitOrderRequest`` through the transaction handler);
-        ``buying_power_clear``: the buying power check is known to pass (:meth:`submit_market_on_open`)."""
+               limit_price: float = 0.0, stop_price: float = 0.0) -> OrderTicket:
+        """Place an order (LEAN's ``SubmitOrderRequest`` through the transaction handler)."""
         if not (math.isfinite(quantity) and math.isfinite(limit_price) and math.isfinite(stop_price)):
             # LEAN holds these as System.Decimal, which has no NaN or infinity: the call fails there too
             raise ValueError(f"{security.symbol}: order quantity {quantity}, limit price {limit_price} and stop "
@@ -183,7 +206,7 @@ class TransactionManager:
             # LEAN's AddOrder: the order is recorded, invalid, tagged with the reason; nothing is logged
             error = order.tag = shorting.shortable_error(security, order.quantity)
         else:
-            error = None if buying_power_clear else self._buying_power_error(security, order)
+            error = self._buying_power_error(security, order)
             if error is not None:
                 log = f"Order Error: id: {order.id}, Error executing margin models: {error}"
             else:
@@ -196,14 +219,18 @@ class TransactionManager:
             if log is not None:
                 algo.error(log)
             return ticket
-        order.status = OrderStatus.SUBMITTED
-        self._set_open(order)
-        self._event(order, OrderStatus.SUBMITTED)
+        self._open_submitted(order)
         # only a market order can fill at its own submission time: every other type needs a bar that
         # ends (or a close that comes) after the order time, which the current bar cannot be
         if order.type == OrderType.MARKET:
             self._try_fill(order)
         return ticket
+
+    def _open_submitted(self, order: Order) -> None:
+        """An accepted order: open, with its Submitted event."""
+        order.status = OrderStatus.SUBMITTED
+        self._set_open(order)
+        self._event(order, OrderStatus.SUBMITTED)
 
     def _pre_order_checks(self, security: Security, order: Order) -> str | None:
         algo = self._algorithm
@@ -385,17 +412,18 @@ class TransactionManager:
         })
         self._event(order, OrderStatus.FILLED, price, quantity, fee, message)
 
-    def record_fills(self, filling: list[tuple[int, Order, Security]], prices: list[float], fees: list[float],
-                     realized: list[float], order_fees: list[OrderFee], rate: float) -> None:
+    def record_fills(self, filling: list[tuple[int, Order, Security]], columns: dict[str, list],
+                     order_fees: list[OrderFee], rate: float) -> None:
         """What :meth:`_complete_fill` does after the portfolio update, for fills the portfolio took
-        together (:mod:`lean_local.engine.step_fills`): each order filled, its fill record and its Filled
-        event, in the orders' order (no ``on_order_event`` handler)."""
+        together (:mod:`lean_local.engine.step_fills`): each order filled, its fill record (``columns``:
+        the record's fill price, value, fee, dollar volume, side before and realized profit per fill) and
+        its Filled event, in the orders' order (no ``on_order_event`` handler)."""
         now = self._algorithm.time
-        feed = self._algorithm.portfolio.feed
         open_orders, by_symbol, tickets, unbuilt, records = self._open, self._open_by_symbol, self._tickets, \
             self._unbuilt, self.fills
-        for (_, order, security), price, fee, profit, order_fee_ in zip(filling, prices, fees, realized, order_fees,
-                                                                       strict=True):
+        for (_, order, _), price, value, fee, dollar_volume, long_before, profit, order_fee_ in zip(
+                filling, columns["fill_price"], columns["fill_value"], columns["fee"], columns["dollar_volume"],
+                columns["is_long_before"], columns["realized_pnl"], order_fees, strict=True):
             order_id, symbol, quantity = order.id, order.symbol, order.quantity
             del open_orders[order_id]
             del by_symbol[symbol][order_id]
@@ -403,14 +431,11 @@ class TransactionManager:
             order.price = price
             order.last_fill_time = now
             order.fee = fee
-            order.value = quantity * price * rate * security.symbol_properties.contract_multiplier
-            close, volume = feed.current_close_volume(security.column)
+            order.value = value
             records.append({
                 "time": now, "order_id": order_id, "symbol": str(symbol), "quantity": quantity,
-                "fill_price": price, "fill_value": order.value, "fee": fee, "conversion_rate": rate,
-                "dollar_volume": close * volume * rate,
-                "is_long_before": security.holdings.quantity - quantity > 0,
-                "realized_pnl": profit,
+                "fill_price": price, "fill_value": value, "fee": fee, "conversion_rate": rate,
+                "dollar_volume": dollar_volume, "is_long_before": long_before, "realized_pnl": profit,
             })
             ticket = tickets.get(order_id)
             if ticket is not None:
