@@ -128,18 +128,7 @@ class OrdersApi:
                 tickets += self.liquidate([s for s in sorted(self.portfolio.keys()) if s not in keep], tag=tag)
             if self.is_warming_up:
                 return tickets
-            sized = []
-            remaining = self.transactions.get_open_orders_remaining_quantity
-            for security, quantity in self._target_quantities(targets):
-                lot = security.symbol_properties.lot_size
-                if not security.has_data or not security.is_tradable or abs(quantity) < lot:
-                    continue
-                existing = security.holdings.quantity + remaining(security.symbol)
-                reducing = existing != 0 and abs(quantity + existing) < abs(existing)
-                sized.append((not reducing, -abs(quantity * security.price), security, quantity))
-            sized.sort(key=lambda x: (x[0], x[1]))
-            return tickets + self._set_holdings_many([(security, quantity) for _, _, security, quantity in sized],
-                                                     tag)
+            return tickets + self._set_holdings_many(self._ordered_targets(self._target_quantities(targets)), tag)
         if percentage is None:
             raise TypeError("set_holdings(symbol, percentage) needs a percentage")
         security = self._security_for_order(symbol)
@@ -178,10 +167,33 @@ class OrdersApi:
                     break
         return list(zip(securities, quantities.tolist(), strict=True))
 
+    def _ordered_targets(self, sized: list[tuple[Security, float]]) -> list[tuple[Security, float]]:
+        """The sized targets that make an order (the security has data and is tradable, at least a lot),
+        position-reducing ones first, then by value, largest first (LEAN's ``SetHoldings`` over targets)."""
+        if not sized:
+            return []
+        securities = [security for security, _ in sized]
+        quantities = np.array([quantity for _, quantity in sized], dtype=np.float64)
+        columns = np.array([security.column for security in securities])
+        lots = np.array([security.symbol_properties.lot_size for security in securities])
+        tradable = np.array([security.is_tradable for security in securities])
+        prices = np.array([security.price for security in securities])
+        existing = self.portfolio.quantity[columns]
+        if self.transactions.get_open_orders():
+            remaining = self.transactions.get_open_orders_remaining_quantity
+            existing = existing + np.array([remaining(security.symbol) for security in securities])
+        reducing = (existing != 0) & (np.abs(quantities + existing) < np.abs(existing))
+        due = self.portfolio.feed.has_data(columns) & tradable & (np.abs(quantities) >= lots)
+        order = np.lexsort((-np.abs(quantities * prices), ~reducing))
+        return [sized[k] for k in order[due[order]].tolist()]
+
     def _set_holdings_many(self, orders: list[tuple[Security, float]], tag: str) -> list[OrderTicket]:
         """:meth:`_set_holdings_impl` for each of ``orders`` in order; market-on-open orders (every
         exchange closed) are submitted together (``TransactionManager.submit_market_on_open``)."""
-        if not all(not security.exchange.exchange_open for security, _ in orders):
+        # an open exchange (market orders, which may fill at once) or a symbol twice (its second order
+        # counts the first as pending): one by one
+        if any(security.exchange.exchange_open for security, _ in orders) \
+                or len({security.symbol for security, _ in orders}) < len(orders):
             return [ticket for security, quantity in orders for ticket in self._set_holdings_impl(security, quantity,
                                                                                                     tag)]
         due = []

@@ -142,15 +142,21 @@ class TransactionManager:
         accepted = self._certainly_accepted(orders)
         time = self._algorithm.time
         tickets = []
+        all_orders, all_tickets, open_orders, by_symbol, unbuilt = self._orders, self._tickets, self._open, \
+            self._open_by_symbol, self._unbuilt
         for (security, quantity), accept in zip(orders, accepted, strict=True):
             if not accept:
                 tickets.append(self.submit(security, OrderType.MARKET_ON_OPEN, float(quantity), tag))
                 continue
-            order = Order(self._next_id, security.symbol, OrderType.MARKET_ON_OPEN, quantity, time, tag)
+            # _open_submitted without an on_order_event handler (_certainly_accepted's condition)
+            order_id, symbol = self._next_id, security.symbol
+            order = Order(order_id, symbol, OrderType.MARKET_ON_OPEN, quantity, time, tag)
+            order.status = OrderStatus.SUBMITTED
             self._next_id += 1
-            self._orders[order.id] = order
-            ticket = self._tickets[order.id] = OrderTicket(order, self, OrderResponse(True))
-            self._open_submitted(order)
+            all_orders[order_id] = open_orders[order_id] = by_symbol[symbol][order_id] = order
+            ticket = all_tickets[order_id] = OrderTicket(order, self, OrderResponse(True))
+            unbuilt.append((order, time, OrderStatus.SUBMITTED, 0.0, 0.0, None, "", (order.quantity, 0.0, 0.0),
+                            ticket))
             tickets.append(ticket)
         return tickets
 
