@@ -24,7 +24,7 @@ import numpy as np
 from lean_local.engine.buying_power import clear_of_buying_power
 from lean_local.engine.common import Market, SecurityType
 from lean_local.engine.fees import InteractiveBrokersFeeModel, interactive_brokers_fees
-from lean_local.engine.orders import CashAmount, Order, OrderFee, OrderType
+from lean_local.engine.orders import Order, OrderType
 from lean_local.engine.slippage import NullSlippageModel
 
 if TYPE_CHECKING:
@@ -58,6 +58,7 @@ def fill_market_on_open(algo: Any, manager: TransactionManager, orders: list[Ord
     now_us = _microseconds(now)
     securities = algo.securities
     placed_us: dict[datetime, int] = {}
+    open_at: dict[tuple[int, datetime], tuple[bool, bool]] = {}  # (id of the hours, order time): open then, now
     taken: set[int] = set()
     handled = 0
     filling: list[tuple[int, Order, Any]] = []
@@ -91,10 +92,13 @@ def fill_market_on_open(algo: Any, manager: TransactionManager, orders: list[Ord
             placed_at = placed_us[placed] = _microseconds(placed)
         if start_us < placed_at or placed_at >= end_us:
             continue
-        exchange = security.exchange
-        if exchange.date_time_is_open(placed) and placed_at // _DAY_US == end_us // _DAY_US:
+        hours = security.exchange.hours
+        opening = open_at.get((id(hours), placed))
+        if opening is None:
+            opening = open_at[id(hours), placed] = hours.date_time_is_open(placed), hours.date_time_is_open(now)
+        if opening[0] and placed_at // _DAY_US == end_us // _DAY_US:
             continue
-        if not exchange.date_time_is_open(now):  # fills._is_exchange_open
+        if not opening[1]:  # fills._is_exchange_open
             if end_us - start_us > _HOUR_US:
                 if now_us // _DAY_US != end_us // _DAY_US:
                     continue
@@ -102,7 +106,8 @@ def fill_market_on_open(algo: Any, manager: TransactionManager, orders: list[Ord
                 continue
         filling.append((position, order, security))
         columns.append(column)
-        bars.append(tuple(subscription.ohlcv[i, [0, 3, 4]].tolist()) + (end_ns,))
+        bar = subscription.ohlcv[i].tolist()
+        bars.append((bar[0], bar[3], bar[4], end_ns))
     if not filling:
         return handled
     cols = np.array(columns)
@@ -127,7 +132,7 @@ def fill_market_on_open(algo: Any, manager: TransactionManager, orders: list[Ord
         "fill_price": prices.tolist(), "fill_value": (quantities * prices * rate * multiplier).tolist(),
         "fee": fee_account.tolist(), "dollar_volume": (bar_closes * volumes * rate).tolist(),
         "is_long_before": (portfolio.quantity[cols] - quantities > 0).tolist(), "realized_pnl": realized.tolist(),
-    }, [OrderFee(CashAmount(fee, "USD")) for fee in fees.tolist()], rate)
+    }, fees.tolist(), rate)
     return handled
 
 

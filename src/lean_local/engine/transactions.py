@@ -30,6 +30,7 @@ from lean_local.engine.buying_power import buying_power_error, clear_of_buying_p
 from lean_local.engine.common import not_supported
 from lean_local.engine.fees import BUILTIN_FEE_MODELS, interactive_brokers_fees
 from lean_local.engine.orders import (
+    CashAmount,
     Order,
     OrderDirection,
     OrderEvent,
@@ -419,11 +420,12 @@ class TransactionManager:
         self._event(order, OrderStatus.FILLED, price, quantity, fee, message)
 
     def record_fills(self, filling: list[tuple[int, Order, Security]], columns: dict[str, list],
-                     order_fees: list[OrderFee], rate: float) -> None:
+                     order_fees: list[float], rate: float) -> None:
         """What :meth:`_complete_fill` does after the portfolio update, for fills the portfolio took
         together (:mod:`lean_local.engine.step_fills`): each order filled, its fill record (``columns``:
         the record's fill price, value, fee, dollar volume, side before and realized profit per fill) and
-        its Filled event, in the orders' order (no ``on_order_event`` handler)."""
+        its Filled event, in the orders' order (no ``on_order_event`` handler). ``order_fees``: the fee
+        models' USD amounts, which become the events' ``OrderFee`` when they are built."""
         now = self._algorithm.time
         open_orders, by_symbol, tickets, unbuilt, records = self._open, self._open_by_symbol, self._tickets, \
             self._unbuilt, self.fills
@@ -459,6 +461,8 @@ class TransactionManager:
         """Build the events recorded but not built yet (ids in order, each added to its ticket)."""
         events = self._events
         for order, time, status, fill_price, fill_quantity, fee, message, prices, ticket in self._unbuilt:
+            if type(fee) is float:  # a USD amount (record_fills)
+                fee = OrderFee(CashAmount(fee, "USD"))
             event = OrderEvent(order, time, status, fill_price, fill_quantity, fee, message, prices)
             event.id = len(events) + 1
             event.ticket = ticket
