@@ -291,6 +291,14 @@ class DataFeed:
             row = self._close_row = self.panel.close[step_row, : len(self.panel.subs)].tolist()
         return row[column] if column < len(row) else 0.0
 
+    def current_closes_of(self, columns: np.ndarray) -> np.ndarray:
+        """:meth:`current_close` of each of ``columns`` (``Security.price``), from one gather."""
+        closes = np.zeros(len(columns))
+        if self.step >= 0:
+            inside = columns < len(self.panel.subs)
+            closes[inside] = self.panel.close[self.panel.row(self.step), columns[inside]]
+        return closes
+
     def current_closes(self, n: int) -> np.ndarray:
         if self.step < 0:
             return np.zeros(n)

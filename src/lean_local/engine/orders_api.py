@@ -177,7 +177,7 @@ class OrdersApi:
         columns = np.array([security.column for security in securities])
         lots = np.array([security.symbol_properties.lot_size for security in securities])
         tradable = np.array([security.is_tradable for security in securities])
-        prices = np.array([security.price for security in securities])
+        prices = self.portfolio.feed.current_closes_of(columns)  # Security.price
         existing = self.portfolio.quantity[columns]
         if self.transactions.get_open_orders():
             remaining = self.transactions.get_open_orders_remaining_quantity

@@ -113,7 +113,7 @@ def fill_market_on_open(algo: Any, manager: TransactionManager, orders: list[Ord
     cols = np.array(columns)
     prices, bar_closes, volumes, ends = (np.array(values) for values in zip(*bars, strict=True))
     quantities = np.array([order.quantity for _, order, _ in filling])
-    closes = feed.current_closes(len(portfolio.by_column))[cols]
+    closes = feed.current_closes_of(cols)  # Security.price
     rate = portfolio.cash_book[portfolio.cash_book.account_currency].conversion_rate
     fees = interactive_brokers_fees(quantities, closes, rate)  # fee_amount at the current close
     passed = _clear_checks(portfolio, cols, quantities, prices, closes, fees * rate, rate)

@@ -38,7 +38,7 @@ def target_order_quantities(portfolio: Any, securities: list[Security], percents
     n = len(securities)
     tpv = portfolio.total_portfolio_value
     columns = np.fromiter((security.column for security in securities), dtype=np.int64, count=n)
-    prices = np.fromiter((security.price for security in securities), dtype=np.float64, count=n)
+    prices = portfolio.feed.current_closes_of(columns)  # Security.price
     lots = np.fromiter((security.symbol_properties.lot_size for security in securities), dtype=np.float64, count=n)
     rate = portfolio.cash_book[portfolio.cash_book.account_currency].conversion_rate
     multiplier, leverage = portfolio.column_terms(columns)

@@ -174,7 +174,7 @@ class TransactionManager:
             return [False] * len(orders)
         columns = np.array([security.column for security in securities])
         quantities = np.array([quantity for _, quantity in orders], dtype=np.float64)
-        prices = np.array([security.price for security in securities])
+        prices = portfolio.feed.current_closes_of(columns)  # Security.price
         lots = np.array([security.symbol_properties.lot_size for security in securities])
         plain = np.array([security.is_tradable and not security.exchange.hours.always_open
                           and type(security.shortable_provider) is shorting.NullShortableProvider
