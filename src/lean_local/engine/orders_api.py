@@ -192,16 +192,14 @@ class OrdersApi:
         exchange closed) are submitted together (``TransactionManager.submit_market_on_open``)."""
         # an open exchange (market orders, which may fill at once) or a symbol twice (its second order
         # counts the first as pending): one by one
-        if any(security.exchange.exchange_open for security, _ in orders) \
+        exchanges = {id(security.exchange): security.exchange for security, _ in orders}  # a few, shared
+        if any(exchange.exchange_open for exchange in exchanges.values()) \
                 or len({security.symbol for security, _ in orders}) < len(orders):
             return [ticket for security, quantity in orders for ticket in self._set_holdings_impl(security, quantity,
                                                                                                     tag)]
-        due = []
-        for security, order_quantity in orders:
-            quantity = order_quantity - self._pending_market_quantity(security)
-            if abs(quantity) > 0:
-                due.append((security, quantity))
-        return self.transactions.submit_market_on_open(due, tag or "")
+        if self.transactions.get_open_orders():
+            orders = [(security, quantity - self._pending_market_quantity(security)) for security, quantity in orders]
+        return self.transactions.submit_market_on_open([(s, q) for s, q in orders if abs(q) > 0], tag or "")
 
     def _pending_market_quantity(self, security: Security) -> float:
         """The remaining quantity of ``security``'s open market and market-on-open orders."""
