@@ -8,8 +8,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from lean_local.engine import orders_api, step_fills
+from lean_local.engine import orders_api, step_fills, target_sizing
 from lean_local.engine.algorithm import QCAlgorithm
+from lean_local.engine.buying_power import target_order_quantity
 from lean_local.engine.common import Resolution
 from lean_local.engine.orders import OrderStatus
 from lean_local.engine.runner import run_algorithm
@@ -89,3 +90,34 @@ def test_a_steps_orders_as_arrays_match_them_one_by_one(folder, monkeypatch, wei
     if weights[1] > 1.3:  # beyond twice the equity at times (a leverage of 2): some orders are refused
         assert statuses.count(OrderStatus.INVALID) > 0
     assert len(arrays["records"]) > 100  # closing fills
+
+
+def test_targets_sized_as_arrays_match_the_scalar_sizing(folder):
+    """``target_order_quantities`` against ``target_order_quantity`` on a portfolio with long and short
+    positions: random weights (with zero, tiny and levered ones), lot sizes of 1 and 100, sizes that
+    land on whole lots (Python's ``round`` decides there), a free-portfolio buffer and a minimum order margin."""
+    algo, _record, _ = run_algorithm(make_algorithm((0.9, 1.1)), folder)
+    portfolio = algo.portfolio
+    securities = [algo.securities[s] for s in algo.symbols]
+    for security in securities[::3]:
+        security.symbol_properties.lot_size = 100.0
+    assert np.count_nonzero(portfolio.quantity) >= 10
+    rng = np.random.default_rng(3)
+    percents = np.concatenate([rng.uniform(-1.5, 1.5, 12), [0.0, 1e-6, -1e-6, 2.0, -2.0, 0.05]] * 2)[:36]
+    many = securities * 3
+    tpv = portfolio.total_portfolio_value
+    for free, minimum in [(0.0025, 0.0), (0.05, 0.001)]:
+        # weights whose order is whole lots to within rounding: Python's round to 10 decimals decides the floor
+        for k in range(30, 36):
+            security = many[k]
+            lots = 7 * security.symbol_properties.lot_size * (1 if k % 2 else -1)
+            percents[k] = (security.holdings.quantity + lots) * security.price / (tpv - tpv * free)
+        arrays = target_sizing.target_order_quantities(portfolio, many, percents, free, minimum)
+        assert arrays is not None
+        quantities, reasons = arrays
+        expected = [target_order_quantity(portfolio, s, float(p), free, minimum) for s, p in zip(many, percents,
+                                                                                                 strict=True)]
+        assert quantities.tolist() == [q for q, _ in expected]
+        assert reasons == [r for _, r in expected]
+        assert np.count_nonzero(quantities) > 20
+        assert any(q % 100 == 0 and q != 0 for q in quantities[::3].tolist())
