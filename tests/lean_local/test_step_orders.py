@@ -1,5 +1,5 @@
 """A step's orders as arrays (``target_sizing``, ``TransactionManager.submit_market_on_open``,
-``step_fills``) give what sizing, submitting and filling them one by one gives: the same orders, fills,
+``step_orders``) give what sizing, submitting and filling them one by one gives: the same orders, fills,
 events, rejections, cash and transaction records, to the last bit."""
 
 from __future__ import annotations
@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from lean_local.engine import orders_api, step_fills, target_sizing
+from lean_local.engine import orders_api, step_orders, target_sizing
 from lean_local.engine.algorithm import QCAlgorithm
 from lean_local.engine.buying_power import target_order_quantity
 from lean_local.engine.common import Resolution
@@ -72,16 +72,16 @@ def observed_run(folder, weights: tuple[float, float]) -> dict:
 @pytest.mark.parametrize("weights", [(0.9, 1.1), (1.2, 1.4)])
 def test_a_steps_orders_as_arrays_match_them_one_by_one(folder, monkeypatch, weights):
     calls = {"fills": 0}
-    batch = step_fills.fill_market_on_open
+    batch = step_orders.fill_market_on_open
 
     def counted(algo, manager, orders):
         calls["fills"] += 1
         return batch(algo, manager, orders)
 
-    monkeypatch.setattr(step_fills, "fill_market_on_open", counted)
+    monkeypatch.setattr(step_orders, "fill_market_on_open", counted)
     arrays = observed_run(folder, weights)
     assert calls["fills"] > 50  # the array path ran
-    monkeypatch.setattr(step_fills, "MIN_BATCH", 10**9)
+    monkeypatch.setattr(step_orders, "MIN_BATCH", 10**9)
     monkeypatch.setattr(orders_api, "array_sizable", lambda portfolio, securities: False)
     one_by_one = observed_run(folder, weights)
     assert arrays == one_by_one

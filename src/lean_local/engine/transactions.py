@@ -15,20 +15,18 @@ from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
-import numpy as np
-
 from lean_local.engine import fills as fill_models
 from lean_local.engine import shortable as shorting
-from lean_local.engine import step_fills
+from lean_local.engine import step_orders
 from lean_local.engine.brokerages import (
     BrokerageMessageEvent,
     BrokerageMessageType,
     DefaultBrokerageModel,
     ask_brokerage,
 )
-from lean_local.engine.buying_power import buying_power_error, clear_of_buying_power, order_fee
+from lean_local.engine.buying_power import buying_power_error, order_fee
 from lean_local.engine.common import not_supported
-from lean_local.engine.fees import BUILTIN_FEE_MODELS, interactive_brokers_fees
+from lean_local.engine.fees import BUILTIN_FEE_MODELS
 from lean_local.engine.orders import (
     CashAmount,
     Order,
@@ -42,7 +40,6 @@ from lean_local.engine.orders import (
     UpdateOrderFields,
 )
 from lean_local.engine.price_variation import ROUNDED_PRICES, round_order_prices
-from lean_local.engine.target_sizing import array_sizable
 
 if TYPE_CHECKING:
     from lean_local.engine.securities import Security
@@ -137,10 +134,10 @@ class TransactionManager:
 
         Nothing fills between these submissions, so every check reads the same portfolio: without an
         ``on_order_event`` handler (which could change it) the orders that certainly pass every check
-        (:meth:`_certainly_accepted`) are accepted without asking each check; the others are submitted
+        (:func:`~lean_local.engine.step_orders.certainly_accepted`) are accepted without asking each check; the others are submitted
         one by one.
         """
-        accepted = self._certainly_accepted(orders)
+        accepted = step_orders.certainly_accepted(self._algorithm, orders, self._handles_order_events())
         time = self._algorithm.time
         tickets = []
         all_orders, all_tickets, open_orders, by_symbol, unbuilt = self._orders, self._tickets, self._open, \
@@ -149,7 +146,7 @@ class TransactionManager:
             if not accept:
                 tickets.append(self.submit(security, OrderType.MARKET_ON_OPEN, float(quantity), tag))
                 continue
-            # _open_submitted without an on_order_event handler (_certainly_accepted's condition)
+            # _open_submitted without an on_order_event handler (certainly_accepted's condition)
             order_id, symbol = self._next_id, security.symbol
             order = Order(order_id, symbol, OrderType.MARKET_ON_OPEN, quantity, time, tag)
             order.status = OrderStatus.SUBMITTED
@@ -160,31 +157,6 @@ class TransactionManager:
                             ticket))
             tickets.append(ticket)
         return tickets
-
-    def _certainly_accepted(self, orders: list[tuple[Security, float]]) -> list[bool]:
-        """Which market-on-open ``orders`` pass :meth:`submit`'s checks for certain: the pre-order checks,
-        no shortable provider, the buying power check as arrays
-        (:func:`~lean_local.engine.buying_power.clear_of_buying_power`), the default brokerage model."""
-        algo = self._algorithm
-        portfolio = algo.portfolio
-        securities = [security for security, _ in orders]
-        if len(orders) < step_fills.MIN_BATCH or self._handles_order_events() or algo.is_warming_up \
-                or type(algo.brokerage_model).can_submit_order is not DefaultBrokerageModel.can_submit_order \
-                or not array_sizable(portfolio, securities):
-            return [False] * len(orders)
-        columns = np.array([security.column for security in securities])
-        quantities = np.array([quantity for _, quantity in orders], dtype=np.float64)
-        prices = portfolio.feed.current_closes_of(columns)  # Security.price
-        lots = np.array([security.symbol_properties.lot_size for security in securities])
-        plain = np.array([security.is_tradable and not security.exchange.hours.always_open
-                          and type(security.shortable_provider) is shorting.NullShortableProvider
-                          for security in securities])
-        rate = portfolio.cash_book[portfolio.cash_book.account_currency].conversion_rate
-        tpv, margin = portfolio.step_estimate()
-        clear = clear_of_buying_power(portfolio, columns, quantities, prices,
-                                      interactive_brokers_fees(quantities, prices, rate) * rate, rate, tpv, margin)
-        return (clear & plain & np.isfinite(quantities) & (quantities != 0) & (np.abs(quantities) >= lots)
-                & (prices != 0) & (rate != 0)).tolist()
 
     def submit(self, security: Security, order_type: OrderType, quantity: float, tag: str = "",
                limit_price: float = 0.0, stop_price: float = 0.0) -> OrderTicket:
@@ -359,8 +331,8 @@ class TransactionManager:
         securities = self._algorithm.securities
         open_orders = self._open
         pending = list(open_orders.values())
-        if len(pending) >= step_fills.MIN_BATCH and not self._handles_order_events():
-            pending = pending[step_fills.fill_market_on_open(self._algorithm, self, pending):]
+        if len(pending) >= step_orders.MIN_BATCH and not self._handles_order_events():
+            pending = pending[step_orders.fill_market_on_open(self._algorithm, self, pending):]
         for order in pending:
             if order.id not in open_orders:
                 continue
@@ -422,7 +394,7 @@ class TransactionManager:
     def record_fills(self, filling: list[tuple[int, Order, Security]], columns: dict[str, list],
                      order_fees: list[float], rate: float) -> None:
         """What :meth:`_complete_fill` does after the portfolio update, for fills the portfolio took
-        together (:mod:`lean_local.engine.step_fills`): each order filled, its fill record (``columns``:
+        together (:mod:`lean_local.engine.step_orders`): each order filled, its fill record (``columns``:
         the record's fill price, value, fee, dollar volume, side before and realized profit per fill) and
         its Filled event, in the orders' order (no ``on_order_event`` handler). ``order_fees``: the fee
         models' USD amounts, which become the events' ``OrderFee`` when they are built."""

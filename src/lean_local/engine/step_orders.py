@@ -1,17 +1,24 @@
-"""A step's market-on-open fills as arrays (the fills of a rebalance placed with ``set_holdings``).
+"""A step's orders as arrays: the market-on-open orders ``set_holdings`` places over a list of targets,
+accepted together, and a step's market-on-open fills in one pass.
 
-The open orders at the front of the queue that are market-on-open orders on US equities with the
-runtime's Interactive Brokers fee model and no slippage, one order per security, are filled together:
-the fill model's questions per order (integers and memoized exchange hours, no bar objects), then the
-fees, the buying power checks and the portfolio update as arrays
+**Submission** (:func:`certainly_accepted`): nothing fills between these submissions, so every check
+reads the same portfolio; the orders that pass the pre-order checks, the shortable check and the
+buying power check for certain are accepted without asking each check, the others take
+``TransactionManager.submit``.
+
+**Fills** (:func:`fill_market_on_open`): the open orders at the front of the queue that are
+market-on-open orders on US equities with the runtime's Interactive Brokers fee model and no slippage,
+one order per security, are filled together: the fill model's questions per order (integers and the
+exchange hours asked once per order time, no bar objects), then the fees, the buying power checks and
+the portfolio update as arrays
 (:meth:`~lean_local.engine.portfolio.SecurityPortfolioManager.process_fills`), then the orders, fill
 records and Filled events in the orders' order.
 
-Each order's buying power check is LEAN's ``HasSufficientBuyingPowerForOrder`` against the portfolio
+Each fill's buying power check is LEAN's ``HasSufficientBuyingPowerForOrder`` against the portfolio
 after the fills before it: the running estimate of the portfolio value and margin in use (each fill's
 change added, as the one-by-one path carries it) decides a check that clearly passes; the first order
 whose check could fail ends the batch, and it and the orders after it take the one-by-one path
-(:meth:`TransactionManager._try_fill`), which then sees the portfolio the fills before it left.
+(``TransactionManager._try_fill``), which then sees the portfolio the fills before it left.
 """
 
 from __future__ import annotations
@@ -21,13 +28,17 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from lean_local.engine.brokerages import DefaultBrokerageModel
 from lean_local.engine.buying_power import clear_of_buying_power
 from lean_local.engine.common import Market, SecurityType
 from lean_local.engine.fees import InteractiveBrokersFeeModel, interactive_brokers_fees
 from lean_local.engine.orders import Order, OrderType
+from lean_local.engine.shortable import NullShortableProvider
 from lean_local.engine.slippage import NullSlippageModel
+from lean_local.engine.target_sizing import array_sizable
 
 if TYPE_CHECKING:
+    from lean_local.engine.securities import Security
     from lean_local.engine.transactions import TransactionManager
 
 _EPOCH = datetime(1970, 1, 1)
@@ -41,6 +52,31 @@ MIN_BATCH = 8
 
 def _microseconds(moment: datetime) -> int:
     return (moment - _EPOCH) // _MICROSECOND
+
+
+def certainly_accepted(algo: Any, orders: list[tuple[Security, float]], handles_order_events: bool) -> list[bool]:
+    """Which market-on-open ``orders`` (``(security, quantity)``) pass ``TransactionManager.submit``'s
+    checks for certain: the pre-order checks, no shortable provider, the buying power check as arrays
+    (:func:`~lean_local.engine.buying_power.clear_of_buying_power`), the default brokerage model; none
+    when the algorithm handles order events (its handler could change the portfolio between them)."""
+    portfolio = algo.portfolio
+    securities = [security for security, _ in orders]
+    if len(orders) < MIN_BATCH or handles_order_events or algo.is_warming_up \
+            or type(algo.brokerage_model).can_submit_order is not DefaultBrokerageModel.can_submit_order \
+            or not array_sizable(portfolio, securities):
+        return [False] * len(orders)
+    columns = np.array([security.column for security in securities])
+    quantities = np.array([quantity for _, quantity in orders], dtype=np.float64)
+    prices = portfolio.feed.current_closes_of(columns)  # Security.price
+    lots = np.array([security.symbol_properties.lot_size for security in securities])
+    plain = np.array([security.is_tradable and not security.exchange.hours.always_open
+                      and type(security.shortable_provider) is NullShortableProvider for security in securities])
+    rate = portfolio.cash_book[portfolio.cash_book.account_currency].conversion_rate
+    tpv, margin = portfolio.step_estimate()
+    clear = clear_of_buying_power(portfolio, columns, quantities, prices,
+                                  interactive_brokers_fees(quantities, prices, rate) * rate, rate, tpv, margin)
+    return (clear & plain & np.isfinite(quantities) & (quantities != 0) & (np.abs(quantities) >= lots)
+            & (prices != 0) & (rate != 0)).tolist()
 
 
 def fill_market_on_open(algo: Any, manager: TransactionManager, orders: list[Order]) -> int:
