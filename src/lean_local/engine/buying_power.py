@@ -21,6 +21,8 @@ import math
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
+import numpy as np
+
 from lean_local.engine.fees import BUILTIN_FEE_MODELS, OrderFeeParameters
 from lean_local.engine.orders import CashAmount, Order, OrderFee, OrderType
 
@@ -165,6 +167,28 @@ def buying_power_error(portfolio: Any, security: Security, order: Order, fee_acc
         return (f"Insufficient buying power to complete orders (Value:{abs(quantity * price):.2f}), "
                 f"Reason: Id: {order.id}, Initial Margin: {required:.2f}, Free Margin: {free:.2f}.")
     return None
+
+
+def clear_of_buying_power(portfolio: Any, columns: np.ndarray, quantities: np.ndarray, prices: np.ndarray,
+                          fees: np.ndarray, rate: float, tpv: Any, margin: Any) -> np.ndarray:
+    """Which orders :func:`buying_power_error` certainly lets through, as arrays (False: ask it).
+
+    The orders' securities hold ``portfolio.quantity[columns]`` and trade at ``prices`` (their current
+    prices) in an account-currency-only book; ``fees`` are the orders' fees in account currency;
+    ``tpv`` and ``margin`` the portfolio value and margin in use each check reads (the running
+    estimate of ``SecurityPortfolioManager.margin_remaining_estimate``: scalars, or one per order).
+    """
+    multiplier, leverage = portfolio.column_terms(columns)
+    held = portfolio.quantity[columns]
+    reducing = (held * quantities < 0) & (np.abs(held) >= np.abs(quantities))
+    required = np.abs(quantities * prices * rate * multiplier / leverage) + fees
+    remaining = tpv - margin
+    buying = quantities > 0
+    against = ((held > 0) & ~buying) | ((held < 0) & buying)
+    value = np.abs(prices * held * rate * multiplier)  # SecurityHolding.holdings_value
+    remaining = np.where(against, remaining + value / leverage + value / leverage, remaining)
+    bound = 1e-8 * (np.abs(tpv) + 100.0 * np.abs(margin) + np.abs(remaining))
+    return reducing | (required <= remaining - bound)
 
 
 class ReservedBuyingPowerForPositionParameters:

@@ -264,6 +264,21 @@ class DataFeed:
         volume = 0.0 if forward or "volume" not in fields else float(fields["volume"][i])
         return float(fields["close"][i]), volume
 
+    def has_data(self, columns: np.ndarray) -> np.ndarray:
+        """``Security.has_data`` of each column: a current bar (:meth:`current_bar` not None) or a seeded price."""
+        bars = np.zeros(len(columns), dtype=bool)
+        if self.step >= 0:
+            inside = columns < len(self.panel.subs)
+            row = self.panel.row(self.step)
+            bars[inside] = self.panel.current[row, columns[inside]] >= 0
+        seeds = self.panel.seeds
+        return bars | np.fromiter((column in seeds for column in columns.tolist()), dtype=bool, count=len(columns))
+
+    def fill_forwarded(self, columns: np.ndarray, real_ends: np.ndarray) -> np.ndarray:
+        """Per column: is its current bar, the real bar ending at ``real_ends`` (int64 ns), shown as a
+        fill-forward copy (:meth:`current_bar`'s ``is_fill_forward``)?"""
+        return self._last_end[columns] > real_ends
+
     def current_close(self, column: int) -> float:
         row = self._close_row
         if row is None:
@@ -272,6 +287,14 @@ class DataFeed:
             step_row = self.panel.row(self.step)
             row = self._close_row = self.panel.close[step_row, : len(self.panel.subs)].tolist()
         return row[column] if column < len(row) else 0.0
+
+    def current_closes_of(self, columns: np.ndarray) -> np.ndarray:
+        """:meth:`current_close` of each of ``columns`` (``Security.price``), from one gather."""
+        closes = np.zeros(len(columns))
+        if self.step >= 0:
+            inside = columns < len(self.panel.subs)
+            closes[inside] = self.panel.close[self.panel.row(self.step), columns[inside]]
+        return closes
 
     def current_closes(self, n: int) -> np.ndarray:
         if self.step < 0:

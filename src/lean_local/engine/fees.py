@@ -12,6 +12,8 @@ from __future__ import annotations
 
 from typing import Any
 
+import numpy as np
+
 from lean_local.engine.common import Market, SecurityType
 from lean_local.engine.orders import CashAmount, OrderFee
 
@@ -72,6 +74,16 @@ class InteractiveBrokersFeeModel(FeeModel):
         elif fee > self.MAXIMUM_FEE_RATE * trade_value:
             fee = self.MAXIMUM_FEE_RATE * trade_value
         return abs(fee), "USD"
+
+
+def interactive_brokers_fees(quantities: np.ndarray, prices: np.ndarray, rate: float) -> np.ndarray:
+    """:meth:`InteractiveBrokersFeeModel.fee_amount` (USD) of US equity orders of ``quantities`` (signed)
+    at ``prices`` (the securities' current prices) and quote rate ``rate``, the same operations as arrays."""
+    shares = np.abs(quantities)
+    fees = InteractiveBrokersFeeModel.FEE_PER_SHARE * shares
+    cap = InteractiveBrokersFeeModel.MAXIMUM_FEE_RATE * (shares * prices * rate)
+    return np.abs(np.where(fees < InteractiveBrokersFeeModel.MINIMUM_FEE, InteractiveBrokersFeeModel.MINIMUM_FEE,
+                           np.where(fees > cap, cap, fees)))
 
 
 #: The runtime's own models, whose ``get_order_fee`` is their :meth:`FeeModel.fee_amount`.

@@ -5,10 +5,13 @@ from __future__ import annotations
 
 from typing import Any
 
+import numpy as np
+
 from lean_local.engine.common import Market, Resolution, not_supported
 from lean_local.engine.orders import OrderTicket, OrderType
 from lean_local.engine.portfolio import target_order_quantity, within_moc_buffer
 from lean_local.engine.securities import Security
+from lean_local.engine.target_sizing import array_sizable, target_order_quantities
 
 
 class OrdersApi:
@@ -125,21 +128,7 @@ class OrdersApi:
                 tickets += self.liquidate([s for s in sorted(self.portfolio.keys()) if s not in keep], tag=tag)
             if self.is_warming_up:
                 return tickets
-            sized = []
-            remaining = self.transactions.get_open_orders_remaining_quantity
-            for target in targets:
-                security = self._security_for_order(target.symbol)
-                quantity = self._calculate_order_quantity(security, target.quantity)
-                lot = security.symbol_properties.lot_size
-                if not security.has_data or not security.is_tradable or abs(quantity) < lot:
-                    continue
-                existing = security.holdings.quantity + remaining(security.symbol)
-                reducing = existing != 0 and abs(quantity + existing) < abs(existing)
-                sized.append((not reducing, -abs(quantity * security.price), security, quantity))
-            sized.sort(key=lambda x: (x[0], x[1]))
-            for _, _, security, quantity in sized:
-                tickets += self._set_holdings_impl(security, quantity, tag)
-            return tickets
+            return tickets + self._set_holdings_many(self._ordered_targets(self._target_quantities(targets)), tag)
         if percentage is None:
             raise TypeError("set_holdings(symbol, percentage) needs a percentage")
         security = self._security_for_order(symbol)
@@ -149,11 +138,77 @@ class OrdersApi:
             tickets += self.liquidate([s for s in sorted(self.portfolio.keys()) if s != security.symbol], tag=tag)
         return tickets + self._set_holdings_impl(security, quantity, tag)
 
+    def _target_quantities(self, targets: list[Any]) -> list[tuple[Security, float]]:
+        """Each target's security and order quantity (``_calculate_order_quantity``), sized as arrays
+        (:mod:`lean_local.engine.target_sizing`) when the securities allow it."""
+        securities = [self.securities.get(target.symbol) for target in targets]
+        sized = None
+        if self.portfolio.cash_book.account_currency == "USD" and array_sizable(self.portfolio, securities):
+            settings = self.settings
+            free = settings.free_portfolio_value_percentage
+            if settings.free_portfolio_value is not None:
+                tpv = self.portfolio.total_portfolio_value
+                free = settings.free_portfolio_value / tpv if tpv else 0.0
+            sized = target_order_quantities(self.portfolio, securities,
+                                            np.array([float(target.quantity) for target in targets]), free,
+                                            settings.minimum_order_margin_portfolio_percentage)
+        if sized is None:  # one by one (their errors are raised there)
+            one_by_one = []
+            for target in targets:
+                security = self._security_for_order(target.symbol)
+                one_by_one.append((security, self._calculate_order_quantity(security, target.quantity)))
+            return one_by_one
+        quantities, reasons = sized
+        if not self._sizing_warned:
+            for quantity, reason in zip(quantities.tolist(), reasons, strict=True):
+                if reason and quantity == 0:  # _calculate_order_quantity's warning, once
+                    self._sizing_warned = True
+                    self.debug(f"{reason}. This warning is shown once.")
+                    break
+        return list(zip(securities, quantities.tolist(), strict=True))
+
+    def _ordered_targets(self, sized: list[tuple[Security, float]]) -> list[tuple[Security, float]]:
+        """The sized targets that make an order (the security has data and is tradable, at least a lot),
+        position-reducing ones first, then by value, largest first (LEAN's ``SetHoldings`` over targets)."""
+        if not sized:
+            return []
+        securities = [security for security, _ in sized]
+        quantities = np.array([quantity for _, quantity in sized], dtype=np.float64)
+        columns = np.array([security.column for security in securities])
+        lots = np.array([security.symbol_properties.lot_size for security in securities])
+        tradable = np.array([security.is_tradable for security in securities])
+        prices = self.portfolio.feed.current_closes_of(columns)  # Security.price
+        existing = self.portfolio.quantity[columns]
+        if self.transactions.get_open_orders():
+            remaining = self.transactions.get_open_orders_remaining_quantity
+            existing = existing + np.array([remaining(security.symbol) for security in securities])
+        reducing = (existing != 0) & (np.abs(quantities + existing) < np.abs(existing))
+        due = self.portfolio.feed.has_data(columns) & tradable & (np.abs(quantities) >= lots)
+        order = np.lexsort((-np.abs(quantities * prices), ~reducing))
+        return [sized[k] for k in order[due[order]].tolist()]
+
+    def _set_holdings_many(self, orders: list[tuple[Security, float]], tag: str) -> list[OrderTicket]:
+        """:meth:`_set_holdings_impl` for each of ``orders`` in order; market-on-open orders (every
+        exchange closed) are submitted together (``TransactionManager.submit_market_on_open``)."""
+        # an open exchange (market orders, which may fill at once) or a symbol twice (its second order
+        # counts the first as pending): one by one
+        exchanges = {id(security.exchange): security.exchange for security, _ in orders}  # a few, shared
+        if any(exchange.exchange_open for exchange in exchanges.values()) \
+                or len({security.symbol for security, _ in orders}) < len(orders):
+            return [ticket for security, quantity in orders for ticket in self._set_holdings_impl(security, quantity,
+                                                                                                    tag)]
+        if self.transactions.get_open_orders():
+            orders = [(security, quantity - self._pending_market_quantity(security)) for security, quantity in orders]
+        return self.transactions.submit_market_on_open([(s, q) for s, q in orders if abs(q) > 0], tag or "")
+
+    def _pending_market_quantity(self, security: Security) -> float:
+        """The remaining quantity of ``security``'s open market and market-on-open orders."""
+        return sum(t.quantity_remaining for t in self.transactions.get_open_order_tickets(security.symbol)
+                   if t.order_type in (OrderType.MARKET, OrderType.MARKET_ON_OPEN))
+
     def _set_holdings_impl(self, security: Security, order_quantity: float, tag: str) -> list[OrderTicket]:
         symbol = security.symbol
-        pending = sum(t.quantity_remaining for t in self.transactions.get_open_order_tickets(symbol)
-                      if t.order_type in (OrderType.MARKET, OrderType.MARKET_ON_OPEN))
-        quantity = order_quantity - pending
+        quantity = order_quantity - self._pending_market_quantity(security)
         if abs(quantity) <= 0:
             return []
         if security.exchange.exchange_open:

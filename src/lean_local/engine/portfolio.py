@@ -99,6 +99,15 @@ class SecurityPortfolioManager:
         self._quote[j] = security.quote_currency
         self.by_column[j] = security
 
+    @property
+    def feed(self) -> Any:
+        """The engine's: the data feed whose current closes price the holdings."""
+        return self._feed
+
+    def column_terms(self, columns: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """The engine's: the contract multiplier and leverage of each of ``columns``."""
+        return self._multiplier[columns], self._leverage[columns]
+
     def update_leverage(self, security: Security) -> None:
         """``security``'s leverage changed (``Security.set_leverage``)."""
         self._leverage[security.column] = security.leverage
@@ -240,18 +249,24 @@ class SecurityPortfolioManager:
         plus each fill's change; its rounding error is far below the bound (1e-8 of the portfolio's
         value and margin), so ``required <= estimate - bound`` decides a check as the exact figure would.
         """
+        tpv_estimate, margin_estimate = self.step_estimate()
+        remaining = tpv_estimate - margin_estimate
+        q = security.holdings.quantity
+        if (q > 0 and not buying) or (q < 0 and buying):
+            value = abs(security.holdings.holdings_value)
+            remaining += value / security.leverage + value / security.leverage
+        bound = 1e-8 * (abs(tpv_estimate) + 100.0 * abs(margin_estimate) + abs(remaining))
+        return remaining, bound
+
+    def step_estimate(self) -> tuple[float, float]:
+        """The running portfolio value and margin in use of :meth:`margin_remaining_estimate` (refreshed
+        to the exact figures when the step or the book changed)."""
         key = (self._feed.step, self._version)
         if key != self._estimate_key:
             self._tpv_estimate = self.total_portfolio_value
             self._margin_estimate = self.total_margin_used
             self._estimate_key = key
-        remaining = self._tpv_estimate - self._margin_estimate
-        q = security.holdings.quantity
-        if (q > 0 and not buying) or (q < 0 and buying):
-            value = abs(security.holdings.holdings_value)
-            remaining += value / security.leverage + value / security.leverage
-        bound = 1e-8 * (abs(self._tpv_estimate) + 100.0 * abs(self._margin_estimate) + abs(remaining))
-        return remaining, bound
+        return self._tpv_estimate, self._margin_estimate
 
     def set_cash(self, amount: float, currency: str | None = None, conversion_rate: float | None = None) -> None:
         """Set ``currency``'s amount (the account currency's by default)."""
@@ -322,6 +337,76 @@ class SecurityPortfolioManager:
             self._estimate_key = (step, self._version)
         # the record's realized profit is the change of the running sum, as the engine reads it
         return fee_account, float(self.realized_profit[j]) - realized_before
+
+    def process_fills(self, columns: np.ndarray, prices: np.ndarray, quantities: np.ndarray, fees: np.ndarray,
+                      closes: np.ndarray, time: datetime) -> tuple[np.ndarray, np.ndarray]:
+        """:meth:`process_fill` for a step's fills at once: each column once, an account-currency-only book
+        (every quote and fee currency the account's), no forex.
+
+        The sums that :meth:`process_fill` carries from fill to fill (the cash, the fees, the sale volume,
+        the running portfolio value and margin) are cumulative sums in the fills' order (``np.cumsum``
+        adds left to right, as the one-by-one updates), so every figure is the one the fills one by one give.
+
+        Parameters
+        ----------
+        columns, prices, quantities, fees
+            Each fill's column, price, signed quantity and fee (account currency).
+        closes
+            Each column's current close (the holdings' value).
+        time
+            The fills' time (the transaction records' key).
+
+        Returns
+        -------
+        (fees, realized)
+            Each fill's fee and realized profit in account currency.
+        """
+        cash = self.cash_book[self.cash_book.account_currency]
+        rate = cash.conversion_rate
+        step = self._feed.step
+        values_current = self._values_key == (step, self._version, len(self.by_column))
+        estimate_current = self._estimate_key == (step, self._version)
+        multiplier, leverage = self._multiplier[columns], self._leverage[columns]
+        held, average = self.quantity[columns], self.average_price[columns]
+        realized_before = self.realized_profit[columns]
+        fee_account = fees * rate
+        self.total_sale_volume = float(np.cumsum(np.concatenate(
+            ([self.total_sale_volume], np.abs(quantities) * prices * rate * multiplier)))[-1])
+        paying = fees != 0
+        self.fees_paid[columns[paying]] += fee_account[paying]
+        self.total_fees = float(np.cumsum(np.concatenate(([self.total_fees], fee_account[paying])))[-1])
+        # the cash moves by each fill's fee (when there is one), then its value
+        moves = np.empty((len(columns), 2))
+        moves[:, 0] = -fees
+        moves[:, 1] = -quantities * prices * multiplier
+        moves = moves.ravel()[np.repeat(paying, 2) | np.tile([False, True], len(columns))]
+        amount = float(np.cumsum(np.concatenate(([cash.amount], moves)))[-1])
+        long_before = held > 0
+        closing = (held != 0) & (long_before != (quantities > 0))
+        closed = np.minimum(np.abs(quantities), np.abs(held))
+        profit = (prices - average) * closed * np.where(long_before, 1, -1) * rate * multiplier
+        self.realized_profit[columns[closing]] += profit[closing]
+        for profit_loss in (profit - 2 * fee_account)[closing].tolist():
+            self._add_transaction_record(time, profit_loss)
+        after = held + quantities
+        same_side = long_before == (quantities > 0)
+        average = np.select([held == 0, same_side, after == 0, (after > 0) != long_before],
+                            [prices, (average * held + quantities * prices) / np.where(after == 0, 1.0, after), 0.0,
+                             prices], average)
+        self.quantity[columns] = after
+        self.average_price[columns] = average
+        cash.amount = amount  # invalidates the cached figures
+        if values_current:
+            self._values_cache[columns] = after * closes * multiplier
+            self._values_key = (step, self._version, len(self.by_column))
+        if estimate_current:
+            before, now = held * closes * rate * multiplier, after * closes * rate * multiplier
+            change = -fee_account - quantities * prices * multiplier * rate + (now - before)
+            self._tpv_estimate = float(np.cumsum(np.concatenate(([self._tpv_estimate], change)))[-1])
+            self._margin_estimate = float(np.cumsum(np.concatenate(
+                ([self._margin_estimate], (np.abs(now) - np.abs(before)) / leverage)))[-1])
+            self._estimate_key = (step, self._version)
+        return fee_account, self.realized_profit[columns] - realized_before
 
     def _add_transaction_record(self, time: datetime, profit_loss: float) -> None:
         """LEAN's ``AddTransactionRecord``: one entry per closing fill, a later one at the same time 1 ms

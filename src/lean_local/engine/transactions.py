@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 
 from lean_local.engine import fills as fill_models
 from lean_local.engine import shortable as shorting
+from lean_local.engine import step_orders
 from lean_local.engine.brokerages import (
     BrokerageMessageEvent,
     BrokerageMessageType,
@@ -27,6 +28,7 @@ from lean_local.engine.buying_power import buying_power_error, order_fee
 from lean_local.engine.common import not_supported
 from lean_local.engine.fees import BUILTIN_FEE_MODELS
 from lean_local.engine.orders import (
+    CashAmount,
     Order,
     OrderDirection,
     OrderEvent,
@@ -126,8 +128,39 @@ class TransactionManager:
         raise not_supported("SecurityTransactionManager", name)
 
     # --- submission ---------------------------------------------------------------------------
+    def submit_market_on_open(self, orders: list[tuple[Security, float]], tag: str) -> list[OrderTicket]:
+        """:meth:`submit` of market-on-open orders placed together (``set_holdings`` over targets while the
+        market is closed), each ``(security, quantity)``, in order.
+
+        Nothing fills between these submissions, so every check reads the same portfolio: without an
+        ``on_order_event`` handler (which could change it) the orders that certainly pass every check
+        (:func:`~lean_local.engine.step_orders.certainly_accepted`) are accepted without asking each check; the others are submitted
+        one by one.
+        """
+        accepted = step_orders.certainly_accepted(self._algorithm, orders, self._handles_order_events())
+        time = self._algorithm.time
+        tickets = []
+        all_orders, all_tickets, open_orders, by_symbol, unbuilt = self._orders, self._tickets, self._open, \
+            self._open_by_symbol, self._unbuilt
+        for (security, quantity), accept in zip(orders, accepted, strict=True):
+            if not accept:
+                tickets.append(self.submit(security, OrderType.MARKET_ON_OPEN, float(quantity), tag))
+                continue
+            # _open_submitted without an on_order_event handler (certainly_accepted's condition)
+            order_id, symbol = self._next_id, security.symbol
+            order = Order(order_id, symbol, OrderType.MARKET_ON_OPEN, quantity, time, tag)
+            order.status = OrderStatus.SUBMITTED
+            self._next_id += 1
+            all_orders[order_id] = open_orders[order_id] = by_symbol[symbol][order_id] = order
+            ticket = all_tickets[order_id] = OrderTicket(order, self, OrderResponse(True))
+            unbuilt.append((order, time, OrderStatus.SUBMITTED, 0.0, 0.0, None, "", (order.quantity, 0.0, 0.0),
+                            ticket))
+            tickets.append(ticket)
+        return tickets
+
     def submit(self, security: Security, order_type: OrderType, quantity: float, tag: str = "",
                limit_price: float = 0.0, stop_price: float = 0.0) -> OrderTicket:
+        """Place an order (LEAN's ``SubmitOrderRequest`` through the transaction handler)."""
         if not (math.isfinite(quantity) and math.isfinite(limit_price) and math.isfinite(stop_price)):
             # LEAN holds these as System.Decimal, which has no NaN or infinity: the call fails there too
             raise ValueError(f"{security.symbol}: order quantity {quantity}, limit price {limit_price} and stop "
@@ -165,14 +198,18 @@ class TransactionManager:
             if log is not None:
                 algo.error(log)
             return ticket
-        order.status = OrderStatus.SUBMITTED
-        self._set_open(order)
-        self._event(order, OrderStatus.SUBMITTED)
+        self._open_submitted(order)
         # only a market order can fill at its own submission time: every other type needs a bar that
         # ends (or a close that comes) after the order time, which the current bar cannot be
         if order.type == OrderType.MARKET:
             self._try_fill(order)
         return ticket
+
+    def _open_submitted(self, order: Order) -> None:
+        """An accepted order: open, with its Submitted event."""
+        order.status = OrderStatus.SUBMITTED
+        self._set_open(order)
+        self._event(order, OrderStatus.SUBMITTED)
 
     def _pre_order_checks(self, security: Security, order: Order) -> str | None:
         algo = self._algorithm
@@ -293,7 +330,10 @@ class TransactionManager:
         """
         securities = self._algorithm.securities
         open_orders = self._open
-        for order in list(open_orders.values()):
+        pending = list(open_orders.values())
+        if len(pending) >= step_orders.MIN_BATCH and not self._handles_order_events():
+            pending = pending[step_orders.fill_market_on_open(self._algorithm, self, pending):]
+        for order in pending:
             if order.id not in open_orders:
                 continue
             security = securities[order.symbol]
@@ -351,6 +391,38 @@ class TransactionManager:
         })
         self._event(order, OrderStatus.FILLED, price, quantity, fee, message)
 
+    def record_fills(self, filling: list[tuple[int, Order, Security]], columns: dict[str, list],
+                     order_fees: list[float], rate: float) -> None:
+        """What :meth:`_complete_fill` does after the portfolio update, for fills the portfolio took
+        together (:mod:`lean_local.engine.step_orders`): each order filled, its fill record (``columns``:
+        the record's fill price, value, fee, dollar volume, side before and realized profit per fill) and
+        its Filled event, in the orders' order (no ``on_order_event`` handler). ``order_fees``: the fee
+        models' USD amounts, which become the events' ``OrderFee`` when they are built."""
+        now = self._algorithm.time
+        open_orders, by_symbol, tickets, unbuilt, records = self._open, self._open_by_symbol, self._tickets, \
+            self._unbuilt, self.fills
+        for (_, order, _), price, value, fee, dollar_volume, long_before, profit, order_fee_ in zip(
+                filling, columns["fill_price"], columns["fill_value"], columns["fee"], columns["dollar_volume"],
+                columns["is_long_before"], columns["realized_pnl"], order_fees, strict=True):
+            order_id, symbol, quantity = order.id, order.symbol, order.quantity
+            del open_orders[order_id]
+            del by_symbol[symbol][order_id]
+            order.status = OrderStatus.FILLED
+            order.price = price
+            order.last_fill_time = now
+            order.fee = fee
+            order.value = value
+            records.append({
+                "time": now, "order_id": order_id, "symbol": str(symbol), "quantity": quantity,
+                "fill_price": price, "fill_value": value, "fee": fee, "conversion_rate": rate,
+                "dollar_volume": dollar_volume, "is_long_before": long_before, "realized_pnl": profit,
+            })
+            ticket = tickets.get(order_id)
+            if ticket is not None:
+                ticket._filled += quantity
+            unbuilt.append((order, now, OrderStatus.FILLED, price, quantity, order_fee_, "",
+                            (quantity, order.limit_price, order.stop_price), ticket))
+
     @property
     def events(self) -> list[OrderEvent]:
         """Every order event of the run, in order."""
@@ -361,6 +433,8 @@ class TransactionManager:
         """Build the events recorded but not built yet (ids in order, each added to its ticket)."""
         events = self._events
         for order, time, status, fill_price, fill_quantity, fee, message, prices, ticket in self._unbuilt:
+            if type(fee) is float:  # a USD amount (record_fills)
+                fee = OrderFee(CashAmount(fee, "USD"))
             event = OrderEvent(order, time, status, fill_price, fill_quantity, fee, message, prices)
             event.id = len(events) + 1
             event.ticket = ticket

@@ -1,0 +1,103 @@
+"""``set_holdings`` over a list of targets sized as arrays: :func:`~lean_local.engine.buying_power.target_order_quantity`
+for every target at once (LEAN ``PortfolioTarget.Percent`` and
+``BuyingPowerModel.GetMaximumOrderQuantityForTargetBuyingPower``).
+
+The securities must be US equities with the runtime's Interactive Brokers fee model, in an
+account-currency-only book (:func:`array_sizable`); each figure is computed with the scalar function's
+operations in its order, so every quantity is the one it gives. The fee loop runs over the targets
+still unsettled until each settles; a target whose loop would not converge (LEAN's ``ArgumentException``)
+makes the whole call answer None, and the caller sizes the targets one by one, which raises as LEAN does.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from lean_local.engine.common import Market, SecurityType
+from lean_local.engine.fees import InteractiveBrokersFeeModel, interactive_brokers_fees
+
+if TYPE_CHECKING:
+    from lean_local.engine.securities import Security
+
+def array_sizable(portfolio: Any, securities: list[Security | None]) -> bool:
+    """Can :func:`target_order_quantities` size these securities (see the module's docstring)?"""
+    if len(portfolio.cash_book) != 1:
+        return False
+    return all(security is not None and type(security.fee_model) is InteractiveBrokersFeeModel and security.type == SecurityType.EQUITY
+               and security.symbol.market == Market.USA for security in securities)
+
+
+def target_order_quantities(portfolio: Any, securities: list[Security], percents: np.ndarray,
+                            free_percentage: float, minimum_order_margin_percentage: float
+                            ) -> tuple[np.ndarray, list[str]] | None:
+    """``target_order_quantity`` of each security and percent: the quantities and the reasons (``""``
+    when an order is due), or None when a fee loop would not converge."""
+    n = len(securities)
+    tpv = portfolio.total_portfolio_value
+    columns = np.fromiter((security.column for security in securities), dtype=np.int64, count=n)
+    prices = portfolio.feed.current_closes_of(columns)  # Security.price
+    lots = np.fromiter((security.symbol_properties.lot_size for security in securities), dtype=np.float64, count=n)
+    rate = portfolio.cash_book[portfolio.cash_book.account_currency].conversion_rate
+    multiplier, leverage = portfolio.column_terms(columns)
+    holdings = portfolio.quantity[columns]
+    reasons = [""] * n
+    quantities = np.zeros(n)
+    if tpv == 0:
+        return quantities, [f"The security {s.symbol} does not have a price yet" if p == 0
+                            else "total portfolio value is zero" for s, p in zip(securities, prices.tolist(),
+                                                                                  strict=True)]
+    adjusted = percents * (tpv - tpv * free_percentage) / tpv
+    target_buying_power = adjusted / leverage
+    target_margin = target_buying_power * tpv
+    current_margin = holdings * prices * rate * multiplier / leverage
+    unit_margin = np.abs(1.0 * prices * rate * multiplier / leverage)
+    small = np.abs(target_margin - current_margin) < tpv * minimum_order_margin_percentage
+    if small.any() and not portfolio.margin_remaining > 0:
+        small[:] = False
+    no_price, flat = prices == 0, target_margin == 0
+    quantities[flat & ~no_price] = -holdings[flat & ~no_price]
+    for k in np.flatnonzero(no_price | (~flat & ((unit_margin == 0) | small))).tolist():
+        reasons[k] = f"The security {securities[k].symbol} does not have a price yet" if no_price[k] \
+            else "zero price" if unit_margin[k] == 0 else \
+            "order margin below the minimum order margin portfolio percentage"
+    active = np.flatnonzero(~no_price & ~flat & (unit_margin != 0) & ~small)
+    last = np.full(n, np.nan)
+    while len(active):
+        margin, unit, held, lot = target_margin[active], unit_margin[active], holdings[active], lots[active]
+        price, mult, lev = prices[active], multiplier[active], leverage[active]
+        size = _whole_lots(-held + margin / unit, lot, margin > 0) * lot
+        final = (size + held) * price * rate * mult / lev
+        over = ((margin < 0) & (final < margin)) | ((margin > 0) & (final > margin))
+        while over.any():
+            size = np.where(over, size + np.where(margin < 0, lot, -lot), size)
+            final = np.where(over, (size + held) * price * rate * mult / lev, final)
+            over = ((margin < 0) & (final < margin)) | ((margin > 0) & (final > margin))
+        zero = size == 0
+        for k in active[zero].tolist():
+            reasons[k] = "order quantity below the lot size"
+        fee_account = interactive_brokers_fees(size, price, rate) * rate
+        target_margin[active] = (tpv - fee_account) * target_buying_power[active]
+        if (last[active] == size)[~zero].any():
+            return None
+        last[active] = size
+        done = ~zero & (np.abs(final) <= np.abs(target_margin[active]))
+        quantities[active[done]] = size[done]
+        active = active[~zero & ~done]
+    return quantities, reasons
+
+
+def _whole_lots(sizes: np.ndarray, lot: np.ndarray, down: np.ndarray) -> np.ndarray:
+    """``math.floor`` (``down``) or ``math.ceil`` of ``round(size / lot, 10)`` for each of ``sizes``.
+
+    Away from whole numbers the rounding to 10 decimals cannot move a value across one, so floor and
+    ceil of the value itself answer; near them Python's ``round`` (correctly rounded, unlike numpy's) decides.
+    """
+    ratio = sizes / lot
+    result = np.where(down, np.floor(ratio), np.ceil(ratio))
+    for k in np.flatnonzero(np.abs(ratio - np.rint(ratio)) < 1e-6).tolist():
+        rounded = round(float(ratio[k]), 10)
+        result[k] = math.floor(rounded) if down[k] else math.ceil(rounded)
+    return result

@@ -1,0 +1,123 @@
+"""A step's orders as arrays (``target_sizing``, ``TransactionManager.submit_market_on_open``,
+``step_orders``) give what sizing, submitting and filling them one by one gives: the same orders, fills,
+events, rejections, cash and transaction records, to the last bit."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from lean_local.engine import orders_api, step_orders, target_sizing
+from lean_local.engine.algorithm import QCAlgorithm
+from lean_local.engine.buying_power import target_order_quantity
+from lean_local.engine.common import Resolution
+from lean_local.engine.orders import OrderStatus
+from lean_local.engine.runner import run_algorithm
+from lean_local.framework.targets import PortfolioTarget
+from tests import fixtures
+
+TICKERS = [f"S{k:02d}" for k in range(12)]
+
+
+@pytest.fixture
+def folder(tmp_path):
+    root = fixtures.data_folder(tmp_path / "data")
+    days = pd.bdate_range("2020-01-02", "2020-03-31")
+    rng = np.random.default_rng(7)
+    for k, ticker in enumerate(TICKERS):
+        closes = (20 + 15 * k) * np.exp(np.cumsum(rng.normal(0, 0.02, len(days))))
+        opens = closes * np.exp(rng.normal(0, 0.01, len(days)))
+        fixtures.write_equity(root, ticker, fixtures.bars(days, closes.round(2), opens=opens.round(2)))
+    return root
+
+
+def make_algorithm(weights: tuple[float, float]) -> type[QCAlgorithm]:
+    class Rebalance(QCAlgorithm):
+        def initialize(self):
+            self.set_start_date(2020, 1, 2)
+            self.set_end_date(2020, 3, 31)
+            self.set_cash(1_000_000)
+            self.settings.minimum_order_margin_portfolio_percentage = 0
+            self.symbols = [self.add_equity(t, Resolution.DAILY).symbol for t in TICKERS]
+            self.days = 0
+
+        def on_data(self, data):
+            self.days += 1
+            # long and short, weights that alternate: orders that open, add to, reduce and flip positions
+            sign = [1 if (k + self.days // 5) % 3 else -1 for k in range(len(self.symbols))]
+            weight = weights[self.days % 2] / len(self.symbols)
+            self.set_holdings([PortfolioTarget(s, sign[k] * weight * (1 + k / 10))
+                               for k, s in enumerate(self.symbols)])
+
+    return Rebalance
+
+
+def observed_run(folder, weights: tuple[float, float]) -> dict:
+    algo, _record, _ = run_algorithm(make_algorithm(weights), folder)
+    transactions, portfolio = algo.transactions, algo.portfolio
+    return {
+        "orders": [(o.id, str(o.symbol), o.type, o.quantity, o.status, o.price, o.fee, o.value, o.time,
+                    o.last_fill_time) for o in transactions.get_orders()],
+        "fills": transactions.fills,
+        "events": [(e.id, e.order_id, e.status, e.fill_price, e.fill_quantity, e.order_fee.value.amount, e.message)
+                   for e in transactions.events],
+        "cash": portfolio.cash, "fees": portfolio.total_fees, "sale volume": portfolio.total_sale_volume,
+        "records": portfolio.transaction_record, "quantity": portfolio.quantity.tolist(),
+        "average": portfolio.average_price.tolist(), "realized": portfolio.realized_profit.tolist(),
+        "fees paid": portfolio.fees_paid.tolist(),
+    }
+
+
+@pytest.mark.parametrize("weights", [(0.9, 1.1), (1.2, 1.4)])
+def test_a_steps_orders_as_arrays_match_them_one_by_one(folder, monkeypatch, weights):
+    calls = {"fills": 0}
+    batch = step_orders.fill_market_on_open
+
+    def counted(algo, manager, orders):
+        calls["fills"] += 1
+        return batch(algo, manager, orders)
+
+    monkeypatch.setattr(step_orders, "fill_market_on_open", counted)
+    arrays = observed_run(folder, weights)
+    assert calls["fills"] > 50  # the array path ran
+    monkeypatch.setattr(step_orders, "MIN_BATCH", 10**9)
+    monkeypatch.setattr(orders_api, "array_sizable", lambda portfolio, securities: False)
+    one_by_one = observed_run(folder, weights)
+    assert arrays == one_by_one
+    statuses = [order[4] for order in arrays["orders"]]
+    assert statuses.count(OrderStatus.FILLED) > 400
+    if weights[1] > 1.3:  # beyond twice the equity at times (a leverage of 2): some orders are refused
+        assert statuses.count(OrderStatus.INVALID) > 0
+    assert len(arrays["records"]) > 100  # closing fills
+
+
+def test_targets_sized_as_arrays_match_the_scalar_sizing(folder):
+    """``target_order_quantities`` against ``target_order_quantity`` on a portfolio with long and short
+    positions: random weights (with zero, tiny and levered ones), lot sizes of 1 and 100, sizes that
+    land on whole lots (Python's ``round`` decides there), a free-portfolio buffer and a minimum order margin."""
+    algo, _record, _ = run_algorithm(make_algorithm((0.9, 1.1)), folder)
+    portfolio = algo.portfolio
+    securities = [algo.securities[s] for s in algo.symbols]
+    for security in securities[::3]:
+        security.symbol_properties.lot_size = 100.0
+    assert np.count_nonzero(portfolio.quantity) >= 10
+    rng = np.random.default_rng(3)
+    percents = np.concatenate([rng.uniform(-1.5, 1.5, 12), [0.0, 1e-6, -1e-6, 2.0, -2.0, 0.05]] * 2)[:36]
+    many = securities * 3
+    tpv = portfolio.total_portfolio_value
+    for free, minimum in [(0.0025, 0.0), (0.05, 0.001)]:
+        # weights whose order is whole lots to within rounding: Python's round to 10 decimals decides the floor
+        for k in range(30, 36):
+            security = many[k]
+            lots = 7 * security.symbol_properties.lot_size * (1 if k % 2 else -1)
+            percents[k] = (security.holdings.quantity + lots) * security.price / (tpv - tpv * free)
+        arrays = target_sizing.target_order_quantities(portfolio, many, percents, free, minimum)
+        assert arrays is not None
+        quantities, reasons = arrays
+        expected = [target_order_quantity(portfolio, s, float(p), free, minimum) for s, p in zip(many, percents,
+                                                                                                 strict=True)]
+        assert quantities.tolist() == [q for q, _ in expected]
+        assert reasons == [r for _, r in expected]
+        assert np.count_nonzero(quantities) > 20
+        assert any(q % 100 == 0 and q != 0 for q in quantities[::3].tolist())
