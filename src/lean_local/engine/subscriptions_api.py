@@ -317,7 +317,9 @@ class SubscriptionsApi:
         if resolution == security.resolution or column in self._run.removed \
                 or not _is_empty(self._feed.subs[column]) or security.type != SecurityType.EQUITY:
             return False
-        data = self._equity_loader(security, resolution)()
+        # the security's reader is the new subscription's (a released subscription is read back through it)
+        security.loader = self._equity_loader(security, resolution)
+        data = security.loader()
         security.resolution = resolution
         security.is_fill_data_forward = fill_forward
         security.quoted = data.quotes is not None
