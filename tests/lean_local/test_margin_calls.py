@@ -89,3 +89,27 @@ def test_forex_margin_call_reduces_the_losing_position(tmp_path):
     assert quantity < 0
     assert abs(quantity) * 1.04 / 20 == pytest.approx(used - total, abs=1.04 / 20 + 1)
     assert any("Executed MarginCallOrder: EURUSD" in line for line in record.logs)
+
+
+def test_minute_data_is_checked_at_most_every_five_minutes(lean_data_folder):
+    """LEAN's AlgorithmManager checks margin calls once, then not again for 5 minutes (its
+    ``marginCallFrequency``): with minute bars a position held at the margin limit warns every 5th step."""
+    warnings: list = []
+
+    class Algo(QCAlgorithm):
+        def initialize(self):
+            self.set_start_date(2013, 10, 7)
+            self.set_end_date(2013, 10, 7)
+            self.spy = self.add_equity("SPY", Resolution.MINUTE, leverage=4).symbol
+
+        def on_data(self, data):
+            if not self.portfolio.invested:
+                self.set_holdings(self.spy, 4)
+
+        def on_margin_call_warning(self):
+            warnings.append(self.time)
+
+    run_algorithm(Algo, lean_data_folder)
+    assert len(warnings) > 10
+    gaps = {(later - earlier).total_seconds() for earlier, later in zip(warnings, warnings[1:], strict=False)}
+    assert gaps == {300.0}

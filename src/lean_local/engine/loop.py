@@ -36,7 +36,7 @@ from lean_local.engine.corporate_actions import apply_dividends
 from lean_local.engine.corporate_events import DailyCloses, EventSchedule, load_equity_events
 from lean_local.engine.daily_readers import map_file_resolver
 from lean_local.engine.data_points import benchmark_hour_ends, delisting_triggers, user_defined_universes
-from lean_local.engine.margin_calls import execute_margin_call
+from lean_local.engine.margin_calls import MARGIN_CALL_FREQUENCY_NS, execute_margin_call
 from lean_local.engine.run_context import RunContext
 from lean_local.engine.run_setup import schedule_end_of_day, setup_conversions, warmup_start
 from lean_local.engine.securities import Security
@@ -217,6 +217,7 @@ class BacktestLoop:
             cash.update()
         if self.progress is not None:
             self.progress.total = len(feed.panel.grid)
+        next_margin_call_ns = 0
         while feed.step + 1 < len(feed.panel.grid):
             grid = feed.panel.grid
             if self.progress is not None and feed.step % 64 == 0:
@@ -257,8 +258,10 @@ class BacktestLoop:
                     events = None
             for cash in cashes:
                 cash.update()
-            if algo.portfolio.total_margin_used > 0 and not run.warming_up:
-                execute_margin_call(algo)
+            if next_ns >= next_margin_call_ns:  # LEAN's AlgorithmManager checks at most every 5 minutes
+                next_margin_call_ns = next_ns + MARGIN_CALL_FREQUENCY_NS
+                if algo.portfolio.total_margin_used > 0 and not run.warming_up:
+                    execute_margin_call(algo)
             if warm and not run.warming_up:
                 warm = False
                 self.start_equity = algo.portfolio.total_portfolio_value

@@ -26,6 +26,7 @@ from lean_local.engine.portfolio import initial_margin, margin_terms, target_ord
 
 MARGIN_BUFFER = 0.10  # DefaultMarginCallModel's marginBuffer
 WARNING_SHARE = 0.05  # a warning at 5% margin remaining
+MARGIN_CALL_FREQUENCY_NS = 5 * 60 * 10**9  # AlgorithmManager's marginCallFrequency: a check, then none for 5 minutes
 MARGIN_CALL_TAG = "Margin Call"  # Messages.DefaultMarginCallModel.MarginCallOrderTag
 
 
