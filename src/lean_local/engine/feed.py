@@ -240,27 +240,30 @@ class DataFeed:
         """The subscription and index of the column's current bar when it is a real one, without building
         it: None before its first bar or for a fill-forward copy (what :meth:`current_bar` would show
         with ``is_fill_forward``)."""
+        current = self._current_index(column)
+        if current is None or current[2]:
+            return None
+        return current[0], current[1]
+
+    def _current_index(self, column: int) -> tuple[SubscriptionData, int, bool] | None:
+        """The column's subscription, its current bar's index and whether that bar is shown as a
+        fill-forward copy; None before its first bar."""
         if self.step < 0 or column >= len(self.panel.subs):
             return None
         i = int(self.panel.current[self.panel.row(self.step), column])
         if i < 0:
             return None
         sub = self.panel.subs[column]
-        if int(self._last_end[column]) > int(sub.end_time[i]):
-            return None
-        return sub, i
+        return sub, i, int(self._last_end[column]) > int(sub.end_time[i])
 
     def current_close_volume(self, column: int) -> tuple[float, float] | None:
         """``(close, volume)`` of the column's current bar without building it (volume 0 for a
         fill-forward copy, as LEAN's fill-forward bars carry none); None before its first bar."""
-        if self.step < 0 or column >= len(self.panel.subs):
+        current = self._current_index(column)
+        if current is None:
             return None
-        i = int(self.panel.current[self.panel.row(self.step), column])
-        if i < 0:
-            return None
-        sub = self.panel.subs[column]
+        sub, i, forward = current
         fields = sub.fields
-        forward = int(self._last_end[column]) > int(sub.end_time[i])
         volume = 0.0 if forward or "volume" not in fields else float(fields["volume"][i])
         return float(fields["close"][i]), volume
 
