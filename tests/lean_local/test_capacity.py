@@ -7,7 +7,7 @@ from datetime import datetime, timedelta
 import pandas as pd
 import pytest
 
-from lean_local.engine.capacity import CapacityEstimate
+from lean_local.engine.capacity import CapacityEstimate, no_bars
 from lean_local.engine.utc_clock import utc_ns
 
 HOUR = 3600 * 10**9
@@ -24,9 +24,22 @@ def estimate_of_one() -> CapacityEstimate:
     return CapacityEstimate(datetime(2020, 1, 1), datetime(2020, 12, 31))
 
 
+def bars_from(bar_of):
+    """The estimate's ``bars_of`` from ``bar_of(symbol)``: ``(close, volume, rate, period_ns)`` or None."""
+    def bars_of(symbols):
+        bars = no_bars(symbols)
+        for k, symbol in enumerate(symbols):
+            bar = bar_of(symbol)
+            if bar is not None:
+                bars.has_bar[k] = True
+                bars.close[k], bars.volume[k], bars.conversion_rate[k], bars.period_ns[k] = bar
+        return bars
+    return bars_of
+
+
 def capture(estimate: CapacityEstimate, at: int, bar: tuple[float, float, float, int]) -> bool:
     """Hand every monitored symbol ``bar`` at ``at``; whether some symbol is still monitored."""
-    estimate.update(at, lambda symbol: bar, 1.0, lambda symbols: [0.0] * len(symbols))
+    estimate.update(at, bars_from(lambda symbol: bar), 1.0, lambda symbols: [0.0] * len(symbols))
     return estimate.monitoring
 
 
@@ -54,6 +67,45 @@ def test_a_fill_forward_bar_neither_counts_nor_stops_monitoring():
     assert estimate.dollar_volume("AAA") == 0.0
 
 
+def test_one_step_captures_each_symbol_by_its_own_resolution():
+    """Daily, hour, minute and second bars in one step, each by its rule (hand-computed): a minute bar's
+    window is 6e6 / (average dollar volume) minutes clipped to [1, 120], a second bar's 1e5 / it clipped
+    to [5, 120]; a symbol without a bar keeps being monitored."""
+    estimate = estimate_of_one()
+    fill = utc("2020-01-02 15:00")
+    for symbol in ("DAY", "HOUR", "MIN", "SEC", "NONE"):
+        estimate.on_fill(symbol, fill, 1_000.0)  # first fills: no fast-trading discount
+    bars = {"DAY": (2.0, 100.0, 1.0, DAY), "HOUR": (3.0, 100.0, 1.0, HOUR), "MIN": (10.0, 1_000.0, 1.0, 60 * 10**9),
+            "SEC": (10.0, 100.0, 2.0, 10**9)}
+    estimate.update(fill, bars_from(bars.get), 1.0, lambda symbols: [0.0] * len(symbols))
+    assert [estimate.dollar_volume(s) for s in ("DAY", "HOUR", "MIN", "SEC", "NONE")] == pytest.approx(
+        [2.0 * 100 * 0.02, 3.0 * 100 * 0.05, 10.0 * 1_000 * 0.20, 10.0 * 100 * 2.0 * 0.50, 0.0])
+    # 121 minutes on: the minute bar's average is 10 x (1,000 + 1,000) / 121 = 165.3, its window 120
+    # minutes: it ends; the second bar's average 10 x 2 x 200 / 121 = 33.1, window 120 minutes: it ends;
+    # the 15:00 hour and daily bars' rules end those two as well
+    later = fill + 121 * 60 * 10**9
+    estimate.update(later, bars_from(bars.get), 1.0, lambda symbols: [0.0] * len(symbols))
+    assert estimate.monitoring  # NONE, which had no bar
+    assert estimate.dollar_volume("MIN") == pytest.approx(2_000.0)
+    estimate.update(later, bars_from(lambda s: (1.0, 1.0, 1.0, HOUR)), 1.0, lambda symbols: [0.0] * len(symbols))
+    assert not estimate.monitoring
+
+
+def test_a_bar_months_after_the_previous_one_is_captured():
+    """A minute bar 200 days after the symbol's previous bar (a gap beyond float64's exact integers in
+    nanoseconds): its average is 10 x (50 + 50) / 288,119 minutes, so its window is 120 minutes."""
+    estimate = estimate_of_one()
+    first = utc("2020-01-02 15:00")
+    estimate.on_fill("AAA", first, 1_000.0)
+    capture(estimate, first, (10.0, 50.0, 1.0, 60 * 10**9))
+    assert estimate.dollar_volume("AAA") == pytest.approx(10.0 * 50 * 0.20)
+    back = first + 200 * DAY
+    estimate.on_fill("AAA", back, 1_000.0)
+    assert capture(estimate, back + 119 * 60 * 10**9, (10.0, 50.0, 1.0, 60 * 10**9))
+    assert estimate.dollar_volume("AAA") == pytest.approx(2 * 10.0 * 50 * 0.20)
+    assert not capture(estimate, back + 121 * 60 * 10**9, (10.0, 50.0, 1.0, 60 * 10**9))
+
+
 @pytest.mark.parametrize(("minutes", "discount"), [(39, 0.2), (97.5, 0.5), (195, 1.0), (300, 1.0)])
 def test_fast_trading_discount_is_twice_the_minutes_between_fills_over_390(minutes, discount):
     estimate = estimate_of_one()
@@ -77,13 +129,13 @@ def test_a_symbol_neither_filled_for_30_days_nor_held_is_forgotten_and_joins_aga
     def holdings_values(symbols):
         return [held[s] for s in symbols]
     estimate.on_fill("CCC", utc("2020-02-05 21:00"), 1_000.0)  # within 30 days of the snapshot below
-    estimate.update(utc("2020-02-06 15:00"), lambda s: None, 1_000.0, holdings_values)
+    estimate.update(utc("2020-02-06 15:00"), no_bars, 1_000.0, holdings_values)
     assert estimate.lowest == "AAA"  # no volume captured: the first symbol is the smallest
     with pytest.raises(KeyError):  # AAA expired and flat: forgotten; BBB held, CCC filled recently
         estimate.trades("AAA")
     assert (estimate.trades("BBB"), estimate.trades("CCC")) == (1, 2)
     estimate.on_fill("AAA", utc("2020-02-07 21:00"), 500.0)  # joins again, after BBB and CCC
-    estimate.update(utc("2020-02-14 15:00"), lambda s: None, 1_000.0, holdings_values)
+    estimate.update(utc("2020-02-14 15:00"), no_bars, 1_000.0, holdings_values)
     assert estimate.lowest == "BBB"
     assert (estimate.trades("AAA"), estimate.trades("CCC")) == (1, 2)
 
@@ -97,14 +149,14 @@ def test_snapshots_divide_volume_per_trade_by_the_larger_share_and_blend():
 
     def holdings_values(symbols):
         return [holdings[symbol] for symbol in symbols]
-    estimate.update(utc("2020-01-02 21:00"), bars.get, 4_000.0, holdings_values)
+    estimate.update(utc("2020-01-02 21:00"), bars_from(bars.get), 4_000.0, holdings_values)
     assert estimate.capacity == 0.0  # Jan 2 is before the first snapshot date (Jan 8)
-    estimate.update(utc("2020-01-08 15:00"), lambda s: None, 4_000.0, holdings_values)
+    estimate.update(utc("2020-01-08 15:00"), no_bars, 4_000.0, holdings_values)
     # BBB is smallest: 10 x 1,000 x 0.05 = 500 per trade; its sale share 1/4, holdings share 1/4
     assert estimate.lowest == "BBB"
     assert estimate.capacity == pytest.approx(500.0 / 0.25)
     # after the snapshot sale volumes restart; a forced snapshot with BBB's holdings only (share 1/2)
-    estimate.update(utc("2020-01-09 15:00"), lambda s: None, 2_000.0, holdings_values, force=True)
+    estimate.update(utc("2020-01-09 15:00"), no_bars, 2_000.0, holdings_values, force=True)
     assert estimate.capacity == pytest.approx(0.33 * 500.0 / 0.5 + 0.66 * 2_000.0)
     assert estimate.rounded == 2_000.0  # to the nearest 1,000
 

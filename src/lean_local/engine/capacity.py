@@ -26,6 +26,7 @@ import math
 from array import array
 from collections.abc import Callable, Sequence
 from datetime import datetime
+from typing import NamedTuple
 
 import numpy as np
 import pandas as pd
@@ -39,6 +40,27 @@ EFFECT_PERIOD_NS = 30 * _DAY_NS
 MAX_UTC_OFFSET_NS = 6 * _HOUR_NS
 #: ``SymbolCapacity._forexMinuteVolume``: the volume LEAN gives a forex quote bar.
 FOREX_VOLUME = 25_000_000.0
+#: ``previous_time`` of a symbol without a bar with volume yet.
+_NO_TIME = np.iinfo(np.int64).min
+#: Nanosecond gaps from which int64 -> float64 rounds: Python divides such ints exactly, numpy does not.
+_EXACT_FLOAT_NS = 2**53
+
+
+class MonitoredBars(NamedTuple):
+    """The real bar of this step of each symbol being captured, as arrays in the order asked
+    (``SymbolCapacity.GetBar``): a symbol without one has ``has_bar`` False and its other entries unread."""
+
+    has_bar: np.ndarray  # bool
+    close: np.ndarray  # float64
+    volume: np.ndarray  # float64, FOREX_VOLUME for a forex quote bar
+    conversion_rate: np.ndarray  # float64, quote currency to account currency
+    period_ns: np.ndarray  # int64, the bar's length
+
+
+def no_bars(symbols: Sequence[str]) -> MonitoredBars:
+    """No symbol has a bar (a step of LEAN's internal benchmark feed)."""
+    n = len(symbols)
+    return MonitoredBars(np.zeros(n, dtype=bool), np.zeros(n), np.zeros(n), np.ones(n), np.zeros(n, dtype=np.int64))
 
 
 class CapacityEstimate:
@@ -47,8 +69,9 @@ class CapacityEstimate:
 
     Each symbol's state is a slot in per-field arrays (in the order LEAN's dictionary keeps the
     symbols: first fill first, a forgotten symbol joining again at the end). The fields a snapshot reads
-    of every symbol are ``array.array`` buffers: a fill or a bar reads and writes Python numbers, a
-    snapshot reads them as numpy arrays without a copy (a list's conversion costs more than the rest).
+    of every symbol and the ones a step's capture updates are ``array.array`` buffers: a fill reads and
+    writes Python numbers, a step's capture and a snapshot read and write them as numpy arrays without
+    a copy (a list's conversion costs more than the rest).
 
     Parameters
     ----------
@@ -67,11 +90,11 @@ class CapacityEstimate:
         self._market = array("d")  # the captured market volume (dollars)
         self._scale = array("d")  # the resolution's scale factor of the last captured bar
         self._reset: list[bool] = []  # a snapshot passed: the next fill restarts the capture
-        self._discount: list[float] = []  # the fast-trading discount of the last fill
+        self._discount = array("d")  # the fast-trading discount of the last fill
         self._last_fill = array("q")  # UTC ns
-        self._previous_time: list[int | None] = []  # the last bar with volume (UTC ns)
-        self._previous_volume: list[float] = []
-        self._average_dollar_volume: list[float] = []
+        self._previous_time = array("q")  # the last bar with volume (UTC ns), _NO_TIME before one
+        self._previous_volume = array("d")
+        self._average_dollar_volume = array("d")
         self._monitored: list[int] = []  # the slots whose bars are being captured, in the order they started
         self._is_monitored: list[bool] = []
         self.capacity = 0.0
@@ -134,27 +157,27 @@ class CapacityEstimate:
         self._reset.append(False)
         self._discount.append(1.0)
         self._last_fill.append(0)  # set by the fill that adds the symbol
-        self._previous_time.append(None)
+        self._previous_time.append(_NO_TIME)
         self._previous_volume.append(0.0)
         self._average_dollar_volume.append(0.0)
         self._is_monitored.append(False)
         return slot
 
-    def update(self, utc_ns: int, bar_of: Callable[[str], tuple[float, float, float, int] | None], tpv: float,
+    def update(self, utc_ns: int, bars_of: Callable[[list[str]], MonitoredBars], tpv: float,
                holdings_values: Callable[[list[str]], Sequence[float]], force: bool = False) -> None:
         """End of a time step: capture the monitored symbols' bars, then snapshot when due.
 
-        ``bar_of(symbol)`` gives ``(close, volume, conversion_rate, period_ns)`` of the symbol's real bar of this
-        step (None without one); ``holdings_values(symbols)`` the signed holdings value of each (account
-        currency), asked at most twice a snapshot.
+        ``bars_of(symbols)`` gives the real bar of this step of each of ``symbols`` (:class:`MonitoredBars`);
+        ``holdings_values(symbols)`` the signed holdings value of each (account currency), asked at most
+        twice a snapshot.
         """
-        monitored = self._monitored
-        for k in range(len(monitored) - 1, -1, -1):
-            slot = monitored[k]
-            bar = bar_of(self._symbols[slot])
-            if bar is not None and self._capture(slot, utc_ns, *bar):
-                self._is_monitored[slot] = False
-                del monitored[k]
+        if self._monitored:
+            slots = np.array(self._monitored, dtype=np.intp)
+            ended = self._capture(slots, utc_ns, bars_of([self._symbols[slot] for slot in self._monitored]))
+            if ended.any():
+                for slot in slots[ended].tolist():
+                    self._is_monitored[slot] = False
+                self._monitored = slots[~ended].tolist()
         utc_date = utc_ns // _DAY_NS * _DAY_NS
         if not (force or (utc_date >= self._next_snapshot and self._slots)):
             return
@@ -187,44 +210,69 @@ class CapacityEstimate:
         self._reset = [True] * len(self._symbols)
         self._next_snapshot = utc_date + self._period
 
-    def _capture(self, slot: int, utc_ns: int, close: float, volume: float, conversion_rate: float,
-                 period_ns: int) -> bool:
-        """The slot's bar of this step (``period_ns`` its length; ``SymbolCapacity.Update``); True when
-        the capture ends.
+    def _capture(self, slots: np.ndarray, utc_ns: int, bars: MonitoredBars) -> np.ndarray:
+        """The slots' bars of this step (``SymbolCapacity.Update`` of each); True where the capture ends.
 
-        The bar's length names its resolution as ``ToHigherResolutionEquivalent(false)`` does: a US
-        equity's daily bar (09:30 to 16:00) counts as an hour bar, a 24-hour bar as a daily one.
+        A bar without volume (a fill-forward copy) neither counts nor ends the capture. The bar's length
+        names its resolution as ``ToHigherResolutionEquivalent(false)`` does: a US equity's daily bar
+        (09:30 to 16:00) counts as an hour bar, a 24-hour bar as a daily one. Each figure is the scalar
+        formula's operations in its order, so the sums are LEAN's to the bit.
         """
-        if volume == 0:
-            return False
-        previous_time = self._previous_time[slot]
-        if previous_time is None or utc_ns == previous_time:
-            self._average_dollar_volume[slot] = conversion_rate * close * volume
-        else:
-            minutes = (utc_ns - previous_time) / _MINUTE_NS
-            self._average_dollar_volume[slot] = (close * conversion_rate * (volume + self._previous_volume[slot])
-                                                 / minutes)
-        self._previous_time[slot], self._previous_volume[slot] = utc_ns, volume
-        include, scale = self._include(slot, utc_ns, period_ns)
-        if include:
-            self._scale[slot] = scale
-            self._market[slot] += close * self._discount[slot] * volume * conversion_rate
-        return not include
+        counted = bars.has_bar & (bars.volume != 0)
+        ended = np.zeros(len(slots), dtype=bool)
+        if not counted.any():
+            return ended
+        slot = slots[counted]
+        close, volume = bars.close[counted], bars.volume[counted]
+        rate, period = bars.conversion_rate[counted], bars.period_ns[counted]
+        previous_time = np.frombuffer(self._previous_time, dtype=np.int64)
+        previous_volume = np.frombuffer(self._previous_volume)
+        average = np.frombuffer(self._average_dollar_volume)
+        before = previous_time[slot]
+        first = (before == _NO_TIME) | (before == utc_ns)
+        gap = utc_ns - np.where(first, utc_ns - _MINUTE_NS, before)  # a first bar's minutes are unread
+        minutes = gap / _MINUTE_NS
+        inexact = np.flatnonzero(np.abs(gap) >= _EXACT_FLOAT_NS)
+        for k in inexact.tolist():  # Python's int division is exact where float64 cannot hold the gap
+            minutes[k] = int(gap[k]) / _MINUTE_NS
+        average[slot] = np.where(first, rate * close * volume,
+                                 close * rate * (volume + previous_volume[slot]) / minutes)
+        previous_time[slot], previous_volume[slot] = utc_ns, volume
+        include, scale = self._include(slot, utc_ns, period, average[slot])
+        counted_slots = slot[include]
+        np.frombuffer(self._scale)[counted_slots] = scale[include]
+        discount = np.frombuffer(self._discount)[counted_slots]
+        np.frombuffer(self._market)[counted_slots] += close[include] * discount * volume[include] * rate[include]
+        ended[np.flatnonzero(counted)[~include]] = True
+        return ended
 
-    def _include(self, slot: int, utc_ns: int, period_ns: int) -> tuple[bool, float]:
-        """``IncludeMarketVolume`` and ``ResolutionScaleFactor`` of the bar's resolution."""
-        last = self._last_fill[slot]
-        if period_ns >= _DAY_NS:
-            day = utc_ns // _DAY_NS * _DAY_NS
-            return utc_ns == last or day == -(-last // _DAY_NS) * _DAY_NS, 0.02
-        if period_ns >= _HOUR_NS:
-            return utc_ns == -(-last // _HOUR_NS) * _HOUR_NS, 0.05
-        average = self._average_dollar_volume[slot]
-        k = 6_000_000 / average if average else 10.0
-        if period_ns >= _MINUTE_NS:
-            return utc_ns <= last + int(min(120, max(1, int(k)))) * _MINUTE_NS, 0.20
-        k = 100_000 / average if average else 10.0
-        return utc_ns <= last + int(min(120, max(5, int(k)))) * _MINUTE_NS, 0.50
+    def _include(self, slots: np.ndarray, utc_ns: int, period_ns: np.ndarray,
+                 average: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """``IncludeMarketVolume`` and ``ResolutionScaleFactor`` of each bar's resolution."""
+        last = np.frombuffer(self._last_fill, dtype=np.int64)[slots]
+        include = np.empty(len(slots), dtype=bool)
+        scale = np.empty(len(slots))
+        daily = period_ns >= _DAY_NS
+        hourly = ~daily & (period_ns >= _HOUR_NS)
+        shorter = ~(daily | hourly)
+        if daily.any():
+            day_last = last[daily]
+            include[daily] = (utc_ns == day_last) | (utc_ns // _DAY_NS * _DAY_NS == -(-day_last // _DAY_NS) * _DAY_NS)
+            scale[daily] = 0.02
+        if hourly.any():
+            include[hourly] = utc_ns == -(-last[hourly] // _HOUR_NS) * _HOUR_NS
+            scale[hourly] = 0.05
+        if shorter.any():
+            # the window grows as the dollar volume shrinks: 6e6 (a minute bar) or 1e5 (a second bar)
+            # over the average, in minutes, clipped to [1 (5), 120]
+            minutely = period_ns[shorter] >= _MINUTE_NS
+            mean = average[shorter]
+            with np.errstate(divide="ignore"):
+                k = np.where(mean != 0, np.where(minutely, 6_000_000, 100_000) / mean, 10.0)
+            minutes = np.minimum(120, np.maximum(np.where(minutely, 1, 5), np.trunc(k))).astype(np.int64)
+            include[shorter] = utc_ns <= last[shorter] + minutes * _MINUTE_NS
+            scale[shorter] = np.where(minutely, 0.20, 0.50)
+        return include, scale
 
     def _forget(self, slots: set[int]) -> None:
         """Drop ``slots``' symbols (the others keep their order; a symbol filled again joins at the end)."""

@@ -245,6 +245,19 @@ class DataFeed:
             return None
         return current[0], current[1]
 
+    def current_real_bars(self, columns: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """:meth:`current_real_bar` of each of ``columns`` (int array) from the window's arrays: whether a
+        real bar ends at the current step (emitted and not a fill-forward copy), and each column's current
+        bar index (-1 before its first bar)."""
+        real = np.zeros(len(columns), dtype=bool)
+        indices = np.full(len(columns), -1, dtype=np.int64)
+        if self.step >= 0:
+            inside = columns < len(self.panel.subs)
+            row = self.panel.row(self.step)
+            real[inside] = self.panel.emit[row, columns[inside]] == 2
+            indices[inside] = self.panel.current[row, columns[inside]]
+        return real, indices
+
     def _current_index(self, column: int) -> tuple[SubscriptionData, int, bool] | None:
         """The column's subscription, its current bar's index and whether that bar is shown as a
         fill-forward copy; None before its first bar."""

@@ -30,7 +30,7 @@ from lean_local.data.map_files import MapFile
 from lean_local.engine import intraday
 from lean_local.engine.algorithm import QCAlgorithm
 from lean_local.engine.benchmarks import SecurityBenchmark
-from lean_local.engine.capacity import FOREX_VOLUME, CapacityEstimate
+from lean_local.engine.capacity import FOREX_VOLUME, CapacityEstimate, MonitoredBars, no_bars
 from lean_local.engine.common import SecurityType, Symbol
 from lean_local.engine.corporate_actions import apply_dividends
 from lean_local.engine.corporate_events import DailyCloses, EventSchedule, load_equity_events
@@ -360,13 +360,40 @@ class BacktestLoop:
         hi = int(np.searchsorted(self.hour_ends, next_ns, side="left"))
         for utc in self._hour_utc[lo:hi].tolist():
             if capacity.due(utc):
-                capacity.update(utc, lambda symbol: None, self.algo.portfolio.total_portfolio_value,
-                                self._holdings_values)
+                capacity.update(utc, no_bars, self.algo.portfolio.total_portfolio_value, self._holdings_values)
 
     def _holdings_values(self, symbols: list[str]) -> list[float]:
         """The capacity estimate's question: the signed holdings value of each of ``symbols`` (traded ones)."""
         columns = np.fromiter(map(self._traded_columns.__getitem__, symbols), dtype=np.intp, count=len(symbols))
         return self.algo.portfolio.holdings_values(columns)
+
+    def _monitored_bars(self, symbols: list[str]) -> MonitoredBars:
+        """The capacity estimate's question: the real bar of this step of each of ``symbols`` (traded ones;
+        LEAN's ``SymbolCapacity.GetBar`` reads ``Slice.bars`` and ``quote_bars``: custom data has none, a
+        forex quote bar counts LEAN's forex volume, a fill-forward bar has volume 0)."""
+        bars = no_bars(symbols)
+        securities = [self._traded[symbol] for symbol in symbols]
+        columns = np.fromiter((security.column for security in securities), dtype=np.intp, count=len(securities))
+        real, indices = self.feed.current_real_bars(columns)
+        subs = self.feed.subs
+        found, closes, volumes, rates, periods = [], [], [], [], []
+        for k, column, i in zip(np.flatnonzero(real).tolist(), columns[real].tolist(), indices[real].tolist(),
+                                strict=True):
+            security = securities[k]
+            if security.type == SecurityType.BASE:
+                continue
+            sub = subs[column]
+            fields = sub.fields
+            found.append(k)
+            closes.append(fields["close"][i])
+            volumes.append(FOREX_VOLUME if security.type == SecurityType.FOREX else fields["volume"][i])
+            rates.append(security.quote_currency.conversion_rate)
+            # int((bar.end_time - bar.time).total_seconds() * 10**9): total_seconds divides the microseconds
+            periods.append(int((int(sub.end_time[i]) // 1000 - int(sub.time[i]) // 1000) / 10**6 * 10**9))
+        bars.has_bar[found] = True
+        bars.close[found], bars.volume[found], bars.conversion_rate[found], bars.period_ns[found] = (
+            closes, volumes, rates, periods)
+        return bars
 
     def _update_capacity(self, now_ns: int, force: bool = False) -> None:
         """LEAN's capacity estimate at the end of the step at ``now_ns`` (the algorithm's time, naive New
@@ -392,28 +419,8 @@ class BacktestLoop:
         now_utc = utc_ns(algo.time)
         if not capacity.monitoring and not force and not capacity.due(now_utc):
             return
-        feed = self.feed
-        emitted = feed.emitted_mask() if feed.step >= 0 else None
-
-        def bar_of(symbol: str) -> tuple[float, float, float, int] | None:
-            """The symbol's bar in this step's slice (LEAN's ``SymbolCapacity.GetBar``): custom data
-            is not in ``Slice.bars``; a forex quote bar counts LEAN's forex volume."""
-            security = self._traded[symbol]
-            column = security.column
-            if emitted is None or column >= len(emitted) or not emitted[column] \
-                    or security.type == SecurityType.BASE:
-                return None
-            real = feed.current_real_bar(column)
-            if real is None:
-                return None  # LEAN's fill-forward bars have volume 0
-            sub, i = real
-            # int((bar.end_time - bar.time).total_seconds() * 10**9): total_seconds divides the microseconds
-            period = int((int(sub.end_time[i]) // 1000 - int(sub.time[i]) // 1000) / 10**6 * 10**9)
-            fields = sub.fields
-            volume = FOREX_VOLUME if security.type == SecurityType.FOREX else float(fields["volume"][i])
-            return float(fields["close"][i]), volume, security.quote_currency.conversion_rate, period
-
-        capacity.update(now_utc, bar_of, algo.portfolio.total_portfolio_value, self._holdings_values, force)
+        capacity.update(now_utc, self._monitored_bars, algo.portfolio.total_portfolio_value, self._holdings_values,
+                        force)
 
     def finish(self) -> None:
         """After ``on_end_of_algorithm``: LEAN's two forced result-handler passes (the algorithm
