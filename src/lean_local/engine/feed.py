@@ -236,19 +236,10 @@ class DataFeed:
             return BarView(sub, i, True, last)
         return BarView(sub, i)
 
-    def current_real_bar(self, column: int) -> tuple[SubscriptionData, int] | None:
-        """The subscription and index of the column's current bar when it is a real one, without building
-        it: None before its first bar or for a fill-forward copy (what :meth:`current_bar` would show
-        with ``is_fill_forward``)."""
-        current = self._current_index(column)
-        if current is None or current[2]:
-            return None
-        return current[0], current[1]
-
     def current_real_bars(self, columns: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """:meth:`current_real_bar` of each of ``columns`` (int array) from the window's arrays: whether a
-        real bar ends at the current step (emitted and not a fill-forward copy), and each column's current
-        bar index (-1 before its first bar)."""
+        """Whether each of ``columns`` (int array) has a real bar ending at the current step (emitted and
+        not a fill-forward copy: what :meth:`current_bar` shows with ``is_fill_forward`` False), and each
+        column's current bar index (-1 before its first bar), from the window's arrays."""
         real = np.zeros(len(columns), dtype=bool)
         indices = np.full(len(columns), -1, dtype=np.int64)
         if self.step >= 0:
