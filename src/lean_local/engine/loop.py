@@ -394,6 +394,7 @@ class BacktestLoop:
             return
         feed = self.feed
         emitted = feed.emitted_mask() if feed.step >= 0 else None
+        base, forex = SecurityType.BASE, SecurityType.FOREX  # read once: an enum member read from its class is slow
 
         def bar_of(symbol: str) -> tuple[float, float, float, int] | None:
             """The symbol's bar in this step's slice (LEAN's ``SymbolCapacity.GetBar``): custom data
@@ -401,17 +402,17 @@ class BacktestLoop:
             security = self._traded[symbol]
             column = security.column
             if emitted is None or column >= len(emitted) or not emitted[column] \
-                    or security.type == SecurityType.BASE:
+                    or security.type == base:
                 return None
             real = feed.current_real_bar(column)
             if real is None:
                 return None  # LEAN's fill-forward bars have volume 0
             sub, i = real
             # int((bar.end_time - bar.time).total_seconds() * 10**9): total_seconds divides the microseconds
-            period = int((int(sub.end_time[i]) // 1000 - int(sub.time[i]) // 1000) / 10**6 * 10**9)
+            period = int((sub.end_time.item(i) // 1000 - sub.time.item(i) // 1000) / 10**6 * 10**9)
             fields = sub.fields
-            volume = FOREX_VOLUME if security.type == SecurityType.FOREX else float(fields["volume"][i])
-            return float(fields["close"][i]), volume, security.quote_currency.conversion_rate, period
+            volume = FOREX_VOLUME if security.type == forex else fields["volume"].item(i)
+            return fields["close"].item(i), volume, security.quote_currency.conversion_rate, period
 
         capacity.update(now_utc, bar_of, algo.portfolio.total_portfolio_value, self._holdings_values, force)
 
