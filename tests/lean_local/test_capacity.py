@@ -26,7 +26,7 @@ def estimate_of_one() -> CapacityEstimate:
 
 def capture(estimate: CapacityEstimate, at: int, bar: tuple[float, float, float, int]) -> bool:
     """Hand every monitored symbol ``bar`` at ``at``; whether some symbol is still monitored."""
-    estimate.update(at, lambda symbol: bar, 1.0, lambda symbols: [0.0] * len(symbols))
+    estimate.update(at, lambda symbols: [bar] * len(symbols), 1.0, lambda symbols: [0.0] * len(symbols))
     return estimate.monitoring
 
 
@@ -77,13 +77,13 @@ def test_a_symbol_neither_filled_for_30_days_nor_held_is_forgotten_and_joins_aga
     def holdings_values(symbols):
         return [held[s] for s in symbols]
     estimate.on_fill("CCC", utc("2020-02-05 21:00"), 1_000.0)  # within 30 days of the snapshot below
-    estimate.update(utc("2020-02-06 15:00"), lambda s: None, 1_000.0, holdings_values)
+    estimate.update(utc("2020-02-06 15:00"), lambda symbols: [None] * len(symbols), 1_000.0, holdings_values)
     assert estimate.lowest == "AAA"  # no volume captured: the first symbol is the smallest
     with pytest.raises(KeyError):  # AAA expired and flat: forgotten; BBB held, CCC filled recently
         estimate.trades("AAA")
     assert (estimate.trades("BBB"), estimate.trades("CCC")) == (1, 2)
     estimate.on_fill("AAA", utc("2020-02-07 21:00"), 500.0)  # joins again, after BBB and CCC
-    estimate.update(utc("2020-02-14 15:00"), lambda s: None, 1_000.0, holdings_values)
+    estimate.update(utc("2020-02-14 15:00"), lambda symbols: [None] * len(symbols), 1_000.0, holdings_values)
     assert estimate.lowest == "BBB"
     assert (estimate.trades("AAA"), estimate.trades("CCC")) == (1, 2)
 
@@ -97,14 +97,14 @@ def test_snapshots_divide_volume_per_trade_by_the_larger_share_and_blend():
 
     def holdings_values(symbols):
         return [holdings[symbol] for symbol in symbols]
-    estimate.update(utc("2020-01-02 21:00"), bars.get, 4_000.0, holdings_values)
+    estimate.update(utc("2020-01-02 21:00"), lambda symbols: [bars[s] for s in symbols], 4_000.0, holdings_values)
     assert estimate.capacity == 0.0  # Jan 2 is before the first snapshot date (Jan 8)
-    estimate.update(utc("2020-01-08 15:00"), lambda s: None, 4_000.0, holdings_values)
+    estimate.update(utc("2020-01-08 15:00"), lambda symbols: [None] * len(symbols), 4_000.0, holdings_values)
     # BBB is smallest: 10 x 1,000 x 0.05 = 500 per trade; its sale share 1/4, holdings share 1/4
     assert estimate.lowest == "BBB"
     assert estimate.capacity == pytest.approx(500.0 / 0.25)
     # after the snapshot sale volumes restart; a forced snapshot with BBB's holdings only (share 1/2)
-    estimate.update(utc("2020-01-09 15:00"), lambda s: None, 2_000.0, holdings_values, force=True)
+    estimate.update(utc("2020-01-09 15:00"), lambda symbols: [None] * len(symbols), 2_000.0, holdings_values, force=True)
     assert estimate.capacity == pytest.approx(0.33 * 500.0 / 0.5 + 0.66 * 2_000.0)
     assert estimate.rounded == 2_000.0  # to the nearest 1,000
 

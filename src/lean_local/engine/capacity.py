@@ -140,21 +140,27 @@ class CapacityEstimate:
         self._is_monitored.append(False)
         return slot
 
-    def update(self, utc_ns: int, bar_of: Callable[[str], tuple[float, float, float, int] | None], tpv: float,
+    def update(self, utc_ns: int,
+               bars_of: Callable[[list[str]], Sequence[tuple[float, float, float, int] | None]], tpv: float,
                holdings_values: Callable[[list[str]], Sequence[float]], force: bool = False) -> None:
         """End of a time step: capture the monitored symbols' bars, then snapshot when due.
 
-        ``bar_of(symbol)`` gives ``(close, volume, conversion_rate, period_ns)`` of the symbol's real bar of this
-        step (None without one); ``holdings_values(symbols)`` the signed holdings value of each (account
-        currency), asked at most twice a snapshot.
+        ``bars_of(symbols)`` gives, for each of ``symbols``, ``(close, volume, conversion_rate, period_ns)``
+        of its real bar of this step (None without one), asked once a step while some symbol is
+        monitored; ``holdings_values(symbols)`` the signed holdings value of each (account currency),
+        asked at most twice a snapshot.
         """
         monitored = self._monitored
-        for k in range(len(monitored) - 1, -1, -1):
-            slot = monitored[k]
-            bar = bar_of(self._symbols[slot])
-            if bar is not None and self._capture(slot, utc_ns, *bar):
-                self._is_monitored[slot] = False
-                del monitored[k]
+        if monitored:
+            # a slot's capture reads and changes that slot's state only: the slots' order does not matter
+            ended = False
+            for slot, bar in zip(monitored, bars_of([self._symbols[slot] for slot in monitored]), strict=True):
+                if bar is not None and self._capture(slot, utc_ns, *bar):
+                    self._is_monitored[slot] = False
+                    ended = True
+            if ended:
+                is_monitored = self._is_monitored
+                self._monitored = [slot for slot in monitored if is_monitored[slot]]
         utc_date = utc_ns // _DAY_NS * _DAY_NS
         if not (force or (utc_date >= self._next_snapshot and self._slots)):
             return

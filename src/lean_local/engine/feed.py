@@ -245,6 +245,19 @@ class DataFeed:
             return None
         return current[0], current[1]
 
+    def current_real_bars(self, columns: list[int]) -> list[tuple[SubscriptionData, int] | None]:
+        """:meth:`current_real_bar` of each of ``columns``, the step's bar indices gathered at once."""
+        subs = self.panel.subs
+        if self.step < 0 or not columns or max(columns) >= len(subs):
+            return [self.current_real_bar(column) for column in columns]
+        row = self.panel.row(self.step)
+        bars: list[tuple[SubscriptionData, int] | None] = []
+        for column, i, last_end in zip(columns, self.panel.current[row, columns].tolist(),
+                                       self._last_end[columns].tolist(), strict=True):
+            sub = subs[column]
+            bars.append((sub, i) if i >= 0 and last_end <= sub.end_time.item(i) else None)
+        return bars
+
     def _current_index(self, column: int) -> tuple[SubscriptionData, int, bool] | None:
         """The column's subscription, its current bar's index and whether that bar is shown as a
         fill-forward copy; None before its first bar."""

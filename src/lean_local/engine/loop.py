@@ -47,6 +47,15 @@ from lean_local.engine.universe import SecurityChanges
 from lean_local.engine.utc_clock import utc_ns
 
 
+def _in_slice(securities: list[Any], emitted: np.ndarray) -> list[int]:
+    """The positions of ``securities`` in the step's slice: their column has data this step (``emitted``,
+    real or fill-forward) and they are not custom data (which is not in ``Slice.bars``)."""
+    n, base = len(emitted), SecurityType.BASE
+    kept = [k for k, security in enumerate(securities) if security.column < n and security.type != base]
+    emits = emitted[[securities[k].column for k in kept]].tolist()
+    return [k for k, emit in zip(kept, emits, strict=True) if emit]
+
+
 class BacktestLoop:
     """Runs one initialized algorithm over its data."""
 
@@ -360,7 +369,7 @@ class BacktestLoop:
         hi = int(np.searchsorted(self.hour_ends, next_ns, side="left"))
         for utc in self._hour_utc[lo:hi].tolist():
             if capacity.due(utc):
-                capacity.update(utc, lambda symbol: None, self.algo.portfolio.total_portfolio_value,
+                capacity.update(utc, lambda symbols: [None] * len(symbols), self.algo.portfolio.total_portfolio_value,
                                 self._holdings_values)
 
     def _holdings_values(self, symbols: list[str]) -> list[float]:
@@ -394,27 +403,28 @@ class BacktestLoop:
             return
         feed = self.feed
         emitted = feed.emitted_mask() if feed.step >= 0 else None
-        base, forex = SecurityType.BASE, SecurityType.FOREX  # read once: an enum member read from its class is slow
+        forex = SecurityType.FOREX  # read once: an enum member read from its class is slow
 
-        def bar_of(symbol: str) -> tuple[float, float, float, int] | None:
-            """The symbol's bar in this step's slice (LEAN's ``SymbolCapacity.GetBar``): custom data
+        def bars_of(symbols: list[str]) -> list[tuple[float, float, float, int] | None]:
+            """Each symbol's bar in this step's slice (LEAN's ``SymbolCapacity.GetBar``): custom data
             is not in ``Slice.bars``; a forex quote bar counts LEAN's forex volume."""
-            security = self._traded[symbol]
-            column = security.column
-            if emitted is None or column >= len(emitted) or not emitted[column] \
-                    or security.type == base:
-                return None
-            real = feed.current_real_bar(column)
-            if real is None:
-                return None  # LEAN's fill-forward bars have volume 0
-            sub, i = real
-            # int((bar.end_time - bar.time).total_seconds() * 10**9): total_seconds divides the microseconds
-            period = int((sub.end_time.item(i) // 1000 - sub.time.item(i) // 1000) / 10**6 * 10**9)
-            fields = sub.fields
-            volume = FOREX_VOLUME if security.type == forex else fields["volume"].item(i)
-            return fields["close"].item(i), volume, security.quote_currency.conversion_rate, period
+            securities = [self._traded[symbol] for symbol in symbols]
+            bars: list[tuple[float, float, float, int] | None] = [None] * len(securities)
+            if emitted is None:
+                return bars
+            shown = _in_slice(securities, emitted)
+            for k, real in zip(shown, feed.current_real_bars([securities[k].column for k in shown]), strict=True):
+                if real is None:
+                    continue  # LEAN's fill-forward bars have volume 0
+                security, (sub, i) = securities[k], real
+                # int((bar.end_time - bar.time).total_seconds() * 10**9): total_seconds divides the microseconds
+                period = int((sub.end_time.item(i) // 1000 - sub.time.item(i) // 1000) / 10**6 * 10**9)
+                fields = sub.fields
+                volume = FOREX_VOLUME if security.type == forex else fields["volume"].item(i)
+                bars[k] = fields["close"].item(i), volume, security.quote_currency.conversion_rate, period
+            return bars
 
-        capacity.update(now_utc, bar_of, algo.portfolio.total_portfolio_value, self._holdings_values, force)
+        capacity.update(now_utc, bars_of, algo.portfolio.total_portfolio_value, self._holdings_values, force)
 
     def finish(self) -> None:
         """After ``on_end_of_algorithm``: LEAN's two forced result-handler passes (the algorithm
