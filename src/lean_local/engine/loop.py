@@ -376,20 +376,21 @@ class BacktestLoop:
         columns = np.fromiter((security.column for security in securities), dtype=np.intp, count=len(securities))
         real, indices = self.feed.current_real_bars(columns)
         subs = self.feed.subs
+        base, forex = SecurityType.BASE, SecurityType.FOREX  # read once: an enum member read from its class is slow
         found, closes, volumes, rates, periods = [], [], [], [], []
         for k, column, i in zip(np.flatnonzero(real).tolist(), columns[real].tolist(), indices[real].tolist(),
                                 strict=True):
             security = securities[k]
-            if security.type == SecurityType.BASE:
+            if security.type == base:
                 continue
             sub = subs[column]
             fields = sub.fields
             found.append(k)
-            closes.append(fields["close"][i])
-            volumes.append(FOREX_VOLUME if security.type == SecurityType.FOREX else fields["volume"][i])
+            closes.append(fields["close"].item(i))
+            volumes.append(FOREX_VOLUME if security.type == forex else fields["volume"].item(i))
             rates.append(security.quote_currency.conversion_rate)
             # int((bar.end_time - bar.time).total_seconds() * 10**9): total_seconds divides the microseconds
-            periods.append(int((int(sub.end_time[i]) // 1000 - int(sub.time[i]) // 1000) / 10**6 * 10**9))
+            periods.append(int((sub.end_time.item(i) // 1000 - sub.time.item(i) // 1000) / 10**6 * 10**9))
         bars.has_bar[found] = True
         bars.close[found], bars.volume[found], bars.conversion_rate[found], bars.period_ns[found] = (
             closes, volumes, rates, periods)

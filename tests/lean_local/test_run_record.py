@@ -1,0 +1,72 @@
+"""The run record's order and fill frames: built column by column, they equal the frames pandas infers
+from one record per order or fill (LEAN's enum names, datetime64 times with NaT for an order never filled)."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+import pandas as pd
+import pytest
+from pandas.testing import assert_frame_equal
+
+from lean_local.engine.orders import Order, OrderStatus, OrderType
+from lean_local.engine.run_record import FILL_COLUMNS, ORDER_COLUMNS, _fill_frame, _order_frame, _pascal
+
+
+def _orders(filled: bool) -> list[Order]:
+    placed = datetime(2010, 1, 4, 16, 0, 0, 5)
+    orders = []
+    for k, quantity in enumerate([3.0, -2.0, 0.0, float("nan"), 7.5]):
+        order = Order(k + 1, f"S{k}", OrderType.MARKET_ON_OPEN if k % 2 else OrderType.LIMIT, quantity,
+                      placed + timedelta(days=k), tag=f"t{k}")
+        if filled and k != 1:
+            order.status, order.price, order.last_fill_time = OrderStatus.FILLED, 1.5 + k, order.time + timedelta(hours=17)
+        orders.append(order)
+    return orders
+
+
+def _inferred(orders: list[Order]) -> pd.DataFrame:
+    return pd.DataFrame([{
+        "id": o.id, "symbol": str(o.symbol), "type": _pascal(o.type.name), "status": _pascal(o.status.name),
+        "direction": _pascal(o.direction.name), "quantity": o.quantity, "price": o.price, "time": o.time,
+        "last_fill_time": o.last_fill_time, "value": o.value, "fee": o.fee, "tag": o.tag} for o in orders],
+        columns=ORDER_COLUMNS)
+
+
+@pytest.mark.parametrize("filled", [True, False])
+def test_order_frame_equals_the_frame_inferred_from_records(filled):
+    orders = _orders(filled)
+    frame = _order_frame(orders)
+    assert_frame_equal(frame, _inferred(orders), check_exact=True)
+    assert frame["direction"].tolist() == ["Buy", "Sell", "Hold", "Hold", "Buy"]
+    assert str(frame["time"].dtype) == "datetime64[ns]"
+    # an order never filled has no fill time: NaT beside filled ones, objects when none filled (as pandas infers)
+    assert (str(frame["last_fill_time"].dtype), frame["last_fill_time"].isna().sum()) == \
+        (("datetime64[ns]", 1) if filled else ("object", 5))
+
+
+def test_order_frame_keeps_a_timestamps_nanoseconds():
+    orders = _orders(True)
+    orders[0].time = pd.Timestamp("2010-01-04 16:00:00.000000001")
+    frame = _order_frame(orders)
+    assert_frame_equal(frame, _inferred(orders), check_exact=True)
+    assert frame["time"][0] == pd.Timestamp("2010-01-04 16:00:00.000000001")
+
+
+def _fills(times: list) -> list[dict]:
+    return [{"time": time, "order_id": k + 1, "symbol": f"S{k}", "quantity": 2.0 - k, "fill_price": 10.5,
+             "fill_value": (2.0 - k) * 10.5, "fee": 1.0, "conversion_rate": 1.0, "dollar_volume": 5e6,
+             "is_long_before": k % 2 == 0, "realized_pnl": 0.25 * k} for k, time in enumerate(times)]
+
+
+@pytest.mark.parametrize("times", [
+    [datetime(2010, 1, 4, 16), datetime(2010, 1, 4, 16), datetime(2010, 1, 5, 16, 0, 0, 7)],
+    [pd.Timestamp("2010-01-04 16:00:00.000000001"), datetime(2010, 1, 5, 16)],
+    [],
+])
+def test_fill_frame_equals_the_frame_inferred_from_the_records(times):
+    fills = _fills(times)
+    frame = _fill_frame(fills)
+    assert_frame_equal(frame, pd.DataFrame(fills, columns=FILL_COLUMNS), check_exact=True)
+    assert frame.columns.tolist() == FILL_COLUMNS
+    assert str(frame["time"].dtype) == ("datetime64[ns]" if times else "object")
