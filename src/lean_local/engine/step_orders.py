@@ -90,6 +90,7 @@ def fill_market_on_open(algo: Any, manager: TransactionManager, orders: list[Ord
     now = algo.time
     panel = feed.panel
     subscriptions = panel.subs
+    n_columns = len(subscriptions)
     current = panel.current[panel.row(feed.step)].tolist()
     now_us = _microseconds(now)
     securities = algo.securities
@@ -100,8 +101,9 @@ def fill_market_on_open(algo: Any, manager: TransactionManager, orders: list[Ord
     filling: list[tuple[int, Order, Any]] = []
     columns: list[int] = []
     bars: list[tuple[float, float, float, int]] = []  # each fill's bar: open, close, volume, end (ns)
+    market_on_open, equity, usa = OrderType.MARKET_ON_OPEN, SecurityType.EQUITY, Market.USA
     for position, order in enumerate(orders):
-        if order.type is not OrderType.MARKET_ON_OPEN:
+        if order.type is not market_on_open:
             break
         placed = order.time
         if placed >= now:  # placed at this step (or later): no bar ends after it yet
@@ -110,24 +112,26 @@ def fill_market_on_open(algo: Any, manager: TransactionManager, orders: list[Ord
         security = securities[order.symbol]
         column = security.column
         if type(security.fee_model) is not InteractiveBrokersFeeModel \
-                or type(security.slippage_model) is not NullSlippageModel or security.type != SecurityType.EQUITY \
-                or security.symbol.market != Market.USA or column in taken:
+                or type(security.slippage_model) is not NullSlippageModel or security.type != equity \
+                or security.symbol.market != usa or column in taken:
             break
         taken.add(column)
         handled = position + 1
-        # fills.market_on_open_fill on the security's real current bar, in whole microseconds as datetimes hold
-        i = current[column] if column < len(subscriptions) else -1
+        # fills.market_on_open_fill on the security's real current bar, in whole microseconds as datetimes
+        # hold: the bar starts at or after the order (start // 1000 >= placed, so start >= placed * 1000)
+        # and ends after it (end // 1000 > placed, so end >= (placed + 1) * 1000)
+        i = current[column] if column < n_columns else -1
         if i < 0:
             continue
-        subscription = subscriptions[column]
-        start_us = int(subscription.time[i]) // 1000
-        end_ns = int(subscription.end_time[i])
-        end_us = end_ns // 1000
         placed_at = placed_us.get(placed)
         if placed_at is None:
             placed_at = placed_us[placed] = _microseconds(placed)
-        if start_us < placed_at or placed_at >= end_us:
+        subscription = subscriptions[column]
+        start_ns = subscription.time.item(i)
+        end_ns = subscription.end_time.item(i)
+        if start_ns < placed_at * 1000 or end_ns < (placed_at + 1) * 1000:
             continue
+        start_us, end_us = start_ns // 1000, end_ns // 1000
         hours = security.exchange.hours
         opening = open_at.get((id(hours), placed))
         if opening is None:
@@ -142,8 +146,8 @@ def fill_market_on_open(algo: Any, manager: TransactionManager, orders: list[Ord
                 continue
         filling.append((position, order, security))
         columns.append(column)
-        bar = subscription.ohlcv[i].tolist()
-        bars.append((bar[0], bar[3], bar[4], end_ns))
+        ohlcv = subscription.ohlcv
+        bars.append((ohlcv.item(i, 0), ohlcv.item(i, 3), ohlcv.item(i, 4), end_ns))
     if not filling:
         return handled
     cols = np.array(columns)
