@@ -16,6 +16,7 @@ from lean_local.engine.benchmarks import SecurityBenchmark, benchmark_values
 from lean_local.engine.common import DataNormalizationMode, SecurityType, not_supported
 from lean_local.engine.daily_readers import load_equity, security_identifier
 from lean_local.engine.interest_rates import InterestRateProvider, rate_series
+from lean_local.engine.orders import OrderDirection
 from lean_local.statistics import BacktestRecord, sample_times
 
 if TYPE_CHECKING:
@@ -108,13 +109,15 @@ def _order_frame(orders: list[Any]) -> pd.DataFrame:
         return pd.DataFrame([], columns=ORDER_COLUMNS)  # object columns, as the result files expect
     # the numeric columns as the arrays pandas would infer from the lists (ids int64, the rest float64),
     # built directly: the inference goes through an object array per column
+    quantities = np.array([o.quantity for o in orders], dtype=np.float64)
     columns = {
         "id": np.array([o.id for o in orders], dtype=np.int64), "symbol": [str(o.symbol) for o in orders],
         "type": _enum_names([o.type for o in orders]), "status": _enum_names([o.status for o in orders]),
-        "direction": _enum_names([o.direction for o in orders]),
-        "quantity": np.array([o.quantity for o in orders], dtype=np.float64),
-        "price": np.array([o.price for o in orders], dtype=np.float64), "time": [o.time for o in orders],
-        "last_fill_time": [o.last_fill_time for o in orders], "value": np.array([o.value for o in orders], dtype=np.float64),
+        "direction": _direction_names(quantities.tolist()), "quantity": quantities,
+        "price": np.array([o.price for o in orders], dtype=np.float64),
+        "time": _datetime_column([o.time for o in orders]),
+        "last_fill_time": _datetime_column([o.last_fill_time for o in orders]),
+        "value": np.array([o.value for o in orders], dtype=np.float64),
         "fee": np.array([o.fee for o in orders], dtype=np.float64), "tag": [o.tag for o in orders],
     }
     return pd.DataFrame(columns, columns=ORDER_COLUMNS)
@@ -131,6 +134,22 @@ def _enum_names(members: list[Any]) -> list[str]:
             name = known[member] = _pascal(member.name)
         names.append(name)
     return names
+
+
+def _direction_names(quantities: list[float]) -> list[str]:
+    """LEAN's names of the orders' ``direction`` (``Order.direction``) from their quantities."""
+    buy, sell, hold = (_pascal(d.name) for d in (OrderDirection.BUY, OrderDirection.SELL, OrderDirection.HOLD))
+    return [buy if q > 0 else sell if q < 0 else hold for q in quantities]
+
+
+def _datetime_column(values: list[datetime | None]) -> np.ndarray | list:
+    """``values`` as the datetime64[ns] column pandas infers from them (None is NaT), converted at once
+    (a frame's inference from a list costs about a microsecond a value); a list of other types, or of
+    None only (pandas keeps that as objects), is returned as it is for pandas to infer."""
+    kinds = set(map(type, values))
+    if datetime in kinds and kinds <= {datetime, type(None)}:
+        return pd.DatetimeIndex(values).to_numpy()
+    return values
 
 
 def build_record(algo: QCAlgorithm, loop: BacktestLoop, state: str = "Completed",
