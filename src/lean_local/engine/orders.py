@@ -51,7 +51,10 @@ class OrderDirection(IntEnum):
     HOLD = 2
 
 
+# read once (an enum member read from its class costs about 0.3 us on CPython 3.11; orders and events
+# are made by the ten thousand)
 _BUY, _SELL, _HOLD = OrderDirection.BUY, OrderDirection.SELL, OrderDirection.HOLD
+_NEW = OrderStatus.NEW
 
 OPEN_STATUSES = frozenset({OrderStatus.NEW, OrderStatus.SUBMITTED, OrderStatus.PARTIALLY_FILLED,
                            OrderStatus.UPDATE_SUBMITTED, OrderStatus.CANCEL_PENDING})
@@ -108,7 +111,7 @@ class Order:
         self.limit_price = float(limit_price)
         self.stop_price = float(stop_price)
         self.stop_triggered = False
-        self.status = OrderStatus.NEW
+        self.status = _NEW
         self.price = 0.0  # average fill price
         self.last_fill_time: datetime | None = None
         self.canceled_time: datetime | None = None
@@ -117,7 +120,7 @@ class Order:
 
     @property
     def direction(self) -> OrderDirection:
-        return OrderDirection.BUY if self.quantity > 0 else OrderDirection.SELL if self.quantity < 0 else OrderDirection.HOLD
+        return _BUY if self.quantity > 0 else _SELL if self.quantity < 0 else _HOLD
 
     @property
     def absolute_quantity(self) -> float:

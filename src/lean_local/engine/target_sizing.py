@@ -26,8 +26,9 @@ def array_sizable(portfolio: Any, securities: list[Security | None]) -> bool:
     """Can :func:`target_order_quantities` size these securities (see the module's docstring)?"""
     if len(portfolio.cash_book) != 1:
         return False
-    return all(security is not None and type(security.fee_model) is InteractiveBrokersFeeModel and security.type == SecurityType.EQUITY
-               and security.symbol.market == Market.USA for security in securities)
+    equity, usa = SecurityType.EQUITY, Market.USA  # read once: an enum member read from its class is slow
+    return all(security is not None and type(security.fee_model) is InteractiveBrokersFeeModel
+               and security.type == equity and security.symbol.market == usa for security in securities)
 
 
 def target_order_quantities(portfolio: Any, securities: list[Security], percents: np.ndarray,
