@@ -254,11 +254,11 @@ class DataFeed:
         fill-forward copy; None before its first bar."""
         if self.step < 0 or column >= len(self.panel.subs):
             return None
-        i = int(self.panel.current[self.panel.row(self.step), column])
+        i = self.panel.current.item(self.panel.row(self.step), column)
         if i < 0:
             return None
         sub = self.panel.subs[column]
-        return sub, i, int(self._last_end[column]) > int(sub.end_time[i])
+        return sub, i, self._last_end.item(column) > sub.end_time.item(i)
 
     def current_close_volume(self, column: int) -> tuple[float, float] | None:
         """``(close, volume)`` of the column's current bar without building it (volume 0 for a

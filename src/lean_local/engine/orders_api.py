@@ -192,7 +192,8 @@ class OrdersApi:
         exchange closed) are submitted together (``TransactionManager.submit_market_on_open``)."""
         # an open exchange (market orders, which may fill at once) or a symbol twice (its second order
         # counts the first as pending): one by one
-        exchanges = {id(security.exchange): security.exchange for security, _ in orders}  # a few, shared
+        # every exchange reads the feed's clock, so whether one is open depends on its hours only (a few, shared)
+        exchanges = {id(security.exchange.hours): security.exchange for security, _ in orders}
         if any(exchange.exchange_open for exchange in exchanges.values()) \
                 or len({security.symbol for security, _ in orders}) < len(orders):
             return [ticket for security, quantity in orders for ticket in self._set_holdings_impl(security, quantity,
