@@ -1,5 +1,5 @@
-"""The run record's order frame: built column by column, it equals the frame pandas infers from one
-record per order (LEAN's enum names, datetime64 times with NaT for an order never filled)."""
+"""The run record's order and fill frames: built column by column, they equal the frames pandas infers
+from one record per order or fill (LEAN's enum names, datetime64 times with NaT for an order never filled)."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ import pytest
 from pandas.testing import assert_frame_equal
 
 from lean_local.engine.orders import Order, OrderStatus, OrderType
-from lean_local.engine.run_record import ORDER_COLUMNS, _order_frame, _pascal
+from lean_local.engine.run_record import FILL_COLUMNS, ORDER_COLUMNS, _fill_frame, _order_frame, _pascal
 
 
 def _orders(filled: bool) -> list[Order]:
@@ -51,3 +51,22 @@ def test_order_frame_keeps_a_timestamps_nanoseconds():
     frame = _order_frame(orders)
     assert_frame_equal(frame, _inferred(orders), check_exact=True)
     assert frame["time"][0] == pd.Timestamp("2010-01-04 16:00:00.000000001")
+
+
+def _fills(times: list) -> list[dict]:
+    return [{"time": time, "order_id": k + 1, "symbol": f"S{k}", "quantity": 2.0 - k, "fill_price": 10.5,
+             "fill_value": (2.0 - k) * 10.5, "fee": 1.0, "conversion_rate": 1.0, "dollar_volume": 5e6,
+             "is_long_before": k % 2 == 0, "realized_pnl": 0.25 * k} for k, time in enumerate(times)]
+
+
+@pytest.mark.parametrize("times", [
+    [datetime(2010, 1, 4, 16), datetime(2010, 1, 4, 16), datetime(2010, 1, 5, 16, 0, 0, 7)],
+    [pd.Timestamp("2010-01-04 16:00:00.000000001"), datetime(2010, 1, 5, 16)],
+    [],
+])
+def test_fill_frame_equals_the_frame_inferred_from_the_records(times):
+    fills = _fills(times)
+    frame = _fill_frame(fills)
+    assert_frame_equal(frame, pd.DataFrame(fills, columns=FILL_COLUMNS), check_exact=True)
+    assert frame.columns.tolist() == FILL_COLUMNS
+    assert str(frame["time"].dtype) == ("datetime64[ns]" if times else "object")

@@ -123,6 +123,17 @@ def _order_frame(orders: list[Any]) -> pd.DataFrame:
     return pd.DataFrame(columns, columns=ORDER_COLUMNS)
 
 
+def _fill_frame(fills: list[dict]) -> pd.DataFrame:
+    """The fill records as a frame of :data:`FILL_COLUMNS`: the frame pandas infers from them, its
+    times converted at once (:func:`_datetime_column`; their inference cost a third of the frame)."""
+    times = _datetime_column([fill["time"] for fill in fills])
+    if not isinstance(times, np.ndarray):
+        return pd.DataFrame(fills, columns=FILL_COLUMNS)
+    frame = pd.DataFrame(fills, columns=FILL_COLUMNS[1:])
+    frame.insert(0, "time", times)
+    return frame
+
+
 def _enum_names(members: list[Any]) -> list[str]:
     """LEAN's names of one enum's members (``MARKET_ON_OPEN`` -> ``MarketOnOpen``), each looked up once
     (a cache across enums would mix their members: ``IntEnum`` members of equal value compare equal)."""
@@ -165,7 +176,7 @@ def build_record(algo: QCAlgorithm, loop: BacktestLoop, state: str = "Completed"
     else:
         rates = rate_series(algo.risk_free_interest_rate_model, sample_times(algo.start_date, algo.time))
     orders = _order_frame(algo.transactions.get_orders())
-    fills = pd.DataFrame(algo.transactions.fills, columns=FILL_COLUMNS)
+    fills = _fill_frame(algo.transactions.fills)
     n = len(algo.portfolio.by_column)
     prices = None
     if n and loop.sample_steps and min(loop.sample_steps) >= 0:
