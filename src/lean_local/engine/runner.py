@@ -93,13 +93,22 @@ def _fewer_collections() -> Iterator[None]:
     """Collect garbage cycles less often during a run: a run allocates many small objects that live to
     its end (orders, tickets, the fill and event records, bar views), and at the default threshold the
     collector walks them again and again (a quarter of the CPU time of 100,000 orders,
-    ``benchmarks/bench_orders.py``). The run makes few cycles; the previous thresholds come back after it."""
+    ``benchmarks/bench_orders.py``). The run makes few cycles; the previous thresholds come back after it.
+
+    The objects that exist when the run starts (the imported modules', about 90,000) are frozen for the
+    run (``gc.freeze``), so the collections walk the run's objects only: in ``bench_orders.py``'s run of
+    25,000 orders at 100 stocks the collector's time fell from 154 to 63 ms (its one full collection,
+    94 ms, was no longer due). A caller's frozen objects (a forked worker's) stay frozen."""
     previous = gc.get_threshold()
     gc.set_threshold(GC_THRESHOLD, *previous[1:])
+    frozen = gc.get_freeze_count()
+    gc.freeze()
     try:
         yield
     finally:
         gc.set_threshold(*previous)
+        if not frozen:
+            gc.unfreeze()
 
 
 def _run_algorithm(algorithm_class: type[QCAlgorithm], data_folder: Path, parameters: dict[str, str] | None,
