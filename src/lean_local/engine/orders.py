@@ -191,7 +191,10 @@ class UpdateOrderFields:
 
 
 class OrderResponse:
-    """Whether a submit, update or cancel request succeeded (LEAN ``OrderResponse``)."""
+    """Whether a submit, update or cancel request succeeded (LEAN ``OrderResponse``, read-only there; the
+    engine never changes one after making it, so orders accepted together share theirs)."""
+
+    __slots__ = ("is_success", "is_error", "error_message")
 
     def __init__(self, is_success: bool, error_message: str = "") -> None:
         self.is_success = is_success
@@ -228,9 +231,12 @@ class OrderTicket:
         self._order = order
         self._transactions = transactions
         self.submit_response = response
-        self._order_events: list[OrderEvent] = []  # built ones (the transaction manager builds them on demand)
+        # the built events (the transaction manager builds them on demand) and the update requests: each
+        # list is made when first needed (most tickets have no update request, and a run whose events are
+        # never read builds none), two objects fewer per order for the garbage collector to walk
+        self._order_events: list[OrderEvent] | None = None
+        self._update_requests: list[OrderRequest] | None = None
         self._filled = 0.0  # the sum of the events' fill quantities, in their order
-        self.update_requests: list[OrderRequest] = []
 
     @property
     def submit_request(self) -> OrderRequest:
@@ -248,7 +254,23 @@ class OrderTicket:
     def order_events(self) -> list[OrderEvent]:
         """The order's events so far (LEAN ``OrderTicket.OrderEvents``)."""
         self._transactions.build_events()
+        if self._order_events is None:
+            self._order_events = []
         return self._order_events
+
+    def add_event(self, event: OrderEvent) -> None:
+        """The transaction manager's: ``event`` built, in order."""
+        if self._order_events is None:
+            self._order_events = [event]
+        else:
+            self._order_events.append(event)
+
+    @property
+    def update_requests(self) -> list[OrderRequest]:
+        """The update requests made so far (LEAN ``OrderTicket.UpdateRequests``)."""
+        if self._update_requests is None:
+            self._update_requests = []
+        return self._update_requests
 
     @property
     def quantity_filled(self) -> float:

@@ -147,6 +147,7 @@ class TransactionManager:
         all_orders, all_tickets, open_orders, by_symbol, unbuilt = self._orders, self._tickets, self._open, \
             self._open_by_symbol, self._unbuilt
         market_on_open, submitted = _MARKET_ON_OPEN, _SUBMITTED
+        response = OrderResponse(True)  # the accepted orders' (shared: see OrderResponse)
         for (security, quantity), accept in zip(orders, accepted, strict=True):
             if not accept:
                 tickets.append(self.submit(security, market_on_open, float(quantity), tag))
@@ -157,7 +158,7 @@ class TransactionManager:
             order.status = submitted
             self._next_id += 1
             all_orders[order_id] = open_orders[order_id] = by_symbol[symbol][order_id] = order
-            ticket = all_tickets[order_id] = OrderTicket(order, self, OrderResponse(True))
+            ticket = all_tickets[order_id] = OrderTicket(order, self, response)
             unbuilt.append((order, time, submitted, 0.0, 0.0, None, "", (order.quantity, 0.0, 0.0), ticket))
             tickets.append(ticket)
         return tickets
@@ -444,7 +445,7 @@ class TransactionManager:
             event.id = len(events) + 1
             event.ticket = ticket
             if ticket is not None:
-                ticket._order_events.append(event)
+                ticket.add_event(event)
             events.append(event)
         self._unbuilt.clear()
 
