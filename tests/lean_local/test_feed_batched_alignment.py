@@ -128,3 +128,43 @@ def test_attach_refuses_emission_times_off_the_grid():
     assert panel.attach(1, 11)  # from a later step the time is past
     sub.emit_times = np.union1d(sub.emit_times, [panel.grid[-1] + DAY])  # after the end: not checked
     assert panel.attach(1, 11)
+
+
+def _attach_one_a_step(cells: int) -> tuple[list[tuple[np.ndarray, ...]], list[tuple[int, int]]]:
+    """A panel built with 4 columns that attaches one more at each of 60 steps (a universe adding
+    securities), ``CELLS`` = ``cells``: each step's rows (current, emit, close) read after its attachment,
+    and the window's (steps, width) then."""
+    rng = np.random.default_rng(11)
+    grid = np.cumsum(rng.integers(1, 3, 80)) * DAY + 1_600_000_000 * 10**9
+    panel = FeedPanel()
+    panel.WINDOW, panel.CELLS = 4, cells
+    for c in range(4):
+        panel.add(_subscription(rng, grid, f"S{c}"), 0)
+    panel.extra_times = grid
+    panel.build(int(grid[0]), int(grid[-1]))
+    reads, windows = [], []
+    for step in range(60):
+        panel.row(step)
+        column = panel.add(_subscription(rng, grid, f"S{step + 4}"), int(grid[step]))
+        assert panel.attach(column, step)
+        row, n = panel.row(step), len(panel.subs)
+        reads.append((panel.current[row, :n].copy(), panel.emit[row, :n].copy(), panel.close[row, :n].copy()))
+        windows.append(panel.current.shape)
+    return reads, windows
+
+
+def test_a_widening_panel_keeps_its_window_near_cells_cells():
+    """Attachments that widen the panel shorten its window to about ``CELLS`` cells: a window sized for
+    the first few columns made each later attachment align its column over all of the window's steps
+    (the 3,000-name ML backtest's first window held its whole run: each day's new securities were aligned
+    up to its end, a cost growing with the square of the years). The rows read are those of a panel that
+    keeps ``WINDOW`` steps."""
+    reads, windows = _attach_one_a_step(cells=400)
+    assert windows[0] == (50, 8)  # 400 cells // 8 columns
+    assert all(steps <= max(4, 400 // width) for steps, width in windows)
+    assert windows[-1][1] == 64 and windows[-1][0] <= 6
+    reference, _ = _attach_one_a_step(cells=0)
+    for ours, theirs in zip(reads, reference, strict=True):
+        for a, b in zip(ours, theirs, strict=True):
+            np.testing.assert_array_equal(a, b)
+    assert any((emit == 2).any() for _, emit, _ in reads)

@@ -102,12 +102,16 @@ class FeedPanel:
     def _realign(self, base: int) -> None:
         """Align every subscription over the window that starts at step ``base``."""
         self.base = base
-        rows = max(0, min(max(self.WINDOW, self.CELLS // max(self._capacity, 1)), len(self.grid) - base))
+        rows = max(0, min(self._window_steps(self._capacity), len(self.grid) - base))
         self.current = np.full((rows, self._capacity), -1, dtype=np.int32)
         self.emit = np.zeros((rows, self._capacity), dtype=np.int8)
         self.close = np.zeros((rows, self._capacity), dtype=np.float64)
         self._pending.clear()  # every column is aligned anew with its current state
         self._align_many(list(range(len(self.subs))), base)
+
+    def _window_steps(self, capacity: int) -> int:
+        """The window's length (steps) for ``capacity`` columns: ``WINDOW``, or about ``CELLS`` cells."""
+        return max(self.WINDOW, self.CELLS // max(capacity, 1))
 
     def row(self, step: int) -> int:
         """The window row of ``step``, moving the window there when the step lies outside it; the
@@ -174,10 +178,14 @@ class FeedPanel:
             self._on_grid[column] = times
         if column >= self._capacity:
             grow = max(self._capacity * 2, column + 1)
+            # the window shrinks to the grown width's length: a window sized for the first few columns
+            # (a run's first build: its whole grid) kept every later attach aligning its column up to the
+            # window's end; the clock realigns the window when it leaves the steps kept
+            steps = min(len(self.current), self._window_steps(grow))
             for name, fill in (("current", -1), ("emit", 0), ("close", 0.0)):
                 old = getattr(self, name)
-                new = np.full((old.shape[0], grow), fill, dtype=old.dtype)
-                new[:, : old.shape[1]] = old
+                new = np.full((steps, grow), fill, dtype=old.dtype)
+                new[:, : old.shape[1]] = old[:steps]
                 setattr(self, name, new)
             self._capacity = grow
         self._queue(column, from_step)
