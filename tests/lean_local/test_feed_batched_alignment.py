@@ -160,7 +160,7 @@ def test_a_widening_panel_keeps_its_window_near_cells_cells():
     up to its end, a cost growing with the square of the years). The rows read are those of a panel that
     keeps ``WINDOW`` steps."""
     reads, windows = _attach_one_a_step(cells=400)
-    assert windows[0] == (50, 8)  # 400 cells // 8 columns
+    assert windows[0] == (4, 8)  # the built window (400 cells // 8 columns: 50 steps) ended at the attachment
     assert all(steps <= max(4, 400 // width) for steps, width in windows)
     assert windows[-1][1] == 64 and windows[-1][0] <= 6
     reference, _ = _attach_one_a_step(cells=0)
@@ -168,3 +168,27 @@ def test_a_widening_panel_keeps_its_window_near_cells_cells():
         for a, b in zip(ours, theirs, strict=True):
             np.testing.assert_array_equal(a, b)
     assert any((emit == 2).any() for _, emit, _ in reads)
+
+
+def test_a_window_near_an_attachment_holds_window_steps():
+    """Each attachment aligns its column up to the window's end: the window in use ends after the
+    attachment's step, one starting less than about ``CELLS`` cells' steps after it holds ``WINDOW``
+    steps, a later one about ``CELLS`` cells."""
+    rng = np.random.default_rng(12)
+    grid = np.cumsum(rng.integers(1, 3, 300)) * DAY + 1_600_000_000 * 10**9
+    panel = FeedPanel()
+    panel.WINDOW, panel.CELLS = 4, 400
+    for c in range(4):
+        panel.add(_subscription(rng, grid, f"S{c}"), 0)
+    panel.extra_times = grid
+    panel.build(int(grid[0]), int(grid[-1]))
+    assert (panel.base, len(panel.current)) == (0, 50)  # 400 cells // 8 columns
+    column = panel.add(_subscription(rng, grid, "S4"), int(grid[10]))
+    assert panel.attach(column, 10)
+    assert (panel.base, len(panel.current)) == (0, 11)  # the window ends after the attachment's step
+    panel.row(50)
+    assert (panel.base, len(panel.current)) == (50, 4)  # 40 steps after the attachment
+    panel.row(59)
+    assert (panel.base, len(panel.current)) == (59, 4)  # 49 steps after
+    panel.row(63)
+    assert (panel.base, len(panel.current)) == (63, 50)  # 53 steps after
