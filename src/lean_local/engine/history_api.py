@@ -244,11 +244,15 @@ def _history_frame(parts: list[tuple[Symbol, np.ndarray, dict[str, np.ndarray]]]
         return pd.concat([pd.DataFrame(columns, index=pd.MultiIndex.from_arrays(
             [[symbol] * len(times), pd.DatetimeIndex(times)], names=["symbol", "time"]))
             for symbol, times, columns in parts])
-    symbols = np.empty(len(parts), dtype=object)
-    symbols[:] = [symbol for symbol, _, _ in parts]
-    index = pd.MultiIndex.from_arrays(
-        [np.repeat(symbols, [len(times) for _, times, _ in parts]),
-         pd.DatetimeIndex(np.concatenate([times for _, times, _ in parts]).view("datetime64[ns]"))],
-        names=["symbol", "time"])
+    # MultiIndex.from_arrays' levels and codes with the symbols factorized once per part holding rows:
+    # factorizing each row's Symbol (a str with a Python __eq__) cost most of the frame
+    filled = [symbol for symbol, times, _ in parts if len(times)]
+    symbols = np.empty(len(filled), dtype=object)
+    symbols[:] = filled
+    by_part = pd.Categorical(symbols)
+    by_row = pd.Categorical(pd.DatetimeIndex(np.concatenate([t for _, t, _ in parts]).view("datetime64[ns]")))
+    index = pd.MultiIndex(levels=[by_part.categories, by_row.categories],
+                          codes=[np.repeat(by_part.codes, [len(t) for _, t, _ in parts if len(t)]), by_row.codes],
+                          names=["symbol", "time"], verify_integrity=False)
     return pd.DataFrame({name: np.concatenate([columns[name] for _, _, columns in parts]) for name in names},
                         index=index)

@@ -1,0 +1,54 @@
+"""The history frame's ``(symbol, time)`` index (``lean_local.engine.history_api``), pandas the oracle."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from lean_local.engine.common import Market, SecurityType, Symbol
+from lean_local.engine.history_api import _history_frame
+from lean_local.engine.identifiers import SecurityIdentifier
+
+DAY = 86_400 * 10**9
+
+
+def from_arrays(parts):
+    """The index ``MultiIndex.from_arrays`` builds from every row's symbol and time."""
+    symbols = np.empty(sum(len(times) for _, times, _ in parts), dtype=object)
+    symbols[:] = [symbol for symbol, times, _ in parts for _ in range(len(times))]
+    times = pd.DatetimeIndex(np.concatenate([times for _, times, _ in parts]).view("datetime64[ns]"))
+    return pd.MultiIndex.from_arrays([symbols, times], names=["symbol", "time"])
+
+
+def assert_same_index(parts):
+    expected, index = from_arrays(parts), _history_frame(parts).index
+    assert index.equals(expected)
+    assert index.names == expected.names
+    for level, expected_level in zip(index.levels, expected.levels, strict=True):
+        pd.testing.assert_index_equal(level, expected_level, exact=True)
+    for codes, expected_codes in zip(index.codes, expected.codes, strict=True):
+        np.testing.assert_array_equal(codes, expected_codes)
+
+
+@pytest.mark.parametrize("seed", range(20))
+def test_the_index_is_the_one_from_arrays_builds(seed):
+    """Repeated symbols, symbols without rows and unsorted tickers give from_arrays' levels and codes."""
+    rng = np.random.default_rng(seed)
+    parts = []
+    for ticker in rng.integers(0, 40, int(rng.integers(1, 30))):
+        rows = int(rng.integers(0, 12))
+        times = np.sort(rng.choice(20, rows, replace=False)).astype(np.int64) * DAY + 1_600_000_000 * 10**9
+        parts.append((Symbol(f"T{ticker}", SecurityType.EQUITY, Market.USA), times, {"close": rng.random(rows)}))
+    assert_same_index(parts)
+
+
+def test_one_ticker_under_two_identifiers_and_no_rows():
+    first, second = (Symbol("ABC", SecurityType.EQUITY, Market.USA) for _ in range(2))
+    first._sid = SecurityIdentifier.parse("SPY R735QTJ8XC9X")
+    second._sid = SecurityIdentifier.parse("AAPL R735QTJ8XC9X")
+    other = Symbol("ABB", SecurityType.EQUITY, Market.USA)
+    times = np.arange(1, 4, dtype=np.int64) * DAY
+    assert_same_index([(first, times, {"close": np.ones(3)}), (other, times[:2], {"close": np.ones(2)}),
+                       (second, times[1:], {"close": np.ones(2)})])
+    assert_same_index([(first, times[:0], {"close": np.ones(0)})])
