@@ -240,14 +240,17 @@ class DataFeed:
         """Whether each of ``columns`` (int array) has a real bar ending at the current step (emitted and
         not a fill-forward copy: what :meth:`current_bar` shows with ``is_fill_forward`` False), and each
         column's current bar index (-1 before its first bar), from the window's arrays."""
-        real = np.zeros(len(columns), dtype=bool)
-        indices = np.full(len(columns), -1, dtype=np.int64)
+        return self._current_of("emit", columns, 0) == 2, self._current_of("current", columns, -1)
+
+    def _current_of(self, name: str, columns: np.ndarray, missing: float) -> np.ndarray:
+        """The window array ``name``'s entries (``current``, ``emit`` or ``close``) of ``columns`` at the
+        current step, ``missing`` before the first step and for a column the panel does not hold."""
+        values = np.full(len(columns), missing, dtype=getattr(self.panel, name).dtype)
         if self.step >= 0:
             inside = columns < len(self.panel.subs)
-            row = self.panel.row(self.step)
-            real[inside] = self.panel.emit[row, columns[inside]] == 2
-            indices[inside] = self.panel.current[row, columns[inside]]
-        return real, indices
+            row = self.panel.row(self.step)  # first: moving the window replaces the arrays
+            values[inside] = getattr(self.panel, name)[row, columns[inside]]
+        return values
 
     def _current_index(self, column: int) -> tuple[SubscriptionData, int, bool] | None:
         """The column's subscription, its current bar's index and whether that bar is shown as a
@@ -273,11 +276,7 @@ class DataFeed:
 
     def has_data(self, columns: np.ndarray) -> np.ndarray:
         """``Security.has_data`` of each column: a current bar (:meth:`current_bar` not None) or a seeded price."""
-        bars = np.zeros(len(columns), dtype=bool)
-        if self.step >= 0:
-            inside = columns < len(self.panel.subs)
-            row = self.panel.row(self.step)
-            bars[inside] = self.panel.current[row, columns[inside]] >= 0
+        bars = self._current_of("current", columns, -1) >= 0
         seeds = self.panel.seeds
         return bars | np.fromiter((column in seeds for column in columns.tolist()), dtype=bool, count=len(columns))
 
@@ -297,11 +296,7 @@ class DataFeed:
 
     def current_closes_of(self, columns: np.ndarray) -> np.ndarray:
         """:meth:`current_close` of each of ``columns`` (``Security.price``), from one gather."""
-        closes = np.zeros(len(columns))
-        if self.step >= 0:
-            inside = columns < len(self.panel.subs)
-            closes[inside] = self.panel.close[self.panel.row(self.step), columns[inside]]
-        return closes
+        return self._current_of("close", columns, 0.0)
 
     def current_closes(self, n: int) -> np.ndarray:
         if self.step < 0:
