@@ -7,6 +7,8 @@ import pandas as pd
 import pytest
 
 from lean_local.data import market_hours as M
+from lean_local.data.formats import DataFormatError
+from lean_local.data.market_hours.database import read_entry_texts
 
 
 @pytest.fixture(scope="module")
@@ -156,6 +158,24 @@ def test_written_database_reads_back(tmp_path):
     index = db.get_entry("Index", "usa", "VIX")
     assert index.early_closes[pd.Timestamp("2024-07-03")] == dt.timedelta(hours=12)
     assert index.regular_close(0) == dt.timedelta(hours=15, minutes=15)
+
+
+def test_entry_texts_give_the_files_entries(lean_data_folder, lean_db):
+    """The engine keeps each entry's json text between runs: every entry, composed with its [*] and
+    underlying entries, is the one the parsed file gives."""
+    texts = read_entry_texts(lean_data_folder / "market-hours" / "market-hours-database.json")
+    assert list(texts) == lean_db.keys
+    db = M.MarketHoursDatabase.from_data_folder(lean_data_folder, read=lambda path: texts)
+    for key in lean_db.keys:
+        kind, market, symbol = key.split("-", 2)
+        assert db.get_entry(kind, market, symbol).to_json() == lean_db.get_entry(kind, market, symbol).to_json()
+
+
+def test_entry_texts_of_a_bad_file_name_its_line(tmp_path):
+    path = tmp_path / "market-hours-database.json"
+    path.write_text('{"entries": {\n  "Equity-usa-[*]": {,}\n}}')
+    with pytest.raises(DataFormatError, match="market-hours-database.json:2"):
+        read_entry_texts(path)
 
 
 def test_from_data_folder_without_file_uses_generated(tmp_path):

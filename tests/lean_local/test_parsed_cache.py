@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from lean_local.engine.parsed_cache import load_record, read_record
+from lean_local.engine.parsed_cache import cached_value, load_record, read_record
 
 
 def _record(rows: int) -> np.ndarray:
@@ -57,3 +57,39 @@ def test_load_record_keeps_the_frame_columns_and_its_index(tmp_path, monkeypatch
         assert record["__index__"].tolist() == frame.index.asi8.tolist()
         assert record["price_factor"].tolist() == [0.5, 1.0]
     assert len(list((tmp_path / "cache").glob("*.npy"))) == 1
+
+
+def test_cached_value_reads_the_file_once_per_version(tmp_path, monkeypatch):
+    monkeypatch.setenv("LEAN_LOCAL_CACHE", str(tmp_path / "cache"))
+    source = tmp_path / "source.txt"
+    source.write_text("a,b")
+    calls = []
+
+    def read_words(path):
+        calls.append(path)
+        return {"words": path.read_text().split(","), "count": len(calls)}
+
+    assert cached_value(read_words, source) == {"words": ["a", "b"], "count": 1}
+    assert cached_value(read_words, source) == {"words": ["a", "b"], "count": 1}  # kept, not read again
+    source.write_text("a,b,c")  # a new size: read again
+    assert cached_value(read_words, source) == {"words": ["a", "b", "c"], "count": 2}
+    kept = list((tmp_path / "cache").glob("*.marshal"))
+    assert len(kept) == 2
+    for path in kept:  # an unreadable kept value is read again from the file and overwritten
+        path.write_bytes(b"\x00")
+    assert cached_value(read_words, source) == {"words": ["a", "b", "c"], "count": 3}
+    assert cached_value(read_words, source)["count"] == 3
+
+
+def test_cached_value_keeps_no_failed_read(tmp_path, monkeypatch):
+    monkeypatch.setenv("LEAN_LOCAL_CACHE", str(tmp_path / "cache"))
+    source = tmp_path / "source.txt"
+    source.write_text("bad")
+
+    def read_strict(path):
+        raise ValueError(f"{path}:1: bad")
+
+    for _ in range(2):  # the error comes again: nothing was kept
+        with pytest.raises(ValueError, match="source.txt:1: bad"):
+            cached_value(read_strict, source)
+    assert not list((tmp_path / "cache").glob("*"))

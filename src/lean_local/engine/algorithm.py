@@ -6,6 +6,7 @@ naming the member (``__getattr__``), never a silent no-op.
 
 from __future__ import annotations
 
+import functools
 import inspect
 import math
 import os
@@ -17,6 +18,7 @@ import numpy as np
 import pandas as pd
 
 from lean_local.data.market_hours import MarketHoursDatabase
+from lean_local.data.market_hours.database import read_entry_texts
 from lean_local.engine import charting, identifiers
 from lean_local.engine import feed as feeds
 from lean_local.engine import shortable as shorting
@@ -33,6 +35,7 @@ from lean_local.engine.interest_rates import InterestRateProvider
 from lean_local.engine.orders import OrderEvent
 from lean_local.engine.orders_api import OrdersApi
 from lean_local.engine.overloads import bind_overload
+from lean_local.engine.parsed_cache import cached_value
 from lean_local.engine.portfolio import SecurityPortfolioManager, TransactionManager
 from lean_local.engine.run_context import RunContext
 from lean_local.engine.scheduling import DateRules, ScheduleManager, TimeRules
@@ -143,7 +146,8 @@ class QCAlgorithm(SubscriptionsApi, UniverseApi, OrdersApi, HistoryApi, Indicato
     @property
     def _hours_db(self) -> MarketHoursDatabase:
         if self._mhdb is None:
-            self._mhdb = MarketHoursDatabase.from_data_folder(self._run.data_folder)
+            self._mhdb = MarketHoursDatabase.from_data_folder(
+                self._run.data_folder, read=functools.partial(cached_value, read_entry_texts))
         return self._mhdb
 
     def _exchange_hours(self, symbol: Symbol) -> ExchangeHours:

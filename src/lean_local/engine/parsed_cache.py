@@ -1,6 +1,6 @@
 """The on-disk cache of parsed data files (``LEAN_LOCAL_CACHE``, else
-``~/.cache/lean_local/parsed``): one ``.npy`` record array per parsed file, keyed by the file's path,
-size and modification time."""
+``~/.cache/lean_local/parsed``): one ``.npy`` record array per parsed file (a ``.marshal`` file for a
+reader of plain values), keyed by the reader, the file's path, size and modification time."""
 
 from __future__ import annotations
 
@@ -8,10 +8,12 @@ import ast
 import functools
 import hashlib
 import logging
+import marshal
 import os
 import re
 from collections.abc import Callable
 from pathlib import Path
+from typing import TypeVar
 
 import numpy as np
 import pandas as pd
@@ -19,6 +21,8 @@ import pandas as pd
 from lean_local.atomic import atomic_write
 
 log = logging.getLogger("lean_local.engine")
+
+Plain = TypeVar("Plain")
 
 
 def cache_dir() -> Path | None:
@@ -72,6 +76,31 @@ def load_record(reader: Callable[[Path], pd.DataFrame], path: Path) -> np.ndarra
     if target is not None:
         save_record(target, record)
     return record
+
+
+def cached_value(reader: Callable[[Path], Plain], path: Path) -> Plain:
+    """``reader(path)``, memoized on disk as :func:`cached_read` is, for a reader that returns plain values.
+
+    The value (dicts, lists, strings and numbers only) is kept with :mod:`marshal`, which reads back
+    without parsing text; a file whose read raised is never kept, so its errors come again on every run.
+    An unreadable kept value is read again from ``path`` and overwritten.
+    """
+    folder = cache_dir()
+    if folder is None:
+        return reader(path)
+    target = _target(folder, reader, path).with_suffix(".marshal")
+    try:
+        with open(target, "rb") as handle:
+            return marshal.load(handle)
+    except (OSError, EOFError, ValueError, TypeError):
+        pass
+    value = reader(path)
+    try:
+        with atomic_write(target, suffix=".marshal") as tmp, open(tmp, "wb") as handle:
+            marshal.dump(value, handle)
+    except (OSError, ValueError) as error:
+        log.debug("parsed-data cache not written (%s)", error)
+    return value
 
 
 def _target(folder: Path, reader: Callable[[Path], pd.DataFrame], path: Path) -> Path:
