@@ -86,6 +86,7 @@ class BacktestLoop:
         algo = self.algo
         run = self.run_context
         resolvers: dict[str, Any] = {}  # by market: each resolver is looked up (its folder checked) once
+        trading_days: dict[int, pd.DatetimeIndex] = {}  # by exchange hours (the same for most securities)
         from_day = pd.Timestamp(from_ns).normalize()
         for column in range(first_column, len(self.feed.subs)):
             security = self.securities_by_column[column]
@@ -96,11 +97,14 @@ class BacktestLoop:
             if market not in resolvers:
                 resolvers[market] = map_file_resolver(run.data_folder, market)
             map_file = resolvers[market].resolve(security.symbol.value) or MapFile.unmapped(security.symbol.value)
-            days = security.exchange.hours.trading_days(from_day, algo.end_date)
+            hours = security.exchange.hours
+            days = trading_days.get(id(hours))
+            if days is None:
+                days = trading_days[id(hours)] = hours.trading_days(from_day, algo.end_date)
             dates, close, factor = intraday.daily_view(sub)  # each day's last bar (midnights)
             closes = DailyCloses(dates, close / np.where(factor > 0, factor, 1.0), close)
             self.events.add(load_equity_events(run.data_folder, security.symbol, map_file, days, closes,
-                                               security.exchange.hours.time_zone), from_ns)
+                                               hours.time_zone), from_ns)
         self._event_columns = len(self.feed.subs)
 
     def prepare(self) -> None:
@@ -377,23 +381,27 @@ class BacktestLoop:
         real, indices = self.feed.current_real_bars(columns)
         subs = self.feed.subs
         base, forex = SecurityType.BASE, SecurityType.FOREX  # read once: an enum member read from its class is slow
-        found, closes, volumes, rates, periods = [], [], [], [], []
+        found, closes, volumes, rates, starts, ends = [], [], [], [], [], []
         for k, column, i in zip(np.flatnonzero(real).tolist(), columns[real].tolist(), indices[real].tolist(),
                                 strict=True):
             security = securities[k]
-            if security.type == base:
+            kind = security.type
+            if kind == base:
                 continue
             sub = subs[column]
-            fields = sub.fields
+            ohlcv = sub.ohlcv  # open, high, low, close, volume
             found.append(k)
-            closes.append(fields["close"].item(i))
-            volumes.append(FOREX_VOLUME if security.type == forex else fields["volume"].item(i))
+            closes.append(ohlcv.item(i, 3))
+            volumes.append(FOREX_VOLUME if kind == forex else ohlcv.item(i, 4))
             rates.append(security.quote_currency.conversion_rate)
-            # int((bar.end_time - bar.time).total_seconds() * 10**9): total_seconds divides the microseconds
-            periods.append(int((sub.end_time.item(i) // 1000 - sub.time.item(i) // 1000) / 10**6 * 10**9))
+            starts.append(sub.time.item(i))
+            ends.append(sub.end_time.item(i))
         bars.has_bar[found] = True
-        bars.close[found], bars.volume[found], bars.conversion_rate[found], bars.period_ns[found] = (
-            closes, volumes, rates, periods)
+        bars.close[found], bars.volume[found], bars.conversion_rate[found] = closes, volumes, rates
+        # int((bar.end_time - bar.time).total_seconds() * 10**9): total_seconds divides the microseconds
+        # (exact in float64 below 2**53 us, and then rounded as Python rounds it)
+        micros = np.array(ends, dtype=np.int64) // 1000 - np.array(starts, dtype=np.int64) // 1000
+        bars.period_ns[found] = (micros / 10**6 * 10**9).astype(np.int64)
         return bars
 
     def _update_capacity(self, now_ns: int, force: bool = False) -> None:

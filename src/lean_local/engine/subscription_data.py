@@ -122,6 +122,17 @@ def ns_to_datetime(ns: int) -> datetime:
     return _EPOCH + timedelta(microseconds=ns // 1000)
 
 
+def datetime_to_ns(moment: datetime) -> int:
+    """``pd.Timestamp(moment).value`` without building the Timestamp: a naive datetime's nanoseconds
+    since the epoch (a pandas Timestamp, which may carry nanoseconds, or an aware datetime through pandas)."""
+    if type(moment) is datetime and moment.tzinfo is None:
+        return (moment - _EPOCH) // _MICROSECOND * 1000
+    return int(pd.Timestamp(moment).value)
+
+
+_MICROSECOND = timedelta(microseconds=1)
+
+
 def empty_subscription(symbol: Symbol, kind: str) -> SubscriptionData:
     names = TRADE_FIELDS + (QUOTE_FIELDS if kind == "quote" else ()) + (("value",) if kind == "custom" else ())
     empty = np.empty(0, dtype=np.int64)
@@ -228,6 +239,9 @@ def emission_times(sub: SubscriptionData, session_closes: np.ndarray | None, end
     ends = sub.end_time
     sessions = session_closes[(session_closes >= ends[0]) & (session_closes <= last)]
     # a stock that traded every session already ends a bar at each: np.union1d's sort is not needed
+    # (most often its bars end exactly at the sessions: no binary search either)
+    if len(sessions) == len(ends) and (sessions == ends).all() and (ends[1:] > ends[:-1]).all():
+        return ends.copy()
     at = np.minimum(ends.searchsorted(sessions), len(ends) - 1)
     if (ends[at] == sessions).all() and (ends[1:] > ends[:-1]).all():
         return ends.copy()
