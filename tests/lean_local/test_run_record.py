@@ -9,8 +9,9 @@ import pandas as pd
 import pytest
 from pandas.testing import assert_frame_equal
 
+from lean_local.engine.fill_records import FILL_COLUMNS, FillRecords
 from lean_local.engine.orders import Order, OrderStatus, OrderType
-from lean_local.engine.run_record import FILL_COLUMNS, ORDER_COLUMNS, _fill_frame, _order_frame, _pascal
+from lean_local.engine.run_record import ORDER_COLUMNS, _fill_frame, _order_frame, _pascal
 
 
 def _orders(filled: bool) -> list[Order]:
@@ -66,7 +67,11 @@ def _fills(times: list) -> list[dict]:
 ])
 def test_fill_frame_equals_the_frame_inferred_from_the_records(times):
     fills = _fills(times)
-    frame = _fill_frame(fills)
+    records = FillRecords()
+    for fill in fills:
+        records.append(**fill)
+    assert list(records) == fills
+    frame = _fill_frame(records)
     assert_frame_equal(frame, pd.DataFrame(fills, columns=FILL_COLUMNS), check_exact=True)
     assert frame.columns.tolist() == FILL_COLUMNS
     assert str(frame["time"].dtype) == ("datetime64[ns]" if times else "object")

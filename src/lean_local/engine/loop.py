@@ -404,16 +404,21 @@ class BacktestLoop:
             return
         fills = algo.transactions.fills
         if len(fills) > self._fills_seen:
-            time, utc = None, 0
-            for fill in fills[self._fills_seen:]:
-                if fill["time"] is not time:  # a step's fills share one time
-                    time = fill["time"]
-                    utc = utc_ns(time)
-                symbol = fill["symbol"]
-                if symbol not in self._traded:
-                    security = self._traded[symbol] = algo.securities[symbol]
+            seen, columns = self._fills_seen, fills.columns
+            times, symbols, values = columns["time"][seen:], columns["symbol"][seen:], columns["fill_value"][seen:]
+            traded = self._traded
+            for symbol in symbols:
+                if symbol not in traded:
+                    security = traded[symbol] = algo.securities[symbol]
                     self._traded_columns[symbol] = security.column
-                capacity.on_fill(symbol, utc, fill["fill_value"])
+            start = 0
+            while start < len(times):  # each time's fills together (a step's fills share one time)
+                time = times[start]
+                end = start + 1
+                while end < len(times) and times[end] is time:
+                    end += 1
+                capacity.on_fills(symbols[start:end], utc_ns(time), values[start:end])
+                start = end
             self._fills_seen = len(fills)
         if not capacity.monitoring and not force and not capacity.may_be_due(now_ns):
             return

@@ -15,6 +15,7 @@ from lean_local.engine.algorithm import QCAlgorithm
 from lean_local.engine.benchmarks import SecurityBenchmark, benchmark_values
 from lean_local.engine.common import DataNormalizationMode, SecurityType, not_supported
 from lean_local.engine.daily_readers import load_equity, security_identifier
+from lean_local.engine.fill_records import FILL_COLUMNS, FillRecords
 from lean_local.engine.interest_rates import InterestRateProvider, rate_series
 from lean_local.engine.orders import OrderDirection
 from lean_local.statistics import BacktestRecord, sample_times
@@ -98,8 +99,6 @@ def _pascal(name: str) -> str:
 
 ORDER_COLUMNS = ["id", "symbol", "type", "status", "direction", "quantity", "price", "time", "last_fill_time",
                  "value", "fee", "tag"]
-FILL_COLUMNS = ["time", "order_id", "symbol", "quantity", "fill_price", "fill_value", "fee", "conversion_rate",
-                "dollar_volume", "is_long_before", "realized_pnl"]
 
 
 def _order_frame(orders: list[Any]) -> pd.DataFrame:
@@ -123,15 +122,15 @@ def _order_frame(orders: list[Any]) -> pd.DataFrame:
     return pd.DataFrame(columns, columns=ORDER_COLUMNS)
 
 
-def _fill_frame(fills: list[dict]) -> pd.DataFrame:
-    """The fill records as a frame of :data:`FILL_COLUMNS`: the frame pandas infers from them, its
-    times converted at once (:func:`_datetime_column`; their inference cost a third of the frame)."""
-    times = _datetime_column([fill["time"] for fill in fills])
-    if not isinstance(times, np.ndarray):
-        return pd.DataFrame(fills, columns=FILL_COLUMNS)
-    frame = pd.DataFrame(fills, columns=FILL_COLUMNS[1:])
-    frame.insert(0, "time", times)
-    return frame
+def _fill_frame(fills: FillRecords) -> pd.DataFrame:
+    """The fill records as a frame of :data:`FILL_COLUMNS`: the frame pandas infers from one dict per
+    fill, made from the records' lists (each list's inference is the one of its values), its times
+    converted at once (:func:`_datetime_column`; their inference cost a third of the frame)."""
+    if not len(fills):
+        return pd.DataFrame([], columns=FILL_COLUMNS)  # object columns, as the result files expect
+    columns: dict[str, Any] = dict(fills.columns)
+    columns["time"] = _datetime_column(columns["time"])
+    return pd.DataFrame(columns, columns=FILL_COLUMNS)
 
 
 def _enum_names(members: list[Any]) -> list[str]:

@@ -27,6 +27,7 @@ from lean_local.engine.brokerages import (
 from lean_local.engine.buying_power import buying_power_error, order_fee
 from lean_local.engine.common import not_supported
 from lean_local.engine.fees import BUILTIN_FEE_MODELS
+from lean_local.engine.fill_records import FillRecords
 from lean_local.engine.orders import (
     CashAmount,
     Order,
@@ -70,7 +71,7 @@ class TransactionManager:
         self._tickets: dict[int, OrderTicket] = {}
         self._open: dict[int, Order] = {}
         self._open_by_symbol: dict[str, dict[int, Order]] = defaultdict(dict)
-        self.fills: list[dict] = []
+        self.fills = FillRecords()
         self._events: list[OrderEvent] = []
         # the events after ``_events`` not built yet: an algorithm without ``on_order_event`` gets none, so
         # an event becomes an object only when read (``events``, ``OrderTicket.order_events``)
@@ -387,13 +388,9 @@ class TransactionManager:
         conv = security.quote_currency.conversion_rate
         order.value = quantity * price * conv * security.symbol_properties.contract_multiplier
         bar = security.last_bar()
-        self.fills.append({
-            "time": now, "order_id": order.id, "symbol": str(order.symbol), "quantity": quantity,
-            "fill_price": price, "fill_value": order.value, "fee": fee_account, "conversion_rate": conv,
-            "dollar_volume": (bar.close * bar.volume * conv) if bar is not None else 0.0,
-            "is_long_before": security.holdings.quantity - quantity > 0,
-            "realized_pnl": realized,
-        })
+        self.fills.append(now, order.id, str(order.symbol), quantity, price, order.value, fee_account, conv,
+                          (bar.close * bar.volume * conv) if bar is not None else 0.0,
+                          security.holdings.quantity - quantity > 0, realized)
         self._event(order, OrderStatus.FILLED, price, quantity, fee, message)
 
     def record_fills(self, filling: list[tuple[int, Order, Security]], columns: dict[str, list],
@@ -404,12 +401,11 @@ class TransactionManager:
         its Filled event, in the orders' order (no ``on_order_event`` handler). ``order_fees``: the fee
         models' USD amounts, which become the events' ``OrderFee`` when they are built."""
         now = self._algorithm.time
-        open_orders, by_symbol, tickets, unbuilt, records = self._open, self._open_by_symbol, self._tickets, \
-            self._unbuilt, self.fills
+        open_orders, by_symbol, tickets, unbuilt = self._open, self._open_by_symbol, self._tickets, self._unbuilt
         filled = _FILLED
-        for (_, order, _), price, value, fee, dollar_volume, long_before, profit, order_fee_ in zip(
-                filling, columns["fill_price"], columns["fill_value"], columns["fee"], columns["dollar_volume"],
-                columns["is_long_before"], columns["realized_pnl"], order_fees, strict=True):
+        order_ids, symbols, quantities = [], [], []
+        for (_, order, _), price, value, fee, order_fee_ in zip(
+                filling, columns["fill_price"], columns["fill_value"], columns["fee"], order_fees, strict=True):
             order_id, symbol, quantity = order.id, order.symbol, order.quantity
             del open_orders[order_id]
             del by_symbol[symbol][order_id]
@@ -418,16 +414,15 @@ class TransactionManager:
             order.last_fill_time = now
             order.fee = fee
             order.value = value
-            records.append({
-                "time": now, "order_id": order_id, "symbol": str(symbol), "quantity": quantity,
-                "fill_price": price, "fill_value": value, "fee": fee, "conversion_rate": rate,
-                "dollar_volume": dollar_volume, "is_long_before": long_before, "realized_pnl": profit,
-            })
+            order_ids.append(order_id)
+            symbols.append(str(symbol))
+            quantities.append(quantity)
             ticket = tickets.get(order_id)
             if ticket is not None:
                 ticket._filled += quantity
             unbuilt.append((order, now, filled, price, quantity, order_fee_, "",
                             (quantity, order.limit_price, order.stop_price), ticket))
+        self.fills.extend(now, rate, {"order_id": order_ids, "symbol": symbols, "quantity": quantities, **columns})
 
     @property
     def events(self) -> list[OrderEvent]:
