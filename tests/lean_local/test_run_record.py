@@ -75,3 +75,15 @@ def test_fill_frame_equals_the_frame_inferred_from_the_records(times):
     assert_frame_equal(frame, pd.DataFrame(fills, columns=FILL_COLUMNS), check_exact=True)
     assert frame.columns.tolist() == FILL_COLUMNS
     assert str(frame["time"].dtype) == ("datetime64[ns]" if times else "object")
+
+
+def test_fill_frame_infers_mixed_columns_as_pandas_does():
+    fills = _fills([datetime(2010, 1, 4, 16), datetime(2010, 1, 5, 16), datetime(2010, 1, 6, 16)])
+    fills[0]["quantity"], fills[1]["fee"], fills[2]["is_long_before"] = 3, 1, 0  # an int among floats or bools
+    records = FillRecords()
+    for fill in fills:
+        records.append(**fill)
+    frame = _fill_frame(records)
+    assert_frame_equal(frame, pd.DataFrame(fills, columns=FILL_COLUMNS), check_exact=True)
+    assert [str(frame[name].dtype) for name in ("quantity", "fee", "is_long_before", "order_id")] == \
+        ["float64", "float64", "object", "int64"]

@@ -124,13 +124,25 @@ def _order_frame(orders: list[Any]) -> pd.DataFrame:
 
 def _fill_frame(fills: FillRecords) -> pd.DataFrame:
     """The fill records as a frame of :data:`FILL_COLUMNS`: the frame pandas infers from one dict per
-    fill, made from the records' lists (each list's inference is the one of its values), its times
-    converted at once (:func:`_datetime_column`; their inference cost a third of the frame)."""
+    fill, made from the records' lists (:func:`_typed_column`), its times converted at once
+    (:func:`_datetime_column`; their inference cost a third of the frame)."""
     if not len(fills):
         return pd.DataFrame([], columns=FILL_COLUMNS)  # object columns, as the result files expect
-    columns: dict[str, Any] = dict(fills.columns)
-    columns["time"] = _datetime_column(columns["time"])
+    columns: dict[str, Any] = {name: _typed_column(values) for name, values in fills.columns.items()}
+    columns["time"] = _datetime_column(fills.columns["time"])
     return pd.DataFrame(columns, columns=FILL_COLUMNS)
+
+
+#: numpy's dtype of a list of one Python type, the one pandas infers from it
+_INFERRED_DTYPES = {float: np.float64, int: np.int64, bool: np.bool_}
+
+
+def _typed_column(values: list) -> np.ndarray | list:
+    """``values`` as the array pandas infers from them when they are all floats, ints or bools, made
+    directly (pandas' inference goes through an object array); other lists are returned as they are."""
+    kinds = set(map(type, values))
+    dtype = _INFERRED_DTYPES.get(kinds.pop()) if len(kinds) == 1 else None
+    return values if dtype is None else np.array(values, dtype=dtype)
 
 
 def _enum_names(members: list[Any]) -> list[str]:
