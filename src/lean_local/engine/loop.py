@@ -377,23 +377,28 @@ class BacktestLoop:
         real, indices = self.feed.current_real_bars(columns)
         subs = self.feed.subs
         base, forex = SecurityType.BASE, SecurityType.FOREX  # read once: an enum member read from its class is slow
-        found, closes, volumes, rates, periods = [], [], [], [], []
+        found, closes, volumes, rates, starts, ends = [], [], [], [], [], []
         for k, column, i in zip(np.flatnonzero(real).tolist(), columns[real].tolist(), indices[real].tolist(),
                                 strict=True):
             security = securities[k]
-            if security.type == base:
+            kind = security.type
+            if kind == base:
                 continue
             sub = subs[column]
             fields = sub.fields
             found.append(k)
             closes.append(fields["close"].item(i))
-            volumes.append(FOREX_VOLUME if security.type == forex else fields["volume"].item(i))
+            volumes.append(FOREX_VOLUME if kind == forex else fields["volume"].item(i))
             rates.append(security.quote_currency.conversion_rate)
-            # int((bar.end_time - bar.time).total_seconds() * 10**9): total_seconds divides the microseconds
-            periods.append(int((sub.end_time.item(i) // 1000 - sub.time.item(i) // 1000) / 10**6 * 10**9))
-        bars.has_bar[found] = True
-        bars.close[found], bars.volume[found], bars.conversion_rate[found], bars.period_ns[found] = (
-            closes, volumes, rates, periods)
+            starts.append(sub.time.item(i))
+            ends.append(sub.end_time.item(i))
+        if found:
+            bars.has_bar[found] = True
+            bars.close[found], bars.volume[found], bars.conversion_rate[found] = closes, volumes, rates
+            # int((bar.end_time - bar.time).total_seconds() * 10**9): total_seconds divides the whole
+            # microseconds, exactly as float64 holds them (a bar's length is far below 2**53 us)
+            microseconds = np.array(ends) // 1000 - np.array(starts) // 1000
+            bars.period_ns[found] = (microseconds / 10**6 * 10**9).astype(np.int64)
         return bars
 
     def _update_capacity(self, now_ns: int, force: bool = False) -> None:

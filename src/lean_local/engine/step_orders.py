@@ -94,19 +94,26 @@ def fill_market_on_open(algo: Any, manager: TransactionManager, orders: list[Ord
     current = panel.current[panel.row(feed.step)].tolist()
     now_us = _microseconds(now)
     securities = algo.securities
-    placed_us: dict[datetime, int] = {}
-    open_at: dict[tuple[int, datetime], tuple[bool, bool]] = {}  # (id of the hours, order time): open then, now
     taken: set[int] = set()
     handled = 0
     filling: list[tuple[int, Order, Any]] = []
     columns: list[int] = []
     bars: list[tuple[float, float, float, int]] = []  # each fill's bar: open, close, volume, end (ns)
     market_on_open, equity, usa = OrderType.MARKET_ON_OPEN, SecurityType.EQUITY, Market.USA
+    # the orders set_holdings placed together share their time (one object): what depends on the order
+    # time alone is worked out when it changes
+    last_placed: datetime | None = None
+    waiting = False  # placed at this step (or later): no bar ends after it yet
+    placed_at = 0
+    open_at: dict[int, tuple[bool, bool]] = {}  # id of the hours -> open at the order time, open now
     for position, order in enumerate(orders):
         if order.type is not market_on_open:
             break
         placed = order.time
-        if placed >= now:  # placed at this step (or later): no bar ends after it yet
+        if placed is not last_placed:
+            last_placed, waiting, open_at = placed, placed >= now, {}
+            placed_at = _microseconds(placed)
+        if waiting:
             handled = position + 1
             continue
         security = securities[order.symbol]
@@ -123,9 +130,6 @@ def fill_market_on_open(algo: Any, manager: TransactionManager, orders: list[Ord
         i = current[column] if column < n_columns else -1
         if i < 0:
             continue
-        placed_at = placed_us.get(placed)
-        if placed_at is None:
-            placed_at = placed_us[placed] = _microseconds(placed)
         subscription = subscriptions[column]
         start_ns = subscription.time.item(i)
         end_ns = subscription.end_time.item(i)
@@ -133,9 +137,9 @@ def fill_market_on_open(algo: Any, manager: TransactionManager, orders: list[Ord
             continue
         start_us, end_us = start_ns // 1000, end_ns // 1000
         hours = security.exchange.hours
-        opening = open_at.get((id(hours), placed))
+        opening = open_at.get(id(hours))
         if opening is None:
-            opening = open_at[id(hours), placed] = hours.date_time_is_open(placed), hours.date_time_is_open(now)
+            opening = open_at[id(hours)] = hours.date_time_is_open(placed), hours.date_time_is_open(now)
         if opening[0] and placed_at // _DAY_US == end_us // _DAY_US:
             continue
         if not opening[1]:  # fills._is_exchange_open
