@@ -35,10 +35,9 @@ from lean_local.engine.fees import InteractiveBrokersFeeModel, interactive_broke
 from lean_local.engine.orders import Order, OrderType
 from lean_local.engine.shortable import NullShortableProvider
 from lean_local.engine.slippage import NullSlippageModel
-from lean_local.engine.target_sizing import array_sizable
+from lean_local.engine.target_sizing import SizedOrders, array_sizable
 
 if TYPE_CHECKING:
-    from lean_local.engine.securities import Security
     from lean_local.engine.transactions import TransactionManager
 
 _EPOCH = datetime(1970, 1, 1)
@@ -54,23 +53,21 @@ def _microseconds(moment: datetime) -> int:
     return (moment - _EPOCH) // _MICROSECOND
 
 
-def certainly_accepted(algo: Any, orders: list[tuple[Security, float]], handles_order_events: bool) -> list[bool]:
-    """Which market-on-open ``orders`` (``(security, quantity)``) pass ``TransactionManager.submit``'s
-    checks for certain: the pre-order checks, no shortable provider, the buying power check as arrays
+def certainly_accepted(algo: Any, orders: SizedOrders, handles_order_events: bool) -> list[bool]:
+    """Which market-on-open ``orders`` pass ``TransactionManager.submit``'s checks for certain: the
+    pre-order checks, no shortable provider, the buying power check as arrays
     (:func:`~lean_local.engine.buying_power.clear_of_buying_power`), the default brokerage model; none
     when the algorithm handles order events (its handler could change the portfolio between them)."""
     portfolio = algo.portfolio
-    securities = [security for security, _ in orders]
-    if len(orders) < MIN_BATCH or handles_order_events or algo.is_warming_up \
+    securities, quantities, columns, lots = orders
+    if len(securities) < MIN_BATCH or handles_order_events or algo.is_warming_up \
             or type(algo.brokerage_model).can_submit_order is not DefaultBrokerageModel.can_submit_order \
             or not array_sizable(portfolio, securities):
-        return [False] * len(orders)
-    columns = np.array([security.column for security in securities])
-    quantities = np.array([quantity for _, quantity in orders], dtype=np.float64)
+        return [False] * len(securities)
     prices = portfolio.feed.current_closes_of(columns)  # Security.price
-    lots = np.array([security.symbol_properties.lot_size for security in securities])
-    plain = np.array([security.is_tradable and not security.exchange.hours.always_open
-                      and type(security.shortable_provider) is NullShortableProvider for security in securities])
+    plain = np.fromiter((security.is_tradable and not security.exchange.hours.always_open
+                         and type(security.shortable_provider) is NullShortableProvider for security in securities),
+                        dtype=bool, count=len(securities))
     rate = portfolio.cash_book[portfolio.cash_book.account_currency].conversion_rate
     tpv, margin = portfolio.step_estimate()
     clear = clear_of_buying_power(portfolio, columns, quantities, prices,

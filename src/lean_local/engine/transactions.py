@@ -44,6 +44,7 @@ from lean_local.engine.price_variation import ROUNDED_PRICES, round_order_prices
 
 if TYPE_CHECKING:
     from lean_local.engine.securities import Security
+    from lean_local.engine.target_sizing import SizedOrders
 
 
 # order types whose fill model waits for a bar ending after the order time (see fills.py)
@@ -133,9 +134,9 @@ class TransactionManager:
         raise not_supported("SecurityTransactionManager", name)
 
     # --- submission ---------------------------------------------------------------------------
-    def submit_market_on_open(self, orders: list[tuple[Security, float]], tag: str) -> list[OrderTicket]:
+    def submit_market_on_open(self, orders: SizedOrders, tag: str) -> list[OrderTicket]:
         """:meth:`submit` of market-on-open orders placed together (``set_holdings`` over targets while the
-        market is closed), each ``(security, quantity)``, in order.
+        market is closed), in order.
 
         Nothing fills between these submissions, so every check reads the same portfolio: without an
         ``on_order_event`` handler (which could change it) the orders that certainly pass every check
@@ -149,9 +150,9 @@ class TransactionManager:
             self._open_by_symbol, self._unbuilt
         market_on_open, submitted = _MARKET_ON_OPEN, _SUBMITTED
         response = OrderResponse(True)  # the accepted orders' (shared: see OrderResponse)
-        for (security, quantity), accept in zip(orders, accepted, strict=True):
+        for security, quantity, accept in zip(orders.securities, orders.quantities.tolist(), accepted, strict=True):
             if not accept:
-                tickets.append(self.submit(security, market_on_open, float(quantity), tag))
+                tickets.append(self.submit(security, market_on_open, quantity, tag))
                 continue
             # _open_submitted without an on_order_event handler (certainly_accepted's condition)
             order_id, symbol = self._next_id, security.symbol
