@@ -374,31 +374,22 @@ class BacktestLoop:
         bars = no_bars(symbols)
         securities = [self._traded[symbol] for symbol in symbols]
         columns = np.fromiter((security.column for security in securities), dtype=np.intp, count=len(securities))
-        real, indices = self.feed.current_real_bars(columns)
-        subs = self.feed.subs
+        real, _ = self.feed.current_real_bars(columns)
         base, forex = SecurityType.BASE, SecurityType.FOREX  # read once: an enum member read from its class is slow
-        found, closes, volumes, rates, starts, ends = [], [], [], [], [], []
-        for k, column, i in zip(np.flatnonzero(real).tolist(), columns[real].tolist(), indices[real].tolist(),
-                                strict=True):
-            security = securities[k]
-            kind = security.type
-            if kind == base:
-                continue
-            sub = subs[column]
-            fields = sub.fields
-            found.append(k)
-            closes.append(fields["close"].item(i))
-            volumes.append(FOREX_VOLUME if kind == forex else fields["volume"].item(i))
-            rates.append(security.quote_currency.conversion_rate)
-            starts.append(sub.time.item(i))
-            ends.append(sub.end_time.item(i))
-        if found:
-            bars.has_bar[found] = True
-            bars.close[found], bars.volume[found], bars.conversion_rate[found] = closes, volumes, rates
-            # int((bar.end_time - bar.time).total_seconds() * 10**9): total_seconds divides the whole
-            # microseconds, exactly as float64 holds them (a bar's length is far below 2**53 us)
-            microseconds = np.array(ends) // 1000 - np.array(starts) // 1000
-            bars.period_ns[found] = (microseconds / 10**6 * 10**9).astype(np.int64)
+        found = np.flatnonzero(real)
+        kinds = [securities[k].type for k in found.tolist()]
+        found = found[np.fromiter((kind != base for kind in kinds), dtype=bool, count=len(kinds))]
+        if not len(found):
+            return bars
+        starts, ends, _, closes, volumes = self.feed.current_bars(columns[found])
+        quotes = np.fromiter((securities[k].type == forex for k in found.tolist()), dtype=bool, count=len(found))
+        bars.has_bar[found] = True
+        bars.close[found] = closes
+        bars.volume[found] = np.where(quotes, FOREX_VOLUME, volumes)
+        bars.conversion_rate[found] = [securities[k].quote_currency.conversion_rate for k in found.tolist()]
+        # int((bar.end_time - bar.time).total_seconds() * 10**9): total_seconds divides the whole
+        # microseconds, exactly as float64 holds them (a bar's length is far below 2**53 us)
+        bars.period_ns[found] = ((ends // 1000 - starts // 1000) / 10**6 * 10**9).astype(np.int64)
         return bars
 
     def _update_capacity(self, now_ns: int, force: bool = False) -> None:

@@ -93,9 +93,10 @@ def fill_market_on_open(algo: Any, manager: TransactionManager, orders: list[Ord
     securities = algo.securities
     taken: set[int] = set()
     handled = 0
-    filling: list[tuple[int, Order, Any]] = []
+    candidates: list[tuple[int, Order, Any]] = []  # the orders with a current bar: position, order, security
     columns: list[int] = []
-    bars: list[tuple[float, float, float, int]] = []  # each fill's bar: open, close, volume, end (ns)
+    placed_times: list[int] = []  # each candidate's order time (microseconds)
+    opening: list[tuple[bool, bool]] = []  # each candidate's exchange: open at the order time, open now
     market_on_open, equity, usa = OrderType.MARKET_ON_OPEN, SecurityType.EQUITY, Market.USA
     # the orders set_holdings placed together share their time (one object): what depends on the order
     # time alone is worked out when it changes
@@ -121,38 +122,37 @@ def fill_market_on_open(algo: Any, manager: TransactionManager, orders: list[Ord
             break
         taken.add(column)
         handled = position + 1
-        # fills.market_on_open_fill on the security's real current bar, in whole microseconds as datetimes
-        # hold: the bar starts at or after the order (start // 1000 >= placed, so start >= placed * 1000)
-        # and ends after it (end // 1000 > placed, so end >= (placed + 1) * 1000)
-        i = current[column] if column < n_columns else -1
-        if i < 0:
+        if column >= n_columns or current[column] < 0:
             continue
-        subscription = subscriptions[column]
-        start_ns = subscription.time.item(i)
-        end_ns = subscription.end_time.item(i)
-        if start_ns < placed_at * 1000 or end_ns < (placed_at + 1) * 1000:
-            continue
-        start_us, end_us = start_ns // 1000, end_ns // 1000
         hours = security.exchange.hours
-        opening = open_at.get(id(hours))
-        if opening is None:
-            opening = open_at[id(hours)] = hours.date_time_is_open(placed), hours.date_time_is_open(now)
-        if opening[0] and placed_at // _DAY_US == end_us // _DAY_US:
-            continue
-        if not opening[1]:  # fills._is_exchange_open
-            if end_us - start_us > _HOUR_US:
-                if now_us // _DAY_US != end_us // _DAY_US:
-                    continue
-            elif now_us > end_us:
-                continue
-        filling.append((position, order, security))
+        open_then_now = open_at.get(id(hours))
+        if open_then_now is None:
+            open_then_now = open_at[id(hours)] = hours.date_time_is_open(placed), hours.date_time_is_open(now)
+        candidates.append((position, order, security))
         columns.append(column)
-        ohlcv = subscription.ohlcv
-        bars.append((ohlcv.item(i, 0), ohlcv.item(i, 3), ohlcv.item(i, 4), end_ns))
-    if not filling:
+        placed_times.append(placed_at)
+        opening.append(open_then_now)
+    if not candidates:
         return handled
+    # fills.market_on_open_fill on each security's real current bar, in whole microseconds as datetimes
+    # hold: the bar starts at or after the order (start // 1000 >= placed, so start >= placed * 1000)
+    # and ends after it (end // 1000 > placed, so end >= (placed + 1) * 1000)
     cols = np.array(columns)
-    prices, bar_closes, volumes, ends = (np.array(values) for values in zip(*bars, strict=True))
+    starts, ends, prices, bar_closes, volumes = panel.current_bars(feed.step, cols)
+    placed_us = np.array(placed_times, dtype=np.int64)
+    open_then, open_now = np.array(opening, dtype=bool).reshape(-1, 2).T
+    start_us, end_us = starts // 1000, ends // 1000
+    fills = (starts >= placed_us * 1000) & (ends >= (placed_us + 1) * 1000) \
+        & ~(open_then & (placed_us // _DAY_US == end_us // _DAY_US))
+    # fills._is_exchange_open when the exchange is closed now: a bar longer than an hour ending today,
+    # a shorter one not ended before now
+    fills &= open_now | np.where(end_us - start_us > _HOUR_US, now_us // _DAY_US == end_us // _DAY_US,
+                                 now_us <= end_us)
+    if not fills.any():
+        return handled
+    kept = np.flatnonzero(fills)
+    filling = [candidates[k] for k in kept.tolist()]
+    cols, prices, bar_closes, volumes, ends = cols[kept], prices[kept], bar_closes[kept], volumes[kept], ends[kept]
     quantities = np.array([order.quantity for _, order, _ in filling])
     closes = feed.current_closes_of(cols)  # Security.price
     rate = portfolio.cash_book[portfolio.cash_book.account_currency].conversion_rate
