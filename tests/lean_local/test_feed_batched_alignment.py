@@ -192,3 +192,48 @@ def test_a_window_near_an_attachment_holds_window_steps():
     assert (panel.base, len(panel.current)) == (59, 4)  # 49 steps after
     panel.row(63)
     assert (panel.base, len(panel.current)) == (63, 50)  # 53 steps after
+
+
+def _bars_read_one_by_one(panel: FeedPanel, step: int) -> list[tuple | None]:
+    row = panel.row(step)
+    bars: list[tuple | None] = []
+    for column, sub in enumerate(panel.subs):
+        i = int(panel.current[row, column])
+        bars.append(None if i < 0 else (int(sub.time[i]), int(sub.end_time[i]), *sub.ohlcv[i, [0, 3, 4]].tolist()))
+    return bars
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_current_bars_are_the_subscriptions_bars_through_every_change(seed, monkeypatch):
+    """``current_bars`` (gathered per column over the window, again when its alignment changed) reads
+    what each column's subscription holds at its current bar, step after step, through window moves,
+    freezes, re-attachments, seeds and a frozen column given other bars (a release)."""
+    monkeypatch.setattr(FeedPanel, "WINDOW", 7)
+    monkeypatch.setattr(FeedPanel, "CELLS", 0)
+    panel = _panel(seed)
+    rng = np.random.default_rng(300 + seed)
+    columns = np.arange(len(panel.subs))
+    released: set[int] = set()  # frozen for good (the feed reads a released column's bars back to resume it)
+    compared = 0
+    for step in range(len(panel.grid)):
+        if step and rng.random() < 0.3:
+            with panel.deferred():
+                for column in rng.permutation(len(panel.subs))[:6].tolist():
+                    if column not in released:
+                        _act(panel, ["freeze", "reattach", "seed"][int(rng.integers(0, 3))], column, step)
+        frozen = [c for c, (first, end, index) in panel.frozen.items()
+                  if first <= step and end == 2**62 and index >= 0 and c not in released]
+        if frozen and rng.random() < 0.3:  # released: its frozen bar alone, now index 0 (other values here)
+            column = frozen[0]
+            released.add(column)
+            sub, index = panel.subs[column], panel.frozen[column][2]
+            keep = slice(index, index + 1)
+            panel.refreeze(column, SubscriptionData(sub.symbol, "trade", sub.time[keep] + 1, sub.end_time[keep],
+                                                    {k: v[keep] * 2 for k, v in sub.fields.items()},
+                                                    sub.factor[keep]), 0, step)
+        got = panel.current_bars(step, columns)
+        for column, expected in enumerate(_bars_read_one_by_one(panel, step)):
+            if expected is not None:
+                assert tuple(value[column].item() for value in got) == expected
+                compared += 1
+    assert compared > 500

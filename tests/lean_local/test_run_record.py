@@ -9,8 +9,9 @@ import pandas as pd
 import pytest
 from pandas.testing import assert_frame_equal
 
+from lean_local.engine.fill_records import FILL_COLUMNS, FillRecords
 from lean_local.engine.orders import Order, OrderStatus, OrderType
-from lean_local.engine.run_record import FILL_COLUMNS, ORDER_COLUMNS, _fill_frame, _order_frame, _pascal
+from lean_local.engine.run_record import ORDER_COLUMNS, _fill_frame, _order_frame, _pascal
 
 
 def _orders(filled: bool) -> list[Order]:
@@ -66,7 +67,23 @@ def _fills(times: list) -> list[dict]:
 ])
 def test_fill_frame_equals_the_frame_inferred_from_the_records(times):
     fills = _fills(times)
-    frame = _fill_frame(fills)
+    records = FillRecords()
+    for fill in fills:
+        records.append(**fill)
+    assert list(records) == fills
+    frame = _fill_frame(records)
     assert_frame_equal(frame, pd.DataFrame(fills, columns=FILL_COLUMNS), check_exact=True)
     assert frame.columns.tolist() == FILL_COLUMNS
     assert str(frame["time"].dtype) == ("datetime64[ns]" if times else "object")
+
+
+def test_fill_frame_infers_mixed_columns_as_pandas_does():
+    fills = _fills([datetime(2010, 1, 4, 16), datetime(2010, 1, 5, 16), datetime(2010, 1, 6, 16)])
+    fills[0]["quantity"], fills[1]["fee"], fills[2]["is_long_before"] = 3, 1, 0  # an int among floats or bools
+    records = FillRecords()
+    for fill in fills:
+        records.append(**fill)
+    frame = _fill_frame(records)
+    assert_frame_equal(frame, pd.DataFrame(fills, columns=FILL_COLUMNS), check_exact=True)
+    assert [str(frame[name].dtype) for name in ("quantity", "fee", "is_long_before", "order_id")] == \
+        ["float64", "float64", "object", "int64"]

@@ -59,7 +59,7 @@ def observed_run(folder, weights: tuple[float, float]) -> dict:
     return {
         "orders": [(o.id, str(o.symbol), o.type, o.quantity, o.status, o.price, o.fee, o.value, o.time,
                     o.last_fill_time) for o in transactions.get_orders()],
-        "fills": transactions.fills,
+        "fills": list(transactions.fills),
         "events": [(e.id, e.order_id, e.status, e.fill_price, e.fill_quantity, e.order_fee.value.amount, e.message)
                    for e in transactions.events],
         "cash": portfolio.cash, "fees": portfolio.total_fees, "sale volume": portfolio.total_sale_volume,

@@ -44,6 +44,8 @@ FOREX_VOLUME = 25_000_000.0
 _NO_TIME = np.iinfo(np.int64).min
 #: Nanosecond gaps from which int64 -> float64 rounds: Python divides such ints exactly, numpy does not.
 _EXACT_FLOAT_NS = 2**53
+#: Fewer fills at one time than this take :meth:`CapacityEstimate.on_fill` one by one.
+_MIN_ARRAY_FILLS = 8
 
 
 class MonitoredBars(NamedTuple):
@@ -86,10 +88,10 @@ class CapacityEstimate:
         self._slots: dict[str, int] = {}
         self._symbols: list[str] = []
         self._sale = array("d")  # SaleVolume
-        self._trades: list[int] = []
+        self._trades = array("q")
         self._market = array("d")  # the captured market volume (dollars)
         self._scale = array("d")  # the resolution's scale factor of the last captured bar
-        self._reset: list[bool] = []  # a snapshot passed: the next fill restarts the capture
+        self._reset = array("b")  # a snapshot passed: the next fill restarts the capture
         self._discount = array("d")  # the fast-trading discount of the last fill
         self._last_fill = array("q")  # UTC ns
         self._previous_time = array("q")  # the last bar with volume (UTC ns), _NO_TIME before one
@@ -146,6 +148,42 @@ class CapacityEstimate:
         if not self._is_monitored[slot]:
             self._is_monitored[slot] = True
             self._monitored.append(slot)
+
+    def on_fills(self, symbols: list[str], utc_ns: int, values: list[float]) -> None:
+        """:meth:`on_fill` of each of a time's fills, in order (``symbols`` and ``values`` one per fill):
+        as arrays when no symbol fills twice, each figure the scalar formula's operations in its order."""
+        if len(symbols) < _MIN_ARRAY_FILLS or len(set(symbols)) < len(symbols):
+            for symbol, value in zip(symbols, values, strict=True):
+                self.on_fill(symbol, utc_ns, value)
+            return
+        known = self._slots
+        for symbol in symbols:
+            if symbol not in known:
+                # a first fill's previous fill is a day before it
+                self._last_fill[self._add(symbol)] = utc_ns - _DAY_NS
+        slots = np.fromiter(map(known.__getitem__, symbols), dtype=np.intp, count=len(symbols))
+        sale = np.frombuffer(self._sale)
+        sale[slots] += np.abs(values)
+        last_fill = np.frombuffer(self._last_fill, dtype=np.int64)
+        gap = utc_ns - last_fill[slots]
+        minutes = gap / _MINUTE_NS
+        for k in np.flatnonzero(np.abs(gap) >= _EXACT_FLOAT_NS).tolist():  # see _capture
+            minutes[k] = int(gap[k]) / _MINUTE_NS
+        discount = 2.0 * minutes / 390.0
+        np.frombuffer(self._discount)[slots] = np.where(discount > 1, 1.0, np.maximum(0.2, discount))
+        reset = np.frombuffer(self._reset, dtype=np.int8)
+        restart = slots[reset[slots] != 0]
+        np.frombuffer(self._market)[restart] = 0.0
+        trades = np.frombuffer(self._trades, dtype=np.int64)
+        trades[restart] = 0
+        reset[restart] = 0
+        trades[slots] += 1
+        last_fill[slots] = utc_ns
+        is_monitored = self._is_monitored
+        for slot in slots.tolist():
+            if not is_monitored[slot]:
+                is_monitored[slot] = True
+                self._monitored.append(slot)
 
     def _add(self, symbol: str) -> int:
         slot = self._slots[symbol] = len(self._symbols)
@@ -207,7 +245,7 @@ class CapacityEstimate:
             if forgotten:
                 self._forget(forgotten)
         self._sale = array("d", bytes(8 * len(self._symbols)))  # zeros
-        self._reset = [True] * len(self._symbols)
+        self._reset = array("b", [True]) * len(self._symbols)
         self._next_snapshot = utc_date + self._period
 
     def _capture(self, slots: np.ndarray, utc_ns: int, bars: MonitoredBars) -> np.ndarray:

@@ -248,6 +248,12 @@ class DataFeed:
         column's current bar index (-1 before its first bar), from the window's arrays."""
         return self._current_of("emit", columns, 0) == 2, self._current_of("current", columns, -1)
 
+    def current_bars(self, columns: np.ndarray) -> tuple[np.ndarray, ...]:
+        """The current bar of each of ``columns`` (int array, the panel's; at a step): its start and end
+        (int64 ns), open, close and volume (float64) as its subscription holds them (a fill-forward
+        copy's too; :meth:`FeedPanel.current_bars`)."""
+        return self.panel.current_bars(self.step, columns)
+
     def _current_of(self, name: str, columns: np.ndarray, missing: float) -> np.ndarray:
         """The window array ``name``'s entries (``current``, ``emit`` or ``close``) of ``columns`` at the
         current step, ``missing`` before the first step and for a column the panel does not hold."""

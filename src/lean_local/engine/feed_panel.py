@@ -37,6 +37,10 @@ class FeedPanel:
         column -> ``(first_step, end_step, bar_index)``: a removed subscription keeps the bar it had
         and emits nothing over steps ``first_step <= step < end_step``.
 
+    The current bar's start, end, open, close and volume over the window (:meth:`current_bars`: the
+    fill pass and the capacity estimate read them each step) are gathered per column when first asked
+    after the column's alignment changed, so they cost nothing to a run that never asks.
+
     Inside :meth:`deferred` (a universe selection's additions and removals), :meth:`attach` and
     :meth:`freeze` queue their columns and the queue is aligned in one call per first step
     (:meth:`_align_many`) when the block ends or the arrays are read (:meth:`row`), whichever comes
@@ -74,6 +78,11 @@ class FeedPanel:
         self._deferring = 0
         #: the first step of the latest attachment's alignment
         self._attached_at = -(2**62)
+        #: the windows of :meth:`current_bars` (start and end ns, open, close, volume; the shape of
+        #: ``current``), None until asked or after the window moved; per column, whether its entries are
+        #: its current alignment's
+        self._bar_windows: tuple[np.ndarray, ...] | None = None
+        self._bars_fresh = np.zeros(0, dtype=bool)
 
     def add_times(self, times: np.ndarray) -> None:
         """Extra clock steps that carry no data (universe selection times)."""
@@ -120,6 +129,7 @@ class FeedPanel:
         self.current = np.full((rows, self._capacity), -1, dtype=np.int32)
         self.emit = np.zeros((rows, self._capacity), dtype=np.int8)
         self.close = np.zeros((rows, self._capacity), dtype=np.float64)
+        self._bar_windows = None
         self._pending.clear()  # every column is aligned anew with its current state
         self._align_many(list(range(len(self.subs))), base)
 
@@ -142,6 +152,31 @@ class FeedPanel:
         if not self.base <= step < self.base + len(self.current):
             self._realign(step)
         return step - self.base
+
+    def current_bars(self, step: int, columns: np.ndarray) -> tuple[np.ndarray, ...]:
+        """The current bar at ``step`` of each of ``columns`` (int array of the panel's columns): its
+        start and end (int64 ns), open, close and volume (float64), from the subscription's arrays
+        (``time``, ``end_time``, ``ohlcv``); a column's entries are unread before its first bar."""
+        row = self.row(step)  # first: moving the window replaces the arrays
+        shape = self.current.shape
+        if self._bar_windows is None:
+            self._bar_windows = (np.zeros(shape, dtype=np.int64), np.zeros(shape, dtype=np.int64), np.zeros(shape),
+                                 np.zeros(shape), np.zeros(shape))
+            self._bars_fresh = np.zeros(shape[1], dtype=bool)
+        stale = columns[~self._bars_fresh[columns]]
+        if len(stale):
+            starts, ends, opens, closes, volumes = self._bar_windows
+            for column in np.unique(stale).tolist():
+                sub = self.subs[column]
+                if not len(sub):
+                    continue
+                # past rows may point into a subscription this column no longer has (released): clipped
+                at = np.clip(self.current[:, column], 0, len(sub) - 1)
+                starts[:, column], ends[:, column] = sub.time[at], sub.end_time[at]
+                bars = sub.ohlcv[at]
+                opens[:, column], closes[:, column], volumes[:, column] = bars[:, 0], bars[:, 3], bars[:, 4]
+            self._bars_fresh[stale] = True
+        return tuple(window[row, columns] for window in self._bar_windows)
 
     @contextmanager
     def deferred(self) -> Iterator[None]:
@@ -215,6 +250,7 @@ class FeedPanel:
             new = np.full((steps, width), fill, dtype=old.dtype)
             new[:, : old.shape[1]] = old[:steps]
             setattr(self, name, new)
+        self._bar_windows = None
         self._capacity = width
 
     def freeze(self, column: int, step: int) -> None:
@@ -240,6 +276,7 @@ class FeedPanel:
         first, end, _ = self.frozen[column]
         self.frozen[column] = (first, end, index)
         self.subs[column] = data
+        self._bars_fresh[column:column + 1] = False
         lo, hi = max(min(first, from_step), self.base), min(end, self.base + len(self.current))
         if lo < hi:
             self.current[lo - self.base:hi - self.base, column] = index
@@ -280,6 +317,7 @@ class FeedPanel:
         emits = (sub.emit_times[where] == grid if len(sub.emit_times) else np.zeros(len(grid), dtype=bool)) & valid
         self.current[rows, column] = current
         self.close[rows, column] = closes
+        self._bars_fresh[column:column + 1] = False
         self.emit[rows, column] = np.where(held, 0, np.where(real, 2, np.where(emits, 1, 0)))
 
     def _align_many(self, columns: list[int], from_step: int) -> None:
@@ -342,6 +380,8 @@ class FeedPanel:
         rows = slice(lo - self.base, hi - self.base)
         self.current[rows, columns] = current.T
         self.close[rows, columns] = closes.T
+        if len(self._bars_fresh):
+            self._bars_fresh[[column for column in columns if column < len(self._bars_fresh)]] = False
         self.emit[rows, columns] = codes.T
 
 

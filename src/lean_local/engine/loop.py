@@ -378,30 +378,22 @@ class BacktestLoop:
         bars = no_bars(symbols)
         securities = [self._traded[symbol] for symbol in symbols]
         columns = np.fromiter((security.column for security in securities), dtype=np.intp, count=len(securities))
-        real, indices = self.feed.current_real_bars(columns)
-        subs = self.feed.subs
+        real, _ = self.feed.current_real_bars(columns)
         base, forex = SecurityType.BASE, SecurityType.FOREX  # read once: an enum member read from its class is slow
-        found, closes, volumes, rates, starts, ends = [], [], [], [], [], []
-        for k, column, i in zip(np.flatnonzero(real).tolist(), columns[real].tolist(), indices[real].tolist(),
-                                strict=True):
-            security = securities[k]
-            kind = security.type
-            if kind == base:
-                continue
-            sub = subs[column]
-            ohlcv = sub.ohlcv  # open, high, low, close, volume
-            found.append(k)
-            closes.append(ohlcv.item(i, 3))
-            volumes.append(FOREX_VOLUME if kind == forex else ohlcv.item(i, 4))
-            rates.append(security.quote_currency.conversion_rate)
-            starts.append(sub.time.item(i))
-            ends.append(sub.end_time.item(i))
+        found = np.flatnonzero(real)
+        kinds = [securities[k].type for k in found.tolist()]
+        found = found[np.fromiter((kind != base for kind in kinds), dtype=bool, count=len(kinds))]
+        if not len(found):
+            return bars
+        starts, ends, _, closes, volumes = self.feed.current_bars(columns[found])
+        quotes = np.fromiter((securities[k].type == forex for k in found.tolist()), dtype=bool, count=len(found))
         bars.has_bar[found] = True
-        bars.close[found], bars.volume[found], bars.conversion_rate[found] = closes, volumes, rates
-        # int((bar.end_time - bar.time).total_seconds() * 10**9): total_seconds divides the microseconds
-        # (exact in float64 below 2**53 us, and then rounded as Python rounds it)
-        micros = np.array(ends, dtype=np.int64) // 1000 - np.array(starts, dtype=np.int64) // 1000
-        bars.period_ns[found] = (micros / 10**6 * 10**9).astype(np.int64)
+        bars.close[found] = closes
+        bars.volume[found] = np.where(quotes, FOREX_VOLUME, volumes)
+        bars.conversion_rate[found] = [securities[k].quote_currency.conversion_rate for k in found.tolist()]
+        # int((bar.end_time - bar.time).total_seconds() * 10**9): total_seconds divides the whole
+        # microseconds, exactly as float64 holds them (a bar's length is far below 2**53 us)
+        bars.period_ns[found] = ((ends // 1000 - starts // 1000) / 10**6 * 10**9).astype(np.int64)
         return bars
 
     def _update_capacity(self, now_ns: int, force: bool = False) -> None:
@@ -412,16 +404,21 @@ class BacktestLoop:
             return
         fills = algo.transactions.fills
         if len(fills) > self._fills_seen:
-            time, utc = None, 0
-            for fill in fills[self._fills_seen:]:
-                if fill["time"] is not time:  # a step's fills share one time
-                    time = fill["time"]
-                    utc = utc_ns(time)
-                symbol = fill["symbol"]
-                if symbol not in self._traded:
-                    security = self._traded[symbol] = algo.securities[symbol]
+            seen, columns = self._fills_seen, fills.columns
+            times, symbols, values = columns["time"][seen:], columns["symbol"][seen:], columns["fill_value"][seen:]
+            traded = self._traded
+            for symbol in symbols:
+                if symbol not in traded:
+                    security = traded[symbol] = algo.securities[symbol]
                     self._traded_columns[symbol] = security.column
-                capacity.on_fill(symbol, utc, fill["fill_value"])
+            start = 0
+            while start < len(times):  # each time's fills together (a step's fills share one time)
+                time = times[start]
+                end = start + 1
+                while end < len(times) and times[end] is time:
+                    end += 1
+                capacity.on_fills(symbols[start:end], utc_ns(time), values[start:end])
+                start = end
             self._fills_seen = len(fills)
         if not capacity.monitoring and not force and not capacity.may_be_due(now_ns):
             return

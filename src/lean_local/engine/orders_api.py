@@ -11,7 +11,7 @@ from lean_local.engine.common import Market, Resolution, not_supported
 from lean_local.engine.orders import OrderTicket, OrderType
 from lean_local.engine.portfolio import target_order_quantity, within_moc_buffer
 from lean_local.engine.securities import Security
-from lean_local.engine.target_sizing import array_sizable, target_order_quantities
+from lean_local.engine.target_sizing import SizedOrders, array_sizable, target_order_quantities
 
 
 class OrdersApi:
@@ -138,7 +138,7 @@ class OrdersApi:
             tickets += self.liquidate([s for s in sorted(self.portfolio.keys()) if s != security.symbol], tag=tag)
         return tickets + self._set_holdings_impl(security, quantity, tag)
 
-    def _target_quantities(self, targets: list[Any]) -> list[tuple[Security, float]]:
+    def _target_quantities(self, targets: list[Any]) -> SizedOrders:
         """Each target's security and order quantity (``_calculate_order_quantity``), sized as arrays
         (:mod:`lean_local.engine.target_sizing`) when the securities allow it."""
         securities = [self.securities.get(target.symbol) for target in targets]
@@ -149,15 +149,17 @@ class OrdersApi:
             if settings.free_portfolio_value is not None:
                 tpv = self.portfolio.total_portfolio_value
                 free = settings.free_portfolio_value / tpv if tpv else 0.0
-            sized = target_order_quantities(self.portfolio, securities,
-                                            np.array([float(target.quantity) for target in targets]), free,
-                                            settings.minimum_order_margin_portfolio_percentage)
+            orders = SizedOrders.of(securities, [float(target.quantity) for target in targets])
+            sized = target_order_quantities(self.portfolio, securities, orders.quantities, free,
+                                            settings.minimum_order_margin_portfolio_percentage, orders.columns,
+                                            orders.lots)
         if sized is None:  # one by one (their errors are raised there)
-            one_by_one = []
+            securities, quantities = [], []
             for target in targets:
                 security = self._security_for_order(target.symbol)
-                one_by_one.append((security, self._calculate_order_quantity(security, target.quantity)))
-            return one_by_one
+                securities.append(security)
+                quantities.append(self._calculate_order_quantity(security, target.quantity))
+            return SizedOrders.of(securities, quantities)
         quantities, reasons = sized
         if not self._sizing_warned:
             for quantity, reason in zip(quantities.tolist(), reasons, strict=True):
@@ -165,18 +167,15 @@ class OrdersApi:
                     self._sizing_warned = True
                     self.debug(f"{reason}. This warning is shown once.")
                     break
-        return list(zip(securities, quantities.tolist(), strict=True))
+        return orders._replace(quantities=quantities)
 
-    def _ordered_targets(self, sized: list[tuple[Security, float]]) -> list[tuple[Security, float]]:
+    def _ordered_targets(self, sized: SizedOrders) -> SizedOrders:
         """The sized targets that make an order (the security has data and is tradable, at least a lot),
         position-reducing ones first, then by value, largest first (LEAN's ``SetHoldings`` over targets)."""
-        if not sized:
-            return []
-        securities = [security for security, _ in sized]
-        quantities = np.array([quantity for _, quantity in sized], dtype=np.float64)
-        columns = np.array([security.column for security in securities])
-        lots = np.array([security.symbol_properties.lot_size for security in securities])
-        tradable = np.array([security.is_tradable for security in securities])
+        securities, quantities, columns, lots = sized
+        if not securities:
+            return sized
+        tradable = np.fromiter((security.is_tradable for security in securities), dtype=bool, count=len(securities))
         prices = self.portfolio.feed.current_closes_of(columns)  # Security.price
         existing = self.portfolio.quantity[columns]
         if self.transactions.get_open_orders():
@@ -185,22 +184,25 @@ class OrdersApi:
         reducing = (existing != 0) & (np.abs(quantities + existing) < np.abs(existing))
         due = self.portfolio.feed.has_data(columns) & tradable & (np.abs(quantities) >= lots)
         order = np.lexsort((-np.abs(quantities * prices), ~reducing))
-        return [sized[k] for k in order[due[order]].tolist()]
+        return sized.take(order[due[order]])
 
-    def _set_holdings_many(self, orders: list[tuple[Security, float]], tag: str) -> list[OrderTicket]:
+    def _set_holdings_many(self, orders: SizedOrders, tag: str) -> list[OrderTicket]:
         """:meth:`_set_holdings_impl` for each of ``orders`` in order; market-on-open orders (every
         exchange closed) are submitted together (``TransactionManager.submit_market_on_open``)."""
         # an open exchange (market orders, which may fill at once) or a symbol twice (its second order
         # counts the first as pending): one by one
         # every exchange reads the feed's clock, so whether one is open depends on its hours only (a few, shared)
-        exchanges = {id(security.exchange.hours): security.exchange for security, _ in orders}
+        securities = orders.securities
+        exchanges = {id(security.exchange.hours): security.exchange for security in securities}
         if any(exchange.exchange_open for exchange in exchanges.values()) \
-                or len({security.symbol for security, _ in orders}) < len(orders):
-            return [ticket for security, quantity in orders for ticket in self._set_holdings_impl(security, quantity,
-                                                                                                    tag)]
+                or len(np.unique(orders.columns)) < len(securities):  # a security's column is its symbol's
+            return [ticket for security, quantity in zip(securities, orders.quantities.tolist(), strict=True)
+                    for ticket in self._set_holdings_impl(security, quantity, tag)]
         if self.transactions.get_open_orders():
-            orders = [(security, quantity - self._pending_market_quantity(security)) for security, quantity in orders]
-        return self.transactions.submit_market_on_open([(s, q) for s, q in orders if abs(q) > 0], tag or "")
+            pending = np.array([self._pending_market_quantity(security) for security in securities], dtype=np.float64)
+            orders = orders._replace(quantities=orders.quantities - pending)
+        return self.transactions.submit_market_on_open(orders.take(np.flatnonzero(np.abs(orders.quantities) > 0)),
+                                                       tag or "")
 
     def _pending_market_quantity(self, security: Security) -> float:
         """The remaining quantity of ``security``'s open market and market-on-open orders."""

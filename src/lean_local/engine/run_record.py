@@ -4,6 +4,7 @@ statistics and the result files read them (:class:`lean_local.statistics.Backtes
 from __future__ import annotations
 
 import functools
+import operator
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
@@ -15,6 +16,7 @@ from lean_local.engine.algorithm import QCAlgorithm
 from lean_local.engine.benchmarks import SecurityBenchmark, benchmark_values
 from lean_local.engine.common import DataNormalizationMode, SecurityType, not_supported
 from lean_local.engine.daily_readers import load_equity, security_identifier
+from lean_local.engine.fill_records import FILL_COLUMNS, FillRecords
 from lean_local.engine.interest_rates import InterestRateProvider, rate_series
 from lean_local.engine.orders import OrderDirection
 from lean_local.statistics import BacktestRecord, sample_times
@@ -98,8 +100,6 @@ def _pascal(name: str) -> str:
 
 ORDER_COLUMNS = ["id", "symbol", "type", "status", "direction", "quantity", "price", "time", "last_fill_time",
                  "value", "fee", "tag"]
-FILL_COLUMNS = ["time", "order_id", "symbol", "quantity", "fill_price", "fill_value", "fee", "conversion_rate",
-                "dollar_volume", "is_long_before", "realized_pnl"]
 
 
 def _order_frame(orders: list[Any]) -> pd.DataFrame:
@@ -107,44 +107,55 @@ def _order_frame(orders: list[Any]) -> pd.DataFrame:
     column (one dict per order cost more than the run's orders themselves)."""
     if not orders:
         return pd.DataFrame([], columns=ORDER_COLUMNS)  # object columns, as the result files expect
+    # every field of every order in one pass (attrgetter), then transposed into columns
+    ids, symbols, types, statuses, quantity, price, time, last_fill_time, value, fee, tags = zip(
+        *map(_ORDER_FIELDS, orders), strict=True)
     # the numeric columns as the arrays pandas would infer from the lists (ids int64, the rest float64),
     # built directly: the inference goes through an object array per column
-    quantities = np.array([o.quantity for o in orders], dtype=np.float64)
+    quantities = np.array(quantity, dtype=np.float64)
     columns = {
-        "id": np.array([o.id for o in orders], dtype=np.int64), "symbol": [str(o.symbol) for o in orders],
-        "type": _enum_names([o.type for o in orders]), "status": _enum_names([o.status for o in orders]),
-        "direction": _direction_names(quantities.tolist()), "quantity": quantities,
-        "price": np.array([o.price for o in orders], dtype=np.float64),
-        "time": _datetime_column([o.time for o in orders]),
-        "last_fill_time": _datetime_column([o.last_fill_time for o in orders]),
-        "value": np.array([o.value for o in orders], dtype=np.float64),
-        "fee": np.array([o.fee for o in orders], dtype=np.float64), "tag": [o.tag for o in orders],
+        "id": np.array(ids, dtype=np.int64), "symbol": list(map(str, symbols)), "type": _enum_names(types),
+        "status": _enum_names(statuses), "direction": _direction_names(quantities.tolist()), "quantity": quantities,
+        "price": np.array(price, dtype=np.float64), "time": _datetime_column(list(time)),
+        "last_fill_time": _datetime_column(list(last_fill_time)), "value": np.array(value, dtype=np.float64),
+        "fee": np.array(fee, dtype=np.float64), "tag": list(tags),
     }
     return pd.DataFrame(columns, columns=ORDER_COLUMNS)
 
 
-def _fill_frame(fills: list[dict]) -> pd.DataFrame:
-    """The fill records as a frame of :data:`FILL_COLUMNS`: the frame pandas infers from them, its
-    times converted at once (:func:`_datetime_column`; their inference cost a third of the frame)."""
-    times = _datetime_column([fill["time"] for fill in fills])
-    if not isinstance(times, np.ndarray):
-        return pd.DataFrame(fills, columns=FILL_COLUMNS)
-    frame = pd.DataFrame(fills, columns=FILL_COLUMNS[1:])
-    frame.insert(0, "time", times)
-    return frame
+#: The order fields :func:`_order_frame` reads, in the order it unpacks them.
+_ORDER_FIELDS = operator.attrgetter("id", "symbol", "type", "status", "quantity", "price", "time", "last_fill_time",
+                                    "value", "fee", "tag")
 
 
-def _enum_names(members: list[Any]) -> list[str]:
+def _fill_frame(fills: FillRecords) -> pd.DataFrame:
+    """The fill records as a frame of :data:`FILL_COLUMNS`: the frame pandas infers from one dict per
+    fill, made from the records' lists (:func:`_typed_column`), its times converted at once
+    (:func:`_datetime_column`; their inference cost a third of the frame)."""
+    if not len(fills):
+        return pd.DataFrame([], columns=FILL_COLUMNS)  # object columns, as the result files expect
+    columns: dict[str, Any] = {name: _typed_column(values) for name, values in fills.columns.items()}
+    columns["time"] = _datetime_column(fills.columns["time"])
+    return pd.DataFrame(columns, columns=FILL_COLUMNS)
+
+
+#: numpy's dtype of a list of one Python type, the one pandas infers from it
+_INFERRED_DTYPES = {float: np.float64, int: np.int64, bool: np.bool_}
+
+
+def _typed_column(values: list) -> np.ndarray | list:
+    """``values`` as the array pandas infers from them when they are all floats, ints or bools, made
+    directly (pandas' inference goes through an object array); other lists are returned as they are."""
+    kinds = set(map(type, values))
+    dtype = _INFERRED_DTYPES.get(kinds.pop()) if len(kinds) == 1 else None
+    return values if dtype is None else np.array(values, dtype=dtype)
+
+
+def _enum_names(members: tuple[Any, ...]) -> list[str]:
     """LEAN's names of one enum's members (``MARKET_ON_OPEN`` -> ``MarketOnOpen``), each looked up once
     (a cache across enums would mix their members: ``IntEnum`` members of equal value compare equal)."""
-    known: dict[Any, str] = {}
-    names = []
-    for member in members:
-        name = known.get(member)
-        if name is None:
-            name = known[member] = _pascal(member.name)
-        names.append(name)
-    return names
+    names = {member: _pascal(member.name) for member in set(members)}
+    return list(map(names.__getitem__, members))
 
 
 def _direction_names(quantities: list[float]) -> list[str]:

@@ -35,10 +35,9 @@ from lean_local.engine.fees import InteractiveBrokersFeeModel, interactive_broke
 from lean_local.engine.orders import Order, OrderType
 from lean_local.engine.shortable import NullShortableProvider
 from lean_local.engine.slippage import NullSlippageModel
-from lean_local.engine.target_sizing import array_sizable
+from lean_local.engine.target_sizing import SizedOrders, array_sizable
 
 if TYPE_CHECKING:
-    from lean_local.engine.securities import Security
     from lean_local.engine.transactions import TransactionManager
 
 _EPOCH = datetime(1970, 1, 1)
@@ -54,23 +53,21 @@ def _microseconds(moment: datetime) -> int:
     return (moment - _EPOCH) // _MICROSECOND
 
 
-def certainly_accepted(algo: Any, orders: list[tuple[Security, float]], handles_order_events: bool) -> list[bool]:
-    """Which market-on-open ``orders`` (``(security, quantity)``) pass ``TransactionManager.submit``'s
-    checks for certain: the pre-order checks, no shortable provider, the buying power check as arrays
+def certainly_accepted(algo: Any, orders: SizedOrders, handles_order_events: bool) -> list[bool]:
+    """Which market-on-open ``orders`` pass ``TransactionManager.submit``'s checks for certain: the
+    pre-order checks, no shortable provider, the buying power check as arrays
     (:func:`~lean_local.engine.buying_power.clear_of_buying_power`), the default brokerage model; none
     when the algorithm handles order events (its handler could change the portfolio between them)."""
     portfolio = algo.portfolio
-    securities = [security for security, _ in orders]
-    if len(orders) < MIN_BATCH or handles_order_events or algo.is_warming_up \
+    securities, quantities, columns, lots = orders
+    if len(securities) < MIN_BATCH or handles_order_events or algo.is_warming_up \
             or type(algo.brokerage_model).can_submit_order is not DefaultBrokerageModel.can_submit_order \
             or not array_sizable(portfolio, securities):
-        return [False] * len(orders)
-    columns = np.array([security.column for security in securities])
-    quantities = np.array([quantity for _, quantity in orders], dtype=np.float64)
+        return [False] * len(securities)
     prices = portfolio.feed.current_closes_of(columns)  # Security.price
-    lots = np.array([security.symbol_properties.lot_size for security in securities])
-    plain = np.array([security.is_tradable and not security.exchange.hours.always_open
-                      and type(security.shortable_provider) is NullShortableProvider for security in securities])
+    plain = np.fromiter((security.is_tradable and not security.exchange.hours.always_open
+                         and type(security.shortable_provider) is NullShortableProvider for security in securities),
+                        dtype=bool, count=len(securities))
     rate = portfolio.cash_book[portfolio.cash_book.account_currency].conversion_rate
     tpv, margin = portfolio.step_estimate()
     clear = clear_of_buying_power(portfolio, columns, quantities, prices,
@@ -94,19 +91,27 @@ def fill_market_on_open(algo: Any, manager: TransactionManager, orders: list[Ord
     current = panel.current[panel.row(feed.step)].tolist()
     now_us = _microseconds(now)
     securities = algo.securities
-    placed_us: dict[datetime, int] = {}
-    open_at: dict[tuple[int, datetime], tuple[bool, bool]] = {}  # (id of the hours, order time): open then, now
     taken: set[int] = set()
     handled = 0
-    filling: list[tuple[int, Order, Any]] = []
+    candidates: list[tuple[int, Order, Any]] = []  # the orders with a current bar: position, order, security
     columns: list[int] = []
-    bars: list[tuple[float, float, float, int]] = []  # each fill's bar: open, close, volume, end (ns)
+    placed_times: list[int] = []  # each candidate's order time (microseconds)
+    opening: list[tuple[bool, bool]] = []  # each candidate's exchange: open at the order time, open now
     market_on_open, equity, usa = OrderType.MARKET_ON_OPEN, SecurityType.EQUITY, Market.USA
+    # the orders set_holdings placed together share their time (one object): what depends on the order
+    # time alone is worked out when it changes
+    last_placed: datetime | None = None
+    waiting = False  # placed at this step (or later): no bar ends after it yet
+    placed_at = 0
+    open_at: dict[int, tuple[bool, bool]] = {}  # id of the hours -> open at the order time, open now
     for position, order in enumerate(orders):
         if order.type is not market_on_open:
             break
         placed = order.time
-        if placed >= now:  # placed at this step (or later): no bar ends after it yet
+        if placed is not last_placed:
+            last_placed, waiting, open_at = placed, placed >= now, {}
+            placed_at = _microseconds(placed)
+        if waiting:
             handled = position + 1
             continue
         security = securities[order.symbol]
@@ -117,41 +122,37 @@ def fill_market_on_open(algo: Any, manager: TransactionManager, orders: list[Ord
             break
         taken.add(column)
         handled = position + 1
-        # fills.market_on_open_fill on the security's real current bar, in whole microseconds as datetimes
-        # hold: the bar starts at or after the order (start // 1000 >= placed, so start >= placed * 1000)
-        # and ends after it (end // 1000 > placed, so end >= (placed + 1) * 1000)
-        i = current[column] if column < n_columns else -1
-        if i < 0:
+        if column >= n_columns or current[column] < 0:
             continue
-        placed_at = placed_us.get(placed)
-        if placed_at is None:
-            placed_at = placed_us[placed] = _microseconds(placed)
-        subscription = subscriptions[column]
-        start_ns = subscription.time.item(i)
-        end_ns = subscription.end_time.item(i)
-        if start_ns < placed_at * 1000 or end_ns < (placed_at + 1) * 1000:
-            continue
-        start_us, end_us = start_ns // 1000, end_ns // 1000
         hours = security.exchange.hours
-        opening = open_at.get((id(hours), placed))
-        if opening is None:
-            opening = open_at[id(hours), placed] = hours.date_time_is_open(placed), hours.date_time_is_open(now)
-        if opening[0] and placed_at // _DAY_US == end_us // _DAY_US:
-            continue
-        if not opening[1]:  # fills._is_exchange_open
-            if end_us - start_us > _HOUR_US:
-                if now_us // _DAY_US != end_us // _DAY_US:
-                    continue
-            elif now_us > end_us:
-                continue
-        filling.append((position, order, security))
+        open_then_now = open_at.get(id(hours))
+        if open_then_now is None:
+            open_then_now = open_at[id(hours)] = hours.date_time_is_open(placed), hours.date_time_is_open(now)
+        candidates.append((position, order, security))
         columns.append(column)
-        ohlcv = subscription.ohlcv
-        bars.append((ohlcv.item(i, 0), ohlcv.item(i, 3), ohlcv.item(i, 4), end_ns))
-    if not filling:
+        placed_times.append(placed_at)
+        opening.append(open_then_now)
+    if not candidates:
         return handled
+    # fills.market_on_open_fill on each security's real current bar, in whole microseconds as datetimes
+    # hold: the bar starts at or after the order (start // 1000 >= placed, so start >= placed * 1000)
+    # and ends after it (end // 1000 > placed, so end >= (placed + 1) * 1000)
     cols = np.array(columns)
-    prices, bar_closes, volumes, ends = (np.array(values) for values in zip(*bars, strict=True))
+    starts, ends, prices, bar_closes, volumes = panel.current_bars(feed.step, cols)
+    placed_us = np.array(placed_times, dtype=np.int64)
+    open_then, open_now = np.array(opening, dtype=bool).reshape(-1, 2).T
+    start_us, end_us = starts // 1000, ends // 1000
+    fills = (starts >= placed_us * 1000) & (ends >= (placed_us + 1) * 1000) \
+        & ~(open_then & (placed_us // _DAY_US == end_us // _DAY_US))
+    # fills._is_exchange_open when the exchange is closed now: a bar longer than an hour ending today,
+    # a shorter one not ended before now
+    fills &= open_now | np.where(end_us - start_us > _HOUR_US, now_us // _DAY_US == end_us // _DAY_US,
+                                 now_us <= end_us)
+    if not fills.any():
+        return handled
+    kept = np.flatnonzero(fills)
+    filling = [candidates[k] for k in kept.tolist()]
+    cols, prices, bar_closes, volumes, ends = cols[kept], prices[kept], bar_closes[kept], volumes[kept], ends[kept]
     quantities = np.array([order.quantity for _, order, _ in filling])
     closes = feed.current_closes_of(cols)  # Security.price
     rate = portfolio.cash_book[portfolio.cash_book.account_currency].conversion_rate

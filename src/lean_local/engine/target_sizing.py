@@ -12,7 +12,7 @@ makes the whole call answer None, and the caller sizes the targets one by one, w
 from __future__ import annotations
 
 import math
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 import numpy as np
 
@@ -21,6 +21,32 @@ from lean_local.engine.fees import InteractiveBrokersFeeModel, interactive_broke
 
 if TYPE_CHECKING:
     from lean_local.engine.securities import Security
+
+
+class SizedOrders(NamedTuple):
+    """The orders ``set_holdings`` over targets places, one entry per order in order: each security,
+    order quantity (float64), feed column (int64) and lot size (float64), read once per call."""
+
+    securities: list[Security]
+    quantities: np.ndarray
+    columns: np.ndarray
+    lots: np.ndarray
+
+    @classmethod
+    def of(cls, securities: list[Security], quantities: list[float] | np.ndarray) -> SizedOrders:
+        """The orders of ``securities`` and ``quantities`` (their columns and lot sizes read here)."""
+        n = len(securities)
+        return cls(securities, np.asarray(quantities, dtype=np.float64),
+                   np.fromiter((security.column for security in securities), dtype=np.int64, count=n),
+                   np.fromiter((security.symbol_properties.lot_size for security in securities), dtype=np.float64,
+                               count=n))
+
+    def take(self, indices: np.ndarray) -> SizedOrders:
+        """The orders at ``indices`` (int array), in that order."""
+        securities = self.securities
+        return SizedOrders([securities[k] for k in indices.tolist()], self.quantities[indices],
+                           self.columns[indices], self.lots[indices])
+
 
 def array_sizable(portfolio: Any, securities: list[Security | None]) -> bool:
     """Can :func:`target_order_quantities` size these securities (see the module's docstring)?"""
@@ -32,15 +58,17 @@ def array_sizable(portfolio: Any, securities: list[Security | None]) -> bool:
 
 
 def target_order_quantities(portfolio: Any, securities: list[Security], percents: np.ndarray,
-                            free_percentage: float, minimum_order_margin_percentage: float
+                            free_percentage: float, minimum_order_margin_percentage: float,
+                            columns: np.ndarray | None = None, lots: np.ndarray | None = None
                             ) -> tuple[np.ndarray, list[str]] | None:
     """``target_order_quantity`` of each security and percent: the quantities and the reasons (``""``
-    when an order is due), or None when a fee loop would not converge."""
+    when an order is due), or None when a fee loop would not converge. ``columns`` and ``lots``: the
+    securities' feed columns and lot sizes when the caller has them (:class:`SizedOrders`)."""
     n = len(securities)
     tpv = portfolio.total_portfolio_value
-    columns = np.fromiter((security.column for security in securities), dtype=np.int64, count=n)
+    if columns is None or lots is None:
+        columns, lots = SizedOrders.of(securities, np.zeros(n))[2:]
     prices = portfolio.feed.current_closes_of(columns)  # Security.price
-    lots = np.fromiter((security.symbol_properties.lot_size for security in securities), dtype=np.float64, count=n)
     rate = portfolio.cash_book[portfolio.cash_book.account_currency].conversion_rate
     multiplier, leverage = portfolio.column_terms(columns)
     holdings = portfolio.quantity[columns]

@@ -27,6 +27,7 @@ from lean_local.engine.brokerages import (
 from lean_local.engine.buying_power import buying_power_error, order_fee
 from lean_local.engine.common import not_supported
 from lean_local.engine.fees import BUILTIN_FEE_MODELS
+from lean_local.engine.fill_records import FillRecords
 from lean_local.engine.orders import (
     CashAmount,
     Order,
@@ -43,6 +44,7 @@ from lean_local.engine.price_variation import ROUNDED_PRICES, round_order_prices
 
 if TYPE_CHECKING:
     from lean_local.engine.securities import Security
+    from lean_local.engine.target_sizing import SizedOrders
 
 
 # order types whose fill model waits for a bar ending after the order time (see fills.py)
@@ -70,7 +72,7 @@ class TransactionManager:
         self._tickets: dict[int, OrderTicket] = {}
         self._open: dict[int, Order] = {}
         self._open_by_symbol: dict[str, dict[int, Order]] = defaultdict(dict)
-        self.fills: list[dict] = []
+        self.fills = FillRecords()
         self._events: list[OrderEvent] = []
         # the events after ``_events`` not built yet: an algorithm without ``on_order_event`` gets none, so
         # an event becomes an object only when read (``events``, ``OrderTicket.order_events``)
@@ -132,9 +134,9 @@ class TransactionManager:
         raise not_supported("SecurityTransactionManager", name)
 
     # --- submission ---------------------------------------------------------------------------
-    def submit_market_on_open(self, orders: list[tuple[Security, float]], tag: str) -> list[OrderTicket]:
+    def submit_market_on_open(self, orders: SizedOrders, tag: str) -> list[OrderTicket]:
         """:meth:`submit` of market-on-open orders placed together (``set_holdings`` over targets while the
-        market is closed), each ``(security, quantity)``, in order.
+        market is closed), in order.
 
         Nothing fills between these submissions, so every check reads the same portfolio: without an
         ``on_order_event`` handler (which could change it) the orders that certainly pass every check
@@ -148,9 +150,9 @@ class TransactionManager:
             self._open_by_symbol, self._unbuilt
         market_on_open, submitted = _MARKET_ON_OPEN, _SUBMITTED
         response = OrderResponse(True)  # the accepted orders' (shared: see OrderResponse)
-        for (security, quantity), accept in zip(orders, accepted, strict=True):
+        for security, quantity, accept in zip(orders.securities, orders.quantities.tolist(), accepted, strict=True):
             if not accept:
-                tickets.append(self.submit(security, market_on_open, float(quantity), tag))
+                tickets.append(self.submit(security, market_on_open, quantity, tag))
                 continue
             # _open_submitted without an on_order_event handler (certainly_accepted's condition)
             order_id, symbol = self._next_id, security.symbol
@@ -387,13 +389,9 @@ class TransactionManager:
         conv = security.quote_currency.conversion_rate
         order.value = quantity * price * conv * security.symbol_properties.contract_multiplier
         bar = security.last_bar()
-        self.fills.append({
-            "time": now, "order_id": order.id, "symbol": str(order.symbol), "quantity": quantity,
-            "fill_price": price, "fill_value": order.value, "fee": fee_account, "conversion_rate": conv,
-            "dollar_volume": (bar.close * bar.volume * conv) if bar is not None else 0.0,
-            "is_long_before": security.holdings.quantity - quantity > 0,
-            "realized_pnl": realized,
-        })
+        self.fills.append(now, order.id, str(order.symbol), quantity, price, order.value, fee_account, conv,
+                          (bar.close * bar.volume * conv) if bar is not None else 0.0,
+                          security.holdings.quantity - quantity > 0, realized)
         self._event(order, OrderStatus.FILLED, price, quantity, fee, message)
 
     def record_fills(self, filling: list[tuple[int, Order, Security]], columns: dict[str, list],
@@ -404,12 +402,11 @@ class TransactionManager:
         its Filled event, in the orders' order (no ``on_order_event`` handler). ``order_fees``: the fee
         models' USD amounts, which become the events' ``OrderFee`` when they are built."""
         now = self._algorithm.time
-        open_orders, by_symbol, tickets, unbuilt, records = self._open, self._open_by_symbol, self._tickets, \
-            self._unbuilt, self.fills
+        open_orders, by_symbol, tickets, unbuilt = self._open, self._open_by_symbol, self._tickets, self._unbuilt
         filled = _FILLED
-        for (_, order, _), price, value, fee, dollar_volume, long_before, profit, order_fee_ in zip(
-                filling, columns["fill_price"], columns["fill_value"], columns["fee"], columns["dollar_volume"],
-                columns["is_long_before"], columns["realized_pnl"], order_fees, strict=True):
+        order_ids, symbols, quantities = [], [], []
+        for (_, order, _), price, value, fee, order_fee_ in zip(
+                filling, columns["fill_price"], columns["fill_value"], columns["fee"], order_fees, strict=True):
             order_id, symbol, quantity = order.id, order.symbol, order.quantity
             del open_orders[order_id]
             del by_symbol[symbol][order_id]
@@ -418,16 +415,15 @@ class TransactionManager:
             order.last_fill_time = now
             order.fee = fee
             order.value = value
-            records.append({
-                "time": now, "order_id": order_id, "symbol": str(symbol), "quantity": quantity,
-                "fill_price": price, "fill_value": value, "fee": fee, "conversion_rate": rate,
-                "dollar_volume": dollar_volume, "is_long_before": long_before, "realized_pnl": profit,
-            })
+            order_ids.append(order_id)
+            symbols.append(str(symbol))
+            quantities.append(quantity)
             ticket = tickets.get(order_id)
             if ticket is not None:
                 ticket._filled += quantity
             unbuilt.append((order, now, filled, price, quantity, order_fee_, "",
                             (quantity, order.limit_price, order.stop_price), ticket))
+        self.fills.extend(now, rate, {"order_id": order_ids, "symbol": symbols, "quantity": quantities, **columns})
 
     @property
     def events(self) -> list[OrderEvent]:
