@@ -167,7 +167,7 @@ class OrdersApi:
                     self._sizing_warned = True
                     self.debug(f"{reason}. This warning is shown once.")
                     break
-        return orders._replace(quantities=quantities)
+        return orders.with_quantities(quantities)
 
     def _ordered_targets(self, sized: SizedOrders) -> SizedOrders:
         """The sized targets that make an order (the security has data and is tradable, at least a lot),
@@ -200,7 +200,7 @@ class OrdersApi:
                     for ticket in self._set_holdings_impl(security, quantity, tag)]
         if self.transactions.get_open_orders():
             pending = np.array([self._pending_market_quantity(security) for security in securities], dtype=np.float64)
-            orders = orders._replace(quantities=orders.quantities - pending)
+            orders = orders.with_quantities(orders.quantities - pending)
         return self.transactions.submit_market_on_open(orders.take(np.flatnonzero(np.abs(orders.quantities) > 0)),
                                                        tag or "")
 

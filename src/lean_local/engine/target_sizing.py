@@ -41,6 +41,10 @@ class SizedOrders(NamedTuple):
                    np.fromiter((security.symbol_properties.lot_size for security in securities), dtype=np.float64,
                                count=n))
 
+    def with_quantities(self, quantities: np.ndarray) -> SizedOrders:
+        """The same orders of other ``quantities`` (float64)."""
+        return SizedOrders(self.securities, quantities, self.columns, self.lots)
+
     def take(self, indices: np.ndarray) -> SizedOrders:
         """The orders at ``indices`` (int array), in that order."""
         securities = self.securities
