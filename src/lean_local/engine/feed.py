@@ -59,12 +59,14 @@ class DataFeed:
         # _forget_current whenever the step or the panel changes
         self._close_row: list[float] | None = None
         self._bars: dict[int, BarView | None] = {}
+        self._emitted: np.ndarray | None = None  # the current step's emitted_mask (read twice a step)
         #: removed columns that may be released, oldest removal first -> the reader of their bars
         self._releasable: dict[int, Callable[[], SubscriptionData]] = {}
 
     def _forget_current(self) -> None:
         self._close_row = None
         self._bars = {}
+        self._emitted = None
 
     @property
     def subs(self) -> list[SubscriptionData]:
@@ -200,9 +202,13 @@ class DataFeed:
         return int(self.panel.grid[self.step])
 
     def emitted_mask(self) -> np.ndarray:
-        """Per column: does it have data (a real bar or a fill-forward copy) at the current step?"""
-        row = self.panel.row(self.step)  # first: moving the window replaces the arrays
-        return self.panel.emit[row, : len(self.panel.subs)] > 0
+        """Per column: does it have data (a real bar or a fill-forward copy) at the current step?
+        Computed once per step and panel state (:meth:`_forget_current`); do not modify."""
+        mask = self._emitted
+        if mask is None or self.panel.has_pending():  # a selection's queued alignments change the row
+            row = self.panel.row(self.step)  # first: moving the window replaces the arrays
+            mask = self._emitted = self.panel.emit[row, : len(self.panel.subs)] > 0
+        return mask
 
     def emitted_columns(self) -> np.ndarray:
         """Columns with data (real or fill-forward) at the current step."""

@@ -127,6 +127,10 @@ class FeedPanel:
             self.flush()
         return self._window_row(step)
 
+    def has_pending(self) -> bool:
+        """Whether alignments are queued (:meth:`deferred`): the arrays change when they are done."""
+        return bool(self._pending)
+
     def _window_row(self, step: int) -> int:
         if not self.base <= step < self.base + len(self.current):
             self._realign(step)

@@ -377,23 +377,27 @@ class BacktestLoop:
         real, indices = self.feed.current_real_bars(columns)
         subs = self.feed.subs
         base, forex = SecurityType.BASE, SecurityType.FOREX  # read once: an enum member read from its class is slow
-        found, closes, volumes, rates, periods = [], [], [], [], []
+        found, closes, volumes, rates, starts, ends = [], [], [], [], [], []
         for k, column, i in zip(np.flatnonzero(real).tolist(), columns[real].tolist(), indices[real].tolist(),
                                 strict=True):
             security = securities[k]
-            if security.type == base:
+            kind = security.type
+            if kind == base:
                 continue
             sub = subs[column]
-            fields = sub.fields
+            ohlcv = sub.ohlcv  # open, high, low, close, volume
             found.append(k)
-            closes.append(fields["close"].item(i))
-            volumes.append(FOREX_VOLUME if security.type == forex else fields["volume"].item(i))
+            closes.append(ohlcv.item(i, 3))
+            volumes.append(FOREX_VOLUME if kind == forex else ohlcv.item(i, 4))
             rates.append(security.quote_currency.conversion_rate)
-            # int((bar.end_time - bar.time).total_seconds() * 10**9): total_seconds divides the microseconds
-            periods.append(int((sub.end_time.item(i) // 1000 - sub.time.item(i) // 1000) / 10**6 * 10**9))
+            starts.append(sub.time.item(i))
+            ends.append(sub.end_time.item(i))
         bars.has_bar[found] = True
-        bars.close[found], bars.volume[found], bars.conversion_rate[found], bars.period_ns[found] = (
-            closes, volumes, rates, periods)
+        bars.close[found], bars.volume[found], bars.conversion_rate[found] = closes, volumes, rates
+        # int((bar.end_time - bar.time).total_seconds() * 10**9): total_seconds divides the microseconds
+        # (exact in float64 below 2**53 us, and then rounded as Python rounds it)
+        micros = np.array(ends, dtype=np.int64) // 1000 - np.array(starts, dtype=np.int64) // 1000
+        bars.period_ns[found] = (micros / 10**6 * 10**9).astype(np.int64)
         return bars
 
     def _update_capacity(self, now_ns: int, force: bool = False) -> None:

@@ -34,6 +34,8 @@ from lean_local.engine.transactions import LIQUIDATE_FROM_DELISTING, Transaction
 if TYPE_CHECKING:
     from lean_local.engine.securities import Security
 
+_add = np.add.reduce
+
 #: LEAN's ``AddTransactionRecord``: a later record at a time already taken goes 1 ms later
 _RECORD_STEP = timedelta(milliseconds=1)
 
@@ -59,6 +61,7 @@ class SecurityPortfolioManager:
         self._multiplier = np.zeros(0)
         self._leverage = np.zeros(0)
         self._cash_based = np.zeros(0, dtype=bool)  # forex: value is carried in the cash book
+        self._any_cash_based = False  # some column is (else the portfolio value sums every holding)
         self._quote: list[Cash] = []
         self.by_column: list[Security] = []  # the engine's: the security of each feed column
         self.total_fees = 0.0
@@ -96,6 +99,7 @@ class SecurityPortfolioManager:
         self._multiplier[j] = security.symbol_properties.contract_multiplier
         self._leverage[j] = security.leverage
         self._cash_based[j] = security.type == SecurityType.FOREX
+        self._any_cash_based = bool(self._cash_based.any())
         while len(self._quote) <= j:
             self._quote.append(self.cash_book[self.cash_book.account_currency])
             self.by_column.append(security)
@@ -157,7 +161,8 @@ class SecurityPortfolioManager:
     def long_short_values(self) -> tuple[float, float]:
         """The summed holdings value of the long positions and of the short ones (account currency)."""
         values = self._shared_values()
-        return float(values[values > 0].sum()), float(values[values < 0].sum())
+        # np.add.reduce is ndarray.sum without its Python wrappers (the same pairwise sum)
+        return float(_add(values[values > 0])), float(_add(values[values < 0]))
 
     def _value_of(self, j: int) -> float:
         """Column ``j`` of :meth:`column_values` (the same products in the same order)."""
@@ -188,9 +193,10 @@ class SecurityPortfolioManager:
         """Cash book value plus the value of non-forex holdings (forex value sits in the cash book)."""
         key = (self._feed.step, self._version)
         if key != self._tpv_key:
-            n = len(self.by_column)
             values = self._shared_values()
-            self._tpv = self.cash_book.total_value_in_account_currency + float(values[~self._cash_based[:n]].sum())
+            if self._any_cash_based:
+                values = values[~self._cash_based[: len(self.by_column)]]
+            self._tpv = self.cash_book.total_value_in_account_currency + float(_add(values))
             self._tpv_key = key
         return self._tpv
 
@@ -227,7 +233,7 @@ class SecurityPortfolioManager:
         key = (self._feed.step, self._version)
         if key != self._margin_key:
             n = len(self.by_column)
-            self._margin = float((np.abs(self._shared_values()) / self._leverage[:n]).sum()) if n else 0.0
+            self._margin = float(_add(np.abs(self._shared_values()) / self._leverage[:n])) if n else 0.0
             self._margin_key = key
         return self._margin
 
