@@ -36,7 +36,7 @@ import pandas as pd
 from lean_local.data import formats
 from lean_local.data.map_files import MapFile
 from lean_local.engine.common import Symbol
-from lean_local.engine.subscription_data import NEW_YORK, ns_to_datetime
+from lean_local.engine.subscription_data import NEW_YORK, datetime_to_ns, ns_to_datetime
 
 
 class SplitType(IntEnum):
@@ -144,7 +144,10 @@ class SymbolChangedEvent(_Event):
 def _distribution(reference: float, ratio: float) -> float:
     """``Math.Round(reference - reference * ratio, 2)`` in C# decimals (half to even)."""
     ref = Decimal(repr(reference))
-    return float((ref - ref * Decimal(repr(ratio))).quantize(Decimal("0.01"), rounding=ROUND_HALF_EVEN))
+    return float((ref - ref * Decimal(repr(ratio))).quantize(_CENT, rounding=ROUND_HALF_EVEN))
+
+
+_CENT = Decimal("0.01")
 
 
 class DailyCloses(NamedTuple):
@@ -306,7 +309,7 @@ class EventSchedule:
         """Schedule ``events`` at or after ``from_ns`` (earlier ones are dropped)."""
         heap = self._heap
         for event in events:
-            at = int(pd.Timestamp(event.time).value)
+            at = datetime_to_ns(event.time)
             if at >= from_ns:
                 heapq.heappush(heap, (at, next(self._scheduled), event))
         if heap:

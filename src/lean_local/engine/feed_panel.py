@@ -91,7 +91,14 @@ class FeedPanel:
         ``keep_until`` keeps the grid's first steps (those already run) unchanged; the window then
         starts at that step.
         """
-        parts = [self.extra_times] + [s.emit_times for s in self.subs]
+        # the distinct arrays only: the columns of one exchange's daily bars mostly emit at the same times
+        first_equal = _FirstEqual()
+        distinct: dict[int, np.ndarray] = {}
+        for times in (self.extra_times, *(sub.emit_times for sub in self.subs)):
+            if len(times):
+                times = first_equal(times)
+                distinct[id(times)] = times
+        parts = list(distinct.values())
         grid = np.unique(np.concatenate(parts)) if parts else np.empty(0, dtype=np.int64)
         grid = grid[(grid >= start_ns) & (grid <= end_ns)]
         self.end_ns = end_ns
@@ -329,10 +336,35 @@ class FeedPanel:
                 closes[j, stale & (steps >= first)] = price
         real = valid & (ends == grid)
         emits &= valid
+        codes = emits.view(np.int8)  # 1 a fill-forward copy (a bool's byte), 2 a real bar, 0 held or nothing
+        codes[real] = 2
+        codes[held] = 0
         rows = slice(lo - self.base, hi - self.base)
         self.current[rows, columns] = current.T
         self.close[rows, columns] = closes.T
-        self.emit[rows, columns] = np.where(held, 0, np.where(real, 2, np.where(emits, 1, 0))).T
+        self.emit[rows, columns] = codes.T
+
+
+class _FirstEqual:
+    """Maps each (non-empty, integer) array to the first array met equal to it: equal arrays are found
+    by one object, so what is computed from one is computed once."""
+
+    def __init__(self) -> None:
+        self._known: dict[tuple[str, int, int, int], list[np.ndarray]] = {}
+
+    def __call__(self, times: np.ndarray) -> np.ndarray:
+        """The first array met equal to ``times`` (``times`` itself when it is the first)."""
+        candidates = self._known.setdefault((times.dtype.char, len(times), int(times[0]), int(times[-1])), [])
+        data = None
+        for known in candidates:
+            if known is times:
+                return known
+            # arrays of one integer dtype are equal when their bytes are (a fifth of np.array_equal's cost)
+            data = times.tobytes() if data is None else data
+            if known.tobytes() == data:
+                return known
+        candidates.append(times)
+        return times
 
 
 class _SharedRows:
@@ -340,25 +372,17 @@ class _SharedRows:
     the columns of one exchange's daily bars mostly share them, and over ``SHARE_STEPS`` steps or more
     comparing two arrays costs less than a binary search of every step (a shorter block searches each
     column's: 1,500 columns of 22 years' daily bars, 60% of them equal, took 83 ms shared and 65 ms
-    searched at 128 steps, 140 and 155 ms at 512). The results are shared: read, not written."""
+    searched at 128 steps, 140 and 155 ms at 512, when np.array_equal compared the arrays; :class:`_FirstEqual`
+    compares their bytes now). The results are shared: read, not written."""
 
     SHARE_STEPS = 512
 
     def __init__(self, grid: np.ndarray) -> None:
         self._grid = grid
         self._share = len(grid) >= self.SHARE_STEPS
-        self._known: dict[tuple[int, int, int], list[np.ndarray]] = {}
+        self._canonical = _FirstEqual()
         self._bar_rows: dict[tuple[int, int], tuple[np.ndarray, np.ndarray, np.ndarray]] = {}
         self._emitted: dict[int, np.ndarray] = {}
-
-    def _canonical(self, times: np.ndarray) -> np.ndarray:
-        """The first array met equal to ``times`` (``times`` itself when it is the first)."""
-        candidates = self._known.setdefault((len(times), int(times[0]), int(times[-1])), [])
-        for known in candidates:
-            if known is times or np.array_equal(known, times):
-                return known
-        candidates.append(times)
-        return times
 
     def bar_rows(self, end_time: np.ndarray, visible_from: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """Per step: the index of the latest bar ending at or before it (-1 before the first bar that

@@ -122,6 +122,17 @@ def ns_to_datetime(ns: int) -> datetime:
     return _EPOCH + timedelta(microseconds=ns // 1000)
 
 
+def datetime_to_ns(moment: datetime) -> int:
+    """``pd.Timestamp(moment).value`` without building the Timestamp: a naive datetime's nanoseconds
+    since the epoch (a pandas Timestamp, which may carry nanoseconds, or an aware datetime through pandas)."""
+    if type(moment) is datetime and moment.tzinfo is None:
+        return (moment - _EPOCH) // _MICROSECOND * 1000
+    return int(pd.Timestamp(moment).value)
+
+
+_MICROSECOND = timedelta(microseconds=1)
+
+
 def empty_subscription(symbol: Symbol, kind: str) -> SubscriptionData:
     names = TRADE_FIELDS + (QUOTE_FIELDS if kind == "quote" else ()) + (("value",) if kind == "custom" else ())
     empty = np.empty(0, dtype=np.int64)
