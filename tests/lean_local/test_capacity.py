@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
+import numpy as np
 import pandas as pd
 import pytest
 
 from lean_local.engine.capacity import CapacityEstimate, no_bars
-from lean_local.engine.utc_clock import utc_ns
+from lean_local.engine.utc_clock import _REFUSED, _year_offsets_ns, utc_ns
 
 HOUR = 3600 * 10**9
 DAY = 24 * HOUR
@@ -194,3 +195,16 @@ def test_a_snapshot_may_be_due_whenever_it_is_due():
     assert estimate.may_be_due(pd.Timestamp("2021-06-30 20:00").value)
     assert estimate.due(utc_ns(datetime(2021, 6, 30, 20))) and not estimate.due(utc_ns(datetime(2021, 6, 30, 19, 59)))
     assert not estimate.may_be_due(pd.Timestamp("2021-06-29 20:00").value)
+
+
+def test_the_year_table_of_the_capacity_clock_is_tz_localize_of_every_hour():
+    """The table of a year's hourly offsets, built from the noons and the hours of the days around a DST
+    change, equals ``tz_localize`` of every hour of the year (refused hours included), under the rules
+    before 2007 (April and October changes) and after."""
+    for year in (1975, 1986, 2000, 2006, 2007, 2020, 2024, 2037):
+        hours = pd.date_range(datetime(year, 1, 1), datetime(year + 1, 1, 1), freq="h", inclusive="left")
+        utc = hours.tz_localize("America/New_York", ambiguous="NaT", nonexistent="NaT")
+        expected = np.where(utc.isna(), _REFUSED, utc.asi8 - hours.asi8)
+        table = _year_offsets_ns(year)
+        assert table.dtype == expected.dtype and np.array_equal(table, expected)
+        assert (table == _REFUSED).sum() == 2  # the skipped hour and the repeated one

@@ -43,9 +43,31 @@ _REFUSED = np.iinfo(np.int64).min
 
 @functools.lru_cache(maxsize=64)
 def _year_offsets_ns(year: int) -> np.ndarray:
-    """:func:`_utc_offset_ns` of every hour of ``year`` from one ``tz_localize`` of the year's hours (a
-    run meets a new hour at nearly every step; one ``Timestamp.tz_localize`` each cost about 50 us);
-    ``_REFUSED`` for the hours ``tz_localize`` refuses (the skipped and the repeated hour)."""
-    hours = pd.date_range(datetime(year, 1, 1), datetime(year + 1, 1, 1), freq="h", inclusive="left")
-    utc = hours.tz_localize(NEW_YORK, ambiguous="NaT", nonexistent="NaT")
-    return np.where(utc.isna(), _REFUSED, utc.asi8 - hours.asi8)
+    """:func:`_utc_offset_ns` of every hour of ``year``; ``_REFUSED`` for the hours ``tz_localize`` refuses
+    (the skipped and the repeated hour). (A run meets a new hour at nearly every step; one
+    ``Timestamp.tz_localize`` each cost about 50 us.)
+
+    New York's offset changes at most once between two noons: each day's hours take the offset of its
+    noon, except the two days around a change (the day before, the day of), whose 48 hours are localized
+    one by one: the table ``tz_localize`` gives every hour (1880 to 2100 compared), at about half its cost (0.45
+    against 0.85 ms a year, thread CPU)."""
+    first = datetime(year, 1, 1)
+    hours_in_year = (datetime(year + 1, 1, 1) - first) // _ONE_HOUR
+    days_in_year = hours_in_year // 24
+    # the noons from the day before the year's first to the day after its last
+    noon_offsets = _offsets_ns(pd.date_range(first - timedelta(hours=12), periods=days_in_year + 2, freq="D"))
+    offsets = np.repeat(noon_offsets[1:-1], 24)
+    # a change between the noons before and after midnight starting day d: days d - 1 and d (those in the year)
+    changes = np.flatnonzero(noon_offsets[1:] != noon_offsets[:-1])
+    if len(changes):
+        days = np.unique(np.concatenate([changes - 1, changes]))
+        days = days[(days >= 0) & (days < days_in_year)]
+        hours = (days[:, None] * 24 + np.arange(24)).ravel()  # the hours of those days and the days before
+        offsets[hours] = _offsets_ns(pd.DatetimeIndex(np.datetime64(first, "ns") + hours * np.timedelta64(1, "h")))
+    return offsets
+
+
+def _offsets_ns(times: pd.DatetimeIndex) -> np.ndarray:
+    """UTC minus New York wall time (ns) at each of ``times``; ``_REFUSED`` where ``tz_localize`` refuses."""
+    utc = times.tz_localize(NEW_YORK, ambiguous="NaT", nonexistent="NaT")
+    return np.where(utc.isna(), _REFUSED, utc.asi8 - times.asi8)
