@@ -86,6 +86,7 @@ class BacktestLoop:
         algo = self.algo
         run = self.run_context
         resolvers: dict[str, Any] = {}  # by market: each resolver is looked up (its folder checked) once
+        trading_days: dict[int, pd.DatetimeIndex] = {}  # by exchange hours (the same for most securities)
         from_day = pd.Timestamp(from_ns).normalize()
         for column in range(first_column, len(self.feed.subs)):
             security = self.securities_by_column[column]
@@ -96,11 +97,14 @@ class BacktestLoop:
             if market not in resolvers:
                 resolvers[market] = map_file_resolver(run.data_folder, market)
             map_file = resolvers[market].resolve(security.symbol.value) or MapFile.unmapped(security.symbol.value)
-            days = security.exchange.hours.trading_days(from_day, algo.end_date)
+            hours = security.exchange.hours
+            days = trading_days.get(id(hours))
+            if days is None:
+                days = trading_days[id(hours)] = hours.trading_days(from_day, algo.end_date)
             dates, close, factor = intraday.daily_view(sub)  # each day's last bar (midnights)
             closes = DailyCloses(dates, close / np.where(factor > 0, factor, 1.0), close)
             self.events.add(load_equity_events(run.data_folder, security.symbol, map_file, days, closes,
-                                               security.exchange.hours.time_zone), from_ns)
+                                               hours.time_zone), from_ns)
         self._event_columns = len(self.feed.subs)
 
     def prepare(self) -> None:
