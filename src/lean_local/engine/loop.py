@@ -293,7 +293,7 @@ class BacktestLoop:
                     self.values_before_dividends[next_ns] = algo.portfolio.total_portfolio_value
                 apply_dividends(algo.portfolio, algo.securities, events.dividends)
             emitted = feed.emitted_mask()
-            columns = np.flatnonzero(emitted)
+            columns = emitted.nonzero()[0]  # the mask is one-dimensional: np.flatnonzero without its ravel
             current = None
             if len(columns) or events is not None:
                 self.data_points += len(columns) + (len(events) if events is not None else 0)
