@@ -366,7 +366,7 @@ class BacktestLoop:
             if capacity.due(utc):
                 capacity.update(utc, no_bars, self.algo.portfolio.total_portfolio_value, self._holdings_values)
 
-    def _holdings_values(self, symbols: list[str]) -> list[float]:
+    def _holdings_values(self, symbols: list[str]) -> np.ndarray:
         """The capacity estimate's question: the signed holdings value of each of ``symbols`` (traded ones)."""
         columns = np.fromiter(map(self._traded_columns.__getitem__, symbols), dtype=np.intp, count=len(symbols))
         return self.algo.portfolio.holdings_values(columns)
