@@ -202,7 +202,7 @@ class CapacityEstimate:
         return slot
 
     def update(self, utc_ns: int, bars_of: Callable[[list[str]], MonitoredBars], tpv: float,
-               holdings_values: Callable[[list[str]], Sequence[float]], force: bool = False) -> None:
+               holdings_values: Callable[[list[str]], Sequence[float] | np.ndarray], force: bool = False) -> None:
         """End of a time step: capture the monitored symbols' bars, then snapshot when due.
 
         ``bars_of(symbols)`` gives the real bar of this step of each of ``symbols`` (:class:`MonitoredBars`);
@@ -228,7 +228,7 @@ class CapacityEstimate:
         smallest = int(np.argmin(dollar_volumes))  # the first smallest, as LEAN's OrderBy(...).First()
         self.lowest = symbols[smallest]
         share_sale = self._sale[smallest] / total_sale if total_sale else 0.0
-        share_holdings = abs(holdings_values([symbols[smallest]])[0]) / tpv
+        share_holdings = abs(float(holdings_values([symbols[smallest]])[0])) / tpv
         scaling = max(share_sale, share_holdings)
         trades = self._trades[smallest]
         daily = float(dollar_volumes[smallest]) / trades if trades else 0.0

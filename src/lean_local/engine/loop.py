@@ -293,7 +293,7 @@ class BacktestLoop:
                     self.values_before_dividends[next_ns] = algo.portfolio.total_portfolio_value
                 apply_dividends(algo.portfolio, algo.securities, events.dividends)
             emitted = feed.emitted_mask()
-            columns = np.flatnonzero(emitted)
+            columns = emitted.nonzero()[0]  # the mask is one-dimensional: np.flatnonzero without its ravel
             current = None
             if len(columns) or events is not None:
                 self.data_points += len(columns) + (len(events) if events is not None else 0)
@@ -366,7 +366,7 @@ class BacktestLoop:
             if capacity.due(utc):
                 capacity.update(utc, no_bars, self.algo.portfolio.total_portfolio_value, self._holdings_values)
 
-    def _holdings_values(self, symbols: list[str]) -> list[float]:
+    def _holdings_values(self, symbols: list[str]) -> np.ndarray:
         """The capacity estimate's question: the signed holdings value of each of ``symbols`` (traded ones)."""
         columns = np.fromiter(map(self._traded_columns.__getitem__, symbols), dtype=np.intp, count=len(symbols))
         return self.algo.portfolio.holdings_values(columns)

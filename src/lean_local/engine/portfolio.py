@@ -152,11 +152,11 @@ class SecurityPortfolioManager:
         conv = np.fromiter((c.conversion_rate for c in self._quote), dtype=np.float64, count=n)
         return self.quantity[:n] * prices * conv * self._multiplier[:n]
 
-    def holdings_values(self, columns: np.ndarray) -> list[float]:
+    def holdings_values(self, columns: np.ndarray) -> np.ndarray:
         """The signed holdings value in account currency of the securities in feed ``columns`` (int
         array): ``SecurityHolding.holdings_value`` (the same products: price x quantity x conversion rate
-        x multiplier), from one gather."""
-        return self._shared_values()[columns].tolist()
+        x multiplier), from one gather (a new float64 array)."""
+        return self._shared_values()[columns]
 
     def long_short_values(self) -> tuple[float, float]:
         """The summed holdings value of the long positions and of the short ones (account currency)."""

@@ -22,12 +22,18 @@ def equity_hour_path(data_folder: str | os.PathLike[str], ticker: str) -> Path:
 
 def equity_daily_path(data_folder: str | os.PathLike[str], ticker: str, market: str = "usa") -> Path:
     """``equity/<market>/daily/<ticker lower>.zip``."""
-    return _folder(data_folder).joinpath("equity", market, "daily", f"{ticker.lower()}.zip")
+    return _equity_folder(os.fspath(data_folder), market, "daily") / f"{ticker.lower()}.zip"
 
 
 def factor_file_path(data_folder: str | os.PathLike[str], ticker: str, market: str = "usa") -> Path:
     """``equity/<market>/factor_files/<ticker lower>.csv``."""
-    return _folder(data_folder).joinpath("equity", market, "factor_files", f"{ticker.lower()}.csv")
+    return _equity_folder(os.fspath(data_folder), market, "factor_files") / f"{ticker.lower()}.csv"
+
+
+@functools.lru_cache(maxsize=64)
+def _equity_folder(data_folder: str, market: str, kind: str) -> Path:
+    """``equity/<market>/<kind>``, built once: the paths asked for every security join one part to it."""
+    return _folder(data_folder).joinpath("equity", market, kind)
 
 
 def map_files_folder(data_folder: str | os.PathLike[str], market: str = "usa") -> Path:
@@ -35,9 +41,8 @@ def map_files_folder(data_folder: str | os.PathLike[str], market: str = "usa") -
     return _map_files_folder(os.fspath(data_folder), market)
 
 
-@functools.lru_cache(maxsize=64)
 def _map_files_folder(data_folder: str, market: str) -> Path:
-    return _folder(data_folder).joinpath("equity", market, "map_files")
+    return _equity_folder(data_folder, market, "map_files")
 
 
 def map_file_path(data_folder: str | os.PathLike[str], ticker: str, market: str = "usa") -> Path:
