@@ -13,6 +13,9 @@ from hypothesis.extra.numpy import arrays
 from shared.features import (
     FEATURE_NAMES,
     FeatureState,
+    _rsi_advance,
+    _rsi_advance_rows,
+    _rsi_new,
     avg_dollar_volume,
     feature_array,
     feature_panel,
@@ -250,6 +253,28 @@ def test_warming_from_history_is_stepping_every_bar_bit_for_bit(close, seed):
     for t in range(60):
         np.testing.assert_array_equal(warmed.update(later_close[t], later_volume[t]),
                                       stepped.update(later_close[t], later_volume[t]))
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    before=arrays(np.float64, st.tuples(st.integers(0, 40), st.just(4)),
+                  elements=st.floats(1.0, 300.0) | st.just(np.nan)),
+    rows=arrays(np.float64, st.tuples(st.integers(0, 40), st.just(4)),
+                elements=st.floats(1.0, 300.0) | st.just(np.nan)),
+)
+def test_rsi_over_many_rows_is_the_step_of_each_row_bit_for_bit(before, rows):
+    """From any state (seeding, seeded, smoothing, broken runs), advancing over many rows at once
+    leaves the state each row's step leaves, to the bit."""
+    stepped, at_once = _rsi_new(4), _rsi_new(4)
+    for row in before:
+        _rsi_advance(stepped, row)
+        _rsi_advance(at_once, row)
+    for row in rows:
+        _rsi_advance(stepped, row)
+    _rsi_advance_rows(at_once, rows)
+    for key, value in stepped.items():
+        assert value.dtype == at_once[key].dtype
+        assert value.tobytes() == at_once[key].tobytes(), key
 
 
 def test_traded_return_by_hand_long_short_gap_and_missing():

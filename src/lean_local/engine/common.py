@@ -4,6 +4,7 @@ not-supported error (:mod:`.errors`) every layer imports from here."""
 from __future__ import annotations
 
 from decimal import ROUND_HALF_UP
+from operator import attrgetter
 from typing import Any
 
 from lean_local.engine.enums import DataNormalizationMode, Market, Resolution, SecurityType
@@ -36,14 +37,14 @@ class Symbol(str):
             sid, value = ticker, str(security_type)  # Symbol(SecurityIdentifier, ticker)
             obj = super().__new__(cls, value.upper() if sid.security_type != SecurityType.BASE else value)
             obj.security_type, obj.market, obj._sid = sid.security_type, sid.market, sid
-            obj.underlying, obj._value = None, None
+            obj.underlying, obj._value = None, str.__str__(obj)
             return obj
         obj = super().__new__(cls, ticker.upper())
         obj.security_type = security_type
         obj.market = market
         obj._sid = None
         obj.underlying = None
-        obj._value = None
+        obj._value = str.__str__(obj)
         return obj
 
     @staticmethod
@@ -88,10 +89,8 @@ class Symbol(str):
         obj._value = underlying.value
         return obj
 
-    @property
-    def value(self) -> str:
-        """The ticker, as LEAN's ``Symbol.value``."""
-        return self._value if self._value is not None else str.__str__(self)
+    # a plain str read through a C getter: a selector reads it for each of thousands of coarse rows a day
+    value = property(attrgetter("_value"), doc="The ticker, as LEAN's ``Symbol.value``.")
 
     @property
     def id(self) -> Any:
@@ -144,5 +143,7 @@ def _option_ticker(sid: Any, underlying: Symbol) -> str:
 def _restore_symbol(text: str, security_type: SecurityType, market: str, sid: Any, underlying: Any,
                     value: Any) -> Symbol:
     obj = Symbol(text, security_type, market) if sid is None else Symbol(sid, text)
-    obj.underlying, obj._value = underlying, value
+    obj.underlying = underlying
+    if value is not None:  # a symbol pickled when an unset value meant the string's
+        obj._value = value
     return obj

@@ -13,6 +13,7 @@ import os
 import uuid
 from collections.abc import Callable
 from datetime import date, datetime, time, timedelta
+from operator import attrgetter
 from pathlib import Path
 from typing import Any
 
@@ -51,9 +52,8 @@ class Fundamental:
         self.end_time = end_time
         self._identifier = identifier
 
-    @property
-    def price(self) -> float:
-        return self.value
+    # a C getter: a selector reads it for each of thousands of rows a day
+    price = property(attrgetter("value"), doc="LEAN ``Fundamental.Price``: the raw close in dollars.")
 
     @property
     def price_scale_factor(self) -> float:
@@ -179,6 +179,8 @@ class FundamentalUniverse(Universe):
         self.file_dates = pd.DatetimeIndex([pd.Timestamp(n) for n in names if n.isdigit() and len(n) == 8])
         # one Symbol per security identifier for the whole run
         self._symbols: dict[str, Symbol] = {}
+        #: ``_symbols``' identifiers sorted, with their symbols and strings (:meth:`_known_rows`)
+        self._sid_index: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None
         self._map_files = map_file_resolver(self.data_folder)
         #: the algorithm's symbol of a security it already has, by map file (set by ``add_universe``)
         self.known_symbol: Callable[[Any], Symbol | None] = lambda map_file: None
@@ -258,18 +260,36 @@ class FundamentalUniverse(Universe):
             record: Any = load_record(formats.read_coarse, path)
         except ValueError:  # columns a record array cannot hold (a file without rows): the parsed frame
             record = cached_read(formats.read_coarse, path)
-        sids, closes, volumes, dollar_volumes, price_factors, split_factors = (
-            record[name].tolist() for name in ("sid", "close", "volume", "dollar_volume", "price_factor", "split_factor"))
-        symbols = self._symbols
-        # membership through the dict's own method: a ``None in list`` test calls Symbol.__eq__ per row
-        if all(map(symbols.__contains__, sids)):
-            known = list(map(symbols.__getitem__, sids))
+        closes, volumes, dollar_volumes, price_factors, split_factors = (
+            record[name].tolist() for name in ("close", "volume", "dollar_volume", "price_factor", "split_factor"))
+        found = self._known_rows(np.asarray(record["sid"]))
+        if found is not None:
+            known, sids = found
         else:  # the tickers are read only when a security is met the first time
+            symbols = self._symbols
+            sids = record["sid"].tolist()
             known = [symbols[sid] if sid in symbols else self._symbol(sid, ticker)
                      for sid, ticker in zip(sids, record["symbol"].tolist(), strict=True)]
         end = datetime.combine(day, time()) + timedelta(days=1)
         return list(map(Fundamental, known, closes, volumes, dollar_volumes, price_factors, split_factors,
                         itertools.repeat(end), sids))
+
+    def _known_rows(self, sids: np.ndarray) -> tuple[list[Symbol], list[str]] | None:
+        """The symbols and identifier strings of a file's ``sid`` column when the run has met every one
+        (None otherwise): one binary search of the column in the sorted identifiers (a string per row
+        and a dict lookup of it cost a quarter of reading a day's rows)."""
+        if not len(sids) or not self._symbols:
+            return None
+        if self._sid_index is None or len(self._sid_index[0]) != len(self._symbols):  # the dict only grows
+            keys = sorted(self._symbols)
+            symbols, strings = np.empty(len(keys), dtype=object), np.empty(len(keys), dtype=object)
+            symbols[:], strings[:] = [self._symbols[key] for key in keys], keys
+            self._sid_index = (np.array(keys), symbols, strings)
+        keys, symbols, strings = self._sid_index
+        at = np.minimum(keys.searchsorted(sids), len(keys) - 1)
+        if not (keys[at] == sids).all():
+            return None
+        return symbols[at].tolist(), strings[at].tolist()
 
     def _symbol(self, sid: str, ticker: str) -> Symbol:
         """The run's Symbol of a security identifier, named when first met under ``ticker`` (see the class)."""

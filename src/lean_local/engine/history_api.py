@@ -249,10 +249,20 @@ def _history_frame(parts: list[tuple[Symbol, np.ndarray, dict[str, np.ndarray]]]
     filled = [symbol for symbol, times, _ in parts if len(times)]
     symbols = np.empty(len(filled), dtype=object)
     symbols[:] = filled
-    by_part = pd.Categorical(symbols)
-    by_row = pd.Categorical(pd.DatetimeIndex(np.concatenate([t for _, t, _ in parts]).view("datetime64[ns]")))
-    index = pd.MultiIndex(levels=[by_part.categories, by_row.categories],
-                          codes=[np.repeat(by_part.codes, [len(t) for _, t, _ in parts if len(t)]), by_row.codes],
+    tickers = [str.__str__(symbol) for symbol in filled]
+    if len(set(tickers)) == len(tickers):
+        # distinct tickers: Categorical's sorted categories and codes by sorting the plain strings
+        order = sorted(range(len(tickers)), key=tickers.__getitem__)
+        symbol_level = pd.Index(symbols[order], dtype=object)
+        part_codes = np.empty(len(order), dtype=np.int64)
+        part_codes[order] = np.arange(len(order))
+    else:  # a ticker twice (two securities of one ticker, or a symbol asked twice): Categorical's equality
+        by_part = pd.Categorical(symbols)
+        symbol_level, part_codes = by_part.categories, by_part.codes
+    # the sorted distinct times and each row's position among them: Categorical's, without its hashing
+    times, time_codes = np.unique(np.concatenate([t for _, t, _ in parts]), return_inverse=True)
+    index = pd.MultiIndex(levels=[symbol_level, pd.DatetimeIndex(times.view("datetime64[ns]"))],
+                          codes=[np.repeat(part_codes, [len(t) for _, t, _ in parts if len(t)]), time_codes],
                           names=["symbol", "time"], verify_integrity=False)
     return pd.DataFrame({name: np.concatenate([columns[name] for _, _, columns in parts]) for name in names},
                         index=index)

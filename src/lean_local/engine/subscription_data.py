@@ -267,21 +267,26 @@ def history_rows(sub: SubscriptionData, session_closes: np.ndarray | None, end_n
     last = end_ns
     if sub.delisted is not None:
         last = min(last, int((sub.delisted + pd.Timedelta(days=1)).value) - 1)
-    sessions = session_closes[: np.searchsorted(session_closes, last, side="right")]
+    # the arrays' own searchsorted: np.searchsorted's dispatch cost as much as the search (a warm-up
+    # reads the history of each of the ~75 symbols a large universe adds a day)
+    sessions = session_closes[: session_closes.searchsorted(last, side="right")]
     if periods is not None:
         sessions = sessions[max(0, len(sessions) - periods):]
         # the window opens after the session before the first one counted
         start_ns = int(sessions[0]) - NS_PER_DAY + 1 if len(sessions) else end_ns + 1
     else:
-        sessions = sessions[np.searchsorted(sessions, start_ns, side="left"):]
+        sessions = sessions[sessions.searchsorted(start_ns, side="left"):]
     assert start_ns is not None
-    lo = int(np.searchsorted(sub.end_time, start_ns, side="left"))
-    hi = int(np.searchsorted(sub.end_time, end_ns, side="right"))
+    end_time = sub.end_time
+    lo = int(end_time.searchsorted(start_ns, side="left"))
+    hi = int(end_time.searchsorted(end_ns, side="right"))
     if hi <= lo:
         return np.empty(0, dtype=np.int64), np.empty(0, dtype=np.int64)
-    real = sub.end_time[lo:hi]
+    real = end_time[lo:hi]
     later = sessions[sessions.searchsorted(real[0]):]  # the sessions from the first real bar on (sorted)
+    if len(later) == len(real) and (later == real).all():  # a bar every session (sessions are increasing)
+        return np.arange(lo, hi), later
     # a daily bar ends at a session's close: the union is those sessions unless a bar ends off them
     where = later.searchsorted(real)
     times = later if where[-1] < len(later) and (later[where] == real).all() else np.union1d(real, later)
-    return np.searchsorted(sub.end_time, times, side="right") - 1, times
+    return end_time.searchsorted(times, side="right") - 1, times

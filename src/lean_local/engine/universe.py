@@ -10,6 +10,7 @@ ready-made ones of ``self.universe`` in :mod:`lean_local.engine.universe_definit
 
 from __future__ import annotations
 
+import functools
 import itertools
 from collections.abc import Callable
 from datetime import date, datetime, time, timedelta
@@ -197,13 +198,23 @@ class Universe:
         if member is None:
             return False
         minimum = self.universe_settings.minimum_time_in_universe
-        interval = next((unit for unit in (timedelta(days=1), timedelta(hours=1), timedelta(minutes=1),
-                                           timedelta(seconds=1)) if minimum >= unit), minimum)
+        interval = _rounding_unit(minimum)
         elapsed = now - member[1]
         if interval > timedelta(0):
             elapsed = interval * round(elapsed / interval)
         return elapsed >= minimum
 
+
+
+_ROUNDING_UNITS = (timedelta(days=1), timedelta(hours=1), timedelta(minutes=1), timedelta(seconds=1))
+
+
+@functools.lru_cache(maxsize=8)
+def _rounding_unit(minimum: timedelta) -> timedelta:
+    """The unit :meth:`Universe.can_remove_member` rounds a member's time to: the largest of a day, an
+    hour, a minute and a second not above ``minimum``, else ``minimum`` (asked for each member a
+    selection drops: about 80 a day in a 500-name universe)."""
+    return next((unit for unit in _ROUNDING_UNITS if minimum >= unit), minimum)
 
 
 def _open_within_a_day(hours: Any, moment: datetime) -> bool:
