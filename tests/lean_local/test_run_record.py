@@ -87,3 +87,12 @@ def test_fill_frame_infers_mixed_columns_as_pandas_does():
     assert_frame_equal(frame, pd.DataFrame(fills, columns=FILL_COLUMNS), check_exact=True)
     assert [str(frame[name].dtype) for name in ("quantity", "fee", "is_long_before", "order_id")] == \
         ["float64", "float64", "object", "int64"]
+
+
+def test_order_frame_converts_shared_times_and_missing_fill_times_as_pandas_does():
+    orders = _orders(True) + _orders(False) + _orders(True)  # each time three times, fill times and None
+    for k, order in enumerate(orders):
+        order.id = k + 1
+    frame = _order_frame(orders)
+    assert_frame_equal(frame, _inferred(orders), check_exact=True)
+    assert frame["last_fill_time"].isna().sum() == 7

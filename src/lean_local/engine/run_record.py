@@ -166,12 +166,18 @@ def _direction_names(quantities: list[float]) -> list[str]:
 
 def _datetime_column(values: list[datetime | None]) -> np.ndarray | list:
     """``values`` as the datetime64[ns] column pandas infers from them (None is NaT), converted at once
-    (a frame's inference from a list costs about a microsecond a value); a list of other types, or of
-    None only (pandas keeps that as objects), is returned as it is for pandas to infer."""
+    (a frame's inference from a list costs about a microsecond a value): each distinct value once (a
+    step's orders and fills share their times), then gathered; a list of other types, or of None only
+    (pandas keeps that as objects), is returned as it is for pandas to infer."""
     kinds = set(map(type, values))
-    if datetime in kinds and kinds <= {datetime, type(None)}:
-        return pd.DatetimeIndex(values).to_numpy()
-    return values
+    if not (datetime in kinds and kinds <= {datetime, type(None)}):
+        return values
+    distinct = list(dict.fromkeys(values))
+    converted = pd.DatetimeIndex(distinct).to_numpy()
+    if len(distinct) == len(values):
+        return converted
+    position = {value: k for k, value in enumerate(distinct)}
+    return converted[np.fromiter(map(position.__getitem__, values), dtype=np.intp, count=len(values))]
 
 
 def build_record(algo: QCAlgorithm, loop: BacktestLoop, state: str = "Completed",
