@@ -23,7 +23,7 @@ whose check could fail ends the batch, and it and the orders after it take the o
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -35,22 +35,17 @@ from lean_local.engine.fees import InteractiveBrokersFeeModel, interactive_broke
 from lean_local.engine.orders import Order, OrderType
 from lean_local.engine.shortable import NullShortableProvider
 from lean_local.engine.slippage import NullSlippageModel
+from lean_local.engine.subscription_data import datetime_to_us
 from lean_local.engine.target_sizing import SizedOrders, array_sizable
 
 if TYPE_CHECKING:
     from lean_local.engine.transactions import TransactionManager
 
-_EPOCH = datetime(1970, 1, 1)
-_MICROSECOND = timedelta(microseconds=1)
 _HOUR_US = 3_600_000_000
 _DAY_US = 86_400_000_000
 
 #: Fewer open orders than this take the one-by-one path (the arrays' fixed cost is not worth it).
 MIN_BATCH = 8
-
-
-def _microseconds(moment: datetime) -> int:
-    return (moment - _EPOCH) // _MICROSECOND
 
 
 def certainly_accepted(algo: Any, orders: SizedOrders, handles_order_events: bool) -> list[bool]:
@@ -89,7 +84,7 @@ def fill_market_on_open(algo: Any, manager: TransactionManager, orders: list[Ord
     subscriptions = panel.subs
     n_columns = len(subscriptions)
     current = panel.current[panel.row(feed.step)].tolist()
-    now_us = _microseconds(now)
+    now_us = datetime_to_us(now)
     securities = algo.securities
     taken: set[int] = set()
     handled = 0
@@ -110,7 +105,7 @@ def fill_market_on_open(algo: Any, manager: TransactionManager, orders: list[Ord
         placed = order.time
         if placed is not last_placed:
             last_placed, waiting, open_at = placed, placed >= now, {}
-            placed_at = _microseconds(placed)
+            placed_at = datetime_to_us(placed)
         if waiting:
             handled = position + 1
             continue

@@ -122,11 +122,16 @@ def ns_to_datetime(ns: int) -> datetime:
     return _EPOCH + timedelta(microseconds=ns // 1000)
 
 
+def datetime_to_us(moment: datetime) -> int:
+    """A naive datetime's whole microseconds since the epoch (exact: no float in between)."""
+    return (moment - _EPOCH) // _MICROSECOND
+
+
 def datetime_to_ns(moment: datetime) -> int:
     """``pd.Timestamp(moment).value`` without building the Timestamp: a naive datetime's nanoseconds
     since the epoch (a pandas Timestamp, which may carry nanoseconds, or an aware datetime through pandas)."""
     if type(moment) is datetime and moment.tzinfo is None:
-        return (moment - _EPOCH) // _MICROSECOND * 1000
+        return datetime_to_us(moment) * 1000
     return int(pd.Timestamp(moment).value)
 
 

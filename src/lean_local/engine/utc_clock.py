@@ -9,7 +9,7 @@ from datetime import datetime, timedelta
 import numpy as np
 import pandas as pd
 
-from lean_local.engine.subscription_data import NEW_YORK
+from lean_local.engine.subscription_data import NEW_YORK, datetime_to_us
 
 
 def utc_ns(local: datetime) -> int:
@@ -20,12 +20,7 @@ def utc_ns(local: datetime) -> int:
     """
     if type(local) is not datetime:  # a pandas Timestamp may carry nanoseconds
         return int(pd.Timestamp(local).tz_localize(NEW_YORK).value)
-    naive = (local - _EPOCH) // _MICROSECOND * 1000
-    return naive + _utc_offset_ns(local.replace(minute=0, second=0, microsecond=0))
-
-
-_EPOCH = datetime(1970, 1, 1)
-_MICROSECOND = timedelta(microseconds=1)
+    return datetime_to_us(local) * 1000 + _utc_offset_ns(local.replace(minute=0, second=0, microsecond=0))
 
 
 @functools.lru_cache(maxsize=4096)
