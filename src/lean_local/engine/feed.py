@@ -242,11 +242,11 @@ class DataFeed:
             return BarView(sub, i, True, last)
         return BarView(sub, i)
 
-    def current_real_bars(self, columns: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    def current_real_bars(self, columns: np.ndarray) -> np.ndarray:
         """Whether each of ``columns`` (int array) has a real bar ending at the current step (emitted and
-        not a fill-forward copy: what :meth:`current_bar` shows with ``is_fill_forward`` False), and each
-        column's current bar index (-1 before its first bar), from the window's arrays."""
-        return self._current_of("emit", columns, 0) == 2, self._current_of("current", columns, -1)
+        not a fill-forward copy: what :meth:`current_bar` shows with ``is_fill_forward`` False), from the
+        window's arrays; :meth:`current_bars` gives the bars."""
+        return self._current_of("emit", columns, 0) == 2
 
     def current_bars(self, columns: np.ndarray) -> tuple[np.ndarray, ...]:
         """The current bar of each of ``columns`` (int array, the panel's; at a step): its start and end

@@ -378,15 +378,15 @@ class BacktestLoop:
         bars = no_bars(symbols)
         securities = [self._traded[symbol] for symbol in symbols]
         columns = np.fromiter((security.column for security in securities), dtype=np.intp, count=len(securities))
-        real, _ = self.feed.current_real_bars(columns)
         base, forex = SecurityType.BASE, SecurityType.FOREX  # read once: an enum member read from its class is slow
-        found = np.flatnonzero(real)
+        found = np.flatnonzero(self.feed.current_real_bars(columns))
         kinds = [securities[k].type for k in found.tolist()]
-        found = found[np.fromiter((kind != base for kind in kinds), dtype=bool, count=len(kinds))]
+        kept = np.fromiter((kind != base for kind in kinds), dtype=bool, count=len(kinds))
+        found = found[kept]
         if not len(found):
             return bars
         starts, ends, _, closes, volumes = self.feed.current_bars(columns[found])
-        quotes = np.fromiter((securities[k].type == forex for k in found.tolist()), dtype=bool, count=len(found))
+        quotes = np.fromiter((kind == forex for kind in kinds), dtype=bool, count=len(kinds))[kept]
         bars.has_bar[found] = True
         bars.close[found] = closes
         bars.volume[found] = np.where(quotes, FOREX_VOLUME, volumes)
