@@ -10,6 +10,7 @@ known errors into a message and a non-zero exit.
 from __future__ import annotations
 
 import argparse
+import gc
 import importlib
 import sys
 from collections.abc import Sequence
@@ -117,5 +118,18 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 130
 
 
+def run() -> None:
+    """The ``lean-local`` script: runs :func:`main` and exits the process with its code.
+
+    Before the exit every live object goes to the collector's permanent generation (``gc.freeze``), so
+    the interpreter's shutdown collection skips them: after a backtest that collection walked numpy's,
+    pandas' and the run's objects for 0.1 to 0.25 s, only for the process to release them anyway. Every
+    file the commands write is closed before they return, so the shutdown has nothing left to finalize.
+    """
+    code = main()
+    gc.freeze()
+    sys.exit(code)
+
+
 if __name__ == "__main__":
-    sys.exit(main())
+    run()

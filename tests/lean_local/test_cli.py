@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import gc
 import json
 import re
 import shlex
 import subprocess
 import sys
+import tomllib
 from pathlib import Path
 
 import pytest
@@ -14,6 +16,7 @@ import pytest
 import lean_local
 from lean_local import cli
 from lean_local.workspace import ProjectNotFoundError, resolve_project
+from tests.lean_local.basic_template_daily import BASIC_TEMPLATE_DAILY, LEAN_STATISTICS
 
 ROOT = Path(__file__).resolve().parents[2]
 HEAVY = ("numpy", "pandas", "scipy", "sklearn", "matplotlib")
@@ -123,3 +126,33 @@ def test_an_unknown_project_lists_the_projects(monkeypatch, capsys):
     assert cli.main(["backtest", "no_such_project"]) == 2
     err = capsys.readouterr().err
     assert "no project 'no_such_project'" in err and "kalman_mean_reversion" in err
+
+
+def test_the_script_is_run_which_exits_with_the_commands_code_after_freezing(monkeypatch):
+    scripts = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["scripts"]
+    assert scripts["lean-local"] == "lean_local.cli:run"
+    monkeypatch.setattr(cli, "main", lambda: 3)
+    try:
+        with pytest.raises(SystemExit) as exit:
+            cli.run()
+        assert exit.value.code == 3
+        assert gc.get_freeze_count() > 0
+    finally:
+        gc.unfreeze()
+
+
+def test_a_backtest_through_the_script_leaves_complete_result_files(tmp_path, lean_data_folder):
+    """The shutdown skips the final collection (``gc.freeze``): every result file is still whole."""
+    project = tmp_path / "BasicTemplateDaily"
+    project.mkdir()
+    (project / "main.py").write_text(BASIC_TEMPLATE_DAILY)
+    output = tmp_path / "out"
+    done = subprocess.run([sys.executable, "-m", "lean_local.cli", "backtest", str(project), "--data-folder",
+                           str(lean_data_folder), "--output", str(output)], capture_output=True, text=True,
+                          cwd=ROOT, env={"PYTHONPATH": str(ROOT / "src"), "PATH": "/usr/bin:/bin"})
+    assert done.returncode == 0, done.stderr
+    (summary,) = output.glob("*-summary.json")
+    statistics = json.loads(summary.read_text())["statistics"]
+    assert {name: statistics[name] for name in LEAN_STATISTICS} == LEAN_STATISTICS
+    for path in output.glob("*.json"):
+        json.loads(path.read_text())
