@@ -203,13 +203,16 @@ def _bars_read_one_by_one(panel: FeedPanel, step: int) -> list[tuple | None]:
     return bars
 
 
+@pytest.mark.parametrize("row_reads", [0, 3, 10**9])
 @pytest.mark.parametrize("seed", range(4))
-def test_current_bars_are_the_subscriptions_bars_through_every_change(seed, monkeypatch):
-    """``current_bars`` (gathered per column over the window, again when its alignment changed) reads
-    what each column's subscription holds at its current bar, step after step, through window moves,
+def test_current_bars_are_the_subscriptions_bars_through_every_change(seed, row_reads, monkeypatch):
+    """``current_bars`` (read for the step asked, or gathered per column over the window and again when
+    its alignment changed: each window's first ``ROW_READS`` calls are read for their step) reads what
+    each column's subscription holds at its current bar, step after step, through window moves,
     freezes, re-attachments, seeds and a frozen column given other bars (a release)."""
     monkeypatch.setattr(FeedPanel, "WINDOW", 7)
     monkeypatch.setattr(FeedPanel, "CELLS", 0)
+    monkeypatch.setattr(FeedPanel, "ROW_READS", row_reads)
     panel = _panel(seed)
     rng = np.random.default_rng(300 + seed)
     columns = np.arange(len(panel.subs))

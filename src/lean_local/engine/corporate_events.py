@@ -199,21 +199,28 @@ def equity_events(symbol: Symbol, map_file: MapFile, factors: pd.DataFrame | np.
         on_day = np.flatnonzero(covered_days[at] == row_ns[:-1]) if len(covered_days) else np.empty(0, dtype=int)
         split_changes = split_factor[:-1] != split_factor[1:]
         price_changes = price_factor[:-1] != price_factor[1:]
-        for i in on_day[split_changes[on_day] | price_changes[on_day]].tolist():
-            k = int(at[i])
-            day = int(covered_days[k])
-            following = int(covered_days[k + 1]) if k + 1 < len(covered_days) else None
-            if split_changes[i]:
-                factor = split_factor[i] / split_factor[i + 1]
+        rows = on_day[split_changes[on_day] | price_changes[on_day]]
+        # the few rows' values as Python numbers (a numpy scalar's every operation costs about 10 times
+        # a float's; the same IEEE results, and repr gives the same shortest digits for _distribution)
+        splits, prices = split_factor.tolist(), price_factor.tolist()
+        references = reference.tolist()
+        last_day = len(covered_days) - 1
+        for i, k, split_changed, price_changed in zip(rows.tolist(), at[rows].tolist(),
+                                                      split_changes[rows].tolist(), price_changes[rows].tolist(),
+                                                      strict=True):
+            day = covered_days.item(k)
+            following = covered_days.item(k + 1) if k < last_day else None
+            if split_changed:
+                factor = splits[i] / splits[i + 1]
                 events.append((day, 0, Split(symbol, _datetime(day), last_close(closes.raw, day), factor,
                                              SplitType.WARNING)))
                 if following is not None:
-                    events.append((following, 0, Split(symbol, _datetime(following), reference[i], factor,
+                    events.append((following, 0, Split(symbol, _datetime(following), references[i], factor,
                                                        SplitType.SPLIT_OCCURRED)))
-            if price_changes[i] and following is not None:
-                ratio = price_factor[i] / price_factor[i + 1]
+            if price_changed and following is not None:
+                ratio = prices[i] / prices[i + 1]
                 events.append((following, 1, Dividend(symbol, _datetime(following),
-                                                      _distribution(reference[i], ratio), reference[i])))
+                                                      _distribution(references[i], ratio), references[i])))
 
     # a map file of one ticker, the symbol's own, reports no change (the common case: no per-day scan)
     if len(map_file) > 1 and set(map_file.tickers) != {symbol.value}:
