@@ -68,6 +68,9 @@ class BacktestLoop:
         self.start_equity = 0.0
         self._selection_times: dict[int, list[tuple[Any, date]]] = {}
         self._delist_columns: list[tuple[int, int]] = []
+        #: the earliest last_ns of _delist_columns: a step before it has no delisting to close (the list
+        #: holds every subscribed security delisting later, thousands in a long universe run)
+        self._next_delisting = 2**63 - 1
         self._added_by_api: set[Symbol] = set()  # the user-defined universes' securities (delisting_triggers)
         self.events = EventSchedule()
         self._event_columns = 0  # subscriptions whose corporate events are scheduled
@@ -176,9 +179,10 @@ class BacktestLoop:
     def _close_delisted(self, now_ns: int) -> None:
         algo = self.algo
         run = self.run_context
-        due = [(column, last_ns) for column, last_ns in self._delist_columns if now_ns > last_ns]
-        if not due:
+        if now_ns <= self._next_delisting:
             return
+        due = [(column, last_ns) for column, last_ns in self._delist_columns if now_ns > last_ns]
+        self._next_delisting = min((last for _, last in self._delist_columns if now_ns <= last), default=2**63 - 1)
         self.data_points += delisting_triggers([self.securities_by_column[column] for column, _ in due],
                                                self._added_by_api, run.universes)
         for column, last_ns in due:
@@ -207,6 +211,7 @@ class BacktestLoop:
             if sub.delisted is not None and column not in tracked and column not in self.feed.delisted:
                 last = int((sub.delisted + pd.Timedelta(days=1)).value) - 1
                 self._delist_columns.append((column, last))
+                self._next_delisting = min(self._next_delisting, last)
 
     def run(self) -> None:
         algo = self.algo
