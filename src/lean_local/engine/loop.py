@@ -74,6 +74,8 @@ class BacktestLoop:
         self._added_by_api: set[Symbol] = set()  # the user-defined universes' securities (delisting_triggers)
         self.events = EventSchedule()
         self._event_columns = 0  # subscriptions whose corporate events are scheduled
+        #: id(exchange hours) -> (hours, first day, its trading days from that day to the end date)
+        self._event_days: dict[int, tuple[Any, pd.Timestamp, pd.DatetimeIndex]] = {}
         self.framework: Any = None  # lean_local.framework.driver.Framework when the algorithm uses it
         self.capacity: CapacityEstimate | None = None
         self._fills_seen = 0
@@ -86,7 +88,6 @@ class BacktestLoop:
     def _schedule_events(self, first_column: int, from_ns: int) -> None:
         """Schedule the splits, dividends, delistings and ticker changes of the equity
         subscriptions from ``first_column`` on, from ``from_ns`` (LEAN's auxiliary data)."""
-        algo = self.algo
         run = self.run_context
         resolvers: dict[str, Any] = {}  # by market: each resolver is looked up (its folder checked) once
         trading_days: dict[int, pd.DatetimeIndex] = {}  # by exchange hours (the same for most securities)
@@ -103,12 +104,21 @@ class BacktestLoop:
             hours = security.exchange.hours
             days = trading_days.get(id(hours))
             if days is None:
-                days = trading_days[id(hours)] = hours.trading_days(from_day, algo.end_date)
+                days = trading_days[id(hours)] = self._trading_days_from(hours, from_day)
             dates, close, factor = intraday.daily_view(sub)  # each day's last bar (midnights)
             closes = DailyCloses(dates, close / np.where(factor > 0, factor, 1.0), close)
             self.events.add(load_equity_events(run.data_folder, security.symbol, map_file, days, closes,
                                                hours.time_zone), from_ns)
         self._event_columns = len(self.feed.subs)
+
+    def _trading_days_from(self, hours: Any, from_day: pd.Timestamp) -> pd.DatetimeIndex:
+        """``hours.trading_days(from_day, end date)`` as the tail of the days from the earliest day asked
+        (a universe adding securities most days asked for the rest of the run's days each day)."""
+        known = self._event_days.get(id(hours))
+        if known is None or from_day < known[1]:
+            known = self._event_days[id(hours)] = (hours, from_day, hours.trading_days(from_day, self.algo.end_date))
+        days = known[2]
+        return days[days.searchsorted(from_day):]
 
     def prepare(self) -> None:
         algo = self.algo
