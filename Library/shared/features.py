@@ -149,15 +149,20 @@ def _rsi_advance_rows(s: dict[str, np.ndarray], closes: np.ndarray, period: int 
     last_missing = np.maximum.accumulate(np.where(missing, steps, 0), axis=0)
     count = np.minimum(np.where(last_missing > 0, steps - last_missing, s["count"] + steps), period + 1)
     smoothing = count > period
-    seeded_now = count == period
+    # seeding: the sum; seeded now: the sum's mean; then Wilder's average; 0 where the run breaks. As
+    # (acc * keep + move) / divisor: a factor or divisor of 1 is exact, so each is the step's own
+    # arithmetic, in three in-place calls a row
+    keep = np.where(smoothing, float(period - 1), 1.0)
+    divisor = np.where(smoothing | (count == period), float(period), 1.0)
+    breaks = missing.any(axis=1).tolist()
     moves = np.stack([np.maximum(change, 0.0), np.maximum(-change, 0.0)], axis=1)  # (dates, gain|loss, symbols)
     acc = np.stack([s["gain"], s["loss"]])
     for t in range(len(closes)):
-        # seeding: the sum; seeded now: the sum's mean; then Wilder's average; 0 where the run breaks
-        updated = np.where(smoothing[t], (acc * (period - 1) + moves[t]) / period, acc + moves[t])
-        np.divide(updated, period, out=updated, where=seeded_now[t])
-        updated[:, missing[t]] = 0.0
-        acc = updated
+        np.multiply(acc, keep[t], out=acc)
+        np.add(acc, moves[t], out=acc)
+        np.divide(acc, divisor[t], out=acc)
+        if breaks[t]:
+            acc[:, missing[t]] = 0.0
     s["gain"][:], s["loss"][:] = acc
     s["count"][:] = np.minimum(count[-1], period)
     s["prev"][:] = closes[-1]

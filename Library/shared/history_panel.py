@@ -39,9 +39,9 @@ def traded_bars(history: pd.DataFrame, symbols: Sequence[Any]) -> tuple[np.ndarr
     position = {symbol: j for j, symbol in enumerate(symbols)}
     column_of_level = np.array([position.get(symbol, -1) for symbol in index.levels[0]], dtype=np.int64)
     columns = column_of_level[index.codes[0]]
-    dates, rows = np.unique(index.get_level_values(1).asi8, return_inverse=True)
+    dates, rows = _time_rows(index)
     keep = columns >= 0
-    shape = (len(dates), len(position))
+    shape = (dates, len(position))
     close, volume = np.full(shape, np.nan), np.full(shape, np.nan)
     close[rows[keep], columns[keep]] = history["close"].to_numpy(dtype=np.float64)[keep]
     volume[rows[keep], columns[keep]] = history["volume"].to_numpy(dtype=np.float64)[keep]
@@ -50,3 +50,15 @@ def traded_bars(history: pd.DataFrame, symbols: Sequence[Any]) -> tuple[np.ndarr
     close[untraded] = np.nan
     volume[untraded] = np.nan
     return close, volume
+
+
+def _time_rows(index: pd.MultiIndex) -> tuple[int, np.ndarray]:
+    """The number of distinct times of ``index`` and each row's position among them, oldest first: the
+    time level and its codes when the level is sorted and every time in it is used (LEAN's frame and
+    lean_local's: no sort of the rows' times), else ``np.unique`` of the rows' times."""
+    level, codes = index.levels[1], index.codes[1]
+    if len(codes) and level.is_monotonic_increasing and codes.min() >= 0 \
+            and np.bincount(codes, minlength=len(level)).all():
+        return len(level), codes
+    dates, rows = np.unique(index.get_level_values(1).asi8, return_inverse=True)
+    return len(dates), rows

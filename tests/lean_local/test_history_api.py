@@ -52,3 +52,26 @@ def test_one_ticker_under_two_identifiers_and_no_rows():
     assert_same_index([(first, times, {"close": np.ones(3)}), (other, times[:2], {"close": np.ones(2)}),
                        (second, times[1:], {"close": np.ones(2)})])
     assert_same_index([(first, times[:0], {"close": np.ones(0)})])
+
+
+@pytest.mark.parametrize("shared", [True, False])
+def test_symbols_with_the_same_times_give_from_arrays_index_and_the_columns(shared):
+    """Parts sharing one times array (or equal copies of it), a part without rows among them: the index
+    from_arrays builds, each column the parts' values in order."""
+    rng = np.random.default_rng(3)
+    times = np.arange(5, dtype=np.int64) * DAY + 1_600_000_000 * 10**9
+    parts = []
+    for ticker in ("CCC", "AAA", "EMPTY", "BBB"):
+        own = times[:0] if ticker == "EMPTY" else (times if shared else times.copy())
+        parts.append((Symbol(ticker, SecurityType.EQUITY, Market.USA), own,
+                      {"close": rng.random(len(own)), "volume": rng.random(len(own))}))
+    assert_same_index(parts)
+    frame = _history_frame(parts)
+    for name in ("close", "volume"):
+        np.testing.assert_array_equal(frame[name].to_numpy(), np.concatenate([c[name] for _, _, c in parts]))
+
+
+def test_repeated_times_within_a_symbol_are_one_level_value():
+    times = np.array([1, 2, 2, 3], dtype=np.int64) * DAY
+    parts = [(Symbol(t, SecurityType.EQUITY, Market.USA), times, {"close": np.ones(4)}) for t in ("B", "A")]
+    assert_same_index(parts)

@@ -43,3 +43,21 @@ def test_traded_bars_equal_the_pandas_pivot_masked_by_volume():
 
 def test_an_empty_history_gives_none():
     assert traded_bars(pd.DataFrame(), ["AAA"]) == (None, None)
+
+
+def test_a_time_level_unsorted_or_with_unused_times_gives_the_pivot():
+    """A filtered frame keeps times no row uses, a frame may list its times unsorted: the dates are the
+    rows' distinct times, oldest first, either way."""
+    history = _history()
+    filtered = history[history.index.get_level_values(1) > history.index.levels[1][0]]
+    assert len(filtered.index.levels[1]) == 3  # the first day stays in the level, unused
+    close, _ = traded_bars(filtered, ["AAA", "BBB"])
+    np.testing.assert_array_equal(close, [[11.0, 20.0], [12.0, np.nan]])
+    index = history.index
+    reversed_level = index.levels[1][::-1]
+    unsorted = pd.MultiIndex(levels=[index.levels[0], reversed_level], codes=[index.codes[0], 2 - index.codes[1]],
+                             names=index.names)
+    assert unsorted.equals(index) and not unsorted.levels[1].is_monotonic_increasing
+    for got, expected in zip(traded_bars(history.set_axis(unsorted), ["BBB", "AAA"]),
+                             traded_bars(history, ["BBB", "AAA"]), strict=True):
+        np.testing.assert_array_equal(got, expected)

@@ -356,15 +356,17 @@ class FeedPanel:
         self.emit[rows, column] = np.where(held, 0, np.where(real, 2, np.where(emits, 1, 0)))
 
     def _align_many(self, columns: list[int], from_step: int) -> None:
-        """:meth:`align` of every column in ``columns`` from ``from_step`` on, the same arrays: the
-        binary searches and gathers per column (none for a column frozen over the whole block: a
-        removal), the masks and the emission codes once over the (columns x steps) block."""
+        """:meth:`align` of every column in ``columns`` from ``from_step`` on, the same arrays: each
+        column's bars and emission times within the block found by two binary searches and the rows,
+        masks and emission codes computed once over the (columns x steps) block (:class:`_BlockRows`);
+        no search for a column frozen over the whole block (a removal), a column's own for one frozen
+        over part of it."""
         lo = max(from_step, self.base)
         hi = self.base + len(self.current)
         if lo >= hi or not columns:
             return
         grid = self.grid[lo:hi]
-        shared = _SharedRows(grid)
+        block = _BlockRows(grid)
         steps = np.arange(lo, hi)
         shape = (len(columns), len(grid))  # a row per column (contiguous), transposed into the panel
         current = np.full(shape, -1, dtype=np.int64)
@@ -372,34 +374,42 @@ class FeedPanel:
         emits = np.zeros(shape, dtype=bool)
         ends = np.zeros(shape, dtype=np.int64)
         closes = np.zeros(shape)
+        # the columns frozen over the whole block: their frozen bar's index, end and close
+        held_rows: list[int] = []
+        held_bars: list[tuple[int, int, float]] = []
         for j, column in enumerate(columns):
             sub = self.subs[column]
             frozen = self.frozen.get(column)
+            if frozen is not None and (frozen[1] <= lo or frozen[0] >= hi):
+                frozen = None  # held outside the block only
             if frozen is not None and frozen[0] <= lo and frozen[1] >= hi:
-                held[j] = True
-                current[j] = index = frozen[2]
-                if index >= 0:
-                    ends[j] = sub.end_time[index]
-                    closes[j] = sub.fields["close"][index]
+                index = frozen[2]
+                held_rows.append(j)
+                held_bars.append((index, sub.end_time.item(index), sub.fields["close"].item(index)) if index >= 0
+                                 else (index, 0, 0.0))
                 continue
-            if len(sub):
-                row, at, bar_ends = shared.bar_rows(sub.end_time, self.visible_from[column])
-                if frozen is not None:
-                    first, end, index = frozen
-                    held[j] = (steps >= first) & (steps < end)
-                    row = row.copy()
+            if frozen is not None:
+                first, end, index = frozen
+                held[j] = (steps >= first) & (steps < end)
+                if len(sub):
+                    row = sub.end_time.searchsorted(grid, side="right") - 1
+                    row[row < sub.end_time.searchsorted(self.visible_from[column], side="left")] = -1
                     row[held[j]] = index
                     at = np.maximum(row, 0)
-                    bar_ends = sub.end_time[at]
-                current[j] = row
-                ends[j] = bar_ends
-                closes[j] = sub.fields["close"][at]
-            elif frozen is not None:
-                held[j] = (steps >= frozen[0]) & (steps < frozen[1])
-                current[j, held[j]] = frozen[2]
-            times = sub.emit_times
-            if len(times):
-                emits[j] = shared.emitted(times)
+                    current[j], ends[j], closes[j] = row, sub.end_time[at], sub.fields["close"][at]
+                else:
+                    current[j, held[j]] = index
+            elif len(sub):
+                block.add_bars(j, sub.end_time, sub.fields["close"], self.visible_from[column])
+            if len(sub.emit_times):
+                block.add_emissions(j, sub.emit_times)
+        block.fill(current, ends, closes, emits)
+        if held_rows:
+            held[held_rows] = True
+            indices, bar_ends, bar_closes = zip(*held_bars, strict=True)
+            current[held_rows] = np.array(indices)[:, None]
+            ends[held_rows] = np.array(bar_ends, dtype=np.int64)[:, None]
+            closes[held_rows] = np.array(bar_closes)[:, None]
         valid = current >= 0
         closes[~valid] = 0.0
         for j, column in enumerate(columns):
@@ -451,51 +461,76 @@ class _FirstEqual:
         return times
 
 
-class _SharedRows:
-    """What a realignment computes from a column's bar ends and emission times, once per distinct array:
-    the columns of one exchange's daily bars mostly share them, and over ``SHARE_STEPS`` steps or more
-    comparing two arrays costs less than a binary search of every step (a shorter block searches each
-    column's: 1,500 columns of 22 years' daily bars, 60% of them equal, took 83 ms shared and 65 ms
-    searched at 128 steps, 140 and 155 ms at 512, when np.array_equal compared the arrays; :class:`_FirstEqual`
-    compares their bytes now). The results are shared: read, not written."""
 
-    SHARE_STEPS = 512
+
+class _BlockRows:
+    """The rows and emission flags of many columns over one block of steps, computed together.
+
+    Each column gives its bars ending within the block (with the bar before it) and its emission times
+    within it, found by one binary search of each array; one search of the block's steps for all of
+    them and a cumulative count per column then give each step's latest bar, one gather its end and
+    close. A column costs a few calls whatever the block's length (searching every step in each
+    column's arrays and gathering was ~15 numpy calls a column, and a universe re-adding ~75
+    securities a day paid them daily).
+    """
 
     def __init__(self, grid: np.ndarray) -> None:
         self._grid = grid
-        self._share = len(grid) >= self.SHARE_STEPS
-        self._canonical = _FirstEqual()
-        self._bar_rows: dict[tuple[int, int], tuple[np.ndarray, np.ndarray, np.ndarray]] = {}
-        self._emitted: dict[int, np.ndarray] = {}
+        # a side="left" search of x is a side="right" search of x - 1 (int64 ns): one call an array
+        self._bar_bounds = np.array([0, grid[0], grid[-1]], dtype=np.int64)  # [0]: the column's visible_from - 1
+        self._emit_bounds = np.array([grid[0] - 1, grid[-1]], dtype=np.int64)
+        self._bar_rows: list[int] = []
+        self._bases: list[int] = []
+        self._first_visible: list[int] = []
+        self._ends: list[np.ndarray] = []
+        self._closes: list[np.ndarray] = []
+        self._emit_rows: list[int] = []
+        self._emit_times: list[np.ndarray] = []
 
-    def bar_rows(self, end_time: np.ndarray, visible_from: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """Per step: the index of the latest bar ending at or before it (-1 before the first bar that
-        ends at or after ``visible_from``), that index clipped at 0, and that bar's end."""
-        if not self._share:
-            return self._searched_rows(end_time, visible_from)
-        end_time = self._canonical(end_time)
-        key = (id(end_time), visible_from)
-        found = self._bar_rows.get(key)
-        if found is None:
-            found = self._bar_rows[key] = self._searched_rows(end_time, visible_from)
-        return found
+    def add_bars(self, j: int, end_time: np.ndarray, close: np.ndarray, visible_from: int) -> None:
+        """Row ``j``'s bars (``end_time`` sorted, not empty): at each step the latest bar ending at or
+        before it, -1 before the first bar ending at or after ``visible_from``."""
+        self._bar_bounds[0] = max(visible_from, -(2**63) + 1) - 1
+        first_visible, through_first, through_last = end_time.searchsorted(self._bar_bounds, side="right").tolist()
+        base = max(through_first - 1, 0)  # the latest bar ending at or before the first step, else the first bar
+        top = max(through_last, base + 1)
+        self._bar_rows.append(j)
+        self._bases.append(base)
+        self._first_visible.append(first_visible)
+        self._ends.append(end_time[base:top])
+        self._closes.append(close[base:top])
 
-    def _searched_rows(self, end_time: np.ndarray, visible_from: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        row = end_time.searchsorted(self._grid, side="right") - 1
-        row[row < end_time.searchsorted(visible_from, side="left")] = -1
-        at = np.maximum(row, 0)
-        return row, at, end_time[at]
+    def add_emissions(self, j: int, times: np.ndarray) -> None:
+        """Row ``j``'s emission times (sorted)."""
+        lo, hi = times.searchsorted(self._emit_bounds, side="right").tolist()
+        if hi > lo:
+            self._emit_rows.append(j)
+            self._emit_times.append(times[lo:hi])
 
-    def emitted(self, times: np.ndarray) -> np.ndarray:
-        """Per step: whether it is one of ``times`` (sorted emission times)."""
-        if not self._share:
-            return self._searched_emitted(times)
-        times = self._canonical(times)
-        found = self._emitted.get(id(times))
-        if found is None:
-            found = self._emitted[id(times)] = self._searched_emitted(times)
-        return found
-
-    def _searched_emitted(self, times: np.ndarray) -> np.ndarray:
+    def fill(self, current: np.ndarray, ends: np.ndarray, closes: np.ndarray, emits: np.ndarray) -> None:
+        """Write the added rows' bar index, bar end and close at each step, and their emission flags."""
         grid = self._grid
-        return times[np.minimum(times.searchsorted(grid), len(times) - 1)] == grid
+        n = len(grid)
+        if self._bar_rows:
+            rows = np.array(self._bar_rows)
+            lengths = np.array([len(part) for part in self._ends])
+            bar_ends = np.concatenate(self._ends)
+            # the step from which each bar is the latest or older (the first step at or after its end; n: none)
+            counted_from = grid.searchsorted(bar_ends, side="left")
+            owner = np.repeat(np.arange(len(rows)), lengths)
+            counts = np.bincount(owner * (n + 1) + counted_from, minlength=len(rows) * (n + 1))
+            bases = np.array(self._bases)
+            row = counts.reshape(len(rows), n + 1)[:, :n].cumsum(axis=1) + (bases - 1)[:, None]
+            row[row < np.array(self._first_visible)[:, None]] = -1
+            starts = np.cumsum(lengths) - lengths
+            # each step's bar within its column's part (clipped where no bar is visible: not read there)
+            at = np.clip(np.maximum(row, 0) - bases[:, None], 0, (lengths - 1)[:, None]) + starts[:, None]
+            current[rows] = row
+            ends[rows] = bar_ends[at]
+            closes[rows] = np.concatenate(self._closes)[at]
+        if self._emit_rows:
+            times = np.concatenate(self._emit_times)
+            owner = np.repeat(np.array(self._emit_rows), [len(part) for part in self._emit_times])
+            where = np.minimum(grid.searchsorted(times), n - 1)
+            on_grid = grid[where] == times
+            emits[owner[on_grid], where[on_grid]] = True

@@ -199,14 +199,15 @@ class HistoryApi:
             if len(rest) > 1 and rest[1] is not None:
                 end_ns = min(now_ns, int(pd.Timestamp(rest[1]).value))
         parts: list[tuple[Symbol, np.ndarray, dict[str, np.ndarray]]] = []
+        windows: dict[tuple[int, int], tuple[np.ndarray, np.ndarray]] = {}  # the symbols' shared sessions
         for sym in symbols:
             data, security = self._history_data(sym if isinstance(sym, Symbol) else self.symbol(str(sym)), resolution)
             if len(data) == 0:
                 continue
             symbol_obj = security.symbol if security is not None else Symbol(str(sym))
             rows, end_times = history_rows(data, self._history_sessions(symbol_obj, security, data), end_ns,
-                                           periods, start_ns)
-            if not len(rows):
+                                           periods, start_ns, windows)
+            if not len(end_times):
                 continue
             if data.kind == "quote":
                 f = data.fields
@@ -219,8 +220,9 @@ class HistoryApi:
                     columns[part] = f[part][rows]
             else:
                 columns = {name: data.fields[name][rows] for name in ("open", "high", "low", "close", "volume")}
-                # fill-forward rows have no volume, as LEAN's fill-forward bars
-                columns["volume"] = np.where(data.end_time[rows] == end_times, columns["volume"], 0.0)
+                if not isinstance(rows, slice):  # consecutive bars, each ending at its row's time, are no copies
+                    # fill-forward rows have no volume, as LEAN's fill-forward bars
+                    columns["volume"] = np.where(data.end_time[rows] == end_times, columns["volume"], 0.0)
                 if data.kind == "custom":
                     columns = {name: data.fields[name][rows] for name in ("open", "high", "low", "close", "value")}
             parts.append((symbol_obj, end_times, columns))
@@ -259,10 +261,27 @@ def _history_frame(parts: list[tuple[Symbol, np.ndarray, dict[str, np.ndarray]]]
     else:  # a ticker twice (two securities of one ticker, or a symbol asked twice): Categorical's equality
         by_part = pd.Categorical(symbols)
         symbol_level, part_codes = by_part.categories, by_part.codes
-    # the sorted distinct times and each row's position among them: Categorical's, without its hashing
-    times, time_codes = np.unique(np.concatenate([t for _, t, _ in parts]), return_inverse=True)
+    times, time_codes = _time_level(parts)
     index = pd.MultiIndex(levels=[symbol_level, pd.DatetimeIndex(times.view("datetime64[ns]"))],
                           codes=[np.repeat(part_codes, [len(t) for _, t, _ in parts if len(t)]), time_codes],
                           names=["symbol", "time"], verify_integrity=False)
-    return pd.DataFrame({name: np.concatenate([columns[name] for _, _, columns in parts]) for name in names},
-                        index=index)
+    # one block of the columns (what the frame of a dict of float columns consolidates into), written in place
+    dtypes = {columns[name].dtype for _, _, columns in parts for name in names}
+    if len(dtypes) != 1:
+        return pd.DataFrame({name: np.concatenate([columns[name] for _, _, columns in parts]) for name in names},
+                            index=index)
+    values = np.empty((len(names), len(time_codes)), dtype=dtypes.pop())
+    for row, name in enumerate(names):
+        np.concatenate([columns[name] for _, _, columns in parts], out=values[row])
+    return pd.DataFrame(values.T, index=index, columns=names, copy=False)
+
+
+def _time_level(parts: list[tuple[Symbol, np.ndarray, dict[str, np.ndarray]]]) -> tuple[np.ndarray, np.ndarray]:
+    """The sorted distinct times of ``parts`` and each row's position among them (Categorical's, without
+    its hashing); without a sort when every part holding rows has the same increasing times (symbols
+    with a bar every session of the window: their requests share one array)."""
+    filled = [times for _, times, _ in parts if len(times)]
+    first = filled[0] if filled else np.empty(0, dtype=np.int64)
+    if all(times is first or np.array_equal(times, first) for times in filled) and (first[1:] > first[:-1]).all():
+        return first, np.tile(np.arange(len(first)), len(filled))
+    return np.unique(np.concatenate([t for _, t, _ in parts]), return_inverse=True)

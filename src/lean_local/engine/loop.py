@@ -68,9 +68,14 @@ class BacktestLoop:
         self.start_equity = 0.0
         self._selection_times: dict[int, list[tuple[Any, date]]] = {}
         self._delist_columns: list[tuple[int, int]] = []
+        #: the earliest last_ns of _delist_columns: a step before it has no delisting to close (the list
+        #: holds every subscribed security delisting later, thousands in a long universe run)
+        self._next_delisting = 2**63 - 1
         self._added_by_api: set[Symbol] = set()  # the user-defined universes' securities (delisting_triggers)
         self.events = EventSchedule()
         self._event_columns = 0  # subscriptions whose corporate events are scheduled
+        #: id(exchange hours) -> (hours, first day, its trading days from that day to the end date)
+        self._event_days: dict[int, tuple[Any, pd.Timestamp, pd.DatetimeIndex]] = {}
         self.framework: Any = None  # lean_local.framework.driver.Framework when the algorithm uses it
         self.capacity: CapacityEstimate | None = None
         self._fills_seen = 0
@@ -83,7 +88,6 @@ class BacktestLoop:
     def _schedule_events(self, first_column: int, from_ns: int) -> None:
         """Schedule the splits, dividends, delistings and ticker changes of the equity
         subscriptions from ``first_column`` on, from ``from_ns`` (LEAN's auxiliary data)."""
-        algo = self.algo
         run = self.run_context
         resolvers: dict[str, Any] = {}  # by market: each resolver is looked up (its folder checked) once
         trading_days: dict[int, pd.DatetimeIndex] = {}  # by exchange hours (the same for most securities)
@@ -100,12 +104,21 @@ class BacktestLoop:
             hours = security.exchange.hours
             days = trading_days.get(id(hours))
             if days is None:
-                days = trading_days[id(hours)] = hours.trading_days(from_day, algo.end_date)
+                days = trading_days[id(hours)] = self._trading_days_from(hours, from_day)
             dates, close, factor = intraday.daily_view(sub)  # each day's last bar (midnights)
             closes = DailyCloses(dates, close / np.where(factor > 0, factor, 1.0), close)
             self.events.add(load_equity_events(run.data_folder, security.symbol, map_file, days, closes,
                                                hours.time_zone), from_ns)
         self._event_columns = len(self.feed.subs)
+
+    def _trading_days_from(self, hours: Any, from_day: pd.Timestamp) -> pd.DatetimeIndex:
+        """``hours.trading_days(from_day, end date)`` as the tail of the days from the earliest day asked
+        (a universe adding securities most days asked for the rest of the run's days each day)."""
+        known = self._event_days.get(id(hours))
+        if known is None or from_day < known[1]:
+            known = self._event_days[id(hours)] = (hours, from_day, hours.trading_days(from_day, self.algo.end_date))
+        days = known[2]
+        return days[days.searchsorted(from_day):]
 
     def prepare(self) -> None:
         algo = self.algo
@@ -176,9 +189,10 @@ class BacktestLoop:
     def _close_delisted(self, now_ns: int) -> None:
         algo = self.algo
         run = self.run_context
-        due = [(column, last_ns) for column, last_ns in self._delist_columns if now_ns > last_ns]
-        if not due:
+        if now_ns <= self._next_delisting:
             return
+        due = [(column, last_ns) for column, last_ns in self._delist_columns if now_ns > last_ns]
+        self._next_delisting = min((last for _, last in self._delist_columns if now_ns <= last), default=2**63 - 1)
         self.data_points += delisting_triggers([self.securities_by_column[column] for column, _ in due],
                                                self._added_by_api, run.universes)
         for column, last_ns in due:
@@ -207,6 +221,7 @@ class BacktestLoop:
             if sub.delisted is not None and column not in tracked and column not in self.feed.delisted:
                 last = int((sub.delisted + pd.Timedelta(days=1)).value) - 1
                 self._delist_columns.append((column, last))
+                self._next_delisting = min(self._next_delisting, last)
 
     def run(self) -> None:
         algo = self.algo

@@ -254,7 +254,8 @@ def emission_times(sub: SubscriptionData, session_closes: np.ndarray | None, end
 
 
 def history_rows(sub: SubscriptionData, session_closes: np.ndarray | None, end_ns: int, periods: int | None = None,
-                 start_ns: int | None = None) -> tuple[np.ndarray, np.ndarray]:
+                 start_ns: int | None = None, windows: dict[tuple[int, int], tuple[np.ndarray, int]] | None = None
+                 ) -> tuple[slice | np.ndarray, np.ndarray]:
     """The rows of a daily history request as LEAN returns them: each row's bar index and end time.
 
     Without ``session_closes`` (a subscription that does not fill forward) the rows are the real
@@ -263,6 +264,10 @@ def history_rows(sub: SubscriptionData, session_closes: np.ndarray | None, end_n
     real bar in it on (to the delisting date at most) is a row, a copy of the latest bar where the
     day has none. The window is the last ``periods`` sessions up to ``end_ns``
     (``Time.GetStartTimeForTradeBars``), or ``[start_ns, end_ns]``.
+
+    The bar indices are a slice when they are consecutive bars (a view of each field: no gather).
+    ``windows``, one dict per request (same ``end_ns``, ``periods``, ``start_ns``), keeps the window's
+    sessions for the symbols that share session closes and last day.
     """
     if session_closes is None or not sub.fill_forward:
         hi = int(np.searchsorted(sub.end_time, end_ns, side="right"))
@@ -272,25 +277,34 @@ def history_rows(sub: SubscriptionData, session_closes: np.ndarray | None, end_n
     last = end_ns
     if sub.delisted is not None:
         last = min(last, int((sub.delisted + pd.Timedelta(days=1)).value) - 1)
-    # the arrays' own searchsorted: np.searchsorted's dispatch cost as much as the search (a warm-up
-    # reads the history of each of the ~75 symbols a large universe adds a day)
-    sessions = session_closes[: session_closes.searchsorted(last, side="right")]
-    if periods is not None:
-        sessions = sessions[max(0, len(sessions) - periods):]
-        # the window opens after the session before the first one counted
-        start_ns = int(sessions[0]) - NS_PER_DAY + 1 if len(sessions) else end_ns + 1
-    else:
-        sessions = sessions[sessions.searchsorted(start_ns, side="left"):]
-    assert start_ns is not None
+    key = (id(session_closes), last)
+    window = windows.get(key) if windows is not None else None
+    if window is None:
+        # the arrays' own searchsorted: np.searchsorted's dispatch cost as much as the search (a warm-up
+        # reads the history of each of the ~75 symbols a large universe adds a day)
+        sessions = session_closes[: session_closes.searchsorted(last, side="right")]
+        if periods is not None:
+            sessions = sessions[max(0, len(sessions) - periods):]
+            # the window opens after the session before the first one counted
+            start_ns = int(sessions[0]) - NS_PER_DAY + 1 if len(sessions) else end_ns + 1
+        else:
+            sessions = sessions[sessions.searchsorted(start_ns, side="left"):]
+        assert start_ns is not None
+        # one right-side search gives both ends (a left-side search of start_ns is a right-side one of start_ns - 1)
+        window = (sessions, np.array([start_ns - 1, end_ns], dtype=np.int64))
+        if windows is not None:
+            windows[key] = window
+    sessions, bounds = window
     end_time = sub.end_time
-    lo = int(end_time.searchsorted(start_ns, side="left"))
-    hi = int(end_time.searchsorted(end_ns, side="right"))
+    lo, hi = end_time.searchsorted(bounds, side="right").tolist()
     if hi <= lo:
         return np.empty(0, dtype=np.int64), np.empty(0, dtype=np.int64)
     real = end_time[lo:hi]
+    if hi - lo == len(sessions) and (real == sessions).all():  # a bar every session of the window
+        return slice(lo, hi), sessions
     later = sessions[sessions.searchsorted(real[0]):]  # the sessions from the first real bar on (sorted)
     if len(later) == len(real) and (later == real).all():  # a bar every session (sessions are increasing)
-        return np.arange(lo, hi), later
+        return slice(lo, hi), later
     # a daily bar ends at a session's close: the union is those sessions unless a bar ends off them
     where = later.searchsorted(real)
     times = later if where[-1] < len(later) and (later[where] == real).all() else np.union1d(real, later)
