@@ -248,3 +248,42 @@ def test_a_delisting_retriggers_the_user_defined_universe_that_held_it(tmp_path)
 
     _, _, loop = run_algorithm(Delisted, folder)
     assert loop.data_points == 1 + 6 + 7 + 1
+
+
+def _decimal_distribution(reference: float, ratio: float) -> float:
+    """LEAN's ``Math.Round(reference - reference * ratio, 2)`` in decimals, the reference for ``_distribution``."""
+    from decimal import ROUND_HALF_EVEN, Decimal
+
+    ref = Decimal(repr(reference))
+    return float((ref - ref * Decimal(repr(ratio))).quantize(Decimal("0.01"), rounding=ROUND_HALF_EVEN))
+
+
+def test_distribution_equals_the_decimal_rounding_to_the_bit():
+    """The dividend's distribution (a float path away from half cents) is the decimal computation's float,
+    sign of zero included: random references and ratios, and exact half cents (where a float's own rounding
+    of the difference goes the other way in many cases)."""
+    from lean_local.engine.corporate_events import _distribution
+
+    rng = np.random.default_rng(20)
+    references = [round(x, d) for x, d in zip(rng.uniform(0.01, 5_000.0, 30_000).tolist(),
+                                              rng.integers(0, 5, 30_000).tolist(), strict=True)]
+    ratios = [round(x, d) for x, d in zip(rng.uniform(0.5, 1.5, 30_000).tolist(),
+                                          rng.integers(2, 9, 30_000).tolist(), strict=True)]
+    cases = list(zip(references, ratios, strict=True))
+    cases += [(float(r), float(q)) for r, q in zip(rng.uniform(-100, 1e6, 5_000), rng.uniform(-2, 20, 5_000),
+                                                   strict=True)]
+    # half cents: reference - reference * ratio = k + 0.005 exactly in decimals
+    half_cents = [(25.0, 0.995), (0.5, 0.99), (10.0, 0.9995), (1.0, 0.995), (100.0, 0.99995), (2.5, 0.999)]
+    half_cents += [(float(r), 1 - (k + 0.5) / 100 / r) for r in (20.0, 40.0, 80.0, 125.0, 200.0) for k in range(60)]
+    cases += half_cents + [(0.0, 0.5), (1e-9, 0.5), (-1e-9, 0.5), (1.0, 1.0), (3.0, 1.001)]
+    naive_differs = 0
+    for reference, ratio in cases:
+        expected = _decimal_distribution(reference, ratio)
+        got = _distribution(reference, ratio)
+        assert repr(got) == repr(expected), (reference, ratio)
+        naive_differs += round(reference - reference * ratio, 2) != expected
+    assert naive_differs > 10  # the cases reach the half cents a float's rounding gets wrong
+    from decimal import InvalidOperation
+
+    with pytest.raises(InvalidOperation):  # beyond the decimals' 28 digits, as before: the decimals decide
+        _distribution(1e300, 0.5)

@@ -21,8 +21,11 @@ at or after that time (with daily bars ending at the close, a step of its own at
 
 from __future__ import annotations
 
+import functools
 import heapq
 import itertools
+import math
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import ROUND_HALF_EVEN, Decimal
@@ -142,12 +145,31 @@ class SymbolChangedEvent(_Event):
 
 
 def _distribution(reference: float, ratio: float) -> float:
-    """``Math.Round(reference - reference * ratio, 2)`` in C# decimals (half to even)."""
+    """``Math.Round(reference - reference * ratio, 2)`` in C# decimals (half to even) of the two
+    numbers' shortest decimal forms (``repr``).
+
+    The float difference is within a few units of 2**-52 of the operands of the decimal one, so
+    away from a half cent (by ``_TIE_MARGIN`` of the operands, about 10**6 times that error) both
+    round to the same cent count, and that count over 100 (one correctly rounded division) is the
+    float nearest the decimal result, as ``float`` of the decimal is. Near a half cent, at zero (a
+    decimal keeps the sign of a negative zero) and where the margin reaches a quarter cent, the
+    decimals decide (about 6 us; the float path 1)."""
+    product = reference * ratio
+    cents = (reference - product) * 100.0
+    margin = _TIE_MARGIN * (abs(reference) + abs(product) + abs(cents))
+    if margin < 0.25 and math.isfinite(cents):
+        whole = math.floor(cents)
+        if abs(cents - whole - 0.5) > margin:
+            count = whole + 1 if cents - whole > 0.5 else whole
+            if count:
+                return count / 100
     ref = Decimal(repr(reference))
     return float((ref - ref * Decimal(repr(ratio))).quantize(_CENT, rounding=ROUND_HALF_EVEN))
 
 
 _CENT = Decimal("0.01")
+#: :func:`_distribution`'s margin around a half cent, in cents per unit of the operands' magnitude
+_TIE_MARGIN = 1e-7
 
 
 class DailyCloses(NamedTuple):
@@ -160,7 +182,7 @@ class DailyCloses(NamedTuple):
 
 
 def equity_events(symbol: Symbol, map_file: MapFile, factors: pd.DataFrame | np.ndarray | None,
-                  trading_days: pd.DatetimeIndex, closes: DailyCloses) -> list[_Event]:
+                  trading_days: pd.DatetimeIndex, closes: DailyCloses | Callable[[], DailyCloses]) -> list[_Event]:
     """Every event of one equity subscription over ``trading_days``, in time order.
 
     Parameters
@@ -174,9 +196,10 @@ def equity_events(symbol: Symbol, map_file: MapFile, factors: pd.DataFrame | np.
         record array (:func:`lean_local.engine.parsed_cache.load_record`), or None.
     trading_days : pd.DatetimeIndex
         The exchange's trading days the subscription covers (midnights, ascending).
-    closes : DailyCloses
+    closes : DailyCloses or callable
         Daily raw and algorithm-facing (normalized) closes: the prices the warnings carry (the last
-        close before the event's day; 0 before any).
+        close before the event's day; 0 before any); or a function giving them, asked only when a
+        split or a delisting needs a price (most subscriptions have neither).
     """
     days = trading_days.asi8  # int64 ns: a datetime only for each event
     if not len(days):
@@ -187,8 +210,13 @@ def equity_events(symbol: Symbol, map_file: MapFile, factors: pd.DataFrame | np.
         covered = (days >= map_days[0]) & (days <= map_days[-1])
     events: list[tuple[int, int, _Event]] = []  # (ns, provider order, event): LEAN's provider order per day
 
-    def last_close(values: np.ndarray, day_ns: int) -> float:
-        i = int(np.searchsorted(closes.dates, day_ns, side="left")) - 1
+    known: list[DailyCloses] = []
+
+    def last_close(field: str, day_ns: int) -> float:
+        if not known:
+            known.append(closes() if callable(closes) else closes)
+        dates, values = known[0].dates, getattr(known[0], field)
+        i = int(np.searchsorted(dates, day_ns, side="left")) - 1
         return float(values[i]) if i >= 0 else 0.0
 
     if factors is not None and len(factors) > 1:
@@ -212,7 +240,7 @@ def equity_events(symbol: Symbol, map_file: MapFile, factors: pd.DataFrame | np.
             following = covered_days.item(k + 1) if k < last_day else None
             if split_changed:
                 factor = splits[i] / splits[i + 1]
-                events.append((day, 0, Split(symbol, _datetime(day), last_close(closes.raw, day), factor,
+                events.append((day, 0, Split(symbol, _datetime(day), last_close("raw", day), factor,
                                              SplitType.WARNING)))
                 if following is not None:
                     events.append((following, 0, Split(symbol, _datetime(following), references[i], factor,
@@ -247,10 +275,10 @@ def equity_events(symbol: Symbol, map_file: MapFile, factors: pd.DataFrame | np.
         delisted_ns = delisted.value
         if days[-1] >= delisted_ns:
             events.append((delisted_ns, 3, Delisting(symbol, delisted.to_pydatetime(),
-                                                     last_close(closes.normalized, delisted_ns), DelistingType.WARNING)))
+                                                     last_close("normalized", delisted_ns), DelistingType.WARNING)))
         if days[-1] > delisted_ns:
             gone = delisted_ns + _DAY_NS
-            events.append((gone, 3, Delisting(symbol, _datetime(gone), last_close(closes.normalized, gone),
+            events.append((gone, 3, Delisting(symbol, _datetime(gone), last_close("normalized", gone),
                                               DelistingType.DELISTED)))
     events.sort(key=lambda item: (item[0], item[1]))
     return [event for _, _, event in events]
@@ -259,8 +287,10 @@ def equity_events(symbol: Symbol, map_file: MapFile, factors: pd.DataFrame | np.
 _DAY_NS = 86_400 * 10**9
 
 
+@functools.lru_cache(maxsize=4096)
 def _datetime(ns: int) -> datetime:
-    """A day's midnight (int64 ns) as a naive datetime."""
+    """A day's midnight (int64 ns) as a naive datetime (one object per day: the equities of an
+    exchange share their event days, and a datetime is immutable)."""
     return ns_to_datetime(ns)
 
 
@@ -347,7 +377,7 @@ class EventSchedule:
 
 
 def load_equity_events(data_folder: Path, symbol: Symbol, map_file: MapFile, trading_days: pd.DatetimeIndex,
-                       closes: DailyCloses, time_zone: str = NEW_YORK) -> list[_Event]:
+                       closes: DailyCloses | Callable[[], DailyCloses], time_zone: str = NEW_YORK) -> list[_Event]:
     """:func:`equity_events` with the factor file read from ``data_folder`` (none: no splits or
     dividends). An exchange in another ``time_zone`` has its events at its own midnight (LEAN's
     auxiliary data carries the exchange's tradable date): 2004-06-16 00:00 in Kolkata is

@@ -41,9 +41,10 @@ class FeedPanel:
     The current bar's start, end, open, close and volume (:meth:`current_bars`: the fill pass and the
     capacity estimate read them) are read from the subscriptions for the step asked, the first
     ``ROW_READS`` times in a window; from then on they are gathered per column over the window when
-    first asked after the column's alignment changed (about 35 us a column of 1,000 steps, 25 times
+    first asked after the column's alignment changed (a column of 1,000 steps costs about 50 times
     one step's read), so a run that asks on a few steps of a window (buy-and-hold's fills and capacity
-    snapshots) gathers nothing and one that asks often gathers each column once a window.
+    snapshots) gathers nothing and one that asks often (a monthly rebalance's capture: about 100 steps
+    a window) gathers each column once a window.
 
     Inside :meth:`deferred` (a universe selection's additions and removals), :meth:`attach` and
     :meth:`freeze` queue their columns and the queue is aligned in one call per first step
@@ -61,7 +62,7 @@ class FeedPanel:
     CELLS = 2**20
     #: :meth:`current_bars` calls in a window answered from the subscriptions for their step alone
     #: (rent or buy: then the window's gathers cost at most about twice what the best choice would)
-    ROW_READS = 16
+    ROW_READS = 4
 
     def __init__(self) -> None:
         self.subs: list[SubscriptionData] = []
@@ -170,25 +171,29 @@ class FeedPanel:
         if self._bar_windows is None and self._row_reads < self.ROW_READS:
             self._row_reads += 1
             return self._step_bars(row, columns)
-        shape = self.current.shape
         if self._bar_windows is None:
-            self._bar_windows = (np.zeros(shape, dtype=np.int64), np.zeros(shape, dtype=np.int64), np.zeros(shape),
-                                 np.zeros(shape), np.zeros(shape))
-            self._bars_fresh = np.zeros(shape[1], dtype=bool)
+            # a row per column (each column's gather writes contiguous memory; columns x steps), unwritten
+            # until gathered: only the gathered columns are read
+            steps, width = self.current.shape
+            self._bar_windows = (np.empty((width, steps), dtype=np.int64), np.empty((width, steps), dtype=np.int64),
+                                 np.empty((width, steps)), np.empty((width, steps)), np.empty((width, steps)))
+            self._bars_fresh = np.zeros(width, dtype=bool)
         stale = columns[~self._bars_fresh[columns]]
         if len(stale):
             starts, ends, opens, closes, volumes = self._bar_windows
             for column in np.unique(stale).tolist():
                 sub = self.subs[column]
                 if not len(sub):
+                    for window in self._bar_windows:
+                        window[column] = 0
                     continue
                 # past rows may point into a subscription this column no longer has (released): clipped
                 at = np.clip(self.current[:, column], 0, len(sub) - 1)
-                starts[:, column], ends[:, column] = sub.time[at], sub.end_time[at]
+                starts[column], ends[column] = sub.time[at], sub.end_time[at]
                 bars = sub.ohlcv[at]
-                opens[:, column], closes[:, column], volumes[:, column] = bars[:, 0], bars[:, 3], bars[:, 4]
+                opens[column], closes[column], volumes[column] = bars[:, 0], bars[:, 3], bars[:, 4]
             self._bars_fresh[stale] = True
-        return tuple(window[row, columns] for window in self._bar_windows)
+        return tuple(window[columns, row] for window in self._bar_windows)
 
     def _step_bars(self, row: int, columns: np.ndarray) -> tuple[np.ndarray, ...]:
         """:meth:`current_bars` at window ``row``, read bar by bar from the subscriptions (the same

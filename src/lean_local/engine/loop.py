@@ -20,6 +20,7 @@ The loop follows ``Engine/AlgorithmManager.cs`` for each time step ``t`` of the 
 
 from __future__ import annotations
 
+import functools
 from datetime import date, datetime, timedelta
 from typing import Any
 
@@ -81,6 +82,8 @@ class BacktestLoop:
         self._fills_seen = 0
         self._traded: dict[str, Security] = {}  # the capacity estimate's symbols (a fill's) -> their securities
         self._traded_columns: dict[str, int] = {}  # the same -> their feed columns
+        # the last list of symbols _holdings_values was asked, its length then and their columns
+        self._asked_columns: tuple[list[str] | None, int, np.ndarray] = (None, 0, np.empty(0, dtype=np.intp))
         self.hour_ends = np.empty(0, dtype=np.int64)  # the benchmark's internal hour bars (data_points)
         self._hour_utc = self.hour_ends  # the same, as UTC nanoseconds (the capacity estimate's clock)
         self.time_limit: TimeLoopLimit | None = None
@@ -105,10 +108,8 @@ class BacktestLoop:
             days = trading_days.get(id(hours))
             if days is None:
                 days = trading_days[id(hours)] = self._trading_days_from(hours, from_day)
-            dates, close, factor = intraday.daily_view(sub)  # each day's last bar (midnights)
-            closes = DailyCloses(dates, close / np.where(factor > 0, factor, 1.0), close)
-            self.events.add(load_equity_events(run.data_folder, security.symbol, map_file, days, closes,
-                                               hours.time_zone), from_ns)
+            self.events.add(load_equity_events(run.data_folder, security.symbol, map_file, days,
+                                               functools.partial(_daily_closes, sub), hours.time_zone), from_ns)
         self._event_columns = len(self.feed.subs)
 
     def _trading_days_from(self, hours: Any, from_day: pd.Timestamp) -> pd.DatetimeIndex:
@@ -383,7 +384,12 @@ class BacktestLoop:
 
     def _holdings_values(self, symbols: list[str]) -> np.ndarray:
         """The capacity estimate's question: the signed holdings value of each of ``symbols`` (traded ones)."""
-        columns = np.fromiter(map(self._traded_columns.__getitem__, symbols), dtype=np.intp, count=len(symbols))
+        known, length, columns = self._asked_columns
+        # a weekly snapshot asks for its every symbol, the same list until a symbol joins (appended) or is
+        # forgotten (a new list); a traded symbol's column never changes here
+        if symbols is not known or len(symbols) != length:
+            columns = np.fromiter(map(self._traded_columns.__getitem__, symbols), dtype=np.intp, count=len(symbols))
+            self._asked_columns = (symbols, len(symbols), columns)
         return self.algo.portfolio.holdings_values(columns)
 
     def _monitored_bars(self, symbols: list[str]) -> MonitoredBars:
@@ -461,6 +467,12 @@ class BacktestLoop:
         self.short_values.append(short_value)
         self.sample_steps.append(self.feed.step)
         self.sample_closes.append(self.feed.current_closes(len(self.feed.subs)).copy())
+
+
+def _daily_closes(sub: Any) -> DailyCloses:
+    """A daily subscription's closes for its corporate events: each day's last bar (midnights)."""
+    dates, close, factor = intraday.daily_view(sub)
+    return DailyCloses(dates, close / np.where(factor > 0, factor, 1.0), close)
 
 
 _HOUR_NS = 3_600 * 10**9
