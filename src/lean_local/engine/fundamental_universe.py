@@ -181,6 +181,9 @@ class FundamentalUniverse(Universe):
         self._symbols: dict[str, Symbol] = {}
         #: ``_symbols``' identifiers sorted, with their symbols and strings (:meth:`_known_rows`)
         self._sid_index: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None
+        #: the last file's ``sid`` column (bytes) and its symbols and identifier strings: most days' files
+        #: list the same securities in the same order as the day before's (a symbol, once met, stays)
+        self._last_rows: tuple[bytes, list[Symbol], list[str]] | None = None
         self._map_files = map_file_resolver(self.data_folder)
         #: the algorithm's symbol of a security it already has, by map file (set by ``add_universe``)
         self.known_symbol: Callable[[Any], Symbol | None] = lambda map_file: None
@@ -280,6 +283,9 @@ class FundamentalUniverse(Universe):
         and a dict lookup of it cost a quarter of reading a day's rows)."""
         if not len(sids) or not self._symbols:
             return None
+        column = sids.dtype.str.encode() + sids.tobytes()
+        if self._last_rows is not None and self._last_rows[0] == column:
+            return self._last_rows[1], self._last_rows[2]
         if self._sid_index is None or len(self._sid_index[0]) != len(self._symbols):  # the dict only grows
             keys = sorted(self._symbols)
             symbols, strings = np.empty(len(keys), dtype=object), np.empty(len(keys), dtype=object)
@@ -289,7 +295,8 @@ class FundamentalUniverse(Universe):
         at = np.minimum(keys.searchsorted(sids), len(keys) - 1)
         if not (keys[at] == sids).all():
             return None
-        return symbols[at].tolist(), strings[at].tolist()
+        self._last_rows = (column, symbols[at].tolist(), strings[at].tolist())
+        return self._last_rows[1], self._last_rows[2]
 
     def _symbol(self, sid: str, ticker: str) -> Symbol:
         """The run's Symbol of a security identifier, named when first met under ``ticker`` (see the class)."""

@@ -237,16 +237,19 @@ class Slice:
         targets = {"trade": bars, "quote": quotes, "custom": custom}
         columns = self._columns.tolist()
         if columns:
-            feed = self._by_column[columns[0]].feed
+            by_column, one = self._by_column, self._one  # one: the bars built before (mostly none)
+            feed = by_column[columns[0]].feed
             now_ns, end_time = feed.now_ns, feed.clock.time
             subs = feed.subs
+            trade_bar = TradeBar._from_values
             starts: dict[int, datetime] = {}  # the step's bars share one or two start times
             for column, i in zip(columns, feed.current_indices(self._columns), strict=True):
-                security = self._by_column[column]
+                security = by_column[column]
                 symbol = security.symbol
                 sub = subs[column]
-                obj = self._one.get(symbol)
-                if obj is None and sub.kind == "trade" and i >= 0:
+                kind = sub.kind
+                obj = one.get(symbol) if one else None
+                if obj is None and kind == "trade" and i >= 0:
                     # an emitted bar ends now: a fill-forward copy is the current bar moved in time
                     bar_end = sub.end_time.item(i)
                     start_ns = sub.time.item(i) + now_ns - bar_end
@@ -254,15 +257,16 @@ class Slice:
                     if start is None:
                         start = starts[start_ns] = ns_to_datetime(start_ns)
                     values = sub.ohlcv[i].tolist()
-                    if now_ns > bar_end:
+                    filled = now_ns > bar_end
+                    if filled:
                         values[4] = 0.0  # a fill-forward copy has no volume (LEAN's TradeBar.Clone)
-                    obj = TradeBar._from_values(symbol, start, end_time, values, now_ns > bar_end)
+                    obj = trade_bar(symbol, start, end_time, values, filled)
                 elif obj is None:
                     made = self._make(security)
                     if made is None:
                         continue
                     obj = made[1]
-                targets[sub.kind][symbol] = obj
+                targets[kind][symbol] = obj
                 all_[symbol] = obj
                 if security.quoted:  # a minute equity's quote bar of this step, if any
                     quote = current_quote_view(feed, column)
