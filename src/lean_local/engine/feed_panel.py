@@ -5,10 +5,10 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import Any
 
 import numpy as np
 
+from lean_local.engine.panel_rows import BlockRows, FirstEqual
 from lean_local.engine.subscription_data import SubscriptionData
 
 
@@ -110,7 +110,7 @@ class FeedPanel:
         starts at that step.
         """
         # the distinct arrays only: the columns of one exchange's daily bars mostly emit at the same times
-        first_equal = _FirstEqual()
+        first_equal = FirstEqual()
         distinct: dict[int, np.ndarray] = {}
         for times in (self.extra_times, *(sub.emit_times for sub in self.subs)):
             if len(times):
@@ -363,7 +363,7 @@ class FeedPanel:
     def _align_many(self, columns: list[int], from_step: int) -> None:
         """:meth:`align` of every column in ``columns`` from ``from_step`` on, the same arrays: each
         column's bars and emission times within the block found by two binary searches and the rows,
-        masks and emission codes computed once over the (columns x steps) block (:class:`_BlockRows`);
+        masks and emission codes computed once over the (columns x steps) block (:class:`~lean_local.engine.panel_rows.BlockRows`);
         no search for a column frozen over the whole block (a removal), a column's own for one frozen
         over part of it."""
         lo = max(from_step, self.base)
@@ -371,7 +371,7 @@ class FeedPanel:
         if lo >= hi or not columns:
             return
         grid = self.grid[lo:hi]
-        block = _BlockRows(grid)
+        block = BlockRows(grid)
         steps = np.arange(lo, hi)
         shape = (len(columns), len(grid))  # a row per column (contiguous), transposed into the panel
         current = np.full(shape, -1, dtype=np.int64)
@@ -438,104 +438,3 @@ class FeedPanel:
         if len(self._bars_fresh):
             self._bars_fresh[[column for column in columns if column < len(self._bars_fresh)]] = False
         self.emit[rows, at] = codes.T
-
-
-class _FirstEqual:
-    """Maps each (non-empty, integer) array to the first array met equal to it: equal arrays are found
-    by one object, so what is computed from one is computed once."""
-
-    def __init__(self) -> None:
-        #: by dtype, length, first and last value: the arrays met, each with its bytes once asked
-        self._known: dict[tuple[str, int, int, int], list[list[Any]]] = {}
-
-    def __call__(self, times: np.ndarray) -> np.ndarray:
-        """The first array met equal to ``times`` (``times`` itself when it is the first)."""
-        candidates = self._known.setdefault((times.dtype.char, len(times), times.item(0), times.item(-1)), [])
-        data = None
-        for entry in candidates:
-            known = entry[0]
-            if known is times:
-                return known
-            # arrays of one integer dtype are equal when their bytes are (a fifth of np.array_equal's cost)
-            data = times.tobytes() if data is None else data
-            if entry[1] is None:
-                entry[1] = known.tobytes()
-            if entry[1] == data:
-                return known
-        candidates.append([times, data])
-        return times
-
-
-
-
-class _BlockRows:
-    """The rows and emission flags of many columns over one block of steps, computed together.
-
-    Each column gives its bars ending within the block (with the bar before it) and its emission times
-    within it, found by one binary search of each array; one search of the block's steps for all of
-    them and a cumulative count per column then give each step's latest bar, one gather its end and
-    close. A column costs a few calls whatever the block's length (searching every step in each
-    column's arrays and gathering was ~15 numpy calls a column, and a universe re-adding ~75
-    securities a day paid them daily).
-    """
-
-    def __init__(self, grid: np.ndarray) -> None:
-        self._grid = grid
-        # a side="left" search of x is a side="right" search of x - 1 (int64 ns): one call an array
-        self._bar_bounds = np.array([0, grid[0], grid[-1]], dtype=np.int64)  # [0]: the column's visible_from - 1
-        self._emit_bounds = np.array([grid[0] - 1, grid[-1]], dtype=np.int64)
-        self._bar_rows: list[int] = []
-        self._bases: list[int] = []
-        self._first_visible: list[int] = []
-        self._ends: list[np.ndarray] = []
-        self._closes: list[np.ndarray] = []
-        self._emit_rows: list[int] = []
-        self._emit_times: list[np.ndarray] = []
-
-    def add_bars(self, j: int, end_time: np.ndarray, close: np.ndarray, visible_from: int) -> None:
-        """Row ``j``'s bars (``end_time`` sorted, not empty): at each step the latest bar ending at or
-        before it, -1 before the first bar ending at or after ``visible_from``."""
-        self._bar_bounds[0] = max(visible_from, -(2**63) + 1) - 1
-        first_visible, through_first, through_last = end_time.searchsorted(self._bar_bounds, side="right").tolist()
-        base = max(through_first - 1, 0)  # the latest bar ending at or before the first step, else the first bar
-        top = max(through_last, base + 1)
-        self._bar_rows.append(j)
-        self._bases.append(base)
-        self._first_visible.append(first_visible)
-        self._ends.append(end_time[base:top])
-        self._closes.append(close[base:top])
-
-    def add_emissions(self, j: int, times: np.ndarray) -> None:
-        """Row ``j``'s emission times (sorted)."""
-        lo, hi = times.searchsorted(self._emit_bounds, side="right").tolist()
-        if hi > lo:
-            self._emit_rows.append(j)
-            self._emit_times.append(times[lo:hi])
-
-    def fill(self, current: np.ndarray, ends: np.ndarray, closes: np.ndarray, emits: np.ndarray) -> None:
-        """Write the added rows' bar index, bar end and close at each step, and their emission flags."""
-        grid = self._grid
-        n = len(grid)
-        if self._bar_rows:
-            rows = np.array(self._bar_rows)
-            lengths = np.array([len(part) for part in self._ends])
-            bar_ends = np.concatenate(self._ends)
-            # the step from which each bar is the latest or older (the first step at or after its end; n: none)
-            counted_from = grid.searchsorted(bar_ends, side="left")
-            owner = np.repeat(np.arange(len(rows)), lengths)
-            counts = np.bincount(owner * (n + 1) + counted_from, minlength=len(rows) * (n + 1))
-            bases = np.array(self._bases)
-            row = counts.reshape(len(rows), n + 1)[:, :n].cumsum(axis=1) + (bases - 1)[:, None]
-            row[row < np.array(self._first_visible)[:, None]] = -1
-            starts = np.cumsum(lengths) - lengths
-            # each step's bar within its column's part (clipped where no bar is visible: not read there)
-            at = np.clip(np.maximum(row, 0) - bases[:, None], 0, (lengths - 1)[:, None]) + starts[:, None]
-            current[rows] = row
-            ends[rows] = bar_ends[at]
-            closes[rows] = np.concatenate(self._closes)[at]
-        if self._emit_rows:
-            times = np.concatenate(self._emit_times)
-            owner = np.repeat(np.array(self._emit_rows), [len(part) for part in self._emit_times])
-            where = np.minimum(grid.searchsorted(times), n - 1)
-            on_grid = grid[where] == times
-            emits[owner[on_grid], where[on_grid]] = True
