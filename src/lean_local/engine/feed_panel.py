@@ -417,8 +417,6 @@ class _FirstEqual:
         return times
 
 
-
-
 class _BlockRows:
     """The rows and emission flags of many columns over one block of steps, computed together.
 
