@@ -12,7 +12,8 @@ from lean_local.engine import orders_api, step_orders, target_sizing
 from lean_local.engine.algorithm import QCAlgorithm
 from lean_local.engine.buying_power import target_order_quantity
 from lean_local.engine.common import Resolution
-from lean_local.engine.orders import OrderStatus
+from lean_local.engine.fees import ConstantFeeModel, InteractiveBrokersFeeModel
+from lean_local.engine.orders import OrderStatus, OrderType
 from lean_local.engine.runner import run_algorithm
 from lean_local.framework.targets import PortfolioTarget
 from tests import fixtures
@@ -32,7 +33,11 @@ def folder(tmp_path):
     return root
 
 
-def make_algorithm(weights: tuple[float, float]) -> type[QCAlgorithm]:
+def make_algorithm(weights: tuple[float, float], interfere: bool = False) -> type[QCAlgorithm]:
+    """``interfere``: at noon, between the orders' submission and their fill, change what the fill pass's
+    scan of the open orders read (``step_orders.OpenOrderScan``): an order cancelled (a smaller open
+    set), another order type after the market-on-open ones, a security's fee model set and reset."""
+
     class Rebalance(QCAlgorithm):
         def initialize(self):
             self.set_start_date(2020, 1, 2)
@@ -41,6 +46,22 @@ def make_algorithm(weights: tuple[float, float]) -> type[QCAlgorithm]:
             self.settings.minimum_order_margin_portfolio_percentage = 0
             self.symbols = [self.add_equity(t, Resolution.DAILY).symbol for t in TICKERS]
             self.days = 0
+            if interfere:
+                self.schedule.on(self.date_rules.every_day(), self.time_rules.at(12, 0), self.noon)
+
+        def noon(self):
+            tickets = self.transactions.get_open_order_tickets()
+            security = self.securities[self.symbols[3]]
+            if self.days % 4 == 0:
+                security.set_fee_model(InteractiveBrokersFeeModel())
+                if tickets:
+                    tickets[len(tickets) // 2].cancel()
+            elif self.days % 4 == 1:
+                self.limit_order(self.symbols[5], 1, 1.0)  # far below: stays open, not a market-on-open order
+            elif self.days % 4 == 2:
+                self.transactions.cancel_open_orders(self.symbols[5])
+            else:
+                security.set_fee_model(ConstantFeeModel(7.25))
 
         def on_data(self, data):
             self.days += 1
@@ -53,8 +74,8 @@ def make_algorithm(weights: tuple[float, float]) -> type[QCAlgorithm]:
     return Rebalance
 
 
-def observed_run(folder, weights: tuple[float, float]) -> dict:
-    algo, _record, _ = run_algorithm(make_algorithm(weights), folder)
+def observed_run(folder, weights: tuple[float, float], interfere: bool = False) -> dict:
+    algo, _record, _ = run_algorithm(make_algorithm(weights, interfere), folder)
     transactions, portfolio = algo.transactions, algo.portfolio
     return {
         "orders": [(o.id, str(o.symbol), o.type, o.quantity, o.status, o.price, o.fee, o.value, o.time,
@@ -69,8 +90,8 @@ def observed_run(folder, weights: tuple[float, float]) -> dict:
     }
 
 
-@pytest.mark.parametrize("weights", [(0.9, 1.1), (1.2, 1.4)])
-def test_a_steps_orders_as_arrays_match_them_one_by_one(folder, monkeypatch, weights):
+@pytest.mark.parametrize(("weights", "interfere"), [((0.9, 1.1), False), ((1.2, 1.4), False), ((0.9, 1.1), True)])
+def test_a_steps_orders_as_arrays_match_them_one_by_one(folder, monkeypatch, weights, interfere):
     calls = {"fills": 0}
     batch = step_orders.fill_market_on_open
 
@@ -79,13 +100,17 @@ def test_a_steps_orders_as_arrays_match_them_one_by_one(folder, monkeypatch, wei
         return batch(algo, manager, orders)
 
     monkeypatch.setattr(step_orders, "fill_market_on_open", counted)
-    arrays = observed_run(folder, weights)
+    arrays = observed_run(folder, weights, interfere)
     assert calls["fills"] > 50  # the array path ran
     monkeypatch.setattr(step_orders, "MIN_BATCH", 10**9)
     monkeypatch.setattr(orders_api, "array_sizable", lambda portfolio, securities: False)
-    one_by_one = observed_run(folder, weights)
+    one_by_one = observed_run(folder, weights, interfere)
     assert arrays == one_by_one
     statuses = [order[4] for order in arrays["orders"]]
+    if interfere:
+        assert statuses.count(OrderStatus.CANCELED) > 10
+        assert {order[2] for order in arrays["orders"]} == {OrderType.MARKET_ON_OPEN, OrderType.LIMIT}
+        assert sum(event[5] == 7.25 for event in arrays["events"]) > 5  # filled with the fee model set at noon
     assert statuses.count(OrderStatus.FILLED) > 400
     if weights[1] > 1.3:  # beyond twice the equity at times (a leverage of 2): some orders are refused
         assert statuses.count(OrderStatus.INVALID) > 0

@@ -314,6 +314,13 @@ class SecurityManager:
             raise KeyError(f"'{key}' wasn't found in the Securities collection: add it with add_equity/add_forex "
                            "first") from None
 
+    def all_of(self, keys: list[str]) -> list[Security]:
+        """``[self[key] for key in keys]`` in one C-level pass (the engine's look-ups of many orders)."""
+        try:
+            return list(map(self._items.__getitem__, keys))
+        except KeyError:
+            return [self[key] for key in keys]  # raises the message of the first key missing
+
     def __contains__(self, key: object) -> bool:
         return key in self._items
 

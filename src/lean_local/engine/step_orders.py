@@ -9,7 +9,9 @@ buying power check for certain are accepted without asking each check, the other
 **Fills** (:func:`fill_market_on_open`): the open orders at the front of the queue that are
 market-on-open orders on US equities with the runtime's Interactive Brokers fee model and no slippage,
 one order per security, are filled together: the fill model's questions per order (integers and the
-exchange hours asked once per order time, no bar objects), then the fees, the buying power checks and
+exchange hours asked once per order time, no bar objects; which orders lead as market-on-open orders
+and their securities, columns and times are read once while the open orders stay the same,
+:class:`OpenOrderScan`, made at their submission when ``set_holdings`` placed them all together), then the fees, the buying power checks and
 the portfolio update as arrays
 (:meth:`~lean_local.engine.portfolio.SecurityPortfolioManager.process_fills`), then the orders, fill
 records and Filled events in the orders' order.
@@ -23,7 +25,9 @@ whose check could fail ends the batch, and it and the orders after it take the o
 
 from __future__ import annotations
 
+import bisect
 from datetime import datetime
+from operator import attrgetter
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -39,6 +43,7 @@ from lean_local.engine.subscription_data import datetime_to_us
 from lean_local.engine.target_sizing import SizedOrders, array_sizable
 
 if TYPE_CHECKING:
+    from lean_local.engine.securities import Security
     from lean_local.engine.transactions import TransactionManager
 
 _HOUR_US = 3_600_000_000
@@ -71,6 +76,86 @@ def certainly_accepted(algo: Any, orders: SizedOrders, handles_order_events: boo
             & (prices != 0) & (rate != 0)).tolist()
 
 
+_TYPE, _SYMBOL, _TIME = attrgetter("type"), attrgetter("symbol"), attrgetter("time")
+_COLUMN, _HOURS, _MARKET = attrgetter("column"), attrgetter("exchange.hours"), attrgetter("symbol.market")
+_FEE_MODEL, _SLIPPAGE_MODEL = attrgetter("fee_model"), attrgetter("slippage_model")
+
+
+def _leading(values: list[Any], value: Any) -> int:
+    """How many of ``values``, from the first, equal ``value`` (``list.count`` counts them in C)."""
+    if values.count(value) == len(values):
+        return len(values)
+    return next(position for position, each in enumerate(values) if each != value)
+
+
+def _first_repeat(values: list[int]) -> int:
+    """The position of the first of ``values`` equal to one before it (``len(values)`` when none is)."""
+    seen: set[int] = set()
+    for position, value in enumerate(values):
+        if value in seen:
+            return position
+        seen.add(value)
+    return len(values)
+
+
+class OpenOrderScan:
+    """What the fill pass reads of the open orders that stays while they stay the open orders: how many
+    lead as market-on-open orders, their securities, feed columns, order times and exchange hours, and
+    the first whose security the batch can never take (not a US equity, or a column seen before).
+
+    The open orders are the orders in id order that are still open, and an order closed never opens
+    again, so an open set with the same first and last id and the same size is the same set (the
+    orders' type, symbol and time never change; ``len(securities)`` guards the securities they name).
+    """
+
+    __slots__ = ("key", "count", "securities", "columns", "placed_us", "placed", "hours", "hours_index",
+                 "never")
+
+    def __init__(self, key: tuple[int, ...], securities: list[Security], columns: list[int],
+                 placed: list[datetime], placed_us: list[int]) -> None:
+        """The scan of ``key``'s open orders whose leading market-on-open orders are on ``securities``
+        (their ``columns``), placed at ``placed`` (``placed_us``: in microseconds)."""
+        count = len(securities)
+        self.key, self.count, self.securities, self.placed, self.placed_us = key, count, securities, placed, placed_us
+        self.columns = np.array(columns, dtype=np.int64)
+        # each field read over all the orders by one C-level pass (map with attrgetter)
+        all_hours = list(map(_HOURS, securities))
+        if count and all_hours.count(all_hours[0]) == count:  # one exchange (equal hours answer alike)
+            self.hours, self.hours_index = all_hours[:1], np.zeros(count, dtype=np.intp)
+        else:
+            distinct = {id(hours): hours for hours in all_hours}
+            self.hours = list(distinct.values())
+            position = {key: index for index, key in enumerate(distinct)}
+            self.hours_index = np.fromiter(map(position.__getitem__, map(id, all_hours)), dtype=np.intp, count=count)
+        # the first security the batch can never take: not a US equity, or a column an order before has
+        self.never = min(_leading(list(map(_TYPE, securities)), SecurityType.EQUITY),
+                         _leading(list(map(_MARKET, securities)), Market.USA),
+                         count if len(set(columns)) == count else _first_repeat(columns))
+
+    @classmethod
+    def of(cls, key: tuple[int, ...], orders: list[Order], securities: Any) -> OpenOrderScan:
+        """The scan of the open ``orders`` (``key``), their securities found in ``securities``."""
+        count = _leading(list(map(_TYPE, orders)), OrderType.MARKET_ON_OPEN)
+        leading = orders[:count]
+        found = securities.all_of(list(map(_SYMBOL, leading)))
+        placed = list(map(_TIME, leading))
+        # the orders set_holdings placed together share their time: each distinct time converted once
+        converted = {moment: datetime_to_us(moment) for moment in set(placed)}
+        return cls(key, found, list(map(_COLUMN, found)), placed, list(map(converted.__getitem__, placed)))
+
+    def taken(self, now_us: int) -> tuple[int, int]:
+        """``(handled, batch)``: the batch's scan of the open orders at ``now_us``. The leading orders
+        placed before now (the others wait: no bar ends after them yet) are taken up to the first whose
+        security the batch cannot take now (also its fee or slippage model): ``batch`` of them, and
+        ``handled`` is where the scan stopped (past the waiting ones when none stopped it)."""
+        waiting_from = bisect.bisect_left(self.placed_us, now_us, 0, self.count)
+        batch = min(waiting_from, self.never)
+        securities = self.securities[:batch]
+        batch = min(_leading(list(map(type, map(_FEE_MODEL, securities))), InteractiveBrokersFeeModel),
+                    _leading(list(map(type, map(_SLIPPAGE_MODEL, securities))), NullSlippageModel))
+        return (batch if batch < waiting_from else self.count), batch
+
+
 def fill_market_on_open(algo: Any, manager: TransactionManager, orders: list[Order]) -> int:
     """Fill the leading market-on-open orders of ``orders`` (the open orders, in id order) that the
     batch can take; returns how many of ``orders`` it handled (filled, or left waiting as their fill
@@ -80,62 +165,38 @@ def fill_market_on_open(algo: Any, manager: TransactionManager, orders: list[Ord
     if len(portfolio.cash_book) != 1 or feed.step < 0:
         return 0
     now = algo.time
-    panel = feed.panel
-    subscriptions = panel.subs
-    n_columns = len(subscriptions)
-    current = panel.current[panel.row(feed.step)].tolist()
     now_us = datetime_to_us(now)
     securities = algo.securities
-    taken: set[int] = set()
-    handled = 0
-    candidates: list[tuple[int, Order, Any]] = []  # the orders with a current bar: position, order, security
-    columns: list[int] = []
-    placed_times: list[int] = []  # each candidate's order time (microseconds)
-    opening: list[tuple[bool, bool]] = []  # each candidate's exchange: open at the order time, open now
-    market_on_open, equity, usa = OrderType.MARKET_ON_OPEN, SecurityType.EQUITY, Market.USA
-    # the orders set_holdings placed together share their time (one object): what depends on the order
-    # time alone is worked out when it changes
-    last_placed: datetime | None = None
-    waiting = False  # placed at this step (or later): no bar ends after it yet
-    placed_at = 0
-    open_at: dict[int, tuple[bool, bool]] = {}  # id of the hours -> open at the order time, open now
-    for position, order in enumerate(orders):
-        if order.type is not market_on_open:
-            break
-        placed = order.time
-        if placed is not last_placed:
-            last_placed, waiting, open_at = placed, placed >= now, {}
-            placed_at = datetime_to_us(placed)
-        if waiting:
-            handled = position + 1
-            continue
-        security = securities[order.symbol]
-        column = security.column
-        if type(security.fee_model) is not InteractiveBrokersFeeModel \
-                or type(security.slippage_model) is not NullSlippageModel or security.type != equity \
-                or security.symbol.market != usa or column in taken:
-            break
-        taken.add(column)
-        handled = position + 1
-        if column >= n_columns or current[column] < 0:
-            continue
-        hours = security.exchange.hours
-        open_then_now = open_at.get(id(hours))
-        if open_then_now is None:
-            open_then_now = open_at[id(hours)] = hours.date_time_is_open(placed), hours.date_time_is_open(now)
-        candidates.append((position, order, security))
-        columns.append(column)
-        placed_times.append(placed_at)
-        opening.append(open_then_now)
-    if not candidates:
+    key = (orders[0].id, orders[-1].id, len(orders), len(securities))
+    scan = manager.open_order_scan
+    if scan is None or scan.key != key:
+        scan = manager.open_order_scan = OpenOrderScan.of(key, orders, securities)
+    handled, batch = scan.taken(now_us)
+    panel = feed.panel
+    # the orders taken whose security has a current bar
+    columns = scan.columns[:batch]
+    current = columns < len(panel.subs)
+    current[current] = panel.current[panel.row(feed.step)][columns[current]] >= 0
+    positions = np.flatnonzero(current)
+    if not len(positions):
         return handled
+    # each exchange's hours asked once per order time: open at the order time, open now
+    placed_us = np.array(scan.placed_us, dtype=np.int64)[positions]
+    hours_index = scan.hours_index[positions]
+    open_then, open_now = np.empty(len(positions), dtype=bool), np.empty(len(positions), dtype=bool)
+    bounds = [0, *(np.flatnonzero(placed_us[1:] != placed_us[:-1]) + 1).tolist(), len(positions)]
+    for first, last in zip(bounds[:-1], bounds[1:], strict=True):
+        placed = scan.placed[int(positions[first])]
+        group = hours_index[first:last]
+        for index in np.unique(group).tolist():
+            hours = scan.hours[index]
+            same = np.flatnonzero(group == index) + first
+            open_then[same], open_now[same] = hours.date_time_is_open(placed), hours.date_time_is_open(now)
     # fills.market_on_open_fill on each security's real current bar, in whole microseconds as datetimes
     # hold: the bar starts at or after the order (start // 1000 >= placed, so start >= placed * 1000)
     # and ends after it (end // 1000 > placed, so end >= (placed + 1) * 1000)
-    cols = np.array(columns)
+    cols = columns[positions]
     starts, ends, prices, bar_closes, volumes = panel.current_bars(feed.step, cols)
-    placed_us = np.array(placed_times, dtype=np.int64)
-    open_then, open_now = np.array(opening, dtype=bool).reshape(-1, 2).T
     start_us, end_us = starts // 1000, ends // 1000
     fills = (starts >= placed_us * 1000) & (ends >= (placed_us + 1) * 1000) \
         & ~(open_then & (placed_us // _DAY_US == end_us // _DAY_US))
@@ -146,15 +207,16 @@ def fill_market_on_open(algo: Any, manager: TransactionManager, orders: list[Ord
     if not fills.any():
         return handled
     kept = np.flatnonzero(fills)
-    filling = [candidates[k] for k in kept.tolist()]
+    filled_positions = positions[kept]
+    filling = [orders[k] for k in filled_positions.tolist()]
     cols, prices, bar_closes, volumes, ends = cols[kept], prices[kept], bar_closes[kept], volumes[kept], ends[kept]
-    quantities = np.array([order.quantity for _, order, _ in filling])
+    quantities = np.array([order.quantity for order in filling])
     closes = feed.current_closes_of(cols)  # Security.price
     rate = portfolio.cash_book[portfolio.cash_book.account_currency].conversion_rate
     fees = interactive_brokers_fees(quantities, closes, rate)  # fee_amount at the current close
     passed = _clear_checks(portfolio, cols, quantities, prices, closes, fees * rate, rate)
     if passed < len(filling):
-        handled = filling[passed][0]
+        handled = int(filled_positions[passed])
         filling = filling[:passed]
         if not filling:
             return handled

@@ -41,6 +41,7 @@ from lean_local.engine.orders import (
     UpdateOrderFields,
 )
 from lean_local.engine.price_variation import ROUNDED_PRICES, round_order_prices
+from lean_local.engine.subscription_data import datetime_to_us
 
 if TYPE_CHECKING:
     from lean_local.engine.securities import Security
@@ -78,6 +79,8 @@ class TransactionManager:
         # an event becomes an object only when read (``events``, ``OrderTicket.order_events``)
         self._unbuilt: list[tuple] = []
         self._next_id = 1
+        # the fill pass's reading of the open orders, kept while they stay the open orders
+        self.open_order_scan: step_orders.OpenOrderScan | None = None
         self._price_rounding_warned = False
         # order events of update requests made inside on_order_event: LEAN answers update requests
         # asynchronously, so their events reach the algorithm after the handler that made them returns
@@ -163,6 +166,12 @@ class TransactionManager:
             ticket = all_tickets[order_id] = OrderTicket(order, self, response)
             unbuilt.append((order, time, submitted, 0.0, 0.0, None, "", (order.quantity, 0.0, 0.0), ticket))
             tickets.append(ticket)
+        n = len(tickets)
+        if n and len(open_orders) == n and all(accepted):
+            # these orders are the open orders: the fill pass's scan of them is known (see OpenOrderScan)
+            self.open_order_scan = step_orders.OpenOrderScan(
+                (self._next_id - n, self._next_id - 1, n, len(self._algorithm.securities)), orders.securities,
+                orders.columns.tolist(), [time] * n, [datetime_to_us(time)] * n)
         return tickets
 
     def submit(self, security: Security, order_type: OrderType, quantity: float, tag: str = "",
@@ -394,18 +403,18 @@ class TransactionManager:
                           security.holdings.quantity - quantity > 0, realized)
         self._event(order, OrderStatus.FILLED, price, quantity, fee, message)
 
-    def record_fills(self, filling: list[tuple[int, Order, Security]], columns: dict[str, list],
+    def record_fills(self, filling: list[Order], columns: dict[str, list],
                      order_fees: list[float], rate: float) -> None:
         """What :meth:`_complete_fill` does after the portfolio update, for fills the portfolio took
-        together (:mod:`lean_local.engine.step_orders`): each order filled, its fill record (``columns``:
-        the record's fill price, value, fee, dollar volume, side before and realized profit per fill) and
-        its Filled event, in the orders' order (no ``on_order_event`` handler). ``order_fees``: the fee
+        together (:mod:`lean_local.engine.step_orders`): each order of ``filling`` filled, its fill record
+        (``columns``: the record's fill price, value, fee, dollar volume, side before and realized profit per
+        fill) and its Filled event, in the orders' order (no ``on_order_event`` handler). ``order_fees``: the fee
         models' USD amounts, which become the events' ``OrderFee`` when they are built."""
         now = self._algorithm.time
         open_orders, by_symbol, tickets, unbuilt = self._open, self._open_by_symbol, self._tickets, self._unbuilt
         filled = _FILLED
         order_ids, symbols, quantities = [], [], []
-        for (_, order, _), price, value, fee, order_fee_ in zip(
+        for order, price, value, fee, order_fee_ in zip(
                 filling, columns["fill_price"], columns["fill_value"], columns["fee"], order_fees, strict=True):
             order_id, symbol, quantity = order.id, order.symbol, order.quantity
             del open_orders[order_id]
