@@ -227,6 +227,10 @@ class UpdateOrderRequest(OrderRequest):
 class OrderTicket:
     """A handle on a submitted order: its state, fills, and ``update``/``cancel`` (LEAN ``OrderTicket``)."""
 
+    # slots: a ticket is made per order (no attribute dict for the garbage collector to walk), and LEAN's
+    # tickets take no new attributes
+    __slots__ = ("_order", "_transactions", "submit_response", "_order_events", "_update_requests", "_filled")
+
     def __init__(self, order: Order, transactions: TransactionManager, response: OrderResponse) -> None:
         self._order = order
         self._transactions = transactions

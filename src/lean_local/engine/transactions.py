@@ -76,7 +76,9 @@ class TransactionManager:
         self.fills = FillRecords()
         self._events: list[OrderEvent] = []
         # the events after ``_events`` not built yet: an algorithm without ``on_order_event`` gets none, so
-        # an event becomes an object only when read (``events``, ``OrderTicket.order_events``)
+        # an event becomes an object only when read (``events``, ``OrderTicket.order_events``); each is one
+        # flat tuple (order, time, status, fill price and quantity, fee, message, the order's quantity, limit
+        # and stop prices at the event, ticket): the fewer objects an order leaves, the less the collector walks
         self._unbuilt: list[tuple] = []
         self._next_id = 1
         # the fill pass's reading of the open orders, kept while they stay the open orders
@@ -164,7 +166,7 @@ class TransactionManager:
             self._next_id += 1
             all_orders[order_id] = open_orders[order_id] = by_symbol[symbol][order_id] = order
             ticket = all_tickets[order_id] = OrderTicket(order, self, response)
-            unbuilt.append((order, time, submitted, 0.0, 0.0, None, "", (order.quantity, 0.0, 0.0), ticket))
+            unbuilt.append((order, time, submitted, 0.0, 0.0, None, "", order.quantity, 0.0, 0.0, ticket))
             tickets.append(ticket)
         n = len(tickets)
         if n and len(open_orders) == n and all(accepted):
@@ -430,8 +432,8 @@ class TransactionManager:
             ticket = tickets.get(order_id)
             if ticket is not None:
                 ticket._filled += quantity
-            unbuilt.append((order, now, filled, price, quantity, order_fee_, "",
-                            (quantity, order.limit_price, order.stop_price), ticket))
+            unbuilt.append((order, now, filled, price, quantity, order_fee_, "", quantity, order.limit_price,
+                            order.stop_price, ticket))
         self.fills.extend(now, rate, {"order_id": order_ids, "symbol": symbols, "quantity": quantities, **columns})
 
     @property
@@ -443,10 +445,12 @@ class TransactionManager:
     def build_events(self) -> None:
         """Build the events recorded but not built yet (ids in order, each added to its ticket)."""
         events = self._events
-        for order, time, status, fill_price, fill_quantity, fee, message, prices, ticket in self._unbuilt:
+        for order, time, status, fill_price, fill_quantity, fee, message, quantity, limit_price, stop_price, ticket \
+                in self._unbuilt:
             if type(fee) is float:  # a USD amount (record_fills)
                 fee = OrderFee(CashAmount(fee, "USD"))
-            event = OrderEvent(order, time, status, fill_price, fill_quantity, fee, message, prices)
+            event = OrderEvent(order, time, status, fill_price, fill_quantity, fee, message,
+                               (quantity, limit_price, stop_price))
             event.id = len(events) + 1
             event.ticket = ticket
             if ticket is not None:
@@ -460,7 +464,7 @@ class TransactionManager:
         if ticket is not None:
             ticket._filled += fill_quantity
         self._unbuilt.append((order, self._algorithm.time, status, fill_price, fill_quantity, fee, message,
-                              (order.quantity, order.limit_price, order.stop_price), ticket))
+                              order.quantity, order.limit_price, order.stop_price, ticket))
         if not self._handles_order_events():
             return
         self.build_events()
