@@ -179,11 +179,12 @@ class CapacityEstimate:
         reset[restart] = 0
         trades[slots] += 1
         last_fill[slots] = utc_ns
-        is_monitored = self._is_monitored
-        for slot in slots.tolist():
-            if not is_monitored[slot]:
-                is_monitored[slot] = True
-                self._monitored.append(slot)
+        is_monitored, slot_list = self._is_monitored, slots.tolist()
+        if not all(map(is_monitored.__getitem__, slot_list)):  # a C-level pass first: mostly all are
+            for slot in slot_list:
+                if not is_monitored[slot]:
+                    is_monitored[slot] = True
+                    self._monitored.append(slot)
 
     def _add(self, symbol: str) -> int:
         slot = self._slots[symbol] = len(self._symbols)
@@ -211,7 +212,7 @@ class CapacityEstimate:
         """
         if self._monitored:
             slots = np.array(self._monitored, dtype=np.intp)
-            ended = self._capture(slots, utc_ns, bars_of([self._symbols[slot] for slot in self._monitored]))
+            ended = self._capture(slots, utc_ns, bars_of(list(map(self._symbols.__getitem__, self._monitored))))
             if ended.any():
                 for slot in slots[ended].tolist():
                     self._is_monitored[slot] = False

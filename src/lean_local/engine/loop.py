@@ -21,6 +21,7 @@ The loop follows ``Engine/AlgorithmManager.cs`` for each time step ``t`` of the 
 from __future__ import annotations
 
 from datetime import date, datetime, timedelta
+from operator import attrgetter
 from typing import Any
 
 import numpy as np
@@ -45,6 +46,8 @@ from lean_local.engine.subscription_data import NEW_YORK, ns_to_datetime
 from lean_local.engine.time_limit import TimeLoopLimit
 from lean_local.engine.universe import SecurityChanges
 from lean_local.engine.utc_clock import utc_ns
+
+_SECURITY_TYPE, _CONVERSION_RATE = attrgetter("type"), attrgetter("quote_currency.conversion_rate")
 
 
 class BacktestLoop:
@@ -376,21 +379,25 @@ class BacktestLoop:
         LEAN's ``SymbolCapacity.GetBar`` reads ``Slice.bars`` and ``quote_bars``: custom data has none, a
         forex quote bar counts LEAN's forex volume, a fill-forward bar has volume 0)."""
         bars = no_bars(symbols)
-        securities = [self._traded[symbol] for symbol in symbols]
-        columns = np.fromiter((security.column for security in securities), dtype=np.intp, count=len(securities))
-        base, forex = SecurityType.BASE, SecurityType.FOREX  # read once: an enum member read from its class is slow
+        # the symbols' columns, securities and their fields read by C-level passes (map): a few hundred a step
+        columns = np.fromiter(map(self._traded_columns.__getitem__, symbols), dtype=np.intp, count=len(symbols))
         found = np.flatnonzero(self.feed.current_real_bars(columns))
-        kinds = [securities[k].type for k in found.tolist()]
-        kept = np.fromiter((kind != base for kind in kinds), dtype=bool, count=len(kinds))
-        found = found[kept]
+        securities = list(map(self._traded.__getitem__, map(symbols.__getitem__, found.tolist())))
+        kinds = list(map(_SECURITY_TYPE, securities))
+        base, forex = SecurityType.BASE, SecurityType.FOREX  # read once: an enum member read from its class is slow
+        quotes: np.ndarray | None = None
+        if base in kinds or forex in kinds:
+            kept = np.fromiter((kind != base for kind in kinds), dtype=bool, count=len(kinds))
+            quotes = np.fromiter((kind == forex for kind in kinds), dtype=bool, count=len(kinds))[kept]
+            found = found[kept]
+            securities = [security for security, keep in zip(securities, kept.tolist(), strict=True) if keep]
         if not len(found):
             return bars
         starts, ends, _, closes, volumes = self.feed.current_bars(columns[found])
-        quotes = np.fromiter((kind == forex for kind in kinds), dtype=bool, count=len(kinds))[kept]
         bars.has_bar[found] = True
         bars.close[found] = closes
-        bars.volume[found] = np.where(quotes, FOREX_VOLUME, volumes)
-        bars.conversion_rate[found] = [securities[k].quote_currency.conversion_rate for k in found.tolist()]
+        bars.volume[found] = volumes if quotes is None else np.where(quotes, FOREX_VOLUME, volumes)
+        bars.conversion_rate[found] = list(map(_CONVERSION_RATE, securities))
         # int((bar.end_time - bar.time).total_seconds() * 10**9): total_seconds divides the whole
         # microseconds, exactly as float64 holds them (a bar's length is far below 2**53 us)
         bars.period_ns[found] = ((ends // 1000 - starts // 1000) / 10**6 * 10**9).astype(np.int64)
