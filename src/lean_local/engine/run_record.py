@@ -107,25 +107,26 @@ def _order_frame(orders: list[Any]) -> pd.DataFrame:
     column (one dict per order cost more than the run's orders themselves)."""
     if not orders:
         return pd.DataFrame([], columns=ORDER_COLUMNS)  # object columns, as the result files expect
-    # every field of every order in one pass (attrgetter), then transposed into columns
-    ids, symbols, types, statuses, quantity, price, time, last_fill_time, value, fee, tags = zip(
-        *map(_ORDER_FIELDS, orders), strict=True)
+    # each field of every order in one C-level pass (a tuple per order would leave as many objects for the
+    # collector as there are orders)
+    ids, symbols, types, statuses, quantity, price, time, last_fill_time, value, fee, tags = (
+        list(map(field, orders)) for field in _ORDER_FIELDS)
     # the numeric columns as the arrays pandas would infer from the lists (ids int64, the rest float64),
     # built directly: the inference goes through an object array per column
     quantities = np.array(quantity, dtype=np.float64)
     columns = {
         "id": np.array(ids, dtype=np.int64), "symbol": list(map(str, symbols)), "type": _enum_names(types),
         "status": _enum_names(statuses), "direction": _direction_names(quantities.tolist()), "quantity": quantities,
-        "price": np.array(price, dtype=np.float64), "time": _datetime_column(list(time)),
-        "last_fill_time": _datetime_column(list(last_fill_time)), "value": np.array(value, dtype=np.float64),
-        "fee": np.array(fee, dtype=np.float64), "tag": list(tags),
+        "price": np.array(price, dtype=np.float64), "time": _datetime_column(time),
+        "last_fill_time": _datetime_column(last_fill_time), "value": np.array(value, dtype=np.float64),
+        "fee": np.array(fee, dtype=np.float64), "tag": tags,
     }
     return pd.DataFrame(columns, columns=ORDER_COLUMNS)
 
 
 #: The order fields :func:`_order_frame` reads, in the order it unpacks them.
-_ORDER_FIELDS = operator.attrgetter("id", "symbol", "type", "status", "quantity", "price", "time", "last_fill_time",
-                                    "value", "fee", "tag")
+_ORDER_FIELDS = tuple(map(operator.attrgetter, ("id", "symbol", "type", "status", "quantity", "price", "time",
+                                                "last_fill_time", "value", "fee", "tag")))
 
 
 def _fill_frame(fills: FillRecords) -> pd.DataFrame:
@@ -151,7 +152,7 @@ def _typed_column(values: list) -> np.ndarray | list:
     return values if dtype is None else np.array(values, dtype=dtype)
 
 
-def _enum_names(members: tuple[Any, ...]) -> list[str]:
+def _enum_names(members: list[Any]) -> list[str]:
     """LEAN's names of one enum's members (``MARKET_ON_OPEN`` -> ``MarketOnOpen``), each looked up once
     (a cache across enums would mix their members: ``IntEnum`` members of equal value compare equal)."""
     names = {member: _pascal(member.name) for member in set(members)}
