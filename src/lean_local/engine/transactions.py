@@ -11,9 +11,11 @@ from __future__ import annotations
 
 import math
 from collections import defaultdict
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING, Any
+from itertools import chain, repeat
+from operator import attrgetter
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from lean_local.engine import fills as fill_models
 from lean_local.engine import shortable as shorting
@@ -57,6 +59,35 @@ _NEED_A_LATER_BAR = frozenset({OrderType.MARKET_ON_OPEN, OrderType.STOP_MARKET, 
 # about 0.3 us on CPython 3.11, several times a Python call's share of an order
 _MARKET_ON_OPEN, _SUBMITTED, _FILLED = OrderType.MARKET_ON_OPEN, OrderStatus.SUBMITTED, OrderStatus.FILLED
 
+_LIMIT_PRICE, _STOP_PRICE = attrgetter("limit_price"), attrgetter("stop_price")
+
+
+class EventColumns(NamedTuple):
+    """The events of many orders at one time and status (the Submitted events of orders accepted
+    together, the Filled events of fills taken together), one list per field: one entry of the
+    transaction manager's unbuilt events instead of a tuple per order."""
+
+    orders: list[Order]
+    time: datetime
+    status: OrderStatus
+    fill_prices: list[float] | None  # None: not filled (0 each, and no fill quantity)
+    fees: list[float] | None  # the fee models' USD amounts; None: no fee
+    quantities: list[float]  # each order's quantity at the event (the fill quantity when filled)
+    limit_prices: list[float] | None  # None: 0 each
+    stop_prices: list[float] | None  # None: 0 each
+    tickets: list[OrderTicket | None]
+
+    def rows(self) -> Iterator[tuple]:
+        """The events as the flat tuples ``TransactionManager._event`` records, in order."""
+        n = len(self.orders)
+        filled = self.fill_prices is not None
+        return zip(self.orders, repeat(self.time, n), repeat(self.status, n),
+                   repeat(0.0, n) if self.fill_prices is None else self.fill_prices,
+                   self.quantities if filled else repeat(0.0, n), repeat(None, n) if self.fees is None else self.fees,
+                   repeat("", n), self.quantities, repeat(0.0, n) if self.limit_prices is None else self.limit_prices,
+                   repeat(0.0, n) if self.stop_prices is None else self.stop_prices, self.tickets, strict=True)
+
+
 # BrokerageTransactionHandler.LiquidateFromDelistingTag
 LIQUIDATE_FROM_DELISTING = "Liquidate from delisting"
 
@@ -78,7 +109,8 @@ class TransactionManager:
         # the events after ``_events`` not built yet: an algorithm without ``on_order_event`` gets none, so
         # an event becomes an object only when read (``events``, ``OrderTicket.order_events``); each is one
         # flat tuple (order, time, status, fill price and quantity, fee, message, the order's quantity, limit
-        # and stop prices at the event, ticket): the fewer objects an order leaves, the less the collector walks
+        # and stop prices at the event, ticket), or many orders' events at once (EventColumns): the fewer
+        # objects an order leaves, the less the collector walks
         self._unbuilt: list[tuple] = []
         self._next_id = 1
         # the fill pass's reading of the open orders, kept while they stay the open orders
@@ -151,12 +183,17 @@ class TransactionManager:
         accepted = step_orders.certainly_accepted(self._algorithm, orders, self._handles_order_events())
         time = self._algorithm.time
         tickets = []
-        all_orders, all_tickets, open_orders, by_symbol, unbuilt = self._orders, self._tickets, self._open, \
-            self._open_by_symbol, self._unbuilt
+        all_orders, all_tickets, open_orders, by_symbol = self._orders, self._tickets, self._open, \
+            self._open_by_symbol
         market_on_open, submitted = _MARKET_ON_OPEN, _SUBMITTED
         response = OrderResponse(True)  # the accepted orders' (shared: see OrderResponse)
+        # the accepted orders' Submitted events, recorded as one entry per run of accepted orders
+        group = EventColumns([], time, submitted, None, None, [], None, None, [])
         for security, quantity, accept in zip(orders.securities, orders.quantities.tolist(), accepted, strict=True):
             if not accept:
+                if group.orders:
+                    self._unbuilt.append(group)
+                    group = EventColumns([], time, submitted, None, None, [], None, None, [])
                 tickets.append(self.submit(security, market_on_open, quantity, tag))
                 continue
             # _open_submitted without an on_order_event handler (certainly_accepted's condition)
@@ -166,8 +203,12 @@ class TransactionManager:
             self._next_id += 1
             all_orders[order_id] = open_orders[order_id] = by_symbol[symbol][order_id] = order
             ticket = all_tickets[order_id] = OrderTicket(order, self, response)
-            unbuilt.append((order, time, submitted, 0.0, 0.0, None, "", order.quantity, 0.0, 0.0, ticket))
+            group.orders.append(order)
+            group.quantities.append(order.quantity)
+            group.tickets.append(ticket)
             tickets.append(ticket)
+        if group.orders:
+            self._unbuilt.append(group)
         n = len(tickets)
         if n and len(open_orders) == n and all(accepted):
             # these orders are the open orders: the fill pass's scan of them is known (see OpenOrderScan)
@@ -413,11 +454,11 @@ class TransactionManager:
         fill) and its Filled event, in the orders' order (no ``on_order_event`` handler). ``order_fees``: the fee
         models' USD amounts, which become the events' ``OrderFee`` when they are built."""
         now = self._algorithm.time
-        open_orders, by_symbol, tickets, unbuilt = self._open, self._open_by_symbol, self._tickets, self._unbuilt
+        open_orders, by_symbol, tickets = self._open, self._open_by_symbol, self._tickets
         filled = _FILLED
-        order_ids, symbols, quantities = [], [], []
-        for order, price, value, fee, order_fee_ in zip(
-                filling, columns["fill_price"], columns["fill_value"], columns["fee"], order_fees, strict=True):
+        order_ids, symbols, quantities, filled_tickets = [], [], [], []
+        for order, price, value, fee in zip(filling, columns["fill_price"], columns["fill_value"], columns["fee"],
+                                            strict=True):
             order_id, symbol, quantity = order.id, order.symbol, order.quantity
             del open_orders[order_id]
             del by_symbol[symbol][order_id]
@@ -432,8 +473,10 @@ class TransactionManager:
             ticket = tickets.get(order_id)
             if ticket is not None:
                 ticket._filled += quantity
-            unbuilt.append((order, now, filled, price, quantity, order_fee_, "", quantity, order.limit_price,
-                            order.stop_price, ticket))
+            filled_tickets.append(ticket)
+        self._unbuilt.append(EventColumns(filling, now, filled, columns["fill_price"], order_fees, quantities,
+                                          list(map(_LIMIT_PRICE, filling)), list(map(_STOP_PRICE, filling)),
+                                          filled_tickets))
         self.fills.extend(now, rate, {"order_id": order_ids, "symbol": symbols, "quantity": quantities, **columns})
 
     @property
@@ -446,7 +489,8 @@ class TransactionManager:
         """Build the events recorded but not built yet (ids in order, each added to its ticket)."""
         events = self._events
         for order, time, status, fill_price, fill_quantity, fee, message, quantity, limit_price, stop_price, ticket \
-                in self._unbuilt:
+                in chain.from_iterable(entry.rows() if type(entry) is EventColumns else (entry,)
+                                       for entry in self._unbuilt):
             if type(fee) is float:  # a USD amount (record_fills)
                 fee = OrderFee(CashAmount(fee, "USD"))
             event = OrderEvent(order, time, status, fill_price, fill_quantity, fee, message,
