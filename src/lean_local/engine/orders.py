@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from datetime import datetime
 from enum import IntEnum
-from typing import TYPE_CHECKING, Any
+from itertools import repeat
+from operator import attrgetter
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from lean_local.engine.common import Symbol, not_supported
 
@@ -330,3 +333,45 @@ class OrderField(IntEnum):
 
     LIMIT_PRICE = 0
     STOP_PRICE = 1
+
+
+#: An order's limit and stop prices, read over many orders by ``map``.
+LIMIT_PRICE, STOP_PRICE = attrgetter("limit_price"), attrgetter("stop_price")
+
+
+class EventColumns(NamedTuple):
+    """The events of many orders at one time and status (the Submitted events of orders accepted
+    together, the Filled events of fills taken together), one list per field: one entry of the
+    transaction manager's unbuilt events instead of a tuple per order."""
+
+    orders: list[Order]
+    time: datetime
+    status: OrderStatus
+    fill_prices: list[float] | None  # None: not filled (0 each, and no fill quantity)
+    fees: list[float] | None  # the fee models' USD amounts; None: no fee
+    quantities: list[float]  # each order's quantity at the event (the fill quantity when filled)
+    limit_prices: list[float] | None  # None: 0 each
+    stop_prices: list[float] | None  # None: 0 each
+    tickets: list[OrderTicket | None]
+
+    @classmethod
+    def submitted(cls, time: datetime) -> EventColumns:
+        """An empty group of Submitted events at ``time`` (the orders, quantities and tickets appended)."""
+        return cls([], time, OrderStatus.SUBMITTED, None, None, [], None, None, [])
+
+    @classmethod
+    def filled(cls, orders: list[Order], time: datetime, fill_prices: list[float], fees: list[float],
+               quantities: list[float], tickets: list[OrderTicket | None]) -> EventColumns:
+        """The Filled events of ``orders`` filled at ``time`` (their limit and stop prices read here)."""
+        return cls(orders, time, OrderStatus.FILLED, fill_prices, fees, quantities, list(map(LIMIT_PRICE, orders)),
+                   list(map(STOP_PRICE, orders)), tickets)
+
+    def rows(self) -> Iterator[tuple]:
+        """The events as the flat tuples ``TransactionManager._event`` records, in order."""
+        n = len(self.orders)
+        filled = self.fill_prices is not None
+        return zip(self.orders, repeat(self.time, n), repeat(self.status, n),
+                   repeat(0.0, n) if self.fill_prices is None else self.fill_prices,
+                   self.quantities if filled else repeat(0.0, n), repeat(None, n) if self.fees is None else self.fees,
+                   repeat("", n), self.quantities, repeat(0.0, n) if self.limit_prices is None else self.limit_prices,
+                   repeat(0.0, n) if self.stop_prices is None else self.stop_prices, self.tickets, strict=True)

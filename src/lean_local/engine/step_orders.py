@@ -133,6 +133,15 @@ class OpenOrderScan:
                          count if len(set(columns)) == count else _first_repeat(columns))
 
     @classmethod
+    def placed_together(cls, first_id: int, n_securities: int, securities: list[Security], columns: list[int],
+                        time: datetime) -> OpenOrderScan:
+        """The scan of open orders that are market-on-open orders placed together at ``time`` on
+        ``securities`` (their ``columns``), ids from ``first_id`` on; ``n_securities``: the algorithm's."""
+        n = len(securities)
+        return cls((first_id, first_id + n - 1, n, n_securities), securities, columns, [time] * n,
+                   [datetime_to_us(time)] * n)
+
+    @classmethod
     def of(cls, key: tuple[int, ...], orders: list[Order], securities: Any) -> OpenOrderScan:
         """The scan of the open ``orders`` (``key``), their securities found in ``securities``."""
         count = _leading(list(map(_TYPE, orders)), OrderType.MARKET_ON_OPEN)

@@ -11,11 +11,10 @@ from __future__ import annotations
 
 import math
 from collections import defaultdict
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from datetime import datetime, timedelta
-from itertools import chain, repeat
-from operator import attrgetter
-from typing import TYPE_CHECKING, Any, NamedTuple
+from itertools import chain
+from typing import TYPE_CHECKING, Any
 
 from lean_local.engine import fills as fill_models
 from lean_local.engine import shortable as shorting
@@ -32,6 +31,7 @@ from lean_local.engine.fees import BUILTIN_FEE_MODELS
 from lean_local.engine.fill_records import FillRecords
 from lean_local.engine.orders import (
     CashAmount,
+    EventColumns,
     Order,
     OrderDirection,
     OrderEvent,
@@ -43,7 +43,6 @@ from lean_local.engine.orders import (
     UpdateOrderFields,
 )
 from lean_local.engine.price_variation import ROUNDED_PRICES, round_order_prices
-from lean_local.engine.subscription_data import datetime_to_us
 
 if TYPE_CHECKING:
     from lean_local.engine.securities import Security
@@ -58,35 +57,6 @@ _NEED_A_LATER_BAR = frozenset({OrderType.MARKET_ON_OPEN, OrderType.STOP_MARKET, 
 # the members the batch paths set on each order, read once: reading an enum member from its class costs
 # about 0.3 us on CPython 3.11, several times a Python call's share of an order
 _MARKET_ON_OPEN, _SUBMITTED, _FILLED = OrderType.MARKET_ON_OPEN, OrderStatus.SUBMITTED, OrderStatus.FILLED
-
-_LIMIT_PRICE, _STOP_PRICE = attrgetter("limit_price"), attrgetter("stop_price")
-
-
-class EventColumns(NamedTuple):
-    """The events of many orders at one time and status (the Submitted events of orders accepted
-    together, the Filled events of fills taken together), one list per field: one entry of the
-    transaction manager's unbuilt events instead of a tuple per order."""
-
-    orders: list[Order]
-    time: datetime
-    status: OrderStatus
-    fill_prices: list[float] | None  # None: not filled (0 each, and no fill quantity)
-    fees: list[float] | None  # the fee models' USD amounts; None: no fee
-    quantities: list[float]  # each order's quantity at the event (the fill quantity when filled)
-    limit_prices: list[float] | None  # None: 0 each
-    stop_prices: list[float] | None  # None: 0 each
-    tickets: list[OrderTicket | None]
-
-    def rows(self) -> Iterator[tuple]:
-        """The events as the flat tuples ``TransactionManager._event`` records, in order."""
-        n = len(self.orders)
-        filled = self.fill_prices is not None
-        return zip(self.orders, repeat(self.time, n), repeat(self.status, n),
-                   repeat(0.0, n) if self.fill_prices is None else self.fill_prices,
-                   self.quantities if filled else repeat(0.0, n), repeat(None, n) if self.fees is None else self.fees,
-                   repeat("", n), self.quantities, repeat(0.0, n) if self.limit_prices is None else self.limit_prices,
-                   repeat(0.0, n) if self.stop_prices is None else self.stop_prices, self.tickets, strict=True)
-
 
 # BrokerageTransactionHandler.LiquidateFromDelistingTag
 LIQUIDATE_FROM_DELISTING = "Liquidate from delisting"
@@ -107,10 +77,8 @@ class TransactionManager:
         self.fills = FillRecords()
         self._events: list[OrderEvent] = []
         # the events after ``_events`` not built yet: an algorithm without ``on_order_event`` gets none, so
-        # an event becomes an object only when read (``events``, ``OrderTicket.order_events``); each is one
-        # flat tuple (order, time, status, fill price and quantity, fee, message, the order's quantity, limit
-        # and stop prices at the event, ticket), or many orders' events at once (EventColumns): the fewer
-        # objects an order leaves, the less the collector walks
+        # an event becomes an object only when read (``events``, ``OrderTicket.order_events``): a flat tuple
+        # each (see _event), or many orders' at once (EventColumns: fewer objects for the collector to walk)
         self._unbuilt: list[tuple] = []
         self._next_id = 1
         # the fill pass's reading of the open orders, kept while they stay the open orders
@@ -183,17 +151,16 @@ class TransactionManager:
         accepted = step_orders.certainly_accepted(self._algorithm, orders, self._handles_order_events())
         time = self._algorithm.time
         tickets = []
-        all_orders, all_tickets, open_orders, by_symbol = self._orders, self._tickets, self._open, \
-            self._open_by_symbol
+        all_orders, all_tickets, open_orders, by_symbol = self._orders, self._tickets, self._open, self._open_by_symbol
         market_on_open, submitted = _MARKET_ON_OPEN, _SUBMITTED
         response = OrderResponse(True)  # the accepted orders' (shared: see OrderResponse)
         # the accepted orders' Submitted events, recorded as one entry per run of accepted orders
-        group = EventColumns([], time, submitted, None, None, [], None, None, [])
+        group = EventColumns.submitted(time)
         for security, quantity, accept in zip(orders.securities, orders.quantities.tolist(), accepted, strict=True):
             if not accept:
                 if group.orders:
                     self._unbuilt.append(group)
-                    group = EventColumns([], time, submitted, None, None, [], None, None, [])
+                    group = EventColumns.submitted(time)
                 tickets.append(self.submit(security, market_on_open, quantity, tag))
                 continue
             # _open_submitted without an on_order_event handler (certainly_accepted's condition)
@@ -210,11 +177,9 @@ class TransactionManager:
         if group.orders:
             self._unbuilt.append(group)
         n = len(tickets)
-        if n and len(open_orders) == n and all(accepted):
-            # these orders are the open orders: the fill pass's scan of them is known (see OpenOrderScan)
-            self.open_order_scan = step_orders.OpenOrderScan(
-                (self._next_id - n, self._next_id - 1, n, len(self._algorithm.securities)), orders.securities,
-                orders.columns.tolist(), [time] * n, [datetime_to_us(time)] * n)
+        if n and len(open_orders) == n and all(accepted):  # these are the open orders: their scan is known
+            self.open_order_scan = step_orders.OpenOrderScan.placed_together(
+                self._next_id - n, len(self._algorithm.securities), orders.securities, orders.columns.tolist(), time)
         return tickets
 
     def submit(self, security: Security, order_type: OrderType, quantity: float, tag: str = "",
@@ -474,9 +439,8 @@ class TransactionManager:
             if ticket is not None:
                 ticket._filled += quantity
             filled_tickets.append(ticket)
-        self._unbuilt.append(EventColumns(filling, now, filled, columns["fill_price"], order_fees, quantities,
-                                          list(map(_LIMIT_PRICE, filling)), list(map(_STOP_PRICE, filling)),
-                                          filled_tickets))
+        self._unbuilt.append(EventColumns.filled(filling, now, columns["fill_price"], order_fees, quantities,
+                                                 filled_tickets))
         self.fills.extend(now, rate, {"order_id": order_ids, "symbol": symbols, "quantity": quantities, **columns})
 
     @property
