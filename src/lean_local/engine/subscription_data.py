@@ -254,7 +254,7 @@ def emission_times(sub: SubscriptionData, session_closes: np.ndarray | None, end
 
 
 def history_rows(sub: SubscriptionData, session_closes: np.ndarray | None, end_ns: int, periods: int | None = None,
-                 start_ns: int | None = None, windows: dict[tuple[int, int], tuple[np.ndarray, int]] | None = None
+                 start_ns: int | None = None, windows: dict[tuple[int, int], tuple[np.ndarray, np.ndarray]] | None = None
                  ) -> tuple[slice | np.ndarray, np.ndarray]:
     """The rows of a daily history request as LEAN returns them: each row's bar index and end time.
 
