@@ -7,7 +7,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from lean_local.engine.panel_rows import BlockRows, FirstEqual
+from lean_local.engine.panel_rows import BlockRows, FirstEqual, emission_codes, searched_rows
 
 
 def test_first_equal_returns_the_first_array_met_equal():
@@ -56,3 +56,20 @@ def test_block_rows_equal_a_search_of_each_step(seed):
         np.testing.assert_array_equal(ends[j][seen], end_time[row[seen]])
         np.testing.assert_array_equal(closes[j][seen], close[row[seen]])
         np.testing.assert_array_equal(emits[j], emitted)
+
+
+def test_searched_rows_are_the_latest_visible_bar_at_each_step():
+    end_time = np.array([10, 20, 30, 40], dtype=np.int64)
+    grid = np.array([5, 10, 25, 30, 45], dtype=np.int64)
+    np.testing.assert_array_equal(searched_rows(end_time, grid, visible_from=0), [-1, 0, 1, 2, 3])
+    # bars ending before 21 are not visible: the bar ending at 30 is the first shown
+    np.testing.assert_array_equal(searched_rows(end_time, grid, visible_from=21), [-1, -1, -1, 2, 3])
+
+
+def test_emission_codes_rank_real_over_fill_forward_and_held_over_both():
+    emits = np.array([False, True, True, False, True])
+    real = np.array([False, False, True, True, True])
+    held = np.array([False, False, False, False, True])
+    codes = emission_codes(emits, real, held)
+    assert codes.dtype == np.int8
+    np.testing.assert_array_equal(codes, [0, 1, 2, 2, 0])

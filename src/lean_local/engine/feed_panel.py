@@ -8,7 +8,7 @@ from contextlib import contextmanager
 
 import numpy as np
 
-from lean_local.engine.panel_rows import BlockRows, FirstEqual
+from lean_local.engine.panel_rows import BlockRows, FirstEqual, emission_codes, searched_rows
 from lean_local.engine.subscription_data import SubscriptionData
 
 
@@ -331,9 +331,7 @@ class FeedPanel:
         grid = self.grid[lo:hi]
         current = np.full(len(grid), -1, dtype=np.int64)
         if len(sub):
-            first_visible = np.searchsorted(sub.end_time, self.visible_from[column], side="left")
-            current = np.searchsorted(sub.end_time, grid, side="right") - 1
-            current[current < first_visible] = -1
+            current = searched_rows(sub.end_time, grid, self.visible_from[column])
         held = np.zeros(len(grid), dtype=bool)
         if column in self.frozen:
             first, end, index = self.frozen[column]
@@ -358,7 +356,7 @@ class FeedPanel:
         self.current[rows, column] = current
         self.close[rows, column] = closes
         self._bars_fresh[column:column + 1] = False
-        self.emit[rows, column] = np.where(held, 0, np.where(real, 2, np.where(emits, 1, 0)))
+        self.emit[rows, column] = emission_codes(emits, real, held)
 
     def _align_many(self, columns: list[int], from_step: int) -> None:
         """:meth:`align` of every column in ``columns`` from ``from_step`` on, the same arrays: each
@@ -397,8 +395,7 @@ class FeedPanel:
                 first, end, index = frozen
                 held[j] = (steps >= first) & (steps < end)
                 if len(sub):
-                    row = sub.end_time.searchsorted(grid, side="right") - 1
-                    row[row < sub.end_time.searchsorted(self.visible_from[column], side="left")] = -1
+                    row = searched_rows(sub.end_time, grid, self.visible_from[column])
                     row[held[j]] = index
                     at = np.maximum(row, 0)
                     current[j], ends[j], closes[j] = row, sub.end_time[at], sub.fields["close"][at]
@@ -424,10 +421,7 @@ class FeedPanel:
                 closes[j, stale & (steps >= first)] = price
         real = valid & (ends == grid)
         emits &= valid
-        # 2 a real bar, 1 a fill-forward copy (a bool's byte), 0 held or nothing (a maximum: a masked
-        # assignment of the real bars, most of the cells, cost 8 times as much)
-        codes = np.maximum(emits.view(np.int8), real.view(np.int8) << 1)
-        codes[held] = 0
+        codes = emission_codes(emits, real, held)
         rows = slice(lo - self.base, hi - self.base)
         # consecutive columns (a realignment's every column) as a slice: a list indexes each cell
         at: slice | list[int] = columns

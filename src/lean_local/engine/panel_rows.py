@@ -8,6 +8,23 @@ from typing import Any
 import numpy as np
 
 
+def searched_rows(end_time: np.ndarray, grid: np.ndarray, visible_from: int) -> np.ndarray:
+    """Per step of ``grid``: the index of the latest bar ending at or before it (``end_time`` sorted, not
+    empty), -1 before the first bar ending at or after ``visible_from`` (one column, searched step by step)."""
+    row = end_time.searchsorted(grid, side="right") - 1
+    row[row < end_time.searchsorted(visible_from, side="left")] = -1
+    return row
+
+
+def emission_codes(emits: np.ndarray, real: np.ndarray, held: np.ndarray) -> np.ndarray:
+    """The panel's emission code of each cell (bool arrays of one shape): 2 a real bar, 1 a fill-forward
+    copy (emitted, not real), 0 held or nothing (a maximum: a masked assignment of the real bars, most of
+    the cells, cost 8 times as much)."""
+    codes = np.maximum(emits.view(np.int8), real.view(np.int8) << 1)
+    codes[held] = 0
+    return codes
+
+
 class FirstEqual:
     """Maps each (non-empty, integer) array to the first array met equal to it: equal arrays are found
     by one object, so what is computed from one is computed once."""
