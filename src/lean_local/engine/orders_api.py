@@ -149,7 +149,7 @@ class OrdersApi:
             if settings.free_portfolio_value is not None:
                 tpv = self.portfolio.total_portfolio_value
                 free = settings.free_portfolio_value / tpv if tpv else 0.0
-            orders = SizedOrders.of(securities, [float(target.quantity) for target in targets])
+            orders = SizedOrders.of(securities, [float(target.quantity) for target in targets], sizable=True)
             sized = target_order_quantities(self.portfolio, securities, orders.quantities, free,
                                             settings.minimum_order_margin_portfolio_percentage, orders.columns,
                                             orders.lots)
@@ -172,7 +172,7 @@ class OrdersApi:
     def _ordered_targets(self, sized: SizedOrders) -> SizedOrders:
         """The sized targets that make an order (the security has data and is tradable, at least a lot),
         position-reducing ones first, then by value, largest first (LEAN's ``SetHoldings`` over targets)."""
-        securities, quantities, columns, lots = sized
+        securities, quantities, columns, lots, _ = sized
         if not securities:
             return sized
         tradable = np.fromiter((security.is_tradable for security in securities), dtype=bool, count=len(securities))

@@ -59,10 +59,10 @@ def certainly_accepted(algo: Any, orders: SizedOrders, handles_order_events: boo
     (:func:`~lean_local.engine.buying_power.clear_of_buying_power`), the default brokerage model; none
     when the algorithm handles order events (its handler could change the portfolio between them)."""
     portfolio = algo.portfolio
-    securities, quantities, columns, lots = orders
+    securities, quantities, columns, lots, sizable = orders
     if len(securities) < MIN_BATCH or handles_order_events or algo.is_warming_up \
             or type(algo.brokerage_model).can_submit_order is not DefaultBrokerageModel.can_submit_order \
-            or not array_sizable(portfolio, securities):
+            or not (sizable or array_sizable(portfolio, securities)):
         return [False] * len(securities)
     prices = portfolio.feed.current_closes_of(columns)  # Security.price
     plain = np.fromiter((security.is_tradable and not security.exchange.hours.always_open
@@ -108,8 +108,8 @@ class OpenOrderScan:
     orders' type, symbol and time never change; ``len(securities)`` guards the securities they name).
     """
 
-    __slots__ = ("key", "count", "securities", "columns", "placed_us", "placed", "hours", "hours_index",
-                 "never")
+    __slots__ = ("key", "count", "securities", "column_list", "columns", "placed_us", "placed", "all_hours", "hours",
+                 "hours_index", "never")
 
     def __init__(self, key: tuple[int, ...], securities: list[Security], columns: list[int],
                  placed: list[datetime], placed_us: list[int]) -> None:
@@ -117,9 +117,9 @@ class OpenOrderScan:
         (their ``columns``), placed at ``placed`` (``placed_us``: in microseconds)."""
         count = len(securities)
         self.key, self.count, self.securities, self.placed, self.placed_us = key, count, securities, placed, placed_us
-        self.columns = np.array(columns, dtype=np.int64)
+        self.column_list, self.columns = columns, np.array(columns, dtype=np.int64)
         # each field read over all the orders by one C-level pass (map with attrgetter)
-        all_hours = list(map(_HOURS, securities))
+        all_hours = self.all_hours = list(map(_HOURS, securities))
         if count and all_hours.count(all_hours[0]) == count:  # one exchange (equal hours answer alike)
             self.hours, self.hours_index = all_hours[:1], np.zeros(count, dtype=np.intp)
         else:
@@ -134,12 +134,19 @@ class OpenOrderScan:
 
     @classmethod
     def placed_together(cls, first_id: int, n_securities: int, securities: list[Security], columns: list[int],
-                        time: datetime) -> OpenOrderScan:
+                        time: datetime, previous: OpenOrderScan | None = None) -> OpenOrderScan:
         """The scan of open orders that are market-on-open orders placed together at ``time`` on
-        ``securities`` (their ``columns``), ids from ``first_id`` on; ``n_securities``: the algorithm's."""
+        ``securities`` (their ``columns``), ids from ``first_id`` on; ``n_securities``: the algorithm's.
+        ``previous``, the scan of orders placed before, is re-keyed when its orders' securities, columns
+        and exchange hours are these (a rebalance's orders name the same securities step after step)."""
         n = len(securities)
-        return cls((first_id, first_id + n - 1, n, n_securities), securities, columns, [time] * n,
-                   [datetime_to_us(time)] * n)
+        key, placed, placed_us = (first_id, first_id + n - 1, n, n_securities), [time] * n, [datetime_to_us(time)] * n
+        # list equality compares each element's identity first: the same securities compare in C
+        if previous is None or previous.securities != securities or previous.column_list != columns \
+                or previous.all_hours != list(map(_HOURS, securities)):
+            return cls(key, securities, columns, placed, placed_us)
+        previous.key, previous.placed, previous.placed_us = key, placed, placed_us
+        return previous
 
     @classmethod
     def of(cls, key: tuple[int, ...], orders: list[Order], securities: Any) -> OpenOrderScan:

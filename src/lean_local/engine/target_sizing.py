@@ -12,6 +12,7 @@ makes the whole call answer None, and the caller sizes the targets one by one, w
 from __future__ import annotations
 
 import math
+from operator import attrgetter
 from typing import TYPE_CHECKING, Any, NamedTuple
 
 import numpy as np
@@ -25,31 +26,34 @@ if TYPE_CHECKING:
 
 class SizedOrders(NamedTuple):
     """The orders ``set_holdings`` over targets places, one entry per order in order: each security,
-    order quantity (float64), feed column (int64) and lot size (float64), read once per call."""
+    order quantity (float64), feed column (int64) and lot size (float64), read once per call; ``sizable``:
+    the securities are known :func:`array_sizable` (False: not asked)."""
 
     securities: list[Security]
     quantities: np.ndarray
     columns: np.ndarray
     lots: np.ndarray
+    sizable: bool = False
 
     @classmethod
-    def of(cls, securities: list[Security], quantities: list[float] | np.ndarray) -> SizedOrders:
+    def of(cls, securities: list[Security], quantities: list[float] | np.ndarray, sizable: bool = False) -> SizedOrders:
         """The orders of ``securities`` and ``quantities`` (their columns and lot sizes read here)."""
         n = len(securities)
         return cls(securities, np.asarray(quantities, dtype=np.float64),
-                   np.fromiter((security.column for security in securities), dtype=np.int64, count=n),
-                   np.fromiter((security.symbol_properties.lot_size for security in securities), dtype=np.float64,
-                               count=n))
+                   np.fromiter(map(_COLUMN, securities), dtype=np.int64, count=n),
+                   np.fromiter(map(_LOT_SIZE, securities), dtype=np.float64, count=n), sizable)
 
     def with_quantities(self, quantities: np.ndarray) -> SizedOrders:
         """The same orders of other ``quantities`` (float64)."""
-        return SizedOrders(self.securities, quantities, self.columns, self.lots)
+        return self._replace(quantities=quantities)
 
     def take(self, indices: np.ndarray) -> SizedOrders:
         """The orders at ``indices`` (int array), in that order."""
-        securities = self.securities
-        return SizedOrders([securities[k] for k in indices.tolist()], self.quantities[indices],
-                           self.columns[indices], self.lots[indices])
+        return SizedOrders(list(map(self.securities.__getitem__, indices.tolist())), self.quantities[indices],
+                           self.columns[indices], self.lots[indices], self.sizable)
+
+
+_COLUMN, _LOT_SIZE = attrgetter("column"), attrgetter("symbol_properties.lot_size")
 
 
 def array_sizable(portfolio: Any, securities: list[Security | None]) -> bool:
@@ -71,7 +75,8 @@ def target_order_quantities(portfolio: Any, securities: list[Security], percents
     n = len(securities)
     tpv = portfolio.total_portfolio_value
     if columns is None or lots is None:
-        columns, lots = SizedOrders.of(securities, np.zeros(n))[2:]
+        read = SizedOrders.of(securities, np.zeros(n))
+        columns, lots = read.columns, read.lots
     prices = portfolio.feed.current_closes_of(columns)  # Security.price
     rate = portfolio.cash_book[portfolio.cash_book.account_currency].conversion_rate
     multiplier, leverage = portfolio.column_terms(columns)
