@@ -11,6 +11,7 @@ from lean_local.engine.feed import FeedPanel
 from lean_local.engine.subscription_data import SubscriptionData
 
 DAY = 86_400 * 10**9
+_align_alike = FeedPanel._align_alike
 
 
 def _subscription(rng: np.random.Generator, grid: np.ndarray, name: str) -> SubscriptionData:
@@ -33,11 +34,26 @@ def _subscription(rng: np.random.Generator, grid: np.ndarray, name: str) -> Subs
     return sub
 
 
-def _panel(seed: int, columns: int = 40, steps: int = 60) -> FeedPanel:
+def _alike(rng: np.random.Generator, sub: SubscriptionData, name: str) -> SubscriptionData:
+    """A subscription with ``sub``'s bar and emission times (equal copies) and closes of its own."""
+    n = len(sub)
+    closes = rng.uniform(5, 50, n)
+    fields = {"open": closes, "high": closes, "low": closes, "close": closes, "volume": rng.uniform(0, 1e4, n)}
+    alike = SubscriptionData(Symbol(name), "trade", sub.time.copy(), sub.end_time.copy(), fields, np.ones(n))
+    alike.emit_times = sub.emit_times.copy()
+    return alike
+
+
+def _panel(seed: int, columns: int = 40, steps: int = 60, alike: bool = False) -> FeedPanel:
+    """A panel of random subscriptions; with ``alike``, many of them equal in their times (and
+    their visibility) to the one before (six in ten) (they align alike, only their closes differ)."""
     rng = np.random.default_rng(seed)
     grid = np.cumsum(rng.integers(1, 3, steps)) * DAY + 1_600_000_000 * 10**9
     panel = FeedPanel()
     for c in range(columns):
+        if alike and c and rng.random() < 0.6:
+            panel.add(_alike(rng, panel.subs[-1], f"S{c}"), panel.visible_from[-1])
+            continue
         panel.add(_subscription(rng, grid, f"S{c}"), int(rng.choice(grid)) if rng.random() < 0.5 else 0)
     panel.extra_times = grid
     panel.build(int(grid[0]), int(grid[-1]))
@@ -59,10 +75,14 @@ def _arrays(panel: FeedPanel) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
 
 @pytest.mark.parametrize("seed", range(8))
 @pytest.mark.parametrize("window", [7, 512])
-def test_aligning_many_columns_at_once_equals_aligning_each(seed, window, monkeypatch):
+@pytest.mark.parametrize("alike", [False, True])
+def test_aligning_many_columns_at_once_equals_aligning_each(seed, window, alike, monkeypatch):
     monkeypatch.setattr(FeedPanel, "WINDOW", window)
     monkeypatch.setattr(FeedPanel, "CELLS", 0)
-    one, many = _panel(seed), _panel(seed)
+    one, many = _panel(seed, alike=alike), _panel(seed, alike=alike)
+    groups = []
+    monkeypatch.setattr(FeedPanel, "_align_alike", lambda self, columns, *rest: groups.append(columns) or
+                        _align_alike(self, columns, *rest))
     rng = np.random.default_rng(100 + seed)
     for base in (0, int(rng.integers(1, 50))):
         one.row(base)
@@ -74,6 +94,7 @@ def test_aligning_many_columns_at_once_equals_aligning_each(seed, window, monkey
             many._align_many([int(c) for c in columns], from_step)
             for a, b in zip(_arrays(one), _arrays(many), strict=True):
                 np.testing.assert_array_equal(a, b)
+    assert bool(groups) == alike  # the columns that align alike took their own path
     assert (_arrays(one)[1] == 2).any() and (_arrays(one)[1] == 1).any()  # real and filled-forward bars
     assert (_arrays(one)[0] == -1).any() and (_arrays(one)[0] >= 0).any()
 
@@ -97,9 +118,10 @@ def _act(panel: FeedPanel, what: str, column: int, step: int) -> float | None:
 
 
 @pytest.mark.parametrize("seed", range(6))
-def test_a_deferred_selection_leaves_the_panel_as_immediate_alignment_does(seed):
+@pytest.mark.parametrize("alike", [False, True])
+def test_a_deferred_selection_leaves_the_panel_as_immediate_alignment_does(seed, alike):
     """Freezes, thaws, re-attachments, seeds and reads in one deferred block, in random order."""
-    immediate, deferred = _panel(seed), _panel(seed)
+    immediate, deferred = _panel(seed, alike=alike), _panel(seed, alike=alike)
     rng = np.random.default_rng(200 + seed)
     for step in (3, 17, 40):
         immediate.row(step)

@@ -1,4 +1,5 @@
-"""The feed panel's alignment helpers: ``FirstEqual`` finds equal arrays once; ``BlockRows`` gives each
+"""The feed panel's alignment helpers: ``FirstEqual`` finds equal arrays once; ``alike_columns`` groups the
+columns of equal times and ``shared_rows`` gives a group's rows and codes; ``BlockRows`` gives each
 column's latest bar, its end and close, and its emission flags at every step of a block, as a search of
 each step on its own does."""
 
@@ -7,7 +8,16 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from lean_local.engine.panel_rows import BlockRows, FirstEqual, emission_codes, searched_rows
+from lean_local.engine.common import Symbol
+from lean_local.engine.panel_rows import (
+    BlockRows,
+    FirstEqual,
+    alike_columns,
+    emission_codes,
+    searched_rows,
+    shared_rows,
+)
+from lean_local.engine.subscription_data import SubscriptionData
 
 
 def test_first_equal_returns_the_first_array_met_equal():
@@ -73,3 +83,43 @@ def test_emission_codes_rank_real_over_fill_forward_and_held_over_both():
     codes = emission_codes(emits, real, held)
     assert codes.dtype == np.int8
     np.testing.assert_array_equal(codes, [0, 1, 2, 2, 0])
+
+
+def _sub(end_time: list[int], emit_times: list[int]) -> SubscriptionData:
+    ends = np.array(end_time, dtype=np.int64)
+    closes = np.arange(1.0, len(ends) + 1)
+    fields = {"open": closes, "high": closes, "low": closes, "close": closes, "volume": closes}
+    sub = SubscriptionData(Symbol("X"), "trade", ends - 1, ends, fields, np.ones(len(ends)))
+    sub.emit_times = np.array(emit_times, dtype=np.int64)
+    return sub
+
+
+def test_alike_columns_groups_equal_times_and_visibility_only():
+    subs = [_sub([10, 20, 30], [10, 20, 30]),  # 0
+            _sub([10, 20, 30], [10, 20, 30]),  # 1: as 0
+            _sub([10, 25, 30], [10, 20, 30]),  # 2: other end times with the same length, first and last
+            _sub([10, 20, 30], [10, 20, 30]),  # 3: as 0, visible later
+            _sub([10, 20, 30], [10, 20, 30]),  # 4: as 0, frozen
+            _sub([10, 20, 30], [10, 20, 30]),  # 5: as 0, seeded
+            _sub([10, 20, 30], [10, 20, 30]),  # 6: as 0
+            _sub([10, 20, 30], [10, 15, 30]),  # 7: other emission times
+            _sub([], [])]                      # 8: no bars
+    visible_from = [0, 0, 0, 15, 0, 0, 0, 0, 0]
+    alike, rest = alike_columns(list(range(9)), subs, visible_from, frozen={4: (0, 9, 1)}, seeds={5: (0, 0, 1.0)})
+    assert [(group[2], group[3]) for group in alike] == [(0, [0, 1, 6])]
+    np.testing.assert_array_equal(alike[0][0], [10, 20, 30])
+    np.testing.assert_array_equal(alike[0][1], [10, 20, 30])
+    assert sorted(rest) == [2, 3, 4, 5, 7, 8]
+
+
+def test_shared_rows_are_a_groups_rows_codes_and_read_positions():
+    end_time = np.array([10, 20, 30], dtype=np.int64)
+    grid = np.array([5, 10, 15, 20, 25, 30, 35], dtype=np.int64)
+    row, codes, at = shared_rows(end_time, np.array([10, 15, 20, 30, 35], dtype=np.int64), 11, grid)
+    # the bar ending at 10 is not visible (visible from 11): nothing before 20
+    np.testing.assert_array_equal(row, [-1, -1, -1, 1, 1, 2, 2])
+    np.testing.assert_array_equal(codes, [0, 0, 0, 2, 0, 2, 1])  # 25: not emitted; 35: filled forward
+    np.testing.assert_array_equal(at, [0, 0, 0, 1, 1, 2, 2])
+    row, codes, _ = shared_rows(end_time, None, 0, grid)  # no emission times: the real bars only
+    np.testing.assert_array_equal(row, [-1, 0, 0, 1, 1, 2, 2])
+    np.testing.assert_array_equal(codes, [0, 2, 0, 2, 0, 2, 0])

@@ -8,7 +8,14 @@ from contextlib import contextmanager
 
 import numpy as np
 
-from lean_local.engine.panel_rows import BlockRows, FirstEqual, emission_codes, searched_rows
+from lean_local.engine.panel_rows import (
+    BlockRows,
+    FirstEqual,
+    alike_columns,
+    emission_codes,
+    searched_rows,
+    shared_rows,
+)
 from lean_local.engine.subscription_data import SubscriptionData
 
 
@@ -369,6 +376,14 @@ class FeedPanel:
         if lo >= hi or not columns:
             return
         grid = self.grid[lo:hi]
+        rows = slice(lo - self.base, hi - self.base)
+        if len(self._bars_fresh):
+            self._bars_fresh[[column for column in columns if column < len(self._bars_fresh)]] = False
+        alike, columns = alike_columns(columns, self.subs, self.visible_from, self.frozen, self.seeds)
+        for end_time, emit_times, visible_from, group in alike:
+            self._align_alike(group, shared_rows(end_time, emit_times, visible_from, grid), rows)
+        if not columns:
+            return
         block = BlockRows(grid)
         steps = np.arange(lo, hi)
         shape = (len(columns), len(grid))  # a row per column (contiguous), transposed into the panel
@@ -422,13 +437,29 @@ class FeedPanel:
         real = valid & (ends == grid)
         emits &= valid
         codes = emission_codes(emits, real, held)
-        rows = slice(lo - self.base, hi - self.base)
-        # consecutive columns (a realignment's every column) as a slice: a list indexes each cell
-        at: slice | list[int] = columns
-        if columns[-1] - columns[0] == len(columns) - 1 and columns == list(range(columns[0], columns[-1] + 1)):
-            at = slice(columns[0], columns[-1] + 1)
+        at = _column_index(columns)
         self.current[rows, at] = current.T
         self.close[rows, at] = closes.T
-        if len(self._bars_fresh):
-            self._bars_fresh[[column for column in columns if column < len(self._bars_fresh)]] = False
         self.emit[rows, at] = codes.T
+
+    def _align_alike(self, columns: list[int], shared: tuple[np.ndarray, np.ndarray, np.ndarray], rows: slice) -> None:
+        """Write the window's ``rows`` of ``columns``, which align alike (``shared``: their bar index,
+        emission code and clipped index at each step, :func:`~lean_local.engine.panel_rows.shared_rows`):
+        the index and code once for all of them, each one's closes gathered at the clipped index."""
+        row, codes, at = shared
+        closes = np.empty((len(columns), len(row)))  # a row per column (contiguous), transposed into the panel
+        for k, column in enumerate(columns):
+            closes[k] = self.subs[column].fields["close"][at]  # an index array: a third of take's cost
+        closes[:, row < 0] = 0.0
+        index = _column_index(columns)
+        self.current[rows, index] = row[:, None]
+        self.close[rows, index] = closes.T
+        self.emit[rows, index] = codes[:, None]
+
+
+def _column_index(columns: list[int]) -> slice | list[int]:
+    """``columns`` as an index of the panel's columns: consecutive columns (a realignment's every column)
+    as a slice, as a list indexes each cell."""
+    if columns[-1] - columns[0] == len(columns) - 1 and columns == list(range(columns[0], columns[-1] + 1)):
+        return slice(columns[0], columns[-1] + 1)
+    return columns

@@ -1,5 +1,6 @@
 """Helpers of the feed panel's alignment (:mod:`lean_local.engine.feed_panel`): finding equal time arrays
-once (``FirstEqual``) and the rows of many columns over one block of steps at once (``BlockRows``)."""
+once (``FirstEqual``), the columns that align alike (``alike_columns``, ``shared_rows``) and the rows of
+many columns over one block of steps at once (``BlockRows``)."""
 
 from __future__ import annotations
 
@@ -23,6 +24,66 @@ def emission_codes(emits: np.ndarray, real: np.ndarray, held: np.ndarray) -> np.
     codes = np.maximum(emits.view(np.int8), real.view(np.int8) << 1)
     codes[held] = 0
     return codes
+
+
+def alike_columns(columns: list[int], subs: list[Any], visible_from: list[int], frozen: Any, seeds: Any
+                  ) -> tuple[list[tuple[np.ndarray, np.ndarray | None, int, list[int]]], list[int]]:
+    """``columns`` split into groups that align alike and the rest: a group's columns have equal bar end
+    times, equal emission times and one ``visible_from``, so each step's bar index and emission code are
+    the same in all of them (only the closes differ). Columns in ``frozen`` or ``seeds`` (their own
+    rules), without bars, or alone in their group are the rest. Each group: its end times, emission
+    times (None: none), ``visible_from`` and columns."""
+    # candidates first by the arrays' lengths, first and last values: bytes are compared only among them
+    candidates: dict[tuple[int, ...], list[int]] = {}
+    rest = []
+    for column in columns:
+        sub = subs[column]
+        end_time, emit_times = sub.end_time, sub.emit_times
+        if column in frozen or column in seeds or not len(end_time):
+            rest.append(column)
+            continue
+        key = (visible_from[column], len(end_time), end_time.item(0), end_time.item(-1), len(emit_times),
+               emit_times.item(0) if len(emit_times) else 0, emit_times.item(-1) if len(emit_times) else 0)
+        candidates.setdefault(key, []).append(column)
+    first_equal = FirstEqual()
+    alike = []
+    for same_key in candidates.values():
+        if len(same_key) == 1:
+            rest.extend(same_key)
+            continue
+        groups: dict[tuple[int, int], tuple[np.ndarray, np.ndarray | None, int, list[int]]] = {}
+        for column in same_key:
+            sub = subs[column]
+            end_time = first_equal(sub.end_time)
+            emit_times = first_equal(sub.emit_times) if len(sub.emit_times) else None
+            group = groups.get((id(end_time), id(emit_times)))
+            if group is None:
+                group = groups[id(end_time), id(emit_times)] = (end_time, emit_times, visible_from[column], [])
+            group[3].append(column)
+        for group in groups.values():
+            if len(group[3]) > 1:
+                alike.append(group)
+            else:
+                rest.extend(group[3])
+    return alike, rest
+
+
+def shared_rows(end_time: np.ndarray, emit_times: np.ndarray | None, visible_from: int, grid: np.ndarray
+                ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The bar index at each step of ``grid`` (:func:`searched_rows`), its emission code (held nowhere)
+    and the index clipped to 0 (where a column's close is read; 0 written where no bar is visible) of
+    the columns of one group of :func:`alike_columns`."""
+    row = searched_rows(end_time, grid, visible_from)
+    valid = row >= 0
+    at = np.maximum(row, 0)
+    real = valid & (end_time[at] == grid)
+    if emit_times is None:
+        emits = np.zeros(len(grid), dtype=bool)
+    else:
+        # emit_times is sorted: a binary search gives np.isin's answer without its sort
+        where = np.minimum(emit_times.searchsorted(grid), len(emit_times) - 1)
+        emits = (emit_times[where] == grid) & valid
+    return row, emission_codes(emits, real, np.zeros(len(grid), dtype=bool)), at
 
 
 class FirstEqual:
