@@ -245,18 +245,49 @@ class FeedPanel:
         if column in self._pending:
             self.flush()
 
-    def _queue(self, column: int, from_step: int) -> None:
+    def settle_many(self, columns: list[int]) -> None:
+        """:meth:`settle` of each of ``columns``."""
+        pending = self._pending
+        if pending and not pending.keys().isdisjoint(columns):
+            self.flush()
+
+    def _queue(self, columns: list[int], from_step: int) -> None:
         if not self._deferring:
-            self.align(column, from_step)
+            for column in columns:
+                self.align(column, from_step)
             return
-        self.settle(column)
-        self._pending[column] = from_step
+        self.settle_many(columns)
+        self._pending.update(dict.fromkeys(columns, from_step))
 
     def attach(self, column: int, from_step: int) -> bool:
         """Align a subscription added (or resumed) during the run from ``from_step`` on.
 
         Returns False when its future emission times are not all on the grid (rebuild instead).
         """
+        return self.attach_many([column], from_step)
+
+    def attach_many(self, columns: list[int], from_step: int) -> bool:
+        """:meth:`attach` of each of ``columns`` (distinct) from ``from_step`` on; False, with nothing
+        attached, when one's future emission times are not all on the grid (attach one by one instead)."""
+        if not all([self._future_on_grid(column, from_step) for column in columns]):
+            return False
+        # an attachment aligns its column up to the window's end: a window longer than WINDOW steps (a
+        # run's first build, with the benchmark alone, spans the whole run) ends after this step, and
+        # a wider one keeps about CELLS cells; the clock realigns the window when it leaves the steps kept
+        steps = min(len(self.current), max(self.WINDOW, from_step - self.base + 1))
+        width = self._capacity
+        for column in columns:  # the widths attaching one by one would grow the window through
+            if column >= width:
+                width = max(width * 2, column + 1)
+                steps = min(steps, self._window_steps(width))
+        if (steps, width) != self.current.shape:
+            self._resize(steps, width)
+        self._attached_at = max(self._attached_at, from_step)
+        self._queue(columns, from_step)
+        return True
+
+    def _future_on_grid(self, column: int, from_step: int) -> bool:
+        """Whether ``column``'s emission times from ``from_step`` on are all on the grid."""
         times = self.subs[column].emit_times
         if self._on_grid.get(column) is not times:
             grid = self.grid
@@ -269,18 +300,6 @@ class FeedPanel:
                 if where[-1] >= len(grid) or not (grid[where] == future).all():
                     return False
             self._on_grid[column] = times
-        # an attachment aligns its column up to the window's end: a window longer than WINDOW steps (a
-        # run's first build, with the benchmark alone, spans the whole run) ends after this step, and
-        # a wider one keeps about CELLS cells; the clock realigns the window when it leaves the steps kept
-        steps = min(len(self.current), max(self.WINDOW, from_step - self.base + 1))
-        width = self._capacity
-        if column >= width:
-            width = max(width * 2, column + 1)
-            steps = min(steps, self._window_steps(width))
-        if (steps, width) != self.current.shape:
-            self._resize(steps, width)
-        self._attached_at = max(self._attached_at, from_step)
-        self._queue(column, from_step)
         return True
 
     def _resize(self, steps: int, width: int) -> None:
@@ -295,11 +314,16 @@ class FeedPanel:
 
     def freeze(self, column: int, step: int) -> None:
         """Stop a subscription after ``step``: it keeps its current bar and emits nothing."""
-        self.settle(column)
+        self.freeze_many([column], step)
+
+    def freeze_many(self, columns: list[int], step: int) -> None:
+        """:meth:`freeze` of each of ``columns`` (distinct)."""
+        self.settle_many(columns)
         here = self._window_row(max(step, 0))
         # no end step until thawed: a rebuild may add steps to the grid
-        self.frozen[column] = (step + 1, 2**62, int(self.current[here, column]))
-        self._queue(column, step + 1)
+        held = self.current[here, columns].tolist()
+        self.frozen.update(zip(columns, [(step + 1, 2**62, index) for index in held], strict=True))
+        self._queue(columns, step + 1)
 
     def thaw(self, column: int, step: int) -> None:
         """End a freeze after ``step`` (the subscription resumes from the next step)."""
