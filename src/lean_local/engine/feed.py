@@ -154,7 +154,7 @@ class DataFeed:
         """:meth:`reattach` of each of ``columns`` (distinct; their own subscriptions)."""
         first = self.step if from_current else self.step + 1
         panel = self.panel
-        panel.settle_many(columns)
+        panel.settle(*columns)
         for column in columns:
             self._restore(column)
         visible_from, visible = panel.visible_from, self.now_ns + (0 if from_current else 1)

@@ -8,7 +8,7 @@ from contextlib import contextmanager
 
 import numpy as np
 
-from lean_local.engine.panel_rows import BlockRows, FirstEqual, emission_codes, searched_rows
+from lean_local.engine.panel_rows import BlockRows, FirstEqual, emission_codes, future_on_grid, searched_rows
 from lean_local.engine.subscription_data import SubscriptionData
 
 
@@ -239,16 +239,10 @@ class FeedPanel:
         for from_step, columns in by_step.items():
             self._align_many(columns, from_step)
 
-    def settle(self, column: int) -> None:
-        """Do the queued alignments before ``column``'s state changes (a queued column is aligned
+    def settle(self, *columns: int) -> None:
+        """Do the queued alignments before the state of ``columns`` changes (a queued column is aligned
         with the state it had when it was queued)."""
-        if column in self._pending:
-            self.flush()
-
-    def settle_many(self, columns: list[int]) -> None:
-        """:meth:`settle` of each of ``columns``."""
-        pending = self._pending
-        if pending and not pending.keys().isdisjoint(columns):
+        if self._pending and not self._pending.keys().isdisjoint(columns):
             self.flush()
 
     def _queue(self, columns: list[int], from_step: int) -> None:
@@ -256,7 +250,7 @@ class FeedPanel:
             for column in columns:
                 self.align(column, from_step)
             return
-        self.settle_many(columns)
+        self.settle(*columns)
         self._pending.update(dict.fromkeys(columns, from_step))
 
     def attach(self, column: int, from_step: int) -> bool:
@@ -287,18 +281,10 @@ class FeedPanel:
         return True
 
     def _future_on_grid(self, column: int, from_step: int) -> bool:
-        """Whether ``column``'s emission times from ``from_step`` on are all on the grid."""
         times = self.subs[column].emit_times
         if self._on_grid.get(column) is not times:
-            grid = self.grid
-            lo = grid[from_step] if from_step < len(grid) else (grid[-1] + 1 if len(grid) else 0)
-            future = times[np.searchsorted(times, lo, side="left"):np.searchsorted(times, self.end_ns, side="right")]
-            if len(future):
-                # the grid is sorted and unique, and every step from from_step on is >= lo: each future
-                # time is on grid[from_step:] when a binary search finds it on the grid
-                where = np.searchsorted(grid, future)
-                if where[-1] >= len(grid) or not (grid[where] == future).all():
-                    return False
+            if not future_on_grid(times, self.grid, from_step, self.end_ns):
+                return False
             self._on_grid[column] = times
         return True
 
@@ -318,7 +304,7 @@ class FeedPanel:
 
     def freeze_many(self, columns: list[int], step: int) -> None:
         """:meth:`freeze` of each of ``columns`` (distinct)."""
-        self.settle_many(columns)
+        self.settle(*columns)
         here = self._window_row(max(step, 0))
         # no end step until thawed: a rebuild may add steps to the grid
         held = self.current[here, columns].tolist()
