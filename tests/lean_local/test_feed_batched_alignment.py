@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+import contextlib
+
 import numpy as np
 import pytest
 
@@ -141,12 +143,45 @@ def test_a_deferred_selection_leaves_the_panel_as_immediate_alignment_does(seed,
             np.testing.assert_array_equal(a, b)
 
 
+@pytest.mark.parametrize("seed", range(6))
+def test_a_day_removed_and_resumed_as_lists_leaves_the_panel_as_each_column_alone(seed):
+    """``freeze_many`` and ``attach_many`` (a selection's removals and re-additions as lists, as
+    ``DataFeed.remove_many`` and ``reattach_many`` make them) give the frozen bars and arrays of
+    freezing and re-attaching each column in turn, deferred or not."""
+    for deferring in (True, False):
+        one, many = _panel(seed), _panel(seed)
+        rng = np.random.default_rng(400 + seed)
+        for step in (3, 17, 40):
+            one.row(step)
+            many.row(step)
+            order = rng.permutation(len(one.subs)).tolist()
+            removed, resumed = order[:12], order[12:24]
+            with one.deferred() if deferring else contextlib.nullcontext():
+                for column in removed:
+                    one.freeze(column, step - 1)
+                for column in resumed:
+                    _act(one, "reattach", column, step)
+            with many.deferred() if deferring else contextlib.nullcontext():
+                many.freeze_many(removed, step - 1)
+                for column in resumed:
+                    many.visible_from[column] = int(many.grid[step])
+                    many.thaw(column, step - 1)
+                assert many.attach_many(resumed, step)
+            assert one.frozen == many.frozen
+            assert [one.frozen[column][2] for column in removed] != [-1] * len(removed)
+            for a, b in zip(_arrays(one), _arrays(many), strict=True):
+                np.testing.assert_array_equal(a, b)
+
+
 def test_attach_refuses_emission_times_off_the_grid():
     panel = _panel(0)
     sub = panel.subs[1]
     assert panel.attach(1, 5)
     sub.emit_times = np.union1d(sub.emit_times, [panel.grid[10] + 1])  # a time between two steps
     assert not panel.attach(1, 5)
+    with panel.deferred():
+        assert not panel.attach_many([2, 1, 3], 5)  # nothing attached: each alone instead
+        assert not panel._pending
     assert panel.attach(1, 11)  # from a later step the time is past
     sub.emit_times = np.union1d(sub.emit_times, [panel.grid[-1] + DAY])  # after the end: not checked
     assert panel.attach(1, 11)

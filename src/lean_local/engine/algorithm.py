@@ -110,7 +110,7 @@ class QCAlgorithm(SubscriptionsApi, UniverseApi, OrdersApi, HistoryApi, Indicato
         self.brokerage_model: Any = DefaultBrokerageModel()
         self.risk_free_interest_rate_model: Any = InterestRateProvider()
         self._selection_add = False
-        self.universe_manager = UniverseManager(self._universe_security, self._universe_data_removed,
+        self.universe_manager = UniverseManager(self._universe_securities, self._universe_data_removed,
                                                 self._safe_to_remove, lambda: self.active_securities)
         self.universe = UniverseDefinitions(lambda selector, settings: FundamentalUniverse(
             self._run.data_folder, selector, settings or self.universe_settings))

@@ -95,16 +95,19 @@ class DataFeed:
         ``drop_current`` (a universe removed it at this step's selection) its data of this step is
         dropped too: LEAN's time slice skips the packets of removed subscriptions. With ``reload``
         (the reader of its bars) its bars may be released later (see the class)."""
+        self.remove_many([column], drop_current, [reload])
+
+    def remove_many(self, columns: list[int], drop_current: bool,
+                    reloads: list[Callable[[], SubscriptionData] | None]) -> None:
+        """:meth:`remove` of each of ``columns`` (distinct), with its reader in ``reloads``."""
         self._forget_current()
-        if drop_current and self.step > 0:
-            self.panel.freeze(column, self.step - 1)
-        else:
-            self.panel.freeze(column, self.step)
-        if reload is not None:
-            self._releasable[column] = reload
-            while len(self._releasable) > self.KEEP_REMOVED:
-                oldest = next(iter(self._releasable))
-                self._release(oldest, self._releasable.pop(oldest))
+        self.panel.freeze_many(columns, self.step - 1 if drop_current and self.step > 0 else self.step)
+        for column, reload in zip(columns, reloads, strict=True):
+            if reload is not None:
+                self._releasable[column] = reload
+                while len(self._releasable) > self.KEEP_REMOVED:
+                    oldest = next(iter(self._releasable))
+                    self._release(oldest, self._releasable.pop(oldest))
 
     def _release(self, column: int, reload: Callable[[], SubscriptionData]) -> None:
         """Replace a removed subscription's bars by its frozen bar (the window's rows from the current
@@ -140,17 +143,30 @@ class DataFeed:
         """Resume a removed subscription from the next step (bars ending after now), or from this
         step (bars ending now too) when ``from_current`` (see :meth:`add`); with ``sub`` the column
         takes that subscription instead (a universe's, of a security whose own stream had no data)."""
-        first = self.step if from_current else self.step + 1
-        self.panel.settle(column)
-        self._restore(column)
         if sub is not None:
+            self.panel.settle(column)
+            self._restore(column)
             self.panel.subs[column] = sub
             self._new_streams.append(column)
-        self.panel.visible_from[column] = self.now_ns + (0 if from_current else 1)
+        self.reattach_many([column], from_current)
+
+    def reattach_many(self, columns: list[int], from_current: bool = False) -> None:
+        """:meth:`reattach` of each of ``columns`` (distinct; their own subscriptions)."""
+        first = self.step if from_current else self.step + 1
+        panel = self.panel
+        panel.settle(*columns)
+        for column in columns:
+            self._restore(column)
+        visible_from, visible = panel.visible_from, self.now_ns + (0 if from_current else 1)
+        for column in columns:
+            visible_from[column] = visible
         self._forget_current()
-        self.panel.thaw(column, first - 1)
-        if not self.panel.attach(column, first):
-            self.reschedule()
+        for column in columns:
+            panel.thaw(column, first - 1)
+        if not panel.attach_many(columns, first):
+            for column in columns:  # one by one: the clock is laid out again after each that needs it
+                if not panel.attach(column, first):
+                    self.reschedule()
 
     def take_new_streams(self) -> list[int]:
         """The columns whose subscription was added or replaced since the last call (a delisting date

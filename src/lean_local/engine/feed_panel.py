@@ -13,6 +13,7 @@ from lean_local.engine.panel_rows import (
     FirstEqual,
     alike_columns,
     emission_codes,
+    future_on_grid,
     searched_rows,
     shared_rows,
 )
@@ -246,48 +247,53 @@ class FeedPanel:
         for from_step, columns in by_step.items():
             self._align_many(columns, from_step)
 
-    def settle(self, column: int) -> None:
-        """Do the queued alignments before ``column``'s state changes (a queued column is aligned
+    def settle(self, *columns: int) -> None:
+        """Do the queued alignments before the state of ``columns`` changes (a queued column is aligned
         with the state it had when it was queued)."""
-        if column in self._pending:
+        if self._pending and not self._pending.keys().isdisjoint(columns):
             self.flush()
 
-    def _queue(self, column: int, from_step: int) -> None:
+    def _queue(self, columns: list[int], from_step: int) -> None:
         if not self._deferring:
-            self.align(column, from_step)
+            for column in columns:
+                self.align(column, from_step)
             return
-        self.settle(column)
-        self._pending[column] = from_step
+        self.settle(*columns)
+        self._pending.update(dict.fromkeys(columns, from_step))
 
     def attach(self, column: int, from_step: int) -> bool:
         """Align a subscription added (or resumed) during the run from ``from_step`` on.
 
         Returns False when its future emission times are not all on the grid (rebuild instead).
         """
-        times = self.subs[column].emit_times
-        if self._on_grid.get(column) is not times:
-            grid = self.grid
-            lo = grid[from_step] if from_step < len(grid) else (grid[-1] + 1 if len(grid) else 0)
-            future = times[np.searchsorted(times, lo, side="left"):np.searchsorted(times, self.end_ns, side="right")]
-            if len(future):
-                # the grid is sorted and unique, and every step from from_step on is >= lo: each future
-                # time is on grid[from_step:] when a binary search finds it on the grid
-                where = np.searchsorted(grid, future)
-                if where[-1] >= len(grid) or not (grid[where] == future).all():
-                    return False
-            self._on_grid[column] = times
+        return self.attach_many([column], from_step)
+
+    def attach_many(self, columns: list[int], from_step: int) -> bool:
+        """:meth:`attach` of each of ``columns`` (distinct) from ``from_step`` on; False, with nothing
+        attached, when one's future emission times are not all on the grid (attach one by one instead)."""
+        if not all([self._future_on_grid(column, from_step) for column in columns]):
+            return False
         # an attachment aligns its column up to the window's end: a window longer than WINDOW steps (a
         # run's first build, with the benchmark alone, spans the whole run) ends after this step, and
         # a wider one keeps about CELLS cells; the clock realigns the window when it leaves the steps kept
         steps = min(len(self.current), max(self.WINDOW, from_step - self.base + 1))
         width = self._capacity
-        if column >= width:
-            width = max(width * 2, column + 1)
-            steps = min(steps, self._window_steps(width))
+        for column in columns:  # the widths attaching one by one would grow the window through
+            if column >= width:
+                width = max(width * 2, column + 1)
+                steps = min(steps, self._window_steps(width))
         if (steps, width) != self.current.shape:
             self._resize(steps, width)
         self._attached_at = max(self._attached_at, from_step)
-        self._queue(column, from_step)
+        self._queue(columns, from_step)
+        return True
+
+    def _future_on_grid(self, column: int, from_step: int) -> bool:
+        times = self.subs[column].emit_times
+        if self._on_grid.get(column) is not times:
+            if not future_on_grid(times, self.grid, from_step, self.end_ns):
+                return False
+            self._on_grid[column] = times
         return True
 
     def _resize(self, steps: int, width: int) -> None:
@@ -302,11 +308,16 @@ class FeedPanel:
 
     def freeze(self, column: int, step: int) -> None:
         """Stop a subscription after ``step``: it keeps its current bar and emits nothing."""
-        self.settle(column)
+        self.freeze_many([column], step)
+
+    def freeze_many(self, columns: list[int], step: int) -> None:
+        """:meth:`freeze` of each of ``columns`` (distinct)."""
+        self.settle(*columns)
         here = self._window_row(max(step, 0))
         # no end step until thawed: a rebuild may add steps to the grid
-        self.frozen[column] = (step + 1, 2**62, int(self.current[here, column]))
-        self._queue(column, step + 1)
+        held = self.current[here, columns].tolist()
+        self.frozen.update(zip(columns, [(step + 1, 2**62, index) for index in held], strict=True))
+        self._queue(columns, step + 1)
 
     def thaw(self, column: int, step: int) -> None:
         """End a freeze after ``step`` (the subscription resumes from the next step)."""

@@ -183,3 +183,16 @@ class BlockRows:
             where = np.minimum(grid.searchsorted(times), n - 1)
             on_grid = grid[where] == times
             emits[owner[on_grid], where[on_grid]] = True
+
+
+def future_on_grid(times: np.ndarray, grid: np.ndarray, from_step: int, end_ns: int) -> bool:
+    """Whether each of ``times`` (sorted) from ``grid[from_step]`` to ``end_ns`` is a step of ``grid``
+    (sorted, unique)."""
+    lo = grid[from_step] if from_step < len(grid) else (grid[-1] + 1 if len(grid) else 0)
+    future = times[np.searchsorted(times, lo, side="left"):np.searchsorted(times, end_ns, side="right")]
+    if not len(future):
+        return True
+    # every step from from_step on is >= lo: each future time is on grid[from_step:] when a binary
+    # search finds it on the grid
+    where = np.searchsorted(grid, future)
+    return bool(where[-1] < len(grid) and (grid[where] == future).all())

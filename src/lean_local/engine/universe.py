@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import functools
 import itertools
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from datetime import date, datetime, time, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -288,12 +288,15 @@ class UniverseManager:
     when their subscription is new (a security the algorithm already subscribed is not reported).
     """
 
-    def __init__(self, add_security: Callable[[Symbol, UniverseSettings], tuple[Any, bool]],
-                 remove_data: Callable[[Any], None], is_safe_to_remove: Callable[[Any], bool],
+    def __init__(self, add_securities: Callable[[list[Symbol], UniverseSettings], Iterable[tuple[Any, bool]]],
+                 remove_data: Callable[[list[Any]], None], is_safe_to_remove: Callable[[Any], bool],
                  active_securities: Callable[[], Any] = dict) -> None:
         self.universes: list[FundamentalUniverse | UserDefinedUniverse] = []
         self._active_securities = active_securities
-        self._add_security = add_security
+        #: the security of each selected symbol and whether its subscription is new, in order (lazily:
+        #: each is a member before the next symbol's security is made)
+        self._add_securities = add_securities
+        #: stops the data of securities that left every universe (a day's removals together)
         self._remove_data = remove_data
         self._is_safe = is_safe_to_remove
         self._pending: dict[int, tuple[FundamentalUniverse, list[Symbol]]] = {}
@@ -313,10 +316,15 @@ class UniverseManager:
     def __iter__(self) -> Any:
         return iter(self.universes)
 
-    def _leave(self, universe: FundamentalUniverse, symbol: Symbol) -> None:
-        security = universe.members.pop(symbol)[0]
-        if not any(symbol in other.members for other in self.universes):
-            self._remove_data(security)
+    def _leave(self, universe: FundamentalUniverse, symbols: list[Symbol]) -> None:
+        """``symbols`` leave ``universe``; the data stops of those no other universe holds."""
+        securities = [universe.members.pop(symbol)[0] for symbol in symbols]
+        others = [other for other in self.universes if other is not universe]
+        if others:
+            securities = [security for symbol, security in zip(symbols, securities, strict=True)
+                          if not any(symbol in other.members for other in others)]
+        if securities:
+            self._remove_data(securities)
 
     def remove_delisted(self, symbol: Symbol) -> None:
         """A delisted security leaves every universe at once, unreported (LEAN's
@@ -340,31 +348,33 @@ class UniverseManager:
                 if safe or (owner is universe and symbol in universe.selected):
                     symbols.remove(symbol)
                     if safe:
-                        self._leave(owner, symbol)
+                        self._leave(owner, [symbol])
             if not symbols:
                 del self._pending[key]
         if result is Universe.UNCHANGED:
             return [], []
-        removed = []
+        removed, leaving = [], []
         pending = self._pending.setdefault(id(universe), (universe, []))[1]
         already_pending = set(pending)  # a list scan per member compared every pending Symbol
-        for symbol in sorted(universe.members, key=str):
-            if symbol in universe.selected or not universe.can_remove_member(now, symbol):
+        unselected = [symbol for symbol in universe.members if symbol not in universe.selected]
+        for symbol in sorted(unselected, key=str):
+            if not universe.can_remove_member(now, symbol):
                 continue
             security = universe.members[symbol][0]
             if symbol not in already_pending:
                 removed.append(security)
                 if self._is_safe(security):
-                    self._leave(universe, symbol)
+                    leaving.append(symbol)
                 else:
                     pending.append(symbol)
+        if leaving:  # leaving changes neither another member's safety nor its time in the universe
+            self._leave(universe, leaving)
         if not pending:
             del self._pending[id(universe)]
         added = []
-        for symbol in universe.selected:
-            if symbol in universe.members:
-                continue
-            security, subscribed = self._add_security(symbol, universe.universe_settings)
+        joining = [symbol for symbol in universe.selected if symbol not in universe.members]
+        securities = self._add_securities(joining, universe.universe_settings)
+        for symbol, (security, subscribed) in zip(joining, securities, strict=True):
             universe.members[symbol] = (security, now)
             if subscribed:
                 added.append(security)

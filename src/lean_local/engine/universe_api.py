@@ -3,6 +3,7 @@ securities a selection adds and removes, ``active_securities``."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from datetime import date
 from typing import Any
 
@@ -101,6 +102,41 @@ class UniverseApi:
             self._equities_indexed += len(added)
         return self._equity_by_map_file.get(id(map_file))
 
+    def _universe_securities(self, symbols: list[Symbol], settings: UniverseSettings) -> Iterator[tuple[Security, bool]]:
+        """The security of each selected symbol and whether its subscription is new (LEAN reports only
+        those), in order. The equities a universe removed earlier resume together (their feed columns
+        re-attached in one call) while the feed's fill-forward resolution stays theirs and no security
+        initializer runs; any other symbol goes alone, after the ones before it."""
+        resuming: dict[int, Security] = {}  # by column
+        fill_forward = self._run.fill_forward_resolution
+        for symbol in symbols:
+            known = self.securities.get(symbol) if symbol.security_type == SecurityType.EQUITY else None
+            if known is not None and known.type == SecurityType.EQUITY and known.column in self._run.removed \
+                    and known.column not in resuming and known.resolution == fill_forward.value \
+                    and self._security_initializer is None:
+                self._check_resolution(settings.resolution, "universe_settings", True)
+                resuming[known.column] = known
+                continue
+            if resuming:
+                yield from self._resume(list(resuming.values()))
+                resuming = {}
+            yield self._universe_security(symbol, settings)
+        if resuming:
+            yield from self._resume(list(resuming.values()))
+
+    def _resume(self, securities: list[Security]) -> Iterator[tuple[Security, bool]]:
+        """:meth:`_universe_security` of equities a universe removed, whose resolution is the feed's
+        fill-forward resolution (adding them changes it not), together."""
+        columns = [security.column for security in securities]
+        self._run.removed.difference_update(columns)
+        self._feed.reattach_many(columns, from_current=True)
+        fill_forward, subs = self._run.fill_forward_resolution, self._feed.subs
+        for security in securities:
+            fill_forward.added(security.resolution)
+            self._track_stream(security, subs[security.column])
+            self._universe_symbols.add(security.symbol)
+            yield security, True
+
     def _universe_security(self, symbol: Symbol, settings: UniverseSettings) -> tuple[Security, bool]:
         """The security of a selected symbol and whether its subscription is new (LEAN reports only those)."""
         existing = symbol in self.securities
@@ -136,17 +172,31 @@ class UniverseApi:
             self._universe_symbols.add(security.symbol)
         return security, new
 
-    def _universe_data_removed(self, security: Security) -> None:
-        """A security left every universe: stop its data unless ``add_equity`` subscribed it."""
-        if security.symbol in self._universe_symbols:
-            self._universe_symbols.discard(security.symbol)
-            # a daily equity's bars may be released and read again when re-added (DataFeed.KEEP_REMOVED)
-            reload = security.loader if security.type == SecurityType.EQUITY \
-                and security.resolution == Resolution.DAILY else None
-            self._feed.remove(security.column, drop_current=True, reload=reload)
-            self._run.removed.add(security.column)
-            if not security.stream_ended:  # an ended stream left the collection already
-                self._subscriptions_changed(self._run.fill_forward_resolution.removed(security.resolution))
+    def _universe_data_removed(self, securities: list[Security]) -> None:
+        """Securities left every universe: stop their data unless ``add_equity`` subscribed them (together
+        when none is the last subscription of the feed's fill-forward resolution)."""
+        leaving = [security for security in securities if security.symbol in self._universe_symbols]
+        fill_forward = self._run.fill_forward_resolution
+        flowing = [security for security in leaving if not security.stream_ended]  # an ended stream left
+        last = sum(security.resolution == fill_forward.value for security in flowing)
+        if last and fill_forward.count(fill_forward.value) <= last:
+            for security in leaving:  # one by one: the subscriptions restart when the resolution changes
+                self._stop_universe_data([security])
+                self._subscriptions_changed(not security.stream_ended
+                                            and fill_forward.removed(security.resolution))
+            return
+        self._stop_universe_data(leaving)
+        for security in flowing:
+            fill_forward.removed(security.resolution)
+
+    def _stop_universe_data(self, securities: list[Security]) -> None:
+        self._universe_symbols.difference_update(security.symbol for security in securities)
+        # a daily equity's bars may be released and read again when re-added (DataFeed.KEEP_REMOVED)
+        reloads = [security.loader if security.type == SecurityType.EQUITY and security.resolution == Resolution.DAILY
+                   else None for security in securities]
+        columns = [security.column for security in securities]
+        self._feed.remove_many(columns, True, reloads)
+        self._run.removed.update(columns)
 
     def _safe_to_remove(self, security: Security) -> bool:
         return not security.invested and not self.transactions.get_open_orders(security.symbol)
