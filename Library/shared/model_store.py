@@ -32,6 +32,7 @@ import scipy
 import sklearn
 
 from shared.features import FEATURE_NAMES
+from shared.gb_probability import positive_probability
 from shared.ml_training import (
     DEFAULT_EVENTS,
     DEFAULT_VALIDATION,
@@ -247,6 +248,9 @@ class LoadedModels:
     thresholds: dict[str, float] = field(default_factory=dict)
     # versions of unpinned packages that differ from training (one sentence each, for the log)
     warnings: list[str] = field(default_factory=list)
+    # each side's model and its scorer (shared.gb_probability), made on the side's first scoring
+    _scorers: dict[str, tuple[Any, Callable[[np.ndarray], np.ndarray]]] = field(
+        default_factory=dict, init=False, repr=False, compare=False)
 
     def probability(self, side: str, features: Any) -> np.ndarray:
         """Probability that an event's move favours ``side``, for rows of :data:`FEATURE_NAMES` features.
@@ -257,7 +261,11 @@ class LoadedModels:
         out = np.full(x.shape[0], np.nan)
         ok = np.isfinite(x).all(axis=1)
         if ok.any():
-            out[ok] = self.models[side].predict_proba(x[ok])[:, 1]
+            model = self.models[side]
+            scorer = self._scorers.get(side)
+            if scorer is None or scorer[0] is not model:
+                scorer = self._scorers[side] = (model, positive_probability(model))
+            out[ok] = scorer[1](x[ok])
         return out
 
 

@@ -124,6 +124,33 @@ def test_limit_order_ticket_update_and_cancel(folder):
     assert limit.status == OrderStatus.FILLED and limit.price == 101 and limit.last_fill_time.day == 3
 
 
+def test_an_equity_stop_asks_its_slippage_model_only_when_the_bar_reaches_the_stop(folder):
+    class CountingSlippage:
+        def __init__(self):
+            self.asked = []
+
+        def get_slippage_approximation(self, asset, order):
+            self.asked.append(asset.local_time)
+            return 0.25
+
+    class Algo(Base):
+        def initialize(self):
+            super().initialize()
+            self.slippage = CountingSlippage()
+            self.securities[self.aaa].set_slippage_model(self.slippage)
+
+        def on_data(self, data):
+            if self.time.day == 2:
+                self.stop_market_order(self.aaa, 10, 104.5)
+
+    algo, _, _ = run_algorithm(Algo, folder)
+    # highs 102, 104, 104 on Jan 3, 6 and 7 stay below the stop: LEAN's EquityFillModel asks the slippage
+    # model only on Jan 8 (high 105), where the bar opened below the stop (104): the stop plus the slippage
+    assert algo.slippage.asked == [datetime(2020, 1, 8, 16)]
+    [stop] = algo.transactions.get_orders()
+    assert stop.status == OrderStatus.FILLED and stop.price == 104.75 and stop.last_fill_time.day == 8
+
+
 def test_insufficient_buying_power_is_rejected(folder):
     class Algo(Base):
         def on_data(self, data):

@@ -126,13 +126,15 @@ def _fresh_bar(security: Any, order: Order, now: datetime) -> Any:
 
 
 def stop_market_fill(security: Any, order: Order, now: datetime) -> Fill:
-    """Stop-market. Equity: fill at the stop, or at the open when the bar gaps through it."""
+    """Stop-market. Equity: fill at the stop, or at the open when the bar gaps through it; the slippage
+    model is asked only when the bar reaches the stop (LEAN's ``EquityFillModel``; its base ``FillModel``,
+    forex here, asks it first)."""
     bar = _fresh_bar(security, order, now)
     if bar is None:
         return None
-    slip = _slip(security, order)
     stop = order.stop_price
     if security.type == SecurityType.FOREX:
+        slip = _slip(security, order)
         prices = _side(bar, security, order.direction == OrderDirection.BUY)
         if order.direction == OrderDirection.SELL and prices.low < stop:
             return min(stop, prices.close - slip), ""
@@ -140,10 +142,12 @@ def stop_market_fill(security: Any, order: Order, now: datetime) -> Fill:
             return max(stop, prices.close + slip), ""
         return None
     if order.direction == OrderDirection.SELL and bar.low <= stop:
+        slip = _slip(security, order)
         if bar.open <= stop:
             return bar.open - slip, "Filled at the open price due to an unfavorable gap"
         return stop - slip, ""
     if order.direction == OrderDirection.BUY and bar.high >= stop:
+        slip = _slip(security, order)
         if bar.open >= stop:
             return bar.open + slip, "Filled at the open price due to an unfavorable gap"
         return stop + slip, ""
