@@ -108,8 +108,8 @@ class OpenOrderScan:
     orders' type, symbol and time never change; ``len(securities)`` guards the securities they name).
     """
 
-    __slots__ = ("key", "count", "securities", "column_list", "columns", "placed_us", "placed", "all_hours", "hours",
-                 "hours_index", "never")
+    __slots__ = ("key", "count", "securities", "columns", "placed_us", "placed", "hours", "hours_index",
+                 "never")
 
     def __init__(self, key: tuple[int, ...], securities: list[Security], columns: list[int],
                  placed: list[datetime], placed_us: list[int]) -> None:
@@ -117,9 +117,9 @@ class OpenOrderScan:
         (their ``columns``), placed at ``placed`` (``placed_us``: in microseconds)."""
         count = len(securities)
         self.key, self.count, self.securities, self.placed, self.placed_us = key, count, securities, placed, placed_us
-        self.column_list, self.columns = columns, np.array(columns, dtype=np.int64)
+        self.columns = np.array(columns, dtype=np.int64)
         # each field read over all the orders by one C-level pass (map with attrgetter)
-        all_hours = self.all_hours = list(map(_HOURS, securities))
+        all_hours = list(map(_HOURS, securities))
         if count and all_hours.count(all_hours[0]) == count:  # one exchange (equal hours answer alike)
             self.hours, self.hours_index = all_hours[:1], np.zeros(count, dtype=np.intp)
         else:
@@ -134,19 +134,12 @@ class OpenOrderScan:
 
     @classmethod
     def placed_together(cls, first_id: int, n_securities: int, securities: list[Security], columns: list[int],
-                        time: datetime, previous: OpenOrderScan | None = None) -> OpenOrderScan:
+                        time: datetime) -> OpenOrderScan:
         """The scan of open orders that are market-on-open orders placed together at ``time`` on
-        ``securities`` (their ``columns``), ids from ``first_id`` on; ``n_securities``: the algorithm's.
-        ``previous``, the scan of orders placed before, is re-keyed when its orders' securities, columns
-        and exchange hours are these (a rebalance's orders name the same securities step after step)."""
+        ``securities`` (their ``columns``), ids from ``first_id`` on; ``n_securities``: the algorithm's."""
         n = len(securities)
-        key, placed, placed_us = (first_id, first_id + n - 1, n, n_securities), [time] * n, [datetime_to_us(time)] * n
-        # list equality compares each element's identity first: the same securities compare in C
-        if previous is None or previous.securities != securities or previous.column_list != columns \
-                or previous.all_hours != list(map(_HOURS, securities)):
-            return cls(key, securities, columns, placed, placed_us)
-        previous.key, previous.placed, previous.placed_us = key, placed, placed_us
-        return previous
+        return cls((first_id, first_id + n - 1, n, n_securities), securities, columns, [time] * n,
+                   [datetime_to_us(time)] * n)
 
     @classmethod
     def of(cls, key: tuple[int, ...], orders: list[Order], securities: Any) -> OpenOrderScan:

@@ -178,8 +178,8 @@ class TransactionManager:
             self._unbuilt.append(group)
         n = len(tickets)
         if n and len(open_orders) == n and all(accepted):  # these are the open orders: their scan is known
-            self.open_order_scan = step_orders.OpenOrderScan.placed_together(self._next_id - n, len(
-                self._algorithm.securities), orders.securities, orders.columns.tolist(), time, self.open_order_scan)
+            self.open_order_scan = step_orders.OpenOrderScan.placed_together(
+                self._next_id - n, len(self._algorithm.securities), orders.securities, orders.columns.tolist(), time)
         return tickets
 
     def submit(self, security: Security, order_type: OrderType, quantity: float, tag: str = "",
