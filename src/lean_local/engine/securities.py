@@ -295,11 +295,20 @@ class SecurityManager:
     def __init__(self) -> None:
         self._items: dict[str, Security] = {}
         self._added: list[Security] = []
+        #: ``get`` without its Python call (the slice's one-symbol checks)
+        self.lookup = self._items.get
+        self._tickers: set[str] = set()
+        #: the tickers of more than one security (a reused ticker): a key may equal several symbols
+        self.shared_tickers: set[str] = set()
 
     def register(self, security: Security) -> None:
         """The engine adds a security (LEAN never removes one from the collection)."""
         if security.symbol not in self._items:
             self._added.append(security)
+            ticker = str.__str__(security.symbol)
+            if ticker in self._tickers:
+                self.shared_tickers.add(ticker)
+            self._tickers.add(ticker)
         self._items[security.symbol] = security
 
     def added_since(self, count: int) -> list[Security]:

@@ -165,6 +165,62 @@ class TradeBars(DataDictionary):
     """The trade bars of a time step (LEAN ``TradeBars``)."""
 
 
+class UnbuiltTradeBars(TradeBars):
+    """A slice's trade bars before the slice builds them (:attr:`Slice.bars`): ``contains_key`` and ``in``
+    answer for one symbol as the built dictionary would (an algorithm checking which of its symbols have
+    a bar makes no bar); any other use builds the slice's bars into this object, which then is a
+    :class:`TradeBars` (a bar read one by one costs about twice its share of the whole build, and an
+    algorithm reading one bar mostly reads the others)."""
+
+    def __init__(self, owner: Slice, feed: Any, securities: Any) -> None:
+        super().__init__()
+        self._slice = owner
+        self._feed = feed
+        self._step = feed.step  # the slice's step: past it, the bars are built (as at a first use then)
+        self._find = securities.lookup
+        self._shared = securities.shared_tickers
+        self._trade_columns: set[int] | None = None  # the columns the built bars hold, found when first asked
+
+    def _built(self) -> TradeBars:
+        self._slice._build()  # fills this object and makes it a TradeBars
+        return self
+
+    def _holds(self, key: Any) -> bool | None:
+        """Whether the built bars would hold ``key`` (None, unknown: a ticker held by several securities,
+        which the dictionary's look-up tells apart, or the feed past the slice's step)."""
+        security = self._find(key)
+        shared = self._shared
+        if security is None:
+            return None if shared and key in shared else False
+        if self._feed.step != self._step or (shared and str.__str__(security.symbol) in shared):
+            return None
+        columns = self._trade_columns
+        if columns is None:
+            columns = self._trade_columns = self._slice._trade_columns()
+        symbol = security.symbol
+        return security.column in columns and (symbol is key or symbol == key)
+
+    def contains_key(self, key: Any) -> bool:
+        known = self._holds(key)
+        return key in self._built() if known is None else known
+
+    __contains__ = contains_key
+
+
+def _building(name: str) -> Any:
+    def method(self: UnbuiltTradeBars, *args: Any, **kwargs: Any) -> Any:
+        return getattr(self._built(), name)(*args, **kwargs)
+
+    method.__name__ = name
+    return method
+
+
+for _name in ("__getitem__", "get", "__iter__", "__len__", "__repr__", "__eq__", "__ne__", "__or__", "__ror__",
+              "__ior__", "__reversed__", "__setitem__", "__delitem__", "__reduce__", "__reduce_ex__", "__sizeof__", "keys",
+              "values", "items", "copy", "pop", "popitem", "setdefault", "update", "clear"):
+    setattr(UnbuiltTradeBars, _name, _building(_name))
+
+
 class QuoteBars(DataDictionary):
     """The quote bars of a time step (LEAN ``QuoteBars``)."""
 
@@ -233,7 +289,11 @@ class Slice:
         return kind, point_at(view._sub, view._i, end_ns)
 
     def _build(self) -> None:
-        all_, bars, quotes, custom = DataDictionary(), TradeBars(), QuoteBars(), DataDictionary()
+        bars = self._bars if self._bars is not None else TradeBars()  # the unbuilt trade bars handed out, filled
+        if type(bars) is UnbuiltTradeBars:
+            del bars._slice
+            bars.__class__ = TradeBars  # type: ignore[assignment]  # the same object, built
+        all_, quotes, custom = DataDictionary(), QuoteBars(), DataDictionary()
         targets = {"trade": bars, "quote": quotes, "custom": custom}
         columns = self._columns.tolist()
         if columns:
@@ -303,10 +363,20 @@ class Slice:
             self._build()
         return self._all  # type: ignore[return-value]
 
+    def _trade_columns(self) -> set[int]:
+        """The columns whose bars :meth:`_build` puts in the trade bars (a trade bar current now)."""
+        feed = self._by_column[int(self._columns[0])].feed
+        subs = feed.subs
+        return {column for column, i in zip(self._columns.tolist(), feed.current_indices(self._columns), strict=True)
+                if i >= 0 and subs[column].kind == "trade"}
+
     @property
     def bars(self) -> DataDictionary:
         if self._all is None:
-            self._build()
+            if self._events is not None or self._securities is None or self._emitted is None:
+                self._build()
+            elif self._bars is None:
+                self._bars = UnbuiltTradeBars(self, self._by_column[int(self._columns[0])].feed, self._securities)
         return self._bars  # type: ignore[return-value]
 
     @property
