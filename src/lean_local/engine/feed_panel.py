@@ -8,6 +8,7 @@ from contextlib import contextmanager
 
 import numpy as np
 
+from lean_local.engine.panel_bars import gather_bar_windows, step_bars
 from lean_local.engine.panel_rows import (
     BlockRows,
     FirstEqual,
@@ -178,7 +179,7 @@ class FeedPanel:
         row = self.row(step)  # first: moving the window replaces the arrays
         if self._bar_windows is None and self._row_reads < self.ROW_READS:
             self._row_reads += 1
-            return self._step_bars(row, columns)
+            return step_bars(self.subs, columns, self.current[row, columns])
         if self._bar_windows is None:
             # a row per column (each column's gather writes contiguous memory; columns x steps), unwritten
             # until gathered: only the gathered columns are read
@@ -188,43 +189,9 @@ class FeedPanel:
             self._bars_fresh = np.zeros(width, dtype=bool)
         stale = columns[~self._bars_fresh[columns]]
         if len(stale):
-            starts, ends, opens, closes, volumes = self._bar_windows
-            for column in np.unique(stale).tolist():
-                sub = self.subs[column]
-                if not len(sub):
-                    for window in self._bar_windows:
-                        window[column] = 0
-                    continue
-                # past rows may point into a subscription this column no longer has (released): clipped
-                at = np.clip(self.current[:, column], 0, len(sub) - 1)
-                starts[column], ends[column] = sub.time[at], sub.end_time[at]
-                bars = sub.ohlcv[at]
-                opens[column], closes[column], volumes[column] = bars[:, 0], bars[:, 3], bars[:, 4]
+            gather_bar_windows(self._bar_windows, self.subs, self.current, np.unique(stale).tolist())
             self._bars_fresh[stale] = True
         return tuple(window[columns, row] for window in self._bar_windows)
-
-    def _step_bars(self, row: int, columns: np.ndarray) -> tuple[np.ndarray, ...]:
-        """:meth:`current_bars` at window ``row``, read bar by bar from the subscriptions (the same
-        entries: the index clipped into the subscription, zeros for a column without bars)."""
-        subs = self.subs
-        starts, ends, opens, closes, volumes = [], [], [], [], []
-        for column, i in zip(columns.tolist(), self.current[row, columns].tolist(), strict=True):
-            sub = subs[column]
-            size = len(sub)
-            if size:
-                i = min(max(i, 0), size - 1)
-                open_, _, _, close, volume = sub.ohlcv[i].tolist()
-                start, end = sub.time.item(i), sub.end_time.item(i)
-            else:
-                start = end = 0
-                open_ = close = volume = 0.0
-            starts.append(start)
-            ends.append(end)
-            opens.append(open_)
-            closes.append(close)
-            volumes.append(volume)
-        return (np.array(starts, dtype=np.int64), np.array(ends, dtype=np.int64), np.array(opens, dtype=np.float64),
-                np.array(closes, dtype=np.float64), np.array(volumes, dtype=np.float64))
 
     @contextmanager
     def deferred(self) -> Iterator[None]:
