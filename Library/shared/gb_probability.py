@@ -6,8 +6,9 @@ its time outside the trees: validating the input, then validating it again for i
 :class:`PositiveProbability` computes the prior's log-odds once and then runs the trees alone, with the
 same operations in the same order as ``predict_proba`` (scikit-learn 1.6.1: rows cast to float32,
 the prior's clipped log-odds per row, ``predict_stages`` adding every tree's leaf times the learning
-rate, the loss's inverse link): the same bits (a test). A model of any other kind, or a scikit-learn
-without those internals, goes through ``predict_proba``.
+rate, the loss's inverse link): the same bits (a test). Those internals change between releases and the
+algorithm also runs on QuantConnect's cloud: a model of any other kind, or any scikit-learn but
+:data:`VERIFIED_SKLEARN`, goes through ``predict_proba``.
 """
 
 from __future__ import annotations
@@ -16,8 +17,12 @@ from collections.abc import Callable
 from typing import Any
 
 import numpy as np
+import sklearn
 
-try:  # scikit-learn's internals: the manifest pins the version (model_store.PINNED_PACKAGES)
+#: The scikit-learn whose ``predict_proba`` the trees-alone path reproduces bit for bit (test_gb_probability.py)
+VERIFIED_SKLEARN = "1.6.1"
+
+try:  # scikit-learn's internals, used only at VERIFIED_SKLEARN
     from sklearn.dummy import DummyClassifier
     from sklearn.ensemble import GradientBoostingClassifier
     from sklearn.ensemble._gb import _init_raw_predictions
@@ -30,9 +35,11 @@ def positive_probability(model: Any) -> Callable[[np.ndarray], np.ndarray]:
     """``rows -> model.predict_proba(rows)[:, 1]`` for ``rows`` of finite float64 features, shape (n, features).
 
     The trees alone (:class:`PositiveProbability`) for a binary ``GradientBoostingClassifier`` whose
-    prior is a ``DummyClassifier(strategy="prior")`` (its default); ``predict_proba`` otherwise.
+    prior is a ``DummyClassifier(strategy="prior")`` (its default), on scikit-learn :data:`VERIFIED_SKLEARN`;
+    ``predict_proba`` otherwise.
     """
-    if (GradientBoostingClassifier is not None and type(model) is GradientBoostingClassifier
+    if (sklearn.__version__ == VERIFIED_SKLEARN and GradientBoostingClassifier is not None
+            and type(model) is GradientBoostingClassifier
             and getattr(model, "n_classes_", None) == 2 and type(model.init_) is DummyClassifier
             and model.init_._strategy == "prior"):
         return PositiveProbability(model)

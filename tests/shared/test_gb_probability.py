@@ -7,7 +7,8 @@ import pytest
 from sklearn.ensemble import GradientBoostingClassifier
 from sklearn.linear_model import LogisticRegression
 
-from shared.gb_probability import PositiveProbability, positive_probability
+from shared import gb_probability
+from shared.gb_probability import VERIFIED_SKLEARN, PositiveProbability, positive_probability
 
 
 def _data(seed: int, rows: int = 400, features: int = 6) -> tuple[np.ndarray, np.ndarray]:
@@ -42,6 +43,18 @@ def test_other_models_go_through_predict_proba():
         score = positive_probability(model)
         assert not isinstance(score, PositiveProbability)
         assert score(x[:5]).tobytes() == model.predict_proba(x[:5])[:, 1].tobytes()
+
+
+@pytest.mark.parametrize("version", ["1.6.0", "1.7.1"])
+def test_another_scikit_learn_goes_through_predict_proba(monkeypatch, version):
+    x, y = _data(5)
+    model = GradientBoostingClassifier(n_estimators=10, random_state=0).fit(x, y)
+    assert isinstance(positive_probability(model), PositiveProbability)
+    monkeypatch.setattr(gb_probability.sklearn, "__version__", version)
+    assert VERIFIED_SKLEARN != version
+    score = positive_probability(model)
+    assert not isinstance(score, PositiveProbability)
+    assert score(x[:5]).tobytes() == model.predict_proba(x[:5])[:, 1].tobytes()
 
 
 def test_rows_of_another_width_are_refused():
