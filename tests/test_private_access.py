@@ -32,6 +32,7 @@ KNOWN_PRIVATE_ACCESSES: dict[tuple[str, str], str] = {
     ("engine/slice.py", "_i"): "a slice's bars are read from a BarView's subscription row without a copy",
     ("engine/slice.py", "_end"): "a slice's data point takes a fill-forward BarView's end time",
     ("engine/transactions.py", "_filled"): "the transaction manager keeps its tickets' filled quantity",
+    ("engine/order_batches.py", "_filled"): "as engine/transactions.py's (the transaction manager's many-order paths)",
     ("engine/universe_api.py", "_default_settings"):
         "whether a universe took the algorithm's universe settings (LEAN's Universe has no such member)",
     ("engine/volatility.py", "_from_values"): "TradeBar's constructor from values (LEAN's TradeBar has no such member)",
