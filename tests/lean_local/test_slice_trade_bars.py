@@ -63,6 +63,30 @@ def test_unbuilt_trade_bars_answer_as_the_built_ones(tmp_path):
     assert not any(key in ("EURUSD", "NOPE", "ZZZ") for _, key in seen)  # a quote bar is not a trade bar
 
 
+class SharedTicker(Checker):
+    """A ticker held by several securities (here: declared so): its key is asked of the built bars."""
+
+    def initialize(self):
+        super().initialize()
+        self.securities.shared_tickers.add("BBB")
+        self.built_by_key = []
+
+    def on_data(self, data):
+        bars = data.bars
+        if type(bars) is UnbuiltTradeBars:
+            bars.contains_key("AAA")
+            unbuilt = type(bars) is UnbuiltTradeBars
+            bars.contains_key(self.symbols[1])
+            self.built_by_key.append((unbuilt, type(bars) is TradeBars))
+        super().on_data(data)
+
+
+def test_a_shared_ticker_is_asked_of_the_built_bars(tmp_path):
+    algo, _, _ = run_algorithm(SharedTicker, _data(tmp_path))
+    assert algo.built_by_key and set(algo.built_by_key) == {(True, True)}
+    assert any(key == "BBB" and contains for _, key, contains in algo.checked)
+
+
 def _missing(bars):
     try:
         return bars["NOPE"]
