@@ -348,13 +348,14 @@ class SecurityPortfolioManager:
         return fee_account, float(self.realized_profit[j]) - realized_before
 
     def process_fills(self, columns: np.ndarray, prices: np.ndarray, quantities: np.ndarray, fees: np.ndarray,
-                      closes: np.ndarray, time: datetime) -> tuple[np.ndarray, np.ndarray]:
+                      closes: np.ndarray, time: datetime, estimate: tuple[float, float]) -> tuple[np.ndarray, np.ndarray]:
         """:meth:`process_fill` for a step's fills at once: each column once, an account-currency-only book
         (every quote and fee currency the account's), no forex.
 
-        The sums that :meth:`process_fill` carries from fill to fill (the cash, the fees, the sale volume,
-        the running portfolio value and margin) are cumulative sums in the fills' order (``np.cumsum``
-        adds left to right, as the one-by-one updates), so every figure is the one the fills one by one give.
+        The sums that :meth:`process_fill` carries from fill to fill (the cash, the fees, the sale volume)
+        are cumulative sums in the fills' order (``np.cumsum`` adds left to right, as the one-by-one
+        updates; a fill without a fee adds zero, which leaves a sum as it is), so every figure is the one
+        the fills one by one give.
 
         Parameters
         ----------
@@ -364,6 +365,10 @@ class SecurityPortfolioManager:
             Each column's current close (the holdings' value).
         time
             The fills' time (the transaction records' key).
+        estimate
+            The running portfolio value and margin in use after the fills (:meth:`step_estimate`'s figures
+            with each fill's change added in order, as :meth:`process_fill` adds it; the caller's checks
+            summed them).
 
         Returns
         -------
@@ -375,23 +380,20 @@ class SecurityPortfolioManager:
         step = self._feed.step
         values_current = self._values_key == (step, self._version, len(self.by_column))
         estimate_current = self._estimate_key == (step, self._version)
-        multiplier, leverage = self._multiplier[columns], self._leverage[columns]
+        multiplier = self._multiplier[columns]
         held, average = self.quantity[columns], self.average_price[columns]
         realized_before = self.realized_profit[columns]
         fee_account = fees * rate
         self.total_sale_volume = float(np.cumsum(np.concatenate(
             ([self.total_sale_volume], np.abs(quantities) * prices * rate * multiplier)))[-1])
-        paying = fees != 0
-        self.fees_paid[columns[paying]] += fee_account[paying]
-        self.total_fees = float(np.cumsum(np.concatenate(([self.total_fees], fee_account[paying])))[-1])
-        # the cash moves by each fill's fee (when there is one), then its value
-        moves = np.empty((len(columns), 2))
-        moves[:, 0] = -fees
-        moves[:, 1] = -quantities * prices * multiplier
-        kept = np.ones((len(columns), 2), dtype=bool)
-        kept[:, 0] = paying
-        moves = moves.ravel()[kept.ravel()]
-        amount = float(np.cumsum(np.concatenate(([cash.amount], moves)))[-1])
+        self.fees_paid[columns] += fee_account
+        self.total_fees = float(np.cumsum(np.concatenate(([self.total_fees], fee_account)))[-1])
+        # the cash moves by each fill's fee, then its value
+        moves = np.empty(2 * len(columns) + 1)
+        moves[0] = cash.amount
+        moves[1::2] = -fees
+        moves[2::2] = -quantities * prices * multiplier
+        amount = float(np.cumsum(moves)[-1])
         long_before = held > 0
         closing = (held != 0) & (long_before != (quantities > 0))
         closed = np.minimum(np.abs(quantities), np.abs(held))
@@ -411,11 +413,7 @@ class SecurityPortfolioManager:
             self._values_cache[columns] = after * closes * multiplier
             self._values_key = (step, self._version, len(self.by_column))
         if estimate_current:
-            before, now = held * closes * rate * multiplier, after * closes * rate * multiplier
-            change = -fee_account - quantities * prices * multiplier * rate + (now - before)
-            self._tpv_estimate = float(np.cumsum(np.concatenate(([self._tpv_estimate], change)))[-1])
-            self._margin_estimate = float(np.cumsum(np.concatenate(
-                ([self._margin_estimate], (np.abs(now) - np.abs(before)) / leverage)))[-1])
+            self._tpv_estimate, self._margin_estimate = estimate
             self._estimate_key = (step, self._version)
         return fee_account, self.realized_profit[columns] - realized_before
 

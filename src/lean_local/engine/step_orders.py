@@ -79,6 +79,7 @@ def certainly_accepted(algo: Any, orders: SizedOrders, handles_order_events: boo
 _TYPE, _SYMBOL, _TIME = attrgetter("type"), attrgetter("symbol"), attrgetter("time")
 _COLUMN, _HOURS, _MARKET = attrgetter("column"), attrgetter("exchange.hours"), attrgetter("symbol.market")
 _FEE_MODEL, _SLIPPAGE_MODEL = attrgetter("fee_model"), attrgetter("slippage_model")
+_QUANTITY = attrgetter("quantity")
 
 
 def _leading(values: list[Any], value: Any) -> int:
@@ -108,7 +109,7 @@ class OpenOrderScan:
     orders' type, symbol and time never change; ``len(securities)`` guards the securities they name).
     """
 
-    __slots__ = ("key", "count", "securities", "columns", "placed_us", "placed", "hours", "hours_index",
+    __slots__ = ("key", "count", "securities", "columns", "widest", "placed_us", "placed", "hours", "hours_index",
                  "never")
 
     def __init__(self, key: tuple[int, ...], securities: list[Security], columns: list[int],
@@ -118,6 +119,7 @@ class OpenOrderScan:
         count = len(securities)
         self.key, self.count, self.securities, self.placed, self.placed_us = key, count, securities, placed, placed_us
         self.columns = np.array(columns, dtype=np.int64)
+        self.widest = max(columns, default=-1)  # the largest column (the panel's columns only grow)
         # each field read over all the orders by one C-level pass (map with attrgetter)
         all_hours = list(map(_HOURS, securities))
         if count and all_hours.count(all_hours[0]) == count:  # one exchange (equal hours answer alike)
@@ -184,55 +186,53 @@ def fill_market_on_open(algo: Any, manager: TransactionManager, orders: list[Ord
     panel = feed.panel
     # the orders taken whose security has a current bar
     columns = scan.columns[:batch]
-    current = columns < len(panel.subs)
-    current[current] = panel.current[panel.row(feed.step)][columns[current]] >= 0
-    positions = np.flatnonzero(current)
+    row = panel.row(feed.step)  # first: moving the window replaces the arrays
+    if scan.widest < len(panel.subs):  # every column is the panel's (the common case: one gather)
+        positions = np.flatnonzero(panel.current[row][columns] >= 0)
+    else:
+        current = columns < len(panel.subs)
+        current[current] = panel.current[row][columns[current]] >= 0
+        positions = np.flatnonzero(current)
     if not len(positions):
         return handled
-    # each exchange's hours asked once per order time: open at the order time, open now
-    placed_us = np.array(scan.placed_us, dtype=np.int64)[positions]
-    hours_index = scan.hours_index[positions]
-    open_then, open_now = np.empty(len(positions), dtype=bool), np.empty(len(positions), dtype=bool)
-    bounds = [0, *(np.flatnonzero(placed_us[1:] != placed_us[:-1]) + 1).tolist(), len(positions)]
-    for first, last in zip(bounds[:-1], bounds[1:], strict=True):
-        placed = scan.placed[int(positions[first])]
-        group = hours_index[first:last]
-        for index in np.unique(group).tolist():
-            hours = scan.hours[index]
-            same = np.flatnonzero(group == index) + first
-            open_then[same], open_now[same] = hours.date_time_is_open(placed), hours.date_time_is_open(now)
+    cols = columns if len(positions) == batch else columns[positions]
+    placed_us, open_then, open_now = _hours_answers(scan, positions, now)
     # fills.market_on_open_fill on each security's real current bar, in whole microseconds as datetimes
     # hold: the bar starts at or after the order (start // 1000 >= placed, so start >= placed * 1000)
     # and ends after it (end // 1000 > placed, so end >= (placed + 1) * 1000)
-    cols = columns[positions]
     starts, ends, prices, bar_closes, volumes = panel.current_bars(feed.step, cols)
-    start_us, end_us = starts // 1000, ends // 1000
-    fills = (starts >= placed_us * 1000) & (ends >= (placed_us + 1) * 1000) \
-        & ~(open_then & (placed_us // _DAY_US == end_us // _DAY_US))
-    # fills._is_exchange_open when the exchange is closed now: a bar longer than an hour ending today,
-    # a shorter one not ended before now
-    fills &= open_now | np.where(end_us - start_us > _HOUR_US, now_us // _DAY_US == end_us // _DAY_US,
-                                 now_us <= end_us)
+    end_us = ends // 1000
+    fills = (starts >= placed_us * 1000) & (ends >= (placed_us + 1) * 1000)
+    if open_then is not False:
+        fills &= ~(open_then & (placed_us // _DAY_US == end_us // _DAY_US))
+    if open_now is not True:
+        # fills._is_exchange_open when the exchange is closed now: a bar longer than an hour ending today,
+        # a shorter one not ended before now
+        fills &= open_now | np.where(end_us - starts // 1000 > _HOUR_US, now_us // _DAY_US == end_us // _DAY_US,
+                                     now_us <= end_us)
     if not fills.any():
         return handled
-    kept = np.flatnonzero(fills)
-    filled_positions = positions[kept]
-    filling = [orders[k] for k in filled_positions.tolist()]
-    cols, prices, bar_closes, volumes, ends = cols[kept], prices[kept], bar_closes[kept], volumes[kept], ends[kept]
-    quantities = np.array([order.quantity for order in filling])
-    closes = feed.current_closes_of(cols)  # Security.price
+    if fills.all():
+        filled_positions = positions
+    else:
+        kept = np.flatnonzero(fills)
+        filled_positions = positions[kept]
+        cols, prices, bar_closes, volumes, ends = cols[kept], prices[kept], bar_closes[kept], volumes[kept], ends[kept]
+    filling = list(map(orders.__getitem__, filled_positions.tolist()))
+    quantities = np.fromiter(map(_QUANTITY, filling), dtype=np.float64, count=len(filling))
+    closes = panel.close[row][cols]  # Security.price (feed.current_closes_of: every column is the panel's)
     rate = portfolio.cash_book[portfolio.cash_book.account_currency].conversion_rate
     fees = interactive_brokers_fees(quantities, closes, rate)  # fee_amount at the current close
-    passed = _clear_checks(portfolio, cols, quantities, prices, closes, fees * rate, rate)
+    passed, multiplier, tpvs, margins = _clear_checks(portfolio, cols, quantities, prices, closes, fees * rate, rate)
     if passed < len(filling):
         handled = int(filled_positions[passed])
         filling = filling[:passed]
         if not filling:
             return handled
-        cols, prices, quantities, closes, fees, bar_closes, volumes, ends = (
-            a[:passed] for a in (cols, prices, quantities, closes, fees, bar_closes, volumes, ends))
-    fee_account, realized = portfolio.process_fills(cols, prices, quantities, fees, closes, now)
-    multiplier, _ = portfolio.column_terms(cols)
+        cols, prices, quantities, closes, fees, bar_closes, volumes, ends, multiplier = (
+            a[:passed] for a in (cols, prices, quantities, closes, fees, bar_closes, volumes, ends, multiplier))
+    fee_account, realized = portfolio.process_fills(cols, prices, quantities, fees, closes, now,
+                                                    (float(tpvs[passed]), float(margins[passed])))
     # the fill record's dollar volume: the current bar's, none for a fill-forward copy (as LEAN's)
     volumes = np.where(feed.fill_forwarded(cols, ends), 0.0, volumes)
     manager.record_fills(filling, {
@@ -244,17 +244,40 @@ def fill_market_on_open(algo: Any, manager: TransactionManager, orders: list[Ord
 
 
 def _clear_checks(portfolio: Any, columns: np.ndarray, quantities: np.ndarray, prices: np.ndarray,
-                  closes: np.ndarray, fees: np.ndarray, rate: float) -> int:
+                  closes: np.ndarray, fees: np.ndarray, rate: float) -> tuple[int, np.ndarray, np.ndarray, np.ndarray]:
     """How many of the fills, from the first, certainly pass ``buying_power.buying_power_error`` after
     the fills before them (the running estimate each check reads: each fill's change added in order, as
-    ``SecurityPortfolioManager.process_fill`` adds it)."""
+    ``SecurityPortfolioManager.process_fill`` adds it); the columns' contract multipliers; and the running
+    portfolio value and margin in use before each fill and after the last (one more entry than fills)."""
     multiplier, leverage = portfolio.column_terms(columns)
     held = portfolio.quantity[columns]
     before, after = held * closes * rate * multiplier, (held + quantities) * closes * rate * multiplier
     change = -fees - quantities * prices * multiplier * rate + (after - before)
     tpv, margin = portfolio.step_estimate()
-    tpvs = np.cumsum(np.concatenate(([tpv], change[:-1])))
-    margins = np.cumsum(np.concatenate(([margin], ((np.abs(after) - np.abs(before)) / leverage)[:-1])))
-    clear = clear_of_buying_power(portfolio, columns, quantities, closes, fees, rate, tpvs, margins)
-    failing = np.flatnonzero(~clear)
-    return int(failing[0]) if len(failing) else len(columns)
+    tpvs = np.cumsum(np.concatenate(([tpv], change)))
+    margins = np.cumsum(np.concatenate(([margin], (np.abs(after) - np.abs(before)) / leverage)))
+    clear = clear_of_buying_power(portfolio, columns, quantities, closes, fees, rate, tpvs[:-1], margins[:-1])
+    passed = len(columns) if clear.all() else int(np.argmin(clear))
+    return passed, multiplier, tpvs, margins
+
+
+def _hours_answers(scan: OpenOrderScan, positions: np.ndarray, now: datetime) -> tuple[Any, Any, Any]:
+    """``(placed_us, open_then, open_now)`` of the scan's orders at ``positions``: the order time (us), and
+    whether the security's exchange is open at it and now; scalars when the scan's orders share one
+    exchange and one order time (``set_holdings``' orders), else arrays (each exchange's hours asked
+    once per order time)."""
+    if len(scan.hours) == 1 and scan.placed_us[0] == scan.placed_us[scan.count - 1]:
+        hours = scan.hours[0]
+        return scan.placed_us[0], hours.date_time_is_open(scan.placed[0]), hours.date_time_is_open(now)
+    placed_us = np.array(scan.placed_us, dtype=np.int64)[positions]
+    hours_index = scan.hours_index[positions]
+    open_then, open_now = np.empty(len(positions), dtype=bool), np.empty(len(positions), dtype=bool)
+    bounds = [0, *(np.flatnonzero(placed_us[1:] != placed_us[:-1]) + 1).tolist(), len(positions)]
+    for first, last in zip(bounds[:-1], bounds[1:], strict=True):
+        placed = scan.placed[int(positions[first])]
+        group = hours_index[first:last]
+        for index in np.unique(group).tolist():
+            hours = scan.hours[index]
+            same = np.flatnonzero(group == index) + first
+            open_then[same], open_now[same] = hours.date_time_is_open(placed), hours.date_time_is_open(now)
+    return placed_us, open_then, open_now
