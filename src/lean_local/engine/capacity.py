@@ -65,6 +65,22 @@ def no_bars(symbols: Sequence[str]) -> MonitoredBars:
     return MonitoredBars(np.zeros(n, dtype=bool), np.zeros(n), np.zeros(n), np.ones(n), np.zeros(n, dtype=np.int64))
 
 
+def bars_at(symbols: Sequence[str], found: np.ndarray, close: np.ndarray, volume: np.ndarray,
+            conversion_rate: list[float], period_ns: np.ndarray) -> MonitoredBars:
+    """The bars of ``symbols`` when the ones at positions ``found`` (increasing) have the bars given (one
+    entry each), the others none: the arrays given themselves when every symbol has a bar."""
+    if len(found) == len(symbols):
+        return MonitoredBars(np.ones(len(found), dtype=bool), close, volume, np.array(conversion_rate, dtype=np.float64),
+                             period_ns)
+    bars = no_bars(symbols)
+    bars.has_bar[found] = True
+    bars.close[found] = close
+    bars.volume[found] = volume
+    bars.conversion_rate[found] = conversion_rate
+    bars.period_ns[found] = period_ns
+    return bars
+
+
 class CapacityEstimate:
     """The strategy's capacity and its lowest-capacity symbol (LEAN ``CapacityEstimate`` and its
     ``SymbolCapacity`` per traded symbol).
@@ -259,11 +275,14 @@ class CapacityEstimate:
         """
         counted = bars.has_bar & (bars.volume != 0)
         ended = np.zeros(len(slots), dtype=bool)
-        if not counted.any():
+        if counted.all():  # every symbol's bar (the common case): the arrays as they are
+            slot, close, volume, rate, period = slots, bars.close, bars.volume, bars.conversion_rate, bars.period_ns
+        elif not counted.any():
             return ended
-        slot = slots[counted]
-        close, volume = bars.close[counted], bars.volume[counted]
-        rate, period = bars.conversion_rate[counted], bars.period_ns[counted]
+        else:
+            slot = slots[counted]
+            close, volume = bars.close[counted], bars.volume[counted]
+            rate, period = bars.conversion_rate[counted], bars.period_ns[counted]
         previous_time = np.frombuffer(self._previous_time, dtype=np.int64)
         previous_volume = np.frombuffer(self._previous_volume)
         average = np.frombuffer(self._average_dollar_volume)
@@ -274,21 +293,27 @@ class CapacityEstimate:
         inexact = np.flatnonzero(np.abs(gap) >= _EXACT_FLOAT_NS)
         for k in inexact.tolist():  # Python's int division is exact where float64 cannot hold the gap
             minutes[k] = int(gap[k]) / _MINUTE_NS
-        average[slot] = np.where(first, rate * close * volume,
-                                 close * rate * (volume + previous_volume[slot]) / minutes)
+        mean = np.where(first, rate * close * volume, close * rate * (volume + previous_volume[slot]) / minutes)
+        average[slot] = mean
         previous_time[slot], previous_volume[slot] = utc_ns, volume
-        include, scale = self._include(slot, utc_ns, period, average[slot])
-        counted_slots = slot[include]
-        np.frombuffer(self._scale)[counted_slots] = scale[include]
+        include, scale = self._include(slot, utc_ns, period, mean)
+        if include.all():
+            counted_slots = slot
+        else:
+            counted_slots = slot[include]
+            scale, close, volume, rate = scale[include], close[include], volume[include], rate[include]
+            ended[np.flatnonzero(counted)[~include]] = True
+        np.frombuffer(self._scale)[counted_slots] = scale
         discount = np.frombuffer(self._discount)[counted_slots]
-        np.frombuffer(self._market)[counted_slots] += close[include] * discount * volume[include] * rate[include]
-        ended[np.flatnonzero(counted)[~include]] = True
+        np.frombuffer(self._market)[counted_slots] += close * discount * volume * rate
         return ended
 
     def _include(self, slots: np.ndarray, utc_ns: int, period_ns: np.ndarray,
                  average: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """``IncludeMarketVolume`` and ``ResolutionScaleFactor`` of each bar's resolution."""
         last = np.frombuffer(self._last_fill, dtype=np.int64)[slots]
+        if period_ns.min() >= _HOUR_NS and period_ns.max() < _DAY_NS:  # hour bars only (a US equity's daily bars)
+            return utc_ns == -(-last // _HOUR_NS) * _HOUR_NS, np.full(len(slots), 0.05)
         include = np.empty(len(slots), dtype=bool)
         scale = np.empty(len(slots))
         daily = period_ns >= _DAY_NS

@@ -32,7 +32,7 @@ from lean_local.data.map_files import MapFile
 from lean_local.engine import intraday
 from lean_local.engine.algorithm import QCAlgorithm
 from lean_local.engine.benchmarks import SecurityBenchmark
-from lean_local.engine.capacity import FOREX_VOLUME, CapacityEstimate, MonitoredBars, no_bars
+from lean_local.engine.capacity import FOREX_VOLUME, CapacityEstimate, MonitoredBars, bars_at, no_bars
 from lean_local.engine.common import SecurityType, Symbol
 from lean_local.engine.corporate_actions import apply_dividends
 from lean_local.engine.corporate_events import DailyCloses, EventSchedule, load_equity_events
@@ -399,7 +399,6 @@ class BacktestLoop:
         """The capacity estimate's question: the real bar of this step of each of ``symbols`` (traded ones;
         LEAN's ``SymbolCapacity.GetBar`` reads ``Slice.bars`` and ``quote_bars``: custom data has none, a
         forex quote bar counts LEAN's forex volume, a fill-forward bar has volume 0)."""
-        bars = no_bars(symbols)
         # the symbols' columns, securities and their fields read by C-level passes (map): a few hundred a step
         columns = np.fromiter(map(self._traded_columns.__getitem__, symbols), dtype=np.intp, count=len(symbols))
         found = np.flatnonzero(self.feed.current_real_bars(columns))
@@ -413,16 +412,13 @@ class BacktestLoop:
             found = found[kept]
             securities = [security for security, keep in zip(securities, kept.tolist(), strict=True) if keep]
         if not len(found):
-            return bars
-        starts, ends, _, closes, volumes = self.feed.current_bars(columns[found])
-        bars.has_bar[found] = True
-        bars.close[found] = closes
-        bars.volume[found] = volumes if quotes is None else np.where(quotes, FOREX_VOLUME, volumes)
-        bars.conversion_rate[found] = list(map(_CONVERSION_RATE, securities))
+            return no_bars(symbols)
+        starts, ends, _, closes, volumes = self.feed.current_bars(columns if len(found) == len(columns) else columns[found])
         # int((bar.end_time - bar.time).total_seconds() * 10**9): total_seconds divides the whole
         # microseconds, exactly as float64 holds them (a bar's length is far below 2**53 us)
-        bars.period_ns[found] = ((ends // 1000 - starts // 1000) / 10**6 * 10**9).astype(np.int64)
-        return bars
+        return bars_at(symbols, found, closes, volumes if quotes is None else np.where(quotes, FOREX_VOLUME, volumes),
+                       list(map(_CONVERSION_RATE, securities)),
+                       ((ends // 1000 - starts // 1000) / 10**6 * 10**9).astype(np.int64))
 
     def _update_capacity(self, now_ns: int, force: bool = False) -> None:
         """LEAN's capacity estimate at the end of the step at ``now_ns`` (the algorithm's time, naive New
