@@ -114,6 +114,8 @@ class CapacityEstimate:
         self._previous_volume = array("d")
         self._average_dollar_volume = array("d")
         self._monitored: list[int] = []  # the slots whose bars are being captured, in the order they started
+        self._monitored_symbols: list[str] = []  # their symbols (bars_of's question)
+        self._monitored_slots: np.ndarray | None = None  # _monitored as an array, made when asked
         self._is_monitored: list[bool] = []
         self.capacity = 0.0
         self.lowest = ""
@@ -162,8 +164,7 @@ class CapacityEstimate:
         self._trades[slot] += 1
         self._last_fill[slot] = utc_ns
         if not self._is_monitored[slot]:
-            self._is_monitored[slot] = True
-            self._monitored.append(slot)
+            self._watch(slot)
 
     def on_fills(self, symbols: list[str], utc_ns: int, values: list[float]) -> None:
         """:meth:`on_fill` of each of a time's fills, in order (``symbols`` and ``values`` one per fill):
@@ -199,8 +200,22 @@ class CapacityEstimate:
         if not all(map(is_monitored.__getitem__, slot_list)):  # a C-level pass first: mostly all are
             for slot in slot_list:
                 if not is_monitored[slot]:
-                    is_monitored[slot] = True
-                    self._monitored.append(slot)
+                    self._watch(slot)
+
+    def _watch(self, slot: int) -> None:
+        """Start capturing ``slot``'s bars (after the ones captured already)."""
+        self._is_monitored[slot] = True
+        self._monitored.append(slot)
+        self._monitored_symbols.append(self._symbols[slot])
+        self._monitored_slots = None
+
+    def _set_monitored(self, slots: list[int]) -> None:
+        """Capture the bars of ``slots`` (in this order) from now: a new list of their symbols, so that
+        ``bars_of`` may keep what it read of a list while it is the same list of the same length (one
+        only grows, by :meth:`_watch`)."""
+        self._monitored = slots
+        self._monitored_symbols = list(map(self._symbols.__getitem__, slots))
+        self._monitored_slots = None
 
     def _add(self, symbol: str) -> int:
         slot = self._slots[symbol] = len(self._symbols)
@@ -222,17 +237,20 @@ class CapacityEstimate:
                holdings_values: Callable[[list[str]], Sequence[float] | np.ndarray], force: bool = False) -> None:
         """End of a time step: capture the monitored symbols' bars, then snapshot when due.
 
-        ``bars_of(symbols)`` gives the real bar of this step of each of ``symbols`` (:class:`MonitoredBars`);
+        ``bars_of(symbols)`` gives the real bar of this step of each of ``symbols`` (:class:`MonitoredBars`;
+        ``symbols`` is the same list while the monitored symbols stay the same, and grows in place as they join);
         ``holdings_values(symbols)`` the signed holdings value of each (account currency), asked at most
         twice a snapshot.
         """
         if self._monitored:
-            slots = np.array(self._monitored, dtype=np.intp)
-            ended = self._capture(slots, utc_ns, bars_of(list(map(self._symbols.__getitem__, self._monitored))))
+            if self._monitored_slots is None:
+                self._monitored_slots = np.array(self._monitored, dtype=np.intp)
+            slots = self._monitored_slots
+            ended = self._capture(slots, utc_ns, bars_of(self._monitored_symbols))
             if ended.any():
                 for slot in slots[ended].tolist():
                     self._is_monitored[slot] = False
-                self._monitored = slots[~ended].tolist()
+                self._set_monitored(slots[~ended].tolist())
         utc_date = utc_ns // _DAY_NS * _DAY_NS
         if not (force or (utc_date >= self._next_snapshot and self._slots)):
             return
@@ -347,8 +365,8 @@ class CapacityEstimate:
             values = getattr(self, name)
             kept_values = [values[slot] for slot in kept]
             setattr(self, name, array(values.typecode, kept_values) if isinstance(values, array) else kept_values)
-        self._monitored = [moved[slot] for slot in self._monitored if slot in moved]
         self._slots = {symbol: slot for slot, symbol in enumerate(self._symbols)}
+        self._set_monitored([moved[slot] for slot in self._monitored if slot in moved])
 
     @property
     def rounded(self) -> float:

@@ -85,8 +85,11 @@ class BacktestLoop:
         self._fills_seen = 0
         self._traded: dict[str, Security] = {}  # the capacity estimate's symbols (a fill's) -> their securities
         self._traded_columns: dict[str, int] = {}  # the same -> their feed columns
-        # the last list of symbols _holdings_values was asked, its length then and their columns
+        # the last list of symbols _holdings_values (_monitored_bars) was asked, its length then and their columns
+        # (and securities)
         self._asked_columns: tuple[list[str] | None, int, np.ndarray] = (None, 0, np.empty(0, dtype=np.intp))
+        self._monitored_columns: tuple[list[str] | None, int, np.ndarray, list[Security]] = (
+            None, 0, np.empty(0, dtype=np.intp), [])
         self.hour_ends = np.empty(0, dtype=np.int64)  # the benchmark's internal hour bars (data_points)
         self._hour_utc = self.hour_ends  # the same, as UTC nanoseconds (the capacity estimate's clock)
         self.time_limit: TimeLoopLimit | None = None
@@ -399,10 +402,16 @@ class BacktestLoop:
         """The capacity estimate's question: the real bar of this step of each of ``symbols`` (traded ones;
         LEAN's ``SymbolCapacity.GetBar`` reads ``Slice.bars`` and ``quote_bars``: custom data has none, a
         forex quote bar counts LEAN's forex volume, a fill-forward bar has volume 0)."""
-        # the symbols' columns, securities and their fields read by C-level passes (map): a few hundred a step
-        columns = np.fromiter(map(self._traded_columns.__getitem__, symbols), dtype=np.intp, count=len(symbols))
+        # the symbols' columns and securities, read again when the list is another or has grown (a traded
+        # symbol's never change); their fields read by C-level passes (map): a few hundred a step
+        known, length, columns, securities = self._monitored_columns
+        if symbols is not known or len(symbols) != length:
+            columns = np.fromiter(map(self._traded_columns.__getitem__, symbols), dtype=np.intp, count=len(symbols))
+            securities = list(map(self._traded.__getitem__, symbols))
+            self._monitored_columns = (symbols, len(symbols), columns, securities)
         found = np.flatnonzero(self.feed.current_real_bars(columns))
-        securities = list(map(self._traded.__getitem__, map(symbols.__getitem__, found.tolist())))
+        if len(found) < len(symbols):
+            securities = list(map(securities.__getitem__, found.tolist()))
         kinds = list(map(_SECURITY_TYPE, securities))
         base, forex = SecurityType.BASE, SecurityType.FOREX  # read once: an enum member read from its class is slow
         quotes: np.ndarray | None = None
