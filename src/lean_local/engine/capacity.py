@@ -247,7 +247,7 @@ class CapacityEstimate:
                 self._monitored_slots = np.array(self._monitored, dtype=np.intp)
             slots = self._monitored_slots
             ended = self._capture(slots, utc_ns, bars_of(self._monitored_symbols))
-            if ended.any():
+            if np.count_nonzero(ended):  # any() without its Python wrapper
                 for slot in slots[ended].tolist():
                     self._is_monitored[slot] = False
                 self._set_monitored(slots[~ended].tolist())
@@ -293,9 +293,10 @@ class CapacityEstimate:
         """
         counted = bars.has_bar & (bars.volume != 0)
         ended = np.zeros(len(slots), dtype=bool)
-        if counted.all():  # every symbol's bar (the common case): the arrays as they are
+        n_counted = np.count_nonzero(counted)  # all() and any() without their Python wrappers
+        if n_counted == len(slots):  # every symbol's bar (the common case): the arrays as they are
             slot, close, volume, rate, period = slots, bars.close, bars.volume, bars.conversion_rate, bars.period_ns
-        elif not counted.any():
+        elif not n_counted:
             return ended
         else:
             slot = slots[counted]
@@ -308,14 +309,14 @@ class CapacityEstimate:
         first = (before == _NO_TIME) | (before == utc_ns)
         gap = utc_ns - np.where(first, utc_ns - _MINUTE_NS, before)  # a first bar's minutes are unread
         minutes = gap / _MINUTE_NS
-        inexact = np.flatnonzero(np.abs(gap) >= _EXACT_FLOAT_NS)
+        inexact = (np.abs(gap) >= _EXACT_FLOAT_NS).nonzero()[0]
         for k in inexact.tolist():  # Python's int division is exact where float64 cannot hold the gap
             minutes[k] = int(gap[k]) / _MINUTE_NS
         mean = np.where(first, rate * close * volume, close * rate * (volume + previous_volume[slot]) / minutes)
         average[slot] = mean
         previous_time[slot], previous_volume[slot] = utc_ns, volume
         include, scale = self._include(slot, utc_ns, period, mean)
-        if include.all():
+        if np.count_nonzero(include) == len(include):
             counted_slots = slot
         else:
             counted_slots = slot[include]
@@ -330,7 +331,8 @@ class CapacityEstimate:
                  average: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """``IncludeMarketVolume`` and ``ResolutionScaleFactor`` of each bar's resolution."""
         last = np.frombuffer(self._last_fill, dtype=np.int64)[slots]
-        if period_ns.min() >= _HOUR_NS and period_ns.max() < _DAY_NS:  # hour bars only (a US equity's daily bars)
+        if np.count_nonzero((period_ns >= _HOUR_NS) & (period_ns < _DAY_NS)) == len(slots):
+            # hour bars only (a US equity's daily bars)
             return utc_ns == -(-last // _HOUR_NS) * _HOUR_NS, np.full(len(slots), 0.05)
         include = np.empty(len(slots), dtype=bool)
         scale = np.empty(len(slots))

@@ -353,7 +353,7 @@ class SecurityPortfolioManager:
         (every quote and fee currency the account's), no forex.
 
         The sums that :meth:`process_fill` carries from fill to fill (the cash, the fees, the sale volume)
-        are cumulative sums in the fills' order (``np.cumsum`` adds left to right, as the one-by-one
+        are cumulative sums in the fills' order (``np.add.accumulate`` adds left to right, as the one-by-one
         updates; a fill without a fee adds zero, which leaves a sum as it is), so every figure is the one
         the fills one by one give.
 
@@ -384,16 +384,19 @@ class SecurityPortfolioManager:
         held, average = self.quantity[columns], self.average_price[columns]
         realized_before = self.realized_profit[columns]
         fee_account = fees * rate
-        self.total_sale_volume = float(np.cumsum(np.concatenate(
-            ([self.total_sale_volume], np.abs(quantities) * prices * rate * multiplier)))[-1])
+        # the sale volume and the fees summed in one accumulation down the columns (np.add.accumulate is
+        # np.cumsum without its Python wrappers), the cash by each fill's fee, then its value
+        totals = np.empty((len(columns) + 1, 2))
+        totals[0] = self.total_sale_volume, self.total_fees
+        totals[1:, 0] = np.abs(quantities) * prices * rate * multiplier
+        totals[1:, 1] = fee_account
+        self.total_sale_volume, self.total_fees = np.add.accumulate(totals)[-1].tolist()
         self.fees_paid[columns] += fee_account
-        self.total_fees = float(np.cumsum(np.concatenate(([self.total_fees], fee_account)))[-1])
-        # the cash moves by each fill's fee, then its value
         moves = np.empty(2 * len(columns) + 1)
         moves[0] = cash.amount
         moves[1::2] = -fees
         moves[2::2] = -quantities * prices * multiplier
-        amount = float(np.cumsum(moves)[-1])
+        amount = float(np.add.accumulate(moves)[-1])
         long_before = held > 0
         closing = (held != 0) & (long_before != (quantities > 0))
         closed = np.minimum(np.abs(quantities), np.abs(held))

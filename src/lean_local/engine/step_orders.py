@@ -187,12 +187,14 @@ def fill_market_on_open(algo: Any, manager: TransactionManager, orders: list[Ord
     # the orders taken whose security has a current bar
     columns = scan.columns[:batch]
     row = panel.row(feed.step)  # first: moving the window replaces the arrays
+    # (on these one-dimensional arrays of about a hundred entries, mask.nonzero()[0] is np.flatnonzero
+    # without its ravel, and np.count_nonzero answers any() and all() without their Python wrappers)
     if scan.widest < len(panel.subs):  # every column is the panel's (the common case: one gather)
-        positions = np.flatnonzero(panel.current[row][columns] >= 0)
+        positions = (panel.current[row][columns] >= 0).nonzero()[0]
     else:
         current = columns < len(panel.subs)
         current[current] = panel.current[row][columns[current]] >= 0
-        positions = np.flatnonzero(current)
+        positions = current.nonzero()[0]
     if not len(positions):
         return handled
     cols = columns if len(positions) == batch else columns[positions]
@@ -210,12 +212,13 @@ def fill_market_on_open(algo: Any, manager: TransactionManager, orders: list[Ord
         # a shorter one not ended before now
         fills &= open_now | np.where(end_us - starts // 1000 > _HOUR_US, now_us // _DAY_US == end_us // _DAY_US,
                                      now_us <= end_us)
-    if not fills.any():
+    filled = np.count_nonzero(fills)
+    if not filled:
         return handled
-    if fills.all():
+    if filled == len(fills):
         filled_positions = positions
     else:
-        kept = np.flatnonzero(fills)
+        kept = fills.nonzero()[0]
         filled_positions = positions[kept]
         cols, prices, bar_closes, volumes, ends = cols[kept], prices[kept], bar_closes[kept], volumes[kept], ends[kept]
     filling = list(map(orders.__getitem__, filled_positions.tolist()))
@@ -254,10 +257,15 @@ def _clear_checks(portfolio: Any, columns: np.ndarray, quantities: np.ndarray, p
     before, after = held * closes * rate * multiplier, (held + quantities) * closes * rate * multiplier
     change = -fees - quantities * prices * multiplier * rate + (after - before)
     tpv, margin = portfolio.step_estimate()
-    tpvs = np.cumsum(np.concatenate(([tpv], change)))
-    margins = np.cumsum(np.concatenate(([margin], (np.abs(after) - np.abs(before)) / leverage)))
+    # both running sums in one accumulation down the columns (np.cumsum's sums: one addition after the other)
+    running = np.empty((len(columns) + 1, 2))
+    running[0] = tpv, margin
+    running[1:, 0] = change
+    running[1:, 1] = (np.abs(after) - np.abs(before)) / leverage
+    running = np.add.accumulate(running)
+    tpvs, margins = running[:, 0], running[:, 1]
     clear = clear_of_buying_power(portfolio, columns, quantities, closes, fees, rate, tpvs[:-1], margins[:-1])
-    passed = len(columns) if clear.all() else int(np.argmin(clear))
+    passed = len(columns) if np.count_nonzero(clear) == len(clear) else int(np.argmin(clear))
     return passed, multiplier, tpvs, margins
 
 
