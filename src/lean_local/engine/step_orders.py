@@ -79,7 +79,6 @@ def certainly_accepted(algo: Any, orders: SizedOrders, handles_order_events: boo
 _TYPE, _SYMBOL, _TIME = attrgetter("type"), attrgetter("symbol"), attrgetter("time")
 _COLUMN, _HOURS, _MARKET = attrgetter("column"), attrgetter("exchange.hours"), attrgetter("symbol.market")
 _FEE_MODEL, _SLIPPAGE_MODEL = attrgetter("fee_model"), attrgetter("slippage_model")
-_QUANTITY = attrgetter("quantity")
 
 
 def _leading(values: list[Any], value: Any) -> int:
@@ -203,26 +202,28 @@ def fill_market_on_open(algo: Any, manager: TransactionManager, orders: list[Ord
     # hold: the bar starts at or after the order (start // 1000 >= placed, so start >= placed * 1000)
     # and ends after it (end // 1000 > placed, so end >= (placed + 1) * 1000)
     starts, ends, prices, bar_closes, volumes = panel.current_bars(feed.step, cols)
-    end_us = ends // 1000
     fills = (starts >= placed_us * 1000) & (ends >= (placed_us + 1) * 1000)
-    if open_then is not False:
-        fills &= ~(open_then & (placed_us // _DAY_US == end_us // _DAY_US))
-    if open_now is not True:
-        # fills._is_exchange_open when the exchange is closed now: a bar longer than an hour ending today,
-        # a shorter one not ended before now
-        fills &= open_now | np.where(end_us - starts // 1000 > _HOUR_US, now_us // _DAY_US == end_us // _DAY_US,
-                                     now_us <= end_us)
+    if open_then is not False or open_now is not True:  # (scalars: one exchange asked at one time)
+        end_us = ends // 1000
+        if open_then is not False:
+            fills &= ~(open_then & (placed_us // _DAY_US == end_us // _DAY_US))
+        if open_now is not True:
+            # fills._is_exchange_open when the exchange is closed now: a bar longer than an hour ending
+            # today, a shorter one not ended before now
+            fills &= open_now | np.where(end_us - starts // 1000 > _HOUR_US, now_us // _DAY_US == end_us // _DAY_US,
+                                         now_us <= end_us)
     filled = np.count_nonzero(fills)
     if not filled:
         return handled
     if filled == len(fills):
         filled_positions = positions
+        filling = orders[:filled] if len(positions) == batch else list(map(orders.__getitem__, positions.tolist()))
     else:
         kept = fills.nonzero()[0]
         filled_positions = positions[kept]
         cols, prices, bar_closes, volumes, ends = cols[kept], prices[kept], bar_closes[kept], volumes[kept], ends[kept]
-    filling = list(map(orders.__getitem__, filled_positions.tolist()))
-    quantities = np.fromiter(map(_QUANTITY, filling), dtype=np.float64, count=len(filling))
+        filling = list(map(orders.__getitem__, filled_positions.tolist()))
+    quantities = np.array([order.quantity for order in filling])
     closes = panel.close[row][cols]  # Security.price (feed.current_closes_of: every column is the panel's)
     rate = portfolio.cash_book[portfolio.cash_book.account_currency].conversion_rate
     fees = interactive_brokers_fees(quantities, closes, rate)  # fee_amount at the current close
