@@ -110,6 +110,10 @@ def test_alike_columns_groups_equal_times_and_visibility_only():
     np.testing.assert_array_equal(alike[0][0], [10, 20, 30])
     np.testing.assert_array_equal(alike[0][1], [10, 20, 30])
     assert sorted(rest) == [2, 3, 4, 5, 7, 8]
+    # the group's columns now hold its arrays (a later alignment finds them by identity); the others keep theirs
+    assert all(subs[c].end_time is alike[0][0] and subs[c].emit_times is alike[0][1] for c in (0, 1, 6))
+    assert subs[3].end_time is not alike[0][0]
+    np.testing.assert_array_equal(subs[2].end_time, [10, 25, 30])
 
 
 def test_shared_rows_are_a_groups_rows_codes_and_read_positions():

@@ -54,8 +54,12 @@ def alike_columns(columns: list[int], subs: list[Any], visible_from: list[int], 
         groups: dict[tuple[int, int], tuple[np.ndarray, np.ndarray | None, int, list[int]]] = {}
         for column in same_key:
             sub = subs[column]
-            end_time = first_equal(sub.end_time)
-            emit_times = first_equal(sub.emit_times) if len(sub.emit_times) else None
+            # the column keeps the first equal array met (its values): the next alignment, when the
+            # window moves, finds it by identity without comparing bytes (no one writes into them)
+            end_time = sub.end_time = first_equal(sub.end_time)
+            emit_times = None
+            if len(sub.emit_times):
+                emit_times = sub.emit_times = first_equal(sub.emit_times)
             group = groups.get((id(end_time), id(emit_times)))
             if group is None:
                 group = groups[id(end_time), id(emit_times)] = (end_time, emit_times, visible_from[column], [])

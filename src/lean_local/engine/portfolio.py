@@ -161,8 +161,13 @@ class SecurityPortfolioManager:
     def long_short_values(self) -> tuple[float, float]:
         """The summed holdings value of the long positions and of the short ones (account currency)."""
         values = self._shared_values()
-        # np.add.reduce is ndarray.sum without its Python wrappers (the same pairwise sum)
-        return float(_add(values[values > 0])), float(_add(values[values < 0]))
+        longs = values > 0
+        # np.add.reduce is ndarray.sum without its Python wrappers (the same pairwise sum); every position
+        # long (a held book, most steps): the longs are the whole array, in its order (the same sum), and
+        # no short is left
+        if longs.all():
+            return float(_add(values)), 0.0
+        return float(_add(values[longs])), float(_add(values[values < 0]))
 
     def _value_of(self, j: int) -> float:
         """Column ``j`` of :meth:`column_values` (the same products in the same order)."""
