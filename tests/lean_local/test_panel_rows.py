@@ -14,6 +14,7 @@ from lean_local.engine.panel_rows import (
     FirstEqual,
     alike_columns,
     emission_codes,
+    on_times,
     searched_rows,
     shared_rows,
 )
@@ -127,3 +128,10 @@ def test_shared_rows_are_a_groups_rows_codes_and_read_positions():
     row, codes, _ = shared_rows(end_time, None, 0, grid)  # no emission times: the real bars only
     np.testing.assert_array_equal(row, [-1, 0, 0, 1, 1, 2, 2])
     np.testing.assert_array_equal(codes, [0, 2, 0, 2, 0, 2, 0])
+
+
+def test_on_times_marks_the_grid_steps_found_in_the_times():
+    grid = np.array([10, 20, 30, 40, 50])
+    assert on_times(np.array([5, 20, 45, 50]), grid).tolist() == [False, True, False, False, True]
+    assert on_times(np.array([60]), grid).tolist() == [False] * 5  # past the grid: clipped, not found
+    assert on_times(np.array([], dtype=np.int64), grid).tolist() == [False] * 5

@@ -15,6 +15,7 @@ from lean_local.engine.panel_rows import (
     alike_columns,
     emission_codes,
     future_on_grid,
+    on_times,
     searched_rows,
     shared_rows,
 )
@@ -335,9 +336,7 @@ class FeedPanel:
             closes[stale & (np.arange(lo, hi) >= first)] = price
         real = np.zeros(len(grid), dtype=bool)
         real[valid] = sub.end_time[current[valid]] == grid[valid]
-        # emit_times is sorted: a binary search gives np.isin's answer without its sort
-        where = np.minimum(np.searchsorted(sub.emit_times, grid), max(len(sub.emit_times) - 1, 0))
-        emits = (sub.emit_times[where] == grid if len(sub.emit_times) else np.zeros(len(grid), dtype=bool)) & valid
+        emits = on_times(sub.emit_times, grid) & valid
         self.current[rows, column] = current
         self.close[rows, column] = closes
         self._bars_fresh[column:column + 1] = False

@@ -81,13 +81,17 @@ def shared_rows(end_time: np.ndarray, emit_times: np.ndarray | None, visible_fro
     valid = row >= 0
     at = np.maximum(row, 0)
     real = valid & (end_time[at] == grid)
-    if emit_times is None:
-        emits = np.zeros(len(grid), dtype=bool)
-    else:
-        # emit_times is sorted: a binary search gives np.isin's answer without its sort
-        where = np.minimum(emit_times.searchsorted(grid), len(emit_times) - 1)
-        emits = (emit_times[where] == grid) & valid
+    emits = np.zeros(len(grid), dtype=bool) if emit_times is None else on_times(emit_times, grid) & valid
     return row, emission_codes(emits, real, np.zeros(len(grid), dtype=bool)), at
+
+
+def on_times(times: np.ndarray, grid: np.ndarray) -> np.ndarray:
+    """Whether each step of ``grid`` is one of ``times`` (sorted; empty: none is)."""
+    if not len(times):
+        return np.zeros(len(grid), dtype=bool)
+    # times is sorted: a binary search gives np.isin's answer without its sort
+    where = np.minimum(times.searchsorted(grid), len(times) - 1)
+    return times[where] == grid
 
 
 class FirstEqual:
