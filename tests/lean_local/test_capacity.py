@@ -208,3 +208,45 @@ def test_the_year_table_of_the_capacity_clock_is_tz_localize_of_every_hour():
         table = _year_offsets_ns(year)
         assert table.dtype == expected.dtype and np.array_equal(table, expected)
         assert (table == _REFUSED).sum() == 2  # the skipped hour and the repeated one
+
+
+def test_a_times_fills_as_arrays_join_the_capture_in_order_after_the_captured_ones():
+    """Nine first fills at one time (the array path) join after AAA, captured already, in their order; the
+    next step's bars are asked of that list."""
+    estimate = estimate_of_one()
+    fill = utc("2020-01-02 21:00")
+    estimate.on_fill("AAA", fill - HOUR, 500.0)
+    joining = [f"S{k}" for k in range(8)]
+    estimate.on_fills(["AAA", *joining], fill, [1_000.0] * 9)
+    asked = []
+
+    def bars_of(symbols):
+        asked.append(list(symbols))
+        return bars_from(lambda symbol: (10.0, 1_000.0, 1.0, EQUITY_DAY))(symbols)
+    estimate.update(fill, bars_of, 1.0, lambda symbols: [0.0] * len(symbols))
+    assert asked == [["AAA", *joining]]
+    assert estimate.trades("AAA") == 2 and estimate.trades("S7") == 1
+    # each captured once: 10 x 1,000 x 0.05 (AAA's second fill an hour after its first: discount 2 x 60 / 390)
+    assert estimate.dollar_volume("S0") == pytest.approx(500.0)
+    assert estimate.dollar_volume("AAA") == pytest.approx(500.0 * 120 / 390)
+
+
+def test_a_snapshot_asks_the_holdings_of_every_symbol_once():
+    """One question a snapshot, the estimate's every symbol: the smallest's holdings share and the expired
+    symbols' flatness both read from its answer (AAA expired and flat is forgotten, BBB held is kept)."""
+    estimate = CapacityEstimate(datetime(2020, 1, 1), datetime(2020, 12, 31))
+    estimate.on_fill("AAA", utc("2020-01-02 21:00"), 1_000.0)
+    estimate.on_fill("BBB", utc("2020-01-02 21:00"), 3_000.0)
+    held = {"AAA": 0.0, "BBB": 250.0}
+    asked = []
+
+    def holdings_values(symbols):
+        asked.append(list(symbols))
+        return np.array([held[s] for s in symbols])
+    estimate.update(utc("2020-02-06 15:00"), no_bars, 1_000.0, holdings_values)
+    assert asked == [["AAA", "BBB"]]
+    # AAA is the smallest (no volume: the first); sale share 1/4, holdings share 0: no capacity yet
+    assert (estimate.lowest, estimate.capacity) == ("AAA", 0.0)
+    with pytest.raises(KeyError):
+        estimate.trades("AAA")
+    assert estimate.trades("BBB") == 1

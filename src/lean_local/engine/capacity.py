@@ -66,12 +66,13 @@ def no_bars(symbols: Sequence[str]) -> MonitoredBars:
 
 
 def bars_at(symbols: Sequence[str], found: np.ndarray, close: np.ndarray, volume: np.ndarray,
-            conversion_rate: list[float], period_ns: np.ndarray) -> MonitoredBars:
+            conversion_rate: np.ndarray | float, period_ns: np.ndarray) -> MonitoredBars:
     """The bars of ``symbols`` when the ones at positions ``found`` (increasing) have the bars given (one
-    entry each), the others none: the arrays given themselves when every symbol has a bar."""
+    entry each; ``conversion_rate`` may be one rate for all), the others none: the arrays given themselves
+    when every symbol has a bar."""
     if len(found) == len(symbols):
-        return MonitoredBars(np.ones(len(found), dtype=bool), close, volume, np.array(conversion_rate, dtype=np.float64),
-                             period_ns)
+        rates = np.full(len(found), conversion_rate) if np.ndim(conversion_rate) == 0 else conversion_rate
+        return MonitoredBars(np.ones(len(found), dtype=bool), close, volume, rates, period_ns)
     bars = no_bars(symbols)
     bars.has_bar[found] = True
     bars.close[found] = close
@@ -164,7 +165,7 @@ class CapacityEstimate:
         self._trades[slot] += 1
         self._last_fill[slot] = utc_ns
         if not self._is_monitored[slot]:
-            self._watch(slot)
+            self._watch([slot])
 
     def on_fills(self, symbols: list[str], utc_ns: int, values: list[float]) -> None:
         """:meth:`on_fill` of each of a time's fills, in order (``symbols`` and ``values`` one per fill):
@@ -198,15 +199,16 @@ class CapacityEstimate:
         last_fill[slots] = utc_ns
         is_monitored, slot_list = self._is_monitored, slots.tolist()
         if not all(map(is_monitored.__getitem__, slot_list)):  # a C-level pass first: mostly all are
-            for slot in slot_list:
-                if not is_monitored[slot]:
-                    self._watch(slot)
+            self._watch([slot for slot in slot_list if not is_monitored[slot]])
 
-    def _watch(self, slot: int) -> None:
-        """Start capturing ``slot``'s bars (after the ones captured already)."""
-        self._is_monitored[slot] = True
-        self._monitored.append(slot)
-        self._monitored_symbols.append(self._symbols[slot])
+    def _watch(self, slots: list[int]) -> None:
+        """Start capturing the bars of ``slots`` (distinct, not captured yet; in this order, after the ones
+        captured already): the lists grow in place."""
+        is_monitored = self._is_monitored
+        for slot in slots:
+            is_monitored[slot] = True
+        self._monitored.extend(slots)
+        self._monitored_symbols.extend(map(self._symbols.__getitem__, slots))
         self._monitored_slots = None
 
     def _set_monitored(self, slots: list[int]) -> None:
@@ -239,8 +241,8 @@ class CapacityEstimate:
 
         ``bars_of(symbols)`` gives the real bar of this step of each of ``symbols`` (:class:`MonitoredBars`;
         ``symbols`` is the same list while the monitored symbols stay the same, and grows in place as they join);
-        ``holdings_values(symbols)`` the signed holdings value of each (account currency), asked at most
-        twice a snapshot.
+        ``holdings_values(symbols)`` the signed holdings value of each (account currency), asked once a
+        snapshot, of every symbol (the same list while the symbols stay the same).
         """
         if self._monitored:
             if self._monitored_slots is None:
@@ -263,20 +265,19 @@ class CapacityEstimate:
         smallest = int(np.argmin(dollar_volumes))  # the first smallest, as LEAN's OrderBy(...).First()
         self.lowest = symbols[smallest]
         share_sale = self._sale[smallest] / total_sale if total_sale else 0.0
-        share_holdings = abs(float(holdings_values([symbols[smallest]])[0])) / tpv
+        held = np.asarray(holdings_values(symbols), dtype=float)
+        share_holdings = abs(float(held[smallest])) / tpv
         scaling = max(share_sale, share_holdings)
         trades = self._trades[smallest]
         daily = float(dollar_volumes[smallest]) / trades if trades else 0.0
         new = self.capacity if scaling == 0 else daily / scaling
         self.capacity = 0.33 * new + 0.66 * self.capacity if self.capacity else new
-        # a symbol neither filled within the effect period nor held is forgotten (the holdings are asked
-        # of the expired ones only), the others start capturing afresh
+        # a symbol neither filled within the effect period nor held is forgotten, the others start
+        # capturing afresh
         cutoff = utc_ns - EFFECT_PERIOD_NS  # expired: the last fill at least the effect period ago
         expired = np.flatnonzero(np.frombuffer(self._last_fill, dtype=np.int64) <= cutoff)
         if len(expired):
-            names = symbols if len(expired) == len(symbols) else [symbols[slot] for slot in expired.tolist()]
-            held = np.asarray(holdings_values(names), dtype=float)
-            forgotten = set(expired[held == 0].tolist())
+            forgotten = set(expired[held[expired] == 0].tolist())
             if forgotten:
                 self._forget(forgotten)
         self._sale = array("d", bytes(8 * len(self._symbols)))  # zeros

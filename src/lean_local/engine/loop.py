@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import functools
 from datetime import date, datetime, timedelta
-from operator import attrgetter
 from typing import Any
 
 import numpy as np
@@ -32,7 +31,8 @@ from lean_local.data.map_files import MapFile
 from lean_local.engine import intraday
 from lean_local.engine.algorithm import QCAlgorithm
 from lean_local.engine.benchmarks import SecurityBenchmark
-from lean_local.engine.capacity import FOREX_VOLUME, CapacityEstimate, MonitoredBars, bars_at, no_bars
+from lean_local.engine.capacity import CapacityEstimate
+from lean_local.engine.capacity_feed import CapacityFeed
 from lean_local.engine.common import SecurityType, Symbol
 from lean_local.engine.corporate_actions import apply_dividends
 from lean_local.engine.corporate_events import DailyCloses, EventSchedule, load_equity_events
@@ -41,14 +41,10 @@ from lean_local.engine.data_points import benchmark_hour_ends, delisting_trigger
 from lean_local.engine.margin_calls import MARGIN_CALL_FREQUENCY_NS, execute_margin_call
 from lean_local.engine.run_context import RunContext
 from lean_local.engine.run_setup import schedule_end_of_day, setup_conversions, warmup_start
-from lean_local.engine.securities import Security
 from lean_local.engine.slice import Delistings, Dividends, Slice, Splits, SymbolChangedEvents
 from lean_local.engine.subscription_data import NEW_YORK, ns_to_datetime
 from lean_local.engine.time_limit import TimeLoopLimit
 from lean_local.engine.universe import SecurityChanges
-from lean_local.engine.utc_clock import utc_ns
-
-_SECURITY_TYPE, _CONVERSION_RATE = attrgetter("type"), attrgetter("quote_currency.conversion_rate")
 
 
 class BacktestLoop:
@@ -82,14 +78,7 @@ class BacktestLoop:
         self._event_days: dict[int, tuple[Any, pd.Timestamp, pd.DatetimeIndex]] = {}
         self.framework: Any = None  # lean_local.framework.driver.Framework when the algorithm uses it
         self.capacity: CapacityEstimate | None = None
-        self._fills_seen = 0
-        self._traded: dict[str, Security] = {}  # the capacity estimate's symbols (a fill's) -> their securities
-        self._traded_columns: dict[str, int] = {}  # the same -> their feed columns
-        # the last list of symbols _holdings_values (_monitored_bars) was asked, its length then and their columns
-        # (and securities)
-        self._asked_columns: tuple[list[str] | None, int, np.ndarray] = (None, 0, np.empty(0, dtype=np.intp))
-        self._monitored_columns: tuple[list[str] | None, int, np.ndarray, list[Security]] = (
-            None, 0, np.empty(0, dtype=np.intp), [])
+        self._capacity_feed: CapacityFeed | None = None  # feeds self.capacity
         self.hour_ends = np.empty(0, dtype=np.int64)  # the benchmark's internal hour bars (data_points)
         self._hour_utc = self.hour_ends  # the same, as UTC nanoseconds (the capacity estimate's clock)
         self.time_limit: TimeLoopLimit | None = None
@@ -165,6 +154,7 @@ class BacktestLoop:
         # initialize) minus one day: warm-up days before that have no events
         algo.schedule.expand_all(max(run_start, algo.start_date - timedelta(days=1)))
         self.capacity = CapacityEstimate(algo.start_date, algo.end_date)
+        self._capacity_feed = CapacityFeed(algo, self.feed, self.capacity)
         # LEAN adds the benchmark feed at the first time slice, the earliest data of the run: later than
         # the start when nothing has data then (a constituents universe's first file), unless a
         # user-defined universe (add_equity's) triggers at the start (IndiaDataRegressionAlgorithm's
@@ -338,7 +328,7 @@ class BacktestLoop:
                 framework.on_data(current)
             if run.universe_restarts:
                 self._restart_universes(next_ns)
-            self._update_capacity(next_ns)
+            self._capacity_feed.step(next_ns)
             if self.time_limit is not None:
                 self.time_limit.raise_if_exceeded()  # the step caught LEAN's error itself: stop anyway
             if not run.warming_up:
@@ -384,89 +374,15 @@ class BacktestLoop:
         previous = int(self.feed.panel.grid[self.feed.step]) if self.feed.step >= 0 else -1
         lo = int(np.searchsorted(self.hour_ends, previous, side="right"))
         hi = int(np.searchsorted(self.hour_ends, next_ns, side="left"))
-        for utc in self._hour_utc[lo:hi].tolist():
-            if capacity.due(utc):
-                capacity.update(utc, no_bars, self.algo.portfolio.total_portfolio_value, self._holdings_values)
-
-    def _holdings_values(self, symbols: list[str]) -> np.ndarray:
-        """The capacity estimate's question: the signed holdings value of each of ``symbols`` (traded ones)."""
-        known, length, columns = self._asked_columns
-        # a weekly snapshot asks for its every symbol, the same list until a symbol joins (appended) or is
-        # forgotten (a new list); a traded symbol's column never changes here
-        if symbols is not known or len(symbols) != length:
-            columns = np.fromiter(map(self._traded_columns.__getitem__, symbols), dtype=np.intp, count=len(symbols))
-            self._asked_columns = (symbols, len(symbols), columns)
-        return self.algo.portfolio.holdings_values(columns)
-
-    def _monitored_bars(self, symbols: list[str]) -> MonitoredBars:
-        """The capacity estimate's question: the real bar of this step of each of ``symbols`` (traded ones;
-        LEAN's ``SymbolCapacity.GetBar`` reads ``Slice.bars`` and ``quote_bars``: custom data has none, a
-        forex quote bar counts LEAN's forex volume, a fill-forward bar has volume 0)."""
-        # the symbols' columns and securities, read again when the list is another or has grown (a traded
-        # symbol's never change); their fields read by C-level passes (map): a few hundred a step
-        known, length, columns, securities = self._monitored_columns
-        if symbols is not known or len(symbols) != length:
-            columns = np.fromiter(map(self._traded_columns.__getitem__, symbols), dtype=np.intp, count=len(symbols))
-            securities = list(map(self._traded.__getitem__, symbols))
-            self._monitored_columns = (symbols, len(symbols), columns, securities)
-        found = np.flatnonzero(self.feed.current_real_bars(columns))
-        if len(found) < len(symbols):
-            securities = list(map(securities.__getitem__, found.tolist()))
-        kinds = list(map(_SECURITY_TYPE, securities))
-        base, forex = SecurityType.BASE, SecurityType.FOREX  # read once: an enum member read from its class is slow
-        quotes: np.ndarray | None = None
-        if base in kinds or forex in kinds:
-            kept = np.fromiter((kind != base for kind in kinds), dtype=bool, count=len(kinds))
-            quotes = np.fromiter((kind == forex for kind in kinds), dtype=bool, count=len(kinds))[kept]
-            found = found[kept]
-            securities = [security for security, keep in zip(securities, kept.tolist(), strict=True) if keep]
-        if not len(found):
-            return no_bars(symbols)
-        starts, ends, _, closes, volumes = self.feed.current_bars(columns if len(found) == len(columns) else columns[found])
-        # int((bar.end_time - bar.time).total_seconds() * 10**9): total_seconds divides the whole
-        # microseconds, exactly as float64 holds them (a bar's length is far below 2**53 us)
-        return bars_at(symbols, found, closes, volumes if quotes is None else np.where(quotes, FOREX_VOLUME, volumes),
-                       list(map(_CONVERSION_RATE, securities)),
-                       ((ends // 1000 - starts // 1000) / 10**6 * 10**9).astype(np.int64))
-
-    def _update_capacity(self, now_ns: int, force: bool = False) -> None:
-        """LEAN's capacity estimate at the end of the step at ``now_ns`` (the algorithm's time, naive New
-        York ns; ``ResultHandler.ProcessSynchronousEvents``)."""
-        algo, capacity = self.algo, self.capacity
-        if capacity is None:
-            return
-        fills = algo.transactions.fills
-        if len(fills) > self._fills_seen:
-            seen, columns = self._fills_seen, fills.columns
-            times, symbols, values = columns["time"][seen:], columns["symbol"][seen:], columns["fill_value"][seen:]
-            traded = self._traded
-            for symbol in symbols:
-                if symbol not in traded:
-                    security = traded[symbol] = algo.securities[symbol]
-                    self._traded_columns[symbol] = security.column
-            start = 0
-            while start < len(times):  # each time's fills together (a step's fills share one time)
-                time = times[start]
-                end = start + 1
-                while end < len(times) and times[end] is time:
-                    end += 1
-                capacity.on_fills(symbols[start:end], utc_ns(time), values[start:end])
-                start = end
-            self._fills_seen = len(fills)
-        if not capacity.monitoring and not force and not capacity.may_be_due(now_ns):
-            return
-        now_utc = utc_ns(algo.time)
-        if not capacity.monitoring and not force and not capacity.due(now_utc):
-            return
-        capacity.update(now_utc, self._monitored_bars, algo.portfolio.total_portfolio_value, self._holdings_values,
-                        force)
+        self._capacity_feed.hour_snapshots(self._hour_utc[lo:hi].tolist())
 
     def finish(self) -> None:
         """After ``on_end_of_algorithm``: LEAN's two forced result-handler passes (the algorithm
         manager's and the result handler's exit) each take a capacity snapshot."""
-        now_ns = int(pd.Timestamp(self.algo.time).value)
-        self._update_capacity(now_ns, force=True)
-        self._update_capacity(now_ns, force=True)
+        if self._capacity_feed is not None:
+            now_ns = int(pd.Timestamp(self.algo.time).value)
+            self._capacity_feed.step(now_ns, force=True)
+            self._capacity_feed.step(now_ns, force=True)
 
     def _sample(self, now_ns: int) -> None:
         algo = self.algo
