@@ -262,7 +262,7 @@ class CapacityEstimate:
         total_sale = sum(self._sale)  # in slot order, one addition after the other (LEAN's Sum)
         # views of the buffers, released when this call returns (an array.array cannot grow while viewed)
         dollar_volumes = np.frombuffer(self._market) * np.frombuffer(self._scale)  # MarketCapacityDollarVolume
-        smallest = int(np.argmin(dollar_volumes))  # the first smallest, as LEAN's OrderBy(...).First()
+        smallest = int(dollar_volumes.argmin())  # the first smallest, as LEAN's OrderBy(...).First()
         self.lowest = symbols[smallest]
         share_sale = self._sale[smallest] / total_sale if total_sale else 0.0
         held = np.asarray(holdings_values(symbols), dtype=float)
@@ -275,11 +275,9 @@ class CapacityEstimate:
         # a symbol neither filled within the effect period nor held is forgotten, the others start
         # capturing afresh
         cutoff = utc_ns - EFFECT_PERIOD_NS  # expired: the last fill at least the effect period ago
-        expired = np.flatnonzero(np.frombuffer(self._last_fill, dtype=np.int64) <= cutoff)
-        if len(expired):
-            forgotten = set(expired[held[expired] == 0].tolist())
-            if forgotten:
-                self._forget(forgotten)
+        forgotten = ((np.frombuffer(self._last_fill, dtype=np.int64) <= cutoff) & (held == 0)).nonzero()[0]
+        if len(forgotten):
+            self._forget(set(forgotten.tolist()))
         self._sale = array("d", bytes(8 * len(self._symbols)))  # zeros
         self._reset = array("b", [True]) * len(self._symbols)
         self._next_snapshot = utc_date + self._period

@@ -9,7 +9,7 @@ import functools
 import hashlib
 import logging
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from datetime import date
 from pathlib import Path
 
@@ -215,11 +215,25 @@ def security_identifier(data_folder: Path, symbol: Symbol) -> str:
     Equities take the first ticker and date of their map file (LEAN's ``GenerateEquity``); other
     types, and equities without a map file, use LEAN's default date (OLE automation day 0).
     """
-    ticker, first = symbol.value, None
-    if symbol.security_type == SecurityType.EQUITY:
-        map_file = map_file_resolver(data_folder, symbol.market).resolve(symbol.value)
-        if map_file is not None:
-            ticker, first = map_file.first_ticker, map_file.first_date
-    days = (first - _OA_EPOCH).days if first is not None else 0
-    properties = days * _DAYS_OFFSET + _MARKET_CODES.get(symbol.market, 0) * _MARKET_OFFSET + int(symbol.security_type)
-    return f"{ticker} {_base36(properties)}"
+    return security_identifiers(data_folder, [symbol])[0]
+
+
+def security_identifiers(data_folder: Path, symbols: Iterable[Symbol]) -> list[str]:
+    """:func:`security_identifier` of each of ``symbols``, each market's map files looked up once (a
+    look-up checks the folder on disk: a run's record names every security of the run)."""
+    resolvers: dict[str, MapFileResolver] = {}
+    identifiers = []
+    for symbol in symbols:
+        ticker, first = symbol.value, None
+        if symbol.security_type == SecurityType.EQUITY:
+            market = symbol.market
+            resolver = resolvers.get(market)
+            if resolver is None:
+                resolver = resolvers[market] = map_file_resolver(data_folder, market)
+            map_file = resolver.resolve(symbol.value)
+            if map_file is not None:
+                ticker, first = map_file.first_ticker, map_file.first_date
+        days = (first - _OA_EPOCH).days if first is not None else 0
+        properties = days * _DAYS_OFFSET + _MARKET_CODES.get(symbol.market, 0) * _MARKET_OFFSET + int(symbol.security_type)
+        identifiers.append(f"{ticker} {_base36(properties)}")
+    return identifiers

@@ -15,7 +15,7 @@ from lean_local.data import formats
 from lean_local.engine.algorithm import QCAlgorithm
 from lean_local.engine.benchmarks import SecurityBenchmark, benchmark_values
 from lean_local.engine.common import DataNormalizationMode, SecurityType, not_supported
-from lean_local.engine.daily_readers import load_equity, security_identifier
+from lean_local.engine.daily_readers import load_equity, security_identifiers
 from lean_local.engine.fill_records import FILL_COLUMNS, FillRecords
 from lean_local.engine.interest_rates import InterestRateProvider, rate_series
 from lean_local.engine.orders import OrderDirection
@@ -235,13 +235,18 @@ def build_record(algo: QCAlgorithm, loop: BacktestLoop, state: str = "Completed"
         state=state,
         error=error,
         prices=prices,
-        symbol_ids={str(s.symbol): security_identifier(run.data_folder, s.symbol)
-                    for s in algo.portfolio.by_column if s.type != SecurityType.BASE},
+        symbol_ids=_symbol_ids(run, algo.portfolio.by_column),
         end_date=algo.end_date,
         data_folder=str(run.data_folder),
         capacity=None if loop.capacity is None else (loop.capacity.rounded, str(loop.capacity.lowest)),
         account_currency=algo.portfolio.cash_book.account_currency,
     )
+
+
+def _symbol_ids(run: RunContext, securities: list[Any]) -> dict[str, str]:
+    """Each security's LEAN ``SecurityIdentifier`` string by its symbol's string (custom data has none)."""
+    symbols = [security.symbol for security in securities if security.type != SecurityType.BASE]
+    return dict(zip(map(str, symbols), security_identifiers(run.data_folder, symbols), strict=True))
 
 
 def bare_record(name: str, parameters: dict[str, str], start: datetime, end: datetime, logs: list[str],
