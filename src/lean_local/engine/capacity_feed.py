@@ -24,15 +24,13 @@ class _Monitored:
 
     __slots__ = ("symbols", "length", "columns", "securities", "cashes", "one_cash", "plain")
 
-    def __init__(self, symbols: list[str] | None, columns: np.ndarray, securities: list[Security]) -> None:
+    def __init__(self, symbols: list[str] | None, columns: np.ndarray, securities: list[Security],
+                 cashes: list[Any], plain: bool) -> None:
         self.symbols, self.length = symbols, len(columns)
-        self.columns, self.securities = columns, securities
-        self.cashes = list(map(_QUOTE, securities))
-        first = self.cashes[0] if self.cashes else None
+        self.columns, self.securities, self.cashes, self.plain = columns, securities, cashes, plain
+        first = cashes[0] if cashes else None
         # one quote currency for all (a US equity book): its rate once a step, not once a symbol
-        self.one_cash = first if self.cashes.count(first) == len(self.cashes) else None
-        kinds = set(map(_TYPE, securities))
-        self.plain = SecurityType.BASE not in kinds and SecurityType.FOREX not in kinds  # every bar's volume counts
+        self.one_cash = first if cashes.count(first) == len(cashes) else None  # a C-level pass (by identity)
 
 
 class CapacityFeed:
@@ -54,9 +52,11 @@ class CapacityFeed:
         self._fills_seen = 0
         self._traded: dict[str, Security] = {}  # the estimate's symbols (a fill's) -> their securities
         self._traded_columns: dict[str, int] = {}  # the same -> their feed columns
+        self._traded_cashes: dict[str, Any] = {}  # the same -> their quote currencies (Cash)
+        self._unplain: set[str] = set()  # the same that are custom data or forex (not every bar's volume counts)
         # the last list of symbols holdings_values was asked, its length then and their columns
         self._asked: tuple[list[str] | None, int, np.ndarray] = (None, 0, np.empty(0, dtype=np.intp))
-        self._monitored = _Monitored(None, np.empty(0, dtype=np.intp), [])
+        self._monitored = _Monitored(None, np.empty(0, dtype=np.intp), [], [], True)
 
     def step(self, now_ns: int, force: bool = False) -> None:
         """The end of the step at ``now_ns`` (the algorithm's time, naive New York ns): the fills since the
@@ -90,6 +90,9 @@ class CapacityFeed:
             if symbol not in traded:
                 security = traded[symbol] = algo.securities[symbol]
                 self._traded_columns[symbol] = security.column
+                self._traded_cashes[symbol] = security.quote_currency
+                if security.type in (SecurityType.BASE, SecurityType.FOREX):
+                    self._unplain.add(symbol)
         first = times[0]
         if times.count(first) == len(times):  # one time (a step's fills, as a rule): a C-level check
             self.estimate.on_fills(symbols, utc_ns(first), values)
@@ -120,7 +123,9 @@ class CapacityFeed:
         monitored = self._monitored
         if symbols is not monitored.symbols or len(symbols) != monitored.length:
             columns = np.fromiter(map(self._traded_columns.__getitem__, symbols), dtype=np.intp, count=len(symbols))
-            monitored = self._monitored = _Monitored(symbols, columns, list(map(self._traded.__getitem__, symbols)))
+            plain = not self._unplain or self._unplain.isdisjoint(symbols)
+            monitored = self._monitored = _Monitored(symbols, columns, list(map(self._traded.__getitem__, symbols)),
+                                                     list(map(self._traded_cashes.__getitem__, symbols)), plain)
         columns = monitored.columns
         found = np.flatnonzero(self._feed.current_real_bars(columns))
         if monitored.plain:
