@@ -12,6 +12,7 @@ from scipy import stats as sps
 
 from lean_local import statistics as st
 from lean_local.data import formats
+from lean_local.statistics.summary import _profit_loss_between
 from tests.lean_local.basic_template_daily import LEAN_STATISTICS
 
 
@@ -362,3 +363,15 @@ def test_a_midnight_sample_precedes_that_steps_dividends():
     assert samples.equity[pd.Timestamp("2020-01-03")] == 100_050.0
     plain = st.take_samples(_record(equity, benchmark, datetime(2020, 1, 2)))
     assert list(plain.value) == [100_000.0, 100_050.0, 100_050.0]
+
+
+def test_the_profit_loss_taken_is_the_samples_days_in_order():
+    """Closing fills' profits from the first sample's day to the end of the last one's, in their order: a
+    profit before the start day and one on the day after are left out, 1 ms apart ones kept."""
+    profit_loss = {datetime(2020, 1, 1, 23, 59): 1.0, datetime(2020, 1, 2, 16): 2.0,
+                   datetime(2020, 1, 2, 16, 0, 0, 1000): -3.0, datetime(2020, 1, 3, 23, 59, 59): 4.0,
+                   datetime(2020, 1, 4): 5.0}
+    kept = _profit_loss_between(profit_loss, pd.Timestamp("2020-01-02"), pd.Timestamp("2020-01-04"))
+    assert list(kept.items()) == [(datetime(2020, 1, 2, 16), 2.0), (datetime(2020, 1, 2, 16, 0, 0, 1000), -3.0),
+                                  (datetime(2020, 1, 3, 23, 59, 59), 4.0)]
+    assert _profit_loss_between({}, pd.Timestamp("2020-01-02"), pd.Timestamp("2020-01-04")) == {}
