@@ -146,3 +146,39 @@ def test_targets_sized_as_arrays_match_the_scalar_sizing(folder):
         assert reasons == [r for _, r in expected]
         assert np.count_nonzero(quantities) > 20
         assert any(q % 100 == 0 and q != 0 for q in quantities[::3].tolist())
+
+
+
+def test_open_orders_by_symbol_after_orders_placed_and_filled_together(folder):
+    """The open orders by symbol, made again from the open orders after ``set_holdings`` placed (and the
+    fill pass filled) orders together: each symbol's open orders in the order they opened, none once filled."""
+    seen: dict[str, list] = {"before": [], "placed": []}
+
+    class Probe(QCAlgorithm):
+        def initialize(self):
+            self.set_start_date(2020, 1, 2)
+            self.set_end_date(2020, 1, 8)
+            self.set_cash(1_000_000)
+            self.symbols = [self.add_equity(t, Resolution.DAILY).symbol for t in TICKERS]
+            self.days = 0
+
+        def on_data(self, data):
+            self.days += 1
+            first, second = self.symbols[0], self.symbols[1]
+            seen["before"].append([o.id for o in self.transactions.get_open_orders(second)])
+            if self.days > 2:
+                return
+            tickets = self.set_holdings([PortfolioTarget(s, 0.05 * self.days) for s in self.symbols])
+            limit = self.limit_order(second, 1, 1.0)  # far below the price: stays open
+            placed = [t.order_id for t in tickets if t.symbol == second]
+            seen["placed"].append((placed + [limit.order_id], [o.id for o in self.transactions.get_open_orders(second)],
+                                   [t.order_id for t in self.transactions.get_open_order_tickets(first)]))
+
+    run_algorithm(Probe, folder)
+    (day1, ids1, firsts1), (day2, ids2, firsts2) = seen["placed"]
+    assert len(day1) == len(day2) == 2 and day2[1] == day1[1] + 13  # twelve orders, then the limit order
+    assert ids1 == day1  # the market-on-open order, then the limit order
+    assert ids2 == [day1[1], *day2]  # the first day's limit order is still open
+    assert len(firsts1) == len(firsts2) == 1 and firsts2[0] > day1[1]
+    # set_holdings' orders filled at the next open: only the limit orders stay open
+    assert seen["before"] == [[], [day1[1]], [day1[1], day2[1]], [day1[1], day2[1]], [day1[1], day2[1]]]
