@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+from operator import attrgetter
 from typing import Any
 
 import numpy as np
@@ -12,6 +13,8 @@ from lean_local.engine.orders import OrderTicket, OrderType
 from lean_local.engine.portfolio import target_order_quantity, within_moc_buffer
 from lean_local.engine.securities import Security
 from lean_local.engine.target_sizing import SizedOrders, array_sizable, target_order_quantities
+
+_SYMBOL, _QUANTITY, _IS_TRADABLE = attrgetter("symbol"), attrgetter("quantity"), attrgetter("is_tradable")
 
 
 class OrdersApi:
@@ -141,7 +144,7 @@ class OrdersApi:
     def _target_quantities(self, targets: list[Any]) -> SizedOrders:
         """Each target's security and order quantity (``_calculate_order_quantity``), sized as arrays
         (:mod:`lean_local.engine.target_sizing`) when the securities allow it."""
-        securities = [self.securities.get(target.symbol) for target in targets]
+        securities = list(map(self.securities.get, map(_SYMBOL, targets)))
         sized = None
         if self.portfolio.cash_book.account_currency == "USD" and array_sizable(self.portfolio, securities):
             settings = self.settings
@@ -149,10 +152,11 @@ class OrdersApi:
             if settings.free_portfolio_value is not None:
                 tpv = self.portfolio.total_portfolio_value
                 free = settings.free_portfolio_value / tpv if tpv else 0.0
-            orders = SizedOrders.of(securities, [float(target.quantity) for target in targets], sizable=True)
+            orders = SizedOrders.of(securities, list(map(float, map(_QUANTITY, targets))), sizable=True)
+            orders = orders._replace(prices=self.portfolio.feed.current_closes_of(orders.columns))
             sized = target_order_quantities(self.portfolio, securities, orders.quantities, free,
                                             settings.minimum_order_margin_portfolio_percentage, orders.columns,
-                                            orders.lots)
+                                            orders.lots, orders.prices)
         if sized is None:  # one by one (their errors are raised there)
             securities, quantities = [], []
             for target in targets:
@@ -172,11 +176,11 @@ class OrdersApi:
     def _ordered_targets(self, sized: SizedOrders) -> SizedOrders:
         """The sized targets that make an order (the security has data and is tradable, at least a lot),
         position-reducing ones first, then by value, largest first (LEAN's ``SetHoldings`` over targets)."""
-        securities, quantities, columns, lots, _ = sized
+        securities, quantities, columns, lots = sized.securities, sized.quantities, sized.columns, sized.lots
         if not securities:
             return sized
-        tradable = np.fromiter((security.is_tradable for security in securities), dtype=bool, count=len(securities))
-        prices = self.portfolio.feed.current_closes_of(columns)  # Security.price
+        tradable = np.fromiter(map(_IS_TRADABLE, securities), dtype=bool, count=len(securities))
+        prices = sized.current_prices(self.portfolio.feed)  # Security.price
         existing = self.portfolio.quantity[columns]
         if self.transactions.get_open_orders():
             remaining = self.transactions.get_open_orders_remaining_quantity

@@ -59,15 +59,13 @@ def certainly_accepted(algo: Any, orders: SizedOrders, handles_order_events: boo
     (:func:`~lean_local.engine.buying_power.clear_of_buying_power`), the default brokerage model; none
     when the algorithm handles order events (its handler could change the portfolio between them)."""
     portfolio = algo.portfolio
-    securities, quantities, columns, lots, sizable = orders
+    securities, quantities, columns, lots = orders.securities, orders.quantities, orders.columns, orders.lots
     if len(securities) < MIN_BATCH or handles_order_events or algo.is_warming_up \
             or type(algo.brokerage_model).can_submit_order is not DefaultBrokerageModel.can_submit_order \
-            or not (sizable or array_sizable(portfolio, securities)):
+            or not (orders.sizable or array_sizable(portfolio, securities)):
         return [False] * len(securities)
-    prices = portfolio.feed.current_closes_of(columns)  # Security.price
-    plain = np.fromiter((security.is_tradable and not security.exchange.hours.always_open
-                         and type(security.shortable_provider) is NullShortableProvider for security in securities),
-                        dtype=bool, count=len(securities))
+    prices = orders.current_prices(portfolio.feed)  # Security.price
+    plain = _plain(securities)
     rate = portfolio.cash_book[portfolio.cash_book.account_currency].conversion_rate
     tpv, margin = portfolio.step_estimate()
     clear = clear_of_buying_power(portfolio, columns, quantities, prices,
@@ -76,7 +74,20 @@ def certainly_accepted(algo: Any, orders: SizedOrders, handles_order_events: boo
             & (prices != 0) & (rate != 0)).tolist()
 
 
+def _plain(securities: list[Security]) -> np.ndarray | bool:
+    """Which ``securities`` are tradable on an exchange with hours and have no shortable provider (True:
+    all, the common case, told by C-level passes over the fields)."""
+    if all(map(_IS_TRADABLE, securities)) and not any(map(_ALWAYS_OPEN, securities)) \
+            and set(map(type, map(_SHORTABLE, securities))) == {NullShortableProvider}:
+        return True
+    return np.fromiter((security.is_tradable and not security.exchange.hours.always_open
+                        and type(security.shortable_provider) is NullShortableProvider for security in securities),
+                       dtype=bool, count=len(securities))
+
+
 _TYPE, _SYMBOL, _TIME = attrgetter("type"), attrgetter("symbol"), attrgetter("time")
+_IS_TRADABLE, _ALWAYS_OPEN = attrgetter("is_tradable"), attrgetter("exchange.hours.always_open")
+_SHORTABLE = attrgetter("shortable_provider")
 _COLUMN, _HOURS, _MARKET = attrgetter("column"), attrgetter("exchange.hours"), attrgetter("symbol.market")
 _FEE_MODEL, _SLIPPAGE_MODEL = attrgetter("fee_model"), attrgetter("slippage_model")
 
