@@ -87,7 +87,7 @@ def _plain(securities: list[Security]) -> np.ndarray | bool:
 
 _TYPE, _SYMBOL, _TIME = attrgetter("type"), attrgetter("symbol"), attrgetter("time")
 _IS_TRADABLE, _ALWAYS_OPEN = attrgetter("is_tradable"), attrgetter("exchange.hours.always_open")
-_SHORTABLE = attrgetter("shortable_provider")
+_SHORTABLE, _QUANTITY = attrgetter("shortable_provider"), attrgetter("quantity")
 _COLUMN, _HOURS, _MARKET = attrgetter("column"), attrgetter("exchange.hours"), attrgetter("symbol.market")
 _FEE_MODEL, _SLIPPAGE_MODEL = attrgetter("fee_model"), attrgetter("slippage_model")
 
@@ -234,7 +234,7 @@ def fill_market_on_open(algo: Any, manager: TransactionManager, orders: list[Ord
         filled_positions = positions[kept]
         cols, prices, bar_closes, volumes, ends = cols[kept], prices[kept], bar_closes[kept], volumes[kept], ends[kept]
         filling = list(map(orders.__getitem__, filled_positions.tolist()))
-    quantities = np.array([order.quantity for order in filling])
+    quantities = np.fromiter(map(_QUANTITY, filling), dtype=np.float64, count=len(filling))
     closes = panel.close[row][cols]  # Security.price (feed.current_closes_of: every column is the panel's)
     rate = portfolio.cash_book[portfolio.cash_book.account_currency].conversion_rate
     fees = interactive_brokers_fees(quantities, closes, rate)  # fee_amount at the current close
@@ -276,7 +276,8 @@ def _clear_checks(portfolio: Any, columns: np.ndarray, quantities: np.ndarray, p
     running[1:, 1] = (np.abs(after) - np.abs(before)) / leverage
     running = np.add.accumulate(running)
     tpvs, margins = running[:, 0], running[:, 1]
-    clear = clear_of_buying_power(portfolio, columns, quantities, closes, fees, rate, tpvs[:-1], margins[:-1])
+    clear = clear_of_buying_power(portfolio, columns, quantities, closes, fees, rate, tpvs[:-1], margins[:-1],
+                                  (multiplier, leverage, held))
     passed = len(columns) if np.count_nonzero(clear) == len(clear) else int(np.argmin(clear))
     return passed, multiplier, tpvs, margins
 
