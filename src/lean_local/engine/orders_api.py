@@ -144,7 +144,11 @@ class OrdersApi:
     def _target_quantities(self, targets: list[Any]) -> SizedOrders:
         """Each target's security and order quantity (``_calculate_order_quantity``), sized as arrays
         (:mod:`lean_local.engine.target_sizing`) when the securities allow it."""
-        securities = list(map(self.securities.get, map(_SYMBOL, targets)))
+        symbols = list(map(_SYMBOL, targets))
+        try:
+            securities: list[Security | None] = self.securities.all_of(symbols)  # one C-level pass
+        except KeyError:  # a symbol not added: sized one by one below, which raises LEAN's error
+            securities = list(map(self.securities.get, symbols))
         sized = None
         if self.portfolio.cash_book.account_currency == "USD" and array_sizable(self.portfolio, securities):
             settings = self.settings
@@ -165,7 +169,7 @@ class OrdersApi:
                 quantities.append(self._calculate_order_quantity(security, target.quantity))
             return SizedOrders.of(securities, quantities)
         quantities, reasons = sized
-        if not self._sizing_warned:
+        if not self._sizing_warned and any(reasons):
             for quantity, reason in zip(quantities.tolist(), reasons, strict=True):
                 if reason and quantity == 0:  # _calculate_order_quantity's warning, once
                     self._sizing_warned = True
