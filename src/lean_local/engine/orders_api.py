@@ -15,6 +15,7 @@ from lean_local.engine.securities import Security
 from lean_local.engine.target_sizing import SizedOrders, array_sizable, target_order_quantities
 
 _SYMBOL, _QUANTITY, _IS_TRADABLE = attrgetter("symbol"), attrgetter("quantity"), attrgetter("is_tradable")
+_EXCHANGE, _HOURS = attrgetter("exchange"), attrgetter("exchange.hours")
 
 
 class OrdersApi:
@@ -201,16 +202,18 @@ class OrdersApi:
         # counts the first as pending): one by one
         # every exchange reads the feed's clock, so whether one is open depends on its hours only (a few, shared)
         securities = orders.securities
-        exchanges = {id(security.exchange.hours): security.exchange for security in securities}
+        exchanges = dict(zip(map(id, map(_HOURS, securities)), map(_EXCHANGE, securities), strict=True))
         if any(exchange.exchange_open for exchange in exchanges.values()) \
-                or len(np.unique(orders.columns)) < len(securities):  # a security's column is its symbol's
+                or len(set(orders.columns.tolist())) < len(securities):  # a security's column is its symbol's
             return [ticket for security, quantity in zip(securities, orders.quantities.tolist(), strict=True)
                     for ticket in self._set_holdings_impl(security, quantity, tag)]
         if self.transactions.get_open_orders():
             pending = np.array([self._pending_market_quantity(security) for security in securities], dtype=np.float64)
             orders = orders.with_quantities(orders.quantities - pending)
-        return self.transactions.submit_market_on_open(orders.take(np.flatnonzero(np.abs(orders.quantities) > 0)),
-                                                       tag or "")
+        due = np.abs(orders.quantities) > 0
+        if np.count_nonzero(due) < len(securities):
+            orders = orders.take(due.nonzero()[0])
+        return self.transactions.submit_market_on_open(orders, tag or "")
 
     def _pending_market_quantity(self, security: Security) -> float:
         """The remaining quantity of ``security``'s open market and market-on-open orders."""
