@@ -93,7 +93,8 @@ class OrderBatches:
         self._open_by_symbol = None  # made again when asked
         made_tickets = list(map(OrderTicket, made, repeat(self, n), repeat(response, n)))
         self._tickets.update(zip(ids, made_tickets, strict=True))
-        self._unbuilt.append(EventColumns.submitted(made, time, list(map(_QUANTITY, made)), made_tickets))
+        # each order's quantity is the float it was given (float() of a float is that float)
+        self._unbuilt.append(EventColumns.submitted(made, time, quantities, made_tickets))
         return made_tickets
 
     def record_fills(self, filling: list[Order], columns: dict[str, list],
