@@ -208,12 +208,18 @@ def fill_market_on_open(algo: Any, manager: TransactionManager, orders: list[Ord
     if not len(positions):
         return handled
     cols = columns if len(positions) == batch else columns[positions]
-    placed_us, open_then, open_now = _hours_answers(scan, positions, now)
+    # the order times (us): a scalar when the scan's orders share one exchange and one order time
+    # (set_holdings' orders), else one per order taken
+    uniform = len(scan.hours) == 1 and scan.placed_us[0] == scan.placed_us[scan.count - 1]
+    placed_us = scan.placed_us[0] if uniform else np.array(scan.placed_us, dtype=np.int64)[positions]
     # fills.market_on_open_fill on each security's real current bar, in whole microseconds as datetimes
     # hold: the bar starts at or after the order (start // 1000 >= placed, so start >= placed * 1000)
     # and ends after it (end // 1000 > placed, so end >= (placed + 1) * 1000)
     starts, ends, prices, bar_closes, volumes = panel.current_bars(feed.step, cols)
     fills = (starts >= placed_us * 1000) & (ends >= (placed_us + 1) * 1000)
+    if not np.count_nonzero(fills):  # no bar after the orders yet (the exchange hours not asked)
+        return handled
+    open_then, open_now = _hours_answers(scan, positions, placed_us, now, uniform)
     if open_then is not False or open_now is not True:  # (scalars: one exchange asked at one time)
         end_us = ends // 1000
         if open_then is not False:
@@ -282,15 +288,15 @@ def _clear_checks(portfolio: Any, columns: np.ndarray, quantities: np.ndarray, p
     return passed, multiplier, tpvs, margins
 
 
-def _hours_answers(scan: OpenOrderScan, positions: np.ndarray, now: datetime) -> tuple[Any, Any, Any]:
-    """``(placed_us, open_then, open_now)`` of the scan's orders at ``positions``: the order time (us), and
-    whether the security's exchange is open at it and now; scalars when the scan's orders share one
-    exchange and one order time (``set_holdings``' orders), else arrays (each exchange's hours asked
-    once per order time)."""
-    if len(scan.hours) == 1 and scan.placed_us[0] == scan.placed_us[scan.count - 1]:
+def _hours_answers(scan: OpenOrderScan, positions: np.ndarray, placed_us: Any, now: datetime,
+                   uniform: bool) -> tuple[Any, Any]:
+    """``(open_then, open_now)`` of the scan's orders at ``positions`` (placed at ``placed_us``): whether
+    the security's exchange is open at the order time and now; scalars when ``uniform`` (the scan's
+    orders share one exchange and one order time: ``set_holdings``' orders), else arrays (each
+    exchange's hours asked once per order time)."""
+    if uniform:
         hours = scan.hours[0]
-        return scan.placed_us[0], hours.date_time_is_open(scan.placed[0]), hours.date_time_is_open(now)
-    placed_us = np.array(scan.placed_us, dtype=np.int64)[positions]
+        return hours.date_time_is_open(scan.placed[0]), hours.date_time_is_open(now)
     hours_index = scan.hours_index[positions]
     open_then, open_now = np.empty(len(positions), dtype=bool), np.empty(len(positions), dtype=bool)
     bounds = [0, *(np.flatnonzero(placed_us[1:] != placed_us[:-1]) + 1).tolist(), len(positions)]
@@ -301,4 +307,4 @@ def _hours_answers(scan: OpenOrderScan, positions: np.ndarray, now: datetime) ->
             hours = scan.hours[index]
             same = np.flatnonzero(group == index) + first
             open_then[same], open_now[same] = hours.date_time_is_open(placed), hours.date_time_is_open(now)
-    return placed_us, open_then, open_now
+    return open_then, open_now
