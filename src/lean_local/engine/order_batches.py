@@ -75,7 +75,7 @@ class OrderBatches:
             first = last
         if n and len(self._open) == n and all(accepted):  # these are the open orders: their scan is known
             self.open_order_scan = step_orders.OpenOrderScan.placed_together(
-                self._next_id - n, len(self._algorithm.securities), securities, orders.columns.tolist(), time)
+                self._next_id - n, len(self._algorithm.securities), securities, orders.columns, time)
         return tickets
 
     def _open_accepted(self, securities: list[Security], quantities: list[float], time: datetime, tag: str,

@@ -122,14 +122,16 @@ class OpenOrderScan:
     __slots__ = ("key", "count", "securities", "columns", "widest", "placed_us", "placed", "hours", "hours_index",
                  "never")
 
-    def __init__(self, key: tuple[int, ...], securities: list[Security], columns: list[int],
-                 placed: list[datetime], placed_us: list[int]) -> None:
+    def __init__(self, key: tuple[int, ...], securities: list[Security], columns: np.ndarray,
+                 placed: list[datetime], placed_us: list[int], us_equities: bool = False) -> None:
         """The scan of ``key``'s open orders whose leading market-on-open orders are on ``securities``
-        (their ``columns``), placed at ``placed`` (``placed_us``: in microseconds)."""
+        (their ``columns``, int64), placed at ``placed`` (``placed_us``: in microseconds);
+        ``us_equities``: the securities are known to be US equities."""
         count = len(securities)
         self.key, self.count, self.securities, self.placed, self.placed_us = key, count, securities, placed, placed_us
-        self.columns = np.array(columns, dtype=np.int64)
-        self.widest = max(columns, default=-1)  # the largest column (the panel's columns only grow)
+        self.columns = columns
+        column_list = columns.tolist()
+        self.widest = max(column_list, default=-1)  # the largest column (the panel's columns only grow)
         # each field read over all the orders by one C-level pass (map with attrgetter)
         all_hours = list(map(_HOURS, securities))
         if count and all_hours.count(all_hours[0]) == count:  # one exchange (equal hours answer alike)
@@ -140,18 +142,21 @@ class OpenOrderScan:
             position = {key: index for index, key in enumerate(distinct)}
             self.hours_index = np.fromiter(map(position.__getitem__, map(id, all_hours)), dtype=np.intp, count=count)
         # the first security the batch can never take: not a US equity, or a column an order before has
-        self.never = min(_leading(list(map(_TYPE, securities)), SecurityType.EQUITY),
-                         _leading(list(map(_MARKET, securities)), Market.USA),
-                         count if len(set(columns)) == count else _first_repeat(columns))
+        self.never = count if len(set(column_list)) == count else _first_repeat(column_list)
+        if not us_equities:
+            self.never = min(self.never, _leading(list(map(_TYPE, securities)), SecurityType.EQUITY),
+                             _leading(list(map(_MARKET, securities)), Market.USA))
 
     @classmethod
-    def placed_together(cls, first_id: int, n_securities: int, securities: list[Security], columns: list[int],
+    def placed_together(cls, first_id: int, n_securities: int, securities: list[Security], columns: np.ndarray,
                         time: datetime) -> OpenOrderScan:
         """The scan of open orders that are market-on-open orders placed together at ``time`` on
-        ``securities`` (their ``columns``), ids from ``first_id`` on; ``n_securities``: the algorithm's."""
+        ``securities`` (their ``columns``, int64), ids from ``first_id`` on; ``n_securities``: the
+        algorithm's. The securities are US equities: ``certainly_accepted`` accepted every order, which
+        it does only for securities ``array_sizable`` takes."""
         n = len(securities)
         return cls((first_id, first_id + n - 1, n, n_securities), securities, columns, [time] * n,
-                   [datetime_to_us(time)] * n)
+                   [datetime_to_us(time)] * n, us_equities=True)
 
     @classmethod
     def of(cls, key: tuple[int, ...], orders: list[Order], securities: Any) -> OpenOrderScan:
@@ -162,7 +167,8 @@ class OpenOrderScan:
         placed = list(map(_TIME, leading))
         # the orders set_holdings placed together share their time: each distinct time converted once
         converted = {moment: datetime_to_us(moment) for moment in set(placed)}
-        return cls(key, found, list(map(_COLUMN, found)), placed, list(map(converted.__getitem__, placed)))
+        return cls(key, found, np.fromiter(map(_COLUMN, found), dtype=np.int64, count=len(found)), placed,
+                   list(map(converted.__getitem__, placed)))
 
     def taken(self, now_us: int) -> tuple[int, int]:
         """``(handled, batch)``: the batch's scan of the open orders at ``now_us``. The leading orders
