@@ -182,3 +182,45 @@ def test_open_orders_by_symbol_after_orders_placed_and_filled_together(folder):
     assert len(firsts1) == len(firsts2) == 1 and firsts2[0] > day1[1]
     # set_holdings' orders filled at the next open: only the limit orders stay open
     assert seen["before"] == [[], [day1[1]], [day1[1], day2[1]], [day1[1], day2[1]], [day1[1], day2[1]]]
+
+
+def test_sized_orders_carry_their_prices(folder):
+    """``SizedOrders``: the prices read once go with the orders through ``take`` and ``with_quantities``;
+    without them ``current_prices`` reads the feed (``Security.price``)."""
+    algo, _record, _ = run_algorithm(make_algorithm((0.9, 1.1)), folder)
+    securities = [algo.securities[s] for s in algo.symbols[:3]]
+    orders = target_sizing.SizedOrders.of(securities, [1.0, 2.0, 3.0])
+    feed = algo.portfolio.feed
+    assert orders.prices is None
+    assert orders.current_prices(feed).tolist() == [s.price for s in securities]
+    priced = orders._replace(prices=np.array([10.0, 20.0, 30.0]))
+    taken = priced.take(np.array([2, 0]))
+    assert taken.prices.tolist() == [30.0, 10.0] and taken.quantities.tolist() == [3.0, 1.0]
+    assert taken.securities == [securities[2], securities[0]]
+    assert taken.with_quantities(np.array([5.0, 6.0])).current_prices(feed).tolist() == [30.0, 10.0]
+
+
+def test_array_sizable_takes_us_equities_with_the_interactive_brokers_fees(folder):
+    algo, _record, _ = run_algorithm(make_algorithm((0.9, 1.1)), folder)
+    portfolio, securities = algo.portfolio, [algo.securities[s] for s in algo.symbols]
+    assert target_sizing.array_sizable(portfolio, securities)
+    assert target_sizing.array_sizable(portfolio, [])
+    assert not target_sizing.array_sizable(portfolio, [*securities, None])
+    securities[4].set_fee_model(ConstantFeeModel(1.0))
+    assert not target_sizing.array_sizable(portfolio, securities)
+    assert target_sizing.array_sizable(portfolio, securities[:4] + securities[5:])
+
+
+def test_a_scan_of_orders_placed_together(folder):
+    """``OpenOrderScan.placed_together``: the orders' columns as given, one exchange, every order
+    takeable up to a column seen before."""
+    algo, _record, _ = run_algorithm(make_algorithm((0.9, 1.1)), folder)
+    securities = [algo.securities[s] for s in algo.symbols[:4]]
+    columns = np.array([s.column for s in securities], dtype=np.int64)
+    scan = step_orders.OpenOrderScan.placed_together(7, 12, securities, columns, algo.time)
+    assert scan.key == (7, 10, 4, 12) and scan.count == 4 and scan.never == 4
+    assert scan.columns is columns and scan.widest == max(columns.tolist())
+    assert len(scan.hours) == 1 and scan.hours_index.tolist() == [0, 0, 0, 0]
+    repeated = step_orders.OpenOrderScan.placed_together(7, 12, securities[:3] + securities[:1],
+                                                         columns[[0, 1, 2, 0]], algo.time)
+    assert repeated.never == 3
