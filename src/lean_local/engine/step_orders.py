@@ -74,6 +74,13 @@ def certainly_accepted(algo: Any, orders: SizedOrders, handles_order_events: boo
             & (prices != 0) & (rate != 0)).tolist()
 
 
+_TYPE, _SYMBOL, _TIME = attrgetter("type"), attrgetter("symbol"), attrgetter("time")
+_IS_TRADABLE, _ALWAYS_OPEN = attrgetter("is_tradable"), attrgetter("exchange.hours.always_open")
+_SHORTABLE, _QUANTITY = attrgetter("shortable_provider"), attrgetter("quantity")
+_COLUMN, _HOURS, _MARKET = attrgetter("column"), attrgetter("exchange.hours"), attrgetter("symbol.market")
+_FEE_MODEL, _SLIPPAGE_MODEL = attrgetter("fee_model"), attrgetter("slippage_model")
+
+
 def _plain(securities: list[Security]) -> np.ndarray | bool:
     """Which ``securities`` are tradable on an exchange with hours and have no shortable provider (True:
     all, the common case, told by C-level passes over the fields)."""
@@ -83,13 +90,6 @@ def _plain(securities: list[Security]) -> np.ndarray | bool:
     return np.fromiter((security.is_tradable and not security.exchange.hours.always_open
                         and type(security.shortable_provider) is NullShortableProvider for security in securities),
                        dtype=bool, count=len(securities))
-
-
-_TYPE, _SYMBOL, _TIME = attrgetter("type"), attrgetter("symbol"), attrgetter("time")
-_IS_TRADABLE, _ALWAYS_OPEN = attrgetter("is_tradable"), attrgetter("exchange.hours.always_open")
-_SHORTABLE, _QUANTITY = attrgetter("shortable_provider"), attrgetter("quantity")
-_COLUMN, _HOURS, _MARKET = attrgetter("column"), attrgetter("exchange.hours"), attrgetter("symbol.market")
-_FEE_MODEL, _SLIPPAGE_MODEL = attrgetter("fee_model"), attrgetter("slippage_model")
 
 
 def _leading(values: list[Any], value: Any) -> int:
