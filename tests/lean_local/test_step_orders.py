@@ -193,7 +193,7 @@ def test_sized_orders_carry_their_prices(folder):
     feed = algo.portfolio.feed
     assert orders.prices is None
     assert orders.current_prices(feed).tolist() == [s.price for s in securities]
-    priced = orders._replace(prices=np.array([10.0, 20.0, 30.0]))
+    priced = orders.with_prices(np.array([10.0, 20.0, 30.0]))
     taken = priced.take(np.array([2, 0]))
     assert taken.prices.tolist() == [30.0, 10.0] and taken.quantities.tolist() == [3.0, 1.0]
     assert taken.securities == [securities[2], securities[0]]

@@ -54,6 +54,10 @@ class SizedOrders(NamedTuple):
         """The same orders of other ``quantities`` (float64)."""
         return self._replace(quantities=quantities)
 
+    def with_prices(self, prices: np.ndarray) -> SizedOrders:
+        """The same orders with their securities' current ``prices`` known."""
+        return self._replace(prices=prices)
+
     def take(self, indices: np.ndarray) -> SizedOrders:
         """The orders at ``indices`` (int array), in that order."""
         return SizedOrders(list(map(self.securities.__getitem__, indices.tolist())), self.quantities[indices],
