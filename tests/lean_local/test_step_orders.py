@@ -146,3 +146,81 @@ def test_targets_sized_as_arrays_match_the_scalar_sizing(folder):
         assert reasons == [r for _, r in expected]
         assert np.count_nonzero(quantities) > 20
         assert any(q % 100 == 0 and q != 0 for q in quantities[::3].tolist())
+
+
+
+def test_open_orders_by_symbol_after_orders_placed_and_filled_together(folder):
+    """The open orders by symbol, made again from the open orders after ``set_holdings`` placed (and the
+    fill pass filled) orders together: each symbol's open orders in the order they opened, none once filled."""
+    seen: dict[str, list] = {"before": [], "placed": []}
+
+    class Probe(QCAlgorithm):
+        def initialize(self):
+            self.set_start_date(2020, 1, 2)
+            self.set_end_date(2020, 1, 8)
+            self.set_cash(1_000_000)
+            self.symbols = [self.add_equity(t, Resolution.DAILY).symbol for t in TICKERS]
+            self.days = 0
+
+        def on_data(self, data):
+            self.days += 1
+            first, second = self.symbols[0], self.symbols[1]
+            seen["before"].append([o.id for o in self.transactions.get_open_orders(second)])
+            if self.days > 2:
+                return
+            tickets = self.set_holdings([PortfolioTarget(s, 0.05 * self.days) for s in self.symbols])
+            limit = self.limit_order(second, 1, 1.0)  # far below the price: stays open
+            placed = [t.order_id for t in tickets if t.symbol == second]
+            seen["placed"].append((placed + [limit.order_id], [o.id for o in self.transactions.get_open_orders(second)],
+                                   [t.order_id for t in self.transactions.get_open_order_tickets(first)]))
+
+    run_algorithm(Probe, folder)
+    (day1, ids1, firsts1), (day2, ids2, firsts2) = seen["placed"]
+    assert len(day1) == len(day2) == 2 and day2[1] == day1[1] + 13  # twelve orders, then the limit order
+    assert ids1 == day1  # the market-on-open order, then the limit order
+    assert ids2 == [day1[1], *day2]  # the first day's limit order is still open
+    assert len(firsts1) == len(firsts2) == 1 and firsts2[0] > day1[1]
+    # set_holdings' orders filled at the next open: only the limit orders stay open
+    assert seen["before"] == [[], [day1[1]], [day1[1], day2[1]], [day1[1], day2[1]], [day1[1], day2[1]]]
+
+
+def test_sized_orders_carry_their_prices(folder):
+    """``SizedOrders``: the prices read once go with the orders through ``take`` and ``with_quantities``;
+    without them ``current_prices`` reads the feed (``Security.price``)."""
+    algo, _record, _ = run_algorithm(make_algorithm((0.9, 1.1)), folder)
+    securities = [algo.securities[s] for s in algo.symbols[:3]]
+    orders = target_sizing.SizedOrders.of(securities, [1.0, 2.0, 3.0])
+    feed = algo.portfolio.feed
+    assert orders.prices is None
+    assert orders.current_prices(feed).tolist() == [s.price for s in securities]
+    priced = orders.with_prices(np.array([10.0, 20.0, 30.0]))
+    taken = priced.take(np.array([2, 0]))
+    assert taken.prices.tolist() == [30.0, 10.0] and taken.quantities.tolist() == [3.0, 1.0]
+    assert taken.securities == [securities[2], securities[0]]
+    assert taken.with_quantities(np.array([5.0, 6.0])).current_prices(feed).tolist() == [30.0, 10.0]
+
+
+def test_array_sizable_takes_us_equities_with_the_interactive_brokers_fees(folder):
+    algo, _record, _ = run_algorithm(make_algorithm((0.9, 1.1)), folder)
+    portfolio, securities = algo.portfolio, [algo.securities[s] for s in algo.symbols]
+    assert target_sizing.array_sizable(portfolio, securities)
+    assert target_sizing.array_sizable(portfolio, [])
+    assert not target_sizing.array_sizable(portfolio, [*securities, None])
+    securities[4].set_fee_model(ConstantFeeModel(1.0))
+    assert not target_sizing.array_sizable(portfolio, securities)
+    assert target_sizing.array_sizable(portfolio, securities[:4] + securities[5:])
+
+
+def test_a_scan_of_orders_placed_together(folder):
+    """``OpenOrderScan.placed_together``: the orders' columns as given, one exchange, every order
+    takeable up to a column seen before."""
+    algo, _record, _ = run_algorithm(make_algorithm((0.9, 1.1)), folder)
+    securities = [algo.securities[s] for s in algo.symbols[:4]]
+    columns = np.array([s.column for s in securities], dtype=np.int64)
+    scan = step_orders.OpenOrderScan.placed_together(7, 12, securities, columns, algo.time)
+    assert scan.key == (7, 10, 4, 12) and scan.count == 4 and scan.never == 4
+    assert scan.columns is columns and scan.widest == max(columns.tolist())
+    assert len(scan.hours) == 1 and scan.hours_index.tolist() == [0, 0, 0, 0]
+    repeated = step_orders.OpenOrderScan.placed_together(7, 12, securities[:3] + securities[:1],
+                                                         columns[[0, 1, 2, 0]], algo.time)
+    assert repeated.never == 3

@@ -170,23 +170,29 @@ def buying_power_error(portfolio: Any, security: Security, order: Order, fee_acc
 
 
 def clear_of_buying_power(portfolio: Any, columns: np.ndarray, quantities: np.ndarray, prices: np.ndarray,
-                          fees: np.ndarray, rate: float, tpv: Any, margin: Any) -> np.ndarray:
+                          fees: np.ndarray, rate: float, tpv: Any, margin: Any,
+                          terms: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None) -> np.ndarray:
     """Which orders :func:`buying_power_error` certainly lets through, as arrays (False: ask it).
 
     The orders' securities hold ``portfolio.quantity[columns]`` and trade at ``prices`` (their current
     prices) in an account-currency-only book; ``fees`` are the orders' fees in account currency;
     ``tpv`` and ``margin`` the portfolio value and margin in use each check reads (the running
-    estimate of ``SecurityPortfolioManager.margin_remaining_estimate``: scalars, or one per order).
+    estimate of ``SecurityPortfolioManager.margin_remaining_estimate``: scalars, or one per order);
+    ``terms``: the columns' contract multipliers, leverages and held quantities when the caller has them.
     """
-    multiplier, leverage = portfolio.column_terms(columns)
-    held = portfolio.quantity[columns]
+    if terms is None:
+        multiplier, leverage = portfolio.column_terms(columns)
+        held = portfolio.quantity[columns]
+    else:
+        multiplier, leverage, held = terms
     reducing = (held * quantities < 0) & (np.abs(held) >= np.abs(quantities))
     required = np.abs(quantities * prices * rate * multiplier / leverage) + fees
     remaining = tpv - margin
     buying = quantities > 0
     against = ((held > 0) & ~buying) | ((held < 0) & buying)
-    value = np.abs(prices * held * rate * multiplier)  # SecurityHolding.holdings_value
-    remaining = np.where(against, remaining + value / leverage + value / leverage, remaining)
+    if np.count_nonzero(against):  # (none: every figure of the unchanged remaining margin is the same)
+        value = np.abs(prices * held * rate * multiplier)  # SecurityHolding.holdings_value
+        remaining = np.where(against, remaining + value / leverage + value / leverage, remaining)
     bound = 1e-8 * (np.abs(tpv) + 100.0 * np.abs(margin) + np.abs(remaining))
     return reducing | (required <= remaining - bound)
 

@@ -306,6 +306,8 @@ class DataFeed:
         """``Security.has_data`` of each column: a current bar (:meth:`current_bar` not None) or a seeded price."""
         bars = self._current_of("current", columns, -1) >= 0
         seeds = self.panel.seeds
+        if not seeds:
+            return bars
         return bars | np.fromiter((column in seeds for column in columns.tolist()), dtype=bool, count=len(columns))
 
     def fill_forwarded(self, columns: np.ndarray, real_ends: np.ndarray) -> np.ndarray:

@@ -8,6 +8,9 @@ and fill records are the ones ``TransactionManager.submit`` and ``_complete_fill
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import datetime
+from itertools import repeat
+from operator import attrgetter
 from typing import TYPE_CHECKING, Any
 
 from lean_local.engine import step_orders
@@ -15,11 +18,21 @@ from lean_local.engine.fill_records import FillRecords
 from lean_local.engine.orders import EventColumns, Order, OrderResponse, OrderStatus, OrderTicket, OrderType
 
 if TYPE_CHECKING:
+    from lean_local.engine.securities import Security
     from lean_local.engine.target_sizing import SizedOrders
 
 # the members the batch paths set on each order, read once: reading an enum member from its class costs
 # about 0.3 us on CPython 3.11, several times a Python call's share of an order
 _MARKET_ON_OPEN, _SUBMITTED, _FILLED = OrderType.MARKET_ON_OPEN, OrderStatus.SUBMITTED, OrderStatus.FILLED
+_ID, _SYMBOL, _QUANTITY = attrgetter("id"), attrgetter("symbol"), attrgetter("quantity")
+
+
+def _run_end(accepted: list[bool], first: int) -> int:
+    """The end of the run of accepted orders from ``first`` (the next refused one, or the end)."""
+    try:
+        return accepted.index(False, first)
+    except ValueError:
+        return len(accepted)
 
 
 class OrderBatches:
@@ -30,7 +43,7 @@ class OrderBatches:
     _orders: dict[int, Order]
     _tickets: dict[int, OrderTicket]
     _open: dict[int, Order]
-    _open_by_symbol: dict[str, dict[int, Order]]
+    _open_by_symbol: dict[str, dict[int, Order]] | None
     _unbuilt: list[tuple]
     _next_id: int
     fills: FillRecords
@@ -48,37 +61,41 @@ class OrderBatches:
         """
         accepted = step_orders.certainly_accepted(self._algorithm, orders, self._handles_order_events())
         time = self._algorithm.time
-        tickets = []
-        all_orders, all_tickets, open_orders, by_symbol = self._orders, self._tickets, self._open, self._open_by_symbol
-        market_on_open, submitted = _MARKET_ON_OPEN, _SUBMITTED
+        securities, quantities = orders.securities, orders.quantities.tolist()
         response = OrderResponse(True)  # the accepted orders' (shared: see OrderResponse)
-        # the accepted orders' Submitted events, recorded as one entry per run of accepted orders
-        group = EventColumns.submitted(time)
-        for security, quantity, accept in zip(orders.securities, orders.quantities.tolist(), accepted, strict=True):
-            if not accept:
-                if group.orders:
-                    self._unbuilt.append(group)
-                    group = EventColumns.submitted(time)
-                tickets.append(self.submit(security, market_on_open, quantity, tag))
+        tickets: list[OrderTicket] = []
+        n, first = len(securities), 0
+        while first < n:
+            if not accepted[first]:
+                tickets.append(self.submit(securities[first], _MARKET_ON_OPEN, quantities[first], tag))
+                first += 1
                 continue
-            # _open_submitted without an on_order_event handler (certainly_accepted's condition)
-            order_id, symbol = self._next_id, security.symbol
-            order = Order(order_id, symbol, market_on_open, quantity, time, tag)
-            order.status = submitted
-            self._next_id += 1
-            all_orders[order_id] = open_orders[order_id] = by_symbol[symbol][order_id] = order
-            ticket = all_tickets[order_id] = OrderTicket(order, self, response)
-            group.orders.append(order)
-            group.quantities.append(order.quantity)
-            group.tickets.append(ticket)
-            tickets.append(ticket)
-        if group.orders:
-            self._unbuilt.append(group)
-        n = len(tickets)
-        if n and len(open_orders) == n and all(accepted):  # these are the open orders: their scan is known
+            last = _run_end(accepted, first)
+            tickets += self._open_accepted(securities[first:last], quantities[first:last], time, tag, response)
+            first = last
+        if n and len(self._open) == n and all(accepted):  # these are the open orders: their scan is known
             self.open_order_scan = step_orders.OpenOrderScan.placed_together(
-                self._next_id - n, len(self._algorithm.securities), orders.securities, orders.columns.tolist(), time)
+                self._next_id - n, len(self._algorithm.securities), securities, orders.columns, time)
         return tickets
+
+    def _open_accepted(self, securities: list[Security], quantities: list[float], time: datetime, tag: str,
+                       response: OrderResponse) -> list[OrderTicket]:
+        """``_open_submitted`` of a run of accepted market-on-open orders (no ``on_order_event`` handler:
+        ``certainly_accepted``'s condition): their orders and tickets, and their Submitted events as one
+        entry. Each object is made by a C-level ``map`` over the run."""
+        n = len(securities)
+        ids = range(self._next_id, self._next_id + n)
+        self._next_id += n
+        made = list(map(Order, ids, map(_SYMBOL, securities), repeat(_MARKET_ON_OPEN, n), quantities,
+                        repeat(time, n), repeat(tag, n), repeat(0.0, n), repeat(0.0, n), repeat(_SUBMITTED, n)))
+        self._orders.update(zip(ids, made, strict=True))
+        self._open.update(zip(ids, made, strict=True))
+        self._open_by_symbol = None  # made again when asked
+        made_tickets = list(map(OrderTicket, made, repeat(self, n), repeat(response, n)))
+        self._tickets.update(zip(ids, made_tickets, strict=True))
+        # each order's quantity is the float it was given (float() of a float is that float)
+        self._unbuilt.append(EventColumns.submitted(made, time, quantities, made_tickets))
+        return made_tickets
 
     def record_fills(self, filling: list[Order], columns: dict[str, list],
                      order_fees: list[float], rate: float) -> None:
@@ -88,26 +105,28 @@ class OrderBatches:
         fill) and its Filled event, in the orders' order (no ``on_order_event`` handler). ``order_fees``: the fee
         models' USD amounts, which become the events' ``OrderFee`` when they are built."""
         now = self._algorithm.time
-        open_orders, by_symbol, tickets = self._open, self._open_by_symbol, self._tickets
+        open_orders = self._open
+        order_ids, symbols, quantities = list(map(_ID, filling)), list(map(_SYMBOL, filling)), \
+            list(map(_QUANTITY, filling))
+        if len(open_orders) == len(filling):  # every open order filled (the orders set_holdings placed together)
+            open_orders.clear()
+        else:
+            for order_id in order_ids:
+                del open_orders[order_id]
+        self._open_by_symbol = None  # made again when asked
         filled = _FILLED
-        order_ids, symbols, quantities, filled_tickets = [], [], [], []
         for order, price, value, fee in zip(filling, columns["fill_price"], columns["fill_value"], columns["fee"],
                                             strict=True):
-            order_id, symbol, quantity = order.id, order.symbol, order.quantity
-            del open_orders[order_id]
-            del by_symbol[symbol][order_id]
             order.status = filled
             order.price = price
             order.last_fill_time = now
             order.fee = fee
             order.value = value
-            order_ids.append(order_id)
-            symbols.append(str(symbol))
-            quantities.append(quantity)
-            ticket = tickets.get(order_id)
+        filled_tickets = list(map(self._tickets.get, order_ids))
+        for ticket, quantity in zip(filled_tickets, quantities, strict=True):
             if ticket is not None:
                 ticket._filled += quantity
-            filled_tickets.append(ticket)
         self._unbuilt.append(EventColumns.filled(filling, now, columns["fill_price"], order_fees, quantities,
                                                  filled_tickets))
-        self.fills.extend(now, rate, {"order_id": order_ids, "symbol": symbols, "quantity": quantities, **columns})
+        self.fills.extend(now, rate, {"order_id": order_ids, "symbol": list(map(str, symbols)), "quantity": quantities,
+                                      **columns})

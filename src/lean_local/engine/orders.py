@@ -104,7 +104,8 @@ class Order:
                  "status", "price", "last_fill_time", "canceled_time", "fee", "value")
 
     def __init__(self, order_id: int, symbol: Symbol, order_type: OrderType, quantity: float, time: datetime,
-                 tag: str = "", limit_price: float = 0.0, stop_price: float = 0.0) -> None:
+                 tag: str = "", limit_price: float = 0.0, stop_price: float = 0.0,
+                 status: OrderStatus = _NEW) -> None:
         self.id = order_id
         self.symbol = symbol
         self.type = order_type
@@ -114,7 +115,7 @@ class Order:
         self.limit_price = float(limit_price)
         self.stop_price = float(stop_price)
         self.stop_triggered = False
-        self.status = _NEW
+        self.status = status
         self.price = 0.0  # average fill price
         self.last_fill_time: datetime | None = None
         self.canceled_time: datetime | None = None
@@ -355,9 +356,10 @@ class EventColumns(NamedTuple):
     tickets: list[OrderTicket | None]
 
     @classmethod
-    def submitted(cls, time: datetime) -> EventColumns:
-        """An empty group of Submitted events at ``time`` (the orders, quantities and tickets appended)."""
-        return cls([], time, OrderStatus.SUBMITTED, None, None, [], None, None, [])
+    def submitted(cls, orders: list[Order], time: datetime, quantities: list[float],
+                  tickets: list[OrderTicket | None]) -> EventColumns:
+        """The Submitted events of ``orders`` (of ``quantities``, their ``tickets``) at ``time``."""
+        return cls(orders, time, OrderStatus.SUBMITTED, None, None, quantities, None, None, tickets)
 
     @classmethod
     def filled(cls, orders: list[Order], time: datetime, fill_prices: list[float], fees: list[float],

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+from operator import attrgetter
 from typing import Any
 
 import numpy as np
@@ -12,6 +13,9 @@ from lean_local.engine.orders import OrderTicket, OrderType
 from lean_local.engine.portfolio import target_order_quantity, within_moc_buffer
 from lean_local.engine.securities import Security
 from lean_local.engine.target_sizing import SizedOrders, array_sizable, target_order_quantities
+
+_SYMBOL, _QUANTITY, _IS_TRADABLE = attrgetter("symbol"), attrgetter("quantity"), attrgetter("is_tradable")
+_EXCHANGE, _HOURS = attrgetter("exchange"), attrgetter("exchange.hours")
 
 
 class OrdersApi:
@@ -141,7 +145,11 @@ class OrdersApi:
     def _target_quantities(self, targets: list[Any]) -> SizedOrders:
         """Each target's security and order quantity (``_calculate_order_quantity``), sized as arrays
         (:mod:`lean_local.engine.target_sizing`) when the securities allow it."""
-        securities = [self.securities.get(target.symbol) for target in targets]
+        symbols = list(map(_SYMBOL, targets))
+        try:
+            securities: list[Security | None] = self.securities.all_of(symbols)  # one C-level pass
+        except KeyError:  # a symbol not added: sized one by one below, which raises LEAN's error
+            securities = list(map(self.securities.get, symbols))
         sized = None
         if self.portfolio.cash_book.account_currency == "USD" and array_sizable(self.portfolio, securities):
             settings = self.settings
@@ -149,10 +157,11 @@ class OrdersApi:
             if settings.free_portfolio_value is not None:
                 tpv = self.portfolio.total_portfolio_value
                 free = settings.free_portfolio_value / tpv if tpv else 0.0
-            orders = SizedOrders.of(securities, [float(target.quantity) for target in targets], sizable=True)
+            orders = SizedOrders.of(securities, list(map(float, map(_QUANTITY, targets))), sizable=True)
+            orders = orders.with_prices(self.portfolio.feed.current_closes_of(orders.columns))
             sized = target_order_quantities(self.portfolio, securities, orders.quantities, free,
                                             settings.minimum_order_margin_portfolio_percentage, orders.columns,
-                                            orders.lots)
+                                            orders.lots, orders.prices)
         if sized is None:  # one by one (their errors are raised there)
             securities, quantities = [], []
             for target in targets:
@@ -161,7 +170,7 @@ class OrdersApi:
                 quantities.append(self._calculate_order_quantity(security, target.quantity))
             return SizedOrders.of(securities, quantities)
         quantities, reasons = sized
-        if not self._sizing_warned:
+        if not self._sizing_warned and any(reasons):
             for quantity, reason in zip(quantities.tolist(), reasons, strict=True):
                 if reason and quantity == 0:  # _calculate_order_quantity's warning, once
                     self._sizing_warned = True
@@ -172,11 +181,11 @@ class OrdersApi:
     def _ordered_targets(self, sized: SizedOrders) -> SizedOrders:
         """The sized targets that make an order (the security has data and is tradable, at least a lot),
         position-reducing ones first, then by value, largest first (LEAN's ``SetHoldings`` over targets)."""
-        securities, quantities, columns, lots, _ = sized
+        securities, quantities, columns, lots = sized.securities, sized.quantities, sized.columns, sized.lots
         if not securities:
             return sized
-        tradable = np.fromiter((security.is_tradable for security in securities), dtype=bool, count=len(securities))
-        prices = self.portfolio.feed.current_closes_of(columns)  # Security.price
+        tradable = np.fromiter(map(_IS_TRADABLE, securities), dtype=bool, count=len(securities))
+        prices = sized.current_prices(self.portfolio.feed)  # Security.price
         existing = self.portfolio.quantity[columns]
         if self.transactions.get_open_orders():
             remaining = self.transactions.get_open_orders_remaining_quantity
@@ -193,16 +202,18 @@ class OrdersApi:
         # counts the first as pending): one by one
         # every exchange reads the feed's clock, so whether one is open depends on its hours only (a few, shared)
         securities = orders.securities
-        exchanges = {id(security.exchange.hours): security.exchange for security in securities}
+        exchanges = dict(zip(map(id, map(_HOURS, securities)), map(_EXCHANGE, securities), strict=True))
         if any(exchange.exchange_open for exchange in exchanges.values()) \
-                or len(np.unique(orders.columns)) < len(securities):  # a security's column is its symbol's
+                or len(set(orders.columns.tolist())) < len(securities):  # a security's column is its symbol's
             return [ticket for security, quantity in zip(securities, orders.quantities.tolist(), strict=True)
                     for ticket in self._set_holdings_impl(security, quantity, tag)]
         if self.transactions.get_open_orders():
             pending = np.array([self._pending_market_quantity(security) for security in securities], dtype=np.float64)
             orders = orders.with_quantities(orders.quantities - pending)
-        return self.transactions.submit_market_on_open(orders.take(np.flatnonzero(np.abs(orders.quantities) > 0)),
-                                                       tag or "")
+        due = np.abs(orders.quantities) > 0
+        if np.count_nonzero(due) < len(securities):
+            orders = orders.take(due.nonzero()[0])
+        return self.transactions.submit_market_on_open(orders, tag or "")
 
     def _pending_market_quantity(self, security: Security) -> float:
         """The remaining quantity of ``security``'s open market and market-on-open orders."""

@@ -59,15 +59,13 @@ def certainly_accepted(algo: Any, orders: SizedOrders, handles_order_events: boo
     (:func:`~lean_local.engine.buying_power.clear_of_buying_power`), the default brokerage model; none
     when the algorithm handles order events (its handler could change the portfolio between them)."""
     portfolio = algo.portfolio
-    securities, quantities, columns, lots, sizable = orders
+    securities, quantities, columns, lots = orders.securities, orders.quantities, orders.columns, orders.lots
     if len(securities) < MIN_BATCH or handles_order_events or algo.is_warming_up \
             or type(algo.brokerage_model).can_submit_order is not DefaultBrokerageModel.can_submit_order \
-            or not (sizable or array_sizable(portfolio, securities)):
+            or not (orders.sizable or array_sizable(portfolio, securities)):
         return [False] * len(securities)
-    prices = portfolio.feed.current_closes_of(columns)  # Security.price
-    plain = np.fromiter((security.is_tradable and not security.exchange.hours.always_open
-                         and type(security.shortable_provider) is NullShortableProvider for security in securities),
-                        dtype=bool, count=len(securities))
+    prices = orders.current_prices(portfolio.feed)  # Security.price
+    plain = _plain(securities)
     rate = portfolio.cash_book[portfolio.cash_book.account_currency].conversion_rate
     tpv, margin = portfolio.step_estimate()
     clear = clear_of_buying_power(portfolio, columns, quantities, prices,
@@ -77,8 +75,21 @@ def certainly_accepted(algo: Any, orders: SizedOrders, handles_order_events: boo
 
 
 _TYPE, _SYMBOL, _TIME = attrgetter("type"), attrgetter("symbol"), attrgetter("time")
+_IS_TRADABLE, _ALWAYS_OPEN = attrgetter("is_tradable"), attrgetter("exchange.hours.always_open")
+_SHORTABLE, _QUANTITY = attrgetter("shortable_provider"), attrgetter("quantity")
 _COLUMN, _HOURS, _MARKET = attrgetter("column"), attrgetter("exchange.hours"), attrgetter("symbol.market")
 _FEE_MODEL, _SLIPPAGE_MODEL = attrgetter("fee_model"), attrgetter("slippage_model")
+
+
+def _plain(securities: list[Security]) -> np.ndarray | bool:
+    """Which ``securities`` are tradable on an exchange with hours and have no shortable provider (True:
+    all, the common case, told by C-level passes over the fields)."""
+    if all(map(_IS_TRADABLE, securities)) and not any(map(_ALWAYS_OPEN, securities)) \
+            and set(map(type, map(_SHORTABLE, securities))) == {NullShortableProvider}:
+        return True
+    return np.fromiter((security.is_tradable and not security.exchange.hours.always_open
+                        and type(security.shortable_provider) is NullShortableProvider for security in securities),
+                       dtype=bool, count=len(securities))
 
 
 def _leading(values: list[Any], value: Any) -> int:
@@ -111,14 +122,16 @@ class OpenOrderScan:
     __slots__ = ("key", "count", "securities", "columns", "widest", "placed_us", "placed", "hours", "hours_index",
                  "never")
 
-    def __init__(self, key: tuple[int, ...], securities: list[Security], columns: list[int],
-                 placed: list[datetime], placed_us: list[int]) -> None:
+    def __init__(self, key: tuple[int, ...], securities: list[Security], columns: np.ndarray,
+                 placed: list[datetime], placed_us: list[int], us_equities: bool = False) -> None:
         """The scan of ``key``'s open orders whose leading market-on-open orders are on ``securities``
-        (their ``columns``), placed at ``placed`` (``placed_us``: in microseconds)."""
+        (their ``columns``, int64), placed at ``placed`` (``placed_us``: in microseconds);
+        ``us_equities``: the securities are known to be US equities."""
         count = len(securities)
         self.key, self.count, self.securities, self.placed, self.placed_us = key, count, securities, placed, placed_us
-        self.columns = np.array(columns, dtype=np.int64)
-        self.widest = max(columns, default=-1)  # the largest column (the panel's columns only grow)
+        self.columns = columns
+        column_list = columns.tolist()
+        self.widest = max(column_list, default=-1)  # the largest column (the panel's columns only grow)
         # each field read over all the orders by one C-level pass (map with attrgetter)
         all_hours = list(map(_HOURS, securities))
         if count and all_hours.count(all_hours[0]) == count:  # one exchange (equal hours answer alike)
@@ -129,18 +142,21 @@ class OpenOrderScan:
             position = {key: index for index, key in enumerate(distinct)}
             self.hours_index = np.fromiter(map(position.__getitem__, map(id, all_hours)), dtype=np.intp, count=count)
         # the first security the batch can never take: not a US equity, or a column an order before has
-        self.never = min(_leading(list(map(_TYPE, securities)), SecurityType.EQUITY),
-                         _leading(list(map(_MARKET, securities)), Market.USA),
-                         count if len(set(columns)) == count else _first_repeat(columns))
+        self.never = count if len(set(column_list)) == count else _first_repeat(column_list)
+        if not us_equities:
+            self.never = min(self.never, _leading(list(map(_TYPE, securities)), SecurityType.EQUITY),
+                             _leading(list(map(_MARKET, securities)), Market.USA))
 
     @classmethod
-    def placed_together(cls, first_id: int, n_securities: int, securities: list[Security], columns: list[int],
+    def placed_together(cls, first_id: int, n_securities: int, securities: list[Security], columns: np.ndarray,
                         time: datetime) -> OpenOrderScan:
         """The scan of open orders that are market-on-open orders placed together at ``time`` on
-        ``securities`` (their ``columns``), ids from ``first_id`` on; ``n_securities``: the algorithm's."""
+        ``securities`` (their ``columns``, int64), ids from ``first_id`` on; ``n_securities``: the
+        algorithm's. The securities are US equities: ``certainly_accepted`` accepted every order, which
+        it does only for securities ``array_sizable`` takes."""
         n = len(securities)
         return cls((first_id, first_id + n - 1, n, n_securities), securities, columns, [time] * n,
-                   [datetime_to_us(time)] * n)
+                   [datetime_to_us(time)] * n, us_equities=True)
 
     @classmethod
     def of(cls, key: tuple[int, ...], orders: list[Order], securities: Any) -> OpenOrderScan:
@@ -151,7 +167,8 @@ class OpenOrderScan:
         placed = list(map(_TIME, leading))
         # the orders set_holdings placed together share their time: each distinct time converted once
         converted = {moment: datetime_to_us(moment) for moment in set(placed)}
-        return cls(key, found, list(map(_COLUMN, found)), placed, list(map(converted.__getitem__, placed)))
+        return cls(key, found, np.fromiter(map(_COLUMN, found), dtype=np.int64, count=len(found)), placed,
+                   list(map(converted.__getitem__, placed)))
 
     def taken(self, now_us: int) -> tuple[int, int]:
         """``(handled, batch)``: the batch's scan of the open orders at ``now_us``. The leading orders
@@ -197,12 +214,18 @@ def fill_market_on_open(algo: Any, manager: TransactionManager, orders: list[Ord
     if not len(positions):
         return handled
     cols = columns if len(positions) == batch else columns[positions]
-    placed_us, open_then, open_now = _hours_answers(scan, positions, now)
+    # the order times (us): a scalar when the scan's orders share one exchange and one order time
+    # (set_holdings' orders), else one per order taken
+    uniform = len(scan.hours) == 1 and scan.placed_us[0] == scan.placed_us[scan.count - 1]
+    placed_us = scan.placed_us[0] if uniform else np.array(scan.placed_us, dtype=np.int64)[positions]
     # fills.market_on_open_fill on each security's real current bar, in whole microseconds as datetimes
     # hold: the bar starts at or after the order (start // 1000 >= placed, so start >= placed * 1000)
     # and ends after it (end // 1000 > placed, so end >= (placed + 1) * 1000)
     starts, ends, prices, bar_closes, volumes = panel.current_bars(feed.step, cols)
     fills = (starts >= placed_us * 1000) & (ends >= (placed_us + 1) * 1000)
+    if not np.count_nonzero(fills):  # no bar after the orders yet (the exchange hours not asked)
+        return handled
+    open_then, open_now = _hours_answers(scan, positions, placed_us, now, uniform)
     if open_then is not False or open_now is not True:  # (scalars: one exchange asked at one time)
         end_us = ends // 1000
         if open_then is not False:
@@ -223,7 +246,7 @@ def fill_market_on_open(algo: Any, manager: TransactionManager, orders: list[Ord
         filled_positions = positions[kept]
         cols, prices, bar_closes, volumes, ends = cols[kept], prices[kept], bar_closes[kept], volumes[kept], ends[kept]
         filling = list(map(orders.__getitem__, filled_positions.tolist()))
-    quantities = np.array([order.quantity for order in filling])
+    quantities = np.fromiter(map(_QUANTITY, filling), dtype=np.float64, count=len(filling))
     closes = panel.close[row][cols]  # Security.price (feed.current_closes_of: every column is the panel's)
     rate = portfolio.cash_book[portfolio.cash_book.account_currency].conversion_rate
     fees = interactive_brokers_fees(quantities, closes, rate)  # fee_amount at the current close
@@ -265,20 +288,21 @@ def _clear_checks(portfolio: Any, columns: np.ndarray, quantities: np.ndarray, p
     running[1:, 1] = (np.abs(after) - np.abs(before)) / leverage
     running = np.add.accumulate(running)
     tpvs, margins = running[:, 0], running[:, 1]
-    clear = clear_of_buying_power(portfolio, columns, quantities, closes, fees, rate, tpvs[:-1], margins[:-1])
+    clear = clear_of_buying_power(portfolio, columns, quantities, closes, fees, rate, tpvs[:-1], margins[:-1],
+                                  (multiplier, leverage, held))
     passed = len(columns) if np.count_nonzero(clear) == len(clear) else int(np.argmin(clear))
     return passed, multiplier, tpvs, margins
 
 
-def _hours_answers(scan: OpenOrderScan, positions: np.ndarray, now: datetime) -> tuple[Any, Any, Any]:
-    """``(placed_us, open_then, open_now)`` of the scan's orders at ``positions``: the order time (us), and
-    whether the security's exchange is open at it and now; scalars when the scan's orders share one
-    exchange and one order time (``set_holdings``' orders), else arrays (each exchange's hours asked
-    once per order time)."""
-    if len(scan.hours) == 1 and scan.placed_us[0] == scan.placed_us[scan.count - 1]:
+def _hours_answers(scan: OpenOrderScan, positions: np.ndarray, placed_us: Any, now: datetime,
+                   uniform: bool) -> tuple[Any, Any]:
+    """``(open_then, open_now)`` of the scan's orders at ``positions`` (placed at ``placed_us``): whether
+    the security's exchange is open at the order time and now; scalars when ``uniform`` (the scan's
+    orders share one exchange and one order time: ``set_holdings``' orders), else arrays (each
+    exchange's hours asked once per order time)."""
+    if uniform:
         hours = scan.hours[0]
-        return scan.placed_us[0], hours.date_time_is_open(scan.placed[0]), hours.date_time_is_open(now)
-    placed_us = np.array(scan.placed_us, dtype=np.int64)[positions]
+        return hours.date_time_is_open(scan.placed[0]), hours.date_time_is_open(now)
     hours_index = scan.hours_index[positions]
     open_then, open_now = np.empty(len(positions), dtype=bool), np.empty(len(positions), dtype=bool)
     bounds = [0, *(np.flatnonzero(placed_us[1:] != placed_us[:-1]) + 1).tolist(), len(positions)]
@@ -289,4 +313,4 @@ def _hours_answers(scan: OpenOrderScan, positions: np.ndarray, now: datetime) ->
             hours = scan.hours[index]
             same = np.flatnonzero(group == index) + first
             open_then[same], open_now[same] = hours.date_time_is_open(placed), hours.date_time_is_open(now)
-    return placed_us, open_then, open_now
+    return open_then, open_now

@@ -27,13 +27,16 @@ if TYPE_CHECKING:
 class SizedOrders(NamedTuple):
     """The orders ``set_holdings`` over targets places, one entry per order in order: each security,
     order quantity (float64), feed column (int64) and lot size (float64), read once per call; ``sizable``:
-    the securities are known :func:`array_sizable` (False: not asked)."""
+    the securities are known :func:`array_sizable` (False: not asked); ``prices``: the securities'
+    current prices (``Security.price``; None: not read), which stay while ``set_holdings`` runs (no bar
+    arrives and nothing fills while the market is closed)."""
 
     securities: list[Security]
     quantities: np.ndarray
     columns: np.ndarray
     lots: np.ndarray
     sizable: bool = False
+    prices: np.ndarray | None = None
 
     @classmethod
     def of(cls, securities: list[Security], quantities: list[float] | np.ndarray, sizable: bool = False) -> SizedOrders:
@@ -43,41 +46,57 @@ class SizedOrders(NamedTuple):
                    np.fromiter(map(_COLUMN, securities), dtype=np.int64, count=n),
                    np.fromiter(map(_LOT_SIZE, securities), dtype=np.float64, count=n), sizable)
 
+    def current_prices(self, feed: Any) -> np.ndarray:
+        """The securities' current prices (``Security.price``), read from ``feed`` when not known."""
+        return feed.current_closes_of(self.columns) if self.prices is None else self.prices
+
     def with_quantities(self, quantities: np.ndarray) -> SizedOrders:
         """The same orders of other ``quantities`` (float64)."""
         return self._replace(quantities=quantities)
 
+    def with_prices(self, prices: np.ndarray) -> SizedOrders:
+        """The same orders with their securities' current ``prices`` known."""
+        return self._replace(prices=prices)
+
     def take(self, indices: np.ndarray) -> SizedOrders:
         """The orders at ``indices`` (int array), in that order."""
         return SizedOrders(list(map(self.securities.__getitem__, indices.tolist())), self.quantities[indices],
-                           self.columns[indices], self.lots[indices], self.sizable)
+                           self.columns[indices], self.lots[indices], self.sizable,
+                           None if self.prices is None else self.prices[indices])
 
 
 _COLUMN, _LOT_SIZE = attrgetter("column"), attrgetter("symbol_properties.lot_size")
+_FEE_MODEL, _TYPE, _MARKET = attrgetter("fee_model"), attrgetter("type"), attrgetter("symbol.market")
 
 
 def array_sizable(portfolio: Any, securities: list[Security | None]) -> bool:
     """Can :func:`target_order_quantities` size these securities (see the module's docstring)?"""
     if len(portfolio.cash_book) != 1:
         return False
-    equity, usa = SecurityType.EQUITY, Market.USA  # read once: an enum member read from its class is slow
-    return all(security is not None and type(security.fee_model) is InteractiveBrokersFeeModel
-               and security.type == equity and security.symbol.market == usa for security in securities)
+    if not securities:
+        return True
+    if None in securities:
+        return False
+    # each field read over all the securities by one C-level pass (map with attrgetter)
+    return set(map(type, map(_FEE_MODEL, securities))) == {InteractiveBrokersFeeModel} \
+        and set(map(_TYPE, securities)) == {SecurityType.EQUITY} and set(map(_MARKET, securities)) == {Market.USA}
 
 
 def target_order_quantities(portfolio: Any, securities: list[Security], percents: np.ndarray,
                             free_percentage: float, minimum_order_margin_percentage: float,
-                            columns: np.ndarray | None = None, lots: np.ndarray | None = None
-                            ) -> tuple[np.ndarray, list[str]] | None:
+                            columns: np.ndarray | None = None, lots: np.ndarray | None = None,
+                            prices: np.ndarray | None = None) -> tuple[np.ndarray, list[str]] | None:
     """``target_order_quantity`` of each security and percent: the quantities and the reasons (``""``
-    when an order is due), or None when a fee loop would not converge. ``columns`` and ``lots``: the
-    securities' feed columns and lot sizes when the caller has them (:class:`SizedOrders`)."""
+    when an order is due), or None when a fee loop would not converge. ``columns``, ``lots`` and
+    ``prices``: the securities' feed columns, lot sizes and current prices when the caller has them
+    (:class:`SizedOrders`)."""
     n = len(securities)
     tpv = portfolio.total_portfolio_value
     if columns is None or lots is None:
         read = SizedOrders.of(securities, np.zeros(n))
         columns, lots = read.columns, read.lots
-    prices = portfolio.feed.current_closes_of(columns)  # Security.price
+    if prices is None:
+        prices = portfolio.feed.current_closes_of(columns)  # Security.price
     rate = portfolio.cash_book[portfolio.cash_book.account_currency].conversion_rate
     multiplier, leverage = portfolio.column_terms(columns)
     holdings = portfolio.quantity[columns]
@@ -91,34 +110,44 @@ def target_order_quantities(portfolio: Any, securities: list[Security], percents
     target_buying_power = adjusted / leverage
     target_margin = target_buying_power * tpv
     current_margin = holdings * prices * rate * multiplier / leverage
-    unit_margin = np.abs(1.0 * prices * rate * multiplier / leverage)
+    unit_margin = np.abs(prices * rate * multiplier / leverage)  # the scalar's 1.0 * price: the same value
     small = np.abs(target_margin - current_margin) < tpv * minimum_order_margin_percentage
-    if small.any() and not portfolio.margin_remaining > 0:
+    # (on arrays of about a hundred entries np.count_nonzero answers any() without its Python wrapper,
+    # and mask.nonzero()[0] is np.flatnonzero without its ravel)
+    if np.count_nonzero(small) and not portfolio.margin_remaining > 0:
         small[:] = False
     no_price, flat = prices == 0, target_margin == 0
-    quantities[flat & ~no_price] = -holdings[flat & ~no_price]
-    for k in np.flatnonzero(no_price | (~flat & ((unit_margin == 0) | small))).tolist():
+    closing = flat & ~no_price
+    quantities[closing] = -holdings[closing]
+    for k in (no_price | (~flat & ((unit_margin == 0) | small))).nonzero()[0].tolist():
         reasons[k] = f"The security {securities[k].symbol} does not have a price yet" if no_price[k] \
             else "zero price" if unit_margin[k] == 0 else \
             "order margin below the minimum order margin portfolio percentage"
-    active = np.flatnonzero(~no_price & ~flat & (unit_margin != 0) & ~small)
-    last = np.full(n, np.nan)
+    active = (~no_price & ~flat & (unit_margin != 0) & ~small).nonzero()[0]
+    last = np.empty(n)
+    last[:] = np.nan
     while len(active):
-        margin, unit, held, lot = target_margin[active], unit_margin[active], holdings[active], lots[active]
-        price, mult, lev = prices[active], multiplier[active], leverage[active]
-        size = _whole_lots(-held + margin / unit, lot, margin > 0) * lot
+        if len(active) == n:  # every target (a first pass mostly): the arrays themselves, no gathers
+            margin, unit, held, lot, price, mult, lev = (target_margin.copy(), unit_margin, holdings, lots, prices,
+                                                         multiplier, leverage)
+        else:
+            margin, unit, held, lot = target_margin[active], unit_margin[active], holdings[active], lots[active]
+            price, mult, lev = prices[active], multiplier[active], leverage[active]
+        short, long = margin < 0, margin > 0
+        size = _whole_lots(-held + margin / unit, lot, long) * lot
         final = (size + held) * price * rate * mult / lev
-        over = ((margin < 0) & (final < margin)) | ((margin > 0) & (final > margin))
-        while over.any():
-            size = np.where(over, size + np.where(margin < 0, lot, -lot), size)
+        over = (short & (final < margin)) | (long & (final > margin))
+        while np.count_nonzero(over):
+            size = np.where(over, size + np.where(short, lot, -lot), size)
             final = np.where(over, (size + held) * price * rate * mult / lev, final)
-            over = ((margin < 0) & (final < margin)) | ((margin > 0) & (final > margin))
+            over = (short & (final < margin)) | (long & (final > margin))
         zero = size == 0
-        for k in active[zero].tolist():
-            reasons[k] = "order quantity below the lot size"
+        if np.count_nonzero(zero):
+            for k in active[zero].tolist():
+                reasons[k] = "order quantity below the lot size"
         fee_account = interactive_brokers_fees(size, price, rate) * rate
         target_margin[active] = (tpv - fee_account) * target_buying_power[active]
-        if (last[active] == size)[~zero].any():
+        if np.count_nonzero((last[active] == size)[~zero]):
             return None
         last[active] = size
         done = ~zero & (np.abs(final) <= np.abs(target_margin[active]))
@@ -135,7 +164,7 @@ def _whole_lots(sizes: np.ndarray, lot: np.ndarray, down: np.ndarray) -> np.ndar
     """
     ratio = sizes / lot
     result = np.where(down, np.floor(ratio), np.ceil(ratio))
-    for k in np.flatnonzero(np.abs(ratio - np.rint(ratio)) < 1e-6).tolist():
+    for k in (np.abs(ratio - np.rint(ratio)) < 1e-6).nonzero()[0].tolist():
         rounded = round(float(ratio[k]), 10)
         result[k] = math.floor(rounded) if down[k] else math.ceil(rounded)
     return result

@@ -69,7 +69,10 @@ class TransactionManager(OrderBatches):
         self._orders: dict[int, Order] = {}
         self._tickets: dict[int, OrderTicket] = {}
         self._open: dict[int, Order] = {}
-        self._open_by_symbol: dict[str, dict[int, Order]] = defaultdict(dict)
+        # the open orders by symbol, in the order they opened; None when the many-order paths changed the
+        # open orders since it was last made (it is made again from ``_open`` when next asked: a step's
+        # batch opens and fills about a hundred orders that no one looks up by symbol)
+        self._open_by_symbol: dict[str, dict[int, Order]] | None = defaultdict(dict)
         self.fills = FillRecords()
         self._events: list[OrderEvent] = []
         # the events after ``_events`` not built yet: an algorithm without ``on_order_event`` gets none, so
@@ -102,28 +105,39 @@ class TransactionManager(OrderBatches):
     def get_open_orders(self, symbol: str | None = None) -> list[Order]:
         if symbol is None:
             return list(self._open.values())
-        return list(self._open_by_symbol.get(symbol, {}).values())
+        return list(self._open_of(symbol).values())
 
     def get_open_order_tickets(self, symbol: Any = None) -> list[OrderTicket]:
         if callable(symbol):
             return [self._tickets[i] for i in self._open if symbol(self._tickets[i])]
         if symbol is None:
             return [self._tickets[i] for i in self._open]
-        return [self._tickets[i] for i in self._open_by_symbol.get(symbol, {})]
+        return [self._tickets[i] for i in self._open_of(symbol)]
 
     def get_order_tickets(self, filter: Callable[[OrderTicket], bool] | None = None) -> list[OrderTicket]:
         return [t for t in self._tickets.values() if filter is None or filter(t)]
 
     def get_open_orders_remaining_quantity(self, symbol: str) -> float:
-        return float(sum(self._tickets[i].quantity_remaining for i in self._open_by_symbol.get(symbol, {})))
+        return float(sum(self._tickets[i].quantity_remaining for i in self._open_of(symbol)))
+
+    def _open_of(self, symbol: Any) -> dict[int, Order]:
+        """``symbol``'s open orders by id, in the order they opened."""
+        by_symbol = self._open_by_symbol
+        if by_symbol is None:
+            by_symbol = self._open_by_symbol = defaultdict(dict)
+            for order_id, order in self._open.items():
+                by_symbol[order.symbol][order_id] = order
+        return by_symbol.get(symbol, {})
 
     def _set_open(self, order: Order) -> None:
         self._open[order.id] = order
-        self._open_by_symbol[order.symbol][order.id] = order
+        if self._open_by_symbol is not None:
+            self._open_by_symbol[order.symbol][order.id] = order
 
     def _close(self, order: Order) -> None:
         del self._open[order.id]
-        del self._open_by_symbol[order.symbol][order.id]
+        if self._open_by_symbol is not None:
+            del self._open_by_symbol[order.symbol][order.id]
 
     def cancel_open_orders(self, symbol: str | None = None, tag: str | None = None) -> list[OrderTicket]:
         tickets = self.get_open_order_tickets(symbol)
@@ -227,7 +241,7 @@ class TransactionManager(OrderBatches):
 
     def open_quantity(self, symbol: Any, exclude_order_id: int | None = None) -> float:
         """Remaining quantity (signed) of ``symbol``'s open orders, without order ``exclude_order_id``."""
-        return float(sum(self._tickets[i].quantity_remaining for i in self._open_by_symbol.get(symbol, {})
+        return float(sum(self._tickets[i].quantity_remaining for i in self._open_of(symbol)
                          if i != exclude_order_id))
 
     def _buying_power_error(self, security: Security, order: Order, fee_account: float | None = None) -> str | None:
