@@ -118,6 +118,8 @@ class MlMeanReversion(QCAlgorithm):
             self.vix_fresh = self.time
 
         self.features = FeatureState()
+        # each tracked symbol's position in the features' arrays
+        self.feature_columns: dict[Symbol, int] = {}
         self.members: set[Symbol] = set()
         self.positions: dict[Symbol, OpenTrade] = {}
 
@@ -171,6 +173,7 @@ class MlMeanReversion(QCAlgorithm):
         tracked = set(self.features.symbols)
         gone = [s for s in removed if s in tracked]
         self.features.remove(gone)
+        self._index_features()
 
         added = []
         for security in changes.added_securities:
@@ -189,6 +192,10 @@ class MlMeanReversion(QCAlgorithm):
         # missing bar for the features (as on_data treats fill-forward bars)
         close, volume = traded_bars(history, added)
         self.features.add(added, close, volume)
+        self._index_features()
+
+    def _index_features(self) -> None:
+        self.feature_columns = {s: j for j, s in enumerate(cast(list[Symbol], self.features.symbols))}
 
     def on_data(self, data: Slice) -> None:
         if data.contains_key(self.vix):
@@ -196,17 +203,23 @@ class MlMeanReversion(QCAlgorithm):
             vix_data = cast(BaseData, data[self.vix])
             if not vix_data.is_fill_forward:
                 self.vix_fresh = self.time
-        symbols = cast(list[Symbol], self.features.symbols)
-        bars = data.bars
-        if not any(bars.contains_key(s) for s in symbols):
+        # The slice's bars are read once each (about 500 a day), not looked up per tracked symbol: the
+        # steps with no stock bars (the VIX's own, the midnight corporate events) cost nothing.
+        columns = self.feature_columns
+        tracked = [(columns[symbol], bar) for symbol, bar in data.bars.items() if symbol in columns]
+        if not tracked:
             return
+        symbols = cast(list[Symbol], self.features.symbols)
         # A fill-forward bar (LEAN repeats the last bar with volume 0 on a day without one) is no trade:
         # the features see a missing bar, which keeps the QPI volume ratio and the average dollar
         # volume free of invented zero-volume days.
-        traded = [b if b is not None and not b.is_fill_forward else None
-                  for b in (bars[s] if bars.contains_key(s) else None for s in symbols)]
-        close = np.array([np.nan if b is None else b.close for b in traded], dtype=np.float64)
-        volume = np.array([np.nan if b is None else b.volume for b in traded], dtype=np.float64)
+        traded = [(j, bar.close, bar.volume) for j, bar in tracked if not bar.is_fill_forward]
+        close = np.full(len(symbols), np.nan)
+        volume = np.full(len(symbols), np.nan)
+        if traded:
+            at, closes, volumes = zip(*traded, strict=True)
+            close[list(at)] = closes
+            volume[list(at)] = volumes
         features = self.features.update(close, volume)
         adv = self.features.avg_dollar_volume()
 

@@ -297,3 +297,27 @@ def test_current_bars_are_the_subscriptions_bars_through_every_change(seed, row_
                 assert tuple(value[column].item() for value in got) == expected
                 compared += 1
     assert compared > 500
+
+
+def test_columns_frozen_over_the_whole_block_hold_their_bar_without_a_search():
+    """``_align_held``: a column frozen over every step of the block shows its frozen bar's index and
+    close (0 before any bar) and emits nothing; one frozen over part of the block, one seeded and one
+    not frozen are left to the other paths."""
+    grid = np.arange(1, 7, dtype=np.int64) * DAY
+    panel = FeedPanel()
+    for c in range(5):
+        end_time = grid[:4] + c
+        closes = np.array([10.0, 11.0, 12.0, 13.0]) + 10 * c
+        fields = {"open": closes, "high": closes, "low": closes, "close": closes, "volume": np.ones(4)}
+        panel.add(SubscriptionData(Symbol(f"S{c}"), "trade", end_time - DAY, end_time, fields, np.ones(4)), 0)
+    panel.extra_times = grid
+    panel.build(int(grid[0]), int(grid[-1]))
+    panel.frozen.update({0: (1, 2**62, 2), 1: (0, 6, -1), 2: (3, 2**62, 1), 3: (1, 2**62, 2)})
+    panel.seeds[3] = (1, int(grid[1]), 7.5)
+    rows = slice(2, 6)
+    assert panel._align_held([0, 1, 2, 3, 4], 2, 6, rows) == [2, 3, 4]
+    np.testing.assert_array_equal(panel.current[rows, 0], [2, 2, 2, 2])
+    np.testing.assert_array_equal(panel.close[rows, 0], [12.0] * 4)
+    np.testing.assert_array_equal(panel.current[rows, 1], [-1] * 4)
+    np.testing.assert_array_equal(panel.close[rows, 1], [0.0] * 4)
+    assert not panel.emit[rows, :2].any()

@@ -55,9 +55,9 @@ class DataFeed:
         self.delisted: set[int] = set()
         #: columns whose subscription was added or replaced since :meth:`take_new_streams`
         self._new_streams: list[int] = []
-        # the current step's closes (Python floats) and bars, read several times per order; reset by
+        # the current step's closes and bars, read several times per order; reset by
         # _forget_current whenever the step or the panel changes
-        self._close_row: list[float] | None = None
+        self._close_row: np.ndarray | None = None
         self._bars: dict[int, BarView | None] = {}
         self._emitted: np.ndarray | None = None  # the current step's emitted_mask (read twice a step)
         #: removed columns that may be released, oldest removal first -> the reader of their bars
@@ -321,8 +321,10 @@ class DataFeed:
             if self.step < 0:
                 return 0.0
             step_row = self.panel.row(self.step)
-            row = self._close_row = self.panel.close[step_row, : len(self.panel.subs)].tolist()
-        return row[column] if column < len(row) else 0.0
+            # a copy, not a list: a step reads a few closes of thousands of columns (a list's floats cost
+            # more to make and free than the reads save)
+            row = self._close_row = self.panel.close[step_row, : len(self.panel.subs)].copy()
+        return row.item(column) if column < len(row) else 0.0
 
     def current_closes_of(self, columns: np.ndarray) -> np.ndarray:
         """:meth:`current_close` of each of ``columns`` (``Security.price``), from one gather."""

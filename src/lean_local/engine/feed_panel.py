@@ -356,6 +356,7 @@ class FeedPanel:
         rows = slice(lo - self.base, hi - self.base)
         if len(self._bars_fresh):
             self._bars_fresh[[column for column in columns if column < len(self._bars_fresh)]] = False
+        columns = self._align_held(columns, lo, hi, rows)
         alike, columns = alike_columns(columns, self.subs, self.visible_from, self.frozen, self.seeds)
         for end_time, emit_times, visible_from, group in alike:
             self._align_alike(group, shared_rows(end_time, emit_times, visible_from, grid), rows)
@@ -419,6 +420,30 @@ class FeedPanel:
         self.close[rows, at] = closes.T
         self.emit[rows, at] = codes.T
 
+    def _align_held(self, columns: list[int], lo: int, hi: int, rows: slice) -> list[int]:
+        """Write the window's ``rows`` (steps ``lo`` to ``hi``) of the columns frozen over all of them
+        and not seeded (a realignment's removed securities, a selection's removals): the frozen bar's
+        index and close at every step, emitting nothing; returns the other columns."""
+        frozen = self.frozen
+        if not frozen:
+            return columns
+        bounds = np.array([frozen.get(column, _NOT_FROZEN) for column in columns], dtype=np.int64).reshape(-1, 3)
+        whole = (bounds[:, 0] <= lo) & (bounds[:, 1] >= hi)
+        if self.seeds:
+            whole &= ~np.isin(columns, list(self.seeds))
+        if not whole.any():
+            return columns
+        held = np.flatnonzero(whole).tolist()
+        at = [columns[j] for j in held]
+        indices = bounds[held, 2]
+        subs = self.subs
+        closes = [subs[column].fields["close"].item(index) if index >= 0 else 0.0
+                  for column, index in zip(at, indices.tolist(), strict=True)]
+        self.current[rows, at] = indices
+        self.close[rows, at] = closes
+        self.emit[rows, at] = 0
+        return [columns[j] for j in np.flatnonzero(~whole).tolist()]
+
     def _align_alike(self, columns: list[int], shared: tuple[np.ndarray, np.ndarray, np.ndarray], rows: slice) -> None:
         """Write the window's ``rows`` of ``columns``, which align alike (``shared``: their bar index,
         emission code and clipped index at each step, :func:`~lean_local.engine.panel_rows.shared_rows`):
@@ -432,6 +457,10 @@ class FeedPanel:
         self.current[rows, index] = row[:, None]
         self.close[rows, index] = closes.T
         self.emit[rows, index] = codes[:, None]
+
+
+#: the (first step, end step, bar index) of a column not frozen: held at no step
+_NOT_FROZEN = (2**62, 0, -1)
 
 
 def _column_index(columns: list[int]) -> slice | list[int]:
