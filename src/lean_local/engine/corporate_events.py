@@ -23,7 +23,6 @@ from __future__ import annotations
 
 import functools
 import heapq
-import itertools
 import math
 import operator
 from collections.abc import Callable
@@ -361,55 +360,53 @@ class StepEvents:
 class EventSchedule:
     """Pending events of every subscribed equity, handed out by time step.
 
-    A heap ordered by time, then by the order of scheduling: each subscription's events join in
-    ``O(log n)`` each (a whole re-sort per subscription grew with the square of a long backtest's
-    securities). ``due(now_ns)`` is one comparison when nothing is due, so a run without corporate
-    events pays nothing per step.
+    The events of each time in the order they were scheduled, and a heap of the distinct times: a
+    subscription's events join in ``O(log n)`` each (a whole re-sort per subscription grew with the
+    square of a long backtest's securities), and a step pops its time once however many equities have
+    an event then (the dividends of a day). ``due(now_ns)`` is one comparison when nothing is due, so a
+    run without corporate events pays nothing per step.
     """
 
     def __init__(self) -> None:
-        self._heap: list[tuple[int, int, _Event]] = []
-        self._scheduled = itertools.count()
-        self.next_ns = np.iinfo(np.int64).max
+        self._times: list[int] = []  # a heap of the keys of _at
+        self._at: dict[int, list[tuple[int, _Event]]] = {}  # time ns -> its (provider order, event), in turn
+        self.next_ns = _NEVER
 
     def add(self, entries: list[tuple[int, int, _Event]], from_ns: int) -> None:
         """Schedule the events of ``entries`` (:func:`equity_event_entries`' ``(time ns, provider order,
         event)``, one subscription's or several's in turn) at or after ``from_ns``; earlier ones are dropped."""
-        heap = self._heap
-        scheduled = [(at, next(self._scheduled), event) for at, _, event in entries if at >= from_ns]
-        if len(scheduled) > len(heap):
-            # many at once (a run's start): one heapify, linear, instead of a push each (the same heap
-            # order: each entry's key, its time and scheduling number, is unique)
-            heap.extend(scheduled)
-            heapq.heapify(heap)
-        else:
-            for entry in scheduled:
-                heapq.heappush(heap, entry)
-        if heap:
-            self.next_ns = heap[0][0]
+        at, times = self._at, self._times
+        for when, order, event in entries:
+            if when < from_ns:
+                continue
+            pending = at.get(when)
+            if pending is None:
+                pending = at[when] = []
+                heapq.heappush(times, when)
+            pending.append((order, event))
+        if times:
+            self.next_ns = times[0]
 
     def times(self) -> np.ndarray:
-        """The distinct times still pending (int64 ns), for the clock's grid."""
-        return np.unique(np.fromiter((at for at, _, _ in self._heap), np.int64, len(self._heap)))
+        """The distinct times still pending (int64 ns, ascending), for the clock's grid."""
+        return np.sort(np.fromiter(self._at, np.int64, len(self._at)))
 
     def due(self, now_ns: int) -> StepEvents | None:
         """The events with a time at or before ``now_ns`` not handed out yet; None when none."""
         if now_ns < self.next_ns:
             return None
-        heap = self._heap
+        times = self._times
         step = StepEvents()
-        while heap and heap[0][0] <= now_ns:
-            event = heapq.heappop(heap)[2]
-            if isinstance(event, Split):
-                step.splits[event.symbol] = event
-            elif isinstance(event, Dividend):
-                step.dividends[event.symbol] = event
-            elif isinstance(event, Delisting):
-                step.delistings[event.symbol] = event
-            else:
-                step.symbol_changed_events[event.symbol] = event  # type: ignore[index]
-        self.next_ns = heap[0][0] if heap else np.iinfo(np.int64).max
+        # by provider order: splits, dividends, ticker changes, delistings (equity_event_entries)
+        kinds = (step.splits, step.dividends, step.symbol_changed_events, step.delistings)
+        while times and times[0] <= now_ns:
+            for order, event in self._at.pop(heapq.heappop(times)):
+                kinds[order][event.symbol] = event
+        self.next_ns = times[0] if times else _NEVER
         return step
+
+
+_NEVER = int(np.iinfo(np.int64).max)
 
 
 def load_equity_events(data_folder: Path, symbol: Symbol, map_file: MapFile, trading_days: pd.DatetimeIndex,

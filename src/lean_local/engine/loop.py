@@ -392,6 +392,10 @@ class BacktestLoop:
 
     def _holdings_values(self, symbols: list[str]) -> np.ndarray:
         """The capacity estimate's question: the signed holdings value of each of ``symbols`` (traded ones)."""
+        if len(symbols) == 1:
+            # a snapshot's smallest symbol, asked between the questions of the whole list: kept out of the
+            # list's cache (which it replaced, so the list's columns were looked up again every week)
+            return self.algo.portfolio.holdings_values(np.array([self._traded_columns[symbols[0]]], dtype=np.intp))
         known, length, columns = self._asked_columns
         # a weekly snapshot asks for its every symbol, the same list until a symbol joins (appended) or is
         # forgotten (a new list); a traded symbol's column never changes here
