@@ -77,10 +77,10 @@ class SecurityPortfolioManager:
         # the holdings values both of them sum (one computation per fill instead of two)
         self._values_key: tuple[int, int, int] | None = None
         self._values_cache = np.zeros(0)
-        # the closes those values were computed from (a copy), and a number that changes when they are
+        # the closes those values were computed from (their bytes), and a number that changes when they are
         # computed again: a step whose closes are the last ones (a midnight step of corporate events)
         # keeps the values and the figures summed from them (keyed by that number and the book version)
-        self._valued_closes = np.zeros(0)
+        self._valued_closes = b""
         self._values_number = 0
         self._tpv_basis: tuple[int, int] | None = None
         self._margin_basis: tuple[int, int] | None = None
@@ -201,13 +201,14 @@ class SecurityPortfolioManager:
         key = (step, self._version, n)
         if key != self._values_key:
             prices = self._feed.current_closes(n)
+            closes = prices.tobytes()  # one call, and a comparison of bits (0.0 and -0.0 differ)
             known = self._values_key
             # the same book (version: quantities, cash, leverage; one currency: no rates) and the same
             # closes, bit for bit, as the values held: they are these closes' values
             if not (known is not None and known[1:] == key[1:] and len(self.cash_book) == 1
-                    and (prices.view(np.int64) == self._valued_closes.view(np.int64)).all()):
+                    and closes == self._valued_closes):
                 self._values_cache = self._values_at(prices)
-                self._valued_closes = prices.copy()
+                self._valued_closes = closes
                 self._values_number += 1
             self._values_key = key
         return self._values_cache
