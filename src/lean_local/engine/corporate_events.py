@@ -248,35 +248,37 @@ def equity_event_entries(symbol: Symbol, map_file: MapFile, factors: pd.DataFram
 
     if factors is not None and len(factors) > 1:
         row_ns, price_factor, split_factor, reference = _factor_columns(factors)
-        covered_days = days[covered]
-        # the rows dated on a covered trading day, each with the next covered day (None after the last)
-        at = np.minimum(np.searchsorted(covered_days, row_ns[:-1]), max(len(covered_days) - 1, 0))
-        on_day = np.flatnonzero(covered_days[at] == row_ns[:-1]) if len(covered_days) else np.empty(0, dtype=int)
         split_changes = split_factor[:-1] != split_factor[1:]
         price_changes = price_factor[:-1] != price_factor[1:]
-        rows = on_day[split_changes[on_day] | price_changes[on_day]]
-        # the few rows' values as Python numbers (a numpy scalar's every operation costs about 10 times
-        # a float's; the same IEEE results, and repr gives the same shortest digits for _distribution)
-        splits, references = split_factor.tolist(), reference.tolist()
-        last_day = len(covered_days) - 1
-        split_rows = rows[split_changes[rows]]
-        for i, k in zip(split_rows.tolist(), at[split_rows].tolist(), strict=True):
-            day = covered_days.item(k)
-            factor = splits[i] / splits[i + 1]
-            events.append((day, 0, Split(symbol, _datetime(day), last_close("raw", day), factor, SplitType.WARNING)))
-            if k < last_day:
-                following = covered_days.item(k + 1)
-                events.append((following, 0, Split(symbol, _datetime(following), references[i], factor,
-                                                   SplitType.SPLIT_OCCURRED)))
-        # the dividends (a few a year: most events) computed together; each time's entry sorts after its
-        # splits whatever the order they are listed in (the sort below is by time, then provider)
-        paid = rows[price_changes[rows] & (at[rows] < last_day)]
-        if len(paid):
-            ratios = price_factor[paid] / price_factor[paid + 1]
-            for following, distribution, price in zip(covered_days[at[paid] + 1].tolist(),
-                                                      _distributions(reference[paid], ratios),
-                                                      reference[paid].tolist(), strict=True):
-                events.append((following, 1, Dividend(symbol, _datetime(following), distribution, price)))
+        # a file whose factors never change (most equities without dividends) has no event
+        if np.count_nonzero(split_changes) or np.count_nonzero(price_changes):
+            covered_days = days[covered]
+            # the rows dated on a covered trading day, each with the next covered day (None after the last)
+            at = np.minimum(np.searchsorted(covered_days, row_ns[:-1]), max(len(covered_days) - 1, 0))
+            on_day = np.flatnonzero(covered_days[at] == row_ns[:-1]) if len(covered_days) else np.empty(0, dtype=int)
+            rows = on_day[split_changes[on_day] | price_changes[on_day]]
+            # the few rows' values as Python numbers (a numpy scalar's every operation costs about 10 times
+            # a float's; the same IEEE results, and repr gives the same shortest digits for _distribution)
+            splits, references = split_factor.tolist(), reference.tolist()
+            last_day = len(covered_days) - 1
+            split_rows = rows[split_changes[rows]]
+            for i, k in zip(split_rows.tolist(), at[split_rows].tolist(), strict=True):
+                day = covered_days.item(k)
+                factor = splits[i] / splits[i + 1]
+                events.append((day, 0, Split(symbol, _datetime(day), last_close("raw", day), factor, SplitType.WARNING)))
+                if k < last_day:
+                    following = covered_days.item(k + 1)
+                    events.append((following, 0, Split(symbol, _datetime(following), references[i], factor,
+                                                       SplitType.SPLIT_OCCURRED)))
+            # the dividends (a few a year: most events) computed together; each time's entry sorts after its
+            # splits whatever the order they are listed in (the sort below is by time, then provider)
+            paid = rows[price_changes[rows] & (at[rows] < last_day)]
+            if len(paid):
+                ratios = price_factor[paid] / price_factor[paid + 1]
+                for following, distribution, price in zip(covered_days[at[paid] + 1].tolist(),
+                                                          _distributions(reference[paid], ratios),
+                                                          reference[paid].tolist(), strict=True):
+                    events.append((following, 1, Dividend(symbol, _datetime(following), distribution, price)))
 
     # a map file of one ticker, the symbol's own, reports no change (the common case: no per-day scan)
     if len(map_file) > 1 and set(map_file.tickers) != {symbol.value}:
