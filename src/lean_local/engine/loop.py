@@ -187,7 +187,8 @@ class BacktestLoop:
     def _fire_events(self, until: datetime, inclusive: bool) -> None:
         algo = self.algo
         run = self.run_context
-        for when, _order, event in algo.schedule.due(until, inclusive):
+        # an algorithm without scheduled events (twice a step): nothing to pop
+        for when, _order, event in algo.schedule.due(until, inclusive) if algo.schedule.events else ():
             if not event.enabled:
                 continue
             run.feed.clock.time = when
