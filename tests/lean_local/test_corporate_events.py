@@ -21,6 +21,7 @@ from lean_local.engine.corporate_events import (
     Split,
     SplitType,
     SymbolChangedEvent,
+    equity_event_entries,
     equity_events,
 )
 from lean_local.engine.slice import DataDictionary, KeyValuePair
@@ -102,7 +103,8 @@ def test_schedule_hands_out_events_at_the_first_step_at_or_after_their_time():
     closes = DailyCloses(DAYS.asi8, np.array(RAW), np.array(RAW))
     schedule = EventSchedule()
     assert schedule.due(pd.Timestamp("2030-01-01").value) is None
-    schedule.add(equity_events(Symbol("NEW"), _map_file(), FACTORS, DAYS, closes), pd.Timestamp("2020-01-07").value)
+    schedule.add(equity_event_entries(Symbol("NEW"), _map_file(), FACTORS, DAYS, closes),
+                 pd.Timestamp("2020-01-07").value)
     assert list(pd.DatetimeIndex(schedule.times())) == [pd.Timestamp(d) for d in
                                                          ("2020-01-07", "2020-01-08", "2020-01-09", "2020-01-10")]
     assert schedule.due(pd.Timestamp("2020-01-06 16:00").value) is None
@@ -287,3 +289,25 @@ def test_distribution_equals_the_decimal_rounding_to_the_bit():
 
     with pytest.raises(InvalidOperation):  # beyond the decimals' 28 digits, as before: the decimals decide
         _distribution(1e300, 0.5)
+
+
+def test_distributions_together_equal_each_alone():
+    """The dividends' distributions computed as arrays are :func:`_distribution`'s floats, sign of zero and
+    the pairs left to the decimals (half cents, zeros, a margin beyond a quarter cent) included."""
+    from lean_local.engine.corporate_events import _distribution, _distributions
+
+    rng = np.random.default_rng(21)
+    references = [round(x, d) for x, d in zip(rng.uniform(0.01, 5_000.0, 5_000).tolist(),
+                                              rng.integers(0, 5, 5_000).tolist(), strict=True)]
+    ratios = [round(x, d) for x, d in zip(rng.uniform(0.5, 1.5, 5_000).tolist(),
+                                          rng.integers(2, 9, 5_000).tolist(), strict=True)]
+    special = [(25.0, 0.995), (0.5, 0.99), (10.0, 0.9995), (0.0, 0.5), (1.0, 1.0), (1e-9, 0.5), (-1e-9, 0.5),
+               (3e6, 0.5), (120.0, 0.99), (40.0, 1 - 0.375 / 40)]
+    references = np.array(references + [r for r, _ in special])
+    ratios = np.array(ratios + [q for _, q in special])
+    together = _distributions(references, ratios)
+    alone = [_distribution(r, q) for r, q in zip(references.tolist(), ratios.tolist(), strict=True)]
+    assert [repr(x) for x in together] == [repr(x) for x in alone]
+    # half cents to even (0.125, 0.005, 0.375), zeros (-0.0 from a negative difference), the decimals' 1.5e6
+    assert [repr(x) for x in together[-10:]] == ["0.12", "0.0", "0.0", "0.0", "0.0", "0.0", "-0.0", "1500000.0",
+                                                 "1.2", "0.38"]

@@ -10,10 +10,12 @@ from lean_local.engine.portfolio import SecurityPortfolioManager
 
 
 class _Values:
-    """The one member long_short_values reads: the step's signed value per column."""
+    """The members long_short_values reads: the step's signed value per column, and what its cache of the
+    sums is keyed by (nothing computed yet)."""
 
     def __init__(self, values: np.ndarray) -> None:
         self._values = values
+        self._values_number, self._version, self._long_short_basis = 1, 0, None
 
     def _shared_values(self) -> np.ndarray:
         return self._values

@@ -93,3 +93,11 @@ def test_cached_value_keeps_no_failed_read(tmp_path, monkeypatch):
         with pytest.raises(ValueError, match="source.txt:1: bad"):
             cached_value(read_strict, source)
     assert not list((tmp_path / "cache").glob("*"))
+
+
+def test_a_plain_one_dimensional_array_reads_back_as_np_load_reads_it(tmp_path):
+    path = tmp_path / "flat.npy"
+    values = np.array([1.5, -0.0, 2.0**60, np.nan])
+    np.save(path, values, allow_pickle=False)
+    read = read_record(path)
+    assert read.dtype == np.float64 and read.tobytes() == values.tobytes()

@@ -23,7 +23,6 @@ from __future__ import annotations
 
 import functools
 import heapq
-import itertools
 import math
 import operator
 from collections.abc import Callable
@@ -40,7 +39,7 @@ import pandas as pd
 from lean_local.data import formats
 from lean_local.data.map_files import MapFile
 from lean_local.engine.common import Symbol
-from lean_local.engine.subscription_data import NEW_YORK, datetime_to_ns, ns_to_datetime
+from lean_local.engine.subscription_data import NEW_YORK, ns_to_datetime
 
 
 class SplitType(IntEnum):
@@ -168,6 +167,24 @@ def _distribution(reference: float, ratio: float) -> float:
     return float((ref - ref * Decimal(repr(ratio))).quantize(_CENT, rounding=ROUND_HALF_EVEN))
 
 
+def _distributions(references: np.ndarray, ratios: np.ndarray) -> list[float]:
+    """:func:`_distribution` of each pair: its float path as array operations (the same IEEE operations
+    in the same order, so the same floats), the pairs it leaves to the decimals one by one."""
+    with np.errstate(invalid="ignore", over="ignore"):
+        products = references * ratios
+        cents = (references - products) * 100.0
+        margins = _TIE_MARGIN * (np.abs(references) + np.abs(products) + np.abs(cents))
+        wholes = np.floor(cents)
+        fractions = cents - wholes
+        counts = np.where(fractions > 0.5, wholes + 1, wholes)
+        # the float path's conditions; a count of zero goes to the decimals (a negative zero)
+        fast = (margins < 0.25) & np.isfinite(cents) & (np.abs(fractions - 0.5) > margins) & (counts != 0)
+    values = (counts / 100).tolist()
+    for i in np.flatnonzero(~fast).tolist():
+        values[i] = _distribution(references.item(i), ratios.item(i))
+    return values
+
+
 _CENT = Decimal("0.01")
 #: :func:`_distribution`'s margin around a half cent, in cents per unit of the operands' magnitude
 _TIE_MARGIN = 1e-7
@@ -184,7 +201,16 @@ class DailyCloses(NamedTuple):
 
 def equity_events(symbol: Symbol, map_file: MapFile, factors: pd.DataFrame | np.ndarray | None,
                   trading_days: pd.DatetimeIndex, closes: DailyCloses | Callable[[], DailyCloses]) -> list[_Event]:
-    """Every event of one equity subscription over ``trading_days``, in time order.
+    """Every event of one equity subscription over ``trading_days``, in time order
+    (:func:`equity_event_entries`' events)."""
+    return [event for _, _, event in equity_event_entries(symbol, map_file, factors, trading_days, closes)]
+
+
+def equity_event_entries(symbol: Symbol, map_file: MapFile, factors: pd.DataFrame | np.ndarray | None,
+                         trading_days: pd.DatetimeIndex, closes: DailyCloses | Callable[[], DailyCloses]
+                         ) -> list[tuple[int, int, _Event]]:
+    """Every event of one equity subscription over ``trading_days`` as ``(time ns, provider order, event)``,
+    in time order, then LEAN's provider order within a day.
 
     Parameters
     ----------
@@ -222,34 +248,37 @@ def equity_events(symbol: Symbol, map_file: MapFile, factors: pd.DataFrame | np.
 
     if factors is not None and len(factors) > 1:
         row_ns, price_factor, split_factor, reference = _factor_columns(factors)
-        covered_days = days[covered]
-        # the rows dated on a covered trading day, each with the next covered day (None after the last)
-        at = np.minimum(np.searchsorted(covered_days, row_ns[:-1]), max(len(covered_days) - 1, 0))
-        on_day = np.flatnonzero(covered_days[at] == row_ns[:-1]) if len(covered_days) else np.empty(0, dtype=int)
         split_changes = split_factor[:-1] != split_factor[1:]
         price_changes = price_factor[:-1] != price_factor[1:]
-        rows = on_day[split_changes[on_day] | price_changes[on_day]]
-        # the few rows' values as Python numbers (a numpy scalar's every operation costs about 10 times
-        # a float's; the same IEEE results, and repr gives the same shortest digits for _distribution)
-        splits, prices = split_factor.tolist(), price_factor.tolist()
-        references = reference.tolist()
-        last_day = len(covered_days) - 1
-        for i, k, split_changed, price_changed in zip(rows.tolist(), at[rows].tolist(),
-                                                      split_changes[rows].tolist(), price_changes[rows].tolist(),
-                                                      strict=True):
-            day = covered_days.item(k)
-            following = covered_days.item(k + 1) if k < last_day else None
-            if split_changed:
+        # a file whose factors never change (most equities without dividends) has no event
+        if np.count_nonzero(split_changes) or np.count_nonzero(price_changes):
+            covered_days = days[covered]
+            # the rows dated on a covered trading day, each with the next covered day (None after the last)
+            at = np.minimum(np.searchsorted(covered_days, row_ns[:-1]), max(len(covered_days) - 1, 0))
+            on_day = np.flatnonzero(covered_days[at] == row_ns[:-1]) if len(covered_days) else np.empty(0, dtype=int)
+            rows = on_day[split_changes[on_day] | price_changes[on_day]]
+            # the few rows' values as Python numbers (a numpy scalar's every operation costs about 10 times
+            # a float's; the same IEEE results, and repr gives the same shortest digits for _distribution)
+            splits, references = split_factor.tolist(), reference.tolist()
+            last_day = len(covered_days) - 1
+            split_rows = rows[split_changes[rows]]
+            for i, k in zip(split_rows.tolist(), at[split_rows].tolist(), strict=True):
+                day = covered_days.item(k)
                 factor = splits[i] / splits[i + 1]
-                events.append((day, 0, Split(symbol, _datetime(day), last_close("raw", day), factor,
-                                             SplitType.WARNING)))
-                if following is not None:
+                events.append((day, 0, Split(symbol, _datetime(day), last_close("raw", day), factor, SplitType.WARNING)))
+                if k < last_day:
+                    following = covered_days.item(k + 1)
                     events.append((following, 0, Split(symbol, _datetime(following), references[i], factor,
                                                        SplitType.SPLIT_OCCURRED)))
-            if price_changed and following is not None:
-                ratio = prices[i] / prices[i + 1]
-                events.append((following, 1, Dividend(symbol, _datetime(following),
-                                                      _distribution(references[i], ratio), references[i])))
+            # the dividends (a few a year: most events) computed together; each time's entry sorts after its
+            # splits whatever the order they are listed in (the sort below is by time, then provider)
+            paid = rows[price_changes[rows] & (at[rows] < last_day)]
+            if len(paid):
+                ratios = price_factor[paid] / price_factor[paid + 1]
+                for following, distribution, price in zip(covered_days[at[paid] + 1].tolist(),
+                                                          _distributions(reference[paid], ratios),
+                                                          reference[paid].tolist(), strict=True):
+                    events.append((following, 1, Dividend(symbol, _datetime(following), distribution, price)))
 
     # a map file of one ticker, the symbol's own, reports no change (the common case: no per-day scan)
     if len(map_file) > 1 and set(map_file.tickers) != {symbol.value}:
@@ -282,7 +311,7 @@ def equity_events(symbol: Symbol, map_file: MapFile, factors: pd.DataFrame | np.
             events.append((gone, 3, Delisting(symbol, _datetime(gone), last_close("normalized", gone),
                                               DelistingType.DELISTED)))
     events.sort(key=_TIME_AND_PROVIDER)
-    return [event for _, _, event in events]
+    return events
 
 
 _DAY_NS = 86_400 * 10**9
@@ -333,54 +362,59 @@ class StepEvents:
 class EventSchedule:
     """Pending events of every subscribed equity, handed out by time step.
 
-    A heap ordered by time, then by the order of scheduling: each subscription's events join in
-    ``O(log n)`` each (a whole re-sort per subscription grew with the square of a long backtest's
-    securities). ``due(now_ns)`` is one comparison when nothing is due, so a run without corporate
-    events pays nothing per step.
+    The events of each time in the order they were scheduled, and a heap of the distinct times: a
+    subscription's events join in ``O(log n)`` each (a whole re-sort per subscription grew with the
+    square of a long backtest's securities), and a step pops its time once however many equities have
+    an event then (the dividends of a day). ``due(now_ns)`` is one comparison when nothing is due, so a
+    run without corporate events pays nothing per step.
     """
 
     def __init__(self) -> None:
-        self._heap: list[tuple[int, int, _Event]] = []
-        self._scheduled = itertools.count()
-        self.next_ns = np.iinfo(np.int64).max
+        self._times: list[int] = []  # a heap of the keys of _at
+        self._at: dict[int, list[tuple[int, _Event]]] = {}  # time ns -> its (provider order, event), in turn
+        self.next_ns = _NEVER
 
-    def add(self, events: list[_Event], from_ns: int) -> None:
-        """Schedule ``events`` at or after ``from_ns`` (earlier ones are dropped)."""
-        heap = self._heap
-        for event in events:
-            at = datetime_to_ns(event.time)
-            if at >= from_ns:
-                heapq.heappush(heap, (at, next(self._scheduled), event))
-        if heap:
-            self.next_ns = heap[0][0]
+    def add(self, entries: list[tuple[int, int, _Event]], from_ns: int) -> None:
+        """Schedule the events of ``entries`` (:func:`equity_event_entries`' ``(time ns, provider order,
+        event)``, one subscription's or several's in turn) at or after ``from_ns``; earlier ones are dropped."""
+        at, times = self._at, self._times
+        for when, order, event in entries:
+            if when < from_ns:
+                continue
+            pending = at.get(when)
+            if pending is None:
+                pending = at[when] = []
+                heapq.heappush(times, when)
+            pending.append((order, event))
+        if times:
+            self.next_ns = times[0]
 
     def times(self) -> np.ndarray:
-        """The distinct times still pending (int64 ns), for the clock's grid."""
-        return np.unique(np.fromiter((at for at, _, _ in self._heap), np.int64, len(self._heap)))
+        """The distinct times still pending (int64 ns, ascending), for the clock's grid."""
+        return np.sort(np.fromiter(self._at, np.int64, len(self._at)))
 
     def due(self, now_ns: int) -> StepEvents | None:
         """The events with a time at or before ``now_ns`` not handed out yet; None when none."""
         if now_ns < self.next_ns:
             return None
-        heap = self._heap
+        times = self._times
         step = StepEvents()
-        while heap and heap[0][0] <= now_ns:
-            event = heapq.heappop(heap)[2]
-            if isinstance(event, Split):
-                step.splits[event.symbol] = event
-            elif isinstance(event, Dividend):
-                step.dividends[event.symbol] = event
-            elif isinstance(event, Delisting):
-                step.delistings[event.symbol] = event
-            else:
-                step.symbol_changed_events[event.symbol] = event  # type: ignore[index]
-        self.next_ns = heap[0][0] if heap else np.iinfo(np.int64).max
+        # by provider order: splits, dividends, ticker changes, delistings (equity_event_entries)
+        kinds = (step.splits, step.dividends, step.symbol_changed_events, step.delistings)
+        while times and times[0] <= now_ns:
+            for order, event in self._at.pop(heapq.heappop(times)):
+                kinds[order][event.symbol] = event
+        self.next_ns = times[0] if times else _NEVER
         return step
 
 
+_NEVER = int(np.iinfo(np.int64).max)
+
+
 def load_equity_events(data_folder: Path, symbol: Symbol, map_file: MapFile, trading_days: pd.DatetimeIndex,
-                       closes: DailyCloses | Callable[[], DailyCloses], time_zone: str = NEW_YORK) -> list[_Event]:
-    """:func:`equity_events` with the factor file read from ``data_folder`` (none: no splits or
+                       closes: DailyCloses | Callable[[], DailyCloses], time_zone: str = NEW_YORK
+                       ) -> list[tuple[int, int, _Event]]:
+    """:func:`equity_event_entries` with the factor file read from ``data_folder`` (none: no splits or
     dividends). An exchange in another ``time_zone`` has its events at its own midnight (LEAN's
     auxiliary data carries the exchange's tradable date): 2004-06-16 00:00 in Kolkata is
     2004-06-15 14:30 in New York."""
@@ -388,9 +422,11 @@ def load_equity_events(data_folder: Path, symbol: Symbol, map_file: MapFile, tra
 
     path = formats.factor_file_path(data_folder, map_file.permtick, symbol.market)
     factors = load_record(formats.read_factor_file, path) if path.exists() else None
-    events = equity_events(symbol, map_file, factors, trading_days, closes)
-    if time_zone != NEW_YORK and events:
-        local = pd.DatetimeIndex([event.time for event in events]).tz_localize(time_zone)
-        for event, moment in zip(events, local.tz_convert(NEW_YORK).tz_localize(None).to_pydatetime(), strict=True):
+    entries = equity_event_entries(symbol, map_file, factors, trading_days, closes)
+    if time_zone != NEW_YORK and entries:
+        local = pd.DatetimeIndex([event.time for _, _, event in entries]).tz_localize(time_zone)
+        moved = local.tz_convert(NEW_YORK).tz_localize(None)
+        for (_, _, event), moment in zip(entries, moved.to_pydatetime(), strict=True):
             event.time = moment
-    return events
+        entries = [(at, order, event) for at, (_, order, event) in zip(moved.asi8.tolist(), entries, strict=True)]
+    return entries

@@ -107,7 +107,7 @@ def load_equity(data_folder: Path, symbol: Symbol, normalization: DataNormalizat
     target = None
     if folder is not None and calendar_key:
         stats = [f"{p}:{st.st_size}:{st.st_mtime_ns}" for p in sources if (st := _stat(p)) is not None]
-        key = f"equity-v2|{market}|{symbol.value}|{int(normalization)}|{calendar_key}|" + "|".join(stats)
+        key = f"equity-v3|{market}|{symbol.value}|{int(normalization)}|{calendar_key}|" + "|".join(stats)
         target = folder / f"{hashlib.sha1(key.encode()).hexdigest()}.npy"
         try:  # a missing record raises OSError: the bars are read and the record written below
             return equity_from_record(symbol, target, delisted)
@@ -127,12 +127,8 @@ def load_equity(data_folder: Path, symbol: Symbol, normalization: DataNormalizat
     opens, closes = session_times(pd.DatetimeIndex(frame.index))
     data = SubscriptionData(symbol, "trade", opens, closes, fields, factors, delisted)
     if target is not None:
-        record = np.empty(len(frame), dtype=[("time", "i8"), ("end_time", "i8"), ("factor", "f8")]
-                          + [(n, "f8") for n in TRADE_FIELDS])
-        record["time"], record["end_time"], record["factor"] = opens, closes, factors
-        for name in TRADE_FIELDS:
-            record[name] = fields[name]
-        save_record(target, record)
+        save_record(target, np.concatenate([opens.view(np.float64), closes.view(np.float64), factors,
+                                            data.ohlcv.ravel()]))
         data.record = target
     return data
 
@@ -140,14 +136,18 @@ def load_equity(data_folder: Path, symbol: Symbol, normalization: DataNormalizat
 def equity_from_record(symbol: Symbol, target: Path, delisted: pd.Timestamp | None) -> SubscriptionData:
     """An equity's subscription from the parsed-data cache's record of its finished columns
     (:func:`load_equity` writes it); raises ``OSError``, ``ValueError``, ``KeyError`` or ``TypeError``
-    when it cannot be read."""
+    when it cannot be read.
+
+    The record is one float64 array of ``8 x bars`` values: the bars' start and end (int64 ns, their
+    bits), their factor, then the (bars x 5) open..volume block, so every column is a view of the one
+    array read (the fields of a record array each needed a copy: 5 strided columns stacked, 3 made
+    contiguous)."""
     stored = read_record(target)
-    # the price and volume columns as strided views: SubscriptionData stacks them into its one (bars x 5)
-    # array (a contiguous copy of each first was a second copy)
-    fields = {n: stored[n] for n in TRADE_FIELDS}
-    return SubscriptionData(symbol, "trade", np.ascontiguousarray(stored["time"]),
-                            np.ascontiguousarray(stored["end_time"]), fields,
-                            np.ascontiguousarray(stored["factor"]), delisted, record=target)
+    if stored.dtype != np.float64 or len(stored) % 8:
+        raise ValueError(f"{target}: not an equity record")
+    n = len(stored) // 8
+    return SubscriptionData(symbol, "trade", stored[:n].view(np.int64), stored[n:2 * n].view(np.int64), {},
+                            stored[2 * n:3 * n], delisted, record=target, ohlcv=stored[3 * n:].reshape(n, 5))
 
 
 def _stat(path: Path) -> os.stat_result | None:

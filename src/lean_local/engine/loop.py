@@ -90,6 +90,7 @@ class BacktestLoop:
         resolvers: dict[str, Any] = {}  # by market: each resolver is looked up (its folder checked) once
         trading_days: dict[int, pd.DatetimeIndex] = {}  # by exchange hours (the same for most securities)
         from_day = pd.Timestamp(from_ns).normalize()
+        entries: list[Any] = []  # every subscription's, scheduled together (a run's start: one heapify)
         for column in range(first_column, len(self.feed.subs)):
             security = self.securities_by_column[column]
             sub = self.feed.data(column)
@@ -103,8 +104,9 @@ class BacktestLoop:
             days = trading_days.get(id(hours))
             if days is None:
                 days = trading_days[id(hours)] = self._trading_days_from(hours, from_day)
-            self.events.add(load_equity_events(run.data_folder, security.symbol, map_file, days,
-                                               functools.partial(_daily_closes, sub), hours.time_zone), from_ns)
+            entries += load_equity_events(run.data_folder, security.symbol, map_file, days,
+                                          functools.partial(_daily_closes, sub), hours.time_zone)
+        self.events.add(entries, from_ns)
         self._event_columns = len(self.feed.subs)
 
     def _trading_days_from(self, hours: Any, from_day: pd.Timestamp) -> pd.DatetimeIndex:
@@ -175,7 +177,8 @@ class BacktestLoop:
     def _fire_events(self, until: datetime, inclusive: bool) -> None:
         algo = self.algo
         run = self.run_context
-        for when, _order, event in algo.schedule.due(until, inclusive):
+        # an algorithm without scheduled events (twice a step): nothing to pop
+        for when, _order, event in algo.schedule.due(until, inclusive) if algo.schedule.events else ():
             if not event.enabled:
                 continue
             run.feed.clock.time = when

@@ -122,7 +122,8 @@ _SHAPE = re.compile(r"'shape': \((\d+),\)")
 
 
 def read_record(target: Path) -> np.ndarray:
-    """``np.load(target, allow_pickle=False)`` of a one-dimensional ``.npy`` record array.
+    """``np.load(target, allow_pickle=False)`` of a one-dimensional ``.npy`` array (a record array or
+    a plain one).
 
     ``np.load`` parses each file's header with ``ast.literal_eval`` (a compile per file: about a third of
     reading a small record); the records of one kind share their header but for the row count, so the
@@ -145,12 +146,13 @@ def read_record(target: Path) -> np.ndarray:
 
 @functools.lru_cache(maxsize=64)
 def _record_dtype(header: str) -> np.dtype | None:
-    """The dtype of a ``.npy`` header (its row count zeroed); None unless a C-ordered array of plain fields."""
+    """The dtype of a ``.npy`` header (its row count zeroed); None unless a C-ordered array of plain fields
+    or of one plain type."""
     try:
         fields = ast.literal_eval(header)
     except SyntaxError as error:  # np.load's error for a header it cannot read
         raise ValueError(f"unreadable .npy header {header!r}") from error
-    if fields.get("fortran_order") or not isinstance(fields.get("descr"), list):
+    if fields.get("fortran_order") or not isinstance(fields.get("descr"), list | str):
         return None
     dtype = np.lib.format.descr_to_dtype(fields["descr"])
     return None if dtype.hasobject else dtype

@@ -77,6 +77,15 @@ class SecurityPortfolioManager:
         # the holdings values both of them sum (one computation per fill instead of two)
         self._values_key: tuple[int, int, int] | None = None
         self._values_cache = np.zeros(0)
+        # the closes those values were computed from (their bytes), and a number that changes when they are
+        # computed again: a step whose closes are the last ones (a midnight step of corporate events)
+        # keeps the values and the figures summed from them (keyed by that number and the book version)
+        self._valued_closes = b""
+        self._values_number = 0
+        self._tpv_basis: tuple[int, int] | None = None
+        self._margin_basis: tuple[int, int] | None = None
+        self._long_short_basis: tuple[int, int] | None = None
+        self._long_short = (0.0, 0.0)
         # the portfolio value and margin in use carried through the fills of a step (each fill adds its
         # change), so a fill's buying power check that clearly passes needs no sum over every holding
         self._estimate_key: tuple[int, int] | None = None
@@ -105,6 +114,7 @@ class SecurityPortfolioManager:
             self.by_column.append(security)
         self._quote[j] = security.quote_currency
         self.by_column[j] = security
+        self.invalidate()  # the column's terms: the figures computed before are not of this book
 
     @property
     def feed(self) -> Any:
@@ -145,8 +155,11 @@ class SecurityPortfolioManager:
     # --- values -------------------------------------------------------------------------------
     def column_values(self) -> np.ndarray:
         """Signed holdings value per column in account currency."""
-        n = len(self.by_column)
-        prices = self._feed.current_closes(n)
+        return self._values_at(self._feed.current_closes(len(self.by_column)))
+
+    def _values_at(self, prices: np.ndarray) -> np.ndarray:
+        """:meth:`column_values` at ``prices`` (each column's close)."""
+        n = len(prices)
         if len(self.cash_book) == 1:  # USD only (the book always holds the account currency)
             return self.quantity[:n] * prices * self._multiplier[:n]
         conv = np.fromiter((c.conversion_rate for c in self._quote), dtype=np.float64, count=n)
@@ -161,13 +174,19 @@ class SecurityPortfolioManager:
     def long_short_values(self) -> tuple[float, float]:
         """The summed holdings value of the long positions and of the short ones (account currency)."""
         values = self._shared_values()
+        basis = (self._values_number, self._version)
+        if basis == self._long_short_basis:
+            return self._long_short
         longs = values > 0
         # np.add.reduce is ndarray.sum without its Python wrappers (the same pairwise sum); every position
         # long (a held book, most steps): the longs are the whole array, in its order (the same sum), and
         # no short is left
         if longs.all():
-            return float(_add(values)), 0.0
-        return float(_add(values[longs])), float(_add(values[values < 0]))
+            self._long_short = (float(_add(values)), 0.0)
+        else:
+            self._long_short = (float(_add(values[longs])), float(_add(values[values < 0])))
+        self._long_short_basis = basis
+        return self._long_short
 
     def _value_of(self, j: int) -> float:
         """Column ``j`` of :meth:`column_values` (the same products in the same order)."""
@@ -178,9 +197,19 @@ class SecurityPortfolioManager:
 
     def _shared_values(self) -> np.ndarray:
         """:meth:`column_values`, computed once per (step, book version, column count); do not modify."""
-        key = (self._feed.step, self._version, len(self.by_column))
+        step, n = self._feed.step, len(self.by_column)
+        key = (step, self._version, n)
         if key != self._values_key:
-            self._values_cache = self.column_values()
+            prices = self._feed.current_closes(n)
+            closes = prices.tobytes()  # one call, and a comparison of bits (0.0 and -0.0 differ)
+            known = self._values_key
+            # the same book (version: quantities, cash, leverage; one currency: no rates) and the same
+            # closes, bit for bit, as the values held: they are these closes' values
+            if not (known is not None and known[1:] == key[1:] and len(self.cash_book) == 1
+                    and closes == self._valued_closes):
+                self._values_cache = self._values_at(prices)
+                self._valued_closes = closes
+                self._values_number += 1
             self._values_key = key
         return self._values_cache
 
@@ -199,9 +228,12 @@ class SecurityPortfolioManager:
         key = (self._feed.step, self._version)
         if key != self._tpv_key:
             values = self._shared_values()
-            if self._any_cash_based:
-                values = values[~self._cash_based[: len(self.by_column)]]
-            self._tpv = self.cash_book.total_value_in_account_currency + float(_add(values))
+            basis = (self._values_number, self._version)
+            if basis != self._tpv_basis:
+                if self._any_cash_based:
+                    values = values[~self._cash_based[: len(self.by_column)]]
+                self._tpv = self.cash_book.total_value_in_account_currency + float(_add(values))
+                self._tpv_basis = basis
             self._tpv_key = key
         return self._tpv
 
@@ -237,8 +269,12 @@ class SecurityPortfolioManager:
     def total_margin_used(self) -> float:
         key = (self._feed.step, self._version)
         if key != self._margin_key:
-            n = len(self.by_column)
-            self._margin = float(_add(np.abs(self._shared_values()) / self._leverage[:n])) if n else 0.0
+            values = self._shared_values()
+            basis = (self._values_number, self._version)
+            if basis != self._margin_basis:
+                n = len(self.by_column)
+                self._margin = float(_add(np.abs(values) / self._leverage[:n])) if n else 0.0
+                self._margin_basis = basis
             self._margin_key = key
         return self._margin
 

@@ -56,12 +56,15 @@ class SubscriptionData:
     points: list | None = None  # custom data: the reader's objects, one per bar
     quotes: SubscriptionData | None = None  # minute equities: the quote bars beside the trade bars
     record: Path | None = None  # the parsed-data cache's record these columns were read from or written to
+    #: open..volume as the columns of one (bars x 5) float64 array, given or stacked from ``fields``
+    ohlcv: np.ndarray | None = None
 
     def __post_init__(self) -> None:
-        # open..volume as the columns of one (bars x 5) array: a slice reads a bar's five values with
-        # one ``ohlcv[i].tolist()``; the fields become views of it, so nothing is stored twice
-        self.ohlcv = np.column_stack([np.asarray(self.fields[name], dtype=np.float64) for name in TRADE_FIELDS]) \
-            if len(self.end_time) else np.empty((0, 5))
+        # one (bars x 5) array: a slice reads a bar's five values with one ``ohlcv[i].tolist()``; the
+        # fields become views of it, so nothing is stored twice
+        if self.ohlcv is None:
+            self.ohlcv = np.column_stack([np.asarray(self.fields[name], dtype=np.float64) for name in TRADE_FIELDS]) \
+                if len(self.end_time) else np.empty((0, 5))
         for k, name in enumerate(TRADE_FIELDS):
             self.fields[name] = self.ohlcv[:, k]
 
