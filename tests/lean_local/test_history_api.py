@@ -75,3 +75,16 @@ def test_repeated_times_within_a_symbol_are_one_level_value():
     times = np.array([1, 2, 2, 3], dtype=np.int64) * DAY
     parts = [(Symbol(t, SecurityType.EQUITY, Market.USA), times, {"close": np.ones(4)}) for t in ("B", "A")]
     assert_same_index(parts)
+
+
+def test_parts_sharing_the_window_and_one_shorter_part_give_the_time_codes():
+    """Most symbols share the window's sessions array, one listed inside the window has its last two, one
+    has a bar off the sessions: the time level is every distinct time, each row's code its position."""
+    window = np.array([10, 11, 12, 13], dtype=np.int64) * DAY
+    listed, off = window[2:].copy(), np.array([11 * DAY, 11 * DAY + 5, 13 * DAY], dtype=np.int64)
+    parts = [(Symbol(t, SecurityType.EQUITY, Market.USA), times, {"close": np.ones(len(times))})
+             for t, times in (("A", window), ("B", listed), ("C", window), ("D", off), ("E", window))]
+    assert_same_index(parts)
+    index = _history_frame(parts).index
+    assert index.levels[1].asi8.tolist() == [10 * DAY, 11 * DAY, 11 * DAY + 5, 12 * DAY, 13 * DAY]
+    assert index.codes[1].tolist() == [0, 1, 3, 4, 3, 4, 0, 1, 3, 4, 1, 2, 4, 0, 1, 3, 4]

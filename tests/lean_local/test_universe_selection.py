@@ -22,7 +22,7 @@ from lean_local.engine.initializers import (
     FuncSecuritySeeder,
 )
 from lean_local.engine.runner import run_algorithm
-from lean_local.engine.universe import Universe
+from lean_local.engine.universe import Universe, UniverseManager
 from tests import fixtures
 
 DAYS = ["2020-01-02", "2020-01-03", "2020-01-06", "2020-01-07", "2020-01-08", "2020-01-09", "2020-01-10"]
@@ -304,3 +304,28 @@ def test_a_fine_selection_without_coarse_rows_gets_a_fundamental_for_each_pick(t
     with fundamental_data.using(provider):
         algo, _, _ = run_algorithm(_Fine, folder)
     assert algo.fine_calls[0] == [("AAA", 9.0, 0.0), ("BBB", 0.0, 0.0), ("BBB", 0.0, 0.0)]
+
+
+def test_a_days_removals_are_asked_whether_safe_together_in_ticker_order():
+    """The members a selection drops are asked together, in ticker order; the held one waits (pending) and
+    is asked again at each later selection until it leaves."""
+    asked, stopped, held = [], [], {"HELD"}
+
+    def safe(securities):
+        asked.append(list(securities))
+        return [security not in held for security in securities]
+
+    manager = UniverseManager(lambda symbols, settings: [(str(symbol), True) for symbol in symbols],
+                              lambda securities: stopped.append(list(securities)), safe)
+    universe = Universe(None)
+    manager.universes.append(universe)
+    day = datetime(2020, 1, 2)
+    assert manager.apply(universe, [Symbol("C"), Symbol("HELD"), Symbol("A")], day) == (["C", "HELD", "A"], [])
+    assert asked == [[]] and stopped == []
+    assert manager.apply(universe, [Symbol("B")], day + timedelta(days=1)) == (["B"], ["A", "C", "HELD"])
+    assert asked == [[], ["A", "C", "HELD"]] and stopped == [["A", "C"]]
+    assert manager.apply(universe, Universe.UNCHANGED, day + timedelta(days=2)) == ([], [])
+    assert asked[-1] == ["HELD"] and stopped == [["A", "C"]] and list(universe.members) == ["HELD", "B"]
+    held.clear()
+    assert manager.apply(universe, Universe.UNCHANGED, day + timedelta(days=3)) == ([], [])
+    assert asked[-1] == ["HELD"] and stopped == [["A", "C"], ["HELD"]] and list(universe.members) == ["B"]

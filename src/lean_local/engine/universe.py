@@ -289,7 +289,7 @@ class UniverseManager:
     """
 
     def __init__(self, add_securities: Callable[[list[Symbol], UniverseSettings], Iterable[tuple[Any, bool]]],
-                 remove_data: Callable[[list[Any]], None], is_safe_to_remove: Callable[[Any], bool],
+                 remove_data: Callable[[list[Any]], None], safe_to_remove: Callable[[list[Any]], list[bool]],
                  active_securities: Callable[[], Any] = dict) -> None:
         self.universes: list[FundamentalUniverse | UserDefinedUniverse] = []
         self._active_securities = active_securities
@@ -298,7 +298,9 @@ class UniverseManager:
         self._add_securities = add_securities
         #: stops the data of securities that left every universe (a day's removals together)
         self._remove_data = remove_data
-        self._is_safe = is_safe_to_remove
+        #: whether each of the securities holds no position and no open order (LEAN's ``IsSafeToRemove``),
+        #: asked for a day's candidates together
+        self._safe = safe_to_remove
         self._pending: dict[int, tuple[FundamentalUniverse, list[Symbol]]] = {}
 
     @property
@@ -343,8 +345,8 @@ class UniverseManager:
         if result is not Universe.UNCHANGED:
             universe.selected = SymbolSet.fromkeys(result)
         for key, (owner, symbols) in list(self._pending.items()):
-            for symbol in list(symbols):
-                safe = self._is_safe(owner.members[symbol][0])
+            # a member leaving changes no other member's safety
+            for symbol, safe in zip(list(symbols), self._safe([owner.members[s][0] for s in symbols]), strict=True):
                 if safe or (owner is universe and symbol in universe.selected):
                     symbols.remove(symbol)
                     if safe:
@@ -353,20 +355,15 @@ class UniverseManager:
                 del self._pending[key]
         if result is Universe.UNCHANGED:
             return [], []
-        removed, leaving = [], []
+        leaving: list[Symbol] = []
         pending = self._pending.setdefault(id(universe), (universe, []))[1]
         already_pending = set(pending)  # a list scan per member compared every pending Symbol
         unselected = [symbol for symbol in universe.members if symbol not in universe.selected]
-        for symbol in sorted(unselected, key=str):
-            if not universe.can_remove_member(now, symbol):
-                continue
-            security = universe.members[symbol][0]
-            if symbol not in already_pending:
-                removed.append(security)
-                if self._is_safe(security):
-                    leaving.append(symbol)
-                else:
-                    pending.append(symbol)
+        reported = [symbol for symbol in sorted(unselected, key=str)
+                    if universe.can_remove_member(now, symbol) and symbol not in already_pending]
+        removed = [universe.members[symbol][0] for symbol in reported]
+        for symbol, safe in zip(reported, self._safe(removed), strict=True):
+            (leaving if safe else pending).append(symbol)
         if leaving:  # leaving changes neither another member's safety nor its time in the universe
             self._leave(universe, leaving)
         if not pending:

@@ -198,8 +198,15 @@ class UniverseApi:
         self._feed.remove_many(columns, True, reloads)
         self._run.removed.update(columns)
 
-    def _safe_to_remove(self, security: Security) -> bool:
-        return not security.invested and not self.transactions.get_open_orders(security.symbol)
+    def _safe_to_remove(self, securities: list[Security]) -> list[bool]:
+        """Whether each security holds no position and no open order (LEAN's ``IsSafeToRemove``): the
+        quantities read in one gather (about 80 securities a day leave a 500-name universe)."""
+        if not securities:
+            return []
+        held = self.portfolio.quantity[[security.column for security in securities]] != 0
+        transactions = self.transactions
+        return [not invested and not transactions.get_open_orders(security.symbol)
+                for security, invested in zip(securities, held.tolist(), strict=True)]
 
     def _run_selection(self, universe: FundamentalUniverse | UserDefinedUniverse, day: date) -> int:
         """Select with the selection data of ``day`` at the current time; returns its data points."""
