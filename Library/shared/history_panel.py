@@ -1,4 +1,5 @@
-"""A LEAN history DataFrame as (dates x symbols) arrays, for warming incremental state.
+"""LEAN's daily bars as arrays over the tracked symbols: a history DataFrame (dates x symbols), for warming
+incremental state, and one slice's bars, for advancing it.
 
 ``QCAlgorithm.history(symbols, n, Resolution.DAILY)`` returns a frame indexed by ``(symbol, time)``;
 pivoting it with pandas (``unstack``, ``reindex``, ``where``) cost more than warming the features of
@@ -7,7 +8,7 @@ the symbols a universe adds each day. The arrays here are filled through the ind
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 import numpy as np
@@ -49,6 +50,39 @@ def traded_bars(history: pd.DataFrame, symbols: Sequence[Any]) -> tuple[np.ndarr
         untraded = ~(volume > 0)
     close[untraded] = np.nan
     volume[untraded] = np.nan
+    return close, volume
+
+
+def slice_bars(bars: Iterable[tuple[Any, Any]], position: Mapping[Any, int],
+               count: int) -> tuple[np.ndarray, np.ndarray] | tuple[None, None]:
+    """Closes and volumes of one slice's trade bars at the tracked symbols' positions, traded bars only.
+
+    Parameters
+    ----------
+    bars : iterable of (symbol, TradeBar)
+        The slice's bars (``data.bars.items()``), each read once: a step with no tracked symbol's bar
+        costs one pass over the slice, not a look-up per tracked symbol.
+    position : mapping
+        Each tracked symbol's position (column) in the arrays; other symbols are skipped.
+    count : int
+        The number of tracked symbols (the arrays' length).
+
+    Returns
+    -------
+    close, volume : np.ndarray or None
+        Shape (count,), dollars and shares; NaN where a tracked symbol has no bar or a fill-forward bar
+        (LEAN repeats the last bar with volume 0 on a day without one: no trade that day). ``(None, None)``
+        when no tracked symbol has a bar, fill-forward or not.
+    """
+    tracked = [(position[symbol], bar) for symbol, bar in bars if symbol in position]
+    if not tracked:
+        return None, None
+    close, volume = np.full(count, np.nan), np.full(count, np.nan)
+    traded = [(j, bar.close, bar.volume) for j, bar in tracked if not bar.is_fill_forward]
+    if traded:
+        at, closes, volumes = zip(*traded, strict=True)
+        close[list(at)] = closes
+        volume[list(at)] = volumes
     return close, volume
 
 

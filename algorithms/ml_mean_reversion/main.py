@@ -6,7 +6,7 @@ from AlgorithmImports import *
 from threadpoolctl import threadpool_limits  # type: ignore[import-untyped]
 
 from shared.features import FEATURE_NAMES, FeatureState
-from shared.history_panel import traded_bars
+from shared.history_panel import slice_bars, traded_bars
 from shared.ml_training import LONG, SHORT
 from shared.model_store import LoadedModels, ModelLoadError, load_models, object_store_key
 from shared.regime import BEAR, BULL, UNKNOWN, VixRegimeState, book_allocation
@@ -203,23 +203,13 @@ class MlMeanReversion(QCAlgorithm):
             vix_data = cast(BaseData, data[self.vix])
             if not vix_data.is_fill_forward:
                 self.vix_fresh = self.time
-        # The slice's bars are read once each (about 500 a day), not looked up per tracked symbol: the
-        # steps with no stock bars (the VIX's own, the midnight corporate events) cost nothing.
-        columns = self.feature_columns
-        tracked = [(columns[symbol], bar) for symbol, bar in data.bars.items() if symbol in columns]
-        if not tracked:
-            return
-        symbols = cast(list[Symbol], self.features.symbols)
         # A fill-forward bar (LEAN repeats the last bar with volume 0 on a day without one) is no trade:
         # the features see a missing bar, which keeps the QPI volume ratio and the average dollar
         # volume free of invented zero-volume days.
-        traded = [(j, bar.close, bar.volume) for j, bar in tracked if not bar.is_fill_forward]
-        close = np.full(len(symbols), np.nan)
-        volume = np.full(len(symbols), np.nan)
-        if traded:
-            at, closes, volumes = zip(*traded, strict=True)
-            close[list(at)] = closes
-            volume[list(at)] = volumes
+        symbols = cast(list[Symbol], self.features.symbols)
+        close, volume = slice_bars(data.bars.items(), self.feature_columns, len(symbols))
+        if close is None or volume is None:
+            return  # no stock bar: the VIX's own step, a midnight step of corporate events
         features = self.features.update(close, volume)
         adv = self.features.avg_dollar_volume()
 

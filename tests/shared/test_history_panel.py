@@ -1,9 +1,11 @@
-"""Tests of the history frame as (dates x symbols) arrays."""
+"""Tests of the history frame as (dates x symbols) arrays and of a slice's bars as arrays."""
+
+from types import SimpleNamespace
 
 import numpy as np
 import pandas as pd
 
-from shared.history_panel import traded_bars
+from shared.history_panel import slice_bars, traded_bars
 
 
 def _history() -> pd.DataFrame:
@@ -61,3 +63,24 @@ def test_a_time_level_unsorted_or_with_unused_times_gives_the_pivot():
     for got, expected in zip(traded_bars(history.set_axis(unsorted), ["BBB", "AAA"]),
                              traded_bars(history, ["BBB", "AAA"]), strict=True):
         np.testing.assert_array_equal(got, expected)
+
+
+def _bar(close: float, volume: float, fill_forward: bool = False) -> SimpleNamespace:
+    return SimpleNamespace(close=close, volume=volume, is_fill_forward=fill_forward)
+
+
+def test_slice_bars_by_hand():
+    """Three tracked symbols: AAA traded, BBB a fill-forward bar, CCC no bar; ZZZ is not tracked."""
+    position = {"BBB": 0, "CCC": 1, "AAA": 2}
+    bars = [("ZZZ", _bar(5.0, 10.0)), ("AAA", _bar(10.0, 100.0)), ("BBB", _bar(20.0, 0.0, fill_forward=True))]
+    close, volume = slice_bars(bars, position, 3)
+    nan = np.nan
+    np.testing.assert_array_equal(close, [nan, nan, 10.0])
+    np.testing.assert_array_equal(volume, [nan, nan, 100.0])
+
+
+def test_slice_bars_only_fill_forward_gives_missing_bars_and_none_without_tracked_bars():
+    close, volume = slice_bars([("BBB", _bar(20.0, 0.0, fill_forward=True))], {"BBB": 0, "AAA": 1}, 2)
+    assert np.isnan(close).all() and np.isnan(volume).all()
+    assert slice_bars([("ZZZ", _bar(5.0, 10.0))], {"AAA": 0}, 1) == (None, None)
+    assert slice_bars([], {"AAA": 0}, 1) == (None, None)
