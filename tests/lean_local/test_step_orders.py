@@ -224,3 +224,58 @@ def test_a_scan_of_orders_placed_together(folder):
     repeated = step_orders.OpenOrderScan.placed_together(7, 12, securities[:3] + securities[:1],
                                                          columns[[0, 1, 2, 0]], algo.time)
     assert repeated.never == 3
+
+
+def make_stop_book() -> type[QCAlgorithm]:
+    """Long the even tickers, short the odd ones, each with a stop-market order 2 to 6% away (most stay
+    untriggered for days, some trigger, some gap through); a filled stop's position is bought back and
+    stopped again. Each step checks the feed's ranges against the bars' own lows and highs."""
+
+    class StopBook(QCAlgorithm):
+        def initialize(self):
+            self.set_start_date(2020, 1, 2)
+            self.set_end_date(2020, 3, 31)
+            self.set_cash(1_000_000)
+            self.symbols = [self.add_equity(t, Resolution.DAILY).symbol for t in TICKERS]
+            self.ranges_checked = 0
+
+        def on_data(self, data):
+            securities = [self.securities[s] for s in self.symbols]
+            lows, highs = securities[0].feed.current_ranges(np.array([s.column for s in securities]))
+            bars = [s.last_bar() for s in securities]
+            assert lows.tolist() == [b.low for b in bars] and highs.tolist() == [b.high for b in bars]
+            self.ranges_checked += 1
+            for k, symbol in enumerate(self.symbols):
+                if self.portfolio[symbol].invested or self.transactions.get_open_orders(symbol):
+                    continue
+                side = 1 if k % 2 == 0 else -1
+                quantity = side * 100
+                self.market_order(symbol, quantity)
+                price = self.securities[symbol].price
+                self.stop_market_order(symbol, -quantity, round(price * (1 - side * (0.02 + 0.004 * k)), 2))
+
+    return StopBook
+
+
+def test_stops_out_of_reach_are_not_asked_and_the_run_is_the_same(folder, monkeypatch):
+    skipped = {"orders": 0}
+    within = step_orders.within_reach
+
+    def counted(algo, orders):
+        kept = within(algo, orders)
+        skipped["orders"] += len(orders) - len(kept)
+        return kept
+
+    monkeypatch.setattr(step_orders, "within_reach", counted)
+    algo, _record, _ = run_algorithm(make_stop_book(), folder)
+    assert algo.ranges_checked > 50
+    orders = algo.transactions.get_orders()
+    stops = [o for o in orders if o.type == OrderType.STOP_MARKET]
+    assert sum(o.status == OrderStatus.FILLED for o in stops) > 10  # triggered stops still fill
+    assert skipped["orders"] > 200  # most steps' stops were out of reach
+    monkeypatch.setattr(step_orders, "MIN_BATCH", 10**9)  # every stop asked
+    again, _record, _ = run_algorithm(make_stop_book(), folder)
+    assert [(o.id, o.type, o.quantity, o.status, o.price, o.last_fill_time) for o in orders] == \
+        [(o.id, o.type, o.quantity, o.status, o.price, o.last_fill_time) for o in again.transactions.get_orders()]
+    assert [(e.order_id, e.status, e.fill_price, e.message) for e in algo.transactions.events] == \
+        [(e.order_id, e.status, e.fill_price, e.message) for e in again.transactions.events]

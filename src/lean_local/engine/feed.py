@@ -330,6 +330,18 @@ class DataFeed:
         """:meth:`current_close` of each of ``columns`` (``Security.price``), from one gather."""
         return self._current_of("close", columns, 0.0)
 
+    def current_ranges(self, columns: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """The low and the high of each of ``columns``' current bar (:meth:`current_bar`'s ``low`` and
+        ``high``, a fill-forward copy's too); NaN for a column without one."""
+        indices = self._current_of("current", columns, -1).tolist()
+        subs = self.panel.subs
+        lows, highs = np.full(len(indices), np.nan), np.full(len(indices), np.nan)
+        for j, (column, i) in enumerate(zip(columns.tolist(), indices, strict=True)):
+            if i >= 0:
+                fields = subs[column].fields
+                lows[j], highs[j] = fields["low"].item(i), fields["high"].item(i)
+        return lows, highs
+
     def current_closes(self, n: int) -> np.ndarray:
         if self.step < 0:
             return np.zeros(n)

@@ -46,6 +46,8 @@ if TYPE_CHECKING:
     from lean_local.engine.securities import Security
     from lean_local.engine.transactions import TransactionManager
 
+_STOP_MARKET, _EQUITY = OrderType.STOP_MARKET, SecurityType.EQUITY
+_STOP_PRICE = attrgetter("stop_price")
 _HOUR_US = 3_600_000_000
 _DAY_US = 86_400_000_000
 
@@ -79,6 +81,30 @@ _IS_TRADABLE, _ALWAYS_OPEN = attrgetter("is_tradable"), attrgetter("exchange.hou
 _SHORTABLE, _QUANTITY = attrgetter("shortable_provider"), attrgetter("quantity")
 _COLUMN, _HOURS, _MARKET = attrgetter("column"), attrgetter("exchange.hours"), attrgetter("symbol.market")
 _FEE_MODEL, _SLIPPAGE_MODEL = attrgetter("fee_model"), attrgetter("slippage_model")
+
+
+def within_reach(algo: Any, orders: list[Order]) -> list[Order]:
+    """``orders`` without the equity stop-market orders their security's current bar cannot trigger: a
+    sell stop below the bar's low, a buy stop above its high, or no bar. ``fills.stop_market_fill``
+    answers no fill for those whatever else holds, so they need not be asked (a book's open stops are
+    most steps' open orders, and few trigger). The others keep their order."""
+    stops = [order for order in orders if order.type is _STOP_MARKET]
+    if len(stops) < MIN_BATCH:
+        return orders
+    securities = algo.securities
+    held = [securities[order.symbol] for order in stops]
+    stops = [order for order, security in zip(stops, held, strict=True) if security.type is _EQUITY]
+    held = [security for security in held if security.type is _EQUITY]
+    if not held:
+        return orders
+    lows, highs = held[0].feed.current_ranges(np.fromiter(map(_COLUMN, held), dtype=np.intp, count=len(held)))
+    quantities = np.fromiter(map(_QUANTITY, stops), dtype=np.float64, count=len(stops))
+    prices = np.fromiter(map(_STOP_PRICE, stops), dtype=np.float64, count=len(stops))
+    reached = ((quantities < 0) & (lows <= prices)) | ((quantities > 0) & (highs >= prices))
+    if reached.all():
+        return orders
+    unreached = {id(stops[j]) for j in np.flatnonzero(~reached).tolist()}
+    return [order for order in orders if id(order) not in unreached]
 
 
 def _plain(securities: list[Security]) -> np.ndarray | bool:

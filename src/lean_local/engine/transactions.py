@@ -324,6 +324,7 @@ class TransactionManager(OrderBatches):
         pending = list(open_orders.values())
         if len(pending) >= step_orders.MIN_BATCH and not self._handles_order_events():
             pending = pending[step_orders.fill_market_on_open(self._algorithm, self, pending):]
+        pending = step_orders.within_reach(self._algorithm, pending)
         for order in pending:
             if order.id not in open_orders:
                 continue
