@@ -22,10 +22,15 @@ from lean_local.engine.corporate_events import (
     SplitType,
     SymbolChangedEvent,
     equity_event_entries,
-    equity_events,
 )
 from lean_local.engine.slice import DataDictionary, KeyValuePair
 from tests import fixtures
+
+
+def equity_events(*args) -> list:
+    """The events of :func:`equity_event_entries`, in its order."""
+    return [event for _, _, event in equity_event_entries(*args)]
+
 
 DAYS = pd.DatetimeIndex(["2020-01-02", "2020-01-03", "2020-01-06", "2020-01-07", "2020-01-08", "2020-01-09",
                          "2020-01-10"])

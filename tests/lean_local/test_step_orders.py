@@ -33,6 +33,14 @@ def folder(tmp_path):
     return root
 
 
+def trade_every_ticker(algo: QCAlgorithm, end_day: tuple[int, int, int] = (2020, 3, 31)) -> None:
+    """The tests' set-up: from 2020-01-02 to ``end_day``, $1,000,000, every ticker daily as ``algo.symbols``."""
+    algo.set_start_date(2020, 1, 2)
+    algo.set_end_date(*end_day)
+    algo.set_cash(1_000_000)
+    algo.symbols = [algo.add_equity(t, Resolution.DAILY).symbol for t in TICKERS]
+
+
 def make_algorithm(weights: tuple[float, float], interfere: bool = False) -> type[QCAlgorithm]:
     """``interfere``: at noon, between the orders' submission and their fill, change what the fill pass's
     scan of the open orders read (``step_orders.OpenOrderScan``): an order cancelled (a smaller open
@@ -40,11 +48,8 @@ def make_algorithm(weights: tuple[float, float], interfere: bool = False) -> typ
 
     class Rebalance(QCAlgorithm):
         def initialize(self):
-            self.set_start_date(2020, 1, 2)
-            self.set_end_date(2020, 3, 31)
-            self.set_cash(1_000_000)
             self.settings.minimum_order_margin_portfolio_percentage = 0
-            self.symbols = [self.add_equity(t, Resolution.DAILY).symbol for t in TICKERS]
+            trade_every_ticker(self)
             self.days = 0
             if interfere:
                 self.schedule.on(self.date_rules.every_day(), self.time_rules.at(12, 0), self.noon)
@@ -156,10 +161,7 @@ def test_open_orders_by_symbol_after_orders_placed_and_filled_together(folder):
 
     class Probe(QCAlgorithm):
         def initialize(self):
-            self.set_start_date(2020, 1, 2)
-            self.set_end_date(2020, 1, 8)
-            self.set_cash(1_000_000)
-            self.symbols = [self.add_equity(t, Resolution.DAILY).symbol for t in TICKERS]
+            trade_every_ticker(self, (2020, 1, 8))
             self.days = 0
 
         def on_data(self, data):
@@ -233,10 +235,7 @@ def make_stop_book() -> type[QCAlgorithm]:
 
     class StopBook(QCAlgorithm):
         def initialize(self):
-            self.set_start_date(2020, 1, 2)
-            self.set_end_date(2020, 3, 31)
-            self.set_cash(1_000_000)
-            self.symbols = [self.add_equity(t, Resolution.DAILY).symbol for t in TICKERS]
+            trade_every_ticker(self)
             self.ranges_checked = 0
 
         def on_data(self, data):

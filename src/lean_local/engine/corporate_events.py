@@ -199,13 +199,6 @@ class DailyCloses(NamedTuple):
     normalized: np.ndarray
 
 
-def equity_events(symbol: Symbol, map_file: MapFile, factors: pd.DataFrame | np.ndarray | None,
-                  trading_days: pd.DatetimeIndex, closes: DailyCloses | Callable[[], DailyCloses]) -> list[_Event]:
-    """Every event of one equity subscription over ``trading_days``, in time order
-    (:func:`equity_event_entries`' events)."""
-    return [event for _, _, event in equity_event_entries(symbol, map_file, factors, trading_days, closes)]
-
-
 def equity_event_entries(symbol: Symbol, map_file: MapFile, factors: pd.DataFrame | np.ndarray | None,
                          trading_days: pd.DatetimeIndex, closes: DailyCloses | Callable[[], DailyCloses]
                          ) -> list[tuple[int, int, _Event]]:
