@@ -29,7 +29,8 @@ def _subscription(rng: np.random.Generator, grid: np.ndarray, name: str) -> Subs
     end_time = np.unique(np.concatenate([on_grid, off_grid, early]))
     n = len(end_time)
     closes = rng.uniform(5, 50, n)
-    fields = {"open": closes, "high": closes, "low": closes, "close": closes, "volume": rng.uniform(0, 1e4, n)}
+    fields = {"open": rng.uniform(5, 50, n), "high": closes + 2, "low": closes - 2, "close": closes,
+              "volume": rng.uniform(0, 1e4, n)}
     sub = SubscriptionData(Symbol(name), "trade", end_time - DAY, end_time, fields, np.ones(n))
     forward = grid[rng.random(len(grid)) < 0.3]
     sub.emit_times = np.unique(np.concatenate([on_grid, forward]))
@@ -256,8 +257,15 @@ def _bars_read_one_by_one(panel: FeedPanel, step: int) -> list[tuple | None]:
     bars: list[tuple | None] = []
     for column, sub in enumerate(panel.subs):
         i = int(panel.current[row, column])
-        bars.append(None if i < 0 else (int(sub.time[i]), int(sub.end_time[i]), *sub.ohlcv[i, [0, 3, 4]].tolist()))
+        bars.append(None if i < 0 else (int(sub.time[i]), int(sub.end_time[i]), *sub.ohlcv[i].tolist()))
     return bars
+
+
+def _fields_as_tuples(fields: tuple[np.ndarray, np.ndarray, np.ndarray]) -> list[tuple]:
+    """``current_fields``' answer as one (start, end, open, high, low, close, volume) tuple per column."""
+    starts, ends, ohlcv = fields
+    return [(start, end, *values) for start, end, values in zip(starts.tolist(), ends.tolist(), ohlcv.tolist(),
+                                                                 strict=True)]
 
 
 @pytest.mark.parametrize("row_reads", [0, 3, 10**9])
@@ -291,12 +299,31 @@ def test_current_bars_are_the_subscriptions_bars_through_every_change(seed, row_
             panel.refreeze(column, SubscriptionData(sub.symbol, "trade", sub.time[keep] + 1, sub.end_time[keep],
                                                     {k: v[keep] * 2 for k, v in sub.fields.items()},
                                                     sub.factor[keep]), 0, step)
-        got = panel.current_bars(step, columns)
+        got = _fields_as_tuples(panel.current_fields(step, columns))
+        starts, ends, opens, closes, volumes = panel.current_bars(step, columns)
         for column, expected in enumerate(_bars_read_one_by_one(panel, step)):
             if expected is not None:
-                assert tuple(value[column].item() for value in got) == expected
+                assert got[column] == expected
+                assert (starts[column], ends[column], opens[column], closes[column], volumes[column]) == \
+                    tuple(expected[i] for i in (0, 1, 2, 5, 6))
                 compared += 1
     assert compared > 500
+
+
+def test_current_fields_read_again_at_an_earlier_step_of_the_window(monkeypatch):
+    """The windows are gathered from the step asked on (the clock asks no earlier one): asked at an
+    earlier step of the window afterwards, a column's fields are gathered again from there."""
+    monkeypatch.setattr(FeedPanel, "ROW_READS", 0)
+    panel = _panel(7)
+    columns = np.arange(len(panel.subs))
+    late = _fields_as_tuples(panel.current_fields(30, columns))
+    early = _fields_as_tuples(panel.current_fields(3, columns))
+    assert len(panel.current) > 30 and panel.base == 0  # one window
+    for step, got in ((30, late), (3, early), (30, _fields_as_tuples(panel.current_fields(30, columns)))):
+        for column, expected in enumerate(_bars_read_one_by_one(panel, step)):
+            if expected is not None:
+                assert got[column] == expected
+    assert early != late
 
 
 def test_columns_frozen_over_the_whole_block_hold_their_bar_without_a_search():
@@ -321,3 +348,13 @@ def test_columns_frozen_over_the_whole_block_hold_their_bar_without_a_search():
     np.testing.assert_array_equal(panel.current[rows, 1], [-1] * 4)
     np.testing.assert_array_equal(panel.close[rows, 1], [0.0] * 4)
     assert not panel.emit[rows, :2].any()
+
+
+def test_kinds_follow_each_columns_subscription():
+    """``FeedPanel.kinds``: each column's subscription's kind, changed with the subscription (``replace``)."""
+    panel = _panel(3, columns=3)
+    assert panel.kinds == ["trade"] * 3
+    sub = panel.subs[1]
+    quotes = SubscriptionData(sub.symbol, "quote", sub.time, sub.end_time, dict(sub.fields), sub.factor)
+    panel.replace(1, quotes)
+    assert panel.kinds == ["trade", "quote", "trade"] and panel.subs[1] is quotes

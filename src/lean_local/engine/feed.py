@@ -72,6 +72,11 @@ class DataFeed:
     def subs(self) -> list[SubscriptionData]:
         return self.panel.subs
 
+    @property
+    def kinds(self) -> list[str]:
+        """Each column's subscription's ``kind`` (``"trade"``, ``"quote"`` or ``"custom"``)."""
+        return self.panel.kinds
+
     def add(self, sub: SubscriptionData, visible_from: int, from_current: bool = False) -> int:
         """Register a subscription; during the run it emits from the next step, or from the current
         one when ``from_current`` (a universe's addition: LEAN delivers the data that ends at the
@@ -146,7 +151,7 @@ class DataFeed:
         if sub is not None:
             self.panel.settle(column)
             self._restore(column)
-            self.panel.subs[column] = sub
+            self.panel.replace(column, sub)
             self._new_streams.append(column)
         self.reattach_many([column], from_current)
 
@@ -270,6 +275,12 @@ class DataFeed:
         copy's too; :meth:`FeedPanel.current_bars`)."""
         return self.panel.current_bars(self.step, columns)
 
+    def current_fields(self, columns: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """The current bar of each of ``columns`` (int array, the panel's; at a step): its start and end
+        (int64 ns) and its open, high, low, close and volume (a row of five per column) as its subscription
+        holds them (:meth:`FeedPanel.current_fields`; unread for a column before its first bar)."""
+        return self.panel.current_fields(self.step, columns)
+
     def _current_of(self, name: str, columns: np.ndarray, missing: float) -> np.ndarray:
         """The window array ``name``'s entries (``current``, ``emit`` or ``close``) of ``columns`` at the
         current step, ``missing`` before the first step and for a column the panel does not hold."""
@@ -333,13 +344,11 @@ class DataFeed:
     def current_ranges(self, columns: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """The low and the high of each of ``columns``' current bar (:meth:`current_bar`'s ``low`` and
         ``high``, a fill-forward copy's too); NaN for a column without one."""
-        indices = self._current_of("current", columns, -1).tolist()
-        subs = self.panel.subs
-        lows, highs = np.full(len(indices), np.nan), np.full(len(indices), np.nan)
-        for j, (column, i) in enumerate(zip(columns.tolist(), indices, strict=True)):
-            if i >= 0:
-                fields = subs[column].fields
-                lows[j], highs[j] = fields["low"].item(i), fields["high"].item(i)
+        present = self._current_of("current", columns, -1) >= 0
+        lows, highs = np.full(len(columns), np.nan), np.full(len(columns), np.nan)
+        if present.any():
+            ohlcv = self.current_fields(columns[present])[2]
+            lows[present], highs[present] = ohlcv[:, 2], ohlcv[:, 1]
         return lows, highs
 
     def current_closes(self, n: int) -> np.ndarray:

@@ -8,7 +8,7 @@ from contextlib import contextmanager
 
 import numpy as np
 
-from lean_local.engine.panel_bars import gather_bar_windows, step_bars
+from lean_local.engine.panel_bars import bar_windows, gather_bar_windows, step_bars
 from lean_local.engine.panel_rows import (
     BlockRows,
     FirstEqual,
@@ -48,11 +48,12 @@ class FeedPanel:
         column -> ``(first_step, end_step, bar_index)``: a removed subscription keeps the bar it had
         and emits nothing over steps ``first_step <= step < end_step``.
 
-    The current bar's start, end, open, close and volume (:meth:`current_bars`: the fill pass and the
-    capacity estimate read them) are read from the subscriptions for the step asked, the first
-    ``ROW_READS`` times in a window; from then on they are gathered per column over the window when
-    first asked after the column's alignment changed (a column of 1,000 steps costs about 50 times
-    one step's read), so a run that asks on a few steps of a window (buy-and-hold's fills and capacity
+    The current bar's fields, start, end and open to volume (:meth:`current_fields`: the slices' bars,
+    the fill pass, the stops' reach and the capacity estimate read them) are read from the subscriptions
+    for the step asked, the first ``ROW_READS`` times in a window; from then on they are gathered per
+    column over the rest of the window when first asked after the column's alignment changed (a column
+    of 1,000 steps costs about 50 times one step's read; a step's bars are then one gather per field
+    instead of several cache misses a bar), so a run that asks on a few steps of a window (buy-and-hold's fills and capacity
     snapshots) gathers nothing and one that asks often (a monthly rebalance's capture: about 100 steps
     a window) gathers each column once a window.
 
@@ -70,12 +71,15 @@ class FeedPanel:
     #: column was attached in as many steps before the window: each attachment aligns its column up to
     #: the window's end, so a universe that adds securities every day gets ``WINDOW`` steps.
     CELLS = 2**20
-    #: :meth:`current_bars` calls in a window answered from the subscriptions for their step alone
+    #: :meth:`current_fields` calls in a window answered from the subscriptions for their step alone
     #: (rent or buy: then the window's gathers cost at most about twice what the best choice would)
     ROW_READS = 4
 
     def __init__(self) -> None:
         self.subs: list[SubscriptionData] = []
+        #: each column's subscription's ``kind``, read by a slice for every column it builds without
+        #: touching the subscription's memory (:meth:`replace` changes a column's subscription)
+        self.kinds: list[str] = []
         self.visible_from: list[int] = []
         self.frozen: dict[int, tuple[int, int, int]] = {}
         self.extra_times = np.empty(0, dtype=np.int64)
@@ -96,12 +100,12 @@ class FeedPanel:
         self._deferring = 0
         #: the first step of the latest attachment's alignment
         self._attached_at = -(2**62)
-        #: the windows of :meth:`current_bars` (start and end ns, open, close, volume; the shape of
-        #: ``current``), None until asked or after the window moved; per column, whether its entries are
-        #: its current alignment's
+        #: the windows of :meth:`current_fields` (:func:`~lean_local.engine.panel_bars.bar_windows`, a row
+        #: per column of ``current``), None until asked or after the window moved; per column, the row from
+        #: which its entries are its current alignment's (``_STALE``: none; the clock asks no earlier row again)
         self._bar_windows: tuple[np.ndarray, ...] | None = None
-        self._bars_fresh = np.zeros(0, dtype=bool)
-        self._row_reads = 0  # current_bars calls read for their step alone in this window
+        self._bars_from = np.zeros(0, dtype=np.int64)
+        self._row_reads = 0  # current_fields calls read for their step alone in this window
 
     def add_times(self, times: np.ndarray) -> None:
         """Extra clock steps that carry no data (universe selection times)."""
@@ -110,6 +114,7 @@ class FeedPanel:
     def add(self, sub: SubscriptionData, visible_from: int) -> int:
         """Register a subscription; returns its column (aligned by :meth:`build` or :meth:`attach`)."""
         self.subs.append(sub)
+        self.kinds.append(sub.kind)
         self.visible_from.append(int(visible_from))
         return len(self.subs) - 1
 
@@ -175,24 +180,31 @@ class FeedPanel:
 
     def current_bars(self, step: int, columns: np.ndarray) -> tuple[np.ndarray, ...]:
         """The current bar at ``step`` of each of ``columns`` (int array of the panel's columns): its
-        start and end (int64 ns), open, close and volume (float64), from the subscription's arrays
-        (``time``, ``end_time``, ``ohlcv``); a column's entries are unread before its first bar."""
+        start and end (int64 ns), open, close and volume (float64) (:meth:`current_fields`)."""
+        starts, ends, ohlcv = self.current_fields(step, columns)
+        return starts, ends, ohlcv[:, 0], ohlcv[:, 3], ohlcv[:, 4]
+
+    def current_fields(self, step: int, columns: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """The current bar at ``step`` of each of ``columns`` (int array of the panel's columns): its
+        start and end (int64 ns) and its open, high, low, close and volume (a row of five float64 per
+        column), from the subscription's arrays (``time``, ``end_time``, ``ohlcv``); a column's entries
+        are unread before its first bar."""
         row = self.row(step)  # first: moving the window replaces the arrays
         if self._bar_windows is None and self._row_reads < self.ROW_READS:
             self._row_reads += 1
             return step_bars(self.subs, columns, self.current[row, columns])
         if self._bar_windows is None:
-            # a row per column (each column's gather writes contiguous memory; columns x steps), unwritten
-            # until gathered: only the gathered columns are read
-            steps, width = self.current.shape
-            self._bar_windows = (np.empty((width, steps), dtype=np.int64), np.empty((width, steps), dtype=np.int64),
-                                 np.empty((width, steps)), np.empty((width, steps)), np.empty((width, steps)))
-            self._bars_fresh = np.zeros(width, dtype=bool)
-        stale = columns[~self._bars_fresh[columns]]
+            # unwritten until gathered: only the gathered columns are read
+            self._bar_windows = bar_windows(*self.current.shape[::-1])
+            self._bars_from = np.full(self.current.shape[1], _STALE, dtype=np.int64)
+        stale = columns[self._bars_from[columns] > row]
         if len(stale):
-            gather_bar_windows(self._bar_windows, self.subs, self.current, np.unique(stale).tolist())
-            self._bars_fresh[stale] = True
-        return tuple(window[columns, row] for window in self._bar_windows)
+            # from this row on only: the rows before it are past steps (half a window, on average, for a
+            # column a universe added during the window)
+            gather_bar_windows(self._bar_windows, self.subs, self.current, np.unique(stale).tolist(), row)
+            self._bars_from[stale] = row
+        starts, ends, ohlcv = self._bar_windows
+        return starts[columns, row], ends[columns, row], ohlcv[columns, row]
 
     @contextmanager
     def deferred(self) -> Iterator[None]:
@@ -301,11 +313,16 @@ class FeedPanel:
         self.settle(column)
         first, end, _ = self.frozen[column]
         self.frozen[column] = (first, end, index)
-        self.subs[column] = data
-        self._bars_fresh[column:column + 1] = False
+        self.replace(column, data)
+        self._bars_from[column:column + 1] = _STALE
         lo, hi = max(min(first, from_step), self.base), min(end, self.base + len(self.current))
         if lo < hi:
             self.current[lo - self.base:hi - self.base, column] = index
+
+    def replace(self, column: int, data: SubscriptionData) -> None:
+        """Give ``column`` the subscription ``data`` (its alignment is the caller's)."""
+        self.subs[column] = data
+        self.kinds[column] = data.kind
 
     def align(self, column: int, from_step: int) -> None:
         lo = max(from_step, self.base)
@@ -339,7 +356,7 @@ class FeedPanel:
         emits = on_times(sub.emit_times, grid) & valid
         self.current[rows, column] = current
         self.close[rows, column] = closes
-        self._bars_fresh[column:column + 1] = False
+        self._bars_from[column:column + 1] = _STALE
         self.emit[rows, column] = emission_codes(emits, real, held)
 
     def _align_many(self, columns: list[int], from_step: int) -> None:
@@ -354,8 +371,8 @@ class FeedPanel:
             return
         grid = self.grid[lo:hi]
         rows = slice(lo - self.base, hi - self.base)
-        if len(self._bars_fresh):
-            self._bars_fresh[[column for column in columns if column < len(self._bars_fresh)]] = False
+        if len(self._bars_from):
+            self._bars_from[[column for column in columns if column < len(self._bars_from)]] = _STALE
         columns = self._align_held(columns, lo, hi, rows)
         alike, columns = alike_columns(columns, self.subs, self.visible_from, self.frozen, self.seeds)
         for end_time, emit_times, visible_from, group in alike:
@@ -458,6 +475,9 @@ class FeedPanel:
         self.close[rows, index] = closes.T
         self.emit[rows, index] = codes[:, None]
 
+
+#: a column's ``_bars_from`` when none of its window's bar fields are gathered
+_STALE = 2**62
 
 #: the (first step, end step, bar index) of a column not frozen: held at no step
 _NOT_FROZEN = (2**62, 0, -1)

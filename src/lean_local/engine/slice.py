@@ -300,27 +300,26 @@ class Slice:
             by_column, one = self._by_column, self._one  # one: the bars built before (mostly none)
             feed = by_column[columns[0]].feed
             now_ns, end_time = feed.now_ns, feed.clock.time
-            subs = feed.subs
+            kinds = feed.kinds
             trade_bar = TradeBar._from_values
+            # every column's current bar gathered at once (a bar read from its own subscription's arrays
+            # cost several cache misses); a column without a bar or not a trade bar is not read from them
+            bar_starts, bar_ends, ohlcv = feed.current_fields(self._columns)
+            filled = bar_ends < now_ns  # an emitted bar ends now: a fill-forward copy is the current bar moved in time
+            ohlcv[filled, 4] = 0.0  # a fill-forward copy has no volume (LEAN's TradeBar.Clone)
             starts: dict[int, datetime] = {}  # the step's bars share one or two start times
-            for column, i in zip(columns, feed.current_indices(self._columns), strict=True):
+            for column, i, start_ns, values, forward in zip(columns, feed.current_indices(self._columns),
+                                                            (bar_starts + now_ns - bar_ends).tolist(), ohlcv.tolist(),
+                                                            filled.tolist(), strict=True):
                 security = by_column[column]
                 symbol = security.symbol
-                sub = subs[column]
-                kind = sub.kind
+                kind = kinds[column]
                 obj = one.get(symbol) if one else None
                 if obj is None and kind == "trade" and i >= 0:
-                    # an emitted bar ends now: a fill-forward copy is the current bar moved in time
-                    bar_end = sub.end_time.item(i)
-                    start_ns = sub.time.item(i) + now_ns - bar_end
                     start = starts.get(start_ns)
                     if start is None:
                         start = starts[start_ns] = ns_to_datetime(start_ns)
-                    values = sub.ohlcv[i].tolist()
-                    filled = now_ns > bar_end
-                    if filled:
-                        values[4] = 0.0  # a fill-forward copy has no volume (LEAN's TradeBar.Clone)
-                    obj = trade_bar(symbol, start, end_time, values, filled)
+                    obj = trade_bar(symbol, start, end_time, values, forward)
                 elif obj is None:
                     made = self._make(security)
                     if made is None:
