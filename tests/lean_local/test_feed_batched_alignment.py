@@ -358,3 +358,26 @@ def test_kinds_follow_each_columns_subscription():
     quotes = SubscriptionData(sub.symbol, "quote", sub.time, sub.end_time, dict(sub.fields), sub.factor)
     panel.replace(1, quotes)
     assert panel.kinds == ["trade", "quote", "trade"] and panel.subs[1] is quotes
+
+
+def test_a_held_column_keeps_the_close_it_froze_with():
+    """``freeze_many`` keeps each column's frozen bar and its close as the window shows them: ``_align_held``
+    writes that close again without reading the subscription, unless the column's frozen bar changed since
+    (then the subscription's close of the new bar)."""
+    grid = np.arange(1, 7, dtype=np.int64) * DAY
+    panel = FeedPanel()
+    for c in range(2):
+        closes = np.array([10.0, 11.0, 12.0, 13.0]) + 10 * c
+        fields = {"open": closes, "high": closes, "low": closes, "close": closes, "volume": np.ones(4)}
+        panel.add(SubscriptionData(Symbol(f"S{c}"), "trade", grid[:4] - DAY, grid[:4], fields, np.ones(4)), 0)
+    panel.extra_times = grid
+    panel.build(int(grid[0]), int(grid[-1]))
+    panel.freeze_many([0, 1], 2)  # held from step 3 on at bar 2 (closes 12 and 22)
+    assert panel.frozen == {0: (3, 2**62, 2), 1: (3, 2**62, 2)}
+    panel.subs[0].fields["close"][:] = -1.0  # not read again
+    panel.frozen[1] = (3, 2**62, 1)  # another bar: its close read, 21
+    rows = slice(3, 6)
+    assert panel._align_held([0, 1], 3, 6, rows) == []
+    np.testing.assert_array_equal(panel.close[rows, 0], [12.0] * 3)
+    np.testing.assert_array_equal(panel.close[rows, 1], [21.0] * 3)
+    np.testing.assert_array_equal(panel.current[rows, :2], [[2, 1]] * 3)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
+from itertools import chain, repeat
 
 import numpy as np
 
@@ -13,6 +14,7 @@ from lean_local.engine.panel_rows import (
     BlockRows,
     FirstEqual,
     alike_columns,
+    column_index,
     emission_codes,
     future_on_grid,
     on_times,
@@ -82,6 +84,9 @@ class FeedPanel:
         self.kinds: list[str] = []
         self.visible_from: list[int] = []
         self.frozen: dict[int, tuple[int, int, int]] = {}
+        #: column -> (the bar it froze on, that bar's close), read from the window when it froze: a
+        #: held column's close without reading its subscription's memory (a cache miss or two each)
+        self._held_closes: dict[int, tuple[int, float]] = {}
         self.extra_times = np.empty(0, dtype=np.int64)
         self.grid = np.empty(0, dtype=np.int64)
         self.base = 0
@@ -297,6 +302,7 @@ class FeedPanel:
         # no end step until thawed: a rebuild may add steps to the grid
         held = self.current[here, columns].tolist()
         self.frozen.update(zip(columns, [(step + 1, 2**62, index) for index in held], strict=True))
+        self._held_closes.update(zip(columns, zip(held, self.close[here, columns].tolist(), strict=True), strict=True))
         self._queue(columns, step + 1)
 
     def thaw(self, column: int, step: int) -> None:
@@ -323,6 +329,7 @@ class FeedPanel:
         """Give ``column`` the subscription ``data`` (its alignment is the caller's)."""
         self.subs[column] = data
         self.kinds[column] = data.kind
+        self._held_closes.pop(column, None)
 
     def align(self, column: int, from_step: int) -> None:
         lo = max(from_step, self.base)
@@ -432,7 +439,7 @@ class FeedPanel:
         real = valid & (ends == grid)
         emits &= valid
         codes = emission_codes(emits, real, held)
-        at = _column_index(columns)
+        at = column_index(columns)
         self.current[rows, at] = current.T
         self.close[rows, at] = closes.T
         self.emit[rows, at] = codes.T
@@ -444,7 +451,8 @@ class FeedPanel:
         frozen = self.frozen
         if not frozen:
             return columns
-        bounds = np.array([frozen.get(column, _NOT_FROZEN) for column in columns], dtype=np.int64).reshape(-1, 3)
+        bounds = np.fromiter(chain.from_iterable(map(frozen.get, columns, repeat(_NOT_FROZEN))), dtype=np.int64,
+                             count=3 * len(columns)).reshape(-1, 3)
         whole = (bounds[:, 0] <= lo) & (bounds[:, 1] >= hi)
         if self.seeds:
             whole &= ~np.isin(columns, list(self.seeds))
@@ -453,8 +461,9 @@ class FeedPanel:
         held = np.flatnonzero(whole).tolist()
         at = [columns[j] for j in held]
         indices = bounds[held, 2]
-        subs = self.subs
-        closes = [subs[column].fields["close"].item(index) if index >= 0 else 0.0
+        subs, known = self.subs, self._held_closes.get
+        closes = [pair[1] if (pair := known(column, _UNKNOWN))[0] == index
+                  else subs[column].fields["close"].item(index) if index >= 0 else 0.0
                   for column, index in zip(at, indices.tolist(), strict=True)]
         self.current[rows, at] = indices
         self.close[rows, at] = closes
@@ -470,7 +479,7 @@ class FeedPanel:
         for k, column in enumerate(columns):
             closes[k] = self.subs[column].fields["close"][at]  # an index array: a third of take's cost
         closes[:, row < 0] = 0.0
-        index = _column_index(columns)
+        index = column_index(columns)
         self.current[rows, index] = row[:, None]
         self.close[rows, index] = closes.T
         self.emit[rows, index] = codes[:, None]
@@ -481,11 +490,5 @@ _STALE = 2**62
 
 #: the (first step, end step, bar index) of a column not frozen: held at no step
 _NOT_FROZEN = (2**62, 0, -1)
-
-
-def _column_index(columns: list[int]) -> slice | list[int]:
-    """``columns`` as an index of the panel's columns: consecutive columns (a realignment's every column)
-    as a slice, as a list indexes each cell."""
-    if columns[-1] - columns[0] == len(columns) - 1 and columns == list(range(columns[0], columns[-1] + 1)):
-        return slice(columns[0], columns[-1] + 1)
-    return columns
+#: the (bar, close) of a held column whose close was not read when it froze (no bar index is -2)
+_UNKNOWN = (-2, 0.0)

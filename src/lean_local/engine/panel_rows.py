@@ -204,3 +204,11 @@ def future_on_grid(times: np.ndarray, grid: np.ndarray, from_step: int, end_ns: 
     # search finds it on the grid
     where = np.searchsorted(grid, future)
     return bool(where[-1] < len(grid) and (grid[where] == future).all())
+
+
+def column_index(columns: list[int]) -> slice | list[int]:
+    """``columns`` as an index of the panel's columns: consecutive columns (a realignment's every column)
+    as a slice, as a list indexes each cell."""
+    if columns[-1] - columns[0] == len(columns) - 1 and columns == list(range(columns[0], columns[-1] + 1)):
+        return slice(columns[0], columns[-1] + 1)
+    return columns
