@@ -381,3 +381,10 @@ def test_a_held_column_keeps_the_close_it_froze_with():
     np.testing.assert_array_equal(panel.close[rows, 0], [12.0] * 3)
     np.testing.assert_array_equal(panel.close[rows, 1], [21.0] * 3)
     np.testing.assert_array_equal(panel.current[rows, :2], [[2, 1]] * 3)
+    # given other bars (a release: its frozen bar alone, now index 0), the close of that bar
+    sub = panel.subs[0]
+    one = {name: np.array([50.0]) for name in ("open", "high", "low", "close", "volume")}
+    panel.refreeze(0, SubscriptionData(sub.symbol, "trade", sub.time[2:3], sub.end_time[2:3], one, np.ones(1)), 0, 3)
+    assert panel._align_held([0], 3, 6, rows) == []
+    np.testing.assert_array_equal(panel.close[rows, 0], [50.0] * 3)
+    np.testing.assert_array_equal(panel.current[rows, 0], [0] * 3)

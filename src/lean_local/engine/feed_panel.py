@@ -320,6 +320,7 @@ class FeedPanel:
         first, end, _ = self.frozen[column]
         self.frozen[column] = (first, end, index)
         self.replace(column, data)
+        self._held_closes[column] = (index, data.fields["close"].item(index) if index >= 0 else 0.0)
         self._bars_from[column:column + 1] = _STALE
         lo, hi = max(min(first, from_step), self.base), min(end, self.base + len(self.current))
         if lo < hi:
@@ -411,14 +412,14 @@ class FeedPanel:
             if frozen is not None:
                 first, end, index = frozen
                 held[j] = (steps >= first) & (steps < end)
-                if len(sub):
+                if len(sub.end_time):
                     row = searched_rows(sub.end_time, grid, self.visible_from[column])
                     row[held[j]] = index
                     at = np.maximum(row, 0)
                     current[j], ends[j], closes[j] = row, sub.end_time[at], sub.fields["close"][at]
                 else:
                     current[j, held[j]] = index
-            elif len(sub):
+            elif len(sub.end_time):
                 block.add_bars(j, sub.end_time, sub.fields["close"], self.visible_from[column])
             if len(sub.emit_times):
                 block.add_emissions(j, sub.emit_times)
