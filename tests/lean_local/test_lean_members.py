@@ -1,6 +1,6 @@
 """LEAN's members the runtime lacks (lean_local.engine.lean_members): each raises NotSupportedError
 naming it, a name no LEAN member has raises Python's AttributeError, and the classes made per order
-define no ``__getattr__`` (which would keep CPython from specialising their attribute reads)."""
+(and the transaction manager) define no ``__getattr__`` (which would keep CPython from specialising their attribute reads)."""
 
 from __future__ import annotations
 
@@ -17,6 +17,7 @@ from lean_local.engine.lean_members import NotSupportedMember, name_lean_members
 from lean_local.engine.orders import Order, OrderEvent, OrderTicket
 from lean_local.engine.runner import run_algorithm
 from lean_local.engine.securities import Security
+from lean_local.engine.transactions import TransactionManager
 from tests import fixtures
 
 _ABSENT = object()
@@ -116,6 +117,8 @@ def test_every_lean_member_is_implemented_or_raises_not_supported(tmp_path):
         "Order": (order, _stub_members("QuantConnect.Orders", _ORDERS)),
         "OrderTicket": (ticket, _stub_members("QuantConnect.Orders", ("OrderTicket",))),
         "OrderEvent": (algo.events[0], _stub_members("QuantConnect.Orders", ("OrderEvent",))),
+        "SecurityTransactionManager": (algo.transactions,
+                                       _stub_members("QuantConnect.Securities", ("SecurityTransactionManager",))),
         "Security": (security, _stub_members("QuantConnect.Securities", ("Security",))
                      | _stub_members("QuantConnect.Interfaces", ("ISecurityPrice",))
                      | _stub_members("QuantConnect.Securities.Equity", ("Equity",))
@@ -141,6 +144,6 @@ def test_every_lean_member_is_implemented_or_raises_not_supported(tmp_path):
     assert order.quantity == 10 and ticket.quantity_filled == 10 and security.symbol.value == "AAA"
 
 
-@pytest.mark.parametrize("cls", [Order, OrderTicket, OrderEvent, Security])
+@pytest.mark.parametrize("cls", [Order, OrderTicket, OrderEvent, Security, TransactionManager])
 def test_the_classes_read_per_order_have_no_getattr(cls):
     assert not any("__getattr__" in vars(each) for each in cls.__mro__)
