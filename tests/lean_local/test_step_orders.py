@@ -4,6 +4,9 @@ events, rejections, cash and transaction records, to the last bit."""
 
 from __future__ import annotations
 
+from datetime import datetime
+from types import SimpleNamespace
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -11,10 +14,11 @@ import pytest
 from lean_local.engine import orders_api, step_orders, target_sizing
 from lean_local.engine.algorithm import QCAlgorithm
 from lean_local.engine.buying_power import target_order_quantity
-from lean_local.engine.common import Resolution
+from lean_local.engine.common import Resolution, SecurityType, Symbol
 from lean_local.engine.fees import ConstantFeeModel, InteractiveBrokersFeeModel
-from lean_local.engine.orders import OrderStatus, OrderType
+from lean_local.engine.orders import Order, OrderStatus, OrderType
 from lean_local.engine.runner import run_algorithm
+from lean_local.engine.securities import SecurityManager
 from lean_local.framework.targets import PortfolioTarget
 from tests import fixtures
 
@@ -278,3 +282,24 @@ def test_stops_out_of_reach_are_not_asked_and_the_run_is_the_same(folder, monkey
         [(o.id, o.type, o.quantity, o.status, o.price, o.last_fill_time) for o in again.transactions.get_orders()]
     assert [(e.order_id, e.status, e.fill_price, e.message) for e in algo.transactions.events] == \
         [(e.order_id, e.status, e.fill_price, e.message) for e in again.transactions.events]
+
+
+def test_within_reach_asks_the_stops_of_other_security_types_whatever_the_bar():
+    """Ten sell stops: the equities' bars range from 9 to 11, so an equity stop at 8 cannot trigger and
+    one at 10 can; the forex stop at 8 is kept (within_reach judges equities only), the others keep
+    their order."""
+
+    class Feed:
+        def current_ranges(self, columns):
+            return np.full(len(columns), 9.0), np.full(len(columns), 11.0)
+
+    feed = Feed()
+    securities = SecurityManager()
+    kinds = [SecurityType.EQUITY] * 9 + [SecurityType.FOREX]
+    for k, kind in enumerate(kinds):
+        securities.register(SimpleNamespace(symbol=Symbol(f"S{k}"), type=kind, column=k, feed=feed))
+    prices = [8.0, 10.0, 8.0, 10.0, 10.0, 8.0, 10.0, 10.0, 10.0, 8.0]
+    orders = [Order(k + 1, Symbol(f"S{k}"), OrderType.STOP_MARKET, -5, datetime(2020, 1, 2), stop_price=price)
+              for k, price in enumerate(prices)]
+    kept = step_orders.within_reach(SimpleNamespace(securities=securities), orders)
+    assert [order.id for order in kept] == [2, 4, 5, 7, 8, 9, 10]

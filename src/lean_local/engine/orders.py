@@ -10,6 +10,7 @@ from operator import attrgetter
 from typing import TYPE_CHECKING, Any, NamedTuple
 
 from lean_local.engine.common import Symbol, not_supported
+from lean_local.engine.lean_members import OBJECT_MEMBERS, name_lean_members
 
 if TYPE_CHECKING:
     from lean_local.engine.portfolio import TransactionManager
@@ -130,11 +131,20 @@ class Order:
     def absolute_quantity(self) -> float:
         return abs(self.quantity)
 
-    def __getattr__(self, name: str) -> Any:
-        raise not_supported("Order", name)
-
     def __repr__(self) -> str:
         return f"Order({self.id} {self.type.name} {self.symbol} {self.quantity:g} {self.status.name})"
+
+
+# LEAN's members of ``Order`` and its subclasses (the orders LEAN makes are of those types)
+name_lean_members(Order, "Order", (
+    "absolute_quantity", "canceled_time", "direction", "id", "last_fill_time", "limit_price", "price", "quantity",
+    "status", "stop_price", "stop_triggered", "symbol", "tag", "time", "type", "value"), (
+    "DEFAULT_SUBMISSION_TIME_BUFFER", "apply_update_order_request", "broker_id", "calculate_stop_price", "clone",
+    "contingency", "contingent_id", "copy_to", "create_order", "create_positions", "created_time", "get_default_tag",
+    "get_value", "get_value_impl", "group_order_manager", "is_marketable", "last_update_time",
+    "order_submission_data", "price_adjustment_mode", "price_currency", "properties", "security_type",
+    "stop_triggered_time", "submission_time_buffer", "time_in_force", "trailing_amount", "trailing_as_percentage",
+    "trigger_price", "trigger_touched", "try_update_stop_price", *OBJECT_MEMBERS))
 
 
 class OrderEvent:
@@ -173,12 +183,17 @@ class OrderEvent:
     def absolute_fill_quantity(self) -> float:
         return abs(self.fill_quantity)
 
-    def __getattr__(self, name: str) -> Any:
-        raise not_supported("OrderEvent", name)
-
     def __repr__(self) -> str:
         return (f"{self.utc_time} OrderID: {self.order_id} Symbol: {self.symbol} Status: {self.status.name}"
                 + (f" Quantity: {self.fill_quantity:g} FillPrice: {self.fill_price:g}" if self.fill_quantity else ""))
+
+
+name_lean_members(OrderEvent, "OrderEvent", (
+    "absolute_fill_quantity", "direction", "fill_price", "fill_price_currency", "fill_quantity", "id",
+    "is_assignment", "is_in_the_money", "limit_price", "message", "order_fee", "order_id", "quantity", "status",
+    "stop_price", "symbol", "ticket", "utc_time"), (
+    "clone", "from_serialized", "short_to_string", "trailing_amount", "trailing_as_percentage", "trigger_price",
+    *OBJECT_MEMBERS))
 
 
 class UpdateOrderFields:
@@ -322,11 +337,17 @@ class OrderTicket:
     def cancel(self, tag: str | None = None) -> OrderResponse:
         return self._transactions.cancel_order(self._order, tag)
 
-    def __getattr__(self, name: str) -> Any:
-        raise not_supported("OrderTicket", name)
-
     def __repr__(self) -> str:
         return f"OrderTicket({self._order!r})"
+
+
+name_lean_members(OrderTicket, "OrderTicket", (
+    "average_fill_price", "cancel", "get", "order_events", "order_id", "order_type", "quantity", "quantity_filled",
+    "quantity_remaining", "status", "submit_request", "symbol", "tag", "time", "update", "update_limit_price",
+    "update_quantity", "update_requests", "update_stop_price", "update_tag"), (
+    "cancel_request", "contingency", "get_most_recent_order_request", "get_most_recent_order_response", "has_order",
+    "invalid_cancel_order_id", "invalid_submit_request", "invalid_update_order_id", "order_closed", "order_set",
+    "security_type", "update_stop_trailing_amount", "update_trigger_price", *OBJECT_MEMBERS))
 
 
 class OrderField(IntEnum):

@@ -17,6 +17,7 @@ from lean_local.engine.common import DataNormalizationMode, Resolution, Security
 from lean_local.engine.fees import FeeModel, default_fee_model
 from lean_local.engine.fundamental_universe import Fundamental, fundamentals_at
 from lean_local.engine.intraday import cached_quote
+from lean_local.engine.lean_members import OBJECT_MEMBERS, name_lean_members
 from lean_local.engine.shortable import NullShortableProvider
 from lean_local.engine.slippage import NullSlippageModel
 from lean_local.engine.subscription_data import BarView, SubscriptionData
@@ -282,11 +283,26 @@ class Security:
 
     margin_model = buying_power_model
 
-    def __getattr__(self, name: str) -> Any:
-        raise not_supported("Security", name)
-
     def __repr__(self) -> str:
         return f"Security({self.symbol})"
+
+
+# LEAN's members of ``Security`` and of the ``Equity`` and ``Forex`` it makes
+name_lean_members(Security, "Security", (
+    "ask_price", "base_currency", "bid_price", "buying_power_model", "close", "data_normalization_mode", "exchange",
+    "fee_model", "fundamentals", "has_data", "high", "holdings", "invested", "is_delisted", "is_fill_data_forward",
+    "is_tradable", "leverage", "local_time", "low", "margin_model", "open", "price", "quote_currency", "resolution",
+    "set_buying_power_model", "set_data_normalization_mode", "set_fee_model", "set_fill_model", "set_leverage",
+    "set_market_price", "set_shortable_provider", "set_slippage_model", "set_volatility_model", "shortable_provider",
+    "slippage_model", "symbol", "symbol_properties", "type", "volatility_model", "volume"), (
+    "DEFAULT_SETTLEMENT_TIME", "NULL_LEVERAGE", "add", "ask_size", "bid_size", "cache", "clear", "data", "data_filter",
+    "decompose_currency_pair", "default_settlement_days", "fill_model", "get", "get_last_data", "hold_stock",
+    "is_custom_data", "is_extended_market_hours", "margin_interest_rate_model", "open_interest", "portfolio_model",
+    "price_variation_model", "primary_exchange", "refresh_data_normalization_mode_property", "remove", "reset",
+    "session", "set", "set_data_filter", "set_local_time_keeper", "set_margin_interest_rate_model",
+    "set_margin_model", "set_settlement_model", "settlement_model", "shortable", "subscription_data_config",
+    "subscriptions", "total_shortable_quantity", "try_get", "try_get_member", "try_invoke_member", "try_set_member",
+    "update", "update_consumers_market_price", *OBJECT_MEMBERS))
 
 
 class SecurityManager:

@@ -27,7 +27,8 @@ from __future__ import annotations
 
 import bisect
 from datetime import datetime
-from operator import attrgetter
+from itertools import repeat
+from operator import attrgetter, is_
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -91,12 +92,13 @@ def within_reach(algo: Any, orders: list[Order]) -> list[Order]:
     stops = [order for order in orders if order.type is _STOP_MARKET]
     if len(stops) < MIN_BATCH:
         return orders
-    securities = algo.securities
-    held = [securities[order.symbol] for order in stops]
-    stops = [order for order, security in zip(stops, held, strict=True) if security.type is _EQUITY]
-    held = [security for security in held if security.type is _EQUITY]
-    if not held:
-        return orders
+    held = algo.securities.all_of(list(map(_SYMBOL, stops)))
+    kinds = list(map(_TYPE, held))
+    if not all(map(is_, kinds, repeat(_EQUITY))):  # (a C-level pass: a book's stops are mostly all on equities)
+        stops = [order for order, kind in zip(stops, kinds, strict=True) if kind is _EQUITY]
+        held = [security for security, kind in zip(held, kinds, strict=True) if kind is _EQUITY]
+        if not held:
+            return orders
     lows, highs = held[0].feed.current_ranges(np.fromiter(map(_COLUMN, held), dtype=np.intp, count=len(held)))
     quantities = np.fromiter(map(_QUANTITY, stops), dtype=np.float64, count=len(stops))
     prices = np.fromiter(map(_STOP_PRICE, stops), dtype=np.float64, count=len(stops))

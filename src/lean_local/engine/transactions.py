@@ -26,9 +26,9 @@ from lean_local.engine.brokerages import (
     ask_brokerage,
 )
 from lean_local.engine.buying_power import buying_power_error, order_fee
-from lean_local.engine.common import not_supported
 from lean_local.engine.fees import BUILTIN_FEE_MODELS
 from lean_local.engine.fill_records import FillRecords
+from lean_local.engine.lean_members import OBJECT_MEMBERS, name_lean_members
 from lean_local.engine.order_batches import OrderBatches
 from lean_local.engine.orders import (
     CashAmount,
@@ -144,9 +144,6 @@ class TransactionManager(OrderBatches):
         for ticket in tickets:
             ticket.cancel(tag)
         return tickets
-
-    def __getattr__(self, name: str) -> Any:
-        raise not_supported("SecurityTransactionManager", name)
 
     # --- submission ---------------------------------------------------------------------------
     def submit(self, security: Security, order_type: OrderType, quantity: float, tag: str = "",
@@ -426,6 +423,18 @@ class TransactionManager(OrderBatches):
                 self._algorithm.on_order_event(self._deferred.pop(0))
         finally:
             self._dispatching = False
+
+
+name_lean_members(TransactionManager, "SecurityTransactionManager", (
+    "cancel_open_orders", "cancel_order", "get_open_order_tickets", "get_open_orders",
+    "get_open_orders_remaining_quantity", "get_order_by_id", "get_order_ticket", "get_order_tickets", "get_orders",
+    "orders_count", "update_order"), (
+    "add_order", "add_transaction_record", "get_increment_contingent_order_set_id",
+    "get_increment_group_order_manager_id", "get_increment_order_id", "get_orders_by_brokerage_id",
+    "get_projected_holdings", "last_order_id", "losing_transactions", "loss_count", "market_order_fill_timeout",
+    "minimum_order_quantity", "minimum_order_size", "process_request", "remove_order", "set_live_mode",
+    "set_order_id", "set_order_processor", "transaction_record", "utc_time", "wait_for_order", "win_count",
+    "winning_transactions", *OBJECT_MEMBERS))
 
 
 def within_moc_buffer(security: Security, moment: datetime) -> bool:
