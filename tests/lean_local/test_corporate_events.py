@@ -18,9 +18,11 @@ from lean_local.engine.corporate_events import (
     DelistingType,
     Dividend,
     EventSchedule,
+    EventSource,
     Split,
     SplitType,
     SymbolChangedEvent,
+    equities_event_entries,
     equity_event_entries,
 )
 from lean_local.engine.slice import DataDictionary, KeyValuePair
@@ -102,6 +104,47 @@ def test_a_subscription_starting_before_its_map_file_reports_the_first_mapped_ti
     assert [_describe(e) for e in events] == [(datetime(2014, 3, 26), "SymbolChangedEvent", "GOOG", "GOOCV")]
     # a subscription the map file covers from its start takes the mapped ticker without an event
     assert equity_events(Symbol("GOOG"), map_file, None, days[2:], closes) == []
+
+
+def test_events_of_several_subscriptions_together_are_each_ones_alone():
+    """``equities_event_entries`` searches every factor file's rows at once: each subscription's entries are
+    the ones it has alone (its own map file's covered days, its own closes, files of one row and none)."""
+    raw = np.array(RAW)
+    late = MapFile("LATE", pd.DatetimeIndex(["2020-01-07", "2050-12-31"]), ["LATE", "LATE"])  # listed 01-07
+    one_row = FACTORS.iloc[-1:]
+    sources = [EventSource(Symbol("NEW"), _map_file(), FACTORS, DailyCloses(DAYS.asi8, raw, raw * 0.5)),
+               EventSource(Symbol("NONE"), MapFile.unmapped("NONE"), None, DailyCloses(DAYS.asi8, raw, raw)),
+               EventSource(Symbol("LATE"), late, FACTORS, DailyCloses(DAYS.asi8, raw * 2, raw)),
+               EventSource(Symbol("ONE"), MapFile.unmapped("ONE"), one_row, DailyCloses(DAYS.asi8, raw, raw)),
+               EventSource(Symbol("PLAIN"), MapFile.unmapped("PLAIN"), FACTORS, DailyCloses(DAYS.asi8, raw + 1, raw))]
+    together = equities_event_entries(sources, DAYS)
+    alone = [equity_event_entries(*source[:3], DAYS, source.closes) for source in sources]
+    assert [[(t, o, _describe(e)) for t, o, e in entries] for entries in together] == \
+        [[(t, o, _describe(e)) for t, o, e in entries] for entries in alone]
+    # LATE's map file covers 01-07 on: the 01-03 row is before its days, the 01-07 row's split warning
+    # carries its own raw close of 01-06 (2 x 12); PLAIN (no map file) has every day
+    assert [_describe(e) for _, _, e in together[2]] == [
+        (datetime(2020, 1, 7), "Split", SplitType.WARNING, 0.5, 24.0),
+        (datetime(2020, 1, 8), "Split", SplitType.SPLIT_OCCURRED, 0.5, 22.0),
+        (datetime(2020, 1, 8), "Dividend", 0.22, 22.0)]
+    assert [_describe(e)[:2] for _, _, e in together[4]] == [
+        (datetime(2020, 1, 6), "Dividend"), (datetime(2020, 1, 7), "Split"), (datetime(2020, 1, 8), "Split"),
+        (datetime(2020, 1, 8), "Dividend")]
+    assert together[1] == [] and together[3] == []
+
+
+def test_a_warnings_price_may_come_from_a_function_of_the_field_and_day():
+    """``closes`` as a function (the loop reads a subscription's bars): asked with the field and the day."""
+    asked = []
+
+    def price(field_name: str, day_ns: int) -> float:
+        asked.append((field_name, pd.Timestamp(day_ns)))
+        return 3.0
+
+    events = equity_events(Symbol("NEW"), _map_file(), FACTORS, DAYS, price)
+    assert asked == [("raw", pd.Timestamp("2020-01-07")), ("normalized", pd.Timestamp("2020-01-09")),
+                     ("normalized", pd.Timestamp("2020-01-10"))]
+    assert [e.price for e in events if isinstance(e, Delisting)] == [3.0, 3.0]
 
 
 def test_schedule_hands_out_events_at_the_first_step_at_or_after_their_time():

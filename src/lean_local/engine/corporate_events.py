@@ -199,8 +199,17 @@ class DailyCloses(NamedTuple):
     normalized: np.ndarray
 
 
+class EventSource(NamedTuple):
+    """One equity subscription's inputs to its events (:func:`equity_event_entries`' parameters)."""
+
+    symbol: Symbol
+    map_file: MapFile
+    factors: pd.DataFrame | np.ndarray | None
+    closes: DailyCloses | Callable[[str, int], float]
+
+
 def equity_event_entries(symbol: Symbol, map_file: MapFile, factors: pd.DataFrame | np.ndarray | None,
-                         trading_days: pd.DatetimeIndex, closes: DailyCloses | Callable[[], DailyCloses]
+                         trading_days: pd.DatetimeIndex, closes: DailyCloses | Callable[[str, int], float]
                          ) -> list[tuple[int, int, _Event]]:
     """Every event of one equity subscription over ``trading_days`` as ``(time ns, provider order, event)``,
     in time order, then LEAN's provider order within a day.
@@ -218,93 +227,133 @@ def equity_event_entries(symbol: Symbol, map_file: MapFile, factors: pd.DataFram
         The exchange's trading days the subscription covers (midnights, ascending).
     closes : DailyCloses or callable
         Daily raw and algorithm-facing (normalized) closes: the prices the warnings carry (the last
-        close before the event's day; 0 before any); or a function giving them, asked only when a
-        split or a delisting needs a price (most subscriptions have neither).
+        close before the event's day; 0 before any); or a function of the field (``"raw"`` or
+        ``"normalized"``) and the day (int64 ns midnight) giving that price (:func:`last_close`), asked
+        only when a split or a delisting needs a price (most subscriptions have neither).
     """
+    return equities_event_entries([EventSource(symbol, map_file, factors, closes)], trading_days)[0]
+
+
+def equities_event_entries(sources: list[EventSource], trading_days: pd.DatetimeIndex
+                           ) -> list[list[tuple[int, int, _Event]]]:
+    """:func:`equity_event_entries` of each of ``sources`` over the same ``trading_days``: the factor files'
+    rows of all of them searched and their dividends computed together (a run's start schedules every
+    subscription's events: a few numpy calls in all instead of about 15 per subscription)."""
     days = trading_days.asi8  # int64 ns: a datetime only for each event
     if not len(days):
-        return []
-    covered = np.ones(len(days), dtype=bool)
-    if len(map_file):
-        map_days = map_file.dates.asi8
-        covered = (days >= map_days[0]) & (days <= map_days[-1])
-    events: list[tuple[int, int, _Event]] = []  # (ns, provider order, event): LEAN's provider order per day
-
-    known: list[DailyCloses] = []
-
-    def last_close(field: str, day_ns: int) -> float:
-        if not known:
-            known.append(closes() if callable(closes) else closes)
-        dates, values = known[0].dates, getattr(known[0], field)
-        i = int(np.searchsorted(dates, day_ns, side="left")) - 1
-        return float(values[i]) if i >= 0 else 0.0
-
-    if factors is not None and len(factors) > 1:
-        row_ns, price_factor, split_factor, reference = _factor_columns(factors)
-        split_changes = split_factor[:-1] != split_factor[1:]
-        price_changes = price_factor[:-1] != price_factor[1:]
-        # a file whose factors never change (most equities without dividends) has no event
-        if np.count_nonzero(split_changes) or np.count_nonzero(price_changes):
-            covered_days = days[covered]
-            # the rows dated on a covered trading day, each with the next covered day (None after the last)
-            at = np.minimum(np.searchsorted(covered_days, row_ns[:-1]), max(len(covered_days) - 1, 0))
-            on_day = np.flatnonzero(covered_days[at] == row_ns[:-1]) if len(covered_days) else np.empty(0, dtype=int)
-            rows = on_day[split_changes[on_day] | price_changes[on_day]]
-            # the few rows' values as Python numbers (a numpy scalar's every operation costs about 10 times
-            # a float's; the same IEEE results, and repr gives the same shortest digits for _distribution)
-            splits, references = split_factor.tolist(), reference.tolist()
-            last_day = len(covered_days) - 1
-            split_rows = rows[split_changes[rows]]
-            for i, k in zip(split_rows.tolist(), at[split_rows].tolist(), strict=True):
-                day = covered_days.item(k)
-                factor = splits[i] / splits[i + 1]
-                events.append((day, 0, Split(symbol, _datetime(day), last_close("raw", day), factor, SplitType.WARNING)))
-                if k < last_day:
-                    following = covered_days.item(k + 1)
-                    events.append((following, 0, Split(symbol, _datetime(following), references[i], factor,
-                                                       SplitType.SPLIT_OCCURRED)))
-            # the dividends (a few a year: most events) computed together; each time's entry sorts after its
-            # splits whatever the order they are listed in (the sort below is by time, then provider)
-            paid = rows[price_changes[rows] & (at[rows] < last_day)]
-            if len(paid):
-                ratios = price_factor[paid] / price_factor[paid + 1]
-                for following, distribution, price in zip(covered_days[at[paid] + 1].tolist(),
-                                                          _distributions(reference[paid], ratios),
-                                                          reference[paid].tolist(), strict=True):
-                    events.append((following, 1, Dividend(symbol, _datetime(following), distribution, price)))
-
-    # a map file of one ticker, the symbol's own, reports no change (the common case: no per-day scan)
-    if len(map_file) > 1 and set(map_file.tickers) != {symbol.value}:
-        tickers = np.asarray(map_file.tickers, dtype=object)
-        at = np.minimum(np.searchsorted(map_file.dates.asi8, days, side="left"), len(tickers) - 1)
-        mapped = tickers[at]
-        # LEAN's MappingEventProvider: the subscription's ticker is the map file's at the start when the
-        # file covers the start, else the symbol's own; the first covered day reports a difference
-        first = int(np.argmax(covered)) if covered.any() else len(days)
-        previous = mapped[0] if covered[0] else symbol.value
-        # the covered days are one run, so after the first of them only a day whose mapped ticker
-        # differs from the day before's can report a change
-        candidates = np.zeros(len(days), dtype=bool)
-        candidates[1:] = mapped[1:] != mapped[:-1]
-        candidates[first:first + 1] = True
-        for k in np.flatnonzero(candidates & covered).tolist():
-            if mapped[k] != previous:
-                day = int(days[k])
-                events.append((day, 2, SymbolChangedEvent(symbol, _datetime(day), previous, mapped[k])))
-                previous = mapped[k]
-
-    delisted = map_file.delisted if len(map_file) else None
-    if delisted is not None:
-        delisted_ns = delisted.value
-        if days[-1] >= delisted_ns:
-            events.append((delisted_ns, 3, Delisting(symbol, delisted.to_pydatetime(),
-                                                     last_close("normalized", delisted_ns), DelistingType.WARNING)))
-        if days[-1] > delisted_ns:
-            gone = delisted_ns + _DAY_NS
-            events.append((gone, 3, Delisting(symbol, _datetime(gone), last_close("normalized", gone),
-                                              DelistingType.DELISTED)))
-    events.sort(key=_TIME_AND_PROVIDER)
+        return [[] for _ in sources]
+    # each source's covered days are one run, days[lo:hi]: from its map file's first date to its last
+    lo, hi = np.zeros(len(sources), dtype=np.int64), np.full(len(sources), len(days), dtype=np.int64)
+    mapped = [k for k, source in enumerate(sources) if len(source.map_file)]
+    if mapped:
+        ends = np.array([(dates[0], dates[-1]) for k in mapped for dates in [sources[k].map_file.dates.asi8]])
+        lo[mapped] = np.searchsorted(days, ends[:, 0], side="left")
+        hi[mapped] = np.searchsorted(days, ends[:, 1], side="right")
+    events: list[list[tuple[int, int, _Event]]] = [[] for _ in sources]
+    prices = [functools.partial(last_close, source.closes) if isinstance(source.closes, DailyCloses)
+              else source.closes for source in sources]
+    _factor_events(sources, days, lo, hi, prices, events)
+    for k, (source, entries) in enumerate(zip(sources, events, strict=True)):
+        symbol, map_file = source.symbol, source.map_file
+        # a map file of one ticker, the symbol's own, reports no change (the common case: no per-day scan)
+        if len(map_file) > 1 and set(map_file.tickers) != {symbol.value}:
+            _ticker_changes(symbol, map_file, days, int(lo[k]), int(hi[k]), entries)
+        delisted = map_file.delisted if len(map_file) else None
+        if delisted is not None:
+            delisted_ns = delisted.value
+            if days[-1] >= delisted_ns:
+                entries.append((delisted_ns, 3, Delisting(symbol, delisted.to_pydatetime(),
+                                                          prices[k]("normalized", delisted_ns), DelistingType.WARNING)))
+            if days[-1] > delisted_ns:
+                gone = delisted_ns + _DAY_NS
+                entries.append((gone, 3, Delisting(symbol, _datetime(gone), prices[k]("normalized", gone),
+                                                   DelistingType.DELISTED)))
+        if len(entries) > 1:
+            entries.sort(key=_TIME_AND_PROVIDER)
     return events
+
+
+def last_close(closes: DailyCloses, field_name: str, day_ns: int) -> float:
+    """The ``field_name`` close (``raw`` or ``normalized``) of ``closes`` before the midnight ``day_ns``
+    (0 before any): the price a warning carries."""
+    i = int(np.searchsorted(closes.dates, day_ns, side="left")) - 1
+    return float(getattr(closes, field_name)[i]) if i >= 0 else 0.0
+
+
+def _factor_events(sources: list[EventSource], days: np.ndarray, lo: np.ndarray, hi: np.ndarray,
+                   prices: list[Callable[[str, int], float]], events: list[list[tuple[int, int, _Event]]]) -> None:
+    """The splits and dividends of every source's factor file, appended to its ``events``: a row dated on
+    a covered trading day whose factor differs from the next row's (splits first, then dividends, each
+    in row order)."""
+    files = [(k, _factor_columns(source.factors)) for k, source in enumerate(sources)
+             if source.factors is not None and len(source.factors) > 1]
+    if not files:
+        return
+    lengths = np.array([len(columns[0]) for _, columns in files])
+    owner = np.repeat(np.array([k for k, _ in files]), lengths)
+    row_ns, price_factor, split_factor, reference = (np.concatenate([columns[f] for _, columns in files])
+                                                     for f in range(4))
+    # a row and the next one of the same file (each file's last row has none)
+    pair = np.ones(len(row_ns) - 1, dtype=bool)
+    pair[np.cumsum(lengths)[:-1] - 1] = False
+    split_changes = (split_factor[:-1] != split_factor[1:]) & pair
+    price_changes = (price_factor[:-1] != price_factor[1:]) & pair
+    # a file whose factors never change (most equities without dividends) has no event
+    rows = np.flatnonzero(split_changes | price_changes)
+    if not len(rows):
+        return
+    first, end = lo[owner[rows]], hi[owner[rows]]
+    # each row's covered day (np.searchsorted in the covered days: the search in all days, clipped), the
+    # last covered day past the last; the row counts when it is dated on that day
+    at = np.minimum(np.clip(np.searchsorted(days, row_ns[rows]), first, end) - first, np.maximum(end - first - 1, 0))
+    on_day = (end > first) & (days[np.minimum(first + at, len(days) - 1)] == row_ns[rows])
+    rows, at, first, end = rows[on_day], at[on_day], first[on_day], end[on_day]
+    last_day = end - first - 1
+    # the few rows' values as Python numbers (a numpy scalar's every operation costs about 10 times a
+    # float's; the same IEEE results, and repr gives the same shortest digits for _distribution)
+    splitting = split_changes[rows]
+    for i, k, day_index, last in zip(rows[splitting].tolist(), owner[rows[splitting]].tolist(),
+                                     (first + at)[splitting].tolist(), (at < last_day)[splitting].tolist(),
+                                     strict=True):
+        symbol, day = sources[k].symbol, days.item(day_index)
+        factor = split_factor.item(i) / split_factor.item(i + 1)
+        events[k].append((day, 0, Split(symbol, _datetime(day), prices[k]("raw", day), factor, SplitType.WARNING)))
+        if last:
+            following = days.item(day_index + 1)
+            events[k].append((following, 0, Split(symbol, _datetime(following), reference.item(i), factor,
+                                                  SplitType.SPLIT_OCCURRED)))
+    # the dividends (a few a year: most events) computed together; each time's entry sorts after its splits
+    # whatever the order they are listed in (the sort is by time, then provider)
+    paying = price_changes[rows] & (at < last_day)
+    paid = rows[paying]
+    if not len(paid):
+        return
+    ratios = price_factor[paid] / price_factor[paid + 1]
+    for k, following, distribution, price in zip(owner[paid].tolist(), days[(first + at)[paying] + 1].tolist(),
+                                                 _distributions(reference[paid], ratios), reference[paid].tolist(),
+                                                 strict=True):
+        events[k].append((following, 1, Dividend(sources[k].symbol, _datetime(following), distribution, price)))
+
+
+def _ticker_changes(symbol: Symbol, map_file: MapFile, days: np.ndarray, lo: int, hi: int,
+                    events: list[tuple[int, int, _Event]]) -> None:
+    """LEAN's ``MappingEventProvider`` over the covered days ``days[lo:hi]``: the subscription's ticker is
+    the map file's at the start when the file covers the start, else the symbol's own; the first covered
+    day reports a difference, then each day whose mapped ticker differs from the one before."""
+    tickers = np.asarray(map_file.tickers, dtype=object)
+    at = np.minimum(np.searchsorted(map_file.dates.asi8, days, side="left"), len(tickers) - 1)
+    mapped = tickers[at]
+    previous = mapped[0] if lo == 0 < hi else symbol.value
+    # the covered days are one run, so after the first of them only a day whose mapped ticker differs
+    # from the day before's can report a change
+    candidates = np.zeros(len(days), dtype=bool)
+    candidates[1:] = mapped[1:] != mapped[:-1]
+    candidates[lo:lo + 1] = True
+    for k in (np.flatnonzero(candidates[lo:hi]) + lo).tolist():
+        if mapped[k] != previous:
+            day = int(days[k])
+            events.append((day, 2, SymbolChangedEvent(symbol, _datetime(day), previous, mapped[k])))
+            previous = mapped[k]
 
 
 _DAY_NS = 86_400 * 10**9
@@ -404,22 +453,32 @@ class EventSchedule:
 _NEVER = int(np.iinfo(np.int64).max)
 
 
-def load_equity_events(data_folder: Path, symbol: Symbol, map_file: MapFile, trading_days: pd.DatetimeIndex,
-                       closes: DailyCloses | Callable[[], DailyCloses], time_zone: str = NEW_YORK
-                       ) -> list[tuple[int, int, _Event]]:
-    """:func:`equity_event_entries` with the factor file read from ``data_folder`` (none: no splits or
-    dividends). An exchange in another ``time_zone`` has its events at its own midnight (LEAN's
-    auxiliary data carries the exchange's tradable date): 2004-06-16 00:00 in Kolkata is
-    2004-06-15 14:30 in New York."""
+def load_equities_events(data_folder: Path, subscriptions: list[tuple[Symbol, MapFile, DailyCloses | Callable[[str, int], float]]],
+                         trading_days: pd.DatetimeIndex, time_zone: str = NEW_YORK
+                         ) -> list[list[tuple[int, int, _Event]]]:
+    """:func:`equities_event_entries` of ``subscriptions`` (each a symbol, its map file and its closes) with
+    their factor files read from ``data_folder`` (none: no splits or dividends). An exchange in another
+    ``time_zone`` has its events at its own midnight (LEAN's auxiliary data carries the exchange's
+    tradable date): 2004-06-16 00:00 in Kolkata is 2004-06-15 14:30 in New York."""
     from lean_local.engine.parsed_cache import load_record
 
-    path = formats.factor_file_path(data_folder, map_file.permtick, symbol.market)
-    factors = load_record(formats.read_factor_file, path) if path.exists() else None
-    entries = equity_event_entries(symbol, map_file, factors, trading_days, closes)
-    if time_zone != NEW_YORK and entries:
-        local = pd.DatetimeIndex([event.time for _, _, event in entries]).tz_localize(time_zone)
-        moved = local.tz_convert(NEW_YORK).tz_localize(None)
-        for (_, _, event), moment in zip(entries, moved.to_pydatetime(), strict=True):
-            event.time = moment
-        entries = [(at, order, event) for at, (_, order, event) in zip(moved.asi8.tolist(), entries, strict=True)]
-    return entries
+    sources = []
+    for symbol, map_file, closes in subscriptions:
+        path = formats.factor_file_path(data_folder, map_file.permtick, symbol.market)
+        factors = load_record(formats.read_factor_file, path) if path.exists() else None
+        sources.append(EventSource(symbol, map_file, factors, closes))
+    events = equities_event_entries(sources, trading_days)
+    if time_zone != NEW_YORK:
+        events = [_moved_to_new_york(entries, time_zone) for entries in events]
+    return events
+
+
+def _moved_to_new_york(entries: list[tuple[int, int, _Event]], time_zone: str) -> list[tuple[int, int, _Event]]:
+    """``entries`` (at midnights of ``time_zone``) timed in New York."""
+    if not entries:
+        return entries
+    local = pd.DatetimeIndex([event.time for _, _, event in entries]).tz_localize(time_zone)
+    moved = local.tz_convert(NEW_YORK).tz_localize(None)
+    for (_, _, event), moment in zip(entries, moved.to_pydatetime(), strict=True):
+        event.time = moment
+    return [(at, order, event) for at, (_, order, event) in zip(moved.asi8.tolist(), entries, strict=True)]

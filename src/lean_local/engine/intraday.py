@@ -324,15 +324,5 @@ def cached_quote(feed: feeds.DataFeed, column: int, bid: bool) -> float | None:
     return None
 
 
-def daily_view(sub: SubscriptionData) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Each day's last bar of a subscription: ``(dates, closes, factors)``, the dates int64 ns midnights
-    (the corporate events' reference prices); for daily data the bars themselves."""
-    dates = sub.end_time - sub.end_time % _DAY_NS
-    keep = np.ones(len(dates), dtype=bool)
-    if len(dates) > 1:
-        keep[:-1] = dates[1:] != dates[:-1]
-    return dates[keep], sub.fields["close"][keep], sub.factor[keep]
-
-
-__all__ = ["PERIOD_NS", "best_effort_price", "cached_quote", "current_quote_view", "daily_view", "emission_times", "is_intraday",
+__all__ = ["PERIOD_NS", "best_effort_price", "cached_quote", "current_quote_view", "emission_times", "is_intraday",
            "load_equity_intraday", "quote_points", "session_bar_ends", "set_emission_times", "warm_up_start"]

@@ -35,7 +35,7 @@ from lean_local.engine.capacity import CapacityEstimate
 from lean_local.engine.capacity_feed import CapacityFeed
 from lean_local.engine.common import SecurityType, Symbol
 from lean_local.engine.corporate_actions import apply_dividends
-from lean_local.engine.corporate_events import DailyCloses, EventSchedule, load_equity_events
+from lean_local.engine.corporate_events import EventSchedule, load_equities_events
 from lean_local.engine.daily_readers import map_file_resolver
 from lean_local.engine.data_points import benchmark_hour_ends, delisting_triggers, user_defined_universes
 from lean_local.engine.margin_calls import MARGIN_CALL_FREQUENCY_NS, execute_margin_call
@@ -88,9 +88,11 @@ class BacktestLoop:
         subscriptions from ``first_column`` on, from ``from_ns`` (LEAN's auxiliary data)."""
         run = self.run_context
         resolvers: dict[str, Any] = {}  # by market: each resolver is looked up (its folder checked) once
-        trading_days: dict[int, pd.DatetimeIndex] = {}  # by exchange hours (the same for most securities)
+        # by exchange hours (the same for most securities): the trading days, the time zone, and the
+        # subscriptions whose events are computed together (their place in column order, symbol, map file)
+        groups: dict[int, tuple[pd.DatetimeIndex, str, list[int], list[Any]]] = {}
         from_day = pd.Timestamp(from_ns).normalize()
-        entries: list[Any] = []  # every subscription's, scheduled together (a run's start: one heapify)
+        count = 0
         for column in range(first_column, len(self.feed.subs)):
             security = self.securities_by_column[column]
             sub = self.feed.data(column)
@@ -101,11 +103,19 @@ class BacktestLoop:
                 resolvers[market] = map_file_resolver(run.data_folder, market)
             map_file = resolvers[market].resolve(security.symbol.value) or MapFile.unmapped(security.symbol.value)
             hours = security.exchange.hours
-            days = trading_days.get(id(hours))
-            if days is None:
-                days = trading_days[id(hours)] = self._trading_days_from(hours, from_day)
-            entries += load_equity_events(run.data_folder, security.symbol, map_file, days,
-                                          functools.partial(_daily_closes, sub), hours.time_zone)
+            group = groups.get(id(hours))
+            if group is None:
+                group = groups[id(hours)] = (self._trading_days_from(hours, from_day), hours.time_zone, [], [])
+            group[2].append(count)
+            group[3].append((security.symbol, map_file, functools.partial(_last_close, sub)))
+            count += 1
+        # every subscription's entries in column order, scheduled together (a run's start: one heapify)
+        ordered: list[list[Any]] = [[] for _ in range(count)]
+        for days, time_zone, places, subscriptions in groups.values():
+            for place, found in zip(places, load_equities_events(run.data_folder, subscriptions, days, time_zone),
+                                    strict=True):
+                ordered[place] = found
+        entries = [entry for found in ordered for entry in found]
         self.events.add(entries, from_ns)
         self._event_columns = len(self.feed.subs)
 
@@ -400,10 +410,19 @@ class BacktestLoop:
         self.sample_closes.append(self.feed.current_closes(len(self.feed.subs)).copy())
 
 
-def _daily_closes(sub: Any) -> DailyCloses:
-    """A daily subscription's closes for its corporate events: each day's last bar (midnights)."""
-    dates, close, factor = intraday.daily_view(sub)
-    return DailyCloses(dates, close / np.where(factor > 0, factor, 1.0), close)
+def _last_close(sub: Any, field_name: str, day_ns: int) -> float:
+    """:func:`corporate_events.last_close` of a subscription's daily closes (each day's last bar), read off
+    its bars: before the midnight ``day_ns`` the last of them is the last bar ending before it. ``raw``:
+    the close over its factor (the adjusted close unadjusted); ``normalized``: the close as the
+    algorithm sees it."""
+    i = int(np.searchsorted(sub.end_time, day_ns, side="left")) - 1
+    if i < 0:
+        return 0.0
+    close = sub.fields["close"].item(i)
+    if field_name == "normalized":
+        return close
+    factor = sub.factor.item(i)
+    return close / (factor if factor > 0 else 1.0)
 
 
 _HOUR_NS = 3_600 * 10**9
