@@ -3,7 +3,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 
 import numpy as np
@@ -131,14 +131,14 @@ class HistoryApi:
                                                    DataNormalizationMode.ADJUSTED, hours.session_times)
         return self._history_cache[key], None
 
-    def _history_sessions(self, symbol: Symbol, security: Security | None,
-                          data: SubscriptionData) -> np.ndarray | None:
-        """Session closes (int64 ns) a history of ``data`` fills forward over; None when it does not
-        fill forward (LEAN fills history forward like the subscription: trade bars here)."""
+    def _history_sessions(self, symbol: Symbol, security: Security | None, data: SubscriptionData,
+                          last: date) -> np.ndarray | None:
+        """Session closes (int64 ns) a history of ``data`` fills forward over, through ``last`` at least;
+        None when it does not fill forward (LEAN fills history forward like the subscription: trade bars
+        here)."""
         if data.kind != "trade" or not data.fill_forward or (security is not None and not security.is_fill_data_forward):
             return None
         hours = security.exchange.hours if security is not None else self._exchange_hours(symbol)
-        last = max(self.end_date, self.time).date()
         cached = self._history_session_closes.get(id(hours))
         # the dates compared as midnights in int64 ns (a Timestamp per request cost a fifth of a warm-up)
         if cached is None or int(data.end_time[0]) < cached[0] or last > cached[1]:
@@ -200,12 +200,13 @@ class HistoryApi:
                 end_ns = min(now_ns, int(pd.Timestamp(rest[1]).value))
         parts: list[tuple[Symbol, np.ndarray, tuple[str, ...], np.ndarray]] = []
         windows: dict[tuple[int, int], tuple[np.ndarray, np.ndarray]] = {}  # the symbols' shared sessions
+        last = max(self.end_date, self.time).date()  # the sessions known reach the run's end or now
         for sym in symbols:
             data, security = self._history_data(sym if isinstance(sym, Symbol) else self.symbol(str(sym)), resolution)
             if len(data) == 0:
                 continue
             symbol_obj = security.symbol if security is not None else Symbol(str(sym))
-            rows, end_times = history_rows(data, self._history_sessions(symbol_obj, security, data), end_ns,
+            rows, end_times = history_rows(data, self._history_sessions(symbol_obj, security, data, last), end_ns,
                                            periods, start_ns, windows)
             if not len(end_times):
                 continue
