@@ -374,3 +374,11 @@ def test_a_member_is_safe_to_remove_without_a_position_and_an_open_order(other_o
                                 transactions=SimpleNamespace(get_open_orders=get_open_orders))
     assert UniverseApi._safe_to_remove(algorithm, securities) == [True, False, False, False]
     assert UniverseApi._safe_to_remove(algorithm, []) == []
+
+
+def test_a_selection_of_symbols_and_tickers_is_symbols_once_each_in_order():
+    universe = Universe(None)
+    picked = universe.perform_selection([Symbol("AAA"), "bbb", Symbol("AAA"), "BBB", Symbol("CCC")])
+    assert picked == ["AAA", "BBB", "CCC"] and all(type(symbol) is Symbol for symbol in picked)
+    assert universe.perform_selection(["CCC", "AAA", "BBB"]) is Universe.UNCHANGED
+    assert universe.perform_selection([Symbol("AAA")]) == ["AAA"]
