@@ -8,7 +8,9 @@ the month, so a selection shows which file it was handed. The reference for each
 from __future__ import annotations
 
 from datetime import datetime, timedelta
+from types import SimpleNamespace
 
+import numpy as np
 import pytest
 
 from lean_local.engine import fundamental_data
@@ -23,6 +25,7 @@ from lean_local.engine.initializers import (
 )
 from lean_local.engine.runner import run_algorithm
 from lean_local.engine.universe import Universe, UniverseManager
+from lean_local.engine.universe_api import UniverseApi
 from tests import fixtures
 
 DAYS = ["2020-01-02", "2020-01-03", "2020-01-06", "2020-01-07", "2020-01-08", "2020-01-09", "2020-01-10"]
@@ -329,3 +332,53 @@ def test_a_days_removals_are_asked_whether_safe_together_in_ticker_order():
     held.clear()
     assert manager.apply(universe, Universe.UNCHANGED, day + timedelta(days=3)) == ([], [])
     assert asked[-1] == ["HELD"] and stopped == [["A", "C"], ["HELD"]] and list(universe.members) == ["B"]
+
+
+def test_a_days_leaving_members_pending_and_dropped_stop_in_one_call_before_any_joins():
+    """A pending member that became safe and the members the selection drops stop together, the pending
+    first; a member that leaves and is selected again the same day stops before it joins again."""
+    events, held = [], {"HELD", "BACK"}
+
+    def add(symbols, settings):
+        events.append(("add", [str(symbol) for symbol in symbols]))
+        return [(str(symbol), True) for symbol in symbols]
+
+    manager = UniverseManager(add, lambda securities: events.append(("stop", list(securities))),
+                              lambda securities: [security not in held for security in securities])
+    universe = Universe(None)
+    manager.universes.append(universe)
+    day = datetime(2020, 1, 2)
+    manager.apply(universe, [Symbol("HELD"), Symbol("BACK"), Symbol("A"), Symbol("B")], day)
+    assert manager.apply(universe, [Symbol("A"), Symbol("B")], day + timedelta(days=1)) == ([], ["BACK", "HELD"])
+    held.clear()
+    events.clear()
+    # HELD and BACK are safe now (pending, they leave); B is dropped; BACK is selected again
+    assert manager.apply(universe, [Symbol("A"), Symbol("BACK")], day + timedelta(days=2)) == (["BACK"], ["B"])
+    assert events == [("stop", ["BACK", "HELD", "B"]), ("add", ["BACK"])]
+    assert list(universe.members) == ["A", "BACK"]
+
+
+@pytest.mark.parametrize("other_orders", [0, 5])
+def test_a_member_is_safe_to_remove_without_a_position_and_an_open_order(other_orders):
+    """Held (long or short) or with an open order: not safe; flat without one: safe. The open orders are
+    read as one set of symbols, or per member when they outnumber the members asked."""
+    symbols = [Symbol(ticker) for ticker in ("FLAT", "LONG", "SHORT", "ORDER")]
+    securities = [SimpleNamespace(symbol=symbol, column=column) for column, symbol in enumerate(symbols)]
+    orders = [SimpleNamespace(symbol=Symbol("ORDER"))] + [SimpleNamespace(symbol=Symbol(f"X{k}"))
+                                                          for k in range(other_orders)]
+
+    def get_open_orders(symbol=None):
+        return [order for order in orders if symbol is None or order.symbol == symbol]
+
+    algorithm = SimpleNamespace(portfolio=SimpleNamespace(quantity=np.array([0.0, 10.0, -5.0, 0.0])),
+                                transactions=SimpleNamespace(get_open_orders=get_open_orders))
+    assert UniverseApi._safe_to_remove(algorithm, securities) == [True, False, False, False]
+    assert UniverseApi._safe_to_remove(algorithm, []) == []
+
+
+def test_a_selection_of_symbols_and_tickers_is_symbols_once_each_in_order():
+    universe = Universe(None)
+    picked = universe.perform_selection([Symbol("AAA"), "bbb", Symbol("AAA"), "BBB", Symbol("CCC")])
+    assert picked == ["AAA", "BBB", "CCC"] and all(type(symbol) is Symbol for symbol in picked)
+    assert universe.perform_selection(["CCC", "AAA", "BBB"]) is Universe.UNCHANGED
+    assert universe.perform_selection([Symbol("AAA")]) == ["AAA"]

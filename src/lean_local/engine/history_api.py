@@ -3,7 +3,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 
 import numpy as np
@@ -131,14 +131,14 @@ class HistoryApi:
                                                    DataNormalizationMode.ADJUSTED, hours.session_times)
         return self._history_cache[key], None
 
-    def _history_sessions(self, symbol: Symbol, security: Security | None,
-                          data: SubscriptionData) -> np.ndarray | None:
-        """Session closes (int64 ns) a history of ``data`` fills forward over; None when it does not
-        fill forward (LEAN fills history forward like the subscription: trade bars here)."""
+    def _history_sessions(self, symbol: Symbol, security: Security | None, data: SubscriptionData,
+                          last: date) -> np.ndarray | None:
+        """Session closes (int64 ns) a history of ``data`` fills forward over, through ``last`` at least;
+        None when it does not fill forward (LEAN fills history forward like the subscription: trade bars
+        here)."""
         if data.kind != "trade" or not data.fill_forward or (security is not None and not security.is_fill_data_forward):
             return None
         hours = security.exchange.hours if security is not None else self._exchange_hours(symbol)
-        last = max(self.end_date, self.time).date()
         cached = self._history_session_closes.get(id(hours))
         # the dates compared as midnights in int64 ns (a Timestamp per request cost a fifth of a warm-up)
         if cached is None or int(data.end_time[0]) < cached[0] or last > cached[1]:
@@ -198,57 +198,66 @@ class HistoryApi:
             start_ns = int(pd.Timestamp(rest[0]).value)
             if len(rest) > 1 and rest[1] is not None:
                 end_ns = min(now_ns, int(pd.Timestamp(rest[1]).value))
-        parts: list[tuple[Symbol, np.ndarray, dict[str, np.ndarray]]] = []
+        parts: list[tuple[Symbol, np.ndarray, tuple[str, ...], np.ndarray]] = []
         windows: dict[tuple[int, int], tuple[np.ndarray, np.ndarray]] = {}  # the symbols' shared sessions
+        last = max(self.end_date, self.time).date()  # the sessions known reach the run's end or now
         for sym in symbols:
             data, security = self._history_data(sym if isinstance(sym, Symbol) else self.symbol(str(sym)), resolution)
             if len(data) == 0:
                 continue
             symbol_obj = security.symbol if security is not None else Symbol(str(sym))
-            rows, end_times = history_rows(data, self._history_sessions(symbol_obj, security, data), end_ns,
+            rows, end_times = history_rows(data, self._history_sessions(symbol_obj, security, data, last), end_ns,
                                            periods, start_ns, windows)
             if not len(end_times):
                 continue
-            if data.kind == "quote":
-                f = data.fields
-                columns = {}
-                for side in ("ask", "bid"):
-                    for part in ("close", "high", "low", "open"):
-                        columns[f"{side}{part}"] = f[f"{side}_{part}"][rows]
-                    columns[f"{side}size"] = f[f"{side}_size"][rows]
-                for part in ("close", "high", "low", "open"):
-                    columns[part] = f[part][rows]
-            else:
-                columns = {name: data.fields[name][rows] for name in ("open", "high", "low", "close", "volume")}
-                if not isinstance(rows, slice):  # consecutive bars, each ending at its row's time, are no copies
-                    # fill-forward rows have no volume, as LEAN's fill-forward bars
-                    columns["volume"] = np.where(data.end_time[rows] == end_times, columns["volume"], 0.0)
-                if data.kind == "custom":
-                    columns = {name: data.fields[name][rows] for name in ("open", "high", "low", "close", "value")}
-            parts.append((symbol_obj, end_times, columns))
+            parts.append((symbol_obj, end_times, *_history_values(data, rows, end_times)))
         return _history_frame(parts)
 
     history = _History(_history)
 
 
-def _history_frame(parts: list[tuple[Symbol, np.ndarray, dict[str, np.ndarray]]]) -> pd.DataFrame:
-    """One ``(symbol, time)``-indexed frame of every symbol's ``(symbol, times, columns)``, in order
-    (``times`` int64 ns: a DatetimeIndex per symbol cost a third of a large universe's warm-up).
+_TRADE_COLUMNS = ("open", "high", "low", "close", "volume")
+_CUSTOM_COLUMNS = ("open", "high", "low", "close", "value")
+# LEAN's quote bar history columns, each side's then the midpoints; the subscription's field of each
+_QUOTE_COLUMNS = tuple(f"{side}{part}" for side in ("ask", "bid") for part in ("close", "high", "low", "open", "size")) \
+    + ("close", "high", "low", "open")
+_QUOTE_FIELDS = tuple(f"{name[:3]}_{name[3:]}" for name in _QUOTE_COLUMNS[:10]) + _QUOTE_COLUMNS[10:]
 
-    Symbols with the same columns are joined array by array under one index (a MultiIndex per symbol,
+
+def _history_values(data: SubscriptionData, rows: slice | np.ndarray,
+                    end_times: np.ndarray) -> tuple[tuple[str, ...], np.ndarray]:
+    """A history's columns of ``data``'s ``rows`` and their values as one (rows x columns) array: a trade
+    subscription's bars are rows of its open..volume block, read in one gather (a view for consecutive
+    bars, each ending at its row's time)."""
+    if data.kind == "trade":
+        values = data.ohlcv[rows]
+        if not isinstance(rows, slice):
+            # fill-forward rows have no volume, as LEAN's fill-forward bars
+            values[data.end_time[rows] != end_times, 4] = 0.0
+        return _TRADE_COLUMNS, values
+    names, fields = (_CUSTOM_COLUMNS, _CUSTOM_COLUMNS) if data.kind == "custom" else (_QUOTE_COLUMNS, _QUOTE_FIELDS)
+    return names, np.column_stack([data.fields[name][rows] for name in fields])
+
+
+def _history_frame(parts: list[tuple[Symbol, np.ndarray, tuple[str, ...], np.ndarray]]) -> pd.DataFrame:
+    """One ``(symbol, time)``-indexed frame of every symbol's ``(symbol, times, column names, values)``
+    (values: rows x columns), in order (``times`` int64 ns: a DatetimeIndex per symbol cost a third of a
+    large universe's warm-up).
+
+    Symbols with the same columns are joined into one block under one index (a MultiIndex per symbol,
     then a concat, cost most of a large universe's warm-up); mixed kinds (trade, quote, custom) are
     concatenated as frames, their columns united.
     """
     if not parts:
         return pd.DataFrame()
-    names = list(parts[0][2])
-    if any(list(columns) != names for _, _, columns in parts):
-        return pd.concat([pd.DataFrame(columns, index=pd.MultiIndex.from_arrays(
-            [[symbol] * len(times), pd.DatetimeIndex(times)], names=["symbol", "time"]))
-            for symbol, times, columns in parts])
+    names = parts[0][2]
+    if any(part[2] != names for part in parts):
+        return pd.concat([pd.DataFrame(values, index=pd.MultiIndex.from_arrays(
+            [[symbol] * len(times), pd.DatetimeIndex(times)], names=["symbol", "time"]), columns=list(columns),
+            copy=True) for symbol, times, columns, values in parts])
     # MultiIndex.from_arrays' levels and codes with the symbols factorized once per part holding rows:
     # factorizing each row's Symbol (a str with a Python __eq__) cost most of the frame
-    filled = [symbol for symbol, times, _ in parts if len(times)]
+    filled = [part[0] for part in parts if len(part[1])]
     symbols = np.empty(len(filled), dtype=object)
     symbols[:] = filled
     tickers = [str.__str__(symbol) for symbol in filled]
@@ -263,26 +272,26 @@ def _history_frame(parts: list[tuple[Symbol, np.ndarray, dict[str, np.ndarray]]]
         symbol_level, part_codes = by_part.categories, by_part.codes
     times, time_codes = _time_level(parts)
     index = pd.MultiIndex(levels=[symbol_level, pd.DatetimeIndex(times.view("datetime64[ns]"))],
-                          codes=[np.repeat(part_codes, [len(t) for _, t, _ in parts if len(t)]), time_codes],
+                          codes=[np.repeat(part_codes, [len(part[1]) for part in parts if len(part[1])]), time_codes],
                           names=["symbol", "time"], verify_integrity=False)
-    # one block of the columns (what the frame of a dict of float columns consolidates into), written in place
-    dtypes = {columns[name].dtype for _, _, columns in parts for name in names}
+    blocks = [part[3] for part in parts]
+    dtypes = {block.dtype for block in blocks}
     if len(dtypes) != 1:
-        return pd.DataFrame({name: np.concatenate([columns[name] for _, _, columns in parts]) for name in names},
+        return pd.DataFrame({name: np.concatenate([block[:, j] for block in blocks]) for j, name in enumerate(names)},
                             index=index)
+    # one (columns x rows) block, what the frame of a dict of float columns consolidates into, written in place
     values = np.empty((len(names), len(time_codes)), dtype=dtypes.pop())
-    for row, name in enumerate(names):
-        np.concatenate([columns[name] for _, _, columns in parts], out=values[row])
-    return pd.DataFrame(values.T, index=index, columns=names, copy=False)
+    np.concatenate(blocks, out=values.T)
+    return pd.DataFrame(values.T, index=index, columns=list(names), copy=False)
 
 
-def _time_level(parts: list[tuple[Symbol, np.ndarray, dict[str, np.ndarray]]]) -> tuple[np.ndarray, np.ndarray]:
+def _time_level(parts: list[tuple[Symbol, np.ndarray, tuple[str, ...], np.ndarray]]) -> tuple[np.ndarray, np.ndarray]:
     """The sorted distinct times of ``parts`` and each row's position among them (Categorical's, without
     its hashing); without a sort when every part holding rows has the same increasing times (symbols
     with a bar every session of the window: their requests share one array). Otherwise the parts that
     share an array (most: the window's sessions) are sorted and searched once: a day's warm-up of ~75
     symbols, one of them listed inside the window, sorted all ~6,000 rows for its one shorter array."""
-    filled = [times for _, times, _ in parts if len(times)]
+    filled = [part[1] for part in parts if len(part[1])]
     if not filled:
         return np.empty(0, dtype=np.int64), np.empty(0, dtype=np.intp)
     distinct = list({id(times): times for times in filled}.values())

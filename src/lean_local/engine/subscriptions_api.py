@@ -291,6 +291,13 @@ class SubscriptionsApi:
         if _is_empty(data):
             self._run.empty_streams.append((security, data, security.resolution, self._run.running and not self._selection_add))
 
+    def _track_streams(self, securities: list[Security], subscriptions: list[SubscriptionData]) -> None:
+        """:meth:`_track_stream` of each security and its subscription (a day's resuming universe members)."""
+        for security, data in zip(securities, subscriptions, strict=True):
+            security.stream_ended = False
+            if _is_empty(data):
+                self._track_stream(security, data)
+
     def _end_empty_streams(self, before_selections: bool) -> None:
         """End the queued streams without data (``SubscriptionCollection.TryRemove`` of an ended stream:
         the fill-forward resolution is not recomputed); before the step's selections only those added

@@ -172,7 +172,10 @@ class Universe:
         same symbol set as last time, else the selected symbols (in the selector's order)."""
         if result is Universe.UNCHANGED:
             return result
-        symbols = list(dict.fromkeys(s if isinstance(s, Symbol) else Symbol(str(s)) for s in result))
+        picked = list(result)
+        if not all(issubclass(kind, Symbol) for kind in set(map(type, picked))):  # each pick's type asked once
+            picked = [s if isinstance(s, Symbol) else Symbol(str(s)) for s in picked]
+        symbols = list(dict.fromkeys(picked))
         chosen = set(symbols)
         if self._previous is not None and chosen == self._previous:
             return Universe.UNCHANGED
@@ -318,15 +321,15 @@ class UniverseManager:
     def __iter__(self) -> Any:
         return iter(self.universes)
 
-    def _leave(self, universe: FundamentalUniverse, symbols: list[Symbol]) -> None:
-        """``symbols`` leave ``universe``; the data stops of those no other universe holds."""
+    def _leave(self, universe: FundamentalUniverse, symbols: list[Symbol]) -> list[Any]:
+        """``symbols`` leave ``universe``; returns the securities of those no other universe holds, whose
+        data stops."""
         securities = [universe.members.pop(symbol)[0] for symbol in symbols]
         others = [other for other in self.universes if other is not universe]
         if others:
             securities = [security for symbol, security in zip(symbols, securities, strict=True)
                           if not any(symbol in other.members for other in others)]
-        if securities:
-            self._remove_data(securities)
+        return securities
 
     def remove_delisted(self, symbol: Symbol) -> None:
         """A delisted security leaves every universe at once, unreported (LEAN's
@@ -344,32 +347,39 @@ class UniverseManager:
         """Apply one selection result; returns the (added, removed) securities to report."""
         if result is not Universe.UNCHANGED:
             universe.selected = SymbolSet.fromkeys(result)
+        # a member leaving changes no other member's safety: the data of the day's leaving members stops
+        # in one call, before any member joins (a member that left may join again)
+        stopping = []
         for key, (owner, symbols) in list(self._pending.items()):
-            # a member leaving changes no other member's safety
             for symbol, safe in zip(list(symbols), self._safe([owner.members[s][0] for s in symbols]), strict=True):
                 if safe or (owner is universe and symbol in universe.selected):
                     symbols.remove(symbol)
                     if safe:
-                        self._leave(owner, [symbol])
+                        stopping += self._leave(owner, [symbol])
             if not symbols:
                 del self._pending[key]
         if result is Universe.UNCHANGED:
+            if stopping:
+                self._remove_data(stopping)
             return [], []
         leaving: list[Symbol] = []
         pending = self._pending.setdefault(id(universe), (universe, []))[1]
         already_pending = set(pending)  # a list scan per member compared every pending Symbol
-        unselected = [symbol for symbol in universe.members if symbol not in universe.selected]
+        # the members' and the selection's symbols compared in C (about 500 of each a day)
+        unselected = list(itertools.filterfalse(universe.selected.__contains__, universe.members))
         reported = [symbol for symbol in sorted(unselected, key=str)
                     if universe.can_remove_member(now, symbol) and symbol not in already_pending]
         removed = [universe.members[symbol][0] for symbol in reported]
         for symbol, safe in zip(reported, self._safe(removed), strict=True):
             (leaving if safe else pending).append(symbol)
         if leaving:  # leaving changes neither another member's safety nor its time in the universe
-            self._leave(universe, leaving)
+            stopping += self._leave(universe, leaving)
+        if stopping:
+            self._remove_data(stopping)
         if not pending:
             del self._pending[id(universe)]
         added = []
-        joining = [symbol for symbol in universe.selected if symbol not in universe.members]
+        joining = list(itertools.filterfalse(universe.members.__contains__, universe.selected))
         securities = self._add_securities(joining, universe.universe_settings)
         for symbol, (security, subscribed) in zip(joining, securities, strict=True):
             universe.members[symbol] = (security, now)

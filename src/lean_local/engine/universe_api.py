@@ -3,6 +3,7 @@ securities a selection adds and removes, ``active_securities``."""
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Iterator
 from datetime import date
 from typing import Any
@@ -108,13 +109,17 @@ class UniverseApi:
         re-attached in one call) while the feed's fill-forward resolution stays theirs and no security
         initializer runs; any other symbol goes alone, after the ones before it."""
         resuming: dict[int, Security] = {}  # by column
-        fill_forward = self._run.fill_forward_resolution
+        run, lookup = self._run, self.securities.lookup
+        removed, fill_forward = run.removed, run.fill_forward_resolution
+        checked = False  # the settings' resolution, checked at the first equity resuming
         for symbol in symbols:
-            known = self.securities.get(symbol) if symbol.security_type == SecurityType.EQUITY else None
-            if known is not None and known.type == SecurityType.EQUITY and known.column in self._run.removed \
+            known = lookup(symbol) if symbol.security_type == SecurityType.EQUITY else None
+            if known is not None and known.type == SecurityType.EQUITY and known.column in removed \
                     and known.column not in resuming and known.resolution == fill_forward.value \
                     and self._security_initializer is None:
-                self._check_resolution(settings.resolution, "universe_settings", True)
+                if not checked:
+                    self._check_resolution(settings.resolution, "universe_settings", True)
+                    checked = True
                 resuming[known.column] = known
                 continue
             if resuming:
@@ -130,12 +135,12 @@ class UniverseApi:
         columns = [security.column for security in securities]
         self._run.removed.difference_update(columns)
         self._feed.reattach_many(columns, from_current=True)
-        fill_forward, subs = self._run.fill_forward_resolution, self._feed.subs
+        added = self._run.fill_forward_resolution.added
         for security in securities:
-            fill_forward.added(security.resolution)
-            self._track_stream(security, subs[security.column])
-            self._universe_symbols.add(security.symbol)
-            yield security, True
+            added(security.resolution)
+        self._track_streams(securities, [self._feed.subs[column] for column in columns])
+        self._universe_symbols.update([security.symbol for security in securities])
+        return zip(securities, itertools.repeat(True))
 
     def _universe_security(self, symbol: Symbol, settings: UniverseSettings) -> tuple[Security, bool]:
         """The security of a selected symbol and whether its subscription is new (LEAN reports only those)."""
@@ -205,7 +210,13 @@ class UniverseApi:
             return []
         held = self.portfolio.quantity[[security.column for security in securities]] != 0
         transactions = self.transactions
-        return [not invested and not transactions.get_open_orders(security.symbol)
+        open_orders = transactions.get_open_orders()
+        if len(open_orders) > len(securities):
+            return [not invested and not transactions.get_open_orders(security.symbol)
+                    for security, invested in zip(securities, held.tolist(), strict=True)]
+        # the symbols with an open order gathered once (a book of stops: a few dozen orders a day)
+        ordered = {order.symbol for order in open_orders}
+        return [not invested and security.symbol not in ordered
                 for security, invested in zip(securities, held.tolist(), strict=True)]
 
     def _run_selection(self, universe: FundamentalUniverse | UserDefinedUniverse, day: date) -> int:
