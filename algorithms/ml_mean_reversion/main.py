@@ -118,8 +118,6 @@ class MlMeanReversion(QCAlgorithm):
             self.vix_fresh = self.time
 
         self.features = FeatureState()
-        # each tracked symbol's position in the features' arrays
-        self.feature_columns: dict[Symbol, int] = {}
         self.members: set[Symbol] = set()
         self.positions: dict[Symbol, OpenTrade] = {}
 
@@ -170,10 +168,8 @@ class MlMeanReversion(QCAlgorithm):
     def on_securities_changed(self, changes: SecurityChanges) -> None:
         removed = [s.symbol for s in changes.removed_securities if s.symbol in self.members]
         self.members.difference_update(removed)
-        tracked = set(self.features.symbols)
-        gone = [s for s in removed if s in tracked]
-        self.features.remove(gone)
-        self._index_features()
+        tracked = self.features.columns
+        self.features.remove([s for s in removed if s in tracked])
 
         added = []
         for security in changes.added_securities:
@@ -192,10 +188,6 @@ class MlMeanReversion(QCAlgorithm):
         # missing bar for the features (as on_data treats fill-forward bars)
         close, volume = traded_bars(history, added)
         self.features.add(added, close, volume)
-        self._index_features()
-
-    def _index_features(self) -> None:
-        self.feature_columns = {s: j for j, s in enumerate(cast(list[Symbol], self.features.symbols))}
 
     def on_data(self, data: Slice) -> None:
         if data.contains_key(self.vix):
@@ -206,15 +198,14 @@ class MlMeanReversion(QCAlgorithm):
         # A fill-forward bar (LEAN repeats the last bar with volume 0 on a day without one) is no trade:
         # the features see a missing bar, which keeps the QPI volume ratio and the average dollar
         # volume free of invented zero-volume days.
-        symbols = cast(list[Symbol], self.features.symbols)
-        close, volume = slice_bars(data.bars.items(), self.feature_columns, len(symbols))
+        close, volume = slice_bars(data.bars.items(), self.features.columns, self.features.n_symbols)
         if close is None or volume is None:
             return  # no stock bar: the VIX's own step, a midnight step of corporate events
         features = self.features.update(close, volume)
         adv = self.features.avg_dollar_volume()
 
         self._exit_positions(data)
-        self._enter_positions(symbols, close, features, adv)
+        self._enter_positions(cast(list[Symbol], self.features.symbols), close, features, adv)
         self._plot_state()
 
     def _exit_positions(self, data: Slice) -> None:

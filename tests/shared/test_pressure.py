@@ -127,6 +127,23 @@ def test_incremental_with_symbols_joining_and_leaving_equals_batch():
         assert np.array_equal(np.isnan(out), np.isnan(batch[t, columns]))
 
 
+def test_columns_follow_adds_and_removes():
+    state = PressureState(["a", "b"])
+    assert dict(state.columns) == {"a": 0, "b": 1}
+    view = state.columns
+    state.add(["c", "d"])
+    state.remove(["b"])
+    assert state.symbols == ["a", "c", "d"]
+    assert dict(view) == {"a": 0, "c": 1, "d": 2}  # the same mapping, kept current
+    state.remove([])
+    assert dict(view) == {"a": 0, "c": 1, "d": 2}
+    with pytest.raises(TypeError):
+        view["e"] = 3  # type: ignore[index]
+    with pytest.raises(ValueError):
+        state.add(["d", "e"])
+    assert dict(view) == {"a": 0, "c": 1, "d": 2}  # a rejected add changes nothing
+
+
 def test_state_rejects_wrong_shapes_and_duplicates():
     state = PressureState(["a"])
     with pytest.raises(ValueError):
