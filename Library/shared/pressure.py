@@ -249,7 +249,7 @@ class ColumnarState(ABC):
     def __init__(self, symbols: Iterable[Hashable] | int = ()) -> None:
         self._symbols: list[Hashable] = list(range(symbols) if isinstance(symbols, int) else symbols)
         # each symbol's position, kept in step with _symbols: a caller placing a day's bars asks it daily
-        self._columns: dict[Hashable, int] = dict(zip(self._symbols, range(len(self._symbols))))
+        self._columns: dict[Hashable, int] = dict(zip(self._symbols, range(len(self._symbols)), strict=True))
         if len(self._columns) != len(self._symbols):
             raise ValueError("duplicate symbols")
         self._columns_view = MappingProxyType(self._columns)
@@ -355,7 +355,7 @@ class ColumnarState(ABC):
         self._arrays = {k: a[keep] for k, a in self._arrays.items()}
         self._symbols = list(compress(self._symbols, keep.tolist()))
         self._columns.clear()
-        self._columns.update(zip(self._symbols, range(len(self._symbols))))
+        self._columns.update(zip(self._symbols, range(len(self._symbols)), strict=True))
 
 
 class PressureState(ColumnarState):

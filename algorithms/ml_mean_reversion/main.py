@@ -1,5 +1,7 @@
+from collections.abc import Callable
 from datetime import datetime, timedelta
-from typing import cast
+from operator import attrgetter
+from typing import Any, cast
 
 import numpy as np
 from AlgorithmImports import *
@@ -154,16 +156,23 @@ class MlMeanReversion(QCAlgorithm):
     def _select(self, fundamental: list[Fundamental]) -> list[Symbol]:
         # LEAN hands over a .NET enumerable: one pass into a list gives len() and indexing.
         rows = list(fundamental)
+
+        def field(name: str) -> Callable[[np.ndarray], list[Any]]:
+            # The selection asks for the prices (and flags) of the largest dollar volumes alone, and the
+            # tickers of rows tied in dollar volume: a day's few hundred rows in contention, of thousands.
+            read = attrgetter(name)
+            return lambda at: [read(rows[i]) for i in at.tolist()]
+
         # Tickers, not Symbol objects, break dollar-volume ties: plain strings order the same in LEAN and here.
         chosen = top_dollar_volume_index(
-            np.fromiter((f.price for f in rows), np.float64, len(rows)),
-            np.fromiter((f.dollar_volume for f in rows), np.float64, len(rows)),
-            [f.symbol.value for f in rows],
+            field("price"),
+            np.fromiter(map(attrgetter("dollar_volume"), rows), np.float64, len(rows)),
+            field("symbol.value"),
             self.top_n,
             self.min_price,
-            [f.has_fundamental_data for f in rows] if self.require_fundamental else None,
+            field("has_fundamental_data") if self.require_fundamental else None,
         )
-        return [rows[i].symbol for i in chosen]
+        return [rows[i].symbol for i in chosen.tolist()]
 
     def on_securities_changed(self, changes: SecurityChanges) -> None:
         removed = [s.symbol for s in changes.removed_securities if s.symbol in self.members]
