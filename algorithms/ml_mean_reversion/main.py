@@ -119,8 +119,11 @@ class MlMeanReversion(QCAlgorithm):
                 self.regime = self.regime_state.update(vix_close)
             self.vix_fresh = self.time
 
+        # The universe's equities, each the features' column of its symbol: one state, not a set beside it.
         self.features = FeatureState()
-        self.members: set[Symbol] = set()
+        # Stateless: every equity shares one of each.
+        self.fee_model = BpsFeeModel(self.commission_bps)
+        self.slippage_model = ConstantSlippageModel(self.slippage_bps / 1e4)
         self.positions: dict[Symbol, OpenTrade] = {}
 
     def _date_parameter(self, name: str, default: str) -> datetime:
@@ -175,18 +178,15 @@ class MlMeanReversion(QCAlgorithm):
         return [rows[i].symbol for i in chosen.tolist()]
 
     def on_securities_changed(self, changes: SecurityChanges) -> None:
-        removed = [s.symbol for s in changes.removed_securities if s.symbol in self.members]
-        self.members.difference_update(removed)
         tracked = self.features.columns
-        self.features.remove([s for s in removed if s in tracked])
+        self.features.remove([s.symbol for s in changes.removed_securities if s.symbol in tracked])
 
         added = []
         for security in changes.added_securities:
             if security.type != SecurityType.EQUITY:
                 continue
-            security.set_fee_model(BpsFeeModel(self.commission_bps))
-            security.set_slippage_model(ConstantSlippageModel(self.slippage_bps / 1e4))
-            self.members.add(security.symbol)
+            security.set_fee_model(self.fee_model)
+            security.set_slippage_model(self.slippage_model)
             if security.symbol not in tracked:
                 added.append(security.symbol)
         if not added:
@@ -233,7 +233,9 @@ class MlMeanReversion(QCAlgorithm):
 
     def _enter_positions(self, symbols: list[Symbol], close: np.ndarray, features: np.ndarray, adv: np.ndarray) -> None:
         qpi = features[:, QPI]
-        free = np.array([s in self.members and s not in self.positions for s in symbols], dtype=bool)
+        columns = self.features.columns
+        free = np.ones(len(symbols), dtype=bool)
+        free[[columns[s] for s in self.positions if s in columns]] = False
         tradable = free & min_price_ok(close, self.min_price) & np.isfinite(features).all(axis=1)
         long_gross, short_gross = book_allocation(self._sizing_regime(), self.bull_book, self.bear_book)
         value = self.portfolio.total_portfolio_value
