@@ -99,14 +99,23 @@ def clean_volume(volume: np.ndarray) -> np.ndarray:
 # ---------------------------------------------------------------------------------------------------
 
 
+# The two moments are numpy's ``mean`` and ``std`` of float64 arrays, operation for operation (numpy's
+# _methods._mean and _var: the same reductions and divisions, so the same bits) without their Python
+# layer, a third to a half of a day's feature update.
+
+
 def window_mean(windows: np.ndarray) -> np.ndarray:
     """Mean over the last axis; NaN if the window holds a NaN."""
-    return windows.mean(axis=-1)
+    return np.add.reduce(windows, axis=-1) / windows.shape[-1]
 
 
 def window_std(windows: np.ndarray, ddof: int) -> np.ndarray:
     """Standard deviation over the last axis with ``ddof``; NaN if the window holds a NaN."""
-    return windows.std(axis=-1, ddof=ddof)
+    n = windows.shape[-1]
+    mean = np.add.reduce(windows, axis=-1, keepdims=True) / n
+    deviation = windows - mean
+    np.multiply(deviation, deviation, out=deviation)
+    return np.sqrt(np.add.reduce(deviation, axis=-1) / max(n - ddof, 0))
 
 
 def safe_ratio(num: np.ndarray, den: np.ndarray) -> np.ndarray:
