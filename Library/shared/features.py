@@ -90,6 +90,8 @@ LABEL_HORIZON = 6
 # Closes an incremental state must remember: the longest close window (SMA50 reads 50 closes; ret_20d
 # reads 21, the return-volatility 21, ret_5d 6).
 _CLOSE_MEMORY = max(SMA_TREND, MEDIUM_MOMENTUM + 1, SHORT_MOMENTUM + 1, RET_WINDOW + 1, BB_WINDOW)
+# a change times these: the gain's and the loss's signs (the loss is the negated change, exactly)
+_GAIN_LOSS = np.array([[1.0], [-1.0]])
 
 
 # ---------------------------------------------------------------------------------------------------
@@ -139,28 +141,32 @@ def _rsi_advance_rows(s: dict[str, np.ndarray], closes: np.ndarray, period: int 
     every row at once, and only Wilder's recursion steps row by row, gain and loss in one array (a
     warm-up of 80 rows ran the whole step 80 times).
     """
-    if not len(closes):
+    if not closes.size:
         return
     change = closes - np.vstack([s["prev"][None, :], closes[:-1]])
     missing = ~np.isfinite(change)
     steps = np.arange(1, len(closes) + 1)[:, None]
-    # the changes of the current run at each row: those since the last missing one, else the state's
-    # count plus the rows so far (each step adds one, capped at period + 1 as the step caps it)
-    last_missing = np.maximum.accumulate(np.where(missing, steps, 0), axis=0)
-    count = np.minimum(np.where(last_missing > 0, steps - last_missing, s["count"] + steps), period + 1)
-    smoothing = count > period
+    # the changes of the current run at each row: those since the last missing one, the state's count
+    # standing for a missing one that many rows before the first (each step adds one, capped at
+    # period + 1 as the step caps it)
+    count = np.minimum(steps - np.maximum.accumulate(np.where(missing, steps, -s["count"]), axis=0), period + 1)
     # seeding: the sum; seeded now: the sum's mean; then Wilder's average; 0 where the run breaks. As
-    # (acc * keep + move) / divisor: a factor or divisor of 1 is exact, so each is the step's own
-    # arithmetic, in three in-place calls a row
-    keep = np.where(smoothing, float(period - 1), 1.0)
-    divisor = np.where(smoothing | (count == period), float(period), 1.0)
+    # (acc * keep + move) / divisor, keep period - 1 once smoothing and the divisor period from the
+    # seeding's last change: a factor or divisor of 1 is exact, so a row whose runs all have one is
+    # not asked to multiply (divide), and a row whose runs all share one takes a full array (numpy's
+    # cheapest operand)
+    lows, highs = count.min(axis=1).tolist(), count.max(axis=1).tolist()
     breaks = missing.any(axis=1).tolist()
-    moves = np.stack([np.maximum(change, 0.0), np.maximum(-change, 0.0)], axis=1)  # (dates, gain|loss, symbols)
+    moves = np.maximum(change[:, None, :] * _GAIN_LOSS, 0.0)  # (dates, gain|loss, symbols)
     acc = np.stack([s["gain"], s["loss"]])
-    for t in range(len(closes)):
-        np.multiply(acc, keep[t], out=acc)
-        np.add(acc, moves[t], out=acc)
-        np.divide(acc, divisor[t], out=acc)
+    keep_all, divide_all = np.full_like(acc, period - 1.0), np.full_like(acc, float(period))
+    for t, (low, high, move) in enumerate(zip(lows, highs, moves, strict=True)):
+        if high > period:
+            np.multiply(acc, keep_all if low > period else np.where(count[t] > period, period - 1.0, 1.0), out=acc)
+        np.add(acc, move, out=acc)
+        if high >= period:
+            np.divide(acc, divide_all if low >= period else np.where(count[t] >= period, float(period), 1.0),
+                      out=acc)
         if breaks[t]:
             acc[:, missing[t]] = 0.0
     s["gain"][:], s["loss"][:] = acc

@@ -41,16 +41,16 @@ def traded_bars(history: pd.DataFrame, symbols: Sequence[Any]) -> tuple[np.ndarr
     column_of_level = np.array([position.get(symbol, -1) for symbol in index.levels[0]], dtype=np.int64)
     columns = column_of_level[index.codes[0]]
     dates, rows = _time_rows(index)
-    keep = columns >= 0
-    shape = (dates, len(position))
-    close, volume = np.full(shape, np.nan), np.full(shape, np.nan)
-    close[rows[keep], columns[keep]] = history["close"].to_numpy(dtype=np.float64)[keep]
-    volume[rows[keep], columns[keep]] = history["volume"].to_numpy(dtype=np.float64)[keep]
-    with np.errstate(invalid="ignore"):
-        untraded = ~(volume > 0)
+    keep = np.flatnonzero(columns >= 0)
+    # each kept row's cell in the flat (dates x symbols); the index's codes may be 8 or 16 bits
+    cells = rows[keep].astype(np.int64) * len(position) + columns[keep]
+    close, volume = np.full(dates * len(position), np.nan), np.full(dates * len(position), np.nan)
+    close[cells] = history["close"].to_numpy(dtype=np.float64)[keep]
+    volume[cells] = history["volume"].to_numpy(dtype=np.float64)[keep]
+    untraded = ~(volume > 0)  # NaN compares False, without a warning
     close[untraded] = np.nan
     volume[untraded] = np.nan
-    return close, volume
+    return close.reshape(dates, len(position)), volume.reshape(dates, len(position))
 
 
 def slice_bars(bars: Iterable[tuple[Any, Any]], position: Mapping[Any, int],

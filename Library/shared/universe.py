@@ -8,7 +8,7 @@ selector, over one); :func:`membership_panel` lags it to the day the members can
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
@@ -31,14 +31,46 @@ def _eligible(
     return keep
 
 
-def _best_first(dollar_volume: np.ndarray, keys: np.ndarray, groups: np.ndarray | None = None) -> np.ndarray:
+def _best_first(dollar_volume: np.ndarray, keys: Callable[[np.ndarray], Any],
+                groups: np.ndarray | None = None) -> np.ndarray:
     """Positions ordered by group (ascending), then dollar volume (descending), then key (ascending).
 
     The selection order of both forms: the key (a ticker) breaks dollar-volume ties deterministically, and
-    the sort is stable, so rows equal in all three keep their input order.
+    the sort is stable, so rows equal in all three keep their input order. ``keys(positions)`` gives the
+    keys of those positions; it is asked only for the rows tied with another in group and dollar volume
+    (a day's selector then reads a handful of tickers, not thousands).
     """
-    columns = [keys, -dollar_volume] if groups is None else [keys, -dollar_volume, groups]
-    return np.lexsort(columns)
+    descending = -dollar_volume
+    order = np.lexsort([descending] if groups is None else [descending, groups])
+    ranked = descending[order]
+    # the sort's order among equal values, NaN included: stable, as the keys' sort below
+    same = (ranked[1:] == ranked[:-1]) | (np.isnan(ranked[1:]) & np.isnan(ranked[:-1]))
+    if groups is not None:
+        ranked_groups = groups[order]
+        same &= ranked_groups[1:] == ranked_groups[:-1]
+    if not same.any():
+        return order
+    tied = np.zeros(order.size, dtype=bool)
+    tied[1:] = same
+    tied[:-1] |= same
+    # The tied rows, sorted again with their keys, fill the places the tied rows hold: runs of equal group
+    # and dollar volume sit in the same order in both sorts, and each run's places are ordered by key.
+    rows = order[tied]
+    columns = [np.asarray(keys(rows), dtype=object), descending[rows]]
+    if groups is not None:
+        columns.append(groups[rows])
+    order[tied] = rows[np.lexsort(columns)]
+    return order
+
+
+def _by_position(values: Any, size: int, dtype: Any) -> Callable[[np.ndarray], np.ndarray]:
+    """``positions -> values at positions``, for an array of ``size`` values or a function of positions."""
+    if callable(values):
+        return lambda at: np.asarray(values(at), dtype=dtype)
+    array = np.asarray(values, dtype=dtype)
+    if array.shape != (size,):
+        raise ValueError("close, dollar_volume, keys and has_fundamental must be one value per row")
+    return array.__getitem__
 
 
 def top_dollar_volume(
@@ -84,7 +116,7 @@ def top_dollar_volume(
     )
     dates = coarse["date"].to_numpy()[keep]
     day_code = pd.factorize(dates, sort=True)[0]
-    order = _best_first(dollar_volume[keep], coarse["symbol"].to_numpy()[keep], day_code)
+    order = _best_first(dollar_volume[keep], coarse["symbol"].to_numpy()[keep].__getitem__, day_code)
     day_code = day_code[order]
     # Rank within the date: sorted by date, a row's rank is its distance from its date's first row, plus one.
     rank = np.arange(order.size) - np.searchsorted(day_code, day_code) + 1
@@ -97,26 +129,31 @@ def top_dollar_volume(
 def top_dollar_volume_index(
     close: Any,
     dollar_volume: Any,
-    keys: Sequence[str],
+    keys: Any,
     n: int = TOP_N,
     min_price: float = MIN_PRICE,
     has_fundamental: Any = None,
 ) -> np.ndarray:
     """One date's selection of :func:`top_dollar_volume` from plain arrays, for a live selector.
 
+    ``close``, ``keys`` and ``has_fundamental`` may each be a function of row positions (an int array)
+    returning those rows' values: it is then asked only for the rows in contention (the largest dollar
+    volumes for the close and the flag, the rows tied in dollar volume for the key), so a selector reads
+    a few hundred of a day's thousands of rows.
+
     Parameters
     ----------
-    close : array-like of float, shape (m,)
+    close : array-like of float, shape (m,), or function
         Each coarse row's close (dollars, raw); NaN is never selected.
     dollar_volume : array-like of float, shape (m,)
         Each row's dollar volume (dollars); NaN is never selected.
-    keys : sequence of str, length m
+    keys : sequence of str, length m, or function
         Each row's ticker (e.g. ``Fundamental.symbol.value``): breaks dollar-volume ties, smaller first.
     n : int
         Universe size (500).
     min_price : float
         Minimum close (dollars, inclusive).
-    has_fundamental : array-like of bool, shape (m,), optional
+    has_fundamental : array-like of bool, shape (m,), or function, optional
         When given, only rows with True are eligible (``require_fundamental``).
 
     Returns
@@ -125,22 +162,29 @@ def top_dollar_volume_index(
         Row positions of the selected rows, largest dollar volume first: at most ``n``. Equal to the
         rows :func:`top_dollar_volume` selects for a date holding these rows, in its rank order.
     """
-    close = np.asarray(close, dtype=np.float64)
     dollar_volume = np.asarray(dollar_volume, dtype=np.float64)
-    if close.shape != dollar_volume.shape or close.ndim != 1 or len(keys) != close.size:
-        raise ValueError("close, dollar_volume and keys must be one value per row")
-    flags = None if has_fundamental is None else np.asarray(has_fundamental, dtype=bool)
-    candidates = np.flatnonzero(_eligible(close, dollar_volume, min_price, flags))
+    if dollar_volume.ndim != 1:
+        raise ValueError("dollar_volume must be one value per row")
+    size = dollar_volume.size
+    close_at, key_at = _by_position(close, size, np.float64), _by_position(keys, size, object)
+    flag_at = None if has_fundamental is None else _by_position(has_fundamental, size, bool)
+    contenders = np.flatnonzero(~np.isnan(dollar_volume))
     if n <= 0:
-        return candidates[:0]
-    if candidates.size > n:
-        # A row below the n-th largest dollar volume has n rows strictly ahead of it and is never selected:
-        # dropping those first leaves the result unchanged and sorts a few hundred keys instead of thousands.
-        volumes = dollar_volume[candidates]
-        cut = np.partition(volumes, candidates.size - n)[candidates.size - n]
-        candidates = candidates[volumes >= cut]
-    key_array = np.asarray(keys, dtype=object)[candidates]
-    return candidates[_best_first(dollar_volume[candidates], key_array)[:n]]
+        return contenders[:0]
+    # A row below the k-th largest dollar volume has k rows ahead of it: once those hold n eligible rows,
+    # it is never selected. The rows are examined from the largest down, k doubling until they do.
+    volumes, ahead = dollar_volume[contenders], n
+    while True:
+        head = contenders
+        if contenders.size > ahead:
+            cut = np.partition(volumes, contenders.size - ahead)[contenders.size - ahead]
+            head = contenders[volumes >= cut]
+        flags = None if flag_at is None else flag_at(head)
+        eligible = head[_eligible(close_at(head), dollar_volume[head], min_price, flags)]
+        if eligible.size >= n or head.size == contenders.size:
+            break
+        ahead *= 2
+    return eligible[_best_first(dollar_volume[eligible], lambda at: key_at(eligible[at]))[:n]]
 
 
 def membership_panel(selection: pd.DataFrame, dates: Any, lag: int = 1) -> pd.DataFrame:

@@ -1,5 +1,7 @@
+from collections.abc import Callable
 from datetime import datetime, timedelta
-from typing import cast
+from operator import attrgetter
+from typing import Any, cast
 
 import numpy as np
 from AlgorithmImports import *
@@ -117,10 +119,11 @@ class MlMeanReversion(QCAlgorithm):
                 self.regime = self.regime_state.update(vix_close)
             self.vix_fresh = self.time
 
+        # The universe's equities, each the features' column of its symbol: one state, not a set beside it.
         self.features = FeatureState()
-        # each tracked symbol's position in the features' arrays
-        self.feature_columns: dict[Symbol, int] = {}
-        self.members: set[Symbol] = set()
+        # Stateless: every equity shares one of each.
+        self.fee_model = BpsFeeModel(self.commission_bps)
+        self.slippage_model = ConstantSlippageModel(self.slippage_bps / 1e4)
         self.positions: dict[Symbol, OpenTrade] = {}
 
     def _date_parameter(self, name: str, default: str) -> datetime:
@@ -156,32 +159,34 @@ class MlMeanReversion(QCAlgorithm):
     def _select(self, fundamental: list[Fundamental]) -> list[Symbol]:
         # LEAN hands over a .NET enumerable: one pass into a list gives len() and indexing.
         rows = list(fundamental)
+
+        def field(name: str) -> Callable[[np.ndarray], list[Any]]:
+            # The selection asks for the prices (and flags) of the largest dollar volumes alone, and the
+            # tickers of rows tied in dollar volume: a day's few hundred rows in contention, of thousands.
+            read = attrgetter(name)
+            return lambda at: [read(rows[i]) for i in at.tolist()]
+
         # Tickers, not Symbol objects, break dollar-volume ties: plain strings order the same in LEAN and here.
         chosen = top_dollar_volume_index(
-            np.fromiter((f.price for f in rows), np.float64, len(rows)),
-            np.fromiter((f.dollar_volume for f in rows), np.float64, len(rows)),
-            [f.symbol.value for f in rows],
+            field("price"),
+            np.fromiter(map(attrgetter("dollar_volume"), rows), np.float64, len(rows)),
+            field("symbol.value"),
             self.top_n,
             self.min_price,
-            [f.has_fundamental_data for f in rows] if self.require_fundamental else None,
+            field("has_fundamental_data") if self.require_fundamental else None,
         )
-        return [rows[i].symbol for i in chosen]
+        return [rows[i].symbol for i in chosen.tolist()]
 
     def on_securities_changed(self, changes: SecurityChanges) -> None:
-        removed = [s.symbol for s in changes.removed_securities if s.symbol in self.members]
-        self.members.difference_update(removed)
-        tracked = set(self.features.symbols)
-        gone = [s for s in removed if s in tracked]
-        self.features.remove(gone)
-        self._index_features()
+        tracked = self.features.columns
+        self.features.remove([s.symbol for s in changes.removed_securities if s.symbol in tracked])
 
         added = []
         for security in changes.added_securities:
             if security.type != SecurityType.EQUITY:
                 continue
-            security.set_fee_model(BpsFeeModel(self.commission_bps))
-            security.set_slippage_model(ConstantSlippageModel(self.slippage_bps / 1e4))
-            self.members.add(security.symbol)
+            security.set_fee_model(self.fee_model)
+            security.set_slippage_model(self.slippage_model)
             if security.symbol not in tracked:
                 added.append(security.symbol)
         if not added:
@@ -192,10 +197,6 @@ class MlMeanReversion(QCAlgorithm):
         # missing bar for the features (as on_data treats fill-forward bars)
         close, volume = traded_bars(history, added)
         self.features.add(added, close, volume)
-        self._index_features()
-
-    def _index_features(self) -> None:
-        self.feature_columns = {s: j for j, s in enumerate(cast(list[Symbol], self.features.symbols))}
 
     def on_data(self, data: Slice) -> None:
         if data.contains_key(self.vix):
@@ -206,15 +207,14 @@ class MlMeanReversion(QCAlgorithm):
         # A fill-forward bar (LEAN repeats the last bar with volume 0 on a day without one) is no trade:
         # the features see a missing bar, which keeps the QPI volume ratio and the average dollar
         # volume free of invented zero-volume days.
-        symbols = cast(list[Symbol], self.features.symbols)
-        close, volume = slice_bars(data.bars.items(), self.feature_columns, len(symbols))
+        close, volume = slice_bars(data.bars.items(), self.features.columns, self.features.n_symbols)
         if close is None or volume is None:
             return  # no stock bar: the VIX's own step, a midnight step of corporate events
         features = self.features.update(close, volume)
         adv = self.features.avg_dollar_volume()
 
         self._exit_positions(data)
-        self._enter_positions(symbols, close, features, adv)
+        self._enter_positions(cast(list[Symbol], self.features.symbols), close, features, adv)
         self._plot_state()
 
     def _exit_positions(self, data: Slice) -> None:
@@ -233,7 +233,9 @@ class MlMeanReversion(QCAlgorithm):
 
     def _enter_positions(self, symbols: list[Symbol], close: np.ndarray, features: np.ndarray, adv: np.ndarray) -> None:
         qpi = features[:, QPI]
-        free = np.array([s in self.members and s not in self.positions for s in symbols], dtype=bool)
+        columns = self.features.columns
+        free = np.ones(len(symbols), dtype=bool)
+        free[[columns[s] for s in self.positions if s in columns]] = False
         tradable = free & min_price_ok(close, self.min_price) & np.isfinite(features).all(axis=1)
         long_gross, short_gross = book_allocation(self._sizing_regime(), self.bull_book, self.bear_book)
         value = self.portfolio.total_portfolio_value

@@ -277,6 +277,24 @@ def test_rsi_over_many_rows_is_the_step_of_each_row_bit_for_bit(before, rows):
         assert value.tobytes() == at_once[key].tobytes(), key
 
 
+def test_rsi_over_many_rows_with_rows_all_seeding_mixed_and_all_smoothing():
+    """Rows whose runs all seed (no multiply, no divide), all smooth (one full-array operand each), and
+    mixed ones (a run listed late, a run restarting after a gap), from a state part-way through seeding."""
+    closes = _random_panel(21, n_dates=45, n_symbols=3)[0]
+    closes[:12, 1] = np.nan  # listed late: seeding while the others smooth
+    closes[30, 2] = np.nan  # a gap: the run restarts
+    stepped, at_once = _rsi_new(3), _rsi_new(3)
+    for row in closes[:5]:
+        _rsi_advance(stepped, row)
+        _rsi_advance(at_once, row)
+    for row in closes[5:]:
+        _rsi_advance(stepped, row)
+    _rsi_advance_rows(at_once, closes[5:])
+    assert at_once["count"].tolist() == [14, 14, 13]  # the third seeding again since the gap
+    for key, value in stepped.items():
+        assert value.tobytes() == at_once[key].tobytes(), key
+
+
 def test_traded_return_by_hand_long_short_gap_and_missing():
     """Entry at open t+1, the 5% stop live from bar t+2 (at the stop when the low/high reaches it, at the
     open when the bar opens beyond it), else out at open t+7."""

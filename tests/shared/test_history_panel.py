@@ -43,6 +43,21 @@ def test_traded_bars_equal_the_pandas_pivot_masked_by_volume():
     np.testing.assert_array_equal(volume, pivot_volume.where(traded).to_numpy())
 
 
+def test_traded_bars_of_many_symbols_over_small_index_codes():
+    """80 days of 300 symbols: the index's time codes are 8 bits, a cell's flat position is not."""
+    days = pd.date_range("2020-01-01 16:00", periods=80, freq="D")
+    symbols = [f"S{k:03d}" for k in range(300)]
+    index = pd.MultiIndex.from_product([symbols, days], names=["symbol", "time"])
+    assert index.codes[1].dtype == np.int8
+    value = np.arange(len(index), dtype=np.float64) + 1.0  # row k: close k + 1, volume k + 1
+    close, volume = traded_bars(pd.DataFrame({"close": value, "volume": value}, index=index), symbols[::-1])
+    assert close.shape == (80, 300)
+    # symbol S000's rows are 0..79 and it is the last column; S299's are 23,920.. and it is the first
+    np.testing.assert_array_equal(close[:, -1], np.arange(80) + 1.0)
+    np.testing.assert_array_equal(volume[:, 0], np.arange(299 * 80, 300 * 80) + 1.0)
+    assert close[79, 150] == (149 * 80 + 79) + 1.0  # column 150 is S149
+
+
 def test_an_empty_history_gives_none():
     assert traded_bars(pd.DataFrame(), ["AAA"]) == (None, None)
 

@@ -10,7 +10,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
 
-from shared.pressure import PressureState, pressure_index
+from shared.pressure import PressureState, pressure_index, window_mean, window_std
 
 
 def _closes_from_returns(returns, start=100.0):
@@ -125,6 +125,36 @@ def test_incremental_with_symbols_joining_and_leaving_equals_batch():
         out = state.update(close[t, columns], volume[t, columns])
         np.testing.assert_allclose(out, batch[t, columns], rtol=0, atol=1e-12)
         assert np.array_equal(np.isnan(out), np.isnan(batch[t, columns]))
+
+
+def test_window_moments_are_numpys_mean_and_std_bit_for_bit():
+    rng = np.random.default_rng(8)
+    for shape in [(75, 20), (3, 7, 21), (1, 15), (40, 3)]:
+        x = rng.lognormal(rng.uniform(-5, 10), 2.0, shape) * rng.choice([-1.0, 1.0], shape)
+        x[rng.random(shape) < 0.05] = np.nan
+        for windows in (x, x[..., 1:], np.asfortranarray(x)):  # contiguous, a trailing view, column-major
+            assert window_mean(windows).tobytes() == np.mean(windows, axis=-1).tobytes()
+            for ddof in (0, 1):
+                assert window_std(windows, ddof).tobytes() == np.std(windows, axis=-1, ddof=ddof).tobytes()
+    assert window_std(np.array([[1.0, 2.0, 3.0, 4.0]]), 1)[0] == np.sqrt(5.0 / 3.0)
+    assert window_mean(np.array([[1.0, 2.0, 6.0]]))[0] == 3.0
+
+
+def test_columns_follow_adds_and_removes():
+    state = PressureState(["a", "b"])
+    assert dict(state.columns) == {"a": 0, "b": 1}
+    view = state.columns
+    state.add(["c", "d"])
+    state.remove(["b"])
+    assert state.symbols == ["a", "c", "d"]
+    assert dict(view) == {"a": 0, "c": 1, "d": 2}  # the same mapping, kept current
+    state.remove([])
+    assert dict(view) == {"a": 0, "c": 1, "d": 2}
+    with pytest.raises(TypeError):
+        view["e"] = 3  # type: ignore[index]
+    with pytest.raises(ValueError):
+        state.add(["d", "e"])
+    assert dict(view) == {"a": 0, "c": 1, "d": 2}  # a rejected add changes nothing
 
 
 def test_state_rejects_wrong_shapes_and_duplicates():

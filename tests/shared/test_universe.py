@@ -103,6 +103,31 @@ def test_single_date_index_hand_computed():
         top_dollar_volume_index(day["close"], day["dollar_volume"][:3], list(day["symbol"]))
 
 
+def test_single_date_index_reads_only_the_rows_in_contention():
+    dollar_volume = np.array([5.0, 1.0, 9.0, 7.0, 7.0, 3.0])
+    close = np.array([10.0, 10.0, 0.5, 10.0, 10.0, 10.0])
+    keys = ["BBB", "CCC", "DDD", "ZZZ", "AAA", "EEE"]
+    asked = {"close": [], "key": [], "flag": []}
+
+    def reader(name, values):
+        def read(at):
+            asked[name].append(at.tolist())
+            return [values[i] for i in at]
+        return read
+
+    # n = 2: the two largest dollar volumes (9 and the tie at 7) hold the rows 2, 3, 4; row 2 is below $1,
+    # rows 3 and 4 are selected, the key breaking their tie
+    chosen = top_dollar_volume_index(reader("close", close), dollar_volume, reader("key", keys), n=2,
+                                     has_fundamental=reader("flag", [True] * 6))
+    np.testing.assert_array_equal(chosen, [4, 3])
+    assert asked == {"close": [[2, 3, 4]], "key": [[3, 4]], "flag": [[2, 3, 4]]}
+    # n = 3: the three largest hold two eligible rows; the six largest (all) are read
+    asked = {"close": [], "key": [], "flag": []}
+    chosen = top_dollar_volume_index(reader("close", close), dollar_volume, reader("key", keys), n=3)
+    np.testing.assert_array_equal(chosen, [4, 3, 0])
+    assert asked == {"close": [[2, 3, 4], [0, 1, 2, 3, 4, 5]], "key": [[3, 4]], "flag": []}
+
+
 @st.composite
 def _random_coarse(draw):
     """Coarse rows over a few dates with many dollar-volume ties, NaNs and closes at the price floor."""
