@@ -1,6 +1,7 @@
 """LEAN's members the runtime lacks (lean_local.engine.lean_members): each raises NotSupportedError
 naming it, a name no LEAN member has raises Python's AttributeError, and the classes made per order
-(and the transaction manager and the algorithm) define no ``__getattr__`` (which would keep CPython from specialising their attribute reads)."""
+(and the transaction manager, the algorithm and its slices) define no ``__getattr__`` (which would keep
+CPython from specialising their attribute reads)."""
 
 from __future__ import annotations
 
@@ -17,6 +18,7 @@ from lean_local.engine.lean_members import NotSupportedMember, name_lean_members
 from lean_local.engine.orders import Order, OrderEvent, OrderTicket
 from lean_local.engine.runner import run_algorithm
 from lean_local.engine.securities import Security
+from lean_local.engine.slice import Slice
 from lean_local.engine.transactions import TransactionManager
 from tests import fixtures
 
@@ -79,6 +81,7 @@ class _Trades(QCAlgorithm):
         self.events: list[OrderEvent] = []
 
     def on_data(self, data):
+        self.slice = data
         if self.ticket is None:
             self.ticket = self.market_order("AAA", 10)
 
@@ -118,6 +121,8 @@ def test_every_lean_member_is_implemented_or_raises_not_supported(tmp_path):
         "OrderTicket": (ticket, _stub_members("QuantConnect.Orders", ("OrderTicket",))),
         "OrderEvent": (algo.events[0], _stub_members("QuantConnect.Orders", ("OrderEvent",))),
         "QCAlgorithm": (algo, _stub_members("QuantConnect.Algorithm", ("QCAlgorithm",))),
+        "Slice": (algo.slice, _stub_members("QuantConnect.Data", ("Slice",))
+                  | _stub_members("QuantConnect", ("ExtendedDictionary",))),
         "SecurityTransactionManager": (algo.transactions,
                                        _stub_members("QuantConnect.Securities", ("SecurityTransactionManager",))),
         "Security": (security, _stub_members("QuantConnect.Securities", ("Security",))
@@ -173,6 +178,7 @@ def test_the_algorithms_own_member_wins_over_the_missing_one(tmp_path):
         _ = QCAlgorithm.on_end_of_day
 
 
-@pytest.mark.parametrize("cls", [Order, OrderTicket, OrderEvent, Security, TransactionManager, QCAlgorithm])
+@pytest.mark.parametrize("cls", [Order, OrderTicket, OrderEvent, Security, TransactionManager, QCAlgorithm,
+                                 Slice])
 def test_the_classes_read_per_order_have_no_getattr(cls):
     assert not any("__getattr__" in vars(each) for each in cls.__mro__)
