@@ -1,6 +1,7 @@
 """LEAN's members the runtime lacks (lean_local.engine.lean_members): each raises NotSupportedError
 naming it, a name no LEAN member has raises Python's AttributeError, and the classes made per order
-(and the transaction manager) define no ``__getattr__`` (which would keep CPython from specialising their attribute reads)."""
+(and the transaction manager, the algorithm and its slices) define no ``__getattr__`` (which would keep
+CPython from specialising their attribute reads)."""
 
 from __future__ import annotations
 
@@ -17,6 +18,7 @@ from lean_local.engine.lean_members import NotSupportedMember, name_lean_members
 from lean_local.engine.orders import Order, OrderEvent, OrderTicket
 from lean_local.engine.runner import run_algorithm
 from lean_local.engine.securities import Security
+from lean_local.engine.slice import Slice
 from lean_local.engine.transactions import TransactionManager
 from tests import fixtures
 
@@ -79,6 +81,7 @@ class _Trades(QCAlgorithm):
         self.events: list[OrderEvent] = []
 
     def on_data(self, data):
+        self.slice = data
         if self.ticket is None:
             self.ticket = self.market_order("AAA", 10)
 
@@ -117,6 +120,9 @@ def test_every_lean_member_is_implemented_or_raises_not_supported(tmp_path):
         "Order": (order, _stub_members("QuantConnect.Orders", _ORDERS)),
         "OrderTicket": (ticket, _stub_members("QuantConnect.Orders", ("OrderTicket",))),
         "OrderEvent": (algo.events[0], _stub_members("QuantConnect.Orders", ("OrderEvent",))),
+        "QCAlgorithm": (algo, _stub_members("QuantConnect.Algorithm", ("QCAlgorithm",))),
+        "Slice": (algo.slice, _stub_members("QuantConnect.Data", ("Slice",))
+                  | _stub_members("QuantConnect", ("ExtendedDictionary",))),
         "SecurityTransactionManager": (algo.transactions,
                                        _stub_members("QuantConnect.Securities", ("SecurityTransactionManager",))),
         "Security": (security, _stub_members("QuantConnect.Securities", ("Security",))
@@ -142,8 +148,37 @@ def test_every_lean_member_is_implemented_or_raises_not_supported(tmp_path):
             _ = instance.no_such_member
         assert type(unknown.value) is AttributeError
     assert order.quantity == 10 and ticket.quantity_filled == 10 and security.symbol.value == "AAA"
+    # a private name raises Python's AttributeError (the engine's own look-ups rely on it)
+    with pytest.raises(AttributeError) as private:
+        _ = algo._no_such_member
+    assert type(private.value) is AttributeError
 
 
-@pytest.mark.parametrize("cls", [Order, OrderTicket, OrderEvent, Security, TransactionManager])
+class _EndOfDay(_Trades):
+    def initialize(self):
+        super().initialize()
+        self.ends = []
+
+    def on_end_of_day(self, symbol):
+        self.ends.append(self.time)
+
+    def OnMarginCall(self, requests):  # noqa: N802 - LEAN's PascalCase handler, bound under on_margin_call
+        return requests
+
+
+def test_the_algorithms_own_member_wins_over_the_missing_one(tmp_path):
+    # on_end_of_day is a LEAN member the runtime calls only when the algorithm defines it; OnMarginCall
+    # is a PascalCase spelling the runtime binds under the snake_case handler
+    root = fixtures.data_folder(tmp_path / "data")
+    fixtures.write_equity(root, "AAA", fixtures.bars(["2020-01-02", "2020-01-03", "2020-01-06", "2020-01-07"],
+                                                     [10, 11, 12, 13]))
+    algo, _, _ = run_algorithm(_EndOfDay, root)
+    assert len(algo.ends) == 4 and algo.on_margin_call([1]) == [1]
+    with pytest.raises(NotSupportedError, match=_MESSAGE.format("QCAlgorithm", "on_end_of_day")):
+        _ = QCAlgorithm.on_end_of_day
+
+
+@pytest.mark.parametrize("cls", [Order, OrderTicket, OrderEvent, Security, TransactionManager, QCAlgorithm,
+                                 Slice])
 def test_the_classes_read_per_order_have_no_getattr(cls):
     assert not any("__getattr__" in vars(each) for each in cls.__mro__)

@@ -1,7 +1,9 @@
 """``QCAlgorithm``: LEAN's algorithm API in snake_case, backed by the local engine.
 
 Members of LEAN's API that the runtime does not implement raise :class:`NotSupportedError`
-naming the member (``__getattr__``), never a silent no-op.
+naming the member (a :class:`~lean_local.engine.lean_members.NotSupportedMember` each, not ``__getattr__``,
+so CPython specialises the attribute reads on the algorithm), never a silent no-op; a name LEAN lacks raises
+Python's ``AttributeError``, as pythonnet does.
 """
 
 from __future__ import annotations
@@ -19,7 +21,7 @@ import pandas as pd
 
 from lean_local.data.market_hours import MarketHoursDatabase
 from lean_local.data.market_hours.database import read_entry_texts
-from lean_local.engine import charting, identifiers
+from lean_local.engine import algorithm_members, charting, identifiers
 from lean_local.engine import feed as feeds
 from lean_local.engine import shortable as shorting
 from lean_local.engine.benchmarks import FuncBenchmark, SecurityBenchmark
@@ -32,6 +34,7 @@ from lean_local.engine.fundamental_universe import FundamentalUniverse
 from lean_local.engine.globals import Globals
 from lean_local.engine.history_api import HistoryApi
 from lean_local.engine.interest_rates import InterestRateProvider
+from lean_local.engine.lean_members import OBJECT_MEMBERS, name_lean_members
 from lean_local.engine.orders import OrderEvent
 from lean_local.engine.orders_api import OrdersApi
 from lean_local.engine.overloads import bind_overload
@@ -447,11 +450,10 @@ class QCAlgorithm(SubscriptionsApi, UniverseApi, OrdersApi, HistoryApi, Indicato
     def set_runtime_statistic(self, name: str, value: Any) -> None:
         self.runtime_statistics[str(name)] = str(value)
 
-    # ------------------------------------------------------------------------------------------
-    def __getattr__(self, name: str) -> Any:
-        if name.startswith("__") or name.startswith("_"):
-            raise AttributeError(name)
-        raise not_supported("QCAlgorithm", name)
+
+
+name_lean_members(QCAlgorithm, "QCAlgorithm", algorithm_members.IMPLEMENTED,
+                  (*algorithm_members.MISSING, *OBJECT_MEMBERS))
 
 
 __all__ = ["AlgorithmSettings", "QCAlgorithm"]

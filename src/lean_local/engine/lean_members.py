@@ -1,7 +1,7 @@
 """LEAN members a class of the runtime lacks, each named by a descriptor that raises
 :class:`~lean_local.engine.errors.NotSupportedError` when read.
 
-The classes made or read per order (``Order``, ``OrderTicket``, ``Security``) name them this way instead
+The classes made or read per order (``Order``, ``OrderTicket``, ``Security``) and the algorithm name them this way instead
 of defining ``__getattr__``: a class with ``__getattr__`` has its own attribute lookup, so CPython 3.11
 specialises no attribute read on its instances, and each of the many reads per order takes the generic
 path. A name that is no LEAN member raises Python's ``AttributeError``, as pythonnet does.
@@ -41,6 +41,6 @@ def name_lean_members(cls: type, owner: str, implemented: tuple[str, ...], missi
     PascalCase spelling of each of LEAN's members (``implemented`` and ``missing``; pythonnet reads both
     spellings, the runtime only snake_case). ``owner``: the name the errors give the class."""
     for name in (*missing, *map(pascal_case, implemented + missing)):
-        if name in cls.__dict__:
+        if any(name in vars(each) for each in cls.__mro__):  # a base's (a mixin's) member too
             raise TypeError(f"{cls.__name__}.{name} is defined: it is no missing LEAN member")
         setattr(cls, name, NotSupportedMember(owner, name))

@@ -13,10 +13,11 @@ from typing import Any
 
 import numpy as np
 
-from lean_local.engine.common import Symbol, not_supported
+from lean_local.engine.common import Symbol
 from lean_local.engine.corporate_events import StepEvents
 from lean_local.engine.custom_data import point_at
 from lean_local.engine.intraday import current_quote_view
+from lean_local.engine.lean_members import OBJECT_MEMBERS, name_lean_members
 from lean_local.engine.subscription_data import BarView, ns_to_datetime
 
 
@@ -439,5 +440,13 @@ class Slice:
     def count(self) -> int:
         return len(self._data)
 
-    def __getattr__(self, name: str) -> Any:
-        raise not_supported("Slice", name)
+
+# LEAN's members of ``Slice`` and its ``ExtendedDictionary`` (not ``__getattr__``: CPython specialises the
+# attribute reads on a slice, its own and the algorithm's)
+name_lean_members(Slice, "Slice", (
+    "bars", "contains_key", "count", "delistings", "dividends", "get", "has_data", "items", "keys", "quote_bars",
+    "splits", "symbol_changed_events", "time", "values"), (
+    "all_data", "check_for_implicitly_created_symbol", "clear", "copy", "fromkeys", "future_chains", "futures_chains",
+    "get_enumerator", "get_items", "get_keys", "get_values", "is_read_only", "margin_interest_rates", "merge_slice",
+    "option_chains", "pop", "popitem", "remove", "setdefault", "ticks", "try_get_value", "update", "utc_time",
+    *OBJECT_MEMBERS))

@@ -1,0 +1,72 @@
+"""The names of LEAN's ``QCAlgorithm`` members (quantconnect-stubs' ``QuantConnect.Algorithm.QCAlgorithm``),
+split into those the runtime implements (``IMPLEMENTED``: a method or property of :class:`QCAlgorithm` or its
+mixins, or an attribute its ``__init__`` sets) and those it lacks (``MISSING``), for
+:func:`lean_local.engine.lean_members.name_lean_members`. A handler LEAN calls only when the algorithm
+defines it (``on_end_of_day``, ``on_command``, ...) is missing here: the algorithm's own method shadows it.
+"""
+
+from __future__ import annotations
+
+IMPLEMENTED = (
+    "active_securities", "add_alpha", "add_chart", "add_data", "add_equity", "add_forex", "add_index",
+    "add_index_option_contract", "add_risk_management", "add_security", "add_universe",
+    "add_universe_selection", "alpha", "atr", "bb", "benchmark", "brokerage_model", "buy",
+    "calculate_order_quantity", "consolidate", "create_indicator_name", "current_slice", "date_rules",
+    "debug", "deregister_indicator", "ema", "emit_insights", "end_date", "error", "execution",
+    "fundamentals", "get_last_known_price", "get_last_known_prices", "get_parameter", "history",
+    "identity", "indicator_history", "initialize", "insights", "insights_generated", "is_market_open",
+    "is_warming_up", "limit_order", "liquidate", "live_mode", "log", "logr", "lwma", "macd",
+    "market_on_close_order", "market_on_open_order", "market_order", "max", "min", "mom", "momp", "name",
+    "object_store", "on_data", "on_delistings", "on_dividends", "on_end_of_algorithm", "on_margin_call",
+    "on_margin_call_warning", "on_order_event", "on_securities_changed", "on_splits",
+    "on_symbol_changed_events", "on_warmup_finished", "order", "plot", "portfolio",
+    "portfolio_construction", "quit", "register_indicator", "remove_security", "resolve_consolidator",
+    "risk_free_interest_rate_model", "risk_management", "roc", "rocp", "rocr", "rsi",
+    "runtime_statistics", "schedule", "securities", "sell", "set_account_currency", "set_alpha",
+    "set_benchmark", "set_brokerage_model", "set_cash", "set_end_date", "set_execution", "set_holdings",
+    "set_portfolio_construction", "set_risk_free_interest_rate_model", "set_risk_management",
+    "set_runtime_statistic", "set_security_initializer", "set_start_date", "set_time_zone",
+    "set_universe_selection", "set_warm_up", "set_warmup", "settings", "shortable", "shortable_quantity",
+    "sma", "start_date", "std", "stop_limit_order", "stop_market_order", "subscription_manager", "sum",
+    "symbol", "time", "time_rules", "tr", "train", "transactions", "universe", "universe_manager",
+    "universe_selection", "universe_settings", "unregister_indicator", "utc_time", "warm_up_indicator",
+    "wwma")
+
+MISSING = (
+    "MAX_NAME_AND_TAGS_LENGTH", "MAX_TAGS_COUNT", "a", "abands", "account_currency", "ad", "add_cfd",
+    "add_command", "add_crypto", "add_crypto_future", "add_future", "add_future_contract",
+    "add_future_option", "add_future_option_contract", "add_index_option", "add_option",
+    "add_option_contract", "add_security_initializer", "add_series", "add_tag", "add_universe_options",
+    "addiff", "adosc", "adr", "advr", "adx", "adxr", "algorithm_id", "algorithm_mode", "alma", "ao",
+    "apo", "aps", "ar", "arima", "aroon", "asi", "b", "bop", "bracket_order", "broadcast_command",
+    "brokerage_message_handler", "brokerage_name", "c", "candlestick_patterns", "cc", "cci", "chop",
+    "cik", "cks", "cmf", "cmo", "co", "combo_leg_limit_order", "combo_limit_order", "combo_market_order",
+    "composite_figi", "cov", "create_consolidator", "create_date_range_history_requests", "crsi", "cusip",
+    "d", "dch", "debug_messages", "debug_mode", "default_order_properties", "dem", "dema",
+    "deployment_details", "deployment_target", "do", "download", "dpo", "emv",
+    "enable_automatic_indicator_warm_up", "error_messages", "exercise_option", "fi", "filtered_identity",
+    "fish", "frama", "framework_post_initialize", "future_chain", "future_chain_provider",
+    "future_chains", "futures_chain", "futures_chains", "g", "get_chart_updates", "get_data_frame",
+    "get_data_typed_history", "get_locked", "get_parameters", "he", "heikin_ashi", "history_provider",
+    "hma", "ht", "ibs", "ichimoku", "isin", "iv", "kama", "kch", "ker", "kst", "kvo",
+    "limit_if_touched_order", "link", "log_messages", "lsma", "mad", "mama", "market_hours_database",
+    "mass", "mfi", "mgd", "midpoint", "midprice", "momersion", "mosc", "msi", "name_updated", "natr",
+    "nhnl", "nhnlv", "notify", "obv", "on_assignment_order_event", "on_brokerage_disconnect",
+    "on_brokerage_message", "on_brokerage_reconnect", "on_command", "on_end_of_day",
+    "on_end_of_time_step", "on_framework_data", "on_framework_securities_changed",
+    "one_cancels_other_order", "one_triggers_other_order", "one_updates_other_order", "option_chain",
+    "option_chain_provider", "option_chains", "order_factory", "pandas_converter", "plot_indicator",
+    "post_initialize", "pphl", "ppo", "project_id", "psar", "pso", "r", "rc", "rdv", "record",
+    "remove_option_contract", "rma", "rsv", "run_command", "run_time_error", "rvi", "sarext",
+    "security_initializer", "sedol", "set_algorithm_id", "set_algorithm_mode", "set_api",
+    "set_available_data_types", "set_brokerage_message_handler", "set_current_slice", "set_date_time",
+    "set_deployment_details", "set_deployment_target", "set_finished_warming_up",
+    "set_future_chain_provider", "set_history_provider", "set_live_mode", "set_locked",
+    "set_maximum_orders", "set_name", "set_object_store", "set_option_chain_provider",
+    "set_pandas_converter", "set_parameters", "set_quit", "set_run_time_error", "set_statistics_service",
+    "set_status", "set_summary_statistic", "set_tags", "set_trade_builder", "si", "signal_export", "sm",
+    "sobv", "sortino", "sr", "srsi", "statistics", "status", "stc", "sto", "str", "submit_order_request",
+    "swiss", "symbol_properties_database", "t", "t_3", "tags", "tags_updated", "tdd", "tds", "tema",
+    "ticker", "time_keeper", "time_zone", "tp", "trade_builder", "trading_calendar",
+    "trailing_stop_order", "trima", "trin", "trix", "tsf", "tsi", "ultosc", "v", "var", "vidya", "vp",
+    "vtx", "vwap", "vwma", "wilr", "wto", "zlema", "zz", "γ", "δ", "θ", "ρ")
