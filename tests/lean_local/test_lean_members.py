@@ -1,7 +1,7 @@
 """LEAN's members the runtime lacks (lean_local.engine.lean_members): each raises NotSupportedError
 naming it, a name no LEAN member has raises Python's AttributeError, and the classes made per order
-(and the transaction manager, the algorithm and its slices) define no ``__getattr__`` (which would keep
-CPython from specialising their attribute reads)."""
+(and the transaction manager, the algorithm and its slices, the portfolio, the holdings and the securities
+collection) define no ``__getattr__`` (which would keep CPython from specialising their attribute reads)."""
 
 from __future__ import annotations
 
@@ -16,8 +16,9 @@ from lean_local.engine.algorithm import QCAlgorithm
 from lean_local.engine.common import NotSupportedError, Resolution
 from lean_local.engine.lean_members import NotSupportedMember, name_lean_members, pascal_case
 from lean_local.engine.orders import Order, OrderEvent, OrderTicket
+from lean_local.engine.portfolio import SecurityPortfolioManager
 from lean_local.engine.runner import run_algorithm
-from lean_local.engine.securities import Security
+from lean_local.engine.securities import Security, SecurityHolding, SecurityManager
 from lean_local.engine.slice import Slice
 from lean_local.engine.transactions import TransactionManager
 from tests import fixtures
@@ -125,6 +126,12 @@ def test_every_lean_member_is_implemented_or_raises_not_supported(tmp_path):
                   | _stub_members("QuantConnect", ("ExtendedDictionary",))),
         "SecurityTransactionManager": (algo.transactions,
                                        _stub_members("QuantConnect.Securities", ("SecurityTransactionManager",))),
+        "SecurityPortfolioManager": (algo.portfolio,
+                                     _stub_members("QuantConnect.Securities", ("SecurityPortfolioManager",))
+                                     | _stub_members("QuantConnect", ("ExtendedDictionary",))),
+        "SecurityHolding": (security.holdings, _stub_members("QuantConnect.Securities", ("SecurityHolding",))),
+        "SecurityManager": (algo.securities, _stub_members("QuantConnect.Securities", ("SecurityManager",))
+                            | _stub_members("QuantConnect", ("ExtendedDictionary",))),
         "Security": (security, _stub_members("QuantConnect.Securities", ("Security",))
                      | _stub_members("QuantConnect.Interfaces", ("ISecurityPrice",))
                      | _stub_members("QuantConnect.Securities.Equity", ("Equity",))
@@ -148,6 +155,8 @@ def test_every_lean_member_is_implemented_or_raises_not_supported(tmp_path):
             _ = instance.no_such_member
         assert type(unknown.value) is AttributeError
     assert order.quantity == 10 and ticket.quantity_filled == 10 and security.symbol.value == "AAA"
+    assert algo.portfolio.total_fees == 1.0 and algo.portfolio.transaction_record == {}
+    assert security.holdings.quantity == 10 and algo.securities.count == 1
     # a private name raises Python's AttributeError (the engine's own look-ups rely on it)
     with pytest.raises(AttributeError) as private:
         _ = algo._no_such_member
@@ -179,6 +188,6 @@ def test_the_algorithms_own_member_wins_over_the_missing_one(tmp_path):
 
 
 @pytest.mark.parametrize("cls", [Order, OrderTicket, OrderEvent, Security, TransactionManager, QCAlgorithm,
-                                 Slice])
+                                 Slice, SecurityPortfolioManager, SecurityHolding, SecurityManager])
 def test_the_classes_read_per_order_have_no_getattr(cls):
     assert not any("__getattr__" in vars(each) for each in cls.__mro__)

@@ -27,7 +27,8 @@ from lean_local.engine.buying_power import (
     target_order_quantity,
 )
 from lean_local.engine.cash import Cash, CashBook
-from lean_local.engine.common import SecurityType, Symbol, not_supported
+from lean_local.engine.common import SecurityType, Symbol
+from lean_local.engine.lean_members import OBJECT_MEMBERS, name_lean_members
 from lean_local.engine.orders import OrderFee
 from lean_local.engine.transactions import LIQUIDATE_FROM_DELISTING, TransactionManager, within_moc_buffer
 
@@ -148,9 +149,6 @@ class SecurityPortfolioManager:
 
     def items(self) -> list[tuple[Symbol, Any]]:
         return [(s.symbol, s.holdings) for s in self._securities.values()]
-
-    def __getattr__(self, name: str) -> Any:
-        raise not_supported("SecurityPortfolioManager", name)
 
     # --- values -------------------------------------------------------------------------------
     def column_values(self) -> np.ndarray:
@@ -476,3 +474,19 @@ class SecurityPortfolioManager:
             record[key] = profit_loss
             key += step
         self._record_next[time] = key
+
+
+# LEAN's members of ``SecurityPortfolioManager`` and its ``ExtendedDictionary`` (not ``__getattr__``: CPython
+# specialises the attribute reads on the portfolio, the sizing's and the fills' many)
+name_lean_members(SecurityPortfolioManager, "SecurityPortfolioManager", (
+    "cash", "cash_book", "invested", "items", "keys", "margin_remaining", "process_fills", "set_cash",
+    "total_absolute_holdings_cost", "total_fees", "total_holdings_value", "total_margin_used", "total_net_profit",
+    "total_portfolio_value", "total_profit", "total_sale_volume", "total_unrealised_profit", "total_unrealized_profit",
+    "values"), (
+    "add", "add_transaction_record", "apply_dividend", "apply_split", "check_for_implicitly_created_symbol", "clear",
+    "contains", "contains_key", "copy", "copy_to", "count", "fromkeys", "get", "get_buying_power", "get_items",
+    "get_keys", "get_margin_remaining", "get_values", "has_sufficient_buying_power_for_order", "hold_stock",
+    "invalidate_total_portfolio_value", "is_read_only", "log_margin_information", "margin_call_model", "pop",
+    "popitem", "positions", "remove", "securities", "set_account_currency", "set_margin_call_model", "set_positions",
+    "setdefault", "total_portfolio_value_less_free_buffer", "total_unlevered_absolute_holdings_cost", "transactions",
+    "try_get_value", "unsettled_cash", "unsettled_cash_book", "update", *OBJECT_MEMBERS))

@@ -140,8 +140,16 @@ class SecurityHolding:
     def leverage(self) -> float:
         return self._security.leverage
 
-    def __getattr__(self, name: str) -> Any:
-        raise not_supported("SecurityHolding", name)
+
+# LEAN's members of ``SecurityHolding`` (not ``__getattr__``: CPython specialises the reads on a holding)
+name_lean_members(SecurityHolding, "SecurityHolding", (
+    "absolute_holdings_cost", "absolute_holdings_value", "absolute_quantity", "average_price", "holdings_cost",
+    "holdings_value", "invested", "is_long", "is_short", "leverage", "net_profit", "price", "profit", "quantity",
+    "symbol", "total_fees", "unrealized_profit", "unrealized_profit_percent"), (
+    "add_new_dividend", "add_new_fee", "add_new_profit", "add_new_sale", "get_quantity_value", "hold_stock",
+    "last_trade_profit", "on_quantity_changed", "quantity_changed", "security", "set_holdings",
+    "set_last_trade_profit", "target", "total_close_profit", "total_dividends", "total_sale_volume", "type",
+    "unlevered_absolute_holdings_cost", "unlevered_holdings_cost", "update_market_price", *OBJECT_MEMBERS))
 
 
 class Security:
@@ -374,5 +382,12 @@ class SecurityManager:
     def count(self) -> int:
         return len(self._items)
 
-    def __getattr__(self, name: str) -> Any:
-        raise not_supported("SecurityManager", name)
+
+# LEAN's members of ``SecurityManager`` and its ``ExtendedDictionary`` (not ``__getattr__``: CPython specialises
+# the reads on the collection)
+name_lean_members(SecurityManager, "SecurityManager", (
+    "contains_key", "count", "get", "items", "keys", "values"), (
+    "add", "check_for_implicitly_created_symbol", "clear", "collection_changed", "contains", "copy", "copy_to",
+    "create_benchmark_security", "create_security", "fromkeys", "get_items", "get_keys", "get_values",
+    "is_read_only", "on_collection_changed", "pop", "popitem", "remove", "set_live_mode", "set_security_service",
+    "setdefault", "total", "try_get_value", "update", "utc_time", *OBJECT_MEMBERS))
