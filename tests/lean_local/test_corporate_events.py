@@ -13,7 +13,6 @@ from lean_local.backtest import run_backtest
 from lean_local.data.map_files import MapFile
 from lean_local.engine.common import Symbol
 from lean_local.engine.corporate_events import (
-    DailyCloses,
     Delisting,
     DelistingType,
     Dividend,
@@ -23,15 +22,27 @@ from lean_local.engine.corporate_events import (
     SplitType,
     SymbolChangedEvent,
     equities_event_entries,
-    equity_event_entries,
 )
 from lean_local.engine.slice import DataDictionary, KeyValuePair
 from tests import fixtures
 
 
+def equity_event_entries(symbol, map_file, factors, days, closes) -> list:
+    """One subscription's entries of :func:`equities_event_entries`."""
+    return equities_event_entries([EventSource(symbol, map_file, factors, closes)], days)[0]
+
+
 def equity_events(*args) -> list:
-    """The events of :func:`equity_event_entries`, in its order."""
+    """One subscription's events, in :func:`equities_event_entries`' order."""
     return [event for _, _, event in equity_event_entries(*args)]
+
+
+def daily_closes(dates, raw, normalized):
+    """``EventSource.closes`` over daily closes (``dates`` int64 ns midnights): the last before a day."""
+    def last_close(field_name: str, day_ns: int) -> float:
+        i = int(np.searchsorted(dates, day_ns, side="left")) - 1
+        return float((raw if field_name == "raw" else normalized)[i]) if i >= 0 else 0.0
+    return last_close
 
 
 DAYS = pd.DatetimeIndex(["2020-01-02", "2020-01-03", "2020-01-06", "2020-01-07", "2020-01-08", "2020-01-09",
@@ -67,7 +78,7 @@ def _describe(event) -> tuple:
 def test_events_follow_leans_providers():
     symbol = Symbol("NEW")
     raw = np.array(RAW)
-    events = equity_events(symbol, _map_file(), FACTORS, DAYS, DailyCloses(DAYS.asi8, raw, raw * 0.5))
+    events = equity_events(symbol, _map_file(), FACTORS, DAYS, daily_closes(DAYS.asi8, raw, raw * 0.5))
     assert [_describe(e) for e in events] == [
         # the dividend of the 01-03 row, on the next trading day: round(20 - 20 * 0.98 / 0.99, 2)
         (datetime(2020, 1, 6), "Dividend", 0.20, 20.0),
@@ -87,7 +98,7 @@ def test_events_follow_leans_providers():
 
 def test_events_need_the_day_before_in_the_subscription():
     """A split occurring on the first day seen has no warning day, so LEAN emits neither."""
-    closes = DailyCloses(DAYS.asi8, np.array(RAW), np.array(RAW))
+    closes = daily_closes(DAYS.asi8, np.array(RAW), np.array(RAW))
     events = equity_events(Symbol("NEW"), _map_file(), FACTORS, DAYS[4:], closes)
     assert [_describe(e)[:2] for e in events] == [(datetime(2020, 1, 9), "Delisting"),
                                                    (datetime(2020, 1, 10), "Delisting")]
@@ -99,7 +110,7 @@ def test_a_subscription_starting_before_its_map_file_reports_the_first_mapped_ti
     (``GOOG`` subscribed before its first date, traded as ``GOOCV``)."""
     days = pd.DatetimeIndex(["2014-03-24", "2014-03-25", "2014-03-26", "2014-03-27", "2014-03-28"])
     map_file = MapFile("GOOG", pd.DatetimeIndex(["2014-03-26", "2014-04-02", "2050-12-31"]), ["GOOCV", "GOOCV", "GOOG"])
-    closes = DailyCloses(days.asi8, np.ones(len(days)), np.ones(len(days)))
+    closes = daily_closes(days.asi8, np.ones(len(days)), np.ones(len(days)))
     events = equity_events(Symbol("GOOG"), map_file, None, days, closes)
     assert [_describe(e) for e in events] == [(datetime(2014, 3, 26), "SymbolChangedEvent", "GOOG", "GOOCV")]
     # a subscription the map file covers from its start takes the mapped ticker without an event
@@ -112,13 +123,13 @@ def test_events_of_several_subscriptions_together_are_each_ones_alone():
     raw = np.array(RAW)
     late = MapFile("LATE", pd.DatetimeIndex(["2020-01-07", "2050-12-31"]), ["LATE", "LATE"])  # listed 01-07
     one_row = FACTORS.iloc[-1:]
-    sources = [EventSource(Symbol("NEW"), _map_file(), FACTORS, DailyCloses(DAYS.asi8, raw, raw * 0.5)),
-               EventSource(Symbol("NONE"), MapFile.unmapped("NONE"), None, DailyCloses(DAYS.asi8, raw, raw)),
-               EventSource(Symbol("LATE"), late, FACTORS, DailyCloses(DAYS.asi8, raw * 2, raw)),
-               EventSource(Symbol("ONE"), MapFile.unmapped("ONE"), one_row, DailyCloses(DAYS.asi8, raw, raw)),
-               EventSource(Symbol("PLAIN"), MapFile.unmapped("PLAIN"), FACTORS, DailyCloses(DAYS.asi8, raw + 1, raw))]
+    sources = [EventSource(Symbol("NEW"), _map_file(), FACTORS, daily_closes(DAYS.asi8, raw, raw * 0.5)),
+               EventSource(Symbol("NONE"), MapFile.unmapped("NONE"), None, daily_closes(DAYS.asi8, raw, raw)),
+               EventSource(Symbol("LATE"), late, FACTORS, daily_closes(DAYS.asi8, raw * 2, raw)),
+               EventSource(Symbol("ONE"), MapFile.unmapped("ONE"), one_row, daily_closes(DAYS.asi8, raw, raw)),
+               EventSource(Symbol("PLAIN"), MapFile.unmapped("PLAIN"), FACTORS, daily_closes(DAYS.asi8, raw + 1, raw))]
     together = equities_event_entries(sources, DAYS)
-    alone = [equity_event_entries(*source[:3], DAYS, source.closes) for source in sources]
+    alone = [equities_event_entries([source], DAYS)[0] for source in sources]
     assert [[(t, o, _describe(e)) for t, o, e in entries] for entries in together] == \
         [[(t, o, _describe(e)) for t, o, e in entries] for entries in alone]
     # LATE's map file covers 01-07 on: the 01-03 row is before its days, the 01-07 row's split warning
@@ -148,7 +159,7 @@ def test_a_warnings_price_may_come_from_a_function_of_the_field_and_day():
 
 
 def test_schedule_hands_out_events_at_the_first_step_at_or_after_their_time():
-    closes = DailyCloses(DAYS.asi8, np.array(RAW), np.array(RAW))
+    closes = daily_closes(DAYS.asi8, np.array(RAW), np.array(RAW))
     schedule = EventSchedule()
     assert schedule.due(pd.Timestamp("2030-01-01").value) is None
     schedule.add(equity_event_entries(Symbol("NEW"), _map_file(), FACTORS, DAYS, closes),

@@ -451,7 +451,6 @@ class QCAlgorithm(SubscriptionsApi, UniverseApi, OrdersApi, HistoryApi, Indicato
         self.runtime_statistics[str(name)] = str(value)
 
 
-
 name_lean_members(QCAlgorithm, "QCAlgorithm", algorithm_members.IMPLEMENTED,
                   (*algorithm_members.MISSING, *OBJECT_MEMBERS))
 

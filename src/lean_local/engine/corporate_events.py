@@ -190,31 +190,10 @@ _CENT = Decimal("0.01")
 _TIE_MARGIN = 1e-7
 
 
-class DailyCloses(NamedTuple):
-    """A subscription's daily closes: ``dates`` (int64 ns midnights, ascending), the ``raw`` closes
-    and the algorithm-facing ``normalized`` ones."""
-
-    dates: np.ndarray
-    raw: np.ndarray
-    normalized: np.ndarray
-
-
 class EventSource(NamedTuple):
-    """One equity subscription's inputs to its events (:func:`equity_event_entries`' parameters)."""
+    """One equity subscription's inputs to its events.
 
-    symbol: Symbol
-    map_file: MapFile
-    factors: pd.DataFrame | np.ndarray | None
-    closes: DailyCloses | Callable[[str, int], float]
-
-
-def equity_event_entries(symbol: Symbol, map_file: MapFile, factors: pd.DataFrame | np.ndarray | None,
-                         trading_days: pd.DatetimeIndex, closes: DailyCloses | Callable[[str, int], float]
-                         ) -> list[tuple[int, int, _Event]]:
-    """Every event of one equity subscription over ``trading_days`` as ``(time ns, provider order, event)``,
-    in time order, then LEAN's provider order within a day.
-
-    Parameters
+    Attributes
     ----------
     symbol : Symbol
         The subscribed symbol (events are keyed by it).
@@ -223,22 +202,25 @@ def equity_event_entries(symbol: Symbol, map_file: MapFile, factors: pd.DataFram
     factors : pd.DataFrame, np.ndarray or None
         Its factor file as read by :func:`lean_local.data.formats.read_factor_file`, or that frame's
         record array (:func:`lean_local.engine.parsed_cache.load_record`), or None.
-    trading_days : pd.DatetimeIndex
-        The exchange's trading days the subscription covers (midnights, ascending).
-    closes : DailyCloses or callable
-        Daily raw and algorithm-facing (normalized) closes: the prices the warnings carry (the last
-        close before the event's day; 0 before any); or a function of the field (``"raw"`` or
-        ``"normalized"``) and the day (int64 ns midnight) giving that price (:func:`last_close`), asked
+    closes : callable
+        ``closes(field, day_ns)``: the price a warning carries, the last daily close before the midnight
+        ``day_ns`` (0 before any), raw (``"raw"``) or as the algorithm sees it (``"normalized"``); asked
         only when a split or a delisting needs a price (most subscriptions have neither).
     """
-    return equities_event_entries([EventSource(symbol, map_file, factors, closes)], trading_days)[0]
+
+    symbol: Symbol
+    map_file: MapFile
+    factors: pd.DataFrame | np.ndarray | None
+    closes: Callable[[str, int], float]
 
 
 def equities_event_entries(sources: list[EventSource], trading_days: pd.DatetimeIndex
                            ) -> list[list[tuple[int, int, _Event]]]:
-    """:func:`equity_event_entries` of each of ``sources`` over the same ``trading_days``: the factor files'
-    rows of all of them searched and their dividends computed together (a run's start schedules every
-    subscription's events: a few numpy calls in all instead of about 15 per subscription)."""
+    """Every event of each of ``sources`` over ``trading_days`` (the exchange's trading days, midnights,
+    ascending) as ``(time ns, provider order, event)``, in time order, then LEAN's provider order within a
+    day: one list per source. The factor files' rows of all of them are searched and their dividends
+    computed together (a run's start schedules every subscription's events: a few numpy calls in all
+    instead of about 15 per subscription)."""
     days = trading_days.asi8  # int64 ns: a datetime only for each event
     if not len(days):
         return [[] for _ in sources]
@@ -250,9 +232,7 @@ def equities_event_entries(sources: list[EventSource], trading_days: pd.Datetime
         lo[mapped] = np.searchsorted(days, ends[:, 0], side="left")
         hi[mapped] = np.searchsorted(days, ends[:, 1], side="right")
     events: list[list[tuple[int, int, _Event]]] = [[] for _ in sources]
-    prices = [functools.partial(last_close, source.closes) if isinstance(source.closes, DailyCloses)
-              else source.closes for source in sources]
-    _factor_events(sources, days, lo, hi, prices, events)
+    _factor_events(sources, days, lo, hi, events)
     for k, (source, entries) in enumerate(zip(sources, events, strict=True)):
         symbol, map_file = source.symbol, source.map_file
         # a map file of one ticker, the symbol's own, reports no change (the common case: no per-day scan)
@@ -263,25 +243,18 @@ def equities_event_entries(sources: list[EventSource], trading_days: pd.Datetime
             delisted_ns = delisted.value
             if days[-1] >= delisted_ns:
                 entries.append((delisted_ns, 3, Delisting(symbol, delisted.to_pydatetime(),
-                                                          prices[k]("normalized", delisted_ns), DelistingType.WARNING)))
+                                                          source.closes("normalized", delisted_ns), DelistingType.WARNING)))
             if days[-1] > delisted_ns:
                 gone = delisted_ns + _DAY_NS
-                entries.append((gone, 3, Delisting(symbol, _datetime(gone), prices[k]("normalized", gone),
+                entries.append((gone, 3, Delisting(symbol, _datetime(gone), source.closes("normalized", gone),
                                                    DelistingType.DELISTED)))
         if len(entries) > 1:
             entries.sort(key=_TIME_AND_PROVIDER)
     return events
 
 
-def last_close(closes: DailyCloses, field_name: str, day_ns: int) -> float:
-    """The ``field_name`` close (``raw`` or ``normalized``) of ``closes`` before the midnight ``day_ns``
-    (0 before any): the price a warning carries."""
-    i = int(np.searchsorted(closes.dates, day_ns, side="left")) - 1
-    return float(getattr(closes, field_name)[i]) if i >= 0 else 0.0
-
-
 def _factor_events(sources: list[EventSource], days: np.ndarray, lo: np.ndarray, hi: np.ndarray,
-                   prices: list[Callable[[str, int], float]], events: list[list[tuple[int, int, _Event]]]) -> None:
+                   events: list[list[tuple[int, int, _Event]]]) -> None:
     """The splits and dividends of every source's factor file, appended to its ``events``: a row dated on
     a covered trading day whose factor differs from the next row's (splits first, then dividends, each
     in row order)."""
@@ -317,7 +290,7 @@ def _factor_events(sources: list[EventSource], days: np.ndarray, lo: np.ndarray,
                                      strict=True):
         symbol, day = sources[k].symbol, days.item(day_index)
         factor = split_factor.item(i) / split_factor.item(i + 1)
-        events[k].append((day, 0, Split(symbol, _datetime(day), prices[k]("raw", day), factor, SplitType.WARNING)))
+        events[k].append((day, 0, Split(symbol, _datetime(day), sources[k].closes("raw", day), factor, SplitType.WARNING)))
         if last:
             following = days.item(day_index + 1)
             events[k].append((following, 0, Split(symbol, _datetime(following), reference.item(i), factor,
@@ -417,7 +390,7 @@ class EventSchedule:
         self.next_ns = _NEVER
 
     def add(self, entries: list[tuple[int, int, _Event]], from_ns: int) -> None:
-        """Schedule the events of ``entries`` (:func:`equity_event_entries`' ``(time ns, provider order,
+        """Schedule the events of ``entries`` (:func:`equities_event_entries`' ``(time ns, provider order,
         event)``, one subscription's or several's in turn) at or after ``from_ns``; earlier ones are dropped."""
         at, times = self._at, self._times
         for when, order, event in entries:
@@ -441,7 +414,7 @@ class EventSchedule:
             return None
         times = self._times
         step = StepEvents()
-        # by provider order: splits, dividends, ticker changes, delistings (equity_event_entries)
+        # by provider order: splits, dividends, ticker changes, delistings (equities_event_entries)
         kinds = (step.splits, step.dividends, step.symbol_changed_events, step.delistings)
         while times and times[0] <= now_ns:
             for order, event in self._at.pop(heapq.heappop(times)):
@@ -453,10 +426,10 @@ class EventSchedule:
 _NEVER = int(np.iinfo(np.int64).max)
 
 
-def load_equities_events(data_folder: Path, subscriptions: list[tuple[Symbol, MapFile, DailyCloses | Callable[[str, int], float]]],
+def load_equities_events(data_folder: Path, subscriptions: list[tuple[Symbol, MapFile, Callable[[str, int], float]]],
                          trading_days: pd.DatetimeIndex, time_zone: str = NEW_YORK
                          ) -> list[list[tuple[int, int, _Event]]]:
-    """:func:`equities_event_entries` of ``subscriptions`` (each a symbol, its map file and its closes) with
+    """:func:`equities_event_entries` of ``subscriptions`` (each a symbol, its map file and its closes, as :class:`EventSource`'s) with
     their factor files read from ``data_folder`` (none: no splits or dividends). An exchange in another
     ``time_zone`` has its events at its own midnight (LEAN's auxiliary data carries the exchange's
     tradable date): 2004-06-16 00:00 in Kolkata is 2004-06-15 14:30 in New York."""

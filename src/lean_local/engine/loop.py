@@ -411,10 +411,10 @@ class BacktestLoop:
 
 
 def _last_close(sub: Any, field_name: str, day_ns: int) -> float:
-    """:func:`corporate_events.last_close` of a subscription's daily closes (each day's last bar), read off
-    its bars: before the midnight ``day_ns`` the last of them is the last bar ending before it. ``raw``:
-    the close over its factor (the adjusted close unadjusted); ``normalized``: the close as the
-    algorithm sees it."""
+    """A subscription's closes for its corporate events (``EventSource.closes``): the last daily close
+    before the midnight ``day_ns`` (0 before any), read off its bars (the last bar ending before that
+    midnight is the last day's last bar). ``raw``: the close over its factor (the adjusted close
+    unadjusted); ``normalized``: the close as the algorithm sees it."""
     i = int(np.searchsorted(sub.end_time, day_ns, side="left")) - 1
     if i < 0:
         return 0.0
