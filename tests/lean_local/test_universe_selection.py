@@ -360,8 +360,8 @@ def test_a_days_leaving_members_pending_and_dropped_stop_in_one_call_before_any_
 
 @pytest.mark.parametrize("other_orders", [0, 5])
 def test_a_member_is_safe_to_remove_without_a_position_and_an_open_order(other_orders):
-    """Held (long or short) or with an open order: not safe; flat without one: safe. The open orders are
-    read as one set of symbols, or per member when they outnumber the members asked."""
+    """Held (long or short) or with an open order: not safe; flat without one: safe, whether the open
+    orders are fewer or more than the members asked (read as one set of their symbols)."""
     symbols = [Symbol(ticker) for ticker in ("FLAT", "LONG", "SHORT", "ORDER")]
     securities = [SimpleNamespace(symbol=symbol, column=column) for column, symbol in enumerate(symbols)]
     orders = [SimpleNamespace(symbol=Symbol("ORDER"))] + [SimpleNamespace(symbol=Symbol(f"X{k}"))

@@ -209,13 +209,8 @@ class UniverseApi:
         if not securities:
             return []
         held = self.portfolio.quantity[[security.column for security in securities]] != 0
-        transactions = self.transactions
-        open_orders = transactions.get_open_orders()
-        if len(open_orders) > len(securities):
-            return [not invested and not transactions.get_open_orders(security.symbol)
-                    for security, invested in zip(securities, held.tolist(), strict=True)]
         # the symbols with an open order gathered once (a book of stops: a few dozen orders a day)
-        ordered = {order.symbol for order in open_orders}
+        ordered = {order.symbol for order in self.transactions.get_open_orders()}
         return [not invested and security.symbol not in ordered
                 for security, invested in zip(securities, held.tolist(), strict=True)]
 
