@@ -13,7 +13,6 @@ import os
 import uuid
 from collections.abc import Callable
 from datetime import date, datetime, time, timedelta
-from operator import attrgetter
 from pathlib import Path
 from typing import Any
 
@@ -21,134 +20,24 @@ import numpy as np
 import pandas as pd
 
 from lean_local.data import formats
-from lean_local.engine import fundamental_data
-from lean_local.engine.common import Market, SecurityType, Symbol, not_supported
+from lean_local.engine.common import Market, SecurityType, Symbol
 from lean_local.engine.daily_readers import map_file_resolver, security_identifier, warn_missing_coarse
+from lean_local.engine.fundamental import (
+    FINE_GROUPS,
+    NUMBER_FIELDS,
+    CoarseFundamental,
+    Fundamental,
+    RowColumns,
+    identifier,
+)
 from lean_local.engine.identifiers import SecurityIdentifier
 from lean_local.engine.parsed_cache import cached_read, load_record
 from lean_local.engine.universe import Universe, UniverseSettings, first_data_day
 
+__all__ = ["FINE_GROUPS", "CoarseFundamental", "CoarseUniverse", "FineFundamentalFilteredUniverse", "Fundamental",
+           "FundamentalFilteredUniverse", "FundamentalUniverse", "fundamentals_at", "identifier_of", "universe_symbol"]
 
-class Fundamental:
-    """One security's fundamentals on a date: a row of the coarse universe file (LEAN ``Fundamental``).
-
-    ``price``/``value`` is the raw close in dollars; ``adjusted_price`` applies the file's price and
-    split factors. ``has_fundamental_data`` and the fine fields (``company_profile.market_cap``,
-    ``valuation_ratios.pe_ratio``, ...) come from the fundamental data provider
-    (:mod:`lean_local.engine.fundamental_data`): with LEAN's default one, False and missing values.
-    """
-
-    __slots__ = ("symbol", "value", "volume", "dollar_volume", "price_factor", "split_factor", "end_time",
-                 "_identifier")
-
-    def __init__(self, symbol: Symbol, close: float, volume: float, dollar_volume: float,
-                 price_factor: float, split_factor: float, end_time: datetime, identifier: str) -> None:
-        self.symbol = symbol
-        self.value = close
-        self.volume = volume
-        self.dollar_volume = dollar_volume
-        self.price_factor = price_factor
-        self.split_factor = split_factor
-        self.end_time = end_time
-        self._identifier = identifier
-
-    # a C getter: a selector reads it for each of thousands of rows a day
-    price = property(attrgetter("value"), doc="LEAN ``Fundamental.Price``: the raw close in dollars.")
-
-    @property
-    def price_scale_factor(self) -> float:
-        return self.price_factor * self.split_factor
-
-    @property
-    def adjusted_price(self) -> float:
-        return self.value * self.price_factor * self.split_factor
-
-    @property
-    def market(self) -> str:
-        return Market.USA
-
-    @property
-    def time(self) -> datetime:
-        return self.end_time - timedelta(days=1)
-
-    @property
-    def has_fundamental_data(self) -> bool:
-        return bool(self._property(fundamental_data.HAS_FUNDAMENTAL_DATA, bool))
-
-    @property
-    def market_cap(self) -> int:
-        """LEAN ``Fundamental.MarketCap``: ``company_profile.market_cap``."""
-        return int(self._property("CompanyProfile_MarketCap", int) or 0)
-
-    def _property(self, name: str, kind: type) -> Any:
-        return fundamental_data.get(self.time.date(), self._identifier, name, kind)
-
-    def __getattr__(self, name: str) -> Any:
-        fields = _FINE_FIELDS.get(name)
-        if fields is None or name.startswith("_"):
-            raise not_supported("Fundamental", name)
-        return FineFields(name, fields, self)
-
-    def __repr__(self) -> str:
-        return f"{self.symbol}: {self.value:g} ${self.dollar_volume:,.0f}"
-
-
-class FineFields:
-    """A group of fine fundamental fields (LEAN ``CompanyProfile``, ``ValuationRatios``, ...) of one
-    :class:`Fundamental`, each read from the fundamental data provider by its LEAN property name. The
-    fields of each group that LEAN's regression algorithms read are known; any other raises
-    :class:`NotSupportedError` naming it."""
-
-    __slots__ = ("_group", "_fields", "_owner")
-
-    def __init__(self, group: str, fields: dict[str, Any], owner: Fundamental) -> None:
-        self._group = group
-        self._fields = fields
-        self._owner = owner
-
-    @property
-    def _time_provider(self) -> _FixedTime:
-        """The time the fields are read at (LEAN's ``FundamentalTimeDependentProperty._timeProvider``):
-        the row's, so two rows' groups are two objects of two times."""
-        return _FixedTime(self._owner.end_time)
-
-    def __getattr__(self, name: str) -> Any:
-        if name.startswith("_") or name not in self._fields:
-            raise not_supported(f"Fundamental.{self._group}", name)
-        field = self._fields[name]
-        if isinstance(field, dict):
-            return FineFields(f"{self._group}.{name}", field, self._owner)
-        return self._owner._property(*field)
-
-
-class _FixedTime:
-    """LEAN's ``FixedTimeProvider``: ``get_utc_now()`` is one New York time in UTC."""
-
-    def __init__(self, moment: datetime | None) -> None:
-        self._moment = moment
-
-    def get_utc_now(self) -> datetime | None:
-        if self._moment is None:
-            return None
-        return pd.Timestamp(self._moment).tz_localize("America/New_York").tz_convert("UTC").tz_localize(None) \
-            .to_pydatetime()
-
-
-# the fields LEAN's regression algorithms read: LEAN's FundamentalProperty name and value type
-_FINE_FIELDS: dict[str, dict[str, Any]] = {
-    "company_profile": {"headquarter_city": ("CompanyProfile_HeadquarterCity", str),
-                        "market_cap": ("CompanyProfile_MarketCap", int),
-                        "shares_outstanding": ("CompanyProfile_SharesOutstanding", int)},
-    "company_reference": {"industry_template_code": ("CompanyReference_IndustryTemplateCode", str)},
-    "valuation_ratios": {"pe_ratio": ("ValuationRatios_PERatio", float)},
-    "earning_ratios": {"equity_per_share_growth": {"one_year": ("EarningRatios_EquityPerShareGrowth_OneYear", float)}},
-    "earning_reports": {},
-}
-FINE_GROUPS = tuple(_FINE_FIELDS)
 _NAN = float("nan")
-
-
-CoarseFundamental = Fundamental
 
 
 class FundamentalUniverse(Universe):
@@ -263,8 +152,6 @@ class FundamentalUniverse(Universe):
             record: Any = load_record(formats.read_coarse, path)
         except ValueError:  # columns a record array cannot hold (a file without rows): the parsed frame
             record = cached_read(formats.read_coarse, path)
-        closes, volumes, dollar_volumes, price_factors, split_factors = (
-            record[name].tolist() for name in ("close", "volume", "dollar_volume", "price_factor", "split_factor"))
         found = self._known_rows(np.asarray(record["sid"]))
         if found is not None:
             known, sids = found
@@ -274,8 +161,9 @@ class FundamentalUniverse(Universe):
             known = [symbols[sid] if sid in symbols else self._symbol(sid, ticker)
                      for sid, ticker in zip(sids, record["symbol"].tolist(), strict=True)]
         end = datetime.combine(day, time()) + timedelta(days=1)
-        return list(map(Fundamental, known, closes, volumes, dollar_volumes, price_factors, split_factors,
-                        itertools.repeat(end), sids))
+        columns = RowColumns({name: record[name] for name in NUMBER_FIELDS}, sids, end)
+        return list(map(Fundamental, known, record["close"].tolist(), record["dollar_volume"].tolist(),
+                        itertools.repeat(columns), range(len(known))))
 
     def _known_rows(self, sids: np.ndarray) -> tuple[list[Symbol], list[str]] | None:
         """The symbols and identifier strings of a file's ``sid`` column when the run has met every one
@@ -390,7 +278,7 @@ class FundamentalFilteredUniverse(FundamentalUniverse):
             wanted.update((identifier_of(self.data_folder, symbol), str.__str__(symbol)))
         fine = []
         for row in rows:
-            key = row._identifier if row.symbol._sid is not None else str.__str__(row.symbol)
+            key = identifier(row) if row.symbol._sid is not None else str.__str__(row.symbol)
             if key in wanted:
                 wanted.discard(key)
                 if row.has_fundamental_data:
@@ -492,5 +380,7 @@ def fundamentals_at(data_folder: Path, now: datetime, symbols: list[Any],
         symbol = item if isinstance(item, Symbol) else Symbol(str(item))
         sid = identifier_of(Path(data_folder), symbol)
         close, volume, dollar_volume, price_factor, split_factor = rows.get(sid, (0.0, 0, _NAN, 1.0, 1.0))
-        out.append(Fundamental(symbol, close, volume, dollar_volume, price_factor, split_factor, end_time or now, sid))
+        columns = RowColumns({"volume": [volume], "price_factor": [price_factor], "split_factor": [split_factor]},
+                             [sid], end_time or now)
+        out.append(Fundamental(symbol, close, dollar_volume, columns, 0))
     return out
