@@ -161,3 +161,22 @@ def test_a_sid_twice_in_one_file_is_one_symbol_named_by_its_first_row(renamed_fo
     universe = CoarseUniverse(renamed_folder, lambda rows: rows)
     first, second = universe.rows_for(datetime(2020, 1, 11))
     assert first.symbol is second.symbol and first.symbol.value == "OLDC"
+
+
+def test_a_security_met_among_known_ones_is_named_by_its_ticker_and_the_known_keep_their_symbols(renamed_folder):
+    universe = CoarseUniverse(renamed_folder, lambda rows: rows)
+    bbb, oldc = universe.rows_for(datetime(2020, 1, 3))
+    ccc = formats.equity_sid("CCC", DAYS[0])
+    write_coarse(renamed_folder, "2020-01-10", [(formats.equity_sid("BBB", DAYS[0]), "BBB", 50.0), (ccc, "CCC", 7.0),
+                                                (formats.equity_sid("OLDC", DAYS[0]), "NEWC", 16.0)])
+    first, new, last = universe.rows_for(datetime(2020, 1, 11))
+    assert first.symbol is bbb.symbol and last.symbol is oldc.symbol and last.price == 16.0
+    assert str(new.symbol) == "CCC" and new.price == 7.0 and new.dollar_volume == 7_000.0
+    assert [f.symbol for f in universe.rows_for(datetime(2020, 1, 11))] == [first.symbol, new.symbol, last.symbol]
+
+
+def test_a_file_without_rows_gives_no_rows(renamed_folder):
+    write_coarse(renamed_folder, "2020-01-10", [])
+    universe = CoarseUniverse(renamed_folder, lambda rows: rows)
+    assert universe.rows_for(datetime(2020, 1, 11)) == []
+    assert len(universe.rows_for(datetime(2020, 1, 8))) == 2

@@ -152,39 +152,43 @@ class FundamentalUniverse(Universe):
             record: Any = load_record(formats.read_coarse, path)
         except ValueError:  # columns a record array cannot hold (a file without rows): the parsed frame
             record = cached_read(formats.read_coarse, path)
-        found = self._known_rows(np.asarray(record["sid"]))
-        if found is not None:
-            known, sids = found
-        else:  # the tickers are read only when a security is met the first time
-            symbols = self._symbols
-            sids = record["sid"].tolist()
-            known = [symbols[sid] if sid in symbols else self._symbol(sid, ticker)
-                     for sid, ticker in zip(sids, record["symbol"].tolist(), strict=True)]
+        known, sids = self._row_symbols(record)
         end = datetime.combine(day, time()) + timedelta(days=1)
         columns = RowColumns({name: record[name] for name in NUMBER_FIELDS}, sids, end)
         return list(map(Fundamental, known, record["close"].tolist(), record["dollar_volume"].tolist(),
                         itertools.repeat(columns), range(len(known))))
 
-    def _known_rows(self, sids: np.ndarray) -> tuple[list[Symbol], list[str]] | None:
-        """The symbols and identifier strings of a file's ``sid`` column when the run has met every one
-        (None otherwise): one binary search of the column in the sorted identifiers (a string per row
-        and a dict lookup of it cost a quarter of reading a day's rows)."""
-        if not len(sids) or not self._symbols:
-            return None
+    def _row_symbols(self, record: Any) -> tuple[list[Symbol], list[str]]:
+        """The symbols and identifier strings of a file's rows: one binary search of its ``sid`` column
+        in the sorted identifiers met so far (a string per row and a dict lookup of it cost a quarter of
+        reading a day's rows); only the rows of securities met the first time read their tickers."""
+        sids = np.asarray(record["sid"])
         column = sids.dtype.str.encode() + sids.tobytes()
         if self._last_rows is not None and self._last_rows[0] == column:
             return self._last_rows[1], self._last_rows[2]
+        at, met = self._sid_rows(sids)
+        if not met.all():
+            tickers = np.asarray(record["symbol"])
+            for row in np.flatnonzero(~met).tolist():
+                self._symbol(str(sids[row]), str(tickers[row]))
+            at, _ = self._sid_rows(sids)
+        _, symbols, strings = self._sid_index
+        self._last_rows = (column, symbols[at].tolist(), strings[at].tolist())
+        return self._last_rows[1], self._last_rows[2]
+
+    def _sid_rows(self, sids: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Where each of ``sids`` is in ``_sid_index`` (the identifiers met so far, sorted, with their
+        symbols and strings; made again when ``_symbols`` has grown) and whether it is there."""
         if self._sid_index is None or len(self._sid_index[0]) != len(self._symbols):  # the dict only grows
             keys = sorted(self._symbols)
             symbols, strings = np.empty(len(keys), dtype=object), np.empty(len(keys), dtype=object)
             symbols[:], strings[:] = [self._symbols[key] for key in keys], keys
-            self._sid_index = (np.array(keys), symbols, strings)
-        keys, symbols, strings = self._sid_index
+            self._sid_index = (np.array(keys, dtype=str), symbols, strings)
+        keys = self._sid_index[0]
+        if not len(keys):
+            return np.zeros(len(sids), dtype=np.intp), np.zeros(len(sids), dtype=bool)
         at = np.minimum(keys.searchsorted(sids), len(keys) - 1)
-        if not (keys[at] == sids).all():
-            return None
-        self._last_rows = (column, symbols[at].tolist(), strings[at].tolist())
-        return self._last_rows[1], self._last_rows[2]
+        return at, keys[at] == sids
 
     def _symbol(self, sid: str, ticker: str) -> Symbol:
         """The run's Symbol of a security identifier, named when first met under ``ticker`` (see the class)."""
