@@ -73,6 +73,9 @@ class FundamentalUniverse(Universe):
         #: the last file's ``sid`` column (bytes) and its symbols and identifier strings: most days' files
         #: list the same securities in the same order as the day before's (a symbol, once met, stays)
         self._last_rows: tuple[bytes, list[Symbol], list[str]] | None = None
+        #: row numbers 0, 1, ... (the longest file's) kept for every file's rows: a ``range`` makes each
+        #: number above 256 anew for each row of each day
+        self._row_numbers: list[int] = []
         self._map_files = map_file_resolver(self.data_folder)
         #: the algorithm's symbol of a security it already has, by map file (set by ``add_universe``)
         self.known_symbol: Callable[[Any], Symbol | None] = lambda map_file: None
@@ -155,8 +158,10 @@ class FundamentalUniverse(Universe):
         known, sids = self._row_symbols(record)
         end = datetime.combine(day, time()) + timedelta(days=1)
         columns = RowColumns({name: record[name] for name in NUMBER_FIELDS}, sids, end)
+        numbers = self._row_numbers
+        numbers.extend(range(len(numbers), len(known)))
         return list(map(Fundamental, known, record["close"].tolist(), record["dollar_volume"].tolist(),
-                        itertools.repeat(columns), range(len(known))))
+                        itertools.repeat(columns), numbers))
 
     def _row_symbols(self, record: Any) -> tuple[list[Symbol], list[str]]:
         """The symbols and identifier strings of a file's rows: one binary search of its ``sid`` column
