@@ -177,19 +177,23 @@ class FundamentalUniverse(Universe):
             for row in np.flatnonzero(~met).tolist():
                 self._symbol(str(sids[row]), str(tickers[row]))
             at, _ = self._sid_rows(sids)
-        _, symbols, strings = self._sid_index
+        _, symbols, strings = self._sid_index_now()
         self._last_rows = (column, symbols[at].tolist(), strings[at].tolist())
         return self._last_rows[1], self._last_rows[2]
 
-    def _sid_rows(self, sids: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """Where each of ``sids`` is in ``_sid_index`` (the identifiers met so far, sorted, with their
-        symbols and strings; made again when ``_symbols`` has grown) and whether it is there."""
-        if self._sid_index is None or len(self._sid_index[0]) != len(self._symbols):  # the dict only grows
+    def _sid_index_now(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """``_sid_index``: the identifiers met so far, sorted, with their symbols and strings (made again
+        when ``_symbols`` has grown: the dict only grows)."""
+        if self._sid_index is None or len(self._sid_index[0]) != len(self._symbols):
             keys = sorted(self._symbols)
             symbols, strings = np.empty(len(keys), dtype=object), np.empty(len(keys), dtype=object)
             symbols[:], strings[:] = [self._symbols[key] for key in keys], keys
             self._sid_index = (np.array(keys, dtype=str), symbols, strings)
-        keys = self._sid_index[0]
+        return self._sid_index
+
+    def _sid_rows(self, sids: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Where each of ``sids`` is in the sorted identifiers met so far, and whether it is there."""
+        keys = self._sid_index_now()[0]
         if not len(keys):
             return np.zeros(len(sids), dtype=np.intp), np.zeros(len(sids), dtype=bool)
         at = np.minimum(keys.searchsorted(sids), len(keys) - 1)
@@ -389,7 +393,7 @@ def fundamentals_at(data_folder: Path, now: datetime, symbols: list[Any],
         symbol = item if isinstance(item, Symbol) else Symbol(str(item))
         sid = identifier_of(Path(data_folder), symbol)
         close, volume, dollar_volume, price_factor, split_factor = rows.get(sid, (0.0, 0, _NAN, 1.0, 1.0))
-        columns = RowColumns({"volume": [volume], "price_factor": [price_factor], "split_factor": [split_factor]},
-                             [sid], end_time or now)
-        out.append(Fundamental(symbol, close, dollar_volume, columns, 0))
+        own = RowColumns({"volume": [volume], "price_factor": [price_factor], "split_factor": [split_factor]},
+                         [sid], end_time or now)
+        out.append(Fundamental(symbol, close, dollar_volume, own, 0))
     return out
