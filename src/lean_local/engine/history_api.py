@@ -288,7 +288,20 @@ def _history_frame(parts: list[tuple[Symbol, np.ndarray, tuple[str, ...], np.nda
     # one (columns x rows) block, what the frame of a dict of float columns consolidates into, written in place
     values = np.empty((len(names), len(time_codes)), dtype=dtypes.pop())
     np.concatenate(blocks, out=values.T)
-    return pd.DataFrame(values.T, index=index, columns=list(names), copy=False)
+    return pd.DataFrame(values.T, index=index, columns=_columns(names), copy=False)
+
+
+_COLUMN_INDEXES: dict[tuple[str, ...], pd.Index] = {}
+
+
+def _columns(names: tuple[str, ...]) -> pd.Index:
+    """A frame's own copy of the column index of ``names`` (a copy of one made once: the frame built
+    from a list of names spent half its time making the index; each frame owns its copy, so renaming
+    one frame's columns in place renames no other's)."""
+    index = _COLUMN_INDEXES.get(names)
+    if index is None:
+        index = _COLUMN_INDEXES[names] = pd.Index(list(names))
+    return index.copy()
 
 
 def _time_level(times: tuple[np.ndarray, ...]) -> tuple[np.ndarray, np.ndarray]:
