@@ -253,8 +253,8 @@ def emission_times(sub: SubscriptionData, session_closes: np.ndarray | None, end
     ends = sub.end_time
     sessions = session_closes[(session_closes >= ends[0]) & (session_closes <= last)]
     # a stock that traded every session already ends a bar at each: np.union1d's sort is not needed
-    # (most often its bars end exactly at the sessions: no binary search either)
-    if len(sessions) == len(ends) and (sessions == ends).all() and (ends[1:] > ends[:-1]).all():
+    # (most often its bars end exactly at the sessions: no binary search either; int64 compared as bytes)
+    if len(sessions) == len(ends) and sessions.tobytes() == ends.tobytes() and (ends[1:] > ends[:-1]).all():
         return ends.copy()
     at = np.minimum(ends.searchsorted(sessions), len(ends) - 1)
     if (ends[at] == sessions).all() and (ends[1:] > ends[:-1]).all():
