@@ -9,6 +9,7 @@ the symbols a universe adds each day. The arrays here are filled through the ind
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
+from itertools import repeat
 from typing import Any
 
 import numpy as np
@@ -37,20 +38,29 @@ def traded_bars(history: pd.DataFrame, symbols: Sequence[Any]) -> tuple[np.ndarr
     if history.empty:
         return None, None
     index = history.index
-    position = {symbol: j for j, symbol in enumerate(symbols)}
-    column_of_level = np.array([position.get(symbol, -1) for symbol in index.levels[0]], dtype=np.int64)
+    position = dict(zip(symbols, range(len(symbols)), strict=True))  # a symbol listed twice: its last column, as a dict's
+    count = len(position)
+    level = index.levels[0]
+    column_of_level = np.fromiter(map(position.get, level, repeat(-1, len(level))), np.int64, len(level))
     columns = column_of_level[index.codes[0]]
     dates, rows = _time_rows(index)
-    keep = np.flatnonzero(columns >= 0)
-    # each kept row's cell in the flat (dates x symbols); the index's codes may be 8 or 16 bits
-    cells = rows[keep].astype(np.int64) * len(position) + columns[keep]
-    close, volume = np.full(dates * len(position), np.nan), np.full(dates * len(position), np.nan)
-    close[cells] = history["close"].to_numpy(dtype=np.float64)[keep]
-    volume[cells] = history["volume"].to_numpy(dtype=np.float64)[keep]
-    untraded = ~(volume > 0)  # NaN compares False, without a warning
-    close[untraded] = np.nan
-    volume[untraded] = np.nan
-    return close.reshape(dates, len(position)), volume.reshape(dates, len(position))
+    # the frame's values as one float array (a view of LEAN's single float block): a Series per column
+    # cost a third of this function
+    values = history.to_numpy(dtype=np.float64, copy=False)
+    close_rows = values[:, history.columns.get_loc("close")]
+    volume_rows = values[:, history.columns.get_loc("volume")]
+    if column_of_level.min() < 0:  # rows of symbols not asked for are left out
+        keep = np.flatnonzero(columns >= 0)
+        rows, columns, close_rows, volume_rows = rows[keep], columns[keep], close_rows[keep], volume_rows[keep]
+    # each row's cell in the flat (dates x symbols); the index's codes may be 8 or 16 bits
+    cells = rows.astype(np.int64) * count + columns
+    # a row without volume masked before the scatter: a cell written twice keeps its last row, masked by
+    # that row's volume, as masking the cells after it
+    traded = volume_rows > 0  # NaN compares False, without a warning
+    close, volume = np.full(dates * count, np.nan), np.full(dates * count, np.nan)
+    close[cells] = np.where(traded, close_rows, np.nan)
+    volume[cells] = np.where(traded, volume_rows, np.nan)
+    return close.reshape(dates, count), volume.reshape(dates, count)
 
 
 def slice_bars(bars: Iterable[tuple[Any, Any]], position: Mapping[Any, int],

@@ -132,3 +132,15 @@ def test_history_values_of_quote_and_custom_data_in_lean_column_order():
     names, values = _history_values(custom, slice(0, 2), ends)
     assert names == ("open", "high", "low", "close", "value")
     assert values.tolist() == [[1.0, 3.0, 0.5, 2.5, 2.5], [2.0, 4.0, 1.5, 3.5, 3.5]]
+
+
+def test_each_frame_owns_its_column_index():
+    """Two frames of trade bars have equal column indexes, not one object: naming one frame's columns
+    in place leaves the other's unnamed."""
+    times = np.arange(1, 3, dtype=np.int64) * DAY
+    columns = dict.fromkeys(("open", "high", "low", "close", "volume"), np.ones(2))
+    first, second = (_history_frame([part(Symbol("AAA", SecurityType.EQUITY, Market.USA), times, **columns)])
+                     for _ in range(2))
+    assert first.columns.tolist() == ["open", "high", "low", "close", "volume"] and first.columns.dtype == object
+    first.columns.name = "field"
+    assert second.columns.name is None and second.columns.equals(first.columns)

@@ -58,6 +58,19 @@ def test_traded_bars_of_many_symbols_over_small_index_codes():
     assert close[79, 150] == (149 * 80 + 79) + 1.0  # column 150 is S149
 
 
+def test_rows_of_symbols_not_asked_for_are_left_out_and_a_repeated_row_keeps_its_last():
+    """The history's AAA rows only fill AAA's column (BBB is not asked for); a (symbol, time) row given
+    twice takes its last row, masked by that row's volume: AAA's second day's repeat has volume 0."""
+    history = _history()
+    repeat = history.iloc[[1]].assign(volume=0.0)
+    close, volume = traded_bars(pd.concat([history, repeat]), ["AAA"])
+    np.testing.assert_array_equal(close, [[10.0], [np.nan], [12.0]])
+    np.testing.assert_array_equal(volume, [[100.0], [np.nan], [300.0]])
+    close, volume = traded_bars(pd.concat([repeat, history]), ["AAA"])
+    np.testing.assert_array_equal(close, [[10.0], [11.0], [12.0]])
+    np.testing.assert_array_equal(volume, [[100.0], [200.0], [300.0]])
+
+
 def test_an_empty_history_gives_none():
     assert traded_bars(pd.DataFrame(), ["AAA"]) == (None, None)
 

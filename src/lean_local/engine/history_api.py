@@ -4,6 +4,8 @@
 from __future__ import annotations
 
 from datetime import date, datetime, timedelta
+from itertools import compress
+from operator import attrgetter
 from typing import Any
 
 import numpy as np
@@ -201,16 +203,16 @@ class HistoryApi:
         parts: list[tuple[Symbol, np.ndarray, tuple[str, ...], np.ndarray]] = []
         windows: dict[tuple[int, int], tuple[np.ndarray, np.ndarray]] = {}  # the symbols' shared sessions
         last = max(self.end_date, self.time).date()  # the sessions known reach the run's end or now
+        history_data, history_sessions = self._history_data, self._history_sessions  # read once: ~75 symbols a day
         for sym in symbols:
-            data, security = self._history_data(sym if isinstance(sym, Symbol) else self.symbol(str(sym)), resolution)
-            if len(data) == 0:
+            data, security = history_data(sym if isinstance(sym, Symbol) else self.symbol(str(sym)), resolution)
+            if not len(data.end_time):
                 continue
             symbol_obj = security.symbol if security is not None else Symbol(str(sym))
-            rows, end_times = history_rows(data, self._history_sessions(symbol_obj, security, data, last), end_ns,
-                                           periods, start_ns, windows)
-            if not len(end_times):
-                continue
-            parts.append((symbol_obj, end_times, *_history_values(data, rows, end_times)))
+            rows, end_times = history_rows(data, history_sessions(symbol_obj, security, data, last), end_ns, periods,
+                                           start_ns, windows)
+            if len(end_times):
+                parts.append((symbol_obj, end_times, *_history_values(data, rows, end_times)))
         return _history_frame(parts)
 
     history = _History(_history)
@@ -246,58 +248,77 @@ def _history_frame(parts: list[tuple[Symbol, np.ndarray, tuple[str, ...], np.nda
 
     Symbols with the same columns are joined into one block under one index (a MultiIndex per symbol,
     then a concat, cost most of a large universe's warm-up); mixed kinds (trade, quote, custom) are
-    concatenated as frames, their columns united.
+    concatenated as frames, their columns united. The parts are read column by column through C-level
+    passes (``zip``, ``map``): a Python pass per part and column cost most of the frame.
     """
     if not parts:
         return pd.DataFrame()
     names = parts[0][2]
-    if any(part[2] != names for part in parts):
+    symbols, times, columns, blocks = zip(*parts, strict=True)
+    if columns.count(names) != len(columns):  # the parts' column tuples are most often one object
         return pd.concat([pd.DataFrame(values, index=pd.MultiIndex.from_arrays(
             [[symbol] * len(times), pd.DatetimeIndex(times)], names=["symbol", "time"]), columns=list(columns),
             copy=True) for symbol, times, columns, values in parts])
+    lengths = list(map(len, times))
+    if 0 in lengths:
+        symbols, times = tuple(compress(symbols, lengths)), tuple(compress(times, lengths))  # blocks: 0 rows
+        lengths = [length for length in lengths if length]
     # MultiIndex.from_arrays' levels and codes with the symbols factorized once per part holding rows:
     # factorizing each row's Symbol (a str with a Python __eq__) cost most of the frame
-    filled = [part[0] for part in parts if len(part[1])]
-    symbols = np.empty(len(filled), dtype=object)
-    symbols[:] = filled
-    tickers = [str.__str__(symbol) for symbol in filled]
+    by_part = np.empty(len(symbols), dtype=object)
+    by_part[:] = symbols
+    tickers = list(map(str.__str__, symbols))
     if len(set(tickers)) == len(tickers):
         # distinct tickers: Categorical's sorted categories and codes by sorting the plain strings
         order = sorted(range(len(tickers)), key=tickers.__getitem__)
-        symbol_level = pd.Index(symbols[order], dtype=object)
+        symbol_level = pd.Index(by_part[order], dtype=object)
         part_codes = np.empty(len(order), dtype=np.int64)
         part_codes[order] = np.arange(len(order))
     else:  # a ticker twice (two securities of one ticker, or a symbol asked twice): Categorical's equality
-        by_part = pd.Categorical(symbols)
-        symbol_level, part_codes = by_part.categories, by_part.codes
-    times, time_codes = _time_level(parts)
-    index = pd.MultiIndex(levels=[symbol_level, pd.DatetimeIndex(times.view("datetime64[ns]"))],
-                          codes=[np.repeat(part_codes, [len(part[1]) for part in parts if len(part[1])]), time_codes],
-                          names=["symbol", "time"], verify_integrity=False)
-    blocks = [part[3] for part in parts]
-    dtypes = {block.dtype for block in blocks}
+        categorical = pd.Categorical(by_part)
+        symbol_level, part_codes = categorical.categories, categorical.codes
+    level, time_codes = _time_level(times)
+    index = pd.MultiIndex(levels=[symbol_level, pd.DatetimeIndex(level.view("datetime64[ns]"))],
+                          codes=[np.repeat(part_codes, lengths), time_codes], names=["symbol", "time"],
+                          verify_integrity=False)
+    dtypes = set(map(attrgetter("dtype"), blocks))
     if len(dtypes) != 1:
         return pd.DataFrame({name: np.concatenate([block[:, j] for block in blocks]) for j, name in enumerate(names)},
                             index=index)
     # one (columns x rows) block, what the frame of a dict of float columns consolidates into, written in place
     values = np.empty((len(names), len(time_codes)), dtype=dtypes.pop())
     np.concatenate(blocks, out=values.T)
-    return pd.DataFrame(values.T, index=index, columns=list(names), copy=False)
+    return pd.DataFrame(values.T, index=index, columns=_columns(names), copy=False)
 
 
-def _time_level(parts: list[tuple[Symbol, np.ndarray, tuple[str, ...], np.ndarray]]) -> tuple[np.ndarray, np.ndarray]:
-    """The sorted distinct times of ``parts`` and each row's position among them (Categorical's, without
-    its hashing); without a sort when every part holding rows has the same increasing times (symbols
-    with a bar every session of the window: their requests share one array). Otherwise the parts that
-    share an array (most: the window's sessions) are sorted and searched once: a day's warm-up of ~75
-    symbols, one of them listed inside the window, sorted all ~6,000 rows for its one shorter array."""
-    filled = [part[1] for part in parts if len(part[1])]
-    if not filled:
+_COLUMN_INDEXES: dict[tuple[str, ...], pd.Index] = {}
+
+
+def _columns(names: tuple[str, ...]) -> pd.Index:
+    """A frame's own copy of the column index of ``names`` (a copy of one made once: the frame built
+    from a list of names spent half its time making the index; each frame owns its copy, so renaming
+    one frame's columns in place renames no other's)."""
+    index = _COLUMN_INDEXES.get(names)
+    if index is None:
+        index = _COLUMN_INDEXES[names] = pd.Index(list(names))
+    return index.copy()
+
+
+def _time_level(times: tuple[np.ndarray, ...]) -> tuple[np.ndarray, np.ndarray]:
+    """The sorted distinct times of the parts' ``times`` (each holding rows) and each row's position
+    among them (Categorical's, without its hashing); without a sort when every part has the same
+    increasing times (symbols with a bar every session of the window: their requests share one array).
+    Otherwise the parts that share an array (most: the window's sessions) are sorted and searched once:
+    a day's warm-up of ~75 symbols, one of them listed inside the window, sorted all ~6,000 rows for its
+    one shorter array."""
+    if not times:
         return np.empty(0, dtype=np.int64), np.empty(0, dtype=np.intp)
-    distinct = list({id(times): times for times in filled}.values())
-    first = distinct[0]
-    if all(np.array_equal(times, first) for times in distinct[1:]) and (first[1:] > first[:-1]).all():
-        return first, np.tile(np.arange(len(first)), len(filled))
-    level = np.unique(np.concatenate(distinct))
-    positions = {id(times): level.searchsorted(times) for times in distinct}
-    return level, np.concatenate([positions[id(times)] for times in filled])
+    distinct = dict(zip(map(id, times), times, strict=True))
+    first = times[0]
+    # int64 arrays compared as their bytes (equal lengths and values)
+    if (len(distinct) == 1 or all(other.tobytes() == first.tobytes() for other in distinct.values())) \
+            and (first[1:] > first[:-1]).all():
+        return first, np.tile(np.arange(len(first)), len(times))
+    level = np.unique(np.concatenate(list(distinct.values())))
+    positions = {key: level.searchsorted(array) for key, array in distinct.items()}
+    return level, np.concatenate(list(map(positions.__getitem__, map(id, times))))
