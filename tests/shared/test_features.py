@@ -14,7 +14,6 @@ from shared.features import (
     FEATURE_NAMES,
     FeatureState,
     _rsi_advance,
-    _rsi_advance_rows,
     _rsi_new,
     avg_dollar_volume,
     feature_array,
@@ -255,6 +254,23 @@ def test_warming_from_history_is_stepping_every_bar_bit_for_bit(close, seed):
                                       stepped.update(later_close[t], later_volume[t]))
 
 
+def _advance_by_rows(state, closes):
+    """Each row's RSI, advancing ``state`` one row per call."""
+    out = np.empty_like(closes)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        for t, row in enumerate(closes):
+            _rsi_advance(state, row[None], out[t : t + 1])
+    return out
+
+
+def _advance_at_once(state, closes):
+    """Each row's RSI, advancing ``state`` over every row in one call."""
+    out = np.empty_like(closes)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        _rsi_advance(state, closes, out)
+    return out
+
+
 @settings(max_examples=60, deadline=None)
 @given(
     before=arrays(np.float64, st.tuples(st.integers(0, 40), st.just(4)),
@@ -264,17 +280,12 @@ def test_warming_from_history_is_stepping_every_bar_bit_for_bit(close, seed):
 )
 def test_rsi_over_many_rows_is_the_step_of_each_row_bit_for_bit(before, rows):
     """From any state (seeding, seeded, smoothing, broken runs), advancing over many rows at once
-    leaves the state each row's step leaves, to the bit."""
+    leaves the state, and gives the RSI of each row, that one row at a time does, to the bit."""
     stepped, at_once = _rsi_new(4), _rsi_new(4)
-    for row in before:
-        _rsi_advance(stepped, row)
-        _rsi_advance(at_once, row)
-    for row in rows:
-        _rsi_advance(stepped, row)
-    _rsi_advance_rows(at_once, rows)
-    for key, value in stepped.items():
-        assert value.dtype == at_once[key].dtype
-        assert value.tobytes() == at_once[key].tobytes(), key
+    _advance_by_rows(stepped, before)
+    _advance_by_rows(at_once, before)
+    assert _advance_by_rows(stepped, rows).tobytes() == _advance_at_once(at_once, rows).tobytes()
+    assert stepped.tobytes() == at_once.tobytes()
 
 
 def test_rsi_over_many_rows_with_rows_all_seeding_mixed_and_all_smoothing():
@@ -284,15 +295,14 @@ def test_rsi_over_many_rows_with_rows_all_seeding_mixed_and_all_smoothing():
     closes[:12, 1] = np.nan  # listed late: seeding while the others smooth
     closes[30, 2] = np.nan  # a gap: the run restarts
     stepped, at_once = _rsi_new(3), _rsi_new(3)
-    for row in closes[:5]:
-        _rsi_advance(stepped, row)
-        _rsi_advance(at_once, row)
-    for row in closes[5:]:
-        _rsi_advance(stepped, row)
-    _rsi_advance_rows(at_once, closes[5:])
-    assert at_once["count"].tolist() == [14, 14, 13]  # the third seeding again since the gap
-    for key, value in stepped.items():
-        assert value.tobytes() == at_once[key].tobytes(), key
+    _advance_by_rows(stepped, closes[:5])
+    _advance_by_rows(at_once, closes[:5])
+    by_rows, together = _advance_by_rows(stepped, closes[5:]), _advance_at_once(at_once, closes[5:])
+    assert at_once[:, 1].tolist() == [14, 14, 13]  # the third seeding again since the gap
+    assert stepped.tobytes() == at_once.tobytes()
+    assert by_rows.tobytes() == together.tobytes()
+    # the batch form is this recursion from a fresh state
+    np.testing.assert_array_equal(together, rsi(closes)[5:])
 
 
 def test_traded_return_by_hand_long_short_gap_and_missing():

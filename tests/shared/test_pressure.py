@@ -10,7 +10,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
 
-from shared.pressure import PressureState, pressure_index, window_mean, window_std
+from shared.pressure import PressureState, pressure_index, push, window_mean, window_moments, window_std
 
 
 def _closes_from_returns(returns, start=100.0):
@@ -138,6 +138,23 @@ def test_window_moments_are_numpys_mean_and_std_bit_for_bit():
                 assert window_std(windows, ddof).tobytes() == np.std(windows, axis=-1, ddof=ddof).tobytes()
     assert window_std(np.array([[1.0, 2.0, 3.0, 4.0]]), 1)[0] == np.sqrt(5.0 / 3.0)
     assert window_mean(np.array([[1.0, 2.0, 6.0]]))[0] == 3.0
+
+
+def test_window_moments_are_the_mean_and_the_std():
+    mean, std = window_moments(np.array([[1.0, 2.0, 3.0, 4.0], [2.0, 2.0, 2.0, 6.0]]), 1)
+    assert mean.tolist() == [2.5, 3.0]
+    assert std.tolist() == [np.sqrt(5.0 / 3.0), np.sqrt(12.0 / 3.0)]
+    windows = np.random.default_rng(9).lognormal(0.0, 1.0, (30, 94))[:, 10:30]  # a state's strided window
+    for ddof in (0, 1):
+        mean, std = window_moments(windows, ddof)
+        assert mean.tobytes() == window_mean(windows).tobytes()
+        assert std.tobytes() == window_std(windows, ddof).tobytes()
+
+
+def test_push_shifts_every_window_and_writes_each_newest_value():
+    block = np.arange(12.0).reshape(2, 6)  # each row: a window of 2 columns, then one of 4
+    push(block, (2, 6), (np.array([100.0, 200.0]), np.array([7.0, 8.0])))
+    assert block.tolist() == [[1.0, 100.0, 3.0, 4.0, 5.0, 7.0], [7.0, 200.0, 9.0, 10.0, 11.0, 8.0]]
 
 
 def test_columns_follow_adds_and_removes():
