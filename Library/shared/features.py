@@ -117,6 +117,11 @@ def _rsi_value(gain: np.ndarray, loss: np.ndarray, ready: np.ndarray) -> np.ndar
     return np.where(ready, np.where(loss == 0.0, 100.0, 100.0 - 100.0 / (1.0 + gain / loss)), np.nan)
 
 
+def _rsi_state_value(state: np.ndarray, period: int = RSI_PERIOD) -> np.ndarray:
+    """The RSI of the last close a state (:func:`_rsi_new`) has seen: :func:`_rsi_advance`'s value of it."""
+    return _rsi_value(state[:, 2], state[:, 3], state[:, 1] >= period)
+
+
 def _rsi_advance(state: np.ndarray, closes: np.ndarray, out: np.ndarray | None = None,
                  period: int = RSI_PERIOD) -> None:
     """Advance Wilder's ``state`` (:func:`_rsi_new`, in place) over each row of ``closes`` (dates x
@@ -296,9 +301,11 @@ class FeatureState(ColumnarState):
     (2, 8)
     """
 
-    def avg_dollar_volume(self) -> np.ndarray:
-        """Today's :func:`avg_dollar_volume` (20 days) for every symbol, in ``symbols`` order."""
-        block = self._block
+    def avg_dollar_volume(self, at: np.ndarray | None = None) -> np.ndarray:
+        """Today's :func:`avg_dollar_volume` (20 days) for every symbol in ``symbols`` order, or for the
+        symbols at positions ``at`` alone (a day sizes a handful of entries: each symbol's number is
+        its own row's)."""
+        block = self._block if at is None else self._block[at]
         return window_mean(block[:, _RET_START - VOLUME_WINDOW : _RET_START] * block[:, _VOLUME_START:_WINDOWS_END])
 
     def _new_block(self, n: int) -> np.ndarray:
@@ -306,35 +313,33 @@ class FeatureState(ColumnarState):
         block[:, _WINDOWS_END:] = _rsi_new(n)
         return block
 
-    def _warm(self, block: np.ndarray, close: np.ndarray, volume: np.ndarray) -> np.ndarray:
-        # The windows are the history's last rows, so only Wilder's recursion needs every bar; the
-        # last bar runs the full step for its outputs. Same state, bit for bit, as stepping each bar
-        # (tests), at a fraction of the cost: warming the symbols that join the universe was most of
-        # the feature time of the ML backtest.
-        before_c, before_v = close[:-1], volume[:-1]
-        _rsi_advance(block[:, _WINDOWS_END:], before_c)
-        returns = np.full_like(before_c, np.nan)
-        returns[1:] = simple_return(before_c[1:], before_c[:-1])
-        for start, end, history in ((0, _RET_START, before_c), (_RET_START, _VOLUME_START, returns),
-                                    (_VOLUME_START, _WINDOWS_END, before_v)):
+    def _warm(self, block: np.ndarray, close: np.ndarray, volume: np.ndarray) -> None:
+        # The windows are the history's last rows, so only Wilder's recursion needs every bar. Same
+        # state, bit for bit, as advancing bar by bar (tests), at a fraction of the cost: warming the
+        # symbols that join the universe was most of the feature time of the ML backtest.
+        _rsi_advance(block[:, _WINDOWS_END:], close)
+        returns = np.full_like(close, np.nan)
+        returns[1:] = simple_return(close[1:], close[:-1])
+        for start, end, history in ((0, _RET_START, close), (_RET_START, _VOLUME_START, returns),
+                                    (_VOLUME_START, _WINDOWS_END, volume)):
             kept = min(end - start, history.shape[0])
             if kept:
                 block[:, end - kept : end] = history[-kept:].T
-        return self._step(block, close[-1], volume[-1])
 
-    def _step(self, block: np.ndarray, close: np.ndarray, volume: np.ndarray) -> np.ndarray:
-        n = len(close)
+    def _advance(self, block: np.ndarray, close: np.ndarray, volume: np.ndarray) -> None:
         ret = simple_return(close, block[:, _RET_START - 1])
         push(block[:, :_WINDOWS_END], (_RET_START, _VOLUME_START, _WINDOWS_END), (close, ret, volume))
+        _rsi_advance(block[:, _WINDOWS_END:], close[None, :])
+
+    def _outputs(self, block: np.ndarray) -> np.ndarray:
+        close, volume = block[:, _RET_START - 1], block[:, _WINDOWS_END - 1]
         bb_mean, bb_std = window_moments(block[:, _RET_START - BB_WINDOW : _RET_START], 0)
         volatility = window_std(block[:, _RET_START:_VOLUME_START], 1)
         returns = simple_return(close, block.T[_LAGS])  # (lag, symbol): numpy's inner loop runs over symbols
         vol_ratio = ratio(volume, window_mean(block[:, _VOLUME_START:_WINDOWS_END]))
-        rsi_today = np.empty((1, n))
-        _rsi_advance(block[:, _WINDOWS_END:], close[None, :], rsi_today)
         columns = {
             "qpi": qpi_from_components(returns[0], vol_ratio, volatility),
-            "rsi_14": rsi_today[0],
+            "rsi_14": _rsi_state_value(block[:, _WINDOWS_END:]),
             "bb_position_20": _bb_position(close, bb_mean, bb_std),
             "ret_5d": returns[1],
             "ret_20d": returns[2],

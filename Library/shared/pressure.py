@@ -260,11 +260,12 @@ class ColumnarState(ABC):
     """Base class for per-symbol incremental state: one float64 row per symbol in one block.
 
     Subclasses define ``_new_block(n)`` (the state of ``n`` symbols that have seen no bar, their columns
-    laid out as the subclass reads them) and ``_step(block, close, volume)`` (advance every symbol by one
-    bar and return the outputs). This class keeps the symbol list and adds or removes symbols: one block
-    means a day's joiners and leavers cost one concatenation and one selection, whatever the state holds.
-    A symbol added with history is warmed by running the same ``_step`` over that history, so its state
-    is exactly what it would be had it been updated every day.
+    laid out as the subclass reads them), ``_advance(block, close, volume)`` (advance every symbol by one
+    bar) and ``_outputs(block)`` (the outputs of the bar a block last saw: a function of the state alone).
+    This class keeps the symbol list and adds or removes symbols: one block means a day's joiners and
+    leavers cost one concatenation and one selection, whatever the state holds. A symbol added with
+    history is warmed by running the same ``_advance`` over that history, so its state is exactly what
+    it would be had it been updated every day; its outputs are computed only when asked (:meth:`outputs`).
 
     Parameters
     ----------
@@ -287,17 +288,19 @@ class ColumnarState(ABC):
         """Fresh state, one float64 row for each of ``n`` symbols that have seen no bar."""
 
     @abstractmethod
-    def _step(self, block: np.ndarray, close: np.ndarray, volume: np.ndarray) -> np.ndarray:
-        """Advance the state in ``block`` by one bar of cleaned ``close`` and ``volume``; return outputs.
-        Runs under ``np.errstate(divide="ignore", invalid="ignore")`` (the ratios' divisions by 0)."""
+    def _advance(self, block: np.ndarray, close: np.ndarray, volume: np.ndarray) -> None:
+        """Advance the state in ``block`` by one bar of cleaned ``close`` and ``volume``."""
 
-    def _warm(self, block: np.ndarray, close: np.ndarray, volume: np.ndarray) -> np.ndarray:
-        """Advance a fresh ``block`` over cleaned history (dates x symbols, at least one date); return the
-        outputs of its last date. Running ``_step`` on every date defines the result; a subclass may reach
-        the same block, bit for bit, with fewer operations."""
-        for row in range(close.shape[0] - 1):
-            self._step(block, close[row], volume[row])
-        return self._step(block, close[-1], volume[-1])
+    @abstractmethod
+    def _outputs(self, block: np.ndarray) -> np.ndarray:
+        """The outputs of the last bar ``block`` has seen. Runs under ``np.errstate(divide="ignore",
+        invalid="ignore")`` (the ratios' divisions by 0)."""
+
+    def _warm(self, block: np.ndarray, close: np.ndarray, volume: np.ndarray) -> None:
+        """Advance a fresh ``block`` over cleaned history (dates x symbols). Running ``_advance`` on every
+        date defines the result; a subclass may reach the same block, bit for bit, with fewer operations."""
+        for row in range(close.shape[0]):
+            self._advance(block, close[row], volume[row])
 
     @property
     def symbols(self) -> list[Hashable]:
@@ -332,12 +335,16 @@ class ColumnarState(ABC):
         v = clean_volume(np.atleast_1d(np.asarray(volume, dtype=np.float64)))
         if c.shape != (self.n_symbols,) or v.shape != (self.n_symbols,):
             raise ValueError(f"expected arrays of shape ({self.n_symbols},), got {c.shape} and {v.shape}")
-        with np.errstate(divide="ignore", invalid="ignore"):
-            return self._step(self._block, c, v)
+        self._advance(self._block, c, v)
+        return self.outputs()
 
-    def add(
-        self, symbols: Sequence[Hashable], close_history: Any = None, volume_history: Any = None
-    ) -> np.ndarray | None:
+    def outputs(self) -> np.ndarray:
+        """The outputs of the last bar each symbol has seen, in ``symbols`` order: what ``update``
+        returned, and for a symbol added since, those of its history's last bar (NaN for one added cold)."""
+        with np.errstate(divide="ignore", invalid="ignore"):
+            return self._outputs(self._block)
+
+    def add(self, symbols: Sequence[Hashable], close_history: Any = None, volume_history: Any = None) -> None:
         """Start tracking ``symbols``, optionally warmed from their history.
 
         Parameters
@@ -347,30 +354,20 @@ class ColumnarState(ABC):
         close_history, volume_history : array-like or pd.DataFrame, shape (dates, len(symbols)), optional
             Daily bars up to and including the last bar the other symbols have seen (NaN for missing
             bars), oldest first, columns in ``symbols`` order. Without history the symbols start cold.
-
-        Returns
-        -------
-        np.ndarray or None
-            The outputs for the last history bar (what ``update`` returned for it), or None without
-            history.
         """
         new = list(symbols)
         if any(s in self._columns for s in new) or len(set(new)) != len(new):
             raise ValueError("symbols already tracked or duplicated")
         block = self._new_block(len(new))
-        last = None
         if close_history is not None:
             c, _ = as_panel(close_history)
             v, _ = as_panel(volume_history)
             if c.shape != v.shape or c.shape[1] != len(new):
                 raise ValueError(f"history shapes {c.shape}, {v.shape} do not match {len(new)} symbols")
-            if c.shape[0]:
-                with np.errstate(divide="ignore", invalid="ignore"):
-                    last = self._warm(block, clean_prices(c), clean_volume(v))
+            self._warm(block, clean_prices(c), clean_volume(v))
         self._block = np.concatenate([self._block, block])
         self._columns.update(zip(new, range(len(self._symbols), len(self._symbols) + len(new)), strict=True))
         self._symbols.extend(new)
-        return last
 
     def remove(self, symbols: Iterable[Hashable]) -> None:
         """Stop tracking ``symbols`` (unknown symbols raise ``KeyError``)."""
@@ -406,9 +403,12 @@ class PressureState(ColumnarState):
     def _new_block(self, n: int) -> np.ndarray:
         return np.full((n, _P_END), np.nan)
 
-    def _step(self, block: np.ndarray, close: np.ndarray, volume: np.ndarray) -> np.ndarray:
+    def _advance(self, block: np.ndarray, close: np.ndarray, volume: np.ndarray) -> None:
         ret = simple_return(close, block[:, _P_CLOSE_END - 1])
         push(block, (_P_CLOSE_END, _P_RET_END, _P_END), (close, ret, volume))
+
+    def _outputs(self, block: np.ndarray) -> np.ndarray:
+        close = block[:, _P_CLOSE_END - 1]
         ret_3d = simple_return(close, block[:, 0])
-        vol_ratio = ratio(volume, window_mean(block[:, _P_RET_END:]))
+        vol_ratio = ratio(block[:, _P_END - 1], window_mean(block[:, _P_RET_END:]))
         return qpi_from_components(ret_3d, vol_ratio, window_std(block[:, _P_CLOSE_END:_P_RET_END], 1))

@@ -170,6 +170,8 @@ def test_state_avg_dollar_volume_is_the_batch_number_exactly():
         cols = state.symbols
         state.update(close[t, cols], volume[t, cols])
         np.testing.assert_array_equal(state.avg_dollar_volume(), adv[t, cols])
+        # a day's picks alone: each its own number, in the order asked
+        np.testing.assert_array_equal(state.avg_dollar_volume(np.array([len(cols) - 1, 0])), adv[t, [cols[-1], cols[0]]])
     # Hand-computed: closes 1..20 at 100 shares a day average (1 + ... + 20) * 100 / 20 = 1050 dollars a day.
     ramp = FeatureState(["X"])
     for k in range(1, 21):
@@ -201,14 +203,15 @@ def test_incremental_with_joins_and_leaves_equals_batch():
     state = FeatureState(2)
     for t in range(140):
         if t == 55:
-            last = state.add([2, 3], close[:55, 2:], volume[:55, 2:])
-            np.testing.assert_array_equal(last, batch[54, 2:])
+            state.add([2, 3], close[:55, 2:], volume[:55, 2:])
+            # the joiners' outputs are their history's last day's, the others' what update last returned
+            np.testing.assert_array_equal(state.outputs(), np.concatenate([out, batch[54, 2:]]))
         if t == 100:
             state.remove([1])
         cols = state.symbols
         out = state.update(close[t, cols], volume[t, cols])
         assert out.shape == (len(cols), 8)
-        np.testing.assert_allclose(out, batch[t, cols], rtol=0, atol=1e-12)
+        np.testing.assert_array_equal(out, batch[t, cols])  # live == batch, to the bit
         assert np.array_equal(np.isnan(out), np.isnan(batch[t, cols]))
         np.testing.assert_allclose(state.avg_dollar_volume(), adv[t, cols], rtol=1e-12)
 
@@ -230,7 +233,7 @@ def test_no_look_ahead_and_incremental_equal(close, volume, cut, seed):
     assert not np.isinf(before).any()
     state = FeatureState(["x", "y"])
     incremental = np.stack([state.update(close[t], volume[t]) for t in range(60)])
-    np.testing.assert_allclose(incremental, before, rtol=0, atol=1e-12)
+    np.testing.assert_array_equal(incremental, before)  # live == batch, to the bit
 
 
 @settings(max_examples=40, deadline=None)
@@ -243,7 +246,8 @@ def test_warming_from_history_is_stepping_every_bar_bit_for_bit(close, seed):
     volume = np.random.default_rng(seed).uniform(0, 1e6, close.shape)
     volume[::7, 1] = np.nan
     warmed, stepped = FeatureState(), FeatureState(["a", "b", "c"])
-    last = warmed.add(["a", "b", "c"], close, volume)
+    warmed.add(["a", "b", "c"], close, volume)
+    last = warmed.outputs()
     for t in range(len(close)):
         expected_last = stepped.update(close[t], volume[t])
     np.testing.assert_array_equal(last, expected_last)

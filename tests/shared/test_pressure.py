@@ -123,7 +123,7 @@ def test_incremental_with_symbols_joining_and_leaving_equals_batch():
             state.remove(["s0"])
         columns = [int(s[1]) for s in state.symbols]
         out = state.update(close[t, columns], volume[t, columns])
-        np.testing.assert_allclose(out, batch[t, columns], rtol=0, atol=1e-12)
+        np.testing.assert_array_equal(out, batch[t, columns])  # live == batch, to the bit
         assert np.array_equal(np.isnan(out), np.isnan(batch[t, columns]))
 
 
@@ -162,6 +162,7 @@ def test_columns_follow_adds_and_removes():
     assert dict(state.columns) == {"a": 0, "b": 1}
     view = state.columns
     state.add(["c", "d"])
+    assert np.isnan(state.outputs()).all()  # added cold: no bar seen
     state.remove(["b"])
     assert state.symbols == ["a", "c", "d"]
     assert dict(view) == {"a": 0, "c": 1, "d": 2}  # the same mapping, kept current
@@ -206,4 +207,4 @@ def test_no_look_ahead_and_incremental_equal(close, volume, cut, seed):
     assert np.all(np.isnan(before) | ((before >= 0) & (before <= 100)))
     state = PressureState([0, 1])
     incremental = np.stack([state.update(close[t], volume[t]) for t in range(45)])
-    np.testing.assert_allclose(incremental, before, rtol=0, atol=1e-12)
+    np.testing.assert_array_equal(incremental, before)  # live == batch, to the bit
