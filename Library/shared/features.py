@@ -150,12 +150,13 @@ def _rsi_advance(state: np.ndarray, closes: np.ndarray, out: np.ndarray | None =
     moves = np.maximum(change[:, None, :] * _GAIN_LOSS, 0.0)  # (dates, gain|loss, symbols)
     acc = state[:, 2:].T.copy()
     keep_all, divide_all = np.full_like(acc, period - 1.0), np.full_like(acc, float(period))
+    # (out positional: numpy parses no keywords on the hundreds of calls of a warm-up)
     for t, (low, high, move) in enumerate(zip(lows, highs, moves, strict=True)):
         if high > period:
-            np.multiply(acc, keep_all if low > period else np.where(count[t] > period, period - 1.0, 1.0), out=acc)
-        np.add(acc, move, out=acc)
+            np.multiply(acc, keep_all if low > period else np.where(count[t] > period, period - 1.0, 1.0), acc)
+        np.add(acc, move, acc)
         if high >= period:
-            np.divide(acc, divide_all if low >= period else np.where(count[t] >= period, float(period), 1.0), out=acc)
+            np.divide(acc, divide_all if low >= period else np.where(count[t] >= period, float(period), 1.0), acc)
         if breaks[t]:
             acc[:, missing[t]] = 0.0
         if out is not None:
