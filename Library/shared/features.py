@@ -60,10 +60,11 @@ from shared.pressure import (
     lagged,
     push,
     qpi_from_components,
+    ratio,
     rolling,
-    safe_ratio,
     simple_return,
     window_mean,
+    window_moments,
     window_std,
 )
 
@@ -92,93 +93,77 @@ LABEL_HORIZON = 6
 _CLOSE_MEMORY = max(SMA_TREND, MEDIUM_MOMENTUM + 1, SHORT_MOMENTUM + 1, RET_WINDOW + 1, BB_WINDOW)
 # a change times these: the gain's and the loss's signs (the loss is the negated change, exactly)
 _GAIN_LOSS = np.array([[1.0], [-1.0]])
+# Rows of closes the batch RSI advances at once: its per-row arrays stay a few megabytes on any panel.
+_RSI_CHUNK_VALUES = 2**18
 
 
 # ---------------------------------------------------------------------------------------------------
-# RSI: Wilder's recursion, one step for all symbols. Both forms run this same step bar by bar.
+# RSI: Wilder's recursion over rows of closes, for all symbols. The batch form, the warm-up and the
+# daily step run this one function.
 # ---------------------------------------------------------------------------------------------------
 
 
-def _rsi_new(n: int) -> dict[str, np.ndarray]:
-    return {
-        "prev": np.full(n, np.nan),  # last close of the current run
-        "count": np.zeros(n, dtype=np.int64),  # changes seen in the current run, capped at the period
-        "gain": np.zeros(n),  # sum while seeding, Wilder average once count == period
-        "loss": np.zeros(n),
-    }
+def _rsi_new(n: int) -> np.ndarray:
+    """Wilder's state of ``n`` symbols that have seen no close, one row each: the current run's last close,
+    its changes (capped at the period), and the gain and loss (sums while seeding, then Wilder averages)."""
+    state = np.zeros((n, 4))
+    state[:, 0] = np.nan
+    return state
 
 
-def _rsi_advance(s: dict[str, np.ndarray], close: np.ndarray, period: int = RSI_PERIOD) -> np.ndarray:
-    """Advance Wilder's state by one close; returns where the RSI is defined (a full period seen).
-
-    Values where a close is missing do not matter (the run resets there), so each array is computed
-    once and the resets written over it: a warm-up runs this step dozens of times on small arrays.
-    """
-    change = close - s["prev"]
-    missing = ~np.isfinite(change)
-    count = np.minimum(s["count"] + 1, period + 1)
-    count[missing] = 0
-    smoothing = count > period
-    seeded_now = count == period
-    for key, x in (("gain", np.maximum(change, 0.0)), ("loss", np.maximum(-change, 0.0))):
-        acc = s[key]
-        # seeding: the sum; seeded now: the sum's mean; then Wilder's average; 0 where the run breaks
-        updated = np.where(smoothing, (acc * (period - 1) + x) / period, acc + x)
-        updated[seeded_now] /= period
-        updated[missing] = 0.0
-        acc[:] = updated
-    # A missing close ends the run: the recursion restarts from the next valid close.
-    s["count"][:] = np.minimum(count, period)
-    s["prev"][:] = close
-    return count >= period
+def _rsi_value(gain: np.ndarray, loss: np.ndarray, ready: np.ndarray) -> np.ndarray:
+    """The RSI of average gains and losses: 100 where the loss is 0 (LEAN's rule), NaN where not ``ready``.
+    Under the caller's ``np.errstate(divide="ignore", invalid="ignore")``."""
+    return np.where(ready, np.where(loss == 0.0, 100.0, 100.0 - 100.0 / (1.0 + gain / loss)), np.nan)
 
 
-def _rsi_advance_rows(s: dict[str, np.ndarray], closes: np.ndarray, period: int = RSI_PERIOD) -> None:
-    """:func:`_rsi_advance` of each row of ``closes`` (dates x symbols), oldest first: the same state, bit
-    for bit.
+def _rsi_state_value(state: np.ndarray, period: int = RSI_PERIOD) -> np.ndarray:
+    """The RSI of the last close a state (:func:`_rsi_new`) has seen: :func:`_rsi_advance`'s value of it."""
+    return _rsi_value(state[:, 2], state[:, 3], state[:, 1] >= period)
 
-    The changes, the runs' resets and the counts do not depend on the averages: they are computed for
-    every row at once, and only Wilder's recursion steps row by row, gain and loss in one array (a
-    warm-up of 80 rows ran the whole step 80 times).
+
+def _rsi_advance(state: np.ndarray, closes: np.ndarray, out: np.ndarray | None = None,
+                 period: int = RSI_PERIOD) -> None:
+    """Advance Wilder's ``state`` (:func:`_rsi_new`, in place) over each row of ``closes`` (dates x
+    symbols), oldest first; with ``out`` (same shape as ``closes``), write each row's RSI into it.
+
+    Each close's change adds ``max(change, 0)`` to the gain and ``max(-change, 0)`` to the loss: summed
+    while the run seeds, the sum's mean once it holds ``period`` changes, then Wilder's average
+    ``(avg * (period - 1) + x) / period``; a missing close ends the run (both 0, the count 0). The changes,
+    the runs' resets and the counts do not depend on the averages: they are computed for every row at
+    once, and only the recursion steps row by row, gain and loss in one array.
     """
     if not closes.size:
         return
-    change = closes - np.vstack([s["prev"][None, :], closes[:-1]])
+    change = closes - np.concatenate([state[None, :, 0], closes[:-1]])
     missing = ~np.isfinite(change)
     steps = np.arange(1, len(closes) + 1)[:, None]
     # the changes of the current run at each row: those since the last missing one, the state's count
-    # standing for a missing one that many rows before the first (each step adds one, capped at
-    # period + 1 as the step caps it)
-    count = np.minimum(steps - np.maximum.accumulate(np.where(missing, steps, -s["count"]), axis=0), period + 1)
-    # seeding: the sum; seeded now: the sum's mean; then Wilder's average; 0 where the run breaks. As
-    # (acc * keep + move) / divisor, keep period - 1 once smoothing and the divisor period from the
-    # seeding's last change: a factor or divisor of 1 is exact, so a row whose runs all have one is
-    # not asked to multiply (divide), and a row whose runs all share one takes a full array (numpy's
+    # standing for a missing one that many rows before the first, capped at period + 1
+    count = np.minimum(steps - np.maximum.accumulate(np.where(missing, steps, -state[:, 1]), axis=0), period + 1)
+    # As (acc * keep + move) / divisor, keep period - 1 once smoothing and the divisor period from the
+    # seeding's last change: a factor or divisor of 1 is exact, so a row whose runs all have one is not
+    # asked to multiply (divide), and a row whose runs all share one takes a full array (numpy's
     # cheapest operand)
     lows, highs = count.min(axis=1).tolist(), count.max(axis=1).tolist()
     breaks = missing.any(axis=1).tolist()
     moves = np.maximum(change[:, None, :] * _GAIN_LOSS, 0.0)  # (dates, gain|loss, symbols)
-    acc = np.stack([s["gain"], s["loss"]])
+    acc = state[:, 2:].T.copy()
     keep_all, divide_all = np.full_like(acc, period - 1.0), np.full_like(acc, float(period))
+    # (out positional: numpy parses no keywords on the hundreds of calls of a warm-up)
     for t, (low, high, move) in enumerate(zip(lows, highs, moves, strict=True)):
         if high > period:
-            np.multiply(acc, keep_all if low > period else np.where(count[t] > period, period - 1.0, 1.0), out=acc)
-        np.add(acc, move, out=acc)
+            np.multiply(acc, keep_all if low > period else np.where(count[t] > period, period - 1.0, 1.0), acc)
+        np.add(acc, move, acc)
         if high >= period:
-            np.divide(acc, divide_all if low >= period else np.where(count[t] >= period, float(period), 1.0),
-                      out=acc)
+            np.divide(acc, divide_all if low >= period else np.where(count[t] >= period, float(period), 1.0), acc)
         if breaks[t]:
             acc[:, missing[t]] = 0.0
-    s["gain"][:], s["loss"][:] = acc
-    s["count"][:] = np.minimum(count[-1], period)
-    s["prev"][:] = closes[-1]
-
-
-def _rsi_step(s: dict[str, np.ndarray], close: np.ndarray, period: int = RSI_PERIOD) -> np.ndarray:
-    ready = _rsi_advance(s, close, period)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        rsi = np.where(s["loss"] == 0.0, 100.0, 100.0 - 100.0 / (1.0 + s["gain"] / s["loss"]))
-    return np.where(ready, rsi, np.nan)
+        if out is not None:
+            out[t] = _rsi_value(acc[0], acc[1], count[t] >= period)
+    state[:, 2:] = acc.T
+    state[:, 1] = np.minimum(count[-1], period)
+    state[:, 0] = closes[-1]
 
 
 def rsi(close: Any, period: int = RSI_PERIOD) -> Any:
@@ -200,8 +185,10 @@ def rsi(close: Any, period: int = RSI_PERIOD) -> Any:
     c = clean_prices(c)
     state = _rsi_new(c.shape[1])
     out = np.empty_like(c)
-    for t in range(c.shape[0]):
-        out[t] = _rsi_step(state, c[t], period)
+    rows = max(1, _RSI_CHUNK_VALUES // max(c.shape[1], 1))
+    with np.errstate(divide="ignore", invalid="ignore"):
+        for start in range(0, c.shape[0], rows):
+            _rsi_advance(state, c[start : start + rows], out[start : start + rows], period)
     return wrap(out)
 
 
@@ -211,7 +198,7 @@ def rsi(close: Any, period: int = RSI_PERIOD) -> Any:
 
 
 def _bb_position(close: np.ndarray, mean: np.ndarray, std: np.ndarray) -> np.ndarray:
-    return safe_ratio(close - mean, BB_WIDTH * std)
+    return ratio(close - mean, BB_WIDTH * std)
 
 
 def feature_array(close: Any, volume: Any) -> np.ndarray:
@@ -232,10 +219,11 @@ def feature_array(close: Any, volume: Any) -> np.ndarray:
     if c.shape != v.shape:
         raise ValueError(f"close and volume shapes differ: {c.shape} vs {v.shape}")
     c, v = clean_prices(c), clean_volume(v)
-    vol_ratio = safe_ratio(v, rolling(v, VOLUME_WINDOW, window_mean))
     volatility = rolling(daily_returns(c), VOLATILITY_WINDOW, lambda w: window_std(w, 1))
-    qpi = qpi_from_components(simple_return(c, lagged(c, RET_WINDOW)), vol_ratio, volatility)
-    bb = _bb_position(c, rolling(c, BB_WINDOW, window_mean), rolling(c, BB_WINDOW, lambda w: window_std(w, 0)))
+    with np.errstate(divide="ignore", invalid="ignore"):
+        vol_ratio = ratio(v, rolling(v, VOLUME_WINDOW, window_mean))
+        qpi = qpi_from_components(simple_return(c, lagged(c, RET_WINDOW)), vol_ratio, volatility)
+        bb = _bb_position(c, rolling(c, BB_WINDOW, window_mean), rolling(c, BB_WINDOW, lambda w: window_std(w, 0)))
     columns = {
         "qpi": qpi,
         "rsi_14": rsi(c),
@@ -288,6 +276,15 @@ def avg_dollar_volume(close: Any, volume: Any, window: int = VOLUME_WINDOW) -> A
 # ---------------------------------------------------------------------------------------------------
 
 
+# FeatureState's columns: the close, return and volume windows end to end (one shift advances them),
+# then Wilder's state (_rsi_new)
+_RET_START = _CLOSE_MEMORY
+_VOLUME_START = _RET_START + VOLATILITY_WINDOW
+_WINDOWS_END = _VOLUME_START + VOLUME_WINDOW
+# the closes ret_3d (the QPI's), ret_5d and ret_20d divide by, once today's close is the last column
+_LAGS = [_CLOSE_MEMORY - 1 - lag for lag in (RET_WINDOW, SHORT_MOMENTUM, MEDIUM_MOMENTUM)]
+
+
 class FeatureState(ColumnarState):
     """Incremental 8 features for a changing set of symbols, the same numbers as :func:`feature_array`.
 
@@ -305,55 +302,51 @@ class FeatureState(ColumnarState):
     (2, 8)
     """
 
-    def avg_dollar_volume(self) -> np.ndarray:
-        """Today's :func:`avg_dollar_volume` (20 days) for every symbol, in ``symbols`` order."""
-        a = self._arrays
-        return window_mean(a["close"][:, -VOLUME_WINDOW:] * a["volume"])
+    def avg_dollar_volume(self, at: np.ndarray | None = None) -> np.ndarray:
+        """Today's :func:`avg_dollar_volume` (20 days) for every symbol in ``symbols`` order, or for the
+        symbols at positions ``at`` alone (a day sizes a handful of entries: each symbol's number is
+        its own row's)."""
+        block = self._block if at is None else self._block[at]
+        return window_mean(block[:, _RET_START - VOLUME_WINDOW : _RET_START] * block[:, _VOLUME_START:_WINDOWS_END])
 
-    def _new_arrays(self, n: int) -> dict[str, np.ndarray]:
-        arrays = {
-            "close": np.full((n, _CLOSE_MEMORY), np.nan),
-            "ret": np.full((n, VOLATILITY_WINDOW), np.nan),
-            "volume": np.full((n, VOLUME_WINDOW), np.nan),
-        }
-        arrays.update({f"rsi_{k}": a for k, a in _rsi_new(n).items()})
-        return arrays
+    def _new_block(self, n: int) -> np.ndarray:
+        block = np.full((n, _WINDOWS_END + 4), np.nan)
+        block[:, _WINDOWS_END:] = _rsi_new(n)
+        return block
 
-    def _warm(self, arrays: dict[str, np.ndarray], close: np.ndarray, volume: np.ndarray) -> np.ndarray:
-        # The windows are the history's last rows, so only Wilder's recursion needs every bar; the
-        # last bar runs the full step for its outputs. Same state, bit for bit, as stepping each bar
-        # (tests), at a fraction of the cost: warming the symbols that join the universe was most of
-        # the feature time of the ML backtest.
-        before_c, before_v = close[:-1], volume[:-1]
-        rsi_state = {k: arrays[f"rsi_{k}"] for k in ("prev", "count", "gain", "loss")}
-        _rsi_advance_rows(rsi_state, before_c)
-        returns = np.full_like(before_c, np.nan)
-        returns[1:] = simple_return(before_c[1:], before_c[:-1])
-        for key, history in (("close", before_c), ("ret", returns), ("volume", before_v)):
-            ring = arrays[key]
-            kept = min(ring.shape[1], history.shape[0])
+    def _warm(self, block: np.ndarray, close: np.ndarray, volume: np.ndarray) -> None:
+        # The windows are the history's last rows, so only Wilder's recursion needs every bar. Same
+        # state, bit for bit, as advancing bar by bar (tests), at a fraction of the cost: warming the
+        # symbols that join the universe was most of the feature time of the ML backtest.
+        _rsi_advance(block[:, _WINDOWS_END:], close)
+        returns = np.full_like(close, np.nan)
+        returns[1:] = simple_return(close[1:], close[:-1])
+        for start, end, history in ((0, _RET_START, close), (_RET_START, _VOLUME_START, returns),
+                                    (_VOLUME_START, _WINDOWS_END, volume)):
+            kept = min(end - start, history.shape[0])
             if kept:
-                ring[:, -kept:] = history[-kept:].T
-        return self._step(arrays, close[-1], volume[-1])
+                block[:, end - kept : end] = history[-kept:].T
 
-    def _step(self, arrays: dict[str, np.ndarray], close: np.ndarray, volume: np.ndarray) -> np.ndarray:
-        closes = arrays["close"]
-        push(closes, close)
-        push(arrays["ret"], simple_return(close, closes[:, -2]))
-        push(arrays["volume"], volume)
-        vol_ratio = safe_ratio(volume, window_mean(arrays["volume"]))
-        volatility = window_std(arrays["ret"], 1)
-        last_bb = closes[:, -BB_WINDOW:]
-        rsi_state = {k: arrays[f"rsi_{k}"] for k in ("prev", "count", "gain", "loss")}
+    def _advance(self, block: np.ndarray, close: np.ndarray, volume: np.ndarray) -> None:
+        ret = simple_return(close, block[:, _RET_START - 1])
+        push(block[:, :_WINDOWS_END], (_RET_START, _VOLUME_START, _WINDOWS_END), (close, ret, volume))
+        _rsi_advance(block[:, _WINDOWS_END:], close[None, :])
+
+    def _outputs(self, block: np.ndarray) -> np.ndarray:
+        close, volume = block[:, _RET_START - 1], block[:, _WINDOWS_END - 1]
+        bb_mean, bb_std = window_moments(block[:, _RET_START - BB_WINDOW : _RET_START], 0)
+        volatility = window_std(block[:, _RET_START:_VOLUME_START], 1)
+        returns = simple_return(close, block.T[_LAGS])  # (lag, symbol): numpy's inner loop runs over symbols
+        vol_ratio = ratio(volume, window_mean(block[:, _VOLUME_START:_WINDOWS_END]))
         columns = {
-            "qpi": qpi_from_components(simple_return(close, closes[:, -1 - RET_WINDOW]), vol_ratio, volatility),
-            "rsi_14": _rsi_step(rsi_state, close),
-            "bb_position_20": _bb_position(close, window_mean(last_bb), window_std(last_bb, 0)),
-            "ret_5d": simple_return(close, closes[:, -1 - SHORT_MOMENTUM]),
-            "ret_20d": simple_return(close, closes[:, -1 - MEDIUM_MOMENTUM]),
+            "qpi": qpi_from_components(returns[0], vol_ratio, volatility),
+            "rsi_14": _rsi_state_value(block[:, _WINDOWS_END:]),
+            "bb_position_20": _bb_position(close, bb_mean, bb_std),
+            "ret_5d": returns[1],
+            "ret_20d": returns[2],
             "vol_ratio_20": vol_ratio,
             "volatility_20": volatility,
-            "dist_sma_50": simple_return(close, window_mean(closes[:, -SMA_TREND:])),
+            "dist_sma_50": simple_return(close, window_mean(block[:, _RET_START - SMA_TREND : _RET_START])),
         }
         return np.stack([columns[name] for name in FEATURE_NAMES], axis=-1)
 

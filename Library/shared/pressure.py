@@ -109,21 +109,33 @@ def window_mean(windows: np.ndarray) -> np.ndarray:
     return np.add.reduce(windows, axis=-1) / windows.shape[-1]
 
 
+def window_moments(windows: np.ndarray, ddof: int) -> tuple[np.ndarray, np.ndarray]:
+    """:func:`window_mean` and the standard deviation with ``ddof`` over the last axis (one reduction for
+    the mean of both); NaN if the window holds a NaN."""
+    n = windows.shape[-1]
+    mean = window_mean(windows)
+    deviation = windows - mean[..., None]
+    np.multiply(deviation, deviation, out=deviation)
+    return mean, np.sqrt(np.add.reduce(deviation, axis=-1) / max(n - ddof, 0))
+
+
 def window_std(windows: np.ndarray, ddof: int) -> np.ndarray:
     """Standard deviation over the last axis with ``ddof``; NaN if the window holds a NaN."""
-    n = windows.shape[-1]
-    mean = np.add.reduce(windows, axis=-1, keepdims=True) / n
-    deviation = windows - mean
-    np.multiply(deviation, deviation, out=deviation)
-    return np.sqrt(np.add.reduce(deviation, axis=-1) / max(n - ddof, 0))
+    return window_moments(windows, ddof)[1]
+
+
+def ratio(num: np.ndarray, den: np.ndarray) -> np.ndarray:
+    """``num / den`` with NaN where ``den`` is 0 or NaN, never inf; under ``np.errstate(divide="ignore",
+    invalid="ignore")`` (the caller's: a day's step sets it once for all its ratios)."""
+    out = np.divide(num, den)
+    out[~np.isfinite(out)] = np.nan
+    return out
 
 
 def safe_ratio(num: np.ndarray, den: np.ndarray) -> np.ndarray:
-    """``num / den`` with NaN where ``den`` is 0 or NaN, never inf."""
+    """:func:`ratio`, silencing the divisions by 0 it replaces."""
     with np.errstate(divide="ignore", invalid="ignore"):
-        out = np.divide(num, den)
-    out[~np.isfinite(out)] = np.nan
-    return out
+        return ratio(num, den)
 
 
 def simple_return(close_now: np.ndarray, close_then: np.ndarray) -> np.ndarray:
@@ -132,8 +144,9 @@ def simple_return(close_now: np.ndarray, close_then: np.ndarray) -> np.ndarray:
 
 
 def qpi_from_components(ret_3d: np.ndarray, vol_ratio: np.ndarray, volatility: np.ndarray) -> np.ndarray:
-    """The pressure index from its three components (module docstring); NaN where volatility is 0."""
-    raw = 50.0 + safe_ratio(ret_3d, volatility) * 10.0 - (vol_ratio - 1.0) * 5.0
+    """The pressure index from its three components (module docstring); NaN where volatility is 0. Under
+    the caller's ``np.errstate`` as :func:`ratio`."""
+    raw = 50.0 + ratio(ret_3d, volatility) * 10.0 - (vol_ratio - 1.0) * 5.0
     return np.clip(raw, 0.0, 100.0)
 
 
@@ -225,7 +238,8 @@ def pressure_index(close: Any, volume: Any) -> Any:
     """
     _, wrap = as_panel(close)
     parts = pressure_components(close, volume)
-    return wrap(qpi_from_components(parts["ret_3d"], parts["vol_ratio"], parts["volatility"]))
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return wrap(qpi_from_components(parts["ret_3d"], parts["vol_ratio"], parts["volatility"]))
 
 
 # ---------------------------------------------------------------------------------------------------
@@ -233,20 +247,25 @@ def pressure_index(close: Any, volume: Any) -> Any:
 # ---------------------------------------------------------------------------------------------------
 
 
-def push(buffer: np.ndarray, values: np.ndarray) -> None:
-    """Shift a (symbols x window) buffer one step left in place and append ``values`` as the newest column."""
-    buffer[:, :-1] = buffer[:, 1:]
-    buffer[:, -1] = values
+def push(windows: np.ndarray, ends: Sequence[int], values: Sequence[np.ndarray]) -> None:
+    """Advance windows laid end to end in a (symbols x columns) block by one bar, in place: the block
+    shifts one column left (each window's oldest value leaves it) and each window's newest value is
+    written at its last column, ``end - 1`` of its ``ends``. One shift for every window of a state."""
+    windows[:, :-1] = windows[:, 1:]
+    for end, value in zip(ends, values, strict=True):
+        windows[:, end - 1] = value
 
 
 class ColumnarState(ABC):
-    """Base class for per-symbol incremental state held as arrays with one row per symbol.
+    """Base class for per-symbol incremental state: one float64 row per symbol in one block.
 
-    Subclasses define ``_new_arrays(n)`` (the state of ``n`` symbols that have seen no bar) and
-    ``_step(arrays, close, volume)`` (advance every symbol by one bar and return the outputs). This
-    class keeps the symbol list and adds or removes symbols; a symbol added with history is warmed by
-    running the same ``_step`` over that history, so its state is exactly what it would be had it been
-    updated every day.
+    Subclasses define ``_new_block(n)`` (the state of ``n`` symbols that have seen no bar, their columns
+    laid out as the subclass reads them), ``_advance(block, close, volume)`` (advance every symbol by one
+    bar) and ``_outputs(block)`` (the outputs of the bar a block last saw: a function of the state alone).
+    This class keeps the symbol list and adds or removes symbols: one block means a day's joiners and
+    leavers cost one concatenation and one selection, whatever the state holds. A symbol added with
+    history is warmed by running the same ``_advance`` over that history, so its state is exactly what
+    it would be had it been updated every day; its outputs are computed only when asked (:meth:`outputs`).
 
     Parameters
     ----------
@@ -262,23 +281,26 @@ class ColumnarState(ABC):
         if len(self._columns) != len(self._symbols):
             raise ValueError("duplicate symbols")
         self._columns_view = MappingProxyType(self._columns)
-        self._arrays = self._new_arrays(len(self._symbols))
+        self._block = self._new_block(len(self._symbols))
 
     @abstractmethod
-    def _new_arrays(self, n: int) -> dict[str, np.ndarray]:
-        """Fresh state arrays (first axis: symbol) for ``n`` symbols that have seen no bar."""
+    def _new_block(self, n: int) -> np.ndarray:
+        """Fresh state, one float64 row for each of ``n`` symbols that have seen no bar."""
 
     @abstractmethod
-    def _step(self, arrays: dict[str, np.ndarray], close: np.ndarray, volume: np.ndarray) -> np.ndarray:
-        """Advance the state in ``arrays`` by one bar of cleaned ``close`` and ``volume``; return outputs."""
+    def _advance(self, block: np.ndarray, close: np.ndarray, volume: np.ndarray) -> None:
+        """Advance the state in ``block`` by one bar of cleaned ``close`` and ``volume``."""
 
-    def _warm(self, arrays: dict[str, np.ndarray], close: np.ndarray, volume: np.ndarray) -> np.ndarray:
-        """Advance fresh ``arrays`` over cleaned history (dates x symbols, at least one date); return the
-        outputs of its last date. Running ``_step`` on every date defines the result; a subclass may reach
-        the same arrays, bit for bit, with fewer operations."""
-        for row in range(close.shape[0] - 1):
-            self._step(arrays, close[row], volume[row])
-        return self._step(arrays, close[-1], volume[-1])
+    @abstractmethod
+    def _outputs(self, block: np.ndarray) -> np.ndarray:
+        """The outputs of the last bar ``block`` has seen. Runs under ``np.errstate(divide="ignore",
+        invalid="ignore")`` (the ratios' divisions by 0)."""
+
+    def _warm(self, block: np.ndarray, close: np.ndarray, volume: np.ndarray) -> None:
+        """Advance a fresh ``block`` over cleaned history (dates x symbols). Running ``_advance`` on every
+        date defines the result; a subclass may reach the same block, bit for bit, with fewer operations."""
+        for row in range(close.shape[0]):
+            self._advance(block, close[row], volume[row])
 
     @property
     def symbols(self) -> list[Hashable]:
@@ -313,11 +335,16 @@ class ColumnarState(ABC):
         v = clean_volume(np.atleast_1d(np.asarray(volume, dtype=np.float64)))
         if c.shape != (self.n_symbols,) or v.shape != (self.n_symbols,):
             raise ValueError(f"expected arrays of shape ({self.n_symbols},), got {c.shape} and {v.shape}")
-        return self._step(self._arrays, c, v)
+        self._advance(self._block, c, v)
+        return self.outputs()
 
-    def add(
-        self, symbols: Sequence[Hashable], close_history: Any = None, volume_history: Any = None
-    ) -> np.ndarray | None:
+    def outputs(self) -> np.ndarray:
+        """The outputs of the last bar each symbol has seen, in ``symbols`` order: what ``update``
+        returned, and for a symbol added since, those of its history's last bar (NaN for one added cold)."""
+        with np.errstate(divide="ignore", invalid="ignore"):
+            return self._outputs(self._block)
+
+    def add(self, symbols: Sequence[Hashable], close_history: Any = None, volume_history: Any = None) -> None:
         """Start tracking ``symbols``, optionally warmed from their history.
 
         Parameters
@@ -327,29 +354,20 @@ class ColumnarState(ABC):
         close_history, volume_history : array-like or pd.DataFrame, shape (dates, len(symbols)), optional
             Daily bars up to and including the last bar the other symbols have seen (NaN for missing
             bars), oldest first, columns in ``symbols`` order. Without history the symbols start cold.
-
-        Returns
-        -------
-        np.ndarray or None
-            The outputs for the last history bar (what ``update`` returned for it), or None without
-            history.
         """
         new = list(symbols)
         if any(s in self._columns for s in new) or len(set(new)) != len(new):
             raise ValueError("symbols already tracked or duplicated")
-        arrays = self._new_arrays(len(new))
-        last = None
+        block = self._new_block(len(new))
         if close_history is not None:
             c, _ = as_panel(close_history)
             v, _ = as_panel(volume_history)
             if c.shape != v.shape or c.shape[1] != len(new):
                 raise ValueError(f"history shapes {c.shape}, {v.shape} do not match {len(new)} symbols")
-            if c.shape[0]:
-                last = self._warm(arrays, clean_prices(c), clean_volume(v))
-        self._arrays = {k: np.concatenate([self._arrays[k], arrays[k]]) for k in self._arrays}
+            self._warm(block, clean_prices(c), clean_volume(v))
+        self._block = np.concatenate([self._block, block])
         self._columns.update(zip(new, range(len(self._symbols), len(self._symbols) + len(new)), strict=True))
         self._symbols.extend(new)
-        return last
 
     def remove(self, symbols: Iterable[Hashable]) -> None:
         """Stop tracking ``symbols`` (unknown symbols raise ``KeyError``)."""
@@ -361,10 +379,16 @@ class ColumnarState(ABC):
             return
         keep = np.ones(len(self._symbols), dtype=bool)
         keep[[self._columns[s] for s in gone]] = False
-        self._arrays = {k: a[keep] for k, a in self._arrays.items()}
+        self._block = self._block[keep]
         self._symbols = list(compress(self._symbols, keep.tolist()))
         self._columns.clear()
         self._columns.update(zip(self._symbols, range(len(self._symbols)), strict=True))
+
+
+# PressureState's columns: the last RET_WINDOW + 1 closes, then the return and volume windows
+_P_CLOSE_END = RET_WINDOW + 1
+_P_RET_END = _P_CLOSE_END + VOLATILITY_WINDOW
+_P_END = _P_RET_END + VOLUME_WINDOW
 
 
 class PressureState(ColumnarState):
@@ -376,18 +400,15 @@ class PressureState(ColumnarState):
     >>> qpi = state.update([10.0, 20.0], [1e5, 2e5])   # array of 2 values, NaN until warmed up
     """
 
-    def _new_arrays(self, n: int) -> dict[str, np.ndarray]:
-        return {
-            "close": np.full((n, RET_WINDOW + 1), np.nan),
-            "ret": np.full((n, VOLATILITY_WINDOW), np.nan),
-            "volume": np.full((n, VOLUME_WINDOW), np.nan),
-        }
+    def _new_block(self, n: int) -> np.ndarray:
+        return np.full((n, _P_END), np.nan)
 
-    def _step(self, arrays: dict[str, np.ndarray], close: np.ndarray, volume: np.ndarray) -> np.ndarray:
-        closes = arrays["close"]
-        push(closes, close)
-        push(arrays["ret"], simple_return(close, closes[:, -2]))
-        push(arrays["volume"], volume)
-        ret_3d = simple_return(close, closes[:, -1 - RET_WINDOW])
-        vol_ratio = safe_ratio(volume, window_mean(arrays["volume"]))
-        return qpi_from_components(ret_3d, vol_ratio, window_std(arrays["ret"], 1))
+    def _advance(self, block: np.ndarray, close: np.ndarray, volume: np.ndarray) -> None:
+        ret = simple_return(close, block[:, _P_CLOSE_END - 1])
+        push(block, (_P_CLOSE_END, _P_RET_END, _P_END), (close, ret, volume))
+
+    def _outputs(self, block: np.ndarray) -> np.ndarray:
+        close = block[:, _P_CLOSE_END - 1]
+        ret_3d = simple_return(close, block[:, 0])
+        vol_ratio = ratio(block[:, _P_END - 1], window_mean(block[:, _P_RET_END:]))
+        return qpi_from_components(ret_3d, vol_ratio, window_std(block[:, _P_CLOSE_END:_P_RET_END], 1))

@@ -211,10 +211,9 @@ class MlMeanReversion(QCAlgorithm):
         if close is None or volume is None:
             return  # no stock bar: the VIX's own step, a midnight step of corporate events
         features = self.features.update(close, volume)
-        adv = self.features.avg_dollar_volume()
 
         self._exit_positions(data)
-        self._enter_positions(cast(list[Symbol], self.features.symbols), close, features, adv)
+        self._enter_positions(cast(list[Symbol], self.features.symbols), close, features)
         self._plot_state()
 
     def _exit_positions(self, data: Slice) -> None:
@@ -231,7 +230,7 @@ class MlMeanReversion(QCAlgorithm):
             if done:
                 self.liquidate(symbol, tag=f"time stop {self.max_bars} days")
 
-    def _enter_positions(self, symbols: list[Symbol], close: np.ndarray, features: np.ndarray, adv: np.ndarray) -> None:
+    def _enter_positions(self, symbols: list[Symbol], close: np.ndarray, features: np.ndarray) -> None:
         qpi = features[:, QPI]
         columns = self.features.columns
         free = np.ones(len(symbols), dtype=bool)
@@ -250,7 +249,8 @@ class MlMeanReversion(QCAlgorithm):
             probability = np.full(len(symbols), np.nan)
             probability[candidates] = self.models.probability(side, features[candidates])
             picks = select_entries(probability, candidates, slots, self.probability)
-            weights = position_targets(gross, value, adv[picks], direction, max_positions, self.liquidity_cap)
+            adv = self.features.avg_dollar_volume(picks)
+            weights = position_targets(gross, value, adv, direction, max_positions, self.liquidity_cap)
             for index, weight in zip(picks, weights, strict=True):
                 symbol = symbols[index]
                 quantity = self.calculate_order_quantity(symbol, float(weight))

@@ -14,7 +14,6 @@ from shared.features import (
     FEATURE_NAMES,
     FeatureState,
     _rsi_advance,
-    _rsi_advance_rows,
     _rsi_new,
     avg_dollar_volume,
     feature_array,
@@ -171,6 +170,8 @@ def test_state_avg_dollar_volume_is_the_batch_number_exactly():
         cols = state.symbols
         state.update(close[t, cols], volume[t, cols])
         np.testing.assert_array_equal(state.avg_dollar_volume(), adv[t, cols])
+        # a day's picks alone: each its own number, in the order asked
+        np.testing.assert_array_equal(state.avg_dollar_volume(np.array([len(cols) - 1, 0])), adv[t, [cols[-1], cols[0]]])
     # Hand-computed: closes 1..20 at 100 shares a day average (1 + ... + 20) * 100 / 20 = 1050 dollars a day.
     ramp = FeatureState(["X"])
     for k in range(1, 21):
@@ -202,14 +203,15 @@ def test_incremental_with_joins_and_leaves_equals_batch():
     state = FeatureState(2)
     for t in range(140):
         if t == 55:
-            last = state.add([2, 3], close[:55, 2:], volume[:55, 2:])
-            np.testing.assert_array_equal(last, batch[54, 2:])
+            state.add([2, 3], close[:55, 2:], volume[:55, 2:])
+            # the joiners' outputs are their history's last day's, the others' what update last returned
+            np.testing.assert_array_equal(state.outputs(), batch[54])
         if t == 100:
             state.remove([1])
         cols = state.symbols
         out = state.update(close[t, cols], volume[t, cols])
         assert out.shape == (len(cols), 8)
-        np.testing.assert_allclose(out, batch[t, cols], rtol=0, atol=1e-12)
+        np.testing.assert_array_equal(out, batch[t, cols])  # live == batch, to the bit
         assert np.array_equal(np.isnan(out), np.isnan(batch[t, cols]))
         np.testing.assert_allclose(state.avg_dollar_volume(), adv[t, cols], rtol=1e-12)
 
@@ -231,7 +233,7 @@ def test_no_look_ahead_and_incremental_equal(close, volume, cut, seed):
     assert not np.isinf(before).any()
     state = FeatureState(["x", "y"])
     incremental = np.stack([state.update(close[t], volume[t]) for t in range(60)])
-    np.testing.assert_allclose(incremental, before, rtol=0, atol=1e-12)
+    np.testing.assert_array_equal(incremental, before)  # live == batch, to the bit
 
 
 @settings(max_examples=40, deadline=None)
@@ -244,7 +246,8 @@ def test_warming_from_history_is_stepping_every_bar_bit_for_bit(close, seed):
     volume = np.random.default_rng(seed).uniform(0, 1e6, close.shape)
     volume[::7, 1] = np.nan
     warmed, stepped = FeatureState(), FeatureState(["a", "b", "c"])
-    last = warmed.add(["a", "b", "c"], close, volume)
+    warmed.add(["a", "b", "c"], close, volume)
+    last = warmed.outputs()
     for t in range(len(close)):
         expected_last = stepped.update(close[t], volume[t])
     np.testing.assert_array_equal(last, expected_last)
@@ -253,6 +256,23 @@ def test_warming_from_history_is_stepping_every_bar_bit_for_bit(close, seed):
     for t in range(60):
         np.testing.assert_array_equal(warmed.update(later_close[t], later_volume[t]),
                                       stepped.update(later_close[t], later_volume[t]))
+
+
+def _advance_by_rows(state, closes):
+    """Each row's RSI, advancing ``state`` one row per call."""
+    out = np.empty_like(closes)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        for t, row in enumerate(closes):
+            _rsi_advance(state, row[None], out[t : t + 1])
+    return out
+
+
+def _advance_at_once(state, closes):
+    """Each row's RSI, advancing ``state`` over every row in one call."""
+    out = np.empty_like(closes)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        _rsi_advance(state, closes, out)
+    return out
 
 
 @settings(max_examples=60, deadline=None)
@@ -264,17 +284,12 @@ def test_warming_from_history_is_stepping_every_bar_bit_for_bit(close, seed):
 )
 def test_rsi_over_many_rows_is_the_step_of_each_row_bit_for_bit(before, rows):
     """From any state (seeding, seeded, smoothing, broken runs), advancing over many rows at once
-    leaves the state each row's step leaves, to the bit."""
+    leaves the state, and gives the RSI of each row, that one row at a time does, to the bit."""
     stepped, at_once = _rsi_new(4), _rsi_new(4)
-    for row in before:
-        _rsi_advance(stepped, row)
-        _rsi_advance(at_once, row)
-    for row in rows:
-        _rsi_advance(stepped, row)
-    _rsi_advance_rows(at_once, rows)
-    for key, value in stepped.items():
-        assert value.dtype == at_once[key].dtype
-        assert value.tobytes() == at_once[key].tobytes(), key
+    _advance_by_rows(stepped, before)
+    _advance_by_rows(at_once, before)
+    assert _advance_by_rows(stepped, rows).tobytes() == _advance_at_once(at_once, rows).tobytes()
+    assert stepped.tobytes() == at_once.tobytes()
 
 
 def test_rsi_over_many_rows_with_rows_all_seeding_mixed_and_all_smoothing():
@@ -284,15 +299,14 @@ def test_rsi_over_many_rows_with_rows_all_seeding_mixed_and_all_smoothing():
     closes[:12, 1] = np.nan  # listed late: seeding while the others smooth
     closes[30, 2] = np.nan  # a gap: the run restarts
     stepped, at_once = _rsi_new(3), _rsi_new(3)
-    for row in closes[:5]:
-        _rsi_advance(stepped, row)
-        _rsi_advance(at_once, row)
-    for row in closes[5:]:
-        _rsi_advance(stepped, row)
-    _rsi_advance_rows(at_once, closes[5:])
-    assert at_once["count"].tolist() == [14, 14, 13]  # the third seeding again since the gap
-    for key, value in stepped.items():
-        assert value.tobytes() == at_once[key].tobytes(), key
+    _advance_by_rows(stepped, closes[:5])
+    _advance_by_rows(at_once, closes[:5])
+    by_rows, together = _advance_by_rows(stepped, closes[5:]), _advance_at_once(at_once, closes[5:])
+    assert at_once[:, 1].tolist() == [14, 14, 13]  # the third seeding again since the gap
+    assert stepped.tobytes() == at_once.tobytes()
+    assert by_rows.tobytes() == together.tobytes()
+    # the batch form is this recursion from a fresh state
+    np.testing.assert_array_equal(together, rsi(closes)[5:])
 
 
 def test_traded_return_by_hand_long_short_gap_and_missing():

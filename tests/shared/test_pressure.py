@@ -10,7 +10,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
 
-from shared.pressure import PressureState, pressure_index, window_mean, window_std
+from shared.pressure import PressureState, pressure_index, push, window_mean, window_moments, window_std
 
 
 def _closes_from_returns(returns, start=100.0):
@@ -123,7 +123,7 @@ def test_incremental_with_symbols_joining_and_leaving_equals_batch():
             state.remove(["s0"])
         columns = [int(s[1]) for s in state.symbols]
         out = state.update(close[t, columns], volume[t, columns])
-        np.testing.assert_allclose(out, batch[t, columns], rtol=0, atol=1e-12)
+        np.testing.assert_array_equal(out, batch[t, columns])  # live == batch, to the bit
         assert np.array_equal(np.isnan(out), np.isnan(batch[t, columns]))
 
 
@@ -140,11 +140,29 @@ def test_window_moments_are_numpys_mean_and_std_bit_for_bit():
     assert window_mean(np.array([[1.0, 2.0, 6.0]]))[0] == 3.0
 
 
+def test_window_moments_are_the_mean_and_the_std():
+    mean, std = window_moments(np.array([[1.0, 2.0, 3.0, 4.0], [2.0, 2.0, 2.0, 6.0]]), 1)
+    assert mean.tolist() == [2.5, 3.0]
+    assert std.tolist() == [np.sqrt(5.0 / 3.0), np.sqrt(12.0 / 3.0)]
+    windows = np.random.default_rng(9).lognormal(0.0, 1.0, (30, 94))[:, 10:30]  # a state's strided window
+    for ddof in (0, 1):
+        mean, std = window_moments(windows, ddof)
+        assert mean.tobytes() == window_mean(windows).tobytes()
+        assert std.tobytes() == window_std(windows, ddof).tobytes()
+
+
+def test_push_shifts_every_window_and_writes_each_newest_value():
+    block = np.arange(12.0).reshape(2, 6)  # each row: a window of 2 columns, then one of 4
+    push(block, (2, 6), (np.array([100.0, 200.0]), np.array([7.0, 8.0])))
+    assert block.tolist() == [[1.0, 100.0, 3.0, 4.0, 5.0, 7.0], [7.0, 200.0, 9.0, 10.0, 11.0, 8.0]]
+
+
 def test_columns_follow_adds_and_removes():
     state = PressureState(["a", "b"])
     assert dict(state.columns) == {"a": 0, "b": 1}
     view = state.columns
     state.add(["c", "d"])
+    assert np.isnan(state.outputs()).all()  # added cold: no bar seen
     state.remove(["b"])
     assert state.symbols == ["a", "c", "d"]
     assert dict(view) == {"a": 0, "c": 1, "d": 2}  # the same mapping, kept current
@@ -189,4 +207,4 @@ def test_no_look_ahead_and_incremental_equal(close, volume, cut, seed):
     assert np.all(np.isnan(before) | ((before >= 0) & (before <= 100)))
     state = PressureState([0, 1])
     incremental = np.stack([state.update(close[t], volume[t]) for t in range(45)])
-    np.testing.assert_allclose(incremental, before, rtol=0, atol=1e-12)
+    np.testing.assert_array_equal(incremental, before)  # live == batch, to the bit
