@@ -9,7 +9,7 @@ from itertools import chain, repeat
 
 import numpy as np
 
-from lean_local.engine.panel_bars import bar_windows, gather_bar_windows, step_bars
+from lean_local.engine.panel_bars import bar_windows, gather_bar_windows, step_bars, write_bar_windows
 from lean_local.engine.panel_rows import (
     BlockRows,
     FirstEqual,
@@ -387,7 +387,8 @@ class FeedPanel:
             self._align_alike(group, shared_rows(end_time, emit_times, visible_from, grid), rows)
         if not columns:
             return
-        block = BlockRows(grid)
+        windows = self._bar_windows  # the added columns' bar fields are gathered with their rows
+        block = BlockRows(grid, windows is not None)
         steps = np.arange(lo, hi)
         shape = (len(columns), len(grid))  # a row per column (contiguous), transposed into the panel
         current = np.full(shape, -1, dtype=np.int64)
@@ -420,10 +421,13 @@ class FeedPanel:
                 else:
                     current[j, held[j]] = index
             elif len(sub.end_time):
-                block.add_bars(j, sub.end_time, sub.fields["close"], self.visible_from[column])
+                block.add_bars(j, sub, self.visible_from[column])
             if len(sub.emit_times):
                 block.add_emissions(j, sub.emit_times)
         block.fill(current, ends, closes, emits)
+        if windows is not None:
+            gathered, starts, ohlcv = block.bar_fields()
+            self._bars_from[write_bar_windows(windows, columns, gathered, rows, starts, ends, ohlcv)] = rows.start
         if held_rows:
             held[held_rows] = True
             indices, bar_ends, bar_closes = zip(*held_bars, strict=True)

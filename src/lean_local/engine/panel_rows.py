@@ -131,8 +131,13 @@ class BlockRows:
     securities a day paid them daily).
     """
 
-    def __init__(self, grid: np.ndarray) -> None:
+    def __init__(self, grid: np.ndarray, with_fields: bool = False) -> None:
         self._grid = grid
+        #: whether the bars' starts and open..volume are gathered too (:meth:`bar_fields`)
+        self._with_fields = with_fields
+        self._starts: list[np.ndarray] = []
+        self._ohlcv: list[np.ndarray] = []
+        self._at: np.ndarray | None = None
         # a side="left" search of x is a side="right" search of x - 1 (int64 ns): one call an array
         self._bar_bounds = np.array([0, grid[0], grid[-1]], dtype=np.int64)  # [0]: the column's visible_from - 1
         self._emit_bounds = np.array([grid[0] - 1, grid[-1]], dtype=np.int64)
@@ -144,9 +149,10 @@ class BlockRows:
         self._emit_rows: list[int] = []
         self._emit_times: list[np.ndarray] = []
 
-    def add_bars(self, j: int, end_time: np.ndarray, close: np.ndarray, visible_from: int) -> None:
-        """Row ``j``'s bars (``end_time`` sorted, not empty): at each step the latest bar ending at or
-        before it, -1 before the first bar ending at or after ``visible_from``."""
+    def add_bars(self, j: int, sub: Any, visible_from: int) -> None:
+        """Row ``j``'s bars (the subscription ``sub``'s, ``end_time`` sorted, not empty): at each step the
+        latest bar ending at or before it, -1 before the first bar ending at or after ``visible_from``."""
+        end_time = sub.end_time
         self._bar_bounds[0] = max(visible_from, -(2**63) + 1) - 1
         first_visible, through_first, through_last = end_time.searchsorted(self._bar_bounds, side="right").tolist()
         base = max(through_first - 1, 0)  # the latest bar ending at or before the first step, else the first bar
@@ -155,7 +161,10 @@ class BlockRows:
         self._bases.append(base)
         self._first_visible.append(first_visible)
         self._ends.append(end_time[base:top])
-        self._closes.append(close[base:top])
+        self._closes.append(sub.fields["close"][base:top])
+        if self._with_fields:
+            self._starts.append(sub.time[base:top])
+            self._ohlcv.append(sub.ohlcv[base:top])
 
     def add_emissions(self, j: int, times: np.ndarray) -> None:
         """Row ``j``'s emission times (sorted)."""
@@ -185,12 +194,23 @@ class BlockRows:
             current[rows] = row
             ends[rows] = bar_ends[at]
             closes[rows] = np.concatenate(self._closes)[at]
+            self._at = at
         if self._emit_rows:
             times = np.concatenate(self._emit_times)
             owner = np.repeat(np.array(self._emit_rows), [len(part) for part in self._emit_times])
             where = np.minimum(grid.searchsorted(times), n - 1)
             on_grid = grid[where] == times
             emits[owner[on_grid], where[on_grid]] = True
+
+
+    def bar_fields(self) -> tuple[list[int], np.ndarray, np.ndarray]:
+        """After :meth:`fill` (with ``with_fields``): the rows given bars, and their bars' starts (int64 ns,
+        rows x steps) and open..volume (rows x steps x 5) at each step (where no bar is visible yet: the
+        row's first bar within the block, which no one reads)."""
+        if self._at is None:
+            return [], np.empty((0, len(self._grid)), dtype=np.int64), np.empty((0, len(self._grid), 5))
+        # take: indexing the (bars x 5) rows with a (rows x steps) array cost 6 times as much
+        return self._bar_rows, np.concatenate(self._starts)[self._at], np.concatenate(self._ohlcv).take(self._at, axis=0)
 
 
 def future_on_grid(times: np.ndarray, grid: np.ndarray, from_step: int, end_ns: int) -> bool:
