@@ -85,6 +85,24 @@ def shared_rows(end_time: np.ndarray, emit_times: np.ndarray | None, visible_fro
     return row, emission_codes(emits, real, np.zeros(len(grid), dtype=bool)), at
 
 
+def write_alike(panel: tuple[np.ndarray, np.ndarray, np.ndarray], subs: list[Any], columns: list[int],
+                shared: tuple[np.ndarray, np.ndarray, np.ndarray], rows: slice) -> None:
+    """Write the ``rows`` of ``columns`` in the panel's ``current``, ``close`` and ``emit`` arrays, columns
+    which align alike (``shared``: their bar index, emission code and clipped index at each step,
+    :func:`shared_rows`): the index and code once for all of them, each one's closes gathered at the
+    clipped index."""
+    row, codes, at = shared
+    closes = np.empty((len(columns), len(row)))  # a row per column (contiguous), transposed into the panel
+    for k, column in enumerate(columns):
+        closes[k] = subs[column].fields["close"][at]  # an index array: a third of take's cost
+    closes[:, row < 0] = 0.0
+    index = column_index(columns)
+    current, close, emit = panel
+    current[rows, index] = row[:, None]
+    close[rows, index] = closes.T
+    emit[rows, index] = codes[:, None]
+
+
 def on_times(times: np.ndarray, grid: np.ndarray) -> np.ndarray:
     """Whether each step of ``grid`` is one of ``times`` (sorted; empty: none is)."""
     if not len(times):
@@ -211,6 +229,16 @@ class BlockRows:
             return [], np.empty((0, len(self._grid)), dtype=np.int64), np.empty((0, len(self._grid), 5))
         # take: indexing the (bars x 5) rows with a (rows x steps) array cost 6 times as much
         return self._bar_rows, np.concatenate(self._starts)[self._at], np.concatenate(self._ohlcv).take(self._at, axis=0)
+
+
+def last_rows(current: np.ndarray, close: np.ndarray, width: int) -> tuple[np.ndarray, np.ndarray]:
+    """The bar index and close of each of ``width`` columns at the last step of a window's ``current`` and
+    ``close`` (-1 and 0 for a column it lacks, as for a window without steps)."""
+    index, price = np.full(width, -1, dtype=np.int32), np.zeros(width)
+    if len(current):
+        shared = min(width, current.shape[1])
+        index[:shared], price[:shared] = current[-1, :shared], close[-1, :shared]
+    return index, price
 
 
 def future_on_grid(times: np.ndarray, grid: np.ndarray, from_step: int, end_ns: int) -> bool:
