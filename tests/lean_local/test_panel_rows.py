@@ -44,6 +44,7 @@ def _expected(grid, end_time, close, visible_from, emissions):
 
 @pytest.mark.parametrize("seed", range(20))
 def test_block_rows_equal_a_search_of_each_step(seed):
+    """Rows, ends, closes, fields and emission flags; every other column emits at its bars' ends."""
     rng = np.random.default_rng(seed)
     grid = np.cumsum(rng.integers(1, 4, 30)) + 1_000
     block = BlockRows(grid, with_fields=True)
@@ -55,8 +56,11 @@ def test_block_rows_equal_a_search_of_each_step(seed):
         sub = SubscriptionData(Symbol("X"), "trade", end_time - 1, end_time, fields, np.ones(len(end_time)))
         visible_from = int(rng.integers(grid[0] - 30, grid[-1] + 5))
         emissions = np.unique(rng.integers(grid[0] - 5, grid[-1] + 5, rng.integers(0, 30)))
+        if j % 2:  # emitted at its bars' ends (one array): found with its bars
+            sub.emit_times = emissions = sub.end_time
         block.add_bars(j, sub, visible_from)
-        block.add_emissions(j, emissions)
+        if not j % 2:
+            block.add_emissions(j, emissions)
         columns.append((sub, visible_from, emissions))
     shape = (6, len(grid))
     current, ends, closes = np.full(shape, -7), np.zeros(shape, dtype=np.int64), np.zeros(shape)

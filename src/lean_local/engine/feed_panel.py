@@ -428,6 +428,8 @@ class FeedPanel:
                     current[j, held[j]] = index
             elif len(sub.end_time):
                 block.add_bars(j, sub, self.visible_from[column])
+                if sub.emit_times is sub.end_time:  # (alike_columns made them one) found with its bars
+                    continue
             if len(sub.emit_times):
                 block.add_emissions(j, sub.emit_times)
         block.fill(current, ends, closes, emits)

@@ -166,11 +166,14 @@ class BlockRows:
         self._closes: list[np.ndarray] = []
         self._emit_rows: list[int] = []
         self._emit_times: list[np.ndarray] = []
+        self._emitting: list[bool] = []  # per bar row: whether its bars' ends are its emission times
 
     def add_bars(self, j: int, sub: Any, visible_from: int) -> None:
         """Row ``j``'s bars (the subscription ``sub``'s, ``end_time`` sorted, not empty): at each step the
-        latest bar ending at or before it, -1 before the first bar ending at or after ``visible_from``."""
+        latest bar ending at or before it, -1 before the first bar ending at or after ``visible_from``; its
+        emission flags too when its emission times are its ``end_time`` (the same array)."""
         end_time = sub.end_time
+        self._emitting.append(sub.emit_times is end_time)
         self._bar_bounds[0] = max(visible_from, -(2**63) + 1) - 1
         first_visible, through_first, through_last = end_time.searchsorted(self._bar_bounds, side="right").tolist()
         base = max(through_first - 1, 0)  # the latest bar ending at or before the first step, else the first bar
@@ -213,13 +216,16 @@ class BlockRows:
             ends[rows] = bar_ends[at]
             closes[rows] = np.concatenate(self._closes)[at]
             self._at = at
+            if any(self._emitting):  # a row's bars ending on a step (a part holds every one within the block)
+                where = np.minimum(counted_from, n - 1)
+                on_grid = np.repeat(self._emitting, lengths) & (grid[where] == bar_ends)
+                emits[rows[owner[on_grid]], where[on_grid]] = True
         if self._emit_rows:
             times = np.concatenate(self._emit_times)
             owner = np.repeat(np.array(self._emit_rows), [len(part) for part in self._emit_times])
             where = np.minimum(grid.searchsorted(times), n - 1)
             on_grid = grid[where] == times
             emits[owner[on_grid], where[on_grid]] = True
-
 
     def bar_fields(self) -> tuple[list[int], np.ndarray, np.ndarray]:
         """After :meth:`fill` (with ``with_fields``): the rows given bars, and their bars' starts (int64 ns,
