@@ -376,8 +376,7 @@ class FeedPanel:
         column's bars and emission times within the block found by two binary searches and the rows,
         masks and emission codes computed once over the (columns x steps) block (:class:`~lean_local.engine.panel_rows.BlockRows`);
         no search for a column frozen over the whole block (a removal), a column's own for one frozen
-        over part of it. ``kept``: the bar index and close every column shows already at every step of the
-        block (:meth:`_align_held`)."""
+        over part of it. ``kept``: each column's bar index and close at every step already (:meth:`_align_held`)."""
         lo = max(from_step, self.base)
         hi = self.base + len(self.current)
         if lo >= hi or not columns:
@@ -385,7 +384,8 @@ class FeedPanel:
         grid = self.grid[lo:hi]
         rows = slice(lo - self.base, hi - self.base)
         if len(self._bars_from):
-            self._bars_from[[column for column in columns if column < len(self._bars_from)]] = _STALE
+            every = np.fromiter(columns, dtype=np.intp, count=len(columns))
+            self._bars_from[every[every < len(self._bars_from)]] = _STALE
         columns = self._align_held(columns, lo, hi, rows, kept)
         alike, columns = alike_columns(columns, self.subs, self.visible_from, self.frozen, self.seeds)
         for end_time, emit_times, visible_from, group in alike:
@@ -475,7 +475,7 @@ class FeedPanel:
         if not whole.any():
             return columns
         held = np.flatnonzero(whole)
-        at = np.array(columns)[held]
+        at = np.fromiter(columns, dtype=np.intp, count=len(columns))[held]
         indices = bounds[held, 2]
         subs, known = self.subs, self._held_closes.get
         closes = np.array([pair[1] if (pair := known(column, _UNKNOWN))[0] == index

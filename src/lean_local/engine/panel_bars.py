@@ -69,7 +69,7 @@ def write_bar_windows(windows: tuple[np.ndarray, ...], columns: list[int], rows:
     """Write ``windows``' (:func:`bar_windows`) ``steps`` of ``columns[j]`` for each ``j`` of ``rows``: the
     starts, ends (a row of ``ends`` per column, read at ``rows``) and open..volume (a row of each of
     ``starts`` and ``ohlcv`` per entry of ``rows``) of its bar at each step; returns the columns written."""
-    written = np.array(columns)[rows] if rows else np.empty(0, dtype=np.intp)
+    written = np.fromiter(columns, dtype=np.intp, count=len(columns))[rows] if rows else np.empty(0, dtype=np.intp)
     window_starts, window_ends, window_ohlcv = windows
     window_starts[written, steps] = starts
     window_ends[written, steps] = ends[rows]

@@ -199,16 +199,18 @@ class BlockRows:
         grid = self._grid
         n = len(grid)
         if self._bar_rows:
-            rows = np.array(self._bar_rows)
-            lengths = np.array([len(part) for part in self._ends])
+            k = len(self._bar_rows)
+            # fromiter: np.array discovers a list's type element by element
+            rows = np.fromiter(self._bar_rows, dtype=np.intp, count=k)
+            lengths = np.fromiter(map(len, self._ends), dtype=np.intp, count=k)
             bar_ends = np.concatenate(self._ends)
             # the step from which each bar is the latest or older (the first step at or after its end; n: none)
             counted_from = grid.searchsorted(bar_ends, side="left")
             owner = np.repeat(np.arange(len(rows)), lengths)
             counts = np.bincount(owner * (n + 1) + counted_from, minlength=len(rows) * (n + 1))
-            bases = np.array(self._bases)
+            bases = np.fromiter(self._bases, dtype=np.intp, count=k)
             row = counts.reshape(len(rows), n + 1)[:, :n].cumsum(axis=1) + (bases - 1)[:, None]
-            row[row < np.array(self._first_visible)[:, None]] = -1
+            row[row < np.fromiter(self._first_visible, dtype=np.intp, count=k)[:, None]] = -1
             starts = np.cumsum(lengths) - lengths
             # each step's bar within its column's part (clipped where no bar is visible: not read there)
             at = np.clip(np.maximum(row, 0) - bases[:, None], 0, (lengths - 1)[:, None]) + starts[:, None]
@@ -218,11 +220,13 @@ class BlockRows:
             self._at = at
             if any(self._emitting):  # a row's bars ending on a step (a part holds every one within the block)
                 where = np.minimum(counted_from, n - 1)
-                on_grid = np.repeat(self._emitting, lengths) & (grid[where] == bar_ends)
+                on_grid = np.repeat(np.fromiter(self._emitting, dtype=bool, count=k), lengths) & (grid[where] == bar_ends)
                 emits[rows[owner[on_grid]], where[on_grid]] = True
         if self._emit_rows:
             times = np.concatenate(self._emit_times)
-            owner = np.repeat(np.array(self._emit_rows), [len(part) for part in self._emit_times])
+            k = len(self._emit_rows)
+            owner = np.repeat(np.fromiter(self._emit_rows, dtype=np.intp, count=k),
+                              np.fromiter(map(len, self._emit_times), dtype=np.intp, count=k))
             where = np.minimum(grid.searchsorted(times), n - 1)
             on_grid = grid[where] == times
             emits[owner[on_grid], where[on_grid]] = True
@@ -260,9 +264,9 @@ def future_on_grid(times: np.ndarray, grid: np.ndarray, from_step: int, end_ns: 
     return bool(where[-1] < len(grid) and (grid[where] == future).all())
 
 
-def column_index(columns: list[int]) -> slice | list[int]:
+def column_index(columns: list[int]) -> slice | np.ndarray:
     """``columns`` as an index of the panel's columns: consecutive columns (a realignment's every column)
-    as a slice, as a list indexes each cell."""
+    as a slice, as an array indexes each cell."""
     if columns[-1] - columns[0] == len(columns) - 1 and columns == list(range(columns[0], columns[-1] + 1)):
         return slice(columns[0], columns[-1] + 1)
-    return columns
+    return np.fromiter(columns, dtype=np.intp, count=len(columns))
