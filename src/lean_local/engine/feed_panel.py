@@ -157,8 +157,7 @@ class FeedPanel:
         if base - self._attached_at < steps:  # a universe adding columns: they cost the window's length
             steps = self.WINDOW
         rows = max(0, min(steps, len(self.grid) - base))
-        # each column starts as the last window's last step showed it (a broadcast copy): a column held
-        # over both windows (most, in a universe's long run) is then not written again
+        # every column starts as the last window's last step showed it: one held over both is not written again
         kept = last_rows(self.current, self.close, self._capacity)
         self.current, self.close = np.tile(kept[0], (rows, 1)), np.tile(kept[1], (rows, 1))
         self.emit = np.zeros((rows, self._capacity), dtype=np.int8)
@@ -260,7 +259,8 @@ class FeedPanel:
     def attach_many(self, columns: list[int], from_step: int) -> bool:
         """:meth:`attach` of each of ``columns`` (distinct) from ``from_step`` on; False, with nothing
         attached, when one's future emission times are not all on the grid (attach one by one instead)."""
-        if not all([self._future_on_grid(column, from_step) for column in columns]):
+        on_grid, subs = self._on_grid.get, self.subs  # a column whose times were checked: no call
+        if not all([self._future_on_grid(c, from_step) for c in columns if on_grid(c) is not subs[c].emit_times]):
             return False
         # an attachment aligns its column up to the window's end: a window longer than WINDOW steps (a
         # run's first build, with the benchmark alone, spans the whole run) ends after this step, and
