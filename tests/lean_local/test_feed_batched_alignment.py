@@ -8,12 +8,13 @@ import contextlib
 import numpy as np
 import pytest
 
+from lean_local.engine import feed_panel
 from lean_local.engine.common import Symbol
 from lean_local.engine.feed import FeedPanel
 from lean_local.engine.subscription_data import SubscriptionData
 
 DAY = 86_400 * 10**9
-_align_alike = FeedPanel._align_alike
+_write_alike = feed_panel.write_alike
 
 
 def _subscription(rng: np.random.Generator, grid: np.ndarray, name: str) -> SubscriptionData:
@@ -84,8 +85,8 @@ def test_aligning_many_columns_at_once_equals_aligning_each(seed, window, alike,
     monkeypatch.setattr(FeedPanel, "CELLS", 0)
     one, many = _panel(seed, alike=alike), _panel(seed, alike=alike)
     groups = []
-    monkeypatch.setattr(FeedPanel, "_align_alike", lambda self, columns, *rest: groups.append(columns) or
-                        _align_alike(self, columns, *rest))
+    monkeypatch.setattr(feed_panel, "write_alike", lambda panel, subs, columns, *rest: groups.append(columns) or
+                        _write_alike(panel, subs, columns, *rest))
     rng = np.random.default_rng(100 + seed)
     for base in (0, int(rng.integers(1, 50))):
         one.row(base)
@@ -388,3 +389,44 @@ def test_a_held_column_keeps_the_close_it_froze_with():
     assert panel._align_held([0], 3, 6, rows) == []
     np.testing.assert_array_equal(panel.close[rows, 0], [50.0] * 3)
     np.testing.assert_array_equal(panel.current[rows, 0], [0] * 3)
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_a_window_move_writes_the_held_columns_that_differ_from_the_last_step(seed, monkeypatch):
+    """A window starts as the last window's last step (``last_rows``) and a column held over it is
+    written only where that differs from its frozen bar or its close: the arrays equal those of a panel
+    whose new windows start from values no column holds (every held column written), window after
+    window, through freezes, re-attachments, seeds and a held column's bars read again with other closes."""
+    monkeypatch.setattr(FeedPanel, "WINDOW", 7)
+    monkeypatch.setattr(FeedPanel, "CELLS", 0)
+    kept, written = _panel(seed), _panel(seed)
+    real_last_rows = feed_panel.last_rows
+    moves = []
+
+    def unlike_any(current, close, width):
+        moves.append(width)
+        index, price = real_last_rows(current, close, width)
+        return np.full_like(index, 10**6), np.full_like(price, np.nan)
+
+    rng = np.random.default_rng(400 + seed)
+    for step in range(len(kept.grid)):
+        actions = [(["freeze", "reattach", "seed"][int(rng.integers(0, 3))], int(column))
+                   for column in rng.permutation(len(kept.subs))[:4]] if step and rng.random() < 0.3 else []
+        for panel, starts in ((kept, real_last_rows), (written, unlike_any)):
+            monkeypatch.setattr(feed_panel, "last_rows", starts)
+            panel.row(step)
+            with panel.deferred():
+                for what, column in actions:
+                    _act(panel, what, column, step)
+            held = [c for c, (first, end, index) in sorted(panel.frozen.items()) if end == 2**62 and index >= 0]
+            if held and step % 5 == 0:  # its bars read again with another close at its frozen bar: written
+                sub = panel.subs[held[0]]
+                panel.refreeze(held[0], SubscriptionData(sub.symbol, "trade", sub.time, sub.end_time,
+                                                         {k: v * 2 for k, v in sub.fields.items()}, sub.factor),
+                               panel.frozen[held[0]][2], step)
+            panel.row(step)
+        assert kept.base == written.base
+        for a, b in zip(_arrays(kept), _arrays(written), strict=True):
+            np.testing.assert_array_equal(a, b)
+    assert len(moves) >= 5
+    np.testing.assert_array_equal(real_last_rows(np.zeros((0, 0), dtype=np.int32), np.zeros((0, 0)), 3)[0], [-1] * 3)

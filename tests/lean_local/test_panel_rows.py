@@ -44,29 +44,49 @@ def _expected(grid, end_time, close, visible_from, emissions):
 
 @pytest.mark.parametrize("seed", range(20))
 def test_block_rows_equal_a_search_of_each_step(seed):
+    """Rows, ends, closes, fields and emission flags; every other column emits at its bars' ends."""
     rng = np.random.default_rng(seed)
     grid = np.cumsum(rng.integers(1, 4, 30)) + 1_000
-    block = BlockRows(grid)
+    block = BlockRows(grid, with_fields=True)
     columns = []
     for j in range(6):
         end_time = np.unique(rng.integers(grid[0] - 20, grid[-1] + 20, rng.integers(1, 40)))
-        close = rng.uniform(1, 2, len(end_time))
+        ohlcv = rng.uniform(1, 2, (len(end_time), 5))
+        fields = {name: ohlcv[:, k] for k, name in enumerate(("open", "high", "low", "close", "volume"))}
+        sub = SubscriptionData(Symbol("X"), "trade", end_time - 1, end_time, fields, np.ones(len(end_time)))
         visible_from = int(rng.integers(grid[0] - 30, grid[-1] + 5))
         emissions = np.unique(rng.integers(grid[0] - 5, grid[-1] + 5, rng.integers(0, 30)))
-        block.add_bars(j, end_time, close, visible_from)
-        block.add_emissions(j, emissions)
-        columns.append((end_time, close, visible_from, emissions))
+        if j % 2:  # emitted at its bars' ends (one array): found with its bars
+            sub.emit_times = emissions = sub.end_time
+        block.add_bars(j, sub, visible_from)
+        if not j % 2:
+            block.add_emissions(j, emissions)
+        columns.append((sub, visible_from, emissions))
     shape = (6, len(grid))
     current, ends, closes = np.full(shape, -7), np.zeros(shape, dtype=np.int64), np.zeros(shape)
     emits = np.zeros(shape, dtype=bool)
     block.fill(current, ends, closes, emits)
-    for j, (end_time, close, visible_from, emissions) in enumerate(columns):
-        row, emitted = _expected(grid, end_time, close, visible_from, emissions)
+    rows, starts, ohlcv = block.bar_fields()
+    assert rows == list(range(6)) and starts.shape == shape and ohlcv.shape == (*shape, 5)
+    for j, (sub, visible_from, emissions) in enumerate(columns):
+        row, emitted = _expected(grid, sub.end_time, sub.fields["close"], visible_from, emissions)
         np.testing.assert_array_equal(current[j], row)
         seen = row >= 0
-        np.testing.assert_array_equal(ends[j][seen], end_time[row[seen]])
-        np.testing.assert_array_equal(closes[j][seen], close[row[seen]])
+        np.testing.assert_array_equal(ends[j][seen], sub.end_time[row[seen]])
+        np.testing.assert_array_equal(closes[j][seen], sub.fields["close"][row[seen]])
         np.testing.assert_array_equal(emits[j], emitted)
+        np.testing.assert_array_equal(starts[j][seen], sub.end_time[row[seen]] - 1)
+        np.testing.assert_array_equal(ohlcv[j][seen], sub.ohlcv[row[seen]])
+
+
+def test_block_rows_without_bars_give_no_fields():
+    block = BlockRows(np.array([10, 20], dtype=np.int64), with_fields=True)
+    block.add_emissions(0, np.array([20], dtype=np.int64))
+    emits = np.zeros((1, 2), dtype=bool)
+    block.fill(np.full((1, 2), -1), np.zeros((1, 2), dtype=np.int64), np.zeros((1, 2)), emits)
+    rows, starts, ohlcv = block.bar_fields()
+    assert rows == [] and starts.shape == (0, 2) and ohlcv.shape == (0, 2, 5)
+    np.testing.assert_array_equal(emits, [[False, True]])
 
 
 def test_searched_rows_are_the_latest_visible_bar_at_each_step():

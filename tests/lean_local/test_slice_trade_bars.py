@@ -117,3 +117,42 @@ def test_any_other_use_builds_the_bars(tmp_path, use):
     assert algo.checked
     if use == "len":
         assert algo.checked[0] == 2  # the first close: AAA and CCC (BBB lists on the 3rd; EURUSD quotes)
+
+
+
+class Together(QCAlgorithm):
+    """Equities alone: a step's trade bars are made in one pass."""
+
+    def initialize(self):
+        self.set_start_date(2020, 1, 2)
+        self.set_end_date(2020, 1, 9)
+        self.set_cash(100_000)
+        self.symbols = [self.add_equity(t, Resolution.DAILY).symbol for t in ("AAA", "BBB", "CCC")]
+        self.seen = []
+
+    def on_data(self, data):
+        self.seen.append([(str(s), b.time, b.end_time, b.open, b.high, b.low, b.close, b.volume, b.is_fill_forward)
+                          for s, b in data.bars.items()])
+
+
+class OneFirst(Together):
+    """The same steps with one bar read first: the slice then builds its bars one by one."""
+
+    def on_data(self, data):
+        data.get(self.symbols[2])
+        super().on_data(data)
+
+
+def test_trade_bars_built_together_equal_those_built_one_by_one(tmp_path):
+    root = _data(tmp_path)
+    together, _, _ = run_algorithm(Together, root)
+    one_first, _, _ = run_algorithm(OneFirst, root)
+    assert together.seen == one_first.seen
+    by_day = {rows[0][2].day: rows for rows in together.seen if rows}
+    # the 6th: BBB filled forward from the 3rd (no volume), its bar moved to the step
+    assert [row[0] for row in by_day[6]] == ["AAA", "BBB", "CCC"]
+    bbb = by_day[6][1]
+    assert bbb[3] == bbb[6] == 5.0 and bbb[7] == 0.0 and bbb[8] is True
+    assert (bbb[1].day, bbb[1].hour, bbb[1].minute, bbb[2].hour) == (6, 9, 30, 16)
+    assert by_day[2][0][0] == "AAA" and by_day[2][0][6] == 10.0 and by_day[2][0][8] is False
+    assert [row[0] for row in by_day[2]] == ["AAA", "CCC"]  # BBB before its first bar

@@ -9,7 +9,7 @@ from itertools import chain, repeat
 
 import numpy as np
 
-from lean_local.engine.panel_bars import bar_windows, gather_bar_windows, step_bars
+from lean_local.engine.panel_bars import bar_windows, gather_bar_windows, step_bars, write_bar_windows
 from lean_local.engine.panel_rows import (
     BlockRows,
     FirstEqual,
@@ -17,9 +17,11 @@ from lean_local.engine.panel_rows import (
     column_index,
     emission_codes,
     future_on_grid,
+    last_rows,
     on_times,
     searched_rows,
     shared_rows,
+    write_alike,
 )
 from lean_local.engine.subscription_data import SubscriptionData
 
@@ -155,13 +157,14 @@ class FeedPanel:
         if base - self._attached_at < steps:  # a universe adding columns: they cost the window's length
             steps = self.WINDOW
         rows = max(0, min(steps, len(self.grid) - base))
-        self.current = np.full((rows, self._capacity), -1, dtype=np.int32)
+        # every column starts as the last window's last step showed it: one held over both is not written again
+        kept = last_rows(self.current, self.close, self._capacity)
+        self.current, self.close = np.tile(kept[0], (rows, 1)), np.tile(kept[1], (rows, 1))
         self.emit = np.zeros((rows, self._capacity), dtype=np.int8)
-        self.close = np.zeros((rows, self._capacity), dtype=np.float64)
         self._bar_windows = None
         self._row_reads = 0
         self._pending.clear()  # every column is aligned anew with its current state
-        self._align_many(list(range(len(self.subs))), base)
+        self._align_many(list(range(len(self.subs))), base, kept)
 
     def _window_steps(self, capacity: int) -> int:
         """The window's length (steps) for ``capacity`` columns: ``WINDOW``, or about ``CELLS`` cells."""
@@ -256,7 +259,8 @@ class FeedPanel:
     def attach_many(self, columns: list[int], from_step: int) -> bool:
         """:meth:`attach` of each of ``columns`` (distinct) from ``from_step`` on; False, with nothing
         attached, when one's future emission times are not all on the grid (attach one by one instead)."""
-        if not all([self._future_on_grid(column, from_step) for column in columns]):
+        on_grid, subs = self._on_grid.get, self.subs  # a column whose times were checked: no call
+        if not all([self._future_on_grid(c, from_step) for c in columns if on_grid(c) is not subs[c].emit_times]):
             return False
         # an attachment aligns its column up to the window's end: a window longer than WINDOW steps (a
         # run's first build, with the benchmark alone, spans the whole run) ends after this step, and
@@ -367,12 +371,12 @@ class FeedPanel:
         self._bars_from[column:column + 1] = _STALE
         self.emit[rows, column] = emission_codes(emits, real, held)
 
-    def _align_many(self, columns: list[int], from_step: int) -> None:
+    def _align_many(self, columns: list[int], from_step: int, kept: tuple[np.ndarray, ...] | None = None) -> None:
         """:meth:`align` of every column in ``columns`` from ``from_step`` on, the same arrays: each
         column's bars and emission times within the block found by two binary searches and the rows,
         masks and emission codes computed once over the (columns x steps) block (:class:`~lean_local.engine.panel_rows.BlockRows`);
         no search for a column frozen over the whole block (a removal), a column's own for one frozen
-        over part of it."""
+        over part of it. ``kept``: each column's bar index and close at every step already (:meth:`_align_held`)."""
         lo = max(from_step, self.base)
         hi = self.base + len(self.current)
         if lo >= hi or not columns:
@@ -380,14 +384,17 @@ class FeedPanel:
         grid = self.grid[lo:hi]
         rows = slice(lo - self.base, hi - self.base)
         if len(self._bars_from):
-            self._bars_from[[column for column in columns if column < len(self._bars_from)]] = _STALE
-        columns = self._align_held(columns, lo, hi, rows)
+            every = np.fromiter(columns, dtype=np.intp, count=len(columns))
+            self._bars_from[every[every < len(self._bars_from)]] = _STALE
+        columns = self._align_held(columns, lo, hi, rows, kept)
         alike, columns = alike_columns(columns, self.subs, self.visible_from, self.frozen, self.seeds)
         for end_time, emit_times, visible_from, group in alike:
-            self._align_alike(group, shared_rows(end_time, emit_times, visible_from, grid), rows)
+            write_alike((self.current, self.close, self.emit), self.subs, group,
+                        shared_rows(end_time, emit_times, visible_from, grid), rows)
         if not columns:
             return
-        block = BlockRows(grid)
+        windows = self._bar_windows  # the added columns' bar fields are gathered with their rows
+        block = BlockRows(grid, windows is not None)
         steps = np.arange(lo, hi)
         shape = (len(columns), len(grid))  # a row per column (contiguous), transposed into the panel
         current = np.full(shape, -1, dtype=np.int64)
@@ -420,10 +427,15 @@ class FeedPanel:
                 else:
                     current[j, held[j]] = index
             elif len(sub.end_time):
-                block.add_bars(j, sub.end_time, sub.fields["close"], self.visible_from[column])
+                block.add_bars(j, sub, self.visible_from[column])
+                if sub.emit_times is sub.end_time:  # (alike_columns made them one) found with its bars
+                    continue
             if len(sub.emit_times):
                 block.add_emissions(j, sub.emit_times)
         block.fill(current, ends, closes, emits)
+        if windows is not None:
+            gathered, starts, ohlcv = block.bar_fields()
+            self._bars_from[write_bar_windows(windows, columns, gathered, rows, starts, ends, ohlcv)] = rows.start
         if held_rows:
             held[held_rows] = True
             indices, bar_ends, bar_closes = zip(*held_bars, strict=True)
@@ -445,10 +457,13 @@ class FeedPanel:
         self.close[rows, at] = closes.T
         self.emit[rows, at] = codes.T
 
-    def _align_held(self, columns: list[int], lo: int, hi: int, rows: slice) -> list[int]:
+    def _align_held(self, columns: list[int], lo: int, hi: int, rows: slice,
+                    kept: tuple[np.ndarray, np.ndarray] | None = None) -> list[int]:
         """Write the window's ``rows`` (steps ``lo`` to ``hi``) of the columns frozen over all of them
         and not seeded (a realignment's removed securities, a selection's removals): the frozen bar's
-        index and close at every step, emitting nothing; returns the other columns."""
+        index and close at every step, emitting nothing (but where ``kept``, the index and close each
+        column shows at every step already and no emission, has them: bit for bit); returns the other
+        columns."""
         frozen = self.frozen
         if not frozen:
             return columns
@@ -459,31 +474,21 @@ class FeedPanel:
             whole &= ~np.isin(columns, list(self.seeds))
         if not whole.any():
             return columns
-        held = np.flatnonzero(whole).tolist()
-        at = [columns[j] for j in held]
+        held = np.flatnonzero(whole)
+        at = np.fromiter(columns, dtype=np.intp, count=len(columns))[held]
         indices = bounds[held, 2]
         subs, known = self.subs, self._held_closes.get
-        closes = [pair[1] if (pair := known(column, _UNKNOWN))[0] == index
-                  else subs[column].fields["close"].item(index) if index >= 0 else 0.0
-                  for column, index in zip(at, indices.tolist(), strict=True)]
+        closes = np.array([pair[1] if (pair := known(column, _UNKNOWN))[0] == index
+                           else subs[column].fields["close"].item(index) if index >= 0 else 0.0
+                           for column, index in zip(at.tolist(), indices.tolist(), strict=True)], dtype=np.float64)
+        if kept is not None:
+            changed = (kept[0][at] != indices) | (kept[1][at].view(np.int64) != closes.view(np.int64))
+            at, indices, closes = at[changed], indices[changed], closes[changed]
+        else:
+            self.emit[rows, at] = 0
         self.current[rows, at] = indices
         self.close[rows, at] = closes
-        self.emit[rows, at] = 0
         return [columns[j] for j in np.flatnonzero(~whole).tolist()]
-
-    def _align_alike(self, columns: list[int], shared: tuple[np.ndarray, np.ndarray, np.ndarray], rows: slice) -> None:
-        """Write the window's ``rows`` of ``columns``, which align alike (``shared``: their bar index,
-        emission code and clipped index at each step, :func:`~lean_local.engine.panel_rows.shared_rows`):
-        the index and code once for all of them, each one's closes gathered at the clipped index."""
-        row, codes, at = shared
-        closes = np.empty((len(columns), len(row)))  # a row per column (contiguous), transposed into the panel
-        for k, column in enumerate(columns):
-            closes[k] = self.subs[column].fields["close"][at]  # an index array: a third of take's cost
-        closes[:, row < 0] = 0.0
-        index = column_index(columns)
-        self.current[rows, index] = row[:, None]
-        self.close[rows, index] = closes.T
-        self.emit[rows, index] = codes[:, None]
 
 
 #: a column's ``_bars_from`` when none of its window's bar fields are gathered

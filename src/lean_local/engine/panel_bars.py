@@ -62,3 +62,16 @@ def gather_bar_windows(windows: tuple[np.ndarray, ...], subs: list[SubscriptionD
         sub.time.take(at, mode="clip", out=starts[column, first_row:])
         sub.end_time.take(at, mode="clip", out=ends[column, first_row:])
         sub.ohlcv.take(at, axis=0, mode="clip", out=ohlcv[column, first_row:])
+
+
+def write_bar_windows(windows: tuple[np.ndarray, ...], columns: list[int], rows: list[int], steps: slice,
+                      starts: np.ndarray, ends: np.ndarray, ohlcv: np.ndarray) -> np.ndarray:
+    """Write ``windows``' (:func:`bar_windows`) ``steps`` of ``columns[j]`` for each ``j`` of ``rows``: the
+    starts, ends (a row of ``ends`` per column, read at ``rows``) and open..volume (a row of each of
+    ``starts`` and ``ohlcv`` per entry of ``rows``) of its bar at each step; returns the columns written."""
+    written = np.fromiter(columns, dtype=np.intp, count=len(columns))[rows] if rows else np.empty(0, dtype=np.intp)
+    window_starts, window_ends, window_ohlcv = windows
+    window_starts[written, steps] = starts
+    window_ends[written, steps] = ends[rows]
+    window_ohlcv[written, steps] = ohlcv
+    return written

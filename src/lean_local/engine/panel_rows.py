@@ -85,6 +85,24 @@ def shared_rows(end_time: np.ndarray, emit_times: np.ndarray | None, visible_fro
     return row, emission_codes(emits, real, np.zeros(len(grid), dtype=bool)), at
 
 
+def write_alike(panel: tuple[np.ndarray, np.ndarray, np.ndarray], subs: list[Any], columns: list[int],
+                shared: tuple[np.ndarray, np.ndarray, np.ndarray], rows: slice) -> None:
+    """Write the ``rows`` of ``columns`` in the panel's ``current``, ``close`` and ``emit`` arrays, columns
+    which align alike (``shared``: their bar index, emission code and clipped index at each step,
+    :func:`shared_rows`): the index and code once for all of them, each one's closes gathered at the
+    clipped index."""
+    row, codes, at = shared
+    closes = np.empty((len(columns), len(row)))  # a row per column (contiguous), transposed into the panel
+    for k, column in enumerate(columns):
+        closes[k] = subs[column].fields["close"][at]  # an index array: a third of take's cost
+    closes[:, row < 0] = 0.0
+    index = column_index(columns)
+    current, close, emit = panel
+    current[rows, index] = row[:, None]
+    close[rows, index] = closes.T
+    emit[rows, index] = codes[:, None]
+
+
 def on_times(times: np.ndarray, grid: np.ndarray) -> np.ndarray:
     """Whether each step of ``grid`` is one of ``times`` (sorted; empty: none is)."""
     if not len(times):
@@ -131,8 +149,13 @@ class BlockRows:
     securities a day paid them daily).
     """
 
-    def __init__(self, grid: np.ndarray) -> None:
+    def __init__(self, grid: np.ndarray, with_fields: bool = False) -> None:
         self._grid = grid
+        #: whether the bars' starts and open..volume are gathered too (:meth:`bar_fields`)
+        self._with_fields = with_fields
+        self._starts: list[np.ndarray] = []
+        self._ohlcv: list[np.ndarray] = []
+        self._at: np.ndarray | None = None
         # a side="left" search of x is a side="right" search of x - 1 (int64 ns): one call an array
         self._bar_bounds = np.array([0, grid[0], grid[-1]], dtype=np.int64)  # [0]: the column's visible_from - 1
         self._emit_bounds = np.array([grid[0] - 1, grid[-1]], dtype=np.int64)
@@ -143,10 +166,14 @@ class BlockRows:
         self._closes: list[np.ndarray] = []
         self._emit_rows: list[int] = []
         self._emit_times: list[np.ndarray] = []
+        self._emitting: list[bool] = []  # per bar row: whether its bars' ends are its emission times
 
-    def add_bars(self, j: int, end_time: np.ndarray, close: np.ndarray, visible_from: int) -> None:
-        """Row ``j``'s bars (``end_time`` sorted, not empty): at each step the latest bar ending at or
-        before it, -1 before the first bar ending at or after ``visible_from``."""
+    def add_bars(self, j: int, sub: Any, visible_from: int) -> None:
+        """Row ``j``'s bars (the subscription ``sub``'s, ``end_time`` sorted, not empty): at each step the
+        latest bar ending at or before it, -1 before the first bar ending at or after ``visible_from``; its
+        emission flags too when its emission times are its ``end_time`` (the same array)."""
+        end_time = sub.end_time
+        self._emitting.append(sub.emit_times is end_time)
         self._bar_bounds[0] = max(visible_from, -(2**63) + 1) - 1
         first_visible, through_first, through_last = end_time.searchsorted(self._bar_bounds, side="right").tolist()
         base = max(through_first - 1, 0)  # the latest bar ending at or before the first step, else the first bar
@@ -155,7 +182,10 @@ class BlockRows:
         self._bases.append(base)
         self._first_visible.append(first_visible)
         self._ends.append(end_time[base:top])
-        self._closes.append(close[base:top])
+        self._closes.append(sub.fields["close"][base:top])
+        if self._with_fields:
+            self._starts.append(sub.time[base:top])
+            self._ohlcv.append(sub.ohlcv[base:top])
 
     def add_emissions(self, j: int, times: np.ndarray) -> None:
         """Row ``j``'s emission times (sorted)."""
@@ -169,28 +199,56 @@ class BlockRows:
         grid = self._grid
         n = len(grid)
         if self._bar_rows:
-            rows = np.array(self._bar_rows)
-            lengths = np.array([len(part) for part in self._ends])
+            k = len(self._bar_rows)
+            # fromiter: np.array discovers a list's type element by element
+            rows = np.fromiter(self._bar_rows, dtype=np.intp, count=k)
+            lengths = np.fromiter(map(len, self._ends), dtype=np.intp, count=k)
             bar_ends = np.concatenate(self._ends)
             # the step from which each bar is the latest or older (the first step at or after its end; n: none)
             counted_from = grid.searchsorted(bar_ends, side="left")
             owner = np.repeat(np.arange(len(rows)), lengths)
             counts = np.bincount(owner * (n + 1) + counted_from, minlength=len(rows) * (n + 1))
-            bases = np.array(self._bases)
+            bases = np.fromiter(self._bases, dtype=np.intp, count=k)
             row = counts.reshape(len(rows), n + 1)[:, :n].cumsum(axis=1) + (bases - 1)[:, None]
-            row[row < np.array(self._first_visible)[:, None]] = -1
+            row[row < np.fromiter(self._first_visible, dtype=np.intp, count=k)[:, None]] = -1
             starts = np.cumsum(lengths) - lengths
             # each step's bar within its column's part (clipped where no bar is visible: not read there)
             at = np.clip(np.maximum(row, 0) - bases[:, None], 0, (lengths - 1)[:, None]) + starts[:, None]
             current[rows] = row
             ends[rows] = bar_ends[at]
             closes[rows] = np.concatenate(self._closes)[at]
+            self._at = at
+            if any(self._emitting):  # a row's bars ending on a step (a part holds every one within the block)
+                where = np.minimum(counted_from, n - 1)
+                on_grid = np.repeat(np.fromiter(self._emitting, dtype=bool, count=k), lengths) & (grid[where] == bar_ends)
+                emits[rows[owner[on_grid]], where[on_grid]] = True
         if self._emit_rows:
             times = np.concatenate(self._emit_times)
-            owner = np.repeat(np.array(self._emit_rows), [len(part) for part in self._emit_times])
+            k = len(self._emit_rows)
+            owner = np.repeat(np.fromiter(self._emit_rows, dtype=np.intp, count=k),
+                              np.fromiter(map(len, self._emit_times), dtype=np.intp, count=k))
             where = np.minimum(grid.searchsorted(times), n - 1)
             on_grid = grid[where] == times
             emits[owner[on_grid], where[on_grid]] = True
+
+    def bar_fields(self) -> tuple[list[int], np.ndarray, np.ndarray]:
+        """After :meth:`fill` (with ``with_fields``): the rows given bars, and their bars' starts (int64 ns,
+        rows x steps) and open..volume (rows x steps x 5) at each step (where no bar is visible yet: the
+        row's first bar within the block, which no one reads)."""
+        if self._at is None:
+            return [], np.empty((0, len(self._grid)), dtype=np.int64), np.empty((0, len(self._grid), 5))
+        # take: indexing the (bars x 5) rows with a (rows x steps) array cost 6 times as much
+        return self._bar_rows, np.concatenate(self._starts)[self._at], np.concatenate(self._ohlcv).take(self._at, axis=0)
+
+
+def last_rows(current: np.ndarray, close: np.ndarray, width: int) -> tuple[np.ndarray, np.ndarray]:
+    """The bar index and close of each of ``width`` columns at the last step of a window's ``current`` and
+    ``close`` (-1 and 0 for a column it lacks, as for a window without steps)."""
+    index, price = np.full(width, -1, dtype=np.int32), np.zeros(width)
+    if len(current):
+        shared = min(width, current.shape[1])
+        index[:shared], price[:shared] = current[-1, :shared], close[-1, :shared]
+    return index, price
 
 
 def future_on_grid(times: np.ndarray, grid: np.ndarray, from_step: int, end_ns: int) -> bool:
@@ -206,9 +264,9 @@ def future_on_grid(times: np.ndarray, grid: np.ndarray, from_step: int, end_ns: 
     return bool(where[-1] < len(grid) and (grid[where] == future).all())
 
 
-def column_index(columns: list[int]) -> slice | list[int]:
+def column_index(columns: list[int]) -> slice | np.ndarray:
     """``columns`` as an index of the panel's columns: consecutive columns (a realignment's every column)
-    as a slice, as a list indexes each cell."""
+    as a slice, as an array indexes each cell."""
     if columns[-1] - columns[0] == len(columns) - 1 and columns == list(range(columns[0], columns[-1] + 1)):
         return slice(columns[0], columns[-1] + 1)
-    return columns
+    return np.fromiter(columns, dtype=np.intp, count=len(columns))

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from datetime import datetime, timedelta
+from operator import attrgetter
 from typing import Any
 
 import numpy as np
@@ -245,6 +246,27 @@ class SymbolChangedEvents(DataDictionary):
 
 _NO_SPLITS, _NO_DIVIDENDS = Splits(), Dividends()
 _NO_DELISTINGS, _NO_SYMBOL_CHANGES = Delistings(), SymbolChangedEvents()
+_SYMBOL, _QUOTED = attrgetter("symbol"), attrgetter("quoted")
+
+
+def _trade_bars(symbols: list[Symbol], start_ns: list[int], end_time: datetime, values: list[list[float]],
+                forward: list[bool]) -> list[TradeBar]:
+    """A step's trade bars: each ``symbols``' bar starting at ``start_ns`` (int ns; the step's bars share
+    one or two), ending at ``end_time``, its five ``open..volume`` and whether it is a fill-forward copy
+    (made inline: a constructor's frame per bar cost a third more)."""
+    starts = {start: ns_to_datetime(start) for start in set(start_ns)}
+    new, cls = TradeBar.__new__, TradeBar
+    bars = []
+    append = bars.append
+    for symbol, start, five, is_forward in zip(symbols, map(starts.__getitem__, start_ns), values, forward, strict=True):
+        bar = new(cls)
+        bar.time = start
+        bar.end_time = end_time
+        bar.symbol = symbol
+        bar.is_fill_forward = is_forward
+        bar.open, bar.high, bar.low, bar.close, bar.volume = five
+        append(bar)
+    return bars
 
 
 class Slice:
@@ -295,48 +317,65 @@ class Slice:
             del bars._slice
             bars.__class__ = TradeBars  # type: ignore[assignment]  # the same object, built
         all_, quotes, custom = DataDictionary(), QuoteBars(), DataDictionary()
-        targets = {"trade": bars, "quote": quotes, "custom": custom}
         columns = self._columns.tolist()
         if columns:
             by_column, one = self._by_column, self._one  # one: the bars built before (mostly none)
             feed = by_column[columns[0]].feed
-            now_ns, end_time = feed.now_ns, feed.clock.time
-            kinds = feed.kinds
-            trade_bar = TradeBar._from_values
+            now_ns = feed.now_ns
             # every column's current bar gathered at once (a bar read from its own subscription's arrays
             # cost several cache misses); a column without a bar or not a trade bar is not read from them
             bar_starts, bar_ends, ohlcv = feed.current_fields(self._columns)
             filled = bar_ends < now_ns  # an emitted bar ends now: a fill-forward copy is the current bar moved in time
             ohlcv[filled, 4] = 0.0  # a fill-forward copy has no volume (LEAN's TradeBar.Clone)
-            starts: dict[int, datetime] = {}  # the step's bars share one or two start times
-            for column, i, start_ns, values, forward in zip(columns, feed.current_indices(self._columns),
-                                                            (bar_starts + now_ns - bar_ends).tolist(), ohlcv.tolist(),
-                                                            filled.tolist(), strict=True):
-                security = by_column[column]
-                symbol = security.symbol
-                kind = kinds[column]
-                obj = one.get(symbol) if one else None
-                if obj is None and kind == "trade" and i >= 0:
-                    start = starts.get(start_ns)
-                    if start is None:
-                        start = starts[start_ns] = ns_to_datetime(start_ns)
-                    obj = trade_bar(symbol, start, end_time, values, forward)
-                elif obj is None:
-                    made = self._make(security)
-                    if made is None:
-                        continue
-                    obj = made[1]
-                targets[kind][symbol] = obj
-                all_[symbol] = obj
-                if security.quoted:  # a minute equity's quote bar of this step, if any
-                    quote = current_quote_view(feed, column)
-                    if quote is not None:
-                        quotes[symbol] = QuoteBar._from_view(symbol, quote)
+            indices = feed.current_indices(self._columns)
+            securities = list(map(by_column.__getitem__, columns))
+            start_ns = (bar_starts + now_ns - bar_ends).tolist()
+            if not one and min(indices) >= 0 and not any(map(_QUOTED, securities)) \
+                    and list(map(feed.kinds.__getitem__, columns)).count("trade") == len(columns):
+                # a step of trade bars alone (as a rule): the bars made in one loop, the dictionaries filled
+                # by C-level updates (the same keys in the same order as the loop below gives)
+                symbols = list(map(_SYMBOL, securities))
+                made = _trade_bars(symbols, start_ns, feed.clock.time, ohlcv.tolist(), filled.tolist())
+                dict.update(bars, zip(symbols, made, strict=True))
+                dict.update(all_, zip(symbols, made, strict=True))
+            else:
+                self._build_each(bars, all_, quotes, custom, securities, indices, start_ns, ohlcv.tolist(),
+                                 filled.tolist())
         if self._events is not None:
             # LEAN's slice keys a symbol with only auxiliary data too; its value is None
             for symbol in self._events.symbols():
                 all_.setdefault(symbol, None)
         self._all, self._bars, self._quotes, self._custom = all_, bars, quotes, custom
+
+    def _build_each(self, bars: TradeBars, all_: DataDictionary, quotes: QuoteBars, custom: DataDictionary,
+                    securities: list[Any], indices: list[int], start_ns: list[int], values: list[list[float]],
+                    filled: list[bool]) -> None:
+        """:meth:`_build`'s bars one column at a time (quote bars, custom data, bars built before)."""
+        targets = {"trade": bars, "quote": quotes, "custom": custom}
+        one = self._one
+        feed = securities[0].feed
+        end_time, kinds = feed.clock.time, feed.kinds
+        starts: dict[int, datetime] = {}  # the step's bars share one or two start times
+        for security, i, bar_start, five, forward in zip(securities, indices, start_ns, values, filled, strict=True):
+            column, symbol = security.column, security.symbol
+            kind = kinds[column]
+            obj = one.get(symbol) if one else None
+            if obj is None and kind == "trade" and i >= 0:
+                start = starts.get(bar_start)
+                if start is None:
+                    start = starts[bar_start] = ns_to_datetime(bar_start)
+                obj = TradeBar._from_values(symbol, start, end_time, five, forward)
+            elif obj is None:
+                made = self._make(security)
+                if made is None:
+                    continue
+                obj = made[1]
+            targets[kind][symbol] = obj
+            all_[symbol] = obj
+            if security.quoted:  # a minute equity's quote bar of this step, if any
+                quote = current_quote_view(feed, column)
+                if quote is not None:
+                    quotes[symbol] = QuoteBar._from_view(symbol, quote)
 
     def _lookup(self, key: Any) -> Any:
         """The bar of one symbol without building the others; None when it has no data now."""
