@@ -181,6 +181,26 @@ def test_minimum_time_is_compared_after_rounding_to_the_day(hours, removable):
     assert universe.can_remove_member(datetime(2020, 1, 6) + timedelta(hours=hours), "AAA") is removable
 
 
+def test_members_asked_together_get_the_answers_asked_one_at_a_time():
+    """can_remove_members: a minimum of two days, members who joined 1.4, 1.5 (half to even: 2),
+    3 days and 36 minutes before, one not a member; two share a join time."""
+    from lean_local.engine.universe import UniverseSettings
+
+    settings = UniverseSettings()
+    settings.minimum_time_in_universe = timedelta(days=2)
+    universe = Universe(settings)
+    now = datetime(2020, 1, 10)
+    joined = {"AAA": now - timedelta(days=1.4), "BBB": now - timedelta(days=1.5), "CCC": now - timedelta(days=3),
+              "DDD": now - timedelta(minutes=36), "EEE": now - timedelta(days=3)}
+    for symbol, time in joined.items():
+        universe.members[symbol] = (None, time)
+    asked = ["AAA", "BBB", "CCC", "DDD", "EEE", "ZZZ"]
+    assert universe.can_remove_members(now, asked) == [False, True, True, False, True, False]
+    assert [universe.can_remove_member(now, symbol) for symbol in asked] == [False, True, True, False, True, False]
+    settings.minimum_time_in_universe = timedelta(minutes=30)  # rounded to the minute: 36 minutes pass
+    assert universe.can_remove_members(now, ["DDD", "AAA"]) == [True, True]
+
+
 def test_fine_selection_receives_only_rows_with_fundamental_data(tmp_path):
     """With LEAN's default fundamental data provider no row has fundamental data: the fine function
     gets an empty list, nothing is selected, and LEAN's note is logged once."""

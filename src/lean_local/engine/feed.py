@@ -9,6 +9,7 @@ real bar or a fill-forward copy).
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Callable
 from contextlib import AbstractContextManager
 from datetime import datetime
@@ -107,12 +108,12 @@ class DataFeed:
         """:meth:`remove` of each of ``columns`` (distinct), with its reader in ``reloads``."""
         self._forget_current()
         self.panel.freeze_many(columns, self.step - 1 if drop_current and self.step > 0 else self.step)
-        for column, reload in zip(columns, reloads, strict=True):
-            if reload is not None:
-                self._releasable[column] = reload
-                while len(self._releasable) > self.KEEP_REMOVED:
-                    oldest = next(iter(self._releasable))
-                    self._release(oldest, self._releasable.pop(oldest))
+        releasable = self._releasable
+        releasable.update([(column, reload) for column, reload in zip(columns, reloads, strict=True)
+                           if reload is not None])
+        # the oldest removals beyond KEEP_REMOVED, in the order adding one column at a time releases them
+        for oldest in list(itertools.islice(releasable, max(len(releasable) - self.KEEP_REMOVED, 0))):
+            self._release(oldest, releasable.pop(oldest))
 
     def _release(self, column: int, reload: Callable[[], SubscriptionData]) -> None:
         """Replace a removed subscription's bars by its frozen bar (the window's rows from the current
@@ -160,14 +161,16 @@ class DataFeed:
         first = self.step if from_current else self.step + 1
         panel = self.panel
         panel.settle(*columns)
+        releasable, subs = self._releasable, panel.subs
         for column in columns:
+            releasable.pop(column, None)
+        for column in [column for column in columns if isinstance(subs[column], ReleasedSubscription)]:
             self._restore(column)
         visible_from, visible = panel.visible_from, self.now_ns + (0 if from_current else 1)
         for column in columns:
             visible_from[column] = visible
         self._forget_current()
-        for column in columns:
-            panel.thaw(column, first - 1)
+        panel.thaw_many(columns, first - 1)
         if not panel.attach_many(columns, first):
             for column in columns:  # one by one: the clock is laid out again after each that needs it
                 if not panel.attach(column, first):
