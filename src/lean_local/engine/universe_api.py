@@ -115,15 +115,16 @@ class UniverseApi:
         run, lookup = self._run, self.securities.lookup
         removed, fill_forward = run.removed, run.fill_forward_resolution
         checked = False  # the settings' resolution, checked at the first equity resuming
+        equity = SecurityType.EQUITY
         for symbol in symbols:
-            known = lookup(symbol) if symbol.security_type == SecurityType.EQUITY else None
-            if known is not None and known.type == SecurityType.EQUITY and known.column in removed \
-                    and known.column not in resuming and known.resolution == fill_forward.value \
+            known = lookup(symbol) if symbol.security_type == equity else None
+            if known is not None and known.type == equity and (column := known.column) in removed \
+                    and column not in resuming and known.resolution == fill_forward.value \
                     and self._security_initializer is None:
                 if not checked:
                     self._check_resolution(settings.resolution, "universe_settings", True)
                     checked = True
-                resuming[known.column] = known
+                resuming[column] = known
                 continue
             if resuming:
                 yield from self._resume(list(resuming.values()))
