@@ -89,6 +89,8 @@ def test_releasing_removed_members_changes_nothing_and_frees_their_bars(tmp_path
     assert removed
     assert all(isinstance(feed.subs[column], ReleasedSubscription) for column in removed)
     assert all(len(feed.subs[column]) == 1 for column in removed)
+    # the feed's set of released columns is the columns holding a ReleasedSubscription
+    assert feed._released == {column for column, sub in enumerate(feed.subs) if isinstance(sub, ReleasedSubscription)}
     whole = feed.data(removed[0])
     assert len(whole) > 40 and not isinstance(whole, ReleasedSubscription)
     assert (whole.emit_times is feed.subs[removed[0]].emit_times)

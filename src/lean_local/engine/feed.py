@@ -63,6 +63,9 @@ class DataFeed:
         self._emitted: np.ndarray | None = None  # the current step's emitted_mask (read twice a step)
         #: removed columns that may be released, oldest removal first -> the reader of their bars
         self._releasable: dict[int, Callable[[], SubscriptionData]] = {}
+        #: columns whose subscription is released (a day's resuming members are checked against it, their
+        #: subscriptions not read)
+        self._released: set[int] = set()
 
     def _forget_current(self) -> None:
         self._close_row = None
@@ -126,13 +129,15 @@ class DataFeed:
         index = panel.frozen[column][2]
         panel.refreeze(column, ReleasedSubscription(data, index, reload, equity_from_record), min(index, 0),
                        max(self.step, 0))
+        self._released.add(column)
         self._forget_current()
 
     def _restore(self, column: int) -> None:
         """Read a released subscription's bars again (before it resumes)."""
         self._releasable.pop(column, None)
-        released = self.panel.subs[column]
-        if isinstance(released, ReleasedSubscription):
+        if column in self._released:
+            self._released.discard(column)
+            released = self.panel.subs[column]
             self.panel.refreeze(column, released.whole(), released.index, max(self.step, 0))
 
     def data(self, column: int) -> SubscriptionData:
@@ -161,10 +166,10 @@ class DataFeed:
         first = self.step if from_current else self.step + 1
         panel = self.panel
         panel.settle(*columns)
-        releasable, subs = self._releasable, panel.subs
+        releasable, released = self._releasable, self._released
         for column in columns:
             releasable.pop(column, None)
-        for column in [column for column in columns if isinstance(subs[column], ReleasedSubscription)]:
+        for column in [column for column in columns if column in released]:
             self._restore(column)
         visible_from, visible = panel.visible_from, self.now_ns + (0 if from_current else 1)
         for column in columns:
