@@ -383,7 +383,8 @@ class UniverseManager:
         already_pending = set(pending)  # a list scan per member compared every pending Symbol
         # the members' and the selection's symbols compared in C (about 500 of each a day)
         unselected = list(itertools.filterfalse(universe.selected.__contains__, universe.members))
-        candidates = list(itertools.filterfalse(already_pending.__contains__, sorted(unselected, key=str)))
+        # in their strings' order (a Symbol is its string, without an order of its own): no key strings made
+        candidates = list(itertools.filterfalse(already_pending.__contains__, sorted(unselected)))
         reported = list(itertools.compress(candidates, universe.can_remove_members(now, candidates)))
         removed = [universe.members[symbol][0] for symbol in reported]
         for symbol, safe in zip(reported, self._safe(removed), strict=True):
