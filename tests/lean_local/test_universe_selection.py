@@ -402,3 +402,22 @@ def test_a_selection_of_symbols_and_tickers_is_symbols_once_each_in_order():
     assert picked == ["AAA", "BBB", "CCC"] and all(type(symbol) is Symbol for symbol in picked)
     assert universe.perform_selection(["CCC", "AAA", "BBB"]) is Universe.UNCHANGED
     assert universe.perform_selection([Symbol("AAA")]) == ["AAA"]
+
+
+def test_members_leaving_together_are_reported_in_their_tickers_order():
+    """A day's leaving members are reported (and their data stopped) in their strings' order, whatever
+    the order they joined in; one that joined a moment ago stays (minimum time in the universe)."""
+    stopped: list[list[str]] = []
+    manager = UniverseManager(lambda symbols, settings: [(f"sec-{symbol}", True) for symbol in symbols],
+                              lambda securities: stopped.append(list(securities)),
+                              lambda securities: [True] * len(securities))
+    universe = Universe(None)
+    manager.universes.append(universe)
+    day = datetime(2020, 1, 6)
+    assert manager.apply(universe, [Symbol("MSFT"), Symbol("AAPL"), Symbol("IBM")], day) == \
+        (["sec-MSFT", "sec-AAPL", "sec-IBM"], [])
+    manager.apply(universe, [Symbol("MSFT"), Symbol("AAPL"), Symbol("IBM"), Symbol("GE")], day + timedelta(days=2))
+    added, removed = manager.apply(universe, [Symbol("XOM")], day + timedelta(days=2, hours=1))
+    assert added == ["sec-XOM"] and removed == ["sec-AAPL", "sec-IBM", "sec-MSFT"]  # GE joined an hour ago
+    assert stopped == [["sec-AAPL", "sec-IBM", "sec-MSFT"]]
+    assert list(universe.members) == ["GE", "XOM"]
