@@ -43,8 +43,9 @@ class DataFeed:
     """
 
     #: removed subscriptions whose bars stay loaded, the most recently removed (about 0.4 MB each for
-    #: 22 years of daily bars)
-    KEEP_REMOVED = 1000
+    #: 22 years of daily bars): a 3,000-name market's daily top-500 universe over 20 years never holds
+    #: more removed members, whose bars were otherwise read again 1,930 times (peak RSS 2.05 -> 2.19 GB)
+    KEEP_REMOVED = 2500
 
     def __init__(self) -> None:
         self.clock = Clock()
