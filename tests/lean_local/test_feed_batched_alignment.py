@@ -167,7 +167,7 @@ def test_a_day_removed_and_resumed_as_lists_leaves_the_panel_as_each_column_alon
                 many.freeze_many(removed, step - 1)
                 for column in resumed:
                     many.visible_from[column] = int(many.grid[step])
-                    many.thaw(column, step - 1)
+                many.thaw_many(resumed, step - 1)
                 assert many.attach_many(resumed, step)
             assert one.frozen == many.frozen
             assert [one.frozen[column][2] for column in removed] != [-1] * len(removed)

@@ -46,6 +46,23 @@ def test_tick_subscriptions_and_ended_streams_change_nothing():
     assert tracker.removed(Resolution.HOUR) is True and tracker.value == Resolution.MINUTE
 
 
+def test_many_added_or_removed_together_end_as_one_at_a_time():
+    """A day's resuming and leaving members counted together: the value at the end is the one the
+    single updates reach (the finest resolution left), recomputed once."""
+    tracker = FillForwardResolution()
+    assert tracker.added_many([Resolution.DAILY, Resolution.DAILY, Resolution.TICK]) is True
+    assert tracker.value == Resolution.DAILY and tracker.count(Resolution.DAILY) == 2
+    assert tracker.added_many([Resolution.DAILY] * 3) is False and tracker.count(Resolution.DAILY) == 5
+    assert tracker.added_many([Resolution.HOUR, Resolution.DAILY]) is True and tracker.value == Resolution.HOUR
+    assert tracker.removed_many([Resolution.DAILY, Resolution.DAILY]) is False  # not the current resolution
+    assert tracker.count(Resolution.DAILY) == 4 and tracker.value == Resolution.HOUR
+    # the last hour subscription and two daily ones: daily is the finest left
+    assert tracker.removed_many([Resolution.DAILY, Resolution.HOUR, Resolution.DAILY]) is True
+    assert tracker.value == Resolution.DAILY and tracker.count(Resolution.DAILY) == 2
+    assert tracker.removed_many([Resolution.DAILY, Resolution.TICK, Resolution.DAILY]) is True
+    assert tracker.value == Resolution.MINUTE
+
+
 def _equity_hours():
     return QCAlgorithm()._exchange_hours(Symbol("SPY"))
 

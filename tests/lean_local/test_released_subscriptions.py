@@ -75,13 +75,13 @@ def test_releasing_removed_members_changes_nothing_and_frees_their_bars(tmp_path
     root = _market(tmp_path / "data")
     monkeypatch.setenv("LEAN_LOCAL_CACHE", str(tmp_path / "cache") if cache == "parsed" else "0")
     runs = []
-    for keep in (10**6, 0):
+    for keep in (10**6, 2, 0):  # two kept: a day's removals release some of themselves and older ones
         monkeypatch.setattr(DataFeed, "KEEP_REMOVED", keep)
         algo, record, _ = run_algorithm(Rotation, root)
         runs.append((algo.log_lines, record.fills.to_dict("list"), list(record.equity)))
     assert len(runs[0][1]["order_id"]) > 20  # the rotation trades
     assert sum(line[0] == "history" for line in runs[0][0]) > 10  # members come back, warmed again
-    assert runs[0] == runs[1]
+    assert runs[0] == runs[1] == runs[2]
 
     # without release every removed member keeps its bars; with KEEP_REMOVED = 0 none does
     feed = algo._feed
@@ -89,6 +89,8 @@ def test_releasing_removed_members_changes_nothing_and_frees_their_bars(tmp_path
     assert removed
     assert all(isinstance(feed.subs[column], ReleasedSubscription) for column in removed)
     assert all(len(feed.subs[column]) == 1 for column in removed)
+    # the feed's set of released columns is the columns holding a ReleasedSubscription
+    assert feed._released == {column for column, sub in enumerate(feed.subs) if isinstance(sub, ReleasedSubscription)}
     whole = feed.data(removed[0])
     assert len(whole) > 40 and not isinstance(whole, ReleasedSubscription)
     assert (whole.emit_times is feed.subs[removed[0]].emit_times)
@@ -110,3 +112,23 @@ def test_the_released_bars_are_gone(tmp_path, monkeypatch):
     gc.collect()
     assert len(originals) > 10
     assert all(ref() is None for ref in originals)
+
+
+def test_removals_together_release_the_oldest_as_one_at_a_time(monkeypatch):
+    """``remove_many`` keeps the ``KEEP_REMOVED`` latest removals with a reader and releases the older
+    ones oldest first, as removing one column at a time does (a column without a reader is not kept)."""
+    feed = DataFeed()
+    monkeypatch.setattr(DataFeed, "KEEP_REMOVED", 3)
+    monkeypatch.setattr(feed.panel, "freeze_many", lambda columns, step: None)
+    released: list[tuple[int, str]] = []
+    monkeypatch.setattr(feed, "_release", lambda column, reload: released.append((column, reload())))
+
+    def reader(name):
+        return lambda: name
+
+    feed.remove_many([0, 1], True, [reader("r0"), None])
+    assert released == []
+    feed.remove_many([2, 3, 4, 5], True, [reader(f"r{column}") for column in (2, 3, 4, 5)])
+    assert released == [(0, "r0"), (2, "r2")]  # kept: 3, 4, 5
+    feed.remove_many([6], False, [reader("r6")])
+    assert released == [(0, "r0"), (2, "r2"), (3, "r3")]

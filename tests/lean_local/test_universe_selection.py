@@ -181,6 +181,26 @@ def test_minimum_time_is_compared_after_rounding_to_the_day(hours, removable):
     assert universe.can_remove_member(datetime(2020, 1, 6) + timedelta(hours=hours), "AAA") is removable
 
 
+def test_members_asked_together_get_the_answers_asked_one_at_a_time():
+    """can_remove_members: a minimum of two days, members who joined 1.4, 1.5 (half to even: 2),
+    3 days and 36 minutes before, one not a member; two share a join time."""
+    from lean_local.engine.universe import UniverseSettings
+
+    settings = UniverseSettings()
+    settings.minimum_time_in_universe = timedelta(days=2)
+    universe = Universe(settings)
+    now = datetime(2020, 1, 10)
+    joined = {"AAA": now - timedelta(days=1.4), "BBB": now - timedelta(days=1.5), "CCC": now - timedelta(days=3),
+              "DDD": now - timedelta(minutes=36), "EEE": now - timedelta(days=3)}
+    for symbol, time in joined.items():
+        universe.members[symbol] = (None, time)
+    asked = ["AAA", "BBB", "CCC", "DDD", "EEE", "ZZZ"]
+    assert universe.can_remove_members(now, asked) == [False, True, True, False, True, False]
+    assert [universe.can_remove_member(now, symbol) for symbol in asked] == [False, True, True, False, True, False]
+    settings.minimum_time_in_universe = timedelta(minutes=30)  # rounded to the minute: 36 minutes pass
+    assert universe.can_remove_members(now, ["DDD", "AAA"]) == [True, True]
+
+
 def test_fine_selection_receives_only_rows_with_fundamental_data(tmp_path):
     """With LEAN's default fundamental data provider no row has fundamental data: the fine function
     gets an empty list, nothing is selected, and LEAN's note is logged once."""
@@ -382,3 +402,22 @@ def test_a_selection_of_symbols_and_tickers_is_symbols_once_each_in_order():
     assert picked == ["AAA", "BBB", "CCC"] and all(type(symbol) is Symbol for symbol in picked)
     assert universe.perform_selection(["CCC", "AAA", "BBB"]) is Universe.UNCHANGED
     assert universe.perform_selection([Symbol("AAA")]) == ["AAA"]
+
+
+def test_members_leaving_together_are_reported_in_their_tickers_order():
+    """A day's leaving members are reported (and their data stopped) in their strings' order, whatever
+    the order they joined in; one that joined a moment ago stays (minimum time in the universe)."""
+    stopped: list[list[str]] = []
+    manager = UniverseManager(lambda symbols, settings: [(f"sec-{symbol}", True) for symbol in symbols],
+                              lambda securities: stopped.append(list(securities)),
+                              lambda securities: [True] * len(securities))
+    universe = Universe(None)
+    manager.universes.append(universe)
+    day = datetime(2020, 1, 6)
+    assert manager.apply(universe, [Symbol("MSFT"), Symbol("AAPL"), Symbol("IBM")], day) == \
+        (["sec-MSFT", "sec-AAPL", "sec-IBM"], [])
+    manager.apply(universe, [Symbol("MSFT"), Symbol("AAPL"), Symbol("IBM"), Symbol("GE")], day + timedelta(days=2))
+    added, removed = manager.apply(universe, [Symbol("XOM")], day + timedelta(days=2, hours=1))
+    assert added == ["sec-XOM"] and removed == ["sec-AAPL", "sec-IBM", "sec-MSFT"]  # GE joined an hour ago
+    assert stopped == [["sec-AAPL", "sec-IBM", "sec-MSFT"]]
+    assert list(universe.members) == ["GE", "XOM"]

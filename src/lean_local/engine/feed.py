@@ -9,6 +9,7 @@ real bar or a fill-forward copy).
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Callable
 from contextlib import AbstractContextManager
 from datetime import datetime
@@ -42,8 +43,9 @@ class DataFeed:
     """
 
     #: removed subscriptions whose bars stay loaded, the most recently removed (about 0.4 MB each for
-    #: 22 years of daily bars)
-    KEEP_REMOVED = 1000
+    #: 22 years of daily bars): a 3,000-name market's daily top-500 universe over 20 years never holds
+    #: more removed members, whose bars were otherwise read again 1,930 times (peak RSS 2.05 -> 2.19 GB)
+    KEEP_REMOVED = 2500
 
     def __init__(self) -> None:
         self.clock = Clock()
@@ -62,6 +64,9 @@ class DataFeed:
         self._emitted: np.ndarray | None = None  # the current step's emitted_mask (read twice a step)
         #: removed columns that may be released, oldest removal first -> the reader of their bars
         self._releasable: dict[int, Callable[[], SubscriptionData]] = {}
+        #: columns whose subscription is released (a day's resuming members are checked against it, their
+        #: subscriptions not read)
+        self._released: set[int] = set()
 
     def _forget_current(self) -> None:
         self._close_row = None
@@ -107,12 +112,12 @@ class DataFeed:
         """:meth:`remove` of each of ``columns`` (distinct), with its reader in ``reloads``."""
         self._forget_current()
         self.panel.freeze_many(columns, self.step - 1 if drop_current and self.step > 0 else self.step)
-        for column, reload in zip(columns, reloads, strict=True):
-            if reload is not None:
-                self._releasable[column] = reload
-                while len(self._releasable) > self.KEEP_REMOVED:
-                    oldest = next(iter(self._releasable))
-                    self._release(oldest, self._releasable.pop(oldest))
+        releasable = self._releasable
+        releasable.update([(column, reload) for column, reload in zip(columns, reloads, strict=True)
+                           if reload is not None])
+        # the oldest removals beyond KEEP_REMOVED, in the order adding one column at a time releases them
+        for oldest in list(itertools.islice(releasable, max(len(releasable) - self.KEEP_REMOVED, 0))):
+            self._release(oldest, releasable.pop(oldest))
 
     def _release(self, column: int, reload: Callable[[], SubscriptionData]) -> None:
         """Replace a removed subscription's bars by its frozen bar (the window's rows from the current
@@ -125,13 +130,15 @@ class DataFeed:
         index = panel.frozen[column][2]
         panel.refreeze(column, ReleasedSubscription(data, index, reload, equity_from_record), min(index, 0),
                        max(self.step, 0))
+        self._released.add(column)
         self._forget_current()
 
     def _restore(self, column: int) -> None:
         """Read a released subscription's bars again (before it resumes)."""
         self._releasable.pop(column, None)
-        released = self.panel.subs[column]
-        if isinstance(released, ReleasedSubscription):
+        if column in self._released:
+            self._released.discard(column)
+            released = self.panel.subs[column]
             self.panel.refreeze(column, released.whole(), released.index, max(self.step, 0))
 
     def data(self, column: int) -> SubscriptionData:
@@ -160,14 +167,16 @@ class DataFeed:
         first = self.step if from_current else self.step + 1
         panel = self.panel
         panel.settle(*columns)
+        releasable, released = self._releasable, self._released
         for column in columns:
+            releasable.pop(column, None)
+        for column in [column for column in columns if column in released]:
             self._restore(column)
         visible_from, visible = panel.visible_from, self.now_ns + (0 if from_current else 1)
         for column in columns:
             visible_from[column] = visible
         self._forget_current()
-        for column in columns:
-            panel.thaw(column, first - 1)
+        panel.thaw_many(columns, first - 1)
         if not panel.attach_many(columns, first):
             for column in columns:  # one by one: the clock is laid out again after each that needs it
                 if not panel.attach(column, first):

@@ -311,10 +311,15 @@ class FeedPanel:
 
     def thaw(self, column: int, step: int) -> None:
         """End a freeze after ``step`` (the subscription resumes from the next step)."""
-        self.settle(column)
-        if column in self.frozen:
-            first, _, index = self.frozen[column]
-            self.frozen[column] = (first, step + 1, index)
+        self.thaw_many([column], step)
+
+    def thaw_many(self, columns: list[int], step: int) -> None:
+        """:meth:`thaw` of each of ``columns`` (distinct; each entry its own, so in any order)."""
+        self.settle(*columns)
+        frozen = self.frozen
+        for column in frozen.keys() & columns:
+            first, _, index = frozen[column]
+            frozen[column] = (first, step + 1, index)
 
     def refreeze(self, column: int, data: SubscriptionData, index: int, from_step: int) -> None:
         """Give a frozen column ``data``, in which its frozen bar is ``index`` (a removed subscription's

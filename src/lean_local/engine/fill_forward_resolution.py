@@ -30,6 +30,7 @@ set holds until the next recomputation, which no longer counts it.
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Iterable
 
 import numpy as np
 
@@ -67,6 +68,14 @@ class FillForwardResolution:
         self._counts[resolution] += 1
         return resolution != self.value and self._recompute()
 
+    def added_many(self, resolutions: Iterable[Resolution]) -> bool:
+        """:meth:`added` of each of ``resolutions`` (a day's resuming universe members): the same value
+        at the end, recomputed once; True when it changed."""
+        counts = Counter(resolutions)
+        counts.pop(Resolution.TICK, None)
+        self._counts.update(counts)
+        return any(resolution != self.value for resolution in counts) and self._recompute()
+
     def removed(self, resolution: Resolution) -> bool:
         """The algorithm or a universe removed a subscription (``TryRemove`` before its stream
         ended): recomputed when it was the last one of the current resolution."""
@@ -74,6 +83,15 @@ class FillForwardResolution:
             return False
         self._counts[resolution] -= 1
         return resolution == self.value and self._counts[resolution] <= 0 and self._recompute()
+
+    def removed_many(self, resolutions: Iterable[Resolution]) -> bool:
+        """:meth:`removed` of each of ``resolutions`` (a day's leaving universe members): the same value
+        at the end (the finest resolution left once the current one has none), recomputed once; True
+        when it changed."""
+        counts = Counter(resolutions)
+        counts.pop(Resolution.TICK, None)
+        self._counts.subtract(counts)
+        return self.value in counts and self._counts[self.value] <= 0 and self._recompute()
 
     def ended(self, resolution: Resolution) -> None:
         """A subscription's stream ended (a delisting): it leaves without a recomputation."""

@@ -295,7 +295,8 @@ class SubscriptionsApi:
         """:meth:`_track_stream` of each security and its subscription (a day's resuming universe members)."""
         for security, data in zip(securities, subscriptions, strict=True):
             security.stream_ended = False
-            if _is_empty(data):
+            # a resuming member's subscription has bars as a rule: _is_empty asked only without any
+            if not len(data.end_time) and _is_empty(data):
                 self._track_stream(security, data)
 
     def _end_empty_streams(self, before_selections: bool) -> None:

@@ -6,6 +6,7 @@ from __future__ import annotations
 import itertools
 from collections.abc import Iterator
 from datetime import date
+from operator import attrgetter
 from typing import Any
 
 import numpy as np
@@ -25,6 +26,8 @@ from lean_local.engine.initializers import run_initializer
 from lean_local.engine.scheduling import DateRule
 from lean_local.engine.securities import Security
 from lean_local.engine.universe import ActiveSecurities, Universe, UniverseSettings, UserDefinedUniverse
+
+_COLUMN, _RESOLUTION, _SYMBOL = attrgetter("column"), attrgetter("resolution"), attrgetter("symbol")
 
 
 class UniverseApi:
@@ -112,15 +115,16 @@ class UniverseApi:
         run, lookup = self._run, self.securities.lookup
         removed, fill_forward = run.removed, run.fill_forward_resolution
         checked = False  # the settings' resolution, checked at the first equity resuming
+        equity = SecurityType.EQUITY
         for symbol in symbols:
-            known = lookup(symbol) if symbol.security_type == SecurityType.EQUITY else None
-            if known is not None and known.type == SecurityType.EQUITY and known.column in removed \
-                    and known.column not in resuming and known.resolution == fill_forward.value \
+            known = lookup(symbol) if symbol.security_type == equity else None
+            if known is not None and known.type == equity and (column := known.column) in removed \
+                    and column not in resuming and known.resolution == fill_forward.value \
                     and self._security_initializer is None:
                 if not checked:
                     self._check_resolution(settings.resolution, "universe_settings", True)
                     checked = True
-                resuming[known.column] = known
+                resuming[column] = known
                 continue
             if resuming:
                 yield from self._resume(list(resuming.values()))
@@ -132,14 +136,12 @@ class UniverseApi:
     def _resume(self, securities: list[Security]) -> Iterator[tuple[Security, bool]]:
         """:meth:`_universe_security` of equities a universe removed, whose resolution is the feed's
         fill-forward resolution (adding them changes it not), together."""
-        columns = [security.column for security in securities]
+        columns = list(map(_COLUMN, securities))
         self._run.removed.difference_update(columns)
         self._feed.reattach_many(columns, from_current=True)
-        added = self._run.fill_forward_resolution.added
-        for security in securities:
-            added(security.resolution)
-        self._track_streams(securities, [self._feed.subs[column] for column in columns])
-        self._universe_symbols.update([security.symbol for security in securities])
+        self._run.fill_forward_resolution.added_many(map(_RESOLUTION, securities))  # theirs: it stays
+        self._track_streams(securities, list(map(self._feed.subs.__getitem__, columns)))
+        self._universe_symbols.update(map(_SYMBOL, securities))
         return zip(securities, itertools.repeat(True))
 
     def _universe_security(self, symbol: Symbol, settings: UniverseSettings) -> tuple[Security, bool]:
@@ -191,15 +193,15 @@ class UniverseApi:
                                             and fill_forward.removed(security.resolution))
             return
         self._stop_universe_data(leaving)
-        for security in flowing:
-            fill_forward.removed(security.resolution)
+        fill_forward.removed_many(map(_RESOLUTION, flowing))  # none the last of its resolution: it stays
 
     def _stop_universe_data(self, securities: list[Security]) -> None:
-        self._universe_symbols.difference_update(security.symbol for security in securities)
+        self._universe_symbols.difference_update(map(_SYMBOL, securities))
         # a daily equity's bars may be released and read again when re-added (DataFeed.KEEP_REMOVED)
-        reloads = [security.loader if security.type == SecurityType.EQUITY and security.resolution == Resolution.DAILY
-                   else None for security in securities]
-        columns = [security.column for security in securities]
+        equity, daily = SecurityType.EQUITY, Resolution.DAILY
+        reloads = [security.loader if security.type == equity and security.resolution == daily else None
+                   for security in securities]
+        columns = list(map(_COLUMN, securities))
         self._feed.remove_many(columns, True, reloads)
         self._run.removed.update(columns)
 
