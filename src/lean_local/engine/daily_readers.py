@@ -5,6 +5,7 @@ string of a subscribed symbol."""
 
 from __future__ import annotations
 
+import errno
 import functools
 import hashlib
 import logging
@@ -96,17 +97,21 @@ def load_equity(data_folder: Path, symbol: Symbol, normalization: DataNormalizat
     market = symbol.market
     map_file = map_file_resolver(data_folder, market).resolve(symbol.value) or MapFile.unmapped(symbol.value)
     delisted = map_file.delisted
-    factor_path = formats.factor_file_path(data_folder, map_file.permtick, market)
-    use_factors = normalization != DataNormalizationMode.RAW and factor_path.exists()
+    # the files' paths as text joined to their folders' (formats' paths, each a pathlib parse, cost
+    # more than the record's read); the factor file's stat answers whether it exists too
+    map_folder, daily_folder, factor_folder = _equity_folders(os.fspath(data_folder), market)
+    factor_path = f"{factor_folder}/{map_file.permtick.lower()}.csv"
+    factor_stat = _existing(factor_path) if normalization != DataNormalizationMode.RAW else None
+    use_factors = factor_stat is not None
     # the zips of the map file's tickers (its segments' tickers, in order; the permtick's without rows)
-    sources = [formats.map_file_path(data_folder, map_file.permtick, market)] + [
-        formats.equity_daily_path(data_folder, t, market) for t in dict.fromkeys(map_file.tickers or [map_file.permtick])]
-    if use_factors:
-        sources.append(factor_path)
+    sources = [f"{map_folder}/{map_file.permtick.lower()}.csv"] + [
+        f"{daily_folder}/{t.lower()}.zip" for t in dict.fromkeys(map_file.tickers or [map_file.permtick])]
     folder = cache_dir()
     target = None
     if folder is not None and calendar_key:
         stats = [f"{p}:{st.st_size}:{st.st_mtime_ns}" for p in sources if (st := _stat(p)) is not None]
+        if factor_stat is not None:
+            stats.append(f"{factor_path}:{factor_stat.st_size}:{factor_stat.st_mtime_ns}")
         key = f"equity-v3|{market}|{symbol.value}|{int(normalization)}|{calendar_key}|" + "|".join(stats)
         target = folder / f"{hashlib.sha1(key.encode()).hexdigest()}.npy"
         try:  # a missing record raises OSError: the bars are read and the record written below
@@ -120,7 +125,7 @@ def load_equity(data_folder: Path, symbol: Symbol, normalization: DataNormalizat
         return empty_subscription(symbol, "trade")
     factors = np.ones(len(frame))
     if use_factors:
-        factors = formats.adjustment_factors(cached_read(formats.read_factor_file, factor_path), frame.index)
+        factors = formats.adjustment_factors(cached_read(formats.read_factor_file, Path(factor_path)), frame.index)
     fields = {name: frame[name].to_numpy(dtype=np.float64) * factors for name in TRADE_FIELDS if name != "volume"}
     # LEAN scales an adjusted bar's volume by the inverse factor, rounded half to even (``Extensions.Scale``)
     fields["volume"] = np.round(frame["volume"].to_numpy(dtype=np.float64) / factors)
@@ -150,11 +155,34 @@ def equity_from_record(symbol: Symbol, target: Path, delisted: pd.Timestamp | No
                             stored[2 * n:3 * n], delisted, record=target, ohlcv=stored[3 * n:].reshape(n, 5))
 
 
-def _stat(path: Path) -> os.stat_result | None:
+def _stat(path: str) -> os.stat_result | None:
     try:
         return os.stat(path)
     except OSError:
         return None
+
+
+def _existing(path: str) -> os.stat_result | None:
+    """``path``'s stat, None where ``Path.exists`` is False (the errors it ignores; any other is raised)."""
+    try:
+        return os.stat(path)
+    except OSError as error:
+        if error.errno in _MISSING_ERRNOS:
+            return None
+        raise
+    except ValueError:  # a path that cannot exist (a NUL byte)
+        return None
+
+
+_MISSING_ERRNOS = (errno.ENOENT, errno.ENOTDIR, errno.EBADF, errno.ELOOP)
+
+
+@functools.lru_cache(maxsize=16)
+def _equity_folders(data_folder: str, market: str) -> tuple[str, str, str]:
+    """The market's map-file, daily-bar and factor-file folders as text (``formats``' paths)."""
+    return (os.fspath(formats.map_files_folder(data_folder, market)),
+            os.fspath(formats.equity_daily_path(data_folder, "_", market).parent),
+            os.fspath(formats.factor_file_path(data_folder, "_", market).parent))
 
 
 def load_index(data_folder: Path, symbol: Symbol,

@@ -129,7 +129,9 @@ def read_record(target: Path) -> np.ndarray:
     reading a small record); the records of one kind share their header but for the row count, so the
     dtype is parsed once per layout. Any other file goes through ``np.load``.
     """
-    with open(target, "rb") as handle:
+    # unbuffered: the rows are read straight into the array (np.fromfile went through a C stream of
+    # the file's descriptor, a copy and more calls)
+    with open(target, "rb", buffering=0) as handle:
         prefix = handle.read(len(_NPY_MAGIC) + 2)
         header = handle.read(int.from_bytes(prefix[-2:], "little")).decode("latin1")
         shape = _SHAPE.search(header)
@@ -137,9 +139,10 @@ def read_record(target: Path) -> np.ndarray:
             dtype = _record_dtype(header[:shape.start()] + "'shape': (0,)" + header[shape.end():])
             if dtype is not None:
                 count = int(shape.group(1))
-                record = np.fromfile(handle, dtype=dtype, count=count)
-                if len(record) != count:
-                    raise ValueError(f"{target}: {len(record)} of {count} rows")
+                record = np.empty(count, dtype=dtype)
+                size = handle.readinto(record.view(np.uint8)) if record.nbytes else 0
+                if size != record.nbytes:
+                    raise ValueError(f"{target}: {size // dtype.itemsize} of {count} rows")
                 return record
     return np.load(target, allow_pickle=False)
 

@@ -35,7 +35,7 @@ from lean_local.engine.transactions import LIQUIDATE_FROM_DELISTING, Transaction
 if TYPE_CHECKING:
     from lean_local.engine.securities import Security
 
-_add = np.add.reduce
+_add, _all = np.add.reduce, np.logical_and.reduce
 
 #: LEAN's ``AddTransactionRecord``: a later record at a time already taken goes 1 ms later
 _RECORD_STEP = timedelta(milliseconds=1)
@@ -179,7 +179,7 @@ class SecurityPortfolioManager:
         # np.add.reduce is ndarray.sum without its Python wrappers (the same pairwise sum); every position
         # long (a held book, most steps): the longs are the whole array, in its order (the same sum), and
         # no short is left
-        if longs.all():
+        if _all(longs):
             self._long_short = (float(_add(values)), 0.0)
         else:
             self._long_short = (float(_add(values[longs])), float(_add(values[values < 0])))
