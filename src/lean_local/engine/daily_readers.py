@@ -91,7 +91,6 @@ def load_equity(data_folder: Path, symbol: Symbol, normalization: DataNormalizat
     ``calendar_key`` identifies that calendar for the on-disk cache of the finished columns.
     A missing data file yields no data, as LEAN, with a warning when ``warn_missing``.
     """
-    data_folder = Path(data_folder)
     # LEAN's Symbol.Create resolves the ticker through all map files; each row's bars come from the
     # zip of the ticker of its day, the factors from the file named as the map file
     market = symbol.market
@@ -118,6 +117,7 @@ def load_equity(data_folder: Path, symbol: Symbol, normalization: DataNormalizat
             return equity_from_record(symbol, target, delisted)
         except (OSError, ValueError, KeyError, TypeError):
             pass
+    data_folder = Path(data_folder)
     frame = read_bars(data_folder, map_file.segments(), functools.partial(cached_read, read_equity_bars), market)
     if frame is None:
         warn_missing_file(formats.equity_daily_path(data_folder, symbol.value, market), symbol.value, "equity",

@@ -57,8 +57,9 @@ def _benchmark_series(algo: QCAlgorithm, run: RunContext, index: pd.DatetimeInde
             and security.column < len(run.feed.subs) and len(run.feed.subs[security.column]):
         data = run.feed.data(security.column)
     else:
+        # through the parsed-data cache's record of its finished columns, as a subscription's
         hours = run.exchange_hours(symbol)
-        data = load_equity(run.data_folder, symbol, DataNormalizationMode.ADJUSTED, hours.session_times)
+        data = load_equity(run.data_folder, symbol, DataNormalizationMode.ADJUSTED, hours.session_times, hours.key)
     if len(data) == 0 or len(index) == 0:
         return pd.Series(np.zeros(len(index)), index=index, dtype=float)
     position = np.searchsorted(data.end_time, index.asi8, side="right") - 1
@@ -68,8 +69,8 @@ def _benchmark_series(algo: QCAlgorithm, run: RunContext, index: pd.DatetimeInde
     if internal_from_ns is not None and internal_from_ns < index.asi8[0]:
         # the internal hour feed starts the trading day before the first step (UniverseSelection.
         # AddPendingInternalDataFeeds): the samples before the first step see that day's close
-        full = load_equity(run.data_folder, symbol, DataNormalizationMode.ADJUSTED,
-                          run.exchange_hours(symbol).session_times)
+        hours = run.exchange_hours(symbol)
+        full = load_equity(run.data_folder, symbol, DataNormalizationMode.ADJUSTED, hours.session_times, hours.key)
         k = int(np.searchsorted(full.end_time, index.asi8[0], side="left")) - 1
         if k >= 0 and full.end_time[k] >= internal_from_ns:
             before = pd.Series([float(full.fields["close"][k]) * rate], index=pd.DatetimeIndex([int(full.end_time[k])]))
@@ -122,7 +123,8 @@ def _order_frame(orders: list[Any]) -> pd.DataFrame:
         "last_fill_time": _datetime_column(last_fill_time), "value": np.array(value, dtype=np.float64),
         "fee": np.array(fee, dtype=np.float64), "tag": _typed_column(tags),
     }
-    return pd.DataFrame(columns, columns=ORDER_COLUMNS)
+    # copy=False: the columns are the frame's own arrays, not stacked into one block per dtype (a copy)
+    return pd.DataFrame(columns, columns=ORDER_COLUMNS, copy=False)
 
 
 #: The order fields :func:`_order_frame` reads, in the order it unpacks them.
@@ -138,7 +140,7 @@ def _fill_frame(fills: FillRecords) -> pd.DataFrame:
         return pd.DataFrame([], columns=FILL_COLUMNS)  # object columns, as the result files expect
     columns: dict[str, Any] = {name: _typed_column(values) for name, values in fills.columns.items()}
     columns["time"] = _datetime_column(fills.columns["time"])
-    return pd.DataFrame(columns, columns=FILL_COLUMNS)
+    return pd.DataFrame(columns, columns=FILL_COLUMNS, copy=False)  # its own arrays, as the order frame's
 
 
 #: numpy's dtype of a list of one Python type, the one pandas infers from it
