@@ -5,7 +5,6 @@ string of a subscribed symbol."""
 
 from __future__ import annotations
 
-import errno
 import functools
 import hashlib
 import logging
@@ -21,7 +20,7 @@ from lean_local.data import formats
 from lean_local.data.check import require_usable_bars
 from lean_local.data.map_files import MapFile, MapFileResolver, load_resolver, read_bars
 from lean_local.engine.common import DataNormalizationMode, SecurityType, Symbol
-from lean_local.engine.parsed_cache import cache_dir, cached_read, read_record, save_record
+from lean_local.engine.parsed_cache import cache_dir, cached_read, existing_stat, read_record, save_record
 from lean_local.engine.subscription_data import (
     NEW_YORK,
     QUOTE_FIELDS,
@@ -100,7 +99,7 @@ def load_equity(data_folder: Path, symbol: Symbol, normalization: DataNormalizat
     # more than the record's read); the factor file's stat answers whether it exists too
     map_folder, daily_folder, factor_folder = _equity_folders(os.fspath(data_folder), market)
     factor_path = f"{factor_folder}/{map_file.permtick.lower()}.csv"
-    factor_stat = _existing(factor_path) if normalization != DataNormalizationMode.RAW else None
+    factor_stat = existing_stat(factor_path) if normalization != DataNormalizationMode.RAW else None
     use_factors = factor_stat is not None
     # the zips of the map file's tickers (its segments' tickers, in order; the permtick's without rows)
     sources = [f"{map_folder}/{map_file.permtick.lower()}.csv"] + [
@@ -160,21 +159,6 @@ def _stat(path: str) -> os.stat_result | None:
         return os.stat(path)
     except OSError:
         return None
-
-
-def _existing(path: str) -> os.stat_result | None:
-    """``path``'s stat, None where ``Path.exists`` is False (the errors it ignores; any other is raised)."""
-    try:
-        return os.stat(path)
-    except OSError as error:
-        if error.errno in _MISSING_ERRNOS:
-            return None
-        raise
-    except ValueError:  # a path that cannot exist (a NUL byte)
-        return None
-
-
-_MISSING_ERRNOS = (errno.ENOENT, errno.ENOTDIR, errno.EBADF, errno.ELOOP)
 
 
 @functools.lru_cache(maxsize=16)
