@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import functools
 import operator
+from array import array
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
@@ -114,14 +115,14 @@ def _order_frame(orders: list[Any]) -> pd.DataFrame:
         list(map(field, orders)) for field in _ORDER_FIELDS)
     # the numeric columns as the arrays pandas would infer from the lists (ids int64, the rest float64),
     # built directly: the inference goes through an object array per column
-    quantities = np.array(quantity, dtype=np.float64)
+    quantities = _numeric_column(quantity, np.float64)
     columns = {
-        "id": np.array(ids, dtype=np.int64), "symbol": _object_column(list(map(str, symbols))),
+        "id": _numeric_column(ids, np.int64), "symbol": _object_column(list(map(str, symbols))),
         "type": _object_column(_enum_names(types)), "status": _object_column(_enum_names(statuses)),
         "direction": _object_column(_direction_names(quantities.tolist())), "quantity": quantities,
-        "price": np.array(price, dtype=np.float64), "time": _datetime_column(time),
-        "last_fill_time": _datetime_column(last_fill_time), "value": np.array(value, dtype=np.float64),
-        "fee": np.array(fee, dtype=np.float64), "tag": _typed_column(tags),
+        "price": _numeric_column(price, np.float64), "time": _datetime_column(time),
+        "last_fill_time": _datetime_column(last_fill_time), "value": _numeric_column(value, np.float64),
+        "fee": _numeric_column(fee, np.float64), "tag": _typed_column(tags),
     }
     # copy=False: the columns are the frame's own arrays, not stacked into one block per dtype (a copy)
     return pd.DataFrame(columns, columns=ORDER_COLUMNS, copy=False)
@@ -156,7 +157,22 @@ def _typed_column(values: list) -> np.ndarray | list:
     if kind is str:
         return _object_column(values)
     dtype = None if kind is None else _INFERRED_DTYPES.get(kind)
-    return values if dtype is None else np.array(values, dtype=dtype)
+    return values if dtype is None else _numeric_column(values, dtype)
+
+
+#: The ``array.array`` type code of each dtype :func:`_numeric_column` converts through it (bools as bytes).
+_TYPE_CODES = {np.float64: "d", np.int64: "q", np.bool_: "b"}
+
+
+def _numeric_column(values: list, dtype: type) -> np.ndarray:
+    """``np.array(values, dtype=dtype)`` (float64, int64 or bool) converted by ``array.array`` (a C loop
+    over the list; numpy packs each number through its generic path, several times slower): the same
+    numbers; a value ``array.array`` refuses (None, an int beyond int64) goes through ``np.array``."""
+    try:
+        converted = np.frombuffer(array(_TYPE_CODES[dtype], values), dtype=np.int8 if dtype is np.bool_ else dtype)
+        return converted != 0 if dtype is np.bool_ else converted
+    except (TypeError, OverflowError, ValueError):
+        return np.array(values, dtype=dtype)
 
 
 def _object_column(values: list[str]) -> np.ndarray:
