@@ -12,7 +12,14 @@ from pandas.testing import assert_frame_equal
 
 from lean_local.engine.fill_records import FILL_COLUMNS, FillRecords
 from lean_local.engine.orders import Order, OrderStatus, OrderType
-from lean_local.engine.run_record import ORDER_COLUMNS, _fill_frame, _numeric_column, _order_frame, _pascal
+from lean_local.engine.run_record import (
+    ORDER_COLUMNS,
+    _fill_frame,
+    _numeric_column,
+    _order_frame,
+    _pascal,
+    _prices_panel,
+)
 
 
 def _orders(filled: bool) -> list[Order]:
@@ -112,3 +119,10 @@ def test_numeric_column_is_np_array_of_the_list(values, dtype):
         return
     column = _numeric_column(values, dtype)
     assert column.dtype == expected.dtype and column.tobytes() == expected.tobytes()
+
+
+def test_prices_panel_stacks_full_samples_and_pads_earlier_ones_with_zeros():
+    full = _prices_panel([np.array([1.0, 2.0]), np.array([3.0, -0.0])], 2)
+    assert full.tolist() == [[1.0, 2.0], [3.0, -0.0]] and full.dtype == np.float64
+    grown = _prices_panel([np.array([1.0]), np.array([3.0, 4.0])], 2)  # the second column added after the first
+    assert grown.tolist() == [[1.0, 0.0], [3.0, 4.0]]

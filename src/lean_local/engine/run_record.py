@@ -226,11 +226,7 @@ def build_record(algo: QCAlgorithm, loop: BacktestLoop, state: str = "Completed"
     n = len(algo.portfolio.by_column)
     prices = None
     if n and loop.sample_steps and min(loop.sample_steps) >= 0:
-        # a column added after a sample had no price then
-        panel = np.zeros((len(loop.sample_closes), n))
-        for k, closes in enumerate(loop.sample_closes):
-            panel[k, : len(closes)] = closes
-        prices = pd.DataFrame(panel, index=index, columns=[str(s.symbol) for s in algo.portfolio.by_column])
+        prices = pd.DataFrame(_prices_panel(loop.sample_closes, n), index=index, columns=[str(s.symbol) for s in algo.portfolio.by_column])
     return BacktestRecord(
         algorithm_name=algo.name,
         parameters=dict(run.parameters),
@@ -259,6 +255,17 @@ def build_record(algo: QCAlgorithm, loop: BacktestLoop, state: str = "Completed"
         capacity=None if loop.capacity is None else (loop.capacity.rounded, str(loop.capacity.lowest)),
         account_currency=algo.portfolio.cash_book.account_currency,
     )
+
+
+def _prices_panel(sample_closes: list[np.ndarray], columns: int) -> np.ndarray:
+    """Each sample's closes as a row of ``columns`` entries: 0 for a column added after the sample (no
+    price then); one stack when every sample has every column."""
+    if set(map(len, sample_closes)) == {columns}:
+        return np.vstack(sample_closes)
+    panel = np.zeros((len(sample_closes), columns))
+    for k, closes in enumerate(sample_closes):
+        panel[k, : len(closes)] = closes
+    return panel
 
 
 def _symbol_ids(run: RunContext, securities: list[Any]) -> dict[str, str]:
