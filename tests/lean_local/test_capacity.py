@@ -208,7 +208,8 @@ def test_the_year_table_of_the_capacity_clock_is_tz_localize_of_every_hour():
         expected = np.where(utc.isna(), _REFUSED, utc.asi8 - hours.asi8)
         table = _year_offsets_ns(year)
         assert table.dtype == expected.dtype and np.array_equal(table, expected)
-        assert (table == _REFUSED).sum() == 2  # the skipped hour and the repeated one
+        # the skipped hour and the repeated one (pytz's transitions end in 2037: none later)
+        assert (table == _REFUSED).sum() == (2 if year <= 2037 else 0)
 
 
 def test_a_times_fills_as_arrays_join_the_capture_in_order_after_the_captured_ones():
