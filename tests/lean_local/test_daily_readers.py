@@ -59,3 +59,22 @@ def _root(array: np.ndarray) -> np.ndarray:
     while array.base is not None:
         array = array.base
     return array
+
+
+def test_a_factor_file_written_later_makes_a_new_record_and_raw_prices_ignore_it(tmp_path, monkeypatch):
+    """The record's key names each source file by its path, size and modification time: a factor file that
+    appears after the first read is a new key (its factors apply: 0.5 before 2020-01-03); RAW prices read
+    no factor file and keep the record they had."""
+    monkeypatch.setenv("LEAN_LOCAL_CACHE", str(tmp_path / "cache"))
+    root = fixtures.data_folder(tmp_path / "data")
+    frame = fixtures.bars(["2020-01-02", "2020-01-03"], [10.0, 11.0], volume=1_000.0)
+    fixtures.write_equity(root, "AAA", frame)
+    adjusted, raw = (load_equity(root, Symbol("AAA"), mode, _session_times, "test")
+                     for mode in (DataNormalizationMode.ADJUSTED, DataNormalizationMode.RAW))
+    assert adjusted.fields["close"].tolist() == raw.fields["close"].tolist() == [10.0, 11.0]
+    fixtures.write_equity(root, "AAA", frame, factors=pd.DataFrame(
+        {"price_factor": [0.5, 1.0], "split_factor": [1.0, 1.0]}, index=pd.DatetimeIndex(["2020-01-02", "2050-12-31"])))
+    later, raw_later = (load_equity(root, Symbol("AAA"), mode, _session_times, "test")
+                        for mode in (DataNormalizationMode.ADJUSTED, DataNormalizationMode.RAW))
+    assert later.record != adjusted.record and later.fields["close"].tolist() == [5.0, 11.0]
+    assert raw_later.fields["close"].tolist() == [10.0, 11.0]

@@ -101,3 +101,24 @@ def test_a_plain_one_dimensional_array_reads_back_as_np_load_reads_it(tmp_path):
     np.save(path, values, allow_pickle=False)
     read = read_record(path)
     assert read.dtype == np.float64 and read.tobytes() == values.tobytes()
+
+
+def test_load_record_missing_ok_answers_none_for_a_missing_file_and_reads_an_existing_one(tmp_path, monkeypatch):
+    """``missing_ok``: a file that does not exist (or under a file, not a folder) is None, unread; one that
+    exists is the same record as without it, under the same key."""
+    monkeypatch.setenv("LEAN_LOCAL_CACHE", str(tmp_path / "cache"))
+    frame = pd.DataFrame({"price_factor": [0.5]}, index=pd.DatetimeIndex(["2020-01-03"]))
+    reads = []
+
+    def read_factors(path):
+        reads.append(path)
+        return frame
+
+    source = tmp_path / "source.csv"
+    assert load_record(read_factors, source, missing_ok=True) is None
+    assert load_record(read_factors, source / "below", missing_ok=True) is None
+    assert not reads
+    source.write_text("x")
+    first = load_record(read_factors, source, missing_ok=True)
+    assert first is not None and first["price_factor"].tolist() == [0.5]
+    assert load_record(read_factors, source).tobytes() == first.tobytes() and len(reads) == 1

@@ -5,13 +5,21 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
+import numpy as np
 import pandas as pd
 import pytest
 from pandas.testing import assert_frame_equal
 
 from lean_local.engine.fill_records import FILL_COLUMNS, FillRecords
 from lean_local.engine.orders import Order, OrderStatus, OrderType
-from lean_local.engine.run_record import ORDER_COLUMNS, _fill_frame, _order_frame, _pascal
+from lean_local.engine.run_record import (
+    ORDER_COLUMNS,
+    _fill_frame,
+    _numeric_column,
+    _order_frame,
+    _pascal,
+    _prices_panel,
+)
 
 
 def _orders(filled: bool) -> list[Order]:
@@ -96,3 +104,25 @@ def test_order_frame_converts_shared_times_and_missing_fill_times_as_pandas_does
     frame = _order_frame(orders)
     assert_frame_equal(frame, _inferred(orders), check_exact=True)
     assert frame["last_fill_time"].isna().sum() == 7
+
+
+@pytest.mark.parametrize("values", [[0.1, -2.5e300, float("nan"), float("inf"), -0.0], [1, 2, -(2**63)], [True, False],
+                                    [1, 2.5], [None, 1.0], [2**70, 1], [], [1, -1, 0, 5]])
+@pytest.mark.parametrize("dtype", [np.float64, np.int64, np.bool_])
+def test_numeric_column_is_np_array_of_the_list(values, dtype):
+    """The same bits and dtype as ``np.array(values, dtype=dtype)``, or its error."""
+    try:
+        expected = np.array(values, dtype=dtype)
+    except (TypeError, OverflowError, ValueError) as error:
+        with pytest.raises(type(error)):
+            _numeric_column(values, dtype)
+        return
+    column = _numeric_column(values, dtype)
+    assert column.dtype == expected.dtype and column.tobytes() == expected.tobytes()
+
+
+def test_prices_panel_stacks_full_samples_and_pads_earlier_ones_with_zeros():
+    full = _prices_panel([np.array([1.0, 2.0]), np.array([3.0, -0.0])], 2)
+    assert full.tolist() == [[1.0, 2.0], [3.0, -0.0]] and full.dtype == np.float64
+    grown = _prices_panel([np.array([1.0]), np.array([3.0, 4.0])], 2)  # the second column added after the first
+    assert grown.tolist() == [[1.0, 0.0], [3.0, 4.0]]

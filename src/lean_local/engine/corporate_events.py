@@ -438,7 +438,7 @@ def load_equities_events(data_folder: Path, subscriptions: list[tuple[Symbol, Ma
     sources = []
     for symbol, map_file, closes in subscriptions:
         path = formats.factor_file_path(data_folder, map_file.permtick, symbol.market)
-        factors = load_record(formats.read_factor_file, path) if path.exists() else None
+        factors = load_record(formats.read_factor_file, path, missing_ok=True)  # one stat: exists and the key
         sources.append(EventSource(symbol, map_file, factors, closes))
     events = equities_event_entries(sources, trading_days)
     if time_zone != NEW_YORK:

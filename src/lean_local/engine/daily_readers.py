@@ -20,7 +20,7 @@ from lean_local.data import formats
 from lean_local.data.check import require_usable_bars
 from lean_local.data.map_files import MapFile, MapFileResolver, load_resolver, read_bars
 from lean_local.engine.common import DataNormalizationMode, SecurityType, Symbol
-from lean_local.engine.parsed_cache import cache_dir, cached_read, read_record, save_record
+from lean_local.engine.parsed_cache import cache_dir, cached_read, existing_stat, read_record, save_record
 from lean_local.engine.subscription_data import (
     NEW_YORK,
     QUOTE_FIELDS,
@@ -90,29 +90,33 @@ def load_equity(data_folder: Path, symbol: Symbol, normalization: DataNormalizat
     ``calendar_key`` identifies that calendar for the on-disk cache of the finished columns.
     A missing data file yields no data, as LEAN, with a warning when ``warn_missing``.
     """
-    data_folder = Path(data_folder)
     # LEAN's Symbol.Create resolves the ticker through all map files; each row's bars come from the
     # zip of the ticker of its day, the factors from the file named as the map file
     market = symbol.market
     map_file = map_file_resolver(data_folder, market).resolve(symbol.value) or MapFile.unmapped(symbol.value)
     delisted = map_file.delisted
-    factor_path = formats.factor_file_path(data_folder, map_file.permtick, market)
-    use_factors = normalization != DataNormalizationMode.RAW and factor_path.exists()
+    # the files' paths as text joined to their folders' (formats' paths, each a pathlib parse, cost
+    # more than the record's read); the factor file's stat answers whether it exists too
+    map_folder, daily_folder, factor_folder = _equity_folders(os.fspath(data_folder), market)
+    factor_path = f"{factor_folder}/{map_file.permtick.lower()}.csv"
+    factor_stat = existing_stat(factor_path) if normalization != DataNormalizationMode.RAW else None
+    use_factors = factor_stat is not None
     # the zips of the map file's tickers (its segments' tickers, in order; the permtick's without rows)
-    sources = [formats.map_file_path(data_folder, map_file.permtick, market)] + [
-        formats.equity_daily_path(data_folder, t, market) for t in dict.fromkeys(map_file.tickers or [map_file.permtick])]
-    if use_factors:
-        sources.append(factor_path)
+    sources = [f"{map_folder}/{map_file.permtick.lower()}.csv"] + [
+        f"{daily_folder}/{t.lower()}.zip" for t in dict.fromkeys(map_file.tickers or [map_file.permtick])]
     folder = cache_dir()
     target = None
     if folder is not None and calendar_key:
         stats = [f"{p}:{st.st_size}:{st.st_mtime_ns}" for p in sources if (st := _stat(p)) is not None]
+        if factor_stat is not None:
+            stats.append(f"{factor_path}:{factor_stat.st_size}:{factor_stat.st_mtime_ns}")
         key = f"equity-v3|{market}|{symbol.value}|{int(normalization)}|{calendar_key}|" + "|".join(stats)
         target = folder / f"{hashlib.sha1(key.encode()).hexdigest()}.npy"
         try:  # a missing record raises OSError: the bars are read and the record written below
             return equity_from_record(symbol, target, delisted)
         except (OSError, ValueError, KeyError, TypeError):
             pass
+    data_folder = Path(data_folder)
     frame = read_bars(data_folder, map_file.segments(), functools.partial(cached_read, read_equity_bars), market)
     if frame is None:
         warn_missing_file(formats.equity_daily_path(data_folder, symbol.value, market), symbol.value, "equity",
@@ -120,7 +124,7 @@ def load_equity(data_folder: Path, symbol: Symbol, normalization: DataNormalizat
         return empty_subscription(symbol, "trade")
     factors = np.ones(len(frame))
     if use_factors:
-        factors = formats.adjustment_factors(cached_read(formats.read_factor_file, factor_path), frame.index)
+        factors = formats.adjustment_factors(cached_read(formats.read_factor_file, Path(factor_path)), frame.index)
     fields = {name: frame[name].to_numpy(dtype=np.float64) * factors for name in TRADE_FIELDS if name != "volume"}
     # LEAN scales an adjusted bar's volume by the inverse factor, rounded half to even (``Extensions.Scale``)
     fields["volume"] = np.round(frame["volume"].to_numpy(dtype=np.float64) / factors)
@@ -150,11 +154,19 @@ def equity_from_record(symbol: Symbol, target: Path, delisted: pd.Timestamp | No
                             stored[2 * n:3 * n], delisted, record=target, ohlcv=stored[3 * n:].reshape(n, 5))
 
 
-def _stat(path: Path) -> os.stat_result | None:
+def _stat(path: str) -> os.stat_result | None:
     try:
         return os.stat(path)
     except OSError:
         return None
+
+
+@functools.lru_cache(maxsize=16)
+def _equity_folders(data_folder: str, market: str) -> tuple[str, str, str]:
+    """The market's map-file, daily-bar and factor-file folders as text (``formats``' paths)."""
+    return (os.fspath(formats.map_files_folder(data_folder, market)),
+            os.fspath(formats.equity_daily_path(data_folder, "_", market).parent),
+            os.fspath(formats.factor_file_path(data_folder, "_", market).parent))
 
 
 def load_index(data_folder: Path, symbol: Symbol,

@@ -5,6 +5,7 @@ reader of plain values), keyed by the reader, the file's path, size and modifica
 from __future__ import annotations
 
 import ast
+import errno
 import functools
 import hashlib
 import logging
@@ -61,12 +62,18 @@ def cached_read(reader: Callable[[Path], pd.DataFrame], path: Path) -> pd.DataFr
     return frame
 
 
-def load_record(reader: Callable[[Path], pd.DataFrame], path: Path) -> np.ndarray:
+def load_record(reader: Callable[[Path], pd.DataFrame], path: Path, missing_ok: bool = False) -> np.ndarray | None:
     """:func:`cached_read`'s columns as the cache keeps them: a record array with the frame's index as
     int64 nanoseconds in ``__index__`` and one field per column (no frame built: a caller that reads
-    a few columns of many small files, as the factor files' events, skips pandas)."""
+    a few columns of many small files, as the factor files' events, skips pandas). ``missing_ok``: None
+    for a path that does not exist (``Path.exists``' answer, from the stat the cache's key takes)."""
     folder = cache_dir()
-    target = None if folder is None else _target(folder, reader, path)
+    stat = None
+    if missing_ok:
+        stat = existing_stat(path)
+        if stat is None:
+            return None
+    target = None if folder is None else _target(folder, reader, path, stat)
     stored = None if target is None else _load(target)
     if stored is not None:
         return stored
@@ -103,8 +110,24 @@ def cached_value(reader: Callable[[Path], Plain], path: Path) -> Plain:
     return value
 
 
-def _target(folder: Path, reader: Callable[[Path], pd.DataFrame], path: Path) -> Path:
-    stat = os.stat(path)
+def existing_stat(path: str | os.PathLike[str]) -> os.stat_result | None:
+    """``path``'s stat, None where ``Path.exists`` is False (the errors it ignores; any other is raised)."""
+    try:
+        return os.stat(path)
+    except OSError as error:
+        if error.errno in _MISSING_ERRNOS:
+            return None
+        raise
+    except ValueError:  # a path that cannot exist (a NUL byte)
+        return None
+
+
+_MISSING_ERRNOS = (errno.ENOENT, errno.ENOTDIR, errno.EBADF, errno.ELOOP)
+
+
+def _target(folder: Path, reader: Callable[[Path], pd.DataFrame], path: Path,
+            stat: os.stat_result | None = None) -> Path:
+    stat = os.stat(path) if stat is None else stat
     key = f"{reader.__name__}|{os.path.abspath(path)}|{stat.st_size}|{stat.st_mtime_ns}"
     return folder / f"{hashlib.sha1(key.encode()).hexdigest()}.npy"
 
@@ -129,7 +152,9 @@ def read_record(target: Path) -> np.ndarray:
     reading a small record); the records of one kind share their header but for the row count, so the
     dtype is parsed once per layout. Any other file goes through ``np.load``.
     """
-    with open(target, "rb") as handle:
+    # unbuffered: the rows are read straight into the array (np.fromfile went through a C stream of
+    # the file's descriptor, a copy and more calls)
+    with open(target, "rb", buffering=0) as handle:
         prefix = handle.read(len(_NPY_MAGIC) + 2)
         header = handle.read(int.from_bytes(prefix[-2:], "little")).decode("latin1")
         shape = _SHAPE.search(header)
@@ -137,9 +162,10 @@ def read_record(target: Path) -> np.ndarray:
             dtype = _record_dtype(header[:shape.start()] + "'shape': (0,)" + header[shape.end():])
             if dtype is not None:
                 count = int(shape.group(1))
-                record = np.fromfile(handle, dtype=dtype, count=count)
-                if len(record) != count:
-                    raise ValueError(f"{target}: {len(record)} of {count} rows")
+                record = np.empty(count, dtype=dtype)
+                size = handle.readinto(record.view(np.uint8)) if record.nbytes else 0
+                if size != record.nbytes:
+                    raise ValueError(f"{target}: {size // dtype.itemsize} of {count} rows")
                 return record
     return np.load(target, allow_pickle=False)
 

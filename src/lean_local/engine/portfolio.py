@@ -35,7 +35,7 @@ from lean_local.engine.transactions import LIQUIDATE_FROM_DELISTING, Transaction
 if TYPE_CHECKING:
     from lean_local.engine.securities import Security
 
-_add = np.add.reduce
+_add, _least = np.add.reduce, np.minimum.reduce
 
 #: LEAN's ``AddTransactionRecord``: a later record at a time already taken goes 1 ms later
 _RECORD_STEP = timedelta(milliseconds=1)
@@ -73,6 +73,7 @@ class SecurityPortfolioManager:
         # cache it per (step, book version); fills, cash changes and rate updates bump the version
         self._tpv_key: tuple[int, int] | None = None
         self._tpv = 0.0
+        self._held = 0.0  # the holdings' sum in _tpv (long_short_values takes it when every value is long)
         self._margin_key: tuple[int, int] | None = None
         self._margin = 0.0
         # the holdings values both of them sum (one computation per fill instead of two)
@@ -175,14 +176,15 @@ class SecurityPortfolioManager:
         basis = (self._values_number, self._version)
         if basis == self._long_short_basis:
             return self._long_short
-        longs = values > 0
         # np.add.reduce is ndarray.sum without its Python wrappers (the same pairwise sum); every position
-        # long (a held book, most steps): the longs are the whole array, in its order (the same sum), and
-        # no short is left
-        if longs.all():
-            self._long_short = (float(_add(values)), 0.0)
+        # long (a held book, most steps; the least value above zero, NaN is not): the longs are the whole
+        # array, in its order (the same sum, the portfolio value's when it summed these values), and no
+        # short is left
+        if not len(values) or _least(values) > 0:
+            held = self._held if self._tpv_basis == basis and not self._any_cash_based else float(_add(values))
+            self._long_short = (held, 0.0)
         else:
-            self._long_short = (float(_add(values[longs])), float(_add(values[values < 0])))
+            self._long_short = (float(_add(values[values > 0])), float(_add(values[values < 0])))
         self._long_short_basis = basis
         return self._long_short
 
@@ -230,7 +232,8 @@ class SecurityPortfolioManager:
             if basis != self._tpv_basis:
                 if self._any_cash_based:
                     values = values[~self._cash_based[: len(self.by_column)]]
-                self._tpv = self.cash_book.total_value_in_account_currency + float(_add(values))
+                self._held = float(_add(values))
+                self._tpv = self.cash_book.total_value_in_account_currency + self._held
                 self._tpv_basis = basis
             self._tpv_key = key
         return self._tpv

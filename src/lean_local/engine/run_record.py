@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import functools
 import operator
+from array import array
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
@@ -57,8 +58,9 @@ def _benchmark_series(algo: QCAlgorithm, run: RunContext, index: pd.DatetimeInde
             and security.column < len(run.feed.subs) and len(run.feed.subs[security.column]):
         data = run.feed.data(security.column)
     else:
+        # through the parsed-data cache's record of its finished columns, as a subscription's
         hours = run.exchange_hours(symbol)
-        data = load_equity(run.data_folder, symbol, DataNormalizationMode.ADJUSTED, hours.session_times)
+        data = load_equity(run.data_folder, symbol, DataNormalizationMode.ADJUSTED, hours.session_times, hours.key)
     if len(data) == 0 or len(index) == 0:
         return pd.Series(np.zeros(len(index)), index=index, dtype=float)
     position = np.searchsorted(data.end_time, index.asi8, side="right") - 1
@@ -68,8 +70,8 @@ def _benchmark_series(algo: QCAlgorithm, run: RunContext, index: pd.DatetimeInde
     if internal_from_ns is not None and internal_from_ns < index.asi8[0]:
         # the internal hour feed starts the trading day before the first step (UniverseSelection.
         # AddPendingInternalDataFeeds): the samples before the first step see that day's close
-        full = load_equity(run.data_folder, symbol, DataNormalizationMode.ADJUSTED,
-                          run.exchange_hours(symbol).session_times)
+        hours = run.exchange_hours(symbol)
+        full = load_equity(run.data_folder, symbol, DataNormalizationMode.ADJUSTED, hours.session_times, hours.key)
         k = int(np.searchsorted(full.end_time, index.asi8[0], side="left")) - 1
         if k >= 0 and full.end_time[k] >= internal_from_ns:
             before = pd.Series([float(full.fields["close"][k]) * rate], index=pd.DatetimeIndex([int(full.end_time[k])]))
@@ -113,16 +115,17 @@ def _order_frame(orders: list[Any]) -> pd.DataFrame:
         list(map(field, orders)) for field in _ORDER_FIELDS)
     # the numeric columns as the arrays pandas would infer from the lists (ids int64, the rest float64),
     # built directly: the inference goes through an object array per column
-    quantities = np.array(quantity, dtype=np.float64)
+    quantities = _numeric_column(quantity, np.float64)
     columns = {
-        "id": np.array(ids, dtype=np.int64), "symbol": _object_column(list(map(str, symbols))),
+        "id": _numeric_column(ids, np.int64), "symbol": _object_column(list(map(str, symbols))),
         "type": _object_column(_enum_names(types)), "status": _object_column(_enum_names(statuses)),
         "direction": _object_column(_direction_names(quantities.tolist())), "quantity": quantities,
-        "price": np.array(price, dtype=np.float64), "time": _datetime_column(time),
-        "last_fill_time": _datetime_column(last_fill_time), "value": np.array(value, dtype=np.float64),
-        "fee": np.array(fee, dtype=np.float64), "tag": _typed_column(tags),
+        "price": _numeric_column(price, np.float64), "time": _datetime_column(time),
+        "last_fill_time": _datetime_column(last_fill_time), "value": _numeric_column(value, np.float64),
+        "fee": _numeric_column(fee, np.float64), "tag": _typed_column(tags),
     }
-    return pd.DataFrame(columns, columns=ORDER_COLUMNS)
+    # copy=False: the columns are the frame's own arrays, not stacked into one block per dtype (a copy)
+    return pd.DataFrame(columns, columns=ORDER_COLUMNS, copy=False)
 
 
 #: The order fields :func:`_order_frame` reads, in the order it unpacks them.
@@ -138,7 +141,7 @@ def _fill_frame(fills: FillRecords) -> pd.DataFrame:
         return pd.DataFrame([], columns=FILL_COLUMNS)  # object columns, as the result files expect
     columns: dict[str, Any] = {name: _typed_column(values) for name, values in fills.columns.items()}
     columns["time"] = _datetime_column(fills.columns["time"])
-    return pd.DataFrame(columns, columns=FILL_COLUMNS)
+    return pd.DataFrame(columns, columns=FILL_COLUMNS, copy=False)  # its own arrays, as the order frame's
 
 
 #: numpy's dtype of a list of one Python type, the one pandas infers from it
@@ -154,7 +157,22 @@ def _typed_column(values: list) -> np.ndarray | list:
     if kind is str:
         return _object_column(values)
     dtype = None if kind is None else _INFERRED_DTYPES.get(kind)
-    return values if dtype is None else np.array(values, dtype=dtype)
+    return values if dtype is None else _numeric_column(values, dtype)
+
+
+#: The ``array.array`` type code of each dtype :func:`_numeric_column` converts through it (bools as bytes).
+_TYPE_CODES = {np.float64: "d", np.int64: "q", np.bool_: "b"}
+
+
+def _numeric_column(values: list, dtype: type) -> np.ndarray:
+    """``np.array(values, dtype=dtype)`` (float64, int64 or bool) converted by ``array.array`` (a C loop
+    over the list; numpy packs each number through its generic path, several times slower): the same
+    numbers; a value ``array.array`` refuses (None, an int beyond int64) goes through ``np.array``."""
+    try:
+        converted = np.frombuffer(array(_TYPE_CODES[dtype], values), dtype=np.int8 if dtype is np.bool_ else dtype)
+        return converted != 0 if dtype is np.bool_ else converted
+    except (TypeError, OverflowError, ValueError):
+        return np.array(values, dtype=dtype)
 
 
 def _object_column(values: list[str]) -> np.ndarray:
@@ -208,11 +226,7 @@ def build_record(algo: QCAlgorithm, loop: BacktestLoop, state: str = "Completed"
     n = len(algo.portfolio.by_column)
     prices = None
     if n and loop.sample_steps and min(loop.sample_steps) >= 0:
-        # a column added after a sample had no price then
-        panel = np.zeros((len(loop.sample_closes), n))
-        for k, closes in enumerate(loop.sample_closes):
-            panel[k, : len(closes)] = closes
-        prices = pd.DataFrame(panel, index=index, columns=[str(s.symbol) for s in algo.portfolio.by_column])
+        prices = pd.DataFrame(_prices_panel(loop.sample_closes, n), index=index, columns=[str(s.symbol) for s in algo.portfolio.by_column])
     return BacktestRecord(
         algorithm_name=algo.name,
         parameters=dict(run.parameters),
@@ -241,6 +255,17 @@ def build_record(algo: QCAlgorithm, loop: BacktestLoop, state: str = "Completed"
         capacity=None if loop.capacity is None else (loop.capacity.rounded, str(loop.capacity.lowest)),
         account_currency=algo.portfolio.cash_book.account_currency,
     )
+
+
+def _prices_panel(sample_closes: list[np.ndarray], columns: int) -> np.ndarray:
+    """Each sample's closes as a row of ``columns`` entries: 0 for a column added after the sample (no
+    price then); one stack when every sample has every column."""
+    if set(map(len, sample_closes)) == {columns}:
+        return np.vstack(sample_closes)
+    panel = np.zeros((len(sample_closes), columns))
+    for k, closes in enumerate(sample_closes):
+        panel[k, : len(closes)] = closes
+    return panel
 
 
 def _symbol_ids(run: RunContext, securities: list[Any]) -> dict[str, str]:

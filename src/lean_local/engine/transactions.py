@@ -316,8 +316,10 @@ class TransactionManager(OrderBatches):
         Market-on-open, stop and limit orders need a bar that ends after the order time: without one
         their fill model answers "wait", so they are not asked (most open stops on most steps).
         """
-        securities = self._algorithm.securities
         open_orders = self._open
+        if not open_orders:  # most steps of a rebalance
+            return
+        securities = self._algorithm.securities
         pending = list(open_orders.values())
         if len(pending) >= step_orders.MIN_BATCH and not self._handles_order_events():
             pending = pending[step_orders.fill_market_on_open(self._algorithm, self, pending):]

@@ -36,27 +36,40 @@ _ONE_HOUR = timedelta(hours=1)
 _REFUSED = np.iinfo(np.int64).min
 
 
-@functools.lru_cache(maxsize=64)
 def _year_offsets_ns(year: int) -> np.ndarray:
     """:func:`_utc_offset_ns` of every hour of ``year``; ``_REFUSED`` for the hours ``tz_localize`` refuses
-    (the skipped and the repeated hour). (A run meets a new hour at nearly every step; one
-    ``Timestamp.tz_localize`` each cost about 50 us.)
+    (the skipped and the repeated hour): the year's part of its span's table (:func:`_span_offsets_ns`)."""
+    first_year = year - year % _SPAN_YEARS
+    table = _span_offsets_ns(first_year, max(min(first_year + _SPAN_YEARS, _LAST_SPAN_YEAR), year + 1))
+    first_hour = (datetime(year, 1, 1) - datetime(first_year, 1, 1)) // _ONE_HOUR
+    return table[first_hour:first_hour + (datetime(year + 1, 1, 1) - datetime(year, 1, 1)) // _ONE_HOUR]
+
+
+#: The years of one table: a run's years mostly share one (two ``tz_localize`` calls for them all; each call
+#: costs far more than its elements: 0.7 ms a year's table, about 1 ms eight years')
+_SPAN_YEARS = 8
+#: A span ends at the latest on 2262-01-01 (pandas' nanosecond timestamps end in April 2262).
+_LAST_SPAN_YEAR = 2262
+
+
+@functools.lru_cache(maxsize=16)
+def _span_offsets_ns(first_year: int, end_year: int) -> np.ndarray:
+    """:func:`_utc_offset_ns` of every hour from ``first_year`` to the start of ``end_year``. (A run meets a
+    new hour at nearly every step; one ``Timestamp.tz_localize`` each cost about 50 us.)
 
     New York's offset changes at most once between two noons: each day's hours take the offset of its
     noon, except the two days around a change (the day before, the day of), whose 48 hours are localized
-    one by one: the table ``tz_localize`` gives every hour (1880 to 2100 compared), at about half its cost (0.45
-    against 0.85 ms a year, thread CPU)."""
-    first = datetime(year, 1, 1)
-    hours_in_year = (datetime(year + 1, 1, 1) - first) // _ONE_HOUR
-    days_in_year = hours_in_year // 24
-    # the noons from the day before the year's first to the day after its last
-    noon_offsets = _offsets_ns(pd.date_range(first - timedelta(hours=12), periods=days_in_year + 2, freq="D"))
+    one by one: the table ``tz_localize`` gives every hour (1880 to 2100 compared), at about half its cost."""
+    first = datetime(first_year, 1, 1)
+    days_in_span = (datetime(end_year, 1, 1) - first).days
+    # the noons from the day before the span's first to the day after its last
+    noon_offsets = _offsets_ns(pd.date_range(first - timedelta(hours=12), periods=days_in_span + 2, freq="D"))
     offsets = np.repeat(noon_offsets[1:-1], 24)
-    # a change between the noons before and after midnight starting day d: days d - 1 and d (those in the year)
+    # a change between the noons before and after midnight starting day d: days d - 1 and d (those in the span)
     changes = np.flatnonzero(noon_offsets[1:] != noon_offsets[:-1])
     if len(changes):
         days = np.unique(np.concatenate([changes - 1, changes]))
-        days = days[(days >= 0) & (days < days_in_year)]
+        days = days[(days >= 0) & (days < days_in_span)]
         hours = (days[:, None] * 24 + np.arange(24)).ravel()  # the hours of those days and the days before
         offsets[hours] = _offsets_ns(pd.DatetimeIndex(np.datetime64(first, "ns") + hours * np.timedelta64(1, "h")))
     return offsets
