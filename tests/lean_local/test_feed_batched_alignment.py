@@ -110,7 +110,7 @@ def _act(panel: FeedPanel, what: str, column: int, step: int) -> float | None:
     elif what == "reattach":
         panel.settle(column)
         panel.visible_from[column] = int(panel.grid[step])
-        panel.thaw(column, step - 1)
+        panel.thaw_many([column], step - 1)
         assert panel.attach(column, step)
     elif what == "seed":
         panel.settle(column)

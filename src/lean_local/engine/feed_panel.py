@@ -187,8 +187,7 @@ class FeedPanel:
         return step - self.base
 
     def current_bars(self, step: int, columns: np.ndarray) -> tuple[np.ndarray, ...]:
-        """The current bar at ``step`` of each of ``columns`` (int array of the panel's columns): its
-        start and end (int64 ns), open, close and volume (float64) (:meth:`current_fields`)."""
+        """:meth:`current_fields` with the open, close and volume (float64) as three arrays."""
         starts, ends, ohlcv = self.current_fields(step, columns)
         return starts, ends, ohlcv[:, 0], ohlcv[:, 3], ohlcv[:, 4]
 
@@ -309,12 +308,8 @@ class FeedPanel:
         self._held_closes.update(zip(columns, zip(held, self.close[here, columns].tolist(), strict=True), strict=True))
         self._queue(columns, step + 1)
 
-    def thaw(self, column: int, step: int) -> None:
-        """End a freeze after ``step`` (the subscription resumes from the next step)."""
-        self.thaw_many([column], step)
-
     def thaw_many(self, columns: list[int], step: int) -> None:
-        """:meth:`thaw` of each of ``columns`` (distinct; each entry its own, so in any order)."""
+        """End the freezes of ``columns`` (distinct) after ``step``: their subscriptions resume from the next step."""
         self.settle(*columns)
         frozen = self.frozen
         for column in frozen.keys() & columns:
