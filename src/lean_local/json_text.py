@@ -12,7 +12,7 @@ from __future__ import annotations
 import json
 import re
 import secrets
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from json.encoder import encode_basestring  # type: ignore[attr-defined]
 
 import numpy as np
@@ -44,7 +44,7 @@ class Records:
         The records as an object under these keys (in this order) instead of an array.
     """
 
-    def __init__(self, shape: dict, columns: dict[str, Sequence[str]], keys: Sequence[str] | None = None) -> None:
+    def __init__(self, shape: dict, columns: Mapping[str, Sequence[str]], keys: Sequence[str] | None = None) -> None:
         self.shape, self.columns, self.keys = shape, columns, keys
 
     def render(self, indent: int) -> str:
