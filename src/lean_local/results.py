@@ -23,13 +23,13 @@ import numpy as np
 import pandas as pd
 
 from lean_local.atomic import write_atomic
+from lean_local.json_text import Column, Records, dump_indented, json_floats, json_ints, json_strings
 from lean_local.statistics import (
     BacktestRecord,
     analyze,
     asof_values,
     compute_total_performance,
     currency_symbol,
-    symbol_json,
     utc_iso,
 )
 
@@ -119,75 +119,84 @@ def _enum(value, table: dict) -> int:
     return int(value) if not isinstance(value, str) else table[value]
 
 
-def build_orders(record: BacktestRecord) -> dict:
+#: One order as LEAN's ``orders`` object writes it (the columns filled per order).
+_ORDER = {
+    "type": Column("type"), "id": Column("id"), "contingentId": 0, "brokerId": [],
+    "symbol": {"value": Column("symbol"), "id": Column("symbol_id"), "permtick": Column("symbol")},
+    "price": Column("price"), "priceCurrency": Column("currency"), "time": Column("time"),
+    "createdTime": Column("time"), "lastFillTime": Column("last_fill"), "quantity": Column("quantity"),
+    "status": Column("status"), "tag": Column("tag"), "direction": Column("direction"), "value": Column("value"),
+    "orderFee": {"value": {"amount": Column("fee"), "currency": Column("currency")}}, "isMarketable": False,
+}
+
+#: One fill as LEAN's ``<id>-order-events.json`` writes it.
+_FILL_EVENT = {
+    "algorithmId": Column("algorithm"), "orderId": Column("order"), "orderEventId": Column("event"),
+    "symbol": Column("symbol_id"), "symbolValue": Column("symbol"), "symbolPermtick": Column("symbol"),
+    "utcTime": Column("time"), "status": "filled", "fillPrice": Column("price"),
+    "fillPriceCurrency": Column("currency"), "fillQuantity": Column("quantity"), "direction": Column("direction"),
+    "isAssignment": False, "quantity": Column("quantity"), "orderFeeAmount": Column("fee"),
+    "orderFeeCurrency": Column("currency"), "id": Column("id"),
+}
+
+
+def build_orders(record: BacktestRecord) -> Records:
     """LEAN's ``orders`` object: order id -> order JSON."""
-    out: dict = {}
-    if record.orders is None:
-        return out
+    if record.orders is None or len(record.orders) == 0:
+        return Records(_ORDER, {}, [])
     orders = record.orders.sort_values("id")
-    tz, currency = record.time_zone, record.account_currency
+    tz = record.time_zone
     created = utc_iso(orders["time"], tz)
-    last_fill = utc_iso(orders["last_fill_time"], tz) if "last_fill_time" in orders else [None] * len(orders)
-    columns = [orders[c].tolist() for c in
-               ("id", "type", "symbol", "price", "quantity", "status", "tag", "direction", "value", "fee")]
-    for (oid, kind, symbol, price, quantity, status, tag, direction, value, fee), time, last in zip(
-            zip(*columns, strict=True), created, last_fill, strict=True):
-        out[str(int(oid))] = {
-            "type": _enum(kind, ORDER_TYPES),
-            "id": int(oid),
-            "contingentId": 0,
-            "brokerId": [],
-            "symbol": symbol_json(str(symbol), record.symbol_ids),
-            "price": float(price),
-            "priceCurrency": currency,
-            "time": time,
-            "createdTime": time,
-            "lastFillTime": last,
-            "quantity": float(quantity),
-            "status": _enum(status, ORDER_STATUS),
-            "tag": str(tag or ""),
-            "direction": _enum(direction, ORDER_DIRECTION),
-            "value": float(value),
-            "orderFee": {"value": {"amount": float(fee), "currency": currency}},
-            "isMarketable": False,
-        }
-    return out
+    ids = json_ints(orders["id"].tolist())
+    symbols = [str(symbol) for symbol in orders["symbol"].tolist()]
+    columns = {
+        "type": [repr(_enum(kind, ORDER_TYPES)) for kind in orders["type"].tolist()],
+        "id": ids,
+        "symbol": json_strings(symbols),
+        "symbol_id": json_strings([record.symbol_ids.get(symbol, symbol) for symbol in symbols]),
+        "price": json_floats(orders["price"].to_numpy(dtype=float)),
+        "currency": json_strings([record.account_currency]) * len(orders),
+        "time": json_strings(created),
+        "last_fill": json_strings(utc_iso(orders["last_fill_time"], tz) if "last_fill_time" in orders
+                                  else [None] * len(orders)),
+        "quantity": json_floats(orders["quantity"].to_numpy(dtype=float)),
+        "status": [repr(_enum(status, ORDER_STATUS)) for status in orders["status"].tolist()],
+        "tag": json_strings([str(tag or "") for tag in orders["tag"].tolist()]),
+        "direction": [repr(_enum(direction, ORDER_DIRECTION)) for direction in orders["direction"].tolist()],
+        "value": json_floats(orders["value"].to_numpy(dtype=float)),
+        "fee": json_floats(orders["fee"].to_numpy(dtype=float)),
+    }
+    return Records(_ORDER, columns, ids)
 
 
-def build_order_events(record: BacktestRecord, algorithm_id: str) -> list:
+def build_order_events(record: BacktestRecord, algorithm_id: str) -> Records:
     """One event per fill, as LEAN's ``<id>-order-events.json`` writes a fill."""
-    events: list = []
     if record.fills is None or len(record.fills) == 0:
-        return events
+        return Records(_FILL_EVENT, {})
     fills = record.fills.sort_values("time", kind="stable")
-    currency = record.account_currency
+    order_ids = [int(oid) for oid in fills["order_id"].tolist()]
+    symbols = [str(symbol) for symbol in fills["symbol"].tolist()]
+    quantities = fills["quantity"].to_numpy(dtype=float)
     counter: dict[int, int] = {}
-    for oid, symbol, qty, price, fee, utc_time in zip(
-            fills["order_id"].tolist(), fills["symbol"].tolist(), fills["quantity"].tolist(),
-            fills["fill_price"].tolist(), fills["fee"].tolist(), _unix(fills["time"], record.time_zone).tolist(),
-            strict=True):
-        oid, symbol, qty = int(oid), str(symbol), float(qty)
+    events = []
+    for oid in order_ids:
         counter[oid] = counter.get(oid, 0) + 1
-        events.append({
-            "algorithmId": algorithm_id,
-            "orderId": oid,
-            "orderEventId": counter[oid],
-            "symbol": record.symbol_ids.get(symbol, symbol),
-            "symbolValue": symbol,
-            "symbolPermtick": symbol,
-            "utcTime": float(utc_time),
-            "status": "filled",
-            "fillPrice": float(price),
-            "fillPriceCurrency": currency,
-            "fillQuantity": qty,
-            "direction": "buy" if qty > 0 else "sell",
-            "isAssignment": False,
-            "quantity": qty,
-            "orderFeeAmount": float(fee),
-            "orderFeeCurrency": currency,
-            "id": f"{algorithm_id}-{oid}-{counter[oid]}",
-        })
-    return events
+        events.append(counter[oid])
+    columns = {
+        "algorithm": json_strings([algorithm_id]) * len(fills),
+        "order": json_ints(order_ids),
+        "event": json_ints(events),
+        "symbol_id": json_strings([record.symbol_ids.get(symbol, symbol) for symbol in symbols]),
+        "symbol": json_strings(symbols),
+        "time": json_floats(_unix(fills["time"], record.time_zone)),
+        "price": json_floats(fills["fill_price"].to_numpy(dtype=float)),
+        "currency": json_strings([record.account_currency]) * len(fills),
+        "quantity": json_floats(quantities),
+        "direction": ['"buy"' if qty > 0 else '"sell"' for qty in quantities.tolist()],
+        "fee": json_floats(fills["fee"].to_numpy(dtype=float)),
+        "id": json_strings([f"{algorithm_id}-{oid}-{n}" for oid, n in zip(order_ids, events, strict=True)]),
+    }
+    return Records(_FILL_EVENT, columns)
 
 
 def _n2(value: float) -> str:
@@ -254,66 +263,6 @@ def algorithm_configuration(record: BacktestRecord) -> dict:
     }
 
 
-#: Bytes of compact JSON where indentation may go (structural characters), plus the string syntax.
-_JSON_SYNTAX = np.zeros(256, dtype=bool)
-_JSON_SYNTAX[list(b'{}[],:"\\')] = True
-
-
-def _dump(obj) -> bytes:
-    """``json.dumps(obj, indent=2, ensure_ascii=False, allow_nan=False)`` as UTF-8, the same bytes, fast.
-
-    With ``indent`` the standard library encodes in pure Python (seconds for the tens of megabytes
-    of a backtest with many orders); compact, it encodes in C. So the compact text is indented
-    here with array operations: outside strings, a non-empty ``[``/``{`` and each ``,`` are
-    followed by a newline and two spaces per open level, a non-empty ``]``/``}`` is preceded by
-    one, and ``:`` becomes ``": "``, which is exactly what ``indent=2`` writes.
-    """
-    compact = json.dumps(obj, ensure_ascii=False, allow_nan=False, separators=(",", ":")).encode("utf-8")
-    data = np.frombuffer(compact, dtype=np.uint8)
-    pos = np.flatnonzero(_JSON_SYNTAX[data])
-    chars = data[pos]
-    backslash = chars == ord("\\")
-    if backslash.any():
-        # An escape is a backslash and the byte after it, so a quote after an odd run of
-        # backslashes belongs to the string; the backslashes themselves are never structure.
-        slashes = pos[backslash]
-        run_starts = np.flatnonzero(np.r_[True, np.diff(slashes) != 1])
-        run_lengths = np.diff(np.r_[run_starts, len(slashes)])
-        escaped = (slashes[run_starts] + run_lengths)[run_lengths % 2 == 1]
-        escaped = escaped[data[escaped] == ord('"')]
-        keep = ~backslash
-        keep[np.searchsorted(pos, escaped)] = False
-        pos, chars = pos[keep], chars[keep]
-    quote = chars == ord('"')
-    outside = (np.cumsum(quote) % 2 == 0) & ~quote
-    pos, chars = pos[outside], chars[outside]
-
-    opening = (chars == ord("[")) | (chars == ord("{"))
-    closing = (chars == ord("]")) | (chars == ord("}"))
-    depth = np.cumsum(opening.astype(np.int64) - closing)  # open levels after each character
-    empty = np.zeros(len(chars) + 1, dtype=bool)  # empty[i + 1]: chars i, i + 1 are "[]" or "{}"
-    empty[1:-1] = opening[:-1] & closing[1:] & (pos[1:] == pos[:-1] + 1)
-    newline_after = (opening & ~empty[1:]) | (chars == ord(","))
-    newline_before = closing & ~empty[:-1]
-    colon = chars == ord(":")
-    width = np.where(newline_after | newline_before, 1 + 2 * depth, colon)
-    inserted = width > 0
-    at = (pos + ~newline_before)[inserted]  # input offset each insertion goes before
-    width, newline = width[inserted], ~colon[inserted]
-
-    # The output alternates runs of input bytes and insertions (spaces, the first a newline).
-    runs = np.empty(2 * len(at) + 1, dtype=np.int64)
-    runs[0:-1:2] = np.diff(at, prepend=0)
-    runs[1::2] = width
-    runs[-1] = len(data) - (at[-1] if len(at) else 0)
-    is_input = np.zeros(len(runs), dtype=bool)
-    is_input[0::2] = True
-    out = np.full(len(data) + int(width.sum()), ord(" "), dtype=np.uint8)
-    out[np.repeat(is_input, runs)] = data
-    out[(at + np.cumsum(width) - width)[newline]] = ord("\n")
-    return out.tobytes()
-
-
 def write_results(
     record: BacktestRecord,
     statistics: dict[str, str],
@@ -376,9 +325,9 @@ def write_results(
     }
     logs = "".join(line + "\n" for line in record.logs).encode("utf-8")
     path = out / f"{bid}.json"
-    write_atomic(path, _dump(result))
-    write_atomic(out / f"{bid}-summary.json", _dump(summary))
-    write_atomic(out / f"{bid}-order-events.json", _dump(build_order_events(record, bid)))
+    write_atomic(path, dump_indented(result))
+    write_atomic(out / f"{bid}-summary.json", dump_indented(summary))
+    write_atomic(out / f"{bid}-order-events.json", dump_indented(build_order_events(record, bid)))
     write_atomic(out / f"{bid}-log.txt", logs)
     write_atomic(out / "log.txt", logs)
     return path

@@ -6,8 +6,6 @@ import json
 from datetime import datetime
 
 import pandas as pd
-from hypothesis import given, settings
-from hypothesis import strategies as hs
 
 from lean_local import results
 from lean_local.statistics import BacktestRecord, compute_statistics, compute_total_performance
@@ -117,26 +115,6 @@ def test_format_statistics_table():
 
 def _indent2(obj) -> bytes:
     return json.dumps(obj, indent=2, ensure_ascii=False, allow_nan=False).encode("utf-8")
-
-
-# Strings mostly of JSON's own syntax and escapes, which the indentation must leave alone.
-_TEXT = hs.text(alphabet='"\\[]{}:, \n\x1fé𝄞a', max_size=8)
-_JSON = hs.recursive(
-    hs.none() | hs.booleans() | hs.integers() | hs.floats(allow_nan=False, allow_infinity=False) | _TEXT,
-    lambda inner: hs.lists(inner, max_size=4) | hs.dictionaries(_TEXT, inner, max_size=4),
-    max_leaves=20,
-)
-
-
-@settings(max_examples=200, deadline=None)
-@given(_JSON)
-def test_dump_writes_the_bytes_of_json_dumps_indent_2(obj):
-    assert results._dump(obj) == _indent2(obj)
-
-
-def test_dump_keeps_string_syntax_inside_strings():
-    for obj in ['a\\"b', {'k\\': ['\\\\"', "[]{}:,", "\u00e9\x1f", [], {}]}, [[[]], {"": {}}], 1.5, "\\"]:
-        assert results._dump(obj) == _indent2(obj)
 
 
 def test_result_files_of_several_orders(tmp_path):
