@@ -7,7 +7,13 @@ import numpy as np
 import pandas as pd
 
 from lean_local.engine.common import SecurityType, Symbol
-from lean_local.engine.subscription_data import NS_PER_DAY, SubscriptionData, history_rows, visible_until
+from lean_local.engine.subscription_data import (
+    NS_PER_DAY,
+    SubscriptionData,
+    delisting_day_end_ns,
+    history_rows,
+    visible_until,
+)
 
 DAY = NS_PER_DAY
 CLOSE = 16 * 3600 * 10**9  # a session's close, after midnight
@@ -57,3 +63,8 @@ def test_a_delisted_symbols_window_is_its_last_sessions_to_the_delisting_day():
     rows, times = history_rows(data, SESSIONS, 8 * DAY + CLOSE, periods=4, windows={})
     assert rows == slice(2, 6)
     assert (times == SESSIONS[2:6]).all()
+
+
+def test_delisting_day_end_is_the_last_nanosecond_of_the_day():
+    delisted = pd.Timestamp("2015-03-06")
+    assert delisting_day_end_ns(delisted) == pd.Timestamp("2015-03-07").value - 1

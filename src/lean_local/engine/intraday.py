@@ -41,7 +41,7 @@ from lean_local.engine import feed as feeds
 from lean_local.engine.common import DataNormalizationMode, Resolution, Symbol
 from lean_local.engine.daily_readers import map_file_resolver, warn_missing_file
 from lean_local.engine.parsed_cache import cached_read
-from lean_local.engine.subscription_data import BarView, SubscriptionData, empty_subscription
+from lean_local.engine.subscription_data import BarView, SubscriptionData, empty_subscription, visible_until
 
 #: The bar period (ns) of each intraday resolution the runtime reads.
 PERIOD_NS = {Resolution.MINUTE: 60 * 10**9, Resolution.HOUR: 3_600 * 10**9}
@@ -229,9 +229,7 @@ def emission_times(sub: SubscriptionData, session_ends: np.ndarray, end_ns: int)
         return np.empty(0, dtype=np.int64)
     if not sub.fill_forward:
         return sub.end_time
-    last = end_ns
-    if sub.delisted is not None:
-        last = min(last, int((sub.delisted + pd.Timedelta(days=1)).value) - 1)
+    last = visible_until(sub, end_ns)
     sessions = session_ends[(session_ends >= sub.end_time[0]) & (session_ends <= last)]
     return np.union1d(sub.end_time[sub.end_time <= last], sessions)
 

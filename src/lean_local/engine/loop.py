@@ -42,7 +42,7 @@ from lean_local.engine.margin_calls import MARGIN_CALL_FREQUENCY_NS, execute_mar
 from lean_local.engine.run_context import RunContext
 from lean_local.engine.run_setup import schedule_end_of_day, setup_conversions, warmup_start
 from lean_local.engine.slice import Delistings, Dividends, Slice, Splits, SymbolChangedEvents
-from lean_local.engine.subscription_data import NEW_YORK, ns_to_datetime
+from lean_local.engine.subscription_data import NEW_YORK, delisting_day_end_ns, ns_to_datetime
 from lean_local.engine.time_limit import TimeLoopLimit
 from lean_local.engine.universe import SecurityChanges
 
@@ -229,7 +229,7 @@ class BacktestLoop:
         for column in sorted(set(columns)):  # column order, as a scan of every column gives
             sub = self.feed.subs[column]
             if sub.delisted is not None and column not in tracked and column not in self.feed.delisted:
-                last = int((sub.delisted + pd.Timedelta(days=1)).value) - 1
+                last = delisting_day_end_ns(sub.delisted)
                 self._delist_columns.append((column, last))
                 self._next_delisting = min(self._next_delisting, last)
 

@@ -230,12 +230,17 @@ class _Side:
     close = property(lambda self: float(self._sub.fields[f"{self._p}_close"][self._i]))
 
 
+def delisting_day_end_ns(delisted: pd.Timestamp) -> int:
+    """The last nanosecond of the delisting day ``delisted`` (int ns): a delisted subscription has no data
+    after it. Read off the Timestamp's nanoseconds (adding a Timedelta cost ~10 us, and a third of the
+    symbols a large universe adds a day carry a delisting date)."""
+    return int(delisted.value) + NS_PER_DAY - 1
+
+
 def visible_until(sub: SubscriptionData, end_ns: int) -> int:
-    """``end_ns``, or the last nanosecond of ``sub``'s delisting day when that is earlier: a delisted
-    subscription has no data past its delisting date. Read off the Timestamp's nanoseconds (adding a
-    Timedelta cost ~10 us, and a third of the symbols a large universe adds a day carry a delisting date)."""
+    """``end_ns``, or the last nanosecond of ``sub``'s delisting day when that is earlier."""
     delisted = sub.delisted
-    return end_ns if delisted is None else min(end_ns, int(delisted.value) + NS_PER_DAY - 1)
+    return end_ns if delisted is None else min(end_ns, delisting_day_end_ns(delisted))
 
 
 def emission_times(sub: SubscriptionData, session_closes: np.ndarray | None, end_ns: int) -> np.ndarray:
