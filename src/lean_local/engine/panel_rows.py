@@ -220,7 +220,8 @@ class BlockRows:
             self._at = at
             if any(self._emitting):  # a row's bars ending on a step (a part holds every one within the block)
                 where = np.minimum(counted_from, n - 1)
-                on_grid = np.repeat(np.fromiter(self._emitting, dtype=bool, count=k), lengths) & (grid[where] == bar_ends)
+                emitting = np.repeat(np.fromiter(self._emitting, dtype=bool, count=k), lengths)
+                on_grid = emitting & (grid[where] == bar_ends)
                 emits[rows[owner[on_grid]], where[on_grid]] = True
         if self._emit_rows:
             times = np.concatenate(self._emit_times)

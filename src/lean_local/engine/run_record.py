@@ -226,7 +226,8 @@ def build_record(algo: QCAlgorithm, loop: BacktestLoop, state: str = "Completed"
     n = len(algo.portfolio.by_column)
     prices = None
     if n and loop.sample_steps and min(loop.sample_steps) >= 0:
-        prices = pd.DataFrame(_prices_panel(loop.sample_closes, n), index=index, columns=[str(s.symbol) for s in algo.portfolio.by_column])
+        prices = pd.DataFrame(_prices_panel(loop.sample_closes, n), index=index,
+                              columns=[str(s.symbol) for s in algo.portfolio.by_column])
     return BacktestRecord(
         algorithm_name=algo.name,
         parameters=dict(run.parameters),
