@@ -119,7 +119,6 @@ def test_any_other_use_builds_the_bars(tmp_path, use):
         assert algo.checked[0] == 2  # the first close: AAA and CCC (BBB lists on the 3rd; EURUSD quotes)
 
 
-
 class Together(QCAlgorithm):
     """Equities alone: a step's trade bars are made in one pass."""
 

@@ -85,8 +85,8 @@ class CashBook(dict):
     @property
     def total_value_in_account_currency(self) -> float:
         if len(self) == 1:  # the account currency alone (the portfolio value's every step): sum's 0 + the value
-            for cash in self.values():
-                return float(0 + cash.amount * cash.conversion_rate)
+            (cash,) = self.values()
+            return float(0 + cash.amount * cash.conversion_rate)
         return float(sum(c.amount * c.conversion_rate for c in self.values()))
 
     def convert_to_account_currency(self, amount: float, currency: str) -> float:

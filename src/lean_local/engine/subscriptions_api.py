@@ -295,8 +295,7 @@ class SubscriptionsApi:
         """:meth:`_track_stream` of each security and its subscription (a day's resuming universe members)."""
         for security, data in zip(securities, subscriptions, strict=True):
             security.stream_ended = False
-            # a resuming member's subscription has bars as a rule: _is_empty asked only without any
-            if not len(data.end_time) and _is_empty(data):
+            if _is_empty(data):
                 self._track_stream(security, data)
 
     def _end_empty_streams(self, before_selections: bool) -> None:
@@ -403,4 +402,6 @@ class SubscriptionsApi:
 
 def _is_empty(data: SubscriptionData) -> bool:
     """A subscription without any bar (trade or quote) over the run: its stream ends at once."""
-    return len(data) == 0 and (data.quotes is None or len(data.quotes) == 0)
+    # the bars' end times read directly (SubscriptionData.__len__ is a Python call): a day's resuming
+    # universe members are asked, and they have bars as a rule
+    return not len(data.end_time) and (data.quotes is None or len(data.quotes) == 0)
