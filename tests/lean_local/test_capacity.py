@@ -8,8 +8,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from lean_local.engine.capacity import CapacityEstimate, no_bars
-from lean_local.engine.utc_clock import _REFUSED, _year_offsets_ns, utc_ns
+from lean_local.engine.capacity import CapacityEstimate, bars_at, no_bars
+from lean_local.engine.utc_clock import _REFUSED, UtcClock, _year_offsets_ns, utc_ns
 
 HOUR = 3600 * 10**9
 DAY = 24 * HOUR
@@ -28,13 +28,11 @@ def estimate_of_one() -> CapacityEstimate:
 def bars_from(bar_of):
     """The estimate's ``bars_of`` from ``bar_of(symbol)``: ``(close, volume, rate, period_ns)`` or None."""
     def bars_of(symbols):
-        bars = no_bars(symbols)
-        for k, symbol in enumerate(symbols):
-            bar = bar_of(symbol)
-            if bar is not None:
-                bars.has_bar[k] = True
-                bars.close[k], bars.volume[k], bars.conversion_rate[k], bars.period_ns[k] = bar
-        return bars
+        found = [k for k, symbol in enumerate(symbols) if bar_of(symbol) is not None]
+        bars = [bar_of(symbols[k]) for k in found]
+        close, volume, rate, period = (list(column) for column in zip(*bars, strict=True)) if bars else ([], [], [], [])
+        return bars_at(symbols, np.array(found, dtype=np.intp), np.array(close, dtype=float),
+                       np.array(volume, dtype=float), np.array(rate, dtype=float), np.array(period, dtype=np.int64))
     return bars_of
 
 
@@ -174,6 +172,22 @@ def test_the_capacity_clock_converts_new_york_times_as_tz_localize_does():
         hour += timedelta(hours=1)
     with pytest.raises(Exception, match="2021-03-14 02:00:00"):
         utc_ns(datetime(2021, 3, 14, 2, 30))
+
+
+def test_a_runs_clock_is_utc_ns_across_spans_of_years_and_refuses_the_same_hours():
+    """``UtcClock`` (a span's table read by the hour) gives ``utc_ns`` from the end of 2015 (the span
+    2008-2015) into 2016 (the next one) and back, every half hour around the DST changes of 2016, and
+    raises on the skipped and the repeated hour as ``utc_ns`` does."""
+    clock = UtcClock()
+    moment = datetime(2015, 12, 31, 20, 30, 0, 7)
+    while moment < datetime(2016, 11, 8):
+        if moment.replace(minute=0, second=0, microsecond=0) not in (datetime(2016, 3, 13, 2), datetime(2016, 11, 6, 1)):
+            assert clock.utc_ns(moment) == utc_ns(moment)
+        moment += timedelta(minutes=30 if moment.month in (1, 3, 11) else 1_000)
+    assert clock.utc_ns(datetime(2015, 6, 1, 16)) == utc_ns(datetime(2015, 6, 1, 16))  # back a span
+    for refused in (datetime(2016, 3, 13, 2, 30), datetime(2016, 11, 6, 1, 30)):
+        with pytest.raises(Exception, match=refused.strftime("%Y-%m-%d %H:00:00")):
+            clock.utc_ns(refused)
 
 
 def test_a_snapshot_may_be_due_whenever_it_is_due():

@@ -89,12 +89,12 @@ def test_the_bars_of_one_quote_currency_carry_its_rate_and_a_symbol_without_a_re
     feed = CapacityFeed(_algo(securities, fills, np.array([5.0, -6.0, 7.0])), _Feed([True, False, True]), _Estimate())
     feed.step(pd.Timestamp("2020-01-02 16:00").value)
     bars = feed.monitored_bars(["AAA", "BBB", "CCC"])
-    assert bars.has_bar.tolist() == [True, True, False]
-    assert bars.close[:2].tolist() == [12.0, 10.0] and bars.volume[:2].tolist() == [300.0, 100.0]
-    assert bars.conversion_rate[:2].tolist() == [1.25, 1.25]
-    assert bars.period_ns[:2].tolist() == [int(6.5 * HOUR)] * 2
+    assert bars.found.tolist() == [0, 1]
+    assert bars.close.tolist() == [12.0, 10.0] and bars.volume.tolist() == [300.0, 100.0]
+    assert bars.conversion_rate == 1.25  # one rate for every bar
+    assert bars.period_ns.tolist() == [int(6.5 * HOUR)] * 2
     cash.conversion_rate = 1.5  # read again at each step
-    assert feed.monitored_bars(["AAA", "BBB", "CCC"]).conversion_rate[:2].tolist() == [1.5, 1.5]
+    assert feed.monitored_bars(["AAA", "BBB", "CCC"]).conversion_rate == 1.5
     assert feed.holdings_values(["CCC", "AAA"]).tolist() == [-6.0, 7.0]
 
 
@@ -108,6 +108,6 @@ def test_a_forex_bar_counts_the_forex_volume_and_custom_data_has_no_bar():
     feed = CapacityFeed(_algo(securities, fills), _Feed([True, True, True]), _Estimate())
     feed.step(pd.Timestamp("2020-01-02 16:00").value)
     bars = feed.monitored_bars(["EURUSD", "CUSTOM", "AAA"])
-    assert bars.has_bar.tolist() == [True, False, True]
-    assert bars.volume[[0, 2]].tolist() == [FOREX_VOLUME, 300.0]
-    assert bars.conversion_rate[[0, 2]].tolist() == [1.0, 1.1]
+    assert bars.found.tolist() == [0, 2]
+    assert bars.volume.tolist() == [FOREX_VOLUME, 300.0]
+    assert bars.conversion_rate.tolist() == [1.0, 1.1]

@@ -49,37 +49,31 @@ _MIN_ARRAY_FILLS = 8
 
 
 class MonitoredBars(NamedTuple):
-    """The real bar of this step of each symbol being captured, as arrays in the order asked
-    (``SymbolCapacity.GetBar``): a symbol without one has ``has_bar`` False and its other entries unread."""
+    """The real bars of this step of the symbols being captured (``SymbolCapacity.GetBar``): those of the
+    symbols at positions ``found`` of the list asked (increasing; None: every symbol has one), one entry
+    each."""
 
-    has_bar: np.ndarray  # bool
+    found: np.ndarray | None  # intp
     close: np.ndarray  # float64
     volume: np.ndarray  # float64, FOREX_VOLUME for a forex quote bar
-    conversion_rate: np.ndarray  # float64, quote currency to account currency
+    conversion_rate: np.ndarray | float  # quote currency to account currency (one rate: every bar's)
     period_ns: np.ndarray  # int64, the bar's length
+
+
+#: no symbol has a bar
+_NO_BARS = MonitoredBars(np.empty(0, dtype=np.intp), np.empty(0), np.empty(0), 1.0, np.empty(0, dtype=np.int64))
 
 
 def no_bars(symbols: Sequence[str]) -> MonitoredBars:
     """No symbol has a bar (a step of LEAN's internal benchmark feed)."""
-    n = len(symbols)
-    return MonitoredBars(np.zeros(n, dtype=bool), np.zeros(n), np.zeros(n), np.ones(n), np.zeros(n, dtype=np.int64))
+    return _NO_BARS
 
 
 def bars_at(symbols: Sequence[str], found: np.ndarray, close: np.ndarray, volume: np.ndarray,
             conversion_rate: np.ndarray | float, period_ns: np.ndarray) -> MonitoredBars:
     """The bars of ``symbols`` when the ones at positions ``found`` (increasing) have the bars given (one
-    entry each; ``conversion_rate`` may be one rate for all), the others none: the arrays given themselves
-    when every symbol has a bar."""
-    if len(found) == len(symbols):
-        rates = np.full(len(found), conversion_rate) if np.ndim(conversion_rate) == 0 else conversion_rate
-        return MonitoredBars(np.ones(len(found), dtype=bool), close, volume, rates, period_ns)
-    bars = no_bars(symbols)
-    bars.has_bar[found] = True
-    bars.close[found] = close
-    bars.volume[found] = volume
-    bars.conversion_rate[found] = conversion_rate
-    bars.period_ns[found] = period_ns
-    return bars
+    entry each; ``conversion_rate`` may be one rate for all), the others none."""
+    return MonitoredBars(None if len(found) == len(symbols) else found, close, volume, conversion_rate, period_ns)
 
 
 class CapacityEstimate:
@@ -111,20 +105,17 @@ class CapacityEstimate:
         self._reset = array("b")  # a snapshot passed: the next fill restarts the capture
         self._discount = array("d")  # the fast-trading discount of the last fill
         self._last_fill = array("q")  # UTC ns
+        self._fill_hour = array("q")  # the last fill's time rounded up to the hour (an hour bar's capture)
         self._previous_time = array("q")  # the last bar with volume (UTC ns), _NO_TIME before one
         self._previous_volume = array("d")
-        self._average_dollar_volume = array("d")
         self._monitored: list[int] = []  # the slots whose bars are being captured, in the order they started
         self._monitored_symbols: list[str] = []  # their symbols (bars_of's question)
         self._monitored_slots: np.ndarray | None = None  # _monitored as an array, made when asked
         self._is_monitored: list[bool] = []
+        #: whether some symbol's bars are being captured (the engine reads their current bars)
+        self.monitoring = False
         self.capacity = 0.0
         self.lowest = ""
-
-    @property
-    def monitoring(self) -> bool:
-        """Whether some symbol's bars are being captured (the engine reads their current bars)."""
-        return bool(self._monitored)
 
     def due(self, utc_ns: int) -> bool:
         """Whether a snapshot is due at ``utc_ns`` (when some symbol was traded)."""
@@ -164,6 +155,7 @@ class CapacityEstimate:
             self._reset[slot] = False
         self._trades[slot] += 1
         self._last_fill[slot] = utc_ns
+        self._fill_hour[slot] = -(-utc_ns // _HOUR_NS) * _HOUR_NS
         if not self._is_monitored[slot]:
             self._watch([slot])
 
@@ -185,7 +177,7 @@ class CapacityEstimate:
         last_fill = np.frombuffer(self._last_fill, dtype=np.int64)
         gap = utc_ns - last_fill[slots]
         minutes = gap / _MINUTE_NS
-        for k in np.flatnonzero(np.abs(gap) >= _EXACT_FLOAT_NS).tolist():  # see _capture
+        for k in np.flatnonzero(np.abs(gap) >= _EXACT_FLOAT_NS).tolist():  # see _mean
             minutes[k] = int(gap[k]) / _MINUTE_NS
         discount = 2.0 * minutes / 390.0
         np.frombuffer(self._discount)[slots] = np.where(discount > 1, 1.0, np.maximum(0.2, discount))
@@ -197,6 +189,7 @@ class CapacityEstimate:
         reset[restart] = 0
         trades[slots] += 1
         last_fill[slots] = utc_ns
+        np.frombuffer(self._fill_hour, dtype=np.int64)[slots] = -(-utc_ns // _HOUR_NS) * _HOUR_NS
         is_monitored, slot_list = self._is_monitored, slots.tolist()
         if not all(map(is_monitored.__getitem__, slot_list)):  # a C-level pass first: mostly all are
             self._watch([slot for slot in slot_list if not is_monitored[slot]])
@@ -210,6 +203,7 @@ class CapacityEstimate:
         self._monitored.extend(slots)
         self._monitored_symbols.extend(map(self._symbols.__getitem__, slots))
         self._monitored_slots = None
+        self.monitoring = bool(self._monitored)
 
     def _set_monitored(self, slots: list[int]) -> None:
         """Capture the bars of ``slots`` (in this order) from now: a new list of their symbols, so that
@@ -218,6 +212,7 @@ class CapacityEstimate:
         self._monitored = slots
         self._monitored_symbols = list(map(self._symbols.__getitem__, slots))
         self._monitored_slots = None
+        self.monitoring = bool(slots)
 
     def _add(self, symbol: str) -> int:
         slot = self._slots[symbol] = len(self._symbols)
@@ -229,9 +224,9 @@ class CapacityEstimate:
         self._reset.append(False)
         self._discount.append(1.0)
         self._last_fill.append(0)  # set by the fill that adds the symbol
+        self._fill_hour.append(0)
         self._previous_time.append(_NO_TIME)
         self._previous_volume.append(0.0)
-        self._average_dollar_volume.append(0.0)
         self._is_monitored.append(False)
         return slot
 
@@ -244,12 +239,12 @@ class CapacityEstimate:
         ``holdings_values(symbols)`` the signed holdings value of each (account currency), asked once a
         snapshot, of every symbol (the same list while the symbols stay the same).
         """
-        if self._monitored:
+        if self.monitoring:
             if self._monitored_slots is None:
                 self._monitored_slots = np.array(self._monitored, dtype=np.intp)
             slots = self._monitored_slots
             ended = self._capture(slots, utc_ns, bars_of(self._monitored_symbols))
-            if np.count_nonzero(ended):  # any() without its Python wrapper
+            if ended is not None:
                 for slot in slots[ended].tolist():
                     self._is_monitored[slot] = False
                 self._set_monitored(slots[~ended].tolist())
@@ -265,7 +260,7 @@ class CapacityEstimate:
         smallest = int(dollar_volumes.argmin())  # the first smallest, as LEAN's OrderBy(...).First()
         self.lowest = symbols[smallest]
         share_sale = self._sale[smallest] / total_sale if total_sale else 0.0
-        held = np.asarray(holdings_values(symbols), dtype=float)
+        held = holdings_values(symbols)
         share_holdings = abs(float(held[smallest])) / tpv
         scaling = max(share_sale, share_holdings)
         trades = self._trades[smallest]
@@ -275,64 +270,80 @@ class CapacityEstimate:
         # a symbol neither filled within the effect period nor held is forgotten, the others start
         # capturing afresh
         cutoff = utc_ns - EFFECT_PERIOD_NS  # expired: the last fill at least the effect period ago
-        forgotten = ((np.frombuffer(self._last_fill, dtype=np.int64) <= cutoff) & (held == 0)).nonzero()[0]
-        if len(forgotten):
-            self._forget(set(forgotten.tolist()))
+        expired = np.frombuffer(self._last_fill, dtype=np.int64) <= cutoff
+        if np.count_nonzero(expired):  # (as a rule none: the holdings are not compared)
+            forgotten = (expired & (np.asarray(held, dtype=float) == 0)).nonzero()[0]
+            if len(forgotten):
+                self._forget(set(forgotten.tolist()))
         self._sale = array("d", bytes(8 * len(self._symbols)))  # zeros
         self._reset = array("b", [True]) * len(self._symbols)
         self._next_snapshot = utc_date + self._period
 
-    def _capture(self, slots: np.ndarray, utc_ns: int, bars: MonitoredBars) -> np.ndarray:
-        """The slots' bars of this step (``SymbolCapacity.Update`` of each); True where the capture ends.
+    def _capture(self, slots: np.ndarray, utc_ns: int, bars: MonitoredBars) -> np.ndarray | None:
+        """The slots' bars of this step (``SymbolCapacity.Update`` of each); where the capture ends (a mask
+        of ``slots``; None: nowhere).
 
         A bar without volume (a fill-forward copy) neither counts nor ends the capture. The bar's length
         names its resolution as ``ToHigherResolutionEquivalent(false)`` does: a US equity's daily bar
         (09:30 to 16:00) counts as an hour bar, a 24-hour bar as a daily one. Each figure is the scalar
         formula's operations in its order, so the sums are LEAN's to the bit.
         """
-        counted = bars.has_bar & (bars.volume != 0)
-        ended = np.zeros(len(slots), dtype=bool)
+        found, close, volume, rate, period = bars
+        counted = volume != 0
         n_counted = np.count_nonzero(counted)  # all() and any() without their Python wrappers
-        if n_counted == len(slots):  # every symbol's bar (the common case): the arrays as they are
-            slot, close, volume, rate, period = slots, bars.close, bars.volume, bars.conversion_rate, bars.period_ns
-        elif not n_counted:
-            return ended
+        if not n_counted:
+            return None
+        slot = slots if found is None else slots[found]
+        at = found  # the counted bars' positions in slots (None: every slot)
+        if n_counted < len(slot):
+            at = np.flatnonzero(counted) if found is None else found[counted]
+            slot, close, volume, period = slot[counted], close[counted], volume[counted], period[counted]
+            if np.ndim(rate):
+                rate = rate[counted]  # type: ignore[index]
+        if np.count_nonzero((period >= _HOUR_NS) & (period < _DAY_NS)) == len(slot):
+            # hour bars only (a US equity's daily bars): the bar ending at the fill's hour rounded up, no
+            # average dollar volume needed (the window of a bar shorter than an hour)
+            include: np.ndarray = np.frombuffer(self._fill_hour, dtype=np.int64)[slot] == utc_ns
+            scale: np.ndarray | float = 0.05
         else:
-            slot = slots[counted]
-            close, volume = bars.close[counted], bars.volume[counted]
-            rate, period = bars.conversion_rate[counted], bars.period_ns[counted]
-        previous_time = np.frombuffer(self._previous_time, dtype=np.int64)
-        previous_volume = np.frombuffer(self._previous_volume)
-        average = np.frombuffer(self._average_dollar_volume)
-        before = previous_time[slot]
+            include, scale = self._include(slot, utc_ns, period, self._mean(slot, utc_ns, close, volume, rate))
+        np.frombuffer(self._previous_time, dtype=np.int64)[slot] = utc_ns
+        np.frombuffer(self._previous_volume)[slot] = volume
+        n_included = np.count_nonzero(include)
+        ended = None
+        if n_included < len(include):
+            ended = np.zeros(len(slots), dtype=bool)
+            ended[np.arange(len(slots)) if at is None else at] = ~include
+            if not n_included:
+                return ended
+            slot, close, volume = slot[include], close[include], volume[include]
+            if np.ndim(scale):
+                scale = scale[include]  # type: ignore[index]
+            if np.ndim(rate):
+                rate = rate[include]  # type: ignore[index]
+        np.frombuffer(self._scale)[slot] = scale
+        discount = np.frombuffer(self._discount)[slot]
+        np.frombuffer(self._market)[slot] += close * discount * volume * rate
+        return ended
+
+    def _mean(self, slots: np.ndarray, utc_ns: int, close: np.ndarray, volume: np.ndarray,
+              rate: np.ndarray | float) -> np.ndarray:
+        """The bars' average dollar volume per minute since the slots' previous bars with volume
+        (``AverageDollarVolume``; a first bar's, or one at the previous bar's time, is its dollar volume)."""
+        before = np.frombuffer(self._previous_time, dtype=np.int64)[slots]
         first = (before == _NO_TIME) | (before == utc_ns)
         gap = utc_ns - np.where(first, utc_ns - _MINUTE_NS, before)  # a first bar's minutes are unread
         minutes = gap / _MINUTE_NS
         inexact = (np.abs(gap) >= _EXACT_FLOAT_NS).nonzero()[0]
         for k in inexact.tolist():  # Python's int division is exact where float64 cannot hold the gap
             minutes[k] = int(gap[k]) / _MINUTE_NS
-        mean = np.where(first, rate * close * volume, close * rate * (volume + previous_volume[slot]) / minutes)
-        average[slot] = mean
-        previous_time[slot], previous_volume[slot] = utc_ns, volume
-        include, scale = self._include(slot, utc_ns, period, mean)
-        if np.count_nonzero(include) == len(include):
-            counted_slots = slot
-        else:
-            counted_slots = slot[include]
-            scale, close, volume, rate = scale[include], close[include], volume[include], rate[include]
-            ended[np.flatnonzero(counted)[~include]] = True
-        np.frombuffer(self._scale)[counted_slots] = scale
-        discount = np.frombuffer(self._discount)[counted_slots]
-        np.frombuffer(self._market)[counted_slots] += close * discount * volume * rate
-        return ended
+        previous_volume = np.frombuffer(self._previous_volume)[slots]
+        return np.where(first, rate * close * volume, close * rate * (volume + previous_volume) / minutes)
 
     def _include(self, slots: np.ndarray, utc_ns: int, period_ns: np.ndarray,
                  average: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """``IncludeMarketVolume`` and ``ResolutionScaleFactor`` of each bar's resolution."""
         last = np.frombuffer(self._last_fill, dtype=np.int64)[slots]
-        if np.count_nonzero((period_ns >= _HOUR_NS) & (period_ns < _DAY_NS)) == len(slots):
-            # hour bars only (a US equity's daily bars)
-            return utc_ns == -(-last // _HOUR_NS) * _HOUR_NS, np.full(len(slots), 0.05)
         include = np.empty(len(slots), dtype=bool)
         scale = np.empty(len(slots))
         daily = period_ns >= _DAY_NS
@@ -343,7 +354,7 @@ class CapacityEstimate:
             include[daily] = (utc_ns == day_last) | (utc_ns // _DAY_NS * _DAY_NS == -(-day_last // _DAY_NS) * _DAY_NS)
             scale[daily] = 0.02
         if hourly.any():
-            include[hourly] = utc_ns == -(-last[hourly] // _HOUR_NS) * _HOUR_NS
+            include[hourly] = np.frombuffer(self._fill_hour, dtype=np.int64)[slots[hourly]] == utc_ns
             scale[hourly] = 0.05
         if shorter.any():
             # the window grows as the dollar volume shrinks: 6e6 (a minute bar) or 1e5 (a second bar)
@@ -362,7 +373,7 @@ class CapacityEstimate:
         kept = [slot for slot in range(len(self._symbols)) if slot not in slots]
         moved = {old: new for new, old in enumerate(kept)}
         for name in ("_symbols", "_sale", "_trades", "_market", "_scale", "_reset", "_discount", "_last_fill",
-                     "_previous_time", "_previous_volume", "_average_dollar_volume", "_is_monitored"):
+                     "_fill_hour", "_previous_time", "_previous_volume", "_is_monitored"):
             values = getattr(self, name)
             kept_values = [values[slot] for slot in kept]
             setattr(self, name, array(values.typecode, kept_values) if isinstance(values, array) else kept_values)

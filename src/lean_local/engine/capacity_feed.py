@@ -13,7 +13,7 @@ from lean_local.engine.algorithm import QCAlgorithm
 from lean_local.engine.capacity import FOREX_VOLUME, CapacityEstimate, MonitoredBars, bars_at, no_bars
 from lean_local.engine.common import SecurityType
 from lean_local.engine.securities import Security
-from lean_local.engine.utc_clock import utc_ns
+from lean_local.engine.utc_clock import UtcClock
 
 _TYPE, _QUOTE, _RATE = attrgetter("type"), attrgetter("quote_currency"), attrgetter("conversion_rate")
 
@@ -50,6 +50,7 @@ class CapacityFeed:
         self.estimate = estimate
         self._algo, self._feed = algo, feed
         self._fills_seen = 0
+        self._clock = UtcClock()
         self._traded: dict[str, Security] = {}  # the estimate's symbols (a fill's) -> their securities
         self._traded_columns: dict[str, int] = {}  # the same -> their feed columns
         self._traded_cashes: dict[str, Any] = {}  # the same -> their quote currencies (Cash)
@@ -68,7 +69,7 @@ class CapacityFeed:
             self._fills_seen = len(fills)
         if not estimate.monitoring and not force and not estimate.may_be_due(now_ns):
             return
-        now_utc = utc_ns(algo.time)
+        now_utc = self._clock.utc_ns(algo.time)
         if not estimate.monitoring and not force and not estimate.due(now_utc):
             return
         estimate.update(now_utc, self.monitored_bars, algo.portfolio.total_portfolio_value, self.holdings_values,
@@ -95,7 +96,7 @@ class CapacityFeed:
                     self._unplain.add(symbol)
         first = times[0]
         if times.count(first) == len(times):  # one time (a step's fills, as a rule): a C-level check
-            self.estimate.on_fills(symbols, utc_ns(first), values)
+            self.estimate.on_fills(symbols, self._clock.utc_ns(first), values)
             return
         start = 0
         while start < len(times):  # each time's fills together
@@ -103,7 +104,7 @@ class CapacityFeed:
             end = start + 1
             while end < len(times) and times[end] is time:
                 end += 1
-            self.estimate.on_fills(symbols[start:end], utc_ns(time), values[start:end])
+            self.estimate.on_fills(symbols[start:end], self._clock.utc_ns(time), values[start:end])
             start = end
 
     def holdings_values(self, symbols: list[str]) -> np.ndarray:
