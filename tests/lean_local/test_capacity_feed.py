@@ -34,15 +34,19 @@ class _Estimate:
 
 
 class _Feed:
-    """Columns 0..n-1: a real bar where ``real``; bar k closes at 10 + k with volume 100 x (k + 1), 09:30 to 16:00."""
+    """A feed at step 0 and its panel (itself): columns 0..n-1, a real bar where ``real``; bar k closes at
+    10 + k with volume 100 x (k + 1), 09:30 to 16:00."""
+
+    step = 0
 
     def __init__(self, real: list[bool]) -> None:
-        self.real = np.array(real)
+        self.panel = self
+        self.emit = np.where(real, 2, 1)[None, :].astype(np.int8)  # 1: a fill-forward copy
 
-    def current_real_bars(self, columns):
-        return self.real[columns]
+    def row(self, step):
+        return step
 
-    def current_bars(self, columns):
+    def current_bars(self, step, columns):
         start = pd.Timestamp("2020-01-02 09:30").value
         n = len(columns)
         return (np.full(n, start), np.full(n, start + int(6.5 * HOUR)), np.zeros(n), 10.0 + columns,

@@ -162,15 +162,17 @@ class CapacityEstimate:
     def on_fills(self, symbols: list[str], utc_ns: int, values: list[float]) -> None:
         """:meth:`on_fill` of each of a time's fills, in order (``symbols`` and ``values`` one per fill):
         as arrays when no symbol fills twice, each figure the scalar formula's operations in its order."""
-        if len(symbols) < _MIN_ARRAY_FILLS or len(set(symbols)) < len(symbols):
+        distinct = set(symbols) if len(symbols) >= _MIN_ARRAY_FILLS else ()
+        if len(distinct) < len(symbols):
             for symbol, value in zip(symbols, values, strict=True):
                 self.on_fill(symbol, utc_ns, value)
             return
         known = self._slots
-        for symbol in symbols:
-            if symbol not in known:
-                # a first fill's previous fill is a day before it
-                self._last_fill[self._add(symbol)] = utc_ns - _DAY_NS
+        if not distinct <= known.keys():  # a C-level check first: mostly every symbol was filled before
+            for symbol in symbols:
+                if symbol not in known:
+                    # a first fill's previous fill is a day before it
+                    self._last_fill[self._add(symbol)] = utc_ns - _DAY_NS
         slots = np.fromiter(map(known.__getitem__, symbols), dtype=np.intp, count=len(symbols))
         sale = np.frombuffer(self._sale)
         sale[slots] += np.abs(values)

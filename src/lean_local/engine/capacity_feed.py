@@ -41,7 +41,8 @@ class CapacityFeed:
     algo : QCAlgorithm
         The running algorithm (its fill records, securities, portfolio and time).
     feed : Any
-        The run's feed (:class:`lean_local.engine.feed.Feed`): the current bars of the traded columns.
+        The run's feed (:class:`lean_local.engine.feed.Feed`): its panel's current bars of the traded columns
+        at its step.
     estimate : CapacityEstimate
         The estimate fed.
     """
@@ -128,7 +129,10 @@ class CapacityFeed:
             monitored = self._monitored = _Monitored(symbols, columns, list(map(self._traded.__getitem__, symbols)),
                                                      list(map(self._traded_cashes.__getitem__, symbols)), plain)
         columns = monitored.columns
-        found = np.flatnonzero(self._feed.current_real_bars(columns))
+        panel, step = self._feed.panel, self._feed.step  # a step with fills before (monitoring): step >= 0
+        found = np.flatnonzero(panel.emit[panel.row(step), columns] == 2)  # a real bar ends now (not a copy)
+        if not len(found):
+            return no_bars(symbols)
         if monitored.plain:
             every = len(found) == len(columns)
             quotes = None
@@ -149,7 +153,7 @@ class CapacityFeed:
             every = len(found) == len(columns)
         if not len(found):
             return no_bars(symbols)
-        starts, ends, _, closes, volumes = self._feed.current_bars(columns if every else columns[found])
+        starts, ends, _, closes, volumes = panel.current_bars(step, columns if every else columns[found])
         # int((bar.end_time - bar.time).total_seconds() * 10**9): total_seconds divides the whole
         # microseconds, exactly as float64 holds them (a bar's length is far below 2**53 us)
         return bars_at(symbols, found, closes, volumes if quotes is None else np.where(quotes, FOREX_VOLUME, volumes),
