@@ -266,3 +266,32 @@ def test_a_snapshot_asks_the_holdings_of_every_symbol_once():
     with pytest.raises(KeyError):
         estimate.trades("AAA")
     assert estimate.trades("BBB") == 1
+
+
+def test_snapshots_without_fills_or_captures_since_the_last_keep_its_smallest_symbol_and_blend_anew():
+    """A snapshot with no fill and no capture since the previous one keeps the smallest symbol and its volume
+    per trade (the sales are zero: the holdings share alone), blends with the new holdings, forgets an
+    expired flat symbol, and the next snapshot after a fill finds the smallest again (hand-computed)."""
+    estimate = CapacityEstimate(datetime(2020, 1, 1), datetime(2020, 12, 31))  # snapshots every 7 days
+    estimate.on_fill("AAA", utc("2020-01-02 21:00"), 1_000.0)
+    estimate.on_fill("BBB", utc("2020-01-02 21:00"), 3_000.0)
+    bars = {"AAA": (10.0, 1_000.0, 1.0, EQUITY_DAY), "BBB": (10.0, 4_000.0, 1.0, EQUITY_DAY)}
+    estimate.update(utc("2020-01-02 21:00"), bars_from(bars.get), 1.0, lambda symbols: [0.0, 0.0])
+    held = {"AAA": 100.0, "BBB": 1_000.0}
+
+    def holdings_values(symbols):
+        return [held[s] for s in symbols]
+    # AAA smallest: 10 x 1,000 x 0.05 = 500 a trade; sale share 1/4, holdings 100 / 1,000
+    estimate.update(utc("2020-01-08 15:00"), no_bars, 1_000.0, holdings_values)
+    assert (estimate.lowest, estimate.capacity) == ("AAA", pytest.approx(500.0 / 0.25))
+    held["AAA"] = 500.0  # no fill since: sale share 0, holdings 500 / 1,000
+    estimate.update(utc("2020-01-15 15:00"), no_bars, 1_000.0, holdings_values)
+    assert estimate.capacity == pytest.approx(0.33 * 500.0 / 0.5 + 0.66 * 2_000.0)
+    held["AAA"] = 0.0  # flat, last filled over 30 days ago: forgotten; BBB held stays
+    estimate.update(utc("2020-02-05 15:00"), no_bars, 1_000.0, holdings_values)
+    with pytest.raises(KeyError):
+        estimate.trades("AAA")
+    before = estimate.capacity
+    estimate.update(utc("2020-02-12 15:00"), no_bars, 1_000.0, holdings_values)  # BBB alone: 10 x 4,000 x 0.05
+    assert estimate.lowest == "BBB"
+    assert estimate.capacity == pytest.approx(0.33 * 2_000.0 / 1.0 + 0.66 * before)

@@ -114,6 +114,11 @@ class CapacityEstimate:
         self._is_monitored: list[bool] = []
         #: whether some symbol's bars are being captured (the engine reads their current bars)
         self.monitoring = False
+        #: whether a fill or a capture changed the symbols' figures since the last snapshot; if not, the
+        #: snapshot's smallest symbol, its volume per trade and the oldest last fill stand
+        self._changed = False
+        self._smallest = (0, 0.0)
+        self._oldest_fill = 0
         self.capacity = 0.0
         self.lowest = ""
 
@@ -146,6 +151,7 @@ class CapacityEstimate:
             previous = utc_ns - _DAY_NS
         else:
             previous = self._last_fill[slot]
+        self._changed = True
         self._sale[slot] += abs(value)
         discount = 2.0 * ((utc_ns - previous) / _MINUTE_NS) / 390.0
         self._discount[slot] = 1.0 if discount > 1 else max(0.2, discount)
@@ -173,6 +179,7 @@ class CapacityEstimate:
                 if symbol not in known:
                     # a first fill's previous fill is a day before it
                     self._last_fill[self._add(symbol)] = utc_ns - _DAY_NS
+        self._changed = True
         slots = np.fromiter(map(known.__getitem__, symbols), dtype=np.intp, count=len(symbols))
         sale = np.frombuffer(self._sale)
         sale[slots] += np.abs(values)
@@ -256,30 +263,36 @@ class CapacityEstimate:
         if tpv == 0 or not self._slots:
             return
         symbols = self._symbols
-        total_sale = sum(self._sale)  # in slot order, one addition after the other (LEAN's Sum)
-        # views of the buffers, released when this call returns (an array.array cannot grow while viewed)
-        dollar_volumes = np.frombuffer(self._market) * np.frombuffer(self._scale)  # MarketCapacityDollarVolume
-        smallest = int(dollar_volumes.argmin())  # the first smallest, as LEAN's OrderBy(...).First()
+        if self._changed:  # a fill or a capture since the last snapshot (else its figures stand, sales zero)
+            total_sale = sum(self._sale)  # in slot order, one addition after the other (LEAN's Sum)
+            # views of the buffers, released when this call returns (an array.array cannot grow while viewed)
+            dollar_volumes = np.frombuffer(self._market) * np.frombuffer(self._scale)  # MarketCapacityDollarVolume
+            smallest = int(dollar_volumes.argmin())  # the first smallest, as LEAN's OrderBy(...).First()
+            share_sale = self._sale[smallest] / total_sale if total_sale else 0.0
+            trades = self._trades[smallest]
+            self._smallest = (smallest, float(dollar_volumes[smallest]) / trades if trades else 0.0)
+            self._oldest_fill = min(self._last_fill)
+            self._sale = array("d", bytes(8 * len(symbols)))  # zeros
+            self._reset = array("b", [True]) * len(symbols)
+            self._changed = False
+        else:
+            share_sale = 0.0
+        smallest, daily = self._smallest
         self.lowest = symbols[smallest]
-        share_sale = self._sale[smallest] / total_sale if total_sale else 0.0
         held = holdings_values(symbols)
         share_holdings = abs(float(held[smallest])) / tpv
         scaling = max(share_sale, share_holdings)
-        trades = self._trades[smallest]
-        daily = float(dollar_volumes[smallest]) / trades if trades else 0.0
         new = self.capacity if scaling == 0 else daily / scaling
         self.capacity = 0.33 * new + 0.66 * self.capacity if self.capacity else new
+        self._next_snapshot = utc_date + self._period
         # a symbol neither filled within the effect period nor held is forgotten, the others start
         # capturing afresh
         cutoff = utc_ns - EFFECT_PERIOD_NS  # expired: the last fill at least the effect period ago
-        expired = np.frombuffer(self._last_fill, dtype=np.int64) <= cutoff
-        if np.count_nonzero(expired):  # (as a rule none: the holdings are not compared)
+        if self._oldest_fill <= cutoff:  # (as a rule none expired: the holdings are not compared)
+            expired = np.frombuffer(self._last_fill, dtype=np.int64) <= cutoff
             forgotten = (expired & (np.asarray(held, dtype=float) == 0)).nonzero()[0]
             if len(forgotten):
                 self._forget(set(forgotten.tolist()))
-        self._sale = array("d", bytes(8 * len(self._symbols)))  # zeros
-        self._reset = array("b", [True]) * len(self._symbols)
-        self._next_snapshot = utc_date + self._period
 
     def _capture(self, slots: np.ndarray, utc_ns: int, bars: MonitoredBars) -> np.ndarray | None:
         """The slots' bars of this step (``SymbolCapacity.Update`` of each); where the capture ends (a mask
@@ -323,6 +336,7 @@ class CapacityEstimate:
                 scale = scale[include]  # type: ignore[index]
             if np.ndim(rate):
                 rate = rate[include]  # type: ignore[index]
+        self._changed = True
         np.frombuffer(self._scale)[slot] = scale
         discount = np.frombuffer(self._discount)[slot]
         np.frombuffer(self._market)[slot] += close * discount * volume * rate
@@ -380,6 +394,7 @@ class CapacityEstimate:
             kept_values = [values[slot] for slot in kept]
             setattr(self, name, array(values.typecode, kept_values) if isinstance(values, array) else kept_values)
         self._slots = {symbol: slot for slot, symbol in enumerate(self._symbols)}
+        self._changed = True
         self._set_monitored([moved[slot] for slot in self._monitored if slot in moved])
 
     @property
