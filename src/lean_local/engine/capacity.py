@@ -168,8 +168,7 @@ class CapacityEstimate:
     def on_fills(self, symbols: list[str], utc_ns: int, values: list[float]) -> None:
         """:meth:`on_fill` of each of a time's fills, in order (``symbols`` and ``values`` one per fill):
         as arrays when no symbol fills twice, each figure the scalar formula's operations in its order."""
-        distinct = set(symbols) if len(symbols) >= _MIN_ARRAY_FILLS else ()
-        if len(distinct) < len(symbols):
+        if len(symbols) < _MIN_ARRAY_FILLS or len(distinct := set(symbols)) < len(symbols):
             for symbol, value in zip(symbols, values, strict=True):
                 self.on_fill(symbol, utc_ns, value)
             return
