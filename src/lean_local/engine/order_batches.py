@@ -50,16 +50,16 @@ class OrderBatches:
     open_order_scan: step_orders.OpenOrderScan | None
     submit: Callable[..., OrderTicket]
 
-    def submit_market_on_open(self, orders: SizedOrders, tag: str) -> list[OrderTicket]:
+    def submit_market_on_open(self, orders: SizedOrders, tag: str, hours: list[Any] | None = None) -> list[OrderTicket]:
         """``submit`` of market-on-open orders placed together (``set_holdings`` over targets while the
-        market is closed), in order.
+        market is closed), in order; ``hours``: each order's security's exchange hours when the caller read them.
 
         Nothing fills between these submissions, so every check reads the same portfolio: without an
         ``on_order_event`` handler (which could change it) the orders that certainly pass every check
         (:func:`~lean_local.engine.step_orders.certainly_accepted`) are accepted without asking each check; the others are submitted
         one by one.
         """
-        accepted = step_orders.certainly_accepted(self._algorithm, orders, self._handles_order_events())
+        accepted = step_orders.certainly_accepted(self._algorithm, orders, self._handles_order_events(), hours)
         time = self._algorithm.time
         securities, quantities = orders.securities, orders.quantities.tolist()
         response = OrderResponse(True)  # the accepted orders' (shared: see OrderResponse)
@@ -75,7 +75,7 @@ class OrderBatches:
             first = last
         if n and len(self._open) == n and all(accepted):  # these are the open orders: their scan is known
             self.open_order_scan = step_orders.OpenOrderScan.placed_together(
-                self._next_id - n, len(self._algorithm.securities), securities, orders.columns, time)
+                self._next_id - n, len(self._algorithm.securities), securities, orders.columns, time, hours)
         return tickets
 
     def _open_accepted(self, securities: list[Security], quantities: list[float], time: datetime, tag: str,
