@@ -24,7 +24,7 @@ if TYPE_CHECKING:
 # the members the batch paths set on each order, read once: reading an enum member from its class costs
 # about 0.3 us on CPython 3.11, several times a Python call's share of an order
 _MARKET_ON_OPEN, _SUBMITTED, _FILLED = OrderType.MARKET_ON_OPEN, OrderStatus.SUBMITTED, OrderStatus.FILLED
-_ID, _SYMBOL, _QUANTITY = attrgetter("id"), attrgetter("symbol"), attrgetter("quantity")
+_ID, _SYMBOL = attrgetter("id"), attrgetter("symbol")
 
 
 def _run_end(accepted: list[bool], first: int) -> int:
@@ -97,17 +97,22 @@ class OrderBatches:
         self._unbuilt.append(EventColumns.submitted(made, time, quantities, made_tickets))
         return made_tickets
 
-    def record_fills(self, filling: list[Order], columns: dict[str, list],
+    def record_fills(self, filling: list[Order], quantities: list[float], columns: dict[str, list],
                      order_fees: list[float], rate: float) -> None:
         """What ``_complete_fill`` does after the portfolio update, for fills the portfolio took
         together (:mod:`lean_local.engine.step_orders`): each order of ``filling`` filled, its fill record
         (``columns``: the record's fill price, value, fee, dollar volume, side before and realized profit per
-        fill) and its Filled event, in the orders' order (no ``on_order_event`` handler). ``order_fees``: the fee
-        models' USD amounts, which become the events' ``OrderFee`` when they are built."""
+        fill) and its Filled event, in the orders' order (no ``on_order_event`` handler). ``quantities``: the
+        orders' quantities; ``order_fees``: the fee models' USD amounts, which become the events' ``OrderFee``
+        when they are built."""
         now = self._algorithm.time
         open_orders = self._open
-        order_ids, symbols, quantities = list(map(_ID, filling)), list(map(_SYMBOL, filling)), \
-            list(map(_QUANTITY, filling))
+        first_id = filling[0].id
+        # the orders set_holdings placed together have consecutive ids (ids only grow: a span as long as the
+        # orders is every id in it)
+        order_ids = list(range(first_id, first_id + len(filling))) if filling[-1].id - first_id == len(filling) - 1 \
+            else list(map(_ID, filling))
+        symbols = list(map(_SYMBOL, filling))
         if len(open_orders) == len(filling):  # every open order filled (the orders set_holdings placed together)
             open_orders.clear()
         else:

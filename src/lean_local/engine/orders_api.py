@@ -157,7 +157,8 @@ class OrdersApi:
             if settings.free_portfolio_value is not None:
                 tpv = self.portfolio.total_portfolio_value
                 free = settings.free_portfolio_value / tpv if tpv else 0.0
-            orders = SizedOrders.of(securities, list(map(float, map(_QUANTITY, targets))), sizable=True)
+            orders = SizedOrders.of(securities, np.fromiter(map(_QUANTITY, targets), dtype=np.float64,
+                                                            count=len(targets)), sizable=True)
             orders = orders.with_prices(self.portfolio.feed.current_closes_of(orders.columns))
             sized = target_order_quantities(self.portfolio, securities, orders.quantities, free,
                                             settings.minimum_order_margin_portfolio_percentage, orders.columns,

@@ -300,7 +300,7 @@ def fill_market_on_open(algo: Any, manager: TransactionManager, orders: list[Ord
                                                     (float(tpvs[passed]), float(margins[passed])))
     # the fill record's dollar volume: the current bar's, none for a fill-forward copy (as LEAN's)
     volumes = np.where(feed.fill_forwarded(cols, ends), 0.0, volumes)
-    manager.record_fills(filling, {
+    manager.record_fills(filling, quantities.tolist(), {
         "fill_price": prices.tolist(), "fill_value": (quantities * prices * rate * multiplier).tolist(),
         "fee": fee_account.tolist(), "dollar_volume": (bar_closes * volumes * rate).tolist(),
         "is_long_before": (portfolio.quantity[cols] - quantities > 0).tolist(), "realized_pnl": realized.tolist(),
