@@ -123,19 +123,19 @@ def target_order_quantities(portfolio: Any, securities: list[Security], percents
         if np.count_nonzero(small) and portfolio.margin_remaining > 0:
             skipped |= small
     no_price, flat = prices == 0, target_margin == 0
-    closing = flat & ~no_price
-    if np.count_nonzero(closing):
-        quantities[closing] = -holdings[closing]
-    refused = no_price | (~flat & skipped)
-    if np.count_nonzero(refused):
+    inactive = no_price | flat | skipped
+    if np.count_nonzero(inactive):  # (none mostly: every target sized)
+        closing = flat & ~no_price
+        if np.count_nonzero(closing):
+            quantities[closing] = -holdings[closing]
+        refused = no_price | (~flat & skipped)
         for k in refused.nonzero()[0].tolist():
             reasons[k] = f"The security {securities[k].symbol} does not have a price yet" if no_price[k] \
                 else "zero price" if unit_margin[k] == 0 else \
                 "order margin below the minimum order margin portfolio percentage"
-    active = (~(no_price | flat | skipped)).nonzero()[0]
-    # each pass's sizes (a target still active was active in every pass before: the first pass sets its entry)
-    last = np.empty(n)
-    first = True
+    active = (~inactive).nonzero()[0]
+    # the previous pass's sizes (a target still active was active in every pass before)
+    last: np.ndarray | None = None
     while len(active):
         every = len(active) == n  # every target (the first passes mostly): the arrays themselves, no gathers
         if every:
@@ -145,16 +145,18 @@ def target_order_quantities(portfolio: Any, securities: list[Security], percents
             margin, unit, held, lot = target_margin[active], unit_margin[active], holdings[active], lots[active]
             price, mult, lev, buying_power = prices[active], multiplier[active], leverage[active], \
                 target_buying_power[active]
-        short, long = margin < 0, margin > 0
+        # an active target's margin is not zero: it is a long or a short one (NaN: neither, and never over)
+        long = margin > 0
         size = _whole_lots(-held + margin / unit, lot, long) * lot
         final = (size + held) * price * rate * mult / lev
-        over = (short & (final < margin)) | (long & (final > margin))
+        over = np.where(long, final > margin, final < margin)
         while np.count_nonzero(over):
-            size = np.where(over, size + np.where(short, lot, -lot), size)
+            size = np.where(over, size + np.where(long, -lot, lot), size)
             final = np.where(over, (size + held) * price * rate * mult / lev, final)
-            over = (short & (final < margin)) | (long & (final > margin))
+            over = np.where(long, final > margin, final < margin)
         zero = size == 0
-        if np.count_nonzero(zero):
+        zeros = np.count_nonzero(zero)
+        if zeros:
             for k in active[zero].tolist():
                 reasons[k] = "order quantity below the lot size"
         fee_account = interactive_brokers_fees(size, price, rate) * rate
@@ -163,16 +165,21 @@ def target_order_quantities(portfolio: Any, securities: list[Security], percents
             target_margin = margin  # (the arrays read above are not written)
         else:
             target_margin[active] = margin
-        if not first and np.count_nonzero((last[active] == size) & ~zero):
+        if last is not None and np.count_nonzero((last[active] == size) & ~zero):
             return None
-        first = False
-        last[active] = size
-        done = ~zero & (np.abs(final) <= np.abs(margin))
         if every:
-            quantities[done] = size[done]
+            last = size  # (no pass writes a pass's sizes)
+        else:
+            if last is None:
+                last = np.empty(n)
+            last[active] = size
+        within = np.abs(final) <= np.abs(margin)
+        done = within & ~zero if zeros else within
+        if every:
+            np.copyto(quantities, size, where=done)
         else:
             quantities[active[done]] = size[done]
-        active = active[~(zero | done)]
+        active = active[~(within | zero) if zeros else ~within]
     return quantities, reasons
 
 
