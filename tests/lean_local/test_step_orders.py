@@ -230,6 +230,24 @@ def test_a_scan_of_orders_placed_together(folder):
     repeated = step_orders.OpenOrderScan.placed_together(7, 12, securities[:3] + securities[:1],
                                                          columns[[0, 1, 2, 0]], algo.time)
     assert repeated.never == 3
+    # the exchange hours the caller read (set_holdings') are the ones the scan reads itself
+    carried = step_orders.OpenOrderScan.placed_together(7, 12, securities, columns, algo.time,
+                                                        [s.exchange.hours for s in securities])
+    assert carried.hours == scan.hours and carried.hours_index.tolist() == [0, 0, 0, 0] and carried.never == 4
+
+
+def test_plain_securities_with_what_the_caller_knows(folder):
+    """``_plain``: tradable, an exchange with hours, no shortable provider; what set_holdings carries (every
+    security tradable, their exchange hours) answers as reading each security, and a security marked
+    non-tradable after it is still seen when tradability is not known."""
+    algo, _record, _ = run_algorithm(make_algorithm((0.9, 1.1)), folder)
+    securities = [algo.securities[s] for s in algo.symbols[:4]]
+    hours = [s.exchange.hours for s in securities]
+    assert step_orders._plain(securities) is True
+    assert step_orders._plain(securities, True, hours) is True
+    securities[2].is_tradable = False
+    assert step_orders._plain(securities).tolist() == [True, True, False, True]
+    assert step_orders._plain(securities, False, hours).tolist() == [True, True, False, True]
 
 
 def make_stop_book() -> type[QCAlgorithm]:

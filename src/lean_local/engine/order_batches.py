@@ -24,7 +24,7 @@ if TYPE_CHECKING:
 # the members the batch paths set on each order, read once: reading an enum member from its class costs
 # about 0.3 us on CPython 3.11, several times a Python call's share of an order
 _MARKET_ON_OPEN, _SUBMITTED, _FILLED = OrderType.MARKET_ON_OPEN, OrderStatus.SUBMITTED, OrderStatus.FILLED
-_ID, _SYMBOL, _QUANTITY = attrgetter("id"), attrgetter("symbol"), attrgetter("quantity")
+_ID, _SYMBOL = attrgetter("id"), attrgetter("symbol")
 
 
 def _run_end(accepted: list[bool], first: int) -> int:
@@ -50,16 +50,16 @@ class OrderBatches:
     open_order_scan: step_orders.OpenOrderScan | None
     submit: Callable[..., OrderTicket]
 
-    def submit_market_on_open(self, orders: SizedOrders, tag: str) -> list[OrderTicket]:
+    def submit_market_on_open(self, orders: SizedOrders, tag: str, hours: list[Any] | None = None) -> list[OrderTicket]:
         """``submit`` of market-on-open orders placed together (``set_holdings`` over targets while the
-        market is closed), in order.
+        market is closed), in order; ``hours``: each order's security's exchange hours when the caller read them.
 
         Nothing fills between these submissions, so every check reads the same portfolio: without an
         ``on_order_event`` handler (which could change it) the orders that certainly pass every check
         (:func:`~lean_local.engine.step_orders.certainly_accepted`) are accepted without asking each check; the others are submitted
         one by one.
         """
-        accepted = step_orders.certainly_accepted(self._algorithm, orders, self._handles_order_events())
+        accepted = step_orders.certainly_accepted(self._algorithm, orders, self._handles_order_events(), hours)
         time = self._algorithm.time
         securities, quantities = orders.securities, orders.quantities.tolist()
         response = OrderResponse(True)  # the accepted orders' (shared: see OrderResponse)
@@ -75,7 +75,7 @@ class OrderBatches:
             first = last
         if n and len(self._open) == n and all(accepted):  # these are the open orders: their scan is known
             self.open_order_scan = step_orders.OpenOrderScan.placed_together(
-                self._next_id - n, len(self._algorithm.securities), securities, orders.columns, time)
+                self._next_id - n, len(self._algorithm.securities), securities, orders.columns, time, hours)
         return tickets
 
     def _open_accepted(self, securities: list[Security], quantities: list[float], time: datetime, tag: str,
@@ -97,17 +97,22 @@ class OrderBatches:
         self._unbuilt.append(EventColumns.submitted(made, time, quantities, made_tickets))
         return made_tickets
 
-    def record_fills(self, filling: list[Order], columns: dict[str, list],
+    def record_fills(self, filling: list[Order], quantities: list[float], columns: dict[str, list],
                      order_fees: list[float], rate: float) -> None:
         """What ``_complete_fill`` does after the portfolio update, for fills the portfolio took
         together (:mod:`lean_local.engine.step_orders`): each order of ``filling`` filled, its fill record
         (``columns``: the record's fill price, value, fee, dollar volume, side before and realized profit per
-        fill) and its Filled event, in the orders' order (no ``on_order_event`` handler). ``order_fees``: the fee
-        models' USD amounts, which become the events' ``OrderFee`` when they are built."""
+        fill) and its Filled event, in the orders' order (no ``on_order_event`` handler). ``quantities``: the
+        orders' quantities; ``order_fees``: the fee models' USD amounts, which become the events' ``OrderFee``
+        when they are built."""
         now = self._algorithm.time
         open_orders = self._open
-        order_ids, symbols, quantities = list(map(_ID, filling)), list(map(_SYMBOL, filling)), \
-            list(map(_QUANTITY, filling))
+        first_id = filling[0].id
+        # the orders set_holdings placed together have consecutive ids (ids only grow: a span as long as the
+        # orders is every id in it)
+        order_ids = list(range(first_id, first_id + len(filling))) if filling[-1].id - first_id == len(filling) - 1 \
+            else list(map(_ID, filling))
+        symbols = list(map(_SYMBOL, filling))
         if len(open_orders) == len(filling):  # every open order filled (the orders set_holdings placed together)
             open_orders.clear()
         else:

@@ -157,7 +157,8 @@ class OrdersApi:
             if settings.free_portfolio_value is not None:
                 tpv = self.portfolio.total_portfolio_value
                 free = settings.free_portfolio_value / tpv if tpv else 0.0
-            orders = SizedOrders.of(securities, list(map(float, map(_QUANTITY, targets))), sizable=True)
+            orders = SizedOrders.of(securities, np.fromiter(map(_QUANTITY, targets), dtype=np.float64,
+                                                            count=len(targets)), sizable=True)
             orders = orders.with_prices(self.portfolio.feed.current_closes_of(orders.columns))
             sized = target_order_quantities(self.portfolio, securities, orders.quantities, free,
                                             settings.minimum_order_margin_portfolio_percentage, orders.columns,
@@ -193,7 +194,7 @@ class OrdersApi:
         reducing = (existing != 0) & (np.abs(quantities + existing) < np.abs(existing))
         due = self.portfolio.feed.has_data(columns) & tradable & (np.abs(quantities) >= lots)
         order = np.lexsort((-np.abs(quantities * prices), ~reducing))
-        return sized.take(order[due[order]])
+        return sized.take(order[due[order]], tradable=True)
 
     def _set_holdings_many(self, orders: SizedOrders, tag: str) -> list[OrderTicket]:
         """:meth:`_set_holdings_impl` for each of ``orders`` in order; market-on-open orders (every
@@ -202,9 +203,15 @@ class OrdersApi:
         # counts the first as pending): one by one
         # every exchange reads the feed's clock, so whether one is open depends on its hours only (a few, shared)
         securities = orders.securities
-        exchanges = dict(zip(map(id, map(_HOURS, securities)), map(_EXCHANGE, securities), strict=True))
-        if any(exchange.exchange_open for exchange in exchanges.values()) \
-                or len(set(orders.columns.tolist())) < len(securities):  # a security's column is its symbol's
+        if not securities:
+            return []
+        all_hours = list(map(_HOURS, securities))  # (carried to the submission: its checks and the fill scan)
+        if all_hours.count(all_hours[0]) == len(all_hours):  # one exchange's hours (list.count: identity first)
+            exchange_open = securities[0].exchange.exchange_open
+        else:
+            exchanges = dict(zip(map(id, all_hours), map(_EXCHANGE, securities), strict=True))
+            exchange_open = any(exchange.exchange_open for exchange in exchanges.values())
+        if exchange_open or len(set(orders.columns.tolist())) < len(securities):  # a security's column is its symbol's
             return [ticket for security, quantity in zip(securities, orders.quantities.tolist(), strict=True)
                     for ticket in self._set_holdings_impl(security, quantity, tag)]
         if self.transactions.get_open_orders():
@@ -212,8 +219,10 @@ class OrdersApi:
             orders = orders.with_quantities(orders.quantities - pending)
         due = np.abs(orders.quantities) > 0
         if np.count_nonzero(due) < len(securities):
-            orders = orders.take(due.nonzero()[0])
-        return self.transactions.submit_market_on_open(orders, tag or "")
+            kept = due.nonzero()[0]
+            orders = orders.take(kept)
+            all_hours = list(map(all_hours.__getitem__, kept.tolist()))
+        return self.transactions.submit_market_on_open(orders, tag or "", all_hours)
 
     def _pending_market_quantity(self, security: Security) -> float:
         """The remaining quantity of ``security``'s open market and market-on-open orders."""

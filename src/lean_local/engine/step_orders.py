@@ -56,11 +56,13 @@ _DAY_US = 86_400_000_000
 MIN_BATCH = 8
 
 
-def certainly_accepted(algo: Any, orders: SizedOrders, handles_order_events: bool) -> list[bool]:
+def certainly_accepted(algo: Any, orders: SizedOrders, handles_order_events: bool,
+                       hours: list[Any] | None = None) -> list[bool]:
     """Which market-on-open ``orders`` pass ``TransactionManager.submit``'s checks for certain: the
     pre-order checks, no shortable provider, the buying power check as arrays
     (:func:`~lean_local.engine.buying_power.clear_of_buying_power`), the default brokerage model; none
-    when the algorithm handles order events (its handler could change the portfolio between them)."""
+    when the algorithm handles order events (its handler could change the portfolio between them).
+    ``hours``: each order's security's exchange hours when the caller read them."""
     portfolio = algo.portfolio
     securities, quantities, columns, lots = orders.securities, orders.quantities, orders.columns, orders.lots
     if len(securities) < MIN_BATCH or handles_order_events or algo.is_warming_up \
@@ -68,7 +70,7 @@ def certainly_accepted(algo: Any, orders: SizedOrders, handles_order_events: boo
             or not (orders.sizable or array_sizable(portfolio, securities)):
         return [False] * len(securities)
     prices = orders.current_prices(portfolio.feed)  # Security.price
-    plain = _plain(securities)
+    plain = _plain(securities, orders.tradable, hours)
     rate = portfolio.cash_book[portfolio.cash_book.account_currency].conversion_rate
     tpv, margin = portfolio.step_estimate()
     clear = clear_of_buying_power(portfolio, columns, quantities, prices,
@@ -109,10 +111,15 @@ def within_reach(algo: Any, orders: list[Order]) -> list[Order]:
     return [order for order in orders if id(order) not in unreached]
 
 
-def _plain(securities: list[Security]) -> np.ndarray | bool:
+def _plain(securities: list[Security], tradable: bool = False, hours: list[Any] | None = None) -> np.ndarray | bool:
     """Which ``securities`` are tradable on an exchange with hours and have no shortable provider (True:
-    all, the common case, told by C-level passes over the fields)."""
-    if all(map(_IS_TRADABLE, securities)) and not any(map(_ALWAYS_OPEN, securities)) \
+    all, the common case, told by C-level passes over the fields); ``tradable``: all are known tradable;
+    ``hours``: their exchange hours when known (one hours object shared by all: asked once)."""
+    if hours is not None and hours.count(hours[0]) == len(hours):
+        always_open = hours[0].always_open
+    else:
+        always_open = any(map(_ALWAYS_OPEN, securities))
+    if (tradable or all(map(_IS_TRADABLE, securities))) and not always_open \
             and set(map(type, map(_SHORTABLE, securities))) == {NullShortableProvider}:
         return True
     return np.fromiter((security.is_tradable and not security.exchange.hours.always_open
@@ -151,17 +158,20 @@ class OpenOrderScan:
                  "never")
 
     def __init__(self, key: tuple[int, ...], securities: list[Security], columns: np.ndarray,
-                 placed: list[datetime], placed_us: list[int], us_equities: bool = False) -> None:
+                 placed: list[datetime], placed_us: list[int], us_equities: bool = False,
+                 all_hours: list[Any] | None = None) -> None:
         """The scan of ``key``'s open orders whose leading market-on-open orders are on ``securities``
         (their ``columns``, int64), placed at ``placed`` (``placed_us``: in microseconds);
-        ``us_equities``: the securities are known to be US equities."""
+        ``us_equities``: the securities are known to be US equities; ``all_hours``: their exchange
+        hours when known."""
         count = len(securities)
         self.key, self.count, self.securities, self.placed, self.placed_us = key, count, securities, placed, placed_us
         self.columns = columns
         column_list = columns.tolist()
         self.widest = max(column_list, default=-1)  # the largest column (the panel's columns only grow)
         # each field read over all the orders by one C-level pass (map with attrgetter)
-        all_hours = list(map(_HOURS, securities))
+        if all_hours is None:
+            all_hours = list(map(_HOURS, securities))
         if count and all_hours.count(all_hours[0]) == count:  # one exchange (equal hours answer alike)
             self.hours, self.hours_index = all_hours[:1], np.zeros(count, dtype=np.intp)
         else:
@@ -177,14 +187,14 @@ class OpenOrderScan:
 
     @classmethod
     def placed_together(cls, first_id: int, n_securities: int, securities: list[Security], columns: np.ndarray,
-                        time: datetime) -> OpenOrderScan:
+                        time: datetime, all_hours: list[Any] | None = None) -> OpenOrderScan:
         """The scan of open orders that are market-on-open orders placed together at ``time`` on
-        ``securities`` (their ``columns``, int64), ids from ``first_id`` on; ``n_securities``: the
-        algorithm's. The securities are US equities: ``certainly_accepted`` accepted every order, which
-        it does only for securities ``array_sizable`` takes."""
+        ``securities`` (their ``columns``, int64; ``all_hours``: their exchange hours when known), ids from
+        ``first_id`` on; ``n_securities``: the algorithm's. The securities are US equities:
+        ``certainly_accepted`` accepted every order, which it does only for securities ``array_sizable`` takes."""
         n = len(securities)
         return cls((first_id, first_id + n - 1, n, n_securities), securities, columns, [time] * n,
-                   [datetime_to_us(time)] * n, us_equities=True)
+                   [datetime_to_us(time)] * n, us_equities=True, all_hours=all_hours)
 
     @classmethod
     def of(cls, key: tuple[int, ...], orders: list[Order], securities: Any) -> OpenOrderScan:
@@ -290,7 +300,7 @@ def fill_market_on_open(algo: Any, manager: TransactionManager, orders: list[Ord
                                                     (float(tpvs[passed]), float(margins[passed])))
     # the fill record's dollar volume: the current bar's, none for a fill-forward copy (as LEAN's)
     volumes = np.where(feed.fill_forwarded(cols, ends), 0.0, volumes)
-    manager.record_fills(filling, {
+    manager.record_fills(filling, quantities.tolist(), {
         "fill_price": prices.tolist(), "fill_value": (quantities * prices * rate * multiplier).tolist(),
         "fee": fee_account.tolist(), "dollar_volume": (bar_closes * volumes * rate).tolist(),
         "is_long_before": (portfolio.quantity[cols] - quantities > 0).tolist(), "realized_pnl": realized.tolist(),

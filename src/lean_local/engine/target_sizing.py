@@ -29,7 +29,8 @@ class SizedOrders(NamedTuple):
     order quantity (float64), feed column (int64) and lot size (float64), read once per call; ``sizable``:
     the securities are known :func:`array_sizable` (False: not asked); ``prices``: the securities'
     current prices (``Security.price``; None: not read), which stay while ``set_holdings`` runs (no bar
-    arrives and nothing fills while the market is closed)."""
+    arrives and nothing fills while the market is closed); ``tradable``: every security is known
+    tradable (False: not asked)."""
 
     securities: list[Security]
     quantities: np.ndarray
@@ -37,6 +38,7 @@ class SizedOrders(NamedTuple):
     lots: np.ndarray
     sizable: bool = False
     prices: np.ndarray | None = None
+    tradable: bool = False
 
     @classmethod
     def of(cls, securities: list[Security], quantities: list[float] | np.ndarray, sizable: bool = False) -> SizedOrders:
@@ -58,11 +60,12 @@ class SizedOrders(NamedTuple):
         """The same orders with their securities' current ``prices`` known."""
         return self._replace(prices=prices)
 
-    def take(self, indices: np.ndarray) -> SizedOrders:
-        """The orders at ``indices`` (int array), in that order."""
+    def take(self, indices: np.ndarray, tradable: bool = False) -> SizedOrders:
+        """The orders at ``indices`` (int array), in that order; ``tradable``: their securities are
+        known tradable."""
         return SizedOrders(list(map(self.securities.__getitem__, indices.tolist())), self.quantities[indices],
                            self.columns[indices], self.lots[indices], self.sizable,
-                           None if self.prices is None else self.prices[indices])
+                           None if self.prices is None else self.prices[indices], tradable or self.tradable)
 
 
 _COLUMN, _LOT_SIZE = attrgetter("column"), attrgetter("symbol_properties.lot_size")
@@ -109,50 +112,74 @@ def target_order_quantities(portfolio: Any, securities: list[Security], percents
     adjusted = percents * (tpv - tpv * free_percentage) / tpv
     target_buying_power = adjusted / leverage
     target_margin = target_buying_power * tpv
-    current_margin = holdings * prices * rate * multiplier / leverage
     unit_margin = np.abs(prices * rate * multiplier / leverage)  # the scalar's 1.0 * price: the same value
-    small = np.abs(target_margin - current_margin) < tpv * minimum_order_margin_percentage
     # (on arrays of about a hundred entries np.count_nonzero answers any() without its Python wrapper,
     # and mask.nonzero()[0] is np.flatnonzero without its ravel)
-    if np.count_nonzero(small) and not portfolio.margin_remaining > 0:
-        small[:] = False
+    skipped = unit_margin == 0  # the targets without an order: a zero price, or (below) a margin change too small
+    minimum = tpv * minimum_order_margin_percentage
+    if minimum > 0:  # else no |change| is below it (the current margins not needed)
+        current_margin = holdings * prices * rate * multiplier / leverage
+        small = np.abs(target_margin - current_margin) < minimum
+        if np.count_nonzero(small) and portfolio.margin_remaining > 0:
+            skipped |= small
     no_price, flat = prices == 0, target_margin == 0
-    closing = flat & ~no_price
-    quantities[closing] = -holdings[closing]
-    for k in (no_price | (~flat & ((unit_margin == 0) | small))).nonzero()[0].tolist():
-        reasons[k] = f"The security {securities[k].symbol} does not have a price yet" if no_price[k] \
-            else "zero price" if unit_margin[k] == 0 else \
-            "order margin below the minimum order margin portfolio percentage"
-    active = (~no_price & ~flat & (unit_margin != 0) & ~small).nonzero()[0]
-    last = np.empty(n)
-    last[:] = np.nan
+    inactive = no_price | flat | skipped
+    if np.count_nonzero(inactive):  # (none mostly: every target sized)
+        closing = flat & ~no_price
+        if np.count_nonzero(closing):
+            quantities[closing] = -holdings[closing]
+        refused = no_price | (~flat & skipped)
+        for k in refused.nonzero()[0].tolist():
+            reasons[k] = f"The security {securities[k].symbol} does not have a price yet" if no_price[k] \
+                else "zero price" if unit_margin[k] == 0 else \
+                "order margin below the minimum order margin portfolio percentage"
+    active = (~inactive).nonzero()[0]
+    # the previous pass's sizes (a target still active was active in every pass before)
+    last: np.ndarray | None = None
     while len(active):
-        if len(active) == n:  # every target (a first pass mostly): the arrays themselves, no gathers
-            margin, unit, held, lot, price, mult, lev = (target_margin.copy(), unit_margin, holdings, lots, prices,
-                                                         multiplier, leverage)
+        every = len(active) == n  # every target (the first passes mostly): the arrays themselves, no gathers
+        if every:
+            margin, unit, held, lot, price, mult, lev, buying_power = (target_margin, unit_margin, holdings, lots,
+                                                                       prices, multiplier, leverage, target_buying_power)
         else:
             margin, unit, held, lot = target_margin[active], unit_margin[active], holdings[active], lots[active]
-            price, mult, lev = prices[active], multiplier[active], leverage[active]
-        short, long = margin < 0, margin > 0
+            price, mult, lev, buying_power = prices[active], multiplier[active], leverage[active], \
+                target_buying_power[active]
+        # an active target's margin is not zero: it is a long or a short one (NaN: neither, and never over)
+        long = margin > 0
         size = _whole_lots(-held + margin / unit, lot, long) * lot
         final = (size + held) * price * rate * mult / lev
-        over = (short & (final < margin)) | (long & (final > margin))
+        over = np.where(long, final > margin, final < margin)
         while np.count_nonzero(over):
-            size = np.where(over, size + np.where(short, lot, -lot), size)
+            size = np.where(over, size + np.where(long, -lot, lot), size)
             final = np.where(over, (size + held) * price * rate * mult / lev, final)
-            over = (short & (final < margin)) | (long & (final > margin))
+            over = np.where(long, final > margin, final < margin)
         zero = size == 0
-        if np.count_nonzero(zero):
+        zeros = np.count_nonzero(zero)
+        if zeros:
             for k in active[zero].tolist():
                 reasons[k] = "order quantity below the lot size"
         fee_account = interactive_brokers_fees(size, price, rate) * rate
-        target_margin[active] = (tpv - fee_account) * target_buying_power[active]
-        if np.count_nonzero((last[active] == size)[~zero]):
+        margin = (tpv - fee_account) * buying_power  # the target margin with the fee taken out
+        if every:
+            target_margin = margin  # (the arrays read above are not written)
+        else:
+            target_margin[active] = margin
+        if last is not None and np.count_nonzero((last[active] == size) & ~zero):
             return None
-        last[active] = size
-        done = ~zero & (np.abs(final) <= np.abs(target_margin[active]))
-        quantities[active[done]] = size[done]
-        active = active[~zero & ~done]
+        if every:
+            last = size  # (no pass writes a pass's sizes)
+        else:
+            if last is None:
+                last = np.empty(n)
+            last[active] = size
+        within = np.abs(final) <= np.abs(margin)
+        done = within & ~zero if zeros else within
+        if every:
+            np.copyto(quantities, size, where=done)
+        else:
+            quantities[active[done]] = size[done]
+        active = active[~(within | zero) if zeros else ~within]
     return quantities, reasons
 
 
@@ -164,7 +191,9 @@ def _whole_lots(sizes: np.ndarray, lot: np.ndarray, down: np.ndarray) -> np.ndar
     """
     ratio = sizes / lot
     result = np.where(down, np.floor(ratio), np.ceil(ratio))
-    for k in (np.abs(ratio - np.rint(ratio)) < 1e-6).nonzero()[0].tolist():
-        rounded = round(float(ratio[k]), 10)
-        result[k] = math.floor(rounded) if down[k] else math.ceil(rounded)
+    near = np.abs(ratio - np.rint(ratio)) < 1e-6
+    if np.count_nonzero(near):
+        for k in near.nonzero()[0].tolist():
+            rounded = round(float(ratio[k]), 10)
+            result[k] = math.floor(rounded) if down[k] else math.ceil(rounded)
     return result
