@@ -12,13 +12,12 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
-from lean_local.data import formats
 from lean_local.engine.algorithm import QCAlgorithm
 from lean_local.engine.benchmarks import SecurityBenchmark, benchmark_values
 from lean_local.engine.common import DataNormalizationMode, SecurityType, not_supported
 from lean_local.engine.daily_readers import load_equity, security_identifiers
 from lean_local.engine.fill_records import FILL_COLUMNS, FillRecords
-from lean_local.engine.interest_rates import InterestRateProvider, rate_series
+from lean_local.engine.interest_rates import InterestRateProvider, file_rates, rate_series
 from lean_local.engine.orders import OrderDirection
 from lean_local.statistics import BacktestRecord, sample_times
 
@@ -216,9 +215,7 @@ def build_record(algo: QCAlgorithm, loop: BacktestLoop, state: str = "Completed"
     index = pd.DatetimeIndex(np.asarray(loop.times, dtype="datetime64[ns]"))
     equity = pd.Series(loop.equity, index=index, dtype=float)
     if isinstance(algo.risk_free_interest_rate_model, InterestRateProvider):
-        rate_path = formats.interest_rate_path(run.data_folder)
-        # the file holds percent; the statistics take fractions
-        rates = formats.read_interest_rate(rate_path) / 100.0 if rate_path.exists() else pd.Series(dtype=float)
+        rates = file_rates(run.data_folder)
     else:
         rates = rate_series(algo.risk_free_interest_rate_model, sample_times(algo.start_date, algo.time))
     orders = _order_frame(algo.transactions.get_orders())
