@@ -209,12 +209,19 @@ def hours_from_entry(entry: Any) -> ExchangeHours:
     segments = {w: [(s.start + shift, s.end + shift) for s in entry.market_segments(w)] for w in range(7)}
     return ExchangeHours(
         {w: segs for w, segs in segments.items() if segs},
-        frozenset(d.date() for d in pd.DatetimeIndex(entry.holidays)),
+        _dates(pd.DatetimeIndex(entry.holidays)),
         {pd.Timestamp(d).date(): t + shift for d, t in entry.early_closes.items()},
         {pd.Timestamp(d).date(): t + shift for d, t in entry.late_opens.items()},
         time_zone=entry.exchange_time_zone,
         shift=shift,
     )
+
+
+def _dates(days: pd.DatetimeIndex) -> frozenset[date]:
+    """The calendar dates of naive ``days`` (numpy's days as ``date`` objects: a Timestamp each cost more)."""
+    if days.tz is not None:
+        return frozenset(d.date() for d in days)
+    return frozenset(days.to_numpy().astype("datetime64[D]").tolist())
 
 
 def always_open_hours() -> ExchangeHours:
