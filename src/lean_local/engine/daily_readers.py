@@ -207,7 +207,8 @@ def load_coarse_range(data_folder: Path, start: pd.Timestamp, end: pd.Timestamp)
 
 
 _MARKET_CODES = {"usa": 1, "fxcm": 2, "oanda": 3, "india": 11}
-_OA_EPOCH = pd.Timestamp("1899-12-30")
+_OA_EPOCH_NS = pd.Timestamp("1899-12-30").value
+_NS_PER_DAY = 86_400 * 10**9
 _DAYS_OFFSET = 10**14  # LEAN SecurityIdentifier: days field offset
 _MARKET_OFFSET = 100
 
@@ -243,9 +244,9 @@ def security_identifiers(data_folder: Path, symbols: Iterable[Symbol]) -> list[s
             if resolver is None:
                 resolver = resolvers[market] = map_file_resolver(data_folder, market)
             map_file = resolver.resolve(symbol.value)
-            if map_file is not None:
-                ticker, first = map_file.first_ticker, map_file.first_date
-        days = (first - _OA_EPOCH).days if first is not None else 0
+            if map_file is not None:  # the listing date's nanoseconds (a Timestamp each cost more than the rest)
+                ticker, first = map_file.first_ticker, int(map_file.dates.asi8[0])
+        days = (first - _OA_EPOCH_NS) // _NS_PER_DAY if first is not None else 0
         properties = days * _DAYS_OFFSET + _MARKET_CODES.get(symbol.market, 0) * _MARKET_OFFSET + int(symbol.security_type)
         identifiers.append(f"{ticker} {_base36(properties)}")
     return identifiers

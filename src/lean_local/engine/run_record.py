@@ -259,7 +259,8 @@ def _prices_panel(sample_closes: list[np.ndarray], columns: int) -> np.ndarray:
     """Each sample's closes as a row of ``columns`` entries: 0 for a column added after the sample (no
     price then); one stack when every sample has every column."""
     if set(map(len, sample_closes)) == {columns}:
-        return np.vstack(sample_closes)
+        # one C-level copy of the equal rows (np.vstack made each row 2-D in Python first: 1,258 calls at 5 years)
+        return np.array(sample_closes)
     panel = np.zeros((len(sample_closes), columns))
     for k, closes in enumerate(sample_closes):
         panel[k, : len(closes)] = closes
