@@ -36,6 +36,8 @@ from lean_local.data import formats
 __all__ = ["MapFile", "MapFileResolver", "load_resolver", "read_bars"]
 
 _NS_PER_DAY = 86_400 * 10**9
+#: The first nanosecond of the far future's year: a map file's last row from then on is no delisting.
+_FAR_YEAR_NS = pd.Timestamp(formats.FAR_FUTURE.year, 1, 1).value
 #: LEAN's ``SecurityIdentifier.DefaultDate`` (OLE day 0): a security identifier without a listing date.
 _DEFAULT_DATE = pd.Timestamp("1899-12-30")
 
@@ -63,8 +65,10 @@ class MapFile:
         self.permtick = permtick
         self.dates = dates
         self.tickers = tickers
-        last = dates[-1] if len(tickers) else None
-        self.delisted = None if last is None or last.year >= formats.FAR_FUTURE.year else last
+        # the last date's nanoseconds against the far future's year (a Timestamp of every file's last row cost more
+        # than the rest of the file's look-up)
+        last = int(dates.asi8[-1]) if len(tickers) else None
+        self.delisted = None if last is None or last >= _FAR_YEAR_NS else pd.Timestamp(last)
 
     @classmethod
     def unmapped(cls, ticker: str) -> MapFile:
