@@ -144,7 +144,7 @@ _NPY_MAGIC = b"\x93NUMPY\x01\x00"  # format version 1.0, as np.save writes a cac
 _SHAPE = re.compile(r"'shape': \((\d+),\)")
 
 
-def read_record(target: Path) -> np.ndarray:
+def read_record(target: str | os.PathLike[str]) -> np.ndarray:
     """``np.load(target, allow_pickle=False)`` of a one-dimensional ``.npy`` array (a record array or
     a plain one).
 
@@ -211,7 +211,7 @@ def _record(frame: pd.DataFrame) -> np.ndarray | None:
     return record
 
 
-def save_record(target: Path, record: np.ndarray) -> None:
+def save_record(target: str | os.PathLike[str], record: np.ndarray) -> None:
     try:
         with atomic_write(target, suffix=".npy") as tmp:
             np.save(tmp, record, allow_pickle=False)

@@ -55,7 +55,7 @@ class SubscriptionData:
     emit_times: np.ndarray = field(default_factory=lambda: np.empty(0, dtype=np.int64))
     points: list | None = None  # custom data: the reader's objects, one per bar
     quotes: SubscriptionData | None = None  # minute equities: the quote bars beside the trade bars
-    record: Path | None = None  # the parsed-data cache's record these columns were read from or written to
+    record: str | Path | None = None  # the parsed-data cache's record these columns were read from or written to
     #: open..volume as the columns of one (bars x 5) float64 array, given or stacked from ``fields``
     ohlcv: np.ndarray | None = None
 
@@ -93,7 +93,7 @@ class ReleasedSubscription(SubscriptionData):
     """
 
     def __init__(self, data: SubscriptionData, index: int, reload: Callable[[], SubscriptionData],
-                 read_record: Callable[[Symbol, Path, pd.Timestamp | None], SubscriptionData]) -> None:
+                 read_record: Callable[[Symbol, str | Path, pd.Timestamp | None], SubscriptionData]) -> None:
         keep = slice(max(index, 0), max(index, 0) + 1)  # copies: a view would keep the whole arrays alive
         super().__init__(data.symbol, data.kind, data.time[keep].copy(), data.end_time[keep].copy(),
                          {name: np.array(column[keep]) for name, column in data.fields.items()},
