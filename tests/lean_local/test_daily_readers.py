@@ -3,6 +3,8 @@ equity's subscription read back from the parsed-data cache."""
 
 from __future__ import annotations
 
+import os
+
 import numpy as np
 import pandas as pd
 
@@ -40,7 +42,9 @@ def test_the_cached_record_gives_the_parsed_columns_as_views_of_one_array(tmp_pa
         index=pd.DatetimeIndex(["2020-01-03", "2050-12-31"])))
     parsed, cached = (load_equity(root, Symbol("AAA"), DataNormalizationMode.ADJUSTED, _session_times, "test")
                       for _ in range(2))
-    assert cached.record == parsed.record and cached.record.exists()
+    # the record in the cache folder, named by its key
+    assert cached.record == parsed.record and os.path.dirname(cached.record) == str(tmp_path / "cache")
+    assert os.path.exists(cached.record)
     assert cached.factor.tolist() == [0.9, 0.9, 1.0]
     assert cached.fields["close"].tolist() == [10.0 * 0.9, 11.0 * 0.9, 12.5]
     assert cached.fields["volume"].tolist() == [round(1_000.0 / 0.9), round(1_000.0 / 0.9), 1_000.0]

@@ -146,3 +146,12 @@ def test_goog_resolves_by_date_in_leans_sample_data(lean_data_folder):
     assert bars.loc["2014-04-02", "close"] == 1135.10
     assert bars.loc["2014-04-03", "close"] == 571.50
     assert bars.index[0] == pd.Timestamp("2004-08-19") and bars.index.is_monotonic_increasing
+
+
+@pytest.mark.parametrize(("last", "delisted"), [("2012-05-01", "2012-05-01"), ("2049-12-31", "2049-12-31"),
+                                                ("2050-01-01", None), ("2050-12-31", None)])
+def test_a_map_files_last_row_before_the_far_futures_year_is_its_delisting(last, delisted):
+    map_file = MapFile("AAA", pd.DatetimeIndex(["2010-01-04", last]), ["AAA", "AAA"])
+    assert map_file.delisted == (None if delisted is None else pd.Timestamp(delisted))
+    assert delisted is None or type(map_file.delisted) is pd.Timestamp
+    assert MapFile.unmapped("aaa").delisted is None

@@ -9,6 +9,7 @@ import pytest
 from lean_local.data import market_hours as M
 from lean_local.data.formats import DataFormatError
 from lean_local.data.market_hours.database import read_entry_texts
+from lean_local.engine.exchange_hours import hours_from_entry
 
 
 @pytest.fixture(scope="module")
@@ -227,3 +228,48 @@ def test_a_symbols_entry_takes_its_markets_holidays_and_early_closes():
 
 def test_lean_spx_entry_closes_on_martin_luther_king_day(lean_db):
     assert pd.Timestamp("2021-01-18") in lean_db.get_entry("Index", "usa", "SPX").holidays
+
+
+def _raw(holidays):
+    return {"exchangeTimeZone": "America/New_York", "monday": [], "holidays": holidays}
+
+
+def test_holidays_parse_sorted_and_unique_as_timestamps():
+    entry = M.MarketHoursEntry.from_json(_raw(["12/25/2020", "1/1/2020", "7/3/2020", "1/1/2020"]))
+    expected = pd.DatetimeIndex(["2020-01-01", "2020-07-03", "2020-12-25"])
+    pd.testing.assert_index_equal(entry.holidays, expected)
+    assert entry.holidays.dtype == "datetime64[ns]" and len(entry.bank_holidays) == 0
+
+
+@pytest.mark.parametrize("text", ["2/30/2020", "13/1/2020", "1/1/20x0"])
+def test_a_holiday_that_is_not_a_date_raises(text):
+    with pytest.raises(ValueError):
+        M.MarketHoursEntry.from_json(_raw(["1/2/2020", text]))
+
+
+def test_holidays_in_another_form_parse_as_their_numbers_say():
+    entry = M.MarketHoursEntry.from_json(_raw([" 1/2/2020", "03/04/2021"]))
+    pd.testing.assert_index_equal(entry.holidays, pd.DatetimeIndex(["2020-01-02", "2021-03-04"]))
+
+
+def test_exchange_hours_take_the_holidays_as_dates():
+    hours = hours_from_entry(M.MarketHoursEntry.from_json(_raw(["12/25/2020", "1/1/2020"])))
+    assert hours.holidays == frozenset({dt.date(2020, 12, 25), dt.date(2020, 1, 1)})
+    assert all(type(day) is dt.date for day in hours.holidays)
+
+
+def test_trading_days_and_sessions_follow_the_weekdays_before_and_after_1970():
+    raw = {"exchangeTimeZone": "America/New_York", "holidays": ["1/2/1969", "7/4/2024"],
+           "earlyCloses": {"7/3/2024": "13:00:00"},
+           **{name: [{"start": "09:30:00", "end": "16:00:00", "state": "market"}]
+              for name in ("monday", "tuesday", "wednesday", "thursday", "friday")}}
+    hours = hours_from_entry(M.MarketHoursEntry.from_json(raw))
+    days = hours.trading_days(dt.date(1968, 12, 28), dt.date(1969, 1, 7))
+    # 1969-01-01 was a Wednesday; the 2nd a holiday; weekends skipped
+    assert [d.date() for d in days] == [dt.date(1968, 12, 30), dt.date(1968, 12, 31), dt.date(1969, 1, 1),
+                                        dt.date(1969, 1, 3), dt.date(1969, 1, 6), dt.date(1969, 1, 7)]
+    assert len(hours.trading_days(dt.date(2024, 7, 1), dt.date(2024, 7, 7))) == 4  # Monday to Friday, the 4th a holiday
+    opens, closes = hours.session_times(pd.DatetimeIndex(["2024-07-02", "2024-07-03"]))
+    hour = 3_600 * 10**9
+    assert (closes - pd.DatetimeIndex(["2024-07-02", "2024-07-03"]).asi8).tolist() == [16 * hour, 13 * hour]
+    assert (opens - pd.DatetimeIndex(["2024-07-02", "2024-07-03"]).asi8).tolist() == [9.5 * hour, 9.5 * hour]

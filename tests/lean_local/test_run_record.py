@@ -124,5 +124,6 @@ def test_numeric_column_is_np_array_of_the_list(values, dtype):
 def test_prices_panel_stacks_full_samples_and_pads_earlier_ones_with_zeros():
     full = _prices_panel([np.array([1.0, 2.0]), np.array([3.0, -0.0])], 2)
     assert full.tolist() == [[1.0, 2.0], [3.0, -0.0]] and full.dtype == np.float64
+    assert full.tobytes() == np.vstack([[1.0, 2.0], [3.0, -0.0]]).tobytes() and full.flags.c_contiguous
     grown = _prices_panel([np.array([1.0]), np.array([3.0, 4.0])], 2)  # the second column added after the first
     assert grown.tolist() == [[1.0, 0.0], [3.0, 4.0]]

@@ -45,3 +45,14 @@ def test_a_callers_frozen_objects_stay_frozen(tmp_path):
         assert gc.get_freeze_count() > 1_000  # not unfrozen by the run (a few frozen objects may be freed)
     finally:
         gc.unfreeze()
+
+
+def test_the_objects_a_run_leaves_join_the_oldest_generation(tmp_path):
+    root = fixtures.data_folder(tmp_path / "data")
+    days = pd.bdate_range("2020-01-02", "2020-01-10")
+    fixtures.write_equity(root, "AAA", fixtures.bars(days, np.linspace(10.0, 11.0, len(days))))
+    gc.unfreeze()
+    gc.collect()
+    run_algorithm(Observer, root)
+    # nothing left young for the next allocation's collection to walk
+    assert gc.get_count()[:2] == (0, 0)

@@ -36,6 +36,8 @@ from lean_local.data import formats
 __all__ = ["MapFile", "MapFileResolver", "load_resolver", "read_bars"]
 
 _NS_PER_DAY = 86_400 * 10**9
+#: The first nanosecond of the far future's year: a map file's last row from then on is no delisting.
+_FAR_YEAR_NS = pd.Timestamp(formats.FAR_FUTURE.year, 1, 1).value
 #: LEAN's ``SecurityIdentifier.DefaultDate`` (OLE day 0): a security identifier without a listing date.
 _DEFAULT_DATE = pd.Timestamp("1899-12-30")
 
@@ -63,8 +65,10 @@ class MapFile:
         self.permtick = permtick
         self.dates = dates
         self.tickers = tickers
-        last = dates[-1] if len(tickers) else None
-        self.delisted = None if last is None or last.year >= formats.FAR_FUTURE.year else last
+        # the last date's nanoseconds against the far future's year (a Timestamp of every file's last row cost more
+        # than the rest of the file's look-up)
+        last = int(dates.asi8[-1]) if len(tickers) else None
+        self.delisted = None if last is None or last >= _FAR_YEAR_NS else pd.Timestamp(last)
 
     @classmethod
     def unmapped(cls, ticker: str) -> MapFile:
@@ -119,8 +123,9 @@ class MapFileResolver:
     """
 
     def __init__(self, rows: pd.DataFrame) -> None:
-        permticks = rows["permtick"].str.upper().to_numpy(dtype=object)
-        tickers = rows["ticker"].str.upper().to_numpy(dtype=object)
+        # str.upper of each text (pandas' string accessor cost more than the whole index at a few hundred rows)
+        permticks = _upper(rows["permtick"].tolist())
+        tickers = _upper(rows["ticker"].tolist())
         self._dates = pd.DatetimeIndex(rows.index)
         self._tickers = tickers
         self._spans = _runs(permticks)
@@ -206,6 +211,11 @@ def read_bars(data_folder: str | os.PathLike[str], segments: list[tuple[pd.Times
     if not frames:
         return None
     return frames[0] if len(frames) == 1 else pd.concat(frames)
+
+
+def _upper(texts: list[str]) -> np.ndarray:
+    """The texts in upper case, as an object array."""
+    return np.fromiter((text.upper() for text in texts), dtype=object, count=len(texts))
 
 
 def _runs(values: np.ndarray) -> dict[str, tuple[int, int]]:

@@ -93,7 +93,8 @@ def load_equity(data_folder: Path, symbol: Symbol, normalization: DataNormalizat
     # LEAN's Symbol.Create resolves the ticker through all map files; each row's bars come from the
     # zip of the ticker of its day, the factors from the file named as the map file
     market = symbol.market
-    map_file = map_file_resolver(data_folder, market).resolve(symbol.value) or MapFile.unmapped(symbol.value)
+    folder = cache_dir()
+    map_file = load_resolver(data_folder, folder, market).resolve(symbol.value) or MapFile.unmapped(symbol.value)
     delisted = map_file.delisted
     # the files' paths as text joined to their folders' (formats' paths, each a pathlib parse, cost
     # more than the record's read); the factor file's stat answers whether it exists too
@@ -104,14 +105,14 @@ def load_equity(data_folder: Path, symbol: Symbol, normalization: DataNormalizat
     # the zips of the map file's tickers (its segments' tickers, in order; the permtick's without rows)
     sources = [f"{map_folder}/{map_file.permtick.lower()}.csv"] + [
         f"{daily_folder}/{t.lower()}.zip" for t in dict.fromkeys(map_file.tickers or [map_file.permtick])]
-    folder = cache_dir()
     target = None
     if folder is not None and calendar_key:
         stats = [f"{p}:{st.st_size}:{st.st_mtime_ns}" for p in sources if (st := _stat(p)) is not None]
         if factor_stat is not None:
             stats.append(f"{factor_path}:{factor_stat.st_size}:{factor_stat.st_mtime_ns}")
         key = f"equity-v3|{market}|{symbol.value}|{int(normalization)}|{calendar_key}|" + "|".join(stats)
-        target = folder / f"{hashlib.sha1(key.encode()).hexdigest()}.npy"
+        # the record's path as text (a pathlib join and its parse cost more than the record's key)
+        target = os.path.join(folder, f"{hashlib.sha1(key.encode()).hexdigest()}.npy")
         try:  # a missing record raises OSError: the bars are read and the record written below
             return equity_from_record(symbol, target, delisted)
         except (OSError, ValueError, KeyError, TypeError):
@@ -137,7 +138,7 @@ def load_equity(data_folder: Path, symbol: Symbol, normalization: DataNormalizat
     return data
 
 
-def equity_from_record(symbol: Symbol, target: Path, delisted: pd.Timestamp | None) -> SubscriptionData:
+def equity_from_record(symbol: Symbol, target: str | Path, delisted: pd.Timestamp | None) -> SubscriptionData:
     """An equity's subscription from the parsed-data cache's record of its finished columns
     (:func:`load_equity` writes it); raises ``OSError``, ``ValueError``, ``KeyError`` or ``TypeError``
     when it cannot be read.
@@ -207,7 +208,8 @@ def load_coarse_range(data_folder: Path, start: pd.Timestamp, end: pd.Timestamp)
 
 
 _MARKET_CODES = {"usa": 1, "fxcm": 2, "oanda": 3, "india": 11}
-_OA_EPOCH = pd.Timestamp("1899-12-30")
+_OA_EPOCH_NS = pd.Timestamp("1899-12-30").value
+_NS_PER_DAY = 86_400 * 10**9
 _DAYS_OFFSET = 10**14  # LEAN SecurityIdentifier: days field offset
 _MARKET_OFFSET = 100
 
@@ -243,9 +245,9 @@ def security_identifiers(data_folder: Path, symbols: Iterable[Symbol]) -> list[s
             if resolver is None:
                 resolver = resolvers[market] = map_file_resolver(data_folder, market)
             map_file = resolver.resolve(symbol.value)
-            if map_file is not None:
-                ticker, first = map_file.first_ticker, map_file.first_date
-        days = (first - _OA_EPOCH).days if first is not None else 0
+            if map_file is not None:  # the listing date's nanoseconds (a Timestamp each cost more than the rest)
+                ticker, first = map_file.first_ticker, int(map_file.dates.asi8[0])
+        days = (first - _OA_EPOCH_NS) // _NS_PER_DAY if first is not None else 0
         properties = days * _DAYS_OFFSET + _MARKET_CODES.get(symbol.market, 0) * _MARKET_OFFSET + int(symbol.security_type)
         identifiers.append(f"{ticker} {_base36(properties)}")
     return identifiers

@@ -133,10 +133,10 @@ class ExchangeHours:
                             dtype=np.int64)
         reg_close = np.array([segs[-1][1] // timedelta(microseconds=1) * 1000 if segs else 0 for segs in reg],
                              dtype=np.int64)
-        holidays = np.sort(pd.DatetimeIndex(sorted(self.holidays)).asi8) if self.holidays else np.empty(0, np.int64)
+        holidays = np.sort(_days_ns(self.holidays))
         specials = []
         for table in (self.early_closes, self.late_opens):
-            days = pd.DatetimeIndex([pd.Timestamp(d) for d in table]).asi8
+            days = _days_ns(table)
             offsets = np.array([t // timedelta(microseconds=1) * 1000 for t in table.values()], dtype=np.int64)
             order = np.argsort(days)
             specials.append((days[order], offsets[order]))
@@ -153,7 +153,7 @@ class ExchangeHours:
             return np.ones(n, dtype=bool), np.zeros(n, dtype=np.int64), np.full(n, 86_400 * 10**9, dtype=np.int64)
         has_week, reg_open, reg_close, holidays, specials = self._tables()
         stamps = days.asi8
-        weekday = days.weekday.to_numpy()
+        weekday = (stamps // _NS_PER_DAY + _EPOCH_WEEKDAY) % 7  # the midnights' weekdays, Monday 0 (as pandas')
         has = has_week[weekday]
         if len(holidays):
             has &= ~np.isin(stamps, holidays)
@@ -202,6 +202,19 @@ class ExchangeHours:
         return days.asi8 + opens, days.asi8 + closes
 
 
+_NS_PER_DAY = 86_400 * 10**9
+_EPOCH_WEEKDAY = 3  # 1970-01-01 was a Thursday
+_EPOCH_ORDINAL = date(1970, 1, 1).toordinal()
+
+
+def _days_ns(days: Any) -> np.ndarray:
+    """Days (``date`` objects, or values ``pd.Timestamp`` takes) as int64 nanoseconds of their midnights (their
+    own times for the others); dates by their ordinals (a Timestamp each cost most of the hours' first tables)."""
+    if all(type(day) is date for day in days):
+        return (np.array([day.toordinal() for day in days], dtype=np.int64) - _EPOCH_ORDINAL) * _NS_PER_DAY
+    return pd.DatetimeIndex([pd.Timestamp(day) for day in days]).asi8
+
+
 def hours_from_entry(entry: Any) -> ExchangeHours:
     """Convert a ``lean_local.data.market_hours.MarketHoursEntry`` to New York time."""
     probe = pd.Timestamp("2020-01-15 12:00")
@@ -209,12 +222,19 @@ def hours_from_entry(entry: Any) -> ExchangeHours:
     segments = {w: [(s.start + shift, s.end + shift) for s in entry.market_segments(w)] for w in range(7)}
     return ExchangeHours(
         {w: segs for w, segs in segments.items() if segs},
-        frozenset(d.date() for d in pd.DatetimeIndex(entry.holidays)),
+        _dates(pd.DatetimeIndex(entry.holidays)),
         {pd.Timestamp(d).date(): t + shift for d, t in entry.early_closes.items()},
         {pd.Timestamp(d).date(): t + shift for d, t in entry.late_opens.items()},
         time_zone=entry.exchange_time_zone,
         shift=shift,
     )
+
+
+def _dates(days: pd.DatetimeIndex) -> frozenset[date]:
+    """The calendar dates of naive ``days`` (numpy's days as ``date`` objects: a Timestamp each cost more)."""
+    if days.tz is not None:
+        return frozenset(d.date() for d in days)
+    return frozenset(days.to_numpy().astype("datetime64[D]").tolist())
 
 
 def always_open_hours() -> ExchangeHours:

@@ -95,7 +95,7 @@ def cached_value(reader: Callable[[Path], Plain], path: Path) -> Plain:
     folder = cache_dir()
     if folder is None:
         return reader(path)
-    target = _target(folder, reader, path).with_suffix(".marshal")
+    target = _target(folder, reader, path, suffix=".marshal")
     try:
         with open(target, "rb") as handle:
             return marshal.load(handle)
@@ -126,13 +126,15 @@ _MISSING_ERRNOS = (errno.ENOENT, errno.ENOTDIR, errno.EBADF, errno.ELOOP)
 
 
 def _target(folder: Path, reader: Callable[[Path], pd.DataFrame], path: Path,
-            stat: os.stat_result | None = None) -> Path:
+            stat: os.stat_result | None = None, suffix: str = ".npy") -> str:
+    """The cache file of ``reader``'s result for ``path`` as it is now, as text (a pathlib join and its parse
+    cost a third of finding a small record: the factor files' events read one per security)."""
     stat = os.stat(path) if stat is None else stat
     key = f"{reader.__name__}|{os.path.abspath(path)}|{stat.st_size}|{stat.st_mtime_ns}"
-    return folder / f"{hashlib.sha1(key.encode()).hexdigest()}.npy"
+    return os.path.join(folder, hashlib.sha1(key.encode()).hexdigest() + suffix)
 
 
-def _load(target: Path) -> np.ndarray | None:
+def _load(target: str) -> np.ndarray | None:
     """The cached record, or None when absent or unreadable (then parsed again and overwritten)."""
     try:
         return read_record(target)
@@ -144,7 +146,7 @@ _NPY_MAGIC = b"\x93NUMPY\x01\x00"  # format version 1.0, as np.save writes a cac
 _SHAPE = re.compile(r"'shape': \((\d+),\)")
 
 
-def read_record(target: Path) -> np.ndarray:
+def read_record(target: str | os.PathLike[str]) -> np.ndarray:
     """``np.load(target, allow_pickle=False)`` of a one-dimensional ``.npy`` array (a record array or
     a plain one).
 
@@ -211,7 +213,7 @@ def _record(frame: pd.DataFrame) -> np.ndarray | None:
     return record
 
 
-def save_record(target: Path, record: np.ndarray) -> None:
+def save_record(target: str | os.PathLike[str], record: np.ndarray) -> None:
     try:
         with atomic_write(target, suffix=".npy") as tmp:
             np.save(tmp, record, allow_pickle=False)

@@ -4,7 +4,6 @@ statistics and the result files read them (:class:`lean_local.statistics.Backtes
 from __future__ import annotations
 
 import functools
-import operator
 from array import array
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
@@ -12,13 +11,12 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
-from lean_local.data import formats
 from lean_local.engine.algorithm import QCAlgorithm
 from lean_local.engine.benchmarks import SecurityBenchmark, benchmark_values
 from lean_local.engine.common import DataNormalizationMode, SecurityType, not_supported
 from lean_local.engine.daily_readers import load_equity, security_identifiers
 from lean_local.engine.fill_records import FILL_COLUMNS, FillRecords
-from lean_local.engine.interest_rates import InterestRateProvider, rate_series
+from lean_local.engine.interest_rates import InterestRateProvider, file_rates, rate_series
 from lean_local.engine.orders import OrderDirection
 from lean_local.statistics import BacktestRecord, sample_times
 
@@ -109,10 +107,19 @@ def _order_frame(orders: list[Any]) -> pd.DataFrame:
     column (one dict per order cost more than the run's orders themselves)."""
     if not orders:
         return pd.DataFrame([], columns=ORDER_COLUMNS)  # object columns, as the result files expect
-    # each field of every order in one C-level pass (a tuple per order would leave as many objects for the
-    # collector as there are orders)
-    ids, symbols, types, statuses, quantity, price, time, last_fill_time, value, fee, tags = (
-        list(map(field, orders)) for field in _ORDER_FIELDS)
+    # each field of every order in its own pass (a tuple per order would leave as many objects for the collector
+    # as there are orders); comprehensions read the slots at half the cost of map(operator.attrgetter)
+    ids = [order.id for order in orders]
+    symbols = [order.symbol for order in orders]
+    types = [order.type for order in orders]
+    statuses = [order.status for order in orders]
+    quantity = [order.quantity for order in orders]
+    price = [order.price for order in orders]
+    time = [order.time for order in orders]
+    last_fill_time = [order.last_fill_time for order in orders]
+    value = [order.value for order in orders]
+    fee = [order.fee for order in orders]
+    tags = [order.tag for order in orders]
     # the numeric columns as the arrays pandas would infer from the lists (ids int64, the rest float64),
     # built directly: the inference goes through an object array per column
     quantities = _numeric_column(quantity, np.float64)
@@ -127,10 +134,6 @@ def _order_frame(orders: list[Any]) -> pd.DataFrame:
     # copy=False: the columns are the frame's own arrays, not stacked into one block per dtype (a copy)
     return pd.DataFrame(columns, columns=ORDER_COLUMNS, copy=False)
 
-
-#: The order fields :func:`_order_frame` reads, in the order it unpacks them.
-_ORDER_FIELDS = tuple(map(operator.attrgetter, ("id", "symbol", "type", "status", "quantity", "price", "time",
-                                                "last_fill_time", "value", "fee", "tag")))
 
 
 def _fill_frame(fills: FillRecords) -> pd.DataFrame:
@@ -216,9 +219,7 @@ def build_record(algo: QCAlgorithm, loop: BacktestLoop, state: str = "Completed"
     index = pd.DatetimeIndex(np.asarray(loop.times, dtype="datetime64[ns]"))
     equity = pd.Series(loop.equity, index=index, dtype=float)
     if isinstance(algo.risk_free_interest_rate_model, InterestRateProvider):
-        rate_path = formats.interest_rate_path(run.data_folder)
-        # the file holds percent; the statistics take fractions
-        rates = formats.read_interest_rate(rate_path) / 100.0 if rate_path.exists() else pd.Series(dtype=float)
+        rates = file_rates(run.data_folder)
     else:
         rates = rate_series(algo.risk_free_interest_rate_model, sample_times(algo.start_date, algo.time))
     orders = _order_frame(algo.transactions.get_orders())
@@ -262,7 +263,8 @@ def _prices_panel(sample_closes: list[np.ndarray], columns: int) -> np.ndarray:
     """Each sample's closes as a row of ``columns`` entries: 0 for a column added after the sample (no
     price then); one stack when every sample has every column."""
     if set(map(len, sample_closes)) == {columns}:
-        return np.vstack(sample_closes)
+        # one C-level copy of the equal rows (np.vstack made each row 2-D in Python first: 1,258 calls at 5 years)
+        return np.array(sample_closes)
     panel = np.zeros((len(sample_closes), columns))
     for k, closes in enumerate(sample_closes):
         panel[k, : len(closes)] = closes

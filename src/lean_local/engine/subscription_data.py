@@ -55,7 +55,7 @@ class SubscriptionData:
     emit_times: np.ndarray = field(default_factory=lambda: np.empty(0, dtype=np.int64))
     points: list | None = None  # custom data: the reader's objects, one per bar
     quotes: SubscriptionData | None = None  # minute equities: the quote bars beside the trade bars
-    record: Path | None = None  # the parsed-data cache's record these columns were read from or written to
+    record: str | Path | None = None  # the parsed-data cache's record these columns were read from or written to
     #: open..volume as the columns of one (bars x 5) float64 array, given or stacked from ``fields``
     ohlcv: np.ndarray | None = None
 
@@ -93,7 +93,7 @@ class ReleasedSubscription(SubscriptionData):
     """
 
     def __init__(self, data: SubscriptionData, index: int, reload: Callable[[], SubscriptionData],
-                 read_record: Callable[[Symbol, Path, pd.Timestamp | None], SubscriptionData]) -> None:
+                 read_record: Callable[[Symbol, str | Path, pd.Timestamp | None], SubscriptionData]) -> None:
         keep = slice(max(index, 0), max(index, 0) + 1)  # copies: a view would keep the whole arrays alive
         super().__init__(data.symbol, data.kind, data.time[keep].copy(), data.end_time[keep].copy(),
                          {name: np.array(column[keep]) for name, column in data.fields.items()},
@@ -247,8 +247,8 @@ def emission_times(sub: SubscriptionData, session_closes: np.ndarray | None, end
     """The clock times at which a subscription shows up in a slice.
 
     Real bar end times, plus (when the subscription fills forward and exchange session closes are
-    given) every session close from the first bar until the delisting date or ``end_ns``: LEAN fills
-    daily data forward over missing trading days, but never before the first bar.
+    given, ascending) every session close from the first bar until the delisting date or ``end_ns``: LEAN
+    fills daily data forward over missing trading days, but never before the first bar.
     """
     if len(sub) == 0:
         return np.empty(0, dtype=np.int64)
@@ -256,7 +256,9 @@ def emission_times(sub: SubscriptionData, session_closes: np.ndarray | None, end
         return sub.end_time
     last = visible_until(sub, end_ns)
     ends = sub.end_time
-    sessions = session_closes[(session_closes >= ends[0]) & (session_closes <= last)]
+    # the sessions (ascending) from the first bar's end to ``last``: a slice between two binary searches (two
+    # masks over every session cost 8 of the 16 us a security's times took at 5 years)
+    sessions = session_closes[session_closes.searchsorted(ends[0]):session_closes.searchsorted(last, side="right")]
     # a stock that traded every session already ends a bar at each: np.union1d's sort is not needed
     # (most often its bars end exactly at the sessions: no binary search either; int64 compared as bytes)
     if len(sessions) == len(ends) and sessions.tobytes() == ends.tobytes() and (ends[1:] > ends[:-1]).all():

@@ -4,6 +4,8 @@ its json form. All times are naive, in the exchange's time zone."""
 from __future__ import annotations
 
 import datetime as dt
+import functools
+import re
 from dataclasses import dataclass, field
 from functools import cached_property
 
@@ -24,6 +26,7 @@ class Segment:
     state: str
 
 
+@functools.lru_cache(maxsize=256)
 def parse_timespan(text: str) -> dt.timedelta:
     """LEAN's TimeSpan text: ``HH:MM:SS``, ``D.HH:MM:SS`` or ``D:HH:MM:SS`` (``1.00:00:00`` is the
     midnight that ends the day)."""
@@ -52,6 +55,32 @@ def _parse_date(text: str) -> pd.Timestamp:
     """LEAN's ``M/d/yyyy`` date (the database holds hundreds: ``strptime`` cost most of its load)."""
     month, day, year = text.split("/")
     return pd.Timestamp(int(year), int(month), int(day))
+
+
+#: ``M/d/yyyy`` as LEAN writes the database's dates: :func:`_parse_days` parses those together.
+_DATE = re.compile(r"(\d{1,2})/(\d{1,2})/(\d{4})")
+#: the days a ``datetime64[ns]`` holds (``pd.Timestamp``'s range): numpy's conversion would wrap beyond
+_NS_DAYS = (np.datetime64("1677-09-22", "D"), np.datetime64("2262-04-11", "D"))
+
+
+def _parse_days(texts: list[str]) -> pd.DatetimeIndex:
+    """LEAN's ``M/d/yyyy`` dates, sorted and unique: numpy parses them at once (a ``pd.Timestamp`` each took
+    most of an entry's conversion, 311 holidays in the US equities'); any other text goes through
+    :func:`_parse_date`, which raises as a date of its own would."""
+    iso = []
+    for text in texts:
+        found = _DATE.fullmatch(text)
+        if found is None:
+            return pd.DatetimeIndex(sorted({_parse_date(d) for d in texts}))
+        month, day, year = found.groups()
+        iso.append(f"{year}-{int(month):02d}-{int(day):02d}")
+    try:
+        days = np.unique(np.array(iso, dtype="datetime64[D]"))
+    except ValueError:  # a day the month lacks
+        return pd.DatetimeIndex(sorted({_parse_date(d) for d in texts}))
+    if len(days) and (days[0] < _NS_DAYS[0] or days[-1] > _NS_DAYS[1]):
+        return pd.DatetimeIndex(sorted({_parse_date(d) for d in texts}))
+    return pd.DatetimeIndex(days.astype("datetime64[ns]"))
 
 
 def _format_date(day: pd.Timestamp) -> str:
@@ -98,10 +127,10 @@ class MarketHoursEntry:
             exchange_time_zone=raw["exchangeTimeZone"],
             data_time_zone=raw.get("dataTimeZone", raw["exchangeTimeZone"]),
             segments=segments,
-            holidays=pd.DatetimeIndex(sorted({_parse_date(d) for d in raw.get("holidays", [])})),
+            holidays=_parse_days(raw.get("holidays", [])),
             early_closes={_parse_date(d): parse_timespan(t) for d, t in raw.get("earlyCloses", {}).items()},
             late_opens={_parse_date(d): parse_timespan(t) for d, t in raw.get("lateOpens", {}).items()},
-            bank_holidays=pd.DatetimeIndex(sorted({_parse_date(d) for d in raw.get("bankHolidays", [])})),
+            bank_holidays=_parse_days(raw.get("bankHolidays", [])),
         )
 
     def to_json(self) -> dict:
