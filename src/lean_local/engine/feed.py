@@ -236,7 +236,9 @@ class DataFeed:
         mask = self._emitted
         if mask is None or self.panel.has_pending():  # a selection's queued alignments change the row
             row = self.panel.row(self.step)  # first: moving the window replaces the arrays
-            mask = self._emitted = self.panel.emit[row, : len(self.panel.subs)] > 0
+            # the codes are 0, 1 and 2: nonzero is emitted (a cast to bool costs a sixth of a comparison with 0,
+            # whose Python int is cast to the array's type each time)
+            mask = self._emitted = self.panel.emit[row, : len(self.panel.subs)].astype(bool)
         return mask
 
     def emitted_columns(self) -> np.ndarray:
