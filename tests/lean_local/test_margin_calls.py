@@ -119,7 +119,7 @@ def test_minute_data_is_checked_at_most_every_five_minutes(lean_data_folder):
 
 
 def _book(total: float, long_value: float, short_value: float, least: float) -> SimpleNamespace:
-    return SimpleNamespace(total_portfolio_value=total, least_leverage=least,
+    return SimpleNamespace(total_portfolio_value=total, least_leverage=lambda: least,
                            long_short_values=lambda: (long_value, short_value))
 
 

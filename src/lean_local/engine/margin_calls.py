@@ -99,7 +99,7 @@ def margin_call_clear(portfolio: Any) -> bool:
     (``n`` values); ``_SLACK`` covers that for any feasible ``n`` and the comparison's own rounding, so
     a portfolio clear here is clear in the exact figures (otherwise they decide).
     """
-    least = portfolio.least_leverage
+    least = portfolio.least_leverage()
     if not least > 0:
         return False
     total = portfolio.total_portfolio_value

@@ -63,8 +63,9 @@ class SecurityPortfolioManager(HoldingsMapping):
         self._leverage = np.zeros(0)
         self._cash_based = np.zeros(0, dtype=bool)  # forex: value is carried in the cash book
         self._any_cash_based = False  # some column is (else the portfolio value sums every holding)
-        self._unit_multipliers = True  # every column's multiplier is 1 (a product by it changes no bit)
-        self.least_leverage = float("inf")  # the registered columns' least (the margin call check's bound)
+        #: every column's multiplier is 1 (a product by it changes no bit); once False, False for good
+        self._unit_multipliers = True
+        self._least_leverage = (-1, 0.0)  # (book version, the registered columns' least leverage then)
         self._quote: list[Cash] = []
         self.by_column: list[Security] = []  # the engine's: the security of each feed column
         self.total_fees = 0.0
@@ -118,13 +119,17 @@ class SecurityPortfolioManager(HoldingsMapping):
             self.by_column.append(security)
         self._quote[j] = security.quote_currency
         self.by_column[j] = security
-        self._terms_changed()
+        self._unit_multipliers = self._unit_multipliers and self._multiplier.item(j) == 1.0
+        self.invalidate()  # the column's terms: the figures computed before are not of this book
 
-    def _terms_changed(self) -> None:
-        n = len(self.by_column)  # a column's terms changed: the figures computed before are not of this book
-        self._unit_multipliers = bool((self._multiplier[:n] == 1.0).all())
-        self.least_leverage = float(_least(self._leverage[:n])) if n else float("inf")
-        self.invalidate()
+    def least_leverage(self) -> float:
+        """The least leverage of the registered columns (infinite without any), for margin call checks."""
+        version, least = self._least_leverage
+        if version != self._version:
+            n = len(self.by_column)
+            least = float(_least(self._leverage[:n])) if n else float("inf")
+            self._least_leverage = (self._version, least)
+        return least
 
     @property
     def feed(self) -> Any:
@@ -138,7 +143,7 @@ class SecurityPortfolioManager(HoldingsMapping):
     def update_leverage(self, security: Security) -> None:
         """``security``'s leverage changed (``Security.set_leverage``)."""
         self._leverage[security.column] = security.leverage
-        self._terms_changed()
+        self.invalidate()
 
     # --- values -------------------------------------------------------------------------------
     def column_values(self) -> np.ndarray:
