@@ -3,10 +3,13 @@ that a daily equity step (the market is closed at 16:00) only warns, as LEAN doe
 
 from __future__ import annotations
 
+from types import SimpleNamespace
+
 import pytest
 
 from lean_local.engine.algorithm import QCAlgorithm
 from lean_local.engine.common import Resolution
+from lean_local.engine.margin_calls import margin_call_clear
 from lean_local.engine.runner import run_algorithm
 from tests import fixtures
 
@@ -113,3 +116,24 @@ def test_minute_data_is_checked_at_most_every_five_minutes(lean_data_folder):
     assert len(warnings) > 10
     gaps = {(later - earlier).total_seconds() for earlier, later in zip(warnings, warnings[1:], strict=False)}
     assert gaps == {300.0}
+
+
+def _book(total: float, long_value: float, short_value: float, least: float) -> SimpleNamespace:
+    return SimpleNamespace(total_portfolio_value=total, least_leverage=lambda: least,
+                           long_short_values=lambda: (long_value, short_value))
+
+
+def test_a_margin_remaining_clearly_above_five_percent_is_clear_without_the_margin_sum():
+    # 100 held long, 50 short, leverage 2 at least: at most 75 in use of 100 -> 25% remaining
+    assert margin_call_clear(_book(100.0, 100.0, -50.0, 2.0))
+    # leverage 1: up to 150 in use, more than the portfolio value: the exact figures decide
+    assert not margin_call_clear(_book(100.0, 100.0, -50.0, 1.0))
+    # at most 95 in use of 100: exactly 5% remaining warns in LEAN, so not clear (nor within the slack)
+    assert not margin_call_clear(_book(100.0, 190.0, 0.0, 2.0))
+    assert margin_call_clear(_book(100.0, 189.0, 0.0, 2.0))
+    assert margin_call_clear(_book(10.0, 0.0, 0.0, float("inf")))  # nothing held
+    # no positive leverage, a portfolio value at or below zero, or NaN: never clear
+    assert not margin_call_clear(_book(100.0, 10.0, 0.0, 0.0))
+    assert not margin_call_clear(_book(0.0, 0.0, 0.0, 2.0))
+    assert not margin_call_clear(_book(-5.0, 0.0, 0.0, 2.0))
+    assert not margin_call_clear(_book(float("nan"), 10.0, 0.0, 2.0))

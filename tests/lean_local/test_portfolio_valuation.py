@@ -76,3 +76,20 @@ def test_a_new_column_values_the_book_again():
     portfolio.quantity[2] = 1.0
     portfolio.invalidate()
     assert portfolio.total_portfolio_value == 1_070.0 and portfolio.long_short_values() == (70.0, 0.0)
+
+
+def test_the_least_leverage_and_the_multipliers_follow_the_registered_columns():
+    feed = _Feed()
+    portfolio = _portfolio(feed, 2)  # leverage 1 and 2
+    assert portfolio.least_leverage() == 1.0
+    portfolio.quantity[:3] = [1.0, 1.0, 2.0]
+    # a contract multiplier of 5 on the third column: its value is 2 x 40 x 5
+    portfolio.register(SimpleNamespace(column=2, leverage=0.5, type=SecurityType.EQUITY,
+                                       symbol_properties=SimpleNamespace(contract_multiplier=5.0),
+                                       quote_currency=portfolio.cash_book["USD"]))
+    assert portfolio.least_leverage() == 0.5
+    assert portfolio.total_portfolio_value == 1_000.0 + 10.0 + 20.0 + 400.0
+    security = SimpleNamespace(column=2, leverage=4.0)
+    portfolio.update_leverage(security)
+    assert portfolio.least_leverage() == 1.0
+    assert portfolio.total_margin_used == 10.0 / 1 + 20.0 / 2 + 400.0 / 4

@@ -38,7 +38,7 @@ from lean_local.engine.corporate_actions import apply_dividends
 from lean_local.engine.corporate_events import EventSchedule, load_equities_events
 from lean_local.engine.daily_readers import map_file_resolver
 from lean_local.engine.data_points import benchmark_hour_ends, delisting_triggers, user_defined_universes
-from lean_local.engine.margin_calls import MARGIN_CALL_FREQUENCY_NS, execute_margin_call
+from lean_local.engine.margin_calls import MARGIN_CALL_FREQUENCY_NS, execute_margin_call, margin_call_clear
 from lean_local.engine.run_context import RunContext
 from lean_local.engine.run_setup import schedule_end_of_day, setup_conversions, warmup_start
 from lean_local.engine.slice import Delistings, Dividends, Slice, Splits, SymbolChangedEvents
@@ -197,10 +197,9 @@ class BacktestLoop:
         run.feed.clock.time = until
 
     def _close_delisted(self, now_ns: int) -> None:
+        """Close the positions of the securities delisted before ``now_ns`` (past the earliest delisting)."""
         algo = self.algo
         run = self.run_context
-        if now_ns <= self._next_delisting:
-            return
         due = [(column, last_ns) for column, last_ns in self._delist_columns if now_ns > last_ns]
         self._next_delisting = min((last for _, last in self._delist_columns if now_ns <= last), default=2**63 - 1)
         self.data_points += delisting_triggers([self.securities_by_column[column] for column, _ in due],
@@ -247,21 +246,26 @@ class BacktestLoop:
         if self.progress is not None:
             self.progress.total = len(feed.panel.grid)
         next_margin_call_ns = 0
+        portfolio, schedule, corporate = algo.portfolio, algo.schedule, self.events
+        hour_feed = bool(len(self.hour_ends))
         while feed.step + 1 < len(feed.panel.grid):
             grid = feed.panel.grid
             if self.progress is not None and feed.step % 64 == 0:
                 self.progress.n = feed.step + 1
                 self.progress.refresh()
-            next_ns = int(grid[feed.step + 1])
+            next_ns = grid.item(feed.step + 1)
             next_time = ns_to_datetime(next_ns)  # as the feed's clock reads the step
-            if algo.portfolio.total_portfolio_value <= 0 and not warm and feed.step >= 0:
+            if not warm and feed.step >= 0 and portfolio.total_portfolio_value <= 0:
                 algo.error("Portfolio value is less than or equal to zero, stopping algorithm.")
                 break
-            self._fire_events(next_time, inclusive=False)
-            if len(self.hour_ends):
+            if schedule.events:
+                self._fire_events(next_time, inclusive=False)
+            else:  # nothing to fire: the clock moves on all the same
+                feed.clock.time = next_time
+            if hour_feed:
                 self._hour_steps(next_ns)
-            feed.advance()
-            now = algo.time
+            feed.advance(next_time)
+            now = next_time  # the algorithm's time (the feed's clock)
             run.warming_up = now < algo.start_date
             if run.empty_streams:
                 run.end_empty_streams(before_selections=True)
@@ -275,8 +279,8 @@ class BacktestLoop:
             if run.empty_streams:
                 run.end_empty_streams(before_selections=False)
             # AddPendingInternalDataFeeds adds the benchmark's hour feed after the first step's selections
-            run.benchmark_hour_feed = bool(len(self.hour_ends))
-            events = self.events.due(next_ns)
+            run.benchmark_hour_feed = hour_feed
+            events = corporate.due(next_ns) if next_ns >= corporate.next_ns else None
             if events is not None and run.removed:
                 # a removed security's subscription has ended: LEAN reads no more events for it
                 # (the day's few symbols looked up: the removed ones grow with the securities ever subscribed)
@@ -289,7 +293,7 @@ class BacktestLoop:
                 cash.update()
             if next_ns >= next_margin_call_ns:  # LEAN's AlgorithmManager checks at most every 5 minutes
                 next_margin_call_ns = next_ns + MARGIN_CALL_FREQUENCY_NS
-                if algo.portfolio.total_margin_used > 0 and not run.warming_up:
+                if not run.warming_up and not margin_call_clear(portfolio):
                     execute_margin_call(algo)
             if warm and not run.warming_up:
                 warm = False
@@ -301,10 +305,14 @@ class BacktestLoop:
                     for ticket in algo.transactions.get_open_order_tickets(symbol):
                         ticket.cancel("Open order cancelled on symbol changed event")
             algo.transactions.process()
-            self._close_delisted(next_ns)
+            if next_ns > self._next_delisting:
+                self._close_delisted(next_ns)
             if run.pending_removal:
                 run.remove_flat()
-            self._fire_events(now, inclusive=True)
+            if schedule.events:
+                self._fire_events(now, inclusive=True)
+            else:
+                feed.clock.time = now
             added, removed = run.pending_changes
             if added or removed:
                 run.pending_changes = ([], [])

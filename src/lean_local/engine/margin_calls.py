@@ -89,6 +89,28 @@ def _position_order(portfolio: Any, security: Any, total: float, used: float) ->
     return MarginCallRequest(security.symbol, abs(lots) * -side)
 
 
+def margin_call_clear(portfolio: Any) -> bool:
+    """Whether :func:`margin_call_orders` surely finds nothing to do (no margin in use, or a margin
+    remaining above 5% of the portfolio value), told from the portfolio value and the long and short
+    sums the step's sample takes anyway, without the sum of the margin in use.
+
+    The margin in use sums each position's ``|value| / leverage``: at most the positions' absolute
+    sum (``long - short``) over the least leverage. Each sum's rounding is below ``n x 2.2e-16`` of it
+    (``n`` values); ``_SLACK`` covers that for any feasible ``n`` and the comparison's own rounding, so
+    a portfolio clear here is clear in the exact figures (otherwise they decide).
+    """
+    least = portfolio.least_leverage()
+    if not least > 0:
+        return False
+    total = portfolio.total_portfolio_value
+    long_value, short_value = portfolio.long_short_values()
+    bound = (long_value - short_value) / least * (1.0 + _SLACK)
+    return total - bound > total * (WARNING_SHARE + _SLACK)
+
+
+_SLACK = 1e-6
+
+
 def execute_margin_call(algorithm: Any) -> None:
     """The algorithm manager's margin call step: orders when due and every exchange is open, else
     the warning when due."""

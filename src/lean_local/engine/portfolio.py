@@ -11,7 +11,6 @@ are re-exported here.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
@@ -27,9 +26,10 @@ from lean_local.engine.buying_power import (
     target_order_quantity,
 )
 from lean_local.engine.cash import Cash, CashBook
-from lean_local.engine.common import SecurityType, Symbol
+from lean_local.engine.common import SecurityType
 from lean_local.engine.lean_members import OBJECT_MEMBERS, name_lean_members
 from lean_local.engine.orders import OrderFee
+from lean_local.engine.portfolio_mapping import HoldingsMapping
 from lean_local.engine.transactions import LIQUIDATE_FROM_DELISTING, TransactionManager, within_moc_buffer
 
 if TYPE_CHECKING:
@@ -45,7 +45,7 @@ __all__ = ["LIQUIDATE_FROM_DELISTING", "ArgumentError", "Cash", "CashBook", "Sec
            "order_fee", "target_order_quantity", "within_moc_buffer"]
 
 
-class SecurityPortfolioManager:
+class SecurityPortfolioManager(HoldingsMapping):
     """``self.portfolio``: holdings arrays, cash book, margin and portfolio value."""
 
     def __init__(self, securities: Any, feed: Any, settings: Any) -> None:
@@ -63,6 +63,9 @@ class SecurityPortfolioManager:
         self._leverage = np.zeros(0)
         self._cash_based = np.zeros(0, dtype=bool)  # forex: value is carried in the cash book
         self._any_cash_based = False  # some column is (else the portfolio value sums every holding)
+        #: every column's multiplier is 1 (a product by it changes no bit); once False, False for good
+        self._unit_multipliers = True
+        self._least_leverage = (-1, 0.0)  # (book version, the registered columns' least leverage then)
         self._quote: list[Cash] = []
         self.by_column: list[Security] = []  # the engine's: the security of each feed column
         self.total_fees = 0.0
@@ -116,7 +119,17 @@ class SecurityPortfolioManager:
             self.by_column.append(security)
         self._quote[j] = security.quote_currency
         self.by_column[j] = security
+        self._unit_multipliers = self._unit_multipliers and self._multiplier.item(j) == 1.0
         self.invalidate()  # the column's terms: the figures computed before are not of this book
+
+    def least_leverage(self) -> float:
+        """The least leverage of the registered columns (infinite without any), for margin call checks."""
+        version, least = self._least_leverage
+        if version != self._version:
+            n = len(self.by_column)
+            least = float(_least(self._leverage[:n])) if n else float("inf")
+            self._least_leverage = (self._version, least)
+        return least
 
     @property
     def feed(self) -> Any:
@@ -132,25 +145,6 @@ class SecurityPortfolioManager:
         self._leverage[security.column] = security.leverage
         self.invalidate()
 
-    # --- mapping interface --------------------------------------------------------------------
-    def __getitem__(self, symbol: str) -> Any:
-        return self._securities[symbol].holdings
-
-    def __contains__(self, symbol: object) -> bool:
-        return symbol in self._securities
-
-    def __iter__(self) -> Iterator[Symbol]:
-        return iter(self._securities)
-
-    def keys(self) -> list[Symbol]:
-        return self._securities.keys()
-
-    def values(self) -> list[Any]:
-        return [s.holdings for s in self._securities.values()]
-
-    def items(self) -> list[tuple[Symbol, Any]]:
-        return [(s.symbol, s.holdings) for s in self._securities.values()]
-
     # --- values -------------------------------------------------------------------------------
     def column_values(self) -> np.ndarray:
         """Signed holdings value per column in account currency."""
@@ -160,6 +154,8 @@ class SecurityPortfolioManager:
         """:meth:`column_values` at ``prices`` (each column's close)."""
         n = len(prices)
         if len(self.cash_book) == 1:  # USD only (the book always holds the account currency)
+            if self._unit_multipliers:  # x * 1.0 is x: the same values without that product
+                return self.quantity[:n] * prices
             return self.quantity[:n] * prices * self._multiplier[:n]
         conv = np.fromiter((c.conversion_rate for c in self._quote), dtype=np.float64, count=n)
         return self.quantity[:n] * prices * conv * self._multiplier[:n]
@@ -177,10 +173,10 @@ class SecurityPortfolioManager:
         if basis == self._long_short_basis:
             return self._long_short
         # np.add.reduce is ndarray.sum without its Python wrappers (the same pairwise sum); every position
-        # long (a held book, most steps; the least value above zero, NaN is not): the longs are the whole
-        # array, in its order (the same sum, the portfolio value's when it summed these values), and no
-        # short is left
-        if not len(values) or _least(values) > 0:
+        # long (a held book, most steps; the least value above zero, NaN is not: argmin finds the first NaN
+        # or the least, at a fifth of np.minimum.reduce's cost): the longs are the whole array, in its order
+        # (the same sum, the portfolio value's when it summed these values), and no short is left
+        if not len(values) or values.item(values.argmin()) > 0:
             held = self._held if self._tpv_basis == basis and not self._any_cash_based else float(_add(values))
             self._long_short = (held, 0.0)
         else:

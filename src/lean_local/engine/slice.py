@@ -187,24 +187,21 @@ class UnbuiltTradeBars(TradeBars):
         self._slice._build()  # fills this object and makes it a TradeBars
         return self
 
-    def _holds(self, key: Any) -> bool | None:
-        """Whether the built bars would hold ``key`` (None, unknown: a ticker held by several securities,
-        which the dictionary's look-up tells apart, or the feed past the slice's step)."""
+    def contains_key(self, key: Any) -> bool:
+        """Whether the built bars would hold ``key``, told without building them unless it is unknown
+        here: a ticker held by several securities (the dictionary's look-up tells them apart), or the
+        feed past the slice's step."""
         security = self._find(key)
         shared = self._shared
         if security is None:
-            return None if shared and key in shared else False
+            return key in self._built() if shared and key in shared else False
         if self._feed.step != self._step or (shared and str.__str__(security.symbol) in shared):
-            return None
+            return key in self._built()
         columns = self._trade_columns
         if columns is None:
             columns = self._trade_columns = self._slice._trade_columns()
         symbol = security.symbol
         return security.column in columns and (symbol is key or symbol == key)
-
-    def contains_key(self, key: Any) -> bool:
-        known = self._holds(key)
-        return key in self._built() if known is None else known
 
     __contains__ = contains_key
 
