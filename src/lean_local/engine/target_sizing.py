@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any, NamedTuple
 import numpy as np
 
 from lean_local.engine.common import Market, SecurityType
-from lean_local.engine.fees import InteractiveBrokersFeeModel, interactive_brokers_fees
+from lean_local.engine.fees import InteractiveBrokersFeeModel, in_account, interactive_brokers_fees
 
 if TYPE_CHECKING:
     from lean_local.engine.securities import Security
@@ -112,13 +112,13 @@ def target_order_quantities(portfolio: Any, securities: list[Security], percents
     adjusted = percents * (tpv - tpv * free_percentage) / tpv
     target_buying_power = adjusted / leverage
     target_margin = target_buying_power * tpv
-    unit_margin = np.abs(prices * rate * multiplier / leverage)  # the scalar's 1.0 * price: the same value
+    unit_margin = np.abs(in_account(prices, rate) * multiplier / leverage)  # the scalar's 1.0 * price: the same value
     # (on arrays of about a hundred entries np.count_nonzero answers any() without its Python wrapper,
     # and mask.nonzero()[0] is np.flatnonzero without its ravel)
     skipped = unit_margin == 0  # the targets without an order: a zero price, or (below) a margin change too small
     minimum = tpv * minimum_order_margin_percentage
     if minimum > 0:  # else no |change| is below it (the current margins not needed)
-        current_margin = holdings * prices * rate * multiplier / leverage
+        current_margin = in_account(holdings * prices, rate) * multiplier / leverage
         small = np.abs(target_margin - current_margin) < minimum
         if np.count_nonzero(small) and portfolio.margin_remaining > 0:
             skipped |= small
@@ -148,18 +148,18 @@ def target_order_quantities(portfolio: Any, securities: list[Security], percents
         # an active target's margin is not zero: it is a long or a short one (NaN: neither, and never over)
         long = margin > 0
         size = _whole_lots(-held + margin / unit, lot, long) * lot
-        final = (size + held) * price * rate * mult / lev
+        final = in_account((size + held) * price, rate) * mult / lev
         over = np.where(long, final > margin, final < margin)
         while np.count_nonzero(over):
             size = np.where(over, size + np.where(long, -lot, lot), size)
-            final = np.where(over, (size + held) * price * rate * mult / lev, final)
+            final = np.where(over, in_account((size + held) * price, rate) * mult / lev, final)
             over = np.where(long, final > margin, final < margin)
         zero = size == 0
         zeros = np.count_nonzero(zero)
         if zeros:
             for k in active[zero].tolist():
                 reasons[k] = "order quantity below the lot size"
-        fee_account = interactive_brokers_fees(size, price, rate) * rate
+        fee_account = in_account(interactive_brokers_fees(size, price, rate), rate)
         margin = (tpv - fee_account) * buying_power  # the target margin with the fee taken out
         if every:
             target_margin = margin  # (the arrays read above are not written)
