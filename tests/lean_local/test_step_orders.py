@@ -146,9 +146,18 @@ def test_targets_sized_as_arrays_match_the_scalar_sizing(folder):
             security = many[k]
             lots = 7 * security.symbol_properties.lot_size * (1 if k % 2 else -1)
             percents[k] = (security.holdings.quantity + lots) * security.price / (tpv - tpv * free)
-        arrays = target_sizing.target_order_quantities(portfolio, many, percents, free, minimum)
+        fees = np.full(len(many), np.nan)
+        arrays = target_sizing.target_order_quantities(portfolio, many, percents, free, minimum, fees=fees)
         assert arrays is not None
         quantities, reasons = arrays
+        # each settled quantity's fee, as the fee model charges it (USD account: in account currency as is);
+        # none for the targets the fee loop did not size (zero weights close, refused ones order nothing)
+        settled = ~np.isnan(fees)
+        assert np.count_nonzero(settled) > 20
+        assert fees[settled].tolist() == [s.fee_model.fee_amount(s, q)[0] for s, q, k in zip(
+            many, quantities.tolist(), settled.tolist(), strict=True) if k]
+        assert not np.count_nonzero(quantities[settled] == 0)
+        assert not np.count_nonzero(percents[settled] == 0)
         expected = [target_order_quantity(portfolio, s, float(p), free, minimum) for s, p in zip(many, percents,
                                                                                                  strict=True)]
         assert quantities.tolist() == [q for q, _ in expected]

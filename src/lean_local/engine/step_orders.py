@@ -73,8 +73,13 @@ def certainly_accepted(algo: Any, orders: SizedOrders, handles_order_events: boo
     plain = _plain(securities, orders.tradable, hours)
     rate = portfolio.cash_book[portfolio.cash_book.account_currency].conversion_rate
     tpv, margin = portfolio.step_estimate()
-    clear = clear_of_buying_power(portfolio, columns, quantities, prices,
-                                  in_account(interactive_brokers_fees(quantities, prices, rate), rate), rate, tpv, margin)
+    # the fees the sizing computed for these quantities at these prices (the same operations: the same
+    # values), the others' computed here
+    fees = orders.fees
+    if fees is None or np.count_nonzero(unknown := np.isnan(fees)):
+        computed = in_account(interactive_brokers_fees(quantities, prices, rate), rate)
+        fees = computed if fees is None else np.where(unknown, computed, fees)
+    clear = clear_of_buying_power(portfolio, columns, quantities, prices, fees, rate, tpv, margin)
     return (clear & plain & np.isfinite(quantities) & (quantities != 0) & (np.abs(quantities) >= lots)
             & (prices != 0) & (rate != 0)).tolist()
 

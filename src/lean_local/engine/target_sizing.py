@@ -30,7 +30,8 @@ class SizedOrders(NamedTuple):
     the securities are known :func:`array_sizable` (False: not asked); ``prices``: the securities'
     current prices (``Security.price``; None: not read), which stay while ``set_holdings`` runs (no bar
     arrives and nothing fills while the market is closed); ``tradable``: every security is known
-    tradable (False: not asked)."""
+    tradable (False: not asked); ``fees``: each order's fee in account currency at those prices where
+    the sizing computed it for the quantity it settled on (NaN where it did not; None: not known)."""
 
     securities: list[Security]
     quantities: np.ndarray
@@ -39,6 +40,7 @@ class SizedOrders(NamedTuple):
     sizable: bool = False
     prices: np.ndarray | None = None
     tradable: bool = False
+    fees: np.ndarray | None = None
 
     @classmethod
     def of(cls, securities: list[Security], quantities: list[float] | np.ndarray, sizable: bool = False) -> SizedOrders:
@@ -52,9 +54,9 @@ class SizedOrders(NamedTuple):
         """The securities' current prices (``Security.price``), read from ``feed`` when not known."""
         return feed.current_closes_of(self.columns) if self.prices is None else self.prices
 
-    def with_quantities(self, quantities: np.ndarray) -> SizedOrders:
-        """The same orders of other ``quantities`` (float64)."""
-        return self._replace(quantities=quantities)
+    def with_quantities(self, quantities: np.ndarray, fees: np.ndarray | None = None) -> SizedOrders:
+        """The same orders of other ``quantities`` (float64); ``fees``: their fees where known (see the class)."""
+        return self._replace(quantities=quantities, fees=fees)
 
     def with_prices(self, prices: np.ndarray) -> SizedOrders:
         """The same orders with their securities' current ``prices`` known."""
@@ -65,7 +67,8 @@ class SizedOrders(NamedTuple):
         known tradable."""
         return SizedOrders(list(map(self.securities.__getitem__, indices.tolist())), self.quantities[indices],
                            self.columns[indices], self.lots[indices], self.sizable,
-                           None if self.prices is None else self.prices[indices], tradable or self.tradable)
+                           None if self.prices is None else self.prices[indices], tradable or self.tradable,
+                           None if self.fees is None else self.fees[indices])
 
 
 _COLUMN, _LOT_SIZE = attrgetter("column"), attrgetter("symbol_properties.lot_size")
@@ -88,11 +91,13 @@ def array_sizable(portfolio: Any, securities: list[Security | None]) -> bool:
 def target_order_quantities(portfolio: Any, securities: list[Security], percents: np.ndarray,
                             free_percentage: float, minimum_order_margin_percentage: float,
                             columns: np.ndarray | None = None, lots: np.ndarray | None = None,
-                            prices: np.ndarray | None = None) -> tuple[np.ndarray, list[str]] | None:
+                            prices: np.ndarray | None = None, fees: np.ndarray | None = None
+                            ) -> tuple[np.ndarray, list[str]] | None:
     """``target_order_quantity`` of each security and percent: the quantities and the reasons (``""``
     when an order is due), or None when a fee loop would not converge. ``columns``, ``lots`` and
     ``prices``: the securities' feed columns, lot sizes and current prices when the caller has them
-    (:class:`SizedOrders`)."""
+    (:class:`SizedOrders`); ``fees`` (float64, one per security): where the fee loop settles a quantity,
+    its fee in account currency at ``prices`` is written there (the submission's checks ask the same)."""
     n = len(securities)
     tpv = portfolio.total_portfolio_value
     if columns is None or lots is None:
@@ -177,8 +182,13 @@ def target_order_quantities(portfolio: Any, securities: list[Security], percents
         done = within & ~zero if zeros else within
         if every:
             np.copyto(quantities, size, where=done)
+            if fees is not None:
+                np.copyto(fees, fee_account, where=done)
         else:
-            quantities[active[done]] = size[done]
+            settled = active[done]
+            quantities[settled] = size[done]
+            if fees is not None:
+                fees[settled] = fee_account[done]
         active = active[~(within | zero) if zeros else ~within]
     return quantities, reasons
 
