@@ -199,20 +199,24 @@ def test_open_orders_by_symbol_after_orders_placed_and_filled_together(folder):
     assert seen["before"] == [[], [day1[1]], [day1[1], day2[1]], [day1[1], day2[1]], [day1[1], day2[1]]]
 
 
-def test_sized_orders_carry_their_prices(folder):
+def test_sized_orders_carry_their_prices_and_fees(folder):
     """``SizedOrders``: the prices read once go with the orders through ``take`` and ``with_quantities``;
-    without them ``current_prices`` reads the feed (``Security.price``)."""
+    without them ``current_prices`` reads the feed (``Security.price``). The sizing's fees go through
+    ``take``; other quantities drop them (they were the fees of the quantities sized)."""
     algo, _record, _ = run_algorithm(make_algorithm((0.9, 1.1)), folder)
     securities = [algo.securities[s] for s in algo.symbols[:3]]
     orders = target_sizing.SizedOrders.of(securities, [1.0, 2.0, 3.0])
     feed = algo.portfolio.feed
     assert orders.prices is None
     assert orders.current_prices(feed).tolist() == [s.price for s in securities]
-    priced = orders.with_prices(np.array([10.0, 20.0, 30.0]))
+    priced = target_sizing.SizedOrders(*orders[:5], np.array([10.0, 20.0, 30.0]), False,
+                                       np.array([1.0, np.nan, 1.5]))
     taken = priced.take(np.array([2, 0]))
     assert taken.prices.tolist() == [30.0, 10.0] and taken.quantities.tolist() == [3.0, 1.0]
     assert taken.securities == [securities[2], securities[0]]
-    assert taken.with_quantities(np.array([5.0, 6.0])).current_prices(feed).tolist() == [30.0, 10.0]
+    assert taken.fees.tolist() == [1.5, 1.0]
+    other = taken.with_quantities(np.array([5.0, 6.0]))
+    assert other.current_prices(feed).tolist() == [30.0, 10.0] and other.fees is None
 
 
 def test_array_sizable_takes_us_equities_with_the_interactive_brokers_fees(folder):

@@ -58,10 +58,6 @@ class SizedOrders(NamedTuple):
         """The same orders of other ``quantities`` (float64); ``fees``: their fees where known (see the class)."""
         return self._replace(quantities=quantities, fees=fees)
 
-    def with_prices(self, prices: np.ndarray) -> SizedOrders:
-        """The same orders with their securities' current ``prices`` known."""
-        return self._replace(prices=prices)
-
     def take(self, indices: np.ndarray, tradable: bool = False) -> SizedOrders:
         """The orders at ``indices`` (int array), in that order; ``tradable``: their securities are
         known tradable."""
