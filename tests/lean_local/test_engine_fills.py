@@ -13,7 +13,12 @@ from lean_local.data.market_hours import forex_entry, us_equity_entry
 from lean_local.engine import fills
 from lean_local.engine.common import Market, SecurityType, Symbol
 from lean_local.engine.exchange_hours import ExchangeHours, hours_from_entry
-from lean_local.engine.fees import ConstantFeeModel, InteractiveBrokersFeeModel, OrderFeeParameters
+from lean_local.engine.fees import (
+    ConstantFeeModel,
+    InteractiveBrokersFeeModel,
+    OrderFeeParameters,
+    in_account,
+)
 from lean_local.engine.orders import Order, OrderType
 from lean_local.engine.slippage import ConstantSlippageModel, NullSlippageModel
 from lean_local.engine.subscription_data import BarView, SubscriptionData
@@ -120,3 +125,10 @@ def test_interactive_brokers_fee_per_share_minimum_and_cap():
     assert _fee(ib, -10_000, 0.5) == pytest.approx(25.0)  # 50 capped at 0.5% of $5,000
     assert _fee(ib, 100, 0.5) == 1.0  # minimum wins: LEAN's if / else-if, the cap (0.25) is not applied
     assert _fee(ConstantFeeModel(2.5), 1, 1.0) == 2.5
+
+
+def test_in_account_skips_a_rate_of_one_and_converts_at_another():
+    values = np.array([3.5, -0.0, 1e-300])
+    assert in_account(values, 1.0) is values  # x * 1.0 is x: no pass over the array
+    assert in_account(values, 2.0).tolist() == [7.0, -0.0, 2e-300]
+    assert in_account(values, 0.5).tolist() == [1.75, -0.0, 5e-301]

@@ -146,9 +146,18 @@ def test_targets_sized_as_arrays_match_the_scalar_sizing(folder):
             security = many[k]
             lots = 7 * security.symbol_properties.lot_size * (1 if k % 2 else -1)
             percents[k] = (security.holdings.quantity + lots) * security.price / (tpv - tpv * free)
-        arrays = target_sizing.target_order_quantities(portfolio, many, percents, free, minimum)
+        fees = np.full(len(many), np.nan)
+        arrays = target_sizing.target_order_quantities(portfolio, many, percents, free, minimum, fees=fees)
         assert arrays is not None
         quantities, reasons = arrays
+        # each settled quantity's fee, as the fee model charges it (USD account: in account currency as is);
+        # none for the targets the fee loop did not size (zero weights close, refused ones order nothing)
+        settled = ~np.isnan(fees)
+        assert np.count_nonzero(settled) > 20
+        assert fees[settled].tolist() == [s.fee_model.fee_amount(s, q)[0] for s, q, k in zip(
+            many, quantities.tolist(), settled.tolist(), strict=True) if k]
+        assert not np.count_nonzero(quantities[settled] == 0)
+        assert not np.count_nonzero(percents[settled] == 0)
         expected = [target_order_quantity(portfolio, s, float(p), free, minimum) for s, p in zip(many, percents,
                                                                                                  strict=True)]
         assert quantities.tolist() == [q for q, _ in expected]
@@ -190,20 +199,24 @@ def test_open_orders_by_symbol_after_orders_placed_and_filled_together(folder):
     assert seen["before"] == [[], [day1[1]], [day1[1], day2[1]], [day1[1], day2[1]], [day1[1], day2[1]]]
 
 
-def test_sized_orders_carry_their_prices(folder):
+def test_sized_orders_carry_their_prices_and_fees(folder):
     """``SizedOrders``: the prices read once go with the orders through ``take`` and ``with_quantities``;
-    without them ``current_prices`` reads the feed (``Security.price``)."""
+    without them ``current_prices`` reads the feed (``Security.price``). The sizing's fees go through
+    ``take``; other quantities drop them (they were the fees of the quantities sized)."""
     algo, _record, _ = run_algorithm(make_algorithm((0.9, 1.1)), folder)
     securities = [algo.securities[s] for s in algo.symbols[:3]]
     orders = target_sizing.SizedOrders.of(securities, [1.0, 2.0, 3.0])
     feed = algo.portfolio.feed
     assert orders.prices is None
     assert orders.current_prices(feed).tolist() == [s.price for s in securities]
-    priced = orders.with_prices(np.array([10.0, 20.0, 30.0]))
+    priced = target_sizing.SizedOrders(*orders[:5], np.array([10.0, 20.0, 30.0]), False,
+                                       np.array([1.0, np.nan, 1.5]))
     taken = priced.take(np.array([2, 0]))
     assert taken.prices.tolist() == [30.0, 10.0] and taken.quantities.tolist() == [3.0, 1.0]
     assert taken.securities == [securities[2], securities[0]]
-    assert taken.with_quantities(np.array([5.0, 6.0])).current_prices(feed).tolist() == [30.0, 10.0]
+    assert taken.fees.tolist() == [1.5, 1.0]
+    other = taken.with_quantities(np.array([5.0, 6.0]))
+    assert other.current_prices(feed).tolist() == [30.0, 10.0] and other.fees is None
 
 
 def test_array_sizable_takes_us_equities_with_the_interactive_brokers_fees(folder):

@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from lean_local.engine.fees import BUILTIN_FEE_MODELS, OrderFeeParameters
+from lean_local.engine.fees import BUILTIN_FEE_MODELS, OrderFeeParameters, in_account
 from lean_local.engine.orders import CashAmount, Order, OrderFee, OrderType
 
 if TYPE_CHECKING:
@@ -186,12 +186,12 @@ def clear_of_buying_power(portfolio: Any, columns: np.ndarray, quantities: np.nd
     else:
         multiplier, leverage, held = terms
     reducing = (held * quantities < 0) & (np.abs(held) >= np.abs(quantities))
-    required = np.abs(quantities * prices * rate * multiplier / leverage) + fees
+    required = np.abs(in_account(quantities * prices, rate) * multiplier / leverage) + fees
     remaining = tpv - margin
     buying = quantities > 0
     against = ((held > 0) & ~buying) | ((held < 0) & buying)
     if np.count_nonzero(against):  # (none: every figure of the unchanged remaining margin is the same)
-        value = np.abs(prices * held * rate * multiplier)  # SecurityHolding.holdings_value
+        value = np.abs(in_account(prices * held, rate) * multiplier)  # SecurityHolding.holdings_value
         remaining = np.where(against, remaining + value / leverage + value / leverage, remaining)
     bound = 1e-8 * (np.abs(tpv) + 100.0 * np.abs(margin) + np.abs(remaining))
     return reducing | (required <= remaining - bound)

@@ -76,12 +76,20 @@ class InteractiveBrokersFeeModel(FeeModel):
         return abs(fee), "USD"
 
 
+def in_account(values: np.ndarray, rate: float) -> np.ndarray:
+    """``values * rate`` (quote-currency amounts converted at ``rate``), or ``values`` themselves at a rate of
+    exactly 1.0 (the account currency's own: ``x * 1.0`` is ``x``, bit for bit, so the pass over the array is
+    skipped). Callers build their products in the scalar path's order, so skipping the factor skips one
+    step of it."""
+    return values if rate == 1.0 else values * rate
+
+
 def interactive_brokers_fees(quantities: np.ndarray, prices: np.ndarray, rate: float) -> np.ndarray:
     """:meth:`InteractiveBrokersFeeModel.fee_amount` (USD) of US equity orders of ``quantities`` (signed)
     at ``prices`` (the securities' current prices) and quote rate ``rate``, the same operations as arrays."""
     shares = np.abs(quantities)
     fees = InteractiveBrokersFeeModel.FEE_PER_SHARE * shares
-    cap = InteractiveBrokersFeeModel.MAXIMUM_FEE_RATE * (shares * prices * rate)
+    cap = InteractiveBrokersFeeModel.MAXIMUM_FEE_RATE * in_account(shares * prices, rate)
     return np.abs(np.where(fees < InteractiveBrokersFeeModel.MINIMUM_FEE, InteractiveBrokersFeeModel.MINIMUM_FEE,
                            np.where(fees > cap, cap, fees)))
 

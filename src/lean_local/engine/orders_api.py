@@ -159,10 +159,11 @@ class OrdersApi:
                 free = settings.free_portfolio_value / tpv if tpv else 0.0
             orders = SizedOrders.of(securities, np.fromiter(map(_QUANTITY, targets), dtype=np.float64,
                                                             count=len(targets)), sizable=True)
-            orders = orders.with_prices(self.portfolio.feed.current_closes_of(orders.columns))
+            prices = self.portfolio.feed.current_closes_of(orders.columns)
+            fees = np.full(len(securities), np.nan)  # (the sizing's fees of the quantities it settles on)
             sized = target_order_quantities(self.portfolio, securities, orders.quantities, free,
                                             settings.minimum_order_margin_portfolio_percentage, orders.columns,
-                                            orders.lots, orders.prices)
+                                            orders.lots, prices, fees)
         if sized is None:  # one by one (their errors are raised there)
             securities, quantities = [], []
             for target in targets:
@@ -177,7 +178,8 @@ class OrdersApi:
                     self._sizing_warned = True
                     self.debug(f"{reason}. This warning is shown once.")
                     break
-        return orders.with_quantities(quantities)
+        # the orders made once with what the sizing read (a NamedTuple's _replace is a Python-level remake)
+        return SizedOrders(securities, quantities, orders.columns, orders.lots, True, prices, False, fees)
 
     def _ordered_targets(self, sized: SizedOrders) -> SizedOrders:
         """The sized targets that make an order (the security has data and is tradable, at least a lot),

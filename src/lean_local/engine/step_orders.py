@@ -36,7 +36,7 @@ import numpy as np
 from lean_local.engine.brokerages import DefaultBrokerageModel
 from lean_local.engine.buying_power import clear_of_buying_power
 from lean_local.engine.common import Market, SecurityType
-from lean_local.engine.fees import InteractiveBrokersFeeModel, interactive_brokers_fees
+from lean_local.engine.fees import InteractiveBrokersFeeModel, in_account, interactive_brokers_fees
 from lean_local.engine.orders import Order, OrderType
 from lean_local.engine.shortable import NullShortableProvider
 from lean_local.engine.slippage import NullSlippageModel
@@ -73,8 +73,13 @@ def certainly_accepted(algo: Any, orders: SizedOrders, handles_order_events: boo
     plain = _plain(securities, orders.tradable, hours)
     rate = portfolio.cash_book[portfolio.cash_book.account_currency].conversion_rate
     tpv, margin = portfolio.step_estimate()
-    clear = clear_of_buying_power(portfolio, columns, quantities, prices,
-                                  interactive_brokers_fees(quantities, prices, rate) * rate, rate, tpv, margin)
+    # the fees the sizing computed for these quantities at these prices (the same operations: the same
+    # values), the others' computed here
+    fees = orders.fees
+    if fees is None or np.count_nonzero(unknown := np.isnan(fees)):
+        computed = in_account(interactive_brokers_fees(quantities, prices, rate), rate)
+        fees = computed if fees is None else np.where(unknown, computed, fees)
+    clear = clear_of_buying_power(portfolio, columns, quantities, prices, fees, rate, tpv, margin)
     return (clear & plain & np.isfinite(quantities) & (quantities != 0) & (np.abs(quantities) >= lots)
             & (prices != 0) & (rate != 0)).tolist()
 
@@ -288,7 +293,7 @@ def fill_market_on_open(algo: Any, manager: TransactionManager, orders: list[Ord
     closes = panel.close[row][cols]  # Security.price (feed.current_closes_of: every column is the panel's)
     rate = portfolio.cash_book[portfolio.cash_book.account_currency].conversion_rate
     fees = interactive_brokers_fees(quantities, closes, rate)  # fee_amount at the current close
-    passed, multiplier, tpvs, margins = _clear_checks(portfolio, cols, quantities, prices, closes, fees * rate, rate)
+    passed, multiplier, tpvs, margins = _clear_checks(portfolio, cols, quantities, prices, closes, in_account(fees, rate), rate)
     if passed < len(filling):
         handled = int(filled_positions[passed])
         filling = filling[:passed]
@@ -301,8 +306,8 @@ def fill_market_on_open(algo: Any, manager: TransactionManager, orders: list[Ord
     # the fill record's dollar volume: the current bar's, none for a fill-forward copy (as LEAN's)
     volumes = np.where(feed.fill_forwarded(cols, ends), 0.0, volumes)
     manager.record_fills(filling, quantities.tolist(), {
-        "fill_price": prices.tolist(), "fill_value": (quantities * prices * rate * multiplier).tolist(),
-        "fee": fee_account.tolist(), "dollar_volume": (bar_closes * volumes * rate).tolist(),
+        "fill_price": prices.tolist(), "fill_value": (in_account(quantities * prices, rate) * multiplier).tolist(),
+        "fee": fee_account.tolist(), "dollar_volume": in_account(bar_closes * volumes, rate).tolist(),
         "is_long_before": (portfolio.quantity[cols] - quantities > 0).tolist(), "realized_pnl": realized.tolist(),
     }, fees.tolist(), rate)
     return handled
@@ -316,8 +321,9 @@ def _clear_checks(portfolio: Any, columns: np.ndarray, quantities: np.ndarray, p
     portfolio value and margin in use before each fill and after the last (one more entry than fills)."""
     multiplier, leverage = portfolio.column_terms(columns)
     held = portfolio.quantity[columns]
-    before, after = held * closes * rate * multiplier, (held + quantities) * closes * rate * multiplier
-    change = -fees - quantities * prices * multiplier * rate + (after - before)
+    before = in_account(held * closes, rate) * multiplier
+    after = in_account((held + quantities) * closes, rate) * multiplier
+    change = -fees - in_account(quantities * prices * multiplier, rate) + (after - before)
     tpv, margin = portfolio.step_estimate()
     # both running sums in one accumulation down the columns (np.cumsum's sums: one addition after the other)
     running = np.empty((len(columns) + 1, 2))

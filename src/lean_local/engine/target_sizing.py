@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any, NamedTuple
 import numpy as np
 
 from lean_local.engine.common import Market, SecurityType
-from lean_local.engine.fees import InteractiveBrokersFeeModel, interactive_brokers_fees
+from lean_local.engine.fees import InteractiveBrokersFeeModel, in_account, interactive_brokers_fees
 
 if TYPE_CHECKING:
     from lean_local.engine.securities import Security
@@ -30,7 +30,8 @@ class SizedOrders(NamedTuple):
     the securities are known :func:`array_sizable` (False: not asked); ``prices``: the securities'
     current prices (``Security.price``; None: not read), which stay while ``set_holdings`` runs (no bar
     arrives and nothing fills while the market is closed); ``tradable``: every security is known
-    tradable (False: not asked)."""
+    tradable (False: not asked); ``fees``: each order's fee in account currency at those prices where
+    the sizing computed it for the quantity it settled on (NaN where it did not; None: not known)."""
 
     securities: list[Security]
     quantities: np.ndarray
@@ -39,6 +40,7 @@ class SizedOrders(NamedTuple):
     sizable: bool = False
     prices: np.ndarray | None = None
     tradable: bool = False
+    fees: np.ndarray | None = None
 
     @classmethod
     def of(cls, securities: list[Security], quantities: list[float] | np.ndarray, sizable: bool = False) -> SizedOrders:
@@ -52,20 +54,17 @@ class SizedOrders(NamedTuple):
         """The securities' current prices (``Security.price``), read from ``feed`` when not known."""
         return feed.current_closes_of(self.columns) if self.prices is None else self.prices
 
-    def with_quantities(self, quantities: np.ndarray) -> SizedOrders:
-        """The same orders of other ``quantities`` (float64)."""
-        return self._replace(quantities=quantities)
-
-    def with_prices(self, prices: np.ndarray) -> SizedOrders:
-        """The same orders with their securities' current ``prices`` known."""
-        return self._replace(prices=prices)
+    def with_quantities(self, quantities: np.ndarray, fees: np.ndarray | None = None) -> SizedOrders:
+        """The same orders of other ``quantities`` (float64); ``fees``: their fees where known (see the class)."""
+        return self._replace(quantities=quantities, fees=fees)
 
     def take(self, indices: np.ndarray, tradable: bool = False) -> SizedOrders:
         """The orders at ``indices`` (int array), in that order; ``tradable``: their securities are
         known tradable."""
         return SizedOrders(list(map(self.securities.__getitem__, indices.tolist())), self.quantities[indices],
                            self.columns[indices], self.lots[indices], self.sizable,
-                           None if self.prices is None else self.prices[indices], tradable or self.tradable)
+                           None if self.prices is None else self.prices[indices], tradable or self.tradable,
+                           None if self.fees is None else self.fees[indices])
 
 
 _COLUMN, _LOT_SIZE = attrgetter("column"), attrgetter("symbol_properties.lot_size")
@@ -88,11 +87,13 @@ def array_sizable(portfolio: Any, securities: list[Security | None]) -> bool:
 def target_order_quantities(portfolio: Any, securities: list[Security], percents: np.ndarray,
                             free_percentage: float, minimum_order_margin_percentage: float,
                             columns: np.ndarray | None = None, lots: np.ndarray | None = None,
-                            prices: np.ndarray | None = None) -> tuple[np.ndarray, list[str]] | None:
+                            prices: np.ndarray | None = None, fees: np.ndarray | None = None
+                            ) -> tuple[np.ndarray, list[str]] | None:
     """``target_order_quantity`` of each security and percent: the quantities and the reasons (``""``
     when an order is due), or None when a fee loop would not converge. ``columns``, ``lots`` and
     ``prices``: the securities' feed columns, lot sizes and current prices when the caller has them
-    (:class:`SizedOrders`)."""
+    (:class:`SizedOrders`); ``fees`` (float64, one per security): where the fee loop settles a quantity,
+    its fee in account currency at ``prices`` is written there (the submission's checks ask the same)."""
     n = len(securities)
     tpv = portfolio.total_portfolio_value
     if columns is None or lots is None:
@@ -112,13 +113,13 @@ def target_order_quantities(portfolio: Any, securities: list[Security], percents
     adjusted = percents * (tpv - tpv * free_percentage) / tpv
     target_buying_power = adjusted / leverage
     target_margin = target_buying_power * tpv
-    unit_margin = np.abs(prices * rate * multiplier / leverage)  # the scalar's 1.0 * price: the same value
+    unit_margin = np.abs(in_account(prices, rate) * multiplier / leverage)  # the scalar's 1.0 * price: the same value
     # (on arrays of about a hundred entries np.count_nonzero answers any() without its Python wrapper,
     # and mask.nonzero()[0] is np.flatnonzero without its ravel)
     skipped = unit_margin == 0  # the targets without an order: a zero price, or (below) a margin change too small
     minimum = tpv * minimum_order_margin_percentage
     if minimum > 0:  # else no |change| is below it (the current margins not needed)
-        current_margin = holdings * prices * rate * multiplier / leverage
+        current_margin = in_account(holdings * prices, rate) * multiplier / leverage
         small = np.abs(target_margin - current_margin) < minimum
         if np.count_nonzero(small) and portfolio.margin_remaining > 0:
             skipped |= small
@@ -148,18 +149,18 @@ def target_order_quantities(portfolio: Any, securities: list[Security], percents
         # an active target's margin is not zero: it is a long or a short one (NaN: neither, and never over)
         long = margin > 0
         size = _whole_lots(-held + margin / unit, lot, long) * lot
-        final = (size + held) * price * rate * mult / lev
+        final = in_account((size + held) * price, rate) * mult / lev
         over = np.where(long, final > margin, final < margin)
         while np.count_nonzero(over):
             size = np.where(over, size + np.where(long, -lot, lot), size)
-            final = np.where(over, (size + held) * price * rate * mult / lev, final)
+            final = np.where(over, in_account((size + held) * price, rate) * mult / lev, final)
             over = np.where(long, final > margin, final < margin)
         zero = size == 0
         zeros = np.count_nonzero(zero)
         if zeros:
             for k in active[zero].tolist():
                 reasons[k] = "order quantity below the lot size"
-        fee_account = interactive_brokers_fees(size, price, rate) * rate
+        fee_account = in_account(interactive_brokers_fees(size, price, rate), rate)
         margin = (tpv - fee_account) * buying_power  # the target margin with the fee taken out
         if every:
             target_margin = margin  # (the arrays read above are not written)
@@ -177,8 +178,13 @@ def target_order_quantities(portfolio: Any, securities: list[Security], percents
         done = within & ~zero if zeros else within
         if every:
             np.copyto(quantities, size, where=done)
+            if fees is not None:
+                np.copyto(fees, fee_account, where=done)
         else:
-            quantities[active[done]] = size[done]
+            settled = active[done]
+            quantities[settled] = size[done]
+            if fees is not None:
+                fees[settled] = fee_account[done]
         active = active[~(within | zero) if zeros else ~within]
     return quantities, reasons
 
