@@ -210,3 +210,15 @@ def test_a_days_identifiers_with_the_bytes_of_the_day_befores_under_another_widt
     assert [[(str(r.symbol), r.price) for r in universe.rows_for_day(day)] for day in days] == [
         [("AB", 1.0), ("CD", 2.0)], [("ABCD", 3.0)], [("ABCD", 4.0)]]
     assert universe.rows_for_day(datetime(2020, 1, 4).date()) == []  # no file that day
+
+
+def test_a_universe_given_another_data_folder_reads_that_folders_files(tmp_path):
+    """``add_universe`` sets the universe's ``data_folder`` to the run's after it was made."""
+    first, second = fixtures.data_folder(tmp_path / "first"), fixtures.data_folder(tmp_path / "second")
+    write_coarse(first, DAYS[0], [("AB", "AB", 1.0)])
+    write_coarse(second, DAYS[0], [("CD", "CD", 2.0)])
+    universe = CoarseUniverse(first, lambda rows: rows)
+    day = datetime(2020, 1, 2).date()
+    assert [str(row.symbol) for row in universe.rows_for_day(day)] == ["AB"]
+    universe.data_folder = second
+    assert [str(row.symbol) for row in universe.rows_for_day(day)] == ["CD"]

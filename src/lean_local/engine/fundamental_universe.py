@@ -63,7 +63,10 @@ class FundamentalUniverse(Universe):
         super().__init__(settings)
         self.data_folder = Path(data_folder)
         self.selector = selector
-        folder = self._coarse_folder = formats.coarse_folder(self.data_folder)
+        folder = formats.coarse_folder(self.data_folder)
+        #: the data folder and its coarse folder joined (made again when ``data_folder`` is set: ``add_universe``
+        #: gives the universe the run's)
+        self._coarse_of = (self.data_folder, folder)
         names = sorted(p.stem for p in folder.glob("*.csv")) if folder.exists() else []
         self.file_dates = pd.DatetimeIndex([pd.Timestamp(n) for n in names if n.isdigit() and len(n) == 8])
         # one Symbol per security identifier for the whole run
@@ -149,7 +152,9 @@ class FundamentalUniverse(Universe):
         """The rows of the coarse file of ``day`` as :class:`Fundamental` objects ([] without a file)."""
         # formats.coarse_path's path, from the folder's joined once (its joins and Timestamp cost as much as
         # reading the day's record)
-        path = self._coarse_folder / f"{day:%Y%m%d}.csv"
+        if self._coarse_of[0] is not self.data_folder:
+            self._coarse_of = (self.data_folder, formats.coarse_folder(self.data_folder))
+        path = self._coarse_of[1] / f"{day:%Y%m%d}.csv"
         # parsed once, then read back as the cache's record (no frame: 2,700 rows a day for 20 years); the
         # cache's stat answers whether the file exists
         try:
