@@ -104,6 +104,22 @@ def test_a_member_first_met_after_its_rename_has_its_history_under_the_old_ticke
     assert algo.histories == [[10, 11, 12, 13, 14]]
 
 
+def test_a_running_members_history_beside_a_symbol_the_algorithm_lacks_reads_both(renamed_folder):
+    """While the run goes a member's history is its feed column's bars (and its exchange's sessions),
+    a symbol without a security its data folder's: one frame of both, each symbol's bars to now."""
+
+    class BothHistories(HoldTheRenamed):
+        def on_data(self, data):
+            if not self.histories:
+                member = next(iter(data.bars.keys()))
+                frame = self.history([member, "BBB"], 10, Resolution.DAILY)
+                self.histories.append({str(s): list(frame.loc[s]["close"]) for s in frame.index.levels[0]})
+
+    algo, _, _ = run_algorithm(BothHistories, renamed_folder)
+    # the first bar of OLDC (2020-01-03's, at its close): OLDC's first two closes, BBB's too
+    assert algo.histories == [{"BBB": [50.0, 50.0], "OLDC": [10.0, 11.0]}]
+
+
 def test_goog_and_googl_in_leans_sample_data_stay_two_securities(lean_data_folder):
     """Google's 2014 share classes: class A traded as GOOG until 2014-04-02 and GOOGL after (its
     map file googl.csv); class C (GOOCV) took the ticker GOOG on 2014-04-03 (map file goog.csv)."""
@@ -180,3 +196,29 @@ def test_a_file_without_rows_gives_no_rows(renamed_folder):
     universe = CoarseUniverse(renamed_folder, lambda rows: rows)
     assert universe.rows_for(datetime(2020, 1, 11)) == []
     assert len(universe.rows_for(datetime(2020, 1, 8))) == 2
+
+
+def test_a_days_identifiers_with_the_bytes_of_the_day_befores_under_another_width_are_read_anew(tmp_path):
+    """The day before's symbols are reused when the ``sid`` column is the same: its bytes and its width
+    (``AB``, ``CD`` as 2-character text are the bytes of ``ABCD`` as 4-character text)."""
+    root = fixtures.data_folder(tmp_path / "data")
+    write_coarse(root, DAYS[0], [("AB", "AB", 1.0), ("CD", "CD", 2.0)])
+    write_coarse(root, DAYS[1], [("ABCD", "ABCD", 3.0)])
+    write_coarse(root, DAYS[2], [("ABCD", "ABCD", 4.0)])
+    universe = CoarseUniverse(root, lambda rows: rows)
+    days = [datetime.strptime(day, "%Y-%m-%d").date() for day in DAYS[:3]]
+    assert [[(str(r.symbol), r.price) for r in universe.rows_for_day(day)] for day in days] == [
+        [("AB", 1.0), ("CD", 2.0)], [("ABCD", 3.0)], [("ABCD", 4.0)]]
+    assert universe.rows_for_day(datetime(2020, 1, 4).date()) == []  # no file that day
+
+
+def test_a_universe_given_another_data_folder_reads_that_folders_files(tmp_path):
+    """``add_universe`` sets the universe's ``data_folder`` to the run's after it was made."""
+    first, second = fixtures.data_folder(tmp_path / "first"), fixtures.data_folder(tmp_path / "second")
+    write_coarse(first, DAYS[0], [("AB", "AB", 1.0)])
+    write_coarse(second, DAYS[0], [("CD", "CD", 2.0)])
+    universe = CoarseUniverse(first, lambda rows: rows)
+    day = datetime(2020, 1, 2).date()
+    assert [str(row.symbol) for row in universe.rows_for_day(day)] == ["AB"]
+    universe.data_folder = second
+    assert [str(row.symbol) for row in universe.rows_for_day(day)] == ["CD"]

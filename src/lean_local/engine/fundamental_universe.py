@@ -64,6 +64,9 @@ class FundamentalUniverse(Universe):
         self.data_folder = Path(data_folder)
         self.selector = selector
         folder = formats.coarse_folder(self.data_folder)
+        #: the data folder and its coarse folder joined (made again when ``data_folder`` is set: ``add_universe``
+        #: gives the universe the run's)
+        self._coarse_of = (self.data_folder, folder)
         names = sorted(p.stem for p in folder.glob("*.csv")) if folder.exists() else []
         self.file_dates = pd.DatetimeIndex([pd.Timestamp(n) for n in names if n.isdigit() and len(n) == 8])
         # one Symbol per security identifier for the whole run
@@ -72,7 +75,7 @@ class FundamentalUniverse(Universe):
         self._sid_index: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None
         #: the last file's ``sid`` column (bytes) and its symbols and identifier strings: most days' files
         #: list the same securities in the same order as the day before's (a symbol, once met, stays)
-        self._last_rows: tuple[bytes, list[Symbol], list[str]] | None = None
+        self._last_rows: tuple[tuple[np.dtype, bytes], list[Symbol], list[str]] | None = None
         #: row numbers 0, 1, ... (the longest file's) kept for every file's rows: a ``range`` makes each
         #: number above 256 anew for each row of each day
         self._row_numbers: list[int] = []
@@ -147,14 +150,19 @@ class FundamentalUniverse(Universe):
 
     def rows_for_day(self, day: date) -> list[Fundamental]:
         """The rows of the coarse file of ``day`` as :class:`Fundamental` objects ([] without a file)."""
-        path = formats.coarse_path(self.data_folder, pd.Timestamp(day))
-        if not path.exists():
-            return []
-        # parsed once, then read back as the cache's record (no frame: 2,700 rows a day for 20 years)
+        # formats.coarse_path's path, from the folder's joined once (its joins and Timestamp cost as much as
+        # reading the day's record)
+        if self._coarse_of[0] is not self.data_folder:
+            self._coarse_of = (self.data_folder, formats.coarse_folder(self.data_folder))
+        path = self._coarse_of[1] / f"{day:%Y%m%d}.csv"
+        # parsed once, then read back as the cache's record (no frame: 2,700 rows a day for 20 years); the
+        # cache's stat answers whether the file exists
         try:
-            record: Any = load_record(formats.read_coarse, path)
+            record: Any = load_record(formats.read_coarse, path, missing_ok=True)
         except ValueError:  # columns a record array cannot hold (a file without rows): the parsed frame
             record = cached_read(formats.read_coarse, path)
+        if record is None:
+            return []
         known, sids = self._row_symbols(record)
         end = datetime.combine(day, time()) + timedelta(days=1)
         columns = RowColumns({name: record[name] for name in NUMBER_FIELDS}, sids, end)
@@ -168,8 +176,8 @@ class FundamentalUniverse(Universe):
         in the sorted identifiers met so far (a string per row and a dict lookup of it cost a quarter of
         reading a day's rows); only the rows of securities met the first time read their tickers."""
         sids = np.asarray(record["sid"])
-        column = sids.dtype.str.encode() + sids.tobytes()
-        if self._last_rows is not None and self._last_rows[0] == column:
+        column = sids.tobytes()  # with its dtype: one copy of the day's column (half its record), not two
+        if self._last_rows is not None and self._last_rows[0] == (sids.dtype, column):
             return self._last_rows[1], self._last_rows[2]
         at, met = self._sid_rows(sids)
         if not met.all():
@@ -178,7 +186,7 @@ class FundamentalUniverse(Universe):
                 self._symbol(str(sids[row]), str(tickers[row]))
             at, _ = self._sid_rows(sids)
         _, symbols, strings = self._sid_index_now()
-        self._last_rows = (column, symbols[at].tolist(), strings[at].tolist())
+        self._last_rows = ((sids.dtype, column), symbols[at].tolist(), strings[at].tolist())
         return self._last_rows[1], self._last_rows[2]
 
     def _sid_index_now(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:

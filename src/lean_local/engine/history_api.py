@@ -204,13 +204,32 @@ class HistoryApi:
         windows: dict[tuple[int, int], tuple[np.ndarray, np.ndarray]] = {}  # the symbols' shared sessions
         last = max(self.end_date, self.time).date()  # the sessions known reach the run's end or now
         history_data, history_sessions = self._history_data, self._history_sessions  # read once: ~75 symbols a day
+        # while the run goes, a daily security's data is its feed column: read here, with its exchange's
+        # session closes (the warm-up of the ~75 symbols a large universe adds a day paid two calls a symbol)
+        running = self._run.running
+        securities, closes_of = self.securities, self._history_session_closes
+        feed_data = self._feed.data if running else None
         for sym in symbols:
-            data, security = history_data(sym if isinstance(sym, Symbol) else self.symbol(str(sym)), resolution)
-            if not len(data.end_time):
-                continue
-            symbol_obj = security.symbol if security is not None else Symbol(str(sym))
-            rows, end_times = history_rows(data, history_sessions(symbol_obj, security, data, last), end_ns, periods,
-                                           start_ns, windows)
+            security = securities.get(sym) if running and isinstance(sym, Symbol) else None
+            if security is None or intraday.is_intraday(security.resolution):
+                data, security = history_data(sym if isinstance(sym, Symbol) else self.symbol(str(sym)), resolution)
+                if not len(data.end_time):
+                    continue
+                symbol_obj = security.symbol if security is not None else Symbol(str(sym))
+                sessions = history_sessions(symbol_obj, security, data, last)
+            else:
+                data = feed_data(security.column)  # type: ignore[misc]
+                end_time = data.end_time
+                if not len(end_time):
+                    continue
+                symbol_obj = security.symbol
+                if data.kind != "trade" or not data.fill_forward or not security.is_fill_data_forward:
+                    sessions = None
+                else:  # _history_sessions' answer when its exchange's closes reach this bars' first and last
+                    cached = closes_of.get(id(security.exchange.hours))
+                    sessions = cached[2] if cached is not None and end_time.item(0) >= cached[0] \
+                        and last <= cached[1] else history_sessions(symbol_obj, security, data, last)
+            rows, end_times = history_rows(data, sessions, end_ns, periods, start_ns, windows)
             if len(end_times):
                 parts.append((symbol_obj, end_times, *_history_values(data, rows, end_times)))
         return _history_frame(parts)
