@@ -145,8 +145,8 @@ def equity_from_record(symbol: Symbol, target: str | Path, delisted: pd.Timestam
 
     The record is one float64 array of ``8 x bars`` values: the bars' start and end (int64 ns, their
     bits), their factor, then the (bars x 5) open..volume block, so every column is a view of the one
-    array read (the fields of a record array each needed a copy: 5 strided columns stacked, 3 made
-    contiguous)."""
+    array (the fields of a record array each needed a copy: 5 strided columns stacked, 3 made
+    contiguous): the record's file mapped read-only (:func:`~lean_local.engine.parsed_cache.map_record`)."""
     stored = map_record(target)
     if stored.dtype != np.float64 or len(stored) % 8:
         raise ValueError(f"{target}: not an equity record")
