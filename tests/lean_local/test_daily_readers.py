@@ -53,14 +53,16 @@ def test_the_cached_record_gives_the_parsed_columns_as_views_of_one_array(tmp_pa
     assert cached.end_time.dtype == np.int64 and cached.end_time.tolist() == (cached.time + 390 * 60 * 10**9).tolist()
     for name in ("time", "end_time", "factor", "ohlcv"):
         assert np.array_equal(getattr(cached, name), getattr(parsed, name))
-    # one read array holds them all: no column is a copy
+    # one read array holds them all: no column is a copy; the record's file mapped read-only (the parsed
+    # subscription's arrays are its own)
     read = _root(cached.ohlcv)
     assert len(read) == 8 * 3
+    assert not read.flags.writeable and parsed.ohlcv.flags.writeable
     assert all(_root(column) is read for column in (cached.time, cached.end_time, cached.factor, cached.fields["close"]))
 
 
 def _root(array: np.ndarray) -> np.ndarray:
-    while array.base is not None:
+    while isinstance(array.base, np.ndarray):
         array = array.base
     return array
 

@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from lean_local.engine.parsed_cache import cached_value, load_record, read_record
+from lean_local.engine.parsed_cache import cached_value, load_record, map_record, read_record
 
 
 def _record(rows: int) -> np.ndarray:
@@ -101,6 +101,29 @@ def test_a_plain_one_dimensional_array_reads_back_as_np_load_reads_it(tmp_path):
     np.save(path, values, allow_pickle=False)
     read = read_record(path)
     assert read.dtype == np.float64 and read.tobytes() == values.tobytes()
+
+
+@pytest.mark.parametrize("values", [np.array([1.5, -0.0, 2.0**60, np.nan]), np.arange(5, dtype=np.int64)])
+def test_a_mapped_plain_array_reads_as_np_load_reads_it_read_only(tmp_path, values):
+    path = tmp_path / "flat.npy"
+    np.save(path, values, allow_pickle=False)
+    mapped = map_record(path)
+    assert mapped.dtype == values.dtype and mapped.tobytes() == values.tobytes()
+    assert not mapped.flags.writeable
+    path.unlink()  # the mapping outlives the file's name (the cache replaces a record by a rename)
+    assert mapped.tobytes() == values.tobytes()
+
+
+def test_map_record_reads_records_and_empty_arrays_and_refuses_a_truncated_one(tmp_path):
+    path = tmp_path / "record.npy"
+    np.save(path, _record(3), allow_pickle=False)
+    assert map_record(path).tobytes() == _record(3).tobytes() and map_record(path).flags.writeable
+    np.save(path, np.empty(0), allow_pickle=False)
+    assert map_record(path).shape == (0,)
+    np.save(path, np.arange(10.0), allow_pickle=False)
+    path.write_bytes(path.read_bytes()[:-20])
+    with pytest.raises(ValueError, match="7 of 10 rows"):
+        map_record(path)
 
 
 def test_load_record_missing_ok_answers_none_for_a_missing_file_and_reads_an_existing_one(tmp_path, monkeypatch):

@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+
 import numpy as np
 import pandas as pd
 
@@ -12,6 +14,7 @@ from lean_local.engine.subscription_data import (
     SubscriptionData,
     delisting_day_end_ns,
     history_rows,
+    ns_to_datetime,
     visible_until,
 )
 
@@ -68,3 +71,11 @@ def test_a_delisted_symbols_window_is_its_last_sessions_to_the_delisting_day():
 def test_delisting_day_end_is_the_last_nanosecond_of_the_day():
     delisted = pd.Timestamp("2015-03-06")
     assert delisting_day_end_ns(delisted) == pd.Timestamp("2015-03-07").value - 1
+
+
+def test_ns_to_datetime_keeps_whole_microseconds_floored():
+    """The nanoseconds' whole microseconds since the epoch (floored, before 1970 too), as a naive datetime."""
+    assert ns_to_datetime(1_262_613_600_000_001_999) == datetime(2010, 1, 4, 14, 0, 0, 1)
+    assert ns_to_datetime(0) == datetime(1970, 1, 1)
+    assert ns_to_datetime(-1) == datetime(1969, 12, 31, 23, 59, 59, 999_999)
+    assert ns_to_datetime(int(pd.Timestamp("2024-02-29 16:00").value)) == datetime(2024, 2, 29, 16)

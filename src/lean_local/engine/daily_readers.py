@@ -20,7 +20,7 @@ from lean_local.data import formats
 from lean_local.data.check import require_usable_bars
 from lean_local.data.map_files import MapFile, MapFileResolver, load_resolver, read_bars
 from lean_local.engine.common import DataNormalizationMode, SecurityType, Symbol
-from lean_local.engine.parsed_cache import cache_dir, cached_read, existing_stat, read_record, save_record
+from lean_local.engine.parsed_cache import cache_dir, cached_read, existing_stat, map_record, save_record
 from lean_local.engine.subscription_data import (
     NEW_YORK,
     QUOTE_FIELDS,
@@ -145,9 +145,9 @@ def equity_from_record(symbol: Symbol, target: str | Path, delisted: pd.Timestam
 
     The record is one float64 array of ``8 x bars`` values: the bars' start and end (int64 ns, their
     bits), their factor, then the (bars x 5) open..volume block, so every column is a view of the one
-    array read (the fields of a record array each needed a copy: 5 strided columns stacked, 3 made
-    contiguous)."""
-    stored = read_record(target)
+    array (the fields of a record array each needed a copy: 5 strided columns stacked, 3 made
+    contiguous): the record's file mapped read-only (:func:`~lean_local.engine.parsed_cache.map_record`)."""
+    stored = map_record(target)
     if stored.dtype != np.float64 or len(stored) % 8:
         raise ValueError(f"{target}: not an equity record")
     n = len(stored) // 8

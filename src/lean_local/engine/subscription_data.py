@@ -122,7 +122,7 @@ _EPOCH = datetime(1970, 1, 1)
 
 def ns_to_datetime(ns: int) -> datetime:
     """int64 nanoseconds since the epoch -> naive datetime (microsecond precision)."""
-    return _EPOCH + timedelta(microseconds=ns // 1000)
+    return _EPOCH + timedelta(0, 0, ns // 1000)  # positional: a third cheaper than the keyword (once a step)
 
 
 def datetime_to_us(moment: datetime) -> int:
