@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import os
+
 import numpy as np
 import pandas as pd
 import pytest
 
+from lean_local.engine import parsed_cache
 from lean_local.engine.parsed_cache import cached_value, load_record, map_record, read_record
 
 
@@ -112,6 +115,22 @@ def test_a_mapped_plain_array_reads_as_np_load_reads_it_read_only(tmp_path, valu
     assert not mapped.flags.writeable
     path.unlink()  # the mapping outlives the file's name (the cache replaces a record by a rename)
     assert mapped.tobytes() == values.tobytes()
+
+
+def test_map_record_keeps_at_most_max_mapped_files_open_and_reads_past_that(tmp_path, monkeypatch):
+    """Each mapping holds a file descriptor: past ``MAX_MAPPED`` live mappings a record is read into memory
+    (writeable), and a mapping's release makes room again."""
+    monkeypatch.setattr(parsed_cache, "MAX_MAPPED", parsed_cache._mapped_alive[0] + 2)
+    path = tmp_path / "flat.npy"
+    np.save(path, np.arange(4.0), allow_pickle=False)
+    open_files = len(os.listdir("/proc/self/fd")) if os.path.isdir("/proc/self/fd") else None
+    first, second, third = map_record(path), map_record(path), map_record(path)
+    assert [a.flags.writeable for a in (first, second, third)] == [False, False, True]
+    assert all(a.tobytes() == np.arange(4.0).tobytes() for a in (first, second, third))
+    if open_files is not None:
+        assert len(os.listdir("/proc/self/fd")) == open_files + 2
+    del first
+    assert not map_record(path).flags.writeable
 
 
 def test_map_record_reads_records_and_empty_arrays_and_refuses_a_truncated_one(tmp_path):

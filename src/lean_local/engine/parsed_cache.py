@@ -13,6 +13,7 @@ import marshal
 import mmap
 import os
 import re
+import weakref
 from collections.abc import Callable
 from pathlib import Path
 from typing import TypeVar
@@ -179,7 +180,11 @@ def map_record(target: str | os.PathLike[str]) -> np.ndarray:
 
     A run reads a fraction of an equity's bars (its emission times whole, a few prices a step): the pages
     it never reads are never copied, and the ones it reads come from the page cache without a fresh
-    page's zero-fill (a new process faulted on each 4 KB of the copies)."""
+    page's zero-fill (a new process faulted on each 4 KB of the copies). CPython's mapping keeps a duplicate
+    of the file's descriptor while it lives, so at most :data:`MAX_MAPPED` records are mapped at once (a
+    run's thousands of equities would pass a default ``ulimit -n`` of 1,024); past that, records are read."""
+    if _mapped_alive[0] >= MAX_MAPPED:
+        return read_record(target)
     with open(target, "rb", buffering=0) as handle:
         prefix = handle.read(len(_NPY_MAGIC) + 2)
         length = int.from_bytes(prefix[-2:], "little")
@@ -194,8 +199,19 @@ def map_record(target: str | os.PathLike[str]) -> np.ndarray:
                 if size < count * dtype.itemsize:  # read_record's check: bytes past the rows are ignored
                     raise ValueError(f"{target}: {max(size, 0) // dtype.itemsize} of {count} rows")
                 mapped = mmap.mmap(handle.fileno(), 0, access=mmap.ACCESS_READ)
+                _mapped_alive[0] += 1
+                weakref.finalize(mapped, _unmapped)
                 return np.frombuffer(mapped, dtype=dtype, count=count, offset=offset)
     return read_record(target)
+
+
+#: The most records :func:`map_record` keeps mapped at once (each holds an open file descriptor).
+MAX_MAPPED = 256
+_mapped_alive = [0]
+
+
+def _unmapped() -> None:
+    _mapped_alive[0] -= 1
 
 
 @functools.lru_cache(maxsize=64)
