@@ -14,6 +14,7 @@ from lean_local.engine.fill_records import FILL_COLUMNS, FillRecords
 from lean_local.engine.orders import Order, OrderStatus, OrderType
 from lean_local.engine.run_record import (
     ORDER_COLUMNS,
+    _datetime_column,
     _fill_frame,
     _numeric_column,
     _order_frame,
@@ -104,6 +105,20 @@ def test_order_frame_converts_shared_times_and_missing_fill_times_as_pandas_does
     frame = _order_frame(orders)
     assert_frame_equal(frame, _inferred(orders), check_exact=True)
     assert frame["last_fill_time"].isna().sum() == 7
+
+
+def test_datetime_column_converts_runs_of_one_object_and_equal_copies_alike():
+    step, later = datetime(2010, 1, 4, 16), datetime(2010, 1, 5, 16, 0, 0, 7)
+    copy = datetime(2010, 1, 4, 16)  # equal to step, another object: a run of its own, the same value
+    values = [None, None, step, step, copy, later, later, None, step]
+    column = _datetime_column(values)
+    assert column.dtype == np.dtype("datetime64[ns]")
+    assert column.view("i8").tolist() == pd.DatetimeIndex(values).asi8.tolist()
+    assert pd.isna(column).tolist() == [True, True, False, False, False, False, False, True, False]
+    assert column[5] == np.datetime64("2010-01-05T16:00:00.000007")
+    assert _datetime_column([None, None]) == [None, None]  # None only: objects, as pandas keeps them
+    mixed = [step, step, pd.Timestamp("2010-01-04 16:00:00.000000001")]
+    assert _datetime_column(mixed) is mixed  # a Timestamp among them: left to pandas' inference
 
 
 @pytest.mark.parametrize("values", [[0.1, -2.5e300, float("nan"), float("inf"), -0.0], [1, 2, -(2**63)], [True, False],

@@ -6,6 +6,7 @@ from __future__ import annotations
 import functools
 from array import array
 from datetime import datetime
+from operator import is_not
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -196,20 +197,24 @@ def _direction_names(quantities: list[float]) -> list[str]:
     return [buy if q > 0 else sell if q < 0 else hold for q in quantities]
 
 
+#: Before the first value of a column: no value is this object, so the first one starts a run.
+_NOTHING = object()
+
+
 def _datetime_column(values: list[datetime | None]) -> np.ndarray | list:
     """``values`` as the datetime64[ns] column pandas infers from them (None is NaT), converted at once
-    (a frame's inference from a list costs about a microsecond a value): each distinct value once (a
-    step's orders and fills share their times), then gathered; a list of other types, or of None only
-    (pandas keeps that as objects), is returned as it is for pandas to infer."""
-    kinds = set(map(type, values))
+    (a frame's inference from a list costs about a microsecond a value): a step's orders and fills share
+    one time object, so each run of the same object is type-checked and converted once, then repeated
+    (an identity test a value, no hashing); a list of other types, or of None only (pandas keeps that as
+    objects), is returned as it is for pandas to infer."""
+    n = len(values)
+    starts = np.flatnonzero(np.fromiter(map(is_not, values, [_NOTHING, *values[:-1]]), dtype=bool, count=n))
+    firsts = [values[k] for k in starts.tolist()]
+    kinds = set(map(type, firsts))
     if not (datetime in kinds and kinds <= {datetime, type(None)}):
         return values
-    distinct = list(dict.fromkeys(values))
-    converted = pd.DatetimeIndex(distinct).to_numpy()
-    if len(distinct) == len(values):
-        return converted
-    position = {value: k for k, value in enumerate(distinct)}
-    return converted[np.fromiter(map(position.__getitem__, values), dtype=np.intp, count=len(values))]
+    converted = pd.DatetimeIndex(firsts).to_numpy()
+    return converted if len(firsts) == n else np.repeat(converted, np.diff(starts, append=n))
 
 
 def build_record(algo: QCAlgorithm, loop: BacktestLoop, state: str = "Completed",
