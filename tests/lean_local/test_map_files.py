@@ -97,6 +97,9 @@ def test_the_first_file_keeps_a_row_two_files_share():
                         index=pd.to_datetime(["2010-01-04", "2012-01-03", "2012-01-03", "2050-12-31"]))
     resolver = MapFileResolver(rows)
     assert resolver.resolve("AAA", "2011-06-01").permtick == "AAA"
+    columns = MapFileResolver.from_columns(pd.DatetimeIndex(rows.index), rows["permtick"].tolist(),
+                                           rows["ticker"].tolist())
+    assert columns.resolve("AAA", "2011-06-01").permtick == "AAA" and columns.get("zzz").tickers == ["AAA", "ZZZ"]
 
 
 def test_read_bars_takes_each_period_from_its_tickers_zip(tmp_path):
@@ -128,6 +131,13 @@ def test_load_resolver_builds_once_and_follows_changes(folder, tmp_path, monkeyp
     again = map_files.load_resolver(folder, cache)
     assert again is not first and again.resolve_sid("GOOG T1AZ164W5VTX").permtick == "GOOGL"
     assert again.get("FB.1").tickers == ["FB", "FB"]
+    # read back as plain columns, the same index as the frame's
+    for permtick in ("GOOGL", "GOOG", "FB.1", "FB"):
+        stored, parsed = again.get(permtick), first.get(permtick)
+        assert (stored.tickers, stored.delisted) == (parsed.tickers, parsed.delisted)
+        pd.testing.assert_index_equal(stored.dates, parsed.dates, exact=True)
+    assert [again.resolve(t, "2014-04-01").permtick for t in ("GOOG", "GOOGL", "FB")] == \
+        [first.resolve(t, "2014-04-01").permtick for t in ("GOOG", "GOOGL", "FB")]
     monkeypatch.undo()
     # a file added (written atomically, as the data writers do) is seen by the next call
     (maps / "new.tmp").write_text("20200102,abc,Q\n20501231,new,Q\n")

@@ -123,10 +123,21 @@ class MapFileResolver:
     """
 
     def __init__(self, rows: pd.DataFrame) -> None:
+        self._index(*_columns(rows))
+
+    @classmethod
+    def from_columns(cls, dates: pd.DatetimeIndex, permticks: list[str], tickers: list[str]) -> MapFileResolver:
+        """The resolver of the rows given as plain columns, as :func:`lean_local.data.formats.read_map_files`
+        lists them (a stored index read back without a frame)."""
+        resolver = cls.__new__(cls)
+        resolver._index(dates, permticks, tickers)
+        return resolver
+
+    def _index(self, dates: pd.DatetimeIndex, permtick_texts: list[str], ticker_texts: list[str]) -> None:
         # str.upper of each text (pandas' string accessor cost more than the whole index at a few hundred rows)
-        permticks = _upper(rows["permtick"].tolist())
-        tickers = _upper(rows["ticker"].tolist())
-        self._dates = pd.DatetimeIndex(rows.index)
+        permticks = _upper(permtick_texts)
+        tickers = _upper(ticker_texts)
+        self._dates = dates
         self._tickers = tickers
         self._spans = _runs(permticks)
         self._files: dict[str, MapFile] = {}
@@ -253,24 +264,25 @@ def load_resolver(data_folder: str | os.PathLike[str], cache_dir: Path | None = 
 
 @functools.lru_cache(maxsize=16)
 def _resolver(folder: str, mtime_ns: int, size: int, cache_dir: Path | None) -> MapFileResolver:
-    return MapFileResolver(_read_rows(Path(folder), cache_dir))
+    return MapFileResolver.from_columns(*_read_columns(Path(folder), cache_dir))
 
 
 _TEXT_COLUMNS = ("permtick", "ticker", "exchange")
 
 
-def _read_rows(folder: Path, cache_dir: Path | None) -> pd.DataFrame:
-    """:func:`formats.read_map_files`, memoized in ``cache_dir`` when given."""
+def _read_columns(folder: Path, cache_dir: Path | None) -> tuple[pd.DatetimeIndex, list[str], list[str]]:
+    """The dates, permticks and tickers of :func:`formats.read_map_files`' rows, memoized in ``cache_dir``
+    when given (read back as plain columns: a frame of them cost as much as the index built from them)."""
     if cache_dir is None:
-        return formats.read_map_files(folder)
+        return _columns(formats.read_map_files(folder))
     listing = sorted((e.name, e.stat().st_size, e.stat().st_mtime_ns) for e in os.scandir(folder)
                      if e.name.endswith(".csv"))
     key = f"map-files-v1|{folder}|{listing}"
     target = Path(cache_dir) / f"{hashlib.sha1(key.encode()).hexdigest()}.npy"
     try:
         stored = np.load(target, allow_pickle=False)
-        return pd.DataFrame({n: stored[n].astype(object) for n in _TEXT_COLUMNS},
-                            index=pd.DatetimeIndex(stored["date"].view("M8[ns]"), name="date"))
+        return (pd.DatetimeIndex(stored["date"].view("M8[ns]"), name="date"), stored["permtick"].tolist(),
+                stored["ticker"].tolist())
     except (OSError, ValueError, KeyError, TypeError):
         pass  # no (readable) cache entry: parse and write it
     rows = formats.read_map_files(folder)
@@ -284,4 +296,9 @@ def _read_rows(folder: Path, cache_dir: Path | None) -> pd.DataFrame:
             np.save(temporary, record, allow_pickle=False)
     except OSError:
         pass  # a read-only cache folder only costs the next process a re-read
-    return rows
+    return _columns(rows)
+
+
+def _columns(rows: pd.DataFrame) -> tuple[pd.DatetimeIndex, list[str], list[str]]:
+    """A frame of map-file rows as :meth:`MapFileResolver.from_columns`' columns."""
+    return pd.DatetimeIndex(rows.index), rows["permtick"].tolist(), rows["ticker"].tolist()
