@@ -8,7 +8,7 @@ from datetime import datetime, timedelta
 import numpy as np
 import pandas as pd
 import pytest
-from pandas.testing import assert_frame_equal
+from pandas.testing import assert_frame_equal, assert_series_equal
 
 from lean_local.engine.fill_records import FILL_COLUMNS, FillRecords
 from lean_local.engine.orders import Order, OrderStatus, OrderType
@@ -16,6 +16,7 @@ from lean_local.engine.run_record import (
     ORDER_COLUMNS,
     _datetime_column,
     _fill_frame,
+    _float_series,
     _numeric_column,
     _order_frame,
     _pascal,
@@ -134,6 +135,14 @@ def test_numeric_column_is_np_array_of_the_list(values, dtype):
         return
     column = _numeric_column(values, dtype)
     assert column.dtype == expected.dtype and column.tobytes() == expected.tobytes()
+
+
+@pytest.mark.parametrize("values", [[1.5, 2, float("nan")], [np.float64(2.5), -0.0, 3.0]])
+def test_float_series_is_the_series_pandas_makes_of_the_list(values):
+    index = pd.DatetimeIndex(np.array([1, 2, 3], dtype="datetime64[ns]"))
+    series = _float_series(values, index)
+    assert_series_equal(series, pd.Series(values, index=index, dtype=float), check_exact=True)
+    assert series.to_numpy().tobytes() == np.array(values, dtype=float).tobytes()  # -0.0 and NaN bits too
 
 
 def test_prices_panel_stacks_full_samples_and_pads_earlier_ones_with_zeros():
