@@ -127,7 +127,7 @@ def _order_frame(orders: list[Any]) -> pd.DataFrame:
     columns = {
         "id": _numeric_column(ids, np.int64), "symbol": _object_column(list(map(str, symbols))),
         "type": _object_column(_enum_names(types)), "status": _object_column(_enum_names(statuses)),
-        "direction": _object_column(_direction_names(quantities.tolist())), "quantity": quantities,
+        "direction": _direction_names(quantities), "quantity": quantities,
         "price": _numeric_column(price, np.float64), "time": _datetime_column(time),
         "last_fill_time": _datetime_column(last_fill_time), "value": _numeric_column(value, np.float64),
         "fee": _numeric_column(fee, np.float64), "tag": _typed_column(tags),
@@ -191,10 +191,12 @@ def _enum_names(members: list[Any]) -> list[str]:
     return list(map(names.__getitem__, members))
 
 
-def _direction_names(quantities: list[float]) -> list[str]:
-    """LEAN's names of the orders' ``direction`` (``Order.direction``) from their quantities."""
-    buy, sell, hold = (_pascal(d.name) for d in (OrderDirection.BUY, OrderDirection.SELL, OrderDirection.HOLD))
-    return [buy if q > 0 else sell if q < 0 else hold for q in quantities]
+def _direction_names(quantities: np.ndarray) -> np.ndarray:
+    """LEAN's names of the orders' ``direction`` (``Order.direction``: buy above 0, sell below, else hold,
+    NaN too) from their quantities, as objects: each picked from the three names by a code made at once."""
+    names = np.array([_pascal(d.name) for d in (OrderDirection.HOLD, OrderDirection.BUY, OrderDirection.SELL)],
+                     dtype=object)
+    return names[(quantities > 0) + 2 * (quantities < 0)]
 
 
 #: Before the first value of a column: no value is this object, so the first one starts a run.
