@@ -148,7 +148,7 @@ def target_order_quantities(portfolio: Any, securities: list[Security], percents
                 target_buying_power[active]
         # an active target's margin is not zero: it is a long or a short one (NaN: neither, and never over)
         long = margin > 0
-        size = _whole_lots(-held + margin / unit, lot, long) * lot
+        size = _whole_lots(margin / unit - held, lot, long) * lot  # (x - h is x + -h: the scalar's -h + x)
         final = in_account((size + held) * price, rate) * mult / lev
         over = np.where(long, final > margin, final < margin)
         while np.count_nonzero(over):
