@@ -167,6 +167,35 @@ def test_targets_sized_as_arrays_match_the_scalar_sizing(folder):
 
 
 
+def test_all_long_targets_sized_as_arrays_match_the_scalar_sizing(folder):
+    """Every target long (the path without the long/short where): the scalar sizing's quantities and
+    reasons, lot sizes of 1 and 100, a weight whose order is whole lots to within rounding."""
+    algo, _record, _ = run_algorithm(make_algorithm((0.9, 1.1)), folder)
+    portfolio = algo.portfolio
+    securities = [algo.securities[s] for s in algo.symbols]
+    for security in securities[::2]:
+        security.symbol_properties.lot_size = 100.0
+    percents = np.linspace(0.01, 0.3, len(securities))
+    tpv, free = portfolio.total_portfolio_value, 0.0025
+    lots = 3 * securities[1].symbol_properties.lot_size
+    percents[1] = (securities[1].holdings.quantity + lots) * securities[1].price / (tpv - tpv * free)
+    arrays = target_sizing.target_order_quantities(portfolio, securities, percents, free, 0.0)
+    assert arrays is not None
+    expected = [target_order_quantity(portfolio, s, float(p), free, 0.0) for s, p in zip(securities, percents,
+                                                                                         strict=True)]
+    assert arrays[0].tolist() == [q for q, _ in expected]
+    assert arrays[1] == [r for _, r in expected]
+    assert np.count_nonzero(arrays[0]) > len(securities) // 2
+
+
+def test_whole_lots_all_down_floors():
+    """``all_down``: the floor of each ratio (Python's round to 10 decimals near a whole number), as
+    the mixed path gives when every entry rounds down."""
+    sizes, lot = np.array([250.0, -250.0, 299.99999999999, 7.5]), np.array([100.0, 100.0, 100.0, 1.0])
+    down = np.ones(4, dtype=bool)
+    assert target_sizing._whole_lots(sizes, lot, down, True).tolist() == [2.0, -3.0, 3.0, 7.0]
+    assert target_sizing._whole_lots(sizes, lot, down).tolist() == [2.0, -3.0, 3.0, 7.0]
+
 def test_open_orders_by_symbol_after_orders_placed_and_filled_together(folder):
     """The open orders by symbol, made again from the open orders after ``set_holdings`` placed (and the
     fill pass filled) orders together: each symbol's open orders in the order they opened, none once filled."""

@@ -193,7 +193,8 @@ def clear_of_buying_power(portfolio: Any, columns: np.ndarray, quantities: np.nd
     if np.count_nonzero(against):  # (none: every figure of the unchanged remaining margin is the same)
         value = np.abs(in_account(prices * held, rate) * multiplier)  # SecurityHolding.holdings_value
         remaining = np.where(against, remaining + value / leverage + value / leverage, remaining)
-    bound = 1e-8 * (np.abs(tpv) + 100.0 * np.abs(margin) + np.abs(remaining))
+    # (abs: np.abs for arrays, the float's own for a scalar, without numpy's scalar round trip)
+    bound = 1e-8 * (abs(tpv) + 100.0 * abs(margin) + np.abs(remaining))
     return reducing | (required <= remaining - bound)
 
 

@@ -27,6 +27,7 @@ from lean_local.engine.buying_power import (
 )
 from lean_local.engine.cash import Cash, CashBook
 from lean_local.engine.common import SecurityType
+from lean_local.engine.fees import in_account
 from lean_local.engine.lean_members import OBJECT_MEMBERS, name_lean_members
 from lean_local.engine.orders import OrderFee
 from lean_local.engine.portfolio_mapping import HoldingsMapping
@@ -386,7 +387,8 @@ class SecurityPortfolioManager(HoldingsMapping):
         return fee_account, float(self.realized_profit[j]) - realized_before
 
     def process_fills(self, columns: np.ndarray, prices: np.ndarray, quantities: np.ndarray, fees: np.ndarray,
-                      closes: np.ndarray, time: datetime, estimate: tuple[float, float]) -> tuple[np.ndarray, np.ndarray]:
+                      closes: np.ndarray, time: datetime, estimate: tuple[float, float],
+                      gathered: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None) -> tuple[np.ndarray, np.ndarray]:
         """:meth:`process_fill` for a step's fills at once: each column once, an account-currency-only book
         (every quote and fee currency the account's), no forex.
 
@@ -407,6 +409,9 @@ class SecurityPortfolioManager(HoldingsMapping):
             The running portfolio value and margin in use after the fills (:meth:`step_estimate`'s figures
             with each fill's change added in order, as :meth:`process_fill` adds it; the caller's checks
             summed them).
+        gathered
+            The columns' contract multipliers, held quantities and the fees in account currency when the
+            caller's checks read them (the same arrays: not gathered again).
 
         Returns
         -------
@@ -418,15 +423,16 @@ class SecurityPortfolioManager(HoldingsMapping):
         step = self._feed.step
         values_current = self._values_key == (step, self._version, len(self.by_column))
         estimate_current = self._estimate_key == (step, self._version)
-        multiplier = self._multiplier[columns]
-        held, average = self.quantity[columns], self.average_price[columns]
-        realized_before = self.realized_profit[columns]
-        fee_account = fees * rate
+        if gathered is None:
+            multiplier, held, fee_account = self._multiplier[columns], self.quantity[columns], in_account(fees, rate)
+        else:
+            multiplier, held, fee_account = gathered
+        average, realized_before = self.average_price[columns], self.realized_profit[columns]
         # the sale volume and the fees summed in one accumulation down the columns (np.add.accumulate is
         # np.cumsum without its Python wrappers), the cash by each fill's fee, then its value
         totals = np.empty((len(columns) + 1, 2))
         totals[0] = self.total_sale_volume, self.total_fees
-        totals[1:, 0] = np.abs(quantities) * prices * rate * multiplier
+        totals[1:, 0] = in_account(np.abs(quantities) * prices, rate) * multiplier
         totals[1:, 1] = fee_account
         self.total_sale_volume, self.total_fees = np.add.accumulate(totals)[-1].tolist()
         self.fees_paid[columns] += fee_account
@@ -438,7 +444,7 @@ class SecurityPortfolioManager(HoldingsMapping):
         long_before = held > 0
         closing = (held != 0) & (long_before != (quantities > 0))
         closed = np.minimum(np.abs(quantities), np.abs(held))
-        profit = (prices - average) * closed * np.where(long_before, 1, -1) * rate * multiplier
+        profit = in_account((prices - average) * closed * np.where(long_before, 1, -1), rate) * multiplier
         self.realized_profit[columns[closing]] += profit[closing]
         self._add_transaction_records(time, (profit - 2 * fee_account)[closing].tolist())
         after = held + quantities

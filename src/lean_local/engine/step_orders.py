@@ -293,18 +293,24 @@ def fill_market_on_open(algo: Any, manager: TransactionManager, orders: list[Ord
     closes = panel.close[row][cols]  # Security.price (feed.current_closes_of: every column is the panel's)
     rate = portfolio.cash_book[portfolio.cash_book.account_currency].conversion_rate
     fees = interactive_brokers_fees(quantities, closes, rate)  # fee_amount at the current close
-    passed, multiplier, tpvs, margins = _clear_checks(portfolio, cols, quantities, prices, closes, in_account(fees, rate), rate)
+    fee_account = in_account(fees, rate)
+    passed, multiplier, held, tpvs, margins = _clear_checks(portfolio, cols, quantities, prices, closes, fee_account,
+                                                            rate)
     if passed < len(filling):
         handled = int(filled_positions[passed])
         filling = filling[:passed]
         if not filling:
             return handled
-        cols, prices, quantities, closes, fees, bar_closes, volumes, ends, multiplier = (
-            a[:passed] for a in (cols, prices, quantities, closes, fees, bar_closes, volumes, ends, multiplier))
+        cols, prices, quantities, closes, fees, fee_account, bar_closes, volumes, ends, multiplier, held = (
+            a[:passed] for a in (cols, prices, quantities, closes, fees, fee_account, bar_closes, volumes, ends,
+                                 multiplier, held))
     fee_account, realized = portfolio.process_fills(cols, prices, quantities, fees, closes, now,
-                                                    (float(tpvs[passed]), float(margins[passed])))
-    # the fill record's dollar volume: the current bar's, none for a fill-forward copy (as LEAN's)
-    volumes = np.where(feed.fill_forwarded(cols, ends), 0.0, volumes)
+                                                    (float(tpvs[passed]), float(margins[passed])),
+                                                    (multiplier, held, fee_account))
+    # the fill record's dollar volume: the current bar's, none for a fill-forward copy (as LEAN's; mostly none)
+    copies = feed.fill_forwarded(cols, ends)
+    if np.count_nonzero(copies):
+        volumes = np.where(copies, 0.0, volumes)
     manager.record_fills(filling, quantities.tolist(), {
         "fill_price": prices.tolist(), "fill_value": (in_account(quantities * prices, rate) * multiplier).tolist(),
         "fee": fee_account.tolist(), "dollar_volume": in_account(bar_closes * volumes, rate).tolist(),
@@ -314,11 +320,13 @@ def fill_market_on_open(algo: Any, manager: TransactionManager, orders: list[Ord
 
 
 def _clear_checks(portfolio: Any, columns: np.ndarray, quantities: np.ndarray, prices: np.ndarray,
-                  closes: np.ndarray, fees: np.ndarray, rate: float) -> tuple[int, np.ndarray, np.ndarray, np.ndarray]:
+                  closes: np.ndarray, fees: np.ndarray, rate: float
+                  ) -> tuple[int, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """How many of the fills, from the first, certainly pass ``buying_power.buying_power_error`` after
     the fills before them (the running estimate each check reads: each fill's change added in order, as
-    ``SecurityPortfolioManager.process_fill`` adds it); the columns' contract multipliers; and the running
-    portfolio value and margin in use before each fill and after the last (one more entry than fills)."""
+    ``SecurityPortfolioManager.process_fill`` adds it); the columns' contract multipliers and held
+    quantities; and the running portfolio value and margin in use before each fill and after the last
+    (one more entry than fills)."""
     multiplier, leverage = portfolio.column_terms(columns)
     held = portfolio.quantity[columns]
     before = in_account(held * closes, rate) * multiplier
@@ -335,7 +343,7 @@ def _clear_checks(portfolio: Any, columns: np.ndarray, quantities: np.ndarray, p
     clear = clear_of_buying_power(portfolio, columns, quantities, closes, fees, rate, tpvs[:-1], margins[:-1],
                                   (multiplier, leverage, held))
     passed = len(columns) if np.count_nonzero(clear) == len(clear) else int(np.argmin(clear))
-    return passed, multiplier, tpvs, margins
+    return passed, multiplier, held, tpvs, margins
 
 
 def _hours_answers(scan: OpenOrderScan, positions: np.ndarray, placed_us: Any, now: datetime,

@@ -148,13 +148,15 @@ def target_order_quantities(portfolio: Any, securities: list[Security], percents
                 target_buying_power[active]
         # an active target's margin is not zero: it is a long or a short one (NaN: neither, and never over)
         long = margin > 0
-        size = _whole_lots(-held + margin / unit, lot, long) * lot
+        # every target long (a rebalance's mostly): the long side of each where below, without the where
+        all_long = np.count_nonzero(long) == len(long)
+        size = _whole_lots(margin / unit - held, lot, long, all_long) * lot  # (x - h is x + -h: the scalar's -h + x)
         final = in_account((size + held) * price, rate) * mult / lev
-        over = np.where(long, final > margin, final < margin)
+        over = final > margin if all_long else np.where(long, final > margin, final < margin)
         while np.count_nonzero(over):
-            size = np.where(over, size + np.where(long, -lot, lot), size)
+            size = np.where(over, size - lot if all_long else size + np.where(long, -lot, lot), size)
             final = np.where(over, in_account((size + held) * price, rate) * mult / lev, final)
-            over = np.where(long, final > margin, final < margin)
+            over = final > margin if all_long else np.where(long, final > margin, final < margin)
         zero = size == 0
         zeros = np.count_nonzero(zero)
         if zeros:
@@ -189,14 +191,15 @@ def target_order_quantities(portfolio: Any, securities: list[Security], percents
     return quantities, reasons
 
 
-def _whole_lots(sizes: np.ndarray, lot: np.ndarray, down: np.ndarray) -> np.ndarray:
-    """``math.floor`` (``down``) or ``math.ceil`` of ``round(size / lot, 10)`` for each of ``sizes``.
+def _whole_lots(sizes: np.ndarray, lot: np.ndarray, down: np.ndarray, all_down: bool = False) -> np.ndarray:
+    """``math.floor`` (``down``) or ``math.ceil`` of ``round(size / lot, 10)`` for each of ``sizes``;
+    ``all_down``: every entry of ``down`` is known True.
 
     Away from whole numbers the rounding to 10 decimals cannot move a value across one, so floor and
     ceil of the value itself answer; near them Python's ``round`` (correctly rounded, unlike numpy's) decides.
     """
     ratio = sizes / lot
-    result = np.where(down, np.floor(ratio), np.ceil(ratio))
+    result = np.floor(ratio) if all_down else np.where(down, np.floor(ratio), np.ceil(ratio))
     near = np.abs(ratio - np.rint(ratio)) < 1e-6
     if np.count_nonzero(near):
         for k in near.nonzero()[0].tolist():
