@@ -514,3 +514,7 @@ def test_emission_times_are_the_bar_ends_and_the_sessions_without_a_bar():
     assert emission_times(sub([25, 40]), sessions, 60).tolist() == [25, 30, 40, 50]
     assert emission_times(sub([20, 40]), sessions, 50).tolist() == [20, 30, 40, 50]  # the end's own session counts
     assert emission_times(sub([5, 20]), sessions, 30).tolist() == [5, 10, 20, 30]  # from a bar before every session
+    every_session = sub([20, 30, 40, 50])
+    assert emission_times(every_session, sessions, 60) is every_session.end_time  # the bar ends' own array
+    with_gap = sub([20, 40])
+    assert emission_times(with_gap, sessions, 45) is not with_gap.end_time

@@ -260,12 +260,14 @@ def emission_times(sub: SubscriptionData, session_closes: np.ndarray | None, end
     # masks over every session cost 8 of the 16 us a security's times took at 5 years)
     sessions = session_closes[session_closes.searchsorted(ends[0]):session_closes.searchsorted(last, side="right")]
     # a stock that traded every session already ends a bar at each: np.union1d's sort is not needed
-    # (most often its bars end exactly at the sessions: no binary search either; int64 compared as bytes)
+    # (most often its bars end exactly at the sessions: no binary search either; int64 compared as bytes).
+    # Its bar ends are its emission times, the same array (no one writes into them): no copy to fault in
+    # (a new process's first run), and the feed finds the column's emissions with its bars.
     if len(sessions) == len(ends) and sessions.tobytes() == ends.tobytes() and (ends[1:] > ends[:-1]).all():
-        return ends.copy()
+        return ends
     at = np.minimum(ends.searchsorted(sessions), len(ends) - 1)
     if (ends[at] == sessions).all() and (ends[1:] > ends[:-1]).all():
-        return ends.copy()
+        return ends
     return np.union1d(ends, sessions)
 
 
