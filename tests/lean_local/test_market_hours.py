@@ -258,6 +258,17 @@ def test_exchange_hours_take_the_holidays_as_dates():
     assert all(type(day) is dt.date for day in hours.holidays)
 
 
+@pytest.mark.parametrize(("zone", "shift"), [("America/New_York", dt.timedelta(0)),
+                                            ("America/Chicago", dt.timedelta(hours=1)),
+                                            ("Europe/London", dt.timedelta(hours=-5))])
+def test_exchange_hours_shift_to_new_york(zone, shift):
+    """Sessions move to New York's wall time by the zones' difference (at a winter noon)."""
+    raw = {"exchangeTimeZone": zone, "holidays": [], "monday": [{"start": "09:30:00", "end": "16:00:00", "state": "market"}]}
+    hours = hours_from_entry(M.MarketHoursEntry.from_json(raw))
+    assert hours.shift == shift and type(hours.shift) is dt.timedelta
+    assert hours.segments[0] == [(dt.timedelta(hours=9, minutes=30) + shift, dt.timedelta(hours=16) + shift)]
+
+
 def test_trading_days_and_sessions_follow_the_weekdays_before_and_after_1970():
     raw = {"exchangeTimeZone": "America/New_York", "holidays": ["1/2/1969", "7/4/2024"],
            "earlyCloses": {"7/3/2024": "13:00:00"},
