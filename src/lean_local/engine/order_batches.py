@@ -88,8 +88,10 @@ class OrderBatches:
         self._next_id += n
         made = list(map(Order, ids, map(_SYMBOL, securities), repeat(_MARKET_ON_OPEN, n), quantities,
                         repeat(time, n), repeat(tag, n), repeat(0.0, n), repeat(0.0, n), repeat(_SUBMITTED, n)))
-        self._orders.update(zip(ids, made, strict=True))
-        self._open.update(zip(ids, made, strict=True))
+        # one dict of the run's orders by id, merged into both (a dict merges without a tuple per entry)
+        by_id = dict(zip(ids, made, strict=True))
+        self._orders.update(by_id)
+        self._open.update(by_id)
         self._open_by_symbol = None  # made again when asked
         made_tickets = list(map(OrderTicket, made, repeat(self, n), repeat(response, n)))
         self._tickets.update(zip(ids, made_tickets, strict=True))
