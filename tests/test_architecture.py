@@ -25,7 +25,7 @@ SOURCE = ROOT / "src"
 #: those below it. A module belongs to the row of its longest matching prefix.
 LAYERS: list[tuple[str, tuple[str, ...]]] = [
     ("chores", ("lean_local.atomic", "lean_local.lazy", "lean_local.progress", "lean_local.run_folders", "lean_local.parameters",
-                "lean_local.workspace", "lean_local.json_text")),
+                "lean_local.workspace", "lean_local.json_text", "lean_local.collector")),
     ("data files", ("lean_local.data.formats", "lean_local.data.market_hours", "lean_local.data.symbol_properties",
                     "lean_local.data.map_files", "lean_local.object_store")),
     ("data tools", ("lean_local.data",)),

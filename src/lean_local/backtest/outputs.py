@@ -2,31 +2,14 @@
 
 from __future__ import annotations
 
-import gc
 import sys
 import traceback
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 
+from lean_local.collector import objects_frozen
 from lean_local.engine.run_record import bare_record
 from lean_local.engine.runner import AlgorithmRuntimeError
 from lean_local.statistics import BacktestRecord
-
-
-@contextmanager
-def _run_objects_frozen() -> Iterator[None]:
-    """The objects alive at the end of the run go to the collector's permanent generation while the
-    results are written: writing makes many short-lived objects, whose collections would otherwise
-    walk the run's millions again and again (a quarter of the writing's CPU time at the end of a
-    4-year ML run). A caller's frozen objects (a forked worker's) stay frozen."""
-    frozen = gc.get_freeze_count()
-    gc.freeze()
-    try:
-        yield
-    finally:
-        if not frozen:
-            gc.unfreeze()
 
 
 def write_outputs(record: BacktestRecord, out: Path) -> tuple[dict[str, str], Path]:
@@ -42,7 +25,10 @@ def write_outputs(record: BacktestRecord, out: Path) -> tuple[dict[str, str], Pa
     from lean_local.statistics import compute_statistics, compute_total_performance
 
     try:
-        with _run_objects_frozen():
+        # the run's objects frozen while the results are written: writing makes many short-lived objects, whose
+        # collections would otherwise walk the run's millions again and again (a quarter of the writing's CPU
+        # time at the end of a 4-year ML run)
+        with objects_frozen():
             statistics = compute_statistics(record)
             return statistics, write_results(record, statistics, compute_total_performance(record), out)
     except Exception as exc:  # noqa: BLE001 - a failure here still leaves results, marked failed

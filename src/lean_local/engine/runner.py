@@ -12,6 +12,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+from lean_local.collector import objects_frozen
 from lean_local.data import formats
 from lean_local.engine.algorithm import QCAlgorithm
 from lean_local.engine.loop import BacktestLoop
@@ -100,7 +101,7 @@ def _fewer_collections() -> Iterator[None]:
     ``benchmarks/bench_orders.py``). The run makes few cycles; the previous thresholds come back after it.
 
     The objects that exist when the run starts (the imported modules', about 90,000) are frozen for the
-    run (``gc.freeze``), so the collections walk the run's objects only: in ``bench_orders.py``'s run of
+    run (:func:`~lean_local.collector.objects_frozen`), so the collections walk the run's objects only: in ``bench_orders.py``'s run of
     25,000 orders at 100 stocks the collector's time fell from 154 to 63 ms (its one full collection,
     94 ms, was no longer due). A caller's frozen objects (a forked worker's) stay frozen.
 
@@ -110,14 +111,10 @@ def _fewer_collections() -> Iterator[None]:
     (a caller writing the results freezes them anyway, ``lean_local.backtest.outputs``)."""
     previous = gc.get_threshold()
     gc.set_threshold(GC_THRESHOLD, *previous[1:])
-    frozen = gc.get_freeze_count()
-    gc.freeze()
     try:
-        yield
+        with objects_frozen():
+            yield
     finally:
-        if not frozen:
-            gc.freeze()  # the run's objects too: unfrozen with the rest, into the oldest generation
-            gc.unfreeze()
         gc.set_threshold(*previous)
 
 
