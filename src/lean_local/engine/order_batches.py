@@ -3,6 +3,12 @@
 ``set_holdings`` places together, accepted without asking each check, and the fills of a step the
 portfolio took together (:mod:`lean_local.engine.step_orders`), recorded. Their orders, tickets, events
 and fill records are the ones ``TransactionManager.submit`` and ``_complete_fill`` make one by one.
+
+Orders accepted together while no order is open are held as columns (:class:`PlacedOrders`) with
+their tickets, and filled together as columns: their ``Order`` objects are built when anything reads
+them (an order query, a ticket's order, the events, an order placed one by one, a fill not taken
+together), in the state they have then. A monthly rebalance's orders are built once, filled, when the
+run's record reads them.
 """
 
 from __future__ import annotations
@@ -16,6 +22,7 @@ from typing import TYPE_CHECKING, Any
 from lean_local.engine import step_orders
 from lean_local.engine.fill_records import FillRecords
 from lean_local.engine.orders import EventColumns, Order, OrderResponse, OrderStatus, OrderTicket, OrderType
+from lean_local.engine.placed_orders import PlacedOrders
 
 if TYPE_CHECKING:
     from lean_local.engine.securities import Security
@@ -46,6 +53,9 @@ class OrderBatches:
     _open_by_symbol: dict[str, dict[int, Order]] | None
     _unbuilt: list[tuple]
     _next_id: int
+    # the orders held as columns, in id order (every id after the built orders'), and the open ones
+    _placed: list[PlacedOrders]
+    _open_placed: PlacedOrders | None
     fills: FillRecords
     open_order_scan: step_orders.OpenOrderScan | None
     submit: Callable[..., OrderTicket]
@@ -63,8 +73,17 @@ class OrderBatches:
         time = self._algorithm.time
         securities, quantities = orders.securities, orders.quantities.tolist()
         response = OrderResponse(True)  # the accepted orders' (shared: see OrderResponse)
+        n = len(securities)
+        if n and not self._open and self._open_placed is None and all(accepted):
+            # these are the open orders: held as columns, their scan known
+            tickets = self._place(securities, quantities, time, tag, response)
+            self.open_order_scan = step_orders.OpenOrderScan.placed_together(
+                self._next_id - n, len(self._algorithm.securities), securities, orders.columns, time, hours)
+            return tickets
+        if self._placed:  # (an order's id after theirs: built first, the orders stay in id order)
+            self.build_orders()
         tickets: list[OrderTicket] = []
-        n, first = len(securities), 0
+        first = 0
         while first < n:
             if not accepted[first]:
                 tickets.append(self.submit(securities[first], _MARKET_ON_OPEN, quantities[first], tag))
@@ -73,10 +92,45 @@ class OrderBatches:
             last = _run_end(accepted, first)
             tickets += self._open_accepted(securities[first:last], quantities[first:last], time, tag, response)
             first = last
-        if n and len(self._open) == n and all(accepted):  # these are the open orders: their scan is known
-            self.open_order_scan = step_orders.OpenOrderScan.placed_together(
-                self._next_id - n, len(self._algorithm.securities), securities, orders.columns, time, hours)
         return tickets
+
+    def _place(self, securities: list[Security], quantities: list[float], time: datetime, tag: str,
+               response: OrderResponse) -> list[OrderTicket]:
+        """:meth:`_open_accepted` of accepted market-on-open orders held as columns (:class:`PlacedOrders`):
+        their tickets, bound to their orders when these are built, and their Submitted events as one entry."""
+        n = len(securities)
+        ids = range(self._next_id, self._next_id + n)
+        self._next_id += n
+        tickets = list(map(OrderTicket, repeat(None, n), repeat(self, n), repeat(response, n)))
+        self._tickets.update(zip(ids, tickets, strict=True))
+        placed = PlacedOrders(ids.start, list(map(_SYMBOL, securities)), quantities, time, tag, tickets)
+        self._placed.append(placed)
+        self._open_placed = placed
+        self._unbuilt.append(EventColumns.submitted(placed, time, quantities, tickets))
+        return tickets
+
+    def build_orders(self) -> None:
+        """Build the orders held as columns (:class:`PlacedOrders`) as ``Order`` objects, in their state: the
+        orders, the open orders and the tickets as if they had been made one by one."""
+        for placed in self._placed:
+            by_id = dict(zip(placed.ids, placed.build(), strict=True))
+            self._orders.update(by_id)
+            if placed is self._open_placed:
+                self._open.update(by_id)
+                self._open_by_symbol = None  # made again when asked
+        self._placed.clear()
+        self._open_placed = None
+
+    def record_placed_fills(self, placed: PlacedOrders, quantities: list[float], columns: dict[str, list],
+                            order_fees: list[float], rate: float) -> None:
+        """:meth:`record_fills` of every order of ``placed``, open, held as columns: filled as columns."""
+        now = self._algorithm.time
+        placed.filled(now, columns["fill_price"], columns["fee"], columns["fill_value"])
+        self._open_placed = None
+        self._unbuilt.append(EventColumns.filled(placed, now, columns["fill_price"], order_fees, quantities,
+                                                 placed.tickets, unpriced=True))
+        self.fills.extend(now, rate, {"order_id": list(placed.ids), "symbol": list(map(str, placed.symbols)),
+                                      "quantity": quantities, **columns})
 
     def _open_accepted(self, securities: list[Security], quantities: list[float], time: datetime, tag: str,
                        response: OrderResponse) -> list[OrderTicket]:

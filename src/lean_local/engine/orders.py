@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from datetime import datetime
 from enum import IntEnum
 from itertools import repeat
@@ -106,7 +106,10 @@ class Order:
 
     def __init__(self, order_id: int, symbol: Symbol, order_type: OrderType, quantity: float, time: datetime,
                  tag: str = "", limit_price: float = 0.0, stop_price: float = 0.0,
-                 status: OrderStatus = _NEW) -> None:
+                 status: OrderStatus = _NEW, price: float = 0.0, last_fill_time: datetime | None = None,
+                 fee: float = 0.0, value: float = 0.0) -> None:
+        """``price``, ``last_fill_time``, ``fee`` and ``value``: a filled order's (an order built after its
+        fill, :class:`~lean_local.engine.order_batches.PlacedOrders`)."""
         self.id = order_id
         self.symbol = symbol
         self.type = order_type
@@ -117,11 +120,11 @@ class Order:
         self.stop_price = float(stop_price)
         self.stop_triggered = False
         self.status = status
-        self.price = 0.0  # average fill price
-        self.last_fill_time: datetime | None = None
+        self.price = price  # average fill price
+        self.last_fill_time = last_fill_time
         self.canceled_time: datetime | None = None
-        self.fee = 0.0  # account currency
-        self.value = 0.0  # filled value, account currency
+        self.fee = fee  # account currency
+        self.value = value  # filled value, account currency
 
     @property
     def direction(self) -> OrderDirection:
@@ -250,7 +253,10 @@ class OrderTicket:
     # tickets take no new attributes
     __slots__ = ("_order", "_transactions", "submit_response", "_order_events", "_update_requests", "_filled")
 
-    def __init__(self, order: Order, transactions: TransactionManager, response: OrderResponse) -> None:
+    def __init__(self, order: Order | None, transactions: TransactionManager, response: OrderResponse) -> None:
+        """``order`` None: the transaction manager's order not built yet (orders placed together,
+        :class:`~lean_local.engine.placed_orders.PlacedOrders`): it is built, and bound here (:meth:`bind`),
+        when first read."""
         self._order = order
         self._transactions = transactions
         self.submit_response = response
@@ -259,19 +265,30 @@ class OrderTicket:
         # never read builds none), two objects fewer per order for the garbage collector to walk
         self._order_events: list[OrderEvent] | None = None
         self._update_requests: list[OrderRequest] | None = None
-        self._filled = 0.0  # the sum of the events' fill quantities, in their order
+        self._filled = 0.0  # the sum of the events' fill quantities, in their order (once bound)
+
+    def _built(self) -> Order:
+        """The ticket's order, built first when the transaction manager holds it as columns."""
+        if self._order is None:
+            self._transactions.build_orders()  # binds every ticket of the orders not built
+        return self._order  # type: ignore[return-value]
+
+    def bind(self, order: Order, filled: float) -> None:
+        """The transaction manager's: this ticket's ``order``, built, and its ``filled`` quantity so far."""
+        self._order = order
+        self._filled = filled
 
     @property
     def submit_request(self) -> OrderRequest:
-        return SubmitOrderRequest(self._order.id, self.submit_response)
+        return SubmitOrderRequest(self._built().id, self.submit_response)
 
-    order_id = property(lambda self: self._order.id)
-    symbol = property(lambda self: self._order.symbol)
-    quantity = property(lambda self: self._order.quantity)
-    order_type = property(lambda self: self._order.type)
-    status = property(lambda self: self._order.status)
-    time = property(lambda self: self._order.time)
-    tag = property(lambda self: self._order.tag)
+    order_id = property(lambda self: (self._order or self._built()).id)
+    symbol = property(lambda self: (self._order or self._built()).symbol)
+    quantity = property(lambda self: (self._order or self._built()).quantity)
+    order_type = property(lambda self: (self._order or self._built()).type)
+    status = property(lambda self: (self._order or self._built()).status)
+    time = property(lambda self: (self._order or self._built()).time)
+    tag = property(lambda self: (self._order or self._built()).tag)
 
     @property
     def order_events(self) -> list[OrderEvent]:
@@ -297,29 +314,31 @@ class OrderTicket:
 
     @property
     def quantity_filled(self) -> float:
+        if self._order is None:  # (bound with its filled quantity)
+            self._built()
         return self._filled
 
     @property
     def quantity_remaining(self) -> float:
-        return self._order.quantity - self.quantity_filled
+        return self._built().quantity - self.quantity_filled
 
     @property
     def average_fill_price(self) -> float:
-        return self._order.price
+        return self._built().price
 
     def get(self, field: Any) -> float:
         """``OrderField`` lookup: LIMIT_PRICE or STOP_PRICE."""
         name = getattr(field, "name", str(field)).upper()
         if name == "LIMIT_PRICE":
-            return self._order.limit_price
+            return self._built().limit_price
         if name == "STOP_PRICE":
-            return self._order.stop_price
+            return self._built().stop_price
         raise not_supported("OrderTicket.get", name)
 
     def update(self, fields: UpdateOrderFields) -> OrderResponse:
-        request = UpdateOrderRequest(self._order.id, fields=fields)
+        request = UpdateOrderRequest(self._built().id, fields=fields)
         self.update_requests.append(request)
-        request.response = self._transactions.update_order(self._order, fields, request)
+        request.response = self._transactions.update_order(self._built(), fields, request)
         return request.response
 
     def update_quantity(self, quantity: float, tag: str | None = None) -> OrderResponse:
@@ -335,10 +354,10 @@ class OrderTicket:
         return self.update(UpdateOrderFields(tag=tag))
 
     def cancel(self, tag: str | None = None) -> OrderResponse:
-        return self._transactions.cancel_order(self._order, tag)
+        return self._transactions.cancel_order(self._built(), tag)
 
     def __repr__(self) -> str:
-        return f"OrderTicket({self._order!r})"
+        return f"OrderTicket({self._built()!r})"
 
 
 name_lean_members(OrderTicket, "OrderTicket", (
@@ -366,7 +385,7 @@ class EventColumns(NamedTuple):
     together, the Filled events of fills taken together), one list per field: one entry of the
     transaction manager's unbuilt events instead of a tuple per order."""
 
-    orders: list[Order]
+    orders: Sequence[Order]  # (orders placed together: their PlacedOrders, built before the events)
     time: datetime
     status: OrderStatus
     fill_prices: list[float] | None  # None: not filled (0 each, and no fill quantity)
@@ -377,15 +396,18 @@ class EventColumns(NamedTuple):
     tickets: list[OrderTicket | None]
 
     @classmethod
-    def submitted(cls, orders: list[Order], time: datetime, quantities: list[float],
+    def submitted(cls, orders: Sequence[Order], time: datetime, quantities: list[float],
                   tickets: list[OrderTicket | None]) -> EventColumns:
         """The Submitted events of ``orders`` (of ``quantities``, their ``tickets``) at ``time``."""
         return cls(orders, time, OrderStatus.SUBMITTED, None, None, quantities, None, None, tickets)
 
     @classmethod
-    def filled(cls, orders: list[Order], time: datetime, fill_prices: list[float], fees: list[float],
-               quantities: list[float], tickets: list[OrderTicket | None]) -> EventColumns:
-        """The Filled events of ``orders`` filled at ``time`` (their limit and stop prices read here)."""
+    def filled(cls, orders: Sequence[Order], time: datetime, fill_prices: list[float], fees: list[float],
+               quantities: list[float], tickets: list[OrderTicket | None], unpriced: bool = False) -> EventColumns:
+        """The Filled events of ``orders`` filled at ``time`` (their limit and stop prices read here;
+        ``unpriced``: the orders have none, 0 each)."""
+        if unpriced:
+            return cls(orders, time, OrderStatus.FILLED, fill_prices, fees, quantities, None, None, tickets)
         return cls(orders, time, OrderStatus.FILLED, fill_prices, fees, quantities, list(map(LIMIT_PRICE, orders)),
                    list(map(STOP_PRICE, orders)), tickets)
 

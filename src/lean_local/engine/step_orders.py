@@ -38,6 +38,7 @@ from lean_local.engine.buying_power import clear_of_buying_power
 from lean_local.engine.common import Market, SecurityType
 from lean_local.engine.fees import InteractiveBrokersFeeModel, in_account, interactive_brokers_fees
 from lean_local.engine.orders import Order, OrderType
+from lean_local.engine.placed_orders import PlacedOrders
 from lean_local.engine.shortable import NullShortableProvider
 from lean_local.engine.slippage import NullSlippageModel
 from lean_local.engine.subscription_data import datetime_to_us
@@ -226,10 +227,11 @@ class OpenOrderScan:
         return (batch if batch < waiting_from else self.count), batch
 
 
-def fill_market_on_open(algo: Any, manager: TransactionManager, orders: list[Order]) -> int:
+def fill_market_on_open(algo: Any, manager: TransactionManager, orders: list[Order] | PlacedOrders) -> int:
     """Fill the leading market-on-open orders of ``orders`` (the open orders, in id order) that the
     batch can take; returns how many of ``orders`` it handled (filled, or left waiting as their fill
-    model would): the rest take the one-by-one path."""
+    model would): the rest take the one-by-one path. ``orders`` held as columns (:class:`PlacedOrders`)
+    are filled as columns when every one fills, else built first (``manager.build_orders``)."""
     portfolio = algo.portfolio
     feed = portfolio.feed
     if len(portfolio.cash_book) != 1 or feed.step < 0:
@@ -237,9 +239,14 @@ def fill_market_on_open(algo: Any, manager: TransactionManager, orders: list[Ord
     now = algo.time
     now_us = datetime_to_us(now)
     securities = algo.securities
-    key = (orders[0].id, orders[-1].id, len(orders), len(securities))
+    placed = orders if type(orders) is PlacedOrders else None
+    key = (placed.first_id, placed.first_id + len(placed) - 1, len(placed), len(securities)) if placed is not None \
+        else (orders[0].id, orders[-1].id, len(orders), len(securities))
     scan = manager.open_order_scan
     if scan is None or scan.key != key:
+        if placed is not None:  # (the scan reads the orders)
+            manager.build_orders()
+            orders, placed = placed[:], None
         scan = manager.open_order_scan = OpenOrderScan.of(key, orders, securities)
     handled, batch = scan.taken(now_us)
     panel = feed.panel
@@ -281,23 +288,34 @@ def fill_market_on_open(algo: Any, manager: TransactionManager, orders: list[Ord
     filled = np.count_nonzero(fills)
     if not filled:
         return handled
+    if placed is not None and filled < len(placed):  # (not every order fills: the others need theirs)
+        manager.build_orders()
+        orders, placed = placed[:], None
+    filling: list[Order] | None = None  # (None: every order of placed)
     if filled == len(fills):
         filled_positions = positions
-        filling = orders[:filled] if len(positions) == batch else list(map(orders.__getitem__, positions.tolist()))
+        if placed is None:
+            filling = orders[:filled] if len(positions) == batch \
+                else list(map(orders.__getitem__, positions.tolist()))
     else:
         kept = fills.nonzero()[0]
         filled_positions = positions[kept]
         cols, prices, bar_closes, volumes, ends = cols[kept], prices[kept], bar_closes[kept], volumes[kept], ends[kept]
         filling = list(map(orders.__getitem__, filled_positions.tolist()))
-    quantities = np.fromiter(map(_QUANTITY, filling), dtype=np.float64, count=len(filling))
+    quantities = np.array(placed.quantities, dtype=np.float64) if filling is None \
+        else np.fromiter(map(_QUANTITY, filling), dtype=np.float64, count=len(filling))
     closes = panel.close[row][cols]  # Security.price (feed.current_closes_of: every column is the panel's)
     rate = portfolio.cash_book[portfolio.cash_book.account_currency].conversion_rate
     fees = interactive_brokers_fees(quantities, closes, rate)  # fee_amount at the current close
     fee_account = in_account(fees, rate)
     passed, multiplier, held, tpvs, margins = _clear_checks(portfolio, cols, quantities, prices, closes, fee_account,
                                                             rate)
-    if passed < len(filling):
+    if passed < len(quantities):
         handled = int(filled_positions[passed])
+        if filling is None:  # (built: the others take the one-by-one path)
+            manager.build_orders()
+            filling = placed[:]
+            placed = None
         filling = filling[:passed]
         if not filling:
             return handled
@@ -311,11 +329,15 @@ def fill_market_on_open(algo: Any, manager: TransactionManager, orders: list[Ord
     copies = feed.fill_forwarded(cols, ends)
     if np.count_nonzero(copies):
         volumes = np.where(copies, 0.0, volumes)
-    manager.record_fills(filling, quantities.tolist(), {
+    columns = {
         "fill_price": prices.tolist(), "fill_value": (in_account(quantities * prices, rate) * multiplier).tolist(),
         "fee": fee_account.tolist(), "dollar_volume": in_account(bar_closes * volumes, rate).tolist(),
         "is_long_before": (portfolio.quantity[cols] - quantities > 0).tolist(), "realized_pnl": realized.tolist(),
-    }, fees.tolist(), rate)
+    }
+    if filling is None:
+        manager.record_placed_fills(placed, quantities.tolist(), columns, fees.tolist(), rate)
+    else:
+        manager.record_fills(filling, quantities.tolist(), columns, fees.tolist(), rate)
     return handled
 
 

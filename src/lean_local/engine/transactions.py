@@ -43,6 +43,7 @@ from lean_local.engine.orders import (
     OrderType,
     UpdateOrderFields,
 )
+from lean_local.engine.placed_orders import PlacedOrders
 from lean_local.engine.price_variation import ROUNDED_PRICES, round_order_prices
 
 if TYPE_CHECKING:
@@ -80,6 +81,9 @@ class TransactionManager(OrderBatches):
         # each (see _event), or many orders' at once (EventColumns: fewer objects for the collector to walk)
         self._unbuilt: list[tuple] = []
         self._next_id = 1
+        # orders accepted together held as columns until read (order_batches.PlacedOrders), and the open ones
+        self._placed: list[PlacedOrders] = []
+        self._open_placed: PlacedOrders | None = None
         # the fill pass's reading of the open orders, kept while they stay the open orders
         self.open_order_scan: step_orders.OpenOrderScan | None = None
         self._price_rounding_warned = False
@@ -91,23 +95,31 @@ class TransactionManager(OrderBatches):
     # --- queries ------------------------------------------------------------------------------
     @property
     def orders_count(self) -> int:
-        return len(self._orders)
+        return len(self._orders) + sum(map(len, self._placed))
 
     def get_order_by_id(self, order_id: int) -> Order | None:
+        if self._placed:
+            self.build_orders()
         return self._orders.get(order_id)
 
     def get_order_ticket(self, order_id: int) -> OrderTicket | None:
         return self._tickets.get(order_id)
 
     def get_orders(self, filter: Callable[[Order], bool] | None = None) -> list[Order]:
+        if self._placed:
+            self.build_orders()
         return [o for o in self._orders.values() if filter is None or filter(o)]
 
     def get_open_orders(self, symbol: str | None = None) -> list[Order]:
         if symbol is None:
+            if self._open_placed is not None:
+                self.build_orders()
             return list(self._open.values())
         return list(self._open_of(symbol).values())
 
     def get_open_order_tickets(self, symbol: Any = None) -> list[OrderTicket]:
+        if self._open_placed is not None:
+            self.build_orders()
         if callable(symbol):
             return [self._tickets[i] for i in self._open if symbol(self._tickets[i])]
         if symbol is None:
@@ -122,6 +134,8 @@ class TransactionManager(OrderBatches):
 
     def _open_of(self, symbol: Any) -> dict[int, Order]:
         """``symbol``'s open orders by id, in the order they opened."""
+        if self._open_placed is not None:
+            self.build_orders()
         by_symbol = self._open_by_symbol
         if by_symbol is None:
             by_symbol = self._open_by_symbol = defaultdict(dict)
@@ -154,6 +168,8 @@ class TransactionManager(OrderBatches):
             raise ValueError(f"{security.symbol}: order quantity {quantity}, limit price {limit_price} and stop "
                              f"price {stop_price} must be finite numbers")
         algo = self._algorithm
+        if self._placed:  # (an order's id after theirs: built first, the orders stay in id order)
+            self.build_orders()
         order = Order(self._next_id, security.symbol, order_type, quantity, algo.time, tag, limit_price, stop_price)
         if order_type in ROUNDED_PRICES:
             round_order_prices(order, security, self._price_rounding_warning, algo.live_mode)
@@ -249,6 +265,8 @@ class TransactionManager(OrderBatches):
         ``BrokerageTransactionHandler.HandleDelistingNotification``: a market order tagged
         "Liquidate from delisting", no fee, one Filled event (no Submitted event)."""
         algo = self._algorithm
+        if self._placed:  # (as submit)
+            self.build_orders()
         order = Order(self._next_id, security.symbol, OrderType.MARKET, quantity, algo.time, LIQUIDATE_FROM_DELISTING)
         self._next_id += 1
         self._orders[order.id] = order
@@ -317,12 +335,24 @@ class TransactionManager(OrderBatches):
         their fill model answers "wait", so they are not asked (most open stops on most steps).
         """
         open_orders = self._open
-        if not open_orders:  # most steps of a rebalance
+        placed = self._open_placed
+        if placed is not None and (open_orders or self._handles_order_events()):
+            self.build_orders()
+            placed = None
+        if not open_orders and placed is None:  # most steps of a rebalance
             return
         securities = self._algorithm.securities
-        pending = list(open_orders.values())
-        if len(pending) >= step_orders.MIN_BATCH and not self._handles_order_events():
-            pending = pending[step_orders.fill_market_on_open(self._algorithm, self, pending):]
+        if placed is not None:  # the open orders, held as columns: filled as columns, or built
+            handled = step_orders.fill_market_on_open(self._algorithm, self, placed)
+            if self._open_placed is not None:  # not filled
+                if handled == len(placed):  # every order waits, as its fill model would
+                    return
+                self.build_orders()
+            pending = placed[handled:] if placed.orders is not None else []
+        else:
+            pending = list(open_orders.values())
+            if len(pending) >= step_orders.MIN_BATCH and not self._handles_order_events():
+                pending = pending[step_orders.fill_market_on_open(self._algorithm, self, pending):]
         pending = step_orders.within_reach(self._algorithm, pending)
         for order in pending:
             if order.id not in open_orders:
@@ -386,6 +416,8 @@ class TransactionManager(OrderBatches):
 
     def build_events(self) -> None:
         """Build the events recorded but not built yet (ids in order, each added to its ticket)."""
+        if self._placed:  # (the events read the orders)
+            self.build_orders()
         events = self._events
         for order, time, status, fill_price, fill_quantity, fee, message, quantity, limit_price, stop_price, ticket \
                 in chain.from_iterable(entry.rows() if type(entry) is EventColumns else (entry,)
