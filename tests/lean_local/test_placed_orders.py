@@ -93,3 +93,36 @@ def test_a_ticket_of_an_open_order_placed_together(folder):  # noqa: F811
     status, filled, ids, same = algo.seen
     assert (status, filled, same) == (OrderStatus.SUBMITTED, 0.0, True)
     assert ids == list(range(1, len(algo.symbols) + 1))
+
+
+def test_order_columns_are_the_orders_fields(folder, monkeypatch):  # noqa: F811
+    build = placed_orders.PlacedOrders.build
+    built = []
+    monkeypatch.setattr(placed_orders.PlacedOrders, "build", lambda self: built.append(len(self)) or build(self))
+
+    class Rebalance(QCAlgorithm):
+        def initialize(self):
+            self.settings.minimum_order_margin_portfolio_percentage = 0
+            trade_every_ticker(self, (2020, 1, 10))
+            self.days = 0
+
+        def on_data(self, data):
+            self.days += 1
+            if self.days == 2:
+                self.limit_order(self.symbols[1], 1, 1.0).cancel()  # one by one: the orders before it built
+            if self.days in (1, 3, 7):  # the last placed on the last day: open, not filled
+                self.set_holdings([PortfolioTarget(s, 0.05 * self.days) for s in self.symbols])
+
+    algo, record, _ = run_algorithm(Rebalance, folder)
+    transactions = algo.transactions
+    n = len(algo.symbols)
+    assert built == [n]  # the first batch, by the limit order; the two after it held as columns, by the record too
+    columns = transactions.order_columns()
+    assert columns["id"] == list(range(1, 3 * n + 2)) and record.orders["id"].tolist() == columns["id"]
+    assert columns["status"][-1] == OrderStatus.SUBMITTED and columns["last_fill_time"][-1] is None
+    assert (columns["type"][n], columns["status"][n]) == (OrderType.LIMIT, OrderStatus.CANCELED)
+    assert columns["price"][-1] == 0.0 and columns["status"][n + 1] == OrderStatus.FILLED
+    orders = transactions.get_orders()
+    for name, values in columns.items():
+        assert [getattr(o, name) for o in orders] == values, name
+    assert built == [n, n, n] and transactions.order_columns() == columns  # every order built

@@ -60,6 +60,18 @@ class PlacedOrders(Sequence[Order]):
         self.orders = orders
         return orders
 
+    def columns(self) -> dict[str, list]:
+        """The orders' fields of :data:`~lean_local.engine.order_batches.ORDER_FIELDS`, one list per field (the
+        values their built orders hold; not built)."""
+        n = len(self.symbols)
+        filled = self.fill_time is not None
+        zeros = [0.0] * n
+        return {"id": list(self.ids), "symbol": self.symbols, "type": [_MARKET_ON_OPEN] * n,
+                "status": [_FILLED if filled else _SUBMITTED] * n, "quantity": self.quantities,
+                "price": self.fill_prices if filled else zeros, "time": [self.time] * n,
+                "last_fill_time": [self.fill_time] * n, "value": self.values if filled else zeros,
+                "fee": self.fees if filled else zeros, "tag": [self.tag] * n}
+
     def __len__(self) -> int:
         return len(self.symbols)
 

@@ -104,23 +104,28 @@ ORDER_COLUMNS = ["id", "symbol", "type", "status", "direction", "quantity", "pri
 
 
 def _order_frame(orders: list[Any]) -> pd.DataFrame:
-    """The orders as a frame of :data:`ORDER_COLUMNS`, enum members by LEAN's names, built column by
-    column (one dict per order cost more than the run's orders themselves)."""
-    if not orders:
-        return pd.DataFrame([], columns=ORDER_COLUMNS)  # object columns, as the result files expect
+    """The orders as a frame of :data:`ORDER_COLUMNS` (:func:`_order_frame_of` their fields)."""
     # each field of every order in its own pass (a tuple per order would leave as many objects for the collector
     # as there are orders); comprehensions read the slots at half the cost of map(operator.attrgetter)
-    ids = [order.id for order in orders]
-    symbols = [order.symbol for order in orders]
-    types = [order.type for order in orders]
-    statuses = [order.status for order in orders]
-    quantity = [order.quantity for order in orders]
-    price = [order.price for order in orders]
-    time = [order.time for order in orders]
-    last_fill_time = [order.last_fill_time for order in orders]
-    value = [order.value for order in orders]
-    fee = [order.fee for order in orders]
-    tags = [order.tag for order in orders]
+    return _order_frame_of({
+        "id": [o.id for o in orders], "symbol": [o.symbol for o in orders], "type": [o.type for o in orders],
+        "status": [o.status for o in orders], "quantity": [o.quantity for o in orders],
+        "price": [o.price for o in orders], "time": [o.time for o in orders],
+        "last_fill_time": [o.last_fill_time for o in orders], "value": [o.value for o in orders],
+        "fee": [o.fee for o in orders], "tag": [o.tag for o in orders]})
+
+
+def _order_frame_of(fields: dict[str, list]) -> pd.DataFrame:
+    """The orders whose ``fields`` (``TransactionManager.order_columns``: one list per field) are given as a
+    frame of :data:`ORDER_COLUMNS`, enum members by LEAN's names, built column by column (one dict per
+    order cost more than the run's orders themselves)."""
+    ids = fields["id"]
+    if not ids:
+        return pd.DataFrame([], columns=ORDER_COLUMNS)  # object columns, as the result files expect
+    symbols, types, statuses, quantity, price = (fields["symbol"], fields["type"], fields["status"],
+                                                 fields["quantity"], fields["price"])
+    time, last_fill_time, value, fee, tags = (fields["time"], fields["last_fill_time"], fields["value"],
+                                              fields["fee"], fields["tag"])
     # the numeric columns as the arrays pandas would infer from the lists (ids int64, the rest float64),
     # built directly: the inference goes through an object array per column
     quantities = _numeric_column(quantity, np.float64)
@@ -229,7 +234,7 @@ def build_record(algo: QCAlgorithm, loop: BacktestLoop, state: str = "Completed"
         rates = file_rates(run.data_folder)
     else:
         rates = rate_series(algo.risk_free_interest_rate_model, sample_times(algo.start_date, algo.time))
-    orders = _order_frame(algo.transactions.get_orders())
+    orders = _order_frame_of(algo.transactions.order_columns())  # (the orders held as columns not built)
     fills = _fill_frame(algo.transactions.fills)
     n = len(algo.portfolio.by_column)
     prices = None
