@@ -124,14 +124,14 @@ def test_load_resolver_builds_once_and_follows_changes(folder, tmp_path, monkeyp
     os.utime(maps, ns=(earlier, earlier))  # a folder just written is re-read on every call (racy)
     first = map_files.load_resolver(folder, cache)
     assert map_files.load_resolver(folder, cache) is first
-    assert len(list(cache.glob("*.npy"))) == 1
-    # a new process reads the rows back from the cache, not from the map files
+    assert len(list(cache.glob("*.marshal"))) == 1
+    # a new process reads the index back from the cache, not from the map files
     map_files._resolver.cache_clear()
     monkeypatch.setattr(formats, "read_map_files", lambda path: pytest.fail("map files read again"))
     again = map_files.load_resolver(folder, cache)
     assert again is not first and again.resolve_sid("GOOG T1AZ164W5VTX").permtick == "GOOGL"
     assert again.get("FB.1").tickers == ["FB", "FB"]
-    # read back as plain columns, the same index as the frame's
+    # read back as plain values, the same index as the frame's
     for permtick in ("GOOGL", "GOOG", "FB.1", "FB"):
         stored, parsed = again.get(permtick), first.get(permtick)
         assert (stored.tickers, stored.delisted) == (parsed.tickers, parsed.delisted)
