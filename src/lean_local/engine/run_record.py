@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import functools
 from array import array
+from collections.abc import Callable
 from datetime import datetime
 from operator import is_not
 from typing import TYPE_CHECKING, Any
@@ -125,8 +126,8 @@ def _order_frame(orders: list[Any]) -> pd.DataFrame:
     # built directly: the inference goes through an object array per column
     quantities = _numeric_column(quantity, np.float64)
     columns = {
-        "id": _numeric_column(ids, np.int64), "symbol": _object_column(list(map(str, symbols))),
-        "type": _object_column(_enum_names(types)), "status": _object_column(_enum_names(statuses)),
+        "id": _numeric_column(ids, np.int64), "symbol": _each_once(symbols, str),
+        "type": _each_once(types, _lean_name), "status": _each_once(statuses, _lean_name),
         "direction": _direction_names(quantities), "quantity": quantities,
         "price": _numeric_column(price, np.float64), "time": _datetime_column(time),
         "last_fill_time": _datetime_column(last_fill_time), "value": _numeric_column(value, np.float64),
@@ -184,11 +185,18 @@ def _object_column(values: list[str]) -> np.ndarray:
     return np.fromiter(values, dtype=object, count=len(values))
 
 
-def _enum_names(members: list[Any]) -> list[str]:
-    """LEAN's names of one enum's members (``MARKET_ON_OPEN`` -> ``MarketOnOpen``), each looked up once
-    (a cache across enums would mix their members: ``IntEnum`` members of equal value compare equal)."""
-    names = {member: _pascal(member.name) for member in set(members)}
-    return list(map(names.__getitem__, members))
+def _each_once(values: list[Any], convert: Callable[[Any], str]) -> np.ndarray:
+    """``convert`` of each of ``values`` as an object array, each distinct value converted once: the orders'
+    symbols (a few hundred securities over thousands of orders: a new string each cost twice the look-up)
+    and enum members (a cache across columns would mix two enums' members: ``IntEnum`` members of equal
+    value compare equal)."""
+    converted = {value: convert(value) for value in set(values)}
+    return np.fromiter(map(converted.__getitem__, values), dtype=object, count=len(values))
+
+
+def _lean_name(member: Any) -> str:
+    """LEAN's name of an enum member (``MARKET_ON_OPEN`` -> ``MarketOnOpen``)."""
+    return _pascal(member.name)
 
 
 def _direction_names(quantities: np.ndarray) -> np.ndarray:
