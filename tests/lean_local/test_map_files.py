@@ -145,6 +145,18 @@ def test_load_resolver_builds_once_and_follows_changes(folder, tmp_path, monkeyp
     assert map_files.load_resolver(folder, cache).resolve("ABC").permtick == "NEW"
 
 
+def test_a_relative_data_folder_is_the_folder_under_the_working_directory(folder, tmp_path, monkeypatch):
+    earlier = time.time_ns() - 60 * 10**9
+    maps = formats.map_files_folder(folder)
+    os.utime(maps, ns=(earlier, earlier))
+    absolute = map_files.load_resolver(folder, tmp_path / "cache")
+    monkeypatch.chdir(folder.parent)
+    assert map_files.load_resolver(folder.name, tmp_path / "cache") is absolute
+    # elsewhere the same relative name is another folder: no map files there, nothing resolves
+    monkeypatch.chdir(tmp_path.parent)
+    assert map_files.load_resolver(folder.name, tmp_path / "cache").resolve("GOOG") is None
+
+
 def test_goog_resolves_by_date_in_leans_sample_data(lean_data_folder):
     resolver = map_files.load_resolver(lean_data_folder)
     assert resolver.resolve("GOOG", "2014-04-01").permtick == "GOOGL"

@@ -268,13 +268,21 @@ def load_resolver(data_folder: str | os.PathLike[str], cache_dir: Path | None = 
     by every map file's name, size and modification time, so a new process reads one file instead
     of thousands.
     """
-    folder = formats.map_files_folder(data_folder, market)
+    folder = _folder_text(os.fspath(data_folder), market)
     try:
         stat = os.stat(folder)
     except OSError:  # no map files: every ticker resolves to none
         return MapFileResolver(formats.read_map_files(folder))
     build = _resolver if time.time_ns() - stat.st_mtime_ns >= _RACY_NS else _resolver.__wrapped__
-    return build(os.path.abspath(folder), stat.st_mtime_ns, stat.st_size, cache_dir)
+    return build(folder if os.path.isabs(folder) else os.path.abspath(folder), stat.st_mtime_ns, stat.st_size,
+                 cache_dir)
+
+
+@functools.lru_cache(maxsize=16)
+def _folder_text(data_folder: str, market: str) -> str:
+    """The market's map-file folder as text (asked once a security: a path's parse and its text each time cost
+    as much as the folder's stat)."""
+    return os.fspath(formats.map_files_folder(data_folder, market))
 
 
 @functools.lru_cache(maxsize=16)
