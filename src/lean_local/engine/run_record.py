@@ -110,28 +110,24 @@ def _order_frame(orders: list[Any]) -> pd.DataFrame:
     if not orders:
         return pd.DataFrame([], columns=ORDER_COLUMNS)  # object columns, as the result files expect
     # each field of every order in its own pass (a tuple per order would leave as many objects for the collector
-    # as there are orders); comprehensions read the slots at half the cost of map(operator.attrgetter)
-    ids = [order.id for order in orders]
-    symbols = [order.symbol for order in orders]
-    types = [order.type for order in orders]
-    statuses = [order.status for order in orders]
-    quantity = [order.quantity for order in orders]
-    price = [order.price for order in orders]
-    time = [order.time for order in orders]
-    last_fill_time = [order.last_fill_time for order in orders]
-    value = [order.value for order in orders]
-    fee = [order.fee for order in orders]
-    tags = [order.tag for order in orders]
-    # the numeric columns as the arrays pandas would infer from the lists (ids int64, the rest float64),
-    # built directly: the inference goes through an object array per column
-    quantities = _numeric_column(quantity, np.float64)
+    # as there are orders); comprehensions read the slots at half the cost of map(operator.attrgetter). Each
+    # column is made from its list at once, so the list's memory is free for the next one (a new process's
+    # first run faulted in fresh pages for the eleven lists held together). The numeric columns are the arrays
+    # pandas would infer from the lists (ids int64, the rest float64), built directly: the inference goes
+    # through an object array per column.
+    quantities = _numeric_column([order.quantity for order in orders], np.float64)
     columns = {
-        "id": _numeric_column(ids, np.int64), "symbol": _each_once(symbols, str),
-        "type": _each_once(types, _lean_name), "status": _each_once(statuses, _lean_name),
+        "id": _numeric_column([order.id for order in orders], np.int64),
+        "symbol": _each_once([order.symbol for order in orders], str),
+        "type": _each_once([order.type for order in orders], _lean_name),
+        "status": _each_once([order.status for order in orders], _lean_name),
         "direction": _direction_names(quantities), "quantity": quantities,
-        "price": _numeric_column(price, np.float64), "time": _datetime_column(time),
-        "last_fill_time": _datetime_column(last_fill_time), "value": _numeric_column(value, np.float64),
-        "fee": _numeric_column(fee, np.float64), "tag": _typed_column(tags),
+        "price": _numeric_column([order.price for order in orders], np.float64),
+        "time": _datetime_column([order.time for order in orders]),
+        "last_fill_time": _datetime_column([order.last_fill_time for order in orders]),
+        "value": _numeric_column([order.value for order in orders], np.float64),
+        "fee": _numeric_column([order.fee for order in orders], np.float64),
+        "tag": _typed_column([order.tag for order in orders]),
     }
     # copy=False: the columns are the frame's own arrays, not stacked into one block per dtype (a copy)
     return pd.DataFrame(columns, columns=ORDER_COLUMNS, copy=False)
