@@ -97,9 +97,10 @@ def test_the_first_file_keeps_a_row_two_files_share():
                         index=pd.to_datetime(["2010-01-04", "2012-01-03", "2012-01-03", "2050-12-31"]))
     resolver = MapFileResolver(rows)
     assert resolver.resolve("AAA", "2011-06-01").permtick == "AAA"
-    columns = MapFileResolver.from_columns(pd.DatetimeIndex(rows.index), rows["permtick"].tolist(),
-                                           rows["ticker"].tolist())
-    assert columns.resolve("AAA", "2011-06-01").permtick == "AAA" and columns.get("zzz").tickers == ["AAA", "ZZZ"]
+    # the index as the cache keeps it (plain values) gives the same resolver
+    stored = MapFileResolver.from_index(map_files._index_of(pd.DatetimeIndex(rows.index), rows["permtick"].tolist(),
+                                                            rows["ticker"].tolist()))
+    assert stored.resolve("AAA", "2011-06-01").permtick == "AAA" and stored.get("zzz").tickers == ["AAA", "ZZZ"]
 
 
 def test_read_bars_takes_each_period_from_its_tickers_zip(tmp_path):

@@ -127,12 +127,6 @@ class MapFileResolver:
         self._use(_index_of(*_columns(rows)))
 
     @classmethod
-    def from_columns(cls, dates: pd.DatetimeIndex, permticks: list[str], tickers: list[str]) -> MapFileResolver:
-        """The resolver of the rows given as plain columns, as :func:`lean_local.data.formats.read_map_files`
-        lists them."""
-        return cls.from_index(_index_of(dates, permticks, tickers))
-
-    @classmethod
     def from_index(cls, index: tuple) -> MapFileResolver:
         """The resolver of an index :func:`_index_of` made (the cache's copy, read back as plain values)."""
         resolver = cls.__new__(cls)
@@ -317,5 +311,5 @@ def _read_index(folder: str, cache_dir: Path | None) -> tuple:
 
 
 def _columns(rows: pd.DataFrame) -> tuple[pd.DatetimeIndex, list[str], list[str]]:
-    """A frame of map-file rows as :meth:`MapFileResolver.from_columns`' columns."""
+    """A frame of map-file rows as :func:`_index_of`'s columns."""
     return pd.DatetimeIndex(rows.index), rows["permtick"].tolist(), rows["ticker"].tolist()
