@@ -97,9 +97,10 @@ def test_the_first_file_keeps_a_row_two_files_share():
                         index=pd.to_datetime(["2010-01-04", "2012-01-03", "2012-01-03", "2050-12-31"]))
     resolver = MapFileResolver(rows)
     assert resolver.resolve("AAA", "2011-06-01").permtick == "AAA"
-    columns = MapFileResolver.from_columns(pd.DatetimeIndex(rows.index), rows["permtick"].tolist(),
-                                           rows["ticker"].tolist())
-    assert columns.resolve("AAA", "2011-06-01").permtick == "AAA" and columns.get("zzz").tickers == ["AAA", "ZZZ"]
+    # the index as the cache keeps it (plain values) gives the same resolver
+    stored = MapFileResolver.from_index(map_files._index_of(pd.DatetimeIndex(rows.index), rows["permtick"].tolist(),
+                                                            rows["ticker"].tolist()))
+    assert stored.resolve("AAA", "2011-06-01").permtick == "AAA" and stored.get("zzz").tickers == ["AAA", "ZZZ"]
 
 
 def test_read_bars_takes_each_period_from_its_tickers_zip(tmp_path):
@@ -124,14 +125,14 @@ def test_load_resolver_builds_once_and_follows_changes(folder, tmp_path, monkeyp
     os.utime(maps, ns=(earlier, earlier))  # a folder just written is re-read on every call (racy)
     first = map_files.load_resolver(folder, cache)
     assert map_files.load_resolver(folder, cache) is first
-    assert len(list(cache.glob("*.npy"))) == 1
-    # a new process reads the rows back from the cache, not from the map files
+    assert len(list(cache.glob("*.marshal"))) == 1
+    # a new process reads the index back from the cache, not from the map files
     map_files._resolver.cache_clear()
     monkeypatch.setattr(formats, "read_map_files", lambda path: pytest.fail("map files read again"))
     again = map_files.load_resolver(folder, cache)
     assert again is not first and again.resolve_sid("GOOG T1AZ164W5VTX").permtick == "GOOGL"
     assert again.get("FB.1").tickers == ["FB", "FB"]
-    # read back as plain columns, the same index as the frame's
+    # read back as plain values, the same index as the frame's
     for permtick in ("GOOGL", "GOOG", "FB.1", "FB"):
         stored, parsed = again.get(permtick), first.get(permtick)
         assert (stored.tickers, stored.delisted) == (parsed.tickers, parsed.delisted)
@@ -143,6 +144,18 @@ def test_load_resolver_builds_once_and_follows_changes(folder, tmp_path, monkeyp
     (maps / "new.tmp").write_text("20200102,abc,Q\n20501231,new,Q\n")
     os.replace(maps / "new.tmp", maps / "new.csv")
     assert map_files.load_resolver(folder, cache).resolve("ABC").permtick == "NEW"
+
+
+def test_a_relative_data_folder_is_the_folder_under_the_working_directory(folder, tmp_path, monkeypatch):
+    earlier = time.time_ns() - 60 * 10**9
+    maps = formats.map_files_folder(folder)
+    os.utime(maps, ns=(earlier, earlier))
+    absolute = map_files.load_resolver(folder, tmp_path / "cache")
+    monkeypatch.chdir(folder.parent)
+    assert map_files.load_resolver(folder.name, tmp_path / "cache") is absolute
+    # elsewhere the same relative name is another folder: no map files there, nothing resolves
+    monkeypatch.chdir(tmp_path.parent)
+    assert map_files.load_resolver(folder.name, tmp_path / "cache").resolve("GOOG") is None
 
 
 def test_goog_resolves_by_date_in_leans_sample_data(lean_data_folder):

@@ -241,10 +241,17 @@ def test_holidays_parse_sorted_and_unique_as_timestamps():
     assert entry.holidays.dtype == "datetime64[ns]" and len(entry.bank_holidays) == 0
 
 
-@pytest.mark.parametrize("text", ["2/30/2020", "13/1/2020", "1/1/20x0"])
+@pytest.mark.parametrize("text", ["2/30/2020", "13/1/2020", "1/1/20x0", "0/1/2020", "1/0/2020", "2/29/2021",
+                                  "2/29/1900", "1/2/2020,1/3/2020", "", "1/1/1600"])
 def test_a_holiday_that_is_not_a_date_raises(text):
     with pytest.raises(ValueError):
         M.MarketHoursEntry.from_json(_raw(["1/2/2020", text]))
+
+
+def test_holidays_read_at_once_end_each_month_and_the_timestamps_range():
+    entry = M.MarketHoursEntry.from_json(_raw(["2/29/2000", "12/31/1999", "4/30/2021", "9/22/1677", "4/11/2262"]))
+    expected = pd.DatetimeIndex(["1677-09-22", "1999-12-31", "2000-02-29", "2021-04-30", "2262-04-11"])
+    pd.testing.assert_index_equal(entry.holidays, expected)
 
 
 def test_holidays_in_another_form_parse_as_their_numbers_say():

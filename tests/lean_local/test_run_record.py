@@ -10,11 +10,14 @@ import pandas as pd
 import pytest
 from pandas.testing import assert_frame_equal, assert_series_equal
 
+from lean_local.engine.common import Market, SecurityType, Symbol
 from lean_local.engine.fill_records import FILL_COLUMNS, FillRecords
+from lean_local.engine.identifiers import SecurityIdentifier
 from lean_local.engine.orders import Order, OrderStatus, OrderType
 from lean_local.engine.run_record import (
     ORDER_COLUMNS,
     _datetime_column,
+    _each_once,
     _fill_frame,
     _float_series,
     _numeric_column,
@@ -54,6 +57,25 @@ def test_order_frame_equals_the_frame_inferred_from_records(filled):
     # an order never filled has no fill time: NaT beside filled ones, objects when none filled (as pandas infers)
     assert (str(frame["last_fill_time"].dtype), frame["last_fill_time"].isna().sum()) == \
         (("datetime64[ns]", 1) if filled else ("object", 5))
+
+
+def test_each_once_converts_each_distinct_value_once_in_the_values_order():
+    calls = []
+
+    def convert(value):
+        calls.append(value)
+        return f"<{value}>"
+
+    column = _each_once(["b", "a", "b", "b", "a"], convert)
+    assert column.dtype == object and column.tolist() == ["<b>", "<a>", "<b>", "<b>", "<a>"]
+    assert sorted(calls) == ["a", "b"]
+    # a ticker's two securities (a reused ticker: their identifiers differ) each get their own text
+    first, later = Symbol(SecurityIdentifier("AAA", SecurityType.EQUITY, Market.USA, datetime(1999, 1, 4)), "AAA"), \
+        Symbol(SecurityIdentifier("AAA", SecurityType.EQUITY, Market.USA, datetime(2015, 6, 1)), "AAA")
+    assert first != later
+    assert _each_once([first, later, first], str).tolist() == ["AAA", "AAA", "AAA"]
+    assert _each_once([OrderType.LIMIT, OrderType.MARKET_ON_OPEN], lambda m: _pascal(m.name)).tolist() == \
+        ["Limit", "MarketOnOpen"]
 
 
 def test_order_frame_keeps_a_timestamps_nanoseconds():

@@ -13,7 +13,7 @@ indexes all map files of the data folder once (``LocalDiskMapFileProvider``) and
   whatever it is called later.
 
 :func:`load_resolver` builds the index once per process and data folder from
-:func:`lean_local.data.formats.read_map_files` and, given a cache folder, keeps the parsed rows
+:func:`lean_local.data.formats.read_map_files` and, given a cache folder, keeps the finished index
 there keyed by the name, size and modification time of every map file.
 """
 
@@ -22,6 +22,7 @@ from __future__ import annotations
 import bisect
 import functools
 import hashlib
+import marshal
 import os
 import time
 from collections.abc import Callable
@@ -123,35 +124,19 @@ class MapFileResolver:
     """
 
     def __init__(self, rows: pd.DataFrame) -> None:
-        self._index(*_columns(rows))
+        self._use(_index_of(*_columns(rows)))
 
     @classmethod
-    def from_columns(cls, dates: pd.DatetimeIndex, permticks: list[str], tickers: list[str]) -> MapFileResolver:
-        """The resolver of the rows given as plain columns, as :func:`lean_local.data.formats.read_map_files`
-        lists them (a stored index read back without a frame)."""
+    def from_index(cls, index: tuple) -> MapFileResolver:
+        """The resolver of an index :func:`_index_of` made (the cache's copy, read back as plain values)."""
         resolver = cls.__new__(cls)
-        resolver._index(dates, permticks, tickers)
+        resolver._use(index)
         return resolver
 
-    def _index(self, dates: pd.DatetimeIndex, permtick_texts: list[str], ticker_texts: list[str]) -> None:
-        # str.upper of each text (pandas' string accessor cost more than the whole index at a few hundred rows)
-        permticks = _upper(permtick_texts)
-        tickers = _upper(ticker_texts)
-        self._dates = dates
-        self._tickers = tickers
-        self._spans = _runs(permticks)
+    def _use(self, index: tuple) -> None:
+        dates_ns, self._tickers, self._spans, self._entry_days, self._entry_files, self._by_ticker, name = index
+        self._dates = pd.DatetimeIndex(np.frombuffer(dates_ns, dtype=np.int64).view("M8[ns]"), name=name)
         self._files: dict[str, MapFile] = {}
-        # Every row by ticker then date; the sort is stable, so when two files name a ticker on the
-        # same date the first file's row is kept, as LEAN does.
-        days = self._dates.asi8 // _NS_PER_DAY
-        order = np.lexsort((days, tickers))
-        tickers, days, owners = tickers[order], days[order], permticks[order]
-        keep = np.ones(len(order), dtype=bool)
-        keep[1:] = (tickers[1:] != tickers[:-1]) | (days[1:] != days[:-1])
-        tickers, days, owners = tickers[keep], days[keep], owners[keep]
-        self._entry_days: list[int] = days.tolist()
-        self._entry_files: list[str] = owners.tolist()
-        self._by_ticker = _runs(tickers)
 
     def get(self, permtick: str) -> MapFile | None:
         """The map file named ``permtick`` (LEAN's ``GetByPermtick``), or None."""
@@ -159,7 +144,7 @@ class MapFileResolver:
         found = self._files.get(key)
         if found is None and key in self._spans:
             lo, hi = self._spans[key]
-            found = self._files[key] = MapFile(key, self._dates[lo:hi], self._tickers[lo:hi].tolist())
+            found = self._files[key] = MapFile(key, self._dates[lo:hi], self._tickers[lo:hi])
         return found
 
     def resolve(self, ticker: str, date=None) -> MapFile | None:
@@ -224,6 +209,30 @@ def read_bars(data_folder: str | os.PathLike[str], segments: list[tuple[pd.Times
     return frames[0] if len(frames) == 1 else pd.concat(frames)
 
 
+def _index_of(dates: pd.DatetimeIndex, permtick_texts: list[str], ticker_texts: list[str]) -> tuple:
+    """The resolver's index of the map files' rows as plain values, which ``marshal`` keeps (a new process
+    reads the index back without sorting the rows again): the dates' int64 nanoseconds as bytes, the
+    tickers upper-cased, each file's rows by permtick, the rows by ticker then day (their days and files)
+    and each ticker's run of them, and the dates' name."""
+    # str.upper of each text (pandas' string accessor cost more than the whole index at a few hundred rows)
+    permticks = _upper(permtick_texts)
+    tickers = _upper(ticker_texts)
+    # Every row by ticker then date; the sort is stable, so when two files name a ticker on the
+    # same date the first file's row is kept, as LEAN does.
+    days = dates.asi8 // _NS_PER_DAY
+    order = np.lexsort((days, tickers))
+    by_ticker, days, owners = tickers[order], days[order], permticks[order]
+    keep = np.ones(len(order), dtype=bool)
+    keep[1:] = (by_ticker[1:] != by_ticker[:-1]) | (days[1:] != days[:-1])
+    by_ticker, days, owners = by_ticker[keep], days[keep], owners[keep]
+    return (dates.asi8.tobytes(), tickers.tolist(), _runs(permticks), days.tolist(), owners.tolist(),
+            _runs(by_ticker), dates.name)
+
+
+#: The values of :func:`_index_of`'s index.
+_INDEX_FIELDS = 7
+
+
 def _upper(texts: list[str]) -> np.ndarray:
     """The texts in upper case, as an object array."""
     return np.fromiter((text.upper() for text in texts), dtype=object, count=len(texts))
@@ -249,56 +258,58 @@ def load_resolver(data_folder: str | os.PathLike[str], cache_dir: Path | None = 
 
     Built once per process: later calls find it by the folder's modification time and size,
     which change whenever a map file is added, removed or replaced (the data writers replace
-    files atomically). With ``cache_dir``, the parsed rows are kept there as one ``.npy`` record
-    array keyed by every map file's name, size and modification time, so a new process reads one
-    file instead of thousands.
+    files atomically). With ``cache_dir``, the index is kept there as one ``marshal`` file keyed
+    by every map file's name, size and modification time, so a new process reads one file instead
+    of thousands.
     """
-    folder = formats.map_files_folder(data_folder, market)
+    folder = _folder_text(os.fspath(data_folder), market)
     try:
         stat = os.stat(folder)
     except OSError:  # no map files: every ticker resolves to none
         return MapFileResolver(formats.read_map_files(folder))
     build = _resolver if time.time_ns() - stat.st_mtime_ns >= _RACY_NS else _resolver.__wrapped__
-    return build(os.path.abspath(folder), stat.st_mtime_ns, stat.st_size, cache_dir)
+    return build(folder if os.path.isabs(folder) else os.path.abspath(folder), stat.st_mtime_ns, stat.st_size,
+                 cache_dir)
+
+
+@functools.lru_cache(maxsize=16)
+def _folder_text(data_folder: str, market: str) -> str:
+    """The market's map-file folder as text (asked once a security: a path's parse and its text each time cost
+    as much as the folder's stat)."""
+    return os.fspath(formats.map_files_folder(data_folder, market))
 
 
 @functools.lru_cache(maxsize=16)
 def _resolver(folder: str, mtime_ns: int, size: int, cache_dir: Path | None) -> MapFileResolver:
-    return MapFileResolver.from_columns(*_read_columns(Path(folder), cache_dir))
+    return MapFileResolver.from_index(_read_index(folder, cache_dir))
 
 
-_TEXT_COLUMNS = ("permtick", "ticker", "exchange")
-
-
-def _read_columns(folder: Path, cache_dir: Path | None) -> tuple[pd.DatetimeIndex, list[str], list[str]]:
-    """The dates, permticks and tickers of :func:`formats.read_map_files`' rows, memoized in ``cache_dir``
-    when given (read back as plain columns: a frame of them cost as much as the index built from them)."""
+def _read_index(folder: str, cache_dir: Path | None) -> tuple:
+    """The resolver's index (:func:`_index_of`) of the folder's map files, memoized in ``cache_dir`` when given:
+    kept by :mod:`marshal`, a new process reads the finished index back (a record of the rows read back and
+    indexed again cost about three times as much)."""
     if cache_dir is None:
-        return _columns(formats.read_map_files(folder))
+        return _index_of(*_columns(formats.read_map_files(folder)))
     listing = sorted((e.name, e.stat().st_size, e.stat().st_mtime_ns) for e in os.scandir(folder)
                      if e.name.endswith(".csv"))
-    key = f"map-files-v1|{folder}|{listing}"
-    target = Path(cache_dir) / f"{hashlib.sha1(key.encode()).hexdigest()}.npy"
+    key = f"map-files-v2|{folder}|{listing}"
+    target = os.path.join(cache_dir, f"{hashlib.sha1(key.encode()).hexdigest()}.marshal")
     try:
-        stored = np.load(target, allow_pickle=False)
-        return (pd.DatetimeIndex(stored["date"].view("M8[ns]"), name="date"), stored["permtick"].tolist(),
-                stored["ticker"].tolist())
-    except (OSError, ValueError, KeyError, TypeError):
+        with open(target, "rb") as handle:
+            index = marshal.loads(handle.read())  # marshal.load(handle) reads the file a value at a time
+        if type(index) is tuple and len(index) == _INDEX_FIELDS:
+            return index
+    except (OSError, EOFError, ValueError, TypeError):
         pass  # no (readable) cache entry: parse and write it
-    rows = formats.read_map_files(folder)
-    widths = {n: max([1, *map(len, rows[n])]) for n in _TEXT_COLUMNS}
-    record = np.empty(len(rows), dtype=[("date", "i8")] + [(n, f"U{widths[n]}") for n in _TEXT_COLUMNS])
-    record["date"] = rows.index.asi8
-    for name in _TEXT_COLUMNS:
-        record[name] = rows[name].to_numpy()
+    index = _index_of(*_columns(formats.read_map_files(folder)))
     try:
-        with atomic_write(target, suffix=".npy") as temporary:
-            np.save(temporary, record, allow_pickle=False)
+        with atomic_write(target, suffix=".marshal") as temporary, open(temporary, "wb") as handle:
+            marshal.dump(index, handle)
     except OSError:
         pass  # a read-only cache folder only costs the next process a re-read
-    return _columns(rows)
+    return index
 
 
 def _columns(rows: pd.DataFrame) -> tuple[pd.DatetimeIndex, list[str], list[str]]:
-    """A frame of map-file rows as :meth:`MapFileResolver.from_columns`' columns."""
+    """A frame of map-file rows as :func:`_index_of`'s columns."""
     return pd.DatetimeIndex(rows.index), rows["permtick"].tolist(), rows["ticker"].tolist()

@@ -53,6 +53,9 @@ from lean_local.indicators.base import IndicatorBase
 from lean_local.indicators.helpers import IndicatorHelpers
 
 END_OF_DAY = timedelta(hours=23, minutes=59, seconds=59)
+#: The market-hours database's security type of a symbol's (made once: every security added asks)
+_HOURS_KINDS = {SecurityType.EQUITY: "Equity", SecurityType.FOREX: "Forex", SecurityType.INDEX: "Index",
+                SecurityType.INDEX_OPTION: "IndexOption"}
 
 
 class AlgorithmSettings:
@@ -156,8 +159,7 @@ class QCAlgorithm(SubscriptionsApi, UniverseApi, OrdersApi, HistoryApi, Indicato
     def _exchange_hours(self, symbol: Symbol) -> ExchangeHours:
         if symbol.security_type == SecurityType.BASE:
             return always_open_hours()
-        kind = {SecurityType.EQUITY: "Equity", SecurityType.FOREX: "Forex", SecurityType.INDEX: "Index",
-                SecurityType.INDEX_OPTION: "IndexOption"}[symbol.security_type]
+        kind = _HOURS_KINDS[symbol.security_type]
         # an option's entry is its root's (SPX), not its contract ticker's
         ticker = symbol.id.symbol if symbol.security_type == SecurityType.INDEX_OPTION else symbol.value
         entry = self._hours_db.get_entry(kind, symbol.market, ticker)

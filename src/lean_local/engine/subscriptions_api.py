@@ -28,7 +28,12 @@ from lean_local.engine.initializers import run_initializer
 from lean_local.engine.scheduling import ScheduledEvent
 from lean_local.engine.securities import Security, SymbolProperties
 from lean_local.engine.slice import TradeBar
-from lean_local.engine.subscription_data import SubscriptionData, emission_times, empty_subscription
+from lean_local.engine.subscription_data import (
+    SubscriptionData,
+    datetime_to_ns,
+    emission_times,
+    empty_subscription,
+)
 
 
 class SubscriptionsApi:
@@ -195,7 +200,7 @@ class SubscriptionsApi:
     def _subscribe(self, security: Security, loader: Callable[[], SubscriptionData]) -> None:
         security.loader = loader
         if self._run.running:
-            self._activate(security, loader(), int(pd.Timestamp(self.time).value))
+            self._activate(security, loader(), datetime_to_ns(self.time))
         else:
             self._run.pending.append((security, loader))
         if self._security_initializer is not None:
@@ -268,7 +273,7 @@ class SubscriptionsApi:
                                         self.end_date, period)
             return
         data.emit_times = emission_times(data, self._forward_ends(hours, period) if fill_forward else None,
-                                         int(pd.Timestamp(self.end_date).value))
+                                         datetime_to_ns(self.end_date))
 
     def _forward_ends(self, hours: ExchangeHours, period: int | None) -> np.ndarray:
         """The regular sessions' bar ends of ``period`` (their closes when None) over the run."""

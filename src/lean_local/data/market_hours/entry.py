@@ -57,30 +57,38 @@ def _parse_date(text: str) -> pd.Timestamp:
     return pd.Timestamp(int(year), int(month), int(day))
 
 
-#: ``M/d/yyyy`` as LEAN writes the database's dates: :func:`_parse_days` parses those together.
-_DATE = re.compile(r"(\d{1,2})/(\d{1,2})/(\d{4})")
+#: ``M/d/yyyy`` dates as LEAN writes the database's, joined by commas: :func:`_parse_days` checks them at once
+_DATES = re.compile(r"\d{1,2}/\d{1,2}/\d{4}(?:,\d{1,2}/\d{1,2}/\d{4})*")
 #: the days a ``datetime64[ns]`` holds (``pd.Timestamp``'s range): numpy's conversion would wrap beyond
 _NS_DAYS = (np.datetime64("1677-09-22", "D"), np.datetime64("2262-04-11", "D"))
 
 
 def _parse_days(texts: list[str]) -> pd.DatetimeIndex:
-    """LEAN's ``M/d/yyyy`` dates, sorted and unique: numpy parses them at once (a ``pd.Timestamp`` each took
-    most of an entry's conversion, 311 holidays in the US equities'); any other text goes through
-    :func:`_parse_date`, which raises as a date of its own would."""
-    iso = []
-    for text in texts:
-        found = _DATE.fullmatch(text)
-        if found is None:
-            return pd.DatetimeIndex(sorted({_parse_date(d) for d in texts}))
-        month, day, year = found.groups()
-        iso.append(f"{year}-{int(month):02d}-{int(day):02d}")
-    try:
-        days = np.unique(np.array(iso, dtype="datetime64[D]"))
-    except ValueError:  # a day the month lacks
-        return pd.DatetimeIndex(sorted({_parse_date(d) for d in texts}))
+    """LEAN's ``M/d/yyyy`` dates, sorted and unique: one match of the texts joined, and numpy computes the days
+    from their numbers at once (a match and an ISO text each took most of an entry's conversion, 311 holidays
+    in the US equities'); any other text, or a day its month lacks, goes through :func:`_parse_date`, which
+    raises as a date of its own would."""
+    joined = ",".join(texts)
+    if texts and _DATES.fullmatch(joined) is None:
+        return _parse_each(texts)
+    numbers = np.array(joined.replace(",", "/").split("/") if texts else [], dtype=np.int64)
+    if len(numbers) != 3 * len(texts):  # a text holding a comma matched as two dates
+        return _parse_each(texts)
+    month, day, year = numbers.reshape(-1, 3).T
+    months = (year - 1970) * 12 + (month - 1)  # since January 1970
+    firsts = months.astype("datetime64[M]").astype("datetime64[D]")
+    lengths = ((months + 1).astype("datetime64[M]").astype("datetime64[D]") - firsts).astype(np.int64)
+    if not ((month >= 1) & (month <= 12) & (day >= 1) & (day <= lengths)).all():
+        return _parse_each(texts)
+    days = np.unique(firsts + (day - 1))
     if len(days) and (days[0] < _NS_DAYS[0] or days[-1] > _NS_DAYS[1]):
-        return pd.DatetimeIndex(sorted({_parse_date(d) for d in texts}))
+        return _parse_each(texts)
     return pd.DatetimeIndex(days.astype("datetime64[ns]"))
+
+
+def _parse_each(texts: list[str]) -> pd.DatetimeIndex:
+    """:func:`_parse_days` of texts it does not read at once: each by :func:`_parse_date`."""
+    return pd.DatetimeIndex(sorted({_parse_date(d) for d in texts}))
 
 
 def _format_date(day: pd.Timestamp) -> str:
