@@ -500,6 +500,27 @@ def test_the_window_holds_more_steps_when_there_are_few_columns(monkeypatch):
     assert panel.current.shape == (100, 4)  # the grid's last steps
 
 
+def test_a_build_holds_its_columns_without_spares_and_an_attachment_doubles_them():
+    """The columns added before a build are the window's width (8 at least); a column attached past
+    them doubles it."""
+    def sub(name: str) -> SubscriptionData:
+        times = np.array([10, 20, 30], dtype=np.int64)
+        fields = {field: np.ones(3) for field in ("open", "high", "low", "close", "volume")}
+        return SubscriptionData(Symbol(name), "trade", times - 5, times, fields, np.ones(3), emit_times=times)
+
+    panel = FeedPanel()
+    for k in range(10):
+        panel.add(sub(f"S{k}"), 0)
+    panel.build(0, 40)
+    assert panel.current.shape == (3, 10)
+    assert panel.attach(panel.add(sub("NEW"), 0), 1)
+    assert panel.current.shape[1] == 20 and panel.current[1:, 10].tolist() == [1, 2]
+    small = FeedPanel()
+    small.add(sub("ONE"), 0)
+    small.build(0, 40)
+    assert small.current.shape == (3, 8)
+
+
 def test_emission_times_are_the_bar_ends_and_the_sessions_without_a_bar():
     """A fill-forward subscription shows up at its bar ends and at every session close from its first bar
     (a missing session's is added); one with a bar at every session shows up at its bar ends alone."""

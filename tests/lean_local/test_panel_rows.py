@@ -17,6 +17,7 @@ from lean_local.engine.panel_rows import (
     on_times,
     searched_rows,
     shared_rows,
+    write_alike,
 )
 from lean_local.engine.subscription_data import SubscriptionData
 
@@ -148,6 +149,24 @@ def test_shared_rows_are_a_groups_rows_codes_and_read_positions():
     row, codes, _ = shared_rows(end_time, None, 0, grid)  # no emission times: the real bars only
     np.testing.assert_array_equal(row, [-1, 0, 0, 1, 1, 2, 2])
     np.testing.assert_array_equal(codes, [0, 2, 0, 2, 0, 2, 0])
+
+
+@pytest.mark.parametrize("columns", [[1, 2], [0, 2]])  # a slice of the panel's columns, an index array
+def test_write_alike_writes_each_columns_closes_and_the_shared_rows_and_codes(columns):
+    end_time = np.array([10, 20, 30], dtype=np.int64)
+    grid = np.array([5, 10, 15, 20, 25, 30, 35], dtype=np.int64)
+    subs = [SubscriptionData(Symbol(f"S{c}"), "trade", end_time - 1, end_time,
+                             {name: np.array([1.0, 2.0, 3.0]) * (c + 1) for name in
+                              ("open", "high", "low", "close", "volume")}, np.ones(3)) for c in range(3)]
+    current, close, emit = np.full((9, 3), 7, dtype=np.int32), np.full((9, 3), 9.0), np.full((9, 3), 5, dtype=np.int8)
+    write_alike((current, close, emit), subs, columns, shared_rows(end_time, end_time, 11, grid), slice(2, 9))
+    for c in columns:  # visible from 11: no bar before 20 (close 0 there)
+        assert current[:, c].tolist() == [7, 7, -1, -1, -1, 1, 1, 2, 2]
+        assert close[:, c].tolist() == [9.0, 9.0, 0.0, 0.0, 0.0, 2.0 * (c + 1), 2.0 * (c + 1), 3.0 * (c + 1),
+                                        3.0 * (c + 1)]
+        assert emit[:, c].tolist() == [5, 5, 0, 0, 0, 2, 0, 2, 0]  # emitted at its bar ends alone
+    other = ({0, 1, 2} - set(columns)).pop()  # untouched
+    assert (current[:, other] == 7).all() and (close[:, other] == 9.0).all() and (emit[:, other] == 5).all()
 
 
 def test_on_times_marks_the_grid_steps_found_in_the_times():

@@ -86,8 +86,8 @@ class FeedPanel:
         self.kinds: list[str] = []
         self.visible_from: list[int] = []
         self.frozen: dict[int, tuple[int, int, int]] = {}
-        #: column -> (the bar it froze on, that bar's close), read from the window when it froze: a
-        #: held column's close without reading its subscription's memory (a cache miss or two each)
+        #: column -> (the bar it froze on, that bar's close), read from the window when it froze: a held column's
+        #: close without reading its subscription's memory (a cache miss or two each)
         self._held_closes: dict[int, tuple[int, float]] = {}
         self.extra_times = np.empty(0, dtype=np.int64)
         self.grid = np.empty(0, dtype=np.int64)
@@ -105,12 +105,12 @@ class FeedPanel:
         #: gains steps, so a re-added subscription whose times were checked is not searched again)
         self._on_grid: dict[int, np.ndarray] = {}
         self._deferring = 0
-        #: the first step of the latest attachment's alignment
-        self._attached_at = -(2**62)
-        #: the windows of :meth:`current_fields` (:func:`~lean_local.engine.panel_bars.bar_windows`, a row
-        #: per column of ``current``), None until asked or after the window moved; per column, the row from
-        #: which its entries are its current alignment's (``_STALE``: none; the clock asks no earlier row again)
+        self._attached_at = -(2**62)  # the first step of the latest attachment's alignment
+        #: the windows of :meth:`current_fields` (:func:`~lean_local.engine.panel_bars.bar_windows`, a row per column
+        #: of ``current``), None until asked or after the window moved (the latest made: spare); per column, the
+        #: row from which its entries are its current alignment's (``_STALE``: none; no earlier row is asked)
         self._bar_windows: tuple[np.ndarray, ...] | None = None
+        self._spare_windows: tuple[np.ndarray, ...] | None = None
         self._bars_from = np.zeros(0, dtype=np.int64)
         self._row_reads = 0  # current_fields calls read for their step alone in this window
 
@@ -147,7 +147,8 @@ class FeedPanel:
             grid = np.concatenate([past, grid[grid > past[-1]]]) if len(past) else grid
         self.grid = grid
         self._on_grid = {column: sub.emit_times for column, sub in enumerate(self.subs)}
-        self._capacity = max(8, 2 * len(self.subs))
+        # no spare columns (cells of every step each realignment writes): an attachment past them doubles the width
+        self._capacity = max(8, len(self.subs))
         self._realign(max(keep_until, 0))
 
     def _realign(self, base: int) -> None:
@@ -192,18 +193,17 @@ class FeedPanel:
         return starts, ends, ohlcv[:, 0], ohlcv[:, 3], ohlcv[:, 4]
 
     def current_fields(self, step: int, columns: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """The current bar at ``step`` of each of ``columns`` (int array of the panel's columns): its
-        start and end (int64 ns) and its open, high, low, close and volume (a row of five float64 per
-        column), from the subscription's arrays (``time``, ``end_time``, ``ohlcv``); a column's entries
-        are unread before its first bar."""
+        """The current bar at ``step`` of each of ``columns`` (int array of the panel's columns): its start and
+        end (int64 ns) and its open, high, low, close and volume (a row of five float64 per column), from the
+        subscription's arrays (``time``, ``end_time``, ``ohlcv``); a column's entries are unread before its first bar."""
         row = self.row(step)  # first: moving the window replaces the arrays
         if self._bar_windows is None and self._row_reads < self.ROW_READS:
             self._row_reads += 1
             return step_bars(self.subs, columns, self.current[row, columns])
         if self._bar_windows is None:
-            # unwritten until gathered: only the gathered columns are read
-            self._bar_windows = bar_windows(*self.current.shape[::-1])
-            self._bars_from = np.full(self.current.shape[1], _STALE, dtype=np.int64)
+            steps, width = self.current.shape  # unwritten until gathered: only the gathered columns are read
+            self._bar_windows = self._spare_windows = bar_windows(width, steps, self._spare_windows)
+            self._bars_from = np.full(width, _STALE, dtype=np.int64)
         stale = columns[self._bars_from[columns] > row]
         if len(stale):
             # from this row on only: the rows before it are past steps (half a window, on average, for a

@@ -90,17 +90,19 @@ def write_alike(panel: tuple[np.ndarray, np.ndarray, np.ndarray], subs: list[Any
     """Write the ``rows`` of ``columns`` in the panel's ``current``, ``close`` and ``emit`` arrays, columns
     which align alike (``shared``: their bar index, emission code and clipped index at each step,
     :func:`shared_rows`): the index and code once for all of them, each one's closes gathered at the
-    clipped index."""
+    clipped index straight into the panel (a block of them transposed into it was as much fresh memory
+    as the panel's closes: 1.4 MB for 100 columns of 1,806 steps)."""
     row, codes, at = shared
-    closes = np.empty((len(columns), len(row)))  # a row per column (contiguous), transposed into the panel
-    for k, column in enumerate(columns):
-        closes[k] = subs[column].fields["close"][at]  # an index array: a third of take's cost
-    closes[:, row < 0] = 0.0
     index = column_index(columns)
     current, close, emit = panel
     current[rows, index] = row[:, None]
-    close[rows, index] = closes.T
     emit[rows, index] = codes[:, None]
+    closes = close[rows]
+    unseen = int(np.count_nonzero(row < 0))  # the steps before the first visible bar (row only grows)
+    closes[:unseen, index] = 0.0
+    at = at[unseen:]
+    for column in columns:
+        closes[unseen:, column] = subs[column].fields["close"][at]  # an index array: a third of take's cost
 
 
 def on_times(times: np.ndarray, grid: np.ndarray) -> np.ndarray:
