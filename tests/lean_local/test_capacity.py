@@ -33,8 +33,8 @@ def bars_from(bar_of):
         bars = [bar_of(asked[k]) for k in found]
         close, volume, rate, period = (list(column) for column in zip(*bars, strict=True)) if bars else ([], [], [], [])
         return bars_at(slots, np.array(found, dtype=np.intp), np.array(close, dtype=float),
-                       np.array(volume, dtype=float), np.array(rate, dtype=float),
-                       np.array(period, dtype=np.int64) // 1000)
+                       np.array(volume, dtype=float), np.array(rate, dtype=float), np.zeros(len(found), dtype=np.int64),
+                       np.array(period, dtype=np.int64))
     return bars_of
 
 

@@ -19,7 +19,7 @@ HOUR = 3600 * 10**9
 
 
 class _Estimate:
-    """Records the fills it is handed; never monitoring, never due."""
+    """Records the fills it is handed (each time's symbols new to it); never monitoring, never due."""
 
     monitoring = False
     idle_until = np.iinfo(np.int64).max
@@ -29,6 +29,7 @@ class _Estimate:
 
     def on_fills(self, symbols, utc_ns, values):
         self.handed.append((list(symbols), utc_ns, list(values)))
+        return True  # symbols added
 
     def may_be_due(self, new_york_ns):
         return False
@@ -99,7 +100,7 @@ def test_the_bars_of_one_quote_currency_carry_its_rate_and_a_symbol_without_a_re
     assert bars.found.tolist() == [0, 1]
     assert bars.close.tolist() == [12.0, 10.0] and bars.volume.tolist() == [300.0, 100.0]
     assert bars.conversion_rate == 1.25  # one rate for every bar
-    assert bars.period_us.tolist() == [int(6.5 * HOUR) // 1000] * 2
+    assert (bars.end_ns - bars.start_ns).tolist() == [int(6.5 * HOUR)] * 2
     cash.conversion_rate = 1.5  # read again at each step
     assert feed.monitored_bars(symbols, np.array([0, 1, 2])).conversion_rate == 1.5
     assert feed.holdings_values(["CCC", "AAA"]).tolist() == [-6.0, 7.0]

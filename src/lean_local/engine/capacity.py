@@ -25,6 +25,7 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Sequence
 from datetime import datetime
+from operator import itemgetter
 from typing import NamedTuple
 
 import numpy as np
@@ -63,11 +64,13 @@ class MonitoredBars(NamedTuple):
     close: np.ndarray  # float64
     volume: np.ndarray  # float64, FOREX_VOLUME for a forex quote bar
     conversion_rate: np.ndarray | float  # quote currency to account currency (one rate: every bar's)
-    period_us: np.ndarray  # int64, the bar's length in whole microseconds (its end's minus its start's)
+    start_ns: np.ndarray  # int64, the bar's start
+    end_ns: np.ndarray  # int64, the bar's end
 
 
 #: no symbol has a bar
-_NO_BARS = MonitoredBars(np.empty(0, dtype=np.intp), np.empty(0), np.empty(0), 1.0, np.empty(0, dtype=np.int64))
+_NO_BARS = MonitoredBars(np.empty(0, dtype=np.intp), np.empty(0), np.empty(0), 1.0, np.empty(0, dtype=np.int64),
+                         np.empty(0, dtype=np.int64))
 
 
 def no_bars(symbols: Sequence[str], slots: np.ndarray) -> MonitoredBars:
@@ -76,10 +79,10 @@ def no_bars(symbols: Sequence[str], slots: np.ndarray) -> MonitoredBars:
 
 
 def bars_at(slots: np.ndarray, found: np.ndarray, close: np.ndarray, volume: np.ndarray,
-            conversion_rate: np.ndarray | float, period_us: np.ndarray) -> MonitoredBars:
+            conversion_rate: np.ndarray | float, start_ns: np.ndarray, end_ns: np.ndarray) -> MonitoredBars:
     """The bars of ``slots`` when the ones at positions ``found`` (increasing) have the bars given (one
     entry each; ``conversion_rate`` may be one rate for all), the others none."""
-    return MonitoredBars(None if len(found) == len(slots) else found, close, volume, conversion_rate, period_us)
+    return MonitoredBars(None if len(found) == len(slots) else found, close, volume, conversion_rate, start_ns, end_ns)
 
 
 class CapacityEstimate:
@@ -115,6 +118,7 @@ class CapacityEstimate:
         self._previous_volume = np.empty(0)
         self._watching = np.empty(0, dtype=bool)  # the slots whose bars are being captured
         self._watched = np.empty(0, dtype=np.intp)  # those slots (increasing; a new array when they change)
+        self._watched_index: np.ndarray | slice = self._watched  # the same as a slice when they are contiguous
         #: whether some symbol's bars are being captured (the engine reads their current bars)
         self.monitoring = False
         #: the New York wall time (naive ns) before which :meth:`update` has nothing to do unless forced:
@@ -180,52 +184,72 @@ class CapacityEstimate:
             self._watching[slot] = True
             self._set_watched()
 
-    def on_fills(self, symbols: list[str], utc_ns: int, values: list[float]) -> None:
+    def on_fills(self, symbols: list[str], utc_ns: int, values: list[float]) -> bool:
         """:meth:`on_fill` of each of a time's fills, in order (``symbols`` and ``values`` one per fill):
-        as arrays when no symbol fills twice, each figure the scalar formula's operations in its order."""
-        if len(symbols) < _MIN_ARRAY_FILLS or len(distinct := set(symbols)) < len(symbols):
-            for symbol, value in zip(symbols, values, strict=True):
-                self.on_fill(symbol, utc_ns, value)
-            return
-        known = self._slots
-        if not distinct <= known.keys():  # a C-level check first: mostly every symbol was filled before
+        as arrays when no symbol fills twice, each figure the scalar formula's operations in its order
+        (in slot order, on slices, when every symbol fills once). Whether a symbol was added."""
+        count, known = len(symbols), self._slots
+        added = not all(map(known.__contains__, symbols)) if count < _MIN_ARRAY_FILLS else False
+        if count < _MIN_ARRAY_FILLS:
+            self._one_by_one(symbols, utc_ns, values)
+            return added
+        try:
+            slots = np.array(itemgetter(*symbols)(known), dtype=np.intp)  # one C-level pass
+        except KeyError:  # first fills
+            if len(set(symbols)) < count:
+                self._one_by_one(symbols, utc_ns, values)
+                return True
             for symbol in symbols:
                 if symbol not in known:
                     slot = self._add(symbol)  # first: it may replace the arrays
                     self._last_fill[slot] = utc_ns - _DAY_NS  # a first fill's previous fill is a day before it
+            added = True
+            slots = np.array(itemgetter(*symbols)(known), dtype=np.intp)
+        if np.bincount(slots).max() > 1:  # a symbol filled twice: its fills one after the other
+            self._one_by_one(symbols, utc_ns, values)
+            return added
         self._changed = True
-        slots = np.fromiter(map(known.__getitem__, symbols), dtype=np.intp, count=len(symbols))
-        self._sale[slots] += np.abs(values)
-        gap = utc_ns - self._last_fill[slots]
-        minutes = gap / _MINUTE_NS
-        if np.abs(gap).max() >= _EXACT_FLOAT_NS:  # see _mean
-            for k in (np.abs(gap) >= _EXACT_FLOAT_NS).nonzero()[0].tolist():
-                minutes[k] = int(gap[k]) / _MINUTE_NS
+        amounts = np.abs(np.array(values, dtype=np.float64))
+        index: np.ndarray | slice = slots
+        if count == len(self._symbols):  # every symbol once
+            index = slice(0, count)
+            amounts[slots] = amounts.copy()  # in slot order
+        self._sale[index] += amounts
+        # (a gap of 2**53 ns or more, which float64 may round, is over 100 days: its discount is 1 whatever
+        # the rounding, as is a first fill's)
+        discount = 2.0 * ((utc_ns - self._last_fill[index]) / _MINUTE_NS) / 390.0
         # min(max(d, 0.2), 1): the scalar's ``1 if d > 1 else max(0.2, d)``
-        self._discount[slots] = np.minimum(np.maximum(2.0 * minutes / 390.0, 0.2), 1.0)
-        reset = self._reset[slots]
+        self._discount[index] = np.minimum(np.maximum(discount, 0.2), 1.0)
+        reset = self._reset[index]
         n_reset = np.count_nonzero(reset)
-        if n_reset == len(slots):  # every symbol restarts (a snapshot since their last fills, as a rule)
-            self._market[slots] = 0.0
-            self._trades[slots] = 1
-            self._reset[slots] = False
+        if n_reset == count:  # every symbol restarts (a snapshot since their last fills, as a rule)
+            self._market[index] = 0.0
+            self._trades[index] = 1
+            self._reset[index] = False
         else:
             if n_reset:
-                restart = slots[reset]
+                restart = reset.nonzero()[0] if isinstance(index, slice) else slots[reset]
                 self._market[restart] = 0.0
                 self._trades[restart] = 0
                 self._reset[restart] = False
-            self._trades[slots] += 1
-        self._last_fill[slots] = utc_ns
-        self._fill_hour[slots] = -(-utc_ns // _HOUR_NS) * _HOUR_NS
-        if np.count_nonzero(self._watching[slots]) < len(slots):
-            self._watching[slots] = True
+            self._trades[index] += 1
+        self._last_fill[index] = utc_ns
+        self._fill_hour[index] = -(-utc_ns // _HOUR_NS) * _HOUR_NS
+        if np.count_nonzero(self._watching[index]) < count:
+            self._watching[index] = True
             self._set_watched()
+        return added
+
+    def _one_by_one(self, symbols: list[str], utc_ns: int, values: list[float]) -> None:
+        for symbol, value in zip(symbols, values, strict=True):
+            self.on_fill(symbol, utc_ns, value)
 
     def _set_watched(self) -> None:
         """The watched slots (a new array) and :attr:`monitoring` after a change of ``_watching``."""
-        self._watched = self._watching[:len(self._symbols)].nonzero()[0]
-        self.monitoring = len(self._watched) > 0
+        watched = self._watched = self._watching[:len(self._symbols)].nonzero()[0]
+        self.monitoring = len(watched) > 0
+        contiguous = self.monitoring and watched[-1] - watched[0] + 1 == len(watched)
+        self._watched_index = slice(watched[0], watched[-1] + 1) if contiguous else watched
         self._rewake()
 
     def _add(self, symbol: str) -> int:
@@ -268,11 +292,7 @@ class CapacityEstimate:
         ``symbols`` (account currency), asked once a snapshot.
         """
         if self.monitoring:
-            slots = self._watched
-            ended = self._capture(slots, utc_ns, bars_of(self._symbols, slots))
-            if ended is not None:
-                self._watching[slots[ended]] = False
-                self._set_watched()
+            self._capture(utc_ns, bars_of(self._symbols, self._watched))
         utc_date = utc_ns // _DAY_NS * _DAY_NS
         if not (force or (utc_date >= self._next_snapshot and self._slots)):
             return
@@ -311,47 +331,54 @@ class CapacityEstimate:
             if forgotten.any():
                 self._forget(forgotten)
 
-    def _capture(self, slots: np.ndarray, utc_ns: int, bars: MonitoredBars) -> np.ndarray | None:
-        """The slots' bars of this step (``SymbolCapacity.Update`` of each); where the capture ends (a mask
-        of ``slots``; None: nowhere).
+    def _capture(self, utc_ns: int, bars: MonitoredBars) -> None:
+        """The watched slots' bars of this step (``SymbolCapacity.Update`` of each); the slots whose
+        capture ends are no longer watched.
 
         A bar without volume (a fill-forward copy) neither counts nor ends the capture. The bar's length
         names its resolution as ``ToHigherResolutionEquivalent(false)`` does: a US equity's daily bar
         (09:30 to 16:00) counts as an hour bar, a 24-hour bar as a daily one. Each figure is the scalar
         formula's operations in its order, so the sums are LEAN's to the bit.
         """
-        found, close, volume, rate, period = bars
-        counted = volume != 0
-        n_counted = np.count_nonzero(counted)  # all() and any() without their Python wrappers
+        found, close, volume, rate, starts, ends = bars
+        n_counted = np.count_nonzero(volume)  # volume != 0 (NaN counts, -0.0 does not)
         if not n_counted:
-            return None
-        slot = slots if found is None else slots[found]
-        at = found  # the counted bars' positions in slots (None: every slot)
+            return
+        slots = self._watched
+        slot: np.ndarray | slice = slots if found is None else slots[found]
         if n_counted < len(slot):
-            at = counted.nonzero()[0] if found is None else found[counted]
-            slot, close, volume, period = slot[counted], close[counted], volume[counted], period[counted]
+            counted = volume != 0
+            slot, close, volume, starts, ends = slot[counted], close[counted], volume[counted], starts[counted], ends[counted]
             if np.ndim(rate):
                 rate = rate[counted]  # type: ignore[index]
-        if np.count_nonzero((period >= _HOUR_US) & (period < _DAY_US)) == len(slot):
-            # hour bars only (a US equity's daily bars): the bar ending at the fill's hour rounded up, no
-            # average dollar volume needed (the window of a bar shorter than an hour)
+        elif found is None:
+            slot = self._watched_index  # every watched slot: a slice when they are contiguous
+        # a bar's length in whole microseconds (a datetime's: its resolution's thresholds compare as
+        # int((bar.end_time - bar.time).total_seconds() * 10**9) does) is within a microsecond of its
+        # length in ns: an hour bar's (a US equity's daily bar) whatever the rounding, first
+        span = ends - starts
+        if span.min() >= _HOUR_NS and span.max() <= _DAY_NS - 1000:
+            hours = True
+        else:
+            period = ends // 1000 - starts // 1000
+            hours = np.count_nonzero((period >= _HOUR_US) & (period < _DAY_US)) == len(period)
+        if hours:
+            # the bar ending at the fill's hour rounded up, no average dollar volume needed (the window of
+            # a bar shorter than an hour)
             include: np.ndarray = self._fill_hour[slot] == utc_ns
             scale: np.ndarray | float = 0.05
         else:
+            slot = _positions(slot)
             include, scale = self._include(slot, utc_ns, period, self._mean(slot, utc_ns, close, volume, rate))
         self._previous_time[slot] = utc_ns
         self._previous_volume[slot] = volume
         n_included = np.count_nonzero(include)
-        ended = None
         if n_included < len(include):
-            if at is None:
-                ended = ~include
-            else:
-                ended = np.zeros(len(slots), dtype=bool)
-                ended[at] = ~include
+            self._watching[slot if not n_included else _positions(slot)[~include]] = False
+            self._set_watched()
             if not n_included:
-                return ended
-            slot, close, volume = slot[include], close[include], volume[include]
+                return
+            slot, close, volume = _positions(slot)[include], close[include], volume[include]
             if np.ndim(scale):
                 scale = scale[include]  # type: ignore[index]
             if np.ndim(rate):
@@ -359,7 +386,6 @@ class CapacityEstimate:
         self._changed = True
         self._scale[slot] = scale
         self._market[slot] += close * self._discount[slot] * volume * rate
-        return ended
 
     def _mean(self, slots: np.ndarray, utc_ns: int, close: np.ndarray, volume: np.ndarray,
               rate: np.ndarray | float) -> np.ndarray:
@@ -417,3 +443,8 @@ class CapacityEstimate:
     def rounded(self) -> float:
         """The capacity rounded to 1,000, halves away from zero (``DiscretelyRoundBy(1000)``)."""
         return math.floor(self.capacity / 1000.0 + 0.5) * 1000.0
+
+
+def _positions(index: np.ndarray | slice) -> np.ndarray:
+    """The slots an index of the slot arrays reads (a slice's as an array)."""
+    return np.arange(index.start, index.stop) if isinstance(index, slice) else index

@@ -35,7 +35,7 @@ class CapacityFeed:
     def __init__(self, algo: QCAlgorithm, feed: Any, estimate: CapacityEstimate) -> None:
         self.estimate = estimate
         self._algo, self._feed = algo, feed
-        self._fills = algo.transactions.fills
+        self._fills = algo.transactions.fills.columns  # the fill records' field lists
         self._fills_seen = 0
         self._clock = UtcClock()
         self._traded: dict[str, Any] = {}  # the estimate's symbols (a fill's) -> their securities
@@ -50,8 +50,8 @@ class CapacityFeed:
     def step(self, now_ns: int, force: bool = False) -> None:
         """The end of the step at ``now_ns`` (the algorithm's time, naive New York ns): the fills since the
         last step, then the estimate's capture and snapshot when due (``force``: a snapshot anyway)."""
-        if len(self._fills) > self._fills_seen:
-            self._hand_fills(self._fills.columns)
+        if len(self._fills["time"]) > self._fills_seen:
+            self._hand_fills(self._fills)
         estimate = self.estimate
         if now_ns < estimate.idle_until and not force:  # neither monitoring nor possibly due
             return
@@ -71,15 +71,15 @@ class CapacityFeed:
                 estimate.update(utc, no_bars, self._algo.portfolio.total_portfolio_value, self.holdings_values)
 
     def _hand_fills(self, columns: dict[str, list]) -> None:
-        """The fill records from the first one not handed yet, to the estimate a time at a time."""
-        seen, traded = self._fills_seen, self._traded
-        self._fills_seen = len(self._fills)
+        """The fill records from the first one not handed yet, to the estimate a time at a time (a symbol
+        new to the estimate may be new here: the estimate's symbols were all handed here)."""
+        seen = self._fills_seen
         times, symbols, values = columns["time"][seen:], columns["symbol"][seen:], columns["fill_value"][seen:]
-        if not traded.keys() >= set(symbols):  # a C-level check first: mostly every symbol traded before
-            self._trade(symbols)
+        self._fills_seen += len(times)
         first = times[0]
         if times.count(first) == len(times):  # one time (a step's fills, as a rule): a C-level check
-            self.estimate.on_fills(symbols, self._clock.utc_ns(first), values)
+            if self.estimate.on_fills(symbols, self._clock.utc_ns(first), values):
+                self._trade(symbols)
             return
         start = 0
         while start < len(times):  # each time's fills together
@@ -87,7 +87,8 @@ class CapacityFeed:
             end = start + 1
             while end < len(times) and times[end] is time:
                 end += 1
-            self.estimate.on_fills(symbols[start:end], self._clock.utc_ns(time), values[start:end])
+            if self.estimate.on_fills(symbols[start:end], self._clock.utc_ns(time), values[start:end]):
+                self._trade(symbols[start:end])
             start = end
 
     def _trade(self, symbols: list[str]) -> None:
@@ -132,7 +133,7 @@ class CapacityFeed:
             columns = self._columns_of(symbols)[slots]
             self._watched = (slots, columns)
         panel, step = self._feed.panel, self._feed.step  # a step with fills before (monitoring): step >= 0
-        found = (panel.emit[panel.row(step), columns] == 2).nonzero()[0]  # a real bar ends now (not a copy)
+        found = (panel.emit[panel.row(step)][columns] == 2).nonzero()[0]  # a real bar ends now (not a copy)
         if not len(found):
             return no_bars(symbols, slots)
         quotes = None
@@ -151,7 +152,5 @@ class CapacityFeed:
                 return no_bars(symbols, slots)
         starts, ends, ohlcv = panel.current_fields(step, columns if len(found) == len(columns) else columns[found])
         volumes = ohlcv[:, 4]
-        # the bar's length in whole microseconds (a datetime's): its resolution's thresholds compare as
-        # int((bar.end_time - bar.time).total_seconds() * 10**9) does
         return bars_at(slots, found, ohlcv[:, 3], volumes if quotes is None else np.where(quotes, FOREX_VOLUME, volumes),
-                       rates, ends // 1000 - starts // 1000)
+                       rates, starts, ends)
