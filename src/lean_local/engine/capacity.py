@@ -217,7 +217,8 @@ class CapacityEstimate:
         self._sale[index] += amounts
         # (a gap of 2**53 ns or more, which float64 may round, is over 100 days: its discount is 1 whatever
         # the rounding, as is a first fill's)
-        discount = 2.0 * ((utc_ns - self._last_fill[index]) / _MINUTE_NS) / 390.0
+        # (int64 / float64: what int64 / int computes, both cast to float64, without the int's conversion)
+        discount = 2.0 * ((utc_ns - self._last_fill[index]) / float(_MINUTE_NS)) / 390.0
         # min(max(d, 0.2), 1): the scalar's ``1 if d > 1 else max(0.2, d)``
         self._discount[index] = np.minimum(np.maximum(discount, 0.2), 1.0)
         reset = self._reset[index]

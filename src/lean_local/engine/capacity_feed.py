@@ -16,6 +16,7 @@ from lean_local.engine.utc_clock import UtcClock
 
 _TYPE, _QUOTE, _RATE = attrgetter("type"), attrgetter("quote_currency"), attrgetter("conversion_rate")
 _NO_COLUMNS = np.empty(0, dtype=np.intp)
+_REAL = np.int8(2)  # the panel's emit code of a real bar (an int8 as the codes: no conversion of a Python int)
 
 
 class CapacityFeed:
@@ -133,7 +134,7 @@ class CapacityFeed:
             columns = self._columns_of(symbols)[slots]
             self._watched = (slots, columns)
         panel, step = self._feed.panel, self._feed.step  # a step with fills before (monitoring): step >= 0
-        found = (panel.emit[panel.row(step)][columns] == 2).nonzero()[0]  # a real bar ends now (not a copy)
+        found = (panel.emit[panel.row(step)][columns] == _REAL).nonzero()[0]  # a real bar ends now (not a copy)
         if not len(found):
             return no_bars(symbols, slots)
         quotes = None
