@@ -27,12 +27,14 @@ def estimate_of_one() -> CapacityEstimate:
 
 def bars_from(bar_of):
     """The estimate's ``bars_of`` from ``bar_of(symbol)``: ``(close, volume, rate, period_ns)`` or None."""
-    def bars_of(symbols):
-        found = [k for k, symbol in enumerate(symbols) if bar_of(symbol) is not None]
-        bars = [bar_of(symbols[k]) for k in found]
+    def bars_of(symbols, slots):
+        asked = [symbols[slot] for slot in slots.tolist()]
+        found = [k for k, symbol in enumerate(asked) if bar_of(symbol) is not None]
+        bars = [bar_of(asked[k]) for k in found]
         close, volume, rate, period = (list(column) for column in zip(*bars, strict=True)) if bars else ([], [], [], [])
-        return bars_at(symbols, np.array(found, dtype=np.intp), np.array(close, dtype=float),
-                       np.array(volume, dtype=float), np.array(rate, dtype=float), np.array(period, dtype=np.int64))
+        return bars_at(slots, np.array(found, dtype=np.intp), np.array(close, dtype=float),
+                       np.array(volume, dtype=float), np.array(rate, dtype=float), np.zeros(len(found), dtype=np.int64),
+                       np.array(period, dtype=np.int64))
     return bars_of
 
 
@@ -228,7 +230,7 @@ def test_the_year_table_of_the_capacity_clock_is_tz_localize_of_every_hour():
 
 def test_a_times_fills_as_arrays_join_the_capture_in_order_after_the_captured_ones():
     """Nine first fills at one time (the array path) join after AAA, captured already, in their order; the
-    next step's bars are asked of that list."""
+    next step's bars are asked of their slots, in slot order."""
     estimate = estimate_of_one()
     fill = utc("2020-01-02 21:00")
     estimate.on_fill("AAA", fill - HOUR, 500.0)
@@ -236,9 +238,9 @@ def test_a_times_fills_as_arrays_join_the_capture_in_order_after_the_captured_on
     estimate.on_fills(["AAA", *joining], fill, [1_000.0] * 9)
     asked = []
 
-    def bars_of(symbols):
-        asked.append(list(symbols))
-        return bars_from(lambda symbol: (10.0, 1_000.0, 1.0, EQUITY_DAY))(symbols)
+    def bars_of(symbols, slots):
+        asked.append([symbols[slot] for slot in slots.tolist()])
+        return bars_from(lambda symbol: (10.0, 1_000.0, 1.0, EQUITY_DAY))(symbols, slots)
     estimate.update(fill, bars_of, 1.0, lambda symbols: [0.0] * len(symbols))
     assert asked == [["AAA", *joining]]
     assert estimate.trades("AAA") == 2 and estimate.trades("S7") == 1
@@ -295,3 +297,34 @@ def test_snapshots_without_fills_or_captures_since_the_last_keep_its_smallest_sy
     estimate.update(utc("2020-02-12 15:00"), no_bars, 1_000.0, holdings_values)  # BBB alone: 10 x 4,000 x 0.05
     assert estimate.lowest == "BBB"
     assert estimate.capacity == pytest.approx(0.33 * 2_000.0 / 1.0 + 0.66 * before)
+
+
+def test_the_estimate_is_idle_until_the_local_time_of_its_next_snapshot_date_unless_monitoring():
+    """``idle_until`` (New York wall ns): never before a fill, the earliest while monitoring, and once the
+    capture ends six hours before the next snapshot's UTC date (Jan 8: Jan 7, 18:00)."""
+    estimate = estimate_of_one()
+    assert estimate.idle_until == np.iinfo(np.int64).max
+    estimate.on_fill("AAA", utc("2020-01-02 21:00"), 1_000.0)
+    assert estimate.idle_until == np.iinfo(np.int64).min
+    assert capture(estimate, utc("2020-01-02 21:00"), (10.0, 1_000.0, 1.0, EQUITY_DAY))
+    assert not capture(estimate, utc("2020-01-03 21:00"), (11.0, 5_000.0, 1.0, EQUITY_DAY))
+    assert estimate.idle_until == utc("2020-01-07 18:00")
+    assert not estimate.may_be_due(estimate.idle_until - 1) and estimate.may_be_due(estimate.idle_until)
+
+
+def test_a_times_fills_restart_the_capture_of_the_symbols_filled_before_the_last_snapshot_only():
+    """Eight fills at one time (the array path): the four symbols filled before the snapshot restart (one
+    trade, no volume), the four filled after it continue (two trades, their captured volume kept)."""
+    estimate = estimate_of_one()
+    before, after = ["A", "B", "C", "D"], ["E", "F", "G", "H"]
+    for symbol in before:
+        estimate.on_fill(symbol, utc("2020-01-02 21:00"), 1_000.0)
+    estimate.update(utc("2020-01-02 21:00"), bars_from(lambda symbol: (10.0, 1_000.0, 1.0, EQUITY_DAY)), 1.0,
+                    lambda symbols: [0.0] * len(symbols), force=True)
+    for symbol in after:
+        estimate.on_fill(symbol, utc("2020-01-06 21:00"), 1_000.0)
+    estimate.update(utc("2020-01-06 21:00"), bars_from(lambda symbol: (10.0, 2_000.0, 1.0, EQUITY_DAY)), 1.0,
+                    lambda symbols: [0.0] * len(symbols))
+    estimate.on_fills(before + after, utc("2020-01-07 21:00"), [500.0] * 8)
+    assert [estimate.trades(s) for s in before + after] == [1] * 4 + [2] * 4
+    assert [estimate.dollar_volume(s) for s in before + after] == [0.0] * 4 + [10.0 * 2_000.0 * 0.05] * 4

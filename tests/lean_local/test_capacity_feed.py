@@ -19,15 +19,17 @@ HOUR = 3600 * 10**9
 
 
 class _Estimate:
-    """Records the fills it is handed; never monitoring, never due."""
+    """Records the fills it is handed (each time's symbols new to it); never monitoring, never due."""
 
     monitoring = False
+    idle_until = np.iinfo(np.int64).max
 
     def __init__(self) -> None:
         self.handed: list[tuple[list[str], int, list[float]]] = []
 
     def on_fills(self, symbols, utc_ns, values):
         self.handed.append((list(symbols), utc_ns, list(values)))
+        return True  # symbols added
 
     def may_be_due(self, new_york_ns):
         return False
@@ -46,11 +48,12 @@ class _Feed:
     def row(self, step):
         return step
 
-    def current_bars(self, step, columns):
+    def current_fields(self, step, columns):
         start = pd.Timestamp("2020-01-02 09:30").value
         n = len(columns)
-        return (np.full(n, start), np.full(n, start + int(6.5 * HOUR)), np.zeros(n), 10.0 + columns,
-                100.0 * (columns + 1))
+        ohlcv = np.zeros((n, 5))
+        ohlcv[:, 3], ohlcv[:, 4] = 10.0 + columns, 100.0 * (columns + 1)
+        return np.full(n, start), np.full(n, start + int(6.5 * HOUR)), ohlcv
 
 
 def _algo(securities: dict, fills: FillRecords | None = None, values: np.ndarray | None = None):
@@ -92,13 +95,14 @@ def test_the_bars_of_one_quote_currency_carry_its_rate_and_a_symbol_without_a_re
     securities = {"AAA": _security(2, cash=cash), "BBB": _security(0, cash=cash), "CCC": _security(1, cash=cash)}
     feed = CapacityFeed(_algo(securities, fills, np.array([5.0, -6.0, 7.0])), _Feed([True, False, True]), _Estimate())
     feed.step(pd.Timestamp("2020-01-02 16:00").value)
-    bars = feed.monitored_bars(["AAA", "BBB", "CCC"])
+    symbols = ["AAA", "BBB", "CCC"]
+    bars = feed.monitored_bars(symbols, np.array([0, 1, 2]))
     assert bars.found.tolist() == [0, 1]
     assert bars.close.tolist() == [12.0, 10.0] and bars.volume.tolist() == [300.0, 100.0]
     assert bars.conversion_rate == 1.25  # one rate for every bar
-    assert bars.period_ns.tolist() == [int(6.5 * HOUR)] * 2
+    assert (bars.end_ns - bars.start_ns).tolist() == [int(6.5 * HOUR)] * 2
     cash.conversion_rate = 1.5  # read again at each step
-    assert feed.monitored_bars(["AAA", "BBB", "CCC"]).conversion_rate == 1.5
+    assert feed.monitored_bars(symbols, np.array([0, 1, 2])).conversion_rate == 1.5
     assert feed.holdings_values(["CCC", "AAA"]).tolist() == [-6.0, 7.0]
 
 
@@ -111,7 +115,7 @@ def test_a_forex_bar_counts_the_forex_volume_and_custom_data_has_no_bar():
                   "AAA": _security(2, cash=eur)}
     feed = CapacityFeed(_algo(securities, fills), _Feed([True, True, True]), _Estimate())
     feed.step(pd.Timestamp("2020-01-02 16:00").value)
-    bars = feed.monitored_bars(["EURUSD", "CUSTOM", "AAA"])
+    bars = feed.monitored_bars(["EURUSD", "CUSTOM", "AAA"], np.array([0, 1, 2]))
     assert bars.found.tolist() == [0, 2]
     assert bars.volume.tolist() == [FOREX_VOLUME, 300.0]
     assert bars.conversion_rate.tolist() == [1.0, 1.1]

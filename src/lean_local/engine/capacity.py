@@ -23,9 +23,9 @@ Times are UTC nanoseconds. The engine calls :meth:`CapacityEstimate.on_fill` for
 from __future__ import annotations
 
 import math
-from array import array
 from collections.abc import Callable, Sequence
 from datetime import datetime
+from operator import itemgetter
 from typing import NamedTuple
 
 import numpy as np
@@ -34,57 +34,65 @@ import pandas as pd
 _DAY_NS = 86_400 * 10**9
 _MINUTE_NS = 60 * 10**9
 _HOUR_NS = 60 * _MINUTE_NS
+_MINUTE_US, _HOUR_US, _DAY_US = _MINUTE_NS // 1000, _HOUR_NS // 1000, _DAY_NS // 1000
 #: ``SymbolCapacity.CapacityEffectPeriod``.
 EFFECT_PERIOD_NS = 30 * _DAY_NS
 #: An upper bound of UTC minus New York wall time (EST is 5 hours behind UTC, EDT 4).
 MAX_UTC_OFFSET_NS = 6 * _HOUR_NS
 #: ``SymbolCapacity._forexMinuteVolume``: the volume LEAN gives a forex quote bar.
 FOREX_VOLUME = 25_000_000.0
-#: ``previous_time`` of a symbol without a bar with volume yet.
+#: ``previous_time`` of a symbol without a bar with volume yet; :attr:`CapacityEstimate.idle_until` while
+#: monitoring.
 _NO_TIME = np.iinfo(np.int64).min
+#: :attr:`CapacityEstimate.idle_until` with no symbol: never due.
+_NEVER = np.iinfo(np.int64).max
 #: Nanosecond gaps from which int64 -> float64 rounds: Python divides such ints exactly, numpy does not.
 _EXACT_FLOAT_NS = 2**53
 #: Fewer fills at one time than this take :meth:`CapacityEstimate.on_fill` one by one.
 _MIN_ARRAY_FILLS = 8
+#: The per-symbol fields (array attributes) and their types, one entry per slot.
+_FIELDS = {"_sale": np.float64, "_trades": np.int64, "_market": np.float64, "_scale": np.float64,
+           "_reset": np.bool_, "_discount": np.float64, "_last_fill": np.int64, "_fill_hour": np.int64,
+           "_previous_time": np.int64, "_previous_volume": np.float64, "_watching": np.bool_}
 
 
 class MonitoredBars(NamedTuple):
     """The real bars of this step of the symbols being captured (``SymbolCapacity.GetBar``): those of the
-    symbols at positions ``found`` of the list asked (increasing; None: every symbol has one), one entry
-    each."""
+    slots at positions ``found`` of the slots asked (increasing; None: every slot has one), one entry each."""
 
     found: np.ndarray | None  # intp
     close: np.ndarray  # float64
     volume: np.ndarray  # float64, FOREX_VOLUME for a forex quote bar
     conversion_rate: np.ndarray | float  # quote currency to account currency (one rate: every bar's)
-    period_ns: np.ndarray  # int64, the bar's length
+    start_ns: np.ndarray  # int64, the bar's start
+    end_ns: np.ndarray  # int64, the bar's end
 
 
 #: no symbol has a bar
-_NO_BARS = MonitoredBars(np.empty(0, dtype=np.intp), np.empty(0), np.empty(0), 1.0, np.empty(0, dtype=np.int64))
+_NO_BARS = MonitoredBars(np.empty(0, dtype=np.intp), np.empty(0), np.empty(0), 1.0, np.empty(0, dtype=np.int64),
+                         np.empty(0, dtype=np.int64))
 
 
-def no_bars(symbols: Sequence[str]) -> MonitoredBars:
+def no_bars(symbols: Sequence[str], slots: np.ndarray) -> MonitoredBars:
     """No symbol has a bar (a step of LEAN's internal benchmark feed)."""
     return _NO_BARS
 
 
-def bars_at(symbols: Sequence[str], found: np.ndarray, close: np.ndarray, volume: np.ndarray,
-            conversion_rate: np.ndarray | float, period_ns: np.ndarray) -> MonitoredBars:
-    """The bars of ``symbols`` when the ones at positions ``found`` (increasing) have the bars given (one
+def bars_at(slots: np.ndarray, found: np.ndarray, close: np.ndarray, volume: np.ndarray,
+            conversion_rate: np.ndarray | float, start_ns: np.ndarray, end_ns: np.ndarray) -> MonitoredBars:
+    """The bars of ``slots`` when the ones at positions ``found`` (increasing) have the bars given (one
     entry each; ``conversion_rate`` may be one rate for all), the others none."""
-    return MonitoredBars(None if len(found) == len(symbols) else found, close, volume, conversion_rate, period_ns)
+    return MonitoredBars(None if len(found) == len(slots) else found, close, volume, conversion_rate, start_ns, end_ns)
 
 
 class CapacityEstimate:
     """The strategy's capacity and its lowest-capacity symbol (LEAN ``CapacityEstimate`` and its
     ``SymbolCapacity`` per traded symbol).
 
-    Each symbol's state is a slot in per-field arrays (in the order LEAN's dictionary keeps the
-    symbols: first fill first, a forgotten symbol joining again at the end). The fields a snapshot reads
-    of every symbol and the ones a step's capture updates are ``array.array`` buffers: a fill reads and
-    writes Python numbers, a step's capture and a snapshot read and write them as numpy arrays without
-    a copy (a list's conversion costs more than the rest).
+    Each symbol's state is a slot of per-field numpy arrays (in the order LEAN's dictionary keeps the
+    symbols: first fill first, a forgotten symbol joining again at the end; allocated ahead, the first
+    ``len(self._symbols)`` entries used): a time's fills, a step's capture and a snapshot each read and
+    write every symbol concerned by one set of numpy calls.
 
     Parameters
     ----------
@@ -98,22 +106,25 @@ class CapacityEstimate:
         self._next_snapshot = pd.Timestamp(start).value + self._period
         self._slots: dict[str, int] = {}
         self._symbols: list[str] = []
-        self._sale = array("d")  # SaleVolume
-        self._trades = array("q")
-        self._market = array("d")  # the captured market volume (dollars)
-        self._scale = array("d")  # the resolution's scale factor of the last captured bar
-        self._reset = array("b")  # a snapshot passed: the next fill restarts the capture
-        self._discount = array("d")  # the fast-trading discount of the last fill
-        self._last_fill = array("q")  # UTC ns
-        self._fill_hour = array("q")  # the last fill's time rounded up to the hour (an hour bar's capture)
-        self._previous_time = array("q")  # the last bar with volume (UTC ns), _NO_TIME before one
-        self._previous_volume = array("d")
-        self._monitored: list[int] = []  # the slots whose bars are being captured, in the order they started
-        self._monitored_symbols: list[str] = []  # their symbols (bars_of's question)
-        self._monitored_slots: np.ndarray | None = None  # _monitored as an array, made when asked
-        self._is_monitored: list[bool] = []
+        self._sale = np.empty(0)  # SaleVolume
+        self._trades = np.empty(0, dtype=np.int64)
+        self._market = np.empty(0)  # the captured market volume (dollars)
+        self._scale = np.empty(0)  # the resolution's scale factor of the last captured bar
+        self._reset = np.empty(0, dtype=bool)  # a snapshot passed: the next fill restarts the capture
+        self._discount = np.empty(0)  # the fast-trading discount of the last fill
+        self._last_fill = np.empty(0, dtype=np.int64)  # UTC ns
+        self._fill_hour = np.empty(0, dtype=np.int64)  # the last fill's time rounded up to the hour (an hour bar's)
+        self._previous_time = np.empty(0, dtype=np.int64)  # the last bar with volume (UTC ns), _NO_TIME before one
+        self._previous_volume = np.empty(0)
+        self._watching = np.empty(0, dtype=bool)  # the slots whose bars are being captured
+        self._watched = np.empty(0, dtype=np.intp)  # those slots (increasing; a new array when they change)
+        self._watched_index: np.ndarray | slice = self._watched  # the same as a slice when they are contiguous
         #: whether some symbol's bars are being captured (the engine reads their current bars)
         self.monitoring = False
+        #: the New York wall time (naive ns) before which :meth:`update` has nothing to do unless forced:
+        #: ``_NO_TIME`` while monitoring, else the earliest local time of the next snapshot's UTC date
+        #: (:meth:`may_be_due`), ``_NEVER`` before a first fill
+        self.idle_until = _NEVER
         #: whether a fill or a capture changed the symbols' figures since the last snapshot; if not, the
         #: snapshot's smallest symbol, its volume per trade and the oldest last fill stand
         self._changed = False
@@ -133,14 +144,21 @@ class CapacityEstimate:
         first, and converts to UTC only when True)."""
         return bool(self._slots) and new_york_ns + MAX_UTC_OFFSET_NS >= self._next_snapshot
 
+    def _rewake(self) -> None:
+        """:attr:`idle_until` after a change of the monitored slots, the symbols or the next snapshot."""
+        if self.monitoring:
+            self.idle_until = _NO_TIME
+        else:
+            self.idle_until = self._next_snapshot - MAX_UTC_OFFSET_NS if self._slots else _NEVER
+
     def dollar_volume(self, symbol: str) -> float:
         """The symbol's captured market volume times its scale (``MarketCapacityDollarVolume``)."""
         slot = self._slots[symbol]
-        return self._market[slot] * self._scale[slot]
+        return self._market.item(slot) * self._scale.item(slot)
 
     def trades(self, symbol: str) -> int:
         """The symbol's fills since its capture last restarted (``Trades``)."""
-        return self._trades[self._slots[symbol]]
+        return self._trades.item(self._slots[symbol])
 
     def on_fill(self, symbol: str, utc_ns: int, value: float) -> None:
         """A fill of ``symbol`` of value ``value`` (account currency, either sign) at ``utc_ns``
@@ -150,129 +168,150 @@ class CapacityEstimate:
             slot = self._add(symbol)
             previous = utc_ns - _DAY_NS
         else:
-            previous = self._last_fill[slot]
+            previous = self._last_fill.item(slot)
         self._changed = True
-        self._sale[slot] += abs(value)
-        discount = 2.0 * ((utc_ns - previous) / _MINUTE_NS) / 390.0
+        self._sale[slot] = self._sale.item(slot) + abs(value)
+        discount = 2.0 * ((utc_ns - previous) / _MINUTE_NS) / 390.0  # Python ints: the exact quotient's rounding
         self._discount[slot] = 1.0 if discount > 1 else max(0.2, discount)
-        if self._reset[slot]:
+        if self._reset.item(slot):
             self._market[slot] = 0.0
             self._trades[slot] = 0
             self._reset[slot] = False
         self._trades[slot] += 1
         self._last_fill[slot] = utc_ns
         self._fill_hour[slot] = -(-utc_ns // _HOUR_NS) * _HOUR_NS
-        if not self._is_monitored[slot]:
-            self._watch([slot])
+        if not self._watching.item(slot):
+            self._watching[slot] = True
+            self._set_watched()
 
-    def on_fills(self, symbols: list[str], utc_ns: int, values: list[float]) -> None:
+    def on_fills(self, symbols: list[str], utc_ns: int, values: list[float]) -> bool:
         """:meth:`on_fill` of each of a time's fills, in order (``symbols`` and ``values`` one per fill):
-        as arrays when no symbol fills twice, each figure the scalar formula's operations in its order."""
-        if len(symbols) < _MIN_ARRAY_FILLS or len(distinct := set(symbols)) < len(symbols):
-            for symbol, value in zip(symbols, values, strict=True):
-                self.on_fill(symbol, utc_ns, value)
-            return
-        known = self._slots
-        if not distinct <= known.keys():  # a C-level check first: mostly every symbol was filled before
+        as arrays when no symbol fills twice, each figure the scalar formula's operations in its order
+        (in slot order, on slices, when every symbol fills once). Whether a symbol was added."""
+        count, known = len(symbols), self._slots
+        added = not all(map(known.__contains__, symbols)) if count < _MIN_ARRAY_FILLS else False
+        if count < _MIN_ARRAY_FILLS:
+            self._one_by_one(symbols, utc_ns, values)
+            return added
+        try:
+            slots = np.array(itemgetter(*symbols)(known), dtype=np.intp)  # one C-level pass
+        except KeyError:  # first fills
+            if len(set(symbols)) < count:
+                self._one_by_one(symbols, utc_ns, values)
+                return True
             for symbol in symbols:
                 if symbol not in known:
-                    # a first fill's previous fill is a day before it
-                    self._last_fill[self._add(symbol)] = utc_ns - _DAY_NS
+                    slot = self._add(symbol)  # first: it may replace the arrays
+                    self._last_fill[slot] = utc_ns - _DAY_NS  # a first fill's previous fill is a day before it
+            added = True
+            slots = np.array(itemgetter(*symbols)(known), dtype=np.intp)
+        if np.bincount(slots).max() > 1:  # a symbol filled twice: its fills one after the other
+            self._one_by_one(symbols, utc_ns, values)
+            return added
         self._changed = True
-        slots = np.fromiter(map(known.__getitem__, symbols), dtype=np.intp, count=len(symbols))
-        sale = np.frombuffer(self._sale)
-        sale[slots] += np.abs(values)
-        last_fill = np.frombuffer(self._last_fill, dtype=np.int64)
-        gap = utc_ns - last_fill[slots]
-        minutes = gap / _MINUTE_NS
-        for k in np.flatnonzero(np.abs(gap) >= _EXACT_FLOAT_NS).tolist():  # see _mean
-            minutes[k] = int(gap[k]) / _MINUTE_NS
-        discount = 2.0 * minutes / 390.0
-        np.frombuffer(self._discount)[slots] = np.where(discount > 1, 1.0, np.maximum(0.2, discount))
-        reset = np.frombuffer(self._reset, dtype=np.int8)
-        restart = slots[reset[slots] != 0]
-        np.frombuffer(self._market)[restart] = 0.0
-        trades = np.frombuffer(self._trades, dtype=np.int64)
-        trades[restart] = 0
-        reset[restart] = 0
-        trades[slots] += 1
-        last_fill[slots] = utc_ns
-        np.frombuffer(self._fill_hour, dtype=np.int64)[slots] = -(-utc_ns // _HOUR_NS) * _HOUR_NS
-        is_monitored, slot_list = self._is_monitored, slots.tolist()
-        if not all(map(is_monitored.__getitem__, slot_list)):  # a C-level pass first: mostly all are
-            self._watch([slot for slot in slot_list if not is_monitored[slot]])
+        amounts = np.abs(np.array(values, dtype=np.float64))
+        index: np.ndarray | slice = slots
+        if count == len(self._symbols):  # every symbol once
+            index = slice(0, count)
+            amounts[slots] = amounts.copy()  # in slot order
+        self._sale[index] += amounts
+        # (a gap of 2**53 ns or more, which float64 may round, is over 100 days: its discount is 1 whatever
+        # the rounding, as is a first fill's)
+        # (int64 / float64: what int64 / int computes, both cast to float64, without the int's conversion)
+        discount = 2.0 * ((utc_ns - self._last_fill[index]) / float(_MINUTE_NS)) / 390.0
+        # min(max(d, 0.2), 1): the scalar's ``1 if d > 1 else max(0.2, d)``
+        self._discount[index] = np.minimum(np.maximum(discount, 0.2), 1.0)
+        reset = self._reset[index]
+        n_reset = np.count_nonzero(reset)
+        if n_reset == count:  # every symbol restarts (a snapshot since their last fills, as a rule)
+            self._market[index] = 0.0
+            self._trades[index] = 1
+            self._reset[index] = False
+        else:
+            if n_reset:
+                restart = reset.nonzero()[0] if isinstance(index, slice) else slots[reset]
+                self._market[restart] = 0.0
+                self._trades[restart] = 0
+                self._reset[restart] = False
+            self._trades[index] += 1
+        self._last_fill[index] = utc_ns
+        self._fill_hour[index] = -(-utc_ns // _HOUR_NS) * _HOUR_NS
+        if np.count_nonzero(self._watching[index]) < count:
+            self._watching[index] = True
+            self._set_watched()
+        return added
 
-    def _watch(self, slots: list[int]) -> None:
-        """Start capturing the bars of ``slots`` (distinct, not captured yet; in this order, after the ones
-        captured already): the lists grow in place."""
-        is_monitored = self._is_monitored
-        for slot in slots:
-            is_monitored[slot] = True
-        self._monitored.extend(slots)
-        self._monitored_symbols.extend(map(self._symbols.__getitem__, slots))
-        self._monitored_slots = None
-        self.monitoring = bool(self._monitored)
+    def _one_by_one(self, symbols: list[str], utc_ns: int, values: list[float]) -> None:
+        for symbol, value in zip(symbols, values, strict=True):
+            self.on_fill(symbol, utc_ns, value)
 
-    def _set_monitored(self, slots: list[int]) -> None:
-        """Capture the bars of ``slots`` (in this order) from now: a new list of their symbols, so that
-        ``bars_of`` may keep what it read of a list while it is the same list of the same length (one
-        only grows, by :meth:`_watch`)."""
-        self._monitored = slots
-        self._monitored_symbols = list(map(self._symbols.__getitem__, slots))
-        self._monitored_slots = None
-        self.monitoring = bool(slots)
+    def _set_watched(self) -> None:
+        """The watched slots (a new array) and :attr:`monitoring` after a change of ``_watching``."""
+        watched = self._watched = self._watching[:len(self._symbols)].nonzero()[0]
+        self.monitoring = len(watched) > 0
+        contiguous = self.monitoring and watched[-1] - watched[0] + 1 == len(watched)
+        self._watched_index = slice(watched[0], watched[-1] + 1) if contiguous else watched
+        self._rewake()
 
     def _add(self, symbol: str) -> int:
         slot = self._slots[symbol] = len(self._symbols)
         self._symbols.append(symbol)
-        self._sale.append(0.0)
-        self._trades.append(0)
-        self._market.append(0.0)
-        self._scale.append(0.0)
-        self._reset.append(False)
-        self._discount.append(1.0)
-        self._last_fill.append(0)  # set by the fill that adds the symbol
-        self._fill_hour.append(0)
-        self._previous_time.append(_NO_TIME)
-        self._previous_volume.append(0.0)
-        self._is_monitored.append(False)
+        if slot == len(self._sale):
+            self._resize(max(16, 2 * slot))
+        self._sale[slot] = 0.0
+        self._trades[slot] = 0
+        self._market[slot] = 0.0
+        self._scale[slot] = 0.0
+        self._reset[slot] = False
+        self._discount[slot] = 1.0
+        self._last_fill[slot] = 0  # set by the fill that adds the symbol
+        self._fill_hour[slot] = 0
+        self._previous_time[slot] = _NO_TIME
+        self._previous_volume[slot] = 0.0
+        self._watching[slot] = False
+        self._rewake()
         return slot
 
-    def update(self, utc_ns: int, bars_of: Callable[[list[str]], MonitoredBars], tpv: float,
+    def _resize(self, size: int, kept: np.ndarray | slice | None = None) -> None:
+        """Every field as a new array of ``size`` entries, its used entries (those at ``kept``) first."""
+        kept = slice(0, len(self._symbols)) if kept is None else kept
+        for name, dtype in _FIELDS.items():
+            old = getattr(self, name)
+            values = old[kept]
+            new = np.zeros(size, dtype=dtype)
+            new[:len(values)] = values
+            setattr(self, name, new)
+
+    def update(self, utc_ns: int, bars_of: Callable[[list[str], np.ndarray], MonitoredBars], tpv: float,
                holdings_values: Callable[[list[str]], Sequence[float] | np.ndarray], force: bool = False) -> None:
         """End of a time step: capture the monitored symbols' bars, then snapshot when due.
 
-        ``bars_of(symbols)`` gives the real bar of this step of each of ``symbols`` (:class:`MonitoredBars`;
-        ``symbols`` is the same list while the monitored symbols stay the same, and grows in place as they join);
-        ``holdings_values(symbols)`` the signed holdings value of each (account currency), asked once a
-        snapshot, of every symbol (the same list while the symbols stay the same).
+        ``bars_of(symbols, slots)`` gives the real bar of this step of each of the slots ``slots`` (an int
+        array, increasing; the same array while the monitored slots stay the same) of ``symbols`` (every
+        symbol in slot order: the same list while the symbols stay the same, grown in place as they join)
+        (:class:`MonitoredBars`); ``holdings_values(symbols)`` the signed holdings value of each of
+        ``symbols`` (account currency), asked once a snapshot.
         """
         if self.monitoring:
-            if self._monitored_slots is None:
-                self._monitored_slots = np.array(self._monitored, dtype=np.intp)
-            slots = self._monitored_slots
-            ended = self._capture(slots, utc_ns, bars_of(self._monitored_symbols))
-            if ended is not None:
-                for slot in slots[ended].tolist():
-                    self._is_monitored[slot] = False
-                self._set_monitored(slots[~ended].tolist())
+            self._capture(utc_ns, bars_of(self._symbols, self._watched))
         utc_date = utc_ns // _DAY_NS * _DAY_NS
         if not (force or (utc_date >= self._next_snapshot and self._slots)):
             return
         if tpv == 0 or not self._slots:
             return
         symbols = self._symbols
+        n = len(symbols)
         if self._changed:  # a fill or a capture since the last snapshot (else its figures stand, sales zero)
-            total_sale = sum(self._sale)  # in slot order, one addition after the other (LEAN's Sum)
-            # views of the buffers, released when this call returns (an array.array cannot grow while viewed)
-            dollar_volumes = np.frombuffer(self._market) * np.frombuffer(self._scale)  # MarketCapacityDollarVolume
+            sale = self._sale[:n]
+            total_sale = sum(sale.tolist())  # in slot order, one addition after the other (LEAN's Sum)
+            dollar_volumes = self._market[:n] * self._scale[:n]  # MarketCapacityDollarVolume
             smallest = int(dollar_volumes.argmin())  # the first smallest, as LEAN's OrderBy(...).First()
-            share_sale = self._sale[smallest] / total_sale if total_sale else 0.0
-            trades = self._trades[smallest]
-            self._smallest = (smallest, float(dollar_volumes[smallest]) / trades if trades else 0.0)
-            self._oldest_fill = min(self._last_fill)
-            self._sale = array("d", bytes(8 * len(symbols)))  # zeros
-            self._reset = array("b", [True]) * len(symbols)
+            share_sale = sale.item(smallest) / total_sale if total_sale else 0.0
+            trades = self._trades.item(smallest)
+            self._smallest = (smallest, dollar_volumes.item(smallest) / trades if trades else 0.0)
+            self._oldest_fill = int(self._last_fill[:n].min())
+            sale[:] = 0.0
+            self._reset[:n] = True
             self._changed = False
         else:
             share_sale = 0.0
@@ -284,97 +323,105 @@ class CapacityEstimate:
         new = self.capacity if scaling == 0 else daily / scaling
         self.capacity = 0.33 * new + 0.66 * self.capacity if self.capacity else new
         self._next_snapshot = utc_date + self._period
+        self._rewake()
         # a symbol neither filled within the effect period nor held is forgotten, the others start
         # capturing afresh
         cutoff = utc_ns - EFFECT_PERIOD_NS  # expired: the last fill at least the effect period ago
         if self._oldest_fill <= cutoff:  # (as a rule none expired: the holdings are not compared)
-            expired = np.frombuffer(self._last_fill, dtype=np.int64) <= cutoff
-            forgotten = (expired & (np.asarray(held, dtype=float) == 0)).nonzero()[0]
-            if len(forgotten):
-                self._forget(set(forgotten.tolist()))
+            forgotten = (self._last_fill[:n] <= cutoff) & (np.asarray(held, dtype=float) == 0)
+            if forgotten.any():
+                self._forget(forgotten)
 
-    def _capture(self, slots: np.ndarray, utc_ns: int, bars: MonitoredBars) -> np.ndarray | None:
-        """The slots' bars of this step (``SymbolCapacity.Update`` of each); where the capture ends (a mask
-        of ``slots``; None: nowhere).
+    def _capture(self, utc_ns: int, bars: MonitoredBars) -> None:
+        """The watched slots' bars of this step (``SymbolCapacity.Update`` of each); the slots whose
+        capture ends are no longer watched.
 
         A bar without volume (a fill-forward copy) neither counts nor ends the capture. The bar's length
         names its resolution as ``ToHigherResolutionEquivalent(false)`` does: a US equity's daily bar
         (09:30 to 16:00) counts as an hour bar, a 24-hour bar as a daily one. Each figure is the scalar
         formula's operations in its order, so the sums are LEAN's to the bit.
         """
-        found, close, volume, rate, period = bars
-        counted = volume != 0
-        n_counted = np.count_nonzero(counted)  # all() and any() without their Python wrappers
+        found, close, volume, rate, starts, ends = bars
+        n_counted = np.count_nonzero(volume)  # volume != 0 (NaN counts, -0.0 does not)
         if not n_counted:
-            return None
-        slot = slots if found is None else slots[found]
-        at = found  # the counted bars' positions in slots (None: every slot)
+            return
+        slots = self._watched
+        slot: np.ndarray | slice = slots if found is None else slots[found]
         if n_counted < len(slot):
-            at = np.flatnonzero(counted) if found is None else found[counted]
-            slot, close, volume, period = slot[counted], close[counted], volume[counted], period[counted]
+            counted = volume != 0
+            slot, close, volume, starts, ends = slot[counted], close[counted], volume[counted], starts[counted], ends[counted]
             if np.ndim(rate):
                 rate = rate[counted]  # type: ignore[index]
-        if np.count_nonzero((period >= _HOUR_NS) & (period < _DAY_NS)) == len(slot):
-            # hour bars only (a US equity's daily bars): the bar ending at the fill's hour rounded up, no
-            # average dollar volume needed (the window of a bar shorter than an hour)
-            include: np.ndarray = np.frombuffer(self._fill_hour, dtype=np.int64)[slot] == utc_ns
+        elif found is None:
+            slot = self._watched_index  # every watched slot: a slice when they are contiguous
+        # a bar's length in whole microseconds (a datetime's: its resolution's thresholds compare as
+        # int((bar.end_time - bar.time).total_seconds() * 10**9) does) is within a microsecond of its
+        # length in ns: an hour bar's (a US equity's daily bar) whatever the rounding, first
+        span = ends - starts
+        if span.min() >= _HOUR_NS and span.max() <= _DAY_NS - 1000:
+            hours = True
+        else:
+            period = ends // 1000 - starts // 1000
+            hours = np.count_nonzero((period >= _HOUR_US) & (period < _DAY_US)) == len(period)
+        if hours:
+            # the bar ending at the fill's hour rounded up, no average dollar volume needed (the window of
+            # a bar shorter than an hour)
+            include: np.ndarray = self._fill_hour[slot] == utc_ns
             scale: np.ndarray | float = 0.05
         else:
+            slot = _positions(slot)
             include, scale = self._include(slot, utc_ns, period, self._mean(slot, utc_ns, close, volume, rate))
-        np.frombuffer(self._previous_time, dtype=np.int64)[slot] = utc_ns
-        np.frombuffer(self._previous_volume)[slot] = volume
+        self._previous_time[slot] = utc_ns
+        self._previous_volume[slot] = volume
         n_included = np.count_nonzero(include)
-        ended = None
         if n_included < len(include):
-            ended = np.zeros(len(slots), dtype=bool)
-            ended[np.arange(len(slots)) if at is None else at] = ~include
+            self._watching[slot if not n_included else _positions(slot)[~include]] = False
+            self._set_watched()
             if not n_included:
-                return ended
-            slot, close, volume = slot[include], close[include], volume[include]
+                return
+            slot, close, volume = _positions(slot)[include], close[include], volume[include]
             if np.ndim(scale):
                 scale = scale[include]  # type: ignore[index]
             if np.ndim(rate):
                 rate = rate[include]  # type: ignore[index]
         self._changed = True
-        np.frombuffer(self._scale)[slot] = scale
-        discount = np.frombuffer(self._discount)[slot]
-        np.frombuffer(self._market)[slot] += close * discount * volume * rate
-        return ended
+        self._scale[slot] = scale
+        self._market[slot] += close * self._discount[slot] * volume * rate
 
     def _mean(self, slots: np.ndarray, utc_ns: int, close: np.ndarray, volume: np.ndarray,
               rate: np.ndarray | float) -> np.ndarray:
         """The bars' average dollar volume per minute since the slots' previous bars with volume
         (``AverageDollarVolume``; a first bar's, or one at the previous bar's time, is its dollar volume)."""
-        before = np.frombuffer(self._previous_time, dtype=np.int64)[slots]
+        before = self._previous_time[slots]
         first = (before == _NO_TIME) | (before == utc_ns)
         gap = utc_ns - np.where(first, utc_ns - _MINUTE_NS, before)  # a first bar's minutes are unread
         minutes = gap / _MINUTE_NS
         inexact = (np.abs(gap) >= _EXACT_FLOAT_NS).nonzero()[0]
         for k in inexact.tolist():  # Python's int division is exact where float64 cannot hold the gap
             minutes[k] = int(gap[k]) / _MINUTE_NS
-        previous_volume = np.frombuffer(self._previous_volume)[slots]
+        previous_volume = self._previous_volume[slots]
         return np.where(first, rate * close * volume, close * rate * (volume + previous_volume) / minutes)
 
-    def _include(self, slots: np.ndarray, utc_ns: int, period_ns: np.ndarray,
+    def _include(self, slots: np.ndarray, utc_ns: int, period_us: np.ndarray,
                  average: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """``IncludeMarketVolume`` and ``ResolutionScaleFactor`` of each bar's resolution."""
-        last = np.frombuffer(self._last_fill, dtype=np.int64)[slots]
+        last = self._last_fill[slots]
         include = np.empty(len(slots), dtype=bool)
         scale = np.empty(len(slots))
-        daily = period_ns >= _DAY_NS
-        hourly = ~daily & (period_ns >= _HOUR_NS)
+        daily = period_us >= _DAY_US
+        hourly = ~daily & (period_us >= _HOUR_US)
         shorter = ~(daily | hourly)
         if daily.any():
             day_last = last[daily]
             include[daily] = (utc_ns == day_last) | (utc_ns // _DAY_NS * _DAY_NS == -(-day_last // _DAY_NS) * _DAY_NS)
             scale[daily] = 0.02
         if hourly.any():
-            include[hourly] = np.frombuffer(self._fill_hour, dtype=np.int64)[slots[hourly]] == utc_ns
+            include[hourly] = self._fill_hour[slots[hourly]] == utc_ns
             scale[hourly] = 0.05
         if shorter.any():
             # the window grows as the dollar volume shrinks: 6e6 (a minute bar) or 1e5 (a second bar)
             # over the average, in minutes, clipped to [1 (5), 120]
-            minutely = period_ns[shorter] >= _MINUTE_NS
+            minutely = period_us[shorter] >= _MINUTE_US
             mean = average[shorter]
             with np.errstate(divide="ignore"):
                 k = np.where(mean != 0, np.where(minutely, 6_000_000, 100_000) / mean, 10.0)
@@ -383,20 +430,22 @@ class CapacityEstimate:
             scale[shorter] = np.where(minutely, 0.20, 0.50)
         return include, scale
 
-    def _forget(self, slots: set[int]) -> None:
-        """Drop ``slots``' symbols (the others keep their order; a symbol filled again joins at the end)."""
-        kept = [slot for slot in range(len(self._symbols)) if slot not in slots]
-        moved = {old: new for new, old in enumerate(kept)}
-        for name in ("_symbols", "_sale", "_trades", "_market", "_scale", "_reset", "_discount", "_last_fill",
-                     "_fill_hour", "_previous_time", "_previous_volume", "_is_monitored"):
-            values = getattr(self, name)
-            kept_values = [values[slot] for slot in kept]
-            setattr(self, name, array(values.typecode, kept_values) if isinstance(values, array) else kept_values)
+    def _forget(self, forgotten: np.ndarray) -> None:
+        """Drop the symbols of the slots where ``forgotten`` (a mask of the used slots) holds: the others
+        keep their order; a symbol filled again joins at the end."""
+        kept = (~forgotten).nonzero()[0]
+        self._symbols = [self._symbols[slot] for slot in kept.tolist()]
+        self._resize(len(self._sale), kept)
         self._slots = {symbol: slot for slot, symbol in enumerate(self._symbols)}
         self._changed = True
-        self._set_monitored([moved[slot] for slot in self._monitored if slot in moved])
+        self._set_watched()
 
     @property
     def rounded(self) -> float:
         """The capacity rounded to 1,000, halves away from zero (``DiscretelyRoundBy(1000)``)."""
         return math.floor(self.capacity / 1000.0 + 0.5) * 1000.0
+
+
+def _positions(index: np.ndarray | slice) -> np.ndarray:
+    """The slots an index of the slot arrays reads (a slice's as an array)."""
+    return np.arange(index.start, index.stop) if isinstance(index, slice) else index
