@@ -39,6 +39,7 @@ from lean_local.engine.corporate_events import EventSchedule, load_equities_even
 from lean_local.engine.daily_readers import map_file_resolver
 from lean_local.engine.data_points import benchmark_hour_ends, delisting_triggers, user_defined_universes
 from lean_local.engine.margin_calls import MARGIN_CALL_FREQUENCY_NS, execute_margin_call, margin_call_clear
+from lean_local.engine.portfolio_samples import PortfolioSamples
 from lean_local.engine.run_context import RunContext
 from lean_local.engine.run_setup import schedule_end_of_day, setup_conversions, warmup_start
 from lean_local.engine.slice import Delistings, Dividends, Slice, Splits, SymbolChangedEvents
@@ -57,11 +58,9 @@ class BacktestLoop:
         self.feed = run.feed
         self.securities_by_column = algo.portfolio.by_column  # the securities by feed column (grows in place)
         self.times: list[int] = []
-        self.equity: list[float] = []
-        self.long_values: list[float] = []
-        self.short_values: list[float] = []
         self.sample_steps: list[int] = []
-        self.sample_closes: list[np.ndarray] = []  # each sample's closes per column (columns present then)
+        #: the samples' portfolio figures and closes (equity, long_values, short_values, sample_closes)
+        self._samples = PortfolioSamples(algo.portfolio, self.feed)
         self.data_points = 0
         self.values_before_dividends: dict[int, float] = {}  # midnight step -> value before its dividends
         self.data_slices = 0  # time steps that carried data (zero: the run had no data at all)
@@ -247,6 +246,7 @@ class BacktestLoop:
             self.progress.total = len(feed.panel.grid)
         next_margin_call_ns = 0
         portfolio, schedule, corporate = algo.portfolio, algo.schedule, self.events
+        samples = self._samples
         hour_feed = bool(len(self.hour_ends))
         while feed.step + 1 < len(feed.panel.grid):
             grid = feed.panel.grid
@@ -255,7 +255,7 @@ class BacktestLoop:
                 self.progress.refresh()
             next_ns = grid.item(feed.step + 1)
             next_time = ns_to_datetime(next_ns)  # as the feed's clock reads the step
-            if not warm and feed.step >= 0 and portfolio.total_portfolio_value <= 0:
+            if not warm and feed.step >= 0 and not samples.surely_positive() and portfolio.total_portfolio_value <= 0:
                 algo.error("Portfolio value is less than or equal to zero, stopping algorithm.")
                 break
             if schedule.events:
@@ -293,7 +293,7 @@ class BacktestLoop:
                 cash.update()
             if next_ns >= next_margin_call_ns:  # LEAN's AlgorithmManager checks at most every 5 minutes
                 next_margin_call_ns = next_ns + MARGIN_CALL_FREQUENCY_NS
-                if not run.warming_up and not margin_call_clear(portfolio):
+                if not run.warming_up and not samples.surely_clear() and not margin_call_clear(portfolio):
                     execute_margin_call(algo)
             if warm and not run.warming_up:
                 warm = False
@@ -410,12 +410,28 @@ class BacktestLoop:
         if not self.times:
             self.start_equity = self.start_equity or algo.portfolio.total_portfolio_value
         self.times.append(now_ns)
-        self.equity.append(algo.portfolio.total_portfolio_value)
-        long_value, short_value = algo.portfolio.long_short_values()
-        self.long_values.append(long_value)
-        self.short_values.append(short_value)
         self.sample_steps.append(self.feed.step)
-        self.sample_closes.append(self.feed.current_closes(len(self.feed.subs)).copy())
+        self._samples.take()
+
+    @property
+    def equity(self) -> list[float]:
+        """Each sample's portfolio value (account currency)."""
+        return self._samples.series()[0]
+
+    @property
+    def long_values(self) -> list[float]:
+        """Each sample's summed long holdings value."""
+        return self._samples.series()[1]
+
+    @property
+    def short_values(self) -> list[float]:
+        """Each sample's summed short holdings value."""
+        return self._samples.series()[2]
+
+    @property
+    def sample_closes(self) -> list[np.ndarray]:
+        """Each sample's closes per column (the columns present then)."""
+        return self._samples.closes
 
 
 def _last_close(sub: Any, field_name: str, day_ns: int) -> float:

@@ -1,0 +1,193 @@
+"""The run's samples of the portfolio value and of its long and short holdings sums (one a step after the
+warm-up: the equity curve and the holdings charts), and the step checks that read the same book: LEAN's
+stop at a portfolio value at or below zero and its margin call check (``AlgorithmManager``).
+
+Between two changes of the book (fills, cash, leverage, columns: :attr:`PortfolioBook.book_version`) the
+quantities are fixed, so the figures of a stretch of samples are one product of the stretch's closes (a row
+per sample, kept anyway for the record's prices) by the quantities and one sum per row, computed when the
+figures are read instead of a dot product, a long/short split and their Python at every step. A row's sum is
+``np.add.reduce`` along a C-contiguous row, numpy's pairwise sum of the row as the step's 1-D sum, so every
+figure is bit for bit the one the step computed (:meth:`SecurityPortfolioManager.total_portfolio_value`,
+:meth:`~SecurityPortfolioManager.long_short_values`); a book of several currencies or forex is computed at
+its step as before.
+
+The checks need no sum for a book with no short position, non-negative cash and multipliers: its holdings
+values are then non-negative or NaN whenever the held columns' closes are not negative (one minimum a
+step), so the portfolio value is at least the cash (NaN passes LEAN's ``<= 0`` check too), and with every
+leverage at 1 / 0.95 or more the margin in use (``sum |value| / leverage``) leaves more than the 5% warning
+share of the value free, by a margin far above any rounding (so LEAN's ``GetMarginCallOrders`` finds no
+order and no warning). Any other book or step is checked on the exact figures.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from lean_local.engine.margin_calls import WARNING_SHARE
+from lean_local.engine.portfolio_book import BookTerms
+
+_add, _least = np.add.reduce, np.minimum.reduce
+
+POSITIVE = 1  # the portfolio value is above zero (or NaN): LEAN's stop check passes
+CLEAR = 2  # no margin call order and no warning
+#: the least leverage that leaves the warning share free: ``1 / leverage <= 1 - share - slack`` (a relative
+#: slack of 1e-6 covers the sums' rounding, below ``n x 2.2e-16`` of them, for any feasible ``n``)
+_CLEAR_LEVERAGE = 1.0 / (1.0 - WARNING_SHARE - 1e-6)
+
+
+class PortfolioSamples:
+    """A run's samples (:meth:`take`), their figures (:meth:`series`) and the step checks
+    (:meth:`surely_positive`, :meth:`surely_clear`).
+
+    Parameters
+    ----------
+    portfolio : SecurityPortfolioManager
+        The algorithm's portfolio (its :class:`~lean_local.engine.portfolio_book.PortfolioBook` members).
+    feed : DataFeed
+        The run's feed: ``step``, ``subs`` and ``current_closes``.
+    """
+
+    def __init__(self, portfolio: Any, feed: Any) -> None:
+        self._portfolio = portfolio
+        self._feed = feed
+        self.closes: list[np.ndarray] = []  # each sample's closes per column (the columns present then)
+        self._equity: list[float] = []
+        self._long: list[float] = []
+        self._short: list[float] = []
+        #: (first sample, book, summed later): a stretch runs to the next one's first sample
+        self._stretches: list[tuple[int, BookTerms, bool]] = []
+        self._ragged: set[int] = set()  # the stretches (by first sample) some of whose samples had more columns
+        self._exact: list[tuple[float, float, float]] = []  # the figures of the samples summed at their step
+        self._settled = 0  # samples whose figures are in the lists
+        self._exact_settled = 0  # of the exact figures
+        self._book: BookTerms | None = None
+        self._sampled: BookTerms | None = None  # the book of the last stretch
+        self._later = False  # its figures are summed later
+        self._book_flags = 0  # what the book passes whatever the closes (POSITIVE, CLEAR)
+        self._held: np.ndarray | None = None  # the book's columns held (None: every column)
+        self._checked = (-2, -1, 0)  # (feed step, book version, flags) of the last check
+
+    def _refresh(self) -> BookTerms:
+        """Read the book again (its version changed)."""
+        book = self._book = self._portfolio.book_terms()
+        q, n = book.quantity, book.columns
+        flags = 0
+        if (book.plain and book.cash >= 0 and not (n and q.item(q.argmin()) < 0)
+                and (book.multipliers is None or not (n and book.multipliers.item(book.multipliers.argmin()) < 0))):
+            flags = (POSITIVE if book.cash > 0 else 0) | (CLEAR if book.least_leverage >= _CLEAR_LEVERAGE else 0)
+            held = np.flatnonzero(q > 0)
+            self._held = None if len(held) == n else held
+        self._book_flags = flags
+        return book
+
+    def _flags(self) -> int:
+        """The checks the book passes at the feed's current step (``POSITIVE | CLEAR`` bits)."""
+        step, version = self._feed.step, self._portfolio.book_version
+        checked = self._checked
+        if checked[0] == step and checked[1] == version:
+            return checked[2]
+        book = self._book
+        if book is None or book.version != version:
+            book = self._refresh()
+        flags = self._book_flags
+        if flags and book.columns:
+            closes = self._feed.current_closes(book.columns)
+            held = self._held
+            if held is not None:
+                closes = closes.take(held)
+            # the least close, or the first NaN (argmin: a fifth of np.minimum.reduce's cost): a NaN makes
+            # the portfolio value and the margin in use NaN, which neither check acts on
+            if len(closes) and closes.item(closes.argmin()) < 0:
+                flags = 0
+        self._checked = (step, version, flags)
+        return flags
+
+    def surely_positive(self) -> bool:
+        """Whether the portfolio value is surely above zero (or NaN) now, told without its sum."""
+        return bool(self._flags() & POSITIVE)
+
+    def surely_clear(self) -> bool:
+        """Whether LEAN's margin call check surely finds no order and no warning now, told without a sum."""
+        return bool(self._flags() & CLEAR)
+
+    def take(self) -> None:
+        """Sample the portfolio now: its closes kept, its figures summed later (or now: :class:`BookTerms`'
+        ``plain``)."""
+        feed = self._feed
+        m = len(feed.subs)
+        k = len(self.closes)
+        self.closes.append(feed.current_closes(m).copy())
+        portfolio = self._portfolio
+        book = self._book
+        if book is None or book.version != portfolio.book_version:
+            book = self._refresh()
+        if book is not self._sampled:
+            self._sampled = book
+            self._later = book.plain and book.columns <= m
+            self._stretches.append((k, book, self._later))
+        if not self._later:
+            self._exact.append((portfolio.total_portfolio_value, *portfolio.long_short_values()))
+        elif m != book.columns:
+            self._ragged.add(self._stretches[-1][0])
+
+    def series(self) -> tuple[list[float], list[float], list[float]]:
+        """The samples' portfolio values, long sums and short sums (account currency)."""
+        if self._settled < len(self.closes):
+            self._settle()
+        return self._equity, self._long, self._short
+
+    def _settle(self) -> None:
+        stretches, count, done = self._stretches, len(self.closes), self._settled
+        exact = self._exact_settled
+        for i, (first, book, later) in enumerate(stretches):
+            end = stretches[i + 1][0] if i + 1 < len(stretches) else count
+            lo = max(first, done)
+            if lo >= end:
+                continue
+            if later:
+                rows = self.closes[lo:end]
+                # one stack of the stretch's rows (its columns alone when some sample had more)
+                closes = np.array([row[: book.columns] for row in rows] if first in self._ragged else rows)
+                equity, long, short = _figures(closes.reshape(end - lo, book.columns), book)
+            else:
+                equity, long, short = (list(figures) for figures in zip(*self._exact[exact:exact + end - lo], strict=True))
+                exact += end - lo
+            self._equity.extend(equity)
+            self._long.extend(long)
+            self._short.extend(short)
+        self._settled, self._exact_settled = count, exact
+
+
+def _figures(closes: np.ndarray, book: BookTerms) -> tuple[list[float], list[float], list[float]]:
+    """The portfolio values, long sums and short sums of a stretch of samples (``closes``: a row each, the
+    book's columns) as the portfolio computes each at its step: the values ``quantity * close [* multiplier]``,
+    the portfolio value ``cash + add.reduce(values)``, and the long and short sums that sum, for a row whose
+    values are all above zero, else ``add.reduce`` of the row's positive values and of its negative ones,
+    in column order."""
+    q = book.quantity
+    values = closes * q
+    if book.multipliers is not None:
+        values *= book.multipliers
+    rows = len(values)
+    if not book.columns:
+        zeros = [0.0] * rows
+        return [book.cash + 0.0] * rows, zeros, list(zeros)
+    held = _add(values, axis=1)
+    equity = book.cash + held
+    long, short = held.copy(), np.zeros(rows)
+    mixed = np.flatnonzero(~(_least(values, axis=1) > 0))
+    if len(mixed):
+        part = values[mixed]  # a C-contiguous copy: its rows sum as the 1-D rows do
+        positive, negative = q > 0, q < 0
+        # a row whose positive values are those of the columns held long (and negative those held short)
+        # sums them as one gather of those columns; any other row (a zero or NaN close) on its own
+        alike = ((part > 0) == positive).all(axis=1) & ((part < 0) == negative).all(axis=1)
+        same = part[alike]
+        long[mixed[alike]] = _add(same.take(np.flatnonzero(positive), axis=1), axis=1)
+        short[mixed[alike]] = _add(same.take(np.flatnonzero(negative), axis=1), axis=1)
+        for i in mixed[~alike].tolist():
+            row = values[i]
+            long[i], short[i] = _add(row[row > 0]), _add(row[row < 0])
+    return equity.tolist(), long.tolist(), short.tolist()
