@@ -43,7 +43,7 @@ from lean_local.engine.portfolio_samples import PortfolioSamples
 from lean_local.engine.run_context import RunContext
 from lean_local.engine.run_setup import schedule_end_of_day, setup_conversions, warmup_start
 from lean_local.engine.slice import Delistings, Dividends, Slice, Splits, SymbolChangedEvents
-from lean_local.engine.subscription_data import NEW_YORK, delisting_day_end_ns, ns_to_datetime
+from lean_local.engine.subscription_data import NEW_YORK, delisting_day_end_ns
 from lean_local.engine.time_limit import TimeLoopLimit
 from lean_local.engine.universe import SecurityChanges
 
@@ -246,15 +246,22 @@ class BacktestLoop:
             self.progress.total = len(feed.panel.grid)
         next_margin_call_ns = 0
         portfolio, schedule, corporate = algo.portfolio, algo.schedule, self.events
-        samples = self._samples
+        samples, capacity = self._samples, self.capacity
         hour_feed = bool(len(self.hour_ends))
+        # the steps' datetimes, converted a chunk at a time (the grid is replaced, never changed, when times join)
+        times: list[datetime] = []
+        times_grid, times_first = None, 0
         while feed.step + 1 < len(feed.panel.grid):
             grid = feed.panel.grid
             if self.progress is not None and feed.step % 64 == 0:
                 self.progress.n = feed.step + 1
                 self.progress.refresh()
-            next_ns = grid.item(feed.step + 1)
-            next_time = ns_to_datetime(next_ns)  # as the feed's clock reads the step
+            i = feed.step + 1
+            next_ns = grid.item(i)
+            k = i - times_first
+            if grid is not times_grid or k >= len(times):
+                times, times_grid, times_first, k = _step_datetimes(grid, i), grid, i, 0
+            next_time = times[k]  # as the feed's clock reads the step
             if not warm and feed.step >= 0 and not samples.surely_positive() and portfolio.total_portfolio_value <= 0:
                 algo.error("Portfolio value is less than or equal to zero, stopping algorithm.")
                 break
@@ -262,7 +269,7 @@ class BacktestLoop:
                 self._fire_events(next_time, inclusive=False)
             else:  # nothing to fire: the clock moves on all the same
                 feed.clock.time = next_time
-            if hour_feed:
+            if hour_feed and capacity is not None and capacity.may_be_due(next_ns):  # else no hour is due either
                 self._hour_steps(next_ns)
             feed.advance(next_time)
             now = next_time  # the algorithm's time (the feed's clock)
@@ -387,11 +394,9 @@ class BacktestLoop:
             self.feed.add_times(times)
 
     def _hour_steps(self, next_ns: int) -> None:
-        """The internal benchmark feed's steps before ``next_ns``: no bar reaches the algorithm, but a
-        capacity snapshot falling due then is taken then (with the previous step's fills and prices)."""
-        capacity = self.capacity
-        if capacity is None or not capacity.may_be_due(next_ns):  # the hours before next_ns are not due either
-            return
+        """The internal benchmark feed's steps before ``next_ns`` (asked when the capacity estimate may be
+        due by then): no bar reaches the algorithm, but a capacity snapshot falling due then is taken then
+        (with the previous step's fills and prices)."""
         previous = int(self.feed.panel.grid[self.feed.step]) if self.feed.step >= 0 else -1
         lo = int(np.searchsorted(self.hour_ends, previous, side="right"))
         hi = int(np.searchsorted(self.hour_ends, next_ns, side="left"))
@@ -449,6 +454,13 @@ def _last_close(sub: Any, field_name: str, day_ns: int) -> float:
     return close / (factor if factor > 0 else 1.0)
 
 
+def _step_datetimes(grid: np.ndarray, first: int) -> list[datetime]:
+    """:func:`ns_to_datetime` of ``grid[first:first + _TIMES_CHUNK]`` (whole microseconds, floored) in one
+    conversion: a datetime costs a fifth of a call of it."""
+    return (grid[first:first + _TIMES_CHUNK] // 1000).view("datetime64[us]").tolist()
+
+
+_TIMES_CHUNK = 256
 _HOUR_NS = 3_600 * 10**9
 _DAY_NS = 24 * _HOUR_NS
 
