@@ -53,20 +53,26 @@ def _bits(values: list[float]) -> bytes:
 
 
 @pytest.mark.parametrize("case", ["long", "zeros", "mixed", "nan"])
-def test_a_stretchs_figures_are_the_steps_own_sums_bit_for_bit(case):
+def test_a_batchs_figures_are_the_steps_own_sums_bit_for_bit(case):
+    """Three books' stretches (10, 20 and 7 samples) summed together: each row's figures are those of its
+    book's quantities summed as the portfolio sums them at the step."""
     rng = np.random.default_rng(3)
     closes = rng.lognormal(3, 1, (37, 101)) * (1 + 1e-9 * rng.standard_normal((37, 101)))
-    q = rng.integers(1, 10_000, 101).astype(float)
-    if case in ("zeros", "mixed"):
-        q[::5] = 0.0
-    if case == "mixed":
-        q[1::4] *= -1
+    books, counts = [], [10, 20, 7]
+    for version in range(3):
+        q = rng.integers(1, 10_000, 101).astype(float)
+        if case in ("zeros", "mixed"):
+            q[version::5] = 0.0
+        if case == "mixed":
+            q[1::4] *= -1
+        books.append(BookTerms(version, True, 101, q, None, 1234.5 * version, 2.0))
     if case == "nan":
         closes[4, 9] = np.nan
-    book = BookTerms(1, True, 101, q, None, 1234.5, 2.0)
-    equity, long, short = _figures(closes, book)
-    values = closes * q
-    assert _bits(equity) == _bits([1234.5 + float(np.add.reduce(row)) for row in values])
+    equity, long, short = _figures(closes, books, counts)
+    quantities = np.repeat(np.array([book.quantity for book in books]), counts, axis=0)
+    cash = np.repeat([book.cash for book in books], counts)
+    values = [row * q for row, q in zip(closes, quantities, strict=True)]
+    assert _bits(equity) == _bits([c + float(np.add.reduce(row)) for c, row in zip(cash, values, strict=True)])
     assert _bits(long) == _bits([float(np.add.reduce(row[row > 0])) for row in values])
     assert _bits(short) == _bits([float(np.add.reduce(row[row < 0])) for row in values])
 
@@ -75,9 +81,12 @@ def test_hand_computed_figures_and_an_empty_book():
     book = BookTerms(1, True, 3, np.array([2.0, 0.0, -1.0]), np.array([1.0, 1.0, 10.0]), 100.0, 2.0)
     closes = np.array([[10.0, 5.0, 3.0], [11.0, 5.0, 2.0]])
     # values: [20, 0, -30] and [22, 0, -20]
-    assert _figures(closes, book) == ([90.0, 102.0], [20.0, 22.0], [-30.0, -20.0])
+    assert _figures(closes, [book], [2]) == ([90.0, 102.0], [20.0, 22.0], [-30.0, -20.0])
     empty = BookTerms(1, True, 0, np.zeros(0), None, 7.0, float("inf"))
-    assert _figures(np.zeros((2, 0)), empty) == ([7.0, 7.0], [0.0, 0.0], [0.0, 0.0])
+    assert _figures(np.zeros((2, 0)), [empty], [2]) == ([7.0, 7.0], [0.0, 0.0], [0.0, 0.0])
+    # two books in one batch: the second row is the unit-multiplier book's (q x close alone)
+    unit = BookTerms(2, True, 3, np.array([1.0, 1.0, 1.0]), None, 0.5, 2.0)
+    assert _figures(closes, [book, unit], [1, 1]) == ([90.0, 18.5], [20.0, 18.0], [-30.0, 0.0])
 
 
 def test_samples_follow_the_book_and_keep_the_closes():
@@ -136,3 +145,20 @@ def test_a_stretch_whose_samples_gain_columns_sums_the_books_columns():
     samples.take()
     assert [len(row) for row in samples.closes] == [2, 3]
     assert samples.series() == ([53.0, 56.0], [50.0, 53.0], [0.0, 0.0])
+
+
+def test_kept_values_are_the_portfolio_value_then():
+    """A value before a day's dividends kept with its closes and book, summed when read; a book that is not
+    plain gives its value at once."""
+    closes = np.array([[10.0, 20.0], [11.0, 21.0], [12.0, 22.0]])
+    feed = _Feed(closes)
+    portfolio = _Portfolio(feed, [1.0, 2.0], 3.0)
+    samples = PortfolioSamples(portfolio, feed)
+    samples.keep_value(100)
+    feed.step = 1
+    samples.keep_value(200)
+    assert samples.kept_values() == {100: 53.0, 200: 56.0}
+    feed.step, portfolio.plain = 2, False
+    portfolio.change([1.0, 0.0], 4.0)
+    samples.keep_value(300)
+    assert samples.kept_values() == {100: 53.0, 200: 56.0, 300: 16.0}

@@ -62,7 +62,6 @@ class BacktestLoop:
         #: the samples' portfolio figures and closes (equity, long_values, short_values, sample_closes)
         self._samples = PortfolioSamples(algo.portfolio, self.feed)
         self.data_points = 0
-        self.values_before_dividends: dict[int, float] = {}  # midnight step -> value before its dividends
         self.data_slices = 0  # time steps that carried data (zero: the run had no data at all)
         self.start_equity = 0.0
         self._selection_times: dict[int, list[tuple[Any, date]]] = {}
@@ -330,7 +329,7 @@ class BacktestLoop:
             if events is not None and events.dividends and not run.warming_up:
                 if next_ns % _DAY_NS == 0:
                     # LEAN's daily sample at midnight (realtime.SetTime) runs before HandleDividends
-                    self.values_before_dividends[next_ns] = algo.portfolio.total_portfolio_value
+                    samples.keep_value(next_ns)
                 apply_dividends(algo.portfolio, algo.securities, events.dividends)
             emitted = feed.emitted_mask()
             columns = emitted.nonzero()[0]  # the mask is one-dimensional: np.flatnonzero without its ravel
@@ -417,6 +416,11 @@ class BacktestLoop:
         self.times.append(now_ns)
         self.sample_steps.append(self.feed.step)
         self._samples.take()
+
+    @property
+    def values_before_dividends(self) -> dict[int, float]:
+        """Each midnight step's portfolio value before its dividends, by the step."""
+        return self._samples.kept_values()
 
     @property
     def equity(self) -> list[float]:

@@ -68,6 +68,9 @@ class PortfolioSamples:
         self._book_flags = 0  # what the book passes whatever the closes (POSITIVE, CLEAR)
         self._held: np.ndarray | None = None  # the book's columns held (None: every column)
         self._checked = (-2, -1, 0)  # (feed step, book version, flags) of the last check
+        #: the values kept by key (:meth:`keep_value`): (key, book, its closes) or (key, None, the value)
+        self._kept: list[tuple[int, BookTerms | None, Any]] = []
+        self._kept_values: dict[int, float] = {}
 
     def _refresh(self) -> BookTerms:
         """Read the book again (its version changed)."""
@@ -132,6 +135,40 @@ class PortfolioSamples:
         elif m != book.columns:
             self._ragged.add(self._stretches[-1][0])
 
+    def keep_value(self, key: int) -> None:
+        """Keep the portfolio value now under ``key`` (:meth:`kept_values`): its closes and book, summed when
+        read (the value itself for a book that is not plain)."""
+        portfolio = self._portfolio
+        book = self._book
+        if book is None or book.version != portfolio.book_version:
+            book = self._refresh()
+        if book.plain and book.columns <= len(self._feed.subs):
+            self._kept.append((key, book, self._feed.current_closes(book.columns).copy()))
+        else:
+            self._kept.append((key, None, portfolio.total_portfolio_value))
+
+    def kept_values(self) -> dict[int, float]:
+        """The values kept by :meth:`keep_value`, by key in the order kept."""
+        kept, values = self._kept, self._kept_values
+        i = len(values)
+        while i < len(kept):
+            key, book, closes = kept[i]
+            if book is None:
+                values[key] = closes
+                i += 1
+                continue
+            # the values kept with books of as many columns: one stack and one sum a row
+            j = i + 1
+            while j < len(kept) and (other := kept[j][1]) is not None and other.columns == book.columns:
+                j += 1
+            run = kept[i:j]
+            books = [book for _, book, _ in run]
+            equity = _values(np.array([closes for _, _, closes in run]).reshape(j - i, book.columns), books,
+                             [1] * (j - i))[2]
+            values.update(zip([key for key, _, _ in run], equity.tolist(), strict=True))
+            i = j
+        return values
+
     def series(self) -> tuple[list[float], list[float], list[float]]:
         """The samples' portfolio values, long sums and short sums (account currency)."""
         if self._settled < len(self.closes):
@@ -140,54 +177,88 @@ class PortfolioSamples:
 
     def _settle(self) -> None:
         stretches, count, done = self._stretches, len(self.closes), self._settled
-        exact = self._exact_settled
+        spans = []  # the unsettled samples of each stretch: (first, end, book summed later or None)
         for i, (first, book, later) in enumerate(stretches):
             end = stretches[i + 1][0] if i + 1 < len(stretches) else count
-            lo = max(first, done)
-            if lo >= end:
-                continue
-            if later:
-                rows = self.closes[lo:end]
-                # one stack of the stretch's rows (its columns alone when some sample had more)
-                closes = np.array([row[: book.columns] for row in rows] if first in self._ragged else rows)
-                equity, long, short = _figures(closes.reshape(end - lo, book.columns), book)
-            else:
+            if max(first, done) < end:
+                spans.append((max(first, done), end, book if later else None))
+        exact, i = self._exact_settled, 0
+        while i < len(spans):
+            lo, end, book = spans[i]
+            if book is None:
                 equity, long, short = (list(figures) for figures in zip(*self._exact[exact:exact + end - lo], strict=True))
                 exact += end - lo
+                i += 1
+            else:
+                # the following stretches summed later whose books have as many columns: one batch
+                j = i + 1
+                while j < len(spans) and (other := spans[j][2]) is not None and other.columns == book.columns:
+                    j += 1
+                equity, long, short = self._batch(spans[i:j])
+                i = j
             self._equity.extend(equity)
             self._long.extend(long)
             self._short.extend(short)
         self._settled, self._exact_settled = count, exact
 
+    def _batch(self, spans: list[tuple[int, int, Any]]) -> tuple[list[float], list[float], list[float]]:
+        """The figures of the samples of ``spans`` (stretches whose books have as many columns)."""
+        n = spans[0][2].columns
+        rows = [row for lo, end, _ in spans for row in self.closes[lo:end]]
+        if any(len(row) != n for row in rows):  # a column subscribed during a stretch: not the book's
+            rows = [row[:n] for row in rows]
+        return _figures(np.array(rows).reshape(len(rows), n), [book for _, _, book in spans],
+                        [end - lo for lo, end, _ in spans])
 
-def _figures(closes: np.ndarray, book: BookTerms) -> tuple[list[float], list[float], list[float]]:
-    """The portfolio values, long sums and short sums of a stretch of samples (``closes``: a row each, the
-    book's columns) as the portfolio computes each at its step: the values ``quantity * close [* multiplier]``,
-    the portfolio value ``cash + add.reduce(values)``, and the long and short sums that sum, for a row whose
-    values are all above zero, else ``add.reduce`` of the row's positive values and of its negative ones,
-    in column order."""
-    q = book.quantity
-    values = closes * q
-    if book.multipliers is not None:
-        values *= book.multipliers
-    rows = len(values)
-    if not book.columns:
-        zeros = [0.0] * rows
-        return [book.cash + 0.0] * rows, zeros, list(zeros)
+
+def _values(closes: np.ndarray, books: list[BookTerms], counts: list[int]
+            ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The holdings values ``quantity * close [* multiplier]`` of ``closes`` (a row a sample, the books'
+    columns; ``counts[i]`` rows of ``books[i]`` in turn), their sums by row (``np.add.reduce`` along each
+    C-contiguous row: the portfolio's 1-D pairwise sum of the same values) and the portfolio values
+    ``cash + sum``."""
+    counts_array = np.array(counts)
+    quantities = np.repeat(np.array([book.quantity for book in books]).reshape(len(books), closes.shape[1]),
+                           counts_array, axis=0)
+    values = closes * quantities
+    if any(book.multipliers is not None for book in books):
+        ones = np.ones(closes.shape[1])  # a product by 1.0 changes no bit: a book of unit multipliers
+        values *= np.repeat(np.array([ones if book.multipliers is None else book.multipliers for book in books]),
+                            counts_array, axis=0)
     held = _add(values, axis=1)
-    equity = book.cash + held
+    return values, held, np.repeat(np.array([book.cash for book in books]), counts_array) + held
+
+
+def _figures(closes: np.ndarray, books: list[BookTerms], counts: list[int]
+             ) -> tuple[list[float], list[float], list[float]]:
+    """The portfolio values, long sums and short sums of samples (:func:`_values`' ``closes``, ``books``
+    and ``counts``) as the portfolio computes each at its step: the long and short sums are that sum for a
+    row whose values are all above zero, else ``add.reduce`` of the row's positive values and of its
+    negative ones, in column order."""
+    values, held, equity = _values(closes, books, counts)
+    rows = len(values)
+    if not closes.shape[1]:
+        zeros = [0.0] * rows
+        return equity.tolist(), zeros, list(zeros)
     long, short = held.copy(), np.zeros(rows)
     mixed = np.flatnonzero(~(_least(values, axis=1) > 0))
     if len(mixed):
-        part = values[mixed]  # a C-contiguous copy: its rows sum as the 1-D rows do
-        positive, negative = q > 0, q < 0
-        # a row whose positive values are those of the columns held long (and negative those held short)
-        # sums them as one gather of those columns; any other row (a zero or NaN close) on its own
-        alike = ((part > 0) == positive).all(axis=1) & ((part < 0) == negative).all(axis=1)
-        same = part[alike]
-        long[mixed[alike]] = _add(same.take(np.flatnonzero(positive), axis=1), axis=1)
-        short[mixed[alike]] = _add(same.take(np.flatnonzero(negative), axis=1), axis=1)
-        for i in mixed[~alike].tolist():
-            row = values[i]
-            long[i], short[i] = _add(row[row > 0]), _add(row[row < 0])
+        book_of = np.repeat(np.arange(len(books)), counts)[mixed]
+        for b in np.unique(book_of).tolist():
+            _split_signs(values, mixed[book_of == b], books[b].quantity, long, short)
     return equity.tolist(), long.tolist(), short.tolist()
+
+
+def _split_signs(values: np.ndarray, rows: np.ndarray, q: np.ndarray, long: np.ndarray, short: np.ndarray) -> None:
+    """The long and short sums of ``values[rows]`` (rows of one book of quantities ``q``), into ``long`` and
+    ``short``: a row whose positive values are those of the columns held long (and negative those held
+    short) sums them as one gather of those columns; any other row (a zero or NaN close) on its own."""
+    part = values[rows]  # a C-contiguous copy: its rows sum as the 1-D rows do
+    positive, negative = q > 0, q < 0
+    alike = ((part > 0) == positive).all(axis=1) & ((part < 0) == negative).all(axis=1)
+    same = part[alike]
+    long[rows[alike]] = _add(same.take(np.flatnonzero(positive), axis=1), axis=1)
+    short[rows[alike]] = _add(same.take(np.flatnonzero(negative), axis=1), axis=1)
+    for i in rows[~alike].tolist():
+        row = values[i]
+        long[i], short[i] = _add(row[row > 0]), _add(row[row < 0])
