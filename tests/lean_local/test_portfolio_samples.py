@@ -113,24 +113,24 @@ def test_checks_without_a_sum():
     feed = _Feed(closes)
     portfolio = _Portfolio(feed, [5.0, 0.0], 100.0)
     samples = PortfolioSamples(portfolio, feed)
-    assert samples._flags() == POSITIVE | CLEAR
+    assert samples.flags() == POSITIVE | CLEAR
     feed.step = 1  # a held column's negative close: the exact figures decide
-    assert not samples.surely_positive() and not samples.surely_clear()
+    assert samples.flags() == 0
     feed.step = 2  # a NaN held close (values NaN: no check acts); the unheld column's close is not read
-    assert samples._flags() == POSITIVE | CLEAR
+    assert samples.flags() == POSITIVE | CLEAR
     feed.step = 3
     portfolio.change([5.0, -1.0], 100.0)  # a short position
-    assert samples._flags() == 0
+    assert samples.flags() == 0
     portfolio.change([5.0, 1.0], 0.0)  # no cash: the value may reach zero with the prices
-    assert samples._flags() == CLEAR
+    assert samples.flags() == CLEAR
     portfolio.change([5.0, 1.0], -1.0)
-    assert samples._flags() == 0
+    assert samples.flags() == 0
     portfolio.leverage = 1.05  # 1 / 1.05 leaves less than 5% free: the margin in use decides
     portfolio.change([5.0, 1.0], 10.0)
-    assert samples._flags() == POSITIVE
+    assert samples.flags() == POSITIVE
     portfolio.leverage = 1.0 / 0.949
     portfolio.change([5.0, 1.0], 10.0)
-    assert samples._flags() == POSITIVE | CLEAR
+    assert samples.flags() == POSITIVE | CLEAR
 
 
 def test_a_stretch_whose_samples_gain_columns_sums_the_books_columns():

@@ -39,7 +39,7 @@ from lean_local.engine.corporate_events import EventSchedule, load_equities_even
 from lean_local.engine.daily_readers import map_file_resolver
 from lean_local.engine.data_points import benchmark_hour_ends, delisting_triggers, user_defined_universes
 from lean_local.engine.margin_calls import MARGIN_CALL_FREQUENCY_NS, execute_margin_call, margin_call_clear
-from lean_local.engine.portfolio_samples import PortfolioSamples
+from lean_local.engine.portfolio_samples import CLEAR, POSITIVE, PortfolioSamples
 from lean_local.engine.run_context import RunContext
 from lean_local.engine.run_setup import schedule_end_of_day, setup_conversions, warmup_start
 from lean_local.engine.slice import Delistings, Dividends, Slice, Splits, SymbolChangedEvents
@@ -245,23 +245,25 @@ class BacktestLoop:
             self.progress.total = len(feed.panel.grid)
         next_margin_call_ns = 0
         portfolio, schedule, corporate = algo.portfolio, algo.schedule, self.events
-        samples, capacity = self._samples, self.capacity
+        samples, capacity, progress, time_limit = self._samples, self.capacity, self.progress, self.time_limit
         hour_feed = bool(len(self.hour_ends))
         # the steps' datetimes, converted a chunk at a time (the grid is replaced, never changed, when times join)
         times: list[datetime] = []
         times_grid, times_first = None, 0
-        while feed.step + 1 < len(feed.panel.grid):
+        while True:
             grid = feed.panel.grid
-            if self.progress is not None and feed.step % 64 == 0:
-                self.progress.n = feed.step + 1
-                self.progress.refresh()
             i = feed.step + 1
+            if i >= len(grid):
+                break
+            if progress is not None and i % 64 == 1:
+                progress.n = i
+                progress.refresh()
             next_ns = grid.item(i)
             k = i - times_first
             if grid is not times_grid or k >= len(times):
                 times, times_grid, times_first, k = _step_datetimes(grid, i), grid, i, 0
             next_time = times[k]  # as the feed's clock reads the step
-            if not warm and feed.step >= 0 and not samples.surely_positive() and portfolio.total_portfolio_value <= 0:
+            if not warm and i and not samples.flags() & POSITIVE and portfolio.total_portfolio_value <= 0:
                 algo.error("Portfolio value is less than or equal to zero, stopping algorithm.")
                 break
             if schedule.events:
@@ -299,7 +301,7 @@ class BacktestLoop:
                 cash.update()
             if next_ns >= next_margin_call_ns:  # LEAN's AlgorithmManager checks at most every 5 minutes
                 next_margin_call_ns = next_ns + MARGIN_CALL_FREQUENCY_NS
-                if not run.warming_up and not samples.surely_clear() and not margin_call_clear(portfolio):
+                if not run.warming_up and not samples.flags() & CLEAR and not margin_call_clear(portfolio):
                     execute_margin_call(algo)
             if warm and not run.warming_up:
                 warm = False
@@ -356,8 +358,8 @@ class BacktestLoop:
             if run.universe_restarts:
                 self._restart_universes(next_ns)
             self._capacity_feed.step(next_ns)
-            if self.time_limit is not None:
-                self.time_limit.raise_if_exceeded()  # the step caught LEAN's error itself: stop anyway
+            if time_limit is not None and time_limit.exceeded is not None:
+                time_limit.raise_if_exceeded()  # the step caught LEAN's error itself: stop anyway
             if not run.warming_up:
                 self._sample(next_ns)
             if run.quit_requested:

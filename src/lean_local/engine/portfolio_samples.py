@@ -38,8 +38,7 @@ _CLEAR_LEVERAGE = 1.0 / (1.0 - WARNING_SHARE - 1e-6)
 
 
 class PortfolioSamples:
-    """A run's samples (:meth:`take`), their figures (:meth:`series`) and the step checks
-    (:meth:`surely_positive`, :meth:`surely_clear`).
+    """A run's samples (:meth:`take`), their figures (:meth:`series`) and the step checks (:meth:`flags`).
 
     Parameters
     ----------
@@ -85,8 +84,10 @@ class PortfolioSamples:
         self._book_flags = flags
         return book
 
-    def _flags(self) -> int:
-        """The checks the book passes at the feed's current step (``POSITIVE | CLEAR`` bits)."""
+    def flags(self) -> int:
+        """The checks the book surely passes at the feed's current step, told without a sum: ``POSITIVE``
+        (the portfolio value is above zero, or NaN) and ``CLEAR`` (LEAN's margin call check finds no order
+        and no warning) bits."""
         step, version = self._feed.step, self._portfolio.book_version
         checked = self._checked
         if checked[0] == step and checked[1] == version:
@@ -106,14 +107,6 @@ class PortfolioSamples:
                 flags = 0
         self._checked = (step, version, flags)
         return flags
-
-    def surely_positive(self) -> bool:
-        """Whether the portfolio value is surely above zero (or NaN) now, told without its sum."""
-        return bool(self._flags() & POSITIVE)
-
-    def surely_clear(self) -> bool:
-        """Whether LEAN's margin call check surely finds no order and no warning now, told without a sum."""
-        return bool(self._flags() & CLEAR)
 
     def take(self) -> None:
         """Sample the portfolio now: its closes kept, its figures summed later (or now: :class:`BookTerms`'
