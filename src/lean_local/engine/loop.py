@@ -246,6 +246,10 @@ class BacktestLoop:
         next_margin_call_ns = 0
         portfolio, schedule, corporate = algo.portfolio, algo.schedule, self.events
         samples, capacity, progress, time_limit = self._samples, self.capacity, self.progress, self.time_limit
+        # the objects the loop reads a step (each changed in place, never replaced, during the run)
+        selection_times, capacity_feed, by_column = self._selection_times, self._capacity_feed, self.securities_by_column
+        securities, transactions = algo.securities, algo.transactions
+        sample_times, sample_steps = self.times, self.sample_steps
         hour_feed = bool(len(self.hour_ends))
         # the steps' datetimes, converted a chunk at a time (the grid is replaced, never changed, when times join)
         times: list[datetime] = []
@@ -277,7 +281,7 @@ class BacktestLoop:
             run.warming_up = now < algo.start_date
             if run.empty_streams:
                 run.end_empty_streams(before_selections=True)
-            universes = self._selection_times.get(next_ns)
+            universes = selection_times.get(next_ns)
             if universes:
                 for universe, day in universes:
                     self.data_points += run.run_selection(universe, day)
@@ -292,7 +296,6 @@ class BacktestLoop:
             if events is not None and run.removed:
                 # a removed security's subscription has ended: LEAN reads no more events for it
                 # (the day's few symbols looked up: the removed ones grow with the securities ever subscribed)
-                securities = algo.securities
                 events.drop({symbol for symbol in events.symbols()
                              if (security := securities.get(symbol)) is not None and security.column in run.removed})
                 if not len(events):
@@ -312,7 +315,7 @@ class BacktestLoop:
                 for symbol in events.symbol_changed_events:
                     for ticket in algo.transactions.get_open_order_tickets(symbol):
                         ticket.cancel("Open order cancelled on symbol changed event")
-            algo.transactions.process()
+            transactions.process()
             if next_ns > self._next_delisting:
                 self._close_delisted(next_ns)
             if run.pending_removal:
@@ -332,7 +335,7 @@ class BacktestLoop:
                 if next_ns % _DAY_NS == 0:
                     # LEAN's daily sample at midnight (realtime.SetTime) runs before HandleDividends
                     samples.keep_value(next_ns)
-                apply_dividends(algo.portfolio, algo.securities, events.dividends)
+                apply_dividends(portfolio, securities, events.dividends)
             emitted = feed.emitted_mask()
             columns = emitted.nonzero()[0]  # the mask is one-dimensional: np.flatnonzero without its ravel
             current = None
@@ -341,7 +344,7 @@ class BacktestLoop:
                 if run.quoted_columns:
                     self.data_points += intraday.quote_points(feed, run.quoted_columns)
                 self.data_slices += 1
-                current = Slice(now, columns, self.securities_by_column, algo.securities, emitted, events)
+                current = Slice(now, columns, by_column, securities, emitted, events)
                 run.current_slice = current
                 run.update_consolidators(current)
                 if events is not None:
@@ -357,11 +360,15 @@ class BacktestLoop:
                 framework.on_data(current)
             if run.universe_restarts:
                 self._restart_universes(next_ns)
-            self._capacity_feed.step(next_ns)
+            capacity_feed.step(next_ns)  # type: ignore[union-attr]  # made by prepare
             if time_limit is not None and time_limit.exceeded is not None:
                 time_limit.raise_if_exceeded()  # the step caught LEAN's error itself: stop anyway
             if not run.warming_up:
-                self._sample(next_ns)
+                if not sample_times:
+                    self.start_equity = self.start_equity or portfolio.total_portfolio_value
+                sample_times.append(next_ns)
+                sample_steps.append(i)
+                samples.take()
             if run.quit_requested:
                 # LEAN stops before the next step; the final sample still sees this step's prices
                 break
