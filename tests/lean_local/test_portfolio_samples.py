@@ -162,3 +162,28 @@ def test_kept_values_are_the_portfolio_value_then():
     portfolio.change([1.0, 0.0], 4.0)
     samples.keep_value(300)
     assert samples.kept_values() == {100: 53.0, 200: 56.0, 300: 16.0}
+
+
+def test_batches_of_at_most_cells_values_give_the_same_figures(monkeypatch):
+    """Stretches cut into batches of at most ``_CELLS`` values (two rows of two columns here) and kept
+    values likewise: the figures of one batch each."""
+    from lean_local.engine import portfolio_samples
+
+    def run() -> tuple:
+        closes = np.arange(1.0, 15.0).reshape(7, 2)
+        feed = _Feed(closes)
+        portfolio = _Portfolio(feed, [1.0, 2.0], 3.0)
+        samples = PortfolioSamples(portfolio, feed)
+        for step in range(7):
+            feed.step = step
+            if step == 4:
+                portfolio.change([2.0, 0.0], 1.0)
+            samples.take()
+            samples.keep_value(step)
+        return samples.series(), samples.kept_values()
+
+    whole = run()
+    monkeypatch.setattr(portfolio_samples, "_CELLS", 4)
+    assert run() == whole
+    # steps 0-3: 3 + 1 x c0 + 2 x c1; steps 4-6: 1 + 2 x c0
+    assert whole[0][0] == [8.0, 14.0, 20.0, 26.0, 19.0, 23.0, 27.0]

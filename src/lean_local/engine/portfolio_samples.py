@@ -35,6 +35,8 @@ CLEAR = 2  # no margin call order and no warning
 #: the least leverage that leaves the warning share free: ``1 / leverage <= 1 - share - slack`` (a relative
 #: slack of 1e-6 covers the sums' rounding, below ``n x 2.2e-16`` of them, for any feasible ``n``)
 _CLEAR_LEVERAGE = 1.0 / (1.0 - WARNING_SHARE - 1e-6)
+#: the values summed in one batch at most (64 KB arrays, reused from batch to batch: fewer page faults than larger ones)
+_CELLS = 8_192
 
 
 class PortfolioSamples:
@@ -150,9 +152,10 @@ class PortfolioSamples:
                 values[key] = closes
                 i += 1
                 continue
-            # the values kept with books of as many columns: one stack and one sum a row
-            j = i + 1
-            while j < len(kept) and (other := kept[j][1]) is not None and other.columns == book.columns:
+            # the values kept with books of as many columns (up to _CELLS values): one stack and one sum a row
+            j, most = i + 1, _CELLS // max(book.columns, 1)
+            while j < len(kept) and (other := kept[j][1]) is not None and other.columns == book.columns \
+                    and j - i < most:
                 j += 1
             run = kept[i:j]
             books = [book for _, book, _ in run]
@@ -183,12 +186,20 @@ class PortfolioSamples:
                 exact += end - lo
                 i += 1
             else:
-                # the following stretches summed later whose books have as many columns: one batch
-                j = i + 1
-                while j < len(spans) and (other := spans[j][2]) is not None and other.columns == book.columns:
-                    j += 1
-                equity, long, short = self._batch(spans[i:j])
-                i = j
+                # the following stretches summed later whose books have as many columns, up to _CELLS
+                # values: one batch (small arrays, reused from batch to batch: no fresh memory to fault in)
+                most = _CELLS // max(book.columns, 1)
+                if end - lo > most:  # the stretch's first rows, the rest next
+                    spans[i] = (lo + most, end, book)
+                    equity, long, short = self._batch([(lo, lo + most, book)])
+                else:
+                    j, rows = i + 1, end - lo
+                    while j < len(spans) and (other := spans[j][2]) is not None and other.columns == book.columns \
+                            and rows + spans[j][1] - spans[j][0] <= most:
+                        rows += spans[j][1] - spans[j][0]
+                        j += 1
+                    equity, long, short = self._batch(spans[i:j])
+                    i = j
             self._equity.extend(equity)
             self._long.extend(long)
             self._short.extend(short)
