@@ -11,6 +11,7 @@ import pytest
 from lean_local.engine.algorithm import QCAlgorithm
 from lean_local.engine.common import DataNormalizationMode, Resolution, SecurityType, Symbol
 from lean_local.engine.feed_panel import FeedPanel
+from lean_local.engine.orders import OrderStatus
 from lean_local.engine.runner import run_algorithm
 from lean_local.engine.subscription_data import SubscriptionData, emission_times
 from tests import fixtures
@@ -191,6 +192,31 @@ def test_delisting_closes_the_position_at_the_last_price(tmp_path):
                       (limit.id, "CANCELED", "")]
     assert algo.portfolio["DEAD"].quantity == 0
     assert all(s != "DEAD" or t.day <= 6 for t, s, _, _ in algo.seen)
+
+
+def test_a_delisted_security_is_not_tradable(tmp_path):
+    """LEAN's SplitDelistingManager.HandleDelistedSymbols marks a delisted security non-tradable: a later
+    order is invalid, with the pre-order check's message, and opens no position."""
+    root = fixtures.data_folder(tmp_path / "data")
+    fixtures.write_equity(root, "AAA", fixtures.bars(DAYS, [10, 10, 10, 10, 10]))
+    fixtures.write_equity(root, "DEAD", fixtures.bars(DAYS[:3], [20, 21, 22]),
+                          map_rows=[("2020-01-02", "dead"), ("2020-01-06", "dead")])
+
+    class Algo(Recorder):
+        tickers = ("AAA", "DEAD")
+
+        def on_data(self, data):
+            super().on_data(data)
+            if self.time.day == 8:
+                self.tradable = self.securities["DEAD"].is_tradable
+                self.ticket = self.market_order("DEAD", 100)
+
+    algo, _, _ = run_algorithm(Algo, root)
+    assert algo.tradable is False and algo.securities["DEAD"].is_delisted
+    assert algo.ticket.status == OrderStatus.INVALID
+    [event] = algo.ticket.order_events
+    assert event.message == "The security with symbol 'DEAD' is marked as non-tradable."
+    assert algo.portfolio["DEAD"].quantity == 0 and algo.securities["AAA"].is_tradable
 
 
 def test_month_start_skips_a_holiday_and_events_fire_before_the_days_bar(tmp_path):

@@ -217,6 +217,8 @@ class BacktestLoop:
                 algo.transactions.submit_delisting(security, -quantity)
             if not algo.is_warming_up:
                 algo.transactions.cancel_open_orders(security.symbol)
+            # SplitDelistingManager.HandleDelistedSymbols: no order may open a position in it again
+            security.is_tradable = False
 
     def _refresh_delistings(self) -> None:
         columns = self.feed.take_new_streams()
