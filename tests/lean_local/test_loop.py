@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+
 import numpy as np
 import pandas as pd
 
 from lean_local.engine.common import Symbol
-from lean_local.engine.loop import _last_close
-from lean_local.engine.subscription_data import SubscriptionData
+from lean_local.engine.loop import _TIMES_CHUNK, _last_close, _step_datetimes
+from lean_local.engine.subscription_data import SubscriptionData, ns_to_datetime
 
 
 def _ns(text: str) -> int:
@@ -29,3 +31,14 @@ def test_a_warnings_close_is_the_last_bar_ending_before_the_day():
     assert _last_close(sub, "raw", _ns("2020-01-04")) == 12.0  # a factor of 0: the close itself
     assert _last_close(sub, "raw", _ns("2020-01-05")) == 12.0  # the bar ending at 01-05 00:00 is of 01-05
     assert _last_close(sub, "raw", _ns("2020-01-06")) == 52.0  # 13 / 0.25
+
+
+def test_step_datetimes_are_ns_to_datetime_of_a_chunk():
+    """The loop's steps' datetimes, a chunk converted at once: whole microseconds floored, before 1970 too."""
+    grid = np.array([-1_001, -1, 0, 999, 1_000, 1_262_322_000_000_001_999] + [86_400 * 10**9 * d for d in range(300)],
+                    dtype=np.int64)
+    assert _step_datetimes(grid, 2) == [ns_to_datetime(ns) for ns in grid[2:2 + _TIMES_CHUNK].tolist()]
+    assert _step_datetimes(grid, 0)[:2] == [datetime(1969, 12, 31, 23, 59, 59, 999998),
+                                            datetime(1969, 12, 31, 23, 59, 59, 999999)]
+    assert _step_datetimes(grid, 5)[0] == datetime(2010, 1, 1, 5, 0, 0, 1)
+    assert len(_step_datetimes(grid, 300)) == len(grid) - 300

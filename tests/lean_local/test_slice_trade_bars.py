@@ -47,7 +47,7 @@ class Checker(QCAlgorithm):
         answers = [(bars.contains_key(key), key in bars) for key in self.keys()]
         assert type(bars) is type(data.bars)  # still unbuilt (or built at once: a step with events)
         built = dict(bars.items())
-        assert type(bars) is TradeBars
+        assert type(bars) is TradeBars and data.bars is bars  # built in place: the slice's one object
         for key, (contains, inside) in zip(self.keys(), answers, strict=True):
             found = next((value for symbol, value in built.items() if symbol == key), None)
             assert contains == inside == (key in bars) == (found is not None)

@@ -39,10 +39,11 @@ from lean_local.engine.corporate_events import EventSchedule, load_equities_even
 from lean_local.engine.daily_readers import map_file_resolver
 from lean_local.engine.data_points import benchmark_hour_ends, delisting_triggers, user_defined_universes
 from lean_local.engine.margin_calls import MARGIN_CALL_FREQUENCY_NS, execute_margin_call, margin_call_clear
+from lean_local.engine.portfolio_samples import CLEAR, POSITIVE, PortfolioSamples
 from lean_local.engine.run_context import RunContext
 from lean_local.engine.run_setup import schedule_end_of_day, setup_conversions, warmup_start
 from lean_local.engine.slice import Delistings, Dividends, Slice, Splits, SymbolChangedEvents
-from lean_local.engine.subscription_data import NEW_YORK, delisting_day_end_ns, ns_to_datetime
+from lean_local.engine.subscription_data import NEW_YORK, delisting_day_end_ns
 from lean_local.engine.time_limit import TimeLoopLimit
 from lean_local.engine.universe import SecurityChanges
 
@@ -57,13 +58,10 @@ class BacktestLoop:
         self.feed = run.feed
         self.securities_by_column = algo.portfolio.by_column  # the securities by feed column (grows in place)
         self.times: list[int] = []
-        self.equity: list[float] = []
-        self.long_values: list[float] = []
-        self.short_values: list[float] = []
         self.sample_steps: list[int] = []
-        self.sample_closes: list[np.ndarray] = []  # each sample's closes per column (columns present then)
+        #: the samples' portfolio figures and closes (equity, long_values, short_values, sample_closes)
+        self._samples = PortfolioSamples(algo.portfolio, self.feed)
         self.data_points = 0
-        self.values_before_dividends: dict[int, float] = {}  # midnight step -> value before its dividends
         self.data_slices = 0  # time steps that carried data (zero: the run had no data at all)
         self.start_equity = 0.0
         self._selection_times: dict[int, list[tuple[Any, date]]] = {}
@@ -247,29 +245,47 @@ class BacktestLoop:
             self.progress.total = len(feed.panel.grid)
         next_margin_call_ns = 0
         portfolio, schedule, corporate = algo.portfolio, algo.schedule, self.events
+        samples, capacity, progress, time_limit = self._samples, self.capacity, self.progress, self.time_limit
+        # the objects the loop reads a step (each changed in place, never replaced, during the run)
+        selection_times, capacity_feed, by_column = self._selection_times, self._capacity_feed, self.securities_by_column
+        securities, transactions = algo.securities, algo.transactions
+        sample_times, sample_steps = self.times, self.sample_steps
         hour_feed = bool(len(self.hour_ends))
-        while feed.step + 1 < len(feed.panel.grid):
+        # the steps' datetimes, converted a chunk at a time (the grid is replaced, never changed, when times join)
+        times: list[datetime] = []
+        times_grid, times_first = None, 0
+        # ``while True`` and a break, not ``while <condition>``: CPython 3.11 specialises (quickens) a code
+        # object once it warmed up, counting calls and unconditional backward jumps only; a ``while <condition>``
+        # loop jumps back conditionally, so this function, called once a run, would run every step unspecialised
+        # (2-3 times the cost of its attribute reads, calls and arithmetic)
+        while True:
             grid = feed.panel.grid
-            if self.progress is not None and feed.step % 64 == 0:
-                self.progress.n = feed.step + 1
-                self.progress.refresh()
-            next_ns = grid.item(feed.step + 1)
-            next_time = ns_to_datetime(next_ns)  # as the feed's clock reads the step
-            if not warm and feed.step >= 0 and portfolio.total_portfolio_value <= 0:
+            i = feed.step + 1
+            if i >= len(grid):
+                break
+            if progress is not None and i % 64 == 1:
+                progress.n = i
+                progress.refresh()
+            next_ns = grid.item(i)
+            k = i - times_first
+            if grid is not times_grid or k >= len(times):
+                times, times_grid, times_first, k = _step_datetimes(grid, i), grid, i, 0
+            next_time = times[k]  # as the feed's clock reads the step
+            if not warm and i and not samples.flags() & POSITIVE and portfolio.total_portfolio_value <= 0:
                 algo.error("Portfolio value is less than or equal to zero, stopping algorithm.")
                 break
             if schedule.events:
                 self._fire_events(next_time, inclusive=False)
             else:  # nothing to fire: the clock moves on all the same
                 feed.clock.time = next_time
-            if hour_feed:
+            if hour_feed and capacity is not None and capacity.may_be_due(next_ns):  # else no hour is due either
                 self._hour_steps(next_ns)
             feed.advance(next_time)
             now = next_time  # the algorithm's time (the feed's clock)
             run.warming_up = now < algo.start_date
             if run.empty_streams:
                 run.end_empty_streams(before_selections=True)
-            universes = self._selection_times.get(next_ns)
+            universes = selection_times.get(next_ns)
             if universes:
                 for universe, day in universes:
                     self.data_points += run.run_selection(universe, day)
@@ -284,7 +300,6 @@ class BacktestLoop:
             if events is not None and run.removed:
                 # a removed security's subscription has ended: LEAN reads no more events for it
                 # (the day's few symbols looked up: the removed ones grow with the securities ever subscribed)
-                securities = algo.securities
                 events.drop({symbol for symbol in events.symbols()
                              if (security := securities.get(symbol)) is not None and security.column in run.removed})
                 if not len(events):
@@ -293,7 +308,7 @@ class BacktestLoop:
                 cash.update()
             if next_ns >= next_margin_call_ns:  # LEAN's AlgorithmManager checks at most every 5 minutes
                 next_margin_call_ns = next_ns + MARGIN_CALL_FREQUENCY_NS
-                if not run.warming_up and not margin_call_clear(portfolio):
+                if not run.warming_up and not samples.flags() & CLEAR and not margin_call_clear(portfolio):
                     execute_margin_call(algo)
             if warm and not run.warming_up:
                 warm = False
@@ -304,7 +319,7 @@ class BacktestLoop:
                 for symbol in events.symbol_changed_events:
                     for ticket in algo.transactions.get_open_order_tickets(symbol):
                         ticket.cancel("Open order cancelled on symbol changed event")
-            algo.transactions.process()
+            transactions.process()
             if next_ns > self._next_delisting:
                 self._close_delisted(next_ns)
             if run.pending_removal:
@@ -323,8 +338,8 @@ class BacktestLoop:
             if events is not None and events.dividends and not run.warming_up:
                 if next_ns % _DAY_NS == 0:
                     # LEAN's daily sample at midnight (realtime.SetTime) runs before HandleDividends
-                    self.values_before_dividends[next_ns] = algo.portfolio.total_portfolio_value
-                apply_dividends(algo.portfolio, algo.securities, events.dividends)
+                    samples.keep_value(next_ns)
+                apply_dividends(portfolio, securities, events.dividends)
             emitted = feed.emitted_mask()
             columns = emitted.nonzero()[0]  # the mask is one-dimensional: np.flatnonzero without its ravel
             current = None
@@ -333,7 +348,7 @@ class BacktestLoop:
                 if run.quoted_columns:
                     self.data_points += intraday.quote_points(feed, run.quoted_columns)
                 self.data_slices += 1
-                current = Slice(now, columns, self.securities_by_column, algo.securities, emitted, events)
+                current = Slice(now, columns, by_column, securities, emitted, events)
                 run.current_slice = current
                 run.update_consolidators(current)
                 if events is not None:
@@ -349,11 +364,15 @@ class BacktestLoop:
                 framework.on_data(current)
             if run.universe_restarts:
                 self._restart_universes(next_ns)
-            self._capacity_feed.step(next_ns)
-            if self.time_limit is not None:
-                self.time_limit.raise_if_exceeded()  # the step caught LEAN's error itself: stop anyway
+            capacity_feed.step(next_ns)  # type: ignore[union-attr]  # made by prepare
+            if time_limit is not None and time_limit.exceeded is not None:
+                time_limit.raise_if_exceeded()  # the step caught LEAN's error itself: stop anyway
             if not run.warming_up:
-                self._sample(next_ns)
+                if not sample_times:
+                    self.start_equity = self.start_equity or portfolio.total_portfolio_value
+                sample_times.append(next_ns)
+                sample_steps.append(i)
+                samples.take()
             if run.quit_requested:
                 # LEAN stops before the next step; the final sample still sees this step's prices
                 break
@@ -387,11 +406,9 @@ class BacktestLoop:
             self.feed.add_times(times)
 
     def _hour_steps(self, next_ns: int) -> None:
-        """The internal benchmark feed's steps before ``next_ns``: no bar reaches the algorithm, but a
-        capacity snapshot falling due then is taken then (with the previous step's fills and prices)."""
-        capacity = self.capacity
-        if capacity is None or not capacity.may_be_due(next_ns):  # the hours before next_ns are not due either
-            return
+        """The internal benchmark feed's steps before ``next_ns`` (asked when the capacity estimate may be
+        due by then): no bar reaches the algorithm, but a capacity snapshot falling due then is taken then
+        (with the previous step's fills and prices)."""
         previous = int(self.feed.panel.grid[self.feed.step]) if self.feed.step >= 0 else -1
         lo = int(np.searchsorted(self.hour_ends, previous, side="right"))
         hi = int(np.searchsorted(self.hour_ends, next_ns, side="left"))
@@ -410,12 +427,33 @@ class BacktestLoop:
         if not self.times:
             self.start_equity = self.start_equity or algo.portfolio.total_portfolio_value
         self.times.append(now_ns)
-        self.equity.append(algo.portfolio.total_portfolio_value)
-        long_value, short_value = algo.portfolio.long_short_values()
-        self.long_values.append(long_value)
-        self.short_values.append(short_value)
         self.sample_steps.append(self.feed.step)
-        self.sample_closes.append(self.feed.current_closes(len(self.feed.subs)).copy())
+        self._samples.take()
+
+    @property
+    def values_before_dividends(self) -> dict[int, float]:
+        """Each midnight step's portfolio value before its dividends, by the step."""
+        return self._samples.kept_values()
+
+    @property
+    def equity(self) -> list[float]:
+        """Each sample's portfolio value (account currency)."""
+        return self._samples.series()[0]
+
+    @property
+    def long_values(self) -> list[float]:
+        """Each sample's summed long holdings value."""
+        return self._samples.series()[1]
+
+    @property
+    def short_values(self) -> list[float]:
+        """Each sample's summed short holdings value."""
+        return self._samples.series()[2]
+
+    @property
+    def sample_closes(self) -> list[np.ndarray]:
+        """Each sample's closes per column (the columns present then)."""
+        return self._samples.closes
 
 
 def _last_close(sub: Any, field_name: str, day_ns: int) -> float:
@@ -433,6 +471,13 @@ def _last_close(sub: Any, field_name: str, day_ns: int) -> float:
     return close / (factor if factor > 0 else 1.0)
 
 
+def _step_datetimes(grid: np.ndarray, first: int) -> list[datetime]:
+    """:func:`ns_to_datetime` of ``grid[first:first + _TIMES_CHUNK]`` (whole microseconds, floored) in one
+    conversion: a datetime costs a fifth of a call of it."""
+    return (grid[first:first + _TIMES_CHUNK] // 1000).view("datetime64[us]").tolist()
+
+
+_TIMES_CHUNK = 256
 _HOUR_NS = 3_600 * 10**9
 _DAY_NS = 24 * _HOUR_NS
 

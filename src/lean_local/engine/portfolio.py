@@ -30,13 +30,14 @@ from lean_local.engine.common import SecurityType
 from lean_local.engine.fees import in_account
 from lean_local.engine.lean_members import OBJECT_MEMBERS, name_lean_members
 from lean_local.engine.orders import OrderFee
+from lean_local.engine.portfolio_book import PortfolioBook
 from lean_local.engine.portfolio_mapping import HoldingsMapping
 from lean_local.engine.transactions import LIQUIDATE_FROM_DELISTING, TransactionManager, within_moc_buffer
 
 if TYPE_CHECKING:
     from lean_local.engine.securities import Security
 
-_add, _least = np.add.reduce, np.minimum.reduce
+_add = np.add.reduce
 
 #: LEAN's ``AddTransactionRecord``: a later record at a time already taken goes 1 ms later
 _RECORD_STEP = timedelta(milliseconds=1)
@@ -46,7 +47,7 @@ __all__ = ["LIQUIDATE_FROM_DELISTING", "ArgumentError", "Cash", "CashBook", "Sec
            "order_fee", "target_order_quantity", "within_moc_buffer"]
 
 
-class SecurityPortfolioManager(HoldingsMapping):
+class SecurityPortfolioManager(HoldingsMapping, PortfolioBook):
     """``self.portfolio``: holdings arrays, cash book, margin and portfolio value."""
 
     def __init__(self, securities: Any, feed: Any, settings: Any) -> None:
@@ -122,15 +123,6 @@ class SecurityPortfolioManager(HoldingsMapping):
         self.by_column[j] = security
         self._unit_multipliers = self._unit_multipliers and self._multiplier.item(j) == 1.0
         self.invalidate()  # the column's terms: the figures computed before are not of this book
-
-    def least_leverage(self) -> float:
-        """The least leverage of the registered columns (infinite without any), for margin call checks."""
-        version, least = self._least_leverage
-        if version != self._version:
-            n = len(self.by_column)
-            least = float(_least(self._leverage[:n])) if n else float("inf")
-            self._least_leverage = (self._version, least)
-        return least
 
     @property
     def feed(self) -> Any:

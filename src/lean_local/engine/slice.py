@@ -7,6 +7,7 @@ of hundreds pays for a few objects.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterator
 from datetime import datetime, timedelta
 from operator import attrgetter
@@ -17,6 +18,7 @@ import numpy as np
 from lean_local.engine.common import Symbol
 from lean_local.engine.corporate_events import StepEvents
 from lean_local.engine.custom_data import point_at
+from lean_local.engine.data_dictionary import DataDictionary, KeyValuePair
 from lean_local.engine.intraday import current_quote_view
 from lean_local.engine.lean_members import OBJECT_MEMBERS, name_lean_members
 from lean_local.engine.subscription_data import BarView, ns_to_datetime
@@ -129,40 +131,6 @@ class QuoteBar:
     price = property(lambda self: self._mid("close"))
 
 
-class KeyValuePair:
-    """One entry of a LEAN dictionary as Python sees it through pythonnet: ``.key`` and ``.value``
-    (not a tuple: ``for k, v in data.bars`` fails in LEAN too; use ``data.bars.items()``)."""
-
-    __slots__ = ("key", "value")
-
-    def __init__(self, key: Any, value: Any) -> None:
-        self.key = key
-        self.value = value
-
-    def __repr__(self) -> str:
-        return f"[{self.key}, {self.value}]"
-
-
-class DataDictionary(dict):
-    """A dict keyed by symbol with LEAN's ``DataDictionary`` semantics in Python: ``contains_key``,
-    ``get``, ``[]``, ``in``, ``len``, ``count``, ``keys()``, ``values()``, ``items()``; iterating it
-    yields :class:`KeyValuePair` objects, as pythonnet iterates a .NET dictionary."""
-
-    def contains_key(self, key: Any) -> bool:
-        return key in self
-
-    @property
-    def count(self) -> int:
-        return len(self)
-
-    def __iter__(self) -> Iterator[KeyValuePair]:  # type: ignore[override]
-        return (KeyValuePair(k, v) for k, v in dict.items(self))
-
-    def __missing__(self, key: Any) -> Any:
-        raise KeyError(f"'{key}' wasn't found in the {type(self).__name__} object, likely because there was no data "
-                       "for this symbol at this time: check data.contains_key(symbol) first")
-
-
 class TradeBars(DataDictionary):
     """The trade bars of a time step (LEAN ``TradeBars``)."""
 
@@ -177,11 +145,13 @@ class UnbuiltTradeBars(TradeBars):
     def __init__(self, owner: Slice, feed: Any, securities: Any) -> None:
         super().__init__()
         self._slice = owner
+        self._by_column = owner._by_column
         self._feed = feed
         self._step = feed.step  # the slice's step: past it, the bars are built (as at a first use then)
         self._find = securities.lookup
         self._shared = securities.shared_tickers
         self._trade_columns: set[int] | None = None  # the columns the built bars hold, found when first asked
+        self._symbols: set[Symbol] | None = None  # their symbols (no ticker shared: each key is one security's)
 
     def _built(self) -> TradeBars:
         self._slice._build()  # fills this object and makes it a TradeBars
@@ -190,18 +160,32 @@ class UnbuiltTradeBars(TradeBars):
     def contains_key(self, key: Any) -> bool:
         """Whether the built bars would hold ``key``, told without building them unless it is unknown
         here: a ticker held by several securities (the dictionary's look-up tells them apart), or the
-        feed past the slice's step."""
+        feed past the slice's step. With no ticker shared, ``key`` is a key of the bars when it is one of
+        the symbols they would hold (the one security the securities' look-up finds for it is that
+        symbol's): one set look-up."""
+        if self._shared or self._feed.step != self._step:
+            return self._contains_each(key)
+        symbols = self._symbols
+        if symbols is None:
+            symbols = self._symbols = {self._by_column[column].symbol for column in self._columns_built()}
+        return key in symbols
+
+    def _columns_built(self) -> set[int]:
+        columns = self._trade_columns
+        if columns is None:
+            columns = self._trade_columns = self._slice._trade_columns()
+        return columns
+
+    def _contains_each(self, key: Any) -> bool:
+        """:meth:`contains_key` by the securities' look-up of ``key``."""
         security = self._find(key)
         shared = self._shared
         if security is None:
             return key in self._built() if shared and key in shared else False
         if self._feed.step != self._step or (shared and str.__str__(security.symbol) in shared):
             return key in self._built()
-        columns = self._trade_columns
-        if columns is None:
-            columns = self._trade_columns = self._slice._trade_columns()
         symbol = security.symbol
-        return security.column in columns and (symbol is key or symbol == key)
+        return security.column in self._columns_built() and (symbol is key or symbol == key)
 
     __contains__ = contains_key
 
@@ -406,8 +390,10 @@ class Slice:
         return {column for column, i in zip(self._columns.tolist(), feed.current_indices(self._columns), strict=True)
                 if i >= 0 and subs[column].kind == "trade"}
 
-    @property
+    @functools.cached_property
     def bars(self) -> DataDictionary:
+        """The trade bars: one object for the slice's life (unbuilt ones are built in place), so it is kept in
+        the instance (an algorithm reading ``data.bars`` for each of its symbols reads a dictionary entry)."""
         if self._all is None:
             if self._events is not None or self._securities is None or self._emitted is None:
                 self._build()
