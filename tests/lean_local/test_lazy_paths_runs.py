@@ -13,7 +13,6 @@ step): the digests and figures below are that tree's, run on LEAN's sample data.
 from __future__ import annotations
 
 import hashlib
-import shutil
 import zipfile
 from pathlib import Path
 
