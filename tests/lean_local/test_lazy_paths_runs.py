@@ -3,7 +3,10 @@
 (``portfolio_samples``, ``portfolio_book``): orders and tickets read between submission and fill,
 cancelled, updated, an ``on_order_event`` handler set and removed mid-run, batches half filled (bars
 missing), duplicate targets, two batches a step, custom fee and slippage models, short books, cash
-deposits and withdrawals, leverage changes, margin warnings and a multi-currency book.
+deposits and withdrawals, leverage changes, margin warnings, a multi-currency book, and seeded random
+actions (batches, reads, cancels, updates, market orders, cash, leverage, securities added and removed,
+liquidations; a handler in one). A batch is held as columns from ``step_orders.MIN_BATCH`` (8) orders: the
+algorithms trade eleven equities.
 
 Each run's algorithm logs, orders, fills, equity and holdings samples are the tree's before those
 paths were lazy (main 678b127, where every order was built at once and every sample summed at its
@@ -20,7 +23,9 @@ import pytest
 
 from lean_local.backtest import run_backtest
 
-HEADER = "from AlgorithmImports import *\n\n\n"
+#: eleven of LEAN's sample equities: set_holdings over them places a batch (``step_orders.MIN_BATCH`` orders or more)
+HEADER = ('from AlgorithmImports import *\n\nTICKERS = ["SPY", "AAPL", "IBM", "BAC", "AIG", "BNO", "EEM", "IWM", "QQQ", '
+          '"USO", "WM"]\n\n\n')
 
 BATCH_READS = HEADER + '''
 class BatchReads(QCAlgorithm):
@@ -28,7 +33,7 @@ class BatchReads(QCAlgorithm):
         self.set_start_date(2014, 1, 1)
         self.set_end_date(2014, 12, 31)
         self.set_cash(100000)
-        self.syms = [self.add_equity(t, Resolution.DAILY).symbol for t in ["SPY", "AAPL", "IBM", "BAC", "AIG"]]
+        self.syms = [self.add_equity(t, Resolution.DAILY).symbol for t in TICKERS]
         self.n = 0
         self.tickets = []
 
@@ -46,7 +51,7 @@ class BatchReads(QCAlgorithm):
         k = self.n % 20
         if k == 1:
             w = [0.3, 0.2, 0.2, 0.15, 0.1] if (self.n // 20) % 2 else [0.1, 0.25, 0.25, 0.2, 0.15]
-            ts = self.set_holdings([PortfolioTarget(s, x) for s, x in zip(self.syms, w)])
+            ts = self.set_holdings([PortfolioTarget(s, x) for s, x in zip(self.syms, [v / 2.2 for v in w * 3])])
             self.tickets += ts or []
             if self.n == 21:
                 self.show("after-sh")
@@ -86,14 +91,14 @@ class BatchGaps(QCAlgorithm):
         self.set_start_date(2014, 1, 1)
         self.set_end_date(2014, 12, 31)
         self.set_cash(100000)
-        self.syms = [self.add_equity(t, Resolution.DAILY).symbol for t in ["SPY", "AAPL", "IBM", "BAC", "AIG"]]
+        self.syms = [self.add_equity(t, Resolution.DAILY).symbol for t in TICKERS]
         self.n = 0
 
     def on_data(self, data):
         self.n += 1
         if self.n % 3 == 1:
             w = [0.3, 0.2, 0.2, 0.15, 0.1] if (self.n // 3) % 2 else [0.1, 0.25, 0.25, 0.2, 0.15]
-            self.set_holdings([PortfolioTarget(s, x) for s, x in zip(self.syms, w)])
+            self.set_holdings([PortfolioTarget(s, x) for s, x in zip(self.syms, [v / 2.2 for v in w * 3])])
 '''
 
 MID_HANDLER = HEADER + '''
@@ -102,7 +107,7 @@ class MidHandler(QCAlgorithm):
         self.set_start_date(2014, 1, 1)
         self.set_end_date(2014, 7, 31)
         self.set_cash(100000)
-        self.syms = [self.add_equity(t, Resolution.DAILY).symbol for t in ["SPY", "AAPL", "IBM", "BAC", "AIG"]]
+        self.syms = [self.add_equity(t, Resolution.DAILY).symbol for t in TICKERS]
         self.n = 0
 
     def handler(self, e):
@@ -112,7 +117,7 @@ class MidHandler(QCAlgorithm):
         self.n += 1
         w = [0.3, 0.2, 0.2, 0.15, 0.1] if self.n % 2 else [0.1, 0.25, 0.25, 0.2, 0.15]
         if self.n % 5 == 1:
-            self.set_holdings([PortfolioTarget(s, x) for s, x in zip(self.syms, w)])
+            self.set_holdings([PortfolioTarget(s, x) for s, x in zip(self.syms, [v / 2.2 for v in w * 3])])
             if self.n == 11:
                 self.on_order_event = self.handler
             if self.n == 21:
@@ -135,7 +140,7 @@ class Duplicates(QCAlgorithm):
         self.set_start_date(2014, 1, 1)
         self.set_end_date(2014, 5, 31)
         self.set_cash(100000)
-        self.syms = [self.add_equity(t, Resolution.DAILY).symbol for t in ["SPY", "AAPL", "IBM", "BAC", "AIG"]]
+        self.syms = [self.add_equity(t, Resolution.DAILY).symbol for t in TICKERS]
         self.n = 0
 
     def on_data(self, data):
@@ -144,42 +149,45 @@ class Duplicates(QCAlgorithm):
         if k == 1:
             self.set_holdings([PortfolioTarget(s[0], 0.3), PortfolioTarget(s[1], 0.2), PortfolioTarget(s[0], 0.1)])
         elif k == 3:
-            self.set_holdings([PortfolioTarget(x, 0.18) for x in s])
-            self.set_holdings([PortfolioTarget(x, 0.15) for x in s[::-1]])
+            self.set_holdings([PortfolioTarget(x, 0.08) for x in s])
+            self.set_holdings([PortfolioTarget(x, 0.07) for x in s[::-1]])
         elif k == 5:
             self.market_order(s[2], 3)
-            self.set_holdings([PortfolioTarget(x, 0.19) for x in s])
+            self.set_holdings([PortfolioTarget(x, 0.085) for x in s])
         elif k == 9:
             self.set_holdings([PortfolioTarget(x, w) for x, w in zip(s, [0.0, 0.5, 0.0, 0.3, 0.0])])
         elif k == 13:
-            self.set_holdings([PortfolioTarget(x, 0.15) for x in s], tag="tagged")
+            self.set_holdings([PortfolioTarget(x, 0.07) for x in s], tag="tagged")
             self.limit_order(s[1], 10, self.securities[s[1]].price * 0.5)
         elif k == 15:
-            self.set_holdings([PortfolioTarget(x, 0.25) for x in s])
+            self.set_holdings([PortfolioTarget(x, 0.09) for x in s])
             self.log(f"{self.n} {self.transactions.get_open_orders_remaining_quantity(s[1])} "
                      f"{self.transactions.orders_count}")
         elif k == 17:
             self.securities[s[3]].set_fee_model(ConstantFeeModel(2.5))
-            self.set_holdings([PortfolioTarget(x, 0.12) for x in s])
+            self.set_holdings([PortfolioTarget(x, 0.06) for x in s])
         elif k == 19:
             self.securities[s[3]].set_fee_model(InteractiveBrokersFeeModel())
             self.securities[s[0]].set_slippage_model(ConstantSlippageModel(0.001))
-            self.set_holdings([PortfolioTarget(x, 0.2) for x in s])
+            self.set_holdings([PortfolioTarget(x, 0.09) for x in s])
         elif k == 21:
             self.securities[s[0]].set_slippage_model(NullSlippageModel())
             self.set_holdings([PortfolioTarget(x, 0.3) for x in s[:3]], liquidate_existing_holdings=True)
         elif k == 23:
-            ts = self.set_holdings([PortfolioTarget(x, 0.16) for x in s])
+            ts = self.set_holdings([PortfolioTarget(x, 0.075) for x in s])
             self.log(f"{self.n} {[repr(t) for t in ts][:2]} {self.transactions.get_order_tickets()[-1].order_id}")
 '''
 
 SHORTS_AND_CASH = HEADER + '''
+WEIGHTS = [v / 2.2 for v in [0.6, -0.5, 0.4, -0.3, 0.35] * 3]
+
+
 class ShortsAndCash(QCAlgorithm):
     def initialize(self):
         self.set_start_date(2014, 1, 1)
         self.set_end_date(2014, 12, 31)
         self.set_cash(100000)
-        self.secs = [self.add_equity(t, Resolution.DAILY, leverage=2) for t in ["SPY", "AAPL", "IBM", "BAC", "AIG"]]
+        self.secs = [self.add_equity(t, Resolution.DAILY, leverage=2) for t in TICKERS]
         self.syms = [s.symbol for s in self.secs]
         self.n = 0
 
@@ -190,7 +198,7 @@ class ShortsAndCash(QCAlgorithm):
         self.n += 1
         if self.n % 10 == 1:
             sign = -1 if (self.n // 10) % 2 else 1
-            self.set_holdings([PortfolioTarget(s, sign * x) for s, x in zip(self.syms, [0.6, -0.5, 0.4, -0.3, 0.35])])
+            self.set_holdings([PortfolioTarget(s, sign * x) for s, x in zip(self.syms, WEIGHTS)])
         if self.n == 25:
             self.portfolio.set_cash(self.portfolio.cash + 25000)
         if self.n == 55:
@@ -234,6 +242,76 @@ class ForexBook(QCAlgorithm):
             p = self.portfolio
             self.log(f"{self.n} tpv={p.total_portfolio_value:.4f} mu={p.total_margin_used:.4f} "
                      f"cb={[(c, round(v.amount, 4)) for c, v in p.cash_book.items()]}")
+'''
+
+
+RANDOM_ACTIONS = HEADER + '''
+import random
+
+
+class RandomActions(QCAlgorithm):
+    def initialize(self):
+        seed = SEED
+        self.rng = random.Random(seed)
+        self.set_start_date(2013, 6, 1 + seed % 20)
+        self.set_end_date(2014, 9, 30)
+        self.set_cash(100000)
+        self.all = ["SPY", "AAPL", "IBM", "BAC", "AIG", "QQQ", "IWM", "EEM", "GOOG", "WM", "BNO", "USO", "NWSA",
+                    "FOXA", "UW", "WMI", "GOOGL"]
+        self.long_only = seed % 2 == 0
+        self.syms = [self.add_equity(t, Resolution.DAILY, leverage=self.rng.choice([1, 2, 4])).symbol
+                     for t in self.all[:10]]
+        self.tickets = []
+        if seed % 6 == 3:
+            self.on_order_event = lambda e: self.log(f"ev {e.order_id} {int(e.status)} {e.fill_quantity}")
+
+    def on_data(self, data):
+        r = self.rng
+        x = r.random()
+        live = [s for s in self.syms if self.securities[s].price > 0]
+        if x < 0.25 and live:
+            if self.long_only:
+                chosen = live if r.random() < 0.7 else r.sample(live, r.randint(1, len(live)))
+                targets = [PortfolioTarget(s, r.uniform(0.0, 1.6) / len(live)) for s in chosen]
+            else:
+                targets = [PortfolioTarget(s, r.uniform(-0.5, 0.6) / 3) for s in r.sample(live, r.randint(1, len(live)))]
+            ts = self.set_holdings(targets, liquidate_existing_holdings=r.random() < 0.2)
+            self.tickets += ts or []
+            y = r.random()
+            if y < 0.15 and ts:
+                t = r.choice(ts)
+                self.log(f"read {t.order_id} {int(t.status)} {t.quantity_filled} {len(t.order_events)}")
+            elif y < 0.25 and ts:
+                r.choice(ts).cancel()
+            elif y < 0.3 and ts:
+                t = r.choice(ts)
+                t.update_quantity(t.quantity + r.randint(-3, 3) or 1)
+            elif y < 0.4:
+                self.market_order(r.choice(live), r.randint(-20, 20) or 1)
+            elif y < 0.45:
+                self.log(f"open {[(o.id, int(o.status)) for o in self.transactions.get_open_orders()]}")
+            elif y < 0.5:
+                self.log(f"count {self.transactions.orders_count} {len(self.transactions.get_orders())}")
+        elif x < 0.28:
+            self.portfolio.cash_book["USD"].add_amount(r.uniform(-20000, 20000))
+        elif x < 0.30:
+            self.portfolio.set_cash(self.portfolio.cash + r.uniform(-5000, 5000))
+        elif x < 0.32 and live:
+            self.securities[r.choice(live)].set_leverage(r.choice([1, 1.5, 2, 3]))
+        elif x < 0.34 and len(self.syms) < len(self.all):
+            t = r.choice([a for a in self.all if a not in [str(s) for s in self.syms]])
+            self.syms.append(self.add_equity(t, Resolution.DAILY).symbol)
+        elif x < 0.35 and len(self.syms) > 2:
+            s = self.syms.pop(r.randrange(len(self.syms)))
+            self.remove_security(s)
+        elif x < 0.37:
+            self.liquidate()
+        elif x < 0.38 and self.tickets:
+            t = r.choice(self.tickets)
+            self.log(f"old {t.order_id} {int(t.status)} {t.quantity_filled} {t.average_fill_price}")
+        if r.random() < 0.05:
+            p = self.portfolio
+            self.log(f"pv {p.total_portfolio_value:.6f} {p.total_margin_used:.6f} {p.cash:.6f}")
 '''
 
 
@@ -281,16 +359,24 @@ def _gapped_folder(tmp_path: Path, lean_data_folder: Path) -> Path:
 
 #: each run: (its source, its statistics' Total Orders and End Equity, its digest) in the tree before
 RUNS = {
-    "batch_reads": (BATCH_READS, "76", "112744.49",
-                   "4ec689cec49a745e29ea254d545762ada542e5303af53845f461c68d1e65e6ea"),
-    "batch_gaps": (BATCH_GAPS, "446", "114464.61",
-                  "a04ffa27445f3403204d7d839926e1342da04df04b284710086dc33e4f6e3271"),
-    "mid_handler": (MID_HANDLER, "163", "106004.42",
-                   "ac2cbf698d23e52f94e9135b7262a959405f74992390f5c3d80208f0004b9d49"),
-    "duplicates": (DUPLICATES, "244", "103921.49",
-                  "20b2b75de933c2692993652b90ba16326c574f0269c8641f4577f2c2aebbd7f3"),
-    "shorts_and_cash": (SHORTS_AND_CASH, "61", "-58710.74",
-                       "dae2395bc94e31d1a25a824aaf3b927da8eece357ab8bcf64502cf2f6b0261a2"),
+    "batch_reads": (BATCH_READS, "161", "100727.67",
+                   "1297969b31fe43d7150d3344c68eab1f81b4a51e7f43159375165e242948ee5d"),
+    "batch_gaps": (BATCH_GAPS, "1019", "100567.57",
+                  "973bb1ad7a37b5877eb7ab5a2a864bf303d9c7fb069e146fa8c9a25d129a0545"),
+    "mid_handler": (MID_HANDLER, "377", "105298.62",
+                   "28499c0943b296eed6f9c677e332cf20ad6a3f531cb39548b32a170e4f2d4306"),
+    "duplicates": (DUPLICATES, "477", "103304.88",
+                  "bb408911bcbe33c8023dbec23660d7b9f89961ed742f06baf5c879fcb9474c06"),
+    "shorts_and_cash": (SHORTS_AND_CASH, "132", "-51836.55",
+                       "365e52950e9219bef80f60c1c1fb0e3956644fb6c3867449958c314fbb82b276"),
+    "random_long_2": (RANDOM_ACTIONS.replace("SEED", "2"), "976", "146131.44",
+                     "285b5e0abaa12a145955b2ee71efb8375d727d3dc8a76e1a4f8ded64be70d87d"),
+    "random_long_6": (RANDOM_ACTIONS.replace("SEED", "6"), "1012", "87176.16",
+                     "f7961e4ce36da86a9cdda0e90d23fab5e05db7c574fb33bdfee6d72358f94d9b"),
+    "random_mixed_5": (RANDOM_ACTIONS.replace("SEED", "5"), "598", "101286.47",
+                      "ce2a2d13b68c1e0e24a50762c5b8780952282c745c0cf08cd7e9b0fa5ffa3301"),
+    "random_handler_9": (RANDOM_ACTIONS.replace("SEED", "9"), "533", "109824.06",
+                        "20a32c63145f12b8da9cca5fa1ada2cc401acbffa4a214fbfb2f9e85a93c674a"),
     "forex_book": (FOREX_BOOK, "230", "468434.37",
                   "cd6584c8df0cacbd0f748063cadcf8d00713495741b963cb3f19a9583e21e2d9"),
 }
@@ -306,13 +392,19 @@ def test_runs_are_the_eager_trees(tmp_path, lean_data_folder, name):
 
 def test_reads_between_a_batchs_submission_and_its_fill(tmp_path, lean_data_folder):
     """The orders of a batch held as columns, read the step they were placed: open, submitted, nothing filled;
-    one cancelled, one updated; the next step, filled with their two events each."""
+    the next step, filled with their two events each; one cancelled (36) and one updated (48: -56 + 5) the step
+    they were placed."""
     _, _, logs = _run(tmp_path, BATCH_READS, lean_data_folder)
-    placed = logs.index("after-sh open=[(6, 'BAC', -433.0, 1), (7, 'IBM', -35.0, 1), (8, 'AIG', -113.0, 1), "
-                        "(9, 'AAPL', -214.0, 1), (10, 'SPY', 123.0, 1)]")
-    assert logs[placed + 2] == "  t6 1 q=-433.0 f=0.0 r=-433.0 p=0.0 ev=[(1, 0.0)]"
-    assert logs[placed + 10] == "  t6 3 q=-433.0 f=-433.0 r=0.0 p=14.821907919 ev=[(1, 0.0), (3, -433.0)]"
-    cancelled = logs.index("after-cancel open=[(17, 'IBM', -38.0, 1), (19, 'AAPL', -298.0, 1), (20, 'AIG', -113.0, 1), "
-                           "(21, 'SPY', 128.0, 1)]")
-    assert logs[cancelled + 3] == "  t18 5 q=-358.0 f=0.0 r=-358.0 p=0.0 ev=[(1, 0.0), (5, 0.0)]"
-    assert "  t24 1 q=40.0 f=0.0 r=40.0 p=0.0 ev=[(1, 0.0), (9, 0.0)]" in logs  # updated: UpdateSubmitted
+    placed = logs.index("after-sh open=[(12, 'BAC', -192.0, 1), (13, 'USO', -9.0, 1), (14, 'IWM', -23.0, 1), "
+                        "(15, 'QQQ', -29.0, 1), (16, 'AIG', -50.0, 1), (17, 'EEM', -60.0, 1), (18, 'IBM', -15.0, 1), "
+                        "(19, 'AAPL', -92.0, 1), (20, 'WM', 254.0, 1), (21, 'SPY', 57.0, 1), (22, 'BNO', 207.0, 1)]")
+    assert logs[placed + 1] == "  t17 1 q=-60.0 f=0.0 r=-60.0 p=0.0 ev=[(1, 0.0)]"
+    assert logs[placed + 7:placed + 10] == [
+        "  count=22 cash=9627.8649 tpv=97023.9976", "next open=[]",
+        "  t17 3 q=-60.0 f=-60.0 r=0.0 p=33.042307428 ev=[(1, 0.0), (3, -60.0)]"]
+    assert "after-cancel open=[(35, 'BAC', -193.0, 1), (37, 'IWM', -22.0, 1), (38, 'AAPL', -137.0, 1), " \
+           "(39, 'AIG', -55.0, 1), (40, 'USO', -8.0, 1), (41, 'QQQ', -26.0, 1), (42, 'EEM', -59.0, 1), " \
+           "(43, 'BNO', 215.0, 1), (44, 'SPY', 56.0, 1), (45, 'WM', 263.0, 1)]" in logs
+    assert "after-update open=[(46, 'WM', -268.0, 1), (47, 'BNO', -215.0, 1), (48, 'SPY', -51.0, 1), " \
+           "(49, 'BAC', 203.0, 1), (50, 'IWM', 27.0, 1), (51, 'QQQ', 32.0, 1), (52, 'AAPL', 148.0, 1), " \
+           "(53, 'AIG', 52.0, 1), (54, 'USO', 7.0, 1), (55, 'EEM', 45.0, 1)]" in logs
