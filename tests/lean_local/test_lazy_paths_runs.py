@@ -22,6 +22,7 @@ from pathlib import Path
 import pytest
 
 from lean_local.backtest import run_backtest
+from lean_local.engine.runner import AlgorithmRuntimeError
 
 #: eleven of LEAN's sample equities: set_holdings over them places a batch (``step_orders.MIN_BATCH`` orders or more)
 HEADER = ('from AlgorithmImports import *\n\nTICKERS = ["SPY", "AAPL", "IBM", "BAC", "AIG", "BNO", "EEM", "IWM", "QQQ", '
@@ -245,6 +246,25 @@ class ForexBook(QCAlgorithm):
 '''
 
 
+HELD_AT_THE_END = HEADER + '''
+class HeldAtTheEnd(QCAlgorithm):
+    def initialize(self):
+        self.set_start_date(2014, 1, 1)
+        self.set_end_date(2014, 6, 30)
+        self.set_cash(100000)
+        self.syms = [self.add_equity(t, Resolution.DAILY).symbol for t in TICKERS]
+        self.n = 0
+
+    def on_data(self, data):
+        self.n += 1
+        if self.n % 4 == 1:
+            weights = [0.3, 0.4, 0.2] if self.n % 8 == 1 else [0.2, 0.2, 0.5]
+            self.set_holdings([PortfolioTarget(s, x / 2.2) for s, x in zip(self.syms, weights * 4)])
+        if self.n == 41:
+            STOP
+'''
+
+
 RANDOM_ACTIONS = HEADER + '''
 import random
 
@@ -377,6 +397,8 @@ RUNS = {
                       "ce2a2d13b68c1e0e24a50762c5b8780952282c745c0cf08cd7e9b0fa5ffa3301"),
     "random_handler_9": (RANDOM_ACTIONS.replace("SEED", "9"), "533", "109824.06",
                         "20a32c63145f12b8da9cca5fa1ada2cc401acbffa4a214fbfb2f9e85a93c674a"),
+    "held_at_a_quit": (HELD_AT_THE_END.replace("STOP", 'self.quit("enough")'), "121", "100778.60",
+                       "c969eb4b965fd9df32a9f4388c7b8567a48ccdd4742069598066eafd73951120"),
     "forex_book": (FOREX_BOOK, "230", "468434.37",
                   "cd6584c8df0cacbd0f748063cadcf8d00713495741b963cb3f19a9583e21e2d9"),
 }
@@ -408,3 +430,12 @@ def test_reads_between_a_batchs_submission_and_its_fill(tmp_path, lean_data_fold
     assert "after-update open=[(46, 'WM', -268.0, 1), (47, 'BNO', -215.0, 1), (48, 'SPY', -51.0, 1), " \
            "(49, 'BAC', 203.0, 1), (50, 'IWM', 27.0, 1), (51, 'QQQ', 32.0, 1), (52, 'AAPL', 148.0, 1), " \
            "(53, 'AIG', 52.0, 1), (54, 'USO', 7.0, 1), (55, 'EEM', 45.0, 1)]" in logs
+
+
+def test_orders_held_when_an_error_stops_the_run(tmp_path, lean_data_folder):
+    """A batch placed the step the algorithm raises: the partial record's orders hold it, submitted."""
+    with pytest.raises(AlgorithmRuntimeError) as raised:
+        _run(tmp_path, HELD_AT_THE_END.replace("STOP", 'raise ValueError("boom")'), lean_data_folder)
+    orders = raised.value.record.orders
+    assert len(orders) == 121
+    assert orders["status"].tolist()[-12:] == ["Filled"] + ["Submitted"] * 11
