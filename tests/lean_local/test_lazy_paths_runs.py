@@ -3,9 +3,9 @@
 (``portfolio_samples``, ``portfolio_book``): orders and tickets read between submission and fill,
 cancelled, updated, an ``on_order_event`` handler set and removed mid-run, batches half filled (bars
 missing), duplicate targets, two batches a step, custom fee and slippage models, short books, cash
-deposits and withdrawals, leverage changes, margin warnings, a multi-currency book, and seeded random
-actions (batches, reads, cancels, updates, market orders, cash, leverage, securities added and removed,
-liquidations; a handler in one). A batch is held as columns from ``step_orders.MIN_BATCH`` (8) orders: the
+deposits and withdrawals, leverage changes, margin warnings, margin calls while a batch is held (hour
+bars), a multi-currency book, and seeded random actions (batches, reads, cancels, updates, market orders,
+cash, leverage, securities added and removed, liquidations; a handler in one). A batch is held as columns from ``step_orders.MIN_BATCH`` (8) orders: the
 algorithms trade eleven equities.
 
 Each run's algorithm logs, orders, fills, equity and holdings samples are the tree's before those
@@ -265,6 +265,39 @@ class HeldAtTheEnd(QCAlgorithm):
 '''
 
 
+HOUR_MARGIN_CALLS = HEADER + '''
+class HourMargin(QCAlgorithm):
+    def initialize(self):
+        self.set_start_date(2014, 1, 1)
+        self.set_end_date(2014, 3, 31)
+        self.set_cash(100000)
+        self.syms = [self.add_equity(t, Resolution.HOUR, leverage=4).symbol for t in TICKERS[:5]]
+        self.syms += [self.add_equity(t, Resolution.DAILY, leverage=4).symbol for t in TICKERS[5:10]]
+        self.n = 0
+        self.schedule.on(self.date_rules.every_day("SPY"), self.time_rules.at(16, 5), self.after_close)
+        self.schedule.on(self.date_rules.every_day("SPY"), self.time_rules.at(9, 0), self.pre_open)
+
+    def on_margin_call(self, requests):
+        self.log(f"margin call {[(str(r.symbol), r.quantity) for r in requests]} "
+                 f"open={len(self.transactions.get_open_orders())}")
+        return requests
+
+    def on_margin_call_warning(self):
+        self.log("warning")
+
+    def after_close(self):
+        self.n += 1
+        w = [0.5, 0.4, 0.4, 0.3, 0.25, 0.3, 0.3, 0.2, 0.2, 0.2] if self.n % 2 \\
+            else [0.25, 0.5, 0.45, 0.4, 0.3, 0.2, 0.3, 0.3, 0.2, 0.2]
+        self.set_holdings([PortfolioTarget(s, x) for s, x in zip(self.syms, w)])
+
+    def pre_open(self):
+        if self.n >= 1 and self.n % 5 == 0:
+            self.portfolio.cash_book["USD"].add_amount(-15000)
+            self.log(f"pre {self.portfolio.total_portfolio_value:.4f} {self.portfolio.margin_remaining:.4f}")
+'''
+
+
 RANDOM_ACTIONS = HEADER + '''
 import random
 
@@ -399,6 +432,8 @@ RUNS = {
                         "20a32c63145f12b8da9cca5fa1ada2cc401acbffa4a214fbfb2f9e85a93c674a"),
     "held_at_a_quit": (HELD_AT_THE_END.replace("STOP", 'self.quit("enough")'), "121", "100778.60",
                        "c969eb4b965fd9df32a9f4388c7b8567a48ccdd4742069598066eafd73951120"),
+    "hour_margin_calls": (HOUR_MARGIN_CALLS, "312", "-8615.17",
+                          "cbf7d2e79d306b5e9d0ef46e42c7ee9afefd72c4cd901321d133a2dd9d0824f6"),
     "forex_book": (FOREX_BOOK, "230", "468434.37",
                   "cd6584c8df0cacbd0f748063cadcf8d00713495741b963cb3f19a9583e21e2d9"),
 }
