@@ -369,7 +369,7 @@ class BacktestLoop:
             capacity_feed.step(next_ns)  # type: ignore[union-attr]  # made by prepare
             if time_limit is not None and time_limit.exceeded is not None:
                 time_limit.raise_if_exceeded()  # the step caught LEAN's error itself: stop anyway
-            if not run.warming_up:
+            if not run.warming_up:  # _sample's body, inline: a call a step saved
                 if not sample_times:
                     self.start_equity = self.start_equity or portfolio.total_portfolio_value
                 sample_times.append(next_ns)
