@@ -37,9 +37,11 @@ CLEAR = 2  # no margin call order and no warning
 _CLEAR_LEVERAGE = 1.0 / (1.0 - WARNING_SHARE - 1e-6)
 #: the values summed in one batch at most (64 KB arrays, reused from batch to batch: fewer page faults than larger ones)
 _CELLS = 8_192
-#: the bytes of quantities and kept closes held for later sums at most: a run of thousands of columns whose
-#: book changes every day would otherwise hold a copy of the quantities a day (ML 3,000 x 20 years: +170 MB)
-_PENDING_BYTES = 1 << 20
+#: the bytes of books' quantities and kept closes held for later sums at most (a batch's values): a run of
+#: thousands of columns whose book changes every day would otherwise hold a copy of the quantities a day (ML
+#: 3,000 x 20 years: +170 MB); more (1 MB: +35 MB) leaves holes among the samples' closes, which grow with the
+#: columns and so fit no freed copy
+_PENDING_BYTES = 8 * _CELLS
 
 
 class PortfolioSamples:
