@@ -3,6 +3,8 @@ bit for bit as the portfolio sums them at the step, and the step checks told wit
 
 from __future__ import annotations
 
+import weakref
+
 import numpy as np
 import pytest
 
@@ -187,3 +189,42 @@ def test_batches_of_at_most_cells_values_give_the_same_figures(monkeypatch):
     assert run() == whole
     # steps 0-3: 3 + 1 x c0 + 2 x c1; steps 4-6: 1 + 2 x c0
     assert whole[0][0] == [8.0, 14.0, 20.0, 26.0, 19.0, 23.0, 27.0]
+
+
+def test_what_is_held_past_the_pending_bytes_is_summed_at_once_with_the_same_figures(monkeypatch):
+    """Past ``_PENDING_BYTES`` of books' quantities and kept closes held, the samples and kept values so far
+    are summed and their books let go; the figures are those summed at the end."""
+    from lean_local.engine import portfolio_samples
+
+    def run() -> tuple:
+        closes = np.arange(1.0, 15.0).reshape(7, 2)
+        feed = _Feed(closes)
+        portfolio = _Portfolio(feed, [1.0, 2.0], 3.0)
+        books = []  # the books' quantities, alive while the samples hold them
+        terms = portfolio.book_terms
+
+        def book_terms() -> BookTerms:
+            book = terms()
+            books.append(weakref.ref(book.quantity))
+            return book
+
+        portfolio.book_terms = book_terms  # type: ignore[method-assign]
+        samples = PortfolioSamples(portfolio, feed)
+        for step in range(7):
+            feed.step = step
+            if step in (2, 4, 5):
+                portfolio.change([2.0, float(step)], 1.0)
+            samples.take()
+            samples.keep_value(step)
+        figures = samples.series(), samples.kept_values()
+        return figures, sum(book() is not None for book in books)
+
+    whole, alive = run()
+    assert alive == 4  # every book's stretch held to the end
+    monkeypatch.setattr(portfolio_samples, "_PENDING_BYTES", 40)  # 16 bytes a book and a kept step's closes
+    flushed, alive = run()
+    assert flushed == whole
+    assert alive == 1  # the last book's: the stretches before it were summed and let go
+    # steps 0-1: 3 + 1 x c0 + 2 x c1; 2-3: 1 + 2 x c0 + 2 x c1; 4: 1 + 2 x c0 + 4 x c1; 5-6: 1 + 2 x c0 + 5 x c1
+    assert whole[0][0] == [8.0, 14.0, 23.0, 31.0, 59.0, 83.0, 97.0]
+    assert whole[1] == dict(enumerate(whole[0][0]))

@@ -37,6 +37,11 @@ CLEAR = 2  # no margin call order and no warning
 _CLEAR_LEVERAGE = 1.0 / (1.0 - WARNING_SHARE - 1e-6)
 #: the values summed in one batch at most (64 KB arrays, reused from batch to batch: fewer page faults than larger ones)
 _CELLS = 8_192
+#: the bytes of books' quantities and kept closes held for later sums at most (a batch's values): a run of
+#: thousands of columns whose book changes every day would otherwise hold a copy of the quantities a day (ML
+#: 3,000 x 20 years: +170 MB); more (1 MB: +35 MB) leaves holes among the samples' closes, which grow with the
+#: columns and so fit no freed copy
+_PENDING_BYTES = 8 * _CELLS
 
 
 class PortfolioSamples:
@@ -59,7 +64,6 @@ class PortfolioSamples:
         self._short: list[float] = []
         #: (first sample, book, summed later): a stretch runs to the next one's first sample
         self._stretches: list[tuple[int, BookTerms, bool]] = []
-        self._ragged: set[int] = set()  # the stretches (by first sample) some of whose samples had more columns
         self._exact: list[tuple[float, float, float]] = []  # the figures of the samples summed at their step
         self._settled = 0  # samples whose figures are in the lists
         self._exact_settled = 0  # of the exact figures
@@ -69,9 +73,10 @@ class PortfolioSamples:
         self._book_flags = 0  # what the book passes whatever the closes (POSITIVE, CLEAR)
         self._held: np.ndarray | None = None  # the book's columns held (None: every column)
         self._checked = (-2, -1, 0)  # (feed step, book version, flags) of the last check
-        #: the values kept by key (:meth:`keep_value`): (key, book, its closes) or (key, None, the value)
+        #: the values kept by key (:meth:`keep_value`) not summed yet: (key, book, its closes) or (key, None, the value)
         self._kept: list[tuple[int, BookTerms | None, Any]] = []
         self._kept_values: dict[int, float] = {}
+        self._pending = 0  # the bytes held for later sums (books' quantities, kept closes) since the last settle
 
     def _refresh(self) -> BookTerms:
         """Read the book again (its version changed)."""
@@ -125,10 +130,10 @@ class PortfolioSamples:
             self._sampled = book
             self._later = book.plain and book.columns <= m
             self._stretches.append((k, book, self._later))
+            if self._later:
+                self._hold(book.quantity.nbytes)
         if not self._later:
             self._exact.append((portfolio.total_portfolio_value, *portfolio.long_short_values()))
-        elif m != book.columns:
-            self._ragged.add(self._stretches[-1][0])
 
     def keep_value(self, key: int) -> None:
         """Keep the portfolio value now under ``key`` (:meth:`kept_values`): its closes and book, summed when
@@ -138,14 +143,26 @@ class PortfolioSamples:
         if book is None or book.version != portfolio.book_version:
             book = self._refresh()
         if book.plain and book.columns <= len(self._feed.subs):
-            self._kept.append((key, book, self._feed.current_closes(book.columns).copy()))
+            closes = self._feed.current_closes(book.columns).copy()
+            self._kept.append((key, book, closes))
+            self._hold(closes.nbytes)
         else:
             self._kept.append((key, None, portfolio.total_portfolio_value))
+
+    def _hold(self, size: int) -> None:
+        """Count ``size`` more bytes held for later sums; past :data:`_PENDING_BYTES`, sum what is held now
+        (the same figures as at the end: each sample's sum is its own row's) and let it go."""
+        self._pending += size
+        if self._pending > _PENDING_BYTES:
+            self._pending = 0
+            self.series()
+            self.kept_values()
+            del self._stretches[:-1]  # the samples before the last stretch are settled
 
     def kept_values(self) -> dict[int, float]:
         """The values kept by :meth:`keep_value`, by key in the order kept."""
         kept, values = self._kept, self._kept_values
-        i = len(values)
+        i = 0
         while i < len(kept):
             key, book, closes = kept[i]
             if book is None:
@@ -163,6 +180,7 @@ class PortfolioSamples:
                              [1] * (j - i))[2]
             values.update(zip([key for key, _, _ in run], equity.tolist(), strict=True))
             i = j
+        kept.clear()  # summed: the closes and books go
         return values
 
     def series(self) -> tuple[list[float], list[float], list[float]]:
