@@ -160,14 +160,21 @@ def test_map_file_renames_read_each_period_from_its_ticker_file(tmp_path):
     assert [c for _, _, c, _ in algo.seen] == [1, 2, 3, 4, 5]
 
 
-def test_delisting_closes_the_position_at_the_last_price(tmp_path):
-    """LEAN's HandleDelistingNotification: a market order tagged "Liquidate from delisting", filled at
-    the last price with no fee and one Filled event, after the delisting date; then the open orders
-    of the symbol are canceled (BacktestingBrokerage.ProcessDelistings)."""
+def _delisting_folder(tmp_path):
+    """AAA trading every day of ``DAYS``, and DEAD, whose last bar is on the third and which is delisted on the
+    fifth (its map file's last row)."""
     root = fixtures.data_folder(tmp_path / "data")
     fixtures.write_equity(root, "AAA", fixtures.bars(DAYS, [10, 10, 10, 10, 10]))
     fixtures.write_equity(root, "DEAD", fixtures.bars(DAYS[:3], [20, 21, 22]),
                           map_rows=[("2020-01-02", "dead"), ("2020-01-06", "dead")])
+    return root
+
+
+def test_delisting_closes_the_position_at_the_last_price(tmp_path):
+    """LEAN's HandleDelistingNotification: a market order tagged "Liquidate from delisting", filled at
+    the last price with no fee and one Filled event, after the delisting date; then the open orders
+    of the symbol are canceled (BacktestingBrokerage.ProcessDelistings)."""
+    root = _delisting_folder(tmp_path)
 
     class Algo(Recorder):
         tickers = ("AAA", "DEAD")
@@ -197,10 +204,7 @@ def test_delisting_closes_the_position_at_the_last_price(tmp_path):
 def test_a_delisted_security_is_not_tradable(tmp_path):
     """LEAN's SplitDelistingManager.HandleDelistedSymbols marks a delisted security non-tradable: a later
     order is invalid, with the pre-order check's message, and opens no position."""
-    root = fixtures.data_folder(tmp_path / "data")
-    fixtures.write_equity(root, "AAA", fixtures.bars(DAYS, [10, 10, 10, 10, 10]))
-    fixtures.write_equity(root, "DEAD", fixtures.bars(DAYS[:3], [20, 21, 22]),
-                          map_rows=[("2020-01-02", "dead"), ("2020-01-06", "dead")])
+    root = _delisting_folder(tmp_path)
 
     class Algo(Recorder):
         tickers = ("AAA", "DEAD")
